@@ -1,0 +1,505 @@
+//! All AWS client setup in one place: credentials, region, endpoint
+//! override, retries, timeouts, call accounting.
+//!
+//! Every collector gets its clients from [`AwsAccess`]; nothing else in
+//! Rampart builds an SDK client.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::error::{AccessError, classify, one_line};
+use rampart_model::GapKind;
+
+/// How to reach AWS. Built from CLI flags (or a connector); defaults are
+/// what a scan of a real account should use.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// Named profile from the shared config files; `None` uses the default chain.
+    pub profile: Option<String>,
+    /// Endpoint override (an emulator such as moto, or a VPC endpoint).
+    pub endpoint_url: Option<String>,
+    /// Region used for global services and discovery; `None`: from the
+    /// profile/environment, else `us-east-1`.
+    pub home_region: Option<String>,
+    /// Explicit credentials (a connector's); `None` uses the default chain.
+    pub credentials: Option<SharedCredentialsProvider>,
+    /// Maximum attempts per call, first try included (adaptive retry mode).
+    pub max_attempts: u32,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// Timeout of a call, retries included.
+    pub call_timeout: Duration,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            endpoint_url: None,
+            home_region: None,
+            credentials: None,
+            max_attempts: 5,
+            attempt_timeout: Duration::from_secs(20),
+            call_timeout: Duration::from_secs(90),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Count of API calls (attempts, retries included) per service and operation.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    counts: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl CallStats {
+    fn record(&self, service: &str, operation: &str) {
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts
+                .entry((service.to_owned(), operation.to_owned()))
+                .or_insert(0) += 1;
+        }
+    }
+
+    /// Calls so far, by `(service, operation)`.
+    pub fn snapshot(&self) -> BTreeMap<(String, String), u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Total calls so far.
+    pub fn total(&self) -> u64 {
+        self.counts
+            .lock()
+            .map(|c| c.values().sum())
+            .unwrap_or_default()
+    }
+}
+
+/// Interceptor that counts every attempt an SDK client transmits.
+#[derive(Debug, Clone)]
+struct CallCounter {
+    service: &'static str,
+    stats: Arc<CallStats>,
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "RampartCallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name);
+        self.stats.record(self.service, operation);
+        Ok(())
+    }
+}
+
+/// Resolves host names below an endpoint override's host (`123456789012.localhost`,
+/// `bucket.127.0.0.1`) to the endpoint's own address. Endpoint rules put account
+/// ids and bucket names in front of the host (S3 Control, S3 virtual hosting);
+/// with an emulator on loopback those names resolve nowhere.
+#[derive(Debug, Clone)]
+struct EndpointResolver {
+    host: String,
+}
+
+impl ResolveDns for EndpointResolver {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        let target = if name == self.host || name.ends_with(&format!(".{}", self.host)) {
+            self.host.clone()
+        } else {
+            name.to_owned()
+        };
+        DnsFuture::new(async move {
+            if let Ok(ip) = target.trim_matches(['[', ']']).parse::<IpAddr>() {
+                return Ok(vec![ip]);
+            }
+            let addrs = tokio::net::lookup_host((target.as_str(), 0))
+                .await
+                .map_err(ResolveDnsError::new)?;
+            Ok(addrs.map(|a| a.ip()).collect())
+        })
+    }
+}
+
+/// Regions as the account sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionList {
+    /// Every region the endpoint knows.
+    pub known: Vec<String>,
+    /// Regions enabled for the account.
+    pub enabled: Vec<String>,
+}
+
+/// The identity behind the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// Account id.
+    pub account: String,
+    /// ARN of the calling principal.
+    pub arn: String,
+    /// Unique id of the calling principal.
+    pub user_id: String,
+}
+
+/// Configured access to one AWS account: the one place SDK clients come from.
+#[derive(Debug, Clone)]
+pub struct AwsAccess {
+    base: SdkConfig,
+    home_region: String,
+    endpoint_url: Option<String>,
+    stats: Arc<CallStats>,
+}
+
+macro_rules! clients {
+    ($( $(#[$doc:meta])* $fn_name:ident => $krate:ident, $service:literal; )*) => {
+        impl AwsAccess {
+            $(
+                $(#[$doc])*
+                pub fn $fn_name(&self, region: &str) -> $krate::Client {
+                    let config = $krate::config::Builder::from(&self.config_for(region))
+                        .interceptor(CallCounter { service: $service, stats: self.stats.clone() })
+                        .build();
+                    $krate::Client::from_conf(config)
+                }
+            )*
+        }
+    };
+}
+
+clients! {
+    /// STS client for a region.
+    sts => aws_sdk_sts, "sts";
+    /// IAM client (global; pass the home region).
+    iam => aws_sdk_iam, "iam";
+    /// EC2 client for a region.
+    ec2 => aws_sdk_ec2, "ec2";
+    /// CloudTrail client for a region.
+    cloudtrail => aws_sdk_cloudtrail, "cloudtrail";
+    /// KMS client for a region.
+    kms => aws_sdk_kms, "kms";
+    /// RDS client for a region.
+    rds => aws_sdk_rds, "rds";
+    /// AWS Config client for a region.
+    config => aws_sdk_config, "config";
+    /// GuardDuty client for a region.
+    guardduty => aws_sdk_guardduty, "guardduty";
+    /// EKS client for a region.
+    eks => aws_sdk_eks, "eks";
+    /// SSM client for a region.
+    ssm => aws_sdk_ssm, "ssm";
+    /// Organizations client (global; pass the home region).
+    organizations => aws_sdk_organizations, "organizations";
+    /// S3 Control client (account-level S3 settings).
+    s3control => aws_sdk_s3control, "s3control";
+}
+
+impl AwsAccess {
+    /// Loads credentials and configuration. Does not call AWS.
+    pub async fn load(settings: &AwsSettings) -> Result<Self, AccessError> {
+        let endpoint = settings
+            .endpoint_url
+            .as_deref()
+            .map(validate_endpoint)
+            .transpose()?;
+        if let Some(region) = &settings.home_region {
+            validate_region_syntax(region)?;
+        }
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(settings.max_attempts.max(1))
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(20));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(settings.connect_timeout)
+            .operation_attempt_timeout(settings.attempt_timeout)
+            .operation_timeout(settings.call_timeout)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(credentials) = &settings.credentials {
+            loader = loader.credentials_provider(credentials.clone());
+        }
+        if let Some((url, host)) = &endpoint {
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_with_resolver(EndpointResolver { host: host.clone() });
+            loader = loader.endpoint_url(url.clone()).http_client(http);
+        }
+        let base = loader.load().await;
+        let home_region = settings
+            .home_region
+            .clone()
+            .or_else(|| base.region().map(|r| r.as_ref().to_owned()))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        Ok(Self {
+            base,
+            home_region,
+            endpoint_url: endpoint.map(|(url, _)| url),
+            stats: Arc::new(CallStats::default()),
+        })
+    }
+
+    /// The region used for global services and discovery.
+    pub fn home_region(&self) -> &str {
+        &self.home_region
+    }
+
+    /// The endpoint override, if any.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref()
+    }
+
+    /// API calls made through this access so far.
+    pub fn stats(&self) -> &CallStats {
+        &self.stats
+    }
+
+    /// The SDK configuration for one region.
+    pub fn config_for(&self, region: &str) -> SdkConfig {
+        self.base
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build()
+    }
+
+    /// S3 client for a region; path-style addressing when an endpoint
+    /// override is set (emulators do not serve virtual-hosted buckets).
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.config_for(region))
+            .interceptor(CallCounter {
+                service: "s3",
+                stats: self.stats.clone(),
+            })
+            .force_path_style(self.endpoint_url.is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Who the credentials belong to (STS `GetCallerIdentity`). The first
+    /// call of every scan: it proves the endpoint answers and the
+    /// credentials are accepted.
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, AccessError> {
+        let out = self
+            .sts(&self.home_region)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|err| {
+                let failure = classify(&err);
+                let chain = one_line(&crate::error::error_chain(&err));
+                match failure.kind {
+                    GapKind::Unreachable | GapKind::Timeout => AccessError::Unreachable {
+                        endpoint: self.endpoint_description(),
+                        reason: short_reason(&chain),
+                    },
+                    GapKind::AccessDenied => AccessError::Credentials(failure.message),
+                    _ if chain.contains("credential") || chain.contains("profile") => {
+                        AccessError::Credentials(short_reason(&chain))
+                    }
+                    _ => AccessError::Unreachable {
+                        endpoint: self.endpoint_description(),
+                        reason: failure.message,
+                    },
+                }
+            })?;
+        Ok(CallerIdentity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+            user_id: out.user_id().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Regions the endpoint knows and those enabled for the account
+    /// (EC2 `DescribeRegions` with `AllRegions`).
+    pub async fn regions(&self) -> Result<RegionList, AccessError> {
+        let out = self
+            .ec2(&self.home_region)
+            .describe_regions()
+            .all_regions(true)
+            .send()
+            .await
+            .map_err(|err| AccessError::RegionDiscovery(classify(&err).message))?;
+        let mut known = Vec::new();
+        let mut enabled = Vec::new();
+        for region in out.regions() {
+            let Some(name) = region.region_name() else {
+                continue;
+            };
+            known.push(name.to_owned());
+            if region.opt_in_status() != Some("not-opted-in") {
+                enabled.push(name.to_owned());
+            }
+        }
+        known.sort();
+        enabled.sort();
+        Ok(RegionList { known, enabled })
+    }
+
+    fn endpoint_description(&self) -> String {
+        self.endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("AWS ({})", self.home_region))
+    }
+}
+
+/// Keeps the most specific part of an SDK error chain.
+fn short_reason(chain: &str) -> String {
+    let parts: Vec<&str> = chain.split(": ").collect();
+    let tail: Vec<&str> = parts.iter().rev().take(2).rev().copied().collect();
+    tail.join(": ")
+}
+
+/// Checks an endpoint override and returns it with its host.
+fn validate_endpoint(url: &str) -> Result<(String, String), AccessError> {
+    let malformed = |reason: &str| AccessError::MalformedEndpoint {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed = url::Url::parse(url).map_err(|e| malformed(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(malformed("the scheme must be `http` or `https`"));
+    }
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| malformed("it has no host"))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(malformed("it must not have a query or fragment"));
+    }
+    Ok((url.trim_end_matches('/').to_owned(), host.to_owned()))
+}
+
+/// Checks that a region name is shaped like an AWS region code.
+pub fn validate_region_syntax(region: &str) -> Result<(), AccessError> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let well_formed = parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(AccessError::MalformedRegion(region.to_owned()))
+    }
+}
+
+/// Checks requested regions against the account's region list. Returns the
+/// regions to scan and those requested but not enabled.
+pub fn resolve_regions(
+    requested: Option<&[String]>,
+    list: &RegionList,
+) -> Result<(Vec<String>, Vec<String>), AccessError> {
+    let Some(requested) = requested else {
+        return Ok((list.enabled.clone(), Vec::new()));
+    };
+    let mut scan = Vec::new();
+    let mut disabled = Vec::new();
+    for region in requested {
+        validate_region_syntax(region)?;
+        if !list.known.contains(region) {
+            return Err(AccessError::UnknownRegion {
+                region: region.clone(),
+                known: list.known.join(", "),
+            });
+        }
+        if list.enabled.contains(region) {
+            if !scan.contains(region) {
+                scan.push(region.clone());
+            }
+        } else if !disabled.contains(region) {
+            disabled.push(region.clone());
+        }
+    }
+    Ok((scan, disabled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_validation() {
+        assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
+        assert_eq!(
+            validate_endpoint("http://localhost:5000/")
+                .map(|(u, h)| (u, h))
+                .ok(),
+            Some(("http://localhost:5000".to_owned(), "localhost".to_owned()))
+        );
+        for bad in ["127.0.0.1:5000", "ftp://x", "http://", "not a url", "http://h/?q=1"] {
+            let err = validate_endpoint(bad).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.starts_with("malformed endpoint URL")),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn region_syntax() {
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-5"] {
+            assert!(validate_region_syntax(good).is_ok(), "{good}");
+        }
+        for bad in ["useast1", "US-EAST-1", "us-east-", "us-east-x", ""] {
+            assert!(validate_region_syntax(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolving_requested_regions() {
+        let list = RegionList {
+            known: vec!["af-south-1".into(), "eu-west-1".into(), "us-east-1".into()],
+            enabled: vec!["eu-west-1".into(), "us-east-1".into()],
+        };
+        let all = resolve_regions(None, &list).ok();
+        assert_eq!(all, Some((list.enabled.clone(), vec![])));
+        let req = vec!["us-east-1".to_owned(), "af-south-1".to_owned(), "us-east-1".to_owned()];
+        assert_eq!(
+            resolve_regions(Some(&req), &list).ok(),
+            Some((vec!["us-east-1".to_owned()], vec!["af-south-1".to_owned()]))
+        );
+        let unknown = vec!["us-east-9".to_owned()];
+        let err = resolve_regions(Some(&unknown), &list).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("unknown region `us-east-9` (known regions: af-south-1, eu-west-1, us-east-1)")
+        );
+    }
+
+    #[tokio::test]
+    async fn resolver_maps_prefixed_hosts_to_endpoint_host() {
+        let resolver = EndpointResolver { host: "127.0.0.1".to_owned() };
+        let ips = resolver.resolve_dns("123456789012.127.0.0.1").await.ok();
+        assert_eq!(ips, Some(vec!["127.0.0.1".parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]))]));
+    }
+}

@@ -1,0 +1,133 @@
+//! Collectors: one small type per AWS service, each with static metadata
+//! (service, scope, the API operations it may call) and registered in
+//! [`COLLECTORS`]. A collector makes API calls through its
+//! [`CollectContext`] and emits [`Asset`](rampart_model::Asset)s; the mapping
+//! from SDK types to assets is a set of pure functions, unit-tested per
+//! collector.
+
+use futures::future::BoxFuture;
+
+use crate::scan::CollectContext;
+
+pub mod cloudtrail;
+pub mod config;
+pub mod ec2;
+pub mod eks;
+pub mod guardduty;
+pub mod iam;
+pub mod kms;
+pub mod organizations;
+pub mod rds;
+pub mod s3;
+pub mod ssm;
+pub mod sts;
+mod util;
+
+pub use util::*;
+
+/// Where a collector runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Once per account, in the home region (IAM, S3 bucket list, Organizations).
+    Global,
+    /// Once per account and scanned region.
+    Regional,
+}
+
+/// One API operation a collector may call, and the IAM action that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// The API operation name, as the SDK names it (`GetBucketPolicy`).
+    pub name: &'static str,
+    /// The IAM action that allows it (`s3:GetBucketPolicy`).
+    pub action: &'static str,
+}
+
+/// Declares an [`Operation`]: `op!("s3", "GetBucketPolicy")` for the usual
+/// `service:Operation` action, `op!("s3", "ListBuckets" => "s3:ListAllMyBuckets")`
+/// where IAM names the action differently.
+#[macro_export]
+macro_rules! op {
+    ($service:literal, $name:literal) => {
+        $crate::collectors::Operation {
+            name: $name,
+            action: concat!($service, ":", $name),
+        }
+    };
+    ($service:literal, $name:literal => $action:literal) => {
+        $crate::collectors::Operation {
+            name: $name,
+            action: $action,
+        }
+    };
+}
+
+/// Static description of a collector.
+#[derive(Debug, Clone, Copy)]
+pub struct CollectorMeta {
+    /// Service key (the IAM action prefix, `s3`, `ec2`, …; `s3control` for
+    /// S3 Control); used in gaps, progress and `--services`.
+    pub service: &'static str,
+    /// Global or regional.
+    pub scope: Scope,
+    /// Every API operation the collector may call. The least-privilege
+    /// policy is generated from these, and a test checks that a scan makes
+    /// no call missing here.
+    pub operations: &'static [Operation],
+    /// Resource types it emits.
+    pub resource_types: &'static [&'static str],
+}
+
+/// A collector of one AWS service.
+pub trait Collector: Send + Sync {
+    /// The collector's static metadata.
+    fn meta(&self) -> &'static CollectorMeta;
+
+    /// Collects the service in `ctx`'s account and region. Failed calls are
+    /// recorded as gaps through the context; this never fails as a whole.
+    fn collect<'a>(&'a self, ctx: &'a CollectContext<'a>) -> BoxFuture<'a, ()>;
+}
+
+/// Every collector, in the order their tasks are scheduled.
+pub static COLLECTORS: &[&dyn Collector] = &[
+    &sts::Sts,
+    &iam::Iam,
+    &s3::S3,
+    &ec2::Ec2,
+    &cloudtrail::CloudTrail,
+    &kms::Kms,
+    &rds::Rds,
+    &config::Config,
+    &guardduty::GuardDuty,
+    &eks::Eks,
+    &ssm::Ssm,
+    &organizations::Organizations,
+];
+
+/// Looks a collector up by service key.
+pub fn by_service(service: &str) -> Option<&'static dyn Collector> {
+    COLLECTORS.iter().copied().find(|c| c.meta().service == service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn services_and_operations_are_unique_and_well_formed() {
+        let mut services = BTreeSet::new();
+        for c in COLLECTORS {
+            let meta = c.meta();
+            assert!(services.insert(meta.service), "duplicate service {}", meta.service);
+            let mut names = BTreeSet::new();
+            for op in meta.operations {
+                assert!(names.insert(op.name), "{}: duplicate {}", meta.service, op.name);
+                let (prefix, action) = op.action.split_once(':').unwrap_or_default();
+                assert!(!prefix.is_empty() && !action.is_empty(), "bad action {}", op.action);
+                assert!(op.name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase()));
+            }
+            assert!(!meta.resource_types.is_empty(), "{} emits nothing", meta.service);
+        }
+    }
+}

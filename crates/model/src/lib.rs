@@ -1,0 +1,286 @@
+//! Rampart's data model: what a scan produces and every later stage reads.
+//!
+//! * [`Asset`] — one normalized resource or setting found in an AWS account.
+//! * [`CoverageGap`] — something a scan could not read, and why.
+//! * [`ScanRecord`] — one scan: when, where, how many calls, how it ended.
+//!
+//! The types are plain serializable data; no AWS SDK types leak in here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// One resource (or account/region-level setting) found in an AWS account.
+///
+/// `resource_type` uses CloudFormation's type names (`AWS::S3::Bucket`);
+/// settings that CloudFormation has no type for use Rampart's own names in the
+/// `Rampart::` namespace (for example `Rampart::IAM::PasswordPolicy`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Asset {
+    /// The ARN, or a stable ARN-like identifier naming account and region for
+    /// settings that have no ARN of their own.
+    pub arn: String,
+    /// Resource type, as CloudFormation names it.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// 12-digit AWS account id.
+    pub account: String,
+    /// AWS region code; global resources carry the scan's home region.
+    pub region: String,
+    /// Human-readable name (resource name, id, or the setting's name).
+    pub name: String,
+    /// Resource tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Service-specific properties as JSON, in the API's own field names
+    /// (camelCase), plus any detail the collector joined in.
+    pub properties: serde_json::Value,
+    /// Properties the scan could not read, by property name, with the error.
+    /// Evaluation treats a check that needs one of these as an error, never
+    /// as healthy.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unavailable: BTreeMap<String, String>,
+}
+
+impl Asset {
+    /// A new asset with empty tags and no unavailable properties.
+    pub fn new(
+        arn: impl Into<String>,
+        resource_type: impl Into<String>,
+        account: impl Into<String>,
+        region: impl Into<String>,
+        name: impl Into<String>,
+        properties: serde_json::Value,
+    ) -> Self {
+        Self {
+            arn: arn.into(),
+            resource_type: resource_type.into(),
+            account: account.into(),
+            region: region.into(),
+            name: name.into(),
+            tags: BTreeMap::new(),
+            properties,
+            unavailable: BTreeMap::new(),
+        }
+    }
+
+    /// Replaces the asset's tags.
+    #[must_use]
+    pub fn with_tags(mut self, tags: BTreeMap<String, String>) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// Sets one property (the properties must be a JSON object; anything else
+    /// is replaced by an object).
+    pub fn set_property(&mut self, key: &str, value: serde_json::Value) {
+        if !self.properties.is_object() {
+            self.properties = serde_json::Value::Object(serde_json::Map::new());
+        }
+        if let Some(map) = self.properties.as_object_mut() {
+            map.insert(key.to_owned(), value);
+        }
+    }
+
+    /// Records that a property could not be read.
+    pub fn mark_unavailable(&mut self, key: &str, error: impl Into<String>) {
+        self.unavailable.insert(key.to_owned(), error.into());
+    }
+}
+
+/// Why a part of the account could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// The credentials lack permission for the call.
+    AccessDenied,
+    /// The region is not enabled for the account (opt-in region).
+    RegionDisabled,
+    /// Throttled beyond the retry budget.
+    Throttled,
+    /// The call or the connection timed out.
+    Timeout,
+    /// The endpoint does not implement the operation (emulators) or the
+    /// service is not available in the region.
+    NotImplemented,
+    /// The endpoint could not be reached.
+    Unreachable,
+    /// Any other failure.
+    Other,
+}
+
+impl GapKind {
+    /// The snake-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::RegionDisabled => "region_disabled",
+            Self::Throttled => "throttled",
+            Self::Timeout => "timeout",
+            Self::NotImplemented => "not_implemented",
+            Self::Unreachable => "unreachable",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// A part of the account a scan could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageGap {
+    /// Account id.
+    pub account: String,
+    /// Region code.
+    pub region: String,
+    /// Service, as in IAM action prefixes (`s3`, `ec2`, …).
+    pub service: String,
+    /// The API operation that failed (`GetBucketPolicy`).
+    pub operation: String,
+    /// Classification of the failure.
+    pub kind: GapKind,
+    /// The error, as one line (the first one seen, when it repeated).
+    pub error: String,
+    /// How many calls failed this way (same account, region, service,
+    /// operation and kind).
+    #[serde(default = "one")]
+    pub occurrences: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Still running, or interrupted before it finished (never read as current).
+    Running,
+    /// Finished; its snapshot is complete.
+    Complete,
+    /// Ended without a snapshot.
+    Failed,
+}
+
+impl ScanStatus {
+    /// The snake-case name used in output and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Complete => "complete",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses [`ScanStatus::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "running" => Some(Self::Running),
+            "complete" => Some(Self::Complete),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One scan and its metadata (the snapshot's assets and gaps are stored beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanRecord {
+    /// Unique scan id.
+    pub id: String,
+    /// When the scan started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When the scan finished, if it did.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub finished_at: Option<OffsetDateTime>,
+    /// How it ended.
+    pub status: ScanStatus,
+    /// Accounts scanned.
+    pub accounts: Vec<String>,
+    /// Regions scanned.
+    pub regions: Vec<String>,
+    /// AWS API calls made (attempts, retries included).
+    pub api_calls: u64,
+    /// Number of assets in the snapshot.
+    pub asset_count: u64,
+    /// Number of coverage gaps.
+    pub gap_count: u64,
+}
+
+/// A complete scan result, as a collector run hands it to the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The scan's metadata.
+    pub scan: ScanRecord,
+    /// Everything found.
+    pub assets: Vec<Asset>,
+    /// Everything that could not be read.
+    pub gaps: Vec<CoverageGap>,
+}
+
+/// Resource type names for settings that CloudFormation has no type for.
+pub mod types {
+    /// IAM account summary (`GetAccountSummary`), one per account.
+    pub const IAM_ACCOUNT_SUMMARY: &str = "Rampart::IAM::AccountSummary";
+    /// IAM password policy, one per account (present even when unset).
+    pub const IAM_PASSWORD_POLICY: &str = "Rampart::IAM::PasswordPolicy";
+    /// IAM credential report row for the root account.
+    pub const IAM_ROOT_ACCOUNT: &str = "Rampart::IAM::RootAccount";
+    /// Account-level S3 Block Public Access, one per account.
+    pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "Rampart::S3::AccountPublicAccessBlock";
+    /// EBS encryption by default, one per region.
+    pub const EC2_EBS_ENCRYPTION_BY_DEFAULT: &str = "Rampart::EC2::EbsEncryptionByDefault";
+    /// AWS Config recording state, one per region.
+    pub const CONFIG_REGION: &str = "Rampart::Config::RegionStatus";
+    /// GuardDuty state, one per region.
+    pub const GUARDDUTY_REGION: &str = "Rampart::GuardDuty::RegionStatus";
+    /// CloudTrail coverage, one per region.
+    pub const CLOUDTRAIL_REGION: &str = "Rampart::CloudTrail::RegionStatus";
+    /// The account itself (caller identity, organization membership).
+    pub const ACCOUNT: &str = "Rampart::Account";
+}
+
+/// The stable identifier of an account- or region-level setting:
+/// `arn:rampart:<service>:<region>:<account>:<setting>`.
+pub fn setting_id(service: &str, region: &str, account: &str, setting: &str) -> String {
+    format!("arn:rampart:{service}:{region}:{account}:{setting}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_json_uses_contract_field_names() {
+        let asset = Asset::new(
+            "arn:aws:s3:::b",
+            "AWS::S3::Bucket",
+            "123456789012",
+            "us-east-1",
+            "b",
+            serde_json::json!({}),
+        );
+        let json = serde_json::to_value(&asset).unwrap_or_default();
+        for key in ["arn", "type", "account", "region", "name", "tags", "properties"] {
+            assert!(json.get(key).is_some(), "missing `{key}` in {json}");
+        }
+        assert!(json.get("unavailable").is_none());
+    }
+
+    #[test]
+    fn set_property_and_unavailable() {
+        let mut asset = Asset::new("a", "t", "1", "r", "n", serde_json::Value::Null);
+        asset.set_property("x", serde_json::json!(1));
+        asset.mark_unavailable("policy", "AccessDenied");
+        assert_eq!(asset.properties["x"], 1);
+        assert_eq!(asset.unavailable["policy"], "AccessDenied");
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in [ScanStatus::Running, ScanStatus::Complete, ScanStatus::Failed] {
+            assert_eq!(ScanStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}
