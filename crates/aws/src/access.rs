@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -19,7 +20,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
-use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::error::{AccessError, classify, one_line};
 use rampart_model::GapKind;
@@ -314,6 +314,12 @@ impl AwsAccess {
             .map_err(|err| {
                 let failure = classify(&err);
                 let chain = one_line(&crate::error::error_chain(&err));
+                if failure.kind != GapKind::AccessDenied && chain.contains("credentials") {
+                    return AccessError::Credentials(format!(
+                        "no usable credentials ({}); set `--profile`, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+                        short_reason(&chain)
+                    ));
+                }
                 match failure.kind {
                     GapKind::Unreachable | GapKind::Timeout => AccessError::Unreachable {
                         endpoint: self.endpoint_description(),
@@ -400,9 +406,11 @@ fn validate_endpoint(url: &str) -> Result<(String, String), AccessError> {
 pub fn validate_region_syntax(region: &str) -> Result<(), AccessError> {
     let parts: Vec<&str> = region.split('-').collect();
     let well_formed = parts.len() >= 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
         && parts
             .last()
             .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
@@ -456,10 +464,17 @@ mod tests {
                 .ok(),
             Some(("http://localhost:5000".to_owned(), "localhost".to_owned()))
         );
-        for bad in ["127.0.0.1:5000", "ftp://x", "http://", "not a url", "http://h/?q=1"] {
+        for bad in [
+            "127.0.0.1:5000",
+            "ftp://x",
+            "http://",
+            "not a url",
+            "http://h/?q=1",
+        ] {
             let err = validate_endpoint(bad).err().map(|e| e.to_string());
             assert!(
-                err.as_deref().is_some_and(|e| e.starts_with("malformed endpoint URL")),
+                err.as_deref()
+                    .is_some_and(|e| e.starts_with("malformed endpoint URL")),
                 "{bad}: {err:?}"
             );
         }
@@ -467,7 +482,12 @@ mod tests {
 
     #[test]
     fn region_syntax() {
-        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-5"] {
+        for good in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-5",
+        ] {
             assert!(validate_region_syntax(good).is_ok(), "{good}");
         }
         for bad in ["useast1", "US-EAST-1", "us-east-", "us-east-x", ""] {
@@ -483,13 +503,19 @@ mod tests {
         };
         let all = resolve_regions(None, &list).ok();
         assert_eq!(all, Some((list.enabled.clone(), vec![])));
-        let req = vec!["us-east-1".to_owned(), "af-south-1".to_owned(), "us-east-1".to_owned()];
+        let req = vec![
+            "us-east-1".to_owned(),
+            "af-south-1".to_owned(),
+            "us-east-1".to_owned(),
+        ];
         assert_eq!(
             resolve_regions(Some(&req), &list).ok(),
             Some((vec!["us-east-1".to_owned()], vec!["af-south-1".to_owned()]))
         );
         let unknown = vec!["us-east-9".to_owned()];
-        let err = resolve_regions(Some(&unknown), &list).err().map(|e| e.to_string());
+        let err = resolve_regions(Some(&unknown), &list)
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some("unknown region `us-east-9` (known regions: af-south-1, eu-west-1, us-east-1)")
@@ -498,8 +524,17 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_maps_prefixed_hosts_to_endpoint_host() {
-        let resolver = EndpointResolver { host: "127.0.0.1".to_owned() };
+        let resolver = EndpointResolver {
+            host: "127.0.0.1".to_owned(),
+        };
         let ips = resolver.resolve_dns("123456789012.127.0.0.1").await.ok();
-        assert_eq!(ips, Some(vec!["127.0.0.1".parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]))]));
+        assert_eq!(
+            ips,
+            Some(vec![
+                "127.0.0.1"
+                    .parse::<IpAddr>()
+                    .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+            ])
+        );
     }
 }

@@ -123,6 +123,24 @@ where
                     .map(|m| format!(": {m}"))
                     .unwrap_or_else(|| format!(" (HTTP {status})")),
             ));
+            let html_body = service
+                .raw()
+                .body()
+                .bytes()
+                .map(|b| {
+                    let head = String::from_utf8_lossy(b.get(..64).unwrap_or(b)).to_lowercase();
+                    head.trim_start().starts_with("<!doctype html") || head.trim_start().starts_with("<html")
+                })
+                .unwrap_or(false);
+            if code.is_none() && html_body {
+                return CallFailure {
+                    kind: if status >= 500 || status == 404 { GapKind::NotImplemented } else { GapKind::Other },
+                    code: None,
+                    message: format!(
+                        "HTTP {status} with an HTML body instead of an AWS error (the endpoint does not implement this call)"
+                    ),
+                };
+            }
             let kind = match code.as_deref() {
                 Some(c) if ACCESS_DENIED_CODES.contains(&c) => GapKind::AccessDenied,
                 Some(c) if REGION_DISABLED_CODES.contains(&c) => GapKind::RegionDisabled,
@@ -133,7 +151,11 @@ where
                 _ if status == 404 || status == 501 => GapKind::NotImplemented,
                 _ => GapKind::Other,
             };
-            CallFailure { kind, code, message }
+            CallFailure {
+                kind,
+                code,
+                message,
+            }
         }
         SdkError::TimeoutError(_) => CallFailure {
             kind: GapKind::Timeout,
@@ -226,9 +248,18 @@ mod tests {
 
     #[test]
     fn classifies_service_errors() {
-        assert_eq!(classify(&service_error("AccessDenied", 403)).kind, GapKind::AccessDenied);
-        assert_eq!(classify(&service_error("OptInRequired", 401)).kind, GapKind::RegionDisabled);
-        assert_eq!(classify(&service_error("SlowDown", 503)).kind, GapKind::Throttled);
+        assert_eq!(
+            classify(&service_error("AccessDenied", 403)).kind,
+            GapKind::AccessDenied
+        );
+        assert_eq!(
+            classify(&service_error("OptInRequired", 401)).kind,
+            GapKind::RegionDisabled
+        );
+        assert_eq!(
+            classify(&service_error("SlowDown", 503)).kind,
+            GapKind::Throttled
+        );
         assert_eq!(classify(&service_error("Weird", 400)).kind, GapKind::Other);
         let failure = classify(&service_error("AccessDenied", 403));
         assert_eq!(failure.message, "AccessDenied: nope");

@@ -1,1 +1,619 @@
-//! placeholder
+//! Rampart's store: scan snapshots in an embedded SQLite file.
+//!
+//! Each scan is a row in `scans`; its assets and gaps are written together
+//! with the row's switch to `complete` in one transaction, so a reader sees
+//! either the whole snapshot or none of it. Readers use the latest
+//! *complete* scan; a scan that failed or was killed never replaces it.
+//! Older scans are kept as history.
+
+use std::path::Path;
+
+use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot};
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or queried.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value could not be decoded.
+    #[error("corrupt value in `{column}`: {reason}")]
+    Corrupt {
+        /// Column name.
+        column: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file was written by a newer Rampart.
+    #[error("database schema version `{found}` is newer than this build's `{SCHEMA_VERSION}`")]
+    NewerSchema {
+        /// Version found in the file.
+        found: i64,
+    },
+    /// No scan with this id.
+    #[error("no scan `{0}`")]
+    NoSuchScan(String),
+}
+
+/// Result alias for the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which assets to read.
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    /// Only this resource type (exact, e.g. `AWS::S3::Bucket`).
+    pub resource_type: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Only this account.
+    pub account: Option<String>,
+    /// Only assets with this tag key (and value, when given).
+    pub tag: Option<(String, Option<String>)>,
+}
+
+/// A handle on the store file.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scans (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    accounts TEXT NOT NULL,
+    regions TEXT NOT NULL,
+    api_calls INTEGER NOT NULL DEFAULT 0,
+    asset_count INTEGER NOT NULL DEFAULT 0,
+    gap_count INTEGER NOT NULL DEFAULT 0,
+    failure TEXT
+);
+CREATE INDEX IF NOT EXISTS scans_status_started ON scans (status, started_at);
+CREATE TABLE IF NOT EXISTS assets (
+    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    arn TEXT NOT NULL,
+    type TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    unavailable TEXT,
+    PRIMARY KEY (scan_id, type, arn)
+);
+CREATE INDEX IF NOT EXISTS assets_scan_region ON assets (scan_id, region);
+CREATE TABLE IF NOT EXISTS gaps (
+    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    service TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    error TEXT NOT NULL,
+    occurrences INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gaps_scan ON gaps (scan_id);
+";
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        let found: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match found.and_then(|v| v.parse::<i64>().ok()) {
+            Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
+            Some(_) => {}
+            None => {
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    params![SCHEMA_VERSION.to_string()],
+                )?;
+            }
+        }
+        Ok(Self { conn })
+    }
+
+    /// Records that a scan started (status `running`). Readers ignore it
+    /// until [`complete_scan`](Self::complete_scan) commits its snapshot.
+    pub fn begin_scan(&self, scan: &ScanRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
+            params![
+                scan.id,
+                rfc3339(scan.started_at),
+                json_text(&scan.accounts),
+                json_text(&scan.regions),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a scan's whole snapshot and marks it complete, atomically.
+    /// The scan row is created if [`begin_scan`](Self::begin_scan) was not called.
+    pub fn complete_scan(&mut self, snapshot: &Snapshot) -> Result<()> {
+        let scan = &snapshot.scan;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
+            params![scan.id, rfc3339(scan.started_at), json_text(&scan.accounts), json_text(&scan.regions)],
+        )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR REPLACE INTO assets (scan_id, arn, type, account, region, name, tags, properties, unavailable)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for asset in &snapshot.assets {
+                let unavailable = if asset.unavailable.is_empty() {
+                    None
+                } else {
+                    Some(json_text(&asset.unavailable))
+                };
+                insert.execute(params![
+                    scan.id,
+                    asset.arn,
+                    asset.resource_type,
+                    asset.account,
+                    asset.region,
+                    asset.name,
+                    json_text(&asset.tags),
+                    asset.properties.to_string(),
+                    unavailable,
+                ])?;
+            }
+            let mut insert = tx.prepare(
+                "INSERT INTO gaps (scan_id, account, region, service, operation, kind, error, occurrences)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for gap in &snapshot.gaps {
+                insert.execute(params![
+                    scan.id,
+                    gap.account,
+                    gap.region,
+                    gap.service,
+                    gap.operation,
+                    gap.kind.as_str(),
+                    gap.error,
+                    i64::try_from(gap.occurrences).unwrap_or(i64::MAX),
+                ])?;
+            }
+        }
+        tx.execute(
+            "UPDATE scans SET status = 'complete', finished_at = ?2, accounts = ?3, regions = ?4,
+                 api_calls = ?5, asset_count = ?6, gap_count = ?7 WHERE id = ?1",
+            params![
+                scan.id,
+                rfc3339(scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc)),
+                json_text(&scan.accounts),
+                json_text(&scan.regions),
+                to_i64(scan.api_calls),
+                to_i64(snapshot.assets.len() as u64),
+                to_i64(snapshot.gaps.len() as u64),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a scan failed (it keeps no snapshot).
+    pub fn fail_scan(&self, id: &str, reason: &str) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE scans SET status = 'failed', finished_at = ?2, failure = ?3 WHERE id = ?1 AND status = 'running'",
+            params![id, rfc3339(OffsetDateTime::now_utc()), reason],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchScan(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The latest complete scan, if any.
+    pub fn latest_complete_scan(&self) -> Result<Option<ScanRecord>> {
+        self.conn
+            .query_row(
+                &format!("{SCAN_COLUMNS} WHERE status = 'complete' ORDER BY finished_at DESC, started_at DESC LIMIT 1"),
+                [],
+                scan_from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    /// One scan by id.
+    pub fn scan(&self, id: &str) -> Result<ScanRecord> {
+        self.conn
+            .query_row(
+                &format!("{SCAN_COLUMNS} WHERE id = ?1"),
+                params![id],
+                scan_from_row,
+            )
+            .optional()?
+            .transpose()?
+            .ok_or_else(|| StoreError::NoSuchScan(id.to_owned()))
+    }
+
+    /// Scans, newest first.
+    pub fn scans(&self, limit: usize) -> Result<Vec<ScanRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SCAN_COLUMNS} ORDER BY started_at DESC LIMIT ?1"))?;
+        let rows = stmt.query_map(params![to_i64(limit as u64)], scan_from_row)?;
+        let mut scans = Vec::new();
+        for row in rows {
+            scans.push(row??);
+        }
+        Ok(scans)
+    }
+
+    /// A scan's assets matching `filter`, ordered by type, region and ARN.
+    pub fn assets(&self, scan_id: &str, filter: &AssetFilter) -> Result<Vec<Asset>> {
+        let mut sql = String::from(
+            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE scan_id = ?1",
+        );
+        let mut args: Vec<String> = vec![scan_id.to_owned()];
+        let mut push = |clause: &str, value: &str, sql: &mut String| {
+            args.push(value.to_owned());
+            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+        };
+        if let Some(t) = &filter.resource_type {
+            push("type =", t, &mut sql);
+        }
+        if let Some(r) = &filter.region {
+            push("region =", r, &mut sql);
+        }
+        if let Some(a) = &filter.account {
+            push("account =", a, &mut sql);
+        }
+        if let Some((key, value)) = &filter.tag {
+            let path = format!("$.\"{}\"", key.replace('"', "\\\""));
+            match value {
+                Some(v) => {
+                    args.push(path);
+                    args.push(v.clone());
+                    sql.push_str(&format!(
+                        " AND json_extract(tags, ?{}) = ?{}",
+                        args.len() - 1,
+                        args.len()
+                    ));
+                }
+                None => {
+                    args.push(path);
+                    sql.push_str(&format!(
+                        " AND json_type(tags, ?{}) IS NOT NULL",
+                        args.len()
+                    ));
+                }
+            }
+        }
+        sql.push_str(" ORDER BY type, region, arn");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut assets = Vec::new();
+        for row in rows {
+            let (arn, resource_type, account, region, name, tags, properties, unavailable) = row?;
+            assets.push(Asset {
+                arn,
+                resource_type,
+                account,
+                region,
+                name,
+                tags: parse_json("tags", &tags)?,
+                properties: parse_json("properties", &properties)?,
+                unavailable: unavailable
+                    .map(|u| parse_json("unavailable", &u))
+                    .transpose()?
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(assets)
+    }
+
+    /// A scan's coverage gaps.
+    pub fn gaps(&self, scan_id: &str) -> Result<Vec<CoverageGap>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT account, region, service, operation, kind, error, occurrences FROM gaps
+             WHERE scan_id = ?1 ORDER BY account, region, service, operation",
+        )?;
+        let rows = stmt.query_map(params![scan_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, i64>(6)?,
+            ))
+        })?;
+        let mut gaps = Vec::new();
+        for row in rows {
+            let (account, region, service, operation, kind, error, occurrences) = row?;
+            gaps.push(CoverageGap {
+                account,
+                region,
+                service,
+                operation,
+                kind: parse_json("kind", &format!("\"{kind}\"")).unwrap_or(GapKind::Other),
+                error,
+                occurrences: u64::try_from(occurrences).unwrap_or(0),
+            });
+        }
+        Ok(gaps)
+    }
+}
+
+const SCAN_COLUMNS: &str = "SELECT id, started_at, finished_at, status, accounts, regions, api_calls, asset_count, gap_count FROM scans";
+
+type RowResult<T> = rusqlite::Result<Result<T>>;
+
+fn scan_from_row(row: &rusqlite::Row<'_>) -> RowResult<ScanRecord> {
+    let id: String = row.get(0)?;
+    let started: String = row.get(1)?;
+    let finished: Option<String> = row.get(2)?;
+    let status: String = row.get(3)?;
+    let accounts: String = row.get(4)?;
+    let regions: String = row.get(5)?;
+    let api_calls: i64 = row.get(6)?;
+    let asset_count: i64 = row.get(7)?;
+    let gap_count: i64 = row.get(8)?;
+    Ok((|| {
+        Ok(ScanRecord {
+            id,
+            started_at: parse_time("started_at", &started)?,
+            finished_at: finished
+                .map(|f| parse_time("finished_at", &f))
+                .transpose()?,
+            status: ScanStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+                column: "status",
+                reason: format!("unknown status `{status}`"),
+            })?,
+            accounts: parse_json("accounts", &accounts)?,
+            regions: parse_json("regions", &regions)?,
+            api_calls: u64::try_from(api_calls).unwrap_or(0),
+            asset_count: u64::try_from(asset_count).unwrap_or(0),
+            gap_count: u64::try_from(gap_count).unwrap_or(0),
+        })
+    })())
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn parse_time(column: &'static str, text: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| StoreError::Corrupt {
+        column,
+        reason: e.to_string(),
+    })
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(column: &'static str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        column,
+        reason: e.to_string(),
+    })
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn record(id: &str, minute: i64) -> ScanRecord {
+        ScanRecord {
+            id: id.to_owned(),
+            started_at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute),
+            finished_at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute + 1)),
+            status: ScanStatus::Running,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 42,
+            asset_count: 0,
+            gap_count: 0,
+        }
+    }
+
+    fn asset(arn: &str, ty: &str, region: &str, tags: &[(&str, &str)]) -> Asset {
+        Asset::new(
+            arn,
+            ty,
+            "123456789012",
+            region,
+            arn,
+            serde_json::json!({"k": arn}),
+        )
+        .with_tags(
+            tags.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    }
+
+    fn snapshot(id: &str, minute: i64, assets: Vec<Asset>) -> Snapshot {
+        Snapshot {
+            scan: record(id, minute),
+            assets,
+            gaps: vec![CoverageGap {
+                account: "123456789012".into(),
+                region: "us-east-1".into(),
+                service: "ssm".into(),
+                operation: "DescribeInstanceInformation".into(),
+                kind: GapKind::NotImplemented,
+                error: "unparseable response (HTTP 500)".into(),
+                occurrences: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn complete_snapshot_round_trips_and_becomes_current() {
+        let mut store = Store::open_in_memory().unwrap();
+        assert!(store.latest_complete_scan().unwrap().is_none());
+        let mut a = asset(
+            "arn:aws:s3:::b",
+            "AWS::S3::Bucket",
+            "us-east-1",
+            &[("env", "prod")],
+        );
+        a.mark_unavailable("policy", "AccessDenied");
+        let snap = snapshot("s1", 0, vec![a.clone()]);
+        store.begin_scan(&snap.scan).unwrap();
+        store.complete_scan(&snap).unwrap();
+        let latest = store.latest_complete_scan().unwrap().unwrap();
+        assert_eq!(latest.id, "s1");
+        assert_eq!(latest.status, ScanStatus::Complete);
+        assert_eq!(
+            (latest.asset_count, latest.gap_count, latest.api_calls),
+            (1, 1, 42)
+        );
+        assert_eq!(
+            store.assets("s1", &AssetFilter::default()).unwrap(),
+            vec![a]
+        );
+        assert_eq!(store.gaps("s1").unwrap(), snap.gaps);
+    }
+
+    #[test]
+    fn unfinished_or_failed_scan_never_replaces_the_last_complete_one() {
+        let mut store = Store::open_in_memory().unwrap();
+        let first = snapshot("s1", 0, vec![asset("arn:a", "T", "us-east-1", &[])]);
+        store.complete_scan(&first).unwrap();
+        // A second scan starts and dies before writing its snapshot.
+        store.begin_scan(&record("s2", 10)).unwrap();
+        assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s1");
+        store.fail_scan("s2", "interrupted").unwrap();
+        assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s1");
+        assert_eq!(store.scan("s2").unwrap().status, ScanStatus::Failed);
+        assert_eq!(store.scans(10).unwrap().len(), 2);
+        // A later complete scan takes over; history stays.
+        store.complete_scan(&snapshot("s3", 20, vec![])).unwrap();
+        assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s3");
+        assert_eq!(
+            store.assets("s1", &AssetFilter::default()).unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn filters_by_type_region_and_tag() {
+        let mut store = Store::open_in_memory().unwrap();
+        let assets = vec![
+            asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
+            asset("arn:2", "AWS::S3::Bucket", "eu-west-1", &[("env", "dev")]),
+            asset(
+                "arn:3",
+                "AWS::EC2::Instance",
+                "eu-west-1",
+                &[("owner", "x")],
+            ),
+        ];
+        store.complete_scan(&snapshot("s", 0, assets)).unwrap();
+        let arns = |f: AssetFilter| -> Vec<String> {
+            store
+                .assets("s", &f)
+                .unwrap()
+                .into_iter()
+                .map(|a| a.arn)
+                .collect()
+        };
+        assert_eq!(
+            arns(AssetFilter {
+                resource_type: Some("AWS::S3::Bucket".into()),
+                ..Default::default()
+            }),
+            vec!["arn:2", "arn:1"]
+        );
+        assert_eq!(
+            arns(AssetFilter {
+                region: Some("eu-west-1".into()),
+                ..Default::default()
+            }),
+            vec!["arn:3", "arn:2"]
+        );
+        assert_eq!(
+            arns(AssetFilter {
+                tag: Some(("env".into(), Some("prod".into()))),
+                ..Default::default()
+            }),
+            vec!["arn:1"]
+        );
+        assert_eq!(
+            arns(AssetFilter {
+                tag: Some(("env".into(), None)),
+                ..Default::default()
+            }),
+            vec!["arn:2", "arn:1"]
+        );
+        assert_eq!(
+            arns(AssetFilter {
+                tag: Some(("nope".into(), None)),
+                ..Default::default()
+            }),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn reopening_a_file_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        {
+            let mut store = Store::open(&path).unwrap();
+            store
+                .complete_scan(&snapshot("s1", 0, vec![asset("arn:a", "T", "r", &[])]))
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.latest_complete_scan().unwrap().unwrap().asset_count,
+            1
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Every command-line flag, defined once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Rampart: agentless security posture for AWS.
+#[derive(Debug, Parser)]
+#[command(name = "rampart", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log more detail to stderr (repeat for more: -v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Rampart's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan an AWS account: inventory every enabled (or given) region.
+    Scan(ScanArgs),
+    /// List the assets of the latest complete scan (or a given one).
+    Inventory(InventoryArgs),
+    /// List past scans, newest first.
+    Scans(ScansArgs),
+}
+
+/// Where the store is.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store file [default: the user's data directory, rampart/rampart.db].
+    #[arg(long, env = "RAMPART_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// Named profile from ~/.aws/config (default: the default credential chain).
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto).
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Region for global services and region discovery [default: the
+    /// profile's or AWS_REGION, else us-east-1].
+    #[arg(long, value_name = "REGION")]
+    pub home_region: Option<String>,
+    /// Attempts per call, first included; throttling backs off adaptively.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Timeout of one call attempt, in seconds.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub call_timeout: u64,
+}
+
+/// `rampart scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Regions to scan, comma-separated [default: every enabled region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Only these services, comma-separated (sts, iam, s3, ec2, cloudtrail,
+    /// kms, rds, config, guardduty, eks, ssm, organizations).
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE,...")]
+    pub services: Option<Vec<String>>,
+    /// API calls in flight at once per service and region.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// Don't draw progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Output formats of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// `rampart inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this resource type (e.g. AWS::S3::Bucket).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub resource_type: Option<String>,
+    /// Only this region.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Only this account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only assets with this tag: KEY or KEY=VALUE.
+    #[arg(long, value_name = "KEY[=VALUE]")]
+    pub tag: Option<String>,
+    /// Read this scan instead of the latest complete one.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart scans`.
+#[derive(Debug, Args)]
+pub struct ScansArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// How many scans to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}

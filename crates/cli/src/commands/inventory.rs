@@ -1,0 +1,83 @@
+//! `rampart inventory`: the assets of a scan.
+
+use std::io::Write;
+
+use rampart_store::AssetFilter;
+
+use crate::args::{InventoryArgs, ListFormat};
+use crate::commands::open_existing_store;
+use crate::exit::CliError;
+use crate::output::table;
+
+/// Lists assets with the given filters.
+pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_existing_store(&args.store)?;
+    let scan = match &args.scan {
+        Some(id) => store.scan(id).map_err(|e| CliError::usage(e.to_string()))?,
+        None => store.latest_complete_scan()?.ok_or_else(|| {
+            CliError::nothing("no complete scan in the store; run `rampart scan` first")
+        })?,
+    };
+    let filter = AssetFilter {
+        resource_type: args.resource_type.clone(),
+        region: args.region.clone(),
+        account: args.account.clone(),
+        tag: args.tag.as_deref().map(parse_tag).transpose()?,
+    };
+    let assets = store.assets(&scan.id, &filter)?;
+    let text = match args.format {
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&assets).map_err(CliError::failure)? + "\n"
+        }
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = assets
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.resource_type.clone(),
+                        a.region.clone(),
+                        a.name.clone(),
+                        a.arn.clone(),
+                    ]
+                })
+                .collect();
+            let mut text = table(&["TYPE", "REGION", "NAME", "ARN"], &rows);
+            text.push_str(&format!("{} assets (scan {})\n", assets.len(), scan.id));
+            text
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)
+}
+
+/// Parses `KEY` or `KEY=VALUE`.
+fn parse_tag(text: &str) -> Result<(String, Option<String>), CliError> {
+    let (key, value) = match text.split_once('=') {
+        Some((k, v)) => (k, Some(v.to_owned())),
+        None => (text, None),
+    };
+    if key.is_empty() {
+        return Err(CliError::usage(format!(
+            "malformed tag filter `{text}`: expected KEY or KEY=VALUE"
+        )));
+    }
+    Ok((key.to_owned(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_filters() {
+        assert_eq!(
+            parse_tag("env=prod").ok(),
+            Some(("env".into(), Some("prod".into())))
+        );
+        assert_eq!(parse_tag("env").ok(), Some(("env".into(), None)));
+        assert_eq!(
+            parse_tag("a=b=c").ok(),
+            Some(("a".into(), Some("b=c".into())))
+        );
+        assert!(parse_tag("=x").is_err());
+    }
+}

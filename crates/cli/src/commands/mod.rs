@@ -1,0 +1,45 @@
+//! One module per command.
+
+pub mod inventory;
+pub mod scan;
+pub mod scans;
+
+use std::path::PathBuf;
+
+use rampart_store::Store;
+
+use crate::args::StoreArgs;
+use crate::exit::CliError;
+
+/// The store file: `--db`, `RAMPART_DB`, or the user's data directory.
+pub fn store_path(args: &StoreArgs) -> Result<PathBuf, CliError> {
+    if let Some(path) = &args.db {
+        return Ok(path.clone());
+    }
+    dirs::data_dir()
+        .map(|d| d.join("rampart").join("rampart.db"))
+        .ok_or_else(|| CliError::usage("no data directory for the store; pass `--db PATH`"))
+}
+
+/// Opens the store, creating its directory when needed.
+pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
+    let path = store_path(args)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CliError::usage(format!("cannot create `{}`: {e}", parent.display())))?;
+    }
+    Store::open(&path)
+        .map_err(|e| CliError::usage(format!("cannot open store `{}`: {e}", path.display())))
+}
+
+/// Opens an existing store for reading; a missing file is "nothing to read".
+pub fn open_existing_store(args: &StoreArgs) -> Result<Store, CliError> {
+    let path = store_path(args)?;
+    if !path.exists() {
+        return Err(CliError::nothing(format!(
+            "no store at `{}`; run `rampart scan` first",
+            path.display()
+        )));
+    }
+    open_store(args)
+}

@@ -1,0 +1,265 @@
+//! `rampart scan`: collect an account into a new snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rampart_aws::collectors::COLLECTORS;
+use rampart_aws::{AwsAccess, AwsSettings, Progress, ScanPlan, collect_account, resolve_regions};
+use rampart_model::{ScanRecord, ScanStatus, Snapshot, types};
+use time::OffsetDateTime;
+
+use crate::args::{AwsArgs, ScanArgs};
+use crate::commands::open_store;
+use crate::exit::{CliError, Exit};
+use crate::output::{seconds, table};
+
+/// Builds the access-layer settings from flags.
+pub fn aws_settings(args: &AwsArgs) -> AwsSettings {
+    AwsSettings {
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone().filter(|u| !u.is_empty()),
+        home_region: args.home_region.clone(),
+        max_attempts: args.max_attempts,
+        attempt_timeout: Duration::from_secs(args.call_timeout),
+        call_timeout: Duration::from_secs(
+            args.call_timeout
+                .saturating_mul(u64::from(args.max_attempts))
+                .max(30),
+        ),
+        ..AwsSettings::default()
+    }
+}
+
+/// Runs a scan and prints its summary; returns the exit code.
+pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    if let Some(services) = &args.services {
+        for service in services {
+            if rampart_aws::collectors::by_service(service).is_none() {
+                let known: Vec<&str> = COLLECTORS.iter().map(|c| c.meta().service).collect();
+                return Err(CliError::usage(format!(
+                    "unknown service `{service}` (known services: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    let access = AwsAccess::load(&aws_settings(&args.aws))
+        .await
+        .map_err(CliError::usage)?;
+    let mut store = open_store(&args.store)?;
+    let identity = access.caller_identity().await.map_err(CliError::usage)?;
+    let region_list = access.regions().await.map_err(CliError::usage)?;
+    let (regions, disabled) =
+        resolve_regions(args.regions.as_deref(), &region_list).map_err(CliError::usage)?;
+
+    let scan_id = uuid::Uuid::now_v7().to_string();
+    let started_at = OffsetDateTime::now_utc();
+    let mut all_regions = regions.clone();
+    all_regions.extend(disabled.iter().cloned());
+    let mut record = ScanRecord {
+        id: scan_id.clone(),
+        started_at,
+        finished_at: None,
+        status: ScanStatus::Running,
+        accounts: vec![identity.account.clone()],
+        regions: all_regions,
+        api_calls: 0,
+        asset_count: 0,
+        gap_count: 0,
+    };
+    store.begin_scan(&record)?;
+
+    let plan = ScanPlan {
+        account: identity.account.clone(),
+        home_region: access.home_region().to_owned(),
+        regions,
+        disabled_regions: disabled,
+        services: args.services.clone(),
+        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+    };
+    let progress = BarProgress::new(args.no_progress);
+    let collected = tokio::select! {
+        result = collect_account(&access, &plan, &progress) => result,
+        _ = tokio::signal::ctrl_c() => {
+            progress.bar.finish_and_clear();
+            let _ = store.fail_scan(&scan_id, "interrupted");
+            return Err(CliError { exit: Exit::Interrupted, message: "scan interrupted; the last complete snapshot is unchanged".to_owned() });
+        }
+    };
+    progress.bar.finish_and_clear();
+
+    record.finished_at = Some(OffsetDateTime::now_utc());
+    record.status = ScanStatus::Complete;
+    record.api_calls = access.stats().total();
+    record.asset_count = collected.assets.len() as u64;
+    record.gap_count = collected.gaps.len() as u64;
+    let snapshot = Snapshot {
+        scan: record,
+        assets: collected.assets,
+        gaps: collected.gaps,
+    };
+    store.complete_scan(&snapshot)?;
+
+    let summary = summary(&snapshot, &access, started.elapsed());
+    out.write_all(summary.as_bytes())
+        .map_err(CliError::failure)?;
+
+    let collected_anything = snapshot
+        .assets
+        .iter()
+        .any(|a| a.resource_type != types::ACCOUNT);
+    if collected_anything {
+        Ok(Exit::Ok)
+    } else {
+        Err(CliError::nothing(format!(
+            "nothing could be collected: {} coverage gaps (see above)",
+            snapshot.gaps.len()
+        )))
+    }
+}
+
+/// The end-of-scan summary: assets by type and region, calls, gaps, time.
+fn summary(snapshot: &Snapshot, access: &AwsAccess, elapsed: Duration) -> String {
+    let scan = &snapshot.scan;
+    let mut text = format!(
+        "Scan {} complete in {}\naccount {} · regions {} · {} API calls · {} assets · {} coverage gaps\n\n",
+        scan.id,
+        seconds(elapsed),
+        scan.accounts.join(", "),
+        scan.regions.join(", "),
+        scan.api_calls,
+        snapshot.assets.len(),
+        snapshot.gaps.len(),
+    );
+    let regions: BTreeSet<&str> = snapshot.assets.iter().map(|a| a.region.as_str()).collect();
+    let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for asset in &snapshot.assets {
+        *counts
+            .entry(asset.resource_type.as_str())
+            .or_default()
+            .entry(asset.region.as_str())
+            .or_default() += 1;
+    }
+    let mut header = vec!["TYPE"];
+    header.extend(regions.iter().copied());
+    header.push("TOTAL");
+    let rows: Vec<Vec<String>> = counts
+        .iter()
+        .map(|(ty, by_region)| {
+            let mut row = vec![(*ty).to_owned()];
+            row.extend(
+                regions
+                    .iter()
+                    .map(|r| by_region.get(r).copied().unwrap_or(0).to_string()),
+            );
+            row.push(by_region.values().sum::<u64>().to_string());
+            row
+        })
+        .collect();
+    text.push_str("Assets by type and region\n");
+    text.push_str(&table(&header, &rows));
+
+    let calls = access.stats().snapshot();
+    let mut by_service: BTreeMap<&str, u64> = BTreeMap::new();
+    for ((service, _), n) in &calls {
+        *by_service.entry(service.as_str()).or_default() += n;
+    }
+    text.push_str("\nAPI calls by service\n");
+    let rows: Vec<Vec<String>> = by_service
+        .iter()
+        .map(|(s, n)| vec![(*s).to_owned(), n.to_string()])
+        .collect();
+    text.push_str(&table(&["SERVICE", "CALLS"], &rows));
+
+    if snapshot.gaps.is_empty() {
+        text.push_str("\nNo coverage gaps.\n");
+    } else {
+        text.push_str(
+            "\nCoverage gaps (data these calls would have returned is missing, not healthy)\n",
+        );
+        let rows: Vec<Vec<String>> = snapshot
+            .gaps
+            .iter()
+            .map(|g| {
+                vec![
+                    g.region.clone(),
+                    g.service.clone(),
+                    g.operation.clone(),
+                    g.kind.as_str().to_owned(),
+                    g.occurrences.to_string(),
+                    g.error.chars().take(100).collect(),
+                ]
+            })
+            .collect();
+        text.push_str(&table(
+            &["REGION", "SERVICE", "OPERATION", "KIND", "TIMES", "ERROR"],
+            &rows,
+        ));
+    }
+    text
+}
+
+/// A progress bar on stderr: tasks done of planned, and what is running.
+struct BarProgress {
+    bar: ProgressBar,
+    running: Mutex<BTreeSet<String>>,
+}
+
+impl BarProgress {
+    fn new(hidden: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(
+            Some(0),
+            if hidden {
+                ProgressDrawTarget::hidden()
+            } else {
+                ProgressDrawTarget::stderr()
+            },
+        );
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} scanning [{bar:30}] {pos}/{len} {wide_msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Self {
+            bar,
+            running: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut BTreeSet<String>)) {
+        if let Ok(mut running) = self.running.lock() {
+            change(&mut running);
+            let shown: Vec<&str> = running.iter().take(4).map(String::as_str).collect();
+            let more = running.len().saturating_sub(shown.len());
+            let mut msg = shown.join(" ");
+            if more > 0 {
+                msg.push_str(&format!(" +{more}"));
+            }
+            self.bar.set_message(msg);
+        }
+    }
+}
+
+impl Progress for BarProgress {
+    fn planned(&self, tasks: usize) {
+        self.bar.set_length(tasks as u64);
+    }
+
+    fn started(&self, region: &str, service: &str) {
+        self.update(|r| {
+            r.insert(format!("{region}/{service}"));
+        });
+    }
+
+    fn finished(&self, region: &str, service: &str, _assets: usize, _gaps: usize) {
+        self.update(|r| {
+            r.remove(&format!("{region}/{service}"));
+        });
+        self.bar.inc(1);
+    }
+}

@@ -1,0 +1,67 @@
+//! Exit codes and the one-line error a user sees.
+
+use std::fmt;
+
+/// Rampart's documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// Unexpected failure (store I/O and the like).
+    Failure = 1,
+    /// Bad usage or configuration (flags, region, endpoint, credentials).
+    Usage = 2,
+    /// Nothing could be collected, or there is no scan to read.
+    NothingCollected = 3,
+    /// Interrupted (Ctrl-C).
+    Interrupted = 130,
+}
+
+/// An error that ends the command with an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// The exit code.
+    pub exit: Exit,
+    /// One line for the user.
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage/configuration error (exit 2).
+    pub fn usage(message: impl fmt::Display) -> Self {
+        Self {
+            exit: Exit::Usage,
+            message: message.to_string(),
+        }
+    }
+
+    /// Nothing to collect or read (exit 3).
+    pub fn nothing(message: impl fmt::Display) -> Self {
+        Self {
+            exit: Exit::NothingCollected,
+            message: message.to_string(),
+        }
+    }
+
+    /// Unexpected failure (exit 1).
+    pub fn failure(message: impl fmt::Display) -> Self {
+        Self {
+            exit: Exit::Failure,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<rampart_store::StoreError> for CliError {
+    fn from(err: rampart_store::StoreError) -> Self {
+        Self::failure(format!("store: {err}"))
+    }
+}
