@@ -103,7 +103,7 @@ s.close()')"
         MOTO_IAM_LOAD_MANAGED_POLICIES=true \
             MOTO_AMIS_PATH="$here/moto-amis.json" \
             nohup "$RAMPART_MOTO_SERVER" -H 127.0.0.1 -p "$port" \
-            >"$log_file" 2>&1 </dev/null &
+            >"$log_file" 2>&1 </dev/null 9>&- &
         pid=$!
         rc=0
         wait_ready "$pid" "$url" "$start_timeout" || rc=$?

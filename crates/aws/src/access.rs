@@ -15,7 +15,9 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
@@ -115,6 +117,34 @@ impl Intercept for CallCounter {
     }
 }
 
+/// Forbids retrying an HTTP 500 whose body is an HTML page: AWS answers
+/// errors in XML or JSON, so such a response comes from an endpoint that
+/// does not implement the call (an emulator), and retrying only wastes calls.
+#[derive(Debug, Clone, Copy)]
+struct NoRetryOnHtml500;
+
+impl ClassifyRetry for NoRetryOnHtml500 {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let html_500 = ctx.response().is_some_and(|response| {
+            response.status().as_u16() == 500
+                && response.body().bytes().is_some_and(|b| {
+                    let head = String::from_utf8_lossy(b.get(..32).unwrap_or(b)).to_lowercase();
+                    let head = head.trim_start();
+                    head.starts_with("<!doctype html") || head.starts_with("<html")
+                })
+        });
+        if html_500 {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "RampartNoRetryOnHtml500"
+    }
+}
+
 /// Resolves host names below an endpoint override's host (`123456789012.localhost`,
 /// `bucket.127.0.0.1`) to the endpoint's own address. Endpoint rules put account
 /// ids and bucket names in front of the host (S3 Control, S3 virtual hosting);
@@ -180,6 +210,7 @@ macro_rules! clients {
                 pub fn $fn_name(&self, region: &str) -> $krate::Client {
                     let config = $krate::config::Builder::from(&self.config_for(region))
                         .interceptor(CallCounter { service: $service, stats: self.stats.clone() })
+                        .retry_classifier(NoRetryOnHtml500)
                         .build();
                     $krate::Client::from_conf(config)
                 }
@@ -297,6 +328,7 @@ impl AwsAccess {
                 service: "s3",
                 stats: self.stats.clone(),
             })
+            .retry_classifier(NoRetryOnHtml500)
             .force_path_style(self.endpoint_url.is_some())
             .build();
         aws_sdk_s3::Client::from_conf(config)

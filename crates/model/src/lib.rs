@@ -231,6 +231,9 @@ pub mod types {
     pub const S3_ACCOUNT_PUBLIC_ACCESS_BLOCK: &str = "Rampart::S3::AccountPublicAccessBlock";
     /// EBS encryption by default, one per region.
     pub const EC2_EBS_ENCRYPTION_BY_DEFAULT: &str = "Rampart::EC2::EbsEncryptionByDefault";
+    /// Other EC2 region-level settings (snapshot and AMI block public
+    /// access, instance metadata defaults), one per region.
+    pub const EC2_REGION_SETTINGS: &str = "Rampart::EC2::RegionSettings";
     /// AWS Config recording state, one per region.
     pub const CONFIG_REGION: &str = "Rampart::Config::RegionStatus";
     /// GuardDuty state, one per region.
@@ -262,7 +265,15 @@ mod tests {
             serde_json::json!({}),
         );
         let json = serde_json::to_value(&asset).unwrap_or_default();
-        for key in ["arn", "type", "account", "region", "name", "tags", "properties"] {
+        for key in [
+            "arn",
+            "type",
+            "account",
+            "region",
+            "name",
+            "tags",
+            "properties",
+        ] {
             assert!(json.get(key).is_some(), "missing `{key}` in {json}");
         }
         assert!(json.get("unavailable").is_none());
@@ -279,7 +290,11 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [ScanStatus::Running, ScanStatus::Complete, ScanStatus::Failed] {
+        for s in [
+            ScanStatus::Running,
+            ScanStatus::Complete,
+            ScanStatus::Failed,
+        ] {
             assert_eq!(ScanStatus::parse(s.as_str()), Some(s));
         }
     }

@@ -37,7 +37,13 @@ pub enum Scope {
 /// One API operation a collector may call, and the IAM action that allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
+    /// The API (SDK client) the operation belongs to, as the call counter
+    /// keys it (`s3`, `s3control`). Usually the collector's service; the
+    /// IAM prefix of [`action`](Self::action) may differ (S3 Control's
+    /// actions are `s3:…`).
+    pub service: &'static str,
     /// The API operation name, as the SDK names it (`GetBucketPolicy`).
+    /// Unique per collector together with [`service`](Self::service).
     pub name: &'static str,
     /// The IAM action that allows it (`s3:GetBucketPolicy`).
     pub action: &'static str,
@@ -45,17 +51,21 @@ pub struct Operation {
 
 /// Declares an [`Operation`]: `op!("s3", "GetBucketPolicy")` for the usual
 /// `service:Operation` action, `op!("s3", "ListBuckets" => "s3:ListAllMyBuckets")`
-/// where IAM names the action differently.
+/// where IAM names the action differently. The first argument is the API
+/// (SDK client) the operation belongs to, also for actions with another
+/// prefix: `op!("s3control", "GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock")`.
 #[macro_export]
 macro_rules! op {
     ($service:literal, $name:literal) => {
         $crate::collectors::Operation {
+            service: $service,
             name: $name,
             action: concat!($service, ":", $name),
         }
     };
     ($service:literal, $name:literal => $action:literal) => {
         $crate::collectors::Operation {
+            service: $service,
             name: $name,
             action: $action,
         }
@@ -106,7 +116,10 @@ pub static COLLECTORS: &[&dyn Collector] = &[
 
 /// Looks a collector up by service key.
 pub fn by_service(service: &str) -> Option<&'static dyn Collector> {
-    COLLECTORS.iter().copied().find(|c| c.meta().service == service)
+    COLLECTORS
+        .iter()
+        .copied()
+        .find(|c| c.meta().service == service)
 }
 
 #[cfg(test)]
@@ -119,15 +132,38 @@ mod tests {
         let mut services = BTreeSet::new();
         for c in COLLECTORS {
             let meta = c.meta();
-            assert!(services.insert(meta.service), "duplicate service {}", meta.service);
+            assert!(
+                services.insert(meta.service),
+                "duplicate service {}",
+                meta.service
+            );
             let mut names = BTreeSet::new();
             for op in meta.operations {
-                assert!(names.insert(op.name), "{}: duplicate {}", meta.service, op.name);
+                assert!(
+                    names.insert((op.service, op.name)),
+                    "{}: duplicate {}:{}",
+                    meta.service,
+                    op.service,
+                    op.name
+                );
                 let (prefix, action) = op.action.split_once(':').unwrap_or_default();
-                assert!(!prefix.is_empty() && !action.is_empty(), "bad action {}", op.action);
-                assert!(op.name.chars().next().is_some_and(|ch| ch.is_ascii_uppercase()));
+                assert!(
+                    !prefix.is_empty() && !action.is_empty(),
+                    "bad action {}",
+                    op.action
+                );
+                assert!(
+                    op.name
+                        .chars()
+                        .next()
+                        .is_some_and(|ch| ch.is_ascii_uppercase())
+                );
             }
-            assert!(!meta.resource_types.is_empty(), "{} emits nothing", meta.service);
+            assert!(
+                !meta.resource_types.is_empty(),
+                "{} emits nothing",
+                meta.service
+            );
         }
     }
 }

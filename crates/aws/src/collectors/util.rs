@@ -56,6 +56,24 @@ pub fn str_list<S: AsRef<str>>(values: &[S]) -> Value {
     )
 }
 
+/// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`), for
+/// building ARNs of resources whose API returns only an id.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("eusc-") {
+        "aws-eusc"
+    } else {
+        "aws"
+    }
+}
+
 /// The last `/`- or `:`-separated part of an ARN (a resource's name).
 pub fn arn_name(arn: &str) -> &str {
     arn.rsplit(['/', ':']).next().unwrap_or(arn)
@@ -71,16 +89,31 @@ mod tests {
         assert_eq!(doc["Version"], "2012-10-17");
         let plain = policy_document("{\"Statement\":[]}");
         assert!(plain["Statement"].is_array());
-        assert_eq!(policy_document("not json"), Value::String("not json".into()));
+        assert_eq!(
+            policy_document("not json"),
+            Value::String("not json".into())
+        );
     }
 
     #[test]
     fn tags_and_names() {
-        let tags = tag_map([(Some("env"), Some("prod")), (None, Some("x")), (Some("k"), None)]);
+        let tags = tag_map([
+            (Some("env"), Some("prod")),
+            (None, Some("x")),
+            (Some("k"), None),
+        ]);
         assert_eq!(tags.len(), 2);
         assert_eq!(tags["k"], "");
         assert_eq!(arn_name("arn:aws:iam::1:role/path/r"), "r");
         assert_eq!(arn_name("arn:aws:kms:us-east-1:1:key/abc"), "abc");
+    }
+
+    #[test]
+    fn partitions_by_region() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("us-isob-east-1"), "aws-iso-b");
     }
 
     #[test]
