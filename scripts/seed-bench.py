@@ -6,9 +6,11 @@
     "$RAMPART_PYTHON" scripts/seed-bench.py --endpoint "$URL" --scale 4 [--reset]
 
 Per unit of --scale, in us-east-1 of account 123456789012:
-  50 EC2 instances (5 launches of 10, one per subnet of bench-vpc, tagged),
+  50 EC2 instances (5 launches of 10, one per subnet of bench-vpc, tagged; launch k
+     uses the unit's security group k and IMDSv2 required on even k, optional on odd),
   10 S3 buckets (even-numbered ones with AES256 default encryption + versioning),
-  10 security groups in bench-vpc with 3 ingress rules each,
+  10 security groups in bench-vpc with 3 ingress rules each (groups 0, 3, 6, 9 have
+     SSH open to 0.0.0.0/0),
   5 IAM users with one access key each.
 Names are deterministic (bench-<unit>-...), so it can run after seed-demo.py on the
 same state, but not twice without a reset.
@@ -103,12 +105,16 @@ def main() -> int:
 
     for unit in range(args.scale):
         u = f"{unit:03d}"
+        sg_ids: list[str] = []
 
         def instances():
             per = INSTANCES_PER_UNIT // SUBNETS
             for k, subnet in enumerate(subnets):
+                # Batch k uses the unit's security group k (moto attaches no group at all
+                # when none is given, unlike AWS, which uses the VPC's default group).
                 n = len(ec2.run_instances(
                     ImageId=AMI, InstanceType="t3.micro", MinCount=per, MaxCount=per, SubnetId=subnet,
+                    SecurityGroupIds=[sg_ids[k % len(sg_ids)]],
                     MetadataOptions={"HttpTokens": "required" if k % 2 == 0 else "optional"},
                     TagSpecifications=[{"ResourceType": "instance", "Tags": tags(
                         Name=f"bench-{u}-web-{k}", env=ENVS[(unit + k) % len(ENVS)],
@@ -146,6 +152,7 @@ def main() -> int:
                     {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.200.0.0/16"}]},
                 ]
                 ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=perms)
+                sg_ids.append(gid)
                 counts["security_groups"] += 1
                 counts["sg_rules"] += len(perms)
 
@@ -157,9 +164,9 @@ def main() -> int:
                 counts["iam_users"] += 1
                 counts["access_keys"] += 1
 
+        timed("security_groups", security_groups)
         timed("instances", instances)
         timed("buckets", buckets)
-        timed("security_groups", security_groups)
         timed("iam_users", users)
 
     elapsed = time.monotonic() - t0

@@ -281,10 +281,17 @@ class Seeder:
             managed=["arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"],
         )
         role("demo-cloudtrail-logs-role", {"Service": "cloudtrail.amazonaws.com"}, "CloudTrail to CloudWatch Logs")
+        role(
+            "demo-rds-monitoring-role",
+            {"Service": "monitoring.rds.amazonaws.com"},
+            "RDS enhanced monitoring",
+            managed=["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
+        )
         self.add(
             "iam",
             "global",
-            "service roles demo-flow-logs-role, demo-eks-cluster-role, demo-config-role, demo-cloudtrail-logs-role",
+            "service roles demo-flow-logs-role, demo-eks-cluster-role, demo-config-role, "
+            "demo-cloudtrail-logs-role, demo-rds-monitoring-role",
         )
 
         iam.create_open_id_connect_provider(
@@ -520,7 +527,8 @@ class Seeder:
         self.add(
             "ec2",
             HOME,
-            "vpc demo-vpc 10.0.0.0/16: subnets demo-public-a/b (IGW route), demo-private-a/b",
+            "vpc demo-vpc 10.0.0.0/16: subnets demo-public-a/b (IGW route; -a auto-assigns public IPs), "
+            "demo-private-a/b",
         )
 
         # Flow log to CloudWatch Logs (healthy); the default VPC has none.
@@ -625,14 +633,19 @@ class Seeder:
             BlockDeviceMappings=[
                 {
                     "DeviceName": "/dev/xvda",
-                    "Ebs": {"VolumeSize": 8, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True},
+                    "Ebs": {
+                        "VolumeSize": 8, "VolumeType": "gp3", "Encrypted": True, "DeleteOnTermination": True,
+                        # An explicit key: without one moto creates an alias/aws/ebs key that
+                        # it reports as KeyManager CUSTOMER with rotation off.
+                        "KmsKeyId": self.ids["alias/demo-rotated@" + HOME],
+                    },
                 }
             ],
             TagSpecifications=ec2_tags("instance", "demo-imdsv2", extra={"role": "app"}),
         )["Instances"][0]["InstanceId"]
         self.ids["instance:demo-imdsv1"] = imdsv1
         self.ids["instance:demo-imdsv2"] = imdsv2
-        self.add("ec2", HOME, f"instance demo-imdsv1 {imdsv1}: IMDSv1 allowed, public IP, no profile, SG open ssh")
+        self.add("ec2", HOME, f"instance demo-imdsv1 {imdsv1}: IMDSv1 allowed, public IP, no profile, SGs demo-open-ssh+demo-web")
         self.add("ec2", HOME, f"instance demo-imdsv2 {imdsv2}: IMDSv2 required, private, demo-ec2-profile (healthy)")
 
         # EBS volumes and snapshots.
@@ -718,7 +731,13 @@ class Seeder:
             MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
             # moto does not apply EBS encryption by default: ask for it, as AWS would do.
             BlockDeviceMappings=[
-                {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "VolumeType": "gp3", "Encrypted": True}}
+                {
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {
+                        "VolumeSize": 8, "VolumeType": "gp3", "Encrypted": True,
+                        "KmsKeyId": self.ids["alias/demo-eu-key@" + EU],
+                    },
+                }
             ],
             TagSpecifications=ec2_tags("instance", "demo-eu-imdsv1", extra={"role": "batch"}),
         )["Instances"][0]["InstanceId"]
@@ -726,9 +745,10 @@ class Seeder:
         self.add("ec2", EU, f"instance demo-eu-imdsv1 {iid}: IMDSv1 allowed, no public IP, no profile, SG open ssh")
         ec2.create_volume(
             AvailabilityZone="eu-west-1a", Size=20, VolumeType="gp3", Encrypted=True,
+            KmsKeyId=self.ids["alias/demo-eu-key@" + EU],
             TagSpecifications=ec2_tags("volume", "demo-eu-encrypted-vol"),
         )
-        self.add("ec2", EU, "volume demo-eu-encrypted-vol (encrypted, aws/ebs key)")
+        self.add("ec2", EU, "volume demo-eu-encrypted-vol (encrypted, alias/demo-eu-key)")
 
     # -- CloudTrail ------------------------------------------------------------------
     def cloudtrail(self) -> None:
@@ -840,13 +860,17 @@ class Seeder:
             AutoMinorVersionUpgrade=True,
             EnableIAMDatabaseAuthentication=True,
             CopyTagsToSnapshot=True,
+            Port=5433,
+            MonitoringInterval=60,
+            MonitoringRoleArn=self.ids["role:demo-rds-monitoring-role"],
             EnableCloudwatchLogsExports=["postgresql", "upgrade"],
             Tags=tag_list(),
         )
         self.add(
             "rds",
             HOME,
-            "demo-db-private: private, encrypted (demo-rotated), Multi-AZ, backups 7, deletion protection (healthy)",
+            "demo-db-private: private, encrypted (demo-rotated), Multi-AZ, backups 7, deletion protection, "
+            "port 5433, enhanced monitoring 60s (healthy)",
         )
         rds.create_db_snapshot(
             DBSnapshotIdentifier="demo-db-public-snapshot", DBInstanceIdentifier="demo-db-public"
@@ -893,7 +917,7 @@ class Seeder:
         all_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
         eks.create_cluster(
             name="demo-eks-public",
-            version="1.29",
+            version="1.27",
             roleArn=role,
             resourcesVpcConfig={
                 "subnetIds": [self.ids["subnet:demo-public-a"], self.ids["subnet:demo-public-b"]],
@@ -904,10 +928,14 @@ class Seeder:
             logging={"clusterLogging": [{"types": all_types, "enabled": False}]},
             tags=STD_TAGS,
         )
-        self.add("eks", HOME, "demo-eks-public: public endpoint 0.0.0.0/0, no control-plane logging, no secrets encryption")
+        self.add(
+            "eks", HOME,
+            "demo-eks-public: v1.27 (end of life), public endpoint 0.0.0.0/0, no control-plane logging, "
+            "no secrets encryption",
+        )
         eks.create_cluster(
             name="demo-eks-private",
-            version="1.29",
+            version="1.33",
             roleArn=role,
             resourcesVpcConfig={
                 "subnetIds": [self.ids["subnet:demo-private-a"], self.ids["subnet:demo-private-b"]],
@@ -921,7 +949,7 @@ class Seeder:
             ],
             tags=STD_TAGS,
         )
-        self.add("eks", HOME, "demo-eks-private: private endpoint only, all 5 log types, secrets KMS (healthy)")
+        self.add("eks", HOME, "demo-eks-private: v1.33, private endpoint only, all 5 log types, secrets KMS (healthy)")
 
     def notes(self) -> None:
         self.gap("SSM: nothing seeded (moto does not implement DescribeInstanceInformation; no managed instances)")
@@ -969,8 +997,9 @@ def main() -> int:
         t = time.monotonic()
         try:
             step()
-        except ClientError as exc:
-            print(f"seed-demo: {step.__name__} failed: {exc}", file=sys.stderr)
+        except (ClientError, BotoCoreError, RuntimeError) as exc:
+            print(f"seed-demo: step {step.__name__} failed: {exc}", file=sys.stderr)
+            print("seed-demo: was the server fresh? Use --reset to wipe it first.", file=sys.stderr)
             return 1
         timings.append(f"{step.__name__} {time.monotonic() - t:.1f}s")
 

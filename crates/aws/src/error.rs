@@ -115,14 +115,15 @@ where
             let inner = service.err();
             let code = inner.code().map(str::to_owned);
             let status = service.raw().status().as_u16();
-            let message = one_line(&format!(
-                "{}{}",
-                code.as_deref().unwrap_or("error"),
-                inner
-                    .message()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_else(|| format!(" (HTTP {status})")),
-            ));
+            let message = match (code.as_deref(), inner.message()) {
+                (Some(code), Some(text)) => one_line(&format!("{code}: {text}")),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                (None, Some(text)) => one_line(&format!("HTTP {status}: {text}")),
+                (None, None) => one_line(&format!(
+                    "unparseable response (HTTP {status}): {}",
+                    error_chain(inner)
+                )),
+            };
             let html_body = service
                 .raw()
                 .body()

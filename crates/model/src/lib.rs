@@ -240,6 +240,9 @@ pub mod types {
     pub const GUARDDUTY_REGION: &str = "Rampart::GuardDuty::RegionStatus";
     /// CloudTrail coverage, one per region.
     pub const CLOUDTRAIL_REGION: &str = "Rampart::CloudTrail::RegionStatus";
+    /// An instance managed by Systems Manager (`DescribeInstanceInformation`):
+    /// SSM's view of an EC2 instance or hybrid node, one per instance.
+    pub const SSM_MANAGED_INSTANCE: &str = "Rampart::SSM::ManagedInstance";
     /// The account itself (caller identity, organization membership).
     pub const ACCOUNT: &str = "Rampart::Account";
 }

@@ -75,7 +75,7 @@ impl Collector for CloudTrail {
                 .into_iter()
                 .filter_map(|trail| {
                     let home = trail.home_region().unwrap_or(region).to_owned();
-                    let home_scanned = ctx.scan_regions().iter().any(|r| *r == home);
+                    let home_scanned = ctx.scan_regions().contains(&home);
                     let emit_here =
                         home == region || (!home_scanned && first_scanned == Some(region));
                     emit_here.then_some((trail, home))

@@ -60,7 +60,9 @@ impl Collector for Config {
                 ),
             );
             let recorders = recorders.as_ref().map(|o| o.configuration_recorders());
-            let statuses = statuses.as_ref().map(|o| o.configuration_recorders_status());
+            let statuses = statuses
+                .as_ref()
+                .map(|o| o.configuration_recorders_status());
             let channels = channels.as_ref().map(|o| o.delivery_channels());
             ctx.emit(region_asset(
                 ctx.account(),
@@ -70,7 +72,12 @@ impl Collector for Config {
                 channels,
             ));
             for recorder in recorders.unwrap_or_default() {
-                ctx.emit(recorder_asset(ctx.account(), ctx.region(), recorder, statuses));
+                ctx.emit(recorder_asset(
+                    ctx.account(),
+                    ctx.region(),
+                    recorder,
+                    statuses,
+                ));
             }
         })
     }
@@ -209,7 +216,14 @@ pub fn recorder_asset(
 ) -> Asset {
     let name = recorder.name().unwrap_or("default");
     let arn = recorder.arn().map_or_else(
-        || setting_id("config", region, account, &format!("configuration-recorder/{name}")),
+        || {
+            setting_id(
+                "config",
+                region,
+                account,
+                &format!("configuration-recorder/{name}"),
+            )
+        },
         str::to_owned,
     );
     let mut asset = Asset::new(
@@ -259,7 +273,11 @@ mod tests {
         ConfigurationRecorderStatus::builder()
             .name("default")
             .recording(recording)
-            .last_status(if recording { RecorderStatus::Success } else { RecorderStatus::Failure })
+            .last_status(if recording {
+                RecorderStatus::Success
+            } else {
+                RecorderStatus::Failure
+            })
             .build()
     }
 
@@ -284,17 +302,23 @@ mod tests {
             Ok(&[status(true)]),
             Ok(&[channel()]),
         );
-        assert_eq!(asset.arn, "arn:rampart:config:us-east-1:123456789012:recording");
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:config:us-east-1:123456789012:recording"
+        );
         assert_eq!(asset.resource_type, types::CONFIG_REGION);
         let r = &asset.properties["recorders"][0];
         assert_eq!(r["name"], "default");
         assert_eq!(r["recordingGroup"]["allSupported"], true);
         assert_eq!(r["recordingGroup"]["includeGlobalResourceTypes"], true);
         assert_eq!(r["status"]["recording"], true);
-        assert_eq!(r["status"]["lastStatus"], "SUCCESS");
+        assert_eq!(r["status"]["lastStatus"], "Success");
         let c = &asset.properties["deliveryChannels"][0];
         assert_eq!(c["s3BucketName"], "config-bucket");
-        assert_eq!(c["configSnapshotDeliveryProperties"]["deliveryFrequency"], "TwentyFour_Hours");
+        assert_eq!(
+            c["configSnapshotDeliveryProperties"]["deliveryFrequency"],
+            "TwentyFour_Hours"
+        );
         assert!(asset.unavailable.is_empty());
     }
 
@@ -318,26 +342,46 @@ mod tests {
         let r = &asset.properties["recorders"][0];
         assert_eq!(r["recordingGroup"]["allSupported"], false);
         assert_eq!(r["status"]["recording"], false);
-        assert_eq!(r["status"]["lastStatus"], "FAILURE");
+        assert_eq!(r["status"]["lastStatus"], "Failure");
     }
 
     #[test]
     fn failed_calls_are_unavailable_not_empty() {
         let failure = denied();
-        let asset = region_asset("123456789012", "eu-west-1", Err(&failure), Err(&failure), Err(&failure));
+        let asset = region_asset(
+            "123456789012",
+            "eu-west-1",
+            Err(&failure),
+            Err(&failure),
+            Err(&failure),
+        );
         assert_eq!(asset.properties["recorders"], Value::Null);
         assert_eq!(asset.properties["deliveryChannels"], Value::Null);
-        assert_eq!(asset.unavailable["recorders"], "AccessDeniedException: nope");
+        assert_eq!(
+            asset.unavailable["recorders"],
+            "AccessDeniedException: nope"
+        );
         assert!(asset.unavailable.contains_key("deliveryChannels"));
 
-        let asset = region_asset("123456789012", "eu-west-1", Ok(&[recorder(true)]), Err(&failure), Ok(&[]));
+        let asset = region_asset(
+            "123456789012",
+            "eu-west-1",
+            Ok(&[recorder(true)]),
+            Err(&failure),
+            Ok(&[]),
+        );
         assert_eq!(asset.properties["recorders"][0]["status"], Value::Null);
         assert!(asset.unavailable.contains_key("recorders"));
     }
 
     #[test]
     fn recorder_asset_with_and_without_status() {
-        let asset = recorder_asset("123456789012", "us-east-1", &recorder(true), Ok(&[status(true)]));
+        let asset = recorder_asset(
+            "123456789012",
+            "us-east-1",
+            &recorder(true),
+            Ok(&[status(true)]),
+        );
         assert_eq!(asset.resource_type, "AWS::Config::ConfigurationRecorder");
         assert_eq!(
             asset.arn,
@@ -345,7 +389,10 @@ mod tests {
         );
         assert_eq!(asset.name, "default");
         assert_eq!(asset.properties["status"]["recording"], true);
-        assert_eq!(asset.properties["roleArn"], "arn:aws:iam::123456789012:role/config");
+        assert_eq!(
+            asset.properties["roleArn"],
+            "arn:aws:iam::123456789012:role/config"
+        );
 
         let with_arn = ConfigurationRecorder::builder()
             .name("default")
@@ -353,7 +400,10 @@ mod tests {
             .build();
         let failure = denied();
         let asset = recorder_asset("123456789012", "us-east-1", &with_arn, Err(&failure));
-        assert_eq!(asset.arn, "arn:aws:config:us-east-1:123456789012:configuration-recorder/default/abc");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:config:us-east-1:123456789012:configuration-recorder/default/abc"
+        );
         assert_eq!(asset.properties["status"], Value::Null);
         assert_eq!(asset.properties["recordingGroup"], Value::Null);
         assert!(asset.unavailable.contains_key("status"));

@@ -27,7 +27,10 @@ pub struct GuardDuty;
 static META: CollectorMeta = CollectorMeta {
     service: "guardduty",
     scope: Scope::Regional,
-    operations: &[op!("guardduty", "ListDetectors"), op!("guardduty", "GetDetector")],
+    operations: &[
+        op!("guardduty", "ListDetectors"),
+        op!("guardduty", "GetDetector"),
+    ],
     resource_types: &["AWS::GuardDuty::Detector", types::GUARDDUTY_REGION],
 };
 
@@ -45,11 +48,19 @@ impl Collector for GuardDuty {
             let listed = ctx
                 .pages(
                     "ListDetectors",
-                    client.list_detectors().into_paginator().page_size(50).send(),
+                    client
+                        .list_detectors()
+                        .into_paginator()
+                        .page_size(50)
+                        .send(),
                 )
                 .await;
             let ids: Vec<String> = match &listed {
-                Ok(pages) => pages.iter().flat_map(|p| p.detector_ids()).cloned().collect(),
+                Ok(pages) => pages
+                    .iter()
+                    .flat_map(|p| p.detector_ids())
+                    .cloned()
+                    .collect(),
                 Err(failure) => {
                     ctx.emit(region_asset(ctx.account(), ctx.region(), Err(failure)));
                     return;
@@ -68,7 +79,12 @@ impl Collector for GuardDuty {
                 .await;
             detectors.sort_by(|a, b| a.0.cmp(&b.0));
             for (id, detail) in &detectors {
-                ctx.emit(detector_asset(ctx.account(), ctx.region(), id, detail.as_ref()));
+                ctx.emit(detector_asset(
+                    ctx.account(),
+                    ctx.region(),
+                    id,
+                    detail.as_ref(),
+                ));
             }
             ctx.emit(region_asset(ctx.account(), ctx.region(), Ok(&detectors)));
         })
@@ -79,37 +95,38 @@ fn status_str(status: Option<&DataSourceStatus>) -> Value {
     opt_str(status.map(DataSourceStatus::as_str))
 }
 
-#[expect(deprecated, reason = "dataSources is deprecated in favour of features, but older detectors and emulators report only it")]
+#[expect(
+    deprecated,
+    reason = "dataSources is deprecated in favour of features, but older detectors and emulators report only it"
+)]
 fn data_sources(detail: &GetDetectorOutput) -> Option<&DataSourceConfigurationsResult> {
     detail.data_sources()
 }
 
+/// `{"status": …}` of a data source, or `null` when it is not reported.
+fn source_status(status: Option<Option<&DataSourceStatus>>) -> Value {
+    status.map_or(Value::Null, |s| json!({ "status": status_str(s) }))
+}
+
 fn data_sources_json(sources: &DataSourceConfigurationsResult) -> Value {
+    let audit_logs = sources
+        .kubernetes()
+        .map(|k| json!({ "auditLogs": source_status(k.audit_logs().map(|a| a.status())) }));
+    let malware = sources.malware_protection().map(|m| {
+        json!({
+            "scanEc2InstanceWithFindings": m.scan_ec2_instance_with_findings().map(|s| json!({
+                "ebsVolumes": source_status(s.ebs_volumes().map(|e| e.status())),
+            })),
+            "serviceRole": opt_str(m.service_role()),
+        })
+    });
     json!({
-        "cloudTrail": { "status": status_str(sources.cloud_trail().and_then(|s| s.status())) },
-        "dnsLogs": { "status": status_str(sources.dns_logs().and_then(|s| s.status())) },
-        "flowLogs": { "status": status_str(sources.flow_logs().and_then(|s| s.status())) },
-        "s3Logs": { "status": status_str(sources.s3_logs().and_then(|s| s.status())) },
-        "kubernetes": {
-            "auditLogs": {
-                "status": status_str(
-                    sources.kubernetes().and_then(|k| k.audit_logs()).and_then(|a| a.status())
-                ),
-            },
-        },
-        "malwareProtection": {
-            "scanEc2InstanceWithFindings": {
-                "ebsVolumes": {
-                    "status": status_str(
-                        sources
-                            .malware_protection()
-                            .and_then(|m| m.scan_ec2_instance_with_findings())
-                            .and_then(|s| s.ebs_volumes())
-                            .and_then(|e| e.status())
-                    ),
-                },
-            },
-        },
+        "cloudTrail": source_status(sources.cloud_trail().map(|s| s.status())),
+        "dnsLogs": source_status(sources.dns_logs().map(|s| s.status())),
+        "flowLogs": source_status(sources.flow_logs().map(|s| s.status())),
+        "s3Logs": source_status(sources.s3_logs().map(|s| s.status())),
+        "kubernetes": audit_logs,
+        "malwareProtection": malware,
     })
 }
 
@@ -175,7 +192,13 @@ pub fn detector_asset(
             }
         }
         Err(failure) => {
-            for key in ["status", "findingPublishingFrequency", "dataSources", "features", "tags"] {
+            for key in [
+                "status",
+                "findingPublishingFrequency",
+                "dataSources",
+                "features",
+                "tags",
+            ] {
                 if key != "tags" {
                     asset.set_property(key, Value::Null);
                 }
@@ -264,7 +287,10 @@ mod tests {
     fn maps_an_enabled_detector() {
         let d = detector(DetectorStatus::Enabled);
         let asset = detector_asset("123456789012", "us-east-1", "abc", Ok(&d));
-        assert_eq!(asset.arn, "arn:aws:guardduty:us-east-1:123456789012:detector/abc");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:guardduty:us-east-1:123456789012:detector/abc"
+        );
         assert_eq!(asset.resource_type, "AWS::GuardDuty::Detector");
         assert_eq!(asset.tags["env"], "prod");
         let p = &asset.properties;
@@ -276,7 +302,10 @@ mod tests {
     }
 
     #[test]
-    #[expect(deprecated, reason = "building the deprecated dataSources field moto still returns")]
+    #[expect(
+        deprecated,
+        reason = "building the deprecated dataSources field moto still returns"
+    )]
     fn maps_deprecated_data_sources() {
         let d = GetDetectorOutput::builder()
             .status(DetectorStatus::Disabled)
@@ -292,8 +321,14 @@ mod tests {
             .build();
         let asset = detector_asset("123456789012", "eu-west-1", "def", Ok(&d));
         assert_eq!(asset.properties["status"], "DISABLED");
-        assert_eq!(asset.properties["dataSources"]["s3Logs"]["status"], "DISABLED");
-        assert_eq!(asset.properties["dataSources"]["dnsLogs"]["status"], Value::Null);
+        assert_eq!(
+            asset.properties["dataSources"]["s3Logs"]["status"],
+            "DISABLED"
+        );
+        assert_eq!(
+            asset.properties["dataSources"]["dnsLogs"]["status"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -307,17 +342,28 @@ mod tests {
 
     #[test]
     fn region_status() {
-        let enabled: Vec<DetectorRead> = vec![("abc".into(), Ok(detector(DetectorStatus::Enabled)))];
+        let enabled: Vec<DetectorRead> =
+            vec![("abc".into(), Ok(detector(DetectorStatus::Enabled)))];
         let asset = region_asset("123456789012", "us-east-1", Ok(&enabled));
-        assert_eq!(asset.arn, "arn:rampart:guardduty:us-east-1:123456789012:detectors");
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:guardduty:us-east-1:123456789012:detectors"
+        );
         assert_eq!(asset.resource_type, types::GUARDDUTY_REGION);
-        assert_eq!(asset.properties, json!({ "detectorIds": ["abc"], "enabled": true }));
+        assert_eq!(
+            asset.properties,
+            json!({ "detectorIds": ["abc"], "enabled": true })
+        );
 
         let none = region_asset("123456789012", "us-east-1", Ok(&[]));
-        assert_eq!(none.properties, json!({ "detectorIds": [], "enabled": false }));
+        assert_eq!(
+            none.properties,
+            json!({ "detectorIds": [], "enabled": false })
+        );
         assert!(none.unavailable.is_empty());
 
-        let disabled: Vec<DetectorRead> = vec![("abc".into(), Ok(detector(DetectorStatus::Disabled)))];
+        let disabled: Vec<DetectorRead> =
+            vec![("abc".into(), Ok(detector(DetectorStatus::Disabled)))];
         let asset = region_asset("123456789012", "us-east-1", Ok(&disabled));
         assert_eq!(asset.properties["enabled"], false);
 

@@ -243,37 +243,35 @@ pub fn key_asset(
         .ok()
         .and_then(|a| a.first())
         .map_or(key_id, String::as_str);
-    let mut properties = json!({
-        "keyId": key_id,
-        "arn": arn,
-        "aliases": aliases.map_or(Value::Null, str_list),
-    });
     let mut asset = Asset::new(
         arn.clone(),
         "AWS::KMS::Key",
         account,
         region,
         name,
-        Value::Null,
+        json!({
+            "keyId": key_id,
+            "arn": arn,
+            "aliases": aliases.map_or(Value::Null, str_list),
+        }),
     );
     match metadata {
         Ok(m) => {
-            if let Some(map) = properties.as_object_mut() {
-                if let Some(extra) = metadata_json(m).as_object() {
-                    map.extend(extra.clone());
+            if let Value::Object(extra) = metadata_json(m) {
+                for (key, value) in extra {
+                    asset.set_property(&key, value);
                 }
             }
         }
         Err(failure) => {
             for key in METADATA_PROPERTIES {
-                if let Some(map) = properties.as_object_mut() {
-                    map.insert((*key).to_owned(), Value::Null);
+                if *key != "tags" {
+                    asset.set_property(key, Value::Null);
                 }
                 asset.mark_unavailable(key, failure.to_string());
             }
         }
     }
-    asset.properties = properties;
     if let Err(failure) = aliases {
         asset.mark_unavailable("aliases", failure.to_string());
     }

@@ -72,6 +72,20 @@ macro_rules! op {
     };
 }
 
+/// Operations the access layer makes before any collector runs: the
+/// credentials check and region discovery.
+pub static ACCESS_OPERATIONS: &[Operation] = &[
+    op!("sts", "GetCallerIdentity"),
+    op!("ec2", "DescribeRegions"),
+];
+
+/// Every operation a scan may make: the access layer's and each collector's.
+pub fn all_operations() -> impl Iterator<Item = &'static Operation> {
+    ACCESS_OPERATIONS
+        .iter()
+        .chain(COLLECTORS.iter().flat_map(|c| c.meta().operations.iter()))
+}
+
 /// Static description of a collector.
 #[derive(Debug, Clone, Copy)]
 pub struct CollectorMeta {

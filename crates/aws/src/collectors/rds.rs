@@ -28,7 +28,9 @@ use futures::future::BoxFuture;
 use rampart_model::Asset;
 use serde_json::{Value, json};
 
-use super::{Collector, CollectorMeta, Scope, opt_str, opt_timestamp, partition, str_list, tag_map};
+use super::{
+    Collector, CollectorMeta, Scope, opt_str, opt_timestamp, partition, str_list, tag_map,
+};
 use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
@@ -260,7 +262,12 @@ fn security_groups(groups: &[VpcSecurityGroupMembership]) -> Value {
 
 fn rds_arn(arn: Option<&str>, region: &str, account: &str, kind: &str, id: &str) -> String {
     arn.map_or_else(
-        || format!("arn:{}:rds:{region}:{account}:{kind}:{id}", partition(region)),
+        || {
+            format!(
+                "arn:{}:rds:{region}:{account}:{kind}:{id}",
+                partition(region)
+            )
+        },
         str::to_owned,
     )
 }
@@ -375,10 +382,16 @@ pub fn db_cluster_asset(account: &str, region: &str, cluster: &DbCluster) -> Ass
 
 /// Sets `attributes`, `public` and `sharedAccounts` from a snapshot's
 /// attributes: read, not collected (`None`), or failed.
-fn apply_attributes(asset: &mut Asset, attributes: Option<Result<&SnapshotAttributes, &CallFailure>>) {
+fn apply_attributes(
+    asset: &mut Asset,
+    attributes: Option<Result<&SnapshotAttributes, &CallFailure>>,
+) {
     match attributes {
         Some(Ok(attributes)) => {
-            let restore = attributes.get("restore").map(Vec::as_slice).unwrap_or_default();
+            let restore = attributes
+                .get("restore")
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             asset.set_property("attributes", json!(attributes));
             asset.set_property("public", Value::Bool(restore.iter().any(|v| v == "all")));
             asset.set_property(
@@ -447,7 +460,9 @@ pub fn db_cluster_snapshot_asset(
     snapshot: &DbClusterSnapshot,
     attributes: Option<Result<&SnapshotAttributes, &CallFailure>>,
 ) -> Asset {
-    let id = snapshot.db_cluster_snapshot_identifier().unwrap_or_default();
+    let id = snapshot
+        .db_cluster_snapshot_identifier()
+        .unwrap_or_default();
     let arn = rds_arn(
         snapshot.db_cluster_snapshot_arn(),
         region,
@@ -470,8 +485,15 @@ pub fn db_cluster_snapshot_asset(
         "sourceDBClusterSnapshotArn": opt_str(snapshot.source_db_cluster_snapshot_arn()),
         "snapshotCreateTime": opt_timestamp(snapshot.snapshot_create_time()),
     });
-    let mut asset = Asset::new(arn, "AWS::RDS::DBClusterSnapshot", account, region, id, properties)
-        .with_tags(tags(snapshot.tag_list()));
+    let mut asset = Asset::new(
+        arn,
+        "AWS::RDS::DBClusterSnapshot",
+        account,
+        region,
+        id,
+        properties,
+    )
+    .with_tags(tags(snapshot.tag_list()));
     apply_attributes(&mut asset, attributes);
     asset
 }
@@ -509,7 +531,12 @@ mod tests {
             .auto_minor_version_upgrade(true)
             .iam_database_authentication_enabled(true)
             .enabled_cloudwatch_logs_exports("postgresql")
-            .endpoint(Endpoint::builder().address("prod.x.rds.amazonaws.com").port(5432).build())
+            .endpoint(
+                Endpoint::builder()
+                    .address("prod.x.rds.amazonaws.com")
+                    .port(5432)
+                    .build(),
+            )
             .db_subnet_group(
                 DbSubnetGroup::builder()
                     .db_subnet_group_name("private")
@@ -596,7 +623,10 @@ mod tests {
             .tag_list(Tag::builder().key("team").value("data").build())
             .build();
         let asset = db_cluster_asset("123456789012", "us-east-1", &cluster);
-        assert_eq!(asset.arn, "arn:aws:rds:us-east-1:123456789012:cluster:aurora");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:rds:us-east-1:123456789012:cluster:aurora"
+        );
         assert_eq!(asset.resource_type, "AWS::RDS::DBCluster");
         assert_eq!(asset.tags["team"], "data");
         let p = &asset.properties;
@@ -632,8 +662,16 @@ mod tests {
             )
             .build();
         let attributes = snapshot_attribute_map(Some(&result));
-        let asset = db_snapshot_asset("123456789012", "us-east-1", &manual_snapshot(), Some(Ok(&attributes)));
-        assert_eq!(asset.arn, "arn:aws:rds:us-east-1:123456789012:snapshot:snap");
+        let asset = db_snapshot_asset(
+            "123456789012",
+            "us-east-1",
+            &manual_snapshot(),
+            Some(Ok(&attributes)),
+        );
+        assert_eq!(
+            asset.arn,
+            "arn:aws:rds:us-east-1:123456789012:snapshot:snap"
+        );
         assert_eq!(asset.resource_type, "AWS::RDS::DBSnapshot");
         assert_eq!(asset.tags["k"], "v");
         let p = &asset.properties;
@@ -647,16 +685,30 @@ mod tests {
     #[test]
     fn private_manual_snapshot_and_unread_paths() {
         let result = DbSnapshotAttributesResult::builder()
-            .db_snapshot_attributes(DbSnapshotAttribute::builder().attribute_name("restore").build())
+            .db_snapshot_attributes(
+                DbSnapshotAttribute::builder()
+                    .attribute_name("restore")
+                    .build(),
+            )
             .build();
         let attributes = snapshot_attribute_map(Some(&result));
-        let asset = db_snapshot_asset("123456789012", "us-east-1", &manual_snapshot(), Some(Ok(&attributes)));
+        let asset = db_snapshot_asset(
+            "123456789012",
+            "us-east-1",
+            &manual_snapshot(),
+            Some(Ok(&attributes)),
+        );
         assert_eq!(asset.properties["public"], false);
         assert_eq!(asset.properties["sharedAccounts"], json!([]));
         assert!(asset.unavailable.is_empty());
 
         let failure = denied();
-        let asset = db_snapshot_asset("123456789012", "us-east-1", &manual_snapshot(), Some(Err(&failure)));
+        let asset = db_snapshot_asset(
+            "123456789012",
+            "us-east-1",
+            &manual_snapshot(),
+            Some(Err(&failure)),
+        );
         assert_eq!(asset.properties["public"], Value::Null);
         assert_eq!(asset.unavailable["public"], "AccessDenied: nope");
 
@@ -666,7 +718,10 @@ mod tests {
             .encrypted(true)
             .build();
         let asset = db_snapshot_asset("123456789012", "us-east-1", &automated, None);
-        assert_eq!(asset.arn, "arn:aws:rds:us-east-1:123456789012:snapshot:rds:prod-2024");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:rds:us-east-1:123456789012:snapshot:rds:prod-2024"
+        );
         assert_eq!(asset.properties["public"], Value::Null);
         assert_eq!(asset.properties["encrypted"], true);
         assert!(asset.unavailable.is_empty());
@@ -690,9 +745,17 @@ mod tests {
             )
             .build();
         let attributes = cluster_snapshot_attribute_map(Some(&result));
-        let asset = db_cluster_snapshot_asset("123456789012", "us-east-1", &snapshot, Some(Ok(&attributes)));
+        let asset = db_cluster_snapshot_asset(
+            "123456789012",
+            "us-east-1",
+            &snapshot,
+            Some(Ok(&attributes)),
+        );
         assert_eq!(asset.resource_type, "AWS::RDS::DBClusterSnapshot");
-        assert_eq!(asset.arn, "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:csnap");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:csnap"
+        );
         assert_eq!(asset.properties["public"], false);
         assert_eq!(asset.properties["sharedAccounts"], json!(["111122223333"]));
         assert_eq!(asset.properties["storageEncrypted"], true);
@@ -706,7 +769,12 @@ mod tests {
             )
             .build();
         let attributes = cluster_snapshot_attribute_map(Some(&public));
-        let asset = db_cluster_snapshot_asset("123456789012", "us-east-1", &snapshot, Some(Ok(&attributes)));
+        let asset = db_cluster_snapshot_asset(
+            "123456789012",
+            "us-east-1",
+            &snapshot,
+            Some(Ok(&attributes)),
+        );
         assert_eq!(asset.properties["public"], true);
     }
 }
