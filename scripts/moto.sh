@@ -77,7 +77,7 @@ PY
 }
 
 cmd_start() {
-    # shellcheck source=tools-env.sh
+    # shellcheck source=SCRIPTDIR/tools-env.sh
     source "$here/tools-env.sh"
     mkdir -p "$state_dir"
     if command -v flock >/dev/null 2>&1; then

@@ -491,9 +491,7 @@ mod tests {
     fn endpoint_validation() {
         assert!(validate_endpoint("http://127.0.0.1:5000").is_ok());
         assert_eq!(
-            validate_endpoint("http://localhost:5000/")
-                .map(|(u, h)| (u, h))
-                .ok(),
+            validate_endpoint("http://localhost:5000/").ok(),
             Some(("http://localhost:5000".to_owned(), "localhost".to_owned()))
         );
         for bad in [

@@ -130,12 +130,17 @@ where
                 .bytes()
                 .map(|b| {
                     let head = String::from_utf8_lossy(b.get(..64).unwrap_or(b)).to_lowercase();
-                    head.trim_start().starts_with("<!doctype html") || head.trim_start().starts_with("<html")
+                    head.trim_start().starts_with("<!doctype html")
+                        || head.trim_start().starts_with("<html")
                 })
                 .unwrap_or(false);
             if code.is_none() && html_body {
                 return CallFailure {
-                    kind: if status >= 500 || status == 404 { GapKind::NotImplemented } else { GapKind::Other },
+                    kind: if status >= 500 || status == 404 {
+                        GapKind::NotImplemented
+                    } else {
+                        GapKind::Other
+                    },
                     code: None,
                     message: format!(
                         "HTTP {status} with an HTML body instead of an AWS error (the endpoint does not implement this call)"

@@ -195,7 +195,8 @@ impl<'a> CollectContext<'a> {
         F: Future<Output = Result<T, SdkError<E, Response>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_optional_in(self.region, operation, absent, call).await
+        self.call_optional_in(self.region, operation, absent, call)
+            .await
     }
 
     /// [`call_optional`](Self::call_optional) for a call to another region.
@@ -352,7 +353,9 @@ pub async fn collect_account(
     result.assets.sort_by(|a, b| {
         (&a.resource_type, &a.region, &a.arn).cmp(&(&b.resource_type, &b.region, &b.arn))
     });
-    result.assets.dedup_by(|a, b| a.arn == b.arn && a.resource_type == b.resource_type);
+    result
+        .assets
+        .dedup_by(|a, b| a.arn == b.arn && a.resource_type == b.resource_type);
     result.gaps = merge_gaps(result.gaps);
     result
 }
@@ -403,6 +406,9 @@ mod tests {
         ]);
         assert_eq!(merged.len(), 2);
         let us = merged.iter().find(|g| g.region == "us-east-1");
-        assert_eq!(us.map(|g| (g.occurrences, g.error.as_str())), Some((2, "first")));
+        assert_eq!(
+            us.map(|g| (g.occurrences, g.error.as_str())),
+            Some((2, "first"))
+        );
     }
 }

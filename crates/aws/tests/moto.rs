@@ -1,6 +1,11 @@
 //! The access layer and collectors against a private moto server, directly
 //! and through a fault-injecting proxy (throttling, timeouts).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failure should stop the test"
+)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -47,7 +52,12 @@ async fn demo_scan_makes_only_declared_calls_and_reads_every_service() {
     let regions = access.regions().await.unwrap();
     assert!(regions.enabled.contains(&"eu-west-1".to_owned()));
 
-    let result = collect_account(&access, &plan(&["us-east-1", "eu-west-1"], None), &NoProgress).await;
+    let result = collect_account(
+        &access,
+        &plan(&["us-east-1", "eu-west-1"], None),
+        &NoProgress,
+    )
+    .await;
 
     let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
         .map(|op| (op.service, op.name))
@@ -61,7 +71,11 @@ async fn demo_scan_makes_only_declared_calls_and_reads_every_service() {
         );
     }
     // Every collector produced something in the demo account.
-    let types: BTreeSet<&str> = result.assets.iter().map(|a| a.resource_type.as_str()).collect();
+    let types: BTreeSet<&str> = result
+        .assets
+        .iter()
+        .map(|a| a.resource_type.as_str())
+        .collect();
     for collector in COLLECTORS {
         let meta = collector.meta();
         if meta.service == "ssm" || meta.service == "organizations" {
@@ -76,7 +90,10 @@ async fn demo_scan_makes_only_declared_calls_and_reads_every_service() {
     }
     // The not-implemented SSM call is a gap, not a crash or an empty "healthy" list.
     assert!(
-        result.gaps.iter().any(|g| g.service == "ssm" && g.kind == GapKind::NotImplemented),
+        result
+            .gaps
+            .iter()
+            .any(|g| g.service == "ssm" && g.kind == GapKind::NotImplemented),
         "{:#?}",
         result.gaps
     );
@@ -106,7 +123,11 @@ fn start_proxy(upstream: u16, rule: Arc<dyn Fn(&str) -> Fault + Send + Sync>) ->
     port
 }
 
-fn proxy_one(client: TcpStream, upstream: u16, rule: &dyn Fn(&str) -> Fault) -> std::io::Result<()> {
+fn proxy_one(
+    client: TcpStream,
+    upstream: u16,
+    rule: &dyn Fn(&str) -> Fault,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
     let mut length = 0usize;
@@ -172,16 +193,27 @@ async fn throttling_is_retried_then_succeeds() {
             }
         }),
     );
-    let access = AwsAccess::load(&settings(&format!("http://127.0.0.1:{port}"))).await.unwrap();
+    let access = AwsAccess::load(&settings(&format!("http://127.0.0.1:{port}")))
+        .await
+        .unwrap();
     let result = collect_account(&access, &plan(&["us-east-1"], Some(&["ec2"])), &NoProgress).await;
     assert!(
         !result.gaps.iter().any(|g| g.operation == "DescribeVpcs"),
         "throttling within the retry budget must not be a gap: {:#?}",
         result.gaps
     );
-    assert!(result.assets.iter().any(|a| a.resource_type == "AWS::EC2::VPC"));
+    assert!(
+        result
+            .assets
+            .iter()
+            .any(|a| a.resource_type == "AWS::EC2::VPC")
+    );
     let calls = access.stats().snapshot();
-    assert_eq!(calls.get(&("ec2".to_owned(), "DescribeVpcs".to_owned())), Some(&3), "two throttled attempts, then success");
+    assert_eq!(
+        calls.get(&("ec2".to_owned(), "DescribeVpcs".to_owned())),
+        Some(&3),
+        "two throttled attempts, then success"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,17 +239,48 @@ async fn throttling_past_retries_and_timeouts_are_gaps_and_the_rest_goes_on() {
     s.attempt_timeout = Duration::from_secs(2);
     let access = AwsAccess::load(&s).await.unwrap();
     let result = collect_account(&access, &plan(&["us-east-1"], Some(&["ec2"])), &NoProgress).await;
-    let kind_of = |op: &str| result.gaps.iter().find(|g| g.operation == op).map(|g| g.kind);
-    assert_eq!(kind_of("DescribeVpcs"), Some(GapKind::Throttled), "{:#?}", result.gaps);
-    assert_eq!(kind_of("DescribeVolumes"), Some(GapKind::Timeout), "{:#?}", result.gaps);
-    assert!(!result.assets.iter().any(|a| a.resource_type == "AWS::EC2::VPC"));
+    let kind_of = |op: &str| {
+        result
+            .gaps
+            .iter()
+            .find(|g| g.operation == op)
+            .map(|g| g.kind)
+    };
+    assert_eq!(
+        kind_of("DescribeVpcs"),
+        Some(GapKind::Throttled),
+        "{:#?}",
+        result.gaps
+    );
+    assert_eq!(
+        kind_of("DescribeVolumes"),
+        Some(GapKind::Timeout),
+        "{:#?}",
+        result.gaps
+    );
+    assert!(
+        !result
+            .assets
+            .iter()
+            .any(|a| a.resource_type == "AWS::EC2::VPC")
+    );
     // Everything else was still collected.
     assert!(
-        result.assets.iter().any(|a| a.resource_type == "AWS::EC2::SecurityGroup"),
+        result
+            .assets
+            .iter()
+            .any(|a| a.resource_type == "AWS::EC2::SecurityGroup"),
         "{:#?}\n{:#?}",
-        result.assets.iter().map(|a| &a.resource_type).collect::<Vec<_>>(),
+        result
+            .assets
+            .iter()
+            .map(|a| &a.resource_type)
+            .collect::<Vec<_>>(),
         result.gaps
     );
     let calls = access.stats().snapshot();
-    assert_eq!(calls.get(&("ec2".to_owned(), "DescribeVpcs".to_owned())), Some(&2));
+    assert_eq!(
+        calls.get(&("ec2".to_owned(), "DescribeVpcs".to_owned())),
+        Some(&2)
+    );
 }

@@ -1,5 +1,10 @@
 //! End-to-end tests of the `rampart` binary against a private moto server.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failure should stop the test"
+)]
+
 use std::time::{Duration, Instant};
 
 use rampart_testkit::{Moto, describe, rampart, rampart_command, stdout_json};
@@ -18,18 +23,66 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
     let url = moto.url();
     let unreachable = format!("http://127.0.0.1:{}", rampart_testkit::free_port());
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["scan", "--endpoint-url", &url, "--regions", "us-east-9", "--db", &db], "unknown region `us-east-9`"),
-        (vec!["scan", "--endpoint-url", &url, "--regions", "US_EAST", "--db", &db], "malformed region `US_EAST`"),
-        (vec!["scan", "--endpoint-url", "127.0.0.1:1", "--db", &db], "malformed endpoint URL `127.0.0.1:1`"),
-        (vec!["scan", "--endpoint-url", &unreachable, "--db", &db], "cannot reach AWS at"),
-        (vec!["scan", "--endpoint-url", &url, "--services", "nope", "--db", &db], "unknown service `nope`"),
+        (
+            vec![
+                "scan",
+                "--endpoint-url",
+                &url,
+                "--regions",
+                "us-east-9",
+                "--db",
+                &db,
+            ],
+            "unknown region `us-east-9`",
+        ),
+        (
+            vec![
+                "scan",
+                "--endpoint-url",
+                &url,
+                "--regions",
+                "US_EAST",
+                "--db",
+                &db,
+            ],
+            "malformed region `US_EAST`",
+        ),
+        (
+            vec!["scan", "--endpoint-url", "127.0.0.1:1", "--db", &db],
+            "malformed endpoint URL `127.0.0.1:1`",
+        ),
+        (
+            vec!["scan", "--endpoint-url", &unreachable, "--db", &db],
+            "cannot reach AWS at",
+        ),
+        (
+            vec![
+                "scan",
+                "--endpoint-url",
+                &url,
+                "--services",
+                "nope",
+                "--db",
+                &db,
+            ],
+            "unknown service `nope`",
+        ),
     ];
     for (args, expected) in cases {
         let out = rampart(BIN, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", describe(&out));
-        assert!(stderr.contains(expected), "{args:?}: expected `{expected}`\n{}", describe(&out));
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: one line only\n{}", describe(&out));
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected `{expected}`\n{}",
+            describe(&out)
+        );
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{args:?}: one line only\n{}",
+            describe(&out)
+        );
         assert!(!stderr.contains("panicked"), "{}", describe(&out));
     }
     // Clap's own usage errors also exit 2.
@@ -42,7 +95,15 @@ fn missing_credentials_exit_2_with_one_line() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let out = rampart_command(BIN)
-        .args(["scan", "--endpoint-url", &moto.url(), "--regions", "us-east-1", "--db", &db_in(&dir)])
+        .args([
+            "scan",
+            "--endpoint-url",
+            &moto.url(),
+            "--regions",
+            "us-east-1",
+            "--db",
+            &db_in(&dir),
+        ])
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_SESSION_TOKEN")
@@ -51,7 +112,11 @@ fn missing_credentials_exit_2_with_one_line() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(stderr.contains("no usable credentials"), "{}", describe(&out));
+    assert!(
+        stderr.contains("no usable credentials"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "{}", describe(&out));
 }
 
@@ -68,17 +133,47 @@ fn scan_then_inventory_with_filters() {
     moto.seed("seed-bench.py", &["--scale", "1"]);
     let dir = tempfile::tempdir().unwrap();
     let db = db_in(&dir);
-    let out = rampart(BIN, &["scan", "--endpoint-url", &moto.url(), "--regions", "us-east-1,eu-west-1", "--db", &db]);
+    let out = rampart(
+        BIN,
+        &[
+            "scan",
+            "--endpoint-url",
+            &moto.url(),
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--db",
+            &db,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let summary = String::from_utf8_lossy(&out.stdout);
-    for expected in ["Assets by type and region", "API calls by service", "AWS::EC2::Instance", "AWS::S3::Bucket"] {
-        assert!(summary.contains(expected), "summary lacks `{expected}`:\n{summary}");
+    for expected in [
+        "Assets by type and region",
+        "API calls by service",
+        "AWS::EC2::Instance",
+        "AWS::S3::Bucket",
+    ] {
+        assert!(
+            summary.contains(expected),
+            "summary lacks `{expected}`:\n{summary}"
+        );
     }
 
-    let all = stdout_json(&rampart(BIN, &["inventory", "--db", &db, "--format", "json"]));
+    let all = stdout_json(&rampart(
+        BIN,
+        &["inventory", "--db", &db, "--format", "json"],
+    ));
     let assets = all.as_array().unwrap();
     for asset in assets {
-        for key in ["arn", "type", "account", "region", "name", "tags", "properties"] {
+        for key in [
+            "arn",
+            "type",
+            "account",
+            "region",
+            "name",
+            "tags",
+            "properties",
+        ] {
             assert!(asset.get(key).is_some(), "asset lacks `{key}`: {asset}");
         }
         assert_eq!(asset["account"], "123456789012");
@@ -90,21 +185,55 @@ fn scan_then_inventory_with_filters() {
 
     let instances = stdout_json(&rampart(
         BIN,
-        &["inventory", "--db", &db, "--format", "json", "--type", "AWS::EC2::Instance", "--region", "us-east-1"],
+        &[
+            "inventory",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--type",
+            "AWS::EC2::Instance",
+            "--region",
+            "us-east-1",
+        ],
     ));
     assert_eq!(instances.as_array().unwrap().len(), 50);
     let none = stdout_json(&rampart(
         BIN,
-        &["inventory", "--db", &db, "--format", "json", "--type", "AWS::EC2::Instance", "--region", "eu-west-1"],
+        &[
+            "inventory",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--type",
+            "AWS::EC2::Instance",
+            "--region",
+            "eu-west-1",
+        ],
     ));
     assert_eq!(none.as_array().unwrap().len(), 0);
 
-    let tagged = stdout_json(&rampart(BIN, &["inventory", "--db", &db, "--format", "json", "--tag", "bench"]));
+    let tagged = stdout_json(&rampart(
+        BIN,
+        &[
+            "inventory",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--tag",
+            "bench",
+        ],
+    ));
     let tagged = tagged.as_array().unwrap();
     assert!(!tagged.is_empty());
     assert!(tagged.iter().all(|a| a["tags"].get("bench").is_some()));
 
-    let table = rampart(BIN, &["inventory", "--db", &db, "--type", "AWS::S3::Bucket"]);
+    let table = rampart(
+        BIN,
+        &["inventory", "--db", &db, "--type", "AWS::S3::Bucket"],
+    );
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("TYPE"), "{text}");
     assert!(text.contains("10 assets"), "{text}");
@@ -116,7 +245,16 @@ fn killed_scan_leaves_the_last_complete_snapshot_current() {
     moto.seed("seed-bench.py", &["--scale", "2"]);
     let dir = tempfile::tempdir().unwrap();
     let db = db_in(&dir);
-    let scan_args = ["scan", "--endpoint-url", &moto.url(), "--regions", "us-east-1,eu-west-1", "--db", &db, "--no-progress"];
+    let scan_args = [
+        "scan",
+        "--endpoint-url",
+        &moto.url(),
+        "--regions",
+        "us-east-1,eu-west-1",
+        "--db",
+        &db,
+        "--no-progress",
+    ];
     let first = rampart(BIN, &scan_args);
     assert_eq!(first.status.code(), Some(0), "{}", describe(&first));
     let before = rampart(BIN, &["inventory", "--db", &db, "--format", "json"]);
@@ -129,7 +267,10 @@ fn killed_scan_leaves_the_last_complete_snapshot_current() {
     let mut saw_running = false;
     while Instant::now() < deadline {
         let scans = stdout_json(&rampart(BIN, &["scans", "--db", &db, "--format", "json"]));
-        if scans.as_array().is_some_and(|s| s.iter().any(|x| x["status"] == "running")) {
+        if scans
+            .as_array()
+            .is_some_and(|s| s.iter().any(|x| x["status"] == "running"))
+        {
             saw_running = true;
             break;
         }
@@ -141,9 +282,18 @@ fn killed_scan_leaves_the_last_complete_snapshot_current() {
     assert!(!status.success());
 
     let after = rampart(BIN, &["inventory", "--db", &db, "--format", "json"]);
-    assert_eq!(stdout_json(&after), before_json, "the killed scan changed what readers see");
+    assert_eq!(
+        stdout_json(&after),
+        before_json,
+        "the killed scan changed what readers see"
+    );
     let scans = stdout_json(&rampart(BIN, &["scans", "--db", &db, "--format", "json"]));
-    let statuses: Vec<&str> = scans.as_array().unwrap().iter().filter_map(|s| s["status"].as_str()).collect();
+    let statuses: Vec<&str> = scans
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["status"].as_str())
+        .collect();
     assert_eq!(statuses, vec!["running", "complete"], "newest first");
 
     // The store still takes new scans.

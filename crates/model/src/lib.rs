@@ -72,6 +72,16 @@ impl Asset {
         self
     }
 
+    /// Uses the `Name` tag as the asset's name when there is one (the EC2
+    /// convention); keeps the current name otherwise.
+    #[must_use]
+    pub fn with_name_tag(mut self) -> Self {
+        if let Some(name) = self.tags.get("Name").filter(|n| !n.is_empty()) {
+            self.name = name.clone();
+        }
+        self
+    }
+
     /// Sets one property (the properties must be a JSON object; anything else
     /// is replaced by an object).
     pub fn set_property(&mut self, key: &str, value: serde_json::Value) {
@@ -280,6 +290,16 @@ mod tests {
             assert!(json.get(key).is_some(), "missing `{key}` in {json}");
         }
         assert!(json.get("unavailable").is_none());
+    }
+
+    #[test]
+    fn name_tag_names_the_asset() {
+        let tagged = Asset::new("a", "t", "1", "r", "i-1", serde_json::Value::Null)
+            .with_tags([("Name".to_owned(), "web".to_owned())].into())
+            .with_name_tag();
+        assert_eq!(tagged.name, "web");
+        let plain = Asset::new("a", "t", "1", "r", "i-1", serde_json::Value::Null).with_name_tag();
+        assert_eq!(plain.name, "i-1");
     }
 
     #[test]

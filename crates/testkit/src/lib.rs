@@ -6,7 +6,11 @@
 //! `~/.cache/rampart/tools` or `$RAMPART_TOOLS_DIR`); `RAMPART_MOTO_SERVER`
 //! and `RAMPART_PYTHON` override the paths.
 
-#![expect(clippy::panic, clippy::expect_used, reason = "test support fails loudly")]
+#![expect(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "test support fails loudly"
+)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -27,7 +31,9 @@ fn tools_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("RAMPART_TOOLS_DIR") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache").join("rampart").join("tools")
 }
 
@@ -70,7 +76,10 @@ impl Moto {
             let mut cmd = Command::new(&server);
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-                .env("MOTO_AMIS_PATH", workspace_root().join("scripts").join("moto-amis.json"))
+                .env(
+                    "MOTO_AMIS_PATH",
+                    workspace_root().join("scripts").join("moto-amis.json"),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -92,7 +101,10 @@ impl Moto {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
-            if self.request("GET", "/moto-api/").is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200")) {
+            if self
+                .request("GET", "/moto-api/")
+                .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -118,7 +130,9 @@ impl Moto {
 
     fn request(&self, method: &str, path: &str) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -185,13 +199,22 @@ pub fn free_port() -> u16 {
 /// Runs the `rampart` binary with moto's credentials and a clean AWS
 /// environment (no profile, no endpoint from the caller's shell).
 pub fn rampart(bin: &str, args: &[&str]) -> Output {
-    rampart_command(bin).args(args).output().expect("run rampart")
+    rampart_command(bin)
+        .args(args)
+        .output()
+        .expect("run rampart")
 }
 
 /// The `rampart` command, prepared like [`rampart`] but not started.
 pub fn rampart_command(bin: &str) -> Command {
     let mut cmd = Command::new(bin);
-    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "RAMPART_DB", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"] {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "RAMPART_DB",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(aws_env()).stdin(Stdio::null());

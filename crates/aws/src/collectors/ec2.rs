@@ -590,7 +590,8 @@ pub fn instance_asset(
             id,
             properties,
         )
-        .with_tags(tags(instance.tags())),
+        .with_tags(tags(instance.tags()))
+        .with_name_tag(),
     )
 }
 
@@ -693,8 +694,16 @@ pub fn security_group_asset(
         "inUse": in_use,
         "referencedBy": referenced_by,
     });
-    let mut asset = Asset::new(arn, SECURITY_GROUP, account, region, id, properties)
-        .with_tags(tags(group.tags()));
+    let mut asset = Asset::new(
+        arn,
+        SECURITY_GROUP,
+        account,
+        region,
+        group.group_name().unwrap_or(id),
+        properties,
+    )
+    .with_tags(tags(group.tags()))
+    .with_name_tag();
     if let Err(failure) = attached {
         asset.mark_unavailable("networkInterfaceCount", failure.to_string());
         asset.mark_unavailable("inUse", failure.to_string());
@@ -742,7 +751,8 @@ pub fn volume_asset(region: &str, account: &str, volume: &Volume) -> Option<Asse
             id,
             properties,
         )
-        .with_tags(tags(volume.tags())),
+        .with_tags(tags(volume.tags()))
+        .with_name_tag(),
     )
 }
 
@@ -798,7 +808,8 @@ pub fn snapshot_asset(
         id,
         properties,
     )
-    .with_tags(tags(snapshot.tags()));
+    .with_tags(tags(snapshot.tags()))
+    .with_name_tag();
     if let Err(failure) = permissions {
         for key in ["createVolumePermissions", "public", "sharedWithAccounts"] {
             asset.mark_unavailable(key, failure.to_string());
@@ -838,7 +849,8 @@ pub fn flow_log_asset(region: &str, account: &str, log: &FlowLog) -> Option<Asse
             id,
             flow_log_json(log),
         )
-        .with_tags(tags(log.tags())),
+        .with_tags(tags(log.tags()))
+        .with_name_tag(),
     )
 }
 
@@ -888,7 +900,8 @@ pub fn vpc_asset(
         id,
         properties,
     )
-    .with_tags(tags(vpc.tags()));
+    .with_tags(tags(vpc.tags()))
+    .with_name_tag();
     if let Err(failure) = flow_logs {
         asset.mark_unavailable("flowLogs", failure.to_string());
     }
@@ -940,7 +953,8 @@ pub fn network_acl_asset(region: &str, account: &str, acl: &NetworkAcl) -> Optio
             id,
             properties,
         )
-        .with_tags(tags(acl.tags())),
+        .with_tags(tags(acl.tags()))
+        .with_name_tag(),
     )
 }
 
@@ -993,7 +1007,8 @@ pub fn image_asset(region: &str, account: &str, image: &Image) -> Option<Asset> 
             id,
             properties,
         )
-        .with_tags(tags(image.tags())),
+        .with_tags(tags(image.tags()))
+        .with_name_tag(),
     )
 }
 

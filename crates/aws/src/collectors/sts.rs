@@ -60,9 +60,20 @@ mod tests {
 
     #[test]
     fn maps_caller_identity() {
-        let asset = account_asset("123456789012", "us-east-1", "arn:aws:iam::123456789012:user/x", "AID");
-        assert_eq!(asset.arn, "arn:rampart:account:us-east-1:123456789012:account");
+        let asset = account_asset(
+            "123456789012",
+            "us-east-1",
+            "arn:aws:iam::123456789012:user/x",
+            "AID",
+        );
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:account:us-east-1:123456789012:account"
+        );
         assert_eq!(asset.resource_type, "Rampart::Account");
-        assert_eq!(asset.properties["callerArn"], "arn:aws:iam::123456789012:user/x");
+        assert_eq!(
+            asset.properties["callerArn"],
+            "arn:aws:iam::123456789012:user/x"
+        );
     }
 }
