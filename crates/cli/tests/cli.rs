@@ -300,3 +300,129 @@ fn killed_scan_leaves_the_last_complete_snapshot_current() {
     let third = rampart(BIN, &scan_args);
     assert_eq!(third.status.code(), Some(0), "{}", describe(&third));
 }
+
+/// moto enforcing IAM (`INITIAL_NO_AUTH_ACTION_COUNT`), with a user whose
+/// inline policy is `policy`; returns moto and the user's keys.
+fn moto_with_restricted_user(policy: &str, buckets: &str) -> (Moto, String, String) {
+    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let out = moto.seed(
+        "seed-restricted-user.py",
+        &["--policy", policy, "--buckets", buckets],
+    );
+    let keys = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let (id, secret) = keys.split_once(' ').unwrap();
+    (moto, id.to_owned(), secret.to_owned())
+}
+
+#[test]
+fn denied_everywhere_is_nothing_collected_exit_3() {
+    let (moto, id, secret) = moto_with_restricted_user(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}"#,
+        "0",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let out = rampart_command(BIN)
+        .args([
+            "scan",
+            "--endpoint-url",
+            &moto.url(),
+            "--regions",
+            "us-east-1",
+            "--db",
+            &db,
+            "--no-progress",
+        ])
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("access_denied"), "{stdout}");
+    // Region discovery was denied too; the requested region was scanned anyway and the denial recorded.
+    assert!(
+        stdout.lines().any(|l| l.contains("DescribeRegions")),
+        "{stdout}"
+    );
+    // Nothing denied turned into data: every setting asset lists its properties as unavailable.
+    let assets = stdout_json(&rampart(
+        BIN,
+        &["inventory", "--db", &db, "--format", "json"],
+    ));
+    let policy = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "Rampart::IAM::PasswordPolicy")
+        .unwrap();
+    assert!(
+        policy["unavailable"].get("configured").is_some(),
+        "{policy}"
+    );
+}
+
+#[test]
+fn a_denied_detail_call_leaves_the_property_unavailable_not_healthy() {
+    let (moto, id, secret) = moto_with_restricted_user(
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":["s3:*","ec2:DescribeRegions","sts:GetCallerIdentity"],"Resource":"*"},
+            {"Effect":"Deny","Action":"s3:GetBucketPolicy","Resource":"*"}]}"#,
+        "10",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let out = rampart_command(BIN)
+        .args([
+            "scan",
+            "--endpoint-url",
+            &moto.url(),
+            "--regions",
+            "us-east-1",
+            "--services",
+            "s3",
+            "--db",
+            &db,
+        ])
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let gap = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains("GetBucketPolicy") && !l.contains("GetBucketPolicyStatus"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(
+        gap.contains("access_denied") && gap.contains(" 10 "),
+        "one gap, ten occurrences: `{gap}`"
+    );
+    let buckets = stdout_json(&rampart(
+        BIN,
+        &[
+            "inventory",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--type",
+            "AWS::S3::Bucket",
+        ],
+    ));
+    let buckets = buckets.as_array().unwrap();
+    assert_eq!(buckets.len(), 10);
+    for bucket in buckets {
+        assert_eq!(bucket["properties"]["policy"], serde_json::Value::Null);
+        assert!(
+            bucket["unavailable"]["policy"]
+                .as_str()
+                .is_some_and(|e| e.contains("AccessDenied") || e.contains("403")),
+            "{bucket}"
+        );
+        // What was allowed was read.
+        assert!(bucket["properties"]["acl"].is_object(), "{bucket}");
+    }
+}

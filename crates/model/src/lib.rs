@@ -93,6 +93,19 @@ impl Asset {
         }
     }
 
+    /// Whether the scan read anything about this asset: some non-null
+    /// property, other than the `arn` it is named by, that is not listed
+    /// as unavailable.
+    pub fn has_data(&self) -> bool {
+        match &self.properties {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .any(|(k, v)| k != "arn" && !self.unavailable.contains_key(k) && !v.is_null()),
+            serde_json::Value::Null => false,
+            _ => true,
+        }
+    }
+
     /// Records that a property could not be read.
     pub fn mark_unavailable(&mut self, key: &str, error: impl Into<String>) {
         self.unavailable.insert(key.to_owned(), error.into());
@@ -309,6 +322,21 @@ mod tests {
         asset.mark_unavailable("policy", "AccessDenied");
         assert_eq!(asset.properties["x"], 1);
         assert_eq!(asset.unavailable["policy"], "AccessDenied");
+    }
+
+    #[test]
+    fn data_means_a_readable_non_null_property() {
+        let mut asset = Asset::new(
+            "a",
+            "t",
+            "1",
+            "r",
+            "n",
+            serde_json::json!({"x": null, "y": 1}),
+        );
+        assert!(asset.has_data());
+        asset.mark_unavailable("y", "AccessDenied");
+        assert!(!asset.has_data());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rampart_aws::collectors::COLLECTORS;
 use rampart_aws::{AwsAccess, AwsSettings, Progress, ScanPlan, collect_account, resolve_regions};
-use rampart_model::{ScanRecord, ScanStatus, Snapshot, types};
+use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot, types};
 use time::OffsetDateTime;
 
 use crate::args::{AwsArgs, ScanArgs};
@@ -52,9 +52,37 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         .map_err(CliError::usage)?;
     let mut store = open_store(&args.store)?;
     let identity = access.caller_identity().await.map_err(CliError::usage)?;
-    let region_list = access.regions().await.map_err(CliError::usage)?;
-    let (regions, disabled) =
-        resolve_regions(args.regions.as_deref(), &region_list).map_err(CliError::usage)?;
+    // Region discovery needs ec2:DescribeRegions. Without it, explicit
+    // `--regions` are scanned as given (and the failure is a gap); without
+    // both, there is nothing to scan.
+    let mut discovery_gap = None;
+    let (regions, disabled) = match (access.regions().await, args.regions.as_deref()) {
+        (Ok(list), requested) => resolve_regions(requested, &list).map_err(CliError::usage)?,
+        (Err(err), Some(requested)) => {
+            let mut unique: Vec<String> = Vec::new();
+            for region in requested {
+                rampart_aws::access::validate_region_syntax(region).map_err(CliError::usage)?;
+                if !unique.contains(region) {
+                    unique.push(region.clone());
+                }
+            }
+            discovery_gap = Some(CoverageGap {
+                account: identity.account.clone(),
+                region: access.home_region().to_owned(),
+                service: "ec2".to_owned(),
+                operation: "DescribeRegions".to_owned(),
+                kind: GapKind::Other,
+                error: format!("{err}; scanned the requested regions without checking them"),
+                occurrences: 1,
+            });
+            (unique, Vec::new())
+        }
+        (Err(err), None) => {
+            return Err(CliError::usage(format!(
+                "{err}; pass `--regions` to scan without region discovery"
+            )));
+        }
+    };
 
     let scan_id = uuid::Uuid::now_v7().to_string();
     let started_at = OffsetDateTime::now_utc();
@@ -96,11 +124,13 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
     record.status = ScanStatus::Complete;
     record.api_calls = access.stats().total();
     record.asset_count = collected.assets.len() as u64;
-    record.gap_count = collected.gaps.len() as u64;
+    let mut gaps = collected.gaps;
+    gaps.extend(discovery_gap);
+    record.gap_count = gaps.len() as u64;
     let snapshot = Snapshot {
         scan: record,
         assets: collected.assets,
-        gaps: collected.gaps,
+        gaps,
     };
     store.complete_scan(&snapshot)?;
 
@@ -111,7 +141,7 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
     let collected_anything = snapshot
         .assets
         .iter()
-        .any(|a| a.resource_type != types::ACCOUNT);
+        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
     if collected_anything {
         Ok(Exit::Ok)
     } else {
