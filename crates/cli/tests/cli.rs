@@ -2,6 +2,7 @@
 
 #![allow(
     clippy::unwrap_used,
+    clippy::indexing_slicing,
     reason = "test code: a failure should stop the test"
 )]
 
@@ -223,12 +224,34 @@ fn scan_then_inventory_with_filters() {
             "--format",
             "json",
             "--tag",
-            "bench",
+            "env=prod",
         ],
     ));
     let tagged = tagged.as_array().unwrap();
     assert!(!tagged.is_empty());
-    assert!(tagged.iter().all(|a| a["tags"].get("bench").is_some()));
+    assert!(
+        tagged.iter().all(|a| a["tags"]["env"] == "prod"),
+        "{tagged:?}"
+    );
+    let keyed = stdout_json(&rampart(
+        BIN,
+        &[
+            "inventory",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "--tag",
+            "cost-center",
+        ],
+    ));
+    let keyed = keyed.as_array().unwrap();
+    assert_eq!(
+        keyed.len(),
+        50,
+        "the bench seed tags its 50 instances with cost-center"
+    );
+    assert!(keyed.iter().all(|a| a["type"] == "AWS::EC2::Instance"));
 
     let table = rampart(
         BIN,
