@@ -242,6 +242,139 @@ pub struct Snapshot {
     pub gaps: Vec<CoverageGap>,
 }
 
+/// Severity of a recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Informational.
+    Informational,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 5] = [
+        Self::Informational,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Critical,
+    ];
+
+    /// The lower-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Informational => "informational",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
+    /// Parses [`Severity::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The result of assessing one resource against one recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentStatus {
+    /// The resource meets the recommendation.
+    Healthy,
+    /// The resource does not meet it.
+    Unhealthy,
+    /// The recommendation does not apply to this resource.
+    NotApplicable,
+    /// The data needed could not be read (a coverage gap); never counted as healthy.
+    Error,
+    /// Unhealthy or not, an exemption covers it.
+    Exempt,
+}
+
+impl AssessmentStatus {
+    /// The snake-case name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::NotApplicable => "not_applicable",
+            Self::Error => "error",
+            Self::Exempt => "exempt",
+        }
+    }
+
+    /// Parses [`AssessmentStatus::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Healthy,
+            Self::Unhealthy,
+            Self::NotApplicable,
+            Self::Error,
+            Self::Exempt,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One piece of evidence: where in the asset a value was read, and the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Property path, dot-separated (`metadataOptions.httpTokens`).
+    pub path: String,
+    /// The value found there (`null` when absent).
+    pub value: serde_json::Value,
+}
+
+/// One recommendation assessed on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Stable recommendation id.
+    pub recommendation: String,
+    /// The resource's ARN (or setting identifier).
+    pub resource: String,
+    /// The resource's type.
+    pub resource_type: String,
+    /// The resource's name.
+    pub resource_name: String,
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Outcome.
+    pub status: AssessmentStatus,
+    /// One sentence a person can act on.
+    pub reason: String,
+    /// What the outcome rests on.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// For exempt assessments: the status it would have had, and why it is exempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<ExemptionNote>,
+}
+
+/// Why an assessment is exempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExemptionNote {
+    /// The status before the exemption.
+    pub original_status: AssessmentStatus,
+    /// The exemption's reason.
+    pub reason: String,
+    /// When the exemption ends, if it does (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
 /// Resource type names for settings that CloudFormation has no type for.
 pub mod types {
     /// IAM account summary (`GetAccountSummary`), one per account.

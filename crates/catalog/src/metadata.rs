@@ -1,0 +1,150 @@
+//! Recommendation metadata, loaded from the TOML files in
+//! `data/recommendations/` (compiled in).
+
+use std::collections::BTreeMap;
+
+use rampart_model::Severity;
+use serde::{Deserialize, Serialize};
+
+use crate::CatalogError;
+
+/// The recommendation data files, by name.
+const FILES: &[(&str, &str)] = &[
+    (
+        "cloudtrail.toml",
+        include_str!("../data/recommendations/cloudtrail.toml"),
+    ),
+    (
+        "config.toml",
+        include_str!("../data/recommendations/config.toml"),
+    ),
+    (
+        "dynamodb.toml",
+        include_str!("../data/recommendations/dynamodb.toml"),
+    ),
+    ("ec2.toml", include_str!("../data/recommendations/ec2.toml")),
+    ("ecr.toml", include_str!("../data/recommendations/ecr.toml")),
+    ("efs.toml", include_str!("../data/recommendations/efs.toml")),
+    ("eks.toml", include_str!("../data/recommendations/eks.toml")),
+    ("elb.toml", include_str!("../data/recommendations/elb.toml")),
+    (
+        "guardduty.toml",
+        include_str!("../data/recommendations/guardduty.toml"),
+    ),
+    ("iam.toml", include_str!("../data/recommendations/iam.toml")),
+    ("kms.toml", include_str!("../data/recommendations/kms.toml")),
+    (
+        "lambda.toml",
+        include_str!("../data/recommendations/lambda.toml"),
+    ),
+    ("rds.toml", include_str!("../data/recommendations/rds.toml")),
+    ("s3.toml", include_str!("../data/recommendations/s3.toml")),
+    (
+        "secretsmanager.toml",
+        include_str!("../data/recommendations/secretsmanager.toml"),
+    ),
+    ("sns.toml", include_str!("../data/recommendations/sns.toml")),
+    ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
+    ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+];
+
+/// How to fix what a recommendation finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    /// Steps, in prose.
+    pub text: String,
+    /// An AWS CLI command (placeholders in `<ANGLE_BRACKETS>`).
+    pub cli: String,
+    /// A CloudFormation snippet (YAML) showing the fixed setting.
+    pub cloudformation: String,
+}
+
+/// One recommendation's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recommendation {
+    /// Stable id (kebab-case, never reused).
+    pub id: String,
+    /// Short title, an imperative ("S3 buckets should block public access").
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What is checked and why it matters.
+    pub description: String,
+    /// How to fix it.
+    pub remediation: Remediation,
+    /// The resource type assessed (`AWS::S3::Bucket`, or a `Rampart::` setting type).
+    pub resource_type: String,
+    /// The security control it counts towards in the secure score.
+    pub security_control: String,
+    /// Standard controls it maps to, `<standard>:<control id>`.
+    #[serde(default)]
+    pub standards: Vec<String>,
+    /// Preview recommendations are assessed but do not count in the score.
+    #[serde(default)]
+    pub preview: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    recommendation: Vec<Recommendation>,
+}
+
+/// Every recommendation, by id.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    recommendations: BTreeMap<String, Recommendation>,
+}
+
+impl Catalog {
+    /// Loads the built-in catalog.
+    pub fn builtin() -> Result<Self, CatalogError> {
+        Self::from_files(FILES.iter().copied())
+    }
+
+    /// Loads a catalog from `(file name, TOML text)` pairs.
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, CatalogError> {
+        let mut recommendations = BTreeMap::new();
+        for (name, text) in files {
+            let file: File = toml::from_str(text).map_err(|e| CatalogError::Recommendations {
+                file: name.to_owned(),
+                reason: e.to_string(),
+            })?;
+            for rec in file.recommendation {
+                if recommendations.contains_key(&rec.id) {
+                    return Err(CatalogError::Recommendations {
+                        file: name.to_owned(),
+                        reason: format!("duplicate recommendation id `{}`", rec.id),
+                    });
+                }
+                recommendations.insert(rec.id.clone(), rec);
+            }
+        }
+        Ok(Self { recommendations })
+    }
+
+    /// One recommendation.
+    pub fn get(&self, id: &str) -> Option<&Recommendation> {
+        self.recommendations.get(id)
+    }
+
+    /// Every recommendation, ordered by id.
+    pub fn iter(&self) -> impl Iterator<Item = &Recommendation> {
+        self.recommendations.values()
+    }
+
+    /// Number of recommendations.
+    pub fn len(&self) -> usize {
+        self.recommendations.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.recommendations.is_empty()
+    }
+}

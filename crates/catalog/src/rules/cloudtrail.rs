@@ -1,0 +1,5 @@
+//! Rules for cloudtrail.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

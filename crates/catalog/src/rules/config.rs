@@ -1,0 +1,5 @@
+//! Rules for config.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

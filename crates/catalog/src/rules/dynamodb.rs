@@ -1,0 +1,5 @@
+//! Rules for dynamodb.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for ecr.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for efs.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

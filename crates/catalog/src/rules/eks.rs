@@ -1,0 +1,5 @@
+//! Rules for eks.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

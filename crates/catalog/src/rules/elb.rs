@@ -1,0 +1,5 @@
+//! Rules for elb.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for guardduty.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

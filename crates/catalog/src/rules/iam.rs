@@ -1,0 +1,5 @@
+//! Rules for iam.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for kms.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

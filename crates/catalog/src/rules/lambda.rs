@@ -1,0 +1,5 @@
+//! Rules for lambda.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

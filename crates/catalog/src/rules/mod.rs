@@ -1,0 +1,142 @@
+//! Recommendation logic: one plain function per recommendation, registered
+//! with its id in its service module's `RULES`. Metadata lives in
+//! `data/recommendations/`; a test checks the two match one to one.
+//!
+//! A rule sees its subject asset through [`Props`] and the rest of the
+//! snapshot through [`Inventory`]. Reading a property the scan could not
+//! read returns [`Unreadable`]; propagate it with `?` and the assessment
+//! becomes `error`.
+
+use rampart_model::Evidence;
+
+use crate::inventory::Inventory;
+use crate::view::{Props, Unreadable};
+
+mod cloudtrail;
+mod config;
+mod dynamodb;
+mod ec2;
+mod ecr;
+mod efs;
+mod eks;
+mod elb;
+mod guardduty;
+mod iam;
+mod kms;
+mod lambda;
+mod rds;
+mod s3;
+mod secretsmanager;
+mod sns;
+mod sqs;
+mod ssm;
+
+/// What a rule decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Meets the recommendation.
+    Healthy,
+    /// Does not.
+    Unhealthy,
+    /// Does not apply.
+    NotApplicable,
+}
+
+/// A rule's outcome: verdict, one sentence, evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One sentence a person can act on.
+    pub reason: String,
+    /// Property paths and values the verdict rests on.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Outcome {
+    /// A healthy outcome.
+    pub fn healthy(reason: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Healthy,
+            reason: reason.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// An unhealthy outcome.
+    pub fn unhealthy(reason: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Unhealthy,
+            reason: reason.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// A not-applicable outcome.
+    pub fn not_applicable(reason: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::NotApplicable,
+            reason: reason.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Adds evidence.
+    #[must_use]
+    pub fn with(mut self, evidence: Evidence) -> Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    /// Healthy or unhealthy depending on `ok`.
+    pub fn either(ok: bool, healthy: impl Into<String>, unhealthy: impl Into<String>) -> Self {
+        if ok {
+            Self::healthy(healthy)
+        } else {
+            Self::unhealthy(unhealthy)
+        }
+    }
+}
+
+/// A rule's logic.
+pub type Check = fn(&Props<'_>, &Inventory<'_>) -> Result<Outcome, Unreadable>;
+
+/// A recommendation's logic, by id.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// The recommendation id (as in the metadata).
+    pub id: &'static str,
+    /// The logic.
+    pub check: Check,
+}
+
+/// Every rule.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    [
+        cloudtrail::RULES,
+        config::RULES,
+        dynamodb::RULES,
+        ec2::RULES,
+        ecr::RULES,
+        efs::RULES,
+        eks::RULES,
+        elb::RULES,
+        guardduty::RULES,
+        iam::RULES,
+        kms::RULES,
+        lambda::RULES,
+        rds::RULES,
+        s3::RULES,
+        secretsmanager::RULES,
+        sns::RULES,
+        sqs::RULES,
+        ssm::RULES,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The rule for a recommendation id.
+pub fn get(id: &str) -> Option<&'static Rule> {
+    all().find(|r| r.id == id)
+}

@@ -1,0 +1,5 @@
+//! Rules for rds.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

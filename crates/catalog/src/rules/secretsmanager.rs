@@ -1,0 +1,5 @@
+//! Rules for secretsmanager.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for sns.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for sqs.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! Rules for ssm.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

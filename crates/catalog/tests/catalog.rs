@@ -1,0 +1,194 @@
+//! The catalog is consistent, and every recommendation's logic gives the
+//! expected status on its fixtures.
+//!
+//! Fixtures: `data/fixtures/<recommendation id>/<status>[-<case>].json`, each
+//! `{"subject": <asset>, "related": [<asset>, ...]}`; `<status>` is the
+//! expected assessment status (`healthy`, `unhealthy`, `not_applicable`,
+//! `error`). Every recommendation has at least the first three.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rampart_catalog::evaluate::assess;
+use rampart_catalog::standards::{builtin_standards, security_controls};
+use rampart_catalog::{Catalog, Inventory, rules};
+use rampart_model::{AssessmentStatus, Asset};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    subject: Asset,
+    #[serde(default)]
+    related: Vec<Asset>,
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("fixtures")
+}
+
+#[test]
+fn catalog_metadata_logic_and_fixtures_match_one_to_one() {
+    let catalog = Catalog::builtin().unwrap();
+    let rule_ids: Vec<&str> = rules::all().map(|r| r.id).collect();
+    let unique: BTreeSet<&str> = rule_ids.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        rule_ids.len(),
+        "a rule id is registered twice"
+    );
+    let meta_ids: BTreeSet<&str> = catalog.iter().map(|r| r.id.as_str()).collect();
+    let no_logic: Vec<_> = meta_ids.difference(&unique).collect();
+    let no_meta: Vec<_> = unique.difference(&meta_ids).collect();
+    assert!(
+        no_logic.is_empty(),
+        "recommendations without logic: {no_logic:?}"
+    );
+    assert!(no_meta.is_empty(), "rules without metadata: {no_meta:?}");
+
+    let fixture_dirs: BTreeSet<String> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let orphans: Vec<_> = fixture_dirs
+        .iter()
+        .filter(|d| !meta_ids.contains(d.as_str()))
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "fixture folders without a recommendation: {orphans:?}"
+    );
+
+    let controls: BTreeSet<String> = security_controls()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let standards = builtin_standards().unwrap();
+    for rec in catalog.iter() {
+        let id = &rec.id;
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "`{id}`: ids are kebab-case"
+        );
+        for (field, value) in [
+            ("title", &rec.title),
+            ("description", &rec.description),
+            ("remediation.text", &rec.remediation.text),
+            ("remediation.cli", &rec.remediation.cli),
+            (
+                "remediation.cloudformation",
+                &rec.remediation.cloudformation,
+            ),
+            ("resource_type", &rec.resource_type),
+        ] {
+            assert!(!value.trim().is_empty(), "`{id}`: empty {field}");
+        }
+        assert!(
+            rec.resource_type.starts_with("AWS::") || rec.resource_type.starts_with("Rampart::"),
+            "`{id}`: resource type `{}`",
+            rec.resource_type
+        );
+        assert!(
+            controls.contains(&rec.security_control),
+            "`{id}`: unknown security control `{}`",
+            rec.security_control
+        );
+        assert!(
+            !rec.standards.is_empty(),
+            "`{id}`: maps to no standard control"
+        );
+        for mapping in &rec.standards {
+            let (std_id, control) = mapping.split_once(':').unwrap_or_else(|| {
+                panic!("`{id}`: mapping `{mapping}` is not `<standard>:<control>`")
+            });
+            let standard = standards
+                .iter()
+                .find(|s| s.id == std_id)
+                .unwrap_or_else(|| panic!("`{id}`: unknown standard `{std_id}`"));
+            assert!(
+                standard.control(control).is_some(),
+                "`{id}`: `{control}` is not a control of `{std_id}`"
+            );
+        }
+        for required in ["healthy", "unhealthy", "not_applicable"] {
+            let path = fixtures_dir().join(id).join(format!("{required}.json"));
+            assert!(path.exists(), "`{id}`: missing fixture {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn every_fixture_gives_its_expected_status() {
+    let catalog = Catalog::builtin().unwrap();
+    let mut checked = 0;
+    for rule in rules::all() {
+        let rec = catalog
+            .get(rule.id)
+            .unwrap_or_else(|| panic!("no metadata for `{}`", rule.id));
+        let dir = fixtures_dir().join(rule.id);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue; // reported by the consistency test
+        };
+        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let expected_name = stem.split('-').next().unwrap();
+            let expected = AssessmentStatus::parse(expected_name).unwrap_or_else(|| {
+                panic!("{}: file name must start with a status", path.display())
+            });
+            let text = std::fs::read_to_string(&path).unwrap();
+            let fixture: Fixture =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                fixture.subject.resource_type,
+                rec.resource_type,
+                "{}: the subject must be a `{}`",
+                path.display(),
+                rec.resource_type
+            );
+            let mut all = vec![fixture.subject.clone()];
+            all.extend(fixture.related);
+            let inventory = Inventory::new(&all);
+            let assessment = assess(rule.id, rule.check, &fixture.subject, &inventory);
+            assert_eq!(
+                assessment.status,
+                expected,
+                "{}: got {:?}: {}",
+                path.display(),
+                assessment.status,
+                assessment.reason
+            );
+            assert!(
+                !assessment.reason.trim().is_empty(),
+                "{}: empty reason",
+                path.display()
+            );
+            if expected == AssessmentStatus::Unhealthy {
+                assert!(
+                    !assessment.evidence.is_empty(),
+                    "{}: unhealthy without evidence",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 3 * catalog.len(),
+        "only {checked} fixtures for {} recommendations",
+        catalog.len()
+    );
+}
