@@ -242,6 +242,28 @@ clients! {
     ssm => aws_sdk_ssm, "ssm";
     /// Organizations client (global; pass the home region).
     organizations => aws_sdk_organizations, "organizations";
+    /// Lambda client for a region.
+    lambda => aws_sdk_lambda, "lambda";
+    /// Elastic Load Balancing v2 (ALB/NLB/GWLB) client for a region.
+    elbv2 => aws_sdk_elasticloadbalancingv2, "elbv2";
+    /// Classic Load Balancing client for a region.
+    elb => aws_sdk_elasticloadbalancing, "elb";
+    /// SQS client for a region.
+    sqs => aws_sdk_sqs, "sqs";
+    /// SNS client for a region.
+    sns => aws_sdk_sns, "sns";
+    /// Secrets Manager client for a region.
+    secretsmanager => aws_sdk_secretsmanager, "secretsmanager";
+    /// ECR client for a region.
+    ecr => aws_sdk_ecr, "ecr";
+    /// EFS client for a region.
+    efs => aws_sdk_efs, "efs";
+    /// DynamoDB client for a region.
+    dynamodb => aws_sdk_dynamodb, "dynamodb";
+    /// IAM Access Analyzer client for a region.
+    accessanalyzer => aws_sdk_accessanalyzer, "accessanalyzer";
+    /// Security Hub client for a region.
+    securityhub => aws_sdk_securityhub, "securityhub";
     /// S3 Control client (account-level S3 settings).
     s3control => aws_sdk_s3control, "s3control";
 }

@@ -11,6 +11,10 @@ use crate::CatalogError;
 /// The recommendation data files, by name.
 const FILES: &[(&str, &str)] = &[
     (
+        "accessanalyzer.toml",
+        include_str!("../data/recommendations/accessanalyzer.toml"),
+    ),
+    (
         "cloudtrail.toml",
         include_str!("../data/recommendations/cloudtrail.toml"),
     ),
@@ -42,6 +46,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "secretsmanager.toml",
         include_str!("../data/recommendations/secretsmanager.toml"),
+    ),
+    (
+        "securityhub.toml",
+        include_str!("../data/recommendations/securityhub.toml"),
     ),
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),

@@ -9,16 +9,26 @@ use futures::future::BoxFuture;
 
 use crate::scan::CollectContext;
 
+pub mod accessanalyzer;
 pub mod cloudtrail;
 pub mod config;
+pub mod dynamodb;
 pub mod ec2;
+pub mod ecr;
+pub mod efs;
 pub mod eks;
+pub mod elb;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod organizations;
 pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
+pub mod securityhub;
+pub mod sns;
+pub mod sqs;
 pub mod ssm;
 pub mod sts;
 mod util;
@@ -126,6 +136,16 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &eks::Eks,
     &ssm::Ssm,
     &organizations::Organizations,
+    &lambda::Lambda,
+    &elb::Elb,
+    &sqs::Sqs,
+    &sns::Sns,
+    &secretsmanager::SecretsManager,
+    &ecr::Ecr,
+    &efs::Efs,
+    &dynamodb::DynamoDb,
+    &accessanalyzer::AccessAnalyzer,
+    &securityhub::SecurityHub,
 ];
 
 /// Looks a collector up by service key.

@@ -12,6 +12,7 @@ use rampart_model::Evidence;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
+mod accessanalyzer;
 mod cloudtrail;
 mod config;
 mod dynamodb;
@@ -27,6 +28,7 @@ mod lambda;
 mod rds;
 mod s3;
 mod secretsmanager;
+mod securityhub;
 mod sns;
 mod sqs;
 mod ssm;
@@ -113,6 +115,7 @@ pub struct Rule {
 /// Every rule.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
+        accessanalyzer::RULES,
         cloudtrail::RULES,
         config::RULES,
         dynamodb::RULES,
@@ -128,6 +131,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         rds::RULES,
         s3::RULES,
         secretsmanager::RULES,
+        securityhub::RULES,
         sns::RULES,
         sqs::RULES,
         ssm::RULES,

@@ -1,0 +1,5 @@
+//! Rules for accessanalyzer.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];

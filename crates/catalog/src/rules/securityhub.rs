@@ -1,0 +1,5 @@
+//! Rules for securityhub.
+
+use super::Rule;
+
+pub(crate) static RULES: &[Rule] = &[];
