@@ -15,6 +15,7 @@ names are fixed, so a second run on the same state fails on the first duplicate.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import datetime as dt
 import json
 import os
@@ -991,7 +992,17 @@ def main() -> int:
     if args.reset:
         reset(args.endpoint)
     s = Seeder(args.endpoint)
-    steps = [s.kms, s.iam, s.s3, s.ec2_home, s.ec2_eu, s.cloudtrail, s.rds, s.config, s.guardduty, s.eks, s.notes]
+    steps = [s.kms, s.iam, s.s3, s.ec2_home, s.ec2_eu, s.cloudtrail, s.rds, s.config, s.guardduty, s.eks]
+    # More services live in scripts/demo_seed_extra/<name>.py, each with `seed(seeder)`.
+    extra_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_seed_extra")
+    for name in sorted(f[:-3] for f in os.listdir(extra_dir) if f.endswith(".py") and not f.startswith("_")):
+        spec = importlib.util.spec_from_file_location(f"demo_seed_extra_{name}", os.path.join(extra_dir, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        step = (lambda m: lambda: m.seed(s))(module)
+        step.__name__ = name
+        steps.append(step)
+    steps.append(s.notes)
     timings = []
     for step in steps:
         t = time.monotonic()
