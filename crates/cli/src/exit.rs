@@ -13,6 +13,8 @@ pub enum Exit {
     Usage = 2,
     /// Nothing could be collected, or there is no scan to read.
     NothingCollected = 3,
+    /// `--fail-on`: an unhealthy assessment at or above the given severity.
+    FindingsAtOrAbove = 4,
     /// Interrupted (Ctrl-C).
     Interrupted = 130,
 }

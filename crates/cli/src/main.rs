@@ -4,6 +4,7 @@ mod args;
 mod commands;
 mod exit;
 mod output;
+mod posture;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     };
     let exit = match result {
         Ok(exit) => exit,
+        // A closed stdout (`rampart findings … | head`) is not an error.
+        Err(err) if err.message.contains("Broken pipe") => Exit::Ok,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "rampart: error: {}", err.message);
@@ -42,6 +45,15 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Scan(args) => commands::scan::run(args, &mut stdout).await,
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Scans(args) => commands::scans::run(args, &mut stdout).map(|()| Exit::Ok),
+        Command::Evaluate(args) => commands::evaluate::run(args, &mut stdout),
+        Command::Score(args) => commands::score::run(args, &mut stdout).map(|()| Exit::Ok),
+        Command::Recommendations(args) => {
+            commands::recommendations::run(args, &mut stdout).map(|()| Exit::Ok)
+        }
+        Command::Compliance(args) => {
+            commands::compliance::run(args, &mut stdout).map(|()| Exit::Ok)
+        }
+        Command::Findings(args) => commands::findings::run(args, &mut stdout),
     }
 }
 

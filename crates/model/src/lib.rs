@@ -401,6 +401,11 @@ pub mod types {
     pub const SSM_MANAGED_INSTANCE: &str = "Rampart::SSM::ManagedInstance";
     /// The account itself (caller identity, organization membership).
     pub const ACCOUNT: &str = "Rampart::Account";
+    /// IAM Access Analyzer analyzers, one per region (present even when
+    /// the region has none).
+    pub const ACCESS_ANALYZER_REGION: &str = "Rampart::AccessAnalyzer::RegionStatus";
+    /// Security Hub state and enabled standards, one per region.
+    pub const SECURITYHUB_REGION: &str = "Rampart::SecurityHub::RegionStatus";
 }
 
 /// The stable identifier of an account- or region-level setting:

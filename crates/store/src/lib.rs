@@ -8,13 +8,15 @@
 
 use std::path::Path;
 
-use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot};
+use rampart_model::{
+    Assessment, AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +104,21 @@ CREATE TABLE IF NOT EXISTS gaps (
     occurrences INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS gaps_scan ON gaps (scan_id);
+CREATE TABLE IF NOT EXISTS assessments (
+    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    recommendation TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_name TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    exemption TEXT,
+    PRIMARY KEY (scan_id, recommendation, resource)
+);
+CREATE INDEX IF NOT EXISTS assessments_scan_status ON assessments (scan_id, status);
 ";
 
 impl Store {
@@ -131,8 +148,9 @@ impl Store {
             .optional()?;
         match found.and_then(|v| v.parse::<i64>().ok()) {
             Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
-            Some(_) => {}
-            None => {
+            Some(v) if v == SCHEMA_VERSION => {}
+            // Older versions only lack tables, which `SCHEMA` just created.
+            Some(_) | None => {
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
                     params![SCHEMA_VERSION.to_string()],
@@ -157,9 +175,10 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a scan's whole snapshot and marks it complete, atomically.
-    /// The scan row is created if [`begin_scan`](Self::begin_scan) was not called.
-    pub fn complete_scan(&mut self, snapshot: &Snapshot) -> Result<()> {
+    /// Writes a scan's whole snapshot and its assessments and marks it
+    /// complete, atomically. The scan row is created if
+    /// [`begin_scan`](Self::begin_scan) was not called.
+    pub fn complete_scan(&mut self, snapshot: &Snapshot, assessments: &[Assessment]) -> Result<()> {
         let scan = &snapshot.scan;
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -206,6 +225,7 @@ impl Store {
                 ])?;
             }
         }
+        write_assessments(&tx, &scan.id, assessments)?;
         tx.execute(
             "UPDATE scans SET status = 'complete', finished_at = ?2, accounts = ?3, regions = ?4,
                  api_calls = ?5, asset_count = ?6, gap_count = ?7 WHERE id = ?1",
@@ -221,6 +241,81 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Replaces a scan's assessments (a re-evaluation), atomically.
+    pub fn replace_assessments(&mut self, scan_id: &str, assessments: &[Assessment]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let exists: Option<String> = tx
+            .query_row(
+                "SELECT id FROM scans WHERE id = ?1",
+                params![scan_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NoSuchScan(scan_id.to_owned()));
+        }
+        tx.execute(
+            "DELETE FROM assessments WHERE scan_id = ?1",
+            params![scan_id],
+        )?;
+        write_assessments(&tx, scan_id, assessments)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A scan's assessments, ordered by recommendation and resource.
+    pub fn assessments(&self, scan_id: &str) -> Result<Vec<Assessment>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
+             FROM assessments WHERE scan_id = ?1 ORDER BY recommendation, resource",
+        )?;
+        let rows = stmt.query_map(params![scan_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
+                row.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                recommendation,
+                resource,
+                resource_type,
+                resource_name,
+                account,
+                region,
+                status,
+                reason,
+                evidence,
+                exemption,
+            ) = row?;
+            out.push(Assessment {
+                recommendation,
+                resource,
+                resource_type,
+                resource_name,
+                account,
+                region,
+                status: AssessmentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
+                    column: "status",
+                    reason: format!("unknown status `{status}`"),
+                })?,
+                reason,
+                evidence: parse_json("evidence", &evidence)?,
+                exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
+            });
+        }
+        Ok(out)
     }
 
     /// Marks a scan failed (it keeps no snapshot).
@@ -381,6 +476,33 @@ impl Store {
     }
 }
 
+fn write_assessments(
+    tx: &rusqlite::Transaction<'_>,
+    scan_id: &str,
+    assessments: &[Assessment],
+) -> Result<()> {
+    let mut insert = tx.prepare(
+        "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for a in assessments {
+        insert.execute(params![
+            scan_id,
+            a.recommendation,
+            a.resource,
+            a.resource_type,
+            a.resource_name,
+            a.account,
+            a.region,
+            a.status.as_str(),
+            a.reason,
+            json_text(&a.evidence),
+            a.exemption.as_ref().map(json_text),
+        ])?;
+    }
+    Ok(())
+}
+
 const SCAN_COLUMNS: &str = "SELECT id, started_at, finished_at, status, accounts, regions, api_calls, asset_count, gap_count FROM scans";
 
 type RowResult<T> = rusqlite::Result<Result<T>>;
@@ -505,7 +627,7 @@ mod tests {
         a.mark_unavailable("policy", "AccessDenied");
         let snap = snapshot("s1", 0, vec![a.clone()]);
         store.begin_scan(&snap.scan).unwrap();
-        store.complete_scan(&snap).unwrap();
+        store.complete_scan(&snap, &[]).unwrap();
         let latest = store.latest_complete_scan().unwrap().unwrap();
         assert_eq!(latest.id, "s1");
         assert_eq!(latest.status, ScanStatus::Complete);
@@ -524,7 +646,7 @@ mod tests {
     fn unfinished_or_failed_scan_never_replaces_the_last_complete_one() {
         let mut store = Store::open_in_memory().unwrap();
         let first = snapshot("s1", 0, vec![asset("arn:a", "T", "us-east-1", &[])]);
-        store.complete_scan(&first).unwrap();
+        store.complete_scan(&first, &[]).unwrap();
         // A second scan starts and dies before writing its snapshot.
         store.begin_scan(&record("s2", 10)).unwrap();
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s1");
@@ -533,7 +655,9 @@ mod tests {
         assert_eq!(store.scan("s2").unwrap().status, ScanStatus::Failed);
         assert_eq!(store.scans(10).unwrap().len(), 2);
         // A later complete scan takes over; history stays.
-        store.complete_scan(&snapshot("s3", 20, vec![])).unwrap();
+        store
+            .complete_scan(&snapshot("s3", 20, vec![]), &[])
+            .unwrap();
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s3");
         assert_eq!(
             store.assets("s1", &AssetFilter::default()).unwrap().len(),
@@ -554,7 +678,7 @@ mod tests {
                 &[("owner", "x")],
             ),
         ];
-        store.complete_scan(&snapshot("s", 0, assets)).unwrap();
+        store.complete_scan(&snapshot("s", 0, assets), &[]).unwrap();
         let arns = |f: AssetFilter| -> Vec<String> {
             store
                 .assets("s", &f)
@@ -601,13 +725,49 @@ mod tests {
     }
 
     #[test]
+    fn assessments_are_written_with_the_snapshot_and_can_be_replaced() {
+        let mut store = Store::open_in_memory().unwrap();
+        let a = Assessment {
+            recommendation: "rec".into(),
+            resource: "arn:a".into(),
+            resource_type: "T".into(),
+            resource_name: "a".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            status: AssessmentStatus::Unhealthy,
+            reason: "bad".into(),
+            evidence: vec![rampart_model::Evidence {
+                path: "x".into(),
+                value: serde_json::json!(1),
+            }],
+            exemption: None,
+        };
+        store
+            .complete_scan(&snapshot("s1", 0, vec![]), std::slice::from_ref(&a))
+            .unwrap();
+        assert_eq!(store.assessments("s1").unwrap(), vec![a.clone()]);
+        let mut b = a.clone();
+        b.status = AssessmentStatus::Exempt;
+        b.exemption = Some(rampart_model::ExemptionNote {
+            original_status: AssessmentStatus::Unhealthy,
+            reason: "accepted".into(),
+            expires: None,
+        });
+        store
+            .replace_assessments("s1", std::slice::from_ref(&b))
+            .unwrap();
+        assert_eq!(store.assessments("s1").unwrap(), vec![b]);
+        assert!(store.replace_assessments("nope", &[]).is_err());
+    }
+
+    #[test]
     fn reopening_a_file_keeps_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         {
             let mut store = Store::open(&path).unwrap();
             store
-                .complete_scan(&snapshot("s1", 0, vec![asset("arn:a", "T", "r", &[])]))
+                .complete_scan(&snapshot("s1", 0, vec![asset("arn:a", "T", "r", &[])]), &[])
                 .unwrap();
         }
         let store = Store::open(&path).unwrap();

@@ -1,13 +1,341 @@
 //! Rules for EC2 (instances, security groups, EBS, VPC).
+//!
+//! Property shapes are the EC2 collector's (`crates/aws/src/collectors/ec2.rs`):
+//! rule protocols are normalized to `-1` (all), `tcp`, `udp`, `icmp`,
+//! `icmpv6` or the protocol number; a missing `fromPort`/`toPort` (or a
+//! missing network ACL `portRange`) means every port.
+
+use serde_json::Value;
 
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
-pub(crate) static RULES: &[Rule] = &[Rule {
-    id: "ec2-instance-imdsv2-required",
-    check: instance_imdsv2_required,
-}];
+pub(crate) static RULES: &[Rule] = &[
+    Rule {
+        id: "ec2-instance-imdsv2-required",
+        check: instance_imdsv2_required,
+    },
+    Rule {
+        id: "ec2-instance-no-public-ip",
+        check: instance_no_public_ip,
+    },
+    Rule {
+        id: "ec2-instance-iam-profile-attached",
+        check: instance_iam_profile_attached,
+    },
+    Rule {
+        id: "ec2-instance-single-eni",
+        check: instance_single_eni,
+    },
+    Rule {
+        id: "ec2-instance-not-paravirtual",
+        check: instance_not_paravirtual,
+    },
+    Rule {
+        id: "ec2-instance-public-management-ports-closed",
+        check: instance_public_management_ports_closed,
+    },
+    Rule {
+        id: "ec2-volume-encrypted",
+        check: volume_encrypted,
+    },
+    Rule {
+        id: "ec2-snapshot-not-public",
+        check: snapshot_not_public,
+    },
+    Rule {
+        id: "ec2-snapshot-encrypted",
+        check: snapshot_encrypted,
+    },
+    Rule {
+        id: "ec2-image-not-public",
+        check: image_not_public,
+    },
+    Rule {
+        id: "ec2-security-group-default-restricts-all",
+        check: security_group_default_restricts_all,
+    },
+    Rule {
+        id: "ec2-security-group-no-world-ssh",
+        check: security_group_no_world_ssh,
+    },
+    Rule {
+        id: "ec2-security-group-no-world-rdp",
+        check: security_group_no_world_rdp,
+    },
+    Rule {
+        id: "ec2-security-group-no-ipv4-admin-ports",
+        check: security_group_no_ipv4_admin_ports,
+    },
+    Rule {
+        id: "ec2-security-group-no-ipv6-admin-ports",
+        check: security_group_no_ipv6_admin_ports,
+    },
+    Rule {
+        id: "ec2-security-group-authorized-ports-only",
+        check: security_group_authorized_ports_only,
+    },
+    Rule {
+        id: "ec2-security-group-no-world-high-risk-ports",
+        check: security_group_no_world_high_risk_ports,
+    },
+    Rule {
+        id: "ec2-security-group-no-world-cifs",
+        check: security_group_no_world_cifs,
+    },
+    Rule {
+        id: "ec2-security-group-in-use",
+        check: security_group_in_use,
+    },
+    Rule {
+        id: "ec2-network-acl-no-world-admin-ports",
+        check: network_acl_no_world_admin_ports,
+    },
+    Rule {
+        id: "ec2-network-acl-in-use",
+        check: network_acl_in_use,
+    },
+    Rule {
+        id: "ec2-vpc-flow-logs-enabled",
+        check: vpc_flow_logs_enabled,
+    },
+    Rule {
+        id: "ec2-ebs-encryption-by-default",
+        check: ebs_encryption_by_default,
+    },
+    Rule {
+        id: "ec2-region-imdsv2-default",
+        check: region_imdsv2_default,
+    },
+];
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------
+
+/// Remote administration ports (SSH, RDP).
+const ADMIN_PORTS: &[i64] = &[22, 3389];
+
+/// FSBP EC2.19's high-risk ports.
+const HIGH_RISK_PORTS: &[i64] = &[
+    20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432, 5500,
+    5601, 8080, 8088, 8888, 9200, 9300,
+];
+
+/// FSBP EC2.18's default authorized TCP ports.
+const AUTHORIZED_TCP_PORTS: &[i64] = &[80, 443];
+
+/// An address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    fn world(self) -> &'static str {
+        match self {
+            Self::V4 => "0.0.0.0/0",
+            Self::V6 => "::/0",
+        }
+    }
+}
+
+/// The family of a CIDR that covers every address of it (`0.0.0.0/0`,
+/// `::/0`, or any other spelling with a `/0` prefix); `None` otherwise.
+fn world_family(cidr: &str) -> Option<Family> {
+    let (addr, prefix) = cidr.trim().split_once('/')?;
+    if prefix.trim().parse::<u8>().ok()? != 0 {
+        return None;
+    }
+    if addr.contains(':') {
+        Some(Family::V6)
+    } else if addr.contains('.') {
+        Some(Family::V4)
+    } else {
+        None
+    }
+}
+
+/// Whether a port range (missing bounds: open-ended; both missing: every
+/// port) contains `port`.
+fn range_contains(from: Option<i64>, to: Option<i64>, port: i64) -> bool {
+    match (from, to) {
+        // `-1` as a bound is the API's "all" (all-protocol rules).
+        (Some(-1), Some(-1)) | (None, None) => true,
+        (from, to) => from.is_none_or(|f| f <= port) && to.is_none_or(|t| port <= t),
+    }
+}
+
+/// Whether a rule for `protocol` over the port range admits `proto` traffic
+/// to `port`. Protocol `-1` admits everything, on every port.
+fn admits(protocol: &str, from: Option<i64>, to: Option<i64>, proto: &str, port: i64) -> bool {
+    protocol == "-1" || (protocol == proto && range_contains(from, to, port))
+}
+
+/// One source of a security group ingress rule that is the whole internet.
+#[derive(Debug, Clone)]
+struct OpenRule {
+    /// Index of the rule in `ipPermissions`.
+    index: usize,
+    protocol: String,
+    from: Option<i64>,
+    to: Option<i64>,
+    family: Family,
+}
+
+impl OpenRule {
+    fn admits(&self, proto: &str, port: i64) -> bool {
+        admits(&self.protocol, self.from, self.to, proto, port)
+    }
+
+    fn path(&self) -> String {
+        format!("ipPermissions.{}", self.index)
+    }
+}
+
+/// The ingress rules of a security group that admit the whole internet
+/// (one entry per open family), or `None` when the group has no ingress
+/// rules at all.
+fn world_ingress(p: &Props<'_>) -> Result<Option<Vec<OpenRule>>, Unreadable> {
+    let rules = p.array("ipPermissions")?;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let mut open = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let Some(protocol) = rule.get("ipProtocol").and_then(Value::as_str) else {
+            return Err(Unreadable {
+                path: format!("ipPermissions.{index}.ipProtocol"),
+                error: "the rule has no protocol".to_owned(),
+            });
+        };
+        let from = rule.get("fromPort").and_then(Value::as_i64);
+        let to = rule.get("toPort").and_then(Value::as_i64);
+        let cidrs = rule
+            .get("ipRanges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("cidrIp").and_then(Value::as_str))
+            .chain(
+                rule.get("ipv6Ranges")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.get("cidrIpv6").and_then(Value::as_str)),
+            );
+        let mut families: Vec<Family> = cidrs.filter_map(world_family).collect();
+        families.dedup();
+        for family in families {
+            open.push(OpenRule {
+                index,
+                protocol: protocol.to_owned(),
+                from,
+                to,
+                family,
+            });
+        }
+    }
+    Ok(Some(open))
+}
+
+/// The open rules admitting any of `ports` over any of `protocols` from
+/// any of `families`, with the first port each admits.
+fn exposures<'r>(
+    open: &'r [OpenRule],
+    ports: &[i64],
+    protocols: &[&str],
+    families: &[Family],
+) -> Vec<(&'r OpenRule, i64)> {
+    open.iter()
+        .filter(|r| families.contains(&r.family))
+        .filter_map(|r| {
+            ports
+                .iter()
+                .copied()
+                .find(|port| protocols.iter().any(|proto| r.admits(proto, *port)))
+                .map(|port| (r, port))
+        })
+        .collect()
+}
+
+/// A security group check: no rule may admit `ports` over `protocols` from
+/// the whole internet of `families`. Not applicable to a group without
+/// ingress rules (it admits nothing).
+fn security_group_ports_closed(
+    p: &Props<'_>,
+    ports: &[i64],
+    protocols: &[&str],
+    families: &[Family],
+    what: &str,
+) -> Result<Outcome, Unreadable> {
+    let Some(open) = world_ingress(p)? else {
+        return Ok(Outcome::not_applicable(
+            "The security group has no inbound rules, so it admits no traffic.",
+        )
+        .with(p.evidence("ipPermissions")));
+    };
+    let found = exposures(&open, ports, protocols, families);
+    let Some((first, port)) = found.first() else {
+        return Ok(
+            Outcome::healthy(format!("No inbound rule opens {what} to the internet."))
+                .with(p.evidence("ipPermissions")),
+        );
+    };
+    let mut outcome = Outcome::unhealthy(format!(
+        "An inbound rule allows {what} (port {port}) from `{}`; restrict its source to known address ranges or remove it.",
+        first.family.world()
+    ));
+    let mut seen = Vec::new();
+    for (rule, _) in &found {
+        if !seen.contains(&rule.index) {
+            seen.push(rule.index);
+            outcome = outcome.with(p.evidence(&rule.path()));
+        }
+    }
+    Ok(outcome)
+}
+
+/// Not applicable for an instance that is being terminated.
+fn instance_retiring(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+    Ok(match p.str("state")? {
+        Some(state @ ("shutting-down" | "terminated")) => Some(
+            Outcome::not_applicable(format!(
+                "The instance is {state}; the check applies to instances that are kept."
+            ))
+            .with(p.evidence("state")),
+        ),
+        _ => None,
+    })
+}
+
+/// The public IPv4 address of an instance (top level or on any network
+/// interface) and the property path it was found at.
+fn public_ipv4(p: &Props<'_>) -> Result<Option<(String, String)>, Unreadable> {
+    if let Some(ip) = p.str("publicIpAddress")? {
+        return Ok(Some((ip.to_owned(), "publicIpAddress".to_owned())));
+    }
+    for (i, eni) in p.array("networkInterfaces")?.iter().enumerate() {
+        let ip = eni
+            .get("association")
+            .and_then(|a| a.get("publicIp"))
+            .and_then(Value::as_str)
+            .filter(|ip| !ip.is_empty());
+        if let Some(ip) = ip {
+            return Ok(Some((
+                ip.to_owned(),
+                format!("networkInterfaces.{i}.association.publicIp"),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------
+// Instances
+// ---------------------------------------------------------------------------
 
 /// IMDSv2 only: `metadataOptions.httpTokens` is `required`; an instance with
 /// the metadata endpoint switched off has no IMDS to protect.
@@ -26,4 +354,856 @@ fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
         "The instance accepts IMDSv1 requests; set `HttpTokens` to `required`.",
     )
     .with(p.evidence("metadataOptions.httpTokens")))
+}
+
+/// FSBP EC2.9: no public IPv4 address, neither the instance's
+/// `publicIpAddress` nor one associated with any of its network interfaces.
+/// Not applicable: an instance being terminated.
+fn instance_no_public_ip(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    Ok(match public_ipv4(p)? {
+        Some((ip, path)) => Outcome::unhealthy(format!(
+            "The instance has the public IPv4 address {ip}; disassociate it and reach the instance through a load balancer, bastion or Session Manager."
+        ))
+        .with(p.evidence(&path)),
+        None => Outcome::healthy("The instance has no public IPv4 address.")
+            .with(p.evidence("publicIpAddress")),
+    })
+}
+
+/// CIS 1.18: the instance has an IAM instance profile (`iamInstanceProfile`)
+/// so software on it gets role credentials instead of stored keys. Not
+/// applicable: an instance being terminated.
+fn instance_iam_profile_attached(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    let profile = p.str("iamInstanceProfile.arn")?;
+    Ok(Outcome::either(
+        profile.is_some(),
+        "The instance has an IAM instance profile.",
+        "The instance has no IAM instance profile; attach one with a role that grants what the workload needs, instead of storing access keys on it.",
+    )
+    .with(p.evidence("iamInstanceProfile")))
+}
+
+/// FSBP EC2.17: at most one network interface. Not applicable: an instance
+/// being terminated, or one that reports no network interface at all.
+fn instance_single_eni(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    let count = p.array("networkInterfaces")?.len();
+    if count == 0 {
+        return Ok(Outcome::not_applicable(
+            "The instance reports no network interface.",
+        )
+        .with(p.evidence("networkInterfaces")));
+    }
+    Ok(Outcome::either(
+        count == 1,
+        "The instance uses a single network interface.",
+        format!(
+            "The instance has {count} network interfaces, which can bridge subnets; detach the interfaces it does not need."
+        ),
+    )
+    .with(p.evidence("networkInterfaces")))
+}
+
+/// FSBP EC2.24: `virtualizationType` is not `paravirtual`. Not applicable:
+/// an instance being terminated. A missing virtualization type is unknown.
+fn instance_not_paravirtual(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    let Some(kind) = p.str("virtualizationType")? else {
+        return Err(Unreadable {
+            path: "virtualizationType".to_owned(),
+            error: "the instance does not report its virtualization type".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        kind != "paravirtual",
+        format!("The instance uses {kind} virtualization."),
+        "The instance uses paravirtual (PV) virtualization; move the workload to an HVM instance type and AMI.",
+    )
+    .with(p.evidence("virtualizationType")))
+}
+
+/// Defender's "management ports should be closed": an instance with a
+/// public IPv4 address must not have a security group that admits SSH or
+/// RDP from the internet. Cross-asset: the instance's groups (top level and
+/// per network interface) are looked up in the snapshot; a group missing
+/// from it makes the result unknown. Not applicable: no public IPv4 address
+/// (the internet cannot reach it directly), or an instance being terminated.
+fn instance_public_management_ports_closed(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    let Some((ip, ip_path)) = public_ipv4(p)? else {
+        return Ok(Outcome::not_applicable(
+            "The instance has no public IPv4 address, so its ports are not reachable from the internet directly.",
+        )
+        .with(p.evidence("publicIpAddress")));
+    };
+    let mut group_ids: Vec<&str> = p
+        .array("securityGroups")?
+        .iter()
+        .filter_map(|g| g.get("groupId").and_then(Value::as_str))
+        .collect();
+    for eni in p.array("networkInterfaces")? {
+        group_ids.extend(
+            eni.get("groups")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.get("groupId").and_then(Value::as_str)),
+        );
+    }
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let asset = p.asset();
+    for id in group_ids {
+        let group = inv
+            .of_type_in_region("AWS::EC2::SecurityGroup", &asset.account, &asset.region)
+            .find(|g| g.properties.get("groupId").and_then(Value::as_str) == Some(id));
+        let Some(group) = group else {
+            return Err(Unreadable {
+                path: "securityGroups".to_owned(),
+                error: format!("security group `{id}` is not in the inventory"),
+            });
+        };
+        let gp = Props::of(group);
+        let Some(open) = world_ingress(&gp)? else {
+            continue;
+        };
+        let found = exposures(
+            &open,
+            ADMIN_PORTS,
+            &["tcp", "udp"],
+            &[Family::V4, Family::V6],
+        );
+        if let Some((rule, port)) = found.first() {
+            return Ok(Outcome::unhealthy(format!(
+                "The instance has the public address {ip} and its security group `{id}` allows port {port} from `{}`; close the port to the internet and use Session Manager or a bastion.",
+                rule.family.world()
+            ))
+            .with(p.evidence(&ip_path))
+            .with(rampart_model::Evidence {
+                path: format!("securityGroup({id}).{}", rule.path()),
+                value: gp.evidence(&rule.path()).value,
+            }));
+        }
+    }
+    Ok(
+        Outcome::healthy("No security group of the instance opens SSH or RDP to the internet.")
+            .with(p.evidence("securityGroups")),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// EBS volumes, snapshots, AMIs
+// ---------------------------------------------------------------------------
+
+/// FSBP EC2.3: the volume is encrypted. Stricter than the control: detached
+/// volumes are assessed too (they still hold data). Not applicable: a
+/// volume being deleted or in error. A missing `encrypted` is unknown.
+fn volume_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(state @ ("deleting" | "deleted" | "error")) = p.str("state")? {
+        return Ok(Outcome::not_applicable(format!(
+            "The volume is {state} and holds no usable data."
+        ))
+        .with(p.evidence("state")));
+    }
+    let Some(encrypted) = p.bool("encrypted")? else {
+        return Err(Unreadable {
+            path: "encrypted".to_owned(),
+            error: "the volume does not report whether it is encrypted".to_owned(),
+        });
+    };
+    let attached = !p.array("attachments")?.is_empty();
+    Ok(Outcome::either(
+        encrypted,
+        "The volume is encrypted at rest.",
+        if attached {
+            "The attached volume is not encrypted; snapshot it, copy the snapshot with encryption, and replace the volume with one restored from the copy."
+        } else {
+            "The volume is not encrypted (it is not attached); delete it if unused, or replace it with an encrypted copy."
+        },
+    )
+    .with(p.evidence("encrypted")))
+}
+
+/// FSBP EC2.1: the snapshot has no `createVolumePermission` for group
+/// `all` (`public`). Not applicable: a snapshot in error (it cannot be
+/// restored).
+fn snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.str("state")? == Some("error") {
+        return Ok(Outcome::not_applicable(
+            "The snapshot is in error and cannot be restored by anyone.",
+        )
+        .with(p.evidence("state")));
+    }
+    let Some(public) = p.bool("public")? else {
+        return Err(Unreadable {
+            path: "public".to_owned(),
+            error: "the snapshot's create-volume permissions are unknown".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        !public,
+        "The snapshot is not restorable by everyone.",
+        "Anyone can create a volume from this snapshot; remove the `all` group from its create-volume permissions.",
+    )
+    .with(p.evidence("createVolumePermissions")))
+}
+
+/// The snapshot is encrypted (`encrypted`). Not applicable: a snapshot in
+/// error. A missing `encrypted` is unknown.
+fn snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.str("state")? == Some("error") {
+        return Ok(Outcome::not_applicable(
+            "The snapshot is in error and holds no usable data.",
+        )
+        .with(p.evidence("state")));
+    }
+    let Some(encrypted) = p.bool("encrypted")? else {
+        return Err(Unreadable {
+            path: "encrypted".to_owned(),
+            error: "the snapshot does not report whether it is encrypted".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        encrypted,
+        "The snapshot is encrypted.",
+        "The snapshot is not encrypted; copy it with encryption enabled and delete the unencrypted original.",
+    )
+    .with(p.evidence("encrypted")))
+}
+
+/// The AMI is not public (`public`). Not applicable: an AMI that cannot be
+/// launched (deregistered, disabled, failed).
+fn image_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(state @ ("deregistered" | "disabled" | "failed" | "error" | "invalid")) =
+        p.str("state")?
+    {
+        return Ok(Outcome::not_applicable(format!(
+            "The AMI is {state} and cannot be launched."
+        ))
+        .with(p.evidence("state")));
+    }
+    let Some(public) = p.bool("public")? else {
+        return Err(Unreadable {
+            path: "public".to_owned(),
+            error: "the AMI's launch permissions are unknown".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        !public,
+        "The AMI is not shared publicly.",
+        "The AMI is public, so any AWS account can launch it and read its disks; remove the `all` group from its launch permissions.",
+    )
+    .with(p.evidence("public")))
+}
+
+// ---------------------------------------------------------------------------
+// Security groups
+// ---------------------------------------------------------------------------
+
+/// FSBP EC2.2 / CIS 5.4 (3.0) / 5.5 (4.0): a VPC's default security group
+/// has no inbound and no outbound rule. Not applicable: any other group.
+fn security_group_default_restricts_all(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    if p.str("groupName")? != Some("default") {
+        return Ok(
+            Outcome::not_applicable("This is not a VPC's default security group.")
+                .with(p.evidence("groupName")),
+        );
+    }
+    let inbound = p.array("ipPermissions")?.len();
+    let outbound = p.array("ipPermissionsEgress")?.len();
+    if inbound == 0 && outbound == 0 {
+        return Ok(
+            Outcome::healthy("The default security group has no rules.")
+                .with(p.evidence("ipPermissions"))
+                .with(p.evidence("ipPermissionsEgress")),
+        );
+    }
+    let mut outcome = Outcome::unhealthy(format!(
+        "The default security group has {inbound} inbound and {outbound} outbound rules; remove them all and attach purpose-made groups instead."
+    ));
+    if inbound > 0 {
+        outcome = outcome.with(p.evidence("ipPermissions"));
+    }
+    if outbound > 0 {
+        outcome = outcome.with(p.evidence("ipPermissionsEgress"));
+    }
+    Ok(outcome)
+}
+
+/// FSBP EC2.13: no TCP access to port 22 from `0.0.0.0/0` or `::/0`.
+/// Not applicable: a group without inbound rules.
+fn security_group_no_world_ssh(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(p, &[22], &["tcp"], &[Family::V4, Family::V6], "SSH")
+}
+
+/// FSBP EC2.14: no TCP access to port 3389 from `0.0.0.0/0` or `::/0`.
+/// Not applicable: a group without inbound rules.
+fn security_group_no_world_rdp(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(p, &[3389], &["tcp"], &[Family::V4, Family::V6], "RDP")
+}
+
+/// CIS 5.2 (3.0) / 5.3 (4.0): no TCP, UDP or all-traffic access to 22 or
+/// 3389 from `0.0.0.0/0`. Not applicable: a group without inbound rules.
+fn security_group_no_ipv4_admin_ports(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(
+        p,
+        ADMIN_PORTS,
+        &["tcp", "udp"],
+        &[Family::V4],
+        "remote administration over IPv4",
+    )
+}
+
+/// CIS 5.3 (3.0) / 5.4 (4.0): no TCP, UDP or all-traffic access to 22 or
+/// 3389 from `::/0`. Not applicable: a group without inbound rules.
+fn security_group_no_ipv6_admin_ports(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(
+        p,
+        ADMIN_PORTS,
+        &["tcp", "udp"],
+        &[Family::V6],
+        "remote administration over IPv6",
+    )
+}
+
+/// FSBP EC2.19: no TCP (or all-traffic) access from the internet to the
+/// control's high-risk ports. Not applicable: a group without inbound rules.
+fn security_group_no_world_high_risk_ports(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(
+        p,
+        HIGH_RISK_PORTS,
+        &["tcp"],
+        &[Family::V4, Family::V6],
+        "a high-risk service port",
+    )
+}
+
+/// CIS 5.1.2 (4.0): no TCP, UDP or all-traffic access to CIFS/SMB (445)
+/// from the internet. Not applicable: a group without inbound rules.
+fn security_group_no_world_cifs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    security_group_ports_closed(
+        p,
+        &[445],
+        &["tcp", "udp"],
+        &[Family::V4, Family::V6],
+        "CIFS/SMB",
+    )
+}
+
+/// Whether an open rule admits anything other than the authorized TCP
+/// ports (EC2.18: all traffic, any UDP, or TCP beyond 80 and 443). Other
+/// protocols (ICMP, ESP, …) have no ports and are out of scope.
+fn unauthorized(rule: &OpenRule) -> bool {
+    match rule.protocol.as_str() {
+        "-1" | "udp" => true,
+        "tcp" => !AUTHORIZED_TCP_PORTS
+            .iter()
+            .any(|port| rule.from == Some(*port) && rule.to == Some(*port)),
+        _ => false,
+    }
+}
+
+/// FSBP EC2.18: rules open to `0.0.0.0/0` or `::/0` only admit the
+/// authorized TCP ports (80 and 443, the control's default). Not
+/// applicable: a group without inbound rules.
+fn security_group_authorized_ports_only(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    let Some(open) = world_ingress(p)? else {
+        return Ok(Outcome::not_applicable(
+            "The security group has no inbound rules, so it admits no traffic.",
+        )
+        .with(p.evidence("ipPermissions")));
+    };
+    let bad: Vec<&OpenRule> = open.iter().filter(|r| unauthorized(r)).collect();
+    let Some(first) = bad.first() else {
+        return Ok(Outcome::healthy(
+            "Rules open to the internet only admit TCP ports 80 and 443.",
+        )
+        .with(p.evidence("ipPermissions")));
+    };
+    let ports = match (first.protocol.as_str(), first.from, first.to) {
+        ("-1", _, _) => "all traffic".to_owned(),
+        (proto, Some(f), Some(t)) if f == t => format!("{proto} port {f}"),
+        (proto, Some(f), Some(t)) => format!("{proto} ports {f}-{t}"),
+        (proto, _, _) => format!("every {proto} port"),
+    };
+    let mut outcome = Outcome::unhealthy(format!(
+        "An inbound rule allows {ports} from `{}`; only TCP 80 and 443 should be open to the internet, restrict the others to known ranges.",
+        first.family.world()
+    ));
+    let mut seen = Vec::new();
+    for rule in bad {
+        if !seen.contains(&rule.index) {
+            seen.push(rule.index);
+            outcome = outcome.with(p.evidence(&rule.path()));
+        }
+    }
+    Ok(outcome)
+}
+
+/// Whether another resource in the snapshot names the group: RDS instances
+/// and clusters, EKS clusters, Lambda functions, EC2 instances. This
+/// backs up `inUse` (network interfaces), which emulators do not create for
+/// every service.
+fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: &str) -> bool {
+    let mentions = |value: Option<&Value>| -> bool {
+        value.and_then(Value::as_array).is_some_and(|items| {
+            items.iter().any(|item| {
+                item.as_str() == Some(id)
+                    || item.get("vpcSecurityGroupId").and_then(Value::as_str) == Some(id)
+                    || item.get("groupId").and_then(Value::as_str) == Some(id)
+            })
+        })
+    };
+    let rds = ["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"]
+        .iter()
+        .flat_map(|t| inv.of_type_in_region(t, account, region))
+        .any(|a| mentions(a.properties.get("vpcSecurityGroups")));
+    let eks = inv
+        .of_type_in_region("AWS::EKS::Cluster", account, region)
+        .any(|a| {
+            let vpc = a.properties.get("resourcesVpcConfig");
+            mentions(vpc.and_then(|v| v.get("securityGroupIds")))
+                || vpc
+                    .and_then(|v| v.get("clusterSecurityGroupId"))
+                    .and_then(Value::as_str)
+                    == Some(id)
+        });
+    let lambda = inv
+        .of_type_in_region("AWS::Lambda::Function", account, region)
+        .any(|a| {
+            mentions(
+                a.properties
+                    .get("vpcConfig")
+                    .and_then(|v| v.get("securityGroupIds")),
+            )
+        });
+    let ec2 = inv
+        .of_type_in_region("AWS::EC2::Instance", account, region)
+        .any(|a| {
+            mentions(a.properties.get("securityGroups"))
+                || a.properties
+                    .get("networkInterfaces")
+                    .and_then(Value::as_array)
+                    .is_some_and(|enis| enis.iter().any(|e| mentions(e.get("groups"))))
+        });
+    rds || eks || lambda || ec2
+}
+
+/// FSBP EC2.22 (retired from FSBP, kept by Control Tower): the group is
+/// attached to a network interface (`inUse`) or named by a resource in the
+/// snapshot. Not applicable: a default group (it cannot be deleted).
+fn security_group_in_use(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.str("groupName")? == Some("default") {
+        return Ok(Outcome::not_applicable(
+            "Default security groups cannot be deleted; EC2.2 covers their rules.",
+        )
+        .with(p.evidence("groupName")));
+    }
+    let Some(in_use) = p.bool("inUse")? else {
+        return Err(Unreadable {
+            path: "inUse".to_owned(),
+            error: "the scan does not know whether the group is attached".to_owned(),
+        });
+    };
+    if in_use {
+        return Ok(
+            Outcome::healthy("The security group is attached to a network interface.")
+                .with(p.evidence("networkInterfaceCount")),
+        );
+    }
+    let asset = p.asset();
+    let id = p.str("groupId")?.unwrap_or_default();
+    if referenced_by_resource(inv, &asset.account, &asset.region, id) {
+        return Ok(
+            Outcome::healthy("A resource in the inventory uses the security group.")
+                .with(p.evidence("groupId")),
+        );
+    }
+    Ok(Outcome::unhealthy(
+        "The security group is not attached to anything; delete it so that it cannot be attached by mistake.",
+    )
+    .with(p.evidence("inUse"))
+    .with(p.evidence("referencedBy")))
+}
+
+// ---------------------------------------------------------------------------
+// Network ACLs
+// ---------------------------------------------------------------------------
+
+/// One network ACL entry, as read.
+struct AclEntry<'a> {
+    index: usize,
+    number: i64,
+    egress: bool,
+    allow: bool,
+    protocol: &'a str,
+    from: Option<i64>,
+    to: Option<i64>,
+    v4: Option<&'a str>,
+    v6: Option<&'a str>,
+}
+
+fn acl_entries<'a>(p: &Props<'a>) -> Result<Vec<AclEntry<'a>>, Unreadable> {
+    let mut out = Vec::new();
+    for (index, e) in p.array("entries")?.iter().enumerate() {
+        let field = |name: &str| e.get(name).and_then(Value::as_str);
+        let (Some(number), Some(protocol), Some(action)) = (
+            e.get("ruleNumber").and_then(Value::as_i64),
+            field("protocol"),
+            field("ruleAction"),
+        ) else {
+            return Err(Unreadable {
+                path: format!("entries.{index}"),
+                error: "the entry lacks its number, protocol or action".to_owned(),
+            });
+        };
+        let range = e.get("portRange").filter(|r| !r.is_null());
+        out.push(AclEntry {
+            index,
+            number,
+            egress: e.get("egress").and_then(Value::as_bool).unwrap_or(false),
+            allow: action.eq_ignore_ascii_case("allow"),
+            protocol,
+            from: range.and_then(|r| r.get("from")).and_then(Value::as_i64),
+            to: range.and_then(|r| r.get("to")).and_then(Value::as_i64),
+            v4: field("cidrBlock"),
+            v6: field("ipv6CidrBlock"),
+        });
+    }
+    out.sort_by_key(|e| (e.egress, e.number));
+    Ok(out)
+}
+
+/// For each family and port, the first ingress entry from the whole
+/// internet that decides TCP traffic to `port`, when it allows it. Entries
+/// for narrower sources do not decide for the whole internet and are
+/// skipped; evaluation follows rule numbers, so an earlier world-wide deny
+/// closes the port.
+fn acl_open<'e, 'a>(entries: &'e [AclEntry<'a>], port: i64) -> Vec<(&'e AclEntry<'a>, Family)> {
+    let mut open = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        let decisive = entries.iter().filter(|e| !e.egress).find(|e| {
+            let cidr = match family {
+                Family::V4 => e.v4,
+                Family::V6 => e.v6,
+            };
+            cidr.and_then(world_family) == Some(family)
+                && admits(e.protocol, e.from, e.to, "tcp", port)
+        });
+        if let Some(entry) = decisive.filter(|e| e.allow) {
+            open.push((entry, family));
+        }
+    }
+    open
+}
+
+/// FSBP EC2.21 / CIS 5.1 (3.0) / 5.2 (4.0): no inbound entry lets the whole
+/// internet (IPv4 or IPv6) reach TCP 22 or 3389, in rule order. Default
+/// network ACLs are assessed too (CIS covers them; FSBP skips them). Not
+/// applicable: an ACL associated with no subnet (it filters nothing).
+fn network_acl_no_world_admin_ports(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    if p.array("associations")?.is_empty() {
+        return Ok(Outcome::not_applicable(
+            "The network ACL is associated with no subnet, so it filters no traffic.",
+        )
+        .with(p.evidence("associations")));
+    }
+    let entries = acl_entries(p)?;
+    let mut found: Vec<(&AclEntry<'_>, Family, i64)> = Vec::new();
+    for port in ADMIN_PORTS {
+        for (entry, family) in acl_open(&entries, *port) {
+            found.push((entry, family, *port));
+        }
+    }
+    let Some((first, family, port)) = found.first() else {
+        return Ok(Outcome::healthy(
+            "No inbound entry admits SSH or RDP from the whole internet.",
+        )
+        .with(p.evidence("entries")));
+    };
+    let mut outcome = Outcome::unhealthy(format!(
+        "Inbound rule {} allows TCP port {port} from `{}`; add a deny entry for ports 22 and 3389 before it, or narrow its source.",
+        first.number,
+        family.world()
+    ));
+    let mut seen = Vec::new();
+    for (entry, _, _) in &found {
+        if !seen.contains(&entry.index) {
+            seen.push(entry.index);
+            outcome = outcome.with(p.evidence(&format!("entries.{}", entry.index)));
+        }
+    }
+    Ok(outcome)
+}
+
+/// FSBP EC2.16: a network ACL is associated with at least one subnet. Not
+/// applicable: a VPC's default network ACL (it cannot be deleted).
+fn network_acl_in_use(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.bool("isDefault")? == Some(true) {
+        return Ok(Outcome::not_applicable(
+            "This is the VPC's default network ACL, which cannot be deleted.",
+        )
+        .with(p.evidence("isDefault")));
+    }
+    let count = p.array("associations")?.len();
+    Ok(Outcome::either(
+        count > 0,
+        format!("The network ACL is associated with {count} subnet(s)."),
+        "The network ACL is associated with no subnet; delete it.",
+    )
+    .with(p.evidence("associations")))
+}
+
+// ---------------------------------------------------------------------------
+// VPCs and region settings
+// ---------------------------------------------------------------------------
+
+/// FSBP EC2.6 / CIS 3.7: the VPC has at least one active flow log (any
+/// traffic type; flow logs on subnets or interfaces only do not count).
+/// Not applicable: a VPC that is not yet available.
+fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
+        return Ok(Outcome::not_applicable(format!(
+            "The VPC is {state}; flow logs apply once it is available."
+        ))
+        .with(p.evidence("state")));
+    }
+    let logs = p.array("flowLogs")?;
+    let active = logs.iter().find(|l| {
+        l.get("flowLogStatus")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.eq_ignore_ascii_case("active"))
+    });
+    Ok(match active {
+        Some(log) => {
+            let traffic = log
+                .get("trafficType")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
+            Outcome::healthy(format!(
+                "The VPC has an active flow log (traffic type {traffic})."
+            ))
+            .with(p.evidence("flowLogs"))
+        }
+        None if logs.is_empty() => Outcome::unhealthy(
+            "The VPC has no flow log; create one capturing at least rejected traffic.",
+        )
+        .with(p.evidence("flowLogs")),
+        None => Outcome::unhealthy(
+            "None of the VPC's flow logs is active; fix or recreate the flow log.",
+        )
+        .with(p.evidence("flowLogs")),
+    })
+}
+
+/// Whether a read failed because the region is not enabled for the account
+/// (an opt-in region): AWS answers `OptInRequired`.
+fn region_not_enabled(err: &Unreadable) -> bool {
+    err.error.starts_with("OptInRequired")
+}
+
+/// FSBP EC2.7 / CIS 2.2.1 (3.0) / 5.1.1 (4.0): EBS encryption by default is
+/// on in the region. Not applicable: a region that is not enabled for the
+/// account (no volume can be created there); any other failure to read the
+/// setting is an error.
+fn ebs_encryption_by_default(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let enabled = match p.bool("ebsEncryptionByDefault") {
+        Ok(value) => value,
+        Err(err) if region_not_enabled(&err) => {
+            return Ok(Outcome::not_applicable(
+                "The region is not enabled for this account, so no EBS volume can be created in it.",
+            )
+            .with(p.evidence("ebsEncryptionByDefault")));
+        }
+        Err(err) => return Err(err),
+    };
+    let Some(enabled) = enabled else {
+        return Err(Unreadable {
+            path: "ebsEncryptionByDefault".to_owned(),
+            error: "the region did not report the setting".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        enabled,
+        "EBS encryption by default is on in this region.",
+        "EBS encryption by default is off in this region; turn it on so new volumes and snapshot copies are encrypted.",
+    )
+    .with(p.evidence("ebsEncryptionByDefault")))
+}
+
+/// The region's instance metadata defaults require IMDSv2 for new
+/// instances (`instanceMetadataDefaults.httpTokens` = `required`). No
+/// account default (`null`) leaves it to each AMI and launch request.
+/// Not applicable: the default switches the metadata endpoint off.
+fn region_imdsv2_default(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.get("instanceMetadataDefaults")?.is_none() {
+        return Err(Unreadable {
+            path: "instanceMetadataDefaults".to_owned(),
+            error: "the region did not report its instance metadata defaults".to_owned(),
+        });
+    }
+    if p.str("instanceMetadataDefaults.httpEndpoint")? == Some("disabled") {
+        return Ok(Outcome::not_applicable(
+            "New instances in this region start with the metadata endpoint switched off.",
+        )
+        .with(p.evidence("instanceMetadataDefaults.httpEndpoint")));
+    }
+    let tokens = p.str("instanceMetadataDefaults.httpTokens")?;
+    Ok(Outcome::either(
+        tokens == Some("required"),
+        "New instances in this region require IMDSv2 by default.",
+        "The region has no IMDSv2 default for new instances; set the account-level instance metadata default `HttpTokens` to `required`.",
+    )
+    .with(p.evidence("instanceMetadataDefaults.httpTokens")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+    use super::*;
+    use rampart_model::Asset;
+    use serde_json::json;
+
+    fn sg(rules: Value) -> Asset {
+        Asset::new(
+            "arn:aws:ec2:us-east-1:1:security-group/sg-1",
+            "AWS::EC2::SecurityGroup",
+            "1",
+            "us-east-1",
+            "g",
+            json!({ "groupId": "sg-1", "groupName": "g", "ipPermissions": rules }),
+        )
+    }
+
+    #[test]
+    fn recognizes_world_cidrs() {
+        assert_eq!(world_family("0.0.0.0/0"), Some(Family::V4));
+        assert_eq!(world_family(" ::/0 "), Some(Family::V6));
+        assert_eq!(world_family("::0/0"), Some(Family::V6));
+        assert_eq!(world_family("10.0.0.0/0"), Some(Family::V4));
+        assert_eq!(world_family("0.0.0.0/1"), None);
+        assert_eq!(world_family("10.0.0.0/8"), None);
+        assert_eq!(world_family("2001:db8::/32"), None);
+        assert_eq!(world_family("0.0.0.0"), None);
+        assert_eq!(world_family("pl-123"), None);
+    }
+
+    #[test]
+    fn port_ranges_and_protocols() {
+        assert!(range_contains(None, None, 22));
+        assert!(range_contains(Some(-1), Some(-1), 22));
+        assert!(range_contains(Some(0), Some(65535), 3389));
+        assert!(range_contains(Some(22), Some(22), 22));
+        assert!(!range_contains(Some(23), Some(80), 22));
+        assert!(range_contains(Some(20), None, 22));
+        assert!(admits("-1", None, None, "tcp", 22));
+        assert!(admits("-1", Some(443), Some(443), "udp", 22));
+        assert!(admits("tcp", Some(1), Some(1024), "tcp", 22));
+        assert!(!admits("udp", Some(1), Some(1024), "tcp", 22));
+        assert!(!admits("icmp", None, None, "tcp", 22));
+    }
+
+    #[test]
+    fn finds_world_exposures_by_family() {
+        let a = sg(json!([
+            {"ipProtocol": "tcp", "fromPort": 0, "toPort": 1000,
+             "ipRanges": [{"cidrIp": "10.0.0.0/8"}], "ipv6Ranges": [{"cidrIpv6": "::/0"}]},
+            {"ipProtocol": "-1", "fromPort": null, "toPort": null,
+             "ipRanges": [{"cidrIp": "0.0.0.0/0"}], "ipv6Ranges": []},
+            {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
+             "ipRanges": [{"cidrIp": "0.0.0.0/0"}]}
+        ]));
+        let p = Props::of(&a);
+        let open = world_ingress(&p).unwrap().unwrap();
+        assert_eq!(open.len(), 3);
+        let v6 = exposures(&open, &[22], &["tcp"], &[Family::V6]);
+        assert_eq!(v6.len(), 1);
+        assert_eq!(v6[0].0.index, 0);
+        let v4 = exposures(&open, &[22, 3389], &["tcp"], &[Family::V4]);
+        assert_eq!(v4.len(), 1);
+        assert_eq!(v4[0].0.index, 1);
+        assert!(exposures(&open, &[8443], &["tcp"], &[Family::V4])[0].0.index == 1);
+        let bad: Vec<usize> = open
+            .iter()
+            .filter(|r| unauthorized(r))
+            .map(|r| r.index)
+            .collect();
+        assert_eq!(bad, vec![0, 1]);
+        assert!(world_ingress(&Props::of(&sg(json!([])))).unwrap().is_none());
+    }
+
+    #[test]
+    fn network_acl_rule_order_decides() {
+        let acl = |entries: Value| {
+            Asset::new(
+                "arn:aws:ec2:us-east-1:1:network-acl/acl-1",
+                "AWS::EC2::NetworkAcl",
+                "1",
+                "us-east-1",
+                "acl",
+                json!({ "entries": entries, "associations": [{"subnetId": "s"}] }),
+            )
+        };
+        let denied_first = acl(json!([
+            {"ruleNumber": 50, "egress": false, "ruleAction": "deny", "protocol": "tcp",
+             "cidrBlock": "0.0.0.0/0", "portRange": {"from": 22, "to": 22}},
+            {"ruleNumber": 100, "egress": false, "ruleAction": "allow", "protocol": "-1",
+             "cidrBlock": "0.0.0.0/0", "portRange": null}
+        ]));
+        let p = Props::of(&denied_first);
+        let entries = acl_entries(&p).unwrap();
+        assert!(acl_open(&entries, 22).is_empty());
+        assert_eq!(acl_open(&entries, 3389).len(), 1);
+
+        let narrow_deny = acl(json!([
+            {"ruleNumber": 50, "egress": false, "ruleAction": "deny", "protocol": "tcp",
+             "cidrBlock": "203.0.113.0/24", "portRange": {"from": 22, "to": 22}},
+            {"ruleNumber": 100, "egress": false, "ruleAction": "allow", "protocol": "tcp",
+             "ipv6CidrBlock": "::/0", "portRange": {"from": 1, "to": 65535}},
+            {"ruleNumber": 100, "egress": true, "ruleAction": "allow", "protocol": "-1",
+             "cidrBlock": "0.0.0.0/0"}
+        ]));
+        let p = Props::of(&narrow_deny);
+        let entries = acl_entries(&p).unwrap();
+        let open = acl_open(&entries, 22);
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].1, Family::V6);
+    }
 }

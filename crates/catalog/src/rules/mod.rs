@@ -25,6 +25,7 @@ mod guardduty;
 mod iam;
 mod kms;
 mod lambda;
+pub(crate) mod policy;
 mod rds;
 mod s3;
 mod secretsmanager;

@@ -1,5 +1,1035 @@
-//! Rules for s3.
+//! Rules for S3: account- and bucket-level Block Public Access, public
+//! read/write through ACLs and bucket policies, TLS-only policies,
+//! cross-account grants, access logging, versioning, lifecycle, Object Lock,
+//! KMS encryption, ACL usage and MFA delete.
+//!
+//! The bucket policy helpers at the end (public principals, restricting
+//! conditions, action and resource wildcards) are shared with the KMS and
+//! CloudTrail rules of this crate.
 
-use super::Rule;
+use rampart_model::{Asset, types};
+use serde_json::Value;
 
-pub(crate) static RULES: &[Rule] = &[];
+use super::{Outcome, Rule};
+use crate::inventory::Inventory;
+use crate::view::{Props, Unreadable};
+
+pub(crate) static RULES: &[Rule] = &[
+    Rule {
+        id: "s3-account-block-public-access",
+        check: account_block_public_access,
+    },
+    Rule {
+        id: "s3-bucket-block-public-access",
+        check: bucket_block_public_access,
+    },
+    Rule {
+        id: "s3-bucket-server-access-logging",
+        check: bucket_server_access_logging,
+    },
+    Rule {
+        id: "s3-bucket-versioning-enabled",
+        check: bucket_versioning_enabled,
+    },
+    Rule {
+        id: "s3-bucket-versioned-has-lifecycle",
+        check: bucket_versioned_has_lifecycle,
+    },
+    Rule {
+        id: "s3-bucket-object-lock-enabled",
+        check: bucket_object_lock_enabled,
+    },
+    Rule {
+        id: "s3-bucket-kms-encryption",
+        check: bucket_kms_encryption,
+    },
+    Rule {
+        id: "s3-bucket-mfa-delete-enabled",
+        check: bucket_mfa_delete_enabled,
+    },
+    Rule {
+        id: "s3-bucket-acls-disabled",
+        check: bucket_acls_disabled,
+    },
+    // Policy-dependent rules last.
+    Rule {
+        id: "s3-bucket-public-read-prohibited",
+        check: bucket_public_read_prohibited,
+    },
+    Rule {
+        id: "s3-bucket-public-write-prohibited",
+        check: bucket_public_write_prohibited,
+    },
+    Rule {
+        id: "s3-bucket-ssl-requests-only",
+        check: bucket_ssl_requests_only,
+    },
+    Rule {
+        id: "s3-bucket-cross-account-sensitive-actions",
+        check: bucket_cross_account_sensitive_actions,
+    },
+];
+
+/// The four Block Public Access flags.
+const BPA_FLAGS: [&str; 4] = [
+    "blockPublicAcls",
+    "ignorePublicAcls",
+    "blockPublicPolicy",
+    "restrictPublicBuckets",
+];
+
+/// ACL grantee groups that make a grant public.
+const PUBLIC_GROUPS: [&str; 2] = [
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+];
+
+/// Actions that read a bucket's data or its configuration.
+const READ_ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:GetObjectAcl",
+    "s3:GetBucketAcl",
+    "s3:GetBucketPolicy",
+];
+
+/// Actions that write, delete or re-permission a bucket's data.
+const WRITE_ACTIONS: &[&str] = &[
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectAcl",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteBucket",
+    "s3:PutLifecycleConfiguration",
+    "s3:RestoreObject",
+];
+
+/// Actions FSBP S3.6 does not allow other accounts to have.
+const CROSS_ACCOUNT_SENSITIVE_ACTIONS: &[&str] = &[
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutObjectAcl",
+];
+
+// ---------------------------------------------------------------------------
+// Block Public Access
+
+/// The account-level Block Public Access asset of `account`, if collected.
+fn account_bpa<'a>(inv: &Inventory<'a>, account: &str) -> Option<&'a Asset> {
+    inv.of_type_in_account(types::S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, account)
+        .next()
+}
+
+/// Whether all four flags are on in the object at `prefix` ("" for the
+/// asset's top level).
+fn all_flags_on(p: &Props<'_>, prefix: &str) -> Result<bool, Unreadable> {
+    for flag in BPA_FLAGS {
+        if p.bool(&format!("{prefix}{flag}"))? != Some(true) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The Block Public Access flags in effect for a bucket: a flag is on when
+/// the bucket or the account sets it. An account setting that was not
+/// collected counts as off (the conservative reading).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EffectiveBpa {
+    ignore_public_acls: bool,
+    restrict_public_buckets: bool,
+}
+
+impl EffectiveBpa {
+    fn blocks_everything(self) -> bool {
+        self.ignore_public_acls && self.restrict_public_buckets
+    }
+}
+
+/// Reads the bucket's and the account's flags that neutralise existing
+/// grants (`ignorePublicAcls`, `restrictPublicBuckets`).
+fn effective_bpa(p: &Props<'_>, inv: &Inventory<'_>) -> Result<EffectiveBpa, Unreadable> {
+    let mut bpa = EffectiveBpa {
+        ignore_public_acls: p.bool("publicAccessBlock.ignorePublicAcls")? == Some(true),
+        restrict_public_buckets: p.bool("publicAccessBlock.restrictPublicBuckets")? == Some(true),
+    };
+    if !bpa.blocks_everything()
+        && let Some(account) = account_bpa(inv, &p.asset().account)
+    {
+        let a = Props::of(account);
+        bpa.ignore_public_acls |= a.bool("ignorePublicAcls")? == Some(true);
+        bpa.restrict_public_buckets |= a.bool("restrictPublicBuckets")? == Some(true);
+    }
+    Ok(bpa)
+}
+
+/// FSBP S3.1 / CIS 2.1.4 (account part): all four account-level Block
+/// Public Access flags on. Not applicable: the account has no general
+/// purpose bucket in the inventory (nothing the setting protects today).
+fn account_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let configured = p.bool("configured")?;
+    let all_on = all_flags_on(p, "")?;
+    if all_on {
+        return Ok(Outcome::healthy(
+            "All four account-level S3 Block Public Access settings are on.",
+        )
+        .with(p.evidence("blockPublicPolicy")));
+    }
+    let account = &p.asset().account;
+    if inv
+        .of_type_in_account("AWS::S3::Bucket", account)
+        .next()
+        .is_none()
+    {
+        return Ok(Outcome::not_applicable(
+            "The account has no S3 general purpose buckets in this scan, so account-level Block Public Access protects nothing yet.",
+        ));
+    }
+    let reason = if configured == Some(true) {
+        "Some account-level S3 Block Public Access settings are off; turn on all four (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets)."
+    } else {
+        "Account-level S3 Block Public Access is not configured; turn on all four settings for the account."
+    };
+    let mut outcome = Outcome::unhealthy(reason).with(p.evidence("configured"));
+    for flag in BPA_FLAGS {
+        outcome = outcome.with(p.evidence(flag));
+    }
+    Ok(outcome)
+}
+
+/// FSBP S3.8 / CIS 2.1.4 (bucket part): all four bucket-level Block Public
+/// Access flags on. Not applicable: the account-level setting already has
+/// all four flags on, which overrides whatever the bucket sets.
+fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.get("publicAccessBlock")?.is_some() && all_flags_on(p, "publicAccessBlock.")? {
+        return Ok(Outcome::healthy(
+            "All four bucket-level Block Public Access settings are on.",
+        )
+        .with(p.evidence("publicAccessBlock")));
+    }
+    if let Some(account) = account_bpa(inv, &p.asset().account) {
+        let a = Props::of(account);
+        if all_flags_on(&a, "")? {
+            return Ok(Outcome::not_applicable(
+                "Account-level Block Public Access has all four settings on, which applies to this bucket whatever its own settings say.",
+            ));
+        }
+    }
+    Ok(Outcome::unhealthy(
+        "The bucket does not have all four Block Public Access settings on; turn on BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets for the bucket.",
+    )
+    .with(p.evidence("publicAccessBlock")))
+}
+
+// ---------------------------------------------------------------------------
+// Logging, versioning, lifecycle, Object Lock, encryption
+
+/// Names of the buckets that deliver their server access logs to `bucket`
+/// (other than itself).
+fn log_sources<'a>(inv: &Inventory<'a>, bucket: &Asset) -> Vec<&'a str> {
+    inv.of_type_in_account("AWS::S3::Bucket", &bucket.account)
+        .filter(|other| other.arn != bucket.arn)
+        .filter(|other| {
+            Props::of(other)
+                .str("logging.targetBucket")
+                .ok()
+                .flatten()
+                == Some(bucket.name.as_str())
+        })
+        .map(|other| other.name.as_str())
+        .collect()
+}
+
+/// FSBP S3.9: server access logging on. Not applicable: the bucket is the
+/// access-log target of other buckets (logging a log bucket into itself or
+/// another log bucket only multiplies log objects; AWS says to exempt it).
+fn bucket_server_access_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(target) = p.str("logging.targetBucket")? {
+        return Ok(Outcome::healthy(format!(
+            "Server access logs are delivered to bucket `{target}`."
+        ))
+        .with(p.evidence("logging")));
+    }
+    let sources = log_sources(inv, p.asset());
+    if !sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket is the server access log target of {}; a log bucket does not need access logs of its own.",
+            sources.join(", ")
+        )));
+    }
+    Ok(Outcome::unhealthy(
+        "Server access logging is off; enable it with a target bucket in the same region.",
+    )
+    .with(p.evidence("logging")))
+}
+
+/// Whether Object Lock is enabled on the bucket.
+fn object_lock_enabled(p: &Props<'_>) -> Result<bool, Unreadable> {
+    Ok(p.str("objectLock.objectLockEnabled")? == Some("Enabled"))
+}
+
+/// FSBP S3.14: versioning `Enabled` (never enabled or `Suspended` fails).
+/// Not applicable: Object Lock is on, which keeps versioning on for good
+/// (it cannot be suspended; S3.15 reports Object Lock).
+fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if object_lock_enabled(p)? {
+        return Ok(Outcome::not_applicable(
+            "Object Lock is enabled, and a bucket with Object Lock always keeps versioning on.",
+        ));
+    }
+    let status = p.str("versioning.status")?;
+    Ok(match status {
+        Some("Enabled") => {
+            Outcome::healthy("Versioning is enabled.").with(p.evidence("versioning.status"))
+        }
+        Some("Suspended") => Outcome::unhealthy(
+            "Versioning is suspended; enable it again so overwritten and deleted objects can be recovered.",
+        )
+        .with(p.evidence("versioning.status")),
+        _ => Outcome::unhealthy(
+            "Versioning has never been enabled; enable it so overwritten and deleted objects can be recovered.",
+        )
+        .with(p.evidence("versioning")),
+    })
+}
+
+/// Whether the bucket has at least one lifecycle rule with status `Enabled`.
+fn has_enabled_lifecycle_rule(p: &Props<'_>) -> Result<bool, Unreadable> {
+    Ok(p
+        .array("lifecycle.rules")?
+        .iter()
+        .any(|r| r.get("status").and_then(Value::as_str) == Some("Enabled")))
+}
+
+/// FSBP S3.10: a versioned bucket has an enabled lifecycle rule (otherwise
+/// noncurrent versions pile up forever). Not applicable: versioning is not
+/// enabled.
+fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if p.str("versioning.status")? != Some("Enabled") {
+        return Ok(Outcome::not_applicable(
+            "Versioning is not enabled on the bucket.",
+        )
+        .with(p.evidence("versioning.status")));
+    }
+    Ok(Outcome::either(
+        has_enabled_lifecycle_rule(p)?,
+        "The versioned bucket has an enabled lifecycle rule.",
+        "The bucket is versioned but has no enabled lifecycle rule; add one that expires or transitions noncurrent versions.",
+    )
+    .with(p.evidence("lifecycle")))
+}
+
+/// FSBP S3.15: Object Lock enabled. Not applicable: the bucket is a server
+/// access log target, which S3 requires to have no default retention.
+fn bucket_object_lock_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if object_lock_enabled(p)? {
+        return Ok(
+            Outcome::healthy("Object Lock is enabled.").with(p.evidence("objectLock"))
+        );
+    }
+    let sources = log_sources(inv, p.asset());
+    if !sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket receives server access logs from {}, and S3 does not deliver access logs to buckets with an Object Lock default retention.",
+            sources.join(", ")
+        )));
+    }
+    Ok(Outcome::unhealthy(
+        "Object Lock is not enabled; enable it with a default retention to keep objects from being deleted or overwritten.",
+    )
+    .with(p.evidence("objectLock")))
+}
+
+/// FSBP S3.17: default encryption with a KMS key (`aws:kms` or
+/// `aws:kms:dsse`). No encryption object means SSE-S3 (S3's default since
+/// 2023), which fails. Not applicable: the bucket is a server access log
+/// target, for which S3 supports only SSE-S3 default encryption.
+fn bucket_kms_encryption(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let rules = p.array("encryption.rules")?;
+    let kms = rules.iter().any(|r| {
+        matches!(
+            r.get("sseAlgorithm").and_then(Value::as_str),
+            Some("aws:kms" | "aws:kms:dsse")
+        )
+    });
+    if kms {
+        return Ok(Outcome::healthy(
+            "Default encryption uses an AWS KMS key (SSE-KMS or DSSE-KMS).",
+        )
+        .with(p.evidence("encryption")));
+    }
+    let sources = log_sources(inv, p.asset());
+    if !sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket receives server access logs from {}, and S3 supports only SSE-S3 default encryption on access log targets.",
+            sources.join(", ")
+        )));
+    }
+    Ok(Outcome::unhealthy(
+        "Default encryption does not use an AWS KMS key; set SSE-KMS with a customer managed key.",
+    )
+    .with(p.evidence("encryption")))
+}
+
+/// FSBP S3.20 / CIS 2.1.2: MFA delete enabled. Not applicable: the bucket
+/// has a lifecycle configuration, which S3 does not allow together with
+/// MFA delete.
+fn bucket_mfa_delete_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if !p.array("lifecycle.rules")?.is_empty() {
+        return Ok(Outcome::not_applicable(
+            "The bucket has a lifecycle configuration, which cannot be combined with MFA delete.",
+        )
+        .with(p.evidence("lifecycle")));
+    }
+    let mfa = p.str("versioning.mfaDelete")?;
+    Ok(Outcome::either(
+        mfa == Some("Enabled"),
+        "MFA delete is enabled.",
+        "MFA delete is not enabled; as the root user, enable versioning with MFA delete on the bucket.",
+    )
+    .with(p.evidence("versioning")))
+}
+
+// ---------------------------------------------------------------------------
+// ACLs
+
+/// Whether ownership controls disable ACLs (`BucketOwnerEnforced`).
+fn acls_disabled(p: &Props<'_>) -> Result<bool, Unreadable> {
+    Ok(p.array("ownershipControls.rules")?.iter().any(|r| {
+        r.get("objectOwnership").and_then(Value::as_str) == Some("BucketOwnerEnforced")
+    }))
+}
+
+/// FSBP S3.12: ACLs do not manage access. Healthy: ACLs disabled by
+/// `BucketOwnerEnforced`. Unhealthy: the ACL grants someone other than the
+/// owner. Not applicable: ACLs are enabled but grant only the owner, so no
+/// user access is managed through them (still worth disabling).
+fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if acls_disabled(p)? {
+        return Ok(Outcome::healthy(
+            "ACLs are disabled (Object Ownership is BucketOwnerEnforced).",
+        )
+        .with(p.evidence("ownershipControls")));
+    }
+    if p.get("acl")?.is_none() {
+        return Err(Unreadable {
+            path: "acl".to_owned(),
+            error: "the bucket ACL is missing from the inventory".to_owned(),
+        });
+    }
+    let owner = p.str("acl.owner.id")?;
+    let others: Vec<String> = p
+        .array("acl.grants")?
+        .iter()
+        .filter_map(|g| {
+            let grantee = g.get("grantee")?;
+            let id = grantee.get("id").and_then(Value::as_str);
+            if id.is_some() && id == owner {
+                return None;
+            }
+            Some(
+                grantee
+                    .get("uri")
+                    .or_else(|| grantee.get("id"))
+                    .or_else(|| grantee.get("emailAddress"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("an unnamed grantee")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    if others.is_empty() {
+        return Ok(Outcome::not_applicable(
+            "ACLs are enabled but grant access only to the bucket owner; set Object Ownership to BucketOwnerEnforced to disable them.",
+        )
+        .with(p.evidence("acl.grants")));
+    }
+    Ok(Outcome::unhealthy(format!(
+        "The bucket ACL grants access to {}; move that access to the bucket policy and set Object Ownership to BucketOwnerEnforced.",
+        others.join(", ")
+    ))
+    .with(p.evidence("acl.grants"))
+    .with(p.evidence("ownershipControls")))
+}
+
+/// Public ACL grants with one of `permissions`, unless ACLs are ignored.
+fn public_acl_grants(p: &Props<'_>, permissions: &[&str]) -> Result<Vec<String>, Unreadable> {
+    if acls_disabled(p)? {
+        return Ok(Vec::new());
+    }
+    Ok(p.array("acl.grants")?
+        .iter()
+        .filter_map(|g| {
+            let uri = g.get("grantee")?.get("uri")?.as_str()?;
+            let permission = g.get("permission")?.as_str()?;
+            (PUBLIC_GROUPS.contains(&uri) && permissions.contains(&permission))
+                .then(|| format!("{permission} to {uri}"))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// Public read / write (policy-dependent)
+
+/// What the bucket exposes publicly, by ACL and by policy.
+#[derive(Debug, Default)]
+pub(crate) struct Exposure {
+    /// Public ACL grants (`PERMISSION to URI`).
+    pub acl: Vec<String>,
+    /// Policy statements (Sid or index) that allow the public.
+    pub policy: Vec<String>,
+}
+
+impl Exposure {
+    pub(crate) fn is_public(&self) -> bool {
+        !self.acl.is_empty() || !self.policy.is_empty()
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.acl.is_empty() {
+            parts.push(format!("its ACL grants {}", self.acl.join(", ")));
+        }
+        if !self.policy.is_empty() {
+            parts.push(format!(
+                "its policy allows anyone in statement {}",
+                self.policy.join(", ")
+            ));
+        }
+        parts.join(" and ")
+    }
+}
+
+/// Public exposure of a bucket for `acl_permissions` / `actions`, honouring
+/// Block Public Access (bucket and account) and AWS's own policy status.
+pub(crate) fn bucket_exposure(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+    acl_permissions: &[&str],
+    actions: &[&str],
+) -> Result<Exposure, Unreadable> {
+    let bpa = effective_bpa(p, inv)?;
+    let mut exposure = Exposure::default();
+    if !bpa.ignore_public_acls {
+        exposure.acl = public_acl_grants(p, acl_permissions)?;
+    }
+    if !bpa.restrict_public_buckets {
+        let policy = p.get("policy")?;
+        if let Some(policy) = policy {
+            let public = public_statements(policy, actions)?;
+            // AWS's own evaluation (GetBucketPolicyStatus) weighs conditions
+            // we do not model; when it says "not public", trust it.
+            let aws_says_private = matches!(p.bool("policyIsPublic"), Ok(Some(false)));
+            if !aws_says_private {
+                exposure.policy = public;
+            }
+        }
+    }
+    Ok(exposure)
+}
+
+/// Labels of the Allow statements that grant one of `actions` to anyone
+/// without a restricting condition.
+fn public_statements(policy: &Value, actions: &[&str]) -> Result<Vec<String>, Unreadable> {
+    let stmts = statements(policy)?;
+    Ok(stmts
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_allow(s) && principal_is_public(s) && !condition_restricts(s))
+        .filter(|(_, s)| actions.iter().any(|a| allows_action(s, a)))
+        .map(|(i, s)| statement_label(s, i))
+        .collect())
+}
+
+/// The shared body of S3.2/S3.3.
+fn public_check(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+    what: &str,
+    acl_permissions: &[&str],
+    actions: &[&str],
+) -> Result<Outcome, Unreadable> {
+    let bpa = effective_bpa(p, inv)?;
+    if bpa.blocks_everything() {
+        return Ok(Outcome::not_applicable(format!(
+            "Block Public Access (bucket or account) ignores public ACLs and restricts public policies, so no grant can make the bucket publicly {what}."
+        ))
+        .with(p.evidence("publicAccessBlock")));
+    }
+    let exposure = bucket_exposure(p, inv, acl_permissions, actions)?;
+    if exposure.is_public() {
+        return Ok(Outcome::unhealthy(format!(
+            "The bucket is publicly {what}: {}; remove the public grants and turn on Block Public Access.",
+            exposure.describe()
+        ))
+        .with(p.evidence("acl.grants"))
+        .with(p.evidence("policy"))
+        .with(p.evidence("policyIsPublic"))
+        .with(p.evidence("publicAccessBlock")));
+    }
+    Ok(Outcome::healthy(format!(
+        "Neither the bucket ACL nor its policy makes it publicly {what}."
+    ))
+    .with(p.evidence("policyIsPublic")))
+}
+
+/// FSBP S3.2: no public read through the ACL (READ/FULL_CONTROL to AllUsers
+/// or AuthenticatedUsers) or the policy (read actions to `*` without a
+/// restricting condition), taking Block Public Access into account. Not
+/// applicable: Block Public Access ignores public ACLs and restricts public
+/// policies for this bucket.
+fn bucket_public_read_prohibited(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    public_check(p, inv, "readable", &["READ", "FULL_CONTROL"], READ_ACTIONS)
+}
+
+/// FSBP S3.3: no public write through the ACL (WRITE/WRITE_ACP/FULL_CONTROL)
+/// or the policy (write actions to `*` without a restricting condition).
+/// Not applicable: as for S3.2.
+fn bucket_public_write_prohibited(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    public_check(
+        p,
+        inv,
+        "writable",
+        &["WRITE", "WRITE_ACP", "FULL_CONTROL"],
+        WRITE_ACTIONS,
+    )
+}
+
+/// Whether `stmt` denies insecure transport: Deny, to everyone, `s3:*`
+/// (or `*`), on the bucket's objects, when `aws:SecureTransport` is false.
+fn denies_insecure_transport(stmt: &Value, bucket: &str) -> bool {
+    let object = format!("arn:aws:s3:::{bucket}/any-key");
+    is_deny(stmt)
+        && principal_is_public(stmt)
+        && allows_action(stmt, "s3:*")
+        && applies_to_resource(stmt, &object)
+        && condition_is_insecure_transport(stmt)
+}
+
+/// FSBP S3.5 / CIS 2.1.1: the bucket policy denies requests that do not use
+/// TLS. A statement must deny `s3:*` to everyone on the bucket's objects
+/// with `Bool`/`BoolIfExists` `aws:SecureTransport` = `false`. Not
+/// applicable: the policy denies every request unconditionally, so no
+/// request is served over any transport.
+fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let bucket = p.asset().name.as_str();
+    let Some(policy) = p.get("policy")? else {
+        return Ok(Outcome::unhealthy(
+            "The bucket has no policy, so requests over plain HTTP are allowed; add a statement that denies s3:* when aws:SecureTransport is false.",
+        )
+        .with(p.evidence("policy")));
+    };
+    let stmts = statements(policy)?;
+    let object = format!("arn:aws:s3:::{bucket}/any-key");
+    if stmts.iter().any(|s| {
+        is_deny(s)
+            && principal_is_public(s)
+            && allows_action(s, "s3:*")
+            && applies_to_resource(s, &object)
+            && s.get("Condition").is_none()
+    }) {
+        return Ok(Outcome::not_applicable(
+            "The bucket policy denies every request to everyone, whatever the transport.",
+        )
+        .with(p.evidence("policy")));
+    }
+    Ok(Outcome::either(
+        stmts.iter().any(|s| denies_insecure_transport(s, bucket)),
+        "The bucket policy denies requests that do not use TLS.",
+        "The bucket policy does not deny plain-HTTP requests; add a Deny statement for s3:* on the bucket and its objects when aws:SecureTransport is false.",
+    )
+    .with(p.evidence("policy")))
+}
+
+/// FSBP S3.6: the policy does not allow principals of other AWS accounts
+/// (explicit other-account principals, or `*` without a restricting
+/// condition) the actions DeleteBucketPolicy, PutBucketAcl, PutBucketPolicy,
+/// PutEncryptionConfiguration or PutObjectAcl. Not applicable: no bucket
+/// policy.
+fn bucket_cross_account_sensitive_actions(
+    p: &Props<'_>,
+    _: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    let Some(policy) = p.get("policy")? else {
+        return Ok(Outcome::not_applicable("The bucket has no bucket policy.")
+            .with(p.evidence("policy")));
+    };
+    let account = p.asset().account.as_str();
+    let mut found = Vec::new();
+    for (i, stmt) in statements(policy)?.iter().enumerate() {
+        if !is_allow(stmt) {
+            continue;
+        }
+        let foreign = foreign_principals(stmt, account);
+        if foreign.is_empty() {
+            continue;
+        }
+        let actions: Vec<&str> = CROSS_ACCOUNT_SENSITIVE_ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| allows_action(stmt, a))
+            .collect();
+        if !actions.is_empty() {
+            found.push(format!(
+                "{} ({} to {})",
+                statement_label(stmt, i),
+                actions.join(", "),
+                foreign.join(", ")
+            ));
+        }
+    }
+    if found.is_empty() {
+        return Ok(Outcome::healthy(
+            "The bucket policy grants no other AWS account permission to change the bucket's policy, ACLs or encryption.",
+        )
+        .with(p.evidence("policy")));
+    }
+    Ok(Outcome::unhealthy(format!(
+        "The bucket policy lets other AWS accounts change its access or encryption settings in statement {}; remove those actions from the cross-account statements.",
+        found.join("; ")
+    ))
+    .with(p.evidence("policy")))
+}
+
+// ---------------------------------------------------------------------------
+// Policy document helpers (shared within the crate)
+
+/// The statements of a policy document. A policy that did not parse as
+/// JSON (the collector keeps it as a string) is unreadable.
+pub(crate) fn statements(policy: &Value) -> Result<Vec<&Value>, Unreadable> {
+    match policy {
+        Value::Object(map) => Ok(match map.get("Statement") {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(stmt @ Value::Object(_)) => vec![stmt],
+            _ => Vec::new(),
+        }),
+        _ => Err(Unreadable {
+            path: "policy".to_owned(),
+            error: "the policy document is not valid JSON".to_owned(),
+        }),
+    }
+}
+
+/// A string or a list of strings, as a list.
+pub(crate) fn string_list(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub(crate) fn is_allow(stmt: &Value) -> bool {
+    stmt.get("Effect").and_then(Value::as_str) == Some("Allow")
+}
+
+pub(crate) fn is_deny(stmt: &Value) -> bool {
+    stmt.get("Effect").and_then(Value::as_str) == Some("Deny")
+}
+
+/// A statement's Sid, or its position.
+pub(crate) fn statement_label(stmt: &Value, index: usize) -> String {
+    stmt.get("Sid")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| format!("#{}", index + 1), |sid| format!("`{sid}`"))
+}
+
+/// IAM-style wildcard match (`*` any run, `?` one character).
+pub(crate) fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let (pattern, text): (Vec<char>, Vec<char>) = if ignore_case {
+        (
+            pattern.to_lowercase().chars().collect(),
+            text.to_lowercase().chars().collect(),
+        )
+    } else {
+        (pattern.chars().collect(), text.chars().collect())
+    };
+    // Iterative matcher with backtracking on the last `*`.
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < text.len() {
+        match pattern.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || Some(&c) == text.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+/// Whether the statement's `Action` (or `NotAction`) covers `action`.
+/// `action` may itself be a wildcard like `s3:*`: then the statement must
+/// cover all of it (a pattern equal to or broader than it).
+pub(crate) fn allows_action(stmt: &Value, action: &str) -> bool {
+    // A pattern covers a wildcard `action` (`s3:*`) only if it is at least
+    // as broad: `*` in the pattern matches the literal `*` of the action.
+    let covers = |pattern: &str| wildcard_match(pattern, action, true);
+    if let Some(actions) = stmt.get("Action") {
+        return string_list(Some(actions)).into_iter().any(covers);
+    }
+    if let Some(not_actions) = stmt.get("NotAction") {
+        // Everything except the listed actions.
+        return !string_list(Some(not_actions))
+            .into_iter()
+            .any(|pattern| wildcard_match(pattern, action, true));
+    }
+    false
+}
+
+/// Whether the statement's `Resource` covers `arn` (`NotResource`: whether
+/// it does not exclude it; neither: it applies, as in a key policy).
+pub(crate) fn applies_to_resource(stmt: &Value, arn: &str) -> bool {
+    if let Some(resources) = stmt.get("Resource") {
+        return string_list(Some(resources))
+            .into_iter()
+            .any(|pattern| wildcard_match(pattern, arn, false));
+    }
+    if let Some(not_resources) = stmt.get("NotResource") {
+        return !string_list(Some(not_resources))
+            .into_iter()
+            .any(|pattern| wildcard_match(pattern, arn, false));
+    }
+    true
+}
+
+/// Whether the statement applies to anyone: `Principal: "*"`,
+/// `{"AWS": "*"}` (alone or in a list), or a `NotPrincipal` (which, in an
+/// Allow, means everyone but the listed ones).
+pub(crate) fn principal_is_public(stmt: &Value) -> bool {
+    if stmt.get("NotPrincipal").is_some() {
+        return true;
+    }
+    match stmt.get("Principal") {
+        Some(Value::String(s)) => s == "*",
+        Some(Value::Object(map)) => string_list(map.get("AWS")).contains(&"*"),
+        _ => false,
+    }
+}
+
+/// The 12-digit account id in a principal (`arn:aws:iam::123…:root`, a
+/// bare id, or an STS ARN).
+fn principal_account(principal: &str) -> Option<&str> {
+    let candidate = if principal.starts_with("arn:") {
+        principal.split(':').nth(4)?
+    } else {
+        principal
+    };
+    (candidate.len() == 12 && candidate.bytes().all(|b| b.is_ascii_digit())).then_some(candidate)
+}
+
+/// Principals of other accounts the statement allows: explicit AWS
+/// principals of another account, and `*` without a restricting condition.
+pub(crate) fn foreign_principals(stmt: &Value, account: &str) -> Vec<String> {
+    if principal_is_public(stmt) {
+        return if condition_restricts(stmt) {
+            Vec::new()
+        } else {
+            vec!["everyone (`*`)".to_owned()]
+        };
+    }
+    let aws = match stmt.get("Principal") {
+        Some(Value::Object(map)) => string_list(map.get("AWS")),
+        _ => Vec::new(),
+    };
+    aws.into_iter()
+        .filter(|p| principal_account(p).is_some_and(|a| a != account))
+        .map(|p| format!("`{p}`"))
+        .collect()
+}
+
+/// Condition keys that tie a request to known principals or networks when
+/// given fixed values.
+const RESTRICTING_KEYS: &[&str] = &[
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "aws:sourceip",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalservicename",
+    "aws:userid",
+    "aws:username",
+    "kms:calleraccount",
+];
+
+/// Condition operators (without `ForAnyValue:`) that restrict when the
+/// key has one of the given fixed values. `…IfExists` and negations do not
+/// restrict: a request without the key, or with any other value, passes.
+const RESTRICTING_OPERATORS: &[&str] = &[
+    "stringequals",
+    "stringequalsignorecase",
+    "stringlike",
+    "arnequals",
+    "arnlike",
+    "ipaddress",
+];
+
+/// Whether the statement's `Condition` limits it to known principals or
+/// networks (fixed values; no wildcards or policy variables; not an
+/// open CIDR).
+pub(crate) fn condition_restricts(stmt: &Value) -> bool {
+    let Some(Value::Object(operators)) = stmt.get("Condition") else {
+        return false;
+    };
+    operators.iter().any(|(operator, block)| {
+        let op = operator.to_lowercase();
+        let op = op.strip_prefix("foranyvalue:").unwrap_or(&op);
+        if !RESTRICTING_OPERATORS.contains(&op) {
+            return false;
+        }
+        let Value::Object(keys) = block else {
+            return false;
+        };
+        keys.iter().any(|(key, values)| {
+            let key = key.to_lowercase();
+            let values = string_list(Some(values));
+            RESTRICTING_KEYS.contains(&key.as_str())
+                && !values.is_empty()
+                && values.iter().all(|v| {
+                    !v.contains('*')
+                        && !v.contains('?')
+                        && !v.contains("${")
+                        && *v != "0.0.0.0/0"
+                        && *v != "::/0"
+                })
+        })
+    })
+}
+
+/// Whether the condition is "aws:SecureTransport is false" (`Bool` or
+/// `BoolIfExists`; the value as string or boolean).
+fn condition_is_insecure_transport(stmt: &Value) -> bool {
+    let Some(Value::Object(operators)) = stmt.get("Condition") else {
+        return false;
+    };
+    operators.iter().any(|(operator, block)| {
+        let op = operator.to_lowercase();
+        if op != "bool" && op != "boolifexists" {
+            return false;
+        }
+        let Value::Object(keys) = block else {
+            return false;
+        };
+        keys.iter().any(|(key, value)| {
+            key.eq_ignore_ascii_case("aws:SecureTransport")
+                && match value {
+                    Value::Bool(b) => !b,
+                    Value::String(s) => s.eq_ignore_ascii_case("false"),
+                    Value::Array(items) => items.iter().any(|v| {
+                        v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
+                            || v.as_bool() == Some(false)
+                    }),
+                    _ => false,
+                }
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("s3:*", "s3:GetObject", true));
+        assert!(wildcard_match("S3:get*", "s3:GetObject", true));
+        assert!(wildcard_match("*", "s3:PutObject", true));
+        assert!(wildcard_match("s3:?etObject", "s3:GetObject", true));
+        assert!(!wildcard_match("s3:Get*", "s3:PutObject", true));
+        assert!(wildcard_match("arn:aws:s3:::b/*", "arn:aws:s3:::b/k", false));
+        assert!(!wildcard_match("arn:aws:s3:::b/*", "arn:aws:s3:::b", false));
+        assert!(wildcard_match("a*b*c", "axxbyyc", false));
+        assert!(!wildcard_match("a*b*c", "axxbyy", false));
+    }
+
+    #[test]
+    fn action_coverage() {
+        let s = json!({"Effect": "Deny", "Action": "s3:*"});
+        assert!(allows_action(&s, "s3:*"));
+        assert!(allows_action(&s, "s3:GetObject"));
+        let narrow = json!({"Effect": "Deny", "Action": ["s3:GetObject"]});
+        assert!(!allows_action(&narrow, "s3:*"));
+        let all = json!({"Effect": "Deny", "Action": "*"});
+        assert!(allows_action(&all, "s3:*"));
+        let not = json!({"Effect": "Allow", "NotAction": "s3:Delete*"});
+        assert!(allows_action(&not, "s3:PutBucketAcl"));
+        assert!(!allows_action(&not, "s3:DeleteBucketPolicy"));
+    }
+
+    #[test]
+    fn principals_and_conditions() {
+        let public = json!({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject"});
+        assert!(principal_is_public(&public));
+        assert!(!condition_restricts(&public));
+        let org = json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}});
+        assert!(condition_restricts(&org));
+        let wildcard = json!({"Effect": "Allow", "Principal": "*",
+            "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}});
+        assert!(!condition_restricts(&wildcard));
+        let open_ip = json!({"Effect": "Allow", "Principal": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}});
+        assert!(!condition_restricts(&open_ip));
+        let not_equals = json!({"Effect": "Allow", "Principal": "*",
+            "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}});
+        assert!(!condition_restricts(&not_equals));
+        let other = json!({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::999999999999:root", "arn:aws:iam::123456789012:role/x", "111111111111"]}});
+        assert_eq!(
+            foreign_principals(&other, "123456789012"),
+            vec![
+                "`arn:aws:iam::999999999999:root`".to_owned(),
+                "`111111111111`".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn insecure_transport_condition() {
+        let s = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": false}}});
+        assert!(denies_insecure_transport(&s, "b"));
+        let wrong = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::b/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}}});
+        assert!(!denies_insecure_transport(&wrong, "b"));
+        let other_bucket = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::c/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
+        assert!(!denies_insecure_transport(&other_bucket, "b"));
+    }
+}

@@ -1,5 +1,113 @@
-//! Rules for ssm.
+//! Rules for Systems Manager: EC2 instances managed by SSM, and the
+//! account's own SSM documents.
+//!
+//! Property shapes are the SSM collector's (`crates/aws/src/collectors/ssm.rs`):
+//! a [`rampart_model::types::SSM_MANAGED_INSTANCE`] asset per instance that
+//! `DescribeInstanceInformation` returned, with `resourceArn` set to the
+//! EC2 instance's ARN.
 
-use super::Rule;
+use serde_json::Value;
 
-pub(crate) static RULES: &[Rule] = &[];
+use super::{Outcome, Rule};
+use crate::inventory::Inventory;
+use crate::view::{Props, Unreadable};
+
+pub(crate) static RULES: &[Rule] = &[
+    Rule {
+        id: "ssm-instance-managed",
+        check: instance_managed,
+    },
+    Rule {
+        id: "ssm-document-not-public",
+        check: document_not_public,
+    },
+];
+
+/// The managed-instance asset type.
+const MANAGED_INSTANCE: &str = rampart_model::types::SSM_MANAGED_INSTANCE;
+
+/// FSBP SSM.1, on the EC2 instance: a managed instance with this
+/// instance's ARN (or id) exists in the same account and region; a running
+/// instance must also be `Online` (a registered agent that stopped
+/// reporting is not managing anything).
+///
+/// Unknown: the snapshot does not record whether `DescribeInstanceInformation`
+/// succeeded, and a failed call emits no managed instance at all. So when
+/// the region has *no* managed instance, "none is managed" cannot be told
+/// from "the list could not be read" (moto does not implement the call),
+/// and the result is an error, never unhealthy or healthy. Once at least
+/// one managed instance is listed in the region, the list was read, and an
+/// instance missing from it is unmanaged.
+///
+/// Not applicable: an instance being terminated.
+fn instance_managed(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let state = p.str("state")?;
+    if let Some(state @ ("shutting-down" | "terminated")) = state {
+        return Ok(Outcome::not_applicable(format!(
+            "The instance is {state}; the check applies to instances that are kept."
+        ))
+        .with(p.evidence("state")));
+    }
+    let asset = p.asset();
+    let instance_id = p.str("instanceId")?;
+    let managed: Vec<_> = inv
+        .of_type_in_region(MANAGED_INSTANCE, &asset.account, &asset.region)
+        .collect();
+    if managed.is_empty() {
+        return Err(Unreadable {
+            path: "ssm:DescribeInstanceInformation".to_owned(),
+            error: "no Systems Manager managed instance is listed in this region, so the scan cannot tell an unmanaged instance from an unreadable list".to_owned(),
+        });
+    }
+    let mine = managed.iter().find(|m| {
+        let field = |name: &str| m.properties.get(name).and_then(Value::as_str);
+        field("resourceArn") == Some(asset.arn.as_str())
+            || (instance_id.is_some() && field("instanceId") == instance_id)
+    });
+    let Some(mine) = mine else {
+        return Ok(Outcome::unhealthy(
+            "Systems Manager does not manage this instance; install or start the SSM Agent and give the instance a role with `AmazonSSMManagedInstanceCore`.",
+        )
+        .with(p.evidence("iamInstanceProfile")));
+    };
+    let m = Props::of(mine);
+    let ping = m.str("pingStatus")?;
+    let running = matches!(state, Some("running" | "pending"));
+    let evidence = rampart_model::Evidence {
+        path: "managedInstance.pingStatus".to_owned(),
+        value: m.evidence("pingStatus").value,
+    };
+    if running && ping != Some("Online") {
+        return Ok(Outcome::unhealthy(format!(
+            "The instance is registered with Systems Manager but its agent is {}; check the SSM Agent and the instance's network path to Systems Manager.",
+            ping.unwrap_or("not reporting")
+        ))
+        .with(evidence));
+    }
+    Ok(Outcome::healthy("Systems Manager manages this instance.").with(evidence))
+}
+
+/// FSBP SSM.4: the document is not shared with `all` (`public`). Not
+/// applicable: a document another account owns (only its owner can change
+/// its sharing).
+fn document_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let account = p.asset().account.as_str();
+    if let Some(owner) = p.str("owner")?.filter(|o| *o != account) {
+        return Ok(Outcome::not_applicable(format!(
+            "The document belongs to `{owner}`; only its owner controls its sharing."
+        ))
+        .with(p.evidence("owner")));
+    }
+    let Some(public) = p.bool("public")? else {
+        return Err(Unreadable {
+            path: "public".to_owned(),
+            error: "the document's sharing permissions are unknown".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        !public,
+        "The document is not shared publicly.",
+        "The document is shared with everyone; remove `All` from its sharing permissions and turn on block public sharing for SSM documents.",
+    )
+    .with(p.evidence("public")))
+}

@@ -1,8 +1,13 @@
 //! One module per command.
 
+pub mod compliance;
+pub mod evaluate;
+pub mod findings;
 pub mod inventory;
+pub mod recommendations;
 pub mod scan;
 pub mod scans;
+pub mod score;
 
 use std::path::PathBuf;
 

@@ -15,6 +15,7 @@ use crate::args::{AwsArgs, ScanArgs};
 use crate::commands::open_store;
 use crate::exit::{CliError, Exit};
 use crate::output::{seconds, table};
+use crate::posture;
 
 /// Builds the access-layer settings from flags.
 pub fn aws_settings(args: &AwsArgs) -> AwsSettings {
@@ -47,6 +48,7 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
             }
         }
     }
+    let exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
     let access = AwsAccess::load(&aws_settings(&args.aws))
         .await
         .map_err(CliError::usage)?;
@@ -132,9 +134,12 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         assets: collected.assets,
         gaps,
     };
-    store.complete_scan(&snapshot)?;
+    let catalog = posture::catalog()?;
+    let assessments = posture::assess(&catalog, &snapshot.assets, &exemptions);
+    store.complete_scan(&snapshot, &assessments)?;
 
-    let summary = summary(&snapshot, &access, started.elapsed());
+    let mut summary = summary(&snapshot, &access, started.elapsed());
+    summary.push_str(&posture_summary(&catalog, &assessments)?);
     out.write_all(summary.as_bytes())
         .map_err(CliError::failure)?;
 
@@ -143,7 +148,11 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         .iter()
         .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
     if collected_anything {
-        Ok(Exit::Ok)
+        Ok(posture::gate(
+            &catalog,
+            &assessments,
+            args.evaluation.fail_on.map(Into::into),
+        ))
     } else {
         Err(CliError::nothing(format!(
             "nothing could be collected: {} coverage gaps (see above)",
@@ -231,6 +240,56 @@ fn summary(snapshot: &Snapshot, access: &AwsAccess, elapsed: Duration) -> String
         ));
     }
     text
+}
+
+/// Secure score, unhealthy recommendations by severity, and the top ones.
+fn posture_summary(
+    catalog: &rampart_catalog::Catalog,
+    assessments: &[rampart_model::Assessment],
+) -> Result<String, CliError> {
+    let score = posture::score(catalog, assessments)?;
+    let mut text = format!("\nSecure score: {:.1}%\n", score.percent);
+    text.push_str(&super::score::status_counts_line(assessments));
+    let mut unhealthy: BTreeMap<&str, u64> = BTreeMap::new();
+    for a in assessments
+        .iter()
+        .filter(|a| a.status == rampart_model::AssessmentStatus::Unhealthy)
+    {
+        *unhealthy.entry(a.recommendation.as_str()).or_default() += 1;
+    }
+    let mut top: Vec<(&rampart_catalog::Recommendation, u64)> = unhealthy
+        .iter()
+        .filter_map(|(id, n)| catalog.get(id).map(|r| (r, *n)))
+        .collect();
+    top.sort_by(|a, b| {
+        b.0.severity
+            .cmp(&a.0.severity)
+            .then(b.1.cmp(&a.1))
+            .then(a.0.id.cmp(&b.0.id))
+    });
+    if !top.is_empty() {
+        text.push_str(&format!(
+            "\nUnhealthy recommendations ({}; `rampart recommendations` lists all)\n",
+            top.len()
+        ));
+        let rows: Vec<Vec<String>> = top
+            .iter()
+            .take(15)
+            .map(|(r, n)| {
+                vec![
+                    r.severity.as_str().to_owned(),
+                    n.to_string(),
+                    r.id.clone(),
+                    r.title.clone(),
+                ]
+            })
+            .collect();
+        text.push_str(&table(
+            &["SEVERITY", "RESOURCES", "RECOMMENDATION", "TITLE"],
+            &rows,
+        ));
+    }
+    Ok(text)
 }
 
 /// A progress bar on stderr: tasks done of planned, and what is running.

@@ -1,0 +1,74 @@
+//! `rampart score`: the secure score.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rampart_catalog::score::SecureScore;
+use rampart_model::Assessment;
+
+use crate::args::{ListFormat, ScoreArgs};
+use crate::commands::open_existing_store;
+use crate::exit::CliError;
+use crate::output::table;
+use crate::posture;
+
+/// Prints the secure score of the latest (or given) scan.
+pub fn run(args: &ScoreArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let store = open_existing_store(&args.read.store)?;
+    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
+    let catalog = posture::catalog()?;
+    let mut assessments = store.assessments(&scan.id)?;
+    if let Some(account) = &args.account {
+        assessments.retain(|a| &a.account == account);
+    }
+    let score = posture::score(&catalog, &assessments)?;
+    let text = match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&score).map_err(CliError::failure)? + "\n",
+        ListFormat::Table => render(&score),
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)
+}
+
+/// The score as text: the percent, then one row per control.
+pub fn render(score: &SecureScore) -> String {
+    let mut text = format!("Secure score: {:.1}%\n", score.percent);
+    let rows: Vec<Vec<String>> = score
+        .controls
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                format!("{:.2}", c.current),
+                format!("{:.0}", c.max),
+                c.healthy.to_string(),
+                c.unhealthy.to_string(),
+                format!("+{:.2}", c.potential_increase),
+            ]
+        })
+        .collect();
+    text.push_str(&table(
+        &[
+            "SECURITY CONTROL",
+            "CURRENT",
+            "MAX",
+            "HEALTHY",
+            "UNHEALTHY",
+            "POTENTIAL",
+        ],
+        &rows,
+    ));
+    text
+}
+
+/// `healthy N · unhealthy N · …` over assessments.
+pub fn status_counts_line(assessments: &[Assessment]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in assessments {
+        *counts.entry(a.status.as_str()).or_default() += 1;
+    }
+    let parts: Vec<String> = ["unhealthy", "healthy", "not_applicable", "error", "exempt"]
+        .iter()
+        .map(|s| format!("{s} {}", counts.get(s).copied().unwrap_or(0)))
+        .collect();
+    format!("assessments: {}\n", parts.join(" · "))
+}

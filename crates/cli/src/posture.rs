@@ -1,0 +1,98 @@
+//! Evaluation and posture for the commands: the catalog, exemptions,
+//! assessments of a stored scan, secure score and compliance.
+
+use std::path::Path;
+
+use rampart_catalog::compliance::{StandardResult, assess_standard};
+use rampart_catalog::exemptions::Exemptions;
+use rampart_catalog::score::{SecureScore, secure_score};
+use rampart_catalog::standards::{Standard, builtin_standards, security_controls};
+use rampart_catalog::{Catalog, Inventory, evaluate};
+use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, Severity};
+use rampart_store::{AssetFilter, Store};
+use time::OffsetDateTime;
+
+use crate::exit::{CliError, Exit};
+
+/// The built-in catalog.
+pub fn catalog() -> Result<Catalog, CliError> {
+    Catalog::builtin().map_err(|e| CliError::failure(format!("built-in catalog: {e}")))
+}
+
+/// The built-in standards.
+pub fn standards() -> Result<Vec<Standard>, CliError> {
+    builtin_standards().map_err(|e| CliError::failure(format!("built-in standards: {e}")))
+}
+
+/// Reads an exemptions file (none: no exemptions).
+pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
+    let Some(path) = path else {
+        return Ok(Exemptions::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::usage(format!("cannot read exemptions `{}`: {e}", path.display()))
+    })?;
+    Exemptions::from_yaml(&text)
+        .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))
+}
+
+/// Evaluates assets and applies exemptions as of now.
+pub fn assess(catalog: &Catalog, assets: &[Asset], exemptions: &Exemptions) -> Vec<Assessment> {
+    let mut assessments = evaluate(catalog, assets);
+    if !exemptions.is_empty() {
+        let inventory = Inventory::new(assets);
+        exemptions.apply(&mut assessments, &inventory, OffsetDateTime::now_utc());
+    }
+    assessments
+}
+
+/// The scan to read: `--scan ID` or the latest complete one.
+pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
+    match id {
+        Some(id) => store.scan(id).map_err(|e| CliError::usage(e.to_string())),
+        None => store.latest_complete_scan()?.ok_or_else(|| {
+            CliError::nothing("no complete scan in the store; run `rampart scan` first")
+        }),
+    }
+}
+
+/// A stored scan's assets.
+pub fn assets(store: &Store, scan: &ScanRecord) -> Result<Vec<Asset>, CliError> {
+    Ok(store.assets(&scan.id, &AssetFilter::default())?)
+}
+
+/// Secure score of `assessments`.
+pub fn score(catalog: &Catalog, assessments: &[Assessment]) -> Result<SecureScore, CliError> {
+    let controls = security_controls()
+        .map_err(|e| CliError::failure(format!("built-in security controls: {e}")))?;
+    Ok(secure_score(catalog, &controls, assessments))
+}
+
+/// Compliance with every built-in standard.
+pub fn compliance(
+    catalog: &Catalog,
+    assessments: &[Assessment],
+) -> Result<Vec<StandardResult>, CliError> {
+    Ok(standards()?
+        .iter()
+        .map(|s| assess_standard(s, catalog, assessments))
+        .collect())
+}
+
+/// `--fail-on`: exit 4 when an unhealthy assessment is at or above `threshold`.
+pub fn gate(catalog: &Catalog, assessments: &[Assessment], threshold: Option<Severity>) -> Exit {
+    let Some(threshold) = threshold else {
+        return Exit::Ok;
+    };
+    let failing = assessments.iter().any(|a| {
+        a.status == AssessmentStatus::Unhealthy
+            && catalog
+                .get(&a.recommendation)
+                .is_some_and(|r| r.severity >= threshold)
+    });
+    if failing {
+        Exit::FindingsAtOrAbove
+    } else {
+        Exit::Ok
+    }
+}
