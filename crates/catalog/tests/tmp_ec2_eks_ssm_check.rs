@@ -45,3 +45,16 @@ fn mine() {
     println!("{n} rules");
     assert!(failures.is_empty(), "{failures:#?}");
 }
+#[test]
+fn demo() {
+    let catalog = Catalog::builtin().unwrap();
+    let assets: Vec<Asset> = serde_json::from_str(&std::fs::read_to_string("/tmp/demo-inventory.json").unwrap()).unwrap();
+    let inv = Inventory::new(&assets);
+    for rule in rules::all().filter(|r| r.id.starts_with("ec2-") || r.id.starts_with("eks-") || r.id.starts_with("ssm-")) {
+        let Some(rec) = catalog.get(rule.id) else { continue };
+        for a in inv.of_type(&rec.resource_type) {
+            let r = assess(rule.id, rule.check, a, &inv);
+            println!("DEMO {:45} {:10} {:24} {:?}: {}", rule.id, a.region, a.name, r.status, r.reason);
+        }
+    }
+}

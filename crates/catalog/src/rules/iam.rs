@@ -138,7 +138,6 @@ pub(crate) static RULES: &[Rule] = &[
 const ACCOUNT_SUMMARY: &str = "Rampart::IAM::AccountSummary";
 const ROOT_ACCOUNT: &str = "Rampart::IAM::RootAccount";
 const USER: &str = "AWS::IAM::User";
-const GROUP: &str = "AWS::IAM::Group";
 const ROLE: &str = "AWS::IAM::Role";
 
 /// An `Unreadable` for data the collector left empty without marking it.
