@@ -378,12 +378,11 @@ fn render(cov: &Coverage) -> String {
                 Status::Covered(ids) => ids
                     .iter()
                     .map(|id| {
-                        let preview = cov
-                            .catalog
-                            .get(id)
-                            .is_some_and(|r| r.preview)
-                            .then_some(" (preview)")
-                            .unwrap_or_default();
+                        let preview = if cov.catalog.get(id).is_some_and(|r| r.preview) {
+                            " (preview)"
+                        } else {
+                            ""
+                        };
                         format!("`{id}`{preview}")
                     })
                     .collect::<Vec<_>>()

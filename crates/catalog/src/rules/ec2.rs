@@ -376,10 +376,7 @@ fn instance_no_public_ip(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 /// CIS 1.18: the instance has an IAM instance profile (`iamInstanceProfile`)
 /// so software on it gets role credentials instead of stored keys. Not
 /// applicable: an instance being terminated.
-fn instance_iam_profile_attached(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn instance_iam_profile_attached(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -400,10 +397,10 @@ fn instance_single_eni(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
     }
     let count = p.array("networkInterfaces")?.len();
     if count == 0 {
-        return Ok(Outcome::not_applicable(
-            "The instance reports no network interface.",
-        )
-        .with(p.evidence("networkInterfaces")));
+        return Ok(
+            Outcome::not_applicable("The instance reports no network interface.")
+                .with(p.evidence("networkInterfaces")),
+        );
     }
     Ok(Outcome::either(
         count == 1,
@@ -570,10 +567,10 @@ fn snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 /// error. A missing `encrypted` is unknown.
 fn snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if p.str("state")? == Some("error") {
-        return Ok(Outcome::not_applicable(
-            "The snapshot is in error and holds no usable data.",
-        )
-        .with(p.evidence("state")));
+        return Ok(
+            Outcome::not_applicable("The snapshot is in error and holds no usable data.")
+                .with(p.evidence("state")),
+        );
     }
     let Some(encrypted) = p.bool("encrypted")? else {
         return Err(Unreadable {
@@ -595,10 +592,10 @@ fn image_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
     if let Some(state @ ("deregistered" | "disabled" | "failed" | "error" | "invalid")) =
         p.str("state")?
     {
-        return Ok(Outcome::not_applicable(format!(
-            "The AMI is {state} and cannot be launched."
-        ))
-        .with(p.evidence("state")));
+        return Ok(
+            Outcome::not_applicable(format!("The AMI is {state} and cannot be launched."))
+                .with(p.evidence("state")),
+        );
     }
     let Some(public) = p.bool("public")? else {
         return Err(Unreadable {
@@ -633,11 +630,9 @@ fn security_group_default_restricts_all(
     let inbound = p.array("ipPermissions")?.len();
     let outbound = p.array("ipPermissionsEgress")?.len();
     if inbound == 0 && outbound == 0 {
-        return Ok(
-            Outcome::healthy("The default security group has no rules.")
-                .with(p.evidence("ipPermissions"))
-                .with(p.evidence("ipPermissionsEgress")),
-        );
+        return Ok(Outcome::healthy("The default security group has no rules.")
+            .with(p.evidence("ipPermissions"))
+            .with(p.evidence("ipPermissionsEgress")));
     }
     let mut outcome = Outcome::unhealthy(format!(
         "The default security group has {inbound} inbound and {outbound} outbound rules; remove them all and attach purpose-made groups instead."
@@ -748,10 +743,10 @@ fn security_group_authorized_ports_only(
     };
     let bad: Vec<&OpenRule> = open.iter().filter(|r| unauthorized(r)).collect();
     let Some(first) = bad.first() else {
-        return Ok(Outcome::healthy(
-            "Rules open to the internet only admit TCP ports 80 and 443.",
-        )
-        .with(p.evidence("ipPermissions")));
+        return Ok(
+            Outcome::healthy("Rules open to the internet only admit TCP ports 80 and 443.")
+                .with(p.evidence("ipPermissions")),
+        );
     };
     let ports = match (first.protocol.as_str(), first.from, first.to) {
         ("-1", _, _) => "all traffic".to_owned(),
@@ -952,10 +947,10 @@ fn network_acl_no_world_admin_ports(
         }
     }
     let Some((first, family, port)) = found.first() else {
-        return Ok(Outcome::healthy(
-            "No inbound entry admits SSH or RDP from the whole internet.",
-        )
-        .with(p.evidence("entries")));
+        return Ok(
+            Outcome::healthy("No inbound entry admits SSH or RDP from the whole internet.")
+                .with(p.evidence("entries")),
+        );
     };
     let mut outcome = Outcome::unhealthy(format!(
         "Inbound rule {} allows TCP port {port} from `{}`; add a deny entry for ports 22 and 3389 before it, or narrow its source.",
@@ -1159,7 +1154,12 @@ mod tests {
         let v4 = exposures(&open, &[22, 3389], &["tcp"], &[Family::V4]);
         assert_eq!(v4.len(), 1);
         assert_eq!(v4[0].0.index, 1);
-        assert!(exposures(&open, &[8443], &["tcp"], &[Family::V4])[0].0.index == 1);
+        assert!(
+            exposures(&open, &[8443], &["tcp"], &[Family::V4])[0]
+                .0
+                .index
+                == 1
+        );
         let bad: Vec<usize> = open
             .iter()
             .filter(|r| unauthorized(r))

@@ -83,8 +83,7 @@ fn cluster_endpoint_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
     let Some(public) = p.bool("resourcesVpcConfig.endpointPublicAccess")? else {
         return Err(Unreadable {
             path: "resourcesVpcConfig.endpointPublicAccess".to_owned(),
-            error: "the cluster description did not say whether the endpoint is public"
-                .to_owned(),
+            error: "the cluster description did not say whether the endpoint is public".to_owned(),
         });
     };
     if !public {
