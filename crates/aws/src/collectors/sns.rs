@@ -32,6 +32,9 @@ static META: CollectorMeta = CollectorMeta {
     resource_types: &["AWS::SNS::Topic"],
 };
 
+/// Error codes of a topic deleted since `ListTopics` listed it.
+const GONE: &[&str] = &["NotFound"];
+
 /// Properties that come from `GetTopicAttributes`: all unavailable when it
 /// fails.
 const ATTRIBUTE_PROPERTIES: &[&str] = &[
@@ -80,29 +83,36 @@ impl Collector for Sns {
             futures::stream::iter(arns)
                 .map(|arn| async move {
                     let (attributes, tags) = futures::join!(
-                        ctx.call(
+                        ctx.call_optional(
                             "GetTopicAttributes",
+                            GONE,
                             client.get_topic_attributes().topic_arn(&arn).send()
                         ),
-                        ctx.call(
+                        ctx.call_optional(
                             "ListTagsForResource",
+                            GONE,
                             client.list_tags_for_resource().resource_arn(&arn).send()
                         ),
                     );
                     let attributes = attributes.map(|o| {
-                        o.attributes
-                            .unwrap_or_default()
-                            .into_iter()
-                            .collect::<BTreeMap<_, _>>()
+                        o.map(|o| {
+                            o.attributes
+                                .unwrap_or_default()
+                                .into_iter()
+                                .collect::<BTreeMap<_, _>>()
+                        })
                     });
                     let tags = tags.map(|o| {
-                        tag_map(o.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+                        o.map(|o| {
+                            tag_map(o.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+                        })
+                        .unwrap_or_default()
                     });
                     ctx.emit(topic_asset(
                         ctx.account(),
                         ctx.region(),
                         &arn,
-                        attributes.as_ref(),
+                        attributes.as_ref().map(Option::as_ref),
                         tags.as_ref(),
                     ));
                 })
@@ -153,17 +163,22 @@ fn delivery_status_logging(attributes: &BTreeMap<String, String>) -> Value {
 
 /// The `AWS::SNS::Topic` asset from its ARN, attributes (names as the API
 /// spells them: `KmsMasterKeyId`, `Policy`, …) and tags. `kmsMasterKeyId` is
-/// `null` when the topic is not encrypted.
+/// `null` when the topic is not encrypted. `attributes` is `Ok(None)` when
+/// the topic no longer exists: the asset then says `"deleted": true`.
 pub fn topic_asset(
     account: &str,
     region: &str,
     arn: &str,
-    attributes: Result<&BTreeMap<String, String>, &CallFailure>,
+    attributes: Result<Option<&BTreeMap<String, String>>, &CallFailure>,
     tags: Result<&BTreeMap<String, String>, &CallFailure>,
 ) -> Asset {
     let name = arn_name(arn);
-    let mut properties = json!({ "topicArn": arn, "topicName": name });
-    if let Ok(a) = attributes {
+    let mut properties = json!({
+        "topicArn": arn,
+        "topicName": name,
+        "deleted": matches!(attributes, Ok(None)),
+    });
+    if let Ok(Some(a)) = attributes {
         let extra = json!({
             "owner": opt_str(text(a, "Owner")),
             "displayName": opt_str(text(a, "DisplayName")),
@@ -221,7 +236,7 @@ mod tests {
             ("DisplayName", ""),
         ]);
         let tags = BTreeMap::new();
-        let asset = topic_asset("123456789012", "us-east-1", ARN, Ok(&a), Ok(&tags));
+        let asset = topic_asset("123456789012", "us-east-1", ARN, Ok(Some(&a)), Ok(&tags));
         assert_eq!(asset.name, "alerts");
         assert_eq!(asset.resource_type, "AWS::SNS::Topic");
         let p = &asset.properties;
@@ -250,7 +265,7 @@ mod tests {
             ("HTTPFailureFeedbackRoleArn", ""),
         ]);
         let tags = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
-        let asset = topic_asset("123456789012", "us-east-1", ARN, Ok(&a), Ok(&tags));
+        let asset = topic_asset("123456789012", "us-east-1", ARN, Ok(Some(&a)), Ok(&tags));
         let p = &asset.properties;
         assert_eq!(p["kmsMasterKeyId"], "alias/aws/sns");
         assert_eq!(
@@ -283,5 +298,10 @@ mod tests {
         assert!(asset.unavailable.contains_key("policy"));
         assert!(asset.unavailable.contains_key("deliveryStatusLogging"));
         assert!(asset.unavailable.contains_key("tags"));
+        assert_eq!(asset.properties["deleted"], false);
+        let tags = BTreeMap::new();
+        let gone = topic_asset("123456789012", "us-east-1", ARN, Ok(None), Ok(&tags));
+        assert_eq!(gone.properties["deleted"], true);
+        assert!(gone.unavailable.is_empty());
     }
 }

@@ -33,6 +33,13 @@ static META: CollectorMeta = CollectorMeta {
     resource_types: &["AWS::SQS::Queue"],
 };
 
+/// Error codes of a queue deleted since `ListQueues` listed it (the list
+/// shows deleted queues for up to a minute).
+const GONE: &[&str] = &[
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+];
+
 /// Properties that come from `GetQueueAttributes`: all unavailable when it
 /// fails.
 const ATTRIBUTE_PROPERTIES: &[&str] = &[
@@ -78,28 +85,32 @@ impl Collector for Sqs {
             futures::stream::iter(urls)
                 .map(|url| async move {
                     let (attributes, tags) = futures::join!(
-                        ctx.call(
+                        ctx.call_optional(
                             "GetQueueAttributes",
+                            GONE,
                             client
                                 .get_queue_attributes()
                                 .queue_url(&url)
                                 .attribute_names(QueueAttributeName::All)
                                 .send()
                         ),
-                        ctx.call(
+                        ctx.call_optional(
                             "ListQueueTags",
+                            GONE,
                             client.list_queue_tags().queue_url(&url).send()
                         ),
                     );
                     let attributes = attributes.map(|o| {
-                        o.attributes
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), v))
-                            .collect::<BTreeMap<_, _>>()
+                        o.map(|o| {
+                            o.attributes
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|(k, v)| (k.as_str().to_owned(), v))
+                                .collect::<BTreeMap<_, _>>()
+                        })
                     });
                     let tags = tags.map(|o| {
-                        o.tags
+                        o.and_then(|o| o.tags)
                             .unwrap_or_default()
                             .into_iter()
                             .collect::<BTreeMap<_, _>>()
@@ -108,7 +119,7 @@ impl Collector for Sqs {
                         ctx.account(),
                         ctx.region(),
                         &url,
-                        attributes.as_ref(),
+                        attributes.as_ref().map(Option::as_ref),
                         tags.as_ref(),
                     ));
                 })
@@ -138,16 +149,19 @@ fn boolean(attributes: &BTreeMap<String, String>, key: &str) -> Value {
 /// the API spells them: `KmsMasterKeyId`, `Policy`, …) and tags.
 /// `kmsMasterKeyId` is `null` and `sqsManagedSseEnabled` `false`/`null`
 /// when the queue is not encrypted; `policy` is `null` when it has none.
+/// `attributes` is `Ok(None)` when the queue no longer exists: the asset
+/// then says `"deleted": true`.
 pub fn queue_asset(
     account: &str,
     region: &str,
     url: &str,
-    attributes: Result<&BTreeMap<String, String>, &CallFailure>,
+    attributes: Result<Option<&BTreeMap<String, String>>, &CallFailure>,
     tags: Result<&BTreeMap<String, String>, &CallFailure>,
 ) -> Asset {
     let name = arn_name(url.trim_end_matches('/'));
     let arn = attributes
         .ok()
+        .flatten()
         .and_then(|a| a.get("QueueArn"))
         .cloned()
         .unwrap_or_else(|| format!("arn:{}:sqs:{region}:{account}:{name}", partition(region)));
@@ -155,8 +169,9 @@ pub fn queue_asset(
         "queueUrl": url,
         "queueName": name,
         "queueArn": arn,
+        "deleted": matches!(attributes, Ok(None)),
     });
-    if let Ok(a) = attributes {
+    if let Ok(Some(a)) = attributes {
         let extra = json!({
             "kmsMasterKeyId": opt_str(a.get("KmsMasterKeyId").map(String::as_str).filter(|k| !k.is_empty())),
             "kmsDataKeyReusePeriodSeconds": number(a, "KmsDataKeyReusePeriodSeconds"),
@@ -215,7 +230,7 @@ mod tests {
             ("VisibilityTimeout", "30"),
         ]);
         let tags = BTreeMap::from([("team".to_owned(), "a".to_owned())]);
-        let asset = queue_asset("123456789012", "us-east-1", URL, Ok(&a), Ok(&tags));
+        let asset = queue_asset("123456789012", "us-east-1", URL, Ok(Some(&a)), Ok(&tags));
         assert_eq!(asset.arn, "arn:aws:sqs:us-east-1:123456789012:orders");
         assert_eq!(asset.name, "orders");
         let p = &asset.properties;
@@ -239,7 +254,7 @@ mod tests {
             ),
         ]);
         let tags = BTreeMap::new();
-        let asset = queue_asset("123456789012", "us-east-1", URL, Ok(&a), Ok(&tags));
+        let asset = queue_asset("123456789012", "us-east-1", URL, Ok(Some(&a)), Ok(&tags));
         let p = &asset.properties;
         assert_eq!(asset.arn, "arn:aws:sqs:us-east-1:123456789012:orders");
         assert_eq!(p["kmsMasterKeyId"], "alias/orders");
@@ -268,5 +283,15 @@ mod tests {
         assert!(asset.unavailable.contains_key("sqsManagedSseEnabled"));
         assert!(asset.unavailable.contains_key("tags"));
         assert_eq!(asset.properties["kmsMasterKeyId"], Value::Null);
+        assert_eq!(asset.properties["deleted"], false);
+    }
+
+    #[test]
+    fn a_queue_deleted_since_listing_says_so() {
+        let tags = BTreeMap::new();
+        let asset = queue_asset("123456789012", "us-east-1", URL, Ok(None), Ok(&tags));
+        assert_eq!(asset.properties["deleted"], true);
+        assert_eq!(asset.properties["policy"], Value::Null);
+        assert!(asset.unavailable.is_empty());
     }
 }

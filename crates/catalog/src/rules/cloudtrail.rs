@@ -108,7 +108,9 @@ fn coverage(
         let Some(arn) = entry.get("trailArn").and_then(Value::as_str) else {
             continue;
         };
-        if multi_region_only && entry.get("isMultiRegionTrail").and_then(Value::as_bool) != Some(true) {
+        if multi_region_only
+            && entry.get("isMultiRegionTrail").and_then(Value::as_bool) != Some(true)
+        {
             continue;
         }
         let other_account = arn_account(arn).is_some_and(|a| a != account);
@@ -287,9 +289,12 @@ fn covers_all_s3_objects(resource: &Value) -> bool {
             .get("values")
             .and_then(Value::as_array)
             .is_some_and(|v| {
-                v.iter()
-                    .filter_map(Value::as_str)
-                    .any(|x| matches!(x, "arn:aws:s3" | "arn:aws:s3:::" | "arn:aws-us-gov:s3" | "arn:aws-cn:s3"))
+                v.iter().filter_map(Value::as_str).any(|x| {
+                    matches!(
+                        x,
+                        "arn:aws:s3" | "arn:aws:s3:::" | "arn:aws-us-gov:s3" | "arn:aws-cn:s3"
+                    )
+                })
             })
 }
 
@@ -410,14 +415,19 @@ fn trail_cloudwatch_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
         )
         .with(p.evidence("cloudWatchLogsLogGroupArn")));
     }
-    if let Some(error) = p.str("status.latestCloudWatchLogsDeliveryError")?.filter(|e| !e.is_empty()) {
+    if let Some(error) = p
+        .str("status.latestCloudWatchLogsDeliveryError")?
+        .filter(|e| !e.is_empty())
+    {
         return Ok(Outcome::unhealthy(format!(
             "The trail is configured for CloudWatch Logs but delivery fails ({error}); fix the delivery role or log group."
         ))
         .with(p.evidence("status.latestCloudWatchLogsDeliveryError")));
     }
-    Ok(Outcome::healthy("The trail sends events to a CloudWatch Logs log group.")
-        .with(p.evidence("cloudWatchLogsLogGroupArn")))
+    Ok(
+        Outcome::healthy("The trail sends events to a CloudWatch Logs log group.")
+            .with(p.evidence("cloudWatchLogsLogGroupArn")),
+    )
 }
 
 /// FSBP CloudTrail.6: the trail's S3 bucket is not publicly readable or
@@ -430,7 +440,9 @@ fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome
         return Ok(na);
     }
     let Some(bucket) = p.str("s3BucketName")? else {
-        return Ok(Outcome::not_applicable("The trail delivers to no S3 bucket."));
+        return Ok(Outcome::not_applicable(
+            "The trail delivers to no S3 bucket.",
+        ));
     };
     let partition = p.asset().arn.split(':').nth(1).unwrap_or("aws");
     let Some(asset) = inv.by_arn(&format!("arn:{partition}:s3:::{bucket}")) else {
@@ -446,7 +458,14 @@ fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome
         &b,
         inv,
         &["READ", "WRITE", "WRITE_ACP", "FULL_CONTROL"],
-        &["s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:PutBucketAcl"],
+        &[
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketAcl",
+        ],
     )?;
     Ok(Outcome::either(
         !exposure.is_public(),

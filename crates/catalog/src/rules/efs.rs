@@ -84,7 +84,7 @@ fn access_point_root_directory(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
     }
     let path = p.str("rootDirectory.path")?;
     Ok(match path {
-        Some(dir) if dir.trim_end_matches('/') != "" => Outcome::healthy(format!(
+        Some(dir) if !dir.trim_end_matches('/').is_empty() => Outcome::healthy(format!(
             "The access point confines clients to `{dir}`."
         )),
         _ => Outcome::unhealthy(

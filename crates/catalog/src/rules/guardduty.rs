@@ -127,7 +127,9 @@ fn feature_state(features: &[Value], name: &str, extra: Option<&str>) -> Result<
         });
     match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
         Some("ENABLED") => Ok(State::On),
-        Some(other) => Ok(State::Off(format!("`{name}` is on but `{extra}` is {other}"))),
+        Some(other) => Ok(State::Off(format!(
+            "`{name}` is on but `{extra}` is {other}"
+        ))),
         None => Err(Unreadable {
             path: "features".to_owned(),
             error: format!("`{name}` is on but GuardDuty did not report its `{extra}` setting"),
@@ -158,8 +160,10 @@ fn plan_check(p: &Props<'_>, plan: &Plan) -> Result<Outcome, Unreadable> {
     for (name, extra) in plan.features {
         match feature_state(features, name, *extra)? {
             State::On => {
-                return Ok(Outcome::healthy(format!("GuardDuty {} is enabled.", plan.name))
-                    .with(p.evidence("features")));
+                return Ok(
+                    Outcome::healthy(format!("GuardDuty {} is enabled.", plan.name))
+                        .with(p.evidence("features")),
+                );
             }
             State::Off(why) => {
                 off.get_or_insert(why);
@@ -177,8 +181,10 @@ fn plan_check(p: &Props<'_>, plan: &Plan) -> Result<Outcome, Unreadable> {
     if let Some(path) = plan.data_source {
         match p.str(path)? {
             Some("ENABLED") => {
-                return Ok(Outcome::healthy(format!("GuardDuty {} is enabled.", plan.name))
-                    .with(p.evidence(path)));
+                return Ok(
+                    Outcome::healthy(format!("GuardDuty {} is enabled.", plan.name))
+                        .with(p.evidence(path)),
+                );
             }
             Some(other) => {
                 return Ok(Outcome::unhealthy(format!(
@@ -196,9 +202,7 @@ fn plan_check(p: &Props<'_>, plan: &Plan) -> Result<Outcome, Unreadable> {
         error: format!(
             "the detector reports no state for {} (no `{}` feature)",
             plan.name,
-            plan.features
-                .first()
-                .map_or("matching", |(name, _)| name)
+            plan.features.first().map_or("matching", |(name, _)| name)
         ),
     })
 }
@@ -224,7 +228,9 @@ static EKS_RUNTIME: Plan = Plan {
 static MALWARE: Plan = Plan {
     name: "Malware Protection for EC2",
     features: &[("EBS_MALWARE_PROTECTION", None)],
-    data_source: Some("dataSources.malwareProtection.scanEc2InstanceWithFindings.ebsVolumes.status"),
+    data_source: Some(
+        "dataSources.malwareProtection.scanEc2InstanceWithFindings.ebsVolumes.status",
+    ),
 };
 static RDS: Plan = Plan {
     name: "RDS Protection",

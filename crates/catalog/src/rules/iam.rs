@@ -291,16 +291,18 @@ fn root_no_access_keys(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
         return Ok(na);
     }
     root_row(p)?;
-    let summary = p.bool("accountAccessKeysPresent")?;
+    // Either source showing a key is enough; "no key" needs the live flag
+    // (or, when it was not collected, both report slots).
+    let summary = p.bool("accountAccessKeysPresent");
     let slot1 = p.bool("credentialReport.accessKey1Active")?;
     let slot2 = p.bool("credentialReport.accessKey2Active")?;
-    if summary.is_none() && slot1.is_none() && slot2.is_none() {
+    let present = matches!(summary, Ok(Some(true))) || slot1 == Some(true) || slot2 == Some(true);
+    if !present && summary?.is_none() && (slot1.is_none() || slot2.is_none()) {
         return Err(missing(
             "accountAccessKeysPresent",
             "whether the root user has access keys",
         ));
     }
-    let present = summary == Some(true) || slot1 == Some(true) || slot2 == Some(true);
     Ok(Outcome::either(
         !present,
         "The root user has no access keys.",
@@ -1014,7 +1016,7 @@ fn role_trust_restricted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
         problems.is_empty(),
         "The role's trust policy admits only known principals.",
         format!(
-            "The role can be assumed by {}; name the trusted principals and add an `sts:ExternalId` (or organization) condition for other accounts.",
+            "The role can be assumed by {}; restrict its trust policy to named principals with the conditions that pin them.",
             problems.join("; ")
         ),
     )

@@ -1,10 +1,7 @@
 //! Rules for KMS keys: rotation, scheduled deletion, public key policies.
 
-use serde_json::Value;
-
-use super::s3::{
-    condition_restricts, is_allow, principal_is_public, statement_label, statements,
-};
+use super::policy;
+use super::s3::statement_label;
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
@@ -130,21 +127,20 @@ fn key_policy_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
     if let Some(reason) = aws_managed(p)? {
         return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
     }
-    let Some(policy) = p.get("policy")? else {
+    let Some(doc) = policy::read(p, "policy")? else {
         return Err(Unreadable {
             path: "policy".to_owned(),
             error: "the key policy is missing from the inventory".to_owned(),
         });
     };
-    let public: Vec<String> = statements(policy)?
+    let public: Vec<String> = policy::public_statements(doc)
         .iter()
-        .enumerate()
-        .filter(|(_, s)| is_allow(s) && principal_is_public(s) && !condition_restricts(s))
-        .map(|(i, s)| {
-            let actions = s
-                .get("Action")
-                .map_or_else(|| "NotAction".to_owned(), Value::to_string);
-            format!("{} ({actions})", statement_label(s, i))
+        .map(|s| {
+            let actions = match s.not_actions() {
+                Some(_) => "NotAction".to_owned(),
+                None => s.actions().join(", "),
+            };
+            format!("{} ({actions})", statement_label(s))
         })
         .collect();
     if public.is_empty() {

@@ -3,13 +3,14 @@
 //! cross-account grants, access logging, versioning, lifecycle, Object Lock,
 //! KMS encryption, ACL usage and MFA delete.
 //!
-//! The bucket policy helpers at the end (public principals, restricting
-//! conditions, action and resource wildcards) are shared with the KMS and
-//! CloudTrail rules of this crate.
+//! Policy documents are analysed with the shared `super::policy` module
+//! (public principals, restricting conditions, action and resource
+//! wildcards); the small helpers at the end adapt it to S3's checks.
 
 use rampart_model::{Asset, types};
 use serde_json::Value;
 
+use super::policy::{self, Statement, principal_account, statements};
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
@@ -209,10 +210,10 @@ fn account_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Out
 /// all four flags on, which overrides whatever the bucket sets.
 fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if p.get("publicAccessBlock")?.is_some() && all_flags_on(p, "publicAccessBlock.")? {
-        return Ok(Outcome::healthy(
-            "All four bucket-level Block Public Access settings are on.",
-        )
-        .with(p.evidence("publicAccessBlock")));
+        return Ok(
+            Outcome::healthy("All four bucket-level Block Public Access settings are on.")
+                .with(p.evidence("publicAccessBlock")),
+        );
     }
     if let Some(account) = account_bpa(inv, &p.asset().account) {
         let a = Props::of(account);
@@ -237,10 +238,7 @@ fn log_sources<'a>(inv: &Inventory<'a>, bucket: &Asset) -> Vec<&'a str> {
     inv.of_type_in_account("AWS::S3::Bucket", &bucket.account)
         .filter(|other| other.arn != bucket.arn)
         .filter(|other| {
-            Props::of(other)
-                .str("logging.targetBucket")
-                .ok()
-                .flatten()
+            Props::of(other).str("logging.targetBucket").ok().flatten()
                 == Some(bucket.name.as_str())
         })
         .map(|other| other.name.as_str())
@@ -302,8 +300,7 @@ fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 
 /// Whether the bucket has at least one lifecycle rule with status `Enabled`.
 fn has_enabled_lifecycle_rule(p: &Props<'_>) -> Result<bool, Unreadable> {
-    Ok(p
-        .array("lifecycle.rules")?
+    Ok(p.array("lifecycle.rules")?
         .iter()
         .any(|r| r.get("status").and_then(Value::as_str) == Some("Enabled")))
 }
@@ -313,10 +310,10 @@ fn has_enabled_lifecycle_rule(p: &Props<'_>) -> Result<bool, Unreadable> {
 /// enabled.
 fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if p.str("versioning.status")? != Some("Enabled") {
-        return Ok(Outcome::not_applicable(
-            "Versioning is not enabled on the bucket.",
-        )
-        .with(p.evidence("versioning.status")));
+        return Ok(
+            Outcome::not_applicable("Versioning is not enabled on the bucket.")
+                .with(p.evidence("versioning.status")),
+        );
     }
     Ok(Outcome::either(
         has_enabled_lifecycle_rule(p)?,
@@ -330,9 +327,7 @@ fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory<'_>) -> Result<Ou
 /// access log target, which S3 requires to have no default retention.
 fn bucket_object_lock_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if object_lock_enabled(p)? {
-        return Ok(
-            Outcome::healthy("Object Lock is enabled.").with(p.evidence("objectLock"))
-        );
+        return Ok(Outcome::healthy("Object Lock is enabled.").with(p.evidence("objectLock")));
     }
     let sources = log_sources(inv, p.asset());
     if !sources.is_empty() {
@@ -402,9 +397,9 @@ fn bucket_mfa_delete_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 
 /// Whether ownership controls disable ACLs (`BucketOwnerEnforced`).
 fn acls_disabled(p: &Props<'_>) -> Result<bool, Unreadable> {
-    Ok(p.array("ownershipControls.rules")?.iter().any(|r| {
-        r.get("objectOwnership").and_then(Value::as_str) == Some("BucketOwnerEnforced")
-    }))
+    Ok(p.array("ownershipControls.rules")?
+        .iter()
+        .any(|r| r.get("objectOwnership").and_then(Value::as_str) == Some("BucketOwnerEnforced")))
 }
 
 /// FSBP S3.12: ACLs do not manage access. Healthy: ACLs disabled by
@@ -520,16 +515,15 @@ pub(crate) fn bucket_exposure(
     if !bpa.ignore_public_acls {
         exposure.acl = public_acl_grants(p, acl_permissions)?;
     }
-    if !bpa.restrict_public_buckets {
-        let policy = p.get("policy")?;
-        if let Some(policy) = policy {
-            let public = public_statements(policy, actions)?;
-            // AWS's own evaluation (GetBucketPolicyStatus) weighs conditions
-            // we do not model; when it says "not public", trust it.
-            let aws_says_private = matches!(p.bool("policyIsPublic"), Ok(Some(false)));
-            if !aws_says_private {
-                exposure.policy = public;
-            }
+    if !bpa.restrict_public_buckets
+        && let Some(doc) = policy::read(p, "policy")?
+    {
+        let public = public_statements(doc, actions);
+        // AWS's own evaluation (GetBucketPolicyStatus) weighs conditions
+        // we do not model; when it says "not public", trust it.
+        let aws_says_private = matches!(p.bool("policyIsPublic"), Ok(Some(false)));
+        if !aws_says_private {
+            exposure.policy = public;
         }
     }
     Ok(exposure)
@@ -537,15 +531,12 @@ pub(crate) fn bucket_exposure(
 
 /// Labels of the Allow statements that grant one of `actions` to anyone
 /// without a restricting condition.
-fn public_statements(policy: &Value, actions: &[&str]) -> Result<Vec<String>, Unreadable> {
-    let stmts = statements(policy)?;
-    Ok(stmts
+fn public_statements(doc: &Value, actions: &[&str]) -> Vec<String> {
+    policy::public_statements(doc)
         .iter()
-        .enumerate()
-        .filter(|(_, s)| is_allow(s) && principal_is_public(s) && !condition_restricts(s))
-        .filter(|(_, s)| actions.iter().any(|a| allows_action(s, a)))
-        .map(|(i, s)| statement_label(s, i))
-        .collect())
+        .filter(|s| actions.iter().any(|a| s.matches_action(a)))
+        .map(statement_label)
+        .collect()
 }
 
 /// The shared body of S3.2/S3.3.
@@ -608,17 +599,6 @@ fn bucket_public_write_prohibited(
     )
 }
 
-/// Whether `stmt` denies insecure transport: Deny, to everyone, `s3:*`
-/// (or `*`), on the bucket's objects, when `aws:SecureTransport` is false.
-fn denies_insecure_transport(stmt: &Value, bucket: &str) -> bool {
-    let object = format!("arn:aws:s3:::{bucket}/any-key");
-    is_deny(stmt)
-        && principal_is_public(stmt)
-        && allows_action(stmt, "s3:*")
-        && applies_to_resource(stmt, &object)
-        && condition_is_insecure_transport(stmt)
-}
-
 /// FSBP S3.5 / CIS 2.1.1: the bucket policy denies requests that do not use
 /// TLS. A statement must deny `s3:*` to everyone on the bucket's objects
 /// with `Bool`/`BoolIfExists` `aws:SecureTransport` = `false`. Not
@@ -626,21 +606,18 @@ fn denies_insecure_transport(stmt: &Value, bucket: &str) -> bool {
 /// request is served over any transport.
 fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     let bucket = p.asset().name.as_str();
-    let Some(policy) = p.get("policy")? else {
+    let Some(doc) = policy::read(p, "policy")? else {
         return Ok(Outcome::unhealthy(
             "The bucket has no policy, so requests over plain HTTP are allowed; add a statement that denies s3:* when aws:SecureTransport is false.",
         )
         .with(p.evidence("policy")));
     };
-    let stmts = statements(policy)?;
+    let stmts = statements(doc);
     let object = format!("arn:aws:s3:::{bucket}/any-key");
-    if stmts.iter().any(|s| {
-        is_deny(s)
-            && principal_is_public(s)
-            && allows_action(s, "s3:*")
-            && applies_to_resource(s, &object)
-            && s.get("Condition").is_none()
-    }) {
+    if stmts
+        .iter()
+        .any(|s| denies_all_s3_to_everyone(s, &object) && s.conditions().is_empty())
+    {
         return Ok(Outcome::not_applicable(
             "The bucket policy denies every request to everyone, whatever the transport.",
         )
@@ -663,14 +640,15 @@ fn bucket_cross_account_sensitive_actions(
     p: &Props<'_>,
     _: &Inventory<'_>,
 ) -> Result<Outcome, Unreadable> {
-    let Some(policy) = p.get("policy")? else {
-        return Ok(Outcome::not_applicable("The bucket has no bucket policy.")
-            .with(p.evidence("policy")));
+    let Some(doc) = policy::read(p, "policy")? else {
+        return Ok(
+            Outcome::not_applicable("The bucket has no bucket policy.").with(p.evidence("policy"))
+        );
     };
     let account = p.asset().account.as_str();
     let mut found = Vec::new();
-    for (i, stmt) in statements(policy)?.iter().enumerate() {
-        if !is_allow(stmt) {
+    for stmt in &statements(doc) {
+        if !stmt.is_allow() {
             continue;
         }
         let foreign = foreign_principals(stmt, account);
@@ -680,12 +658,12 @@ fn bucket_cross_account_sensitive_actions(
         let actions: Vec<&str> = CROSS_ACCOUNT_SENSITIVE_ACTIONS
             .iter()
             .copied()
-            .filter(|a| allows_action(stmt, a))
+            .filter(|a| stmt.matches_action(a))
             .collect();
         if !actions.is_empty() {
             found.push(format!(
                 "{} ({} to {})",
-                statement_label(stmt, i),
+                statement_label(stmt),
                 actions.join(", "),
                 foreign.join(", ")
             ));
@@ -705,331 +683,105 @@ fn bucket_cross_account_sensitive_actions(
 }
 
 // ---------------------------------------------------------------------------
-// Policy document helpers (shared within the crate)
-
-/// The statements of a policy document. A policy that did not parse as
-/// JSON (the collector keeps it as a string) is unreadable.
-pub(crate) fn statements(policy: &Value) -> Result<Vec<&Value>, Unreadable> {
-    match policy {
-        Value::Object(map) => Ok(match map.get("Statement") {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(stmt @ Value::Object(_)) => vec![stmt],
-            _ => Vec::new(),
-        }),
-        _ => Err(Unreadable {
-            path: "policy".to_owned(),
-            error: "the policy document is not valid JSON".to_owned(),
-        }),
-    }
-}
-
-/// A string or a list of strings, as a list.
-pub(crate) fn string_list(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-pub(crate) fn is_allow(stmt: &Value) -> bool {
-    stmt.get("Effect").and_then(Value::as_str) == Some("Allow")
-}
-
-pub(crate) fn is_deny(stmt: &Value) -> bool {
-    stmt.get("Effect").and_then(Value::as_str) == Some("Deny")
-}
+// Thin helpers over the shared policy analysis (`super::policy`)
 
 /// A statement's Sid, or its position.
-pub(crate) fn statement_label(stmt: &Value, index: usize) -> String {
-    stmt.get("Sid")
-        .and_then(Value::as_str)
+pub(crate) fn statement_label(stmt: &Statement<'_>) -> String {
+    stmt.sid()
         .filter(|s| !s.is_empty())
-        .map_or_else(|| format!("#{}", index + 1), |sid| format!("`{sid}`"))
+        .map_or_else(|| format!("#{}", stmt.index + 1), |sid| format!("`{sid}`"))
 }
 
-/// IAM-style wildcard match (`*` any run, `?` one character).
-pub(crate) fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let (pattern, text): (Vec<char>, Vec<char>) = if ignore_case {
-        (
-            pattern.to_lowercase().chars().collect(),
-            text.to_lowercase().chars().collect(),
-        )
-    } else {
-        (pattern.chars().collect(), text.chars().collect())
-    };
-    // Iterative matcher with backtracking on the last `*`.
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < text.len() {
-        match pattern.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || Some(&c) == text.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+/// Whether `stmt` applies to every S3 action of every principal on
+/// `object_arn` (a Deny of this shape, with or without a condition).
+fn denies_all_s3_to_everyone(stmt: &Statement<'_>, object_arn: &str) -> bool {
+    stmt.is_deny()
+        && stmt.has_public_principal()
+        && stmt.covers_service("s3")
+        && stmt.matches_resource(object_arn)
 }
 
-/// Whether the statement's `Action` (or `NotAction`) covers `action`.
-/// `action` may itself be a wildcard like `s3:*`: then the statement must
-/// cover all of it (a pattern equal to or broader than it).
-pub(crate) fn allows_action(stmt: &Value, action: &str) -> bool {
-    // A pattern covers a wildcard `action` (`s3:*`) only if it is at least
-    // as broad: `*` in the pattern matches the literal `*` of the action.
-    let covers = |pattern: &str| wildcard_match(pattern, action, true);
-    if let Some(actions) = stmt.get("Action") {
-        return string_list(Some(actions)).into_iter().any(covers);
-    }
-    if let Some(not_actions) = stmt.get("NotAction") {
-        // Everything except the listed actions.
-        return !string_list(Some(not_actions))
-            .into_iter()
-            .any(|pattern| wildcard_match(pattern, action, true));
-    }
-    false
+/// Whether the statement's condition is "aws:SecureTransport is false"
+/// (`Bool` or `BoolIfExists`; string or boolean value).
+fn condition_is_insecure_transport(stmt: &Statement<'_>) -> bool {
+    stmt.conditions().iter().any(|c| {
+        c.base_operator() == "bool"
+            && c.is_key("aws:SecureTransport")
+            && c.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
+    })
 }
 
-/// Whether the statement's `Resource` covers `arn` (`NotResource`: whether
-/// it does not exclude it; neither: it applies, as in a key policy).
-pub(crate) fn applies_to_resource(stmt: &Value, arn: &str) -> bool {
-    if let Some(resources) = stmt.get("Resource") {
-        return string_list(Some(resources))
-            .into_iter()
-            .any(|pattern| wildcard_match(pattern, arn, false));
-    }
-    if let Some(not_resources) = stmt.get("NotResource") {
-        return !string_list(Some(not_resources))
-            .into_iter()
-            .any(|pattern| wildcard_match(pattern, arn, false));
-    }
-    true
+/// Whether `stmt` denies insecure transport: Deny, to everyone, every S3
+/// action, on the bucket's objects, when `aws:SecureTransport` is false.
+fn denies_insecure_transport(stmt: &Statement<'_>, bucket: &str) -> bool {
+    let object = format!("arn:aws:s3:::{bucket}/any-key");
+    denies_all_s3_to_everyone(stmt, &object) && condition_is_insecure_transport(stmt)
 }
 
-/// Whether the statement applies to anyone: `Principal: "*"`,
-/// `{"AWS": "*"}` (alone or in a list), or a `NotPrincipal` (which, in an
-/// Allow, means everyone but the listed ones).
-pub(crate) fn principal_is_public(stmt: &Value) -> bool {
-    if stmt.get("NotPrincipal").is_some() {
-        return true;
-    }
-    match stmt.get("Principal") {
-        Some(Value::String(s)) => s == "*",
-        Some(Value::Object(map)) => string_list(map.get("AWS")).contains(&"*"),
-        _ => false,
-    }
-}
-
-/// The 12-digit account id in a principal (`arn:aws:iam::123…:root`, a
-/// bare id, or an STS ARN).
-fn principal_account(principal: &str) -> Option<&str> {
-    let candidate = if principal.starts_with("arn:") {
-        principal.split(':').nth(4)?
-    } else {
-        principal
-    };
-    (candidate.len() == 12 && candidate.bytes().all(|b| b.is_ascii_digit())).then_some(candidate)
-}
-
-/// Principals of other accounts the statement allows: explicit AWS
-/// principals of another account, and `*` without a restricting condition.
-pub(crate) fn foreign_principals(stmt: &Value, account: &str) -> Vec<String> {
-    if principal_is_public(stmt) {
-        return if condition_restricts(stmt) {
+/// Principals of other accounts an Allow statement covers: explicit AWS
+/// principals of another account, and everyone (`*`, `NotPrincipal`)
+/// unless a condition restricts the caller.
+fn foreign_principals(stmt: &Statement<'_>, account: &str) -> Vec<String> {
+    if stmt.has_public_principal() {
+        return if stmt.restricts_principal() {
             Vec::new()
         } else {
             vec!["everyone (`*`)".to_owned()]
         };
     }
-    let aws = match stmt.get("Principal") {
-        Some(Value::Object(map)) => string_list(map.get("AWS")),
-        _ => Vec::new(),
-    };
-    aws.into_iter()
-        .filter(|p| principal_account(p).is_some_and(|a| a != account))
+    stmt.principals("AWS")
+        .into_iter()
+        .filter(|p| principal_account(p).is_some_and(|a| a != account && !a.contains('*')))
         .map(|p| format!("`{p}`"))
         .collect()
 }
 
-/// Condition keys that tie a request to known principals or networks when
-/// given fixed values.
-const RESTRICTING_KEYS: &[&str] = &[
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceowner",
-    "aws:sourceip",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:principalservicename",
-    "aws:userid",
-    "aws:username",
-    "kms:calleraccount",
-];
-
-/// Condition operators (without `ForAnyValue:`) that restrict when the
-/// key has one of the given fixed values. `…IfExists` and negations do not
-/// restrict: a request without the key, or with any other value, passes.
-const RESTRICTING_OPERATORS: &[&str] = &[
-    "stringequals",
-    "stringequalsignorecase",
-    "stringlike",
-    "arnequals",
-    "arnlike",
-    "ipaddress",
-];
-
-/// Whether the statement's `Condition` limits it to known principals or
-/// networks (fixed values; no wildcards or policy variables; not an
-/// open CIDR).
-pub(crate) fn condition_restricts(stmt: &Value) -> bool {
-    let Some(Value::Object(operators)) = stmt.get("Condition") else {
-        return false;
-    };
-    operators.iter().any(|(operator, block)| {
-        let op = operator.to_lowercase();
-        let op = op.strip_prefix("foranyvalue:").unwrap_or(&op);
-        if !RESTRICTING_OPERATORS.contains(&op) {
-            return false;
-        }
-        let Value::Object(keys) = block else {
-            return false;
-        };
-        keys.iter().any(|(key, values)| {
-            let key = key.to_lowercase();
-            let values = string_list(Some(values));
-            RESTRICTING_KEYS.contains(&key.as_str())
-                && !values.is_empty()
-                && values.iter().all(|v| {
-                    !v.contains('*')
-                        && !v.contains('?')
-                        && !v.contains("${")
-                        && *v != "0.0.0.0/0"
-                        && *v != "::/0"
-                })
-        })
-    })
-}
-
-/// Whether the condition is "aws:SecureTransport is false" (`Bool` or
-/// `BoolIfExists`; the value as string or boolean).
-fn condition_is_insecure_transport(stmt: &Value) -> bool {
-    let Some(Value::Object(operators)) = stmt.get("Condition") else {
-        return false;
-    };
-    operators.iter().any(|(operator, block)| {
-        let op = operator.to_lowercase();
-        if op != "bool" && op != "boolifexists" {
-            return false;
-        }
-        let Value::Object(keys) = block else {
-            return false;
-        };
-        keys.iter().any(|(key, value)| {
-            key.eq_ignore_ascii_case("aws:SecureTransport")
-                && match value {
-                    Value::Bool(b) => !b,
-                    Value::String(s) => s.eq_ignore_ascii_case("false"),
-                    Value::Array(items) => items.iter().any(|v| {
-                        v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
-                            || v.as_bool() == Some(false)
-                    }),
-                    _ => false,
-                }
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "test code")]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("s3:*", "s3:GetObject", true));
-        assert!(wildcard_match("S3:get*", "s3:GetObject", true));
-        assert!(wildcard_match("*", "s3:PutObject", true));
-        assert!(wildcard_match("s3:?etObject", "s3:GetObject", true));
-        assert!(!wildcard_match("s3:Get*", "s3:PutObject", true));
-        assert!(wildcard_match("arn:aws:s3:::b/*", "arn:aws:s3:::b/k", false));
-        assert!(!wildcard_match("arn:aws:s3:::b/*", "arn:aws:s3:::b", false));
-        assert!(wildcard_match("a*b*c", "axxbyyc", false));
-        assert!(!wildcard_match("a*b*c", "axxbyy", false));
+    fn first(doc: &Value) -> Statement<'_> {
+        statements(doc)[0]
     }
 
     #[test]
-    fn action_coverage() {
-        let s = json!({"Effect": "Deny", "Action": "s3:*"});
-        assert!(allows_action(&s, "s3:*"));
-        assert!(allows_action(&s, "s3:GetObject"));
-        let narrow = json!({"Effect": "Deny", "Action": ["s3:GetObject"]});
-        assert!(!allows_action(&narrow, "s3:*"));
-        let all = json!({"Effect": "Deny", "Action": "*"});
-        assert!(allows_action(&all, "s3:*"));
-        let not = json!({"Effect": "Allow", "NotAction": "s3:Delete*"});
-        assert!(allows_action(&not, "s3:PutBucketAcl"));
-        assert!(!allows_action(&not, "s3:DeleteBucketPolicy"));
+    fn insecure_transport_statement() {
+        let ok = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
+        assert!(denies_insecure_transport(&first(&ok), "b"));
+        let wrong_value = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::b/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]});
+        assert!(!denies_insecure_transport(&first(&wrong_value), "b"));
+        let other_bucket = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::c/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+        assert!(!denies_insecure_transport(&first(&other_bucket), "b"));
+        let one_action = json!({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]});
+        assert!(!denies_insecure_transport(&first(&one_action), "b"));
     }
 
     #[test]
-    fn principals_and_conditions() {
-        let public = json!({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject"});
-        assert!(principal_is_public(&public));
-        assert!(!condition_restricts(&public));
-        let org = json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}});
-        assert!(condition_restricts(&org));
-        let wildcard = json!({"Effect": "Allow", "Principal": "*",
-            "Condition": {"StringLike": {"aws:PrincipalOrgID": "o-*"}}});
-        assert!(!condition_restricts(&wildcard));
-        let open_ip = json!({"Effect": "Allow", "Principal": "*",
-            "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}});
-        assert!(!condition_restricts(&open_ip));
-        let not_equals = json!({"Effect": "Allow", "Principal": "*",
-            "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}});
-        assert!(!condition_restricts(&not_equals));
-        let other = json!({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::999999999999:root", "arn:aws:iam::123456789012:role/x", "111111111111"]}});
+    fn foreign_principals_of_a_statement() {
+        let doc = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": [
+            "arn:aws:iam::999999999999:root", "arn:aws:iam::123456789012:role/x", "111111111111"]}}]});
         assert_eq!(
-            foreign_principals(&other, "123456789012"),
+            foreign_principals(&first(&doc), "123456789012"),
             vec![
                 "`arn:aws:iam::999999999999:root`".to_owned(),
                 "`111111111111`".to_owned()
             ]
         );
-    }
-
-    #[test]
-    fn insecure_transport_condition() {
-        let s = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": false}}});
-        assert!(denies_insecure_transport(&s, "b"));
-        let wrong = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": "arn:aws:s3:::b/*",
-            "Condition": {"Bool": {"aws:SecureTransport": "true"}}});
-        assert!(!denies_insecure_transport(&wrong, "b"));
-        let other_bucket = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": "arn:aws:s3:::c/*",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
-        assert!(!denies_insecure_transport(&other_bucket, "b"));
+        let org = json!({"Statement": [{"Effect": "Allow", "Principal": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]});
+        assert!(foreign_principals(&first(&org), "123456789012").is_empty());
+        let open = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}}]});
+        assert_eq!(foreign_principals(&first(&open), "123456789012").len(), 1);
     }
 }
