@@ -262,7 +262,10 @@ fn v2_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> 
         .collect();
     Ok(Outcome::either(
         zones.len() >= 2,
-        format!("The load balancer spans {} Availability Zones.", zones.len()),
+        format!(
+            "The load balancer spans {} Availability Zones.",
+            zones.len()
+        ),
         format!(
             "The load balancer is in {} Availability Zone(s) only; add a subnet in a second zone.",
             zones.len()
@@ -283,10 +286,10 @@ fn recommended_v2_policy(policy: &str) -> bool {
 /// Gateway Load Balancers and load balancers without HTTPS/TLS listeners.
 fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     if lb_type(p)? == "gateway" {
-        return Ok(Outcome::not_applicable(
-            "Gateway Load Balancers do not terminate TLS.",
-        )
-        .with(p.evidence("type")));
+        return Ok(
+            Outcome::not_applicable("Gateway Load Balancers do not terminate TLS.")
+                .with(p.evidence("type")),
+        );
     }
     let listeners = p.array("listeners")?;
     let tls: Vec<&Value> = listeners
@@ -294,10 +297,10 @@ fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
         .filter(|l| matches!(field(l, "protocol"), Some("HTTPS" | "TLS")))
         .collect();
     if tls.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The load balancer has no HTTPS or TLS listener.",
-        )
-        .with(p.evidence("listeners")));
+        return Ok(
+            Outcome::not_applicable("The load balancer has no HTTPS or TLS listener.")
+                .with(p.evidence("listeners")),
+        );
     }
     let weak: Vec<String> = tls
         .iter()
@@ -363,8 +366,9 @@ fn v2_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 
 /// Whether a Classic listener protocol terminates TLS.
 fn classic_tls(listener: &Value) -> bool {
-    field(listener, "protocol")
-        .is_some_and(|proto| proto.eq_ignore_ascii_case("HTTPS") || proto.eq_ignore_ascii_case("SSL"))
+    field(listener, "protocol").is_some_and(|proto| {
+        proto.eq_ignore_ascii_case("HTTPS") || proto.eq_ignore_ascii_case("SSL")
+    })
 }
 
 /// Not applicable when a Classic load balancer has no listeners.
@@ -468,10 +472,10 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
     let listeners = p.array("listeners")?;
     let tls: Vec<&Value> = listeners.iter().filter(|l| classic_tls(l)).collect();
     if tls.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The load balancer has no HTTPS or SSL listener.",
-        )
-        .with(p.evidence("listeners")));
+        return Ok(
+            Outcome::not_applicable("The load balancer has no HTTPS or SSL listener.")
+                .with(p.evidence("listeners")),
+        );
     }
     let policies = p.array("policies")?;
     let reference = |name: &str| -> Option<&str> {
@@ -509,7 +513,12 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
         .chain(
             tls.iter()
                 .filter(|l| l.get("policyNames").and_then(Value::as_array).is_none())
-                .map(|l| format!("{} (no policy)", listener_label(l, "protocol", "loadBalancerPort"))),
+                .map(|l| {
+                    format!(
+                        "{} (no policy)",
+                        listener_label(l, "protocol", "loadBalancerPort")
+                    )
+                }),
         )
         .collect();
     Ok(Outcome::either(
@@ -566,8 +575,9 @@ fn classic_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// only; TCP and SSL listeners pass bytes through).
 fn classic_desync_mitigation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     let http = p.array("listeners")?.iter().any(|l| {
-        field(l, "protocol")
-            .is_some_and(|proto| proto.eq_ignore_ascii_case("HTTP") || proto.eq_ignore_ascii_case("HTTPS"))
+        field(l, "protocol").is_some_and(|proto| {
+            proto.eq_ignore_ascii_case("HTTP") || proto.eq_ignore_ascii_case("HTTPS")
+        })
     });
     if !http {
         return Ok(Outcome::not_applicable(
@@ -594,8 +604,12 @@ mod tests {
     #[test]
     fn recommended_policies() {
         assert!(recommended_v2_policy("ELBSecurityPolicy-TLS13-1-2-2021-06"));
-        assert!(recommended_v2_policy("ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04"));
-        assert!(!recommended_v2_policy("ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06"));
+        assert!(recommended_v2_policy(
+            "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04"
+        ));
+        assert!(!recommended_v2_policy(
+            "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06"
+        ));
         assert!(!recommended_v2_policy("ELBSecurityPolicy-2016-08"));
     }
 }

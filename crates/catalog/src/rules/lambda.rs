@@ -116,7 +116,9 @@ fn function_public_access_prohibited(
             services.join(", ")
         ))
     } else {
-        Outcome::healthy("The function policy grants access only to known accounts, organizations or source resources.")
+        Outcome::healthy(
+            "The function policy grants access only to known accounts, organizations or source resources.",
+        )
     };
     Ok(outcome.with(p.evidence("policy")))
 }
