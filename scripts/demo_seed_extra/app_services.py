@@ -49,8 +49,9 @@ def _lambda(s) -> None:
         AssumeRolePolicyDocument=_policy(
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ),
-        Tags=_tags({"Name": "demo-lambda-exec-role"}),
+        Tags=_tags(),
     )["Role"]["Arn"]
+    s.ids["role:demo-lambda-exec-role"] = role
     s.add("iam", "global", "role demo-lambda-exec-role (Lambda execution role, trusts lambda.amazonaws.com)")
     code = {"ZipFile": _zip()}
     private = [s.ids["subnet:demo-private-a"], s.ids["subnet:demo-private-b"]]
@@ -101,14 +102,14 @@ def _lambda(s) -> None:
     # Finding for multi-AZ only: in a VPC, but one subnet (one AZ).
     lam.create_function(
         FunctionName="demo-fn-single-az",
-        Runtime="nodejs20.x",
+        Runtime="nodejs22.x",
         Role=role,
         Handler="index.handler",
         Code=code,
         VpcConfig={"SubnetIds": private[:1], "SecurityGroupIds": sg},
         Tags=dict(STD_TAGS),
     )
-    s.add("lambda", HOME, "function demo-fn-single-az: nodejs20.x, VPC with one subnet (single AZ, finding)")
+    s.add("lambda", HOME, "function demo-fn-single-az: nodejs22.x, VPC with one subnet (single AZ, finding)")
 
     lam_eu = s.c("lambda", EU)
     lam_eu.create_function(
@@ -216,7 +217,16 @@ def _elb(s) -> None:
     v2.create_listener(
         LoadBalancerArn=nlb, Protocol="TCP", Port=5432, DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp_tg}]
     )
-    s.add("elbv2", HOME, "NLB demo-nlb-single-az: one AZ (finding), TCP:5432 listener, no deletion protection (finding)")
+    v2.create_listener(
+        LoadBalancerArn=nlb,
+        Protocol="TLS",
+        Port=443,
+        SslPolicy="ELBSecurityPolicy-2016-08",
+        Certificates=[{"CertificateArn": cert}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp_tg}],
+    )
+    s.add("elbv2", HOME, "NLB demo-nlb-single-az: one AZ, plain TCP:5432 listener, TLS:443 with the old "
+          "ELBSecurityPolicy-2016-08, no deletion protection (findings)")
 
     elb = s.c("elb", HOME)
     # Finding: Classic with a plain HTTP listener in one AZ; no logs, no
@@ -276,6 +286,30 @@ def _elb(s) -> None:
     )
     s.add("elb", HOME, "Classic demo-clb-tls: HTTPS:443 with ACM cert + ELBSecurityPolicy-TLS-1-2-2017-01, 2 AZs, "
           "logs, draining, cross-zone, desync defensive (healthy)")
+
+    # eu-west-1: Classic terminating TLS with an IAM server certificate and
+    # no negotiation policy of its own (so the 2016-08 default applies).
+    iam_certs = s.c("iam").list_server_certificates()["ServerCertificateMetadataList"]
+    if iam_certs:
+        elb_eu = s.c("elb", EU)
+        elb_eu.create_load_balancer(
+            LoadBalancerName="demo-eu-clb-iam-cert",
+            Listeners=[
+                {
+                    "Protocol": "SSL",
+                    "LoadBalancerPort": 443,
+                    "InstanceProtocol": "TCP",
+                    "InstancePort": 8443,
+                    "SSLCertificateId": iam_certs[0]["Arn"],
+                }
+            ],
+            AvailabilityZones=["eu-west-1a", "eu-west-1b"],
+            Tags=_tags({"Name": "demo-eu-clb-iam-cert"}),
+        )
+        s.add("elb", EU, f"Classic demo-eu-clb-iam-cert: SSL:443 with IAM server certificate {iam_certs[0]['ServerCertificateName']} "
+              "and no TLS 1.2 policy (findings); TCP-only, so desync mitigation is not applicable")
+    else:
+        s.gap("Classic demo-eu-clb-iam-cert: no IAM server certificate to use (none uploaded), not created")
 
 
 # -- SQS ---------------------------------------------------------------------------------
@@ -344,12 +378,8 @@ def _sns(s, queues: dict[str, str]) -> None:
         Tags=_tags({"Name": "demo-topic-kms"}),
     )["TopicArn"]
     sns.subscribe(TopicArn=kms, Protocol="sqs", Endpoint=queues["demo-queue-kms"])
-    feedback_role = s.c("iam").create_role(
-        RoleName="demo-sns-feedback-role",
-        AssumeRolePolicyDocument=_policy(
-            {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ),
-    )["Role"]["Arn"]
+    # A role that writes to CloudWatch Logs (moto drops these attributes anyway).
+    feedback_role = s.ids["role:demo-cloudtrail-logs-role"]
     for name in ("SQSSuccessFeedbackRoleArn", "SQSFailureFeedbackRoleArn"):
         sns.set_topic_attributes(TopicArn=kms, AttributeName=name, AttributeValue=feedback_role)
     sns.set_topic_attributes(TopicArn=kms, AttributeName="SQSSuccessFeedbackSampleRate", AttributeValue="100")

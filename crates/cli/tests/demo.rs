@@ -137,7 +137,7 @@ fn demo_account_inventory_matches_the_seed() {
     assert_eq!(inv.names("AWS::IAM::Group"), set(&["admins", "readers"]));
     let admin_policy = &inv.get("AWS::IAM::ManagedPolicy", "demo-full-admin")["properties"]["defaultVersionDocument"];
     assert_eq!(admin_policy["Statement"][0]["Action"], "*");
-    assert_eq!(inv.of_type("AWS::IAM::Role").len(), 9);
+    assert_eq!(inv.of_type("AWS::IAM::Role").len(), 10);
     let trust_any =
         &inv.get("AWS::IAM::Role", "demo-role-trust-any")["properties"]["assumeRolePolicyDocument"];
     assert_eq!(trust_any["Statement"][0]["Principal"]["AWS"], "*");

@@ -64,9 +64,11 @@ pub const CLASSIC_TYPE: &str = "AWS::ElasticLoadBalancing::LoadBalancer";
 /// Load balancers per `DescribeTags` call (the API's maximum).
 const TAG_BATCH: usize = 20;
 
-/// Tags by load balancer (ARN for v2, name for Classic), or why they could
-/// not be read.
-type TagIndex = BTreeMap<String, Result<BTreeMap<String, String>, CallFailure>>;
+/// Tags of one load balancer, or why they could not be read.
+type TagsOrFailure = Result<BTreeMap<String, String>, CallFailure>;
+
+/// Tags by load balancer (ARN for v2, name for Classic).
+type TagIndex = BTreeMap<String, TagsOrFailure>;
 
 impl Collector for Elb {
     fn meta(&self) -> &'static CollectorMeta {
@@ -188,7 +190,7 @@ async fn collect_v2(ctx: &CollectContext<'_>) {
 fn batch_tags(
     batch: &[String],
     out: Result<BTreeMap<String, BTreeMap<String, String>>, CallFailure>,
-) -> Vec<(String, Result<BTreeMap<String, String>, CallFailure>)> {
+) -> Vec<(String, TagsOrFailure)> {
     batch
         .iter()
         .map(|key| {

@@ -180,9 +180,7 @@ pub fn function_asset(
     zones: Result<&BTreeMap<String, String>, &CallFailure>,
 ) -> Asset {
     let arn = function.function_arn().unwrap_or_default();
-    let name = function
-        .function_name()
-        .map_or_else(|| arn_name(arn), |n| n);
+    let name = function.function_name().unwrap_or_else(|| arn_name(arn));
     let vpc = function.vpc_config().filter(|v| !v.subnet_ids().is_empty());
     let vpc_config = vpc.map_or(Value::Null, |v| {
         let subnets: Vec<Value> = v

@@ -500,7 +500,7 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
             let used: Vec<&str> = names
                 .iter()
                 .filter_map(Value::as_str)
-                .filter_map(|n| reference(n))
+                .filter_map(&reference)
                 .collect();
             (!used.contains(&STRONG_CLASSIC_POLICY)).then(|| {
                 format!(
