@@ -12,6 +12,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,
+    clippy::indexing_slicing,
     reason = "a benchmark program: failures end it, results go to stdout"
 )]
 
@@ -25,15 +26,24 @@ use rampart_catalog::{Catalog, evaluate};
 use rampart_model::Asset;
 
 fn templates() -> Vec<Asset> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("fixtures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("fixtures");
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     for d in dirs {
-        let mut files: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for f in files {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
             let mut subject: Asset = serde_json::from_value(v["subject"].clone()).unwrap();
             // Synthetic inventories have no unreadable data.
             subject.unavailable.clear();
@@ -44,7 +54,9 @@ fn templates() -> Vec<Asset> {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).map_or(1_000_000, |a| a.parse().expect("asset count"));
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(1_000_000, |a| a.parse().expect("asset count"));
     let t = Instant::now();
     let templates = templates();
     let assets: Vec<Asset> = (0..n)
@@ -66,7 +78,10 @@ fn main() {
     let controls = security_controls().unwrap();
     let score = secure_score(&catalog, &controls, &assessments);
     let standards = builtin_standards().unwrap();
-    let results: Vec<_> = standards.iter().map(|s| assess_standard(s, &catalog, &assessments)).collect();
+    let results: Vec<_> = standards
+        .iter()
+        .map(|s| assess_standard(s, &catalog, &assessments))
+        .collect();
     let posture = t.elapsed();
 
     println!(
@@ -76,6 +91,15 @@ fn main() {
         assessments.len()
     );
     println!("build inventory {:.2} s", build.as_secs_f64());
-    println!("evaluate        {:.2} s ({:.0} assets/s)", eval.as_secs_f64(), n as f64 / eval.as_secs_f64());
-    println!("score+compliance {:.2} s (score {:.1}%, {} standards)", posture.as_secs_f64(), score.percent, results.len());
+    println!(
+        "evaluate        {:.2} s ({:.0} assets/s)",
+        eval.as_secs_f64(),
+        n as f64 / eval.as_secs_f64()
+    );
+    println!(
+        "score+compliance {:.2} s (score {:.1}%, {} standards)",
+        posture.as_secs_f64(),
+        score.percent,
+        results.len()
+    );
 }

@@ -769,7 +769,8 @@ fn security_group_authorized_ports_only(
 }
 
 /// Whether another resource in the snapshot names the group: RDS instances
-/// and clusters, EKS clusters, Lambda functions, EC2 instances. This
+/// and clusters, EKS clusters, Lambda functions, EC2 instances, load
+/// balancers (Application/Network and Classic). This
 /// backs up `inUse` (network interfaces), which emulators do not create for
 /// every service.
 fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: &str) -> bool {
@@ -814,7 +815,14 @@ fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: 
                     .and_then(Value::as_array)
                     .is_some_and(|enis| enis.iter().any(|e| mentions(e.get("groups"))))
         });
-    rds || eks || lambda || ec2
+    let elb = [
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+    ]
+    .iter()
+    .flat_map(|t| inv.of_type_in_region(t, account, region))
+    .any(|a| mentions(a.properties.get("securityGroups")));
+    rds || eks || lambda || ec2 || elb
 }
 
 /// FSBP EC2.22 (retired from FSBP, kept by Control Tower): the group is

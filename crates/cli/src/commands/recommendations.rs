@@ -46,10 +46,8 @@ pub fn run(args: &RecommendationsArgs, out: &mut dyn Write) -> Result<(), CliErr
         }
         let list = by_rec.get(rec.id.as_str()).cloned().unwrap_or_default();
         let count = |s: AssessmentStatus| list.iter().filter(|a| a.status == s).count();
-        if let Some(s) = status {
-            if count(s) == 0 {
-                continue;
-            }
+        if status.is_some_and(|s| count(s) == 0) {
+            continue;
         }
         rows.push(Row {
             id: &rec.id,
