@@ -1,24 +1,53 @@
 //! The assets of a snapshot, indexed for rules that look at more than one
 //! asset (a trail's bucket, the roles of an account).
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rampart_model::Asset;
 
-/// Assets indexed by type and by ARN.
+type Memo = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
+
+/// Assets indexed by type, by type and account, by type, account and
+/// region, and by ARN, plus indexes that rules build once and share
+/// ([`Inventory::memo`]), so that a rule looking at other assets costs
+/// O(1) per subject instead of a scan of the snapshot.
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {
     by_type: HashMap<&'a str, Vec<&'a Asset>>,
+    /// type → account → assets
+    by_account: HashMap<&'a str, HashMap<&'a str, Vec<&'a Asset>>>,
+    /// type → account → region → assets
+    by_region: HashMap<&'a str, HashMap<&'a str, HashMap<&'a str, Vec<&'a Asset>>>>,
     by_arn: HashMap<&'a str, &'a Asset>,
+    memo: Mutex<Memo>,
 }
 
 impl<'a> Inventory<'a> {
     /// Indexes `assets`.
     pub fn new(assets: &'a [Asset]) -> Self {
+        Self::from_refs(assets)
+    }
+
+    /// Indexes assets given by reference.
+    pub fn from_refs(assets: impl IntoIterator<Item = &'a Asset>) -> Self {
         let mut inv = Self::default();
         for asset in assets {
-            inv.by_type
-                .entry(asset.resource_type.as_str())
+            let ty = asset.resource_type.as_str();
+            inv.by_type.entry(ty).or_default().push(asset);
+            inv.by_account
+                .entry(ty)
+                .or_default()
+                .entry(asset.account.as_str())
+                .or_default()
+                .push(asset);
+            inv.by_region
+                .entry(ty)
+                .or_default()
+                .entry(asset.account.as_str())
+                .or_default()
+                .entry(asset.region.as_str())
                 .or_default()
                 .push(asset);
             inv.by_arn.insert(asset.arn.as_str(), asset);
@@ -26,17 +55,30 @@ impl<'a> Inventory<'a> {
         inv
     }
 
-    /// Indexes assets given by reference.
-    pub fn from_refs(assets: impl IntoIterator<Item = &'a Asset>) -> Self {
-        let mut inv = Self::default();
-        for asset in assets {
-            inv.by_type
-                .entry(asset.resource_type.as_str())
-                .or_default()
-                .push(asset);
-            inv.by_arn.insert(asset.arn.as_str(), asset);
+    /// A shared index, built by `build` the first time `key` is asked for
+    /// and reused by every later call (one evaluation builds each index
+    /// once). The index owns its data (keys and ARNs as `String`s; look
+    /// assets up again with [`by_arn`](Self::by_arn)).
+    pub fn memo<T: Any + Send + Sync>(
+        &self,
+        key: &'static str,
+        build: impl FnOnce(&Self) -> T,
+    ) -> Arc<T> {
+        let cached = self
+            .memo
+            .lock()
+            .ok()
+            .and_then(|m| m.get(key).cloned())
+            .and_then(|v| v.downcast::<T>().ok());
+        if let Some(v) = cached {
+            return v;
         }
-        inv
+        // Built outside the lock: a builder may use other memos.
+        let value = Arc::new(build(self));
+        if let Ok(mut m) = self.memo.lock() {
+            m.insert(key, value.clone());
+        }
+        value
     }
 
     /// Every asset of a type.
@@ -48,25 +90,30 @@ impl<'a> Inventory<'a> {
     pub fn of_type_in_account<'s>(
         &'s self,
         resource_type: &str,
-        account: &'s str,
+        account: &str,
     ) -> impl Iterator<Item = &'a Asset> + 's {
-        self.of_type(resource_type)
+        self.by_account
+            .get(resource_type)
+            .and_then(|m| m.get(account))
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
-            .filter(move |a| a.account == account)
     }
 
     /// Assets of a type in one account and region.
     pub fn of_type_in_region<'s>(
         &'s self,
         resource_type: &str,
-        account: &'s str,
-        region: &'s str,
+        account: &str,
+        region: &str,
     ) -> impl Iterator<Item = &'a Asset> + 's {
-        self.of_type(resource_type)
+        self.by_region
+            .get(resource_type)
+            .and_then(|m| m.get(account))
+            .and_then(|m| m.get(region))
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
-            .filter(move |a| a.account == account && a.region == region)
     }
 
     /// The asset with this ARN.

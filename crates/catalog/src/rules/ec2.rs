@@ -5,6 +5,9 @@
 //! `icmpv6` or the protocol number; a missing `fromPort`/`toPort` (or a
 //! missing network ACL `portRange`) means every port.
 
+use std::collections::{HashMap, HashSet};
+
+use rampart_model::Asset;
 use serde_json::Value;
 
 use super::{Outcome, Rule};
@@ -31,6 +34,10 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "ec2-instance-not-paravirtual",
         check: instance_not_paravirtual,
+    },
+    Rule {
+        id: "ec2-instance-source-dest-check",
+        check: instance_source_dest_check,
     },
     Rule {
         id: "ec2-instance-public-management-ports-closed",
@@ -432,6 +439,69 @@ fn instance_not_paravirtual(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
     .with(p.evidence("virtualizationType")))
 }
 
+/// FSBP EC2.180, for the network interfaces attached to an instance: each
+/// entry of `networkInterfaces` has `sourceDestCheck` true. An interface
+/// that does not report the flag takes the instance's own `sourceDestCheck`
+/// if it is the primary one (device index 0, which that flag describes);
+/// otherwise the result is unknown. Interfaces not attached to an instance
+/// are not assessed. Not applicable: an instance being terminated, or one
+/// that reports no network interface.
+fn instance_source_dest_check(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if let Some(na) = instance_retiring(p)? {
+        return Ok(na);
+    }
+    let interfaces = p.array("networkInterfaces")?;
+    if interfaces.is_empty() {
+        return Ok(
+            Outcome::not_applicable("The instance reports no network interface.")
+                .with(p.evidence("networkInterfaces")),
+        );
+    }
+    let mut disabled = Vec::new();
+    let mut evidence = Vec::new();
+    for (i, eni) in interfaces.iter().enumerate() {
+        let mut path = format!("networkInterfaces.{i}.sourceDestCheck");
+        let mut check = p.bool(&path)?;
+        if check.is_none() && eni.get("deviceIndex").and_then(Value::as_i64) == Some(0) {
+            path = "sourceDestCheck".to_owned();
+            check = p.bool(&path)?;
+        }
+        match check {
+            Some(true) => {}
+            Some(false) => {
+                let id = eni
+                    .get("networkInterfaceId")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(unknown id)");
+                disabled.push(format!("`{id}`"));
+                evidence.push(p.evidence(&path));
+            }
+            None => {
+                return Err(Unreadable {
+                    path: format!("networkInterfaces.{i}.sourceDestCheck"),
+                    error: "the network interface does not report its source/destination check"
+                        .to_owned(),
+                });
+            }
+        }
+    }
+    if disabled.is_empty() {
+        return Ok(Outcome::healthy(format!(
+            "Source/destination checking is enabled on all {} network interface(s) of the instance.",
+            interfaces.len()
+        ))
+        .with(p.evidence("networkInterfaces")));
+    }
+    let mut outcome = Outcome::unhealthy(format!(
+        "Source/destination checking is disabled on network interface {}; enable it (`SourceDestCheck`) unless the instance is a NAT, router or firewall appliance that must forward traffic.",
+        disabled.join(", ")
+    ));
+    for e in evidence {
+        outcome = outcome.with(e);
+    }
+    Ok(outcome)
+}
+
 /// Defender's "management ports should be closed": an instance with a
 /// public IPv4 address must not have a security group that admits SSH or
 /// RDP from the internet. Cross-asset: the instance's groups (top level and
@@ -469,9 +539,7 @@ fn instance_public_management_ports_closed(
     group_ids.dedup();
     let asset = p.asset();
     for id in group_ids {
-        let group = inv
-            .of_type_in_region("AWS::EC2::SecurityGroup", &asset.account, &asset.region)
-            .find(|g| g.properties.get("groupId").and_then(Value::as_str) == Some(id));
+        let group = security_group(inv, &asset.account, &asset.region, id);
         let Some(group) = group else {
             return Err(Unreadable {
                 path: "securityGroups".to_owned(),
@@ -768,61 +836,94 @@ fn security_group_authorized_ports_only(
     Ok(outcome)
 }
 
+/// The security group `id` of an account and region (index built once per
+/// evaluation).
+fn security_group<'a>(
+    inv: &Inventory<'a>,
+    account: &str,
+    region: &str,
+    id: &str,
+) -> Option<&'a Asset> {
+    let index = inv.memo("ec2:security_groups", |inv| {
+        let mut index: HashMap<(String, String, String), String> = HashMap::new();
+        for g in inv.of_type("AWS::EC2::SecurityGroup") {
+            if let Some(gid) = g.properties.get("groupId").and_then(Value::as_str) {
+                index.insert(
+                    (g.account.clone(), g.region.clone(), gid.to_owned()),
+                    g.arn.clone(),
+                );
+            }
+        }
+        index
+    });
+    index
+        .get(&(account.to_owned(), region.to_owned(), id.to_owned()))
+        .and_then(|arn| inv.by_arn(arn))
+}
+
 /// Whether another resource in the snapshot names the group: RDS instances
 /// and clusters, EKS clusters, Lambda functions, EC2 instances, load
-/// balancers (Application/Network and Classic). This
-/// backs up `inUse` (network interfaces), which emulators do not create for
-/// every service.
+/// balancers (Application/Network and Classic). This backs up `inUse`
+/// (network interfaces), which emulators do not create for every service.
+/// The set of referenced groups is built once per evaluation.
 fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: &str) -> bool {
-    let mentions = |value: Option<&Value>| -> bool {
-        value.and_then(Value::as_array).is_some_and(|items| {
-            items.iter().any(|item| {
-                item.as_str() == Some(id)
-                    || item.get("vpcSecurityGroupId").and_then(Value::as_str) == Some(id)
-                    || item.get("groupId").and_then(Value::as_str) == Some(id)
-            })
-        })
-    };
-    let rds = ["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"]
-        .iter()
-        .flat_map(|t| inv.of_type_in_region(t, account, region))
-        .any(|a| mentions(a.properties.get("vpcSecurityGroups")));
-    let eks = inv
-        .of_type_in_region("AWS::EKS::Cluster", account, region)
-        .any(|a| {
+    let referenced = inv.memo("ec2:referenced_security_groups", |inv| {
+        let mut set: HashSet<(String, String, String)> = HashSet::new();
+        let mut add = |a: &Asset, value: Option<&Value>| {
+            for item in value.and_then(Value::as_array).into_iter().flatten() {
+                let gid = item
+                    .as_str()
+                    .or_else(|| item.get("vpcSecurityGroupId").and_then(Value::as_str))
+                    .or_else(|| item.get("groupId").and_then(Value::as_str));
+                if let Some(gid) = gid {
+                    set.insert((a.account.clone(), a.region.clone(), gid.to_owned()));
+                }
+            }
+        };
+        for t in ["AWS::RDS::DBInstance", "AWS::RDS::DBCluster"] {
+            for a in inv.of_type(t) {
+                add(a, a.properties.get("vpcSecurityGroups"));
+            }
+        }
+        for a in inv.of_type("AWS::EKS::Cluster") {
             let vpc = a.properties.get("resourcesVpcConfig");
-            mentions(vpc.and_then(|v| v.get("securityGroupIds")))
-                || vpc
-                    .and_then(|v| v.get("clusterSecurityGroupId"))
-                    .and_then(Value::as_str)
-                    == Some(id)
-        });
-    let lambda = inv
-        .of_type_in_region("AWS::Lambda::Function", account, region)
-        .any(|a| {
-            mentions(
+            add(a, vpc.and_then(|v| v.get("securityGroupIds")));
+            let cluster_group = vpc
+                .and_then(|v| v.get("clusterSecurityGroupId"))
+                .map(|g| Value::Array(vec![g.clone()]));
+            add(a, cluster_group.as_ref());
+        }
+        for a in inv.of_type("AWS::Lambda::Function") {
+            add(
+                a,
                 a.properties
                     .get("vpcConfig")
                     .and_then(|v| v.get("securityGroupIds")),
-            )
-        });
-    let ec2 = inv
-        .of_type_in_region("AWS::EC2::Instance", account, region)
-        .any(|a| {
-            mentions(a.properties.get("securityGroups"))
-                || a.properties
-                    .get("networkInterfaces")
-                    .and_then(Value::as_array)
-                    .is_some_and(|enis| enis.iter().any(|e| mentions(e.get("groups"))))
-        });
-    let elb = [
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "AWS::ElasticLoadBalancing::LoadBalancer",
-    ]
-    .iter()
-    .flat_map(|t| inv.of_type_in_region(t, account, region))
-    .any(|a| mentions(a.properties.get("securityGroups")));
-    rds || eks || lambda || ec2 || elb
+            );
+        }
+        for a in inv.of_type("AWS::EC2::Instance") {
+            add(a, a.properties.get("securityGroups"));
+            for eni in a
+                .properties
+                .get("networkInterfaces")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                add(a, eni.get("groups"));
+            }
+        }
+        for t in [
+            "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "AWS::ElasticLoadBalancing::LoadBalancer",
+        ] {
+            for a in inv.of_type(t) {
+                add(a, a.properties.get("securityGroups"));
+            }
+        }
+        set
+    });
+    referenced.contains(&(account.to_owned(), region.to_owned(), id.to_owned()))
 }
 
 /// FSBP EC2.22 (retired from FSBP, kept by Control Tower): the group is

@@ -6,6 +6,8 @@
 //! evaluation is pure, and the report is at most a few hours older than the
 //! scan.
 
+use std::collections::HashMap;
+
 use rampart_model::{Asset, Evidence};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -874,7 +876,7 @@ fn role_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 /// Not applicable: a policy used only as a permissions boundary (a boundary
 /// caps permissions, so a broad one grants nothing by itself; Security Hub
 /// excludes them too).
-fn boundary_only(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+pub(crate) fn boundary_only(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     let attachments = p.i64("attachmentCount")?.unwrap_or(0);
     let boundaries = p.i64("permissionsBoundaryUsageCount")?.unwrap_or(0);
     Ok((attachments == 0 && boundaries > 0).then(|| {
@@ -1077,18 +1079,28 @@ fn support_role_exists(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
 }
 
 /// The scan's reference time for an account: the latest credential report
-/// `generatedTime` among its root and user assets.
+/// `generatedTime` among its root and user assets (computed once per
+/// evaluation for every account).
 fn account_reference_time(inv: &Inventory<'_>, account: &str) -> Option<OffsetDateTime> {
-    inv.of_type_in_account(ROOT_ACCOUNT, account)
-        .chain(inv.of_type_in_account(USER, account))
-        .filter_map(|a| {
-            Props::of(a)
+    let times = inv.memo("iam:account_reference_time", |inv| {
+        let mut latest: HashMap<String, OffsetDateTime> = HashMap::new();
+        for a in inv.of_type(ROOT_ACCOUNT).iter().chain(inv.of_type(USER)) {
+            let Some(t) = Props::of(a)
                 .str("credentialReport.generatedTime")
                 .ok()
                 .flatten()
                 .and_then(parse_time)
-        })
-        .max()
+            else {
+                continue;
+            };
+            latest
+                .entry(a.account.clone())
+                .and_modify(|x| *x = (*x).max(t))
+                .or_insert(t);
+        }
+        latest
+    });
+    times.get(account).copied()
 }
 
 /// CIS 1.19 / IAM.26: the certificate had not expired when the credential

@@ -1,11 +1,14 @@
 //! Rules for S3: account- and bucket-level Block Public Access, public
 //! read/write through ACLs and bucket policies, TLS-only policies,
 //! cross-account grants, access logging, versioning, lifecycle, Object Lock,
-//! KMS encryption, ACL usage and MFA delete.
+//! KMS encryption, ACL usage, MFA delete, cross-Region replication and event
+//! notifications.
 //!
 //! Policy documents are analysed with the shared `super::policy` module
 //! (public principals, restricting conditions, action and resource
 //! wildcards); the small helpers at the end adapt it to S3's checks.
+
+use std::collections::HashMap;
 
 use rampart_model::{Asset, types};
 use serde_json::Value;
@@ -51,6 +54,18 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "s3-bucket-acls-disabled",
         check: bucket_acls_disabled,
+    },
+    Rule {
+        id: "s3-bucket-cross-region-replication",
+        check: bucket_cross_region_replication,
+    },
+    Rule {
+        id: "s3-bucket-event-notifications",
+        check: bucket_event_notifications,
+    },
+    Rule {
+        id: "s3-bucket-lifecycle-configuration",
+        check: bucket_lifecycle_configuration,
     },
     // Policy-dependent rules last.
     Rule {
@@ -233,16 +248,31 @@ fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outc
 // Logging, versioning, lifecycle, Object Lock, encryption
 
 /// Names of the buckets that deliver their server access logs to `bucket`
-/// (other than itself).
-fn log_sources<'a>(inv: &Inventory<'a>, bucket: &Asset) -> Vec<&'a str> {
-    inv.of_type_in_account("AWS::S3::Bucket", &bucket.account)
-        .filter(|other| other.arn != bucket.arn)
-        .filter(|other| {
-            Props::of(other).str("logging.targetBucket").ok().flatten()
-                == Some(bucket.name.as_str())
+/// (other than itself). The index of log targets is built once per
+/// evaluation.
+fn log_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
+    let index = inv.memo("s3:log_sources", |inv| {
+        let mut index: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+        for other in inv.of_type("AWS::S3::Bucket") {
+            if let Some(target) = Props::of(other).str("logging.targetBucket").ok().flatten() {
+                index
+                    .entry((other.account.clone(), target.to_owned()))
+                    .or_default()
+                    .push((other.arn.clone(), other.name.clone()));
+            }
+        }
+        index
+    });
+    index
+        .get(&(bucket.account.clone(), bucket.name.clone()))
+        .map(|sources| {
+            sources
+                .iter()
+                .filter(|(arn, _)| *arn != bucket.arn)
+                .map(|(_, name)| name.clone())
+                .collect()
         })
-        .map(|other| other.name.as_str())
-        .collect()
+        .unwrap_or_default()
 }
 
 /// FSBP S3.9: server access logging on. Not applicable: the bucket is the
@@ -468,6 +498,248 @@ fn public_acl_grants(p: &Props<'_>, permissions: &[&str]) -> Result<Vec<String>,
                 .then(|| format!("{permission} to {uri}"))
         })
         .collect())
+}
+
+// ---------------------------------------------------------------------------
+// Replication, event notifications, lifecycle
+
+/// Names of the buckets in the inventory (any account) with an enabled
+/// replication rule whose destination is `bucket` (other than itself). The
+/// index of destinations is built once per evaluation.
+fn replication_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
+    let index = inv.memo("s3:replication_sources", |inv| {
+        let mut index: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for other in inv.of_type("AWS::S3::Bucket") {
+            for rule in Props::of(other)
+                .array("replication.rules")
+                .unwrap_or_default()
+            {
+                if !rule_enabled(rule) {
+                    continue;
+                }
+                if let Some(dest) = rule.pointer("/destination/bucket").and_then(Value::as_str) {
+                    index
+                        .entry(dest.to_owned())
+                        .or_default()
+                        .push((other.arn.clone(), other.name.clone()));
+                }
+            }
+        }
+        index
+    });
+    let mut names: Vec<String> = index
+        .get(&bucket.arn)
+        .map(|sources| {
+            sources
+                .iter()
+                .filter(|(arn, _)| *arn != bucket.arn)
+                .map(|(_, name)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.dedup();
+    names
+}
+
+/// Whether a replication or lifecycle rule has status `Enabled`.
+fn rule_enabled(rule: &Value) -> bool {
+    rule.get("status").and_then(Value::as_str) == Some("Enabled")
+}
+
+/// The bucket name in a destination bucket ARN (`arn:<partition>:s3:::name`).
+fn bucket_name_of(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// What the enabled replication rules of a bucket replicate to.
+#[derive(Debug, Default)]
+struct ReplicationTargets {
+    /// Destinations in the inventory in another region (`name (region)`).
+    cross_region: Vec<String>,
+    /// Destinations not in the inventory, whose region is unknown.
+    unknown_region: Vec<String>,
+    /// Destinations in the inventory in the bucket's own region.
+    same_region: Vec<String>,
+}
+
+/// Classifies the destinations of the enabled rules in `rules` by region,
+/// looking each destination bucket up in the inventory.
+fn replication_targets(rules: &[Value], bucket: &Asset, inv: &Inventory<'_>) -> ReplicationTargets {
+    let mut targets = ReplicationTargets::default();
+    for dest in rules
+        .iter()
+        .filter(|r| rule_enabled(r))
+        .filter_map(|r| r.pointer("/destination/bucket").and_then(Value::as_str))
+    {
+        let name = bucket_name_of(dest);
+        match inv.by_arn(dest) {
+            Some(d) if d.region == bucket.region => {
+                targets.same_region.push(format!("`{name}` ({})", d.region));
+            }
+            Some(d) => targets
+                .cross_region
+                .push(format!("`{name}` ({})", d.region)),
+            None => targets.unknown_region.push(format!("`{name}`")),
+        }
+    }
+    targets
+}
+
+/// FSBP S3.7: an enabled replication rule copies the bucket to a bucket in
+/// another region. A destination found in the inventory must be in another
+/// region; one outside the inventory (another account, an unscanned region)
+/// is accepted, and the reason says its region was not confirmed. Not
+/// applicable: the bucket is itself the destination of another bucket's
+/// enabled replication rule (a replica need not replicate again), or it is
+/// a server access log target.
+fn bucket_cross_region_replication(
+    p: &Props<'_>,
+    inv: &Inventory<'_>,
+) -> Result<Outcome, Unreadable> {
+    let bucket = p.asset();
+    let rules = p.array("replication.rules");
+    let targets = match &rules {
+        Ok(rules) => replication_targets(rules, bucket, inv),
+        Err(_) => ReplicationTargets::default(),
+    };
+    if !targets.cross_region.is_empty() {
+        return Ok(Outcome::healthy(format!(
+            "An enabled replication rule copies the bucket to {} in another region.",
+            targets.cross_region.join(", ")
+        ))
+        .with(p.evidence("replication.rules")));
+    }
+    if !targets.unknown_region.is_empty() {
+        return Ok(Outcome::healthy(format!(
+            "An enabled replication rule copies the bucket to {}, which is not in this scan, so its region could not be confirmed as different.",
+            targets.unknown_region.join(", ")
+        ))
+        .with(p.evidence("replication.rules")));
+    }
+    let sources = replication_sources(inv, bucket);
+    if !sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket is the replication destination of {}; a replica does not need to be replicated again.",
+            sources.join(", ")
+        )));
+    }
+    let log_sources = log_sources(inv, bucket);
+    if !log_sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket is the server access log target of {}; access logs do not need a copy in another region.",
+            log_sources.join(", ")
+        )));
+    }
+    let rules = rules?;
+    let reason = if !targets.same_region.is_empty() {
+        format!(
+            "The bucket replicates only within its own region (to {}); add an enabled rule with a destination bucket in another region.",
+            targets.same_region.join(", ")
+        )
+    } else if rules.is_empty() {
+        "The bucket has no replication configuration; add an enabled replication rule to a bucket in another region.".to_owned()
+    } else {
+        "No replication rule of the bucket is enabled; enable a rule whose destination bucket is in another region.".to_owned()
+    };
+    Ok(Outcome::unhealthy(reason).with(p.evidence("replication")))
+}
+
+/// The notification destinations configured on a bucket (`notifications`),
+/// described for a reason.
+fn notification_destinations(notifications: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for (list, arn_key, what) in [
+        ("topicConfigurations", "topicArn", "SNS topic"),
+        ("queueConfigurations", "queueArn", "SQS queue"),
+        (
+            "lambdaFunctionConfigurations",
+            "lambdaFunctionArn",
+            "Lambda function",
+        ),
+    ] {
+        let items = notifications
+            .get(list)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for item in items {
+            let arn = item
+                .get(arn_key)
+                .and_then(Value::as_str)
+                .unwrap_or("(no ARN)");
+            found.push(format!("{what} `{arn}`"));
+        }
+    }
+    if notifications
+        .get("eventBridgeEnabled")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        found.push("Amazon EventBridge".to_owned());
+    }
+    found
+}
+
+/// FSBP S3.11: event notifications on: at least one SNS topic, SQS queue or
+/// Lambda function configuration, or delivery to EventBridge. Not
+/// applicable: the bucket is a server access log target (its only writer is
+/// the logging service; notifications on every log object are noise).
+fn bucket_event_notifications(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    let notifications = p.get("notifications");
+    if let Ok(Some(n)) = notifications {
+        let destinations = notification_destinations(n);
+        if !destinations.is_empty() {
+            return Ok(Outcome::healthy(format!(
+                "Event notifications are sent to {}.",
+                destinations.join(", ")
+            ))
+            .with(p.evidence("notifications")));
+        }
+    }
+    let sources = log_sources(inv, p.asset());
+    if !sources.is_empty() {
+        return Ok(Outcome::not_applicable(format!(
+            "The bucket is the server access log target of {}; notifications for each delivered log object are not needed.",
+            sources.join(", ")
+        )));
+    }
+    if notifications?.is_none() {
+        return Err(Unreadable {
+            path: "notifications".to_owned(),
+            error: "the bucket's notification configuration is missing from the inventory"
+                .to_owned(),
+        });
+    }
+    Ok(Outcome::unhealthy(
+        "The bucket has no event notifications; send object events (for example s3:ObjectRemoved:*) to an SNS topic, SQS queue or Lambda function, or turn on EventBridge delivery.",
+    )
+    .with(p.evidence("notifications")))
+}
+
+/// FSBP S3.13: at least one enabled lifecycle rule. Not applicable: MFA
+/// delete is enabled, and S3 refuses a lifecycle configuration on a bucket
+/// with MFA delete, so the two controls (S3.13 and S3.20) exclude each
+/// other; such a bucket has chosen MFA delete. An unreadable versioning
+/// state on a bucket without lifecycle rules is an error (it could be
+/// either case).
+fn bucket_lifecycle_configuration(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+    if has_enabled_lifecycle_rule(p)? {
+        return Ok(
+            Outcome::healthy("The bucket has an enabled lifecycle rule.")
+                .with(p.evidence("lifecycle.rules")),
+        );
+    }
+    if p.str("versioning.mfaDelete")? == Some("Enabled") {
+        return Ok(Outcome::not_applicable(
+            "MFA delete is enabled on the bucket, and S3 does not allow lifecycle rules on a bucket with MFA delete.",
+        )
+        .with(p.evidence("versioning.mfaDelete")));
+    }
+    let reason = if p.array("lifecycle.rules")?.is_empty() {
+        "The bucket has no lifecycle configuration; add an enabled rule that transitions or expires objects (and aborts incomplete multipart uploads)."
+    } else {
+        "None of the bucket's lifecycle rules is enabled; enable a rule that transitions or expires objects."
+    };
+    Ok(Outcome::unhealthy(reason).with(p.evidence("lifecycle")))
 }
 
 // ---------------------------------------------------------------------------

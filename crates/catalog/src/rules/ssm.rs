@@ -6,6 +6,8 @@
 //! `DescribeInstanceInformation` returned, with `resourceArn` set to the
 //! EC2 instance's ARN.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::{Outcome, Rule};
@@ -50,20 +52,31 @@ fn instance_managed(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unrea
     }
     let asset = p.asset();
     let instance_id = p.str("instanceId")?;
-    let managed: Vec<_> = inv
-        .of_type_in_region(MANAGED_INSTANCE, &asset.account, &asset.region)
-        .collect();
-    if managed.is_empty() {
+    // (account, region) -> managed-instance ARN by resource ARN and by instance id.
+    let index = inv.memo("ssm:managed_instances", |inv| {
+        let mut index: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
+        for m in inv.of_type(MANAGED_INSTANCE) {
+            let by_key = index
+                .entry((m.account.clone(), m.region.clone()))
+                .or_default();
+            for name in ["resourceArn", "instanceId"] {
+                if let Some(key) = m.properties.get(name).and_then(Value::as_str) {
+                    by_key.insert(key.to_owned(), m.arn.clone());
+                }
+            }
+        }
+        index
+    });
+    let Some(managed) = index.get(&(asset.account.clone(), asset.region.clone())) else {
         return Err(Unreadable {
             path: "ssm:DescribeInstanceInformation".to_owned(),
             error: "no Systems Manager managed instance is listed in this region, so the scan cannot tell an unmanaged instance from an unreadable list".to_owned(),
         });
-    }
-    let mine = managed.iter().find(|m| {
-        let field = |name: &str| m.properties.get(name).and_then(Value::as_str);
-        field("resourceArn") == Some(asset.arn.as_str())
-            || (instance_id.is_some() && field("instanceId") == instance_id)
-    });
+    };
+    let mine = managed
+        .get(asset.arn.as_str())
+        .or_else(|| instance_id.and_then(|id| managed.get(id)))
+        .and_then(|arn| inv.by_arn(arn));
     let Some(mine) = mine else {
         return Ok(Outcome::unhealthy(
             "Systems Manager does not manage this instance; install or start the SSM Agent and give the instance a role with `AmazonSSMManagedInstanceCore`.",
