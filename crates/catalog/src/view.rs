@@ -8,6 +8,26 @@
 use rampart_model::{Asset, Evidence};
 use serde_json::Value;
 
+/// Evidence values with more JSON nodes than this are summarized.
+pub const EVIDENCE_NODES: usize = 24;
+
+/// Whether `value` has at most `budget` nodes (stops counting early).
+fn nodes_within(value: &Value, budget: usize) -> bool {
+    fn count(value: &Value, left: &mut usize) -> bool {
+        if *left == 0 {
+            return false;
+        }
+        *left -= 1;
+        match value {
+            Value::Array(items) => items.iter().all(|v| count(v, left)),
+            Value::Object(map) => map.values().all(|v| count(v, left)),
+            _ => true,
+        }
+    }
+    let mut left = budget;
+    count(value, &mut left)
+}
+
 /// A property the scan could not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
@@ -38,17 +58,19 @@ impl<'a> Props<'a> {
     /// The value at `path`; `Ok(None)` when absent or JSON `null`, `Err`
     /// when the scan could not read it (or a parent of it).
     pub fn get(&self, path: &str) -> Result<Option<&'a Value>, Unreadable> {
-        let mut prefix = String::new();
-        for segment in path.split('.') {
-            if !prefix.is_empty() {
-                prefix.push('.');
-            }
-            prefix.push_str(segment);
-            if let Some(error) = self.asset.unavailable.get(&prefix) {
-                return Err(Unreadable {
-                    path: path.to_owned(),
-                    error: error.clone(),
-                });
+        if !self.asset.unavailable.is_empty() {
+            // The path itself and every parent of it (`a`, `a.b`, `a.b.c`).
+            let prefixes = path
+                .match_indices('.')
+                .map(|(i, _)| path.get(..i).unwrap_or(path))
+                .chain(std::iter::once(path));
+            for prefix in prefixes {
+                if let Some(error) = self.asset.unavailable.get(prefix) {
+                    return Err(Unreadable {
+                        path: path.to_owned(),
+                        error: error.clone(),
+                    });
+                }
             }
         }
         let mut value = &self.asset.properties;
@@ -90,16 +112,25 @@ impl<'a> Props<'a> {
     }
 
     /// Evidence for `path`: the path and the value there (`null` when absent
-    /// or unreadable).
+    /// or unreadable). Large values (more than [`EVIDENCE_NODES`] JSON
+    /// nodes: whole policies, long rule lists) are summarized as
+    /// `{"summary": "object with N keys"}` so that a million assessments
+    /// stay small; the asset keeps the full value.
     pub fn evidence(&self, path: &str) -> Evidence {
+        let value = match self.get(path).ok().flatten() {
+            None => Value::Null,
+            Some(v) if nodes_within(v, EVIDENCE_NODES) => v.clone(),
+            Some(Value::Array(items)) => {
+                serde_json::json!({ "summary": format!("array of {} items", items.len()) })
+            }
+            Some(Value::Object(map)) => {
+                serde_json::json!({ "summary": format!("object with {} keys", map.len()) })
+            }
+            Some(v) => v.clone(),
+        };
         Evidence {
             path: path.to_owned(),
-            value: self
-                .get(path)
-                .ok()
-                .flatten()
-                .cloned()
-                .unwrap_or(Value::Null),
+            value,
         }
     }
 
@@ -141,6 +172,18 @@ mod tests {
         assert_eq!(
             p.evidence("metadataOptions.httpTokens").value,
             json!("optional")
+        );
+        let big = Asset::new(
+            "a",
+            "t",
+            "1",
+            "r",
+            "n",
+            json!({"rules": (0..100).collect::<Vec<_>>()}),
+        );
+        assert_eq!(
+            Props::of(&big).evidence("rules").value,
+            json!({"summary": "array of 100 items"})
         );
     }
 }
