@@ -3,8 +3,9 @@
 //! `cargo run --release -p rampart-catalog --example bench_evaluate -- 1000000`
 //!
 //! The inventory is made from the subjects of every fixture in
-//! `data/fixtures/` (so every recommendation has realistic input), cloned
-//! with fresh ARNs and names until it holds N assets. Prints the time to
+//! `data/fixtures/` (so every recommendation has realistic input), one copy
+//! per synthetic account (about 1,100 accounts for a million assets), until
+//! it holds N assets. Prints the time to
 //! build it, to evaluate, to compute the secure score and compliance, and
 //! the assessment counts; `scripts/bench-evaluate` adds peak memory.
 
@@ -61,9 +62,14 @@ fn main() {
     let templates = templates();
     let assets: Vec<Asset> = (0..n)
         .map(|i| {
+            // One copy of the template set per account, as an organization
+            // of many accounts looks: account- and region-level settings stay
+            // one per account and region, as AWS has them.
+            let round = i / templates.len();
             let mut a = templates[i % templates.len()].clone();
-            a.arn = format!("{}-{i}", a.arn);
-            a.name = format!("{}-{i}", a.name);
+            let account = format!("{:012}", 100_000_000_000u64 + round as u64);
+            a.arn = format!("{}-{round}", a.arn.replace(&a.account, &account));
+            a.account = account;
             a
         })
         .collect();
@@ -85,8 +91,9 @@ fn main() {
     let posture = t.elapsed();
 
     println!(
-        "assets {n} (from {} templates) · recommendations {} · assessments {}",
+        "assets {n} (from {} templates, {} accounts) · recommendations {} · assessments {}",
         templates.len(),
+        n.div_ceil(templates.len()),
         catalog.len(),
         assessments.len()
     );

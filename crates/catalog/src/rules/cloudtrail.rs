@@ -11,6 +11,8 @@
 //! management events (read and write) and no data events. Both lists empty
 //! is read as that default.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::s3::bucket_exposure;
@@ -484,12 +486,23 @@ fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome
 /// in the inventory delivers to the bucket.
 fn bucket_access_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
     let name = p.asset().name.as_str();
-    let trails: Vec<&str> = inv
-        .of_type("AWS::CloudTrail::Trail")
-        .iter()
-        .filter(|t| Props::of(t).str("s3BucketName").ok().flatten() == Some(name))
-        .map(|t| t.name.as_str())
-        .collect();
+    // bucket name -> names of the trails delivering to it (built once).
+    let by_bucket = inv.memo("cloudtrail:trails_by_bucket", |inv| {
+        let mut index: HashMap<String, Vec<String>> = HashMap::new();
+        for t in inv.of_type("AWS::CloudTrail::Trail") {
+            if let Some(bucket) = Props::of(t).str("s3BucketName").ok().flatten() {
+                index
+                    .entry(bucket.to_owned())
+                    .or_default()
+                    .push(t.name.clone());
+            }
+        }
+        index
+    });
+    let trails: Vec<&str> = by_bucket
+        .get(name)
+        .map(|names| names.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     if trails.is_empty() {
         return Ok(Outcome::not_applicable(
             "No CloudTrail trail delivers logs to this bucket.",
