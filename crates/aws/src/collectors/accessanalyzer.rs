@@ -97,8 +97,11 @@ pub fn region_asset(
             asset.properties = json!({ "analyzers": [], "regionDisabled": true });
         }
         Err(failure) => {
-            asset.properties = json!({ "analyzers": null, "regionDisabled": false });
+            // The call failed for another reason: nothing is known, not even
+            // whether the region is enabled.
+            asset.properties = json!({ "analyzers": null, "regionDisabled": null });
             asset.mark_unavailable("analyzers", failure.to_string());
+            asset.mark_unavailable("regionDisabled", failure.to_string());
         }
     }
     asset

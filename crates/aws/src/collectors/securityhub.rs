@@ -141,7 +141,14 @@ pub fn region_asset(
             asset.set_property("standards", json!([]));
         }
         Err(failure) => {
-            for key in ["enabled", "hubArn", "subscribedAt", "standards"] {
+            // Nothing is known, not even whether the region is enabled.
+            for key in [
+                "regionDisabled",
+                "enabled",
+                "hubArn",
+                "subscribedAt",
+                "standards",
+            ] {
                 asset.set_property(key, Value::Null);
                 asset.mark_unavailable(key, failure.to_string());
             }
