@@ -671,14 +671,14 @@ fn instance_no_default_port(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
         }
         return Err(not_reported("endpoint.port"));
     };
-    Ok(Outcome::either(
-        port != default,
-        format!("The instance listens on port {port}, not the `{engine}` default."),
-        format!(
-            "The instance listens on port {default}, the `{engine}` default; move it to a non-default port and update clients and security groups."
-        ),
-    )
-    .with(p.evidence("endpoint.port")))
+    Ok(port_outcome(
+        p,
+        "instance",
+        engine,
+        port,
+        default,
+        "endpoint.port",
+    ))
 }
 
 /// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`). Not
@@ -691,22 +691,7 @@ fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Ou
     if let Some(na) = cluster_owned(p, "master user")? {
         return Ok(na);
     }
-    let engine = engine(p)?;
-    if is_docdb_or_neptune(engine) {
-        return Ok(Outcome::not_applicable(format!(
-            "`{engine}` instances are outside this RDS control."
-        ))
-        .with(p.evidence("engine")));
-    }
-    let user = reported_str(p, "masterUsername")?;
-    Ok(Outcome::either(
-        !is_default_admin(user),
-        "The master user name is not a default.",
-        format!(
-            "The master user is named `{user}`, a default that attackers try first; recreate the database with a custom master user name."
-        ),
-    )
-    .with(p.evidence("masterUsername")))
+    custom_admin_username(p, "instances", "database")
 }
 
 // ---------------------------------------------------------------------------
@@ -976,10 +961,17 @@ fn cluster_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Out
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
+    custom_admin_username(p, "clusters", "cluster")
+}
+
+/// RDS.24 / RDS.25 after the instance- or cluster-specific cases: the
+/// master user name is not a default. `kind` names the resources in the
+/// not-applicable reason, `recreate` the thing to recreate.
+fn custom_admin_username(p: &Props<'_>, kind: &str, recreate: &str) -> Result<Outcome, Unreadable> {
     let engine = engine(p)?;
     if is_docdb_or_neptune(engine) {
         return Ok(Outcome::not_applicable(format!(
-            "`{engine}` clusters are outside this RDS control."
+            "`{engine}` {kind} are outside this RDS control."
         ))
         .with(p.evidence("engine")));
     }
@@ -988,7 +980,7 @@ fn cluster_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Out
         !is_default_admin(user),
         "The master user name is not a default.",
         format!(
-            "The master user is named `{user}`, a default that attackers try first; recreate the cluster with a custom master user name."
+            "The master user is named `{user}`, a default that attackers try first; recreate the {recreate} with a custom master user name."
         ),
     )
     .with(p.evidence("masterUsername")))
@@ -1009,14 +1001,26 @@ fn cluster_no_default_port(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, 
         .with(p.evidence("engine")));
     };
     let port = reported_i64(p, "port")?;
-    Ok(Outcome::either(
+    Ok(port_outcome(p, "cluster", engine, port, default, "port"))
+}
+
+/// RDS.23: `port` (read at `path`) against the engine's `default`.
+fn port_outcome(
+    p: &Props<'_>,
+    noun: &str,
+    engine: &str,
+    port: i64,
+    default: i64,
+    path: &str,
+) -> Outcome {
+    Outcome::either(
         port != default,
-        format!("The cluster listens on port {port}, not the `{engine}` default."),
+        format!("The {noun} listens on port {port}, not the `{engine}` default."),
         format!(
-            "The cluster listens on port {default}, the `{engine}` default; move it to a non-default port and update clients and security groups."
+            "The {noun} listens on port {default}, the `{engine}` default; move it to a non-default port and update clients and security groups."
         ),
     )
-    .with(p.evidence("port")))
+    .with(p.evidence(path))
 }
 
 // ---------------------------------------------------------------------------
