@@ -271,51 +271,49 @@ impl Store {
             "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
              FROM assessments WHERE scan_id = ?1 ORDER BY recommendation, resource",
         )?;
-        let rows = stmt.query_map(params![scan_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, String>(7)?,
-                row.get::<_, String>(8)?,
-                row.get::<_, Option<String>>(9)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                recommendation,
-                resource,
-                resource_type,
-                resource_name,
-                account,
-                region,
-                status,
-                reason,
-                evidence,
-                exemption,
-            ) = row?;
-            out.push(Assessment {
-                recommendation,
-                resource,
-                resource_type,
-                resource_name,
-                account,
-                region,
-                status: AssessmentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt {
-                    column: "status",
-                    reason: format!("unknown status `{status}`"),
-                })?,
-                reason,
-                evidence: parse_json("evidence", &evidence)?,
-                exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
-            });
-        }
-        Ok(out)
+        let rows =
+            stmt.query_map(params![scan_id], |row| {
+                let status: String = row.get(6)?;
+                let evidence: String = row.get(8)?;
+                let exemption: Option<String> = row.get(9)?;
+                let (
+                    recommendation,
+                    resource,
+                    resource_type,
+                    resource_name,
+                    account,
+                    region,
+                    reason,
+                ) = (
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(7)?,
+                );
+                Ok((|| {
+                    Ok(Assessment {
+                        recommendation,
+                        resource,
+                        resource_type,
+                        resource_name,
+                        account,
+                        region,
+                        status: AssessmentStatus::parse(&status).ok_or_else(|| {
+                            StoreError::Corrupt {
+                                column: "status",
+                                reason: format!("unknown status `{status}`"),
+                            }
+                        })?,
+                        reason,
+                        evidence: parse_json("evidence", &evidence)?,
+                        exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
+                    })
+                })())
+            })?;
+        collect_rows(rows)
     }
 
     /// Marks a scan failed (it keeps no snapshot).
@@ -361,11 +359,7 @@ impl Store {
             .conn
             .prepare(&format!("{SCAN_COLUMNS} ORDER BY started_at DESC LIMIT ?1"))?;
         let rows = stmt.query_map(params![to_i64(limit as u64)], scan_from_row)?;
-        let mut scans = Vec::new();
-        for row in rows {
-            scans.push(row??);
-        }
-        Ok(scans)
+        collect_rows(rows)
     }
 
     /// A scan's assets matching `filter`, ordered by type, region and ARN.
@@ -411,35 +405,33 @@ impl Store {
         sql.push_str(" ORDER BY type, region, arn");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, Option<String>>(7)?,
-            ))
+            let tags: String = row.get(5)?;
+            let properties: String = row.get(6)?;
+            let unavailable: Option<String> = row.get(7)?;
+            let (arn, resource_type, account, region, name) = (
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            );
+            Ok((|| {
+                Ok(Asset {
+                    arn,
+                    resource_type,
+                    account,
+                    region,
+                    name,
+                    tags: parse_json("tags", &tags)?,
+                    properties: parse_json("properties", &properties)?,
+                    unavailable: unavailable
+                        .map(|u| parse_json("unavailable", &u))
+                        .transpose()?
+                        .unwrap_or_default(),
+                })
+            })())
         })?;
-        let mut assets = Vec::new();
-        for row in rows {
-            let (arn, resource_type, account, region, name, tags, properties, unavailable) = row?;
-            assets.push(Asset {
-                arn,
-                resource_type,
-                account,
-                region,
-                name,
-                tags: parse_json("tags", &tags)?,
-                properties: parse_json("properties", &properties)?,
-                unavailable: unavailable
-                    .map(|u| parse_json("unavailable", &u))
-                    .transpose()?
-                    .unwrap_or_default(),
-            });
-        }
-        Ok(assets)
+        collect_rows(rows)
     }
 
     /// A scan's coverage gaps.
@@ -449,30 +441,19 @@ impl Store {
              WHERE scan_id = ?1 ORDER BY account, region, service, operation",
         )?;
         let rows = stmt.query_map(params![scan_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, i64>(6)?,
-            ))
-        })?;
-        let mut gaps = Vec::new();
-        for row in rows {
-            let (account, region, service, operation, kind, error, occurrences) = row?;
-            gaps.push(CoverageGap {
-                account,
-                region,
-                service,
-                operation,
+            let kind: String = row.get(4)?;
+            let occurrences: i64 = row.get(6)?;
+            Ok(Ok(CoverageGap {
+                account: row.get(0)?,
+                region: row.get(1)?,
+                service: row.get(2)?,
+                operation: row.get(3)?,
                 kind: parse_json("kind", &format!("\"{kind}\"")).unwrap_or(GapKind::Other),
-                error,
+                error: row.get(5)?,
                 occurrences: u64::try_from(occurrences).unwrap_or(0),
-            });
-        }
-        Ok(gaps)
+            }))
+        })?;
+        collect_rows(rows)
     }
 }
 
@@ -506,6 +487,12 @@ fn write_assessments(
 const SCAN_COLUMNS: &str = "SELECT id, started_at, finished_at, status, accounts, regions, api_calls, asset_count, gap_count FROM scans";
 
 type RowResult<T> = rusqlite::Result<Result<T>>;
+
+/// Collects rows mapped to `RowResult`s: the first database or decoding
+/// error wins.
+fn collect_rows<T>(rows: impl Iterator<Item = RowResult<T>>) -> Result<Vec<T>> {
+    rows.map(|row| row?).collect()
+}
 
 fn scan_from_row(row: &rusqlite::Row<'_>) -> RowResult<ScanRecord> {
     let id: String = row.get(0)?;
