@@ -12,7 +12,10 @@ use futures::future::BoxFuture;
 use rampart_model::Asset;
 use serde_json::{Map, Value, json};
 
-use super::{Collector, CollectorMeta, Scope, arn_name, opt_str, policy_document, tag_map};
+use super::{
+    Collector, CollectorMeta, Scope, arn_name, attribute_number, attribute_text, opt_str,
+    policy_document, tag_map, with_tags_or_unavailable,
+};
 use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
@@ -123,30 +126,15 @@ impl Collector for Sns {
     }
 }
 
-/// A non-empty attribute.
-fn text<'a>(attributes: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
-    attributes
-        .get(key)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-}
-
-/// A numeric attribute as a JSON number (`null` when absent or not a number).
-fn number(attributes: &BTreeMap<String, String>, key: &str) -> Value {
-    text(attributes, key)
-        .and_then(|v| v.parse::<i64>().ok())
-        .map_or(Value::Null, Value::from)
-}
-
 /// Delivery-status logging per protocol that has any of it configured:
 /// `{"sqs": {"successFeedbackRoleArn", "failureFeedbackRoleArn",
 /// "successFeedbackSampleRate"}}`; an empty object when none is.
 fn delivery_status_logging(attributes: &BTreeMap<String, String>) -> Value {
     let mut out = Map::new();
     for (prefix, key) in PROTOCOLS {
-        let success = text(attributes, &format!("{prefix}SuccessFeedbackRoleArn"));
-        let failure = text(attributes, &format!("{prefix}FailureFeedbackRoleArn"));
-        let rate = number(attributes, &format!("{prefix}SuccessFeedbackSampleRate"));
+        let success = attribute_text(attributes, &format!("{prefix}SuccessFeedbackRoleArn"));
+        let failure = attribute_text(attributes, &format!("{prefix}FailureFeedbackRoleArn"));
+        let rate = attribute_number(attributes, &format!("{prefix}SuccessFeedbackSampleRate"));
         if success.is_some() || failure.is_some() {
             out.insert(
                 (*key).to_owned(),
@@ -180,15 +168,15 @@ pub fn topic_asset(
     });
     if let Ok(Some(a)) = attributes {
         let extra = json!({
-            "owner": opt_str(text(a, "Owner")),
-            "displayName": opt_str(text(a, "DisplayName")),
-            "kmsMasterKeyId": opt_str(text(a, "KmsMasterKeyId")),
-            "policy": text(a, "Policy").map_or(Value::Null, policy_document),
-            "fifoTopic": text(a, "FifoTopic").map_or(Value::Bool(false), |v| Value::Bool(v.eq_ignore_ascii_case("true"))),
-            "subscriptionsConfirmed": number(a, "SubscriptionsConfirmed"),
-            "subscriptionsPending": number(a, "SubscriptionsPending"),
-            "signatureVersion": opt_str(text(a, "SignatureVersion")),
-            "tracingConfig": opt_str(text(a, "TracingConfig")),
+            "owner": opt_str(attribute_text(a, "Owner")),
+            "displayName": opt_str(attribute_text(a, "DisplayName")),
+            "kmsMasterKeyId": opt_str(attribute_text(a, "KmsMasterKeyId")),
+            "policy": attribute_text(a, "Policy").map_or(Value::Null, policy_document),
+            "fifoTopic": attribute_text(a, "FifoTopic").map_or(Value::Bool(false), |v| Value::Bool(v.eq_ignore_ascii_case("true"))),
+            "subscriptionsConfirmed": attribute_number(a, "SubscriptionsConfirmed"),
+            "subscriptionsPending": attribute_number(a, "SubscriptionsPending"),
+            "signatureVersion": opt_str(attribute_text(a, "SignatureVersion")),
+            "tracingConfig": opt_str(attribute_text(a, "TracingConfig")),
             "deliveryStatusLogging": delivery_status_logging(a),
         });
         if let (Some(map), Value::Object(extra)) = (properties.as_object_mut(), extra) {
@@ -201,13 +189,7 @@ pub fn topic_asset(
             asset.mark_unavailable(key, failure.to_string());
         }
     }
-    match tags {
-        Ok(tags) => asset.with_tags(tags.clone()),
-        Err(failure) => {
-            asset.mark_unavailable("tags", failure.to_string());
-            asset
-        }
-    }
+    with_tags_or_unavailable(asset, tags)
 }
 
 #[cfg(test)]

@@ -13,7 +13,10 @@ use futures::future::BoxFuture;
 use rampart_model::Asset;
 use serde_json::{Value, json};
 
-use super::{Collector, CollectorMeta, Scope, arn_name, opt_str, partition, policy_document};
+use super::{
+    Collector, CollectorMeta, Scope, arn_name, attribute_number, opt_str, partition,
+    policy_document, with_tags_or_unavailable,
+};
 use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
@@ -130,14 +133,6 @@ impl Collector for Sqs {
     }
 }
 
-/// A numeric attribute as a JSON number (`null` when absent or not a number).
-fn number(attributes: &BTreeMap<String, String>, key: &str) -> Value {
-    attributes
-        .get(key)
-        .and_then(|v| v.parse::<i64>().ok())
-        .map_or(Value::Null, Value::from)
-}
-
 /// A `"true"`/`"false"` attribute as a JSON boolean (`null` when absent).
 fn boolean(attributes: &BTreeMap<String, String>, key: &str) -> Value {
     attributes
@@ -174,16 +169,16 @@ pub fn queue_asset(
     if let Ok(Some(a)) = attributes {
         let extra = json!({
             "kmsMasterKeyId": opt_str(a.get("KmsMasterKeyId").map(String::as_str).filter(|k| !k.is_empty())),
-            "kmsDataKeyReusePeriodSeconds": number(a, "KmsDataKeyReusePeriodSeconds"),
+            "kmsDataKeyReusePeriodSeconds": attribute_number(a, "KmsDataKeyReusePeriodSeconds"),
             "sqsManagedSseEnabled": boolean(a, "SqsManagedSseEnabled"),
             "policy": a.get("Policy").filter(|p| !p.is_empty()).map_or(Value::Null, |p| policy_document(p)),
             "redrivePolicy": a.get("RedrivePolicy").filter(|p| !p.is_empty()).map_or(Value::Null, |p| policy_document(p)),
             "fifoQueue": boolean(a, "FifoQueue"),
-            "visibilityTimeout": number(a, "VisibilityTimeout"),
-            "messageRetentionPeriod": number(a, "MessageRetentionPeriod"),
-            "delaySeconds": number(a, "DelaySeconds"),
-            "receiveMessageWaitTimeSeconds": number(a, "ReceiveMessageWaitTimeSeconds"),
-            "maximumMessageSize": number(a, "MaximumMessageSize"),
+            "visibilityTimeout": attribute_number(a, "VisibilityTimeout"),
+            "messageRetentionPeriod": attribute_number(a, "MessageRetentionPeriod"),
+            "delaySeconds": attribute_number(a, "DelaySeconds"),
+            "receiveMessageWaitTimeSeconds": attribute_number(a, "ReceiveMessageWaitTimeSeconds"),
+            "maximumMessageSize": attribute_number(a, "MaximumMessageSize"),
         });
         if let (Some(map), Value::Object(extra)) = (properties.as_object_mut(), extra) {
             map.extend(extra);
@@ -195,13 +190,7 @@ pub fn queue_asset(
             asset.mark_unavailable(key, failure.to_string());
         }
     }
-    match tags {
-        Ok(tags) => asset.with_tags(tags.clone()),
-        Err(failure) => {
-            asset.mark_unavailable("tags", failure.to_string());
-            asset
-        }
-    }
+    with_tags_or_unavailable(asset, tags)
 }
 
 #[cfg(test)]

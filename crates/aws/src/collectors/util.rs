@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use rampart_model::Asset;
 use serde_json::Value;
+
+use crate::error::CallFailure;
 
 /// Tags from any list of `(key, value)` pairs with optional parts, as the
 /// SDKs model them; pairs without a key are dropped.
@@ -77,6 +80,38 @@ pub fn partition(region: &str) -> &'static str {
 /// The last `/`- or `:`-separated part of an ARN (a resource's name).
 pub fn arn_name(arn: &str) -> &str {
     arn.rsplit(['/', ':']).next().unwrap_or(arn)
+}
+
+/// A non-empty attribute of an API that answers with a string map
+/// (SNS `GetTopicAttributes`, SQS `GetQueueAttributes`).
+pub fn attribute_text<'a>(attributes: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    attributes
+        .get(key)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// A numeric string-map attribute as a JSON number (`null` when absent or
+/// not a number).
+pub fn attribute_number(attributes: &BTreeMap<String, String>, key: &str) -> Value {
+    attribute_text(attributes, key)
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(Value::Null, Value::from)
+}
+
+/// The asset with its tags, or with `tags` marked unavailable when reading
+/// them failed.
+pub fn with_tags_or_unavailable(
+    mut asset: Asset,
+    tags: Result<&BTreeMap<String, String>, &CallFailure>,
+) -> Asset {
+    match tags {
+        Ok(tags) => asset.with_tags(tags.clone()),
+        Err(failure) => {
+            asset.mark_unavailable("tags", failure.to_string());
+            asset
+        }
+    }
 }
 
 #[cfg(test)]
