@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use rampart_catalog::compliance::{StandardResult, assess_standard};
+use rampart_catalog::evaluate::evaluate_inventory;
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score};
 use rampart_catalog::standards::{Standard, builtin_standards, security_controls};
-use rampart_catalog::{Catalog, Inventory, evaluate};
+use rampart_catalog::{Catalog, Inventory};
 use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, Severity};
 use rampart_store::{AssetFilter, Store};
 use time::OffsetDateTime;
@@ -38,9 +39,9 @@ pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
 
 /// Evaluates assets and applies exemptions as of now.
 pub fn assess(catalog: &Catalog, assets: &[Asset], exemptions: &Exemptions) -> Vec<Assessment> {
-    let mut assessments = evaluate(catalog, assets);
+    let inventory = Inventory::new(assets);
+    let mut assessments = evaluate_inventory(catalog, &inventory);
     if !exemptions.is_empty() {
-        let inventory = Inventory::new(assets);
         exemptions.apply(&mut assessments, &inventory, OffsetDateTime::now_utc());
     }
     assessments
