@@ -207,6 +207,11 @@ pub struct StoreArgs {
     /// The store file [default: the user's data directory, rampart/rampart.db].
     #[arg(long, env = "RAMPART_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Directory of secret keys (the issuer's signing keys, the key that
+    /// encrypts classic connectors' secrets), kept out of the store file
+    /// [default: `keys` beside the store file].
+    #[arg(long, env = "RAMPART_KEYS_DIR", value_name = "DIR")]
+    pub keys_dir: Option<PathBuf>,
 }
 
 /// How to reach AWS.

@@ -26,6 +26,19 @@ pub fn store_path(args: &StoreArgs) -> Result<PathBuf, CliError> {
         .ok_or_else(|| CliError::usage("no data directory for the store; pass `--db PATH`"))
 }
 
+/// The secret-key directory: `--keys-dir`, `RAMPART_KEYS_DIR`, or `keys`
+/// beside the store file.
+pub fn keys_dir(args: &StoreArgs) -> Result<PathBuf, CliError> {
+    if let Some(dir) = &args.keys_dir {
+        return Ok(dir.clone());
+    }
+    let store = store_path(args)?;
+    Ok(store
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("keys"), |p| p.join("keys")))
+}
+
 /// Opens the store, creating its directory when needed.
 pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
     let path = store_path(args)?;
