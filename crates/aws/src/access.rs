@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -270,51 +271,16 @@ clients! {
 
 impl AwsAccess {
     /// Loads credentials and configuration. Does not call AWS.
+    ///
+    /// With explicit [`AwsSettings::credentials`] the SDK's identity cache
+    /// is off: Rampart's providers ([`crate::credentials`]) cache and refresh
+    /// themselves, with their own margin and clock.
     pub async fn load(settings: &AwsSettings) -> Result<Self, AccessError> {
-        let endpoint = settings
-            .endpoint_url
-            .as_deref()
-            .map(validate_endpoint)
-            .transpose()?;
-        if let Some(region) = &settings.home_region {
-            validate_region_syntax(region)?;
-        }
-        let retry = RetryConfig::adaptive()
-            .with_max_attempts(settings.max_attempts.max(1))
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(settings.connect_timeout)
-            .operation_attempt_timeout(settings.attempt_timeout)
-            .operation_timeout(settings.call_timeout)
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
-            .timeout_config(timeouts);
-        if let Some(profile) = &settings.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(credentials) = &settings.credentials {
-            loader = loader.credentials_provider(credentials.clone());
-        }
-        if let Some((url, host)) = &endpoint {
-            let http = aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-                ))
-                .build_with_resolver(EndpointResolver { host: host.clone() });
-            loader = loader.endpoint_url(url.clone()).http_client(http);
-        }
-        let base = loader.load().await;
-        let home_region = settings
-            .home_region
-            .clone()
-            .or_else(|| base.region().map(|r| r.as_ref().to_owned()))
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let (base, home_region, endpoint_url) = sdk_config(settings, Signing::Settings).await?;
         Ok(Self {
             base,
             home_region,
-            endpoint_url: endpoint.map(|(url, _)| url),
+            endpoint_url,
             stats: Arc::new(CallStats::default()),
         })
     }
@@ -366,6 +332,9 @@ impl AwsAccess {
             .send()
             .await
             .map_err(|err| {
+                if let Some(exchange) = crate::credentials::exchange_failure(&err) {
+                    return AccessError::Credentials(exchange.to_string());
+                }
                 let failure = classify(&err);
                 let chain = one_line(&crate::error::error_chain(&err));
                 if failure.kind != GapKind::AccessDenied && chain.contains("credentials") {
@@ -427,6 +396,91 @@ impl AwsAccess {
             .clone()
             .unwrap_or_else(|| format!("AWS ({})", self.home_region))
     }
+}
+
+/// How the requests of an SDK configuration are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signing {
+    /// With the settings' credentials (explicit provider, profile or default chain).
+    Settings,
+    /// Not at all: no credentials provider (STS `AssumeRoleWithWebIdentity`).
+    Anonymous,
+}
+
+/// The SDK configuration every client starts from: retries, timeouts,
+/// profile, credentials and endpoint override. Returns it with the home
+/// region and the validated endpoint override.
+async fn sdk_config(
+    settings: &AwsSettings,
+    signing: Signing,
+) -> Result<(SdkConfig, String, Option<String>), AccessError> {
+    let endpoint = settings
+        .endpoint_url
+        .as_deref()
+        .map(validate_endpoint)
+        .transpose()?;
+    if let Some(region) = &settings.home_region {
+        validate_region_syntax(region)?;
+    }
+    let retry = RetryConfig::adaptive()
+        .with_max_attempts(settings.max_attempts.max(1))
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.connect_timeout)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.call_timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .timeout_config(timeouts);
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    match (signing, &settings.credentials) {
+        (Signing::Anonymous, _) => loader = loader.no_credentials(),
+        (Signing::Settings, Some(credentials)) => {
+            loader = loader
+                .credentials_provider(credentials.clone())
+                .identity_cache(IdentityCache::no_cache());
+        }
+        (Signing::Settings, None) => {}
+    }
+    if let Some((url, host)) = &endpoint {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_with_resolver(EndpointResolver { host: host.clone() });
+        loader = loader.endpoint_url(url.clone()).http_client(http);
+    }
+    let base = loader.load().await;
+    let home_region = settings
+        .home_region
+        .clone()
+        .or_else(|| base.region().map(|r| r.as_ref().to_owned()))
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    Ok((base, home_region, endpoint.map(|(url, _)| url)))
+}
+
+/// The STS client a credentials provider exchanges credentials with
+/// (`AssumeRoleWithWebIdentity`, `AssumeRole`), in the home region, set up
+/// like every other client from `settings`; its calls are counted in `stats`.
+pub(crate) async fn exchange_sts(
+    settings: &AwsSettings,
+    signing: Signing,
+    stats: Arc<CallStats>,
+) -> Result<aws_sdk_sts::Client, AccessError> {
+    let (base, home_region, _) = sdk_config(settings, signing).await?;
+    let config = base.to_builder().region(Region::new(home_region)).build();
+    let config = aws_sdk_sts::config::Builder::from(&config)
+        .interceptor(CallCounter {
+            service: "sts",
+            stats,
+        })
+        .retry_classifier(NoRetryOnHtml500)
+        .build();
+    Ok(aws_sdk_sts::Client::from_conf(config))
 }
 
 /// Keeps the most specific part of an SDK error chain.

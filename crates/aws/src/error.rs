@@ -45,6 +45,9 @@ pub enum AccessError {
     /// Region discovery failed.
     #[error("cannot list regions: {0}")]
     RegionDiscovery(String),
+    /// A credential source is malformed (role ARN, session name, keys).
+    #[error("invalid credential source: {0}")]
+    CredentialSource(String),
     /// The named profile does not exist in the shared config files.
     #[error("unknown profile `{0}` (check ~/.aws/config and ~/.aws/credentials)")]
     UnknownProfile(String),

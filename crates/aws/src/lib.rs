@@ -1,15 +1,22 @@
 //! Rampart's AWS access layer and collectors.
 //!
 //! * [`access`] — the one place SDK clients are configured.
+//! * [`credentials`] — credential sources: federation (web identity),
+//!   classic keys and roles, the default chain.
 //! * [`scan`] — runs collectors across regions with bounded concurrency.
 //! * [`collectors`] — one collector per service, producing assets.
 //! * [`error`] — typed errors and the classification of failed calls.
 
 pub mod access;
 pub mod collectors;
+pub mod credentials;
 pub mod error;
 pub mod scan;
 
 pub use access::{AwsAccess, AwsSettings, CallStats, CallerIdentity, RegionList, resolve_regions};
+pub use credentials::{
+    AssumeRoleCredentials, CredentialSource, ExchangeError, RefreshOptions, TokenError,
+    TokenSource, WebIdentityCredentials,
+};
 pub use error::{AccessError, CallFailure};
 pub use scan::{AccountScan, CollectContext, NoProgress, Progress, ScanPlan, collect_account};
