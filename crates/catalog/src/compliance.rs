@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::Assessment;
 use serde::Serialize;
 
 use crate::metadata::Catalog;
 use crate::standards::Standard;
+use crate::tally::Tally;
 
 /// A standard control's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +89,12 @@ pub fn assess_standard(
     catalog: &Catalog,
     assessments: &[Assessment],
 ) -> StandardResult {
+    assess_standard_of(standard, &Tally::of(catalog, assessments))
+}
+
+/// Assesses `standard` from a [`Tally`] of assessments.
+pub fn assess_standard_of(standard: &Standard, tally: &Tally<'_>) -> StandardResult {
+    let catalog = tally.catalog();
     // control id -> recommendation ids
     let mut mapped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let prefix = format!("{}:", standard.id);
@@ -98,24 +105,6 @@ pub fn assess_standard(
             }
         }
     }
-    // recommendation id -> status counts
-    let mut counts: BTreeMap<&str, [u64; 5]> = BTreeMap::new();
-    for a in assessments {
-        let slot = match a.status {
-            AssessmentStatus::Healthy => 0,
-            AssessmentStatus::Unhealthy => 1,
-            AssessmentStatus::Error => 2,
-            AssessmentStatus::Exempt => 3,
-            AssessmentStatus::NotApplicable => 4,
-        };
-        if let Some(c) = counts
-            .entry(a.recommendation.as_str())
-            .or_default()
-            .get_mut(slot)
-        {
-            *c += 1;
-        }
-    }
     let controls = standard
         .controls
         .iter()
@@ -123,10 +112,8 @@ pub fn assess_standard(
             let recs = mapped.get(control.id.as_str()).cloned().unwrap_or_default();
             let mut total = [0u64; 5];
             for rec in &recs {
-                if let Some(c) = counts.get(rec) {
-                    for (t, v) in total.iter_mut().zip(c) {
-                        *t += v;
-                    }
+                for (t, v) in total.iter_mut().zip(tally.statuses(rec)) {
+                    *t += v;
                 }
             }
             let [healthy, unhealthy, error, exempt, _] = total;

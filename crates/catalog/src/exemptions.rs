@@ -50,6 +50,36 @@ pub struct Exemption {
     pub expires: Option<String>,
 }
 
+impl Exemption {
+    /// Checks that it has a reason, matches less than everything and has a
+    /// valid expiry; returns the expiry. Errors read after "exemption N ".
+    pub fn validate(&self) -> Result<Option<OffsetDateTime>, String> {
+        if self.reason.trim().is_empty() {
+            return Err("has no `reason`".to_owned());
+        }
+        if self.recommendation.is_none()
+            && self.resource.is_none()
+            && self.account.is_none()
+            && self.region.is_none()
+            && self.tag.is_none()
+        {
+            return Err(
+                "matches everything: give a recommendation, resource, account, region or tag"
+                    .to_owned(),
+            );
+        }
+        self.expires
+            .as_deref()
+            .map(parse_expiry)
+            .transpose()
+            .map_err(|v| {
+                format!(
+                    "has an `expires` value `{v}` that is neither a date (YYYY-MM-DD) nor RFC 3339"
+                )
+            })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -68,32 +98,24 @@ impl Exemptions {
     pub fn from_yaml(text: &str) -> Result<Self, CatalogError> {
         let file: File =
             serde_yaml_ng::from_str(text).map_err(|e| CatalogError::Exemptions(e.to_string()))?;
+        Self::from_list(file.exemptions)
+    }
+
+    /// Validates a list of exemptions (e.g. from the store).
+    pub fn from_list(list: Vec<Exemption>) -> Result<Self, CatalogError> {
         let mut entries = Vec::new();
-        for (i, e) in file.exemptions.into_iter().enumerate() {
-            let n = i + 1;
-            if e.reason.trim().is_empty() {
-                return Err(CatalogError::Exemptions(format!(
-                    "exemption {n} has no `reason`"
-                )));
-            }
-            if e.recommendation.is_none()
-                && e.resource.is_none()
-                && e.account.is_none()
-                && e.region.is_none()
-                && e.tag.is_none()
-            {
-                return Err(CatalogError::Exemptions(format!(
-                    "exemption {n} matches everything: give a recommendation, resource, account, region or tag"
-                )));
-            }
-            let expires = e.expires.as_deref().map(parse_expiry).transpose().map_err(|v| {
-                CatalogError::Exemptions(format!(
-                    "exemption {n}: `expires` value `{v}` is neither a date (YYYY-MM-DD) nor RFC 3339"
-                ))
-            })?;
+        for (i, e) in list.into_iter().enumerate() {
+            let expires = e
+                .validate()
+                .map_err(|why| CatalogError::Exemptions(format!("exemption {} {why}", i + 1)))?;
             entries.push((e, expires));
         }
         Ok(Self { entries })
+    }
+
+    /// Adds `other`'s exemptions after these.
+    pub fn extend(&mut self, other: Self) {
+        self.entries.extend(other.entries);
     }
 
     /// Number of exemptions.

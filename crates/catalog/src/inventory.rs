@@ -2,12 +2,12 @@
 //! asset (a trail's bucket, the roles of an account).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use foldhash::HashMap as FastMap;
 use rampart_model::Asset;
 
-type Memo = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
+type Memo = FastMap<&'static str, Arc<dyn Any + Send + Sync>>;
 
 /// Assets indexed by type, by type and account, by type, account and
 /// region, and by ARN, plus indexes that rules build once and share
@@ -15,12 +15,14 @@ type Memo = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
 /// O(1) per subject instead of a scan of the snapshot.
 #[derive(Debug, Default)]
 pub struct Inventory<'a> {
-    by_type: HashMap<&'a str, Vec<&'a Asset>>,
-    /// type → account → assets
-    by_account: HashMap<&'a str, HashMap<&'a str, Vec<&'a Asset>>>,
-    /// type → account → region → assets
-    by_region: HashMap<&'a str, HashMap<&'a str, HashMap<&'a str, Vec<&'a Asset>>>>,
-    by_arn: HashMap<&'a str, &'a Asset>,
+    // Keyed by strings the inventory borrows, with a fast (not
+    // DoS-resistant) hash: a million assets are indexed on every evaluation.
+    by_type: FastMap<&'a str, Vec<&'a Asset>>,
+    /// (type, account) → assets
+    by_account: FastMap<(&'a str, &'a str), Vec<&'a Asset>>,
+    /// (type, account, region) → assets
+    by_region: FastMap<(&'a str, &'a str, &'a str), Vec<&'a Asset>>,
+    by_arn: FastMap<&'a str, &'a Asset>,
     memo: Mutex<Memo>,
 }
 
@@ -33,21 +35,15 @@ impl<'a> Inventory<'a> {
     /// Indexes assets given by reference.
     pub fn from_refs(assets: impl IntoIterator<Item = &'a Asset>) -> Self {
         let mut inv = Self::default();
+        let assets = assets.into_iter();
+        inv.by_arn.reserve(assets.size_hint().0);
         for asset in assets {
             let ty = asset.resource_type.as_str();
             inv.by_type.entry(ty).or_default().push(asset);
-            inv.by_account
-                .entry(ty)
-                .or_default()
-                .entry(asset.account.as_str())
-                .or_default()
-                .push(asset);
+            let (account, region) = (asset.account.as_str(), asset.region.as_str());
+            inv.by_account.entry((ty, account)).or_default().push(asset);
             inv.by_region
-                .entry(ty)
-                .or_default()
-                .entry(asset.account.as_str())
-                .or_default()
-                .entry(asset.region.as_str())
+                .entry((ty, account, region))
                 .or_default()
                 .push(asset);
             inv.by_arn.insert(asset.arn.as_str(), asset);
@@ -89,12 +85,11 @@ impl<'a> Inventory<'a> {
     /// Assets of a type in one account.
     pub fn of_type_in_account<'s>(
         &'s self,
-        resource_type: &str,
-        account: &str,
+        resource_type: &'s str,
+        account: &'s str,
     ) -> impl Iterator<Item = &'a Asset> + 's {
         self.by_account
-            .get(resource_type)
-            .and_then(|m| m.get(account))
+            .get(&(resource_type, account))
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()
@@ -103,14 +98,12 @@ impl<'a> Inventory<'a> {
     /// Assets of a type in one account and region.
     pub fn of_type_in_region<'s>(
         &'s self,
-        resource_type: &str,
-        account: &str,
-        region: &str,
+        resource_type: &'s str,
+        account: &'s str,
+        region: &'s str,
     ) -> impl Iterator<Item = &'a Asset> + 's {
         self.by_region
-            .get(resource_type)
-            .and_then(|m| m.get(account))
-            .and_then(|m| m.get(region))
+            .get(&(resource_type, account, region))
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .copied()

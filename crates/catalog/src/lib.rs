@@ -7,8 +7,10 @@
 //!   and Defender's security controls with their maximum points.
 //! * [`rules`] — the logic: one plain function per recommendation over
 //!   [`view`]s of assets, registered in one list.
-//! * [`evaluate`] — pure: assets in, assessments out.
-//! * [`score`], [`compliance`] — posture from assessments.
+//! * [`evaluate`] — pure: assets in, assessments out (collected, or handed
+//!   one at a time to a sink).
+//! * [`tally`] — counters of assessments; [`score`] and [`compliance`] —
+//!   posture from them.
 //! * [`exemptions`] — accepted risks, from YAML.
 
 pub mod compliance;
@@ -19,6 +21,7 @@ pub mod metadata;
 pub mod rules;
 pub mod score;
 pub mod standards;
+pub mod tally;
 pub mod view;
 
 pub use evaluate::evaluate;

@@ -8,13 +8,12 @@
 //! recommendations and exempt, not-applicable or errored assessments do not
 //! count. `potential_increase` is `max − current`, in points.
 
-use std::collections::BTreeMap;
-
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::Assessment;
 use serde::Serialize;
 
 use crate::metadata::Catalog;
 use crate::standards::SecurityControl;
+use crate::tally::Tally;
 
 /// One security control's contribution.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,34 +47,16 @@ pub fn secure_score(
     controls: &[SecurityControl],
     assessments: &[Assessment],
 ) -> SecureScore {
-    // control -> resource -> unhealthy?
-    let mut resources: BTreeMap<&str, BTreeMap<&str, bool>> = BTreeMap::new();
-    for a in assessments {
-        let unhealthy = match a.status {
-            AssessmentStatus::Healthy => false,
-            AssessmentStatus::Unhealthy => true,
-            _ => continue,
-        };
-        let Some(rec) = catalog.get(&a.recommendation) else {
-            continue;
-        };
-        if rec.preview {
-            continue;
-        }
-        let entry = resources
-            .entry(rec.security_control.as_str())
-            .or_default()
-            .entry(a.resource.as_str())
-            .or_insert(false);
-        *entry |= unhealthy;
-    }
+    secure_score_of(controls, &Tally::of(catalog, assessments))
+}
+
+/// Computes the secure score from a [`Tally`] of assessments.
+pub fn secure_score_of(controls: &[SecurityControl], tally: &Tally<'_>) -> SecureScore {
     let mut scores = Vec::new();
     for control in controls {
-        let Some(by_resource) = resources.get(control.name.as_str()) else {
+        let Some((healthy, unhealthy)) = tally.control_resources(&control.name) else {
             continue;
         };
-        let unhealthy = by_resource.values().filter(|u| **u).count() as u64;
-        let healthy = by_resource.len() as u64 - unhealthy;
         let max = f64::from(control.max_points);
         let current = max * healthy as f64 / (healthy + unhealthy) as f64;
         scores.push(ControlScore {

@@ -35,6 +35,15 @@ pub enum Command {
     Compliance(ComplianceArgs),
     /// Export findings: rampart.assessments/v1 JSON, OCSF, CSV, SARIF or HTML.
     Findings(FindingsArgs),
+    /// Manage connectors: the AWS accounts (or organizations) Rampart scans.
+    Connector(ConnectorArgs),
+    /// Rampart's OpenID Connect issuer: its signing keys, public documents,
+    /// rotation and TLS thumbprint.
+    Issuer(IssuerArgs),
+    /// Serve the dashboard and the REST API over HTTP.
+    Serve(ServeArgs),
+    /// API tokens for the server: create (shown once), list, revoke.
+    Token(TokenArgs),
 }
 
 /// Severities, for filters and gates.
@@ -251,6 +260,11 @@ pub struct ScanArgs {
     /// kms, rds, config, guardduty, eks, ssm, organizations).
     #[arg(long, value_delimiter = ',', value_name = "SERVICE,...")]
     pub services: Option<Vec<String>>,
+    /// Scan through this connector (name or id): its CSPM role by web
+    /// identity federation (or a classic connector's keys or role), its
+    /// regions; an organization's connector scans every member account too.
+    #[arg(long, value_name = "NAME")]
+    pub connector: Option<String>,
     /// API calls in flight at once per service and region.
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
@@ -309,4 +323,389 @@ pub struct ScansArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// `rampart connector`.
+#[derive(Debug, Args)]
+pub struct ConnectorArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ConnectorCommand,
+}
+
+/// `rampart connector` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Create a connector for an AWS account or organization.
+    Create(ConnectorCreateArgs),
+    /// Show one connector.
+    Show(ConnectorShowArgs),
+    /// List connectors, by name.
+    List(ConnectorListArgs),
+    /// Change a connector's regions, scan interval, plans or roles.
+    Update(ConnectorUpdateArgs),
+    /// Delete a connector (an organization's with its member connectors).
+    Delete(ConnectorDeleteArgs),
+    /// Print the onboarding template (OIDC provider and plan roles) to deploy
+    /// in the connector's account or organization.
+    Template(ConnectorTemplateArgs),    /// Refresh an organization connector's member connectors from
+    /// Organizations `ListAccounts` (new accounts added, excluded, suspended
+    /// and departed ones removed).
+    Sync(ConnectorSyncArgs),
+    /// Mint a fresh web identity token for one of the connector's plans
+    /// (for troubleshooting with `aws sts assume-role-with-web-identity`).
+    Token(ConnectorTokenArgs),
+}
+
+/// `rampart connector sync`.
+#[derive(Debug, Args)]
+pub struct ConnectorSyncArgs {
+    /// AWS access (endpoint, home region, retries).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The organization connector's name or id.
+    pub name: String,
+}
+
+/// `rampart connector token`.
+#[derive(Debug, Args)]
+pub struct ConnectorTokenArgs {
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+    /// The plan whose audience the token carries.
+    #[arg(long, value_name = "PLAN", default_value = "cspm")]
+    pub plan: String,
+}
+
+/// `rampart connector create`.
+#[derive(Debug, Args)]
+pub struct ConnectorCreateArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Unique name: 1 to 40 letters, digits or `+=,.@-_` (roles trust the
+    /// session name `Rampart_<name>`).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The AWS account id (12 digits); for an organization, the management
+    /// account's.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: String,
+    /// Plans to enable, comma-separated: cspm, servers, containers, sql.
+    #[arg(long, value_delimiter = ',', value_name = "PLAN,...", default_value = "cspm")]
+    pub plans: Vec<String>,
+    /// Regions to scan, comma-separated [default: every enabled region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Hours between scans, 1 to 24.
+    #[arg(long, value_name = "HOURS", default_value = "12")]
+    pub scan_interval: String,
+    /// The account is an Organization's management account: its members get
+    /// connectors automatically, their roles deployed by a StackSet.
+    #[arg(long)]
+    pub organization: bool,
+    /// With `--organization`: the StackSet's name [default: Rampart].
+    #[arg(long, value_name = "NAME")]
+    pub stackset_name: Option<String>,
+    /// With `--organization`: member accounts that get no connector,
+    /// comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT,...")]
+    pub exclude_accounts: Option<Vec<String>>,
+    /// A role other than the default for a plan: PLAN=ARN sets the role the
+    /// plan's reads run as, PLAN.ROLE=ARN another of its roles (e.g.
+    /// `servers.arcAutoProvisioning=ARN`). Repeatable.
+    #[arg(long = "role-arn", value_name = "PLAN[.ROLE]=ARN")]
+    pub role_arns: Vec<String>,
+    /// Output format of the created connector.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,    /// Create a classic (legacy) connector: an IAM user's access keys
+    /// (`--access-key-id` and `--secret-access-key-stdin`) or a role assumed
+    /// with an external id (`--role-arn ARN --external-id ID`). Prefer OIDC
+    /// federation.
+    #[arg(long)]
+    pub classic: bool,
+    /// With `--classic`: the IAM user's access key id.
+    #[arg(long, value_name = "KEY_ID", requires = "classic")]
+    pub access_key_id: Option<String>,
+    /// With `--classic --access-key-id`: read the secret access key from
+    /// standard input (or set RAMPART_CLASSIC_SECRET_ACCESS_KEY); it is never
+    /// taken on the command line, and stored encrypted.
+    #[arg(long, requires = "access_key_id")]
+    pub secret_access_key_stdin: bool,
+    /// With `--classic --role-arn ARN`: the external id the role requires.
+    #[arg(long, value_name = "ID", requires = "classic")]
+    pub external_id: Option<String>,
+}
+
+/// `rampart connector show`.
+#[derive(Debug, Args)]
+pub struct ConnectorShowArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+    /// Output format (json: the resource exactly as stored).
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart connector list`.
+#[derive(Debug, Args)]
+pub struct ConnectorListArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart connector update`.
+#[derive(Debug, Args)]
+pub struct ConnectorUpdateArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+    /// Regions to scan, comma-separated; `--regions ''` means every enabled
+    /// region.
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Hours between scans, 1 to 24.
+    #[arg(long, value_name = "HOURS")]
+    pub scan_interval: Option<String>,
+    /// The plans to enable, comma-separated (plans kept keep their roles).
+    #[arg(long, value_delimiter = ',', value_name = "PLAN,...")]
+    pub plans: Option<Vec<String>>,
+    /// An organization connector's excluded member accounts, comma-separated
+    /// (replaces the list; `''` clears it).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT,...")]
+    pub exclude_accounts: Option<Vec<String>>,
+    /// Change a plan's role: PLAN=ARN or PLAN.ROLE=ARN. Repeatable.
+    #[arg(long = "role-arn", value_name = "PLAN[.ROLE]=ARN")]
+    pub role_arns: Vec<String>,
+    /// Output format of the updated connector.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart connector delete`.
+#[derive(Debug, Args)]
+pub struct ConnectorDeleteArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+}
+
+/// `rampart connector template`.
+#[derive(Debug, Args)]
+pub struct ConnectorTemplateArgs {
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+    /// Template format.
+    #[arg(long, value_enum, default_value_t = TemplateFormat::Cloudformation)]
+    pub format: TemplateFormat,
+    /// What the roles may read: AWS's ReadOnlyAccess minus billing, or only
+    /// the calls Rampart makes.
+    #[arg(long, value_enum, default_value_t = TemplateAccess::Default)]
+    pub access: TemplateAccess,
+    /// Write the template to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// SHA-1 thumbprint (40 hex digits) of the issuer host's certificate
+    /// chain; repeat for several [default: computed by connecting to the
+    /// issuer's host].
+    #[arg(long, value_name = "HEX")]
+    pub thumbprint: Vec<String>,
+}
+
+/// Onboarding template formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    /// CloudFormation (JSON); a StackSet for an organization.
+    Cloudformation,
+    /// Terraform (HCL), one account.
+    Terraform,
+}
+
+/// Onboarding template access modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateAccess {
+    /// AWS's ReadOnlyAccess plus a deny of billing actions.
+    Default,
+    /// Only the actions Rampart's collectors call.
+    LeastPrivilege,
+}
+
+/// `rampart issuer`.
+#[derive(Debug, Args)]
+pub struct IssuerArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: IssuerCommand,
+}
+
+/// `rampart issuer` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum IssuerCommand {
+    /// Create the issuer: an RSA signing key (owner-only file in the keys
+    /// directory) for a public issuer URL.
+    Init(IssuerInitArgs),
+    /// Show the issuer URL, its document URLs and its keys (never a private key).
+    Show(IssuerShowArgs),
+    /// Write the discovery document and the JWKS under a directory, for
+    /// static hosting at the issuer URL.
+    Export(IssuerExportArgs),
+    /// Generate a new signing key; the previous one stays in the JWKS until
+    /// every token it signed has expired.
+    Rotate(IssuerRotateArgs),
+    /// Print the SHA-1 thumbprint IAM's OIDC provider takes (the last
+    /// certificate of the chain the issuer's host presents).
+    Thumbprint(IssuerThumbprintArgs),
+}
+
+/// `rampart issuer init`.
+#[derive(Debug, Args)]
+pub struct IssuerInitArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The public HTTPS URL the issuer's documents are served at (the `iss`
+    /// claim), e.g. `https://id.example.com/rampart`.
+    #[arg(long, value_name = "URL")]
+    pub issuer_url: String,
+    /// Replace an existing issuer and delete its keys (tokens they signed
+    /// stop validating; the OIDC providers in AWS must be updated).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `rampart issuer show`.
+#[derive(Debug, Args)]
+pub struct IssuerShowArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart issuer export`.
+#[derive(Debug, Args)]
+pub struct IssuerExportArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Directory to write into; its content is to be served at the issuer URL.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `rampart issuer rotate`.
+#[derive(Debug, Args)]
+pub struct IssuerRotateArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `rampart issuer thumbprint`.
+#[derive(Debug, Args)]
+pub struct IssuerThumbprintArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The URL whose host to ask [default: the configured issuer URL].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+}
+
+/// `rampart serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// AWS access for scans triggered through the API.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// The URL users reach the server at, when behind a reverse proxy
+    /// (an https URL makes cookies Secure).
+    #[arg(long, env = "RAMPART_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Longest time one request may take, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// Exemptions file (YAML) applied together with the exemptions stored
+    /// through the API.
+    #[arg(long, env = "RAMPART_EXEMPTIONS", value_name = "FILE")]
+    pub exemptions: Option<PathBuf>,
+}
+
+/// `rampart token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// Token roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Reads everything, changes nothing.
+    Reader,
+    /// Reads and changes (exemptions, scans, connectors).
+    Admin,
+}
+
+/// `rampart token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed once, on the last line, and stored hashed.
+    Create {
+        /// Store.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A label (who or what uses it).
+        #[arg(long, default_value = "api", value_name = "NAME")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Store.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Store.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The token's id (from `rampart token list`).
+        id: String,
+    },
 }

@@ -1,6 +1,7 @@
 //! The `rampart` command: a thin layer over the library crates.
 
 mod args;
+mod classic;
 mod commands;
 mod exit;
 mod output;
@@ -54,6 +55,10 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
             commands::compliance::run(args, &mut stdout).map(|()| Exit::Ok)
         }
         Command::Findings(args) => commands::findings::run(args, &mut stdout),
+        Command::Connector(args) => commands::connector::run(args, &mut stdout),
+        Command::Issuer(args) => commands::issuer::run(args, &mut stdout),
+        Command::Serve(args) => commands::serve::run(args, &mut stdout).await,
+        Command::Token(args) => commands::token::run(args, &mut stdout),
     }
 }
 

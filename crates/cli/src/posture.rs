@@ -37,6 +37,14 @@ pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
         .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))
 }
 
+/// Adds the exemptions stored through the server's API to `exemptions`.
+pub fn add_stored_exemptions(store: &Store, exemptions: &mut Exemptions) -> Result<(), CliError> {
+    let stored = Exemptions::from_list(store.all_exemptions()?)
+        .map_err(|e| CliError::failure(format!("stored {e}")))?;
+    exemptions.extend(stored);
+    Ok(())
+}
+
 /// Evaluates assets and applies exemptions as of now.
 pub fn assess(catalog: &Catalog, assets: &[Asset], exemptions: &Exemptions) -> Vec<Assessment> {
     let inventory = Inventory::new(assets);

@@ -141,6 +141,15 @@ impl Plan {
     }
 }
 
+impl std::str::FromStr for Plan {
+    type Err = crate::ConnectorError;
+
+    /// Parses a command-line plan name (`cspm`, `servers`, `containers`, `sql`).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Plan::from_name(name).ok_or_else(|| crate::ConnectorError::UnknownPlan(name.to_owned()))
+    }
+}
+
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

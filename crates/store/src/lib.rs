@@ -6,6 +6,15 @@
 //! *complete* scan; a scan that failed or was killed never replaces it.
 //! Older scans are kept as history.
 
+mod classic;
+mod connectors;
+mod dashboard;
+mod exemptions;
+mod pages;
+mod posture;
+mod scan_connectors;
+mod tokens;
+
 use std::path::Path;
 
 use rampart_model::{
@@ -14,6 +23,12 @@ use rampart_model::{
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+pub use classic::SealedSecret;
+pub use exemptions::StoredExemption;
+pub use pages::AssessmentFilter;
+pub use posture::ScorePoint;
+pub use tokens::{TokenRecord, TokenRole};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = 2;
@@ -41,6 +56,12 @@ pub enum StoreError {
     /// No scan with this id.
     #[error("no scan `{0}`")]
     NoSuchScan(String),
+    /// A connector with this name (or id) is already stored.
+    #[error("connector `{0}` already exists")]
+    ConnectorExists(String),
+    /// No connector with this name or id.
+    #[error("no connector `{0}`")]
+    NoSuchConnector(String),
 }
 
 /// Result alias for the store.
@@ -139,6 +160,13 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(tokens::SCHEMA)?;
+        conn.execute_batch(exemptions::SCHEMA)?;
+        conn.execute_batch(posture::SCHEMA)?;
+        conn.execute_batch(dashboard::SCHEMA)?;
+        conn.execute_batch(connectors::SCHEMA)?;
+        conn.execute_batch(classic::SCHEMA)?;
+        scan_connectors::migrate(&conn)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -260,6 +288,7 @@ impl Store {
             "DELETE FROM assessments WHERE scan_id = ?1",
             params![scan_id],
         )?;
+        tx.execute("DELETE FROM scan_posture WHERE scan_id = ?1", params![scan_id])?;
         write_assessments(&tx, scan_id, assessments)?;
         tx.commit()?;
         Ok(())

@@ -148,8 +148,8 @@ fn region_rule(
     inv: &Inventory<'_>,
     multi_region_only: bool,
     qualifies: fn(&Props<'_>) -> Result<bool, Unreadable>,
-    healthy: &str,
-    unhealthy: &str,
+    healthy: &'static str,
+    unhealthy: &'static str,
 ) -> Result<Outcome, Unreadable> {
     if let Err(err) = p.get("trails")
         && region_not_enabled(&err)

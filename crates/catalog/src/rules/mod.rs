@@ -7,6 +7,8 @@
 //! read returns [`Unreadable`]; propagate it with `?` and the assessment
 //! becomes `error`.
 
+use std::borrow::Cow;
+
 use rampart_model::Evidence;
 
 use crate::inventory::Inventory;
@@ -50,15 +52,16 @@ pub enum Verdict {
 pub struct Outcome {
     /// The verdict.
     pub verdict: Verdict,
-    /// One sentence a person can act on.
-    pub reason: String,
+    /// One sentence a person can act on (most are fixed text: no
+    /// allocation per assessment).
+    pub reason: Cow<'static, str>,
     /// Property paths and values the verdict rests on.
     pub evidence: Vec<Evidence>,
 }
 
 impl Outcome {
     /// A healthy outcome.
-    pub fn healthy(reason: impl Into<String>) -> Self {
+    pub fn healthy(reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
             verdict: Verdict::Healthy,
             reason: reason.into(),
@@ -67,7 +70,7 @@ impl Outcome {
     }
 
     /// An unhealthy outcome.
-    pub fn unhealthy(reason: impl Into<String>) -> Self {
+    pub fn unhealthy(reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
             verdict: Verdict::Unhealthy,
             reason: reason.into(),
@@ -76,7 +79,7 @@ impl Outcome {
     }
 
     /// A not-applicable outcome.
-    pub fn not_applicable(reason: impl Into<String>) -> Self {
+    pub fn not_applicable(reason: impl Into<Cow<'static, str>>) -> Self {
         Self {
             verdict: Verdict::NotApplicable,
             reason: reason.into(),
@@ -92,7 +95,11 @@ impl Outcome {
     }
 
     /// Healthy or unhealthy depending on `ok`.
-    pub fn either(ok: bool, healthy: impl Into<String>, unhealthy: impl Into<String>) -> Self {
+    pub fn either(
+        ok: bool,
+        healthy: impl Into<Cow<'static, str>>,
+        unhealthy: impl Into<Cow<'static, str>>,
+    ) -> Self {
         if ok {
             Self::healthy(healthy)
         } else {

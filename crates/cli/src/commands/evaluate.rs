@@ -12,7 +12,8 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut store = open_existing_store(&args.read.store)?;
     let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
+    let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
+    posture::add_stored_exemptions(&store, &mut exemptions)?;
     let assets = posture::assets(&store, &scan)?;
     let assessments = posture::assess(&catalog, &assets, &exemptions);
     store.replace_assessments(&scan.id, &assessments)?;

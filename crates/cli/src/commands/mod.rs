@@ -1,13 +1,19 @@
 //! One module per command.
 
 pub mod compliance;
+pub mod connector;
+pub mod connector_scan;
 pub mod evaluate;
 pub mod findings;
 pub mod inventory;
+pub mod issuer;
 pub mod recommendations;
 pub mod scan;
 pub mod scans;
 pub mod score;
+pub mod serve;
+pub mod template;
+pub mod token;
 
 use std::path::PathBuf;
 

@@ -1,6 +1,7 @@
 //! `rampart scan`: collect an account into a new snapshot.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -48,17 +49,106 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
             }
         }
     }
-    let exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
+    if let Some(connector) = &args.connector {
+        return super::connector_scan::run(args, connector, out).await;
+    }
+    let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
     let access = AwsAccess::load(&aws_settings(&args.aws))
         .await
         .map_err(CliError::usage)?;
     let mut store = open_store(&args.store)?;
+    posture::add_stored_exemptions(&store, &mut exemptions)?;
+    let progress = BarProgress::new(args.no_progress);
+    let options = ScanOptions {
+        scan_id: uuid::Uuid::now_v7().to_string(),
+        regions: args.regions.clone(),
+        services: args.services.clone(),
+        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+    };
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let stored = collect_and_store(
+        &access,
+        &mut store,
+        &options,
+        &exemptions,
+        &progress,
+        interrupt,
+    )
+    .await;
+    progress.bar.finish_and_clear();
+    let StoredScan {
+        snapshot,
+        assessments,
+        catalog,
+    } = stored?;
+
+    let mut summary = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
+    summary.push_str(&posture_summary(&catalog, &assessments)?);
+    out.write_all(summary.as_bytes())
+        .map_err(CliError::failure)?;
+
+    let collected_anything = snapshot
+        .assets
+        .iter()
+        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
+    if collected_anything {
+        Ok(posture::gate(
+            &catalog,
+            &assessments,
+            args.evaluation.fail_on.map(Into::into),
+        ))
+    } else {
+        Err(CliError::nothing(format!(
+            "nothing could be collected: {} coverage gaps (see above)",
+            snapshot.gaps.len()
+        )))
+    }
+}
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// The new scan's id.
+    pub scan_id: String,
+    /// Only these regions (default: every enabled region).
+    pub regions: Option<Vec<String>>,
+    /// Only these services.
+    pub services: Option<Vec<String>>,
+    /// API calls in flight at once per service and region.
+    pub concurrency: usize,
+}
+
+/// A scan stored complete, with its assessments.
+#[derive(Debug)]
+pub struct StoredScan {
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// Its assessments (exemptions applied).
+    pub assessments: Vec<rampart_model::Assessment>,
+    /// The catalog it was evaluated with.
+    pub catalog: rampart_catalog::Catalog,
+}
+
+/// Collects an account into a new snapshot, evaluates it and stores it
+/// complete. When `interrupt` completes first, the scan is stored `failed`
+/// (the last complete snapshot stays current) and the error is exit 130.
+/// Used by `rampart scan` and by scans triggered through `rampart serve`.
+pub async fn collect_and_store(
+    access: &AwsAccess,
+    store: &mut rampart_store::Store,
+    options: &ScanOptions,
+    exemptions: &rampart_catalog::exemptions::Exemptions,
+    progress: &dyn Progress,
+    interrupt: impl Future<Output = ()>,
+) -> Result<StoredScan, CliError> {
     let identity = access.caller_identity().await.map_err(CliError::usage)?;
     // Region discovery needs ec2:DescribeRegions. Without it, explicit
     // `--regions` are scanned as given (and the failure is a gap); without
     // both, there is nothing to scan.
     let mut discovery_gap = None;
-    let (regions, disabled) = match (access.regions().await, args.regions.as_deref()) {
+    let (regions, disabled) = match (access.regions().await, options.regions.as_deref()) {
         (Ok(list), requested) => resolve_regions(requested, &list).map_err(CliError::usage)?,
         (Err(err), Some(requested)) => {
             let mut unique: Vec<String> = Vec::new();
@@ -86,7 +176,7 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         }
     };
 
-    let scan_id = uuid::Uuid::now_v7().to_string();
+    let scan_id = options.scan_id.clone();
     let started_at = OffsetDateTime::now_utc();
     let mut all_regions = regions.clone();
     all_regions.extend(disabled.iter().cloned());
@@ -108,19 +198,16 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         home_region: access.home_region().to_owned(),
         regions,
         disabled_regions: disabled,
-        services: args.services.clone(),
-        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+        services: options.services.clone(),
+        concurrency: options.concurrency,
     };
-    let progress = BarProgress::new(args.no_progress);
     let collected = tokio::select! {
-        result = collect_account(&access, &plan, &progress) => result,
-        _ = tokio::signal::ctrl_c() => {
-            progress.bar.finish_and_clear();
+        result = collect_account(access, &plan, progress) => result,
+        () = interrupt => {
             let _ = store.fail_scan(&scan_id, "interrupted");
             return Err(CliError { exit: Exit::Interrupted, message: "scan interrupted; the last complete snapshot is unchanged".to_owned() });
         }
     };
-    progress.bar.finish_and_clear();
 
     record.finished_at = Some(OffsetDateTime::now_utc());
     record.status = ScanStatus::Complete;
@@ -135,34 +222,22 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         gaps,
     };
     let catalog = posture::catalog()?;
-    let assessments = posture::assess(&catalog, &snapshot.assets, &exemptions);
+    let assessments = posture::assess(&catalog, &snapshot.assets, exemptions);
     store.complete_scan(&snapshot, &assessments)?;
-
-    let mut summary = summary(&snapshot, &access, started.elapsed());
-    summary.push_str(&posture_summary(&catalog, &assessments)?);
-    out.write_all(summary.as_bytes())
-        .map_err(CliError::failure)?;
-
-    let collected_anything = snapshot
-        .assets
-        .iter()
-        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
-    if collected_anything {
-        Ok(posture::gate(
-            &catalog,
-            &assessments,
-            args.evaluation.fail_on.map(Into::into),
-        ))
-    } else {
-        Err(CliError::nothing(format!(
-            "nothing could be collected: {} coverage gaps (see above)",
-            snapshot.gaps.len()
-        )))
-    }
+    Ok(StoredScan {
+        snapshot,
+        assessments,
+        catalog,
+    })
 }
 
-/// The end-of-scan summary: assets by type and region, calls, gaps, time.
-fn summary(snapshot: &Snapshot, access: &AwsAccess, elapsed: Duration) -> String {
+/// The end-of-scan summary: assets by type and region, calls (by service
+/// and operation), gaps, time.
+pub(crate) fn summary(
+    snapshot: &Snapshot,
+    calls: &BTreeMap<(String, String), u64>,
+    elapsed: Duration,
+) -> String {
     let scan = &snapshot.scan;
     let mut text = format!(
         "Scan {} complete in {}\naccount {} · regions {} · {} API calls · {} assets · {} coverage gaps\n\n",
@@ -202,9 +277,8 @@ fn summary(snapshot: &Snapshot, access: &AwsAccess, elapsed: Duration) -> String
     text.push_str("Assets by type and region\n");
     text.push_str(&table(&header, &rows));
 
-    let calls = access.stats().snapshot();
     let mut by_service: BTreeMap<&str, u64> = BTreeMap::new();
-    for ((service, _), n) in &calls {
+    for ((service, _), n) in calls {
         *by_service.entry(service.as_str()).or_default() += n;
     }
     text.push_str("\nAPI calls by service\n");
@@ -243,7 +317,7 @@ fn summary(snapshot: &Snapshot, access: &AwsAccess, elapsed: Duration) -> String
 }
 
 /// Secure score, unhealthy recommendations by severity, and the top ones.
-fn posture_summary(
+pub(crate) fn posture_summary(
     catalog: &rampart_catalog::Catalog,
     assessments: &[rampart_model::Assessment],
 ) -> Result<String, CliError> {
@@ -293,13 +367,13 @@ fn posture_summary(
 }
 
 /// A progress bar on stderr: tasks done of planned, and what is running.
-struct BarProgress {
-    bar: ProgressBar,
+pub(crate) struct BarProgress {
+    pub(crate) bar: ProgressBar,
     running: Mutex<BTreeSet<String>>,
 }
 
 impl BarProgress {
-    fn new(hidden: bool) -> Self {
+    pub(crate) fn new(hidden: bool) -> Self {
         let bar = ProgressBar::with_draw_target(
             Some(0),
             if hidden {

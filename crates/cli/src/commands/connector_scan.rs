@@ -1,0 +1,1014 @@
+//! Scanning through connectors: `rampart scan --connector`, the member
+//! connectors of an organization (`rampart connector sync`), web identity
+//! tokens (`rampart connector token`) and classic (legacy) connectors
+//! (`rampart connector create --classic`).
+//!
+//! A native connector's scan runs as its CSPM role, assumed with a token the
+//! issuer mints for the connector (`sub`) and the CSPM audience (`aud`), as
+//! session `Rampart_<name>`. An organization's connector first refreshes its
+//! member connectors from `ListAccounts`, then scans the management account
+//! and every member concurrently (at most [`ACCOUNTS_AT_ONCE`]), each with
+//! its own credentials, into one snapshot; a member whose credentials or
+//! identity fail is a coverage gap, not a failed scan.
+//!
+//! An account connected both natively and through a classic connector is
+//! scanned once, through the native connector, with a warning.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use futures::StreamExt;
+use rampart_aws::{
+    AccessError, AwsAccess, AwsSettings, CredentialSource, Progress, ScanPlan, TokenError,
+    collect_account, resolve_regions,
+};
+use rampart_connector::{ClassicAuthentication, Connector, OrganizationalData, Plan, RoleArn};
+use rampart_identity::Issuer;
+use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot, types};
+use rampart_store::Store;
+use time::OffsetDateTime;
+
+use crate::args::{
+    ConnectorCreateArgs, ConnectorSyncArgs, ConnectorTokenArgs, ListFormat, ScanArgs, StoreArgs,
+};
+use crate::classic::SecretKey;
+use crate::commands::scan::{BarProgress, aws_settings, posture_summary, summary};
+use crate::commands::{keys_dir, open_store, store_path};
+use crate::exit::{CliError, Exit};
+use crate::posture;
+
+/// Accounts of an organization scanned at once.
+pub const ACCOUNTS_AT_ONCE: usize = 4;
+
+/// The warning `connector create --classic` prints.
+pub const CLASSIC_WARNING: &str = "warning: classic connectors are legacy; prefer OIDC federation (rampart issuer init, rampart connector create, rampart connector template)";
+
+/// The environment variable a classic connector's secret access key may
+/// come from (instead of standard input).
+pub const SECRET_ENV: &str = "RAMPART_CLASSIC_SECRET_ACCESS_KEY";
+
+fn warn(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+/// The existing store and the connector named (or with the id) `name`;
+/// exit 3 when there is none.
+fn find(args: &StoreArgs, name: &str) -> Result<(Store, Connector), CliError> {
+    if !store_path(args)?.exists() {
+        return Err(CliError::nothing(format!("no connector `{name}`")));
+    }
+    let store = open_store(args)?;
+    match store.connector(name)? {
+        Some(connector) => Ok((store, connector)),
+        None => Err(CliError::nothing(format!("no connector `{name}`"))),
+    }
+}
+
+/// The issuer, or a usage error saying how to create it.
+fn open_issuer(store: &StoreArgs) -> Result<Arc<Issuer>, CliError> {
+    let dir = keys_dir(store)?;
+    Issuer::open(&dir).map(Arc::new).map_err(|e| {
+        CliError::usage(format!(
+            "cannot mint tokens: {e}; create the issuer with `rampart issuer init --issuer-url https://HOST/PATH`"
+        ))
+    })
+}
+
+/// How one connector's account is reached.
+struct Target {
+    connector: Connector,
+    source: CredentialSource,
+    /// The STS call that turns the source into credentials, for gaps.
+    exchange: &'static str,
+}
+
+/// Opens the issuer at most once.
+struct Credentials<'a> {
+    store_args: &'a StoreArgs,
+    store: &'a Store,
+    profile: Option<String>,
+    issuer: Option<Arc<Issuer>>,
+    secret_key: Option<SecretKey>,
+}
+
+impl Credentials<'_> {
+    /// The credential source of `connector`'s CSPM reads.
+    fn target(&mut self, connector: &Connector) -> Result<Target, CliError> {
+        let session_name = Plan::session_name(&connector.name);
+        if let Some(classic) = &connector.classic {
+            return match classic {
+                ClassicAuthentication::AwsCreds { access_key_id } => {
+                    let id = connector.id.to_string();
+                    let sealed = self.store.classic_secret(&id)?.ok_or_else(|| {
+                        CliError::failure(format!(
+                            "classic connector `{}` has no stored secret access key; delete and create it again",
+                            connector.name
+                        ))
+                    })?;
+                    if self.secret_key.is_none() {
+                        self.secret_key = Some(SecretKey::load(&keys_dir(self.store_args)?)?);
+                    }
+                    let key = self
+                        .secret_key
+                        .as_ref()
+                        .ok_or_else(|| CliError::failure("no secret key"))?;
+                    Ok(Target {
+                        connector: connector.clone(),
+                        source: CredentialSource::StaticKeys {
+                            access_key_id: access_key_id.clone(),
+                            secret_access_key: key.open(&id, &sealed)?,
+                            session_token: None,
+                        },
+                        exchange: "GetCallerIdentity",
+                    })
+                }
+                ClassicAuthentication::AwsAssumeRole {
+                    role_arn,
+                    external_id,
+                } => Ok(Target {
+                    connector: connector.clone(),
+                    source: CredentialSource::AssumeRole {
+                        role_arn: role_arn.clone(),
+                        external_id: external_id.clone(),
+                        session_name,
+                        base: Box::new(
+                            self.profile
+                                .clone()
+                                .map_or(CredentialSource::Default, CredentialSource::Profile),
+                        ),
+                    },
+                    exchange: "AssumeRole",
+                }),
+            };
+        }
+        let role_arn = connector.role_arn(Plan::Cspm).ok_or_else(|| {
+            CliError::usage(format!(
+                "connector `{}` does not enable the cspm plan; enable it with `rampart connector update {} --plans cspm,...`",
+                connector.name, connector.name
+            ))
+        })?;
+        if self.issuer.is_none() {
+            self.issuer = Some(open_issuer(self.store_args)?);
+        }
+        let issuer = self
+            .issuer
+            .clone()
+            .ok_or_else(|| CliError::failure("no issuer"))?;
+        let subject = connector.id.to_string();
+        let tokens = move || {
+            issuer
+                .mint(&subject, Plan::Cspm.audience(), OffsetDateTime::now_utc())
+                .map(|minted| minted.token)
+                .map_err(|e| TokenError::new(e.to_string()))
+        };
+        Ok(Target {
+            connector: connector.clone(),
+            source: CredentialSource::web_identity(role_arn, session_name, Arc::new(tokens)),
+            exchange: "AssumeRoleWithWebIdentity",
+        })
+    }
+}
+
+/// Settings reaching AWS as `target`.
+async fn access_for(base: &AwsSettings, target: &Target) -> Result<AwsAccess, AccessError> {
+    let settings = base.clone().with_credentials(target.source.clone()).await?;
+    AwsAccess::load(&settings).await
+}
+
+/// The native connector to scan instead of a classic one for the same
+/// account, and the classic connectors an account's native scan skips.
+fn native_for(all: &[Connector], classic: &Connector) -> Option<Connector> {
+    all.iter()
+        .find(|c| {
+            !c.is_classic()
+                && c.account() == classic.account()
+                && c.role_arn(Plan::Cspm).is_some()
+        })
+        .cloned()
+}
+
+fn classic_twins<'a>(all: &'a [Connector], account: &str) -> Vec<&'a Connector> {
+    all.iter()
+        .filter(|c| c.is_classic() && c.account() == account)
+        .collect()
+}
+
+/// `rampart scan --connector NAME`.
+pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let (mut store, requested) = find(&args.store, name)?;
+    let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
+    posture::add_stored_exemptions(&store, &mut exemptions)?;
+    let all = store.connectors()?;
+
+    // One account, one scan: a classic connector whose account is also
+    // connected natively is scanned through the native connector.
+    let connector = if requested.is_classic() {
+        match native_for(&all, &requested) {
+            Some(native) => {
+                warn(&format!(
+                    "warning: account {} is connected both natively (connector `{}`) and through classic connector `{}`; scanning it once, through `{}`",
+                    requested.account(),
+                    native.name,
+                    requested.name,
+                    native.name
+                ));
+                native
+            }
+            None => requested,
+        }
+    } else {
+        for twin in classic_twins(&all, requested.account()) {
+            warn(&format!(
+                "warning: account {} is also connected through classic connector `{}`; scanning it once, through `{}`",
+                requested.account(),
+                twin.name,
+                requested.name
+            ));
+        }
+        requested
+    };
+    if connector.role_arn(Plan::Cspm).is_none() {
+        return Err(CliError::usage(format!(
+            "connector `{}` does not enable the cspm plan; enable it with `rampart connector update {} --plans cspm,...`",
+            connector.name, connector.name
+        )));
+    }
+
+    let base = aws_settings(&args.aws);
+    let mut creds = Credentials {
+        store_args: &args.store,
+        store: &store,
+        profile: args.aws.profile.clone(),
+        issuer: None,
+        secret_key: None,
+    };
+    let primary_target = creds.target(&connector)?;
+    let primary = access_for(&base, &primary_target)
+        .await
+        .map_err(CliError::usage)?;
+    let identity = primary.caller_identity().await.map_err(|e| {
+        CliError::usage(format!("connector `{}`: {e}", connector.name))
+    })?;
+    if identity.account != connector.account() {
+        return Err(CliError::failure(format!(
+            "connector `{}` is for account {}, but its credentials are for account {} (`{}`); nothing was stored",
+            connector.name,
+            connector.account(),
+            identity.account,
+            identity.arn
+        )));
+    }
+
+    // An organization: refresh the member connectors, then reach each.
+    let mut gaps: Vec<CoverageGap> = Vec::new();
+    let mut members: Vec<Target> = Vec::new();
+    if connector.is_organization() {
+        match sync_members(&store, &connector, &primary).await {
+            Ok(report) => {
+                for line in &report.problems {
+                    warn(&format!("warning: {line}"));
+                }
+            }
+            Err(err) => {
+                warn(&format!(
+                    "warning: cannot list the organization's accounts ({err}); scanning the member connectors already stored"
+                ));
+                gaps.push(CoverageGap {
+                    account: connector.account().to_owned(),
+                    region: primary.home_region().to_owned(),
+                    service: "organizations".to_owned(),
+                    operation: "ListAccounts".to_owned(),
+                    kind: gap_kind(&err),
+                    error: err.to_string(),
+                    occurrences: 1,
+                });
+            }
+        }
+        let all = store.connectors()?;
+        for member in store.members_of(connector.account())? {
+            if excluded(&connector, member.account()) {
+                continue;
+            }
+            for twin in classic_twins(&all, member.account()) {
+                warn(&format!(
+                    "warning: account {} is also connected through classic connector `{}`; scanning it once, through member connector `{}`",
+                    member.account(),
+                    twin.name,
+                    member.name
+                ));
+            }
+            match creds.target(&member) {
+                Ok(target) => members.push(target),
+                Err(err) => gaps.push(account_gap(
+                    member.account(),
+                    primary.home_region(),
+                    "AssumeRoleWithWebIdentity",
+                    GapKind::Other,
+                    &err.message,
+                )),
+            }
+        }
+    }
+
+    // Regions: `--regions`, else the connector's, else every enabled one.
+    let requested_regions = args.regions.clone().or_else(|| {
+        let regions = &connector.environment_data.regions;
+        (!regions.is_empty()).then(|| regions.clone())
+    });
+    let (regions, disabled) = match (primary.regions().await, requested_regions.as_deref()) {
+        (Ok(list), requested) => resolve_regions(requested, &list).map_err(CliError::usage)?,
+        (Err(err), Some(requested)) => {
+            let mut unique: Vec<String> = Vec::new();
+            for region in requested {
+                rampart_aws::access::validate_region_syntax(region).map_err(CliError::usage)?;
+                if !unique.contains(region) {
+                    unique.push(region.clone());
+                }
+            }
+            gaps.push(CoverageGap {
+                account: identity.account.clone(),
+                region: primary.home_region().to_owned(),
+                service: "ec2".to_owned(),
+                operation: "DescribeRegions".to_owned(),
+                kind: GapKind::Other,
+                error: format!("{err}; scanned the requested regions without checking them"),
+                occurrences: 1,
+            });
+            (unique, Vec::new())
+        }
+        (Err(err), None) => {
+            return Err(CliError::usage(format!(
+                "{err}; pass `--regions` (or set the connector's regions) to scan without region discovery"
+            )));
+        }
+    };
+
+    let mut accounts = vec![identity.account.clone()];
+    accounts.extend(members.iter().map(|m| m.connector.account().to_owned()));
+    for gap in &gaps {
+        if !accounts.contains(&gap.account) {
+            accounts.push(gap.account.clone());
+        }
+    }
+    let mut all_regions = regions.clone();
+    all_regions.extend(disabled.iter().cloned());
+    let scan_id = uuid::Uuid::now_v7().to_string();
+    let mut record = ScanRecord {
+        id: scan_id.clone(),
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: None,
+        status: ScanStatus::Running,
+        accounts,
+        regions: all_regions,
+        api_calls: 0,
+        asset_count: 0,
+        gap_count: 0,
+    };
+    store.begin_scan(&record)?;
+    store.set_scan_connector(&scan_id, &connector.id.to_string())?;
+
+    let plan_for = |account: &str| ScanPlan {
+        account: account.to_owned(),
+        home_region: primary.home_region().to_owned(),
+        regions: regions.clone(),
+        disabled_regions: disabled.clone(),
+        services: args.services.clone(),
+        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+    };
+    let bar = BarProgress::new(args.no_progress);
+    let progress = Accounts {
+        bar: &bar,
+        planned: AtomicUsize::new(0),
+    };
+    let primary_plan = plan_for(&identity.account);
+    let scans = async {
+        let management = async {
+            let scan = collect_account(&primary, &primary_plan, &progress).await;
+            (scan.assets, scan.gaps, primary.stats().snapshot())
+        };
+        let others = futures::stream::iter(members.iter())
+            .map(|member| scan_member(&base, member, &plan_for, &progress))
+            .buffer_unordered(ACCOUNTS_AT_ONCE)
+            .collect::<Vec<_>>();
+        futures::join!(management, others)
+    };
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let ((assets, primary_gaps, primary_calls), others) = tokio::select! {
+        result = scans => result,
+        () = interrupt => {
+            let _ = store.fail_scan(&scan_id, "interrupted");
+            bar.bar.finish_and_clear();
+            return Err(CliError { exit: Exit::Interrupted, message: "scan interrupted; the last complete snapshot is unchanged".to_owned() });
+        }
+    };
+    bar.bar.finish_and_clear();
+
+    let mut assets = assets;
+    gaps.extend(primary_gaps);
+    let mut calls = primary_calls;
+    for (member_assets, member_gaps, member_calls) in others {
+        assets.extend(member_assets);
+        gaps.extend(member_gaps);
+        for (key, n) in member_calls {
+            *calls.entry(key).or_default() += n;
+        }
+    }
+    assets.sort_by(|a, b| {
+        (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
+            &b.resource_type,
+            &b.account,
+            &b.region,
+            &b.arn,
+        ))
+    });
+    record.finished_at = Some(OffsetDateTime::now_utc());
+    record.status = ScanStatus::Complete;
+    record.api_calls = calls.values().sum();
+    record.asset_count = assets.len() as u64;
+    record.gap_count = gaps.len() as u64;
+    let snapshot = Snapshot {
+        scan: record,
+        assets,
+        gaps,
+    };
+    let catalog = posture::catalog()?;
+    let assessments = posture::assess(&catalog, &snapshot.assets, &exemptions);
+    store.complete_scan(&snapshot, &assessments)?;
+
+    let mut text = format!(
+        "Scanned through connector `{}` ({} account{})\n",
+        connector.name,
+        snapshot.scan.accounts.len(),
+        if snapshot.scan.accounts.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    text.push_str(&summary(&snapshot, &calls, started.elapsed()));
+    if snapshot.scan.accounts.len() > 1 {
+        text.push_str("\nAccounts\n");
+        let rows: Vec<Vec<String>> = snapshot
+            .scan
+            .accounts
+            .iter()
+            .map(|account| {
+                let assets = snapshot.assets.iter().filter(|a| &a.account == account).count();
+                let gaps: Vec<&CoverageGap> =
+                    snapshot.gaps.iter().filter(|g| &g.account == account).collect();
+                let reached = !gaps.iter().any(|g| {
+                    g.service == "sts"
+                        && (g.operation.starts_with("AssumeRole") || g.operation == "GetCallerIdentity")
+                });
+                vec![
+                    account.clone(),
+                    assets.to_string(),
+                    gaps.len().to_string(),
+                    if reached { "scanned" } else { "not reached (see gaps)" }.to_owned(),
+                ]
+            })
+            .collect();
+        text.push_str(&crate::output::table(
+            &["ACCOUNT", "ASSETS", "GAPS", "STATUS"],
+            &rows,
+        ));
+    }
+    text.push_str(&posture_summary(&catalog, &assessments)?);
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+
+    let collected_anything = snapshot
+        .assets
+        .iter()
+        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
+    if collected_anything {
+        Ok(posture::gate(
+            &catalog,
+            &assessments,
+            args.evaluation.fail_on.map(Into::into),
+        ))
+    } else {
+        Err(CliError::nothing(format!(
+            "nothing could be collected: {} coverage gaps (see above)",
+            snapshot.gaps.len()
+        )))
+    }
+}
+
+type AccountResult = (
+    Vec<rampart_model::Asset>,
+    Vec<CoverageGap>,
+    BTreeMap<(String, String), u64>,
+);
+
+/// Scans one member account with its own credentials; a failure to reach
+/// it is a coverage gap for that account.
+async fn scan_member(
+    base: &AwsSettings,
+    member: &Target,
+    plan_for: &dyn Fn(&str) -> ScanPlan,
+    progress: &dyn Progress,
+) -> AccountResult {
+    let account = member.connector.account();
+    let home = base.home_region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+    let access = match access_for(base, member).await {
+        Ok(access) => access,
+        Err(err) => {
+            let gap = account_gap(account, &home, member.exchange, gap_kind(&err), &err.to_string());
+            return (Vec::new(), vec![gap], BTreeMap::new());
+        }
+    };
+    let failed = |operation: &str, kind: GapKind, error: String| {
+        (
+            Vec::new(),
+            vec![account_gap(account, access.home_region(), operation, kind, &error)],
+            access.stats().snapshot(),
+        )
+    };
+    match access.caller_identity().await {
+        Err(err) => {
+            let operation = if matches!(err, AccessError::Credentials(_)) {
+                member.exchange
+            } else {
+                "GetCallerIdentity"
+            };
+            failed(
+                operation,
+                gap_kind(&err),
+                format!("member connector `{}`: {err}", member.connector.name),
+            )
+        }
+        Ok(identity) if identity.account != account => failed(
+            "GetCallerIdentity",
+            GapKind::Other,
+            format!(
+                "member connector `{}` reached account {} (`{}`), not {account}; nothing of it was kept",
+                member.connector.name, identity.account, identity.arn
+            ),
+        ),
+        Ok(_) => {
+            let scan = collect_account(&access, &plan_for(account), progress).await;
+            (scan.assets, scan.gaps, access.stats().snapshot())
+        }
+    }
+}
+
+fn account_gap(
+    account: &str,
+    region: &str,
+    operation: &str,
+    kind: GapKind,
+    error: &str,
+) -> CoverageGap {
+    CoverageGap {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        service: "sts".to_owned(),
+        operation: operation.to_owned(),
+        kind,
+        error: error.to_owned(),
+        occurrences: 1,
+    }
+}
+
+fn gap_kind(err: &AccessError) -> GapKind {
+    match err {
+        AccessError::Credentials(_) => GapKind::AccessDenied,
+        AccessError::Unreachable { .. } => GapKind::Unreachable,
+        _ => GapKind::Other,
+    }
+}
+
+fn excluded(org: &Connector, account: &str) -> bool {
+    matches!(
+        &org.environment_data.organizational_data,
+        Some(OrganizationalData::Organization { excluded_account_ids, .. })
+            if excluded_account_ids.iter().any(|a| a == account)
+    )
+}
+
+/// Progress of several accounts on one bar: tasks add up, and each task is
+/// named with its account.
+struct Accounts<'a> {
+    bar: &'a BarProgress,
+    planned: AtomicUsize,
+}
+
+impl Progress for Accounts<'_> {
+    fn planned(&self, tasks: usize) {
+        let total = self.planned.fetch_add(tasks, Ordering::SeqCst) + tasks;
+        self.bar.planned(total);
+    }
+
+    fn started(&self, region: &str, service: &str) {
+        self.bar.started(region, service);
+    }
+
+    fn finished(&self, region: &str, service: &str, assets: usize, gaps: usize) {
+        self.bar.finished(region, service, assets, gaps);
+    }
+}
+
+/// What a member sync changed.
+#[derive(Debug, Default)]
+struct SyncReport {
+    created: Vec<String>,
+    updated: Vec<String>,
+    removed: Vec<String>,
+    unchanged: Vec<String>,
+    problems: Vec<String>,
+}
+
+/// Lists the organization's accounts (through its management account's
+/// access) and makes the member connectors match: one per active account
+/// that is neither the management account nor excluded; others removed.
+async fn sync_members(
+    store: &Store,
+    org: &Connector,
+    access: &AwsAccess,
+) -> Result<SyncReport, AccessError> {
+    let client = access.organizations(access.home_region());
+    let mut listed: Vec<String> = Vec::new();
+    let mut pages = client.list_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            let failure = rampart_aws::error::classify(&e);
+            match failure.kind {
+                GapKind::AccessDenied => AccessError::Credentials(failure.message),
+                _ => AccessError::Unreachable {
+                    endpoint: "organizations".to_owned(),
+                    reason: failure.message,
+                },
+            }
+        })?;
+        for account in page.accounts() {
+            let active = account
+                .status()
+                .is_none_or(|s| s.as_str().eq_ignore_ascii_case("ACTIVE"));
+            if let Some(id) = account.id()
+                && active
+            {
+                listed.push(id.to_owned());
+            }
+        }
+    }
+    let mut report = SyncReport::default();
+    let wanted: Vec<&String> = listed
+        .iter()
+        .filter(|id| id.as_str() != org.account() && !excluded(org, id))
+        .collect();
+    let existing = store
+        .members_of(org.account())
+        .map_err(|e| AccessError::CredentialSource(e.to_string()))?;
+    for old in &existing {
+        if !wanted.iter().any(|id| id.as_str() == old.account()) {
+            match store.delete_connector(&old.id.to_string()) {
+                Ok(_) => report.removed.push(old.name.clone()),
+                Err(e) => report.problems.push(format!("cannot remove `{}`: {e}", old.name)),
+            }
+        }
+    }
+    for account in wanted {
+        let current = existing.iter().find(|c| c.account() == account.as_str());
+        let member = match member_connector(org, account, current) {
+            Ok(member) => member,
+            Err(e) => {
+                report
+                    .problems
+                    .push(format!("no member connector for account {account}: {e}"));
+                continue;
+            }
+        };
+        let result = match current {
+            Some(old) if *old == member => {
+                report.unchanged.push(member.name.clone());
+                Ok(())
+            }
+            Some(_) => store
+                .update_connector(&member)
+                .map(|()| report.updated.push(member.name.clone())),
+            None => store
+                .create_connector(&member)
+                .map(|()| report.created.push(member.name.clone())),
+        };
+        if let Err(e) = result {
+            report.problems.push(format!(
+                "cannot store member connector `{}`: {e}",
+                member.name
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// The member connector of `account`: named `<org name>-<account>`, the
+/// organization's plans, settings, regions and interval, its role ARNs moved
+/// into the member account (same paths and names). An existing member keeps
+/// its id (the `sub` of its tokens) and creation time.
+fn member_connector(
+    org: &Connector,
+    account: &str,
+    current: Option<&Connector>,
+) -> Result<Connector, String> {
+    let prefix_len = rampart_connector::MAX_NAME_LEN.saturating_sub(account.len() + 1);
+    let prefix: String = org.name.chars().take(prefix_len).collect();
+    let name = format!("{prefix}-{account}");
+    let data = &org.environment_data;
+    let mut member = Connector::new(
+        &name,
+        account,
+        &org.plans(),
+        data.regions.clone(),
+        data.scan_interval,
+        Some(OrganizationalData::Member {
+            parent_hierarchy_id: org.account().to_owned(),
+        }),
+    );
+    member.offerings = org.offerings.clone();
+    for offering in &org.offerings {
+        let plan = offering.plan();
+        for (field, arn) in offering.role_arns() {
+            let parsed = RoleArn::parse(arn).ok_or_else(|| format!("malformed role ARN `{arn}`"))?;
+            let moved = format!(
+                "arn:{}:iam::{account}:role{}{}",
+                parsed.partition, parsed.path, parsed.name
+            );
+            member
+                .set_role_arn(plan, Some(field), &moved)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(current) = current {
+        member.id = current.id;
+        member.created_at = current.created_at;
+        member.updated_at = current.updated_at;
+        if member != *current {
+            member.touch();
+        }
+    }
+    member.validate().map_err(|e| e.to_string())?;
+    Ok(member)
+}
+
+/// `rampart connector sync NAME`.
+pub async fn sync(args: &ConnectorSyncArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (store, connector) = find(&args.store, &args.name)?;
+    if !connector.is_organization() {
+        return Err(CliError::usage(format!(
+            "connector `{}` is not an organization's (create it with `--organization`)",
+            connector.name
+        )));
+    }
+    let mut creds = Credentials {
+        store_args: &args.store,
+        store: &store,
+        profile: args.aws.profile.clone(),
+        issuer: None,
+        secret_key: None,
+    };
+    let target = creds.target(&connector)?;
+    let access = access_for(&aws_settings(&args.aws), &target)
+        .await
+        .map_err(CliError::usage)?;
+    let report = sync_members(&store, &connector, &access)
+        .await
+        .map_err(|e| CliError::failure(format!("cannot list the organization's accounts: {e}")))?;
+    let mut text = String::new();
+    for (verb, names) in [
+        ("created", &report.created),
+        ("updated", &report.updated),
+        ("removed", &report.removed),
+        ("unchanged", &report.unchanged),
+    ] {
+        for name in names {
+            text.push_str(&format!("{verb} member connector `{name}`\n"));
+        }
+    }
+    text.push_str(&format!(
+        "{} member connectors for organization `{}`\n",
+        store.members_of(connector.account())?.len(),
+        connector.name
+    ));
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+    for problem in &report.problems {
+        warn(&format!("warning: {problem}"));
+    }
+    if report.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failure(format!(
+            "{} member account(s) could not be synced (see the warnings above)",
+            report.problems.len()
+        )))
+    }
+}
+
+/// `rampart connector token NAME --plan PLAN`: a fresh token on stdout.
+pub fn token(args: &ConnectorTokenArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let plan: Plan = args.plan.trim().parse().map_err(CliError::usage)?;
+    let (_, connector) = find(&args.store, &args.name)?;
+    if connector.is_classic() {
+        return Err(CliError::usage(format!(
+            "connector `{}` is classic: it uses stored keys or a role with an external id, not tokens",
+            connector.name
+        )));
+    }
+    let Some(role_arn) = connector.role_arn(plan) else {
+        return Err(CliError::usage(format!(
+            "connector `{}` does not enable the `{plan}` plan",
+            connector.name
+        )));
+    };
+    let issuer = open_issuer(&args.store)?;
+    let minted = issuer
+        .mint(
+            &connector.id.to_string(),
+            plan.audience(),
+            OffsetDateTime::now_utc(),
+        )
+        .map_err(CliError::failure)?;
+    out.write_all(format!("{}\n", minted.token).as_bytes())
+        .map_err(CliError::failure)?;
+    warn(&format!(
+        "token for connector `{}` (sub {}), audience `{}`, expires {}; try it with:\n  aws sts assume-role-with-web-identity --role-arn {role_arn} --role-session-name {} --web-identity-token \"$TOKEN\"",
+        connector.name,
+        connector.id,
+        plan.audience(),
+        minted
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        Plan::session_name(&connector.name)
+    ));
+    Ok(())
+}
+
+/// `rampart connector create --classic …`.
+pub fn create_classic(args: &ConnectorCreateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.organization || args.stackset_name.is_some() || args.exclude_accounts.is_some() {
+        return Err(CliError::usage(
+            "a classic connector is for one account: it takes no `--organization`",
+        ));
+    }
+    let role = match args.role_arns.as_slice() {
+        [] => None,
+        [arn] if !arn.contains('=') => Some(arn.trim().to_owned()),
+        _ => {
+            return Err(CliError::usage(
+                "with `--classic`, give one `--role-arn ARN` (the role to assume with `--external-id`)",
+            ));
+        }
+    };
+    let classic = match (&args.access_key_id, role) {
+        (Some(key), None) => {
+            if args.external_id.is_some() {
+                return Err(CliError::usage(
+                    "`--external-id` goes with `--role-arn`, not `--access-key-id`",
+                ));
+            }
+            ClassicAuthentication::AwsCreds {
+                access_key_id: key.trim().to_owned(),
+            }
+        }
+        (None, Some(role_arn)) => ClassicAuthentication::AwsAssumeRole {
+            role_arn,
+            external_id: args.external_id.clone(),
+        },
+        _ => {
+            return Err(CliError::usage(
+                "a classic connector needs either `--access-key-id KEY --secret-access-key-stdin` or `--role-arn ARN [--external-id ID]`",
+            ));
+        }
+    };
+    let plans = args
+        .plans
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<Plan>().map_err(CliError::usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    if plans != [Plan::Cspm] {
+        return Err(CliError::usage(
+            "a classic connector supports the cspm plan only",
+        ));
+    }
+    let regions: Vec<String> = args
+        .regions
+        .iter()
+        .flatten()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let interval = args
+        .scan_interval
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| CliError::usage(format!("scan interval `{}` is not 1 to 24 hours", args.scan_interval)))?;
+    let mut connector = Connector::new(&args.name, &args.account, &plans, regions, interval, None);
+    connector.classic = Some(classic.clone());
+    connector.validate().map_err(CliError::usage)?;
+
+    let secret = match &classic {
+        ClassicAuthentication::AwsCreds { .. } => Some(read_secret(args.secret_access_key_stdin)?),
+        ClassicAuthentication::AwsAssumeRole { .. } => None,
+    };
+    let store = open_store(&args.store)?;
+    let sealed = match &secret {
+        Some(secret) => {
+            let key = SecretKey::load_or_create(&keys_dir(&args.store)?)?;
+            Some(key.seal(&connector.id.to_string(), secret)?)
+        }
+        None => None,
+    };
+    store.create_connector(&connector).map_err(|e| match e {
+        rampart_store::StoreError::ConnectorExists(_) => CliError::usage(e),
+        other => other.into(),
+    })?;
+    if let Some(sealed) = &sealed
+        && let Err(err) = store.put_classic_secret(&connector.id.to_string(), sealed)
+    {
+        let _ = store.delete_connector(&connector.id.to_string());
+        return Err(err.into());
+    }
+    warn(CLASSIC_WARNING);
+    let text = match args.format {
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&connector).map_err(CliError::failure)? + "\n"
+        }
+        ListFormat::Table => {
+            let how = match &classic {
+                ClassicAuthentication::AwsCreds { access_key_id } => format!(
+                    "access keys {access_key_id} (secret stored encrypted, key in the keys directory)"
+                ),
+                ClassicAuthentication::AwsAssumeRole {
+                    role_arn,
+                    external_id,
+                } => format!(
+                    "role {role_arn}{}",
+                    external_id
+                        .as_ref()
+                        .map(|id| format!(" with external id {id}"))
+                        .unwrap_or_default()
+                ),
+            };
+            format!(
+                "created classic connector `{}` for account {} (id {}): {how}\n",
+                connector.name,
+                connector.account(),
+                connector.id
+            )
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)
+}
+
+/// How a connector authenticates, one line for `connector show` (never a
+/// secret).
+pub fn authentication(connector: &Connector) -> String {
+    match &connector.classic {
+        None => "OIDC federation (web identity token per plan)".to_owned(),
+        Some(ClassicAuthentication::AwsCreds { access_key_id }) => format!(
+            "classic (legacy): access key {access_key_id}, secret stored encrypted"
+        ),
+        Some(ClassicAuthentication::AwsAssumeRole {
+            role_arn,
+            external_id,
+        }) => format!(
+            "classic (legacy): role {role_arn}{}",
+            external_id
+                .as_ref()
+                .map(|id| format!(" with external id {id}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The secret access key: standard input with `--secret-access-key-stdin`,
+/// else the environment.
+fn read_secret(from_stdin: bool) -> Result<String, CliError> {
+    let secret = if from_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::usage(format!("cannot read the secret access key from standard input: {e}")))?;
+        text
+    } else {
+        std::env::var(SECRET_ENV).map_err(|_| {
+            CliError::usage(format!(
+                "give the secret access key on standard input with `--secret-access-key-stdin`, or in {SECRET_ENV}; it is never taken on the command line"
+            ))
+        })?
+    };
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        return Err(CliError::usage("the secret access key is empty"));
+    }
+    Ok(secret)
+}

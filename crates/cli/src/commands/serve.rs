@@ -1,0 +1,132 @@
+//! `rampart serve`: the dashboard and REST API.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rampart_aws::{AwsAccess, AwsSettings, Progress};
+use rampart_server::scans::{ScanContext, ScanFn, ScanProgress, ScanRequest};
+use rampart_server::{AppState, ServerConfig};
+use rampart_store::Store;
+
+use crate::args::ServeArgs;
+use crate::commands::scan::{ScanOptions, aws_settings, collect_and_store};
+use crate::commands::{keys_dir, open_store, store_path};
+use crate::exit::{CliError, Exit};
+use crate::posture;
+
+/// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let db = store_path(&args.store)?;
+    drop(open_store(&args.store)?);
+    if let Some(url) = &args.public_url {
+        let parsed = url::Url::parse(url)
+            .map_err(|e| CliError::usage(format!("invalid `--public-url` `{url}`: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(CliError::usage(format!(
+                "`--public-url` `{url}` must be an http or https URL"
+            )));
+        }
+    }
+    if let Some(file) = &args.exemptions {
+        // Fail now rather than at the first evaluation.
+        posture::exemptions(Some(file))?;
+    }
+    let mut config = ServerConfig::new(db.clone());
+    config.keys_dir = Some(keys_dir(&args.store)?);
+    config.public_url = args.public_url.clone();
+    config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
+    config.exemptions_file = args.exemptions.clone();
+    let scan = scan_fn(aws_settings(&args.aws), db, args.exemptions.clone());
+    let state = AppState::new(config, Some(scan)).map_err(CliError::usage)?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| CliError::usage(format!("cannot listen on `{}`: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(CliError::failure)?;
+    tracing::info!(%addr, public_url = ?args.public_url, "serving");
+    writeln!(out, "Rampart listening on http://{addr}").map_err(CliError::failure)?;
+    out.flush().map_err(CliError::failure)?;
+    rampart_server::serve(listener, state, rampart_server::shutdown_signal())
+        .await
+        .map_err(CliError::failure)?;
+    Ok(Exit::Ok)
+}
+
+/// Progress of a collection, counted for the API.
+struct JobProgress(Arc<ScanProgress>);
+
+impl Progress for JobProgress {
+    fn planned(&self, tasks: usize) {
+        self.0.set_planned(tasks as u64);
+    }
+
+    fn finished(&self, _region: &str, _service: &str, _assets: usize, _gaps: usize) {
+        self.0.task_done();
+    }
+}
+
+/// Scans triggered through the API run the same collection as `rampart scan`.
+/// Each runs on a blocking thread driving its own future (the AWS
+/// collection borrows across awaits, and the store is synchronous), so it
+/// neither needs to be `Send` nor stalls the server's workers.
+fn scan_fn(settings: AwsSettings, db: PathBuf, exemptions_file: Option<PathBuf>) -> ScanFn {
+    Arc::new(move |request: ScanRequest, ctx: ScanContext| {
+        let settings = settings.clone();
+        let db = db.clone();
+        let file = exemptions_file.clone();
+        Box::pin(async move {
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(run_scan(settings, db, file, request, ctx))
+            })
+            .await
+            .map_err(|e| format!("scan task: {e}"))?
+        })
+    })
+}
+
+async fn run_scan(
+    settings: AwsSettings,
+    db: PathBuf,
+    file: Option<PathBuf>,
+    request: ScanRequest,
+    ctx: ScanContext,
+) -> Result<(), String> {
+    if let Some(connector) = &request.connector {
+        return Err(format!(
+            "scanning connector `{connector}` from the server is not supported yet; omit `connector`"
+        ));
+    }
+    if let Some(services) = &request.services
+        && let Some(unknown) = services
+            .iter()
+            .find(|s| rampart_aws::collectors::by_service(s).is_none())
+    {
+        return Err(format!("unknown service `{unknown}`"));
+    }
+    let mut exemptions = posture::exemptions(file.as_deref()).map_err(|e| e.message)?;
+    let access = AwsAccess::load(&settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+    posture::add_stored_exemptions(&store, &mut exemptions).map_err(|e| e.message)?;
+    let options = ScanOptions {
+        scan_id: request.id,
+        regions: request.regions,
+        services: request.services,
+        concurrency: 8,
+    };
+    let progress = JobProgress(ctx.progress.clone());
+    let cancel = ctx.cancel.clone();
+    collect_and_store(
+        &access,
+        &mut store,
+        &options,
+        &exemptions,
+        &progress,
+        async move { cancel.cancelled().await },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| e.message)
+}

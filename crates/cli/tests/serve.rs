@@ -1,0 +1,253 @@
+//! `rampart token` and `rampart serve` as a user runs them: a token printed
+//! once on its last line, a server on a free port answering `/healthz` and
+//! the API with that token, a scan triggered through the API against moto,
+//! and a graceful stop on SIGTERM.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use rampart_testkit::{Moto, describe, rampart, rampart_command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+
+fn create_token(db: &str, role: &str) -> String {
+    let out = rampart(
+        BIN,
+        &[
+            "token", "create", "--db", db, "--role", role, "--name", "ci",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let token = text.lines().last().unwrap().to_owned();
+    assert!(
+        token.starts_with("rampart_") && !token.contains(' '),
+        "{text}"
+    );
+    token
+}
+
+/// A running `rampart serve`, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(db: &str, extra: &[&str]) -> Self {
+        let mut cmd = rampart_command(BIN);
+        cmd.args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("Rampart listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, addr }
+    }
+
+    /// One HTTP/1.1 request; returns the status and the body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let body = body.unwrap_or("");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        // Bodies here are small; a chunked body is one chunk: drop its framing.
+        let body = if response
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body.lines().nth(1).unwrap_or("").to_owned()
+        } else {
+            body
+        };
+        (status, body)
+    }
+
+    fn json(&self, path: &str, token: &str) -> serde_json::Value {
+        let (status, body) = self.request("GET", path, Some(token), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tokens_are_created_once_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let a = create_token(&db, "admin");
+    let b = create_token(&db, "reader");
+    assert_ne!(a, b);
+    let out = rampart(BIN, &["token", "list", "--db", &db, "--format", "json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        (list[0]["role"].as_str(), list[1]["role"].as_str()),
+        (Some("admin"), Some("reader"))
+    );
+    // Secrets are never listed.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(&a) && !text.contains(&b));
+    let id = list[0]["id"].as_str().unwrap();
+    let out = rampart(BIN, &["token", "revoke", "--db", &db, id]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let out = rampart(BIN, &["token", "revoke", "--db", &db, id]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let out = rampart(BIN, &["token", "create", "--db", &db, "--role", "root"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn serve_answers_health_and_the_api_with_a_token_and_scans_through_the_api() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let admin = create_token(&db, "admin");
+    let reader = create_token(&db, "reader");
+    let url = moto.url();
+    let server = Server::start(&db, &["--endpoint-url", &url]);
+
+    let (status, body) = server.request("GET", "/healthz", None, None);
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let (status, body) = server.request("GET", "/api/v1/score", None, None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("\"unauthorized\""), "{body}");
+    // No scan yet.
+    let (status, body) = server.request("GET", "/api/v1/score", Some(&reader), None);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("\"no_scan\""), "{body}");
+    let (status, body) = server.request("POST", "/api/v1/scans", Some(&reader), Some("{}"));
+    assert_eq!(status, 403, "{body}");
+
+    // A scan through the API, against moto.
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans",
+        Some(&admin),
+        Some(r#"{"regions": ["us-east-1"], "services": ["sts", "s3", "ec2"]}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    let started: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = started["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let scan = loop {
+        let scan = server.json(&format!("/api/v1/scans/{id}"), &reader);
+        if scan["status"] != "running" {
+            break scan;
+        }
+        assert!(Instant::now() < deadline, "scan still running: {scan}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(scan["status"], "complete", "{scan}");
+    assert!(scan["job"]["planned"].as_u64().unwrap() > 0, "{scan}");
+    assert_eq!(scan["job"]["done"], scan["job"]["planned"], "{scan}");
+    let score = server.json("/api/v1/score", &reader);
+    assert_eq!(score["scan_id"], id.as_str());
+    assert!(score["percent"].is_number(), "{score}");
+    let inventory = server.json("/api/v1/inventory?limit=5", &reader);
+    assert!(
+        !inventory["items"].as_array().unwrap().is_empty(),
+        "{inventory}"
+    );
+    let history = server.json("/api/v1/score/history", &reader);
+    assert_eq!(history["items"].as_array().unwrap().len(), 1);
+
+    let status = server.stop();
+    assert!(status.success(), "exit {status:?} after SIGTERM");
+}
+
+#[test]
+fn serve_refuses_a_bad_listen_address_or_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let out = rampart(BIN, &["serve", "--db", &db, "--listen", "not-an-address"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on `not-an-address`"));
+    let out = rampart(
+        BIN,
+        &[
+            "serve",
+            "--db",
+            &db,
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "ftp://x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}

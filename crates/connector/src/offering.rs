@@ -1,0 +1,315 @@
+//! Offerings: one enabled plan on a connector, with its role ARNs and
+//! settings, serialized as Defender's offerings (tagged by `offeringType`).
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::plan::Plan;
+
+/// Default retention of EKS audit logs in the audit-log bucket, in days.
+pub const DEFAULT_KUBE_AUDIT_RETENTION_DAYS: u32 = 30;
+
+/// A role the offering runs as: `{cloudRoleArn}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudRole {
+    /// The role's ARN in the connector's account.
+    pub cloud_role_arn: String,
+}
+
+/// A role behind a feature that can be switched off: `{enabled, cloudRoleArn}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchableRole {
+    /// Whether the feature is on.
+    pub enabled: bool,
+    /// The role's ARN in the connector's account.
+    pub cloud_role_arn: String,
+}
+
+/// `CspmMonitorAws`: posture management.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CspmOffering {
+    /// The role inventory and assessment reads run as.
+    pub native_cloud_connection: CloudRole,
+}
+
+/// `DefenderForServersAws`: workload protection for EC2 instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServersOffering {
+    /// The role that discovers instances.
+    pub defender_for_servers: CloudRole,
+    /// Agent auto-provisioning through SSM.
+    pub arc_auto_provisioning: SwitchableRole,
+}
+
+/// `DefenderForContainersAws`: workload protection for EKS clusters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainersOffering {
+    /// The role that reads EKS clusters.
+    pub kubernetes_service: CloudRole,
+    /// The role that reads the audit-log bucket and queue.
+    pub kubernetes_data_collection: CloudRole,
+    /// The role CloudWatch Logs uses to write to the delivery stream.
+    pub cloud_watch_to_kinesis: CloudRole,
+    /// The role the delivery stream uses to write to the bucket.
+    pub kinesis_to_s3: CloudRole,
+    /// Days audit logs are kept in the bucket.
+    #[serde(default = "default_retention")]
+    pub kube_audit_retention_time: u32,
+    /// Whether audit-log collection is set up on clusters automatically.
+    #[serde(default = "default_true")]
+    pub enable_audit_logs_auto_provisioning: bool,
+}
+
+/// `DefenderForDatabasesAws`: protection for SQL Server on EC2 and RDS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabasesOffering {
+    /// SQL Server discovery on EC2 and agent auto-provisioning through SSM.
+    pub arc_auto_provisioning: SwitchableRole,
+    /// RDS discovery.
+    pub rds: SwitchableRole,
+}
+
+fn default_retention() -> u32 {
+    DEFAULT_KUBE_AUDIT_RETENTION_DAYS
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// One enabled plan with its settings, tagged by `offeringType` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "offeringType")]
+pub enum Offering {
+    /// Posture management.
+    CspmMonitorAws(CspmOffering),
+    /// Servers.
+    DefenderForServersAws(ServersOffering),
+    /// Containers.
+    DefenderForContainersAws(ContainersOffering),
+    /// Databases.
+    DefenderForDatabasesAws(DatabasesOffering),
+}
+
+impl Offering {
+    /// The plan's offering with every role at its default name in `account`
+    /// (`arn:<partition>:iam::<account>:role/<default name>`) and default
+    /// settings.
+    pub fn with_default_roles(plan: Plan, partition: &str, account: &str) -> Self {
+        let arn = |index: usize| {
+            let name = plan.roles().get(index).map_or("", |role| role.default_name);
+            format!("arn:{partition}:iam::{account}:role/{name}")
+        };
+        let role = |index: usize| CloudRole {
+            cloud_role_arn: arn(index),
+        };
+        let switchable = |index: usize| SwitchableRole {
+            enabled: true,
+            cloud_role_arn: arn(index),
+        };
+        match plan {
+            Plan::Cspm => Offering::CspmMonitorAws(CspmOffering {
+                native_cloud_connection: role(0),
+            }),
+            Plan::Servers => Offering::DefenderForServersAws(ServersOffering {
+                defender_for_servers: role(0),
+                arc_auto_provisioning: switchable(1),
+            }),
+            Plan::Containers => Offering::DefenderForContainersAws(ContainersOffering {
+                kubernetes_service: role(0),
+                kubernetes_data_collection: role(1),
+                cloud_watch_to_kinesis: role(2),
+                kinesis_to_s3: role(3),
+                kube_audit_retention_time: DEFAULT_KUBE_AUDIT_RETENTION_DAYS,
+                enable_audit_logs_auto_provisioning: true,
+            }),
+            Plan::Sql => Offering::DefenderForDatabasesAws(DatabasesOffering {
+                rds: switchable(0),
+                arc_auto_provisioning: switchable(1),
+            }),
+        }
+    }
+
+    /// The plan this offering enables.
+    pub fn plan(&self) -> Plan {
+        match self {
+            Offering::CspmMonitorAws(_) => Plan::Cspm,
+            Offering::DefenderForServersAws(_) => Plan::Servers,
+            Offering::DefenderForContainersAws(_) => Plan::Containers,
+            Offering::DefenderForDatabasesAws(_) => Plan::Sql,
+        }
+    }
+
+    /// The offering's role ARNs, in the order of [`Plan::roles`], each with
+    /// its field (`nativeCloudConnection.cloudRoleArn`, …).
+    pub fn role_arns(&self) -> Vec<(&'static str, &str)> {
+        let arns: Vec<&str> = match self {
+            Offering::CspmMonitorAws(o) => vec![&o.native_cloud_connection.cloud_role_arn],
+            Offering::DefenderForServersAws(o) => vec![
+                &o.defender_for_servers.cloud_role_arn,
+                &o.arc_auto_provisioning.cloud_role_arn,
+            ],
+            Offering::DefenderForContainersAws(o) => vec![
+                &o.kubernetes_service.cloud_role_arn,
+                &o.kubernetes_data_collection.cloud_role_arn,
+                &o.cloud_watch_to_kinesis.cloud_role_arn,
+                &o.kinesis_to_s3.cloud_role_arn,
+            ],
+            Offering::DefenderForDatabasesAws(o) => {
+                vec![
+                    &o.rds.cloud_role_arn,
+                    &o.arc_auto_provisioning.cloud_role_arn,
+                ]
+            }
+        };
+        self.plan()
+            .roles()
+            .iter()
+            .map(|role| role.field)
+            .zip(arns)
+            .collect()
+    }
+
+    /// The role ARN in `field` (a [`PlanRole::field`](crate::PlanRole) such
+    /// as `arcAutoProvisioning.cloudRoleArn`), for changing it.
+    pub fn role_arn_mut(&mut self, field: &str) -> Option<&mut String> {
+        let slot = match (self, field) {
+            (Offering::CspmMonitorAws(o), "nativeCloudConnection.cloudRoleArn") => {
+                &mut o.native_cloud_connection.cloud_role_arn
+            }
+            (Offering::DefenderForServersAws(o), "defenderForServers.cloudRoleArn") => {
+                &mut o.defender_for_servers.cloud_role_arn
+            }
+            (Offering::DefenderForServersAws(o), "arcAutoProvisioning.cloudRoleArn") => {
+                &mut o.arc_auto_provisioning.cloud_role_arn
+            }
+            (Offering::DefenderForContainersAws(o), "kubernetesService.cloudRoleArn") => {
+                &mut o.kubernetes_service.cloud_role_arn
+            }
+            (Offering::DefenderForContainersAws(o), "kubernetesDataCollection.cloudRoleArn") => {
+                &mut o.kubernetes_data_collection.cloud_role_arn
+            }
+            (Offering::DefenderForContainersAws(o), "cloudWatchToKinesis.cloudRoleArn") => {
+                &mut o.cloud_watch_to_kinesis.cloud_role_arn
+            }
+            (Offering::DefenderForContainersAws(o), "kinesisToS3.cloudRoleArn") => {
+                &mut o.kinesis_to_s3.cloud_role_arn
+            }
+            (Offering::DefenderForDatabasesAws(o), "rds.cloudRoleArn") => &mut o.rds.cloud_role_arn,
+            (Offering::DefenderForDatabasesAws(o), "arcAutoProvisioning.cloudRoleArn") => {
+                &mut o.arc_auto_provisioning.cloud_role_arn
+            }
+            _ => return None,
+        };
+        Some(slot)
+    }
+}
+
+impl<'de> Deserialize<'de> for Offering {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let offering_type = match value.get("offeringType") {
+            Some(serde_json::Value::String(t)) => t.clone(),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "offering type `{other}` is not a string"
+                )));
+            }
+            None => return Err(D::Error::custom("offering without `offeringType`")),
+        };
+        let plan = Plan::from_offering_type(&offering_type).ok_or_else(|| {
+            D::Error::custom(format!(
+                "unknown offering type `{offering_type}` (known: {})",
+                known_offering_types()
+            ))
+        })?;
+        let parsed = match plan {
+            Plan::Cspm => serde_json::from_value(value).map(Offering::CspmMonitorAws),
+            Plan::Servers => serde_json::from_value(value).map(Offering::DefenderForServersAws),
+            Plan::Containers => {
+                serde_json::from_value(value).map(Offering::DefenderForContainersAws)
+            }
+            Plan::Sql => serde_json::from_value(value).map(Offering::DefenderForDatabasesAws),
+        };
+        parsed.map_err(|e| D::Error::custom(format!("offering `{offering_type}`: {e}")))
+    }
+}
+
+/// The known offering types, comma-separated, for error messages.
+pub(crate) fn known_offering_types() -> String {
+    Plan::ALL
+        .iter()
+        .map(|plan| plan.offering_type())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_fields_follow_the_plan_roles() {
+        for plan in Plan::ALL {
+            let mut offering = Offering::with_default_roles(plan, "aws", "123456789012");
+            assert_eq!(offering.plan(), plan);
+            let arns = offering.role_arns();
+            assert_eq!(arns.len(), plan.roles().len(), "{plan}");
+            for ((field, arn), role) in arns.iter().zip(plan.roles()) {
+                assert_eq!(*field, role.field);
+                assert_eq!(
+                    *arn,
+                    format!("arn:aws:iam::123456789012:role/{}", role.default_name)
+                );
+            }
+            for role in plan.roles() {
+                let slot = offering.role_arn_mut(role.field).unwrap();
+                *slot = format!("arn:aws:iam::123456789012:role/x-{}", role.default_name);
+            }
+            for ((_, arn), role) in offering.role_arns().iter().zip(plan.roles()) {
+                assert_eq!(
+                    *arn,
+                    format!("arn:aws:iam::123456789012:role/x-{}", role.default_name)
+                );
+            }
+            assert!(offering.role_arn_mut("nope.cloudRoleArn").is_none());
+        }
+    }
+
+    #[test]
+    fn unknown_offering_type_is_named() {
+        let err = serde_json::from_str::<Offering>(r#"{"offeringType":"DefenderForStorageAws"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown offering type `DefenderForStorageAws`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Offering>(r#"{"nativeCloudConnection":{}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("offering without `offeringType`"), "{err}");
+    }
+
+    #[test]
+    fn container_settings_default_when_absent() {
+        let json = serde_json::json!({
+            "offeringType": "DefenderForContainersAws",
+            "kubernetesService": {"cloudRoleArn": "a"},
+            "kubernetesDataCollection": {"cloudRoleArn": "b"},
+            "cloudWatchToKinesis": {"cloudRoleArn": "c"},
+            "kinesisToS3": {"cloudRoleArn": "d"},
+        });
+        let Offering::DefenderForContainersAws(o) = serde_json::from_value(json).unwrap() else {
+            panic!("wrong offering");
+        };
+        assert_eq!(o.kube_audit_retention_time, 30);
+        assert!(o.enable_audit_logs_auto_provisioning);
+    }
+}

@@ -1,0 +1,535 @@
+//! What each plan's roles may do, as IAM policy documents independent of the
+//! template format. Resource ARNs use CloudFormation's pseudo parameters
+//! (`${AWS::Partition}`, `${AWS::AccountId}`); each generator turns them
+//! into its own syntax.
+
+use std::collections::BTreeSet;
+
+use rampart_connector::Plan;
+use serde_json::{Value, json};
+
+use crate::{Access, PlanInput};
+
+/// Billing actions the default mode denies on top of `ReadOnlyAccess`
+/// (design.md section 8): reading invoices and payment data is not posture.
+pub const BILLING_DENY_ACTIONS: &[&str] = &[
+    "consolidatedbilling:*",
+    "freetier:*",
+    "invoicing:*",
+    "payments:*",
+    "billing:*",
+    "tax:*",
+    "cur:*",
+];
+
+/// What a generated document may use, leaving room for the generators'
+/// intrinsic functions around ARNs.
+const DOCUMENT_BUDGET: usize = 5_600;
+
+/// The CSPM role's least-privilege actions: the IAM action of every API call
+/// a scan may make (the access layer's and every collector's declared
+/// operations), sorted and without duplicates.
+pub fn cspm_least_privilege_actions() -> Vec<&'static str> {
+    rampart_aws::collectors::all_operations()
+        .map(|op| op.action)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Who may assume a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// Rampart, through the OIDC provider, with tokens for this audience.
+    Rampart {
+        /// The plan's audience.
+        audience: &'static str,
+    },
+    /// An AWS service of this account (`logs.amazonaws.com`).
+    Service(&'static str),
+}
+
+/// What the roles require of the session name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Session<'a> {
+    /// Exactly this connector's session name.
+    Exact(&'a str),
+    /// Any Rampart session name. Member accounts' connectors are created
+    /// automatically and named after the account, so the name is unknown
+    /// when the StackSet is written; `Rampart_*` still keeps every other
+    /// session name out, and the audience condition still binds the plan.
+    AnyRampart,
+}
+
+/// A role's trust policy. `provider` is the OIDC provider's ARN in the
+/// template's syntax; `key_prefix` the issuer's host and path, which IAM
+/// prefixes to the token's claims as condition keys (`<prefix>:aud`).
+pub(crate) fn trust_policy(
+    key_prefix: &str,
+    role: &RoleSpec,
+    session: Session<'_>,
+    provider: Value,
+) -> Value {
+    let statement = match &role.trust {
+        Trust::Rampart { audience } => {
+            let aud_key = format!("{key_prefix}:aud");
+            let condition = match session {
+                Session::Exact(name) => json!({
+                    "StringEquals": { aud_key: audience, "sts:RoleSessionName": name },
+                }),
+                Session::AnyRampart => json!({
+                    "StringEquals": { aud_key: audience },
+                    "StringLike": { "sts:RoleSessionName": "Rampart_*" },
+                }),
+            };
+            json!({
+                "Sid": "RampartConnector",
+                "Effect": "Allow",
+                "Principal": { "Federated": provider },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            })
+        }
+        // The pipeline's service roles: only this account's log groups and
+        // delivery streams may use them (confused-deputy protection).
+        Trust::Service(service) => json!({
+            "Sid": "AuditLogPipeline",
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole",
+            "Condition": { "StringEquals": { "aws:SourceAccount": "${AWS::AccountId}" } },
+        }),
+    };
+    json!({ "Version": "2012-10-17", "Statement": [statement] })
+}
+
+/// One role of the template, format-independent.
+#[derive(Debug, Clone)]
+pub(crate) struct RoleSpec {
+    /// Alphanumeric id for template resources (from the default name).
+    pub id: &'static str,
+    /// The IAM role name.
+    pub name: String,
+    /// The plan it belongs to.
+    pub plan: Plan,
+    /// What it is for.
+    pub purpose: &'static str,
+    /// Who may assume it.
+    pub trust: Trust,
+    /// AWS managed policies attached, by name (`ReadOnlyAccess`).
+    pub aws_managed: Vec<&'static str>,
+    /// Customer managed policy documents, each within IAM's size limit.
+    pub policies: Vec<Value>,
+    /// Inline policies: name and document.
+    pub inline: Vec<(&'static str, Value)>,
+}
+
+/// The role names of a plan, defaults filling the gaps.
+pub(crate) fn role_names(plan: &PlanInput) -> Vec<String> {
+    plan.plan
+        .roles()
+        .iter()
+        .enumerate()
+        .map(|(i, role)| {
+            plan.role_names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| role.default_name.to_owned())
+        })
+        .collect()
+}
+
+fn role_arn(name: &str) -> String {
+    format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}")
+}
+
+fn statement(sid: &str, actions: &[&str], resources: &[String]) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resources,
+    })
+}
+
+fn any() -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+/// Resources named by Rampart's audit-log pipeline start with this prefix.
+const PIPELINE_PREFIX: &str = "rampart-";
+
+fn bucket_arns() -> Vec<String> {
+    vec![
+        format!("arn:${{AWS::Partition}}:s3:::{PIPELINE_PREFIX}*"),
+        format!("arn:${{AWS::Partition}}:s3:::{PIPELINE_PREFIX}*/*"),
+    ]
+}
+
+fn queue_arns() -> Vec<String> {
+    vec![format!(
+        "arn:${{AWS::Partition}}:sqs:*:${{AWS::AccountId}}:{PIPELINE_PREFIX}*"
+    )]
+}
+
+fn stream_arns() -> Vec<String> {
+    vec![format!(
+        "arn:${{AWS::Partition}}:firehose:*:${{AWS::AccountId}}:deliverystream/{PIPELINE_PREFIX}*"
+    )]
+}
+
+/// `ssm:SendCommand` limited to this account's instances and AWS's shell
+/// documents: the agent install runs nothing else.
+fn send_command() -> Value {
+    statement(
+        "InstallAgentThroughSsm",
+        &["ssm:SendCommand"],
+        &[
+            "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*".to_owned(),
+            "arn:${AWS::Partition}:ssm:*::document/AWS-RunShellScript".to_owned(),
+            "arn:${AWS::Partition}:ssm:*::document/AWS-RunPowerShellScript".to_owned(),
+        ],
+    )
+}
+
+fn provisioning_reads() -> Value {
+    statement(
+        "FindInstancesAndCommands",
+        &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeRegions",
+            "ssm:DescribeInstanceInformation",
+            "ssm:GetCommandInvocation",
+            "ssm:ListCommandInvocations",
+        ],
+        &any(),
+    )
+}
+
+/// What one role reads (granted by `ReadOnlyAccess` in the default mode,
+/// listed in least privilege) and what it always gets, scoped.
+struct Needs {
+    reads: Option<Vec<&'static str>>,
+    always: Vec<Value>,
+    trust: Trust,
+}
+
+fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
+    let rampart = Trust::Rampart {
+        audience: plan.audience(),
+    };
+    let name = |i: usize| names.get(i).cloned().unwrap_or_default();
+    match (plan, index) {
+        (Plan::Cspm, _) => Needs {
+            reads: Some(cspm_least_privilege_actions()),
+            always: vec![],
+            trust: rampart,
+        },
+        (Plan::Servers, 0) => Needs {
+            reads: Some(vec![
+                "ec2:DescribeInstances",
+                "ec2:DescribeRegions",
+                "ec2:DescribeTags",
+                "ssm:DescribeInstanceInformation",
+                "ssm:ListInventoryEntries",
+            ]),
+            always: vec![],
+            trust: rampart,
+        },
+        (Plan::Servers, _) | (Plan::Sql, 1..) => Needs {
+            reads: None,
+            always: vec![provisioning_reads(), send_command()],
+            trust: rampart,
+        },
+        (Plan::Sql, _) => Needs {
+            reads: Some(vec![
+                "ec2:DescribeRegions",
+                "rds:DescribeDBClusters",
+                "rds:DescribeDBInstances",
+                "rds:ListTagsForResource",
+            ]),
+            always: vec![],
+            trust: rampart,
+        },
+        (Plan::Containers, 0) => Needs {
+            reads: Some(vec![
+                "ec2:DescribeRegions",
+                "eks:DescribeAddon",
+                "eks:DescribeCluster",
+                "eks:DescribeNodegroup",
+                "eks:ListAddons",
+                "eks:ListClusters",
+                "eks:ListNodegroups",
+                "logs:DescribeLogGroups",
+                "logs:DescribeSubscriptionFilters",
+            ]),
+            always: containers_pipeline(&name(2), &name(3)),
+            trust: rampart,
+        },
+        (Plan::Containers, 1) => Needs {
+            reads: None,
+            always: vec![
+                statement(
+                    "ReadAuditLogObjects",
+                    &["s3:GetObject", "s3:ListBucket"],
+                    &bucket_arns(),
+                ),
+                statement(
+                    "ConsumeAuditLogNotifications",
+                    &[
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:GetQueueUrl",
+                        "sqs:ReceiveMessage",
+                    ],
+                    &queue_arns(),
+                ),
+            ],
+            trust: rampart,
+        },
+        (Plan::Containers, 2) => Needs {
+            reads: None,
+            always: vec![statement(
+                "WriteToDeliveryStream",
+                &["firehose:PutRecord", "firehose:PutRecordBatch"],
+                &stream_arns(),
+            )],
+            trust: Trust::Service("logs.amazonaws.com"),
+        },
+        (Plan::Containers, _) => Needs {
+            reads: None,
+            always: vec![statement(
+                "DeliverToAuditLogBucket",
+                &[
+                    "s3:AbortMultipartUpload",
+                    "s3:GetBucketLocation",
+                    "s3:GetObject",
+                    "s3:ListBucket",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:PutObject",
+                ],
+                &bucket_arns(),
+            )],
+            trust: Trust::Service("firehose.amazonaws.com"),
+        },
+    }
+}
+
+/// The Containers plan's audit-log pipeline, per EKS cluster in its region:
+/// turn on the cluster's audit log, create the `rampart-*` bucket, queue and
+/// delivery stream, and subscribe the cluster's log group to the stream.
+fn containers_pipeline(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
+    vec![
+        statement(
+            "EnableClusterAuditLog",
+            &["eks:UpdateClusterConfig"],
+            &["arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*".to_owned()],
+        ),
+        statement(
+            "SubscribeClusterLogGroup",
+            &[
+                "logs:DeleteSubscriptionFilter",
+                "logs:PutSubscriptionFilter",
+            ],
+            &["arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:/aws/eks/*".to_owned()],
+        ),
+        statement(
+            "CreateAuditLogBucket",
+            &[
+                "s3:CreateBucket",
+                "s3:PutBucketNotification",
+                "s3:PutBucketPolicy",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutBucketTagging",
+                "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ],
+            &bucket_arns(),
+        ),
+        statement(
+            "CreateAuditLogQueue",
+            &[
+                "sqs:CreateQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:SetQueueAttributes",
+                "sqs:TagQueue",
+            ],
+            &queue_arns(),
+        ),
+        statement(
+            "CreateDeliveryStream",
+            &[
+                "firehose:CreateDeliveryStream",
+                "firehose:DescribeDeliveryStream",
+                "firehose:TagDeliveryStream",
+            ],
+            &stream_arns(),
+        ),
+        json!({
+            "Sid": "PassPipelineRoles",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": [role_arn(to_kinesis), role_arn(to_s3)],
+            "Condition": {
+                "StringEquals": {
+                    "iam:PassedToService": ["firehose.amazonaws.com", "logs.amazonaws.com"]
+                }
+            }
+        }),
+    ]
+}
+
+fn compact_len(value: &Value) -> usize {
+    serde_json::to_string(value).map_or(usize::MAX, |s| s.len())
+}
+
+fn document(statements: Vec<Value>) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Splits a read list into statements and packs statements into documents
+/// that each fit a managed policy.
+fn pack(reads: &[&str], always: Vec<Value>) -> Vec<Value> {
+    let mut statements = Vec::new();
+    let mut chunk: Vec<&str> = Vec::new();
+    let flush = |chunk: &mut Vec<&str>, statements: &mut Vec<Value>| {
+        if !chunk.is_empty() {
+            let sid = format!("Read{}", statements.len() + 1);
+            statements.push(statement(&sid, chunk, &any()));
+            chunk.clear();
+        }
+    };
+    for action in reads {
+        chunk.push(action);
+        let size = compact_len(&document(vec![statement("Read00", &chunk, &any())]));
+        if size > DOCUMENT_BUDGET {
+            chunk.pop();
+            flush(&mut chunk, &mut statements);
+            chunk.push(action);
+        }
+    }
+    flush(&mut chunk, &mut statements);
+    statements.extend(always);
+
+    let mut documents = Vec::new();
+    let mut current: Vec<Value> = Vec::new();
+    for statement in statements {
+        current.push(statement);
+        if current.len() > 1 && compact_len(&document(current.clone())) > DOCUMENT_BUDGET {
+            let last = current.pop();
+            documents.push(document(std::mem::take(&mut current)));
+            current.extend(last);
+        }
+    }
+    if !current.is_empty() {
+        documents.push(document(current));
+    }
+    documents
+}
+
+/// Every role of the enabled plans, with its trust and permissions.
+pub(crate) fn roles(plans: &[PlanInput], access: Access) -> Vec<RoleSpec> {
+    let mut specs = Vec::new();
+    for plan in plans {
+        let names = role_names(plan);
+        for (index, (role, name)) in plan.plan.roles().iter().zip(&names).enumerate() {
+            let Needs {
+                reads,
+                always,
+                trust,
+            } = needs(plan.plan, index, &names);
+            let mut aws_managed = Vec::new();
+            let mut inline = Vec::new();
+            let policies = match (access, reads) {
+                (Access::Default, Some(_)) => {
+                    aws_managed.push("ReadOnlyAccess");
+                    inline.push((
+                        "DenyBilling",
+                        document(vec![json!({
+                            "Sid": "DenyBilling",
+                            "Effect": "Deny",
+                            "Action": BILLING_DENY_ACTIONS,
+                            "Resource": "*",
+                        })]),
+                    ));
+                    pack(&[], always)
+                }
+                (Access::LeastPrivilege, Some(reads)) => pack(&reads, always),
+                (_, None) => pack(&[], always),
+            };
+            specs.push(RoleSpec {
+                id: role.default_name,
+                name: name.clone(),
+                plan: plan.plan,
+                purpose: role.purpose,
+                trust,
+                aws_managed,
+                policies,
+                inline,
+            });
+        }
+    }
+    specs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// IAM's limit on a customer managed policy document, in characters
+    /// (whitespace not counted).
+    const MANAGED_POLICY_LIMIT: usize = 6_144;
+
+    #[test]
+    fn least_privilege_actions_are_the_collectors_well_formed_actions() {
+        let actions = cspm_least_privilege_actions();
+        let declared: BTreeSet<&str> = rampart_aws::collectors::all_operations()
+            .map(|op| op.action)
+            .collect();
+        assert_eq!(actions.len(), declared.len());
+        for action in &actions {
+            assert!(declared.contains(action));
+            let (service, name) = action.split_once(':').unwrap();
+            assert!(
+                !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{action}"
+            );
+            assert!(
+                name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{action}"
+            );
+        }
+        assert!(actions.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn every_document_fits_a_managed_policy() {
+        let all: Vec<PlanInput> = Plan::ALL
+            .into_iter()
+            .map(PlanInput::with_default_names)
+            .collect();
+        // A read list far larger than one policy still fits, split.
+        let many: Vec<String> = (0..600).map(|i| format!("ec2:DescribeThing{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let packed = pack(&many, vec![]);
+        assert!(packed.len() > 1);
+        let listed: usize = packed
+            .iter()
+            .flat_map(|d| d["Statement"].as_array().unwrap())
+            .map(|s| s["Action"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(listed, many.len());
+        for access in [Access::Default, Access::LeastPrivilege] {
+            for role in roles(&all, access) {
+                for doc in role.policies.iter().chain(packed.iter()) {
+                    assert!(compact_len(doc) <= MANAGED_POLICY_LIMIT);
+                }
+            }
+        }
+    }
+}

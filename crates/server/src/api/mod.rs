@@ -1,0 +1,152 @@
+//! The REST API under `/api/v1`.
+//!
+//! Every route is registered through [`table`], which also lists them, so a
+//! test can check that the OpenAPI document ([`openapi`]) covers exactly
+//! the routes that exist. Every list takes `?limit=&cursor=` and answers a
+//! [`Page`](crate::page::Page); every error is an
+//! [`ApiError`](crate::error::ApiError) body.
+
+mod connectors;
+mod exemptions;
+mod inventory;
+pub mod openapi;
+mod posture;
+mod scans;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{OriginalUri, State};
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
+use axum::{Extension, Json, Router};
+use rampart_model::ScanRecord;
+use rampart_store::Store;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiQuery};
+use crate::page::{Page, PageQuery};
+
+/// The API's routes and the list of `(method, path)` they answer.
+pub struct RouteTable {
+    routes: BTreeMap<&'static str, MethodRouter<AppState>>,
+    /// `(method, path)` pairs, method in lower case, path relative to `/api/v1`.
+    pub documented: Vec<(&'static str, &'static str)>,
+}
+
+impl RouteTable {
+    fn new() -> Self {
+        Self {
+            routes: BTreeMap::new(),
+            documented: Vec::new(),
+        }
+    }
+
+    /// Adds a handler for `method` (`get`, `post`, `put`, `delete`) at `path`.
+    pub fn add<H, T>(mut self, method: &'static str, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match method {
+            "post" => MethodFilter::POST,
+            "put" => MethodFilter::PUT,
+            "patch" => MethodFilter::PATCH,
+            "delete" => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
+        };
+        let entry = self.routes.remove(path).unwrap_or_default();
+        self.routes.insert(path, entry.on(filter, handler));
+        self.documented.push((method, path));
+        self
+    }
+
+    /// The router.
+    pub fn into_router(self) -> Router<AppState> {
+        self.routes
+            .into_iter()
+            .fold(Router::new(), |router, (path, route)| {
+                router.route(path, route)
+            })
+    }
+}
+
+/// Every API route.
+pub fn table() -> RouteTable {
+    let t = RouteTable::new()
+        .add("get", "/openapi.json", openapi_document)
+        .add("get", "/me", me)
+        .add("get", "/alerts", alerts);
+    let t = scans::register(t);
+    let t = posture::register(t);
+    let t = inventory::register(t);
+    let t = connectors::register(t);
+    exemptions::register(t)
+}
+
+/// The API's routes, relative to `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    table().into_router()
+}
+
+async fn openapi_document() -> Json<Value> {
+    Json(openapi::document())
+}
+
+async fn me(Extension(principal): Extension<Principal>) -> Json<Value> {
+    Json(json!({
+        "token_id": principal.token_id,
+        "name": principal.name,
+        "role": principal.role,
+        "csrf_token": principal.csrf,
+    }))
+}
+
+/// Alert filters (accepted now; detection comes later).
+#[derive(Debug, serde::Deserialize)]
+struct AlertFilter {
+    #[serde(rename = "severity")]
+    _severity: Option<String>,
+    #[serde(rename = "status")]
+    _status: Option<String>,
+}
+
+async fn alerts(
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(_filter): ApiQuery<AlertFilter>,
+) -> Result<Json<Page<Value>>, ApiError> {
+    page.limit()?;
+    page.offset()?;
+    Ok(Json(Page::empty()))
+}
+
+/// `?scan=ID`: read this scan instead of the latest complete one.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ScanQuery {
+    pub scan: Option<String>,
+}
+
+/// The scan to read: `?scan=` or the latest complete one (`None`: no scan yet).
+pub(crate) fn scan_to_read(
+    store: &Store,
+    id: Option<&str>,
+) -> Result<Option<ScanRecord>, ApiError> {
+    match id {
+        Some(id) => Ok(Some(store.scan(id)?)),
+        None => Ok(store.latest_complete_scan()?),
+    }
+}
+
+/// 404 for reads that need a scan when there is none.
+pub(crate) fn no_scan() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_scan",
+        "no complete scan yet; trigger one with `POST /api/v1/scans` or `rampart scan`",
+    )
+}
+
+/// Shared extractor set for list handlers.
+pub(crate) type Uri = OriginalUri;
+pub(crate) type St = State<AppState>;

@@ -1,0 +1,558 @@
+//! The OpenAPI 3 document served at `/api/v1/openapi.json`, written by
+//! hand; a test checks it lists exactly the routes of [`super::table`].
+
+use serde_json::{Map, Value, json};
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn page_of(item: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items", "next_cursor", "next"],
+        "properties": {
+            "items": {"type": "array", "items": item},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page."},
+            "next": {"type": ["string", "null"], "description": "The next page's path and query; null on the last page."}
+        }
+    })
+}
+
+fn query(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+}
+
+fn path_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+}
+
+fn paging() -> Vec<Value> {
+    vec![
+        json!({"name": "limit", "in": "query", "required": false, "description": "Items per page (1–500, default 50).",
+               "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
+        query("cursor", "From a previous page's `next_cursor`."),
+    ]
+}
+
+const SCAN_Q: (&str, &str) = ("scan", "Read this scan instead of the latest complete one.");
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema_ref("Error")}}})
+}
+
+/// One operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    params: Vec<Value>,
+    body: Option<Value>,
+    status: &'static str,
+    response: Option<Value>,
+    admin: bool,
+}
+
+fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Op {
+    Op {
+        method,
+        path,
+        tag,
+        summary,
+        params: Vec::new(),
+        body: None,
+        status: "200",
+        response: None,
+        admin: method != "get",
+    }
+}
+
+impl Op {
+    fn q(mut self, list: &[(&str, &str)]) -> Self {
+        self.params.extend(list.iter().map(|(n, d)| query(n, d)));
+        self
+    }
+
+    fn paged(mut self, item: Value) -> Self {
+        self.params.extend(paging());
+        self.response = Some(page_of(item));
+        self
+    }
+
+    fn returns(mut self, status: &'static str, schema: Value) -> Self {
+        self.status = status;
+        self.response = Some(schema);
+        self
+    }
+
+    fn body(mut self, schema: Value) -> Self {
+        self.body = Some(schema);
+        self
+    }
+
+    fn no_content(mut self) -> Self {
+        self.status = "204";
+        self.response = None;
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        let mut params: Vec<Value> = path_names(self.path).map(path_param).collect();
+        params.extend(self.params.iter().cloned());
+        let mut responses = Map::new();
+        let ok = match &self.response {
+            Some(schema) => {
+                json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
+            }
+            None => json!({"description": "Done"}),
+        };
+        responses.insert(self.status.to_owned(), ok);
+        responses.insert("400".into(), error_response("Invalid request"));
+        responses.insert("401".into(), error_response("No valid token or session"));
+        if self.admin {
+            responses.insert("403".into(), error_response("Needs an admin token"));
+        }
+        if self.path.contains('{') || self.body.is_some() {
+            responses.insert("404".into(), error_response("Not found"));
+        }
+        let mut operation = json!({
+            "tags": [self.tag],
+            "summary": self.summary,
+            "operationId": operation_id(self.method, self.path),
+            "parameters": params,
+            "responses": responses,
+        });
+        if let (Some(body), Some(obj)) = (&self.body, operation.as_object_mut()) {
+            obj.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"application/json": {"schema": body}}}),
+            );
+        }
+        operation
+    }
+}
+
+fn path_names(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+}
+
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let seg = seg.trim_start_matches('{').trim_end_matches('}');
+        for word in seg.split(['_', '-', '.']) {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                id.extend(first.to_uppercase());
+                id.push_str(chars.as_str());
+            }
+        }
+    }
+    id
+}
+
+fn operations() -> Vec<Op> {
+    let status_counts = schema_ref("StatusCounts");
+    vec![
+        op("get", "/openapi.json", "meta", "This document")
+            .returns("200", json!({"type": "object"})),
+        op(
+            "get",
+            "/me",
+            "meta",
+            "The caller's token name, role and session CSRF token",
+        )
+        .returns("200", schema_ref("Me")),
+        op(
+            "get",
+            "/alerts",
+            "alerts",
+            "Alerts (empty until detection exists)",
+        )
+        .q(&[
+            ("severity", "Only this severity."),
+            ("status", "Only this status."),
+        ])
+        .paged(json!({"type": "object"})),
+        op("get", "/scans", "scans", "Scan history, newest first")
+            .q(&[("status", "running, complete or failed.")])
+            .paged(schema_ref("Scan")),
+        op(
+            "post",
+            "/scans",
+            "scans",
+            "Trigger a scan (one at a time; 409 while one runs)",
+        )
+        .body(schema_ref("ScanRequest"))
+        .returns("202", schema_ref("Scan")),
+        op(
+            "get",
+            "/scans/{id}",
+            "scans",
+            "A scan's status, with progress while it runs",
+        )
+        .returns("200", schema_ref("Scan")),
+        op(
+            "post",
+            "/scans/{id}/cancel",
+            "scans",
+            "Cancel a running scan",
+        )
+        .returns("202", schema_ref("Scan")),
+        op(
+            "get",
+            "/score",
+            "posture",
+            "The secure score now, overall and per security control",
+        )
+        .q(&[SCAN_Q, ("account", "Only this account's assessments.")])
+        .returns("200", schema_ref("SecureScore")),
+        op(
+            "get",
+            "/score/history",
+            "posture",
+            "The secure score over time, one point per complete scan",
+        )
+        .q(&[
+            ("from", "RFC 3339; scans finished at or after."),
+            ("to", "RFC 3339; scans finished before."),
+        ])
+        .paged(schema_ref("ScorePoint")),
+        op(
+            "get",
+            "/recommendations",
+            "posture",
+            "Recommendations with assessment counts, most urgent first",
+        )
+        .q(&[
+            SCAN_Q,
+            ("severity", "informational, low, medium, high or critical."),
+            ("status", "Only those with an assessment in this status."),
+            ("resource_type", "Only this resource type."),
+            ("security_control", "Only this security control."),
+            ("standard", "Only those mapped to this standard id."),
+        ])
+        .paged(schema_ref("RecommendationSummary")),
+        op(
+            "get",
+            "/recommendations/{id}",
+            "posture",
+            "A recommendation: metadata, remediation and counts",
+        )
+        .q(&[SCAN_Q])
+        .returns(
+            "200",
+            json!({"type": "object", "properties": {"counts": status_counts}}),
+        ),
+        op(
+            "get",
+            "/recommendations/{id}/assessments",
+            "posture",
+            "A recommendation's assessments",
+        )
+        .q(&assessment_filters())
+        .paged(schema_ref("Assessment")),
+        op(
+            "get",
+            "/assessments",
+            "posture",
+            "Assessments of every recommendation",
+        )
+        .q(&[
+            &assessment_filters()[..],
+            &[("recommendation", "Only this recommendation.")],
+        ]
+        .concat())
+        .paged(schema_ref("Assessment")),
+        op(
+            "get",
+            "/compliance",
+            "compliance",
+            "Standards with control counts by state",
+        )
+        .q(&[SCAN_Q])
+        .paged(schema_ref("StandardSummary")),
+        op(
+            "get",
+            "/compliance/{standard}",
+            "compliance",
+            "One standard's control counts by state",
+        )
+        .q(&[SCAN_Q])
+        .returns("200", schema_ref("StandardSummary")),
+        op(
+            "get",
+            "/compliance/{standard}/controls",
+            "compliance",
+            "A standard's controls, assessed",
+        )
+        .q(&[
+            SCAN_Q,
+            (
+                "state",
+                "failed, passed, error, no_resources, manual or not_covered.",
+            ),
+        ])
+        .paged(schema_ref("Control")),
+        op(
+            "get",
+            "/compliance/{standard}/controls/{control}",
+            "compliance",
+            "One control, assessed",
+        )
+        .q(&[SCAN_Q])
+        .returns("200", schema_ref("Control")),
+        op(
+            "get",
+            "/inventory",
+            "inventory",
+            "Assets, ordered by type then ARN",
+        )
+        .q(&[
+            SCAN_Q,
+            ("type", "Only this resource type (e.g. AWS::S3::Bucket)."),
+            ("region", "Only this region."),
+            ("account", "Only this account."),
+            ("tag", "KEY or KEY=VALUE."),
+        ])
+        .paged(schema_ref("Asset")),
+        op("get", "/connectors", "connectors", "Connectors, by name")
+            .q(&[
+                ("account", "Only this AWS account id."),
+                (
+                    "plan",
+                    "Only those with this plan: cspm, servers, containers or sql.",
+                ),
+                ("kind", "organization, member or account."),
+            ])
+            .paged(schema_ref("Connector")),
+        op(
+            "post",
+            "/connectors",
+            "connectors",
+            "Create a connector (validated as `rampart connector create` does)",
+        )
+        .body(schema_ref("Connector"))
+        .returns("201", schema_ref("Connector")),
+        op(
+            "get",
+            "/connectors/{name}",
+            "connectors",
+            "One connector, by name or id",
+        )
+        .returns("200", schema_ref("Connector")),
+        op(
+            "put",
+            "/connectors/{name}",
+            "connectors",
+            "Replace a connector (its id, account and creation time stay)",
+        )
+        .body(schema_ref("Connector"))
+        .returns("200", schema_ref("Connector")),
+        op(
+            "delete",
+            "/connectors/{name}",
+            "connectors",
+            "Delete a connector (an organization's members too)",
+        )
+        .no_content(),
+        op(
+            "get",
+            "/exemptions",
+            "exemptions",
+            "Stored exemptions, oldest first",
+        )
+        .q(&[
+            ("recommendation", "Only this recommendation."),
+            ("account", "Only this account."),
+            ("region", "Only this region."),
+            (
+                "active",
+                "true: only those in force; false: only expired ones.",
+            ),
+        ])
+        .paged(schema_ref("StoredExemption")),
+        op(
+            "post",
+            "/exemptions",
+            "exemptions",
+            "Create an exemption; re-evaluates the latest scan",
+        )
+        .body(schema_ref("Exemption"))
+        .returns("201", schema_ref("ExemptionSaved")),
+        op("get", "/exemptions/{id}", "exemptions", "One exemption")
+            .returns("200", schema_ref("StoredExemption")),
+        op(
+            "put",
+            "/exemptions/{id}",
+            "exemptions",
+            "Replace an exemption; re-evaluates the latest scan",
+        )
+        .body(schema_ref("Exemption"))
+        .returns("200", schema_ref("ExemptionSaved")),
+        op(
+            "delete",
+            "/exemptions/{id}",
+            "exemptions",
+            "Delete an exemption; re-evaluates the latest scan",
+        )
+        .no_content(),
+    ]
+}
+
+fn assessment_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        SCAN_Q,
+        (
+            "status",
+            "healthy, unhealthy, not_applicable, error or exempt.",
+        ),
+        ("account", "Only this account."),
+        ("region", "Only this region."),
+        ("resource_type", "Only this resource type."),
+        ("resource", "Only this resource ARN."),
+    ]
+}
+
+fn schemas() -> Value {
+    let nullable_string = json!({"type": ["string", "null"]});
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string", "description": "Stable machine code: bad_request, unauthorized, forbidden, not_found, conflict, no_scan, …"},
+                "message": {"type": "string"}
+            }}}
+        },
+        "Me": {"type": "object", "properties": {
+            "token_id": {"type": "string"}, "name": {"type": "string"},
+            "role": {"type": "string", "enum": ["reader", "admin"]}, "csrf_token": nullable_string
+        }},
+        "ScanRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "regions": {"type": "array", "items": {"type": "string"}},
+            "services": {"type": "array", "items": {"type": "string"}},
+            "connector": {"type": "string"}
+        }},
+        "Scan": {"type": "object", "required": ["id", "status"], "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "description": "running, complete, failed or cancelled"},
+            "record": {"type": "object", "description": "The stored scan (absent until the scan is stored)."},
+            "job": {"type": "object", "description": "Progress, while this server runs or ran the scan.", "properties": {
+                "state": {"type": "string"}, "done": {"type": "integer"}, "planned": {"type": "integer"},
+                "percent": {"type": "number"}, "error": nullable_string
+            }}
+        }},
+        "SecureScore": {"type": "object", "properties": {
+            "scan_id": {"type": "string"}, "finished_at": nullable_string, "account": nullable_string,
+            "percent": {"type": "number"},
+            "controls": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "max": {"type": "number"}, "current": {"type": "number"},
+                "healthy": {"type": "integer"}, "unhealthy": {"type": "integer"}, "potential_increase": {"type": "number"}
+            }}}
+        }},
+        "ScorePoint": {"type": "object", "properties": {
+            "scan_id": {"type": "string"}, "finished_at": {"type": "string", "format": "date-time"}, "percent": {"type": "number"}
+        }},
+        "StatusCounts": {"type": "object", "properties": {
+            "unhealthy": {"type": "integer"}, "healthy": {"type": "integer"}, "not_applicable": {"type": "integer"},
+            "error": {"type": "integer"}, "exempt": {"type": "integer"}
+        }},
+        "RecommendationSummary": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "severity": {"type": "string"},
+            "resource_type": {"type": "string"}, "security_control": {"type": "string"},
+            "standards": {"type": "array", "items": {"type": "string"}}, "preview": {"type": "boolean"},
+            "counts": {"$ref": "#/components/schemas/StatusCounts"}
+        }},
+        "Assessment": {"type": "object", "properties": {
+            "recommendation": {"type": "string"}, "resource": {"type": "string"}, "resource_type": {"type": "string"},
+            "resource_name": {"type": "string"}, "account": {"type": "string"}, "region": {"type": "string"},
+            "status": {"type": "string"}, "reason": {"type": "string"},
+            "evidence": {"type": "array", "items": {"type": "object"}}, "exemption": {"type": "object"}
+        }},
+        "StandardSummary": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "controls": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Control counts by state."}
+        }},
+        "Control": {"type": "object", "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "state": {"type": "string"},
+            "recommendations": {"type": "array", "items": {"type": "string"}},
+            "healthy": {"type": "integer"}, "unhealthy": {"type": "integer"}, "error": {"type": "integer"}, "exempt": {"type": "integer"}
+        }},
+        "Asset": {"type": "object", "properties": {
+            "arn": {"type": "string"}, "resource_type": {"type": "string"}, "account": {"type": "string"},
+            "region": {"type": "string"}, "name": {"type": "string"},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "properties": {"type": "object"}, "unavailable": {"type": "object"}
+        }},
+        "Connector": {"type": "object", "required": ["name", "hierarchyIdentifier", "environmentName", "environmentData", "offerings"],
+            "description": "The connector resource (design.md section 8). `id`, `createdAt` and `updatedAt` are set by the server.",
+            "properties": {
+                "id": {"type": "string", "readOnly": true},
+                "name": {"type": "string"},
+                "hierarchyIdentifier": {"type": "string", "description": "The AWS account id."},
+                "environmentName": {"type": "string", "enum": ["AWS"]},
+                "environmentData": {"type": "object", "properties": {
+                    "environmentType": {"type": "string", "enum": ["AwsAccount"]},
+                    "organizationalData": {"type": "object"},
+                    "regions": {"type": "array", "items": {"type": "string"}},
+                    "scanInterval": {"type": "integer", "minimum": 1, "maximum": 24}
+                }},
+                "offerings": {"type": "array", "items": {"type": "object", "properties": {"offeringType": {"type": "string"}}}},
+                "createdAt": {"type": "string", "format": "date-time", "readOnly": true},
+                "updatedAt": {"type": "string", "format": "date-time", "readOnly": true}
+            }
+        },
+        "Exemption": {"type": "object", "required": ["reason"], "additionalProperties": false,
+            "description": "Every criterion given must match; at least one of recommendation, resource, account, region, tag.",
+            "properties": {
+                "recommendation": {"type": "string", "description": "Recommendation id or `*`."},
+                "resource": {"type": "string", "description": "ARN pattern: `*` any run, `?` one character."},
+                "account": {"type": "string"}, "region": {"type": "string"},
+                "tag": {"type": "string", "description": "KEY or KEY=VALUE."},
+                "reason": {"type": "string"},
+                "expires": {"type": "string", "description": "YYYY-MM-DD or RFC 3339."}
+            }
+        },
+        "StoredExemption": {"allOf": [{"$ref": "#/components/schemas/Exemption"}, {"type": "object", "properties": {
+            "id": {"type": "string"}, "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
+        }}]},
+        "ExemptionSaved": {"type": "object", "properties": {
+            "exemption": {"$ref": "#/components/schemas/StoredExemption"},
+            "reevaluated_scan": {"type": ["string", "null"], "description": "The scan re-evaluated with it."}
+        }}
+    })
+}
+
+/// `(method, path)` of every documented operation.
+pub fn documented() -> Vec<(&'static str, &'static str)> {
+    operations().iter().map(|o| (o.method, o.path)).collect()
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for o in operations() {
+        let entry = paths.entry(o.path.to_owned()).or_insert_with(|| json!({}));
+        if let Some(obj) = entry.as_object_mut() {
+            obj.insert(o.method.to_owned(), o.to_json());
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Rampart API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Rampart's REST API. Authenticate with `Authorization: Bearer <token>` (`rampart token create`). Readers read; changes need an admin token. Lists take `limit` and `cursor` and answer `{items, next_cursor, next}`. Every error is `{\"error\": {\"code\", \"message\"}}`."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas()
+        }
+    })
+}

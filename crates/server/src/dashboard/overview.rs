@@ -1,0 +1,275 @@
+//! The overview (secure score and its trend, score by control, counts by
+//! severity, recent scans) and a scan's page (its coverage gaps).
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use maud::{Markup, html};
+use rampart_model::{ScanRecord, Severity};
+use rampart_store::ScorePoint;
+
+use super::{
+    Counts, Nav, PageError, PageResult, ScoreView, cached, count, link, no_scan_yet, page, when,
+};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::posture::kind;
+
+/// How many scores the trend line shows.
+const TREND_POINTS: u64 = 30;
+/// How many recent scans the overview lists.
+const RECENT_SCANS: u64 = 8;
+/// Scans without a cached score filled per overview request (older scans,
+/// or scans written by the CLI), so the trend fills in without one slow page.
+const FILL_PER_REQUEST: u64 = 3;
+
+pub(super) async fn overview(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> PageResult {
+    let posture = state.posture.clone();
+    let (latest, trend, recent) = state
+        .store
+        .run(move |s| {
+            for id in s.scans_without_score(FILL_PER_REQUEST)? {
+                posture.refresh(s, &id)?;
+            }
+            Ok((
+                s.latest_complete_scan()?,
+                s.recent_scores(TREND_POINTS)?,
+                s.scans_page(None, 0, RECENT_SCANS)?,
+            ))
+        })
+        .await?;
+    let Some(scan) = latest else {
+        let content = html! {
+            h1 { "Overview" }
+            (no_scan_yet())
+            (recent_scans(&recent))
+        };
+        return Ok(page("Overview", Nav::Overview, &who, content));
+    };
+    let score: ScoreView = cached(&state, &scan.id, kind::SCORE).await?;
+    let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
+    let content = html! {
+        h1 { "Overview" }
+        div.panels {
+            section.panel aria-labelledby="score-h" {
+                h2 #score-h { "Secure score" }
+                div.score #secure-score { (format!("{:.1}%", score.percent)) }
+                p.muted.small { "Scan " a href=(format!("/scans/{}", super::segment(&scan.id))) { (scan.id) } ", " (scan.finished_at.map(when).unwrap_or_default()) }
+                (sparkline(&trend))
+            }
+            section.panel aria-labelledby="sev-h" {
+                h2 #sev-h { "Unhealthy by severity" }
+                (severity_counts(&state, &counts))
+            }
+            section.panel aria-labelledby="scope-h" {
+                h2 #scope-h { "Scope" }
+                dl.props {
+                    dt { "Assets" } dd { (scan.asset_count) }
+                    dt { "Accounts" } dd { (scan.accounts.join(", ")) }
+                    dt { "Regions" } dd { (scan.regions.len()) }
+                    dt { "Coverage gaps" } dd { (scan.gap_count) }
+                }
+            }
+        }
+        h2 { "Score by security control" }
+        table #controls {
+            thead { tr {
+                th { "Security control" } th.num { "Score" } th { "" }
+                th.num { "Unhealthy resources" } th.num { "Healthy resources" } th.num { "Potential increase" }
+            } }
+            tbody {
+                @for c in &score.controls {
+                    tr {
+                        td { a href=(link("/recommendations", &[("control", &c.name)])) { (c.name) } }
+                        td.num { (format!("{:.2} / {:.0}", c.current, c.max)) }
+                        td { meter min="0" max=(c.max) value=(c.current) { (format!("{:.2}", c.current)) } }
+                        td.num { (c.unhealthy) }
+                        td.num { (c.healthy) }
+                        td.num { (format!("+{:.2}", c.potential_increase)) }
+                    }
+                }
+            }
+        }
+        (recent_scans(&recent))
+    };
+    Ok(page("Overview", Nav::Overview, &who, content))
+}
+
+/// Unhealthy recommendations and assessments per severity, highest first.
+fn severity_counts(state: &AppState, counts: &Counts) -> Markup {
+    let catalog = &state.posture.catalog;
+    let mut rows = Vec::new();
+    for severity in Severity::ALL.iter().rev() {
+        let (mut recommendations, mut assessments) = (0u64, 0u64);
+        for rec in catalog.iter().filter(|r| r.severity == *severity) {
+            let n = count(counts, &rec.id, "unhealthy");
+            if n > 0 {
+                recommendations += 1;
+                assessments += n;
+            }
+        }
+        rows.push((*severity, recommendations, assessments));
+    }
+    html! {
+        table #severity {
+            thead { tr { th { "Severity" } th.num { "Recommendations" } th.num { "Resources" } } }
+            tbody {
+                @for (severity, recs, assessments) in rows {
+                    tr {
+                        td { a href=(link("/recommendations", &[("severity", severity.as_str()), ("status", "unhealthy")])) { (super::severity_badge(severity)) } }
+                        td.num { (recs) }
+                        td.num { (assessments) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The score trend as an inline SVG line (no script, no external image).
+pub(crate) fn sparkline(points: &[ScorePoint]) -> Markup {
+    const W: f64 = 300.0;
+    const H: f64 = 60.0;
+    if points.is_empty() {
+        return html! {};
+    }
+    let step = if points.len() > 1 {
+        W / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let x = if points.len() > 1 {
+                i as f64 * step
+            } else {
+                W / 2.0
+            };
+            let y = H - 4.0 - (p.percent.clamp(0.0, 100.0) / 100.0) * (H - 8.0);
+            (x, y)
+        })
+        .collect();
+    let line: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let first = points.first().map_or(0.0, |p| p.percent);
+    let last = points.last().map_or(0.0, |p| p.percent);
+    let label = format!(
+        "Secure score over the last {} scans: from {first:.1}% to {last:.1}%",
+        points.len()
+    );
+    html! {
+        svg.spark #trend role="img" aria-label=(label) viewBox="0 0 300 60" preserveAspectRatio="none" {
+            title { (label) }
+            line x1="0" y1="56" x2="300" y2="56" stroke="#d9dde4" stroke-width="1" {}
+            polyline points=(line.join(" ")) fill="none" stroke="#1f5fbf" stroke-width="2" {}
+            @if let Some((x, y)) = xy.last() {
+                circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="3" fill="#1f5fbf" {}
+            }
+        }
+        p.muted.small { (label) }
+    }
+}
+
+fn recent_scans(scans: &[ScanRecord]) -> Markup {
+    html! {
+        h2 { "Recent scans" }
+        @if scans.is_empty() {
+            p.muted { "No scans yet." }
+        } @else {
+            table #scans {
+                thead { tr {
+                    th { "Scan" } th { "Started" } th { "Status" } th.num { "Assets" }
+                    th.num { "API calls" } th.num { "Coverage gaps" }
+                } }
+                tbody {
+                    @for scan in scans {
+                        tr {
+                            td { a href=(format!("/scans/{}", super::segment(&scan.id))) { (scan.id) } }
+                            td { (when(scan.started_at)) }
+                            td { (super::badge(scan.status.as_str())) }
+                            td.num { (scan.asset_count) }
+                            td.num { (scan.api_calls) }
+                            td.num { (scan.gap_count) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A scan: its record, its job's progress (when this server runs it) and its
+/// coverage gaps.
+pub(super) async fn scan(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let job = state.scans.status(&id);
+    let lookup = id.clone();
+    let stored = state
+        .store
+        .run(move |s| match s.scan(&lookup) {
+            Ok(scan) => {
+                let gaps = s.gaps(&scan.id)?;
+                Ok(Some((scan, gaps)))
+            }
+            Err(rampart_store::StoreError::NoSuchScan(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        })
+        .await?;
+    if stored.is_none() && job.is_none() {
+        return Err(PageError(crate::error::ApiError::not_found(format!(
+            "no scan `{id}`"
+        ))));
+    }
+    let content = html! {
+        h1 { "Scan " (id) }
+        @if let Some(job) = &job {
+            section.panel #job {
+                h2 { "Job" }
+                dl.props {
+                    dt { "State" } dd { (format!("{:?}", job.state).to_lowercase()) }
+                    dt { "Progress" } dd { (format!("{:.1}%", job.percent)) " (" (job.done) " of " (job.planned) " tasks)" }
+                    @if let Some(error) = &job.error { dt { "Error" } dd { (error) } }
+                    @if let Some(connector) = &job.request.connector { dt { "Connector" } dd { (connector) } }
+                }
+                p.muted.small { "Reload the page to follow its progress." }
+            }
+        }
+        @if let Some((scan, gaps)) = &stored {
+            section.panel {
+                dl.props {
+                    dt { "Status" } dd { (super::badge(scan.status.as_str())) }
+                    dt { "Started" } dd { (when(scan.started_at)) }
+                    dt { "Finished" } dd { (scan.finished_at.map(when).unwrap_or_else(|| "—".to_owned())) }
+                    dt { "Accounts" } dd { (scan.accounts.join(", ")) }
+                    dt { "Regions" } dd { (scan.regions.join(", ")) }
+                    dt { "Assets" } dd { (scan.asset_count) }
+                    dt { "API calls" } dd { (scan.api_calls) }
+                }
+            }
+            h2 { "Coverage gaps (" (gaps.len()) ")" }
+            @if gaps.is_empty() {
+                p.muted { "None: every call the scan made was answered." }
+            } @else {
+                p.muted.small { "What the scan could not read. Assessments that needed it are errors, never healthy." }
+                table #gaps {
+                    thead { tr { th { "Account" } th { "Region" } th { "Service" } th { "Operation" } th { "Kind" } th { "Error" } th.num { "Times" } } }
+                    tbody {
+                        @for gap in gaps {
+                            tr {
+                                td { (gap.account) } td { (gap.region) } td { (gap.service) } td { (gap.operation) }
+                                td { (gap.kind.as_str()) } td.wrap { (gap.error) } td.num { (gap.occurrences) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page("Scan", Nav::Overview, &who, content))
+}

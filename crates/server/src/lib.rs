@@ -1,0 +1,236 @@
+//! Rampart's HTTP server: `rampart serve`.
+//!
+//! [`router`] builds the whole application from an [`AppState`]: the REST API
+//! under `/api/v1` ([`api`]), the dashboard pages ([`dashboard`]), the login
+//! page ([`auth`]) and `/healthz`. Everything but `/healthz`, the login page
+//! and the OIDC issuer documents needs an API token or a session.
+//!
+//! To add routes: API routes go in [`api::table`] (and the OpenAPI document
+//! in [`api::openapi`]); pages go in [`dashboard::routes`]. Both sit behind
+//! [`auth::require_auth`], which puts the caller's [`auth::Principal`] in the
+//! request extensions.
+
+pub mod api;
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod oidc;
+pub mod page;
+pub mod pool;
+pub mod posture;
+pub mod scans;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Sessions;
+use crate::error::ApiError;
+use crate::pool::StorePool;
+use crate::posture::Posture;
+use crate::scans::{ScanFn, ScanJobs};
+
+/// Server errors (startup).
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] rampart_store::StoreError),
+    /// The built-in catalog is broken.
+    #[error("catalog: {0}")]
+    Catalog(#[from] rampart_catalog::CatalogError),
+    /// Listening or serving failed.
+    #[error("cannot serve on `{addr}`: {reason}")]
+    Io {
+        /// The address.
+        addr: String,
+        /// The error.
+        reason: String,
+    },
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The store file.
+    pub db: PathBuf,
+    /// The secret-key directory (the OIDC issuer's keys live here).
+    pub keys_dir: Option<PathBuf>,
+    /// The URL users reach the server at (behind a reverse proxy); an
+    /// `https` URL makes cookies `Secure`.
+    pub public_url: Option<String>,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+    /// An exemptions file applied together with stored exemptions.
+    pub exemptions_file: Option<PathBuf>,
+}
+
+impl ServerConfig {
+    /// Defaults for a store file.
+    pub fn new(db: PathBuf) -> Self {
+        Self {
+            db,
+            keys_dir: None,
+            public_url: None,
+            request_timeout: Duration::from_secs(30),
+            exemptions_file: None,
+        }
+    }
+}
+
+/// Everything a request handler can reach; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Server settings.
+    pub config: Arc<ServerConfig>,
+    /// Store connections.
+    pub store: StorePool,
+    /// Catalog, standards and evaluation.
+    pub posture: Arc<Posture>,
+    /// Scans run by this server.
+    pub scans: ScanJobs,
+    /// Login sessions.
+    pub sessions: Sessions,
+}
+
+impl AppState {
+    /// Opens the store and loads the catalog; `scan` runs triggered scans
+    /// (`None`: the API answers 503 to a scan trigger).
+    pub fn new(config: ServerConfig, scan: Option<ScanFn>) -> Result<Self, ServerError> {
+        let store = StorePool::open(&config.db)?;
+        let posture = Posture::builtin(config.exemptions_file.clone())?;
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            posture: Arc::new(posture),
+            scans: ScanJobs::new(scan),
+            sessions: Sessions::default(),
+        })
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .nest("/api/v1", api::routes())
+        .merge(dashboard::routes())
+        .merge(auth::protected_routes())
+        .route_layer(from_fn_with_state(state.clone(), auth::require_auth));
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(auth::routes())
+        .merge(oidc::routes(state.config.keys_dir.as_deref()))
+        .merge(protected)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(map_response(json_errors))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+/// Gives bodiless error responses from the framework (405, 408, 413…) the
+/// JSON error body.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut json = ApiError::new(status, code, message).into_response();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    json
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "?".to_owned(), |a: SocketAddr| a.to_string());
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| ServerError::Io {
+            addr,
+            reason: e.to_string(),
+        })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

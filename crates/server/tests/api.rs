@@ -1,0 +1,1257 @@
+//! The API in process: authentication, roles, pagination and filters, the
+//! error schema, exemptions changing the score, scans, the OpenAPI document.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use rampart_catalog::exemptions::Exemptions;
+use rampart_model::{Asset, ScanRecord, ScanStatus, Snapshot};
+use rampart_server::scans::{ScanContext, ScanFn, ScanRequest};
+use rampart_server::{AppState, ServerConfig, auth, router};
+use rampart_store::{Store, TokenRole};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    app: Router,
+    admin: String,
+    reader: String,
+}
+
+fn volume(n: usize, region: &str, encrypted: bool, tags: &[(&str, &str)]) -> Asset {
+    let arn = format!("arn:aws:ec2:{region}:123456789012:volume/vol-{n:04}");
+    Asset::new(
+        &arn,
+        "AWS::EC2::Volume",
+        "123456789012",
+        region,
+        format!("vol-{n:04}"),
+        json!({"state": "in-use", "encrypted": encrypted, "attachments": []}),
+    )
+    .with_tags(
+        tags.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn snapshot(id: &str, minute: i64, assets: Vec<Asset>) -> Snapshot {
+    let at = OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute);
+    Snapshot {
+        scan: ScanRecord {
+            id: id.to_owned(),
+            started_at: at,
+            finished_at: Some(at + time::Duration::seconds(30)),
+            status: ScanStatus::Running,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            api_calls: 10,
+            asset_count: 0,
+            gap_count: 0,
+        },
+        assets,
+        gaps: vec![],
+    }
+}
+
+/// Three unencrypted volumes in us-east-1, two encrypted in eu-west-1,
+/// stored as the second of two scans.
+fn seeded_assets() -> Vec<Asset> {
+    vec![
+        volume(1, "us-east-1", false, &[("env", "prod")]),
+        volume(2, "us-east-1", false, &[("env", "dev")]),
+        volume(3, "us-east-1", false, &[]),
+        volume(4, "eu-west-1", true, &[("env", "prod")]),
+        volume(5, "eu-west-1", true, &[]),
+    ]
+}
+
+fn env_with(scan: Option<ScanFn>) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), scan).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    // An older scan where every volume was healthy, then the current one.
+    let older: Vec<Asset> = (1..=3).map(|n| volume(n, "us-east-1", true, &[])).collect();
+    let none = Exemptions::default();
+    let a = state.posture.assess(&older, &none);
+    store
+        .complete_scan(&snapshot("scan-1", 0, older), &a)
+        .unwrap();
+    let assets = seeded_assets();
+    let a = state.posture.assess(&assets, &none);
+    store
+        .complete_scan(&snapshot("scan-2", 10, assets), &a)
+        .unwrap();
+    let admin = auth::create_token(&store, "alice", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let reader = auth::create_token(&store, "bob", TokenRole::Reader)
+        .unwrap()
+        .secret;
+    Env {
+        _dir: dir,
+        app: router(state.clone()),
+        state,
+        admin,
+        reader,
+    }
+}
+
+fn env() -> Env {
+    env_with(None)
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    json: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    send(app, req).await
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        json,
+    }
+}
+
+async fn get(env: &Env, uri: &str) -> Value {
+    let r = call(&env.app, Method::GET, uri, Some(&env.reader), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.json);
+    r.json
+}
+
+fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.json);
+    assert_eq!(r.json["error"]["code"], code, "{}", r.json);
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+}
+
+/// Follows `next` links from `uri` and returns every item.
+async fn all_pages(env: &Env, uri: &str) -> (Vec<Value>, usize) {
+    let mut items = Vec::new();
+    let mut next = Some(uri.to_owned());
+    let mut pages = 0;
+    while let Some(u) = next {
+        let page = get(env, &u).await;
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        next = page["next"].as_str().map(str::to_owned);
+        assert_eq!(page["next"].is_null(), page["next_cursor"].is_null());
+        pages += 1;
+        assert!(pages < 2000, "runaway pagination from {uri}: {page}");
+    }
+    (items, pages)
+}
+
+#[tokio::test]
+async fn health_is_public_and_everything_else_needs_a_token() {
+    let env = env();
+    let r = send(
+        &env.app,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    for uri in ["/api/v1/score", "/api/v1/inventory", "/api/v1/openapi.json"] {
+        let r = call(&env.app, Method::GET, uri, None, None).await;
+        assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(r.headers[header::WWW_AUTHENTICATE], "Bearer");
+        let r = call(
+            &env.app,
+            Method::GET,
+            uri,
+            Some("rampart_not-a-token"),
+            None,
+        )
+        .await;
+        assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    // Pages send people to the login page instead.
+    let r = call(&env.app, Method::GET, "/", None, None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+    // A revoked token stops working.
+    let store = Store::open(env.state.store.path()).unwrap();
+    let id = store
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "bob")
+        .unwrap()
+        .id;
+    assert_eq!(
+        call(&env.app, Method::GET, "/api/v1/me", Some(&env.reader), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(store.revoke_token(&id).unwrap());
+    let r = call(&env.app, Method::GET, "/api/v1/me", Some(&env.reader), None).await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn readers_read_and_only_admins_change() {
+    let env = env();
+    let me = get(&env, "/api/v1/me").await;
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("bob"), Some("reader"))
+    );
+    let exemption = json!({"recommendation": "ec2-volume-encrypted", "region": "us-east-1", "reason": "test data"});
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        Some(&env.reader),
+        Some(exemption.clone()),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/scans",
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        Some(&env.admin),
+        Some(exemption),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["exemption"]["created_by"], "alice");
+    let id = r.json["exemption"]["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &env.app,
+        Method::DELETE,
+        &format!("/api/v1/exemptions/{id}"),
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let env = env();
+    for (uri, token) in [
+        ("/healthz", None),
+        ("/api/v1/score", Some(env.reader.as_str())),
+        ("/api/v1/score", None),
+        ("/login", None),
+    ] {
+        let r = call(&env.app, Method::GET, uri, token, None).await;
+        let h = &r.headers;
+        assert!(
+            h[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'self'"),
+            "{uri}"
+        );
+        assert!(
+            h[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{uri}"
+        );
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(h[header::REFERRER_POLICY], "no-referrer", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn inventory_paginates_with_cursors_and_filters() {
+    let env = env();
+    let (items, pages) = all_pages(&env, "/api/v1/inventory?limit=2").await;
+    assert_eq!(pages, 3);
+    let arns: Vec<&str> = items.iter().map(|a| a["arn"].as_str().unwrap()).collect();
+    let unique: BTreeSet<&str> = arns.iter().copied().collect();
+    assert_eq!((arns.len(), unique.len()), (5, 5), "{arns:?}");
+    let count = |v: Value| v["items"].as_array().unwrap().len();
+    assert_eq!(
+        count(get(&env, "/api/v1/inventory?region=eu-west-1").await),
+        2
+    );
+    assert_eq!(count(get(&env, "/api/v1/inventory?tag=env").await), 3);
+    assert_eq!(
+        count(get(&env, "/api/v1/inventory?tag=env%3Dprod").await),
+        2
+    );
+    assert_eq!(
+        count(
+            get(
+                &env,
+                "/api/v1/inventory?type=AWS::EC2::Volume&region=us-east-1&tag=env=dev"
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(get(&env, "/api/v1/inventory?account=999999999999").await),
+        0
+    );
+    assert_eq!(
+        count(get(&env, "/api/v1/inventory?type=AWS::S3::Bucket").await),
+        0
+    );
+    // The older scan is still readable.
+    assert_eq!(count(get(&env, "/api/v1/inventory?scan=scan-1").await), 3);
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/inventory?scan=nope",
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn every_list_paginates_and_filters() {
+    let env = env();
+    // Make one exemption so its list has something in it.
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        Some(&env.admin),
+        Some(json!({"resource": "arn:aws:ec2:us-east-1:*:volume/vol-0001", "reason": "r1"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        Some(&env.admin),
+        Some(json!({"account": "111111111111", "reason": "r2", "expires": "2001-01-01"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let lists = [
+        "/api/v1/scans",
+        "/api/v1/score/history",
+        "/api/v1/recommendations",
+        "/api/v1/recommendations/ec2-volume-encrypted/assessments",
+        "/api/v1/assessments",
+        "/api/v1/compliance",
+        "/api/v1/compliance/aws-fsbp/controls",
+        "/api/v1/inventory",
+        "/api/v1/exemptions",
+        "/api/v1/alerts",
+    ];
+    for list in lists {
+        let one = get(&env, &format!("{list}?limit=1")).await;
+        let items = one["items"].as_array().unwrap();
+        assert!(items.len() <= 1, "{list}");
+        let (all, _) = all_pages(&env, &format!("{list}?limit=1")).await;
+        let (all_at_once, pages) = all_pages(&env, &format!("{list}?limit=500")).await;
+        assert_eq!(pages, 1, "{list}");
+        assert_eq!(
+            all, all_at_once,
+            "{list}: paging one by one loses or repeats items"
+        );
+        if list != "/api/v1/alerts" {
+            assert!(!all.is_empty(), "{list} is empty");
+        }
+        let r = call(
+            &env.app,
+            Method::GET,
+            &format!("{list}?limit=0"),
+            Some(&env.reader),
+            None,
+        )
+        .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+        let r = call(
+            &env.app,
+            Method::GET,
+            &format!("{list}?cursor=garbage!"),
+            Some(&env.reader),
+            None,
+        )
+        .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    let items = |v: Value| v["items"].as_array().unwrap().clone();
+    // Filters.
+    assert_eq!(
+        items(get(&env, "/api/v1/scans?status=complete").await).len(),
+        2
+    );
+    assert_eq!(
+        items(get(&env, "/api/v1/scans?status=failed").await).len(),
+        0
+    );
+    let unhealthy = items(
+        get(
+            &env,
+            "/api/v1/assessments?status=unhealthy&recommendation=ec2-volume-encrypted",
+        )
+        .await,
+    );
+    // vol-0001 is exempt now.
+    assert_eq!(unhealthy.len(), 2);
+    assert!(
+        unhealthy
+            .iter()
+            .all(|a| a["status"] == "unhealthy" && a["region"] == "us-east-1")
+    );
+    assert_eq!(
+        items(get(&env, "/api/v1/assessments?status=exempt").await).len(),
+        1
+    );
+    assert_eq!(
+        items(
+            get(
+                &env,
+                "/api/v1/assessments?region=eu-west-1&recommendation=ec2-volume-encrypted"
+            )
+            .await
+        )
+        .len(),
+        2
+    );
+    let recs = items(get(&env, "/api/v1/recommendations?status=unhealthy").await);
+    assert_eq!(
+        recs.iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["ec2-volume-encrypted"]
+    );
+    assert_eq!(recs[0]["counts"]["unhealthy"], 2);
+    assert_eq!(recs[0]["counts"]["healthy"], 2);
+    assert_eq!(recs[0]["counts"]["exempt"], 1);
+    let high = items(get(&env, "/api/v1/recommendations?severity=high").await);
+    assert!(!high.is_empty() && high.iter().all(|r| r["severity"] == "high"));
+    let failed = items(
+        get(
+            &env,
+            "/api/v1/compliance/aws-fsbp/controls?state=failed&limit=500",
+        )
+        .await,
+    );
+    assert!(failed.iter().any(|c| c["id"] == "EC2.3"), "{failed:?}");
+    assert!(failed.iter().all(|c| c["state"] == "failed"));
+    let active = items(get(&env, "/api/v1/exemptions?active=true").await);
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["reason"], "r1");
+    assert_eq!(
+        items(get(&env, "/api/v1/exemptions?account=111111111111").await).len(),
+        1
+    );
+    assert_eq!(
+        items(get(&env, "/api/v1/score/history?from=1970-01-01T00:05:00Z").await).len(),
+        1
+    );
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/assessments?status=sick",
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+}
+
+#[tokio::test]
+async fn an_exemption_changes_the_score_and_deleting_it_restores_it() {
+    let env = env();
+    let before = get(&env, "/api/v1/score").await;
+    assert_eq!(before["scan_id"], "scan-2");
+    let before_pct = before["percent"].as_f64().unwrap();
+    assert!(before_pct < 100.0, "{before}");
+    let r = call(&env.app, Method::POST, "/api/v1/exemptions", Some(&env.admin),
+        Some(json!({"recommendation": "ec2-volume-encrypted", "region": "us-east-1", "reason": "test volumes"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["reevaluated_scan"], "scan-2");
+    let id = r.json["exemption"]["id"].as_str().unwrap().to_owned();
+    let after = get(&env, "/api/v1/score").await;
+    assert!(
+        after["percent"].as_f64().unwrap() > before_pct,
+        "{before} -> {after}"
+    );
+    let exempt = get(
+        &env,
+        "/api/v1/recommendations/ec2-volume-encrypted/assessments?status=exempt",
+    )
+    .await;
+    assert_eq!(exempt["items"].as_array().unwrap().len(), 3);
+    assert_eq!(exempt["items"][0]["exemption"]["reason"], "test volumes");
+    // The score history follows too.
+    let history = get(&env, "/api/v1/score/history").await;
+    let points = history["items"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[1]["scan_id"], "scan-2");
+    assert_eq!(points[1]["percent"], after["percent"]);
+    // Changing it to another region un-exempts them.
+    let r = call(&env.app, Method::PUT, &format!("/api/v1/exemptions/{id}"), Some(&env.admin),
+        Some(json!({"recommendation": "ec2-volume-encrypted", "region": "ap-south-1", "reason": "elsewhere"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        get(&env, "/api/v1/score").await["percent"]
+            .as_f64()
+            .unwrap(),
+        before_pct
+    );
+    let r = call(
+        &env.app,
+        Method::PUT,
+        &format!("/api/v1/exemptions/{id}"),
+        Some(&env.admin),
+        Some(json!({"resource": "arn:aws:ec2:us-east-1:*", "reason": "all in us-east-1"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        get(&env, "/api/v1/score").await["percent"]
+            .as_f64()
+            .unwrap()
+            > before_pct
+    );
+    let r = call(
+        &env.app,
+        Method::DELETE,
+        &format!("/api/v1/exemptions/{id}"),
+        Some(&env.admin),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        get(&env, "/api/v1/score").await["percent"]
+            .as_f64()
+            .unwrap(),
+        before_pct
+    );
+    let r = call(
+        &env.app,
+        Method::GET,
+        &format!("/api/v1/exemptions/{id}"),
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn invalid_exemptions_are_rejected_with_the_catalog_validation() {
+    let env = env();
+    for (body, needle) in [
+        (json!({"reason": "everything"}), "matches everything"),
+        (json!({"region": "us-east-1", "reason": " "}), "no `reason`"),
+        (
+            json!({"region": "us-east-1", "reason": "x", "expires": "soon"}),
+            "`expires` value `soon`",
+        ),
+        (
+            json!({"region": "us-east-1", "reason": "x", "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let r = call(
+            &env.app,
+            Method::POST,
+            "/api/v1/exemptions",
+            Some(&env.admin),
+            Some(body),
+        )
+        .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+        assert!(
+            r.json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{}",
+            r.json
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_share_one_schema() {
+    let env = env();
+    let t = Some(env.reader.as_str());
+    assert_error(
+        &call(&env.app, Method::GET, "/api/v1/nope", t, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(&env.app, Method::GET, "/nope/at/all", t, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::GET,
+            "/api/v1/recommendations/nope",
+            t,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(&env.app, Method::GET, "/api/v1/compliance/nope", t, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(&env.app, Method::GET, "/api/v1/scans/nope", t, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(&env.app, Method::GET, "/api/v1/score?scan=nope", t, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::GET,
+            "/api/v1/score/history?from=yesterday",
+            t,
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::GET,
+            "/api/v1/inventory?limit=many",
+            t,
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::PATCH,
+            "/api/v1/score",
+            Some(env.admin.as_str()),
+            None,
+        )
+        .await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    let admin = Some(env.admin.as_str());
+    let bad_json = Request::post("/api/v1/exemptions")
+        .header(header::AUTHORIZATION, format!("Bearer {}", env.admin))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    assert_error(
+        &send(&env.app, bad_json).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::POST,
+            "/api/v1/scans",
+            admin,
+            Some(json!({"regions": 3})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    // No scanner in this server.
+    assert_error(
+        &call(&env.app, Method::POST, "/api/v1/scans", admin, None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "scans_disabled",
+    );
+    assert_error(
+        &call(
+            &env.app,
+            Method::POST,
+            "/api/v1/scans/nope/cancel",
+            admin,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn posture_reads_match_the_catalog() {
+    let env = env();
+    let score = get(&env, "/api/v1/score").await;
+    let control = score["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Enable encryption at rest")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (control["healthy"].as_u64(), control["unhealthy"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let acct = get(&env, "/api/v1/score?account=999999999999").await;
+    assert_eq!(acct["percent"], 0.0);
+    let standards = get(&env, "/api/v1/compliance").await;
+    assert!(
+        standards["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == "aws-fsbp")
+    );
+    let std = get(&env, "/api/v1/compliance/aws-fsbp").await;
+    assert!(std["controls"]["failed"].as_u64().unwrap() >= 1, "{std}");
+    let ec2_3 = get(&env, "/api/v1/compliance/aws-fsbp/controls/EC2.3").await;
+    assert_eq!(
+        (ec2_3["state"].as_str(), ec2_3["unhealthy"].as_u64()),
+        (Some("failed"), Some(3))
+    );
+    let rec = get(&env, "/api/v1/recommendations/ec2-volume-encrypted").await;
+    assert_eq!(rec["severity"], "medium");
+    assert!(rec["remediation"]["cli"].as_str().is_some());
+    assert_eq!(rec["counts"]["unhealthy"], 3);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes() {
+    let env = env();
+    let doc = get(&env, "/api/v1/openapi.json").await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = rampart_server::api::table()
+        .documented
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, routed);
+    assert!(routed.len() >= 20, "{routed:?}");
+    // Every documented operation answers something other than "no such route".
+    for (method, path) in &routed {
+        let uri = format!(
+            "/api/v1{}",
+            path.replace("{standard}", "aws-fsbp")
+                .replace('{', "x")
+                .replace('}', "")
+        );
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let r = call(&env.app, method.clone(), &uri, Some(&env.admin), None).await;
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        assert!(
+            r.status != StatusCode::NOT_FOUND || r.json["error"]["message"] != "no such route",
+            "{method} {uri}"
+        );
+        // Every operation documents its errors with the shared schema.
+        let op = &doc["paths"][path][method.as_str().to_lowercase()];
+        assert_eq!(
+            op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Error"
+        );
+    }
+}
+
+fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+fn cookie_value(cookies: &[String], name: &str) -> String {
+    cookies
+        .iter()
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_session_cookie_and_forms_need_the_csrf_token() {
+    let env = env();
+    let page = call(&env.app, Method::GET, "/login?next=/api/v1/me", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let login_csrf = cookie_value(&set_cookies(&page.headers), "rampart_login_csrf");
+    let form = |csrf: &str, token: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token)
+            .append_pair("csrf_token", csrf)
+            .append_pair("next", "/api/v1/me")
+            .finish()
+    };
+    let post = |cookie: String, body: String| {
+        Request::post("/login")
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Without the login page's CSRF cookie: refused.
+    let r = send(&env.app, post(String::new(), form(&login_csrf, &env.admin))).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    // A wrong token: the page again, 401.
+    let r = send(
+        &env.app,
+        post(
+            format!("rampart_login_csrf={login_csrf}"),
+            form(&login_csrf, "rampart_wrong"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(
+        &env.app,
+        post(
+            format!("rampart_login_csrf={login_csrf}"),
+            form(&login_csrf, &env.admin),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/api/v1/me");
+    let cookies = set_cookies(&r.headers);
+    let session_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("rampart_session="))
+        .unwrap();
+    assert!(
+        session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Strict"),
+        "{session_cookie}"
+    );
+    let session = cookie_value(&cookies, "rampart_session");
+    let with_session = |method: Method, uri: &str, csrf: Option<&str>, body: Option<Value>| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, format!("rampart_session={session}"));
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        }
+    };
+    let me = send(
+        &env.app,
+        with_session(Method::GET, "/api/v1/me", None, None),
+    )
+    .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json["role"], "admin");
+    let csrf = me.json["csrf_token"].as_str().unwrap().to_owned();
+    let body = json!({"region": "us-east-1", "reason": "via session"});
+    let r = send(
+        &env.app,
+        with_session(Method::POST, "/api/v1/exemptions", None, Some(body.clone())),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = send(
+        &env.app,
+        with_session(
+            Method::POST,
+            "/api/v1/exemptions",
+            Some("wrong"),
+            Some(body.clone()),
+        ),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = send(
+        &env.app,
+        with_session(Method::POST, "/api/v1/exemptions", Some(&csrf), Some(body)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    // A form post carries the token as a field.
+    let logout = Request::post("/logout")
+        .header(header::COOKIE, format!("rampart_session={session}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf_token={csrf}")))
+        .unwrap();
+    assert_eq!(send(&env.app, logout).await.status, StatusCode::SEE_OTHER);
+    let r = send(
+        &env.app,
+        with_session(Method::GET, "/api/v1/me", None, None),
+    )
+    .await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+/// A scan function that reports progress and then waits to be cancelled
+/// or released.
+fn controlled_scan(release: Arc<tokio::sync::Notify>, db: std::path::PathBuf) -> ScanFn {
+    Arc::new(move |request: ScanRequest, ctx: ScanContext| {
+        let release = release.clone();
+        let db = db.clone();
+        Box::pin(async move {
+            ctx.progress.set_planned(10);
+            for _ in 0..3 {
+                ctx.progress.task_done();
+            }
+            release.notified().await;
+            let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+            let snap = snapshot(&request.id, 100, vec![volume(9, "us-east-1", true, &[])]);
+            store.complete_scan(&snap, &[]).map_err(|e| e.to_string())
+        })
+    })
+}
+
+async fn wait_for_status(env: &Env, id: &str, status: &str) -> Value {
+    for _ in 0..200 {
+        let s = get(env, &format!("/api/v1/scans/{id}")).await;
+        if s["status"] == status {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("scan {id} never became {status}");
+}
+
+#[tokio::test]
+async fn scans_are_triggered_report_progress_and_can_be_cancelled() {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("late.db");
+    // Build the env first (it picks its own db), then point the scan at it.
+    let holder: Arc<std::sync::Mutex<Option<std::path::PathBuf>>> = Arc::default();
+    let h = holder.clone();
+    let rel = release.clone();
+    let scan: ScanFn = Arc::new(move |req, ctx| {
+        let db = h.lock().unwrap().clone().unwrap_or_else(|| db.clone());
+        controlled_scan(rel.clone(), db)(req, ctx)
+    });
+    let env = env_with(Some(scan));
+    *holder.lock().unwrap() = Some(env.state.store.path().to_owned());
+    let admin = Some(env.admin.as_str());
+
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/scans",
+        admin,
+        Some(json!({"regions": ["us-east-1"]})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.json["job"]["request"]["regions"], json!(["us-east-1"]));
+    let mut status = get(&env, &format!("/api/v1/scans/{id}")).await;
+    for _ in 0..100 {
+        if status["job"]["done"] == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        status = get(&env, &format!("/api/v1/scans/{id}")).await;
+    }
+    assert_eq!(status["status"], "running");
+    assert_eq!(
+        (
+            status["job"]["done"].as_u64(),
+            status["job"]["planned"].as_u64()
+        ),
+        (Some(3), Some(10))
+    );
+    assert_eq!(status["job"]["percent"], 30.0);
+    // One at a time.
+    let r = call(&env.app, Method::POST, "/api/v1/scans", admin, None).await;
+    assert_error(&r, StatusCode::CONFLICT, "conflict");
+    let r = call(
+        &env.app,
+        Method::POST,
+        &format!("/api/v1/scans/{id}/cancel"),
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    wait_for_status(&env, &id, "cancelled").await;
+    let r = call(
+        &env.app,
+        Method::POST,
+        &format!("/api/v1/scans/{id}/cancel"),
+        admin,
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::CONFLICT, "conflict");
+    // The cancelled scan did not replace the latest complete one.
+    assert_eq!(get(&env, "/api/v1/score").await["scan_id"], "scan-2");
+
+    // A scan that finishes is stored, becomes current and enters the history.
+    let r = call(&env.app, Method::POST, "/api/v1/scans", admin, None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    release.notify_one();
+    let done = wait_for_status(&env, &id, "complete").await;
+    assert_eq!(done["record"]["asset_count"], 1);
+    for _ in 0..100 {
+        if get(&env, &format!("/api/v1/scans/{id}")).await["job"]["state"] == "complete" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(get(&env, "/api/v1/score").await["scan_id"], id.as_str());
+    let history = get(&env, "/api/v1/score/history").await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 3);
+    let complete = get(&env, "/api/v1/scans?status=complete").await;
+    assert_eq!(complete["items"][0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn connectors_are_created_validated_listed_replaced_and_deleted() {
+    use rampart_connector::{Connector, Plan};
+    let env = env();
+    let admin = Some(env.admin.as_str());
+    let resource = |name: &str, account: &str| {
+        let c = Connector::new(
+            name,
+            account,
+            &[Plan::Cspm],
+            vec!["us-east-1".into()],
+            4,
+            None,
+        );
+        let mut v = serde_json::to_value(&c).unwrap();
+        for server_owned in ["id", "createdAt", "updatedAt"] {
+            v.as_object_mut().unwrap().remove(server_owned);
+        }
+        v
+    };
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        admin,
+        Some(resource("prod", "123456789012")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["hierarchyIdentifier"], "123456789012");
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        admin,
+        Some(resource("dev", "210987654321")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    // Same validation as the CLI, and names are unique.
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        admin,
+        Some(resource("prod", "123456789012")),
+    )
+    .await;
+    assert_error(&r, StatusCode::CONFLICT, "conflict");
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        admin,
+        Some(resource("bad", "12345")),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("12345"),
+        "{}",
+        r.json
+    );
+    let mut bad_region = resource("x", "123456789012");
+    bad_region["environmentData"]["regions"] = json!(["mars-north-1"]);
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        admin,
+        Some(bad_region),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    let r = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/connectors",
+        Some(&env.reader),
+        Some(resource("r", "123456789012")),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+
+    let (all, _) = all_pages(&env, "/api/v1/connectors?limit=1").await;
+    assert_eq!(
+        all.iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["dev", "prod"]
+    );
+    let only = get(
+        &env,
+        "/api/v1/connectors?account=123456789012&plan=cspm&kind=account",
+    )
+    .await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        get(&env, "/api/v1/connectors?plan=servers").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        get(&env, &format!("/api/v1/connectors/{id}")).await["name"],
+        "prod"
+    );
+
+    let mut changed = resource("prod", "123456789012");
+    changed["environmentData"]["scanInterval"] = json!(12);
+    let r = call(
+        &env.app,
+        Method::PUT,
+        "/api/v1/connectors/prod",
+        admin,
+        Some(changed),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        (
+            r.json["id"].as_str(),
+            r.json["environmentData"]["scanInterval"].as_u64()
+        ),
+        (Some(id.as_str()), Some(12))
+    );
+    let r = call(
+        &env.app,
+        Method::PUT,
+        "/api/v1/connectors/prod",
+        admin,
+        Some(resource("prod", "999999999999")),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    let r = call(
+        &env.app,
+        Method::DELETE,
+        "/api/v1/connectors/prod",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/connectors/prod",
+        admin,
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}

@@ -1,0 +1,477 @@
+//! The dashboard in process: every page is reachable from `/` and answers,
+//! hostile AWS strings come out escaped, forms need an admin and the CSRF
+//! token, and an exemption moves the secure score.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use rampart_catalog::exemptions::Exemptions;
+use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot};
+use rampart_server::auth::create_token;
+use rampart_server::{AppState, ServerConfig, router};
+use rampart_store::{Store, TokenRole};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+
+const SCRIPT_TAG: &str = "<script>window.__xss=1</script>";
+const IMG_TAG: &str = "\"><img src=x onerror=\"window.__xss=1\">";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    app: Router,
+    admin: String,
+    reader: String,
+}
+
+fn bucket(name: &str, tags: &[(&str, &str)], versioning: &str) -> Asset {
+    Asset::new(
+        format!("arn:aws:s3:::{name}"),
+        "AWS::S3::Bucket",
+        "123456789012",
+        "us-east-1",
+        name,
+        serde_json::json!({"versioning": {"status": versioning}, "policyText": SCRIPT_TAG}),
+    )
+    .with_tags(
+        tags.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let assets = vec![
+        bucket("plain-bucket", &[("env", "prod")], "Enabled"),
+        bucket(
+            "hostile-bucket",
+            &[("Name", SCRIPT_TAG), ("owner", IMG_TAG), (IMG_TAG, "key")],
+            "Suspended",
+        ),
+        Asset::new(
+            "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc",
+            "AWS::EC2::Instance",
+            "123456789012",
+            "eu-west-1",
+            IMG_TAG,
+            serde_json::json!({"instanceId": "i-0abc"}),
+        )
+        .with_tags(BTreeMap::from([("Name".to_owned(), IMG_TAG.to_owned())])),
+    ];
+    let assessments = state.posture.assess(&assets, &Exemptions::default());
+    let now = OffsetDateTime::now_utc();
+    let snapshot = Snapshot {
+        scan: ScanRecord {
+            id: "scan-1".into(),
+            started_at: now - time::Duration::minutes(2),
+            finished_at: Some(now),
+            status: ScanStatus::Running,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            api_calls: 40,
+            asset_count: 0,
+            gap_count: 0,
+        },
+        assets,
+        gaps: vec![CoverageGap {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            service: "ssm".into(),
+            operation: "DescribeInstanceInformation".into(),
+            kind: GapKind::AccessDenied,
+            error: SCRIPT_TAG.into(),
+            occurrences: 1,
+        }],
+    };
+    store.complete_scan(&snapshot, &assessments).unwrap();
+    let admin = create_token(&store, "admin-ui", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let reader = create_token(&store, "reader-ui", TokenRole::Reader)
+        .unwrap()
+        .secret;
+    Fixture {
+        _dir: dir,
+        app: router(state),
+        admin,
+        reader,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, path: &str, token: &str) -> Reply {
+    let request = Request::get(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    send(app, request).await
+}
+
+async fn post_form(app: &Router, path: &str, auth: (&str, &str), form: &[(&str, &str)]) -> Reply {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let request = Request::post(path)
+        .header(auth.0, auth.1)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    send(app, request).await
+}
+
+/// Local `href`s of a page, unescaped.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .filter(|h| h.starts_with('/'))
+        .collect()
+}
+
+fn score_of(overview: &str) -> String {
+    let start = overview.find("id=\"secure-score\">").expect("score shown") + 18;
+    overview[start..].split('<').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn every_page_is_reachable_from_the_overview_and_answers() {
+    let f = fixture();
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from(["/".to_owned()]);
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(path.clone()) || seen.len() > 300 {
+            continue;
+        }
+        let reply = get(&f.app, &path, &f.admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        if path == "/static/dashboard.css" {
+            assert_eq!(
+                reply.headers[header::CONTENT_TYPE],
+                "text/css; charset=utf-8"
+            );
+            continue;
+        }
+        assert_eq!(
+            reply.headers[header::CONTENT_TYPE],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(!reply.body.contains("<script"), "{path} has a script");
+        for link in links(&reply.body) {
+            if !seen.contains(&link) {
+                queue.push_back(link);
+            }
+        }
+    }
+    let paths: Vec<&str> = seen.iter().map(String::as_str).collect();
+    for wanted in [
+        "/recommendations",
+        "/inventory",
+        "/compliance",
+        "/connectors",
+        "/alerts",
+        "/scans/scan-1",
+        "/static/dashboard.css",
+    ] {
+        assert!(paths.contains(&wanted), "{wanted} not reached: {paths:?}");
+    }
+    for prefix in [
+        "/recommendations/",
+        "/inventory/resource?",
+        "/compliance/",
+        "/inventory?type=",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.starts_with(prefix)),
+            "no page under {prefix}: {paths:?}"
+        );
+    }
+    // A standard's control page (standard → controls → assessments).
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("/compliance/") && p.matches('/').count() == 3),
+        "{paths:?}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_aws_strings_come_out_escaped() {
+    let f = fixture();
+    let bucket_page = format!(
+        "/inventory/resource?type=AWS%3A%3AS3%3A%3ABucket&arn={}",
+        url::form_urlencoded::byte_serialize(b"arn:aws:s3:::hostile-bucket").collect::<String>()
+    );
+    let instance_page = format!(
+        "/inventory/resource?type=AWS%3A%3AEC2%3A%3AInstance&arn={}",
+        url::form_urlencoded::byte_serialize(b"arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc")
+            .collect::<String>()
+    );
+    let rec_page = "/recommendations/s3-bucket-versioning-enabled";
+    for path in [
+        "/inventory",
+        bucket_page.as_str(),
+        instance_page.as_str(),
+        rec_page,
+        "/scans/scan-1",
+    ] {
+        let reply = get(&f.app, path, &f.admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        let html = reply.body;
+        assert!(!html.contains("<script"), "{path} carries a raw <script>");
+        assert!(!html.contains("<img"), "{path} carries a raw <img>");
+        assert!(!html.contains("onerror=\""), "{path} carries an attribute");
+    }
+    let bucket = get(&f.app, &bucket_page, &f.admin).await.body;
+    assert!(
+        bucket.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"),
+        "{bucket}"
+    );
+    assert!(bucket.contains("&quot;&gt;&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;"));
+    let instance = get(&f.app, &instance_page, &f.admin).await.body;
+    assert!(instance.contains("&lt;img src=x"), "{instance}");
+    // Properties (policy text) are escaped too.
+    assert!(bucket.contains(
+        "&quot;policyText&quot;: &quot;&lt;script&gt;window.__xss=1&lt;/script&gt;&quot;"
+    ));
+}
+
+#[tokio::test]
+async fn an_exemption_from_the_recommendation_page_moves_the_score() {
+    let f = fixture();
+    let before = score_of(&get(&f.app, "/", &f.admin).await.body);
+    let detail = get(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled",
+        &f.admin,
+    )
+    .await;
+    assert!(detail.body.contains("hostile-bucket"), "{}", detail.body);
+    assert!(
+        detail
+            .body
+            .contains("/recommendations/s3-bucket-versioning-enabled/exempt?resource=")
+    );
+    let form = get(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled/exempt?resource=arn%3Aaws%3As3%3A%3A%3Ahostile-bucket",
+        &f.admin,
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("value=\"arn:aws:s3:::hostile-bucket\""));
+    let bearer = format!("Bearer {}", f.admin);
+    // A reason is required: the form comes back with the error.
+    let bad = post_form(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled/exempt",
+        ("authorization", &bearer),
+        &[("resource", "arn:aws:s3:::hostile-bucket"), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("reason"), "{}", bad.body);
+    let done = post_form(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled/exempt",
+        ("authorization", &bearer),
+        &[
+            ("resource", "arn:aws:s3:::hostile-bucket"),
+            ("reason", "test bucket"),
+            ("expires", "2099-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let to = done.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let after_detail = get(&f.app, &to, &f.admin).await.body;
+    assert!(after_detail.contains("Exemption created"), "{after_detail}");
+    assert!(after_detail.contains("test bucket"));
+    let mut after = score_of(&get(&f.app, "/", &f.admin).await.body);
+    // A control's score moves once none of its recommendations finds a
+    // resource unhealthy: exempt every resource of each unhealthy one.
+    let list = get(&f.app, "/recommendations?status=unhealthy", &f.admin)
+        .await
+        .body;
+    let unhealthy: Vec<String> = links(&list)
+        .into_iter()
+        .filter(|l| l.starts_with("/recommendations/"))
+        .collect();
+    assert!(!unhealthy.is_empty());
+    for rec in unhealthy {
+        if after != before {
+            break;
+        }
+        let done = post_form(
+            &f.app,
+            &format!("{rec}/exempt"),
+            ("authorization", &bearer),
+            &[("resource", ""), ("reason", "accepted")],
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{rec}: {}", done.body);
+        after = score_of(&get(&f.app, "/", &f.admin).await.body);
+    }
+    // Exempt resources leave the score; it moves either way (a control
+    // whose resources are all exempt leaves the total).
+    assert_ne!(before, after, "the score did not move");
+}
+
+#[tokio::test]
+async fn readers_see_no_forms_and_sessions_need_the_csrf_token() {
+    let f = fixture();
+    let reader_view = get(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled",
+        &f.reader,
+    )
+    .await;
+    assert_eq!(reader_view.status, StatusCode::OK);
+    assert!(!reader_view.body.contains("/exempt"));
+    let denied = post_form(
+        &f.app,
+        "/recommendations/s3-bucket-versioning-enabled/exempt",
+        ("authorization", &format!("Bearer {}", f.reader)),
+        &[("reason", "nope")],
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+    // Log in through the login page: its CSRF cookie, then a session.
+    let login = send(&f.app, Request::get("/login").body(Body::empty()).unwrap()).await;
+    let login_cookie = login.headers[header::SET_COOKIE].to_str().unwrap();
+    let login_cookie = login_cookie.split(';').next().unwrap().to_owned();
+    let login_csrf = login_cookie.split_once('=').unwrap().1.to_owned();
+    let session = post_form(
+        &f.app,
+        "/login",
+        ("cookie", &login_cookie),
+        &[
+            ("token", &f.admin),
+            ("csrf_token", &login_csrf),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    assert_eq!(session.status, StatusCode::SEE_OTHER, "{}", session.body);
+    let cookie = session
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("rampart_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = send(
+        &f.app,
+        Request::get("/recommendations/s3-bucket-versioning-enabled/exempt")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(!csrf.is_empty());
+    assert!(
+        page.body.contains("action=\"/logout\""),
+        "logout form missing"
+    );
+    let path = "/recommendations/s3-bucket-versioning-enabled/exempt";
+    let without = post_form(&f.app, path, ("cookie", &cookie), &[("reason", "x")]).await;
+    assert_eq!(without.status, StatusCode::FORBIDDEN);
+    let with = post_form(
+        &f.app,
+        path,
+        ("cookie", &cookie),
+        &[("csrf_token", &csrf), ("reason", "all of them")],
+    )
+    .await;
+    assert_eq!(with.status, StatusCode::SEE_OTHER, "{}", with.body);
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_filters_narrow_the_inventory() {
+    let f = fixture();
+    let anonymous = send(
+        &f.app,
+        Request::get("/inventory").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        anonymous.headers[header::LOCATION],
+        "/login?next=%2Finventory"
+    );
+
+    let all = get(&f.app, "/inventory", &f.admin).await.body;
+    assert!(all.contains("plain-bucket") && all.contains("i-0abc"));
+    let buckets = get(&f.app, "/inventory?type=AWS%3A%3AS3%3A%3ABucket", &f.admin)
+        .await
+        .body;
+    assert!(buckets.contains("plain-bucket") && !buckets.contains("instance/i-0abc"));
+    let tagged = get(&f.app, "/inventory?tag=env%3Dprod", &f.admin)
+        .await
+        .body;
+    assert!(tagged.contains("plain-bucket") && !tagged.contains("hostile-bucket"));
+    // One asset per page: a next link that leads on.
+    let first = get(&f.app, "/inventory?limit=1", &f.admin).await.body;
+    let next = links(&first)
+        .into_iter()
+        .find(|l| l.contains("cursor="))
+        .expect("a next page link");
+    let second = get(&f.app, &next, &f.admin).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_ne!(first, second.body);
+    let unknown = get(&f.app, "/recommendations/no-such-thing", &f.admin).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.body.contains("no recommendation"));
+}

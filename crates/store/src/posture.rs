@@ -1,0 +1,104 @@
+//! Posture computed from a scan's assessments (secure score, compliance,
+//! per-recommendation counts), kept per scan so history and repeated reads
+//! are cheap. [`Store::replace_assessments`] drops a scan's entries.
+
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+
+use crate::{Result, Store, collect_rows, parse_json, parse_time};
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS scan_posture (
+    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (scan_id, kind)
+);
+";
+
+/// One point of the secure score over time.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScorePoint {
+    /// The scan.
+    pub scan_id: String,
+    /// When the scan finished.
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// The score in percent.
+    pub percent: f64,
+}
+
+impl Store {
+    /// A cached posture value of a scan (`kind`: e.g. `score`).
+    pub fn posture(&self, scan_id: &str, kind: &str) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM scan_posture WHERE scan_id = ?1 AND kind = ?2",
+                params![scan_id, kind],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|t| parse_json("value", &t)).transpose()
+    }
+
+    /// Caches a posture value of a scan.
+    pub fn put_posture(&self, scan_id: &str, kind: &str, value: &serde_json::Value) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO scan_posture (scan_id, kind, value) VALUES (?1, ?2, ?3)",
+            params![scan_id, kind, value.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Complete scans without a cached `score`, newest first (at most `limit`).
+    pub fn scans_without_score(&self, limit: u64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM scans WHERE status = 'complete' AND NOT EXISTS
+               (SELECT 1 FROM scan_posture p WHERE p.scan_id = scans.id AND p.kind = 'score')
+             ORDER BY finished_at DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![crate::to_i64(limit)], |r| {
+            r.get::<_, String>(0).map(Ok)
+        })?;
+        collect_rows(rows)
+    }
+
+    /// The cached secure score of complete scans finished in `[from, to)`,
+    /// oldest first.
+    pub fn score_history(
+        &self,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ScorePoint>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.finished_at, json_extract(p.value, '$.percent') FROM scans s
+             JOIN scan_posture p ON p.scan_id = s.id AND p.kind = 'score'
+             WHERE s.status = 'complete' AND (?1 IS NULL OR s.finished_at >= ?1) AND (?2 IS NULL OR s.finished_at < ?2)
+             ORDER BY s.finished_at, s.id LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                from.map(crate::rfc3339),
+                to.map(crate::rfc3339),
+                crate::to_i64(limit),
+                crate::to_i64(offset)
+            ],
+            |r| {
+                let id: String = r.get(0)?;
+                let finished: String = r.get(1)?;
+                let percent: f64 = r.get(2)?;
+                Ok(
+                    parse_time("finished_at", &finished).map(|finished_at| ScorePoint {
+                        scan_id: id,
+                        finished_at,
+                        percent,
+                    }),
+                )
+            },
+        )?;
+        collect_rows(rows)
+    }
+}

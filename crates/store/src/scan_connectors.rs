@@ -1,0 +1,105 @@
+//! Which connector a scan ran through: the nullable `scans.connector`
+//! column (the connector's id), added to existing files when missing.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Result, Store, StoreError};
+
+/// Adds `scans.connector` when the file predates it. Idempotent.
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    let present: Option<String> = conn
+        .query_row(
+            "SELECT name FROM pragma_table_info('scans') WHERE name = 'connector'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if present.is_none() {
+        conn.execute_batch("ALTER TABLE scans ADD COLUMN connector TEXT")?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records that scan `scan_id` ran through the connector with this id.
+    pub fn set_scan_connector(&self, scan_id: &str, connector_id: &str) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE scans SET connector = ?2 WHERE id = ?1",
+            params![scan_id, connector_id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchScan(scan_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The id of the connector scan `scan_id` ran through; `None` for a scan
+    /// made with the `scan` command's own credentials.
+    pub fn scan_connector(&self, scan_id: &str) -> Result<Option<String>> {
+        let row: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT connector FROM scans WHERE id = ?1",
+                params![scan_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        row.ok_or_else(|| StoreError::NoSuchScan(scan_id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use rampart_model::{ScanRecord, ScanStatus};
+    use time::OffsetDateTime;
+
+    use crate::Store;
+
+    #[test]
+    fn a_scan_remembers_its_connector() {
+        let store = Store::open_in_memory().unwrap();
+        let record = ScanRecord {
+            id: "s1".into(),
+            started_at: OffsetDateTime::now_utc(),
+            finished_at: None,
+            status: ScanStatus::Running,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 0,
+            asset_count: 0,
+            gap_count: 0,
+        };
+        store.begin_scan(&record).unwrap();
+        assert_eq!(store.scan_connector("s1").unwrap(), None);
+        store.set_scan_connector("s1", "c-1").unwrap();
+        assert_eq!(store.scan_connector("s1").unwrap().as_deref(), Some("c-1"));
+        assert!(store.set_scan_connector("nope", "c-1").is_err());
+        assert!(store.scan_connector("nope").is_err());
+    }
+
+    #[test]
+    fn an_existing_file_gains_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE scans (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+                 status TEXT NOT NULL, accounts TEXT NOT NULL, regions TEXT NOT NULL,
+                 api_calls INTEGER NOT NULL DEFAULT 0, asset_count INTEGER NOT NULL DEFAULT 0,
+                 gap_count INTEGER NOT NULL DEFAULT 0, failure TEXT);
+                 INSERT INTO scans (id, started_at, status, accounts, regions)
+                 VALUES ('old', '2026-01-01T00:00:00Z', 'complete', '[]', '[]');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.scan_connector("old").unwrap(), None);
+        store.set_scan_connector("old", "c-2").unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.scan_connector("old").unwrap().as_deref(), Some("c-2"));
+    }
+}
