@@ -397,6 +397,7 @@ fn least_privilege_policy_allows_every_call_of_a_demo_scan() {
         "only {} distinct actions: {calls:?}",
         calls.len()
     );
+    eprintln!("recorded calls by IAM action: {calls:?}");
 
     let input = rampart_onboarding::TemplateInput {
         account_id: "123456789012".into(),

@@ -1,0 +1,866 @@
+//! `rampart scan --connector` against a private moto server: a native
+//! connector's scan runs as its CSPM role (web identity, session
+//! `Rampart_<name>`); an organization's scan covers the management account
+//! and every member (excluded accounts absent, a failing member a gap);
+//! classic connectors scan with access keys or an external-id role; their
+//! secrets are encrypted at rest; an account connected both ways is scanned
+//! once.
+//!
+//! moto validates neither tokens nor trust policies: these tests check what
+//! Rampart sends (from moto's request recorder) and which account's state
+//! its calls read (moto keeps each account's state apart).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::sync::Arc;
+
+use base64::Engine;
+use rampart_store::{AssetFilter, Store};
+use rampart_testkit::{Moto, describe, rampart_command, stdout_json};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+const MANAGEMENT: &str = "123456789012";
+
+struct Env {
+    dir: tempfile::TempDir,
+    moto: Moto,
+    recording: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let recording = dir.path().join("recording");
+        let moto =
+            Moto::start_with_env(&[("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap())]);
+        let env = Env {
+            dir,
+            moto,
+            recording,
+        };
+        env.ok(&[
+            "issuer",
+            "init",
+            "--issuer-url",
+            "https://id.example.test/rampart",
+        ]);
+        env
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rampart.db")
+    }
+
+    fn keys(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    fn store(&self) -> Store {
+        Store::open(&self.db()).unwrap()
+    }
+
+    /// Runs `rampart <args> --db <db>`, with `stdin` on standard input.
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+        let mut cmd = rampart_command(BIN);
+        cmd.env_remove("RAMPART_KEYS_DIR")
+            .env_remove("RAMPART_CLASSIC_SECRET_ACCESS_KEY")
+            .args(args)
+            .arg("--db")
+            .arg(self.db())
+            .envs(env.iter().copied());
+        let Some(input) = stdin else {
+            return cmd.output().unwrap();
+        };
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, None, &[])
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}\n{}", describe(&out));
+        out
+    }
+
+    /// `rampart scan --connector NAME` (S3 and SQS, us-east-1) against `endpoint`.
+    fn scan(&self, connector: &str, endpoint: &str) -> Output {
+        self.run(&[
+            "scan",
+            "--connector",
+            connector,
+            "--endpoint-url",
+            endpoint,
+            "--services",
+            "s3,sqs",
+            "--regions",
+            "us-east-1",
+            "--max-attempts",
+            "1",
+            "--no-progress",
+        ])
+    }
+
+    fn seed(&self, args: &[&str]) -> Value {
+        let out = self.moto.seed("seed-connectors.py", args);
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn connector_id(&self, name: &str) -> String {
+        let json = stdout_json(&self.ok(&["connector", "show", name, "--format", "json"]));
+        json["id"].as_str().unwrap().to_owned()
+    }
+
+    fn moto_api(&self, path: &str) {
+        let addr = self.moto.url().trim_start_matches("http://").to_owned();
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    /// Runs `during` with moto's recorder on; returns the requests it made.
+    fn recorded(&self, during: impl FnOnce()) -> Vec<Request> {
+        let _ = std::fs::remove_file(&self.recording);
+        self.moto_api("/moto-api/recorder/start-recording");
+        during();
+        self.moto_api("/moto-api/recorder/stop-recording");
+        std::fs::read_to_string(&self.recording)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let entry: Value = serde_json::from_str(line).unwrap();
+                let body = entry["body"].as_str().unwrap_or_default();
+                let body = if entry["body_encoded"].as_bool() == Some(true) {
+                    String::from_utf8_lossy(
+                        &base64::engine::general_purpose::STANDARD
+                            .decode(body)
+                            .unwrap(),
+                    )
+                    .into_owned()
+                } else {
+                    body.to_owned()
+                };
+                Request {
+                    headers: entry["headers"].clone(),
+                    body,
+                }
+            })
+            .collect()
+    }
+
+    /// Assets of the latest complete scan: (account, ARN).
+    fn assets(&self) -> BTreeSet<(String, String)> {
+        let store = self.store();
+        let scan = store.latest_complete_scan().unwrap().unwrap();
+        store
+            .assets(&scan.id, &AssetFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.account, a.arn))
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+struct Request {
+    headers: Value,
+    body: String,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+    }
+
+    fn form(&self, key: &str) -> Option<String> {
+        self.body.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == key).then(|| decode(v))
+        })
+    }
+
+    fn is_action(&self, action: &str) -> bool {
+        self.form("Action").as_deref() == Some(action)
+    }
+}
+
+/// Percent-decodes a form value.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() + 1 => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The claims of a compact JWT (not verified: moto does not either).
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn bucket(account: &str) -> (String, String) {
+    (account.to_owned(), format!("arn:aws:s3:::rampart-{account}"))
+}
+
+fn queue(account: &str) -> (String, String) {
+    (
+        account.to_owned(),
+        format!("arn:aws:sqs:us-east-1:{account}:q-{account}"),
+    )
+}
+
+#[test]
+fn single_account_scan_runs_as_the_cspm_role() {
+    let env = Env::new();
+    let account = "111111111111";
+    env.seed(&["--bucket", account, "--bucket", MANAGEMENT]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        account,
+    ]);
+    let id = env.connector_id("prod");
+
+    let mut out = None;
+    let requests = env.recorded(|| out = Some(env.scan("prod", &env.moto.url())));
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    // The scan read the connector's account only, and remembers the connector.
+    let store = env.store();
+    let scan = store.latest_complete_scan().unwrap().unwrap();
+    assert_eq!(scan.accounts, [account]);
+    assert_eq!(store.scan_connector(&scan.id).unwrap(), Some(id.clone()));
+    let assets = env.assets();
+    assert!(assets.contains(&bucket(account)), "{assets:?}");
+    assert!(assets.contains(&queue(account)), "{assets:?}");
+    assert!(assets.iter().all(|(a, _)| a == account), "{assets:?}");
+
+    // One unsigned AssumeRoleWithWebIdentity for the CSPM role, as
+    // `Rampart_prod`, with a token for this connector and the CSPM audience.
+    let exchanges: Vec<&Request> = requests
+        .iter()
+        .filter(|r| r.is_action("AssumeRoleWithWebIdentity"))
+        .collect();
+    assert_eq!(exchanges.len(), 1, "{requests:?}");
+    let exchange = exchanges[0];
+    assert_eq!(
+        exchange.form("RoleArn").as_deref(),
+        Some("arn:aws:iam::111111111111:role/CspmMonitorAws")
+    );
+    assert_eq!(
+        exchange.form("RoleSessionName").as_deref(),
+        Some("Rampart_prod")
+    );
+    assert!(exchange.header("authorization").is_none(), "{exchange:?}");
+    let token_claims = claims(&exchange.form("WebIdentityToken").unwrap());
+    assert_eq!(token_claims["sub"], id.as_str());
+    assert_eq!(token_claims["aud"], "rampart-cspm");
+    assert_eq!(token_claims["iss"], "https://id.example.test/rampart");
+    // Every other call is signed with the role's session, not moto's
+    // default keys.
+    for request in requests.iter().filter(|r| !r.is_action("AssumeRoleWithWebIdentity")) {
+        let auth = request.header("authorization").unwrap_or_default();
+        assert!(!auth.contains("Credential=testing/"), "{request:?}");
+    }
+
+    // `connector token` prints a fresh token with the same claims.
+    let token = env.ok(&["connector", "token", "prod", "--plan", "cspm"]);
+    let token = String::from_utf8(token.stdout).unwrap();
+    let printed = claims(token.trim());
+    assert_eq!(printed["sub"], id.as_str());
+    assert_eq!(printed["aud"], "rampart-cspm");
+    let out = env.run(&["connector", "token", "prod", "--plan", "servers"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn scan_errors_are_clear_and_store_nothing() {
+    let env = Env::new();
+    let url = env.moto.url();
+    let out = env.scan("ghost", &url);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(stderr(&out).contains("no connector `ghost`"), "{}", describe(&out));
+
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "servers-only",
+        "--account",
+        "111111111111",
+        "--plans",
+        "servers",
+    ]);
+    let out = env.scan("servers-only", &url);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("cspm"), "{}", describe(&out));
+
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        "111111111111",
+    ]);
+    // Without an issuer, the error says how to create one.
+    let out = env.run(&[
+        "scan",
+        "--connector",
+        "prod",
+        "--endpoint-url",
+        &url,
+        "--keys-dir",
+        env.dir.path().join("empty").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("rampart issuer init"), "{}", describe(&out));
+
+    // Credentials that reach another account than the connector's: failure,
+    // nothing stored. (The stored role is changed behind validation's back.)
+    let store = env.store();
+    let mut prod = store.connector("prod").unwrap().unwrap();
+    prod.set_role_arn(
+        rampart_connector::Plan::Cspm,
+        None,
+        "arn:aws:iam::222222222222:role/CspmMonitorAws",
+    )
+    .unwrap();
+    store.update_connector(&prod).unwrap();
+    let out = env.scan("prod", &url);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("111111111111") && message.contains("222222222222"),
+        "{message}"
+    );
+    assert!(env.store().latest_complete_scan().unwrap().is_none());
+    assert!(env.store().scans(10).unwrap().is_empty());
+}
+
+/// A one-request-per-connection HTTP proxy to moto that answers
+/// AssumeRoleWithWebIdentity for roles in `blocked_account` with
+/// AccessDenied, and forwards everything else.
+fn start_proxy(upstream: String, blocked_account: String) -> String {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = Arc::new(upstream);
+    let blocked = Arc::new(format!("RoleArn=arn%3Aaws%3Aiam%3A%3A{blocked_account}%3A"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (upstream, blocked) = (upstream.clone(), blocked.clone());
+            std::thread::spawn(move || {
+                let _ = proxy_one(stream, &upstream, &blocked);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+fn proxy_one(client: TcpStream, upstream: &str, blocked: &str) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            head.push(line);
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let text = String::from_utf8_lossy(&body);
+    let mut client = client;
+    if text.contains("Action=AssumeRoleWithWebIdentity") && text.contains(blocked) {
+        let xml = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error><RequestId>x</RequestId></ErrorResponse>";
+        write!(
+            client,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            xml.len()
+        )?;
+        return client.flush();
+    }
+    let mut up = TcpStream::connect(upstream.trim_start_matches("http://"))?;
+    up.write_all(head.concat().as_bytes())?;
+    up.write_all(b"Connection: close\r\n\r\n")?;
+    up.write_all(&body)?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response)?;
+    client.write_all(&response)?;
+    client.flush()
+}
+
+#[test]
+fn organization_scan_covers_every_member_and_a_failing_member_is_a_gap() {
+    let env = Env::new();
+    let seeded = env.seed(&["--organization", "3"]);
+    let members: Vec<String> = seeded["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect();
+    let (a, b, excluded) = (&members[0], &members[1], &members[2]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "org",
+        "--account",
+        MANAGEMENT,
+        "--organization",
+        "--exclude-accounts",
+        excluded,
+        "--regions",
+        "us-east-1",
+    ]);
+
+    let mut out = None;
+    let requests = env.recorded(|| out = Some(env.scan("org", &env.moto.url())));
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    // Member connectors were created for the active, non-excluded members.
+    let store = env.store();
+    let stored: Vec<(String, String)> = store
+        .members_of(MANAGEMENT)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name.clone(), c.role_arn(rampart_connector::Plan::Cspm).unwrap().to_owned()))
+        .collect();
+    let mut expected = vec![
+        (
+            format!("org-{a}"),
+            format!("arn:aws:iam::{a}:role/CspmMonitorAws"),
+        ),
+        (
+            format!("org-{b}"),
+            format!("arn:aws:iam::{b}:role/CspmMonitorAws"),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(stored, expected);
+
+    // One snapshot with every account's own resources; the excluded
+    // account's are absent.
+    let scan = store.latest_complete_scan().unwrap().unwrap();
+    let accounts: BTreeSet<&str> = scan.accounts.iter().map(String::as_str).collect();
+    assert_eq!(
+        accounts,
+        BTreeSet::from([MANAGEMENT, a.as_str(), b.as_str()])
+    );
+    let assets = env.assets();
+    for account in [MANAGEMENT, a, b] {
+        assert!(assets.contains(&bucket(account)), "{account}: {assets:?}");
+        assert!(assets.contains(&queue(account)), "{account}: {assets:?}");
+    }
+    assert!(
+        !assets.iter().any(|(account, _)| account == excluded),
+        "{assets:?}"
+    );
+    assert_eq!(store.scans(10).unwrap().len(), 1);
+
+    // Each account's role, each with a token whose subject is its connector.
+    let mut subjects: Vec<(String, String)> = requests
+        .iter()
+        .filter(|r| r.is_action("AssumeRoleWithWebIdentity"))
+        .map(|r| {
+            let token = claims(&r.form("WebIdentityToken").unwrap());
+            assert_eq!(token["aud"], "rampart-cspm");
+            (
+                r.form("RoleArn").unwrap(),
+                token["sub"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    subjects.sort();
+    let mut wanted = vec![(
+        format!("arn:aws:iam::{MANAGEMENT}:role/CspmMonitorAws"),
+        env.connector_id("org"),
+    )];
+    for m in [a, b] {
+        wanted.push((
+            format!("arn:aws:iam::{m}:role/CspmMonitorAws"),
+            env.connector_id(&format!("org-{m}")),
+        ));
+    }
+    wanted.sort();
+    assert_eq!(subjects, wanted);
+
+    // `connector sync` again: nothing to change, ids kept.
+    let synced = env.ok(&["connector", "sync", "org", "--endpoint-url", &env.moto.url()]);
+    let text = String::from_utf8_lossy(&synced.stdout).into_owned();
+    assert!(text.contains(&format!("unchanged member connector `org-{a}`")), "{text}");
+    assert!(!text.contains("created"), "{text}");
+
+    // Member b's role cannot be assumed: its account is a gap, the rest is
+    // scanned, the scan completes.
+    let proxy = start_proxy(env.moto.url(), b.clone());
+    let out = env.scan("org", &proxy);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let store = env.store();
+    let scan = store.latest_complete_scan().unwrap().unwrap();
+    assert_eq!(store.scans(10).unwrap().len(), 2);
+    assert!(scan.accounts.contains(b), "{:?}", scan.accounts);
+    let gaps = store.gaps(&scan.id).unwrap();
+    let b_gaps: Vec<_> = gaps.iter().filter(|g| &g.account == b).collect();
+    assert_eq!(b_gaps.len(), 1, "{gaps:#?}");
+    assert_eq!(b_gaps[0].service, "sts");
+    assert_eq!(b_gaps[0].operation, "AssumeRoleWithWebIdentity");
+    assert_eq!(b_gaps[0].kind, rampart_model::GapKind::AccessDenied);
+    assert!(b_gaps[0].error.contains("org-"), "{:?}", b_gaps[0]);
+    let assets = env.assets();
+    for account in [MANAGEMENT, a.as_str()] {
+        assert!(assets.contains(&bucket(account)), "{account}: {assets:?}");
+    }
+    assert!(!assets.iter().any(|(account, _)| account == b), "{assets:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not reached"),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// Every file of the store (the database and its WAL) as bytes.
+fn store_bytes(db: &Path) -> Vec<u8> {
+    let dir = db.parent().unwrap();
+    let name = db.file_name().unwrap().to_str().unwrap();
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && path.file_name().unwrap().to_str().unwrap().starts_with(name) {
+            bytes.extend(std::fs::read(path).unwrap());
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn classic_connectors_scan_with_keys_or_a_role_and_keep_secrets_encrypted() {
+    let env = Env::new();
+    let keys_account = "222233334444";
+    let role_account = "333344445555";
+    let seeded = env.seed(&[
+        "--iam-user",
+        keys_account,
+        "--bucket",
+        keys_account,
+        "--bucket",
+        role_account,
+    ]);
+    let key_id = seeded["user"]["accessKeyId"].as_str().unwrap().to_owned();
+    let secret = seeded["user"]["secretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Without `--classic`, or without a secret, nothing is created.
+    let out = env.run(&[
+        "connector",
+        "create",
+        "--name",
+        "legacy",
+        "--account",
+        keys_account,
+        "--access-key-id",
+        &key_id,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let out = env.run(&[
+        "connector",
+        "create",
+        "--classic",
+        "--name",
+        "legacy",
+        "--account",
+        keys_account,
+        "--access-key-id",
+        &key_id,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr(&out).contains("--secret-access-key-stdin"), "{}", describe(&out));
+
+    // Access keys, the secret on standard input.
+    let out = env.run_with(
+        &[
+            "connector",
+            "create",
+            "--classic",
+            "--name",
+            "legacy",
+            "--account",
+            keys_account,
+            "--access-key-id",
+            &key_id,
+            "--secret-access-key-stdin",
+        ],
+        Some(&format!("{secret}\n")),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("warning: classic connectors are legacy; prefer OIDC federation"),
+        "{}",
+        describe(&out)
+    );
+
+    // Secrets at rest: not in the store's files, not in `connector show`;
+    // the key file is owner-only.
+    assert!(!contains(&store_bytes(&env.db()), &secret));
+    let shown = env.ok(&["connector", "show", "legacy", "--format", "json"]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(!text.contains(&secret), "{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["classic"]["authenticationType"], "awsCreds");
+    assert_eq!(json["classic"]["accessKeyId"], key_id.as_str());
+    let table = env.ok(&["connector", "show", "legacy"]);
+    assert!(!String::from_utf8_lossy(&table.stdout).contains(&secret));
+    let key_file = env.keys().join("classic.key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(!contains(&std::fs::read(&key_file).unwrap(), &secret));
+
+    let mut out = None;
+    let requests = env.recorded(|| out = Some(env.scan("legacy", &env.moto.url())));
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let assets = env.assets();
+    assert!(assets.contains(&bucket(keys_account)), "{assets:?}");
+    assert!(assets.iter().all(|(a, _)| a == keys_account), "{assets:?}");
+    let signed_with_key = requests
+        .iter()
+        .filter(|r| {
+            r.header("authorization")
+                .is_some_and(|a| a.contains(&format!("Credential={key_id}/")))
+        })
+        .count();
+    assert!(signed_with_key >= 2, "{requests:?}");
+    let store = env.store();
+    let scan = store.latest_complete_scan().unwrap().unwrap();
+    assert_eq!(
+        store.scan_connector(&scan.id).unwrap(),
+        Some(env.connector_id("legacy"))
+    );
+
+    // A role with an external id, assumed with Rampart's own credentials.
+    let role = format!("arn:aws:iam::{role_account}:role/RampartLegacy");
+    env.ok(&[
+        "connector",
+        "create",
+        "--classic",
+        "--name",
+        "legacy-role",
+        "--account",
+        role_account,
+        "--role-arn",
+        &role,
+        "--external-id",
+        "ext-1234",
+    ]);
+    let mut out = None;
+    let requests = env.recorded(|| out = Some(env.scan("legacy-role", &env.moto.url())));
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let assume: Vec<&Request> = requests.iter().filter(|r| r.is_action("AssumeRole")).collect();
+    assert_eq!(assume.len(), 1, "{requests:?}");
+    assert_eq!(assume[0].form("RoleArn"), Some(role.clone()));
+    assert_eq!(assume[0].form("ExternalId").as_deref(), Some("ext-1234"));
+    assert_eq!(
+        assume[0].form("RoleSessionName").as_deref(),
+        Some("Rampart_legacy-role")
+    );
+    let assets = env.assets();
+    assert!(assets.contains(&bucket(role_account)), "{assets:?}");
+    assert!(assets.iter().all(|(a, _)| a == role_account), "{assets:?}");
+
+    // The secret may also come from the environment.
+    let out = env.run_with(
+        &[
+            "connector",
+            "create",
+            "--classic",
+            "--name",
+            "legacy-env",
+            "--account",
+            keys_account,
+            "--access-key-id",
+            &key_id,
+        ],
+        None,
+        &[("RAMPART_CLASSIC_SECRET_ACCESS_KEY", &secret)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!contains(&store_bytes(&env.db()), &secret));
+}
+
+#[test]
+fn an_account_connected_both_ways_is_scanned_once_through_the_native_connector() {
+    let env = Env::new();
+    let account = "444455556666";
+    let seeded = env.seed(&["--iam-user", account, "--bucket", account]);
+    let key_id = seeded["user"]["accessKeyId"].as_str().unwrap().to_owned();
+    let secret = seeded["user"]["secretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&["connector", "create", "--name", "native", "--account", account]);
+    let out = env.run_with(
+        &[
+            "connector",
+            "create",
+            "--classic",
+            "--name",
+            "classic",
+            "--account",
+            account,
+            "--access-key-id",
+            &key_id,
+            "--secret-access-key-stdin",
+        ],
+        Some(&secret),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    let mut out = None;
+    let requests = env.recorded(|| out = Some(env.scan("classic", &env.moto.url())));
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: account {account} is connected both natively (connector `native`) and through classic connector `classic`; scanning it once, through `native`"
+        )),
+        "{}",
+        describe(&out)
+    );
+
+    // Scanned once, through the native connector: one web identity
+    // exchange, no call signed with the classic keys, one ListQueues.
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.is_action("AssumeRoleWithWebIdentity"))
+            .count(),
+        1
+    );
+    assert!(!requests.iter().any(|r| {
+        r.header("authorization")
+            .is_some_and(|a| a.contains(&key_id))
+    }));
+    let list_queues = requests
+        .iter()
+        .filter(|r| {
+            r.header("x-amz-target") == Some("AmazonSQS.ListQueues") || r.is_action("ListQueues")
+        })
+        .count();
+    assert_eq!(list_queues, 1, "{requests:?}");
+
+    let store = env.store();
+    let scan = store.latest_complete_scan().unwrap().unwrap();
+    assert_eq!(scan.accounts, [account]);
+    assert_eq!(
+        store.scan_connector(&scan.id).unwrap(),
+        Some(env.connector_id("native"))
+    );
+    // One set of assessments: no (recommendation, resource) pair twice, and
+    // as many as the snapshot's assets warrant.
+    let assessments = store.assessments(&scan.id).unwrap();
+    assert!(!assessments.is_empty());
+    let pairs: BTreeSet<(&str, &str)> = assessments
+        .iter()
+        .map(|a| (a.recommendation.as_str(), a.resource.as_str()))
+        .collect();
+    assert_eq!(pairs.len(), assessments.len());
+    let findings = stdout_json(&env.ok(&["findings", "--format", "json"]));
+    let exported = findings["assessments"].as_array().map_or(0, Vec::len);
+    assert_eq!(exported, assessments.len(), "{findings}");
+
+    // Scanning the native connector warns about the classic twin too.
+    let out = env.scan("native", &env.moto.url());
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("also connected through classic connector `classic`"),
+        "{}",
+        describe(&out)
+    );
+}
