@@ -267,6 +267,8 @@ clients! {
     securityhub => aws_sdk_securityhub, "securityhub";
     /// S3 Control client (account-level S3 settings).
     s3control => aws_sdk_s3control, "s3control";
+    /// Amazon Data Firehose client for a region.
+    firehose => aws_sdk_firehose, "firehose";
 }
 
 impl AwsAccess {

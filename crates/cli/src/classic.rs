@@ -94,12 +94,12 @@ impl SecretKey {
         let bytes = unhex(text.trim())
             .filter(|b| b.len() == KEY_LEN)
             .ok_or_else(|| {
-                CliError::failure(format!(
-                    "`{}` is not a 256-bit key in hex",
-                    path.display()
-                ))
+                CliError::failure(format!("`{}` is not a 256-bit key in hex", path.display()))
             })?;
-        let id = hex(digest(&SHA256, &bytes).as_ref().get(..8).unwrap_or_default());
+        let id = hex(digest(&SHA256, &bytes)
+            .as_ref()
+            .get(..8)
+            .unwrap_or_default());
         let key = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
             .map_err(|_| CliError::failure("cannot use the classic connectors' key"))?;
         Ok(Self {
@@ -155,7 +155,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -207,7 +207,13 @@ mod tests {
 
         // Another key is refused by id.
         let other = SecretKey::load_or_create(&dir.path().join("other")).unwrap();
-        assert!(other.open("c1", &a).unwrap_err().message.contains("sealed with key"));
+        assert!(
+            other
+                .open("c1", &a)
+                .unwrap_err()
+                .message
+                .contains("sealed with key")
+        );
     }
 
     #[test]

@@ -42,8 +42,7 @@ impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let recording = dir.path().join("recording");
-        let moto =
-            Moto::start_with_env(&[("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap())]);
+        let moto = Moto::start_with_env(&[("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap())]);
         let env = Env {
             dir,
             moto,
@@ -259,7 +258,10 @@ fn stderr(out: &Output) -> String {
 }
 
 fn bucket(account: &str) -> (String, String) {
-    (account.to_owned(), format!("arn:aws:s3:::rampart-{account}"))
+    (
+        account.to_owned(),
+        format!("arn:aws:s3:::rampart-{account}"),
+    )
 }
 
 fn queue(account: &str) -> (String, String) {
@@ -322,7 +324,10 @@ fn single_account_scan_runs_as_the_cspm_role() {
     assert_eq!(token_claims["iss"], "https://id.example.test/rampart");
     // Every other call is signed with the role's session, not moto's
     // default keys.
-    for request in requests.iter().filter(|r| !r.is_action("AssumeRoleWithWebIdentity")) {
+    for request in requests
+        .iter()
+        .filter(|r| !r.is_action("AssumeRoleWithWebIdentity"))
+    {
         let auth = request.header("authorization").unwrap_or_default();
         assert!(!auth.contains("Credential=testing/"), "{request:?}");
     }
@@ -343,7 +348,11 @@ fn scan_errors_are_clear_and_store_nothing() {
     let url = env.moto.url();
     let out = env.scan("ghost", &url);
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
-    assert!(stderr(&out).contains("no connector `ghost`"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no connector `ghost`"),
+        "{}",
+        describe(&out)
+    );
 
     env.ok(&[
         "connector",
@@ -378,7 +387,11 @@ fn scan_errors_are_clear_and_store_nothing() {
         env.dir.path().join("empty").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(stderr(&out).contains("rampart issuer init"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("rampart issuer init"),
+        "{}",
+        describe(&out)
+    );
 
     // Credentials that reach another account than the connector's: failure,
     // nothing stored. (The stored role is changed behind validation's back.)
@@ -500,7 +513,14 @@ fn organization_scan_covers_every_member_and_a_failing_member_is_a_gap() {
         .members_of(MANAGEMENT)
         .unwrap()
         .into_iter()
-        .map(|c| (c.name.clone(), c.role_arn(rampart_connector::Plan::Cspm).unwrap().to_owned()))
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.role_arn(rampart_connector::Plan::Cspm)
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
         .collect();
     let mut expected = vec![
         (
@@ -562,9 +582,18 @@ fn organization_scan_covers_every_member_and_a_failing_member_is_a_gap() {
     assert_eq!(subjects, wanted);
 
     // `connector sync` again: nothing to change, ids kept.
-    let synced = env.ok(&["connector", "sync", "org", "--endpoint-url", &env.moto.url()]);
+    let synced = env.ok(&[
+        "connector",
+        "sync",
+        "org",
+        "--endpoint-url",
+        &env.moto.url(),
+    ]);
     let text = String::from_utf8_lossy(&synced.stdout).into_owned();
-    assert!(text.contains(&format!("unchanged member connector `org-{a}`")), "{text}");
+    assert!(
+        text.contains(&format!("unchanged member connector `org-{a}`")),
+        "{text}"
+    );
     assert!(!text.contains("created"), "{text}");
 
     // Member b's role cannot be assumed: its account is a gap, the rest is
@@ -587,7 +616,10 @@ fn organization_scan_covers_every_member_and_a_failing_member_is_a_gap() {
     for account in [MANAGEMENT, a.as_str()] {
         assert!(assets.contains(&bucket(account)), "{account}: {assets:?}");
     }
-    assert!(!assets.iter().any(|(account, _)| account == b), "{assets:?}");
+    assert!(
+        !assets.iter().any(|(account, _)| account == b),
+        "{assets:?}"
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("not reached"),
         "{}",
@@ -602,7 +634,14 @@ fn store_bytes(db: &Path) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_file() && path.file_name().unwrap().to_str().unwrap().starts_with(name) {
+        if path.is_file()
+            && path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(name)
+        {
             bytes.extend(std::fs::read(path).unwrap());
         }
     }
@@ -658,7 +697,11 @@ fn classic_connectors_scan_with_keys_or_a_role_and_keep_secrets_encrypted() {
         &key_id,
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(stderr(&out).contains("--secret-access-key-stdin"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("--secret-access-key-stdin"),
+        "{}",
+        describe(&out)
+    );
 
     // Access keys, the secret on standard input.
     let out = env.run_with(
@@ -741,7 +784,10 @@ fn classic_connectors_scan_with_keys_or_a_role_and_keep_secrets_encrypted() {
     let requests = env.recorded(|| out = Some(env.scan("legacy-role", &env.moto.url())));
     let out = out.unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let assume: Vec<&Request> = requests.iter().filter(|r| r.is_action("AssumeRole")).collect();
+    let assume: Vec<&Request> = requests
+        .iter()
+        .filter(|r| r.is_action("AssumeRole"))
+        .collect();
     assert_eq!(assume.len(), 1, "{requests:?}");
     assert_eq!(assume[0].form("RoleArn"), Some(role.clone()));
     assert_eq!(assume[0].form("ExternalId").as_deref(), Some("ext-1234"));
@@ -783,7 +829,14 @@ fn an_account_connected_both_ways_is_scanned_once_through_the_native_connector()
         .as_str()
         .unwrap()
         .to_owned();
-    env.ok(&["connector", "create", "--name", "native", "--account", account]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "native",
+        "--account",
+        account,
+    ]);
     let out = env.run_with(
         &[
             "connector",

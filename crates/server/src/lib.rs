@@ -19,6 +19,7 @@ pub mod page;
 pub mod pool;
 pub mod posture;
 pub mod scans;
+pub mod scheduler;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ use crate::error::ApiError;
 use crate::pool::StorePool;
 use crate::posture::Posture;
 use crate::scans::{ScanFn, ScanJobs};
+use crate::scheduler::Scheduler;
 
 /// Server errors (startup).
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,9 @@ pub enum ServerError {
     /// The built-in catalog is broken.
     #[error("catalog: {0}")]
     Catalog(#[from] rampart_catalog::CatalogError),
+    /// Scans left running by a stopped server could not be marked failed.
+    #[error("cannot mark interrupted scans failed: {0}")]
+    Recovery(String),
     /// Listening or serving failed.
     #[error("cannot serve on `{addr}`: {reason}")]
     Io {
@@ -74,6 +79,9 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// An exemptions file applied together with stored exemptions.
     pub exemptions_file: Option<PathBuf>,
+    /// Whether [`serve`] scans each connector every `scanInterval` hours
+    /// ([`scheduler`]).
+    pub scheduled_scans: bool,
 }
 
 impl ServerConfig {
@@ -85,6 +93,7 @@ impl ServerConfig {
             public_url: None,
             request_timeout: Duration::from_secs(30),
             exemptions_file: None,
+            scheduled_scans: true,
         }
     }
 }
@@ -102,6 +111,8 @@ pub struct AppState {
     pub scans: ScanJobs,
     /// Login sessions.
     pub sessions: Sessions,
+    /// Scheduled scans (started by [`serve`]).
+    pub scheduler: Scheduler,
 }
 
 impl AppState {
@@ -109,13 +120,16 @@ impl AppState {
     /// (`None`: the API answers 503 to a scan trigger).
     pub fn new(config: ServerConfig, scan: Option<ScanFn>) -> Result<Self, ServerError> {
         let store = StorePool::open(&config.db)?;
-        let posture = Posture::builtin(config.exemptions_file.clone())?;
+        let posture = Arc::new(Posture::builtin(config.exemptions_file.clone())?);
+        let scans = ScanJobs::new(scan);
+        let scheduler = Scheduler::new(store.clone(), scans.clone(), posture.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
-            posture: Arc::new(posture),
-            scans: ScanJobs::new(scan),
+            posture,
+            scans,
             sessions: Sessions::default(),
+            scheduler,
         })
     }
 }
@@ -193,6 +207,10 @@ async fn json_errors(response: Response) -> Response {
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes
 /// the requests in flight.
+///
+/// First marks the scans a stopped server left `running` failed; runs the
+/// [`scheduler`] meanwhile (unless `scheduled_scans` is off); on the way
+/// out stops it and interrupts the scans still running.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -201,13 +219,29 @@ pub async fn serve(
     let addr = listener
         .local_addr()
         .map_or_else(|_| "?".to_owned(), |a: SocketAddr| a.to_string());
-    axum::serve(listener, router(state))
+    let scheduler = state.scheduler.clone();
+    scheduler
+        .recover()
+        .await
+        .map_err(|e| ServerError::Recovery(e.message))?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let schedule = state
+        .config
+        .scheduled_scans
+        .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| ServerError::Io {
             addr,
             reason: e.to_string(),
-        })
+        });
+    stop.cancel();
+    if let Some(task) = schedule {
+        let _ = task.await;
+    }
+    scheduler.interrupt_running().await;
+    served
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

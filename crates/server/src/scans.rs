@@ -2,7 +2,7 @@
 //!
 //! [`ScanJobs::trigger`] starts the injected [`ScanFn`] on a task with a
 //! [`ScanContext`] (progress counters and a cancellation token); one scan
-//! runs at a time. The scan function writes the scan to the store
+//! per connector runs at a time. The scan function writes the scan to the store
 //! (`begin_scan`, then `complete_scan`); when it fails or is cancelled the
 //! registry marks the stored scan failed, so the last complete snapshot is
 //! never replaced by a partial one.
@@ -173,7 +173,7 @@ impl ScanJobs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts a scan; 409 while another runs.
+    /// Starts a scan; 409 while another of the same connector runs.
     pub fn trigger(
         &self,
         mut request: ScanRequest,
@@ -188,11 +188,19 @@ impl ScanJobs {
             ));
         };
         let mut jobs = self.lock();
-        if let Some(running) = jobs.values().find(|j| j.state == JobState::Running) {
-            return Err(ApiError::conflict(format!(
-                "scan `{}` is still running",
-                running.request.id
-            )));
+        // One scan per connector at a time (the default credentials count
+        // as one connector of their own).
+        if let Some(running) = jobs
+            .values()
+            .find(|j| j.state == JobState::Running && j.request.connector == request.connector)
+        {
+            return Err(ApiError::conflict(match &request.connector {
+                Some(connector) => format!(
+                    "scan `{}` of connector `{connector}` is still running",
+                    running.request.id
+                ),
+                None => format!("scan `{}` is still running", running.request.id),
+            }));
         }
         request.id = uuid::Uuid::now_v7().to_string();
         let context = ScanContext {
@@ -249,6 +257,19 @@ impl ScanJobs {
             }
         });
         Ok(status)
+    }
+
+    /// Whether this registry has a scan function (else triggers answer 503).
+    pub fn enabled(&self) -> bool {
+        self.scan.is_some()
+    }
+
+    /// The running job of this connector (as named in its request), if any.
+    pub fn running_for(&self, connector: &str) -> Option<JobStatus> {
+        self.lock()
+            .values()
+            .find(|j| j.state == JobState::Running && j.request.connector.as_deref() == Some(connector))
+            .map(Job::status)
     }
 
     /// A job's status, if this server ran it.

@@ -45,12 +45,7 @@ impl Store {
         self.conn.execute(
             "INSERT OR REPLACE INTO classic_secrets (connector_id, key_id, nonce, ciphertext)
              VALUES (?1, ?2, ?3, ?4)",
-            params![
-                connector_id,
-                secret.key_id,
-                secret.nonce,
-                secret.ciphertext
-            ],
+            params![connector_id, secret.key_id, secret.nonce, secret.ciphertext],
         )?;
         Ok(())
     }

@@ -13,6 +13,7 @@ mod exemptions;
 mod pages;
 mod posture;
 mod scan_connectors;
+mod schedule;
 mod tokens;
 
 use std::path::Path;
@@ -28,6 +29,7 @@ pub use classic::SealedSecret;
 pub use exemptions::StoredExemption;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
+pub use schedule::ConnectorScans;
 pub use tokens::{TokenRecord, TokenRole};
 
 /// The schema version this build writes.

@@ -184,9 +184,7 @@ async fn access_for(base: &AwsSettings, target: &Target) -> Result<AwsAccess, Ac
 fn native_for(all: &[Connector], classic: &Connector) -> Option<Connector> {
     all.iter()
         .find(|c| {
-            !c.is_classic()
-                && c.account() == classic.account()
-                && c.role_arn(Plan::Cspm).is_some()
+            !c.is_classic() && c.account() == classic.account() && c.role_arn(Plan::Cspm).is_some()
         })
         .cloned()
 }
@@ -251,9 +249,10 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     let primary = access_for(&base, &primary_target)
         .await
         .map_err(CliError::usage)?;
-    let identity = primary.caller_identity().await.map_err(|e| {
-        CliError::usage(format!("connector `{}`: {e}", connector.name))
-    })?;
+    let identity = primary
+        .caller_identity()
+        .await
+        .map_err(|e| CliError::usage(format!("connector `{}`: {e}", connector.name)))?;
     if identity.account != connector.account() {
         return Err(CliError::failure(format!(
             "connector `{}` is for account {}, but its credentials are for account {} (`{}`); nothing was stored",
@@ -460,18 +459,31 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             .accounts
             .iter()
             .map(|account| {
-                let assets = snapshot.assets.iter().filter(|a| &a.account == account).count();
-                let gaps: Vec<&CoverageGap> =
-                    snapshot.gaps.iter().filter(|g| &g.account == account).collect();
+                let assets = snapshot
+                    .assets
+                    .iter()
+                    .filter(|a| &a.account == account)
+                    .count();
+                let gaps: Vec<&CoverageGap> = snapshot
+                    .gaps
+                    .iter()
+                    .filter(|g| &g.account == account)
+                    .collect();
                 let reached = !gaps.iter().any(|g| {
                     g.service == "sts"
-                        && (g.operation.starts_with("AssumeRole") || g.operation == "GetCallerIdentity")
+                        && (g.operation.starts_with("AssumeRole")
+                            || g.operation == "GetCallerIdentity")
                 });
                 vec![
                     account.clone(),
                     assets.to_string(),
                     gaps.len().to_string(),
-                    if reached { "scanned" } else { "not reached (see gaps)" }.to_owned(),
+                    if reached {
+                        "scanned"
+                    } else {
+                        "not reached (see gaps)"
+                    }
+                    .to_owned(),
                 ]
             })
             .collect();
@@ -516,18 +528,33 @@ async fn scan_member(
     progress: &dyn Progress,
 ) -> AccountResult {
     let account = member.connector.account();
-    let home = base.home_region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+    let home = base
+        .home_region
+        .clone()
+        .unwrap_or_else(|| "us-east-1".to_owned());
     let access = match access_for(base, member).await {
         Ok(access) => access,
         Err(err) => {
-            let gap = account_gap(account, &home, member.exchange, gap_kind(&err), &err.to_string());
+            let gap = account_gap(
+                account,
+                &home,
+                member.exchange,
+                gap_kind(&err),
+                &err.to_string(),
+            );
             return (Vec::new(), vec![gap], BTreeMap::new());
         }
     };
     let failed = |operation: &str, kind: GapKind, error: String| {
         (
             Vec::new(),
-            vec![account_gap(account, access.home_region(), operation, kind, &error)],
+            vec![account_gap(
+                account,
+                access.home_region(),
+                operation,
+                kind,
+                &error,
+            )],
             access.stats().snapshot(),
         )
     };
@@ -670,7 +697,9 @@ async fn sync_members(
         if !wanted.iter().any(|id| id.as_str() == old.account()) {
             match store.delete_connector(&old.id.to_string()) {
                 Ok(_) => report.removed.push(old.name.clone()),
-                Err(e) => report.problems.push(format!("cannot remove `{}`: {e}", old.name)),
+                Err(e) => report
+                    .problems
+                    .push(format!("cannot remove `{}`: {e}", old.name)),
             }
         }
     }
@@ -734,7 +763,8 @@ fn member_connector(
     for offering in &org.offerings {
         let plan = offering.plan();
         for (field, arn) in offering.role_arns() {
-            let parsed = RoleArn::parse(arn).ok_or_else(|| format!("malformed role ARN `{arn}`"))?;
+            let parsed =
+                RoleArn::parse(arn).ok_or_else(|| format!("malformed role ARN `{arn}`"))?;
             let moved = format!(
                 "arn:{}:iam::{account}:role{}{}",
                 parsed.partition, parsed.path, parsed.name
@@ -906,11 +936,12 @@ pub fn create_classic(args: &ConnectorCreateArgs, out: &mut dyn Write) -> Result
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
-    let interval = args
-        .scan_interval
-        .trim()
-        .parse::<u32>()
-        .map_err(|_| CliError::usage(format!("scan interval `{}` is not 1 to 24 hours", args.scan_interval)))?;
+    let interval = args.scan_interval.trim().parse::<u32>().map_err(|_| {
+        CliError::usage(format!(
+            "scan interval `{}` is not 1 to 24 hours",
+            args.scan_interval
+        ))
+    })?;
     let mut connector = Connector::new(&args.name, &args.account, &plans, regions, interval, None);
     connector.classic = Some(classic.clone());
     connector.validate().map_err(CliError::usage)?;
@@ -974,9 +1005,9 @@ pub fn create_classic(args: &ConnectorCreateArgs, out: &mut dyn Write) -> Result
 pub fn authentication(connector: &Connector) -> String {
     match &connector.classic {
         None => "OIDC federation (web identity token per plan)".to_owned(),
-        Some(ClassicAuthentication::AwsCreds { access_key_id }) => format!(
-            "classic (legacy): access key {access_key_id}, secret stored encrypted"
-        ),
+        Some(ClassicAuthentication::AwsCreds { access_key_id }) => {
+            format!("classic (legacy): access key {access_key_id}, secret stored encrypted")
+        }
         Some(ClassicAuthentication::AwsAssumeRole {
             role_arn,
             external_id,
@@ -995,9 +1026,11 @@ pub fn authentication(connector: &Connector) -> String {
 fn read_secret(from_stdin: bool) -> Result<String, CliError> {
     let secret = if from_stdin {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::usage(format!("cannot read the secret access key from standard input: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            CliError::usage(format!(
+                "cannot read the secret access key from standard input: {e}"
+            ))
+        })?;
         text
     } else {
         std::env::var(SECRET_ENV).map_err(|_| {
