@@ -348,7 +348,8 @@ pub enum ConnectorCommand {
     Delete(ConnectorDeleteArgs),
     /// Print the onboarding template (OIDC provider and plan roles) to deploy
     /// in the connector's account or organization.
-    Template(ConnectorTemplateArgs),    /// Refresh an organization connector's member connectors from
+    Template(ConnectorTemplateArgs),
+    /// Refresh an organization connector's member connectors from
     /// Organizations `ListAccounts` (new accounts added, excluded, suspended
     /// and departed ones removed).
     Sync(ConnectorSyncArgs),
@@ -424,7 +425,8 @@ pub struct ConnectorCreateArgs {
     pub role_arns: Vec<String>,
     /// Output format of the created connector.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,    /// Create a classic (legacy) connector: an IAM user's access keys
+    pub format: ListFormat,
+    /// Create a classic (legacy) connector: an IAM user's access keys
     /// (`--access-key-id` and `--secret-access-key-stdin`) or a role assumed
     /// with an external id (`--role-arn ARN --external-id ID`). Prefer OIDC
     /// federation.

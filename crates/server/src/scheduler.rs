@@ -131,9 +131,7 @@ pub fn schedule(
             }
         })
         .collect();
-    entries.sort_by(|a, b| {
-        (a.next_scan_at, &a.connector).cmp(&(b.next_scan_at, &b.connector))
-    });
+    entries.sort_by(|a, b| (a.next_scan_at, &a.connector).cmp(&(b.next_scan_at, &b.connector)));
     entries
 }
 
@@ -255,8 +253,7 @@ impl Scheduler {
             {
                 Ok(job) => {
                     tracing::info!(connector = %entry.connector, scan = %job.id, "scheduled scan started");
-                    wake_at = wake_at
-                        .min(now + Duration::hours(i64::from(entry.scan_interval)));
+                    wake_at = wake_at.min(now + Duration::hours(i64::from(entry.scan_interval)));
                     started.push(job);
                 }
                 Err(err) => {
@@ -299,9 +296,9 @@ impl Scheduler {
     pub async fn interrupt_running(&self) -> Vec<String> {
         let mut ids = Vec::new();
         for job in self.scans.running() {
-            let _ = self.scans.cancel(&job.id);
             let id = job.id.clone();
-            // The scan may have stopped before it was stored.
+            // Marked failed first, so the registry's own `cancelled` does
+            // not win; the scan may not have been stored yet.
             let _ = self
                 .store
                 .run(move |s| {
@@ -309,6 +306,7 @@ impl Scheduler {
                     Ok(())
                 })
                 .await;
+            let _ = self.scans.cancel(&job.id);
             tracing::warn!(scan = %job.id, "scan interrupted by the server stopping");
             ids.push(job.id);
         }

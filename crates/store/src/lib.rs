@@ -413,25 +413,18 @@ impl Store {
             push("account =", a, &mut sql);
         }
         if let Some((key, value)) = &filter.tag {
-            let path = format!("$.\"{}\"", key.replace('"', "\\\""));
-            match value {
-                Some(v) => {
-                    args.push(path);
-                    args.push(v.clone());
-                    sql.push_str(&format!(
-                        " AND json_extract(tags, ?{}) = ?{}",
-                        args.len() - 1,
-                        args.len()
-                    ));
-                }
-                None => {
-                    args.push(path);
-                    sql.push_str(&format!(
-                        " AND json_type(tags, ?{}) IS NOT NULL",
-                        args.len()
-                    ));
-                }
+            // `json_each` compares keys as text: any key works, where a JSON
+            // path built from it fails on quotes and control characters.
+            args.push(key.clone());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM json_each(tags) WHERE key = ?{}",
+                args.len()
+            ));
+            if let Some(v) = value {
+                args.push(v.clone());
+                sql.push_str(&format!(" AND value = ?{}", args.len()));
             }
+            sql.push(')');
         }
         sql.push_str(" ORDER BY type, region, arn");
         let mut stmt = self.conn.prepare(&sql)?;

@@ -96,15 +96,20 @@ impl Store {
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("account =", filter.account.as_ref());
         if let Some((key, value)) = &filter.tag {
-            let path = format!("$.\"{}\"", key.replace('"', "\\\""));
-            w.args.push(path.into());
+            // `json_each` compares keys as text: any key works, where a JSON
+            // path built from it fails on quotes and control characters.
+            w.args.push(key.clone().into());
             let n = w.args.len();
             match value {
-                Some(v) => w.and(&format!("json_extract(tags, ?{n}) ="), v.clone()),
-                None => w
-                    .sql
-                    .push_str(&format!(" AND json_type(tags, ?{n}) IS NOT NULL")),
+                Some(v) => w.and(
+                    &format!("EXISTS (SELECT 1 FROM json_each(tags) WHERE key = ?{n} AND value ="),
+                    v.clone(),
+                ),
+                None => w.sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM json_each(tags) WHERE key = ?{n}"
+                )),
             }
+            w.sql.push(')');
         }
         w.after("type, arn", after);
         w.args.push(to_i64(limit).into());
@@ -246,4 +251,95 @@ pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> crate::RowResult<Asset>
                 .unwrap_or_default(),
         })
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rampart_model::{Asset, ScanRecord, Snapshot};
+    use time::OffsetDateTime;
+
+    use crate::{AssetFilter, Store};
+
+    /// Tag keys are whatever AWS holds: quotes, backslashes, control
+    /// characters and NUL must filter like any other key, in both reads.
+    #[test]
+    fn tag_filters_take_any_key_and_value() {
+        let keys = [
+            "env",
+            "we\"ird",
+            "back\\slash",
+            "$.path[0]",
+            "ctl\u{3}\u{10}>",
+            "nul\u{0}key",
+            "",
+        ];
+        let assets: Vec<Asset> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let arn = format!("arn:{i}");
+                Asset::new(
+                    &arn,
+                    "T",
+                    "123456789012",
+                    "us-east-1",
+                    &arn,
+                    serde_json::json!({}),
+                )
+                .with_tags(BTreeMap::from([((*key).to_owned(), format!("v{i}"))]))
+            })
+            .collect();
+        let now = OffsetDateTime::now_utc();
+        let scan = ScanRecord {
+            id: "s".into(),
+            started_at: now,
+            finished_at: Some(now),
+            status: rampart_model::ScanStatus::Complete,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 0,
+            asset_count: 0,
+            gap_count: 0,
+        };
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .complete_scan(
+                &Snapshot {
+                    scan,
+                    assets,
+                    gaps: Vec::new(),
+                },
+                &[],
+            )
+            .unwrap();
+        for (i, key) in keys.iter().enumerate() {
+            for value in [None, Some(format!("v{i}"))] {
+                let filter = AssetFilter {
+                    tag: Some(((*key).to_owned(), value.clone())),
+                    ..AssetFilter::default()
+                };
+                let paged: Vec<String> = store
+                    .assets_page("s", &filter, None, 10)
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| a.arn)
+                    .collect();
+                assert_eq!(paged, vec![format!("arn:{i}")], "{key:?} {value:?}");
+                let all: Vec<String> = store
+                    .assets("s", &filter)
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| a.arn)
+                    .collect();
+                assert_eq!(all, paged, "{key:?} {value:?}");
+            }
+            let wrong = AssetFilter {
+                tag: Some(((*key).to_owned(), Some("other".into()))),
+                ..AssetFilter::default()
+            };
+            assert!(store.assets_page("s", &wrong, None, 10).unwrap().is_empty());
+        }
+    }
 }

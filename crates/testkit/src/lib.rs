@@ -12,6 +12,8 @@
     reason = "test support fails loudly"
 )]
 
+pub mod synthetic;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

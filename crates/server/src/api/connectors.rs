@@ -130,8 +130,24 @@ async fn find(state: &St, name: String) -> Result<Connector, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))
 }
 
-async fn show(state: St, ApiPath(name): ApiPath<String>) -> Result<Json<Connector>, ApiError> {
-    Ok(Json(find(&state, name).await?))
+/// The connector, with `nextScanAt`: when the scheduler scans it next
+/// (`null` when it does not scan it on its own, e.g. an organization's
+/// member).
+async fn show(state: St, ApiPath(name): ApiPath<String>) -> Result<Json<Value>, ApiError> {
+    let connector = find(&state, name).await?;
+    let id = connector.id.to_string();
+    let next = state
+        .scheduler
+        .next_due()
+        .await?
+        .into_iter()
+        .find(|e| e.id == id)
+        .and_then(|e| e.next_scan_at.format(&Rfc3339).ok());
+    let mut body = json!(connector);
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert("nextScanAt".into(), json!(next));
+    }
+    Ok(Json(body))
 }
 
 async fn replace(

@@ -183,7 +183,7 @@ fn operations() -> Vec<Op> {
             "post",
             "/scans",
             "scans",
-            "Trigger a scan (one at a time; 409 while one runs)",
+            "Trigger a scan (one per connector at a time; 409 while that connector's scan runs)",
         )
         .body(schema_ref("ScanRequest"))
         .returns("202", schema_ref("Scan")),
@@ -340,7 +340,7 @@ fn operations() -> Vec<Op> {
             "get",
             "/connectors/{name}",
             "connectors",
-            "One connector, by name or id",
+            "One connector, by name or id, with `nextScanAt`",
         )
         .returns("200", schema_ref("Connector")),
         op(
@@ -502,7 +502,9 @@ fn schemas() -> Value {
                 }},
                 "offerings": {"type": "array", "items": {"type": "object", "properties": {"offeringType": {"type": "string"}}}},
                 "createdAt": {"type": "string", "format": "date-time", "readOnly": true},
-                "updatedAt": {"type": "string", "format": "date-time", "readOnly": true}
+                "updatedAt": {"type": "string", "format": "date-time", "readOnly": true},
+                "nextScanAt": {"type": ["string", "null"], "format": "date-time", "readOnly": true,
+                    "description": "Only in `GET /connectors/{name}`: when the scheduler scans the connector next; null for a connector it does not scan on its own (an organization's member, no cspm plan)."}
             }
         },
         "Exemption": {"type": "object", "required": ["reason"], "additionalProperties": false,

@@ -1,0 +1,476 @@
+//! Gathers each plan's evidence from AWS, as the plan's own roles.
+
+use futures::future::join_all;
+use rampart_aws::error::classify;
+use rampart_aws::{AccessError, AwsAccess, CredentialSource};
+use rampart_connector::{Connector, Plan};
+use rampart_model::GapKind;
+
+use crate::credentials::{assumed_by_rampart, role_credentials};
+use crate::decide::{
+    self, ClusterEndpoint, DbInstance, FIREHOSE_STREAM_QUOTA, Instance, Managed, Regional,
+    S3_BUCKET_QUOTA,
+};
+use crate::requirement::{
+    ACCOUNT_MATCHES, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS, ROLE_ASSUMABLE,
+    ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_STATUS,
+};
+use crate::{Check, HealthOptions, State};
+
+/// One role of a plan, reached (or not).
+struct Role {
+    arn: String,
+    /// Access as the role, when it was assumed into the connector's account.
+    access: Option<AwsAccess>,
+}
+
+/// The credential source of one role, or why there is none.
+fn source(
+    connector: &Connector,
+    plan: Plan,
+    arn: &str,
+    options: &HealthOptions,
+) -> Result<CredentialSource, String> {
+    if connector.is_classic() {
+        return options
+            .classic
+            .clone()
+            .ok_or_else(|| "the classic connector's credentials were not given".to_owned());
+    }
+    match &options.issuer {
+        Ok(issuer) => Ok(role_credentials(connector, plan, arn, issuer.clone())),
+        Err(why) => Err(format!("no issuer to mint tokens: {why}")),
+    }
+}
+
+/// Assumes one role and checks its caller identity; pushes both checks.
+async fn reach(
+    connector: &Connector,
+    plan: Plan,
+    arn: &str,
+    options: &HealthOptions,
+    checks: &mut Vec<Check>,
+) -> Option<AwsAccess> {
+    let label = if connector.is_classic() {
+        format!("classic credentials ({arn})")
+    } else {
+        arn.to_owned()
+    };
+    let source = match source(connector, plan, arn, options) {
+        Ok(source) => source,
+        Err(why) => {
+            checks.push(Check::new(
+                Some(plan),
+                ROLE_ASSUMABLE,
+                State::unknown(why),
+                label.clone(),
+            ));
+            checks.push(Check::new(
+                Some(plan),
+                ACCOUNT_MATCHES,
+                State::unknown("the role was not assumed"),
+                label,
+            ));
+            return None;
+        }
+    };
+    let attempt: Result<(AwsAccess, rampart_aws::CallerIdentity), AccessError> = async {
+        let settings = options.settings.clone().with_credentials(source).await?;
+        let access = AwsAccess::load(&settings).await?;
+        let identity = access.caller_identity().await?;
+        Ok((access, identity))
+    }
+    .await;
+    let (state, detail) =
+        decide::role_assumable(&connector.name, &label, attempt.as_ref().map(|(_, id)| id));
+    checks.push(Check::new(Some(plan), ROLE_ASSUMABLE, state, detail));
+    match attempt {
+        Ok((access, identity)) => {
+            let (state, detail) = decide::account_matches(connector.account(), &identity);
+            let matches = state == State::Met;
+            checks.push(Check::new(Some(plan), ACCOUNT_MATCHES, state, detail));
+            matches.then_some(access)
+        }
+        Err(_) => {
+            checks.push(Check::new(
+                Some(plan),
+                ACCOUNT_MATCHES,
+                State::unknown("the role was not assumed"),
+                label,
+            ));
+            None
+        }
+    }
+}
+
+/// The regions to look in: the connector's, else every enabled one.
+async fn regions(connector: &Connector, access: &AwsAccess) -> Vec<String> {
+    let configured = &connector.environment_data.regions;
+    if !configured.is_empty() {
+        return configured.clone();
+    }
+    match access.regions().await {
+        Ok(list) if !list.enabled.is_empty() => list.enabled,
+        _ => vec![access.home_region().to_owned()],
+    }
+}
+
+/// Every check of one plan: its roles, then its own requirements.
+pub(crate) async fn plan_checks(
+    connector: &Connector,
+    plan: Plan,
+    options: &HealthOptions,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let arns: Vec<String> = match &connector.classic {
+        Some(_) => vec![
+            connector
+                .role_arn(plan)
+                .map_or_else(|| "classic".to_owned(), str::to_owned),
+        ],
+        None => connector
+            .offering(plan)
+            .map(|o| {
+                o.role_arns()
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| assumed_by_rampart(plan, *i))
+                    .map(|(_, (_, arn))| arn.to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut roles = Vec::new();
+    for arn in arns {
+        let access = reach(connector, plan, &arn, options, &mut checks).await;
+        roles.push(Role { arn, access });
+    }
+    let Some(first) = roles.first() else {
+        return checks;
+    };
+    let Some(access) = first.access.as_ref() else {
+        let why = format!("the plan's role {} is not usable (see {ROLE_ASSUMABLE})", first.arn);
+        for requirement in requirements(plan) {
+            checks.push(Check::new(
+                Some(plan),
+                requirement,
+                State::unknown(why.clone()),
+                String::new(),
+            ));
+        }
+        return checks;
+    };
+    let regions = regions(connector, access).await;
+    let name = connector.name.as_str();
+    let role = first.arn.as_str();
+    match plan {
+        Plan::Cspm => checks.push(cspm(name, role, access).await),
+        Plan::Servers => checks.extend(servers(name, role, access, &regions).await),
+        Plan::Containers => checks.extend(containers(name, role, access, &regions).await),
+        Plan::Sql => {
+            // SQL Server on EC2 is found by the provisioning role when it
+            // is usable, else by the RDS role.
+            let ec2_access = roles
+                .get(1)
+                .and_then(|r| r.access.as_ref())
+                .unwrap_or(access);
+            let ec2 = instances(ec2_access, &regions).await;
+            let rds = db_instances(access, &regions).await;
+            let (state, detail) = decide::sql_server(name, &ec2, &rds);
+            checks.push(Check::new(Some(plan), SQL_SERVER, state, detail));
+        }
+    }
+    checks
+}
+
+/// A plan's own requirements, in order.
+fn requirements(plan: Plan) -> &'static [&'static str] {
+    match plan {
+        Plan::Cspm => &[READ_ACCESS],
+        Plan::Servers => &[EC2_INSTANCES, SSM_STATUS],
+        Plan::Containers => &[
+            EKS_CLUSTERS,
+            ENDPOINT_ACCESS,
+            ROOM_FOR_BUCKET,
+            ROOM_FOR_QUEUE,
+            ROOM_FOR_STREAM,
+        ],
+        Plan::Sql => &[SQL_SERVER],
+    }
+}
+
+async fn cspm(name: &str, role: &str, access: &AwsAccess) -> Check {
+    let home = access.home_region();
+    let iam = access
+        .iam(home)
+        .get_account_summary()
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e));
+    let ec2 = access
+        .ec2(home)
+        .describe_regions()
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e));
+    let s3 = access
+        .s3(home)
+        .list_buckets()
+        .max_buckets(1)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e));
+    let results = [
+        ("iam:GetAccountSummary", iam),
+        ("ec2:DescribeRegions", ec2),
+        ("s3:ListAllMyBuckets", s3),
+    ];
+    let (state, detail) = decide::reads(name, role, &results);
+    Check::new(Some(Plan::Cspm), READ_ACCESS, state, detail)
+}
+
+/// EC2 instances (not terminated) per region.
+async fn instances(access: &AwsAccess, regions: &[String]) -> Regional<Vec<Instance>> {
+    join_all(regions.iter().map(|region| async move {
+        let mut found = Vec::new();
+        let mut pages = access
+            .ec2(region)
+            .describe_instances()
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => return (region.clone(), Err(classify(&e))),
+            };
+            for instance in page.reservations().iter().flat_map(|r| r.instances()) {
+                let terminated = instance
+                    .state()
+                    .and_then(|s| s.name())
+                    .is_some_and(|n| n.as_str() == "terminated");
+                if terminated {
+                    continue;
+                }
+                found.push(Instance {
+                    id: instance.instance_id().unwrap_or_default().to_owned(),
+                    platform_details: instance.platform_details().map(str::to_owned),
+                });
+            }
+        }
+        (region.clone(), Ok(found))
+    }))
+    .await
+}
+
+async fn servers(name: &str, role: &str, access: &AwsAccess, regions: &[String]) -> Vec<Check> {
+    let found = instances(access, regions).await;
+    let (state, detail) = decide::found(
+        "EC2 instances",
+        "ec2:DescribeInstances",
+        role,
+        name,
+        "nothing for the servers plan to protect: check the connector's regions (`rampart connector update NAME --regions ...`) or disable the plan",
+        &found,
+    );
+    let mut checks = vec![Check::new(Some(Plan::Servers), EC2_INSTANCES, state, detail)];
+    let with_instances: Vec<&String> = found
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|v| !v.is_empty()))
+        .map(|(region, _)| region)
+        .collect();
+    let managed: Regional<Vec<Managed>> = join_all(with_instances.into_iter().map(|region| async move {
+        let mut registered = Vec::new();
+        let mut pages = access
+            .ssm(region)
+            .describe_instance_information()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => registered.extend(page.instance_information_list().iter().map(|i| {
+                    Managed {
+                        id: i.instance_id().unwrap_or_default().to_owned(),
+                        ping_status: i
+                            .ping_status()
+                            .map(|p| p.as_str().to_owned())
+                            .unwrap_or_default(),
+                    }
+                })),
+                Err(e) => return (region.clone(), Err(classify(&e))),
+            }
+        }
+        (region.clone(), Ok(registered))
+    }))
+    .await;
+    let (state, detail) = decide::ssm_status(&found, &managed);
+    checks.push(Check::new(Some(Plan::Servers), SSM_STATUS, state, detail));
+    checks
+}
+
+async fn containers(
+    name: &str,
+    role: &str,
+    access: &AwsAccess,
+    regions: &[String],
+) -> Vec<Check> {
+    let plan = Some(Plan::Containers);
+    let clusters: Regional<Vec<String>> = join_all(regions.iter().map(|region| async move {
+        let mut names = Vec::new();
+        let mut pages = access.eks(region).list_clusters().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => names.extend(page.clusters().iter().cloned()),
+                Err(e) => return (region.clone(), Err(classify(&e))),
+            }
+        }
+        (region.clone(), Ok(names))
+    }))
+    .await;
+    let (state, detail) = decide::found(
+        "EKS clusters",
+        "eks:ListClusters",
+        role,
+        name,
+        "nothing for the containers plan to protect: check the connector's regions (`rampart connector update NAME --regions ...`) or disable the plan",
+        &clusters,
+    );
+    let mut checks = vec![Check::new(plan, EKS_CLUSTERS, state, detail)];
+
+    let named: Vec<(&String, &String)> = clusters
+        .iter()
+        .filter_map(|(region, r)| r.as_ref().ok().map(|names| (region, names)))
+        .flat_map(|(region, names)| names.iter().map(move |n| (region, n)))
+        .collect();
+    let endpoints: Vec<Result<ClusterEndpoint, String>> =
+        join_all(named.iter().map(|(region, cluster)| async move {
+            let out = access
+                .eks(region)
+                .describe_cluster()
+                .name(cluster.as_str())
+                .send()
+                .await
+                .map_err(|e| format!("{region}/{cluster}: {}", classify(&e)))?;
+            let vpc = out.cluster().and_then(|c| c.resources_vpc_config());
+            Ok(ClusterEndpoint {
+                region: (*region).clone(),
+                name: (*cluster).clone(),
+                public: vpc.is_some_and(|v| v.endpoint_public_access()),
+                private: vpc.is_some_and(|v| v.endpoint_private_access()),
+                public_cidrs: vpc.map(|v| v.public_access_cidrs().to_vec()).unwrap_or_default(),
+            })
+        }))
+        .await;
+    let (state, detail) = decide::endpoint_access(&endpoints);
+    checks.push(Check::new(plan, ENDPOINT_ACCESS, state, detail));
+
+    // The bucket quota is per account (S3 is global).
+    let mut bucket_count = 0usize;
+    let mut bucket_error = None;
+    let mut pages = access
+        .s3(access.home_region())
+        .list_buckets()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => bucket_count += page.buckets().len(),
+            Err(e) => {
+                bucket_error = Some(classify(&e));
+                break;
+            }
+        }
+    }
+    let bucket_check = match bucket_error {
+        None => {
+            let (state, detail) = decide::room(
+                "general purpose buckets",
+                bucket_count,
+                S3_BUCKET_QUOTA,
+                "per account",
+            );
+            Check::new(plan, ROOM_FOR_BUCKET, state, detail)
+        }
+        Some(f) => Check::new(
+            plan,
+            ROOM_FOR_BUCKET,
+            State::unknown(format!(
+                "`s3:ListAllMyBuckets` failed: {f}{}",
+                if f.kind == GapKind::AccessDenied {
+                    " (least-privilege templates do not grant it)"
+                } else {
+                    ""
+                }
+            )),
+            format!("bucket quota {S3_BUCKET_QUOTA} per account (documented default)"),
+        ),
+    };
+    checks.push(bucket_check);
+
+    let cluster_regions: Vec<String> = clusters
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|v| !v.is_empty()))
+        .map(|(region, _)| region.clone())
+        .collect();
+    checks.push(Check::new(
+        plan,
+        ROOM_FOR_QUEUE,
+        State::Met,
+        "SQS has no quota on the number of queues".to_owned(),
+    ));
+    let streams: Regional<usize> = join_all(cluster_regions.iter().map(|region| async move {
+        let client = access.firehose(region);
+        let mut count = 0usize;
+        let mut start: Option<String> = None;
+        loop {
+            let out = client
+                .list_delivery_streams()
+                .limit(10_000)
+                .set_exclusive_start_delivery_stream_name(start.clone())
+                .send()
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                Err(e) => return (region.clone(), Err(classify(&e))),
+            };
+            count += out.delivery_stream_names().len();
+            let last = out.delivery_stream_names().last().cloned();
+            if !out.has_more_delivery_streams() || last.is_none() || count >= FIREHOSE_STREAM_QUOTA
+            {
+                break;
+            }
+            start = last;
+        }
+        (region.clone(), Ok(count))
+    }))
+    .await;
+    let (state, detail) = decide::stream_room(&streams);
+    checks.push(Check::new(plan, ROOM_FOR_STREAM, state, detail));
+    checks
+}
+
+/// RDS DB instances per region.
+async fn db_instances(access: &AwsAccess, regions: &[String]) -> Regional<Vec<DbInstance>> {
+    join_all(regions.iter().map(|region| async move {
+        let mut found = Vec::new();
+        let mut pages = access
+            .rds(region)
+            .describe_db_instances()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => found.extend(page.db_instances().iter().map(|db| DbInstance {
+                    id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+                    engine: db.engine().unwrap_or_default().to_owned(),
+                })),
+                Err(e) => return (region.clone(), Err(classify(&e))),
+            }
+        }
+        (region.clone(), Ok(found))
+    }))
+    .await
+}

@@ -1,0 +1,780 @@
+//! The decisions: plain data in, a [`State`] and a one-line detail out.
+//! Nothing here calls AWS or the network.
+
+use std::collections::BTreeSet;
+
+use rampart_aws::{AccessError, CallFailure, CallerIdentity};
+use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus};
+use serde_json::Value;
+
+use crate::State;
+
+/// The documented default quota of S3 general purpose buckets per account
+/// (adjustable in Service Quotas; Rampart does not read Service Quotas).
+pub const S3_BUCKET_QUOTA: usize = 10_000;
+
+/// The documented default quota of Firehose streams per account and region
+/// (adjustable in Service Quotas; Rampart does not read Service Quotas).
+pub const FIREHOSE_STREAM_QUOTA: usize = 5_000;
+
+/// How many items a detail or fix names before "and N more".
+const SHOWN: usize = 5;
+
+/// Per-region results of one kind of call.
+pub type Regional<T> = Vec<(String, Result<T, CallFailure>)>;
+
+/// An HTTP response, as fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The status code.
+    pub status: u16,
+    /// The body (at most 1 MiB).
+    pub body: Vec<u8>,
+    /// The `Location` header, for redirects.
+    pub location: Option<String>,
+}
+
+/// `a, b, c and 2 more`.
+pub fn list(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(SHOWN).map(String::as_str).collect();
+    let rest = items.len().saturating_sub(SHOWN);
+    if rest > 0 {
+        format!("{} and {rest} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn publish_fix(issuer_url: &str) -> String {
+    format!(
+        "publish the issuer documents: `rampart issuer export --dir DIR` and serve DIR at {issuer_url}/ over HTTPS (or run `rampart serve` there)"
+    )
+}
+
+/// The discovery document fetched from `<issuer>/.well-known/openid-configuration`:
+/// met when it answers 200 with JSON whose `issuer` is exactly the
+/// configured URL. Returns the `jwks_uri` it names.
+pub fn discovery(
+    issuer_url: &str,
+    discovery_url: &str,
+    fetched: &Result<Fetched, String>,
+) -> (State, String, Option<String>) {
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(reason) => {
+            return (
+                State::not_met(publish_fix(issuer_url)),
+                format!("cannot fetch {discovery_url}: {reason}"),
+                None,
+            );
+        }
+    };
+    if (300..400).contains(&fetched.status) {
+        return (
+            State::not_met(format!(
+                "serve the discovery document at {discovery_url} itself, without a redirect"
+            )),
+            format!(
+                "{discovery_url} redirects (HTTP {}) to {}",
+                fetched.status,
+                fetched.location.as_deref().unwrap_or("nowhere")
+            ),
+            None,
+        );
+    }
+    if fetched.status != 200 {
+        return (
+            State::not_met(publish_fix(issuer_url)),
+            format!("{discovery_url} answered HTTP {}", fetched.status),
+            None,
+        );
+    }
+    let Ok(document) = serde_json::from_slice::<Value>(&fetched.body) else {
+        return (
+            State::not_met(publish_fix(issuer_url)),
+            format!("{discovery_url} is not JSON"),
+            None,
+        );
+    };
+    let named = document.get("issuer").and_then(Value::as_str);
+    let jwks_uri = document
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    match named {
+        Some(named) if named == issuer_url => {
+            let mut detail = format!("{discovery_url} names issuer {named}");
+            if issuer_url.starts_with("http://") {
+                detail.push_str(" (http: for local testing only; AWS accepts https issuers only)");
+            }
+            (State::Met, detail, jwks_uri)
+        }
+        Some(named) => (
+            State::not_met(format!(
+                "publish this issuer's documents ({issuer_url}): `rampart issuer export --dir DIR`; the ones served are another issuer's"
+            )),
+            format!("{discovery_url} names issuer {named}, not {issuer_url}"),
+            jwks_uri,
+        ),
+        None => (
+            State::not_met(publish_fix(issuer_url)),
+            format!("{discovery_url} has no `issuer`"),
+            jwks_uri,
+        ),
+    }
+}
+
+/// The JWKS fetched from the discovery document's `jwks_uri`: met when it
+/// has a key with the signing key's `kid`.
+pub fn jwks(
+    issuer_url: &str,
+    signing_kid: &str,
+    jwks_uri: &str,
+    fetched: &Result<Fetched, String>,
+) -> (State, String) {
+    let fetched = match fetched {
+        Ok(f) if f.status == 200 => f,
+        Ok(f) => {
+            return (
+                State::not_met(publish_fix(issuer_url)),
+                format!("{jwks_uri} answered HTTP {}", f.status),
+            );
+        }
+        Err(reason) => {
+            return (
+                State::not_met(publish_fix(issuer_url)),
+                format!("cannot fetch {jwks_uri}: {reason}"),
+            );
+        }
+    };
+    let Ok(document) = serde_json::from_slice::<Value>(&fetched.body) else {
+        return (
+            State::not_met(publish_fix(issuer_url)),
+            format!("{jwks_uri} is not JSON"),
+        );
+    };
+    let kids: Vec<String> = document
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k.get("kid").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if kids.iter().any(|k| k == signing_kid) {
+        (
+            State::Met,
+            format!("{jwks_uri} has signing key {signing_kid}"),
+        )
+    } else {
+        (
+            State::not_met(format!(
+                "publish the current JWKS: `rampart issuer export --dir DIR` and upload DIR/.well-known/jwks.json to {jwks_uri}"
+            )),
+            format!(
+                "{jwks_uri} lacks signing key {signing_kid} (has: {})",
+                if kids.is_empty() {
+                    "no keys".to_owned()
+                } else {
+                    list(&kids)
+                }
+            ),
+        )
+    }
+}
+
+/// Whether the web identity exchange (or classic credentials) for a role
+/// worked, judged from `GetCallerIdentity` made with them.
+pub fn role_assumable(
+    connector_name: &str,
+    role: &str,
+    result: Result<&CallerIdentity, &AccessError>,
+) -> (State, String) {
+    match result {
+        Ok(identity) => (State::Met, format!("{role} as {}", identity.arn)),
+        Err(err @ (AccessError::Unreachable { .. } | AccessError::MalformedEndpoint { .. })) => {
+            (State::unknown(err.to_string()), format!("{role}: AWS not reached"))
+        }
+        Err(err @ AccessError::CredentialSource(_)) => (
+            State::not_met(format!(
+                "fix the role ARN: `rampart connector update {connector_name} --role-arn PLAN=ARN`"
+            )),
+            format!("{role}: {err}"),
+        ),
+        Err(err) => (
+            State::not_met(format!(
+                "deploy the onboarding template (`rampart connector template {connector_name}`): it creates the IAM OIDC provider for the issuer and the role, which must trust the plan's audience and session `Rampart_{connector_name}`"
+            )),
+            format!("{role}: {err}"),
+        ),
+    }
+}
+
+/// Whether the role's caller identity is in the connector's account.
+pub fn account_matches(expected: &str, identity: &CallerIdentity) -> (State, String) {
+    if identity.account == expected {
+        (
+            State::Met,
+            format!("account {} ({})", identity.account, identity.arn),
+        )
+    } else {
+        (
+            State::not_met(format!(
+                "use a role in account {expected}, or create the connector for account {}",
+                identity.account
+            )),
+            format!(
+                "the connector is for account {expected}, but the role's credentials are for account {} ({})",
+                identity.account, identity.arn
+            ),
+        )
+    }
+}
+
+fn denied_fix(actions: &[String], role: &str, connector_name: &str) -> String {
+    format!(
+        "allow {} to role {role}: attach ReadOnlyAccess, or redeploy the onboarding template (`rampart connector template {connector_name}`)",
+        list(actions)
+    )
+}
+
+/// CSPM: each cheap read (IAM action, result) succeeded.
+pub fn reads(
+    connector_name: &str,
+    role: &str,
+    results: &[(&str, Result<(), CallFailure>)],
+) -> (State, String) {
+    let ok: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(a, _)| (*a).to_owned())
+        .collect();
+    let denied: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Err(f) if f.kind == GapKind::AccessDenied))
+        .map(|(a, _)| (*a).to_owned())
+        .collect();
+    let other: Vec<String> = results
+        .iter()
+        .filter_map(|(a, r)| match r {
+            Err(f) if f.kind != GapKind::AccessDenied => Some(format!("{a}: {f}")),
+            _ => None,
+        })
+        .collect();
+    let detail = if ok.is_empty() {
+        "no read succeeded".to_owned()
+    } else {
+        format!("{} succeeded", list(&ok))
+    };
+    if !denied.is_empty() {
+        (
+            State::not_met(denied_fix(&denied, role, connector_name)),
+            format!("{detail}; access denied: {}", list(&denied)),
+        )
+    } else if !other.is_empty() {
+        (State::unknown(list(&other)), detail)
+    } else {
+        (State::Met, detail)
+    }
+}
+
+/// Per-region failures as `region (reason)`.
+fn failures<T>(results: &Regional<T>) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|(region, r)| r.as_ref().err().map(|f| format!("{region} ({f})")))
+        .collect()
+}
+
+fn any_denied<T>(results: &Regional<T>) -> bool {
+    results
+        .iter()
+        .any(|(_, r)| matches!(r, Err(f) if f.kind == GapKind::AccessDenied))
+}
+
+/// Regions whose call succeeded.
+fn checked<T>(results: &Regional<T>) -> Vec<String> {
+    results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(region, _)| region.clone())
+        .collect()
+}
+
+/// Something counted per region (EC2 instances, EKS clusters): met when
+/// at least one was found; not met when none was found where the call
+/// worked everywhere (or was denied); unknown when calls failed otherwise.
+pub fn found<T>(
+    what: &str,
+    action: &str,
+    role: &str,
+    connector_name: &str,
+    none_fix: &str,
+    results: &Regional<Vec<T>>,
+) -> (State, String) {
+    let per_region: Vec<String> = results
+        .iter()
+        .filter_map(|(region, r)| match r {
+            Ok(items) if !items.is_empty() => Some(format!("{region} {}", items.len())),
+            _ => None,
+        })
+        .collect();
+    let total: usize = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(Vec::len))
+        .sum();
+    let failed = failures(results);
+    let not_checked = if failed.is_empty() {
+        String::new()
+    } else {
+        format!("; not checked: {}", list(&failed))
+    };
+    if total > 0 {
+        return (
+            State::Met,
+            format!("{total} {what}: {}{not_checked}", per_region.join(", ")),
+        );
+    }
+    let regions = checked(results);
+    if any_denied(results) {
+        return (
+            State::not_met(denied_fix(&[action.to_owned()], role, connector_name)),
+            format!(
+                "no {what} in {}{not_checked}",
+                if regions.is_empty() {
+                    "any region".to_owned()
+                } else {
+                    list(&regions)
+                }
+            ),
+        );
+    }
+    if !failed.is_empty() {
+        return (
+            State::unknown(format!("`{action}` failed in {}", list(&failed))),
+            format!(
+                "no {what} in {}",
+                if regions.is_empty() {
+                    "the regions that answered (none)".to_owned()
+                } else {
+                    list(&regions)
+                }
+            ),
+        );
+    }
+    (
+        State::not_met(none_fix.to_owned()),
+        format!("no {what} in {}", list(&regions)),
+    )
+}
+
+/// One EC2 instance as the Servers and SQL checks see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// Instance id.
+    pub id: String,
+    /// `PlatformDetails` (`Linux/UNIX`, `Windows with SQL Server Standard`, …).
+    pub platform_details: Option<String>,
+}
+
+/// One instance's Systems Manager registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Managed {
+    /// Instance id.
+    pub id: String,
+    /// `PingStatus` (`Online`, `ConnectionLost`, `Inactive`).
+    pub ping_status: String,
+}
+
+/// Servers: every instance is a managed node that is online. Unknown when
+/// there are no instances or `DescribeInstanceInformation` failed (moto
+/// does not implement it) — never met without the call's answer.
+pub fn ssm_status(
+    instances: &Regional<Vec<Instance>>,
+    managed: &Regional<Vec<Managed>>,
+) -> (State, String) {
+    let total: usize = instances
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().map(Vec::len))
+        .sum();
+    if total == 0 {
+        return (
+            State::unknown("no EC2 instances to check"),
+            "no instances".to_owned(),
+        );
+    }
+    let mut online = 0usize;
+    let mut not_online: Vec<String> = Vec::new();
+    for (region, found) in instances {
+        let Ok(found) = found else { continue };
+        let Some((_, Ok(registered))) = managed.iter().find(|(r, _)| r == region) else {
+            continue;
+        };
+        for instance in found {
+            match registered.iter().find(|m| m.id == instance.id) {
+                Some(m) if m.ping_status == "Online" => online += 1,
+                Some(m) => not_online.push(format!("{} ({})", instance.id, m.ping_status)),
+                None => not_online.push(format!("{} (not managed)", instance.id)),
+            }
+        }
+    }
+    let failed = failures(managed);
+    if !not_online.is_empty() {
+        return (
+            State::not_met(format!(
+                "make {} managed nodes: SSM Agent running, an instance profile with AmazonSSMManagedInstanceCore, and a route to the ssm, ssmmessages and ec2messages endpoints",
+                list(&not_online)
+            )),
+            format!("{online} of {total} instances online in Systems Manager"),
+        );
+    }
+    if !failed.is_empty() {
+        return (
+            State::unknown(format!(
+                "`ssm:DescribeInstanceInformation` failed in {}",
+                list(&failed)
+            )),
+            format!("{online} of {total} instances confirmed online"),
+        );
+    }
+    (
+        State::Met,
+        format!("all {total} instances online in Systems Manager"),
+    )
+}
+
+/// One EKS cluster's API endpoint access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterEndpoint {
+    /// Region.
+    pub region: String,
+    /// Cluster name.
+    pub name: String,
+    /// `resourcesVpcConfig.endpointPublicAccess`.
+    pub public: bool,
+    /// `resourcesVpcConfig.endpointPrivateAccess`.
+    pub private: bool,
+    /// `resourcesVpcConfig.publicAccessCidrs`.
+    pub public_cidrs: Vec<String>,
+}
+
+/// Containers: every cluster's API server is reachable from outside its
+/// VPC (public endpoint access). A cluster reporting neither public nor
+/// private access (impossible on AWS; emulators omit the fields) is unknown.
+pub fn endpoint_access(clusters: &[Result<ClusterEndpoint, String>]) -> (State, String) {
+    if clusters.is_empty() {
+        return (
+            State::unknown("no EKS clusters to check"),
+            "no clusters".to_owned(),
+        );
+    }
+    let mut public = Vec::new();
+    let mut private_only = Vec::new();
+    let mut unclear = Vec::new();
+    for cluster in clusters {
+        match cluster {
+            Ok(c) if c.public => {
+                let cidrs = if c.public_cidrs.is_empty()
+                    || c.public_cidrs.iter().any(|x| x == "0.0.0.0/0")
+                {
+                    String::new()
+                } else {
+                    format!(" from {}", list(&c.public_cidrs))
+                };
+                public.push(format!("{}/{} public{cidrs}", c.region, c.name));
+            }
+            Ok(c) if c.private => private_only.push(format!("{}/{}", c.region, c.name)),
+            Ok(c) => unclear.push(format!(
+                "{}/{}: DescribeCluster reported neither public nor private endpoint access",
+                c.region, c.name
+            )),
+            Err(reason) => unclear.push(reason.clone()),
+        }
+    }
+    if !private_only.is_empty() {
+        return (
+            State::not_met(format!(
+                "enable public endpoint access on {} (limited to Rampart's egress addresses with publicAccessCidrs): aws eks update-cluster-config --name NAME --resources-vpc-config endpointPublicAccess=true,publicAccessCidrs=CIDR",
+                list(&private_only)
+            )),
+            format!("private endpoint only: {}", list(&private_only)),
+        );
+    }
+    if !unclear.is_empty() {
+        return (State::unknown(list(&unclear)), list(&public));
+    }
+    (State::Met, list(&public))
+}
+
+/// Room for `count + 1` of something with a default quota.
+pub fn room(what: &str, count: usize, quota: usize, scope: &str) -> (State, String) {
+    let detail = format!(
+        "{count} {what} of the default quota {quota} {scope} (documented default; Rampart does not read Service Quotas)"
+    );
+    if count < quota {
+        (State::Met, detail)
+    } else {
+        (
+            State::not_met(format!(
+                "delete unused {what} or request a higher quota in Service Quotas (if it was already raised, ignore this)"
+            )),
+            detail,
+        )
+    }
+}
+
+/// Containers: room for a delivery stream in each region with a cluster.
+pub fn stream_room(counts: &Regional<usize>) -> (State, String) {
+    if counts.is_empty() {
+        return (
+            State::unknown("no EKS clusters: no region needs a delivery stream"),
+            "no cluster regions".to_owned(),
+        );
+    }
+    let mut full = Vec::new();
+    let mut shown = Vec::new();
+    for (region, count) in counts {
+        if let Ok(count) = count {
+            shown.push(format!("{region} {count}"));
+            if *count >= FIREHOSE_STREAM_QUOTA {
+                full.push(region.clone());
+            }
+        }
+    }
+    let detail = format!(
+        "Firehose streams per region (default quota {FIREHOSE_STREAM_QUOTA}, documented default; Rampart does not read Service Quotas): {}",
+        if shown.is_empty() {
+            "none counted".to_owned()
+        } else {
+            shown.join(", ")
+        }
+    );
+    if !full.is_empty() {
+        return (
+            State::not_met(format!(
+                "delete unused Firehose streams or request a higher quota in Service Quotas in {} (if it was already raised, ignore this)",
+                list(&full)
+            )),
+            detail,
+        );
+    }
+    let failed = failures(counts);
+    if !failed.is_empty() {
+        return (
+            State::unknown(format!(
+                "`firehose:ListDeliveryStreams` failed in {} (least-privilege templates do not grant it)",
+                list(&failed)
+            )),
+            detail,
+        );
+    }
+    (State::Met, detail)
+}
+
+/// Whether EC2 reports a license-included SQL Server platform
+/// (`PlatformDetails` such as `Windows with SQL Server Standard`).
+pub fn is_sql_server_platform(platform_details: &str) -> bool {
+    platform_details.contains("SQL Server")
+}
+
+/// Whether an RDS engine is RDS Custom for SQL Server (`custom-sqlserver-ee`,
+/// `-se`, `-web`, `-dev`).
+pub fn is_rds_custom_sql_server(engine: &str) -> bool {
+    engine.starts_with("custom-sqlserver")
+}
+
+/// One RDS DB instance as the SQL check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbInstance {
+    /// DB instance identifier.
+    pub id: String,
+    /// Engine (`custom-sqlserver-se`, `postgres`, …).
+    pub engine: String,
+}
+
+/// SQL: SQL Server on EC2 (license-included platform) or RDS Custom for
+/// SQL Server found.
+pub fn sql_server(
+    connector_name: &str,
+    ec2: &Regional<Vec<Instance>>,
+    rds: &Regional<Vec<DbInstance>>,
+) -> (State, String) {
+    let mut found = Vec::new();
+    for (region, instances) in ec2 {
+        for i in instances.iter().flatten() {
+            if i
+                .platform_details
+                .as_deref()
+                .is_some_and(is_sql_server_platform)
+            {
+                found.push(format!("EC2 {region}/{}", i.id));
+            }
+        }
+    }
+    for (region, dbs) in rds {
+        for db in dbs.iter().flatten() {
+            if is_rds_custom_sql_server(&db.engine) {
+                found.push(format!("RDS Custom {region}/{} ({})", db.id, db.engine));
+            }
+        }
+    }
+    if !found.is_empty() {
+        return (State::Met, format!("{} found: {}", found.len(), list(&found)));
+    }
+    let mut failed: Vec<String> = failures(ec2)
+        .into_iter()
+        .map(|f| format!("ec2:DescribeInstances {f}"))
+        .collect();
+    failed.extend(
+        failures(rds)
+            .into_iter()
+            .map(|f| format!("rds:DescribeDBInstances {f}")),
+    );
+    let mut regions: BTreeSet<String> = checked(ec2).into_iter().collect();
+    regions.extend(checked(rds));
+    let regions: Vec<String> = regions.into_iter().collect();
+    let detail = format!(
+        "no SQL Server found in {} (checked: EC2 PlatformDetails containing `SQL Server`, RDS engines `custom-sqlserver-*`)",
+        if regions.is_empty() {
+            "any region".to_owned()
+        } else {
+            list(&regions)
+        }
+    );
+    if any_denied(ec2) || any_denied(rds) {
+        return (
+            State::not_met(format!(
+                "allow ec2:DescribeInstances and rds:DescribeDBInstances to the sql plan's roles: redeploy the onboarding template (`rampart connector template {connector_name}`)"
+            )),
+            format!("{detail}; failed: {}", list(&failed)),
+        );
+    }
+    if !failed.is_empty() {
+        return (State::unknown(list(&failed)), detail);
+    }
+    (
+        State::not_met(
+            "nothing for the sql plan to protect in the connector's regions: it covers SQL Server on EC2 from license-included AMIs and RDS Custom for SQL Server (bring-your-own-license installs are not visible to the EC2 API); check the connector's regions or disable the plan",
+        ),
+        detail,
+    )
+}
+
+/// A scan's relevant facts for the last-scan checks.
+fn scan_when(record: &ScanRecord) -> String {
+    let at = record.finished_at.unwrap_or(record.started_at);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The connector's last scan: met when it completed; not met when there is
+/// none or it failed.
+pub fn last_scan(connector_name: &str, record: Option<&ScanRecord>) -> (State, String) {
+    let Some(record) = record else {
+        return (
+            State::not_met(format!("scan it: `rampart scan --connector {connector_name}`")),
+            "never scanned".to_owned(),
+        );
+    };
+    let when = scan_when(record);
+    match record.status {
+        ScanStatus::Complete => (
+            State::Met,
+            format!(
+                "scan {} complete at {when}: {} assets, {} gaps",
+                record.id, record.asset_count, record.gap_count
+            ),
+        ),
+        ScanStatus::Failed => (
+            State::not_met(format!(
+                "see why with `rampart scans`, fix it, and scan again: `rampart scan --connector {connector_name}`"
+            )),
+            format!("scan {} failed at {when}", record.id),
+        ),
+        ScanStatus::Running => (
+            State::unknown("the scan has not finished"),
+            format!("scan {} running since {when}", record.id),
+        ),
+    }
+}
+
+/// Gap kinds that nothing in the account can fix: the endpoint does not
+/// implement the call, or the region is not enabled.
+fn unfixable(kind: GapKind) -> bool {
+    matches!(kind, GapKind::NotImplemented | GapKind::RegionDisabled)
+}
+
+fn gap_line(gap: &CoverageGap) -> String {
+    format!(
+        "{}:{} {} {} ({})",
+        gap.service,
+        gap.operation,
+        gap.region,
+        gap.kind.as_str(),
+        gap.error
+    )
+}
+
+/// The last scan's coverage gaps (of the connector's account): met when
+/// there are none, or only ones nothing in the account can fix.
+pub fn scan_gaps(
+    connector_name: &str,
+    record: Option<&ScanRecord>,
+    gaps: &[CoverageGap],
+) -> (State, String) {
+    let Some(record) = record else {
+        return (State::unknown("never scanned"), "no scan".to_owned());
+    };
+    if record.status != ScanStatus::Complete {
+        return (
+            State::unknown(format!("scan {} is {}", record.id, record.status.as_str())),
+            "no gaps recorded".to_owned(),
+        );
+    }
+    let fixable: Vec<String> = gaps
+        .iter()
+        .filter(|g| !unfixable(g.kind))
+        .map(gap_line)
+        .collect();
+    let other: Vec<String> = gaps
+        .iter()
+        .filter(|g| unfixable(g.kind))
+        .map(gap_line)
+        .collect();
+    if gaps.is_empty() {
+        return (State::Met, "no coverage gaps".to_owned());
+    }
+    if fixable.is_empty() {
+        return (
+            State::Met,
+            format!(
+                "{} gaps nothing in the account can fix (not implemented by the endpoint, or region not enabled): {}",
+                other.len(),
+                list(&other)
+            ),
+        );
+    }
+    let denied: Vec<String> = gaps
+        .iter()
+        .filter(|g| g.kind == GapKind::AccessDenied)
+        .map(|g| format!("{}:{}", g.service, g.operation))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let fix = if denied.is_empty() {
+        format!(
+            "scan again (`rampart scan --connector {connector_name}`); see the gaps with `rampart scans`"
+        )
+    } else {
+        format!(
+            "allow {} to the cspm role (attach ReadOnlyAccess or redeploy the onboarding template: `rampart connector template {connector_name}`), then scan again",
+            list(&denied)
+        )
+    };
+    (
+        State::not_met(fix),
+        format!("{} gaps: {}", gaps.len(), list(&fixable)),
+    )
+}
