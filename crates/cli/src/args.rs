@@ -356,6 +356,26 @@ pub enum ConnectorCommand {
     /// Mint a fresh web identity token for one of the connector's plans
     /// (for troubleshooting with `aws sts assume-role-with-web-identity`).
     Token(ConnectorTokenArgs),
+    /// Check the connector's health: the issuer, each plan's roles and
+    /// requirements, the last scan and its gaps (exit 1 when a requirement
+    /// is not met).
+    Status(ConnectorStatusArgs),
+}
+
+/// `rampart connector status`.
+#[derive(Debug, Args)]
+pub struct ConnectorStatusArgs {
+    /// AWS access (endpoint, home region, retries).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector's name or id.
+    pub name: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// `rampart connector sync`.
@@ -659,6 +679,10 @@ pub struct ServeArgs {
     /// through the API.
     #[arg(long, env = "RAMPART_EXEMPTIONS", value_name = "FILE")]
     pub exemptions: Option<PathBuf>,
+    /// Don't scan connectors every `scanInterval` hours; scans then run
+    /// only when triggered (API, dashboard or `rampart scan`).
+    #[arg(long)]
+    pub no_scheduled_scans: bool,
 }
 
 /// `rampart token`.

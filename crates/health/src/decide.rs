@@ -778,3 +778,397 @@ pub fn scan_gaps(
         format!("{} gaps: {}", gaps.len(), list(&fixable)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a failure should stop the test"
+    )]
+
+    use super::*;
+    use time::OffsetDateTime;
+
+    const URL: &str = "https://id.example.com/rampart";
+    const DISCOVERY: &str = "https://id.example.com/rampart/.well-known/openid-configuration";
+    const JWKS: &str = "https://id.example.com/rampart/.well-known/jwks.json";
+
+    fn ok(status: u16, body: &str) -> Result<Fetched, String> {
+        Ok(Fetched {
+            status,
+            body: body.as_bytes().to_vec(),
+            location: None,
+        })
+    }
+
+    fn fail(kind: GapKind, message: &str) -> CallFailure {
+        CallFailure {
+            kind,
+            code: None,
+            message: message.to_owned(),
+        }
+    }
+
+    fn is_met(state: &State) -> bool {
+        *state == State::Met
+    }
+
+    fn fix(state: &State) -> &str {
+        match state {
+            State::NotMet { fix } => fix,
+            other => panic!("expected not met, got {other:?}"),
+        }
+    }
+
+    fn why(state: &State) -> &str {
+        match state {
+            State::Unknown { why } => why,
+            other => panic!("expected unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn discovery_met_only_for_this_issuer() {
+        let body = format!(r#"{{"issuer": "{URL}", "jwks_uri": "{JWKS}"}}"#);
+        let (state, _, jwks_uri) = discovery(URL, DISCOVERY, &ok(200, &body));
+        assert!(is_met(&state));
+        assert_eq!(jwks_uri.as_deref(), Some(JWKS));
+
+        let other = r#"{"issuer": "https://elsewhere.example.com", "jwks_uri": "x"}"#;
+        let (state, detail, _) = discovery(URL, DISCOVERY, &ok(200, other));
+        assert!(fix(&state).contains("rampart issuer export"));
+        assert!(detail.contains("elsewhere.example.com"), "{detail}");
+
+        let (state, detail, _) = discovery(URL, DISCOVERY, &Err("connection refused".into()));
+        assert!(fix(&state).contains("rampart issuer export --dir DIR"));
+        assert!(detail.contains("connection refused"));
+
+        let (state, detail, _) = discovery(URL, DISCOVERY, &ok(404, "nope"));
+        assert!(fix(&state).contains("publish"));
+        assert!(detail.contains("404"));
+
+        let (state, _, _) = discovery(URL, DISCOVERY, &ok(200, "<html>"));
+        assert!(matches!(state, State::NotMet { .. }));
+
+        let redirect = Ok(Fetched {
+            status: 301,
+            body: Vec::new(),
+            location: Some("https://x.example.com/".into()),
+        });
+        let (state, detail, _) = discovery(URL, DISCOVERY, &redirect);
+        assert!(fix(&state).contains("without a redirect"));
+        assert!(detail.contains("x.example.com"));
+    }
+
+    #[test]
+    fn http_issuers_are_flagged_as_testing_only() {
+        let url = "http://127.0.0.1:8080";
+        let body = format!(r#"{{"issuer": "{url}"}}"#);
+        let (state, detail, _) = discovery(url, "d", &ok(200, &body));
+        assert!(is_met(&state));
+        assert!(detail.contains("https issuers only"), "{detail}");
+    }
+
+    #[test]
+    fn jwks_needs_the_signing_kid() {
+        let body = r#"{"keys": [{"kid": "old"}, {"kid": "new"}]}"#;
+        assert!(is_met(&jwks(URL, "new", JWKS, &ok(200, body)).0));
+        let (state, detail) = jwks(URL, "newer", JWKS, &ok(200, body));
+        assert!(fix(&state).contains("jwks.json"));
+        assert!(detail.contains("newer") && detail.contains("old, new"), "{detail}");
+        assert!(matches!(
+            jwks(URL, "new", JWKS, &ok(500, body)).0,
+            State::NotMet { .. }
+        ));
+        assert!(matches!(
+            jwks(URL, "new", JWKS, &ok(200, r#"{"keys": []}"#)).0,
+            State::NotMet { .. }
+        ));
+    }
+
+    fn identity(account: &str) -> CallerIdentity {
+        CallerIdentity {
+            account: account.into(),
+            arn: format!("arn:aws:sts::{account}:assumed-role/R/Rampart_prod"),
+            user_id: "AROA:Rampart_prod".into(),
+        }
+    }
+
+    #[test]
+    fn role_assumable_from_the_exchange() {
+        let id = identity("123456789012");
+        assert!(is_met(&role_assumable("prod", "arn:r", Ok(&id)).0));
+        let denied = AccessError::Credentials("cannot assume role: InvalidIdentityToken".into());
+        let (state, detail) = role_assumable("prod", "arn:r", Err(&denied));
+        assert!(fix(&state).contains("rampart connector template prod"));
+        assert!(fix(&state).contains("Rampart_prod"));
+        assert!(detail.contains("InvalidIdentityToken"));
+        let unreachable = AccessError::Unreachable {
+            endpoint: "http://x".into(),
+            reason: "refused".into(),
+        };
+        assert!(why(&role_assumable("prod", "arn:r", Err(&unreachable)).0).contains("refused"));
+    }
+
+    #[test]
+    fn account_mismatch_names_both_accounts() {
+        assert!(is_met(&account_matches("123456789012", &identity("123456789012")).0));
+        let (state, detail) = account_matches("123456789012", &identity("210987654321"));
+        assert!(fix(&state).contains("123456789012") && fix(&state).contains("210987654321"));
+        assert!(detail.contains("123456789012") && detail.contains("210987654321"));
+    }
+
+    #[test]
+    fn reads_name_the_denied_action() {
+        let all_ok = [("iam:GetAccountSummary", Ok(())), ("s3:ListAllMyBuckets", Ok(()))];
+        assert!(is_met(&reads("prod", "arn:r", &all_ok).0));
+        let denied = [
+            ("iam:GetAccountSummary", Ok(())),
+            (
+                "s3:ListAllMyBuckets",
+                Err(fail(GapKind::AccessDenied, "AccessDenied")),
+            ),
+        ];
+        let (state, detail) = reads("prod", "arn:r", &denied);
+        assert!(fix(&state).contains("s3:ListAllMyBuckets"));
+        assert!(fix(&state).contains("ReadOnlyAccess"));
+        assert!(detail.contains("iam:GetAccountSummary succeeded"));
+        let broken = [(
+            "iam:GetAccountSummary",
+            Err(fail(GapKind::NotImplemented, "HTTP 500")),
+        )];
+        assert!(why(&reads("prod", "arn:r", &broken).0).contains("HTTP 500"));
+    }
+
+    fn instance(id: &str, platform: Option<&str>) -> Instance {
+        Instance {
+            id: id.into(),
+            platform_details: platform.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn found_counts_per_region() {
+        let results: Regional<Vec<Instance>> = vec![
+            ("us-east-1".into(), Ok(vec![instance("i-1", None), instance("i-2", None)])),
+            ("eu-west-1".into(), Ok(vec![])),
+        ];
+        let (state, detail) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &results);
+        assert!(is_met(&state));
+        assert!(detail.starts_with("2 EC2 instances: us-east-1 2"), "{detail}");
+
+        let none: Regional<Vec<Instance>> = vec![("us-east-1".into(), Ok(vec![]))];
+        let (state, detail) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none here", &none);
+        assert_eq!(fix(&state), "none here");
+        assert!(detail.contains("us-east-1"));
+
+        let denied: Regional<Vec<Instance>> = vec![(
+            "us-east-1".into(),
+            Err(fail(GapKind::AccessDenied, "denied")),
+        )];
+        let (state, _) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &denied);
+        assert!(fix(&state).contains("ec2:DescribeInstances"));
+
+        let broken: Regional<Vec<Instance>> = vec![
+            ("us-east-1".into(), Ok(vec![])),
+            ("eu-west-1".into(), Err(fail(GapKind::Timeout, "timed out"))),
+        ];
+        let (state, _) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &broken);
+        assert!(why(&state).contains("eu-west-1"));
+    }
+
+    fn managed(id: &str, ping: &str) -> Managed {
+        Managed {
+            id: id.into(),
+            ping_status: ping.into(),
+        }
+    }
+
+    #[test]
+    fn ssm_status_is_never_met_without_an_answer() {
+        let instances: Regional<Vec<Instance>> =
+            vec![("us-east-1".into(), Ok(vec![instance("i-1", None), instance("i-2", None)]))];
+        let all: Regional<Vec<Managed>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![managed("i-1", "Online"), managed("i-2", "Online")]),
+        )];
+        assert!(is_met(&ssm_status(&instances, &all).0));
+
+        let partial: Regional<Vec<Managed>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![managed("i-1", "Online"), managed("i-9", "Online")]),
+        )];
+        let (state, detail) = ssm_status(&instances, &partial);
+        assert!(fix(&state).contains("i-2 (not managed)"));
+        assert!(detail.contains("1 of 2"));
+
+        let lost: Regional<Vec<Managed>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![managed("i-1", "Online"), managed("i-2", "ConnectionLost")]),
+        )];
+        assert!(fix(&ssm_status(&instances, &lost).0).contains("i-2 (ConnectionLost)"));
+
+        let failed: Regional<Vec<Managed>> = vec![(
+            "us-east-1".into(),
+            Err(fail(GapKind::NotImplemented, "HTTP 500")),
+        )];
+        assert!(why(&ssm_status(&instances, &failed).0).contains("DescribeInstanceInformation"));
+
+        let none: Regional<Vec<Instance>> = vec![("us-east-1".into(), Ok(vec![]))];
+        assert!(matches!(ssm_status(&none, &all).0, State::Unknown { .. }));
+    }
+
+    fn cluster(name: &str, public: bool, private: bool) -> Result<ClusterEndpoint, String> {
+        Ok(ClusterEndpoint {
+            region: "us-east-1".into(),
+            name: name.into(),
+            public,
+            private,
+            public_cidrs: vec!["0.0.0.0/0".into()],
+        })
+    }
+
+    #[test]
+    fn endpoint_access_needs_a_public_endpoint() {
+        assert!(is_met(&endpoint_access(&[cluster("a", true, false)]).0));
+        assert!(is_met(&endpoint_access(&[cluster("a", true, true)]).0));
+        let (state, detail) = endpoint_access(&[cluster("a", true, false), cluster("b", false, true)]);
+        assert!(fix(&state).contains("us-east-1/b"));
+        assert!(detail.contains("private endpoint only"));
+        assert!(why(&endpoint_access(&[cluster("a", false, false)]).0).contains("neither"));
+        assert!(why(&endpoint_access(&[Err("us-east-1/a: denied".into())]).0).contains("denied"));
+        assert!(matches!(endpoint_access(&[]).0, State::Unknown { .. }));
+    }
+
+    #[test]
+    fn room_against_the_default_quota() {
+        assert!(is_met(&room("buckets", 9_999, S3_BUCKET_QUOTA, "per account").0));
+        let (state, detail) = room("buckets", 10_000, S3_BUCKET_QUOTA, "per account");
+        assert!(fix(&state).contains("Service Quotas"));
+        assert!(detail.contains("10000 buckets of the default quota 10000"));
+
+        let streams: Regional<usize> = vec![("us-east-1".into(), Ok(3))];
+        assert!(is_met(&stream_room(&streams).0));
+        let full: Regional<usize> = vec![
+            ("us-east-1".into(), Ok(3)),
+            ("eu-west-1".into(), Ok(FIREHOSE_STREAM_QUOTA)),
+        ];
+        assert!(fix(&stream_room(&full).0).contains("eu-west-1"));
+        let failed: Regional<usize> =
+            vec![("us-east-1".into(), Err(fail(GapKind::AccessDenied, "denied")))];
+        assert!(why(&stream_room(&failed).0).contains("ListDeliveryStreams"));
+        assert!(matches!(stream_room(&Vec::new()).0, State::Unknown { .. }));
+    }
+
+    #[test]
+    fn sql_server_detection() {
+        assert!(is_sql_server_platform("Windows with SQL Server Standard"));
+        assert!(is_sql_server_platform("Red Hat Enterprise Linux with SQL Server Enterprise"));
+        assert!(!is_sql_server_platform("Windows"));
+        assert!(!is_sql_server_platform("Linux/UNIX"));
+        assert!(is_rds_custom_sql_server("custom-sqlserver-se"));
+        assert!(!is_rds_custom_sql_server("sqlserver-se"));
+        assert!(!is_rds_custom_sql_server("custom-oracle-ee"));
+
+        let ec2: Regional<Vec<Instance>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![
+                instance("i-1", Some("Linux/UNIX")),
+                instance("i-2", Some("Windows with SQL Server Web")),
+            ]),
+        )];
+        let rds: Regional<Vec<DbInstance>> = vec![("us-east-1".into(), Ok(vec![]))];
+        let (state, detail) = sql_server("prod", &ec2, &rds);
+        assert!(is_met(&state));
+        assert!(detail.contains("EC2 us-east-1/i-2") && !detail.contains("i-1"), "{detail}");
+
+        let plain: Regional<Vec<Instance>> =
+            vec![("us-east-1".into(), Ok(vec![instance("i-1", Some("Windows"))]))];
+        let custom: Regional<Vec<DbInstance>> = vec![(
+            "eu-west-1".into(),
+            Ok(vec![
+                DbInstance {
+                    id: "db1".into(),
+                    engine: "postgres".into(),
+                },
+                DbInstance {
+                    id: "db2".into(),
+                    engine: "custom-sqlserver-ee".into(),
+                },
+            ]),
+        )];
+        let (state, detail) = sql_server("prod", &plain, &custom);
+        assert!(is_met(&state));
+        assert!(detail.contains("RDS Custom eu-west-1/db2"));
+
+        let (state, detail) = sql_server("prod", &plain, &rds);
+        assert!(fix(&state).contains("nothing for the sql plan"));
+        assert!(detail.contains("no SQL Server found in us-east-1"));
+
+        let broken: Regional<Vec<DbInstance>> =
+            vec![("us-east-1".into(), Err(fail(GapKind::NotImplemented, "HTTP 500")))];
+        assert!(why(&sql_server("prod", &plain, &broken).0).contains("rds:DescribeDBInstances"));
+    }
+
+    fn record(status: ScanStatus) -> ScanRecord {
+        ScanRecord {
+            id: "s1".into(),
+            started_at: OffsetDateTime::UNIX_EPOCH,
+            finished_at: Some(OffsetDateTime::UNIX_EPOCH),
+            status,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 10,
+            asset_count: 4,
+            gap_count: 1,
+        }
+    }
+
+    fn gap(kind: GapKind, operation: &str) -> CoverageGap {
+        CoverageGap {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            service: "s3".into(),
+            operation: operation.into(),
+            kind,
+            error: "boom".into(),
+            occurrences: 1,
+        }
+    }
+
+    #[test]
+    fn last_scan_and_gaps() {
+        let (state, detail) = last_scan("prod", None);
+        assert_eq!(fix(&state), "scan it: `rampart scan --connector prod`");
+        assert_eq!(detail, "never scanned");
+        assert!(is_met(&last_scan("prod", Some(&record(ScanStatus::Complete))).0));
+        assert!(fix(&last_scan("prod", Some(&record(ScanStatus::Failed))).0).contains("scan again"));
+        assert!(matches!(
+            last_scan("prod", Some(&record(ScanStatus::Running))).0,
+            State::Unknown { .. }
+        ));
+
+        let complete = record(ScanStatus::Complete);
+        assert!(is_met(&scan_gaps("prod", Some(&complete), &[]).0));
+        let emulator = [gap(GapKind::NotImplemented, "GetBucketPolicy")];
+        let (state, detail) = scan_gaps("prod", Some(&complete), &emulator);
+        assert!(is_met(&state));
+        assert!(detail.contains("s3:GetBucketPolicy"));
+        let denied = [
+            gap(GapKind::AccessDenied, "GetBucketPolicy"),
+            gap(GapKind::NotImplemented, "GetBucketAcl"),
+        ];
+        let (state, detail) = scan_gaps("prod", Some(&complete), &denied);
+        assert!(fix(&state).contains("s3:GetBucketPolicy"));
+        assert!(detail.starts_with("2 gaps"));
+        assert!(matches!(scan_gaps("prod", None, &[]).0, State::Unknown { .. }));
+    }
+
+    #[test]
+    fn lists_are_shortened() {
+        let items: Vec<String> = (1..=7).map(|i| i.to_string()).collect();
+        assert_eq!(list(&items), "1, 2, 3, 4, 5 and 2 more");
+        assert_eq!(list(&items[..2]), "1, 2");
+    }
+}

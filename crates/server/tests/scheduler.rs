@@ -81,11 +81,13 @@ impl Fake {
             let fake = fake.clone();
             let db = db.clone();
             Box::pin(async move {
+                // Read before the call is recorded: a test that saw the
+                // call may move the clock.
+                let started = *fake.now.lock().unwrap();
                 fake.calls.lock().unwrap().push(request.connector.clone());
                 if *fake.fail_early.lock().unwrap() {
                     return Err("cannot assume the role".to_owned());
                 }
-                let started = *fake.now.lock().unwrap();
                 {
                     let store = Store::open(&db).unwrap();
                     store.begin_scan(&record(&request.id, started)).unwrap();
@@ -148,8 +150,12 @@ impl Env {
         Store::open(&self.db()).unwrap()
     }
 
+    /// One tick; returns the connectors whose scans it started, once the
+    /// scan function has been called for each.
     async fn started(&self) -> Vec<String> {
+        let before = self.fake.calls().len();
         let tick = self.scheduler.tick().await.unwrap();
+        self.fake.calls_when(before + tick.started.len()).await;
         tick.started
             .into_iter()
             .map(|j| j.request.connector.unwrap())
@@ -487,6 +493,7 @@ async fn a_scan_that_fails_before_it_is_stored_waits_for_its_interval() {
     add(&env.db(), &connector("prod", "111111111111", 2));
     *env.fake.fail_early.lock().unwrap() = true;
     let job = env.scheduler.tick().await.unwrap().started.remove(0);
+    env.fake.calls_when(1).await;
     assert_eq!(wait_for_end(&env.state, &job.id).await, JobState::Failed);
     assert!(env.started().await.is_empty());
     env.fake.set_now(t0() + Duration::hours(2));

@@ -1045,3 +1045,63 @@ fn read_secret(from_stdin: bool) -> Result<String, CliError> {
     }
     Ok(secret)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use rampart_connector::{Connector, OrganizationalData, Plan};
+
+    use super::member_connector;
+
+    fn org(name: &str) -> Connector {
+        let mut org = Connector::new(
+            name,
+            "111111111111",
+            &[Plan::Cspm, Plan::Servers],
+            vec!["eu-west-1".into()],
+            6,
+            Some(OrganizationalData::Organization {
+                stackset_name: "Rampart".into(),
+                excluded_account_ids: vec![],
+            }),
+        );
+        org.set_role_arn(
+            Plan::Cspm,
+            None,
+            "arn:aws:iam::111111111111:role/security/Reader",
+        )
+        .unwrap();
+        org
+    }
+
+    #[test]
+    fn members_take_the_organizations_settings_in_their_own_account() {
+        let org = org("acme");
+        let member = member_connector(&org, "222222222222", None).unwrap();
+        assert_eq!(member.name, "acme-222222222222");
+        assert_eq!(member.parent(), Some("111111111111"));
+        assert_eq!(member.plans(), [Plan::Cspm, Plan::Servers]);
+        assert_eq!(member.environment_data.regions, ["eu-west-1"]);
+        assert_eq!(member.environment_data.scan_interval, 6);
+        assert_eq!(
+            member.role_arn(Plan::Cspm),
+            Some("arn:aws:iam::222222222222:role/security/Reader")
+        );
+        assert_eq!(
+            member.role_arn(Plan::Servers),
+            Some("arn:aws:iam::222222222222:role/RampartServers")
+        );
+        // Refreshing keeps the id (the tokens' subject); unchanged is equal.
+        let again = member_connector(&org, "222222222222", Some(&member)).unwrap();
+        assert_eq!(again, member);
+    }
+
+    #[test]
+    fn long_organization_names_are_cut_to_fit() {
+        let org = org(&"o".repeat(40));
+        let member = member_connector(&org, "222222222222", None).unwrap();
+        assert_eq!(member.name.len(), 40);
+        assert!(member.name.ends_with("-222222222222"));
+    }
+}

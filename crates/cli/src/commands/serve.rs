@@ -37,6 +37,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.public_url = args.public_url.clone();
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
+    config.scheduled_scans = !args.no_scheduled_scans;
     let scan = scan_fn(aws_settings(&args.aws), db, args.exemptions.clone());
     let state = AppState::new(config, Some(scan)).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)

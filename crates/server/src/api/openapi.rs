@@ -518,9 +518,15 @@ fn schemas() -> Value {
                 "expires": {"type": "string", "description": "YYYY-MM-DD or RFC 3339."}
             }
         },
-        "StoredExemption": {"allOf": [{"$ref": "#/components/schemas/Exemption"}, {"type": "object", "properties": {
-            "id": {"type": "string"}, "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
-        }}]},
+        // Not `allOf` with `Exemption`: that one forbids other properties,
+        // and a stored exemption answers `null` for criteria not given.
+        "StoredExemption": {"type": "object", "required": ["id", "reason", "created_by", "created_at"], "properties": {
+            "id": {"type": "string"},
+            "recommendation": nullable_string, "resource": nullable_string,
+            "account": nullable_string, "region": nullable_string, "tag": nullable_string,
+            "reason": {"type": "string"}, "expires": nullable_string,
+            "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
+        }},
         "ExemptionSaved": {"type": "object", "properties": {
             "exemption": {"$ref": "#/components/schemas/StoredExemption"},
             "reevaluated_scan": {"type": ["string", "null"], "description": "The scan re-evaluated with it."}
