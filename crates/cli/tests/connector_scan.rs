@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rampart_store::{AssetFilter, Store};
+use rampart_testkit::recorder::Request;
 use rampart_testkit::{Moto, describe, rampart_command, stdout_json};
 use serde_json::Value;
 
@@ -35,19 +36,13 @@ const MANAGEMENT: &str = "123456789012";
 struct Env {
     dir: tempfile::TempDir,
     moto: Moto,
-    recording: PathBuf,
 }
 
 impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let recording = dir.path().join("recording");
-        let moto = Moto::start_with_env(&[("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap())]);
-        let env = Env {
-            dir,
-            moto,
-            recording,
-        };
+        let moto = Moto::start_recording_to(&dir.path().join("recording"));
+        let env = Env { dir, moto };
         env.ok(&[
             "issuer",
             "init",
@@ -134,47 +129,9 @@ impl Env {
         json["id"].as_str().unwrap().to_owned()
     }
 
-    fn moto_api(&self, path: &str) {
-        let addr = self.moto.url().trim_start_matches("http://").to_owned();
-        let mut stream = TcpStream::connect(&addr).unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    }
-
     /// Runs `during` with moto's recorder on; returns the requests it made.
     fn recorded(&self, during: impl FnOnce()) -> Vec<Request> {
-        let _ = std::fs::remove_file(&self.recording);
-        self.moto_api("/moto-api/recorder/start-recording");
-        during();
-        self.moto_api("/moto-api/recorder/stop-recording");
-        std::fs::read_to_string(&self.recording)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| {
-                let entry: Value = serde_json::from_str(line).unwrap();
-                let body = entry["body"].as_str().unwrap_or_default();
-                let body = if entry["body_encoded"].as_bool() == Some(true) {
-                    String::from_utf8_lossy(
-                        &base64::engine::general_purpose::STANDARD
-                            .decode(body)
-                            .unwrap(),
-                    )
-                    .into_owned()
-                } else {
-                    body.to_owned()
-                };
-                Request {
-                    headers: entry["headers"].clone(),
-                    body,
-                }
-            })
-            .collect()
+        self.moto.recorded(during)
     }
 
     /// Assets of the latest complete scan: (account, ARN).
@@ -188,58 +145,6 @@ impl Env {
             .map(|a| (a.account, a.arn))
             .collect()
     }
-}
-
-#[derive(Debug)]
-struct Request {
-    headers: Value,
-    body: String,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .as_object()?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .and_then(|(_, v)| v.as_str())
-    }
-
-    fn form(&self, key: &str) -> Option<String> {
-        self.body.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k == key).then(|| decode(v))
-        })
-    }
-
-    fn is_action(&self, action: &str) -> bool {
-        self.form("Action").as_deref() == Some(action)
-    }
-}
-
-/// Percent-decodes a form value.
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() + 1 => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
-                out.push(u8::from_str_radix(hex, 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// The claims of a compact JWT (not verified: moto does not either).

@@ -149,7 +149,10 @@ pub(crate) async fn plan_checks(
         return checks;
     };
     let Some(access) = first.access.as_ref() else {
-        let why = format!("the plan's role {} is not usable (see {ROLE_ASSUMABLE})", first.arn);
+        let why = format!(
+            "the plan's role {} is not usable (see {ROLE_ASSUMABLE})",
+            first.arn
+        );
         for requirement in requirements(plan) {
             checks.push(Check::new(
                 Some(plan),
@@ -276,47 +279,50 @@ async fn servers(name: &str, role: &str, access: &AwsAccess, regions: &[String])
         "nothing for the servers plan to protect: check the connector's regions (`rampart connector update NAME --regions ...`) or disable the plan",
         &found,
     );
-    let mut checks = vec![Check::new(Some(Plan::Servers), EC2_INSTANCES, state, detail)];
+    let mut checks = vec![Check::new(
+        Some(Plan::Servers),
+        EC2_INSTANCES,
+        state,
+        detail,
+    )];
     let with_instances: Vec<&String> = found
         .iter()
         .filter(|(_, r)| r.as_ref().is_ok_and(|v| !v.is_empty()))
         .map(|(region, _)| region)
         .collect();
-    let managed: Regional<Vec<Managed>> = join_all(with_instances.into_iter().map(|region| async move {
-        let mut registered = Vec::new();
-        let mut pages = access
-            .ssm(region)
-            .describe_instance_information()
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(page) => registered.extend(page.instance_information_list().iter().map(|i| {
-                    Managed {
-                        id: i.instance_id().unwrap_or_default().to_owned(),
-                        ping_status: i
-                            .ping_status()
-                            .map(|p| p.as_str().to_owned())
-                            .unwrap_or_default(),
+    let managed: Regional<Vec<Managed>> =
+        join_all(with_instances.into_iter().map(|region| async move {
+            let mut registered = Vec::new();
+            let mut pages = access
+                .ssm(region)
+                .describe_instance_information()
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                match page {
+                    Ok(page) => {
+                        registered.extend(page.instance_information_list().iter().map(|i| {
+                            Managed {
+                                id: i.instance_id().unwrap_or_default().to_owned(),
+                                ping_status: i
+                                    .ping_status()
+                                    .map(|p| p.as_str().to_owned())
+                                    .unwrap_or_default(),
+                            }
+                        }))
                     }
-                })),
-                Err(e) => return (region.clone(), Err(classify(&e))),
+                    Err(e) => return (region.clone(), Err(classify(&e))),
+                }
             }
-        }
-        (region.clone(), Ok(registered))
-    }))
-    .await;
+            (region.clone(), Ok(registered))
+        }))
+        .await;
     let (state, detail) = decide::ssm_status(&found, &managed);
     checks.push(Check::new(Some(Plan::Servers), SSM_STATUS, state, detail));
     checks
 }
 
-async fn containers(
-    name: &str,
-    role: &str,
-    access: &AwsAccess,
-    regions: &[String],
-) -> Vec<Check> {
+async fn containers(name: &str, role: &str, access: &AwsAccess, regions: &[String]) -> Vec<Check> {
     let plan = Some(Plan::Containers);
     let clusters: Regional<Vec<String>> = join_all(regions.iter().map(|region| async move {
         let mut names = Vec::new();
@@ -360,7 +366,9 @@ async fn containers(
                 name: (*cluster).clone(),
                 public: vpc.is_some_and(|v| v.endpoint_public_access()),
                 private: vpc.is_some_and(|v| v.endpoint_private_access()),
-                public_cidrs: vpc.map(|v| v.public_access_cidrs().to_vec()).unwrap_or_default(),
+                public_cidrs: vpc
+                    .map(|v| v.public_access_cidrs().to_vec())
+                    .unwrap_or_default(),
             })
         }))
         .await;

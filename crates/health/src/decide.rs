@@ -194,9 +194,10 @@ pub fn role_assumable(
 ) -> (State, String) {
     match result {
         Ok(identity) => (State::Met, format!("{role} as {}", identity.arn)),
-        Err(err @ (AccessError::Unreachable { .. } | AccessError::MalformedEndpoint { .. })) => {
-            (State::unknown(err.to_string()), format!("{role}: AWS not reached"))
-        }
+        Err(err @ (AccessError::Unreachable { .. } | AccessError::MalformedEndpoint { .. })) => (
+            State::unknown(err.to_string()),
+            format!("{role}: AWS not reached"),
+        ),
         Err(err @ AccessError::CredentialSource(_)) => (
             State::not_met(format!(
                 "fix the role ARN: `rampart connector update {connector_name} --role-arn PLAN=ARN`"
@@ -503,7 +504,12 @@ pub fn endpoint_access(clusters: &[Result<ClusterEndpoint, String>]) -> (State, 
         );
     }
     if !unclear.is_empty() {
-        return (State::unknown(list(&unclear)), list(&public));
+        let detail = if public.is_empty() {
+            "no cluster confirmed public".to_owned()
+        } else {
+            list(&public)
+        };
+        return (State::unknown(list(&unclear)), detail);
     }
     (State::Met, list(&public))
 }
@@ -604,8 +610,7 @@ pub fn sql_server(
     let mut found = Vec::new();
     for (region, instances) in ec2 {
         for i in instances.iter().flatten() {
-            if i
-                .platform_details
+            if i.platform_details
                 .as_deref()
                 .is_some_and(is_sql_server_platform)
             {
@@ -621,7 +626,10 @@ pub fn sql_server(
         }
     }
     if !found.is_empty() {
-        return (State::Met, format!("{} found: {}", found.len(), list(&found)));
+        return (
+            State::Met,
+            format!("{} found: {}", found.len(), list(&found)),
+        );
     }
     let mut failed: Vec<String> = failures(ec2)
         .into_iter()
@@ -674,7 +682,9 @@ fn scan_when(record: &ScanRecord) -> String {
 pub fn last_scan(connector_name: &str, record: Option<&ScanRecord>) -> (State, String) {
     let Some(record) = record else {
         return (
-            State::not_met(format!("scan it: `rampart scan --connector {connector_name}`")),
+            State::not_met(format!(
+                "scan it: `rampart scan --connector {connector_name}`"
+            )),
             "never scanned".to_owned(),
         );
     };
@@ -876,7 +886,10 @@ mod tests {
         assert!(is_met(&jwks(URL, "new", JWKS, &ok(200, body)).0));
         let (state, detail) = jwks(URL, "newer", JWKS, &ok(200, body));
         assert!(fix(&state).contains("jwks.json"));
-        assert!(detail.contains("newer") && detail.contains("old, new"), "{detail}");
+        assert!(
+            detail.contains("newer") && detail.contains("old, new"),
+            "{detail}"
+        );
         assert!(matches!(
             jwks(URL, "new", JWKS, &ok(500, body)).0,
             State::NotMet { .. }
@@ -913,7 +926,9 @@ mod tests {
 
     #[test]
     fn account_mismatch_names_both_accounts() {
-        assert!(is_met(&account_matches("123456789012", &identity("123456789012")).0));
+        assert!(is_met(
+            &account_matches("123456789012", &identity("123456789012")).0
+        ));
         let (state, detail) = account_matches("123456789012", &identity("210987654321"));
         assert!(fix(&state).contains("123456789012") && fix(&state).contains("210987654321"));
         assert!(detail.contains("123456789012") && detail.contains("210987654321"));
@@ -921,7 +936,10 @@ mod tests {
 
     #[test]
     fn reads_name_the_denied_action() {
-        let all_ok = [("iam:GetAccountSummary", Ok(())), ("s3:ListAllMyBuckets", Ok(()))];
+        let all_ok = [
+            ("iam:GetAccountSummary", Ok(())),
+            ("s3:ListAllMyBuckets", Ok(())),
+        ];
         assert!(is_met(&reads("prod", "arn:r", &all_ok).0));
         let denied = [
             ("iam:GetAccountSummary", Ok(())),
@@ -951,15 +969,35 @@ mod tests {
     #[test]
     fn found_counts_per_region() {
         let results: Regional<Vec<Instance>> = vec![
-            ("us-east-1".into(), Ok(vec![instance("i-1", None), instance("i-2", None)])),
+            (
+                "us-east-1".into(),
+                Ok(vec![instance("i-1", None), instance("i-2", None)]),
+            ),
             ("eu-west-1".into(), Ok(vec![])),
         ];
-        let (state, detail) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &results);
+        let (state, detail) = found(
+            "EC2 instances",
+            "ec2:DescribeInstances",
+            "r",
+            "p",
+            "none",
+            &results,
+        );
         assert!(is_met(&state));
-        assert!(detail.starts_with("2 EC2 instances: us-east-1 2"), "{detail}");
+        assert!(
+            detail.starts_with("2 EC2 instances: us-east-1 2"),
+            "{detail}"
+        );
 
         let none: Regional<Vec<Instance>> = vec![("us-east-1".into(), Ok(vec![]))];
-        let (state, detail) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none here", &none);
+        let (state, detail) = found(
+            "EC2 instances",
+            "ec2:DescribeInstances",
+            "r",
+            "p",
+            "none here",
+            &none,
+        );
         assert_eq!(fix(&state), "none here");
         assert!(detail.contains("us-east-1"));
 
@@ -967,14 +1005,28 @@ mod tests {
             "us-east-1".into(),
             Err(fail(GapKind::AccessDenied, "denied")),
         )];
-        let (state, _) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &denied);
+        let (state, _) = found(
+            "EC2 instances",
+            "ec2:DescribeInstances",
+            "r",
+            "p",
+            "none",
+            &denied,
+        );
         assert!(fix(&state).contains("ec2:DescribeInstances"));
 
         let broken: Regional<Vec<Instance>> = vec![
             ("us-east-1".into(), Ok(vec![])),
             ("eu-west-1".into(), Err(fail(GapKind::Timeout, "timed out"))),
         ];
-        let (state, _) = found("EC2 instances", "ec2:DescribeInstances", "r", "p", "none", &broken);
+        let (state, _) = found(
+            "EC2 instances",
+            "ec2:DescribeInstances",
+            "r",
+            "p",
+            "none",
+            &broken,
+        );
         assert!(why(&state).contains("eu-west-1"));
     }
 
@@ -987,8 +1039,10 @@ mod tests {
 
     #[test]
     fn ssm_status_is_never_met_without_an_answer() {
-        let instances: Regional<Vec<Instance>> =
-            vec![("us-east-1".into(), Ok(vec![instance("i-1", None), instance("i-2", None)]))];
+        let instances: Regional<Vec<Instance>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![instance("i-1", None), instance("i-2", None)]),
+        )];
         let all: Regional<Vec<Managed>> = vec![(
             "us-east-1".into(),
             Ok(vec![managed("i-1", "Online"), managed("i-2", "Online")]),
@@ -1005,7 +1059,10 @@ mod tests {
 
         let lost: Regional<Vec<Managed>> = vec![(
             "us-east-1".into(),
-            Ok(vec![managed("i-1", "Online"), managed("i-2", "ConnectionLost")]),
+            Ok(vec![
+                managed("i-1", "Online"),
+                managed("i-2", "ConnectionLost"),
+            ]),
         )];
         assert!(fix(&ssm_status(&instances, &lost).0).contains("i-2 (ConnectionLost)"));
 
@@ -1033,7 +1090,8 @@ mod tests {
     fn endpoint_access_needs_a_public_endpoint() {
         assert!(is_met(&endpoint_access(&[cluster("a", true, false)]).0));
         assert!(is_met(&endpoint_access(&[cluster("a", true, true)]).0));
-        let (state, detail) = endpoint_access(&[cluster("a", true, false), cluster("b", false, true)]);
+        let (state, detail) =
+            endpoint_access(&[cluster("a", true, false), cluster("b", false, true)]);
         assert!(fix(&state).contains("us-east-1/b"));
         assert!(detail.contains("private endpoint only"));
         assert!(why(&endpoint_access(&[cluster("a", false, false)]).0).contains("neither"));
@@ -1043,7 +1101,9 @@ mod tests {
 
     #[test]
     fn room_against_the_default_quota() {
-        assert!(is_met(&room("buckets", 9_999, S3_BUCKET_QUOTA, "per account").0));
+        assert!(is_met(
+            &room("buckets", 9_999, S3_BUCKET_QUOTA, "per account").0
+        ));
         let (state, detail) = room("buckets", 10_000, S3_BUCKET_QUOTA, "per account");
         assert!(fix(&state).contains("Service Quotas"));
         assert!(detail.contains("10000 buckets of the default quota 10000"));
@@ -1055,8 +1115,10 @@ mod tests {
             ("eu-west-1".into(), Ok(FIREHOSE_STREAM_QUOTA)),
         ];
         assert!(fix(&stream_room(&full).0).contains("eu-west-1"));
-        let failed: Regional<usize> =
-            vec![("us-east-1".into(), Err(fail(GapKind::AccessDenied, "denied")))];
+        let failed: Regional<usize> = vec![(
+            "us-east-1".into(),
+            Err(fail(GapKind::AccessDenied, "denied")),
+        )];
         assert!(why(&stream_room(&failed).0).contains("ListDeliveryStreams"));
         assert!(matches!(stream_room(&Vec::new()).0, State::Unknown { .. }));
     }
@@ -1064,7 +1126,9 @@ mod tests {
     #[test]
     fn sql_server_detection() {
         assert!(is_sql_server_platform("Windows with SQL Server Standard"));
-        assert!(is_sql_server_platform("Red Hat Enterprise Linux with SQL Server Enterprise"));
+        assert!(is_sql_server_platform(
+            "Red Hat Enterprise Linux with SQL Server Enterprise"
+        ));
         assert!(!is_sql_server_platform("Windows"));
         assert!(!is_sql_server_platform("Linux/UNIX"));
         assert!(is_rds_custom_sql_server("custom-sqlserver-se"));
@@ -1081,10 +1145,15 @@ mod tests {
         let rds: Regional<Vec<DbInstance>> = vec![("us-east-1".into(), Ok(vec![]))];
         let (state, detail) = sql_server("prod", &ec2, &rds);
         assert!(is_met(&state));
-        assert!(detail.contains("EC2 us-east-1/i-2") && !detail.contains("i-1"), "{detail}");
+        assert!(
+            detail.contains("EC2 us-east-1/i-2") && !detail.contains("i-1"),
+            "{detail}"
+        );
 
-        let plain: Regional<Vec<Instance>> =
-            vec![("us-east-1".into(), Ok(vec![instance("i-1", Some("Windows"))]))];
+        let plain: Regional<Vec<Instance>> = vec![(
+            "us-east-1".into(),
+            Ok(vec![instance("i-1", Some("Windows"))]),
+        )];
         let custom: Regional<Vec<DbInstance>> = vec![(
             "eu-west-1".into(),
             Ok(vec![
@@ -1106,8 +1175,10 @@ mod tests {
         assert!(fix(&state).contains("nothing for the sql plan"));
         assert!(detail.contains("no SQL Server found in us-east-1"));
 
-        let broken: Regional<Vec<DbInstance>> =
-            vec![("us-east-1".into(), Err(fail(GapKind::NotImplemented, "HTTP 500")))];
+        let broken: Regional<Vec<DbInstance>> = vec![(
+            "us-east-1".into(),
+            Err(fail(GapKind::NotImplemented, "HTTP 500")),
+        )];
         assert!(why(&sql_server("prod", &plain, &broken).0).contains("rds:DescribeDBInstances"));
     }
 
@@ -1142,8 +1213,12 @@ mod tests {
         let (state, detail) = last_scan("prod", None);
         assert_eq!(fix(&state), "scan it: `rampart scan --connector prod`");
         assert_eq!(detail, "never scanned");
-        assert!(is_met(&last_scan("prod", Some(&record(ScanStatus::Complete))).0));
-        assert!(fix(&last_scan("prod", Some(&record(ScanStatus::Failed))).0).contains("scan again"));
+        assert!(is_met(
+            &last_scan("prod", Some(&record(ScanStatus::Complete))).0
+        ));
+        assert!(
+            fix(&last_scan("prod", Some(&record(ScanStatus::Failed))).0).contains("scan again")
+        );
         assert!(matches!(
             last_scan("prod", Some(&record(ScanStatus::Running))).0,
             State::Unknown { .. }
@@ -1162,7 +1237,10 @@ mod tests {
         let (state, detail) = scan_gaps("prod", Some(&complete), &denied);
         assert!(fix(&state).contains("s3:GetBucketPolicy"));
         assert!(detail.starts_with("2 gaps"));
-        assert!(matches!(scan_gaps("prod", None, &[]).0, State::Unknown { .. }));
+        assert!(matches!(
+            scan_gaps("prod", None, &[]).0,
+            State::Unknown { .. }
+        ));
     }
 
     #[test]

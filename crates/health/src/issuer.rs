@@ -52,10 +52,7 @@ pub(crate) async fn fetch(url: &str, timeout: Duration) -> Result<Fetched, Strin
         .body(Empty::new())
         .map_err(|e| e.to_string())?;
     let work = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(|e| one_line(&e))?;
+        let response = client.request(request).await.map_err(|e| one_line(&e))?;
         let status = response.status().as_u16();
         let location = response
             .headers()

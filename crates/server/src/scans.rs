@@ -268,7 +268,9 @@ impl ScanJobs {
     pub fn running_for(&self, connector: &str) -> Option<JobStatus> {
         self.lock()
             .values()
-            .find(|j| j.state == JobState::Running && j.request.connector.as_deref() == Some(connector))
+            .find(|j| {
+                j.state == JobState::Running && j.request.connector.as_deref() == Some(connector)
+            })
             .map(Job::status)
     }
 

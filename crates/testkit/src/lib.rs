@@ -12,6 +12,7 @@
     reason = "test support fails loudly"
 )]
 
+pub mod recorder;
 pub mod synthetic;
 
 use std::io::{Read, Write};
@@ -70,6 +71,8 @@ pub fn python() -> PathBuf {
 pub struct Moto {
     child: Child,
     port: u16,
+    /// The recorder's file ([`Moto::start_recording_to`]).
+    recording: Option<PathBuf>,
 }
 
 impl Moto {
@@ -97,7 +100,11 @@ impl Moto {
                 cmd.env(k, v);
             }
             let child = cmd.spawn().expect("spawn moto_server");
-            let mut moto = Self { child, port };
+            let mut moto = Self {
+                child,
+                port,
+                recording: None,
+            };
             if moto.wait_ready(Duration::from_secs(30)) {
                 return moto;
             }

@@ -84,21 +84,26 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         catalog,
     } = stored?;
 
-    let mut summary = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
-    summary.push_str(&posture_summary(&catalog, &assessments)?);
-    out.write_all(summary.as_bytes())
-        .map_err(CliError::failure)?;
+    let mut text = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
+    text.push_str(&posture_summary(&catalog, &assessments)?);
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+    gate(&snapshot, &catalog, &assessments, args.evaluation.fail_on)
+}
 
+/// The exit code of a stored scan: the `--fail-on` gate, or exit 3 when
+/// nothing but the account itself could be collected.
+pub(crate) fn gate(
+    snapshot: &Snapshot,
+    catalog: &rampart_catalog::Catalog,
+    assessments: &[rampart_model::Assessment],
+    fail_on: Option<crate::args::SeverityArg>,
+) -> Result<Exit, CliError> {
     let collected_anything = snapshot
         .assets
         .iter()
         .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
     if collected_anything {
-        Ok(posture::gate(
-            &catalog,
-            &assessments,
-            args.evaluation.fail_on.map(Into::into),
-        ))
+        Ok(posture::gate(catalog, assessments, fail_on.map(Into::into)))
     } else {
         Err(CliError::nothing(format!(
             "nothing could be collected: {} coverage gaps (see above)",
@@ -144,49 +149,22 @@ pub async fn collect_and_store(
     interrupt: impl Future<Output = ()>,
 ) -> Result<StoredScan, CliError> {
     let identity = access.caller_identity().await.map_err(CliError::usage)?;
-    // Region discovery needs ec2:DescribeRegions. Without it, explicit
-    // `--regions` are scanned as given (and the failure is a gap); without
-    // both, there is nothing to scan.
-    let mut discovery_gap = None;
-    let (regions, disabled) = match (access.regions().await, options.regions.as_deref()) {
-        (Ok(list), requested) => resolve_regions(requested, &list).map_err(CliError::usage)?,
-        (Err(err), Some(requested)) => {
-            let mut unique: Vec<String> = Vec::new();
-            for region in requested {
-                rampart_aws::access::validate_region_syntax(region).map_err(CliError::usage)?;
-                if !unique.contains(region) {
-                    unique.push(region.clone());
-                }
-            }
-            discovery_gap = Some(CoverageGap {
-                account: identity.account.clone(),
-                region: access.home_region().to_owned(),
-                service: "ec2".to_owned(),
-                operation: "DescribeRegions".to_owned(),
-                kind: GapKind::Other,
-                error: format!("{err}; scanned the requested regions without checking them"),
-                occurrences: 1,
-            });
-            (unique, Vec::new())
-        }
-        (Err(err), None) => {
-            return Err(CliError::usage(format!(
-                "{err}; pass `--regions` to scan without region discovery"
-            )));
-        }
-    };
+    let regions = scan_regions(
+        access,
+        &identity.account,
+        options.regions.as_deref(),
+        "pass `--regions` to scan without region discovery",
+    )
+    .await?;
 
     let scan_id = options.scan_id.clone();
-    let started_at = OffsetDateTime::now_utc();
-    let mut all_regions = regions.clone();
-    all_regions.extend(disabled.iter().cloned());
-    let mut record = ScanRecord {
+    let record = ScanRecord {
         id: scan_id.clone(),
-        started_at,
+        started_at: OffsetDateTime::now_utc(),
         finished_at: None,
         status: ScanStatus::Running,
         accounts: vec![identity.account.clone()],
-        regions: all_regions,
+        regions: regions.all(),
         api_calls: 0,
         asset_count: 0,
         gap_count: 0,
@@ -196,29 +174,123 @@ pub async fn collect_and_store(
     let plan = ScanPlan {
         account: identity.account.clone(),
         home_region: access.home_region().to_owned(),
-        regions,
-        disabled_regions: disabled,
+        regions: regions.enabled,
+        disabled_regions: regions.disabled,
         services: options.services.clone(),
         concurrency: options.concurrency,
     };
     let collected = tokio::select! {
         result = collect_account(access, &plan, progress) => result,
-        () = interrupt => {
-            let _ = store.fail_scan(&scan_id, "interrupted");
-            return Err(CliError { exit: Exit::Interrupted, message: "scan interrupted; the last complete snapshot is unchanged".to_owned() });
-        }
+        () = interrupt => return Err(interrupted(store, &scan_id)),
     };
+    let mut gaps = collected.gaps;
+    gaps.extend(regions.gap);
+    store_complete(
+        store,
+        record,
+        collected.assets,
+        gaps,
+        access.stats().total(),
+        exemptions,
+    )
+}
 
+/// The regions a scan covers.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanRegions {
+    /// Regions to collect.
+    pub(crate) enabled: Vec<String>,
+    /// Requested regions that are not enabled (recorded, not collected).
+    pub(crate) disabled: Vec<String>,
+    /// Region discovery's failure, when the requested regions were scanned
+    /// unchecked.
+    pub(crate) gap: Option<CoverageGap>,
+}
+
+impl ScanRegions {
+    /// Enabled then disabled regions, as the scan record lists them.
+    pub(crate) fn all(&self) -> Vec<String> {
+        let mut all = self.enabled.clone();
+        all.extend(self.disabled.iter().cloned());
+        all
+    }
+}
+
+/// The regions to scan: `requested` checked against the enabled regions,
+/// else every enabled region. Region discovery needs ec2:DescribeRegions;
+/// without it, requested regions are scanned as given (the failure is a
+/// gap of `account`), and without both there is nothing to scan (the error
+/// ends with `hint`).
+pub(crate) async fn scan_regions(
+    access: &AwsAccess,
+    account: &str,
+    requested: Option<&[String]>,
+    hint: &str,
+) -> Result<ScanRegions, CliError> {
+    match (access.regions().await, requested) {
+        (Ok(list), requested) => {
+            let (enabled, disabled) =
+                resolve_regions(requested, &list).map_err(CliError::usage)?;
+            Ok(ScanRegions {
+                enabled,
+                disabled,
+                gap: None,
+            })
+        }
+        (Err(err), Some(requested)) => {
+            let mut unique: Vec<String> = Vec::new();
+            for region in requested {
+                rampart_aws::access::validate_region_syntax(region).map_err(CliError::usage)?;
+                if !unique.contains(region) {
+                    unique.push(region.clone());
+                }
+            }
+            Ok(ScanRegions {
+                enabled: unique,
+                disabled: Vec::new(),
+                gap: Some(CoverageGap {
+                    account: account.to_owned(),
+                    region: access.home_region().to_owned(),
+                    service: "ec2".to_owned(),
+                    operation: "DescribeRegions".to_owned(),
+                    kind: GapKind::Other,
+                    error: format!("{err}; scanned the requested regions without checking them"),
+                    occurrences: 1,
+                }),
+            })
+        }
+        (Err(err), None) => Err(CliError::usage(format!("{err}; {hint}"))),
+    }
+}
+
+/// Marks an interrupted scan failed (the last complete snapshot stays
+/// current) and returns the exit-130 error.
+pub(crate) fn interrupted(store: &rampart_store::Store, scan_id: &str) -> CliError {
+    let _ = store.fail_scan(scan_id, "interrupted");
+    CliError {
+        exit: Exit::Interrupted,
+        message: "scan interrupted; the last complete snapshot is unchanged".to_owned(),
+    }
+}
+
+/// Completes `record` with what was collected, evaluates it and stores it
+/// complete.
+pub(crate) fn store_complete(
+    store: &mut rampart_store::Store,
+    mut record: ScanRecord,
+    assets: Vec<rampart_model::Asset>,
+    gaps: Vec<CoverageGap>,
+    api_calls: u64,
+    exemptions: &rampart_catalog::exemptions::Exemptions,
+) -> Result<StoredScan, CliError> {
     record.finished_at = Some(OffsetDateTime::now_utc());
     record.status = ScanStatus::Complete;
-    record.api_calls = access.stats().total();
-    record.asset_count = collected.assets.len() as u64;
-    let mut gaps = collected.gaps;
-    gaps.extend(discovery_gap);
+    record.api_calls = api_calls;
+    record.asset_count = assets.len() as u64;
     record.gap_count = gaps.len() as u64;
     let snapshot = Snapshot {
         scan: record,
-        assets: collected.assets,
+        assets,
         gaps,
     };
     let catalog = posture::catalog()?;
