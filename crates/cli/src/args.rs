@@ -419,7 +419,12 @@ pub struct ConnectorCreateArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub account: String,
     /// Plans to enable, comma-separated: cspm, servers, containers, sql.
-    #[arg(long, value_delimiter = ',', value_name = "PLAN,...", default_value = "cspm")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "PLAN,...",
+        default_value = "cspm"
+    )]
     pub plans: Vec<String>,
     /// Regions to scan, comma-separated [default: every enabled region].
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]

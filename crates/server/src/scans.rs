@@ -33,7 +33,8 @@ pub struct ScanRequest {
     /// Only these services.
     #[serde(default)]
     pub services: Option<Vec<String>>,
-    /// The connector to scan (when connectors exist).
+    /// The connector to scan, by name or id, as `rampart scan --connector`
+    /// does (default: the server's own AWS credentials).
     #[serde(default)]
     pub connector: Option<String>,
 }

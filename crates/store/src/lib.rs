@@ -290,7 +290,10 @@ impl Store {
             "DELETE FROM assessments WHERE scan_id = ?1",
             params![scan_id],
         )?;
-        tx.execute("DELETE FROM scan_posture WHERE scan_id = ?1", params![scan_id])?;
+        tx.execute(
+            "DELETE FROM scan_posture WHERE scan_id = ?1",
+            params![scan_id],
+        )?;
         write_assessments(&tx, scan_id, assessments)?;
         tx.commit()?;
         Ok(())

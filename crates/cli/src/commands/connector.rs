@@ -19,8 +19,7 @@ use crate::output::table;
 pub fn run(args: &ConnectorArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     if let ConnectorCommand::Status(args) = &args.command {
         return tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current()
-                .block_on(super::connector_status::run(args, out))
+            tokio::runtime::Handle::current().block_on(super::connector_status::run(args, out))
         });
     }
     match &args.command {

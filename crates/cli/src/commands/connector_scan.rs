@@ -15,7 +15,9 @@
 //! scanned once, through the native connector, with a warning.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -23,11 +25,12 @@ use std::time::Instant;
 use futures::StreamExt;
 use rampart_aws::{
     AccessError, AwsAccess, AwsSettings, CredentialSource, Progress, ScanPlan, TokenError,
-    collect_account, resolve_regions,
+    collect_account,
 };
+use rampart_catalog::exemptions::Exemptions;
 use rampart_connector::{ClassicAuthentication, Connector, OrganizationalData, Plan, RoleArn};
 use rampart_identity::Issuer;
-use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot, types};
+use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus};
 use rampart_store::Store;
 use time::OffsetDateTime;
 
@@ -35,7 +38,10 @@ use crate::args::{
     ConnectorCreateArgs, ConnectorSyncArgs, ConnectorTokenArgs, ListFormat, ScanArgs, StoreArgs,
 };
 use crate::classic::SecretKey;
-use crate::commands::scan::{BarProgress, aws_settings, posture_summary, summary};
+use crate::commands::scan::{
+    BarProgress, StoredScan, aws_settings, gate, interrupted, posture_summary, scan_regions,
+    store_complete, summary,
+};
 use crate::commands::{keys_dir, open_store, store_path};
 use crate::exit::{CliError, Exit};
 use crate::posture;
@@ -69,9 +75,8 @@ fn find(args: &StoreArgs, name: &str) -> Result<(Store, Connector), CliError> {
 }
 
 /// The issuer, or a usage error saying how to create it.
-fn open_issuer(store: &StoreArgs) -> Result<Arc<Issuer>, CliError> {
-    let dir = keys_dir(store)?;
-    Issuer::open(&dir).map(Arc::new).map_err(|e| {
+fn open_issuer(keys_dir: &Path) -> Result<Arc<Issuer>, CliError> {
+    Issuer::open(keys_dir).map(Arc::new).map_err(|e| {
         CliError::usage(format!(
             "cannot mint tokens: {e}; create the issuer with `rampart issuer init --issuer-url https://HOST/PATH`"
         ))
@@ -86,16 +91,26 @@ struct Target {
     exchange: &'static str,
 }
 
-/// Opens the issuer at most once.
+/// Opens the issuer and the classic secret key at most once.
 struct Credentials<'a> {
-    store_args: &'a StoreArgs,
+    keys_dir: &'a Path,
     store: &'a Store,
     profile: Option<String>,
     issuer: Option<Arc<Issuer>>,
     secret_key: Option<SecretKey>,
 }
 
-impl Credentials<'_> {
+impl<'a> Credentials<'a> {
+    fn new(keys_dir: &'a Path, store: &'a Store, base: &AwsSettings) -> Self {
+        Self {
+            keys_dir,
+            store,
+            profile: base.profile.clone(),
+            issuer: None,
+            secret_key: None,
+        }
+    }
+
     /// The credential source of `connector`'s CSPM reads.
     fn target(&mut self, connector: &Connector) -> Result<Target, CliError> {
         let session_name = Plan::session_name(&connector.name);
@@ -110,7 +125,7 @@ impl Credentials<'_> {
                         ))
                     })?;
                     if self.secret_key.is_none() {
-                        self.secret_key = Some(SecretKey::load(&keys_dir(self.store_args)?)?);
+                        self.secret_key = Some(SecretKey::load(self.keys_dir)?);
                     }
                     let key = self
                         .secret_key
@@ -145,14 +160,11 @@ impl Credentials<'_> {
                 }),
             };
         }
-        let role_arn = connector.role_arn(Plan::Cspm).ok_or_else(|| {
-            CliError::usage(format!(
-                "connector `{}` does not enable the cspm plan; enable it with `rampart connector update {} --plans cspm,...`",
-                connector.name, connector.name
-            ))
-        })?;
+        let role_arn = connector
+            .role_arn(Plan::Cspm)
+            .ok_or_else(|| no_cspm(connector))?;
         if self.issuer.is_none() {
-            self.issuer = Some(open_issuer(self.store_args)?);
+            self.issuer = Some(open_issuer(self.keys_dir)?);
         }
         let issuer = self
             .issuer
@@ -171,6 +183,13 @@ impl Credentials<'_> {
             exchange: "AssumeRoleWithWebIdentity",
         })
     }
+}
+
+fn no_cspm(connector: &Connector) -> CliError {
+    CliError::usage(format!(
+        "connector `{}` does not enable the cspm plan; enable it with `rampart connector update {} --plans cspm,...`",
+        connector.name, connector.name
+    ))
 }
 
 /// Settings reaching AWS as `target`.
@@ -195,12 +214,72 @@ fn classic_twins<'a>(all: &'a [Connector], account: &str) -> Vec<&'a Connector> 
         .collect()
 }
 
-/// `rampart scan --connector NAME`.
-pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let started = Instant::now();
-    let (mut store, requested) = find(&args.store, name)?;
-    let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
-    posture::add_stored_exemptions(&store, &mut exemptions)?;
+/// A scan through a connector, as `rampart scan --connector` and the
+/// server's scans (API triggers and the scheduler) run it.
+pub struct ConnectorScanRequest<'a> {
+    /// The store: the connector and its secrets are read from it, the scan
+    /// is written to it.
+    pub store: &'a mut Store,
+    /// The keys directory (the issuer's keys, the classic secret key).
+    pub keys_dir: PathBuf,
+    /// The AWS settings to start from (profile, endpoint, retries,
+    /// timeouts); each account's credentials replace the default ones.
+    pub aws: AwsSettings,
+    /// The connector's name or id.
+    pub connector: String,
+    /// The new scan's id.
+    pub scan_id: String,
+    /// Only these regions (default: the connector's, else every enabled one).
+    pub regions: Option<Vec<String>>,
+    /// Only these services (already checked to exist).
+    pub services: Option<Vec<String>>,
+    /// API calls in flight at once per service and region.
+    pub concurrency: usize,
+    /// Exemptions applied to the scan's assessments.
+    pub exemptions: &'a Exemptions,
+}
+
+/// A scan through a connector, stored complete.
+#[derive(Debug)]
+pub struct ConnectorScanOutcome {
+    /// The connector scanned (the native one when a classic connector of
+    /// the same account was requested).
+    pub connector: Connector,
+    /// The stored snapshot, its assessments and catalog.
+    pub scan: StoredScan,
+    /// API calls by service and operation, every account together.
+    pub calls: BTreeMap<(String, String), u64>,
+}
+
+/// Scans through a connector into one new snapshot and stores it complete,
+/// recording the connector on the scan.
+///
+/// A native connector's accounts are reached with web identity tokens per
+/// plan role; an organization's members are refreshed and scanned
+/// concurrently; a classic connector of an account also connected natively
+/// is scanned through the native one. Warnings (twins, member sync
+/// problems) go to `warn` as they happen. When `cancel` completes first the
+/// scan is stored `failed` and the error is exit 130.
+pub async fn scan_connector(
+    request: ConnectorScanRequest<'_>,
+    progress: &dyn Progress,
+    warn: &dyn Fn(&str),
+    cancel: impl Future<Output = ()>,
+) -> Result<ConnectorScanOutcome, CliError> {
+    let ConnectorScanRequest {
+        store,
+        keys_dir,
+        aws: base,
+        connector: name,
+        scan_id,
+        regions: requested_regions,
+        services,
+        concurrency,
+        exemptions,
+    } = request;
+    let requested = store
+        .connector(&name)?
+        .ok_or_else(|| CliError::nothing(format!("no connector `{name}`")))?;
     let all = store.connectors()?;
 
     // One account, one scan: a classic connector whose account is also
@@ -231,20 +310,10 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         requested
     };
     if connector.role_arn(Plan::Cspm).is_none() {
-        return Err(CliError::usage(format!(
-            "connector `{}` does not enable the cspm plan; enable it with `rampart connector update {} --plans cspm,...`",
-            connector.name, connector.name
-        )));
+        return Err(no_cspm(&connector));
     }
 
-    let base = aws_settings(&args.aws);
-    let mut creds = Credentials {
-        store_args: &args.store,
-        store: &store,
-        profile: args.aws.profile.clone(),
-        issuer: None,
-        secret_key: None,
-    };
+    let mut creds = Credentials::new(&keys_dir, store, &base);
     let primary_target = creds.target(&connector)?;
     let primary = access_for(&base, &primary_target)
         .await
@@ -267,7 +336,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     let mut gaps: Vec<CoverageGap> = Vec::new();
     let mut members: Vec<Target> = Vec::new();
     if connector.is_organization() {
-        match sync_members(&store, &connector, &primary).await {
+        match sync_members(store, &connector, &primary).await {
             Ok(report) => {
                 for line in &report.problems {
                     warn(&format!("warning: {line}"));
@@ -314,38 +383,19 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         }
     }
 
-    // Regions: `--regions`, else the connector's, else every enabled one.
-    let requested_regions = args.regions.clone().or_else(|| {
+    // Regions: requested, else the connector's, else every enabled one.
+    let requested_regions = requested_regions.or_else(|| {
         let regions = &connector.environment_data.regions;
         (!regions.is_empty()).then(|| regions.clone())
     });
-    let (regions, disabled) = match (primary.regions().await, requested_regions.as_deref()) {
-        (Ok(list), requested) => resolve_regions(requested, &list).map_err(CliError::usage)?,
-        (Err(err), Some(requested)) => {
-            let mut unique: Vec<String> = Vec::new();
-            for region in requested {
-                rampart_aws::access::validate_region_syntax(region).map_err(CliError::usage)?;
-                if !unique.contains(region) {
-                    unique.push(region.clone());
-                }
-            }
-            gaps.push(CoverageGap {
-                account: identity.account.clone(),
-                region: primary.home_region().to_owned(),
-                service: "ec2".to_owned(),
-                operation: "DescribeRegions".to_owned(),
-                kind: GapKind::Other,
-                error: format!("{err}; scanned the requested regions without checking them"),
-                occurrences: 1,
-            });
-            (unique, Vec::new())
-        }
-        (Err(err), None) => {
-            return Err(CliError::usage(format!(
-                "{err}; pass `--regions` (or set the connector's regions) to scan without region discovery"
-            )));
-        }
-    };
+    let regions = scan_regions(
+        &primary,
+        &identity.account,
+        requested_regions.as_deref(),
+        "pass `--regions` (or set the connector's regions) to scan without region discovery",
+    )
+    .await?;
+    gaps.extend(regions.gap.clone());
 
     let mut accounts = vec![identity.account.clone()];
     accounts.extend(members.iter().map(|m| m.connector.account().to_owned()));
@@ -354,16 +404,13 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             accounts.push(gap.account.clone());
         }
     }
-    let mut all_regions = regions.clone();
-    all_regions.extend(disabled.iter().cloned());
-    let scan_id = uuid::Uuid::now_v7().to_string();
-    let mut record = ScanRecord {
+    let record = ScanRecord {
         id: scan_id.clone(),
         started_at: OffsetDateTime::now_utc(),
         finished_at: None,
         status: ScanStatus::Running,
         accounts,
-        regions: all_regions,
+        regions: regions.all(),
         api_calls: 0,
         asset_count: 0,
         gap_count: 0,
@@ -374,14 +421,13 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     let plan_for = |account: &str| ScanPlan {
         account: account.to_owned(),
         home_region: primary.home_region().to_owned(),
-        regions: regions.clone(),
-        disabled_regions: disabled.clone(),
-        services: args.services.clone(),
-        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+        regions: regions.enabled.clone(),
+        disabled_regions: regions.disabled.clone(),
+        services: services.clone(),
+        concurrency,
     };
-    let bar = BarProgress::new(args.no_progress);
     let progress = Accounts {
-        bar: &bar,
+        inner: progress,
         planned: AtomicUsize::new(0),
     };
     let primary_plan = plan_for(&identity.account);
@@ -396,22 +442,12 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             .collect::<Vec<_>>();
         futures::join!(management, others)
     };
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let ((assets, primary_gaps, primary_calls), others) = tokio::select! {
+    let ((mut assets, primary_gaps, mut calls), others) = tokio::select! {
         result = scans => result,
-        () = interrupt => {
-            let _ = store.fail_scan(&scan_id, "interrupted");
-            bar.bar.finish_and_clear();
-            return Err(CliError { exit: Exit::Interrupted, message: "scan interrupted; the last complete snapshot is unchanged".to_owned() });
-        }
+        () = cancel => return Err(interrupted(store, &scan_id)),
     };
-    bar.bar.finish_and_clear();
 
-    let mut assets = assets;
     gaps.extend(primary_gaps);
-    let mut calls = primary_calls;
     for (member_assets, member_gaps, member_calls) in others {
         assets.extend(member_assets);
         gaps.extend(member_gaps);
@@ -427,19 +463,50 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             &b.arn,
         ))
     });
-    record.finished_at = Some(OffsetDateTime::now_utc());
-    record.status = ScanStatus::Complete;
-    record.api_calls = calls.values().sum();
-    record.asset_count = assets.len() as u64;
-    record.gap_count = gaps.len() as u64;
-    let snapshot = Snapshot {
-        scan: record,
-        assets,
-        gaps,
+    let api_calls = calls.values().sum();
+    let scan = store_complete(store, record, assets, gaps, api_calls, exemptions)?;
+    Ok(ConnectorScanOutcome {
+        connector,
+        scan,
+        calls,
+    })
+}
+
+/// `rampart scan --connector NAME`: [`scan_connector`] with the flags, a
+/// progress bar, warnings on stderr and the summary on `out`.
+pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let started = Instant::now();
+    let (mut store, _) = find(&args.store, name)?;
+    let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
+    posture::add_stored_exemptions(&store, &mut exemptions)?;
+    let request = ConnectorScanRequest {
+        store: &mut store,
+        keys_dir: keys_dir(&args.store)?,
+        aws: aws_settings(&args.aws),
+        connector: name.to_owned(),
+        scan_id: uuid::Uuid::now_v7().to_string(),
+        regions: args.regions.clone(),
+        services: args.services.clone(),
+        concurrency: usize::try_from(args.concurrency).unwrap_or(8),
+        exemptions: &exemptions,
     };
-    let catalog = posture::catalog()?;
-    let assessments = posture::assess(&catalog, &snapshot.assets, &exemptions);
-    store.complete_scan(&snapshot, &assessments)?;
+    let bar = BarProgress::new(args.no_progress);
+    let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let scanned = scan_connector(request, &bar, &warn_above_bar, interrupt).await;
+    bar.bar.finish_and_clear();
+    let ConnectorScanOutcome {
+        connector,
+        scan:
+            StoredScan {
+                snapshot,
+                assessments,
+                catalog,
+            },
+        calls,
+    } = scanned?;
 
     let mut text = format!(
         "Scanned through connector `{}` ({} account{})\n",
@@ -494,23 +561,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     }
     text.push_str(&posture_summary(&catalog, &assessments)?);
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
-
-    let collected_anything = snapshot
-        .assets
-        .iter()
-        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
-    if collected_anything {
-        Ok(posture::gate(
-            &catalog,
-            &assessments,
-            args.evaluation.fail_on.map(Into::into),
-        ))
-    } else {
-        Err(CliError::nothing(format!(
-            "nothing could be collected: {} coverage gaps (see above)",
-            snapshot.gaps.len()
-        )))
-    }
+    gate(&snapshot, &catalog, &assessments, args.evaluation.fail_on)
 }
 
 type AccountResult = (
@@ -623,22 +674,22 @@ fn excluded(org: &Connector, account: &str) -> bool {
 /// Progress of several accounts on one bar: tasks add up, and each task is
 /// named with its account.
 struct Accounts<'a> {
-    bar: &'a BarProgress,
+    inner: &'a dyn Progress,
     planned: AtomicUsize,
 }
 
 impl Progress for Accounts<'_> {
     fn planned(&self, tasks: usize) {
         let total = self.planned.fetch_add(tasks, Ordering::SeqCst) + tasks;
-        self.bar.planned(total);
+        self.inner.planned(total);
     }
 
     fn started(&self, region: &str, service: &str) {
-        self.bar.started(region, service);
+        self.inner.started(region, service);
     }
 
     fn finished(&self, region: &str, service: &str, assets: usize, gaps: usize) {
-        self.bar.finished(region, service, assets, gaps);
+        self.inner.finished(region, service, assets, gaps);
     }
 }
 
@@ -795,15 +846,11 @@ pub async fn sync(args: &ConnectorSyncArgs, out: &mut dyn Write) -> Result<(), C
             connector.name
         )));
     }
-    let mut creds = Credentials {
-        store_args: &args.store,
-        store: &store,
-        profile: args.aws.profile.clone(),
-        issuer: None,
-        secret_key: None,
-    };
+    let base = aws_settings(&args.aws);
+    let keys = keys_dir(&args.store)?;
+    let mut creds = Credentials::new(&keys, &store, &base);
     let target = creds.target(&connector)?;
-    let access = access_for(&aws_settings(&args.aws), &target)
+    let access = access_for(&base, &target)
         .await
         .map_err(CliError::usage)?;
     let report = sync_members(&store, &connector, &access)
@@ -855,7 +902,7 @@ pub fn token(args: &ConnectorTokenArgs, out: &mut dyn Write) -> Result<(), CliEr
             connector.name
         )));
     };
-    let issuer = open_issuer(&args.store)?;
+    let issuer = open_issuer(&keys_dir(&args.store)?)?;
     let minted = issuer
         .mint(
             &connector.id.to_string(),

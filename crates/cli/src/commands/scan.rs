@@ -229,8 +229,7 @@ pub(crate) async fn scan_regions(
 ) -> Result<ScanRegions, CliError> {
     match (access.regions().await, requested) {
         (Ok(list), requested) => {
-            let (enabled, disabled) =
-                resolve_regions(requested, &list).map_err(CliError::usage)?;
+            let (enabled, disabled) = resolve_regions(requested, &list).map_err(CliError::usage)?;
             Ok(ScanRegions {
                 enabled,
                 disabled,

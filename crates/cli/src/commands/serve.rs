@@ -10,6 +10,7 @@ use rampart_server::{AppState, ServerConfig};
 use rampart_store::Store;
 
 use crate::args::ServeArgs;
+use crate::commands::connector_scan::{ConnectorScanRequest, scan_connector};
 use crate::commands::scan::{ScanOptions, aws_settings, collect_and_store};
 use crate::commands::{keys_dir, open_store, store_path};
 use crate::exit::{CliError, Exit};
@@ -38,7 +39,12 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
-    let scan = scan_fn(aws_settings(&args.aws), db, args.exemptions.clone());
+    let scan = scan_fn(ScanSetup {
+        aws: aws_settings(&args.aws),
+        db,
+        keys_dir: keys_dir(&args.store)?,
+        exemptions_file: args.exemptions.clone(),
+    });
     let state = AppState::new(config, Some(scan)).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -66,38 +72,38 @@ impl Progress for JobProgress {
     }
 }
 
-/// Scans triggered through the API run the same collection as `rampart scan`.
-/// Each runs on a blocking thread driving its own future (the AWS
-/// collection borrows across awaits, and the store is synchronous), so it
-/// neither needs to be `Send` nor stalls the server's workers.
-fn scan_fn(settings: AwsSettings, db: PathBuf, exemptions_file: Option<PathBuf>) -> ScanFn {
+/// What every scan of the server starts from.
+#[derive(Debug, Clone)]
+struct ScanSetup {
+    /// AWS settings from `rampart serve`'s flags (profile, endpoint, retries).
+    aws: AwsSettings,
+    /// The store file.
+    db: PathBuf,
+    /// The keys directory (issuer keys, classic secret key).
+    keys_dir: PathBuf,
+    /// `--exemptions`.
+    exemptions_file: Option<PathBuf>,
+}
+
+/// Scans triggered through the API (and by the scheduler) run the same
+/// collection as `rampart scan`, and `rampart scan --connector` when the
+/// request names a connector. Each runs on a blocking thread driving its
+/// own future (the AWS collection borrows across awaits, and the store is
+/// synchronous), so it neither needs to be `Send` nor stalls the server's
+/// workers.
+fn scan_fn(setup: ScanSetup) -> ScanFn {
     Arc::new(move |request: ScanRequest, ctx: ScanContext| {
-        let settings = settings.clone();
-        let db = db.clone();
-        let file = exemptions_file.clone();
+        let setup = setup.clone();
         Box::pin(async move {
             let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                handle.block_on(run_scan(settings, db, file, request, ctx))
-            })
-            .await
-            .map_err(|e| format!("scan task: {e}"))?
+            tokio::task::spawn_blocking(move || handle.block_on(run_scan(setup, request, ctx)))
+                .await
+                .map_err(|e| format!("scan task: {e}"))?
         })
     })
 }
 
-async fn run_scan(
-    settings: AwsSettings,
-    db: PathBuf,
-    file: Option<PathBuf>,
-    request: ScanRequest,
-    ctx: ScanContext,
-) -> Result<(), String> {
-    if let Some(connector) = &request.connector {
-        return Err(format!(
-            "scanning connector `{connector}` from the server is not supported yet; omit `connector`"
-        ));
-    }
+async fn run_scan(setup: ScanSetup, request: ScanRequest, ctx: ScanContext) -> Result<(), String> {
     if let Some(services) = &request.services
         && let Some(unknown) = services
             .iter()
@@ -105,27 +111,58 @@ async fn run_scan(
     {
         return Err(format!("unknown service `{unknown}`"));
     }
-    let mut exemptions = posture::exemptions(file.as_deref()).map_err(|e| e.message)?;
-    let access = AwsAccess::load(&settings)
+    let mut exemptions =
+        posture::exemptions(setup.exemptions_file.as_deref()).map_err(|e| e.message)?;
+    let mut store = Store::open(&setup.db).map_err(|e| e.to_string())?;
+    posture::add_stored_exemptions(&store, &mut exemptions).map_err(|e| e.message)?;
+    let progress = JobProgress(ctx.progress.clone());
+    let cancel = ctx.cancel.clone();
+    let cancelled = async move { cancel.cancelled().await };
+    if let Some(connector) = request.connector {
+        let scan = ConnectorScanRequest {
+            store: &mut store,
+            keys_dir: setup.keys_dir,
+            aws: setup.aws,
+            connector,
+            scan_id: request.id,
+            regions: request.regions,
+            services: request.services,
+            concurrency: 8,
+            exemptions: &exemptions,
+        };
+        let warn = |text: &str| {
+            let text = text.strip_prefix("warning: ").unwrap_or(text);
+            tracing::warn!("{text}");
+        };
+        let outcome = scan_connector(scan, &progress, &warn, cancelled)
+            .await
+            .map_err(|e| e.message)?;
+        tracing::info!(
+            connector = %outcome.connector.name,
+            scan = %outcome.scan.snapshot.scan.id,
+            accounts = outcome.scan.snapshot.scan.accounts.len(),
+            assets = outcome.scan.snapshot.assets.len(),
+            gaps = outcome.scan.snapshot.gaps.len(),
+            "connector scanned"
+        );
+        return Ok(());
+    }
+    let access = AwsAccess::load(&setup.aws)
         .await
         .map_err(|e| e.to_string())?;
-    let mut store = Store::open(&db).map_err(|e| e.to_string())?;
-    posture::add_stored_exemptions(&store, &mut exemptions).map_err(|e| e.message)?;
     let options = ScanOptions {
         scan_id: request.id,
         regions: request.regions,
         services: request.services,
         concurrency: 8,
     };
-    let progress = JobProgress(ctx.progress.clone());
-    let cancel = ctx.cancel.clone();
     collect_and_store(
         &access,
         &mut store,
         &options,
         &exemptions,
         &progress,
-        async move { cancel.cancelled().await },
+        cancelled,
     )
     .await
     .map(|_| ())

@@ -434,12 +434,13 @@ fn schemas() -> Value {
         "ScanRequest": {"type": "object", "additionalProperties": false, "properties": {
             "regions": {"type": "array", "items": {"type": "string"}},
             "services": {"type": "array", "items": {"type": "string"}},
-            "connector": {"type": "string"}
+            "connector": {"type": "string", "description": "Scan through this connector (name or id), as `rampart scan --connector` does; 404 when there is none. Default: the server's own AWS credentials."}
         }},
         "Scan": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": "string"},
             "status": {"type": "string", "description": "running, complete, failed or cancelled"},
             "record": {"type": "object", "description": "The stored scan (absent until the scan is stored)."},
+            "connector": {"type": "string", "description": "The id of the connector the stored scan went through (absent for a scan with the server's own credentials)."},
             "job": {"type": "object", "description": "Progress, while this server runs or ran the scan.", "properties": {
                 "state": {"type": "string"}, "done": {"type": "integer"}, "planned": {"type": "integer"},
                 "percent": {"type": "number"}, "error": nullable_string

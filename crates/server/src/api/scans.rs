@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use rampart_connector::Plan;
 use rampart_model::{ScanRecord, ScanStatus};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -31,11 +32,18 @@ struct ScanView {
     status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<ScanRecord>,
+    /// The id of the connector the scan went through (stored scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connector: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     job: Option<JobStatus>,
 }
 
-fn view(record: Option<ScanRecord>, job: Option<JobStatus>) -> Option<ScanView> {
+fn view(
+    record: Option<ScanRecord>,
+    connector: Option<String>,
+    job: Option<JobStatus>,
+) -> Option<ScanView> {
     let id = record
         .as_ref()
         .map(|r| r.id.clone())
@@ -54,6 +62,7 @@ fn view(record: Option<ScanRecord>, job: Option<JobStatus>) -> Option<ScanView> 
         id,
         status,
         record,
+        connector,
         job,
     })
 }
@@ -78,14 +87,21 @@ async fn list(
     let (offset, limit) = (page.offset()?, page.limit()?);
     let rows = state
         .store
-        .run(move |s| Ok(s.scans_page(status, offset, limit + 1)?))
+        .run(move |s| {
+            let mut rows = Vec::new();
+            for record in s.scans_page(status, offset, limit + 1)? {
+                let connector = s.scan_connector(&record.id)?;
+                rows.push((record, connector));
+            }
+            Ok(rows)
+        })
         .await?;
     let jobs = state.scans.clone();
     let items: Vec<Value> = rows
         .into_iter()
-        .filter_map(|r| {
+        .filter_map(|(r, connector)| {
             let job = jobs.status(&r.id);
-            view(Some(r), job)
+            view(Some(r), connector, job)
         })
         .map(|v| json!(v))
         .collect();
@@ -97,16 +113,34 @@ async fn trigger(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // The body is optional: no body scans everything.
-    let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScanRequest::default()
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("invalid scan request: {e}")))?
     };
+    // A connector named by name or id must exist and enable the cspm plan.
+    // The job names it by its name (as the scheduler does), so "one scan
+    // per connector" holds whichever way it was named.
+    if let Some(name) = request.connector.clone() {
+        let lookup = name.clone();
+        let connector = state
+            .store
+            .run(move |s| Ok(s.connector(&lookup)?))
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
+        if connector.role_arn(Plan::Cspm).is_none() {
+            return Err(ApiError::bad_request(format!(
+                "connector `{}` does not enable the cspm plan, which scans run with",
+                connector.name
+            )));
+        }
+        request.connector = Some(connector.name);
+    }
     let job = state
         .scans
         .trigger(request, state.store.clone(), state.posture.clone())?;
-    Ok((StatusCode::ACCEPTED, Json(json!(view(None, Some(job))))))
+    Ok((StatusCode::ACCEPTED, Json(json!(view(None, None, Some(job))))))
 }
 
 async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
@@ -115,12 +149,16 @@ async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, Ap
     let record = state
         .store
         .run(move |s| match s.scan(&lookup) {
-            Ok(r) => Ok(Some(r)),
-            Err(rampart_store::StoreError::NoSuchScan(_)) => Ok(None),
+            Ok(r) => {
+                let connector = s.scan_connector(&r.id)?;
+                Ok((Some(r), connector))
+            }
+            Err(rampart_store::StoreError::NoSuchScan(_)) => Ok((None, None)),
             Err(e) => Err(e.into()),
         })
         .await?;
-    view(record, job)
+    let (record, connector) = record;
+    view(record, connector, job)
         .map(|v| Json(json!(v)))
         .ok_or_else(|| ApiError::not_found(format!("no scan `{id}`")))
 }
@@ -130,5 +168,5 @@ async fn cancel(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let job = state.scans.cancel(&id)?;
-    Ok((StatusCode::ACCEPTED, Json(json!(view(None, Some(job))))))
+    Ok((StatusCode::ACCEPTED, Json(json!(view(None, None, Some(job))))))
 }
