@@ -1,7 +1,8 @@
 //! `rampart token` and `rampart serve` as a user runs them: a token printed
 //! once on its last line, a server on a free port answering `/healthz` and
-//! the API with that token, a scan triggered through the API against moto,
-//! and a graceful stop on SIGTERM.
+//! the API with that token, a scan triggered through the API against moto
+//! (with the server's credentials, and through a connector as `rampart scan
+//! --connector` does), and a graceful stop on SIGTERM.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +17,8 @@ use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use rampart_testkit::{Moto, describe, rampart, rampart_command};
+use base64::Engine;
+use rampart_testkit::{Moto, describe, rampart, rampart_command, stdout_json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 
@@ -250,4 +252,220 @@ fn serve_refuses_a_bad_listen_address_or_public_url() {
         ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+/// Polls a scan until it is no longer running.
+fn wait_for_scan(server: &Server, id: &str, token: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let scan = server.json(&format!("/api/v1/scans/{id}"), token);
+        if scan["status"] != "running" {
+            return scan;
+        }
+        assert!(Instant::now() < deadline, "scan still running: {scan}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The claims of a compact JWT (not verified: moto does not either).
+fn claims(token: &str) -> serde_json::Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_api_scans_through_a_connector_as_the_cli_does() {
+    const ACCOUNT: &str = "123456789012";
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start_recording_to(&dir.path().join("recording"));
+    moto.seed("seed-connectors.py", &["--bucket", ACCOUNT]);
+    let db = dir.path().join("rampart.db").display().to_string();
+    let cli = |args: &[&str]| {
+        let out = rampart(BIN, &[args, &["--db", &db]].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}\n{}", describe(&out));
+        out
+    };
+    cli(&["issuer", "init", "--issuer-url", "http://127.0.0.1/issuer"]);
+    cli(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        ACCOUNT,
+    ]);
+    cli(&[
+        "connector",
+        "create",
+        "--name",
+        "servers",
+        "--account",
+        "222222222222",
+        "--plans",
+        "servers",
+    ]);
+    let shown = stdout_json(&cli(&["connector", "show", "prod", "--format", "json"]));
+    let id = shown["id"].as_str().unwrap().to_owned();
+    let admin = create_token(&db, "admin");
+    let url = moto.url();
+    let server = Server::start(
+        &db,
+        &[
+            "--endpoint-url",
+            &url,
+            "--max-attempts",
+            "1",
+            "--no-scheduled-scans",
+        ],
+    );
+    let scan_body = |connector: &str| {
+        format!(
+            r#"{{"connector": "{connector}", "regions": ["us-east-1"], "services": ["s3", "sqs"]}}"#
+        )
+    };
+
+    // An unknown connector is 404, one without the cspm plan 400; neither
+    // starts a scan.
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans",
+        Some(&admin),
+        Some(&scan_body("nope")),
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no connector `nope`"), "{body}");
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans",
+        Some(&admin),
+        Some(&scan_body("servers")),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("does not enable the cspm plan"), "{body}");
+    assert!(
+        server.json("/api/v1/scans", &admin)["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Named by id, the job names the connector by name: a second trigger
+    // by name is refused while it runs; cancelling it stores it failed.
+    let (status, body) =
+        server.request("POST", "/api/v1/scans", Some(&admin), Some(&scan_body(&id)));
+    assert_eq!(status, 202, "{body}");
+    let first: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(first["job"]["request"]["connector"], "prod", "{first}");
+    let first = first["id"].as_str().unwrap().to_owned();
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans",
+        Some(&admin),
+        Some(&scan_body("prod")),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("connector `prod` is still running"), "{body}");
+    let (status, body) = server.request(
+        "POST",
+        &format!("/api/v1/scans/{first}/cancel"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 202, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scan = server.json(&format!("/api/v1/scans/{first}"), &admin);
+        // Cancelled before the scan reached the store (a busy machine), there
+        // is no stored record; once stored, it must be marked failed.
+        if scan["status"] == "cancelled"
+            && (scan["record"].is_null() || scan["record"]["status"] == "failed")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "scan not stopped: {scan}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A scan by name, recorded on the wire.
+    let mut scan = serde_json::Value::Null;
+    let requests = moto.recorded(|| {
+        let (status, body) = server.request(
+            "POST",
+            "/api/v1/scans",
+            Some(&admin),
+            Some(&scan_body("prod")),
+        );
+        assert_eq!(status, 202, "{body}");
+        let started: serde_json::Value = serde_json::from_str(&body).unwrap();
+        scan = wait_for_scan(&server, started["id"].as_str().unwrap(), &admin);
+    });
+    assert_eq!(scan["status"], "complete", "{scan}");
+    assert_eq!(scan["connector"], id.as_str(), "{scan}");
+    assert_eq!(
+        scan["record"]["accounts"],
+        serde_json::json!([ACCOUNT]),
+        "{scan}"
+    );
+    assert!(scan["job"]["planned"].as_u64().unwrap() > 0, "{scan}");
+    assert_eq!(scan["job"]["done"], scan["job"]["planned"], "{scan}");
+    let inventory = server.json("/api/v1/inventory?limit=500", &admin);
+    let arns: Vec<&str> = inventory["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["arn"].as_str())
+        .collect();
+    assert!(
+        arns.contains(&"arn:aws:s3:::rampart-123456789012"),
+        "{arns:?}"
+    );
+    assert!(
+        arns.contains(&"arn:aws:sqs:us-east-1:123456789012:q-123456789012"),
+        "{arns:?}"
+    );
+    // `rampart scans` lists it, complete.
+    let out = rampart(BIN, &["scans", "--db", &db, "--format", "json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(scan["id"].as_str().unwrap()));
+
+    // It ran as the connector's CSPM role: one unsigned
+    // AssumeRoleWithWebIdentity as `Rampart_prod`, with a token of this
+    // server's issuer for the connector and the CSPM audience; every other
+    // call signed with the role's session, not the server's own keys.
+    let exchanges: Vec<_> = requests
+        .iter()
+        .filter(|r| r.is_action("AssumeRoleWithWebIdentity"))
+        .collect();
+    assert_eq!(exchanges.len(), 1, "{requests:?}");
+    let exchange = exchanges[0];
+    assert_eq!(
+        exchange.form("RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/CspmMonitorAws")
+    );
+    assert_eq!(
+        exchange.form("RoleSessionName").as_deref(),
+        Some("Rampart_prod")
+    );
+    assert!(exchange.header("authorization").is_none(), "{exchange:?}");
+    let token = claims(&exchange.form("WebIdentityToken").unwrap());
+    assert_eq!(token["sub"], id.as_str());
+    assert_eq!(token["aud"], "rampart-cspm");
+    assert_eq!(token["iss"], "http://127.0.0.1/issuer");
+    let others: Vec<_> = requests
+        .iter()
+        .filter(|r| !r.is_action("AssumeRoleWithWebIdentity"))
+        .collect();
+    assert!(!others.is_empty());
+    for request in others {
+        let auth = request.header("authorization").unwrap_or_default();
+        assert!(!auth.contains("Credential=testing/"), "{request:?}");
+    }
+
+    let status = server.stop();
+    assert!(status.success(), "exit {status:?} after SIGTERM");
 }

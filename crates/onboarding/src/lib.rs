@@ -11,15 +11,18 @@
 //!
 //! Generation is a pure function of a [`TemplateInput`]:
 //! [`cloudformation`] (JSON text, with a StackSet for an Organization) and
-//! [`terraform`] (HCL text, one account).
+//! [`terraform`] (HCL text, one account). [`connector_input`] builds the
+//! input from a stored connector (the CLI and the server share it).
 
 mod cloudformation;
+mod connector;
 mod permissions;
 mod terraform;
 
 use rampart_connector::Plan;
 
 pub use cloudformation::{cloudformation, stackset_member_template};
+pub use connector::{ConnectorRoles, connector_input};
 pub use permissions::{BILLING_DENY_ACTIONS, cspm_least_privilege_actions};
 pub use terraform::terraform;
 
@@ -143,6 +146,38 @@ pub enum TemplateError {
         "StackSet name `{0}` is not valid (a letter, then up to 127 letters, digits and hyphens)"
     )]
     StackSetName(String),
+    /// An organization's member connector has no template of its own.
+    #[error(
+        "connector `{connector}` is a member of the organization managed by account `{parent}`; its roles come from the management account's StackSet: use that connector's template"
+    )]
+    MemberConnector {
+        /// The member connector.
+        connector: String,
+        /// The management account.
+        parent: String,
+    },
+    /// A connector's role ARN does not parse.
+    #[error("connector `{connector}`: `{field}` is not a role ARN: `{arn}`")]
+    RoleArn {
+        /// The connector.
+        connector: String,
+        /// The offering's field holding it.
+        field: &'static str,
+        /// The value.
+        arn: String,
+    },
+    /// A connector's role has a path; templates create roles at `/`.
+    #[error(
+        "connector `{connector}`: role `{arn}` has the path `{path}`; templates create roles at `/`: change it with `rampart connector update`"
+    )]
+    RolePath {
+        /// The connector.
+        connector: String,
+        /// The role ARN.
+        arn: String,
+        /// Its path.
+        path: String,
+    },
     /// Terraform templates cover one account.
     #[error(
         "a Terraform template covers one account; use `--format cloudformation` for an organization's StackSet"

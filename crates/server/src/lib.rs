@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod dashboard;
 pub mod error;
+pub mod health;
 pub mod oidc;
 pub mod page;
 pub mod pool;
@@ -38,6 +39,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Sessions;
 use crate::error::ApiError;
+use crate::health::{HealthChecks, HealthFn};
 use crate::pool::StorePool;
 use crate::posture::Posture;
 use crate::scans::{ScanFn, ScanJobs};
@@ -113,6 +115,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Scheduled scans (started by [`serve`]).
     pub scheduler: Scheduler,
+    /// Connector health checks and their latest results.
+    pub health: HealthChecks,
 }
 
 impl AppState {
@@ -130,7 +134,16 @@ impl AppState {
             scans,
             sessions: Sessions::default(),
             scheduler,
+            health: HealthChecks::default(),
         })
+    }
+
+    /// The same state with connector health checks run by `check`
+    /// (without one, running a check answers 503).
+    #[must_use]
+    pub fn with_health(mut self, check: HealthFn) -> Self {
+        self.health = HealthChecks::new(Some(check));
+        self
     }
 }
 

@@ -7,9 +7,16 @@ use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, ScorePoint, Store, collect_rows, parse_json, parse_time};
 
-/// Indexes for the dashboard's reads: a resource's assessments.
+/// Indexes for the dashboard's and the API's reads: a resource's
+/// assessments, and filtered pages in key order (inventory by region or
+/// account, assessments by status), so a page of a filtered list reads
+/// about one page of rows however rare its matches are
+/// (`scripts/bench-server`).
 pub(crate) const SCHEMA: &str = "
 CREATE INDEX IF NOT EXISTS assessments_scan_resource ON assessments (scan_id, resource);
+CREATE INDEX IF NOT EXISTS assets_scan_region_type ON assets (scan_id, region, type, arn);
+CREATE INDEX IF NOT EXISTS assets_scan_account_type ON assets (scan_id, account, type, arn);
+CREATE INDEX IF NOT EXISTS assessments_scan_status_key ON assessments (scan_id, status, recommendation, resource);
 ";
 
 fn count_of(value: i64) -> u64 {

@@ -115,7 +115,8 @@ CREATE TABLE IF NOT EXISTS assets (
     unavailable TEXT,
     PRIMARY KEY (scan_id, type, arn)
 );
-CREATE INDEX IF NOT EXISTS assets_scan_region ON assets (scan_id, region);
+-- Replaced by `assets_scan_region_type` (dashboard.rs).
+DROP INDEX IF EXISTS assets_scan_region;
 CREATE TABLE IF NOT EXISTS gaps (
     scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
     account TEXT NOT NULL,
@@ -141,7 +142,8 @@ CREATE TABLE IF NOT EXISTS assessments (
     exemption TEXT,
     PRIMARY KEY (scan_id, recommendation, resource)
 );
-CREATE INDEX IF NOT EXISTS assessments_scan_status ON assessments (scan_id, status);
+-- Replaced by `assessments_scan_status_key` (dashboard.rs).
+DROP INDEX IF EXISTS assessments_scan_status;
 ";
 
 impl Store {

@@ -52,14 +52,33 @@ impl Where {
         }
     }
 
-    /// `(a, b) > (?, ?)`.
-    fn after(&mut self, columns: &str, key: Option<&(String, String)>) {
-        if let Some((a, b)) = key {
-            self.args.push(a.clone().into());
-            self.args.push(b.clone().into());
-            let n = self.args.len();
-            self.sql
-                .push_str(&format!(" AND ({columns}) > (?{}, ?{n})", n - 1));
+    /// `(first, second) > (?, ?)`. When a filter fixes `first` to
+    /// `fixed`, the same condition on `second` alone: SQLite serves that
+    /// from an index range in order, where the row value makes it sort
+    /// every row the filter matches (tens of milliseconds at 100,000 rows).
+    fn after(
+        &mut self,
+        (first, second): (&str, &str),
+        key: Option<&(String, String)>,
+        fixed: Option<&String>,
+    ) {
+        let Some((a, b)) = key else {
+            return;
+        };
+        // SQLite's default collation compares bytes, as `str::cmp` does.
+        match fixed.map(|f| f.as_str().cmp(a.as_str())) {
+            // Every row the filter matches comes after the key.
+            Some(std::cmp::Ordering::Greater) => {}
+            Some(std::cmp::Ordering::Equal) => self.and(&format!("{second} >"), b.clone()),
+            // None does.
+            Some(std::cmp::Ordering::Less) => self.sql.push_str(" AND 0"),
+            None => {
+                self.args.push(a.clone().into());
+                self.args.push(b.clone().into());
+                let n = self.args.len();
+                self.sql
+                    .push_str(&format!(" AND ({first}, {second}) > (?{}, ?{n})", n - 1));
+            }
         }
     }
 }
@@ -111,7 +130,7 @@ impl Store {
             }
             w.sql.push(')');
         }
-        w.after("type, arn", after);
+        w.after(("type", "arn"), after, filter.resource_type.as_ref());
         w.args.push(to_i64(limit).into());
         let sql = format!(
             "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets{} ORDER BY type, arn LIMIT ?{}",
@@ -141,7 +160,11 @@ impl Store {
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("resource_type =", filter.resource_type.as_ref());
         w.and_opt("resource =", filter.resource.as_ref());
-        w.after("recommendation, resource", after);
+        w.after(
+            ("recommendation", "resource"),
+            after,
+            filter.recommendation.as_ref(),
+        );
         w.args.push(to_i64(limit).into());
         let sql = format!(
             "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
@@ -262,6 +285,94 @@ mod tests {
 
     use crate::{AssetFilter, Store};
 
+    fn store_with(assets: Vec<Asset>) -> Store {
+        let now = OffsetDateTime::now_utc();
+        let scan = ScanRecord {
+            id: "s".into(),
+            started_at: now,
+            finished_at: Some(now),
+            status: rampart_model::ScanStatus::Complete,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 0,
+            asset_count: 0,
+            gap_count: 0,
+        };
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .complete_scan(
+                &Snapshot {
+                    scan,
+                    assets,
+                    gaps: Vec::new(),
+                },
+                &[],
+            )
+            .unwrap();
+        store
+    }
+
+    /// A filter that fixes the key's first column pages on the second
+    /// alone; a cursor from another type still means "after this key".
+    #[test]
+    fn keyset_pages_with_a_fixed_type_follow_the_key_order() {
+        let assets: Vec<Asset> = ["A", "B", "C"]
+            .iter()
+            .flat_map(|t| {
+                (0..5).map(move |i| {
+                    let arn = format!("arn:{t}:{i}");
+                    Asset::new(
+                        &arn,
+                        *t,
+                        "123456789012",
+                        "us-east-1",
+                        &arn,
+                        serde_json::json!({}),
+                    )
+                })
+            })
+            .collect();
+        let store = store_with(assets);
+        let only_b = AssetFilter {
+            resource_type: Some("B".into()),
+            ..AssetFilter::default()
+        };
+        let arns = |filter: &AssetFilter, after: Option<(&str, &str)>| -> Vec<String> {
+            let key = after.map(|(a, b)| (a.to_owned(), b.to_owned()));
+            store
+                .assets_page("s", filter, key.as_ref(), 100)
+                .unwrap()
+                .into_iter()
+                .map(|a| a.arn)
+                .collect()
+        };
+        let b: Vec<String> = (0..5).map(|i| format!("arn:B:{i}")).collect();
+        // Page by page, one at a time.
+        let mut seen = Vec::new();
+        let mut key: Option<(String, String)> = None;
+        loop {
+            let page = store.assets_page("s", &only_b, key.as_ref(), 1).unwrap();
+            let Some(last) = page.last() else { break };
+            key = Some((last.resource_type.clone(), last.arn.clone()));
+            seen.push(last.arn.clone());
+        }
+        assert_eq!(seen, b);
+        assert_eq!(arns(&only_b, Some(("B", "arn:B:2"))), b[3..].to_vec());
+        assert_eq!(
+            arns(&only_b, Some(("A", "arn:A:4"))),
+            b,
+            "every B is after A"
+        );
+        assert!(
+            arns(&only_b, Some(("C", "arn:C:0"))).is_empty(),
+            "no B after C"
+        );
+        // Without a fixed type the row value applies across types.
+        let all = arns(&AssetFilter::default(), Some(("B", "arn:B:3")));
+        assert_eq!(all.first().map(String::as_str), Some("arn:B:4"));
+        assert_eq!(all.len(), 6);
+    }
+
     /// Tag keys are whatever AWS holds: quotes, backslashes, control
     /// characters and NUL must filter like any other key, in both reads.
     #[test]
@@ -291,29 +402,7 @@ mod tests {
                 .with_tags(BTreeMap::from([((*key).to_owned(), format!("v{i}"))]))
             })
             .collect();
-        let now = OffsetDateTime::now_utc();
-        let scan = ScanRecord {
-            id: "s".into(),
-            started_at: now,
-            finished_at: Some(now),
-            status: rampart_model::ScanStatus::Complete,
-            accounts: vec!["123456789012".into()],
-            regions: vec!["us-east-1".into()],
-            api_calls: 0,
-            asset_count: 0,
-            gap_count: 0,
-        };
-        let mut store = Store::open_in_memory().unwrap();
-        store
-            .complete_scan(
-                &Snapshot {
-                    scan,
-                    assets,
-                    gaps: Vec::new(),
-                },
-                &[],
-            )
-            .unwrap();
+        let store = store_with(assets);
         for (i, key) in keys.iter().enumerate() {
             for value in [None, Some(format!("v{i}"))] {
                 let filter = AssetFilter {

@@ -100,8 +100,11 @@ impl Moto {
             .lines()
             .map(|line| {
                 let entry: Value = serde_json::from_str(line).expect("recorder line is JSON");
-                let body = entry["body"].as_str().unwrap_or_default();
-                let body = if entry["body_encoded"].as_bool() == Some(true) {
+                let body = entry
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let body = if entry.get("body_encoded").and_then(Value::as_bool) == Some(true) {
                     let bytes = base64::engine::general_purpose::STANDARD
                         .decode(body)
                         .expect("recorded body is base64");
@@ -110,7 +113,7 @@ impl Moto {
                     body.to_owned()
                 };
                 Request {
-                    headers: entry["headers"].clone(),
+                    headers: entry.get("headers").cloned().unwrap_or_default(),
                     body,
                 }
             })

@@ -13,6 +13,10 @@
 //!
 //! An account connected both natively and through a classic connector is
 //! scanned once, through the native connector, with a warning.
+//!
+//! [`scan_connector`] is the scan itself, free of flags and terminal: `rampart
+//! scan --connector` ([`run`]) and the server's scans (`rampart serve`: API
+//! triggers and the scheduler) both call it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -850,9 +854,7 @@ pub async fn sync(args: &ConnectorSyncArgs, out: &mut dyn Write) -> Result<(), C
     let keys = keys_dir(&args.store)?;
     let mut creds = Credentials::new(&keys, &store, &base);
     let target = creds.target(&connector)?;
-    let access = access_for(&base, &target)
-        .await
-        .map_err(CliError::usage)?;
+    let access = access_for(&base, &target).await.map_err(CliError::usage)?;
     let report = sync_members(&store, &connector, &access)
         .await
         .map_err(|e| CliError::failure(format!("cannot list the organization's accounts: {e}")))?;

@@ -6,12 +6,14 @@
 //! one is; 2 for bad usage, 3 when there is no such connector.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rampart_aws::CredentialSource;
+use rampart_aws::{AwsSettings, CredentialSource};
 use rampart_connector::{ClassicAuthentication, Connector, Plan};
 use rampart_health::{ConnectorHealth, HealthOptions, State, connector_health, scan_evidence};
 use rampart_identity::Issuer;
+use rampart_server::health::HealthFn;
 use rampart_store::Store;
 
 use crate::args::{ConnectorStatusArgs, ListFormat};
@@ -33,9 +35,10 @@ fn find(args: &ConnectorStatusArgs) -> Result<(Store, Connector), CliError> {
 }
 
 /// A classic connector's credential source (its stored keys, or its role
-/// with an external id signed by the default chain or `--profile`).
+/// with an external id signed by the default chain or `profile`).
 fn classic_source(
-    args: &ConnectorStatusArgs,
+    keys_dir: &Path,
+    profile: Option<&String>,
     store: &Store,
     connector: &Connector,
     classic: &ClassicAuthentication,
@@ -49,7 +52,7 @@ fn classic_source(
                     connector.name
                 ))
             })?;
-            let key = SecretKey::load(&keys_dir(&args.store)?)?;
+            let key = SecretKey::load(keys_dir)?;
             Ok(CredentialSource::StaticKeys {
                 access_key_id: access_key_id.clone(),
                 secret_access_key: key.open(&id, &sealed)?,
@@ -64,27 +67,50 @@ fn classic_source(
             external_id: external_id.clone(),
             session_name: Plan::session_name(&connector.name),
             base: Box::new(
-                args.aws
-                    .profile
-                    .clone()
+                profile
+                    .cloned()
                     .map_or(CredentialSource::Default, CredentialSource::Profile),
             ),
         }),
     }
 }
 
+/// What a health check of `connector` needs: the AWS settings, the issuer
+/// in `keys_dir` (or why there is none) and a classic connector's
+/// credential source. Shared by `rampart connector status` and `rampart
+/// serve`'s health checks.
+pub(crate) fn health_options(
+    aws: AwsSettings,
+    keys_dir: &Path,
+    store: &Store,
+    connector: &Connector,
+) -> Result<HealthOptions, CliError> {
+    let issuer = Issuer::open(keys_dir)
+        .map(Arc::new)
+        .map_err(|e| e.to_string());
+    let profile = aws.profile.clone();
+    let mut options = HealthOptions::new(aws, issuer);
+    if let Some(classic) = &connector.classic {
+        options.classic = Some(classic_source(
+            keys_dir,
+            profile.as_ref(),
+            store,
+            connector,
+            classic,
+        )?);
+    }
+    Ok(options)
+}
+
 /// Runs `rampart connector status`.
 pub async fn run(args: &ConnectorStatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let (store, connector) = find(args)?;
-    let issuer = keys_dir(&args.store).and_then(|dir| {
-        Issuer::open(&dir)
-            .map(Arc::new)
-            .map_err(|e| CliError::usage(e.to_string()))
-    });
-    let mut options = HealthOptions::new(aws_settings(&args.aws), issuer.map_err(|e| e.message));
-    if let Some(classic) = &connector.classic {
-        options.classic = Some(classic_source(args, &store, &connector, classic)?);
-    }
+    let options = match keys_dir(&args.store) {
+        Ok(dir) => health_options(aws_settings(&args.aws), &dir, &store, &connector)?,
+        // A classic connector's credentials need the keys directory.
+        Err(e) if connector.is_classic() => return Err(e),
+        Err(e) => HealthOptions::new(aws_settings(&args.aws), Err(e.message)),
+    };
     let evidence = scan_evidence(&store, &connector)?;
     drop(store);
     let health = connector_health(&connector, &options, evidence.as_ref()).await;
@@ -100,6 +126,38 @@ pub async fn run(args: &ConnectorStatusArgs, out: &mut dyn Write) -> Result<Exit
     } else {
         Exit::Failure
     })
+}
+
+/// `rampart serve`'s connector health check (`POST
+/// /connectors/{name}/health`): the same check as `rampart connector
+/// status`, with the server's AWS settings, store and keys directory. It
+/// runs on a blocking thread driving its own future, as the server's scans
+/// do.
+pub(crate) fn server_health_fn(aws: AwsSettings, db: PathBuf, keys_dir: PathBuf) -> HealthFn {
+    Arc::new(move |connector: Connector| {
+        let (aws, db, keys_dir) = (aws.clone(), db.clone(), keys_dir.clone());
+        Box::pin(async move {
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(server_check(aws, &db, &keys_dir, connector))
+            })
+            .await
+            .map_err(|e| format!("health task: {e}"))?
+        })
+    })
+}
+
+async fn server_check(
+    aws: AwsSettings,
+    db: &Path,
+    keys_dir: &Path,
+    connector: Connector,
+) -> Result<ConnectorHealth, String> {
+    let store = Store::open(db).map_err(|e| e.to_string())?;
+    let options = health_options(aws, keys_dir, &store, &connector).map_err(|e| e.message)?;
+    let evidence = scan_evidence(&store, &connector).map_err(|e| e.to_string())?;
+    drop(store);
+    Ok(connector_health(&connector, &options, evidence.as_ref()).await)
 }
 
 /// The table, then the fixes and the reasons.

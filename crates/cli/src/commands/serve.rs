@@ -45,7 +45,15 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
         keys_dir: keys_dir(&args.store)?,
         exemptions_file: args.exemptions.clone(),
     });
-    let state = AppState::new(config, Some(scan)).map_err(CliError::usage)?;
+    // Connector health checks (`POST /connectors/{name}/health`).
+    let health = crate::commands::connector_status::server_health_fn(
+        aws_settings(&args.aws),
+        store_path(&args.store)?,
+        keys_dir(&args.store)?,
+    );
+    let state = AppState::new(config, Some(scan))
+        .map_err(CliError::usage)?
+        .with_health(health);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| CliError::usage(format!("cannot listen on `{}`: {e}", args.listen)))?;

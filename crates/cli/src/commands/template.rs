@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use rampart_connector::{Connector, OrganizationalData, RoleArn};
-use rampart_onboarding::{Access, OrganizationInput, PlanInput, TemplateInput};
+use rampart_connector::Connector;
+use rampart_onboarding::{Access, ConnectorRoles};
 
 use crate::args::{ConnectorTemplateArgs, TemplateAccess, TemplateFormat};
 use crate::commands::{keys_dir, open_store, store_path};
@@ -13,12 +13,8 @@ use crate::exit::CliError;
 /// Writes the connector's template to `--output` or `out`.
 pub fn run(args: &ConnectorTemplateArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let connector = find(args)?;
-    if let Some(parent) = connector.parent() {
-        return Err(CliError::usage(format!(
-            "connector `{}` is a member of the organization managed by account `{parent}`; its roles come from the management account's StackSet: run `rampart connector template` for that connector",
-            connector.name
-        )));
-    }
+    // Refuse a member or a bad role before reaching the issuer's host.
+    let roles = ConnectorRoles::from_connector(&connector).map_err(CliError::usage)?;
     let keys = keys_dir(&args.store)?;
     let issuer = rampart_identity::Issuer::open(&keys).map_err(|e| {
         CliError::usage(format!(
@@ -36,7 +32,11 @@ pub fn run(args: &ConnectorTemplateArgs, out: &mut dyn Write) -> Result<(), CliE
     } else {
         args.thumbprint.clone()
     };
-    let input = template_input(&connector, issuer.url(), thumbprints, args.access)?;
+    let access = match args.access {
+        TemplateAccess::Default => Access::Default,
+        TemplateAccess::LeastPrivilege => Access::LeastPrivilege,
+    };
+    let input = roles.input(issuer.url(), thumbprints, access);
     let text = match args.format {
         TemplateFormat::Cloudformation => rampart_onboarding::cloudformation(&input),
         TemplateFormat::Terraform => rampart_onboarding::terraform(&input),
@@ -77,59 +77,4 @@ fn find(args: &ConnectorTemplateArgs) -> Result<Connector, CliError> {
     open_store(&args.store)?
         .connector(&args.name)?
         .ok_or_else(none)
-}
-
-/// The generator's input from a stored connector: its account, plans and
-/// role names, and organization.
-fn template_input(
-    connector: &Connector,
-    issuer_url: &str,
-    thumbprints: Vec<String>,
-    access: TemplateAccess,
-) -> Result<TemplateInput, CliError> {
-    let mut plans = Vec::new();
-    for offering in &connector.offerings {
-        let mut role_names = Vec::new();
-        for (field, arn) in offering.role_arns() {
-            let role = RoleArn::parse(arn).ok_or_else(|| {
-                CliError::usage(format!(
-                    "connector `{}`: `{field}` is not a role ARN: `{arn}`",
-                    connector.name
-                ))
-            })?;
-            if role.path != "/" {
-                return Err(CliError::usage(format!(
-                    "connector `{}`: role `{arn}` has the path `{}`; templates create roles at `/`: change it with `rampart connector update`",
-                    connector.name, role.path
-                )));
-            }
-            role_names.push(role.name.to_owned());
-        }
-        plans.push(PlanInput {
-            plan: offering.plan(),
-            role_names,
-        });
-    }
-    let organization = match &connector.environment_data.organizational_data {
-        Some(OrganizationalData::Organization {
-            stackset_name,
-            excluded_account_ids,
-        }) => Some(OrganizationInput {
-            stackset_name: stackset_name.clone(),
-            excluded_account_ids: excluded_account_ids.clone(),
-        }),
-        _ => None,
-    };
-    Ok(TemplateInput {
-        account_id: connector.account().to_owned(),
-        connector_name: connector.name.clone(),
-        issuer_url: issuer_url.to_owned(),
-        thumbprints,
-        plans,
-        access: match access {
-            TemplateAccess::Default => Access::Default,
-            TemplateAccess::LeastPrivilege => Access::LeastPrivilege,
-        },
-        organization,
-    })
 }

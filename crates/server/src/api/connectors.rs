@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use rampart_connector::Connector;
+use rampart_health::ConnectorHealth;
 use rampart_store::StoreError;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -19,6 +20,8 @@ pub(super) fn register(t: RouteTable) -> RouteTable {
         .add("get", "/connectors/{name}", show)
         .add("put", "/connectors/{name}", replace)
         .add("delete", "/connectors/{name}", delete)
+        .add("get", "/connectors/{name}/health", health)
+        .add("post", "/connectors/{name}/health", check_health)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -187,4 +190,29 @@ async fn delete(state: St, ApiPath(name): ApiPath<String>) -> Result<StatusCode,
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The connector's latest health check; 404 when none ran since the
+/// server started.
+async fn health(
+    state: St,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<ConnectorHealth>, ApiError> {
+    let connector = find(&state, name).await?;
+    state.health.latest(&connector).map(Json).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "connector `{}` has not been checked since the server started; `POST` to this URL checks it",
+            connector.name
+        ))
+    })
+}
+
+/// Checks the connector's health now (AWS and the issuer's public URL,
+/// with a timeout) and keeps the result.
+async fn check_health(
+    state: St,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<ConnectorHealth>, ApiError> {
+    let connector = find(&state, name).await?;
+    Ok(Json(state.health.run(connector).await?))
 }

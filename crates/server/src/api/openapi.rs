@@ -360,6 +360,20 @@ fn operations() -> Vec<Op> {
         .no_content(),
         op(
             "get",
+            "/connectors/{name}/health",
+            "connectors",
+            "The connector's latest health check (404 when none ran since the server started)",
+        )
+        .returns("200", schema_ref("ConnectorHealth")),
+        op(
+            "post",
+            "/connectors/{name}/health",
+            "connectors",
+            "Check the connector's health now (issuer, each plan's roles and requirements, last scan; 20 s timeout) and keep the result",
+        )
+        .returns("200", schema_ref("ConnectorHealth")),
+        op(
+            "get",
             "/exemptions",
             "exemptions",
             "Stored exemptions, oldest first",
@@ -508,6 +522,18 @@ fn schemas() -> Value {
                     "description": "Only in `GET /connectors/{name}`: when the scheduler scans the connector next; null for a connector it does not scan on its own (an organization's member, no cspm plan)."}
             }
         },
+        "ConnectorHealth": {"type": "object", "required": ["connector", "account", "checked_at", "checks"], "properties": {
+            "connector": {"type": "string"}, "account": {"type": "string"},
+            "checked_at": {"type": "string", "format": "date-time"},
+            "checks": {"type": "array", "items": {"type": "object", "required": ["plan", "requirement", "state", "detail"], "properties": {
+                "plan": {"type": ["string", "null"], "description": "cspm, servers, containers or sql; null for the connector as a whole (issuer, last scan)."},
+                "requirement": {"type": "string"},
+                "state": {"type": "string", "enum": ["met", "not_met", "unknown"]},
+                "fix": {"type": "string", "description": "With not_met: what to do."},
+                "why": {"type": "string", "description": "With unknown: why it could not be told."},
+                "detail": {"type": "string"}
+            }}}
+        }},
         "Exemption": {"type": "object", "required": ["reason"], "additionalProperties": false,
             "description": "Every criterion given must match; at least one of recommendation, resource, account, region, tag.",
             "properties": {

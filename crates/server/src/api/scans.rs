@@ -140,13 +140,16 @@ async fn trigger(
     let job = state
         .scans
         .trigger(request, state.store.clone(), state.posture.clone())?;
-    Ok((StatusCode::ACCEPTED, Json(json!(view(None, None, Some(job))))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!(view(None, None, Some(job)))),
+    ))
 }
 
 async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
     let job = state.scans.status(&id);
     let lookup = id.clone();
-    let record = state
+    let (record, connector) = state
         .store
         .run(move |s| match s.scan(&lookup) {
             Ok(r) => {
@@ -157,7 +160,6 @@ async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, Ap
             Err(e) => Err(e.into()),
         })
         .await?;
-    let (record, connector) = record;
     view(record, connector, job)
         .map(|v| Json(json!(v)))
         .ok_or_else(|| ApiError::not_found(format!("no scan `{id}`")))
@@ -168,5 +170,8 @@ async fn cancel(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let job = state.scans.cancel(&id)?;
-    Ok((StatusCode::ACCEPTED, Json(json!(view(None, None, Some(job))))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!(view(None, None, Some(job)))),
+    ))
 }

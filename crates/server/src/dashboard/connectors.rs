@@ -1,18 +1,32 @@
-//! Connectors (plans, regions, per-plan health, last scan and its gaps,
-//! trigger a scan) and alerts.
+//! Connectors (plans, regions, per-plan health from the latest on-demand
+//! check, last scan and its gaps, trigger a scan or a health check,
+//! download the onboarding template) and alerts.
+
+use std::time::Duration;
 
 use axum::Extension;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use rampart_connector::{Connector, Plan};
+use rampart_health::{Check, ConnectorHealth, State as HealthState};
 use rampart_model::ScanRecord;
+use rampart_onboarding::{Access, ConnectorRoles, TemplateError};
 use serde::Deserialize;
 
-use super::{Nav, PageResult, badge, csrf_field, is_admin, page, see_other, segment, when};
+use super::{
+    Nav, PageError, PageResult, badge, csrf_field, is_admin, link, page, see_other, segment, when,
+};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::health::CHECK_RAN;
 use crate::scans::ScanRequest;
+
+/// How long the template download waits for the issuer host's TLS
+/// certificate when no thumbprint is given.
+const THUMBPRINT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Scans looked through for each connector's last scan.
 const SCAN_HISTORY: u64 = 50;
@@ -26,13 +40,56 @@ pub(crate) struct PlanHealth {
     pub detail: String,
 }
 
-/// A plan's health. No connector status check exists yet, so it is
-/// `unknown` — never guessed healthy. A status check (can each of the
-/// plan's roles be assumed, can its reads run) plugs in here.
-pub(crate) fn plan_health(_connector: &Connector, _plan: Plan) -> PlanHealth {
-    PlanHealth {
-        state: "unknown",
-        detail: "no status check has run".to_owned(),
+/// A plan's health from the connector's latest check: unhealthy when one
+/// of the plan's requirements is not met (with its fix), unknown when one
+/// could not be told (with the reason) or no check ran, healthy only when
+/// every requirement checked is met.
+pub(crate) fn plan_health(health: Option<&ConnectorHealth>, plan: Plan) -> PlanHealth {
+    let Some(health) = health else {
+        return PlanHealth {
+            state: "unknown",
+            detail: "not checked yet".to_owned(),
+        };
+    };
+    let checks: Vec<&Check> = health
+        .checks
+        .iter()
+        .filter(|c| c.plan == Some(plan))
+        .collect();
+    let failed = checks.iter().find_map(|c| match &c.state {
+        HealthState::NotMet { fix } => Some(format!("{}: {fix}", c.requirement)),
+        _ => None,
+    });
+    let unknown = checks.iter().find_map(|c| match &c.state {
+        HealthState::Unknown { why } => Some(format!("{}: {why}", c.requirement)),
+        _ => None,
+    });
+    // A check that could not run at all is connector-wide.
+    let not_run = health.checks.iter().find_map(|c| match &c.state {
+        HealthState::Unknown { why } if c.requirement == CHECK_RAN => Some(why.clone()),
+        _ => None,
+    });
+    match (failed, unknown, not_run) {
+        (Some(fix), _, _) => PlanHealth {
+            state: "unhealthy",
+            detail: fix,
+        },
+        (None, Some(why), _) => PlanHealth {
+            state: "unknown",
+            detail: why,
+        },
+        (None, None, Some(why)) => PlanHealth {
+            state: "unknown",
+            detail: why,
+        },
+        (None, None, None) if checks.is_empty() => PlanHealth {
+            state: "unknown",
+            detail: "no requirement of this plan was checked".to_owned(),
+        },
+        (None, None, None) => PlanHealth {
+            state: "healthy",
+            detail: format!("{} requirements met", checks.len()),
+        },
     }
 }
 
@@ -84,7 +141,7 @@ pub(super) async fn list(
             p.panel { "No connector yet. Create one with " code { "rampart connector create" } "." }
         }
         @for (c, gaps) in connectors.iter().zip(&gap_counts) {
-            (connector_panel(c, last_scan(c, &scans), *gaps, &who, admin))
+            (connector_panel(c, last_scan(c, &scans), *gaps, state.health.latest(c).as_ref(), &who, admin))
         }
         @if admin {
             h2 { "Scan" }
@@ -102,16 +159,18 @@ fn connector_panel(
     c: &Connector,
     scan: Option<&ScanRecord>,
     gaps: Option<usize>,
+    health: Option<&ConnectorHealth>,
     who: &Principal,
     admin: bool,
 ) -> Markup {
+    let base = format!("/connectors/{}", segment(&c.name));
     let regions = if c.environment_data.regions.is_empty() {
         "every enabled region".to_owned()
     } else {
         c.environment_data.regions.join(", ")
     };
     html! {
-        section.panel.connector {
+        section.panel.connector id=(format!("connector-{}", c.id)) {
             h2 { (c.name) }
             dl.props {
                 dt { "Account" } dd { (c.account()) }
@@ -137,7 +196,7 @@ fn connector_panel(
                 thead { tr { th { "Plan" } th { "Offering" } th { "Role" } th { "Health" } } }
                 tbody {
                     @for plan in c.plans() {
-                        @let health = plan_health(c, plan);
+                        @let health = plan_health(health, plan);
                         tr {
                             td { (plan.name()) }
                             td { (plan.offering_type()) }
@@ -147,15 +206,288 @@ fn connector_panel(
                     }
                 }
             }
+            (health_details(health))
             @if admin {
+                form.inline method="post" action=(format!("{base}/health")) {
+                    (csrf_field(who))
+                    button type="submit" { "Check health" }
+                }
+                " "
                 form.inline method="post" action="/connectors/scan" {
                     (csrf_field(who))
                     input type="hidden" name="connector" value=(c.name);
-                    p { button type="submit" { "Scan now" } }
+                    button type="submit" { "Scan now" }
+                }
+            }
+            (template_links(c, &base))
+        }
+    }
+}
+
+/// The latest check's requirements, or "not checked yet".
+fn health_details(health: Option<&ConnectorHealth>) -> Markup {
+    html! {
+        @match health {
+            None => { p.muted.small.health { "Health: not checked yet." } }
+            Some(h) => {
+                details.health open[!h.healthy()] {
+                    summary { "Health checked " (when(h.checked_at)) ": "
+                        @if h.healthy() { "no requirement unmet" } @else { (h.not_met().count()) " requirements not met" } }
+                    table.health {
+                        thead { tr { th { "Plan" } th { "Requirement" } th { "State" } th { "Detail" } } }
+                        tbody {
+                            @for check in &h.checks {
+                                tr {
+                                    td { (check.plan.map_or("—", |p| p.name())) }
+                                    td { (check.requirement) }
+                                    td { (badge(check.state.name())) }
+                                    td.wrap {
+                                        (check.detail)
+                                        @match &check.state {
+                                            HealthState::NotMet { fix } => { br; strong { "Fix: " } (fix) }
+                                            HealthState::Unknown { why } => { br; span.muted.small { "Why: " (why) } }
+                                            HealthState::Met => {}
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+/// Download links for the onboarding template, both formats and access
+/// modes, and a form taking the issuer host's thumbprint.
+fn template_links(c: &Connector, base: &str) -> Markup {
+    let path = format!("{base}/template");
+    let formats: &[(&str, &str)] = if c.is_organization() {
+        &[("cloudformation", "CloudFormation (StackSet)")]
+    } else {
+        &[
+            ("cloudformation", "CloudFormation"),
+            ("terraform", "Terraform"),
+        ]
+    };
+    html! {
+        h3.small { "Onboarding template" }
+        @if let Some(parent) = c.parent() {
+            p.muted.small { "Its roles come from the StackSet of the management account " (parent) "'s connector: download that connector's template." }
+        } @else if c.is_classic() {
+            p.muted.small { "A classic connector uses stored keys or a role with an external id; it has no template." }
+        } @else {
+            ul.templates {
+                @for (format, label) in formats {
+                    @for (access, access_label) in [("default", "read-only access"), ("least-privilege", "least privilege")] {
+                        li { a download href=(link(&path, &[("format", format), ("access", access)])) { (label) ", " (access_label) } }
+                    }
+                }
+            }
+            form.filters method="get" action=(path) {
+                label { "Format"
+                    select name="format" {
+                        @for (format, label) in formats { option value=(format) { (label) } }
+                    }
+                }
+                label { "Access"
+                    select name="access" {
+                        option value="default" { "Read-only access" }
+                        option value="least-privilege" { "Least privilege" }
+                    }
+                }
+                label { "Issuer thumbprint (optional; 40 hex digits, from `rampart issuer thumbprint`)"
+                    input name="thumbprint" type="text" pattern="[0-9A-Fa-f:]{40,59}";
+                }
+                button type="submit" { "Download" }
+            }
+        }
+    }
+}
+
+/// The connector named (or with the id) `name`; 404 when none.
+async fn find(state: &AppState, name: String) -> Result<Connector, PageError> {
+    let lookup = name.clone();
+    state
+        .store
+        .run(move |s| Ok(s.connector(&lookup)?))
+        .await?
+        .ok_or_else(|| PageError(ApiError::not_found(format!("no connector `{name}`"))))
+}
+
+/// Checks the connector's health now (admins; the middleware checks the
+/// role and the CSRF token), keeps the result and goes back to the page.
+pub(super) async fn check_health(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> PageResult {
+    let connector = find(&state, name).await?;
+    let anchor = format!("/connectors#connector-{}", connector.id);
+    state.health.run(connector).await?;
+    Ok(see_other(&anchor))
+}
+
+/// `?format=cloudformation|terraform&access=default|least-privilege&thumbprint=HEX`.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct TemplateQuery {
+    format: Option<String>,
+    access: Option<String>,
+    thumbprint: Option<String>,
+}
+
+/// A template that cannot be generated: 422 with the reason, and the
+/// thumbprint field when a thumbprint would help.
+fn template_problem(
+    c: &Connector,
+    who: &Principal,
+    query: &TemplateQuery,
+    message: &str,
+    ask_thumbprint: bool,
+) -> PageResult {
+    let path = format!("/connectors/{}/template", segment(&c.name));
+    let content = html! {
+        p.small { a href=(format!("/connectors#connector-{}", c.id)) { "« Connectors" } }
+        h1 { "Template for " (c.name) }
+        p.error-box role="alert" { (message) }
+        @if ask_thumbprint {
+            form.stack #thumbprint-form method="get" action=(path) {
+                input type="hidden" name="format" value=(query.format.as_deref().unwrap_or("cloudformation"));
+                input type="hidden" name="access" value=(query.access.as_deref().unwrap_or("default"));
+                label { "Issuer thumbprint (40 hex digits; " code { "rampart issuer thumbprint" } " on a host that reaches the issuer prints it)"
+                    input name="thumbprint" type="text" required value=(query.thumbprint.as_deref().unwrap_or_default());
+                }
+                div { button type="submit" { "Download" } }
+            }
+        }
+    };
+    let mut response = page("Template", Nav::Connectors, who, content);
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// The connector's onboarding template as a download.
+pub(super) async fn template(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(name): Path<String>,
+    Query(query): Query<TemplateQuery>,
+) -> PageResult {
+    let connector = find(&state, name).await?;
+    let terraform = match query.format.as_deref().unwrap_or("cloudformation") {
+        "cloudformation" => false,
+        "terraform" => true,
+        other => {
+            return Err(PageError(ApiError::bad_request(format!(
+                "unknown format `{other}` (cloudformation or terraform)"
+            ))));
+        }
+    };
+    let access = match query.access.as_deref().unwrap_or("default") {
+        "default" => Access::Default,
+        "least-privilege" => Access::LeastPrivilege,
+        other => {
+            return Err(PageError(ApiError::bad_request(format!(
+                "unknown access `{other}` (default or least-privilege)"
+            ))));
+        }
+    };
+    let roles = match ConnectorRoles::from_connector(&connector) {
+        Ok(roles) => roles,
+        Err(e) => return template_problem(&connector, &who, &query, &e.to_string(), false),
+    };
+    let Some(keys_dir) = state.config.keys_dir.clone() else {
+        return template_problem(
+            &connector,
+            &who,
+            &query,
+            "this server has no keys directory, so no issuer",
+            false,
+        );
+    };
+    let given = query
+        .thumbprint
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    // Opening the issuer reads files; the thumbprint is a blocking TLS
+    // handshake with the issuer's host.
+    let looked_up = tokio::task::spawn_blocking(move || {
+        let issuer = rampart_identity::Issuer::open(&keys_dir).map_err(|e| {
+            (
+                format!(
+                    "no issuer in `{}` ({e}); create it with `rampart issuer init --url https://...`",
+                    keys_dir.display()
+                ),
+                false,
+            )
+        })?;
+        let url = issuer.url().to_owned();
+        let thumbprint = match given {
+            Some(t) => t,
+            None => rampart_identity::thumbprint_with_timeout(&url, THUMBPRINT_TIMEOUT).map_err(
+                |e| {
+                    (
+                        format!(
+                            "cannot compute the TLS thumbprint of the issuer `{url}` from this server ({e}); enter it below"
+                        ),
+                        true,
+                    )
+                },
+            )?,
+        };
+        Ok::<_, (String, bool)>((url, thumbprint))
+    })
+    .await
+    .map_err(|e| PageError(ApiError::internal(format!("template task: {e}"))))?;
+    let (url, thumbprint) = match looked_up {
+        Ok(found) => found,
+        Err((message, ask)) => return template_problem(&connector, &who, &query, &message, ask),
+    };
+    let input = roles.input(&url, vec![thumbprint], access);
+    let generated = if terraform {
+        rampart_onboarding::terraform(&input)
+    } else {
+        rampart_onboarding::cloudformation(&input)
+    };
+    let text = match generated {
+        Ok(text) => text,
+        Err(e) => {
+            let ask = matches!(e, TemplateError::Thumbprint(_));
+            return template_problem(&connector, &who, &query, &e.to_string(), ask);
+        }
+    };
+    let (extension, content_type) = if terraform {
+        ("tf", "text/plain; charset=utf-8")
+    } else {
+        ("json", "application/json")
+    };
+    let mut response = text.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = format!(
+        "attachment; filename=\"rampart-{}.{extension}\"",
+        file_name_part(&connector.name)
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// A connector name kept to `[A-Za-z0-9._-]` for a file name (names are
+/// validated already; be strict anyway).
+fn file_name_part(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The scan trigger form.

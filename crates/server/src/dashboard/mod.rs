@@ -61,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/compliance/{standard}/{control}", get(compliance::control))
         .route("/connectors", get(connectors::list))
         .route("/connectors/scan", post(connectors::trigger_scan))
+        .route("/connectors/{name}/health", post(connectors::check_health))
+        .route("/connectors/{name}/template", get(connectors::template))
         .route("/alerts", get(connectors::alerts))
         .route(STYLESHEET_PATH, get(stylesheet))
         .layer(map_response(page_headers))
