@@ -31,7 +31,7 @@ impl Store {
                 "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets
                  WHERE scan_id = ?1 AND type = ?2 AND arn = ?3",
                 params![scan_id, resource_type, arn],
-                crate::pages::asset_from_row,
+                crate::asset_from_row,
             )
             .optional()?
             .transpose()

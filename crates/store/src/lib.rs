@@ -32,8 +32,10 @@ pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
 pub use tokens::{TokenRecord, TokenRole};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this build writes. Version 3 added connectors, classic
+/// secrets, API tokens, stored exemptions, the per-scan posture cache and
+/// `scans.connector`; each is created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -307,48 +309,7 @@ impl Store {
             "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
              FROM assessments WHERE scan_id = ?1 ORDER BY recommendation, resource",
         )?;
-        let rows =
-            stmt.query_map(params![scan_id], |row| {
-                let status: String = row.get(6)?;
-                let evidence: String = row.get(8)?;
-                let exemption: Option<String> = row.get(9)?;
-                let (
-                    recommendation,
-                    resource,
-                    resource_type,
-                    resource_name,
-                    account,
-                    region,
-                    reason,
-                ) = (
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(7)?,
-                );
-                Ok((|| {
-                    Ok(Assessment {
-                        recommendation,
-                        resource,
-                        resource_type,
-                        resource_name,
-                        account,
-                        region,
-                        status: AssessmentStatus::parse(&status).ok_or_else(|| {
-                            StoreError::Corrupt {
-                                column: "status",
-                                reason: format!("unknown status `{status}`"),
-                            }
-                        })?,
-                        reason,
-                        evidence: parse_json("evidence", &evidence)?,
-                        exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
-                    })
-                })())
-            })?;
+        let rows = stmt.query_map(params![scan_id], assessment_from_row)?;
         collect_rows(rows)
     }
 
@@ -433,33 +394,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY type, region, arn");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| {
-            let tags: String = row.get(5)?;
-            let properties: String = row.get(6)?;
-            let unavailable: Option<String> = row.get(7)?;
-            let (arn, resource_type, account, region, name) = (
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-            );
-            Ok((|| {
-                Ok(Asset {
-                    arn,
-                    resource_type,
-                    account,
-                    region,
-                    name,
-                    tags: parse_json("tags", &tags)?,
-                    properties: parse_json("properties", &properties)?,
-                    unavailable: unavailable
-                        .map(|u| parse_json("unavailable", &u))
-                        .transpose()?
-                        .unwrap_or_default(),
-                })
-            })())
-        })?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), asset_from_row)?;
         collect_rows(rows)
     }
 
@@ -521,6 +456,75 @@ type RowResult<T> = rusqlite::Result<Result<T>>;
 /// error wins.
 fn collect_rows<T>(rows: impl Iterator<Item = RowResult<T>>) -> Result<Vec<T>> {
     rows.map(|row| row?).collect()
+}
+
+/// Decodes an `assessments` row selected as `recommendation, resource,
+/// resource_type, resource_name, account, region, status, reason, evidence,
+/// exemption`.
+pub(crate) fn assessment_from_row(row: &rusqlite::Row<'_>) -> RowResult<Assessment> {
+    let status: String = row.get(6)?;
+    let evidence: String = row.get(8)?;
+    let exemption: Option<String> = row.get(9)?;
+    let (recommendation, resource, resource_type, resource_name, account, region, reason) = (
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(7)?,
+    );
+    Ok((|| {
+        Ok(Assessment {
+            recommendation,
+            resource,
+            resource_type,
+            resource_name,
+            account,
+            region,
+            status: parse_status(&status)?,
+            reason,
+            evidence: parse_json("evidence", &evidence)?,
+            exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
+        })
+    })())
+}
+
+pub(crate) fn parse_status(status: &str) -> Result<AssessmentStatus> {
+    AssessmentStatus::parse(status).ok_or_else(|| StoreError::Corrupt {
+        column: "status",
+        reason: format!("unknown status `{status}`"),
+    })
+}
+
+/// Decodes an `assets` row selected as `arn, type, account, region, name,
+/// tags, properties, unavailable`.
+pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> RowResult<Asset> {
+    let tags: String = row.get(5)?;
+    let properties: String = row.get(6)?;
+    let unavailable: Option<String> = row.get(7)?;
+    let (arn, resource_type, account, region, name) = (
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    );
+    Ok((|| {
+        Ok(Asset {
+            arn,
+            resource_type,
+            account,
+            region,
+            name,
+            tags: parse_json("tags", &tags)?,
+            properties: parse_json("properties", &properties)?,
+            unavailable: unavailable
+                .map(|u| parse_json("unavailable", &u))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    })())
 }
 
 fn scan_from_row(row: &rusqlite::Row<'_>) -> RowResult<ScanRecord> {

@@ -5,8 +5,8 @@ use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, ScanStatus}
 use rusqlite::params_from_iter;
 
 use crate::{
-    AssetFilter, Result, SCAN_COLUMNS, Store, StoreError, collect_rows, parse_json, scan_from_row,
-    to_i64,
+    AssetFilter, Result, SCAN_COLUMNS, Store, assessment_from_row, asset_from_row, collect_rows,
+    parse_status, scan_from_row, to_i64,
 };
 
 /// Which assessments to read.
@@ -173,43 +173,7 @@ impl Store {
             w.args.len()
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows =
-            stmt.query_map(params_from_iter(w.args.iter()), |row| {
-                let status: String = row.get(6)?;
-                let evidence: String = row.get(8)?;
-                let exemption: Option<String> = row.get(9)?;
-                let (
-                    recommendation,
-                    resource,
-                    resource_type,
-                    resource_name,
-                    account,
-                    region,
-                    reason,
-                ) = (
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(7)?,
-                );
-                Ok((|| {
-                    Ok(Assessment {
-                        recommendation,
-                        resource,
-                        resource_type,
-                        resource_name,
-                        account,
-                        region,
-                        status: parse_status(&status)?,
-                        reason,
-                        evidence: parse_json("evidence", &evidence)?,
-                        exemption: exemption.map(|e| parse_json("exemption", &e)).transpose()?,
-                    })
-                })())
-            })?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), assessment_from_row)?;
         collect_rows(rows)
     }
 
@@ -239,41 +203,6 @@ impl Store {
         })?;
         collect_rows(rows)
     }
-}
-
-fn parse_status(status: &str) -> Result<AssessmentStatus> {
-    AssessmentStatus::parse(status).ok_or_else(|| StoreError::Corrupt {
-        column: "status",
-        reason: format!("unknown status `{status}`"),
-    })
-}
-
-pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> crate::RowResult<Asset> {
-    let tags: String = row.get(5)?;
-    let properties: String = row.get(6)?;
-    let unavailable: Option<String> = row.get(7)?;
-    let (arn, resource_type, account, region, name) = (
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-    );
-    Ok((|| {
-        Ok(Asset {
-            arn,
-            resource_type,
-            account,
-            region,
-            name,
-            tags: parse_json("tags", &tags)?,
-            properties: parse_json("properties", &properties)?,
-            unavailable: unavailable
-                .map(|u| parse_json("unavailable", &u))
-                .transpose()?
-                .unwrap_or_default(),
-        })
-    })())
 }
 
 #[cfg(test)]
