@@ -20,6 +20,10 @@ use crate::error::ApiError;
 use crate::pool::StorePool;
 use crate::posture::Posture;
 
+/// How long a cancelled scan may take to stop before its job reads as
+/// cancelled regardless.
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What to scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,9 +227,17 @@ impl ScanJobs {
         let cancel = context.cancel.clone();
         tokio::spawn(async move {
             tracing::info!(scan = %id, "scan started");
+            let work = scan(request, context);
+            tokio::pin!(work);
             let result = tokio::select! {
-                result = scan(request, context) => result,
-                () = cancel.cancelled() => Err("cancelled".to_owned()),
+                result = &mut work => result,
+                () = cancel.cancelled() => {
+                    // The scan sees the same token: give it time to stop
+                    // (and record itself failed) before the job reads as
+                    // over, so a new scan of the connector can't overlap it.
+                    let _ = tokio::time::timeout(CANCEL_GRACE, &mut work).await;
+                    Err("cancelled".to_owned())
+                }
             };
             let (state, error) = match result {
                 Ok(()) => (JobState::Complete, None),

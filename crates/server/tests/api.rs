@@ -986,7 +986,11 @@ fn controlled_scan(release: Arc<tokio::sync::Notify>, db: std::path::PathBuf) ->
             for _ in 0..3 {
                 ctx.progress.task_done();
             }
-            release.notified().await;
+            // Like a real scan, it stops when its token is cancelled.
+            tokio::select! {
+                () = release.notified() => {}
+                () = ctx.cancel.cancelled() => return Err("cancelled".to_owned()),
+            }
             let mut store = Store::open(&db).map_err(|e| e.to_string())?;
             let snap = snapshot(&request.id, 100, vec![volume(9, "us-east-1", true, &[])]);
             store.complete_scan(&snap, &[]).map_err(|e| e.to_string())
