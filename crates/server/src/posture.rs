@@ -2,8 +2,9 @@
 //! exemptions from the YAML file and the store, re-evaluation, and the
 //! per-scan posture cache (secure score, compliance, recommendation counts).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rampart_catalog::compliance::assess_standard;
 use rampart_catalog::evaluate::evaluate_inventory;
@@ -39,7 +40,17 @@ pub struct Posture {
     pub controls: Vec<SecurityControl>,
     /// The exemptions file applied with stored exemptions, if any.
     pub exemptions_file: Option<PathBuf>,
+    /// Parsed posture values by (scan, kind), with the stored text each was
+    /// parsed from: a read costs one lookup and a comparison instead of
+    /// parsing (the compliance value is about 140 KB at 100,000 assets).
+    memo: Mutex<HashMap<(String, String), Parsed>>,
 }
+
+/// A stored posture text and its parsed value.
+type Parsed = (String, Arc<Value>);
+
+/// Parsed posture values kept before the memo starts over.
+const MEMO_ENTRIES: usize = 64;
 
 /// The status names, in output order.
 pub const STATUSES: [&str; 5] = ["unhealthy", "healthy", "not_applicable", "error", "exempt"];
@@ -52,6 +63,7 @@ impl Posture {
             standards: builtin_standards()?,
             controls: security_controls()?,
             exemptions_file,
+            memo: Mutex::default(),
         })
     }
 
@@ -106,11 +118,48 @@ impl Posture {
 
     /// A scan's cached posture value, computed first when missing.
     pub fn cached(&self, store: &Store, scan_id: &str, kind: &str) -> Result<Value, ApiError> {
-        if let Some(value) = store.posture(scan_id, kind)? {
-            return Ok(value);
+        let shared = self.cached_shared(store, scan_id, kind)?;
+        Ok(Value::clone(&shared))
+    }
+
+    /// [`cached`](Self::cached) without copying the value. Parsed values
+    /// are kept in memory and reused while the stored text is unchanged, so
+    /// a re-evaluation (here or by the CLI) shows at once.
+    pub fn cached_shared(
+        &self,
+        store: &Store,
+        scan_id: &str,
+        kind: &str,
+    ) -> Result<Arc<Value>, ApiError> {
+        let text = match store.posture_text(scan_id, kind)? {
+            Some(text) => text,
+            None => {
+                self.refresh(store, scan_id)?;
+                store
+                    .posture_text(scan_id, kind)?
+                    .unwrap_or_else(|| "null".to_owned())
+            }
+        };
+        let key = (scan_id.to_owned(), kind.to_owned());
+        let lock = || {
+            self.memo
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((seen, value)) = lock().get(&key)
+            && *seen == text
+        {
+            return Ok(value.clone());
         }
-        self.refresh(store, scan_id)?;
-        Ok(store.posture(scan_id, kind)?.unwrap_or(Value::Null))
+        let value: Arc<Value> = Arc::new(serde_json::from_str(&text).map_err(|e| {
+            ApiError::internal(format!("stored posture `{kind}` of scan `{scan_id}`: {e}"))
+        })?);
+        let mut memo = lock();
+        if memo.len() >= MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(key, (text, value.clone()));
+        Ok(value)
     }
 
     /// The secure score of one account's assessments (not cached).
@@ -165,4 +214,47 @@ pub fn parse_status(text: &str) -> Result<AssessmentStatus, ApiError> {
             STATUSES.join(", ")
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use rampart_model::{ScanRecord, ScanStatus, Snapshot};
+
+    use super::*;
+
+    #[test]
+    fn parsed_posture_is_reused_until_the_stored_value_changes() {
+        let posture = Posture::builtin(None).unwrap();
+        let mut store = Store::open_in_memory().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let scan = ScanRecord {
+            id: "s".into(),
+            started_at: now,
+            finished_at: Some(now),
+            status: ScanStatus::Complete,
+            accounts: vec!["123456789012".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 0,
+            asset_count: 0,
+            gap_count: 0,
+        };
+        let snapshot = Snapshot {
+            scan,
+            assets: Vec::new(),
+            gaps: Vec::new(),
+        };
+        store.complete_scan(&snapshot, &[]).unwrap();
+        // Computed and stored on first use, then served from memory.
+        let first = posture.cached_shared(&store, "s", kind::SCORE).unwrap();
+        assert!(store.posture("s", kind::SCORE).unwrap().is_some());
+        let again = posture.cached_shared(&store, "s", kind::SCORE).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        // Another writer (a re-evaluation, the CLI) changes the stored value.
+        store
+            .put_posture("s", kind::SCORE, &json!({"percent": 12.5}))
+            .unwrap();
+        let changed = posture.cached_shared(&store, "s", kind::SCORE).unwrap();
+        assert_eq!(changed.get("percent"), Some(&json!(12.5)));
+        assert_eq!(posture.cached(&store, "s", kind::SCORE).unwrap(), *changed);
+    }
 }

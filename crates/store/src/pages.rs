@@ -160,11 +160,26 @@ impl Store {
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("resource_type =", filter.resource_type.as_ref());
         w.and_opt("resource =", filter.resource.as_ref());
-        w.after(
-            ("recommendation", "resource"),
-            after,
-            filter.recommendation.as_ref(),
-        );
+        match (&filter.recommendation, &filter.resource) {
+            // One resource's assessments: page on the recommendation alone
+            // (the key's second column is fixed).
+            (None, Some(resource)) => {
+                if let Some((a, b)) = after {
+                    // (recommendation, resource) > (a, b) with resource fixed.
+                    let op = if resource.as_str() > b.as_str() {
+                        ">="
+                    } else {
+                        ">"
+                    };
+                    w.and(&format!("recommendation {op}"), a.clone());
+                }
+            }
+            _ => w.after(
+                ("recommendation", "resource"),
+                after,
+                filter.recommendation.as_ref(),
+            ),
+        }
         w.args.push(to_i64(limit).into());
         let sql = format!(
             "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
@@ -209,12 +224,12 @@ impl Store {
 mod tests {
     use std::collections::BTreeMap;
 
-    use rampart_model::{Asset, ScanRecord, Snapshot};
+    use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, Snapshot};
     use time::OffsetDateTime;
 
-    use crate::{AssetFilter, Store};
+    use crate::{AssessmentFilter, AssetFilter, Store};
 
-    fn store_with(assets: Vec<Asset>) -> Store {
+    fn store_with(assets: Vec<Asset>, assessments: &[Assessment]) -> Store {
         let now = OffsetDateTime::now_utc();
         let scan = ScanRecord {
             id: "s".into(),
@@ -235,7 +250,7 @@ mod tests {
                     assets,
                     gaps: Vec::new(),
                 },
-                &[],
+                assessments,
             )
             .unwrap();
         store
@@ -261,7 +276,7 @@ mod tests {
                 })
             })
             .collect();
-        let store = store_with(assets);
+        let store = store_with(assets, &[]);
         let only_b = AssetFilter {
             resource_type: Some("B".into()),
             ..AssetFilter::default()
@@ -302,6 +317,63 @@ mod tests {
         assert_eq!(all.len(), 6);
     }
 
+    /// One resource's assessments page on the recommendation, whatever
+    /// resource the cursor names.
+    #[test]
+    fn keyset_pages_of_one_resource_follow_the_key_order() {
+        let assessment = |rec: &str, resource: &str| Assessment {
+            recommendation: rec.into(),
+            resource: resource.into(),
+            resource_type: "T".into(),
+            resource_name: resource.into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            status: AssessmentStatus::Healthy,
+            reason: String::new(),
+            evidence: Vec::new(),
+            exemption: None,
+        };
+        let mut all = Vec::new();
+        for rec in ["r1", "r2", "r3"] {
+            for resource in ["arn:a", "arn:b", "arn:c"] {
+                all.push(assessment(rec, resource));
+            }
+        }
+        let store = store_with(Vec::new(), &all);
+        let of_b = AssessmentFilter {
+            resource: Some("arn:b".into()),
+            ..AssessmentFilter::default()
+        };
+        let recs = |after: (&str, &str)| -> Vec<String> {
+            let key = (after.0.to_owned(), after.1.to_owned());
+            store
+                .assessments_page("s", &of_b, Some(&key), 10)
+                .unwrap()
+                .into_iter()
+                .map(|a| {
+                    assert_eq!(a.resource, "arn:b");
+                    a.recommendation
+                })
+                .collect()
+        };
+        assert_eq!(recs(("r1", "arn:b")), ["r2", "r3"]);
+        assert_eq!(recs(("r1", "arn:a")), ["r1", "r2", "r3"]);
+        assert_eq!(recs(("r1", "arn:c")), ["r2", "r3"]);
+        assert_eq!(recs(("r3", "arn:b")), Vec::<String>::new());
+        // The same answers as the unfiltered list, filtered.
+        for key in [("r1", "arn:a"), ("r2", "arn:b"), ("r2", "arn:c")] {
+            let k = (key.0.to_owned(), key.1.to_owned());
+            let expected: Vec<String> = store
+                .assessments_page("s", &AssessmentFilter::default(), Some(&k), 100)
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.resource == "arn:b")
+                .map(|a| a.recommendation)
+                .collect();
+            assert_eq!(recs(key), expected, "{key:?}");
+        }
+    }
+
     /// Tag keys are whatever AWS holds: quotes, backslashes, control
     /// characters and NUL must filter like any other key, in both reads.
     #[test]
@@ -331,7 +403,7 @@ mod tests {
                 .with_tags(BTreeMap::from([((*key).to_owned(), format!("v{i}"))]))
             })
             .collect();
-        let store = store_with(assets);
+        let store = store_with(assets, &[]);
         for (i, key) in keys.iter().enumerate() {
             for value in [None, Some(format!("v{i}"))] {
                 let filter = AssetFilter {

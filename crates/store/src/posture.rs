@@ -31,15 +31,21 @@ pub struct ScorePoint {
 impl Store {
     /// A cached posture value of a scan (`kind`: e.g. `score`).
     pub fn posture(&self, scan_id: &str, kind: &str) -> Result<Option<serde_json::Value>> {
-        let text: Option<String> = self
+        self.posture_text(scan_id, kind)?
+            .map(|t| parse_json("value", &t))
+            .transpose()
+    }
+
+    /// A cached posture value of a scan as stored: JSON text.
+    pub fn posture_text(&self, scan_id: &str, kind: &str) -> Result<Option<String>> {
+        Ok(self
             .conn
             .query_row(
                 "SELECT value FROM scan_posture WHERE scan_id = ?1 AND kind = ?2",
                 params![scan_id, kind],
                 |r| r.get(0),
             )
-            .optional()?;
-        text.map(|t| parse_json("value", &t)).transpose()
+            .optional()?)
     }
 
     /// Caches a posture value of a scan.

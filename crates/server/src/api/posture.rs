@@ -289,17 +289,19 @@ async fn recommendation_assessments(
     list_assessments(state, uri, page, q).await
 }
 
-/// The compliance results of the scan to read.
-async fn compliance_results(state: &St, scan: Option<String>) -> Result<Vec<Value>, ApiError> {
+/// The compliance results of the scan to read (a JSON array of standards).
+async fn compliance_results(
+    state: &St,
+    scan: Option<String>,
+) -> Result<std::sync::Arc<Value>, ApiError> {
     let posture = state.posture.clone();
-    let value = state
+    state
         .store
         .run(move |s| {
             let scan = scan_to_read(s, scan.as_deref())?.ok_or_else(no_scan)?;
-            posture.cached(s, &scan.id, kind::COMPLIANCE)
+            posture.cached_shared(s, &scan.id, kind::COMPLIANCE)
         })
-        .await?;
-    Ok(value.as_array().cloned().unwrap_or_default())
+        .await
 }
 
 fn summary(standard: &Value) -> Value {
@@ -329,15 +331,18 @@ async fn standards(
     ApiQuery(q): ApiQuery<ScanQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     let all = compliance_results(&state, q.scan).await?;
-    let items: Vec<Value> = all.iter().map(summary).collect();
+    let items: Vec<Value> = all.as_array().into_iter().flatten().map(summary).collect();
     Ok(Json(Page::from_vec(items, &page, &uri.0)?))
 }
 
 async fn find_standard(state: &St, id: &str, scan: Option<String>) -> Result<Value, ApiError> {
     compliance_results(state, scan)
         .await?
+        .as_array()
         .into_iter()
+        .flatten()
         .find(|s| s.get("id").and_then(Value::as_str) == Some(id))
+        .cloned()
         .ok_or_else(|| ApiError::not_found(format!("no standard `{id}`")))
 }
 

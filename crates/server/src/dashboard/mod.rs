@@ -359,9 +359,9 @@ where
     let id = scan_id.to_owned();
     let value = state
         .store
-        .run(move |s| posture.cached(s, &id, kind))
+        .run(move |s| posture.cached_shared(s, &id, kind))
         .await?;
-    serde_json::from_value(value)
+    T::deserialize(&*value)
         .map_err(|e| PageError(ApiError::internal(format!("posture cache `{kind}`: {e}"))))
 }
 
