@@ -67,18 +67,29 @@ fn main() {
         .find(|a| !a.starts_with("--"))
         .map_or(1_000_000, |a| a.parse().expect("asset count"));
 
-    let t = Instant::now();
-    let templates = synthetic::templates();
-    let (assets, accounts) = synthetic::inventory_from(&templates, n);
-    let build = t.elapsed();
-    let input_kib = status_kib("VmRSS:");
     let catalog = Catalog::builtin().unwrap();
     let controls = security_controls().unwrap();
     let standards = builtin_standards().unwrap();
+    let templates = synthetic::templates();
+    let base_kib = status_kib("VmRSS:");
+
+    // The inventory is built from assets made one at a time, as `rampart
+    // evaluate` builds it from stored rows: no full list of
+    // `rampart_model::Asset`s is ever held.
+    let (t, build_cpu) = (Instant::now(), cpu_time());
+    let mut inventory = Inventory::default();
+    let mut make = Duration::ZERO;
+    let mut made = Instant::now();
+    let accounts = synthetic::each_asset(&templates, n, |asset| {
+        make += made.elapsed();
+        inventory.push(&asset);
+        made = Instant::now();
+    });
+    let build = t.elapsed();
+    let build_cpu = cpu_time() - build_cpu;
+    let input_kib = status_kib("VmRSS:");
 
     let (wall, cpu) = (Instant::now(), cpu_time());
-    let inventory = Inventory::new(&assets);
-    let indexed = wall.elapsed();
     let collected;
     let mut tally = Tally::new(&catalog);
     let mut reason_bytes = 0;
@@ -94,7 +105,7 @@ fn main() {
         evaluate_by_asset(&catalog, &inventory, |a| {
             reason_bytes += a.reason.len();
             evidence += a.evidence.len();
-            tally.add(a.recommendation, &a.asset.arn, a.status);
+            tally.add(a.recommendation, a.asset.arn, a.status);
         });
     }
     let evaluated = wall.elapsed();
@@ -124,26 +135,31 @@ fn main() {
         score.percent,
         results.len()
     );
+    let pack = build.saturating_sub(make);
     println!(
-        "build synthetic inventory {:.2} s (not timed below) · input RSS {:.2} GiB",
-        build.as_secs_f64(),
-        gib(input_kib)
+        "inventory: {:.2} s to make the synthetic assets (stands in for reading the store; not timed below) · {:.2} s to pack and index them (CPU {:.2} s incl. making) · inventory {:.2} GiB",
+        make.as_secs_f64(),
+        pack.as_secs_f64(),
+        build_cpu.as_secs_f64(),
+        gib(input_kib.saturating_sub(base_kib))
     );
     println!(
-        "evaluation: wall {:.2} s (index {:.2} s, assess {:.2} s, score + compliance {:.2} s) · CPU {:.2} s · {:.0} assets/s",
+        "evaluation: wall {:.2} s (assess {:.2} s, score + compliance {:.2} s) · CPU {:.2} s · {:.0} assets/s",
         wall.as_secs_f64(),
-        indexed.as_secs_f64(),
-        (evaluated - indexed).as_secs_f64(),
+        evaluated.as_secs_f64(),
         (wall - evaluated).as_secs_f64(),
         cpu.as_secs_f64(),
         n as f64 / wall.as_secs_f64()
     );
-    let time_ok = wall < Duration::from_secs(10);
+    let total = pack + wall;
+    let time_ok = total < Duration::from_secs(10);
     let memory_ok = peak_kib < 2 * 1024 * 1024;
     println!(
-        "peak RSS {:.2} GiB (input {:.2} GiB + evaluation {:.2} GiB)",
+        "pack + index + evaluation: {:.2} s · peak RSS {:.2} GiB (process before the inventory {:.2} GiB, inventory {:.2} GiB, evaluation {:.2} GiB)",
+        total.as_secs_f64(),
         gib(peak_kib),
-        gib(input_kib),
+        gib(base_kib),
+        gib(input_kib.saturating_sub(base_kib)),
         gib(peak_kib.saturating_sub(input_kib))
     );
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rampart_model::{Assessment, AssessmentStatus, Asset, Evidence};
 
-use crate::inventory::Inventory;
+use crate::inventory::{AssetRef, Inventory};
 use crate::metadata::Catalog;
 use crate::rules::{self, Rule, Verdict};
 use crate::view::Props;
@@ -30,7 +30,7 @@ pub struct Assessed<'a> {
     /// Recommendation id.
     pub recommendation: &'a str,
     /// The assessed asset.
-    pub asset: &'a Asset,
+    pub asset: AssetRef<'a>,
     /// Outcome.
     pub status: AssessmentStatus,
     /// One sentence a person can act on.
@@ -44,11 +44,11 @@ impl Assessed<'_> {
     pub fn into_assessment(self) -> Assessment {
         Assessment {
             recommendation: self.recommendation.to_owned(),
-            resource: self.asset.arn.clone(),
-            resource_type: self.asset.resource_type.clone(),
-            resource_name: self.asset.name.clone(),
-            account: self.asset.account.clone(),
-            region: self.asset.region.clone(),
+            resource: self.asset.arn.to_owned(),
+            resource_type: self.asset.resource_type.to_owned(),
+            resource_name: self.asset.name.to_owned(),
+            account: self.asset.account.to_owned(),
+            region: self.asset.region.to_owned(),
             status: self.status,
             reason: self.reason.into_owned(),
             evidence: self.evidence,
@@ -65,7 +65,7 @@ pub fn evaluate(catalog: &Catalog, assets: &[Asset]) -> Vec<Assessment> {
 }
 
 /// [`evaluate`] over an already indexed inventory.
-pub fn evaluate_inventory(catalog: &Catalog, inventory: &Inventory<'_>) -> Vec<Assessment> {
+pub fn evaluate_inventory(catalog: &Catalog, inventory: &Inventory) -> Vec<Assessment> {
     let mut out = Vec::new();
     evaluate_each(catalog, inventory, |a| out.push(a.into_assessment()));
     out
@@ -76,12 +76,12 @@ pub fn evaluate_inventory(catalog: &Catalog, inventory: &Inventory<'_>) -> Vec<A
 /// resource ARN).
 pub fn evaluate_each<'a>(
     catalog: &Catalog,
-    inventory: &Inventory<'a>,
+    inventory: &'a Inventory,
     mut sink: impl FnMut(Assessed<'a>),
 ) {
     let by_type = rules_by_type(catalog);
     // Each type's assets sorted once, for all its recommendations.
-    let subjects: HashMap<&str, Vec<&'a Asset>> = by_type
+    let subjects: HashMap<&str, Vec<AssetRef<'a>>> = by_type
         .keys()
         .map(|ty| (*ty, sorted_subjects(inventory, ty)))
         .collect();
@@ -105,11 +105,11 @@ pub fn evaluate_each<'a>(
 /// order, such as a [`Tally`](crate::tally::Tally).
 pub fn evaluate_by_asset<'a>(
     catalog: &Catalog,
-    inventory: &Inventory<'a>,
+    inventory: &'a Inventory,
     mut sink: impl FnMut(Assessed<'a>),
 ) {
     for (ty, rules) in rules_by_type(catalog) {
-        for &asset in inventory.of_type(ty) {
+        for asset in inventory.of_type(ty) {
             for rule in &rules {
                 sink(assessed(rule.id, rule.check, asset, inventory));
             }
@@ -137,9 +137,9 @@ fn rules_by_type(catalog: &Catalog) -> BTreeMap<&str, Vec<&'static Rule>> {
 
 /// The assets of a type, by ARN (a stable sort: equal ARNs keep the
 /// inventory's order).
-fn sorted_subjects<'a>(inventory: &Inventory<'a>, resource_type: &str) -> Vec<&'a Asset> {
-    let mut assets = inventory.of_type(resource_type).to_vec();
-    assets.sort_by(|a, b| a.arn.cmp(&b.arn));
+fn sorted_subjects<'a>(inventory: &'a Inventory, resource_type: &str) -> Vec<AssetRef<'a>> {
+    let mut assets: Vec<_> = inventory.of_type(resource_type).collect();
+    assets.sort_by(|a, b| a.arn.cmp(b.arn));
     assets
 }
 
@@ -147,8 +147,8 @@ fn sorted_subjects<'a>(inventory: &Inventory<'a>, resource_type: &str) -> Vec<&'
 pub fn assess(
     id: &str,
     check: rules::Check,
-    asset: &Asset,
-    inventory: &Inventory<'_>,
+    asset: AssetRef<'_>,
+    inventory: &Inventory,
 ) -> Assessment {
     assessed(id, check, asset, inventory).into_assessment()
 }
@@ -157,8 +157,8 @@ pub fn assess(
 pub fn assessed<'a>(
     id: &'a str,
     check: rules::Check,
-    asset: &'a Asset,
-    inventory: &Inventory<'_>,
+    asset: AssetRef<'a>,
+    inventory: &Inventory,
 ) -> Assessed<'a> {
     let (status, reason, evidence) = match check(&Props::of(asset), inventory) {
         Ok(outcome) => (

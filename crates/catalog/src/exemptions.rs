@@ -15,14 +15,14 @@
 //! required. An exempt assessment keeps its original status and the reason
 //! in `exemption`; it is never dropped. Expired exemptions do not apply.
 
-use rampart_model::{Assessment, AssessmentStatus, Asset, ExemptionNote};
+use rampart_model::{Assessment, AssessmentStatus, ExemptionNote};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 use crate::CatalogError;
-use crate::inventory::Inventory;
+use crate::inventory::{AssetRef, Inventory};
 
 /// One exemption.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,7 +133,7 @@ impl Exemptions {
     pub fn apply(
         &self,
         assessments: &mut [Assessment],
-        inventory: &Inventory<'_>,
+        inventory: &Inventory,
         now: OffsetDateTime,
     ) -> usize {
         let mut count = 0;
@@ -160,7 +160,7 @@ impl Exemptions {
     }
 }
 
-fn matches(e: &Exemption, a: &Assessment, asset: Option<&Asset>) -> bool {
+fn matches(e: &Exemption, a: &Assessment, asset: Option<AssetRef<'_>>) -> bool {
     e.recommendation
         .as_deref()
         .is_none_or(|r| r == "*" || r == a.recommendation)
@@ -173,7 +173,7 @@ fn matches(e: &Exemption, a: &Assessment, asset: Option<&Asset>) -> bool {
                 None => (t, None),
             };
             asset
-                .and_then(|s| s.tags.get(key))
+                .and_then(|s| s.tag(key))
                 .is_some_and(|v| value.is_none_or(|want| want == v))
         })
 }
@@ -222,6 +222,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rampart_model::Asset;
     use serde_json::json;
     use time::macros::datetime;
 

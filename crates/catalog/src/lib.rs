@@ -5,6 +5,8 @@
 //!   control, standard mappings.
 //! * [`standards`] — the standards and their controls (`data/standards/*.tsv`)
 //!   and Defender's security controls with their maximum points.
+//! * [`doc`] and [`inventory`] — assets as evaluation keeps them: compact
+//!   JSON documents, indexed.
 //! * [`rules`] — the logic: one plain function per recommendation over
 //!   [`view`]s of assets, registered in one list.
 //! * [`evaluate`] — pure: assets in, assessments out (collected, or handed
@@ -14,6 +16,7 @@
 //! * [`exemptions`] — accepted risks, from YAML.
 
 pub mod compliance;
+pub mod doc;
 pub mod evaluate;
 pub mod exemptions;
 pub mod inventory;
@@ -24,8 +27,9 @@ pub mod standards;
 pub mod tally;
 pub mod view;
 
+pub use doc::{Doc, Node};
 pub use evaluate::evaluate;
-pub use inventory::Inventory;
+pub use inventory::{AssetRef, Inventory};
 pub use metadata::{Catalog, Recommendation};
 
 /// Catalog errors.

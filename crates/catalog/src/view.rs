@@ -5,23 +5,28 @@
 //! written with `?` turns missing data into an `error` assessment and never
 //! into a healthy one.
 
-use rampart_model::{Asset, Evidence};
+use rampart_model::Evidence;
 use serde_json::Value;
+
+use crate::doc::{Array, Node};
+use crate::inventory::AssetRef;
 
 /// Evidence values with more JSON nodes than this are summarized.
 pub const EVIDENCE_NODES: usize = 24;
 
 /// Whether `value` has at most `budget` nodes (stops counting early).
-fn nodes_within(value: &Value, budget: usize) -> bool {
-    fn count(value: &Value, left: &mut usize) -> bool {
+fn nodes_within(value: Node<'_>, budget: usize) -> bool {
+    fn count(value: Node<'_>, left: &mut usize) -> bool {
         if *left == 0 {
             return false;
         }
         *left -= 1;
-        match value {
-            Value::Array(items) => items.iter().all(|v| count(v, left)),
-            Value::Object(map) => map.values().all(|v| count(v, left)),
-            _ => true,
+        if let Some(items) = value.as_array() {
+            items.iter().all(|v| count(v, left))
+        } else if let Some(map) = value.as_object() {
+            map.values().all(|v| count(v, left))
+        } else {
+            true
         }
     }
     let mut left = budget;
@@ -41,44 +46,46 @@ pub struct Unreadable {
 /// (`metadataOptions.httpTokens`; array indexes as numbers: `rules.0.x`).
 #[derive(Debug, Clone, Copy)]
 pub struct Props<'a> {
-    asset: &'a Asset,
+    asset: AssetRef<'a>,
 }
 
 impl<'a> Props<'a> {
     /// A view of `asset`.
-    pub fn of(asset: &'a Asset) -> Self {
+    pub fn of(asset: AssetRef<'a>) -> Self {
         Self { asset }
     }
 
     /// The asset itself.
-    pub fn asset(&self) -> &'a Asset {
+    pub fn asset(&self) -> AssetRef<'a> {
         self.asset
     }
 
     /// The value at `path`; `Ok(None)` when absent or JSON `null`, `Err`
     /// when the scan could not read it (or a parent of it).
-    pub fn get(&self, path: &str) -> Result<Option<&'a Value>, Unreadable> {
-        if !self.asset.unavailable.is_empty() {
+    pub fn get(&self, path: &str) -> Result<Option<Node<'a>>, Unreadable> {
+        if self.asset.has_unavailable() {
             // The path itself and every parent of it (`a`, `a.b`, `a.b.c`).
             let prefixes = path
                 .match_indices('.')
                 .map(|(i, _)| path.get(..i).unwrap_or(path))
                 .chain(std::iter::once(path));
             for prefix in prefixes {
-                if let Some(error) = self.asset.unavailable.get(prefix) {
+                if let Some(error) = self.asset.unavailable(prefix) {
                     return Err(Unreadable {
                         path: path.to_owned(),
-                        error: error.clone(),
+                        error: error.to_owned(),
                     });
                 }
             }
         }
-        let mut value = &self.asset.properties;
+        let mut value = self.asset.properties;
         for segment in path.split('.') {
-            let next = match value {
-                Value::Object(map) => map.get(segment),
-                Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-                _ => None,
+            let next = if let Some(map) = value.as_object() {
+                map.get(segment)
+            } else if let Some(items) = value.as_array() {
+                segment.parse::<usize>().ok().and_then(|i| items.get(i))
+            } else {
+                None
             };
             match next {
                 Some(v) => value = v,
@@ -90,25 +97,25 @@ impl<'a> Props<'a> {
 
     /// A boolean at `path` (absent: `None`).
     pub fn bool(&self, path: &str) -> Result<Option<bool>, Unreadable> {
-        Ok(self.get(path)?.and_then(Value::as_bool))
+        Ok(self.get(path)?.and_then(Node::as_bool))
     }
 
     /// A string at `path`.
     pub fn str(&self, path: &str) -> Result<Option<&'a str>, Unreadable> {
-        Ok(self.get(path)?.and_then(Value::as_str))
+        Ok(self.get(path)?.and_then(Node::as_str))
     }
 
     /// A number at `path`.
     pub fn i64(&self, path: &str) -> Result<Option<i64>, Unreadable> {
-        Ok(self.get(path)?.and_then(Value::as_i64))
+        Ok(self.get(path)?.and_then(Node::as_i64))
     }
 
     /// An array at `path` (absent: empty).
-    pub fn array(&self, path: &str) -> Result<&'a [Value], Unreadable> {
+    pub fn array(&self, path: &str) -> Result<Array<'a>, Unreadable> {
         Ok(self
             .get(path)?
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice))
+            .and_then(Node::as_array)
+            .unwrap_or_else(Array::empty))
     }
 
     /// Evidence for `path`: the path and the value there (`null` when absent
@@ -119,14 +126,16 @@ impl<'a> Props<'a> {
     pub fn evidence(&self, path: &str) -> Evidence {
         let value = match self.get(path).ok().flatten() {
             None => Value::Null,
-            Some(v) if nodes_within(v, EVIDENCE_NODES) => v.clone(),
-            Some(Value::Array(items)) => {
-                serde_json::json!({ "summary": format!("array of {} items", items.len()) })
-            }
-            Some(Value::Object(map)) => {
-                serde_json::json!({ "summary": format!("object with {} keys", map.len()) })
-            }
-            Some(v) => v.clone(),
+            Some(v) if nodes_within(v, EVIDENCE_NODES) => v.to_value(),
+            Some(v) => match (v.as_array(), v.as_object()) {
+                (Some(items), _) => {
+                    serde_json::json!({ "summary": format!("array of {} items", items.len()) })
+                }
+                (_, Some(map)) => {
+                    serde_json::json!({ "summary": format!("object with {} keys", map.len()) })
+                }
+                _ => v.to_value(),
+            },
         };
         Evidence {
             path: path.to_owned(),
@@ -136,13 +145,15 @@ impl<'a> Props<'a> {
 
     /// A tag's value.
     pub fn tag(&self, key: &str) -> Option<&'a str> {
-        self.asset.tags.get(key).map(String::as_str)
+        self.asset.tag(key)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Inventory;
+    use rampart_model::Asset;
     use serde_json::json;
 
     fn asset() -> Asset {
@@ -160,13 +171,13 @@ mod tests {
 
     #[test]
     fn reads_paths_and_reports_unreadable() {
-        let a = asset();
-        let p = Props::of(&a);
+        let inv = Inventory::new(&[asset()]);
+        let p = Props::of(inv.get(0).unwrap());
         assert_eq!(p.str("metadataOptions.httpTokens"), Ok(Some("optional")));
         assert_eq!(p.i64("list.0.a"), Ok(Some(1)));
         assert_eq!(p.get("nothing"), Ok(None));
         assert_eq!(p.get("missing.deep"), Ok(None));
-        assert_eq!(p.array("missing"), Ok(&[][..]));
+        assert!(p.array("missing").unwrap().is_empty());
         let err = p.get("policy.Statement").unwrap_err();
         assert_eq!(err.error, "AccessDenied: no");
         assert_eq!(
@@ -181,8 +192,9 @@ mod tests {
             "n",
             json!({"rules": (0..100).collect::<Vec<_>>()}),
         );
+        let inv = Inventory::new(&[big]);
         assert_eq!(
-            Props::of(&big).evidence("rules").value,
+            Props::of(inv.get(0).unwrap()).evidence("rules").value,
             json!({"summary": "array of 100 items"})
         );
     }

@@ -88,7 +88,7 @@ fn a_tally_in_any_order_gives_the_same_posture() {
 
     let mut tally = Tally::new(&catalog);
     evaluate_by_asset(&catalog, &inventory, |a| {
-        tally.add(a.recommendation, &a.asset.arn, a.status);
+        tally.add(a.recommendation, a.asset.arn, a.status);
     });
     assert_eq!(tally.total(), assessments.len() as u64);
     let score = secure_score(&catalog, &controls, &assessments);

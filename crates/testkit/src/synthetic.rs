@@ -137,6 +137,19 @@ fn nth<T>(items: &[T], i: usize) -> &T {
 /// A synthetic inventory of exactly `n` assets from `templates`, and how
 /// many accounts it spans (ARNs are unique).
 pub fn inventory_from(templates: &BTreeMap<String, Vec<Asset>>, n: usize) -> (Vec<Asset>, usize) {
+    let mut assets = Vec::with_capacity(n);
+    let accounts = each_asset(templates, n, |asset| assets.push(asset));
+    (assets, accounts)
+}
+
+/// The assets [`inventory_from`] makes, handed to `sink` one at a time
+/// (so that a consumer need not hold them all); returns how many accounts
+/// they span.
+pub fn each_asset(
+    templates: &BTreeMap<String, Vec<Asset>>,
+    n: usize,
+    mut sink: impl FnMut(Asset),
+) -> usize {
     // (type, per region?, count) for one account
     let mut plan: Vec<(&str, bool, usize)> = SETTINGS
         .iter()
@@ -148,9 +161,15 @@ pub fn inventory_from(templates: &BTreeMap<String, Vec<Asset>>, n: usize) -> (Ve
             plan.push((t.as_str(), false, 1));
         }
     }
-    let mut assets = Vec::with_capacity(n);
+    let made = std::cell::Cell::new(0);
+    let mut emit = |asset: Asset| {
+        if made.get() < n {
+            sink(asset);
+            made.set(made.get() + 1);
+        }
+    };
     let mut accounts = 0;
-    while assets.len() < n {
+    while made.get() < n {
         let account = format!("{:012}", 100_000_000_000u64 + accounts as u64);
         for &(t, regional, count) in &plan {
             let Some(variants) = templates.get(t).filter(|v| !v.is_empty()) else {
@@ -158,14 +177,14 @@ pub fn inventory_from(templates: &BTreeMap<String, Vec<Asset>>, n: usize) -> (Ve
             };
             if regional {
                 for (r, region) in REGIONS.iter().enumerate() {
-                    assets.push(copy(nth(variants, accounts + r), &account, region, ""));
+                    emit(copy(nth(variants, accounts + r), &account, region, ""));
                 }
             } else if SETTINGS.iter().any(|(s, _)| *s == t) {
-                assets.push(copy(nth(variants, accounts), &account, REGIONS[0], ""));
+                emit(copy(nth(variants, accounts), &account, REGIONS[0], ""));
             } else {
                 for k in 0..count {
                     let region = nth(&REGIONS, k);
-                    assets.push(copy(
+                    emit(copy(
                         nth(variants, accounts + k),
                         &account,
                         region,
@@ -176,8 +195,7 @@ pub fn inventory_from(templates: &BTreeMap<String, Vec<Asset>>, n: usize) -> (Ve
         }
         accounts += 1;
     }
-    assets.truncate(n);
-    (assets, accounts)
+    accounts
 }
 
 /// A synthetic inventory of exactly `n` assets, and how many accounts it spans.

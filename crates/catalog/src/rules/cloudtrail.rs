@@ -13,10 +13,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::s3::bucket_exposure;
 use super::{Outcome, Rule};
+use crate::doc::{Array, Node};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -98,20 +97,20 @@ enum Coverage {
 /// (`multi_region_only`: only multi-Region trails count).
 fn coverage(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     multi_region_only: bool,
     qualifies: fn(&Props<'_>) -> Result<bool, Unreadable>,
 ) -> Result<Coverage, Unreadable> {
     let listed = p.array("trails")?;
-    let account = p.asset().account.as_str();
+    let account = p.asset().account;
     let mut foreign = Vec::new();
     let mut unknown = None;
     for entry in listed {
-        let Some(arn) = entry.get("trailArn").and_then(Value::as_str) else {
+        let Some(arn) = entry.get("trailArn").and_then(Node::as_str) else {
             continue;
         };
         if multi_region_only
-            && entry.get("isMultiRegionTrail").and_then(Value::as_bool) != Some(true)
+            && entry.get("isMultiRegionTrail").and_then(Node::as_bool) != Some(true)
         {
             continue;
         }
@@ -145,7 +144,7 @@ fn coverage(
 /// The shared body of the region rules.
 fn region_rule(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     multi_region_only: bool,
     qualifies: fn(&Props<'_>) -> Result<bool, Unreadable>,
     healthy: &'static str,
@@ -181,29 +180,29 @@ fn is_logging(t: &Props<'_>) -> Result<bool, Unreadable> {
 }
 
 /// Field selectors of an advanced selector, as (field, equals list).
-fn field_equals<'v>(selector: &'v Value, field: &str) -> Option<Vec<&'v str>> {
+fn field_equals<'v>(selector: Node<'v>, field: &str) -> Option<Vec<&'v str>> {
     selector
         .get("fieldSelectors")
-        .and_then(Value::as_array)?
+        .and_then(Node::as_array)?
         .iter()
-        .find(|f| f.get("field").and_then(Value::as_str) == Some(field))
+        .find(|f| f.get("field").and_then(Node::as_str) == Some(field))
         .map(|f| {
             f.get("equals")
-                .and_then(Value::as_array)
-                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .and_then(Node::as_array)
+                .map(|v| v.iter().filter_map(Node::as_str).collect())
                 .unwrap_or_default()
         })
 }
 
 /// Whether an advanced selector has any condition on `field` other than
 /// `equals`.
-fn field_narrowed(selector: &Value, field: &str) -> bool {
+fn field_narrowed(selector: Node<'_>, field: &str) -> bool {
     selector
         .get("fieldSelectors")
-        .and_then(Value::as_array)
+        .and_then(Node::as_array)
         .is_some_and(|fields| {
             fields.iter().any(|f| {
-                f.get("field").and_then(Value::as_str) == Some(field)
+                f.get("field").and_then(Node::as_str) == Some(field)
                     && [
                         "startsWith",
                         "endsWith",
@@ -214,7 +213,7 @@ fn field_narrowed(selector: &Value, field: &str) -> bool {
                     .iter()
                     .any(|k| {
                         f.get(*k)
-                            .and_then(Value::as_array)
+                            .and_then(Node::as_array)
                             .is_some_and(|v| !v.is_empty())
                     })
             })
@@ -234,14 +233,14 @@ fn logs_all_management_events(t: &Props<'_>) -> Result<bool, Unreadable> {
         return Ok(true);
     }
     let basic_ok = basic.iter().any(|s| {
-        s.get("includeManagementEvents").and_then(Value::as_bool) != Some(false)
+        s.get("includeManagementEvents").and_then(Node::as_bool) != Some(false)
             && matches!(
-                s.get("readWriteType").and_then(Value::as_str),
+                s.get("readWriteType").and_then(Node::as_str),
                 None | Some("All")
             )
             && s.get("excludeManagementEventSources")
-                .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty)
+                .and_then(Node::as_array)
+                .is_none_or(Array::is_empty)
     });
     let advanced_ok = advanced.iter().any(|s| {
         field_equals(s, "eventCategory").is_some_and(|v| v == ["Management"])
@@ -257,10 +256,7 @@ fn logs_all_management_events(t: &Props<'_>) -> Result<bool, Unreadable> {
 /// trail of this account that is logging and records all read and write
 /// management events. Not applicable: the region is not enabled for the
 /// account, or only an organization trail of another account logs it.
-fn multi_region_management_events(
-    p: &Props<'_>,
-    inv: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn multi_region_management_events(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     region_rule(
         p,
         inv,
@@ -273,7 +269,7 @@ fn multi_region_management_events(
 
 /// FSBP CloudTrail.3: at least one trail (single- or multi-Region) is
 /// logging this region. Not applicable: as for CloudTrail.1.
-fn region_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn region_logging(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     region_rule(
         p,
         inv,
@@ -285,13 +281,13 @@ fn region_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreada
 }
 
 /// Whether a basic data resource covers every S3 object.
-fn covers_all_s3_objects(resource: &Value) -> bool {
-    resource.get("type").and_then(Value::as_str) == Some("AWS::S3::Object")
+fn covers_all_s3_objects(resource: Node<'_>) -> bool {
+    resource.get("type").and_then(Node::as_str) == Some("AWS::S3::Object")
         && resource
             .get("values")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .is_some_and(|v| {
-                v.iter().filter_map(Value::as_str).any(|x| {
+                v.iter().filter_map(Node::as_str).any(|x| {
                     matches!(
                         x,
                         "arn:aws:s3" | "arn:aws:s3:::" | "arn:aws-us-gov:s3" | "arn:aws-cn:s3"
@@ -307,11 +303,11 @@ fn logs_s3_data_events(t: &Props<'_>, kind: &str) -> Result<bool, Unreadable> {
         return Ok(false);
     }
     let basic_ok = t.array("eventSelectors")?.iter().any(|s| {
-        let rw = s.get("readWriteType").and_then(Value::as_str);
+        let rw = s.get("readWriteType").and_then(Node::as_str);
         let kind_ok = matches!(rw, None | Some("All")) || rw == Some(kind);
         let all_objects = s
             .get("dataResources")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .is_some_and(|r| r.iter().any(covers_all_s3_objects));
         kind_ok && all_objects
     });
@@ -339,7 +335,7 @@ fn logs_s3_reads(t: &Props<'_>) -> Result<bool, Unreadable> {
 
 /// CIS 3.8: a trail logging this region records S3 object-level write
 /// events for all buckets. Not applicable: as for CloudTrail.1.
-fn s3_write_data_events(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn s3_write_data_events(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     region_rule(
         p,
         inv,
@@ -352,7 +348,7 @@ fn s3_write_data_events(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, U
 
 /// CIS 3.9: a trail logging this region records S3 object-level read events
 /// for all buckets. Not applicable: as for CloudTrail.1.
-fn s3_read_data_events(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn s3_read_data_events(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     region_rule(
         p,
         inv,
@@ -366,7 +362,7 @@ fn s3_read_data_events(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
 /// Not applicable for an organization trail owned by another account: the
 /// member account sees it but cannot change it.
 fn foreign_trail(p: &Props<'_>) -> Option<Outcome> {
-    let arn = p.asset().arn.as_str();
+    let arn = p.asset().arn;
     let owner = arn_account(arn)?;
     (owner != p.asset().account).then(|| {
         Outcome::not_applicable(format!(
@@ -377,7 +373,7 @@ fn foreign_trail(p: &Props<'_>) -> Option<Outcome> {
 
 /// FSBP CloudTrail.2 / CIS 3.5: log files encrypted with a KMS key
 /// (`kmsKeyId` set). Not applicable: organization trails of another account.
-fn trail_kms_encryption(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn trail_kms_encryption(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = foreign_trail(p) {
         return Ok(na);
     }
@@ -391,7 +387,7 @@ fn trail_kms_encryption(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unr
 
 /// FSBP CloudTrail.4 / CIS 3.2: log file integrity validation on. Not
 /// applicable: organization trails of another account.
-fn trail_log_file_validation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn trail_log_file_validation(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = foreign_trail(p) {
         return Ok(na);
     }
@@ -406,7 +402,7 @@ fn trail_log_file_validation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// FSBP CloudTrail.5: the trail delivers to a CloudWatch Logs log group
 /// (`cloudWatchLogsLogGroupArn` set). Not applicable: organization trails of
 /// another account.
-fn trail_cloudwatch_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn trail_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = foreign_trail(p) {
         return Ok(na);
     }
@@ -437,7 +433,7 @@ fn trail_cloudwatch_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 /// be in the inventory; when it is not (another account, or unread), the
 /// check cannot be made. Not applicable: organization trails of another
 /// account.
-fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = foreign_trail(p) {
         return Ok(na);
     }
@@ -484,8 +480,8 @@ fn trail_bucket_not_public(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome
 /// FSBP CloudTrail.7 / CIS 3.4: a bucket that receives CloudTrail logs has
 /// server access logging on. Subject: the bucket. Not applicable: no trail
 /// in the inventory delivers to the bucket.
-fn bucket_access_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
-    let name = p.asset().name.as_str();
+fn bucket_access_logging(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    let name = p.asset().name;
     // bucket name -> names of the trails delivering to it (built once).
     let by_bucket = inv.memo("cloudtrail:trails_by_bucket", |inv| {
         let mut index: HashMap<String, Vec<String>> = HashMap::new();
@@ -494,7 +490,7 @@ fn bucket_access_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, 
                 index
                     .entry(bucket.to_owned())
                     .or_default()
-                    .push(t.name.clone());
+                    .push(t.name.to_owned());
             }
         }
         index

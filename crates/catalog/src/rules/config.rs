@@ -2,10 +2,10 @@
 //! with global resource types recorded somewhere in the account.
 
 use rampart_model::types;
-use serde_json::Value;
 
 use super::cloudtrail::{region_disabled_outcome, region_not_enabled};
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -22,38 +22,38 @@ pub(crate) static RULES: &[Rule] = &[
 
 /// A service-linked recorder (made by another AWS service for its own
 /// needs) does not count as the account's recorder.
-fn service_linked(recorder: &Value) -> bool {
+fn service_linked(recorder: Node<'_>) -> bool {
     recorder
         .get("servicePrincipal")
-        .and_then(Value::as_str)
+        .and_then(Node::as_str)
         .is_some()
-        || recorder.get("recordingScope").and_then(Value::as_str) == Some("INTERNAL")
+        || recorder.get("recordingScope").and_then(Node::as_str) == Some("INTERNAL")
 }
 
 /// What is wrong with a customer recorder, or `None` when it records all
 /// supported resource types and is on. `status` `null` means unknown.
-fn recorder_problem(recorder: &Value) -> Result<Option<&'static str>, Unreadable> {
+fn recorder_problem(recorder: Node<'_>) -> Result<Option<&'static str>, Unreadable> {
     let Some(status) = recorder.get("status").filter(|s| !s.is_null()) else {
         return Err(Unreadable {
             path: "recorders.status".to_owned(),
             error: "the recorder's status was not reported".to_owned(),
         });
     };
-    if status.get("recording").and_then(Value::as_bool) != Some(true) {
+    if status.get("recording").and_then(Node::as_bool) != Some(true) {
         return Ok(Some("is stopped"));
     }
-    if status.get("lastStatus").and_then(Value::as_str) == Some("FAILURE") {
+    if status.get("lastStatus").and_then(Node::as_str) == Some("FAILURE") {
         return Ok(Some("fails to record"));
     }
     let group = recorder.get("recordingGroup");
     let all_supported = group
         .and_then(|g| g.get("allSupported"))
-        .and_then(Value::as_bool)
+        .and_then(Node::as_bool)
         == Some(true);
     let excluded = group
         .and_then(|g| g.get("exclusionByResourceTypes"))
         .and_then(|e| e.get("resourceTypes"))
-        .and_then(Value::as_array)
+        .and_then(Node::as_array)
         .is_some_and(|t| !t.is_empty());
     if !all_supported || excluded {
         return Ok(Some("does not record all supported resource types"));
@@ -62,17 +62,17 @@ fn recorder_problem(recorder: &Value) -> Result<Option<&'static str>, Unreadable
 }
 
 /// Whether a customer recorder records global resource types (IAM).
-fn records_global(recorder: &Value) -> bool {
+fn records_global(recorder: Node<'_>) -> bool {
     !service_linked(recorder)
         && recorder
             .get("recordingGroup")
             .and_then(|g| g.get("includeGlobalResourceTypes"))
-            .and_then(Value::as_bool)
+            .and_then(Node::as_bool)
             == Some(true)
         && recorder
             .get("status")
             .and_then(|s| s.get("recording"))
-            .and_then(Value::as_bool)
+            .and_then(Node::as_bool)
             == Some(true)
 }
 
@@ -80,13 +80,13 @@ fn records_global(recorder: &Value) -> bool {
 /// recorder is on and records all supported resource types, and global
 /// resource types are recorded in at least one region of the account.
 /// Not applicable: the region is not enabled for the account.
-fn recording_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn recording_enabled(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let recorders = match p.array("recorders") {
         Ok(r) => r,
         Err(err) if region_not_enabled(&err) => return Ok(region_disabled_outcome(&err)),
         Err(err) => return Err(err),
     };
-    let customer: Vec<&Value> = recorders.iter().filter(|r| !service_linked(r)).collect();
+    let customer: Vec<Node<'_>> = recorders.iter().filter(|r| !service_linked(*r)).collect();
     if customer.is_empty() {
         return Ok(Outcome::unhealthy(
             "AWS Config has no configuration recorder in this region; create one that records all supported resource types and start it.",
@@ -96,7 +96,7 @@ fn recording_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unre
     let mut problem = None;
     let mut good = false;
     for r in &customer {
-        match recorder_problem(r)? {
+        match recorder_problem(*r)? {
             None => good = true,
             Some(why) => problem = Some(why),
         }
@@ -109,13 +109,13 @@ fn recording_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unre
         .with(p.evidence("recorders")));
     }
     // Global resource types (IAM) need recording in one region only.
-    if customer.iter().any(|r| records_global(r)) {
+    if customer.iter().any(|r| records_global(*r)) {
         return Ok(Outcome::healthy(
             "AWS Config records all supported resource types here, global ones included.",
         )
         .with(p.evidence("recorders")));
     }
-    let account = p.asset().account.as_str();
+    let account = p.asset().account;
     let mut unknown = None;
     for other in inv.of_type_in_account(types::CONFIG_REGION, account) {
         if other.arn == p.asset().arn {
@@ -147,9 +147,9 @@ fn recording_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unre
 /// FSBP Config.1 / CIS 3.3, per recorder: the recorder is on, not failing,
 /// and records all supported resource types. Not applicable: service-linked
 /// recorders, which another AWS service manages for its own resource types.
-fn recorder_recording_all(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
-    let recorder = p.asset().properties.clone();
-    if service_linked(&recorder) {
+fn recorder_recording_all(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let recorder = p.asset().properties;
+    if service_linked(recorder) {
         return Ok(Outcome::not_applicable(
             "The recorder is service-linked: another AWS service manages it for its own resource types.",
         )
@@ -158,7 +158,7 @@ fn recorder_recording_all(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, U
     // Read through Props so an unavailable status is an error.
     let _ = p.get("status")?;
     let _ = p.get("recordingGroup")?;
-    match recorder_problem(&recorder)? {
+    match recorder_problem(recorder)? {
         None => Ok(Outcome::healthy(
             "The recorder is on and records all supported resource types.",
         )

@@ -31,7 +31,7 @@ fn inactive(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 }
 
 /// DynamoDB.2: point-in-time recovery is enabled.
-fn point_in_time_recovery(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn point_in_time_recovery(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = inactive(p)? {
         return Ok(na);
     }
@@ -53,7 +53,7 @@ fn point_in_time_recovery(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, U
 }
 
 /// DynamoDB.6: deletion protection is enabled.
-fn deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn deletion_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = inactive(p)? {
         return Ok(na);
     }

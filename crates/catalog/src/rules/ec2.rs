@@ -7,11 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rampart_model::Asset;
-use serde_json::Value;
-
 use super::{Outcome, Rule};
-use crate::inventory::Inventory;
+use crate::doc::Node;
+use crate::inventory::{AssetRef, Inventory};
 use crate::view::{Props, Unreadable};
 
 pub(crate) static RULES: &[Rule] = &[
@@ -212,26 +210,26 @@ fn world_ingress(p: &Props<'_>) -> Result<Option<Vec<OpenRule>>, Unreadable> {
     }
     let mut open = Vec::new();
     for (index, rule) in rules.iter().enumerate() {
-        let Some(protocol) = rule.get("ipProtocol").and_then(Value::as_str) else {
+        let Some(protocol) = rule.get("ipProtocol").and_then(Node::as_str) else {
             return Err(Unreadable {
                 path: format!("ipPermissions.{index}.ipProtocol"),
                 error: "the rule has no protocol".to_owned(),
             });
         };
-        let from = rule.get("fromPort").and_then(Value::as_i64);
-        let to = rule.get("toPort").and_then(Value::as_i64);
+        let from = rule.get("fromPort").and_then(Node::as_i64);
+        let to = rule.get("toPort").and_then(Node::as_i64);
         let cidrs = rule
             .get("ipRanges")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|r| r.get("cidrIp").and_then(Value::as_str))
+            .filter_map(|r| r.get("cidrIp").and_then(Node::as_str))
             .chain(
                 rule.get("ipv6Ranges")
-                    .and_then(Value::as_array)
+                    .and_then(Node::as_array)
                     .into_iter()
                     .flatten()
-                    .filter_map(|r| r.get("cidrIpv6").and_then(Value::as_str)),
+                    .filter_map(|r| r.get("cidrIpv6").and_then(Node::as_str)),
             );
         let mut families: Vec<Family> = cidrs.filter_map(world_family).collect();
         families.dedup();
@@ -328,7 +326,7 @@ fn public_ipv4(p: &Props<'_>) -> Result<Option<(String, String)>, Unreadable> {
         let ip = eni
             .get("association")
             .and_then(|a| a.get("publicIp"))
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .filter(|ip| !ip.is_empty());
         if let Some(ip) = ip {
             return Ok(Some((
@@ -346,7 +344,7 @@ fn public_ipv4(p: &Props<'_>) -> Result<Option<(String, String)>, Unreadable> {
 
 /// IMDSv2 only: `metadataOptions.httpTokens` is `required`; an instance with
 /// the metadata endpoint switched off has no IMDS to protect.
-fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let endpoint = p.str("metadataOptions.httpEndpoint")?;
     if endpoint == Some("disabled") {
         return Ok(Outcome::not_applicable(
@@ -366,7 +364,7 @@ fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// FSBP EC2.9: no public IPv4 address, neither the instance's
 /// `publicIpAddress` nor one associated with any of its network interfaces.
 /// Not applicable: an instance being terminated.
-fn instance_no_public_ip(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_no_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -383,7 +381,7 @@ fn instance_no_public_ip(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 /// CIS 1.18: the instance has an IAM instance profile (`iamInstanceProfile`)
 /// so software on it gets role credentials instead of stored keys. Not
 /// applicable: an instance being terminated.
-fn instance_iam_profile_attached(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_iam_profile_attached(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -398,7 +396,7 @@ fn instance_iam_profile_attached(p: &Props<'_>, _: &Inventory<'_>) -> Result<Out
 
 /// FSBP EC2.17: at most one network interface. Not applicable: an instance
 /// being terminated, or one that reports no network interface at all.
-fn instance_single_eni(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_single_eni(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -421,7 +419,7 @@ fn instance_single_eni(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 
 /// FSBP EC2.24: `virtualizationType` is not `paravirtual`. Not applicable:
 /// an instance being terminated. A missing virtualization type is unknown.
-fn instance_not_paravirtual(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_not_paravirtual(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -446,7 +444,7 @@ fn instance_not_paravirtual(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// otherwise the result is unknown. Interfaces not attached to an instance
 /// are not assessed. Not applicable: an instance being terminated, or one
 /// that reports no network interface.
-fn instance_source_dest_check(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_source_dest_check(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
@@ -462,7 +460,7 @@ fn instance_source_dest_check(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
     for (i, eni) in interfaces.iter().enumerate() {
         let mut path = format!("networkInterfaces.{i}.sourceDestCheck");
         let mut check = p.bool(&path)?;
-        if check.is_none() && eni.get("deviceIndex").and_then(Value::as_i64) == Some(0) {
+        if check.is_none() && eni.get("deviceIndex").and_then(Node::as_i64) == Some(0) {
             path = "sourceDestCheck".to_owned();
             check = p.bool(&path)?;
         }
@@ -471,7 +469,7 @@ fn instance_source_dest_check(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
             Some(false) => {
                 let id = eni
                     .get("networkInterfaceId")
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .unwrap_or("(unknown id)");
                 disabled.push(format!("`{id}`"));
                 evidence.push(p.evidence(&path));
@@ -510,7 +508,7 @@ fn instance_source_dest_check(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
 /// (the internet cannot reach it directly), or an instance being terminated.
 fn instance_public_management_ports_closed(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
@@ -524,22 +522,22 @@ fn instance_public_management_ports_closed(
     let mut group_ids: Vec<&str> = p
         .array("securityGroups")?
         .iter()
-        .filter_map(|g| g.get("groupId").and_then(Value::as_str))
+        .filter_map(|g| g.get("groupId").and_then(Node::as_str))
         .collect();
     for eni in p.array("networkInterfaces")? {
         group_ids.extend(
             eni.get("groups")
-                .and_then(Value::as_array)
+                .and_then(Node::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|g| g.get("groupId").and_then(Value::as_str)),
+                .filter_map(|g| g.get("groupId").and_then(Node::as_str)),
         );
     }
     group_ids.sort_unstable();
     group_ids.dedup();
     let asset = p.asset();
     for id in group_ids {
-        let group = security_group(inv, &asset.account, &asset.region, id);
+        let group = security_group(inv, asset.account, asset.region, id);
         let Some(group) = group else {
             return Err(Unreadable {
                 path: "securityGroups".to_owned(),
@@ -581,7 +579,7 @@ fn instance_public_management_ports_closed(
 /// FSBP EC2.3: the volume is encrypted. Stricter than the control: detached
 /// volumes are assessed too (they still hold data). Not applicable: a
 /// volume being deleted or in error. A missing `encrypted` is unknown.
-fn volume_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn volume_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ ("deleting" | "deleted" | "error")) = p.str("state")? {
         return Ok(Outcome::not_applicable(format!(
             "The volume is {state} and holds no usable data."
@@ -610,7 +608,7 @@ fn volume_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// FSBP EC2.1: the snapshot has no `createVolumePermission` for group
 /// `all` (`public`). Not applicable: a snapshot in error (it cannot be
 /// restored).
-fn snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("state")? == Some("error") {
         return Ok(Outcome::not_applicable(
             "The snapshot is in error and cannot be restored by anyone.",
@@ -633,7 +631,7 @@ fn snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 
 /// The snapshot is encrypted (`encrypted`). Not applicable: a snapshot in
 /// error. A missing `encrypted` is unknown.
-fn snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("state")? == Some("error") {
         return Ok(
             Outcome::not_applicable("The snapshot is in error and holds no usable data.")
@@ -656,7 +654,7 @@ fn snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 
 /// The AMI is not public (`public`). Not applicable: an AMI that cannot be
 /// launched (deregistered, disabled, failed).
-fn image_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn image_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ ("deregistered" | "disabled" | "failed" | "error" | "invalid")) =
         p.str("state")?
     {
@@ -687,7 +685,7 @@ fn image_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// has no inbound and no outbound rule. Not applicable: any other group.
 fn security_group_default_restricts_all(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if p.str("groupName")? != Some("default") {
         return Ok(
@@ -716,22 +714,19 @@ fn security_group_default_restricts_all(
 
 /// FSBP EC2.13: no TCP access to port 22 from `0.0.0.0/0` or `::/0`.
 /// Not applicable: a group without inbound rules.
-fn security_group_no_world_ssh(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn security_group_no_world_ssh(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(p, &[22], &["tcp"], &[Family::V4, Family::V6], "SSH")
 }
 
 /// FSBP EC2.14: no TCP access to port 3389 from `0.0.0.0/0` or `::/0`.
 /// Not applicable: a group without inbound rules.
-fn security_group_no_world_rdp(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn security_group_no_world_rdp(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(p, &[3389], &["tcp"], &[Family::V4, Family::V6], "RDP")
 }
 
 /// CIS 5.2 (3.0) / 5.3 (4.0): no TCP, UDP or all-traffic access to 22 or
 /// 3389 from `0.0.0.0/0`. Not applicable: a group without inbound rules.
-fn security_group_no_ipv4_admin_ports(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn security_group_no_ipv4_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
         ADMIN_PORTS,
@@ -743,10 +738,7 @@ fn security_group_no_ipv4_admin_ports(
 
 /// CIS 5.3 (3.0) / 5.4 (4.0): no TCP, UDP or all-traffic access to 22 or
 /// 3389 from `::/0`. Not applicable: a group without inbound rules.
-fn security_group_no_ipv6_admin_ports(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn security_group_no_ipv6_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
         ADMIN_PORTS,
@@ -760,7 +752,7 @@ fn security_group_no_ipv6_admin_ports(
 /// control's high-risk ports. Not applicable: a group without inbound rules.
 fn security_group_no_world_high_risk_ports(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
@@ -773,7 +765,7 @@ fn security_group_no_world_high_risk_ports(
 
 /// CIS 5.1.2 (4.0): no TCP, UDP or all-traffic access to CIFS/SMB (445)
 /// from the internet. Not applicable: a group without inbound rules.
-fn security_group_no_world_cifs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn security_group_no_world_cifs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
         &[445],
@@ -801,7 +793,7 @@ fn unauthorized(rule: &OpenRule) -> bool {
 /// applicable: a group without inbound rules.
 fn security_group_authorized_ports_only(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     let Some(open) = world_ingress(p)? else {
         return Ok(Outcome::not_applicable(
@@ -839,18 +831,18 @@ fn security_group_authorized_ports_only(
 /// The security group `id` of an account and region (index built once per
 /// evaluation).
 fn security_group<'a>(
-    inv: &Inventory<'a>,
+    inv: &'a Inventory,
     account: &str,
     region: &str,
     id: &str,
-) -> Option<&'a Asset> {
+) -> Option<AssetRef<'a>> {
     let index = inv.memo("ec2:security_groups", |inv| {
         let mut index: HashMap<(String, String, String), String> = HashMap::new();
         for g in inv.of_type("AWS::EC2::SecurityGroup") {
-            if let Some(gid) = g.properties.get("groupId").and_then(Value::as_str) {
+            if let Some(gid) = g.properties.get("groupId").and_then(Node::as_str) {
                 index.insert(
-                    (g.account.clone(), g.region.clone(), gid.to_owned()),
-                    g.arn.clone(),
+                    (g.account.to_owned(), g.region.to_owned(), gid.to_owned()),
+                    g.arn.to_owned(),
                 );
             }
         }
@@ -866,17 +858,26 @@ fn security_group<'a>(
 /// balancers (Application/Network and Classic). This backs up `inUse`
 /// (network interfaces), which emulators do not create for every service.
 /// The set of referenced groups is built once per evaluation.
-fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: &str) -> bool {
+fn referenced_by_resource(inv: &Inventory, account: &str, region: &str, id: &str) -> bool {
     let referenced = inv.memo("ec2:referenced_security_groups", |inv| {
         let mut set: HashSet<(String, String, String)> = HashSet::new();
-        let mut add = |a: &Asset, value: Option<&Value>| {
-            for item in value.and_then(Value::as_array).into_iter().flatten() {
+        // A list of group ids or group objects, or one group id.
+        let mut add = |a: AssetRef<'_>, value: Option<Node<'_>>| {
+            let items: Vec<Node<'_>> = match value {
+                Some(one) if one.is_string() => vec![one],
+                list => list
+                    .and_then(Node::as_array)
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            };
+            for item in items {
                 let gid = item
                     .as_str()
-                    .or_else(|| item.get("vpcSecurityGroupId").and_then(Value::as_str))
-                    .or_else(|| item.get("groupId").and_then(Value::as_str));
+                    .or_else(|| item.get("vpcSecurityGroupId").and_then(Node::as_str))
+                    .or_else(|| item.get("groupId").and_then(Node::as_str));
                 if let Some(gid) = gid {
-                    set.insert((a.account.clone(), a.region.clone(), gid.to_owned()));
+                    set.insert((a.account.to_owned(), a.region.to_owned(), gid.to_owned()));
                 }
             }
         };
@@ -888,10 +889,7 @@ fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: 
         for a in inv.of_type("AWS::EKS::Cluster") {
             let vpc = a.properties.get("resourcesVpcConfig");
             add(a, vpc.and_then(|v| v.get("securityGroupIds")));
-            let cluster_group = vpc
-                .and_then(|v| v.get("clusterSecurityGroupId"))
-                .map(|g| Value::Array(vec![g.clone()]));
-            add(a, cluster_group.as_ref());
+            add(a, vpc.and_then(|v| v.get("clusterSecurityGroupId")));
         }
         for a in inv.of_type("AWS::Lambda::Function") {
             add(
@@ -906,7 +904,7 @@ fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: 
             for eni in a
                 .properties
                 .get("networkInterfaces")
-                .and_then(Value::as_array)
+                .and_then(Node::as_array)
                 .into_iter()
                 .flatten()
             {
@@ -929,7 +927,7 @@ fn referenced_by_resource(inv: &Inventory<'_>, account: &str, region: &str, id: 
 /// FSBP EC2.22 (retired from FSBP, kept by Control Tower): the group is
 /// attached to a network interface (`inUse`) or named by a resource in the
 /// snapshot. Not applicable: a default group (it cannot be deleted).
-fn security_group_in_use(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn security_group_in_use(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("groupName")? == Some("default") {
         return Ok(Outcome::not_applicable(
             "Default security groups cannot be deleted; EC2.2 covers their rules.",
@@ -950,7 +948,7 @@ fn security_group_in_use(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, 
     }
     let asset = p.asset();
     let id = p.str("groupId")?.unwrap_or_default();
-    if referenced_by_resource(inv, &asset.account, &asset.region, id) {
+    if referenced_by_resource(inv, asset.account, asset.region, id) {
         return Ok(
             Outcome::healthy("A resource in the inventory uses the security group.")
                 .with(p.evidence("groupId")),
@@ -983,9 +981,9 @@ struct AclEntry<'a> {
 fn acl_entries<'a>(p: &Props<'a>) -> Result<Vec<AclEntry<'a>>, Unreadable> {
     let mut out = Vec::new();
     for (index, e) in p.array("entries")?.iter().enumerate() {
-        let field = |name: &str| e.get(name).and_then(Value::as_str);
+        let field = |name: &str| e.get(name).and_then(Node::as_str);
         let (Some(number), Some(protocol), Some(action)) = (
-            e.get("ruleNumber").and_then(Value::as_i64),
+            e.get("ruleNumber").and_then(Node::as_i64),
             field("protocol"),
             field("ruleAction"),
         ) else {
@@ -998,11 +996,11 @@ fn acl_entries<'a>(p: &Props<'a>) -> Result<Vec<AclEntry<'a>>, Unreadable> {
         out.push(AclEntry {
             index,
             number,
-            egress: e.get("egress").and_then(Value::as_bool).unwrap_or(false),
+            egress: e.get("egress").and_then(Node::as_bool).unwrap_or(false),
             allow: action.eq_ignore_ascii_case("allow"),
             protocol,
-            from: range.and_then(|r| r.get("from")).and_then(Value::as_i64),
-            to: range.and_then(|r| r.get("to")).and_then(Value::as_i64),
+            from: range.and_then(|r| r.get("from")).and_then(Node::as_i64),
+            to: range.and_then(|r| r.get("to")).and_then(Node::as_i64),
             v4: field("cidrBlock"),
             v6: field("ipv6CidrBlock"),
         });
@@ -1038,10 +1036,7 @@ fn acl_open<'e, 'a>(entries: &'e [AclEntry<'a>], port: i64) -> Vec<(&'e AclEntry
 /// internet (IPv4 or IPv6) reach TCP 22 or 3389, in rule order. Default
 /// network ACLs are assessed too (CIS covers them; FSBP skips them). Not
 /// applicable: an ACL associated with no subnet (it filters nothing).
-fn network_acl_no_world_admin_ports(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn network_acl_no_world_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.array("associations")?.is_empty() {
         return Ok(Outcome::not_applicable(
             "The network ACL is associated with no subnet, so it filters no traffic.",
@@ -1078,7 +1073,7 @@ fn network_acl_no_world_admin_ports(
 
 /// FSBP EC2.16: a network ACL is associated with at least one subnet. Not
 /// applicable: a VPC's default network ACL (it cannot be deleted).
-fn network_acl_in_use(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn network_acl_in_use(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.bool("isDefault")? == Some(true) {
         return Ok(Outcome::not_applicable(
             "This is the VPC's default network ACL, which cannot be deleted.",
@@ -1101,7 +1096,7 @@ fn network_acl_in_use(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 /// FSBP EC2.6 / CIS 3.7: the VPC has at least one active flow log (any
 /// traffic type; flow logs on subnets or interfaces only do not count).
 /// Not applicable: a VPC that is not yet available.
-fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
         return Ok(Outcome::not_applicable(format!(
             "The VPC is {state}; flow logs apply once it is available."
@@ -1111,14 +1106,14 @@ fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
     let logs = p.array("flowLogs")?;
     let active = logs.iter().find(|l| {
         l.get("flowLogStatus")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("active"))
     });
     Ok(match active {
         Some(log) => {
             let traffic = log
                 .get("trafficType")
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
                 .unwrap_or("unknown");
             Outcome::healthy(format!(
                 "The VPC has an active flow log (traffic type {traffic})."
@@ -1146,7 +1141,7 @@ fn region_not_enabled(err: &Unreadable) -> bool {
 /// on in the region. Not applicable: a region that is not enabled for the
 /// account (no volume can be created there); any other failure to read the
 /// setting is an error.
-fn ebs_encryption_by_default(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn ebs_encryption_by_default(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let enabled = match p.bool("ebsEncryptionByDefault") {
         Ok(value) => value,
         Err(err) if region_not_enabled(&err) => {
@@ -1175,7 +1170,7 @@ fn ebs_encryption_by_default(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// instances (`instanceMetadataDefaults.httpTokens` = `required`). No
 /// account default (`null`) leaves it to each AMI and launch request.
 /// Not applicable: the default switches the metadata endpoint off.
-fn region_imdsv2_default(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn region_imdsv2_default(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.get("instanceMetadataDefaults")?.is_none() {
         return Err(Unreadable {
             path: "instanceMetadataDefaults".to_owned(),
@@ -1202,8 +1197,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
+    use crate::inventory::testing::asset_ref;
     use rampart_model::Asset;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn sg(rules: Value) -> Asset {
         Asset::new(
@@ -1254,7 +1250,7 @@ mod tests {
             {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
              "ipRanges": [{"cidrIp": "0.0.0.0/0"}]}
         ]));
-        let p = Props::of(&a);
+        let p = Props::of(asset_ref(&a));
         let open = world_ingress(&p).unwrap().unwrap();
         assert_eq!(open.len(), 3);
         let v6 = exposures(&open, &[22], &["tcp"], &[Family::V6]);
@@ -1275,7 +1271,11 @@ mod tests {
             .map(|r| r.index)
             .collect();
         assert_eq!(bad, vec![0, 1]);
-        assert!(world_ingress(&Props::of(&sg(json!([])))).unwrap().is_none());
+        assert!(
+            world_ingress(&Props::of(asset_ref(&sg(json!([])))))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -1296,7 +1296,7 @@ mod tests {
             {"ruleNumber": 100, "egress": false, "ruleAction": "allow", "protocol": "-1",
              "cidrBlock": "0.0.0.0/0", "portRange": null}
         ]));
-        let p = Props::of(&denied_first);
+        let p = Props::of(asset_ref(&denied_first));
         let entries = acl_entries(&p).unwrap();
         assert!(acl_open(&entries, 22).is_empty());
         assert_eq!(acl_open(&entries, 3389).len(), 1);
@@ -1309,7 +1309,7 @@ mod tests {
             {"ruleNumber": 100, "egress": true, "ruleAction": "allow", "protocol": "-1",
              "cidrBlock": "0.0.0.0/0"}
         ]));
-        let p = Props::of(&narrow_deny);
+        let p = Props::of(asset_ref(&narrow_deny));
         let entries = acl_entries(&p).unwrap();
         let open = acl_open(&entries, 22);
         assert_eq!(open.len(), 1);

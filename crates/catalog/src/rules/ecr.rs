@@ -4,9 +4,8 @@
 //! is nothing to scan, overwrite or expire until one is pushed (the next
 //! scan assesses it then).
 
-use serde_json::Value;
-
 use super::{Outcome, Rule};
+use crate::doc::{Array, Node};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -71,19 +70,19 @@ fn wildcard_match(pattern: &str, name: &str) -> bool {
 
 /// The registry scanning rule frequency that covers `name` on push or
 /// continuously, if any.
-fn registry_rule_for<'a>(rules: &'a [Value], name: &str) -> Option<&'a str> {
+fn registry_rule_for<'a>(rules: Array<'a>, name: &str) -> Option<&'a str> {
     rules.iter().find_map(|rule| {
-        let frequency = rule.get("scanFrequency").and_then(Value::as_str)?;
+        let frequency = rule.get("scanFrequency").and_then(Node::as_str)?;
         if !matches!(frequency, "SCAN_ON_PUSH" | "CONTINUOUS_SCAN") {
             return None;
         }
-        let filters = rule.get("repositoryFilters").and_then(Value::as_array)?;
+        let filters = rule.get("repositoryFilters").and_then(Node::as_array)?;
         filters
             .iter()
             .any(|f| {
-                f.get("filterType").and_then(Value::as_str) == Some("WILDCARD")
+                f.get("filterType").and_then(Node::as_str) == Some("WILDCARD")
                     && f.get("filter")
-                        .and_then(Value::as_str)
+                        .and_then(Node::as_str)
                         .is_some_and(|pattern| wildcard_match(pattern, name))
             })
             .then_some(frequency)
@@ -95,11 +94,11 @@ fn registry_rule_for<'a>(rules: &'a [Value], name: &str) -> Option<&'a str> {
 /// repository's own scan-on-push setting. Under enhanced scanning the
 /// repository setting is ignored, so only a registry rule counts. Not
 /// applicable to an empty repository.
-fn image_scanning(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn image_scanning(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = empty(p)? {
         return Ok(na);
     }
-    let name = p.str("repositoryName")?.unwrap_or(&p.asset().name);
+    let name = p.str("repositoryName")?.unwrap_or(p.asset().name);
     let rules = p.array("registryScanningConfiguration.rules")?;
     if let Some(frequency) = registry_rule_for(rules, name) {
         return Ok(Outcome::healthy(format!(
@@ -126,7 +125,7 @@ fn image_scanning(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadabl
 /// ECR.2: image tags are immutable (`IMMUTABLE`, or
 /// `IMMUTABLE_WITH_EXCLUSION` where only the listed tag filters stay
 /// mutable). Not applicable to an empty repository.
-fn tag_immutability(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn tag_immutability(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = empty(p)? {
         return Ok(na);
     }
@@ -151,7 +150,7 @@ fn tag_immutability(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 
 /// ECR.3: the repository has a lifecycle policy. Not applicable to an
 /// empty repository.
-fn lifecycle_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn lifecycle_policy(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = empty(p)? {
         return Ok(na);
     }

@@ -39,7 +39,7 @@ fn going_away(p: &Props<'_>, what: &str) -> Result<Option<Outcome>, Unreadable> 
 
 /// EFS.1 / EFS.8: file data is encrypted at rest (with a KMS key: EFS
 /// encryption always uses one, AWS managed or customer managed).
-fn file_system_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn file_system_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = going_away(p, "file system")? {
         return Ok(na);
     }
@@ -63,7 +63,7 @@ fn file_system_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 
 /// EFS.7: automatic backups are on (`backupPolicy.status` `ENABLED`, or
 /// `ENABLING` on its way there). No backup policy means they are off.
-fn file_system_automatic_backups(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn file_system_automatic_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = going_away(p, "file system")? {
         return Ok(na);
     }
@@ -78,7 +78,7 @@ fn file_system_automatic_backups(p: &Props<'_>, _: &Inventory<'_>) -> Result<Out
 
 /// EFS.3: the access point confines clients to a directory other than the
 /// file system's root.
-fn access_point_root_directory(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn access_point_root_directory(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = going_away(p, "access point")? {
         return Ok(na);
     }
@@ -95,7 +95,7 @@ fn access_point_root_directory(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
 }
 
 /// EFS.4: the access point enforces a POSIX user identity.
-fn access_point_user_identity(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn access_point_user_identity(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = going_away(p, "access point")? {
         return Ok(na);
     }

@@ -4,9 +4,8 @@
 //! `resourcesVpcConfig.endpointPublicAccess` is `null` when the API response
 //! did not contain it (emulators), which is unknown, never `false`.
 
-use serde_json::Value;
-
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -76,7 +75,7 @@ fn cluster_not_active(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 /// (`endpointPublicAccess` false). A public endpoint restricted by CIDR
 /// still fails, as in the control; the reason says whether it is open to
 /// the world. Not applicable: a cluster that is not active.
-fn cluster_endpoint_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_endpoint_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = cluster_not_active(p)? {
         return Ok(na);
     }
@@ -93,7 +92,7 @@ fn cluster_endpoint_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
     let cidrs: Vec<&str> = p
         .array("resourcesVpcConfig.publicAccessCidrs")?
         .iter()
-        .filter_map(Value::as_str)
+        .filter_map(Node::as_str)
         .collect();
     // AWS's default when none are given is 0.0.0.0/0.
     let world = cidrs.is_empty() || cidrs.iter().any(|c| c.trim().ends_with("/0"));
@@ -110,7 +109,7 @@ fn cluster_endpoint_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
 /// FSBP EKS.2: the cluster runs a Kubernetes version in EKS standard
 /// support (see [`SUPPORTED_VERSIONS`]). Not applicable: a cluster that is
 /// not active. A missing or unparseable version is unknown.
-fn cluster_supported_version(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_supported_version(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = cluster_not_active(p)? {
         return Ok(na);
     }
@@ -138,14 +137,14 @@ fn cluster_supported_version(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// FSBP EKS.3: an `encryptionConfig` entry covers the `secrets` resource
 /// with a KMS key (envelope encryption of Kubernetes secrets). Not
 /// applicable: a cluster that is not active.
-fn cluster_secrets_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_secrets_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = cluster_not_active(p)? {
         return Ok(na);
     }
     let encrypted = p.array("encryptionConfig")?.iter().any(|config| {
         config
             .get("resources")
-            .and_then(Value::as_array)
+            .and_then(Node::as_array)
             .is_some_and(|r| r.iter().any(|x| x.as_str() == Some("secrets")))
     });
     Ok(Outcome::either(
@@ -159,7 +158,7 @@ fn cluster_secrets_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// FSBP EKS.8: the control plane's `audit` log type is enabled. Not
 /// applicable: a cluster that is not active. Reading `logging` first makes
 /// an unreadable cluster an error rather than "no log types".
-fn cluster_audit_logging(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_audit_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = cluster_not_active(p)? {
         return Ok(na);
     }

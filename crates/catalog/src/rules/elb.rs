@@ -8,9 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -95,16 +94,16 @@ fn unknown(path: &str, what: &str) -> Unreadable {
 }
 
 /// A string field of a JSON object.
-fn field<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
-    value.get(key).and_then(Value::as_str)
+fn field<'v>(value: Node<'v>, key: &str) -> Option<&'v str> {
+    value.get(key).and_then(Node::as_str)
 }
 
 /// A listener's label for messages: `PROTOCOL:port`.
-fn listener_label(listener: &Value, protocol_key: &str, port_key: &str) -> String {
+fn listener_label(listener: Node<'_>, protocol_key: &str, port_key: &str) -> String {
     format!(
         "{}:{}",
         field(listener, protocol_key).unwrap_or("?"),
-        listener.get(port_key).and_then(Value::as_i64).unwrap_or(0)
+        listener.get(port_key).and_then(Node::as_i64).unwrap_or(0)
     )
 }
 
@@ -137,10 +136,10 @@ fn failed_state(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 }
 
 /// Whether an ALB listener's default actions redirect to HTTPS.
-fn redirects_to_https(listener: &Value) -> bool {
+fn redirects_to_https(listener: Node<'_>) -> bool {
     listener
         .get("defaultActions")
-        .and_then(Value::as_array)
+        .and_then(Node::as_array)
         .is_some_and(|actions| {
             actions.iter().any(|a| {
                 field(a, "type") == Some("redirect")
@@ -154,14 +153,14 @@ fn redirects_to_https(listener: &Value) -> bool {
 /// ELB.1: every HTTP listener of an Application Load Balancer redirects to
 /// HTTPS in its default action (an ALB with only HTTPS listeners passes).
 /// Not applicable: Network and Gateway Load Balancers.
-fn alb_http_redirects_to_https(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn alb_http_redirects_to_https(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = only_alb(p)? {
         return Ok(na);
     }
     let listeners = p.array("listeners")?;
     let plain: Vec<String> = listeners
         .iter()
-        .filter(|l| field(l, "protocol") == Some("HTTP") && !redirects_to_https(l))
+        .filter(|l| field(*l, "protocol") == Some("HTTP") && !redirects_to_https(*l))
         .map(|l| listener_label(l, "protocol", "port"))
         .collect();
     Ok(Outcome::either(
@@ -178,7 +177,7 @@ fn alb_http_redirects_to_https(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
 /// ELB.4: the ALB drops HTTP headers with invalid names
 /// (`routing.http.drop_invalid_header_fields.enabled`). Not applicable:
 /// Network and Gateway Load Balancers.
-fn alb_drop_invalid_headers(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn alb_drop_invalid_headers(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = only_alb(p)? {
         return Ok(na);
     }
@@ -197,7 +196,7 @@ fn alb_drop_invalid_headers(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// ELB.5 (ALB part): access logs are delivered to S3
 /// (`access_logs.s3.enabled`). Not applicable: Network and Gateway Load
 /// Balancers (the control covers Application and Classic Load Balancers).
-fn alb_access_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn alb_access_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = only_alb(p)? {
         return Ok(na);
     }
@@ -215,7 +214,7 @@ fn alb_access_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadab
 
 /// ELB.12: the ALB's desync mitigation mode is `defensive` or `strictest`.
 /// Not applicable: Network and Gateway Load Balancers.
-fn alb_desync_mitigation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn alb_desync_mitigation(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = only_alb(p)? {
         return Ok(na);
     }
@@ -233,7 +232,7 @@ fn alb_desync_mitigation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 
 /// ELB.6: deletion protection is on (`deletion_protection.enabled`), for
 /// every v2 type. Not applicable: a load balancer that failed to provision.
-fn v2_deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn v2_deletion_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = failed_state(p)? {
         return Ok(na);
     }
@@ -251,7 +250,7 @@ fn v2_deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, U
 
 /// ELB.13: the load balancer has nodes in at least two Availability Zones.
 /// Not applicable: a load balancer that failed to provision.
-fn v2_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn v2_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = failed_state(p)? {
         return Ok(na);
     }
@@ -284,7 +283,7 @@ fn recommended_v2_policy(policy: &str) -> bool {
 /// ELB.17: every HTTPS/TLS listener of an Application or Network Load
 /// Balancer uses a recommended TLS 1.3 security policy. Not applicable:
 /// Gateway Load Balancers and load balancers without HTTPS/TLS listeners.
-fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if lb_type(p)? == "gateway" {
         return Ok(
             Outcome::not_applicable("Gateway Load Balancers do not terminate TLS.")
@@ -292,9 +291,9 @@ fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
         );
     }
     let listeners = p.array("listeners")?;
-    let tls: Vec<&Value> = listeners
+    let tls: Vec<Node<'_>> = listeners
         .iter()
-        .filter(|l| matches!(field(l, "protocol"), Some("HTTPS" | "TLS")))
+        .filter(|l| matches!(field(*l, "protocol"), Some("HTTPS" | "TLS")))
         .collect();
     if tls.is_empty() {
         return Ok(
@@ -304,12 +303,12 @@ fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
     }
     let weak: Vec<String> = tls
         .iter()
-        .filter(|l| !field(l, "sslPolicy").is_some_and(recommended_v2_policy))
+        .filter(|l| !field(**l, "sslPolicy").is_some_and(recommended_v2_policy))
         .map(|l| {
             format!(
                 "{} ({})",
-                listener_label(l, "protocol", "port"),
-                field(l, "sslPolicy").unwrap_or("no policy")
+                listener_label(*l, "protocol", "port"),
+                field(*l, "sslPolicy").unwrap_or("no policy")
             )
         })
         .collect();
@@ -328,7 +327,7 @@ fn v2_recommended_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// HTTPS or TLS; an HTTP listener whose default action only redirects to
 /// HTTPS carries no content in clear text and passes. Not applicable:
 /// Gateway Load Balancers (GENEVE) and load balancers without listeners.
-fn v2_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn v2_secure_listeners(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if lb_type(p)? == "gateway" {
         return Ok(Outcome::not_applicable(
             "Gateway Load Balancers forward packets with GENEVE and have no TLS listeners.",
@@ -345,8 +344,8 @@ fn v2_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
     let plain: Vec<String> = listeners
         .iter()
         .filter(|l| {
-            let proto = field(l, "protocol").unwrap_or_default();
-            !(proto == "HTTPS" || proto == "TLS" || (proto == "HTTP" && redirects_to_https(l)))
+            let proto = field(*l, "protocol").unwrap_or_default();
+            !(proto == "HTTPS" || proto == "TLS" || (proto == "HTTP" && redirects_to_https(*l)))
         })
         .map(|l| listener_label(l, "protocol", "port"))
         .collect();
@@ -365,7 +364,7 @@ fn v2_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 // Classic Load Balancers.
 
 /// Whether a Classic listener protocol terminates TLS.
-fn classic_tls(listener: &Value) -> bool {
+fn classic_tls(listener: Node<'_>) -> bool {
     field(listener, "protocol").is_some_and(|proto| {
         proto.eq_ignore_ascii_case("HTTPS") || proto.eq_ignore_ascii_case("SSL")
     })
@@ -382,9 +381,9 @@ fn no_listeners(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 /// ELB.2: every HTTPS/SSL listener of a Classic Load Balancer uses an ACM
 /// certificate (not an IAM server certificate). Not applicable: no
 /// HTTPS/SSL listener.
-fn classic_acm_certificate(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_acm_certificate(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let listeners = p.array("listeners")?;
-    let tls: Vec<&Value> = listeners.iter().filter(|l| classic_tls(l)).collect();
+    let tls: Vec<Node<'_>> = listeners.iter().filter(|l| classic_tls(*l)).collect();
     if tls.is_empty() {
         return Ok(Outcome::not_applicable(
             "The load balancer has no HTTPS or SSL listener, so it uses no certificate.",
@@ -393,8 +392,8 @@ fn classic_acm_certificate(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, 
     }
     let other: Vec<String> = tls
         .iter()
-        .filter(|l| !field(l, "sslCertificateId").is_some_and(|c| c.contains(":acm:")))
-        .map(|l| listener_label(l, "protocol", "loadBalancerPort"))
+        .filter(|l| !field(**l, "sslCertificateId").is_some_and(|c| c.contains(":acm:")))
+        .map(|l| listener_label(*l, "protocol", "loadBalancerPort"))
         .collect();
     Ok(Outcome::either(
         other.is_empty(),
@@ -409,14 +408,14 @@ fn classic_acm_certificate(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, 
 
 /// ELB.3: every listener of a Classic Load Balancer terminates TLS (HTTPS
 /// or SSL). Not applicable: no listeners.
-fn classic_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_secure_listeners(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = no_listeners(p)? {
         return Ok(na);
     }
     let plain: Vec<String> = p
         .array("listeners")?
         .iter()
-        .filter(|l| !classic_tls(l))
+        .filter(|l| !classic_tls(*l))
         .map(|l| listener_label(l, "protocol", "loadBalancerPort"))
         .collect();
     Ok(Outcome::either(
@@ -432,7 +431,7 @@ fn classic_secure_listeners(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 
 /// ELB.5 (Classic part): access logs are enabled. Not applicable: no
 /// listeners.
-fn classic_access_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_access_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = no_listeners(p)? {
         return Ok(na);
     }
@@ -449,7 +448,7 @@ fn classic_access_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 }
 
 /// ELB.7: connection draining is enabled. Not applicable: no listeners.
-fn classic_connection_draining(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_connection_draining(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = no_listeners(p)? {
         return Ok(na);
     }
@@ -468,9 +467,9 @@ fn classic_connection_draining(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
 /// ELB.8: every SSL/HTTPS listener negotiates TLS with the predefined
 /// `ELBSecurityPolicy-TLS-1-2-2017-01` policy (its
 /// `Reference-Security-Policy`). Not applicable: no HTTPS/SSL listener.
-fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let listeners = p.array("listeners")?;
-    let tls: Vec<&Value> = listeners.iter().filter(|l| classic_tls(l)).collect();
+    let tls: Vec<Node<'_>> = listeners.iter().filter(|l| classic_tls(*l)).collect();
     if tls.is_empty() {
         return Ok(
             Outcome::not_applicable("The load balancer has no HTTPS or SSL listener.")
@@ -482,41 +481,41 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
         policies
             .iter()
             .find(|pol| {
-                field(pol, "policyName") == Some(name)
-                    && field(pol, "policyTypeName") == Some("SSLNegotiationPolicyType")
+                field(*pol, "policyName") == Some(name)
+                    && field(*pol, "policyTypeName") == Some("SSLNegotiationPolicyType")
             })
-            .and_then(|pol| pol.get("attributes").and_then(Value::as_array))
+            .and_then(|pol| pol.get("attributes").and_then(Node::as_array))
             .and_then(|attrs| {
                 attrs
                     .iter()
-                    .find(|a| field(a, "name") == Some("Reference-Security-Policy"))
+                    .find(|a| field(*a, "name") == Some("Reference-Security-Policy"))
                     .and_then(|a| field(a, "value"))
             })
     };
     let weak: Vec<String> = tls
         .iter()
         .filter_map(|l| {
-            let names = l.get("policyNames").and_then(Value::as_array)?;
+            let names = l.get("policyNames").and_then(Node::as_array)?;
             let used: Vec<&str> = names
                 .iter()
-                .filter_map(Value::as_str)
+                .filter_map(Node::as_str)
                 .filter_map(&reference)
                 .collect();
             (!used.contains(&STRONG_CLASSIC_POLICY)).then(|| {
                 format!(
                     "{} ({})",
-                    listener_label(l, "protocol", "loadBalancerPort"),
+                    listener_label(*l, "protocol", "loadBalancerPort"),
                     used.first().copied().unwrap_or("no predefined policy")
                 )
             })
         })
         .chain(
             tls.iter()
-                .filter(|l| l.get("policyNames").and_then(Value::as_array).is_none())
+                .filter(|l| l.get("policyNames").and_then(Node::as_array).is_none())
                 .map(|l| {
                     format!(
                         "{} (no policy)",
-                        listener_label(l, "protocol", "loadBalancerPort")
+                        listener_label(*l, "protocol", "loadBalancerPort")
                     )
                 }),
         )
@@ -536,7 +535,7 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 /// ELB.9: cross-zone load balancing is enabled. Not applicable: a load
 /// balancer in a single Availability Zone, where the setting has no effect
 /// (ELB.10 reports that).
-fn classic_cross_zone(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_cross_zone(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.array("availabilityZones")?.len() < 2 {
         return Ok(Outcome::not_applicable(
             "The load balancer is in a single Availability Zone, where cross-zone load balancing has no effect.",
@@ -557,7 +556,7 @@ fn classic_cross_zone(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 
 /// ELB.10: the Classic Load Balancer spans at least two Availability
 /// Zones. Not applicable: no listeners.
-fn classic_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = no_listeners(p)? {
         return Ok(na);
     }
@@ -573,7 +572,7 @@ fn classic_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// ELB.14: the desync mitigation mode is `defensive` or `strictest`. Not
 /// applicable: no HTTP/HTTPS listener (desync mitigation applies to HTTP
 /// only; TCP and SSL listeners pass bytes through).
-fn classic_desync_mitigation(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn classic_desync_mitigation(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let http = p.array("listeners")?.iter().any(|l| {
         field(l, "protocol").is_some_and(|proto| {
             proto.eq_ignore_ascii_case("HTTP") || proto.eq_ignore_ascii_case("HTTPS")

@@ -9,10 +9,9 @@
 //! healthy. (moto reports `features: []` and every data source
 //! `DISABLED`.)
 
-use serde_json::Value;
-
 use super::cloudtrail::{region_disabled_outcome, region_not_enabled};
 use super::{Outcome, Rule};
+use crate::doc::{Array, Node};
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -61,7 +60,7 @@ pub(crate) static RULES: &[Rule] = &[
 
 /// FSBP GuardDuty.1: a GuardDuty detector is enabled in the region. Not
 /// applicable: the region is not enabled for the account.
-fn enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let enabled = match p.bool("enabled") {
         Ok(v) => v,
         Err(err) if region_not_enabled(&err) => return Ok(region_disabled_outcome(&err)),
@@ -103,14 +102,18 @@ enum State {
     Unreported,
 }
 
-fn feature_state(features: &[Value], name: &str, extra: Option<&str>) -> Result<State, Unreadable> {
+fn feature_state(
+    features: Array<'_>,
+    name: &str,
+    extra: Option<&str>,
+) -> Result<State, Unreadable> {
     let Some(feature) = features
         .iter()
-        .find(|f| f.get("name").and_then(Value::as_str) == Some(name))
+        .find(|f| f.get("name").and_then(Node::as_str) == Some(name))
     else {
         return Ok(State::Unreported);
     };
-    match feature.get("status").and_then(Value::as_str) {
+    match feature.get("status").and_then(Node::as_str) {
         Some("ENABLED") => {}
         Some(other) => return Ok(State::Off(format!("`{name}` is {other}"))),
         None => return Ok(State::Unreported),
@@ -120,12 +123,12 @@ fn feature_state(features: &[Value], name: &str, extra: Option<&str>) -> Result<
     };
     let config = feature
         .get("additionalConfiguration")
-        .and_then(Value::as_array)
+        .and_then(Node::as_array)
         .and_then(|c| {
             c.iter()
-                .find(|x| x.get("name").and_then(Value::as_str) == Some(extra))
+                .find(|x| x.get("name").and_then(Node::as_str) == Some(extra))
         });
-    match config.and_then(|c| c.get("status")).and_then(Value::as_str) {
+    match config.and_then(|c| c.get("status")).and_then(Node::as_str) {
         Some("ENABLED") => Ok(State::On),
         Some(other) => Ok(State::Off(format!(
             "`{name}` is on but `{extra}` is {other}"
@@ -260,56 +263,56 @@ static EC2_RUNTIME: Plan = Plan {
 
 /// FSBP GuardDuty.5: EKS Audit Log Monitoring on (feature `EKS_AUDIT_LOGS`,
 /// else `dataSources.kubernetes.auditLogs`). Not applicable: detector off.
-fn eks_audit_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn eks_audit_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &EKS_AUDIT)
 }
 
 /// FSBP GuardDuty.6: Lambda Protection on (`LAMBDA_NETWORK_LOGS`). Not
 /// applicable: detector off.
-fn lambda_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn lambda_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &LAMBDA)
 }
 
 /// FSBP GuardDuty.7: EKS Runtime Monitoring with automated agent management
 /// (`RUNTIME_MONITORING` or `EKS_RUNTIME_MONITORING` with
 /// `EKS_ADDON_MANAGEMENT`). Not applicable: detector off.
-fn eks_runtime(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn eks_runtime(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &EKS_RUNTIME)
 }
 
 /// FSBP GuardDuty.8: Malware Protection for EC2 on (`EBS_MALWARE_PROTECTION`,
 /// else the legacy EBS volume scanning data source). Not applicable:
 /// detector off.
-fn malware_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn malware_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &MALWARE)
 }
 
 /// FSBP GuardDuty.9: RDS Protection on (`RDS_LOGIN_EVENTS`). Not applicable:
 /// detector off.
-fn rds_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn rds_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &RDS)
 }
 
 /// FSBP GuardDuty.10: S3 Protection on (`S3_DATA_EVENTS`, else
 /// `dataSources.s3Logs`). Not applicable: detector off.
-fn s3_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn s3_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &S3)
 }
 
 /// FSBP GuardDuty.11: Runtime Monitoring on (`RUNTIME_MONITORING`). Not
 /// applicable: detector off.
-fn runtime_monitoring(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn runtime_monitoring(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &RUNTIME)
 }
 
 /// FSBP GuardDuty.12: ECS Runtime Monitoring (`RUNTIME_MONITORING` with
 /// `ECS_FARGATE_AGENT_MANAGEMENT`). Not applicable: detector off.
-fn ecs_runtime(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn ecs_runtime(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &ECS_RUNTIME)
 }
 
 /// FSBP GuardDuty.13: EC2 Runtime Monitoring (`RUNTIME_MONITORING` with
 /// `EC2_AGENT_MANAGEMENT`). Not applicable: detector off.
-fn ec2_runtime(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn ec2_runtime(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     plan_check(p, &EC2_RUNTIME)
 }

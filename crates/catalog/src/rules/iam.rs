@@ -8,14 +8,15 @@
 
 use std::collections::HashMap;
 
-use rampart_model::{Asset, Evidence};
+use rampart_model::Evidence;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::policy;
 use super::{Outcome, Rule};
-use crate::inventory::Inventory;
+use crate::doc::Node;
+use crate::inventory::{AssetRef, Inventory};
 use crate::view::{Props, Unreadable};
 
 pub(crate) static RULES: &[Rule] = &[
@@ -185,7 +186,7 @@ fn days(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
 }
 
 /// A value of the account's `GetAccountSummary` map, when the scan has it.
-fn summary_value(inv: &Inventory<'_>, account: &str, key: &str) -> Option<i64> {
+fn summary_value(inv: &Inventory, account: &str, key: &str) -> Option<i64> {
     inv.of_type_in_account(ACCOUNT_SUMMARY, account)
         .find_map(|a| {
             Props::of(a)
@@ -206,12 +207,12 @@ fn aws_managed_name(arn: &str) -> Option<&str> {
 fn attached_arns<'a>(p: &Props<'a>) -> Result<Vec<&'a str>, Unreadable> {
     Ok(p.array("attachedManagedPolicies")?
         .iter()
-        .filter_map(|a| a.get("policyArn").and_then(Value::as_str))
+        .filter_map(|a| a.get("policyArn").and_then(Node::as_str))
         .collect())
 }
 
 /// A user's active access keys (`accessKeys` must have been collected).
-fn active_keys<'a>(p: &Props<'a>) -> Result<Vec<&'a Value>, Unreadable> {
+fn active_keys<'a>(p: &Props<'a>) -> Result<Vec<Node<'a>>, Unreadable> {
     let Some(keys) = p.get("accessKeys")? else {
         return Err(missing("accessKeys", "the user's access key list"));
     };
@@ -219,23 +220,23 @@ fn active_keys<'a>(p: &Props<'a>) -> Result<Vec<&'a Value>, Unreadable> {
         .as_array()
         .map(|keys| {
             keys.iter()
-                .filter(|k| k.get("status").and_then(Value::as_str) == Some("Active"))
+                .filter(|k| k.get("status").and_then(Node::as_str) == Some("Active"))
                 .collect()
         })
         .unwrap_or_default())
 }
 
 /// A key's id, for messages.
-fn key_id(key: &Value) -> &str {
+fn key_id(key: Node<'_>) -> &str {
     key.get("accessKeyId")
-        .and_then(Value::as_str)
+        .and_then(Node::as_str)
         .unwrap_or("(unknown id)")
 }
 
 /// A key's creation time.
-fn key_created(key: &Value) -> Result<OffsetDateTime, Unreadable> {
+fn key_created(key: Node<'_>) -> Result<OffsetDateTime, Unreadable> {
     key.get("createDate")
-        .and_then(Value::as_str)
+        .and_then(Node::as_str)
         .and_then(parse_time)
         .ok_or_else(|| missing("accessKeys.createDate", "the access key's creation date"))
 }
@@ -264,8 +265,8 @@ fn report_time(p: &Props<'_>) -> Result<Option<OffsetDateTime>, Unreadable> {
 /// Not applicable when `GetAccountSummary` says the root user has neither a
 /// password nor access keys (root credentials removed, as with centralized
 /// root access in AWS Organizations): there is no root credential to protect.
-fn root_without_credentials(p: &Props<'_>, inv: &Inventory<'_>) -> Option<Outcome> {
-    let account = p.asset().account.as_str();
+fn root_without_credentials(p: &Props<'_>, inv: &Inventory) -> Option<Outcome> {
+    let account = p.asset().account;
     let password = summary_value(inv, account, "AccountPasswordPresent")?;
     let keys = summary_value(inv, account, "AccountAccessKeysPresent")?;
     (password == 0 && keys == 0).then(|| {
@@ -280,7 +281,7 @@ fn root_without_credentials(p: &Props<'_>, inv: &Inventory<'_>) -> Option<Outcom
 /// The root row of the credential report, which must be readable: it is the
 /// record of the root user's credentials (an emulator without a root user
 /// has none, and is reported as unreadable, not healthy).
-fn root_row<'a>(p: &Props<'a>) -> Result<&'a Value, Unreadable> {
+fn root_row<'a>(p: &Props<'a>) -> Result<Node<'a>, Unreadable> {
     p.get("credentialReport")?
         .ok_or_else(|| missing("credentialReport", "the credential report's root row"))
 }
@@ -288,7 +289,7 @@ fn root_row<'a>(p: &Props<'a>) -> Result<&'a Value, Unreadable> {
 /// CIS 1.4 / IAM.4: no root access keys, by the live summary flag
 /// (`accountAccessKeysPresent`) or either key slot of the report's root row.
 /// Not applicable: the root user has no credentials at all.
-fn root_no_access_keys(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn root_no_access_keys(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = root_without_credentials(p, inv) {
         return Ok(na);
     }
@@ -318,7 +319,7 @@ fn root_no_access_keys(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
 /// CIS 1.5 / IAM.9: root MFA. The live summary flag (`accountMfaEnabled`)
 /// decides; the report row's `mfaActive` is the fallback. Not applicable:
 /// the root user has no credentials at all.
-fn root_mfa_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn root_mfa_enabled(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = root_without_credentials(p, inv) {
         return Ok(na);
     }
@@ -341,7 +342,7 @@ fn root_mfa_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unrea
 /// CIS 1.6 / IAM.6: root MFA is a hardware (or FIDO) device: MFA is on and
 /// no virtual device is assigned to root (`hardwareMfa`). Not applicable:
 /// the root user has no credentials at all.
-fn root_hardware_mfa(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn root_hardware_mfa(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = root_without_credentials(p, inv) {
         return Ok(na);
     }
@@ -371,9 +372,9 @@ fn root_hardware_mfa(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unre
 /// read; an account without any IAM user has nobody the policy applies to
 /// (not applicable, from the account summary's `Users`); an account without
 /// a policy fails every requirement.
-fn password_policy_gate(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Option<Outcome>, Unreadable> {
+fn password_policy_gate(p: &Props<'_>, inv: &Inventory) -> Result<Option<Outcome>, Unreadable> {
     let configured = known_bool(p, "configured")?;
-    if summary_value(inv, &p.asset().account, "Users") == Some(0) {
+    if summary_value(inv, p.asset().account, "Users") == Some(0) {
         return Ok(Some(
             Outcome::not_applicable(
                 "The account has no IAM users, so the IAM password policy applies to nobody.",
@@ -395,7 +396,7 @@ fn password_policy_gate(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Option<Out
 /// A password-policy flag that must be `true`.
 fn password_flag(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     path: &str,
     what: &str,
 ) -> Result<Outcome, Unreadable> {
@@ -412,7 +413,7 @@ fn password_flag(
 }
 
 /// CIS 1.8: minimum length of at least 14. Not applicable: no IAM users.
-fn password_min_length(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_min_length(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
     }
@@ -429,7 +430,7 @@ fn password_min_length(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
 
 /// CIS 1.9: the last 24 passwords cannot be reused (absent: no reuse
 /// prevention). Not applicable: no IAM users.
-fn password_reuse(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_reuse(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
     }
@@ -449,28 +450,28 @@ fn password_reuse(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreada
 }
 
 /// IAM.7/IAM.10: at least one uppercase letter. Not applicable: no IAM users.
-fn password_uppercase(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_uppercase(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireUppercaseCharacters", "an uppercase letter")
 }
 
 /// IAM.7/IAM.10: at least one lowercase letter. Not applicable: no IAM users.
-fn password_lowercase(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_lowercase(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireLowercaseCharacters", "a lowercase letter")
 }
 
 /// IAM.7: at least one symbol. Not applicable: no IAM users.
-fn password_symbols(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_symbols(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireSymbols", "a symbol")
 }
 
 /// IAM.7/IAM.10: at least one number. Not applicable: no IAM users.
-fn password_numbers(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_numbers(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireNumbers", "a number")
 }
 
 /// IAM.17/IAM.10: passwords expire within 90 days (`expirePasswords` and
 /// `maxPasswordAge` 1–90). Not applicable: no IAM users.
-fn password_expiry(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn password_expiry(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
     }
@@ -496,7 +497,7 @@ fn password_expiry(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unread
 
 /// CIS 1.10 / IAM.5: a user with a console password has MFA. Not
 /// applicable: the user has no console password.
-fn user_console_mfa(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_console_mfa(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if !known_bool(p, "passwordEnabled")? {
         return Ok(Outcome::not_applicable("The user has no console password.")
             .with(p.evidence("passwordEnabled")));
@@ -514,7 +515,7 @@ fn user_console_mfa(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// IAM.19: every user with a credential has MFA. Not applicable: a user with
 /// neither a console password nor an active access key cannot authenticate,
 /// so MFA would protect nothing.
-fn user_mfa_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_mfa_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let password = known_bool(p, "passwordEnabled")?;
     let keys = active_keys(p)?;
     if !password && keys.is_empty() {
@@ -581,15 +582,15 @@ fn unused_credentials(p: &Props<'_>, limit: i64) -> Result<Outcome, Unreadable> 
         };
         let (last, how) = match used
             .get("lastUsedDate")
-            .and_then(Value::as_str)
+            .and_then(Node::as_str)
             .and_then(parse_time)
         {
             Some(t) => (t, "last used"),
-            None => (key_created(key)?, "never used"),
+            None => (key_created(*key)?, "never used"),
         };
         let age = days(last, now);
         if age >= limit {
-            stale.push(format!("access key `{}` ({how}, {age} days)", key_id(key)));
+            stale.push(format!("access key `{}` ({how}, {age} days)", key_id(*key)));
         }
     }
     Ok(if stale.is_empty() {
@@ -609,19 +610,19 @@ fn unused_credentials(p: &Props<'_>, limit: i64) -> Result<Outcome, Unreadable> 
 
 /// CIS 1.12 / IAM.22: no password or active key unused for 45 days or more.
 /// Not applicable: the user has no console password and no active key.
-fn user_unused_credentials_45(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_unused_credentials_45(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     unused_credentials(p, 45)
 }
 
 /// IAM.8: no password or active key unused for 90 days or more. Not
 /// applicable: the user has no console password and no active key.
-fn user_unused_credentials_90(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_unused_credentials_90(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     unused_credentials(p, 90)
 }
 
 /// CIS 1.13: at most one active access key. Not applicable: the user has no
 /// active access key.
-fn user_single_active_key(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_single_active_key(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let keys = active_keys(p)?;
     if keys.is_empty() {
         return Ok(
@@ -642,7 +643,7 @@ fn user_single_active_key(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, U
 
 /// CIS 1.14 / IAM.3: active keys are at most 90 days old, as of the
 /// credential report. Not applicable: the user has no active access key.
-fn user_keys_rotated(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_keys_rotated(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let keys = active_keys(p)?;
     if keys.is_empty() {
         return Ok(
@@ -658,9 +659,9 @@ fn user_keys_rotated(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unread
     };
     let mut old = Vec::new();
     for key in &keys {
-        let age = days(key_created(key)?, now);
+        let age = days(key_created(*key)?, now);
         if age > 90 {
-            old.push(format!("`{}` ({age} days)", key_id(key)));
+            old.push(format!("`{}` ({age} days)", key_id(*key)));
         }
     }
     Ok(if old.is_empty() {
@@ -681,7 +682,7 @@ fn user_keys_rotated(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unread
 
 /// CIS 1.15 / IAM.2: no managed or inline policy on the user itself. Not
 /// applicable: the user has no permissions at all (no policies, no groups).
-fn user_no_direct_policies(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_no_direct_policies(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let attached = p.array("attachedManagedPolicies")?;
     let inline = p.array("userPolicyList")?;
     let groups = p.array("groupList")?;
@@ -708,7 +709,7 @@ fn user_no_direct_policies(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, 
 /// `AdministratorAccess`, or a customer policy in the scan whose default
 /// version does. Other AWS-managed policies do not. A customer policy the
 /// scan does not have is unreadable.
-fn managed_is_admin(arn: &str, inv: &Inventory<'_>, path: &str) -> Result<bool, Unreadable> {
+fn managed_is_admin(arn: &str, inv: &Inventory, path: &str) -> Result<bool, Unreadable> {
     if let Some(name) = aws_managed_name(arn) {
         return Ok(name == "AdministratorAccess");
     }
@@ -727,7 +728,7 @@ fn managed_is_admin(arn: &str, inv: &Inventory<'_>, path: &str) -> Result<bool, 
 /// allows `*` on `*`) and inline policies (under `inline_key`).
 fn admin_policies(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     inline_key: &str,
 ) -> Result<Vec<String>, Unreadable> {
     let mut found = Vec::new();
@@ -741,7 +742,7 @@ fn admin_policies(
         if doc.is_some_and(policy::allows_full_admin) {
             let name = inline
                 .get("policyName")
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
                 .unwrap_or("(unnamed)");
             found.push(format!("inline policy `{name}`"));
         }
@@ -751,7 +752,7 @@ fn admin_policies(
 
 /// Not applicable when the principal's permissions boundary caps what it
 /// can do: a boundary that is not itself full admin.
-fn limited_by_boundary(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Option<Outcome>, Unreadable> {
+fn limited_by_boundary(p: &Props<'_>, inv: &Inventory) -> Result<Option<Outcome>, Unreadable> {
     let Some(arn) = p.str("permissionsBoundary.permissionsBoundaryArn")? else {
         return Ok(None);
     };
@@ -783,7 +784,7 @@ fn admin_outcome(p: &Props<'_>, found: &[String], inline_key: &str, who: &str) -
 /// CIS 1.16, for users: no attached or inline policy grants `*:*` (groups
 /// are assessed themselves). Not applicable: a permissions boundary that is
 /// not full admin caps the user.
-fn user_no_full_admin(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = limited_by_boundary(p, inv)? {
         return Ok(na);
     }
@@ -793,7 +794,7 @@ fn user_no_full_admin(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unr
 
 /// CIS 1.16, for groups. Not applicable: the group has no members, so its
 /// policies grant nothing to anyone.
-fn group_no_full_admin(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn group_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.array("users")?.is_empty() {
         return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
     }
@@ -815,7 +816,7 @@ fn service_linked_outcome(p: &Props<'_>) -> Outcome {
 
 /// CIS 1.16, for roles. Not applicable: a service-linked role, or a
 /// permissions boundary that is not full admin caps the role.
-fn role_no_full_admin(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn role_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if service_linked(p)? {
         return Ok(service_linked_outcome(p));
     }
@@ -843,7 +844,7 @@ fn cloudshell_outcome(p: &Props<'_>, who: &str) -> Result<Outcome, Unreadable> {
 
 /// CIS 1.22 / IAM.27, for users. Not applicable: a user with neither a
 /// console password nor an active access key cannot use CloudShell.
-fn user_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn user_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if !known_bool(p, "passwordEnabled")? && active_keys(p)?.is_empty() {
         return Ok(Outcome::not_applicable(
             "The user has no console password and no active access key, so it cannot use CloudShell.",
@@ -854,7 +855,7 @@ fn user_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 }
 
 /// CIS 1.22 / IAM.27, for groups. Not applicable: the group has no members.
-fn group_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn group_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.array("users")?.is_empty() {
         return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
     }
@@ -862,7 +863,7 @@ fn group_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 }
 
 /// CIS 1.22 / IAM.27, for roles. Not applicable: a service-linked role.
-fn role_no_cloudshell(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn role_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if service_linked(p)? {
         return Ok(service_linked_outcome(p));
     }
@@ -889,14 +890,14 @@ pub(crate) fn boundary_only(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable
 }
 
 /// The default version's document, which must be readable.
-fn default_document<'a>(p: &Props<'a>) -> Result<&'a Value, Unreadable> {
+fn default_document<'a>(p: &Props<'a>) -> Result<Node<'a>, Unreadable> {
     policy::read(p, "defaultVersionDocument")?
         .ok_or_else(|| missing("defaultVersionDocument", "the policy's default version"))
 }
 
 /// IAM.1: the default version has no `Allow` of `*` on `*`. Not applicable:
 /// a policy used only as a permissions boundary.
-fn policy_no_full_admin(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn policy_no_full_admin(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = boundary_only(p)? {
         return Ok(na);
     }
@@ -912,7 +913,7 @@ fn policy_no_full_admin(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unr
 /// IAM.21: the default version has no `Allow` of a whole service
 /// (`"Action": "s3:*"`, or `"NotAction": "s3:*"`). Not applicable: a policy
 /// used only as a permissions boundary.
-fn policy_no_service_wildcards(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn policy_no_service_wildcards(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = boundary_only(p)? {
         return Ok(na);
     }
@@ -970,13 +971,13 @@ fn requires_org(stmt: &policy::Statement<'_>) -> bool {
 /// (or organization) condition, or GitHub Actions OIDC tokens without a
 /// `sub` condition (any repository could assume it). Not applicable: a
 /// service-linked role, whose trust AWS defines.
-fn role_trust_restricted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn role_trust_restricted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if service_linked(p)? {
         return Ok(service_linked_outcome(p));
     }
     let doc = policy::read(p, "assumeRolePolicyDocument")?
         .ok_or_else(|| missing("assumeRolePolicyDocument", "the role's trust policy"))?;
-    let account = p.asset().account.as_str();
+    let account = p.asset().account;
     let mut problems = Vec::new();
     for stmt in policy::statements(doc).iter().filter(|s| s.is_allow()) {
         if stmt.is_public() {
@@ -1034,22 +1035,22 @@ fn role_trust_restricted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Un
 /// applicable: IAM was not part of this scan (no account summary for the
 /// account). Unreadable: fewer roles in the scan than the summary counts,
 /// and none of them is a support role.
-fn support_role_exists(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
-    let account = p.asset().account.as_str();
+fn support_role_exists(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    let account = p.asset().account;
     let Some(summary) = inv.of_type_in_account(ACCOUNT_SUMMARY, account).next() else {
         return Ok(Outcome::not_applicable(
             "IAM was not part of this scan, so the account's roles are unknown.",
         ));
     };
-    let roles: Vec<&Asset> = inv.of_type_in_account(ROLE, account).collect();
+    let roles: Vec<AssetRef<'_>> = inv.of_type_in_account(ROLE, account).collect();
     let mut support = Vec::new();
-    for role in &roles {
+    for &role in &roles {
         let props = Props::of(role);
         if attached_arns(&props)?
             .iter()
             .any(|arn| aws_managed_name(arn) == Some("AWSSupportAccess"))
         {
-            support.push(role.name.clone());
+            support.push(role.name.to_owned());
         }
     }
     if !support.is_empty() {
@@ -1081,10 +1082,10 @@ fn support_role_exists(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Un
 /// The scan's reference time for an account: the latest credential report
 /// `generatedTime` among its root and user assets (computed once per
 /// evaluation for every account).
-fn account_reference_time(inv: &Inventory<'_>, account: &str) -> Option<OffsetDateTime> {
+fn account_reference_time(inv: &Inventory, account: &str) -> Option<OffsetDateTime> {
     let times = inv.memo("iam:account_reference_time", |inv| {
         let mut latest: HashMap<String, OffsetDateTime> = HashMap::new();
-        for a in inv.of_type(ROOT_ACCOUNT).iter().chain(inv.of_type(USER)) {
+        for a in inv.of_type(ROOT_ACCOUNT).chain(inv.of_type(USER)) {
             let Some(t) = Props::of(a)
                 .str("credentialReport.generatedTime")
                 .ok()
@@ -1094,7 +1095,7 @@ fn account_reference_time(inv: &Inventory<'_>, account: &str) -> Option<OffsetDa
                 continue;
             };
             latest
-                .entry(a.account.clone())
+                .entry(a.account.to_owned())
                 .and_modify(|x| *x = (*x).max(t))
                 .or_insert(t);
         }
@@ -1107,13 +1108,10 @@ fn account_reference_time(inv: &Inventory<'_>, account: &str) -> Option<OffsetDa
 /// report was generated (the scan's clock). Not applicable: the certificate
 /// was uploaded after that time, so the scan has no clock reading for it.
 /// Unreadable: the scan has no credential report to date it.
-fn server_certificate_not_expired(
-    p: &Props<'_>,
-    inv: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn server_certificate_not_expired(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let expiration =
         time_at(p, "expiration")?.ok_or_else(|| missing("expiration", "the expiry date"))?;
-    let Some(now) = account_reference_time(inv, &p.asset().account) else {
+    let Some(now) = account_reference_time(inv, p.asset().account) else {
         return Err(Unreadable {
             path: "expiration".to_owned(),
             error: "no credential report in the scan to compare the expiry date with".to_owned(),

@@ -1,12 +1,11 @@
 //! Rules for KMS keys (rotation, scheduled deletion, public key policies)
 //! and for IAM identity policies that grant decryption with every key.
 
-use serde_json::Value;
-
 use super::iam::boundary_only;
 use super::policy;
 use super::s3::statement_label;
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -63,7 +62,7 @@ fn aws_managed(p: &Props<'_>) -> Result<Option<&'static str>, Unreadable> {
 /// keys, keys with imported or external key material or in a custom key
 /// store (KMS cannot rotate those automatically), and keys pending
 /// deletion or disabled (they encrypt nothing new).
-fn key_rotation_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn key_rotation_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(reason) = aws_managed(p)? {
         return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
     }
@@ -118,7 +117,7 @@ fn key_rotation_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unr
 /// is intended cannot be read from the API, so every pending deletion is
 /// reported for someone to confirm or cancel. Not applicable: AWS-managed
 /// keys (they cannot be deleted).
-fn key_not_pending_deletion(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn key_not_pending_deletion(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(reason) = aws_managed(p)? {
         return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
     }
@@ -144,7 +143,7 @@ fn key_not_pending_deletion(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// `NotPrincipal`) without a condition that restricts the caller to known
 /// accounts, organizations or networks. Not applicable: AWS-managed keys,
 /// whose policies AWS writes.
-fn key_policy_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn key_policy_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(reason) = aws_managed(p)? {
         return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
     }
@@ -203,7 +202,7 @@ fn reaches_every_key(stmt: &policy::Statement<'_>, account: &str) -> bool {
 /// decryption action ([`DECRYPT_ACTIONS`], also through `kms:*`, `*` or
 /// `NotAction`) on every key (see [`reaches_every_key`]). Conditions are
 /// not considered. Each finding is `<statement> (<actions>)`.
-fn decrypt_all_keys_statements(doc: &Value, account: &str) -> Vec<String> {
+fn decrypt_all_keys_statements(doc: Node<'_>, account: &str) -> Vec<String> {
     policy::statements(doc)
         .iter()
         .filter(|s| s.is_allow() && reaches_every_key(s, account))
@@ -227,7 +226,7 @@ fn decrypt_all_keys_statements(doc: &Value, account: &str) -> Vec<String> {
 /// permissions and grants nothing by itself).
 fn customer_policy_no_decrypt_all_keys(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if p.bool("isAttachable")? == Some(false) {
         return Ok(Outcome::not_applicable(
@@ -244,7 +243,7 @@ fn customer_policy_no_decrypt_all_keys(
             error: "the policy's default version document is missing from the inventory".to_owned(),
         });
     };
-    let found = decrypt_all_keys_statements(doc, &p.asset().account);
+    let found = decrypt_all_keys_statements(doc, p.asset().account);
     Ok(Outcome::either(
         found.is_empty(),
         "The policy does not allow decryption with every KMS key.",
@@ -278,11 +277,11 @@ fn inline_no_decrypt_all_keys(p: &Props<'_>, list: &str, who: &str) -> Result<Ou
                 error: "the inline policy has no document in the inventory".to_owned(),
             });
         };
-        let statements = decrypt_all_keys_statements(doc, &p.asset().account);
+        let statements = decrypt_all_keys_statements(doc, p.asset().account);
         if !statements.is_empty() {
             let name = entry
                 .get("policyName")
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
                 .unwrap_or("(unnamed)");
             found.push(format!("`{name}` (statement {})", statements.join(", ")));
         }
@@ -299,26 +298,17 @@ fn inline_no_decrypt_all_keys(p: &Props<'_>, list: &str, who: &str) -> Result<Ou
 }
 
 /// FSBP KMS.2, for users (see [`inline_no_decrypt_all_keys`]).
-fn user_inline_no_decrypt_all_keys(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn user_inline_no_decrypt_all_keys(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     inline_no_decrypt_all_keys(p, "userPolicyList", "user")
 }
 
 /// FSBP KMS.2, for roles (see [`inline_no_decrypt_all_keys`]).
-fn role_inline_no_decrypt_all_keys(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn role_inline_no_decrypt_all_keys(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     inline_no_decrypt_all_keys(p, "rolePolicyList", "role")
 }
 
 /// FSBP KMS.2, for groups (see [`inline_no_decrypt_all_keys`]).
-fn group_inline_no_decrypt_all_keys(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn group_inline_no_decrypt_all_keys(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     inline_no_decrypt_all_keys(p, "groupPolicyList", "group")
 }
 
@@ -326,11 +316,13 @@ fn group_inline_no_decrypt_all_keys(
 #[allow(clippy::indexing_slicing, reason = "test code")]
 mod tests {
     use super::*;
+    use crate::doc::testing::node;
+    use serde_json::Value;
     use serde_json::json;
 
     fn found(statement: Value) -> Vec<String> {
         decrypt_all_keys_statements(
-            &json!({"Version": "2012-10-17", "Statement": statement}),
+            node(&json!({"Version": "2012-10-17", "Statement": statement})),
             "123456789012",
         )
     }

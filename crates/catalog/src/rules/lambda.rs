@@ -88,10 +88,7 @@ fn label(stmt: &Statement<'_>) -> String {
 /// principal without a source condition. Not applicable: the function has
 /// no resource-based policy, so only IAM identities of its own account can
 /// reach it.
-fn function_public_access_prohibited(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn function_public_access_prohibited(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let Some(doc) = policy::read(p, "policy")? else {
         return Ok(Outcome::not_applicable(
             "The function has no resource-based policy; only identities of its own account can invoke it.",
@@ -127,7 +124,7 @@ fn function_public_access_prohibited(
 /// [`DEPRECATED_RUNTIMES`], reviewed as of [`RUNTIMES_AS_OF`]); custom
 /// runtimes (`provided.al2`, `provided.al2023`) count as supported. Not
 /// applicable: container-image functions, which have no managed runtime.
-fn function_supported_runtime(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn function_supported_runtime(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let package = p.str("packageType")?;
     let runtime = p.str("runtime")?;
     if package == Some("Image") {
@@ -158,7 +155,7 @@ fn function_supported_runtime(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
 /// so its network access goes through security groups and VPC routing. Not
 /// applicable: Lambda@Edge replicas (names prefixed with the `us-east-1.`
 /// origin region), which cannot be attached to a VPC.
-fn function_in_vpc(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn function_in_vpc(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let name = p.str("functionName")?.unwrap_or_default();
     if name.starts_with("us-east-1.") {
         return Ok(Outcome::not_applicable(
@@ -181,7 +178,7 @@ fn function_in_vpc(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadab
 /// zones itself). A subnet whose zone the scan could not resolve (deleted,
 /// or the lookup failed) makes the result an error unless the known zones
 /// already number two.
-fn function_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn function_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let ids = p.array("vpcConfig.subnetIds")?;
     if ids.is_empty() {
         return Ok(

@@ -109,7 +109,7 @@ impl Outcome {
 }
 
 /// A rule's logic.
-pub type Check = fn(&Props<'_>, &Inventory<'_>) -> Result<Outcome, Unreadable>;
+pub type Check = fn(&Props<'_>, &Inventory) -> Result<Outcome, Unreadable>;
 
 /// A recommendation's logic, by id.
 #[derive(Debug, Clone, Copy)]

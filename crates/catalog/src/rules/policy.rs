@@ -27,14 +27,13 @@
     reason = "shared helpers for every service's rules; not every one is used by every rule set yet"
 )]
 
-use serde_json::{Map, Value};
-
+use crate::doc::{Kind, Node, Object};
 use crate::view::{Props, Unreadable};
 
 /// Reads a policy document at `path`: `Ok(None)` when there is none,
 /// `Err` when the scan could not read it or the collector could not parse it
 /// (it is then stored as a string, or is not an object).
-pub(crate) fn read<'a>(p: &Props<'a>, path: &str) -> Result<Option<&'a Value>, Unreadable> {
+pub(crate) fn read<'a>(p: &Props<'a>, path: &str) -> Result<Option<Node<'a>>, Unreadable> {
     match p.get(path)? {
         None => Ok(None),
         Some(doc) => match check(doc) {
@@ -50,14 +49,14 @@ pub(crate) fn read<'a>(p: &Props<'a>, path: &str) -> Result<Option<&'a Value>, U
 /// Whether `doc` is a policy document this module can analyse: an object
 /// whose `Statement` is an object or an array of objects. The error says why
 /// not.
-pub(crate) fn check(doc: &Value) -> Result<(), String> {
+pub(crate) fn check(doc: Node<'_>) -> Result<(), String> {
     let Some(map) = doc.as_object() else {
         return Err("the policy document is not valid JSON".to_owned());
     };
-    match map.get("Statement") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Object(_)) => Ok(()),
-        Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(()),
+    match map.get("Statement").map(Node::kind) {
+        None | Some(Kind::Null) => Ok(()),
+        Some(Kind::Object(_)) => Ok(()),
+        Some(Kind::Array(items)) if items.iter().all(Node::is_object) => Ok(()),
         Some(_) => Err("the policy document's `Statement` is not a list of objects".to_owned()),
     }
 }
@@ -76,7 +75,7 @@ pub(crate) enum Effect {
 /// One statement of a policy document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Statement<'a> {
-    map: &'a Map<String, Value>,
+    map: Object<'a>,
     /// Position in the document (0 for a single-object `Statement`).
     pub(crate) index: usize,
 }
@@ -119,33 +118,33 @@ impl Condition<'_> {
 
 /// The statements of `doc` (`Statement` as an array or a single object;
 /// anything else gives none — use [`check`] or [`read`] to tell).
-pub(crate) fn statements(doc: &Value) -> Vec<Statement<'_>> {
-    match doc.get("Statement") {
-        Some(Value::Array(items)) => items
+pub(crate) fn statements(doc: Node<'_>) -> Vec<Statement<'_>> {
+    match doc.get("Statement").map(Node::kind) {
+        Some(Kind::Array(items)) => items
             .iter()
             .enumerate()
             .filter_map(|(index, v)| v.as_object().map(|map| Statement { map, index }))
             .collect(),
-        Some(Value::Object(map)) => vec![Statement { map, index: 0 }],
+        Some(Kind::Object(map)) => vec![Statement { map, index: 0 }],
         _ => Vec::new(),
     }
 }
 
 /// Strings of a value that is a string or an array of strings.
-fn strings(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+fn strings(value: Option<Node<'_>>) -> Vec<&str> {
+    match value.map(Node::kind) {
+        Some(Kind::String(s)) => vec![s],
+        Some(Kind::Array(items)) => items.iter().filter_map(Node::as_str).collect(),
         _ => Vec::new(),
     }
 }
 
 /// A condition value as a string.
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
+fn scalar(value: Node<'_>) -> Option<String> {
+    match value.kind() {
+        Kind::String(s) => Some(s.to_owned()),
+        Kind::Bool(b) => Some(b.to_string()),
+        Kind::Number => Some(value.to_string()),
         _ => None,
     }
 }
@@ -265,18 +264,18 @@ fn is_open_value(value: &str) -> bool {
 
 impl<'a> Statement<'a> {
     /// The raw statement.
-    pub(crate) fn raw(&self) -> &'a Map<String, Value> {
+    pub(crate) fn raw(&self) -> Object<'a> {
         self.map
     }
 
     /// `Sid`, if any.
     pub(crate) fn sid(&self) -> Option<&'a str> {
-        self.map.get("Sid").and_then(Value::as_str)
+        self.map.get("Sid").and_then(Node::as_str)
     }
 
     /// The effect.
     pub(crate) fn effect(&self) -> Effect {
-        match self.map.get("Effect").and_then(Value::as_str) {
+        match self.map.get("Effect").and_then(Node::as_str) {
             Some("Allow") => Effect::Allow,
             Some("Deny") => Effect::Deny,
             _ => Effect::Invalid,
@@ -369,9 +368,9 @@ impl<'a> Statement<'a> {
     /// Principals of one kind (`AWS`, `Service`, `Federated`,
     /// `CanonicalUser`). `Principal: "*"` gives `["*"]` for every kind.
     pub(crate) fn principals(&self, kind: &str) -> Vec<&'a str> {
-        match self.map.get("Principal") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Object(map)) => strings(map.get(kind)),
+        match self.map.get("Principal").map(Node::kind) {
+            Some(Kind::String(s)) => vec![s],
+            Some(Kind::Object(map)) => strings(map.get(kind)),
             _ => Vec::new(),
         }
     }
@@ -384,11 +383,11 @@ impl<'a> Statement<'a> {
         if self.is_allow() && self.has_not_principal() {
             return true;
         }
-        match self.map.get("Principal") {
-            Some(Value::String(s)) => s.trim() == "*",
-            Some(Value::Object(map)) => ["AWS", "CanonicalUser"]
+        match self.map.get("Principal").map(Node::kind) {
+            Some(Kind::String(s)) => s.trim() == "*",
+            Some(Kind::Object(map)) => ["AWS", "CanonicalUser"]
                 .iter()
-                .flat_map(|k| strings(map.get(*k)))
+                .flat_map(|k| strings(map.get(k)))
                 .any(|p| p.trim() == "*" || principal_account(p).is_some_and(|a| a.contains('*'))),
             _ => false,
         }
@@ -396,16 +395,18 @@ impl<'a> Statement<'a> {
 
     /// The condition entries.
     pub(crate) fn conditions(&self) -> Vec<Condition<'a>> {
-        let Some(Value::Object(ops)) = self.map.get("Condition") else {
+        let Some(Kind::Object(ops)) = self.map.get("Condition").map(Node::kind) else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (operator, keys) in ops {
-            let Value::Object(keys) = keys else { continue };
+            let Kind::Object(keys) = keys.kind() else {
+                continue;
+            };
             for (key, values) in keys {
-                let values = match values {
-                    Value::Array(items) => items.iter().filter_map(scalar).collect(),
-                    other => scalar(other).into_iter().collect(),
+                let values = match values.kind() {
+                    Kind::Array(items) => items.iter().filter_map(scalar).collect(),
+                    _ => scalar(values).into_iter().collect(),
                 };
                 out.push(Condition {
                     operator,
@@ -450,7 +451,7 @@ impl<'a> Statement<'a> {
 /// (`Action` `*`/`*:*` — or an empty `NotAction` — with `Resource: "*"`).
 /// Conditions are not considered: an admin grant behind a condition is still
 /// an admin grant.
-pub(crate) fn allows_full_admin(doc: &Value) -> bool {
+pub(crate) fn allows_full_admin(doc: Node<'_>) -> bool {
     statements(doc)
         .iter()
         .any(|s| s.is_allow() && s.covers_all_actions() && s.covers_all_resources())
@@ -458,7 +459,7 @@ pub(crate) fn allows_full_admin(doc: &Value) -> bool {
 
 /// `Allow` statements that grant access to everyone without a restricting
 /// condition (see [`Statement::is_public`]).
-pub(crate) fn public_statements(doc: &Value) -> Vec<Statement<'_>> {
+pub(crate) fn public_statements(doc: Node<'_>) -> Vec<Statement<'_>> {
     statements(doc)
         .into_iter()
         .filter(Statement::is_public)
@@ -467,13 +468,13 @@ pub(crate) fn public_statements(doc: &Value) -> Vec<Statement<'_>> {
 
 /// Whether some statement grants access to everyone (see
 /// [`public_statements`]).
-pub(crate) fn is_public(doc: &Value) -> bool {
+pub(crate) fn is_public(doc: Node<'_>) -> bool {
     !public_statements(doc).is_empty()
 }
 
 /// Whether some `Allow` statement grants `action` to everyone without a
 /// restricting condition.
-pub(crate) fn public_allows_action(doc: &Value, action: &str) -> bool {
+pub(crate) fn public_allows_action(doc: Node<'_>, action: &str) -> bool {
     public_statements(doc)
         .iter()
         .any(|s| s.matches_action(action))
@@ -481,7 +482,7 @@ pub(crate) fn public_allows_action(doc: &Value, action: &str) -> bool {
 
 /// Whether some `Allow` statement applies to `action`, whatever its
 /// principal, resource or conditions.
-pub(crate) fn allows_action(doc: &Value, action: &str) -> bool {
+pub(crate) fn allows_action(doc: Node<'_>, action: &str) -> bool {
     statements(doc)
         .iter()
         .any(|s| s.is_allow() && s.matches_action(action))
@@ -491,7 +492,7 @@ pub(crate) fn allows_action(doc: &Value, action: &str) -> bool {
 /// statement for everyone (`"*"` or `{"AWS": "*"}`), covering every action
 /// (`*`) or every action of some service (`s3:*`, `sqs:*`…), with
 /// `Bool`/`BoolIfExists` `aws:SecureTransport` = `false`.
-pub(crate) fn denies_insecure_transport(doc: &Value) -> bool {
+pub(crate) fn denies_insecure_transport(doc: Node<'_>) -> bool {
     statements(doc).iter().any(|s| {
         s.is_deny()
             && s.principals("AWS").iter().any(|p| p.trim() == "*")
@@ -507,7 +508,7 @@ pub(crate) fn denies_insecure_transport(doc: &Value) -> bool {
 /// `AWS` principals of `Allow` statements that belong to another account
 /// than `account` (account ids or ARNs; `*` is not included — see
 /// [`is_public`]). Sorted, without duplicates.
-pub(crate) fn cross_account_principals<'a>(doc: &'a Value, account: &str) -> Vec<&'a str> {
+pub(crate) fn cross_account_principals<'a>(doc: Node<'a>, account: &str) -> Vec<&'a str> {
     let mut out: Vec<&str> = statements(doc)
         .iter()
         .filter(|s| s.is_allow())
@@ -521,7 +522,7 @@ pub(crate) fn cross_account_principals<'a>(doc: &'a Value, account: &str) -> Vec
 
 /// The service-wildcard action patterns (`s3:*`) of `Allow` statements,
 /// sorted, without duplicates.
-pub(crate) fn allowed_service_wildcards(doc: &Value) -> Vec<&str> {
+pub(crate) fn allowed_service_wildcards(doc: Node<'_>) -> Vec<&str> {
     let mut out: Vec<&str> = statements(doc)
         .iter()
         .filter(|s| s.is_allow())
@@ -537,7 +538,9 @@ pub(crate) fn allowed_service_wildcards(doc: &Value) -> Vec<&str> {
 #[allow(clippy::indexing_slicing, reason = "test code")]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::doc::testing::node;
+    use crate::inventory::testing::asset_ref;
+    use serde_json::{Value, json};
 
     const ME: &str = "123456789012";
 
@@ -574,61 +577,64 @@ mod tests {
     #[test]
     fn statements_as_array_or_object() {
         let one = json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
-        assert_eq!(statements(&one).len(), 1);
-        assert!(allows_full_admin(&one));
+        assert_eq!(statements(node(&one)).len(), 1);
+        assert!(allows_full_admin(node(&one)));
         let two = json!({"Statement": [
             {"Effect": "Deny", "Action": "*", "Resource": "*"},
             {"Effect": "Allow", "Action": ["s3:*", "*:*"], "Resource": ["*"]}
         ]});
-        let st = statements(&two);
+        let st = statements(node(&two));
         assert_eq!(st.len(), 2);
         assert_eq!(st[1].index, 1);
-        assert!(allows_full_admin(&two));
-        assert!(statements(&json!("not json")).is_empty());
-        assert!(statements(&json!({})).is_empty());
-        assert!(check(&json!("{bad")).is_err());
-        assert!(check(&json!({"Statement": "x"})).is_err());
-        assert!(check(&json!({"Statement": [1]})).is_err());
-        assert!(check(&two).is_ok());
-        assert!(check(&json!({"Version": "2012-10-17"})).is_ok());
+        assert!(allows_full_admin(node(&two)));
+        assert!(statements(node(&json!("not json"))).is_empty());
+        assert!(statements(node(&json!({}))).is_empty());
+        assert!(check(node(&json!("{bad"))).is_err());
+        assert!(check(node(&json!({"Statement": "x"}))).is_err());
+        assert!(check(node(&json!({"Statement": [1]}))).is_err());
+        assert!(check(node(&two)).is_ok());
+        assert!(check(node(&json!({"Version": "2012-10-17"}))).is_ok());
     }
 
     #[test]
     fn full_admin_needs_all_actions_on_all_resources_with_allow() {
         let scoped = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}]});
-        assert!(!allows_full_admin(&scoped));
+        assert!(!allows_full_admin(node(&scoped)));
         let service =
             json!({"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]});
-        assert!(!allows_full_admin(&service));
+        assert!(!allows_full_admin(node(&service)));
         let deny = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]});
-        assert!(!allows_full_admin(&deny));
+        assert!(!allows_full_admin(node(&deny)));
         let not_action_empty =
             json!({"Statement": [{"Effect": "Allow", "NotAction": [], "Resource": "*"}]});
-        assert!(allows_full_admin(&not_action_empty));
+        assert!(allows_full_admin(node(&not_action_empty)));
         let power_user =
             json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
-        assert!(!allows_full_admin(&power_user));
+        assert!(!allows_full_admin(node(&power_user)));
         let lower = json!({"Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]});
-        assert!(!allows_full_admin(&lower), "IAM's Effect is case-sensitive");
+        assert!(
+            !allows_full_admin(node(&lower)),
+            "IAM's Effect is case-sensitive"
+        );
     }
 
     #[test]
     fn action_and_not_action_matching() {
         let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "s3:Delete*"], "Resource": "*"}]});
-        assert!(allows_action(&doc, "s3:GetObject"));
-        assert!(!allows_action(&doc, "s3:DeleteObject"));
-        assert!(!allows_action(&doc, "iam:CreateUser"));
-        let st = statements(&doc);
+        assert!(allows_action(node(&doc), "s3:GetObject"));
+        assert!(!allows_action(node(&doc), "s3:DeleteObject"));
+        assert!(!allows_action(node(&doc), "iam:CreateUser"));
+        let st = statements(node(&doc));
         assert!(!st[0].covers_service("s3"));
         assert!(st[0].covers_service("ec2"));
         assert!(!st[0].covers_service("iam"));
         let doc = json!({"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]});
-        assert!(allows_action(&doc, "S3:GetObject"));
-        assert!(!allows_action(&doc, "s3:PutObject"));
-        assert!(!statements(&doc)[0].covers_service("s3"));
+        assert!(allows_action(node(&doc), "S3:GetObject"));
+        assert!(!allows_action(node(&doc), "s3:PutObject"));
+        assert!(!statements(node(&doc))[0].covers_service("s3"));
         let doc = json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]});
-        assert!(!allows_action(&doc, "s3:GetObject"));
-        assert!(statements(&doc)[0].covers_service("S3"));
+        assert!(!allows_action(node(&doc), "s3:GetObject"));
+        assert!(statements(node(&doc))[0].covers_service("S3"));
     }
 
     #[test]
@@ -637,7 +643,7 @@ mod tests {
             {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]},
             {"Effect": "Allow", "Action": "sqs:*", "NotResource": "arn:aws:sqs:*:*:secret"}
         ]});
-        let st = statements(&doc);
+        let st = statements(node(&doc));
         assert!(st[0].matches_resource("arn:aws:s3:::b/key"));
         assert!(!st[0].matches_resource("arn:aws:s3:::other"));
         assert!(!st[0].covers_all_resources());
@@ -655,9 +661,9 @@ mod tests {
             json!({"CanonicalUser": "*"}),
         ] {
             let doc = json!({"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "*"}]});
-            assert!(is_public(&doc), "{principal}");
-            assert!(public_allows_action(&doc, "s3:GetObject"));
-            assert!(!public_allows_action(&doc, "s3:PutObject"));
+            assert!(is_public(node(&doc)), "{principal}");
+            assert!(public_allows_action(node(&doc), "s3:GetObject"));
+            assert!(!public_allows_action(node(&doc), "s3:PutObject"));
         }
         for principal in [
             json!({"AWS": "arn:aws:iam::111122223333:root"}),
@@ -666,15 +672,15 @@ mod tests {
             json!({"Federated": "cognito-identity.amazonaws.com"}),
         ] {
             let doc = json!({"Statement": {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "*"}});
-            assert!(!is_public(&doc), "{principal}");
+            assert!(!is_public(node(&doc)), "{principal}");
         }
         let deny = json!({"Statement": {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}});
-        assert!(!is_public(&deny));
+        assert!(!is_public(node(&deny)));
         let not_principal = json!({"Statement": {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "*", "Resource": "*"}});
-        assert!(is_public(&not_principal));
+        assert!(is_public(node(&not_principal)));
         let no_principal =
             json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
-        assert!(!is_public(&no_principal));
+        assert!(!is_public(node(&no_principal)));
     }
 
     #[test]
@@ -695,8 +701,11 @@ mod tests {
             json!({"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {"aws:SourceOwner": "123456789012"}}),
         ] {
             let doc = with(restricting.clone());
-            assert!(!is_public(&doc), "{restricting}");
-            assert!(statements(&doc)[0].restricts_principal(), "{restricting}");
+            assert!(!is_public(node(&doc)), "{restricting}");
+            assert!(
+                statements(node(&doc))[0].restricts_principal(),
+                "{restricting}"
+            );
         }
         for open in [
             json!({"Bool": {"aws:SecureTransport": "true"}}),
@@ -711,7 +720,7 @@ mod tests {
             json!({"Null": {"aws:SourceArn": "false"}}),
             json!({"StringEquals": {"sts:ExternalId": "abc"}}),
         ] {
-            assert!(is_public(&with(open.clone())), "{open}");
+            assert!(is_public(node(&with(open.clone()))), "{open}");
         }
     }
 
@@ -719,7 +728,7 @@ mod tests {
     fn condition_entries() {
         let doc = json!({"Statement": {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
             "Condition": {"ForAnyValue:StringLikeIfExists": {"k": ["a", "b"]}, "Bool": {"aws:SecureTransport": false}}}});
-        let conditions = statements(&doc)[0].conditions();
+        let conditions = statements(node(&doc))[0].conditions();
         let like = conditions.iter().find(|c| c.key == "k").unwrap();
         assert_eq!(like.base_operator(), "stringlike");
         assert!(like.passes_when_absent());
@@ -741,43 +750,43 @@ mod tests {
             ]})
         };
         let tls_false = json!({"Bool": {"aws:SecureTransport": "false"}});
-        assert!(denies_insecure_transport(&deny(
+        assert!(denies_insecure_transport(node(&deny(
             json!("*"),
             json!("s3:*"),
             tls_false.clone()
-        )));
-        assert!(denies_insecure_transport(&deny(
+        ))));
+        assert!(denies_insecure_transport(node(&deny(
             json!({"AWS": "*"}),
             json!("*"),
             tls_false.clone()
-        )));
-        assert!(denies_insecure_transport(&deny(
+        ))));
+        assert!(denies_insecure_transport(node(&deny(
             json!("*"),
             json!(["sqs:*"]),
             json!({"Bool": {"aws:SecureTransport": false}})
-        )));
-        assert!(denies_insecure_transport(&deny(
+        ))));
+        assert!(denies_insecure_transport(node(&deny(
             json!("*"),
             json!("s3:*"),
             json!({"BoolIfExists": {"aws:SecureTransport": ["false"]}})
-        )));
-        assert!(!denies_insecure_transport(&deny(
+        ))));
+        assert!(!denies_insecure_transport(node(&deny(
             json!("*"),
             json!("s3:GetObject"),
             tls_false.clone()
-        )));
-        assert!(!denies_insecure_transport(&deny(
+        ))));
+        assert!(!denies_insecure_transport(node(&deny(
             json!({"AWS": "arn:aws:iam::1:root"}),
             json!("s3:*"),
             tls_false.clone()
-        )));
-        assert!(!denies_insecure_transport(&deny(
+        ))));
+        assert!(!denies_insecure_transport(node(&deny(
             json!("*"),
             json!("s3:*"),
             json!({"Bool": {"aws:SecureTransport": "true"}})
-        )));
+        ))));
         let allow_tls = json!({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": tls_false}});
-        assert!(!denies_insecure_transport(&allow_tls));
+        assert!(!denies_insecure_transport(node(&allow_tls)));
     }
 
     #[test]
@@ -788,7 +797,7 @@ mod tests {
             {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::777788889999:root"}, "Action": "*"}
         ]});
         assert_eq!(
-            cross_account_principals(&doc, ME),
+            cross_account_principals(node(&doc), ME),
             vec!["444455556666", "arn:aws:iam::111122223333:root"]
         );
         assert_eq!(
@@ -807,7 +816,7 @@ mod tests {
             {"Effect": "Deny", "Action": "kms:*", "Resource": "*"},
             {"Effect": "Allow", "Action": "*", "Resource": "*"}
         ]});
-        assert_eq!(allowed_service_wildcards(&doc), vec!["IAM:*", "s3:*"]);
+        assert_eq!(allowed_service_wildcards(node(&doc)), vec!["IAM:*", "s3:*"]);
     }
 
     #[test]
@@ -822,7 +831,7 @@ mod tests {
             json!({"policy": "{not json", "good": {"Statement": []}}),
         );
         asset.mark_unavailable("denied", "AccessDenied");
-        let p = Props::of(&asset);
+        let p = Props::of(asset_ref(&asset));
         assert!(read(&p, "policy").is_err());
         assert!(read(&p, "good").unwrap().is_some());
         assert_eq!(read(&p, "missing"), Ok(None));

@@ -292,10 +292,7 @@ fn is_serverless_v1(p: &Props<'_>) -> Result<bool, Unreadable> {
 /// FSBP RDS.2 / CIS 2.3.3: `publiclyAccessible` is `false`. `null` (the API
 /// omitted it) is unknown, an error. Not applicable: DocumentDB and Neptune
 /// instances, which have no such flag, and instances being deleted.
-fn instance_not_publicly_accessible(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn instance_not_publicly_accessible(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -318,7 +315,7 @@ fn instance_not_publicly_accessible(
 /// FSBP RDS.3 / CIS 2.3.1: `storageEncrypted` is `true`. The instance
 /// reports its own storage encryption, also for cluster members (which
 /// inherit it from the cluster). Not applicable: instances being deleted.
-fn instance_storage_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_storage_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -334,7 +331,7 @@ fn instance_storage_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
 /// FSBP RDS.5: `multiAZ` is `true`. Not applicable: cluster members
 /// (availability comes from the cluster's instances, see RDS.15), SQL Server
 /// Express (no Multi-AZ support), instances being deleted.
-fn instance_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -360,7 +357,7 @@ fn instance_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unread
 /// FSBP RDS.6: `monitoringInterval` is above 0. Not applicable: engines
 /// without Enhanced Monitoring (DocumentDB, Neptune, RDS Custom), the
 /// `db.m1.small` class, instances being deleted.
-fn instance_enhanced_monitoring(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_enhanced_monitoring(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -389,7 +386,7 @@ fn instance_enhanced_monitoring(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outc
 /// FSBP RDS.8: `deletionProtection` is `true`. Not applicable: cluster
 /// members (deletion protection is a cluster setting, RDS.7), instances
 /// being deleted.
-fn instance_deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_deletion_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -437,7 +434,7 @@ fn instance_logs_gate(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 /// audit, trace, listener; SQL Server: error, agent). Not applicable:
 /// engines without such a list (Db2, RDS Custom), cluster members, instances
 /// being deleted.
-fn instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_logs_gate(p)? {
         return Ok(na);
     }
@@ -455,7 +452,7 @@ fn instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// Not applicable: other engines, cluster members, instances being deleted.
 fn postgresql_instance_cloudwatch_logs(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_logs_gate(p)? {
         return Ok(na);
@@ -473,10 +470,7 @@ fn postgresql_instance_cloudwatch_logs(
 /// FSBP RDS.40: an RDS for SQL Server instance exports `agent` and `error`
 /// logs. Not applicable: other engines (RDS Custom included), cluster
 /// members, instances being deleted.
-fn sqlserver_instance_cloudwatch_logs(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn sqlserver_instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_logs_gate(p)? {
         return Ok(na);
     }
@@ -493,10 +487,7 @@ fn sqlserver_instance_cloudwatch_logs(
 /// FSBP RDS.42: an RDS for MariaDB instance exports `audit` and `error` logs
 /// (Security Hub's default `logTypes`). Not applicable: other engines,
 /// cluster members, instances being deleted.
-fn mariadb_instance_cloudwatch_logs(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn mariadb_instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = instance_logs_gate(p)? {
         return Ok(na);
     }
@@ -514,7 +505,7 @@ fn mariadb_instance_cloudwatch_logs(
 /// MariaDB or PostgreSQL instance. Not applicable: engines without IAM
 /// database authentication (Oracle, SQL Server, Db2, RDS Custom), cluster
 /// members (a cluster setting, RDS.12), instances being deleted.
-fn instance_iam_authentication(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -544,7 +535,7 @@ const MIN_BACKUP_RETENTION_DAYS: i64 = 7;
 /// read replicas (Security Hub excludes them; their source is backed up),
 /// cluster members (retention is a cluster setting), instances being
 /// deleted.
-fn instance_automated_backups(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -579,7 +570,7 @@ fn instance_automated_backups(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
 /// cluster setting, RDS.35), instances being deleted.
 fn instance_auto_minor_version_upgrade(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
@@ -608,10 +599,7 @@ fn instance_auto_minor_version_upgrade(
 
 /// FSBP RDS.17: `copyTagsToSnapshot` is `true`. Not applicable: cluster
 /// members (a cluster setting, RDS.16/47/48), instances being deleted.
-fn instance_copy_tags_to_snapshots(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn instance_copy_tags_to_snapshots(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -630,7 +618,7 @@ fn instance_copy_tags_to_snapshots(
 /// FSBP RDS.18: the instance has a DB subnet group in a VPC
 /// (`dbSubnetGroup.vpcId`); no subnet group is what an EC2-Classic instance
 /// looks like. Not applicable: instances being deleted.
-fn instance_in_vpc(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_in_vpc(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -648,7 +636,7 @@ fn instance_in_vpc(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadab
 /// applicable: cluster members (the cluster's port is assessed), engines
 /// without a known default, instances without an endpoint yet (creating),
 /// instances being deleted.
-fn instance_no_default_port(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_no_default_port(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -684,7 +672,7 @@ fn instance_no_default_port(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`). Not
 /// applicable: cluster members (the cluster's master user is assessed),
 /// DocumentDB/Neptune, instances being deleted.
-fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
@@ -699,7 +687,7 @@ fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Ou
 
 /// FSBP RDS.27: `storageEncrypted` is `true`. Not applicable: clusters being
 /// deleted.
-fn cluster_storage_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_storage_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -714,7 +702,7 @@ fn cluster_storage_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 
 /// FSBP RDS.7: `deletionProtection` is `true`. Not applicable: clusters
 /// being deleted.
-fn cluster_deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_deletion_protection(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -730,7 +718,7 @@ fn cluster_deletion_protection(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outco
 /// FSBP RDS.12: `iamDatabaseAuthenticationEnabled` is `true`. Not
 /// applicable: DocumentDB (it does not use this flag), Aurora Serverless v1
 /// (no IAM database authentication), clusters being deleted.
-fn cluster_iam_authentication(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -759,7 +747,7 @@ fn cluster_iam_authentication(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcom
 /// FSBP RDS.15: `multiAZ` is `true` (the cluster has instances in more than
 /// one Availability Zone). Not applicable: Aurora Serverless v1, whose
 /// compute cannot be spread, clusters being deleted.
-fn cluster_multi_az(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -808,7 +796,7 @@ fn cluster_copy_tags(
 /// other engines, clusters being deleted.
 fn aurora_cluster_copy_tags_to_snapshots(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     cluster_copy_tags(p, is_aurora, "Aurora")
 }
@@ -817,7 +805,7 @@ fn aurora_cluster_copy_tags_to_snapshots(
 /// snapshots. Not applicable: other engines, clusters being deleted.
 fn postgresql_cluster_copy_tags_to_snapshots(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     cluster_copy_tags(p, |e| e == "postgres", "RDS for PostgreSQL")
 }
@@ -826,7 +814,7 @@ fn postgresql_cluster_copy_tags_to_snapshots(
 /// snapshots. Not applicable: other engines, clusters being deleted.
 fn mysql_cluster_copy_tags_to_snapshots(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     cluster_copy_tags(p, |e| e == "mysql", "RDS for MySQL")
 }
@@ -834,10 +822,7 @@ fn mysql_cluster_copy_tags_to_snapshots(
 /// FSBP RDS.35: a Multi-AZ DB cluster (engine `mysql` or `postgres`) has
 /// `autoMinorVersionUpgrade`. Not applicable: Aurora, DocumentDB and Neptune
 /// clusters (the setting lives on their instances), clusters being deleted.
-fn cluster_auto_minor_version_upgrade(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn cluster_auto_minor_version_upgrade(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -861,10 +846,7 @@ fn cluster_auto_minor_version_upgrade(
 /// `backtrackWindow` absent means backtracking was never turned on (it is
 /// chosen at creation). Not applicable: other engines, Aurora Serverless v1
 /// (no backtracking), clusters being deleted.
-fn aurora_mysql_cluster_backtracking(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn aurora_mysql_cluster_backtracking(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -906,10 +888,7 @@ fn aurora_logs_gate(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 
 /// FSBP RDS.34: an Aurora MySQL cluster exports `audit` logs. Not
 /// applicable: other engines, Aurora Serverless v1, clusters being deleted.
-fn aurora_mysql_cluster_audit_logs(
-    p: &Props<'_>,
-    _: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn aurora_mysql_cluster_audit_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = aurora_logs_gate(p)? {
         return Ok(na);
     }
@@ -933,7 +912,7 @@ fn aurora_mysql_cluster_audit_logs(
 /// applicable: other engines, Aurora Serverless v1, clusters being deleted.
 fn aurora_postgresql_cluster_cloudwatch_logs(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     if let Some(na) = aurora_logs_gate(p)? {
         return Ok(na);
@@ -957,7 +936,7 @@ fn aurora_postgresql_cluster_cloudwatch_logs(
 /// FSBP RDS.24: the cluster's `masterUsername` is not a default (`admin`,
 /// `postgres`). Not applicable: DocumentDB and Neptune clusters, clusters
 /// being deleted.
-fn cluster_custom_admin_username(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_custom_admin_username(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -989,7 +968,7 @@ fn custom_admin_username(p: &Props<'_>, kind: &str, recreate: &str) -> Result<Ou
 /// FSBP RDS.23 for clusters: `port` is not the engine's default. Not
 /// applicable: DocumentDB, Neptune and engines without a known default,
 /// clusters being deleted.
-fn cluster_no_default_port(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_no_default_port(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -1062,13 +1041,13 @@ fn snapshot_public(p: &Props<'_>) -> Result<Outcome, Unreadable> {
 
 /// FSBP RDS.1 for DB snapshots. Not applicable: automated and AWS Backup
 /// snapshots, which cannot be shared.
-fn snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
 /// FSBP RDS.1 for DB cluster snapshots. Not applicable: automated and AWS
 /// Backup snapshots, which cannot be shared.
-fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
@@ -1094,12 +1073,12 @@ fn snapshot_encryption(p: &Props<'_>, path: &str) -> Result<Outcome, Unreadable>
 }
 
 /// FSBP RDS.4 for DB snapshots: `encrypted`.
-fn snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_encryption(p, "encrypted")
 }
 
 /// FSBP RDS.4 for DB cluster snapshots: `storageEncrypted`.
-fn cluster_snapshot_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn cluster_snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_encryption(p, "storageEncrypted")
 }
 

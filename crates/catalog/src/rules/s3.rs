@@ -10,12 +10,12 @@
 
 use std::collections::HashMap;
 
-use rampart_model::{Asset, types};
-use serde_json::Value;
+use rampart_model::types;
 
 use super::policy::{self, Statement, principal_account, statements};
 use super::{Outcome, Rule};
-use crate::inventory::Inventory;
+use crate::doc::{Array, Node};
+use crate::inventory::{AssetRef, Inventory};
 use crate::view::{Props, Unreadable};
 
 pub(crate) static RULES: &[Rule] = &[
@@ -138,7 +138,7 @@ const CROSS_ACCOUNT_SENSITIVE_ACTIONS: &[&str] = &[
 // Block Public Access
 
 /// The account-level Block Public Access asset of `account`, if collected.
-fn account_bpa<'a>(inv: &Inventory<'a>, account: &str) -> Option<&'a Asset> {
+fn account_bpa<'a>(inv: &'a Inventory, account: &str) -> Option<AssetRef<'a>> {
     inv.of_type_in_account(types::S3_ACCOUNT_PUBLIC_ACCESS_BLOCK, account)
         .next()
 }
@@ -171,13 +171,13 @@ impl EffectiveBpa {
 
 /// Reads the bucket's and the account's flags that neutralise existing
 /// grants (`ignorePublicAcls`, `restrictPublicBuckets`).
-fn effective_bpa(p: &Props<'_>, inv: &Inventory<'_>) -> Result<EffectiveBpa, Unreadable> {
+fn effective_bpa(p: &Props<'_>, inv: &Inventory) -> Result<EffectiveBpa, Unreadable> {
     let mut bpa = EffectiveBpa {
         ignore_public_acls: p.bool("publicAccessBlock.ignorePublicAcls")? == Some(true),
         restrict_public_buckets: p.bool("publicAccessBlock.restrictPublicBuckets")? == Some(true),
     };
     if !bpa.blocks_everything()
-        && let Some(account) = account_bpa(inv, &p.asset().account)
+        && let Some(account) = account_bpa(inv, p.asset().account)
     {
         let a = Props::of(account);
         bpa.ignore_public_acls |= a.bool("ignorePublicAcls")? == Some(true);
@@ -189,7 +189,7 @@ fn effective_bpa(p: &Props<'_>, inv: &Inventory<'_>) -> Result<EffectiveBpa, Unr
 /// FSBP S3.1 / CIS 2.1.4 (account part): all four account-level Block
 /// Public Access flags on. Not applicable: the account has no general
 /// purpose bucket in the inventory (nothing the setting protects today).
-fn account_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn account_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let configured = p.bool("configured")?;
     let all_on = all_flags_on(p, "")?;
     if all_on {
@@ -223,14 +223,14 @@ fn account_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Out
 /// FSBP S3.8 / CIS 2.1.4 (bucket part): all four bucket-level Block Public
 /// Access flags on. Not applicable: the account-level setting already has
 /// all four flags on, which overrides whatever the bucket sets.
-fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.get("publicAccessBlock")?.is_some() && all_flags_on(p, "publicAccessBlock.")? {
         return Ok(
             Outcome::healthy("All four bucket-level Block Public Access settings are on.")
                 .with(p.evidence("publicAccessBlock")),
         );
     }
-    if let Some(account) = account_bpa(inv, &p.asset().account) {
+    if let Some(account) = account_bpa(inv, p.asset().account) {
         let a = Props::of(account);
         if all_flags_on(&a, "")? {
             return Ok(Outcome::not_applicable(
@@ -250,21 +250,21 @@ fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outc
 /// Names of the buckets that deliver their server access logs to `bucket`
 /// (other than itself). The index of log targets is built once per
 /// evaluation.
-fn log_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
+fn log_sources(inv: &Inventory, bucket: AssetRef<'_>) -> Vec<String> {
     let index = inv.memo("s3:log_sources", |inv| {
         let mut index: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
         for other in inv.of_type("AWS::S3::Bucket") {
             if let Some(target) = Props::of(other).str("logging.targetBucket").ok().flatten() {
                 index
-                    .entry((other.account.clone(), target.to_owned()))
+                    .entry((other.account.to_owned(), target.to_owned()))
                     .or_default()
-                    .push((other.arn.clone(), other.name.clone()));
+                    .push((other.arn.to_owned(), other.name.to_owned()));
             }
         }
         index
     });
     index
-        .get(&(bucket.account.clone(), bucket.name.clone()))
+        .get(&(bucket.account.to_owned(), bucket.name.to_owned()))
         .map(|sources| {
             sources
                 .iter()
@@ -278,7 +278,7 @@ fn log_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
 /// FSBP S3.9: server access logging on. Not applicable: the bucket is the
 /// access-log target of other buckets (logging a log bucket into itself or
 /// another log bucket only multiplies log objects; AWS says to exempt it).
-fn bucket_server_access_logging(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_server_access_logging(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(target) = p.str("logging.targetBucket")? {
         return Ok(Outcome::healthy(format!(
             "Server access logs are delivered to bucket `{target}`."
@@ -306,7 +306,7 @@ fn object_lock_enabled(p: &Props<'_>) -> Result<bool, Unreadable> {
 /// FSBP S3.14: versioning `Enabled` (never enabled or `Suspended` fails).
 /// Not applicable: Object Lock is on, which keeps versioning on for good
 /// (it cannot be suspended; S3.15 reports Object Lock).
-fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if object_lock_enabled(p)? {
         return Ok(Outcome::not_applicable(
             "Object Lock is enabled, and a bucket with Object Lock always keeps versioning on.",
@@ -332,13 +332,13 @@ fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 fn has_enabled_lifecycle_rule(p: &Props<'_>) -> Result<bool, Unreadable> {
     Ok(p.array("lifecycle.rules")?
         .iter()
-        .any(|r| r.get("status").and_then(Value::as_str) == Some("Enabled")))
+        .any(|r| r.get("status").and_then(Node::as_str) == Some("Enabled")))
 }
 
 /// FSBP S3.10: a versioned bucket has an enabled lifecycle rule (otherwise
 /// noncurrent versions pile up forever). Not applicable: versioning is not
 /// enabled.
-fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("versioning.status")? != Some("Enabled") {
         return Ok(
             Outcome::not_applicable("Versioning is not enabled on the bucket.")
@@ -355,7 +355,7 @@ fn bucket_versioned_has_lifecycle(p: &Props<'_>, _: &Inventory<'_>) -> Result<Ou
 
 /// FSBP S3.15: Object Lock enabled. Not applicable: the bucket is a server
 /// access log target, which S3 requires to have no default retention.
-fn bucket_object_lock_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_object_lock_enabled(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if object_lock_enabled(p)? {
         return Ok(Outcome::healthy("Object Lock is enabled.").with(p.evidence("objectLock")));
     }
@@ -376,11 +376,11 @@ fn bucket_object_lock_enabled(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outc
 /// `aws:kms:dsse`). No encryption object means SSE-S3 (S3's default since
 /// 2023), which fails. Not applicable: the bucket is a server access log
 /// target, for which S3 supports only SSE-S3 default encryption.
-fn bucket_kms_encryption(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_kms_encryption(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let rules = p.array("encryption.rules")?;
     let kms = rules.iter().any(|r| {
         matches!(
-            r.get("sseAlgorithm").and_then(Value::as_str),
+            r.get("sseAlgorithm").and_then(Node::as_str),
             Some("aws:kms" | "aws:kms:dsse")
         )
     });
@@ -406,7 +406,7 @@ fn bucket_kms_encryption(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, 
 /// FSBP S3.20 / CIS 2.1.2: MFA delete enabled. Not applicable: the bucket
 /// has a lifecycle configuration, which S3 does not allow together with
 /// MFA delete.
-fn bucket_mfa_delete_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_mfa_delete_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if !p.array("lifecycle.rules")?.is_empty() {
         return Ok(Outcome::not_applicable(
             "The bucket has a lifecycle configuration, which cannot be combined with MFA delete.",
@@ -429,14 +429,14 @@ fn bucket_mfa_delete_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome
 fn acls_disabled(p: &Props<'_>) -> Result<bool, Unreadable> {
     Ok(p.array("ownershipControls.rules")?
         .iter()
-        .any(|r| r.get("objectOwnership").and_then(Value::as_str) == Some("BucketOwnerEnforced")))
+        .any(|r| r.get("objectOwnership").and_then(Node::as_str) == Some("BucketOwnerEnforced")))
 }
 
 /// FSBP S3.12: ACLs do not manage access. Healthy: ACLs disabled by
 /// `BucketOwnerEnforced`. Unhealthy: the ACL grants someone other than the
 /// owner. Not applicable: ACLs are enabled but grant only the owner, so no
 /// user access is managed through them (still worth disabling).
-fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if acls_disabled(p)? {
         return Ok(Outcome::healthy(
             "ACLs are disabled (Object Ownership is BucketOwnerEnforced).",
@@ -455,7 +455,7 @@ fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unr
         .iter()
         .filter_map(|g| {
             let grantee = g.get("grantee")?;
-            let id = grantee.get("id").and_then(Value::as_str);
+            let id = grantee.get("id").and_then(Node::as_str);
             if id.is_some() && id == owner {
                 return None;
             }
@@ -464,7 +464,7 @@ fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unr
                     .get("uri")
                     .or_else(|| grantee.get("id"))
                     .or_else(|| grantee.get("emailAddress"))
-                    .and_then(Value::as_str)
+                    .and_then(Node::as_str)
                     .unwrap_or("an unnamed grantee")
                     .to_owned(),
             )
@@ -506,7 +506,7 @@ fn public_acl_grants(p: &Props<'_>, permissions: &[&str]) -> Result<Vec<String>,
 /// Names of the buckets in the inventory (any account) with an enabled
 /// replication rule whose destination is `bucket` (other than itself). The
 /// index of destinations is built once per evaluation.
-fn replication_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
+fn replication_sources(inv: &Inventory, bucket: AssetRef<'_>) -> Vec<String> {
     let index = inv.memo("s3:replication_sources", |inv| {
         let mut index: HashMap<String, Vec<(String, String)>> = HashMap::new();
         for other in inv.of_type("AWS::S3::Bucket") {
@@ -517,18 +517,18 @@ fn replication_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
                 if !rule_enabled(rule) {
                     continue;
                 }
-                if let Some(dest) = rule.pointer("/destination/bucket").and_then(Value::as_str) {
+                if let Some(dest) = rule.pointer("/destination/bucket").and_then(Node::as_str) {
                     index
                         .entry(dest.to_owned())
                         .or_default()
-                        .push((other.arn.clone(), other.name.clone()));
+                        .push((other.arn.to_owned(), other.name.to_owned()));
                 }
             }
         }
         index
     });
     let mut names: Vec<String> = index
-        .get(&bucket.arn)
+        .get(bucket.arn)
         .map(|sources| {
             sources
                 .iter()
@@ -542,8 +542,8 @@ fn replication_sources(inv: &Inventory<'_>, bucket: &Asset) -> Vec<String> {
 }
 
 /// Whether a replication or lifecycle rule has status `Enabled`.
-fn rule_enabled(rule: &Value) -> bool {
-    rule.get("status").and_then(Value::as_str) == Some("Enabled")
+fn rule_enabled(rule: Node<'_>) -> bool {
+    rule.get("status").and_then(Node::as_str) == Some("Enabled")
 }
 
 /// The bucket name in a destination bucket ARN (`arn:<partition>:s3:::name`).
@@ -564,12 +564,16 @@ struct ReplicationTargets {
 
 /// Classifies the destinations of the enabled rules in `rules` by region,
 /// looking each destination bucket up in the inventory.
-fn replication_targets(rules: &[Value], bucket: &Asset, inv: &Inventory<'_>) -> ReplicationTargets {
+fn replication_targets(
+    rules: Array<'_>,
+    bucket: AssetRef<'_>,
+    inv: &Inventory,
+) -> ReplicationTargets {
     let mut targets = ReplicationTargets::default();
     for dest in rules
         .iter()
-        .filter(|r| rule_enabled(r))
-        .filter_map(|r| r.pointer("/destination/bucket").and_then(Value::as_str))
+        .filter(|r| rule_enabled(*r))
+        .filter_map(|r| r.pointer("/destination/bucket").and_then(Node::as_str))
     {
         let name = bucket_name_of(dest);
         match inv.by_arn(dest) {
@@ -592,14 +596,11 @@ fn replication_targets(rules: &[Value], bucket: &Asset, inv: &Inventory<'_>) -> 
 /// applicable: the bucket is itself the destination of another bucket's
 /// enabled replication rule (a replica need not replicate again), or it is
 /// a server access log target.
-fn bucket_cross_region_replication(
-    p: &Props<'_>,
-    inv: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn bucket_cross_region_replication(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let bucket = p.asset();
     let rules = p.array("replication.rules");
     let targets = match &rules {
-        Ok(rules) => replication_targets(rules, bucket, inv),
+        Ok(rules) => replication_targets(*rules, bucket, inv),
         Err(_) => ReplicationTargets::default(),
     };
     if !targets.cross_region.is_empty() {
@@ -646,7 +647,7 @@ fn bucket_cross_region_replication(
 
 /// The notification destinations configured on a bucket (`notifications`),
 /// described for a reason.
-fn notification_destinations(notifications: &Value) -> Vec<String> {
+fn notification_destinations(notifications: Node<'_>) -> Vec<String> {
     let mut found = Vec::new();
     for (list, arn_key, what) in [
         ("topicConfigurations", "topicArn", "SNS topic"),
@@ -659,19 +660,19 @@ fn notification_destinations(notifications: &Value) -> Vec<String> {
     ] {
         let items = notifications
             .get(list)
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
+            .and_then(Node::as_array)
+            .unwrap_or_default();
         for item in items {
             let arn = item
                 .get(arn_key)
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
                 .unwrap_or("(no ARN)");
             found.push(format!("{what} `{arn}`"));
         }
     }
     if notifications
         .get("eventBridgeEnabled")
-        .and_then(Value::as_bool)
+        .and_then(Node::as_bool)
         == Some(true)
     {
         found.push("Amazon EventBridge".to_owned());
@@ -683,7 +684,7 @@ fn notification_destinations(notifications: &Value) -> Vec<String> {
 /// Lambda function configuration, or delivery to EventBridge. Not
 /// applicable: the bucket is a server access log target (its only writer is
 /// the logging service; notifications on every log object are noise).
-fn bucket_event_notifications(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_event_notifications(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let notifications = p.get("notifications");
     if let Ok(Some(n)) = notifications {
         let destinations = notification_destinations(n);
@@ -721,7 +722,7 @@ fn bucket_event_notifications(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outc
 /// other; such a bucket has chosen MFA delete. An unreadable versioning
 /// state on a bucket without lifecycle rules is an error (it could be
 /// either case).
-fn bucket_lifecycle_configuration(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn bucket_lifecycle_configuration(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if has_enabled_lifecycle_rule(p)? {
         return Ok(
             Outcome::healthy("The bucket has an enabled lifecycle rule.")
@@ -778,7 +779,7 @@ impl Exposure {
 /// Block Public Access (bucket and account) and AWS's own policy status.
 pub(crate) fn bucket_exposure(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     acl_permissions: &[&str],
     actions: &[&str],
 ) -> Result<Exposure, Unreadable> {
@@ -803,7 +804,7 @@ pub(crate) fn bucket_exposure(
 
 /// Labels of the Allow statements that grant one of `actions` to anyone
 /// without a restricting condition.
-fn public_statements(doc: &Value, actions: &[&str]) -> Vec<String> {
+fn public_statements(doc: Node<'_>, actions: &[&str]) -> Vec<String> {
     policy::public_statements(doc)
         .iter()
         .filter(|s| actions.iter().any(|a| s.matches_action(a)))
@@ -814,7 +815,7 @@ fn public_statements(doc: &Value, actions: &[&str]) -> Vec<String> {
 /// The shared body of S3.2/S3.3.
 fn public_check(
     p: &Props<'_>,
-    inv: &Inventory<'_>,
+    inv: &Inventory,
     what: &str,
     acl_permissions: &[&str],
     actions: &[&str],
@@ -848,20 +849,14 @@ fn public_check(
 /// restricting condition), taking Block Public Access into account. Not
 /// applicable: Block Public Access ignores public ACLs and restricts public
 /// policies for this bucket.
-fn bucket_public_read_prohibited(
-    p: &Props<'_>,
-    inv: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn bucket_public_read_prohibited(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     public_check(p, inv, "readable", &["READ", "FULL_CONTROL"], READ_ACTIONS)
 }
 
 /// FSBP S3.3: no public write through the ACL (WRITE/WRITE_ACP/FULL_CONTROL)
 /// or the policy (write actions to `*` without a restricting condition).
 /// Not applicable: as for S3.2.
-fn bucket_public_write_prohibited(
-    p: &Props<'_>,
-    inv: &Inventory<'_>,
-) -> Result<Outcome, Unreadable> {
+fn bucket_public_write_prohibited(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     public_check(
         p,
         inv,
@@ -876,8 +871,8 @@ fn bucket_public_write_prohibited(
 /// with `Bool`/`BoolIfExists` `aws:SecureTransport` = `false`. Not
 /// applicable: the policy denies every request unconditionally, so no
 /// request is served over any transport.
-fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
-    let bucket = p.asset().name.as_str();
+fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let bucket = p.asset().name;
     let Some(doc) = policy::read(p, "policy")? else {
         return Ok(Outcome::unhealthy(
             "The bucket has no policy, so requests over plain HTTP are allowed; add a statement that denies s3:* when aws:SecureTransport is false.",
@@ -910,14 +905,14 @@ fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome,
 /// policy.
 fn bucket_cross_account_sensitive_actions(
     p: &Props<'_>,
-    _: &Inventory<'_>,
+    _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     let Some(doc) = policy::read(p, "policy")? else {
         return Ok(
             Outcome::not_applicable("The bucket has no bucket policy.").with(p.evidence("policy"))
         );
     };
-    let account = p.asset().account.as_str();
+    let account = p.asset().account;
     let mut found = Vec::new();
     for stmt in &statements(doc) {
         if !stmt.is_allow() {
@@ -1013,10 +1008,11 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
-    use serde_json::json;
+    use crate::doc::testing::node;
+    use serde_json::{Value, json};
 
     fn first(doc: &Value) -> Statement<'_> {
-        statements(doc)[0]
+        statements(node(doc))[0]
     }
 
     #[test]

@@ -128,7 +128,7 @@ fn schedule_interval(expr: &str) -> Interval {
 
 /// SecretsManager.1: automatic rotation is enabled. Not applicable to a
 /// secret scheduled for deletion.
-fn rotation_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn rotation_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = scheduled_for_deletion(p)? {
         return Ok(na);
     }
@@ -146,7 +146,7 @@ fn rotation_enabled(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreada
 /// changed after a rotation was due without a rotation since. Not
 /// applicable when rotation is off (SecretsManager.1 covers that) or the
 /// secret is scheduled for deletion.
-fn rotation_succeeded(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn rotation_succeeded(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = scheduled_for_deletion(p)? {
         return Ok(na);
     }
@@ -212,7 +212,7 @@ fn rotation_succeeded(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unrea
 /// its record does not show it in use more than 90 days after its last
 /// rotation (or creation, if it never rotated). Not applicable to a secret
 /// scheduled for deletion.
-fn rotated_within_90_days(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn rotated_within_90_days(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = scheduled_for_deletion(p)? {
         return Ok(na);
     }

@@ -12,7 +12,7 @@ pub(crate) static RULES: &[Rule] = &[Rule {
 
 /// CIS 4.16: Security Hub is enabled in the region. Not applicable to a
 /// region AWS says is not enabled for the account.
-fn enabled_in_region(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn enabled_in_region(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.bool("regionDisabled")? == Some(true) {
         return Ok(
             Outcome::not_applicable("The region is not enabled for the account.")

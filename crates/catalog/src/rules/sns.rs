@@ -1,10 +1,9 @@
 //! Rules for SNS topics: KMS encryption, public access policies and
 //! delivery-status logging.
 
-use serde_json::Value;
-
 use super::policy::{self, Statement};
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -39,7 +38,7 @@ fn label(stmt: &Statement<'_>) -> String {
 
 /// SNS.1: the topic encrypts messages at rest with a KMS key
 /// (`kmsMasterKeyId`). Not applicable: a topic deleted while the scan ran.
-fn topic_kms_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn topic_kms_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
@@ -57,7 +56,7 @@ fn topic_kms_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unre
 /// condition pinning the caller (the default policy's `AWS:SourceOwner`
 /// counts). Not applicable: a topic without an access policy or deleted
 /// while the scan ran.
-fn topic_no_public_access(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn topic_no_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
@@ -83,18 +82,18 @@ fn topic_no_public_access(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, U
 /// (a success or failure feedback role for application, HTTP, Firehose,
 /// Lambda or SQS endpoints). Not applicable: a topic deleted while the scan
 /// ran.
-fn topic_delivery_status_logging(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn topic_delivery_status_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
     let logging = p
         .get("deliveryStatusLogging")?
-        .and_then(Value::as_object)
+        .and_then(Node::as_object)
         .ok_or_else(|| Unreadable {
             path: "deliveryStatusLogging".to_owned(),
             error: "the scan read no topic attributes".to_owned(),
         })?;
-    let mut protocols: Vec<&str> = logging.keys().map(String::as_str).collect();
+    let mut protocols: Vec<&str> = logging.keys().collect();
     protocols.sort_unstable();
     Ok(Outcome::either(
         !protocols.is_empty(),

@@ -33,7 +33,7 @@ fn label(stmt: &Statement<'_>) -> String {
 /// SQS.1: the queue encrypts messages at rest, with a KMS key
 /// (`kmsMasterKeyId`) or SQS-managed keys (`sqsManagedSseEnabled`). Not
 /// applicable: a queue deleted while the scan ran.
-fn queue_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn queue_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
@@ -58,7 +58,7 @@ fn queue_encrypted(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadab
 /// `aws:PrincipalOrgID`…). Not applicable: a queue without an access
 /// policy (only its account's identities can use it) or deleted while the
 /// scan ran.
-fn queue_no_public_access(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn queue_no_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }

@@ -8,9 +8,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::{Outcome, Rule};
+use crate::doc::Node;
 use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
@@ -42,7 +41,7 @@ const MANAGED_INSTANCE: &str = rampart_model::types::SSM_MANAGED_INSTANCE;
 /// instance missing from it is unmanaged.
 ///
 /// Not applicable: an instance being terminated.
-fn instance_managed(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unreadable> {
+fn instance_managed(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     let state = p.str("state")?;
     if let Some(state @ ("shutting-down" | "terminated")) = state {
         return Ok(Outcome::not_applicable(format!(
@@ -57,24 +56,24 @@ fn instance_managed(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unrea
         let mut index: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
         for m in inv.of_type(MANAGED_INSTANCE) {
             let by_key = index
-                .entry((m.account.clone(), m.region.clone()))
+                .entry((m.account.to_owned(), m.region.to_owned()))
                 .or_default();
             for name in ["resourceArn", "instanceId"] {
-                if let Some(key) = m.properties.get(name).and_then(Value::as_str) {
-                    by_key.insert(key.to_owned(), m.arn.clone());
+                if let Some(key) = m.properties.get(name).and_then(Node::as_str) {
+                    by_key.insert(key.to_owned(), m.arn.to_owned());
                 }
             }
         }
         index
     });
-    let Some(managed) = index.get(&(asset.account.clone(), asset.region.clone())) else {
+    let Some(managed) = index.get(&(asset.account.to_owned(), asset.region.to_owned())) else {
         return Err(Unreadable {
             path: "ssm:DescribeInstanceInformation".to_owned(),
             error: "no Systems Manager managed instance is listed in this region, so the scan cannot tell an unmanaged instance from an unreadable list".to_owned(),
         });
     };
     let mine = managed
-        .get(asset.arn.as_str())
+        .get(asset.arn)
         .or_else(|| instance_id.and_then(|id| managed.get(id)))
         .and_then(|arn| inv.by_arn(arn));
     let Some(mine) = mine else {
@@ -103,8 +102,8 @@ fn instance_managed(p: &Props<'_>, inv: &Inventory<'_>) -> Result<Outcome, Unrea
 /// FSBP SSM.4: the document is not shared with `all` (`public`). Not
 /// applicable: a document another account owns (only its owner can change
 /// its sharing).
-fn document_not_public(p: &Props<'_>, _: &Inventory<'_>) -> Result<Outcome, Unreadable> {
-    let account = p.asset().account.as_str();
+fn document_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let account = p.asset().account;
     if let Some(owner) = p.str("owner")?.filter(|o| *o != account) {
         return Ok(Outcome::not_applicable(format!(
             "The document belongs to `{owner}`; only its owner controls its sharing."
