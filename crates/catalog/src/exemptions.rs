@@ -136,27 +136,41 @@ impl Exemptions {
         inventory: &Inventory,
         now: OffsetDateTime,
     ) -> usize {
-        let mut count = 0;
-        for a in assessments.iter_mut() {
-            if a.status == AssessmentStatus::NotApplicable || a.status == AssessmentStatus::Exempt {
-                continue;
-            }
-            let asset = inventory.by_arn(&a.resource);
-            let hit = self
-                .entries
-                .iter()
-                .find(|(e, expires)| expires.is_none_or(|t| t > now) && matches(e, a, asset));
-            if let Some((e, _)) = hit {
-                a.exemption = Some(ExemptionNote {
-                    original_status: a.status,
-                    reason: e.reason.clone(),
-                    expires: e.expires.clone(),
-                });
-                a.status = AssessmentStatus::Exempt;
-                count += 1;
-            }
+        assessments
+            .iter_mut()
+            .map(|a| self.apply_one(a, inventory, now))
+            .filter(|&exempted| exempted)
+            .count()
+    }
+
+    /// [`apply`](Self::apply) for one assessment: whether it was exempted.
+    pub fn apply_one(
+        &self,
+        a: &mut Assessment,
+        inventory: &Inventory,
+        now: OffsetDateTime,
+    ) -> bool {
+        if self.entries.is_empty()
+            || a.status == AssessmentStatus::NotApplicable
+            || a.status == AssessmentStatus::Exempt
+        {
+            return false;
         }
-        count
+        let asset = inventory.by_arn(&a.resource);
+        let hit = self
+            .entries
+            .iter()
+            .find(|(e, expires)| expires.is_none_or(|t| t > now) && matches(e, a, asset));
+        let Some((e, _)) = hit else {
+            return false;
+        };
+        a.exemption = Some(ExemptionNote {
+            original_status: a.status,
+            reason: e.reason.clone(),
+            expires: e.expires.clone(),
+        });
+        a.status = AssessmentStatus::Exempt;
+        true
     }
 }
 

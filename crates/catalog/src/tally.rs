@@ -21,7 +21,7 @@ use crate::metadata::Catalog;
 pub type StatusCounts = [u64; 5];
 
 /// The slot of a status in [`StatusCounts`].
-fn slot(status: AssessmentStatus) -> usize {
+pub fn slot(status: AssessmentStatus) -> usize {
     match status {
         AssessmentStatus::Healthy => 0,
         AssessmentStatus::Unhealthy => 1,
@@ -164,6 +164,17 @@ impl<'a> Tally<'a> {
     /// Number of assessments counted.
     pub fn total(&self) -> u64 {
         self.total
+    }
+
+    /// Assessment counts by status over every recommendation.
+    pub fn status_totals(&self) -> StatusCounts {
+        let mut totals = StatusCounts::default();
+        for c in self.recommendations.values() {
+            for (total, n) in totals.iter_mut().zip(c.statuses) {
+                *total += n;
+            }
+        }
+        totals
     }
 
     /// A recommendation's assessment counts by status (zero when it has none).

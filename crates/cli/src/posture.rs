@@ -10,7 +10,7 @@ use rampart_catalog::score::{SecureScore, secure_score};
 use rampart_catalog::standards::{Standard, builtin_standards, security_controls};
 use rampart_catalog::{Catalog, Inventory};
 use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, Severity};
-use rampart_store::{AssetFilter, Store};
+use rampart_store::Store;
 use time::OffsetDateTime;
 
 use crate::exit::{CliError, Exit};
@@ -65,11 +65,6 @@ pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliEr
     }
 }
 
-/// A stored scan's assets.
-pub fn assets(store: &Store, scan: &ScanRecord) -> Result<Vec<Asset>, CliError> {
-    Ok(store.assets(&scan.id, &AssetFilter::default())?)
-}
-
 /// Secure score of `assessments`.
 pub fn score(catalog: &Catalog, assessments: &[Assessment]) -> Result<SecureScore, CliError> {
     let controls = security_controls()
@@ -90,18 +85,24 @@ pub fn compliance(
 
 /// `--fail-on`: exit 4 when an unhealthy assessment is at or above `threshold`.
 pub fn gate(catalog: &Catalog, assessments: &[Assessment], threshold: Option<Severity>) -> Exit {
-    let Some(threshold) = threshold else {
-        return Exit::Ok;
-    };
-    let failing = assessments.iter().any(|a| {
-        a.status == AssessmentStatus::Unhealthy
-            && catalog
-                .get(&a.recommendation)
-                .is_some_and(|r| r.severity >= threshold)
-    });
+    let failing = assessments
+        .iter()
+        .any(|a| fails_gate(catalog, &a.recommendation, a.status, threshold));
     if failing {
         Exit::FindingsAtOrAbove
     } else {
         Exit::Ok
     }
+}
+
+/// Whether one assessment fails `--fail-on threshold`: unhealthy, of a
+/// recommendation at or above the threshold.
+pub fn fails_gate(
+    catalog: &Catalog,
+    recommendation: &str,
+    status: AssessmentStatus,
+    threshold: Option<Severity>,
+) -> bool {
+    status == AssessmentStatus::Unhealthy
+        && threshold.is_some_and(|t| catalog.get(recommendation).is_some_and(|r| r.severity >= t))
 }

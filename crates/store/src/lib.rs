@@ -279,6 +279,19 @@ impl Store {
 
     /// Replaces a scan's assessments (a re-evaluation), atomically.
     pub fn replace_assessments(&mut self, scan_id: &str, assessments: &[Assessment]) -> Result<()> {
+        self.replace_assessments_with(scan_id, |writer| {
+            assessments.iter().try_for_each(|a| writer.write(a))
+        })
+    }
+
+    /// Replaces a scan's assessments with those `fill` writes, one at a
+    /// time, in one transaction: a re-evaluation of a large snapshot never
+    /// holds all its assessments. Nothing changes when `fill` fails.
+    pub fn replace_assessments_with<T>(
+        &mut self,
+        scan_id: &str,
+        fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
+    ) -> Result<T> {
         let tx = self.conn.transaction()?;
         let exists: Option<String> = tx
             .query_row(
@@ -298,9 +311,26 @@ impl Store {
             "DELETE FROM scan_posture WHERE scan_id = ?1",
             params![scan_id],
         )?;
-        write_assessments(&tx, scan_id, assessments)?;
+        let value = {
+            let mut writer = AssessmentWriter::new(&tx, scan_id)?;
+            fill(&mut writer)?
+        };
         tx.commit()?;
-        Ok(())
+        Ok(value)
+    }
+
+    /// Hands each asset of a scan to `f`, one row at a time (in no
+    /// particular order), without holding them all; returns how many.
+    pub fn each_asset(&self, scan_id: &str, mut f: impl FnMut(Asset)) -> Result<usize> {
+        let mut stmt = self.conn.prepare(
+            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE scan_id = ?1",
+        )?;
+        let mut count = 0;
+        for row in stmt.query_map(params![scan_id], asset_from_row)? {
+            f(row??);
+            count += 1;
+        }
+        Ok(count)
     }
 
     /// A scan's assessments, ordered by recommendation and resource.
@@ -426,13 +456,35 @@ fn write_assessments(
     scan_id: &str,
     assessments: &[Assessment],
 ) -> Result<()> {
-    let mut insert = tx.prepare(
-        "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    for a in assessments {
-        insert.execute(params![
+    let mut writer = AssessmentWriter::new(tx, scan_id)?;
+    assessments.iter().try_for_each(|a| writer.write(a))
+}
+
+/// Writes one scan's assessments inside a store transaction (see
+/// [`Store::replace_assessments_with`]).
+pub struct AssessmentWriter<'t> {
+    insert: rusqlite::Statement<'t>,
+    scan_id: &'t str,
+    written: usize,
+}
+
+impl<'t> AssessmentWriter<'t> {
+    fn new(tx: &'t rusqlite::Transaction<'_>, scan_id: &'t str) -> Result<Self> {
+        let insert = tx.prepare(
+            "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        Ok(Self {
+            insert,
             scan_id,
+            written: 0,
+        })
+    }
+
+    /// Writes one assessment.
+    pub fn write(&mut self, a: &Assessment) -> Result<()> {
+        self.insert.execute(params![
+            self.scan_id,
             a.recommendation,
             a.resource,
             a.resource_type,
@@ -444,8 +496,14 @@ fn write_assessments(
             json_text(&a.evidence),
             a.exemption.as_ref().map(json_text),
         ])?;
+        self.written += 1;
+        Ok(())
     }
-    Ok(())
+
+    /// How many assessments were written.
+    pub fn written(&self) -> usize {
+        self.written
+    }
 }
 
 const SCAN_COLUMNS: &str = "SELECT id, started_at, finished_at, status, accounts, regions, api_calls, asset_count, gap_count FROM scans";

@@ -1,9 +1,9 @@
 //! `rampart score`: the secure score.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use rampart_catalog::score::SecureScore;
+use rampart_catalog::tally::{StatusCounts, slot};
 use rampart_model::Assessment;
 
 use crate::args::{ListFormat, ScoreArgs};
@@ -62,13 +62,20 @@ pub fn render(score: &SecureScore) -> String {
 
 /// `healthy N · unhealthy N · …` over assessments.
 pub fn status_counts_line(assessments: &[Assessment]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts = StatusCounts::default();
     for a in assessments {
-        *counts.entry(a.status.as_str()).or_default() += 1;
+        if let Some(n) = counts.get_mut(slot(a.status)) {
+            *n += 1;
+        }
     }
-    let parts: Vec<String> = ["unhealthy", "healthy", "not_applicable", "error", "exempt"]
-        .iter()
-        .map(|s| format!("{s} {}", counts.get(s).copied().unwrap_or(0)))
-        .collect();
-    format!("assessments: {}\n", parts.join(" · "))
+    status_counts_line_of(counts)
+}
+
+/// [`status_counts_line`] from counts in [`StatusCounts`] order (healthy,
+/// unhealthy, error, exempt, not applicable).
+pub fn status_counts_line_of(counts: StatusCounts) -> String {
+    let [healthy, unhealthy, error, exempt, not_applicable] = counts;
+    format!(
+        "assessments: unhealthy {unhealthy} · healthy {healthy} · not_applicable {not_applicable} · error {error} · exempt {exempt}\n"
+    )
 }
