@@ -839,6 +839,54 @@ mod tests {
     }
 
     #[test]
+    fn streamed_replacement_is_all_or_nothing_and_assets_stream_back() {
+        let mut store = Store::open_in_memory().unwrap();
+        let assets = vec![
+            asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
+            asset("arn:2", "AWS::EC2::Instance", "eu-west-1", &[]),
+        ];
+        let a = Assessment {
+            recommendation: "rec".into(),
+            resource: "arn:1".into(),
+            resource_type: "AWS::S3::Bucket".into(),
+            resource_name: "arn:1".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            status: AssessmentStatus::Healthy,
+            reason: "fine".into(),
+            evidence: Vec::new(),
+            exemption: None,
+        };
+        store
+            .complete_scan(&snapshot("s", 0, assets.clone()), std::slice::from_ref(&a))
+            .unwrap();
+        let mut streamed = Vec::new();
+        assert_eq!(store.each_asset("s", |x| streamed.push(x)).unwrap(), 2);
+        streamed.sort_by(|x, y| x.arn.cmp(&y.arn));
+        assert_eq!(streamed, assets);
+        assert_eq!(store.each_asset("other", |_| {}).unwrap(), 0);
+
+        // A failing fill leaves the stored assessments as they were.
+        let mut b = a.clone();
+        b.resource = "arn:2".into();
+        let failed = store.replace_assessments_with("s", |w| {
+            w.write(&b)?;
+            Err::<(), _>(StoreError::NoSuchScan("stop".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(store.assessments("s").unwrap(), vec![a.clone()]);
+        // A successful one replaces them and reports what it wrote.
+        let written = store
+            .replace_assessments_with("s", |w| {
+                w.write(&b)?;
+                Ok(w.written())
+            })
+            .unwrap();
+        assert_eq!(written, 1);
+        assert_eq!(store.assessments("s").unwrap(), vec![b]);
+    }
+
+    #[test]
     fn reopening_a_file_keeps_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
