@@ -8,13 +8,16 @@
 //! shaped like a real account of about a thousand assets, until it holds N
 //! assets.
 //!
-//! Evaluation is timed from indexing the inventory to the secure score and
-//! compliance with every standard. By default assessments stream into a
-//! [`Tally`] (what `scan` and `evaluate` need for posture); `--collect`
-//! keeps every assessment as an owned record, as the CLI does before
-//! storing them. Prints the counts, wall and CPU time of the evaluation,
-//! the memory the input takes, the process's peak RSS, and whether the
-//! target (1,000,000 assets in under 10 s and 2 GiB) is met.
+//! Assets are made one at a time and pushed into the compact [`Inventory`]
+//! (as `rampart evaluate` pushes stored rows), so no list of
+//! `rampart_model::Asset`s is ever held. Timed: packing and indexing, then
+//! evaluation to the secure score and compliance with every standard
+//! (making the synthetic assets stands in for reading the store and is
+//! not). By default assessments stream into a [`Tally`] (what score and
+//! compliance need); `--collect` keeps every assessment as an owned record.
+//! Prints the counts, the times, the inventory's memory, the process's peak
+//! RSS, and whether the target (1,000,000 assets in under 10 s and 2 GiB)
+//! is met.
 
 #![allow(
     clippy::unwrap_used,

@@ -15,9 +15,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use rampart_model::{Assessment, AssessmentStatus, Asset, Evidence};
 
+use time::OffsetDateTime;
+
+use crate::exemptions::Exemptions;
 use crate::inventory::{AssetRef, Inventory};
 use crate::metadata::Catalog;
 use crate::rules::{self, Rule, Verdict};
+use crate::tally::Tally;
 use crate::view::Props;
 
 /// One assessment as evaluation produces it: the recommendation id and the
@@ -69,6 +73,34 @@ pub fn evaluate_inventory(catalog: &Catalog, inventory: &Inventory) -> Vec<Asses
     let mut out = Vec::new();
     evaluate_each(catalog, inventory, |a| out.push(a.into_assessment()));
     out
+}
+
+/// Evaluates `inventory`, applies `exemptions` as of `now`, counts each
+/// assessment in `tally` and hands it, owned, to `sink`, one at a time in
+/// [`evaluate_each`]'s order; stops at the first error of `sink`. What a
+/// re-evaluation that writes assessments straight into a store needs.
+pub fn assess_each<'a, E>(
+    catalog: &Catalog,
+    inventory: &'a Inventory,
+    exemptions: &Exemptions,
+    now: OffsetDateTime,
+    tally: &mut Tally<'a>,
+    mut sink: impl FnMut(&Assessment) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut failed = None;
+    evaluate_each(catalog, inventory, |assessed| {
+        if failed.is_some() {
+            return;
+        }
+        let (recommendation, resource) = (assessed.recommendation, assessed.asset.arn);
+        let mut assessment = assessed.into_assessment();
+        exemptions.apply_one(&mut assessment, inventory, now);
+        tally.add(recommendation, resource, assessment.status);
+        if let Err(e) = sink(&assessment) {
+            failed = Some(e);
+        }
+    });
+    failed.map_or(Ok(()), Err)
 }
 
 /// [`evaluate_inventory`] without collecting: hands each assessment to

@@ -135,3 +135,65 @@ fn a_tally_in_any_order_gives_the_same_posture() {
     assert!(expected.values().any(|r| r.values().any(|u| *u)));
     assert!(expected.values().any(|r| r.values().any(|u| !*u)));
 }
+
+#[test]
+fn assess_each_applies_exemptions_like_the_collected_path_and_stops_at_a_sink_error() {
+    use rampart_catalog::evaluate::assess_each;
+    use rampart_catalog::exemptions::Exemptions;
+    use time::macros::datetime;
+
+    let catalog = Catalog::builtin().unwrap();
+    let controls = security_controls().unwrap();
+    let assets = fixture_assets();
+    let inventory = Inventory::new(&assets);
+    let exemptions = Exemptions::from_yaml(
+        "exemptions:\n  - recommendation: \"*\"\n    resource: \"arn:aws:s3:::*\"\n    reason: accepted for the test\n",
+    )
+    .unwrap();
+    let now = datetime!(2026-11-29 00:00 UTC);
+    let mut expected = evaluate_inventory(&catalog, &inventory);
+    let exempted = exemptions.apply(&mut expected, &inventory, now);
+    assert!(exempted > 0, "the exemption should match some bucket");
+
+    let mut tally = Tally::new(&catalog);
+    let mut streamed = Vec::new();
+    assess_each(&catalog, &inventory, &exemptions, now, &mut tally, |a| {
+        streamed.push(a.clone());
+        Ok::<(), String>(())
+    })
+    .unwrap();
+    assert!(streamed == expected, "assess_each made other assessments");
+    assert_eq!(
+        secure_score_of(&controls, &tally),
+        secure_score(&catalog, &controls, &expected)
+    );
+
+    let mut seen = 0;
+    let mut tally = Tally::new(&catalog);
+    let stopped = assess_each(&catalog, &inventory, &exemptions, now, &mut tally, |_| {
+        seen += 1;
+        if seen == 3 { Err("full") } else { Ok(()) }
+    });
+    assert_eq!(stopped, Err("full"));
+    assert_eq!(seen, 3);
+}
+
+#[test]
+fn every_fixture_asset_round_trips_through_the_compact_inventory() {
+    use rampart_catalog::Doc;
+
+    let assets = fixture_assets();
+    let inventory = Inventory::new(&assets);
+    assert_eq!(inventory.len(), assets.len());
+    let (mut encoded, mut json) = (0, 0);
+    for (i, asset) in assets.iter().enumerate() {
+        assert_eq!(&inventory.get(i).unwrap().to_asset(), asset);
+        let text = serde_json::to_string(&asset.properties).unwrap();
+        let doc = Doc::from_json(&text).unwrap();
+        assert_eq!(doc, Doc::from_value(&asset.properties).unwrap());
+        encoded += doc.encoded_len();
+        json += text.len();
+    }
+    // Tiny documents (`{}`) take more than their text; all together less.
+    assert!(encoded < json, "{encoded} bytes encoded for {json} of JSON");
+}

@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rampart_catalog::compliance::assess_standard;
-use rampart_catalog::evaluate::evaluate_inventory;
+use rampart_catalog::evaluate::{assess_each, evaluate_inventory};
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::secure_score;
 use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards, security_controls};
+use rampart_catalog::tally::Tally;
 use rampart_catalog::{Catalog, CatalogError, Inventory};
 use rampart_model::{Assessment, AssessmentStatus, Asset};
-use rampart_store::{AssetFilter, Store};
+use rampart_store::Store;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -86,9 +87,22 @@ impl Posture {
     /// assessments and refreshes its posture cache.
     pub fn reevaluate(&self, store: &mut Store, scan_id: &str) -> Result<(), ApiError> {
         let exemptions = self.exemptions(store)?;
-        let assets = store.assets(scan_id, &AssetFilter::default())?;
-        let assessments = self.assess(&assets, &exemptions);
-        store.replace_assessments(scan_id, &assessments)?;
+        // Streamed, as `rampart evaluate` does: stored rows into the
+        // compact inventory, assessments one at a time into the store.
+        let mut inventory = Inventory::default();
+        store.each_asset(scan_id, |asset| inventory.push(&asset))?;
+        let now = OffsetDateTime::now_utc();
+        let mut tally = Tally::new(&self.catalog);
+        store.replace_assessments_with(scan_id, |writer| {
+            assess_each(
+                &self.catalog,
+                &inventory,
+                &exemptions,
+                now,
+                &mut tally,
+                |a| writer.write(a),
+            )
+        })?;
         self.refresh(store, scan_id)?;
         Ok(())
     }

@@ -9,11 +9,10 @@
 use std::io::Write;
 
 use rampart_catalog::Inventory;
-use rampart_catalog::evaluate::evaluate_each;
+use rampart_catalog::evaluate::assess_each;
 use rampart_catalog::score::secure_score_of;
 use rampart_catalog::standards::security_controls;
 use rampart_catalog::tally::Tally;
-use rampart_store::StoreError;
 use time::OffsetDateTime;
 
 use crate::args::EvaluateArgs;
@@ -38,21 +37,11 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut tally = Tally::new(&catalog);
     let mut failing = false;
     let written = store.replace_assessments_with(&scan.id, |writer| {
-        let mut failed: Option<StoreError> = None;
-        evaluate_each(&catalog, &inventory, |assessed| {
-            if failed.is_some() {
-                return;
-            }
-            let (recommendation, resource) = (assessed.recommendation, assessed.asset.arn);
-            let mut assessment = assessed.into_assessment();
-            exemptions.apply_one(&mut assessment, &inventory, now);
-            tally.add(recommendation, resource, assessment.status);
-            failing |= posture::fails_gate(&catalog, recommendation, assessment.status, threshold);
-            if let Err(e) = writer.write(&assessment) {
-                failed = Some(e);
-            }
-        });
-        failed.map_or(Ok(writer.written()), Err)
+        assess_each(&catalog, &inventory, &exemptions, now, &mut tally, |a| {
+            failing |= posture::fails_gate(&catalog, &a.recommendation, a.status, threshold);
+            writer.write(a)
+        })?;
+        Ok(writer.written())
     })?;
     let score = secure_score_of(&controls, &tally);
     let text = format!(
