@@ -208,9 +208,17 @@ impl Inventory {
             .push(number);
         let hash = self.hasher.hash_one(asset.arn.as_str());
         let (assets, hasher) = (&self.assets, &self.hasher);
-        self.by_arn.insert_unique(hash, number, |&n| {
-            hasher.hash_one(assets.get(n as usize).map_or("", |e| &*e.arn))
-        });
+        let same_arn = |&n: &u32| assets.get(n as usize).is_some_and(|e| *e.arn == *asset.arn);
+        match self.by_arn.find_mut(hash, same_arn) {
+            // A later asset with the same ARN replaces the earlier one in
+            // the ARN index (both stay in the type indexes).
+            Some(earlier) => *earlier = number,
+            None => {
+                self.by_arn.insert_unique(hash, number, |&n| {
+                    hasher.hash_one(assets.get(n as usize).map_or("", |e| &*e.arn))
+                });
+            }
+        }
         self.assets.push(Entry {
             arn: asset.arn.as_str().into(),
             name: asset.name.as_str().into(),
@@ -319,7 +327,7 @@ impl Inventory {
         self.numbered(key.and_then(|key| self.by_region.get(&key)))
     }
 
-    /// The asset with this ARN (the first one added, if several share it).
+    /// The asset with this ARN (the last one added, if several share it).
     pub fn by_arn(&self, arn: &str) -> Option<AssetRef<'_>> {
         let hash = self.hasher.hash_one(arn);
         let number = self.by_arn.find(hash, |&n| {
@@ -414,7 +422,7 @@ mod tests {
             arns(inv.of_type_in_region("U", "1", "r1")),
             Vec::<&str>::new()
         );
-        assert_eq!(inv.by_arn("arn:a").map(|a| a.resource_type), Some("T"));
+        assert_eq!(inv.by_arn("arn:a").map(|a| a.resource_type), Some("U"));
         assert_eq!(inv.by_arn("arn:d").map(|a| a.region), Some("r2"));
         assert!(inv.by_arn("arn:x").is_none());
         let b = inv.by_arn("arn:b").unwrap();
