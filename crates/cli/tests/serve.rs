@@ -47,11 +47,16 @@ struct Server {
 
 impl Server {
     fn start(db: &str, extra: &[&str]) -> Self {
+        Self::start_with(db, extra, Stdio::inherit())
+    }
+
+    /// [`start`](Self::start) with the server's stderr going to `stderr`.
+    fn start_with(db: &str, extra: &[&str], stderr: Stdio) -> Self {
         let mut cmd = rampart_command(BIN);
         cmd.args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         let mut child = cmd.spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
@@ -230,6 +235,73 @@ fn serve_answers_health_and_the_api_with_a_token_and_scans_through_the_api() {
 
     let status = server.stop();
     assert!(status.success(), "exit {status:?} after SIGTERM");
+}
+
+#[test]
+fn sigterm_during_a_scan_stops_the_scan_and_exits_cleanly() {
+    // An AWS endpoint that answers every call with a throttling error: the
+    // scan's first call keeps retrying (backing off between attempts), so
+    // the scan is running when the server is told to stop.
+    let throttling = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", throttling.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in throttling.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                // One answer per request read (keep-alive connections).
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+                    let reply = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if stream.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let admin = create_token(&db, "admin");
+    let mut server = Server::start_with(&db, &["--endpoint-url", &endpoint], Stdio::piped());
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans",
+        Some(&admin),
+        Some(r#"{"regions": ["us-east-1"]}"#),
+    );
+    assert_eq!(status, 202, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(Duration::from_millis(500));
+    let scan = server.json(&format!("/api/v1/scans/{id}"), &admin);
+    assert_eq!(scan["status"], "running", "{scan}");
+
+    let mut stderr = server.child.stderr.take().unwrap();
+    let status = server.stop();
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(status.success(), "exit {status:?} after SIGTERM: {log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        log.contains("scan interrupted by the server stopping"),
+        "{log}"
+    );
+    // Nothing of the interrupted scan is left running in the store.
+    let out = rampart_command(BIN)
+        .args(["scans", "--db", &db, "--format", "json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("\"running\""), "{text}");
 }
 
 #[test]

@@ -22,7 +22,7 @@ use crate::posture::Posture;
 
 /// How long a cancelled scan may take to stop before its job reads as
 /// cancelled regardless.
-const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+pub(crate) const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What to scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,6 +299,22 @@ impl ScanJobs {
             .filter(|j| j.state == JobState::Running)
             .map(Job::status)
             .collect()
+    }
+
+    /// Waits until no job runs (a cancelled job ends once its scan has
+    /// stopped, or after [`CANCEL_GRACE`]), at most `limit`; whether none
+    /// runs.
+    pub async fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.running().is_empty() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Cancels a running job; 404 when unknown, 409 when already over.

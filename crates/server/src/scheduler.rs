@@ -291,8 +291,10 @@ impl Scheduler {
         }
     }
 
-    /// Cancels the scans this server still runs and marks them failed
-    /// ([`INTERRUPTED`]): for a graceful stop. Returns their ids.
+    /// Cancels the scans this server still runs, marks them failed
+    /// ([`INTERRUPTED`]) and waits for them to stop (a scan still running
+    /// when the runtime shuts down would panic on its way out): for a
+    /// graceful stop. Returns their ids.
     pub async fn interrupt_running(&self) -> Vec<String> {
         let mut ids = Vec::new();
         for job in self.scans.running() {
@@ -309,6 +311,10 @@ impl Scheduler {
             let _ = self.scans.cancel(&job.id);
             tracing::warn!(scan = %job.id, "scan interrupted by the server stopping");
             ids.push(job.id);
+        }
+        let limit = crate::scans::CANCEL_GRACE + std::time::Duration::from_secs(1);
+        if !ids.is_empty() && !self.scans.wait_idle(limit).await {
+            tracing::error!("interrupted scans did not stop in time");
         }
         ids
     }

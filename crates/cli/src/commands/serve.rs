@@ -93,6 +93,10 @@ struct ScanSetup {
     exemptions_file: Option<PathBuf>,
 }
 
+/// How long a cancelled scan may take to stop before it is dropped (within
+/// the server's own grace for a cancelled job).
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Scans triggered through the API (and by the scheduler) run the same
 /// collection as `rampart scan`, and `rampart scan --connector` when the
 /// request names a connector. Each runs on a blocking thread driving its
@@ -104,9 +108,26 @@ fn scan_fn(setup: ScanSetup) -> ScanFn {
         let setup = setup.clone();
         Box::pin(async move {
             let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || handle.block_on(run_scan(setup, request, ctx)))
-                .await
-                .map_err(|e| format!("scan task: {e}"))?
+            let cancel = ctx.cancel.clone();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(async move {
+                    let scan = run_scan(setup, request, ctx);
+                    // The scan stops at its next step when cancelled; one
+                    // stuck in a call (retrying a throttled endpoint, say)
+                    // is dropped where it is after a grace period, so a
+                    // stopping server never outlives it.
+                    let stuck = async {
+                        cancel.cancelled().await;
+                        tokio::time::sleep(STOP_GRACE).await;
+                    };
+                    tokio::select! {
+                        result = scan => result,
+                        () = stuck => Err("cancelled: the scan did not stop in time".to_owned()),
+                    }
+                })
+            })
+            .await
+            .map_err(|e| format!("scan task: {e}"))?
         })
     })
 }
