@@ -10,7 +10,10 @@
 //!
 //! Role credentials are cached and refreshed when less than a margin (five
 //! minutes by default) of their lifetime remains; callers arriving during a
-//! refresh wait for it instead of starting their own. The clock is injected
+//! refresh wait for it instead of starting their own. A refresh that fails
+//! while the current credentials are still valid keeps them (with a
+//! warning) and is retried after [`REFRESH_RETRY_PAUSE`]; only expired
+//! credentials make the failure the caller's. The clock is injected
 //! ([`RefreshOptions::clock`]) so tests can move time forward.
 //!
 //! [`CredentialSource`] names every source; [`AwsSettings::with_credentials`]
@@ -297,10 +300,23 @@ struct RoleSession {
     sts: aws_sdk_sts::Client,
     options: RefreshOptions,
     stats: Arc<CallStats>,
-    /// The current credentials. Held across a refresh, so concurrent
-    /// callers share one exchange.
-    cached: tokio::sync::Mutex<Option<Credentials>>,
+    /// The current credentials and the last failed refresh. Held across a
+    /// refresh, so concurrent callers share one exchange.
+    cached: tokio::sync::Mutex<Cache>,
 }
+
+/// What a [`RoleSession`] keeps between calls.
+#[derive(Default)]
+struct Cache {
+    credentials: Option<Credentials>,
+    /// When the last refresh failed (on the refresh clock), while the
+    /// current credentials were still valid.
+    failed_at: Option<SystemTime>,
+}
+
+/// After a refresh fails while the current credentials are still valid,
+/// how long callers keep using them before the next attempt.
+pub const REFRESH_RETRY_PAUSE: Duration = Duration::from_secs(30);
 
 impl RoleSession {
     async fn new(
@@ -325,19 +341,58 @@ impl RoleSession {
             sts,
             options,
             stats,
-            cached: tokio::sync::Mutex::new(None),
+            cached: tokio::sync::Mutex::new(Cache::default()),
         })
     }
 
     /// The cached credentials, or new ones when they are due for refresh.
+    /// A refresh that fails while the cached credentials are still valid
+    /// (they are refreshed ahead of expiry) keeps them, with a warning, and
+    /// is tried again after [`REFRESH_RETRY_PAUSE`]; only once they have
+    /// expired is the failure the caller's.
     async fn credentials(&self) -> Result<Credentials, ExchangeError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(credentials) = cached.as_ref().filter(|c| self.is_fresh(c)) {
-            return Ok(credentials.clone());
+        let mut cache = self.cached.lock().await;
+        let now = self.options.clock.now();
+        let valid = cache.credentials.clone().filter(|c| self.is_valid(c));
+        if let Some(credentials) = &valid {
+            let pausing = cache.failed_at.is_some_and(|failed| {
+                now.duration_since(failed)
+                    .is_ok_and(|since| since < REFRESH_RETRY_PAUSE)
+            });
+            if self.is_fresh(credentials) || pausing {
+                return Ok(credentials.clone());
+            }
         }
-        let credentials = self.exchange().await?;
-        *cached = Some(credentials.clone());
-        Ok(credentials)
+        match self.exchange().await {
+            Ok(credentials) => {
+                *cache = Cache {
+                    credentials: Some(credentials.clone()),
+                    failed_at: None,
+                };
+                Ok(credentials)
+            }
+            Err(err) => match valid {
+                Some(credentials) => {
+                    tracing::warn!(
+                        role_arn = %self.role_arn,
+                        error = %err,
+                        "refreshing role credentials failed; the current ones are used until they expire"
+                    );
+                    cache.failed_at = Some(now);
+                    Ok(credentials)
+                }
+                None => Err(err),
+            },
+        }
+    }
+
+    /// Whether the credentials have not expired yet.
+    fn is_valid(&self, credentials: &Credentials) -> bool {
+        credentials.expiry().is_none_or(|expiry| {
+            expiry
+                .duration_since(self.options.clock.now())
+                .is_ok_and(|left| !left.is_zero())
+        })
     }
 
     /// Whether more than the margin remains of the credentials' lifetime.

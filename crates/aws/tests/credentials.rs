@@ -24,7 +24,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use base64::Engine;
-use rampart_aws::credentials::{AssumeRoleCredentials, exchange_failure};
+use rampart_aws::credentials::{AssumeRoleCredentials, REFRESH_RETRY_PAUSE, exchange_failure};
 use rampart_aws::error::error_chain;
 use rampart_aws::{
     AccessError, AwsAccess, AwsSettings, CredentialSource, NoProgress, RefreshOptions, ScanPlan,
@@ -399,6 +399,68 @@ async fn credentials_are_cached_and_refreshed_before_expiry() {
     assert_eq!(keys.len(), 1, "every caller got the same refreshed keys");
     assert_ne!(keys[0], second.access_key_id());
     assert_eq!((exchanges(&provider), tokens.minted()), (3, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_refresh_keeps_valid_credentials_until_they_expire() {
+    let moto = Moto::start();
+    let clock = ManualClock::new();
+    // Mints until told to fail; counts every attempt.
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let tokens: Arc<dyn TokenSource> = {
+        let (failing, attempts) = (failing.clone(), attempts.clone());
+        Arc::new(move || {
+            let n = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+            if failing.load(Ordering::SeqCst) {
+                Err(TokenError::new("issuer unavailable"))
+            } else {
+                Ok(format!("eyJhbGciOiJSUzI1NiJ9.token-{n}.signature"))
+            }
+        })
+    };
+    let provider = WebIdentityCredentials::new(
+        &settings(&moto.url()),
+        CSPM_ROLE,
+        "Rampart_prod",
+        tokens,
+        RefreshOptions {
+            clock: SharedTimeSource::new(clock.clone()),
+            ..RefreshOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let first = provider.provide_credentials().await.unwrap();
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+
+    // Due for refresh (56 of 60 minutes) and the refresh fails: the
+    // current credentials are still valid and are kept.
+    failing.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(56 * 60));
+    let kept = provider.provide_credentials().await.unwrap();
+    assert_eq!(kept.access_key_id(), first.access_key_id());
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    // Callers right after do not retry at once...
+    for _ in 0..5 {
+        provider.provide_credentials().await.unwrap();
+    }
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    // ...but after the pause they do.
+    clock.advance(REFRESH_RETRY_PAUSE);
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+
+    // Once expired, the failure is the caller's.
+    clock.advance(Duration::from_secs(5 * 60));
+    let err = provider.provide_credentials().await.unwrap_err();
+    let text = format!("{:?}", err);
+    assert!(text.contains("issuer unavailable"), "{text}");
+
+    // A refresh that works again replaces them.
+    failing.store(false, Ordering::SeqCst);
+    let renewed = provider.provide_credentials().await.unwrap();
+    assert_ne!(renewed.access_key_id(), first.access_key_id());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
