@@ -3,15 +3,13 @@
 
 use std::path::Path;
 
+use rampart_catalog::Catalog;
 use rampart_catalog::compliance::{StandardResult, assess_standard};
-use rampart_catalog::evaluate::evaluate_inventory;
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score};
-use rampart_catalog::standards::{Standard, builtin_standards, security_controls};
-use rampart_catalog::{Catalog, Inventory};
-use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, Severity};
+use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards, security_controls};
+use rampart_model::{Assessment, AssessmentStatus, ScanRecord, Severity};
 use rampart_store::Store;
-use time::OffsetDateTime;
 
 use crate::exit::{CliError, Exit};
 
@@ -45,16 +43,6 @@ pub fn add_stored_exemptions(store: &Store, exemptions: &mut Exemptions) -> Resu
     Ok(())
 }
 
-/// Evaluates assets and applies exemptions as of now.
-pub fn assess(catalog: &Catalog, assets: &[Asset], exemptions: &Exemptions) -> Vec<Assessment> {
-    let inventory = Inventory::new(assets);
-    let mut assessments = evaluate_inventory(catalog, &inventory);
-    if !exemptions.is_empty() {
-        exemptions.apply(&mut assessments, &inventory, OffsetDateTime::now_utc());
-    }
-    assessments
-}
-
 /// The scan to read: `--scan ID` or the latest complete one.
 pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
     match id {
@@ -65,11 +53,14 @@ pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliEr
     }
 }
 
+/// The built-in security controls.
+pub fn controls() -> Result<Vec<SecurityControl>, CliError> {
+    security_controls().map_err(|e| CliError::failure(format!("built-in security controls: {e}")))
+}
+
 /// Secure score of `assessments`.
 pub fn score(catalog: &Catalog, assessments: &[Assessment]) -> Result<SecureScore, CliError> {
-    let controls = security_controls()
-        .map_err(|e| CliError::failure(format!("built-in security controls: {e}")))?;
-    Ok(secure_score(catalog, &controls, assessments))
+    Ok(secure_score(catalog, &controls()?, assessments))
 }
 
 /// Compliance with every built-in standard.

@@ -213,6 +213,19 @@ impl Store {
     /// complete, atomically. The scan row is created if
     /// [`begin_scan`](Self::begin_scan) was not called.
     pub fn complete_scan(&mut self, snapshot: &Snapshot, assessments: &[Assessment]) -> Result<()> {
+        self.complete_scan_with(snapshot, |writer| {
+            assessments.iter().try_for_each(|a| writer.write(a))
+        })
+    }
+
+    /// [`complete_scan`](Self::complete_scan) with the assessments written
+    /// one at a time by `fill`, in the same transaction, so a large scan
+    /// never holds them all. Nothing is written when `fill` fails.
+    pub fn complete_scan_with<T>(
+        &mut self,
+        snapshot: &Snapshot,
+        fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
+    ) -> Result<T> {
         let scan = &snapshot.scan;
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -259,7 +272,10 @@ impl Store {
                 ])?;
             }
         }
-        write_assessments(&tx, &scan.id, assessments)?;
+        let value = {
+            let mut writer = AssessmentWriter::new(&tx, &scan.id)?;
+            fill(&mut writer)?
+        };
         tx.execute(
             "UPDATE scans SET status = 'complete', finished_at = ?2, accounts = ?3, regions = ?4,
                  api_calls = ?5, asset_count = ?6, gap_count = ?7 WHERE id = ?1",
@@ -274,7 +290,7 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(value)
     }
 
     /// Replaces a scan's assessments (a re-evaluation), atomically.
@@ -449,15 +465,6 @@ impl Store {
         })?;
         collect_rows(rows)
     }
-}
-
-fn write_assessments(
-    tx: &rusqlite::Transaction<'_>,
-    scan_id: &str,
-    assessments: &[Assessment],
-) -> Result<()> {
-    let mut writer = AssessmentWriter::new(tx, scan_id)?;
-    assessments.iter().try_for_each(|a| writer.write(a))
 }
 
 /// Writes one scan's assessments inside a store transaction (see

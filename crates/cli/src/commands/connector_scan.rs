@@ -503,12 +503,11 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     bar.bar.finish_and_clear();
     let ConnectorScanOutcome {
         connector,
-        scan:
-            StoredScan {
-                snapshot,
-                assessments,
-                catalog,
-            },
+        scan: StoredScan {
+            snapshot,
+            posture,
+            catalog,
+        },
         calls,
     } = scanned?;
 
@@ -563,9 +562,9 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             &rows,
         ));
     }
-    text.push_str(&posture_summary(&catalog, &assessments)?);
+    text.push_str(&posture_summary(&catalog, &posture));
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
-    gate(&snapshot, &catalog, &assessments, args.evaluation.fail_on)
+    gate(&snapshot, &catalog, &posture, args.evaluation.fail_on)
 }
 
 type AccountResult = (

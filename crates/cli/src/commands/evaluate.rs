@@ -11,7 +11,6 @@ use std::io::Write;
 use rampart_catalog::Inventory;
 use rampart_catalog::evaluate::assess_each;
 use rampart_catalog::score::secure_score_of;
-use rampart_catalog::standards::security_controls;
 use rampart_catalog::tally::Tally;
 use time::OffsetDateTime;
 
@@ -25,8 +24,7 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut store = open_existing_store(&args.read.store)?;
     let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let controls = security_controls()
-        .map_err(|e| CliError::failure(format!("built-in security controls: {e}")))?;
+    let controls = posture::controls()?;
     let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
     posture::add_stored_exemptions(&store, &mut exemptions)?;
     let threshold = args.evaluation.fail_on.map(Into::into);

@@ -9,7 +9,14 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rampart_aws::collectors::COLLECTORS;
 use rampart_aws::{AwsAccess, AwsSettings, Progress, ScanPlan, collect_account, resolve_regions};
-use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot, types};
+use rampart_catalog::Inventory;
+use rampart_catalog::evaluate::assess_each;
+use rampart_catalog::score::{SecureScore, secure_score_of};
+use rampart_catalog::standards::SecurityControl;
+use rampart_catalog::tally::{StatusCounts, Tally, slot};
+use rampart_model::{
+    AssessmentStatus, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot, types,
+};
 use time::OffsetDateTime;
 
 use crate::args::{AwsArgs, ScanArgs};
@@ -80,14 +87,14 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
     progress.bar.finish_and_clear();
     let StoredScan {
         snapshot,
-        assessments,
+        posture,
         catalog,
     } = stored?;
 
     let mut text = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
-    text.push_str(&posture_summary(&catalog, &assessments)?);
+    text.push_str(&posture_summary(&catalog, &posture));
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
-    gate(&snapshot, &catalog, &assessments, args.evaluation.fail_on)
+    gate(&snapshot, &catalog, &posture, args.evaluation.fail_on)
 }
 
 /// The exit code of a stored scan: the `--fail-on` gate, or exit 3 when
@@ -95,7 +102,7 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
 pub(crate) fn gate(
     snapshot: &Snapshot,
     catalog: &rampart_catalog::Catalog,
-    assessments: &[rampart_model::Assessment],
+    posture: &ScanPosture,
     fail_on: Option<crate::args::SeverityArg>,
 ) -> Result<Exit, CliError> {
     let collected_anything = snapshot
@@ -103,7 +110,16 @@ pub(crate) fn gate(
         .iter()
         .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
     if collected_anything {
-        Ok(posture::gate(catalog, assessments, fail_on.map(Into::into)))
+        let threshold = fail_on.map(Into::into);
+        let failing = posture
+            .unhealthy
+            .keys()
+            .any(|id| posture::fails_gate(catalog, id, AssessmentStatus::Unhealthy, threshold));
+        Ok(if failing {
+            Exit::FindingsAtOrAbove
+        } else {
+            Exit::Ok
+        })
     } else {
         Err(CliError::nothing(format!(
             "nothing could be collected: {} coverage gaps (see above)",
@@ -125,15 +141,48 @@ pub struct ScanOptions {
     pub concurrency: usize,
 }
 
-/// A scan stored complete, with its assessments.
+/// A scan stored complete, with its posture.
 #[derive(Debug)]
 pub struct StoredScan {
     /// The snapshot.
     pub snapshot: Snapshot,
-    /// Its assessments (exemptions applied).
-    pub assessments: Vec<rampart_model::Assessment>,
+    /// What its assessments (exemptions applied) add up to; the
+    /// assessments themselves went into the store as they were made.
+    pub posture: ScanPosture,
     /// The catalog it was evaluated with.
     pub catalog: rampart_catalog::Catalog,
+}
+
+/// What the end-of-scan report and `--fail-on` need of a scan's
+/// assessments, counted while they were written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanPosture {
+    /// The secure score.
+    pub score: SecureScore,
+    /// Assessments by status ([`StatusCounts`] order).
+    pub statuses: StatusCounts,
+    /// Unhealthy assessments by recommendation id (only those with some).
+    pub unhealthy: BTreeMap<String, u64>,
+}
+
+impl ScanPosture {
+    /// The posture a tally of the scan's assessments gives.
+    pub fn of(controls: &[SecurityControl], tally: &Tally<'_>) -> Self {
+        let unhealthy_slot = slot(AssessmentStatus::Unhealthy);
+        let unhealthy = tally
+            .catalog()
+            .iter()
+            .filter_map(|r| {
+                let n = tally.statuses(&r.id).get(unhealthy_slot).copied()?;
+                (n > 0).then(|| (r.id.clone(), n))
+            })
+            .collect();
+        Self {
+            score: secure_score_of(controls, tally),
+            statuses: tally.status_totals(),
+            unhealthy,
+        }
+    }
 }
 
 /// Collects an account into a new snapshot, evaluates it and stores it
@@ -293,11 +342,21 @@ pub(crate) fn store_complete(
         gaps,
     };
     let catalog = posture::catalog()?;
-    let assessments = posture::assess(&catalog, &snapshot.assets, exemptions);
-    store.complete_scan(&snapshot, &assessments)?;
+    let controls = posture::controls()?;
+    // Assessments go into the store as they are made, counted on the way.
+    let inventory = Inventory::new(&snapshot.assets);
+    let now = OffsetDateTime::now_utc();
+    let mut tally = Tally::new(&catalog);
+    store.complete_scan_with(&snapshot, |writer| {
+        assess_each(&catalog, &inventory, exemptions, now, &mut tally, |a| {
+            writer.write(a)
+        })
+    })?;
+    let posture = ScanPosture::of(&controls, &tally);
+    drop(tally);
     Ok(StoredScan {
         snapshot,
-        assessments,
+        posture,
         catalog,
     })
 }
@@ -388,21 +447,11 @@ pub(crate) fn summary(
 }
 
 /// Secure score, unhealthy recommendations by severity, and the top ones.
-pub(crate) fn posture_summary(
-    catalog: &rampart_catalog::Catalog,
-    assessments: &[rampart_model::Assessment],
-) -> Result<String, CliError> {
-    let score = posture::score(catalog, assessments)?;
-    let mut text = format!("\nSecure score: {:.1}%\n", score.percent);
-    text.push_str(&super::score::status_counts_line(assessments));
-    let mut unhealthy: BTreeMap<&str, u64> = BTreeMap::new();
-    for a in assessments
-        .iter()
-        .filter(|a| a.status == rampart_model::AssessmentStatus::Unhealthy)
-    {
-        *unhealthy.entry(a.recommendation.as_str()).or_default() += 1;
-    }
-    let mut top: Vec<(&rampart_catalog::Recommendation, u64)> = unhealthy
+pub(crate) fn posture_summary(catalog: &rampart_catalog::Catalog, posture: &ScanPosture) -> String {
+    let mut text = format!("\nSecure score: {:.1}%\n", posture.score.percent);
+    text.push_str(&super::score::status_counts_line_of(posture.statuses));
+    let mut top: Vec<(&rampart_catalog::Recommendation, u64)> = posture
+        .unhealthy
         .iter()
         .filter_map(|(id, n)| catalog.get(id).map(|r| (r, *n)))
         .collect();
@@ -434,7 +483,7 @@ pub(crate) fn posture_summary(
             &rows,
         ));
     }
-    Ok(text)
+    text
 }
 
 /// A progress bar on stderr: tasks done of planned, and what is running.

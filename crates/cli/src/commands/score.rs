@@ -3,8 +3,7 @@
 use std::io::Write;
 
 use rampart_catalog::score::SecureScore;
-use rampart_catalog::tally::{StatusCounts, slot};
-use rampart_model::Assessment;
+use rampart_catalog::tally::StatusCounts;
 
 use crate::args::{ListFormat, ScoreArgs};
 use crate::commands::open_existing_store;
@@ -60,18 +59,7 @@ pub fn render(score: &SecureScore) -> String {
     text
 }
 
-/// `healthy N · unhealthy N · …` over assessments.
-pub fn status_counts_line(assessments: &[Assessment]) -> String {
-    let mut counts = StatusCounts::default();
-    for a in assessments {
-        if let Some(n) = counts.get_mut(slot(a.status)) {
-            *n += 1;
-        }
-    }
-    status_counts_line_of(counts)
-}
-
-/// [`status_counts_line`] from counts in [`StatusCounts`] order (healthy,
+/// `assessments: unhealthy N · healthy N · …` from counts in [`StatusCounts`] order (healthy,
 /// unhealthy, error, exempt, not applicable).
 pub fn status_counts_line_of(counts: StatusCounts) -> String {
     let [healthy, unhealthy, error, exempt, not_applicable] = counts;
