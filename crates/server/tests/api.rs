@@ -520,6 +520,62 @@ async fn every_list_paginates_and_filters() {
 }
 
 #[tokio::test]
+async fn assessments_of_one_resource_type_page_across_its_recommendations() {
+    let env = env();
+    // A newer scan with buckets (many recommendations each) besides volumes.
+    let mut assets = seeded_assets();
+    for n in 1..=4 {
+        assets.push(Asset::new(
+            format!("arn:aws:s3:::bucket-{n}"),
+            "AWS::S3::Bucket",
+            "123456789012",
+            "us-east-1",
+            format!("bucket-{n}"),
+            serde_json::json!({"name": format!("bucket-{n}"), "versioning": {"status": "Enabled"}}),
+        ));
+    }
+    let a = env.state.posture.assess(&assets, &Exemptions::default());
+    Store::open(&env.state.config.db)
+        .unwrap()
+        .complete_scan(&snapshot("scan-3", 20, assets), &a)
+        .unwrap();
+    let (all, _) = all_pages(&env, "/api/v1/assessments?limit=500").await;
+    for ty in ["AWS::S3::Bucket", "AWS::EC2::Volume", "AWS::Nothing::Here"] {
+        let expected: Vec<&Value> = all.iter().filter(|a| a["resource_type"] == ty).collect();
+        let (paged, pages) = all_pages(
+            &env,
+            &format!("/api/v1/assessments?resource_type={ty}&limit=3"),
+        )
+        .await;
+        assert_eq!(paged.iter().collect::<Vec<_>>(), expected, "{ty}");
+        assert_eq!(pages, expected.len().div_ceil(3).max(1), "{ty}");
+        // Other filters still apply.
+        let (unhealthy, _) = all_pages(
+            &env,
+            &format!("/api/v1/assessments?resource_type={ty}&status=unhealthy&limit=2"),
+        )
+        .await;
+        let want: Vec<&&Value> = expected
+            .iter()
+            .filter(|a| a["status"] == "unhealthy")
+            .collect();
+        assert_eq!(
+            unhealthy.iter().collect::<Vec<_>>(),
+            want.into_iter().copied().collect::<Vec<_>>(),
+            "{ty}"
+        );
+    }
+    let buckets = all
+        .iter()
+        .filter(|a| a["resource_type"] == "AWS::S3::Bucket")
+        .count();
+    assert!(
+        buckets > 8,
+        "buckets should have several recommendations: {buckets}"
+    );
+}
+
+#[tokio::test]
 async fn an_exemption_changes_the_score_and_deleting_it_restores_it() {
     let env = env();
     let before = get(&env, "/api/v1/score").await;

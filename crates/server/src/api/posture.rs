@@ -252,18 +252,62 @@ async fn list_assessments(
         resource: q.resource,
     };
     let (after, limit) = (page.key()?, page.limit()?);
+    // A resource type without a recommendation or resource: read the
+    // type's recommendations one after another, each an ordered range of
+    // the store's (recommendation, resource) key, instead of walking every
+    // assessment of the scan (seconds at a million assets). Assessments of
+    // recommendations no longer in the catalog are not found this way.
+    let by_type = match (
+        &filter.recommendation,
+        &filter.resource,
+        &filter.resource_type,
+    ) {
+        (None, None, Some(ty)) => Some(recommendations_of_type(&state.posture.catalog, ty)),
+        _ => None,
+    };
     let rows = state
         .store
         .run(move |s| {
-            Ok(match scan_to_read(s, q.scan.as_deref())? {
-                Some(scan) => s.assessments_page(&scan.id, &filter, after.as_ref(), limit + 1)?,
-                None => Vec::new(),
-            })
+            let Some(scan) = scan_to_read(s, q.scan.as_deref())? else {
+                return Ok(Vec::new());
+            };
+            let Some(recommendations) = by_type else {
+                return Ok(s.assessments_page(&scan.id, &filter, after.as_ref(), limit + 1)?);
+            };
+            let mut rows = Vec::new();
+            for recommendation in recommendations {
+                let key = match &after {
+                    Some((a, _)) if recommendation < *a => continue,
+                    Some(key) if recommendation == key.0 => Some(key.clone()),
+                    _ => None,
+                };
+                let one = AssessmentFilter {
+                    recommendation: Some(recommendation),
+                    ..filter.clone()
+                };
+                let want = (limit + 1).saturating_sub(rows.len() as u64);
+                rows.extend(s.assessments_page(&scan.id, &one, key.as_ref(), want)?);
+                if rows.len() as u64 > limit {
+                    break;
+                }
+            }
+            Ok(rows)
         })
         .await?;
     Ok(Json(Page::from_keyset(rows, limit, &uri.0, |a| {
         (a.recommendation.clone(), a.resource.clone())
     })))
+}
+
+/// The ids of the recommendations of a resource type, sorted.
+fn recommendations_of_type(catalog: &rampart_catalog::Catalog, resource_type: &str) -> Vec<String> {
+    let mut ids: Vec<String> = catalog
+        .iter()
+        .filter(|r| r.resource_type == resource_type)
+        .map(|r| r.id.clone())
+        .collect();
+    ids.sort();
+    ids
 }
 
 async fn assessments(
