@@ -72,6 +72,7 @@ def endpoints(base, token):
         (f"API recommendation ({rec})", f"/api/v1/recommendations/{rec}"),
         ("API its assessments, unhealthy", f"/api/v1/recommendations/{rec}/assessments?status=unhealthy"),
         ("API assessments, unhealthy", "/api/v1/assessments?status=unhealthy"),
+        ("API assessments, one resource type", "/api/v1/assessments?" + q({"resource_type": "AWS::EKS::Cluster"})),
         ("API score", "/api/v1/score"),
         ("API score history", "/api/v1/score/history"),
         (f"API compliance/{standard}", f"/api/v1/compliance/{standard}"),
