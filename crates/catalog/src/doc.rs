@@ -893,6 +893,102 @@ mod tests {
         );
     }
 
+    /// A small deterministic generator of JSON values (xorshift).
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn string(&mut self) -> String {
+            const PIECES: [&str; 10] = ["a", "Z", "0", "_", " ", "\"", "\\", "\n", "é", "✓"];
+            (0..self.below(12))
+                .map(|_| PIECES[self.below(PIECES.len() as u64) as usize])
+                .collect()
+        }
+
+        fn value(&mut self, depth: u32) -> Value {
+            let leaf = depth == 0 || self.below(4) == 0;
+            // Containers two times in three where one may be.
+            let kind = if !leaf && self.below(3) != 0 {
+                7 + self.below(2)
+            } else {
+                self.below(7)
+            };
+            match kind {
+                0 => Value::Null,
+                1 => Value::Bool(self.below(2) == 0),
+                2 => json!(self.next()),
+                3 => json!(-((self.next() >> 1) as i64) - 1),
+                4 => json!((self.next() % 100_000) as f64 / 64.0 + 0.5),
+                5 => [json!(i64::MIN), json!(i64::MAX), json!(u64::MAX), json!(0)]
+                    [self.below(4) as usize]
+                    .clone(),
+                6 => Value::String(self.string()),
+                7 => Value::Array((0..self.below(6)).map(|_| self.value(depth - 1)).collect()),
+                _ => Value::Object(
+                    (0..self.below(6))
+                        .map(|_| (self.string(), self.value(depth - 1)))
+                        .collect(),
+                ),
+            }
+        }
+    }
+
+    /// Every read of `node` agrees with the same read of `value`.
+    fn agrees(node: Node<'_>, value: &Value) {
+        assert_eq!(node.to_value(), *value);
+        assert_eq!(node.is_null(), value.is_null());
+        assert_eq!(node.as_bool(), value.as_bool());
+        assert_eq!(node.as_str(), value.as_str());
+        assert_eq!(node.as_i64(), value.as_i64());
+        assert_eq!(node.as_u64(), value.as_u64());
+        assert_eq!(node.as_f64(), value.as_f64());
+        match value {
+            Value::Array(items) => {
+                let array = node.as_array().unwrap();
+                assert_eq!(array.len(), items.len());
+                for (i, item) in items.iter().enumerate() {
+                    agrees(node.get(i).unwrap(), item);
+                }
+                assert!(node.get(items.len()).is_none());
+            }
+            Value::Object(map) => {
+                assert_eq!(node.as_object().unwrap().len(), map.len());
+                for (key, item) in map {
+                    agrees(node.get(key.as_str()).unwrap(), item);
+                }
+                assert!(node.get("\u{0}absent").is_none());
+            }
+            _ => assert!(node.as_array().is_none() && node.as_object().is_none()),
+        }
+    }
+
+    #[test]
+    fn random_documents_read_like_their_values() {
+        let mut random = Gen(0x9E37_79B9_7F4A_7C15);
+        let (mut containers, mut bytes) = (0, 0);
+        for _ in 0..2_000 {
+            let value = random.value(4);
+            let doc = Doc::from_value(&value).unwrap();
+            agrees(doc.root(), &value);
+            let text = serde_json::to_string(&value).unwrap();
+            assert_eq!(Doc::from_json(&text).unwrap(), doc, "{text}");
+            containers += usize::from(value.is_array() || value.is_object());
+            bytes += text.len();
+        }
+        // The generator makes nested documents, not only scalars.
+        assert!(containers > 500 && bytes > 50_000, "{containers} {bytes}");
+    }
+
     #[test]
     fn json_text_keeps_its_key_order_and_rejects_bad_input() {
         let doc = Doc::from_json(r#"{"b": 1, "a": [1.5, -2, "s", null]}"#).unwrap();
