@@ -165,6 +165,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Page cache of up to 64 MiB (SQLite's default is 2 MiB): writing a
+        // large scan's assessments updates three B-trees at once.
+        conn.pragma_update(None, "cache_size", -65_536)?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(tokens::SCHEMA)?;
         conn.execute_batch(exemptions::SCHEMA)?;
