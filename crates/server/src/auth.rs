@@ -11,9 +11,7 @@
 //!   or 403 (a reader changing something, a bad CSRF token), with the JSON
 //!   error body.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -24,12 +22,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rampart_store::{Store, StoreError, TokenRecord, TokenRole};
+use rampart_store::{Store, StoreError, StoredSession, TokenRecord, TokenRole};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::pool::StorePool;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "rampart_session";
@@ -119,56 +118,46 @@ pub fn create_token(store: &Store, name: &str, role: TokenRole) -> Result<NewTok
     Ok(NewToken { secret, record })
 }
 
+/// Login sessions, kept in the store (by the hash of their id), so a
+/// restart does not log anyone out.
 #[derive(Debug, Clone)]
-struct Session {
-    token_hash: String,
-    csrf: String,
-    expires: Instant,
-}
-
-/// Login sessions, in memory (a restart logs everyone out).
-#[derive(Debug, Clone, Default)]
 pub struct Sessions {
-    by_hash: Arc<Mutex<HashMap<String, Session>>>,
+    store: StorePool,
 }
 
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.by_hash
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Sessions kept in `store`.
+    pub fn new(store: StorePool) -> Self {
+        Self { store }
     }
 
     /// Starts a session for a token; returns the cookie value.
-    fn start(&self, token_hash: String) -> Result<String, ApiError> {
+    async fn start(&self, token_hash: String) -> Result<String, ApiError> {
         let id = random_text()?;
-        let session = Session {
+        let now = OffsetDateTime::now_utc();
+        let session = StoredSession {
             token_hash,
             csrf: random_text()?,
-            expires: Instant::now() + SESSION_LIFETIME,
+            expires_at: now + SESSION_LIFETIME,
         };
-        let mut map = self.lock();
-        let now = Instant::now();
-        map.retain(|_, s| s.expires > now);
-        map.insert(hash_secret(&id), session);
+        let id_hash = hash_secret(&id);
+        self.store
+            .run(move |s| Ok(s.start_session(&id_hash, &session, now)?))
+            .await?;
         Ok(id)
     }
 
-    fn get(&self, id: &str) -> Option<Session> {
-        let mut map = self.lock();
-        let key = hash_secret(id);
-        match map.get(&key) {
-            Some(s) if s.expires > Instant::now() => Some(s.clone()),
-            Some(_) => {
-                map.remove(&key);
-                None
-            }
-            None => None,
-        }
+    /// The live session with this id, if any.
+    async fn get(&self, id: &str) -> Result<Option<StoredSession>, ApiError> {
+        let id_hash = hash_secret(id);
+        self.store
+            .run(move |s| Ok(s.session(&id_hash, OffsetDateTime::now_utc())?))
+            .await
     }
 
-    fn end(&self, id: &str) {
-        self.lock().remove(&hash_secret(id));
+    async fn end(&self, id: &str) -> Result<(), ApiError> {
+        let id_hash = hash_secret(id);
+        self.store.run(move |s| Ok(s.end_session(&id_hash)?)).await
     }
 }
 
@@ -267,9 +256,10 @@ async fn authenticate(
             Some(p) => (p, false),
             None => return Err(ApiError::unauthorized("unknown or revoked API token")),
         }
-    } else if let Some(session) =
-        cookie(request.headers(), SESSION_COOKIE).and_then(|id| state.sessions.get(id))
-    {
+    } else if let Some(session) = match cookie(request.headers(), SESSION_COOKIE) {
+        Some(id) => state.sessions.get(id).await?,
+        None => None,
+    } {
         match principal_for(state, session.token_hash, Some(session.csrf)).await? {
             Some(p) => (p, true),
             None => return Ok(Err(unauthenticated(&request))),
@@ -443,7 +433,7 @@ async fn login(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     }
-    let id = state.sessions.start(hash)?;
+    let id = state.sessions.start(hash).await?;
     let mut response = Redirect::to(&next).into_response();
     let headers = response.headers_mut();
     headers.append(
@@ -458,8 +448,10 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions.end(id);
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Err(err) = state.sessions.end(id).await
+    {
+        tracing::warn!(error = %err, "ending a session failed");
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(

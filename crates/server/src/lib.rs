@@ -127,12 +127,13 @@ impl AppState {
         let posture = Arc::new(Posture::builtin(config.exemptions_file.clone())?);
         let scans = ScanJobs::new(scan);
         let scheduler = Scheduler::new(store.clone(), scans.clone(), posture.clone());
+        let sessions = Sessions::new(store.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
             posture,
             scans,
-            sessions: Sessions::default(),
+            sessions,
             scheduler,
             health: HealthChecks::default(),
         })

@@ -1016,6 +1016,17 @@ async fn login_sets_a_strict_session_cookie_and_forms_need_the_csrf_token() {
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    // A restarted server (a new state over the same store) still knows the
+    // session, with the same CSRF token.
+    let restarted =
+        router(AppState::new(ServerConfig::new(env.state.config.db.clone()), None).unwrap());
+    let again = send(
+        &restarted,
+        with_session(Method::GET, "/api/v1/me", None, None),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+    assert_eq!(again.json["csrf_token"], csrf.as_str());
     // A form post carries the token as a field.
     let logout = Request::post("/logout")
         .header(header::COOKIE, format!("rampart_session={session}"))
@@ -1025,6 +1036,12 @@ async fn login_sets_a_strict_session_cookie_and_forms_need_the_csrf_token() {
     assert_eq!(send(&env.app, logout).await.status, StatusCode::SEE_OTHER);
     let r = send(
         &env.app,
+        with_session(Method::GET, "/api/v1/me", None, None),
+    )
+    .await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthorized"); // Logged out everywhere: the session is gone from the store.
+    let r = send(
+        &restarted,
         with_session(Method::GET, "/api/v1/me", None, None),
     )
     .await;

@@ -14,6 +14,7 @@ mod pages;
 mod posture;
 mod scan_connectors;
 mod schedule;
+mod sessions;
 mod tokens;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use exemptions::StoredExemption;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
+pub use sessions::StoredSession;
 pub use tokens::{TokenRecord, TokenRole};
 
 /// The schema version this build writes. Version 3 added connectors, classic
@@ -175,6 +177,7 @@ impl Store {
         conn.execute_batch(dashboard::SCHEMA)?;
         conn.execute_batch(connectors::SCHEMA)?;
         conn.execute_batch(classic::SCHEMA)?;
+        conn.execute_batch(sessions::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         let found: Option<String> = conn
             .query_row(
