@@ -28,11 +28,11 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use rampart_aws::{
-    AccessError, AwsAccess, AwsSettings, CredentialSource, Progress, ScanPlan, TokenError,
-    collect_account,
+    AccessError, AwsAccess, AwsSettings, CredentialSource, Progress, ScanPlan, collect_account,
 };
 use rampart_catalog::exemptions::Exemptions;
 use rampart_connector::{ClassicAuthentication, Connector, OrganizationalData, Plan, RoleArn};
+use rampart_health::role_credentials;
 use rampart_identity::Issuer;
 use rampart_model::{CoverageGap, GapKind, ScanRecord, ScanStatus};
 use rampart_store::Store;
@@ -42,6 +42,7 @@ use crate::args::{
     ConnectorCreateArgs, ConnectorSyncArgs, ConnectorTokenArgs, ListFormat, ScanArgs, StoreArgs,
 };
 use crate::classic::SecretKey;
+use crate::commands::connector_status::classic_source;
 use crate::commands::scan::{
     BarProgress, StoredScan, aws_settings, gate, interrupted, posture_summary, scan_regions,
     store_complete, summary,
@@ -117,52 +118,24 @@ impl<'a> Credentials<'a> {
 
     /// The credential source of `connector`'s CSPM reads.
     fn target(&mut self, connector: &Connector) -> Result<Target, CliError> {
-        let session_name = Plan::session_name(&connector.name);
         if let Some(classic) = &connector.classic {
-            return match classic {
-                ClassicAuthentication::AwsCreds { access_key_id } => {
-                    let id = connector.id.to_string();
-                    let sealed = self.store.classic_secret(&id)?.ok_or_else(|| {
-                        CliError::failure(format!(
-                            "classic connector `{}` has no stored secret access key; delete and create it again",
-                            connector.name
-                        ))
-                    })?;
-                    if self.secret_key.is_none() {
-                        self.secret_key = Some(SecretKey::load(self.keys_dir)?);
-                    }
-                    let key = self
-                        .secret_key
-                        .as_ref()
-                        .ok_or_else(|| CliError::failure("no secret key"))?;
-                    Ok(Target {
-                        connector: connector.clone(),
-                        source: CredentialSource::StaticKeys {
-                            access_key_id: access_key_id.clone(),
-                            secret_access_key: key.open(&id, &sealed)?,
-                            session_token: None,
-                        },
-                        exchange: "GetCallerIdentity",
-                    })
-                }
-                ClassicAuthentication::AwsAssumeRole {
-                    role_arn,
-                    external_id,
-                } => Ok(Target {
-                    connector: connector.clone(),
-                    source: CredentialSource::AssumeRole {
-                        role_arn: role_arn.clone(),
-                        external_id: external_id.clone(),
-                        session_name,
-                        base: Box::new(
-                            self.profile
-                                .clone()
-                                .map_or(CredentialSource::Default, CredentialSource::Profile),
-                        ),
-                    },
-                    exchange: "AssumeRole",
-                }),
+            let source = classic_source(
+                self.keys_dir,
+                &mut self.secret_key,
+                self.profile.as_ref(),
+                self.store,
+                connector,
+                classic,
+            )?;
+            let exchange = match classic {
+                ClassicAuthentication::AwsCreds { .. } => "GetCallerIdentity",
+                ClassicAuthentication::AwsAssumeRole { .. } => "AssumeRole",
             };
+            return Ok(Target {
+                connector: connector.clone(),
+                source,
+                exchange,
+            });
         }
         let role_arn = connector
             .role_arn(Plan::Cspm)
@@ -174,16 +147,9 @@ impl<'a> Credentials<'a> {
             .issuer
             .clone()
             .ok_or_else(|| CliError::failure("no issuer"))?;
-        let subject = connector.id.to_string();
-        let tokens = move || {
-            issuer
-                .mint(&subject, Plan::Cspm.audience(), OffsetDateTime::now_utc())
-                .map(|minted| minted.token)
-                .map_err(|e| TokenError::new(e.to_string()))
-        };
         Ok(Target {
             connector: connector.clone(),
-            source: CredentialSource::web_identity(role_arn, session_name, Arc::new(tokens)),
+            source: role_credentials(connector, Plan::Cspm, role_arn, issuer),
             exchange: "AssumeRoleWithWebIdentity",
         })
     }

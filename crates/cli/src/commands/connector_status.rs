@@ -35,9 +35,12 @@ fn find(args: &ConnectorStatusArgs) -> Result<(Store, Connector), CliError> {
 }
 
 /// A classic connector's credential source (its stored keys, or its role
-/// with an external id signed by the default chain or `profile`).
-fn classic_source(
+/// with an external id signed by the default chain or `profile`). The
+/// secret key is loaded from `keys_dir` into `secret_key` when first
+/// needed. Shared by `connector status` and `scan --connector`.
+pub(crate) fn classic_source(
     keys_dir: &Path,
+    secret_key: &mut Option<SecretKey>,
     profile: Option<&String>,
     store: &Store,
     connector: &Connector,
@@ -52,7 +55,10 @@ fn classic_source(
                     connector.name
                 ))
             })?;
-            let key = SecretKey::load(keys_dir)?;
+            let key = match secret_key {
+                Some(key) => key,
+                None => secret_key.insert(SecretKey::load(keys_dir)?),
+            };
             Ok(CredentialSource::StaticKeys {
                 access_key_id: access_key_id.clone(),
                 secret_access_key: key.open(&id, &sealed)?,
@@ -93,6 +99,7 @@ pub(crate) fn health_options(
     if let Some(classic) = &connector.classic {
         options.classic = Some(classic_source(
             keys_dir,
+            &mut None,
             profile.as_ref(),
             store,
             connector,
