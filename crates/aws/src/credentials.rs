@@ -353,13 +353,16 @@ impl RoleSession {
     async fn credentials(&self) -> Result<Credentials, ExchangeError> {
         let mut cache = self.cached.lock().await;
         let now = self.options.clock.now();
-        let valid = cache.credentials.clone().filter(|c| self.is_valid(c));
+        let valid = cache
+            .credentials
+            .clone()
+            .filter(|c| Self::lasts_beyond(c, now, Duration::ZERO));
         if let Some(credentials) = &valid {
             let pausing = cache.failed_at.is_some_and(|failed| {
                 now.duration_since(failed)
                     .is_ok_and(|since| since < REFRESH_RETRY_PAUSE)
             });
-            if self.is_fresh(credentials) || pausing {
+            if Self::lasts_beyond(credentials, now, self.options.margin) || pausing {
                 return Ok(credentials.clone());
             }
         }
@@ -386,22 +389,12 @@ impl RoleSession {
         }
     }
 
-    /// Whether the credentials have not expired yet.
-    fn is_valid(&self, credentials: &Credentials) -> bool {
-        credentials.expiry().is_none_or(|expiry| {
-            expiry
-                .duration_since(self.options.clock.now())
-                .is_ok_and(|left| !left.is_zero())
-        })
-    }
-
-    /// Whether more than the margin remains of the credentials' lifetime.
-    fn is_fresh(&self, credentials: &Credentials) -> bool {
-        credentials.expiry().is_none_or(|expiry| {
-            expiry
-                .duration_since(self.options.clock.now())
-                .is_ok_and(|left| left > self.options.margin)
-        })
+    /// Whether more than `min` remains of the credentials' lifetime at
+    /// `now` (`Duration::ZERO`: not expired; the margin: fresh).
+    fn lasts_beyond(credentials: &Credentials, now: SystemTime, min: Duration) -> bool {
+        credentials
+            .expiry()
+            .is_none_or(|expiry| expiry.duration_since(now).is_ok_and(|left| left > min))
     }
 
     fn error(&self, reason: impl Into<String>) -> ExchangeError {

@@ -594,14 +594,6 @@ pub struct Array<'a> {
 }
 
 impl<'a> Array<'a> {
-    /// An array with no items.
-    pub fn empty() -> Self {
-        Self {
-            count: 0,
-            items: &[],
-        }
-    }
-
     /// How many items.
     pub fn len(self) -> usize {
         self.count

@@ -112,10 +112,7 @@ impl<'a> Props<'a> {
 
     /// An array at `path` (absent: empty).
     pub fn array(&self, path: &str) -> Result<Array<'a>, Unreadable> {
-        Ok(self
-            .get(path)?
-            .and_then(Node::as_array)
-            .unwrap_or_else(Array::empty))
+        Ok(self.get(path)?.and_then(Node::as_array).unwrap_or_default())
     }
 
     /// Evidence for `path`: the path and the value there (`null` when absent

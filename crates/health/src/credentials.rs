@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rampart_aws::{AccessError, AwsSettings, CredentialSource, TokenError};
+use rampart_aws::{CredentialSource, TokenError};
 use rampart_connector::{Connector, Plan};
 use rampart_identity::Issuer;
 use time::OffsetDateTime;
@@ -29,32 +29,6 @@ pub fn role_credentials(
         Plan::session_name(&connector.name),
         Arc::new(tokens),
     )
-}
-
-/// The credential source of `plan`'s reads (its first role); `None` when
-/// the connector does not enable the plan.
-pub fn plan_credentials(
-    connector: &Connector,
-    plan: Plan,
-    issuer: Arc<Issuer>,
-) -> Option<CredentialSource> {
-    let role_arn = connector.role_arn(plan)?;
-    Some(role_credentials(connector, plan, role_arn, issuer))
-}
-
-/// `base` with the credentials of `plan`'s reads; `None` when the
-/// connector does not enable the plan. Does not call AWS: the first call
-/// made with the settings exchanges the token.
-pub async fn plan_settings(
-    connector: &Connector,
-    plan: Plan,
-    issuer: Arc<Issuer>,
-    base: &AwsSettings,
-) -> Result<Option<AwsSettings>, AccessError> {
-    match plan_credentials(connector, plan, issuer) {
-        Some(source) => base.clone().with_credentials(source).await.map(Some),
-        None => Ok(None),
-    }
 }
 
 /// Whether Rampart itself assumes `plan`'s role at `index` (with a web

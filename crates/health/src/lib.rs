@@ -30,7 +30,7 @@ use rampart_identity::Issuer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use credentials::{assumed_by_rampart, plan_credentials, plan_settings, role_credentials};
+pub use credentials::{assumed_by_rampart, role_credentials};
 pub use scan::{ScanEvidence, scan_evidence};
 
 /// Requirement names, as shown in the table and the JSON.

@@ -863,15 +863,9 @@ fn referenced_by_resource(inv: &Inventory, account: &str, region: &str, id: &str
         let mut set: HashSet<(String, String, String)> = HashSet::new();
         // A list of group ids or group objects, or one group id.
         let mut add = |a: AssetRef<'_>, value: Option<Node<'_>>| {
-            let items: Vec<Node<'_>> = match value {
-                Some(one) if one.is_string() => vec![one],
-                list => list
-                    .and_then(Node::as_array)
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            };
-            for item in items {
+            let one = value.filter(|v| v.is_string());
+            let list = value.and_then(Node::as_array).into_iter().flatten();
+            for item in one.into_iter().chain(list) {
                 let gid = item
                     .as_str()
                     .or_else(|| item.get("vpcSecurityGroupId").and_then(Node::as_str))

@@ -17,11 +17,6 @@ use crate::output::table;
 
 /// Runs one `rampart connector` subcommand.
 pub fn run(args: &ConnectorArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    if let ConnectorCommand::Status(args) = &args.command {
-        return tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(super::connector_status::run(args, out))
-        });
-    }
     match &args.command {
         ConnectorCommand::Create(args) => create(args, out),
         ConnectorCommand::Show(args) => show(args, out),
@@ -33,7 +28,11 @@ pub fn run(args: &ConnectorArgs, out: &mut dyn Write) -> Result<Exit, CliError> 
             tokio::runtime::Handle::current().block_on(super::connector_scan::sync(args, out))
         }),
         ConnectorCommand::Token(args) => super::connector_scan::token(args, out),
-        ConnectorCommand::Status(_) => Ok(()),
+        ConnectorCommand::Status(args) => {
+            return tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(super::connector_status::run(args, out))
+            });
+        }
     }
     .map(|()| Exit::Ok)
 }
