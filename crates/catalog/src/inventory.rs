@@ -17,7 +17,7 @@ use foldhash::HashMap as FastMap;
 use hashbrown::HashTable;
 use rampart_model::Asset;
 
-use crate::doc::{Doc, Node};
+use crate::doc::{Doc, DocError, Node};
 
 type Memo = FastMap<&'static str, Arc<dyn Any + Send + Sync>>;
 
@@ -178,21 +178,34 @@ impl Inventory {
     /// (larger than 4 GiB) is kept with its properties marked unavailable,
     /// so its assessments are errors.
     pub fn push(&mut self, asset: &Asset) {
-        let (properties, unavailable) = match Doc::from_value(&asset.properties) {
-            Ok(doc) => (doc, pairs(&asset.unavailable)),
+        match Doc::from_value(&asset.properties) {
+            Ok(doc) => self.push_with(asset, doc),
             Err(e) => {
-                let mut unavailable = asset.unavailable.clone();
+                let mut unreadable = asset.clone();
                 for key in asset
                     .properties
                     .as_object()
                     .into_iter()
                     .flat_map(|m| m.keys())
                 {
-                    unavailable.insert(key.clone(), e.to_string());
+                    unreadable.mark_unavailable(key, e.to_string());
                 }
-                (Doc::null(), pairs(&unavailable))
+                self.push_with(&unreadable, Doc::null());
             }
-        };
+        }
+    }
+
+    /// Adds a copy of `asset` whose properties are the JSON text
+    /// `properties` (the asset's own `properties` are not read), encoded
+    /// straight from the text (as stored) without building a
+    /// `serde_json::Value`.
+    pub fn push_json(&mut self, asset: &Asset, properties: &str) -> Result<(), DocError> {
+        self.push_with(asset, Doc::from_json(properties)?);
+        Ok(())
+    }
+
+    fn push_with(&mut self, asset: &Asset, properties: Doc) {
+        let unavailable = pairs(&asset.unavailable);
         let resource_type = self.symbols.intern(&asset.resource_type);
         let account = self.symbols.intern(&asset.account);
         let region = self.symbols.intern(&asset.region);

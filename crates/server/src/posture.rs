@@ -90,7 +90,11 @@ impl Posture {
         // Streamed, as `rampart evaluate` does: stored rows into the
         // compact inventory, assessments one at a time into the store.
         let mut inventory = Inventory::default();
-        store.each_asset(scan_id, |asset| inventory.push(&asset))?;
+        store.each_asset_text(scan_id, |asset, properties| {
+            inventory
+                .push_json(&asset, properties)
+                .map_err(|e| e.to_string())
+        })?;
         let now = OffsetDateTime::now_utc();
         let mut tally = Tally::new(&self.catalog);
         store.replace_assessments_with(scan_id, |writer| {

@@ -344,12 +344,33 @@ impl Store {
     /// Hands each asset of a scan to `f`, one row at a time (in no
     /// particular order), without holding them all; returns how many.
     pub fn each_asset(&self, scan_id: &str, mut f: impl FnMut(Asset)) -> Result<usize> {
+        self.each_asset_text(scan_id, |mut asset, properties| {
+            asset.properties = serde_json::from_str(properties).map_err(|e| e.to_string())?;
+            f(asset);
+            Ok(())
+        })
+    }
+
+    /// [`each_asset`](Self::each_asset) with the properties left as the
+    /// stored JSON text (the asset's `properties` is `null`), for a caller
+    /// that keeps them in another form (evaluation's compact inventory)
+    /// and need not build a `serde_json::Value` first. An error from `f`
+    /// is reported as corrupt properties.
+    pub fn each_asset_text(
+        &self,
+        scan_id: &str,
+        mut f: impl FnMut(Asset, &str) -> std::result::Result<(), String>,
+    ) -> Result<usize> {
         let mut stmt = self.conn.prepare(
             "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE scan_id = ?1",
         )?;
         let mut count = 0;
-        for row in stmt.query_map(params![scan_id], asset_from_row)? {
-            f(row??);
+        for row in stmt.query_map(params![scan_id], asset_and_properties_from_row)? {
+            let (asset, properties) = row??;
+            f(asset, &properties).map_err(|reason| StoreError::Corrupt {
+                column: "properties",
+                reason,
+            })?;
             count += 1;
         }
         Ok(count)
@@ -571,6 +592,17 @@ pub(crate) fn parse_status(status: &str) -> Result<AssessmentStatus> {
 /// Decodes an `assets` row selected as `arn, type, account, region, name,
 /// tags, properties, unavailable`.
 pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> RowResult<Asset> {
+    Ok(
+        asset_and_properties_from_row(row)?.and_then(|(mut asset, properties)| {
+            asset.properties = parse_json("properties", &properties)?;
+            Ok(asset)
+        }),
+    )
+}
+
+/// [`asset_from_row`] with the properties as their stored JSON text (the
+/// asset's `properties` is `null`).
+fn asset_and_properties_from_row(row: &rusqlite::Row<'_>) -> RowResult<(Asset, String)> {
     let tags: String = row.get(5)?;
     let properties: String = row.get(6)?;
     let unavailable: Option<String> = row.get(7)?;
@@ -589,13 +621,14 @@ pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> RowResult<Asset> {
             region,
             name,
             tags: parse_json("tags", &tags)?,
-            properties: parse_json("properties", &properties)?,
+            properties: serde_json::Value::Null,
             unavailable: unavailable
                 .map(|u| parse_json("unavailable", &u))
                 .transpose()?
                 .unwrap_or_default(),
         })
-    })())
+    })()
+    .map(|asset| (asset, properties)))
 }
 
 fn scan_from_row(row: &rusqlite::Row<'_>) -> RowResult<ScanRecord> {

@@ -30,7 +30,11 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let threshold = args.evaluation.fail_on.map(Into::into);
 
     let mut inventory = Inventory::default();
-    let assets = store.each_asset(&scan.id, |asset| inventory.push(&asset))?;
+    let assets = store.each_asset_text(&scan.id, |asset, properties| {
+        inventory
+            .push_json(&asset, properties)
+            .map_err(|e| e.to_string())
+    })?;
     let now = OffsetDateTime::now_utc();
     let mut tally = Tally::new(&catalog);
     let mut failing = false;
