@@ -163,11 +163,16 @@ pub(crate) async fn plan_checks(
         }
         return checks;
     };
-    let regions = regions(connector, access).await;
     let name = connector.name.as_str();
     let role = first.arn.as_str();
+    if plan == Plan::Cspm {
+        // Its read check lists the regions itself.
+        checks.push(cspm(name, role, access).await);
+        return checks;
+    }
+    let regions = regions(connector, access).await;
     match plan {
-        Plan::Cspm => checks.push(cspm(name, role, access).await),
+        Plan::Cspm => {}
         Plan::Servers => checks.extend(servers(name, role, access, &regions).await),
         Plan::Containers => checks.extend(containers(name, role, access, &regions).await),
         Plan::Sql => {

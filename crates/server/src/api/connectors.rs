@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{RouteTable, St, Uri};
+use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 
@@ -124,7 +125,8 @@ async fn create(
     Ok((StatusCode::CREATED, Json(connector)))
 }
 
-async fn find(state: &St, name: String) -> Result<Connector, ApiError> {
+/// The connector named (or with the id) `name`; 404 when none.
+pub(crate) async fn find(state: &AppState, name: String) -> Result<Connector, ApiError> {
     let lookup = name.clone();
     state
         .store

@@ -6,7 +6,7 @@
 //! [`Page`](crate::page::Page); every error is an
 //! [`ApiError`](crate::error::ApiError) body.
 
-mod connectors;
+pub(crate) mod connectors;
 mod exemptions;
 mod inventory;
 pub mod openapi;

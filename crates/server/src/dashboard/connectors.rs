@@ -19,6 +19,7 @@ use super::{
     Nav, PageError, PageResult, badge, csrf_field, is_admin, link, page, see_other, segment, when,
 };
 use crate::AppState;
+use crate::api::connectors::find;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::health::CHECK_RAN;
@@ -304,16 +305,6 @@ fn template_links(c: &Connector, base: &str) -> Markup {
             }
         }
     }
-}
-
-/// The connector named (or with the id) `name`; 404 when none.
-async fn find(state: &AppState, name: String) -> Result<Connector, PageError> {
-    let lookup = name.clone();
-    state
-        .store
-        .run(move |s| Ok(s.connector(&lookup)?))
-        .await?
-        .ok_or_else(|| PageError(ApiError::not_found(format!("no connector `{name}`"))))
 }
 
 /// Checks the connector's health now (admins; the middleware checks the
