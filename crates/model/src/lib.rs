@@ -3,10 +3,18 @@
 //! * [`Asset`] — one normalized resource or setting found in an AWS account.
 //! * [`CoverageGap`] — something a scan could not read, and why.
 //! * [`ScanRecord`] — one scan: when, where, how many calls, how it ended.
+//! * [`Alert`] — what threat detection raises (`rampart.alerts/v1`).
 //!
 //! The types are plain serializable data; no AWS SDK types leak in here.
 
 use std::collections::BTreeMap;
+
+pub mod alert;
+
+pub use alert::{
+    ALERTS_SCHEMA, Alert, AlertEntity, AlertEvidence, AlertPlan, AlertResource, AlertRule,
+    AlertSource, AlertStatus, AlertsDocument, Mitre,
+};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
