@@ -67,3 +67,25 @@ impl From<rampart_store::StoreError> for CliError {
         Self::failure(format!("store: {err}"))
     }
 }
+
+impl From<rampart_engine::EngineError> for CliError {
+    fn from(err: rampart_engine::EngineError) -> Self {
+        use rampart_engine::ErrorKind;
+        let exit = match err.kind() {
+            ErrorKind::Usage => Exit::Usage,
+            ErrorKind::NotFound => Exit::NothingCollected,
+            ErrorKind::Failure => Exit::Failure,
+            ErrorKind::Interrupted => Exit::Interrupted,
+        };
+        Self {
+            exit,
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<rampart_engine::classic::SecretError> for CliError {
+    fn from(err: rampart_engine::classic::SecretError) -> Self {
+        rampart_engine::EngineError::from(err).into()
+    }
+}

@@ -1,7 +1,6 @@
 //! The `rampart` command: a thin layer over the library crates.
 
 mod args;
-mod classic;
 mod commands;
 mod exit;
 mod output;

@@ -7,7 +7,7 @@ use rampart_catalog::Catalog;
 use rampart_catalog::compliance::{StandardResult, assess_standard};
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score};
-use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards, security_controls};
+use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards};
 use rampart_model::{Assessment, AssessmentStatus, ScanRecord, Severity};
 use rampart_store::Store;
 
@@ -15,7 +15,7 @@ use crate::exit::{CliError, Exit};
 
 /// The built-in catalog.
 pub fn catalog() -> Result<Catalog, CliError> {
-    Catalog::builtin().map_err(|e| CliError::failure(format!("built-in catalog: {e}")))
+    Ok(rampart_engine::posture::catalog()?)
 }
 
 /// The built-in standards.
@@ -25,22 +25,14 @@ pub fn standards() -> Result<Vec<Standard>, CliError> {
 
 /// Reads an exemptions file (none: no exemptions).
 pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
-    let Some(path) = path else {
-        return Ok(Exemptions::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::usage(format!("cannot read exemptions `{}`: {e}", path.display()))
-    })?;
-    Exemptions::from_yaml(&text)
-        .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))
+    Ok(rampart_engine::posture::exemptions_file(path)?)
 }
 
 /// Adds the exemptions stored through the server's API to `exemptions`.
 pub fn add_stored_exemptions(store: &Store, exemptions: &mut Exemptions) -> Result<(), CliError> {
-    let stored = Exemptions::from_list(store.all_exemptions()?)
-        .map_err(|e| CliError::failure(format!("stored {e}")))?;
-    exemptions.extend(stored);
-    Ok(())
+    Ok(rampart_engine::posture::add_stored_exemptions(
+        store, exemptions,
+    )?)
 }
 
 /// The scan to read: `--scan ID` or the latest complete one.
@@ -55,7 +47,7 @@ pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliEr
 
 /// The built-in security controls.
 pub fn controls() -> Result<Vec<SecurityControl>, CliError> {
-    security_controls().map_err(|e| CliError::failure(format!("built-in security controls: {e}")))
+    Ok(rampart_engine::posture::controls()?)
 }
 
 /// Secure score of `assessments`.

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod auth;
 pub mod dashboard;
+pub mod engine;
 pub mod error;
 pub mod health;
 pub mod oidc;
@@ -137,6 +138,18 @@ impl AppState {
             scheduler,
             health: HealthChecks::default(),
         })
+    }
+
+    /// The state of a server whose scans (API triggers and the scheduler)
+    /// and connector health checks `engine` runs (with the config's
+    /// exemptions file).
+    pub fn with_engine(
+        config: ServerConfig,
+        mut engine: rampart_engine::Engine,
+    ) -> Result<Self, ServerError> {
+        engine.exemptions_file.clone_from(&config.exemptions_file);
+        let health = engine::health_fn(engine.clone());
+        Ok(Self::new(config, Some(engine::scan_fn(engine)))?.with_health(health))
     }
 
     /// The same state with connector health checks run by `check`

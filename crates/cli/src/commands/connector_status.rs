@@ -6,18 +6,13 @@
 //! one is; 2 for bad usage, 3 when there is no such connector.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rampart_aws::{AwsSettings, CredentialSource};
-use rampart_connector::{ClassicAuthentication, Connector, Plan};
+use rampart_connector::{Connector, Plan};
+use rampart_engine::credentials::health_options;
 use rampart_health::{ConnectorHealth, HealthOptions, State, connector_health, scan_evidence};
-use rampart_identity::Issuer;
-use rampart_server::health::HealthFn;
 use rampart_store::Store;
 
 use crate::args::{ConnectorStatusArgs, ListFormat};
-use crate::classic::SecretKey;
 use crate::commands::scan::aws_settings;
 use crate::commands::{keys_dir, open_store, store_path};
 use crate::exit::{CliError, Exit};
@@ -32,81 +27,6 @@ fn find(args: &ConnectorStatusArgs) -> Result<(Store, Connector), CliError> {
     let store = open_store(&args.store)?;
     let connector = store.connector(&args.name)?.ok_or_else(missing)?;
     Ok((store, connector))
-}
-
-/// A classic connector's credential source (its stored keys, or its role
-/// with an external id signed by the default chain or `profile`). The
-/// secret key is loaded from `keys_dir` into `secret_key` when first
-/// needed. Shared by `connector status` and `scan --connector`.
-pub(crate) fn classic_source(
-    keys_dir: &Path,
-    secret_key: &mut Option<SecretKey>,
-    profile: Option<&String>,
-    store: &Store,
-    connector: &Connector,
-    classic: &ClassicAuthentication,
-) -> Result<CredentialSource, CliError> {
-    match classic {
-        ClassicAuthentication::AwsCreds { access_key_id } => {
-            let id = connector.id.to_string();
-            let sealed = store.classic_secret(&id)?.ok_or_else(|| {
-                CliError::failure(format!(
-                    "classic connector `{}` has no stored secret access key; delete and create it again",
-                    connector.name
-                ))
-            })?;
-            let key = match secret_key {
-                Some(key) => key,
-                None => secret_key.insert(SecretKey::load(keys_dir)?),
-            };
-            Ok(CredentialSource::StaticKeys {
-                access_key_id: access_key_id.clone(),
-                secret_access_key: key.open(&id, &sealed)?,
-                session_token: None,
-            })
-        }
-        ClassicAuthentication::AwsAssumeRole {
-            role_arn,
-            external_id,
-        } => Ok(CredentialSource::AssumeRole {
-            role_arn: role_arn.clone(),
-            external_id: external_id.clone(),
-            session_name: Plan::session_name(&connector.name),
-            base: Box::new(
-                profile
-                    .cloned()
-                    .map_or(CredentialSource::Default, CredentialSource::Profile),
-            ),
-        }),
-    }
-}
-
-/// What a health check of `connector` needs: the AWS settings, the issuer
-/// in `keys_dir` (or why there is none) and a classic connector's
-/// credential source. Shared by `rampart connector status` and `rampart
-/// serve`'s health checks.
-pub(crate) fn health_options(
-    aws: AwsSettings,
-    keys_dir: &Path,
-    store: &Store,
-    connector: &Connector,
-) -> Result<HealthOptions, CliError> {
-    let issuer = Issuer::open(keys_dir)
-        .map(Arc::new)
-        .map_err(|e| e.to_string());
-    let profile = aws.profile.clone();
-    let mut options = HealthOptions::new(aws, issuer);
-    if let Some(classic) = &connector.classic {
-        options.classic = Some(classic_source(
-            keys_dir,
-            &mut None,
-            profile.as_ref(),
-            store,
-            connector,
-            classic,
-        )?);
-    }
-    Ok(options)
 }
 
 /// Runs `rampart connector status`.
@@ -133,38 +53,6 @@ pub async fn run(args: &ConnectorStatusArgs, out: &mut dyn Write) -> Result<Exit
     } else {
         Exit::Failure
     })
-}
-
-/// `rampart serve`'s connector health check (`POST
-/// /connectors/{name}/health`): the same check as `rampart connector
-/// status`, with the server's AWS settings, store and keys directory. It
-/// runs on a blocking thread driving its own future, as the server's scans
-/// do.
-pub(crate) fn server_health_fn(aws: AwsSettings, db: PathBuf, keys_dir: PathBuf) -> HealthFn {
-    Arc::new(move |connector: Connector| {
-        let (aws, db, keys_dir) = (aws.clone(), db.clone(), keys_dir.clone());
-        Box::pin(async move {
-            let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                handle.block_on(server_check(aws, &db, &keys_dir, connector))
-            })
-            .await
-            .map_err(|e| format!("health task: {e}"))?
-        })
-    })
-}
-
-async fn server_check(
-    aws: AwsSettings,
-    db: &Path,
-    keys_dir: &Path,
-    connector: Connector,
-) -> Result<ConnectorHealth, String> {
-    let store = Store::open(db).map_err(|e| e.to_string())?;
-    let options = health_options(aws, keys_dir, &store, &connector).map_err(|e| e.message)?;
-    let evidence = scan_evidence(&store, &connector).map_err(|e| e.to_string())?;
-    drop(store);
-    Ok(connector_health(&connector, &options, evidence.as_ref()).await)
 }
 
 /// The table, then the fixes and the reasons.

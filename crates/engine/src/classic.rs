@@ -13,8 +13,6 @@ use aws_lc_rs::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, Unb
 use aws_lc_rs::digest::{SHA256, digest};
 use rampart_store::SealedSecret;
 
-use crate::exit::CliError;
-
 /// The key file's name in the keys directory.
 pub const KEY_FILE: &str = "classic.key";
 
@@ -39,14 +37,84 @@ fn key_path(keys_dir: &Path) -> PathBuf {
     keys_dir.join(KEY_FILE)
 }
 
-fn io_error(action: &str, path: &Path, err: impl std::fmt::Display) -> CliError {
-    CliError::failure(format!("cannot {action} `{}`: {err}", path.display()))
+/// Why a classic connector's secret cannot be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// A file or directory of the key cannot be created, written or read.
+    #[error("cannot {action} `{path}`: {error}")]
+    Io {
+        /// What was tried.
+        action: &'static str,
+        /// The file or directory.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The key file cannot be read (it does not exist yet, say).
+    #[error(
+        "cannot read the classic connectors' key `{path}`: {error} (it is created with the first classic connector)"
+    )]
+    NoKey {
+        /// The key file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The key file is accessible to other users.
+    #[error("`{path}` is accessible to other users (mode {mode:o}); restrict it with `chmod 600`")]
+    LooseKey {
+        /// The key file.
+        path: String,
+        /// Its mode.
+        mode: u32,
+    },
+    /// The key file does not hold a key.
+    #[error("`{0}` is not a 256-bit key in hex")]
+    NotAKey(String),
+    /// The secret was sealed with another key.
+    #[error(
+        "the classic connector's secret was sealed with key `{sealed}`, but `{KEY_FILE}` is key `{current}`; restore the original key file"
+    )]
+    OtherKey {
+        /// The key the secret was sealed with.
+        sealed: String,
+        /// The key in the keys directory.
+        current: String,
+    },
+    /// The sealed secret does not open (tampered, or another connector's).
+    #[error("the classic connector's secret does not open with this key")]
+    DoesNotOpen,
+    /// The sealed secret is malformed.
+    #[error("corrupt sealed secret ({0})")]
+    Corrupt(&'static str),
+    /// The cryptography failed.
+    #[error("{0}")]
+    Crypto(&'static str),
+}
+
+impl SecretError {
+    /// Whether the user can fix it (a missing or loose key file, another
+    /// key) rather than an unexpected failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::NoKey { .. } | Self::LooseKey { .. } | Self::OtherKey { .. }
+        )
+    }
+}
+
+fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> SecretError {
+    SecretError::Io {
+        action,
+        path: path.display().to_string(),
+        error,
+    }
 }
 
 impl SecretKey {
     /// Loads the key, creating it (and the keys directory, owner-only) when
     /// there is none yet.
-    pub fn load_or_create(keys_dir: &Path) -> Result<Self, CliError> {
+    pub fn load_or_create(keys_dir: &Path) -> Result<Self, SecretError> {
         let path = key_path(keys_dir);
         if !path.exists() {
             if !keys_dir.exists() {
@@ -58,7 +126,7 @@ impl SecretKey {
             }
             let mut bytes = [0u8; KEY_LEN];
             aws_lc_rs::rand::fill(&mut bytes)
-                .map_err(|_| CliError::failure("cannot draw random bytes for the secret key"))?;
+                .map_err(|_| SecretError::Crypto("cannot draw random bytes for the secret key"))?;
             let mut file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -75,33 +143,29 @@ impl SecretKey {
     }
 
     /// Loads the existing key; refuses a key file other users can access.
-    pub fn load(keys_dir: &Path) -> Result<Self, CliError> {
+    pub fn load(keys_dir: &Path) -> Result<Self, SecretError> {
         let path = key_path(keys_dir);
-        let meta = fs::metadata(&path).map_err(|e| {
-            CliError::usage(format!(
-                "cannot read the classic connectors' key `{}`: {e} (it is created with the first classic connector)",
-                path.display()
-            ))
+        let meta = fs::metadata(&path).map_err(|error| SecretError::NoKey {
+            path: path.display().to_string(),
+            error,
         })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(CliError::usage(format!(
-                "`{}` is accessible to other users (mode {mode:o}); restrict it with `chmod 600`",
-                path.display()
-            )));
+            return Err(SecretError::LooseKey {
+                path: path.display().to_string(),
+                mode,
+            });
         }
         let text = fs::read_to_string(&path).map_err(|e| io_error("read", &path, e))?;
         let bytes = unhex(text.trim())
             .filter(|b| b.len() == KEY_LEN)
-            .ok_or_else(|| {
-                CliError::failure(format!("`{}` is not a 256-bit key in hex", path.display()))
-            })?;
+            .ok_or_else(|| SecretError::NotAKey(path.display().to_string()))?;
         let id = hex(digest(&SHA256, &bytes)
             .as_ref()
             .get(..8)
             .unwrap_or_default());
         let key = UnboundKey::new(&CHACHA20_POLY1305, &bytes)
-            .map_err(|_| CliError::failure("cannot use the classic connectors' key"))?;
+            .map_err(|_| SecretError::Crypto("cannot use the classic connectors' key"))?;
         Ok(Self {
             key: LessSafeKey::new(key),
             id,
@@ -109,10 +173,10 @@ impl SecretKey {
     }
 
     /// Seals `secret` for the connector with id `connector_id`.
-    pub fn seal(&self, connector_id: &str, secret: &str) -> Result<SealedSecret, CliError> {
+    pub fn seal(&self, connector_id: &str, secret: &str) -> Result<SealedSecret, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce)
-            .map_err(|_| CliError::failure("cannot draw a random nonce"))?;
+            .map_err(|_| SecretError::Crypto("cannot draw a random nonce"))?;
         let mut in_out = secret.as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(
@@ -120,7 +184,7 @@ impl SecretKey {
                 Aad::from(connector_id.as_bytes()),
                 &mut in_out,
             )
-            .map_err(|_| CliError::failure("cannot seal the secret"))?;
+            .map_err(|_| SecretError::Crypto("cannot seal the secret"))?;
         Ok(SealedSecret {
             key_id: self.id.clone(),
             nonce: nonce.to_vec(),
@@ -129,24 +193,21 @@ impl SecretKey {
     }
 
     /// Opens a secret sealed for the connector with id `connector_id`.
-    pub fn open(&self, connector_id: &str, sealed: &SealedSecret) -> Result<String, CliError> {
+    pub fn open(&self, connector_id: &str, sealed: &SealedSecret) -> Result<String, SecretError> {
         if sealed.key_id != self.id {
-            return Err(CliError::usage(format!(
-                "the classic connector's secret was sealed with key `{}`, but `{KEY_FILE}` is key `{}`; restore the original key file",
-                sealed.key_id, self.id
-            )));
+            return Err(SecretError::OtherKey {
+                sealed: sealed.key_id.clone(),
+                current: self.id.clone(),
+            });
         }
         let nonce = Nonce::try_assume_unique_for_key(&sealed.nonce)
-            .map_err(|_| CliError::failure("corrupt sealed secret (nonce)"))?;
+            .map_err(|_| SecretError::Corrupt("nonce"))?;
         let mut in_out = sealed.ciphertext.clone();
         let plain = self
             .key
             .open_in_place(nonce, Aad::from(connector_id.as_bytes()), &mut in_out)
-            .map_err(|_| {
-                CliError::failure("the classic connector's secret does not open with this key")
-            })?;
-        String::from_utf8(plain.to_vec())
-            .map_err(|_| CliError::failure("corrupt sealed secret (not UTF-8)"))
+            .map_err(|_| SecretError::DoesNotOpen)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| SecretError::Corrupt("not UTF-8"))
     }
 }
 
@@ -211,7 +272,7 @@ mod tests {
             other
                 .open("c1", &a)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("sealed with key")
         );
     }
@@ -223,6 +284,6 @@ mod tests {
         let path = dir.path().join(KEY_FILE);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = SecretKey::load(dir.path()).unwrap_err();
-        assert!(err.message.contains("chmod 600"), "{}", err.message);
+        assert!(err.to_string().contains("chmod 600"), "{err}");
     }
 }

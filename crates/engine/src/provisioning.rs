@@ -1,0 +1,132 @@
+//! Where a plan's provisioning hooks into a connector's scan.
+//!
+//! Some plans need Rampart to set things up in the account before their
+//! data can be read: the Servers plan (snapshot-based agentless scanning)
+//! and the Containers plan (registry and cluster access) will provision per
+//! account. A [`Provisioner`] is one plan's step; [`scan_connector`] runs
+//! every provisioner whose plan the connector enables, in every account the
+//! scan reaches (the management account and each member), before the
+//! account is collected. What a step could not do is a coverage gap of the
+//! scan, never a failed scan.
+//!
+//! No provisioner exists yet: the CLI and the server pass none.
+//!
+//! [`scan_connector`]: crate::connector_scan::scan_connector
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use rampart_aws::AwsSettings;
+use rampart_connector::{Connector, Plan};
+use rampart_model::CoverageGap;
+
+/// One account to provision, as a scan reached it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProvisionTarget<'a> {
+    /// The connector of the account (an organization's member connector
+    /// for a member account).
+    pub connector: &'a Connector,
+    /// The AWS settings the scan started from; the step reaches the
+    /// account with its own plan's role (see
+    /// [`rampart_health::role_credentials`]).
+    pub aws: &'a AwsSettings,
+    /// The keys directory (the issuer that mints the plan role's tokens).
+    pub keys_dir: &'a Path,
+    /// The regions the scan covers.
+    pub regions: &'a [String],
+}
+
+/// One plan's provisioning step.
+pub trait Provisioner: Send + Sync {
+    /// The plan this step belongs to; it runs only for connectors that
+    /// enable it.
+    fn plan(&self) -> Plan;
+
+    /// Provisions one account; what could not be done comes back as
+    /// coverage gaps of the account.
+    fn provision<'a>(&'a self, target: ProvisionTarget<'a>) -> BoxFuture<'a, Vec<CoverageGap>>;
+}
+
+/// Runs every provisioner whose plan `connector` enables, in order; their
+/// gaps together.
+pub async fn provision_account(
+    provisioners: &[Arc<dyn Provisioner>],
+    target: ProvisionTarget<'_>,
+) -> Vec<CoverageGap> {
+    let plans = target.connector.plans();
+    let mut gaps = Vec::new();
+    for provisioner in provisioners {
+        if plans.contains(&provisioner.plan()) {
+            gaps.extend(provisioner.provision(target).await);
+        }
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use std::sync::Mutex;
+
+    use rampart_model::GapKind;
+
+    use super::*;
+
+    /// Records the accounts it was asked to provision; one gap each.
+    struct Recorder(Plan, Mutex<Vec<String>>);
+
+    impl Provisioner for Recorder {
+        fn plan(&self) -> Plan {
+            self.0
+        }
+
+        fn provision<'a>(&'a self, target: ProvisionTarget<'a>) -> BoxFuture<'a, Vec<CoverageGap>> {
+            Box::pin(async move {
+                self.1
+                    .lock()
+                    .unwrap()
+                    .push(target.connector.account().to_owned());
+                vec![CoverageGap {
+                    account: target.connector.account().to_owned(),
+                    region: "us-east-1".to_owned(),
+                    service: "ec2".to_owned(),
+                    operation: "CreateSnapshot".to_owned(),
+                    kind: GapKind::AccessDenied,
+                    error: "denied".to_owned(),
+                    occurrences: 1,
+                }]
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_plans_the_connector_enables_are_provisioned() {
+        let servers = Arc::new(Recorder(Plan::Servers, Mutex::default()));
+        let containers = Arc::new(Recorder(Plan::Containers, Mutex::default()));
+        let provisioners: Vec<Arc<dyn Provisioner>> = vec![servers.clone(), containers.clone()];
+        let connector = Connector::new(
+            "acme",
+            "111111111111",
+            &[Plan::Cspm, Plan::Servers],
+            vec![],
+            6,
+            None,
+        );
+        let aws = AwsSettings::default();
+        let target = ProvisionTarget {
+            connector: &connector,
+            aws: &aws,
+            keys_dir: Path::new("keys"),
+            regions: &["us-east-1".to_owned()],
+        };
+        let gaps = provision_account(&provisioners, target).await;
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!(gaps[0].operation, "CreateSnapshot");
+        assert_eq!(*servers.1.lock().unwrap(), ["111111111111"]);
+        assert!(containers.1.lock().unwrap().is_empty());
+        // Without provisioners (today's CLI and server) nothing runs.
+        assert!(provision_account(&[], target).await.is_empty());
+    }
+}

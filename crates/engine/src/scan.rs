@@ -1,0 +1,265 @@
+//! A scan with the default credentials: collect an account into a new
+//! snapshot, evaluate it and store it complete; and the steps every scan
+//! shares (regions, the stored end, an interruption).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use rampart_aws::collectors::COLLECTORS;
+use rampart_aws::{AwsAccess, Progress, ScanPlan, collect_account, resolve_regions};
+use rampart_catalog::Inventory;
+use rampart_catalog::evaluate::assess_each;
+use rampart_catalog::exemptions::Exemptions;
+use rampart_catalog::score::{SecureScore, secure_score_of};
+use rampart_catalog::standards::SecurityControl;
+use rampart_catalog::tally::{StatusCounts, Tally, slot};
+use rampart_model::{AssessmentStatus, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot};
+use rampart_store::Store;
+use time::OffsetDateTime;
+
+use crate::{EngineError, posture};
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// The new scan's id.
+    pub scan_id: String,
+    /// Only these regions (default: every enabled region).
+    pub regions: Option<Vec<String>>,
+    /// Only these services.
+    pub services: Option<Vec<String>>,
+    /// API calls in flight at once per service and region.
+    pub concurrency: usize,
+}
+
+/// Checks that every requested service has a collector.
+pub fn check_services(services: Option<&[String]>) -> Result<(), EngineError> {
+    for service in services.unwrap_or_default() {
+        if rampart_aws::collectors::by_service(service).is_none() {
+            let known: Vec<&str> = COLLECTORS.iter().map(|c| c.meta().service).collect();
+            return Err(EngineError::UnknownService {
+                service: service.clone(),
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A scan stored complete, with its posture.
+#[derive(Debug)]
+pub struct StoredScan {
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// What its assessments (exemptions applied) add up to; the
+    /// assessments themselves went into the store as they were made.
+    pub posture: ScanPosture,
+    /// The catalog it was evaluated with.
+    pub catalog: rampart_catalog::Catalog,
+}
+
+/// What the end-of-scan report and `--fail-on` need of a scan's
+/// assessments, counted while they were written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanPosture {
+    /// The secure score.
+    pub score: SecureScore,
+    /// Assessments by status ([`StatusCounts`] order).
+    pub statuses: StatusCounts,
+    /// Unhealthy assessments by recommendation id (only those with some).
+    pub unhealthy: BTreeMap<String, u64>,
+}
+
+impl ScanPosture {
+    /// The posture a tally of the scan's assessments gives.
+    pub fn of(controls: &[SecurityControl], tally: &Tally<'_>) -> Self {
+        let unhealthy_slot = slot(AssessmentStatus::Unhealthy);
+        let unhealthy = tally
+            .catalog()
+            .iter()
+            .filter_map(|r| {
+                let n = tally.statuses(&r.id).get(unhealthy_slot).copied()?;
+                (n > 0).then(|| (r.id.clone(), n))
+            })
+            .collect();
+        Self {
+            score: secure_score_of(controls, tally),
+            statuses: tally.status_totals(),
+            unhealthy,
+        }
+    }
+}
+
+/// Collects an account into a new snapshot, evaluates it and stores it
+/// complete. When `interrupt` completes first, the scan is stored `failed`
+/// (the last complete snapshot stays current) and the error is
+/// [`EngineError::Interrupted`]. Used by `rampart scan` and by scans
+/// triggered through `rampart serve` without a connector.
+pub async fn collect_and_store(
+    access: &AwsAccess,
+    store: &mut Store,
+    options: &ScanOptions,
+    exemptions: &Exemptions,
+    progress: &dyn Progress,
+    interrupt: impl Future<Output = ()>,
+) -> Result<StoredScan, EngineError> {
+    let identity = access.caller_identity().await?;
+    let regions = scan_regions(
+        access,
+        &identity.account,
+        options.regions.as_deref(),
+        "pass `--regions` to scan without region discovery",
+    )
+    .await?;
+
+    let scan_id = options.scan_id.clone();
+    let record = ScanRecord {
+        id: scan_id.clone(),
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: None,
+        status: ScanStatus::Running,
+        accounts: vec![identity.account.clone()],
+        regions: regions.all(),
+        api_calls: 0,
+        asset_count: 0,
+        gap_count: 0,
+    };
+    store.begin_scan(&record)?;
+
+    let plan = ScanPlan {
+        account: identity.account.clone(),
+        home_region: access.home_region().to_owned(),
+        regions: regions.enabled,
+        disabled_regions: regions.disabled,
+        services: options.services.clone(),
+        concurrency: options.concurrency,
+    };
+    let collected = tokio::select! {
+        result = collect_account(access, &plan, progress) => result,
+        () = interrupt => return Err(interrupted(store, &scan_id)),
+    };
+    let mut gaps = collected.gaps;
+    gaps.extend(regions.gap);
+    store_complete(
+        store,
+        record,
+        collected.assets,
+        gaps,
+        access.stats().total(),
+        exemptions,
+    )
+}
+
+/// The regions a scan covers.
+#[derive(Debug, Clone)]
+pub struct ScanRegions {
+    /// Regions to collect.
+    pub enabled: Vec<String>,
+    /// Requested regions that are not enabled (recorded, not collected).
+    pub disabled: Vec<String>,
+    /// Region discovery's failure, when the requested regions were scanned
+    /// unchecked.
+    pub gap: Option<CoverageGap>,
+}
+
+impl ScanRegions {
+    /// Enabled then disabled regions, as the scan record lists them.
+    pub fn all(&self) -> Vec<String> {
+        let mut all = self.enabled.clone();
+        all.extend(self.disabled.iter().cloned());
+        all
+    }
+}
+
+/// The regions to scan: `requested` checked against the enabled regions,
+/// else every enabled region. Region discovery needs ec2:DescribeRegions;
+/// without it, requested regions are scanned as given (the failure is a
+/// gap of `account`), and without both there is nothing to scan (the error
+/// ends with `hint`).
+pub async fn scan_regions(
+    access: &AwsAccess,
+    account: &str,
+    requested: Option<&[String]>,
+    hint: &'static str,
+) -> Result<ScanRegions, EngineError> {
+    match (access.regions().await, requested) {
+        (Ok(list), requested) => {
+            let (enabled, disabled) = resolve_regions(requested, &list)?;
+            Ok(ScanRegions {
+                enabled,
+                disabled,
+                gap: None,
+            })
+        }
+        (Err(err), Some(requested)) => {
+            let mut unique: Vec<String> = Vec::new();
+            for region in requested {
+                rampart_aws::access::validate_region_syntax(region)?;
+                if !unique.contains(region) {
+                    unique.push(region.clone());
+                }
+            }
+            Ok(ScanRegions {
+                enabled: unique,
+                disabled: Vec::new(),
+                gap: Some(CoverageGap {
+                    account: account.to_owned(),
+                    region: access.home_region().to_owned(),
+                    service: "ec2".to_owned(),
+                    operation: "DescribeRegions".to_owned(),
+                    kind: GapKind::Other,
+                    error: format!("{err}; scanned the requested regions without checking them"),
+                    occurrences: 1,
+                }),
+            })
+        }
+        (Err(error), None) => Err(EngineError::NoRegions { error, hint }),
+    }
+}
+
+/// Marks an interrupted scan failed (the last complete snapshot stays
+/// current) and returns [`EngineError::Interrupted`].
+pub fn interrupted(store: &Store, scan_id: &str) -> EngineError {
+    let _ = store.fail_scan(scan_id, "interrupted");
+    EngineError::Interrupted
+}
+
+/// Completes `record` with what was collected, evaluates it and stores it
+/// complete.
+pub fn store_complete(
+    store: &mut Store,
+    mut record: ScanRecord,
+    assets: Vec<rampart_model::Asset>,
+    gaps: Vec<CoverageGap>,
+    api_calls: u64,
+    exemptions: &Exemptions,
+) -> Result<StoredScan, EngineError> {
+    record.finished_at = Some(OffsetDateTime::now_utc());
+    record.status = ScanStatus::Complete;
+    record.api_calls = api_calls;
+    record.asset_count = assets.len() as u64;
+    record.gap_count = gaps.len() as u64;
+    let snapshot = Snapshot {
+        scan: record,
+        assets,
+        gaps,
+    };
+    let catalog = posture::catalog()?;
+    let controls = posture::controls()?;
+    // Assessments go into the store as they are made, counted on the way.
+    let inventory = Inventory::new(&snapshot.assets);
+    let now = OffsetDateTime::now_utc();
+    let mut tally = Tally::new(&catalog);
+    store.complete_scan_with(&snapshot, |writer| {
+        assess_each(&catalog, &inventory, exemptions, now, &mut tally, |a| {
+            writer.write(a)
+        })
+    })?;
+    let posture = ScanPosture::of(&controls, &tally);
+    drop(tally);
+    Ok(StoredScan {
+        snapshot,
+        posture,
+        catalog,
+    })
+}
