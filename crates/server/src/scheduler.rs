@@ -1,7 +1,8 @@
 //! Scheduled scans: every connector is scanned every `scanInterval` hours.
 //!
-//! The [`Scheduler`] wakes up every minute (or at the next due time, when
-//! sooner) and starts, through the server's job registry
+//! The [`Scheduler`] looks at the schedule when the server starts, then
+//! every minute (or at the next due time, when sooner, or at once when a
+//! connector is created or changed through the API) and starts, through the server's job registry
 //! ([`ScanJobs::trigger`], the same path as `POST /api/v1/scans`), a scan of
 //! each connector that is due. The schedule is derived from the store, not
 //! from memory: a connector is due `scanInterval` hours after its latest
@@ -101,13 +102,16 @@ pub fn scheduled(connector: &Connector, all: &[Connector]) -> bool {
 /// ([`rampart_store::Store::scans_by_connector`]); `attempts` holds when
 /// this process last triggered each connector (by id), so a scan that fails
 /// before it is stored is not retried before its interval is up;
-/// `running_here` says whether this process runs a scan of a connector.
+/// `running_here` says whether this process runs a scan of a connector;
+/// `hour` is the length of one `scanInterval` hour (an hour, but for tests
+/// on the real clock).
 pub fn schedule(
     connectors: &[Connector],
     scans: &BTreeMap<String, ConnectorScans>,
     attempts: &HashMap<String, OffsetDateTime>,
     running_here: &dyn Fn(&Connector) -> bool,
     now: OffsetDateTime,
+    hour: Duration,
 ) -> Vec<ConnectorSchedule> {
     let mut entries: Vec<ConnectorSchedule> = connectors
         .iter()
@@ -125,7 +129,7 @@ pub fn schedule(
                 connector: c.name.clone(),
                 scan_interval: interval,
                 last_scan_at,
-                next_scan_at: since.map_or(now, |t| t + Duration::hours(i64::from(interval))),
+                next_scan_at: since.map_or(now, |t| t + hour * interval),
                 running: running_here(c) || stored.is_some_and(|s| !s.running.is_empty()),
                 id,
             }
@@ -144,6 +148,8 @@ pub struct Scheduler {
     clock: Clock,
     attempts: Arc<Mutex<HashMap<String, OffsetDateTime>>>,
     max_running: usize,
+    hour: Duration,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -164,6 +170,8 @@ impl Scheduler {
             clock: Arc::new(OffsetDateTime::now_utc),
             attempts: Arc::default(),
             max_running: DEFAULT_MAX_RUNNING,
+            hour: Duration::HOUR,
+            wake: Arc::default(),
         }
     }
 
@@ -179,6 +187,23 @@ impl Scheduler {
     pub fn with_max_running(mut self, n: usize) -> Self {
         self.max_running = n.max(1);
         self
+    }
+
+    /// The same scheduler counting `scanInterval` in units of `hour` instead
+    /// of hours (at least a second): for tests that run the schedule on
+    /// the real clock.
+    #[must_use]
+    pub fn with_hour(mut self, hour: std::time::Duration) -> Self {
+        self.hour = Duration::try_from(hour)
+            .unwrap_or(Duration::HOUR)
+            .max(Duration::SECOND);
+        self
+    }
+
+    /// Makes the running schedule look again now (a connector was created
+    /// or changed), instead of at its next wake-up.
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// The scheduler's current time.
@@ -209,6 +234,14 @@ impl Scheduler {
     /// Every scheduled connector's place in the schedule, most overdue
     /// first: what the dashboard and the API show as the next scan.
     pub async fn next_due(&self) -> Result<Vec<ConnectorSchedule>, ApiError> {
+        self.schedule_at(self.now()).await
+    }
+
+    /// The schedule at `now`. A look at the schedule reads it at the same
+    /// instant it compares due times with: a never-scanned connector is
+    /// due at exactly that `now`, so reading the clock twice would put it
+    /// forever just out of reach.
+    async fn schedule_at(&self, now: OffsetDateTime) -> Result<Vec<ConnectorSchedule>, ApiError> {
         let (connectors, scans) = self
             .store
             .run(|s| Ok((s.connectors()?, s.scans_by_connector()?)))
@@ -223,7 +256,8 @@ impl Scheduler {
             &scans,
             &attempts,
             &running_here,
-            self.now(),
+            now,
+            self.hour,
         ))
     }
 
@@ -231,7 +265,7 @@ impl Scheduler {
     /// fewer than the maximum run) and says when to look again.
     pub async fn tick(&self) -> Result<Tick, ApiError> {
         let now = self.now();
-        let entries = self.next_due().await?;
+        let entries = self.schedule_at(now).await?;
         let mut started = Vec::new();
         let mut wake_at = now + Duration::try_from(MAX_SLEEP).unwrap_or(Duration::MINUTE);
         for entry in &entries {
@@ -253,7 +287,7 @@ impl Scheduler {
             {
                 Ok(job) => {
                     tracing::info!(connector = %entry.connector, scan = %job.id, "scheduled scan started");
-                    wake_at = wake_at.min(now + Duration::hours(i64::from(entry.scan_interval)));
+                    wake_at = wake_at.min(now + self.hour * entry.scan_interval);
                     started.push(job);
                 }
                 Err(err) => {
@@ -287,6 +321,7 @@ impl Scheduler {
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(sleep) => {}
+                () = self.wake.notified() => {}
             }
         }
     }

@@ -44,6 +44,8 @@ struct Fake {
     gate: Arc<Semaphore>,
     /// Fail before storing anything (as when credentials are refused).
     fail_early: Arc<Mutex<bool>>,
+    /// Start scans at the real time, not at `now`.
+    real_clock: Arc<Mutex<bool>>,
 }
 
 impl Fake {
@@ -53,6 +55,7 @@ impl Fake {
             calls: Arc::default(),
             gate: Arc::new(Semaphore::new(0)),
             fail_early: Arc::default(),
+            real_clock: Arc::default(),
         }
     }
 
@@ -83,7 +86,11 @@ impl Fake {
             Box::pin(async move {
                 // Read before the call is recorded: a test that saw the
                 // call may move the clock.
-                let started = *fake.now.lock().unwrap();
+                let started = if *fake.real_clock.lock().unwrap() {
+                    OffsetDateTime::now_utc()
+                } else {
+                    *fake.now.lock().unwrap()
+                };
                 fake.calls.lock().unwrap().push(request.connector.clone());
                 if *fake.fail_early.lock().unwrap() {
                     return Err("cannot assume the role".to_owned());
@@ -562,4 +569,119 @@ async fn the_connector_shows_when_it_is_scanned_next() {
     .unwrap();
     assert_eq!(next, t0() + Duration::hours(5));
     assert_eq!(body["name"], "prod");
+}
+
+#[tokio::test]
+async fn a_clock_that_moves_between_reads_still_scans_never_scanned_connectors_at_once() {
+    // Every read of the clock is a second later, as the real clock is
+    // always a little later: a never-scanned connector is due "now" by the
+    // schedule's reading and must not be compared with an earlier one.
+    let env = env();
+    let ticks = Arc::new(Mutex::new(t0()));
+    let scheduler = env.scheduler.clone().with_clock(Arc::new(move || {
+        let mut now = ticks.lock().unwrap();
+        *now += Duration::SECOND;
+        *now
+    }));
+    add(&env.db(), &connector("prod", "111111111111", 6));
+    let tick = scheduler.tick().await.unwrap();
+    let started: Vec<_> = tick
+        .started
+        .iter()
+        .map(|j| j.request.connector.clone().unwrap())
+        .collect();
+    assert_eq!(started, ["prod"]);
+    assert_eq!(env.fake.calls_when(1).await, [Some("prod".to_owned())]);
+    env.finish_all().await;
+}
+
+/// Waits (on the real clock) until the fake scan function was called `n`
+/// times, at most `limit`; when it was.
+async fn called(fake: &Fake, n: usize, limit: StdDuration) -> Option<std::time::Instant> {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if fake.calls().len() >= n {
+            return Some(std::time::Instant::now());
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_real_clock_new_connectors_are_scanned_within_seconds_then_every_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let fake = Fake::new();
+    *fake.real_clock.lock().unwrap() = true;
+    fake.gate.add_permits(1000);
+    let state = AppState::new(
+        ServerConfig::new(db.clone()),
+        Some(fake.scan_fn(db.clone())),
+    )
+    .unwrap();
+    // The state's own scheduler (the real clock), an "hour" of 2 seconds.
+    let hour = StdDuration::from_secs(2);
+    let scheduler = state.scheduler.clone().with_hour(hour);
+    add(&db, &connector("prod", "111111111111", 1));
+
+    let start = std::time::Instant::now();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(scheduler.clone().run(stop.clone()));
+    let first = called(&fake, 1, StdDuration::from_secs(10))
+        .await
+        .expect("a never-scanned connector is scanned when the schedule starts");
+    assert!(
+        first - start < StdDuration::from_secs(3),
+        "{:?}",
+        first - start
+    );
+    // Then every interval (1 "hour"), counted from when the scan started.
+    let second = called(&fake, 2, StdDuration::from_secs(15))
+        .await
+        .expect("scanned again one interval later");
+    let gap = second - first;
+    assert!(
+        gap >= StdDuration::from_millis(1500) && gap < StdDuration::from_secs(6),
+        "second scan {gap:?} after the first"
+    );
+    assert_eq!(
+        fake.calls()[..2],
+        [Some("prod".to_owned()), Some("prod".to_owned())]
+    );
+
+    // A connector created through the API while the schedule sleeps is
+    // scanned at once, not at the next wake-up (up to a minute later).
+    let token = auth::create_token(&Store::open(&db).unwrap(), "ops", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let body = serde_json::to_string(&connector("dev", "222222222222", 24)).unwrap();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/connectors")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let before = fake.calls().len();
+    let created = std::time::Instant::now();
+    let response = router(state.clone()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let mut seen = None;
+    while created.elapsed() < StdDuration::from_secs(10) {
+        if fake.calls()[before..].contains(&Some("dev".to_owned())) {
+            seen = Some(created.elapsed());
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    let seen = seen.expect("the new connector is scanned within seconds");
+    assert!(seen < StdDuration::from_secs(3), "{seen:?}");
+
+    stop.cancel();
+    tokio::time::timeout(StdDuration::from_secs(5), task)
+        .await
+        .expect("the scheduler stops when told")
+        .unwrap();
+    scheduler.interrupt_running().await;
 }

@@ -122,6 +122,8 @@ async fn create(
         .store
         .run(move |s| s.create_connector(&stored).map_err(store_error))
         .await?;
+    // A new connector is scanned at once, not at the next wake-up.
+    state.scheduler.wake();
     Ok((StatusCode::CREATED, Json(connector)))
 }
 
@@ -173,6 +175,7 @@ async fn replace(
         .store
         .run(move |s| s.update_connector(&stored).map_err(store_error))
         .await?;
+    state.scheduler.wake();
     Ok(Json(connector))
 }
 
