@@ -1,6 +1,8 @@
 //! `rampart serve` recovering from a crash: a scan a killed server left
 //! `running` is marked failed at startup, and the last complete snapshot
-//! stays the one the API serves.
+//! stays the one the API serves. `rampart serve` scanning a never-scanned
+//! connector within 60 seconds of starting (against moto), and a narrowed
+//! scan after it keeping the rest of the posture (one more moto scan).
 
 #![allow(
     clippy::unwrap_used,
@@ -20,7 +22,7 @@ use rampart_connector::{Connector, Plan};
 use rampart_model::{ScanRecord, ScanStatus, Snapshot};
 use rampart_server::scheduler::INTERRUPTED;
 use rampart_store::Store;
-use rampart_testkit::{describe, rampart, rampart_command};
+use rampart_testkit::{Moto, describe, rampart, rampart_command, stdout_json};
 use time::OffsetDateTime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
@@ -171,4 +173,188 @@ fn serve_marks_a_scan_left_running_failed_and_keeps_the_complete_snapshot() {
     let in_hours = (next - OffsetDateTime::now_utc()).whole_minutes() as f64 / 60.0;
     assert!((10.9..=11.0).contains(&in_hours), "{in_hours} h: {prod}");
     stop(&mut child);
+}
+
+/// Starts `rampart serve` with `args`; returns it and its address.
+fn serve(db: &str, args: &[&str]) -> (Child, String) {
+    let mut child = rampart_command(BIN)
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("Rampart listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// `(type, ARN)` of the current inventory.
+fn inventory(db: &str) -> Vec<(String, String)> {
+    let out = rampart(BIN, &["inventory", "--db", db, "--format", "json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    stdout_json(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["type"].as_str().unwrap().to_owned(),
+                a["arn"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn serve_scans_a_new_connector_at_once_and_a_narrowed_scan_keeps_the_rest_of_the_posture() {
+    let moto = Moto::start();
+    moto.seed_demo();
+    let endpoint = moto.url();
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("rampart.db");
+    let db = db_path.display().to_string();
+    let out = rampart_command(BIN)
+        .args([
+            "connector",
+            "create",
+            "--classic",
+            "--name",
+            "demo",
+            "--account",
+            "123456789012",
+            "--access-key-id",
+            "testing",
+            "--regions",
+            "us-east-1",
+            "--db",
+            &db,
+        ])
+        .env("RAMPART_CLASSIC_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // A never-scanned connector: its scan starts within 60 s of the server
+    // starting (within seconds, in fact), on the real clock.
+    let started = Instant::now();
+    let (mut child, _addr) = serve(&db, &["--endpoint-url", &endpoint, "--max-attempts", "1"]);
+    let scan_id = loop {
+        let scans = Store::open(&db_path).unwrap().scans(10).unwrap();
+        if let Some(scan) = scans.first() {
+            break scan.id.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no scan 60 s after `rampart serve` started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!("scheduled scan started after {:?}", started.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let full = loop {
+        let scan = Store::open(&db_path).unwrap().scan(&scan_id).unwrap();
+        match scan.status {
+            ScanStatus::Complete => break scan,
+            ScanStatus::Failed => panic!("the scheduled scan failed"),
+            ScanStatus::Running => {}
+        }
+        assert!(Instant::now() < deadline, "the scheduled scan did not end");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    stop(&mut child);
+    let store = Store::open(&db_path).unwrap();
+    let connector = store.connector("demo").unwrap().unwrap();
+    assert_eq!(
+        store.scan_connector(&full.id).unwrap(),
+        Some(connector.id.to_string())
+    );
+    assert_eq!(store.scan_coverage(&full.id).unwrap(), None, "a full scan");
+    let before = inventory(&db);
+    let iam: Vec<&(String, String)> = before
+        .iter()
+        .filter(|(ty, _)| ty.starts_with("AWS::IAM::"))
+        .collect();
+    assert!(
+        iam.iter().any(|(ty, _)| ty == "AWS::IAM::User"),
+        "{before:?}"
+    );
+
+    // A scan narrowed to S3 becomes the current snapshot without shrinking
+    // it: the IAM resources of the complete scan are still there.
+    let out = rampart(
+        BIN,
+        &[
+            "scan",
+            "--connector",
+            "demo",
+            "--services",
+            "s3",
+            "--endpoint-url",
+            &endpoint,
+            "--max-attempts",
+            "1",
+            "--no-progress",
+            "--db",
+            &db,
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("Narrowed scan (services s3): ") && text.contains(&full.id),
+        "{text}"
+    );
+    let after = inventory(&db);
+    for asset in &iam {
+        assert!(after.contains(asset), "{asset:?} dropped by the S3 scan");
+    }
+    assert!(
+        after.iter().any(|(ty, _)| ty == "AWS::S3::Bucket"),
+        "{after:?}"
+    );
+    let store = Store::open(&db_path).unwrap();
+    let narrowed = store.latest_complete_scan().unwrap().unwrap();
+    assert_ne!(narrowed.id, full.id);
+    // Kept assets keep their age: the scan that collected them.
+    let origins = store.asset_origins(&narrowed.id).unwrap();
+    for (ty, arn) in &iam {
+        assert_eq!(
+            origins.get(&(ty.clone(), arn.clone())),
+            Some(&full.id),
+            "{ty} {arn}"
+        );
+    }
+    assert!(!origins.keys().any(|(ty, _)| ty == "AWS::S3::Bucket"));
+    // Assessments cover the kept IAM users too (re-evaluated together).
+    let assessed = store.assessments(&narrowed.id).unwrap();
+    assert!(
+        assessed.iter().any(|a| a.resource_type == "AWS::IAM::User"),
+        "no IAM assessments after the S3 scan"
+    );
+
+    // `rampart scans` says what each scan covered.
+    let out = rampart(BIN, &["scans", "--db", &db, "--format", "json"]);
+    let scans = stdout_json(&out);
+    assert_eq!(scans[0]["id"], narrowed.id.as_str());
+    assert_eq!(scans[0]["coverage"]["full"], false, "{scans}");
+    assert_eq!(scans[0]["coverage"]["services"], serde_json::json!(["s3"]));
+    assert_eq!(
+        scans[0]["coverage"]["mergedFrom"],
+        serde_json::json!([full.id.as_str()])
+    );
+    assert_eq!(scans[1]["coverage"]["full"], true, "{scans}");
+    let out = rampart(BIN, &["scans", "--db", &db]);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        table.contains("COVERAGE") && table.contains("services s3"),
+        "{table}"
+    );
 }

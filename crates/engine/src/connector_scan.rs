@@ -33,7 +33,7 @@ use crate::EngineError;
 use crate::credentials::{Credentials, Target};
 use crate::organization::{excluded, sync_members};
 use crate::provisioning::{ProvisionTarget, Provisioner, provision_account};
-use crate::scan::{StoredScan, interrupted, scan_regions, store_complete};
+use crate::scan::{Narrowed, StoredScan, interrupted, scan_regions, store_complete};
 
 /// Accounts of an organization scanned at once.
 pub const ACCOUNTS_AT_ONCE: usize = 4;
@@ -227,6 +227,8 @@ pub async fn scan_connector(
         }
     }
 
+    // A scan given services or regions covers only those slices.
+    let narrowed = Narrowed::of(services.as_deref(), requested_regions.as_deref());
     // Regions: requested, else the connector's, else every enabled one.
     let requested_regions = requested_regions.or_else(|| {
         let regions = &connector.environment_data.regions;
@@ -320,7 +322,15 @@ pub async fn scan_connector(
         ))
     });
     let api_calls = calls.values().sum();
-    let scan = store_complete(store, record, assets, gaps, api_calls, exemptions)?;
+    let scan = store_complete(
+        store,
+        record,
+        assets,
+        gaps,
+        api_calls,
+        exemptions,
+        narrowed.as_ref(),
+    )?;
     Ok(ConnectorScanOutcome {
         connector,
         scan,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use rampart_aws::collectors::COLLECTORS;
+use rampart_aws::collectors::{COLLECTORS, Scope};
 use rampart_aws::{AwsAccess, Progress, ScanPlan, collect_account, resolve_regions};
 use rampart_catalog::Inventory;
 use rampart_catalog::evaluate::assess_each;
@@ -13,8 +13,10 @@ use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score_of};
 use rampart_catalog::standards::SecurityControl;
 use rampart_catalog::tally::{StatusCounts, Tally, slot};
-use rampart_model::{AssessmentStatus, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot};
-use rampart_store::Store;
+use rampart_model::{
+    AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
+};
+use rampart_store::{AssetFilter, ScanCoverage, Store};
 use time::OffsetDateTime;
 
 use crate::{EngineError, posture};
@@ -56,6 +58,127 @@ pub struct StoredScan {
     pub posture: ScanPosture,
     /// The catalog it was evaluated with.
     pub catalog: rampart_catalog::Catalog,
+    /// What a narrowed scan covered (`None`: a full scan).
+    pub coverage: Option<ScanCoverage>,
+    /// Assets of the snapshot kept from older scans (slices a narrowed
+    /// scan did not cover).
+    pub kept: usize,
+}
+
+/// What a scan was narrowed to: a scan given services, or regions of its
+/// own choosing, covers only those slices of its accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Narrowed {
+    /// Only these services (`None`: every service).
+    pub services: Option<Vec<String>>,
+    /// Only these regions (`None`: the scan's usual regions).
+    pub regions: Option<Vec<String>>,
+}
+
+impl Narrowed {
+    /// The narrowing of a scan given `services` and `regions`; `None` for a
+    /// full scan (neither given).
+    pub fn of(services: Option<&[String]>, regions: Option<&[String]>) -> Option<Self> {
+        (services.is_some() || regions.is_some()).then(|| Self {
+            services: services.map(<[String]>::to_vec),
+            regions: regions.map(<[String]>::to_vec),
+        })
+    }
+
+    /// Whether the scan covered `service` (`None`: a resource type no
+    /// collector declares) in `region`. Global services are covered in
+    /// every region.
+    pub fn covers(&self, service: Option<&str>, region: &str) -> bool {
+        let service_covered = match (&self.services, service) {
+            (None, _) => true,
+            (Some(list), Some(service)) => list.iter().any(|s| s == service),
+            (Some(_), None) => false,
+        };
+        let global = service
+            .and_then(rampart_aws::collectors::by_service)
+            .is_some_and(|c| c.meta().scope == Scope::Global);
+        service_covered
+            && (global
+                || self
+                    .regions
+                    .as_ref()
+                    .is_none_or(|list| list.iter().any(|r| r == region)))
+    }
+}
+
+/// The service whose collector declares `resource_type`.
+fn service_of(resource_type: &str) -> Option<&'static str> {
+    COLLECTORS
+        .iter()
+        .map(|c| c.meta())
+        .find(|m| m.resource_types.contains(&resource_type))
+        .map(|m| m.service)
+}
+
+/// What a narrowed scan keeps of its accounts' previous snapshots.
+#[derive(Debug, Default)]
+struct Merged {
+    /// The previous snapshots merged in.
+    from: Vec<String>,
+    /// `(resource type, ARN, scan that collected it)` of the kept assets.
+    origins: Vec<(String, String, String)>,
+}
+
+/// Adds to a narrowed scan's `assets` and `gaps`, per account, those of the
+/// account's current (latest complete) snapshot for every slice the scan
+/// did not cover; each kept asset keeps the scan that collected it.
+fn merge_previous(
+    store: &Store,
+    accounts: &[String],
+    narrowed: &Narrowed,
+    assets: &mut Vec<Asset>,
+    gaps: &mut Vec<CoverageGap>,
+) -> Result<Merged, EngineError> {
+    let mut merged = Merged::default();
+    let collected: std::collections::HashSet<(String, String)> = assets
+        .iter()
+        .map(|a| (a.resource_type.clone(), a.arn.clone()))
+        .collect();
+    for account in accounts {
+        let Some(base) = store.latest_complete_scan_of(account)? else {
+            continue;
+        };
+        let origins = store.asset_origins(&base.id)?;
+        for asset in store.assets(&base.id, &AssetFilter::default())? {
+            let key = (asset.resource_type.clone(), asset.arn.clone());
+            if &asset.account != account
+                || collected.contains(&key)
+                || narrowed.covers(service_of(&asset.resource_type), &asset.region)
+            {
+                continue;
+            }
+            let origin = origins
+                .get(&key)
+                .cloned()
+                .unwrap_or_else(|| base.id.clone());
+            merged.origins.push((key.0, key.1, origin));
+            assets.push(asset);
+        }
+        for gap in store.gaps(&base.id)? {
+            if &gap.account == account && !narrowed.covers(Some(&gap.service), &gap.region) {
+                gaps.push(gap);
+            }
+        }
+        if !merged.from.contains(&base.id) {
+            merged.from.push(base.id);
+        }
+    }
+    if !merged.origins.is_empty() {
+        assets.sort_by(|a, b| {
+            (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
+                &b.resource_type,
+                &b.account,
+                &b.region,
+                &b.arn,
+            ))
+        });
+    }
+    Ok(merged)
 }
 
 /// What the end-of-scan report and `--fail-on` need of a scan's
@@ -147,6 +270,7 @@ pub async fn collect_and_store(
         gaps,
         access.stats().total(),
         exemptions,
+        Narrowed::of(options.services.as_deref(), options.regions.as_deref()).as_ref(),
     )
 }
 
@@ -226,14 +350,32 @@ pub fn interrupted(store: &Store, scan_id: &str) -> EngineError {
 
 /// Completes `record` with what was collected, evaluates it and stores it
 /// complete.
+///
+/// A `narrowed` scan becomes its accounts' current snapshot too, so it is
+/// stored merged: what it collected, plus each account's previous
+/// snapshot's assets and gaps for the slices (service, region) it did not
+/// cover, each kept asset recording the scan that collected it. The whole
+/// merged inventory is evaluated again (account-level and cross-service
+/// recommendations see every asset), and the scan records what it covered.
 pub fn store_complete(
     store: &mut Store,
     mut record: ScanRecord,
-    assets: Vec<rampart_model::Asset>,
-    gaps: Vec<CoverageGap>,
+    mut assets: Vec<Asset>,
+    mut gaps: Vec<CoverageGap>,
     api_calls: u64,
     exemptions: &Exemptions,
+    narrowed: Option<&Narrowed>,
 ) -> Result<StoredScan, EngineError> {
+    let merged = match narrowed {
+        Some(narrowed) => Some(merge_previous(
+            store,
+            &record.accounts,
+            narrowed,
+            &mut assets,
+            &mut gaps,
+        )?),
+        None => None,
+    };
     record.finished_at = Some(OffsetDateTime::now_utc());
     record.status = ScanStatus::Complete;
     record.api_calls = api_calls;
@@ -257,9 +399,26 @@ pub fn store_complete(
     })?;
     let posture = ScanPosture::of(&controls, &tally);
     drop(tally);
+    let mut kept = 0;
+    let coverage = match (narrowed, merged) {
+        (Some(narrowed), Some(merged)) => {
+            let coverage = ScanCoverage {
+                services: narrowed.services.clone(),
+                regions: narrowed.regions.clone(),
+                merged_from: merged.from,
+            };
+            store.set_scan_coverage(&snapshot.scan.id, &coverage)?;
+            store.set_asset_origins(&snapshot.scan.id, &merged.origins)?;
+            kept = merged.origins.len();
+            Some(coverage)
+        }
+        _ => None,
+    };
     Ok(StoredScan {
         snapshot,
         posture,
         catalog,
+        coverage,
+        kept,
     })
 }

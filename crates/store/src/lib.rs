@@ -8,6 +8,7 @@
 
 mod classic;
 mod connectors;
+mod coverage;
 mod dashboard;
 mod exemptions;
 mod pages;
@@ -27,6 +28,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use classic::SealedSecret;
+pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
@@ -179,6 +181,7 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
+        coverage::migrate(&conn)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

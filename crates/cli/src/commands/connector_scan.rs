@@ -19,7 +19,9 @@ use time::OffsetDateTime;
 use crate::args::{
     ConnectorCreateArgs, ConnectorSyncArgs, ConnectorTokenArgs, ListFormat, ScanArgs, StoreArgs,
 };
-use crate::commands::scan::{BarProgress, aws_settings, gate, posture_summary, summary};
+use crate::commands::scan::{
+    BarProgress, aws_settings, gate, merged_note, posture_summary, summary,
+};
 use crate::commands::{keys_dir, open_store, store_path};
 use crate::exit::{CliError, Exit};
 use crate::posture;
@@ -77,11 +79,14 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
     bar.bar.finish_and_clear();
     let ConnectorScanOutcome {
         connector,
-        scan: StoredScan {
-            snapshot,
-            posture,
-            catalog,
-        },
+        scan:
+            StoredScan {
+                snapshot,
+                posture,
+                catalog,
+                coverage,
+                kept,
+            },
         calls,
     } = scanned?;
 
@@ -96,6 +101,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         }
     );
     text.push_str(&summary(&snapshot, &calls, started.elapsed()));
+    text.push_str(&merged_note(coverage.as_ref(), kept));
     if snapshot.scan.accounts.len() > 1 {
         text.push_str("\nAccounts\n");
         let rows: Vec<Vec<String>> = snapshot

@@ -72,9 +72,12 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         snapshot,
         posture,
         catalog,
+        coverage,
+        kept,
     } = stored?;
 
     let mut text = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
+    text.push_str(&merged_note(coverage.as_ref(), kept));
     text.push_str(&posture_summary(&catalog, &posture));
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
     gate(&snapshot, &catalog, &posture, args.evaluation.fail_on)
@@ -109,6 +112,40 @@ pub(crate) fn gate(
             snapshot.gaps.len()
         )))
     }
+}
+
+/// For a narrowed scan: what it covered and what it kept of the previous
+/// snapshot (nothing for a full scan).
+pub(crate) fn merged_note(coverage: Option<&rampart_store::ScanCoverage>, kept: usize) -> String {
+    let Some(coverage) = coverage else {
+        return String::new();
+    };
+    let mut text = format!("\nNarrowed scan ({})", coverage_text(Some(coverage)));
+    if coverage.merged_from.is_empty() {
+        text.push_str(": no previous snapshot to keep the other slices from.\n");
+    } else {
+        text.push_str(&format!(
+            ": {kept} assets of the other services and regions kept from scan {} (with their age); the posture is evaluated over them all.\n",
+            coverage.merged_from.join(", ")
+        ));
+    }
+    text
+}
+
+/// What a scan covered, in a few words: `full`, or its services and
+/// regions.
+pub(crate) fn coverage_text(coverage: Option<&rampart_store::ScanCoverage>) -> String {
+    let Some(coverage) = coverage else {
+        return "full".to_owned();
+    };
+    let mut parts = Vec::new();
+    if let Some(services) = &coverage.services {
+        parts.push(format!("services {}", services.join(",")));
+    }
+    if let Some(regions) = &coverage.regions {
+        parts.push(format!("regions {}", regions.join(",")));
+    }
+    parts.join("; ")
 }
 
 /// The end-of-scan summary: assets by type and region, calls (by service

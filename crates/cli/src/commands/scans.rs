@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::args::{ListFormat, ScansArgs};
 use crate::commands::open_existing_store;
+use crate::commands::scan::coverage_text;
 use crate::exit::CliError;
 use crate::output::table;
 
@@ -11,18 +12,41 @@ use crate::output::table;
 pub fn run(args: &ScansArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
     let scans = store.scans(args.limit)?;
+    let coverage = scans
+        .iter()
+        .map(|s| store.scan_coverage(&s.id))
+        .collect::<Result<Vec<_>, _>>()?;
     let text = match args.format {
-        ListFormat::Json => serde_json::to_string_pretty(&scans).map_err(CliError::failure)? + "\n",
+        ListFormat::Json => {
+            // Each scan with what it covered.
+            let items: Vec<serde_json::Value> = scans
+                .iter()
+                .zip(&coverage)
+                .map(|(scan, coverage)| {
+                    let mut item = serde_json::json!(scan);
+                    if let Some(obj) = item.as_object_mut() {
+                        obj.insert(
+                            "coverage".into(),
+                            rampart_store::ScanCoverage::view(coverage.as_ref()),
+                        );
+                    }
+                    item
+                })
+                .collect();
+            serde_json::to_string_pretty(&items).map_err(CliError::failure)? + "\n"
+        }
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = scans
                 .iter()
-                .map(|s| {
+                .zip(&coverage)
+                .map(|(s, coverage)| {
                     vec![
                         s.id.clone(),
                         s.status.as_str().to_owned(),
                         s.started_at.to_string(),
                         s.accounts.join(","),
                         s.regions.join(","),
+                        coverage_text(coverage.as_ref()),
                         s.asset_count.to_string(),
                         s.gap_count.to_string(),
                         s.api_calls.to_string(),
@@ -31,7 +55,8 @@ pub fn run(args: &ScansArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 .collect();
             table(
                 &[
-                    "SCAN", "STATUS", "STARTED", "ACCOUNTS", "REGIONS", "ASSETS", "GAPS", "CALLS",
+                    "SCAN", "STATUS", "STARTED", "ACCOUNTS", "REGIONS", "COVERAGE", "ASSETS",
+                    "GAPS", "CALLS",
                 ],
                 &rows,
             )

@@ -455,6 +455,12 @@ fn schemas() -> Value {
             "status": {"type": "string", "description": "running, complete, failed or cancelled"},
             "record": {"type": "object", "description": "The stored scan (absent until the scan is stored)."},
             "connector": {"type": "string", "description": "The id of the connector the stored scan went through (absent for a scan with the server's own credentials)."},
+            "coverage": {"type": "object", "description": "What the stored scan covered: `full` true, or a scan narrowed by service or region with its `services` and `regions` (null: all) and `mergedFrom`, the previous snapshots whose other slices its snapshot keeps.", "required": ["full"], "properties": {
+                "full": {"type": "boolean"},
+                "services": {"type": ["array", "null"], "items": {"type": "string"}},
+                "regions": {"type": ["array", "null"], "items": {"type": "string"}},
+                "mergedFrom": {"type": "array", "items": {"type": "string"}}
+            }},
             "job": {"type": "object", "description": "Progress, while this server runs or ran the scan.", "properties": {
                 "state": {"type": "string"}, "done": {"type": "integer"}, "planned": {"type": "integer"},
                 "percent": {"type": "number"}, "error": nullable_string

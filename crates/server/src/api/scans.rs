@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use rampart_connector::Plan;
 use rampart_model::{ScanRecord, ScanStatus};
+use rampart_store::ScanCoverage;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -35,6 +36,11 @@ struct ScanView {
     /// The id of the connector the scan went through (stored scans only).
     #[serde(skip_serializing_if = "Option::is_none")]
     connector: Option<String>,
+    /// What the scan covered (stored scans only): `{"full": true}` or a
+    /// narrowed scan's services, regions and the snapshots it was merged
+    /// with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     job: Option<JobStatus>,
 }
@@ -42,6 +48,7 @@ struct ScanView {
 fn view(
     record: Option<ScanRecord>,
     connector: Option<String>,
+    coverage: Option<Value>,
     job: Option<JobStatus>,
 ) -> Option<ScanView> {
     let id = record
@@ -63,6 +70,7 @@ fn view(
         status,
         record,
         connector,
+        coverage,
         job,
     })
 }
@@ -91,7 +99,8 @@ async fn list(
             let mut rows = Vec::new();
             for record in s.scans_page(status, offset, limit + 1)? {
                 let connector = s.scan_connector(&record.id)?;
-                rows.push((record, connector));
+                let coverage = ScanCoverage::view(s.scan_coverage(&record.id)?.as_ref());
+                rows.push((record, connector, coverage));
             }
             Ok(rows)
         })
@@ -99,9 +108,9 @@ async fn list(
     let jobs = state.scans.clone();
     let items: Vec<Value> = rows
         .into_iter()
-        .filter_map(|(r, connector)| {
+        .filter_map(|(r, connector, coverage)| {
             let job = jobs.status(&r.id);
-            view(Some(r), connector, job)
+            view(Some(r), connector, Some(coverage), job)
         })
         .map(|v| json!(v))
         .collect();
@@ -142,25 +151,26 @@ async fn trigger(
         .trigger(request, state.store.clone(), state.posture.clone())?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!(view(None, None, Some(job)))),
+        Json(json!(view(None, None, None, Some(job)))),
     ))
 }
 
 async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
     let job = state.scans.status(&id);
     let lookup = id.clone();
-    let (record, connector) = state
+    let (record, connector, coverage) = state
         .store
         .run(move |s| match s.scan(&lookup) {
             Ok(r) => {
                 let connector = s.scan_connector(&r.id)?;
-                Ok((Some(r), connector))
+                let coverage = ScanCoverage::view(s.scan_coverage(&r.id)?.as_ref());
+                Ok((Some(r), connector, Some(coverage)))
             }
-            Err(rampart_store::StoreError::NoSuchScan(_)) => Ok((None, None)),
+            Err(rampart_store::StoreError::NoSuchScan(_)) => Ok((None, None, None)),
             Err(e) => Err(e.into()),
         })
         .await?;
-    view(record, connector, job)
+    view(record, connector, coverage, job)
         .map(|v| Json(json!(v)))
         .ok_or_else(|| ApiError::not_found(format!("no scan `{id}`")))
 }
@@ -172,6 +182,6 @@ async fn cancel(
     let job = state.scans.cancel(&id)?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!(view(None, None, Some(job)))),
+        Json(json!(view(None, None, None, Some(job)))),
     ))
 }
