@@ -151,19 +151,23 @@ async fn containers_pipeline_end_to_end() {
     assert!(plan.steps.iter().all(|s| s.error.is_none()), "{plan:#?}");
     let check = containers::check(&clients, &pipeline).await.unwrap();
     assert_eq!(check.status, CheckStatus::NotMet);
-    assert!(check.items.iter().all(|i| i.status == CheckStatus::NotMet && i.fix.is_some()));
+    assert!(
+        check
+            .items
+            .iter()
+            .all(|i| i.status == CheckStatus::NotMet && i.fix.is_some())
+    );
     let dry = containers::plan(&clients, &pipeline).await.unwrap();
     assert_eq!(dry.steps, plan.steps, "the dry run changed something");
 
     // Apply from empty.
     let before = access.stats().snapshot();
-    let report = containers::apply(&clients, &pipeline, fast()).await.unwrap();
+    let report = containers::apply(&clients, &pipeline, fast())
+        .await
+        .unwrap();
     assert!(report.succeeded(), "{report:#?}");
     assert!(report.steps.iter().all(|s| s.outcome == Outcome::Done));
-    let declared: BTreeSet<&str> = containers::OPERATIONS
-        .iter()
-        .map(|o| o.name)
-        .collect();
+    let declared: BTreeSet<&str> = containers::OPERATIONS.iter().map(|o| o.name).collect();
     for call in calls_since(&access, &before) {
         let (_, op) = call.split_once(':').unwrap();
         assert!(declared.contains(op), "undeclared call {call}");
@@ -175,7 +179,9 @@ async fn containers_pipeline_end_to_end() {
     assert!(again.is_converged(), "{again:#?}");
     assert!(again.steps.iter().all(|s| s.action == Action::None));
     let before = access.stats().snapshot();
-    let report = containers::apply(&clients, &pipeline, fast()).await.unwrap();
+    let report = containers::apply(&clients, &pipeline, fast())
+        .await
+        .unwrap();
     assert!(report.steps.iter().all(|s| s.outcome == Outcome::Unchanged));
     let writes: Vec<String> = calls_since(&access, &before)
         .into_iter()
@@ -207,9 +213,22 @@ async fn containers_pipeline_end_to_end() {
         .map(|s| s.resource)
         .collect();
     assert_eq!(changed, [Resource::LogGroup]);
-    assert_eq!(drift.step(Resource::LogGroup).unwrap().reason, "retention 7 → 30 days");
-    assert!(containers::apply(&clients, &pipeline, fast()).await.unwrap().succeeded());
-    assert!(containers::plan(&clients, &pipeline).await.unwrap().is_converged());
+    assert_eq!(
+        drift.step(Resource::LogGroup).unwrap().reason,
+        "retention 7 → 30 days"
+    );
+    assert!(
+        containers::apply(&clients, &pipeline, fast())
+            .await
+            .unwrap()
+            .succeeded()
+    );
+    assert!(
+        containers::plan(&clients, &pipeline)
+            .await
+            .unwrap()
+            .is_converged()
+    );
 
     data_path(&access, &pipeline).await;
     not_owned_resources_are_left_alone(&access, &clients).await;
@@ -234,10 +253,32 @@ async fn containers_pipeline_end_to_end() {
     );
     let report = containers::remove(&clients, &pipeline).await.unwrap();
     assert!(report.succeeded(), "{report:#?}");
-    assert!(access.s3(REGION).head_bucket().bucket(&names.bucket).send().await.is_err());
-    assert!(access.sqs(REGION).get_queue_url().queue_name(&names.queue).send().await.is_err());
     assert!(
-        access.sqs(REGION).get_queue_url().queue_name(&names.dead_letter_queue).send().await.is_err()
+        access
+            .s3(REGION)
+            .head_bucket()
+            .bucket(&names.bucket)
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        access
+            .sqs(REGION)
+            .get_queue_url()
+            .queue_name(&names.queue)
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        access
+            .sqs(REGION)
+            .get_queue_url()
+            .queue_name(&names.dead_letter_queue)
+            .send()
+            .await
+            .is_err()
     );
     assert!(
         access
@@ -265,7 +306,10 @@ async fn containers_pipeline_end_to_end() {
         .unwrap();
     assert_eq!(groups.log_groups().len(), 1);
     let twice = containers::remove(&clients, &pipeline).await.unwrap();
-    assert!(twice.steps.iter().all(|s| s.outcome == Outcome::Unchanged), "{twice:#?}");
+    assert!(
+        twice.steps.iter().all(|s| s.outcome == Outcome::Unchanged),
+        "{twice:#?}"
+    );
     // A check after removal says what is missing.
     let check = containers::check(&clients, &pipeline).await.unwrap();
     assert_eq!(check.status, CheckStatus::NotMet);
@@ -313,26 +357,64 @@ async fn read_back(access: &AwsAccess, pipeline: &ClusterPipeline) {
         .await
         .unwrap();
     let filter = &filters.subscription_filters()[0];
-    assert_eq!(filter.filter_name(), Some(names.subscription_filter.as_str()));
-    assert_eq!(filter.destination_arn(), Some(names.delivery_stream_arn().as_str()));
-    assert_eq!(filter.role_arn(), Some(pipeline.cloudwatch_to_kinesis_role_arn.as_str()));
+    assert_eq!(
+        filter.filter_name(),
+        Some(names.subscription_filter.as_str())
+    );
+    assert_eq!(
+        filter.destination_arn(),
+        Some(names.delivery_stream_arn().as_str())
+    );
+    assert_eq!(
+        filter.role_arn(),
+        Some(pipeline.cloudwatch_to_kinesis_role_arn.as_str())
+    );
 
     let s3 = access.s3(REGION);
-    let location = s3.get_bucket_location().bucket(&names.bucket).send().await.unwrap();
-    assert_eq!(location.location_constraint().map(|l| l.as_str()), Some(REGION));
-    let tags = s3.get_bucket_tagging().bucket(&names.bucket).send().await.unwrap();
+    let location = s3
+        .get_bucket_location()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location.location_constraint().map(|l| l.as_str()),
+        Some(REGION)
+    );
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
     assert!(
         tags.tag_set()
             .iter()
             .any(|t| t.key() == CONNECTOR_TAG && t.value() == pipeline.connector_id)
     );
-    let encryption = s3.get_bucket_encryption().bucket(&names.bucket).send().await.unwrap();
-    let rule = &encryption.server_side_encryption_configuration().unwrap().rules()[0];
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration()
+        .unwrap()
+        .rules()[0];
     assert_eq!(
-        rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(),
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
         "AES256"
     );
-    let pab = s3.get_public_access_block().bucket(&names.bucket).send().await.unwrap();
+    let pab = s3
+        .get_public_access_block()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
     let pab = pab.public_access_block_configuration().unwrap();
     assert_eq!(
         (
@@ -361,7 +443,12 @@ async fn read_back(access: &AwsAccess, pipeline: &ClusterPipeline) {
     assert_eq!(queue_config.events()[0].as_str(), "s3:ObjectCreated:*");
 
     let sqs = access.sqs(REGION);
-    let url = sqs.get_queue_url().queue_name(&names.queue).send().await.unwrap();
+    let url = sqs
+        .get_queue_url()
+        .queue_name(&names.queue)
+        .send()
+        .await
+        .unwrap();
     let url = url.queue_url().unwrap();
     let attributes = sqs
         .get_queue_attributes()
@@ -373,14 +460,23 @@ async fn read_back(access: &AwsAccess, pipeline: &ClusterPipeline) {
     let attributes = attributes.attributes().unwrap();
     let redrive: serde_json::Value =
         serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
-    assert_eq!(redrive["deadLetterTargetArn"], names.dead_letter_queue_arn());
-    assert_eq!(redrive["maxReceiveCount"].to_string().trim_matches('"'), "5");
+    assert_eq!(
+        redrive["deadLetterTargetArn"],
+        names.dead_letter_queue_arn()
+    );
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
     let policy: serde_json::Value =
         serde_json::from_str(&attributes[&QueueAttributeName::Policy]).unwrap();
     let statement = &policy["Statement"][0];
     assert_eq!(statement["Principal"]["Service"], "s3.amazonaws.com");
     assert_eq!(statement["Action"], "sqs:SendMessage");
-    assert_eq!(statement["Condition"]["ArnEquals"]["aws:SourceArn"], names.bucket_arn());
+    assert_eq!(
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"],
+        names.bucket_arn()
+    );
     assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "300");
     let tags = sqs.list_queue_tags().queue_url(url).send().await.unwrap();
     assert_eq!(tags.tags().unwrap()[CONNECTOR_TAG], pipeline.connector_id);
@@ -490,7 +586,7 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
     assert_eq!(source.bucket, names.bucket);
     let options = ConsumerOptions {
         wait_time_secs: 1,
-        visibility_timeout_secs: Some(30),
+        visibility_timeout_secs: Some(2),
         max_messages: 10,
     };
     let mut consumer = Consumer::new(access, source.clone(), options);
@@ -509,7 +605,10 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
         .s3(REGION)
         .put_object()
         .bucket(&names.bucket)
-        .key(format!("{}2026/12/06/05/broken object.gz", containers::OBJECT_PREFIX))
+        .key(format!(
+            "{}2026/12/06/05/broken object.gz",
+            containers::OBJECT_PREFIX
+        ))
         .body(b"this is not gzip".to_vec().into())
         .send()
         .await
@@ -527,7 +626,10 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
         Some("eks-audit/2026/12/06/05/broken object.gz"),
         "the key arrives URL-encoded and is decoded"
     );
-    assert!(matches!(errors[0].error, PipelineError::Decode(_)), "{errors:?}");
+    assert!(
+        matches!(errors[0].error, PipelineError::Decode(_)),
+        "{errors:?}"
+    );
 
     let stored = sink.records.lock().unwrap().clone();
     let mut messages: Vec<&str> = stored.iter().map(|r| r.message.as_str()).collect();
@@ -545,14 +647,23 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
         assert!(!record.id.is_empty() && record.id.chars().all(|c| c.is_ascii_digit()));
     }
     let streams: BTreeSet<&str> = stored.iter().map(|r| r.log_stream.as_str()).collect();
-    assert_eq!(streams, BTreeSet::from(["authenticator-1", "kube-apiserver-audit-1"]));
+    assert_eq!(
+        streams,
+        BTreeSet::from(["authenticator-1", "kube-apiserver-audit-1"])
+    );
 
     // Stats on the real clock: the events were logged just now.
     let stats = consumer.stats().clone();
     assert_eq!(stats.events_processed, 4);
-    assert_eq!(stats.messages_deleted, 3, "two data messages and the test event");
+    assert_eq!(
+        stats.messages_deleted, 3,
+        "two data messages and the test event"
+    );
     assert!(stats.last_event_ms.is_some());
     assert!(stats.lag.unwrap() < Duration::from_secs(120), "{stats:?}");
+
+    // The failed message is invisible for the 2 s asked on receive.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
 
     // A sink that fails: the message stays and comes back; stored once the sink works.
     let third = vec![audit_event("delete", 9)];
@@ -581,13 +692,22 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
     let mut stored_third = false;
     for _ in 0..4 {
         let report = retrying.poll(&working).await;
-        if working.records.lock().unwrap().iter().any(|r| r.message == third[0]) {
+        if working
+            .records
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.message == third[0])
+        {
             assert!(report.deleted >= 1);
             stored_third = true;
             break;
         }
     }
-    assert!(stored_third, "the event was stored after the sink recovered");
+    assert!(
+        stored_third,
+        "the event was stored after the sink recovered"
+    );
 
     // The malformed object's message keeps failing and SQS moves it to the
     // dead-letter queue after the redrive policy's receive count.
@@ -620,7 +740,10 @@ async fn not_owned_resources_are_left_alone(access: &AwsAccess, clients: &Client
         .unwrap();
     let plan = containers::plan(clients, &other).await.unwrap();
     let bucket = plan.step(Resource::Bucket).unwrap();
-    assert!(matches!(bucket.error, Some(PipelineError::NotOwned { .. })), "{bucket:?}");
+    assert!(
+        matches!(bucket.error, Some(PipelineError::NotOwned { .. })),
+        "{bucket:?}"
+    );
     let report = containers::apply(clients, &other, fast()).await.unwrap();
     assert!(!report.succeeded());
     let outcome = |r: Resource| {
@@ -650,11 +773,24 @@ async fn not_owned_resources_are_left_alone(access: &AwsAccess, clients: &Client
     // Removal leaves the foreign bucket and deletes only what is tagged.
     let removed = containers::remove(clients, &other).await.unwrap();
     assert!(removed.succeeded(), "{removed:#?}");
-    assert!(access.s3(REGION).head_bucket().bucket(&names.bucket).send().await.is_ok());
+    assert!(
+        access
+            .s3(REGION)
+            .head_bucket()
+            .bucket(&names.bucket)
+            .send()
+            .await
+            .is_ok()
+    );
     // A cluster that does not exist: every step reports it, nothing is created.
     let missing = input("no-such-cluster");
     let report = containers::apply(clients, &missing, fast()).await.unwrap();
-    assert!(report.steps.iter().all(|s| matches!(s.outcome, Outcome::Failed { .. })));
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|s| matches!(s.outcome, Outcome::Failed { .. }))
+    );
     assert!(
         access
             .sqs(REGION)

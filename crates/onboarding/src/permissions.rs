@@ -562,7 +562,11 @@ mod tests {
             let roles = roles(&plans, access);
             let provisioning = granted(&roles[0]);
             for op in rampart_aws::pipeline::containers::OPERATIONS {
-                assert!(provisioning.contains(op.action), "{access:?}: {}", op.action);
+                assert!(
+                    provisioning.contains(op.action),
+                    "{access:?}: {}",
+                    op.action
+                );
             }
             assert!(provisioning.contains("iam:PassRole"));
             let reader = granted(&roles[1]);
@@ -570,7 +574,11 @@ mod tests {
                 assert!(reader.contains(op.action), "{access:?}: {}", op.action);
             }
             // The reader reads; it creates and deletes nothing.
-            assert!(reader.iter().all(|a| !a.contains("Create") && !a.contains("DeleteQueue")));
+            assert!(
+                reader
+                    .iter()
+                    .all(|a| !a.contains("Create") && !a.contains("DeleteQueue"))
+            );
         }
     }
 }

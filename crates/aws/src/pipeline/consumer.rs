@@ -10,8 +10,8 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use aws_smithy_async::time::SharedTimeSource;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_smithy_async::time::SharedTimeSource;
 use serde::Serialize;
 
 use super::PipelineError;
@@ -356,7 +356,9 @@ impl Consumer {
             let count = records.len();
             let newest = records.iter().map(|r| r.timestamp_ms).max();
             if let Err(reason) = sink.store(records).await {
-                report.errors.push(error(None, None, PipelineError::Sink(reason)));
+                report
+                    .errors
+                    .push(error(None, None, PipelineError::Sink(reason)));
                 return false;
             }
             report.events += count;

@@ -148,7 +148,10 @@ impl ClusterPipeline {
         crate::access::validate_region_syntax(&self.region)
             .map_err(|e| PipelineError::Invalid(e.to_string()))?;
         if self.cluster.is_empty() || self.cluster.len() > 100 {
-            return invalid(format!("cluster name `{}` is empty or too long", self.cluster));
+            return invalid(format!(
+                "cluster name `{}` is empty or too long",
+                self.cluster
+            ));
         }
         if self.connector_id.trim().is_empty() {
             return invalid("the connector id is empty".to_owned());
@@ -634,10 +637,12 @@ async fn observe_log_group(
             Some(g) => Read::Found(g.retention_in_days()),
             None => Read::Missing,
         },
-        Err(err) => return (
-            Read::Failed(PipelineError::call("DescribeLogGroups", &err)),
-            Read::Failed(PipelineError::Blocked("DescribeLogGroups".to_owned())),
-        ),
+        Err(err) => {
+            return (
+                Read::Failed(PipelineError::call("DescribeLogGroups", &err)),
+                Read::Failed(PipelineError::Blocked("DescribeLogGroups".to_owned())),
+            );
+        }
     };
     if !matches!(group, Read::Found(_)) {
         return (group, Read::Missing);
@@ -692,9 +697,7 @@ async fn observe_bucket(clients: &Clients, names: &PipelineNames) -> Read<Bucket
                 && c.block_public_policy() == Some(true)
                 && c.restrict_public_buckets() == Some(true)
         })),
-        Err(err) if code_is(&err, &["NoSuchPublicAccessBlockConfiguration"]) => {
-            Read::Found(false)
-        }
+        Err(err) if code_is(&err, &["NoSuchPublicAccessBlockConfiguration"]) => Read::Found(false),
         Err(err) => Read::Failed(PipelineError::call("GetPublicAccessBlock", &err)),
     };
     let expiry_days = match s3
@@ -753,7 +756,10 @@ async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
                 .is_some_and(|e| e.is_queue_does_not_exist())
                 || code_is(
                     &err,
-                    &["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"],
+                    &[
+                        "AWS.SimpleQueueService.NonExistentQueue",
+                        "QueueDoesNotExist",
+                    ],
                 ) =>
         {
             return Read::Missing;
@@ -930,11 +936,9 @@ fn normalize(value: &Value) -> Value {
         Value::Number(n) => Value::String(n.to_string()),
         Value::Array(items) if items.len() == 1 => items.first().map(normalize).unwrap_or_default(),
         Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalize(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -984,7 +988,11 @@ fn notifies_queue(config: &NotificationConfiguration, names: &PipelineNames) -> 
     })
 }
 
-fn stream_differences(input: &ClusterPipeline, names: &PipelineNames, s: &StreamState) -> Vec<&'static str> {
+fn stream_differences(
+    input: &ClusterPipeline,
+    names: &PipelineNames,
+    s: &StreamState,
+) -> Vec<&'static str> {
     let mut diffs = Vec::new();
     if s.role_arn != input.kinesis_to_s3_role_arn {
         diffs.push("role");
@@ -1052,12 +1060,14 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
     let wanted: BTreeSet<String> = LOG_TYPES.iter().map(|t| (*t).to_owned()).collect();
     steps.push(match &obs.enabled_log_types {
         Read::Found(enabled) => {
-            let missing: Vec<&str> = wanted
-                .difference(enabled)
-                .map(String::as_str)
-                .collect();
+            let missing: Vec<&str> = wanted.difference(enabled).map(String::as_str).collect();
             if missing.is_empty() {
-                step(Resource::ClusterLogging, cluster, Action::None, "audit and authenticator logs are on")
+                step(
+                    Resource::ClusterLogging,
+                    cluster,
+                    Action::None,
+                    "audit and authenticator logs are on",
+                )
             } else {
                 step(
                     Resource::ClusterLogging,
@@ -1070,7 +1080,10 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
         Read::Missing => failed(
             Resource::ClusterLogging,
             cluster,
-            PipelineError::Invalid(format!("EKS cluster `{cluster}` not found in `{}`", input.region)),
+            PipelineError::Invalid(format!(
+                "EKS cluster `{cluster}` not found in `{}`",
+                input.region
+            )),
         ),
         Read::Failed(e) => failed(Resource::ClusterLogging, cluster, e.clone()),
     });
@@ -1103,10 +1116,30 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
     let expiry = i32::try_from(input.retention_days).unwrap_or(i32::MAX);
     match &obs.bucket {
         Read::Missing => {
-            steps.push(step(Resource::Bucket, bucket, Action::Create, "create, tagged with the connector"));
-            steps.push(step(Resource::BucketEncryption, bucket, Action::Create, "default encryption (SSE-S3)"));
-            steps.push(step(Resource::BucketPublicAccessBlock, bucket, Action::Create, "block all public access"));
-            steps.push(step(Resource::BucketLifecycle, bucket, Action::Create, format!("expire objects after {expiry} days")));
+            steps.push(step(
+                Resource::Bucket,
+                bucket,
+                Action::Create,
+                "create, tagged with the connector",
+            ));
+            steps.push(step(
+                Resource::BucketEncryption,
+                bucket,
+                Action::Create,
+                "default encryption (SSE-S3)",
+            ));
+            steps.push(step(
+                Resource::BucketPublicAccessBlock,
+                bucket,
+                Action::Create,
+                "block all public access",
+            ));
+            steps.push(step(
+                Resource::BucketLifecycle,
+                bucket,
+                Action::Create,
+                format!("expire objects after {expiry} days"),
+            ));
         }
         Read::Failed(e) => {
             steps.push(failed(Resource::Bucket, bucket, e.clone()));
@@ -1115,16 +1148,41 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
             steps.push(not_owned(Resource::Bucket, bucket, input));
         }
         Read::Found(state) => {
-            steps.push(step(Resource::Bucket, bucket, Action::None, "exists, tagged with the connector"));
+            steps.push(step(
+                Resource::Bucket,
+                bucket,
+                Action::None,
+                "exists, tagged with the connector",
+            ));
             steps.push(match &state.encrypted {
-                Read::Found(true) => step(Resource::BucketEncryption, bucket, Action::None, "default encryption is on"),
+                Read::Found(true) => step(
+                    Resource::BucketEncryption,
+                    bucket,
+                    Action::None,
+                    "default encryption is on",
+                ),
                 Read::Failed(e) => failed(Resource::BucketEncryption, bucket, e.clone()),
-                _ => step(Resource::BucketEncryption, bucket, Action::Update, "turn on default encryption (SSE-S3)"),
+                _ => step(
+                    Resource::BucketEncryption,
+                    bucket,
+                    Action::Update,
+                    "turn on default encryption (SSE-S3)",
+                ),
             });
             steps.push(match &state.public_access_blocked {
-                Read::Found(true) => step(Resource::BucketPublicAccessBlock, bucket, Action::None, "public access is blocked"),
+                Read::Found(true) => step(
+                    Resource::BucketPublicAccessBlock,
+                    bucket,
+                    Action::None,
+                    "public access is blocked",
+                ),
                 Read::Failed(e) => failed(Resource::BucketPublicAccessBlock, bucket, e.clone()),
-                _ => step(Resource::BucketPublicAccessBlock, bucket, Action::Update, "block all public access"),
+                _ => step(
+                    Resource::BucketPublicAccessBlock,
+                    bucket,
+                    Action::Update,
+                    "block all public access",
+                ),
             });
             steps.push(match &state.expiry_days {
                 Read::Found(Some(days)) if *days == expiry => step(
@@ -1134,12 +1192,22 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
                     format!("objects expire after {expiry} days"),
                 ),
                 Read::Failed(e) => failed(Resource::BucketLifecycle, bucket, e.clone()),
-                _ => step(Resource::BucketLifecycle, bucket, Action::Update, format!("expire objects after {expiry} days")),
+                _ => step(
+                    Resource::BucketLifecycle,
+                    bucket,
+                    Action::Update,
+                    format!("expire objects after {expiry} days"),
+                ),
             });
         }
     }
     for (resource, name, read, dead_letter) in [
-        (Resource::DeadLetterQueue, &names.dead_letter_queue, &obs.dead_letter_queue, true),
+        (
+            Resource::DeadLetterQueue,
+            &names.dead_letter_queue,
+            &obs.dead_letter_queue,
+            true,
+        ),
         (Resource::Queue, &names.queue, &obs.queue, false),
     ] {
         steps.push(match read {
@@ -1175,21 +1243,48 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
                 "notifies the queue of new objects",
             ),
             Read::Failed(e) => failed(Resource::BucketNotification, bucket, e.clone()),
-            _ => step(Resource::BucketNotification, bucket, Action::Update, "notify the queue of new objects"),
+            _ => step(
+                Resource::BucketNotification,
+                bucket,
+                Action::Update,
+                "notify the queue of new objects",
+            ),
         },
-        _ => step(Resource::BucketNotification, bucket, Action::Create, "notify the queue of new objects"),
+        _ => step(
+            Resource::BucketNotification,
+            bucket,
+            Action::Create,
+            "notify the queue of new objects",
+        ),
     });
     let stream = names.delivery_stream.as_str();
     steps.push(match &obs.stream {
-        Read::Missing => step(Resource::DeliveryStream, stream, Action::Create, "create, delivering to the bucket"),
+        Read::Missing => step(
+            Resource::DeliveryStream,
+            stream,
+            Action::Create,
+            "create, delivering to the bucket",
+        ),
         Read::Failed(e) => failed(Resource::DeliveryStream, stream, e.clone()),
-        Read::Found(state) if !owned_by(state.owner.as_ref(), input) => not_owned(Resource::DeliveryStream, stream, input),
+        Read::Found(state) if !owned_by(state.owner.as_ref(), input) => {
+            not_owned(Resource::DeliveryStream, stream, input)
+        }
         Read::Found(state) => {
             let diffs = stream_differences(input, names, state);
             if diffs.is_empty() {
-                step(Resource::DeliveryStream, stream, Action::None, "delivers to the bucket")
+                step(
+                    Resource::DeliveryStream,
+                    stream,
+                    Action::None,
+                    "delivers to the bucket",
+                )
             } else {
-                step(Resource::DeliveryStream, stream, Action::Update, format!("change {}", diffs.join(", ")))
+                step(
+                    Resource::DeliveryStream,
+                    stream,
+                    Action::Update,
+                    format!("change {}", diffs.join(", ")),
+                )
             }
         }
     });
@@ -1202,10 +1297,25 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
                 Action::None,
                 "forwards the log group to the delivery stream",
             ),
-            Some(_) => step(Resource::SubscriptionFilter, filter, Action::Update, "point at the delivery stream with the cloudWatchToKinesis role"),
-            None => step(Resource::SubscriptionFilter, filter, Action::Create, "forward the log group to the delivery stream"),
+            Some(_) => step(
+                Resource::SubscriptionFilter,
+                filter,
+                Action::Update,
+                "point at the delivery stream with the cloudWatchToKinesis role",
+            ),
+            None => step(
+                Resource::SubscriptionFilter,
+                filter,
+                Action::Create,
+                "forward the log group to the delivery stream",
+            ),
         },
-        Read::Missing => step(Resource::SubscriptionFilter, filter, Action::Create, "forward the log group to the delivery stream"),
+        Read::Missing => step(
+            Resource::SubscriptionFilter,
+            filter,
+            Action::Create,
+            "forward the log group to the delivery stream",
+        ),
         Read::Failed(e) => failed(Resource::SubscriptionFilter, filter, e.clone()),
     });
     steps
@@ -1267,7 +1377,17 @@ pub async fn apply(
         } else if step.action == Action::None {
             Outcome::Unchanged
         } else {
-            match run_step(clients, input, &names, &observed, &step, &mut queue_url, options).await {
+            match run_step(
+                clients,
+                input,
+                &names,
+                &observed,
+                &step,
+                &mut queue_url,
+                options,
+            )
+            .await
+            {
                 Ok(()) => Outcome::Done,
                 Err(error) => Outcome::Failed { error },
             }
@@ -1302,7 +1422,9 @@ async fn run_step(
             // moto (unlike AWS) replaces the logging setup wholesale: the
             // types already on are sent again.
             let setup = LogSetup::builder()
-                .set_types(Some(types.iter().map(|t| LogType::from(t.as_str())).collect()))
+                .set_types(Some(
+                    types.iter().map(|t| LogType::from(t.as_str())).collect(),
+                ))
                 .enabled(true)
                 .build();
             clients
@@ -1616,10 +1738,18 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
     let filter = names.subscription_filter.as_str();
     steps.push(match &obs.filters {
         Read::Found(filters) => match filters.iter().find(|f| f.filter_name() == Some(filter)) {
-            Some(f) if f.destination_arn() == Some(names.delivery_stream_arn().as_str()) => {
-                step(Resource::SubscriptionFilter, filter, Action::Delete, "delete")
-            }
-            Some(_) => step(Resource::SubscriptionFilter, filter, Action::None, "points elsewhere; left alone"),
+            Some(f) if f.destination_arn() == Some(names.delivery_stream_arn().as_str()) => step(
+                Resource::SubscriptionFilter,
+                filter,
+                Action::Delete,
+                "delete",
+            ),
+            Some(_) => step(
+                Resource::SubscriptionFilter,
+                filter,
+                Action::None,
+                "points elsewhere; left alone",
+            ),
             None => step(Resource::SubscriptionFilter, filter, Action::None, "absent"),
         },
         Read::Missing => step(Resource::SubscriptionFilter, filter, Action::None, "absent"),
@@ -1628,8 +1758,15 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
     let owned = |owner: Option<&String>| owned_by(owner, input);
     let stream = names.delivery_stream.as_str();
     steps.push(match &obs.stream {
-        Read::Found(s) if owned(s.owner.as_ref()) => step(Resource::DeliveryStream, stream, Action::Delete, "delete"),
-        Read::Found(_) => step(Resource::DeliveryStream, stream, Action::None, "not tagged with this connector; left alone"),
+        Read::Found(s) if owned(s.owner.as_ref()) => {
+            step(Resource::DeliveryStream, stream, Action::Delete, "delete")
+        }
+        Read::Found(_) => step(
+            Resource::DeliveryStream,
+            stream,
+            Action::None,
+            "not tagged with this connector; left alone",
+        ),
         Read::Missing => step(Resource::DeliveryStream, stream, Action::None, "absent"),
         Read::Failed(e) => failed(Resource::DeliveryStream, stream, e.clone()),
     });
@@ -1637,18 +1774,36 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
     let bucket_owned = matches!(&obs.bucket, Read::Found(b) if owned(b.owner.as_ref()));
     for (resource, name, read) in [
         (Resource::Queue, &names.queue, &obs.queue),
-        (Resource::DeadLetterQueue, &names.dead_letter_queue, &obs.dead_letter_queue),
+        (
+            Resource::DeadLetterQueue,
+            &names.dead_letter_queue,
+            &obs.dead_letter_queue,
+        ),
     ] {
         steps.push(match read {
-            Read::Found(q) if owned(q.owner.as_ref()) => step(resource, name, Action::Delete, "delete"),
-            Read::Found(_) => step(resource, name, Action::None, "not tagged with this connector; left alone"),
+            Read::Found(q) if owned(q.owner.as_ref()) => {
+                step(resource, name, Action::Delete, "delete")
+            }
+            Read::Found(_) => step(
+                resource,
+                name,
+                Action::None,
+                "not tagged with this connector; left alone",
+            ),
             Read::Missing => step(resource, name, Action::None, "absent"),
             Read::Failed(e) => failed(resource, name, e.clone()),
         });
     }
     steps.push(match &obs.bucket {
-        Read::Found(_) if bucket_owned => step(Resource::Bucket, bucket, Action::Delete, "empty and delete"),
-        Read::Found(_) => step(Resource::Bucket, bucket, Action::None, "not tagged with this connector; left alone"),
+        Read::Found(_) if bucket_owned => {
+            step(Resource::Bucket, bucket, Action::Delete, "empty and delete")
+        }
+        Read::Found(_) => step(
+            Resource::Bucket,
+            bucket,
+            Action::None,
+            "not tagged with this connector; left alone",
+        ),
         Read::Missing => step(Resource::Bucket, bucket, Action::None, "absent"),
         Read::Failed(e) => failed(Resource::Bucket, bucket, e.clone()),
     });
@@ -1662,7 +1817,10 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
 }
 
 /// What [`remove`] would delete. Changes nothing.
-pub async fn plan_removal(clients: &Clients, input: &ClusterPipeline) -> Result<Plan, PipelineError> {
+pub async fn plan_removal(
+    clients: &Clients,
+    input: &ClusterPipeline,
+) -> Result<Plan, PipelineError> {
     input.validate()?;
     let names = input.names();
     let observed = observe(clients, &names, &input.cluster).await;
@@ -1678,14 +1836,19 @@ pub async fn plan_removal(clients: &Clients, input: &ClusterPipeline) -> Result<
 /// Rampart's stream, and the `rampart-*` stream, queues and bucket tagged
 /// with this connector (the bucket emptied first). The cluster's logging
 /// settings and its log group stay.
-pub async fn remove(clients: &Clients, input: &ClusterPipeline) -> Result<ApplyReport, PipelineError> {
+pub async fn remove(
+    clients: &Clients,
+    input: &ClusterPipeline,
+) -> Result<ApplyReport, PipelineError> {
     input.validate()?;
     let names = input.names();
     let observed = observe(clients, &names, &input.cluster).await;
     let mut reports = Vec::new();
     for step in removal_steps(input, &names, &observed) {
         let outcome = if let Some(error) = &step.error {
-            Outcome::Failed { error: error.clone() }
+            Outcome::Failed {
+                error: error.clone(),
+            }
         } else if step.action == Action::None {
             Outcome::Unchanged
         } else {
@@ -1801,7 +1964,10 @@ async fn empty_bucket(clients: &Clients, bucket: &str) -> Result<(), PipelineErr
 /// Checks the cluster's pipeline (for `connector status`): each part met,
 /// not met (with the fix) or unknown (a read failed, or a resource with
 /// Rampart's name belongs to something else).
-pub async fn check(clients: &Clients, input: &ClusterPipeline) -> Result<PipelineCheck, PipelineError> {
+pub async fn check(
+    clients: &Clients,
+    input: &ClusterPipeline,
+) -> Result<PipelineCheck, PipelineError> {
     let plan = plan(clients, input).await?;
     Ok(check_from_plan(&plan))
 }
@@ -1893,8 +2059,16 @@ mod tests {
         for cluster in ["prod", long.as_str(), "x"] {
             let n = input(cluster).names();
             assert_eq!(n, input(cluster).names());
-            assert!(n.bucket.len() <= 63 && n.bucket.starts_with("rampart-"), "{}", n.bucket);
-            assert!(n.bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(
+                n.bucket.len() <= 63 && n.bucket.starts_with("rampart-"),
+                "{}",
+                n.bucket
+            );
+            assert!(
+                n.bucket
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
             assert!(n.queue.len() <= 80 && n.dead_letter_queue.len() <= 80);
             assert!(n.delivery_stream.len() <= 64 && n.delivery_stream.starts_with("rampart-"));
             assert_eq!(n.log_group, format!("/aws/eks/{cluster}/cluster"));
@@ -1903,7 +2077,13 @@ mod tests {
         let b = PipelineNames::new("123456789012", "eu-west-2", "prod");
         assert_ne!(a.bucket, b.bucket);
         assert_ne!(a.queue, b.queue);
-        assert_eq!(a.delivery_stream_arn(), format!("arn:aws:firehose:eu-west-1:123456789012:deliverystream/{}", a.delivery_stream));
+        assert_eq!(
+            a.delivery_stream_arn(),
+            format!(
+                "arn:aws:firehose:eu-west-1:123456789012:deliverystream/{}",
+                a.delivery_stream
+            )
+        );
     }
 
     #[test]
@@ -1926,9 +2106,17 @@ mod tests {
             "{{\"maxReceiveCount\":\"{MAX_RECEIVE_COUNT}\",\"deadLetterTargetArn\":\"{}\"}}",
             n.dead_letter_queue_arn()
         );
-        assert!(attribute_matches(&QueueAttributeName::RedrivePolicy, &want, Some(&echoed)));
+        assert!(attribute_matches(
+            &QueueAttributeName::RedrivePolicy,
+            &want,
+            Some(&echoed)
+        ));
         let other = echoed.replace("dlq", "other");
-        assert!(!attribute_matches(&QueueAttributeName::RedrivePolicy, &want, Some(&other)));
+        assert!(!attribute_matches(
+            &QueueAttributeName::RedrivePolicy,
+            &want,
+            Some(&other)
+        ));
         assert!(!attribute_matches(&QueueAttributeName::Policy, &want, None));
     }
 
@@ -1936,7 +2124,11 @@ mod tests {
     fn operations_have_well_formed_actions() {
         for op in OPERATIONS {
             let (service, name) = op.action.split_once(':').unwrap();
-            assert!(["eks", "logs", "s3", "sqs", "firehose"].contains(&service), "{}", op.action);
+            assert!(
+                ["eks", "logs", "s3", "sqs", "firehose"].contains(&service),
+                "{}",
+                op.action
+            );
             assert!(name.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
         }
     }

@@ -314,11 +314,22 @@ mod tests {
             json!([{"id": 0, "timestamp": 1_700_000_000_002_i64, "message": "authenticated"}]),
         ));
         let batches = decode_object(&object).unwrap();
-        assert_eq!(batches.len(), 2, "two data messages, the control message skipped");
+        assert_eq!(
+            batches.len(),
+            2,
+            "two data messages, the control message skipped"
+        );
         assert_eq!(batches[0].log_stream, "kube-apiserver-audit-1");
         assert_eq!(batches[0].owner, "123456789012");
-        assert_eq!(batches[0].subscription_filters, ["rampart-eks-prod-0a1b2c3d"]);
-        let ids: Vec<&str> = batches.iter().flat_map(|b| &b.events).map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            batches[0].subscription_filters,
+            ["rampart-eks-prod-0a1b2c3d"]
+        );
+        let ids: Vec<&str> = batches
+            .iter()
+            .flat_map(|b| &b.events)
+            .map(|e| e.id.as_str())
+            .collect();
         assert_eq!(
             ids,
             [
@@ -346,7 +357,9 @@ mod tests {
             Err(DecodeError::Gzip { member: 0, .. })
         ));
         assert!(matches!(
-            decode_object(&gzip(b"{\"messageType\": \"DATA_MESSAGE\", \"logEvents\": [{]")),
+            decode_object(&gzip(
+                b"{\"messageType\": \"DATA_MESSAGE\", \"logEvents\": [{]"
+            )),
             Err(DecodeError::Payload { member: 0, .. })
         ));
         let unknown = gzip(json!({"messageType": "OTHER"}).to_string().as_bytes());
@@ -376,7 +389,9 @@ mod tests {
         let test = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-12-06T05:00:00.000Z", "Bucket": "b1"});
         assert_eq!(
             parse_notification(&test.to_string()).unwrap(),
-            Notification::Test { bucket: "b1".to_owned() }
+            Notification::Test {
+                bucket: "b1".to_owned()
+            }
         );
         assert!(parse_notification("{}").is_err());
         assert!(parse_notification("not json").is_err());
@@ -384,7 +399,10 @@ mod tests {
 
     #[test]
     fn log_group_names_the_cluster() {
-        assert_eq!(cluster_of_log_group("/aws/eks/prod-1/cluster"), Some("prod-1"));
+        assert_eq!(
+            cluster_of_log_group("/aws/eks/prod-1/cluster"),
+            Some("prod-1")
+        );
         assert_eq!(cluster_of_log_group("/aws/eks//cluster"), None);
         assert_eq!(cluster_of_log_group("/aws/lambda/x"), None);
     }
