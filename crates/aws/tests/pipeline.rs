@@ -149,6 +149,7 @@ async fn containers_pipeline_end_to_end() {
         ]
     );
     assert!(plan.steps.iter().all(|s| s.error.is_none()), "{plan:#?}");
+    insta::assert_json_snapshot!("plan_from_empty", plan);
     let check = containers::check(&clients, &pipeline).await.unwrap();
     assert_eq!(check.status, CheckStatus::NotMet);
     assert!(
@@ -569,8 +570,14 @@ async fn drain<S: EventSink>(consumer: &mut Consumer, sink: &S) -> Vec<consumer:
     }
 }
 
-async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
+async fn data_path(provisioning: &AwsAccess, pipeline: &ClusterPipeline) {
     let names = pipeline.names();
+    // The consumer's own access (the data collection role's in production),
+    // to check which calls it makes.
+    let consumer_access = AwsAccess::load(&settings(provisioning.endpoint_url().unwrap()))
+        .await
+        .unwrap();
+    let access = provisioning;
     let logs = access.logs(REGION);
     for stream in ["kube-apiserver-audit-1", "authenticator-1"] {
         logs.create_log_stream()
@@ -580,7 +587,7 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
             .await
             .unwrap();
     }
-    let source = QueueSource::resolve(&access.sqs(REGION), &names, CLUSTER)
+    let source = QueueSource::resolve(&consumer_access.sqs(REGION), &names, CLUSTER)
         .await
         .unwrap();
     assert_eq!(source.bucket, names.bucket);
@@ -589,7 +596,7 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
         visibility_timeout_secs: Some(2),
         max_messages: 10,
     };
-    let mut consumer = Consumer::new(access, source.clone(), options);
+    let mut consumer = Consumer::new(&consumer_access, source.clone(), options);
 
     // S3 announced the notification with a test event: deleted, nothing stored.
     let sink = MemorySink::default();
@@ -669,7 +676,7 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
     let third = vec![audit_event("delete", 9)];
     put_events(access, &names.log_group, "kube-apiserver-audit-1", &third).await;
     let mut retrying = Consumer::new(
-        access,
+        &consumer_access,
         source.clone(),
         ConsumerOptions {
             visibility_timeout_secs: Some(0),
@@ -718,6 +725,16 @@ async fn data_path(access: &AwsAccess, pipeline: &ClusterPipeline) {
     assert_eq!(retrying.dead_letter_depth().await.unwrap(), Some(1));
     let leftover = drain(&mut retrying, &working).await;
     assert!(leftover.iter().all(|r| r.received == 0), "{leftover:?}");
+
+    let declared: BTreeSet<String> = consumer::OPERATIONS
+        .iter()
+        .map(|o| format!("{}:{}", o.service, o.name))
+        .collect();
+    let made = calls_since(&consumer_access, &Default::default());
+    assert!(made.contains("sqs:ReceiveMessage") && made.contains("s3:GetObject"));
+    for call in made {
+        assert!(declared.contains(&call), "undeclared consumer call {call}");
+    }
 }
 
 /// A bucket with Rampart's name that is not tagged with the connector is
@@ -770,6 +787,7 @@ async fn not_owned_resources_are_left_alone(access: &AwsAccess, clients: &Client
     );
     let check = containers::check(clients, &other).await.unwrap();
     assert_eq!(check.status, CheckStatus::NotMet);
+    insta::assert_json_snapshot!("check_with_foreign_bucket", check);
     // Removal leaves the foreign bucket and deletes only what is tagged.
     let removed = containers::remove(clients, &other).await.unwrap();
     assert!(removed.succeeded(), "{removed:#?}");

@@ -1250,12 +1250,20 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
                 "notify the queue of new objects",
             ),
         },
-        _ => step(
+        Read::Missing => step(
             Resource::BucketNotification,
             bucket,
             Action::Create,
             "notify the queue of new objects",
         ),
+        _ => Step {
+            reason: "needs the bucket".to_owned(),
+            ..failed(
+                Resource::BucketNotification,
+                bucket,
+                PipelineError::Blocked(Resource::Bucket.as_str().to_owned()),
+            )
+        },
     });
     let stream = names.delivery_stream.as_str();
     steps.push(match &obs.stream {
@@ -1979,25 +1987,17 @@ pub fn check_from_plan(plan: &Plan) -> PipelineCheck {
         .iter()
         .map(|s| {
             let (status, detail, fix) = match (&s.error, s.action) {
-                (Some(e), _) => (
-                    CheckStatus::Unknown,
-                    e.to_string(),
-                    Some(match e {
-                        PipelineError::NotOwned { .. } => {
-                            "rename or tag the existing resource, or remove it, then provision the pipeline again".to_owned()
-                        }
-                        _ => "grant the kubernetesService role the read permissions of the onboarding template, then check again".to_owned(),
-                    }),
-                ),
+                (Some(e), _) => {
+                    let (status, fix) = error_fix(e, &plan.names);
+                    (status, e.to_string(), Some(fix))
+                }
                 (None, Action::None) => (CheckStatus::Met, s.reason.clone(), None),
-                (None, _) => (
+                (None, action) => (
                     CheckStatus::NotMet,
-                    format!("needs {}: {}", action_word(s.action), s.reason),
+                    format!("to {}: {}", action_word(action), s.reason),
                     Some(format!(
-                        "provision the audit-log pipeline for cluster `{}` ({} {})",
-                        plan.cluster,
-                        action_word(s.action),
-                        s.resource
+                        "provision the audit-log pipeline for cluster `{}`",
+                        plan.cluster
                     )),
                 ),
             };
@@ -2022,6 +2022,38 @@ pub fn check_from_plan(plan: &Plan) -> PipelineCheck {
         region: plan.region.clone(),
         status,
         items,
+    }
+}
+
+/// Whether a step's error means not met or unknown, and what to do.
+fn error_fix(error: &PipelineError, names: &PipelineNames) -> (CheckStatus, String) {
+    match error {
+        PipelineError::NotOwned { name, connector } => (
+            CheckStatus::NotMet,
+            format!(
+                "delete `{name}` or tag it `{CONNECTOR_TAG}={connector}`, then provision the pipeline again"
+            ),
+        ),
+        PipelineError::Blocked(part) => (CheckStatus::NotMet, format!("fix `{part}` first")),
+        PipelineError::Invalid(reason) => (
+            CheckStatus::NotMet,
+            format!("correct the input ({reason}), or disable the plan for this cluster"),
+        ),
+        PipelineError::Call {
+            kind: rampart_model::GapKind::AccessDenied,
+            operation,
+            ..
+        } => (
+            CheckStatus::Unknown,
+            format!(
+                "allow `{operation}` to the kubernetesService role (deploy the current onboarding template in account `{}`), then check again",
+                names.account
+            ),
+        ),
+        _ => (
+            CheckStatus::Unknown,
+            "check again; if the error persists, it says what failed".to_owned(),
+        ),
     }
 }
 

@@ -37,7 +37,7 @@ pub const NAME_PREFIX: &str = "rampart-";
 /// What went wrong with one step of a pipeline, or one object or message
 /// of a consumer. Messages are lower case with values in backticks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum PipelineError {
     /// An AWS call failed.
     #[error("`{operation}` failed: {message}")]
