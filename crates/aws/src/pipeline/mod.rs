@@ -12,6 +12,49 @@
 //!
 //! Every failed AWS call is data ([`PipelineError`] on its step or object),
 //! never a panic.
+//!
+//! ```no_run
+//! use rampart_aws::AwsAccess;
+//! use rampart_aws::pipeline::consumer::{Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource};
+//! use rampart_aws::pipeline::containers::{self, ApplyOptions, Action, Clients, ClusterPipeline};
+//!
+//! struct Store;
+//! impl EventSink for Store {
+//!     async fn store(&self, records: Vec<LogRecord>) -> Result<(), String> {
+//!         // Store the events (idempotently) and their alerts; then Ok.
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn example(k8s: AwsAccess, data_collection: AwsAccess) -> Result<(), Box<dyn std::error::Error>> {
+//! // `k8s`: the kubernetesService role's access; `data_collection`: the
+//! // kubernetesDataCollection role's.
+//! let pipeline = ClusterPipeline {
+//!     account: "123456789012".into(),
+//!     region: "eu-west-1".into(),
+//!     cluster: "prod".into(),
+//!     connector_id: "c0ffee00-0000-4000-8000-000000000001".into(),
+//!     connector_name: "prod".into(),
+//!     retention_days: 30,
+//!     cloudwatch_to_kinesis_role_arn: "arn:aws:iam::123456789012:role/RampartContainersCloudWatchToKinesis".into(),
+//!     kinesis_to_s3_role_arn: "arn:aws:iam::123456789012:role/RampartContainersKinesisToS3".into(),
+//! };
+//! let clients = Clients::new(&k8s, &pipeline.region);
+//! let plan = containers::plan(&clients, &pipeline).await?; // dry run
+//! if plan.steps.iter().any(|s| s.action != Action::None) {
+//!     let report = containers::apply(&clients, &pipeline, ApplyOptions::default()).await?;
+//!     for failed in report.failures() {
+//!         eprintln!("{}: {:?}", failed.step.resource, failed.outcome);
+//!     }
+//! }
+//! let sqs = data_collection.sqs(&pipeline.region);
+//! let source = QueueSource::resolve(&sqs, &pipeline.names(), &pipeline.cluster).await?;
+//! let mut consumer = Consumer::new(&data_collection, source, ConsumerOptions::default());
+//! let report = consumer.poll(&Store).await;
+//! println!("{} events, {} errors", report.events, report.errors.len());
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod consumer;
 pub mod containers;
