@@ -76,6 +76,8 @@ const LOG_RETENTION_DAYS: [i32; 22] = [
 /// Every API operation provisioning, removal and checks may call, with its
 /// IAM action: the onboarding templates grant the `kubernetesService` role
 /// exactly these, and the moto test checks no other call is made.
+/// `TagQueue` and `TagDeliveryStream` are not called on their own: AWS
+/// checks them when a queue or stream is created with tags.
 pub const OPERATIONS: &[Operation] = &[
     op!("eks", "DescribeCluster"),
     op!("eks", "UpdateClusterConfig"),
@@ -2163,5 +2165,130 @@ mod tests {
             );
             assert!(name.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
         }
+    }
+
+    fn queue_state(input: &ClusterPipeline, dead_letter: bool) -> QueueState {
+        let names = input.names();
+        QueueState {
+            url: "https://sqs/q".into(),
+            owner: Some(input.connector_id.clone()),
+            attributes: queue_attributes(input, &names, dead_letter)
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn plans_updates_only_for_what_differs() {
+        let i = input("prod");
+        let names = i.names();
+        let mut queue = queue_state(&i, false);
+        queue
+            .attributes
+            .insert("VisibilityTimeout".into(), "30".into());
+        queue.attributes.insert(
+            "RedrivePolicy".into(),
+            json!({"deadLetterTargetArn": "arn:aws:sqs:x:1:other", "maxReceiveCount": 5})
+                .to_string(),
+        );
+        let mut dead_letter = queue_state(&i, true);
+        dead_letter.owner = Some("another-connector".into());
+        let filter = SubscriptionFilter::builder()
+            .filter_name(&names.subscription_filter)
+            .destination_arn("arn:aws:firehose:x:1:deliverystream/elsewhere")
+            .role_arn(&i.cloudwatch_to_kinesis_role_arn)
+            .build();
+        let observed = Observed {
+            enabled_log_types: Read::Found(BTreeSet::from(["audit".to_owned(), "api".to_owned()])),
+            log_group: Read::Found(None),
+            bucket: Read::Failed(PipelineError::Call {
+                operation: "HeadBucket".into(),
+                kind: rampart_model::GapKind::AccessDenied,
+                code: Some("AccessDenied".into()),
+                message: "AccessDenied: denied".into(),
+            }),
+            dead_letter_queue: Read::Found(dead_letter),
+            queue: Read::Found(queue),
+            stream: Read::Found(StreamState {
+                owner: Some(i.connector_id.clone()),
+                status: DeliveryStreamStatus::Active,
+                version_id: "1".into(),
+                destination_id: "d".into(),
+                role_arn: "arn:aws:iam::123456789012:role/Other".into(),
+                bucket_arn: names.bucket_arn(),
+                prefix: Some(OBJECT_PREFIX.into()),
+                compression: CompressionFormat::Uncompressed,
+            }),
+            filters: Read::Found(vec![filter]),
+        };
+        let steps = plan_steps(&i, &names, &observed);
+        let get = |r: Resource| steps.iter().find(|s| s.resource == r).unwrap();
+        assert_eq!(
+            get(Resource::ClusterLogging).reason,
+            "turn on authenticator logs"
+        );
+        assert_eq!(
+            get(Resource::LogGroup).reason,
+            "retention never expires → 30 days"
+        );
+        assert!(matches!(
+            get(Resource::Bucket).error,
+            Some(PipelineError::Call { ref operation, .. }) if operation == "HeadBucket"
+        ));
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.resource != Resource::BucketEncryption)
+        );
+        assert!(matches!(
+            get(Resource::DeadLetterQueue).error,
+            Some(PipelineError::NotOwned { .. })
+        ));
+        let queue = get(Resource::Queue);
+        assert_eq!(
+            (queue.action, queue.reason.as_str()),
+            (Action::Update, "set VisibilityTimeout, RedrivePolicy")
+        );
+        assert_eq!(
+            get(Resource::BucketNotification).error,
+            Some(PipelineError::Blocked("bucket".into()))
+        );
+        let stream = get(Resource::DeliveryStream);
+        assert_eq!(
+            (stream.action, stream.reason.as_str()),
+            (Action::Update, "change role")
+        );
+        assert_eq!(get(Resource::SubscriptionFilter).action, Action::Update);
+
+        let check = check_from_plan(&Plan {
+            cluster: "prod".into(),
+            region: i.region.clone(),
+            names: names.clone(),
+            steps: steps.clone(),
+        });
+        assert_eq!(check.status, CheckStatus::NotMet);
+        let bucket = check
+            .items
+            .iter()
+            .find(|c| c.resource == Resource::Bucket)
+            .unwrap();
+        assert_eq!(bucket.status, CheckStatus::Unknown);
+        assert!(
+            bucket
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("allow `HeadBucket`")
+        );
+
+        // Removal deletes only what carries the connector's tag and points at Rampart's stream.
+        let removal = removal_steps(&i, &names, &observed);
+        let get = |r: Resource| removal.iter().find(|s| s.resource == r).unwrap();
+        assert_eq!(get(Resource::SubscriptionFilter).action, Action::None);
+        assert_eq!(get(Resource::DeliveryStream).action, Action::Delete);
+        assert_eq!(get(Resource::Queue).action, Action::Delete);
+        assert_eq!(get(Resource::DeadLetterQueue).action, Action::None);
+        assert!(get(Resource::Bucket).error.is_some());
     }
 }
