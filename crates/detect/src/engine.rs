@@ -176,11 +176,11 @@ impl Engine {
             return;
         }
         let time = event.time.unix_timestamp();
-        if let Some(mark) = self.state.watermark {
-            if time < mark - self.config.horizon_seconds {
-                stats.late += 1;
-                return;
-            }
+        if let Some(mark) = self.state.watermark
+            && time < mark - self.config.horizon_seconds
+        {
+            stats.late += 1;
+            return;
         }
         self.state.watermark = Some(self.state.watermark.map_or(time, |m| m.max(time)));
         stats.evaluated += 1;
@@ -381,7 +381,7 @@ impl Engine {
             values: Vec::new(),
         });
         baseline.since = baseline.since.min(time);
-        if baseline.values.iter().any(|v| *v == seen.value) {
+        if baseline.values.contains(&seen.value) {
             stats.duplicates += 1;
             return;
         }

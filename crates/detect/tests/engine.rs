@@ -1,6 +1,13 @@
 //! The engine: grouping, stable ids, idempotency, batches, persisted state,
 //! late and partial events, the real clock; and the alerts document shape.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests: a failure ends the test"
+)]
+
 use std::sync::Arc;
 
 use rampart_detect::{

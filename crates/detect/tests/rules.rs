@@ -1,6 +1,13 @@
 //! Every rule against its fixtures (malicious ones must raise its alert
 //! type, benign look-alikes must not), and every rule's metadata.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests: a failure ends the test"
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
