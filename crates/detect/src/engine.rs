@@ -186,7 +186,12 @@ impl Engine {
         stats.evaluated += 1;
         let rules = Arc::clone(&self.rules);
         let mut succeeded = None;
+        let verb = event.str_at(&["verb"]);
+        let resource = event.str_at(&["objectRef", "resource"]);
         for rule in rules.rules().iter().filter(|r| r.source == event.source) {
+            if !rule.may_match(verb, resource) {
+                continue;
+            }
             let ok = *succeeded.get_or_insert_with(|| event.succeeded());
             let wanted = match rule.outcome {
                 Outcome::Success => ok,

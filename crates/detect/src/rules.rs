@@ -238,12 +238,24 @@ pub struct Rule {
     /// How matches become alerts.
     pub logic: Logic,
     detection: Detection,
+    verbs: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
 }
 
 impl Rule {
     /// Whether `body` matches the rule's detection.
     pub fn matches(&self, body: &serde_json::Value) -> bool {
         self.detection.matches(body)
+    }
+
+    /// Whether the rule can match an event with this `verb` and
+    /// `resource` (a quick test before [`Rule::matches`]).
+    pub fn may_match(&self, verb: Option<&str>, resource: Option<&str>) -> bool {
+        let allows = |required: &Option<Vec<String>>, value: Option<&str>| match required {
+            None => true,
+            Some(values) => value.is_some_and(|v| values.iter().any(|r| r.eq_ignore_ascii_case(v))),
+        };
+        allows(&self.verbs, verb) && allows(&self.resources, resource)
     }
 
     /// Parses one rule file.
@@ -338,6 +350,8 @@ impl Rule {
             group_by: r.group_by.unwrap_or_else(|| vec![EntityKey::User]),
             outcome: r.outcome,
             logic,
+            verbs: detection.required_values("verb"),
+            resources: detection.required_values("objectRef.resource"),
             detection,
         })
     }

@@ -94,6 +94,15 @@ impl Detection {
     pub fn matches(&self, body: &Value) -> bool {
         self.condition.eval(&self.selections, body)
     }
+
+    /// The values (lower case) one of which the field at `path` must equal
+    /// for the detection to match, when the condition makes that plain
+    /// (a selection required by the condition tests `path` for equality
+    /// in every one of its maps). Lets the engine skip a rule by one
+    /// comparison; `None` when it cannot tell.
+    pub fn required_values(&self, path: &str) -> Option<Vec<String>> {
+        self.condition.required(&self.selections, path)
+    }
 }
 
 #[derive(Debug)]
@@ -132,6 +141,15 @@ impl Selection {
         self.any_of
             .iter()
             .any(|tests| tests.iter().all(|t| t.matches(body)))
+    }
+
+    fn required(&self, path: &str) -> Option<Vec<String>> {
+        let mut all = Vec::new();
+        for tests in &self.any_of {
+            let values = tests.iter().find_map(|t| t.exact_values(path))?;
+            all.extend(values);
+        }
+        Some(all)
     }
 }
 
@@ -259,6 +277,34 @@ impl FieldTest {
             paths,
             test: Test::Values { all, patterns },
         })
+    }
+
+    /// The lower-case values this test requires `path` to equal, if it is
+    /// a plain equality test on that one path.
+    fn exact_values(&self, path: &str) -> Option<Vec<String>> {
+        let [only] = self.paths.as_slice() else {
+            return None;
+        };
+        let Test::Values {
+            all: false,
+            patterns,
+        } = &self.test
+        else {
+            return None;
+        };
+        if only.as_str() != path {
+            return None;
+        }
+        patterns
+            .iter()
+            .map(|p| match p {
+                Pattern::Str(StrPattern {
+                    kind: StrKind::Exact(text),
+                    cased: false,
+                }) => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     fn reached(&self, body: &Value, pattern: &Pattern) -> bool {
@@ -539,6 +585,21 @@ enum Cond {
 }
 
 impl Cond {
+    fn required(&self, selections: &[Selection], path: &str) -> Option<Vec<String>> {
+        match self {
+            Self::Sel(i) => selections.get(*i)?.required(path),
+            Self::And(items) => items.iter().find_map(|c| c.required(selections, path)),
+            Self::Or(items) => {
+                let mut all = Vec::new();
+                for item in items {
+                    all.extend(item.required(selections, path)?);
+                }
+                Some(all)
+            }
+            Self::Not(_) => None,
+        }
+    }
+
     fn eval(&self, selections: &[Selection], body: &Value) -> bool {
         match self {
             Self::Sel(i) => selections.get(*i).is_some_and(|s| s.matches(body)),
@@ -721,6 +782,27 @@ mod tests {
     #[test]
     fn conditions() {
         let body = json!({"a": "1", "b": "2"});
+        let sel = detection(
+            "s1: {verb: [Create, get]}\ns2: [{verb: list, x: 1}, {verb: watch}]\nf: {y: 1}\ncondition: (s1 or s2) and not f",
+        );
+        assert_eq!(
+            sel.required_values("verb"),
+            Some(vec![
+                "create".to_owned(),
+                "get".to_owned(),
+                "list".to_owned(),
+                "watch".to_owned()
+            ])
+        );
+        assert_eq!(sel.required_values("x"), None);
+        assert_eq!(
+            detection("s: {verb|contains: c}\ncondition: s").required_values("verb"),
+            None
+        );
+        assert_eq!(
+            detection("s: {verb: c}\ncondition: not s").required_values("verb"),
+            None
+        );
         let d = |cond: &str| {
             detection(&format!(
                 "sel_a: {{a: '1'}}\nsel_b: {{b: '2'}}\nfilter_x: {{a: 'x'}}\ncondition: {cond}"
