@@ -39,6 +39,34 @@ pub struct EngineConfig {
     pub evidence_cap: usize,
     /// Most entities one alert lists.
     pub entity_cap: usize,
+    /// Matches to drop before they become alerts (accepted noise).
+    #[serde(default)]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// A suppression: matches of `alert_type` (every type when absent) that
+/// involve `entity` (matched by kind and exact value, or by value prefix
+/// when the value ends in `*`) raise nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The alert type, or every type.
+    #[serde(default)]
+    pub alert_type: Option<String>,
+    /// The entity (`k8s-user` = `system:serviceaccount:ci:deployer`).
+    pub entity: AlertEntity,
+}
+
+impl Suppression {
+    fn applies(&self, alert_type: &str, entities: &[AlertEntity]) -> bool {
+        self.alert_type.as_deref().is_none_or(|t| t == alert_type)
+            && entities.iter().any(|e| {
+                e.kind == self.entity.kind
+                    && match self.entity.value.strip_suffix('*') {
+                        Some(prefix) => e.value.starts_with(prefix),
+                        None => e.value == self.entity.value,
+                    }
+            })
+    }
 }
 
 impl Default for EngineConfig {
@@ -48,6 +76,7 @@ impl Default for EngineConfig {
             horizon_seconds: 24 * 3600,
             evidence_cap: 50,
             entity_cap: 20,
+            suppressions: Vec::new(),
         }
     }
 }
@@ -55,6 +84,7 @@ impl Default for EngineConfig {
 /// What the engine remembers between batches: open alerts, threshold
 /// windows, baselines. Serializable, so callers can persist it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EngineState {
     /// The newest event time seen (Unix seconds).
     pub watermark: Option<i64>,
@@ -104,6 +134,8 @@ pub struct BatchStats {
     pub matches: u64,
     /// Matches already counted (an event seen before).
     pub duplicates: u64,
+    /// Matches dropped by a suppression.
+    pub suppressed: u64,
 }
 
 /// The result of one batch.
@@ -202,6 +234,18 @@ impl Engine {
                 continue;
             }
             stats.matches += 1;
+            if !self.config.suppressions.is_empty() {
+                let entities = event_entities(event);
+                if self
+                    .config
+                    .suppressions
+                    .iter()
+                    .any(|s| s.applies(&rule.alert_type, &entities))
+                {
+                    stats.suppressed += 1;
+                    continue;
+                }
+            }
             match rule.logic {
                 Logic::Match => {
                     let added = self.add(rule, event, time, changed);

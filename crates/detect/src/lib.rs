@@ -14,6 +14,26 @@
 //!   [`Alert`]s out, grouped per type, entities and window, idempotent by
 //!   event id, with serializable state (thresholds, first-seen baselines).
 //!
+//! ```
+//! use std::sync::Arc;
+//! use rampart_detect::{Engine, EngineConfig, EngineState, EventContext, Ruleset, parse_audit_message};
+//!
+//! let rules = Arc::new(Ruleset::builtin()?);
+//! let cluster = Arc::new(EventContext::eks_cluster("111122223333", "us-east-1", "prod"));
+//! let saved: EngineState = serde_json::from_str("{}")?; // what the caller persisted
+//! let mut engine = Engine::with_state(rules, EngineConfig::default(), saved);
+//! let messages = [r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"4d2c…","stage":"ResponseComplete",
+//!   "verb":"create","user":{"username":"mallory"},"sourceIPs":["203.0.113.7"],
+//!   "objectRef":{"resource":"pods","subresource":"exec","namespace":"prod","name":"api-0"},
+//!   "responseStatus":{"code":101},"requestReceivedTimestamp":"2026-03-10T10:00:00.000000Z"}"#];
+//! let events = messages.iter().filter_map(|m| parse_audit_message(m, &cluster).ok());
+//! let outcome = engine.process(events); // raised or changed alerts, whole: store by id
+//! assert_eq!(outcome.alerts[0].alert_type, "K8S.ExecIntoContainer");
+//! let state = serde_json::to_string(engine.state())?; // persist after storing the alerts
+//! # assert!(state.contains("4d2c"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! [`AlertSource`]: rampart_model::AlertSource
 //! [`Alert`]: rampart_model::Alert
 
@@ -23,7 +43,7 @@ pub mod path;
 pub mod rules;
 pub mod sigma;
 
-pub use engine::{BatchOutcome, BatchStats, Engine, EngineConfig, EngineState};
+pub use engine::{BatchOutcome, BatchStats, Engine, EngineConfig, EngineState, Suppression};
 pub use event::{EntityKey, Event, EventContext};
 pub use path::FieldPath;
 pub use rules::{Rule, Ruleset};

@@ -11,9 +11,10 @@
 use std::sync::Arc;
 
 use rampart_detect::{
-    Engine, EngineConfig, EngineState, Event, EventContext, Ruleset, parse_audit_message,
+    Engine, EngineConfig, EngineState, Event, EventContext, Ruleset, Suppression,
+    parse_audit_message,
 };
-use rampart_model::{AlertStatus, AlertsDocument};
+use rampart_model::{AlertEntity, AlertStatus, AlertsDocument};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -241,6 +242,38 @@ fn evidence_is_capped_and_counted() {
     assert_eq!(alert.count, 5);
     assert_eq!(alert.evidence.len(), 3);
     assert_eq!(alert.evidence_truncated, 2);
+}
+
+#[test]
+fn suppressions_drop_accepted_noise() {
+    let config = EngineConfig {
+        suppressions: vec![Suppression {
+            alert_type: Some("K8S.PrivilegedContainer".into()),
+            entity: AlertEntity::new("k8s-user", "system:serviceaccount:ci:*"),
+        }],
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(rules(), config);
+    let out = engine.process([
+        event(privileged_pod(
+            "s1",
+            "system:serviceaccount:ci:deployer",
+            "default",
+            1,
+        )),
+        event(privileged_pod("s2", "mallory", "default", 2)),
+    ]);
+    assert_eq!(out.stats.suppressed, 1);
+    let users: Vec<_> = privileged(&out)
+        .iter()
+        .flat_map(|a| {
+            a.entities
+                .iter()
+                .filter(|e| e.kind == "k8s-user")
+                .map(|e| e.value.clone())
+        })
+        .collect();
+    assert_eq!(users, ["mallory"]);
 }
 
 #[test]
