@@ -140,8 +140,7 @@ mod tests {
             );
             tracing::debug!(target: "rampart_aws::scan", "coverage gap");
         });
-        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        text
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
     }
 
     #[test]

@@ -575,8 +575,8 @@ fn client_key(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|a| a.trim().parse::<IpAddr>().ok());
         if let Some(ip) = forwarded {
             return ip.to_string();
         }

@@ -404,7 +404,7 @@ pub(super) async fn exempt(
     let posture = state.posture.clone();
     state
         .store
-        .run(move |s| Ok(posture.save_exemption(s, stored, true).map(drop)?))
+        .run(move |s| posture.save_exemption(s, stored, true).map(drop))
         .await?;
     Ok(see_other(&link(
         &format!("/recommendations/{}", segment(&rec.id)),
