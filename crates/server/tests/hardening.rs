@@ -323,6 +323,30 @@ fn slow_and_idle_connections_are_closed() {
 }
 
 #[test]
+fn connections_beyond_the_cap_wait_to_be_served() {
+    let limit = Duration::from_millis(800);
+    let live = Live::start_with(|c| {
+        c.header_read_timeout = limit;
+        c.max_connections = 1;
+    });
+    // One idle connection takes the only slot until the server closes it.
+    let mut idle = std::net::TcpStream::connect(live.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let r = live.send(Request::get("/healthz"));
+    let waited = started.elapsed();
+    assert_eq!(r.status, 200);
+    assert!(
+        waited >= limit - Duration::from_millis(300),
+        "served after {waited:?}, before the idle connection was closed"
+    );
+    assert!(
+        wait_for_close(&mut idle, started, Duration::from_secs(5)).is_some(),
+        "the idle connection was closed"
+    );
+}
+
+#[test]
 fn concurrent_exemption_writes_wait_instead_of_failing() {
     let live = Live::start();
     let replies: Vec<Reply> = std::thread::scope(|scope| {
