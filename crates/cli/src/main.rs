@@ -61,17 +61,99 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
     }
 }
 
-fn init_logging(verbose: u8) {
+/// Log targets that print credentials (an access key id) when enabled,
+/// capped whatever `-v` or `RAMPART_LOG` asks for: the AWS SDK's profile
+/// provider logs loaded credentials at `info`, SigV4 its signing identity
+/// at `trace`.
+const CREDENTIAL_TARGETS: [&str; 2] = ["aws_config::profile::credentials=warn", "aws_sigv4=debug"];
+
+fn log_filter(verbose: u8, env: Option<&str>) -> tracing_subscriber::EnvFilter {
     let default = match verbose {
         0 => "warn,aws_config=error",
         1 => "info,aws_smithy_runtime=warn,aws_config=warn",
         _ => "debug,hyper=info,h2=info,rustls=info",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let mut filter = env
+        .and_then(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
+    for directive in CREDENTIAL_TARGETS {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
+fn init_logging(verbose: u8) {
+    let env = std::env::var("RAMPART_LOG").ok();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(log_filter(verbose, env.as_deref()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::log_filter;
+
+    /// A log writer into memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What the logs show with `-v…` and `RAMPART_LOG` when the SDK logs
+    /// credentials the way it does (same targets and levels).
+    fn logged(verbose: u8, env: Option<&str>) -> String {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(log_filter(verbose, env))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                target: "aws_config::profile::credentials",
+                creds = "Credentials { access_key_id: \"AKIAIOSFODNN7EXAMPLE\" }",
+                "loaded base credentials"
+            );
+            tracing::trace!(
+                target: "aws_sigv4::http_request::sign",
+                params = "identity: AKIAIOSFODNN7EXAMPLE",
+                "signing request"
+            );
+            tracing::debug!(target: "rampart_aws::scan", "coverage gap");
+        });
+        String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn credentials_stay_out_of_verbose_logs() {
+        for (verbose, env) in [
+            (2, None),
+            (3, None),
+            (0, Some("trace")),
+            (0, Some("debug,aws_config=trace")),
+        ] {
+            let text = logged(verbose, env);
+            assert!(!text.contains("AKIA"), "-v{verbose} {env:?}: {text}");
+            // The rest of the debug output is still there.
+            assert!(text.contains("coverage gap"), "-v{verbose} {env:?}: {text}");
+        }
+    }
 }

@@ -5,10 +5,12 @@
 //! Columns are the native JSON's assessment fields in the same order, then
 //! the exemption's reason and expiry. `standards` is `;`-separated.
 //!
-//! Free-text cells that come from AWS or people (resource name, reason,
-//! exemption reason) and start with `=`, `+`, `-`, `@`, a tab or a carriage
-//! return get a leading `'`, so a spreadsheet shows them as text instead of
-//! running them as a formula (CSV injection).
+//! Every cell that starts with a character a spreadsheet reads as the
+//! start of a formula — `=`, `+`, `-`, `@`, a tab, a carriage return, a
+//! line feed, or the full-width `＝`, `＋`, `－`, `＠` — gets a leading `'`,
+//! so it shows as text instead of running (CSV injection). This holds in
+//! every column, not only the free-text ones: ids, ARNs and catalog text
+//! are data too.
 
 use crate::{Findings, Format, ReportError, recommendation};
 
@@ -30,9 +32,14 @@ pub(crate) const HEADER: [&str; 14] = [
     "exemption_expires",
 ];
 
+/// First characters a spreadsheet may read as the start of a formula.
+const FORMULA_STARTS: [char; 11] = [
+    '=', '+', '-', '@', '\t', '\r', '\n', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
 /// `text`, defused for spreadsheets when it could start a formula.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text.starts_with(FORMULA_STARTS) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -54,27 +61,30 @@ pub(crate) fn render(findings: &Findings<'_>) -> Result<String, ReportError> {
     for a in findings.assessments {
         let rec = recommendation(findings.catalog, a)?;
         let (exemption_reason, expires) = match &a.exemption {
-            Some(note) => (cell(&note.reason), note.expires.clone().unwrap_or_default()),
-            None => (String::new(), String::new()),
+            Some(note) => (
+                note.reason.as_str(),
+                note.expires.as_deref().unwrap_or_default(),
+            ),
+            None => ("", ""),
         };
-        writer
-            .write_record([
-                a.recommendation.as_str(),
-                rec.title.as_str(),
-                rec.severity.as_str(),
-                a.status.as_str(),
-                a.resource.as_str(),
-                a.resource_type.as_str(),
-                cell(&a.resource_name).as_str(),
-                a.account.as_str(),
-                a.region.as_str(),
-                cell(&a.reason).as_str(),
-                rec.security_control.as_str(),
-                rec.standards.join(";").as_str(),
-                exemption_reason.as_str(),
-                expires.as_str(),
-            ])
-            .map_err(csv_error)?;
+        let standards = rec.standards.join(";");
+        let row: [&str; HEADER.len()] = [
+            a.recommendation.as_str(),
+            rec.title.as_str(),
+            rec.severity.as_str(),
+            a.status.as_str(),
+            a.resource.as_str(),
+            a.resource_type.as_str(),
+            a.resource_name.as_str(),
+            a.account.as_str(),
+            a.region.as_str(),
+            a.reason.as_str(),
+            rec.security_control.as_str(),
+            standards.as_str(),
+            exemption_reason,
+            expires,
+        ];
+        writer.write_record(row.map(cell)).map_err(csv_error)?;
     }
     let bytes = writer.into_inner().map_err(csv_error)?;
     String::from_utf8(bytes).map_err(csv_error)
@@ -91,5 +101,12 @@ mod tests {
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("web-server"), "web-server");
         assert_eq!(cell(""), "");
+        for start in FORMULA_STARTS {
+            let text = format!("{start}1+1");
+            assert_eq!(cell(&text), format!("'{text}"), "{start:?}");
+        }
+        // Only the first character counts.
+        assert_eq!(cell("a=1"), "a=1");
+        assert_eq!(cell("'=1"), "'=1");
     }
 }

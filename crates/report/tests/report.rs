@@ -640,6 +640,79 @@ fn csv_parses_back_to_one_row_per_assessment() {
     assert!(text.contains("\r\n"));
 }
 
+/// Characters a spreadsheet reads as the start of a formula.
+const FORMULA_STARTS: [&str; 11] = [
+    "=", "+", "-", "@", "\t", "\r", "\n", "\u{FF1D}", "\u{FF0B}", "\u{FF0D}", "\u{FF20}",
+];
+
+fn toml_string(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\t', "\\t")
+        .replace('\r', "\\r")
+        .replace('\n', "\\n");
+    format!("\"{escaped}\"")
+}
+
+#[test]
+fn csv_defuses_formulas_in_every_column() {
+    let base = fixture();
+    for start in FORMULA_STARTS {
+        let text = |what: &str| format!("{start}{what}");
+        let id = text("rec");
+        let catalog_text = format!(
+            "[[recommendation]]\nid = {}\ntitle = {}\nseverity = \"high\"\ndescription = \"d\"\n\
+             resource_type = \"AWS::S3::Bucket\"\nsecurity_control = {}\nstandards = [{}]\n\
+             [recommendation.remediation]\ntext = \"t\"\ncli = \"\"\ncloudformation = \"\"\n",
+            toml_string(&id),
+            toml_string(&text("cmd|' /C calc'!A0")),
+            toml_string(&text("control")),
+            toml_string(&text("std:1")),
+        );
+        let catalog = Catalog::from_files([("hostile.toml", catalog_text.as_str())]).unwrap();
+        let mut hostile = assessment(
+            &id,
+            &text("arn"),
+            &text("type"),
+            &text("name"),
+            &text("region"),
+            AssessmentStatus::Exempt,
+            &text("reason"),
+            Vec::new(),
+        );
+        hostile.account = text("123456789012");
+        hostile.exemption = Some(ExemptionNote {
+            original_status: AssessmentStatus::Unhealthy,
+            reason: text("exemption reason"),
+            expires: Some(text("2030-01-01")),
+        });
+        let assessments = vec![hostile];
+        let findings = Findings {
+            catalog: &catalog,
+            assessments: &assessments,
+            ..base.findings()
+        };
+        let csv_text = render(Format::Csv, &findings).unwrap();
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1, "{start:?}: {csv_text}");
+        for (column, value) in header.iter().zip(rows[0].iter()) {
+            match column {
+                // Fixed words from Rampart's own enums.
+                "severity" => assert_eq!(value, "high"),
+                "status" => assert_eq!(value, "exempt"),
+                _ => assert!(
+                    value.starts_with(&format!("'{start}")),
+                    "{start:?}: column `{column}` is `{value}`"
+                ),
+            }
+        }
+        assert_eq!(header.len(), 14);
+    }
+}
+
 // ----------------------------------------------------------------- SARIF
 
 const VALIDATE_SARIF: &str = r#"

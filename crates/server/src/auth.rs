@@ -4,18 +4,27 @@
 //!   stored as SHA-256 hashes with a role: `reader` reads, `admin` changes.
 //! * `Authorization: Bearer <token>` works on every API route and page.
 //! * The login page takes a token and sets a session cookie (`HttpOnly`,
-//!   `SameSite=Strict`, `Secure` behind an `https` public URL). Requests
-//!   that change something with a session must carry the session's CSRF
-//!   token: the `X-CSRF-Token` header or a `csrf_token` form field.
+//!   `SameSite=Strict`; `Secure` and named `__Host-…` behind an `https`
+//!   public URL). The login form's CSRF value is issued by this server
+//!   (kept in memory for an hour) and must come back both as the
+//!   pre-session cookie and as the form field. Requests that change
+//!   something with a session must carry the session's CSRF token: the
+//!   `X-CSRF-Token` header or a `csrf_token` form field.
+//! * Failed sign-ins are limited per client address ([`LOGIN_FAILURES`]
+//!   in [`LOGIN_WINDOW`]; then 429 with `Retry-After`).
+//! * After login only a same-site path is followed ([`safe_next`]).
 //! * Failures are 401 (no or bad credentials; pages redirect to `/login`)
 //!   or 403 (a reader changing something, a bad CSRF token), with the JSON
 //!   error body.
 
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -30,10 +39,27 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::pool::StorePool;
 
-/// The session cookie's name.
+/// The session cookie's name (served over plain HTTP; behind an `https`
+/// public URL it is [`SECURE_SESSION_COOKIE`]).
 pub const SESSION_COOKIE: &str = "rampart_session";
+/// The session cookie's name behind an `https` public URL: the `__Host-`
+/// prefix makes browsers refuse it unless it is `Secure`, host-only and
+/// for `Path=/`.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-rampart_session";
 /// The login form's pre-session CSRF cookie.
 const LOGIN_CSRF_COOKIE: &str = "rampart_login_csrf";
+/// [`LOGIN_CSRF_COOKIE`] behind an `https` public URL.
+const SECURE_LOGIN_CSRF_COOKIE: &str = "__Host-rampart_login_csrf";
+/// How long a login form's CSRF value stays valid.
+const LOGIN_CSRF_LIFETIME: Duration = Duration::from_secs(3600);
+/// Most login CSRF values kept at once (the oldest go first).
+const MAX_LOGIN_CSRF: usize = 10_000;
+/// Failed sign-ins a client may make within [`LOGIN_WINDOW`].
+pub const LOGIN_FAILURES: usize = 10;
+/// The window [`LOGIN_FAILURES`] are counted in.
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+/// Most clients whose failures are remembered at once.
+const MAX_LIMITED_CLIENTS: usize = 10_000;
 /// The CSRF header for session requests that change something.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The CSRF form field.
@@ -123,12 +149,117 @@ pub fn create_token(store: &Store, name: &str, role: TokenRole) -> Result<NewTok
 #[derive(Debug, Clone)]
 pub struct Sessions {
     store: StorePool,
+    /// Login CSRF values this server issued (by hash) and until when.
+    login_csrf: Arc<Mutex<HashMap<String, Instant>>>,
+    /// Recent failed sign-ins per client.
+    failures: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
 }
 
 impl Sessions {
     /// Sessions kept in `store`.
     pub fn new(store: StorePool) -> Self {
-        Self { store }
+        Self {
+            store,
+            login_csrf: Arc::default(),
+            failures: Arc::default(),
+        }
+    }
+
+    /// Issues a login form's CSRF value.
+    fn issue_login_csrf(&self) -> Result<String, ApiError> {
+        let value = random_text()?;
+        let now = Instant::now();
+        let mut issued = self
+            .login_csrf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if issued.len() >= MAX_LOGIN_CSRF {
+            issued.retain(|_, until| *until > now);
+        }
+        if issued.len() >= MAX_LOGIN_CSRF
+            && let Some(oldest) = issued
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(k, _)| k.clone())
+        {
+            issued.remove(&oldest);
+        }
+        issued.insert(hash_secret(&value), now + LOGIN_CSRF_LIFETIME);
+        Ok(value)
+    }
+
+    /// Whether this server issued `value` and it has not expired.
+    fn login_csrf_is_live(&self, value: &str) -> bool {
+        let issued = self
+            .login_csrf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        issued
+            .get(&hash_secret(value))
+            .is_some_and(|until| *until > Instant::now())
+    }
+
+    /// A login CSRF value is used up by a successful sign-in.
+    fn consume_login_csrf(&self, value: &str) {
+        self.login_csrf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&hash_secret(value));
+    }
+
+    /// How long `client` must wait before signing in again (`None`: it may
+    /// try now).
+    fn login_blocked_for(&self, client: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let recent = failures.get_mut(client)?;
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= LOGIN_WINDOW)
+        {
+            recent.pop_front();
+        }
+        if recent.len() < LOGIN_FAILURES {
+            return None;
+        }
+        let oldest = recent.front().copied().unwrap_or(now);
+        Some(LOGIN_WINDOW.saturating_sub(now.duration_since(oldest)))
+    }
+
+    /// Records a failed sign-in by `client`.
+    fn login_failed(&self, client: &str) {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if failures.len() >= MAX_LIMITED_CLIENTS && !failures.contains_key(client) {
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < LOGIN_WINDOW)
+            });
+            if failures.len() >= MAX_LIMITED_CLIENTS {
+                // Still full of live entries: forget the quietest client.
+                if let Some(quiet) = failures
+                    .iter()
+                    .min_by_key(|(_, times)| times.back().copied())
+                    .map(|(k, _)| k.clone())
+                {
+                    failures.remove(&quiet);
+                }
+            }
+        }
+        let recent = failures.entry(client.to_owned()).or_default();
+        recent.push_back(now);
+        while recent.len() > LOGIN_FAILURES {
+            recent.pop_front();
+        }
+    }
+
+    /// A successful sign-in clears the client's failures.
+    fn login_succeeded(&self, client: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(client);
     }
 
     /// Starts a session for a token; returns the cookie value.
@@ -256,7 +387,7 @@ async fn authenticate(
             Some(p) => (p, false),
             None => return Err(ApiError::unauthorized("unknown or revoked API token")),
         }
-    } else if let Some(session) = match cookie(request.headers(), SESSION_COOKIE) {
+    } else if let Some(session) = match cookie(request.headers(), session_cookie(state)) {
         Some(id) => state.sessions.get(id).await?,
         None => None,
     } {
@@ -332,6 +463,24 @@ fn secure_cookies(state: &AppState) -> bool {
         .is_some_and(|u| u.starts_with("https://"))
 }
 
+/// The session cookie's name for this server: `__Host-` prefixed behind
+/// an `https` public URL.
+pub fn session_cookie(state: &AppState) -> &'static str {
+    if secure_cookies(state) {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+fn login_csrf_cookie(state: &AppState) -> &'static str {
+    if secure_cookies(state) {
+        SECURE_LOGIN_CSRF_COOKIE
+    } else {
+        LOGIN_CSRF_COOKIE
+    }
+}
+
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: u64) -> HeaderValue {
     let secure = if secure_cookies(state) {
         "; Secure"
@@ -344,12 +493,95 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: u64) -> Header
     .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
-/// Only local paths are followed after login.
-fn safe_next(next: Option<&str>) -> String {
+/// The longest `next` path followed after login.
+const MAX_NEXT: usize = 2048;
+
+/// Where to go after login: `next` when it is a path on this site, else
+/// `/`.
+///
+/// A path starts with one `/` (not `//` or `/\`, which browsers take for
+/// another host), holds only printable ASCII without spaces or
+/// backslashes, and stays a path once percent-decoded (no control
+/// characters such as `%09`, `%0d`, `%0a`, no `%5c`, no leading `%2f`);
+/// it must also resolve to this site.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+fn is_local_path(next: &str) -> bool {
+    let path_like = |text: &str| {
+        text.starts_with('/')
+            && !text.starts_with("//")
+            && !text.contains('\\')
+            && !text.chars().any(char::is_control)
+    };
+    if next.len() > MAX_NEXT || !path_like(next) || !next.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
+    // Decoded (twice, for double encoding), it must still be a path: no
+    // control characters, no backslash, no leading `//`.
+    let once = percent_decode(next);
+    if !(path_like(&once) && path_like(&percent_decode(&once))) {
+        return false;
+    }
+    let Ok(base) = url::Url::parse("http://rampart.invalid/") else {
+        return false;
+    };
+    base.join(next).is_ok_and(|u| {
+        u.scheme() == "http" && u.host_str() == Some("rampart.invalid") && u.port().is_none()
+    })
+}
+
+/// `%XX` decoded, bytes that are not UTF-8 replaced.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| {
+            bytes
+                .get(at)
+                .and_then(|c| char::from(*c).to_digit(16))
+                .and_then(|d| u8::try_from(d).ok())
+        };
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(hi * 16 + lo);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The client a sign-in is counted against: the peer address, or behind a
+/// reverse proxy on this host (a public URL is configured and the peer is
+/// a loopback address) the last `X-Forwarded-For` entry, the address the
+/// proxy saw.
+fn client_key(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    let Some(peer) = peer else {
+        return "unknown".to_owned();
+    };
+    if state.config.public_url.is_some() && peer.ip().is_loopback() {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|a| a.trim().parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
+    peer.ip().to_string()
 }
 
 fn escape(text: &str) -> String {
@@ -385,12 +617,17 @@ async fn login_page(
     State(state): State<AppState>,
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, ApiError> {
-    let csrf = random_text()?;
+    let csrf = state.sessions.issue_login_csrf()?;
     let next = safe_next(query.next.as_deref());
     let mut response = Html(login_html(&csrf, &next, None)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600),
+        set_cookie(
+            &state,
+            login_csrf_cookie(&state),
+            &csrf,
+            LOGIN_CSRF_LIFETIME.as_secs(),
+        ),
     );
     response
         .headers_mut()
@@ -407,18 +644,43 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     axum::extract::Form(form): axum::extract::Form<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || expected != form.csrf_token {
+    let expected = cookie(&headers, login_csrf_cookie(&state)).unwrap_or_default();
+    if expected.is_empty()
+        || expected.as_bytes() != form.csrf_token.as_bytes()
+        || !state.sessions.login_csrf_is_live(expected)
+    {
         return Err(ApiError::forbidden(
             "missing or wrong CSRF token; reload the login page",
         ));
     }
+    let client = client_key(
+        &state,
+        &headers,
+        peer.map(|axum::Extension(ConnectInfo(addr))| addr),
+    );
+    if let Some(wait) = state.sessions.login_blocked_for(&client) {
+        tracing::warn!(%client, "sign-in refused: too many failed attempts");
+        let seconds = wait.as_secs().max(1);
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("too many failed sign-ins; try again in {seconds} s"),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(response);
+    }
     let next = safe_next(form.next.as_deref());
     let hash = hash_secret(form.token.trim());
     if principal_for(&state, hash.clone(), None).await?.is_none() {
+        state.sessions.login_failed(&client);
+        tracing::info!(%client, "sign-in with an unknown or revoked token");
         let mut response = (
             StatusCode::UNAUTHORIZED,
             Html(login_html(
@@ -433,22 +695,32 @@ async fn login(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     }
+    state.sessions.login_succeeded(&client);
+    let location = HeaderValue::from_str(&next)
+        .map_err(|_| ApiError::bad_request("`next` is not a path on this site"))?;
     let id = state.sessions.start(hash).await?;
-    let mut response = Redirect::to(&next).into_response();
+    state.sessions.consume_login_csrf(expected);
+    let mut response = Redirect::to("/").into_response();
     let headers = response.headers_mut();
+    headers.insert(header::LOCATION, location);
     headers.append(
         header::SET_COOKIE,
-        set_cookie(&state, SESSION_COOKIE, &id, SESSION_LIFETIME.as_secs()),
+        set_cookie(
+            &state,
+            session_cookie(&state),
+            &id,
+            SESSION_LIFETIME.as_secs(),
+        ),
     );
     headers.append(
         header::SET_COOKIE,
-        set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0),
+        set_cookie(&state, login_csrf_cookie(&state), "", 0),
     );
     Ok(response)
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+    if let Some(id) = cookie(&headers, session_cookie(&state))
         && let Err(err) = state.sessions.end(id).await
     {
         tracing::warn!(error = %err, "ending a session failed");
@@ -456,7 +728,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(&state, SESSION_COOKIE, "", 0),
+        set_cookie(&state, session_cookie(&state), "", 0),
     );
     response
 }
@@ -488,6 +760,32 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        for hostile in [
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/\r\nLocation: //evil.example",
+            "/\\evil.example",
+            "/%5cevil.example",
+            "/%2f/evil.example",
+            "/%252f/evil.example",
+            "/%2509/evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/ /x",
+            "/caf\u{e9}",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/recommendations?severity=high&status=unhealthy")),
+            "/recommendations?severity=high&status=unhealthy"
+        );
+        assert_eq!(
+            safe_next(Some("/inventory/resource?arn=arn%3Aaws%3As3%3A%3A%3Ab")),
+            "/inventory/resource?arn=arn%3Aaws%3As3%3A%3A%3Ab"
+        );
     }
 
     #[test]

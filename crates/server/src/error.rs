@@ -1,10 +1,14 @@
 //! The one JSON error body every failure uses:
 //! `{"error": {"code": "...", "message": "..."}}`.
+//!
+//! A 500 never shows what broke (store errors, file paths): its body says
+//! `internal error` with a `request_id`, and the details go to the log
+//! under the same id.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rampart_store::StoreError;
 use serde_json::json;
@@ -61,6 +65,17 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
+    /// For a 500: logs the message under a new request id and returns the
+    /// id, so the response shows only the id. `None` for other statuses.
+    pub fn log_internal(&self) -> Option<String> {
+        if self.status != StatusCode::INTERNAL_SERVER_ERROR {
+            return None;
+        }
+        let request_id = uuid::Uuid::new_v4().simple().to_string();
+        tracing::error!(%request_id, error = %self.message, "internal error");
+        Some(request_id)
+    }
+
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
         json!({"error": {"code": self.code, "message": self.message}})
@@ -69,18 +84,30 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(request_id) = self.log_internal() {
+            let body = json!({"error": {
+                "code": self.code,
+                "message": "internal error",
+                "request_id": request_id,
+            }});
+            let mut response = (self.status, Json(body)).into_response();
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            return response;
+        }
         (self.status, Json(self.body())).into_response()
     }
 }
+
+/// The header naming a failed request's id in the log.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NoSuchScan(id) => Self::not_found(format!("no scan `{id}`")),
-            other => {
-                tracing::error!(error = %other, "store error");
-                Self::internal(format!("store: {other}"))
-            }
+            other => Self::internal(format!("store: {other}")),
         }
     }
 }

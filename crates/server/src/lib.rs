@@ -80,6 +80,12 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// How long a connection may take to send a request's headers, and how
+    /// long an idle connection (before its first request or between
+    /// keep-alive requests) stays open; then the server closes it.
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
     /// An exemptions file applied together with stored exemptions.
     pub exemptions_file: Option<PathBuf>,
     /// Whether [`serve`] scans each connector every `scanInterval` hours
@@ -95,6 +101,8 @@ impl ServerConfig {
             keys_dir: None,
             public_url: None,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(15),
+            max_connections: 512,
             exemptions_file: None,
             scheduled_scans: true,
         }
@@ -184,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::CACHE_CONTROL, "no-store"))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -256,8 +265,8 @@ pub async fn serve(
         .config
         .scheduled_scans
         .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let limits = ConnectionLimits::of(&state.config);
+    let served = serve_connections(listener, router(state), limits, shutdown)
         .await
         .map_err(|e| ServerError::Io {
             addr,
@@ -269,6 +278,88 @@ pub async fn serve(
     }
     scheduler.interrupt_running().await;
     served
+}
+
+/// What one connection may do.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+impl ConnectionLimits {
+    fn of(config: &ServerConfig) -> Self {
+        Self {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections.max(1),
+        }
+    }
+}
+
+/// Accepts HTTP/1.1 connections until `shutdown` completes, then waits for
+/// the open ones to finish their requests.
+///
+/// A connection that has not sent a whole request head within
+/// `header_read_timeout` (a slow client, or an idle one, before its first
+/// request or between keep-alive requests) is closed; at most
+/// `max_connections` are served at once. Each request carries the peer's
+/// address as [`ConnectInfo`](axum::extract::ConnectInfo).
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause, go on.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            },
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%peer, error = %err, "connection closed");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

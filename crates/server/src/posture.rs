@@ -14,7 +14,7 @@ use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards, s
 use rampart_catalog::tally::Tally;
 use rampart_catalog::{Catalog, CatalogError, Inventory};
 use rampart_model::{Assessment, AssessmentStatus, Asset};
-use rampart_store::Store;
+use rampart_store::{Store, StoredExemption};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -45,6 +45,19 @@ pub struct Posture {
     /// parsed from: a read costs one lookup and a comparison instead of
     /// parsing (the compliance value is about 140 KB at 100,000 assets).
     memo: Mutex<HashMap<(String, String), Parsed>>,
+}
+
+/// What [`Posture::save_exemption`] did.
+#[derive(Debug, Clone)]
+pub struct SavedExemption {
+    /// The stored exemption.
+    pub exemption: StoredExemption,
+    /// `false`: an exemption with the same content was stored already and
+    /// is returned instead (nothing changed).
+    pub created: bool,
+    /// The scan re-evaluated with it (`None`: no complete scan, or nothing
+    /// changed).
+    pub reevaluated_scan: Option<String>,
 }
 
 /// A stored posture text and its parsed value.
@@ -109,6 +122,59 @@ impl Posture {
         })?;
         self.refresh(store, scan_id)?;
         Ok(())
+    }
+
+    /// Stores an exemption and re-evaluates the latest complete scan, as
+    /// one store transaction that takes the write lock up front: requests
+    /// saving at the same time wait for each other instead of failing, and
+    /// a failed re-evaluation leaves no exemption behind.
+    ///
+    /// With `new`, an exemption with the same content that is stored
+    /// already is returned instead, so a retried request never makes a
+    /// second one.
+    pub fn save_exemption(
+        &self,
+        store: &mut Store,
+        exemption: StoredExemption,
+        new: bool,
+    ) -> Result<SavedExemption, ApiError> {
+        store.write(|s| {
+            if new && let Some(existing) = s.exemption_like(&exemption.exemption)? {
+                return Ok(SavedExemption {
+                    exemption: existing,
+                    created: false,
+                    reevaluated_scan: None,
+                });
+            }
+            s.put_exemption(&exemption)?;
+            let reevaluated_scan = self.reevaluate_latest(s)?;
+            Ok(SavedExemption {
+                exemption,
+                created: true,
+                reevaluated_scan,
+            })
+        })
+    }
+
+    /// Deletes an exemption and re-evaluates the latest complete scan, in
+    /// one store transaction; `false` when there was none with this id.
+    pub fn delete_exemption(&self, store: &mut Store, id: &str) -> Result<bool, ApiError> {
+        store.write(|s| {
+            if !s.delete_exemption(id)? {
+                return Ok(false);
+            }
+            self.reevaluate_latest(s)?;
+            Ok(true)
+        })
+    }
+
+    /// Re-evaluates the latest complete scan, if any; its id.
+    fn reevaluate_latest(&self, store: &mut Store) -> Result<Option<String>, ApiError> {
+        let Some(scan) = store.latest_complete_scan()? else {
+            return Ok(None);
+        };
+        self.reevaluate(store, &scan.id)?;
+        Ok(Some(scan.id))
     }
 
     /// Computes and caches a scan's posture from its stored assessments.

@@ -84,6 +84,32 @@ impl Store {
         Ok(())
     }
 
+    /// The oldest stored exemption with exactly this content (what it
+    /// exempts, the reason and the expiry), if any: saving the same
+    /// exemption twice (a retried request) finds the first one.
+    pub fn exemption_like(&self, x: &Exemption) -> Result<Option<StoredExemption>> {
+        self.conn
+            .query_row(
+                &format!(
+                    "{COLUMNS} WHERE recommendation IS ?1 AND resource IS ?2 AND account IS ?3
+                     AND region IS ?4 AND tag IS ?5 AND reason = ?6 AND expires IS ?7
+                     ORDER BY created_at, id LIMIT 1"
+                ),
+                params![
+                    x.recommendation,
+                    x.resource,
+                    x.account,
+                    x.region,
+                    x.tag,
+                    x.reason,
+                    x.expires
+                ],
+                from_row,
+            )
+            .optional()?
+            .transpose()
+    }
+
     /// One exemption.
     pub fn exemption(&self, id: &str) -> Result<Option<StoredExemption>> {
         self.conn
@@ -153,5 +179,33 @@ mod tests {
         assert!(store.delete_exemption("e1").unwrap());
         assert!(!store.delete_exemption("e1").unwrap());
         assert!(store.exemption("e1").unwrap().is_none());
+    }
+
+    #[test]
+    fn the_same_content_is_found_and_other_content_is_not() {
+        let store = Store::open_in_memory().unwrap();
+        let e = StoredExemption {
+            id: "e1".into(),
+            exemption: Exemption {
+                recommendation: Some("rec".into()),
+                resource: None,
+                account: None,
+                region: Some("us-east-1".into()),
+                tag: None,
+                reason: "test data".into(),
+                expires: None,
+            },
+            created_by: "admin".into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(store.exemption_like(&e.exemption).unwrap(), None);
+        store.put_exemption(&e).unwrap();
+        assert_eq!(store.exemption_like(&e.exemption).unwrap(), Some(e.clone()));
+        let mut other = e.exemption.clone();
+        other.region = None;
+        assert_eq!(store.exemption_like(&other).unwrap(), None);
+        let mut other = e.exemption.clone();
+        other.reason = "another reason".into();
+        assert_eq!(store.exemption_like(&other).unwrap(), None);
     }
 }

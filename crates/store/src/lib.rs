@@ -70,6 +70,14 @@ pub enum StoreError {
     /// No connector with this name or id.
     #[error("no connector `{0}`")]
     NoSuchConnector(String),
+    /// The store file or its directory could not be created.
+    #[error("cannot create `{path}`: {reason}")]
+    Create {
+        /// The file or directory.
+        path: String,
+        /// The error.
+        reason: String,
+    },
 }
 
 /// Result alias for the store.
@@ -152,11 +160,123 @@ CREATE TABLE IF NOT EXISTS assessments (
 DROP INDEX IF EXISTS assessments_scan_status;
 ";
 
+/// How long a write waits for another connection's write to finish
+/// before it fails with "database is locked".
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Mode of a store file this build creates (SQLite gives its `-wal` and
+/// `-shm` files the same mode).
+pub const STORE_FILE_MODE: u32 = 0o600;
+/// Mode of a store directory this build creates.
+pub const STORE_DIR_MODE: u32 = 0o700;
+
+/// Creates the store's directory (owner-only) and an empty store file
+/// (owner read/write) when they are missing; existing ones are left as
+/// they are.
+fn create_private(path: &Path) -> Result<()> {
+    let failed = |path: &Path, e: std::io::Error| StoreError::Create {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, STORE_DIR_MODE);
+        builder.create(dir).map_err(|e| failed(dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, STORE_FILE_MODE);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(failed(path, e)),
+    }
+}
+
+/// A write transaction: `BEGIN IMMEDIATE` (the write lock taken up front,
+/// waiting up to [`BUSY_TIMEOUT`] for it, so a read never has to be
+/// upgraded to a write mid-way, which SQLite refuses with "database is
+/// locked"), or a savepoint inside [`Store::write`]'s transaction.
+enum WriteTx<'c> {
+    Top(rusqlite::Transaction<'c>),
+    Nested(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Self::Top(tx) => tx,
+            Self::Nested(sp) => sp,
+        }
+    }
+}
+
+impl WriteTx<'_> {
+    fn begin(conn: &mut Connection) -> Result<WriteTx<'_>> {
+        if conn.is_autocommit() {
+            Ok(WriteTx::Top(conn.transaction_with_behavior(
+                rusqlite::TransactionBehavior::Immediate,
+            )?))
+        } else {
+            Ok(WriteTx::Nested(conn.savepoint()?))
+        }
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Self::Top(tx) => tx.commit()?,
+            Self::Nested(sp) => sp.commit()?,
+        }
+        Ok(())
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed) the store at `path`. A missing directory
+    /// is created owner-only (`0700`) and a missing file owner read/write
+    /// (`0600`).
     pub fn open(path: &Path) -> Result<Self> {
+        create_private(path)?;
         let conn = Connection::open(path)?;
         Self::init(conn)
+    }
+
+    /// Runs `f` as one write transaction: the write lock is taken up front
+    /// (`BEGIN IMMEDIATE`, waiting up to [`BUSY_TIMEOUT`] behind other
+    /// writers instead of failing), everything `f` writes (including the
+    /// store's own transactions, which become savepoints) commits together,
+    /// and nothing is written when `f` fails.
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        if !self.conn.is_autocommit() {
+            // Already inside a unit: it commits as part of that one.
+            return f(self);
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from)?;
+        match f(self) {
+            Ok(value) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(StoreError::from(e).into())
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// An in-memory store, for tests.
@@ -165,7 +285,7 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Self> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -236,7 +356,7 @@ impl Store {
         fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
     ) -> Result<T> {
         let scan = &snapshot.scan;
-        let tx = self.conn.transaction()?;
+        let tx = WriteTx::begin(&mut self.conn)?;
         tx.execute(
             "INSERT OR IGNORE INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
             params![scan.id, rfc3339(scan.started_at), json_text(&scan.accounts), json_text(&scan.regions)],
@@ -317,7 +437,7 @@ impl Store {
         scan_id: &str,
         fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = self.conn.transaction()?;
+        let tx = WriteTx::begin(&mut self.conn)?;
         let exists: Option<String> = tx
             .query_row(
                 "SELECT id FROM scans WHERE id = ?1",
@@ -506,7 +626,7 @@ pub struct AssessmentWriter<'t> {
 }
 
 impl<'t> AssessmentWriter<'t> {
-    fn new(tx: &'t rusqlite::Transaction<'_>, scan_id: &'t str) -> Result<Self> {
+    fn new(tx: &'t Connection, scan_id: &'t str) -> Result<Self> {
         let insert = tx.prepare(
             "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -694,6 +814,62 @@ fn to_i64(v: u64) -> i64 {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_store_and_its_directory_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a").join("b").join("rampart.db");
+        let mut store = Store::open(&path).unwrap();
+        store
+            .complete_scan(
+                &Snapshot {
+                    scan: record("s1", 0),
+                    assets: vec![],
+                    gaps: vec![],
+                },
+                &[],
+            )
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), STORE_FILE_MODE);
+        assert_eq!(mode(path.parent().unwrap()), STORE_DIR_MODE);
+        assert_eq!(mode(&dir.path().join("a")), STORE_DIR_MODE);
+        for suffix in ["-wal", "-shm"] {
+            let sidecar = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            assert!(sidecar.exists(), "{}", sidecar.display());
+            assert_eq!(mode(&sidecar), STORE_FILE_MODE, "{}", sidecar.display());
+        }
+        // An existing file keeps its mode (the owner chose it).
+        drop(store);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        drop(Store::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o640);
+    }
+
+    #[test]
+    fn a_write_unit_commits_together_or_not_at_all() {
+        let mut store = Store::open_in_memory().unwrap();
+        let snapshot = Snapshot {
+            scan: record("s1", 0),
+            assets: vec![],
+            gaps: vec![],
+        };
+        let failed: Result<()> = store.write(|s| {
+            s.complete_scan(&snapshot, &[])?;
+            Err(StoreError::NoSuchScan("stop".into()))
+        });
+        assert!(failed.is_err());
+        assert!(store.latest_complete_scan().unwrap().is_none());
+        store
+            .write(|s| -> Result<()> {
+                s.complete_scan(&snapshot, &[])?;
+                s.replace_assessments("s1", &[])
+            })
+            .unwrap();
+        assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s1");
+    }
 
     fn record(id: &str, minute: i64) -> ScanRecord {
         ScanRecord {

@@ -9,9 +9,11 @@
 #![expect(
     clippy::panic,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "test support fails loudly"
 )]
 
+pub mod http;
 pub mod recorder;
 pub mod synthetic;
 

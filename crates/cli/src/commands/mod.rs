@@ -46,13 +46,10 @@ pub fn keys_dir(args: &StoreArgs) -> Result<PathBuf, CliError> {
         .map_or_else(|| PathBuf::from("keys"), |p| p.join("keys")))
 }
 
-/// Opens the store, creating its directory when needed.
+/// Opens the store; `Store::open` creates a missing directory (`0700`) and
+/// file (`0600`).
 pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
     let path = store_path(args)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| CliError::usage(format!("cannot create `{}`: {e}", parent.display())))?;
-    }
     Store::open(&path)
         .map_err(|e| CliError::usage(format!("cannot open store `{}`: {e}", path.display())))
 }

@@ -1,17 +1,19 @@
 //! Connectors CRUD: the connector resource of design.md §8, validated as
-//! the CLI validates it (`Connector::validate`).
+//! the CLI validates it (`Connector::validate`). Readers see a classic
+//! connector's access key id masked ([`for_role`]).
 
-use axum::Json;
 use axum::http::StatusCode;
-use rampart_connector::Connector;
+use axum::{Extension, Json};
+use rampart_connector::{ClassicAuthentication, Connector};
 use rampart_health::ConnectorHealth;
-use rampart_store::StoreError;
+use rampart_store::{StoreError, TokenRole};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{RouteTable, St, Uri};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 
@@ -54,6 +56,31 @@ fn store_error(err: StoreError) -> ApiError {
     }
 }
 
+/// How many trailing characters of an access key id a reader sees.
+const KEY_ID_SHOWN: usize = 4;
+
+/// An access key id with all but its last [`KEY_ID_SHOWN`] characters
+/// replaced by `*`.
+pub(crate) fn mask_key_id(key_id: &str) -> String {
+    let count = key_id.chars().count();
+    key_id
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i + KEY_ID_SHOWN < count { '*' } else { c })
+        .collect()
+}
+
+/// The connector as `role` may see it: for anyone but an admin, a classic
+/// connector's access key id is masked.
+pub(crate) fn for_role(mut connector: Connector, role: TokenRole) -> Connector {
+    if role != TokenRole::Admin
+        && let Some(ClassicAuthentication::AwsCreds { access_key_id }) = &mut connector.classic
+    {
+        *access_key_id = mask_key_id(access_key_id);
+    }
+    connector
+}
+
 /// Reads a connector resource, filling in what the server owns.
 fn from_body(
     mut body: Value,
@@ -79,6 +106,7 @@ fn from_body(
 
 async fn list(
     state: St,
+    Extension(principal): Extension<Principal>,
     uri: Uri,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(f): ApiQuery<ConnectorFilter>,
@@ -104,6 +132,7 @@ async fn list(
         .filter(|c| f.account.as_deref().is_none_or(|a| c.account() == a))
         .filter(|c| plan.is_none_or(|p| c.plans().contains(&p)))
         .filter(|c| f.kind.as_deref().is_none_or(|k| kind(c) == k))
+        .map(|c| for_role(c, principal.role))
         .collect();
     Ok(Json(Page::from_vec(matching, &page, &uri.0)?))
 }
@@ -140,8 +169,12 @@ pub(crate) async fn find(state: &AppState, name: String) -> Result<Connector, Ap
 /// The connector, with `nextScanAt`: when the scheduler scans it next
 /// (`null` when it does not scan it on its own, e.g. an organization's
 /// member).
-async fn show(state: St, ApiPath(name): ApiPath<String>) -> Result<Json<Value>, ApiError> {
-    let connector = find(&state, name).await?;
+async fn show(
+    state: St,
+    Extension(principal): Extension<Principal>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let connector = for_role(find(&state, name).await?, principal.role);
     let id = connector.id.to_string();
     let next = state
         .scheduler

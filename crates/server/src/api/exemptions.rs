@@ -1,5 +1,8 @@
 //! Exemptions CRUD. Creating, changing or deleting one re-evaluates the
-//! latest complete scan, so the score and assessments follow at once.
+//! latest complete scan, so the score and assessments follow at once; the
+//! change and the re-evaluation are one store transaction. Creating an
+//! exemption whose content is stored already answers 200 with that one
+//! (a retried request never duplicates).
 
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -81,28 +84,24 @@ async fn list(
     Ok(Json(Page::from_vec(matching, &page, &uri.0)?))
 }
 
-/// Stores `e` and re-evaluates the latest complete scan.
-async fn save_and_reevaluate(state: &St, e: StoredExemption) -> Result<Value, ApiError> {
+/// Stores `e` and re-evaluates the latest complete scan, in one store
+/// transaction ([`Posture::save_exemption`](crate::posture::Posture::save_exemption)).
+async fn save_and_reevaluate(
+    state: &St,
+    e: StoredExemption,
+    new: bool,
+) -> Result<(bool, Value), ApiError> {
     let posture = state.posture.clone();
     state
         .store
         .run(move |s| {
-            s.put_exemption(&e)?;
-            let scan = reevaluate_latest(&posture, s)?;
-            Ok(json!({"exemption": e, "reevaluated_scan": scan}))
+            let saved = posture.save_exemption(s, e, new)?;
+            Ok((
+                saved.created,
+                json!({"exemption": saved.exemption, "reevaluated_scan": saved.reevaluated_scan}),
+            ))
         })
         .await
-}
-
-fn reevaluate_latest(
-    posture: &crate::posture::Posture,
-    s: &mut rampart_store::Store,
-) -> Result<Option<String>, ApiError> {
-    let Some(scan) = s.latest_complete_scan()? else {
-        return Ok(None);
-    };
-    posture.reevaluate(s, &scan.id)?;
-    Ok(Some(scan.id))
 }
 
 async fn create(
@@ -117,8 +116,13 @@ async fn create(
         created_by: principal.name,
         created_at: OffsetDateTime::now_utc(),
     };
-    let body = save_and_reevaluate(&state, stored).await?;
-    Ok((StatusCode::CREATED, Json(body)))
+    let (created, body) = save_and_reevaluate(&state, stored, true).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body)))
 }
 
 async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<StoredExemption>, ApiError> {
@@ -147,7 +151,7 @@ async fn replace(
         exemption,
         ..existing
     };
-    Ok(Json(save_and_reevaluate(&state, stored).await?))
+    Ok(Json(save_and_reevaluate(&state, stored, false).await?.1))
 }
 
 async fn delete(state: St, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
@@ -155,13 +159,7 @@ async fn delete(state: St, ApiPath(id): ApiPath<String>) -> Result<StatusCode, A
     let lookup = id.clone();
     let deleted = state
         .store
-        .run(move |s| {
-            if !s.delete_exemption(&lookup)? {
-                return Ok(false);
-            }
-            reevaluate_latest(&posture, s)?;
-            Ok(true)
-        })
+        .run(move |s| posture.delete_exemption(s, &lookup))
         .await?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)

@@ -51,6 +51,8 @@ struct Op {
     body: Option<Value>,
     status: &'static str,
     response: Option<Value>,
+    /// Other success responses: status, description, schema.
+    also: Vec<(&'static str, &'static str, Value)>,
     admin: bool,
 }
 
@@ -64,6 +66,7 @@ fn op(method: &'static str, path: &'static str, tag: &'static str, summary: &'st
         body: None,
         status: "200",
         response: None,
+        also: Vec::new(),
         admin: method != "get",
     }
 }
@@ -83,6 +86,12 @@ impl Op {
     fn returns(mut self, status: &'static str, schema: Value) -> Self {
         self.status = status;
         self.response = Some(schema);
+        self
+    }
+
+    /// Another success response.
+    fn also(mut self, status: &'static str, description: &'static str, schema: Value) -> Self {
+        self.also.push((status, description, schema));
         self
     }
 
@@ -108,6 +117,12 @@ impl Op {
             None => json!({"description": "Done"}),
         };
         responses.insert(self.status.to_owned(), ok);
+        for (status, description, schema) in &self.also {
+            responses.insert(
+                (*status).to_owned(),
+                json!({"description": description, "content": {"application/json": {"schema": schema}}}),
+            );
+        }
         responses.insert("400".into(), error_response("Invalid request"));
         responses.insert("401".into(), error_response("No valid token or session"));
         if self.admin {
@@ -395,7 +410,12 @@ fn operations() -> Vec<Op> {
             "Create an exemption; re-evaluates the latest scan",
         )
         .body(schema_ref("Exemption"))
-        .returns("201", schema_ref("ExemptionSaved")),
+        .returns("201", schema_ref("ExemptionSaved"))
+        .also(
+            "200",
+            "An exemption with the same content was stored already: that one, nothing changed",
+            schema_ref("ExemptionSaved"),
+        ),
         op("get", "/exemptions/{id}", "exemptions", "One exemption")
             .returns("200", schema_ref("StoredExemption")),
         op(
@@ -438,7 +458,8 @@ fn schemas() -> Value {
             "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string", "description": "Stable machine code: bad_request, unauthorized, forbidden, not_found, conflict, no_scan, …"},
-                "message": {"type": "string"}
+                "message": {"type": "string"},
+                "request_id": {"type": "string", "description": "On a 500: the id the server's log records the details under."}
             }}}
         },
         "Me": {"type": "object", "properties": {

@@ -113,9 +113,13 @@ impl From<rampart_store::StoreError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let ApiError {
-            status, message, ..
-        } = self.0;
+        let message = match self.0.log_internal() {
+            Some(id) => {
+                format!("Internal error (request id {id}); the details are in the server's log.")
+            }
+            None => self.0.message,
+        };
+        let status = self.0.status;
         let title = status.canonical_reason().unwrap_or("Error");
         let body = html! {
             (DOCTYPE)

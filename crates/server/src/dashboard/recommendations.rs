@@ -404,13 +404,7 @@ pub(super) async fn exempt(
     let posture = state.posture.clone();
     state
         .store
-        .run(move |s| {
-            s.put_exemption(&stored)?;
-            if let Some(scan) = s.latest_complete_scan()? {
-                posture.reevaluate(s, &scan.id)?;
-            }
-            Ok(())
-        })
+        .run(move |s| posture.save_exemption(s, stored, true).map(drop))
         .await?;
     Ok(see_other(&link(
         &format!("/recommendations/{}", segment(&rec.id)),
