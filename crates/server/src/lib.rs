@@ -21,6 +21,7 @@ pub mod pool;
 pub mod posture;
 pub mod scans;
 pub mod scheduler;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -84,6 +85,8 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
+    /// Where [`serve`] sends signed notifications of new alerts ([`webhook`]).
+    pub alert_webhook: Option<webhook::WebhookConfig>,
 }
 
 impl ServerConfig {
@@ -96,6 +99,7 @@ impl ServerConfig {
             request_timeout: Duration::from_secs(30),
             exemptions_file: None,
             scheduled_scans: true,
+            alert_webhook: None,
         }
     }
 }
@@ -243,6 +247,11 @@ pub async fn serve(
         .config
         .scheduled_scans
         .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
+    let notifier = state
+        .config
+        .alert_webhook
+        .clone()
+        .map(|config| tokio::spawn(webhook::run(state.store.clone(), config, stop.clone())));
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -252,6 +261,9 @@ pub async fn serve(
         });
     stop.cancel();
     if let Some(task) = schedule {
+        let _ = task.await;
+    }
+    if let Some(task) = notifier {
         let _ = task.await;
     }
     scheduler.interrupt_running().await;
