@@ -123,8 +123,8 @@ async fn new_alerts_arrive_signed_once_each_after_retries() {
         .iter()
         .find(|e| e.alert.id == privileged_container().id)
         .unwrap();
-    let (attempts, delivered, error) = store.alert_delivery(sent.seq).unwrap().unwrap();
-    assert_eq!(attempts, 2);
-    assert!(delivered.is_some() && error.is_none());
+    let delivery = store.alert_delivery(sent.seq).unwrap().unwrap();
+    assert_eq!(delivery.attempts, 2);
+    assert!(delivery.delivered_at.is_some() && delivery.error.is_none());
     assert!(seq >= sent.seq, "the notifier moved past it");
 }
