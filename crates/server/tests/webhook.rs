@@ -128,3 +128,39 @@ async fn new_alerts_arrive_signed_once_each_after_retries() {
     assert!(delivery.delivered_at.is_some() && delivery.error.is_none());
     assert!(seq >= sent.seq, "the notifier moved past it");
 }
+
+/// The receiver example in docs/alerts.md accepts Rampart's signature and
+/// rejects a changed body and an old timestamp.
+#[test]
+fn the_documented_receiver_check_accepts_our_signatures() {
+    let doc =
+        std::fs::read_to_string(rampart_testkit::workspace_root().join("docs/alerts.md")).unwrap();
+    let example = doc
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let body = br#"{"schema":"rampart.alerts/v1","alerts":[]}"#;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let check = |ts: i64, body: &[u8]| -> String {
+        let signature =
+            webhook::signature(SECRET, ts, br#"{"schema":"rampart.alerts/v1","alerts":[]}"#);
+        let script = format!(
+            "{example}\nimport sys\nbody = sys.stdin.buffer.read()\nprint(verify({secret:?}.encode(), {{'X-Rampart-Timestamp': '{ts}', 'X-Rampart-Signature': '{signature}'}}, body))\n",
+            secret = std::str::from_utf8(SECRET).unwrap(),
+        );
+        let mut child = std::process::Command::new(rampart_testkit::python())
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), body).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(check(now, body), "True");
+    assert_eq!(check(now, b"{\"schema\":\"tampered\"}"), "False");
+    assert_eq!(check(now - 3600, body), "False");
+}
