@@ -22,6 +22,7 @@ pub mod pool;
 pub mod posture;
 pub mod scans;
 pub mod scheduler;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -91,6 +92,8 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
+    /// Where [`serve`] sends signed notifications of new alerts ([`webhook`]).
+    pub alert_webhook: Option<webhook::WebhookConfig>,
 }
 
 impl ServerConfig {
@@ -105,6 +108,7 @@ impl ServerConfig {
             max_connections: 512,
             exemptions_file: None,
             scheduled_scans: true,
+            alert_webhook: None,
         }
     }
 }
@@ -265,6 +269,11 @@ pub async fn serve(
         .config
         .scheduled_scans
         .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
+    let notifier = state
+        .config
+        .alert_webhook
+        .clone()
+        .map(|config| tokio::spawn(webhook::run(state.store.clone(), config, stop.clone())));
     let limits = ConnectionLimits::of(&state.config);
     let served = serve_connections(listener, router(state), limits, shutdown)
         .await
@@ -274,6 +283,9 @@ pub async fn serve(
         });
     stop.cancel();
     if let Some(task) = schedule {
+        let _ = task.await;
+    }
+    if let Some(task) = notifier {
         let _ = task.await;
     }
     scheduler.interrupt_running().await;

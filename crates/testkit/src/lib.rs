@@ -13,6 +13,7 @@
     reason = "test support fails loudly"
 )]
 
+pub mod alerts;
 pub mod http;
 pub mod recorder;
 pub mod synthetic;
