@@ -25,13 +25,16 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List past scans, newest first.
     Scans(ScansArgs),
+    /// Coverage gaps: what a stored scan could not read, and why.
+    Gaps(GapsArgs),
     /// Re-evaluate a stored snapshot (e.g. after changing exemptions).
     Evaluate(EvaluateArgs),
     /// The secure score, overall and per security control.
     Score(ScoreArgs),
     /// Recommendations with their unhealthy, healthy and other resources.
     Recommendations(RecommendationsArgs),
-    /// Regulatory compliance with a standard, control by control.
+    /// Regulatory compliance: every standard's summary, or one standard
+    /// control by control.
     Compliance(ComplianceArgs),
     /// Export findings: rampart.assessments/v1 JSON, OCSF, CSV, SARIF or HTML.
     Findings(FindingsArgs),
@@ -168,8 +171,9 @@ pub struct RecommendationsArgs {
 /// `rampart compliance`.
 #[derive(Debug, Args)]
 pub struct ComplianceArgs {
-    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0.
-    pub standard: String,
+    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0
+    /// [default: a summary of every standard].
+    pub standard: Option<String>,
     /// Scan to read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -320,6 +324,20 @@ pub struct ScansArgs {
     /// How many scans to list.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart gaps`.
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest one (complete or not).
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -688,6 +706,10 @@ pub struct ServeArgs {
     /// only when triggered (API, dashboard or `rampart scan`).
     #[arg(long)]
     pub no_scheduled_scans: bool,
+    /// Create the store file when it does not exist yet (without it, a
+    /// missing `--db` file is an error: exit 3).
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// `rampart token`.
@@ -710,7 +732,8 @@ pub enum RoleArg {
 /// `rampart token` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token; it is printed once, on the last line, and stored hashed.
+    /// Create a token; it is printed once, alone on standard output (what
+    /// it is goes to standard error), and stored hashed.
     Create {
         /// Store.
         #[command(flatten)]

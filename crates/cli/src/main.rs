@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Scan(args) => commands::scan::run(args, &mut stdout).await,
         Command::Inventory(args) => commands::inventory::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Scans(args) => commands::scans::run(args, &mut stdout).map(|()| Exit::Ok),
+        Command::Gaps(args) => commands::gaps::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Evaluate(args) => commands::evaluate::run(args, &mut stdout),
         Command::Score(args) => commands::score::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Recommendations(args) => {

@@ -23,7 +23,8 @@ pub fn standards() -> Result<Vec<Standard>, CliError> {
     builtin_standards().map_err(|e| CliError::failure(format!("built-in standards: {e}")))
 }
 
-/// Reads an exemptions file (none: no exemptions).
+/// Reads an exemptions file (none: no exemptions). A recommendation id
+/// that is not in the catalog is a usage error naming the closest ids.
 pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
     let Some(path) = path else {
         return Ok(Exemptions::default());
@@ -31,8 +32,12 @@ pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::usage(format!("cannot read exemptions `{}`: {e}", path.display()))
     })?;
-    Exemptions::from_yaml(&text)
-        .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))
+    let exemptions = Exemptions::from_yaml(&text)
+        .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))?;
+    exemptions
+        .check_recommendations(&catalog()?)
+        .map_err(|e| CliError::usage(format!("exemptions `{}`: {e}", path.display())))?;
+    Ok(exemptions)
 }
 
 /// Adds the exemptions stored through the server's API to `exemptions`.

@@ -53,7 +53,7 @@ impl Server {
     /// [`start`](Self::start) with the server's stderr going to `stderr`.
     fn start_with(db: &str, extra: &[&str], stderr: Stdio) -> Self {
         let mut cmd = rampart_command(BIN);
-        cmd.args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        cmd.args(["serve", "--init", "--db", db, "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(stderr);
@@ -308,7 +308,20 @@ fn sigterm_during_a_scan_stops_the_scan_and_exits_cleanly() {
 fn serve_refuses_a_bad_listen_address_or_public_url() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db").display().to_string();
-    let out = rampart(BIN, &["serve", "--db", &db, "--listen", "not-an-address"]);
+    // A reader never creates the store: without `--init`, a missing file
+    // is exit 3 and stays missing.
+    let out = rampart(BIN, &["serve", "--db", &db, "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no store at"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!std::path::Path::new(&db).exists());
+    let out = rampart(
+        BIN,
+        &["serve", "--init", "--db", &db, "--listen", "not-an-address"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on `not-an-address`"));
     let out = rampart(

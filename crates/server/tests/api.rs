@@ -779,6 +779,21 @@ async fn errors_share_one_schema() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
+    // A mistyped recommendation is refused with the closest id, not stored
+    // as an exemption that matches nothing.
+    let typo = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        admin,
+        Some(json!({"recommendation": "ec2-volume-encryptd", "reason": "typo"})),
+    )
+    .await;
+    assert_error(&typo, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(
+        typo.json["error"]["message"],
+        "exemption names an unknown recommendation `ec2-volume-encryptd`; did you mean `ec2-volume-encrypted`?"
+    );
     assert_error(
         &call(
             &env.app,

@@ -208,7 +208,7 @@ async fn recommendation(
         .catalog
         .get(&id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no recommendation `{id}`")))?;
+        .ok_or_else(|| no_recommendation(&state, &id))?;
     let posture = state.posture.clone();
     let counts = state
         .store
@@ -327,7 +327,7 @@ async fn recommendation_assessments(
     ApiQuery(mut q): ApiQuery<AssessmentQuery>,
 ) -> Result<Json<Page<Assessment>>, ApiError> {
     if state.posture.catalog.get(&id).is_none() {
-        return Err(ApiError::not_found(format!("no recommendation `{id}`")));
+        return Err(no_recommendation(&state, &id));
     }
     q.recommendation = Some(id);
     list_assessments(state, uri, page, q).await
@@ -459,4 +459,16 @@ async fn control(
         .cloned()
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no control `{control}` in standard `{id}`")))
+}
+
+/// 404 for a recommendation id not in the catalog, naming the closest ids.
+fn no_recommendation(state: &St, id: &str) -> ApiError {
+    ApiError::not_found(
+        state
+            .posture
+            .catalog
+            .check_id(id)
+            .err()
+            .unwrap_or_else(|| format!("no recommendation `{id}`")),
+    )
 }
