@@ -76,6 +76,20 @@ pub fn abbreviated(items: &[String], keep: usize) -> String {
     text
 }
 
+/// `text` cut to at most `max` characters at a word boundary, with `…`
+/// when cut (never mid-word; `rampart gaps` shows the whole text).
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = head
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > 0)
+        .map_or(head.as_str(), |i| &head[..i]);
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
 /// A duration in seconds with one decimal.
 pub fn seconds(d: std::time::Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
@@ -98,6 +112,14 @@ mod tests {
         assert_eq!(abbreviated(&regions, 2), "r0, r1 +15");
         assert_eq!(abbreviated(&regions[..2], 2), "r0, r1");
         assert_eq!(abbreviated(&[], 2), "");
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(
+            clip(
+                "User: arn:aws:iam::1:user/a is not authorized to perform",
+                30
+            ),
+            "User: arn:aws:iam::1:user/a is…"
+        );
     }
 
     #[test]

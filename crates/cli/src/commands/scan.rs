@@ -434,7 +434,7 @@ pub(crate) fn summary(
                     g.operation.clone(),
                     g.kind.as_str().to_owned(),
                     g.occurrences.to_string(),
-                    g.error.chars().take(100).collect(),
+                    crate::output::clip(&g.error, 100),
                 ]
             })
             .collect();
