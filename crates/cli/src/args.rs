@@ -16,6 +16,19 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+/// `--services`' help: every service the binary accepts, from the
+/// collectors registry.
+pub fn services_help() -> String {
+    let services: Vec<&str> = rampart_aws::collectors::COLLECTORS
+        .iter()
+        .map(|c| c.meta().service)
+        .collect();
+    format!(
+        "Only these services, comma-separated ({})",
+        services.join(", ")
+    )
+}
+
 /// Rampart's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -260,9 +273,9 @@ pub struct ScanArgs {
     /// Regions to scan, comma-separated [default: every enabled region].
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
     pub regions: Option<Vec<String>>,
-    /// Only these services, comma-separated (sts, iam, s3, ec2, cloudtrail,
-    /// kms, rds, config, guardduty, eks, ssm, organizations).
-    #[arg(long, value_delimiter = ',', value_name = "SERVICE,...")]
+    /// Only these services, comma-separated (the list is the collectors
+    /// registry's; see `services_help`).
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE,...", help = services_help())]
     pub services: Option<Vec<String>>,
     /// Scan through this connector (name or id): its CSPM role by web
     /// identity federation (or a classic connector's keys or role), its
