@@ -198,7 +198,7 @@ pub struct ComplianceArgs {
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
-    /// rampart.assessments/v1 (see docs/findings.md).
+    /// rampart.assessments/v1 (see docs/formats.md).
     Json,
     /// OCSF Compliance Finding events (JSON array).
     Ocsf,

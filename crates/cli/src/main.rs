@@ -3,6 +3,8 @@
 mod args;
 mod classic;
 mod commands;
+#[cfg(test)]
+mod docs_check;
 mod exit;
 mod output;
 mod posture;
