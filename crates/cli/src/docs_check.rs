@@ -84,8 +84,7 @@ fn words(command: &str) -> Vec<String> {
                     }
                 }
                 '#' if !in_word => break,
-                '|' | '>' | ';' | '&' | '<' => break,
-                ')' if !in_word || word.is_empty() => break,
+                '|' | '>' | ';' | '&' | '<' | ')' => break,
                 _ => {
                     word.push(c);
                     in_word = true;
@@ -124,7 +123,11 @@ fn commands() -> Vec<(String, String, Vec<String>)> {
                     }
                     let rest = line.get(at..).unwrap_or_default();
                     let argv = words(rest);
-                    if argv.len() > 1 {
+                    // `rampart (crates/cli) ──` in a diagram is not a command.
+                    let is_command = argv.get(1).is_some_and(|w| {
+                        w.starts_with(|c: char| c.is_ascii_lowercase() || c == '-')
+                    });
+                    if is_command {
                         found.push((file.clone(), line.clone(), argv));
                     }
                 }

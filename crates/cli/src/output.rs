@@ -118,7 +118,7 @@ mod tests {
                 "User: arn:aws:iam::1:user/a is not authorized to perform",
                 30
             ),
-            "User: arn:aws:iam::1:user/a is…"
+            "User: arn:aws:iam::1:user/a…"
         );
     }
 
