@@ -67,8 +67,7 @@ fn words(command: &str) -> Vec<String> {
     let mut word = String::new();
     let mut in_word = false;
     let mut quote: Option<char> = None;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in command.chars() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => word.push(c),
@@ -156,17 +155,19 @@ fn every_documented_command_parses_and_names_real_ids() {
         };
         match &cli.command {
             Command::Compliance(a) => {
-                if let Some(id) = &a.standard {
-                    if !standards.iter().any(|s| s.id == id) && !id.contains(char::is_uppercase) {
-                        failures.push(format!("{file}: `{line}`: unknown standard `{id}`"));
-                    }
+                if let Some(id) = &a.standard
+                    && !standards.iter().any(|s| s.id == id)
+                    && !id.contains(char::is_uppercase)
+                {
+                    failures.push(format!("{file}: `{line}`: unknown standard `{id}`"));
                 }
             }
             Command::Inventory(a) => {
-                if let Some(t) = &a.resource_type {
-                    if !types.contains(&t.as_str()) && t != "TYPE" {
-                        failures.push(format!("{file}: `{line}`: unknown resource type `{t}`"));
-                    }
+                if let Some(t) = &a.resource_type
+                    && !types.contains(&t.as_str())
+                    && t != "TYPE"
+                {
+                    failures.push(format!("{file}: `{line}`: unknown resource type `{t}`"));
                 }
             }
             Command::Scan(a) => {

@@ -73,20 +73,20 @@ fn check_filters(args: &InventoryArgs, scan: &ScanRecord) -> Result<(), CliError
             )));
         }
     }
-    if let Some(wanted) = &args.account {
-        if !scan.accounts.contains(wanted) {
-            return Err(CliError::usage(format!(
-                "{} in scan {}",
-                suggest::unknown(
-                    "account",
-                    wanted,
-                    &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
-                    10,
-                    None
-                ),
-                scan.id
-            )));
-        }
+    if let Some(wanted) = &args.account
+        && !scan.accounts.contains(wanted)
+    {
+        return Err(CliError::usage(format!(
+            "{} in scan {}",
+            suggest::unknown(
+                "account",
+                wanted,
+                &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
+                10,
+                None
+            ),
+            scan.id
+        )));
     }
     if let Some(wanted) = &args.region {
         let known = scan.regions.iter().any(|r| r == wanted) || wanted == "global";
