@@ -513,10 +513,15 @@ impl ProfileFiles {
 }
 
 /// Checks that `name` is a profile of the config file (`[profile NAME]`,
-/// or `[default]`) or of the credentials file (`[NAME]`): a missing
+/// or `[default]`) or of the credentials file (`[NAME]`), or `default`: a missing
 /// profile is an error saying where Rampart looked, not a credentials
 /// failure later on.
 pub(crate) fn check_profile(name: &str, files: &ProfileFiles) -> Result<(), AccessError> {
+    // `default` needs no section: the rest of the chain (environment,
+    // instance role) still applies.
+    if name == "default" {
+        return Ok(());
+    }
     let sections = |path: &std::path::Path, config: bool| -> Option<Vec<String>> {
         let text = std::fs::read_to_string(path).ok()?;
         Some(
@@ -676,6 +681,7 @@ mod tests {
             config: dir.path().join("config"),
             credentials: dir.path().join("credentials"),
         };
+        assert!(check_profile("default", &files).is_ok());
         let err = check_profile("audit", &files).unwrap_err().to_string();
         assert_eq!(
             err,
