@@ -132,6 +132,7 @@ async fn recommendations(
                 .map_err(|_| ApiError::bad_request(format!("unknown severity `{s}`")))
         })
         .transpose()?;
+    check_filters(&state.posture.catalog, &f)?;
     let posture = state.posture.clone();
     let scan = f.scan.clone();
     let counts = state
@@ -470,5 +471,49 @@ fn no_recommendation(state: &St, id: &str) -> ApiError {
             .check_id(id)
             .err()
             .unwrap_or_else(|| format!("no recommendation `{id}`")),
+    )
+}
+
+/// A filter value that no recommendation has is a typo: 400 naming the
+/// closest values, never an empty page.
+fn check_filters(
+    catalog: &rampart_catalog::Catalog,
+    f: &RecommendationFilter,
+) -> Result<(), ApiError> {
+    let check = |kind: &str, value: &Option<String>, known: Vec<&str>| {
+        let Some(value) = value else {
+            return Ok(());
+        };
+        if known.contains(&value.as_str()) {
+            return Ok(());
+        }
+        let mut known = known;
+        known.sort_unstable();
+        known.dedup();
+        Err(ApiError::bad_request(rampart_model::suggest::unknown(
+            kind, value, &known, 12, None,
+        )))
+    };
+    check(
+        "standard",
+        &f.standard,
+        catalog
+            .iter()
+            .flat_map(|r| r.standards.iter())
+            .filter_map(|m| m.split_once(':').map(|(s, _)| s))
+            .collect(),
+    )?;
+    check(
+        "resource type",
+        &f.resource_type,
+        catalog.iter().map(|r| r.resource_type.as_str()).collect(),
+    )?;
+    check(
+        "security control",
+        &f.security_control,
+        catalog
+            .iter()
+            .map(|r| r.security_control.as_str())
+            .collect(),
     )
 }
