@@ -150,7 +150,7 @@ def main():
     ).stdout.strip().splitlines()[-1]
     log = open(os.path.join(tmp, "serve.log"), "w")
     server = subprocess.Popen(
-        [args.rampart, "serve", "--db", db, "--listen", "127.0.0.1:0"],
+        [args.rampart, "serve", "--init", "--db", db, "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE, stderr=log, text=True,
     )
     try:

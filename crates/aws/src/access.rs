@@ -439,6 +439,7 @@ async fn sdk_config(
         .retry_config(retry)
         .timeout_config(timeouts);
     if let Some(profile) = &settings.profile {
+        check_profile(profile, &ProfileFiles::from_env())?;
         loader = loader.profile_name(profile);
     }
     match (signing, &settings.credentials) {
@@ -485,6 +486,91 @@ pub(crate) async fn exchange_sts(
         .retry_classifier(NoRetryOnHtml500)
         .build();
     Ok(aws_sdk_sts::Client::from_conf(config))
+}
+
+/// The shared config and credentials files, as the SDK finds them.
+#[derive(Debug, Clone)]
+pub(crate) struct ProfileFiles {
+    config: std::path::PathBuf,
+    credentials: std::path::PathBuf,
+}
+
+impl ProfileFiles {
+    /// AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, else `~/.aws/…`.
+    fn from_env() -> Self {
+        let home = std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default();
+        let file = |var: &str, name: &str| {
+            std::env::var_os(var)
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| home.join(".aws").join(name))
+        };
+        Self {
+            config: file("AWS_CONFIG_FILE", "config"),
+            credentials: file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        }
+    }
+}
+
+/// Checks that `name` is a profile of the config file (`[profile NAME]`,
+/// or `[default]`) or of the credentials file (`[NAME]`), or `default`: a missing
+/// profile is an error saying where Rampart looked, not a credentials
+/// failure later on.
+pub(crate) fn check_profile(name: &str, files: &ProfileFiles) -> Result<(), AccessError> {
+    // `default` needs no section: the rest of the chain (environment,
+    // instance role) still applies.
+    if name == "default" {
+        return Ok(());
+    }
+    let sections = |path: &std::path::Path, config: bool| -> Option<Vec<String>> {
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(
+            text.lines()
+                .filter_map(|line| {
+                    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+                    let name = if config {
+                        match inner.strip_prefix("profile") {
+                            Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
+                            _ if inner == "default" => inner,
+                            _ => return None,
+                        }
+                    } else {
+                        inner
+                    };
+                    Some(name.to_owned())
+                })
+                .collect(),
+        )
+    };
+    let config = sections(&files.config, true);
+    let credentials = sections(&files.credentials, false);
+    let mut known: Vec<String> = config
+        .iter()
+        .chain(credentials.iter())
+        .flatten()
+        .cloned()
+        .collect();
+    if known.iter().any(|k| k == name) {
+        return Ok(());
+    }
+    known.sort();
+    known.dedup();
+    let hint = if config.is_none() && credentials.is_none() {
+        " (neither file exists)".to_owned()
+    } else {
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        rampart_model::suggest::did_you_mean(name, &names, 10)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_else(|| "; no profiles are defined there".to_owned())
+    };
+    Err(AccessError::UnknownProfile {
+        name: name.to_owned(),
+        config: files.config.display().to_string(),
+        credentials: files.credentials.display().to_string(),
+        hint,
+    })
 }
 
 /// Keeps the most specific part of an SDK error chain.
@@ -588,6 +674,41 @@ mod tests {
                 "{bad}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_missing_profile_says_where_it_looked() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = ProfileFiles {
+            config: dir.path().join("config"),
+            credentials: dir.path().join("credentials"),
+        };
+        assert!(check_profile("default", &files).is_ok());
+        let err = check_profile("audit", &files).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "no profile `audit` in `{}` or `{}` (neither file exists)",
+                files.config.display(),
+                files.credentials.display()
+            )
+        );
+        std::fs::write(
+            &files.config,
+            "[default]\nregion = us-east-1\n[profile auditor]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        std::fs::write(&files.credentials, "[ci]\naws_access_key_id = x\n").unwrap();
+        for good in ["default", "auditor", "ci"] {
+            assert!(check_profile(good, &files).is_ok(), "{good}");
+        }
+        let err = check_profile("audit", &files).unwrap_err().to_string();
+        assert!(err.ends_with("; did you mean `auditor`?"), "{err}");
+        let err = check_profile("zzzzzz", &files).unwrap_err().to_string();
+        assert!(
+            err.ends_with("; valid values: `auditor`, `ci` and `default`"),
+            "{err}"
+        );
     }
 
     #[test]

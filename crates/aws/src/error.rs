@@ -49,8 +49,19 @@ pub enum AccessError {
     #[error("invalid credential source: {0}")]
     CredentialSource(String),
     /// The named profile does not exist in the shared config files.
-    #[error("unknown profile `{0}` (check ~/.aws/config and ~/.aws/credentials)")]
-    UnknownProfile(String),
+    #[error("no profile `{name}` in `{config}` or `{credentials}`{hint}")]
+    UnknownProfile {
+        /// The profile asked for (`--profile` or AWS_PROFILE).
+        name: String,
+        /// The config file looked in (AWS_CONFIG_FILE or ~/.aws/config).
+        config: String,
+        /// The credentials file looked in (AWS_SHARED_CREDENTIALS_FILE or
+        /// ~/.aws/credentials).
+        credentials: String,
+        /// `; did you mean …`, the profiles there are, or that the files
+        /// do not exist.
+        hint: String,
+    },
 }
 
 /// A failed AWS call, classified.
@@ -113,6 +124,9 @@ pub fn classify<E>(err: &SdkError<E, Response>) -> CallFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    // The gap's message is one readable line; the raw error stays
+    // available behind `-v`.
+    tracing::info!("AWS call failed: {err:?}");
     match err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -218,19 +232,36 @@ where
     }
 }
 
-/// The error and its sources joined with `: `.
+/// The error and its sources joined with `: `, for people: a part that is
+/// a Rust debug dump (`ProviderError { source: … }`) is left out — the
+/// raw error is logged at info level (`-v`) by [`classify`].
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(next) = source {
         let part = next.to_string();
-        if !text.contains(&part) {
+        if !text.contains(&part) && !looks_like_debug(&part) {
             text.push_str(": ");
             text.push_str(&part);
         }
         source = next.source();
     }
     text
+}
+
+/// Whether `text` reads like `{:?}` output rather than a message:
+/// `Name { field: … }`, `Name(…)` or `Some(…)`.
+fn looks_like_debug(text: &str) -> bool {
+    let text = text.trim();
+    let ident_len = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .count();
+    let starts_upper = text.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let rest = text.get(ident_len..).unwrap_or_default();
+    (starts_upper && ident_len > 0 && (rest.starts_with(" { ") || rest.starts_with('(')))
+        || text.contains("Some(")
+        || text.contains(": Some")
 }
 
 /// Collapses whitespace and newlines into single spaces.
@@ -273,6 +304,41 @@ mod tests {
         let failure = classify(&service_error("AccessDenied", 403));
         assert_eq!(failure.message, "AccessDenied: nope");
         assert!(failure.is_code("AccessDenied"));
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn error_chains_leave_debug_dumps_out() {
+        let err = Layer(
+            "failed to construct request",
+            Some(Box::new(Layer(
+                "ProviderError { source: ProfileFileError { path: Some(\"x\") } }",
+                Some(Box::new(Layer("no profile named `audit`", None))),
+            ))),
+        );
+        assert_eq!(
+            error_chain(&err),
+            "failed to construct request: no profile named `audit`"
+        );
+        assert!(looks_like_debug(
+            "DispatchFailure(ConnectorError { kind: Io })"
+        ));
+        assert!(!looks_like_debug("Connection refused (os error 111)"));
+        assert!(!looks_like_debug("AccessDenied: User is not authorized"));
     }
 
     #[test]

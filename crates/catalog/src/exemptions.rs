@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! exemptions:
-//!   - recommendation: s3-bucket-public-access-blocked   # or "*"
+//!   - recommendation: s3-bucket-public-read-prohibited  # or "*"
 //!     resource: "arn:aws:s3:::public-website-*"         # glob: * and ?
 //!     account: "123456789012"
 //!     region: us-east-1
@@ -21,8 +21,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::CatalogError;
 use crate::inventory::{AssetRef, Inventory};
+use crate::{Catalog, CatalogError};
 
 /// One exemption.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,19 @@ impl Exemption {
     }
 }
 
+impl Exemption {
+    /// Checks that the recommendation it names (if any, other than `*`)
+    /// is in `catalog`. Errors read after "exemption N ".
+    pub fn check_recommendation(&self, catalog: &Catalog) -> Result<(), String> {
+        match self.recommendation.as_deref() {
+            None | Some("*") => Ok(()),
+            Some(id) => catalog
+                .check_id(id)
+                .map_err(|why| format!("names an {why}")),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -111,6 +124,17 @@ impl Exemptions {
             entries.push((e, expires));
         }
         Ok(Self { entries })
+    }
+
+    /// Checks that every recommendation named is in `catalog`: a typo is
+    /// an error naming the closest ids, never an exemption that matches
+    /// nothing.
+    pub fn check_recommendations(&self, catalog: &Catalog) -> Result<(), CatalogError> {
+        for (i, (e, _)) in self.entries.iter().enumerate() {
+            e.check_recommendation(catalog)
+                .map_err(|why| CatalogError::Exemptions(format!("exemption {} {why}", i + 1)))?;
+        }
+        Ok(())
     }
 
     /// Adds `other`'s exemptions after these.
@@ -253,6 +277,37 @@ mod tests {
             evidence: vec![],
             exemption: None,
         }
+    }
+
+    #[test]
+    fn a_mistyped_recommendation_is_an_error_naming_the_closest_id() {
+        let catalog = Catalog::builtin().unwrap();
+        let yaml =
+            "exemptions:\n  - recommendation: s3-bucket-public-read-prohibted\n    reason: typo\n";
+        let err = Exemptions::from_yaml(yaml)
+            .unwrap()
+            .check_recommendations(&catalog)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "exemptions: exemption 1 names an unknown recommendation `s3-bucket-public-read-prohibted`; did you mean `s3-bucket-public-read-prohibited`?"
+        );
+        let fine = "exemptions:\n  - recommendation: s3-bucket-public-read-prohibited\n    reason: ok\n  - recommendation: \"*\"\n    account: \"123456789012\"\n    reason: all\n";
+        Exemptions::from_yaml(fine)
+            .unwrap()
+            .check_recommendations(&catalog)
+            .unwrap();
+        let far = "exemptions:\n  - recommendation: nothing-like-it-at-all-qqq\n    reason: x\n";
+        let err = Exemptions::from_yaml(far)
+            .unwrap()
+            .check_recommendations(&catalog)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("see `rampart recommendations` for the ids"),
+            "{err}"
+        );
     }
 
     #[test]

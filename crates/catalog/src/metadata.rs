@@ -136,6 +136,21 @@ impl Catalog {
         Ok(Self { recommendations })
     }
 
+    /// Checks that `id` names a recommendation; the error says which ids
+    /// are closest (`unknown recommendation `x`; did you mean `y`?`).
+    pub fn check_id(&self, id: &str) -> Result<(), String> {
+        if self.get(id).is_some() {
+            return Ok(());
+        }
+        Err(rampart_model::suggest::unknown(
+            "recommendation",
+            id,
+            &self.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            0,
+            Some("see `rampart recommendations` for the ids"),
+        ))
+    }
+
     /// One recommendation.
     pub fn get(&self, id: &str) -> Option<&Recommendation> {
         self.recommendations.get(id)

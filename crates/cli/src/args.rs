@@ -16,6 +16,19 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+/// `--services`' help: every service the binary accepts, from the
+/// collectors registry.
+pub fn services_help() -> String {
+    let services: Vec<&str> = rampart_aws::collectors::COLLECTORS
+        .iter()
+        .map(|c| c.meta().service)
+        .collect();
+    format!(
+        "Only these services, comma-separated ({})",
+        services.join(", ")
+    )
+}
+
 /// Rampart's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -25,13 +38,16 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// List past scans, newest first.
     Scans(ScansArgs),
+    /// Coverage gaps: what a stored scan could not read, and why.
+    Gaps(GapsArgs),
     /// Re-evaluate a stored snapshot (e.g. after changing exemptions).
     Evaluate(EvaluateArgs),
     /// The secure score, overall and per security control.
     Score(ScoreArgs),
     /// Recommendations with their unhealthy, healthy and other resources.
     Recommendations(RecommendationsArgs),
-    /// Regulatory compliance with a standard, control by control.
+    /// Regulatory compliance: every standard's summary, or one standard
+    /// control by control.
     Compliance(ComplianceArgs),
     /// Export findings: rampart.assessments/v1 JSON, OCSF, CSV, SARIF or HTML.
     Findings(FindingsArgs),
@@ -170,8 +186,9 @@ pub struct RecommendationsArgs {
 /// `rampart compliance`.
 #[derive(Debug, Args)]
 pub struct ComplianceArgs {
-    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0.
-    pub standard: String,
+    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0
+    /// [default: a summary of every standard].
+    pub standard: Option<String>,
     /// Scan to read.
     #[command(flatten)]
     pub read: ReadArgs,
@@ -183,7 +200,7 @@ pub struct ComplianceArgs {
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FindingsFormat {
-    /// rampart.assessments/v1 (see docs/findings.md).
+    /// rampart.assessments/v1 (see docs/formats.md).
     Json,
     /// OCSF Compliance Finding events (JSON array).
     Ocsf,
@@ -258,9 +275,9 @@ pub struct ScanArgs {
     /// Regions to scan, comma-separated [default: every enabled region].
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
     pub regions: Option<Vec<String>>,
-    /// Only these services, comma-separated (sts, iam, s3, ec2, cloudtrail,
-    /// kms, rds, config, guardduty, eks, ssm, organizations).
-    #[arg(long, value_delimiter = ',', value_name = "SERVICE,...")]
+    /// Only these services, comma-separated (the list is the collectors
+    /// registry's; see `services_help`).
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE,...", help = services_help())]
     pub services: Option<Vec<String>>,
     /// Scan through this connector (name or id): its CSPM role by web
     /// identity federation (or a classic connector's keys or role), its
@@ -322,6 +339,20 @@ pub struct ScansArgs {
     /// How many scans to list.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart gaps`.
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest one (complete or not).
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -690,6 +721,10 @@ pub struct ServeArgs {
     /// only when triggered (API, dashboard or `rampart scan`).
     #[arg(long)]
     pub no_scheduled_scans: bool,
+    /// Create the store file when it does not exist yet (without it, a
+    /// missing `--db` file is an error: exit 3).
+    #[arg(long)]
+    pub init: bool,
     /// Alert webhook.
     #[command(flatten)]
     pub webhook: AlertWebhookArgs,
@@ -737,7 +772,8 @@ pub enum RoleArg {
 /// `rampart token` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token; it is printed once, on the last line, and stored hashed.
+    /// Create a token; it is printed once, alone on standard output (what
+    /// it is goes to standard error), and stored hashed.
     Create {
         /// Store.
         #[command(flatten)]

@@ -47,6 +47,49 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `1 asset`, `2 assets`: a count with the right form of its noun.
+pub fn plural(count: u64, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
+/// An RFC 3339 time to the second (`2026-01-01T00:00:00Z`).
+pub fn rfc3339(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// A list for a narrow column: the first `keep` items, then `+N` for the
+/// rest (`us-east-1, eu-west-1 +15`).
+pub fn abbreviated(items: &[String], keep: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(keep).map(String::as_str).collect();
+    let mut text = shown.join(", ");
+    if items.len() > keep {
+        text.push_str(&format!(" +{}", items.len() - keep));
+    }
+    text
+}
+
+/// `text` cut to at most `max` characters at a word boundary, with `…`
+/// when cut (never mid-word; `rampart gaps` shows the whole text).
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = head
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > 0)
+        .map_or(head.as_str(), |i| &head[..i]);
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
 /// A duration in seconds with one decimal.
 pub fn seconds(d: std::time::Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
@@ -55,6 +98,29 @@ pub fn seconds(d: std::time::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plurals_times_and_lists() {
+        assert_eq!(plural(0, "asset", "assets"), "0 assets");
+        assert_eq!(plural(1, "asset", "assets"), "1 asset");
+        assert_eq!(plural(2, "asset", "assets"), "2 assets");
+        assert_eq!(
+            rfc3339(time::macros::datetime!(2026-03-04 05:06:07.891 +02:00)),
+            "2026-03-04T03:06:07Z"
+        );
+        let regions: Vec<String> = (0..17).map(|i| format!("r{i}")).collect();
+        assert_eq!(abbreviated(&regions, 2), "r0, r1 +15");
+        assert_eq!(abbreviated(&regions[..2], 2), "r0, r1");
+        assert_eq!(abbreviated(&[], 2), "");
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(
+            clip(
+                "User: arn:aws:iam::1:user/a is not authorized to perform",
+                30
+            ),
+            "User: arn:aws:iam::1:user/a…"
+        );
+    }
 
     #[test]
     fn aligns_columns_and_right_aligns_numbers() {

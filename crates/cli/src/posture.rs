@@ -23,7 +23,8 @@ pub fn standards() -> Result<Vec<Standard>, CliError> {
     builtin_standards().map_err(|e| CliError::failure(format!("built-in standards: {e}")))
 }
 
-/// Reads an exemptions file (none: no exemptions).
+/// Reads an exemptions file (none: no exemptions). A recommendation id
+/// that is not in the catalog is a usage error naming the closest ids.
 pub fn exemptions(path: Option<&Path>) -> Result<Exemptions, CliError> {
     Ok(rampart_engine::posture::exemptions_file(path)?)
 }

@@ -68,6 +68,18 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
             ],
             "unknown service `nope`",
         ),
+        (
+            vec![
+                "scan",
+                "--endpoint-url",
+                &url,
+                "--profile",
+                "rampart-no-such-profile",
+                "--db",
+                &db,
+            ],
+            "no profile `rampart-no-such-profile` in `",
+        ),
     ];
     for (args, expected) in cases {
         let out = rampart(BIN, &args);
@@ -86,9 +98,32 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
         );
         assert!(!stderr.contains("panicked"), "{}", describe(&out));
     }
-    // Clap's own usage errors also exit 2.
-    let out = rampart(BIN, &["scan", "--concurrency", "0"]);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // Clap's own usage errors also exit 2, in the same one-line form, with
+    // clap's tip when it has one.
+    for (args, expected) in [
+        (vec!["scan", "--concurrency", "0"], "--concurrency"),
+        (
+            vec!["recommendations", "--status", "unhealty"],
+            "'unhealthy'",
+        ),
+        (vec!["scans", "--limt", "3"], "--limit"),
+        (vec!["gaps", "--format", "yaml"], "json"),
+    ] {
+        let out = rampart(BIN, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", describe(&out));
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{args:?}\n{}",
+            describe(&out)
+        );
+        assert!(
+            stderr.starts_with("rampart: error: ") && stderr.contains(expected),
+            "{args:?}: expected `{expected}`\n{}",
+            describe(&out)
+        );
+    }
 }
 
 #[test]
@@ -260,6 +295,107 @@ fn scan_then_inventory_with_filters() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("TYPE"), "{text}");
     assert!(text.contains("10 assets"), "{text}");
+
+    typos_are_errors_naming_the_closest_values(&db);
+    scans_gaps_and_compliance_read_well(&db);
+}
+
+/// A mistyped value is exit 2 with `did you mean …`, never an empty result.
+fn typos_are_errors_naming_the_closest_values(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let exemptions = dir.path().join("exemptions.yaml");
+    std::fs::write(
+        &exemptions,
+        "exemptions:\n  - recommendation: s3-bucket-public-read-prohibted\n    reason: typo\n",
+    )
+    .unwrap();
+    let exemptions = exemptions.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["inventory", "--db", db, "--type", "AWS::S3::Buckets"],
+            "unknown resource type `AWS::S3::Buckets`; did you mean `AWS::S3::Bucket`?",
+        ),
+        (
+            vec!["inventory", "--db", db, "--account", "12345678901"],
+            "unknown account `12345678901`; did you mean `123456789012`?",
+        ),
+        (
+            vec!["score", "--db", db, "--account", "123456789013"],
+            "did you mean `123456789012`?",
+        ),
+        (
+            vec!["compliance", "cis-aws-3", "--db", db],
+            "unknown standard `cis-aws-3`; did you mean `cis-aws-3.0`",
+        ),
+        (
+            vec!["evaluate", "--db", db, "--exemptions", &exemptions],
+            "unknown recommendation `s3-bucket-public-read-prohibted`; did you mean `s3-bucket-public-read-prohibited`?",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = rampart(BIN, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}\n{}", describe(&out));
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected `{expected}`\n{}",
+            describe(&out)
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "{}", describe(&out));
+    }
+    // A valid type with no assets in a scanned region is an empty result.
+    let out = rampart(
+        BIN,
+        &[
+            "inventory",
+            "--db",
+            db,
+            "--type",
+            "AWS::EKS::Cluster",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
+/// `scans` (RFC 3339 times, abbreviated lists), `gaps` and `compliance`
+/// with no standard.
+fn scans_gaps_and_compliance_read_well(db: &str) {
+    let out = rampart(BIN, &["scans", "--db", db]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text.lines().nth(1).unwrap();
+    let started = row.split_whitespace().nth(2).unwrap();
+    assert!(
+        started.len() == 20 && started.ends_with('Z') && started.as_bytes()[10] == b'T',
+        "not RFC 3339 to the second: {started}\n{text}"
+    );
+    assert!(
+        row.contains("eu-west-1, us-east-1") || row.contains("us-east-1, eu-west-1"),
+        "{text}"
+    );
+
+    let out = rampart(BIN, &["gaps", "--db", db]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let gaps = stdout_json(&rampart(BIN, &["gaps", "--db", db, "--format", "json"]));
+    assert!(
+        gaps["scan"].is_string() && gaps["gaps"].is_array(),
+        "{gaps}"
+    );
+
+    let out = rampart(BIN, &["compliance", "--db", db]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("STANDARD"), "{text}");
+    for id in ["aws-fsbp", "cis-aws-3.0", "cis-aws-4.0", "pci-dss-4.0"] {
+        assert!(text.contains(id), "{id} missing:\n{text}");
+    }
+    let all = stdout_json(&rampart(
+        BIN,
+        &["compliance", "--db", db, "--format", "json"],
+    ));
+    assert_eq!(all.as_array().map(Vec::len), Some(4), "{all}");
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn serve_marks_a_scan_left_running_failed_and_keeps_the_complete_snapshot() {
         .to_owned();
 
     let mut child = rampart_command(BIN)
-        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+        .args(["serve", "--init", "--db", &db, "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -58,7 +58,7 @@ impl Server {
     fn start(db: &str, log: PathBuf) -> Self {
         let nowhere = format!("http://127.0.0.1:{}", free_port());
         let mut child = rampart_command(BIN)
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(["serve", "--init", "--db", db, "--listen", "127.0.0.1:0"])
             .args(["--endpoint-url", &nowhere, "--request-timeout", "20"])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())

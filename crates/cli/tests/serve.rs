@@ -30,11 +30,18 @@ fn create_token(db: &str, role: &str) -> String {
         ],
     );
     assert!(out.status.success(), "{}", describe(&out));
+    // The token alone on stdout (`T=$(rampart token create …)`), what it
+    // is on stderr.
     let text = String::from_utf8(out.stdout).unwrap();
-    let token = text.lines().last().unwrap().to_owned();
+    let token = text.trim_end().to_owned();
     assert!(
-        token.starts_with("rampart_") && !token.contains(' '),
+        token.starts_with("rampart_") && !token.contains(char::is_whitespace),
         "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("Created {role} token `ci`")),
+        "{stderr}"
     );
     token
 }
@@ -53,7 +60,7 @@ impl Server {
     /// [`start`](Self::start) with the server's stderr going to `stderr`.
     fn start_with(db: &str, extra: &[&str], stderr: Stdio) -> Self {
         let mut cmd = rampart_command(BIN);
-        cmd.args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        cmd.args(["serve", "--init", "--db", db, "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(stderr);
@@ -154,6 +161,21 @@ impl Drop for Server {
 fn tokens_are_created_once_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db").display().to_string();
+    // Reading tokens never creates the store.
+    for args in [["token", "list"], ["token", "revoke"]] {
+        let mut argv = args.to_vec();
+        argv.extend(["--db", &db]);
+        if args[1] == "revoke" {
+            argv.push("some-id");
+        }
+        let out = rampart(BIN, &argv);
+        assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no store at"));
+        assert!(
+            !std::path::Path::new(&db).exists(),
+            "{argv:?} created the store"
+        );
+    }
     let a = create_token(&db, "admin");
     let b = create_token(&db, "reader");
     assert_ne!(a, b);
@@ -305,10 +327,47 @@ fn sigterm_during_a_scan_stops_the_scan_and_exits_cleanly() {
 }
 
 #[test]
+fn verbose_serve_logs_each_request_at_info_without_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let log = dir.path().join("serve.log");
+    let server = Server::start_with(
+        &db,
+        &["-v"],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let (status, _) = server.request("GET", "/healthz", None, None);
+    assert_eq!(status, 200);
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("/healthz"))
+        .unwrap_or_else(|| panic!("no request logged: {text}"));
+    assert!(line.contains("INFO") && line.contains("GET"), "{line}");
+    assert!(line.contains("status=200"), "{line}");
+    // stderr is a file here, not a terminal: no ANSI colour codes.
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
+
+#[test]
 fn serve_refuses_a_bad_listen_address_or_public_url() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db").display().to_string();
-    let out = rampart(BIN, &["serve", "--db", &db, "--listen", "not-an-address"]);
+    // A reader never creates the store: without `--init`, a missing file
+    // is exit 3 and stays missing.
+    let out = rampart(BIN, &["serve", "--db", &db, "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no store at"),
+        "{}",
+        describe(&out)
+    );
+    assert!(!std::path::Path::new(&db).exists());
+    let out = rampart(
+        BIN,
+        &["serve", "--init", "--db", &db, "--listen", "not-an-address"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on `not-an-address`"));
     let out = rampart(

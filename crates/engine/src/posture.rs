@@ -20,7 +20,8 @@ pub fn controls() -> Result<Vec<SecurityControl>, EngineError> {
     security_controls().map_err(|e| EngineError::Controls(e.to_string()))
 }
 
-/// Reads an exemptions file (none: no exemptions).
+/// Reads an exemptions file (none: no exemptions); every recommendation it
+/// names must be in the catalog.
 pub fn exemptions_file(path: Option<&Path>) -> Result<Exemptions, EngineError> {
     let Some(path) = path else {
         return Ok(Exemptions::default());
@@ -29,10 +30,19 @@ pub fn exemptions_file(path: Option<&Path>) -> Result<Exemptions, EngineError> {
         path: path.display().to_string(),
         error,
     })?;
-    Exemptions::from_yaml(&text).map_err(|e| EngineError::Exemptions {
+    let exemptions = Exemptions::from_yaml(&text).map_err(|e| EngineError::Exemptions {
         path: path.display().to_string(),
         error: e.to_string(),
-    })
+    })?;
+    // A recommendation id that is not in the catalog is an error naming the
+    // closest ids, never an exemption that silently matches nothing.
+    exemptions
+        .check_recommendations(&catalog()?)
+        .map_err(|e| EngineError::Exemptions {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+    Ok(exemptions)
 }
 
 /// Adds the exemptions stored through the server's API to `exemptions`.

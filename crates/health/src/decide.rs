@@ -693,8 +693,15 @@ pub fn last_scan(connector_name: &str, record: Option<&ScanRecord>) -> (State, S
         ScanStatus::Complete => (
             State::Met,
             format!(
-                "scan {} complete at {when}: {} assets, {} gaps",
-                record.id, record.asset_count, record.gap_count
+                "scan {} complete at {when}: {} {}, {}",
+                record.id,
+                record.asset_count,
+                if record.asset_count == 1 {
+                    "asset"
+                } else {
+                    "assets"
+                },
+                gaps_count(usize::try_from(record.gap_count).unwrap_or(usize::MAX))
             ),
         ),
         ScanStatus::Failed => (
@@ -760,9 +767,10 @@ pub fn scan_gaps(
         return (
             State::Met,
             format!(
-                "{} gaps nothing in the account can fix (not implemented by the endpoint, or region not enabled): {}",
-                other.len(),
-                list(&other)
+                "{} nothing in the account can fix (not implemented by the endpoint, or region not enabled): {}; `rampart gaps --scan {}` lists them",
+                gaps_count(other.len()),
+                list(&other),
+                record.id
             ),
         );
     }
@@ -775,7 +783,8 @@ pub fn scan_gaps(
         .collect();
     let fix = if denied.is_empty() {
         format!(
-            "scan again (`rampart scan --connector {connector_name}`); see the gaps with `rampart scans`"
+            "scan again (`rampart scan --connector {connector_name}`); `rampart gaps --scan {}` lists the gaps",
+            record.id
         )
     } else {
         format!(
@@ -785,8 +794,22 @@ pub fn scan_gaps(
     };
     (
         State::not_met(fix),
-        format!("{} gaps: {}", gaps.len(), list(&fixable)),
+        format!(
+            "{}: {}; `rampart gaps --scan {}` lists them",
+            gaps_count(gaps.len()),
+            list(&fixable),
+            record.id
+        ),
     )
+}
+
+/// `1 gap`, `2 gaps`.
+fn gaps_count(n: usize) -> String {
+    if n == 1 {
+        "1 gap".to_owned()
+    } else {
+        format!("{n} gaps")
+    }
 }
 
 #[cfg(test)]
@@ -1237,6 +1260,11 @@ mod tests {
         let (state, detail) = scan_gaps("prod", Some(&complete), &denied);
         assert!(fix(&state).contains("s3:GetBucketPolicy"));
         assert!(detail.starts_with("2 gaps"));
+        // Connector status points to the command that lists them all.
+        assert!(detail.ends_with(&format!("`rampart gaps --scan {}` lists them", complete.id)));
+        assert!(fix(&state).contains("cspm role"));
+        let (_, detail) = scan_gaps("prod", Some(&complete), &emulator);
+        assert!(detail.starts_with("1 gap nothing"), "{detail}");
         assert!(matches!(
             scan_gaps("prod", None, &[]).0,
             State::Unknown { .. }

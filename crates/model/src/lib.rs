@@ -4,12 +4,14 @@
 //! * [`CoverageGap`] — something a scan could not read, and why.
 //! * [`ScanRecord`] — one scan: when, where, how many calls, how it ended.
 //! * [`Alert`] — what threat detection raises (`rampart.alerts/v1`).
+//! * [`suggest`] — "did you mean …" for names a user mistyped.
 //!
 //! The types are plain serializable data; no AWS SDK types leak in here.
 
 use std::collections::BTreeMap;
 
 pub mod alert;
+pub mod suggest;
 
 pub use alert::{
     ALERTS_SCHEMA, Alert, AlertEntity, AlertEvidence, AlertPlan, AlertResource, AlertRule,

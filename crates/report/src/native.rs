@@ -1,5 +1,5 @@
 //! The native JSON export, `rampart.assessments/v1`
-//! (`shared/contracts/assessments-json-v1.md`).
+//! (described in `docs/formats.md`).
 //!
 //! Every contract field is written, with the contract's names. Fields added
 //! beyond the contract: `scan.status`, `scan.api_calls`, `scan.asset_count`,

@@ -293,9 +293,12 @@ pub fn exemptions(file: Option<&Path>, store: &Store) -> Result<Exemptions, ApiE
 /// Whether an assessment status name is known.
 pub fn parse_status(text: &str) -> Result<AssessmentStatus, ApiError> {
     AssessmentStatus::parse(text).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "unknown status `{text}` (one of {})",
-            STATUSES.join(", ")
+        ApiError::bad_request(rampart_model::suggest::unknown(
+            "status",
+            text,
+            &STATUSES,
+            STATUSES.len(),
+            None,
         ))
     })
 }

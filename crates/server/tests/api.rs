@@ -779,6 +779,50 @@ async fn errors_share_one_schema() {
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
+    // A mistyped filter is a 400 naming the closest value, not an empty page.
+    let typo = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/recommendations?standard=cis-aws-3",
+        admin,
+        None,
+    )
+    .await;
+    assert_error(&typo, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        typo.json["error"]["message"].as_str().is_some_and(
+            |m| m.starts_with("unknown standard `cis-aws-3`; did you mean `cis-aws-3.0`")
+        ),
+        "{}",
+        typo.json
+    );
+    let typo = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/recommendations?status=unhealty",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        typo.json["error"]["message"],
+        "unknown status `unhealty`; did you mean `unhealthy`?"
+    );
+    // A mistyped recommendation is refused with the closest id, not stored
+    // as an exemption that matches nothing.
+    let typo = call(
+        &env.app,
+        Method::POST,
+        "/api/v1/exemptions",
+        admin,
+        Some(json!({"recommendation": "ec2-volume-encryptd", "reason": "typo"})),
+    )
+    .await;
+    assert_error(&typo, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(
+        typo.json["error"]["message"],
+        "exemption names an unknown recommendation `ec2-volume-encryptd`; did you mean `ec2-volume-encrypted`?"
+    );
     assert_error(
         &call(
             &env.app,

@@ -235,6 +235,28 @@ async fn every_page_is_reachable_from_the_overview_and_answers() {
 }
 
 #[tokio::test]
+async fn the_scan_page_lists_its_coverage_gaps() {
+    let fx = fixture();
+    let page = get(&fx.app, "/scans/scan-1", &fx.reader).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let table = page
+        .body
+        .split_once("<table id=\"gaps\">")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no gaps table: {}", page.body));
+    for cell in [
+        "Coverage gaps (1)",
+        "ssm",
+        "DescribeInstanceInformation",
+        "access_denied",
+    ] {
+        assert!(page.body.contains(cell), "{cell} missing");
+    }
+    assert!(table.contains("DescribeInstanceInformation"));
+    assert!(page.body.contains("rampart gaps --scan scan-1"));
+}
+
+#[tokio::test]
 async fn hostile_aws_strings_come_out_escaped() {
     let f = fixture();
     let bucket_page = format!(

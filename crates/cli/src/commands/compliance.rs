@@ -1,8 +1,10 @@
-//! `rampart compliance <standard>`: control by control.
+//! `rampart compliance [STANDARD]`: every standard's summary, or one
+//! standard control by control.
 
 use std::io::Write;
 
-use rampart_catalog::compliance::{ControlState, assess_standard};
+use rampart_catalog::compliance::{ControlState, StandardResult, assess_standard};
+use rampart_model::suggest;
 
 use crate::args::{ComplianceArgs, ListFormat};
 use crate::commands::open_existing_store;
@@ -10,24 +12,39 @@ use crate::exit::CliError;
 use crate::output::table;
 use crate::posture;
 
-/// Prints a standard's controls with their state.
+/// Prints a standard's controls with their state, or, with no standard,
+/// one summary line per standard.
 pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let standards = posture::standards()?;
-    let standard = standards
-        .iter()
-        .find(|s| s.id == args.standard)
-        .ok_or_else(|| {
-            let known: Vec<&str> = standards.iter().map(|s| s.id).collect();
-            CliError::usage(format!(
-                "unknown standard `{}` (known standards: {})",
-                args.standard,
-                known.join(", ")
+    let chosen = match &args.standard {
+        Some(id) => Some(standards.iter().find(|s| s.id == id).ok_or_else(|| {
+            CliError::usage(suggest::unknown(
+                "standard",
+                id,
+                &standards.iter().map(|s| s.id).collect::<Vec<_>>(),
+                standards.len(),
+                None,
             ))
-        })?;
+        })?),
+        None => None,
+    };
     let store = open_existing_store(&args.read.store)?;
     let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let assessments = store.assessments(&scan.id)?;
+    let Some(standard) = chosen else {
+        let results: Vec<StandardResult> = standards
+            .iter()
+            .map(|s| assess_standard(s, &catalog, &assessments))
+            .collect();
+        let text = match args.format {
+            ListFormat::Json => {
+                serde_json::to_string_pretty(&results).map_err(CliError::failure)? + "\n"
+            }
+            ListFormat::Table => summary(&results, &scan.id),
+        };
+        return out.write_all(text.as_bytes()).map_err(CliError::failure);
+    };
     let result = assess_standard(standard, &catalog, &assessments);
     let text = match args.format {
         ListFormat::Json => {
@@ -65,4 +82,40 @@ pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
         }
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)
+}
+
+/// One row per standard: how many of its controls are in each state.
+pub fn summary(results: &[StandardResult], scan: &str) -> String {
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.count(ControlState::Passed).to_string(),
+                r.count(ControlState::Failed).to_string(),
+                r.count(ControlState::Error).to_string(),
+                r.count(ControlState::NoResources).to_string(),
+                r.count(ControlState::Manual).to_string(),
+                r.count(ControlState::NotCovered).to_string(),
+                r.name.clone(),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "STANDARD",
+            "PASSED",
+            "FAILED",
+            "ERROR",
+            "NO RESOURCES",
+            "MANUAL",
+            "NOT COVERED",
+            "NAME",
+        ],
+        &rows,
+    );
+    text.push_str(&format!(
+        "controls by state (scan {scan}); `rampart compliance STANDARD` lists one standard's controls\n"
+    ));
+    text
 }

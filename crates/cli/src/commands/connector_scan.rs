@@ -176,8 +176,12 @@ pub async fn sync(args: &ConnectorSyncArgs, out: &mut dyn Write) -> Result<(), C
         }
     }
     text.push_str(&format!(
-        "{} member connectors for organization `{}`\n",
-        store.members_of(connector.account())?.len(),
+        "{} for organization `{}`\n",
+        crate::output::plural(
+            store.members_of(connector.account())?.len() as u64,
+            "member connector",
+            "member connectors"
+        ),
         connector.name
     ));
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::args::EvaluateArgs;
 use crate::commands::open_existing_store;
 use crate::exit::{CliError, Exit};
+use crate::output::plural;
 use crate::posture;
 
 /// Re-evaluates and replaces the scan's assessments; prints a short summary.
@@ -47,10 +48,10 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     })?;
     let score = secure_score_of(&controls, &tally);
     let text = format!(
-        "Evaluated scan {}: {} assets, {} assessments, secure score {:.1}%\n{}",
+        "Evaluated scan {}: {}, {}, secure score {:.1}%\n{}",
         scan.id,
-        assets,
-        written,
+        plural(assets as u64, "asset", "assets"),
+        plural(written as u64, "assessment", "assessments"),
         score.percent,
         super::score::status_counts_line_of(tally.status_totals()),
     );

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 
+use rampart_model::{ScanRecord, suggest};
 use rampart_store::AssetFilter;
 
 use crate::args::{InventoryArgs, ListFormat};
 use crate::commands::open_existing_store;
 use crate::exit::CliError;
-use crate::output::table;
+use crate::output::{plural, table};
 
 /// Lists assets with the given filters.
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -25,6 +26,9 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
         tag: args.tag.as_deref().map(parse_tag).transpose()?,
     };
     let assets = store.assets(&scan.id, &filter)?;
+    if assets.is_empty() {
+        check_filters(args, &scan)?;
+    }
     let text = match args.format {
         ListFormat::Json => {
             serde_json::to_string_pretty(&assets).map_err(CliError::failure)? + "\n"
@@ -42,11 +46,81 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 })
                 .collect();
             let mut text = table(&["TYPE", "REGION", "NAME", "ARN"], &rows);
-            text.push_str(&format!("{} assets (scan {})\n", assets.len(), scan.id));
+            text.push_str(&format!(
+                "{} (scan {})\n",
+                plural(assets.len() as u64, "asset", "assets"),
+                scan.id
+            ));
             text
         }
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)
+}
+
+/// When nothing matched: a `--type` no collector emits, or an
+/// `--account` or `--region` the scan did not cover, is a typo — a usage
+/// error naming the closest valid values, not an empty list.
+fn check_filters(args: &InventoryArgs, scan: &ScanRecord) -> Result<(), CliError> {
+    if let Some(wanted) = &args.resource_type {
+        let types = resource_types();
+        if !types.contains(&wanted.as_str()) {
+            return Err(CliError::usage(suggest::unknown(
+                "resource type",
+                wanted,
+                &types,
+                0,
+                Some("see docs/coverage.md for the types Rampart collects"),
+            )));
+        }
+    }
+    if let Some(wanted) = &args.account
+        && !scan.accounts.contains(wanted)
+    {
+        return Err(CliError::usage(format!(
+            "{} in scan {}",
+            suggest::unknown(
+                "account",
+                wanted,
+                &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
+                10,
+                None
+            ),
+            scan.id
+        )));
+    }
+    if let Some(wanted) = &args.region {
+        let known = scan.regions.iter().any(|r| r == wanted) || wanted == "global";
+        if !known {
+            return Err(CliError::usage(format!(
+                "{} in scan {}",
+                suggest::unknown(
+                    "region",
+                    wanted,
+                    &scan
+                        .regions
+                        .iter()
+                        .map(String::as_str)
+                        .chain(["global"])
+                        .collect::<Vec<_>>(),
+                    10,
+                    None
+                ),
+                scan.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every resource type a collector emits.
+pub fn resource_types() -> Vec<&'static str> {
+    let mut types: Vec<&'static str> = rampart_aws::collectors::COLLECTORS
+        .iter()
+        .flat_map(|c| c.meta().resource_types.iter().copied())
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
 }
 
 /// Parses `KEY` or `KEY=VALUE`.

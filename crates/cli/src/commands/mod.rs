@@ -7,6 +7,7 @@ pub mod connector_scan;
 pub mod connector_status;
 pub mod evaluate;
 pub mod findings;
+pub mod gaps;
 pub mod inventory;
 pub mod issuer;
 pub mod recommendations;
@@ -55,7 +56,8 @@ pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
         .map_err(|e| CliError::usage(format!("cannot open store `{}`: {e}", path.display())))
 }
 
-/// Opens an existing store for reading; a missing file is "nothing to read".
+/// Opens an existing store for reading; a missing file is "nothing to
+/// read" (exit 3). Only commands that write create the file.
 pub fn open_existing_store(args: &StoreArgs) -> Result<Store, CliError> {
     let path = store_path(args)?;
     if !path.exists() {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::args::{ListFormat, RecommendationsArgs};
 use crate::commands::open_existing_store;
 use crate::exit::CliError;
-use crate::output::table;
+use crate::output::{plural, table};
 use crate::posture;
 
 #[derive(Debug, Serialize)]
@@ -100,8 +100,8 @@ pub fn run(args: &RecommendationsArgs, out: &mut dyn Write) -> Result<(), CliErr
                 &cells,
             );
             text.push_str(&format!(
-                "{} recommendations (scan {})\n",
-                rows.len(),
+                "{} (scan {})\n",
+                plural(rows.len() as u64, "recommendation", "recommendations"),
                 scan.id
             ));
             text

@@ -15,7 +15,7 @@ use rampart_model::{AssessmentStatus, Snapshot, types};
 use crate::args::{AwsArgs, ScanArgs};
 use crate::commands::open_store;
 use crate::exit::{CliError, Exit};
-use crate::output::{seconds, table};
+use crate::output::{plural, seconds, table};
 use crate::posture;
 
 /// Builds the access-layer settings from flags.
@@ -157,14 +157,14 @@ pub(crate) fn summary(
 ) -> String {
     let scan = &snapshot.scan;
     let mut text = format!(
-        "Scan {} complete in {}\naccount {} · regions {} · {} API calls · {} assets · {} coverage gaps\n\n",
+        "Scan {} complete in {}\naccount {} · regions {} · {} · {} · {}\n\n",
         scan.id,
         seconds(elapsed),
         scan.accounts.join(", "),
         scan.regions.join(", "),
-        scan.api_calls,
-        snapshot.assets.len(),
-        snapshot.gaps.len(),
+        plural(scan.api_calls, "API call", "API calls"),
+        plural(snapshot.assets.len() as u64, "asset", "assets"),
+        plural(snapshot.gaps.len() as u64, "coverage gap", "coverage gaps"),
     );
     let regions: BTreeSet<&str> = snapshot.assets.iter().map(|a| a.region.as_str()).collect();
     let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
@@ -221,7 +221,7 @@ pub(crate) fn summary(
                     g.operation.clone(),
                     g.kind.as_str().to_owned(),
                     g.occurrences.to_string(),
-                    g.error.chars().take(100).collect(),
+                    crate::output::clip(&g.error, 100),
                 ]
             })
             .collect();

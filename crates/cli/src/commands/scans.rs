@@ -6,9 +6,11 @@ use crate::args::{ListFormat, ScansArgs};
 use crate::commands::open_existing_store;
 use crate::commands::scan::coverage_text;
 use crate::exit::CliError;
-use crate::output::table;
+use crate::output::{abbreviated, rfc3339, table};
 
-/// Lists past scans.
+/// Lists past scans: start times in RFC 3339 to the second, long account
+/// and region lists abbreviated (`us-east-1, eu-west-1 +15`; `--format
+/// json` has them all).
 pub fn run(args: &ScansArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
     let scans = store.scans(args.limit)?;
@@ -43,9 +45,9 @@ pub fn run(args: &ScansArgs, out: &mut dyn Write) -> Result<(), CliError> {
                     vec![
                         s.id.clone(),
                         s.status.as_str().to_owned(),
-                        s.started_at.to_string(),
-                        s.accounts.join(","),
-                        s.regions.join(","),
+                        rfc3339(s.started_at),
+                        abbreviated(&s.accounts, 2),
+                        abbreviated(&s.regions, 2),
                         coverage_text(coverage.as_ref()),
                         s.asset_count.to_string(),
                         s.gap_count.to_string(),

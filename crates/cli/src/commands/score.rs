@@ -18,6 +18,19 @@ pub fn run(args: &ScoreArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let catalog = posture::catalog()?;
     let mut assessments = store.assessments(&scan.id)?;
     if let Some(account) = &args.account {
+        if !scan.accounts.contains(account) {
+            return Err(CliError::usage(format!(
+                "{} in scan {}",
+                rampart_model::suggest::unknown(
+                    "account",
+                    account,
+                    &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
+                    10,
+                    None
+                ),
+                scan.id
+            )));
+        }
         assessments.retain(|a| &a.account == account);
     }
     let score = posture::score(&catalog, &assessments)?;

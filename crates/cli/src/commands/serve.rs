@@ -7,14 +7,18 @@ use rampart_server::{AppState, ServerConfig};
 
 use crate::args::ServeArgs;
 use crate::commands::scan::aws_settings;
-use crate::commands::{keys_dir, open_store, store_path};
+use crate::commands::{keys_dir, open_existing_store, open_store, store_path};
 use crate::exit::{CliError, Exit};
 use crate::posture;
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let db = store_path(&args.store)?;
-    drop(open_store(&args.store)?);
+    drop(if args.init {
+        open_store(&args.store)?
+    } else {
+        open_existing_store(&args.store)?
+    });
     if let Some(url) = &args.public_url {
         let parsed = url::Url::parse(url)
             .map_err(|e| CliError::usage(format!("invalid `--public-url` `{url}`: {e}")))?;

@@ -5,9 +5,9 @@ use std::io::Write;
 use rampart_store::TokenRole;
 
 use crate::args::{ListFormat, RoleArg, TokenArgs, TokenCommand};
-use crate::commands::open_store;
+use crate::commands::{open_existing_store, open_store};
 use crate::exit::{CliError, Exit};
-use crate::output::table;
+use crate::output::{rfc3339, table};
 
 /// Creates, lists or revokes tokens.
 pub fn run(args: &TokenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -20,16 +20,20 @@ pub fn run(args: &TokenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
             };
             let token = rampart_server::auth::create_token(&store, name, role)
                 .map_err(|e| CliError::failure(format!("cannot create a token: {e}")))?;
-            format!(
-                "Created {} token `{}` (id {}). It is shown once and stored hashed:\n{}\n",
+            // The token alone on stdout (`T=$(rampart token create …)`);
+            // what it is on stderr.
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(
+                stderr,
+                "Created {} token `{}` (id {}); it is shown once, below, and stored hashed.",
                 role.as_str(),
                 token.record.name,
                 token.record.id,
-                token.secret
-            )
+            );
+            format!("{}\n", token.secret)
         }
         TokenCommand::List { store, format } => {
-            let tokens = open_store(store)?.tokens()?;
+            let tokens = open_existing_store(store)?.tokens()?;
             match format {
                 ListFormat::Json => {
                     serde_json::to_string_pretty(&tokens).map_err(CliError::failure)? + "\n"
@@ -52,7 +56,7 @@ pub fn run(args: &TokenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
             }
         }
         TokenCommand::Revoke { store, id } => {
-            if !open_store(store)?.revoke_token(id)? {
+            if !open_existing_store(store)?.revoke_token(id)? {
                 return Err(CliError::usage(format!(
                     "no token `{id}` (see `rampart token list`)"
                 )));
@@ -62,9 +66,4 @@ pub fn run(args: &TokenArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
     Ok(Exit::Ok)
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

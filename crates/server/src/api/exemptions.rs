@@ -33,9 +33,15 @@ struct ExemptionFilter {
     active: Option<bool>,
 }
 
-fn validate(e: &Exemption) -> Result<Option<OffsetDateTime>, ApiError> {
-    e.validate()
-        .map_err(|why| ApiError::bad_request(format!("exemption {why}")))
+/// Checks the exemption; a recommendation id not in the catalog is a 400
+/// naming the closest ids.
+fn validate(state: &St, e: &Exemption) -> Result<Option<OffsetDateTime>, ApiError> {
+    let expires = e
+        .validate()
+        .map_err(|why| ApiError::bad_request(format!("exemption {why}")))?;
+    e.check_recommendation(&state.posture.catalog)
+        .map_err(|why| ApiError::bad_request(format!("exemption {why}")))?;
+    Ok(expires)
 }
 
 async fn list(
@@ -109,7 +115,7 @@ async fn create(
     Extension(principal): Extension<Principal>,
     ApiJson(exemption): ApiJson<Exemption>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    validate(&exemption)?;
+    validate(&state, &exemption)?;
     let stored = StoredExemption {
         id: uuid::Uuid::now_v7().to_string(),
         exemption,
@@ -140,7 +146,7 @@ async fn replace(
     ApiPath(id): ApiPath<String>,
     ApiJson(exemption): ApiJson<Exemption>,
 ) -> Result<Json<Value>, ApiError> {
-    validate(&exemption)?;
+    validate(&state, &exemption)?;
     let lookup = id.clone();
     let existing = state
         .store

@@ -132,6 +132,7 @@ async fn recommendations(
                 .map_err(|_| ApiError::bad_request(format!("unknown severity `{s}`")))
         })
         .transpose()?;
+    check_filters(&state.posture.catalog, &f)?;
     let posture = state.posture.clone();
     let scan = f.scan.clone();
     let counts = state
@@ -208,7 +209,7 @@ async fn recommendation(
         .catalog
         .get(&id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("no recommendation `{id}`")))?;
+        .ok_or_else(|| no_recommendation(&state, &id))?;
     let posture = state.posture.clone();
     let counts = state
         .store
@@ -327,7 +328,7 @@ async fn recommendation_assessments(
     ApiQuery(mut q): ApiQuery<AssessmentQuery>,
 ) -> Result<Json<Page<Assessment>>, ApiError> {
     if state.posture.catalog.get(&id).is_none() {
-        return Err(ApiError::not_found(format!("no recommendation `{id}`")));
+        return Err(no_recommendation(&state, &id));
     }
     q.recommendation = Some(id);
     list_assessments(state, uri, page, q).await
@@ -459,4 +460,60 @@ async fn control(
         .cloned()
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no control `{control}` in standard `{id}`")))
+}
+
+/// 404 for a recommendation id not in the catalog, naming the closest ids.
+fn no_recommendation(state: &St, id: &str) -> ApiError {
+    ApiError::not_found(
+        state
+            .posture
+            .catalog
+            .check_id(id)
+            .err()
+            .unwrap_or_else(|| format!("no recommendation `{id}`")),
+    )
+}
+
+/// A filter value that no recommendation has is a typo: 400 naming the
+/// closest values, never an empty page.
+fn check_filters(
+    catalog: &rampart_catalog::Catalog,
+    f: &RecommendationFilter,
+) -> Result<(), ApiError> {
+    let check = |kind: &str, value: &Option<String>, known: Vec<&str>| {
+        let Some(value) = value else {
+            return Ok(());
+        };
+        if known.contains(&value.as_str()) {
+            return Ok(());
+        }
+        let mut known = known;
+        known.sort_unstable();
+        known.dedup();
+        Err(ApiError::bad_request(rampart_model::suggest::unknown(
+            kind, value, &known, 12, None,
+        )))
+    };
+    check(
+        "standard",
+        &f.standard,
+        catalog
+            .iter()
+            .flat_map(|r| r.standards.iter())
+            .filter_map(|m| m.split_once(':').map(|(s, _)| s))
+            .collect(),
+    )?;
+    check(
+        "resource type",
+        &f.resource_type,
+        catalog.iter().map(|r| r.resource_type.as_str()).collect(),
+    )?;
+    check(
+        "security control",
+        &f.security_control,
+        catalog
+            .iter()
+            .map(|r| r.security_control.as_str())
+            .collect(),
+    )
 }

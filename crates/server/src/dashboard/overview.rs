@@ -265,7 +265,7 @@ pub(super) async fn scan(
             @if gaps.is_empty() {
                 p.muted { "None: every call the scan made was answered." }
             } @else {
-                p.muted.small { "What the scan could not read. Assessments that needed it are errors, never healthy." }
+                p.muted.small { "What the scan could not read. Assessments that needed it are errors, never healthy. In a terminal: " code { "rampart gaps --scan " (scan.id) } "." }
                 table #gaps {
                     thead { tr { th { "Account" } th { "Region" } th { "Service" } th { "Operation" } th { "Kind" } th { "Error" } th.num { "Times" } } }
                     tbody {
