@@ -744,9 +744,7 @@ pub(super) async fn verify_page(
     let health = state.health.latest(&connector);
     let account = connector.account().to_owned();
     let scans = state.store.run(|s| Ok(s.scans_page(None, 0, 50)?)).await?;
-    let last = scans
-        .iter()
-        .find(|s| s.accounts.contains(&account));
+    let last = scans.iter().find(|s| s.accounts.contains(&account));
     let running = state
         .scans
         .running()
