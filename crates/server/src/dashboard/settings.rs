@@ -141,7 +141,16 @@ pub(super) async fn issuer(
     Extension(who): Extension<Principal>,
 ) -> PageResult {
     admin_only(&who)?;
-    let issuer = open_issuer(&state)?;
+    let issuer = match open_issuer(&state) {
+        Ok(issuer) => issuer,
+        Err(PageError(err)) => {
+            let content = html! {
+                h1 { "Issuer keys" }
+                p.panel #no-issuer { "No issuer: " (err.message) ". Connectors that federate (no access keys) need one." }
+            };
+            return Ok(page("Issuer keys", Nav::Connectors, &who, content));
+        }
+    };
     let content = html! {
         h1 { "Issuer keys" }
         p { "Issuer " code { (issuer.url()) } ". AWS checks every role session's token against the keys published at " code { (issuer.jwks_uri()) } "." }
