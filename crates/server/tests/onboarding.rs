@@ -571,6 +571,8 @@ async fn readers_see_no_admin_forms_and_get_403_on_posts() {
         "/connectors/prod/delete",
         "/connectors/prod/verify",
         "/settings/tokens",
+        "/settings/issuer/stage",
+        "/settings/issuer/activate",
         "/settings/issuer/rotate",
     ] {
         let reply = reader.post(&f.app, path, GOOD, true).await;

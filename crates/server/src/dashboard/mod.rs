@@ -90,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/settings/tokens/{id}/revoke", post(settings::revoke))
         .route("/settings/issuer", get(settings::issuer))
+        .route("/settings/issuer/stage", post(settings::stage))
+        .route("/settings/issuer/activate", post(settings::activate))
         .route("/settings/issuer/rotate", post(settings::rotate))
         .route("/alerts", get(connectors::alerts))
         .route(STYLESHEET_PATH, get(stylesheet))

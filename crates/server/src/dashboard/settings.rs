@@ -169,27 +169,79 @@ pub(super) async fn issuer(
         }
         section.panel #rotation {
             h2 { "Rotate the signing key" }
-            p { "Rotation happens in two stages:" }
+            p { "A rotation has two stages, with a window between them:" }
             ol {
-                li { strong { "Stage: " } "a new key is generated and added to the JWKS next to the current one." }
-                li { strong { "Activate: " } "new tokens are signed with it; the old key stays published until every token it signed has expired (one hour plus a clock-skew margin), then it is removed." }
+                li { strong { "Stage: " } "a new key is generated and published in the JWKS next to the current one; the current key still signs." }
+                li { strong { "Wait: " } "until the published JWKS holds the staged key. This server, when it publishes the issuer documents itself, re-reads its keys within a minute; if you publish exported copies on a static host, run " code { "rampart issuer export --dir DIR" } " and upload them now. AWS fetches the JWKS when it checks a token, so a token signed with a key it cannot find is refused (scans and verification would fail with a coverage gap)." }
+                li { strong { "Activate: " } "new tokens are signed with the staged key; the old key stays published until every token it signed has expired (one hour plus a five-minute clock-skew margin), then it is removed." }
             }
-            p { "The button does both at once. When this server publishes the issuer documents itself (it answers " code { "/.well-known/openid-configuration" } " and the JWKS), it re-reads the keys at most once a minute: a scan or verification started within that minute after rotating may fail to assume roles; run it again after a minute. If you publish exported copies (" code { "rampart issuer export --dir DIR" } ") on a static host, export and upload them right after rotating: until the new JWKS is public, AWS rejects tokens signed with the new key, and scans in that window fail with a coverage gap." }
+            @match issuer.staged_kid() {
+                Some(kid) => {
+                    p #staged { "Staged: " code { (kid) } ". Activate it once the published JWKS holds it." }
+                    form.inline method="post" action="/settings/issuer/activate" {
+                        (csrf_field(&who))
+                        button #activate-key type="submit" { "Activate the staged key" }
+                    }
+                    " "
+                }
+                None => {
+                    form.inline method="post" action="/settings/issuer/stage" {
+                        (csrf_field(&who))
+                        button #stage-key type="submit" { "Stage a new key" }
+                    }
+                    " "
+                }
+            }
             form.inline method="post" action="/settings/issuer/rotate" {
                 (csrf_field(&who))
-                button #rotate-key type="submit" { "Rotate now" }
+                button #rotate-key type="submit" { "Stage and activate at once" }
             }
+            p.muted.small { "At once is safe only when nothing needs to fetch the new JWKS first (no static copies, and no scan in the next minute)." }
         }
     };
     Ok(page("Issuer keys", Nav::Connectors, &who, content))
 }
 
-/// `POST /settings/issuer/rotate`.
+/// What a key change does.
+#[derive(Debug, Clone, Copy)]
+enum KeyStep {
+    Stage,
+    Activate,
+    Rotate,
+}
+
+/// `POST /settings/issuer/stage`.
+pub(super) async fn stage(State(state): State<AppState>) -> PageResult {
+    change_key(&state, KeyStep::Stage).await
+}
+
+/// `POST /settings/issuer/activate`.
+pub(super) async fn activate(State(state): State<AppState>) -> PageResult {
+    change_key(&state, KeyStep::Activate).await
+}
+
+/// `POST /settings/issuer/rotate`: stage and activate at once.
 pub(super) async fn rotate(State(state): State<AppState>) -> PageResult {
-    let mut issuer = open_issuer(&state)?;
-    tokio::task::spawn_blocking(move || issuer.rotate(OffsetDateTime::now_utc()))
-        .await
-        .map_err(|e| PageError(ApiError::internal(format!("rotation task: {e}"))))?
-        .map_err(|e| PageError(ApiError::internal(format!("rotation failed: {e}"))))?;
+    change_key(&state, KeyStep::Rotate).await
+}
+
+async fn change_key(state: &AppState, step: KeyStep) -> PageResult {
+    let mut issuer = open_issuer(state)?;
+    tokio::task::spawn_blocking(move || {
+        let now = OffsetDateTime::now_utc();
+        match step {
+            KeyStep::Stage => issuer.stage(now),
+            KeyStep::Activate => issuer.activate(now),
+            KeyStep::Rotate => issuer.rotate(now),
+        }
+    })
+    .await
+    .map_err(|e| PageError(ApiError::internal(format!("rotation task: {e}"))))?
+    .map_err(|e| match e {
+        rampart_identity::IdentityError::NothingStaged => {
+            PageError(ApiError::bad_request(e.to_string()))
+        }
+        other => PageError(ApiError::internal(format!("key change failed: {other}"))),
+    })?;
     Ok(see_other("/settings/issuer"))
 }
