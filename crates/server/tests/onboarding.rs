@@ -647,3 +647,48 @@ async fn tokens_are_shown_once_and_revoked_and_the_issuer_key_rotates() {
     assert_eq!(rotated.status, StatusCode::SEE_OTHER);
     assert_ne!(keys(&f), before);
 }
+
+#[tokio::test]
+async fn the_api_refuses_what_the_form_refuses_with_the_same_message() {
+    let f = fixture();
+    let admin = first_admin(&f).await;
+    let form = admin
+        .post(
+            &f.app,
+            "/connectors/new",
+            &with(&[("servers_scope_tags", "aws:env=prod")]),
+            true,
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut connector = Connector::new("api", "123456789012", &[Plan::Servers], vec![], 12, None);
+    connector.paused = true;
+    let mut body = serde_json::to_value(&connector).unwrap();
+    body["offerings"][0]["scopeByTags"] = serde_json::json!({"aws:env": "prod"});
+    let secret = create_token(&Store::open(&f.db).unwrap(), "api", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let request = Request::post("/api/v1/connectors")
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let reply = send(&f.app, request).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let message = "tag `aws:env=prod` in `DefenderForServersAws.scopeByTags`: keys starting with `aws:` are reserved by AWS";
+    assert!(reply.body.contains(message), "{}", reply.body);
+    let at = form.body.find("id=\"servers_scope_tags-error\"").unwrap();
+    assert!(form.body[at..].contains(message), "{}", form.body);
+
+    // Valid through the API: stored paused, shown paused on the page.
+    body["offerings"][0]["scopeByTags"] = serde_json::json!({"env": "prod"});
+    let request = Request::post("/api/v1/connectors")
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    assert_eq!(send(&f.app, request).await.status, StatusCode::CREATED);
+    let list = admin.get(&f.app, "/connectors").await;
+    assert!(list.body.contains("scope: env=prod"), "{}", list.body);
+    assert!(list.body.contains("Resume scheduled scans"));
+}
