@@ -481,6 +481,9 @@ pub struct ConnectorCreateArgs {
     /// `servers.arcAutoProvisioning=ARN`). Repeatable.
     #[arg(long = "role-arn", value_name = "PLAN[.ROLE]=ARN")]
     pub role_arns: Vec<String>,
+    /// Plan settings and pausing.
+    #[command(flatten)]
+    pub settings: PlanSettingsArgs,
     /// Output format of the created connector.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -552,6 +555,9 @@ pub struct ConnectorUpdateArgs {
     /// Change a plan's role: PLAN=ARN or PLAN.ROLE=ARN. Repeatable.
     #[arg(long = "role-arn", value_name = "PLAN[.ROLE]=ARN")]
     pub role_arns: Vec<String>,
+    /// Plan settings and pausing.
+    #[command(flatten)]
+    pub settings: PlanSettingsArgs,
     /// Output format of the updated connector.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -944,4 +950,39 @@ pub struct AlertSetStatusArgs {
     /// Why (kept in the alert's history).
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
+}
+
+/// Plan settings and pausing, taken by `rampart connector create` and
+/// `update` (the dashboard's form and the API's JSON set the same fields).
+#[derive(Debug, Default, Args)]
+pub struct PlanSettingsArgs {
+    /// Servers: protect only instances with one of these tags,
+    /// `KEY=VALUE,...` (`''`: every instance).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub servers_scope_tags: Option<String>,
+    /// Servers: agentless scanning of instance disks, `on` or `off`.
+    #[arg(long, value_name = "on|off")]
+    pub agentless_scanning: Option<String>,
+    /// Servers: instances with one of these tags are not scanned
+    /// agentlessly, `KEY=VALUE,...` (`''` clears the list).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub agentless_exclusion_tags: Option<String>,
+    /// Pause the connector's scheduled scans (`rampart serve` skips it;
+    /// scans on demand still run).
+    #[arg(long, conflicts_with = "resume")]
+    pub pause: bool,
+    /// Resume the connector's scheduled scans.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+impl PlanSettingsArgs {
+    /// Whether any setting is given.
+    pub fn any(&self) -> bool {
+        self.servers_scope_tags.is_some()
+            || self.agentless_scanning.is_some()
+            || self.agentless_exclusion_tags.is_some()
+            || self.pause
+            || self.resume
+    }
 }

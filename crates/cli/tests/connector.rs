@@ -416,3 +416,74 @@ fn deleting_an_organization_deletes_its_members() {
     );
     assert_eq!(env.names(), ["elsewhere"]);
 }
+
+#[test]
+fn servers_settings_and_pause_are_set_as_the_dashboard_sets_them() {
+    let env = Env::new();
+    let created = env.ok(&[
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        ACCOUNT,
+        "--plans",
+        "cspm,servers",
+        "--servers-scope-tags",
+        "env=prod, team=sec",
+        "--agentless-scanning",
+        "on",
+        "--agentless-exclusion-tags",
+        "rampart:skip=true",
+        "--format",
+        "json",
+    ]);
+    let json = stdout_json(&created);
+    let servers = &json["offerings"][1];
+    assert_eq!(
+        servers["scopeByTags"],
+        serde_json::json!({"env": "prod", "team": "sec"})
+    );
+    assert_eq!(
+        servers["vmScanners"],
+        serde_json::json!({"enabled": true, "exclusionTags": {"rampart:skip": "true"}})
+    );
+    assert!(json.get("paused").is_none());
+
+    let shown = stdout(&env.ok(&["update", "prod", "--pause"]));
+    assert!(shown.contains("paused"), "{shown}");
+    assert!(
+        shown.contains("scope env=prod, team=sec; agentless scanning enabled"),
+        "{shown}"
+    );
+    let store = Store::open(std::path::Path::new(&env.db)).unwrap();
+    assert!(store.connector("prod").unwrap().unwrap().paused);
+    drop(store);
+    env.ok(&["update", "prod", "--resume", "--agentless-scanning", "off"]);
+    let json = stdout_json(&env.ok(&["show", "prod", "--format", "json"]));
+    assert!(json.get("paused").is_none());
+    assert_eq!(json["offerings"][1]["vmScanners"]["enabled"], false);
+
+    // The same validation (and message) as the dashboard's form and the API.
+    let out = env.connector(&["update", "prod", "--servers-scope-tags", "aws:env=prod"]);
+    assert_usage_error(
+        &out,
+        "tag `aws:env=prod` in `DefenderForServersAws.scopeByTags`: keys starting with `aws:` are reserved by AWS",
+        "reserved tag key",
+    );
+    let out = env.connector(&[
+        "create",
+        "--name",
+        "cspm-only",
+        "--account",
+        ACCOUNT,
+        "--servers-scope-tags",
+        "env=prod",
+    ]);
+    assert_usage_error(
+        &out,
+        "plan `servers` is not enabled on this connector",
+        "servers settings without the plan",
+    );
+    let out = env.connector(&["update", "prod", "--agentless-scanning", "maybe"]);
+    assert_usage_error(&out, "`--agentless-scanning` takes `on` or `off`", "on/off");
+}

@@ -12,13 +12,14 @@
     reason = "test code: a failure should stop the test"
 )]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use rampart_server::auth::create_token;
 use rampart_server::{AppState, ServerConfig};
 use rampart_store::{Store, TokenRole};
-use rampart_testkit::{Moto, aws_env, describe, python, rampart, workspace_root};
+use rampart_testkit::{Moto, aws_env, describe, python, rampart, rampart_command, workspace_root};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rampart");
 /// The tag key every hostile resource carries (the test finds them by it).
@@ -148,4 +149,98 @@ fn dashboard_works_in_headless_chromium_and_runs_no_injected_script() {
         "only {pngs} screenshots in {}",
         screenshots.display()
     );
+}
+
+/// Where the onboarding walk-through's screenshots go; `docs/img/onboarding`
+/// holds a committed copy (`RAMPART_ONBOARDING_SHOTS` overrides the place).
+fn onboarding_shots() -> PathBuf {
+    std::env::var_os("RAMPART_ONBOARDING_SHOTS").map_or_else(
+        || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("onboarding"),
+        PathBuf::from,
+    )
+}
+
+/// Onboarding in the browser against `rampart serve` on an empty store and
+/// moto: the first-admin link it prints, the add-account form, the
+/// template download, verification, the first scan and its score.
+#[test]
+fn onboarding_in_headless_chromium_from_first_run_to_first_score() {
+    let (chromium, modules) = browser_env();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let keys = dir.path().join("keys").display().to_string();
+    let moto = Moto::start();
+    moto.seed_demo();
+    // Nothing publishes this issuer: verification reports it, with the fix.
+    let init = rampart(
+        BIN,
+        &[
+            "issuer",
+            "init",
+            "--issuer-url",
+            "https://127.0.0.1/rampart",
+            "--keys-dir",
+            &keys,
+        ],
+    );
+    assert!(init.status.success(), "{}", describe(&init));
+
+    let mut server = rampart_command(BIN)
+        .args([
+            "serve",
+            "--db",
+            &db,
+            "--keys-dir",
+            &keys,
+            "--listen",
+            "127.0.0.1:0",
+            "--endpoint-url",
+            &moto.url(),
+            "--no-scheduled-scans",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .strip_prefix("Rampart listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    let mut link = String::new();
+    for line in lines.by_ref().take(3) {
+        let line = line.unwrap();
+        if line.trim().starts_with("http") {
+            link = line.trim().to_owned();
+            break;
+        }
+    }
+    assert!(
+        link.starts_with(&format!("{url}/setup?token=")),
+        "no first-run link: {link:?}"
+    );
+
+    let shots = onboarding_shots();
+    let _ = std::fs::remove_dir_all(&shots);
+    let output = Command::new("node")
+        .arg(workspace_root().join("crates/cli/tests/e2e/onboarding.mjs"))
+        .env("NODE_PATH", &modules)
+        .env("RAMPART_CHROMIUM", &chromium)
+        .env("RAMPART_URL", &url)
+        .env("RAMPART_SETUP_LINK", &link)
+        .env("RAMPART_ACCOUNT", "123456789012")
+        .env("RAMPART_SCREENSHOTS", &shots)
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    assert!(output.status.success(), "{}", describe(&output));
+    let pngs = std::fs::read_dir(&shots)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pngs >= 6, "only {pngs} screenshots in {}", shots.display());
 }

@@ -50,6 +50,18 @@ pub struct Connector {
     /// A classic (legacy) connector's authentication; absent for federation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classic: Option<crate::classic::ClassicAuthentication>,
+    /// Scheduled scans skip a paused connector (scans on demand still run);
+    /// absent: not paused.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// The cloud a connector is for.
@@ -204,6 +216,7 @@ impl Connector {
             created_at: created,
             updated_at: created,
             classic: None,
+            paused: false,
         }
     }
 
@@ -440,6 +453,9 @@ impl Connector {
                 && o.kube_audit_retention_time == 0
             {
                 return Err(ConnectorError::AuditRetention(o.kube_audit_retention_time));
+            }
+            if let Offering::DefenderForServersAws(o) = offering {
+                o.validate()?;
             }
             for (field, arn) in offering.role_arns() {
                 let parsed =
@@ -914,6 +930,115 @@ mod tests {
             }),
             Err(ConnectorError::AuditRetention(0))
         );
+    }
+
+    #[test]
+    fn servers_tags_and_paused_round_trip_and_are_checked() {
+        let mut connector = single(&[Plan::Cspm, Plan::Servers]);
+        // Defaults serialize as before: no new keys.
+        let json = serde_json::to_value(&connector).unwrap();
+        assert!(json.get("paused").is_none());
+        assert!(json["offerings"][1].get("scopeByTags").is_none());
+        assert!(json["offerings"][1].get("vmScanners").is_none());
+        connector.paused = true;
+        let Some(Offering::DefenderForServersAws(o)) = connector.offering_mut(Plan::Servers) else {
+            panic!("servers offering");
+        };
+        o.scope_by_tags = crate::parse_tags(crate::SCOPE_BY_TAGS, "env=prod, team = sec").unwrap();
+        o.vm_scanners = Some(crate::VmScanners {
+            enabled: true,
+            exclusion_tags: crate::parse_tags(crate::EXCLUSION_TAGS, "noscan").unwrap(),
+        });
+        assert_eq!(connector.validate(), Ok(()));
+        let json = serde_json::to_value(&connector).unwrap();
+        assert_eq!(json["paused"], true);
+        assert_eq!(
+            json["offerings"][1]["scopeByTags"],
+            serde_json::json!({"env": "prod", "team": "sec"})
+        );
+        assert_eq!(
+            json["offerings"][1]["vmScanners"],
+            serde_json::json!({"enabled": true, "exclusionTags": {"noscan": ""}})
+        );
+        assert_eq!(
+            Connector::from_json(&connector.to_json()).unwrap(),
+            connector
+        );
+
+        // A reserved key sent through the API (JSON) is refused by validate.
+        let mut bad = json.clone();
+        bad["offerings"][1]["scopeByTags"] =
+            serde_json::json!({"aws:cloudformation:stack-name": "x"});
+        let err = Connector::from_json(&bad.to_string())
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConnectorError::InvalidTag {
+                    field: crate::SCOPE_BY_TAGS,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(err.field(), Some(crate::SCOPE_BY_TAGS));
+        assert!(err.to_string().contains("reserved"), "{err}");
+    }
+
+    #[test]
+    fn tags_parse_like_the_cli_and_the_form_take_them() {
+        let tags = crate::parse_tags(crate::SCOPE_BY_TAGS, " a=1,\nb=, c ").unwrap();
+        assert_eq!(crate::format_tags(&tags), "a=1, b=, c=");
+        assert_eq!(
+            crate::parse_tags(crate::SCOPE_BY_TAGS, " , ")
+                .unwrap()
+                .len(),
+            0
+        );
+        for (bad, why) in [
+            ("=v", "empty"),
+            ("a=1,a=2", "twice"),
+            ("AWS:x=1", "reserved"),
+            (&format!("{}=v", "k".repeat(129)), "128"),
+            (&format!("k={}", "v".repeat(257)), "256"),
+        ] {
+            let err = crate::parse_tags(crate::EXCLUSION_TAGS, bad).unwrap_err();
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+            assert_eq!(err.field(), Some(crate::EXCLUSION_TAGS));
+        }
+    }
+
+    #[test]
+    fn errors_name_their_field() {
+        assert_eq!(
+            with(|c| c.name = "a b".into()).unwrap_err().field(),
+            Some("name")
+        );
+        assert_eq!(
+            with(|c| c.hierarchy_identifier = "1".into())
+                .unwrap_err()
+                .field(),
+            Some("hierarchyIdentifier")
+        );
+        assert_eq!(
+            with(|c| c.environment_data.regions.push("mars-1".into()))
+                .unwrap_err()
+                .field(),
+            Some("environmentData.regions")
+        );
+        assert_eq!(
+            with(|c| c.environment_data.scan_interval = 0)
+                .unwrap_err()
+                .field(),
+            Some("environmentData.scanInterval")
+        );
+        assert_eq!(
+            with(|c| c.offerings.clear()).unwrap_err().field(),
+            Some("offerings")
+        );
+        assert_eq!(ConnectorError::Json("x".into()).field(), None);
     }
 
     #[test]

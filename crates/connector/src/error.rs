@@ -114,10 +114,56 @@ pub enum ConnectorError {
     /// The audit-log retention is zero days.
     #[error("audit-log retention `{0}` is not 1 or more days")]
     AuditRetention(u32),
+    /// A scope or exclusion tag AWS would not accept.
+    #[error("tag `{tag}` in `{field}`: {why}")]
+    InvalidTag {
+        /// The setting (`DefenderForServersAws.scopeByTags`, …).
+        field: &'static str,
+        /// The tag as given.
+        tag: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The connector JSON could not be read.
     #[error("invalid connector JSON: {0}")]
     Json(String),
     /// A classic connector's authentication is malformed.
     #[error("invalid classic connector: {0}")]
     InvalidClassic(String),
+}
+
+impl ConnectorError {
+    /// The connector field the error is about, as a dotted path in the
+    /// connector resource (`name`, `hierarchyIdentifier`,
+    /// `environmentData.regions`, `DefenderForServersAws.scopeByTags`, …),
+    /// so a form can show the error next to its field; `None` when it is
+    /// about the whole resource.
+    pub fn field(&self) -> Option<&'static str> {
+        use ConnectorError as E;
+        Some(match self {
+            E::InvalidName(_) | E::NameLooksLikeId(_) => "name",
+            E::InvalidAccount(_) | E::InvalidParent(_) | E::ParentIsSelf(_) => {
+                "hierarchyIdentifier"
+            }
+            E::InvalidExcludedAccount(_)
+            | E::DuplicateExcludedAccount(_)
+            | E::NotAnOrganization(_) => "environmentData.organizationalData.excludedAccountIds",
+            E::InvalidStacksetName(_) => "environmentData.organizationalData.stacksetName",
+            E::UnknownRegion(_) | E::DuplicateRegion(_) | E::RegionOutsidePartition { .. } => {
+                "environmentData.regions"
+            }
+            E::ScanInterval(_) => "environmentData.scanInterval",
+            E::NoPlans | E::DuplicatePlan(_) | E::UnknownPlan(_) | E::UnknownOfferingType(_) => {
+                "offerings"
+            }
+            E::AuditRetention(_) => "DefenderForContainersAws.kubeAuditRetentionTime",
+            E::InvalidTag { field, .. } => field,
+            E::PlanNotEnabled(_)
+            | E::UnknownRoleField { .. }
+            | E::MalformedRoleArn { .. }
+            | E::RoleInOtherAccount { .. }
+            | E::PartitionMismatch { .. } => "roles",
+            E::Json(_) | E::InvalidClassic(_) => return None,
+        })
+    }
 }

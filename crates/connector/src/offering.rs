@@ -1,8 +1,11 @@
 //! Offerings: one enabled plan on a connector, with its role ARNs and
 //! settings, serialized as Defender's offerings (tagged by `offeringType`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::error::ConnectorError;
 use crate::plan::Plan;
 
 /// Default retention of EKS audit logs in the audit-log bucket, in days.
@@ -42,6 +45,92 @@ pub struct ServersOffering {
     pub defender_for_servers: CloudRole,
     /// Agent auto-provisioning through SSM.
     pub arc_auto_provisioning: SwitchableRole,
+    /// Only instances carrying one of these tags (`key` → `value`) are
+    /// protected; empty: every instance.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scope_by_tags: BTreeMap<String, String>,
+    /// Agentless scanning of instance disks; absent: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_scanners: Option<VmScanners>,
+}
+
+/// `vmScanners`: agentless scanning of instance disk snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmScanners {
+    /// Whether agentless scanning is on.
+    pub enabled: bool,
+    /// Instances carrying one of these tags (`key` → `value`) are not
+    /// scanned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exclusion_tags: BTreeMap<String, String>,
+}
+
+/// Longest tag key AWS accepts.
+pub const MAX_TAG_KEY_LEN: usize = 128;
+/// Longest tag value AWS accepts.
+pub const MAX_TAG_VALUE_LEN: usize = 256;
+
+/// Reads tags written `key=value, key2=value2` (comma or newline
+/// separated; a value may be empty, `key` alone means an empty value), as
+/// the CLI flags and the dashboard's fields take them. `field` names the
+/// setting in the error. Each tag is checked by [`check_tag`].
+pub fn parse_tags(
+    field: &'static str,
+    text: &str,
+) -> Result<BTreeMap<String, String>, ConnectorError> {
+    let mut tags = BTreeMap::new();
+    for item in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let (key, value) = item.split_once('=').unwrap_or((item, ""));
+        let (key, value) = (key.trim(), value.trim());
+        check_tag(field, key, value)?;
+        if tags.insert(key.to_owned(), value.to_owned()).is_some() {
+            return Err(ConnectorError::InvalidTag {
+                field,
+                tag: item.to_owned(),
+                why: "the key is listed twice".to_owned(),
+            });
+        }
+    }
+    Ok(tags)
+}
+
+/// Checks one tag as AWS would accept it: a key of 1 to 128 characters not
+/// starting with `aws:`, a value of at most 256.
+pub fn check_tag(field: &'static str, key: &str, value: &str) -> Result<(), ConnectorError> {
+    let why = if key.is_empty() {
+        Some("the key is empty")
+    } else if key.chars().count() > MAX_TAG_KEY_LEN {
+        Some("the key is longer than 128 characters")
+    } else if value.chars().count() > MAX_TAG_VALUE_LEN {
+        Some("the value is longer than 256 characters")
+    } else if key.to_ascii_lowercase().starts_with("aws:") {
+        Some("keys starting with `aws:` are reserved by AWS")
+    } else if key.chars().chain(value.chars()).any(char::is_control) {
+        Some("tags cannot hold control characters")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(ConnectorError::InvalidTag {
+            field,
+            tag: format!("{key}={value}"),
+            why: why.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Tags as [`parse_tags`] reads them: `key=value, key2=value2`.
+pub fn format_tags(tags: &BTreeMap<String, String>) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `DefenderForContainersAws`: workload protection for EKS clusters.
@@ -119,6 +208,8 @@ impl Offering {
             Plan::Servers => Offering::DefenderForServersAws(ServersOffering {
                 defender_for_servers: role(0),
                 arc_auto_provisioning: switchable(1),
+                scope_by_tags: BTreeMap::new(),
+                vm_scanners: None,
             }),
             Plan::Containers => Offering::DefenderForContainersAws(ContainersOffering {
                 kubernetes_service: role(0),
@@ -209,6 +300,26 @@ impl Offering {
         Some(slot)
     }
 }
+
+impl ServersOffering {
+    /// Checks the scope and exclusion tags.
+    pub fn validate(&self) -> Result<(), ConnectorError> {
+        for (k, v) in &self.scope_by_tags {
+            check_tag(SCOPE_BY_TAGS, k, v)?;
+        }
+        if let Some(scanners) = &self.vm_scanners {
+            for (k, v) in &scanners.exclusion_tags {
+                check_tag(EXCLUSION_TAGS, k, v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The field of the Servers plan's scope tags, as errors name it.
+pub const SCOPE_BY_TAGS: &str = "DefenderForServersAws.scopeByTags";
+/// The field of agentless scanning's exclusion tags, as errors name it.
+pub const EXCLUSION_TAGS: &str = "DefenderForServersAws.vmScanners.exclusionTags";
 
 impl<'de> Deserialize<'de> for Offering {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

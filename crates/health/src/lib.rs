@@ -194,6 +194,13 @@ impl HealthOptions {
     }
 }
 
+/// Checks the issuer's public documents only (the discovery document at
+/// its URL, the signing key in its JWKS), as [`connector_health`] does
+/// first: the onboarding deploy step shows them before any role exists.
+pub async fn issuer_checks(issuer: &Result<Arc<Issuer>, String>, timeout: Duration) -> Vec<Check> {
+    issuer::checks(issuer, timeout).await
+}
+
 /// Checks every requirement of `connector`: the issuer (federation only),
 /// each enabled plan, and the last scan from `evidence` (read it with
 /// [`scan_evidence`]).

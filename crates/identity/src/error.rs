@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// No variant carries key material: messages name files and key ids only.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
+    /// `activate` with no staged key.
+    #[error("no staged key to activate; stage one first (`stage`)")]
+    NothingStaged,
     /// The issuer URL is not one IAM (or an OIDC client) accepts.
     #[error("invalid issuer URL `{url}`: {reason}")]
     InvalidIssuerUrl {

@@ -53,9 +53,26 @@ struct KeyRecord {
         skip_serializing_if = "Option::is_none"
     )]
     retired_at: Option<OffsetDateTime>,
+    /// A staged key: published in the JWKS, not signing yet
+    /// ([`Issuer::stage`], then [`Issuer::activate`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    staged: bool,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl KeyRecord {
+    /// Whether it signs new tokens.
+    fn is_signer(&self) -> bool {
+        self.retired_at.is_none() && !self.staged
+    }
+
     /// When the key leaves the JWKS: its last token's expiry plus the margin.
     fn published_until(&self) -> Option<OffsetDateTime> {
         self.retired_at
@@ -83,6 +100,8 @@ pub struct KeyInfo {
     pub published_until: Option<OffsetDateTime>,
     /// Whether new tokens are signed with it.
     pub signing: bool,
+    /// Whether it is staged: published, signing once activated.
+    pub staged: bool,
     /// Modulus size in bits.
     pub bits: usize,
 }
@@ -174,6 +193,7 @@ impl Issuer {
                     kid: key.kid().to_owned(),
                     created_at: now,
                     retired_at: None,
+                    staged: false,
                 }],
             },
             keys: vec![key],
@@ -209,7 +229,19 @@ impl Issuer {
         }
         normalize_issuer_url(&state.issuer_url)
             .map_err(|e| IdentityError::corrupt(&state_path, e.to_string()))?;
-        let signers = state.keys.iter().filter(|r| r.retired_at.is_none()).count();
+        let signers = state.keys.iter().filter(|r| r.is_signer()).count();
+        let staged = state.keys.iter().filter(|r| r.staged).count();
+        if staged > 1
+            || state
+                .keys
+                .iter()
+                .any(|r| r.staged && r.retired_at.is_some())
+        {
+            return Err(IdentityError::corrupt(
+                &state_path,
+                format!("{staged} staged keys instead of at most one"),
+            ));
+        }
         if signers != 1 {
             return Err(IdentityError::corrupt(
                 &state_path,
@@ -282,7 +314,8 @@ impl Issuer {
                 created_at: record.created_at,
                 retired_at: record.retired_at,
                 published_until: record.published_until(),
-                signing: record.retired_at.is_none(),
+                signing: record.is_signer(),
+                staged: record.staged,
                 bits: key.bits(),
             })
             .collect()
@@ -395,29 +428,76 @@ impl Issuer {
 
     /// Generates a new signing key; the previous one is retired at `now` and
     /// stays in the JWKS until every token it signed has expired (plus
-    /// [`CLOCK_SKEW_MARGIN`]). Returns the new key id.
+    /// [`CLOCK_SKEW_MARGIN`]). Returns the new key id. Same as
+    /// [`stage`](Self::stage) then [`activate`](Self::activate) at once.
     pub fn rotate(&mut self, now: OffsetDateTime) -> Result<String, IdentityError> {
+        let kid = self.stage(now)?;
+        self.activate(now)?;
+        Ok(kid)
+    }
+
+    /// The first half of a rotation: generates a key and publishes it in
+    /// the JWKS without signing with it, so verifiers (AWS) can fetch it
+    /// before any token needs it. Returns its key id; a key staged before
+    /// is replaced.
+    pub fn stage(&mut self, now: OffsetDateTime) -> Result<String, IdentityError> {
         let key = SigningKey::generate()?;
         write_key(&self.dir, &key)?;
-        for record in self
-            .state
-            .keys
-            .iter_mut()
-            .filter(|r| r.retired_at.is_none())
-        {
-            record.retired_at = Some(now);
+        // One staged key at most: an older one never signed, so it goes.
+        let mut old = Vec::new();
+        let mut i = 0;
+        while i < self.state.keys.len() {
+            if self.state.keys.get(i).is_some_and(|r| r.staged) {
+                old.push(self.state.keys.remove(i).kid);
+                self.keys.remove(i);
+            } else {
+                i += 1;
+            }
         }
         let kid = key.kid().to_owned();
         self.state.keys.push(KeyRecord {
             kid: kid.clone(),
             created_at: now,
             retired_at: None,
+            staged: true,
         });
         self.keys.push(key);
         self.save()?;
-        self.prune(now)?;
-        tracing::info!(%kid, "issuer signing key rotated");
+        for kid in old {
+            remove_if_present(&key_path(&self.dir, &kid))?;
+        }
+        tracing::info!(%kid, "issuer signing key staged");
         Ok(kid)
+    }
+
+    /// The second half: the staged key signs from `now`; the previous
+    /// signer is retired and stays published until its tokens expired.
+    /// Returns the new signer's key id; an error when no key is staged.
+    pub fn activate(&mut self, now: OffsetDateTime) -> Result<String, IdentityError> {
+        let Some(at) = self.state.keys.iter().position(|r| r.staged) else {
+            return Err(IdentityError::NothingStaged);
+        };
+        for record in self.state.keys.iter_mut().filter(|r| r.is_signer()) {
+            record.retired_at = Some(now);
+        }
+        let mut kid = String::new();
+        if let Some(record) = self.state.keys.get_mut(at) {
+            record.staged = false;
+            kid.clone_from(&record.kid);
+        }
+        self.save()?;
+        self.prune(now)?;
+        tracing::info!(%kid, "issuer signing key activated");
+        Ok(kid)
+    }
+
+    /// The staged key's id, if one is staged.
+    pub fn staged_kid(&self) -> Option<&str> {
+        self.state
+            .keys
+            .iter()
+            .find(|r| r.staged)
+            .map(|r| r.kid.as_str())
     }
 
     /// Deletes retired keys that are no longer published at `now`. Returns
@@ -454,7 +534,7 @@ impl Issuer {
             .keys
             .iter()
             .zip(&self.keys)
-            .rfind(|(record, _)| record.retired_at.is_none())
+            .rfind(|(record, _)| record.is_signer())
     }
 
     fn has_kid(&self, kid: &str) -> bool {
@@ -491,6 +571,7 @@ fn read_state(path: &Path) -> Result<State, IdentityError> {
 
 #[cfg(test)]
 mod tests {
+
     #![allow(
         clippy::unwrap_used,
         clippy::indexing_slicing,
@@ -753,5 +834,50 @@ mod tests {
         }
         assert!(!debug.contains(&n[..24]), "{debug}");
         assert!(!debug.contains("PRIVATE"), "{debug}");
+    }
+
+    #[test]
+    fn a_staged_key_is_published_before_it_signs() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys");
+        let now = OffsetDateTime::now_utc();
+        let mut issuer = Issuer::init(&keys, "https://id.example.test/rampart").unwrap();
+        let first = issuer.signing_kid().to_owned();
+        assert!(matches!(
+            issuer.activate(now),
+            Err(IdentityError::NothingStaged)
+        ));
+        let staged = issuer.stage(now).unwrap();
+        // Published, not signing; the old key still signs.
+        let published = |i: &Issuer| {
+            i.jwks_at(now)["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(published(&issuer).contains(&staged));
+        assert_eq!(issuer.signing_kid(), first);
+        assert_eq!(issuer.staged_kid(), Some(staged.as_str()));
+        // It survives a reload, and staging again replaces it.
+        let reopened = Issuer::open(&keys).unwrap();
+        assert_eq!(reopened.staged_kid(), Some(staged.as_str()));
+        let info = reopened.keys();
+        assert!(
+            info.iter()
+                .any(|k| k.kid == staged && k.staged && !k.signing)
+        );
+        let restaged = issuer.stage(now).unwrap();
+        assert_ne!(restaged, staged);
+        assert!(!published(&issuer).contains(&staged));
+        assert!(!key_path(&keys, &staged).exists());
+        // Activation: the staged key signs, the old one stays published.
+        assert_eq!(issuer.activate(now).unwrap(), restaged);
+        assert_eq!(issuer.signing_kid(), restaged);
+        assert_eq!(issuer.staged_kid(), None);
+        assert!(published(&issuer).contains(&first));
+        let reopened = Issuer::open(&keys).unwrap();
+        assert_eq!(reopened.signing_kid(), restaged);
     }
 }

@@ -16,6 +16,7 @@
 
 mod cloudformation;
 mod connector;
+mod deploy;
 mod permissions;
 mod terraform;
 
@@ -23,6 +24,7 @@ use rampart_connector::Plan;
 
 pub use cloudformation::{cloudformation, stackset_member_template};
 pub use connector::{ConnectorRoles, connector_input};
+pub use deploy::{DeployKind, console_url, deploy_commands, stack_name};
 pub use permissions::{BILLING_DENY_ACTIONS, cspm_least_privilege_actions};
 pub use terraform::terraform;
 

@@ -263,7 +263,7 @@ impl Sessions {
     }
 
     /// Starts a session for a token; returns the cookie value.
-    async fn start(&self, token_hash: String) -> Result<String, ApiError> {
+    pub(crate) async fn start(&self, token_hash: String) -> Result<String, ApiError> {
         let id = random_text()?;
         let now = OffsetDateTime::now_utc();
         let session = StoredSession {
@@ -481,7 +481,7 @@ fn login_csrf_cookie(state: &AppState) -> &'static str {
     }
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: u64) -> HeaderValue {
+pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: u64) -> HeaderValue {
     let secure = if secure_cookies(state) {
         "; Secure"
     } else {

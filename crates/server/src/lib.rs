@@ -15,6 +15,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod engine;
 pub mod error;
+pub mod first_run;
 pub mod health;
 pub mod oidc;
 pub mod page;
@@ -130,6 +131,8 @@ pub struct AppState {
     pub scheduler: Scheduler,
     /// Connector health checks and their latest results.
     pub health: HealthChecks,
+    /// The first-run sign-in link, while one is pending ([`first_run`]).
+    pub first_run: first_run::FirstRun,
 }
 
 impl AppState {
@@ -149,6 +152,7 @@ impl AppState {
             sessions,
             scheduler,
             health: HealthChecks::default(),
+            first_run: first_run::FirstRun::default(),
         })
     }
 
@@ -184,6 +188,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(auth::routes())
+        .merge(first_run::routes())
         .merge(oidc::routes(state.config.keys_dir.as_deref()))
         .merge(protected)
         .fallback(not_found)

@@ -116,6 +116,7 @@ pub fn schedule(
     let mut entries: Vec<ConnectorSchedule> = connectors
         .iter()
         .filter(|c| scheduled(c, connectors))
+        .filter(|c| !c.paused)
         .map(|c| {
             let id = c.id.to_string();
             let stored = scans.get(&id);

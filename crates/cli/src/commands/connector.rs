@@ -3,13 +3,14 @@
 use std::io::Write;
 
 use rampart_connector::{
-    Connector, ConnectorError, DEFAULT_STACKSET_NAME, Offering, OrganizationalData, Plan,
+    Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering, OrganizationalData,
+    Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
 };
 use rampart_store::{Store, StoreError};
 
 use crate::args::{
     ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs, ConnectorListArgs,
-    ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, StoreArgs,
+    ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs, StoreArgs,
 };
 use crate::commands::{open_store, store_path};
 use crate::exit::{CliError, Exit};
@@ -85,6 +86,7 @@ fn create(args: &ConnectorCreateArgs, out: &mut dyn Write) -> Result<(), CliErro
         organization,
     );
     set_role_arns(&mut connector, &args.role_arns)?;
+    apply_settings(&mut connector, &args.settings)?;
     connector.validate()?;
     let store = open_store(&args.store)?;
     store
@@ -152,9 +154,10 @@ fn update(args: &ConnectorUpdateArgs, out: &mut dyn Write) -> Result<(), CliErro
         && args.plans.is_none()
         && args.exclude_accounts.is_none()
         && args.role_arns.is_empty()
+        && !args.settings.any()
     {
         return Err(CliError::usage(
-            "nothing to change: give `--regions`, `--scan-interval`, `--plans`, `--exclude-accounts` or `--role-arn`",
+            "nothing to change: give `--regions`, `--scan-interval`, `--plans`, `--exclude-accounts`, `--role-arn`, a plan setting, `--pause` or `--resume`",
         ));
     }
     let (store, mut connector) = find(&args.store, &args.name)?;
@@ -177,6 +180,7 @@ fn update(args: &ConnectorUpdateArgs, out: &mut dyn Write) -> Result<(), CliErro
         }
     }
     set_role_arns(&mut connector, &args.role_arns)?;
+    apply_settings(&mut connector, &args.settings)?;
     connector.validate()?;
     connector.touch();
     store
@@ -276,6 +280,60 @@ fn parse_scan_interval(hours: &str) -> Result<u32, CliError> {
         .map_err(|_| ConnectorError::ScanInterval(hours.to_owned()).into())
 }
 
+/// Applies the plan settings and `--pause` / `--resume`; tags are read by
+/// `rampart_connector::parse_tags`, as the dashboard's form reads them.
+fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<(), CliError> {
+    if args.pause {
+        connector.paused = true;
+    }
+    if args.resume {
+        connector.paused = false;
+    }
+    let servers_flags = args.servers_scope_tags.is_some()
+        || args.agentless_scanning.is_some()
+        || args.agentless_exclusion_tags.is_some();
+    if !servers_flags {
+        return Ok(());
+    }
+    let agentless = match args.agentless_scanning.as_deref().map(str::trim) {
+        None => None,
+        Some("on" | "true") => Some(true),
+        Some("off" | "false") => Some(false),
+        Some(other) => {
+            return Err(CliError::usage(format!(
+                "`--agentless-scanning` takes `on` or `off`, not `{other}`"
+            )));
+        }
+    };
+    let scope = args
+        .servers_scope_tags
+        .as_deref()
+        .map(|t| parse_tags(SCOPE_BY_TAGS, t))
+        .transpose()?;
+    let exclusions = args
+        .agentless_exclusion_tags
+        .as_deref()
+        .map(|t| parse_tags(EXCLUSION_TAGS, t))
+        .transpose()?;
+    let Some(Offering::DefenderForServersAws(servers)) = connector.offering_mut(Plan::Servers)
+    else {
+        return Err(ConnectorError::PlanNotEnabled(Plan::Servers).into());
+    };
+    if let Some(scope) = scope {
+        servers.scope_by_tags = scope;
+    }
+    if agentless.is_some() || exclusions.is_some() {
+        let scanners = servers.vm_scanners.get_or_insert_with(VmScanners::default);
+        if let Some(on) = agentless {
+            scanners.enabled = on;
+        }
+        if let Some(exclusions) = exclusions {
+            scanners.exclusion_tags = exclusions;
+        }
+    }
+    Ok(())
+}
+
 /// Applies `--role-arn PLAN[.ROLE]=ARN` flags.
 fn set_role_arns(connector: &mut Connector, flags: &[String]) -> Result<(), CliError> {
     for flag in flags {
@@ -359,6 +417,9 @@ fn details(connector: &Connector) -> String {
         .iter()
         .map(|(key, value)| format!("{key:<15}{value}\n"))
         .collect();
+    if connector.paused {
+        text.push_str(&format!("{:<15}yes: scheduled scans skip it\n", "paused"));
+    }
     text.push('\n');
     let rows: Vec<Vec<String>> = connector
         .offerings
@@ -385,6 +446,22 @@ fn settings(offering: &Offering, field: &str) -> String {
     match offering {
         Offering::DefenderForServersAws(o) if field.starts_with("arcAutoProvisioning") => {
             on_off(o.arc_auto_provisioning.enabled)
+        }
+        Offering::DefenderForServersAws(o)
+            if field.starts_with("defenderForServers")
+                && (!o.scope_by_tags.is_empty() || o.vm_scanners.is_some()) =>
+        {
+            let mut parts = Vec::new();
+            if !o.scope_by_tags.is_empty() {
+                parts.push(format!("scope {}", format_tags(&o.scope_by_tags)));
+            }
+            if let Some(s) = &o.vm_scanners {
+                parts.push(format!("agentless scanning {}", on_off(s.enabled)));
+                if !s.exclusion_tags.is_empty() {
+                    parts.push(format!("excluding {}", format_tags(&s.exclusion_tags)));
+                }
+            }
+            parts.join("; ")
         }
         Offering::DefenderForDatabasesAws(o) if field.starts_with("arcAutoProvisioning") => {
             on_off(o.arc_auto_provisioning.enabled)

@@ -576,7 +576,9 @@ fn schemas() -> Value {
                     "regions": {"type": "array", "items": {"type": "string"}},
                     "scanInterval": {"type": "integer", "minimum": 1, "maximum": 24}
                 }},
-                "offerings": {"type": "array", "items": {"type": "object", "properties": {"offeringType": {"type": "string"}}}},
+                "offerings": {"type": "array", "items": {"type": "object", "properties": {"offeringType": {"type": "string"}},
+                    "description": "DefenderForServersAws also takes `scopeByTags` ({key: value}: only instances with one of these tags) and `vmScanners` ({enabled, exclusionTags: {key: value}}: agentless scanning)."}},
+                "paused": {"type": "boolean", "default": false, "description": "Scheduled scans skip a paused connector; absent when false."},
                 "createdAt": {"type": "string", "format": "date-time", "readOnly": true},
                 "updatedAt": {"type": "string", "format": "date-time", "readOnly": true},
                 "nextScanAt": {"type": ["string", "null"], "format": "date-time", "readOnly": true,

@@ -138,8 +138,11 @@ pub(super) async fn list(
                 }
             }
         }
+        p #add-account { a.button href="/connectors/new" { "Add an AWS account or organization" }
+            @if admin { " · " a href="/settings/tokens" { "API tokens" } " · " a href="/settings/issuer" { "Issuer keys" } }
+            @else { span.muted.small { " (admins only)" } } }
         @if connectors.is_empty() {
-            p.panel { "No connector yet. Create one with " code { "rampart connector create" } "." }
+            p.panel { "No connector yet. " a href="/connectors/new" { "Add an AWS account" } " to start: a form, a template to deploy, then a check that it works." }
         }
         @for (c, gaps) in connectors.iter().zip(&gap_counts) {
             (connector_panel(c, last_scan(c, &scans), *gaps, state.health.latest(c).as_ref(), &who, admin))
@@ -172,13 +175,14 @@ fn connector_panel(
     };
     html! {
         section.panel.connector id=(format!("connector-{}", c.id)) {
-            h2 { (c.name) }
+            h2 { (c.name) @if c.paused { " " (badge("paused")) } }
             dl.props {
                 dt { "Account" } dd { (c.account()) }
                 @if c.is_organization() { dt { "Organization" } dd { "management account" } }
                 @if let Some(parent) = c.parent() { dt { "Organization" } dd { "member of " (parent) } }
                 dt { "Regions" } dd { (regions) }
-                dt { "Scan interval" } dd { (c.environment_data.scan_interval) " h" }
+                dt { "Scan interval" } dd { (c.environment_data.scan_interval) " h"
+                    @if c.paused { " — paused: scheduled scans skip it" } }
                 dt { "Last scan" } dd {
                     @match scan {
                         Some(s) => {
@@ -194,7 +198,7 @@ fn connector_panel(
                 }
             }
             table.plans {
-                thead { tr { th { "Plan" } th { "Offering" } th { "Role" } th { "Health" } } }
+                thead { tr { th { "Plan" } th { "Offering" } th { "Role" } th { "Settings" } th { "Health" } } }
                 tbody {
                     @for plan in c.plans() {
                         @let health = plan_health(health, plan);
@@ -202,6 +206,7 @@ fn connector_panel(
                             td { (plan.name()) }
                             td { (plan.offering_type()) }
                             td.wrap { code { (c.role_arn(plan).unwrap_or("—")) } }
+                            td.small { (c.offering(plan).map(super::onboarding::plan_settings).unwrap_or_default()) }
                             td { (badge(health.state)) " " span.muted.small { (health.detail) } }
                         }
                     }
@@ -219,6 +224,7 @@ fn connector_panel(
                     input type="hidden" name="connector" value=(c.name);
                     button type="submit" { "Scan now" }
                 }
+                (super::onboarding::manage_links(c, who))
             }
             (template_links(c, &base))
         }
@@ -226,7 +232,7 @@ fn connector_panel(
 }
 
 /// The latest check's requirements, or "not checked yet".
-fn health_details(health: Option<&ConnectorHealth>) -> Markup {
+pub(super) fn health_details(health: Option<&ConnectorHealth>) -> Markup {
     html! {
         @match health {
             None => { p.muted.small.health { "Health: not checked yet." } }
@@ -262,7 +268,7 @@ fn health_details(health: Option<&ConnectorHealth>) -> Markup {
 
 /// Download links for the onboarding template, both formats and access
 /// modes, and a form taking the issuer host's thumbprint.
-fn template_links(c: &Connector, base: &str) -> Markup {
+pub(super) fn template_links(c: &Connector, base: &str) -> Markup {
     let path = format!("{base}/template");
     let formats: &[(&str, &str)] = if c.is_organization() {
         &[("cloudformation", "CloudFormation (StackSet)")]

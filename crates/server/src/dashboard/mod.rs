@@ -16,8 +16,10 @@ mod alerts;
 mod compliance;
 mod connectors;
 mod inventory;
+mod onboarding;
 mod overview;
 mod recommendations;
+mod settings;
 
 use std::collections::BTreeMap;
 
@@ -61,12 +63,40 @@ pub fn routes() -> Router<AppState> {
         .route("/compliance/{standard}", get(compliance::standard))
         .route("/compliance/{standard}/{control}", get(compliance::control))
         .route("/connectors", get(connectors::list))
+        .route(
+            "/connectors/new",
+            get(onboarding::new_form).post(onboarding::create),
+        )
+        .route(
+            "/connectors/{name}/edit",
+            get(onboarding::edit_form).post(onboarding::edit),
+        )
+        .route("/connectors/{name}/deploy", get(onboarding::deploy))
+        .route(
+            "/connectors/{name}/verify",
+            get(onboarding::verify_page).post(onboarding::verify),
+        )
+        .route("/connectors/{name}/pause", post(onboarding::pause))
+        .route("/connectors/{name}/resume", post(onboarding::resume))
+        .route(
+            "/connectors/{name}/delete",
+            get(onboarding::delete_form).post(onboarding::delete),
+        )
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/status", post(alerts::set_status))
+        .route(
+            "/settings/tokens",
+            get(settings::tokens).post(settings::create),
+        )
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke))
+        .route("/settings/issuer", get(settings::issuer))
+        .route("/settings/issuer/stage", post(settings::stage))
+        .route("/settings/issuer/activate", post(settings::activate))
+        .route("/settings/issuer/rotate", post(settings::rotate))
         .route(STYLESHEET_PATH, get(stylesheet))
         .layer(map_response(page_headers))
 }
@@ -224,9 +254,13 @@ pub(crate) fn is_admin(who: &Principal) -> bool {
 /// The message shown when there is no complete scan yet.
 pub(crate) fn no_scan_yet() -> Markup {
     html! {
-        p.panel {
-            "No complete scan yet. Run " code { "rampart scan" }
-            " or trigger one on the " a href="/connectors" { "Connectors" } " page."
+        section.panel #get-started {
+            p { "No complete scan yet." }
+            ul {
+                li { a href="/connectors/new" { "Add an AWS account" } ": a form, a template to deploy in the account, a check that Rampart can read it, then the first scan." }
+                li { "Or try Rampart first on the demo account: " code { "scripts/demo" } " seeds an AWS emulator and scans it (see " code { "docs/demo-account.md" } ")." }
+                li { "Or trigger a scan with this server's own AWS credentials on the " a href="/connectors" { "Connectors" } " page, or run " code { "rampart scan" } "." }
+            }
         }
     }
 }
