@@ -73,6 +73,18 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
                 "scan",
                 "--endpoint-url",
                 &url,
+                "--services",
+                "s3,cloudtrial",
+                "--db",
+                &db,
+            ],
+            "unknown service `cloudtrial`; did you mean `cloudtrail`?",
+        ),
+        (
+            vec![
+                "scan",
+                "--endpoint-url",
+                &url,
                 "--profile",
                 "rampart-no-such-profile",
                 "--db",

@@ -333,6 +333,20 @@ fn serve_scans_a_new_connector_at_once_and_a_narrowed_scan_keeps_the_rest_of_the
         );
     }
     assert!(!origins.keys().any(|(ty, _)| ty == "AWS::S3::Bucket"));
+    // ... and `rampart inventory` shows it.
+    let out = rampart(BIN, &["inventory", "--db", &db, "--format", "json"]);
+    for item in stdout_json(&out).as_array().unwrap() {
+        let kept = item["type"].as_str().unwrap().starts_with("AWS::IAM::");
+        let by = item.get("collected_by").and_then(|v| v.as_str());
+        if kept {
+            assert_eq!(by, Some(full.id.as_str()), "{item}");
+        } else if item["type"] == "AWS::S3::Bucket" {
+            assert_eq!(by, None, "{item}");
+        }
+    }
+    let out = rampart(BIN, &["inventory", "--db", &db]);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(table.contains("kept from earlier scans"), "{table}");
     // Assessments cover the kept IAM users too (re-evaluated together).
     let assessed = store.assessments(&narrowed.id).unwrap();
     assert!(

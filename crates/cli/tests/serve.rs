@@ -161,13 +161,19 @@ impl Drop for Server {
 fn tokens_are_created_once_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db").display().to_string();
-    // Reading tokens never creates the store.
-    for args in [["token", "list"], ["token", "revoke"]] {
+    // Reading commands never create the store.
+    let readers: [&[&str]; 7] = [
+        &["token", "list"],
+        &["token", "revoke", "some-id"],
+        &["connector", "list"],
+        &["inventory"],
+        &["scans"],
+        &["gaps"],
+        &["alerts"],
+    ];
+    for args in readers {
         let mut argv = args.to_vec();
         argv.extend(["--db", &db]);
-        if args[1] == "revoke" {
-            argv.push("some-id");
-        }
         let out = rampart(BIN, &argv);
         assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
         assert!(String::from_utf8_lossy(&out.stderr).contains("no store at"));

@@ -68,11 +68,11 @@ pub enum EngineError {
         hint: &'static str,
     },
     /// A requested service has no collector.
-    #[error("unknown service `{service}` (known services: {known})")]
+    #[error("unknown service `{service}`; {known}")]
     UnknownService {
         /// The service asked for.
         service: String,
-        /// The known services, comma-separated.
+        /// The closest known services (`did you mean …`), or all of them.
         known: String,
     },
     /// A classic connector with stored keys has no stored secret.

@@ -39,9 +39,11 @@ pub fn check_services(services: Option<&[String]>) -> Result<(), EngineError> {
     for service in services.unwrap_or_default() {
         if rampart_aws::collectors::by_service(service).is_none() {
             let known: Vec<&str> = COLLECTORS.iter().map(|c| c.meta().service).collect();
+            let hint = rampart_model::suggest::did_you_mean(service, &known, 0)
+                .unwrap_or_else(|| format!("known services: {}", known.join(", ")));
             return Err(EngineError::UnknownService {
                 service: service.clone(),
-                known: known.join(", "),
+                known: hint,
             });
         }
     }

@@ -12,7 +12,7 @@ use crate::args::{
     ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs, ConnectorListArgs,
     ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs, StoreArgs,
 };
-use crate::commands::{open_store, store_path};
+use crate::commands::{open_existing_store, open_store, store_path};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 
@@ -114,10 +114,7 @@ fn show(args: &ConnectorShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 fn list(args: &ConnectorListArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let connectors = match existing_store(&args.store)? {
-        Some(store) => store.connectors()?,
-        None => Vec::new(),
-    };
+    let connectors = open_existing_store(&args.store)?.connectors()?;
     match args.format {
         ListFormat::Json => write_json(out, &connectors),
         ListFormat::Table => {

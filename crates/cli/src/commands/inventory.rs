@@ -29,9 +29,25 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if assets.is_empty() {
         check_filters(args, &scan)?;
     }
+    // Assets a narrowed scan kept from an earlier one: the scan that
+    // collected each (its age is that scan's).
+    let origins = store.asset_origins(&scan.id)?;
+    let origin = |a: &rampart_model::Asset| {
+        origins
+            .get(&(a.resource_type.clone(), a.arn.clone()))
+            .filter(|o| **o != scan.id)
+    };
     let text = match args.format {
         ListFormat::Json => {
-            serde_json::to_string_pretty(&assets).map_err(CliError::failure)? + "\n"
+            let mut items = Vec::with_capacity(assets.len());
+            for asset in &assets {
+                let mut item = serde_json::to_value(asset).map_err(CliError::failure)?;
+                if let (Some(from), Some(obj)) = (origin(asset), item.as_object_mut()) {
+                    obj.insert("collected_by".into(), from.clone().into());
+                }
+                items.push(item);
+            }
+            serde_json::to_string_pretty(&items).map_err(CliError::failure)? + "\n"
         }
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = assets
@@ -51,6 +67,13 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 plural(assets.len() as u64, "asset", "assets"),
                 scan.id
             ));
+            let kept = assets.iter().filter(|a| origin(a).is_some()).count();
+            if kept > 0 {
+                text.push_str(&format!(
+                    "{} kept from earlier scans this narrowed scan did not cover (`--format json`: `collected_by`)\n",
+                    plural(kept as u64, "asset", "assets"),
+                ));
+            }
             text
         }
     };
