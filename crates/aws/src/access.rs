@@ -269,6 +269,8 @@ clients! {
     s3control => aws_sdk_s3control, "s3control";
     /// Amazon Data Firehose client for a region.
     firehose => aws_sdk_firehose, "firehose";
+    /// CloudWatch Logs client for a region.
+    logs => aws_sdk_cloudwatchlogs, "logs";
 }
 
 impl AwsAccess {

@@ -6,11 +6,14 @@
 //! * [`scan`] — runs collectors across regions with bounded concurrency.
 //! * [`collectors`] — one collector per service, producing assets.
 //! * [`error`] — typed errors and the classification of failed calls.
+//! * [`pipeline`] — log pipelines Rampart provisions and consumes (the
+//!   Containers plan's EKS audit-log pipeline).
 
 pub mod access;
 pub mod collectors;
 pub mod credentials;
 pub mod error;
+pub mod pipeline;
 pub mod scan;
 
 pub use access::{AwsAccess, AwsSettings, CallStats, CallerIdentity, RegionList, resolve_regions};

@@ -268,23 +268,7 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
         },
         (Plan::Containers, 1) => Needs {
             reads: None,
-            always: vec![
-                statement(
-                    "ReadAuditLogObjects",
-                    &["s3:GetObject", "s3:ListBucket"],
-                    &bucket_arns(),
-                ),
-                statement(
-                    "ConsumeAuditLogNotifications",
-                    &[
-                        "sqs:DeleteMessage",
-                        "sqs:GetQueueAttributes",
-                        "sqs:GetQueueUrl",
-                        "sqs:ReceiveMessage",
-                    ],
-                    &queue_arns(),
-                ),
-            ],
+            always: containers_reader(),
             trust: rampart,
         },
         (Plan::Containers, 2) => Needs {
@@ -315,55 +299,65 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
     }
 }
 
+/// The IAM actions of `operations` whose prefix is `service`, sorted and
+/// without duplicates, plus `extra` (actions AWS checks implicitly).
+fn actions_of(
+    operations: &[rampart_aws::collectors::Operation],
+    service: &str,
+    extra: &[&'static str],
+) -> Vec<&'static str> {
+    operations
+        .iter()
+        .map(|op| op.action)
+        .filter(|action| action.split_once(':').is_some_and(|(s, _)| s == service))
+        .chain(extra.iter().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The Containers plan's audit-log pipeline, per EKS cluster in its region:
 /// turn on the cluster's audit log, create the `rampart-*` bucket, queue and
-/// delivery stream, and subscribe the cluster's log group to the stream.
+/// delivery stream, subscribe the cluster's log group to the stream, and
+/// remove them again. The actions are those of every call
+/// `rampart_aws::pipeline::containers` may make
+/// ([`rampart_aws::pipeline::containers::OPERATIONS`]), each scoped to the
+/// resources it acts on.
 fn containers_pipeline(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
+    let ops = rampart_aws::pipeline::containers::OPERATIONS;
+    let log_actions = actions_of(ops, "logs", &["logs:TagResource"]);
+    let (list_groups, group_actions): (Vec<&str>, Vec<&str>) = log_actions
+        .into_iter()
+        .partition(|a| *a == "logs:DescribeLogGroups");
     vec![
         statement(
             "EnableClusterAuditLog",
-            &["eks:UpdateClusterConfig"],
+            &actions_of(ops, "eks", &[]),
             &["arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*".to_owned()],
         ),
         statement(
+            "FindClusterLogGroups",
+            &list_groups,
+            &["arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*".to_owned()],
+        ),
+        statement(
             "SubscribeClusterLogGroup",
-            &[
-                "logs:DeleteSubscriptionFilter",
-                "logs:PutSubscriptionFilter",
-            ],
+            &group_actions,
             &["arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:/aws/eks/*".to_owned()],
         ),
         statement(
-            "CreateAuditLogBucket",
-            &[
-                "s3:CreateBucket",
-                "s3:PutBucketNotification",
-                "s3:PutBucketPolicy",
-                "s3:PutBucketPublicAccessBlock",
-                "s3:PutBucketTagging",
-                "s3:PutEncryptionConfiguration",
-                "s3:PutLifecycleConfiguration",
-            ],
+            "ManageAuditLogBucket",
+            &actions_of(ops, "s3", &[]),
             &bucket_arns(),
         ),
         statement(
-            "CreateAuditLogQueue",
-            &[
-                "sqs:CreateQueue",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-                "sqs:SetQueueAttributes",
-                "sqs:TagQueue",
-            ],
+            "ManageAuditLogQueue",
+            &actions_of(ops, "sqs", &[]),
             &queue_arns(),
         ),
         statement(
-            "CreateDeliveryStream",
-            &[
-                "firehose:CreateDeliveryStream",
-                "firehose:DescribeDeliveryStream",
-                "firehose:TagDeliveryStream",
-            ],
+            "ManageDeliveryStream",
+            &actions_of(ops, "firehose", &[]),
             &stream_arns(),
         ),
         json!({
@@ -377,6 +371,24 @@ fn containers_pipeline(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
                 }
             }
         }),
+    ]
+}
+
+/// The Containers plan's reader: the queue and the objects it names
+/// ([`rampart_aws::pipeline::consumer::OPERATIONS`]).
+fn containers_reader() -> Vec<Value> {
+    let ops = rampart_aws::pipeline::consumer::OPERATIONS;
+    vec![
+        statement(
+            "ReadAuditLogObjects",
+            &actions_of(ops, "s3", &[]),
+            &bucket_arns(),
+        ),
+        statement(
+            "ConsumeAuditLogNotifications",
+            &actions_of(ops, "sqs", &[]),
+            &queue_arns(),
+        ),
     ]
 }
 
@@ -530,6 +542,43 @@ mod tests {
                     assert!(compact_len(doc) <= MANAGED_POLICY_LIMIT);
                 }
             }
+        }
+    }
+
+    fn granted(role: &RoleSpec) -> BTreeSet<String> {
+        role.policies
+            .iter()
+            .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+            .filter(|s| s["Effect"] == "Allow")
+            .flat_map(|s| s["Action"].as_array().unwrap().clone())
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn containers_roles_allow_every_pipeline_call() {
+        let plans = [PlanInput::with_default_names(Plan::Containers)];
+        for access in [Access::Default, Access::LeastPrivilege] {
+            let roles = roles(&plans, access);
+            let provisioning = granted(&roles[0]);
+            for op in rampart_aws::pipeline::containers::OPERATIONS {
+                assert!(
+                    provisioning.contains(op.action),
+                    "{access:?}: {}",
+                    op.action
+                );
+            }
+            assert!(provisioning.contains("iam:PassRole"));
+            let reader = granted(&roles[1]);
+            for op in rampart_aws::pipeline::consumer::OPERATIONS {
+                assert!(reader.contains(op.action), "{access:?}: {}", op.action);
+            }
+            // The reader reads; it creates and deletes nothing.
+            assert!(
+                reader
+                    .iter()
+                    .all(|a| !a.contains("Create") && !a.contains("DeleteQueue"))
+            );
         }
     }
 }
