@@ -44,6 +44,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// API tokens for the server: create (shown once), list, revoke.
     Token(TokenArgs),
+    /// Alerts from threat detection: list and export them, change their status.
+    Alerts(AlertsArgs),
 }
 
 /// Severities, for filters and gates.
@@ -739,4 +741,146 @@ pub enum TokenCommand {
         /// The token's id (from `rampart token list`).
         id: String,
     },
+}
+
+/// Alert statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertStatusArg {
+    /// Raised and not yet handled.
+    Active,
+    /// Handled: the threat was dealt with.
+    Resolved,
+    /// Judged benign or accepted.
+    Dismissed,
+}
+
+impl From<AlertStatusArg> for rampart_model::AlertStatus {
+    fn from(s: AlertStatusArg) -> Self {
+        match s {
+            AlertStatusArg::Active => Self::Active,
+            AlertStatusArg::Resolved => Self::Resolved,
+            AlertStatusArg::Dismissed => Self::Dismissed,
+        }
+    }
+}
+
+/// Plans, for alert filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanArg {
+    /// Containers (EKS).
+    Containers,
+    /// Servers (EC2).
+    Servers,
+    /// SQL Server.
+    Sql,
+    /// Foundational CSPM.
+    Cspm,
+}
+
+impl From<PlanArg> for rampart_model::AlertPlan {
+    fn from(p: PlanArg) -> Self {
+        match p {
+            PlanArg::Containers => Self::Containers,
+            PlanArg::Servers => Self::Servers,
+            PlanArg::Sql => Self::Sql,
+            PlanArg::Cspm => Self::Cspm,
+        }
+    }
+}
+
+/// Alert sources, for filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertSourceArg {
+    /// Kubernetes audit log (EKS).
+    EksAudit,
+    /// CloudTrail.
+    Cloudtrail,
+    /// SQL Server logs.
+    SqlLog,
+    /// Host logs.
+    Host,
+    /// Agentless disk scans.
+    DiskScan,
+}
+
+impl From<AlertSourceArg> for rampart_model::AlertSource {
+    fn from(s: AlertSourceArg) -> Self {
+        match s {
+            AlertSourceArg::EksAudit => Self::EksAudit,
+            AlertSourceArg::Cloudtrail => Self::CloudTrail,
+            AlertSourceArg::SqlLog => Self::SqlLog,
+            AlertSourceArg::Host => Self::Host,
+            AlertSourceArg::DiskScan => Self::DiskScan,
+        }
+    }
+}
+
+/// Alert output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertsFormat {
+    /// Aligned columns for people.
+    Table,
+    /// rampart.alerts/v1 (see docs/alerts.md).
+    Json,
+    /// OCSF 1.3 Detection Finding events (JSON array).
+    Ocsf,
+}
+
+/// `rampart alerts`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AlertsArgs {
+    /// Change an alert's status instead of listing.
+    #[command(subcommand)]
+    pub command: Option<AlertsCommand>,
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only alerts of this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<SeverityArg>,
+    /// Only alerts in this status.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<AlertStatusArg>,
+    /// Only this alert type (e.g. K8S.PrivilegedContainer).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub alert_type: Option<String>,
+    /// Only this plan.
+    #[arg(long, value_enum, value_name = "PLAN")]
+    pub plan: Option<PlanArg>,
+    /// Only this source.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<AlertSourceArg>,
+    /// Only this account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only alerts about this resource (ARN).
+    #[arg(long, value_name = "ARN")]
+    pub resource: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AlertsFormat::Table)]
+    pub format: AlertsFormat,
+}
+
+/// `rampart alerts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Set an alert's status (recorded with who, when and the comment).
+    SetStatus(AlertSetStatusArgs),
+}
+
+/// `rampart alerts set-status`.
+#[derive(Debug, Args)]
+pub struct AlertSetStatusArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The alert's id.
+    pub id: String,
+    /// The new status.
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: AlertStatusArg,
+    /// Why (kept in the alert's history).
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
 }

@@ -58,6 +58,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Issuer(args) => commands::issuer::run(args, &mut stdout),
         Command::Serve(args) => commands::serve::run(args, &mut stdout).await,
         Command::Token(args) => commands::token::run(args, &mut stdout),
+        Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
     }
 }
 

@@ -9,6 +9,10 @@
 //!   attention.
 //! * [`Format::Html`] — one self-contained page a person can read.
 //!
+//! Alerts have their own exports: [`alerts_json`] (`rampart.alerts/v1`,
+//! `shared/contracts/alerts-json-v1.md`) and [`alerts_ocsf`] (OCSF 1.3.0
+//! Detection Finding events, class 2004).
+//!
 //! Rendering is pure: the same input gives the same bytes (the time printed is
 //! [`Findings::generated_at`], never the clock).
 
@@ -23,12 +27,14 @@ use rampart_model::{Assessment, CoverageGap, ScanRecord, Severity};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod alerts;
 mod html;
 mod native;
 mod ocsf;
 mod sarif;
 mod table;
 
+pub use alerts::{alerts_json, alerts_ocsf};
 pub use html::escape_html;
 pub use ocsf::OCSF_VERSION;
 pub use sarif::SARIF_VERSION;

@@ -146,7 +146,7 @@ struct RampartDetail<'a> {
 }
 
 /// OCSF `severity_id` and caption.
-fn severity(severity: Severity) -> (u8, &'static str) {
+pub(crate) fn severity_id(severity: Severity) -> (u8, &'static str) {
     let id = match severity {
         Severity::Informational => 1,
         Severity::Low => 2,
@@ -179,7 +179,7 @@ fn finding_status(status: AssessmentStatus) -> (u8, &'static str) {
 }
 
 /// The partition of an ARN (`aws`, `aws-cn`, …), `aws` when it has none.
-fn partition(arn: &str) -> &str {
+pub(crate) fn partition(arn: &str) -> &str {
     let mut parts = arn.splitn(3, ':');
     match (parts.next(), parts.next()) {
         (Some("arn"), Some(p)) if p.starts_with("aws") => p,
@@ -189,7 +189,7 @@ fn partition(arn: &str) -> &str {
 
 fn event<'a>(findings: &Findings<'a>, a: &'a Assessment) -> Result<Event<'a>, ReportError> {
     let rec = recommendation(findings.catalog, a)?;
-    let (severity_id, severity) = severity(rec.severity);
+    let (severity_id, severity) = severity_id(rec.severity);
     let checked = match (&a.exemption, a.status) {
         (Some(note), AssessmentStatus::Exempt) => note.original_status,
         _ => a.status,

@@ -6,6 +6,7 @@
 //! *complete* scan; a scan that failed or was killed never replaces it.
 //! Older scans are kept as history.
 
+mod alerts;
 mod classic;
 mod connectors;
 mod coverage;
@@ -27,6 +28,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use alerts::{
+    AlertFilter, AlertStatusChange, AlertUpsert, EVIDENCE_CAP, OutboxEntry, ProcessedEvent,
+};
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
@@ -38,8 +42,10 @@ pub use tokens::{TokenRecord, TokenRole};
 
 /// The schema version this build writes. Version 3 added connectors, classic
 /// secrets, API tokens, stored exemptions, the per-scan posture cache and
-/// `scans.connector`; each is created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 3;
+/// `scans.connector`; version 4 alerts, their evidence and status history,
+/// processed event ids, detection state and the alert outbox. Each is
+/// created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +76,9 @@ pub enum StoreError {
     /// No connector with this name or id.
     #[error("no connector `{0}`")]
     NoSuchConnector(String),
+    /// No alert with this id.
+    #[error("no alert `{0}`")]
+    NoSuchAlert(String),
 }
 
 /// Result alias for the store.
@@ -180,6 +189,7 @@ impl Store {
         conn.execute_batch(connectors::SCHEMA)?;
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
+        conn.execute_batch(alerts::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
         let found: Option<String> = conn

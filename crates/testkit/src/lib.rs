@@ -12,6 +12,7 @@
     reason = "test support fails loudly"
 )]
 
+pub mod alerts;
 pub mod recorder;
 pub mod synthetic;
 

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod alerts;
 pub mod compliance;
 pub mod connector;
 pub mod connector_scan;

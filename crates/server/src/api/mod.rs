@@ -6,6 +6,7 @@
 //! [`Page`](crate::page::Page); every error is an
 //! [`ApiError`](crate::error::ApiError) body.
 
+pub(crate) mod alerts;
 pub(crate) mod connectors;
 mod exemptions;
 mod inventory;
@@ -25,8 +26,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiQuery};
-use crate::page::{Page, PageQuery};
+use crate::error::ApiError;
 
 /// The API's routes and the list of `(method, path)` they answer.
 pub struct RouteTable {
@@ -76,8 +76,8 @@ impl RouteTable {
 pub fn table() -> RouteTable {
     let t = RouteTable::new()
         .add("get", "/openapi.json", openapi_document)
-        .add("get", "/me", me)
-        .add("get", "/alerts", alerts);
+        .add("get", "/me", me);
+    let t = alerts::register(t);
     let t = scans::register(t);
     let t = posture::register(t);
     let t = inventory::register(t);
@@ -101,24 +101,6 @@ async fn me(Extension(principal): Extension<Principal>) -> Json<Value> {
         "role": principal.role,
         "csrf_token": principal.csrf,
     }))
-}
-
-/// Alert filters (accepted now; detection comes later).
-#[derive(Debug, serde::Deserialize)]
-struct AlertFilter {
-    #[serde(rename = "severity")]
-    _severity: Option<String>,
-    #[serde(rename = "status")]
-    _status: Option<String>,
-}
-
-async fn alerts(
-    ApiQuery(page): ApiQuery<PageQuery>,
-    ApiQuery(_filter): ApiQuery<AlertFilter>,
-) -> Result<Json<Page<Value>>, ApiError> {
-    page.limit()?;
-    page.offset()?;
-    Ok(Json(Page::empty()))
 }
 
 /// `?scan=ID`: read this scan instead of the latest complete one.

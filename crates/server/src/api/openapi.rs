@@ -169,13 +169,47 @@ fn operations() -> Vec<Op> {
             "get",
             "/alerts",
             "alerts",
-            "Alerts (empty until detection exists)",
+            "Alerts from threat detection, most recently seen first (each with up to 10 evidence events)",
         )
         .q(&[
-            ("severity", "Only this severity."),
-            ("status", "Only this status."),
+            ("severity", "Only this severity or higher: informational, low, medium or high."),
+            ("status", "active, resolved or dismissed."),
+            ("type", "Only this alert type (e.g. K8S.PrivilegedContainer)."),
+            ("plan", "containers, servers, sql or cspm."),
+            ("source", "eks-audit, cloudtrail, sql-log, host or disk-scan."),
+            ("account", "Only this account."),
+            ("resource", "Only alerts about this resource ARN."),
         ])
-        .paged(json!({"type": "object"})),
+        .paged(schema_ref("Alert")),
+        op(
+            "get",
+            "/alerts/{id}",
+            "alerts",
+            "One alert (up to 100 evidence events) and its status history",
+        )
+        .returns(
+            "200",
+            json!({"type": "object", "required": ["alert", "history"], "properties": {
+                "alert": schema_ref("Alert"),
+                "history": {"type": "array", "items": schema_ref("AlertStatusChange")}
+            }}),
+        ),
+        op(
+            "post",
+            "/alerts/{id}/status",
+            "alerts",
+            "Change an alert's status (recorded with the token's name, the time and the comment)",
+        )
+        .body(json!({"type": "object", "required": ["status"], "additionalProperties": false, "properties": {
+            "status": {"type": "string", "enum": ["active", "resolved", "dismissed"]},
+            "comment": {"type": "string"}
+        }}))
+        .returns(
+            "200",
+            json!({"type": "object", "properties": {
+                "id": {"type": "string"}, "change": schema_ref("AlertStatusChange")
+            }}),
+        ),
         op("get", "/scans", "scans", "Scan history, newest first")
             .q(&[("status", "running, complete or failed.")])
             .paged(schema_ref("Scan")),
@@ -567,9 +601,55 @@ fn schemas() -> Value {
     })
 }
 
+/// The alert schemas (apart from [`schemas`]: one `json!` holding them all
+/// is past the macro's recursion limit).
+fn alert_schemas() -> Value {
+    json!({
+        "Alert": {"type": "object", "description": "One alert, as in the `rampart.alerts/v1` document (docs/alerts.md).",
+            "required": ["id", "alert_type", "title", "severity", "status", "plan", "source", "first_seen", "last_seen", "count",
+                         "account", "region", "resource", "entities", "mitre", "description", "remediation", "rule", "evidence"],
+            "properties": {
+                "id": {"type": "string"}, "alert_type": {"type": "string"}, "title": {"type": "string"},
+                "severity": {"type": "string", "enum": ["informational", "low", "medium", "high", "critical"]},
+                "status": {"type": "string", "enum": ["active", "resolved", "dismissed"]},
+                "plan": {"type": "string", "enum": ["containers", "servers", "sql", "cspm"]},
+                "source": {"type": "string", "enum": ["eks-audit", "cloudtrail", "sql-log", "host", "disk-scan"]},
+                "first_seen": {"type": "string", "format": "date-time"}, "last_seen": {"type": "string", "format": "date-time"},
+                "count": {"type": "integer"}, "account": {"type": "string"}, "region": {"type": "string"},
+                "resource": {"type": "object", "properties": {"arn": {"type": "string"}, "type": {"type": "string"}, "name": {"type": "string"}}},
+                "entities": {"type": "array", "items": {"type": "object", "properties": {"kind": {"type": "string"}, "value": {"type": "string"}}}},
+                "mitre": {"type": "object", "properties": {
+                    "tactics": {"type": "array", "items": {"type": "string"}},
+                    "techniques": {"type": "array", "items": {"type": "string"}}
+                }},
+                "description": {"type": "string"}, "remediation": {"type": "string"},
+                "rule": {"type": "object", "properties": {"id": {"type": "string"}, "source": {"type": "string"},
+                    "author": {"type": "string"}, "url": {"type": "string"}}},
+                "evidence": {"type": "array", "items": {"type": "object", "properties": {
+                    "source": {"type": "string"}, "event_id": {"type": "string", "description": "The event's own id (auditID, eventID, …)."},
+                    "time": {"type": "string", "format": "date-time"}, "summary": {"type": "string"}
+                }}},
+                "evidence_truncated": {"type": "integer", "description": "Contributing events left out of `evidence`."}
+            }
+        },
+        "AlertStatusChange": {"type": "object", "required": ["at", "actor", "from", "to"], "properties": {
+            "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+            "from": {"type": "string"}, "to": {"type": "string"}, "comment": {"type": "string"}
+        }}
+    })
+}
+
 /// `(method, path)` of every documented operation.
 pub fn documented() -> Vec<(&'static str, &'static str)> {
     operations().iter().map(|o| (o.method, o.path)).collect()
+}
+
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let (Some(all), Value::Object(alerts)) = (all.as_object_mut(), alert_schemas()) {
+        all.extend(alerts);
+    }
+    all
 }
 
 /// The document.
@@ -593,7 +673,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas()
+            "schemas": all_schemas()
         }
     })
 }

@@ -501,16 +501,3 @@ pub(super) async fn trigger_scan(
         .trigger(request, state.store.clone(), state.posture.clone())?;
     Ok(see_other(&format!("/scans/{}", segment(&job.id))).into_response())
 }
-
-/// Alerts: detection rules raise them; none exist until detection runs.
-pub(super) async fn alerts(Extension(who): Extension<Principal>) -> PageResult {
-    let content = html! {
-        h1 { "Alerts" }
-        table #alerts {
-            thead { tr { th { "Severity" } th { "Alert" } th { "Resource" } th { "Time" } } }
-            tbody { tr { td colspan="4" { "No alerts." } } }
-        }
-        p.muted.small { "Alerts come from threat-detection rules over CloudTrail and EKS audit logs; this server has not raised any." }
-    };
-    Ok(page("Alerts", Nav::Alerts, &who, content))
-}

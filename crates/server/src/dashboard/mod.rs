@@ -12,6 +12,7 @@
 //! ([`Posture::cached`](crate::posture::Posture::cached)); every list is
 //! paginated in SQL.
 
+mod alerts;
 mod compliance;
 mod connectors;
 mod inventory;
@@ -63,7 +64,9 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
-        .route("/alerts", get(connectors::alerts))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}", get(alerts::detail))
+        .route("/alerts/{id}/status", post(alerts::set_status))
         .route(STYLESHEET_PATH, get(stylesheet))
         .layer(map_response(page_headers))
 }

@@ -27,7 +27,7 @@ pub(super) async fn overview(
     Extension(who): Extension<Principal>,
 ) -> PageResult {
     let posture = state.posture.clone();
-    let (latest, trend, recent) = state
+    let (latest, trend, recent, alert_counts) = state
         .store
         .run(move |s| {
             for id in s.scans_without_score(FILL_PER_REQUEST)? {
@@ -37,13 +37,21 @@ pub(super) async fn overview(
                 s.latest_complete_scan()?,
                 s.recent_scores(TREND_POINTS)?,
                 s.scans_page(None, 0, RECENT_SCANS)?,
+                s.alert_counts(Some(rampart_model::AlertStatus::Active))?,
             ))
         })
         .await?;
+    let alerts_panel = html! {
+        section.panel aria-labelledby="alerts-h" {
+            h2 #alerts-h { a href="/alerts" { "Alerts" } }
+            (super::alerts::counts_panel(&alert_counts))
+        }
+    };
     let Some(scan) = latest else {
         let content = html! {
             h1 { "Overview" }
             (no_scan_yet())
+            div.panels { (alerts_panel) }
             (recent_scans(&recent))
         };
         return Ok(page("Overview", Nav::Overview, &who, content));
@@ -63,6 +71,7 @@ pub(super) async fn overview(
                 h2 #sev-h { "Unhealthy by severity" }
                 (severity_counts(&state, &counts))
             }
+            (alerts_panel)
             section.panel aria-labelledby="scope-h" {
                 h2 #scope-h { "Scope" }
                 dl.props {
