@@ -178,6 +178,9 @@ pub struct AlertRule {
     /// Link to the original rule, where adapted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The licence of an adapted rule (`DRL 1.1`), whose notice it keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 /// One event that contributed to an alert.

@@ -1,0 +1,571 @@
+//! The engine: events in (in batches), new and updated alerts out.
+//!
+//! Grouping: every match of one alert type on the same entities (the rule's
+//! `group_by`, plus the resource) within one window (aligned to the epoch,
+//! [`EngineConfig::window_seconds`]) is one alert, whose `id` is a hash of
+//! the type, resource, entities and window start: the same incident keeps
+//! its id however often and in whatever batches its events arrive.
+//!
+//! Idempotency: an alert remembers the ids of its events, a threshold the
+//! ids it counted, a baseline the values it learnt; an event processed
+//! twice changes nothing. That memory is kept for
+//! [`EngineConfig::horizon_seconds`] behind the newest event seen; an event
+//! older than that is counted as late and skipped, never half-applied.
+//!
+//! State ([`EngineState`]) is serializable: a caller persists it after
+//! storing a batch's alerts and restores it with [`Engine::with_state`],
+//! so baselines and open windows survive restarts.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
+
+use rampart_model::{Alert, AlertEntity, AlertEvidence, AlertStatus};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::event::{AuditStage, EntityKey, Event};
+use crate::rules::{Logic, Outcome, Rule, Ruleset};
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    /// Grouping window length (default one hour).
+    pub window_seconds: i64,
+    /// How far behind the newest event the engine remembers what it
+    /// processed (default 24 hours); older events are skipped as late.
+    pub horizon_seconds: i64,
+    /// Most evidence entries one alert lists (the rest are counted in
+    /// `evidence_truncated`).
+    pub evidence_cap: usize,
+    /// Most entities one alert lists.
+    pub entity_cap: usize,
+    /// Matches to drop before they become alerts (accepted noise).
+    #[serde(default)]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// A suppression: matches of `alert_type` (every type when absent) that
+/// involve `entity` (matched by kind and exact value, or by value prefix
+/// when the value ends in `*`) raise nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The alert type, or every type.
+    #[serde(default)]
+    pub alert_type: Option<String>,
+    /// The entity (`k8s-user` = `system:serviceaccount:ci:deployer`).
+    pub entity: AlertEntity,
+}
+
+impl Suppression {
+    fn applies(&self, alert_type: &str, entities: &[AlertEntity]) -> bool {
+        self.alert_type.as_deref().is_none_or(|t| t == alert_type)
+            && entities.iter().any(|e| {
+                e.kind == self.entity.kind
+                    && match self.entity.value.strip_suffix('*') {
+                        Some(prefix) => e.value.starts_with(prefix),
+                        None => e.value == self.entity.value,
+                    }
+            })
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            window_seconds: 3600,
+            horizon_seconds: 24 * 3600,
+            evidence_cap: 50,
+            entity_cap: 20,
+            suppressions: Vec::new(),
+        }
+    }
+}
+
+/// What the engine remembers between batches: open alerts, threshold
+/// windows, baselines. Serializable, so callers can persist it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineState {
+    /// The newest event time seen (Unix seconds).
+    pub watermark: Option<i64>,
+    /// Alerts whose window is still within the horizon, by alert id.
+    groups: BTreeMap<String, Group>,
+    /// Threshold rules' recent matches, by rule and entities.
+    thresholds: BTreeMap<String, VecDeque<Pending>>,
+    /// First-seen rules' baselines, by rule and entities.
+    baselines: BTreeMap<String, Baseline>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Group {
+    alert: Alert,
+    window_end: i64,
+    /// Stable hashes of the event ids in the alert.
+    seen: HashSet<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Pending {
+    time: i64,
+    event: u64,
+    evidence: AlertEvidence,
+    entities: Vec<AlertEntity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Baseline {
+    since: i64,
+    values: Vec<String>,
+}
+
+/// Counters of one batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    /// Events given.
+    pub events: u64,
+    /// Events rules ran on.
+    pub evaluated: u64,
+    /// Audit events of an earlier stage (`RequestReceived`,
+    /// `ResponseStarted`), skipped: the final stage repeats them.
+    pub partial_stage: u64,
+    /// Events older than the horizon, skipped.
+    pub late: u64,
+    /// Rule matches.
+    pub matches: u64,
+    /// Matches already counted (an event seen before).
+    pub duplicates: u64,
+    /// Matches dropped by a suppression.
+    pub suppressed: u64,
+}
+
+/// The result of one batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOutcome {
+    /// Alerts raised or changed by the batch, sorted by id; each is the
+    /// whole alert as it now stands (store it by id, replacing).
+    pub alerts: Vec<Alert>,
+    /// Counters.
+    pub stats: BatchStats,
+}
+
+/// The detection engine.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Arc<Ruleset>,
+    config: EngineConfig,
+    state: EngineState,
+}
+
+impl Engine {
+    /// An engine with empty state.
+    pub fn new(rules: Arc<Ruleset>, config: EngineConfig) -> Self {
+        Self::with_state(rules, config, EngineState::default())
+    }
+
+    /// An engine resuming from persisted `state`.
+    pub fn with_state(rules: Arc<Ruleset>, config: EngineConfig, state: EngineState) -> Self {
+        Self {
+            rules,
+            config,
+            state,
+        }
+    }
+
+    /// The state to persist.
+    pub fn state(&self) -> &EngineState {
+        &self.state
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &Ruleset {
+        &self.rules
+    }
+
+    /// Every alert the engine still holds (within the horizon), by id.
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.state.groups.values().map(|g| &g.alert)
+    }
+
+    /// Runs every rule over `events`; returns the alerts raised or changed.
+    pub fn process(&mut self, events: impl IntoIterator<Item = Event>) -> BatchOutcome {
+        let mut stats = BatchStats::default();
+        let mut changed = BTreeSet::new();
+        for event in events {
+            stats.events += 1;
+            self.one(&event, &mut stats, &mut changed);
+        }
+        self.prune();
+        let alerts = changed
+            .into_iter()
+            .filter_map(|id| self.state.groups.get(&id).map(|g| g.alert.clone()))
+            .collect();
+        BatchOutcome { alerts, stats }
+    }
+
+    fn one(&mut self, event: &Event, stats: &mut BatchStats, changed: &mut BTreeSet<String>) {
+        if event.audit_stage() == AuditStage::Partial {
+            stats.partial_stage += 1;
+            return;
+        }
+        let time = event.time.unix_timestamp();
+        if let Some(mark) = self.state.watermark
+            && time < mark - self.config.horizon_seconds
+        {
+            stats.late += 1;
+            return;
+        }
+        self.state.watermark = Some(self.state.watermark.map_or(time, |m| m.max(time)));
+        stats.evaluated += 1;
+        let rules = Arc::clone(&self.rules);
+        let mut succeeded = None;
+        let verb = event.str_at(&["verb"]);
+        let resource = event.str_at(&["objectRef", "resource"]);
+        for rule in rules.rules().iter().filter(|r| r.source == event.source) {
+            if !rule.may_match(verb, resource) {
+                continue;
+            }
+            let ok = *succeeded.get_or_insert_with(|| event.succeeded());
+            let wanted = match rule.outcome {
+                Outcome::Success => ok,
+                Outcome::Failure => !ok,
+                Outcome::Any => true,
+            };
+            if !wanted || !rule.matches(&event.body) {
+                continue;
+            }
+            stats.matches += 1;
+            if !self.config.suppressions.is_empty() {
+                let entities = event_entities(event);
+                if self
+                    .config
+                    .suppressions
+                    .iter()
+                    .any(|s| s.applies(&rule.alert_type, &entities))
+                {
+                    stats.suppressed += 1;
+                    continue;
+                }
+            }
+            match rule.logic {
+                Logic::Match => {
+                    let added = self.add(rule, event, time, changed);
+                    if !added {
+                        stats.duplicates += 1;
+                    }
+                }
+                Logic::Threshold {
+                    count,
+                    window_seconds,
+                } => {
+                    self.threshold(rule, event, time, count, window_seconds, stats, changed);
+                }
+                Logic::FirstSeen {
+                    value,
+                    learning_seconds,
+                    max_values,
+                } => self.first_seen(
+                    rule,
+                    event,
+                    time,
+                    (value, learning_seconds, max_values),
+                    stats,
+                    changed,
+                ),
+            }
+        }
+    }
+
+    /// Adds `event` to its alert; `false` when it was already in it.
+    fn add(
+        &mut self,
+        rule: &Rule,
+        event: &Event,
+        time: i64,
+        changed: &mut BTreeSet<String>,
+    ) -> bool {
+        let keys = group_entities(rule, event);
+        let entities = event_entities(event);
+        let evidence = evidence(event);
+        self.add_parts(
+            rule,
+            event,
+            time,
+            &keys,
+            event_hash(event),
+            evidence,
+            entities,
+            changed,
+        )
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one internal step with its parts spelled out"
+    )]
+    fn add_parts(
+        &mut self,
+        rule: &Rule,
+        event: &Event,
+        time: i64,
+        keys: &[AlertEntity],
+        hash: u64,
+        evidence: AlertEvidence,
+        entities: Vec<AlertEntity>,
+        changed: &mut BTreeSet<String>,
+    ) -> bool {
+        let window = self.config.window_seconds.max(1);
+        let window_start = time.div_euclid(window) * window;
+        let id = alert_id(
+            &rule.alert_type,
+            &event.context.resource.arn,
+            keys,
+            window_start,
+        );
+        let config = &self.config;
+        let group = self
+            .state
+            .groups
+            .entry(id.clone())
+            .or_insert_with(|| Group {
+                alert: new_alert(rule, event, &id, keys),
+                window_end: window_start + window,
+                seen: HashSet::new(),
+            });
+        if !group.seen.insert(hash) {
+            return false;
+        }
+        let alert = &mut group.alert;
+        alert.count += 1;
+        alert.first_seen = alert.first_seen.min(evidence.time);
+        alert.last_seen = alert.last_seen.max(evidence.time);
+        if alert.evidence.len() < config.evidence_cap {
+            let at = alert.evidence.partition_point(|e| e.time <= evidence.time);
+            alert.evidence.insert(at, evidence);
+        } else {
+            alert.evidence_truncated += 1;
+        }
+        for entity in entities {
+            if alert.entities.len() >= config.entity_cap {
+                break;
+            }
+            if !alert.entities.contains(&entity) {
+                alert.entities.push(entity);
+            }
+        }
+        changed.insert(id);
+        true
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one internal step with its parts spelled out"
+    )]
+    fn threshold(
+        &mut self,
+        rule: &Rule,
+        event: &Event,
+        time: i64,
+        count: usize,
+        window_seconds: i64,
+        stats: &mut BatchStats,
+        changed: &mut BTreeSet<String>,
+    ) {
+        let keys = group_entities(rule, event);
+        let key = state_key(rule, event, &keys);
+        let hash = event_hash(event);
+        let recent = self.state.thresholds.entry(key).or_default();
+        let newest = recent.back().map_or(time, |p| p.time.max(time));
+        if time < newest - window_seconds || recent.iter().any(|p| p.event == hash) {
+            stats.duplicates += 1;
+            return;
+        }
+        let at = recent.partition_point(|p| p.time <= time);
+        recent.insert(
+            at,
+            Pending {
+                time,
+                event: hash,
+                evidence: evidence(event),
+                entities: event_entities(event),
+            },
+        );
+        while recent
+            .front()
+            .is_some_and(|p| p.time < newest - window_seconds)
+        {
+            recent.pop_front();
+        }
+        while recent.len() > count {
+            recent.pop_front();
+        }
+        if recent.len() < count {
+            return;
+        }
+        let ready: Vec<Pending> = recent.iter().cloned().collect();
+        // Every counted event joins the alert of the window the threshold
+        // was crossed in.
+        for p in ready {
+            self.add_parts(
+                rule, event, time, &keys, p.event, p.evidence, p.entities, changed,
+            );
+        }
+    }
+
+    fn first_seen(
+        &mut self,
+        rule: &Rule,
+        event: &Event,
+        time: i64,
+        (value, learning_seconds, max_values): (EntityKey, i64, usize),
+        stats: &mut BatchStats,
+        changed: &mut BTreeSet<String>,
+    ) {
+        let Some(seen) = event.entity(value) else {
+            return;
+        };
+        let keys = group_entities(rule, event);
+        let key = state_key(rule, event, &keys);
+        let baseline = self.state.baselines.entry(key).or_insert_with(|| Baseline {
+            since: time,
+            values: Vec::new(),
+        });
+        baseline.since = baseline.since.min(time);
+        if baseline.values.contains(&seen.value) {
+            stats.duplicates += 1;
+            return;
+        }
+        let learnt = time - baseline.since >= learning_seconds;
+        if baseline.values.len() < max_values {
+            baseline.values.push(seen.value.clone());
+        }
+        if learnt {
+            let mut keys = keys;
+            keys.push(seen);
+            let entities = event_entities(event);
+            self.add_parts(
+                rule,
+                event,
+                time,
+                &keys,
+                event_hash(event),
+                evidence(event),
+                entities,
+                changed,
+            );
+        }
+    }
+
+    /// Forgets what is older than the horizon.
+    fn prune(&mut self) {
+        let Some(mark) = self.state.watermark else {
+            return;
+        };
+        let cutoff = mark - self.config.horizon_seconds;
+        self.state.groups.retain(|_, g| g.window_end >= cutoff);
+        self.state
+            .thresholds
+            .retain(|_, recent| recent.back().is_some_and(|p| p.time >= cutoff));
+    }
+}
+
+/// The entities `rule` groups by, as `event` has them.
+fn group_entities(rule: &Rule, event: &Event) -> Vec<AlertEntity> {
+    rule.group_by
+        .iter()
+        .filter_map(|k| event.entity(*k))
+        .collect()
+}
+
+/// Every entity `event` names.
+fn event_entities(event: &Event) -> Vec<AlertEntity> {
+    EntityKey::ALL
+        .iter()
+        .filter_map(|k| event.entity(*k))
+        .collect()
+}
+
+fn evidence(event: &Event) -> AlertEvidence {
+    AlertEvidence {
+        source: event.source,
+        event_id: event.id.clone(),
+        time: event.time,
+        summary: event.summary(),
+    }
+}
+
+fn state_key(rule: &Rule, event: &Event, keys: &[AlertEntity]) -> String {
+    let mut key = format!("{}\u{1f}{}", rule.id, event.context.resource.arn);
+    for entity in keys {
+        key.push('\u{1f}');
+        key.push_str(&entity.kind);
+        key.push('=');
+        key.push_str(&entity.value);
+    }
+    key
+}
+
+/// A stable alert id: the type, resource, grouping entities and window.
+pub fn alert_id(
+    alert_type: &str,
+    resource: &str,
+    entities: &[AlertEntity],
+    window_start: i64,
+) -> String {
+    let mut hash = Sha256::new();
+    hash.update(alert_type.as_bytes());
+    hash.update([0]);
+    hash.update(resource.as_bytes());
+    for entity in entities {
+        hash.update([0]);
+        hash.update(entity.kind.as_bytes());
+        hash.update([b'=']);
+        hash.update(entity.value.as_bytes());
+    }
+    hash.update([0]);
+    hash.update(window_start.to_be_bytes());
+    let digest = hash.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// FNV-1a of the event's source and id: stable across processes and
+/// versions, so persisted state stays valid.
+fn event_hash(event: &Event) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in event
+        .source
+        .as_str()
+        .bytes()
+        .chain([0])
+        .chain(event.id.bytes())
+    {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn new_alert(rule: &Rule, event: &Event, id: &str, keys: &[AlertEntity]) -> Alert {
+    let ctx = &event.context;
+    Alert {
+        id: id.to_owned(),
+        alert_type: rule.alert_type.clone(),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        status: AlertStatus::Active,
+        plan: rule.plan,
+        source: rule.source,
+        first_seen: event.time,
+        last_seen: event.time,
+        count: 0,
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        resource: ctx.resource.clone(),
+        entities: keys.to_vec(),
+        mitre: rule.mitre.clone(),
+        description: rule.description.clone(),
+        remediation: rule.remediation.clone(),
+        rule: rule.attribution.clone(),
+        evidence: Vec::new(),
+        evidence_truncated: 0,
+    }
+}
