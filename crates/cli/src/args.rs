@@ -46,6 +46,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Alerts from threat detection: list and export them, change their status.
     Alerts(AlertsArgs),
+    /// The Containers plan's EKS audit-log pipelines.
+    Containers(ContainersArgs),
+    /// Threat detection: drain a connector's audit-log pipelines into alerts.
+    Detect(DetectArgs),
 }
 
 /// Severities, for filters and gates.
@@ -883,4 +887,72 @@ pub struct AlertSetStatusArgs {
     /// Why (kept in the alert's history).
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
+}
+
+/// `rampart containers`.
+#[derive(Debug, Args)]
+pub struct ContainersArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: ContainersCommand,
+}
+
+/// `rampart containers` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ContainersCommand {
+    /// Provision (or plan, or remove) the EKS audit-log pipeline of every
+    /// cluster of a connector with the Containers plan.
+    Provision(ContainersProvisionArgs),
+}
+
+/// `rampart containers provision`.
+#[derive(Debug, Args)]
+pub struct ContainersProvisionArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Regions, comma-separated [default: the connector's, else the home region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Only show what would change.
+    #[arg(long, conflicts_with = "remove")]
+    pub dry_run: bool,
+    /// Tear the pipelines down (the `rampart-*` resources tagged with the connector).
+    #[arg(long)]
+    pub remove: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Regions, comma-separated [default: the connector's, else the home region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Drain the pipelines once and exit (default: keep long-polling until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+    /// Long-poll wait per receive, in seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=20))]
+    pub wait: Option<i32>,
+    /// Output format of each drain's report.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }

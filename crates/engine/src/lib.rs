@@ -17,6 +17,7 @@
 
 pub mod classic;
 pub mod connector_scan;
+pub mod containers;
 pub mod credentials;
 mod error;
 pub mod organization;

@@ -68,6 +68,7 @@ pub fn privileged_container() -> Alert {
             source: "rampart".into(),
             author: None,
             url: None,
+            license: None,
         },
         evidence: audit_ids
             .iter()
@@ -126,6 +127,7 @@ pub fn root_console_login() -> Alert {
                 "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_root_account_usage.yml"
                     .into(),
             ),
+            license: Some("DRL 1.1".into()),
         },
         evidence: vec![AlertEvidence {
             source: AlertSource::CloudTrail,
