@@ -231,7 +231,7 @@ fn serve_scans_a_new_connector_at_once_and_a_narrowed_scan_keeps_the_rest_of_the
             "--account",
             "123456789012",
             "--access-key-id",
-            "testing",
+            "AKIAIOSFODNN7EXAMPLE",
             "--regions",
             "us-east-1",
             "--db",

@@ -422,3 +422,28 @@ pub fn store_complete(
         kept,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Narrowed, service_of};
+
+    #[test]
+    fn a_narrowed_scan_covers_its_services_in_its_regions_and_global_services_everywhere() {
+        let s3_only = Narrowed::of(Some(&["s3".to_owned()]), None).unwrap_or_default();
+        assert!(s3_only.covers(Some("s3"), "eu-west-1"));
+        assert!(!s3_only.covers(Some("iam"), "us-east-1"));
+        assert!(!s3_only.covers(None, "us-east-1"), "unknown types are kept");
+
+        let one_region = Narrowed::of(None, Some(&["us-east-1".to_owned()])).unwrap_or_default();
+        assert!(one_region.covers(Some("ec2"), "us-east-1"));
+        assert!(!one_region.covers(Some("ec2"), "eu-west-1"));
+        assert!(
+            one_region.covers(Some("iam"), "eu-west-1"),
+            "global: collected once"
+        );
+
+        assert_eq!(Narrowed::of(None, None), None, "a full scan");
+        assert_eq!(service_of("AWS::IAM::User"), Some("iam"));
+        assert_eq!(service_of("AWS::S3::Bucket"), Some("s3"));
+    }
+}
