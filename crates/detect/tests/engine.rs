@@ -343,3 +343,53 @@ fn alerts_document_shape() {
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     insta::assert_snapshot!("alerts_v1", text);
 }
+
+fn fixture(file: &str) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/k8s")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    match serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}")) {
+        Value::Array(items) => items,
+        one => vec![one],
+    }
+}
+
+#[test]
+fn replaying_threshold_and_baseline_events_changes_nothing() {
+    for (file, alert_type) in [
+        (
+            "rbac-enumeration/malicious/can-i-burst.json",
+            "K8S.RbacEnumeration",
+        ),
+        (
+            "service-account-unusual-source/malicious/new-address-after-baseline.json",
+            "K8S.ServiceAccountUnusualSource",
+        ),
+    ] {
+        let events = fixture(file);
+        let mut engine = Engine::new(rules(), EngineConfig::default());
+        let first = engine.process(events.iter().cloned().map(event));
+        let raised: Vec<_> = first
+            .alerts
+            .iter()
+            .filter(|a| a.alert_type == alert_type)
+            .collect();
+        assert_eq!(raised.len(), 1, "{file}");
+        let before = serde_json::to_value(engine.state()).ok();
+        // Whole batch again, then every event alone, in reverse.
+        let again = engine.process(events.iter().cloned().map(event));
+        assert!(again.alerts.is_empty(), "{file}: {:?}", again.alerts);
+        for one in events.iter().rev() {
+            assert!(
+                engine.process([event(one.clone())]).alerts.is_empty(),
+                "{file}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(engine.state()).ok(),
+            before,
+            "{file}: state unchanged"
+        );
+    }
+}

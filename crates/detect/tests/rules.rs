@@ -263,3 +263,30 @@ fn noisy_system_identities_never_alert() {
     }
     assert!(seen >= 15, "enough system-identity fixtures ({seen})");
 }
+
+#[test]
+fn every_rule_file_is_registered() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut on_disk = BTreeSet::new();
+    for group in std::fs::read_dir(&root).unwrap().filter_map(Result::ok) {
+        for file in std::fs::read_dir(group.path())
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            let path = file.path();
+            if path.extension().is_some_and(|x| x == "yml") {
+                let relative = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                on_disk.insert(relative);
+            }
+        }
+    }
+    let registered: BTreeSet<String> = rampart_detect::rules::BUILTIN_RULES
+        .iter()
+        .map(|(file, _)| (*file).to_owned())
+        .collect();
+    assert_eq!(on_disk, registered, "rules/ and BUILTIN_RULES agree");
+}
