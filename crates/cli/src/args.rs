@@ -694,6 +694,10 @@ pub struct ServeArgs {
     /// only when triggered (API, dashboard or `rampart scan`).
     #[arg(long)]
     pub no_scheduled_scans: bool,
+    /// Don't drain the EKS audit-log pipelines of connectors with the
+    /// Containers plan into alerts (`rampart detect` does it on demand).
+    #[arg(long)]
+    pub no_detection: bool,
 }
 
 /// `rampart token`.

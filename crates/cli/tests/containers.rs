@@ -17,9 +17,11 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rampart_detect::{Engine, EngineConfig, EventContext, Ruleset, parse_audit_message};
 use rampart_testkit::{Moto, describe, rampart_command, stdout_json, workspace_root};
@@ -79,20 +81,28 @@ impl Env {
 
 /// The fixture files of `RULES`: (file, malicious?).
 fn fixtures() -> Vec<(PathBuf, bool)> {
-    let root = workspace_root().join("crates/detect/fixtures/k8s");
     let mut files = Vec::new();
     for rule in RULES {
         for (kind, malicious) in [("malicious", true), ("benign", false)] {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(rule).join(kind))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                .collect();
-            found.sort();
-            files.extend(found.into_iter().map(|f| (f, malicious)));
+            files.extend(fixtures_of(rule, kind).into_iter().map(|f| (f, malicious)));
         }
     }
     files
+}
+
+/// The fixture files of one rule and kind.
+fn fixtures_of(rule: &str, kind: &str) -> Vec<PathBuf> {
+    let dir = workspace_root()
+        .join("crates/detect/fixtures/k8s")
+        .join(rule)
+        .join(kind);
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    found.sort();
+    found
 }
 
 /// One compact JSON line per audit event (a fixture file holds one event or
@@ -333,6 +343,82 @@ fn containers_plan_end_to_end() {
     assert_eq!(errors.len(), 1, "{report}");
     assert!(errors[0].as_str().unwrap().contains(key), "{report}");
     assert_eq!(stored_alerts(&env), again);
+
+    // `rampart serve` drains the pipelines continuously: new events become
+    // alerts while it runs; it stops on SIGTERM.
+    let mut serve = rampart_command(BIN)
+        .env_remove("RAMPART_KEYS_DIR")
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-scheduled-scans"])
+        .arg("--db")
+        .arg(env.db())
+        .args(["--endpoint-url", &env.moto.url()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("Rampart listening on"), "{line:?}");
+    let more: Vec<String> = fixtures_of("host-network-pod", "malicious")
+        .iter()
+        .flat_map(|f| audit_lines(f))
+        .collect();
+    let more_file = env.dir.path().join("more.jsonl");
+    std::fs::write(&more_file, more.join("\n")).unwrap();
+    env.seed(&[
+        "events",
+        &log_group,
+        "kube-apiserver-audit-1",
+        more_file.to_str().unwrap(),
+    ]);
+    let more_ids: BTreeSet<String> = more
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["auditID"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let served = loop {
+        let now = stored_alerts(&env);
+        let new: BTreeSet<String> = now
+            .keys()
+            .filter(|k| !again.contains_key(*k))
+            .flat_map(|(_, ids)| ids.iter().cloned())
+            .collect();
+        if !new.is_empty() {
+            break (now, new);
+        }
+        assert!(Instant::now() < deadline, "serve raised no alert in 90 s");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        served.1.is_subset(&more_ids),
+        "{:?} vs {more_ids:?}",
+        served.1
+    );
+    // The alerts stored before are kept as they were.
+    for (key, count) in &again {
+        assert_eq!(served.0.get(key), Some(count), "{key:?}");
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
 
     // The table form of `detect` and `containers provision`.
     let table = env.ok(env.aws(&["detect", "--connector", "prod", "--once", "--wait", "0"]));

@@ -771,3 +771,91 @@ pub fn containers_connectors(db: &Path) -> Result<Vec<Connector>, EngineError> {
         .filter(|c| !c.is_classic() && containers_offering(c).is_some())
         .collect())
 }
+
+/// How [`run_detection`] polls.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectionLoop {
+    /// Each drain's options.
+    pub options: DetectOptions,
+    /// Pause after a round that received nothing.
+    pub idle: std::time::Duration,
+}
+
+impl Default for DetectionLoop {
+    fn default() -> Self {
+        Self {
+            options: DetectOptions {
+                wait_time_secs: 20,
+                max_polls: 100,
+            },
+            idle: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// Drains the pipelines of every stored connector with the Containers plan
+/// over and over (`rampart serve`) until `stop` completes. Failures are
+/// logged and retried on the next round; a drain cut short by `stop`
+/// leaves its undeleted messages to the next run (at least once).
+pub async fn run_detection(
+    engine: crate::Engine,
+    settings: DetectionLoop,
+    stop: impl Future<Output = ()>,
+) {
+    let rounds = async {
+        loop {
+            let connectors = containers_connectors(&engine.db).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "detection: cannot list connectors");
+                Vec::new()
+            });
+            let mut received = 0;
+            for connector in connectors {
+                let regions = match connector_regions(&connector, None, &engine.aws).await {
+                    Ok(regions) => regions,
+                    Err(e) => {
+                        tracing::warn!(connector = %connector.name, error = %e, "detection: no regions");
+                        continue;
+                    }
+                };
+                match detect_connector(
+                    &connector,
+                    &engine.aws,
+                    &engine.keys_dir,
+                    &engine.db,
+                    &regions,
+                    settings.options,
+                )
+                .await
+                {
+                    Ok(report) => {
+                        for c in &report.clusters {
+                            received += c.messages;
+                            tracing::info!(
+                                connector = %connector.name,
+                                cluster = %c.cluster,
+                                region = %c.region,
+                                events = c.events_processed,
+                                alerts_new = c.alerts_new,
+                                errors = c.errors.len(),
+                                "detection: drained"
+                            );
+                            for e in &c.errors {
+                                tracing::warn!(connector = %connector.name, cluster = %c.cluster, error = %e, "detection");
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(connector = %connector.name, error = %e, "detection failed");
+                    }
+                }
+            }
+            if received == 0 {
+                tokio::time::sleep(settings.idle).await;
+            }
+        }
+    };
+    tokio::select! {
+        () = rounds => {}
+        () = stop => {}
+    }
+}

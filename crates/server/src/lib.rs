@@ -85,6 +85,10 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
+    /// Whether [`serve`] drains the audit-log pipelines of connectors with
+    /// the Containers plan into alerts (needs an engine:
+    /// [`AppState::with_engine`]).
+    pub detection: bool,
 }
 
 impl ServerConfig {
@@ -97,6 +101,7 @@ impl ServerConfig {
             request_timeout: Duration::from_secs(30),
             exemptions_file: None,
             scheduled_scans: true,
+            detection: true,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct AppState {
     pub scheduler: Scheduler,
     /// Connector health checks and their latest results.
     pub health: HealthChecks,
+    /// The engine that drains detection pipelines, if any.
+    pub detection: Option<rampart_engine::Engine>,
 }
 
 impl AppState {
@@ -137,6 +144,7 @@ impl AppState {
             sessions,
             scheduler,
             health: HealthChecks::default(),
+            detection: None,
         })
     }
 
@@ -149,7 +157,10 @@ impl AppState {
     ) -> Result<Self, ServerError> {
         engine.exemptions_file.clone_from(&config.exemptions_file);
         let health = engine::health_fn(engine.clone());
-        Ok(Self::new(config, Some(engine::scan_fn(engine)))?.with_health(health))
+        let mut state =
+            Self::new(config, Some(engine::scan_fn(engine.clone())))?.with_health(health);
+        state.detection = Some(engine);
+        Ok(state)
     }
 
     /// The same state with connector health checks run by `check`
@@ -256,6 +267,17 @@ pub async fn serve(
         .config
         .scheduled_scans
         .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
+    let detection = state
+        .detection
+        .clone()
+        .filter(|_| state.config.detection)
+        .map(|engine| {
+            tokio::spawn(rampart_engine::containers::run_detection(
+                engine,
+                rampart_engine::containers::DetectionLoop::default(),
+                stop.clone().cancelled_owned(),
+            ))
+        });
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -265,6 +287,9 @@ pub async fn serve(
         });
     stop.cancel();
     if let Some(task) = schedule {
+        let _ = task.await;
+    }
+    if let Some(task) = detection {
         let _ = task.await;
     }
     scheduler.interrupt_running().await;

@@ -35,6 +35,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
+    config.detection = !args.no_detection;
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
     let mut engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?);
