@@ -859,3 +859,140 @@ pub async fn run_detection(
         () = stop => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+    use super::*;
+
+    fn source() -> QueueSource {
+        QueueSource {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            cluster: "prod".into(),
+            bucket: "b".into(),
+            queue_url: "q".into(),
+            dead_letter_queue_url: None,
+        }
+    }
+
+    fn record(id: &str, stream: &str, message: &str) -> LogRecord {
+        LogRecord {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            cluster: "prod".into(),
+            log_group: "/aws/eks/prod/cluster".into(),
+            log_stream: stream.into(),
+            id: id.into(),
+            timestamp_ms: 1_773_137_367_000,
+            message: message.into(),
+            bucket: "b".into(),
+            key: "k".into(),
+        }
+    }
+
+    fn exec(audit_id: &str) -> String {
+        serde_json::json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": audit_id,
+            "stage": "ResponseComplete", "verb": "create",
+            "user": {"username": "mallory"}, "sourceIPs": ["203.0.113.7"],
+            "objectRef": {"resource": "pods", "subresource": "exec", "namespace": "prod", "name": "api-0"},
+            "responseStatus": {"code": 101},
+            "requestReceivedTimestamp": "2026-03-10T10:00:00.000000Z"
+        })
+        .to_string()
+    }
+
+    fn sink(db: &Path) -> DetectionSink {
+        let rules = Arc::new(Ruleset::builtin().unwrap());
+        DetectionSink::open(db, rules, &source(), EngineConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn a_message_seen_again_changes_nothing_even_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("r.db");
+        let batch = vec![
+            record("1", "kube-apiserver-audit-1", &exec("a-1")),
+            record("2", "kube-apiserver-audit-1", "not json"),
+            record("3", "authenticator-1", "access granted"),
+        ];
+        let first = sink(&db);
+        first.store_now(&batch).unwrap();
+        {
+            let state = first.state.lock().unwrap();
+            assert_eq!(state.counts.events_new, 1);
+            assert_eq!(
+                state.counts.unparsable, 1,
+                "the authenticator line is skipped"
+            );
+            assert_eq!(state.counts.alerts_new, 1);
+        }
+        // The same message again (its delete was lost), in the same run and
+        // in a new one (state loaded from the store).
+        first.store_now(&batch).unwrap();
+        let second = sink(&db);
+        second.store_now(&batch).unwrap();
+        for s in [&first, &second] {
+            let state = s.state.lock().unwrap();
+            assert_eq!(state.counts.alerts_updated, 0);
+        }
+        let store = Store::open(&db).unwrap();
+        let alerts = store
+            .alerts(&rampart_store::AlertFilter::default())
+            .unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].alert_type, "K8S.ExecIntoContainer");
+        assert_eq!(alerts[0].count, 1);
+        assert_eq!(alerts[0].evidence[0].event_id, "a-1");
+        // A new event of the same group in a new run joins the stored alert.
+        second
+            .store_now(&[record("4", "kube-apiserver-audit-1", &exec("a-2"))])
+            .unwrap();
+        let alerts = store
+            .alerts(&rampart_store::AlertFilter::default())
+            .unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].count, 2);
+    }
+
+    #[test]
+    fn failures_become_gaps_of_the_account() {
+        let report = ProvisionReport {
+            connector: "prod".into(),
+            account: "111122223333".into(),
+            mode: ProvisionMode::Apply,
+            clusters: vec![ClusterProvisioning {
+                account: "111122223333".into(),
+                region: "eu-west-1".into(),
+                cluster: "c".into(),
+                plan: None,
+                report: None,
+                error: Some(PipelineError::Invalid("bad".into())),
+            }],
+            region_errors: vec![RegionError {
+                region: "us-east-1".into(),
+                error: PipelineError::Call {
+                    operation: "ListClusters".into(),
+                    kind: GapKind::AccessDenied,
+                    code: Some("AccessDeniedException".into()),
+                    message: "denied".into(),
+                },
+            }],
+        };
+        assert!(!report.succeeded());
+        let gaps = report.gaps();
+        assert_eq!(gaps.len(), 2);
+        assert_eq!(
+            (
+                gaps[0].region.as_str(),
+                gaps[0].operation.as_str(),
+                gaps[0].kind
+            ),
+            ("us-east-1", "ListClusters", GapKind::AccessDenied)
+        );
+        assert_eq!(gaps[1].region, "eu-west-1");
+        assert!(gaps[1].error.contains("bad"), "{gaps:?}");
+    }
+}
