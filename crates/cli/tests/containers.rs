@@ -237,6 +237,16 @@ fn containers_plan_end_to_end() {
         .unwrap()
         .to_owned();
 
+    // The same plan as a table (what a user reads before applying).
+    let table = env.ok(env.aws(&[
+        "containers",
+        "provision",
+        "--connector",
+        "prod",
+        "--dry-run",
+    ]));
+    insta::assert_snapshot!("dry_run_table", String::from_utf8_lossy(&table.stdout));
+
     // The scan provisions it (the Containers plan is on, auto-provisioning
     // by default): a dry run afterwards has nothing to do.
     env.ok(env.aws(&[
