@@ -168,6 +168,71 @@ fn stored_alerts(env: &Env) -> BTreeMap<AlertKey, u64> {
     out
 }
 
+/// Sends `rule`'s malicious fixtures to the log group and waits until a
+/// running `serve` or `detect` stored alerts beyond `before` whose evidence
+/// is those events; the alerts then.
+fn send_and_wait(
+    env: &Env,
+    log_group: &str,
+    rule: &str,
+    before: &BTreeMap<AlertKey, u64>,
+) -> BTreeMap<AlertKey, u64> {
+    let lines: Vec<String> = fixtures_of(rule, "malicious")
+        .iter()
+        .flat_map(|f| audit_lines(f))
+        .collect();
+    let file = env.dir.path().join(format!("{rule}.jsonl"));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    env.seed(&[
+        "events",
+        log_group,
+        "kube-apiserver-audit-1",
+        file.to_str().unwrap(),
+    ]);
+    let ids: BTreeSet<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["auditID"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let now = stored_alerts(env);
+        let new: BTreeSet<String> = now
+            .keys()
+            .filter(|k| !before.contains_key(*k))
+            .flat_map(|(_, ids)| ids.iter().cloned())
+            .collect();
+        if !new.is_empty() {
+            assert!(new.is_subset(&ids), "{new:?} vs {ids:?}");
+            return now;
+        }
+        assert!(Instant::now() < deadline, "no alert for {rule} in 90 s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Sends `signal` to `child` and checks it exits 0 within 30 s.
+fn stop(mut child: std::process::Child, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit 30 s after {signal}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{signal}: {status:?}");
+}
+
 fn detect_once(env: &Env) -> (Option<i32>, Value) {
     let out = env.aws(&[
         "detect",
@@ -371,64 +436,38 @@ fn containers_plan_end_to_end() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.starts_with("Rampart listening on"), "{line:?}");
-    let more: Vec<String> = fixtures_of("host-network-pod", "malicious")
-        .iter()
-        .flat_map(|f| audit_lines(f))
-        .collect();
-    let more_file = env.dir.path().join("more.jsonl");
-    std::fs::write(&more_file, more.join("\n")).unwrap();
-    env.seed(&[
-        "events",
-        &log_group,
-        "kube-apiserver-audit-1",
-        more_file.to_str().unwrap(),
-    ]);
-    let more_ids: BTreeSet<String> = more
-        .iter()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["auditID"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let served = loop {
-        let now = stored_alerts(&env);
-        let new: BTreeSet<String> = now
-            .keys()
-            .filter(|k| !again.contains_key(*k))
-            .flat_map(|(_, ids)| ids.iter().cloned())
-            .collect();
-        if !new.is_empty() {
-            break (now, new);
-        }
-        assert!(Instant::now() < deadline, "serve raised no alert in 90 s");
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert!(
-        served.1.is_subset(&more_ids),
-        "{:?} vs {more_ids:?}",
-        served.1
-    );
+    let served = send_and_wait(&env, &log_group, "host-network-pod", &again);
+
     // The alerts stored before are kept as they were.
     for (key, count) in &again {
-        assert_eq!(served.0.get(key), Some(count), "{key:?}");
+        assert_eq!(served.get(key), Some(count), "{key:?}");
     }
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &serve.id().to_string()])
-        .status()
+    stop(serve, "-TERM");
+
+    // `rampart detect` without `--once` keeps polling until Ctrl-C.
+    let detecting = rampart_command(BIN)
+        .env_remove("RAMPART_KEYS_DIR")
+        .args([
+            "detect",
+            "--connector",
+            "prod",
+            "--wait",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg("--db")
+        .arg(env.db())
+        .args(["--endpoint-url", &env.moto.url()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(term.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = serve.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(status.success(), "{status:?}");
+    let detected = send_and_wait(&env, &log_group, "node-proxy", &served);
+    for (key, count) in &served {
+        assert_eq!(detected.get(key), Some(count), "{key:?}");
+    }
+    stop(detecting, "-INT");
 
     // The table form of `detect` and `containers provision`.
     let table = env.ok(env.aws(&["detect", "--connector", "prod", "--once", "--wait", "0"]));
