@@ -5,8 +5,9 @@ Subcommands, all in moto's default account (123456789012), us-east-1:
 
   cluster NAME                    an EKS cluster
   events GROUP STREAM FILE        PutLogEvents of FILE's lines (one audit event
-                                  each) to GROUP/STREAM (the stream is created
-                                  if missing); moto forwards them through the
+    [--each]                      each) to GROUP/STREAM (the stream is created
+                                  if missing), in one call or one call per line;
+                                  moto forwards each call through the
                                   subscription filter to Firehose, S3 and SQS
   object BUCKET KEY TEXT          PutObject of TEXT (a malformed object)
 """
@@ -29,6 +30,7 @@ def main():
     events.add_argument("group")
     events.add_argument("stream")
     events.add_argument("file")
+    events.add_argument("--each", action="store_true", help="one PutLogEvents per line")
     obj = sub.add_parser("object")
     obj.add_argument("bucket")
     obj.add_argument("key")
@@ -53,11 +55,11 @@ def main():
         with open(args.file, encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f if line.strip()]
         now = int(time.time() * 1000)
-        logs.put_log_events(
-            logGroupName=args.group,
-            logStreamName=args.stream,
-            logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)],
-        )
+        batch = [{"timestamp": now + i, "message": m} for i, m in enumerate(lines)]
+        for events in [[e] for e in batch] if args.each else [batch]:
+            logs.put_log_events(
+                logGroupName=args.group, logStreamName=args.stream, logEvents=events
+            )
     elif args.command == "object":
         client("s3").put_object(Bucket=args.bucket, Key=args.key, Body=args.text.encode())
 

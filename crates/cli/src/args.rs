@@ -956,6 +956,11 @@ pub struct DetectArgs {
     /// Long-poll wait per receive, in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=20))]
     pub wait: Option<i32>,
+    /// How long a message received but not deleted (it failed, or the
+    /// process died) stays hidden before it is delivered again, in seconds
+    /// [default: the queue's, 5 minutes].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=43200))]
+    pub visibility_timeout: Option<i32>,
     /// Output format of each drain's report.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,

@@ -3,7 +3,9 @@
 //! cluster (CloudWatch Logs → Firehose → S3 → SQS); audit events written to
 //! the cluster's log group come out of `rampart detect --once` as alerts
 //! whose evidence ids are the events' `auditID`s; sending the same events
-//! again doubles nothing; a malformed object is a recorded error; `rampart
+//! again doubles nothing; `detect` killed with SIGKILL mid-drain and run
+//! again stores every alert once; a malformed object is a recorded error;
+//! `rampart serve` and `rampart detect` without `--once` keep draining; `rampart
 //! containers provision --remove` tears the pipeline down.
 //!
 //! The expected alerts come from running rampart-detect in process over the
@@ -38,6 +40,16 @@ const RULES: &[&str] = &[
     "exec-into-container",
     "mining-image",
     "cluster-admin-binding",
+];
+
+/// Fixtures sent one message per event while `detect` is killed.
+const CRASH_RULES: &[&str] = &[
+    "dangerous-capabilities",
+    "cronjob-created",
+    "ephemeral-container",
+    "port-forward",
+    "kube-system-workload",
+    "wildcard-role",
 ];
 
 struct Env {
@@ -408,6 +420,59 @@ fn containers_plan_end_to_end() {
     assert_eq!(again.keys().cloned().collect::<BTreeSet<_>>(), want);
     assert_eq!(again.values().copied().collect::<Vec<_>>(), counts);
 
+    // kill -9 during drains of one message per event, at several moments,
+    // then a complete drain: every alert once, each event counted once.
+    let mut all = lines.clone();
+    let mut crash_lines = Vec::new();
+    for rule in CRASH_RULES {
+        for file in fixtures_of(rule, "malicious") {
+            crash_lines.extend(audit_lines(&file));
+        }
+    }
+    all.extend(crash_lines.iter().cloned());
+    let crash_file = env.dir.path().join("crash.jsonl");
+    std::fs::write(&crash_file, crash_lines.join("\n")).unwrap();
+    env.seed(&[
+        "events",
+        &log_group,
+        "kube-apiserver-audit-1",
+        crash_file.to_str().unwrap(),
+        "--each",
+    ]);
+    let url = env.moto.url();
+    for delay_ms in [300, 700, 1100, 1500] {
+        let mut child = rampart_command(BIN)
+            .env_remove("RAMPART_KEYS_DIR")
+            .args(["detect", "--connector", "prod", "--once", "--wait", "1"])
+            .args(["--visibility-timeout", "2", "--endpoint-url", &url])
+            .arg("--db")
+            .arg(env.db())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let (code, report) = detect_once(&env);
+    assert_eq!(code, Some(0), "{report}");
+    let want_all = expected(&all);
+    let after_crash = stored_alerts(&env);
+    assert_eq!(
+        after_crash.keys().cloned().collect::<BTreeSet<_>>(),
+        want_all
+    );
+    for ((alert_type, ids), count) in &after_crash {
+        assert_eq!(
+            *count,
+            ids.len() as u64,
+            "{alert_type}: an event counted twice"
+        );
+    }
+    let again = after_crash;
+
     // A malformed object: an error of that object, the command does not
     // crash (exit 1, the report says which object), alerts unchanged.
     let key = "eks-audit/2026/12/06/06/broken.gz";
@@ -418,6 +483,35 @@ fn containers_plan_end_to_end() {
     assert_eq!(errors.len(), 1, "{report}");
     assert!(errors[0].as_str().unwrap().contains(key), "{report}");
     assert_eq!(stored_alerts(&env), again);
+
+    // `rampart detect` without `--once` keeps polling until Ctrl-C.
+    let detecting = rampart_command(BIN)
+        .env_remove("RAMPART_KEYS_DIR")
+        .args([
+            "detect",
+            "--connector",
+            "prod",
+            "--wait",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg("--db")
+        .arg(env.db())
+        .args(["--endpoint-url", &env.moto.url()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let detected = send_and_wait(&env, &log_group, "node-proxy", &again);
+    for (key, count) in &again {
+        assert_eq!(detected.get(key), Some(count), "{key:?}");
+    }
+    stop(detecting, "-INT");
+    // A long poll cut short stays open at the queue for its wait (1 s
+    // here) and may still take a message: let it run out.
+    std::thread::sleep(Duration::from_secs(2));
+    let again = detected;
 
     // `rampart serve` drains the pipelines continuously: new events become
     // alerts while it runs; it stops on SIGTERM.
@@ -443,31 +537,6 @@ fn containers_plan_end_to_end() {
         assert_eq!(served.get(key), Some(count), "{key:?}");
     }
     stop(serve, "-TERM");
-
-    // `rampart detect` without `--once` keeps polling until Ctrl-C.
-    let detecting = rampart_command(BIN)
-        .env_remove("RAMPART_KEYS_DIR")
-        .args([
-            "detect",
-            "--connector",
-            "prod",
-            "--wait",
-            "1",
-            "--format",
-            "json",
-        ])
-        .arg("--db")
-        .arg(env.db())
-        .args(["--endpoint-url", &env.moto.url()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let detected = send_and_wait(&env, &log_group, "node-proxy", &served);
-    for (key, count) in &served {
-        assert_eq!(detected.get(key), Some(count), "{key:?}");
-    }
-    stop(detecting, "-INT");
 
     // The table form of `detect` and `containers provision`.
     let table = env.ok(env.aws(&["detect", "--connector", "prod", "--once", "--wait", "0"]));

@@ -402,6 +402,10 @@ pub struct DetectOptions {
     pub wait_time_secs: i32,
     /// Most polls per cluster in one drain.
     pub max_polls: usize,
+    /// Visibility timeout asked on receive, seconds: how long a message
+    /// this run received but did not delete (it failed, or the run died)
+    /// stays hidden; `None` keeps the queue's (five minutes).
+    pub visibility_timeout_secs: Option<i32>,
 }
 
 impl Default for DetectOptions {
@@ -409,6 +413,7 @@ impl Default for DetectOptions {
         Self {
             wait_time_secs: 2,
             max_polls: 1000,
+            visibility_timeout_secs: None,
         }
     }
 }
@@ -620,7 +625,7 @@ async fn drain_cluster(
     };
     let consumer_options = ConsumerOptions {
         wait_time_secs: options.wait_time_secs,
-        visibility_timeout_secs: None,
+        visibility_timeout_secs: options.visibility_timeout_secs,
         max_messages: 10,
     };
     let mut consumer = Consumer::new(access, source, consumer_options);
@@ -787,6 +792,7 @@ impl Default for DetectionLoop {
             options: DetectOptions {
                 wait_time_secs: 20,
                 max_polls: 100,
+                visibility_timeout_secs: None,
             },
             idle: std::time::Duration::from_secs(10),
         }

@@ -179,7 +179,10 @@ fn render_detect(report: &DetectReport) -> String {
 /// Runs `rampart detect`: once, or until Ctrl-C.
 pub async fn detect(args: &DetectArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let engine = engine(&args.store, &args.aws, &args.connector)?;
-    let mut options = DetectOptions::default();
+    let mut options = DetectOptions {
+        visibility_timeout_secs: args.visibility_timeout,
+        ..DetectOptions::default()
+    };
     if let Some(wait) = args.wait {
         options.wait_time_secs = wait;
     } else if !args.once {
