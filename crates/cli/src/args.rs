@@ -698,6 +698,31 @@ pub struct ServeArgs {
     /// Containers plan into alerts (`rampart detect` does it on demand).
     #[arg(long)]
     pub no_detection: bool,
+    /// Alert webhook.
+    #[command(flatten)]
+    pub webhook: AlertWebhookArgs,
+}
+
+/// `rampart serve`'s alert webhook (see docs/alerts.md).
+#[derive(Debug, Clone, Args)]
+pub struct AlertWebhookArgs {
+    /// POST each new alert (a signed rampart.alerts/v1 document) to this
+    /// http(s) URL.
+    #[arg(long, env = "RAMPART_ALERT_WEBHOOK", value_name = "URL")]
+    pub alert_webhook: Option<String>,
+    /// Only alerts of this severity or higher are sent.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SEVERITY",
+        default_value = "high",
+        requires = "alert_webhook"
+    )]
+    pub alert_webhook_min_severity: SeverityArg,
+    /// File holding the webhook's HMAC secret (or set
+    /// RAMPART_ALERT_WEBHOOK_SECRET); required with --alert-webhook.
+    #[arg(long, value_name = "FILE", requires = "alert_webhook")]
+    pub alert_webhook_secret_file: Option<PathBuf>,
 }
 
 /// `rampart token`.

@@ -182,3 +182,30 @@ fn a_missing_store_has_nothing_to_read() {
     let output = rampart(BIN, &["alerts", "--db", &db]);
     assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
 }
+
+#[test]
+fn the_webhook_needs_an_http_url_and_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db").display().to_string();
+    let serve = |extra: &[&str]| {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", &db];
+        args.extend_from_slice(extra);
+        rampart(BIN, &args)
+    };
+    let no_secret = serve(&["--alert-webhook", "http://127.0.0.1:9/hook"]);
+    assert_eq!(no_secret.status.code(), Some(2), "{}", describe(&no_secret));
+    assert!(String::from_utf8_lossy(&no_secret.stderr).contains("needs a secret"));
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "0123456789abcdef0123\n").unwrap();
+    let secret = secret.display().to_string();
+    let bad_url = serve(&[
+        "--alert-webhook",
+        "ftp://example.com/hook",
+        "--alert-webhook-secret-file",
+        &secret,
+    ]);
+    assert_eq!(bad_url.status.code(), Some(2), "{}", describe(&bad_url));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("http(s) URL"));
+    let no_url = serve(&["--alert-webhook-min-severity", "medium"]);
+    assert_eq!(no_url.status.code(), Some(2), "{}", describe(&no_url));
+}

@@ -22,6 +22,7 @@ pub mod pool;
 pub mod posture;
 pub mod scans;
 pub mod scheduler;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -89,6 +90,8 @@ pub struct ServerConfig {
     /// the Containers plan into alerts (needs an engine:
     /// [`AppState::with_engine`]).
     pub detection: bool,
+    /// Where [`serve`] sends signed notifications of new alerts ([`webhook`]).
+    pub alert_webhook: Option<webhook::WebhookConfig>,
 }
 
 impl ServerConfig {
@@ -102,6 +105,7 @@ impl ServerConfig {
             exemptions_file: None,
             scheduled_scans: true,
             detection: true,
+            alert_webhook: None,
         }
     }
 }
@@ -278,6 +282,11 @@ pub async fn serve(
                 stop.clone().cancelled_owned(),
             ))
         });
+    let notifier = state
+        .config
+        .alert_webhook
+        .clone()
+        .map(|config| tokio::spawn(webhook::run(state.store.clone(), config, stop.clone())));
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -290,6 +299,9 @@ pub async fn serve(
         let _ = task.await;
     }
     if let Some(task) = detection {
+        let _ = task.await;
+    }
+    if let Some(task) = notifier {
         let _ = task.await;
     }
     scheduler.interrupt_running().await;

@@ -153,6 +153,17 @@ pub struct OutboxEntry {
     pub alert: Alert,
 }
 
+/// How the notification of a new alert went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertDelivery {
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was delivered (RFC 3339), if it was.
+    pub delivered_at: Option<String>,
+    /// The last attempt's error, if it failed.
+    pub error: Option<String>,
+}
+
 /// A sortable UTC timestamp (fixed width, nanoseconds), so text order is
 /// time order.
 fn time_key(t: OffsetDateTime) -> String {
@@ -709,17 +720,20 @@ impl Store {
         Ok(())
     }
 
-    /// An outbox entry's delivery record: attempts, delivered time, last error.
-    pub fn alert_delivery(
-        &self,
-        seq: i64,
-    ) -> Result<Option<(u32, Option<String>, Option<String>)>> {
+    /// An outbox entry's delivery record.
+    pub fn alert_delivery(&self, seq: i64) -> Result<Option<AlertDelivery>> {
         Ok(self
             .conn
             .query_row(
                 "SELECT attempts, delivered_at, error FROM alert_outbox WHERE seq = ?1",
                 params![seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(AlertDelivery {
+                        attempts: r.get(0)?,
+                        delivered_at: r.get(1)?,
+                        error: r.get(2)?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -966,7 +980,9 @@ mod tests {
                 event_id: "e0",
             },
         ];
-        store.commit_detections(&done, &[a.clone()]).unwrap();
+        store
+            .commit_detections(&done, std::slice::from_ref(&a))
+            .unwrap();
         // The message comes again: the consumer skips both events.
         let seen = store
             .processed_events(AlertSource::EksAudit, &["e0", "e1", "e9"])
@@ -1027,6 +1043,13 @@ mod tests {
             .unwrap();
         store.set_notification_cursor(queued[0].seq).unwrap();
         assert_eq!(store.notification_cursor().unwrap(), queued[0].seq);
-        assert_eq!(store.alert_delivery(queued[0].seq).unwrap().unwrap().0, 2);
+        assert_eq!(
+            store
+                .alert_delivery(queued[0].seq)
+                .unwrap()
+                .unwrap()
+                .attempts,
+            2
+        );
     }
 }

@@ -29,7 +29,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use alerts::{
-    AlertFilter, AlertStatusChange, AlertUpsert, EVIDENCE_CAP, OutboxEntry, ProcessedEvent,
+    AlertDelivery, AlertFilter, AlertStatusChange, AlertUpsert, EVIDENCE_CAP, OutboxEntry,
+    ProcessedEvent,
 };
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;

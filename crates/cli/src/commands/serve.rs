@@ -36,6 +36,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
     config.detection = !args.no_detection;
+    config.alert_webhook = alert_webhook(&args.webhook)?;
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
     let mut engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?);
@@ -54,4 +55,35 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
         .await
         .map_err(CliError::failure)?;
     Ok(Exit::Ok)
+}
+
+/// The alert webhook's settings: the URL, and the secret from its file or
+/// `RAMPART_ALERT_WEBHOOK_SECRET`.
+fn alert_webhook(
+    args: &crate::args::AlertWebhookArgs,
+) -> Result<Option<rampart_server::webhook::WebhookConfig>, CliError> {
+    let Some(url) = &args.alert_webhook else {
+        return Ok(None);
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(CliError::usage(format!(
+            "`--alert-webhook` must be an http(s) URL, not `{url}`"
+        )));
+    }
+    let secret = match &args.alert_webhook_secret_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", path.display())))?,
+        None => std::env::var("RAMPART_ALERT_WEBHOOK_SECRET").unwrap_or_default(),
+    };
+    let secret = secret.trim();
+    if secret.len() < 16 {
+        return Err(CliError::usage(
+            "`--alert-webhook` needs a secret of at least 16 characters: `--alert-webhook-secret-file FILE` or RAMPART_ALERT_WEBHOOK_SECRET",
+        ));
+    }
+    Ok(Some(rampart_server::webhook::WebhookConfig::new(
+        url.clone(),
+        secret.as_bytes().to_vec(),
+        args.alert_webhook_min_severity.into(),
+    )))
 }
