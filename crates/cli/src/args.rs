@@ -62,6 +62,10 @@ pub enum Command {
     Token(TokenArgs),
     /// Alerts from threat detection: list and export them, change their status.
     Alerts(AlertsArgs),
+    /// The Containers plan's EKS audit-log pipelines.
+    Containers(ContainersArgs),
+    /// Threat detection: drain a connector's audit-log pipelines into alerts.
+    Detect(DetectArgs),
 }
 
 /// Severities, for filters and gates.
@@ -731,6 +735,10 @@ pub struct ServeArgs {
     /// missing `--db` file is an error: exit 3).
     #[arg(long)]
     pub init: bool,
+    /// Don't drain the EKS audit-log pipelines of connectors with the
+    /// Containers plan into alerts (`rampart detect` does it on demand).
+    #[arg(long)]
+    pub no_detection: bool,
     /// Alert webhook.
     #[command(flatten)]
     pub webhook: AlertWebhookArgs,
@@ -985,4 +993,77 @@ impl PlanSettingsArgs {
             || self.pause
             || self.resume
     }
+}
+
+/// `rampart containers`.
+#[derive(Debug, Args)]
+pub struct ContainersArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: ContainersCommand,
+}
+
+/// `rampart containers` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ContainersCommand {
+    /// Provision (or plan, or remove) the EKS audit-log pipeline of every
+    /// cluster of a connector with the Containers plan.
+    Provision(ContainersProvisionArgs),
+}
+
+/// `rampart containers provision`.
+#[derive(Debug, Args)]
+pub struct ContainersProvisionArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Regions, comma-separated [default: the connector's, else the home region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Only show what would change.
+    #[arg(long, conflicts_with = "remove")]
+    pub dry_run: bool,
+    /// Tear the pipelines down (the `rampart-*` resources tagged with the connector).
+    #[arg(long)]
+    pub remove: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Regions, comma-separated [default: the connector's, else the home region].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// Drain the pipelines once and exit (default: keep long-polling until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+    /// Long-poll wait per receive, in seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=20))]
+    pub wait: Option<i32>,
+    /// How long a message received but not deleted (it failed, or the
+    /// process died) stays hidden before it is delivered again, in seconds
+    /// [default: the queue's, 5 minutes].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=43200))]
+    pub visibility_timeout: Option<i32>,
+    /// Output format of each drain's report.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }

@@ -78,7 +78,8 @@ pub struct ConnectorScanRequest<'a> {
     /// Exemptions applied to the scan's assessments.
     pub exemptions: &'a Exemptions,
     /// The plans' provisioning steps, run in each account reached before
-    /// it is collected ([`crate::provisioning`]; none today).
+    /// it is collected ([`crate::provisioning`]; the Containers plan's
+    /// [`crate::containers::ContainersProvisioner`]).
     pub provisioners: &'a [Arc<dyn Provisioner>],
 }
 

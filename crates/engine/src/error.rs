@@ -106,6 +106,14 @@ pub enum EngineError {
     /// The built-in security controls are broken.
     #[error("built-in security controls: {0}")]
     Controls(String),
+    /// The connector has no Containers plan.
+    #[error(
+        "connector `{0}` has no Containers plan (DefenderForContainersAws); enable it with `rampart connector update`"
+    )]
+    NoContainers(String),
+    /// The built-in detection rules did not load.
+    #[error("built-in detection rules: {0}")]
+    Rules(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] rampart_store::StoreError),
@@ -126,13 +134,15 @@ impl EngineError {
             | Self::NoRegions { .. }
             | Self::UnknownService { .. }
             | Self::ExemptionsFile { .. }
-            | Self::Exemptions { .. } => ErrorKind::Usage,
+            | Self::Exemptions { .. }
+            | Self::NoContainers(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)
             | Self::Secret(_)
             | Self::StoredExemptions(_)
             | Self::Catalog(_)
+            | Self::Rules(_)
             | Self::Controls(_)
             | Self::Store(_) => ErrorKind::Failure,
             Self::Interrupted => ErrorKind::Interrupted,

@@ -5,7 +5,7 @@
 //! A scan goes: credentials ([`credentials`]: web identity tokens for
 //! native connectors, stored keys or an external-id role for classic ones)
 //! → organization members ([`organization`]) → the plans' provisioning
-//! steps ([`provisioning`], none yet) → collect ([`rampart_aws`]) →
+//! steps ([`provisioning`]; [`containers`] for the Containers plan) → collect ([`rampart_aws`]) →
 //! evaluate ([`rampart_catalog`]) → store ([`rampart_store`]), in
 //! [`connector_scan::scan_connector`] and [`scan::collect_and_store`].
 //! [`Engine`] wraps both for long-running processes: it opens the store,
@@ -17,6 +17,7 @@
 
 pub mod classic;
 pub mod connector_scan;
+pub mod containers;
 pub mod credentials;
 mod error;
 pub mod organization;
@@ -56,7 +57,8 @@ pub struct Engine {
     pub exemptions_file: Option<PathBuf>,
     /// API calls in flight at once per service and region.
     pub concurrency: usize,
-    /// The plans' provisioning steps (none yet).
+    /// The plans' provisioning steps (the CLI and the server add
+    /// [`containers::ContainersProvisioner`]).
     pub provisioners: Vec<Arc<dyn Provisioner>>,
 }
 

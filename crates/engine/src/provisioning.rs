@@ -9,7 +9,8 @@
 //! account is collected. What a step could not do is a coverage gap of the
 //! scan, never a failed scan.
 //!
-//! No provisioner exists yet: the CLI and the server pass none.
+//! The Containers plan's step is [`crate::containers::ContainersProvisioner`]
+//! (the EKS audit-log pipelines); the CLI and the server pass it.
 //!
 //! [`scan_connector`]: crate::connector_scan::scan_connector
 

@@ -93,6 +93,10 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
+    /// Whether [`serve`] drains the audit-log pipelines of connectors with
+    /// the Containers plan into alerts (needs an engine:
+    /// [`AppState::with_engine`]).
+    pub detection: bool,
     /// Where [`serve`] sends signed notifications of new alerts ([`webhook`]).
     pub alert_webhook: Option<webhook::WebhookConfig>,
 }
@@ -109,6 +113,7 @@ impl ServerConfig {
             max_connections: 512,
             exemptions_file: None,
             scheduled_scans: true,
+            detection: true,
             alert_webhook: None,
         }
     }
@@ -133,6 +138,8 @@ pub struct AppState {
     pub health: HealthChecks,
     /// The first-run sign-in link, while one is pending ([`first_run`]).
     pub first_run: first_run::FirstRun,
+    /// The engine that drains detection pipelines, if any.
+    pub detection: Option<rampart_engine::Engine>,
 }
 
 impl AppState {
@@ -153,6 +160,7 @@ impl AppState {
             scheduler,
             health: HealthChecks::default(),
             first_run: first_run::FirstRun::default(),
+            detection: None,
         })
     }
 
@@ -165,7 +173,10 @@ impl AppState {
     ) -> Result<Self, ServerError> {
         engine.exemptions_file.clone_from(&config.exemptions_file);
         let health = engine::health_fn(engine.clone());
-        Ok(Self::new(config, Some(engine::scan_fn(engine)))?.with_health(health))
+        let mut state =
+            Self::new(config, Some(engine::scan_fn(engine.clone())))?.with_health(health);
+        state.detection = Some(engine);
+        Ok(state)
     }
 
     /// The same state with connector health checks run by `check`
@@ -279,6 +290,17 @@ pub async fn serve(
         .config
         .scheduled_scans
         .then(|| tokio::spawn(scheduler.clone().run(stop.clone())));
+    let detection = state
+        .detection
+        .clone()
+        .filter(|_| state.config.detection)
+        .map(|engine| {
+            tokio::spawn(rampart_engine::containers::run_detection(
+                engine,
+                rampart_engine::containers::DetectionLoop::default(),
+                stop.clone().cancelled_owned(),
+            ))
+        });
     let notifier = state
         .config
         .alert_webhook
@@ -293,6 +315,9 @@ pub async fn serve(
         });
     stop.cancel();
     if let Some(task) = schedule {
+        let _ = task.await;
+    }
+    if let Some(task) = detection {
         let _ = task.await;
     }
     if let Some(task) = notifier {

@@ -363,6 +363,19 @@ impl Store {
         processed: &[ProcessedEvent<'_>],
         alerts: &[Alert],
     ) -> Result<Vec<AlertUpsert>> {
+        self.commit_detections_with_state(processed, alerts, None)
+    }
+
+    /// [`commit_detections`](Self::commit_detections), also replacing
+    /// detection's baseline state (`(source, scope, state)`) in the same
+    /// transaction: alerts, processed events and the state the engine
+    /// reached after them are stored together or not at all.
+    pub fn commit_detections_with_state(
+        &mut self,
+        processed: &[ProcessedEvent<'_>],
+        alerts: &[Alert],
+        state: Option<(&str, &str, &[u8])>,
+    ) -> Result<Vec<AlertUpsert>> {
         let now = OffsetDateTime::now_utc();
         let tx = self.conn.transaction()?;
         {
@@ -377,6 +390,12 @@ impl Store {
             .iter()
             .map(|a| upsert(&tx, a, now))
             .collect::<Result<Vec<_>>>()?;
+        if let Some((source, scope, state)) = state {
+            tx.execute(
+                "INSERT OR REPLACE INTO detection_state (source, scope, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                params![source, scope, state, rfc3339(now)],
+            )?;
+        }
         tx.commit()?;
         Ok(outcomes)
     }

@@ -127,7 +127,7 @@ pub fn root_console_login() -> Alert {
                 "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_root_account_usage.yml"
                     .into(),
             ),
-            license: Some("Detection Rule License (DRL) 1.1".into()),
+            license: None,
         },
         evidence: vec![AlertEvidence {
             source: AlertSource::CloudTrail,

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use rampart_engine::Engine;
+use rampart_engine::containers::ContainersProvisioner;
 use rampart_server::{AppState, ServerConfig};
 
 use crate::args::ServeArgs;
@@ -38,10 +39,14 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
+    config.detection = !args.no_detection;
     config.alert_webhook = alert_webhook(&args.webhook)?;
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
-    let engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?);
+    let mut engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?);
+    engine
+        .provisioners
+        .push(std::sync::Arc::new(ContainersProvisioner::default()));
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -1,0 +1,225 @@
+//! `rampart containers provision` and `rampart detect`: thin wrappers of
+//! the engine's [`rampart_engine::containers`] (pipelines per EKS cluster,
+//! draining them into detection).
+
+use std::io::Write;
+
+use rampart_aws::pipeline::containers::{Action, Outcome};
+use rampart_engine::Engine;
+use rampart_engine::containers::{
+    DetectOptions, DetectReport, ProvisionMode, ProvisionReport, detect_once, provision,
+};
+
+use crate::args::{ContainersArgs, ContainersCommand, DetectArgs, ListFormat, StoreArgs};
+use crate::commands::scan::aws_settings;
+use crate::commands::{keys_dir, store_path};
+use crate::exit::{CliError, Exit};
+use crate::output::table;
+
+/// The engine for the store and keys of `store`; exit 3 when the store
+/// does not exist (there is no connector then).
+fn engine(store: &StoreArgs, aws: &crate::args::AwsArgs, name: &str) -> Result<Engine, CliError> {
+    let db = store_path(store)?;
+    if !db.exists() {
+        return Err(CliError::nothing(format!("no connector `{name}`")));
+    }
+    Ok(Engine::new(aws_settings(aws), db, keys_dir(store)?))
+}
+
+/// Runs `rampart containers …`.
+pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let ContainersCommand::Provision(args) = &args.command;
+    let engine = engine(&args.store, &args.aws, &args.connector)?;
+    let mode = if args.dry_run {
+        ProvisionMode::DryRun
+    } else if args.remove {
+        ProvisionMode::Remove
+    } else {
+        ProvisionMode::Apply
+    };
+    let report = provision(&engine, &args.connector, args.regions.as_deref(), mode).await?;
+    let text = match args.format {
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&report).map_err(CliError::failure)? + "\n"
+        }
+        ListFormat::Table => render_provision(&report),
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+    Ok(if report.succeeded() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+fn action(a: Action) -> &'static str {
+    match a {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::None => "none",
+    }
+}
+
+fn render_provision(report: &ProvisionReport) -> String {
+    let mut rows = Vec::new();
+    for c in &report.clusters {
+        if let Some(error) = &c.error {
+            rows.push(vec![
+                c.region.clone(),
+                c.cluster.clone(),
+                "-".to_owned(),
+                "-".to_owned(),
+                "-".to_owned(),
+                format!("failed: {error}"),
+            ]);
+        }
+        if let Some(plan) = &c.plan {
+            for s in &plan.steps {
+                rows.push(vec![
+                    c.region.clone(),
+                    c.cluster.clone(),
+                    s.resource.to_string(),
+                    s.name.clone(),
+                    action(s.action).to_owned(),
+                    s.error
+                        .as_ref()
+                        .map_or_else(|| s.reason.clone(), |e| format!("unknown: {e}")),
+                ]);
+            }
+        }
+        if let Some(done) = &c.report {
+            for s in &done.steps {
+                let result = match &s.outcome {
+                    Outcome::Unchanged => "unchanged".to_owned(),
+                    Outcome::Done => "done".to_owned(),
+                    Outcome::Failed { error } => format!("failed: {error}"),
+                };
+                rows.push(vec![
+                    c.region.clone(),
+                    c.cluster.clone(),
+                    s.step.resource.to_string(),
+                    s.step.name.clone(),
+                    action(s.step.action).to_owned(),
+                    result,
+                ]);
+            }
+        }
+    }
+    let mut text = format!(
+        "Connector `{}` (account {}): {} cluster{}\n",
+        report.connector,
+        report.account,
+        report.clusters.len(),
+        if report.clusters.len() == 1 { "" } else { "s" }
+    );
+    if !rows.is_empty() {
+        text.push_str(&table(
+            &["REGION", "CLUSTER", "RESOURCE", "NAME", "ACTION", "RESULT"],
+            &rows,
+        ));
+    }
+    for e in &report.region_errors {
+        text.push_str(&format!(
+            "error: region {}: cannot list clusters: {}\n",
+            e.region, e.error
+        ));
+    }
+    text
+}
+
+fn render_detect(report: &DetectReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .clusters
+        .iter()
+        .map(|c| {
+            vec![
+                c.region.clone(),
+                c.cluster.clone(),
+                c.events_processed.to_string(),
+                c.alerts_new.to_string(),
+                c.alerts_updated.to_string(),
+                c.last_event.clone().unwrap_or_else(|| "-".to_owned()),
+                c.lag_secs
+                    .map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s")),
+                c.dead_letter_depth
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+                c.errors.len().to_string(),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "REGION",
+            "CLUSTER",
+            "EVENTS",
+            "NEW",
+            "UPDATED",
+            "LAST EVENT",
+            "LAG",
+            "DLQ",
+            "ERRORS",
+        ],
+        &rows,
+    );
+    for c in &report.clusters {
+        for e in &c.errors {
+            text.push_str(&format!("error: {}/{}: {e}\n", c.region, c.cluster));
+        }
+    }
+    for e in &report.region_errors {
+        text.push_str(&format!(
+            "error: region {}: cannot list clusters: {}\n",
+            e.region, e.error
+        ));
+    }
+    text
+}
+
+/// Runs `rampart detect`: once, or until Ctrl-C.
+pub async fn detect(args: &DetectArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let engine = engine(&args.store, &args.aws, &args.connector)?;
+    let mut options = DetectOptions {
+        visibility_timeout_secs: args.visibility_timeout,
+        ..DetectOptions::default()
+    };
+    if let Some(wait) = args.wait {
+        options.wait_time_secs = wait;
+    } else if !args.once {
+        options.wait_time_secs = 20;
+    }
+    loop {
+        let drain = detect_once(&engine, &args.connector, args.regions.as_deref(), options);
+        let report = if args.once {
+            drain.await?
+        } else {
+            tokio::select! {
+                report = drain => report?,
+                _ = tokio::signal::ctrl_c() => return Ok(Exit::Ok),
+            }
+        };
+        let text = match args.format {
+            ListFormat::Json => serde_json::to_string(&report).map_err(CliError::failure)? + "\n",
+            ListFormat::Table => render_detect(&report),
+        };
+        out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+        out.flush().map_err(CliError::failure)?;
+        if args.once {
+            return Ok(if report.succeeded() {
+                Exit::Ok
+            } else {
+                Exit::Failure
+            });
+        }
+        if report.clusters.iter().all(|c| c.messages == 0) {
+            // Nothing came (or no pipeline yet): don't spin.
+            let pause = std::time::Duration::from_secs(
+                u64::try_from(options.wait_time_secs.max(5)).unwrap_or(5),
+            );
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(Exit::Ok),
+            }
+        }
+    }
+}
