@@ -91,6 +91,19 @@ impl Env {
     }
 }
 
+/// The Containers plan's `audit-log pipeline` check of `connector status`.
+fn pipeline_health(env: &Env) -> Value {
+    let out = env.aws(&["connector", "status", "prod", "--format", "json"]);
+    let health = stdout_json(&out);
+    health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["plan"] == "containers" && c["requirement"] == "audit-log pipeline")
+        .cloned()
+        .unwrap_or_else(|| panic!("no audit-log pipeline check in {health:#}"))
+}
+
 /// The fixture files of `RULES`: (file, malicious?).
 fn fixtures() -> Vec<(PathBuf, bool)> {
     let mut files = Vec::new();
@@ -324,6 +337,16 @@ fn containers_plan_end_to_end() {
     ]));
     insta::assert_snapshot!("dry_run_table", String::from_utf8_lossy(&table.stdout));
 
+    // `connector status` says the pipeline is missing, with the fix.
+    let pipeline = pipeline_health(&env);
+    assert_eq!(pipeline["state"], "not_met", "{pipeline}");
+    let fix = pipeline["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&format!("{REGION}/{CLUSTER}: "))
+            && fix.contains("rampart containers provision --connector prod"),
+        "{pipeline}"
+    );
+
     // The scan provisions it (the Containers plan is on, auto-provisioning
     // by default): a dry run afterwards has nothing to do.
     env.ok(env.aws(&[
@@ -350,6 +373,14 @@ fn containers_plan_end_to_end() {
         assert_eq!(step["action"], "none", "{converged}");
         assert!(step.get("error").is_none(), "{converged}");
     }
+    // ... and `connector status` finds it provisioned, its dead-letter queue empty.
+    let pipeline = pipeline_health(&env);
+    assert_eq!(pipeline["state"], "met", "{pipeline}");
+    assert_eq!(
+        pipeline["detail"],
+        format!("provisioned: {REGION}/{CLUSTER}"),
+        "{pipeline}"
+    );
     // Provisioning explicitly again changes nothing.
     let applied = stdout_json(&env.ok(env.aws(&[
         "containers",

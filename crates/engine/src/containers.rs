@@ -30,7 +30,7 @@ use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
 use rampart_detect::{
     Engine as Detector, EngineConfig, EngineState, EventContext, Ruleset, parse_audit_message,
 };
-use rampart_health::role_credentials;
+use rampart_health::{pipeline_input, role_credentials};
 use rampart_model::{AlertSource, CoverageGap, GapKind};
 use rampart_store::{AlertUpsert, ProcessedEvent, Store};
 use serde::Serialize;
@@ -197,24 +197,6 @@ async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, Pipelin
             Some(next) if !next.is_empty() => token = Some(next),
             _ => return Ok(names),
         }
-    }
-}
-
-fn pipeline_input(
-    connector: &Connector,
-    offering: &ContainersOffering,
-    region: &str,
-    cluster: &str,
-) -> ClusterPipeline {
-    ClusterPipeline {
-        account: connector.account().to_owned(),
-        region: region.to_owned(),
-        cluster: cluster.to_owned(),
-        connector_id: connector.id.to_string(),
-        connector_name: connector.name.clone(),
-        retention_days: offering.kube_audit_retention_time,
-        cloudwatch_to_kinesis_role_arn: offering.cloud_watch_to_kinesis.cloud_role_arn.clone(),
-        kinesis_to_s3_role_arn: offering.kinesis_to_s3.cloud_role_arn.clone(),
     }
 }
 

@@ -2,8 +2,11 @@
 
 use futures::future::join_all;
 use rampart_aws::error::classify;
+use rampart_aws::pipeline::containers::{
+    self, CheckStatus, Clients, ClusterPipeline, PipelineNames,
+};
 use rampart_aws::{AccessError, AwsAccess, CredentialSource};
-use rampart_connector::{Connector, Plan};
+use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
 use rampart_model::GapKind;
 
 use crate::credentials::{assumed_by_rampart, role_credentials};
@@ -12,8 +15,8 @@ use crate::decide::{
     S3_BUCKET_QUOTA,
 };
 use crate::requirement::{
-    ACCOUNT_MATCHES, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS, ROLE_ASSUMABLE,
-    ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_STATUS,
+    ACCOUNT_MATCHES, AUDIT_PIPELINE, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS,
+    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_STATUS,
 };
 use crate::{Check, HealthOptions, State};
 
@@ -174,7 +177,7 @@ pub(crate) async fn plan_checks(
     match plan {
         Plan::Cspm => {}
         Plan::Servers => checks.extend(servers(name, role, access, &regions).await),
-        Plan::Containers => checks.extend(containers(name, role, access, &regions).await),
+        Plan::Containers => checks.extend(containers(connector, role, access, &regions).await),
         Plan::Sql => {
             // SQL Server on EC2 is found by the provisioning role when it
             // is usable, else by the RDS role.
@@ -202,6 +205,7 @@ fn requirements(plan: Plan) -> &'static [&'static str] {
             ROOM_FOR_BUCKET,
             ROOM_FOR_QUEUE,
             ROOM_FOR_STREAM,
+            AUDIT_PIPELINE,
         ],
         Plan::Sql => &[SQL_SERVER],
     }
@@ -327,7 +331,13 @@ async fn servers(name: &str, role: &str, access: &AwsAccess, regions: &[String])
     checks
 }
 
-async fn containers(name: &str, role: &str, access: &AwsAccess, regions: &[String]) -> Vec<Check> {
+async fn containers(
+    connector: &Connector,
+    role: &str,
+    access: &AwsAccess,
+    regions: &[String],
+) -> Vec<Check> {
+    let name = connector.name.as_str();
     let plan = Some(Plan::Containers);
     let clusters: Regional<Vec<String>> = join_all(regions.iter().map(|region| async move {
         let mut names = Vec::new();
@@ -379,6 +389,7 @@ async fn containers(name: &str, role: &str, access: &AwsAccess, regions: &[Strin
         .await;
     let (state, detail) = decide::endpoint_access(&endpoints);
     checks.push(Check::new(plan, ENDPOINT_ACCESS, state, detail));
+    checks.push(audit_pipelines(connector, access, &named).await);
 
     // The bucket quota is per account (S3 is global).
     let mut bucket_count = 0usize;
@@ -486,4 +497,115 @@ async fn db_instances(access: &AwsAccess, regions: &[String]) -> Regional<Vec<Db
         (region.clone(), Ok(found))
     }))
     .await
+}
+
+/// The audit-log pipeline input of `cluster` for `connector`'s Containers
+/// offering: names, retention and the roles the pipeline passes.
+pub fn pipeline_input(
+    connector: &Connector,
+    offering: &ContainersOffering,
+    region: &str,
+    cluster: &str,
+) -> ClusterPipeline {
+    ClusterPipeline {
+        account: connector.account().to_owned(),
+        region: region.to_owned(),
+        cluster: cluster.to_owned(),
+        connector_id: connector.id.to_string(),
+        connector_name: connector.name.clone(),
+        retention_days: offering.kube_audit_retention_time,
+        cloudwatch_to_kinesis_role_arn: offering.cloud_watch_to_kinesis.cloud_role_arn.clone(),
+        kinesis_to_s3_role_arn: offering.kinesis_to_s3.cloud_role_arn.clone(),
+    }
+}
+
+/// Containers: every cluster's audit-log pipeline, read (never changed)
+/// as the `kubernetesService` role, and the depth of its dead-letter queue.
+async fn audit_pipelines(
+    connector: &Connector,
+    access: &AwsAccess,
+    clusters: &[(&String, &String)],
+) -> Check {
+    let plan = Some(Plan::Containers);
+    let Some(Offering::DefenderForContainersAws(offering)) = connector.offering(Plan::Containers)
+    else {
+        return Check::new(
+            plan,
+            AUDIT_PIPELINE,
+            State::unknown("no Containers plan"),
+            "",
+        );
+    };
+    if clusters.is_empty() {
+        return Check::new(
+            plan,
+            AUDIT_PIPELINE,
+            State::Met,
+            "no EKS cluster to collect from",
+        );
+    }
+    let results = join_all(clusters.iter().map(|(region, cluster)| async move {
+        let input = pipeline_input(connector, offering, region, cluster);
+        let clients = Clients::new(access, region);
+        let checked = containers::check(&clients, &input)
+            .await
+            .map_err(|e| format!("{region}/{cluster}: {e}"))?;
+        let names = PipelineNames::new(&input.account, region, cluster);
+        let waiting = containers::dead_letter_depth(&clients, &names)
+            .await
+            .map_err(|e| e.to_string());
+        Ok::<_, String>((checked, waiting))
+    }))
+    .await;
+    let mut not_met = Vec::new();
+    let mut unknown = Vec::new();
+    let mut met = Vec::new();
+    for result in results {
+        let (checked, waiting) = match result {
+            Ok(r) => r,
+            Err(why) => {
+                unknown.push(why);
+                continue;
+            }
+        };
+        let at = format!("{}/{}", checked.region, checked.cluster);
+        for item in &checked.items {
+            let what = format!("{at}: {} `{}`: {}", item.resource, item.name, item.detail);
+            let fix = item.fix.clone().unwrap_or_default();
+            match item.status {
+                CheckStatus::Met => {}
+                CheckStatus::NotMet => not_met.push(format!("{what} — {fix}")),
+                CheckStatus::Unknown => unknown.push(format!("{what} — {fix}")),
+            }
+        }
+        match waiting {
+            Ok(Some(n)) if n > 0 => not_met.push(format!(
+                "{at}: {n} message{} in the dead-letter queue (objects detection could not read; see `rampart detect --connector {}`)",
+                if n == 1 { "" } else { "s" },
+                connector.name
+            )),
+            Ok(_) => {}
+            Err(why) => unknown.push(format!("{at}: dead-letter queue: {why}")),
+        }
+        if checked.status == CheckStatus::Met {
+            met.push(at);
+        }
+    }
+    let detail = if met.is_empty() {
+        String::new()
+    } else {
+        format!("provisioned: {}", met.join(", "))
+    };
+    let state = if !not_met.is_empty() {
+        State::not_met(format!(
+            "{}; run `rampart containers provision --connector {}` (or a scan with auto-provisioning on)",
+            not_met.join("; "),
+            connector.name
+        ))
+    } else if !unknown.is_empty() {
+        State::unknown(unknown.join("; "))
+    } else {
+        State::Met
+    };
+    Check::new(plan, AUDIT_PIPELINE, state, detail)
 }

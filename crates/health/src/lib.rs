@@ -30,6 +30,7 @@ use rampart_identity::Issuer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use aws::pipeline_input;
 pub use credentials::{assumed_by_rampart, role_credentials};
 pub use scan::{ScanEvidence, scan_evidence};
 
@@ -59,6 +60,11 @@ pub mod requirement {
     pub const ROOM_FOR_QUEUE: &str = "room for a queue";
     /// Containers: the cluster's region can hold the delivery stream.
     pub const ROOM_FOR_STREAM: &str = "room for a delivery stream";
+    /// Containers: each cluster's audit-log pipeline (log types, log group,
+    /// bucket, queue and dead-letter queue, delivery stream, notification,
+    /// subscription) is provisioned as Rampart provisions it, and nothing
+    /// waits in its dead-letter queue.
+    pub const AUDIT_PIPELINE: &str = "audit-log pipeline";
     /// SQL: SQL Server on EC2 or RDS Custom for SQL Server exists.
     pub const SQL_SERVER: &str = "SQL Server found";
     /// The connector's last scan finished.

@@ -748,6 +748,45 @@ async fn observe_bucket(clients: &Clients, names: &PipelineNames) -> Read<Bucket
     })
 }
 
+/// Messages waiting in a cluster pipeline's dead-letter queue (health);
+/// `None` when the queue does not exist.
+pub async fn dead_letter_depth(
+    clients: &Clients,
+    names: &PipelineNames,
+) -> Result<Option<u64>, PipelineError> {
+    let sqs = &clients.sqs;
+    let queue = names.dead_letter_queue.as_str();
+    let url = match sqs.get_queue_url().queue_name(queue).send().await {
+        Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_queue_does_not_exist())
+                || code_is(
+                    &err,
+                    &[
+                        "AWS.SimpleQueueService.NonExistentQueue",
+                        "QueueDoesNotExist",
+                    ],
+                ) =>
+        {
+            return Ok(None);
+        }
+        Err(err) => return Err(PipelineError::call("GetQueueUrl", &err)),
+    };
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .map_err(|e| PipelineError::call("GetQueueAttributes", &e))?;
+    Ok(out
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|v| v.parse().ok()))
+}
+
 async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
     let sqs = &clients.sqs;
     let url = match sqs.get_queue_url().queue_name(name).send().await {
