@@ -188,7 +188,7 @@ fn the_webhook_needs_an_http_url_and_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db").display().to_string();
     let serve = |extra: &[&str]| {
-        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--db", &db];
+        let mut args = vec!["serve", "--init", "--listen", "127.0.0.1:0", "--db", &db];
         args.extend_from_slice(extra);
         rampart(BIN, &args)
     };
