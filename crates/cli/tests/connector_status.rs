@@ -377,7 +377,14 @@ fn credentials_for_another_account_are_not_met() {
 fn no_such_connector_exits_3() {
     let moto = Moto::start();
     let env = Env::new();
-    env.ok(&["connector", "list"]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "other",
+        "--account",
+        "123456789012",
+    ]);
     let out = env.run(&[
         "connector",
         "status",

@@ -188,6 +188,7 @@ fn onboarding_in_headless_chromium_from_first_run_to_first_score() {
     let mut server = rampart_command(BIN)
         .args([
             "serve",
+            "--init",
             "--db",
             &db,
             "--keys-dir",
