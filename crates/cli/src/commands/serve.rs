@@ -54,19 +54,25 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     let addr = listener.local_addr().map_err(CliError::failure)?;
     tracing::info!(%addr, public_url = ?args.public_url, "serving");
     writeln!(out, "Rampart listening on http://{addr}").map_err(CliError::failure)?;
-    // An empty store: a one-time sign-in link for the first admin.
+    out.flush().map_err(CliError::failure)?;
+    // An empty store: a one-time sign-in link for the first admin. A
+    // reader of stdout that went away after the first line (a supervisor,
+    // a test) must not stop the server: the link is then only not shown
+    // (never logged: it is a credential).
     let base = args.public_url.clone().unwrap_or(format!("http://{addr}"));
     if let Some(link) = rampart_server::first_run::sign_in_link(&state, &base)
         .await
         .map_err(|e| CliError::failure(e.message))?
     {
-        writeln!(
+        let shown = writeln!(
             out,
             "No API token yet: sign in as the first admin (once, within 30 minutes) at\n  {link}"
         )
-        .map_err(CliError::failure)?;
+        .and_then(|()| out.flush());
+        if let Err(e) = shown {
+            tracing::warn!(error = %e, "cannot print the first-run sign-in link; create a token with `rampart token create --role admin`");
+        }
     }
-    out.flush().map_err(CliError::failure)?;
     rampart_server::serve(listener, state, rampart_server::shutdown_signal())
         .await
         .map_err(CliError::failure)?;
