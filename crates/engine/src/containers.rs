@@ -23,7 +23,7 @@ use rampart_aws::pipeline::consumer::{
     Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource, lag,
 };
 use rampart_aws::pipeline::containers::{
-    self, ApplyOptions, ApplyReport, Clients, ClusterPipeline, Plan as PipelinePlan,
+    self, ApplyOptions, ApplyReport, Clients, Plan as PipelinePlan,
 };
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
