@@ -756,23 +756,8 @@ pub async fn dead_letter_depth(
 ) -> Result<Option<u64>, PipelineError> {
     let sqs = &clients.sqs;
     let queue = names.dead_letter_queue.as_str();
-    let url = match sqs.get_queue_url().queue_name(queue).send().await {
-        Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_queue_does_not_exist())
-                || code_is(
-                    &err,
-                    &[
-                        "AWS.SimpleQueueService.NonExistentQueue",
-                        "QueueDoesNotExist",
-                    ],
-                ) =>
-        {
-            return Ok(None);
-        }
-        Err(err) => return Err(PipelineError::call("GetQueueUrl", &err)),
+    let Some(url) = queue_url(sqs, queue).await? else {
+        return Ok(None);
     };
     let out = sqs
         .get_queue_attributes()
@@ -787,10 +772,10 @@ pub async fn dead_letter_depth(
         .and_then(|v| v.parse().ok()))
 }
 
-async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
-    let sqs = &clients.sqs;
-    let url = match sqs.get_queue_url().queue_name(name).send().await {
-        Ok(out) => out.queue_url().unwrap_or_default().to_owned(),
+/// A queue's URL; `None` when it does not exist.
+async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<Option<String>, PipelineError> {
+    match sqs.get_queue_url().queue_name(name).send().await {
+        Ok(out) => Ok(Some(out.queue_url().unwrap_or_default().to_owned())),
         Err(err)
             if err
                 .as_service_error()
@@ -803,9 +788,18 @@ async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
                     ],
                 ) =>
         {
-            return Read::Missing;
+            Ok(None)
         }
-        Err(err) => return Read::Failed(PipelineError::call("GetQueueUrl", &err)),
+        Err(err) => Err(PipelineError::call("GetQueueUrl", &err)),
+    }
+}
+
+async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
+    let sqs = &clients.sqs;
+    let url = match queue_url(sqs, name).await {
+        Ok(Some(url)) => url,
+        Ok(None) => return Read::Missing,
+        Err(e) => return Read::Failed(e),
     };
     let owner = match sqs.list_queue_tags().queue_url(&url).send().await {
         Ok(out) => out.tags().and_then(|t| t.get(CONNECTOR_TAG)).cloned(),
