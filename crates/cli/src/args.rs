@@ -1011,9 +1011,10 @@ pub enum ContainersCommand {
     Provision(ContainersProvisionArgs),
 }
 
-/// `rampart containers provision`.
+/// The connector a plan command works on: AWS access, the store (and
+/// `--keys-dir`), the connector and its regions.
 #[derive(Debug, Args)]
-pub struct ContainersProvisionArgs {
+pub struct ConnectorTargetArgs {
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -1026,6 +1027,14 @@ pub struct ContainersProvisionArgs {
     /// Regions, comma-separated [default: the connector's, else the home region].
     #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
     pub regions: Option<Vec<String>>,
+}
+
+/// `rampart containers provision`.
+#[derive(Debug, Args)]
+pub struct ContainersProvisionArgs {
+    /// The connector, its store and AWS access.
+    #[command(flatten)]
+    pub target: ConnectorTargetArgs,
     /// Only show what would change.
     #[arg(long, conflicts_with = "remove")]
     pub dry_run: bool,
@@ -1040,18 +1049,9 @@ pub struct ContainersProvisionArgs {
 /// `rampart detect`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// AWS access.
+    /// The connector, its store and AWS access.
     #[command(flatten)]
-    pub aws: AwsArgs,
-    /// Store (and `--keys-dir`, where the issuer lives).
-    #[command(flatten)]
-    pub store: StoreArgs,
-    /// The connector (name or id).
-    #[arg(long, value_name = "NAME")]
-    pub connector: String,
-    /// Regions, comma-separated [default: the connector's, else the home region].
-    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
-    pub regions: Option<Vec<String>>,
+    pub target: ConnectorTargetArgs,
     /// Drain the pipelines once and exit (default: keep long-polling until Ctrl-C).
     #[arg(long)]
     pub once: bool,

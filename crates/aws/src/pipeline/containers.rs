@@ -1062,6 +1062,16 @@ fn step(resource: Resource, name: &str, action: Action, reason: impl Into<String
     }
 }
 
+/// The step for an on/off setting: nothing when it is on, an update when
+/// it is off or absent, the error when it could not be read.
+fn switch_step(read: &Read<bool>, resource: Resource, name: &str, on: &str, turn_on: &str) -> Step {
+    match read {
+        Read::Found(true) => step(resource, name, Action::None, on),
+        Read::Failed(e) => failed(resource, name, e.clone()),
+        _ => step(resource, name, Action::Update, turn_on),
+    }
+}
+
 fn failed(resource: Resource, name: &str, error: PipelineError) -> Step {
     Step {
         resource,
@@ -1189,36 +1199,20 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
                 Action::None,
                 "exists, tagged with the connector",
             ));
-            steps.push(match &state.encrypted {
-                Read::Found(true) => step(
-                    Resource::BucketEncryption,
-                    bucket,
-                    Action::None,
-                    "default encryption is on",
-                ),
-                Read::Failed(e) => failed(Resource::BucketEncryption, bucket, e.clone()),
-                _ => step(
-                    Resource::BucketEncryption,
-                    bucket,
-                    Action::Update,
-                    "turn on default encryption (SSE-S3)",
-                ),
-            });
-            steps.push(match &state.public_access_blocked {
-                Read::Found(true) => step(
-                    Resource::BucketPublicAccessBlock,
-                    bucket,
-                    Action::None,
-                    "public access is blocked",
-                ),
-                Read::Failed(e) => failed(Resource::BucketPublicAccessBlock, bucket, e.clone()),
-                _ => step(
-                    Resource::BucketPublicAccessBlock,
-                    bucket,
-                    Action::Update,
-                    "block all public access",
-                ),
-            });
+            steps.push(switch_step(
+                &state.encrypted,
+                Resource::BucketEncryption,
+                bucket,
+                "default encryption is on",
+                "turn on default encryption (SSE-S3)",
+            ));
+            steps.push(switch_step(
+                &state.public_access_blocked,
+                Resource::BucketPublicAccessBlock,
+                bucket,
+                "public access is blocked",
+                "block all public access",
+            ));
             steps.push(match &state.expiry_days {
                 Read::Found(Some(days)) if *days == expiry => step(
                     Resource::BucketLifecycle,

@@ -29,7 +29,7 @@ fn engine(store: &StoreArgs, aws: &crate::args::AwsArgs, name: &str) -> Result<E
 /// Runs `rampart containers …`.
 pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let ContainersCommand::Provision(args) = &args.command;
-    let engine = engine(&args.store, &args.aws, &args.connector)?;
+    let engine = engine(&args.target.store, &args.target.aws, &args.target.connector)?;
     let mode = if args.dry_run {
         ProvisionMode::DryRun
     } else if args.remove {
@@ -37,7 +37,13 @@ pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, Cli
     } else {
         ProvisionMode::Apply
     };
-    let report = provision(&engine, &args.connector, args.regions.as_deref(), mode).await?;
+    let report = provision(
+        &engine,
+        &args.target.connector,
+        args.target.regions.as_deref(),
+        mode,
+    )
+    .await?;
     let text = match args.format {
         ListFormat::Json => {
             serde_json::to_string_pretty(&report).map_err(CliError::failure)? + "\n"
@@ -178,7 +184,7 @@ fn render_detect(report: &DetectReport) -> String {
 
 /// Runs `rampart detect`: once, or until Ctrl-C.
 pub async fn detect(args: &DetectArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let engine = engine(&args.store, &args.aws, &args.connector)?;
+    let engine = engine(&args.target.store, &args.target.aws, &args.target.connector)?;
     let mut options = DetectOptions {
         visibility_timeout_secs: args.visibility_timeout,
         ..DetectOptions::default()
@@ -189,7 +195,12 @@ pub async fn detect(args: &DetectArgs, out: &mut dyn Write) -> Result<Exit, CliE
         options.wait_time_secs = 20;
     }
     loop {
-        let drain = detect_once(&engine, &args.connector, args.regions.as_deref(), options);
+        let drain = detect_once(
+            &engine,
+            &args.target.connector,
+            args.target.regions.as_deref(),
+            options,
+        );
         let report = if args.once {
             drain.await?
         } else {
