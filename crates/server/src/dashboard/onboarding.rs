@@ -881,7 +881,7 @@ pub(super) async fn delete_form(
                     @if connector.is_organization() { ", and the StackSet's instances in member accounts" }
                     "): " code { "aws cloudformation delete-stack --stack-name " (rampart_onboarding::stack_name(&connector.name)) } "." }
                 @if containers {
-                    li { "Audit-log pipelines (bucket, queue, delivery stream) provisioned for the Containers plan: remove them with the Containers plan's " code { "--remove" } " before deleting the roles they run as." }
+                    li { "Audit-log pipelines (bucket, queue, delivery stream) provisioned for the Containers plan: remove them with " code { "rampart containers provision --connector " (connector.name) " --remove" } " before deleting the roles they run as." }
                 }
             }
         }
