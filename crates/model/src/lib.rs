@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 pub mod alert;
+pub mod machine;
 pub mod suggest;
 
 pub use alert::{
