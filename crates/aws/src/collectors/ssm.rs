@@ -794,6 +794,114 @@ mod tests {
         assert_eq!(asset.properties["agentVersion"], Value::Null);
     }
 
+    #[test]
+    fn region_status_with_and_without_a_readable_list() {
+        let infos = vec![
+            InstanceInformation::builder()
+                .instance_id("i-0a")
+                .ping_status(PingStatus::Online)
+                .platform_type(PlatformType::Linux)
+                .agent_version("3.3.40.0")
+                .build(),
+            InstanceInformation::builder()
+                .instance_id("i-0b")
+                .ping_status(PingStatus::ConnectionLost)
+                .platform_type(PlatformType::Linux)
+                .agent_version("3.3.131.0")
+                .build(),
+        ];
+        let assoc = vec![
+            Association::builder()
+                .association_id("a-1")
+                .name("AWS-GatherSoftwareInventory")
+                .association_name("rampart-inventory")
+                .build(),
+        ];
+        let asset = region_status_asset("123456789012", "us-east-1", Ok(&infos), Ok(&assoc));
+        assert_eq!(asset.resource_type, types::SSM_REGION);
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:ssm:us-east-1:123456789012:region-status"
+        );
+        let p = &asset.properties;
+        assert_eq!(p["instanceInformationRead"], true);
+        assert_eq!(p["managedInstanceCount"], 2);
+        assert_eq!(p["onlineCount"], 1);
+        // 3.3.131.0 is newer than 3.3.40.0 (numeric, not text, order).
+        assert_eq!(p["newestAgentVersion"]["Linux"], "3.3.131.0");
+        assert_eq!(p["associations"][0]["associationName"], "rampart-inventory");
+
+        let failure = CallFailure {
+            kind: GapKind::NotImplemented,
+            code: None,
+            message: "HTTP 500".into(),
+        };
+        let asset = region_status_asset("123456789012", "us-east-1", Err(&failure), Ok(&[]));
+        assert_eq!(asset.properties["instanceInformationRead"], false);
+        assert_eq!(asset.properties["managedInstanceCount"], Value::Null);
+        assert!(asset.unavailable.contains_key("managedInstanceCount"));
+        assert_eq!(asset.properties["associations"], json!([]));
+    }
+
+    #[test]
+    fn compliance_and_inventory_shapes() {
+        use aws_sdk_ssm::types::{ComplianceStatus, NonCompliantSummary};
+        let items = vec![
+            ResourceComplianceSummaryItem::builder()
+                .compliance_type("Patch")
+                .resource_id("i-0a")
+                .status(ComplianceStatus::NonCompliant)
+                .non_compliant_summary(
+                    NonCompliantSummary::builder()
+                        .non_compliant_count(3)
+                        .severity_summary(SeveritySummary::builder().critical_count(1).build())
+                        .build(),
+                )
+                .build(),
+        ];
+        let c = compliance_json(&items);
+        assert_eq!(c["patch"]["status"], "NON_COMPLIANT");
+        assert_eq!(c["patch"]["nonCompliantCount"], 3);
+        assert_eq!(c["patch"]["nonCompliantSeverity"]["critical"], 1);
+        assert_eq!(c["association"], Value::Null);
+
+        let info = InstanceInformation::builder().instance_id("i-0a").build();
+        let managed = managed_instance_asset("123456789012", "us-east-1", &info);
+        let row = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let inventory = InstanceInventory {
+            instance_information: InventoryType {
+                capture_time: Some("2026-01-01T00:00:00Z".into()),
+                entries: vec![row(&[("PlatformName", "Ubuntu"), ("PlatformVersion", "22.04")])],
+            },
+            applications: InventoryType {
+                capture_time: Some("2026-01-01T00:00:00Z".into()),
+                entries: vec![
+                    row(&[("Name", "zlib1g"), ("Version", "1:1.2.11.dfsg-2ubuntu9.2")]),
+                    row(&[("Name", "bash"), ("Version", "5.1-6ubuntu1"), ("Release", "")]),
+                ],
+            },
+        };
+        assert!(inventory.present());
+        assert_eq!(inventory.summary()["applicationCount"], 2);
+        assert!(!InstanceInventory::default().present());
+        let asset = inventory_asset("123456789012", "us-east-1", &managed, &inventory);
+        assert_eq!(asset.resource_type, types::SSM_INSTANCE_INVENTORY);
+        assert_eq!(asset.arn, "arn:rampart:ssm:us-east-1:123456789012:inventory/i-0a");
+        let p = &asset.properties;
+        assert_eq!(p["os"]["name"], "Ubuntu");
+        assert_eq!(p["applications"][0]["name"], "bash");
+        assert_eq!(p["applications"][0]["release"], Value::Null);
+        assert_eq!(p["managedInstanceArn"], managed.arn.as_str());
+        let packages = rampart_model::ssm_inventory::installed_packages(p);
+        assert_eq!(packages.len(), 2);
+        assert_eq!(packages[1].version, "1:1.2.11.dfsg-2ubuntu9.2");
+    }
+
     fn doc() -> DocumentIdentifier {
         DocumentIdentifier::builder()
             .name("deploy")
