@@ -150,8 +150,8 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Clien
     }
     let ids: Vec<&str> = instances.iter().filter_map(|i| i.instance_id()).collect();
     let (patch_states, compliance) = futures::join!(
-        patch_states(ctx, client, &ids),
-        compliance(ctx, client)
+        read_patch_states(ctx, client, &ids),
+        read_compliance(ctx, client)
     );
     let patch_states = patch_states.map(|states| {
         states
@@ -220,7 +220,7 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Clien
 }
 
 /// Patch states of `ids`, 50 ids a call, every page.
-async fn patch_states(
+async fn read_patch_states(
     ctx: &CollectContext<'_>,
     client: &aws_sdk_ssm::Client,
     ids: &[&str],
@@ -248,7 +248,7 @@ async fn patch_states(
 }
 
 /// The region's `Association` and `Patch` compliance summaries.
-async fn compliance(
+async fn read_compliance(
     ctx: &CollectContext<'_>,
     client: &aws_sdk_ssm::Client,
 ) -> Result<Vec<ResourceComplianceSummaryItem>, CallFailure> {
