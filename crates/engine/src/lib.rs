@@ -24,6 +24,7 @@ pub mod organization;
 pub mod posture;
 pub mod provisioning;
 pub mod scan;
+pub mod server_coverage;
 pub mod servers;
 
 use std::future::Future;

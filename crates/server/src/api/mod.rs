@@ -13,6 +13,7 @@ mod inventory;
 pub mod openapi;
 mod posture;
 mod scans;
+pub(crate) mod servers;
 
 use std::collections::BTreeMap;
 
@@ -82,6 +83,7 @@ pub fn table() -> RouteTable {
     let t = posture::register(t);
     let t = inventory::register(t);
     let t = connectors::register(t);
+    let t = servers::register(t);
     exemptions::register(t)
 }
 

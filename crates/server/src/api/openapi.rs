@@ -367,6 +367,28 @@ fn operations() -> Vec<Op> {
             ("tag", "KEY or KEY=VALUE."),
         ])
         .paged(schema_ref("Asset")),
+        op(
+            "get",
+            "/servers",
+            "servers",
+            "EC2 instances with their Servers-plan coverage (SSM managed, agent, instance profile, patch and association compliance, software inventory) and why the rest are not covered",
+        )
+        .q(&[
+            SCAN_Q,
+            ("account", "Only this account."),
+            ("region", "Only this region."),
+            ("covered", "true or false."),
+            ("reason", "Only instances not covered for this reason code (e.g. not-managed, no-instance-profile)."),
+        ])
+        .paged(schema_ref("ServerCoverage")),
+        op(
+            "get",
+            "/servers/{instance}",
+            "servers",
+            "One EC2 instance (id or ARN): coverage, SSM software inventory, assessments and alerts",
+        )
+        .q(&[SCAN_Q])
+        .returns("200", schema_ref("ServerDetail")),
         op("get", "/connectors", "connectors", "Connectors, by name")
             .q(&[
                 ("account", "Only this AWS account id."),
@@ -556,6 +578,27 @@ fn schemas() -> Value {
             "id": {"type": "string"}, "title": {"type": "string"}, "state": {"type": "string"},
             "recommendations": {"type": "array", "items": {"type": "string"}},
             "healthy": {"type": "integer"}, "unhealthy": {"type": "integer"}, "error": {"type": "integer"}, "exempt": {"type": "integer"}
+        }},
+        "ServerCoverage": {"type": "object", "required": ["instanceId", "arn", "account", "region", "managed", "covered", "reasons"], "properties": {
+            "instanceId": {"type": "string"}, "arn": {"type": "string"}, "account": {"type": "string"},
+            "region": {"type": "string"}, "name": {"type": "string"}, "state": nullable_string,
+            "managed": {"type": "string", "enum": ["yes", "no", "unknown"]},
+            "pingStatus": nullable_string, "agentVersion": nullable_string, "agentLatest": {"type": ["boolean", "null"]},
+            "platformType": nullable_string, "platform": nullable_string,
+            "instanceProfile": nullable_string, "role": nullable_string, "profileAllowsSsm": {"type": ["boolean", "null"]},
+            "patchCompliance": nullable_string, "missingPatches": {"type": ["integer", "null"]},
+            "associationCompliance": nullable_string, "inventoryPresent": {"type": ["boolean", "null"]},
+            "applicationCount": {"type": ["integer", "null"]}, "covered": {"type": "boolean"},
+            "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}
+            }}}
+        }},
+        "ServerDetail": {"type": "object", "required": ["scan", "coverage", "assessments", "alerts"], "properties": {
+            "scan": {"type": "object"},
+            "coverage": {"$ref": "#/components/schemas/ServerCoverage"},
+            "inventory": {"description": "The SSM software-inventory asset (null when SSM reported none).", "anyOf": [{"$ref": "#/components/schemas/Asset"}, {"type": "null"}]},
+            "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/Assessment"}},
+            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}
         }},
         "Asset": {"type": "object", "properties": {
             "arn": {"type": "string"}, "resource_type": {"type": "string"}, "account": {"type": "string"},
