@@ -1,0 +1,109 @@
+//! Rampart's machine inspection: what a machine's root filesystem says about
+//! it — its operating system, its installed packages and the secrets left on
+//! it — read through a [`FileTree`] and nothing else (no I/O of its own
+//! besides a private temporary copy of SQLite package databases).
+//!
+//! [`inspect`] is the one entry point. Every file that could not be read and
+//! every database that could not be parsed is an entry in
+//! [`MachineInventory::errors`]: an inventory is never silently clean.
+//!
+//! Secrets are reported by path, kind and fingerprint (`sha256:<hex>` of the
+//! secret's value); the value itself never leaves this crate, is never
+//! logged, never put in an error or `Debug` output, and file contents are
+//! zeroized once scanned.
+
+use rampart_disk::FileTree;
+use rampart_model::machine::{InstalledPackage, OsRelease, SecretFinding};
+
+mod error;
+mod os;
+mod packages;
+mod secrets;
+
+pub use error::MachineError;
+pub use os::{os_release, parse_os_release};
+pub use packages::{FoundPackages, PackageDatabase, installed_packages};
+pub use secrets::{Matcher, RULES, SecretRule, SecretScan, find_secrets, rules_markdown};
+
+/// Limits on what inspecting one machine reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectOptions {
+    /// Largest small metadata file read (`/etc/os-release`, release files).
+    pub max_metadata_bytes: u64,
+    /// Largest package database read (dpkg status, apk installed, rpmdb).
+    pub max_package_db_bytes: u64,
+    /// Largest file scanned for secrets; a larger candidate is an error.
+    pub max_secret_file_bytes: u64,
+    /// Most files scanned for secrets; reaching it is an error entry.
+    pub max_secret_files: usize,
+    /// How deep application directories (`/var/www`, `/opt`, `/srv`) are
+    /// walked for `.env` files and keys.
+    pub max_app_depth: usize,
+    /// Most directories listed while walking application directories.
+    pub max_app_dirs: usize,
+    /// Whether to look for secrets at all.
+    pub secrets: bool,
+    /// Whether to report the SSH host keys under `/etc/ssh` (every machine
+    /// has them; off by default).
+    pub report_host_keys: bool,
+}
+
+impl Default for InspectOptions {
+    fn default() -> Self {
+        Self {
+            max_metadata_bytes: 64 * 1024,
+            max_package_db_bytes: 512 * 1024 * 1024,
+            max_secret_file_bytes: 4 * 1024 * 1024,
+            max_secret_files: 2_000,
+            max_app_depth: 4,
+            max_app_dirs: 2_000,
+            secrets: true,
+            report_host_keys: false,
+        }
+    }
+}
+
+/// What one machine's file tree holds.
+#[derive(Debug, Default)]
+pub struct MachineInventory {
+    /// The operating system, when a release file was found.
+    pub os: Option<OsRelease>,
+    /// Installed packages from every package database found, sorted.
+    pub packages: Vec<InstalledPackage>,
+    /// The package databases read, with how many packages each held.
+    pub package_databases: Vec<PackageDatabase>,
+    /// Secrets found, sorted by path, kind and fingerprint.
+    pub secrets: Vec<SecretFinding>,
+    /// How many files were scanned for secrets.
+    pub secret_files_scanned: u64,
+    /// What could not be read or parsed (never means clean).
+    pub errors: Vec<MachineError>,
+}
+
+impl MachineInventory {
+    /// The errors as messages (for `MachineScan::errors`).
+    pub fn error_messages(&self) -> Vec<String> {
+        self.errors.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// Inspects a machine's root filesystem: operating system, installed
+/// packages and (unless switched off) secrets.
+pub fn inspect(tree: &dyn FileTree, options: &InspectOptions) -> MachineInventory {
+    let mut inventory = MachineInventory::default();
+    match os_release(tree, options.max_metadata_bytes) {
+        Ok(os) => inventory.os = os,
+        Err(e) => inventory.errors.push(e),
+    }
+    let found = installed_packages(tree, options.max_package_db_bytes);
+    inventory.packages = found.packages;
+    inventory.package_databases = found.databases;
+    inventory.errors.extend(found.errors);
+    if options.secrets {
+        let scan = find_secrets(tree, options);
+        inventory.secrets = scan.findings;
+        inventory.secret_files_scanned = scan.files_scanned;
+        inventory.errors.extend(scan.errors);
+    }
+    inventory
+}
