@@ -72,11 +72,7 @@ pub fn parse_os_release(text: &str) -> OsRelease {
         let value = unquote(raw.trim());
         let non_empty = (!value.is_empty()).then(|| value.clone());
         match key {
-            "ID" => {
-                if !value.is_empty() {
-                    os.id = value;
-                }
-            }
+            "ID" if !value.is_empty() => os.id = value,
             "VERSION_ID" => os.version_id = non_empty,
             "PRETTY_NAME" => os.pretty_name = non_empty,
             "VERSION_CODENAME" => os.version_codename = non_empty,

@@ -182,7 +182,7 @@ fn amazon_linux_2_berkeley_db_and_system_release() -> TestResult {
         .collect();
     assert_eq!(
         versions,
-        [("glibc", 17), ("kernel", 5027), ("openssl-libs", 17)]
+        [("glibc", 17), ("kernel", 5018), ("openssl-libs", 17)]
     );
     let openssl = inv
         .packages

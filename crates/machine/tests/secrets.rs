@@ -21,7 +21,8 @@ const PLANTED: &[&str] = &[
     "PgHistPw_42",
     "CurlPw_99",
     "SshPassPw_7",
-    "DockerHubPw_3",
+    // Docker's `auth` is base64 of `user:password`; the whole value is the secret.
+    "Y2ktYm90OkRvY2tlckh1YlB3XzM=",
     "GitCredPw_5",
     "NetrcPw_6",
     "Pg:PassPw_4",

@@ -59,7 +59,7 @@ pub fn rpm_header(tags: &[(u32, Tag)]) -> Vec<u8> {
                 data.push(0);
             }
             Tag::Int(i) => {
-                while data.len() % 4 != 0 {
+                while !data.len().is_multiple_of(4) {
                     data.push(0);
                 }
                 index.push([*tag, 4, data.len() as u32, 1]);

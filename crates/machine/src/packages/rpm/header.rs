@@ -178,8 +178,8 @@ mod tests {
 
     /// A minimal header writer (the test suite has a fuller one).
     fn blob(tags: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
-        let mut index = Vec::new();
-        let mut data = Vec::new();
+        let mut index: Vec<u8> = Vec::new();
+        let mut data: Vec<u8> = Vec::new();
         for (tag, kind, bytes) in tags {
             index.extend(tag.to_be_bytes());
             index.extend(kind.to_be_bytes());
