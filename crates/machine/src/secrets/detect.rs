@@ -534,6 +534,10 @@ fn env_file(text: &str, found: &mut Found) {
         } else {
             value.split(" #").next().unwrap_or(value).trim()
         };
+        // Numbers are settings (`TOKEN_TTL_SECONDS=3600`), not secrets.
+        if value.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
         found.push("env-secret", value);
     }
 }

@@ -117,10 +117,11 @@ pub fn write_rpmdb_sqlite(path: &Path, blobs: &[Vec<u8>]) -> rusqlite::Result<()
         "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);
          CREATE TABLE Name (key TEXT NOT NULL, hnum INTEGER NOT NULL, idx INTEGER NOT NULL);",
     )?;
+    conn.execute_batch("BEGIN")?;
     for blob in blobs {
         conn.execute("INSERT INTO Packages (blob) VALUES (?1)", [blob])?;
     }
-    Ok(())
+    conn.execute_batch("COMMIT")
 }
 
 /// Writes a little-endian BerkeleyDB hash database (4 KiB pages) holding
