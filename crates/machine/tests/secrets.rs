@@ -32,6 +32,8 @@ const PLANTED: &[&str] = &[
     "DbUrlPw_55",
     "RedisPw_56",
     "SessSecret_57",
+    "MySqlHistPw_21",
+    "PsqlHistPw_22",
 ];
 
 fn sha256(value: &str) -> String {
@@ -71,6 +73,8 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
         ("/root/.ssh/id_rsa_deploy", "encrypted-private-key"),
         ("/root/.bash_history", "generic-password-in-history"),
         ("/root/.bash_history", "github-token"),
+        ("/root/.mysql_history", "generic-password-in-history"),
+        ("/root/.psql_history", "generic-password-in-history"),
         ("/home/admin/.aws/credentials", "aws-access-key"),
         ("/home/admin/.aws/credentials", "aws-secret-key"),
         ("/home/admin/.docker/config.json", "docker-registry-auth"),
@@ -115,7 +119,7 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
     // One key pair; the documentation's EXAMPLE pair stays quiet.
     assert_eq!(count("/home/admin/.aws/credentials"), 2);
     // DATABASE_URL and REDIS_URL passwords, the Slack token, SESSION_SECRET;
-    // APP_SECRET=changeme and an empty MAIL_PASSWORD stay quiet.
+    // APP_SECRET=changeme, an empty MAIL_PASSWORD and TOKEN_TTL_SECONDS=3600 stay quiet.
     assert_eq!(count("/var/www/app/.env"), 4);
     // The refresh token only, not the access token.
     assert_eq!(count("/home/admin/.azure/msal_token_cache.json"), 1);
@@ -213,6 +217,8 @@ fn benign_look_alikes_stay_quiet() -> TestResult {
         "ExampleLooksReal_1",
         "VendoredPw_2",
         "TooDeepPw_3",
+        "3600",
+        "<password>",
         "",
     ] {
         assert!(!fps.contains(&sha256(value)), "`{value}` fired");
@@ -303,10 +309,25 @@ fn secrets_snapshot() {
 
 #[test]
 fn the_readme_rules_table_is_the_rules_data() -> TestResult {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))?;
-    assert!(
-        readme.contains(&rules_markdown()),
-        "README.md's rules table is stale: paste `rules_markdown()`'s output"
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path)?;
+    let (head, rest) = readme
+        .split_once("<!-- rules:start -->\n")
+        .ok_or("no rules:start marker")?;
+    let (table, tail) = rest
+        .split_once("<!-- rules:end -->")
+        .ok_or("no rules:end marker")?;
+    let want = rules_markdown();
+    if std::env::var_os("RAMPART_UPDATE_README").is_some() {
+        std::fs::write(
+            path,
+            format!("{head}<!-- rules:start -->\n{want}<!-- rules:end -->{tail}"),
+        )?;
+        return Ok(());
+    }
+    assert_eq!(
+        table, want,
+        "README.md's rules table is stale: run with RAMPART_UPDATE_README=1"
     );
     Ok(())
 }

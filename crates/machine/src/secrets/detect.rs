@@ -473,6 +473,9 @@ static HISTORY_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r#"\bdocker\s+login\b.*?\s(?:-p|--password)\s+([^\s'"]+|'[^']+'|"[^"]+")"#,
         // curl -u user:secret
         r#"\bcurl\b.*?\s(?:-u|--user)\s*['"]?[^:\s'"]+:([^\s'"]+)"#,
+        // SQL in .mysql_history / .psql_history: IDENTIFIED BY 'secret', PASSWORD 'secret'
+        r#"(?i)\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?BY\s+('[^']+'|"[^"]+")"#,
+        r#"(?i)\b(?:CREATE|ALTER)\s+(?:USER|ROLE)\b.*?\bPASSWORD\s+('[^']+')"#,
         // PGPASSWORD=secret, export DB_PASSWORD=secret, API_TOKEN=secret
         r#"(?:^|[\s;&(])(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*(?:PASSWORD|PASSWD|_PWD|SECRET|TOKEN)[A-Za-z0-9_]*=([^\s'"]+|'[^']+'|"[^"]+")"#,
     ]
@@ -484,6 +487,11 @@ static HISTORY_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// Passwords typed on command lines in shell and client histories.
 fn history(text: &str, found: &mut Found) {
     for line in text.lines() {
+        // The MySQL client writes spaces as `\040`.
+        let unescaped = line
+            .contains("\\040")
+            .then(|| Zeroizing::new(line.replace("\\040", " ")));
+        let line = unescaped.as_ref().map_or(line, |l| l.as_str());
         // zsh's extended history: `: <start>:<elapsed>;<command>`.
         let command = match line.strip_prefix(": ").and_then(|r| r.split_once(';')) {
             Some((_, command)) => command,
@@ -553,7 +561,7 @@ mod tests {
                 assert!(re.is_some(), "{}: {p}", rule.kind);
             }
         }
-        assert_eq!(HISTORY_PATTERNS.len(), 6);
+        assert_eq!(HISTORY_PATTERNS.len(), 8);
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub static RULES: &[SecretRule] = &[
     },
     SecretRule {
         kind: "generic-password-in-history",
-        description: "a password typed on a command line: `mysql -p<pw>`, `--password=<pw>`, `sshpass -p <pw>`, `curl -u user:<pw>`, `PGPASSWORD=` / `MYSQL_PWD=` / `*_PASSWORD=` / `*_TOKEN=` / `*_SECRET=` assignments; a bare `-p` (prompt), variables (`$PW`) and empty values stay quiet",
+        description: "a password typed on a command line: `mysql -p<pw>`, `--password=<pw>`, `sshpass -p <pw>`, `curl -u user:<pw>`, `PGPASSWORD=` / `MYSQL_PWD=` / `*_PASSWORD=` / `*_TOKEN=` / `*_SECRET=` assignments, SQL `IDENTIFIED BY '<pw>'` and `CREATE/ALTER USER … PASSWORD '<pw>'`; a bare `-p` (prompt), variables (`$PW`) and empty values stay quiet",
         scope: "shell and client histories (`.bash_history`, `.zsh_history`, `.ash_history`, `.python_history`, `.mysql_history`, `.psql_history`)",
         matcher: Matcher::Parser("history command lines"),
     },
