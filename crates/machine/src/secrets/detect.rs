@@ -145,7 +145,8 @@ fn is_comment(line: &str) -> bool {
 }
 
 /// Values that are obviously not real secrets: empty, variable references,
-/// template markers, documentation examples, masks.
+/// template markers, documentation examples, masks. Works on the value in
+/// place: no copy of it is made.
 pub(crate) fn is_placeholder(value: &str) -> bool {
     let t = value.trim().trim_matches(['"', '\'']);
     if t.is_empty() {
@@ -154,7 +155,6 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if t.starts_with('$') || t.starts_with("%(") || t.starts_with("{{") || t.starts_with('<') {
         return true;
     }
-    let lower = t.to_ascii_lowercase();
     const WORDS: [&str; 12] = [
         "example",
         "changeme",
@@ -169,27 +169,38 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         "****",
         "...",
     ];
-    if WORDS.iter().any(|w| lower.contains(w)) {
+    if WORDS.iter().any(|w| contains_ignore_ascii_case(t, w)) {
         return true;
     }
-    if matches!(
-        lower.as_str(),
-        "password"
-            | "passwd"
-            | "pass"
-            | "secret"
-            | "token"
-            | "none"
-            | "null"
-            | "nil"
-            | "true"
-            | "false"
-            | "empty"
-    ) {
+    const BARE: [&str; 11] = [
+        "password", "passwd", "pass", "secret", "token", "none", "null", "nil", "true", "false",
+        "empty",
+    ];
+    if BARE.iter().any(|w| t.eq_ignore_ascii_case(w)) {
         return true;
     }
-    let distinct: BTreeSet<char> = t.chars().collect();
-    distinct.len() <= 1 || (t.len() >= 8 && distinct.len() <= 3)
+    // One repeated character, or three or fewer in a longer value (`abab…`).
+    let head = t
+        .char_indices()
+        .nth(256)
+        .map_or(t, |(i, _)| t.get(..i).unwrap_or(t));
+    let mut distinct = 0;
+    for (i, c) in head.char_indices() {
+        if !head.get(..i).is_some_and(|before| before.contains(c)) {
+            distinct += 1;
+            if distinct > 3 {
+                return false;
+            }
+        }
+    }
+    distinct <= 1 || t.len() >= 8
+}
+
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// PEM and OpenSSH private key blocks; the fingerprint is the SHA-256 of
