@@ -47,9 +47,11 @@ pub enum MachineError {
         /// The first corrupt entry's problem.
         first: String,
     },
-    /// A secret-scanning budget ran out: files past it were not scanned.
-    #[error("secret scan stopped early: {detail}")]
+    /// A walk's budget ran out: files past it were not read.
+    #[error("{scan} stopped early: {detail}")]
     Budget {
+        /// Which scan (`secret scan`, `lock file scan`).
+        scan: &'static str,
         /// Which budget and where.
         detail: String,
     },

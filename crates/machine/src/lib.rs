@@ -16,11 +16,14 @@ use rampart_disk::FileTree;
 use rampart_model::machine::{InstalledPackage, OsRelease, SecretFinding};
 
 mod error;
+mod languages;
 mod os;
 mod packages;
 mod secrets;
+mod walk;
 
 pub use error::MachineError;
+pub use languages::{FoundLanguagePackages, LanguagePackage, language_packages};
 pub use os::{os_release, parse_os_release};
 pub use packages::{FoundPackages, PackageDatabase, installed_packages};
 pub use secrets::{Matcher, RULES, SecretRule, SecretScan, find_secrets, rules_markdown};
@@ -41,6 +44,12 @@ pub struct InspectOptions {
     pub max_app_depth: usize,
     /// Most directories listed while walking application directories.
     pub max_app_dirs: usize,
+    /// Largest lock file read.
+    pub max_lock_file_bytes: u64,
+    /// Most lock files read; more is an error entry.
+    pub max_lock_files: usize,
+    /// Whether to read language lock files.
+    pub language_packages: bool,
     /// Whether to look for secrets at all.
     pub secrets: bool,
     /// Whether to report the SSH host keys under `/etc/ssh` (every machine
@@ -57,6 +66,9 @@ impl Default for InspectOptions {
             max_secret_files: 2_000,
             max_app_depth: 4,
             max_app_dirs: 2_000,
+            max_lock_file_bytes: 32 * 1024 * 1024,
+            max_lock_files: 500,
+            language_packages: true,
             secrets: true,
             report_host_keys: false,
         }
@@ -72,6 +84,11 @@ pub struct MachineInventory {
     pub packages: Vec<InstalledPackage>,
     /// The package databases read, with how many packages each held.
     pub package_databases: Vec<PackageDatabase>,
+    /// Language packages pinned by lock files in application directories
+    /// and homes, sorted.
+    pub language_packages: Vec<LanguagePackage>,
+    /// How many lock files were read.
+    pub lock_files_read: usize,
     /// Secrets found, sorted by path, kind and fingerprint.
     pub secrets: Vec<SecretFinding>,
     /// How many files were scanned for secrets.
@@ -88,7 +105,7 @@ impl MachineInventory {
 }
 
 /// Inspects a machine's root filesystem: operating system, installed
-/// packages and (unless switched off) secrets.
+/// packages and (unless switched off) language packages and secrets.
 pub fn inspect(tree: &dyn FileTree, options: &InspectOptions) -> MachineInventory {
     let mut inventory = MachineInventory::default();
     match os_release(tree, options.max_metadata_bytes) {
@@ -99,6 +116,12 @@ pub fn inspect(tree: &dyn FileTree, options: &InspectOptions) -> MachineInventor
     inventory.packages = found.packages;
     inventory.package_databases = found.databases;
     inventory.errors.extend(found.errors);
+    if options.language_packages {
+        let found = language_packages(tree, options);
+        inventory.language_packages = found.packages;
+        inventory.lock_files_read = found.lock_files;
+        inventory.errors.extend(found.errors);
+    }
     if options.secrets {
         let scan = find_secrets(tree, options);
         inventory.secrets = scan.findings;

@@ -259,6 +259,24 @@ fn budgets_are_errors_not_silence() {
             .starts_with("secret scan stopped early: scanned 3 files;")
     );
     let options = InspectOptions {
+        max_app_dirs: 2,
+        ..InspectOptions::default()
+    };
+    let inventory = inspect(&HostDir::new(fixture("secrets")), &options);
+    let messages = inventory.error_messages();
+    assert!(
+        messages.iter().any(|m| m.starts_with(
+            "secret scan stopped early: listed 2 directories under the application directories;"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with(
+            "lock file scan stopped early: listed 2 directories looking for lock files;"
+        )),
+        "{messages:?}"
+    );
+    let options = InspectOptions {
         max_secret_file_bytes: 64,
         ..InspectOptions::default()
     };

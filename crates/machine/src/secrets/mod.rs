@@ -8,10 +8,12 @@
 //! output.
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 use rampart_disk::{DirEntry, EntryKind, FileTree};
 use rampart_model::machine::SecretFinding;
 
+use crate::walk::{Stop, walk};
 use crate::{InspectOptions, MachineError};
 
 mod detect;
@@ -84,17 +86,8 @@ const HOME_FILES: [(&str, FileClass); 11] = [
     (".azure/service_principal_entries.json", FileClass::Azure),
 ];
 
-const APP_DIRS: [&str; 3] = ["/var/www", "/opt", "/srv"];
-const SKIPPED_DIRS: [&str; 8] = [
-    "node_modules",
-    ".git",
-    "__pycache__",
-    "site-packages",
-    "dist-packages",
-    ".cache",
-    "vendor",
-    "proc",
-];
+/// Where applications live (also walked for lock files).
+pub(crate) const APP_DIRS: [&str; 5] = ["/var/www", "/opt", "/srv", "/app", "/usr/src/app"];
 
 /// Finds secrets in the machine's well-known places.
 pub fn find_secrets(tree: &dyn FileTree, options: &InspectOptions) -> SecretScan {
@@ -144,9 +137,35 @@ impl Scanner<'_> {
                 }
             }
         }
+        // `.env` files, keys and credential JSON in application directories.
         let mut dirs_left = self.options.max_app_dirs;
         for dir in APP_DIRS {
-            self.walk(dir, 0, &mut dirs_left);
+            let mut files = Vec::new();
+            let mut errors = Vec::new();
+            let walked = walk(
+                self.tree,
+                dir,
+                self.options.max_app_depth,
+                &mut dirs_left,
+                &mut errors,
+                &mut |path, entry| {
+                    if let Some(class) = app_file_class(&entry.name) {
+                        files.push((path.to_owned(), class));
+                    }
+                    ControlFlow::Continue(())
+                },
+            );
+            self.scan.errors.extend(errors);
+            for (path, class) in files {
+                self.file(&path, class);
+            }
+            if let Err(Stop::Budget(at)) = walked {
+                self.stop(format!(
+                    "listed {} directories under the application directories; `{at}` and the rest were not walked",
+                    self.options.max_app_dirs
+                ));
+                return;
+            }
         }
     }
 
@@ -176,40 +195,6 @@ impl Scanner<'_> {
         }
     }
 
-    /// Walks an application directory for `.env` files, keys and
-    /// credential JSON, within the depth and directory budgets.
-    fn walk(&mut self, dir: &str, depth: usize, dirs_left: &mut usize) {
-        if self.stopped || depth > self.options.max_app_depth {
-            return;
-        }
-        if *dirs_left == 0 {
-            self.stop(format!(
-                "listed {} directories under the application directories; `{dir}` and the rest were not walked",
-                self.options.max_app_dirs
-            ));
-            return;
-        }
-        *dirs_left -= 1;
-        let Some(entries) = self.list(dir) else {
-            return;
-        };
-        for entry in &entries {
-            let path = format!("{}/{}", dir.trim_end_matches('/'), entry.name);
-            match entry.kind {
-                // Symbolic links are not followed while walking (loops).
-                EntryKind::Dir if !SKIPPED_DIRS.contains(&entry.name.as_str()) => {
-                    self.walk(&path, depth + 1, dirs_left);
-                }
-                EntryKind::File => {
-                    if let Some(class) = app_file_class(&entry.name) {
-                        self.file(&path, class);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
     fn list(&mut self, path: &str) -> Option<Vec<DirEntry>> {
         match self.tree.read_dir(path) {
             Ok(entries) => entries,
@@ -223,7 +208,10 @@ impl Scanner<'_> {
     fn stop(&mut self, detail: String) {
         if !self.stopped {
             self.stopped = true;
-            self.scan.errors.push(MachineError::Budget { detail });
+            self.scan.errors.push(MachineError::Budget {
+                scan: "secret scan",
+                detail,
+            });
         }
     }
 

@@ -26,6 +26,8 @@ pub fn view(inventory: &MachineInventory) -> serde_json::Value {
         "os": inventory.os,
         "packages": inventory.packages,
         "package_databases": inventory.package_databases,
+        "language_packages": inventory.language_packages,
+        "lock_files_read": inventory.lock_files_read,
         "secrets": inventory.secrets,
         "secret_files_scanned": inventory.secret_files_scanned,
         "errors": inventory.error_messages(),
