@@ -34,6 +34,7 @@ const PLANTED: &[&str] = &[
     "SessSecret_57",
     "MySqlHistPw_21",
     "PsqlHistPw_22",
+    "1//0gCredDbToken_31-kQ7dVw9yTzLmNcR4sXa2BfH8jEu6",
 ];
 
 fn sha256(value: &str) -> String {
@@ -85,6 +86,10 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
         ("/home/admin/.zsh_history", "generic-password-in-history"),
         (
             "/home/admin/.config/gcloud/application_default_credentials.json",
+            "gcp-user-refresh-token",
+        ),
+        (
+            "/home/admin/.config/gcloud/credentials.db",
             "gcp-user-refresh-token",
         ),
         (

@@ -42,6 +42,11 @@ impl Content {
         }
     }
 
+    /// The raw bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The text, or `None` for a binary file.
     pub(crate) fn text(&self) -> Option<&str> {
         if self.binary {
@@ -128,7 +133,11 @@ pub(crate) fn scan_text(
         FileClass::Netrc => netrc(text, &mut found),
         FileClass::Pgpass => pgpass(text, &mut found),
         FileClass::MyCnf => my_cnf(text, &mut found),
-        FileClass::Key | FileClass::Aws | FileClass::History | FileClass::Env => {}
+        FileClass::Key
+        | FileClass::Aws
+        | FileClass::History
+        | FileClass::Env
+        | FileClass::GcloudDb => {}
     }
     line_patterns(text, &mut found);
     match class {
@@ -470,6 +479,55 @@ fn scrub(value: &mut Value) {
         Value::Object(map) => map.values_mut().for_each(scrub),
         _ => {}
     }
+}
+
+/// The Google Cloud CLI's `credentials.db` (SQLite: `credentials
+/// (account_id, value)`, each value a credential JSON document). Opened in
+/// memory from the bytes read, never written to disk; each value is read in
+/// place from SQLite's memory and scanned as a gcloud credential.
+pub(crate) fn gcloud_credentials_db(bytes: &[u8]) -> Result<Vec<(&'static str, String)>, String> {
+    use rusqlite::types::ValueRef;
+    let mut image = Zeroizing::new(bytes.to_vec());
+    // SQLite's in-memory databases have no write-ahead log: read a WAL-mode
+    // file as a rollback-journal one (header bytes 18 and 19).
+    if let Some(versions) = image.get_mut(18..20)
+        && versions == [2, 2]
+    {
+        versions.copy_from_slice(&[1, 1]);
+    }
+    let mut conn =
+        rusqlite::Connection::open_in_memory().map_err(|e| format!("cannot open SQLite: {e}"))?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, image.as_slice(), image.len(), true)
+        .map_err(|_| "not an SQLite database".to_owned())?;
+    drop(image);
+    let mut stmt = conn
+        .prepare("SELECT value FROM credentials")
+        .map_err(|_| "no gcloud `credentials` table".to_owned())?;
+    let mut rows = stmt
+        .query([])
+        .map_err(|_| "cannot read `credentials`".to_owned())?;
+    let mut out = Vec::new();
+    let mut index = 0;
+    while let Some(row) = rows
+        .next()
+        .map_err(|_| "cannot read `credentials`".to_owned())?
+    {
+        index += 1;
+        let value = row
+            .get_ref(0)
+            .map_err(|_| "cannot read `credentials`".to_owned())?;
+        let text = match value {
+            ValueRef::Text(b) | ValueRef::Blob(b) => std::str::from_utf8(b).ok(),
+            _ => None,
+        };
+        let Some(text) = text else {
+            return Err(format!("credential {index} is not text"));
+        };
+        let found =
+            scan_text(text, FileClass::Gcloud).map_err(|e| format!("credential {index}: {e}"))?;
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 static HISTORY_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {

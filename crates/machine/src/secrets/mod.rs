@@ -54,6 +54,8 @@ pub(crate) enum FileClass {
     History,
     /// Google Cloud credential JSON.
     Gcloud,
+    /// The Google Cloud CLI's SQLite `credentials.db`.
+    GcloudDb,
     /// Azure CLI token caches.
     Azure,
     /// `KEY=value` environment files.
@@ -184,6 +186,10 @@ impl Scanner<'_> {
             self.file(&format!("{home}/{history}"), FileClass::History);
         }
         self.file(&format!("{home}/.env"), FileClass::Env);
+        self.file(
+            &format!("{home}/.config/gcloud/credentials.db"),
+            FileClass::GcloudDb,
+        );
         let legacy = format!("{home}/.config/gcloud/legacy_credentials");
         if let Some(accounts) = self.list(&legacy) {
             for account in accounts.iter().filter(|e| e.kind == EntryKind::Dir) {
@@ -241,11 +247,16 @@ impl Scanner<'_> {
             }
         };
         self.scan.files_scanned += 1;
-        let Some(text) = content.text() else {
-            // Binary files hold nothing these rules read.
-            return;
+        let scanned = if class == FileClass::GcloudDb {
+            detect::gcloud_credentials_db(content.bytes())
+        } else {
+            let Some(text) = content.text() else {
+                // Binary files hold nothing these rules read.
+                return;
+            };
+            detect::scan_text(text, class)
         };
-        match detect::scan_text(text, class) {
+        match scanned {
             Ok(found) => {
                 for (kind, fingerprint) in found {
                     self.scan.findings.push(SecretFinding {

@@ -62,7 +62,7 @@ pub static RULES: &[SecretRule] = &[
     SecretRule {
         kind: "gcp-service-account-key",
         description: "a Google Cloud service account key (JSON with `\"type\": \"service_account\"` and a `private_key`)",
-        scope: "`~/.config/gcloud/**/*.json`, credential-named JSON files in application directories",
+        scope: "`~/.config/gcloud/application_default_credentials.json`, `legacy_credentials/*/adc.json`, `credentials.db` (SQLite, opened in memory), credential-named JSON files in application directories",
         matcher: Matcher::Parser("JSON"),
     },
     SecretRule {
