@@ -307,10 +307,20 @@ fn no_secret_value_reaches_any_output() -> TestResult {
         dir.path().join("root/.docker/config.json"),
         "{\"auths\": {\"x\": {\"auth\": \"RootDbPw_81\"",
     )?;
+    std::fs::create_dir_all(dir.path().join("root/.config/gcloud"))?;
+    std::fs::write(
+        dir.path().join("root/.config/gcloud/credentials.db"),
+        "RootDbPw_81 is not SQLite",
+    )?;
     let broken = inspect(&HostDir::new(dir.path()), &options);
     let errors = broken.error_messages().join("\n");
     assert!(
         errors.contains("cannot parse `/root/.docker/config.json`: invalid JSON"),
+        "{errors}"
+    );
+    assert!(
+        errors
+            .contains("cannot parse `/root/.config/gcloud/credentials.db`: not an SQLite database"),
         "{errors}"
     );
     for value in PLANTED {
