@@ -487,6 +487,9 @@ fn scrub(value: &mut Value) {
 /// place from SQLite's memory and scanned as a gcloud credential.
 pub(crate) fn gcloud_credentials_db(bytes: &[u8]) -> Result<Vec<(&'static str, String)>, String> {
     use rusqlite::types::ValueRef;
+    if !bytes.starts_with(b"SQLite format 3\0") {
+        return Err("not an SQLite database".to_owned());
+    }
     let mut image = Zeroizing::new(bytes.to_vec());
     // SQLite's in-memory databases have no write-ahead log: read a WAL-mode
     // file as a rollback-journal one (header bytes 18 and 19).

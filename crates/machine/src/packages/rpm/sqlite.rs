@@ -7,6 +7,9 @@ use rusqlite::{Connection, OpenFlags};
 
 /// Every `(hnum, blob)` of the `Packages` table.
 pub(super) fn blobs(db: &[u8], wal: Option<&[u8]>) -> Result<Vec<super::Blob>, String> {
+    if !db.starts_with(b"SQLite format 3\0") {
+        return Err("not an SQLite database".to_owned());
+    }
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let path = dir.path().join("rpmdb.sqlite");
     std::fs::write(&path, db).map_err(|e| format!("cannot copy the database: {e}"))?;
