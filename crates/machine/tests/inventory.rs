@@ -300,3 +300,24 @@ fn an_empty_tree_has_nothing_and_no_errors_and_oversized_files_are_errors() -> T
     assert!(inv.packages.is_empty());
     Ok(())
 }
+
+/// BerkeleyDB hash databases written by libdb itself (`db5.3_load`, 512-byte
+/// pages so headers span overflow chains; and a big-endian one with 1 KiB
+/// pages) holding the header blobs rpm 4.18 wrote into the Rocky fixture;
+/// rpm's own `bdb_ro` backend lists the same three packages from both.
+#[test]
+fn centos_7_real_berkeley_db() -> TestResult {
+    let inv = inspect(&HostDir::new(fixture("centos-7")), &no_secrets());
+    assert!(inv.errors.is_empty(), "{:?}", inv.error_messages());
+    insta::assert_json_snapshot!("centos-7", view(&inv));
+    let big_endian = inspect(&HostDir::new(fixture("rpm-bdb-big-endian")), &no_secrets());
+    assert!(
+        big_endian.errors.is_empty(),
+        "{:?}",
+        big_endian.error_messages()
+    );
+    assert_eq!(big_endian.packages, inv.packages);
+    let sqlite = inspect(&HostDir::new(fixture("rocky-9")), &no_secrets());
+    assert_eq!(sqlite.packages, inv.packages);
+    Ok(())
+}
