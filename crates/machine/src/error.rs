@@ -24,14 +24,6 @@ pub enum MachineError {
         /// What is wrong (never the file's content).
         detail: String,
     },
-    /// A package database in a format this scanner does not read.
-    #[error("unsupported rpm database format: {format} (`{path}`)")]
-    UnsupportedDatabase {
-        /// The database file.
-        path: String,
-        /// The format (`BerkeleyDB`, `ndb`).
-        format: &'static str,
-    },
     /// Some packages of a database could not be parsed; the others were
     /// read.
     #[error(

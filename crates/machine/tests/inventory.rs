@@ -229,25 +229,67 @@ fn a_damaged_berkeley_db_is_an_error_never_an_empty_list() -> TestResult {
 }
 
 #[test]
-fn ndb_and_broken_sqlite_are_errors() -> TestResult {
+fn suse_ndb_and_broken_databases() -> TestResult {
     let dir = tempfile::tempdir()?;
-    fs::create_dir_all(dir.path().join("usr/lib/sysimage/rpm"))?;
-    fs::write(dir.path().join("usr/lib/sysimage/rpm/Packages.db"), b"RpmP")?;
+    let rpm_dir = dir.path().join("usr/lib/sysimage/rpm");
+    fs::create_dir_all(&rpm_dir)?;
+    let blobs = vec![
+        package(
+            "libopenssl3",
+            None,
+            "3.0.8",
+            "150500.5.8.1",
+            "x86_64",
+            "openssl-3-3.0.8-150500.5.8.1.src.rpm",
+        ),
+        package(
+            "bash",
+            None,
+            "4.4",
+            "150400.27.3.2",
+            "x86_64",
+            "bash-4.4-150400.27.3.2.src.rpm",
+        ),
+    ];
+    fs::write(rpm_dir.join("Packages.db"), common::ndb(&blobs))?;
+    let inv = inspect(&HostDir::new(dir.path()), &no_secrets());
+    assert!(inv.errors.is_empty(), "{:?}", inv.error_messages());
+    let got: Vec<_> = inv
+        .packages
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p.name,
+                p.version,
+                p.source_name.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "bash 4.4-150400.27.3.2 bash",
+            "libopenssl3 3.0.8-150500.5.8.1 openssl-3"
+        ]
+    );
+    assert_eq!(
+        inv.package_databases[0].path,
+        "/usr/lib/sysimage/rpm/Packages.db"
+    );
+    // A damaged ndb is an error, never an empty list.
+    fs::write(rpm_dir.join("Packages.db"), b"RpmP")?;
     let inv = inspect(&HostDir::new(dir.path()), &no_secrets());
     assert_eq!(
         inv.error_messages(),
-        ["unsupported rpm database format: ndb (`/usr/lib/sysimage/rpm/Packages.db`)"]
+        ["cannot parse `/usr/lib/sysimage/rpm/Packages.db`: truncated header"]
     );
-    fs::write(
-        dir.path().join("usr/lib/sysimage/rpm/rpmdb.sqlite"),
-        b"not sqlite",
-    )?;
+    // A damaged SQLite rpmdb beside it is the one read (it is preferred).
+    fs::write(rpm_dir.join("rpmdb.sqlite"), b"not sqlite")?;
     let inv = inspect(&HostDir::new(dir.path()), &no_secrets());
-    assert_eq!(inv.errors.len(), 1);
-    assert!(
-        inv.error_messages()[0].starts_with("cannot parse `/usr/lib/sysimage/rpm/rpmdb.sqlite`"),
-        "{:?}",
-        inv.error_messages()
+    assert_eq!(
+        inv.error_messages(),
+        ["cannot parse `/usr/lib/sysimage/rpm/rpmdb.sqlite`: not an SQLite database"]
     );
     Ok(())
 }

@@ -112,6 +112,27 @@ fn every_damaged_berkeley_db_is_packages_or_an_error() {
 }
 
 #[test]
+fn every_damaged_ndb_is_packages_or_an_error() {
+    let db = common::ndb(&blobs());
+    let clean = inspect_one("/var/lib/rpm/Packages.db", db.clone());
+    assert!(clean.errors.is_empty(), "{:?}", clean.error_messages());
+    assert_eq!(clean.packages.len(), 2);
+    for len in (0..db.len()).step_by(13) {
+        let inv = inspect_one("/var/lib/rpm/Packages.db", db[..len].to_vec());
+        assert!(!inv.errors.is_empty(), "truncated to {len} bytes yet clean");
+    }
+    for at in (0..db.len()).step_by(5) {
+        let mut damaged = db.clone();
+        damaged[at] ^= 0x5a;
+        let inv = inspect_one("/var/lib/rpm/Packages.db", damaged);
+        assert!(
+            inv.packages.len() == 2 || !inv.errors.is_empty(),
+            "flip at {at} lost packages silently"
+        );
+    }
+}
+
+#[test]
 fn every_damaged_header_in_sqlite_is_counted() -> TestResult {
     let blob = &blobs()[0];
     let dir = tempfile::tempdir()?;

@@ -181,3 +181,38 @@ pub fn bdb_hash(blobs: &[Vec<u8>]) -> Vec<u8> {
     meta[32..36].copy_from_slice(&last.to_le_bytes());
     pages.concat()
 }
+
+/// Writes an rpm "ndb" package database (`Packages.db`) holding `blobs`:
+/// one slot page, blobs with head (`BlbS`) and tail (`BlbE`) after it.
+pub fn ndb(blobs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![0u8; 4096];
+    out[0..4].copy_from_slice(b"RpmP");
+    out[8..12].copy_from_slice(&1u32.to_le_bytes());
+    out[12..16].copy_from_slice(&1u32.to_le_bytes());
+    out[16..20].copy_from_slice(&(blobs.len() as u32 + 1).to_le_bytes());
+    for slot in (32..4096).step_by(16) {
+        out[slot..slot + 4].copy_from_slice(b"Slot");
+    }
+    for (i, blob) in blobs.iter().enumerate() {
+        let block = out.len() / 16;
+        let index = i as u32 + 1;
+        let mut area = Vec::new();
+        area.extend(b"BlbS");
+        area.extend(index.to_le_bytes());
+        area.extend(1u32.to_le_bytes());
+        area.extend((blob.len() as u32).to_le_bytes());
+        area.extend(blob);
+        area.extend(0u32.to_le_bytes()); // adler32, not checked by readers here
+        area.extend((blob.len() as u32).to_le_bytes());
+        area.extend(b"BlbE");
+        while !area.len().is_multiple_of(16) {
+            area.push(0);
+        }
+        let slot = 32 + i * 16;
+        out[slot + 4..slot + 8].copy_from_slice(&index.to_le_bytes());
+        out[slot + 8..slot + 12].copy_from_slice(&(block as u32).to_le_bytes());
+        out[slot + 12..slot + 16].copy_from_slice(&((area.len() / 16) as u32).to_le_bytes());
+        out.extend(area);
+    }
+    out
+}

@@ -1,7 +1,6 @@
 //! RPM: the rpmdb in `/usr/lib/sysimage/rpm` (newer Fedora, SUSE) or
 //! `/var/lib/rpm`, as SQLite (`rpmdb.sqlite`, rpm ≥ 4.16), BerkeleyDB hash
-//! (`Packages`, Amazon Linux 2, CentOS 7) or ndb (`Packages.db`, not read:
-//! a clear error).
+//! (`Packages`, Amazon Linux 2, CentOS 7) or ndb (`Packages.db`, SUSE).
 
 use rampart_disk::FileTree;
 use rampart_model::machine::{InstalledPackage, PackageFormat};
@@ -11,6 +10,7 @@ use crate::MachineError;
 
 mod bdb;
 pub(crate) mod header;
+mod ndb;
 mod sqlite;
 
 /// One stored header: its key and its bytes (or why they could not be read).
@@ -69,17 +69,17 @@ pub(super) fn read(tree: &dyn FileTree, limit: u64, found: &mut FoundPackages) {
             }
         }
         let ndb_path = format!("{dir}/Packages.db");
-        match tree.read_dir(dir) {
-            Ok(Some(entries)) if entries.iter().any(|e| e.name == "Packages.db") => {
-                found.errors.push(MachineError::UnsupportedDatabase {
-                    path: ndb_path,
-                    format: "ndb",
-                });
+        match read_db(tree, &ndb_path, limit) {
+            Ok(Some(bytes)) => {
+                match ndb::blobs(&bytes) {
+                    Ok(blobs) => add_blobs(found, &ndb_path, blobs),
+                    Err(detail) => found.errors.push(MachineError::parse(&ndb_path, detail)),
+                }
                 return;
             }
-            Ok(_) => {}
+            Ok(None) => {}
             Err(e) => {
-                found.errors.push(MachineError::read(dir, e));
+                found.errors.push(e);
                 return;
             }
         }
