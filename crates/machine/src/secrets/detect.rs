@@ -228,7 +228,9 @@ fn private_keys(text: &str, found: &mut Found) {
             continue;
         }
         let end = format!("-----END {label}-----");
-        let mut body = Zeroizing::new(String::new());
+        // Sized up front so the body is never reallocated (a reallocation
+        // would free an unwiped copy).
+        let mut body = Zeroizing::new(String::with_capacity(text.len()));
         let mut proc_encrypted = false;
         let mut closed = false;
         for inner in lines.by_ref() {
@@ -358,7 +360,8 @@ fn netrc(text: &str, found: &mut Found) {
 /// (`\:` and `\\` escaped).
 fn pgpass(text: &str, found: &mut Found) {
     for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-        let mut fields: Vec<Zeroizing<String>> = vec![Zeroizing::new(String::new())];
+        let field = || Zeroizing::new(String::with_capacity(line.len()));
+        let mut fields: Vec<Zeroizing<String>> = vec![field()];
         let mut chars = line.chars();
         while let Some(c) = chars.next() {
             match c {
@@ -367,7 +370,7 @@ fn pgpass(text: &str, found: &mut Found) {
                         field.push(next);
                     }
                 }
-                ':' if fields.len() < 5 => fields.push(Zeroizing::new(String::new())),
+                ':' if fields.len() < 5 => fields.push(field()),
                 c => {
                     if let Some(field) = fields.last_mut() {
                         field.push(c);
@@ -560,9 +563,16 @@ static HISTORY_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 fn history(text: &str, found: &mut Found) {
     for line in text.lines() {
         // The MySQL client writes spaces as `\040`.
-        let unescaped = line
-            .contains("\\040")
-            .then(|| Zeroizing::new(line.replace("\\040", " ")));
+        let unescaped = line.contains("\\040").then(|| {
+            let mut out = Zeroizing::new(String::with_capacity(line.len()));
+            for (i, part) in line.split("\\040").enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(part);
+            }
+            out
+        });
         let line = unescaped.as_ref().map_or(line, |l| l.as_str());
         // zsh's extended history: `: <start>:<elapsed>;<command>`.
         let command = match line.strip_prefix(": ").and_then(|r| r.split_once(';')) {
