@@ -128,6 +128,11 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
     assert_eq!(count("/var/www/app/.env"), 4);
     // The refresh token only, not the access token.
     assert_eq!(count("/home/admin/.azure/msal_token_cache.json"), 1);
+    // One service principal's secret; a certificate-based one with an empty secret stays quiet.
+    assert_eq!(
+        count("/home/admin/.azure/service_principal_entries.json"),
+        1
+    );
     // DB_PASSWORD only: the key id alone, an empty API_TOKEN and a comment stay quiet.
     assert_eq!(count("/etc/environment"), 1);
 
@@ -201,6 +206,7 @@ fn benign_look_alikes_stay_quiet() -> TestResult {
         "/var/www/app/node_modules/pkg/.env",
         "/opt/service/certs/server.pem",
         "/opt/service/certs/placeholder.key",
+        "/opt/service/config/service-account.json",
         "/srv/a/b/c/d/e/.env",
     ] {
         assert!(!paths.contains(quiet), "`{quiet}` fired");
@@ -224,6 +230,7 @@ fn benign_look_alikes_stay_quiet() -> TestResult {
         "TooDeepPw_3",
         "3600",
         "<password>",
+        "xoxb-your-token-here",
         "",
     ] {
         assert!(!fps.contains(&sha256(value)), "`{value}` fired");
