@@ -1,7 +1,8 @@
 //! Rampart's machine inspection: what a machine's root filesystem says about
-//! it — its operating system, its installed packages and the secrets left on
-//! it — read through a [`FileTree`] and nothing else (no I/O of its own
-//! besides a private temporary copy of SQLite package databases).
+//! it — its operating system, its installed packages (and language packages
+//! pinned by lock files) and the secrets left on it — read through a
+//! [`FileTree`] and nothing else (no I/O of its own besides a private
+//! temporary copy of SQLite package databases).
 //!
 //! [`inspect`] is the one entry point. Every file that could not be read and
 //! every database that could not be parsed is an entry in
@@ -107,6 +108,10 @@ impl MachineInventory {
 /// Inspects a machine's root filesystem: operating system, installed
 /// packages and (unless switched off) language packages and secrets.
 pub fn inspect(tree: &dyn FileTree, options: &InspectOptions) -> MachineInventory {
+    // The secret and lock-file walks list many of the same directories;
+    // on a snapshot each listing is remote reads, so list each once.
+    let listed = ListedOnce::new(tree);
+    let tree: &dyn FileTree = &listed;
     let mut inventory = MachineInventory::default();
     match os_release(tree, options.max_metadata_bytes) {
         Ok(os) => inventory.os = os,
@@ -129,4 +134,47 @@ pub fn inspect(tree: &dyn FileTree, options: &InspectOptions) -> MachineInventor
         inventory.errors.extend(scan.errors);
     }
     inventory
+}
+
+/// A tree whose directory listings are read once per inspection.
+struct ListedOnce<'a> {
+    inner: &'a dyn FileTree,
+    listings:
+        std::sync::Mutex<std::collections::HashMap<String, Option<Vec<rampart_disk::DirEntry>>>>,
+}
+
+impl<'a> ListedOnce<'a> {
+    fn new(inner: &'a dyn FileTree) -> Self {
+        Self {
+            inner,
+            listings: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl FileTree for ListedOnce<'_> {
+    fn read_file(
+        &self,
+        path: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, rampart_disk::DiskError> {
+        self.inner.read_file(path, limit)
+    }
+
+    fn read_dir(
+        &self,
+        path: &str,
+    ) -> Result<Option<Vec<rampart_disk::DirEntry>>, rampart_disk::DiskError> {
+        if let Ok(listings) = self.listings.lock()
+            && let Some(listing) = listings.get(path)
+        {
+            return Ok(listing.clone());
+        }
+        // Errors are not kept: each caller reports its own.
+        let listing = self.inner.read_dir(path)?;
+        if let Ok(mut listings) = self.listings.lock() {
+            listings.insert(path.to_owned(), listing.clone());
+        }
+        Ok(listing)
+    }
 }

@@ -171,3 +171,38 @@ fn garbage_package_databases_are_errors() {
         ["cannot parse `/lib/apk/db/installed`: entry 1 has no `P:` or `V:`"]
     );
 }
+
+/// Counts directory listings by path.
+struct Counting {
+    inner: rampart_disk::HostDir,
+    listed: std::sync::Mutex<BTreeMap<String, usize>>,
+}
+
+impl FileTree for Counting {
+    fn read_file(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, DiskError> {
+        self.inner.read_file(path, limit)
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Option<Vec<DirEntry>>, DiskError> {
+        if let Ok(mut listed) = self.listed.lock() {
+            *listed.entry(path.to_owned()).or_default() += 1;
+        }
+        self.inner.read_dir(path)
+    }
+}
+
+#[test]
+fn each_directory_is_listed_once_per_inspection() -> TestResult {
+    let tree = Counting {
+        inner: rampart_disk::HostDir::new(common::fixture("secrets")),
+        listed: std::sync::Mutex::default(),
+    };
+    let inv = inspect(&tree, &InspectOptions::default());
+    assert!(!inv.secrets.is_empty());
+    let listed = tree.listed.lock().map_err(|e| e.to_string())?;
+    // Both the secret walk and the lock-file walk go through /var/www.
+    assert!(listed.contains_key("/var/www/app"));
+    let twice: Vec<_> = listed.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "listed more than once: {twice:?}");
+    Ok(())
+}
