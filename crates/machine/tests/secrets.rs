@@ -35,6 +35,9 @@ const PLANTED: &[&str] = &[
     "MySqlHistPw_21",
     "PsqlHistPw_22",
     "1//0gCredDbToken_31-kQ7dVw9yTzLmNcR4sXa2BfH8jEu6",
+    "KubeTok_nA1hEDCM4PmBxdUcl1MhOoSfAqFdpR",
+    "npm_aj71FtQUwOgSBEkxGZG2SYE9B2rANN76DeYt",
+    "gho_ZaEkoMxrRVFTVA9aw7HIPtGADdzfLrjMcgMu",
 ];
 
 fn sha256(value: &str) -> String {
@@ -83,6 +86,9 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
         ("/home/admin/.netrc", "netrc-password"),
         ("/home/admin/.pgpass", "database-password"),
         ("/home/admin/.my.cnf", "database-password"),
+        ("/home/admin/.kube/config", "kubeconfig-credential"),
+        ("/home/admin/.npmrc", "npm-token"),
+        ("/home/admin/.config/gh/hosts.yml", "github-token"),
         ("/home/admin/.zsh_history", "generic-password-in-history"),
         (
             "/home/admin/.config/gcloud/application_default_credentials.json",
@@ -128,6 +134,10 @@ fn planted_secrets_fire_with_the_right_kind_and_fingerprint() -> TestResult {
     assert_eq!(count("/var/www/app/.env"), 4);
     // The refresh token only, not the access token.
     assert_eq!(count("/home/admin/.azure/msal_token_cache.json"), 1);
+    // A client key and a token; an exec plugin and an empty token stay quiet.
+    assert_eq!(count("/home/admin/.kube/config"), 2);
+    // One registry token; a `${NPM_TOKEN}` reference stays quiet.
+    assert_eq!(count("/home/admin/.npmrc"), 1);
     // One service principal's secret; a certificate-based one with an empty secret stays quiet.
     assert_eq!(
         count("/home/admin/.azure/service_principal_entries.json"),
@@ -231,6 +241,7 @@ fn benign_look_alikes_stay_quiet() -> TestResult {
         "3600",
         "<password>",
         "xoxb-your-token-here",
+        "${NPM_TOKEN}",
         "",
     ] {
         assert!(!fps.contains(&sha256(value)), "`{value}` fired");

@@ -133,8 +133,10 @@ pub(crate) fn scan_text(
         FileClass::Netrc => netrc(text, &mut found),
         FileClass::Pgpass => pgpass(text, &mut found),
         FileClass::MyCnf => my_cnf(text, &mut found),
+        FileClass::Kubeconfig => kubeconfig(text, &mut found),
+        FileClass::Npmrc => npmrc(text, &mut found),
         FileClass::Key
-        | FileClass::Aws
+        | FileClass::Text
         | FileClass::History
         | FileClass::Env
         | FileClass::GcloudDb => {}
@@ -397,6 +399,38 @@ fn my_cnf(text: &str, found: &mut Found) {
             "password" | "pass"
         ) {
             found.push("database-password", unquote(value));
+        }
+    }
+}
+
+/// Credentials of a kubeconfig's users: `client-key-data` (a base64 PEM
+/// private key), `token`, `password`.
+fn kubeconfig(text: &str, found: &mut Found) {
+    for line in text.lines().filter(|l| !is_comment(l)) {
+        let Some((key, value)) = line.trim().trim_start_matches("- ").split_once(':') else {
+            continue;
+        };
+        if matches!(key.trim(), "client-key-data" | "token" | "password") {
+            found.push("kubeconfig-credential", unquote(value));
+        }
+    }
+}
+
+/// npm registry credentials: `_authToken=`, `_auth=`, `_password=`
+/// (optionally scoped to a registry, `//registry.npmjs.org/:_authToken=`).
+fn npmrc(text: &str, found: &mut Found) {
+    // `//registry/:_authToken=` lines start like comments elsewhere do.
+    for line in text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with(['#', ';']))
+    {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let name = key.rsplit_once(':').map_or(key, |(_, name)| name);
+        if matches!(name, "_authToken" | "_auth" | "_password") {
+            found.push("npm-token", unquote(value));
         }
     }
 }

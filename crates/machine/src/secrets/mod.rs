@@ -38,8 +38,13 @@ pub struct SecretScan {
 pub(crate) enum FileClass {
     /// A private-key candidate (`~/.ssh/*`, `*.pem`, `*.key`).
     Key,
-    /// `~/.aws/credentials`, `~/.aws/config`.
-    Aws,
+    /// Files only the line patterns read (`~/.aws/credentials`,
+    /// `~/.config/gh/hosts.yml`).
+    Text,
+    /// `~/.kube/config`.
+    Kubeconfig,
+    /// `~/.npmrc`.
+    Npmrc,
     /// `~/.docker/config.json`.
     Docker,
     /// `~/.git-credentials`.
@@ -71,9 +76,12 @@ const HISTORIES: [&str; 6] = [
     ".psql_history",
 ];
 
-const HOME_FILES: [(&str, FileClass); 11] = [
-    (".aws/credentials", FileClass::Aws),
-    (".aws/config", FileClass::Aws),
+const HOME_FILES: [(&str, FileClass); 14] = [
+    (".aws/credentials", FileClass::Text),
+    (".aws/config", FileClass::Text),
+    (".kube/config", FileClass::Kubeconfig),
+    (".npmrc", FileClass::Npmrc),
+    (".config/gh/hosts.yml", FileClass::Text),
     (".docker/config.json", FileClass::Docker),
     (".git-credentials", FileClass::GitCredentials),
     (".netrc", FileClass::Netrc),

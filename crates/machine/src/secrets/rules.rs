@@ -102,8 +102,20 @@ pub static RULES: &[SecretRule] = &[
         matcher: Matcher::Parser("netrc tokens"),
     },
     SecretRule {
+        kind: "kubeconfig-credential",
+        description: "a Kubernetes user credential in a kubeconfig: `client-key-data` (a private key), `token`, `password`; empty and placeholder values stay quiet",
+        scope: "`~/.kube/config`",
+        matcher: Matcher::Parser("kubeconfig lines"),
+    },
+    SecretRule {
+        kind: "npm-token",
+        description: "an npm registry credential (`_authToken`, `_auth`, `_password`, optionally registry-scoped); `${NPM_TOKEN}` references stay quiet",
+        scope: "`~/.npmrc`",
+        matcher: Matcher::Parser("npmrc lines"),
+    },
+    SecretRule {
         kind: "github-token",
-        description: "a GitHub token (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 characters)",
+        description: "a GitHub token (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` and 36 characters), e.g. the GitHub CLI's `~/.config/gh/hosts.yml`",
         scope: EVERY_FILE,
         matcher: Matcher::Pattern(r"\b(gh[pousr]_[A-Za-z0-9]{36})\b"),
     },
