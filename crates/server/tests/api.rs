@@ -1376,3 +1376,186 @@ async fn connectors_are_created_validated_listed_replaced_and_deleted() {
     .await;
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 }
+
+/// A store whose latest scan has three EC2 instances: `i-0a` covered (SSM
+/// managed, online, inventory), `i-0b` without an instance profile and
+/// unmanaged, `i-0c` in another account's region that SSM could not read.
+fn servers_env() -> Env {
+    const ACCOUNT: &str = "123456789012";
+    let ec2 = |id: &str, region: &str, profile: Option<&str>| {
+        Asset::new(
+            format!("arn:aws:ec2:{region}:{ACCOUNT}:instance/{id}"),
+            "AWS::EC2::Instance",
+            ACCOUNT,
+            region,
+            id,
+            json!({"instanceId": id, "state": "running",
+                   "iamInstanceProfile": profile.map(|arn| json!({"arn": arn, "id": "AIPA0"}))}),
+        )
+    };
+    let profile = format!("arn:aws:iam::{ACCOUNT}:instance-profile/ssm");
+    let assets = vec![
+        ec2("i-0a", "us-east-1", Some(&profile)),
+        ec2("i-0b", "us-east-1", None),
+        ec2("i-0c", "eu-west-1", None),
+        Asset::new(
+            format!("arn:aws:iam::{ACCOUNT}:role/ssm"),
+            "AWS::IAM::Role",
+            ACCOUNT,
+            "us-east-1",
+            "ssm",
+            json!({"roleName": "ssm",
+                   "attachedManagedPolicies": [{"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "policyName": "AmazonSSMManagedInstanceCore"}],
+                   "rolePolicyList": [], "instanceProfileList": [{"arn": profile, "instanceProfileName": "ssm"}]}),
+        ),
+        Asset::new(
+            format!("arn:rampart:ssm:us-east-1:{ACCOUNT}:managed-instance/i-0a"),
+            "Rampart::SSM::ManagedInstance",
+            ACCOUNT,
+            "us-east-1",
+            "i-0a",
+            json!({"instanceId": "i-0a", "resourceArn": format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0a"),
+                   "pingStatus": "Online", "agentVersion": "3.3.0.0", "isLatestVersion": true,
+                   "platformType": "Linux", "platformName": "Amazon Linux", "platformVersion": "2023",
+                   "compliance": {"patch": {"status": "COMPLIANT"}, "association": {"status": "COMPLIANT"}},
+                   "patchState": {"missingCount": 0},
+                   "inventory": {"present": true, "applicationCount": 1}}),
+        ),
+        Asset::new(
+            format!("arn:rampart:ssm:us-east-1:{ACCOUNT}:inventory/i-0a"),
+            "Rampart::SSM::InstanceInventory",
+            ACCOUNT,
+            "us-east-1",
+            "i-0a",
+            json!({"instanceId": "i-0a", "os": {"name": "Amazon Linux", "version": "2023"},
+                   "applications": [{"name": "openssl-libs", "version": "3.0.8", "architecture": "x86_64", "publisher": "Amazon Linux"}]}),
+        ),
+        Asset::new(
+            format!("arn:rampart:ssm:us-east-1:{ACCOUNT}:region-status"),
+            "Rampart::SSM::RegionStatus",
+            ACCOUNT,
+            "us-east-1",
+            "us-east-1",
+            json!({"instanceInformationRead": true, "managedInstanceCount": 1}),
+        ),
+        Asset::new(
+            format!("arn:rampart:ssm:eu-west-1:{ACCOUNT}:region-status"),
+            "Rampart::SSM::RegionStatus",
+            ACCOUNT,
+            "eu-west-1",
+            "eu-west-1",
+            json!({"instanceInformationRead": false, "managedInstanceCount": 0}),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let a = state.posture.assess(&assets, &Exemptions::default());
+    store
+        .complete_scan(&snapshot("scan-servers", 0, assets), &a)
+        .unwrap();
+    let admin = auth::create_token(&store, "alice", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let reader = auth::create_token(&store, "bob", TokenRole::Reader)
+        .unwrap()
+        .secret;
+    Env {
+        _dir: dir,
+        app: router(state.clone()),
+        state,
+        admin,
+        reader,
+    }
+}
+
+#[tokio::test]
+async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() {
+    let env = servers_env();
+    let all = get(&env, "/api/v1/servers").await;
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["instanceId"].as_str().unwrap())
+        .collect();
+    // Ordered by account, region, id.
+    assert_eq!(ids, ["i-0c", "i-0a", "i-0b"]);
+    let covered = get(&env, "/api/v1/servers?covered=true").await;
+    assert_eq!(covered["items"].as_array().unwrap().len(), 1);
+    assert_eq!(covered["items"][0]["instanceId"], "i-0a");
+    assert_eq!(covered["items"][0]["managed"], "yes");
+    let unmanaged = get(&env, "/api/v1/servers?covered=false&region=us-east-1").await;
+    let b = &unmanaged["items"][0];
+    assert_eq!(b["instanceId"], "i-0b");
+    assert_eq!(b["managed"], "no");
+    let codes: Vec<&str> = b["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"no-instance-profile"), "{codes:?}");
+    // A region SSM could not read is "unknown", never "not managed".
+    let c = get(&env, "/api/v1/servers?region=eu-west-1").await;
+    assert_eq!(c["items"][0]["managed"], "unknown");
+    let by_reason = get(&env, "/api/v1/servers?reason=no-instance-profile").await;
+    assert!(
+        by_reason["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["instanceId"] != "i-0a")
+    );
+    let r = call(&env.app, Method::GET, "/api/v1/servers?covered=maybe", Some(&env.reader), None).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+
+    let one = get(&env, "/api/v1/servers/i-0a").await;
+    assert_eq!(one["coverage"]["covered"], true);
+    assert_eq!(one["inventory"]["properties"]["applications"][0]["name"], "openssl-libs");
+    assert_eq!(one["scan"]["id"], "scan-servers");
+    assert!(one["assessments"].as_array().is_some());
+    let by_arn = get(
+        &env,
+        "/api/v1/servers/arn%3Aaws%3Aec2%3Aus-east-1%3A123456789012%3Ainstance%2Fi-0b",
+    )
+    .await;
+    assert_eq!(by_arn["coverage"]["instanceId"], "i-0b");
+    assert!(by_arn["inventory"].is_null());
+    let r = call(&env.app, Method::GET, "/api/v1/servers/i-missing", Some(&env.reader), None).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+
+    // The dashboard's pages show the same.
+    let html = |uri: &str| {
+        let app = env.app.clone();
+        let token = env.reader.clone();
+        let uri = uri.to_owned();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::get(&uri)
+                        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = res.status();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let (status, page) = html("/servers").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"servers\""), "{page}");
+    assert!(page.contains("no-instance-profile"), "{page}");
+    assert!(page.contains("href=\"/servers/i-0a\""), "{page}");
+    let (_, filtered) = html("/servers?covered=true").await;
+    assert!(filtered.contains("/servers/i-0a") && !filtered.contains("/servers/i-0b"));
+    let (status, page) = html("/servers/i-0a").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("openssl-libs") && page.contains("3.3.0.0"), "{page}");
+    let (status, _) = html("/servers/i-missing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

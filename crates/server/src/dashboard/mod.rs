@@ -19,6 +19,7 @@ mod inventory;
 mod onboarding;
 mod overview;
 mod recommendations;
+mod servers;
 mod settings;
 
 use std::collections::BTreeMap;
@@ -85,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
+        .route("/servers", get(servers::list))
+        .route("/servers/{instance}", get(servers::detail))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/status", post(alerts::set_status))
@@ -195,15 +198,17 @@ pub(crate) enum Nav {
     Inventory,
     Compliance,
     Connectors,
+    Servers,
     Alerts,
 }
 
-const NAV: [(Nav, &str, &str); 6] = [
+const NAV: [(Nav, &str, &str); 7] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Recommendations, "/recommendations", "Recommendations"),
     (Nav::Inventory, "/inventory", "Inventory"),
     (Nav::Compliance, "/compliance", "Compliance"),
     (Nav::Connectors, "/connectors", "Connectors"),
+    (Nav::Servers, "/servers", "Servers"),
     (Nav::Alerts, "/alerts", "Alerts"),
 ];
 
