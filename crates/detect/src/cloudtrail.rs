@@ -49,8 +49,13 @@ pub fn is_aws_service_noise(record: &Value) -> bool {
     s(&["userIdentity", "arn"]).is_some_and(service_linked)
         || s(&["userIdentity", "sessionContext", "sessionIssuer", "arn"])
             .is_some_and(service_linked)
-        || s(&["userIdentity", "sessionContext", "sessionIssuer", "userName"])
-            .is_some_and(|n| n.starts_with("AWSServiceRoleFor"))
+        || s(&[
+            "userIdentity",
+            "sessionContext",
+            "sessionIssuer",
+            "userName",
+        ])
+        .is_some_and(|n| n.starts_with("AWSServiceRoleFor"))
 }
 
 /// `ec2.amazonaws.com`, `cloudformation.amazonaws.com`, …
@@ -224,7 +229,9 @@ pub fn opens_admin_port_to_world(record: &Value) -> bool {
         .and_then(|r| r.get("SecurityGroupRule"))
     {
         match rules {
-            Value::Array(items) => entries.extend(items.iter().filter_map(|i| i.get("SecurityGroupRule"))),
+            Value::Array(items) => {
+                entries.extend(items.iter().filter_map(|i| i.get("SecurityGroupRule")))
+            }
             one => entries.extend(one.get("SecurityGroupRule")),
         }
     }
@@ -276,7 +283,8 @@ fn entry_is_world_admin(entry: &Value) -> bool {
     let from = num(&["fromPort", "FromPort"]);
     let to = num(&["toPort", "ToPort"]).or(from);
     match (from, to) {
-        (Some(from), Some(to)) if from == -1 => to == -1 || to >= 0,
+        // `-1`: every port.
+        (Some(-1), _) => true,
         (Some(from), Some(to)) => ADMIN_PORTS
             .iter()
             .any(|p| (from..=to).contains(&i64::from(*p))),
@@ -301,14 +309,14 @@ pub fn grants_public_access(record: &Value) -> bool {
         "policyDocument",
         "assumeRolePolicyDocument",
     ]
-        .iter()
-        .filter_map(|k| params.get(k))
-        .any(|p| match p {
-            Value::String(text) => serde_json::from_str::<Value>(text)
-                .ok()
-                .is_some_and(|doc| policy_is_public(&doc)),
-            doc => policy_is_public(doc),
-        })
+    .iter()
+    .filter_map(|k| params.get(k))
+    .any(|p| match p {
+        Value::String(text) => serde_json::from_str::<Value>(text)
+            .ok()
+            .is_some_and(|doc| policy_is_public(&doc)),
+        doc => policy_is_public(doc),
+    })
 }
 
 fn policy_is_public(doc: &Value) -> bool {
@@ -346,17 +354,41 @@ mod tests {
     #[test]
     fn service_noise_covers_services_and_service_linked_roles() {
         let cases = [
-            (json!({"userIdentity": {"type": "AWSService", "invokedBy": "config.amazonaws.com"}}), true),
-            (json!({"userIdentity": {"type": "IAMUser", "invokedBy": "cloudformation.amazonaws.com"}}), true),
-            (json!({"userIdentity": {"type": "AssumedRole"}, "sourceIPAddress": "ec2.amazonaws.com"}), true),
-            (json!({"userIdentity": {"type": "AssumedRole",
-                "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/config-session"}}), true),
-            (json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/x/y",
-                "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/x"}}}}), true),
-            (json!({"eventType": "AwsServiceEvent", "userIdentity": {"type": "Root"}}), true),
-            (json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/admin/alice"},
-                "sourceIPAddress": "203.0.113.7"}), false),
-            (json!({"userIdentity": {"type": "IAMUser"}, "sourceIPAddress": "evil.amazonaws.com.example"}), false),
+            (
+                json!({"userIdentity": {"type": "AWSService", "invokedBy": "config.amazonaws.com"}}),
+                true,
+            ),
+            (
+                json!({"userIdentity": {"type": "IAMUser", "invokedBy": "cloudformation.amazonaws.com"}}),
+                true,
+            ),
+            (
+                json!({"userIdentity": {"type": "AssumedRole"}, "sourceIPAddress": "ec2.amazonaws.com"}),
+                true,
+            ),
+            (
+                json!({"userIdentity": {"type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/config-session"}}),
+                true,
+            ),
+            (
+                json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/x/y",
+                "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/aws-service-role/guardduty.amazonaws.com/x"}}}}),
+                true,
+            ),
+            (
+                json!({"eventType": "AwsServiceEvent", "userIdentity": {"type": "Root"}}),
+                true,
+            ),
+            (
+                json!({"userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/admin/alice"},
+                "sourceIPAddress": "203.0.113.7"}),
+                false,
+            ),
+            (
+                json!({"userIdentity": {"type": "IAMUser"}, "sourceIPAddress": "evil.amazonaws.com.example"}),
+                false,
+            ),
         ];
         for (record, noise) in cases {
             assert_eq!(is_aws_service_noise(&record), noise, "{record}");
@@ -379,8 +411,14 @@ mod tests {
         assert_eq!(known.judge(id, "10.0.1.5"), InstanceCall::FromInstance);
         assert_eq!(known.judge(id, "198.51.100.9"), InstanceCall::FromInstance);
         assert_eq!(known.judge(id, "203.0.113.7"), InstanceCall::Elsewhere);
-        assert_eq!(known.judge(id, "ec2.amazonaws.com"), InstanceCall::NotAnAddress);
-        assert_eq!(known.judge("i-0ffffffffffffffff", "203.0.113.7"), InstanceCall::UnknownInstance);
+        assert_eq!(
+            known.judge(id, "ec2.amazonaws.com"),
+            InstanceCall::NotAnAddress
+        );
+        assert_eq!(
+            known.judge("i-0ffffffffffffffff", "203.0.113.7"),
+            InstanceCall::UnknownInstance
+        );
     }
 
     #[test]
@@ -389,12 +427,37 @@ mod tests {
             json!({"requestParameters": {"ipPermissions": {"items": [{"ipProtocol": proto,
                 "fromPort": from, "toPort": to, "ipRanges": {"items": [{"cidrIp": cidr}]}}]}}})
         };
-        assert!(opens_admin_port_to_world(&entry("tcp", 22, 22, "0.0.0.0/0")));
-        assert!(opens_admin_port_to_world(&entry("tcp", 0, 65535, "0.0.0.0/0")));
+        assert!(opens_admin_port_to_world(&entry(
+            "tcp",
+            22,
+            22,
+            "0.0.0.0/0"
+        )));
+        assert!(opens_admin_port_to_world(&entry(
+            "tcp",
+            0,
+            65535,
+            "0.0.0.0/0"
+        )));
         assert!(opens_admin_port_to_world(&entry("-1", -1, -1, "0.0.0.0/0")));
-        assert!(!opens_admin_port_to_world(&entry("tcp", 443, 443, "0.0.0.0/0")));
-        assert!(!opens_admin_port_to_world(&entry("tcp", 22, 22, "10.0.0.0/8")));
-        assert!(!opens_admin_port_to_world(&entry("icmp", -1, -1, "0.0.0.0/0")));
+        assert!(!opens_admin_port_to_world(&entry(
+            "tcp",
+            443,
+            443,
+            "0.0.0.0/0"
+        )));
+        assert!(!opens_admin_port_to_world(&entry(
+            "tcp",
+            22,
+            22,
+            "10.0.0.0/8"
+        )));
+        assert!(!opens_admin_port_to_world(&entry(
+            "icmp",
+            -1,
+            -1,
+            "0.0.0.0/0"
+        )));
         // Port 22 to a private range and 443 to the world: two entries.
         let split = json!({"requestParameters": {"ipPermissions": {"items": [
             {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}},
@@ -405,11 +468,19 @@ mod tests {
     #[test]
     fn public_policies_need_an_unconditioned_everyone_allow() {
         let policy = |statement: Value| json!({"requestParameters": {"bucketPolicy": {"Statement": [statement]}}});
-        assert!(grants_public_access(&policy(json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}))));
-        assert!(grants_public_access(&policy(json!({"Effect": "Allow", "Principal": {"AWS": ["*"]}}))));
-        assert!(!grants_public_access(&policy(json!({"Effect": "Deny", "Principal": "*"}))));
-        assert!(!grants_public_access(&policy(json!({"Effect": "Allow", "Principal": "*",
-            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}}))));
+        assert!(grants_public_access(&policy(
+            json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})
+        )));
+        assert!(grants_public_access(&policy(
+            json!({"Effect": "Allow", "Principal": {"AWS": ["*"]}})
+        )));
+        assert!(!grants_public_access(&policy(
+            json!({"Effect": "Deny", "Principal": "*"})
+        )));
+        assert!(!grants_public_access(&policy(
+            json!({"Effect": "Allow", "Principal": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}})
+        )));
         assert!(!grants_public_access(&policy(json!({"Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::444455556666:root"}}))));
         let text = json!({"requestParameters": {"policy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"}]}"}});

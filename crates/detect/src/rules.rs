@@ -464,11 +464,7 @@ impl Rule {
                 let t = r
                     .threshold
                     .ok_or_else(|| bad("`logic: threshold` needs `threshold`".to_owned()))?;
-                let distinct = t
-                    .distinct
-                    .as_deref()
-                    .map(FieldPath::parse)
-                    .transpose()?;
+                let distinct = t.distinct.as_deref().map(FieldPath::parse).transpose()?;
                 Logic::Threshold {
                     count: t.count,
                     window_seconds: t.window_seconds,

@@ -165,7 +165,10 @@ enum Test {
     Exists(bool),
     /// `fieldref`: equal (ignoring ASCII case) to a value of another field.
     FieldRef(Vec<FieldPath>),
-    Values { all: bool, patterns: Vec<Pattern> },
+    Values {
+        all: bool,
+        patterns: Vec<Pattern>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,7 +360,9 @@ impl FieldTest {
                     .collect();
                 self.paths.iter().any(|p| {
                     p.any(body, &mut |v| {
-                        text(v).is_some_and(|mine| theirs.iter().any(|t| t.eq_ignore_ascii_case(&mine)))
+                        text(v).is_some_and(|mine| {
+                            theirs.iter().any(|t| t.eq_ignore_ascii_case(&mine))
+                        })
                     })
                 })
             }
@@ -823,7 +828,9 @@ mod tests {
         let own = json!({"userIdentity": {"userName": "Alice"}, "requestParameters": {"userName": "alice"}});
         let other = json!({"userIdentity": {"userName": "mallory"}, "requestParameters": {"userName": "alice"}});
         let role = json!({"userIdentity": {"type": "AssumedRole"}, "requestParameters": {"userName": "alice"}});
-        let same = detection("s: {requestParameters.userName|fieldref: userIdentity.userName}\ncondition: s");
+        let same = detection(
+            "s: {requestParameters.userName|fieldref: userIdentity.userName}\ncondition: s",
+        );
         assert!(same.matches(&own));
         assert!(!same.matches(&other));
         assert!(!same.matches(&role), "an absent field equals nothing");

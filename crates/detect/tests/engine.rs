@@ -447,7 +447,10 @@ fn instance_addresses_decide_the_instance_credentials_rule() {
     let mut known = InstanceAddresses::new();
     known.insert(
         "i-0a1b2c3d4e5f60718",
-        ["10.0.1.25".parse().unwrap(), "54.210.167.99".parse().unwrap()],
+        [
+            "10.0.1.25".parse().unwrap(),
+            "54.210.167.99".parse().unwrap(),
+        ],
     );
     known.add_shared(["198.51.100.9".parse().unwrap()]);
     let mut engine = Engine::new(rules(), EngineConfig::default());
@@ -463,7 +466,10 @@ fn instance_addresses_decide_the_instance_credentials_rule() {
     assert_eq!(alert.alert_type, kind);
     assert_eq!(alert.source.as_str(), "cloudtrail");
     assert_eq!(alert.evidence.len(), 1);
-    assert_eq!(alert.evidence[0].event_id, "e-outside", "evidence is the eventID");
+    assert_eq!(
+        alert.evidence[0].event_id, "e-outside",
+        "evidence is the eventID"
+    );
     assert!(
         alert
             .entities
@@ -488,14 +494,22 @@ fn aws_service_callers_never_alert() {
         .iter()
         .filter(|r| r.source == rampart_model::AlertSource::CloudTrail)
     {
-        let dir = root.join(rule.file.trim_start_matches("cloudtrail/").trim_end_matches(".yml"));
+        let dir = root.join(
+            rule.file
+                .trim_start_matches("cloudtrail/")
+                .trim_end_matches(".yml"),
+        );
         let mut files: Vec<_> = std::fs::read_dir(dir.join("malicious"))
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         files.sort();
         for path in files {
-            let relative = path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let records = cloudtrail_fixture(&relative);
             for variant in 0..4 {
                 let events: Vec<Event> = records
@@ -530,7 +544,10 @@ fn aws_service_callers_never_alert() {
             }
         }
     }
-    assert!(replayed >= 4 * 28, "every CloudTrail rule replayed ({replayed})");
+    assert!(
+        replayed >= 4 * 28,
+        "every CloudTrail rule replayed ({replayed})"
+    );
 }
 
 #[test]
@@ -591,7 +608,10 @@ fn enumeration_counts_distinct_calls_and_alerts_once_per_window() {
         .unwrap();
     // 22 distinct calls: the alert opens at the 20th and takes the rest.
     assert_eq!(alert.count, 22);
-    let names: std::collections::BTreeSet<_> =
-        alert.evidence.iter().map(|e| e.summary.split(' ').next().unwrap_or_default()).collect();
+    let names: std::collections::BTreeSet<_> = alert
+        .evidence
+        .iter()
+        .map(|e| e.summary.split(' ').next().unwrap_or_default())
+        .collect();
     assert_eq!(names.len(), 22, "one event per distinct call");
 }

@@ -65,7 +65,11 @@ fn engine_for(rules: &Arc<Ruleset>, dir: &Path) -> Engine {
     let mut engine = Engine::new(Arc::clone(rules), EngineConfig::default());
     if let Ok(text) = std::fs::read_to_string(dir.join("instances.json")) {
         let known: InstanceAddresses = serde_json::from_str(&text).unwrap();
-        assert!(!known.is_empty(), "{}: instances.json lists instances", dir.display());
+        assert!(
+            !known.is_empty(),
+            "{}: instances.json lists instances",
+            dir.display()
+        );
         engine.set_instance_addresses(known);
     }
     engine
