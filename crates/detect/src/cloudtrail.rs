@@ -87,6 +87,18 @@ fn str_at<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v str> {
 /// engine with [`Engine::set_instance_addresses`]; it is not part of the
 /// persisted state (refresh it from the inventory before each batch).
 ///
+/// ```
+/// use std::sync::Arc;
+/// use rampart_detect::{Engine, EngineConfig, InstanceAddresses, Ruleset};
+///
+/// let mut known = InstanceAddresses::new();
+/// known.insert("i-0a1b2c3d4e5f60718", ["10.0.1.25".parse()?, "54.210.167.99".parse()?]);
+/// known.add_shared(["198.51.100.9".parse()?]); // a NAT gateway's public address
+/// let mut engine = Engine::new(Arc::new(Ruleset::builtin()?), EngineConfig::default());
+/// engine.set_instance_addresses(known);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// Serialized form (also the fixtures' `instances.json`):
 /// `{"instances": {"i-0abc…": ["10.0.1.5", "54.1.2.3"]}, "shared": ["198.51.100.9"]}`.
 ///

@@ -252,8 +252,9 @@ impl Engine {
         let mut succeeded = None;
         let verb = event.str_at(&["verb"]);
         let resource = event.str_at(&["objectRef", "resource"]);
+        let event_name = event.str_at(&["eventName"]);
         for rule in rules.rules().iter().filter(|r| r.source == event.source) {
-            if !rule.may_match(verb, resource) {
+            if !rule.may_match(verb, resource) || !rule.may_match_event_name(event_name) {
                 continue;
             }
             let ok = *succeeded.get_or_insert_with(|| event.succeeded());

@@ -396,6 +396,7 @@ pub struct Rule {
     detection: Detection,
     verbs: Option<Vec<String>>,
     resources: Option<Vec<String>>,
+    event_names: Option<Vec<String>>,
 }
 
 impl Rule {
@@ -412,6 +413,23 @@ impl Rule {
             Some(values) => value.is_some_and(|v| values.iter().any(|r| r.eq_ignore_ascii_case(v))),
         };
         allows(&self.verbs, verb) && allows(&self.resources, resource)
+    }
+
+    /// Whether the rule can match a CloudTrail record with this
+    /// `eventName` (a quick test before [`Rule::matches`]).
+    pub fn may_match_event_name(&self, event_name: Option<&str>) -> bool {
+        match &self.event_names {
+            None => true,
+            Some(names) => {
+                event_name.is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
+            }
+        }
+    }
+
+    /// The event names one of which a record must have for the rule to
+    /// match, when its detection makes that plain.
+    pub fn event_names(&self) -> Option<&[String]> {
+        self.event_names.as_deref()
     }
 
     /// Parses one rule file.
@@ -529,6 +547,7 @@ impl Rule {
             check: r.check,
             verbs: detection.required_values("verb"),
             resources: detection.required_values("objectRef.resource"),
+            event_names: detection.required_values("eventName"),
             detection,
         })
     }

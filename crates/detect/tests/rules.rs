@@ -225,6 +225,59 @@ fn every_rule_has_complete_metadata_and_both_kinds_of_fixture() {
 }
 
 #[test]
+fn cloudtrail_rules_cover_the_issue_and_most_skip_by_event_name() {
+    let rules = ruleset();
+    let cloudtrail: Vec<_> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.source == AlertSource::CloudTrail)
+        .collect();
+    assert!(
+        cloudtrail.len() >= 28,
+        "at least 28 CloudTrail alert types, found {}",
+        cloudtrail.len()
+    );
+    for rule in &cloudtrail {
+        assert_eq!(rule.plan.as_str(), "cspm", "{}", rule.alert_type);
+    }
+    let quick = cloudtrail
+        .iter()
+        .filter(|r| r.event_names().is_some_and(|n| !n.is_empty()))
+        .count();
+    assert!(
+        quick >= 25,
+        "CloudTrail rules with an event-name quick filter: {quick}"
+    );
+    for wanted in [
+        "AWS.CloudTrailLoggingStopped",
+        "AWS.CloudTrailTrailModified",
+        "AWS.GuardDutyDisabled",
+        "AWS.GuardDutySuppressed",
+        "AWS.SecurityHubDisabled",
+        "AWS.ConfigRecordingStopped",
+        "AWS.AccessAnalyzerDisabled",
+        "AWS.RootAccountUsage",
+        "AWS.ConsoleLoginWithoutMfa",
+        "AWS.AccessKeyForAnotherUser",
+        "AWS.AdminPolicyAttached",
+        "AWS.EbsSnapshotPublic",
+        "AWS.AmiPublic",
+        "AWS.RdsSnapshotPublic",
+        "AWS.SnapshotSharedWithNewAccount",
+        "AWS.InstanceUserDataModified",
+        "AWS.SecurityGroupOpenToWorld",
+        "AWS.KmsKeyScheduledForDeletion",
+        "AWS.S3BucketPolicyPublic",
+        "AWS.SsmCommandByNewPrincipal",
+        "AWS.InstanceCredentialsUsedElsewhere",
+        "AWS.ApiEnumerationBurst",
+        "AWS.PenTestToolUserAgent",
+    ] {
+        assert!(rules.by_alert_type(wanted).is_some(), "{wanted} exists");
+    }
+}
+
+#[test]
 fn every_fixture_directory_belongs_to_a_rule() {
     let rules = ruleset();
     let known: BTreeSet<PathBuf> = rules.rules().iter().map(|r| fixture_dir(&r.file)).collect();
