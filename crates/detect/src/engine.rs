@@ -15,11 +15,16 @@
 //! State ([`EngineState`]) is serializable: a caller persists it after
 //! storing a batch's alerts and restores it with [`Engine::with_state`],
 //! so baselines and open windows survive restarts.
+//!
+//! CloudTrail: records of AWS services acting for themselves or for a
+//! caller are dropped before any rule
+//! ([`cloudtrail::is_aws_service_noise`]); the addresses of known EC2
+//! instances come from the caller ([`Engine::set_instance_addresses`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
-use rampart_model::{Alert, AlertEntity, AlertEvidence, AlertStatus};
+use rampart_model::{Alert, AlertEntity, AlertEvidence, AlertSource, AlertStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -27,7 +32,6 @@ use crate::cloudtrail::{self, Check, InstanceAddresses, InstanceCall};
 use crate::event::{AuditStage, EntityKey, Event};
 use crate::path::FieldPath;
 use crate::rules::{BaselineValue, Logic, Outcome, Rule, Ruleset};
-use rampart_model::AlertSource;
 
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
