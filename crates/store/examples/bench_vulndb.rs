@@ -79,7 +79,9 @@ fn record(rng: &mut Rng, n: u64) -> (String, Vec<u8>) {
         let fixed = rng.below(4) != 0;
         let mut events = vec![serde_json::json!({"introduced": "0"})];
         if fixed {
-            events.push(serde_json::json!({"fixed": version(source, patch, release, 1 + rng.below(5))}));
+            events.push(
+                serde_json::json!({"fixed": version(source, patch, release, 1 + rng.below(5))}),
+            );
         }
         let mut entry = serde_json::json!({
             "package": {

@@ -148,7 +148,7 @@ impl Store {
             for entry in reader {
                 let entry = entry?;
                 read += 1;
-                if read % 1_000 == 0 {
+                if read.is_multiple_of(1_000) {
                     progress(read);
                 }
                 let record = match entry.record {
@@ -159,7 +159,11 @@ impl Store {
                     }
                 };
                 if record.id.trim().is_empty() {
-                    reject(&mut report, entry.origin, "the record has no `id`".to_owned());
+                    reject(
+                        &mut report,
+                        entry.origin,
+                        "the record has no `id`".to_owned(),
+                    );
                     continue;
                 }
                 delete.execute(params![record.id])?;
@@ -169,10 +173,11 @@ impl Store {
                 }
                 let advisories = record.advisories();
                 for advisory in &advisories {
-                    let body = serde_json::to_string(advisory).map_err(|e| StoreError::Corrupt {
-                        column: "vulndb_advisories.body",
-                        reason: e.to_string(),
-                    })?;
+                    let body =
+                        serde_json::to_string(advisory).map_err(|e| StoreError::Corrupt {
+                            column: "vulndb_advisories.body",
+                            reason: e.to_string(),
+                        })?;
                     let source = ecosystem_source(&advisory.ecosystem);
                     if !sources.contains(source) {
                         sources.insert(source.to_owned());
@@ -227,15 +232,17 @@ impl Store {
             })?;
             for row in rows {
                 let (source, ecosystem, count, newest) = row?;
-                let entry = by_source.entry(source.clone()).or_insert_with(|| VulnDbSource {
-                    source,
-                    records: 0,
-                    advisories: 0,
-                    ecosystems: Vec::new(),
-                    newest_record: None,
-                    imported_at: None,
-                    path: None,
-                });
+                let entry = by_source
+                    .entry(source.clone())
+                    .or_insert_with(|| VulnDbSource {
+                        source,
+                        records: 0,
+                        advisories: 0,
+                        ecosystems: Vec::new(),
+                        newest_record: None,
+                        imported_at: None,
+                        path: None,
+                    });
                 entry.advisories += u64::try_from(count).unwrap_or(0);
                 entry.ecosystems.push(ecosystem);
                 if newest > entry.newest_record {
@@ -259,7 +266,11 @@ impl Store {
                 .conn
                 .prepare("SELECT path, sources, imported_at FROM vulndb_imports ORDER BY seq")?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })?;
             for row in rows {
                 let (path, sources, imported_at) = row?;
@@ -300,10 +311,11 @@ impl Store {
     pub fn vuln_index(&self, selection: &EcosystemSelection) -> Result<VulnIndex> {
         let mut index = VulnIndex::default();
         let mut add = |body: String| -> Result<()> {
-            let advisory: Advisory = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
-                column: "vulndb_advisories.body",
-                reason: e.to_string(),
-            })?;
+            let advisory: Advisory =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    column: "vulndb_advisories.body",
+                    reason: e.to_string(),
+                })?;
             index.insert(advisory);
             Ok(())
         };

@@ -17,7 +17,11 @@ pub fn osv_fixtures() -> Vec<(String, Vec<u8>)> {
         .expect("read the OSV fixtures")
         .map(|e| {
             let path = e.expect("a fixture").path();
-            let name = path.file_name().expect("a name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned();
             (name, std::fs::read(&path).expect("read a fixture"))
         })
         .filter(|(name, _)| name.ends_with(".json"))
@@ -37,7 +41,8 @@ pub fn write_osv_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in entries {
-        zip.start_file(name.as_str(), options).expect("start an entry");
+        zip.start_file(name.as_str(), options)
+            .expect("start an entry");
         zip.write_all(bytes).expect("write an entry");
     }
     zip.finish().expect("finish the zip");

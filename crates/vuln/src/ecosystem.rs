@@ -28,7 +28,10 @@ impl EcosystemSelection {
     /// Whether `ecosystem` is one of the selection's.
     pub fn contains(&self, ecosystem: &str) -> bool {
         self.exact.iter().any(|e| e == ecosystem)
-            || self.prefixes.iter().any(|p| ecosystem.starts_with(p.as_str()))
+            || self
+                .prefixes
+                .iter()
+                .any(|p| ecosystem.starts_with(p.as_str()))
     }
 
     /// How the selection's versions compare.
@@ -50,7 +53,11 @@ impl EcosystemSelection {
 /// The ecosystems for `os`, or `None` when no OSV ecosystem describes it
 /// (an unknown distribution, or a release without `VERSION_ID`).
 pub fn ecosystems_for(os: &OsRelease) -> Option<EcosystemSelection> {
-    let version = os.version_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let version = os
+        .version_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
     let major = || version.and_then(|v| v.split('.').next()).map(str::to_owned);
     let exact = |name: String, format| EcosystemSelection {
         exact: vec![name],
@@ -67,8 +74,7 @@ pub fn ecosystems_for(os: &OsRelease) -> Option<EcosystemSelection> {
         "ubuntu" => {
             let v = version?;
             let (year, month) = v.split_once('.')?;
-            let lts = month.starts_with("04")
-                && year.parse::<u32>().is_ok_and(|y| y % 2 == 0);
+            let lts = month.starts_with("04") && year.parse::<u32>().is_ok_and(|y| y % 2 == 0);
             let release = format!("{year}.{}", month.get(..2).unwrap_or(month));
             let name = if lts {
                 format!("Ubuntu:{release}:LTS")
@@ -84,13 +90,19 @@ pub fn ecosystems_for(os: &OsRelease) -> Option<EcosystemSelection> {
             Some(exact(format!("Alpine:v{maj}.{min}"), PackageFormat::Apk))
         }
         "almalinux" => Some(exact(format!("AlmaLinux:{}", major()?), PackageFormat::Rpm)),
-        "rocky" => Some(exact(format!("Rocky Linux:{}", major()?), PackageFormat::Rpm)),
+        "rocky" => Some(exact(
+            format!("Rocky Linux:{}", major()?),
+            PackageFormat::Rpm,
+        )),
         "rhel" => Some(EcosystemSelection {
             exact: Vec::new(),
             prefixes: vec![format!("Red Hat:enterprise_linux:{}::", major()?)],
             format: PackageFormat::Rpm,
         }),
-        "amzn" => Some(exact(format!("Amazon Linux:{}", major()?), PackageFormat::Rpm)),
+        "amzn" => Some(exact(
+            format!("Amazon Linux:{}", major()?),
+            PackageFormat::Rpm,
+        )),
         _ => None,
     }
 }

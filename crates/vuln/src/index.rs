@@ -136,12 +136,18 @@ impl VulnIndex {
             }
         }
         findings.sort_by(|a, b| {
-            (&a.package, &a.installed_version, &a.vulnerability, &a.ecosystem).cmp(&(
-                &b.package,
-                &b.installed_version,
-                &b.vulnerability,
-                &b.ecosystem,
-            ))
+            (
+                &a.package,
+                &a.installed_version,
+                &a.vulnerability,
+                &a.ecosystem,
+            )
+                .cmp(&(
+                    &b.package,
+                    &b.installed_version,
+                    &b.vulnerability,
+                    &b.ecosystem,
+                ))
         });
         findings
     }
@@ -152,7 +158,10 @@ fn candidate_names(package: &InstalledPackage) -> Vec<(&str, &str)> {
     let own = (package.name.as_str(), package.version.as_str());
     match package.source_name.as_deref() {
         Some(source) if source != package.name => {
-            let source_version = package.source_version.as_deref().unwrap_or(&package.version);
+            let source_version = package
+                .source_version
+                .as_deref()
+                .unwrap_or(&package.version);
             let mut names = vec![(source, source_version)];
             if package.format == PackageFormat::Rpm {
                 names.push(own);

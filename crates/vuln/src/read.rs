@@ -42,7 +42,9 @@ pub struct OsvReader {
 
 impl std::fmt::Debug for OsvReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OsvReader").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("OsvReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,8 +67,10 @@ impl OsvReader {
         } else {
             let mut file = File::open(path).map_err(|e| read_error(e.to_string()))?;
             let mut magic = [0_u8; 4];
-            let n = file.read(&mut magic).map_err(|e| read_error(e.to_string()))?;
-            if n == 4 && &magic == b"PK\x03\x04" || n == 4 && &magic == b"PK\x05\x06" {
+            let n = file
+                .read(&mut magic)
+                .map_err(|e| read_error(e.to_string()))?;
+            if n == 4 && (&magic == b"PK\x03\x04" || &magic == b"PK\x05\x06") {
                 file.rewind().map_err(|e| read_error(e.to_string()))?;
                 let archive = zip::ZipArchive::new(BufReader::new(file))
                     .map_err(|e| read_error(format!("not a readable zip archive: {e}")))?;
@@ -114,10 +118,19 @@ impl OsvReader {
                         }));
                     }
                 };
-                if entry.is_dir() || !entry.name().ends_with(".json") {
+                let name = match entry.name() {
+                    Ok(name) => name.into_owned(),
+                    Err(e) => {
+                        return Some(Err(VulnError::Read {
+                            path: display,
+                            reason: format!("entry {at}: {e}"),
+                        }));
+                    }
+                };
+                if entry.is_dir() || !name.ends_with(".json") {
                     continue;
                 }
-                let origin = format!("{display}!{}", entry.name());
+                let origin = format!("{display}!{name}");
                 let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
                 if let Err(e) = entry.read_to_end(&mut bytes) {
                     return Some(Err(VulnError::Read {

@@ -114,7 +114,7 @@ pub fn cvss3_base_score(vector: &str) -> Option<f64> {
     if version != "CVSS:3.1" && version != "CVSS:3.0" {
         return None;
     }
-    let mut metric = |name: &str| -> Option<String> {
+    let metric = |name: &str| -> Option<String> {
         vector
             .split('/')
             .skip(1)
@@ -151,7 +151,7 @@ pub fn cvss3_base_score(vector: &str) -> Option<f64> {
         "R" => 0.62,
         _ => return None,
     };
-    let mut cia = |name: &str| -> Option<f64> {
+    let cia = |name: &str| -> Option<f64> {
         match metric(name)?.as_str() {
             "H" => Some(0.56),
             "L" => Some(0.22),

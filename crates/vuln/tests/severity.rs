@@ -1,7 +1,10 @@
 //! CVSS v3 base scores against the specification's published examples
 //! and the ratings they map to.
 
-#![allow(clippy::unwrap_used, reason = "test code: a failure should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a failure should stop the test"
+)]
 
 use rampart_model::machine::VulnerabilitySeverity;
 use rampart_vuln::severity::{cvss3_base_score, debian_urgency, named_rating, rating_of_score};
@@ -22,7 +25,10 @@ fn cvss3_base_scores_follow_the_specification() {
     for (vector, want) in cases {
         assert_eq!(cvss3_base_score(vector), Some(want), "{vector}");
     }
-    assert_eq!(cvss3_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"), None);
+    assert_eq!(
+        cvss3_base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"),
+        None
+    );
     assert_eq!(cvss3_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None);
     assert_eq!(cvss3_base_score("CVSS:3.1/AV:N/AC:L"), None);
 }
@@ -36,7 +42,10 @@ fn ratings_follow_cvss_bands_and_distribution_words() {
     assert_eq!(rating_of_score(0.0), VulnerabilitySeverity::Unknown);
     assert_eq!(debian_urgency("unimportant"), VulnerabilitySeverity::Low);
     assert_eq!(debian_urgency("high**"), VulnerabilitySeverity::High);
-    assert_eq!(debian_urgency("not yet assigned"), VulnerabilitySeverity::Unknown);
+    assert_eq!(
+        debian_urgency("not yet assigned"),
+        VulnerabilitySeverity::Unknown
+    );
     assert_eq!(named_rating("Important"), VulnerabilitySeverity::High);
     assert_eq!(named_rating("MODERATE"), VulnerabilitySeverity::Medium);
     assert_eq!(named_rating("negligible"), VulnerabilitySeverity::Low);

@@ -2,7 +2,11 @@
 //! (transcribed as data in `tests/data/`, each file naming its source),
 //! plus real-world distribution versions.
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test code: a failure should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a failure should stop the test"
+)]
 
 use std::cmp::Ordering;
 
@@ -35,10 +39,18 @@ fn check(name: &str, compare: fn(&str, &str) -> Ordering, list: &[(String, Strin
         // The reverse comparison must agree.
         let back = compare(b, a);
         if back != want.reverse() {
-            failures.push(format!("{b} vs {a}: got {back:?}, want {:?}", want.reverse()));
+            failures.push(format!(
+                "{b} vs {a}: got {back:?}, want {:?}",
+                want.reverse()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{name}: {} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{name}: {} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -118,14 +130,27 @@ fn alpine_revisions_order_as_apk() {
     assert_eq!(apk::compare("3.1.4-r5", "3.1.4-r10"), Ordering::Less);
     assert_eq!(apk::compare("3.1.4_rc1-r0", "3.1.4-r0"), Ordering::Less);
     assert_eq!(apk::compare("1.36.1-r15", "1.36.1-r15"), Ordering::Equal);
+    // Pre-releases below the release, `_p` patch levels above it.
+    assert_eq!(apk::compare("1.0_rc1", "1.0"), Ordering::Less);
+    assert_eq!(apk::compare("1.0", "1.0_p1"), Ordering::Less);
+    assert_eq!(apk::compare("1.0", "1.0a"), Ordering::Less);
+    // A leading zero compares as text: a fraction.
+    assert_eq!(apk::compare("1.02", "1.1"), Ordering::Less);
+    assert_eq!(apk::compare("1.010", "1.01"), Ordering::Greater);
 }
 
 #[test]
 fn the_scheme_dispatches_to_the_right_rules() {
     // `~` is older to dpkg and rpm; apk reads it as outside its grammar.
-    assert_eq!(VersionScheme::Dpkg.compare("1.0~rc1", "1.0"), Ordering::Less);
+    assert_eq!(
+        VersionScheme::Dpkg.compare("1.0~rc1", "1.0"),
+        Ordering::Less
+    );
     assert_eq!(VersionScheme::Rpm.compare("1.0~rc1", "1.0"), Ordering::Less);
     // `_rc1` is a pre-release to apk only.
     assert_eq!(VersionScheme::Apk.compare("1.0_rc1", "1.0"), Ordering::Less);
-    assert_eq!(VersionScheme::Dpkg.compare("1.0_rc1", "1.0"), Ordering::Greater);
+    assert_eq!(
+        VersionScheme::Dpkg.compare("1.0_rc1", "1.0"),
+        Ordering::Greater
+    );
 }

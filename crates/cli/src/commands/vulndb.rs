@@ -31,7 +31,8 @@ fn import(args: &VulndbImportArgs, out: &mut dyn Write) -> Result<Exit, CliError
         } else {
             ProgressBar::hidden()
         };
-        if let Ok(style) = ProgressStyle::with_template("{spinner} importing {msg}: {pos} entries") {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} importing {msg}: {pos} entries")
+        {
             bar.set_style(style);
         }
         bar.set_message(path.display().to_string());
@@ -40,7 +41,8 @@ fn import(args: &VulndbImportArgs, out: &mut dyn Write) -> Result<Exit, CliError
             bar.set_position(n);
         });
         bar.finish_and_clear();
-        let report = result.map_err(|e| CliError::failure(format!("cannot import `{}`: {e}", path.display())))?;
+        let report = result
+            .map_err(|e| CliError::failure(format!("cannot import `{}`: {e}", path.display())))?;
         for reject in &report.rejects {
             let _ = writeln!(stderr, "rejected `{}`: {}", reject.origin, reject.reason);
         }
@@ -80,7 +82,9 @@ fn status(args: &VulndbStatusArgs, out: &mut dyn Write) -> Result<Exit, CliError
     }
     let status = open_store(&args.store)?.vulndb_status()?;
     let text = match args.format {
-        ListFormat::Json => serde_json::to_string_pretty(&status).map_err(CliError::failure)? + "\n",
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&status).map_err(CliError::failure)? + "\n"
+        }
         ListFormat::Table => {
             if status.sources.is_empty() {
                 return Err(CliError::nothing(
@@ -91,7 +95,8 @@ fn status(args: &VulndbStatusArgs, out: &mut dyn Write) -> Result<Exit, CliError
                 .sources
                 .iter()
                 .map(|s| {
-                    let shown: Vec<&str> = s.ecosystems.iter().take(3).map(String::as_str).collect();
+                    let shown: Vec<&str> =
+                        s.ecosystems.iter().take(3).map(String::as_str).collect();
                     let mut ecosystems = shown.join(", ");
                     if s.ecosystems.len() > shown.len() {
                         ecosystems.push_str(&format!(" +{}", s.ecosystems.len() - shown.len()));
@@ -108,7 +113,15 @@ fn status(args: &VulndbStatusArgs, out: &mut dyn Write) -> Result<Exit, CliError
                 })
                 .collect();
             table(
-                &["SOURCE", "RECORDS", "ENTRIES", "ECOSYSTEMS", "NEWEST RECORD", "IMPORTED AT", "PATH"],
+                &[
+                    "SOURCE",
+                    "RECORDS",
+                    "ENTRIES",
+                    "ECOSYSTEMS",
+                    "NEWEST RECORD",
+                    "IMPORTED AT",
+                    "PATH",
+                ],
                 &rows,
             )
         }

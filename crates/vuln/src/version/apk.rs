@@ -1,172 +1,219 @@
-//! Alpine's version ordering (apk-tools' `apk version -t`), a Gentoo-style
-//! grammar: `{digit}{.digit}…{letter}{_suffix{number}}…{-r{number}}`.
+//! Alpine's version ordering, as current apk-tools (`apk version -t`)
+//! does it. The grammar is `digit{.digit}…{letter}{_suffix{number}}…{~hash}{-r{number}}`.
 //!
-//! A version is read as a sequence of typed tokens. Two versions compare
-//! token by token while both tokens have the same type and value. Numbers
-//! after a `.` with leading zeros compare as fractions (`1.02 < 1.2`). Pre-
-//! release suffixes (`_alpha`, `_beta`, `_pre`, `_rc`) sort before the bare
-//! version and post-release ones (`_cvs`, `_svn`, `_git`, `_hg`, `_p`)
-//! after. When one version runs out first, the longer one is newer unless
-//! what it has left is a pre-release suffix. Text that breaks the grammar
-//! ends the comparison there, as apk does.
+//! A version is read as a sequence of typed tokens, compared pairwise
+//! while both sides have a token of the same kind:
+//! - numbers compare numerically, except that a dotted number where either
+//!   side has a leading zero compares as text (`1.02 < 1.1`, the Gentoo
+//!   rule for fractions);
+//! - letters by their character, suffixes by rank (`_alpha < _beta < _pre
+//!   < _rc <` no suffix `< _cvs < _svn < _git < _hg < _p`), commit hashes
+//!   as text.
+//!
+//! When the kinds differ, the version that goes on with a pre-release
+//! suffix is older (`1.0_rc1 < 1.0`); otherwise the one whose next token
+//! is of an earlier kind is newer (`1.0 < 1.0.1`, `1.0 < 1.0-r1`, and a
+//! version that breaks the grammar sorts above one that ended cleanly).
 
 use std::cmp::Ordering;
 
-/// Token kinds, in apk's order: a version may only move to a later kind,
-/// with the few exceptions in [`Cursor::advance`].
+/// Token kinds, in apk's order; the order decides differing shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
-    Invalid,
-    DigitOrZero,
+    InitialDigit,
     Digit,
     Letter,
     Suffix,
     SuffixNumber,
+    CommitHash,
     Revision,
     End,
+    Invalid,
 }
 
-const PRE_RELEASE: [&str; 4] = ["alpha", "beta", "pre", "rc"];
-const POST_RELEASE: [&str; 5] = ["cvs", "svn", "git", "hg", "p"];
+/// Suffix ranks: pre-releases below [`NO_SUFFIX`], post-releases above.
+const SUFFIXES: [(&str, u8); 9] = [
+    ("alpha", 1),
+    ("beta", 2),
+    ("pre", 3),
+    ("rc", 4),
+    ("cvs", 6),
+    ("svn", 7),
+    ("git", 8),
+    ("hg", 9),
+    ("p", 10),
+];
+const NO_SUFFIX: u8 = 5;
 
-/// A position in a version string and the kind of the next token.
+/// One token: its kind, its text, its number (digits) or suffix rank.
 #[derive(Debug, Clone, Copy)]
-struct Cursor<'a> {
-    rest: &'a [u8],
+struct Token<'a> {
     kind: Kind,
+    text: &'a [u8],
+    number: u64,
+    suffix: u8,
 }
 
-impl<'a> Cursor<'a> {
+/// Reads tokens off a version string.
+struct Tokens<'a> {
+    rest: &'a [u8],
+    current: Token<'a>,
+}
+
+impl<'a> Tokens<'a> {
     fn new(text: &'a str) -> Self {
-        Self {
+        let mut tokens = Self {
             rest: text.as_bytes(),
-            kind: Kind::Digit,
-        }
-    }
-
-    fn skip(&mut self, n: usize) {
-        self.rest = self.rest.get(n..).unwrap_or_default();
-    }
-
-    /// Reads the next token's value and moves past it.
-    fn value(&mut self) -> i64 {
-        if self.rest.is_empty() {
-            self.kind = Kind::End;
-            return 0;
-        }
-        let mut forced = None;
-        let mut taken = 0;
-        let value = match self.kind {
-            Kind::DigitOrZero if self.rest.first() == Some(&b'0') => {
-                // Leading zeros after a dot: the more zeros, the smaller.
-                taken = self.rest.iter().take_while(|&&c| c == b'0').count();
-                forced = Some(Kind::Digit);
-                -i64::try_from(taken).unwrap_or(i64::MAX)
-            }
-            Kind::DigitOrZero | Kind::Digit | Kind::SuffixNumber | Kind::Revision => {
-                let mut v: i64 = 0;
-                for c in self.rest.iter().take_while(|c| c.is_ascii_digit()) {
-                    v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-                    taken += 1;
-                }
-                v
-            }
-            Kind::Letter => {
-                taken = 1;
-                self.rest.first().copied().map_or(0, i64::from)
-            }
-            Kind::Suffix => {
-                let starts = |s: &str| self.rest.starts_with(s.as_bytes());
-                if let Some((i, s)) = PRE_RELEASE.iter().enumerate().find(|(_, s)| starts(s)) {
-                    taken = s.len();
-                    i64::try_from(i).unwrap_or(0) - 4
-                } else if let Some((i, s)) = POST_RELEASE.iter().enumerate().find(|(_, s)| starts(s)) {
-                    taken = s.len();
-                    i64::try_from(i).unwrap_or(0)
-                } else {
-                    self.kind = Kind::Invalid;
-                    return -1;
-                }
-            }
-            Kind::Invalid | Kind::End => {
-                self.kind = Kind::Invalid;
-                return -1;
-            }
+            current: Token {
+                kind: Kind::InitialDigit,
+                text: &[],
+                number: 0,
+                suffix: 0,
+            },
         };
-        self.skip(taken);
-        if self.rest.is_empty() {
-            self.kind = Kind::End;
-        } else if let Some(kind) = forced {
-            self.kind = kind;
-        } else {
-            self.advance();
-        }
-        value
+        tokens.digits(Kind::InitialDigit);
+        tokens
     }
 
-    /// Decides the kind of the next token from the separator that follows.
+    fn take_while(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
+        let n = self.rest.iter().take_while(|&&c| keep(c)).count();
+        let (taken, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        taken
+    }
+
+    fn digits(&mut self, kind: Kind) {
+        let text = self.take_while(|c| c.is_ascii_digit());
+        let number = text.iter().fold(0_u64, |n, &c| {
+            n.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+        });
+        self.current = Token {
+            kind: if text.is_empty() { Kind::Invalid } else { kind },
+            text,
+            number,
+            suffix: 0,
+        };
+    }
+
+    fn invalid(&mut self) {
+        self.current.kind = Kind::Invalid;
+    }
+
+    /// Moves to the next token, checking that it may follow the current one.
     fn advance(&mut self) {
-        let first = self.rest.first().copied();
-        let next = match (self.kind, first) {
-            (_, None) => Kind::End,
-            (Kind::Digit | Kind::DigitOrZero, Some(c)) if c.is_ascii_lowercase() => Kind::Letter,
-            (Kind::Letter, Some(c)) if c.is_ascii_digit() => Kind::Digit,
-            (Kind::Suffix, Some(c)) if c.is_ascii_digit() => Kind::SuffixNumber,
-            (_, Some(c)) => {
-                let kind = match c {
-                    b'.' => Kind::DigitOrZero,
-                    b'_' => Kind::Suffix,
-                    b'-' if self.rest.get(1) == Some(&b'r') => {
-                        self.skip(1);
-                        Kind::Revision
-                    }
-                    _ => Kind::Invalid,
+        let prev = self.current.kind;
+        let Some(&first) = self.rest.first() else {
+            self.current.kind = Kind::End;
+            return;
+        };
+        match first {
+            b'a'..=b'z' => {
+                if prev > Kind::Digit {
+                    return self.invalid();
+                }
+                let (text, rest) = self.rest.split_at(1);
+                self.rest = rest;
+                self.current = Token {
+                    kind: Kind::Letter,
+                    text,
+                    number: 0,
+                    suffix: 0,
                 };
-                self.skip(1);
-                kind
             }
-        };
-        let allowed_back = matches!(
-            (next, self.kind),
-            (Kind::DigitOrZero, Kind::Digit)
-                | (Kind::Suffix, Kind::SuffixNumber)
-                | (Kind::Digit, Kind::Letter)
-        );
-        self.kind = if next < self.kind && !allowed_back {
-            Kind::Invalid
-        } else {
-            next
-        };
+            b'.' | b'0'..=b'9' => {
+                if first == b'.' {
+                    if prev > Kind::Digit {
+                        return self.invalid();
+                    }
+                    self.rest = self.rest.get(1..).unwrap_or_default();
+                }
+                let kind = match prev {
+                    Kind::InitialDigit | Kind::Digit => Kind::Digit,
+                    Kind::Suffix => Kind::SuffixNumber,
+                    _ => return self.invalid(),
+                };
+                self.digits(kind);
+            }
+            b'_' => {
+                if prev > Kind::SuffixNumber {
+                    return self.invalid();
+                }
+                self.rest = self.rest.get(1..).unwrap_or_default();
+                let text = self.take_while(|c| c.is_ascii_lowercase());
+                let Some(&(_, rank)) = SUFFIXES.iter().find(|(s, _)| s.as_bytes() == text) else {
+                    return self.invalid();
+                };
+                self.current = Token {
+                    kind: Kind::Suffix,
+                    text,
+                    number: 0,
+                    suffix: rank,
+                };
+            }
+            b'~' => {
+                if prev >= Kind::CommitHash {
+                    return self.invalid();
+                }
+                self.rest = self.rest.get(1..).unwrap_or_default();
+                let text = self.take_while(|c| c.is_ascii_hexdigit());
+                if text.is_empty() {
+                    return self.invalid();
+                }
+                self.current = Token {
+                    kind: Kind::CommitHash,
+                    text,
+                    number: 0,
+                    suffix: 0,
+                };
+            }
+            b'-' => {
+                if prev >= Kind::Revision || self.rest.get(1) != Some(&b'r') {
+                    return self.invalid();
+                }
+                self.rest = self.rest.get(2..).unwrap_or_default();
+                self.digits(Kind::Revision);
+            }
+            _ => self.invalid(),
+        }
+    }
+}
+
+/// Compares two tokens of the same kind.
+fn compare_tokens(a: &Token<'_>, b: &Token<'_>) -> Ordering {
+    match a.kind {
+        Kind::Digit if a.text.first() == Some(&b'0') || b.text.first() == Some(&b'0') => {
+            a.text.cmp(b.text)
+        }
+        Kind::InitialDigit | Kind::Digit | Kind::SuffixNumber | Kind::Revision => {
+            a.number.cmp(&b.number)
+        }
+        Kind::Letter => a.text.cmp(b.text),
+        Kind::Suffix => a.suffix.cmp(&b.suffix),
+        Kind::CommitHash | Kind::End | Kind::Invalid => a.text.cmp(b.text),
     }
 }
 
 /// Orders two apk version strings.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    let (mut ca, mut cb) = (Cursor::new(a.trim()), Cursor::new(b.trim()));
-    let (mut va, mut vb) = (0, 0);
-    while ca.kind == cb.kind && !matches!(ca.kind, Kind::End | Kind::Invalid) && va == vb {
-        va = ca.value();
-        vb = cb.value();
+    let (mut ta, mut tb) = (Tokens::new(a.trim()), Tokens::new(b.trim()));
+    while ta.current.kind == tb.current.kind && ta.current.kind < Kind::End {
+        match compare_tokens(&ta.current, &tb.current) {
+            Ordering::Equal => {}
+            other => return other,
+        }
+        ta.advance();
+        tb.advance();
     }
-    match va.cmp(&vb) {
-        Ordering::Equal => {}
-        other => return other,
-    }
-    if ca.kind == cb.kind {
+    let (ka, kb) = (ta.current.kind, tb.current.kind);
+    if ka == kb {
         return Ordering::Equal;
     }
-    // One version goes on: it is newer, unless what follows is a
-    // pre-release suffix.
-    let pre_release = |cursor: Cursor<'_>| {
-        let mut peek = cursor;
-        cursor.kind == Kind::Suffix && peek.value() < 0
-    };
-    if pre_release(ca) {
+    if ka == Kind::Suffix && ta.current.suffix < NO_SUFFIX {
         return Ordering::Less;
     }
-    if pre_release(cb) {
+    if kb == Kind::Suffix && tb.current.suffix < NO_SUFFIX {
         return Ordering::Greater;
     }
-    // A later kind means the version ended sooner.
-    ca.kind.cmp(&cb.kind).reverse()
+    // The version whose next token is of a later kind ended sooner.
+    kb.cmp(&ka)
 }

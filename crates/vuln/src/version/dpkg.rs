@@ -22,7 +22,9 @@ impl<'a> DebVersion<'a> {
     pub fn parse(text: &'a str) -> Self {
         let text = text.trim();
         let (epoch, rest) = match text.split_once(':') {
-            Some((epoch, rest)) if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((epoch, rest))
+                if !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 (epoch.parse().unwrap_or(u64::MAX), rest)
             }
             _ => (0, text),
@@ -93,7 +95,10 @@ fn compare_part(a: &str, b: &str) -> Ordering {
         if ra != rb {
             return ra.cmp(&rb);
         }
-        let (da, db) = (a.get(..ra).unwrap_or_default(), b.get(..rb).unwrap_or_default());
+        let (da, db) = (
+            a.get(..ra).unwrap_or_default(),
+            b.get(..rb).unwrap_or_default(),
+        );
         match da.cmp(db) {
             Ordering::Equal => {}
             other => return other,
