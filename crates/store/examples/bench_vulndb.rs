@@ -91,7 +91,7 @@ fn record(rng: &mut Rng, n: u64) -> (String, Vec<u8>) {
             },
             "ranges": [{"type": "ECOSYSTEM", "events": events}],
         });
-        if kind >= 3 && n % 2 == 0 {
+        if kind >= 3 && n.is_multiple_of(2) {
             let versions: Vec<String> = (0..patch.min(12))
                 .map(|p| version(source, p, release, 0))
                 .collect();
