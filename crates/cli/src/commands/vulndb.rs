@@ -23,7 +23,6 @@ pub fn run(args: &VulndbArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
 
 fn import(args: &VulndbImportArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut store = open_store(&args.store)?;
-    let mut stderr = std::io::stderr().lock();
     let mut total = 0;
     for path in &args.paths {
         let bar = if std::io::stderr().is_terminal() {
@@ -41,6 +40,8 @@ fn import(args: &VulndbImportArgs, out: &mut dyn Write) -> Result<Exit, CliError
             bar.set_position(n);
         });
         bar.finish_and_clear();
+        // Locked only now: the bar's ticker thread draws on stderr.
+        let mut stderr = std::io::stderr().lock();
         let report = result
             .map_err(|e| CliError::failure(format!("cannot import `{}`: {e}", path.display())))?;
         for reject in &report.rejects {
