@@ -18,6 +18,7 @@ mod scan_connectors;
 mod schedule;
 mod sessions;
 mod tokens;
+mod vulndb;
 
 use std::path::Path;
 
@@ -40,13 +41,15 @@ pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
 pub use sessions::StoredSession;
 pub use tokens::{TokenRecord, TokenRole};
+pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnDbStatus};
 
 /// The schema version this build writes. Version 3 added connectors, classic
 /// secrets, API tokens, stored exemptions, the per-scan posture cache and
 /// `scans.connector`; version 4 alerts, their evidence and status history,
-/// processed event ids, detection state and the alert outbox. Each is
-/// created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 4;
+/// processed event ids, detection state and the alert outbox; version 5 the
+/// vulnerability database (`vulndb.rs`: imported OSV advisories and the
+/// imports). Each is created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,9 @@ pub enum StoreError {
     /// No alert with this id.
     #[error("no alert `{0}`")]
     NoSuchAlert(String),
+    /// Vulnerability records could not be read.
+    #[error("vulnerability database: {0}")]
+    VulnDb(#[from] rampart_vuln::VulnError),
 }
 
 /// Result alias for the store.
@@ -313,6 +319,8 @@ impl Store {
         conn.execute_batch(alerts::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
+        // Schema version 5: the vulnerability database, its own step.
+        vulndb::migrate(&conn)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
