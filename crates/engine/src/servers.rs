@@ -59,6 +59,9 @@ mod tests {
 
         let asset = plan_settings_asset(&connector(&[Plan::Cspm]), "us-east-1");
         assert_eq!(asset.properties["serversPlanEnabled"], false);
-        assert_eq!(asset.properties["autoProvisioning"], serde_json::Value::Null);
+        assert_eq!(
+            asset.properties["autoProvisioning"],
+            serde_json::Value::Null
+        );
     }
 }
