@@ -291,7 +291,13 @@ pub async fn scan_connector(
         }
         let management = async {
             let scan = collect_account(&primary, &primary_plan, &progress).await;
-            (scan.assets, scan.gaps, primary.stats().snapshot())
+            let mut assets = scan.assets;
+            // The Servers plan's settings, as an asset the catalog can assess.
+            assets.push(crate::servers::plan_settings_asset(
+                &connector,
+                primary.home_region(),
+            ));
+            (assets, scan.gaps, primary.stats().snapshot())
         };
         let others = futures::stream::iter(members.iter())
             .map(|member| scan_member(&base, member, &plan_for, &progress))
@@ -307,13 +313,7 @@ pub async fn scan_connector(
 
     gaps.extend(provisioned);
     gaps.extend(primary_gaps);
-    // The Servers plan's settings, as assets the catalog can assess.
-    for reached in std::iter::once(&connector).chain(members.iter().map(|m| &m.connector)) {
-        assets.push(crate::servers::plan_settings_asset(
-            reached,
-            primary.home_region(),
-        ));
-    }
+
     for (member_assets, member_gaps, member_calls) in others {
         assets.extend(member_assets);
         gaps.extend(member_gaps);
@@ -414,7 +414,12 @@ async fn scan_member(
         ),
         Ok(_) => {
             let scan = collect_account(&access, &plan_for(account), progress).await;
-            (scan.assets, scan.gaps, access.stats().snapshot())
+            let mut assets = scan.assets;
+            assets.push(crate::servers::plan_settings_asset(
+                &member.connector,
+                access.home_region(),
+            ));
+            (assets, scan.gaps, access.stats().snapshot())
         }
     }
 }
