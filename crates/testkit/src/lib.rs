@@ -16,6 +16,7 @@
 pub mod alerts;
 pub mod http;
 pub mod recorder;
+pub mod ssm;
 pub mod synthetic;
 
 use std::io::{Read, Write};
@@ -87,9 +88,32 @@ impl Moto {
     /// Starts moto with extra environment variables.
     pub fn start_with_env(extra: &[(&str, &str)]) -> Self {
         let server = tool("RAMPART_MOTO_SERVER", "moto_server");
+        Self::spawn(|| Command::new(&server), extra)
+    }
+
+    /// Starts moto behind the SSM emulator (`scripts/moto-ssm.py`): the
+    /// Systems Manager operations moto lacks (managed instances, patch
+    /// states, compliance summaries, inventory, associations) answer in the
+    /// real wire protocol on the same endpoint; everything else is moto's.
+    /// Seed what an SSM Agent would report with [`Moto::ssm_seed`] and
+    /// friends.
+    pub fn start_with_ssm_emulator() -> Self {
+        let script = workspace_root().join("scripts").join("moto-ssm.py");
+        let python = python();
+        Self::spawn(
+            || {
+                let mut cmd = Command::new(&python);
+                cmd.arg(&script);
+                cmd
+            },
+            &[],
+        )
+    }
+
+    fn spawn(command: impl Fn() -> Command, extra: &[(&str, &str)]) -> Self {
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(&server);
+            let mut cmd = command();
             cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .env(
@@ -149,14 +173,20 @@ impl Moto {
     }
 
     fn request(&self, method: &str, path: &str) -> Option<String> {
+        self.request_with_body(method, path, "")
+    }
+
+    fn request_with_body(&self, method: &str, path: &str, body: &str) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .ok()?;
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            if body.is_empty() { "" } else { "Content-Type: application/json\r\n" },
+            body.len()
         )
         .ok()?;
         let mut response = String::new();

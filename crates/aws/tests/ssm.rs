@@ -1,0 +1,300 @@
+//! Systems Manager against moto plus the SSM emulator
+//! (`scripts/moto-ssm.py`, `Moto::start_with_ssm_emulator`): the emulator's
+//! replies parse in the Rust SDK (its wire shapes, errors and paging), and
+//! the SSM collector reads managed instances, patch states, compliance and
+//! software inventory from it.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::sync::OnceLock;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ssm::types::{
+    AssociationFilter, AssociationFilterKey, ComplianceQueryOperatorType,
+    ComplianceStringFilter, InstanceInformationStringFilter, PingStatus, Target,
+};
+use rampart_aws::{AwsAccess, AwsSettings};
+use rampart_testkit::Moto;
+use rampart_testkit::ssm::online_instance;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+fn settings(endpoint: &str) -> AwsSettings {
+    AwsSettings {
+        endpoint_url: Some(endpoint.to_owned()),
+        home_region: Some("us-east-1".to_owned()),
+        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))),
+        ..AwsSettings::default()
+    }
+}
+
+/// One moto + emulator for the whole binary; tests take the lock and reset.
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(Moto::start_with_ssm_emulator)
+}
+
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+async fn ssm(region: &str) -> aws_sdk_ssm::Client {
+    let access = AwsAccess::load(&settings(&moto().url())).await.unwrap();
+    access.ssm(region)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_speaks_the_sdk_wire_shapes() {
+    let _serial = SERIAL.lock().await;
+    let moto = moto();
+    moto.reset();
+    let ids: Vec<String> = (0..7).map(|n| format!("i-0000000000000000{n}")).collect();
+    let instances: Vec<_> = ids.iter().map(|id| online_instance(id, "3.3.0.0")).collect();
+    moto.ssm_register("eu-west-1", &instances);
+    moto.ssm_patch_states(
+        "eu-west-1",
+        &[json!({
+            "InstanceId": ids[0], "PatchGroup": "web", "BaselineId": "pb-0123456789abcdef0",
+            "OperationStartTime": 1_767_225_600.0, "OperationEndTime": 1_767_225_700.0,
+            "Operation": "Scan", "InstalledCount": 12, "MissingCount": 3,
+            "CriticalNonCompliantCount": 1,
+        })],
+    );
+    moto.ssm_compliance(
+        "eu-west-1",
+        &[
+            json!({"ComplianceType": "Patch", "ResourceType": "ManagedInstance",
+                   "ResourceId": ids[0], "Status": "NON_COMPLIANT", "OverallSeverity": "CRITICAL",
+                   "NonCompliantSummary": {"NonCompliantCount": 3,
+                       "SeveritySummary": {"CriticalCount": 1, "HighCount": 2}}}),
+            json!({"ComplianceType": "Association", "ResourceType": "ManagedInstance",
+                   "ResourceId": ids[0], "Status": "COMPLIANT", "OverallSeverity": "UNSPECIFIED",
+                   "ExecutionSummary": {"ExecutionTime": 1_767_225_600.0}}),
+        ],
+    );
+    moto.ssm_inventory(
+        "eu-west-1",
+        &ids[0],
+        "AWS:Application",
+        &[
+            json!({"Name": "openssl", "Version": "3.0.8", "Publisher": "Amazon Linux", "Architecture": "x86_64"}),
+            json!({"Name": "bash", "Version": "5.2.15", "Architecture": "x86_64"}),
+        ],
+    );
+
+    let client = ssm("eu-west-1").await;
+    // Paging: 7 instances at 5 a page.
+    let pages: Vec<_> = client
+        .describe_instance_information()
+        .into_paginator()
+        .page_size(5)
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 2);
+    let all: Vec<_> = pages
+        .iter()
+        .flat_map(|p| p.instance_information_list())
+        .collect();
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[0].ping_status(), Some(&PingStatus::Online));
+    assert_eq!(all[0].agent_version(), Some("3.3.0.0"));
+    assert!(all[0].last_ping_date_time().is_some());
+    let filtered = client
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("InstanceIds")
+                .values(&ids[3])
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filtered.instance_information_list().len(), 1);
+    // Another region has its own (empty) state.
+    let other = ssm("us-east-1")
+        .await
+        .describe_instance_information()
+        .send()
+        .await
+        .unwrap();
+    assert!(other.instance_information_list().is_empty());
+
+    let states = client
+        .describe_instance_patch_states()
+        .instance_ids(&ids[0])
+        .instance_ids(&ids[1])
+        .send()
+        .await
+        .unwrap();
+    let states = states.instance_patch_states();
+    assert_eq!(states.len(), 1, "only instances with a patch state");
+    assert_eq!(states[0].missing_count(), 3);
+    assert_eq!(states[0].critical_non_compliant_count(), Some(1));
+
+    let summaries = client
+        .list_resource_compliance_summaries()
+        .filters(
+            ComplianceStringFilter::builder()
+                .key("ComplianceType")
+                .values("Patch")
+                .r#type(ComplianceQueryOperatorType::Equal)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let items = summaries.resource_compliance_summary_items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].status().map(|s| s.as_str()), Some("NON_COMPLIANT"));
+    assert_eq!(
+        items[0]
+            .non_compliant_summary()
+            .and_then(|s| s.severity_summary())
+            .map(|s| s.high_count()),
+        Some(2)
+    );
+
+    let entries = client
+        .list_inventory_entries()
+        .instance_id(&ids[0])
+        .type_name("AWS:Application")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(entries.entries().len(), 2);
+    assert_eq!(entries.entries()[0]["Name"], "openssl");
+    assert_eq!(entries.capture_time(), Some("2026-01-01T00:00:00Z"));
+    // A managed instance without inventory: no entries, no error.
+    let none = client
+        .list_inventory_entries()
+        .instance_id(&ids[1])
+        .type_name("AWS:Application")
+        .send()
+        .await
+        .unwrap();
+    assert!(none.entries().is_empty());
+    // Not a managed instance: the real error code.
+    let err = client
+        .list_inventory_entries()
+        .instance_id("i-0fffffffffffffff0")
+        .type_name("AWS:Application")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.into_service_error().is_invalid_instance_id());
+
+    let inventory = client
+        .get_inventory()
+        .result_attributes(
+            aws_sdk_ssm::types::ResultAttribute::builder()
+                .type_name("AWS:Application")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let entities = inventory.entities();
+    assert_eq!(entities.len(), 1);
+    assert_eq!(entities[0].id(), Some(ids[0].as_str()));
+    let data = entities[0].data().unwrap();
+    assert_eq!(data["AWS:Application"].content().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_keeps_associations() {
+    let _serial = SERIAL.lock().await;
+    let moto = moto();
+    moto.reset();
+    let client = ssm("us-east-1").await;
+    let created = client
+        .create_association()
+        .name("AWS-GatherSoftwareInventory")
+        .association_name("rampart-inventory")
+        .targets(
+            Target::builder()
+                .key("InstanceIds")
+                .values("*")
+                .build(),
+        )
+        .schedule_expression("rate(30 minutes)")
+        .send()
+        .await
+        .unwrap();
+    let desc = created.association_description().unwrap();
+    let id = desc.association_id().unwrap().to_owned();
+    assert_eq!(desc.association_version(), Some("1"));
+    assert_eq!(desc.name(), Some("AWS-GatherSoftwareInventory"));
+
+    let listed = client
+        .list_associations()
+        .association_filter_list(
+            AssociationFilter::builder()
+                .key(AssociationFilterKey::AssociationName)
+                .value("rampart-inventory")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.associations().len(), 1);
+    assert_eq!(listed.associations()[0].association_id(), Some(id.as_str()));
+
+    let updated = client
+        .update_association()
+        .association_id(&id)
+        .schedule_expression("rate(1 day)")
+        .send()
+        .await
+        .unwrap();
+    let updated = updated.association_description().unwrap();
+    assert_eq!(updated.association_version(), Some("2"));
+    assert_eq!(updated.schedule_expression(), Some("rate(1 day)"));
+
+    let bad = client
+        .create_association()
+        .name("no-such-document")
+        .instance_id("i-00000000000000001")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(bad.into_service_error().is_invalid_document());
+
+    let state = moto.ssm_state();
+    assert_eq!(state[0]["associations"][0]["AssociationId"], id.as_str());
+
+    client
+        .delete_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let gone = client
+        .describe_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(gone.into_service_error().is_association_does_not_exist());
+
+    // Everything else is still moto's.
+    client
+        .put_parameter()
+        .name("/rampart/test")
+        .value("x")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+}

@@ -1,0 +1,106 @@
+//! Seeding and reading the SSM emulator (`scripts/moto-ssm.py`, started by
+//! [`Moto::start_with_ssm_emulator`]).
+//!
+//! The emulator answers the Systems Manager operations moto lacks in the
+//! real wire protocol. What an SSM Agent would report is seeded through its
+//! test-only routes (`POST /_ssm_emulator/<kind>`), in the API's own JSON
+//! shapes; state is per account and region (`account` defaults to
+//! `123456789012`, `region` to `us-east-1`).
+
+use serde_json::{Value, json};
+
+use crate::Moto;
+
+/// The default moto account.
+pub const ACCOUNT: &str = "123456789012";
+
+impl Moto {
+    /// POSTs `payload` to the emulator's `/_ssm_emulator/<kind>` route
+    /// (`managed-instances`, `patch-states`, `compliance`, `inventory`,
+    /// `reset`); panics unless it answers 200.
+    pub fn ssm_seed(&self, kind: &str, payload: &Value) {
+        let path = format!("/_ssm_emulator/{kind}");
+        let response = self
+            .request_with_body("POST", &path, &payload.to_string())
+            .unwrap_or_else(|| panic!("the SSM emulator did not answer {path}"));
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "{path}: {response}"
+        );
+    }
+
+    /// Registers managed instances (`InstanceInformation` objects, as
+    /// `DescribeInstanceInformation` returns them) in `region` of the
+    /// default account: the emulator's "the agent registered".
+    pub fn ssm_register(&self, region: &str, instances: &[Value]) {
+        self.ssm_seed(
+            "managed-instances",
+            &json!({"account": ACCOUNT, "region": region, "instances": instances}),
+        );
+    }
+
+    /// Seeds patch states (`InstancePatchState` objects).
+    pub fn ssm_patch_states(&self, region: &str, states: &[Value]) {
+        self.ssm_seed(
+            "patch-states",
+            &json!({"account": ACCOUNT, "region": region, "states": states}),
+        );
+    }
+
+    /// Seeds compliance summaries (`ResourceComplianceSummaryItem` objects).
+    pub fn ssm_compliance(&self, region: &str, items: &[Value]) {
+        self.ssm_seed(
+            "compliance",
+            &json!({"account": ACCOUNT, "region": region, "items": items}),
+        );
+    }
+
+    /// Seeds one inventory type of an instance (`entries` are the type's
+    /// rows, string to string, e.g. `AWS:Application`'s `Name`/`Version`).
+    pub fn ssm_inventory(&self, region: &str, instance_id: &str, type_name: &str, entries: &[Value]) {
+        self.ssm_seed(
+            "inventory",
+            &json!({
+                "account": ACCOUNT,
+                "region": region,
+                "instanceId": instance_id,
+                "typeName": type_name,
+                "captureTime": "2026-01-01T00:00:00Z",
+                "entries": entries,
+            }),
+        );
+    }
+
+    /// The emulator's whole state (`GET /_ssm_emulator/state`): one object
+    /// per account and region with `managedInstances`, `patchStates`,
+    /// `compliance`, `inventory` and `associations`.
+    pub fn ssm_state(&self) -> Value {
+        let response = self
+            .request("GET", "/_ssm_emulator/state")
+            .expect("the SSM emulator did not answer /_ssm_emulator/state");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body)
+            .unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("state is not JSON ({e}): {response}"))
+    }
+}
+
+/// An online EC2 managed instance, as `DescribeInstanceInformation`
+/// returns it.
+pub fn online_instance(instance_id: &str, agent_version: &str) -> Value {
+    json!({
+        "InstanceId": instance_id,
+        "PingStatus": "Online",
+        "LastPingDateTime": 1_767_225_600.0,
+        "AgentVersion": agent_version,
+        "IsLatestVersion": false,
+        "PlatformType": "Linux",
+        "PlatformName": "Amazon Linux",
+        "PlatformVersion": "2023",
+        "ResourceType": "EC2Instance",
+        "IPAddress": "10.0.0.10",
+        "ComputerName": format!("{instance_id}.ec2.internal"),
+        "AssociationStatus": "Success",
+    })
+}

@@ -1,0 +1,706 @@
+#!/usr/bin/env python3
+"""moto server plus an emulator of the Systems Manager operations moto lacks.
+
+Run with the moto venv's Python (scripts/tools-env.sh):
+
+    $RAMPART_PYTHON scripts/moto-ssm.py -H 127.0.0.1 -p 5000
+
+It serves moto's own app, wrapped in a WSGI middleware. A request whose
+`X-Amz-Target` is `AmazonSSM.<Op>` for one of the operations in `HANDLERS`
+is answered here, in the real awsJson1.1 wire protocol (JSON body,
+`application/x-amz-json-1.1`, HTTP 400 with a `__type` error shape, epoch
+seconds for timestamps, `NextToken`/`MaxResults` paging); every other
+request goes to moto unchanged, so one endpoint serves both.
+
+Emulated operations: DescribeInstanceInformation, DescribeInstancePatchStates,
+ListResourceComplianceSummaries, GetInventory, ListInventoryEntries,
+CreateAssociation, DescribeAssociation, ListAssociations, UpdateAssociation,
+DeleteAssociation.
+
+State is kept per account and region. The account is moto's for the
+request's access key (so credentials from `AssumeRole` into another account
+see that account's state), the region is the one in the SigV4 credential
+scope. What an SSM Agent would report (registration, patch scans, compliance,
+inventory) is seeded by tests through test-only routes, all `POST` with a
+JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
+
+    /_ssm_emulator/managed-instances  {"account","region","instances":[InstanceInformation]}
+    /_ssm_emulator/patch-states       {"account","region","states":[InstancePatchState]}
+    /_ssm_emulator/compliance         {"account","region","items":[ResourceComplianceSummaryItem]}
+    /_ssm_emulator/inventory          {"account","region","instanceId","typeName",
+                                       "captureTime","schemaVersion","entries":[{..}]}
+    /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
+
+Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
+are returned as seeded. Seeding a managed instance, patch state or
+compliance item again with the same id replaces it. `GET /_ssm_emulator/state`
+returns the whole state (associations included) as JSON, for assertions.
+
+Associations are created, read, updated and deleted through the real
+operations; nothing runs them (no agent), so their status stays `Pending`
+unless a test seeds compliance. A document name is accepted when it is an
+AWS-owned one (`AWS-…`, `Amazon…`) or a document moto holds in that account
+and region.
+"""
+
+import base64
+import datetime
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+
+from moto import server as moto_server
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import run_simple
+
+JSON_1_1 = "application/x-amz-json-1.1"
+DEFAULT_REGION = "us-east-1"
+ROUTE = "/_ssm_emulator/"
+
+LOCK = threading.RLock()
+STATE = {}
+
+
+class AwsError(Exception):
+    """An SSM error: `__type` code and message, HTTP 400."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def fresh():
+    return {
+        "instances": {},
+        "patch_states": {},
+        "compliance": {},
+        "inventory": {},
+        "associations": {},
+    }
+
+
+def scope(account, region):
+    key = (account or DEFAULT_ACCOUNT_ID, region or DEFAULT_REGION)
+    return STATE.setdefault(key, fresh())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def now():
+    return time.time()
+
+
+def page(items, body, default_max, lo, hi):
+    """One page of `items` by `MaxResults`/`NextToken` (an opaque offset)."""
+    max_results = body.get("MaxResults", default_max)
+    if not isinstance(max_results, int) or not lo <= max_results <= hi:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{max_results}' at 'maxResults' "
+            f"failed to satisfy constraint: Member must have value between {lo} and {hi}",
+        )
+    start = 0
+    token = body.get("NextToken")
+    if token:
+        try:
+            start = int(base64.b64decode(token).decode().split(":", 1)[1])
+        except Exception:
+            raise AwsError("InvalidNextToken", "The specified token is not valid.")
+        if start < 0 or start > len(items):
+            raise AwsError("InvalidNextToken", "The specified token is not valid.")
+    chunk = items[start : start + max_results]
+    end = start + len(chunk)
+    next_token = None
+    if end < len(items):
+        next_token = base64.b64encode(f"offset:{end}".encode()).decode()
+    return chunk, next_token
+
+
+def with_token(out, token):
+    if token:
+        out["NextToken"] = token
+    return out
+
+
+INSTANCE_ID = re.compile(r"^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})$")
+
+
+def check_instance_id(instance_id):
+    if not isinstance(instance_id, str) or not INSTANCE_ID.match(instance_id):
+        raise AwsError("InvalidInstanceId", "Instance Id is invalid")
+
+
+def string_filter(value, values, kind):
+    """A `*StringFilter` match (EQUAL, NOT_EQUAL, BEGIN_WITH, LESS_THAN, GREATER_THAN)."""
+    value = "" if value is None else str(value)
+    kind = kind or "Equal"
+    kind = kind.upper()
+    if kind == "EQUAL":
+        return value in values
+    if kind == "NOT_EQUAL":
+        return value not in values
+    if kind in ("BEGIN_WITH", "BEGINWITH"):
+        return any(value.startswith(v) for v in values)
+    if kind == "LESS_THAN":
+        return any(value < v for v in values)
+    if kind == "GREATER_THAN":
+        return any(value > v for v in values)
+    if kind == "EXISTS":
+        return value != ""
+    raise AwsError("InvalidFilter", f"filter type `{kind}` is not supported")
+
+
+# ----------------------------------------------------- managed instances
+
+INFO_FILTER_KEYS = {
+    "InstanceIds": "InstanceId",
+    "AgentVersion": "AgentVersion",
+    "PingStatus": "PingStatus",
+    "PlatformTypes": "PlatformType",
+    "ActivationIds": "ActivationId",
+    "IamRole": "IamRole",
+    "ResourceType": "ResourceType",
+    "AssociationStatus": "AssociationStatus",
+}
+
+
+def describe_instance_information(st, body):
+    items = sorted(st["instances"].values(), key=lambda i: i["InstanceId"])
+    filters = []
+    for f in body.get("InstanceInformationFilterList") or []:
+        filters.append((f.get("key"), f.get("valueSet") or []))
+    for f in body.get("Filters") or []:
+        filters.append((f.get("Key"), f.get("Values") or []))
+    for key, values in filters:
+        if key not in INFO_FILTER_KEYS:
+            raise AwsError("InvalidFilterKey", f"filter key `{key}` is not valid")
+        if not values:
+            raise AwsError(
+                "InvalidInstanceInformationFilterValue",
+                f"filter `{key}` needs at least one value",
+            )
+        if key == "InstanceIds":
+            for v in values:
+                check_instance_id(v)
+        field = INFO_FILTER_KEYS[key]
+        items = [i for i in items if i.get(field) in values]
+    chunk, token = page(items, body, 50, 5, 50)
+    return with_token({"InstanceInformationList": chunk}, token)
+
+
+def describe_instance_patch_states(st, body):
+    ids = body.get("InstanceIds")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 50:
+        raise AwsError(
+            "ValidationException",
+            "1 validation error detected: Value at 'instanceIds' failed to satisfy "
+            "constraint: Member must have length between 1 and 50",
+        )
+    states = [st["patch_states"][i] for i in ids if i in st["patch_states"]]
+    chunk, token = page(states, body, 50, 10, 100)
+    return with_token({"InstancePatchStates": chunk}, token)
+
+
+COMPLIANCE_FILTER_KEYS = {
+    "ComplianceType": "ComplianceType",
+    "Status": "Status",
+    "ResourceId": "ResourceId",
+    "ResourceType": "ResourceType",
+    "OverallSeverity": "OverallSeverity",
+}
+
+
+def list_resource_compliance_summaries(st, body):
+    items = [
+        st["compliance"][k] for k in sorted(st["compliance"])
+    ]
+    for f in body.get("Filters") or []:
+        key = f.get("Key")
+        if key not in COMPLIANCE_FILTER_KEYS:
+            raise AwsError("InvalidFilter", f"filter key `{key}` is not valid")
+        field = COMPLIANCE_FILTER_KEYS[key]
+        values = f.get("Values") or []
+        items = [i for i in items if string_filter(i.get(field), values, f.get("Type"))]
+    chunk, token = page(items, body, 50, 1, 50)
+    return with_token({"ResourceComplianceSummaryItems": chunk}, token)
+
+
+# ------------------------------------------------------------- inventory
+
+TYPE_NAME = re.compile(r"^(AWS|Custom):[A-Za-z0-9_.\-]+$")
+
+
+def check_type_name(type_name):
+    if not isinstance(type_name, str) or not TYPE_NAME.match(type_name):
+        raise AwsError("InvalidTypeNameException", f"type name `{type_name}` is not valid")
+
+
+def entry_filter(entries, filters, type_name):
+    for f in filters or []:
+        key = f.get("Key", "")
+        attribute = key.split(".", 1)[1] if key.startswith(type_name + ".") else key
+        values = f.get("Values") or []
+        entries = [e for e in entries if string_filter(e.get(attribute), values, f.get("Type"))]
+    return entries
+
+
+def list_inventory_entries(st, body):
+    instance_id = body.get("InstanceId")
+    check_instance_id(instance_id)
+    if instance_id not in st["instances"]:
+        raise AwsError("InvalidInstanceId", f"Instance Id {instance_id} is not a managed instance")
+    type_name = body.get("TypeName")
+    check_type_name(type_name)
+    item = st["inventory"].get(instance_id, {}).get(type_name)
+    out = {"TypeName": type_name, "InstanceId": instance_id}
+    entries = []
+    if item is not None:
+        out["SchemaVersion"] = item["SchemaVersion"]
+        out["CaptureTime"] = item["CaptureTime"]
+        entries = entry_filter(item["Content"], body.get("Filters"), type_name)
+    chunk, token = page(entries, body, 50, 1, 50)
+    out["Entries"] = chunk
+    return with_token(out, token)
+
+
+def get_inventory(st, body):
+    if body.get("Aggregators"):
+        raise AwsError(
+            "InvalidAggregatorException",
+            "the emulator does not implement inventory aggregators",
+        )
+    wanted = None
+    if body.get("ResultAttributes"):
+        wanted = []
+        for attr in body["ResultAttributes"]:
+            check_type_name(attr.get("TypeName"))
+            wanted.append(attr["TypeName"])
+    entities = []
+    for instance_id in sorted(st["inventory"]):
+        data = st["inventory"][instance_id]
+        ok = True
+        for f in body.get("Filters") or []:
+            key = f.get("Key", "")
+            if "." not in key:
+                raise AwsError("InvalidFilter", f"filter key `{key}` is not valid")
+            type_name, attribute = key.rsplit(".", 1)
+            values = f.get("Values") or []
+            item = data.get(type_name)
+            if item is None:
+                ok = False
+                break
+            if not any(
+                string_filter(c.get(attribute), values, f.get("Type")) for c in item["Content"]
+            ):
+                ok = False
+                break
+        if not ok:
+            continue
+        selected = {
+            name: item for name, item in data.items() if wanted is None or name in wanted
+        }
+        if wanted is not None and not selected:
+            continue
+        entities.append({"Id": instance_id, "Data": selected})
+    chunk, token = page(entities, body, 50, 1, 50)
+    return with_token({"Entities": chunk}, token)
+
+
+# ---------------------------------------------------------- associations
+
+
+def document_exists(account, region, name):
+    if name.startswith("AWS-") or name.startswith("Amazon") or name.startswith("arn:aws:ssm:"):
+        return True
+    try:
+        from moto.ssm.models import ssm_backends
+
+        return name in ssm_backends[account][region]._documents
+    except Exception:
+        return False
+
+
+ASSOCIATION_FIELDS = [
+    "Name",
+    "InstanceId",
+    "DocumentVersion",
+    "Parameters",
+    "Targets",
+    "ScheduleExpression",
+    "OutputLocation",
+    "AssociationName",
+    "AutomationTargetParameterName",
+    "MaxErrors",
+    "MaxConcurrency",
+    "ComplianceSeverity",
+    "SyncCompliance",
+    "ApplyOnlyAtCronInterval",
+    "CalendarNames",
+    "TargetLocations",
+    "ScheduleOffset",
+    "Duration",
+    "TargetMaps",
+    "AlarmConfiguration",
+]
+
+LIST_FIELDS = [
+    "Name",
+    "InstanceId",
+    "AssociationId",
+    "AssociationVersion",
+    "DocumentVersion",
+    "Targets",
+    "LastExecutionDate",
+    "Overview",
+    "ScheduleExpression",
+    "AssociationName",
+    "ScheduleOffset",
+    "Duration",
+    "TargetMaps",
+]
+
+SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(.+\))$")
+
+
+def validate_association(ctx, body, creating):
+    name = body.get("Name")
+    if creating or name is not None:
+        if not isinstance(name, str) or not name:
+            raise AwsError("ValidationException", "1 validation error detected: Name is required")
+        if not document_exists(ctx["account"], ctx["region"], name):
+            raise AwsError("InvalidDocument", f"Document {name} does not exist")
+    if body.get("InstanceId") is not None:
+        check_instance_id(body["InstanceId"])
+        if body.get("Targets"):
+            raise AwsError("InvalidTarget", "InstanceId and Targets cannot both be given")
+    for t in body.get("Targets") or []:
+        if not t.get("Key") or not t.get("Values"):
+            raise AwsError("InvalidTarget", "each target needs a Key and Values")
+    expr = body.get("ScheduleExpression")
+    if expr is not None and not SCHEDULE.match(expr):
+        raise AwsError("InvalidSchedule", f"schedule expression `{expr}` is not valid")
+
+
+def create_association(st, body, ctx):
+    validate_association(ctx, body, creating=True)
+    if body.get("InstanceId") is None and not body.get("Targets"):
+        raise AwsError("InvalidTarget", "give InstanceId or Targets")
+    if body.get("InstanceId") is not None:
+        for a in st["associations"].values():
+            if a["Name"] == body["Name"] and a.get("InstanceId") == body["InstanceId"]:
+                raise AwsError("AssociationAlreadyExists", "The association already exists.")
+    association_id = str(uuid.uuid4())
+    stamp = now()
+    desc = {k: body[k] for k in ASSOCIATION_FIELDS if body.get(k) is not None}
+    desc.update(
+        {
+            "AssociationId": association_id,
+            "AssociationVersion": "1",
+            "Date": stamp,
+            "LastUpdateAssociationDate": stamp,
+            "Overview": {"Status": "Pending", "DetailedStatus": "Creating"},
+            "Status": {"Date": stamp, "Name": "Pending", "Message": "Associated with the target"},
+        }
+    )
+    desc.setdefault("DocumentVersion", "$DEFAULT")
+    if body.get("Tags"):
+        desc["_Tags"] = body["Tags"]
+    st["associations"][association_id] = desc
+    return {"AssociationDescription": public(desc)}
+
+
+def public(desc):
+    return {k: v for k, v in desc.items() if not k.startswith("_")}
+
+
+def find_association(st, body):
+    association_id = body.get("AssociationId")
+    if association_id:
+        desc = st["associations"].get(association_id)
+        if desc is None:
+            raise AwsError("AssociationDoesNotExist", "The association does not exist.")
+        return desc
+    name, instance_id = body.get("Name"), body.get("InstanceId")
+    if not name or not instance_id:
+        raise AwsError(
+            "ValidationException", "give AssociationId, or Name and InstanceId"
+        )
+    check_instance_id(instance_id)
+    for desc in st["associations"].values():
+        if desc["Name"] == name and desc.get("InstanceId") == instance_id:
+            return desc
+    raise AwsError("AssociationDoesNotExist", "The association does not exist.")
+
+
+def describe_association(st, body, _ctx):
+    desc = find_association(st, body)
+    version = body.get("AssociationVersion")
+    if version is not None and version not in ("$LATEST", desc["AssociationVersion"]):
+        raise AwsError("InvalidAssociationVersion", f"version `{version}` does not exist")
+    return {"AssociationDescription": public(desc)}
+
+
+ASSOCIATION_FILTER_KEYS = {
+    "InstanceId": "InstanceId",
+    "Name": "Name",
+    "AssociationId": "AssociationId",
+    "AssociationName": "AssociationName",
+    "AssociationStatusName": None,
+}
+
+
+def list_associations(st, body, _ctx):
+    items = sorted(st["associations"].values(), key=lambda a: (a["Date"], a["AssociationId"]))
+    for f in body.get("AssociationFilterList") or []:
+        key, value = f.get("key"), f.get("value")
+        if key not in ASSOCIATION_FILTER_KEYS:
+            raise AwsError("ValidationException", f"filter key `{key}` is not valid")
+        if key == "AssociationStatusName":
+            items = [a for a in items if a["Overview"].get("Status") == value]
+        else:
+            items = [a for a in items if a.get(ASSOCIATION_FILTER_KEYS[key]) == value]
+    chunk, token = page(items, body, 50, 1, 50)
+    listed = [{k: a[k] for k in LIST_FIELDS if k in a} for a in chunk]
+    return with_token({"Associations": listed}, token)
+
+
+def update_association(st, body, ctx):
+    if not body.get("AssociationId"):
+        raise AwsError("ValidationException", "AssociationId is required")
+    desc = find_association(st, {"AssociationId": body["AssociationId"]})
+    version = body.get("AssociationVersion")
+    if version is not None and version not in ("$LATEST", desc["AssociationVersion"]):
+        raise AwsError(
+            "InvalidAssociationVersion",
+            f"version `{version}` is not the association's latest version",
+        )
+    if body.get("Name") is not None and body["Name"] != desc["Name"]:
+        raise AwsError("InvalidUpdate", "the document of an association cannot change")
+    validate_association(ctx, {k: v for k, v in body.items() if k != "InstanceId"}, creating=False)
+    for k in ASSOCIATION_FIELDS:
+        if k in ("Name", "InstanceId"):
+            continue
+        if body.get(k) is not None:
+            desc[k] = body[k]
+    desc["AssociationVersion"] = str(int(desc["AssociationVersion"]) + 1)
+    desc["LastUpdateAssociationDate"] = now()
+    return {"AssociationDescription": public(desc)}
+
+
+def delete_association(st, body, _ctx):
+    desc = find_association(st, body)
+    del st["associations"][desc["AssociationId"]]
+    return {}
+
+
+HANDLERS = {
+    "DescribeInstanceInformation": lambda st, body, _ctx: describe_instance_information(st, body),
+    "DescribeInstancePatchStates": lambda st, body, _ctx: describe_instance_patch_states(st, body),
+    "ListResourceComplianceSummaries": lambda st, body, _ctx: list_resource_compliance_summaries(
+        st, body
+    ),
+    "GetInventory": lambda st, body, _ctx: get_inventory(st, body),
+    "ListInventoryEntries": lambda st, body, _ctx: list_inventory_entries(st, body),
+    "CreateAssociation": create_association,
+    "DescribeAssociation": describe_association,
+    "ListAssociations": list_associations,
+    "UpdateAssociation": update_association,
+    "DeleteAssociation": delete_association,
+}
+
+
+# ------------------------------------------------------------- seeding
+
+
+def seed(kind, payload):
+    st = scope(payload.get("account"), payload.get("region"))
+    if kind == "managed-instances":
+        for info in payload.get("instances") or []:
+            check_instance_id(info.get("InstanceId"))
+            st["instances"][info["InstanceId"]] = info
+    elif kind == "patch-states":
+        for state in payload.get("states") or []:
+            check_instance_id(state.get("InstanceId"))
+            st["patch_states"][state["InstanceId"]] = state
+    elif kind == "compliance":
+        for item in payload.get("items") or []:
+            key = (item.get("ResourceId", ""), item.get("ComplianceType", ""))
+            st["compliance"]["|".join(key)] = item
+    elif kind == "inventory":
+        instance_id = payload.get("instanceId")
+        check_instance_id(instance_id)
+        type_name = payload.get("typeName")
+        check_type_name(type_name)
+        st["inventory"].setdefault(instance_id, {})[type_name] = {
+            "TypeName": type_name,
+            "SchemaVersion": payload.get("schemaVersion", "1.0"),
+            "CaptureTime": payload.get(
+                "captureTime",
+                datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            ),
+            "Content": payload.get("entries") or [],
+        }
+    elif kind == "reset":
+        STATE.clear()
+    else:
+        raise AwsError("NotFound", f"no emulator route `{kind}`")
+
+
+def dump_state():
+    out = []
+    for (account, region), st in sorted(STATE.items()):
+        out.append(
+            {
+                "account": account,
+                "region": region,
+                "managedInstances": list(st["instances"].values()),
+                "patchStates": list(st["patch_states"].values()),
+                "compliance": list(st["compliance"].values()),
+                "inventory": st["inventory"],
+                "associations": [
+                    dict(public(a), Tags=a.get("_Tags", [])) for a in st["associations"].values()
+                ],
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------ the WSGI part
+
+ACCESS_KEY = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/")
+
+
+def request_scope(environ):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = ACCESS_KEY.search(auth)
+    access_key, region = (match.group(1), match.group(2)) if match else ("", DEFAULT_REGION)
+    account = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+    if not account:
+        try:
+            from moto.iam.models import get_account_id_from
+
+            account = get_account_id_from(access_key)
+        except Exception:
+            account = DEFAULT_ACCOUNT_ID
+    return account, region
+
+
+def respond(start_response, status, payload, content_type=JSON_1_1):
+    body = json.dumps(payload).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [body]
+
+
+def read_body(environ):
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length else b""
+    return raw
+
+
+class SsmEmulator:
+    """WSGI middleware: the emulated SSM operations, then moto."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(ROUTE):
+            return self.test_route(environ, start_response, path[len(ROUTE) :])
+        if path.rstrip("/") == "/moto-api/reset":
+            with LOCK:
+                STATE.clear()
+            return self.app(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service, _, op = target.partition(".")
+        if service == "AmazonSSM" and op in HANDLERS:
+            return self.operation(environ, start_response, op)
+        return self.app(environ, start_response)
+
+    def operation(self, environ, start_response, op):
+        raw = read_body(environ)
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            return respond(
+                start_response,
+                "400 Bad Request",
+                {"__type": "SerializationException", "Message": "request body is not JSON"},
+            )
+        account, region = request_scope(environ)
+        ctx = {"account": account, "region": region}
+        try:
+            with LOCK:
+                out = HANDLERS[op](scope(account, region), body, ctx)
+                # Detach from the state so later updates do not leak in.
+                out = json.loads(json.dumps(out))
+        except AwsError as e:
+            return respond(start_response, "400 Bad Request", {"__type": e.code, "Message": e.message})
+        return respond(start_response, "200 OK", out)
+
+    def test_route(self, environ, start_response, kind):
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET" and kind == "state":
+            with LOCK:
+                return respond(start_response, "200 OK", dump_state(), "application/json")
+        if method != "POST":
+            return respond(start_response, "405 Method Not Allowed", {"error": "use POST"}, "application/json")
+        try:
+            payload = json.loads(read_body(environ) or b"{}")
+            with LOCK:
+                seed(kind, payload)
+        except AwsError as e:
+            status = "404 Not Found" if e.code == "NotFound" else "400 Bad Request"
+            return respond(start_response, status, {"error": e.message}, "application/json")
+        except (ValueError, AttributeError, TypeError) as e:
+            return respond(start_response, "400 Bad Request", {"error": str(e)}, "application/json")
+        return respond(start_response, "200 OK", {"ok": True}, "application/json")
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    import os
+    import signal
+
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    signal.signal(signal.SIGTERM, moto_server.signal_handler)
+    signal.signal(signal.SIGINT, moto_server.signal_handler)
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(
+        args.host,
+        args.port,
+        SsmEmulator(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
