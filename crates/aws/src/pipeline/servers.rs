@@ -1203,6 +1203,19 @@ const PROFILE_NEEDS: [Resource; 3] = [
 
 fn blocked_by(step: &Step, done: &[StepReport]) -> Option<String> {
     let is_failed = |r: &StepReport| matches!(r.outcome, Outcome::Failed { .. });
+    // Rampart's profile holds only Rampart's role.
+    if step.resource == Resource::InstanceProfile
+        && matches!(step.action, Action::Create | Action::Update)
+    {
+        if let Some(need) = done.iter().find(|r| {
+            matches!(
+                r.step.resource,
+                Resource::InstanceRole | Resource::InstanceRolePolicy
+            ) && is_failed(r)
+        }) {
+            return Some(need.step.resource.as_str().to_owned());
+        }
+    }
     if step.resource == Resource::ProfileAssociation && step.action == Action::Create {
         if let Some(need) = done
             .iter()
