@@ -970,6 +970,10 @@ pub struct PlanSettingsArgs {
     /// `KEY=VALUE,...` (`''`: every instance).
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub servers_scope_tags: Option<String>,
+    /// Servers: SSM provisioning of the instances in scope with every
+    /// scan (`arcAutoProvisioning.enabled`), `on` or `off`.
+    #[arg(long, value_name = "on|off")]
+    pub servers_provisioning: Option<String>,
     /// Servers: SSM provisioning may attach `AmazonSSMManagedInstanceCore`
     /// to the role of an instance's own profile when it lacks it, `on` or
     /// `off` (default off: such instances are reported).
@@ -996,6 +1000,7 @@ impl PlanSettingsArgs {
     pub fn any(&self) -> bool {
         self.servers_scope_tags.is_some()
             || self.servers_policy_attach.is_some()
+            || self.servers_provisioning.is_some()
             || self.agentless_scanning.is_some()
             || self.agentless_exclusion_tags.is_some()
             || self.pause

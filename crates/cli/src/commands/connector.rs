@@ -288,6 +288,7 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     }
     let servers_flags = args.servers_scope_tags.is_some()
         || args.servers_policy_attach.is_some()
+        || args.servers_provisioning.is_some()
         || args.agentless_scanning.is_some()
         || args.agentless_exclusion_tags.is_some();
     if !servers_flags {
@@ -297,6 +298,10 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     let policy_attach = on_off_flag(
         "--servers-policy-attach",
         args.servers_policy_attach.as_deref(),
+    )?;
+    let provisioning = on_off_flag(
+        "--servers-provisioning",
+        args.servers_provisioning.as_deref(),
     )?;
     let scope = args
         .servers_scope_tags
@@ -314,6 +319,9 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     };
     if let Some(scope) = scope {
         servers.scope_by_tags = scope;
+    }
+    if let Some(on) = provisioning {
+        servers.arc_auto_provisioning.enabled = on;
     }
     if let Some(allowed) = policy_attach {
         servers.arc_auto_provisioning.is_policy_attach_allowed = allowed;
