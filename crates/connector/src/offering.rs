@@ -71,7 +71,6 @@ pub struct ServersAutoProvisioning {
     pub is_policy_attach_allowed: bool,
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if signature")]
 fn is_false(value: &bool) -> bool {
     !*value
 }

@@ -16,9 +16,9 @@ use rampart_aws::AwsSettings;
 use rampart_aws::pipeline::PipelineError;
 use rampart_aws::pipeline::servers::{
     self, ApplyOptions, ApplyReport, Clients, GLOBAL, Outcome, Plan as ProvisioningPlan,
-    ServersProvisioning,
 };
 use rampart_connector::{Connector, Offering, Plan, ServersOffering};
+use rampart_health::servers_input;
 use rampart_model::{CoverageGap, GapKind};
 use serde::Serialize;
 
@@ -126,21 +126,6 @@ pub fn servers_offering(connector: &Connector) -> Option<&ServersOffering> {
     }
 }
 
-/// What to provision for `connector` in `regions`.
-pub fn provisioning_input(
-    connector: &Connector,
-    offering: &ServersOffering,
-    regions: &[String],
-) -> ServersProvisioning {
-    ServersProvisioning {
-        account: connector.account().to_owned(),
-        regions: regions.to_vec(),
-        connector_name: connector.name.clone(),
-        scope_by_tags: offering.scope_by_tags.clone(),
-        policy_attach_allowed: offering.arc_auto_provisioning.is_policy_attach_allowed,
-    }
-}
-
 /// Provisions (or plans, or removes) SSM coverage of the instances in
 /// scope of `connector`'s account in `regions`, as the offering's
 /// `arcAutoProvisioning` role. Fails only when the connector has no
@@ -165,7 +150,7 @@ pub async fn provision_connector(
     )
     .await?;
     let clients = Clients::new(&access);
-    let input = provisioning_input(connector, offering, regions);
+    let input = servers_input(connector, offering, regions);
     let mut report = ProvisionReport {
         connector: connector.name.clone(),
         account: input.account.clone(),

@@ -266,8 +266,92 @@ pub struct Step {
 pub struct Plan {
     /// The account.
     pub account: String,
+    /// How many instances each region has in and out of scope (regions
+    /// whose instances could not be read are left out).
+    pub scope: Vec<RegionScope>,
     /// The steps.
     pub steps: Vec<Step>,
+}
+
+/// A region's instances, by scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionScope {
+    /// The region.
+    pub region: String,
+    /// Instances in scope.
+    pub in_scope: usize,
+    /// Instances out of scope.
+    pub out_of_scope: usize,
+}
+
+/// How far provisioning covers the instances in scope, from a [`Plan`]
+/// (for `connector status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Instances in scope.
+    pub in_scope: usize,
+    /// Instances out of scope.
+    pub out_of_scope: usize,
+    /// Instances in scope whose SSM access and tags are in place.
+    pub covered: usize,
+    /// Instances in scope that provisioning would change (not yet covered),
+    /// with what it would do.
+    pub pending: Vec<(String, String)>,
+    /// Instances in scope provisioning cannot cover, with why.
+    pub not_covered: Vec<(String, String)>,
+    /// Associations or IAM resources that are not as they should be, with
+    /// why.
+    pub problems: Vec<(String, String)>,
+    /// What could not be read (a failed call), with why: neither covered
+    /// nor not.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// What a plan says about coverage: per instance in scope, covered,
+/// pending (the next provisioning changes it) or not covered (why).
+pub fn coverage(plan: &Plan) -> Coverage {
+    let mut out = Coverage {
+        in_scope: plan.scope.iter().map(|r| r.in_scope).sum(),
+        out_of_scope: plan.scope.iter().map(|r| r.out_of_scope).sum(),
+        ..Coverage::default()
+    };
+    let mut instances: BTreeMap<(&str, &str), Vec<&Step>> = BTreeMap::new();
+    for s in &plan.steps {
+        match s.resource {
+            Resource::ProfileAssociation | Resource::ExistingRolePolicy | Resource::InstanceTags
+                if s.action != Action::Delete =>
+            {
+                instances.entry((&s.region, &s.name)).or_default().push(s);
+            }
+            Resource::ProfileAssociation | Resource::InstanceTags => {}
+            _ => {
+                let what = format!("{} `{}` ({})", s.resource, s.name, s.region);
+                if let Some(e @ PipelineError::Call { .. }) = &s.error {
+                    out.unreadable.push((what, e.to_string()));
+                } else if let Some(e) = &s.error {
+                    out.problems.push((what, e.to_string()));
+                } else if s.action != Action::None {
+                    out.problems
+                        .push((what, format!("to {}: {}", super::action_word(s.action), s.reason)));
+                }
+            }
+        }
+    }
+    for ((_, id), steps) in instances {
+        if let Some(e) = steps.iter().find_map(|s| s.error.as_ref()) {
+            let list = if matches!(e, PipelineError::Call { .. }) {
+                &mut out.unreadable
+            } else {
+                &mut out.not_covered
+            };
+            list.push((id.to_owned(), e.to_string()));
+        } else if let Some(s) = steps.iter().find(|s| s.action != Action::None) {
+            out.pending.push((id.to_owned(), s.reason.clone()));
+        } else {
+            out.covered += 1;
+        }
+    }
+    out
 }
 
 impl Plan {
@@ -449,7 +533,7 @@ async fn has_ssm_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<bool, P
     Ok(out.attached_policies().iter().any(|p| {
         matches!(
             p.policy_name(),
-            Some(SSM_CORE_POLICY) | Some(LEGACY_SSM_POLICY)
+            Some(SSM_CORE_POLICY | LEGACY_SSM_POLICY)
         )
     }))
 }
@@ -1172,6 +1256,23 @@ fn region_steps(input: &ServersProvisioning, obs: &Observed, region: &RegionStat
     steps
 }
 
+fn scope(input: &ServersProvisioning, obs: &Observed) -> Vec<RegionScope> {
+    obs.regions
+        .iter()
+        .filter_map(|r| match &r.instances {
+            Read::Found(list) => {
+                let in_scope = list.iter().filter(|i| input.in_scope(&i.tags)).count();
+                Some(RegionScope {
+                    region: r.region.clone(),
+                    in_scope,
+                    out_of_scope: list.len().saturating_sub(in_scope),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn plan_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
     let mut steps = account_steps(input, obs);
     for region in &obs.regions {
@@ -1188,6 +1289,7 @@ pub async fn plan(clients: &Clients, input: &ServersProvisioning) -> Result<Plan
     let observed = observe(clients, input).await;
     Ok(Plan {
         account: input.account.clone(),
+        scope: scope(input, &observed),
         steps: plan_steps(input, &observed),
     })
 }
@@ -1203,30 +1305,20 @@ const PROFILE_NEEDS: [Resource; 3] = [
 
 fn blocked_by(step: &Step, done: &[StepReport]) -> Option<String> {
     let is_failed = |r: &StepReport| matches!(r.outcome, Outcome::Failed { .. });
-    // Rampart's profile holds only Rampart's role.
-    if step.resource == Resource::InstanceProfile
-        && matches!(step.action, Action::Create | Action::Update)
-    {
-        if let Some(need) = done.iter().find(|r| {
+    let creates = matches!(step.action, Action::Create | Action::Update);
+    let need = match step.resource {
+        // Rampart's profile holds only Rampart's role.
+        Resource::InstanceProfile if creates => done.iter().find(|r| {
             matches!(
                 r.step.resource,
                 Resource::InstanceRole | Resource::InstanceRolePolicy
             ) && is_failed(r)
-        }) {
-            return Some(need.step.resource.as_str().to_owned());
-        }
-    }
-    if step.resource == Resource::ProfileAssociation && step.action == Action::Create {
-        if let Some(need) = done
-            .iter()
-            .find(|r| r.step.region == GLOBAL && PROFILE_NEEDS.contains(&r.step.resource) && is_failed(r))
-        {
-            return Some(need.step.resource.as_str().to_owned());
-        }
-    }
-    if step.resource == Resource::InstanceTags {
+        }),
+        Resource::ProfileAssociation if step.action == Action::Create => done.iter().find(|r| {
+            r.step.region == GLOBAL && PROFILE_NEEDS.contains(&r.step.resource) && is_failed(r)
+        }),
         // Tag an instance only once its SSM access is in place.
-        if let Some(need) = done.iter().find(|r| {
+        Resource::InstanceTags if creates => done.iter().find(|r| {
             r.step.region == step.region
                 && r.step.name == step.name
                 && matches!(
@@ -1234,11 +1326,14 @@ fn blocked_by(step: &Step, done: &[StepReport]) -> Option<String> {
                     Resource::ProfileAssociation | Resource::ExistingRolePolicy
                 )
                 && is_failed(r)
-        }) {
-            return Some(format!("{} of `{}`", need.step.resource, step.name));
-        }
-    }
-    None
+        }),
+        _ => None,
+    }?;
+    Some(if need.step.region == GLOBAL {
+        need.step.resource.as_str().to_owned()
+    } else {
+        format!("{} of `{}`", need.step.resource, need.step.name)
+    })
 }
 
 async fn run_steps(
@@ -1364,7 +1459,6 @@ async fn associate_profile(
     }
 }
 
-#[expect(clippy::too_many_lines, reason = "one arm per resource and action")]
 async fn run_step(
     clients: &Clients,
     input: &ServersProvisioning,
@@ -1666,26 +1760,13 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
             ));
         }
     }
-    let global = |resource, name: &str, read_owner: Read<Option<&String>>| match read_owner {
-        Read::Found(owner) if owned(owner, input) => {
-            step(resource, GLOBAL, name, Action::Delete, "delete")
-        }
-        Read::Found(_) => step(
-            resource,
-            GLOBAL,
-            name,
-            Action::None,
-            "not tagged with this connector; left alone",
-        ),
-        Read::Missing => step(resource, GLOBAL, name, Action::None, "absent"),
-        Read::Failed(e) => failed(resource, GLOBAL, name, e),
-    };
     let owner_of = |read: &Read<ProfileState>| match read {
         Read::Found(p) => Read::Found(p.owner.as_ref()),
         Read::Missing => Read::Missing,
         Read::Failed(e) => Read::Failed(e.clone()),
     };
-    steps.push(global(
+    steps.push(owner_step(
+        input,
         Resource::InstanceProfile,
         INSTANCE_PROFILE,
         owner_of(&obs.profile),
@@ -1725,10 +1806,33 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
                 Read::Missing => Read::Missing,
                 Read::Failed(e) => Read::Failed(e.clone()),
             };
-            steps.push(global(Resource::InstanceRole, INSTANCE_ROLE, read));
+            steps.push(owner_step(input, Resource::InstanceRole, INSTANCE_ROLE, read));
         }
     }
     steps
+}
+
+/// The removal step of an account-wide resource, by its owner tag.
+fn owner_step(
+    input: &ServersProvisioning,
+    resource: Resource,
+    name: &str,
+    owner: Read<Option<&String>>,
+) -> Step {
+    match owner {
+        Read::Found(owner) if owned(owner, input) => {
+            step(resource, GLOBAL, name, Action::Delete, "delete")
+        }
+        Read::Found(_) => step(
+            resource,
+            GLOBAL,
+            name,
+            Action::None,
+            "not tagged with this connector; left alone",
+        ),
+        Read::Missing => step(resource, GLOBAL, name, Action::None, "absent"),
+        Read::Failed(e) => failed(resource, GLOBAL, name, e),
+    }
 }
 
 /// What [`remove`] would undo. Changes nothing.
@@ -1740,6 +1844,7 @@ pub async fn plan_removal(
     let observed = observe(clients, input).await;
     Ok(Plan {
         account: input.account.clone(),
+        scope: scope(input, &observed),
         steps: removal_steps(input, &observed),
     })
 }
