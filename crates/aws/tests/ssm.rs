@@ -298,3 +298,221 @@ async fn emulator_keeps_associations() {
         .await
         .unwrap();
 }
+
+fn plan(regions: &[&str]) -> rampart_aws::ScanPlan {
+    rampart_aws::ScanPlan {
+        account: "123456789012".to_owned(),
+        home_region: "us-east-1".to_owned(),
+        regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        disabled_regions: vec![],
+        services: Some(vec!["ec2".to_owned(), "iam".to_owned(), "ssm".to_owned()]),
+        concurrency: 8,
+    }
+}
+
+/// Launches one instance, with `profile` (an instance profile name) if given.
+async fn launch(access: &AwsAccess, profile: Option<&str>) -> String {
+    let ec2 = access.ec2("us-east-1");
+    let mut run = ec2
+        .run_instances()
+        .image_id("ami-0a3c14e1ddbe7f23c")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1);
+    if let Some(name) = profile {
+        run = run.iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name(name)
+                .build(),
+        );
+    }
+    let out = run.send().await.unwrap();
+    out.instances()[0].instance_id().unwrap().to_owned()
+}
+
+/// A role with `policy_arn` attached, in an instance profile of the same name.
+async fn profile(access: &AwsAccess, name: &str, policy_arn: &str) {
+    let iam = access.iam("us-east-1");
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name(name)
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name(name)
+        .role_name(name)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collector_reads_patch_compliance_inventory_and_region_status() {
+    let _serial = SERIAL.lock().await;
+    let moto = moto();
+    moto.reset();
+    let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    profile(
+        &access,
+        "ssm-core",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    )
+    .await;
+    profile(&access, "read-only", "arn:aws:iam::aws:policy/ReadOnlyAccess").await;
+    let managed = launch(&access, Some("ssm-core")).await;
+    let lost = launch(&access, Some("ssm-core")).await;
+    let bare = launch(&access, None).await;
+    let wrong_role = launch(&access, Some("read-only")).await;
+
+    let mut lost_info = online_instance(&lost, "3.2.582.0");
+    lost_info["PingStatus"] = json!("ConnectionLost");
+    moto.ssm_register(
+        "us-east-1",
+        &[online_instance(&managed, "3.3.1611.0"), lost_info],
+    );
+    moto.ssm_patch_states(
+        "us-east-1",
+        &[json!({
+            "InstanceId": managed, "PatchGroup": "", "BaselineId": "pb-0123456789abcdef0",
+            "OperationStartTime": 1_767_225_600.0, "OperationEndTime": 1_767_225_700.0,
+            "Operation": "Scan", "InstalledCount": 400, "MissingCount": 12, "FailedCount": 0,
+            "NotApplicableCount": 1000, "CriticalNonCompliantCount": 2,
+        })],
+    );
+    moto.ssm_compliance(
+        "us-east-1",
+        &[
+            json!({"ComplianceType": "Patch", "ResourceType": "ManagedInstance", "ResourceId": managed,
+                   "Status": "NON_COMPLIANT", "OverallSeverity": "CRITICAL",
+                   "NonCompliantSummary": {"NonCompliantCount": 12, "SeveritySummary": {"CriticalCount": 2}}}),
+            json!({"ComplianceType": "Association", "ResourceType": "ManagedInstance", "ResourceId": managed,
+                   "Status": "COMPLIANT", "OverallSeverity": "UNSPECIFIED",
+                   "CompliantSummary": {"CompliantCount": 1}}),
+            json!({"ComplianceType": "Custom:Other", "ResourceType": "ManagedInstance", "ResourceId": managed,
+                   "Status": "NON_COMPLIANT", "OverallSeverity": "LOW"}),
+        ],
+    );
+    moto.ssm_inventory(
+        "us-east-1",
+        &managed,
+        "AWS:InstanceInformation",
+        &[json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
+                 "PlatformName": "Amazon Linux", "PlatformVersion": "2023", "PlatformType": "Linux",
+                 "InstanceId": managed})],
+    );
+    // 60 packages: two pages of ListInventoryEntries.
+    let packages: Vec<_> = (0..60)
+        .map(|n| {
+            json!({"Name": format!("pkg{n:02}"), "Version": "1.0", "Release": "1.amzn2023",
+                   "Epoch": "0", "Architecture": "x86_64", "Publisher": "Amazon Linux",
+                   "PackageId": format!("pkg{n:02}-1.0-1.amzn2023.x86_64.rpm")})
+        })
+        .collect();
+    moto.ssm_inventory("us-east-1", &managed, "AWS:Application", &packages);
+    // An association, as auto-provisioning would create one.
+    access
+        .ssm("us-east-1")
+        .create_association()
+        .name("AWS-GatherSoftwareInventory")
+        .association_name("rampart-inventory")
+        .targets(Target::builder().key("InstanceIds").values("*").build())
+        .send()
+        .await
+        .unwrap();
+
+    let scan = rampart_aws::collect_account(
+        &access,
+        &plan(&["us-east-1", "eu-west-1"]),
+        &rampart_aws::NoProgress,
+    )
+    .await;
+    let ssm_gaps: Vec<_> = scan.gaps.iter().filter(|g| g.service == "ssm").collect();
+    assert!(ssm_gaps.is_empty(), "{ssm_gaps:#?}");
+    let of_type = |t: &str| -> Vec<&rampart_model::Asset> {
+        scan.assets.iter().filter(|a| a.resource_type == t).collect()
+    };
+
+    // Region status: present in both regions, also with nothing managed.
+    let regions = of_type(rampart_model::types::SSM_REGION);
+    assert_eq!(regions.len(), 2);
+    let east = regions.iter().find(|a| a.region == "us-east-1").unwrap();
+    assert_eq!(east.properties["instanceInformationRead"], true);
+    assert_eq!(east.properties["managedInstanceCount"], 2);
+    assert_eq!(east.properties["onlineCount"], 1);
+    assert_eq!(east.properties["newestAgentVersion"]["Linux"], "3.3.1611.0");
+    assert_eq!(
+        east.properties["associations"][0]["documentName"],
+        "AWS-GatherSoftwareInventory"
+    );
+    let west = regions.iter().find(|a| a.region == "eu-west-1").unwrap();
+    assert_eq!(west.properties["managedInstanceCount"], 0);
+
+    let instances = of_type(rampart_model::types::SSM_MANAGED_INSTANCE);
+    assert_eq!(instances.len(), 2);
+    let m = instances
+        .iter()
+        .find(|a| a.name == managed)
+        .unwrap()
+        .properties
+        .clone();
+    assert_eq!(m["patchState"]["missingCount"], 12);
+    assert_eq!(m["patchState"]["criticalNonCompliantCount"], 2);
+    assert_eq!(m["compliance"]["patch"]["status"], "NON_COMPLIANT");
+    assert_eq!(m["compliance"]["patch"]["nonCompliantSeverity"]["critical"], 2);
+    assert_eq!(m["compliance"]["association"]["status"], "COMPLIANT");
+    assert_eq!(m["inventory"]["present"], true);
+    assert_eq!(m["inventory"]["applicationCount"], 60);
+    let l = instances
+        .iter()
+        .find(|a| a.name == lost)
+        .unwrap()
+        .properties
+        .clone();
+    assert_eq!(l["patchState"], serde_json::Value::Null);
+    assert_eq!(l["compliance"]["patch"], serde_json::Value::Null);
+    assert_eq!(l["inventory"]["present"], false);
+
+    let inventories = of_type(rampart_model::types::SSM_INSTANCE_INVENTORY);
+    assert_eq!(inventories.len(), 1, "only the instance that reported inventory");
+    let inv = &inventories[0].properties;
+    assert_eq!(inv["os"]["name"], "Amazon Linux");
+    assert_eq!(inv["applications"].as_array().unwrap().len(), 60);
+    let packages = rampart_model::ssm_inventory::installed_packages(inv);
+    assert_eq!(packages.len(), 60);
+    assert_eq!(packages[0].name, "pkg00");
+    assert_eq!(packages[0].version, "1.0-1.amzn2023");
+    assert_eq!(
+        rampart_model::ssm_inventory::os_release(inv).unwrap().id,
+        "amzn"
+    );
+
+    // The coverage summary over the collected snapshot.
+    let coverage = rampart_catalog::servers::instance_coverage_of_assets(&scan.assets);
+    let by_id = |id: &str| coverage.iter().find(|c| c.instance_id == id).unwrap();
+    let c = by_id(&managed);
+    assert!(c.covered, "{:?}", c.reasons);
+    assert_eq!(c.profile_allows_ssm, Some(true));
+    assert_eq!(c.patch_compliance.as_deref(), Some("NON_COMPLIANT"));
+    assert_eq!(c.missing_patches, Some(12));
+    assert_eq!(c.application_count, Some(60));
+    let codes = |id: &str| -> Vec<String> {
+        by_id(id).reasons.iter().map(|r| r.code.clone()).collect()
+    };
+    assert_eq!(codes(&lost), ["agent-not-online", "no-inventory"]);
+    assert_eq!(codes(&bare), ["no-instance-profile", "not-managed"]);
+    assert_eq!(codes(&wrong_role), ["profile-lacks-ssm", "not-managed"]);
+}

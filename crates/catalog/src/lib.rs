@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod metadata;
 pub mod rules;
 pub mod score;
+pub mod servers;
 pub mod standards;
 pub mod tally;
 pub mod view;

@@ -307,6 +307,13 @@ pub async fn scan_connector(
 
     gaps.extend(provisioned);
     gaps.extend(primary_gaps);
+    // The Servers plan's settings, as assets the catalog can assess.
+    for reached in std::iter::once(&connector).chain(members.iter().map(|m| &m.connector)) {
+        assets.push(crate::servers::plan_settings_asset(
+            reached,
+            primary.home_region(),
+        ));
+    }
     for (member_assets, member_gaps, member_calls) in others {
         assets.extend(member_assets);
         gaps.extend(member_gaps);

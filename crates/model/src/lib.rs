@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 pub mod alert;
 pub mod machine;
+pub mod ssm_inventory;
 pub mod suggest;
 
 pub use alert::{
@@ -410,6 +411,19 @@ pub mod types {
     /// An instance managed by Systems Manager (`DescribeInstanceInformation`):
     /// SSM's view of an EC2 instance or hybrid node, one per instance.
     pub const SSM_MANAGED_INSTANCE: &str = "Rampart::SSM::ManagedInstance";
+    /// The software inventory SSM holds for one managed instance
+    /// (`AWS:InstanceInformation` for the OS, `AWS:Application` for the
+    /// packages), one per managed instance that reported inventory.
+    pub const SSM_INSTANCE_INVENTORY: &str = "Rampart::SSM::InstanceInventory";
+    /// Systems Manager in one region: whether its managed-instance list and
+    /// associations could be read, how many instances it manages, the
+    /// newest agent versions seen; one per region (present with zero
+    /// managed instances).
+    pub const SSM_REGION: &str = "Rampart::SSM::RegionStatus";
+    /// The Servers plan's settings for the account, as the connector that
+    /// scanned it has them (written by the engine, not read from AWS); one
+    /// per account scanned through a connector.
+    pub const SERVERS_PLAN: &str = "Rampart::Servers::PlanSettings";
     /// The account itself (caller identity, organization membership).
     pub const ACCOUNT: &str = "Rampart::Account";
     /// IAM Access Analyzer analyzers, one per region (present even when

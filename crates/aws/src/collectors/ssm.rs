@@ -1,23 +1,43 @@
-//! Systems Manager: managed instances ([`types::SSM_MANAGED_INSTANCE`]) and
-//! the account's own documents (`AWS::SSM::Document`) with whom they are
-//! shared (FSBP SSM.4: documents should not be public).
+//! Systems Manager: managed instances ([`types::SSM_MANAGED_INSTANCE`]) with
+//! their patch state, compliance and software inventory, the region's SSM
+//! status ([`types::SSM_REGION`]), and the account's own documents
+//! (`AWS::SSM::Document`) with whom they are shared (FSBP SSM.4: documents
+//! should not be public).
 //!
-//! Per region: `DescribeInstanceInformation` (50 a page); `ListDocuments`
-//! filtered on `Owner=Self` (50 a page) and per document
-//! `DescribeDocumentPermission` (`Share`, 200 account ids a page).
+//! Per region: `DescribeInstanceInformation` (50 a page); for the managed
+//! instances it lists, `DescribeInstancePatchStates` (50 ids a call),
+//! `ListResourceComplianceSummaries` filtered on the `Association` and
+//! `Patch` compliance types (50 a page), and per instance
+//! `ListInventoryEntries` for `AWS:InstanceInformation` (the OS) and
+//! `AWS:Application` (the packages, 50 a page); `ListAssociations` (50 a
+//! page) for the region status; `ListDocuments` filtered on `Owner=Self`
+//! (50 a page) and per document `DescribeDocumentPermission` (`Share`, 200
+//! account ids a page).
 //!
 //! A managed instance is SSM's view of an EC2 instance (`i-…`) or a hybrid
 //! node (`mi-…`). Its id is Rampart's
 //! `arn:rampart:ssm:<region>:<account>:managed-instance/<instanceId>` so it
 //! never collides with the `AWS::EC2::Instance` asset of the same instance;
 //! `resourceArn` holds the real ARN (the EC2 instance's, or SSM's
-//! `managed-instance/mi-…`) to join on.
+//! `managed-instance/mi-…`) to join on. Its `patchState`, `compliance` and
+//! `inventory` properties summarise the other calls (marked unavailable
+//! when a call failed); the full package list is a separate
+//! [`types::SSM_INSTANCE_INVENTORY`] asset per instance that reported
+//! inventory (`rampart_model::ssm_inventory` turns it into installed
+//! packages).
 //!
-//! moto does not implement `DescribeInstanceInformation`: against it the
-//! call is a gap and no managed instance is emitted.
+//! The region status is emitted even when nothing is managed, so "no
+//! managed instance" is data; when `DescribeInstanceInformation` fails it
+//! says the list was not read (and the call is a gap). moto does not
+//! implement these SSM calls; the tests run against the SSM emulator
+//! (`scripts/moto-ssm.py`).
+
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ssm::types::{
-    DocumentIdentifier, DocumentKeyValuesFilter, DocumentPermissionType, InstanceInformation,
+    Association, ComplianceQueryOperatorType, ComplianceStringFilter, DocumentIdentifier,
+    DocumentKeyValuesFilter, DocumentPermissionType, InstanceInformation, InstancePatchState,
+    ResourceComplianceSummaryItem, SeveritySummary,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -26,6 +46,7 @@ use serde_json::{Value, json};
 
 use super::{
     Collector, CollectorMeta, Scope, opt_str, opt_timestamp, partition, str_list, tag_map,
+    timestamp,
 };
 use crate::error::CallFailure;
 use crate::op;
@@ -40,14 +61,32 @@ static META: CollectorMeta = CollectorMeta {
     scope: Scope::Regional,
     operations: &[
         op!("ssm", "DescribeInstanceInformation"),
+        op!("ssm", "DescribeInstancePatchStates"),
+        op!("ssm", "ListResourceComplianceSummaries"),
+        op!("ssm", "ListInventoryEntries"),
+        op!("ssm", "ListAssociations"),
         op!("ssm", "ListDocuments"),
         op!("ssm", "DescribeDocumentPermission"),
     ],
-    resource_types: &[types::SSM_MANAGED_INSTANCE, "AWS::SSM::Document"],
+    resource_types: &[
+        types::SSM_MANAGED_INSTANCE,
+        types::SSM_INSTANCE_INVENTORY,
+        types::SSM_REGION,
+        "AWS::SSM::Document",
+    ],
 };
 
 /// Pages of `DescribeDocumentPermission` read at most for one document.
 const MAX_PERMISSION_PAGES: usize = 100;
+
+/// Pages of `ListInventoryEntries` read at most for one instance and type
+/// (50 entries a page: 20,000 packages).
+const MAX_INVENTORY_PAGES: usize = 400;
+
+/// The inventory type holding an instance's OS.
+const INSTANCE_INFORMATION: &str = "AWS:InstanceInformation";
+/// The inventory type holding an instance's applications and packages.
+const APPLICATION: &str = "AWS:Application";
 
 impl Collector for Ssm {
     fn meta(&self) -> &'static CollectorMeta {
@@ -67,23 +106,475 @@ impl Collector for Ssm {
 }
 
 async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Client) {
-    let pages = ctx
-        .pages(
+    let (listed, associations) = futures::join!(
+        ctx.pages(
             "DescribeInstanceInformation",
             client
                 .describe_instance_information()
                 .into_paginator()
                 .page_size(50)
                 .send(),
+        ),
+        ctx.pages(
+            "ListAssociations",
+            client
+                .list_associations()
+                .into_paginator()
+                .page_size(50)
+                .send(),
         )
-        .await;
-    for info in pages
-        .iter()
-        .flatten()
-        .flat_map(|p| p.instance_information_list())
-    {
-        ctx.emit(managed_instance_asset(ctx.account(), ctx.region(), info));
+    );
+    let associations: Result<Vec<Association>, CallFailure> = associations.map(|pages| {
+        pages
+            .into_iter()
+            .flat_map(|p| p.associations.unwrap_or_default())
+            .collect()
+    });
+    let instances: Result<Vec<InstanceInformation>, CallFailure> = listed.map(|pages| {
+        pages
+            .into_iter()
+            .flat_map(|p| p.instance_information_list.unwrap_or_default())
+            .collect()
+    });
+    ctx.emit(region_status_asset(
+        ctx.account(),
+        ctx.region(),
+        instances.as_deref(),
+        associations.as_deref(),
+    ));
+    let Ok(instances) = instances else {
+        return;
+    };
+    if instances.is_empty() {
+        return;
     }
+    let ids: Vec<&str> = instances.iter().filter_map(|i| i.instance_id()).collect();
+    let (patch_states, compliance) = futures::join!(
+        read_patch_states(ctx, client, &ids),
+        read_compliance(ctx, client)
+    );
+    let patch_states = patch_states.map(|states| {
+        states
+            .into_iter()
+            .map(|s| (s.instance_id().to_owned(), s))
+            .collect::<HashMap<String, InstancePatchState>>()
+    });
+    let mut by_resource: HashMap<String, Vec<ResourceComplianceSummaryItem>> = HashMap::new();
+    let compliance = compliance.map(|items| {
+        for item in items {
+            if let Some(id) = item.resource_id() {
+                by_resource.entry(id.to_owned()).or_default().push(item);
+            }
+        }
+    });
+    let patch_states = &patch_states;
+    let by_resource = &by_resource;
+    let compliance = &compliance;
+    futures::stream::iter(instances)
+        .map(|info| async move {
+            let id = info.instance_id().unwrap_or_default().to_owned();
+            let inventory = instance_inventory(ctx, client, &id).await;
+            let mut asset = managed_instance_asset(ctx.account(), ctx.region(), &info);
+            match patch_states {
+                Ok(states) => asset.set_property(
+                    "patchState",
+                    states.get(&id).map_or(Value::Null, patch_state_json),
+                ),
+                Err(failure) => {
+                    asset.set_property("patchState", Value::Null);
+                    asset.mark_unavailable("patchState", failure.to_string());
+                }
+            }
+            match compliance {
+                Ok(()) => asset.set_property(
+                    "compliance",
+                    compliance_json(by_resource.get(&id).map_or(&[][..], Vec::as_slice)),
+                ),
+                Err(failure) => {
+                    asset.set_property("compliance", Value::Null);
+                    asset.mark_unavailable("compliance", failure.to_string());
+                }
+            }
+            match inventory {
+                Ok(inventory) => {
+                    asset.set_property("inventory", inventory.summary());
+                    if inventory.present() {
+                        ctx.emit(inventory_asset(
+                            ctx.account(),
+                            ctx.region(),
+                            &asset,
+                            &inventory,
+                        ));
+                    }
+                }
+                Err(failure) => {
+                    asset.set_property("inventory", Value::Null);
+                    asset.mark_unavailable("inventory", failure.to_string());
+                }
+            }
+            ctx.emit(asset);
+        })
+        .buffer_unordered(ctx.concurrency())
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Patch states of `ids`, 50 ids a call, every page.
+async fn read_patch_states(
+    ctx: &CollectContext<'_>,
+    client: &aws_sdk_ssm::Client,
+    ids: &[&str],
+) -> Result<Vec<InstancePatchState>, CallFailure> {
+    let mut states = Vec::new();
+    for chunk in ids.chunks(50) {
+        let pages = ctx
+            .pages(
+                "DescribeInstancePatchStates",
+                client
+                    .describe_instance_patch_states()
+                    .set_instance_ids(Some(chunk.iter().map(|s| (*s).to_owned()).collect()))
+                    .into_paginator()
+                    .page_size(50)
+                    .send(),
+            )
+            .await?;
+        states.extend(
+            pages
+                .into_iter()
+                .flat_map(|p| p.instance_patch_states.unwrap_or_default()),
+        );
+    }
+    Ok(states)
+}
+
+/// The region's `Association` and `Patch` compliance summaries.
+async fn read_compliance(
+    ctx: &CollectContext<'_>,
+    client: &aws_sdk_ssm::Client,
+) -> Result<Vec<ResourceComplianceSummaryItem>, CallFailure> {
+    let pages = ctx
+        .pages(
+            "ListResourceComplianceSummaries",
+            client
+                .list_resource_compliance_summaries()
+                .filters(
+                    ComplianceStringFilter::builder()
+                        .key("ComplianceType")
+                        .values("Association")
+                        .values("Patch")
+                        .r#type(ComplianceQueryOperatorType::Equal)
+                        .build(),
+                )
+                .into_paginator()
+                .page_size(50)
+                .send(),
+        )
+        .await?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.resource_compliance_summary_items.unwrap_or_default())
+        .filter(|i| matches!(i.compliance_type(), Some("Association" | "Patch")))
+        .collect())
+}
+
+/// One inventory type of one instance: its capture time and rows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct InventoryType {
+    /// When the agent captured it (`None`: never reported).
+    pub capture_time: Option<String>,
+    /// The rows, attribute name to value.
+    pub entries: Vec<HashMap<String, String>>,
+}
+
+/// What SSM's inventory holds for one instance.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct InstanceInventory {
+    /// `AWS:InstanceInformation` (one row: the OS).
+    pub instance_information: InventoryType,
+    /// `AWS:Application` (the packages).
+    pub applications: InventoryType,
+}
+
+impl InstanceInventory {
+    /// Whether the instance reported any inventory.
+    pub fn present(&self) -> bool {
+        self.instance_information.capture_time.is_some()
+            || self.applications.capture_time.is_some()
+            || !self.applications.entries.is_empty()
+    }
+
+    /// The managed instance's `inventory` property.
+    pub fn summary(&self) -> Value {
+        json!({
+            "present": self.present(),
+            "applicationCount": self.applications.entries.len(),
+            "applicationsCaptureTime": self.applications.capture_time,
+            "instanceInformationCaptureTime": self.instance_information.capture_time,
+        })
+    }
+}
+
+async fn instance_inventory(
+    ctx: &CollectContext<'_>,
+    client: &aws_sdk_ssm::Client,
+    id: &str,
+) -> Result<InstanceInventory, CallFailure> {
+    let (info, apps) = futures::join!(
+        inventory_entries(ctx, client, id, INSTANCE_INFORMATION),
+        inventory_entries(ctx, client, id, APPLICATION)
+    );
+    Ok(InstanceInventory {
+        instance_information: info?,
+        applications: apps?,
+    })
+}
+
+/// Every row of one inventory type of one instance.
+async fn inventory_entries(
+    ctx: &CollectContext<'_>,
+    client: &aws_sdk_ssm::Client,
+    id: &str,
+    type_name: &str,
+) -> Result<InventoryType, CallFailure> {
+    let mut out = InventoryType::default();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_INVENTORY_PAGES {
+        let page = ctx
+            .call(
+                "ListInventoryEntries",
+                client
+                    .list_inventory_entries()
+                    .instance_id(id)
+                    .type_name(type_name)
+                    .max_results(50)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await?;
+        if out.capture_time.is_none() {
+            out.capture_time = page.capture_time().map(str::to_owned);
+        }
+        out.entries.extend(page.entries().iter().cloned());
+        match page.next_token() {
+            Some(next) if !next.is_empty() && token.as_deref() != Some(next) => {
+                token = Some(next.to_owned());
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+fn severity_json(s: Option<&SeveritySummary>) -> Value {
+    s.map_or(Value::Null, |s| {
+        json!({
+            "critical": s.critical_count(),
+            "high": s.high_count(),
+            "medium": s.medium_count(),
+            "low": s.low_count(),
+            "informational": s.informational_count(),
+            "unspecified": s.unspecified_count(),
+        })
+    })
+}
+
+/// The `compliance` property: per type (`association`, `patch`) the
+/// status, overall severity and counts, or `null` when SSM has no summary
+/// of that type for the instance.
+pub fn compliance_json(items: &[ResourceComplianceSummaryItem]) -> Value {
+    let of = |kind: &str| {
+        items
+            .iter()
+            .find(|i| i.compliance_type() == Some(kind))
+            .map_or(Value::Null, |i| {
+                json!({
+                    "status": opt_str(i.status().map(|s| s.as_str())),
+                    "overallSeverity": opt_str(i.overall_severity().map(|s| s.as_str())),
+                    "compliantCount": i.compliant_summary().map(|s| s.compliant_count()),
+                    "nonCompliantCount": i.non_compliant_summary().map(|s| s.non_compliant_count()),
+                    "nonCompliantSeverity": severity_json(i.non_compliant_summary().and_then(|s| s.severity_summary())),
+                    "executionTime": opt_timestamp(i.execution_summary().map(|e| e.execution_time())),
+                })
+            })
+    };
+    json!({ "association": of("Association"), "patch": of("Patch") })
+}
+
+/// The `patchState` property (counts of the last patch scan or install).
+pub fn patch_state_json(s: &InstancePatchState) -> Value {
+    json!({
+        "patchGroup": s.patch_group(),
+        "baselineId": s.baseline_id(),
+        "operation": s.operation().as_str(),
+        "operationStartTime": timestamp(s.operation_start_time()),
+        "operationEndTime": timestamp(s.operation_end_time()),
+        "installedCount": s.installed_count(),
+        "installedOtherCount": s.installed_other_count(),
+        "installedPendingRebootCount": s.installed_pending_reboot_count(),
+        "installedRejectedCount": s.installed_rejected_count(),
+        "missingCount": s.missing_count(),
+        "failedCount": s.failed_count(),
+        "notApplicableCount": s.not_applicable_count(),
+        "criticalNonCompliantCount": s.critical_non_compliant_count(),
+        "securityNonCompliantCount": s.security_non_compliant_count(),
+        "otherNonCompliantCount": s.other_non_compliant_count(),
+        "rebootOption": opt_str(s.reboot_option().map(|r| r.as_str())),
+    })
+}
+
+/// The [`types::SSM_INSTANCE_INVENTORY`] asset of a managed instance: the
+/// OS (`os`) and the applications, each with `name`, `version`, `release`,
+/// `epoch`, `architecture`, `publisher`, `packageId`, `applicationType`,
+/// `installedTime` (as SSM reports them; absent attributes are `null`).
+pub fn inventory_asset(
+    account: &str,
+    region: &str,
+    managed: &Asset,
+    inventory: &InstanceInventory,
+) -> Asset {
+    let id = managed
+        .properties
+        .get("instanceId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let os = inventory.instance_information.entries.first();
+    let os_field = |key: &str| opt_str(os.and_then(|o| o.get(key)).map(String::as_str));
+    let field = |row: &HashMap<String, String>, key: &str| {
+        opt_str(row.get(key).map(String::as_str).filter(|v| !v.is_empty()))
+    };
+    let mut applications: Vec<Value> = inventory
+        .applications
+        .entries
+        .iter()
+        .map(|row| {
+            json!({
+                "name": field(row, "Name"),
+                "version": field(row, "Version"),
+                "release": field(row, "Release"),
+                "epoch": field(row, "Epoch"),
+                "architecture": field(row, "Architecture"),
+                "publisher": field(row, "Publisher"),
+                "packageId": field(row, "PackageId"),
+                "applicationType": field(row, "ApplicationType"),
+                "installedTime": field(row, "InstalledTime"),
+            })
+        })
+        .collect();
+    applications.sort_by(|a, b| {
+        let key = |v: &Value| {
+            (
+                v["name"].as_str().unwrap_or_default().to_owned(),
+                v["version"].as_str().unwrap_or_default().to_owned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    Asset::new(
+        setting_id("ssm", region, account, &format!("inventory/{id}")),
+        types::SSM_INSTANCE_INVENTORY,
+        account,
+        region,
+        id,
+        json!({
+            "instanceId": id,
+            "resourceArn": managed.properties.get("resourceArn").cloned().unwrap_or(Value::Null),
+            "managedInstanceArn": managed.arn,
+            "os": {
+                "name": os_field("PlatformName"),
+                "version": os_field("PlatformVersion"),
+                "platformType": os_field("PlatformType"),
+                "agentVersion": os_field("AgentVersion"),
+                "captureTime": inventory.instance_information.capture_time,
+            },
+            "applicationsCaptureTime": inventory.applications.capture_time,
+            "applicationCount": applications.len(),
+            "applications": applications,
+        }),
+    )
+}
+
+/// Version numbers of a dotted version, for comparison (`3.3.131.0`).
+fn version_key(version: &str) -> Vec<u64> {
+    version
+        .split('.')
+        .map(|p| p.trim().parse::<u64>().unwrap_or(0))
+        .collect()
+}
+
+/// The [`types::SSM_REGION`] asset: whether the managed-instance list and
+/// the associations were read, how many instances SSM manages (and how
+/// many are online), the newest agent version seen per platform, and the
+/// associations (document, name, targets, schedule).
+pub fn region_status_asset(
+    account: &str,
+    region: &str,
+    instances: Result<&[InstanceInformation], &CallFailure>,
+    associations: Result<&[Association], &CallFailure>,
+) -> Asset {
+    let mut asset = Asset::new(
+        setting_id("ssm", region, account, "region-status"),
+        types::SSM_REGION,
+        account,
+        region,
+        region,
+        json!({ "instanceInformationRead": instances.is_ok() }),
+    );
+    match instances {
+        Ok(list) => {
+            let online = list
+                .iter()
+                .filter(|i| i.ping_status().map(|p| p.as_str()) == Some("Online"))
+                .count();
+            let mut newest: BTreeMap<String, String> = BTreeMap::new();
+            for info in list {
+                let (Some(platform), Some(version)) = (info.platform_type(), info.agent_version())
+                else {
+                    continue;
+                };
+                let slot = newest.entry(platform.as_str().to_owned()).or_default();
+                if slot.is_empty() || version_key(version) > version_key(slot) {
+                    *slot = version.to_owned();
+                }
+            }
+            asset.set_property("managedInstanceCount", json!(list.len()));
+            asset.set_property("onlineCount", json!(online));
+            asset.set_property("newestAgentVersion", json!(newest));
+        }
+        Err(failure) => {
+            for key in ["managedInstanceCount", "onlineCount", "newestAgentVersion"] {
+                asset.set_property(key, Value::Null);
+                asset.mark_unavailable(key, failure.to_string());
+            }
+        }
+    }
+    match associations {
+        Ok(list) => {
+            let mut listed: Vec<Value> = list
+                .iter()
+                .map(|a| {
+                    json!({
+                        "associationId": a.association_id(),
+                        "associationName": a.association_name(),
+                        "documentName": a.name(),
+                        "instanceId": a.instance_id(),
+                        "targets": a.targets().iter().map(|t| json!({
+                            "key": t.key(),
+                            "values": t.values(),
+                        })).collect::<Vec<_>>(),
+                        "scheduleExpression": a.schedule_expression(),
+                        "status": opt_str(a.overview().and_then(|o| o.status())),
+                    })
+                })
+                .collect();
+            listed.sort_by(|a, b| a["associationId"].as_str().cmp(&b["associationId"].as_str()));
+            asset.set_property("associations", Value::Array(listed));
+        }
+        Err(failure) => {
+            asset.set_property("associations", Value::Null);
+            asset.mark_unavailable("associations", failure.to_string());
+        }
+    }
+    asset
 }
 
 async fn collect_documents(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Client) {
@@ -301,6 +792,114 @@ mod tests {
         );
         assert_eq!(asset.properties["pingStatus"], "ConnectionLost");
         assert_eq!(asset.properties["agentVersion"], Value::Null);
+    }
+
+    #[test]
+    fn region_status_with_and_without_a_readable_list() {
+        let infos = vec![
+            InstanceInformation::builder()
+                .instance_id("i-0a")
+                .ping_status(PingStatus::Online)
+                .platform_type(PlatformType::Linux)
+                .agent_version("3.3.40.0")
+                .build(),
+            InstanceInformation::builder()
+                .instance_id("i-0b")
+                .ping_status(PingStatus::ConnectionLost)
+                .platform_type(PlatformType::Linux)
+                .agent_version("3.3.131.0")
+                .build(),
+        ];
+        let assoc = vec![
+            Association::builder()
+                .association_id("a-1")
+                .name("AWS-GatherSoftwareInventory")
+                .association_name("rampart-inventory")
+                .build(),
+        ];
+        let asset = region_status_asset("123456789012", "us-east-1", Ok(&infos), Ok(&assoc));
+        assert_eq!(asset.resource_type, types::SSM_REGION);
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:ssm:us-east-1:123456789012:region-status"
+        );
+        let p = &asset.properties;
+        assert_eq!(p["instanceInformationRead"], true);
+        assert_eq!(p["managedInstanceCount"], 2);
+        assert_eq!(p["onlineCount"], 1);
+        // 3.3.131.0 is newer than 3.3.40.0 (numeric, not text, order).
+        assert_eq!(p["newestAgentVersion"]["Linux"], "3.3.131.0");
+        assert_eq!(p["associations"][0]["associationName"], "rampart-inventory");
+
+        let failure = CallFailure {
+            kind: GapKind::NotImplemented,
+            code: None,
+            message: "HTTP 500".into(),
+        };
+        let asset = region_status_asset("123456789012", "us-east-1", Err(&failure), Ok(&[]));
+        assert_eq!(asset.properties["instanceInformationRead"], false);
+        assert_eq!(asset.properties["managedInstanceCount"], Value::Null);
+        assert!(asset.unavailable.contains_key("managedInstanceCount"));
+        assert_eq!(asset.properties["associations"], json!([]));
+    }
+
+    #[test]
+    fn compliance_and_inventory_shapes() {
+        use aws_sdk_ssm::types::{ComplianceStatus, NonCompliantSummary};
+        let items = vec![
+            ResourceComplianceSummaryItem::builder()
+                .compliance_type("Patch")
+                .resource_id("i-0a")
+                .status(ComplianceStatus::NonCompliant)
+                .non_compliant_summary(
+                    NonCompliantSummary::builder()
+                        .non_compliant_count(3)
+                        .severity_summary(SeveritySummary::builder().critical_count(1).build())
+                        .build(),
+                )
+                .build(),
+        ];
+        let c = compliance_json(&items);
+        assert_eq!(c["patch"]["status"], "NON_COMPLIANT");
+        assert_eq!(c["patch"]["nonCompliantCount"], 3);
+        assert_eq!(c["patch"]["nonCompliantSeverity"]["critical"], 1);
+        assert_eq!(c["association"], Value::Null);
+
+        let info = InstanceInformation::builder().instance_id("i-0a").build();
+        let managed = managed_instance_asset("123456789012", "us-east-1", &info);
+        let row = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let inventory = InstanceInventory {
+            instance_information: InventoryType {
+                capture_time: Some("2026-01-01T00:00:00Z".into()),
+                entries: vec![row(&[("PlatformName", "Ubuntu"), ("PlatformVersion", "22.04")])],
+            },
+            applications: InventoryType {
+                capture_time: Some("2026-01-01T00:00:00Z".into()),
+                entries: vec![
+                    row(&[("Name", "zlib1g"), ("Version", "1:1.2.11.dfsg-2ubuntu9.2")]),
+                    row(&[("Name", "bash"), ("Version", "5.1-6ubuntu1"), ("Release", "")]),
+                ],
+            },
+        };
+        assert!(inventory.present());
+        assert_eq!(inventory.summary()["applicationCount"], 2);
+        assert!(!InstanceInventory::default().present());
+        let asset = inventory_asset("123456789012", "us-east-1", &managed, &inventory);
+        assert_eq!(asset.resource_type, types::SSM_INSTANCE_INVENTORY);
+        assert_eq!(asset.arn, "arn:rampart:ssm:us-east-1:123456789012:inventory/i-0a");
+        let p = &asset.properties;
+        assert_eq!(p["os"]["name"], "Ubuntu");
+        assert_eq!(p["applications"][0]["name"], "bash");
+        assert_eq!(p["applications"][0]["release"], Value::Null);
+        assert_eq!(p["managedInstanceArn"], managed.arn.as_str());
+        let packages = rampart_model::ssm_inventory::installed_packages(p);
+        assert_eq!(packages.len(), 2);
+        assert_eq!(packages[1].version, "1:1.2.11.dfsg-2ubuntu9.2");
     }
 
     fn doc() -> DocumentIdentifier {

@@ -1,16 +1,22 @@
-//! Rules for Systems Manager: EC2 instances managed by SSM, and the
-//! account's own SSM documents.
+//! Rules for Systems Manager and the Servers plan: EC2 instances managed
+//! by SSM, managed instances' patch and association compliance, software
+//! inventory and agent version, the account's Servers auto-provisioning,
+//! and the account's own SSM documents.
 //!
 //! Property shapes are the SSM collector's (`crates/aws/src/collectors/ssm.rs`):
 //! a [`rampart_model::types::SSM_MANAGED_INSTANCE`] asset per instance that
 //! `DescribeInstanceInformation` returned, with `resourceArn` set to the
-//! EC2 instance's ARN.
-
-use std::collections::HashMap;
+//! EC2 instance's ARN and `patchState`, `compliance` and `inventory`
+//! summaries; a [`rampart_model::types::SSM_REGION`] asset per region. The
+//! instance → managed instance lookup is shared with the Servers coverage
+//! summary ([`crate::servers`]). The plan settings
+//! ([`rampart_model::types::SERVERS_PLAN`]) are written by the engine from
+//! the connector.
 
 use super::{Outcome, Rule};
 use crate::doc::Node;
 use crate::inventory::Inventory;
+use crate::servers::{Lookup, managed_instance};
 use crate::view::{Props, Unreadable};
 
 pub(crate) static RULES: &[Rule] = &[
@@ -19,26 +25,39 @@ pub(crate) static RULES: &[Rule] = &[
         check: instance_managed,
     },
     Rule {
+        id: "ssm-instance-patch-compliant",
+        check: patch_compliant,
+    },
+    Rule {
+        id: "ssm-instance-association-compliant",
+        check: association_compliant,
+    },
+    Rule {
+        id: "ssm-instance-inventory-reported",
+        check: inventory_reported,
+    },
+    Rule {
+        id: "ssm-agent-current",
+        check: agent_current,
+    },
+    Rule {
+        id: "servers-auto-provisioning-enabled",
+        check: auto_provisioning_enabled,
+    },
+    Rule {
         id: "ssm-document-not-public",
         check: document_not_public,
     },
 ];
-
-/// The managed-instance asset type.
-const MANAGED_INSTANCE: &str = rampart_model::types::SSM_MANAGED_INSTANCE;
 
 /// FSBP SSM.1, on the EC2 instance: a managed instance with this
 /// instance's ARN (or id) exists in the same account and region; a running
 /// instance must also be `Online` (a registered agent that stopped
 /// reporting is not managing anything).
 ///
-/// Unknown: the snapshot does not record whether `DescribeInstanceInformation`
-/// succeeded, and a failed call emits no managed instance at all. So when
-/// the region has *no* managed instance, "none is managed" cannot be told
-/// from "the list could not be read" (moto does not implement the call),
-/// and the result is an error, never unhealthy or healthy. Once at least
-/// one managed instance is listed in the region, the list was read, and an
-/// instance missing from it is unmanaged.
+/// Unknown (error): the region's SSM status says the list could not be
+/// read, or — for snapshots without a region status — the region lists no
+/// managed instance at all (which cannot be told from an unreadable list).
 ///
 /// Not applicable: an instance being terminated.
 fn instance_managed(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
@@ -49,38 +68,20 @@ fn instance_managed(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadabl
         ))
         .with(p.evidence("state")));
     }
-    let asset = p.asset();
-    let instance_id = p.str("instanceId")?;
-    // (account, region) -> managed-instance ARN by resource ARN and by instance id.
-    let index = inv.memo("ssm:managed_instances", |inv| {
-        let mut index: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
-        for m in inv.of_type(MANAGED_INSTANCE) {
-            let by_key = index
-                .entry((m.account.to_owned(), m.region.to_owned()))
-                .or_default();
-            for name in ["resourceArn", "instanceId"] {
-                if let Some(key) = m.properties.get(name).and_then(Node::as_str) {
-                    by_key.insert(key.to_owned(), m.arn.to_owned());
-                }
-            }
+    let mine = match managed_instance(inv, p.asset()) {
+        Lookup::Managed(mine) => mine,
+        Lookup::Unknown(why) => {
+            return Err(Unreadable {
+                path: "ssm:DescribeInstanceInformation".to_owned(),
+                error: why.to_owned(),
+            });
         }
-        index
-    });
-    let Some(managed) = index.get(&(asset.account.to_owned(), asset.region.to_owned())) else {
-        return Err(Unreadable {
-            path: "ssm:DescribeInstanceInformation".to_owned(),
-            error: "no Systems Manager managed instance is listed in this region, so the scan cannot tell an unmanaged instance from an unreadable list".to_owned(),
-        });
-    };
-    let mine = managed
-        .get(asset.arn)
-        .or_else(|| instance_id.and_then(|id| managed.get(id)))
-        .and_then(|arn| inv.by_arn(arn));
-    let Some(mine) = mine else {
-        return Ok(Outcome::unhealthy(
-            "Systems Manager does not manage this instance; install or start the SSM Agent and give the instance a role with `AmazonSSMManagedInstanceCore`.",
-        )
-        .with(p.evidence("iamInstanceProfile")));
+        Lookup::NotManaged => {
+            return Ok(Outcome::unhealthy(
+                "Systems Manager does not manage this instance; install or start the SSM Agent and give the instance a role with `AmazonSSMManagedInstanceCore`.",
+            )
+            .with(p.evidence("iamInstanceProfile")));
+        }
     };
     let m = Props::of(mine);
     let ping = m.str("pingStatus")?;
@@ -97,6 +98,192 @@ fn instance_managed(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadabl
         .with(evidence));
     }
     Ok(Outcome::healthy("Systems Manager manages this instance.").with(evidence))
+}
+
+/// A managed instance SSM no longer tracks (`Inactive`: terminated or
+/// deregistered) is not assessed.
+fn inactive(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+    if p.str("pingStatus")? == Some("Inactive") {
+        return Ok(Some(
+            Outcome::not_applicable(
+                "Systems Manager reports the instance as inactive (terminated or deregistered).",
+            )
+            .with(p.evidence("pingStatus")),
+        ));
+    }
+    Ok(None)
+}
+
+/// A summary property the collector writes; absent (not `null`) in
+/// snapshots made before the collector read it.
+fn collected<'a>(p: &Props<'a>, key: &str) -> Result<Option<Node<'a>>, Unreadable> {
+    let value = p.get(key)?;
+    if value.is_none() && p.asset().properties.get(key).is_none() {
+        return Err(Unreadable {
+            path: key.to_owned(),
+            error: format!("the scan did not record `{key}` for this managed instance"),
+        });
+    }
+    Ok(value)
+}
+
+/// FSBP SSM.2: the instance's `Patch` compliance summary is `COMPLIANT`.
+/// No summary (no patch scan has run): unhealthy, the instance's patch
+/// level is unknown.
+fn patch_compliant(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = inactive(p)? {
+        return Ok(na);
+    }
+    collected(p, "compliance")?;
+    match p.str("compliance.patch.status")? {
+        Some("COMPLIANT") => {
+            Ok(Outcome::healthy("The instance is compliant with its patch baseline.")
+                .with(p.evidence("compliance.patch")))
+        }
+        Some(status) => {
+            let missing = p.i64("patchState.missingCount")?;
+            let failed = p.i64("patchState.failedCount")?;
+            Ok(Outcome::unhealthy(format!(
+                "Patch compliance is {status} ({} missing, {} failed); install the missing patches with Patch Manager (`AWS-RunPatchBaseline` with `Install`).",
+                missing.map_or("unknown".to_owned(), |n| n.to_string()),
+                failed.map_or("unknown".to_owned(), |n| n.to_string()),
+            ))
+            .with(p.evidence("compliance.patch"))
+            .with(p.evidence("patchState")))
+        }
+        None => Ok(Outcome::unhealthy(
+            "Systems Manager has no patch compliance data for the instance: no patch scan has run; scan it with `AWS-RunPatchBaseline` (a Quick Setup patch policy does this on a schedule).",
+        )
+        .with(p.evidence("compliance.patch"))),
+    }
+}
+
+/// FSBP SSM.3: the instance's `Association` compliance summary is
+/// `COMPLIANT`. Not applicable: no association targets it (no summary).
+fn association_compliant(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = inactive(p)? {
+        return Ok(na);
+    }
+    collected(p, "compliance")?;
+    match p.str("compliance.association.status")? {
+        None => Ok(Outcome::not_applicable(
+            "No State Manager association has reported compliance for the instance.",
+        )
+        .with(p.evidence("compliance.association"))),
+        Some(status) => Ok(Outcome::either(
+            status == "COMPLIANT",
+            "The instance's associations ran successfully.",
+            format!(
+                "Association compliance is {status}: an association on the instance failed; check the association's execution history and the instance's SSM Agent log."
+            ),
+        )
+        .with(p.evidence("compliance.association"))),
+    }
+}
+
+/// The instance reports software inventory (`AWS:Application` or
+/// `AWS:InstanceInformation`), which vulnerability assessment needs.
+fn inventory_reported(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = inactive(p)? {
+        return Ok(na);
+    }
+    collected(p, "inventory")?;
+    let present = p.bool("inventory.present")?;
+    Ok(Outcome::either(
+        present == Some(true),
+        "The instance reports its software inventory to Systems Manager.",
+        "Systems Manager holds no software inventory for the instance; add an inventory association (`AWS-GatherSoftwareInventory`, or enable Servers auto-provisioning).",
+    )
+    .with(p.evidence("inventory")))
+}
+
+/// Version numbers of a dotted version (`3.3.131.0`), for comparison.
+fn version_key(version: &str) -> Vec<u64> {
+    version
+        .split('.')
+        .map(|part| part.trim().parse::<u64>().unwrap_or(0))
+        .collect()
+}
+
+/// The SSM Agent is current: SSM's own `isLatestVersion` when it reports
+/// one (Linux), else (Windows, macOS) the agent is not older than the
+/// newest agent version seen on the same platform in the same region
+/// (`newestAgentVersion` of the region status) — a relative check, since
+/// Rampart ships no list of agent releases.
+fn agent_current(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = inactive(p)? {
+        return Ok(na);
+    }
+    let version = p.str("agentVersion")?;
+    match p.bool("isLatestVersion")? {
+        Some(true) => {
+            return Ok(Outcome::healthy("The SSM Agent is the latest version.")
+                .with(p.evidence("agentVersion")));
+        }
+        Some(false) => {
+            return Ok(Outcome::unhealthy(format!(
+                "The SSM Agent ({}) is not the latest version; update it (`AWS-UpdateSSMAgent`, or auto-update in Fleet Manager settings).",
+                version.unwrap_or("unknown version")
+            ))
+            .with(p.evidence("agentVersion"))
+            .with(p.evidence("isLatestVersion")));
+        }
+        None => {}
+    }
+    let Some(version) = version else {
+        return Err(Unreadable {
+            path: "agentVersion".to_owned(),
+            error: "Systems Manager reported no agent version for the instance".to_owned(),
+        });
+    };
+    let asset = p.asset();
+    let platform = p.str("platformType")?.unwrap_or_default();
+    let newest = inv
+        .of_type_in_region(
+            rampart_model::types::SSM_REGION,
+            asset.account,
+            asset.region,
+        )
+        .next()
+        .and_then(|status| {
+            status
+                .properties
+                .get("newestAgentVersion")
+                .and_then(|n| n.get(platform))
+                .and_then(Node::as_str)
+        });
+    let Some(newest) = newest else {
+        return Err(Unreadable {
+            path: "newestAgentVersion".to_owned(),
+            error: "SSM reported no latest-version flag and the region status has no agent version to compare with".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        version_key(version) >= version_key(newest),
+        "The SSM Agent is as new as any in the region.",
+        format!(
+            "The SSM Agent ({version}) is older than {newest}, which other {platform} instances in the region run; update it (`AWS-UpdateSSMAgent`)."
+        ),
+    )
+    .with(p.evidence("agentVersion")))
+}
+
+/// The account's Servers plan provisions its agent automatically
+/// (`autoProvisioning`). Not applicable: the Servers plan is off for the
+/// connector.
+fn auto_provisioning_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if p.bool("serversPlanEnabled")? != Some(true) {
+        return Ok(Outcome::not_applicable(
+            "The Servers plan is not enabled for the account's connector.",
+        )
+        .with(p.evidence("serversPlanEnabled")));
+    }
+    Ok(Outcome::either(
+        p.bool("autoProvisioning")? == Some(true),
+        "Servers auto-provisioning is on: Rampart installs its agent on new instances through Systems Manager.",
+        "Servers auto-provisioning is off: new instances get no agent, no inventory and no patch scans unless someone sets them up by hand.",
+    )
+    .with(p.evidence("autoProvisioning")))
 }
 
 /// FSBP SSM.4: the document is not shared with `all` (`public`). Not
