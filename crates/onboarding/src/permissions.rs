@@ -233,7 +233,7 @@ fn servers_provisioning() -> Vec<Value> {
     let core = format!("arn:${{AWS::Partition}}:iam::aws:policy/{SSM_CORE_POLICY}");
     let instances = "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*".to_owned();
     let associations = "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:association/*".to_owned();
-    let documents = [INVENTORY_DOCUMENT, PATCH_DOCUMENT]
+    let [inventory_doc, patch_doc] = [INVENTORY_DOCUMENT, PATCH_DOCUMENT]
         .map(|d| format!("arn:${{AWS::Partition}}:ssm:*::document/{d}"));
     vec![
         statement(
@@ -302,7 +302,7 @@ fn servers_provisioning() -> Vec<Value> {
             "Sid": "TagInstancesWithRampartTags",
             "Effect": "Allow",
             "Action": pick("ec2", &["CreateTags", "DeleteTags"]),
-            "Resource": [instances],
+            "Resource": [instances.clone()],
             "Condition": { "ForAllValues:StringEquals": {
                 "aws:TagKeys": [ACCOUNT_ID_TAG, CLOUD_TAG, INSTANCE_ID_TAG, CONNECTOR_TAG]
             } },
@@ -310,7 +310,12 @@ fn servers_provisioning() -> Vec<Value> {
         statement(
             "CreateInventoryAndPatchScanAssociations",
             &["ssm:CreateAssociation"],
-            &[documents[0].clone(), documents[1].clone(), instances.clone(), associations.clone()],
+            &[
+                inventory_doc.clone(),
+                patch_doc.clone(),
+                instances.clone(),
+                associations.clone(),
+            ],
         ),
         statement(
             "ManageRampartAssociations",
@@ -320,7 +325,7 @@ fn servers_provisioning() -> Vec<Value> {
                 "ssm:ListTagsForResource",
                 "ssm:UpdateAssociation",
             ],
-            &[documents[0].clone(), documents[1].clone(), instances, associations],
+            &[inventory_doc, patch_doc, instances, associations],
         ),
     ]
 }

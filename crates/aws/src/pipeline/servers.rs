@@ -46,8 +46,12 @@ pub const INSTANCE_ROLE: &str = "RampartSsmInstanceRole";
 pub const INSTANCE_PROFILE: &str = "RampartSsmInstanceProfile";
 /// The AWS managed policy that lets the SSM agent register.
 pub const SSM_CORE_POLICY: &str = "AmazonSSMManagedInstanceCore";
-/// The older managed policy that also lets the agent register.
-const LEGACY_SSM_POLICY: &str = "AmazonEC2RoleforSSM";
+/// Other AWS managed policies that let the agent register: the older one,
+/// and Default Host Management's.
+const OTHER_SSM_POLICIES: [&str; 2] = [
+    "AmazonEC2RoleforSSM",
+    "AmazonSSMManagedEC2InstanceDefaultPolicy",
+];
 /// The inventory document.
 pub const INVENTORY_DOCUMENT: &str = "AWS-GatherSoftwareInventory";
 /// The patch document, run with `Operation=Scan` (never installs).
@@ -531,10 +535,8 @@ async fn has_ssm_policy(iam: &aws_sdk_iam::Client, role: &str) -> Result<bool, P
         .await
         .map_err(|e| PipelineError::call("ListAttachedRolePolicies", &e))?;
     Ok(out.attached_policies().iter().any(|p| {
-        matches!(
-            p.policy_name(),
-            Some(SSM_CORE_POLICY | LEGACY_SSM_POLICY)
-        )
+        p.policy_name()
+            .is_some_and(|n| n == SSM_CORE_POLICY || OTHER_SSM_POLICIES.contains(&n))
     }))
 }
 
