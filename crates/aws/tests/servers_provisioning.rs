@@ -98,7 +98,9 @@ async fn own_profile(access: &AwsAccess, name: &str, policy: Option<&str>) {
 }
 
 async fn launch(access: &AwsAccess, env: &str, profile: Option<&str>) -> String {
-    use aws_sdk_ec2::types::{IamInstanceProfileSpecification, ResourceType, Tag, TagSpecification};
+    use aws_sdk_ec2::types::{
+        IamInstanceProfileSpecification, ResourceType, Tag, TagSpecification,
+    };
     let mut run = access
         .ec2(REGION)
         .run_instances()
@@ -123,8 +125,15 @@ async fn launch(access: &AwsAccess, env: &str, profile: Option<&str>) -> String 
 }
 
 /// Each instance's tags and profile name.
-async fn instances(access: &AwsAccess) -> BTreeMap<String, (BTreeMap<String, String>, Option<String>)> {
-    let out = access.ec2(REGION).describe_instances().send().await.unwrap();
+async fn instances(
+    access: &AwsAccess,
+) -> BTreeMap<String, (BTreeMap<String, String>, Option<String>)> {
+    let out = access
+        .ec2(REGION)
+        .describe_instances()
+        .send()
+        .await
+        .unwrap();
     out.reservations()
         .iter()
         .flat_map(|r| r.instances())
@@ -178,7 +187,12 @@ fn associations(moto: &Moto) -> Vec<Value> {
         .into_iter()
         .flatten()
         .filter(|scope| scope["region"] == REGION && scope["account"] == ACCOUNT)
-        .flat_map(|scope| scope["associations"].as_array().cloned().unwrap_or_default())
+        .flat_map(|scope| {
+            scope["associations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -224,7 +238,12 @@ async fn servers_ssm_provisioning_end_to_end() {
     let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
     let clients = Clients::new(&access);
     own_profile(&access, "AppSsm", Some(CORE)).await;
-    own_profile(&access, "AppPlain", Some("arn:aws:iam::aws:policy/ReadOnlyAccess")).await;
+    own_profile(
+        &access,
+        "AppPlain",
+        Some("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+    )
+    .await;
     let bare = launch(&access, "prod", None).await;
     let with_ssm = launch(&access, "prod", Some("AppSsm")).await;
     let plain = launch(&access, "prod", Some("AppPlain")).await;
@@ -263,7 +282,10 @@ async fn servers_ssm_provisioning_end_to_end() {
     assert_eq!(counts.reason, "4 in scope, 1 out of scope");
     let mut profile_actions = actions(&plan, Resource::ProfileAssociation);
     profile_actions.sort();
-    let mut want = vec![(bare.clone(), Action::Create), (managed.clone(), Action::None)];
+    let mut want = vec![
+        (bare.clone(), Action::Create),
+        (managed.clone(), Action::None),
+    ];
     want.sort();
     assert_eq!(profile_actions, want);
     let existing: BTreeMap<String, &servers::Step> = plan
@@ -279,9 +301,7 @@ async fn servers_ssm_provisioning_end_to_end() {
         Some(PipelineError::PolicyAttachNotAllowed { profile, .. }) if profile == "AppPlain"
     ));
     assert!(
-        plan.steps
-            .iter()
-            .all(|s| s.name != out_of_scope),
+        plan.steps.iter().all(|s| s.name != out_of_scope),
         "the out-of-scope instance is not touched"
     );
     // The instance that cannot be covered is not tagged.
@@ -327,7 +347,10 @@ async fn servers_ssm_provisioning_end_to_end() {
         assert!(!now[id].0.contains_key("RampartSecurityConnector"), "{id}");
     }
     assert!(attached(&access, INSTANCE_ROLE).await.contains(CORE));
-    assert_eq!(role_tags(&access, INSTANCE_ROLE).await["RampartSecurityConnector"], "prod");
+    assert_eq!(
+        role_tags(&access, INSTANCE_ROLE).await["RampartSecurityConnector"],
+        "prod"
+    );
     assert!(!attached(&access, "AppPlain").await.contains(CORE));
     let list = associations(&moto);
     let patch = association(&list, &patch_name);
@@ -351,14 +374,20 @@ async fn servers_ssm_provisioning_end_to_end() {
             .all(|s| matches!(s.outcome, Outcome::Unchanged | Outcome::Failed { .. }))
     );
     let written = calls_since(&access, &before);
-    assert!(writes(&written).is_empty(), "second apply wrote: {written:?}");
+    assert!(
+        writes(&written).is_empty(),
+        "second apply wrote: {written:?}"
+    );
 
     // Attaching allowed: the own role gets the core policy, marked as Rampart's.
     let allowed = input(&[("env", "prod")], true);
     let report = servers::apply(&clients, &allowed, fast()).await.unwrap();
     assert!(report.succeeded(), "{report:#?}");
     assert!(attached(&access, "AppPlain").await.contains(CORE));
-    assert_eq!(role_tags(&access, "AppPlain").await["RampartSecurityConnector"], "prod");
+    assert_eq!(
+        role_tags(&access, "AppPlain").await["RampartSecurityConnector"],
+        "prod"
+    );
     assert!(role_tags(&access, "AppSsm").await.is_empty());
     assert_eq!(
         instances(&access).await[&plain].0["RampartSecurityConnector"],
@@ -378,8 +407,14 @@ async fn servers_ssm_provisioning_end_to_end() {
     let report = servers::apply(&clients, &all, fast()).await.unwrap();
     assert!(report.succeeded(), "{report:#?}");
     let list = associations(&moto);
-    assert_eq!(association(&list, &patch_name)["Targets"][0]["Key"], "InstanceIds");
-    assert_eq!(association(&list, &patch_name)["Targets"][0]["Values"][0], "*");
+    assert_eq!(
+        association(&list, &patch_name)["Targets"][0]["Key"],
+        "InstanceIds"
+    );
+    assert_eq!(
+        association(&list, &patch_name)["Targets"][0]["Values"][0],
+        "*"
+    );
     let now = instances(&access).await;
     assert_eq!(now[&out_of_scope].1.as_deref(), Some(INSTANCE_PROFILE));
     assert!(servers::plan(&clients, &all).await.unwrap().is_converged());
@@ -389,7 +424,11 @@ async fn servers_ssm_provisioning_end_to_end() {
     assert!(report.succeeded(), "{report:#?}");
     let now = instances(&access).await;
     assert_eq!(now[&out_of_scope].1, None);
-    assert!(!now[&out_of_scope].0.contains_key("RampartSecurityConnector"));
+    assert!(
+        !now[&out_of_scope]
+            .0
+            .contains_key("RampartSecurityConnector")
+    );
     assert_eq!(now[&out_of_scope].0["env"], "dev");
 
     // Removal: only what Rampart made or marked.
@@ -406,12 +445,21 @@ async fn servers_ssm_provisioning_end_to_end() {
     }
     assert_eq!(now[&with_ssm].1.as_deref(), Some("AppSsm"));
     assert_eq!(now[&plain].1.as_deref(), Some("AppPlain"));
-    assert!(attached(&access, "AppSsm").await.contains(CORE), "not Rampart's");
+    assert!(
+        attached(&access, "AppSsm").await.contains(CORE),
+        "not Rampart's"
+    );
     assert!(!attached(&access, "AppPlain").await.contains(CORE));
     assert!(role_tags(&access, "AppPlain").await.is_empty());
     assert!(associations(&moto).is_empty());
     let iam = access.iam("us-east-1");
-    assert!(iam.get_role().role_name(INSTANCE_ROLE).send().await.is_err());
+    assert!(
+        iam.get_role()
+            .role_name(INSTANCE_ROLE)
+            .send()
+            .await
+            .is_err()
+    );
     assert!(
         iam.get_instance_profile()
             .instance_profile_name(INSTANCE_PROFILE)
@@ -494,5 +542,8 @@ async fn not_owned_resources_are_left_alone(
     let report = servers::remove(clients, &scoped).await.unwrap();
     assert!(report.succeeded(), "{report:#?}");
     assert!(iam.get_role().role_name(INSTANCE_ROLE).send().await.is_ok());
-    assert_eq!(association(&associations(moto), &inventory_name), &inventory);
+    assert_eq!(
+        association(&associations(moto), &inventory_name),
+        &inventory
+    );
 }

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ssm::types::{
-    AssociationFilter, AssociationFilterKey, ComplianceQueryOperatorType,
-    ComplianceStringFilter, InstanceInformationStringFilter, PingStatus, Target,
+    AssociationFilter, AssociationFilterKey, ComplianceQueryOperatorType, ComplianceStringFilter,
+    InstanceInformationStringFilter, PingStatus, Target,
 };
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_testkit::Moto;
@@ -55,7 +55,10 @@ async fn emulator_speaks_the_sdk_wire_shapes() {
     let moto = moto();
     moto.reset();
     let ids: Vec<String> = (0..7).map(|n| format!("i-0000000000000000{n}")).collect();
-    let instances: Vec<_> = ids.iter().map(|id| online_instance(id, "3.3.0.0")).collect();
+    let instances: Vec<_> = ids
+        .iter()
+        .map(|id| online_instance(id, "3.3.0.0"))
+        .collect();
     moto.ssm_register("eu-west-1", &instances);
     moto.ssm_patch_states(
         "eu-west-1",
@@ -221,12 +224,7 @@ async fn emulator_keeps_associations() {
         .create_association()
         .name("AWS-GatherSoftwareInventory")
         .association_name("rampart-inventory")
-        .targets(
-            Target::builder()
-                .key("InstanceIds")
-                .values("*")
-                .build(),
-        )
+        .targets(Target::builder().key("InstanceIds").values("*").build())
         .schedule_expression("rate(30 minutes)")
         .send()
         .await
@@ -372,7 +370,12 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     )
     .await;
-    profile(&access, "read-only", "arn:aws:iam::aws:policy/ReadOnlyAccess").await;
+    profile(
+        &access,
+        "read-only",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
+    .await;
     let managed = launch(&access, Some("ssm-core")).await;
     let lost = launch(&access, Some("ssm-core")).await;
     let bare = launch(&access, None).await;
@@ -410,9 +413,11 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
         "us-east-1",
         &managed,
         "AWS:InstanceInformation",
-        &[json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
+        &[
+            json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
                  "PlatformName": "Amazon Linux", "PlatformVersion": "2023", "PlatformType": "Linux",
-                 "InstanceId": managed})],
+                 "InstanceId": managed}),
+        ],
     );
     // 60 packages: two pages of ListInventoryEntries.
     let packages: Vec<_> = (0..60)
@@ -443,7 +448,10 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
     let ssm_gaps: Vec<_> = scan.gaps.iter().filter(|g| g.service == "ssm").collect();
     assert!(ssm_gaps.is_empty(), "{ssm_gaps:#?}");
     let of_type = |t: &str| -> Vec<&rampart_model::Asset> {
-        scan.assets.iter().filter(|a| a.resource_type == t).collect()
+        scan.assets
+            .iter()
+            .filter(|a| a.resource_type == t)
+            .collect()
     };
 
     // Region status: present in both regions, also with nothing managed.
@@ -472,7 +480,10 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
     assert_eq!(m["patchState"]["missingCount"], 12);
     assert_eq!(m["patchState"]["criticalNonCompliantCount"], 2);
     assert_eq!(m["compliance"]["patch"]["status"], "NON_COMPLIANT");
-    assert_eq!(m["compliance"]["patch"]["nonCompliantSeverity"]["critical"], 2);
+    assert_eq!(
+        m["compliance"]["patch"]["nonCompliantSeverity"]["critical"],
+        2
+    );
     assert_eq!(m["compliance"]["association"]["status"], "COMPLIANT");
     assert_eq!(m["inventory"]["present"], true);
     assert_eq!(m["inventory"]["applicationCount"], 60);
@@ -487,7 +498,11 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
     assert_eq!(l["inventory"]["present"], false);
 
     let inventories = of_type(rampart_model::types::SSM_INSTANCE_INVENTORY);
-    assert_eq!(inventories.len(), 1, "only the instance that reported inventory");
+    assert_eq!(
+        inventories.len(),
+        1,
+        "only the instance that reported inventory"
+    );
     let inv = &inventories[0].properties;
     assert_eq!(inv["os"]["name"], "Amazon Linux");
     assert_eq!(inv["applications"].as_array().unwrap().len(), 60);
@@ -509,9 +524,8 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
     assert_eq!(c.patch_compliance.as_deref(), Some("NON_COMPLIANT"));
     assert_eq!(c.missing_patches, Some(12));
     assert_eq!(c.application_count, Some(60));
-    let codes = |id: &str| -> Vec<String> {
-        by_id(id).reasons.iter().map(|r| r.code.clone()).collect()
-    };
+    let codes =
+        |id: &str| -> Vec<String> { by_id(id).reasons.iter().map(|r| r.code.clone()).collect() };
     assert_eq!(codes(&lost), ["agent-not-online", "no-inventory"]);
     assert_eq!(codes(&bare), ["no-instance-profile", "not-managed"]);
     assert_eq!(codes(&wrong_role), ["profile-lacks-ssm", "not-managed"]);

@@ -265,7 +265,10 @@ fn role_allows_ssm(inv: &Inventory, role: AssetRef<'_>) -> (Option<bool>, String
     let mut documents: Vec<Node<'_>> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     for p in attached.iter().flat_map(|a| a.iter()) {
-        let arn = p.get("policyArn").and_then(Node::as_str).unwrap_or_default();
+        let arn = p
+            .get("policyArn")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
         if let Some(name) = SSM_MANAGED_POLICIES
             .iter()
             .find(|n| arn.ends_with(&format!(":policy/{n}")) || arn.ends_with(&format!("/{n}")))
@@ -385,11 +388,14 @@ fn coverage_of(inv: &Inventory, asset: AssetRef<'_>) -> InstanceCoverage {
             if let Some(t) = text(mp.get("platformType")) {
                 c.platform_type = Some(t);
             }
-            let platform = [text(mp.get("platformName")), text(mp.get("platformVersion"))]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let platform = [
+                text(mp.get("platformName")),
+                text(mp.get("platformVersion")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
             if !platform.is_empty() {
                 c.platform = Some(platform);
             }
@@ -531,19 +537,41 @@ mod tests {
     #[test]
     fn covered_uncovered_and_unknown() {
         let assets = vec![
-            ec2("i-0a", Some("arn:aws:iam::123456789012:instance-profile/ssm")),
+            ec2(
+                "i-0a",
+                Some("arn:aws:iam::123456789012:instance-profile/ssm"),
+            ),
             ec2("i-0b", None),
-            ec2("i-0c", Some("arn:aws:iam::123456789012:instance-profile/web")),
-            ec2("i-0d", Some("arn:aws:iam::123456789012:instance-profile/ssm")),
-            role("ssm", "arn:aws:iam::123456789012:instance-profile/ssm", &[CORE], json!([])),
+            ec2(
+                "i-0c",
+                Some("arn:aws:iam::123456789012:instance-profile/web"),
+            ),
+            ec2(
+                "i-0d",
+                Some("arn:aws:iam::123456789012:instance-profile/ssm"),
+            ),
+            role(
+                "ssm",
+                "arn:aws:iam::123456789012:instance-profile/ssm",
+                &[CORE],
+                json!([]),
+            ),
             role(
                 "web",
                 "arn:aws:iam::123456789012:instance-profile/web",
                 &["arn:aws:iam::aws:policy/ReadOnlyAccess"],
                 json!([{"policyName": "s3", "policyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}]),
             ),
-            managed("i-0a", "Online", json!({"present": true, "applicationCount": 412})),
-            managed("i-0d", "ConnectionLost", json!({"present": false, "applicationCount": 0})),
+            managed(
+                "i-0a",
+                "Online",
+                json!({"present": true, "applicationCount": 412}),
+            ),
+            managed(
+                "i-0d",
+                "ConnectionLost",
+                json!({"present": false, "applicationCount": 0}),
+            ),
             region(true),
         ];
         let c = instance_coverage_of_assets(&assets);
@@ -553,7 +581,10 @@ mod tests {
         assert_eq!(a.managed, Managed::Yes);
         assert!(a.covered, "{:?}", a.reasons);
         assert_eq!(a.profile_allows_ssm, Some(true));
-        assert_eq!(a.role.as_deref(), Some("arn:aws:iam::123456789012:role/ssm"));
+        assert_eq!(
+            a.role.as_deref(),
+            Some("arn:aws:iam::123456789012:role/ssm")
+        );
         assert_eq!(a.patch_compliance.as_deref(), Some("NON_COMPLIANT"));
         assert_eq!(a.association_compliance.as_deref(), Some("COMPLIANT"));
         assert_eq!(a.missing_patches, Some(4));
@@ -579,7 +610,10 @@ mod tests {
         unread.pop();
         unread.push(region(false));
         let c = instance_coverage_of_assets(&unread);
-        assert!(c.iter().all(|x| x.managed == Managed::Unknown && !x.covered));
+        assert!(
+            c.iter()
+                .all(|x| x.managed == Managed::Unknown && !x.covered)
+        );
         assert_eq!(c[0].reasons[0].code, "ssm-unknown");
 
         let json = serde_json::to_value(&instance_coverage_of_assets(&assets)[0]).unwrap();
@@ -625,6 +659,9 @@ mod tests {
             role("x", p, &[customer], partial),
             region(true),
         ];
-        assert_eq!(instance_coverage_of_assets(&assets)[0].profile_allows_ssm, None);
+        assert_eq!(
+            instance_coverage_of_assets(&assets)[0].profile_allows_ssm,
+            None
+        );
     }
 }

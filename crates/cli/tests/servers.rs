@@ -129,13 +129,7 @@ fn servers_provision_dry_run_apply_remove() {
 
     // Dry run, as a table: every step, the uncoverable instance flagged
     // (exit 1), nothing changed.
-    let table = env.aws(&[
-        "servers",
-        "provision",
-        "--connector",
-        "prod",
-        "--dry-run",
-    ]);
+    let table = env.aws(&["servers", "provision", "--connector", "prod", "--dry-run"]);
     env.code(&table, 1);
     let text = String::from_utf8_lossy(&table.stdout)
         .replace(&bare, "i-bare0000000000000")
@@ -152,12 +146,18 @@ fn servers_provision_dry_run_apply_remove() {
     assert_eq!(code, Some(1));
     let planned_steps = steps(&planned);
     assert_eq!(
-        find(&planned_steps, "profile-association", &bare).unwrap().2,
+        find(&planned_steps, "profile-association", &bare)
+            .unwrap()
+            .2,
         "create"
     );
     assert!(planned_steps.iter().all(|s| s.1 != dev), "{planned:#}");
     let (_, again) = env.provision(&["--dry-run"]);
-    assert_eq!(steps(&again), planned_steps, "the dry run changed something");
+    assert_eq!(
+        steps(&again),
+        planned_steps,
+        "the dry run changed something"
+    );
 
     // Apply: all but the instance whose own profile lacks the SSM policy.
     let (code, applied) = env.provision(&[]);
@@ -167,7 +167,9 @@ fn servers_provision_dry_run_apply_remove() {
     assert_eq!(failed.len(), 1, "{applied:#}");
     assert_eq!(failed[0].1, plain);
     assert_eq!(
-        find(&applied_steps, "profile-association", &bare).unwrap().3,
+        find(&applied_steps, "profile-association", &bare)
+            .unwrap()
+            .3,
         "done"
     );
     assert_eq!(
@@ -227,9 +229,13 @@ fn servers_provision_dry_run_apply_remove() {
     }
     let (_, replanned) = env.provision(&["--dry-run"]);
     assert_eq!(
-        find(&steps(&replanned), "instance-role", "RampartSsmInstanceRole")
-            .unwrap()
-            .2,
+        find(
+            &steps(&replanned),
+            "instance-role",
+            "RampartSsmInstanceRole"
+        )
+        .unwrap()
+        .2,
         "create"
     );
 

@@ -20,12 +20,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Plan};
 use rampart_health::role_credentials;
 use rampart_model::CoverageGap;
 use rampart_store::Store;
+use serde::Serialize;
 
 use crate::EngineError;
 use crate::credentials::open_issuer;

@@ -82,11 +82,9 @@ impl ProvisionReport {
                 PipelineError::Call {
                     operation, kind, ..
                 } => (service_of(operation), operation.clone(), *kind),
-                PipelineError::PolicyAttachNotAllowed { .. } => (
-                    "iam",
-                    "AttachRolePolicy".to_owned(),
-                    GapKind::AccessDenied,
-                ),
+                PipelineError::PolicyAttachNotAllowed { .. } => {
+                    ("iam", "AttachRolePolicy".to_owned(), GapKind::AccessDenied)
+                }
                 _ => ("ssm", "ProvisionSsm".to_owned(), GapKind::Other),
             };
             CoverageGap {
@@ -146,8 +144,8 @@ pub async fn provision_connector(
     mode: ProvisionMode,
     options: ApplyOptions,
 ) -> Result<ProvisionReport, EngineError> {
-    let offering =
-        servers_offering(connector).ok_or_else(|| EngineError::NoServers(connector.name.clone()))?;
+    let offering = servers_offering(connector)
+        .ok_or_else(|| EngineError::NoServers(connector.name.clone()))?;
     let access = role_access(
         connector,
         Plan::Servers,
@@ -320,7 +318,11 @@ mod tests {
                 account: "111122223333".into(),
                 steps: vec![
                     StepReport {
-                        step: step(Resource::InstanceProfile, GLOBAL, "RampartSsmInstanceProfile"),
+                        step: step(
+                            Resource::InstanceProfile,
+                            GLOBAL,
+                            "RampartSsmInstanceProfile",
+                        ),
                         outcome: Outcome::Failed {
                             error: PipelineError::Call {
                                 operation: "CreateInstanceProfile".into(),
@@ -389,6 +391,9 @@ mod tests {
 
         let asset = plan_settings_asset(&connector(&[Plan::Cspm]), "us-east-1");
         assert_eq!(asset.properties["serversPlanEnabled"], false);
-        assert_eq!(asset.properties["autoProvisioning"], serde_json::Value::Null);
+        assert_eq!(
+            asset.properties["autoProvisioning"],
+            serde_json::Value::Null
+        );
     }
 }

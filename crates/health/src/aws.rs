@@ -17,8 +17,8 @@ use crate::decide::{
 };
 use crate::requirement::{
     ACCOUNT_MATCHES, AUDIT_PIPELINE, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS,
-    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER,
-    SSM_PROVISIONING, SSM_STATUS,
+    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_PROVISIONING,
+    SSM_STATUS,
 };
 use crate::{Check, HealthOptions, State};
 
@@ -551,7 +551,12 @@ async fn ssm_provisioning(
 ) -> Check {
     let plan = Some(Plan::Servers);
     let Some(Offering::DefenderForServersAws(offering)) = connector.offering(Plan::Servers) else {
-        return Check::new(plan, SSM_PROVISIONING, State::unknown("no Servers plan"), "");
+        return Check::new(
+            plan,
+            SSM_PROVISIONING,
+            State::unknown("no Servers plan"),
+            "",
+        );
     };
     let enabled = offering.arc_auto_provisioning.enabled;
     let read = match access {

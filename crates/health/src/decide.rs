@@ -481,7 +481,12 @@ pub fn ssm_provisioning(
             .iter()
             .map(|(id, what)| format!("{id}: not provisioned yet ({what})")),
     );
-    reasons.extend(coverage.problems.iter().map(|(what, why)| format!("{what}: {why}")));
+    reasons.extend(
+        coverage
+            .problems
+            .iter()
+            .map(|(what, why)| format!("{what}: {why}")),
+    );
     // Off: the user provisions SSM themselves; the SSM status check says
     // whether the instances report.
     if !enabled {
@@ -942,7 +947,10 @@ mod tests {
         let (state, detail) = ssm_provisioning("prod", true, Ok(coverage.clone()));
         assert_eq!(detail, "1 of 3 instances in scope covered (2 out of scope)");
         let fix = fix(&state);
-        assert!(fix.contains("i-3: instance `i-3` has profile `app` without SSM"), "{fix}");
+        assert!(
+            fix.contains("i-3: instance `i-3` has profile `app` without SSM"),
+            "{fix}"
+        );
         assert!(fix.contains("i-2: not provisioned yet"), "{fix}");
         assert!(fix.contains("--servers-policy-attach on"), "{fix}");
         // Off: met, the counts still shown.

@@ -214,11 +214,11 @@ fn provisioning_reads() -> Value {
 /// patch-scan associations (only those two documents). `iam:PassRole` only
 /// for Rampart's instance role, only to EC2. No `ssm:SendCommand`.
 fn servers_provisioning() -> Vec<Value> {
+    use rampart_aws::pipeline::CONNECTOR_TAG;
     use rampart_aws::pipeline::servers::{
         ACCOUNT_ID_TAG, CLOUD_TAG, INSTANCE_ID_TAG, INSTANCE_PROFILE, INSTANCE_ROLE,
         INVENTORY_DOCUMENT, OPERATIONS, PATCH_DOCUMENT, SSM_CORE_POLICY,
     };
-    use rampart_aws::pipeline::CONNECTOR_TAG;
     let ops = OPERATIONS;
     let pick = |service: &str, names: &[&str]| -> Vec<&'static str> {
         actions_of(ops, service, &[])
@@ -254,11 +254,7 @@ fn servers_provisioning() -> Vec<Value> {
         ),
         statement(
             "ManageRampartInstanceRole",
-            &[
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:TagRole",
-            ],
+            &["iam:CreateRole", "iam:DeleteRole", "iam:TagRole"],
             std::slice::from_ref(&own_role),
         ),
         statement(
@@ -295,7 +291,13 @@ fn servers_provisioning() -> Vec<Value> {
         }),
         statement(
             "AssociateInstanceProfile",
-            &pick("ec2", &["AssociateIamInstanceProfile", "DisassociateIamInstanceProfile"]),
+            &pick(
+                "ec2",
+                &[
+                    "AssociateIamInstanceProfile",
+                    "DisassociateIamInstanceProfile",
+                ],
+            ),
             std::slice::from_ref(&instances),
         ),
         json!({

@@ -57,7 +57,13 @@ impl Moto {
 
     /// Seeds one inventory type of an instance (`entries` are the type's
     /// rows, string to string, e.g. `AWS:Application`'s `Name`/`Version`).
-    pub fn ssm_inventory(&self, region: &str, instance_id: &str, type_name: &str, entries: &[Value]) {
+    pub fn ssm_inventory(
+        &self,
+        region: &str,
+        instance_id: &str,
+        type_name: &str,
+        entries: &[Value],
+    ) {
         self.ssm_seed(
             "inventory",
             &json!({

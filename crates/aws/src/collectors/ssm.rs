@@ -566,7 +566,11 @@ pub fn region_status_asset(
                     })
                 })
                 .collect();
-            listed.sort_by(|a, b| a["associationId"].as_str().cmp(&b["associationId"].as_str()));
+            listed.sort_by(|a, b| {
+                a["associationId"]
+                    .as_str()
+                    .cmp(&b["associationId"].as_str())
+            });
             asset.set_property("associations", Value::Array(listed));
         }
         Err(failure) => {
@@ -876,13 +880,20 @@ mod tests {
         let inventory = InstanceInventory {
             instance_information: InventoryType {
                 capture_time: Some("2026-01-01T00:00:00Z".into()),
-                entries: vec![row(&[("PlatformName", "Ubuntu"), ("PlatformVersion", "22.04")])],
+                entries: vec![row(&[
+                    ("PlatformName", "Ubuntu"),
+                    ("PlatformVersion", "22.04"),
+                ])],
             },
             applications: InventoryType {
                 capture_time: Some("2026-01-01T00:00:00Z".into()),
                 entries: vec![
                     row(&[("Name", "zlib1g"), ("Version", "1:1.2.11.dfsg-2ubuntu9.2")]),
-                    row(&[("Name", "bash"), ("Version", "5.1-6ubuntu1"), ("Release", "")]),
+                    row(&[
+                        ("Name", "bash"),
+                        ("Version", "5.1-6ubuntu1"),
+                        ("Release", ""),
+                    ]),
                 ],
             },
         };
@@ -891,7 +902,10 @@ mod tests {
         assert!(!InstanceInventory::default().present());
         let asset = inventory_asset("123456789012", "us-east-1", &managed, &inventory);
         assert_eq!(asset.resource_type, types::SSM_INSTANCE_INVENTORY);
-        assert_eq!(asset.arn, "arn:rampart:ssm:us-east-1:123456789012:inventory/i-0a");
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:ssm:us-east-1:123456789012:inventory/i-0a"
+        );
         let p = &asset.properties;
         assert_eq!(p["os"]["name"], "Ubuntu");
         assert_eq!(p["applications"][0]["name"], "bash");

@@ -39,8 +39,8 @@ use serde_json::{Value, json};
 
 pub use super::{Action, CheckStatus, Outcome};
 use super::{
-    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, Read, action_word, call, code_is, partition,
-    short_hash, slug,
+    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, Read, action_word, call, code_is,
+    partition, short_hash, slug,
 };
 use crate::access::AwsAccess;
 use crate::collectors::Operation;

@@ -226,7 +226,9 @@ where
 }
 
 /// Maps a failed call of `operation` to its error.
-pub(crate) fn call<E>(operation: &'static str) -> impl FnOnce(SdkError<E, Response>) -> PipelineError
+pub(crate) fn call<E>(
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, Response>) -> PipelineError
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
 {

@@ -322,7 +322,9 @@ pub fn coverage(plan: &Plan) -> Coverage {
     let mut instances: BTreeMap<(&str, &str), Vec<&Step>> = BTreeMap::new();
     for s in &plan.steps {
         match s.resource {
-            Resource::ProfileAssociation | Resource::ExistingRolePolicy | Resource::InstanceTags
+            Resource::ProfileAssociation
+            | Resource::ExistingRolePolicy
+            | Resource::InstanceTags
                 if s.action != Action::Delete =>
             {
                 instances.entry((&s.region, &s.name)).or_default().push(s);
@@ -335,8 +337,10 @@ pub fn coverage(plan: &Plan) -> Coverage {
                 } else if let Some(e) = &s.error {
                     out.problems.push((what, e.to_string()));
                 } else if s.action != Action::None {
-                    out.problems
-                        .push((what, format!("to {}: {}", super::action_word(s.action), s.reason)));
+                    out.problems.push((
+                        what,
+                        format!("to {}: {}", super::action_word(s.action), s.reason),
+                    ));
                 }
             }
         }
@@ -513,7 +517,10 @@ fn tag_value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a String> 
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-async fn role_tags(iam: &aws_sdk_iam::Client, role: &str) -> Result<Vec<(String, String)>, PipelineError> {
+async fn role_tags(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Vec<(String, String)>, PipelineError> {
     let out = iam
         .list_role_tags()
         .role_name(role)
@@ -564,7 +571,12 @@ async fn profile_roles(
     iam: &aws_sdk_iam::Client,
     profile: &str,
 ) -> Result<Option<Vec<String>>, PipelineError> {
-    match iam.get_instance_profile().instance_profile_name(profile).send().await {
+    match iam
+        .get_instance_profile()
+        .instance_profile_name(profile)
+        .send()
+        .await
+    {
         Ok(out) => Ok(Some(
             out.instance_profile()
                 .map(|p| p.roles().iter().map(|r| r.role_name().to_owned()).collect())
@@ -733,7 +745,12 @@ async fn observe_association(ssm: &aws_sdk_ssm::Client, name: &str) -> Read<Asso
         Ok(f) => f,
         Err(e) => return Read::Failed(PipelineError::Invalid(e.to_string())),
     };
-    let listed = match ssm.list_associations().association_filter_list(filter).send().await {
+    let listed = match ssm
+        .list_associations()
+        .association_filter_list(filter)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(err) => return Read::Failed(PipelineError::call("ListAssociations", &err)),
     };
@@ -900,9 +917,19 @@ fn account_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
                 format!("attach {SSM_CORE_POLICY}"),
             ));
         }
-        Read::Failed(e) => steps.push(failed(Resource::InstanceRole, GLOBAL, INSTANCE_ROLE, e.clone())),
+        Read::Failed(e) => steps.push(failed(
+            Resource::InstanceRole,
+            GLOBAL,
+            INSTANCE_ROLE,
+            e.clone(),
+        )),
         Read::Found(r) if !owned(r.owner.as_ref(), input) => {
-            steps.push(not_owned(Resource::InstanceRole, GLOBAL, INSTANCE_ROLE, connector));
+            steps.push(not_owned(
+                Resource::InstanceRole,
+                GLOBAL,
+                INSTANCE_ROLE,
+                connector,
+            ));
         }
         Read::Found(r) => {
             steps.push(step(
@@ -920,9 +947,12 @@ fn account_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
                     Action::None,
                     format!("{SSM_CORE_POLICY} is attached"),
                 ),
-                Read::Failed(e) => {
-                    failed(Resource::InstanceRolePolicy, GLOBAL, INSTANCE_ROLE, e.clone())
-                }
+                Read::Failed(e) => failed(
+                    Resource::InstanceRolePolicy,
+                    GLOBAL,
+                    INSTANCE_ROLE,
+                    e.clone(),
+                ),
                 _ => step(
                     Resource::InstanceRolePolicy,
                     GLOBAL,
@@ -941,10 +971,18 @@ fn account_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
             Action::Create,
             format!("create with {INSTANCE_ROLE}, tagged with the connector"),
         ),
-        Read::Failed(e) => failed(Resource::InstanceProfile, GLOBAL, INSTANCE_PROFILE, e.clone()),
-        Read::Found(p) if !owned(p.owner.as_ref(), input) => {
-            not_owned(Resource::InstanceProfile, GLOBAL, INSTANCE_PROFILE, connector)
-        }
+        Read::Failed(e) => failed(
+            Resource::InstanceProfile,
+            GLOBAL,
+            INSTANCE_PROFILE,
+            e.clone(),
+        ),
+        Read::Found(p) if !owned(p.owner.as_ref(), input) => not_owned(
+            Resource::InstanceProfile,
+            GLOBAL,
+            INSTANCE_PROFILE,
+            connector,
+        ),
         Read::Found(p) if p.roles.iter().any(|r| r == INSTANCE_ROLE) => step(
             Resource::InstanceProfile,
             GLOBAL,
@@ -1158,9 +1196,19 @@ fn params_text(parameters: &[(&str, &str)]) -> String {
 }
 
 /// The document, schedule and parameters of an association.
-fn association_spec(resource: Resource) -> (&'static str, &'static str, Vec<(&'static str, &'static str)>) {
+fn association_spec(
+    resource: Resource,
+) -> (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+) {
     if resource == Resource::PatchScanAssociation {
-        (PATCH_DOCUMENT, PATCH_SCAN_SCHEDULE, vec![("Operation", "Scan")])
+        (
+            PATCH_DOCUMENT,
+            PATCH_SCAN_SCHEDULE,
+            vec![("Operation", "Scan")],
+        )
     } else {
         (INVENTORY_DOCUMENT, INVENTORY_SCHEDULE, vec![])
     }
@@ -1476,7 +1524,9 @@ async fn run_step(
             iam.create_role()
                 .role_name(INSTANCE_ROLE)
                 .assume_role_policy_document(trust_policy())
-                .description("Rampart: lets the SSM agent on EC2 instances register with Systems Manager")
+                .description(
+                    "Rampart: lets the SSM agent on EC2 instances register with Systems Manager",
+                )
                 .tags(iam_tag(CONNECTOR_TAG, &input.connector_name)?)
                 .send()
                 .await
@@ -1604,14 +1654,20 @@ async fn run_step(
             }
         }
         (Resource::InstanceTags, Action::Update | Action::Create) => {
-            let mut create = clients.ec2(&step.region).create_tags().resources(&step.name);
+            let mut create = clients
+                .ec2(&step.region)
+                .create_tags()
+                .resources(&step.name);
             for (k, v) in input.instance_tags(&step.name) {
                 create = create.tags(aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
             }
             create.send().await.map_err(call("CreateTags"))?;
         }
         (Resource::InstanceTags, Action::Delete) => {
-            let mut delete = clients.ec2(&step.region).delete_tags().resources(&step.name);
+            let mut delete = clients
+                .ec2(&step.region)
+                .delete_tags()
+                .resources(&step.name);
             for (k, _) in input.instance_tags(&step.name) {
                 delete = delete.tags(aws_sdk_ec2::types::Tag::builder().key(k).build());
             }
@@ -1691,7 +1747,11 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
     for region in &obs.regions {
         let r = region.region.as_str();
         for (resource, name, read) in [
-            (Resource::InventoryAssociation, &inventory, &region.inventory),
+            (
+                Resource::InventoryAssociation,
+                &inventory,
+                &region.inventory,
+            ),
             (Resource::PatchScanAssociation, &patch, &region.patch_scan),
         ] {
             steps.push(match read {
@@ -1717,7 +1777,10 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
             }
             Read::Missing => continue,
         };
-        let ours: Vec<&Instance> = instances.iter().filter(|i| tagged_by_us(input, i)).collect();
+        let ours: Vec<&Instance> = instances
+            .iter()
+            .filter(|i| tagged_by_us(input, i))
+            .collect();
         steps.push(step(
             Resource::Instances,
             r,
@@ -1783,9 +1846,12 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
                     Action::Delete,
                     format!("detach {SSM_CORE_POLICY}"),
                 ),
-                Read::Failed(e) => {
-                    failed(Resource::InstanceRolePolicy, GLOBAL, INSTANCE_ROLE, e.clone())
-                }
+                Read::Failed(e) => failed(
+                    Resource::InstanceRolePolicy,
+                    GLOBAL,
+                    INSTANCE_ROLE,
+                    e.clone(),
+                ),
                 _ => step(
                     Resource::InstanceRolePolicy,
                     GLOBAL,
@@ -1808,7 +1874,12 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
                 Read::Missing => Read::Missing,
                 Read::Failed(e) => Read::Failed(e.clone()),
             };
-            steps.push(owner_step(input, Resource::InstanceRole, INSTANCE_ROLE, read));
+            steps.push(owner_step(
+                input,
+                Resource::InstanceRole,
+                INSTANCE_ROLE,
+                read,
+            ));
         }
     }
     steps

@@ -1015,8 +1015,7 @@ mod tests {
         assert_eq!(back.servers_scope_tags, "env=prod");
         assert!(back.servers_agentless.is_some());
         assert!(back.servers_policy_attach.is_some());
-        let Some(rampart_connector::Offering::DefenderForServersAws(o)) =
-            c.offering(Plan::Servers)
+        let Some(rampart_connector::Offering::DefenderForServersAws(o)) = c.offering(Plan::Servers)
         else {
             panic!("no servers offering");
         };
