@@ -244,7 +244,6 @@ fn servers_provisioning() -> Vec<Value> {
                 "iam:GetInstanceProfile",
                 "iam:GetRole",
                 "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfileTags",
                 "iam:ListRoleTags",
                 "ssm:DescribeAssociation",
                 "ssm:DescribeInstanceInformation",

@@ -86,7 +86,6 @@ pub const OPERATIONS: &[Operation] = &[
     op!("iam", "AttachRolePolicy"),
     op!("iam", "DetachRolePolicy"),
     op!("iam", "GetInstanceProfile"),
-    op!("iam", "ListInstanceProfileTags"),
     op!("iam", "CreateInstanceProfile"),
     op!("iam", "DeleteInstanceProfile"),
     op!("iam", "AddRoleToInstanceProfile"),
@@ -588,25 +587,27 @@ async fn profile_roles(
 }
 
 async fn observe_profile(iam: &aws_sdk_iam::Client) -> Read<ProfileState> {
-    let roles = match profile_roles(iam, INSTANCE_PROFILE).await {
-        Ok(Some(roles)) => roles,
-        Ok(None) => return Read::Missing,
-        Err(e) => return Read::Failed(e),
-    };
-    let owner = match iam
-        .list_instance_profile_tags()
+    // GetInstanceProfile returns the profile's tags with it.
+    match iam
+        .get_instance_profile()
         .instance_profile_name(INSTANCE_PROFILE)
         .send()
         .await
     {
-        Ok(out) => out
-            .tags()
-            .iter()
-            .find(|t| t.key() == CONNECTOR_TAG)
-            .map(|t| t.value().to_owned()),
-        Err(err) => return Read::Failed(PipelineError::call("ListInstanceProfileTags", &err)),
-    };
-    Read::Found(ProfileState { owner, roles })
+        Ok(out) => {
+            let profile = out.instance_profile();
+            Read::Found(ProfileState {
+                owner: profile
+                    .and_then(|p| p.tags().iter().find(|t| t.key() == CONNECTOR_TAG))
+                    .map(|t| t.value().to_owned()),
+                roles: profile
+                    .map(|p| p.roles().iter().map(|r| r.role_name().to_owned()).collect())
+                    .unwrap_or_default(),
+            })
+        }
+        Err(err) if code_is(&err, &["NoSuchEntity"]) => Read::Missing,
+        Err(err) => Read::Failed(PipelineError::call("GetInstanceProfile", &err)),
+    }
 }
 
 async fn observe_foreign(
@@ -1825,7 +1826,7 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
             ));
         }
     }
-    let owner_of = |read: &Read<ProfileState>| match read {
+    let profile_owner = match &obs.profile {
         Read::Found(p) => Read::Found(p.owner.as_ref()),
         Read::Missing => Read::Missing,
         Read::Failed(e) => Read::Failed(e.clone()),
@@ -1834,7 +1835,7 @@ fn removal_steps(input: &ServersProvisioning, obs: &Observed) -> Vec<Step> {
         input,
         Resource::InstanceProfile,
         INSTANCE_PROFILE,
-        owner_of(&obs.profile),
+        profile_owner,
     ));
     match &obs.role {
         Read::Found(role) if owned(role.owner.as_ref(), input) => {
