@@ -8,6 +8,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
+    clippy::panic,
     reason = "test code: a failure should stop the test"
 )]
 

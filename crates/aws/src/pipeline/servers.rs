@@ -326,7 +326,10 @@ pub fn coverage(plan: &Plan) -> Coverage {
             | Resource::InstanceTags
                 if s.action != Action::Delete =>
             {
-                instances.entry((&s.region, &s.name)).or_default().push(s);
+                instances
+                    .entry((s.region.as_str(), s.name.as_str()))
+                    .or_default()
+                    .push(s);
             }
             Resource::ProfileAssociation | Resource::InstanceTags => {}
             _ => {
