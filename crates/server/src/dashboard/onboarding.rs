@@ -1015,11 +1015,11 @@ mod tests {
         assert_eq!(back.servers_scope_tags, "env=prod");
         assert!(back.servers_agentless.is_some());
         assert!(back.servers_policy_attach.is_some());
-        let Some(rampart_connector::Offering::DefenderForServersAws(o)) = c.offering(Plan::Servers)
-        else {
-            panic!("no servers offering");
-        };
-        assert!(o.arc_auto_provisioning.is_policy_attach_allowed);
+        assert!(matches!(
+            c.offering(Plan::Servers),
+            Some(rampart_connector::Offering::DefenderForServersAws(o))
+                if o.arc_auto_provisioning.is_policy_attach_allowed
+        ));
         assert_eq!(back.build().unwrap().offerings, c.offerings);
     }
 
