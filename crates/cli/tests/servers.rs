@@ -62,8 +62,11 @@ impl Env {
     }
 }
 
-/// The steps of a report (plan or apply), as (resource, name, action, outcome).
-fn steps(report: &Value) -> Vec<(String, String, String, String)> {
+/// A step: resource, name, action, outcome (`-` in a plan).
+type Row = (String, String, String, String);
+
+/// The steps of a report (plan or apply).
+fn steps(report: &Value) -> Vec<Row> {
     let list = report["plan"]["steps"]
         .as_array()
         .or_else(|| report["report"]["steps"].as_array())
@@ -80,11 +83,7 @@ fn steps(report: &Value) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-fn find<'a>(
-    steps: &'a [(String, String, String, String)],
-    resource: &str,
-    name: &str,
-) -> Option<&'a (String, String, String, String)> {
+fn find<'a>(steps: &'a [Row], resource: &str, name: &str) -> Option<&'a Row> {
     steps.iter().find(|s| s.0 == resource && s.1 == name)
 }
 

@@ -318,7 +318,7 @@ pub fn coverage(plan: &Plan) -> Coverage {
         out_of_scope: plan.scope.iter().map(|r| r.out_of_scope).sum(),
         ..Coverage::default()
     };
-    let mut instances: BTreeMap<(&str, &str), Vec<&Step>> = BTreeMap::new();
+    let mut instances = BTreeMap::<(&str, &str), Vec<&Step>>::new();
     for s in &plan.steps {
         match s.resource {
             Resource::ProfileAssociation
@@ -1199,14 +1199,15 @@ fn params_text(parameters: &[(&str, &str)]) -> String {
         .collect()
 }
 
-/// The document, schedule and parameters of an association.
-fn association_spec(
-    resource: Resource,
-) -> (
+/// An association's document, schedule and parameters.
+type Spec = (
     &'static str,
     &'static str,
     Vec<(&'static str, &'static str)>,
-) {
+);
+
+/// The document, schedule and parameters of an association.
+fn association_spec(resource: Resource) -> Spec {
     if resource == Resource::PatchScanAssociation {
         (
             PATCH_DOCUMENT,
