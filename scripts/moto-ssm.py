@@ -15,7 +15,8 @@ request goes to moto unchanged, so one endpoint serves both.
 Emulated operations: DescribeInstanceInformation, DescribeInstancePatchStates,
 ListResourceComplianceSummaries, GetInventory, ListInventoryEntries,
 CreateAssociation, DescribeAssociation, ListAssociations, UpdateAssociation,
-DeleteAssociation.
+DeleteAssociation, and ListTagsForResource for associations (their `Tags`
+as created; other resource types are moto's).
 
 State is kept per account and region. The account is moto's for the
 request's access key (so credentials from `AssumeRole` into another account
@@ -44,6 +45,7 @@ and region.
 """
 
 import base64
+import io
 import datetime
 import json
 import re
@@ -503,6 +505,20 @@ def delete_association(st, body, _ctx):
     return {}
 
 
+# ListTagsForResource for associations (moto keeps no associations); other
+# resource types fall through to moto.
+PASS_TO_MOTO = object()
+
+
+def list_tags_for_resource(st, body, _ctx):
+    if body.get("ResourceType") != "Association":
+        return PASS_TO_MOTO
+    desc = st["associations"].get(body.get("ResourceId") or "")
+    if desc is None:
+        raise AwsError("InvalidResourceId", "The resource ID is not valid.")
+    return {"TagList": desc.get("_Tags", [])}
+
+
 HANDLERS = {
     "DescribeInstanceInformation": lambda st, body, _ctx: describe_instance_information(st, body),
     "DescribeInstancePatchStates": lambda st, body, _ctx: describe_instance_patch_states(st, body),
@@ -516,6 +532,7 @@ HANDLERS = {
     "ListAssociations": list_associations,
     "UpdateAssociation": update_association,
     "DeleteAssociation": delete_association,
+    "ListTagsForResource": list_tags_for_resource,
 }
 
 
@@ -654,6 +671,10 @@ class SsmEmulator:
         try:
             with LOCK:
                 out = HANDLERS[op](scope(account, region), body, ctx)
+                if out is PASS_TO_MOTO:
+                    environ["wsgi.input"] = io.BytesIO(raw)
+                    environ["CONTENT_LENGTH"] = str(len(raw))
+                    return self.app(environ, start_response)
                 # Detach from the state so later updates do not leak in.
                 out = json.loads(json.dumps(out))
         except AwsError as e:

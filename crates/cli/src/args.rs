@@ -64,6 +64,8 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// The Containers plan's EKS audit-log pipelines.
     Containers(ContainersArgs),
+    /// The Servers plan's SSM provisioning of EC2 instances.
+    Servers(ServersArgs),
     /// Threat detection: drain a connector's audit-log pipelines into alerts.
     Detect(DetectArgs),
     /// Import OSV vulnerability records (`all.zip` dumps, directories of
@@ -972,6 +974,15 @@ pub struct PlanSettingsArgs {
     /// `KEY=VALUE,...` (`''`: every instance).
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub servers_scope_tags: Option<String>,
+    /// Servers: SSM provisioning of the instances in scope with every
+    /// scan (`arcAutoProvisioning.enabled`), `on` or `off`.
+    #[arg(long, value_name = "on|off")]
+    pub servers_provisioning: Option<String>,
+    /// Servers: SSM provisioning may attach `AmazonSSMManagedInstanceCore`
+    /// to the role of an instance's own profile when it lacks it, `on` or
+    /// `off` (default off: such instances are reported).
+    #[arg(long, value_name = "on|off")]
+    pub servers_policy_attach: Option<String>,
     /// Servers: agentless scanning of instance disks, `on` or `off`.
     #[arg(long, value_name = "on|off")]
     pub agentless_scanning: Option<String>,
@@ -992,6 +1003,8 @@ impl PlanSettingsArgs {
     /// Whether any setting is given.
     pub fn any(&self) -> bool {
         self.servers_scope_tags.is_some()
+            || self.servers_policy_attach.is_some()
+            || self.servers_provisioning.is_some()
             || self.agentless_scanning.is_some()
             || self.agentless_exclusion_tags.is_some()
             || self.pause
@@ -1043,6 +1056,41 @@ pub struct ContainersProvisionArgs {
     #[arg(long, conflicts_with = "remove")]
     pub dry_run: bool,
     /// Tear the pipelines down (the `rampart-*` resources tagged with the connector).
+    #[arg(long)]
+    pub remove: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart servers`.
+#[derive(Debug, Args)]
+pub struct ServersArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: ServersCommand,
+}
+
+/// `rampart servers` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ServersCommand {
+    /// Provision (or plan, or remove) SSM on the EC2 instances in the scope
+    /// of a connector with the Servers plan: instance profile, inventory
+    /// and patch-scan associations, Rampart's tags.
+    Provision(ServersProvisionArgs),
+}
+
+/// `rampart servers provision`.
+#[derive(Debug, Args)]
+pub struct ServersProvisionArgs {
+    /// The connector, its store and AWS access.
+    #[command(flatten)]
+    pub target: ConnectorTargetArgs,
+    /// Only show what would change.
+    #[arg(long, conflicts_with = "remove")]
+    pub dry_run: bool,
+    /// Undo it: the associations, profile associations, tags, role and
+    /// profile tagged with the connector.
     #[arg(long)]
     pub remove: bool,
     /// Output format.

@@ -69,6 +69,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Token(args) => commands::token::run(args, &mut stdout),
         Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,
+        Command::Servers(args) => commands::servers::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
         Command::Vulndb(args) => commands::vulndb::run(args, &mut stdout),
     }

@@ -43,8 +43,8 @@ pub struct CspmOffering {
 pub struct ServersOffering {
     /// The role that discovers instances.
     pub defender_for_servers: CloudRole,
-    /// Agent auto-provisioning through SSM.
-    pub arc_auto_provisioning: SwitchableRole,
+    /// SSM auto-provisioning of the instances in scope.
+    pub arc_auto_provisioning: ServersAutoProvisioning,
     /// Only instances carrying one of these tags (`key` → `value`) are
     /// protected; empty: every instance.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -52,6 +52,27 @@ pub struct ServersOffering {
     /// Agentless scanning of instance disks; absent: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_scanners: Option<VmScanners>,
+}
+
+/// `arcAutoProvisioning` of the Servers plan: `{enabled, cloudRoleArn,
+/// isPolicyAttachAllowed}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServersAutoProvisioning {
+    /// Whether Rampart provisions SSM on the instances in scope.
+    pub enabled: bool,
+    /// The role provisioning runs as.
+    pub cloud_role_arn: String,
+    /// Whether the SSM core policy may be attached to the role of an
+    /// instance's own instance profile when it lacks it (Defender's
+    /// `IsPolicyAttachAllowed`); off: such instances are reported, not
+    /// changed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub is_policy_attach_allowed: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// `vmScanners`: agentless scanning of instance disk snapshots.
@@ -207,7 +228,11 @@ impl Offering {
             }),
             Plan::Servers => Offering::DefenderForServersAws(ServersOffering {
                 defender_for_servers: role(0),
-                arc_auto_provisioning: switchable(1),
+                arc_auto_provisioning: ServersAutoProvisioning {
+                    enabled: true,
+                    cloud_role_arn: arn(1),
+                    is_policy_attach_allowed: false,
+                },
                 scope_by_tags: BTreeMap::new(),
                 vm_scanners: None,
             }),
@@ -422,5 +447,25 @@ mod tests {
         };
         assert_eq!(o.kube_audit_retention_time, 30);
         assert!(o.enable_audit_logs_auto_provisioning);
+    }
+
+    #[test]
+    fn policy_attach_is_off_unless_allowed() {
+        let json = serde_json::json!({
+            "offeringType": "DefenderForServersAws",
+            "defenderForServers": {"cloudRoleArn": "a"},
+            "arcAutoProvisioning": {"enabled": true, "cloudRoleArn": "b"},
+        });
+        let Offering::DefenderForServersAws(mut o) = serde_json::from_value(json.clone()).unwrap()
+        else {
+            panic!("wrong offering");
+        };
+        assert!(!o.arc_auto_provisioning.is_policy_attach_allowed);
+        // Off is not written: existing connector JSON stays as it was.
+        let back = serde_json::to_value(Offering::DefenderForServersAws(o.clone())).unwrap();
+        assert_eq!(back, json);
+        o.arc_auto_provisioning.is_policy_attach_allowed = true;
+        let back = serde_json::to_value(Offering::DefenderForServersAws(o)).unwrap();
+        assert_eq!(back["arcAutoProvisioning"]["isPolicyAttachAllowed"], true);
     }
 }

@@ -30,29 +30,20 @@ use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
 use rampart_detect::{
     Engine as Detector, EngineConfig, EngineState, EventContext, Ruleset, parse_audit_message,
 };
-use rampart_health::{pipeline_input, role_credentials};
+use rampart_health::pipeline_input;
 use rampart_model::{AlertSource, CoverageGap, GapKind};
 use rampart_store::{AlertUpsert, ProcessedEvent, Store};
 use serde::Serialize;
 
 use crate::EngineError;
-use crate::credentials::open_issuer;
-use crate::provisioning::{ProvisionTarget, Provisioner};
+use crate::provisioning::{
+    ProvisionTarget, Provisioner, connector_regions, find_connector, role_access,
+};
 
 /// The detection state's source name in the store.
 pub const STATE_SOURCE: &str = "eks-audit";
 
-/// What `rampart containers provision` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProvisionMode {
-    /// Create or repair each cluster's pipeline.
-    Apply,
-    /// Only say what applying would do.
-    DryRun,
-    /// Tear each cluster's pipeline down.
-    Remove,
-}
+pub use crate::provisioning::ProvisionMode;
 
 /// One cluster's provisioning.
 #[derive(Debug, Clone, Serialize)]
@@ -168,19 +159,6 @@ pub fn containers_offering(connector: &Connector) -> Option<&ContainersOffering>
     }
 }
 
-/// Access as one of the Containers plan's roles (web identity).
-async fn role_access(
-    connector: &Connector,
-    role_arn: &str,
-    keys_dir: &Path,
-    base: &AwsSettings,
-) -> Result<AwsAccess, EngineError> {
-    let issuer = open_issuer(keys_dir)?;
-    let source = role_credentials(connector, Plan::Containers, role_arn, issuer);
-    let settings = base.clone().with_credentials(source).await?;
-    Ok(AwsAccess::load(&settings).await?)
-}
-
 /// The EKS clusters of one region.
 async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, PipelineError> {
     let mut names = Vec::new();
@@ -217,6 +195,7 @@ pub async fn provision_connector(
         .ok_or_else(|| EngineError::NoContainers(connector.name.clone()))?;
     let access = role_access(
         connector,
+        Plan::Containers,
         &offering.kubernetes_service.cloud_role_arn,
         keys_dir,
         base,
@@ -269,29 +248,6 @@ pub async fn provision_connector(
         }
     }
     Ok(report)
-}
-
-/// The regions of a connector's pipelines: `requested`, else the
-/// connector's, else the home region.
-async fn connector_regions(
-    connector: &Connector,
-    requested: Option<&[String]>,
-    base: &AwsSettings,
-) -> Result<Vec<String>, EngineError> {
-    if let Some(regions) = requested {
-        return Ok(regions.to_vec());
-    }
-    if !connector.environment_data.regions.is_empty() {
-        return Ok(connector.environment_data.regions.clone());
-    }
-    let access = AwsAccess::load(base).await?;
-    Ok(vec![access.home_region().to_owned()])
-}
-
-fn find_connector(db: &Path, name: &str) -> Result<Connector, EngineError> {
-    Store::open(db)?
-        .connector(name)?
-        .ok_or_else(|| EngineError::NoConnector(name.to_owned()))
 }
 
 /// `rampart containers provision`: [`provision_connector`] for the stored
@@ -669,6 +625,7 @@ pub async fn detect_connector(
     let rules = Arc::new(Ruleset::builtin().map_err(|e| EngineError::Rules(e.to_string()))?);
     let service = role_access(
         connector,
+        Plan::Containers,
         &offering.kubernetes_service.cloud_role_arn,
         keys_dir,
         base,
@@ -676,6 +633,7 @@ pub async fn detect_connector(
     .await?;
     let collection = role_access(
         connector,
+        Plan::Containers,
         &offering.kubernetes_data_collection.cloud_role_arn,
         keys_dir,
         base,

@@ -111,6 +111,11 @@ pub enum EngineError {
         "connector `{0}` has no Containers plan (DefenderForContainersAws); enable it with `rampart connector update`"
     )]
     NoContainers(String),
+    /// The connector has no Servers plan.
+    #[error(
+        "connector `{0}` has no Servers plan (DefenderForServersAws); enable it with `rampart connector update`"
+    )]
+    NoServers(String),
     /// The built-in detection rules did not load.
     #[error("built-in detection rules: {0}")]
     Rules(String),
@@ -135,7 +140,8 @@ impl EngineError {
             | Self::UnknownService { .. }
             | Self::ExemptionsFile { .. }
             | Self::Exemptions { .. }
-            | Self::NoContainers(_) => ErrorKind::Usage,
+            | Self::NoContainers(_)
+            | Self::NoServers(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)

@@ -5,7 +5,8 @@
 //! A scan goes: credentials ([`credentials`]: web identity tokens for
 //! native connectors, stored keys or an external-id role for classic ones)
 //! → organization members ([`organization`]) → the plans' provisioning
-//! steps ([`provisioning`]; [`containers`] for the Containers plan) → collect ([`rampart_aws`]) →
+//! steps ([`provisioning`]; [`containers`] for the Containers plan, [`servers`]
+//! for the Servers plan's SSM provisioning) → collect ([`rampart_aws`]) →
 //! evaluate ([`rampart_catalog`]) → store ([`rampart_store`]), in
 //! [`connector_scan::scan_connector`] and [`scan::collect_and_store`].
 //! [`Engine`] wraps both for long-running processes: it opens the store,
@@ -60,7 +61,8 @@ pub struct Engine {
     /// API calls in flight at once per service and region.
     pub concurrency: usize,
     /// The plans' provisioning steps (the CLI and the server add
-    /// [`containers::ContainersProvisioner`]).
+    /// [`containers::ContainersProvisioner`] and
+    /// [`servers::ServersProvisioner`]).
     pub provisioners: Vec<Arc<dyn Provisioner>>,
 }
 

@@ -10,7 +10,9 @@
 //! scan, never a failed scan.
 //!
 //! The Containers plan's step is [`crate::containers::ContainersProvisioner`]
-//! (the EKS audit-log pipelines); the CLI and the server pass it.
+//! (the EKS audit-log pipelines), the Servers plan's
+//! [`crate::servers::ServersProvisioner`] (SSM on the instances in scope);
+//! the CLI and the server pass both.
 //!
 //! [`scan_connector`]: crate::connector_scan::scan_connector
 
@@ -18,9 +20,27 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use rampart_aws::AwsSettings;
+use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Plan};
+use rampart_health::role_credentials;
 use rampart_model::CoverageGap;
+use rampart_store::Store;
+use serde::Serialize;
+
+use crate::EngineError;
+use crate::credentials::open_issuer;
+
+/// What `rampart containers provision` and `rampart servers provision` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionMode {
+    /// Create or repair what the plan needs.
+    Apply,
+    /// Only say what applying would do.
+    DryRun,
+    /// Undo what provisioning did.
+    Remove,
+}
 
 /// One account to provision, as a scan reached it.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +83,44 @@ pub async fn provision_account(
         }
     }
     gaps
+}
+
+/// Access as one of `plan`'s roles (web identity).
+pub(crate) async fn role_access(
+    connector: &Connector,
+    plan: Plan,
+    role_arn: &str,
+    keys_dir: &Path,
+    base: &AwsSettings,
+) -> Result<AwsAccess, EngineError> {
+    let issuer = open_issuer(keys_dir)?;
+    let source = role_credentials(connector, plan, role_arn, issuer);
+    let settings = base.clone().with_credentials(source).await?;
+    Ok(AwsAccess::load(&settings).await?)
+}
+
+/// The regions a connector's provisioning covers: `requested`, else the
+/// connector's, else the home region.
+pub(crate) async fn connector_regions(
+    connector: &Connector,
+    requested: Option<&[String]>,
+    base: &AwsSettings,
+) -> Result<Vec<String>, EngineError> {
+    if let Some(regions) = requested {
+        return Ok(regions.to_vec());
+    }
+    if !connector.environment_data.regions.is_empty() {
+        return Ok(connector.environment_data.regions.clone());
+    }
+    let access = AwsAccess::load(base).await?;
+    Ok(vec![access.home_region().to_owned()])
+}
+
+/// The stored connector `name`.
+pub(crate) fn find_connector(db: &Path, name: &str) -> Result<Connector, EngineError> {
+    Store::open(db)?
+        .connector(name)?
+        .ok_or_else(|| EngineError::NoConnector(name.to_owned()))
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use rampart_aws::error::classify;
 use rampart_aws::pipeline::containers::{
     self, CheckStatus, Clients, ClusterPipeline, PipelineNames,
 };
+use rampart_aws::pipeline::servers::{self, ServersProvisioning};
 use rampart_aws::{AccessError, AwsAccess, CredentialSource};
-use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
+use rampart_connector::{Connector, ContainersOffering, Offering, Plan, ServersOffering};
 use rampart_model::GapKind;
 
 use crate::credentials::{assumed_by_rampart, role_credentials};
@@ -16,7 +17,8 @@ use crate::decide::{
 };
 use crate::requirement::{
     ACCOUNT_MATCHES, AUDIT_PIPELINE, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS,
-    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_STATUS,
+    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_PROVISIONING,
+    SSM_STATUS,
 };
 use crate::{Check, HealthOptions, State};
 
@@ -176,7 +178,11 @@ pub(crate) async fn plan_checks(
     let regions = regions(connector, access).await;
     match plan {
         Plan::Cspm => {}
-        Plan::Servers => checks.extend(servers(name, role, access, &regions).await),
+        Plan::Servers => {
+            checks.extend(servers(name, role, access, &regions).await);
+            let provisioning = roles.get(1).and_then(|r| r.access.as_ref());
+            checks.push(ssm_provisioning(connector, provisioning, &regions).await);
+        }
         Plan::Containers => checks.extend(containers(connector, role, access, &regions).await),
         Plan::Sql => {
             // SQL Server on EC2 is found by the provisioning role when it
@@ -198,7 +204,7 @@ pub(crate) async fn plan_checks(
 fn requirements(plan: Plan) -> &'static [&'static str] {
     match plan {
         Plan::Cspm => &[READ_ACCESS],
-        Plan::Servers => &[EC2_INSTANCES, SSM_STATUS],
+        Plan::Servers => &[EC2_INSTANCES, SSM_STATUS, SSM_PROVISIONING],
         Plan::Containers => &[
             EKS_CLUSTERS,
             ENDPOINT_ACCESS,
@@ -517,6 +523,57 @@ pub fn pipeline_input(
         cloudwatch_to_kinesis_role_arn: offering.cloud_watch_to_kinesis.cloud_role_arn.clone(),
         kinesis_to_s3_role_arn: offering.kinesis_to_s3.cloud_role_arn.clone(),
     }
+}
+
+/// What the Servers plan's SSM provisioning covers for `connector` in
+/// `regions`: its scope and settings.
+pub fn servers_input(
+    connector: &Connector,
+    offering: &ServersOffering,
+    regions: &[String],
+) -> ServersProvisioning {
+    ServersProvisioning {
+        account: connector.account().to_owned(),
+        regions: regions.to_vec(),
+        connector_name: connector.name.clone(),
+        scope_by_tags: offering.scope_by_tags.clone(),
+        policy_attach_allowed: offering.arc_auto_provisioning.is_policy_attach_allowed,
+    }
+}
+
+/// Servers: how many instances in scope SSM provisioning covers and why
+/// the rest are not, read (never changed) as the `arcAutoProvisioning`
+/// role.
+async fn ssm_provisioning(
+    connector: &Connector,
+    access: Option<&AwsAccess>,
+    regions: &[String],
+) -> Check {
+    let plan = Some(Plan::Servers);
+    let Some(Offering::DefenderForServersAws(offering)) = connector.offering(Plan::Servers) else {
+        return Check::new(
+            plan,
+            SSM_PROVISIONING,
+            State::unknown("no Servers plan"),
+            "",
+        );
+    };
+    let enabled = offering.arc_auto_provisioning.enabled;
+    let read = match access {
+        Some(access) => {
+            let input = servers_input(connector, offering, regions);
+            servers::plan(&servers::Clients::new(access), &input)
+                .await
+                .map(|p| servers::coverage(&p))
+                .map_err(|e| e.to_string())
+        }
+        None => Err(format!(
+            "the role {} is not usable (see {ROLE_ASSUMABLE})",
+            offering.arc_auto_provisioning.cloud_role_arn
+        )),
+    };
+    let (state, detail) = decide::ssm_provisioning(&connector.name, enabled, read);
+    Check::new(plan, SSM_PROVISIONING, state, detail)
 }
 
 /// Containers: every cluster's audit-log pipeline, read (never changed)

@@ -446,6 +446,75 @@ pub fn ssm_status(
     )
 }
 
+/// Servers: SSM provisioning covers every instance in scope. The detail
+/// counts covered instances; not met lists each one that is not, with
+/// why, and the fix; unknown when the state could not be read.
+pub fn ssm_provisioning(
+    connector_name: &str,
+    enabled: bool,
+    coverage: Result<rampart_aws::pipeline::servers::Coverage, String>,
+) -> (State, String) {
+    let coverage = match coverage {
+        Ok(c) => c,
+        Err(why) => return (State::unknown(why), String::new()),
+    };
+    let mut detail = format!(
+        "{} of {} instance{} in scope covered",
+        coverage.covered,
+        coverage.in_scope,
+        if coverage.in_scope == 1 { "" } else { "s" }
+    );
+    if coverage.out_of_scope > 0 {
+        detail.push_str(&format!(" ({} out of scope)", coverage.out_of_scope));
+    }
+    if !enabled {
+        detail.push_str("; auto-provisioning off");
+    }
+    let mut reasons: Vec<String> = coverage
+        .not_covered
+        .iter()
+        .map(|(id, why)| format!("{id}: {why}"))
+        .collect();
+    reasons.extend(
+        coverage
+            .pending
+            .iter()
+            .map(|(id, what)| format!("{id}: not provisioned yet ({what})")),
+    );
+    reasons.extend(
+        coverage
+            .problems
+            .iter()
+            .map(|(what, why)| format!("{what}: {why}")),
+    );
+    // Off: the user provisions SSM themselves; the SSM status check says
+    // whether the instances report.
+    if !enabled {
+        return (State::Met, detail);
+    }
+    if reasons.is_empty() {
+        if coverage.unreadable.is_empty() {
+            return (State::Met, detail);
+        }
+        let why: Vec<String> = coverage
+            .unreadable
+            .iter()
+            .map(|(what, why)| format!("{what}: {why}"))
+            .collect();
+        return (State::unknown(why.join("; ")), detail);
+    }
+    let mut fix = format!(
+        "{}; then run `rampart servers provision --connector {connector_name}`",
+        reasons.join("; ")
+    );
+    if !coverage.not_covered.is_empty() {
+        fix.push_str(&format!(
+            " (an instance profile lacking the SSM policy: attach `AmazonSSMManagedInstanceCore` to its role, or allow it with `rampart connector update {connector_name} --servers-policy-attach on`)"
+        ));
+    }
+    (State::not_met(fix), detail)
+}
+
 /// One EKS cluster's API endpoint access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterEndpoint {
@@ -859,6 +928,50 @@ mod tests {
             State::Unknown { why } => why,
             other => panic!("expected unknown, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn ssm_provisioning_counts_and_says_why() {
+        use rampart_aws::pipeline::servers::Coverage;
+        let coverage = Coverage {
+            in_scope: 3,
+            out_of_scope: 2,
+            covered: 1,
+            pending: vec![("i-2".into(), "associate RampartSsmInstanceProfile".into())],
+            not_covered: vec![(
+                "i-3".into(),
+                "instance `i-3` has profile `app` without SSM; policy attach not allowed".into(),
+            )],
+            ..Coverage::default()
+        };
+        let (state, detail) = ssm_provisioning("prod", true, Ok(coverage.clone()));
+        assert_eq!(detail, "1 of 3 instances in scope covered (2 out of scope)");
+        let fix = fix(&state);
+        assert!(
+            fix.contains("i-3: instance `i-3` has profile `app` without SSM"),
+            "{fix}"
+        );
+        assert!(fix.contains("i-2: not provisioned yet"), "{fix}");
+        assert!(fix.contains("--servers-policy-attach on"), "{fix}");
+        // Off: met, the counts still shown.
+        let (state, detail) = ssm_provisioning("prod", false, Ok(coverage));
+        assert!(is_met(&state));
+        assert!(detail.ends_with("auto-provisioning off"), "{detail}");
+        // All covered: met; a failed read alone: unknown; no answer: unknown.
+        let all = Coverage {
+            in_scope: 2,
+            covered: 2,
+            ..Coverage::default()
+        };
+        assert!(is_met(&ssm_provisioning("prod", true, Ok(all.clone())).0));
+        let unread = Coverage {
+            unreadable: vec![("instances `eu-west-1`".into(), "denied".into())],
+            ..all
+        };
+        let (state, _) = ssm_provisioning("prod", true, Ok(unread));
+        assert!(why(&state).contains("denied"));
+        let (state, _) = ssm_provisioning("prod", true, Err("no role".into()));
+        assert_eq!(why(&state), "no role");
     }
 
     #[test]

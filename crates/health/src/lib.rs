@@ -30,7 +30,7 @@ use rampart_identity::Issuer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use aws::pipeline_input;
+pub use aws::{pipeline_input, servers_input};
 pub use credentials::{assumed_by_rampart, role_credentials};
 pub use scan::{ScanEvidence, scan_evidence};
 
@@ -50,6 +50,10 @@ pub mod requirement {
     pub const EC2_INSTANCES: &str = "EC2 instances found";
     /// Servers: the instances report to Systems Manager.
     pub const SSM_STATUS: &str = "SSM status";
+    /// Servers: every instance in scope has what SSM provisioning gives it
+    /// (an instance profile with the SSM policy, Rampart's tags) and the
+    /// inventory and patch-scan associations exist.
+    pub const SSM_PROVISIONING: &str = "SSM provisioning";
     /// Containers: EKS clusters exist in the connector's regions.
     pub const EKS_CLUSTERS: &str = "EKS clusters found";
     /// Containers: the clusters' API endpoints are reachable from outside.

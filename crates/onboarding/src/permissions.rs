@@ -206,6 +206,131 @@ fn provisioning_reads() -> Value {
     )
 }
 
+/// The Servers plan's SSM provisioning
+/// ([`rampart_aws::pipeline::servers::OPERATIONS`]): Rampart's instance
+/// role and profile, the profile associated with instances, the SSM core
+/// policy attached to an instance's own role (only that policy), Rampart's
+/// tags on instances and roles (only its tag keys), and the inventory and
+/// patch-scan associations (only those two documents). `iam:PassRole` only
+/// for Rampart's instance role, only to EC2. No `ssm:SendCommand`.
+fn servers_provisioning() -> Vec<Value> {
+    use rampart_aws::pipeline::CONNECTOR_TAG;
+    use rampart_aws::pipeline::servers::{
+        ACCOUNT_ID_TAG, CLOUD_TAG, INSTANCE_ID_TAG, INSTANCE_PROFILE, INSTANCE_ROLE,
+        INVENTORY_DOCUMENT, OPERATIONS, PATCH_DOCUMENT, SSM_CORE_POLICY,
+    };
+    let ops = OPERATIONS;
+    let pick = |service: &str, names: &[&str]| -> Vec<&'static str> {
+        actions_of(ops, service, &[])
+            .into_iter()
+            .filter(|a| names.iter().any(|n| a.ends_with(&format!(":{n}"))))
+            .collect()
+    };
+    let own_role = format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{INSTANCE_ROLE}");
+    let own_profile = format!(
+        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:instance-profile/{INSTANCE_PROFILE}"
+    );
+    let core = format!("arn:${{AWS::Partition}}:iam::aws:policy/{SSM_CORE_POLICY}");
+    let instances = "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*".to_owned();
+    let associations = "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:association/*".to_owned();
+    let [inventory_doc, patch_doc] = [INVENTORY_DOCUMENT, PATCH_DOCUMENT]
+        .map(|d| format!("arn:${{AWS::Partition}}:ssm:*::document/{d}"));
+    vec![
+        statement(
+            "ReadInstancesProfilesAndAssociations",
+            &[
+                "ec2:DescribeIamInstanceProfileAssociations",
+                "ec2:DescribeInstances",
+                "iam:GetInstanceProfile",
+                "iam:GetRole",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRoleTags",
+                "ssm:DescribeAssociation",
+                "ssm:DescribeInstanceInformation",
+                "ssm:ListAssociations",
+            ],
+            &any(),
+        ),
+        statement(
+            "ManageRampartInstanceRole",
+            &["iam:CreateRole", "iam:DeleteRole", "iam:TagRole"],
+            std::slice::from_ref(&own_role),
+        ),
+        statement(
+            "ManageRampartInstanceProfile",
+            &[
+                "iam:AddRoleToInstanceProfile",
+                "iam:CreateInstanceProfile",
+                "iam:DeleteInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:TagInstanceProfile",
+            ],
+            std::slice::from_ref(&own_profile),
+        ),
+        json!({
+            "Sid": "AttachOnlyTheSsmCorePolicy",
+            "Effect": "Allow",
+            "Action": pick("iam", &["AttachRolePolicy", "DetachRolePolicy"]),
+            "Resource": ["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"],
+            "Condition": { "ArnEquals": { "iam:PolicyARN": [core] } },
+        }),
+        json!({
+            "Sid": "MarkRolesWithTheSsmCorePolicy",
+            "Effect": "Allow",
+            "Action": pick("iam", &["TagRole", "UntagRole"]),
+            "Resource": ["arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"],
+            "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": [CONNECTOR_TAG] } },
+        }),
+        json!({
+            "Sid": "PassRampartInstanceRoleToEc2",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": [own_role],
+            "Condition": { "StringEquals": { "iam:PassedToService": "ec2.amazonaws.com" } },
+        }),
+        statement(
+            "AssociateInstanceProfile",
+            &pick(
+                "ec2",
+                &[
+                    "AssociateIamInstanceProfile",
+                    "DisassociateIamInstanceProfile",
+                ],
+            ),
+            std::slice::from_ref(&instances),
+        ),
+        json!({
+            "Sid": "TagInstancesWithRampartTags",
+            "Effect": "Allow",
+            "Action": pick("ec2", &["CreateTags", "DeleteTags"]),
+            "Resource": [instances.clone()],
+            "Condition": { "ForAllValues:StringEquals": {
+                "aws:TagKeys": [ACCOUNT_ID_TAG, CLOUD_TAG, INSTANCE_ID_TAG, CONNECTOR_TAG]
+            } },
+        }),
+        statement(
+            "CreateInventoryAndPatchScanAssociations",
+            &["ssm:CreateAssociation"],
+            &[
+                inventory_doc.clone(),
+                patch_doc.clone(),
+                instances.clone(),
+                associations.clone(),
+            ],
+        ),
+        statement(
+            "ManageRampartAssociations",
+            &[
+                "ssm:AddTagsToResource",
+                "ssm:DeleteAssociation",
+                "ssm:ListTagsForResource",
+                "ssm:UpdateAssociation",
+            ],
+            &[inventory_doc, patch_doc, instances, associations],
+        ),
+    ]
+}
+
 /// What one role reads (granted by `ReadOnlyAccess` in the default mode,
 /// listed in least privilege) and what it always gets, scoped.
 struct Needs {
@@ -236,7 +361,12 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
             always: vec![],
             trust: rampart,
         },
-        (Plan::Servers, _) | (Plan::Sql, 1..) => Needs {
+        (Plan::Servers, _) => Needs {
+            reads: None,
+            always: servers_provisioning(),
+            trust: rampart,
+        },
+        (Plan::Sql, 1..) => Needs {
             reads: None,
             always: vec![provisioning_reads(), send_command()],
             trust: rampart,
@@ -553,6 +683,34 @@ mod tests {
             .flat_map(|s| s["Action"].as_array().unwrap().clone())
             .map(|a| a.as_str().unwrap().to_owned())
             .collect()
+    }
+
+    #[test]
+    fn servers_provisioning_role_allows_every_call_and_no_send_command() {
+        let plans = [PlanInput::with_default_names(Plan::Servers)];
+        for access in [Access::Default, Access::LeastPrivilege] {
+            let roles = roles(&plans, access);
+            let provisioning = granted(&roles[1]);
+            for op in rampart_aws::pipeline::servers::OPERATIONS {
+                assert!(
+                    provisioning.contains(op.action),
+                    "{access:?}: {}",
+                    op.action
+                );
+            }
+            assert!(provisioning.contains("iam:PassRole"));
+            assert!(!provisioning.contains("ssm:SendCommand"));
+            let pass = roles[1]
+                .policies
+                .iter()
+                .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+                .find(|s| s["Action"][0] == "iam:PassRole")
+                .unwrap();
+            assert_eq!(
+                pass["Resource"][0],
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/RampartSsmInstanceRole"
+            );
+        }
     }
 
     #[test]

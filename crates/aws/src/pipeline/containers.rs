@@ -34,12 +34,14 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tagging,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::http::Response as HttpResponse;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, partition, short_hash, slug};
+pub use super::{Action, CheckStatus, Outcome};
+use super::{
+    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, Read, action_word, call, code_is,
+    partition, short_hash, slug,
+};
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
 use crate::op;
@@ -334,20 +336,6 @@ impl std::fmt::Display for Resource {
     }
 }
 
-/// What a step does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Create the resource.
-    Create,
-    /// Change the resource's settings.
-    Update,
-    /// Delete the resource.
-    Delete,
-    /// Nothing to do.
-    None,
-}
-
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
@@ -392,21 +380,6 @@ impl Plan {
     }
 }
 
-/// How a step went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-pub enum Outcome {
-    /// Nothing needed doing.
-    Unchanged,
-    /// Carried out.
-    Done,
-    /// Failed or skipped; the error says which.
-    Failed {
-        /// Why.
-        error: PipelineError,
-    },
-}
-
 /// A step and how it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepReport {
@@ -444,18 +417,6 @@ impl ApplyReport {
             .iter()
             .filter(|s| matches!(s.outcome, Outcome::Failed { .. }))
     }
-}
-
-/// Whether a part of the pipeline is as it should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    /// As it should be.
-    Met,
-    /// Missing or different.
-    NotMet,
-    /// Could not be read: neither met nor not met.
-    Unknown,
 }
 
 /// One part of a pipeline check.
@@ -536,14 +497,6 @@ impl Default for ApplyOptions {
 
 // ---------------------------------------------------------------- state
 
-/// A resource as read: missing, found, or unreadable.
-#[derive(Debug, Clone)]
-enum Read<T> {
-    Missing,
-    Found(T),
-    Failed(PipelineError),
-}
-
 #[derive(Debug, Clone)]
 struct BucketState {
     owner: Option<String>,
@@ -581,14 +534,6 @@ struct Observed {
     queue: Read<QueueState>,
     stream: Read<StreamState>,
     filters: Read<Vec<SubscriptionFilter>>,
-}
-
-fn code_is<E>(err: &SdkError<E, HttpResponse>, codes: &[&str]) -> bool
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
-{
-    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
-    err.code().is_some_and(|c| codes.contains(&c))
 }
 
 async fn observe(clients: &Clients, names: &PipelineNames, cluster: &str) -> Observed {
@@ -1734,14 +1679,6 @@ async fn run_step(
     Ok(())
 }
 
-/// Maps a failed call of `operation` to its error.
-fn call<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> PipelineError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    move |err| PipelineError::call(operation, &err)
-}
-
 async fn wait_for_stream(
     clients: &Clients,
     names: &PipelineNames,
@@ -2083,15 +2020,6 @@ fn error_fix(error: &PipelineError, names: &PipelineNames) -> (CheckStatus, Stri
             CheckStatus::Unknown,
             "check again; if the error persists, it says what failed".to_owned(),
         ),
-    }
-}
-
-fn action_word(action: Action) -> &'static str {
-    match action {
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::Delete => "delete",
-        Action::None => "none",
     }
 }
 

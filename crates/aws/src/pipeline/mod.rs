@@ -5,6 +5,11 @@
 //!   cluster: [`containers::plan`] (dry run), [`containers::apply`],
 //!   [`containers::plan_removal`], [`containers::remove`],
 //!   [`containers::check`].
+//! * [`servers`] — the Servers plan's SSM provisioning per account: an
+//!   instance profile for instances without one, State Manager
+//!   associations for software inventory and patch scans
+//!   ([`servers::plan`], [`servers::apply`], [`servers::plan_removal`],
+//!   [`servers::remove`]).
 //! * [`consumer`] — long-polls a pipeline queue, reads the objects its S3
 //!   notifications name, and hands the log events to a sink; a message is
 //!   deleted only after the sink stored all of its events.
@@ -59,6 +64,7 @@
 pub mod consumer;
 pub mod containers;
 pub mod decode;
+pub mod servers;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
@@ -125,6 +131,17 @@ pub enum PipelineError {
     /// The caller's sink did not store the events.
     #[error("the sink did not store the events: {0}")]
     Sink(String),
+    /// An instance's own instance profile lacks the SSM core policy and
+    /// the offering does not allow attaching it (`isPolicyAttachAllowed`).
+    #[error(
+        "instance `{instance}` has profile `{profile}` without SSM; policy attach not allowed (`arcAutoProvisioning.isPolicyAttachAllowed` is off)"
+    )]
+    PolicyAttachNotAllowed {
+        /// The instance.
+        instance: String,
+        /// Its instance profile's name.
+        profile: String,
+    },
 }
 
 impl PipelineError {
@@ -146,6 +163,85 @@ impl PipelineError {
 impl Serialize for decode::DecodeError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_string())
+    }
+}
+
+// ---------------------------------------------------------------- shared by the provisioning pipelines
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Create the resource.
+    Create,
+    /// Change the resource's settings.
+    Update,
+    /// Delete the resource.
+    Delete,
+    /// Nothing to do.
+    None,
+}
+
+/// How a step went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Nothing needed doing.
+    Unchanged,
+    /// Carried out.
+    Done,
+    /// Failed or skipped; the error says which.
+    Failed {
+        /// Why.
+        error: PipelineError,
+    },
+}
+
+/// Whether a part of the pipeline is as it should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// As it should be.
+    Met,
+    /// Missing or different.
+    NotMet,
+    /// Could not be read: neither met nor not met.
+    Unknown,
+}
+
+/// A resource as read: missing, found, or unreadable.
+#[derive(Debug, Clone)]
+pub(crate) enum Read<T> {
+    Missing,
+    Found(T),
+    Failed(PipelineError),
+}
+
+pub(crate) fn code_is<E>(err: &SdkError<E, Response>, codes: &[&str]) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
+    err.code().is_some_and(|c| codes.contains(&c))
+}
+
+/// Maps a failed call of `operation` to its error.
+pub(crate) fn call<E>(
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, Response>) -> PipelineError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |err| PipelineError::call(operation, &err)
+}
+
+/// The verb of an action, as reports show it.
+pub fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::None => "none",
     }
 }
 

@@ -287,21 +287,22 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
         connector.paused = false;
     }
     let servers_flags = args.servers_scope_tags.is_some()
+        || args.servers_policy_attach.is_some()
+        || args.servers_provisioning.is_some()
         || args.agentless_scanning.is_some()
         || args.agentless_exclusion_tags.is_some();
     if !servers_flags {
         return Ok(());
     }
-    let agentless = match args.agentless_scanning.as_deref().map(str::trim) {
-        None => None,
-        Some("on" | "true") => Some(true),
-        Some("off" | "false") => Some(false),
-        Some(other) => {
-            return Err(CliError::usage(format!(
-                "`--agentless-scanning` takes `on` or `off`, not `{other}`"
-            )));
-        }
-    };
+    let agentless = on_off_flag("--agentless-scanning", args.agentless_scanning.as_deref())?;
+    let policy_attach = on_off_flag(
+        "--servers-policy-attach",
+        args.servers_policy_attach.as_deref(),
+    )?;
+    let provisioning = on_off_flag(
+        "--servers-provisioning",
+        args.servers_provisioning.as_deref(),
+    )?;
     let scope = args
         .servers_scope_tags
         .as_deref()
@@ -319,6 +320,12 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     if let Some(scope) = scope {
         servers.scope_by_tags = scope;
     }
+    if let Some(on) = provisioning {
+        servers.arc_auto_provisioning.enabled = on;
+    }
+    if let Some(allowed) = policy_attach {
+        servers.arc_auto_provisioning.is_policy_attach_allowed = allowed;
+    }
     if agentless.is_some() || exclusions.is_some() {
         let scanners = servers.vm_scanners.get_or_insert_with(VmScanners::default);
         if let Some(on) = agentless {
@@ -329,6 +336,18 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
         }
     }
     Ok(())
+}
+
+/// An `on|off` flag's value.
+fn on_off_flag(flag: &str, value: Option<&str>) -> Result<Option<bool>, CliError> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("on" | "true") => Ok(Some(true)),
+        Some("off" | "false") => Ok(Some(false)),
+        Some(other) => Err(CliError::usage(format!(
+            "`{flag}` takes `on` or `off`, not `{other}`"
+        ))),
+    }
 }
 
 /// Applies `--role-arn PLAN[.ROLE]=ARN` flags.
@@ -442,7 +461,11 @@ fn details(connector: &Connector) -> String {
 fn settings(offering: &Offering, field: &str) -> String {
     match offering {
         Offering::DefenderForServersAws(o) if field.starts_with("arcAutoProvisioning") => {
-            on_off(o.arc_auto_provisioning.enabled)
+            let mut text = on_off(o.arc_auto_provisioning.enabled);
+            if o.arc_auto_provisioning.is_policy_attach_allowed {
+                text.push_str("; policy attach allowed");
+            }
+            text
         }
         Offering::DefenderForServersAws(o)
             if field.starts_with("defenderForServers")

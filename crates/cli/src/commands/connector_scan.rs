@@ -12,6 +12,7 @@ use rampart_engine::classic::SecretKey;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::credentials::{Credentials, open_issuer};
 use rampart_engine::organization::sync_members;
+use rampart_engine::servers::ServersProvisioner;
 use rampart_engine::{ConnectorScanOutcome, ConnectorScanRequest, StoredScan, scan_connector};
 use rampart_model::CoverageGap;
 use rampart_store::Store;
@@ -69,7 +70,10 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         services: args.services.clone(),
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
         exemptions: &exemptions,
-        provisioners: &[std::sync::Arc::new(ContainersProvisioner::default())],
+        provisioners: &[
+            std::sync::Arc::new(ContainersProvisioner::default()),
+            std::sync::Arc::new(ServersProvisioner::default()),
+        ],
     };
     let bar = BarProgress::new(args.no_progress);
     let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));

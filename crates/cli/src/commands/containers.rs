@@ -18,7 +18,11 @@ use crate::output::table;
 
 /// The engine for the store and keys of `store`; exit 3 when the store
 /// does not exist (there is no connector then).
-fn engine(store: &StoreArgs, aws: &crate::args::AwsArgs, name: &str) -> Result<Engine, CliError> {
+pub(crate) fn engine(
+    store: &StoreArgs,
+    aws: &crate::args::AwsArgs,
+    name: &str,
+) -> Result<Engine, CliError> {
     let db = store_path(store)?;
     if !db.exists() {
         return Err(CliError::nothing(format!("no connector `{name}`")));

@@ -16,6 +16,7 @@ pub mod scan;
 pub mod scans;
 pub mod score;
 pub mod serve;
+pub mod servers;
 pub mod template;
 pub mod token;
 pub mod vulndb;

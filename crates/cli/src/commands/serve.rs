@@ -4,6 +4,7 @@ use std::io::Write;
 
 use rampart_engine::Engine;
 use rampart_engine::containers::ContainersProvisioner;
+use rampart_engine::servers::ServersProvisioner;
 use rampart_server::{AppState, ServerConfig};
 
 use crate::args::ServeArgs;
@@ -47,6 +48,9 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     engine
         .provisioners
         .push(std::sync::Arc::new(ContainersProvisioner::default()));
+    engine
+        .provisioners
+        .push(std::sync::Arc::new(ServersProvisioner::default()));
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -620,7 +620,7 @@ fn schemas() -> Value {
                     "scanInterval": {"type": "integer", "minimum": 1, "maximum": 24}
                 }},
                 "offerings": {"type": "array", "items": {"type": "object", "properties": {"offeringType": {"type": "string"}},
-                    "description": "DefenderForServersAws also takes `scopeByTags` ({key: value}: only instances with one of these tags) and `vmScanners` ({enabled, exclusionTags: {key: value}}: agentless scanning)."}},
+                    "description": "DefenderForServersAws also takes `scopeByTags` ({key: value}: only instances with one of these tags), `arcAutoProvisioning.isPolicyAttachAllowed` (attach the SSM policy to an instance's own profile role when it lacks it; default false) and `vmScanners` ({enabled, exclusionTags: {key: value}}: agentless scanning)."}},
                 "paused": {"type": "boolean", "default": false, "description": "Scheduled scans skip a paused connector; absent when false."},
                 "createdAt": {"type": "string", "format": "date-time", "readOnly": true},
                 "updatedAt": {"type": "string", "format": "date-time", "readOnly": true},

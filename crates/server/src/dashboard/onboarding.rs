@@ -68,6 +68,7 @@ pub(super) struct ConnectorForm {
     plan_containers: Option<String>,
     plan_sql: Option<String>,
     servers_provisioning: Option<String>,
+    servers_policy_attach: Option<String>,
     servers_scope_tags: String,
     servers_agentless: Option<String>,
     servers_exclusion_tags: String,
@@ -177,6 +178,8 @@ impl ConnectorForm {
             match offering {
                 Offering::DefenderForServersAws(o) => {
                     form.servers_provisioning = flag(o.arc_auto_provisioning.enabled);
+                    form.servers_policy_attach =
+                        flag(o.arc_auto_provisioning.is_policy_attach_allowed);
                     form.servers_scope_tags = format_tags(&o.scope_by_tags);
                     if let Some(s) = &o.vm_scanners {
                         form.servers_agentless = flag(s.enabled);
@@ -281,6 +284,8 @@ impl ConnectorForm {
             match offering {
                 Offering::DefenderForServersAws(o) => {
                     o.arc_auto_provisioning.enabled = self.servers_provisioning.is_some();
+                    o.arc_auto_provisioning.is_policy_attach_allowed =
+                        self.servers_policy_attach.is_some();
                     o.scope_by_tags.clone_from(&scope);
                     let agentless = self.servers_agentless.is_some();
                     o.vm_scanners = (agentless || !exclusions.is_empty()).then(|| VmScanners {
@@ -406,6 +411,7 @@ fn connector_form(
                 (checkbox("Servers — EC2 instances", "plan_servers", form.plan_servers.is_some()))
                 div.plan-settings {
                     (checkbox("Agent provisioning through Systems Manager", "servers_provisioning", form.servers_provisioning.is_some()))
+                    (checkbox("Attach the SSM policy to an instance's own profile role when it lacks it", "servers_policy_attach", form.servers_policy_attach.is_some()))
                     (text_field("Scope by tag", "servers_scope_tags", &form.servers_scope_tags, "key=value, …: only instances with one of these tags; empty: every instance", error, false))
                     (checkbox("Agentless scanning (disk snapshots)", "servers_agentless", form.servers_agentless.is_some()))
                     (text_field("Agentless exclusion tags", "servers_exclusion_tags", &form.servers_exclusion_tags, "key=value, …: instances with one of these tags are not scanned", error, false))
@@ -945,6 +951,9 @@ pub(super) fn plan_settings(offering: &Offering) -> String {
                 "provisioning",
                 on_off(o.arc_auto_provisioning.enabled).into(),
             );
+            if o.arc_auto_provisioning.is_policy_attach_allowed {
+                parts.insert("policy attach", "allowed".into());
+            }
             if !o.scope_by_tags.is_empty() {
                 parts.insert("scope", format_tags(&o.scope_by_tags));
             }
@@ -992,6 +1001,7 @@ mod tests {
             plan_servers: on(),
             servers_scope_tags: "env=prod".into(),
             servers_agentless: on(),
+            servers_policy_attach: on(),
             ..ConnectorForm::defaults()
         }
     }
@@ -1004,6 +1014,12 @@ mod tests {
         let back = ConnectorForm::from_connector(&c);
         assert_eq!(back.servers_scope_tags, "env=prod");
         assert!(back.servers_agentless.is_some());
+        assert!(back.servers_policy_attach.is_some());
+        assert!(matches!(
+            c.offering(Plan::Servers),
+            Some(rampart_connector::Offering::DefenderForServersAws(o))
+                if o.arc_auto_provisioning.is_policy_attach_allowed
+        ));
         assert_eq!(back.build().unwrap().offerings, c.offerings);
     }
 

@@ -1,0 +1,280 @@
+//! `rampart servers provision` against moto behind the SSM emulator: the
+//! dry run (table snapshot) changes nothing; applying covers the instances
+//! in scope and reports the one whose own profile lacks SSM until
+//! `--servers-policy-attach on`; a second run changes nothing; `--remove`
+//! undoes it; `rampart scan --connector` provisions through the Servers
+//! plan's hook; a connector without the plan is a usage error.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a failure should stop the test"
+)]
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use rampart_testkit::{Moto, describe, rampart_command, stdout_json};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rampart");
+const ACCOUNT: &str = "123456789012";
+
+struct Env {
+    dir: tempfile::TempDir,
+    moto: Moto,
+}
+
+impl Env {
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rampart.db")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        rampart_command(BIN)
+            .env_remove("RAMPART_KEYS_DIR")
+            .args(args)
+            .arg("--db")
+            .arg(self.db())
+            .output()
+            .unwrap()
+    }
+
+    fn aws(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        let url = self.moto.url();
+        all.extend(["--endpoint-url", url.as_str()]);
+        self.run(&all)
+    }
+
+    fn code(&self, out: &Output, code: i32) {
+        assert_eq!(out.status.code(), Some(code), "{}", describe(out));
+    }
+
+    /// `servers provision --connector prod <extra> --format json`: exit code and report.
+    fn provision(&self, extra: &[&str]) -> (Option<i32>, Value) {
+        let mut args = vec!["servers", "provision", "--connector", "prod"];
+        args.extend(extra);
+        args.extend(["--format", "json"]);
+        let out = self.aws(&args);
+        (out.status.code(), stdout_json(&out))
+    }
+}
+
+/// A step: resource, name, action, outcome (`-` in a plan).
+type Row = (String, String, String, String);
+
+/// The steps of a report (plan or apply).
+fn steps(report: &Value) -> Vec<Row> {
+    let list = report["plan"]["steps"]
+        .as_array()
+        .or_else(|| report["report"]["steps"].as_array())
+        .unwrap_or_else(|| panic!("no steps in {report:#}"));
+    list.iter()
+        .map(|s| {
+            (
+                s["resource"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+                s["action"].as_str().unwrap().to_owned(),
+                s["outcome"]["result"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn find<'a>(steps: &'a [Row], resource: &str, name: &str) -> Option<&'a Row> {
+    steps.iter().find(|s| s.0 == resource && s.1 == name)
+}
+
+#[test]
+fn servers_provision_dry_run_apply_remove() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+        moto: Moto::start_with_ssm_emulator(),
+    };
+    env.code(
+        &env.run(&[
+            "issuer",
+            "init",
+            "--issuer-url",
+            "https://id.example.test/rampart",
+        ]),
+        0,
+    );
+    let seeded = env.moto.seed("seed-servers.py", &[]);
+    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let (bare, plain, dev) = (
+        ids["bare"].as_str().unwrap().to_owned(),
+        ids["plain"].as_str().unwrap().to_owned(),
+        ids["dev"].as_str().unwrap().to_owned(),
+    );
+    env.code(
+        &env.run(&[
+            "connector",
+            "create",
+            "--name",
+            "prod",
+            "--account",
+            ACCOUNT,
+            "--plans",
+            "cspm,servers",
+            "--regions",
+            "us-east-1",
+            "--servers-scope-tags",
+            "env=prod",
+        ]),
+        0,
+    );
+
+    // Dry run, as a table: every step, the uncoverable instance flagged
+    // (exit 1), nothing changed.
+    let table = env.aws(&["servers", "provision", "--connector", "prod", "--dry-run"]);
+    env.code(&table, 1);
+    let text = String::from_utf8_lossy(&table.stdout)
+        .replace(&bare, "i-bare0000000000000")
+        .replace(&plain, "i-plain000000000000")
+        .replace(&dev, "i-dev00000000000000");
+    // Instance ids are random: rows sorted for a stable snapshot.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let body = lines.split_off(2.min(lines.len()));
+    let mut body = body;
+    body.sort_unstable();
+    lines.extend(body);
+    insta::assert_snapshot!("dry_run_table", lines.join("\n"));
+    let (code, planned) = env.provision(&["--dry-run"]);
+    assert_eq!(code, Some(1));
+    let planned_steps = steps(&planned);
+    assert_eq!(
+        find(&planned_steps, "profile-association", &bare)
+            .unwrap()
+            .2,
+        "create"
+    );
+    assert!(planned_steps.iter().all(|s| s.1 != dev), "{planned:#}");
+    let (_, again) = env.provision(&["--dry-run"]);
+    assert_eq!(
+        steps(&again),
+        planned_steps,
+        "the dry run changed something"
+    );
+
+    // Apply: all but the instance whose own profile lacks the SSM policy.
+    let (code, applied) = env.provision(&[]);
+    assert_eq!(code, Some(1), "{applied:#}");
+    let applied_steps = steps(&applied);
+    let failed: Vec<_> = applied_steps.iter().filter(|s| s.3 == "failed").collect();
+    assert_eq!(failed.len(), 1, "{applied:#}");
+    assert_eq!(failed[0].1, plain);
+    assert_eq!(
+        find(&applied_steps, "profile-association", &bare)
+            .unwrap()
+            .3,
+        "done"
+    );
+    assert_eq!(
+        find(&applied_steps, "instance-tags", &bare).unwrap().3,
+        "done"
+    );
+
+    // Policy attach allowed: the last instance is covered; then nothing to do.
+    env.code(
+        &env.run(&[
+            "connector",
+            "update",
+            "prod",
+            "--servers-policy-attach",
+            "on",
+        ]),
+        0,
+    );
+    let shown = env.run(&["connector", "show", "prod"]);
+    env.code(&shown, 0);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("policy attach allowed"),
+        "{}",
+        describe(&shown)
+    );
+    let (code, applied) = env.provision(&[]);
+    assert_eq!(code, Some(0), "{applied:#}");
+    assert_eq!(
+        find(&steps(&applied), "existing-role-policy", &plain)
+            .unwrap()
+            .3,
+        "done"
+    );
+    let (code, again) = env.provision(&[]);
+    assert_eq!(code, Some(0), "{again:#}");
+    assert!(
+        steps(&again).iter().all(|s| s.3 == "unchanged"),
+        "{again:#}"
+    );
+
+    // Remove: everything Rampart did is undone; a new dry run plans it again.
+    let (code, removed) = env.provision(&["--remove"]);
+    assert_eq!(code, Some(0), "{removed:#}");
+    let removed_steps = steps(&removed);
+    for (resource, name) in [
+        ("inventory-association", "Rampart-prod-software-inventory"),
+        ("patch-scan-association", "Rampart-prod-patch-scan"),
+        ("profile-association", bare.as_str()),
+        ("existing-role-policy", plain.as_str()),
+        ("instance-tags", plain.as_str()),
+        ("instance-profile", "RampartSsmInstanceProfile"),
+        ("instance-role", "RampartSsmInstanceRole"),
+    ] {
+        let step = find(&removed_steps, resource, name)
+            .unwrap_or_else(|| panic!("no {resource} {name} in {removed:#}"));
+        assert_eq!((step.2.as_str(), step.3.as_str()), ("delete", "done"));
+    }
+    let (_, replanned) = env.provision(&["--dry-run"]);
+    assert_eq!(
+        find(
+            &steps(&replanned),
+            "instance-role",
+            "RampartSsmInstanceRole"
+        )
+        .unwrap()
+        .2,
+        "create"
+    );
+
+    // The connector's scan provisions through the plan's hook.
+    env.code(
+        &env.aws(&[
+            "scan",
+            "--connector",
+            "prod",
+            "--services",
+            "ec2",
+            "--no-progress",
+        ]),
+        0,
+    );
+    let (code, converged) = env.provision(&["--dry-run"]);
+    assert_eq!(code, Some(0), "{converged:#}");
+    assert!(
+        steps(&converged).iter().all(|s| s.2 == "none"),
+        "{converged:#}"
+    );
+
+    // A connector without the Servers plan is a usage error.
+    env.code(
+        &env.run(&[
+            "connector",
+            "create",
+            "--name",
+            "cspm-only",
+            "--account",
+            "210987654321",
+        ]),
+        0,
+    );
+    let out = env.aws(&["servers", "provision", "--connector", "cspm-only"]);
+    env.code(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no Servers plan"),
+        "{}",
+        describe(&out)
+    );
+}
