@@ -1078,6 +1078,34 @@ pub enum ServersCommand {
     /// of a connector with the Servers plan: instance profile, inventory
     /// and patch-scan associations, Rampart's tags.
     Provision(ServersProvisionArgs),
+    /// List the EC2 instances of the latest complete scan with their
+    /// Servers-plan coverage (SSM managed, agent, instance profile, patch
+    /// and association compliance, software inventory) and why the rest
+    /// are not covered.
+    List(ServersListArgs),
+}
+
+/// `rampart servers list`.
+#[derive(Debug, Args)]
+pub struct ServersListArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest complete one.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+    /// Only this account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only this region.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Only instances that are not covered.
+    #[arg(long)]
+    pub uncovered: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// `rampart servers provision`.

@@ -8,14 +8,19 @@ use rampart_aws::pipeline::action_word;
 use rampart_aws::pipeline::servers::Outcome;
 use rampart_engine::servers::{ProvisionMode, ProvisionReport, provision};
 
-use crate::args::{ListFormat, ServersArgs, ServersCommand};
+use crate::args::{ListFormat, ServersArgs, ServersCommand, ServersListArgs};
 use crate::commands::containers::engine;
 use crate::exit::{CliError, Exit};
-use crate::output::table;
+use crate::commands::open_existing_store;
+use crate::output::{plural, table};
+use crate::posture::scan_to_read;
 
 /// Runs `rampart servers …`.
 pub async fn run(args: &ServersArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let ServersCommand::Provision(args) = &args.command;
+    let args = match &args.command {
+        ServersCommand::Provision(args) => args,
+        ServersCommand::List(args) => return list(args, out),
+    };
     let engine = engine(&args.target.store, &args.target.aws, &args.target.connector)?;
     let mode = if args.dry_run {
         ProvisionMode::DryRun
@@ -99,4 +104,79 @@ pub fn render_provision(report: &ProvisionReport) -> String {
         text.push_str(&format!("error: {error}\n"));
     }
     text
+}
+
+/// `rampart servers list`: the stored scan's EC2 instances and their
+/// Servers coverage.
+fn list(args: &ServersListArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let store = open_existing_store(&args.store)?;
+    let scan = scan_to_read(&store, args.scan.as_deref())?;
+    let all = rampart_engine::server_coverage::stored_coverage(&store, &scan.id)?;
+    let totals = rampart_engine::server_coverage::tally(&all);
+    let shown: Vec<_> = all
+        .into_iter()
+        .filter(|c| args.account.as_ref().is_none_or(|a| &c.account == a))
+        .filter(|c| args.region.as_ref().is_none_or(|r| &c.region == r))
+        .filter(|c| !args.uncovered || !c.covered)
+        .collect();
+    let text = match args.format {
+        ListFormat::Json => serde_json::to_string_pretty(&shown).map_err(CliError::failure)? + "\n",
+        ListFormat::Table => {
+            let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+            let rows: Vec<Vec<String>> = shown
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.instance_id.clone(),
+                        c.account.clone(),
+                        c.region.clone(),
+                        dash(&c.state),
+                        match c.managed {
+                            rampart_catalog::servers::Managed::Yes => {
+                                format!("yes ({})", dash(&c.ping_status))
+                            }
+                            rampart_catalog::servers::Managed::No => "no".to_owned(),
+                            rampart_catalog::servers::Managed::Unknown => "unknown".to_owned(),
+                        },
+                        dash(&c.agent_version),
+                        dash(&c.patch_compliance),
+                        dash(&c.association_compliance),
+                        match c.inventory_present {
+                            Some(true) => "yes".to_owned(),
+                            Some(false) => "no".to_owned(),
+                            None => "-".to_owned(),
+                        },
+                        if c.covered {
+                            "covered".to_owned()
+                        } else {
+                            c.reasons
+                                .iter()
+                                .map(|r| r.code.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                    ]
+                })
+                .collect();
+            let mut text = table(
+                &[
+                    "INSTANCE", "ACCOUNT", "REGION", "STATE", "SSM", "AGENT", "PATCHES",
+                    "ASSOCIATIONS", "INVENTORY", "COVERAGE",
+                ],
+                &rows,
+            );
+            text.push_str(&format!(
+                "{} of {} covered (scan {})\n",
+                totals.covered,
+                plural(totals.instances as u64, "instance", "instances"),
+                scan.id
+            ));
+            for (code, n) in &totals.reasons {
+                text.push_str(&format!("  {code}: {n}\n"));
+            }
+            text
+        }
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+    Ok(Exit::Ok)
 }
