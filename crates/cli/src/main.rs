@@ -70,6 +70,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
+        Command::Cloudtrail(args) => commands::cloudtrail::run(args, &mut stdout).await,
     }
 }
 

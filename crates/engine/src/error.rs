@@ -111,6 +111,16 @@ pub enum EngineError {
         "connector `{0}` has no Containers plan (DefenderForContainersAws); enable it with `rampart connector update`"
     )]
     NoContainers(String),
+    /// The connector has no Servers plan.
+    #[error(
+        "connector `{0}` has no Servers plan (DefenderForServersAws) with CloudTrail threat detection; enable it with `rampart connector update`"
+    )]
+    NoServers(String),
+    /// The connector has no log source to drain.
+    #[error(
+        "connector `{0}` has neither the Containers plan nor the Servers plan with CloudTrail threat detection; enable one with `rampart connector update`"
+    )]
+    NoDetection(String),
     /// The built-in detection rules did not load.
     #[error("built-in detection rules: {0}")]
     Rules(String),
@@ -135,7 +145,9 @@ impl EngineError {
             | Self::UnknownService { .. }
             | Self::ExemptionsFile { .. }
             | Self::Exemptions { .. }
-            | Self::NoContainers(_) => ErrorKind::Usage,
+            | Self::NoContainers(_)
+            | Self::NoServers(_)
+            | Self::NoDetection(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)

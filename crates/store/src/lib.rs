@@ -12,6 +12,7 @@ mod connectors;
 mod coverage;
 mod dashboard;
 mod exemptions;
+mod log_cursors;
 mod pages;
 mod posture;
 mod scan_connectors;
@@ -35,6 +36,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
+pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
@@ -311,6 +313,7 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        conn.execute_batch(log_cursors::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
         let found: Option<String> = conn

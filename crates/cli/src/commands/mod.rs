@@ -5,6 +5,7 @@ pub mod compliance;
 pub mod connector;
 pub mod connector_scan;
 pub mod connector_status;
+pub mod cloudtrail;
 pub mod containers;
 pub mod evaluate;
 pub mod findings;
