@@ -257,15 +257,14 @@ async fn drain_location(
         OffsetDateTime::now_utc(),
         options.lookback_days,
     );
-    let keys = match cloudtrail::list_new_objects(access, location, &after, options.max_objects)
-        .await
-    {
-        Ok(keys) => keys,
-        Err(e) => {
-            stats.errors.push(e.to_string());
-            return stats;
-        }
-    };
+    let keys =
+        match cloudtrail::list_new_objects(access, location, &after, options.max_objects).await {
+            Ok(keys) => keys,
+            Err(e) => {
+                stats.errors.push(e.to_string());
+                return stats;
+            }
+        };
     let mut advance: Option<String> = None;
     let mut blocked = false;
     let mut newest: Option<i64> = None;
@@ -355,7 +354,11 @@ async fn drain_location(
     stats
 }
 
-fn pipeline_of(connector: &Connector, destination: &TrailDestination, region: &str) -> TrailPipeline {
+fn pipeline_of(
+    connector: &Connector,
+    destination: &TrailDestination,
+    region: &str,
+) -> TrailPipeline {
     TrailPipeline {
         account: connector.account().to_owned(),
         connector_id: connector.id.to_string(),
@@ -435,8 +438,8 @@ pub async fn detect_connector(
     regions: &[String],
     options: DetectOptions,
 ) -> Result<CloudTrailDetection, EngineError> {
-    let settings =
-        cloudtrail_settings(connector).ok_or_else(|| EngineError::NoServers(connector.name.clone()))?;
+    let settings = cloudtrail_settings(connector)
+        .ok_or_else(|| EngineError::NoServers(connector.name.clone()))?;
     let rules = Arc::new(Ruleset::builtin().map_err(|e| EngineError::Rules(e.to_string()))?);
     let access = servers_access(connector, base, keys_dir).await?;
     let account = connector.account().to_owned();
@@ -459,23 +462,23 @@ pub async fn detect_connector(
     };
     for trail in &trails {
         if let Some(e) = &trail.status_error {
-            errors.push(format!("trail `{}`: cannot read its status: {e}", trail.name));
+            errors.push(format!(
+                "trail `{}`: cannot read its status: {e}",
+                trail.name
+            ));
         }
     }
     for destination in cloudtrail::destinations(&trails) {
-        let region = match cloudtrail::bucket_region(
-            &access,
-            &destination.bucket,
-            &destination.home_region,
-        )
-        .await
-        {
-            Ok(region) => region,
-            Err(e) => {
-                errors.push(format!("trail bucket `{}`: {e}", destination.bucket));
-                continue;
-            }
-        };
+        let region =
+            match cloudtrail::bucket_region(&access, &destination.bucket, &destination.home_region)
+                .await
+            {
+                Ok(region) => region,
+                Err(e) => {
+                    errors.push(format!("trail bucket `{}`: {e}", destination.bucket));
+                    continue;
+                }
+            };
         match settings.mode {
             CloudTrailMode::Listing => {
                 match cloudtrail::log_locations(&access, &destination, &region, &account, regions)
@@ -565,7 +568,11 @@ pub struct CloudTrailProvisionReport {
 impl CloudTrailProvisionReport {
     /// Whether everything worked.
     pub fn succeeded(&self) -> bool {
-        self.errors.is_empty() && self.destinations.iter().all(DestinationProvisioning::succeeded)
+        self.errors.is_empty()
+            && self
+                .destinations
+                .iter()
+                .all(DestinationProvisioning::succeeded)
     }
 
     /// What failed, as coverage gaps of the account (for scans).
@@ -582,12 +589,24 @@ impl CloudTrailProvisionReport {
         let mut gaps: Vec<CoverageGap> = self
             .errors
             .iter()
-            .map(|e| gap(region, "DescribeTrails".to_owned(), GapKind::Other, e.clone()))
+            .map(|e| {
+                gap(
+                    region,
+                    "DescribeTrails".to_owned(),
+                    GapKind::Other,
+                    e.clone(),
+                )
+            })
             .collect();
         for d in &self.destinations {
             let region = d.region.as_deref().unwrap_or(region);
             if let Some(e) = &d.error {
-                gaps.push(gap(region, "ProvisionPipeline".to_owned(), GapKind::Other, e.clone()));
+                gaps.push(gap(
+                    region,
+                    "ProvisionPipeline".to_owned(),
+                    GapKind::Other,
+                    e.clone(),
+                ));
             }
             for failed in d.report.iter().flat_map(TrailReport::failures) {
                 if let Outcome::Failed { error } = &failed.outcome {
@@ -638,7 +657,10 @@ pub async fn provision_connector(
         errors: Vec::new(),
     };
     let acts = mode == ProvisionMode::Remove || delivery == CloudTrailMode::Notification;
-    for destination in cloudtrail::destinations(&trails).into_iter().filter(|_| acts) {
+    for destination in cloudtrail::destinations(&trails)
+        .into_iter()
+        .filter(|_| acts)
+    {
         let mut done = DestinationProvisioning {
             bucket: destination.bucket.clone(),
             region: None,
@@ -654,9 +676,9 @@ pub async fn provision_connector(
                 let input = pipeline_of(connector, &destination, &region);
                 done.region = Some(region);
                 let result = match mode {
-                    ProvisionMode::DryRun => {
-                        cloudtrail::plan(&access, &input).await.map(|p| done.plan = Some(p))
-                    }
+                    ProvisionMode::DryRun => cloudtrail::plan(&access, &input)
+                        .await
+                        .map(|p| done.plan = Some(p)),
                     ProvisionMode::Apply => cloudtrail::apply(&access, &input)
                         .await
                         .map(|r| done.report = Some(r)),

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use rampart_aws::pipeline::PipelineError;
-use rampart_aws::pipeline::consumer::{Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource};
+use rampart_aws::pipeline::consumer::{
+    Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource,
+};
 use rampart_aws::pipeline::containers::{
     self, ApplyOptions, ApplyReport, Clients, Plan as PipelinePlan,
 };
@@ -33,10 +35,10 @@ use serde::Serialize;
 
 use crate::EngineError;
 use crate::credentials::open_issuer;
-use crate::detection::{DetectionSink, drain};
 pub use crate::detection::{
     DetectOptions, DetectReport, DetectionLoop, detect_once, run_detection,
 };
+use crate::detection::{DetectionSink, drain};
 use crate::provisioning::{ProvisionTarget, Provisioner};
 
 /// The detection state's source name in the store.

@@ -169,7 +169,11 @@ impl DetectionSink {
 
     /// Runs `f` on the sink's store (cursors, failures).
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
-        f(&self.state.lock().unwrap_or_else(PoisonError::into_inner).store)
+        f(&self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .store)
     }
 
     /// Detects on the events not processed before and stores their alerts,
@@ -407,14 +411,15 @@ pub async fn run_detection(
             });
             let mut received = 0;
             for connector in connectors {
-                let regions =
-                    match containers::connector_regions(&connector, None, &engine.aws).await {
-                        Ok(regions) => regions,
-                        Err(e) => {
-                            tracing::warn!(connector = %connector.name, error = %e, "detection: no regions");
-                            continue;
-                        }
-                    };
+                let regions = match containers::connector_regions(&connector, None, &engine.aws)
+                    .await
+                {
+                    Ok(regions) => regions,
+                    Err(e) => {
+                        tracing::warn!(connector = %connector.name, error = %e, "detection: no regions");
+                        continue;
+                    }
+                };
                 match detect_connector(&engine, &connector, &regions, settings.options).await {
                     Ok(report) => {
                         received += report.received();

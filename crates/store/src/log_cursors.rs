@@ -139,7 +139,10 @@ mod tests {
         store.set_log_cursor("cloudtrail", "a", "k1").unwrap();
         store.set_log_cursor("cloudtrail", "a", "k2").unwrap();
         store.set_log_cursor("cloudtrail", "b", "x").unwrap();
-        assert_eq!(store.log_cursor("cloudtrail", "a").unwrap().as_deref(), Some("k2"));
+        assert_eq!(
+            store.log_cursor("cloudtrail", "a").unwrap().as_deref(),
+            Some("k2")
+        );
         for attempt in 1..=MAX_OBJECT_ATTEMPTS {
             let f = store
                 .record_log_object_failure("cloudtrail", "a", "bad", "bad gzip")
@@ -147,9 +150,20 @@ mod tests {
             assert_eq!(f.attempts, attempt);
             assert_eq!(f.dead(), attempt == MAX_OBJECT_ATTEMPTS);
         }
-        assert_eq!(store.log_object_failures("cloudtrail", "b").unwrap(), vec![]);
-        assert_eq!(store.log_object_failures("cloudtrail", "a").unwrap().len(), 1);
-        store.clear_log_object_failure("cloudtrail", "a", "bad").unwrap();
-        assert_eq!(store.log_object_failures("cloudtrail", "a").unwrap(), vec![]);
+        assert_eq!(
+            store.log_object_failures("cloudtrail", "b").unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            store.log_object_failures("cloudtrail", "a").unwrap().len(),
+            1
+        );
+        store
+            .clear_log_object_failure("cloudtrail", "a", "bad")
+            .unwrap();
+        assert_eq!(
+            store.log_object_failures("cloudtrail", "a").unwrap(),
+            vec![]
+        );
     }
 }

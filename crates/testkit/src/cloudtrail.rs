@@ -103,7 +103,14 @@ pub fn log_key(
     hhmm: &str,
     unique: &str,
 ) -> String {
-    log_key_on(prefix, organization, region, OffsetDateTime::now_utc(), hhmm, unique)
+    log_key_on(
+        prefix,
+        organization,
+        region,
+        OffsetDateTime::now_utc(),
+        hhmm,
+        unique,
+    )
 }
 
 /// [`log_key`] for the day of `day`.

@@ -207,7 +207,10 @@ pub async fn bucket_region(
 
 /// `[prefix/]AWSLogs/`: where every log file of a destination lies.
 pub fn logs_root(prefix: Option<&str>) -> String {
-    match prefix.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()) {
+    match prefix
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => format!("{p}/AWSLogs/"),
         None => "AWSLogs/".to_owned(),
     }
@@ -354,7 +357,9 @@ pub async fn log_locations(
     Ok(organizations
         .into_iter()
         .flat_map(|organization| {
-            regions.iter().map(move |region| (organization.clone(), region))
+            regions
+                .iter()
+                .map(move |region| (organization.clone(), region))
         })
         .map(|(organization, region)| LogLocation {
             bucket: destination.bucket.clone(),
@@ -512,7 +517,8 @@ impl ObjectDecoder for TrailLogs {
 
     fn wants(&self, _source: &QueueSource, object: &ObjectRef) -> bool {
         parse_log_key(&object.key).is_some_and(|k| {
-            k.account == self.account && (self.regions.is_empty() || self.regions.contains(&k.region))
+            k.account == self.account
+                && (self.regions.is_empty() || self.regions.contains(&k.region))
         })
     }
 
@@ -793,8 +799,7 @@ pub async fn apply(
                                 &names.queue_arn(),
                                 Some(ours),
                             );
-                            put_notification(&access.s3(&names.region), &names.bucket, config)
-                                .await
+                            put_notification(&access.s3(&names.region), &names.bucket, config).await
                         }
                         Err(e) => Err(e),
                     },
@@ -1059,7 +1064,11 @@ mod tests {
     fn operations_have_well_formed_actions() {
         for op in OPERATIONS {
             let (service, name) = op.action.split_once(':').unwrap();
-            assert!(["cloudtrail", "s3", "sqs"].contains(&service), "{}", op.action);
+            assert!(
+                ["cloudtrail", "s3", "sqs"].contains(&service),
+                "{}",
+                op.action
+            );
             assert!(name.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
         }
     }

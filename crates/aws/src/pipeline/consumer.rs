@@ -18,8 +18,8 @@ use aws_smithy_async::time::SharedTimeSource;
 use serde::Serialize;
 
 use super::containers::PipelineNames;
-use super::{PipelineError, url_depth};
 use super::decode::{self, Notification, ObjectRef};
+use super::{PipelineError, url_depth};
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
 use crate::op;
@@ -304,7 +304,14 @@ impl<D: ObjectDecoder> Consumer<D> {
     ) -> Self {
         let sqs = access.sqs(&source.region);
         let s3 = access.s3(&source.region);
-        Self::with_decoder(sqs, s3, source, options, SharedTimeSource::default(), decoder)
+        Self::with_decoder(
+            sqs,
+            s3,
+            source,
+            options,
+            SharedTimeSource::default(),
+            decoder,
+        )
     }
 
     /// A consumer reading objects with `decoder`.

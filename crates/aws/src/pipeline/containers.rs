@@ -34,11 +34,13 @@ use aws_sdk_s3::types::{
 };
 use serde::Serialize;
 
-pub use super::{Action, MAX_RECEIVE_COUNT, Outcome, Resource, Step, StepReport, VISIBILITY_TIMEOUT_SECS};
+pub use super::{
+    Action, MAX_RECEIVE_COUNT, Outcome, Resource, Step, StepReport, VISIBILITY_TIMEOUT_SECS,
+};
 use super::{
-    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState, Read, call, code_is,
-    failed, merged_notification, not_owned, notifies_queue, observe_queue, owned_by, partition,
-    precondition, put_notification, short_hash, slug, step, switch_step,
+    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState, Read, call,
+    code_is, failed, merged_notification, not_owned, notifies_queue, observe_queue, owned_by,
+    partition, precondition, put_notification, short_hash, slug, step, switch_step,
 };
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
@@ -818,21 +820,23 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
     steps.push(queues.plan_step(&obs.dead_letter_queue, true, &input.connector_id));
     steps.push(queues.plan_step(&obs.queue, false, &input.connector_id));
     steps.push(match &obs.bucket {
-        Read::Found(state) if owned_by(state.owner.as_ref(), &input.connector_id) => match &state.notification {
-            Read::Found(config) if notifies_queue(config, &names.queue_arn()) => step(
-                Resource::BucketNotification,
-                bucket,
-                Action::None,
-                "notifies the queue of new objects",
-            ),
-            Read::Failed(e) => failed(Resource::BucketNotification, bucket, e.clone()),
-            _ => step(
-                Resource::BucketNotification,
-                bucket,
-                Action::Update,
-                "notify the queue of new objects",
-            ),
-        },
+        Read::Found(state) if owned_by(state.owner.as_ref(), &input.connector_id) => {
+            match &state.notification {
+                Read::Found(config) if notifies_queue(config, &names.queue_arn()) => step(
+                    Resource::BucketNotification,
+                    bucket,
+                    Action::None,
+                    "notifies the queue of new objects",
+                ),
+                Read::Failed(e) => failed(Resource::BucketNotification, bucket, e.clone()),
+                _ => step(
+                    Resource::BucketNotification,
+                    bucket,
+                    Action::Update,
+                    "notify the queue of new objects",
+                ),
+            }
+        }
         Read::Missing => step(
             Resource::BucketNotification,
             bucket,

@@ -449,7 +449,10 @@ mod tests {
             .map(|r| r["eventID"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        assert_eq!(decode_cloudtrail_object(&[]).unwrap(), Vec::<serde_json::Value>::new());
+        assert_eq!(
+            decode_cloudtrail_object(&[]).unwrap(),
+            Vec::<serde_json::Value>::new()
+        );
         assert!(matches!(
             decode_cloudtrail_object(b"{\"Records\": []}"),
             Err(DecodeError::Gzip { member: 0, .. })

@@ -376,7 +376,9 @@ where
 }
 
 /// Maps a failed call of `operation` to its error.
-pub(crate) fn call<E>(operation: &'static str) -> impl FnOnce(SdkError<E, Response>) -> PipelineError
+pub(crate) fn call<E>(
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, Response>) -> PipelineError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -384,7 +386,12 @@ where
 }
 
 /// A step without error.
-pub(crate) fn step(resource: Resource, name: &str, action: Action, reason: impl Into<String>) -> Step {
+pub(crate) fn step(
+    resource: Resource,
+    name: &str,
+    action: Action,
+    reason: impl Into<String>,
+) -> Step {
     Step {
         resource,
         name: name.to_owned(),

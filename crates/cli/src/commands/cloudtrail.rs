@@ -87,7 +87,11 @@ fn render(report: &CloudTrailProvisionReport) -> String {
         report.trails.len(),
         if report.trails.len() == 1 { "" } else { "s" },
         report.destinations.len(),
-        if report.destinations.len() == 1 { "" } else { "s" },
+        if report.destinations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
     );
     if report.destinations.is_empty() && report.delivery == "listing" {
         text.push_str("listing mode reads the trail buckets as they are: nothing to provision\n");

@@ -3,14 +3,15 @@
 use std::io::Write;
 
 use rampart_connector::{
-    CloudTrailMode, Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering, OrganizationalData,
-    Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
+    CloudTrailMode, Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering,
+    OrganizationalData, Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
 };
 use rampart_store::{Store, StoreError};
 
 use crate::args::{
-    CloudTrailArg, ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs, ConnectorListArgs,
-    ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs, StoreArgs,
+    CloudTrailArg, ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs,
+    ConnectorListArgs, ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs,
+    StoreArgs,
 };
 use crate::commands::{open_existing_store, open_store, store_path};
 use crate::exit::{CliError, Exit};

@@ -7,8 +7,8 @@ use std::io::Write;
 
 use rampart_aws::pipeline::containers::Outcome;
 use rampart_engine::Engine;
-use rampart_engine::containers::{ProvisionMode, ProvisionReport, provision};
 use rampart_engine::cloudtrail::CloudTrailDetection;
+use rampart_engine::containers::{ProvisionMode, ProvisionReport, provision};
 use rampart_engine::detection::{DetectOptions, DetectReport, detect_once};
 
 use crate::args::{
@@ -159,19 +159,19 @@ fn render_detect(report: &DetectReport) -> String {
     let mut text = String::new();
     if !(rows.is_empty() && report.cloudtrail.is_some()) {
         text = table(
-        &[
-            "REGION",
-            "CLUSTER",
-            "EVENTS",
-            "NEW",
-            "UPDATED",
-            "LAST EVENT",
-            "LAG",
-            "DLQ",
-            "ERRORS",
-        ],
-        &rows,
-    );
+            &[
+                "REGION",
+                "CLUSTER",
+                "EVENTS",
+                "NEW",
+                "UPDATED",
+                "LAST EVENT",
+                "LAG",
+                "DLQ",
+                "ERRORS",
+            ],
+            &rows,
+        );
     }
     for c in &report.clusters {
         for e in &c.errors {

@@ -1,11 +1,11 @@
 //! One module per command.
 
 pub mod alerts;
+pub mod cloudtrail;
 pub mod compliance;
 pub mod connector;
 pub mod connector_scan;
 pub mod connector_status;
-pub mod cloudtrail;
 pub mod containers;
 pub mod evaluate;
 pub mod findings;
