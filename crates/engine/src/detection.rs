@@ -291,12 +291,6 @@ where
     drained
 }
 
-fn find_connector(db: &Path, name: &str) -> Result<Connector, EngineError> {
-    Store::open(db)?
-        .connector(name)?
-        .ok_or_else(|| EngineError::NoConnector(name.to_owned()))
-}
-
 /// Drains every log source of `connector` once: the Containers plan's
 /// audit-log pipelines, and the CloudTrail logs when the Servers plan is on
 /// with CloudTrail threat detection. Fails when the connector has neither,
@@ -352,7 +346,7 @@ pub async fn detect_once(
     regions: Option<&[String]>,
     options: DetectOptions,
 ) -> Result<DetectReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
+    let connector = containers::find_connector(&engine.db, name)?;
     let regions = containers::connector_regions(&connector, regions, &engine.aws).await?;
     detect_connector(engine, &connector, &regions, options).await
 }
