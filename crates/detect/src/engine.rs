@@ -15,16 +15,23 @@
 //! State ([`EngineState`]) is serializable: a caller persists it after
 //! storing a batch's alerts and restores it with [`Engine::with_state`],
 //! so baselines and open windows survive restarts.
+//!
+//! CloudTrail: records of AWS services acting for themselves or for a
+//! caller are dropped before any rule
+//! ([`cloudtrail::is_aws_service_noise`]); the addresses of known EC2
+//! instances come from the caller ([`Engine::set_instance_addresses`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
-use rampart_model::{Alert, AlertEntity, AlertEvidence, AlertStatus};
+use rampart_model::{Alert, AlertEntity, AlertEvidence, AlertSource, AlertStatus};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::cloudtrail::{self, Check, InstanceAddresses, InstanceCall};
 use crate::event::{AuditStage, EntityKey, Event};
-use crate::rules::{Logic, Outcome, Rule, Ruleset};
+use crate::path::FieldPath;
+use crate::rules::{BaselineValue, Logic, Outcome, Rule, Ruleset};
 
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +115,9 @@ struct Group {
 struct Pending {
     time: i64,
     event: u64,
+    /// The counted value (thresholds over distinct values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
     evidence: AlertEvidence,
     entities: Vec<AlertEntity>,
 }
@@ -136,6 +146,12 @@ pub struct BatchStats {
     pub duplicates: u64,
     /// Matches dropped by a suppression.
     pub suppressed: u64,
+    /// CloudTrail events of AWS services acting for themselves or on a
+    /// caller's behalf ([`cloudtrail::is_aws_service_noise`]), skipped.
+    pub service_noise: u64,
+    /// Calls with an instance role's credentials from an instance the
+    /// [`InstanceAddresses`] do not know: not judged.
+    pub unknown_instance: u64,
 }
 
 /// The result of one batch.
@@ -154,6 +170,7 @@ pub struct Engine {
     rules: Arc<Ruleset>,
     config: EngineConfig,
     state: EngineState,
+    instances: InstanceAddresses,
 }
 
 impl Engine {
@@ -168,7 +185,21 @@ impl Engine {
             rules,
             config,
             state,
+            instances: InstanceAddresses::default(),
         }
+    }
+
+    /// The known addresses of EC2 instances, for
+    /// `AWS.InstanceCredentialsUsedElsewhere` (empty by default: that rule
+    /// then raises nothing). Not persisted: set it from the inventory
+    /// before each batch.
+    pub fn set_instance_addresses(&mut self, addresses: InstanceAddresses) {
+        self.instances = addresses;
+    }
+
+    /// The instance addresses in use.
+    pub fn instance_addresses(&self) -> &InstanceAddresses {
+        &self.instances
     }
 
     /// The state to persist.
@@ -215,13 +246,19 @@ impl Engine {
             return;
         }
         self.state.watermark = Some(self.state.watermark.map_or(time, |m| m.max(time)));
+        if event.source == AlertSource::CloudTrail && cloudtrail::is_aws_service_noise(&event.body)
+        {
+            stats.service_noise += 1;
+            return;
+        }
         stats.evaluated += 1;
         let rules = Arc::clone(&self.rules);
         let mut succeeded = None;
         let verb = event.str_at(&["verb"]);
         let resource = event.str_at(&["objectRef", "resource"]);
+        let event_name = event.str_at(&["eventName"]);
         for rule in rules.rules().iter().filter(|r| r.source == event.source) {
-            if !rule.may_match(verb, resource) {
+            if !rule.may_match(verb, resource) || !rule.may_match_event_name(event_name) {
                 continue;
             }
             let ok = *succeeded.get_or_insert_with(|| event.succeeded());
@@ -231,6 +268,11 @@ impl Engine {
                 Outcome::Any => true,
             };
             if !wanted || !rule.matches(&event.body) {
+                continue;
+            }
+            if let Some(check) = rule.check
+                && !self.check(check, event, stats)
+            {
                 continue;
             }
             stats.matches += 1;
@@ -246,7 +288,7 @@ impl Engine {
                     continue;
                 }
             }
-            match rule.logic {
+            match &rule.logic {
                 Logic::Match => {
                     let added = self.add(rule, event, time, changed);
                     if !added {
@@ -256,8 +298,16 @@ impl Engine {
                 Logic::Threshold {
                     count,
                     window_seconds,
+                    distinct,
                 } => {
-                    self.threshold(rule, event, time, count, window_seconds, stats, changed);
+                    self.threshold(
+                        rule,
+                        event,
+                        time,
+                        (*count, *window_seconds, distinct.as_ref()),
+                        stats,
+                        changed,
+                    );
                 }
                 Logic::FirstSeen {
                     value,
@@ -267,11 +317,33 @@ impl Engine {
                     rule,
                     event,
                     time,
-                    (value, learning_seconds, max_values),
+                    (value, *learning_seconds, *max_values),
                     stats,
                     changed,
                 ),
             }
+        }
+    }
+
+    /// Whether the rule's named Rust check holds for `event`.
+    fn check(&self, check: Check, event: &Event, stats: &mut BatchStats) -> bool {
+        match check {
+            Check::InstanceCredentialsElsewhere => {
+                let Some(instance) = cloudtrail::instance_session(&event.body) else {
+                    return false;
+                };
+                let source = event.str_at(&["sourceIPAddress"]).unwrap_or_default();
+                match self.instances.judge(instance, source) {
+                    InstanceCall::Elsewhere => true,
+                    InstanceCall::UnknownInstance => {
+                        stats.unknown_instance += 1;
+                        false
+                    }
+                    InstanceCall::FromInstance | InstanceCall::NotAnAddress => false,
+                }
+            }
+            Check::WorldOpenAdminPort => cloudtrail::opens_admin_port_to_world(&event.body),
+            Check::PublicPolicy => cloudtrail::grants_public_access(&event.body),
         }
     }
 
@@ -356,20 +428,22 @@ impl Engine {
         true
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one internal step with its parts spelled out"
-    )]
     fn threshold(
         &mut self,
         rule: &Rule,
         event: &Event,
         time: i64,
-        count: usize,
-        window_seconds: i64,
+        (count, window_seconds, distinct): (usize, i64, Option<&FieldPath>),
         stats: &mut BatchStats,
         changed: &mut BTreeSet<String>,
     ) {
+        let value = match distinct {
+            Some(path) => match path.first_str(&event.body) {
+                Some(v) => Some(v.to_owned()),
+                None => return,
+            },
+            None => None,
+        };
         let keys = group_entities(rule, event);
         let key = state_key(rule, event, &keys);
         let hash = event_hash(event);
@@ -385,10 +459,23 @@ impl Engine {
             Pending {
                 time,
                 event: hash,
+                value: value.clone(),
                 evidence: evidence(event),
                 entities: event_entities(event),
             },
         );
+        if value.is_some() {
+            // Distinct values: keep the newest event of each.
+            let mut seen = HashSet::new();
+            let mut kept: VecDeque<Pending> = recent
+                .iter()
+                .rev()
+                .filter(|p| seen.insert(p.value.clone()))
+                .cloned()
+                .collect();
+            kept.make_contiguous().reverse();
+            *recent = kept;
+        }
         while recent
             .front()
             .is_some_and(|p| p.time < newest - window_seconds)
@@ -416,13 +503,30 @@ impl Engine {
         rule: &Rule,
         event: &Event,
         time: i64,
-        (value, learning_seconds, max_values): (EntityKey, i64, usize),
+        (value, learning_seconds, max_values): (&BaselineValue, i64, usize),
         stats: &mut BatchStats,
         changed: &mut BTreeSet<String>,
     ) {
-        let Some(seen) = event.entity(value) else {
-            return;
+        let values: Vec<AlertEntity> = match value {
+            BaselineValue::Entity(key) => event.entity(*key).into_iter().collect(),
+            BaselineValue::Field { paths, kind } => {
+                let mut out: Vec<AlertEntity> = Vec::new();
+                for v in paths.iter().flat_map(|p| event.field(p)) {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Number(n) => n.to_string(),
+                        _ => continue,
+                    };
+                    if !out.iter().any(|e| e.value == text) {
+                        out.push(AlertEntity::new(kind, &text));
+                    }
+                }
+                out
+            }
         };
+        if values.is_empty() {
+            return;
+        }
         let keys = group_entities(rule, event);
         let key = state_key(rule, event, &keys);
         let baseline = self.state.baselines.entry(key).or_insert_with(|| Baseline {
@@ -430,28 +534,37 @@ impl Engine {
             values: Vec::new(),
         });
         baseline.since = baseline.since.min(time);
-        if baseline.values.contains(&seen.value) {
+        let learnt = time - baseline.since >= learning_seconds;
+        let mut new = Vec::new();
+        for seen in values {
+            if baseline.values.contains(&seen.value) {
+                continue;
+            }
+            if baseline.values.len() < max_values {
+                baseline.values.push(seen.value.clone());
+            }
+            new.push(seen);
+        }
+        if new.is_empty() {
             stats.duplicates += 1;
             return;
         }
-        let learnt = time - baseline.since >= learning_seconds;
-        if baseline.values.len() < max_values {
-            baseline.values.push(seen.value.clone());
-        }
         if learnt {
-            let mut keys = keys;
-            keys.push(seen);
-            let entities = event_entities(event);
-            self.add_parts(
-                rule,
-                event,
-                time,
-                &keys,
-                event_hash(event),
-                evidence(event),
-                entities,
-                changed,
-            );
+            for seen in new {
+                let mut keys = keys.clone();
+                keys.push(seen);
+                let entities = event_entities(event);
+                self.add_parts(
+                    rule,
+                    event,
+                    time,
+                    &keys,
+                    event_hash(event),
+                    evidence(event),
+                    entities,
+                    changed,
+                );
+            }
         }
     }
 

@@ -261,8 +261,14 @@ impl Event {
 
     fn cloudtrail_entity(&self, key: EntityKey) -> Option<AlertEntity> {
         match key {
-            EntityKey::User | EntityKey::Principal => self
+            EntityKey::User => self
                 .str_at(&["userIdentity", "arn"])
+                .map(|a| AlertEntity::new("aws-principal", a)),
+            // The identity behind a role session: the role, not the session.
+            EntityKey::Principal => self
+                .str_at(&["userIdentity", "sessionContext", "sessionIssuer", "arn"])
+                .filter(|_| self.str_at(&["userIdentity", "type"]) == Some("AssumedRole"))
+                .or_else(|| self.str_at(&["userIdentity", "arn"]))
                 .map(|a| AlertEntity::new("aws-principal", a)),
             EntityKey::Ip => self
                 .str_at(&["sourceIPAddress"])
@@ -341,7 +347,8 @@ pub enum EntityKey {
     Object,
     /// The first source address.
     Ip,
-    /// The AWS principal behind the request (EKS `user.extra.arn`).
+    /// The AWS principal behind the request (EKS `user.extra.arn`;
+    /// CloudTrail: the role of a role session, else `userIdentity.arn`).
     Principal,
 }
 

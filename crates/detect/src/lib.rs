@@ -1,6 +1,9 @@
 //! Rampart's threat detection, pure: events in, alerts out (no I/O, no
 //! clock, no AWS).
 //!
+//! * [`cloudtrail`] — the AWS service noise filter, known instance
+//!   addresses ([`InstanceAddresses`], for instance credentials used
+//!   elsewhere) and the named checks CloudTrail rules use.
 //! * [`event`] — normalized [`Event`]s from their sources: Kubernetes audit
 //!   events ([`Event::from_k8s_audit_json`], the form a CloudWatch Logs
 //!   message of an EKS cluster's audit stream has), CloudTrail records;
@@ -37,12 +40,14 @@
 //! [`AlertSource`]: rampart_model::AlertSource
 //! [`Alert`]: rampart_model::Alert
 
+pub mod cloudtrail;
 pub mod engine;
 pub mod event;
 pub mod path;
 pub mod rules;
 pub mod sigma;
 
+pub use cloudtrail::{InstanceAddresses, InstanceCall};
 pub use engine::{BatchOutcome, BatchStats, Engine, EngineConfig, EngineState, Suppression};
 pub use event::{EntityKey, Event, EventContext};
 pub use path::FieldPath;

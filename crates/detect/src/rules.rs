@@ -14,7 +14,10 @@
 //!   outcome: success                      # success (default) | failure | any
 //!   logic: match                          # match (default) | threshold | first_seen
 //!   threshold: {count: 10, window_seconds: 300}   # logic: threshold
+//!   # threshold: {count: 20, window_seconds: 300, distinct: eventName}
 //!   first_seen: {value: ip, learning_seconds: 86400}   # logic: first_seen
+//!   # first_seen: {field: requestParameters.x, kind: aws-account, learning_seconds: 604800}
+//!   check: instance_credentials_elsewhere   # named Rust logic (cloudtrail::Check)
 //!   derived_from: https://github.com/SigmaHQ/…  # adapted rules: the original
 //! ```
 //!
@@ -26,7 +29,9 @@ use serde::Deserialize;
 use serde_yaml_ng::Value as Yaml;
 
 use crate::DetectError;
+use crate::cloudtrail::Check;
 use crate::event::EntityKey;
+use crate::path::FieldPath;
 use crate::sigma::{Detection, FieldMap};
 
 /// Every built-in rule file: its path under `rules/` and its text.
@@ -159,6 +164,138 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         "cloudtrail/root-account-usage.yml",
         include_str!("../rules/cloudtrail/root-account-usage.yml"),
     ),
+    (
+        "cloudtrail/instance-credentials-elsewhere.yml",
+        include_str!("../rules/cloudtrail/instance-credentials-elsewhere.yml"),
+    ),
+    (
+        "cloudtrail/cloudtrail-trail-modified.yml",
+        include_str!("../rules/cloudtrail/cloudtrail-trail-modified.yml"),
+    ),
+    (
+        "cloudtrail/guardduty-disabled.yml",
+        include_str!("../rules/cloudtrail/guardduty-disabled.yml"),
+    ),
+    (
+        "cloudtrail/guardduty-suppressed.yml",
+        include_str!("../rules/cloudtrail/guardduty-suppressed.yml"),
+    ),
+    (
+        "cloudtrail/securityhub-disabled.yml",
+        include_str!("../rules/cloudtrail/securityhub-disabled.yml"),
+    ),
+    (
+        "cloudtrail/securityhub-findings-suppressed.yml",
+        include_str!("../rules/cloudtrail/securityhub-findings-suppressed.yml"),
+    ),
+    (
+        "cloudtrail/config-disabled.yml",
+        include_str!("../rules/cloudtrail/config-disabled.yml"),
+    ),
+    (
+        "cloudtrail/access-analyzer-disabled.yml",
+        include_str!("../rules/cloudtrail/access-analyzer-disabled.yml"),
+    ),
+    (
+        "cloudtrail/vpc-flow-logs-deleted.yml",
+        include_str!("../rules/cloudtrail/vpc-flow-logs-deleted.yml"),
+    ),
+    (
+        "cloudtrail/bedrock-logging-disabled.yml",
+        include_str!("../rules/cloudtrail/bedrock-logging-disabled.yml"),
+    ),
+    (
+        "cloudtrail/console-login-without-mfa.yml",
+        include_str!("../rules/cloudtrail/console-login-without-mfa.yml"),
+    ),
+    (
+        "cloudtrail/console-login-failures.yml",
+        include_str!("../rules/cloudtrail/console-login-failures.yml"),
+    ),
+    (
+        "cloudtrail/mfa-device-removed.yml",
+        include_str!("../rules/cloudtrail/mfa-device-removed.yml"),
+    ),
+    (
+        "cloudtrail/password-policy-changed.yml",
+        include_str!("../rules/cloudtrail/password-policy-changed.yml"),
+    ),
+    (
+        "cloudtrail/access-key-for-another-user.yml",
+        include_str!("../rules/cloudtrail/access-key-for-another-user.yml"),
+    ),
+    (
+        "cloudtrail/login-profile-for-another-user.yml",
+        include_str!("../rules/cloudtrail/login-profile-for-another-user.yml"),
+    ),
+    (
+        "cloudtrail/admin-policy-attached.yml",
+        include_str!("../rules/cloudtrail/admin-policy-attached.yml"),
+    ),
+    (
+        "cloudtrail/admin-inline-policy.yml",
+        include_str!("../rules/cloudtrail/admin-inline-policy.yml"),
+    ),
+    (
+        "cloudtrail/policy-version-changed.yml",
+        include_str!("../rules/cloudtrail/policy-version-changed.yml"),
+    ),
+    (
+        "cloudtrail/role-trust-open-to-everyone.yml",
+        include_str!("../rules/cloudtrail/role-trust-open-to-everyone.yml"),
+    ),
+    (
+        "cloudtrail/ebs-snapshot-public.yml",
+        include_str!("../rules/cloudtrail/ebs-snapshot-public.yml"),
+    ),
+    (
+        "cloudtrail/ami-public.yml",
+        include_str!("../rules/cloudtrail/ami-public.yml"),
+    ),
+    (
+        "cloudtrail/rds-snapshot-public.yml",
+        include_str!("../rules/cloudtrail/rds-snapshot-public.yml"),
+    ),
+    (
+        "cloudtrail/snapshot-shared-with-new-account.yml",
+        include_str!("../rules/cloudtrail/snapshot-shared-with-new-account.yml"),
+    ),
+    (
+        "cloudtrail/instance-user-data-modified.yml",
+        include_str!("../rules/cloudtrail/instance-user-data-modified.yml"),
+    ),
+    (
+        "cloudtrail/security-group-world-admin-port.yml",
+        include_str!("../rules/cloudtrail/security-group-world-admin-port.yml"),
+    ),
+    (
+        "cloudtrail/s3-bucket-policy-public.yml",
+        include_str!("../rules/cloudtrail/s3-bucket-policy-public.yml"),
+    ),
+    (
+        "cloudtrail/s3-public-access-block-removed.yml",
+        include_str!("../rules/cloudtrail/s3-public-access-block-removed.yml"),
+    ),
+    (
+        "cloudtrail/lambda-public-access.yml",
+        include_str!("../rules/cloudtrail/lambda-public-access.yml"),
+    ),
+    (
+        "cloudtrail/kms-key-deletion.yml",
+        include_str!("../rules/cloudtrail/kms-key-deletion.yml"),
+    ),
+    (
+        "cloudtrail/ssm-new-principal.yml",
+        include_str!("../rules/cloudtrail/ssm-new-principal.yml"),
+    ),
+    (
+        "cloudtrail/api-enumeration-burst.yml",
+        include_str!("../rules/cloudtrail/api-enumeration-burst.yml"),
+    ),
+    (
+        "cloudtrail/pentest-user-agent.yml",
+        include_str!("../rules/cloudtrail/pentest-user-agent.yml"),
+    ),
 ];
 
 /// Which requests a rule looks at.
@@ -182,21 +319,38 @@ pub enum Logic {
     /// At least `count` matching events with the same entities within
     /// `window_seconds` (sliding) raise.
     Threshold {
-        /// Events needed.
+        /// Events needed (distinct values of `distinct`, when given).
         count: usize,
         /// Window length.
         window_seconds: i64,
+        /// Count distinct values of this field instead of events (the
+        /// newest event of each value is kept).
+        distinct: Option<FieldPath>,
     },
-    /// A matching event whose `value` entity was never seen for its
-    /// entities raises, once the entities have been watched for
+    /// A matching event whose `value` was never seen for its entities
+    /// raises, once the entities have been watched for
     /// `learning_seconds`.
     FirstSeen {
-        /// The entity whose new values raise.
-        value: EntityKey,
+        /// The values whose new ones raise.
+        value: BaselineValue,
         /// How long a baseline learns before it raises.
         learning_seconds: i64,
         /// How many values a baseline keeps.
         max_values: usize,
+    },
+}
+
+/// What a first-seen baseline learns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaselineValue {
+    /// An entity of the event (`ip`, `principal`, …).
+    Entity(EntityKey),
+    /// Every value of some fields, as entities of `kind`.
+    Field {
+        /// The fields.
+        paths: Vec<FieldPath>,
+        /// The entity kind its values take in alerts (`aws-account`).
+        kind: String,
     },
 }
 
@@ -237,9 +391,12 @@ pub struct Rule {
     pub outcome: Outcome,
     /// How matches become alerts.
     pub logic: Logic,
+    /// Rust logic run after the Sigma detection matched.
+    pub check: Option<Check>,
     detection: Detection,
     verbs: Option<Vec<String>>,
     resources: Option<Vec<String>>,
+    event_names: Option<Vec<String>>,
 }
 
 impl Rule {
@@ -256,6 +413,23 @@ impl Rule {
             Some(values) => value.is_some_and(|v| values.iter().any(|r| r.eq_ignore_ascii_case(v))),
         };
         allows(&self.verbs, verb) && allows(&self.resources, resource)
+    }
+
+    /// Whether the rule can match a CloudTrail record with this
+    /// `eventName` (a quick test before [`Rule::matches`]).
+    pub fn may_match_event_name(&self, event_name: Option<&str>) -> bool {
+        match &self.event_names {
+            None => true,
+            Some(names) => {
+                event_name.is_some_and(|v| names.iter().any(|n| n.eq_ignore_ascii_case(v)))
+            }
+        }
+    }
+
+    /// The event names one of which a record must have for the rule to
+    /// match, when its detection makes that plain.
+    pub fn event_names(&self) -> Option<&[String]> {
+        self.event_names.as_deref()
     }
 
     /// Parses one rule file.
@@ -310,17 +484,37 @@ impl Rule {
                 let t = r
                     .threshold
                     .ok_or_else(|| bad("`logic: threshold` needs `threshold`".to_owned()))?;
+                let distinct = t.distinct.as_deref().map(FieldPath::parse).transpose()?;
                 Logic::Threshold {
                     count: t.count,
                     window_seconds: t.window_seconds,
+                    distinct,
                 }
             }
             "first_seen" => {
                 let f = r
                     .first_seen
                     .ok_or_else(|| bad("`logic: first_seen` needs `first_seen`".to_owned()))?;
+                let value = match (f.value, f.field) {
+                    (Some(entity), None) => BaselineValue::Entity(entity),
+                    (None, Some(field)) => BaselineValue::Field {
+                        paths: match field {
+                            OneOrMany::One(one) => vec![one],
+                            OneOrMany::Many(many) => many,
+                        }
+                        .iter()
+                        .map(|f| FieldPath::parse(f))
+                        .collect::<Result<_, _>>()?,
+                        kind: f.kind.unwrap_or_else(|| "value".to_owned()),
+                    },
+                    _ => {
+                        return Err(bad(
+                            "`first_seen` takes one of `value` (an entity) and `field`".to_owned(),
+                        ));
+                    }
+                };
                 Logic::FirstSeen {
-                    value: f.value,
+                    value,
                     learning_seconds: f.learning_seconds,
                     max_values: f.max_values.unwrap_or(64),
                 }
@@ -352,8 +546,10 @@ impl Rule {
             group_by: r.group_by.unwrap_or_else(|| vec![EntityKey::User]),
             outcome: r.outcome,
             logic,
+            check: r.check,
             verbs: detection.required_values("verb"),
             resources: detection.required_values("objectRef.resource"),
+            event_names: detection.required_values("eventName"),
             detection,
         })
     }
@@ -401,6 +597,8 @@ struct RawRampart {
     #[serde(default)]
     first_seen: Option<RawFirstSeen>,
     #[serde(default)]
+    check: Option<Check>,
+    #[serde(default)]
     derived_from: Option<String>,
 }
 
@@ -409,15 +607,29 @@ struct RawRampart {
 struct RawThreshold {
     count: usize,
     window_seconds: i64,
+    #[serde(default)]
+    distinct: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFirstSeen {
-    value: EntityKey,
+    #[serde(default)]
+    value: Option<EntityKey>,
+    #[serde(default)]
+    field: Option<OneOrMany>,
+    #[serde(default)]
+    kind: Option<String>,
     learning_seconds: i64,
     #[serde(default)]
     max_values: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// MITRE ATT&CK tactics and techniques from Sigma `attack.*` tags.

@@ -5,7 +5,8 @@
 //! value with `|all`); plain values with Sigma's `*` and `?` wildcards,
 //! matched case-insensitively; the modifiers `contains`, `startswith`,
 //! `endswith`, `all`, `re` (case-sensitive; `(?i)` inside for
-//! insensitive), `cased`, `exists`, `cidr`, `gt`, `gte`, `lt`, `lte`; `null`
+//! insensitive), `cased`, `exists`, `cidr`, `gt`, `gte`, `lt`, `lte`,
+//! `fieldref` (equal to a value of the named field); `null`
 //! for an absent field; and conditions with `and`, `or`, `not`,
 //! parentheses, `1 of`/`any of`/`all of` a name, a `name*` pattern or
 //! `them`. Keyword (unnamed) searches, correlations and other modifiers
@@ -162,7 +163,12 @@ struct FieldTest {
 #[derive(Debug)]
 enum Test {
     Exists(bool),
-    Values { all: bool, patterns: Vec<Pattern> },
+    /// `fieldref`: equal (ignoring ASCII case) to a value of another field.
+    FieldRef(Vec<FieldPath>),
+    Values {
+        all: bool,
+        patterns: Vec<Pattern>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,8 +192,8 @@ impl FieldTest {
         let mut parts = key.split('|');
         let field = parts.next().unwrap_or_default();
         let mut str_mod = StrMod::Plain;
-        let (mut all, mut re, mut cased, mut exists, mut cidr) =
-            (false, false, false, false, false);
+        let (mut all, mut re, mut cased, mut exists, mut cidr, mut fieldref) =
+            (false, false, false, false, false, false);
         let mut cmp = None;
         for modifier in parts {
             match modifier {
@@ -199,6 +205,7 @@ impl FieldTest {
                 "cased" => cased = true,
                 "exists" => exists = true,
                 "cidr" => cidr = true,
+                "fieldref" => fieldref = true,
                 "gt" => cmp = Some(Cmp::Gt),
                 "gte" => cmp = Some(Cmp::Gte),
                 "lt" => cmp = Some(Cmp::Lt),
@@ -226,6 +233,24 @@ impl FieldTest {
             return Ok(Self {
                 paths,
                 test: Test::Exists(*want),
+            });
+        }
+        if fieldref {
+            if str_mod != StrMod::Plain || all || re || cidr || cmp.is_some() {
+                return Err(format!("`{key}`: `fieldref` takes no other modifier"));
+            }
+            let mut others = Vec::new();
+            for item in items {
+                let name = item
+                    .as_str()
+                    .ok_or_else(|| format!("`{key}`: `fieldref` names a field"))?;
+                for path in fields.paths(name).unwrap_or_else(|| vec![name.to_owned()]) {
+                    others.push(FieldPath::parse(&path).map_err(|e| e.to_string())?);
+                }
+            }
+            return Ok(Self {
+                paths,
+                test: Test::FieldRef(others),
             });
         }
         let patterns = items
@@ -322,6 +347,25 @@ impl FieldTest {
     fn matches(&self, body: &Value) -> bool {
         match &self.test {
             Test::Exists(want) => self.present(body) == *want,
+            Test::FieldRef(others) => {
+                let text = |v: &Value| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+                    _ => None,
+                };
+                let theirs: Vec<String> = others
+                    .iter()
+                    .flat_map(|p| p.values(body))
+                    .filter_map(text)
+                    .collect();
+                self.paths.iter().any(|p| {
+                    p.any(body, &mut |v| {
+                        text(v).is_some_and(|mine| {
+                            theirs.iter().any(|t| t.eq_ignore_ascii_case(&mine))
+                        })
+                    })
+                })
+            }
             Test::Values {
                 all: false,
                 patterns,
@@ -777,6 +821,22 @@ mod tests {
         assert!(
             detection("s: {verb|exists: true, nothing|exists: false}\ncondition: s").matches(&body)
         );
+    }
+
+    #[test]
+    fn fieldref_compares_two_fields() {
+        let own = json!({"userIdentity": {"userName": "Alice"}, "requestParameters": {"userName": "alice"}});
+        let other = json!({"userIdentity": {"userName": "mallory"}, "requestParameters": {"userName": "alice"}});
+        let role = json!({"userIdentity": {"type": "AssumedRole"}, "requestParameters": {"userName": "alice"}});
+        let same = detection(
+            "s: {requestParameters.userName|fieldref: userIdentity.userName}\ncondition: s",
+        );
+        assert!(same.matches(&own));
+        assert!(!same.matches(&other));
+        assert!(!same.matches(&role), "an absent field equals nothing");
+        let value: Yaml = serde_yaml_ng::from_str("s: {a|fieldref|contains: b}\ncondition: s")
+            .unwrap_or(Yaml::Null);
+        assert!(Detection::compile("test", &value, &NoMap).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use rampart_detect::{Engine, EngineConfig, Event, EventContext, Ruleset};
+use rampart_detect::{Engine, EngineConfig, Event, EventContext, InstanceAddresses, Ruleset};
 use rampart_model::AlertSource;
 use serde_json::Value;
 
@@ -49,6 +49,10 @@ fn example(rules: &Arc<Ruleset>, rule: &rampart_detect::Rule) -> String {
         _ => Event::from_k8s_audit(item, Arc::clone(&context)).unwrap(),
     });
     let mut engine = Engine::new(Arc::clone(rules), EngineConfig::default());
+    if let Ok(text) = std::fs::read_to_string(dir.join("../instances.json")) {
+        let known: InstanceAddresses = serde_json::from_str(&text).unwrap();
+        engine.set_instance_addresses(known);
+    }
     let out = engine.process(events);
     let alert = out
         .alerts

@@ -393,3 +393,225 @@ fn replaying_threshold_and_baseline_events_changes_nothing() {
         );
     }
 }
+
+// --- CloudTrail ---
+
+fn account() -> Arc<EventContext> {
+    Arc::new(EventContext::cloudtrail("111122223333", "us-east-1"))
+}
+
+fn trail_event(body: Value) -> Event {
+    Event::from_cloudtrail_record(body, account()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn cloudtrail_fixture(file: &str) -> Vec<Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/cloudtrail")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    match serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}")) {
+        Value::Array(items) => items,
+        one => vec![one],
+    }
+}
+
+/// A call with instance `i-0a1b2c3d4e5f60718`'s role session from `ip`.
+fn instance_call(id: &str, ip: &str) -> Value {
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole", "principalId": "AROAEXAMPLEWEBSRV01:i-0a1b2c3d4e5f60718",
+            "arn": "arn:aws:sts::111122223333:assumed-role/web-server/i-0a1b2c3d4e5f60718",
+            "accountId": "111122223333", "accessKeyId": "ASIAEXAMPLEINST0001",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEWEBSRV01",
+                "arn": "arn:aws:iam::111122223333:role/web-server", "accountId": "111122223333",
+                "userName": "web-server"}, "ec2RoleDelivery": "2.0"}},
+        "eventTime": at(0), "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+        "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": "aws-cli/2.17.0",
+        "requestParameters": null, "responseElements": null, "requestID": format!("r-{id}"),
+        "eventID": id, "readOnly": true, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": "111122223333", "eventCategory": "Management"
+    })
+}
+
+#[test]
+fn instance_addresses_decide_the_instance_credentials_rule() {
+    use rampart_detect::InstanceAddresses;
+    let outside = || trail_event(instance_call("e-outside", "203.0.113.50"));
+    let kind = "AWS.InstanceCredentialsUsedElsewhere";
+    // Not told about any instance: nothing raised, the call counted.
+    let mut engine = Engine::new(rules(), EngineConfig::default());
+    let out = engine.process([outside()]);
+    assert!(out.alerts.is_empty(), "{:?}", out.alerts);
+    assert_eq!(out.stats.unknown_instance, 1);
+    // Told the instance's addresses: a call from elsewhere raises.
+    let mut known = InstanceAddresses::new();
+    known.insert(
+        "i-0a1b2c3d4e5f60718",
+        [
+            "10.0.1.25".parse().unwrap(),
+            "54.210.167.99".parse().unwrap(),
+        ],
+    );
+    known.add_shared(["198.51.100.9".parse().unwrap()]);
+    let mut engine = Engine::new(rules(), EngineConfig::default());
+    engine.set_instance_addresses(known.clone());
+    assert_eq!(engine.instance_addresses(), &known);
+    let out = engine.process([
+        trail_event(instance_call("e-own", "10.0.1.25")),
+        trail_event(instance_call("e-nat", "198.51.100.9")),
+        outside(),
+    ]);
+    assert_eq!(out.alerts.len(), 1, "{:?}", out.alerts);
+    let alert = &out.alerts[0];
+    assert_eq!(alert.alert_type, kind);
+    assert_eq!(alert.source.as_str(), "cloudtrail");
+    assert_eq!(alert.evidence.len(), 1);
+    assert_eq!(
+        alert.evidence[0].event_id, "e-outside",
+        "evidence is the eventID"
+    );
+    assert!(
+        alert
+            .entities
+            .contains(&AlertEntity::new("ip", "203.0.113.50"))
+    );
+    assert_eq!(out.stats.unknown_instance, 0);
+    // The serialized form is the documented one.
+    let text = r#"{"instances": {"i-0a1b2c3d4e5f60718": ["10.0.1.25"]}, "shared": []}"#;
+    let parsed: InstanceAddresses = serde_json::from_str(text).unwrap();
+    assert!(parsed.knows("i-0a1b2c3d4e5f60718"));
+}
+
+/// Every malicious CloudTrail fixture, replayed as if an AWS service had
+/// made each call (four ways a record says so): nothing may alert.
+#[test]
+fn aws_service_callers_never_alert() {
+    let rules = rules();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cloudtrail");
+    let mut replayed = 0;
+    for rule in rules
+        .rules()
+        .iter()
+        .filter(|r| r.source == rampart_model::AlertSource::CloudTrail)
+    {
+        let dir = root.join(
+            rule.file
+                .trim_start_matches("cloudtrail/")
+                .trim_end_matches(".yml"),
+        );
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("malicious"))
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for path in files {
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let records = cloudtrail_fixture(&relative);
+            for variant in 0..4 {
+                let events: Vec<Event> = records
+                    .iter()
+                    .cloned()
+                    .map(|mut record| {
+                        let who = record.get_mut("userIdentity").unwrap();
+                        match variant {
+                            0 => *who = json!({"type": "AWSService", "invokedBy": "config.amazonaws.com"}),
+                            1 => who["invokedBy"] = json!("cloudformation.amazonaws.com"),
+                            2 => {
+                                who["arn"] = json!("arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSecurityHub/securityhub");
+                                who["sessionContext"] = json!({"sessionIssuer": {"type": "Role",
+                                    "arn": "arn:aws:iam::111122223333:role/aws-service-role/securityhub.amazonaws.com/AWSServiceRoleForSecurityHub",
+                                    "userName": "AWSServiceRoleForSecurityHub"}});
+                            }
+                            _ => record["sourceIPAddress"] = json!("ec2.amazonaws.com"),
+                        }
+                        trail_event(record)
+                    })
+                    .collect();
+                let count = events.len() as u64;
+                let mut engine = Engine::new(Arc::clone(&rules), EngineConfig::default());
+                let out = engine.process(events);
+                assert!(
+                    out.alerts.is_empty(),
+                    "{relative} as service (variant {variant}) raised {:?}",
+                    out.alerts.iter().map(|a| &a.alert_type).collect::<Vec<_>>()
+                );
+                assert_eq!(out.stats.service_noise, count, "{relative}");
+                replayed += 1;
+            }
+        }
+    }
+    assert!(
+        replayed >= 4 * 28,
+        "every CloudTrail rule replayed ({replayed})"
+    );
+}
+
+#[test]
+fn replaying_cloudtrail_thresholds_and_baselines_changes_nothing() {
+    for (file, alert_type) in [
+        (
+            "api-enumeration-burst/malicious/discovery-sweep.json",
+            "AWS.ApiEnumerationBurst",
+        ),
+        (
+            "console-login-failures/malicious/password-spray.json",
+            "AWS.ConsoleLoginFailures",
+        ),
+        (
+            "ssm-new-principal/malicious/new-role-after-baseline.json",
+            "AWS.SsmCommandByNewPrincipal",
+        ),
+        (
+            "snapshot-shared-with-new-account/malicious/rds-new-account-after-baseline.json",
+            "AWS.SnapshotSharedWithNewAccount",
+        ),
+    ] {
+        let events = cloudtrail_fixture(file);
+        let mut engine = Engine::new(rules(), EngineConfig::default());
+        let first = engine.process(events.iter().cloned().map(trail_event));
+        let raised: Vec<_> = first
+            .alerts
+            .iter()
+            .filter(|a| a.alert_type == alert_type)
+            .collect();
+        assert_eq!(raised.len(), 1, "{file}");
+        let before = serde_json::to_value(engine.state()).ok();
+        let again = engine.process(events.iter().cloned().map(trail_event));
+        assert!(again.alerts.is_empty(), "{file}: {:?}", again.alerts);
+        for one in events.iter().rev() {
+            assert!(
+                engine.process([trail_event(one.clone())]).alerts.is_empty(),
+                "{file}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(engine.state()).ok(),
+            before,
+            "{file}: state unchanged"
+        );
+    }
+}
+
+#[test]
+fn enumeration_counts_distinct_calls_and_alerts_once_per_window() {
+    let events = cloudtrail_fixture("api-enumeration-burst/malicious/discovery-sweep.json");
+    let mut engine = Engine::new(rules(), EngineConfig::default());
+    let out = engine.process(events.iter().cloned().map(trail_event));
+    let alert = out
+        .alerts
+        .iter()
+        .find(|a| a.alert_type == "AWS.ApiEnumerationBurst")
+        .unwrap();
+    // 22 distinct calls: the alert opens at the 20th and takes the rest.
+    assert_eq!(alert.count, 22);
+    let names: std::collections::BTreeSet<_> = alert
+        .evidence
+        .iter()
+        .map(|e| e.summary.split(' ').next().unwrap_or_default())
+        .collect();
+    assert_eq!(names.len(), 22, "one event per distinct call");
+}
