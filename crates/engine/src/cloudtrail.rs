@@ -14,6 +14,10 @@
 //! permissions are posture reads, and CloudTrail's alerts belong to the
 //! Servers plan.
 //!
+//! The engine knows the account's EC2 instance addresses from the latest
+//! complete scan ([`instance_addresses`]), for the rule on instance
+//! credentials used from elsewhere.
+//!
 //! Records are parsed and stored through the shared
 //! [`crate::detection::DetectionSink`]: idempotent by `eventID`, the
 //! engine's state kept per account. A listed object that cannot be read is
@@ -36,9 +40,9 @@ use rampart_aws::pipeline::consumer::{Consumer, ConsumerOptions, EventSink};
 use rampart_aws::pipeline::{Outcome, PipelineError};
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{CloudTrailMode, CloudTrailSettings, Connector, Offering, Plan};
-use rampart_detect::{EngineConfig, Event, EventContext, Ruleset};
+use rampart_detect::{EngineConfig, Event, EventContext, InstanceAddresses, Ruleset};
 use rampart_model::{AlertSource, CoverageGap, GapKind};
-use rampart_store::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
+use rampart_store::{AssetFilter, MAX_OBJECT_ATTEMPTS, ObjectFailure, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -63,6 +67,49 @@ pub fn cloudtrail_settings(connector: &Connector) -> Option<CloudTrailSettings> 
         }
         _ => None,
     }
+}
+
+/// The private and public addresses of `account`'s EC2 instances in the
+/// latest complete scan (for the instance-credential rules); empty when
+/// nothing was scanned.
+pub fn instance_addresses(store: &Store, account: &str) -> Result<InstanceAddresses, EngineError> {
+    let mut known = InstanceAddresses::new();
+    let Some(scan) = store.latest_complete_scan()? else {
+        return Ok(known);
+    };
+    let filter = AssetFilter {
+        resource_type: Some("AWS::EC2::Instance".to_owned()),
+        account: Some(account.to_owned()),
+        ..AssetFilter::default()
+    };
+    for asset in store.assets(&scan.id, &filter)? {
+        let p = &asset.properties;
+        let Some(id) = p.get("instanceId").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let mut texts: Vec<&str> = ["privateIpAddress", "publicIpAddress"]
+            .iter()
+            .filter_map(|k| p.get(*k).and_then(serde_json::Value::as_str))
+            .collect();
+        for eni in p
+            .get("networkInterfaces")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            texts.extend(
+                eni.get("privateIpAddress")
+                    .and_then(serde_json::Value::as_str),
+            );
+            texts.extend(
+                eni.get("association")
+                    .and_then(|a| a.get("publicIp"))
+                    .and_then(serde_json::Value::as_str),
+            );
+        }
+        known.insert(id, texts.iter().filter_map(|t| t.parse().ok()));
+    }
+    Ok(known)
 }
 
 /// The Servers plan's `defenderForServers` role.
@@ -452,7 +499,8 @@ pub async fn detect_connector(
             STATE_SOURCE,
             account.clone(),
             EngineConfig::default(),
-        )?,
+        )?
+        .with_instances(instance_addresses(&Store::open(db)?, &account)?),
     };
     let (trails, mut errors) = discover(&access, regions).await;
     let mut report = CloudTrailDetection {

@@ -17,7 +17,9 @@ use std::time::SystemTime;
 
 use rampart_aws::pipeline::consumer::{Consumer, EventSink, ObjectDecoder, lag};
 use rampart_connector::Connector;
-use rampart_detect::{Engine as Detector, EngineConfig, EngineState, Event, Ruleset};
+use rampart_detect::{
+    Engine as Detector, EngineConfig, EngineState, Event, InstanceAddresses, Ruleset,
+};
 use rampart_model::AlertSource;
 use rampart_store::{AlertUpsert, ProcessedEvent, Store};
 use serde::Serialize;
@@ -126,10 +128,23 @@ pub(crate) struct DetectionSink {
     source: AlertSource,
     state_source: &'static str,
     scope: String,
+    instances: InstanceAddresses,
     state: Mutex<SinkState>,
 }
 
 impl DetectionSink {
+    /// The same sink, its engine knowing these EC2 instance addresses
+    /// (for the instance-credential rules).
+    pub(crate) fn with_instances(mut self, instances: InstanceAddresses) -> Self {
+        self.state
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .detector
+            .set_instance_addresses(instances.clone());
+        self.instances = instances;
+        self
+    }
+
     /// A sink whose engine starts from the state stored for
     /// `(state_source, scope)`.
     pub(crate) fn open(
@@ -151,6 +166,7 @@ impl DetectionSink {
             source,
             state_source,
             scope,
+            instances: InstanceAddresses::default(),
             state: Mutex::new(SinkState {
                 store,
                 detector: Detector::with_state(rules, config, saved),
@@ -226,6 +242,9 @@ impl DetectionSink {
                 // the next delivery is detected afresh.
                 state.detector =
                     Detector::with_state(Arc::clone(&self.rules), self.config.clone(), before);
+                state
+                    .detector
+                    .set_instance_addresses(self.instances.clone());
                 Err(format!("storing detections failed: {e}"))
             }
         }
