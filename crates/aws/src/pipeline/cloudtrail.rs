@@ -617,7 +617,7 @@ impl TrailNames {
         &self,
         sqs: &aws_sdk_sqs::Client,
     ) -> Result<Option<QueueSource>, PipelineError> {
-        let Some(queue_url) = queue_url(sqs, &self.queue).await? else {
+        let Some(url) = queue_url(sqs, &self.queue).await? else {
             return Ok(None);
         };
         Ok(Some(QueueSource {
@@ -625,7 +625,7 @@ impl TrailNames {
             region: self.region.clone(),
             cluster: self.bucket.clone(),
             bucket: self.bucket.clone(),
-            queue_url,
+            queue_url: url,
             dead_letter_queue_url: queue_url(sqs, &self.dead_letter_queue).await?,
         }))
     }
