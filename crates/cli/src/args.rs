@@ -72,6 +72,8 @@ pub enum Command {
     /// JSON records) into the store and show what it holds; scans match
     /// installed packages against them without network access.
     Vulndb(VulndbArgs),
+    /// The Servers plan's CloudTrail threat detection: its notification pipeline.
+    Cloudtrail(CloudTrailArgs),
 }
 
 /// Severities, for filters and gates.
@@ -966,6 +968,17 @@ pub struct AlertSetStatusArgs {
     pub comment: Option<String>,
 }
 
+/// `--cloudtrail`: CloudTrail threat detection's delivery mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudTrailArg {
+    /// Do not read the trail logs.
+    Off,
+    /// List new log objects after a stored cursor (nothing changes in the account).
+    Listing,
+    /// An S3 notification on the trail bucket to a `rampart-cloudtrail-*` queue.
+    Notification,
+}
+
 /// Plan settings and pausing, taken by `rampart connector create` and
 /// `update` (the dashboard's form and the API's JSON set the same fields).
 #[derive(Debug, Default, Args)]
@@ -990,6 +1003,10 @@ pub struct PlanSettingsArgs {
     /// agentlessly, `KEY=VALUE,...` (`''` clears the list).
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub agentless_exclusion_tags: Option<String>,
+    /// Servers: CloudTrail threat detection, and how new log objects are
+    /// found [default: listing].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub cloudtrail: Option<CloudTrailArg>,
     /// Pause the connector's scheduled scans (`rampart serve` skips it;
     /// scans on demand still run).
     #[arg(long, conflicts_with = "resume")]
@@ -1007,6 +1024,7 @@ impl PlanSettingsArgs {
             || self.servers_provisioning.is_some()
             || self.agentless_scanning.is_some()
             || self.agentless_exclusion_tags.is_some()
+            || self.cloudtrail.is_some()
             || self.pause
             || self.resume
     }
@@ -1025,6 +1043,23 @@ pub struct ContainersArgs {
 pub enum ContainersCommand {
     /// Provision (or plan, or remove) the EKS audit-log pipeline of every
     /// cluster of a connector with the Containers plan.
+    Provision(ContainersProvisionArgs),
+}
+
+/// `rampart cloudtrail`.
+#[derive(Debug, Args)]
+pub struct CloudTrailArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: CloudTrailCommand,
+}
+
+/// `rampart cloudtrail` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CloudTrailCommand {
+    /// Provision (or plan, or remove) the S3 notification of new log objects
+    /// on every trail bucket of a connector with the Servers plan, and its
+    /// `rampart-cloudtrail-*` queue (notification mode).
     Provision(ContainersProvisionArgs),
 }
 

@@ -72,6 +72,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Servers(args) => commands::servers::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
         Command::Vulndb(args) => commands::vulndb::run(args, &mut stdout),
+        Command::Cloudtrail(args) => commands::cloudtrail::run(args, &mut stdout).await,
     }
 }
 

@@ -52,6 +52,63 @@ pub struct ServersOffering {
     /// Agentless scanning of instance disks; absent: off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_scanners: Option<VmScanners>,
+    /// CloudTrail threat detection; absent: on, in [`CloudTrailMode::Listing`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_trail: Option<CloudTrailSettings>,
+}
+
+impl ServersOffering {
+    /// CloudTrail threat detection's settings, defaults filled in.
+    pub fn cloud_trail(&self) -> CloudTrailSettings {
+        self.cloud_trail.clone().unwrap_or_default()
+    }
+}
+
+/// `cloudTrail`: threat detection on the account's CloudTrail logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTrailSettings {
+    /// Whether the trail logs are read.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How new log objects are found.
+    #[serde(default)]
+    pub mode: CloudTrailMode,
+}
+
+impl Default for CloudTrailSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            mode: CloudTrailMode::default(),
+        }
+    }
+}
+
+/// How CloudTrail threat detection finds new log objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloudTrailMode {
+    /// List the objects after a stored cursor, per account and region
+    /// prefix. The default: nothing in the account changes (the trail
+    /// bucket's notification configuration is often shared or owned by
+    /// another team), at the cost of one listing per prefix and poll.
+    #[default]
+    Listing,
+    /// An S3 event notification on the trail bucket to a
+    /// `rampart-cloudtrail-*` queue with a dead-letter queue, provisioned
+    /// by Rampart (merged into the bucket's notification configuration).
+    Notification,
+}
+
+impl CloudTrailMode {
+    /// `listing` or `notification`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listing => "listing",
+            Self::Notification => "notification",
+        }
+    }
 }
 
 /// `arcAutoProvisioning` of the Servers plan: `{enabled, cloudRoleArn,
@@ -235,6 +292,7 @@ impl Offering {
                 },
                 scope_by_tags: BTreeMap::new(),
                 vm_scanners: None,
+                cloud_trail: None,
             }),
             Plan::Containers => Offering::DefenderForContainersAws(ContainersOffering {
                 kubernetes_service: role(0),
@@ -431,6 +489,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("offering without `offeringType`"), "{err}");
+    }
+
+    #[test]
+    fn cloud_trail_defaults_to_listing_and_reads_notification_mode() {
+        let json = serde_json::json!({
+            "offeringType": "DefenderForServersAws",
+            "defenderForServers": {"cloudRoleArn": "a"},
+            "arcAutoProvisioning": {"enabled": true, "cloudRoleArn": "b"},
+        });
+        let Offering::DefenderForServersAws(o) = serde_json::from_value(json.clone()).unwrap()
+        else {
+            panic!("wrong offering");
+        };
+        assert_eq!(o.cloud_trail(), CloudTrailSettings::default());
+        assert_eq!(o.cloud_trail().mode, CloudTrailMode::Listing);
+        assert!(o.cloud_trail().enabled);
+        let mut with = json;
+        with["cloudTrail"] = serde_json::json!({"mode": "notification"});
+        let Offering::DefenderForServersAws(o) = serde_json::from_value(with).unwrap() else {
+            panic!("wrong offering");
+        };
+        assert_eq!(o.cloud_trail().mode, CloudTrailMode::Notification);
+        assert_eq!(
+            serde_json::to_value(&o).unwrap()["cloudTrail"],
+            serde_json::json!({"enabled": true, "mode": "notification"})
+        );
     }
 
     #[test]

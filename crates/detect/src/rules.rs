@@ -467,7 +467,9 @@ impl Rule {
             AlertSource::EksAudit => AlertPlan::Containers,
             AlertSource::SqlLog => AlertPlan::Sql,
             AlertSource::Host | AlertSource::DiskScan => AlertPlan::Servers,
-            AlertSource::CloudTrail => AlertPlan::Cspm,
+            // CloudTrail threat detection is the Servers plan's (its role
+            // reads the trail logs).
+            AlertSource::CloudTrail => AlertPlan::Servers,
         };
         let mitre = mitre(&raw.tags).map_err(bad)?;
         let fields: &dyn FieldMap = match source {

@@ -1,7 +1,8 @@
 //! The Containers plan's audit-log pipelines (design.md section 9):
 //! provisioning them per EKS cluster ([`provision_connector`], the scan's
 //! [`ContainersProvisioner`], `rampart containers provision`) and draining
-//! them into detection ([`detect_once`], `rampart detect`, `rampart
+//! them into detection ([`detect_connector`], run by
+//! [`crate::detection::detect_once`] for `rampart detect` and `rampart
 //! serve`).
 //!
 //! Provisioning runs as the offering's `kubernetesService` role and passes
@@ -14,28 +15,29 @@
 
 use std::future::Future;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use rampart_aws::pipeline::PipelineError;
 use rampart_aws::pipeline::consumer::{
-    Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource, lag,
+    Consumer, ConsumerOptions, EventSink, LogRecord, QueueSource,
 };
 use rampart_aws::pipeline::containers::{
     self, ApplyOptions, ApplyReport, Clients, Plan as PipelinePlan,
 };
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
-use rampart_detect::{
-    Engine as Detector, EngineConfig, EngineState, EventContext, Ruleset, parse_audit_message,
-};
+use rampart_detect::{EngineConfig, EventContext, Ruleset, parse_audit_message};
 use rampart_health::pipeline_input;
 use rampart_model::{AlertSource, CoverageGap, GapKind};
-use rampart_store::{AlertUpsert, ProcessedEvent, Store};
+use rampart_store::Store;
 use serde::Serialize;
 
 use crate::EngineError;
+pub use crate::detection::{
+    DetectOptions, DetectReport, DetectionLoop, detect_once, run_detection,
+};
+use crate::detection::{DetectionSink, drain};
 use crate::provisioning::{
     ProvisionTarget, Provisioner, connector_regions, find_connector, role_access,
 };
@@ -333,29 +335,6 @@ impl Provisioner for ContainersProvisioner {
 
 // ---------------------------------------------------------------- detection
 
-/// How [`detect_once`] polls.
-#[derive(Debug, Clone, Copy)]
-pub struct DetectOptions {
-    /// Long-poll wait per receive, seconds (0–20).
-    pub wait_time_secs: i32,
-    /// Most polls per cluster in one drain.
-    pub max_polls: usize,
-    /// Visibility timeout asked on receive, seconds: how long a message
-    /// this run received but did not delete (it failed, or the run died)
-    /// stays hidden; `None` keeps the queue's (five minutes).
-    pub visibility_timeout_secs: Option<i32>,
-}
-
-impl Default for DetectOptions {
-    fn default() -> Self {
-        Self {
-            wait_time_secs: 2,
-            max_polls: 1000,
-            visibility_timeout_secs: None,
-        }
-    }
-}
-
 /// One cluster's drain.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClusterDetection {
@@ -390,80 +369,39 @@ pub struct ClusterDetection {
     pub errors: Vec<String>,
 }
 
-/// What one drain of a connector's pipelines did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DetectReport {
-    /// The connector's name.
-    pub connector: String,
-    /// Each cluster's pipeline.
-    pub clusters: Vec<ClusterDetection>,
-    /// Regions whose clusters could not be listed.
-    pub region_errors: Vec<RegionError>,
-}
-
-impl DetectReport {
-    /// Whether nothing failed.
-    pub fn succeeded(&self) -> bool {
-        self.region_errors.is_empty() && self.clusters.iter().all(|c| c.errors.is_empty())
-    }
-}
-
-#[derive(Debug, Default)]
-struct SinkCounts {
-    events_new: u64,
-    unparsable: u64,
-    alerts_new: usize,
-    alerts_updated: usize,
-}
-
-struct SinkState {
-    store: Store,
-    detector: Detector,
-    counts: SinkCounts,
-}
-
-/// The consumer's sink: parse, detect, store in one transaction.
-struct DetectionSink {
-    rules: Arc<Ruleset>,
-    config: EngineConfig,
+/// The consumer's sink for one cluster: parse the audit events, then
+/// detect and store them in one transaction.
+struct AuditSink {
     context: Arc<EventContext>,
-    scope: String,
-    state: Mutex<SinkState>,
+    sink: DetectionSink,
 }
 
-impl DetectionSink {
+impl AuditSink {
     fn open(
         db: &Path,
         rules: Arc<Ruleset>,
         source: &QueueSource,
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
-        let store = Store::open(db)?;
         let scope = format!("{}/{}/{}", source.account, source.region, source.cluster);
-        let saved = store
-            .detection_state(STATE_SOURCE, &scope)?
-            .and_then(|bytes| serde_json::from_slice::<EngineState>(&bytes).ok())
-            .unwrap_or_default();
         Ok(Self {
-            rules: Arc::clone(&rules),
-            config: config.clone(),
             context: Arc::new(EventContext::eks_cluster(
                 &source.account,
                 &source.region,
                 &source.cluster,
             )),
-            scope,
-            state: Mutex::new(SinkState {
-                store,
-                detector: Detector::with_state(rules, config, saved),
-                counts: SinkCounts::default(),
-            }),
+            sink: DetectionSink::open(
+                db,
+                rules,
+                AlertSource::EksAudit,
+                STATE_SOURCE,
+                scope,
+                config,
+            )?,
         })
     }
 
     fn store_now(&self, records: &[LogRecord]) -> Result<(), String> {
-        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let state = &mut *guard;
         let mut events = Vec::new();
         let mut unparsable = 0;
         for record in records {
@@ -478,66 +416,15 @@ impl DetectionSink {
                 }
             }
         }
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        let seen = state
-            .store
-            .processed_events(AlertSource::EksAudit, &ids)
-            .map_err(|e| e.to_string())?;
-        let processed: Vec<ProcessedEvent<'_>> = ids
-            .iter()
-            .map(|id| ProcessedEvent {
-                source: AlertSource::EksAudit,
-                event_id: id,
-            })
-            .collect();
-        let fresh: Vec<_> = events
-            .iter()
-            .filter(|e| !seen.contains(&e.id))
-            .cloned()
-            .collect();
-        let new_events = fresh.len() as u64;
-        let before = state.detector.state().clone();
-        let outcome = state.detector.process(fresh);
-        let saved = serde_json::to_vec(state.detector.state()).map_err(|e| e.to_string())?;
-        let stored = state.store.commit_detections_with_state(
-            &processed,
-            &outcome.alerts,
-            Some((STATE_SOURCE, &self.scope, &saved)),
-        );
-        match stored {
-            Ok(upserts) => {
-                state.counts.events_new += new_events;
-                state.counts.unparsable += unparsable;
-                state.counts.alerts_new +=
-                    upserts.iter().filter(|u| **u == AlertUpsert::New).count();
-                state.counts.alerts_updated += upserts
-                    .iter()
-                    .filter(|u| **u == AlertUpsert::Updated)
-                    .count();
-                Ok(())
-            }
-            Err(e) => {
-                // Nothing was stored: the engine forgets the batch too, so
-                // the message's next delivery is detected afresh.
-                state.detector =
-                    Detector::with_state(Arc::clone(&self.rules), self.config.clone(), before);
-                Err(format!("storing detections failed: {e}"))
-            }
-        }
+        self.sink.commit(events, unparsable)
     }
 }
 
-impl EventSink for DetectionSink {
+impl EventSink for AuditSink {
     fn store(&self, records: Vec<LogRecord>) -> impl Future<Output = Result<(), String>> + Send {
         let result = self.store_now(&records);
         async move { result }
     }
-}
-
-fn rfc3339_ms(ms: i64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
-    t.format(&time::format_description::well_known::Rfc3339)
-        .ok()
 }
 
 /// Drains one cluster's queue into detection.
@@ -554,7 +441,7 @@ async fn drain_cluster(
         cluster: source.cluster.clone(),
         ..ClusterDetection::default()
     };
-    let sink = match DetectionSink::open(db, Arc::clone(rules), &source, EngineConfig::default()) {
+    let sink = match AuditSink::open(db, Arc::clone(rules), &source, EngineConfig::default()) {
         Ok(sink) => sink,
         Err(e) => {
             stats.errors.push(e.to_string());
@@ -567,39 +454,14 @@ async fn drain_cluster(
         max_messages: 10,
     };
     let mut consumer = Consumer::new(access, source, consumer_options);
-    for _ in 0..options.max_polls.max(1) {
-        let report = consumer.poll(&sink).await;
-        stats.messages += report.received;
-        for error in &report.errors {
-            let object = match (&error.bucket, &error.key) {
-                (Some(b), Some(k)) => format!("object `s3://{b}/{k}`: "),
-                _ => format!("message `{}`: ", error.message_id),
-            };
-            stats.errors.push(format!("{object}{}", error.error));
-        }
-        if let Some(error) = report.receive_error {
-            stats.errors.push(error.to_string());
-            break;
-        }
-        if report.received == 0 {
-            break;
-        }
-    }
-    let totals = consumer.stats();
-    stats.events_processed = totals.events_processed;
-    stats.last_event = totals.last_event_ms.and_then(rfc3339_ms);
-    stats.lag_secs = totals
-        .last_event_ms
-        .map(|ms| lag(SystemTime::now(), ms).as_secs_f64());
-    match consumer.dead_letter_depth().await {
-        Ok(depth) => stats.dead_letter_depth = depth,
-        Err(e) => stats.errors.push(e.to_string()),
-    }
-    let counts = sink
-        .state
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .counts;
+    let drained = drain(&mut consumer, &sink, options.max_polls).await;
+    let counts = sink.sink.counts();
+    stats.messages = drained.messages;
+    stats.events_processed = drained.events_processed;
+    stats.last_event = drained.last_event;
+    stats.lag_secs = drained.lag_secs;
+    stats.dead_letter_depth = drained.dead_letter_depth;
+    stats.errors = drained.errors;
     stats.events_new = counts.events_new;
     stats.unparsable = counts.unparsable;
     stats.alerts_new = counts.alerts_new;
@@ -686,126 +548,6 @@ pub async fn detect_connector(
     Ok(report)
 }
 
-/// `rampart detect --once`: [`detect_connector`] for the stored connector
-/// `name` in `regions` (else the connector's, else the home region).
-pub async fn detect_once(
-    engine: &crate::Engine,
-    name: &str,
-    regions: Option<&[String]>,
-    options: DetectOptions,
-) -> Result<DetectReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
-    let regions = connector_regions(&connector, regions, &engine.aws).await?;
-    detect_connector(
-        &connector,
-        &engine.aws,
-        &engine.keys_dir,
-        &engine.db,
-        &regions,
-        options,
-    )
-    .await
-}
-
-/// The stored connectors whose Containers plan is on (native ones): what
-/// `rampart serve` polls.
-pub fn containers_connectors(db: &Path) -> Result<Vec<Connector>, EngineError> {
-    Ok(Store::open(db)?
-        .connectors()?
-        .into_iter()
-        .filter(|c| !c.is_classic() && containers_offering(c).is_some())
-        .collect())
-}
-
-/// How [`run_detection`] polls.
-#[derive(Debug, Clone, Copy)]
-pub struct DetectionLoop {
-    /// Each drain's options.
-    pub options: DetectOptions,
-    /// Pause after a round that received nothing.
-    pub idle: std::time::Duration,
-}
-
-impl Default for DetectionLoop {
-    fn default() -> Self {
-        Self {
-            options: DetectOptions {
-                wait_time_secs: 20,
-                max_polls: 100,
-                visibility_timeout_secs: None,
-            },
-            idle: std::time::Duration::from_secs(10),
-        }
-    }
-}
-
-/// Drains the pipelines of every stored connector with the Containers plan
-/// over and over (`rampart serve`) until `stop` completes. Failures are
-/// logged and retried on the next round; a drain cut short by `stop`
-/// leaves its undeleted messages to the next run (at least once).
-pub async fn run_detection(
-    engine: crate::Engine,
-    settings: DetectionLoop,
-    stop: impl Future<Output = ()>,
-) {
-    let rounds = async {
-        loop {
-            let connectors = containers_connectors(&engine.db).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "detection: cannot list connectors");
-                Vec::new()
-            });
-            let mut received = 0;
-            for connector in connectors {
-                let regions = match connector_regions(&connector, None, &engine.aws).await {
-                    Ok(regions) => regions,
-                    Err(e) => {
-                        tracing::warn!(connector = %connector.name, error = %e, "detection: no regions");
-                        continue;
-                    }
-                };
-                match detect_connector(
-                    &connector,
-                    &engine.aws,
-                    &engine.keys_dir,
-                    &engine.db,
-                    &regions,
-                    settings.options,
-                )
-                .await
-                {
-                    Ok(report) => {
-                        for c in &report.clusters {
-                            received += c.messages;
-                            tracing::info!(
-                                connector = %connector.name,
-                                cluster = %c.cluster,
-                                region = %c.region,
-                                events = c.events_processed,
-                                alerts_new = c.alerts_new,
-                                errors = c.errors.len(),
-                                "detection: drained"
-                            );
-                            for e in &c.errors {
-                                tracing::warn!(connector = %connector.name, cluster = %c.cluster, error = %e, "detection");
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(connector = %connector.name, error = %e, "detection failed");
-                    }
-                }
-            }
-            if received == 0 {
-                tokio::time::sleep(settings.idle).await;
-            }
-        }
-    };
-    tokio::select! {
-        () = rounds => {}
-        () = stop => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
@@ -850,9 +592,9 @@ mod tests {
         .to_string()
     }
 
-    fn sink(db: &Path) -> DetectionSink {
+    fn sink(db: &Path) -> AuditSink {
         let rules = Arc::new(Ruleset::builtin().unwrap());
-        DetectionSink::open(db, rules, &source(), EngineConfig::default()).unwrap()
+        AuditSink::open(db, rules, &source(), EngineConfig::default()).unwrap()
     }
 
     #[test]
@@ -867,13 +609,10 @@ mod tests {
         let first = sink(&db);
         first.store_now(&batch).unwrap();
         {
-            let state = first.state.lock().unwrap();
-            assert_eq!(state.counts.events_new, 1);
-            assert_eq!(
-                state.counts.unparsable, 1,
-                "the authenticator line is skipped"
-            );
-            assert_eq!(state.counts.alerts_new, 1);
+            let counts = first.sink.counts();
+            assert_eq!(counts.events_new, 1);
+            assert_eq!(counts.unparsable, 1, "the authenticator line is skipped");
+            assert_eq!(counts.alerts_new, 1);
         }
         // The same message again (its delete was lost), in the same run and
         // in a new one (state loaded from the store).
@@ -881,8 +620,7 @@ mod tests {
         let second = sink(&db);
         second.store_now(&batch).unwrap();
         for s in [&first, &second] {
-            let state = s.state.lock().unwrap();
-            assert_eq!(state.counts.alerts_updated, 0);
+            assert_eq!(s.sink.counts().alerts_updated, 0);
         }
         let store = Store::open(&db).unwrap();
         let alerts = store

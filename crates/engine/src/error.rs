@@ -116,6 +116,11 @@ pub enum EngineError {
         "connector `{0}` has no Servers plan (DefenderForServersAws); enable it with `rampart connector update`"
     )]
     NoServers(String),
+    /// The connector has no log source to drain.
+    #[error(
+        "connector `{0}` has neither the Containers plan nor the Servers plan with CloudTrail threat detection; enable one with `rampart connector update`"
+    )]
+    NoDetection(String),
     /// The built-in detection rules did not load.
     #[error("built-in detection rules: {0}")]
     Rules(String),
@@ -141,7 +146,8 @@ impl EngineError {
             | Self::ExemptionsFile { .. }
             | Self::Exemptions { .. }
             | Self::NoContainers(_)
-            | Self::NoServers(_) => ErrorKind::Usage,
+            | Self::NoServers(_)
+            | Self::NoDetection(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)

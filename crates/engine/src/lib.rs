@@ -6,7 +6,8 @@
 //! native connectors, stored keys or an external-id role for classic ones)
 //! → organization members ([`organization`]) → the plans' provisioning
 //! steps ([`provisioning`]; [`containers`] for the Containers plan, [`servers`]
-//! for the Servers plan's SSM provisioning) → collect ([`rampart_aws`]) →
+//! for the Servers plan's SSM provisioning, [`cloudtrail`] for its CloudTrail
+//! notifications) → collect ([`rampart_aws`]) →
 //! evaluate ([`rampart_catalog`]) → store ([`rampart_store`]), in
 //! [`connector_scan::scan_connector`] and [`scan::collect_and_store`].
 //! [`Engine`] wraps both for long-running processes: it opens the store,
@@ -17,9 +18,11 @@
 //! whose [`ErrorKind`] the CLI maps to an exit code.
 
 pub mod classic;
+pub mod cloudtrail;
 pub mod connector_scan;
 pub mod containers;
 pub mod credentials;
+pub mod detection;
 mod error;
 pub mod organization;
 pub mod posture;

@@ -352,13 +352,15 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
         },
         (Plan::Servers, 0) => Needs {
             reads: Some(vec![
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
                 "ec2:DescribeInstances",
                 "ec2:DescribeRegions",
                 "ec2:DescribeTags",
                 "ssm:DescribeInstanceInformation",
                 "ssm:ListInventoryEntries",
             ]),
-            always: vec![],
+            always: cloudtrail_reader(),
             trust: rampart,
         },
         (Plan::Servers, _) => Needs {
@@ -518,6 +520,42 @@ fn containers_reader() -> Vec<Value> {
             "ConsumeAuditLogNotifications",
             &actions_of(ops, "sqs", &[]),
             &queue_arns(),
+        ),
+    ]
+}
+
+/// CloudTrail threat detection (Servers plan): read the trail bucket's log
+/// objects (the bucket's name is the customer's, so any bucket), and in
+/// notification mode add Rampart's notification to it and consume the
+/// `rampart-cloudtrail-*` queue. The actions are those of every call
+/// `rampart_aws::pipeline::cloudtrail` may make
+/// ([`rampart_aws::pipeline::cloudtrail::OPERATIONS`]), the reads of the
+/// trails themselves aside (listed with the role's reads).
+fn cloudtrail_reader() -> Vec<Value> {
+    let ops = rampart_aws::pipeline::cloudtrail::OPERATIONS;
+    let (notify, read): (Vec<&str>, Vec<&str>) = actions_of(ops, "s3", &[])
+        .into_iter()
+        .partition(|a| a.contains("BucketNotification"));
+    vec![
+        statement(
+            "ReadTrailLogObjects",
+            &read,
+            &[
+                "arn:${AWS::Partition}:s3:::*".to_owned(),
+                "arn:${AWS::Partition}:s3:::*/*".to_owned(),
+            ],
+        ),
+        statement(
+            "NotifyRampartOfTrailLogs",
+            &notify,
+            &["arn:${AWS::Partition}:s3:::*".to_owned()],
+        ),
+        statement(
+            "ConsumeTrailLogNotifications",
+            &actions_of(ops, "sqs", &[]),
+            &[format!(
+                "arn:${{AWS::Partition}}:sqs:*:${{AWS::AccountId}}:{PIPELINE_PREFIX}cloudtrail-*"
+            )],
         ),
     ]
 }
@@ -711,6 +749,40 @@ mod tests {
                 "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/RampartSsmInstanceRole"
             );
         }
+    }
+
+    #[test]
+    fn servers_role_allows_every_cloudtrail_call() {
+        let plans = [PlanInput::with_default_names(Plan::Servers)];
+        for access in [Access::Default, Access::LeastPrivilege] {
+            let roles = roles(&plans, access);
+            let servers = granted(&roles[0]);
+            for op in rampart_aws::pipeline::cloudtrail::OPERATIONS {
+                let listed = servers.contains(op.action);
+                let read_only = access == Access::Default
+                    && op.action.starts_with("cloudtrail:")
+                    && roles[0].aws_managed.contains(&"ReadOnlyAccess");
+                assert!(listed || read_only, "{access:?}: {}", op.action);
+            }
+        }
+        let least = roles(&plans, Access::LeastPrivilege);
+        let servers = granted(&least[0]);
+        assert!(servers.contains("cloudtrail:DescribeTrails"));
+        assert!(servers.contains("s3:PutBucketNotification"));
+        assert!(servers.contains("sqs:ReceiveMessage"));
+        // The queue actions are limited to Rampart's CloudTrail queues.
+        let sqs_resources: Vec<String> = least[0]
+            .policies
+            .iter()
+            .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+            .filter(|s| s["Sid"] == "ConsumeTrailLogNotifications")
+            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            sqs_resources,
+            ["arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:rampart-cloudtrail-*"]
+        );
     }
 
     #[test]

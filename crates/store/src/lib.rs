@@ -12,6 +12,7 @@ mod connectors;
 mod coverage;
 mod dashboard;
 mod exemptions;
+mod log_cursors;
 mod pages;
 mod posture;
 mod scan_connectors;
@@ -36,6 +37,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
+pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
@@ -317,6 +319,7 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        conn.execute_batch(log_cursors::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
         // Schema version 5: the vulnerability database, its own step.

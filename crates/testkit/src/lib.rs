@@ -14,6 +14,7 @@
 )]
 
 pub mod alerts;
+pub mod cloudtrail;
 pub mod http;
 pub mod osv;
 pub mod recorder;

@@ -5,18 +5,21 @@
 //! a message that keeps failing is left to SQS, which moves it to the
 //! dead-letter queue after the redrive policy's receive count.
 //!
-//! Runs as the Containers plan's `kubernetesDataCollection` role.
+//! What an object holds is the [`ObjectDecoder`]'s business: Firehose
+//! objects of CloudWatch Logs payloads ([`FirehoseLogs`], the Containers
+//! plan's audit log, read as the `kubernetesDataCollection` role) or
+//! CloudTrail log files ([`super::cloudtrail::TrailLogs`]).
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_smithy_async::time::SharedTimeSource;
 use serde::Serialize;
 
-use super::PipelineError;
 use super::containers::PipelineNames;
 use super::decode::{self, Notification, ObjectRef};
+use super::{PipelineError, url_depth};
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
 use crate::op;
@@ -59,9 +62,81 @@ pub struct LogRecord {
 /// events (and whatever they produced) are stored: the SQS message is
 /// deleted after that. Events may arrive again after a failure, so
 /// storing must be idempotent (key on account, log group, stream and id).
-pub trait EventSink: Sync {
+pub trait EventSink<R = LogRecord>: Sync {
     /// Stores the events of one SQS message; `Err` with a one-line reason.
-    fn store(&self, records: Vec<LogRecord>) -> impl Future<Output = Result<(), String>> + Send;
+    fn store(&self, records: Vec<R>) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// What the objects of a queue's notifications hold, and how to read them.
+pub trait ObjectDecoder: Send + Sync {
+    /// One event of an object.
+    type Record: Send;
+
+    /// Whether the object is one this source reads; others are skipped
+    /// without being fetched (their message is still deleted).
+    fn wants(&self, source: &QueueSource, object: &ObjectRef) -> bool;
+
+    /// The events of one object, fetched whole.
+    fn decode(
+        &self,
+        source: &QueueSource,
+        object: &ObjectRef,
+        bytes: &[u8],
+    ) -> Result<Vec<Self::Record>, PipelineError>;
+
+    /// When an event happened, milliseconds since the Unix epoch (for lag).
+    fn timestamp_ms(record: &Self::Record) -> i64;
+}
+
+/// Firehose objects of CloudWatch Logs subscription payloads: the
+/// Containers plan's audit log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FirehoseLogs;
+
+impl ObjectDecoder for FirehoseLogs {
+    type Record = LogRecord;
+
+    fn wants(&self, _source: &QueueSource, _object: &ObjectRef) -> bool {
+        true
+    }
+
+    fn decode(
+        &self,
+        source: &QueueSource,
+        object: &ObjectRef,
+        bytes: &[u8],
+    ) -> Result<Vec<LogRecord>, PipelineError> {
+        let batches = decode::decode_object(bytes)?;
+        Ok(batches
+            .into_iter()
+            .flat_map(|batch| {
+                let cluster = decode::cluster_of_log_group(&batch.log_group)
+                    .unwrap_or(&source.cluster)
+                    .to_owned();
+                let account = if batch.owner.is_empty() {
+                    source.account.clone()
+                } else {
+                    batch.owner.clone()
+                };
+                batch.events.into_iter().map(move |e| LogRecord {
+                    account: account.clone(),
+                    region: source.region.clone(),
+                    cluster: cluster.clone(),
+                    log_group: batch.log_group.clone(),
+                    log_stream: batch.log_stream.clone(),
+                    id: e.id,
+                    timestamp_ms: e.timestamp_ms,
+                    message: e.message,
+                    bucket: object.bucket.clone(),
+                    key: object.key.clone(),
+                })
+            })
+            .collect())
+    }
+
+    fn timestamp_ms(record: &LogRecord) -> i64 {
+        record.timestamp_ms
+    }
 }
 
 /// A pipeline's queue, as the consumer reads it.
@@ -71,7 +146,8 @@ pub struct QueueSource {
     pub account: String,
     /// Region.
     pub region: String,
-    /// The EKS cluster the pipeline serves.
+    /// What the queue serves: the EKS cluster of a Containers pipeline,
+    /// the trail of a CloudTrail one.
     pub cluster: String,
     /// The bucket whose objects the notifications may name; objects of any
     /// other bucket are refused.
@@ -156,6 +232,8 @@ pub struct PollReport {
     pub test_events: usize,
     /// Objects read and decoded.
     pub objects: usize,
+    /// Objects the source does not read (skipped, not fetched).
+    pub skipped: usize,
     /// Log events handed to the sink and stored.
     pub events: usize,
     /// Messages or objects that failed; their messages stay on the queue.
@@ -182,15 +260,16 @@ pub struct ClusterStats {
     pub lag: Option<Duration>,
 }
 
-/// Consumes one cluster's pipeline queue.
+/// Consumes one pipeline queue.
 #[derive(Debug, Clone)]
-pub struct Consumer {
+pub struct Consumer<D = FirehoseLogs> {
     sqs: aws_sdk_sqs::Client,
     s3: aws_sdk_s3::Client,
     source: QueueSource,
     options: ConsumerOptions,
     clock: SharedTimeSource,
     stats: ClusterStats,
+    decoder: D,
 }
 
 impl Consumer {
@@ -210,6 +289,40 @@ impl Consumer {
         options: ConsumerOptions,
         clock: SharedTimeSource,
     ) -> Self {
+        Consumer::with_decoder(sqs, s3, source, options, clock, FirehoseLogs)
+    }
+}
+
+impl<D: ObjectDecoder> Consumer<D> {
+    /// A consumer reading objects with `decoder`, with clients of `access`
+    /// in the source's region.
+    pub fn with_access(
+        access: &AwsAccess,
+        source: QueueSource,
+        options: ConsumerOptions,
+        decoder: D,
+    ) -> Self {
+        let sqs = access.sqs(&source.region);
+        let s3 = access.s3(&source.region);
+        Self::with_decoder(
+            sqs,
+            s3,
+            source,
+            options,
+            SharedTimeSource::default(),
+            decoder,
+        )
+    }
+
+    /// A consumer reading objects with `decoder`.
+    pub fn with_decoder(
+        sqs: aws_sdk_sqs::Client,
+        s3: aws_sdk_s3::Client,
+        source: QueueSource,
+        options: ConsumerOptions,
+        clock: SharedTimeSource,
+        decoder: D,
+    ) -> Self {
         let stats = ClusterStats {
             cluster: source.cluster.clone(),
             ..ClusterStats::default()
@@ -221,6 +334,7 @@ impl Consumer {
             options,
             clock,
             stats,
+            decoder,
         }
     }
 
@@ -240,24 +354,13 @@ impl Consumer {
         let Some(url) = &self.source.dead_letter_queue_url else {
             return Ok(None);
         };
-        let out = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .map_err(|e| PipelineError::call("GetQueueAttributes", &e))?;
-        Ok(out
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
-            .and_then(|v| v.parse().ok()))
+        url_depth(&self.sqs, url).await.map(Some)
     }
 
     /// One long poll: receives up to `max_messages`, processes each, and
     /// deletes those fully stored. Never fails as a whole: errors are in
     /// the report.
-    pub async fn poll<S: EventSink>(&mut self, sink: &S) -> PollReport {
+    pub async fn poll<S: EventSink<D::Record>>(&mut self, sink: &S) -> PollReport {
         let mut report = PollReport::default();
         let mut receive = self
             .sqs
@@ -312,7 +415,7 @@ impl Consumer {
     }
 
     /// Processes one message; whether it may be deleted.
-    async fn process<S: EventSink>(
+    async fn process<S: EventSink<D::Record>>(
         &mut self,
         id: &str,
         body: &str,
@@ -339,6 +442,10 @@ impl Consumer {
         let mut records = Vec::new();
         let mut complete = true;
         for object in &objects {
+            if object.bucket == self.source.bucket && !self.decoder.wants(&self.source, object) {
+                report.skipped += 1;
+                continue;
+            }
             match self.read_object(object).await {
                 Ok(mut found) => {
                     report.objects += 1;
@@ -354,7 +461,7 @@ impl Consumer {
         }
         if !records.is_empty() {
             let count = records.len();
-            let newest = records.iter().map(|r| r.timestamp_ms).max();
+            let newest = records.iter().map(D::timestamp_ms).max();
             if let Err(reason) = sink.store(records).await {
                 report
                     .errors
@@ -372,53 +479,15 @@ impl Consumer {
         complete
     }
 
-    async fn read_object(&self, object: &ObjectRef) -> Result<Vec<LogRecord>, PipelineError> {
+    async fn read_object(&self, object: &ObjectRef) -> Result<Vec<D::Record>, PipelineError> {
         if object.bucket != self.source.bucket {
             return Err(PipelineError::Invalid(format!(
                 "notification names bucket `{}`, not the pipeline's `{}`",
                 object.bucket, self.source.bucket
             )));
         }
-        let out = self
-            .s3
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key)
-            .send()
-            .await
-            .map_err(|e| PipelineError::call("GetObject", &e))?;
-        let bytes = out.body.collect().await.map_err(|e| PipelineError::Call {
-            operation: "GetObject".to_owned(),
-            kind: rampart_model::GapKind::Other,
-            code: None,
-            message: format!("reading the body failed: {e}"),
-        })?;
-        let batches = decode::decode_object(&bytes.into_bytes())?;
-        Ok(batches
-            .into_iter()
-            .flat_map(|batch| {
-                let cluster = decode::cluster_of_log_group(&batch.log_group)
-                    .unwrap_or(&self.source.cluster)
-                    .to_owned();
-                let account = if batch.owner.is_empty() {
-                    self.source.account.clone()
-                } else {
-                    batch.owner.clone()
-                };
-                batch.events.into_iter().map(move |e| LogRecord {
-                    account: account.clone(),
-                    region: self.source.region.clone(),
-                    cluster: cluster.clone(),
-                    log_group: batch.log_group.clone(),
-                    log_stream: batch.log_stream.clone(),
-                    id: e.id,
-                    timestamp_ms: e.timestamp_ms,
-                    message: e.message,
-                    bucket: object.bucket.clone(),
-                    key: object.key.clone(),
-                })
-            })
-            .collect())
+        let bytes = super::get_object(&self.s3, &object.bucket, &object.key).await?;
+        self.decoder.decode(&self.source, object, &bytes)
     }
 }
 

@@ -16,7 +16,7 @@
 //! `rampart-*` resources tagged with the connector; [`check`] reports each
 //! part as met, not met (with the fix) or unknown (a read failed).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::SubscriptionFilter;
@@ -27,20 +27,21 @@ use aws_sdk_firehose::types::{
 };
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration, Delete,
-    Event, ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule,
-    LifecycleRuleFilter, NotificationConfiguration, NotificationConfigurationFilter,
-    ObjectIdentifier, PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Tagging,
+    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NotificationConfiguration, ObjectIdentifier, PublicAccessBlockConfiguration,
+    QueueConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tagging,
 };
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
-use serde_json::{Value, json};
 
-pub use super::{Action, CheckStatus, Outcome};
+pub use super::{
+    CheckStatus,
+    Action, MAX_RECEIVE_COUNT, Outcome, Resource, Step, StepReport, VISIBILITY_TIMEOUT_SECS,
+};
 use super::{
-    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, Read, action_word, call, code_is,
-    partition, short_hash, slug,
+    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState, Read, call,
+    code_is, failed, merged_notification, not_owned, notifies_queue, observe_queue, owned_by,
+    partition, precondition, put_notification, short_hash, slug, step, switch_step,
 };
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
@@ -52,18 +53,6 @@ pub const LOG_TYPES: [&str; 2] = ["audit", "authenticator"];
 /// Key prefix of the delivery stream's objects; the bucket notifies the
 /// queue of objects under it only.
 pub const OBJECT_PREFIX: &str = "eks-audit/";
-
-/// Receives before a message moves to the dead-letter queue.
-pub const MAX_RECEIVE_COUNT: u32 = 5;
-
-/// The queue's default visibility timeout, seconds.
-pub const VISIBILITY_TIMEOUT_SECS: u32 = 300;
-
-/// The queue keeps messages 4 days, the dead-letter queue 14 (SQS's maximum).
-const QUEUE_RETENTION_SECS: u32 = 345_600;
-const DEAD_LETTER_RETENTION_SECS: u32 = 1_209_600;
-/// Long polling by default on the queue.
-const RECEIVE_WAIT_SECS: u32 = 20;
 
 /// Id of the bucket's notification configuration and lifecycle rule.
 const NOTIFICATION_ID: &str = "rampart-eks-audit";
@@ -248,6 +237,20 @@ impl PipelineNames {
         self.sqs_arn(&self.dead_letter_queue)
     }
 
+    /// The queue and dead-letter queue, with the settings they must have.
+    pub(crate) fn queue_pair(&self) -> QueuePair {
+        QueuePair {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            queue: self.queue.clone(),
+            dead_letter_queue: self.dead_letter_queue.clone(),
+            bucket_arn: self.bucket_arn(),
+            bucket_account: self.account.clone(),
+            policy_id: "rampart-audit-log-notifications",
+            statement_id: "AllowAuditLogBucketNotifications",
+        }
+    }
+
     fn sqs_arn(&self, name: &str) -> String {
         format!(
             "arn:{}:sqs:{}:{}:{name}",
@@ -267,90 +270,6 @@ impl PipelineNames {
             self.delivery_stream
         )
     }
-}
-
-/// One part of the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Resource {
-    /// The cluster's `audit` and `authenticator` control-plane logs.
-    ClusterLogging,
-    /// The cluster's log group and its retention.
-    LogGroup,
-    /// The S3 bucket (tagged).
-    Bucket,
-    /// The bucket's default encryption.
-    BucketEncryption,
-    /// The bucket's Block Public Access.
-    BucketPublicAccessBlock,
-    /// The bucket's expiry rule.
-    BucketLifecycle,
-    /// The dead-letter queue.
-    DeadLetterQueue,
-    /// The queue: redrive policy, policy letting the bucket send, settings.
-    Queue,
-    /// The bucket's notification to the queue.
-    BucketNotification,
-    /// The Firehose delivery stream to the bucket.
-    DeliveryStream,
-    /// The log group's subscription filter to the delivery stream.
-    SubscriptionFilter,
-}
-
-impl Resource {
-    /// The kebab-case name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ClusterLogging => "cluster-logging",
-            Self::LogGroup => "log-group",
-            Self::Bucket => "bucket",
-            Self::BucketEncryption => "bucket-encryption",
-            Self::BucketPublicAccessBlock => "bucket-public-access-block",
-            Self::BucketLifecycle => "bucket-lifecycle",
-            Self::DeadLetterQueue => "dead-letter-queue",
-            Self::Queue => "queue",
-            Self::BucketNotification => "bucket-notification",
-            Self::DeliveryStream => "delivery-stream",
-            Self::SubscriptionFilter => "subscription-filter",
-        }
-    }
-
-    /// The parts this one needs to exist first.
-    fn needs(self) -> &'static [Resource] {
-        match self {
-            Self::BucketEncryption | Self::BucketPublicAccessBlock | Self::BucketLifecycle => {
-                &[Self::Bucket]
-            }
-            Self::Queue => &[Self::DeadLetterQueue],
-            Self::BucketNotification => &[Self::Bucket, Self::Queue],
-            Self::DeliveryStream => &[Self::Bucket],
-            Self::SubscriptionFilter => &[Self::LogGroup, Self::DeliveryStream],
-            _ => &[],
-        }
-    }
-}
-
-impl std::fmt::Display for Resource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
-    /// The part of the pipeline.
-    pub resource: Resource,
-    /// The resource's name.
-    pub name: String,
-    /// What to do.
-    pub action: Action,
-    /// Why, in a few words.
-    pub reason: String,
-    /// Reading the current state failed, or the resource is not ours: the
-    /// step cannot be carried out.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<PipelineError>,
 }
 
 /// The steps for one cluster's pipeline, in the order they run.
@@ -378,16 +297,6 @@ impl Plan {
     pub fn step(&self, resource: Resource) -> Option<&Step> {
         self.steps.iter().find(|s| s.resource == resource)
     }
-}
-
-/// A step and how it went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepReport {
-    /// The planned step.
-    #[serde(flatten)]
-    pub step: Step,
-    /// How it went.
-    pub outcome: Outcome,
 }
 
 /// What [`apply`] or [`remove`] did for one cluster.
@@ -507,13 +416,6 @@ struct BucketState {
 }
 
 #[derive(Debug, Clone)]
-struct QueueState {
-    url: String,
-    owner: Option<String>,
-    attributes: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone)]
 struct StreamState {
     owner: Option<String>,
     status: DeliveryStreamStatus,
@@ -558,8 +460,8 @@ async fn observe(clients: &Clients, names: &PipelineNames, cluster: &str) -> Obs
         enabled_log_types,
         log_group,
         bucket: observe_bucket(clients, names).await,
-        dead_letter_queue: observe_queue(clients, &names.dead_letter_queue).await,
-        queue: observe_queue(clients, &names.queue).await,
+        dead_letter_queue: observe_queue(&clients.sqs, &names.dead_letter_queue).await,
+        queue: observe_queue(&clients.sqs, &names.queue).await,
         stream: observe_stream(clients, names).await,
         filters,
     }
@@ -665,25 +567,7 @@ async fn observe_bucket(clients: &Clients, names: &PipelineNames) -> Read<Bucket
         Err(err) if code_is(&err, &["NoSuchLifecycleConfiguration"]) => Read::Found(None),
         Err(err) => Read::Failed(PipelineError::call("GetBucketLifecycleConfiguration", &err)),
     };
-    let notification = match s3
-        .get_bucket_notification_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-    {
-        Ok(out) => Read::Found(
-            NotificationConfiguration::builder()
-                .set_queue_configurations(out.queue_configurations.clone())
-                .set_topic_configurations(out.topic_configurations.clone())
-                .set_lambda_function_configurations(out.lambda_function_configurations.clone())
-                .set_event_bridge_configuration(out.event_bridge_configuration.clone())
-                .build(),
-        ),
-        Err(err) => Read::Failed(PipelineError::call(
-            "GetBucketNotificationConfiguration",
-            &err,
-        )),
-    };
+    let notification = super::observe_notification(s3, bucket).await;
     Read::Found(BucketState {
         owner,
         encrypted,
@@ -699,79 +583,7 @@ pub async fn dead_letter_depth(
     clients: &Clients,
     names: &PipelineNames,
 ) -> Result<Option<u64>, PipelineError> {
-    let sqs = &clients.sqs;
-    let queue = names.dead_letter_queue.as_str();
-    let Some(url) = queue_url(sqs, queue).await? else {
-        return Ok(None);
-    };
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .send()
-        .await
-        .map_err(|e| PipelineError::call("GetQueueAttributes", &e))?;
-    Ok(out
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
-        .and_then(|v| v.parse().ok()))
-}
-
-/// A queue's URL; `None` when it does not exist.
-async fn queue_url(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<Option<String>, PipelineError> {
-    match sqs.get_queue_url().queue_name(name).send().await {
-        Ok(out) => Ok(Some(out.queue_url().unwrap_or_default().to_owned())),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_queue_does_not_exist())
-                || code_is(
-                    &err,
-                    &[
-                        "AWS.SimpleQueueService.NonExistentQueue",
-                        "QueueDoesNotExist",
-                    ],
-                ) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(PipelineError::call("GetQueueUrl", &err)),
-    }
-}
-
-async fn observe_queue(clients: &Clients, name: &str) -> Read<QueueState> {
-    let sqs = &clients.sqs;
-    let url = match queue_url(sqs, name).await {
-        Ok(Some(url)) => url,
-        Ok(None) => return Read::Missing,
-        Err(e) => return Read::Failed(e),
-    };
-    let owner = match sqs.list_queue_tags().queue_url(&url).send().await {
-        Ok(out) => out.tags().and_then(|t| t.get(CONNECTOR_TAG)).cloned(),
-        Err(err) => return Read::Failed(PipelineError::call("ListQueueTags", &err)),
-    };
-    let attributes = match sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-    {
-        Ok(out) => out
-            .attributes()
-            .map(|a| {
-                a.iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        Err(err) => return Read::Failed(PipelineError::call("GetQueueAttributes", &err)),
-    };
-    Read::Found(QueueState {
-        url,
-        owner,
-        attributes,
-    })
+    super::queue_depth(&clients.sqs, &names.dead_letter_queue).await
 }
 
 async fn observe_stream(clients: &Clients, names: &PipelineNames) -> Read<StreamState> {
@@ -829,143 +641,8 @@ async fn observe_stream(clients: &Clients, names: &PipelineNames) -> Read<Stream
 
 // ---------------------------------------------------------------- desired
 
-fn queue_policy(input: &ClusterPipeline, names: &PipelineNames) -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Id": "rampart-audit-log-notifications",
-        "Statement": [{
-            "Sid": "AllowAuditLogBucketNotifications",
-            "Effect": "Allow",
-            "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": names.queue_arn(),
-            "Condition": {
-                "ArnEquals": {"aws:SourceArn": names.bucket_arn()},
-                "StringEquals": {"aws:SourceAccount": input.account},
-            },
-        }],
-    })
-}
-
-fn redrive_policy(names: &PipelineNames) -> Value {
-    json!({
-        "deadLetterTargetArn": names.dead_letter_queue_arn(),
-        "maxReceiveCount": MAX_RECEIVE_COUNT,
-    })
-}
-
-/// The attributes the queue (or dead-letter queue) must have.
-fn queue_attributes(
-    input: &ClusterPipeline,
-    names: &PipelineNames,
-    dead_letter: bool,
-) -> Vec<(QueueAttributeName, String)> {
-    if dead_letter {
-        return vec![(
-            QueueAttributeName::MessageRetentionPeriod,
-            DEAD_LETTER_RETENTION_SECS.to_string(),
-        )];
-    }
-    vec![
-        (
-            QueueAttributeName::MessageRetentionPeriod,
-            QUEUE_RETENTION_SECS.to_string(),
-        ),
-        (
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_TIMEOUT_SECS.to_string(),
-        ),
-        (
-            QueueAttributeName::ReceiveMessageWaitTimeSeconds,
-            RECEIVE_WAIT_SECS.to_string(),
-        ),
-        (
-            QueueAttributeName::RedrivePolicy,
-            redrive_policy(names).to_string(),
-        ),
-        (
-            QueueAttributeName::Policy,
-            queue_policy(input, names).to_string(),
-        ),
-    ]
-}
-
-/// JSON attributes compare as JSON (numbers and numeric strings alike).
-fn attribute_matches(name: &QueueAttributeName, want: &str, have: Option<&String>) -> bool {
-    let Some(have) = have else {
-        return false;
-    };
-    match name {
-        QueueAttributeName::Policy | QueueAttributeName::RedrivePolicy => {
-            let (Ok(want), Ok(have)) = (
-                serde_json::from_str::<Value>(want),
-                serde_json::from_str::<Value>(have),
-            ) else {
-                return false;
-            };
-            normalize(&want) == normalize(&have)
-        }
-        _ => want == have,
-    }
-}
-
-/// Numbers as strings and one-element arrays as their element, the way
-/// AWS may echo a policy back.
-fn normalize(value: &Value) -> Value {
-    match value {
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::Array(items) if items.len() == 1 => items.first().map(normalize).unwrap_or_default(),
-        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
-        }
-        other => other.clone(),
-    }
-}
-
-fn queue_differences(
-    input: &ClusterPipeline,
-    names: &PipelineNames,
-    state: &QueueState,
-    dead_letter: bool,
-) -> Vec<(QueueAttributeName, String)> {
-    queue_attributes(input, names, dead_letter)
-        .into_iter()
-        .filter(|(name, want)| !attribute_matches(name, want, state.attributes.get(name.as_str())))
-        .collect()
-}
-
 fn our_notification(names: &PipelineNames) -> Result<QueueConfiguration, PipelineError> {
-    QueueConfiguration::builder()
-        .id(NOTIFICATION_ID)
-        .queue_arn(names.queue_arn())
-        .events(Event::S3ObjectCreated)
-        .filter(
-            NotificationConfigurationFilter::builder()
-                .key(
-                    S3KeyFilter::builder()
-                        .filter_rules(
-                            FilterRule::builder()
-                                .name(FilterRuleName::Prefix)
-                                .value(OBJECT_PREFIX)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-        .map_err(|e| PipelineError::Invalid(e.to_string()))
-}
-
-fn notifies_queue(config: &NotificationConfiguration, names: &PipelineNames) -> bool {
-    let arn = names.queue_arn();
-    config.queue_configurations().iter().any(|q| {
-        q.queue_arn() == arn
-            && q.events()
-                .iter()
-                .any(|e| matches!(e.as_str(), "s3:ObjectCreated:*" | "s3:ObjectCreated:Put"))
-    })
+    super::queue_notification(NOTIFICATION_ID, &names.queue_arn(), OBJECT_PREFIX)
 }
 
 fn stream_differences(
@@ -996,53 +673,6 @@ fn filter_matches(input: &ClusterPipeline, names: &PipelineNames, f: &Subscripti
 }
 
 // ---------------------------------------------------------------- planning
-
-fn step(resource: Resource, name: &str, action: Action, reason: impl Into<String>) -> Step {
-    Step {
-        resource,
-        name: name.to_owned(),
-        action,
-        reason: reason.into(),
-        error: None,
-    }
-}
-
-/// The step for an on/off setting: nothing when it is on, an update when
-/// it is off or absent, the error when it could not be read.
-fn switch_step(read: &Read<bool>, resource: Resource, name: &str, on: &str, turn_on: &str) -> Step {
-    match read {
-        Read::Found(true) => step(resource, name, Action::None, on),
-        Read::Failed(e) => failed(resource, name, e.clone()),
-        _ => step(resource, name, Action::Update, turn_on),
-    }
-}
-
-fn failed(resource: Resource, name: &str, error: PipelineError) -> Step {
-    Step {
-        resource,
-        name: name.to_owned(),
-        action: Action::None,
-        reason: "cannot read the current state".to_owned(),
-        error: Some(error),
-    }
-}
-
-fn not_owned(resource: Resource, name: &str, input: &ClusterPipeline) -> Step {
-    Step {
-        resource,
-        name: name.to_owned(),
-        action: Action::None,
-        reason: "exists without this connector's tag".to_owned(),
-        error: Some(PipelineError::NotOwned {
-            name: name.to_owned(),
-            connector: input.connector_id.clone(),
-        }),
-    }
-}
-
-fn owned_by(owner: Option<&String>, input: &ClusterPipeline) -> bool {
-    owner.is_some_and(|o| *o == input.connector_id)
-}
 
 fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -1134,8 +764,8 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
         Read::Failed(e) => {
             steps.push(failed(Resource::Bucket, bucket, e.clone()));
         }
-        Read::Found(state) if !owned_by(state.owner.as_ref(), input) => {
-            steps.push(not_owned(Resource::Bucket, bucket, input));
+        Read::Found(state) if !owned_by(state.owner.as_ref(), &input.connector_id) => {
+            steps.push(not_owned(Resource::Bucket, bucket, &input.connector_id));
         }
         Read::Found(state) => {
             steps.push(step(
@@ -1175,55 +805,27 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
             });
         }
     }
-    for (resource, name, read, dead_letter) in [
-        (
-            Resource::DeadLetterQueue,
-            &names.dead_letter_queue,
-            &obs.dead_letter_queue,
-            true,
-        ),
-        (Resource::Queue, &names.queue, &obs.queue, false),
-    ] {
-        steps.push(match read {
-            Read::Missing => step(
-                resource,
-                name,
-                Action::Create,
-                if dead_letter {
-                    "create, keeps messages 14 days".to_owned()
-                } else {
-                    format!("create with redrive to the dead-letter queue after {MAX_RECEIVE_COUNT} receives and a policy letting the bucket send")
-                },
-            ),
-            Read::Failed(e) => failed(resource, name, e.clone()),
-            Read::Found(state) if !owned_by(state.owner.as_ref(), input) => not_owned(resource, name, input),
-            Read::Found(state) => {
-                let diffs = queue_differences(input, names, state, dead_letter);
-                if diffs.is_empty() {
-                    step(resource, name, Action::None, "settings as required")
-                } else {
-                    let list: Vec<&str> = diffs.iter().map(|(n, _)| n.as_str()).collect();
-                    step(resource, name, Action::Update, format!("set {}", list.join(", ")))
-                }
-            }
-        });
-    }
+    let queues = names.queue_pair();
+    steps.push(queues.plan_step(&obs.dead_letter_queue, true, &input.connector_id));
+    steps.push(queues.plan_step(&obs.queue, false, &input.connector_id));
     steps.push(match &obs.bucket {
-        Read::Found(state) if owned_by(state.owner.as_ref(), input) => match &state.notification {
-            Read::Found(config) if notifies_queue(config, names) => step(
-                Resource::BucketNotification,
-                bucket,
-                Action::None,
-                "notifies the queue of new objects",
-            ),
-            Read::Failed(e) => failed(Resource::BucketNotification, bucket, e.clone()),
-            _ => step(
-                Resource::BucketNotification,
-                bucket,
-                Action::Update,
-                "notify the queue of new objects",
-            ),
-        },
+        Read::Found(state) if owned_by(state.owner.as_ref(), &input.connector_id) => {
+            match &state.notification {
+                Read::Found(config) if notifies_queue(config, &names.queue_arn()) => step(
+                    Resource::BucketNotification,
+                    bucket,
+                    Action::None,
+                    "notifies the queue of new objects",
+                ),
+                Read::Failed(e) => failed(Resource::BucketNotification, bucket, e.clone()),
+                _ => step(
+                    Resource::BucketNotification,
+                    bucket,
+                    Action::Update,
+                    "notify the queue of new objects",
+                ),
+            }
+        }
         Read::Missing => step(
             Resource::BucketNotification,
             bucket,
@@ -1248,8 +850,8 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
             "create, delivering to the bucket",
         ),
         Read::Failed(e) => failed(Resource::DeliveryStream, stream, e.clone()),
-        Read::Found(state) if !owned_by(state.owner.as_ref(), input) => {
-            not_owned(Resource::DeliveryStream, stream, input)
+        Read::Found(state) if !owned_by(state.owner.as_ref(), &input.connector_id) => {
+            not_owned(Resource::DeliveryStream, stream, &input.connector_id)
         }
         Read::Found(state) => {
             let diffs = stream_differences(input, names, state);
@@ -1339,22 +941,11 @@ pub async fn apply(
         _ => None,
     };
     for step in steps {
-        let failed_need = step.resource.needs().iter().find(|need| {
-            reports
-                .iter()
-                .any(|r| r.step.resource == **need && matches!(r.outcome, Outcome::Failed { .. }))
-        });
-        let outcome = if let Some(error) = &step.error {
-            Outcome::Failed {
-                error: error.clone(),
-            }
+        let outcome = if let Some(blocked) = precondition(&step, &reports) {
+            blocked
         } else if cluster_missing {
             Outcome::Failed {
                 error: PipelineError::Blocked(Resource::ClusterLogging.as_str().to_owned()),
-            }
-        } else if let Some(need) = failed_need {
-            Outcome::Failed {
-                error: PipelineError::Blocked(need.as_str().to_owned()),
             }
         } else if step.action == Action::None {
             Outcome::Unchanged
@@ -1543,34 +1134,21 @@ async fn run_step(
         }
         Resource::DeadLetterQueue | Resource::Queue => {
             let dead_letter = step.resource == Resource::DeadLetterQueue;
-            let (name, read) = if dead_letter {
-                (&names.dead_letter_queue, &observed.dead_letter_queue)
+            let read = if dead_letter {
+                &observed.dead_letter_queue
             } else {
-                (&names.queue, &observed.queue)
+                &observed.queue
             };
-            match read {
-                Read::Found(state) => {
-                    let mut set = clients.sqs.set_queue_attributes().queue_url(&state.url);
-                    for (k, v) in queue_differences(input, names, state, dead_letter) {
-                        set = set.attributes(k, v);
-                    }
-                    set.send().await.map_err(call("SetQueueAttributes"))?;
-                }
-                _ => {
-                    let mut create = clients
-                        .sqs
-                        .create_queue()
-                        .queue_name(name)
-                        .tags(CONNECTOR_TAG, &input.connector_id)
-                        .tags(CLUSTER_TAG, &input.cluster);
-                    for (k, v) in queue_attributes(input, names, dead_letter) {
-                        create = create.attributes(k, v);
-                    }
-                    let out = create.send().await.map_err(call("CreateQueue"))?;
-                    if !dead_letter {
-                        *queue_url = out.queue_url().map(str::to_owned);
-                    }
-                }
+            let tags = [
+                (CONNECTOR_TAG, input.connector_id.as_str()),
+                (CLUSTER_TAG, input.cluster.as_str()),
+            ];
+            let created = names
+                .queue_pair()
+                .put(&clients.sqs, read, dead_letter, &tags)
+                .await?;
+            if !dead_letter && created.is_some() {
+                *queue_url = created;
             }
         }
         Resource::BucketNotification => {
@@ -1581,27 +1159,13 @@ async fn run_step(
                 }) => config.clone(),
                 _ => NotificationConfiguration::builder().build(),
             };
-            let mut queues: Vec<QueueConfiguration> = existing
-                .queue_configurations()
-                .iter()
-                .filter(|q| q.id() != Some(NOTIFICATION_ID) && q.queue_arn() != names.queue_arn())
-                .cloned()
-                .collect();
-            queues.push(our_notification(names)?);
-            let config = NotificationConfiguration::builder()
-                .set_queue_configurations(Some(queues))
-                .set_topic_configurations(existing.topic_configurations.clone())
-                .set_lambda_function_configurations(existing.lambda_function_configurations.clone())
-                .set_event_bridge_configuration(existing.event_bridge_configuration.clone())
-                .build();
-            clients
-                .s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config)
-                .send()
-                .await
-                .map_err(call("PutBucketNotificationConfiguration"))?;
+            let config = merged_notification(
+                &existing,
+                NOTIFICATION_ID,
+                &names.queue_arn(),
+                Some(our_notification(names)?),
+            );
+            put_notification(&clients.s3, bucket, config).await?;
         }
         Resource::DeliveryStream => {
             let hints = BufferingHints::builder()
@@ -1662,6 +1226,7 @@ async fn run_step(
             }
             wait_for_stream(clients, names, options).await?;
         }
+        Resource::Trail => {}
         Resource::SubscriptionFilter => {
             clients
                 .logs
@@ -1729,7 +1294,7 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
         Read::Missing => step(Resource::SubscriptionFilter, filter, Action::None, "absent"),
         Read::Failed(e) => failed(Resource::SubscriptionFilter, filter, e.clone()),
     });
-    let owned = |owner: Option<&String>| owned_by(owner, input);
+    let owned = |owner: Option<&String>| owned_by(owner, &input.connector_id);
     let stream = names.delivery_stream.as_str();
     steps.push(match &obs.stream {
         Read::Found(s) if owned(s.owner.as_ref()) => {
@@ -1960,7 +1525,7 @@ pub fn check_from_plan(plan: &Plan) -> PipelineCheck {
                 (None, Action::None) => (CheckStatus::Met, s.reason.clone(), None),
                 (None, action) => (
                     CheckStatus::NotMet,
-                    format!("to {}: {}", action_word(action), s.reason),
+                    format!("to {}: {}", action.as_str(), s.reason),
                     Some(format!(
                         "provision the audit-log pipeline for cluster `{}`",
                         plan.cluster
@@ -2027,6 +1592,10 @@ fn error_fix(error: &PipelineError, names: &PipelineNames) -> (CheckStatus, Stri
 mod tests {
     #![allow(clippy::unwrap_used, reason = "test code")]
 
+    use aws_sdk_sqs::types::QueueAttributeName;
+    use serde_json::json;
+
+    use super::super::attribute_matches;
     use super::*;
 
     fn input(cluster: &str) -> ClusterPipeline {
@@ -2090,7 +1659,7 @@ mod tests {
     fn policies_compare_as_json() {
         let i = input("p");
         let n = i.names();
-        let want = redrive_policy(&n).to_string();
+        let want = n.queue_pair().redrive_policy().to_string();
         let echoed = format!(
             "{{\"maxReceiveCount\":\"{MAX_RECEIVE_COUNT}\",\"deadLetterTargetArn\":\"{}\"}}",
             n.dead_letter_queue_arn()
@@ -2127,7 +1696,9 @@ mod tests {
         QueueState {
             url: "https://sqs/q".into(),
             owner: Some(input.connector_id.clone()),
-            attributes: queue_attributes(input, &names, dead_letter)
+            attributes: names
+                .queue_pair()
+                .attributes(dead_letter)
                 .into_iter()
                 .map(|(k, v)| (k.as_str().to_owned(), v))
                 .collect(),

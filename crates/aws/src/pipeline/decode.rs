@@ -1,6 +1,6 @@
-//! Pure decoding of the audit-log pipeline's data: S3 event notifications
-//! (the SQS message bodies) and Firehose objects holding CloudWatch Logs
-//! subscription payloads.
+//! Pure decoding of the pipelines' data: S3 event notifications (the SQS
+//! message bodies), Firehose objects holding CloudWatch Logs subscription
+//! payloads, and CloudTrail log files (`{"Records": […]}`, gzipped).
 
 use std::io::Read;
 
@@ -30,6 +30,56 @@ pub enum DecodeError {
         /// The parser's message.
         reason: String,
     },
+    /// A member is not a CloudTrail log file (`{"Records": […]}`).
+    #[error("bad CloudTrail log file in member {member}: {reason}")]
+    CloudTrail {
+        /// Zero-based index of the gzip member.
+        member: usize,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// Every gzip member of `bytes`, decompressed, in order. An empty input
+/// has no members.
+pub fn gzip_members(bytes: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
+    let mut rest = bytes;
+    let mut members = Vec::new();
+    while !rest.is_empty() {
+        let mut decoder = GzDecoder::new(rest);
+        let mut out = Vec::new();
+        decoder
+            .read_to_end(&mut out)
+            .map_err(|e| DecodeError::Gzip {
+                member: members.len(),
+                reason: e.to_string(),
+            })?;
+        rest = decoder.into_inner();
+        members.push(out);
+    }
+    Ok(members)
+}
+
+#[derive(Deserialize)]
+struct RawTrailFile {
+    #[serde(rename = "Records")]
+    records: Vec<serde_json::Value>,
+}
+
+/// Decodes a CloudTrail log object: every gzip member a log file
+/// `{"Records": […]}`; the records in order, as JSON (each is parsed by
+/// detection on its own).
+pub fn decode_cloudtrail_object(bytes: &[u8]) -> Result<Vec<serde_json::Value>, DecodeError> {
+    let mut records = Vec::new();
+    for (member, json) in gzip_members(bytes)?.into_iter().enumerate() {
+        let file: RawTrailFile =
+            serde_json::from_slice(&json).map_err(|e| DecodeError::CloudTrail {
+                member,
+                reason: e.to_string(),
+            })?;
+        records.extend(file.records);
+    }
+    Ok(records)
 }
 
 /// One object of an S3 event notification.
@@ -192,19 +242,8 @@ pub struct LogBatch {
 /// records without delimiters), each a CloudWatch Logs subscription
 /// payload. `CONTROL_MESSAGE`s are skipped. An empty object has no batches.
 pub fn decode_object(bytes: &[u8]) -> Result<Vec<LogBatch>, DecodeError> {
-    let mut rest = bytes;
     let mut batches = Vec::new();
-    let mut member = 0;
-    while !rest.is_empty() {
-        let mut decoder = GzDecoder::new(rest);
-        let mut json = Vec::new();
-        decoder
-            .read_to_end(&mut json)
-            .map_err(|e| DecodeError::Gzip {
-                member,
-                reason: e.to_string(),
-            })?;
-        rest = decoder.into_inner();
+    for (member, json) in gzip_members(bytes)?.into_iter().enumerate() {
         let payload: RawPayload =
             serde_json::from_slice(&json).map_err(|e| DecodeError::Payload {
                 member,
@@ -237,7 +276,6 @@ pub fn decode_object(bytes: &[u8]) -> Result<Vec<LogBatch>, DecodeError> {
                 });
             }
         }
-        member += 1;
     }
     Ok(batches)
 }
@@ -395,6 +433,37 @@ mod tests {
         );
         assert!(parse_notification("{}").is_err());
         assert!(parse_notification("not json").is_err());
+    }
+
+    #[test]
+    fn cloudtrail_objects_decode_every_member_and_refuse_other_files() {
+        let file = |ids: &[&str]| {
+            let records: Vec<_> = ids.iter().map(|id| json!({"eventID": id})).collect();
+            gzip(json!({"Records": records}).to_string().as_bytes())
+        };
+        let mut object = file(&["a", "b"]);
+        object.extend(file(&["c"]));
+        let ids: Vec<String> = decode_cloudtrail_object(&object)
+            .unwrap()
+            .iter()
+            .map(|r| r["eventID"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(
+            decode_cloudtrail_object(&[]).unwrap(),
+            Vec::<serde_json::Value>::new()
+        );
+        assert!(matches!(
+            decode_cloudtrail_object(b"{\"Records\": []}"),
+            Err(DecodeError::Gzip { member: 0, .. })
+        ));
+        let mut digest = file(&["a"]);
+        digest.extend(gzip(b"{\"digestStartTime\": \"x\"}"));
+        let err = decode_cloudtrail_object(&digest).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::CloudTrail { member: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

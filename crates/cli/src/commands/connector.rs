@@ -3,14 +3,15 @@
 use std::io::Write;
 
 use rampart_connector::{
-    Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering, OrganizationalData,
-    Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
+    CloudTrailMode, Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering,
+    OrganizationalData, Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
 };
 use rampart_store::{Store, StoreError};
 
 use crate::args::{
-    ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs, ConnectorListArgs,
-    ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs, StoreArgs,
+    CloudTrailArg, ConnectorArgs, ConnectorCommand, ConnectorCreateArgs, ConnectorDeleteArgs,
+    ConnectorListArgs, ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs,
+    StoreArgs,
 };
 use crate::commands::{open_existing_store, open_store, store_path};
 use crate::exit::{CliError, Exit};
@@ -290,7 +291,8 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
         || args.servers_policy_attach.is_some()
         || args.servers_provisioning.is_some()
         || args.agentless_scanning.is_some()
-        || args.agentless_exclusion_tags.is_some();
+        || args.agentless_exclusion_tags.is_some()
+        || args.cloudtrail.is_some();
     if !servers_flags {
         return Ok(());
     }
@@ -325,6 +327,15 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     }
     if let Some(allowed) = policy_attach {
         servers.arc_auto_provisioning.is_policy_attach_allowed = allowed;
+    }
+    if let Some(cloudtrail) = args.cloudtrail {
+        let settings = servers.cloud_trail.get_or_insert_with(Default::default);
+        settings.enabled = cloudtrail != CloudTrailArg::Off;
+        match cloudtrail {
+            CloudTrailArg::Listing => settings.mode = CloudTrailMode::Listing,
+            CloudTrailArg::Notification => settings.mode = CloudTrailMode::Notification,
+            CloudTrailArg::Off => {}
+        }
     }
     if agentless.is_some() || exclusions.is_some() {
         let scanners = servers.vm_scanners.get_or_insert_with(VmScanners::default);

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use rampart_connector::{ClassicAuthentication, Connector, Plan};
 use rampart_engine::classic::SecretKey;
+use rampart_engine::cloudtrail::CloudTrailProvisioner;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::credentials::{Credentials, open_issuer};
 use rampart_engine::organization::sync_members;
@@ -73,6 +74,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         provisioners: &[
             std::sync::Arc::new(ContainersProvisioner::default()),
             std::sync::Arc::new(ServersProvisioner::default()),
+            std::sync::Arc::new(CloudTrailProvisioner),
         ],
     };
     let bar = BarProgress::new(args.no_progress);

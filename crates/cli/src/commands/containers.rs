@@ -1,16 +1,19 @@
 //! `rampart containers provision` and `rampart detect`: thin wrappers of
-//! the engine's [`rampart_engine::containers`] (pipelines per EKS cluster,
-//! draining them into detection).
+//! the engine's [`rampart_engine::containers`] (pipelines per EKS cluster)
+//! and [`rampart_engine::detection`] (draining a connector's audit-log
+//! pipelines and CloudTrail logs into detection).
 
 use std::io::Write;
 
-use rampart_aws::pipeline::containers::{Action, Outcome};
+use rampart_aws::pipeline::containers::Outcome;
 use rampart_engine::Engine;
-use rampart_engine::containers::{
-    DetectOptions, DetectReport, ProvisionMode, ProvisionReport, detect_once, provision,
-};
+use rampart_engine::cloudtrail::CloudTrailDetection;
+use rampart_engine::containers::{ProvisionMode, ProvisionReport, provision};
+use rampart_engine::detection::{DetectOptions, DetectReport, detect_once};
 
-use crate::args::{ContainersArgs, ContainersCommand, DetectArgs, ListFormat, StoreArgs};
+use crate::args::{
+    ContainersArgs, ContainersCommand, ContainersProvisionArgs, DetectArgs, ListFormat, StoreArgs,
+};
 use crate::commands::scan::aws_settings;
 use crate::commands::{keys_dir, store_path};
 use crate::exit::{CliError, Exit};
@@ -34,18 +37,11 @@ pub(crate) fn engine(
 pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let ContainersCommand::Provision(args) = &args.command;
     let engine = engine(&args.target.store, &args.target.aws, &args.target.connector)?;
-    let mode = if args.dry_run {
-        ProvisionMode::DryRun
-    } else if args.remove {
-        ProvisionMode::Remove
-    } else {
-        ProvisionMode::Apply
-    };
     let report = provision(
         &engine,
         &args.target.connector,
         args.target.regions.as_deref(),
-        mode,
+        provision_mode(args),
     )
     .await?;
     let text = match args.format {
@@ -62,12 +58,14 @@ pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, Cli
     })
 }
 
-fn action(a: Action) -> &'static str {
-    match a {
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::Delete => "delete",
-        Action::None => "none",
+/// What `--dry-run` and `--remove` ask.
+pub(crate) fn provision_mode(args: &ContainersProvisionArgs) -> ProvisionMode {
+    if args.dry_run {
+        ProvisionMode::DryRun
+    } else if args.remove {
+        ProvisionMode::Remove
+    } else {
+        ProvisionMode::Apply
     }
 }
 
@@ -91,7 +89,7 @@ fn render_provision(report: &ProvisionReport) -> String {
                     c.cluster.clone(),
                     s.resource.to_string(),
                     s.name.clone(),
-                    action(s.action).to_owned(),
+                    s.action.as_str().to_owned(),
                     s.error
                         .as_ref()
                         .map_or_else(|| s.reason.clone(), |e| format!("unknown: {e}")),
@@ -110,7 +108,7 @@ fn render_provision(report: &ProvisionReport) -> String {
                     c.cluster.clone(),
                     s.step.resource.to_string(),
                     s.step.name.clone(),
-                    action(s.step.action).to_owned(),
+                    s.step.action.as_str().to_owned(),
                     result,
                 ]);
             }
@@ -158,20 +156,23 @@ fn render_detect(report: &DetectReport) -> String {
             ]
         })
         .collect();
-    let mut text = table(
-        &[
-            "REGION",
-            "CLUSTER",
-            "EVENTS",
-            "NEW",
-            "UPDATED",
-            "LAST EVENT",
-            "LAG",
-            "DLQ",
-            "ERRORS",
-        ],
-        &rows,
-    );
+    let mut text = String::new();
+    if !(rows.is_empty() && report.cloudtrail.is_some()) {
+        text = table(
+            &[
+                "REGION",
+                "CLUSTER",
+                "EVENTS",
+                "NEW",
+                "UPDATED",
+                "LAST EVENT",
+                "LAG",
+                "DLQ",
+                "ERRORS",
+            ],
+            &rows,
+        );
+    }
     for c in &report.clusters {
         for e in &c.errors {
             text.push_str(&format!("error: {}/{}: {e}\n", c.region, c.cluster));
@@ -182,6 +183,59 @@ fn render_detect(report: &DetectReport) -> String {
             "error: region {}: cannot list clusters: {}\n",
             e.region, e.error
         ));
+    }
+    if let Some(trail) = &report.cloudtrail {
+        text.push_str(&render_cloudtrail(trail));
+    }
+    text
+}
+
+fn render_cloudtrail(report: &CloudTrailDetection) -> String {
+    let rows: Vec<Vec<String>> = report
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                s.location.clone(),
+                s.objects.to_string(),
+                s.events_processed.to_string(),
+                s.alerts_new.to_string(),
+                s.alerts_updated.to_string(),
+                s.last_event.clone().unwrap_or_else(|| "-".to_owned()),
+                s.dead_letter_depth
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+                s.errors.len().to_string(),
+            ]
+        })
+        .collect();
+    let mut text = format!(
+        "CloudTrail ({} mode): {} trail{}\n",
+        report.mode,
+        report.trails.len(),
+        if report.trails.len() == 1 { "" } else { "s" }
+    );
+    if !rows.is_empty() {
+        text.push_str(&table(
+            &[
+                "SOURCE",
+                "OBJECTS",
+                "EVENTS",
+                "NEW",
+                "UPDATED",
+                "LAST EVENT",
+                "DEAD",
+                "ERRORS",
+            ],
+            &rows,
+        ));
+    }
+    for s in &report.sources {
+        for e in &s.errors {
+            text.push_str(&format!("error: {}: {e}\n", s.location));
+        }
+    }
+    for e in &report.errors {
+        text.push_str(&format!("error: cloudtrail: {e}\n"));
     }
     text
 }
@@ -226,7 +280,7 @@ pub async fn detect(args: &DetectArgs, out: &mut dyn Write) -> Result<Exit, CliE
                 Exit::Failure
             });
         }
-        if report.clusters.iter().all(|c| c.messages == 0) {
+        if report.received() == 0 {
             // Nothing came (or no pipeline yet): don't spin.
             let pause = std::time::Duration::from_secs(
                 u64::try_from(options.wait_time_secs.max(5)).unwrap_or(5),

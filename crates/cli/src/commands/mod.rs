@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod alerts;
+pub mod cloudtrail;
 pub mod compliance;
 pub mod connector;
 pub mod connector_scan;

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use rampart_engine::Engine;
+use rampart_engine::cloudtrail::CloudTrailProvisioner;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::servers::ServersProvisioner;
 use rampart_server::{AppState, ServerConfig};
@@ -51,6 +52,9 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     engine
         .provisioners
         .push(std::sync::Arc::new(ServersProvisioner::default()));
+    engine
+        .provisioners
+        .push(std::sync::Arc::new(CloudTrailProvisioner));
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
