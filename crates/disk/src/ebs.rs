@@ -48,6 +48,9 @@ impl Default for EbsOptions {
     }
 }
 
+/// A block fetched: its index and data.
+type Fetched = (u64, Arc<[u8]>);
+
 /// An EBS snapshot as a [`BlockSource`].
 #[derive(Debug)]
 pub struct EbsSnapshot {
@@ -175,7 +178,7 @@ impl EbsSnapshot {
         self.tokens.len()
     }
 
-    fn fetch(&self, indices: Vec<u64>) -> Result<Vec<(u64, Arc<[u8]>)>, DiskError> {
+    fn fetch(&self, indices: Vec<u64>) -> Result<Vec<Fetched>, DiskError> {
         let (tx, rx) = mpsc::channel();
         let client = self.client.clone();
         let snapshot_id = self.snapshot_id.clone();

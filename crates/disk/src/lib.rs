@@ -178,7 +178,9 @@ impl FileTree for HostDir {
                 limit,
             });
         }
-        std::fs::read(&full).map(Some).map_err(|e| io_error(&full, e))
+        std::fs::read(&full)
+            .map(Some)
+            .map_err(|e| io_error(&full, e))
     }
 
     fn read_dir(&self, path: &str) -> Result<Option<Vec<DirEntry>>, DiskError> {
@@ -354,7 +356,12 @@ pub fn open_root(source: Arc<dyn BlockSource>) -> Result<RootFs, DiskError> {
                 PartitionRole::EfiSystem | PartitionRole::BiosBoot | PartitionRole::Swap
             )
         })
-        .map(|p| (Some(p.clone()), Volume::range(source.clone(), p.offset, p.len)))
+        .map(|p| {
+            (
+                Some(p.clone()),
+                Volume::range(source.clone(), p.offset, p.len),
+            )
+        })
         .collect();
     if candidates.is_empty() {
         candidates.push((None, disk));
@@ -366,9 +373,10 @@ pub fn open_root(source: Arc<dyn BlockSource>) -> Result<RootFs, DiskError> {
     let mut fallback: Option<RootFs> = None;
     let mut hard_error: Option<DiskError> = None;
     for (partition, volume) in candidates {
-        let place = partition
-            .as_ref()
-            .map_or_else(|| "whole disk".to_owned(), |p| format!("partition {}", p.number));
+        let place = partition.as_ref().map_or_else(
+            || "whole disk".to_owned(),
+            |p| format!("partition {}", p.number),
+        );
         match open_filesystem(volume) {
             Ok((filesystem, tree)) => {
                 let found = match has_os_release(tree.as_ref()) {
@@ -437,7 +445,10 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries.first().map(|e| e.kind), Some(EntryKind::File));
         // `..` cannot leave the tree.
-        assert_eq!(tree.read_file("/../../etc/os-release", 1024)?, Some(b"ID=debian\n".to_vec()));
+        assert_eq!(
+            tree.read_file("/../../etc/os-release", 1024)?,
+            Some(b"ID=debian\n".to_vec())
+        );
         Ok(())
     }
 }
