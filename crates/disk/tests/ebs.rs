@@ -2,6 +2,8 @@
 //! time, uploaded with StartSnapshot/PutSnapshotBlock/CompleteSnapshot
 //! (moto's blocks are 512 bytes), read back lazily.
 
+#![expect(clippy::indexing_slicing, reason = "tests slice fixed test data")]
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 

@@ -2,6 +2,8 @@
 //! mkfs.xfs, sgdisk and sfdisk: partition tables, root filesystem choice,
 //! ext4 and XFS trees, and errors (never an empty tree).
 
+#![expect(clippy::indexing_slicing, reason = "tests slice fixed test data")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
