@@ -348,7 +348,6 @@ impl Volume {
 }
 
 #[cfg(test)]
-#[expect(clippy::indexing_slicing, reason = "tests slice fixed test data")]
 mod tests {
     use super::*;
 

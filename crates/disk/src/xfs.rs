@@ -760,7 +760,6 @@ impl FileTree for XfsTree {
 }
 
 #[cfg(test)]
-#[expect(clippy::indexing_slicing, reason = "tests slice fixed test data")]
 mod tests {
     use super::*;
 

@@ -2,7 +2,7 @@
 //! time, uploaded with StartSnapshot/PutSnapshotBlock/CompleteSnapshot
 //! (moto's blocks are 512 bytes), read back lazily.
 
-#![expect(clippy::indexing_slicing, reason = "tests slice fixed test data")]
+#![expect(clippy::expect_used, reason = "fixtures fail loudly")]
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
