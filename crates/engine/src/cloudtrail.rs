@@ -40,17 +40,17 @@ use rampart_aws::pipeline::consumer::{Consumer, ConsumerOptions, EventSink};
 use rampart_aws::pipeline::{Outcome, PipelineError};
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{CloudTrailMode, CloudTrailSettings, Connector, Offering, Plan};
-use rampart_detect::{EngineConfig, Event, EventContext, InstanceAddresses, Ruleset};
+use rampart_detect::{EngineConfig, Event, EventContext, InstanceAddresses, Ruleset, Suppression};
 use rampart_model::{AlertSource, CoverageGap, GapKind};
 use rampart_store::{AssetFilter, MAX_OBJECT_ATTEMPTS, ObjectFailure, Store};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::EngineError;
+use crate::detection::{DetectOptions, DetectionSink, SinkCounts, drain, rfc3339_ms};
 use crate::provisioning::{
     ProvisionMode, connector_regions, find_connector, role_access as plan_role_access,
 };
-use crate::detection::{DetectOptions, DetectionSink, SinkCounts, drain, rfc3339_ms};
 use crate::provisioning::{ProvisionTarget, Provisioner};
 
 /// The detection state's (and the listing cursors') source name in the
@@ -500,7 +500,10 @@ pub async fn detect_connector(
             AlertSource::CloudTrail,
             STATE_SOURCE,
             account.clone(),
-            EngineConfig::default(),
+            EngineConfig {
+                suppressions: own_role_suppressions(connector),
+                ..EngineConfig::default()
+            },
         )?
         .with_instances(instance_addresses(&Store::open(db)?, &account)?),
     };
@@ -823,5 +826,60 @@ impl Provisioner for CloudTrailProvisioner {
                 }],
             }
         })
+    }
+}
+
+/// Rampart's own roles enumerate the account by design (every scan makes
+/// hundreds of Describe/List/Get calls): their sessions do not raise
+/// `AWS.ApiEnumerationBurst`. Every other rule still sees them.
+pub fn own_role_suppressions(connector: &Connector) -> Vec<Suppression> {
+    const ENUMERATION: &str = "AWS.ApiEnumerationBurst";
+    let mut out = Vec::new();
+    for offering in &connector.offerings {
+        for (_, arn) in offering.role_arns() {
+            let Some((prefix, path_and_name)) = arn.split_once(":role/") else {
+                continue;
+            };
+            let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+            if name.is_empty() {
+                continue;
+            }
+            let sts = prefix.replacen(":iam::", ":sts::", 1);
+            out.push(Suppression {
+                alert_type: Some(ENUMERATION.to_owned()),
+                entity: rampart_model::AlertEntity::new(
+                    "aws-principal",
+                    format!("{sts}:assumed-role/{name}/*"),
+                ),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod own_role_tests {
+    use super::*;
+    use rampart_connector::Plan;
+
+    #[test]
+    fn the_connectors_own_sessions_do_not_raise_enumeration_alerts() {
+        let connector = Connector::new(
+            "prod",
+            "123456789012",
+            &[Plan::Cspm, Plan::Servers],
+            vec![],
+            12,
+            None,
+        );
+        let suppressions = own_role_suppressions(&connector);
+        assert!(!suppressions.is_empty());
+        assert!(suppressions.iter().all(|s| {
+            s.alert_type.as_deref() == Some("AWS.ApiEnumerationBurst")
+                && s.entity
+                    .value
+                    .starts_with("arn:aws:sts::123456789012:assumed-role/")
+                && s.entity.value.ends_with("/*")
+        }));
     }
 }

@@ -30,7 +30,6 @@ use rampart_connector::{Connector, ContainersOffering, Offering, Plan};
 use rampart_detect::{EngineConfig, EventContext, Ruleset, parse_audit_message};
 use rampart_health::pipeline_input;
 use rampart_model::{AlertSource, CoverageGap, GapKind};
-use rampart_store::Store;
 use serde::Serialize;
 
 use crate::EngineError;
@@ -553,6 +552,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
     use super::*;
+    use rampart_store::Store;
 
     fn source() -> QueueSource {
         QueueSource {

@@ -365,8 +365,8 @@ pub async fn detect_once(
     regions: Option<&[String]>,
     options: DetectOptions,
 ) -> Result<DetectReport, EngineError> {
-    let connector = containers::find_connector(&engine.db, name)?;
-    let regions = containers::connector_regions(&connector, regions, &engine.aws).await?;
+    let connector = crate::provisioning::find_connector(&engine.db, name)?;
+    let regions = crate::provisioning::connector_regions(&connector, regions, &engine.aws).await?;
     detect_connector(engine, &connector, &regions, options).await
 }
 
@@ -424,8 +424,12 @@ pub async fn run_detection(
             });
             let mut received = 0;
             for connector in connectors {
-                let regions = match containers::connector_regions(&connector, None, &engine.aws)
-                    .await
+                let regions = match crate::provisioning::connector_regions(
+                    &connector,
+                    None,
+                    &engine.aws,
+                )
+                .await
                 {
                     Ok(regions) => regions,
                     Err(e) => {

@@ -9,6 +9,7 @@
 //! in [`api::openapi`]); pages go in [`dashboard::routes`]. Both sit behind
 //! [`auth::require_auth`], which puts the caller's [`auth::Principal`] in the
 //! request extensions.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod auth;

@@ -1508,12 +1508,22 @@ async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() 
             .iter()
             .all(|c| c["instanceId"] != "i-0a")
     );
-    let r = call(&env.app, Method::GET, "/api/v1/servers?covered=maybe", Some(&env.reader), None).await;
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/servers?covered=maybe",
+        Some(&env.reader),
+        None,
+    )
+    .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
 
     let one = get(&env, "/api/v1/servers/i-0a").await;
     assert_eq!(one["coverage"]["covered"], true);
-    assert_eq!(one["inventory"]["properties"]["applications"][0]["name"], "openssl-libs");
+    assert_eq!(
+        one["inventory"]["properties"]["applications"][0]["name"],
+        "openssl-libs"
+    );
     assert_eq!(one["scan"]["id"], "scan-servers");
     assert!(one["assessments"].as_array().is_some());
     let by_arn = get(
@@ -1523,7 +1533,14 @@ async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() 
     .await;
     assert_eq!(by_arn["coverage"]["instanceId"], "i-0b");
     assert!(by_arn["inventory"].is_null());
-    let r = call(&env.app, Method::GET, "/api/v1/servers/i-missing", Some(&env.reader), None).await;
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/servers/i-missing",
+        Some(&env.reader),
+        None,
+    )
+    .await;
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 
     // The dashboard's pages show the same.
@@ -1555,7 +1572,10 @@ async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() 
     assert!(filtered.contains("/servers/i-0a") && !filtered.contains("/servers/i-0b"));
     let (status, page) = html("/servers/i-0a").await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("openssl-libs") && page.contains("3.3.0.0"), "{page}");
+    assert!(
+        page.contains("openssl-libs") && page.contains("3.3.0.0"),
+        "{page}"
+    );
     let (status, _) = html("/servers/i-missing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -35,8 +35,8 @@ use aws_sdk_s3::types::{
 use serde::Serialize;
 
 pub use super::{
-    CheckStatus,
-    Action, MAX_RECEIVE_COUNT, Outcome, Resource, Step, StepReport, VISIBILITY_TIMEOUT_SECS,
+    Action, CheckStatus, MAX_RECEIVE_COUNT, Outcome, Resource, Step, StepReport,
+    VISIBILITY_TIMEOUT_SECS,
 };
 use super::{
     CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState, Read, call,

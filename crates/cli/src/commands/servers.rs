@@ -10,8 +10,8 @@ use rampart_engine::servers::{ProvisionMode, ProvisionReport, provision};
 
 use crate::args::{ListFormat, ServersArgs, ServersCommand, ServersListArgs};
 use crate::commands::containers::engine;
-use crate::exit::{CliError, Exit};
 use crate::commands::open_existing_store;
+use crate::exit::{CliError, Exit};
 use crate::output::{plural, table};
 use crate::posture::scan_to_read;
 
@@ -160,8 +160,16 @@ fn list(args: &ServersListArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
                 .collect();
             let mut text = table(
                 &[
-                    "INSTANCE", "ACCOUNT", "REGION", "STATE", "SSM", "AGENT", "PATCHES",
-                    "ASSOCIATIONS", "INVENTORY", "COVERAGE",
+                    "INSTANCE",
+                    "ACCOUNT",
+                    "REGION",
+                    "STATE",
+                    "SSM",
+                    "AGENT",
+                    "PATCHES",
+                    "ASSOCIATIONS",
+                    "INVENTORY",
+                    "COVERAGE",
                 ],
                 &rows,
             );

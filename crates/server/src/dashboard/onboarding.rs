@@ -1017,7 +1017,7 @@ mod tests {
         assert!(back.servers_policy_attach.is_some());
         assert!(matches!(
             c.offering(Plan::Servers),
-            Some(rampart_connector::Offering::DefenderForServersAws(o))
+            Some(Offering::DefenderForServersAws(o))
                 if o.arc_auto_provisioning.is_policy_attach_allowed
         ));
         assert_eq!(back.build().unwrap().offerings, c.offerings);

@@ -4,7 +4,7 @@
 
 use axum::Extension;
 use axum::extract::{OriginalUri, Path, Query, State};
-use maud::{Markup, html};
+use maud::html;
 use rampart_catalog::servers::{InstanceCoverage, Managed};
 use rampart_engine::server_coverage::{stored_coverage, stored_server, tally};
 
@@ -92,10 +92,12 @@ pub(super) async fn list(
             ],
         )
     };
-    let first = q.cursor.as_ref().map(|_| filtered(
-        f.covered.as_deref().unwrap_or_default(),
-        f.reason.as_deref().unwrap_or_default(),
-    ));
+    let first = q.cursor.as_ref().map(|_| {
+        filtered(
+            f.covered.as_deref().unwrap_or_default(),
+            f.reason.as_deref().unwrap_or_default(),
+        )
+    });
     let content = html! {
         h1 { "Servers" }
         p.muted { "EC2 instances of scan " a href=(format!("/scans/{}", segment(&scan.id))) { code { (scan.id) } }
@@ -190,7 +192,11 @@ pub(super) async fn detail(
             Ok(stored_server(s, &scan, &instance)?)
         })
         .await?
-        .ok_or_else(|| PageError(ApiError::not_found(format!("no EC2 instance `{shown}` in the scan"))))?;
+        .ok_or_else(|| {
+            PageError(ApiError::not_found(format!(
+                "no EC2 instance `{shown}` in the scan"
+            )))
+        })?;
     let c = &detail.coverage;
     let applications = detail
         .inventory
