@@ -343,16 +343,28 @@ fn cloudtrail_detection_end_to_end() {
     // no benign record is evidence of any alert.
     let mallory = MALLORY.arn();
     let root = Actor::Root.arn();
-    assert!(want.contains(&key(
-        "AWS.CloudTrailLoggingStopped",
-        &[("aws-principal", &mallory)],
-        &["m1-stop-logging", "m3-drop-management-events"],
-    )));
-    assert!(want.contains(&key(
-        "AWS.RootAccountUsage",
-        &[("aws-principal", &root), ("ip", ROOT_IP)],
-        &["m2-root-access-key", "m4-root-console-login"],
-    )));
+    // The session and the role behind it are both entities.
+    let developer = format!("arn:aws:iam::{ACCOUNT}:role/developer");
+    assert!(
+        want.contains(&key(
+            "AWS.CloudTrailLoggingStopped",
+            &[
+                ("aws-principal", &developer),
+                ("aws-principal", &mallory),
+                ("ip", DEV_IP),
+            ],
+            &["m1-stop-logging", "m3-drop-management-events"],
+        )),
+        "{want:?}"
+    );
+    assert!(
+        want.contains(&key(
+            "AWS.RootAccountUsage",
+            &[("aws-principal", &root), ("ip", ROOT_IP)],
+            &["m2-root-access-key", "m4-root-console-login"],
+        )),
+        "{want:?}"
+    );
     for (alert_type, _, ids) in &want {
         if alert_type == "AWS.CloudTrailLoggingStopped" || alert_type == "AWS.RootAccountUsage" {
             assert!(ids.iter().all(|i| i.starts_with('m')), "{want:?}");
@@ -420,7 +432,11 @@ fn cloudtrail_detection_end_to_end() {
     assert_eq!(sources[&own]["alerts_new"], 1, "{report:#}");
     let eve_alert = key(
         "AWS.CloudTrailLoggingStopped",
-        &[("aws-principal", &Actor::Role("eve").arn())],
+        &[
+            ("aws-principal", &developer),
+            ("aws-principal", &Actor::Role("eve").arn()),
+            ("ip", DEV_IP),
+        ],
         &["m5-stop-logging"],
     );
     let mut all: Vec<Value> = read.to_vec();

@@ -238,7 +238,7 @@ fn cloudtrail_rules_cover_the_issue_and_most_skip_by_event_name() {
         cloudtrail.len()
     );
     for rule in &cloudtrail {
-        assert_eq!(rule.plan.as_str(), "cspm", "{}", rule.alert_type);
+        assert_eq!(rule.plan.as_str(), "servers", "{}", rule.alert_type);
     }
     let quick = cloudtrail
         .iter()

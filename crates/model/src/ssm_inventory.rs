@@ -101,15 +101,15 @@ pub fn installed_packages(properties: &Value) -> Vec<InstalledPackage> {
             let name = text(app, "name")?;
             let format = format_of(app, os.as_ref())?;
             let mut version = text(app, "version")?.to_owned();
-            if let Some(release) = text(app, "release") {
-                if !version.ends_with(&format!("-{release}")) {
-                    version = format!("{version}-{release}");
-                }
+            if let Some(release) = text(app, "release")
+                && !version.ends_with(&format!("-{release}"))
+            {
+                version = format!("{version}-{release}");
             }
-            if let Some(epoch) = text(app, "epoch").filter(|e| *e != "0") {
-                if !version.contains(':') {
-                    version = format!("{epoch}:{version}");
-                }
+            if let Some(epoch) = text(app, "epoch").filter(|e| *e != "0")
+                && !version.contains(':')
+            {
+                version = format!("{epoch}:{version}");
             }
             Some(InstalledPackage {
                 name: name.to_owned(),

@@ -545,6 +545,8 @@ pub fn region_status_asset(
                 asset.set_property(key, Value::Null);
                 asset.mark_unavailable(key, failure.to_string());
             }
+            // `false` here says only that the list failed: nothing was read.
+            asset.mark_unavailable("instanceInformationRead", failure.to_string());
         }
     }
     match associations {
