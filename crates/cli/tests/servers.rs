@@ -258,6 +258,45 @@ fn servers_provision_dry_run_apply_remove() {
         "{converged:#}"
     );
 
+    // What a scan saw, per instance: `servers list` (the emulator has no
+    // managed instance registered, so nothing is covered and each
+    // instance says why).
+    env.code(
+        &env.aws(&[
+            "scan",
+            "--connector",
+            "prod",
+            "--services",
+            "ec2,iam,ssm",
+            "--no-progress",
+        ]),
+        0,
+    );
+    let listed = env.run(&["servers", "list", "--format", "json"]);
+    env.code(&listed, 0);
+    let list: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert!(list.len() >= 3, "{list:#?}");
+    for c in list {
+        assert_eq!(c["managed"], "no", "{c:#}");
+        assert_eq!(c["covered"], false, "{c:#}");
+        let codes: Vec<&str> = c["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"not-managed"), "{c:#}");
+    }
+    let table = env.run(&["servers", "list", "--uncovered"]);
+    env.code(&table, 0);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains(&format!("0 of {} instances covered", list.len())),
+        "{text}"
+    );
+    assert!(text.contains("not-managed:"), "{text}");
+
     // A connector without the Servers plan is a usage error.
     env.code(
         &env.run(&[
