@@ -15,6 +15,7 @@
 //! progress to a [`rampart_aws::Progress`], errors are an [`EngineError`]
 //! whose [`ErrorKind`] the CLI maps to an exit code.
 
+pub mod agentless;
 pub mod classic;
 pub mod connector_scan;
 pub mod containers;
@@ -60,6 +61,10 @@ pub struct Engine {
     /// The plans' provisioning steps (the CLI and the server add
     /// [`containers::ContainersProvisioner`]).
     pub provisioners: Vec<Arc<dyn Provisioner>>,
+    /// The Servers plan's agentless step
+    /// ([`agentless::AgentlessScanner`]), when the process has a disk
+    /// reader and a vulnerability database.
+    pub machine_scanners: Vec<Arc<dyn agentless::MachineScanner>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -108,6 +113,7 @@ impl Engine {
             exemptions_file: None,
             concurrency: DEFAULT_CONCURRENCY,
             provisioners: Vec::new(),
+            machine_scanners: Vec::new(),
         }
     }
 
@@ -136,6 +142,7 @@ impl Engine {
                 concurrency: self.concurrency,
                 exemptions: &exemptions,
                 provisioners: &self.provisioners,
+                machine_scanners: &self.machine_scanners,
             };
             let outcome = scan_connector(request, progress, warn, cancel).await?;
             return Ok(ScanOutcome {

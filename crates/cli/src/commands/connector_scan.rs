@@ -70,6 +70,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
         exemptions: &exemptions,
         provisioners: &[std::sync::Arc::new(ContainersProvisioner::default())],
+        machine_scanners: &[],
     };
     let bar = BarProgress::new(args.no_progress);
     let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));
