@@ -32,7 +32,9 @@ use rampart_model::machine::MachineScan;
 use time::OffsetDateTime;
 
 use crate::AwsAccess;
+use crate::collectors::Operation;
 use crate::error::{CallFailure, classify};
+use crate::op;
 
 /// The tag key every resource Rampart creates for agentless scanning
 /// carries; its value is [`CREATED_BY_VALUE`]. The scanning role may
@@ -55,6 +57,36 @@ pub const LEFTOVER_AGE: Duration = Duration::from_secs(3600);
 pub const DEFAULT_RESCAN_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Machines scanned at once per account, by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// Every API operation the agentless run may make, with its IAM action:
+/// the onboarding templates grant the Servers plan's role exactly these
+/// (deletion scoped to snapshots tagged `CreatedBy=Rampart`, tagging to
+/// creation). `CreateTags` is not called on its own: AWS checks it when a
+/// snapshot is created or copied with tags. `ebs:*` are the disk reader's
+/// (EBS direct APIs); the KMS `Decrypt`, `ReEncrypt*` and
+/// `GenerateDataKeyWithoutPlaintext` are checked by EC2 and EBS on the
+/// caller's behalf for encrypted snapshots and copies.
+pub const OPERATIONS: &[Operation] = &[
+    op!("ec2", "DescribeInstances"),
+    op!("ec2", "DescribeVolumes"),
+    op!("ec2", "DescribeSnapshots"),
+    op!("ec2", "CreateSnapshot"),
+    op!("ec2", "CopySnapshot"),
+    op!("ec2", "CreateTags"),
+    op!("ec2", "DeleteSnapshot"),
+    op!("ebs", "ListSnapshotBlocks"),
+    op!("ebs", "GetSnapshotBlock"),
+    op!("kms", "DescribeKey"),
+    op!("kms", "CreateKey"),
+    op!("kms", "CreateAlias"),
+    op!("kms", "TagResource"),
+    op!("kms", "CreateGrant"),
+    op!("kms", "RetireGrant"),
+    op!("kms", "Decrypt"),
+    op!("kms", "ReEncryptFrom"),
+    op!("kms", "ReEncryptTo"),
+    op!("kms", "GenerateDataKeyWithoutPlaintext"),
+];
 
 /// What the agentless run does and how long it may take.
 #[derive(Debug, Clone)]

@@ -70,6 +70,8 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
+        Command::DiskScan(args) => commands::vulnerabilities::disk_scan(args, &mut stdout).await,
+        Command::Vulnerabilities(args) => commands::vulnerabilities::run(args, &mut stdout),
     }
 }
 

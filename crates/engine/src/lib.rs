@@ -25,6 +25,7 @@ pub mod organization;
 pub mod posture;
 pub mod provisioning;
 pub mod scan;
+pub mod vulnerabilities;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -18,6 +18,7 @@ pub mod score;
 pub mod serve;
 pub mod template;
 pub mod token;
+pub mod vulnerabilities;
 
 use std::path::PathBuf;
 
