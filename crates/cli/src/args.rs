@@ -73,6 +73,10 @@ pub enum Command {
     /// What agentless scanning found in machines' disks, from the last scan
     /// that read machines (rampart.vulnerabilities/v1).
     Vulnerabilities(VulnerabilitiesArgs),
+    /// Import OSV vulnerability records (`all.zip` dumps, directories of
+    /// JSON records) into the store and show what it holds; scans match
+    /// installed packages against them without network access.
+    Vulndb(VulndbArgs),
 }
 
 /// Severities, for filters and gates.
@@ -1140,6 +1144,49 @@ pub struct DetectArgs {
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(0..=43200))]
     pub visibility_timeout: Option<i32>,
     /// Output format of each drain's report.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart vulndb`.
+#[derive(Debug, Args)]
+pub struct VulndbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: VulndbCommand,
+}
+
+/// `rampart vulndb` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VulndbCommand {
+    /// Import OSV records: an ecosystem's `all.zip` dump as downloaded
+    /// from osv.dev's bucket, a directory of `*.json` records, or one
+    /// record. A record replaces the stored one of the same id; records
+    /// that cannot be read are reported and counted.
+    Import(VulndbImportArgs),
+    /// Per source: records, ecosystems, newest record and last import.
+    Status(VulndbStatusArgs),
+}
+
+/// `rampart vulndb import`.
+#[derive(Debug, Args)]
+pub struct VulndbImportArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Dumps (`all.zip`), directories or JSON files to import, each in
+    /// its own transaction.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `rampart vulndb status`.
+#[derive(Debug, Args)]
+pub struct VulndbStatusArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 }

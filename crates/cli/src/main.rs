@@ -72,6 +72,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
         Command::DiskScan(args) => commands::vulnerabilities::disk_scan(args, &mut stdout).await,
         Command::Vulnerabilities(args) => commands::vulnerabilities::run(args, &mut stdout),
+        Command::Vulndb(args) => commands::vulndb::run(args, &mut stdout),
     }
 }
 

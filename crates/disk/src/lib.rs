@@ -131,7 +131,9 @@ impl FileTree for HostDir {
                 limit,
             });
         }
-        std::fs::read(&full).map(Some).map_err(|e| io_error(&full, e))
+        std::fs::read(&full)
+            .map(Some)
+            .map_err(|e| io_error(&full, e))
     }
 
     fn read_dir(&self, path: &str) -> Result<Option<Vec<DirEntry>>, DiskError> {
@@ -191,7 +193,10 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries.first().map(|e| e.kind), Some(EntryKind::File));
         // `..` cannot leave the tree.
-        assert_eq!(tree.read_file("/../../etc/os-release", 1024)?, Some(b"ID=debian\n".to_vec()));
+        assert_eq!(
+            tree.read_file("/../../etc/os-release", 1024)?,
+            Some(b"ID=debian\n".to_vec())
+        );
         Ok(())
     }
 }

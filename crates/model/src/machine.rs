@@ -97,9 +97,15 @@ impl VulnerabilitySeverity {
 
     /// Parses [`VulnerabilitySeverity::as_str`]'s output.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Unknown, Self::Low, Self::Medium, Self::High, Self::Critical]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            Self::Unknown,
+            Self::Low,
+            Self::Medium,
+            Self::High,
+            Self::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 

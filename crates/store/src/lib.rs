@@ -19,6 +19,7 @@ mod scan_connectors;
 mod schedule;
 mod sessions;
 mod tokens;
+mod vulndb;
 
 use std::path::Path;
 
@@ -42,14 +43,17 @@ pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
 pub use sessions::StoredSession;
 pub use tokens::{TokenRecord, TokenRole};
+pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnDbStatus};
 
 /// The schema version this build writes. Version 3 added connectors, classic
 /// secrets, API tokens, stored exemptions, the per-scan posture cache and
 /// `scans.connector`; version 4 alerts, their evidence and status history,
-/// processed event ids, detection state and the alert outbox; version 5
-/// agentless machine scan results (`machine_scans`, `machine_findings`).
-/// Each is created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 5;
+/// processed event ids, detection state and the alert outbox; version 5 the
+/// vulnerability database (`vulndb.rs`: imported OSV advisories and the
+/// imports); version 6 agentless machine scan results (`machines.rs`:
+/// `machine_scans`, `machine_findings`). Each is created on open, so older
+/// files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +95,9 @@ pub enum StoreError {
     /// No alert with this id.
     #[error("no alert `{0}`")]
     NoSuchAlert(String),
+    /// Vulnerability records could not be read.
+    #[error("vulnerability database: {0}")]
+    VulnDb(#[from] rampart_vuln::VulnError),
 }
 
 /// Result alias for the store.
@@ -314,9 +321,12 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
-        conn.execute_batch(machines::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
+        // Schema version 5: the vulnerability database, its own step.
+        vulndb::migrate(&conn)?;
+        // Schema version 6: agentless machine scan results, its own step.
+        conn.execute_batch(machines::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

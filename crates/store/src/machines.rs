@@ -1,5 +1,5 @@
 //! Agentless machine scan results, per scan (schema step "machines",
-//! version 5 of [`crate::SCHEMA_VERSION`]'s history; created on open, so
+//! version 6 of [`crate::SCHEMA_VERSION`]'s history; created on open, so
 //! older files upgrade in place).
 //!
 //! `machine_scans` holds one row per machine and scan (operating system,

@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod http;
+pub mod osv;
 pub mod recorder;
 pub mod synthetic;
 

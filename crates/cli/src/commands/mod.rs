@@ -19,6 +19,7 @@ pub mod serve;
 pub mod template;
 pub mod token;
 pub mod vulnerabilities;
+pub mod vulndb;
 
 use std::path::PathBuf;
 
