@@ -15,9 +15,9 @@
 //! root filesystem and inspects it, a [`PackageMatcher`] matches installed
 //! packages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -26,12 +26,15 @@ use rampart_aws::agentless::{
 };
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Offering, Plan, ServersOffering};
+use rampart_disk::FileTree;
 use rampart_health::role_credentials;
+use rampart_machine::InspectOptions;
 use rampart_model::machine::{
     InstalledPackage, MachineScan, OsRelease, SecretFinding, VulnerabilitiesDocument,
     VulnerabilityDbSummary, VulnerabilityFinding, VulnerabilitySeverity,
 };
 use rampart_store::Store;
+use rampart_vuln::{EcosystemSelection, VulnIndex, ecosystems_for};
 use rampart_model::{Asset, CoverageGap, GapKind, types};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -166,8 +169,102 @@ pub async fn disk_scan(
 
 /// The vulnerability database held in the store.
 pub fn vulnerability_db_summary(store: &Store) -> Result<VulnerabilityDbSummary, EngineError> {
-    let _ = store;
-    Ok(VulnerabilityDbSummary::default())
+    Ok(store.vulndb_summary()?)
+}
+
+/// Inspects a machine's root filesystem with [`rampart_machine::inspect`]:
+/// operating system, installed packages, secrets and what could not be
+/// read.
+pub fn inspect_tree(tree: &dyn FileTree, options: &InspectOptions) -> Inspection {
+    let inventory = rampart_machine::inspect(tree, options);
+    let errors = inventory.error_messages();
+    Inspection {
+        os: inventory.os,
+        packages: inventory.packages,
+        secrets: inventory.secrets,
+        errors,
+    }
+}
+
+/// Matches packages with the vulnerability database in the store: one
+/// [`VulnIndex`] per operating-system release, loaded the first time a
+/// machine of that release is matched and kept for the run.
+pub struct StoreMatcher {
+    store: Mutex<Store>,
+    indexes: Mutex<HashMap<String, Arc<VulnIndex>>>,
+    summary: VulnerabilityDbSummary,
+}
+
+impl StoreMatcher {
+    /// A matcher over the store `db`; an error when no advisory was
+    /// imported (every machine would otherwise look clean).
+    pub fn open(db: &Path) -> Result<Self, EngineError> {
+        let store = Store::open(db)?;
+        let summary = store.vulndb_summary()?;
+        if summary.records == 0 {
+            return Err(EngineError::VulnDb(format!(
+                "no advisory in `{}`; import OSV records with `rampart vulndb import`",
+                db.display()
+            )));
+        }
+        Ok(Self {
+            store: Mutex::new(store),
+            indexes: Mutex::new(HashMap::new()),
+            summary,
+        })
+    }
+
+    fn index(&self, selection: &EcosystemSelection) -> Result<Arc<VulnIndex>, String> {
+        let key = format!("{:?}|{:?}", selection.exact, selection.prefixes);
+        if let Some(index) = self.indexes.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(index);
+        }
+        let index = self
+            .store
+            .lock()
+            .map_err(|_| "the vulnerability database's store is poisoned".to_owned())?
+            .vuln_index(selection)
+            .map_err(|e| format!("cannot load advisories: {e}"))?;
+        let index = Arc::new(index);
+        if let Ok(mut m) = self.indexes.lock() {
+            m.insert(key, index.clone());
+        }
+        Ok(index)
+    }
+}
+
+impl PackageMatcher for StoreMatcher {
+    fn match_packages(
+        &self,
+        os: &OsRelease,
+        packages: &[InstalledPackage],
+    ) -> Result<Vec<VulnerabilityFinding>, String> {
+        let selection = ecosystems_for(os).ok_or_else(|| {
+            format!(
+                "no vulnerability database ecosystem for `{}` `{}`",
+                os.id,
+                os.version_id.as_deref().unwrap_or("")
+            )
+        })?;
+        let index = self.index(&selection)?;
+        if index.is_empty() {
+            return Err(format!(
+                "no advisory imported for `{}`; import its OSV records with `rampart vulndb import`",
+                selection
+                    .exact
+                    .iter()
+                    .chain(&selection.prefixes)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("`, `")
+            ));
+        }
+        Ok(index.match_in(&selection, packages))
+    }
+
+    fn summary(&self) -> VulnerabilityDbSummary {
+        self.summary.clone()
+    }
 }
 
 /// Matches a package list SSM inventory reported for `resource` (the
