@@ -324,7 +324,7 @@ pub async fn scan_connector(
             .collect::<Vec<_>>();
         let machines = async {
             let mut all = AgentlessOutcome::default();
-            for connector in &reached {
+            for &connector in &reached {
                 if !connector.plans().contains(&Plan::Servers) {
                     continue;
                 }

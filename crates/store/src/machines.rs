@@ -79,6 +79,18 @@ fn arn_parts(arn: &str) -> (String, String) {
     (account, region)
 }
 
+type FindingRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
+
 type MachineRow = (
     String,
     Option<String>,
@@ -260,7 +272,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY resource, ordinal");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows: Vec<(String, String, Option<String>, String, Option<String>, String, String, String, String)> = stmt
+        let rows: Vec<FindingRow> = stmt
             .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     r.get(0)?,
