@@ -271,6 +271,8 @@ clients! {
     firehose => aws_sdk_firehose, "firehose";
     /// CloudWatch Logs client for a region.
     logs => aws_sdk_cloudwatchlogs, "logs";
+    /// EBS direct APIs client for a region (reading snapshot blocks).
+    ebs => aws_sdk_ebs, "ebs";
 }
 
 impl AwsAccess {

@@ -14,6 +14,7 @@
 )]
 
 pub mod alerts;
+pub mod disk;
 pub mod http;
 pub mod osv;
 pub mod recorder;
