@@ -16,7 +16,7 @@
 //! packages.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use rampart_aws::agentless::{
 };
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Offering, Plan, ServersOffering};
-use rampart_disk::FileTree;
+use rampart_disk::{EbsOptions, EbsSnapshot, FileTree};
 use rampart_health::role_credentials;
 use rampart_machine::InspectOptions;
 use rampart_model::machine::{
@@ -154,17 +154,68 @@ pub async fn disk_scan_with(
 }
 
 /// `rampart disk-scan`: reads snapshot `snapshot` of `region` with
-/// `aws`, matching with the vulnerability database in the store `db`.
+/// `aws` through the EBS direct APIs, matching with the vulnerability
+/// database in the store `db`. The snapshot is only read.
 pub async fn disk_scan(
     aws: &AwsSettings,
     db: &Path,
     region: &str,
     snapshot: &str,
 ) -> Result<VulnerabilitiesDocument, EngineError> {
-    let _ = (aws, db, region, snapshot);
-    Err(EngineError::Agentless(
-        "this build has no disk reader yet (rampart-disk and rampart-machine are not merged)".to_owned(),
-    ))
+    if !db.exists() {
+        return Err(EngineError::VulnDb(format!(
+            "no store at `{}`; import OSV records with `rampart vulndb import` first",
+            db.display()
+        )));
+    }
+    let matcher = StoreMatcher::open(db)?;
+    let access = AwsAccess::load(aws).await?;
+    Ok(disk_scan_with(&access, region, snapshot, &EbsInspector::default(), &matcher).await)
+}
+
+/// Reads snapshots through the EBS direct APIs ([`EbsSnapshot`]), finds
+/// the root filesystem ([`rampart_disk::open_root`]) and inspects it
+/// ([`inspect_tree`]). What cannot be read is the inspection's error.
+#[derive(Debug, Clone, Default)]
+pub struct EbsInspector {
+    /// How blocks are read (cache, read-ahead, checksums).
+    pub ebs: EbsOptions,
+    /// What inspection reads.
+    pub inspect: InspectOptions,
+}
+
+impl DiskInspector for EbsInspector {
+    fn inspect<'a>(
+        &'a self,
+        access: &'a AwsAccess,
+        region: &'a str,
+        snapshot: &'a str,
+    ) -> BoxFuture<'a, Inspection> {
+        Box::pin(async move {
+            let failed = |error: String| Inspection {
+                errors: vec![error],
+                ..Inspection::default()
+            };
+            let source = match EbsSnapshot::open(access.ebs(region), snapshot, self.ebs.clone()).await
+            {
+                Ok(source) => source,
+                Err(e) => return failed(format!("cannot read snapshot `{snapshot}`: {e}")),
+            };
+            let options = self.inspect.clone();
+            let id = snapshot.to_owned();
+            let read = tokio::task::spawn_blocking(move || {
+                match rampart_disk::open_root(Arc::new(source)) {
+                    Ok(root) => inspect_tree(&root, &options),
+                    Err(e) => Inspection {
+                        errors: vec![format!("no readable root filesystem in snapshot `{id}`: {e}")],
+                        ..Inspection::default()
+                    },
+                }
+            })
+            .await;
+            read.unwrap_or_else(|e| failed(format!("reading snapshot `{snapshot}` stopped: {e}")))
+        })
+    }
 }
 
 /// The vulnerability database held in the store.
@@ -381,14 +432,27 @@ impl Default for AgentlessOptions {
 }
 
 /// The agentless step of the Servers plan: [`scan_account`] with the
-/// plan's role.
+/// plan's role, matching with the vulnerability database of the store
+/// file `vulndb` (loaded at each run, so an import between scans counts).
 pub struct AgentlessScanner {
     /// Opens and inspects snapshots.
     pub inspector: Arc<dyn DiskInspector>,
-    /// Matches packages.
-    pub matcher: Arc<dyn PackageMatcher>,
+    /// The store file holding the vulnerability database.
+    pub vulndb: PathBuf,
     /// Options.
     pub options: AgentlessOptions,
+}
+
+impl AgentlessScanner {
+    /// The step as scans run it: snapshots read through the EBS direct
+    /// APIs, the vulnerability database of the store `db`, default options.
+    pub fn new(db: &Path) -> Self {
+        Self {
+            inspector: Arc::new(EbsInspector::default()),
+            vulndb: db.to_owned(),
+            options: AgentlessOptions::default(),
+        }
+    }
 }
 
 /// The connector's Servers offering, if it has one.
@@ -456,6 +520,22 @@ impl MachineScanner for AgentlessScanner {
                     };
                 }
             };
+            let matcher = match StoreMatcher::open(&self.vulndb) {
+                Ok(matcher) => matcher,
+                Err(e) => {
+                    return AgentlessOutcome {
+                        gaps: vec![gap(
+                            account,
+                            target.regions.first().map_or("us-east-1", String::as_str),
+                            "ec2",
+                            "AgentlessScanning",
+                            GapKind::Other,
+                            format!("agentless scanning skipped: {e}"),
+                        )],
+                        ..AgentlessOutcome::default()
+                    };
+                }
+            };
             let mut options = self.options.clone();
             options.settings.connector = connector.id.to_string();
             options.settings.scope_tags = offering.scope_by_tags.clone();
@@ -468,7 +548,7 @@ impl MachineScanner for AgentlessScanner {
                 &options,
                 previous,
                 self.inspector.as_ref(),
-                self.matcher.as_ref(),
+                &matcher,
             )
             .await
         })

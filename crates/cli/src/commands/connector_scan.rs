@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 use rampart_connector::{ClassicAuthentication, Connector, Plan};
+use rampart_engine::agentless::AgentlessScanner;
 use rampart_engine::classic::SecretKey;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::credentials::{Credentials, open_issuer};
@@ -70,7 +71,9 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
         exemptions: &exemptions,
         provisioners: &[std::sync::Arc::new(ContainersProvisioner::default())],
-        machine_scanners: &[],
+        machine_scanners: &[std::sync::Arc::new(AgentlessScanner::new(&store_path(
+            &args.store,
+        )?))],
     };
     let bar = BarProgress::new(args.no_progress);
     let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));
