@@ -213,7 +213,12 @@ pub fn in_scope(tags: &BTreeMap<String, String>, settings: &AgentlessSettings) -
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
         .collect()
 }
 
@@ -438,10 +443,7 @@ impl Run<'_> {
             .iter()
             .filter(|s| {
                 s.volume_id() == Some(volume)
-                    && !matches!(
-                        s.state(),
-                        Some(aws_sdk_ec2::types::SnapshotState::Error)
-                    )
+                    && !matches!(s.state(), Some(aws_sdk_ec2::types::SnapshotState::Error))
                     && start_time(s).is_some_and(|t| now - t < self.settings.reuse_within)
             })
             .max_by_key(|s| start_time(s))
@@ -472,12 +474,7 @@ impl Run<'_> {
             .tag_specifications(self.tags(volume))
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "ec2:CreateSnapshot of `{volume}`: {}",
-                    classify(&e).message
-                )
-            })?;
+            .map_err(|e| format!("ec2:CreateSnapshot of `{volume}`: {}", classify(&e).message))?;
         let id = out
             .snapshot_id()
             .ok_or_else(|| format!("ec2:CreateSnapshot of `{volume}` returned no snapshot id"))?
@@ -827,7 +824,10 @@ pub fn role_of_session(arn: &str) -> String {
     ) else {
         return arn.to_owned();
     };
-    match resource.strip_prefix("assumed-role/").and_then(|r| r.split('/').next()) {
+    match resource
+        .strip_prefix("assumed-role/")
+        .and_then(|r| r.split('/').next())
+    {
         Some(role) => format!("arn:{partition}:iam::{account}:role/{role}"),
         None => arn.to_owned(),
     }

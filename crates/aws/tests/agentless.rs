@@ -192,9 +192,14 @@ async fn a_failed_read_leaves_no_rampart_snapshot_and_is_an_error() {
     assert!(machine.volumes[0].root);
 
     let reader = reader(false).await;
-    let outcome =
-        agentless::scan_machine(&access, &settings(), machine, &reader, Duration::from_secs(60))
-            .await;
+    let outcome = agentless::scan_machine(
+        &access,
+        &settings(),
+        machine,
+        &reader,
+        Duration::from_secs(60),
+    )
+    .await;
     // The reader was handed a snapshot of the root volume, tagged.
     let seen = reader.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
@@ -398,7 +403,10 @@ async fn the_sweep_deletes_old_rampart_snapshots_only() {
         .iter()
         .map(|s| s.snapshot_id().unwrap().to_owned())
         .collect();
-    assert!(left.contains(&other) && left.contains(&untagged), "{left:?}");
+    assert!(
+        left.contains(&other) && left.contains(&untagged),
+        "{left:?}"
+    );
 }
 
 #[tokio::test]
@@ -484,13 +492,24 @@ async fn customer_key_volumes_get_a_grant_that_is_retired() {
     let machine = machines.iter().find(|m| m.instance_id == id).unwrap();
     let volume = &machine.volumes[0];
     assert!(volume.encrypted, "{machine:?}");
-    assert!(volume.kms_key_id.as_deref().is_some_and(|k| k.contains(&key)), "{machine:?}");
+    assert!(
+        volume
+            .kms_key_id
+            .as_deref()
+            .is_some_and(|k| k.contains(&key)),
+        "{machine:?}"
+    );
 
     // No scanning role known: the machine is an error, and nothing is left.
     let reader = reader(false).await;
-    let outcome =
-        agentless::scan_machine(&access, &settings(), machine, &reader, Duration::from_secs(60))
-            .await;
+    let outcome = agentless::scan_machine(
+        &access,
+        &settings(),
+        machine,
+        &reader,
+        Duration::from_secs(60),
+    )
+    .await;
     assert!(reader.seen.lock().unwrap().is_empty());
     assert!(
         outcome.scan.errors[0].contains("customer key"),
@@ -505,14 +524,22 @@ async fn customer_key_volumes_get_a_grant_that_is_retired() {
         grantee: Some(grantee.clone()),
         ..settings()
     };
-    let outcome =
-        agentless::scan_machine(&access, &with_role, machine, &reader, Duration::from_secs(60))
-            .await;
+    let outcome = agentless::scan_machine(
+        &access,
+        &with_role,
+        machine,
+        &reader,
+        Duration::from_secs(60),
+    )
+    .await;
     assert_eq!(reader.seen.lock().unwrap().len(), 1);
     assert!(outcome.cleanup_failures.is_empty(), "{outcome:?}");
     let grants = kms.list_grants().key_id(&key).send().await.unwrap();
     assert!(
-        grants.grants().iter().all(|g| g.grantee_principal() != Some(grantee.as_str())),
+        grants
+            .grants()
+            .iter()
+            .all(|g| g.grantee_principal() != Some(grantee.as_str())),
         "{:?}",
         grants.grants()
     );

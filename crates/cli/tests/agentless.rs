@@ -75,7 +75,10 @@ fn disk_scan_of_an_uploaded_ext4_snapshot_gives_its_findings_and_secrets() {
 
     let zip = dir.path().join("all.zip");
     rampart_testkit::osv::write_fixtures_zip(&zip, false);
-    let out = rampart(BIN, &["vulndb", "import", "--db", db, zip.to_str().unwrap()]);
+    let out = rampart(
+        BIN,
+        &["vulndb", "import", "--db", db, zip.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", describe(&out));
 
     let out = run("json");
@@ -143,7 +146,13 @@ fn a_snapshot_without_blocks_is_an_error_never_clean() {
     rampart_testkit::osv::write_fixtures_zip(&zip, false);
     let out = rampart(
         BIN,
-        &["vulndb", "import", "--db", db.to_str().unwrap(), zip.to_str().unwrap()],
+        &[
+            "vulndb",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            zip.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", describe(&out));
     let out = rampart(
@@ -170,14 +179,23 @@ fn a_snapshot_without_blocks_is_an_error_never_clean() {
     let errors = machine["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].as_str().unwrap().contains("snap-0123456789abcdef0"),
+        errors[0]
+            .as_str()
+            .unwrap()
+            .contains("snap-0123456789abcdef0"),
         "{errors:?}"
     );
 
     // No scan read machines: nothing to show (exit 3).
     let out = rampart(
         BIN,
-        &["vulnerabilities", "--db", db.to_str().unwrap(), "--format", "json"],
+        &[
+            "vulnerabilities",
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
 }

@@ -33,9 +33,9 @@ use rampart_model::machine::{
     InstalledPackage, MachineScan, OsRelease, SecretFinding, VulnerabilitiesDocument,
     VulnerabilityDbSummary, VulnerabilityFinding, VulnerabilitySeverity,
 };
+use rampart_model::{Asset, CoverageGap, GapKind, types};
 use rampart_store::Store;
 use rampart_vuln::{EcosystemSelection, VulnIndex, ecosystems_for};
-use rampart_model::{Asset, CoverageGap, GapKind, types};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -170,7 +170,14 @@ pub async fn disk_scan(
     }
     let matcher = StoreMatcher::open(db)?;
     let access = AwsAccess::load(aws).await?;
-    Ok(disk_scan_with(&access, region, snapshot, &EbsInspector::default(), &matcher).await)
+    Ok(disk_scan_with(
+        &access,
+        region,
+        snapshot,
+        &EbsInspector::default(),
+        &matcher,
+    )
+    .await)
 }
 
 /// Reads snapshots through the EBS direct APIs ([`EbsSnapshot`]), finds
@@ -196,18 +203,20 @@ impl DiskInspector for EbsInspector {
                 errors: vec![error],
                 ..Inspection::default()
             };
-            let source = match EbsSnapshot::open(access.ebs(region), snapshot, self.ebs.clone()).await
-            {
-                Ok(source) => source,
-                Err(e) => return failed(format!("cannot read snapshot `{snapshot}`: {e}")),
-            };
+            let source =
+                match EbsSnapshot::open(access.ebs(region), snapshot, self.ebs.clone()).await {
+                    Ok(source) => source,
+                    Err(e) => return failed(format!("cannot read snapshot `{snapshot}`: {e}")),
+                };
             let options = self.inspect.clone();
             let id = snapshot.to_owned();
             let read = tokio::task::spawn_blocking(move || {
                 match rampart_disk::open_root(Arc::new(source)) {
                     Ok(root) => inspect_tree(&root, &options),
                     Err(e) => Inspection {
-                        errors: vec![format!("no readable root filesystem in snapshot `{id}`: {e}")],
+                        errors: vec![format!(
+                            "no readable root filesystem in snapshot `{id}`: {e}"
+                        )],
                         ..Inspection::default()
                     },
                 }
@@ -356,7 +365,10 @@ impl SnapshotReader for InspectingReader<'_> {
         snapshots: &'a [VolumeSnapshot],
     ) -> BoxFuture<'a, MachineScan> {
         Box::pin(async move {
-            let Some(root) = snapshots.iter().find(|s| s.root).or_else(|| snapshots.first())
+            let Some(root) = snapshots
+                .iter()
+                .find(|s| s.root)
+                .or_else(|| snapshots.first())
             else {
                 return machine_scan(
                     &machine.arn,
@@ -476,7 +488,14 @@ async fn servers_access(
     Ok(AwsAccess::load(&settings).await?)
 }
 
-fn gap(account: &str, region: &str, service: &str, operation: &str, kind: GapKind, error: String) -> CoverageGap {
+fn gap(
+    account: &str,
+    region: &str,
+    service: &str,
+    operation: &str,
+    kind: GapKind,
+    error: String,
+) -> CoverageGap {
     CoverageGap {
         account: account.to_owned(),
         region: region.to_owned(),
@@ -597,9 +616,9 @@ pub async fn scan_account(
         match agentless::list_machines(access, account, region, &options.settings).await {
             Ok(machines) => {
                 for machine in machines {
-                    let recent = previous.get(&machine.arn).filter(|last| {
-                        now - last.scanned_at < options.rescan_after
-                    });
+                    let recent = previous
+                        .get(&machine.arn)
+                        .filter(|last| now - last.scanned_at < options.rescan_after);
                     match recent {
                         Some(last) => out.machines.push(last.clone()),
                         None => due.push(machine),
@@ -651,7 +670,12 @@ pub fn machine_asset(scan: &MachineScan, threshold: VulnerabilitySeverity) -> As
     let mut parts = scan.resource.split(':');
     let region = parts.nth(3).unwrap_or_default().to_owned();
     let account = parts.next().unwrap_or_default().to_owned();
-    let id = scan.resource.rsplit('/').next().unwrap_or_default().to_owned();
+    let id = scan
+        .resource
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let mut properties = serde_json::to_value(scan).unwrap_or_else(|_| json!({}));
     if let Some(map) = properties.as_object_mut() {
         map.insert("resourceArn".into(), json!(scan.resource));
@@ -722,7 +746,12 @@ mod tests {
 
     #[test]
     fn a_disk_without_an_os_is_an_error_not_clean() {
-        let scan = machine_scan("arn:aws:ec2:us-east-1:1:instance/i-1", None, Inspection::default(), &FlagBad);
+        let scan = machine_scan(
+            "arn:aws:ec2:us-east-1:1:instance/i-1",
+            None,
+            Inspection::default(),
+            &FlagBad,
+        );
         assert_eq!(scan.findings, vec![]);
         assert_eq!(scan.errors.len(), 1, "{scan:?}");
     }

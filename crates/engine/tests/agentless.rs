@@ -208,18 +208,29 @@ async fn machines_are_scanned_matched_assessed_and_cleaned_up() {
         .await
         .unwrap();
     assert!(
-        left.snapshots().iter().all(|s| s.tags().iter().all(|t| t.key() != Some(CREATED_BY_KEY))),
+        left.snapshots()
+            .iter()
+            .all(|s| s.tags().iter().all(|t| t.key() != Some(CREATED_BY_KEY))),
         "{:?}",
         left.snapshots()
     );
     // The excluded instance has no result at all.
-    assert!(outcome.machines.iter().all(|m| !m.resource.ends_with(&skipped)));
+    assert!(
+        outcome
+            .machines
+            .iter()
+            .all(|m| !m.resource.ends_with(&skipped))
+    );
 
     // The assets feed the recommendations.
     let mut assets = outcome.assets.clone();
     assets.push(instance_asset(region, &web));
     assets.push(instance_asset(region, &skipped));
-    let unhealthy_or_healthy = assess(&assets, "machines-vulnerability-findings-resolved", &web_arn);
+    let unhealthy_or_healthy = assess(
+        &assets,
+        "machines-vulnerability-findings-resolved",
+        &web_arn,
+    );
     let worst = machine.findings.iter().map(|f| f.severity).max().unwrap();
     let expected = if worst >= VulnerabilitySeverity::High {
         AssessmentStatus::Unhealthy
@@ -229,7 +240,11 @@ async fn machines_are_scanned_matched_assessed_and_cleaned_up() {
     assert_eq!(unhealthy_or_healthy, expected, "{:?}", machine.findings);
     let skipped_arn = format!("arn:aws:ec2:{region}:{ACCOUNT}:instance/{skipped}");
     assert_eq!(
-        assess(&assets, "machines-vulnerability-findings-resolved", &skipped_arn),
+        assess(
+            &assets,
+            "machines-vulnerability-findings-resolved",
+            &skipped_arn
+        ),
         AssessmentStatus::NotApplicable
     );
 

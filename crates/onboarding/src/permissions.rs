@@ -428,7 +428,11 @@ fn agentless_scanning() -> Vec<Value> {
             created_by_rampart(&request_tag),
         ),
         with_condition(
-            statement("AgentlessTagOnCreate", &["ec2:CreateTags"], &snapshot_arns()),
+            statement(
+                "AgentlessTagOnCreate",
+                &["ec2:CreateTags"],
+                &snapshot_arns(),
+            ),
             json!({ "StringEquals": { "ec2:CreateAction": ["CopySnapshot", "CreateSnapshot"] } }),
         ),
         with_condition(
@@ -459,7 +463,11 @@ fn agentless_scanning() -> Vec<Value> {
             )],
         ),
         with_condition(
-            statement("AgentlessAliasRampartKey", &["kms:CreateAlias"], &key_arns()),
+            statement(
+                "AgentlessAliasRampartKey",
+                &["kms:CreateAlias"],
+                &key_arns(),
+            ),
             created_by_rampart(&resource_tag),
         ),
         statement(
@@ -707,7 +715,11 @@ mod tests {
                 .iter()
                 .flat_map(|d| d["Statement"].as_array().unwrap().clone())
                 .collect();
-            for destructive in ["ec2:DeleteSnapshot", "ebs:GetSnapshotBlock", "ec2:CreateTags"] {
+            for destructive in [
+                "ec2:DeleteSnapshot",
+                "ebs:GetSnapshotBlock",
+                "ec2:CreateTags",
+            ] {
                 let granting: Vec<&Value> = statements
                     .iter()
                     .filter(|s| {
@@ -720,12 +732,21 @@ mod tests {
                     .collect();
                 assert!(!granting.is_empty(), "{destructive}");
                 for s in granting {
-                    assert!(s.get("Condition").is_some(), "{destructive} without condition: {s}");
+                    assert!(
+                        s.get("Condition").is_some(),
+                        "{destructive} without condition: {s}"
+                    );
                 }
             }
             let delete = statements
                 .iter()
-                .find(|s| s["Action"].as_array().unwrap().iter().any(|a| a == "ec2:DeleteSnapshot"))
+                .find(|s| {
+                    s["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a == "ec2:DeleteSnapshot")
+                })
                 .unwrap();
             assert_eq!(
                 delete["Condition"]["StringEquals"]["aws:ResourceTag/CreatedBy"],

@@ -18,8 +18,8 @@ pub mod score;
 pub mod serve;
 pub mod template;
 pub mod token;
-pub mod vulnerabilities;
 pub mod vulndb;
+pub mod vulnerabilities;
 
 use std::path::PathBuf;
 

@@ -123,7 +123,10 @@ pub fn render(doc: &VulnerabilitiesDocument) -> String {
         })
         .collect();
     if !secrets.is_empty() {
-        text.push_str(&table(&["MACHINE", "SECRET", "PATH", "FINGERPRINT"], &secrets));
+        text.push_str(&table(
+            &["MACHINE", "SECRET", "PATH", "FINGERPRINT"],
+            &secrets,
+        ));
         text.push('\n');
     }
     let machines: Vec<Vec<String>> = doc
@@ -230,7 +233,9 @@ mod tests {
                     packages_scanned: 0,
                     findings: vec![],
                     secrets: vec![],
-                    errors: vec!["ebs:ListSnapshotBlocks `snap-0456`: snapshot has no blocks".into()],
+                    errors: vec![
+                        "ebs:ListSnapshotBlocks `snap-0456`: snapshot has no blocks".into(),
+                    ],
                 },
             ],
         )
