@@ -28,15 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let image = args.next().ok_or("usage: bench_disk IMAGE [BLOCK_SIZE]")?;
     let block_size: u32 = args.next().map_or(Ok(512 << 10), |b| b.parse())?;
     let started = Instant::now();
-    let source: Arc<dyn BlockSource> = Arc::new(ImageFile::open_with(
-        &image,
-        block_size,
-        rampart_disk::DEFAULT_CACHE_BYTES,
-    )?);
+    let source: Arc<dyn BlockSource> =
+        Arc::new(ImageFile::open_with(&image, block_size, rampart_disk::DEFAULT_CACHE_BYTES)?);
     let root = open_root(source.clone())?;
-    let os_release = root
-        .read_file("/etc/os-release", 64 << 10)?
-        .ok_or("no os-release")?;
+    let os_release = root.read_file("/etc/os-release", 64 << 10)?.ok_or("no os-release")?;
     let status = root
         .read_file("/var/lib/dpkg/status", 64 << 20)?
         .ok_or("no dpkg status")?;
@@ -55,11 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (path, entry) in &entries {
         digest.update(format!("{path} {:?} {}\n", entry.kind, entry.size).as_bytes());
     }
-    let digest: String = digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest: String = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
     println!(
         "{{\"volume_bytes\":{},\"block_size\":{},\"filesystem\":\"{}\",\"packages\":{},\"entries\":{},\
 \"packages_bytes_fetched\":{},\"packages_blocks_fetched\":{},\"packages_ms\":{},\

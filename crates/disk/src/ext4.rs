@@ -77,11 +77,7 @@ impl Ext4Tree {
     /// Opens the filesystem on `volume` (reads and checks the superblock,
     /// group descriptors and journal).
     pub fn open(volume: Volume) -> Result<Self, DiskError> {
-        let what = format!(
-            "ext4 on {} at offset {}",
-            volume.source().describe(),
-            volume.offset()
-        );
+        let what = format!("ext4 on {} at offset {}", volume.source().describe(), volume.offset());
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), DiskError>>();
         let label = what.clone();

@@ -356,12 +356,7 @@ pub fn open_root(source: Arc<dyn BlockSource>) -> Result<RootFs, DiskError> {
                 PartitionRole::EfiSystem | PartitionRole::BiosBoot | PartitionRole::Swap
             )
         })
-        .map(|p| {
-            (
-                Some(p.clone()),
-                Volume::range(source.clone(), p.offset, p.len),
-            )
-        })
+        .map(|p| (Some(p.clone()), Volume::range(source.clone(), p.offset, p.len)))
         .collect();
     if candidates.is_empty() {
         candidates.push((None, disk));
@@ -373,10 +368,9 @@ pub fn open_root(source: Arc<dyn BlockSource>) -> Result<RootFs, DiskError> {
     let mut fallback: Option<RootFs> = None;
     let mut hard_error: Option<DiskError> = None;
     for (partition, volume) in candidates {
-        let place = partition.as_ref().map_or_else(
-            || "whole disk".to_owned(),
-            |p| format!("partition {}", p.number),
-        );
+        let place = partition
+            .as_ref()
+            .map_or_else(|| "whole disk".to_owned(), |p| format!("partition {}", p.number));
         match open_filesystem(volume) {
             Ok((filesystem, tree)) => {
                 let found = match has_os_release(tree.as_ref()) {

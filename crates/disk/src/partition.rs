@@ -205,15 +205,11 @@ fn read_extended(disk: &Volume, ext_start: u64, out: &mut Vec<Partition>) -> Res
     // Bounded: a loop of EBRs pointing at each other ends here.
     for _ in 0..128 {
         if ebr * 512 + 512 > disk.len() {
-            return Err(corrupt(format!(
-                "extended partition at sector `{ebr}` past the disk"
-            )));
+            return Err(corrupt(format!("extended partition at sector `{ebr}` past the disk")));
         }
         let sector = disk.read_vec(ebr * 512, 512)?;
         if sector.get(510..512) != Some(&[0x55, 0xAA]) {
-            return Err(corrupt(format!(
-                "extended boot record at sector `{ebr}` has no signature"
-            )));
+            return Err(corrupt(format!("extended boot record at sector `{ebr}` has no signature")));
         }
         let entries = mbr_entries(&sector);
         let (Some(first), Some(link)) = (entries.first(), entries.get(1)) else {
@@ -275,10 +271,7 @@ fn read_gpt(disk: &Volume, sector: u64, header: &[u8]) -> Result<Vec<Partition>,
         let first = le_u64(entry, 32);
         let last = le_u64(entry, 40);
         if last < first {
-            return Err(corrupt(format!(
-                "GPT partition `{}` ends before it starts",
-                i + 1
-            )));
+            return Err(corrupt(format!("GPT partition `{}` ends before it starts", i + 1)));
         }
         let type_id = guid(type_guid);
         out.push(Partition {

@@ -368,7 +368,8 @@ mod tests {
     }
 
     #[test]
-    fn an_image_reads_across_blocks_and_counts_fetches() -> Result<(), Box<dyn std::error::Error>> {
+    fn an_image_reads_across_blocks_and_counts_fetches() -> Result<(), Box<dyn std::error::Error>>
+    {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("img");
         let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();

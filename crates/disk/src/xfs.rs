@@ -241,11 +241,7 @@ impl XfsTree {
     pub fn open(volume: Volume) -> Result<Self, DiskError> {
         let head = volume.read_vec(0, 512)?;
         let sb = Superblock::parse(&head)?;
-        if sb
-            .ag_count
-            .saturating_mul(sb.ag_blocks)
-            .saturating_mul(sb.block_size)
-            > volume.len()
+        if sb.ag_count.saturating_mul(sb.ag_blocks).saturating_mul(sb.block_size) > volume.len()
         {
             return Err(corrupt(
                 "XFS superblock",
@@ -339,10 +335,7 @@ impl XfsTree {
                 }
             }
             f => {
-                return Err(corrupt(
-                    what(),
-                    format!("data fork format `{f}` has no extents"),
-                ));
+                return Err(corrupt(what(), format!("data fork format `{f}` has no extents")));
             }
         }
         out.sort_by_key(|e| e.offset);
@@ -372,16 +365,10 @@ impl XfsTree {
             return Err(corrupt(what(), "bad magic"));
         }
         if self.sb.v5 && be64(&b, 56) != ino {
-            return Err(corrupt(
-                what(),
-                format!("owned by inode `{}`", be64(&b, 56)),
-            ));
+            return Err(corrupt(what(), format!("owned by inode `{}`", be64(&b, 56))));
         }
         if be16(&b, 4) != level {
-            return Err(corrupt(
-                what(),
-                format!("level `{}`, expected `{level}`", be16(&b, 4)),
-            ));
+            return Err(corrupt(what(), format!("level `{}`, expected `{level}`", be16(&b, 4))));
         }
         let numrecs = usize::from(be16(&b, 6));
         let maxrecs = (bs - header) / 16;
@@ -393,9 +380,7 @@ impl XfsTree {
                 return Err(corrupt(what(), "too many extents"));
             }
             for i in 0..numrecs {
-                let rec = b
-                    .get(header + i * 16..header + i * 16 + 16)
-                    .unwrap_or_default();
+                let rec = b.get(header + i * 16..header + i * 16 + 16).unwrap_or_default();
                 out.push(parse_extent(rec));
             }
         } else {
@@ -430,11 +415,7 @@ impl XfsTree {
             let disk = self
                 .sb
                 .fsb_to_byte(e.start)
-                .filter(|_| {
-                    self.sb
-                        .fsb_to_byte(e.start + e.count.saturating_sub(1))
-                        .is_some()
-                })
+                .filter(|_| self.sb.fsb_to_byte(e.start + e.count.saturating_sub(1)).is_some())
                 .ok_or_else(|| {
                     corrupt(
                         format!("XFS inode {ino}"),
@@ -452,10 +433,7 @@ impl XfsTree {
     fn read_link(&self, inode: &Inode) -> Result<Vec<u8>, DiskError> {
         let what = || format!("XFS inode {}", inode.ino);
         if inode.size == 0 || inode.size > MAX_SYMLINK_LEN {
-            return Err(corrupt(
-                what(),
-                format!("symbolic link of `{}` bytes", inode.size),
-            ));
+            return Err(corrupt(what(), format!("symbolic link of `{}` bytes", inode.size)));
         }
         let len = inode.size as usize;
         if inode.format == 1 {
@@ -488,10 +466,7 @@ impl XfsTree {
             out.extend_from_slice(data);
         }
         if out.len() < len {
-            return Err(corrupt(
-                what(),
-                "remote symbolic link shorter than its size",
-            ));
+            return Err(corrupt(what(), "remote symbolic link shorter than its size"));
         }
         out.truncate(len);
         Ok(out)
@@ -575,10 +550,7 @@ impl XfsTree {
             } else {
                 return Err(corrupt(
                     what(),
-                    format!(
-                        "data block {db}: bad magic `{}`",
-                        String::from_utf8_lossy(magic)
-                    ),
+                    format!("data block {db}: bad magic `{}`", String::from_utf8_lossy(magic)),
                 ));
             };
             let mut pos = header;
@@ -740,14 +712,7 @@ impl FileTree for XfsTree {
                 Some(EntryKind::File) | None => {
                     let inode = self.inode(ino)?;
                     let kind = inode.kind();
-                    (
-                        kind,
-                        if kind == EntryKind::File {
-                            inode.size
-                        } else {
-                            0
-                        },
-                    )
+                    (kind, if kind == EntryKind::File { inode.size } else { 0 })
                 }
                 Some(kind) => (kind, 0),
             };

@@ -106,10 +106,7 @@ async fn a_gpt_snapshot_is_read_lazily_in_the_reported_block_size() -> TestResul
         "fetched {stats:?} of {uploaded_bytes} uploaded bytes"
     );
     assert_eq!(stats.bytes_fetched, stats.blocks_fetched * 512);
-    assert!(
-        stats.zero_blocks > 0,
-        "blocks never uploaded read as zeros: {stats:?}"
-    );
+    assert!(stats.zero_blocks > 0, "blocks never uploaded read as zeros: {stats:?}");
 
     let root = Arc::new(root);
     let reader = root.clone();
@@ -156,7 +153,8 @@ async fn an_xfs_snapshot_without_a_partition_table_is_read() -> TestResult {
 async fn a_block_whose_checksum_does_not_match_is_an_error() -> TestResult {
     let image = fixture().path.join("ext4.img");
     // Block 2 (bytes 1024..1536) holds the ext4 superblock.
-    let uploaded = disk::upload_snapshot_with_bad_checksum(&fixture().moto.url(), &image, Some(2));
+    let uploaded =
+        disk::upload_snapshot_with_bad_checksum(&fixture().moto.url(), &image, Some(2));
     let snapshot = open(&uploaded.snapshot_id, EbsOptions::default()).await?;
     let err = root_of(snapshot).await.err().ok_or("no error")?;
     assert!(err.to_string().contains("checksum"), "{err}");

@@ -71,33 +71,16 @@ fn check_sample_tree(tree: &dyn FileTree) -> TestResult {
     assert_eq!(read("/etc/absolute")?, os, "absolute link");
     assert_eq!(read("/etc/long")?, os, "long link");
     assert_eq!(read("etc/os-release")?, os, "path without a leading slash");
-    assert_eq!(
-        read("/var/lib/dpkg/status")?,
-        Some(DPKG_STATUS.as_bytes().to_vec())
-    );
-    assert_eq!(
-        read("/var/escape")?,
-        Some(PASSWD.as_bytes().to_vec()),
-        "escape stays inside"
-    );
+    assert_eq!(read("/var/lib/dpkg/status")?, Some(DPKG_STATUS.as_bytes().to_vec()));
+    assert_eq!(read("/var/escape")?, Some(PASSWD.as_bytes().to_vec()), "escape stays inside");
     assert_eq!(read("/../../etc/passwd")?, Some(PASSWD.as_bytes().to_vec()));
     assert_eq!(read("/a/b/c/d/e/deep.txt")?, Some(b"deep\n".to_vec()));
-    assert_eq!(
-        read("/a/b/../b/c/./d//e/deep.txt")?,
-        Some(b"deep\n".to_vec())
-    );
-    assert_eq!(
-        read("/etc/share/../lib/os-release")?,
-        os,
-        "`..` after a link"
-    );
+    assert_eq!(read("/a/b/../b/c/./d//e/deep.txt")?, Some(b"deep\n".to_vec()));
+    assert_eq!(read("/etc/share/../lib/os-release")?, os, "`..` after a link");
     assert_eq!(read("/opt/big.bin")?, Some(disk::big_file()));
     assert_eq!(read("/empty")?, Some(Vec::new()));
     assert_eq!(
-        read(&format!(
-            "/usr/share/nodedir/file-{:05}",
-            NODE_DIR_ENTRIES - 1
-        ))?,
+        read(&format!("/usr/share/nodedir/file-{:05}", NODE_DIR_ENTRIES - 1))?,
         Some(format!("{}\n", NODE_DIR_ENTRIES - 1).into_bytes())
     );
     // Missing things, and things of the wrong kind, are None.
@@ -116,11 +99,7 @@ fn check_sample_tree(tree: &dyn FileTree) -> TestResult {
     ));
 
     let root = tree.read_dir("/")?.unwrap_or_default();
-    let kind = |name: &str| {
-        root.iter()
-            .find(|e| e.name == name)
-            .map(|e| (e.kind, e.size))
-    };
+    let kind = |name: &str| root.iter().find(|e| e.name == name).map(|e| (e.kind, e.size));
     assert_eq!(kind("etc"), Some((EntryKind::Dir, 0)));
     assert_eq!(kind("empty"), Some((EntryKind::File, 0)));
     let etc = tree.read_dir("/etc")?.unwrap_or_default();
@@ -139,14 +118,9 @@ fn check_sample_tree(tree: &dyn FileTree) -> TestResult {
     let node = tree.read_dir("/usr/share/nodedir")?.unwrap_or_default();
     assert_eq!(node.len(), NODE_DIR_ENTRIES);
     assert!(node.iter().all(|e| e.kind == EntryKind::File && e.size > 0));
-    let mut expected: Vec<String> = (0..NODE_DIR_ENTRIES)
-        .map(|i| format!("file-{i:05}"))
-        .collect();
+    let mut expected: Vec<String> = (0..NODE_DIR_ENTRIES).map(|i| format!("file-{i:05}")).collect();
     expected.sort();
-    assert_eq!(
-        node.into_iter().map(|e| e.name).collect::<Vec<_>>(),
-        expected
-    );
+    assert_eq!(node.into_iter().map(|e| e.name).collect::<Vec<_>>(), expected);
     Ok(())
 }
 
@@ -175,26 +149,11 @@ fn an_ext4_image_without_a_partition_table_is_its_root() -> TestResult {
 fn an_xfs_v5_image_reads_every_directory_and_fork_format() -> TestResult {
     let img = image("xfs5.img");
     // The image really holds the formats this test is about.
-    assert_eq!(
-        xfs_db(&img, "/usr/share/nodedir", "core.format"),
-        "core.format = 3 (btree)"
-    );
-    assert_eq!(
-        xfs_db(&img, "/usr/share/leafdir", "core.format"),
-        "core.format = 2 (extents)"
-    );
-    assert_eq!(
-        xfs_db(&img, "/etc", "core.format"),
-        "core.format = 1 (local)"
-    );
-    assert_eq!(
-        xfs_db(&img, "/etc/long", "core.format"),
-        "core.format = 2 (extents)"
-    );
-    assert_eq!(
-        xfs_db(&img, "/etc/os-release", "core.format"),
-        "core.format = 1 (local)"
-    );
+    assert_eq!(xfs_db(&img, "/usr/share/nodedir", "core.format"), "core.format = 3 (btree)");
+    assert_eq!(xfs_db(&img, "/usr/share/leafdir", "core.format"), "core.format = 2 (extents)");
+    assert_eq!(xfs_db(&img, "/etc", "core.format"), "core.format = 1 (local)");
+    assert_eq!(xfs_db(&img, "/etc/long", "core.format"), "core.format = 2 (extents)");
+    assert_eq!(xfs_db(&img, "/etc/os-release", "core.format"), "core.format = 1 (local)");
     assert_eq!(xfs_db(&img, "/etc", "core.version"), "core.version = 3");
     let leaf_size: u64 = xfs_db(&img, "/usr/share/leafdir", "core.size")
         .trim_start_matches("core.size = ")
@@ -297,19 +256,13 @@ fn a_disk_without_a_root_filesystem_is_an_error_naming_what_it_found() -> TestRe
     let err = open_root(source(&disk_path)?).err().ok_or("no error")?;
     let text = err.to_string();
     assert!(matches!(err, DiskError::Unsupported { .. }), "{text}");
-    assert!(
-        text.contains("partition 2: ext4 without `/etc/os-release`"),
-        "{text}"
-    );
+    assert!(text.contains("partition 2: ext4 without `/etc/os-release`"), "{text}");
 
     // All zeros.
     let zeros = dir.path().join("zeros.img");
     std::fs::File::create(&zeros)?.set_len(4 << 20)?;
     let err = open_root(source(&zeros)?).err().ok_or("no error")?;
-    assert!(
-        err.to_string().contains("no filesystem recognised"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("no filesystem recognised"), "{err}");
 
     // A filesystem the reader does not read.
     let btrfs = dir.path().join("btrfs.img");
@@ -335,9 +288,7 @@ fn damaged_filesystems_are_errors_not_empty_trees() -> TestResult {
         + (root_ino & ((1 << inodes_per_block_log) - 1)) * inode_size;
     bytes[at as usize] = b'X';
     std::fs::write(&path, &bytes)?;
-    let err = XfsTree::open(Volume::whole(source(&path)?))
-        .err()
-        .ok_or("no error")?;
+    let err = XfsTree::open(Volume::whole(source(&path)?)).err().ok_or("no error")?;
     assert!(matches!(err, DiskError::Corrupt { .. }), "{err}");
     assert!(open_root(source(&path)?).is_err());
 

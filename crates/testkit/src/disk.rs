@@ -130,9 +130,7 @@ pub fn tool(name: &str) -> PathBuf {
             return path;
         }
     }
-    panic!(
-        "`{name}` not found: run `source scripts/disk-tools.sh` (installs e2fsprogs, xfsprogs, fdisk, gdisk)"
-    );
+    panic!("`{name}` not found: run `source scripts/disk-tools.sh` (installs e2fsprogs, xfsprogs, fdisk, gdisk)");
 }
 
 fn run(cmd: &mut Command) {
@@ -444,10 +442,7 @@ pub fn upload_snapshot_with_bad_checksum(
     let mut fields = text.split_whitespace();
     UploadedSnapshot {
         snapshot_id: fields.next().expect("snapshot id").to_owned(),
-        block_size: fields
-            .next()
-            .and_then(|f| f.parse().ok())
-            .expect("block size"),
+        block_size: fields.next().and_then(|f| f.parse().ok()).expect("block size"),
         blocks: fields.next().and_then(|f| f.parse().ok()).expect("blocks"),
     }
 }
