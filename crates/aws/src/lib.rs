@@ -1,6 +1,8 @@
 //! Rampart's AWS access layer and collectors.
 //!
 //! * [`access`] — the one place SDK clients are configured.
+//! * [`agentless`] — the Servers plan's agentless scanning: snapshots of
+//!   instances' volumes made, read and deleted.
 //! * [`credentials`] — credential sources: federation (web identity),
 //!   classic keys and roles, the default chain.
 //! * [`scan`] — runs collectors across regions with bounded concurrency.
@@ -10,6 +12,7 @@
 //!   Containers plan's EKS audit-log pipeline).
 
 pub mod access;
+pub mod agentless;
 pub mod collectors;
 pub mod credentials;
 pub mod error;

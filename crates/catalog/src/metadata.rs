@@ -38,6 +38,10 @@ const FILES: &[(&str, &str)] = &[
     ("iam.toml", include_str!("../data/recommendations/iam.toml")),
     ("kms.toml", include_str!("../data/recommendations/kms.toml")),
     (
+        "machines.toml",
+        include_str!("../data/recommendations/machines.toml"),
+    ),
+    (
         "lambda.toml",
         include_str!("../data/recommendations/lambda.toml"),
     ),

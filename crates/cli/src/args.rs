@@ -68,6 +68,13 @@ pub enum Command {
     Servers(ServersArgs),
     /// Threat detection: drain a connector's audit-log pipelines into alerts.
     Detect(DetectArgs),
+    /// Read one existing EBS snapshot (forensics, CI of AMIs): its OS,
+    /// packages matched against the vulnerability database, and secrets.
+    /// The snapshot is never changed or deleted.
+    DiskScan(DiskScanArgs),
+    /// What agentless scanning found in machines' disks, from the last scan
+    /// that read machines (rampart.vulnerabilities/v1).
+    Vulnerabilities(VulnerabilitiesArgs),
     /// Import OSV vulnerability records (`all.zip` dumps, directories of
     /// JSON records) into the store and show what it holds; scans match
     /// installed packages against them without network access.
@@ -351,6 +358,75 @@ pub struct ScansArgs {
     /// How many scans to list.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// Severity of a vulnerability finding, for filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VulnSeverityArg {
+    /// Unknown and above (every finding).
+    Unknown,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+impl From<VulnSeverityArg> for rampart_model::machine::VulnerabilitySeverity {
+    fn from(arg: VulnSeverityArg) -> Self {
+        match arg {
+            VulnSeverityArg::Unknown => Self::Unknown,
+            VulnSeverityArg::Low => Self::Low,
+            VulnSeverityArg::Medium => Self::Medium,
+            VulnSeverityArg::High => Self::High,
+            VulnSeverityArg::Critical => Self::Critical,
+        }
+    }
+}
+
+/// `rampart disk-scan`.
+#[derive(Debug, Args)]
+pub struct DiskScanArgs {
+    /// AWS access (read as these credentials: `ec2:DescribeSnapshots`,
+    /// `ebs:ListSnapshotBlocks`, `ebs:GetSnapshotBlock`, and `kms:Decrypt`
+    /// on an encrypted snapshot's key).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (the vulnerability database is read from it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The snapshot to read.
+    #[arg(long, value_name = "SNAPSHOT_ID")]
+    pub snapshot: String,
+    /// The snapshot's region.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart vulnerabilities`.
+#[derive(Debug, Args)]
+pub struct VulnerabilitiesArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest one that read machines.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+    /// Only findings of this advisory (its id or an alias such as a CVE id).
+    #[arg(long, value_name = "ID")]
+    pub cve: Option<String>,
+    /// Only findings at or above this severity.
+    #[arg(long, value_enum)]
+    pub severity: Option<VulnSeverityArg>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,

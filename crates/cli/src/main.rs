@@ -71,6 +71,8 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,
         Command::Servers(args) => commands::servers::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
+        Command::DiskScan(args) => commands::vulnerabilities::disk_scan(args, &mut stdout).await,
+        Command::Vulnerabilities(args) => commands::vulnerabilities::run(args, &mut stdout),
         Command::Vulndb(args) => commands::vulndb::run(args, &mut stdout),
         Command::Cloudtrail(args) => commands::cloudtrail::run(args, &mut stdout).await,
     }

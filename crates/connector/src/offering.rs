@@ -49,7 +49,9 @@ pub struct ServersOffering {
     /// protected; empty: every instance.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scope_by_tags: BTreeMap<String, String>,
-    /// Agentless scanning of instance disks; absent: off.
+    /// Agentless scanning of instance disks; absent: on (with no
+    /// exclusion tags), as the plan turns it on by default. Switch it off
+    /// with `{"enabled": false}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm_scanners: Option<VmScanners>,
     /// CloudTrail threat detection; absent: on, in [`CloudTrailMode::Listing`].
@@ -130,6 +132,22 @@ pub struct ServersAutoProvisioning {
 
 fn is_false(value: &bool) -> bool {
     !*value
+}
+
+impl ServersOffering {
+    /// Whether agentless scanning is on: unless `vmScanners.enabled` is
+    /// `false`.
+    pub fn agentless_enabled(&self) -> bool {
+        self.vm_scanners.as_ref().is_none_or(|s| s.enabled)
+    }
+
+    /// The agentless exclusion tags (none when `vmScanners` is absent).
+    pub fn exclusion_tags(&self) -> BTreeMap<String, String> {
+        self.vm_scanners
+            .as_ref()
+            .map(|s| s.exclusion_tags.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// `vmScanners`: agentless scanning of instance disk snapshots.

@@ -30,6 +30,7 @@ use rampart_store::Store;
 use time::OffsetDateTime;
 
 use crate::EngineError;
+use crate::agentless::{AgentlessOutcome, MachineScanner};
 use crate::credentials::{Credentials, Target};
 use crate::organization::{excluded, sync_members};
 use crate::provisioning::{ProvisionTarget, Provisioner, provision_account};
@@ -81,6 +82,10 @@ pub struct ConnectorScanRequest<'a> {
     /// it is collected ([`crate::provisioning`]; the Containers plan's
     /// [`crate::containers::ContainersProvisioner`]).
     pub provisioners: &'a [Arc<dyn Provisioner>],
+    /// The Servers plan's agentless step ([`crate::agentless`]), run in
+    /// each account reached alongside collection (not in scans narrowed
+    /// to services); its machine results are stored with the scan.
+    pub machine_scanners: &'a [Arc<dyn MachineScanner>],
 }
 
 /// A scan through a connector, stored complete.
@@ -121,6 +126,7 @@ pub async fn scan_connector(
         concurrency,
         exemptions,
         provisioners,
+        machine_scanners,
     } = request;
     let requested = store
         .connector(&name)?
@@ -278,6 +284,25 @@ pub async fn scan_connector(
         planned: AtomicUsize::new(0),
     };
     let primary_plan = plan_for(&identity.account);
+    // Each machine's last result: machines scanned recently keep it.
+    let machine_scanners = if services.is_some() {
+        &[][..]
+    } else {
+        machine_scanners
+    };
+    let previous: BTreeMap<String, rampart_model::machine::MachineScan> =
+        if machine_scanners.is_empty() {
+            BTreeMap::new()
+        } else {
+            store
+                .latest_machine_results()?
+                .into_iter()
+                .map(|(arn, (_, scan))| (arn, scan))
+                .collect()
+        };
+    let reached: Vec<&Connector> = std::iter::once(&connector)
+        .chain(members.iter().map(|m| &m.connector))
+        .collect();
     let scans = async {
         let mut provisioned = Vec::new();
         for reached in std::iter::once(&connector).chain(members.iter().map(|m| &m.connector)) {
@@ -303,17 +328,40 @@ pub async fn scan_connector(
             .map(|member| scan_member(&base, member, &plan_for, &progress))
             .buffer_unordered(ACCOUNTS_AT_ONCE)
             .collect::<Vec<_>>();
-        let (management, others) = futures::join!(management, others);
-        (management, others, provisioned)
+        let machines = async {
+            let mut all = AgentlessOutcome::default();
+            for &connector in &reached {
+                if !connector.plans().contains(&Plan::Servers) {
+                    continue;
+                }
+                let target = ProvisionTarget {
+                    connector,
+                    aws: &base,
+                    keys_dir: &keys_dir,
+                    regions: &regions.enabled,
+                };
+                for scanner in machine_scanners {
+                    let outcome = scanner.scan(target, &previous).await;
+                    all.machines.extend(outcome.machines);
+                    all.assets.extend(outcome.assets);
+                    all.gaps.extend(outcome.gaps);
+                }
+            }
+            all
+        };
+        let (management, others, machines) = futures::join!(management, others, machines);
+        (management, others, provisioned, machines)
     };
-    let ((mut assets, primary_gaps, mut calls), others, provisioned) = tokio::select! {
+    let ((mut assets, primary_gaps, mut calls), others, provisioned, machines) = tokio::select! {
         result = scans => result,
         () = cancel => return Err(interrupted(store, &scan_id)),
     };
 
     gaps.extend(provisioned);
     gaps.extend(primary_gaps);
-
+    gaps.extend(machines.gaps);
+    assets.extend(machines.assets);
+    store.put_machine_scans(&scan_id, &machines.machines)?;
     for (member_assets, member_gaps, member_calls) in others {
         assets.extend(member_assets);
         gaps.extend(member_gaps);

@@ -127,6 +127,13 @@ pub enum EngineError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] rampart_store::StoreError),
+    /// The vulnerability database cannot be used (none imported, or it
+    /// does not load).
+    #[error("vulnerability database: {0}")]
+    VulnDb(String),
+    /// Agentless scanning cannot run in this build or setup.
+    #[error("agentless scanning: {0}")]
+    Agentless(String),
     /// The scan was cancelled; the last complete snapshot is unchanged.
     #[error("scan interrupted; the last complete snapshot is unchanged")]
     Interrupted,
@@ -147,7 +154,9 @@ impl EngineError {
             | Self::Exemptions { .. }
             | Self::NoContainers(_)
             | Self::NoServers(_)
-            | Self::NoDetection(_) => ErrorKind::Usage,
+            | Self::NoDetection(_)
+            | Self::VulnDb(_)
+            | Self::Agentless(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)

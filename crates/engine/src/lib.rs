@@ -17,6 +17,7 @@
 //! progress to a [`rampart_aws::Progress`], errors are an [`EngineError`]
 //! whose [`ErrorKind`] the CLI maps to an exit code.
 
+pub mod agentless;
 pub mod classic;
 pub mod cloudtrail;
 pub mod connector_scan;
@@ -30,6 +31,7 @@ pub mod provisioning;
 pub mod scan;
 pub mod server_coverage;
 pub mod servers;
+pub mod vulnerabilities;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -67,6 +69,10 @@ pub struct Engine {
     /// [`containers::ContainersProvisioner`] and
     /// [`servers::ServersProvisioner`]).
     pub provisioners: Vec<Arc<dyn Provisioner>>,
+    /// The Servers plan's agentless step
+    /// ([`agentless::AgentlessScanner`]), when the process has a disk
+    /// reader and a vulnerability database.
+    pub machine_scanners: Vec<Arc<dyn agentless::MachineScanner>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -115,6 +121,7 @@ impl Engine {
             exemptions_file: None,
             concurrency: DEFAULT_CONCURRENCY,
             provisioners: Vec::new(),
+            machine_scanners: Vec::new(),
         }
     }
 
@@ -143,6 +150,7 @@ impl Engine {
                 concurrency: self.concurrency,
                 exemptions: &exemptions,
                 provisioners: &self.provisioners,
+                machine_scanners: &self.machine_scanners,
             };
             let outcome = scan_connector(request, progress, warn, cancel).await?;
             return Ok(ScanOutcome {

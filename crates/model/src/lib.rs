@@ -431,6 +431,10 @@ pub mod types {
     pub const ACCESS_ANALYZER_REGION: &str = "Rampart::AccessAnalyzer::RegionStatus";
     /// Security Hub state and enabled standards, one per region.
     pub const SECURITYHUB_REGION: &str = "Rampart::SecurityHub::RegionStatus";
+    /// What agentless scanning read on one EC2 instance's disks (the
+    /// [`crate::machine::MachineScan`] plus `resourceArn`,
+    /// `severityThreshold`), one per instance scanned.
+    pub const MACHINE_SCAN: &str = "Rampart::EC2::MachineScan";
 }
 
 /// The stable identifier of an account- or region-level setting:

@@ -360,7 +360,7 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
                 "ssm:DescribeInstanceInformation",
                 "ssm:ListInventoryEntries",
             ]),
-            always: cloudtrail_reader(),
+            always: [cloudtrail_reader(), agentless_scanning()].concat(),
             trust: rampart,
         },
         (Plan::Servers, _) => Needs {
@@ -503,6 +503,125 @@ fn containers_pipeline(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
                 }
             }
         }),
+    ]
+}
+
+fn snapshot_arns() -> Vec<String> {
+    vec!["arn:${AWS::Partition}:ec2:*::snapshot/*".to_owned()]
+}
+
+fn key_arns() -> Vec<String> {
+    vec!["arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*".to_owned()]
+}
+
+fn created_by_rampart(key: &str) -> Value {
+    json!({ "StringEquals": { key: rampart_aws::agentless::CREATED_BY_VALUE } })
+}
+
+fn with_condition(mut statement: Value, condition: Value) -> Value {
+    if let Some(map) = statement.as_object_mut() {
+        map.insert("Condition".to_owned(), condition);
+    }
+    statement
+}
+
+/// The Servers plan's agentless scanning
+/// ([`rampart_aws::agentless::OPERATIONS`]): snapshots of the account's
+/// volumes created and copied only with the `CreatedBy=Rampart` tag,
+/// tagging only on creation, deletion and block reads only of snapshots
+/// tagged `CreatedBy=Rampart`; Rampart's own KMS key (created tagged, with
+/// the `alias/rampart-agentless` alias) and the key uses that reading and
+/// re-encrypting encrypted snapshots need.
+fn agentless_scanning() -> Vec<Value> {
+    use rampart_aws::agentless::{CREATED_BY_KEY, KEY_ALIAS};
+    let request_tag = format!("aws:RequestTag/{CREATED_BY_KEY}");
+    let resource_tag = format!("aws:ResourceTag/{CREATED_BY_KEY}");
+    vec![
+        statement(
+            "AgentlessFindVolumes",
+            &[
+                "ec2:DescribeInstances",
+                "ec2:DescribeSnapshots",
+                "ec2:DescribeVolumes",
+            ],
+            &any(),
+        ),
+        statement(
+            "AgentlessSnapshotVolumes",
+            &["ec2:CreateSnapshot"],
+            &["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:volume/*".to_owned()],
+        ),
+        with_condition(
+            statement(
+                "AgentlessCreateTaggedSnapshots",
+                &["ec2:CopySnapshot", "ec2:CreateSnapshot"],
+                &snapshot_arns(),
+            ),
+            created_by_rampart(&request_tag),
+        ),
+        with_condition(
+            statement(
+                "AgentlessTagOnCreate",
+                &["ec2:CreateTags"],
+                &snapshot_arns(),
+            ),
+            json!({ "StringEquals": { "ec2:CreateAction": ["CopySnapshot", "CreateSnapshot"] } }),
+        ),
+        with_condition(
+            statement(
+                "AgentlessDeleteAndReadOwnSnapshots",
+                &[
+                    "ebs:GetSnapshotBlock",
+                    "ebs:ListSnapshotBlocks",
+                    "ec2:DeleteSnapshot",
+                ],
+                &snapshot_arns(),
+            ),
+            created_by_rampart(&resource_tag),
+        ),
+        with_condition(
+            statement(
+                "AgentlessCreateRampartKey",
+                &["kms:CreateKey", "kms:TagResource"],
+                &any(),
+            ),
+            created_by_rampart(&request_tag),
+        ),
+        statement(
+            "AgentlessRampartKeyAlias",
+            &["kms:CreateAlias"],
+            &[format!(
+                "arn:${{AWS::Partition}}:kms:*:${{AWS::AccountId}}:{KEY_ALIAS}"
+            )],
+        ),
+        with_condition(
+            statement(
+                "AgentlessAliasRampartKey",
+                &["kms:CreateAlias"],
+                &key_arns(),
+            ),
+            created_by_rampart(&resource_tag),
+        ),
+        statement(
+            "AgentlessReadEncryptedSnapshots",
+            &[
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:RetireGrant",
+            ],
+            &key_arns(),
+        ),
+        with_condition(
+            statement("AgentlessGrantReading", &["kms:CreateGrant"], &key_arns()),
+            json!({ "ForAllValues:StringEquals": { "kms:GrantOperations": ["Decrypt", "DescribeKey"] } }),
+        ),
+        with_condition(
+            statement("AgentlessGrantToEbs", &["kms:CreateGrant"], &key_arns()),
+            json!({ "Bool": { "kms:GrantIsForAWSResource": "true" } }),
+        ),
     ]
 }
 
@@ -808,6 +927,60 @@ mod tests {
                 reader
                     .iter()
                     .all(|a| !a.contains("Create") && !a.contains("DeleteQueue"))
+            );
+        }
+    }
+
+    #[test]
+    fn servers_role_allows_every_agentless_call_and_deletes_only_rampart_snapshots() {
+        let plans = [PlanInput::with_default_names(Plan::Servers)];
+        for access in [Access::Default, Access::LeastPrivilege] {
+            let roles = roles(&plans, access);
+            let servers = granted(&roles[0]);
+            for op in rampart_aws::agentless::OPERATIONS {
+                assert!(servers.contains(op.action), "{access:?}: {}", op.action);
+            }
+            let statements: Vec<Value> = roles[0]
+                .policies
+                .iter()
+                .flat_map(|d| d["Statement"].as_array().unwrap().clone())
+                .collect();
+            for destructive in [
+                "ec2:DeleteSnapshot",
+                "ebs:GetSnapshotBlock",
+                "ec2:CreateTags",
+            ] {
+                let granting: Vec<&Value> = statements
+                    .iter()
+                    .filter(|s| {
+                        s["Action"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|a| a == destructive)
+                    })
+                    .collect();
+                assert!(!granting.is_empty(), "{destructive}");
+                for s in granting {
+                    assert!(
+                        s.get("Condition").is_some(),
+                        "{destructive} without condition: {s}"
+                    );
+                }
+            }
+            let delete = statements
+                .iter()
+                .find(|s| {
+                    s["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|a| a == "ec2:DeleteSnapshot")
+                })
+                .unwrap();
+            assert_eq!(
+                delete["Condition"]["StringEquals"]["aws:ResourceTag/CreatedBy"],
+                "Rampart"
             );
         }
     }

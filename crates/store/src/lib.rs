@@ -13,6 +13,7 @@ mod coverage;
 mod dashboard;
 mod exemptions;
 mod log_cursors;
+mod machines;
 mod pages;
 mod posture;
 mod scan_connectors;
@@ -38,6 +39,7 @@ pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
 pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
+pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
@@ -50,8 +52,10 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// `scans.connector`; version 4 alerts, their evidence and status history,
 /// processed event ids, detection state and the alert outbox; version 5 the
 /// vulnerability database (`vulndb.rs`: imported OSV advisories and the
-/// imports). Each is created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 5;
+/// imports); version 6 agentless machine scan results (`machines.rs`:
+/// `machine_scans`, `machine_findings`). Each is created on open, so older
+/// files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +328,8 @@ impl Store {
         coverage::migrate(&conn)?;
         // Schema version 5: the vulnerability database, its own step.
         vulndb::migrate(&conn)?;
+        // Schema version 6: agentless machine scan results, its own step.
+        conn.execute_batch(machines::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

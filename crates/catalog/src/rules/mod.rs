@@ -27,6 +27,7 @@ mod guardduty;
 mod iam;
 mod kms;
 mod lambda;
+mod machines;
 pub(crate) mod policy;
 mod rds;
 mod s3;
@@ -136,6 +137,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         iam::RULES,
         kms::RULES,
         lambda::RULES,
+        machines::RULES,
         rds::RULES,
         s3::RULES,
         secretsmanager::RULES,

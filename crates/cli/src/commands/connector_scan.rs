@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::time::Instant;
 
 use rampart_connector::{ClassicAuthentication, Connector, Plan};
+use rampart_engine::agentless::AgentlessScanner;
 use rampart_engine::classic::SecretKey;
 use rampart_engine::cloudtrail::CloudTrailProvisioner;
 use rampart_engine::containers::ContainersProvisioner;
@@ -76,6 +77,9 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
             std::sync::Arc::new(ServersProvisioner::default()),
             std::sync::Arc::new(CloudTrailProvisioner),
         ],
+        machine_scanners: &[std::sync::Arc::new(AgentlessScanner::new(&store_path(
+            &args.store,
+        )?))],
     };
     let bar = BarProgress::new(args.no_progress);
     let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));

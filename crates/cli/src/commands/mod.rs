@@ -21,6 +21,7 @@ pub mod servers;
 pub mod template;
 pub mod token;
 pub mod vulndb;
+pub mod vulnerabilities;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use rampart_engine::Engine;
 use rampart_engine::cloudtrail::CloudTrailProvisioner;
+use rampart_engine::agentless::AgentlessScanner;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::servers::ServersProvisioner;
 use rampart_server::{AppState, ServerConfig};
@@ -45,7 +46,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.alert_webhook = alert_webhook(&args.webhook)?;
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
-    let mut engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?);
+    let mut engine = Engine::new(aws_settings(&args.aws), db.clone(), keys_dir(&args.store)?);
     engine
         .provisioners
         .push(std::sync::Arc::new(ContainersProvisioner::default()));
@@ -55,6 +56,9 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     engine
         .provisioners
         .push(std::sync::Arc::new(CloudTrailProvisioner));
+    engine
+        .machine_scanners
+        .push(std::sync::Arc::new(AgentlessScanner::new(&db)));
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -137,6 +137,7 @@ impl ConnectorForm {
             scan_interval: rampart_connector::DEFAULT_SCAN_INTERVAL_HOURS.to_string(),
             plan_cspm: on(),
             servers_provisioning: on(),
+            servers_agentless: on(),
             containers_audit_logs: on(),
             containers_retention: rampart_connector::DEFAULT_KUBE_AUDIT_RETENTION_DAYS.to_string(),
             sql_rds: on(),
@@ -181,10 +182,8 @@ impl ConnectorForm {
                     form.servers_policy_attach =
                         flag(o.arc_auto_provisioning.is_policy_attach_allowed);
                     form.servers_scope_tags = format_tags(&o.scope_by_tags);
-                    if let Some(s) = &o.vm_scanners {
-                        form.servers_agentless = flag(s.enabled);
-                        form.servers_exclusion_tags = format_tags(&s.exclusion_tags);
-                    }
+                    form.servers_agentless = flag(o.agentless_enabled());
+                    form.servers_exclusion_tags = format_tags(&o.exclusion_tags());
                 }
                 Offering::DefenderForContainersAws(o) => {
                     form.containers_audit_logs = flag(o.enable_audit_logs_auto_provisioning);
@@ -288,7 +287,8 @@ impl ConnectorForm {
                         self.servers_policy_attach.is_some();
                     o.scope_by_tags.clone_from(&scope);
                     let agentless = self.servers_agentless.is_some();
-                    o.vm_scanners = (agentless || !exclusions.is_empty()).then(|| VmScanners {
+                    // Absent means on: an unchecked box is stored as `enabled: false`.
+                    o.vm_scanners = Some(VmScanners {
                         enabled: agentless,
                         exclusion_tags: exclusions.clone(),
                     });
@@ -960,7 +960,7 @@ pub(super) fn plan_settings(offering: &Offering) -> String {
             let agentless = o.vm_scanners.as_ref();
             parts.insert(
                 "agentless",
-                on_off(agentless.is_some_and(|s| s.enabled)).into(),
+                on_off(agentless.is_none_or(|s| s.enabled)).into(),
             );
             if let Some(s) = agentless.filter(|s| !s.exclusion_tags.is_empty()) {
                 parts.insert("exclusions", format_tags(&s.exclusion_tags));
