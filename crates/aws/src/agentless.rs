@@ -737,29 +737,43 @@ pub async fn scan_machines(
     reader: &dyn SnapshotReader,
 ) -> Vec<MachineOutcome> {
     let deadline = Instant::now() + settings.budget;
-    futures::stream::iter(machines)
-        .map(|machine| async move {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return MachineOutcome {
-                    scan: failed_scan(
-                        machine,
-                        vec![format!(
-                            "not scanned: the run's time budget of {} s ran out",
-                            settings.budget.as_secs()
-                        )],
-                    ),
-                    created: Vec::new(),
-                    reused: Vec::new(),
-                    deleted: Vec::new(),
-                    cleanup_failures: Vec::new(),
-                };
-            }
-            scan_machine(access, settings, machine, reader, left).await
-        })
+    // The futures are made first (not in a stream closure), so the boxed
+    // future the engine holds stays `Send` for every borrow.
+    let scans: Vec<_> = machines
+        .iter()
+        .map(|machine| Box::pin(scan_within(access, settings, machine, reader, deadline)))
+        .collect();
+    futures::stream::iter(scans)
         .buffered(settings.concurrency.max(1))
         .collect()
         .await
+}
+
+/// [`scan_machine`] with what is left of the run's time budget.
+async fn scan_within(
+    access: &AwsAccess,
+    settings: &AgentlessSettings,
+    machine: &Machine,
+    reader: &dyn SnapshotReader,
+    deadline: Instant,
+) -> MachineOutcome {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return MachineOutcome {
+            scan: failed_scan(
+                machine,
+                vec![format!(
+                    "not scanned: the run's time budget of {} s ran out",
+                    settings.budget.as_secs()
+                )],
+            ),
+            created: Vec::new(),
+            reused: Vec::new(),
+            deleted: Vec::new(),
+            cleanup_failures: Vec::new(),
+        };
+    }
+    scan_machine(access, settings, machine, reader, left).await
 }
 
 /// Rampart's KMS key in `region` (by [`KEY_ALIAS`]), created (tagged

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use rampart_engine::Engine;
-use rampart_engine::cloudtrail::CloudTrailProvisioner;
 use rampart_engine::agentless::AgentlessScanner;
+use rampart_engine::cloudtrail::CloudTrailProvisioner;
 use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::servers::ServersProvisioner;
 use rampart_server::{AppState, ServerConfig};
