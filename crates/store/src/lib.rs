@@ -12,6 +12,7 @@ mod connectors;
 mod coverage;
 mod dashboard;
 mod exemptions;
+mod machines;
 mod pages;
 mod posture;
 mod scan_connectors;
@@ -35,6 +36,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
+pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
@@ -44,9 +46,10 @@ pub use tokens::{TokenRecord, TokenRole};
 /// The schema version this build writes. Version 3 added connectors, classic
 /// secrets, API tokens, stored exemptions, the per-scan posture cache and
 /// `scans.connector`; version 4 alerts, their evidence and status history,
-/// processed event ids, detection state and the alert outbox. Each is
-/// created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 4;
+/// processed event ids, detection state and the alert outbox; version 5
+/// agentless machine scan results (`machine_scans`, `machine_findings`).
+/// Each is created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -311,6 +314,7 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
+        conn.execute_batch(machines::SCHEMA)?;
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
         let found: Option<String> = conn
