@@ -15,6 +15,7 @@
 
 pub mod alerts;
 pub mod http;
+pub mod machines;
 pub mod recorder;
 pub mod ssm;
 pub mod synthetic;

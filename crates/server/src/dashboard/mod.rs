@@ -20,6 +20,7 @@ mod onboarding;
 mod overview;
 mod recommendations;
 mod settings;
+mod vulnerabilities;
 
 use std::collections::BTreeMap;
 
@@ -85,6 +86,11 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
+        .route("/vulnerabilities", get(vulnerabilities::list))
+        .route(
+            "/vulnerabilities/machines/{instance}",
+            get(vulnerabilities::detail),
+        )
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/status", post(alerts::set_status))
@@ -196,15 +202,17 @@ pub(crate) enum Nav {
     Compliance,
     Connectors,
     Alerts,
+    Vulnerabilities,
 }
 
-const NAV: [(Nav, &str, &str); 6] = [
+const NAV: [(Nav, &str, &str); 7] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Recommendations, "/recommendations", "Recommendations"),
     (Nav::Inventory, "/inventory", "Inventory"),
     (Nav::Compliance, "/compliance", "Compliance"),
     (Nav::Connectors, "/connectors", "Connectors"),
     (Nav::Alerts, "/alerts", "Alerts"),
+    (Nav::Vulnerabilities, "/vulnerabilities", "Vulnerabilities"),
 ];
 
 /// A whole page: the layout around `content`.
