@@ -289,15 +289,14 @@ fn vulnerability_event(m: &MachineScan, f: &VulnerabilityFinding) -> Value {
         .chain(f.aliases.iter())
         .filter(|id| **id != cve)
         .collect();
-    let mut package = json!({
-        "name": f.package,
-        "version": f.installed_version,
-    });
-    if let Some(obj) = package.as_object_mut() {
-        if let Some(fixed) = &f.fixed_version {
-            obj.insert("fixed_in_version".into(), json!(fixed));
-        }
-    }
+    let package = match &f.fixed_version {
+        Some(fixed) => json!({
+            "name": f.package,
+            "version": f.installed_version,
+            "fixed_in_version": fixed,
+        }),
+        None => json!({"name": f.package, "version": f.installed_version}),
+    };
     let title = format!("{} in {} {}", f.vulnerability, f.package, f.installed_version);
     let remediation = match &f.fixed_version {
         Some(v) => format!("Update `{}` to `{v}` or later.", f.package),
