@@ -95,7 +95,7 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
     let unread = machines.iter().filter(|m| !m.errors.is_empty()).count();
     out.push_str(&format!(
         "<h2 id=\"machines\">Machine vulnerabilities</h2>\n<p class=\"muted\">What agentless scanning read \
-         inside {} machine{}' disks: {} vulnerable package{}, {} secret{} on disk, {} machine{} not read.</p>\n",
+         inside the disks of {} machine{}: {} vulnerable package{}, {} secret{} on disk, {} machine{} not read.</p>\n",
         machines.len(),
         if machines.len() == 1 { "" } else { "s" },
         findings,
