@@ -49,10 +49,7 @@ fn badge(s: VulnerabilitySeverity) -> String {
         VulnerabilitySeverity::Unknown => "informational",
         other => other.as_str(),
     };
-    format!(
-        r#"<span class="badge sev-{class}">{}</span>"#,
-        caption(s)
-    )
+    format!(r#"<span class="badge sev-{class}">{}</span>"#, caption(s))
 }
 
 /// `(account, region)` of an ARN; empty parts when it has none.
@@ -109,7 +106,9 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
     for s in SEVERITIES {
         out.push_str(&format!("<th class=\"num\">{}</th>", caption(s)));
     }
-    out.push_str("<th class=\"num\">Secrets</th><th>Scanned</th><th>Result</th></tr></thead>\n<tbody>\n");
+    out.push_str(
+        "<th class=\"num\">Secrets</th><th>Scanned</th><th>Result</th></tr></thead>\n<tbody>\n",
+    );
     for m in machines {
         let by = counts(m);
         out.push_str(&format!(
@@ -162,7 +161,11 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
         for (m, f) in rows {
             let package = match &f.source_package {
                 Some(src) if src != &f.package => {
-                    format!("{} <span class=\"muted\">({})</span>", e(&f.package), e(src))
+                    format!(
+                        "{} <span class=\"muted\">({})</span>",
+                        e(&f.package),
+                        e(src)
+                    )
                 }
                 _ => e(&f.package),
             };
@@ -297,7 +300,10 @@ fn vulnerability_event(m: &MachineScan, f: &VulnerabilityFinding) -> Value {
         }),
         None => json!({"name": f.package, "version": f.installed_version}),
     };
-    let title = format!("{} in {} {}", f.vulnerability, f.package, f.installed_version);
+    let title = format!(
+        "{} in {} {}",
+        f.vulnerability, f.package, f.installed_version
+    );
     let remediation = match &f.fixed_version {
         Some(v) => format!("Update `{}` to `{v}` or later.", f.package),
         None => format!(

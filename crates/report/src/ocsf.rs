@@ -154,7 +154,7 @@ struct RampartDetail<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum AnyEvent<'a> {
-    Compliance(Event<'a>),
+    Compliance(Box<Event<'a>>),
     Machine(serde_json::Value),
 }
 
@@ -310,7 +310,7 @@ pub(crate) fn render(findings: &Findings<'_>) -> Result<String, ReportError> {
     let events = findings
         .assessments
         .iter()
-        .map(|a| event(findings, a).map(AnyEvent::Compliance))
+        .map(|a| event(findings, a).map(|e| AnyEvent::Compliance(Box::new(e))))
         .chain(
             crate::machines::ocsf_events(findings.machines)
                 .into_iter()

@@ -912,7 +912,10 @@ fn machines_leave_the_other_formats_and_the_assessment_events_unchanged() {
     let with: Value = serde_json::from_str(&rendered_with_machines(Format::Ocsf)).unwrap();
     let without = parsed(Format::Ocsf);
     let n = without.as_array().unwrap().len();
-    assert_eq!(with.as_array().unwrap()[..n], without.as_array().unwrap()[..]);
+    assert_eq!(
+        with.as_array().unwrap()[..n],
+        without.as_array().unwrap()[..]
+    );
 }
 
 #[test]
@@ -944,9 +947,15 @@ fn ocsf_has_a_vulnerability_finding_per_package_and_a_detection_finding_per_secr
     assert_eq!(v["cve"]["uid"], "CVE-2024-0727");
     assert_eq!(v["affected_packages"][0]["name"], "libssl3");
     assert_eq!(v["affected_packages"][0]["version"], "3.0.11-1~deb12u1");
-    assert_eq!(v["affected_packages"][0]["fixed_in_version"], "3.0.13-1~deb12u1");
+    assert_eq!(
+        v["affected_packages"][0]["fixed_in_version"],
+        "3.0.13-1~deb12u1"
+    );
     assert_eq!(v["is_fix_available"], true);
-    assert_eq!(v["related_vulnerabilities"], json!(["DSA-5678-1", "CVE-2023-6237"]));
+    assert_eq!(
+        v["related_vulnerabilities"],
+        json!(["DSA-5678-1", "CVE-2023-6237"])
+    );
     assert_eq!(openssl["severity_id"], 5);
     assert_eq!(openssl["cloud"]["account"]["uid"], "123456789012");
     assert_eq!(openssl["resources"][0]["region"], "us-east-1");
@@ -955,7 +964,11 @@ fn ocsf_has_a_vulnerability_finding_per_package_and_a_detection_finding_per_secr
         .iter()
         .find(|e| e["unmapped"]["rampart"]["vulnerability"] == "DLA-3612-1")
         .unwrap();
-    assert!(zlib["vulnerabilities"][0]["affected_packages"][0].get("fixed_in_version").is_none());
+    assert!(
+        zlib["vulnerabilities"][0]["affected_packages"][0]
+            .get("fixed_in_version")
+            .is_none()
+    );
     assert_eq!(zlib["vulnerabilities"][0]["is_fix_available"], false);
     let secret = secrets[0];
     assert_eq!(secret["type_uid"], 200_401);

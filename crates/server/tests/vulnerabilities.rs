@@ -172,9 +172,17 @@ async fn machines_are_summarized_worst_first_and_one_is_shown_by_id_or_arn() {
     let page = get_json(&env, "/api/v1/vulnerabilities/machines").await;
     let items = &page["items"];
     // Not read first, then by critical, high… counts.
-    assert_eq!(strings(items, "resource"), [BROKEN_ARN, WEB_ARN, WORKER_ARN]);
+    assert_eq!(
+        strings(items, "resource"),
+        [BROKEN_ARN, WEB_ARN, WORKER_ARN]
+    );
     assert_eq!(items[0]["result"], "not_read");
-    assert!(items[0]["errors"][0].as_str().unwrap().contains("snap-0bad"));
+    assert!(
+        items[0]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("snap-0bad")
+    );
     assert_eq!(items[1]["result"], "findings");
     assert_eq!(items[1]["findings"]["critical"], 1);
     assert_eq!(items[1]["findings"]["medium"], 1);
@@ -214,7 +222,10 @@ async fn machines_are_summarized_worst_first_and_one_is_shown_by_id_or_arn() {
     assert_eq!(by_arn["machine"]["resource"], WORKER_ARN);
     let (status, body) = call(&env, "/api/v1/vulnerabilities/machines/i-nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert!(body.contains("no machine `i-nope` in scan `scan-new`"), "{body}");
+    assert!(
+        body.contains("no machine `i-nope` in scan `scan-new`"),
+        "{body}"
+    );
 }
 
 fn url_segment(text: &str) -> String {
@@ -284,9 +295,16 @@ async fn the_pages_list_machines_answer_a_cve_search_and_show_one_machine() {
     let env = env(true);
     let (status, html) = call(&env, "/vulnerabilities").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("href=\"/vulnerabilities\" aria-current=\"page\""), "nav");
+    assert!(
+        html.contains("href=\"/vulnerabilities\" aria-current=\"page\""),
+        "nav"
+    );
     // Every machine, the unread one as "not read" with its error.
-    for id in ["i-0web0000000000001", "i-0wrk0000000000002", "i-0bad0000000000003"] {
+    for id in [
+        "i-0web0000000000001",
+        "i-0wrk0000000000002",
+        "i-0bad0000000000003",
+    ] {
         assert!(
             html.contains(&format!("href=\"/vulnerabilities/machines/{id}\"")),
             "{id}"
@@ -298,7 +316,10 @@ async fn the_pages_list_machines_answer_a_cve_search_and_show_one_machine() {
         .unwrap();
     assert!(bad_row.contains("not read"), "{bad_row}");
     assert!(!bad_row.contains("no finding"), "{bad_row}");
-    assert!(bad_row.contains("no partition with a filesystem"), "{bad_row}");
+    assert!(
+        bad_row.contains("no partition with a filesystem"),
+        "{bad_row}"
+    );
 
     // "Which machines have CVE-X".
     let (_, html) = call(&env, &format!("/vulnerabilities?cve={SHARED_CVE}")).await;
@@ -341,7 +362,11 @@ async fn the_pages_list_machines_answer_a_cve_search_and_show_one_machine() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Strings read from disks come out escaped.
-    let (_, html) = call(&env, "/vulnerabilities/machines/i-0web0000000000001?scan=scan-old").await;
+    let (_, html) = call(
+        &env,
+        "/vulnerabilities/machines/i-0web0000000000001?scan=scan-old",
+    )
+    .await;
     assert!(!html.contains(HOSTILE));
     assert!(html.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"));
 }

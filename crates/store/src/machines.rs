@@ -171,18 +171,20 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         let mut findings = self.findings_by_machine(scan_id, &MachineFindingFilter::default())?;
         rows.into_iter()
-            .map(|(resource, snapshot, scanned_at, os, packages, secrets, errors)| {
-                Ok(MachineScan {
-                    findings: findings.remove(&resource).unwrap_or_default(),
-                    resource,
-                    snapshot,
-                    scanned_at: parse_time("machine_scans.scanned_at", &scanned_at)?,
-                    os: os.map(|o| parse_json("machine_scans.os", &o)).transpose()?,
-                    packages_scanned: u64::try_from(packages).unwrap_or(0),
-                    secrets: parse_json("machine_scans.secrets", &secrets)?,
-                    errors: parse_json("machine_scans.errors", &errors)?,
-                })
-            })
+            .map(
+                |(resource, snapshot, scanned_at, os, packages, secrets, errors)| {
+                    Ok(MachineScan {
+                        findings: findings.remove(&resource).unwrap_or_default(),
+                        resource,
+                        snapshot,
+                        scanned_at: parse_time("machine_scans.scanned_at", &scanned_at)?,
+                        os: os.map(|o| parse_json("machine_scans.os", &o)).transpose()?,
+                        packages_scanned: u64::try_from(packages).unwrap_or(0),
+                        secrets: parse_json("machine_scans.secrets", &secrets)?,
+                        errors: parse_json("machine_scans.errors", &errors)?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -260,7 +262,17 @@ impl Store {
         }
         sql.push_str(" ORDER BY resource, ordinal");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows: Vec<(String, String, Option<String>, String, Option<String>, String, String, String, String)> = stmt
+        let rows: Vec<(
+            String,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+        )> = stmt
             .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     r.get(0)?,
@@ -277,7 +289,17 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
             .map(
-                |(resource, package, source_package, installed_version, fixed_version, vulnerability, aliases, severity, ecosystem)| {
+                |(
+                    resource,
+                    package,
+                    source_package,
+                    installed_version,
+                    fixed_version,
+                    vulnerability,
+                    aliases,
+                    severity,
+                    ecosystem,
+                )| {
                     Ok((
                         resource,
                         VulnerabilityFinding {
@@ -324,7 +346,12 @@ mod tests {
 
     use super::*;
 
-    fn finding(pkg: &str, id: &str, alias: &str, sev: VulnerabilitySeverity) -> VulnerabilityFinding {
+    fn finding(
+        pkg: &str,
+        id: &str,
+        alias: &str,
+        sev: VulnerabilitySeverity,
+    ) -> VulnerabilityFinding {
         VulnerabilityFinding {
             package: pkg.into(),
             source_package: Some(format!("{pkg}-src")),
@@ -381,22 +408,50 @@ mod tests {
         let a = machine(
             "i-a",
             vec![
-                finding("libssl3", "DSA-1", "CVE-2024-0001", VulnerabilitySeverity::Critical),
-                finding("zlib1g", "DSA-2", "CVE-2024-0002", VulnerabilitySeverity::Low),
+                finding(
+                    "libssl3",
+                    "DSA-1",
+                    "CVE-2024-0001",
+                    VulnerabilitySeverity::Critical,
+                ),
+                finding(
+                    "zlib1g",
+                    "DSA-2",
+                    "CVE-2024-0002",
+                    VulnerabilitySeverity::Low,
+                ),
             ],
         );
-        let b = machine("i-b", vec![finding("zlib1g", "DSA-2", "CVE-2024-0002", VulnerabilitySeverity::Low)]);
-        store.put_machine_scans("s1", &[a.clone(), b.clone()]).unwrap();
+        let b = machine(
+            "i-b",
+            vec![finding(
+                "zlib1g",
+                "DSA-2",
+                "CVE-2024-0002",
+                VulnerabilitySeverity::Low,
+            )],
+        );
+        store
+            .put_machine_scans("s1", &[a.clone(), b.clone()])
+            .unwrap();
         // Not complete yet: not the latest machine scan.
         assert_eq!(store.latest_machine_scan_id().unwrap(), None);
         store
             .conn
             .execute("UPDATE scans SET status = 'complete', finished_at = '2026-01-01T00:01:00Z' WHERE id = 's1'", [])
             .unwrap();
-        assert_eq!(store.latest_machine_scan_id().unwrap().as_deref(), Some("s1"));
-        assert_eq!(store.machine_scans("s1").unwrap(), vec![a.clone(), b.clone()]);
         assert_eq!(
-            store.machines_with_vulnerability("s1", "CVE-2024-0002").unwrap(),
+            store.latest_machine_scan_id().unwrap().as_deref(),
+            Some("s1")
+        );
+        assert_eq!(
+            store.machine_scans("s1").unwrap(),
+            vec![a.clone(), b.clone()]
+        );
+        assert_eq!(
+            store
+                .machines_with_vulnerability("s1", "CVE-2024-0002")
+                .unwrap(),
             vec![a.resource.clone(), b.resource.clone()]
         );
         assert_eq!(

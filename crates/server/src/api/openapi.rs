@@ -542,10 +542,22 @@ fn operations() -> Vec<Op> {
 
 fn vulnerability_filters() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("scan", "Read this scan instead of the latest one that read machines."),
-        ("cve", "Only findings of this advisory id or alias (e.g. CVE-2024-0727)."),
-        ("package", "Only findings of this package (binary or source name)."),
-        ("severity", "Only findings of this severity or higher: unknown, low, medium, high or critical."),
+        (
+            "scan",
+            "Read this scan instead of the latest one that read machines.",
+        ),
+        (
+            "cve",
+            "Only findings of this advisory id or alias (e.g. CVE-2024-0727).",
+        ),
+        (
+            "package",
+            "Only findings of this package (binary or source name).",
+        ),
+        (
+            "severity",
+            "Only findings of this severity or higher: unknown, low, medium, high or critical.",
+        ),
         ("account", "Only machines of this account."),
     ]
 }
@@ -767,7 +779,8 @@ fn alert_schemas() -> Value {
 /// docs/vulnerabilities.md).
 fn vulnerability_schemas() -> Value {
     let nullable_string = json!({"type": ["string", "null"]});
-    let severity = json!({"type": "string", "enum": ["critical", "high", "medium", "low", "unknown"]});
+    let severity =
+        json!({"type": "string", "enum": ["critical", "high", "medium", "low", "unknown"]});
     let os = json!({"type": ["object", "null"], "required": ["id"], "properties": {
         "id": {"type": "string"}, "version_id": nullable_string, "pretty_name": nullable_string,
         "id_like": {"type": "array", "items": {"type": "string"}}, "version_codename": {"type": "string"}

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::http::StatusCode;
 use rampart_model::machine::{
-    MachineScan, OsRelease, VulnerabilitiesDocument,
-    VulnerabilityDbSummary, VulnerabilityFinding, VulnerabilitySeverity,
+    MachineScan, OsRelease, VulnerabilitiesDocument, VulnerabilityDbSummary, VulnerabilityFinding,
+    VulnerabilitySeverity,
 };
 use rampart_store::{MachineFindingFilter, Store};
 use serde::Serialize;
@@ -341,7 +341,9 @@ pub(crate) fn machine_summaries(
                 m.secrets,
             )
         };
-        key(b).cmp(&key(a)).then_with(|| a.resource.cmp(&b.resource))
+        key(b)
+            .cmp(&key(a))
+            .then_with(|| a.resource.cmp(&b.resource))
     });
     Ok(rows)
 }

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use super::{Nav, PageResult, link, page, pager, segment, when};
 use crate::AppState;
 use crate::api::vulnerabilities::{
-    MachineResult, MachineSummary, MachinesQuery, affected_machines, finding_rows,
-    machine_detail, machine_scan_to_read, machine_summaries, short_id,
+    MachineResult, MachineSummary, MachinesQuery, affected_machines, finding_rows, machine_detail,
+    machine_scan_to_read, machine_summaries, short_id,
 };
 use crate::auth::Principal;
 use crate::page::{Page, PageQuery};
@@ -58,10 +58,13 @@ fn machine_link(arn: &str) -> String {
 
 fn os_name(os: Option<&rampart_model::machine::OsRelease>) -> String {
     match os {
-        Some(os) => os.pretty_name.clone().unwrap_or_else(|| match &os.version_id {
-            Some(v) => format!("{} {v}", os.id),
-            None => os.id.clone(),
-        }),
+        Some(os) => os
+            .pretty_name
+            .clone()
+            .unwrap_or_else(|| match &os.version_id {
+                Some(v) => format!("{} {v}", os.id),
+                None => os.id.clone(),
+            }),
         None => "unknown".to_owned(),
     }
 }
