@@ -1,5 +1,5 @@
 //! Agentless machine scan results, per scan (schema step "machines",
-//! version 5 of [`crate::SCHEMA_VERSION`]'s history; created on open, so
+//! version 6 of [`crate::SCHEMA_VERSION`]'s history; created on open, so
 //! older files upgrade in place).
 //!
 //! `machine_scans` holds one row per machine and scan (operating system,
@@ -78,6 +78,18 @@ fn arn_parts(arn: &str) -> (String, String) {
     let account = parts.next().unwrap_or_default().to_owned();
     (account, region)
 }
+
+type FindingRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+);
 
 type MachineRow = (
     String,
@@ -262,17 +274,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY resource, ordinal");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows: Vec<(
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            String,
-            String,
-            String,
-            String,
-        )> = stmt
+        let rows: Vec<FindingRow> = stmt
             .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     r.get(0)?,
