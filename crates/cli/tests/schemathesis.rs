@@ -137,6 +137,9 @@ fn the_api_answers_generated_requests_without_server_errors_and_as_documented() 
     let db_path = dir.path().join("rampart.db");
     let seeded = synthetic::seed_store(&db_path, 600);
     assert_eq!(seeded.assets, 600);
+    // Agentless scanning results, so the vulnerability routes answer with
+    // documents, machines and findings (not only 404s and empty pages).
+    rampart_testkit::machines::seed_machines(&db_path, &seeded.scan_id);
     let db = db_path.display().to_string();
     let out = rampart(
         BIN,

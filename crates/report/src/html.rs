@@ -4,7 +4,8 @@
 //! Sections: scan header, secure score with per-control bars, counts by
 //! severity and status, unhealthy recommendations (worst first) with their
 //! resources and remediation, exemptions, assessments that could not be
-//! made, compliance per standard, coverage gaps.
+//! made, compliance per standard, coverage gaps, and (when the scan read
+//! machines' disks) machine vulnerabilities, secrets and unread machines.
 //!
 //! Every string that is not Rampart's own constant text goes through
 //! [`escape_html`]: resource names, tags, ARNs and reasons come from AWS
@@ -481,14 +482,21 @@ pub(crate) fn render(f: &Findings<'_>) -> Result<String, ReportError> {
         "<nav><a href=\"#score\">Secure score</a> · <a href=\"#counts\">Assessments</a> · \
          <a href=\"#unhealthy\">Unhealthy</a> · <a href=\"#exempt\">Exemptions</a> · \
          <a href=\"#errors\">Could not assess</a> · <a href=\"#compliance\">Compliance</a> · \
-         <a href=\"#gaps\">Coverage gaps</a></nav>\n<main>\n",
+         <a href=\"#gaps\">Coverage gaps</a>",
     );
+    if !f.machines.is_empty() {
+        out.push_str(" · <a href=\"#machines\">Machine vulnerabilities</a>");
+    }
+    out.push_str("</nav>\n<main>\n");
     score(&mut out, f);
     counts(&mut out, f, &rec_of);
     unhealthy(&mut out, f, &rec_of);
     others(&mut out, f, &rec_of);
     standards(&mut out, f.standards);
     gaps(&mut out, f);
+    if !f.machines.is_empty() {
+        crate::machines::html_section(&mut out, f)?;
+    }
     out.push_str("</main>\n</body>\n</html>\n");
     Ok(out)
 }

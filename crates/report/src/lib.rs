@@ -9,6 +9,11 @@
 //!   attention.
 //! * [`Format::Html`] — one self-contained page a person can read.
 //!
+//! [`Findings::machines`] (agentless scanning results) add a "Machine
+//! vulnerabilities" section to the HTML report and OCSF Vulnerability
+//! Finding (class 2002) and Detection Finding (class 2004, secrets) events
+//! to the OCSF export; the other formats are about assessments only.
+//!
 //! Alerts have their own exports: [`alerts_json`] (`rampart.alerts/v1`,
 //! `shared/contracts/alerts-json-v1.md`) and [`alerts_ocsf`] (OCSF 1.3.0
 //! Detection Finding events, class 2004).
@@ -23,12 +28,14 @@ use std::str::FromStr;
 use rampart_catalog::compliance::StandardResult;
 use rampart_catalog::score::SecureScore;
 use rampart_catalog::{Catalog, Recommendation};
+use rampart_model::machine::MachineScan;
 use rampart_model::{Assessment, CoverageGap, ScanRecord, Severity};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 mod alerts;
 mod html;
+mod machines;
 mod native;
 mod ocsf;
 mod sarif;
@@ -56,6 +63,11 @@ pub struct Findings<'a> {
     pub assessments: &'a [Assessment],
     /// What the scan could not read.
     pub gaps: &'a [CoverageGap],
+    /// What agentless scanning found inside machines' disks in this scan
+    /// (`rampart.vulnerabilities/v1` machines); empty when it read none.
+    /// Shown by the HTML report and the OCSF export only; with none, every
+    /// output is as it was without them.
+    pub machines: &'a [MachineScan],
 }
 
 /// An export format.

@@ -17,6 +17,10 @@
 //! failure), is `Suppressed`, and carries the exemption's reason in
 //! `status_detail` and in `unmapped.rampart.exemption`. Rampart's own status
 //! name, the evidence and the remediation CLI are under `unmapped.rampart`.
+//!
+//! After the assessments' events come the machines' (agentless scanning):
+//! Vulnerability Findings (2002) and Detection Findings (2004) for secrets,
+//! described in `machines.rs`.
 
 use rampart_model::{Assessment, AssessmentStatus, Evidence, ExemptionNote, Severity};
 use serde::Serialize;
@@ -143,6 +147,15 @@ struct RampartDetail<'a> {
     evidence: &'a [Evidence],
     #[serde(skip_serializing_if = "Option::is_none")]
     exemption: Option<&'a ExemptionNote>,
+}
+
+/// One event of the export: an assessment's, or a machine finding's (see
+/// `machines.rs`). Untagged, so each serializes as itself.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnyEvent<'a> {
+    Compliance(Box<Event<'a>>),
+    Machine(serde_json::Value),
 }
 
 /// OCSF `severity_id` and caption.
@@ -297,7 +310,12 @@ pub(crate) fn render(findings: &Findings<'_>) -> Result<String, ReportError> {
     let events = findings
         .assessments
         .iter()
-        .map(|a| event(findings, a))
+        .map(|a| event(findings, a).map(|e| AnyEvent::Compliance(Box::new(e))))
+        .chain(
+            crate::machines::ocsf_events(findings.machines)
+                .into_iter()
+                .map(|e| Ok(AnyEvent::Machine(e))),
+        )
         .collect::<Result<Vec<_>, _>>()?;
     to_json(Format::Ocsf, &events)
 }

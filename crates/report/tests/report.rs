@@ -109,6 +109,7 @@ impl Fixture {
             standards: &self.standards,
             assessments: &self.assessments,
             gaps: &self.gaps,
+            machines: &[],
         }
     }
 }
@@ -853,4 +854,153 @@ fn html_is_self_contained() {
     ] {
         assert!(html.contains(section), "missing `{section}`");
     }
+}
+
+// ------------------------------------------------------ machine results
+
+/// The sample machines with a hostile package name and secret path.
+fn machines() -> Vec<rampart_model::machine::MachineScan> {
+    let mut all = rampart_testkit::machines::sample_machines();
+    let web = all
+        .iter_mut()
+        .find(|m| m.resource == rampart_testkit::machines::WEB_ARN)
+        .unwrap();
+    web.findings[1].package = "<script>alert(2)</script>".into();
+    web.secrets[0].path = "/srv/\"><img src=x onerror=alert(3)>".into();
+    all
+}
+
+fn rendered_with_machines(format: Format) -> String {
+    let fixture = fixture();
+    let machines = machines();
+    let findings = Findings {
+        machines: &machines,
+        ..fixture.findings()
+    };
+    render(format, &findings).unwrap()
+}
+
+#[test]
+fn snapshot_html_with_machines() {
+    insta::assert_snapshot!("html_machines", rendered_with_machines(Format::Html));
+}
+
+#[test]
+fn snapshot_ocsf_with_machines() {
+    insta::assert_snapshot!("ocsf_machines", rendered_with_machines(Format::Ocsf));
+}
+
+#[test]
+fn without_machines_the_html_and_ocsf_have_no_machine_part() {
+    let html = rendered(Format::Html);
+    assert!(!html.contains("Machine vulnerabilities"));
+    assert!(!html.contains("id=\"machines\""));
+    let ocsf = parsed(Format::Ocsf);
+    assert!(
+        ocsf.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["class_uid"] == 2003)
+    );
+}
+
+#[test]
+fn machines_leave_the_other_formats_and_the_assessment_events_unchanged() {
+    for format in [Format::Json, Format::Csv, Format::Sarif] {
+        assert_eq!(rendered_with_machines(format), rendered(format), "{format}");
+    }
+    let with: Value = serde_json::from_str(&rendered_with_machines(Format::Ocsf)).unwrap();
+    let without = parsed(Format::Ocsf);
+    let n = without.as_array().unwrap().len();
+    assert_eq!(
+        with.as_array().unwrap()[..n],
+        without.as_array().unwrap()[..]
+    );
+}
+
+#[test]
+fn ocsf_has_a_vulnerability_finding_per_package_and_a_detection_finding_per_secret() {
+    let events: Value = serde_json::from_str(&rendered_with_machines(Format::Ocsf)).unwrap();
+    let events = events.as_array().unwrap();
+    let vulns: Vec<&Value> = events.iter().filter(|e| e["class_uid"] == 2002).collect();
+    let secrets: Vec<&Value> = events.iter().filter(|e| e["class_uid"] == 2004).collect();
+    // Two findings on the web server, one on the worker, none on the
+    // machine that could not be read.
+    assert_eq!(vulns.len(), 3);
+    assert_eq!(secrets.len(), 1);
+    for e in &vulns {
+        assert_eq!(e["type_uid"], 200_201);
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["metadata"]["version"], "1.3.0");
+        assert!(
+            !e["resources"][0]["uid"]
+                .as_str()
+                .unwrap()
+                .contains("i-0bad")
+        );
+    }
+    let openssl = vulns
+        .iter()
+        .find(|e| e["unmapped"]["rampart"]["vulnerability"] == "DSA-5678-1")
+        .unwrap();
+    let v = &openssl["vulnerabilities"][0];
+    assert_eq!(v["cve"]["uid"], "CVE-2024-0727");
+    assert_eq!(v["affected_packages"][0]["name"], "libssl3");
+    assert_eq!(v["affected_packages"][0]["version"], "3.0.11-1~deb12u1");
+    assert_eq!(
+        v["affected_packages"][0]["fixed_in_version"],
+        "3.0.13-1~deb12u1"
+    );
+    assert_eq!(v["is_fix_available"], true);
+    assert_eq!(
+        v["related_vulnerabilities"],
+        json!(["DSA-5678-1", "CVE-2023-6237"])
+    );
+    assert_eq!(openssl["severity_id"], 5);
+    assert_eq!(openssl["cloud"]["account"]["uid"], "123456789012");
+    assert_eq!(openssl["resources"][0]["region"], "us-east-1");
+    // No fixed version: no `fixed_in_version`, no fix available.
+    let zlib = vulns
+        .iter()
+        .find(|e| e["unmapped"]["rampart"]["vulnerability"] == "DLA-3612-1")
+        .unwrap();
+    assert!(
+        zlib["vulnerabilities"][0]["affected_packages"][0]
+            .get("fixed_in_version")
+            .is_none()
+    );
+    assert_eq!(zlib["vulnerabilities"][0]["is_fix_available"], false);
+    let secret = secrets[0];
+    assert_eq!(secret["type_uid"], 200_401);
+    assert_eq!(secret["observables"][1]["type"], "Hash");
+    assert!(
+        secret["observables"][1]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+}
+
+#[test]
+fn html_shows_machines_findings_secrets_and_unread_machines() {
+    let html = rendered_with_machines(Format::Html);
+    assert!(html.contains("<a href=\"#machines\">Machine vulnerabilities</a>"));
+    assert!(html.contains("DSA-5678-1"));
+    assert!(html.contains("CVE-2024-0727"));
+    assert!(html.contains("3.0.13-1~deb12u1"));
+    assert!(html.contains("no fix yet"));
+    assert!(html.contains("aws-access-key"));
+    // The machine that could not be read is listed as such, never clean.
+    assert!(html.contains("id=\"machine-errors\""));
+    assert!(html.contains("no partition with a filesystem Rampart reads"));
+    let unread_row = html
+        .lines()
+        .find(|l| l.contains("i-0bad0000000000003") && l.contains("badge"))
+        .unwrap();
+    assert!(unread_row.contains("not read"), "{unread_row}");
+    assert!(!unread_row.contains("no finding"), "{unread_row}");
+    // Hostile names from disks are escaped.
+    assert!(!html.contains("<script>alert(2)"));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
 }

@@ -209,6 +209,7 @@ async fn every_page_is_reachable_from_the_overview_and_answers() {
         "/compliance",
         "/connectors",
         "/alerts",
+        "/vulnerabilities",
         "/scans/scan-1",
         "/static/dashboard.css",
     ] {

@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod cloudtrail;
 pub mod disk;
 pub mod http;
+pub mod machines;
 pub mod osv;
 pub mod recorder;
 pub mod ssm;

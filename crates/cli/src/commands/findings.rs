@@ -17,6 +17,7 @@ pub fn run(args: &FindingsArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let catalog = posture::catalog()?;
     let assessments = store.assessments(&scan.id)?;
     let gaps = store.gaps(&scan.id)?;
+    let machines = store.machine_scans(&scan.id)?;
     let score = posture::score(&catalog, &assessments)?;
     let standards = posture::compliance(&catalog, &assessments)?;
     let findings = Findings {
@@ -27,6 +28,7 @@ pub fn run(args: &FindingsArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         standards: &standards,
         assessments: &assessments,
         gaps: &gaps,
+        machines: &machines,
     };
     let format = match args.format {
         FindingsFormat::Json => Format::Json,

@@ -389,6 +389,54 @@ fn operations() -> Vec<Op> {
         )
         .q(&[SCAN_Q])
         .returns("200", schema_ref("ServerDetail")),
+        op(
+            "get",
+            "/vulnerabilities",
+            "vulnerabilities",
+            "The rampart.vulnerabilities/v1 document of the latest scan that read machines' disks (agentless scanning), whole (not paged); with a filter, machines keep only the matching findings and machines without one are left out",
+        )
+        .q(&vulnerability_filters())
+        .returns("200", schema_ref("VulnerabilitiesDocument"))
+        .also("404", "No scan read machines yet (code no_scan)", schema_ref("Error")),
+        op(
+            "get",
+            "/vulnerabilities/machines",
+            "vulnerabilities",
+            "Machines read by agentless scanning, one summary each (findings by severity, secrets, errors), worst first; a machine whose disk could not be read has result not_read, never clean",
+        )
+        .q(&[
+            &vulnerability_filters()[..],
+            &[("result", "not_read, findings or clean.")],
+        ]
+        .concat())
+        .paged(schema_ref("MachineSummary")),
+        op(
+            "get",
+            "/vulnerabilities/machines/{instance}",
+            "vulnerabilities",
+            "One machine (instance id or ARN) as in the document: OS, packages scanned, findings, secrets, errors",
+        )
+        .q(&[("scan", "Read this scan instead of the latest one that read machines.")])
+        .returns("200", schema_ref("MachineDetail")),
+        op(
+            "get",
+            "/vulnerabilities/findings",
+            "vulnerabilities",
+            "Vulnerable packages with their machine, worst first",
+        )
+        .q(&vulnerability_filters())
+        .paged(schema_ref("MachineFinding")),
+        op(
+            "get",
+            "/vulnerabilities/cves/{id}/machines",
+            "vulnerabilities",
+            "Which machines have a vulnerability (a CVE id, an advisory id or any alias), with the matching findings",
+        )
+        .q(&[
+            ("scan", "Read this scan instead of the latest one that read machines."),
+            ("account", "Only machines of this account."),
+        ])
+        .paged(schema_ref("AffectedMachine")),
         op("get", "/connectors", "connectors", "Connectors, by name")
             .q(&[
                 ("account", "Only this AWS account id."),
@@ -489,6 +537,28 @@ fn operations() -> Vec<Op> {
             "Delete an exemption; re-evaluates the latest scan",
         )
         .no_content(),
+    ]
+}
+
+fn vulnerability_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "scan",
+            "Read this scan instead of the latest one that read machines.",
+        ),
+        (
+            "cve",
+            "Only findings of this advisory id or alias (e.g. CVE-2024-0727).",
+        ),
+        (
+            "package",
+            "Only findings of this package (binary or source name).",
+        ),
+        (
+            "severity",
+            "Only findings of this severity or higher: unknown, low, medium, high or critical.",
+        ),
+        ("account", "Only machines of this account."),
     ]
 }
 
@@ -705,6 +775,89 @@ fn alert_schemas() -> Value {
     })
 }
 
+/// The agentless scanning schemas (`rampart.vulnerabilities/v1`,
+/// docs/vulnerabilities.md).
+fn vulnerability_schemas() -> Value {
+    let nullable_string = json!({"type": ["string", "null"]});
+    let severity =
+        json!({"type": "string", "enum": ["critical", "high", "medium", "low", "unknown"]});
+    let os = json!({"type": ["object", "null"], "required": ["id"], "properties": {
+        "id": {"type": "string"}, "version_id": nullable_string, "pretty_name": nullable_string,
+        "id_like": {"type": "array", "items": {"type": "string"}}, "version_codename": {"type": "string"}
+    }});
+    let result = json!({"type": "string", "enum": ["not_read", "findings", "clean"],
+        "description": "not_read: the disk could not be read (fully or in part), so the machine is not known to be clean."});
+    json!({
+        "VulnerabilityFinding": {"type": "object",
+            "required": ["package", "installed_version", "vulnerability", "aliases", "severity", "ecosystem"],
+            "properties": {
+                "package": {"type": "string"}, "source_package": nullable_string,
+                "installed_version": {"type": "string"}, "fixed_version": nullable_string,
+                "vulnerability": {"type": "string", "description": "The advisory id (OSV id)."},
+                "aliases": {"type": "array", "items": {"type": "string"}},
+                "severity": severity, "ecosystem": {"type": "string"}
+            }
+        },
+        "SecretFinding": {"type": "object", "required": ["path", "kind", "fingerprint"], "properties": {
+            "path": {"type": "string"}, "kind": {"type": "string"},
+            "fingerprint": {"type": "string", "description": "sha256 of the secret, never the secret itself."}
+        }},
+        "MachineScan": {"type": "object",
+            "required": ["resource", "snapshot", "scanned_at", "os", "packages_scanned", "findings", "secrets", "errors"],
+            "properties": {
+                "resource": {"type": "string"}, "snapshot": nullable_string,
+                "scanned_at": {"type": "string", "format": "date-time"}, "os": os,
+                "packages_scanned": {"type": "integer", "minimum": 0},
+                "findings": {"type": "array", "items": {"$ref": "#/components/schemas/VulnerabilityFinding"}},
+                "secrets": {"type": "array", "items": {"$ref": "#/components/schemas/SecretFinding"}},
+                "errors": {"type": "array", "items": {"type": "string"}}
+            }
+        },
+        "VulnerabilitiesDocument": {"type": "object", "required": ["schema", "generated_at", "vulnerability_db", "machines"],
+            "properties": {
+                "schema": {"type": "string", "const": "rampart.vulnerabilities/v1"},
+                "generated_at": {"type": "string", "format": "date-time"},
+                "vulnerability_db": {"type": "object", "required": ["sources", "records"], "properties": {
+                    "sources": {"type": "array", "items": {"type": "string"}},
+                    "imported_at": nullable_string, "records": {"type": "integer", "minimum": 0}
+                }},
+                "machines": {"type": "array", "items": {"$ref": "#/components/schemas/MachineScan"}}
+            }
+        },
+        "MachineSummary": {"type": "object",
+            "required": ["resource", "instance", "account", "region", "snapshot", "scanned_at", "os", "packages_scanned", "findings", "secrets", "errors", "result"],
+            "properties": {
+                "resource": {"type": "string"}, "instance": {"type": "string"},
+                "account": {"type": "string"}, "region": {"type": "string"}, "snapshot": nullable_string,
+                "scanned_at": {"type": "string", "format": "date-time"}, "os": os,
+                "packages_scanned": {"type": "integer", "minimum": 0},
+                "findings": {"type": "object", "description": "Findings by severity (every severity, 0 when none).",
+                    "additionalProperties": {"type": "integer", "minimum": 0}},
+                "secrets": {"type": "integer", "minimum": 0},
+                "errors": {"type": "array", "items": {"type": "string"}},
+                "result": result
+            }
+        },
+        "MachineDetail": {"type": "object", "required": ["scan_id", "machine", "result"], "properties": {
+            "scan_id": {"type": "string"},
+            "machine": {"$ref": "#/components/schemas/MachineScan"},
+            "result": result
+        }},
+        "MachineFinding": {"description": "A finding (the VulnerabilityFinding fields) with its machine.",
+            "allOf": [{"$ref": "#/components/schemas/VulnerabilityFinding"}, {"type": "object",
+                "required": ["resource", "instance", "account", "region"], "properties": {
+                    "resource": {"type": "string"}, "instance": {"type": "string"},
+                    "account": {"type": "string"}, "region": {"type": "string"}
+                }}]
+        },
+        "AffectedMachine": {"type": "object", "required": ["resource", "instance", "account", "region", "findings"], "properties": {
+            "resource": {"type": "string"}, "instance": {"type": "string"},
+            "account": {"type": "string"}, "region": {"type": "string"},
+            "findings": {"type": "array", "items": {"$ref": "#/components/schemas/VulnerabilityFinding"}}
+        }}
+    })
+}
+
 /// `(method, path)` of every documented operation.
 pub fn documented() -> Vec<(&'static str, &'static str)> {
     operations().iter().map(|o| (o.method, o.path)).collect()
@@ -714,6 +867,9 @@ fn all_schemas() -> Value {
     let mut all = schemas();
     if let (Some(all), Value::Object(alerts)) = (all.as_object_mut(), alert_schemas()) {
         all.extend(alerts);
+    }
+    if let (Some(all), Value::Object(machines)) = (all.as_object_mut(), vulnerability_schemas()) {
+        all.extend(machines);
     }
     all
 }

@@ -21,6 +21,7 @@ mod overview;
 mod recommendations;
 mod servers;
 mod settings;
+mod vulnerabilities;
 
 use std::collections::BTreeMap;
 
@@ -86,8 +87,16 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
+<<<<<<< HEAD
         .route("/servers", get(servers::list))
         .route("/servers/{instance}", get(servers::detail))
+=======
+        .route("/vulnerabilities", get(vulnerabilities::list))
+        .route(
+            "/vulnerabilities/machines/{instance}",
+            get(vulnerabilities::detail),
+        )
+>>>>>>> wt-vulnui
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/status", post(alerts::set_status))
@@ -200,6 +209,7 @@ pub(crate) enum Nav {
     Connectors,
     Servers,
     Alerts,
+    Vulnerabilities,
 }
 
 const NAV: [(Nav, &str, &str); 7] = [
@@ -210,6 +220,7 @@ const NAV: [(Nav, &str, &str); 7] = [
     (Nav::Connectors, "/connectors", "Connectors"),
     (Nav::Servers, "/servers", "Servers"),
     (Nav::Alerts, "/alerts", "Alerts"),
+    (Nav::Vulnerabilities, "/vulnerabilities", "Vulnerabilities"),
 ];
 
 /// A whole page: the layout around `content`.
