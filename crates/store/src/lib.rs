@@ -12,10 +12,7 @@ mod connectors;
 mod coverage;
 mod dashboard;
 mod exemptions;
-<<<<<<< HEAD
 mod log_cursors;
-=======
->>>>>>> wt-vulnui
 mod machines;
 mod pages;
 mod posture;
@@ -41,10 +38,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
-<<<<<<< HEAD
 pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
-=======
->>>>>>> wt-vulnui
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
@@ -56,19 +50,12 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// The schema version this build writes. Version 3 added connectors, classic
 /// secrets, API tokens, stored exemptions, the per-scan posture cache and
 /// `scans.connector`; version 4 alerts, their evidence and status history,
-<<<<<<< HEAD
 /// processed event ids, detection state and the alert outbox; version 5 the
 /// vulnerability database (`vulndb.rs`: imported OSV advisories and the
 /// imports); version 6 agentless machine scan results (`machines.rs`:
 /// `machine_scans`, `machine_findings`). Each is created on open, so older
 /// files upgrade in place.
 pub const SCHEMA_VERSION: i64 = 6;
-=======
-/// processed event ids, detection state and the alert outbox; version 5
-/// agentless machine scan results (`machine_scans`, `machine_findings`).
-/// Each is created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 5;
->>>>>>> wt-vulnui
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -336,11 +323,7 @@ impl Store {
         conn.execute_batch(classic::SCHEMA)?;
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
-<<<<<<< HEAD
         conn.execute_batch(log_cursors::SCHEMA)?;
-=======
-        conn.execute_batch(machines::SCHEMA)?;
->>>>>>> wt-vulnui
         scan_connectors::migrate(&conn)?;
         coverage::migrate(&conn)?;
         // Schema version 5: the vulnerability database, its own step.

@@ -87,16 +87,13 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/scan", post(connectors::trigger_scan))
         .route("/connectors/{name}/health", post(connectors::check_health))
         .route("/connectors/{name}/template", get(connectors::template))
-<<<<<<< HEAD
         .route("/servers", get(servers::list))
         .route("/servers/{instance}", get(servers::detail))
-=======
         .route("/vulnerabilities", get(vulnerabilities::list))
         .route(
             "/vulnerabilities/machines/{instance}",
             get(vulnerabilities::detail),
         )
->>>>>>> wt-vulnui
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::detail))
         .route("/alerts/{id}/status", post(alerts::set_status))
@@ -212,7 +209,7 @@ pub(crate) enum Nav {
     Vulnerabilities,
 }
 
-const NAV: [(Nav, &str, &str); 7] = [
+const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Recommendations, "/recommendations", "Recommendations"),
     (Nav::Inventory, "/inventory", "Inventory"),
