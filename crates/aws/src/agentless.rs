@@ -263,7 +263,9 @@ pub async fn list_machines(
                     Some(MachineVolume {
                         volume_id: m.ebs()?.volume_id()?.to_owned(),
                         device: m.device_name().unwrap_or_default().to_owned(),
-                        root: m.device_name() == Some(root_device),
+                        root: m
+                            .device_name()
+                            .is_some_and(|d| same_device(d, root_device)),
                         encrypted: false,
                         kms_key_id: None,
                     })
@@ -314,6 +316,26 @@ pub async fn list_machines(
         }
     }
     Ok(machines)
+}
+
+/// Whether two device names name the same disk. EC2 reports the names as
+/// they were given: the root device may be `/dev/xvda` while its mapping says
+/// `/dev/sda1` (Xen's `xvd` and `sd` names are the same disk, and the root
+/// device is often named by its first partition).
+fn same_device(a: &str, b: &str) -> bool {
+    fn disk(name: &str) -> String {
+        let name = name.strip_prefix("/dev/").unwrap_or(name);
+        let name = name.strip_prefix("xvd").map_or_else(
+            || name.to_owned(),
+            |rest| format!("sd{rest}"),
+        );
+        if name.starts_with("sd") {
+            name.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned()
+        } else {
+            name
+        }
+    }
+    !a.is_empty() && !b.is_empty() && disk(a) == disk(b)
 }
 
 /// What [`sweep`] did in one region.
@@ -856,6 +878,18 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn device_names_of_one_disk() {
+        assert!(same_device("/dev/sda1", "/dev/sda1"));
+        assert!(same_device("/dev/xvda", "/dev/sda1"));
+        assert!(same_device("xvda", "/dev/sda"));
+        assert!(same_device("/dev/nvme0n1", "/dev/nvme0n1"));
+        assert!(!same_device("/dev/sdb", "/dev/sda1"));
+        assert!(!same_device("/dev/xvdf", "/dev/xvda"));
+        assert!(!same_device("/dev/nvme1n1", "/dev/nvme0n1"));
+        assert!(!same_device("", ""));
     }
 
     #[test]

@@ -189,7 +189,7 @@ async fn a_failed_read_leaves_no_rampart_snapshot_and_is_an_error() {
         format!("arn:aws:ec2:{region}:{ACCOUNT}:instance/{id}")
     );
     assert_eq!(machine.volumes.len(), 1);
-    assert!(machine.volumes[0].root);
+    assert!(machine.volumes[0].root, "{machine:?}");
 
     let reader = reader(false).await;
     let outcome = agentless::scan_machine(

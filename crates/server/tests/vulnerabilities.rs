@@ -72,6 +72,11 @@ fn env(machines: bool) -> Env {
         store
             .put_machine_scans("scan-new", &sample_machines())
             .unwrap();
+        let zip = dir.path().join("all.zip");
+        rampart_testkit::osv::write_fixtures_zip(&zip, false);
+        store
+            .import_vulndb(&zip, time::OffsetDateTime::now_utc(), &mut |_| {})
+            .unwrap();
     }
     let reader = create_token(&store, "bob", TokenRole::Reader)
         .unwrap()
@@ -116,6 +121,16 @@ async fn the_document_is_the_contract_of_the_latest_scan_and_filters_narrow_it()
     assert_eq!(doc["schema"], VULNERABILITIES_SCHEMA);
     let parsed: VulnerabilitiesDocument = serde_json::from_value(doc.clone()).unwrap();
     assert_eq!(parsed.machines, sample_machines());
+    // The database the machines are matched against, as the store has it.
+    assert!(parsed.vulnerability_db.records > 0, "{doc}");
+    assert!(
+        parsed
+            .vulnerability_db
+            .sources
+            .iter()
+            .any(|s| s == "Debian"),
+        "{doc}"
+    );
     // The machine not read is in the document with its errors.
     let broken = parsed
         .machines
@@ -126,11 +141,12 @@ async fn the_document_is_the_contract_of_the_latest_scan_and_filters_narrow_it()
 
     // CVE: both machines that have it, each with only the matching finding.
     let doc = get_json(&env, &format!("/api/v1/vulnerabilities?cve={SHARED_CVE}")).await;
-    assert_eq!(strings(&doc["machines"], "resource"), [WEB_ARN, WORKER_ARN]);
-    assert_eq!(doc["machines"][0]["findings"].as_array().unwrap().len(), 1);
+    // Machines come in resource order (`eu-west-1` before `us-east-1`).
+    assert_eq!(strings(&doc["machines"], "resource"), [WORKER_ARN, WEB_ARN]);
+    assert_eq!(doc["machines"][1]["findings"].as_array().unwrap().len(), 1);
     // Severity is "at least"; package matches binary or source names.
     let doc = get_json(&env, "/api/v1/vulnerabilities?severity=high").await;
-    assert_eq!(strings(&doc["machines"], "resource"), [WEB_ARN, WORKER_ARN]);
+    assert_eq!(strings(&doc["machines"], "resource"), [WORKER_ARN, WEB_ARN]);
     let doc = get_json(&env, "/api/v1/vulnerabilities?package=zlib").await;
     assert_eq!(strings(&doc["machines"], "resource"), [WEB_ARN]);
     assert_eq!(doc["machines"][0]["findings"][0]["package"], "zlib1g");
@@ -274,9 +290,9 @@ async fn which_machines_have_a_cve() {
         &format!("/api/v1/vulnerabilities/cves/{SHARED_CVE}/machines"),
     )
     .await;
-    assert_eq!(strings(&page["items"], "resource"), [WEB_ARN, WORKER_ARN]);
-    assert_eq!(page["items"][1]["findings"][0]["package"], "libcrypto3");
-    assert_eq!(page["items"][0]["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(strings(&page["items"], "resource"), [WORKER_ARN, WEB_ARN]);
+    assert_eq!(page["items"][0]["findings"][0]["package"], "libcrypto3");
+    assert_eq!(page["items"][1]["findings"].as_array().unwrap().len(), 1);
     // An advisory id works too; so does an account filter.
     let page = get_json(&env, "/api/v1/vulnerabilities/cves/DLA-3612-1/machines").await;
     assert_eq!(strings(&page["items"], "resource"), [WEB_ARN]);

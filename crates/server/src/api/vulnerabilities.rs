@@ -160,16 +160,6 @@ pub(crate) fn machine_scan_to_read(
     }
 }
 
-/// The vulnerability database the stored findings were matched against.
-///
-/// The store does not record it with the scan results: the summary is
-/// what the document reports and stays empty here (no sources, no
-/// records) until the vulnerability database's status is readable from
-/// the store.
-fn vulnerability_db(_s: &Store) -> VulnerabilityDbSummary {
-    VulnerabilityDbSummary::default()
-}
-
 /// How one machine came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,7 +275,7 @@ async fn document(
             let (_, machines) = filtered_machines(s, &filter)?.ok_or_else(no_machine_scan)?;
             Ok(VulnerabilitiesDocument::new(
                 OffsetDateTime::now_utc(),
-                vulnerability_db(s),
+                s.vulndb_summary()?,
                 machines,
             ))
         })
