@@ -263,9 +263,7 @@ pub async fn list_machines(
                     Some(MachineVolume {
                         volume_id: m.ebs()?.volume_id()?.to_owned(),
                         device: m.device_name().unwrap_or_default().to_owned(),
-                        root: m
-                            .device_name()
-                            .is_some_and(|d| same_device(d, root_device)),
+                        root: m.device_name().is_some_and(|d| same_device(d, root_device)),
                         encrypted: false,
                         kms_key_id: None,
                     })
@@ -325,12 +323,12 @@ pub async fn list_machines(
 fn same_device(a: &str, b: &str) -> bool {
     fn disk(name: &str) -> String {
         let name = name.strip_prefix("/dev/").unwrap_or(name);
-        let name = name.strip_prefix("xvd").map_or_else(
-            || name.to_owned(),
-            |rest| format!("sd{rest}"),
-        );
+        let name = name
+            .strip_prefix("xvd")
+            .map_or_else(|| name.to_owned(), |rest| format!("sd{rest}"));
         if name.starts_with("sd") {
-            name.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned()
+            name.trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_owned()
         } else {
             name
         }

@@ -289,7 +289,9 @@ async fn a_machine_whose_os_has_no_imported_advisories_is_an_error_not_clean() {
     let dir = tempfile::tempdir().unwrap();
     let matcher = StoreMatcher::open(&vulndb(dir.path())).unwrap();
     let inspection = inspect_tree(
-        &HostDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../machine/fixtures/amazon-linux-2")),
+        &HostDir::new(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../machine/fixtures/amazon-linux-2"),
+        ),
         &InspectOptions::default(),
     );
     let scan = rampart_engine::agentless::machine_scan(
