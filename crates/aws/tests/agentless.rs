@@ -151,6 +151,7 @@ impl SnapshotReader for FailingReader {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             MachineScan {
+                source: rampart_model::machine::MachineSource::Disk,
                 resource: machine.arn.clone(),
                 snapshot: None,
                 scanned_at: OffsetDateTime::now_utc(),

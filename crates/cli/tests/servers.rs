@@ -317,3 +317,114 @@ fn servers_provision_dry_run_apply_remove() {
         describe(&out)
     );
 }
+
+/// With agentless scanning off, the Servers plan's SSM software inventory
+/// is matched against the vulnerability database by the same code as a
+/// disk: `rampart vulnerabilities` lists the instance with its findings and
+/// `source: ssm-inventory`, and the secrets recommendation does not call
+/// it clean.
+#[test]
+fn ssm_inventory_packages_are_matched_when_disks_are_not_read() {
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+        moto: Moto::start_with_ssm_emulator(),
+    };
+    env.code(
+        &env.run(&[
+            "issuer",
+            "init",
+            "--issuer-url",
+            "https://id.example.test/rampart",
+        ]),
+        0,
+    );
+    let seeded = env.moto.seed("seed-servers.py", &[]);
+    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let plain = ids["plain"].as_str().unwrap().to_owned();
+    env.moto.ssm_register(
+        "us-east-1",
+        &[rampart_testkit::ssm::online_instance(&plain, "3.3.1611.0")],
+    );
+    env.moto.ssm_inventory(
+        "us-east-1",
+        &plain,
+        "AWS:InstanceInformation",
+        &[
+            serde_json::json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
+            "PlatformName": "Amazon Linux", "PlatformVersion": "2023", "PlatformType": "Linux",
+            "InstanceId": plain}),
+        ],
+    );
+    env.moto.ssm_inventory(
+        "us-east-1",
+        &plain,
+        "AWS:Application",
+        &[
+            // Vulnerable: ALAS2023-2024-581 is fixed in 1:3.0.8-1.amzn2023.0.12.
+            serde_json::json!({"Name": "openssl-libs", "Version": "3.0.8", "Release": "1.amzn2023.0.4",
+                "Epoch": "1", "Architecture": "x86_64", "Publisher": "Amazon Linux"}),
+            // Fixed: a look-alike at the fixed version.
+            serde_json::json!({"Name": "openssl", "Version": "3.0.8", "Release": "1.amzn2023.0.12",
+                "Epoch": "1", "Architecture": "x86_64", "Publisher": "Amazon Linux"}),
+        ],
+    );
+    let zip = env.dir.path().join("all.zip");
+    rampart_testkit::osv::write_fixtures_zip(&zip, false);
+    env.code(&env.run(&["vulndb", "import", zip.to_str().unwrap()]), 0);
+    env.code(
+        &env.run(&[
+            "connector",
+            "create",
+            "--name",
+            "prod",
+            "--account",
+            ACCOUNT,
+            "--plans",
+            "cspm,servers",
+            "--regions",
+            "us-east-1",
+            "--agentless-scanning",
+            "off",
+        ]),
+        0,
+    );
+    env.code(
+        &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
+        0,
+    );
+
+    let out = env.run(&["vulnerabilities", "--format", "json"]);
+    env.code(&out, 0);
+    let doc = stdout_json(&out);
+    let arn = format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{plain}");
+    let machines = doc["machines"].as_array().unwrap();
+    assert_eq!(machines.len(), 1, "{doc:#}");
+    let machine = &machines[0];
+    assert_eq!(machine["resource"], arn.as_str(), "{doc:#}");
+    assert_eq!(machine["source"], "ssm-inventory", "{doc:#}");
+    assert_eq!(machine["snapshot"], Value::Null, "{doc:#}");
+    assert_eq!(machine["packages_scanned"], 2, "{doc:#}");
+    assert_eq!(machine["os"]["id"], "amzn", "{doc:#}");
+    let findings = machine["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc:#}");
+    assert_eq!(findings[0]["package"], "openssl-libs");
+    assert_eq!(findings[0]["vulnerability"], "ALAS2023-2024-581");
+    assert_eq!(findings[0]["installed_version"], "1:3.0.8-1.amzn2023.0.4");
+
+    // The secrets recommendation does not assess a disk it did not read.
+    let out = env.run(&["findings", "--format", "json"]);
+    env.code(&out, 0);
+    let findings = stdout_json(&out);
+    let assessments = findings["assessments"].as_array().unwrap();
+    let of = |rec: &str| {
+        assessments
+            .iter()
+            .find(|a| a["recommendation"] == rec && a["resource"] == arn.as_str())
+            .unwrap_or_else(|| panic!("no `{rec}` assessment of {arn}"))
+    };
+    assert_eq!(of("machines-secrets-removed")["status"], "not_applicable");
+    assert_eq!(
+        of("machines-vulnerability-findings-resolved")["status"],
+        "unhealthy"
+    );
+}

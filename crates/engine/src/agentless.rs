@@ -15,7 +15,7 @@
 //! root filesystem and inspects it, a [`PackageMatcher`] matches installed
 //! packages.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,8 +30,8 @@ use rampart_disk::{EbsOptions, EbsSnapshot, FileTree};
 use rampart_health::role_credentials;
 use rampart_machine::InspectOptions;
 use rampart_model::machine::{
-    InstalledPackage, MachineScan, OsRelease, SecretFinding, VulnerabilitiesDocument,
-    VulnerabilityDbSummary, VulnerabilityFinding, VulnerabilitySeverity,
+    InstalledPackage, MachineScan, MachineSource, OsRelease, SecretFinding,
+    VulnerabilitiesDocument, VulnerabilityDbSummary, VulnerabilityFinding, VulnerabilitySeverity,
 };
 use rampart_model::{Asset, CoverageGap, GapKind, types};
 use rampart_store::Store;
@@ -110,6 +110,7 @@ pub fn machine_scan(
         None => {}
     }
     MachineScan {
+        source: MachineSource::Disk,
         resource: resource.to_owned(),
         snapshot,
         scanned_at: OffsetDateTime::now_utc(),
@@ -335,7 +336,7 @@ pub fn match_inventory_packages(
     packages: &[InstalledPackage],
     matcher: &dyn PackageMatcher,
 ) -> MachineScan {
-    machine_scan(
+    let mut scan = machine_scan(
         resource,
         None,
         Inspection {
@@ -344,7 +345,69 @@ pub fn match_inventory_packages(
             ..Inspection::default()
         },
         matcher,
-    )
+    );
+    scan.source = MachineSource::SsmInventory;
+    scan
+}
+
+/// Machine results from the Servers plan's SSM software inventory: one per
+/// [`types::SSM_INSTANCE_INVENTORY`] asset of an EC2 instance that has no
+/// disk result in `read` (agentless scanning off, excluded by tag, or not
+/// due), an operating system Rampart knows, and at least one package. The
+/// packages are matched by the same matcher as disks; the result's source
+/// is [`MachineSource::SsmInventory`] (no secrets: the disk was not read).
+pub fn inventory_machine_scans(
+    inventory: &[&Asset],
+    read: &BTreeSet<String>,
+    matcher: &dyn PackageMatcher,
+    threshold: VulnerabilitySeverity,
+) -> AgentlessOutcome {
+    let mut out = AgentlessOutcome::default();
+    for asset in inventory {
+        if asset.resource_type != types::SSM_INSTANCE_INVENTORY {
+            continue;
+        }
+        let props = &asset.properties;
+        let Some(id) = props
+            .get("instanceId")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| id.starts_with("i-"))
+        else {
+            continue;
+        };
+        let arn = format!(
+            "arn:aws:ec2:{}:{}:instance/{id}",
+            asset.region, asset.account
+        );
+        if read.contains(&arn) {
+            continue;
+        }
+        let Some(os) = rampart_model::ssm_inventory::os_release(props) else {
+            continue;
+        };
+        let packages = rampart_model::ssm_inventory::installed_packages(props);
+        if packages.is_empty() {
+            continue;
+        }
+        let mut scan = match_inventory_packages(&arn, Some(os), &packages, matcher);
+        if let Some(captured) = props
+            .get("applicationsCaptureTime")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| {
+                OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            })
+        {
+            scan.scanned_at = captured;
+        }
+        out.machines.push(scan);
+    }
+    out.machines.sort_by(|a, b| a.resource.cmp(&b.resource));
+    out.assets = out
+        .machines
+        .iter()
+        .map(|m| machine_asset(m, threshold))
+        .collect();
+    out
 }
 
 /// Reads a machine's root snapshot with an inspector and a matcher: the
@@ -419,6 +482,15 @@ pub trait MachineScanner: Send + Sync {
         target: ProvisionTarget<'a>,
         previous: &'a BTreeMap<String, MachineScan>,
     ) -> BoxFuture<'a, AgentlessOutcome>;
+
+    /// Matches the package lists SSM inventory reported (`inventory`, the
+    /// scan's [`types::SSM_INSTANCE_INVENTORY`] assets of accounts with the
+    /// Servers plan) for the instances without a disk result in `read`
+    /// ([`inventory_machine_scans`]). None by default.
+    fn match_inventory(&self, inventory: &[&Asset], read: &BTreeSet<String>) -> AgentlessOutcome {
+        let _ = (inventory, read);
+        AgentlessOutcome::default()
+    }
 }
 
 /// How the agentless step runs.
@@ -572,6 +644,31 @@ impl MachineScanner for AgentlessScanner {
             .await
         })
     }
+
+    fn match_inventory(&self, inventory: &[&Asset], read: &BTreeSet<String>) -> AgentlessOutcome {
+        if inventory.is_empty() {
+            return AgentlessOutcome::default();
+        }
+        match StoreMatcher::open(&self.vulndb) {
+            Ok(matcher) => {
+                inventory_machine_scans(inventory, read, &matcher, self.options.severity_threshold)
+            }
+            Err(e) => {
+                let first = inventory.first();
+                AgentlessOutcome {
+                    gaps: vec![gap(
+                        first.map_or("", |a| a.account.as_str()),
+                        first.map_or("us-east-1", |a| a.region.as_str()),
+                        "ssm",
+                        "InventoryMatching",
+                        GapKind::Other,
+                        format!("SSM inventory packages not matched: {e}"),
+                    )],
+                    ..AgentlessOutcome::default()
+                }
+            }
+        }
+    }
 }
 
 /// The agentless run of one account with `access`: per region, sweep
@@ -616,9 +713,12 @@ pub async fn scan_account(
         match agentless::list_machines(access, account, region, &options.settings).await {
             Ok(machines) => {
                 for machine in machines {
-                    let recent = previous
-                        .get(&machine.arn)
-                        .filter(|last| now - last.scanned_at < options.rescan_after);
+                    // Only a disk result counts: a result from SSM
+                    // inventory never stands in for reading the disk.
+                    let recent = previous.get(&machine.arn).filter(|last| {
+                        last.source == MachineSource::Disk
+                            && now - last.scanned_at < options.rescan_after
+                    });
                     match recent {
                         Some(last) => out.machines.push(last.clone()),
                         None => due.push(machine),
@@ -783,6 +883,64 @@ mod tests {
         );
         assert!(unknown.findings.is_empty());
         assert_eq!(unknown.errors, ["no advisories for `plan9`"]);
+    }
+
+    fn inventory_asset(id: &str, os: &str, apps: &[&str]) -> Asset {
+        let applications: Vec<serde_json::Value> = apps
+            .iter()
+            .map(|name| json!({"name": name, "version": "1.0", "release": "1.amzn2023"}))
+            .collect();
+        Asset::new(
+            format!("arn:rampart:ssm:us-east-1:123456789012:inventory/{id}"),
+            types::SSM_INSTANCE_INVENTORY,
+            "123456789012",
+            "us-east-1",
+            id,
+            json!({
+                "instanceId": id,
+                "os": {"name": os, "version": "2023", "platformType": "Linux"},
+                "applicationsCaptureTime": "2026-11-30T08:00:00Z",
+                "applications": applications,
+            }),
+        )
+    }
+
+    #[test]
+    fn ssm_inventory_stands_in_only_where_no_disk_was_read() {
+        let assets = [
+            inventory_asset("i-1", "Amazon Linux", &["bad", "good"]),
+            inventory_asset("i-2", "Amazon Linux", &["bad"]),
+            // Windows: no ecosystem to match against.
+            inventory_asset("i-3", "Microsoft Windows Server 2022 Datacenter", &["bad"]),
+            // Nothing reported yet.
+            inventory_asset("i-4", "Amazon Linux", &[]),
+            // A hybrid managed instance is not an EC2 machine.
+            inventory_asset("mi-5", "Amazon Linux", &["bad"]),
+        ];
+        let inventory: Vec<&Asset> = assets.iter().collect();
+        let read = BTreeSet::from(["arn:aws:ec2:us-east-1:123456789012:instance/i-2".to_owned()]);
+        let out = inventory_machine_scans(&inventory, &read, &FlagBad, VulnerabilitySeverity::High);
+        assert_eq!(out.machines.len(), 1, "{:?}", out.machines);
+        let scan = &out.machines[0];
+        assert_eq!(
+            scan.resource,
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
+        );
+        assert_eq!(scan.source, MachineSource::SsmInventory);
+        assert_eq!(scan.snapshot, None);
+        assert_eq!(scan.packages_scanned, 2);
+        assert_eq!(scan.findings.len(), 1);
+        assert_eq!(scan.findings[0].package, "bad");
+        assert_eq!(
+            scan.scanned_at,
+            OffsetDateTime::parse(
+                "2026-11-30T08:00:00Z",
+                &time::format_description::well_known::Rfc3339
+            )
+            .unwrap()
+        );
+        assert_eq!(out.assets.len(), 1);
+        assert_eq!(out.assets[0].properties["source"], "ssm-inventory");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! Each account reached goes through the connector's plans' provisioning
 //! steps ([`crate::provisioning`]) before it is collected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -361,7 +361,6 @@ pub async fn scan_connector(
     gaps.extend(primary_gaps);
     gaps.extend(machines.gaps);
     assets.extend(machines.assets);
-    store.put_machine_scans(&scan_id, &machines.machines)?;
     for (member_assets, member_gaps, member_calls) in others {
         assets.extend(member_assets);
         gaps.extend(member_gaps);
@@ -369,6 +368,34 @@ pub async fn scan_connector(
             *calls.entry(key).or_default() += n;
         }
     }
+    // The Servers plan's SSM inventory, matched like a disk's packages for
+    // the instances agentless scanning did not read.
+    let mut machine_results = machines.machines;
+    if !machine_scanners.is_empty() {
+        let servers_accounts: BTreeSet<&str> = reached
+            .iter()
+            .filter(|c| c.plans().contains(&Plan::Servers))
+            .map(|c| c.account())
+            .collect();
+        let read: BTreeSet<String> = machine_results.iter().map(|m| m.resource.clone()).collect();
+        let inventory: Vec<&rampart_model::Asset> = assets
+            .iter()
+            .filter(|a| {
+                a.resource_type == rampart_model::types::SSM_INSTANCE_INVENTORY
+                    && servers_accounts.contains(a.account.as_str())
+            })
+            .collect();
+        let matched: Vec<AgentlessOutcome> = machine_scanners
+            .iter()
+            .map(|scanner| scanner.match_inventory(&inventory, &read))
+            .collect();
+        for outcome in matched {
+            machine_results.extend(outcome.machines);
+            assets.extend(outcome.assets);
+            gaps.extend(outcome.gaps);
+        }
+    }
+    store.put_machine_scans(&scan_id, &machine_results)?;
     assets.sort_by(|a, b| {
         (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
             &b.resource_type,

@@ -145,12 +145,45 @@ pub struct SecretFinding {
     pub fingerprint: String,
 }
 
+/// Where a machine's package list came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MachineSource {
+    /// Its disk, read from a snapshot: packages and secrets.
+    #[default]
+    Disk,
+    /// The Servers plan's SSM software inventory: packages only (secrets
+    /// are not assessed; the disk was not read).
+    SsmInventory,
+}
+
+impl MachineSource {
+    /// The name used in output (`disk`, `ssm-inventory`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disk => "disk",
+            Self::SsmInventory => "ssm-inventory",
+        }
+    }
+
+    /// Parses [`MachineSource::as_str`]'s output.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Disk, Self::SsmInventory]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
 /// What one scan of one machine found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MachineScan {
     /// The machine's ARN (the EC2 instance; a snapshot's ARN for a
     /// single-snapshot scan).
     pub resource: String,
+    /// Where the package list came from (`disk` when absent: documents
+    /// written before this field existed).
+    #[serde(default)]
+    pub source: MachineSource,
     /// The snapshot read, when the packages came from a disk.
     #[serde(default)]
     pub snapshot: Option<String>,
@@ -223,6 +256,7 @@ mod tests {
     #[test]
     fn a_document_has_the_contract_fields() -> Result<(), serde_json::Error> {
         let machine = MachineScan {
+            source: MachineSource::Disk,
             resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc".to_owned(),
             snapshot: Some("snap-0123".to_owned()),
             scanned_at: OffsetDateTime::UNIX_EPOCH,

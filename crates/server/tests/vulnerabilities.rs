@@ -75,7 +75,7 @@ fn env(machines: bool) -> Env {
         let zip = dir.path().join("all.zip");
         rampart_testkit::osv::write_fixtures_zip(&zip, false);
         store
-            .import_vulndb(&zip, time::OffsetDateTime::now_utc(), &mut |_| {})
+            .import_vulndb(&zip, OffsetDateTime::now_utc(), &mut |_| {})
             .unwrap();
     }
     let reader = create_token(&store, "bob", TokenRole::Reader)

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use rampart_model::machine::{MachineScan, VulnerabilityFinding, VulnerabilitySeverity};
+use rampart_model::machine::{
+    MachineScan, MachineSource, VulnerabilityFinding, VulnerabilitySeverity,
+};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Store, StoreError, json_text, parse_json, parse_time, rfc3339, to_i64};
@@ -18,6 +20,7 @@ pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS machine_scans (
     scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
     resource TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'disk',
     account TEXT NOT NULL,
     region TEXT NOT NULL,
     snapshot TEXT,
@@ -93,6 +96,7 @@ type FindingRow = (
 
 type MachineRow = (
     String,
+    String,
     Option<String>,
     String,
     Option<String>,
@@ -113,7 +117,7 @@ impl Store {
                     params![scan_id, m.resource],
                 )?;
                 store.conn.execute(
-                    "INSERT OR REPLACE INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT OR REPLACE INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         scan_id,
                         m.resource,
@@ -125,6 +129,7 @@ impl Store {
                         to_i64(m.packages_scanned),
                         json_text(&m.secrets),
                         json_text(&m.errors),
+                        m.source.as_str(),
                     ],
                 )?;
                 let mut insert = store.conn.prepare_cached(
@@ -166,7 +171,7 @@ impl Store {
     /// The machines scan `scan_id` read, by ARN, with their findings.
     pub fn machine_scans(&self, scan_id: &str) -> Result<Vec<MachineScan>> {
         let mut stmt = self.conn.prepare(
-            "SELECT resource, snapshot, scanned_at, os, packages_scanned, secrets, errors FROM machine_scans WHERE scan_id = ?1 ORDER BY resource",
+            "SELECT resource, source, snapshot, scanned_at, os, packages_scanned, secrets, errors FROM machine_scans WHERE scan_id = ?1 ORDER BY resource",
         )?;
         let rows: Vec<MachineRow> = stmt
             .query_map(params![scan_id], |r| {
@@ -178,14 +183,21 @@ impl Store {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let mut findings = self.findings_by_machine(scan_id, &MachineFindingFilter::default())?;
         rows.into_iter()
             .map(
-                |(resource, snapshot, scanned_at, os, packages, secrets, errors)| {
+                |(resource, source, snapshot, scanned_at, os, packages, secrets, errors)| {
                     Ok(MachineScan {
+                        source: MachineSource::parse(&source).ok_or_else(|| {
+                            StoreError::Corrupt {
+                                column: "machine_scans.source",
+                                reason: format!("unknown source `{source}`"),
+                            }
+                        })?,
                         findings: findings.remove(&resource).unwrap_or_default(),
                         resource,
                         snapshot,
@@ -368,6 +380,7 @@ mod tests {
 
     fn machine(id: &str, findings: Vec<VulnerabilityFinding>) -> MachineScan {
         MachineScan {
+            source: MachineSource::Disk,
             resource: format!("arn:aws:ec2:us-east-1:123456789012:instance/{id}"),
             snapshot: Some(format!("snap-{id}")),
             scanned_at: datetime!(2026-01-01 00:00:00 UTC),

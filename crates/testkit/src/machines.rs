@@ -30,6 +30,7 @@ pub const BROKEN_ARN: &str = "arn:aws:ec2:us-east-1:123456789012:instance/i-0bad
 /// access key left in a home directory.
 pub fn web_server() -> MachineScan {
     MachineScan {
+        source: rampart_model::machine::MachineSource::Disk,
         resource: WEB_ARN.into(),
         snapshot: Some("snap-0web0000000000001".into()),
         scanned_at: datetime!(2026-03-02 10:00:00 UTC),
@@ -77,6 +78,7 @@ pub fn web_server() -> MachineScan {
 /// Alpine's advisory id, high.
 pub fn worker() -> MachineScan {
     MachineScan {
+        source: rampart_model::machine::MachineSource::Disk,
         resource: WORKER_ARN.into(),
         snapshot: Some("snap-0wrk0000000000002".into()),
         scanned_at: datetime!(2026-03-02 10:05:00 UTC),
@@ -106,6 +108,7 @@ pub fn worker() -> MachineScan {
 /// system, no packages, no findings.
 pub fn unreadable() -> MachineScan {
     MachineScan {
+        source: rampart_model::machine::MachineSource::Disk,
         resource: BROKEN_ARN.into(),
         snapshot: Some("snap-0bad0000000000003".into()),
         scanned_at: datetime!(2026-03-02 10:07:00 UTC),

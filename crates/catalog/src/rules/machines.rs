@@ -111,6 +111,7 @@ fn vulnerabilities_resolved(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, U
             "atOrAboveThreshold": over.len(),
             "threshold": threshold.as_str(),
             "packagesScanned": m.i64("packages_scanned")?,
+            "source": m.str("source")?.unwrap_or("disk"),
             "snapshot": m.str("snapshot")?,
             "scannedAt": m.str("scanned_at")?,
         }),
@@ -148,6 +149,11 @@ fn secrets_removed(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable
         return Ok(not_covered());
     };
     let m = Props::of(scan);
+    if m.str("source")? == Some("ssm-inventory") {
+        return Ok(Outcome::not_applicable(
+            "The machine's packages came from SSM inventory: its disk was not read, so secrets on it are not assessed (agentless scanning is off or the instance is excluded).",
+        ));
+    }
     let errors = errors(&m)?;
     let secrets = m.array("secrets")?;
     let counts = Evidence {

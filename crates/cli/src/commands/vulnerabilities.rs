@@ -146,7 +146,13 @@ pub fn render(doc: &VulnerabilitiesDocument) -> String {
             };
             vec![
                 m.resource.clone(),
-                m.snapshot.clone().unwrap_or_else(|| "-".to_owned()),
+                match (&m.snapshot, m.source) {
+                    (Some(snapshot), _) => snapshot.clone(),
+                    (None, rampart_model::machine::MachineSource::SsmInventory) => {
+                        "ssm-inventory".to_owned()
+                    }
+                    (None, rampart_model::machine::MachineSource::Disk) => "-".to_owned(),
+                },
                 os_name(m),
                 m.packages_scanned.to_string(),
                 rfc3339(m.scanned_at),
@@ -155,7 +161,7 @@ pub fn render(doc: &VulnerabilitiesDocument) -> String {
         })
         .collect();
     text.push_str(&table(
-        &["MACHINE", "SNAPSHOT", "OS", "PACKAGES", "SCANNED", "RESULT"],
+        &["MACHINE", "SOURCE", "OS", "PACKAGES", "SCANNED", "RESULT"],
         &machines,
     ));
     let findings: usize = doc.machines.iter().map(|m| m.findings.len()).sum();
@@ -198,6 +204,7 @@ mod tests {
             },
             vec![
                 MachineScan {
+                    source: rampart_model::machine::MachineSource::Disk,
                     resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc".into(),
                     snapshot: Some("snap-0123".into()),
                     scanned_at: at,
@@ -226,6 +233,7 @@ mod tests {
                     errors: vec![],
                 },
                 MachineScan {
+                    source: rampart_model::machine::MachineSource::Disk,
                     resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0def".into(),
                     snapshot: None,
                     scanned_at: at,

@@ -805,7 +805,7 @@ fn vulnerability_schemas() -> Value {
         "MachineScan": {"type": "object",
             "required": ["resource", "snapshot", "scanned_at", "os", "packages_scanned", "findings", "secrets", "errors"],
             "properties": {
-                "resource": {"type": "string"}, "snapshot": nullable_string,
+                "resource": {"type": "string"}, "source": {"type": "string", "enum": ["disk", "ssm-inventory"]}, "snapshot": nullable_string,
                 "scanned_at": {"type": "string", "format": "date-time"}, "os": os,
                 "packages_scanned": {"type": "integer", "minimum": 0},
                 "findings": {"type": "array", "items": {"$ref": "#/components/schemas/VulnerabilityFinding"}},
@@ -825,10 +825,10 @@ fn vulnerability_schemas() -> Value {
             }
         },
         "MachineSummary": {"type": "object",
-            "required": ["resource", "instance", "account", "region", "snapshot", "scanned_at", "os", "packages_scanned", "findings", "secrets", "errors", "result"],
+            "required": ["resource", "instance", "account", "region", "source", "snapshot", "scanned_at", "os", "packages_scanned", "findings", "secrets", "errors", "result"],
             "properties": {
                 "resource": {"type": "string"}, "instance": {"type": "string"},
-                "account": {"type": "string"}, "region": {"type": "string"}, "snapshot": nullable_string,
+                "account": {"type": "string"}, "region": {"type": "string"}, "source": {"type": "string", "enum": ["disk", "ssm-inventory"]}, "snapshot": nullable_string,
                 "scanned_at": {"type": "string", "format": "date-time"}, "os": os,
                 "packages_scanned": {"type": "integer", "minimum": 0},
                 "findings": {"type": "object", "description": "Findings by severity (every severity, 0 when none).",

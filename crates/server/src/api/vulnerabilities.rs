@@ -20,8 +20,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::http::StatusCode;
 use rampart_model::machine::{
-    MachineScan, OsRelease, VulnerabilitiesDocument, VulnerabilityDbSummary, VulnerabilityFinding,
-    VulnerabilitySeverity,
+    MachineScan, OsRelease, VulnerabilitiesDocument, VulnerabilityFinding, VulnerabilitySeverity,
 };
 use rampart_store::{MachineFindingFilter, Store};
 use serde::Serialize;
@@ -201,6 +200,8 @@ pub(crate) struct MachineSummary {
     pub instance: String,
     pub account: String,
     pub region: String,
+    /// Where the packages came from (`disk` or `ssm-inventory`).
+    pub source: rampart_model::machine::MachineSource,
     pub snapshot: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub scanned_at: OffsetDateTime,
@@ -226,6 +227,7 @@ impl MachineSummary {
             instance: short_id(&m.resource).to_owned(),
             account: account.to_owned(),
             region: region.to_owned(),
+            source: m.source,
             snapshot: m.snapshot.clone(),
             scanned_at: m.scanned_at,
             os: m.os.clone(),
@@ -430,7 +432,7 @@ pub(crate) fn finding_rows(s: &Store, filter: &Filter) -> Result<Vec<MachineFind
         })
         .collect();
     // Stable: keeps machine and scan order within a severity.
-    rows.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.finding.severity));
     Ok(rows)
 }
 

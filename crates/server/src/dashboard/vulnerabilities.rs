@@ -280,6 +280,12 @@ pub(super) async fn detail(
                 dt { "Machine" } dd { (m.resource) }
                 dt { "Operating system" } dd { (os_name(m.os.as_ref())) }
                 dt { "Packages scanned" } dd { (m.packages_scanned) }
+                dt { "Packages from" } dd {
+                    @match m.source {
+                        rampart_model::machine::MachineSource::SsmInventory => "SSM software inventory (the disk was not read: secrets are not assessed)",
+                        rampart_model::machine::MachineSource::Disk => "Disk (EBS snapshot)",
+                    }
+                }
                 dt { "Snapshot" } dd { (m.snapshot.as_deref().unwrap_or("-")) }
                 dt { "Scanned" } dd { (when(m.scanned_at)) }
                 dt { "Scan" } dd { a href=(format!("/scans/{}", segment(&d.scan_id))) { code { (d.scan_id) } } }
