@@ -27,6 +27,27 @@ struct Env {
 }
 
 impl Env {
+    /// moto behind the SSM emulator, an issuer, and `seed-servers.py`'s
+    /// instances (their ids by role).
+    fn seeded() -> (Self, Value) {
+        let env = Self {
+            dir: tempfile::tempdir().unwrap(),
+            moto: Moto::start_with_ssm_emulator(),
+        };
+        env.code(
+            &env.run(&[
+                "issuer",
+                "init",
+                "--issuer-url",
+                "https://id.example.test/rampart",
+            ]),
+            0,
+        );
+        let seeded = env.moto.seed("seed-servers.py", &[]);
+        let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+        (env, ids)
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("rampart.db")
     }
@@ -89,21 +110,7 @@ fn find<'a>(steps: &'a [Row], resource: &str, name: &str) -> Option<&'a Row> {
 
 #[test]
 fn servers_provision_dry_run_apply_remove() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-        moto: Moto::start_with_ssm_emulator(),
-    };
-    env.code(
-        &env.run(&[
-            "issuer",
-            "init",
-            "--issuer-url",
-            "https://id.example.test/rampart",
-        ]),
-        0,
-    );
-    let seeded = env.moto.seed("seed-servers.py", &[]);
-    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let (env, ids) = Env::seeded();
     let (bare, plain, dev) = (
         ids["bare"].as_str().unwrap().to_owned(),
         ids["plain"].as_str().unwrap().to_owned(),
@@ -325,21 +332,7 @@ fn servers_provision_dry_run_apply_remove() {
 /// it clean.
 #[test]
 fn ssm_inventory_packages_are_matched_when_disks_are_not_read() {
-    let env = Env {
-        dir: tempfile::tempdir().unwrap(),
-        moto: Moto::start_with_ssm_emulator(),
-    };
-    env.code(
-        &env.run(&[
-            "issuer",
-            "init",
-            "--issuer-url",
-            "https://id.example.test/rampart",
-        ]),
-        0,
-    );
-    let seeded = env.moto.seed("seed-servers.py", &[]);
-    let ids: Value = serde_json::from_slice(&seeded.stdout).unwrap();
+    let (env, ids) = Env::seeded();
     let plain = ids["plain"].as_str().unwrap().to_owned();
     env.moto.ssm_register(
         "us-east-1",
