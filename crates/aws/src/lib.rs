@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod error;
 pub mod pipeline;
 pub mod scan;
+pub mod sql_discovery;
 
 pub use access::{AwsAccess, AwsSettings, CallStats, CallerIdentity, RegionList, resolve_regions};
 pub use credentials::{

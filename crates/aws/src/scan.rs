@@ -350,6 +350,13 @@ pub async fn collect_account(
         result.assets.extend(out.assets);
         result.gaps.extend(out.gaps);
     }
+    // SQL Server discovery reads what the EC2, SSM and RDS collectors
+    // found; a scan narrowed to fewer services keeps the earlier snapshot's.
+    if crate::sql_discovery::has_inputs(plan.services.as_deref()) {
+        let servers =
+            crate::sql_discovery::discover(&result.assets, time::OffsetDateTime::now_utc());
+        result.assets.extend(servers);
+    }
     result.assets.sort_by(|a, b| {
         (&a.resource_type, &a.region, &a.arn).cmp(&(&b.resource_type, &b.region, &b.arn))
     });

@@ -46,6 +46,7 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../data/recommendations/lambda.toml"),
     ),
     ("rds.toml", include_str!("../data/recommendations/rds.toml")),
+    ("sql.toml", include_str!("../data/recommendations/sql.toml")),
     ("s3.toml", include_str!("../data/recommendations/s3.toml")),
     (
         "secretsmanager.toml",

@@ -435,6 +435,11 @@ pub mod types {
     /// [`crate::machine::MachineScan`] plus `resourceArn`,
     /// `severityThreshold`), one per instance scanned.
     pub const MACHINE_SCAN: &str = "Rampart::EC2::MachineScan";
+    /// A SQL Server found in the account (on an EC2 instance, or an RDS
+    /// Custom / RDS for SQL Server DB instance), with its host, edition,
+    /// version and the signals that found it; derived at scan time from the
+    /// EC2, SSM and RDS assets.
+    pub const SQL_SERVER_INSTANCE: &str = "Rampart::SQL::ServerInstance";
 }
 
 /// The stable identifier of an account- or region-level setting:

@@ -551,6 +551,7 @@ pub fn instance_asset(
         "instanceType": instance.instance_type().map(|v| v.as_str()),
         "platform": instance.platform().map(|v| v.as_str()),
         "platformDetails": instance.platform_details(),
+        "usageOperation": instance.usage_operation(),
         "architecture": instance.architecture().map(|v| v.as_str()),
         "virtualizationType": instance.virtualization_type().map(|v| v.as_str()),
         "imageId": instance.image_id(),

@@ -304,7 +304,7 @@ fn security_group_ports_closed(
 }
 
 /// Not applicable for an instance that is being terminated.
-fn instance_retiring(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+pub(super) fn instance_retiring(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     Ok(match p.str("state")? {
         Some(state @ ("shutting-down" | "terminated")) => Some(
             Outcome::not_applicable(format!(
@@ -513,11 +513,56 @@ fn instance_public_management_ports_closed(
     if let Some(na) = instance_retiring(p)? {
         return Ok(na);
     }
-    let Some((ip, ip_path)) = public_ipv4(p)? else {
-        return Ok(Outcome::not_applicable(
+    match instance_world_exposure(p, inv, ADMIN_PORTS)? {
+        Exposure::NoPublicAddress => Ok(Outcome::not_applicable(
             "The instance has no public IPv4 address, so its ports are not reachable from the internet directly.",
         )
-        .with(p.evidence("publicIpAddress")));
+        .with(p.evidence("publicIpAddress"))),
+        Exposure::Open(open) => Ok(Outcome::unhealthy(format!(
+            "The instance has the public address {} and its security group `{}` allows port {} from `{}`; close the port to the internet and use Session Manager or a bastion.",
+            open.address, open.group, open.port, open.world
+        ))
+        .with(open.address_evidence)
+        .with(open.rule_evidence)),
+        Exposure::Closed => Ok(Outcome::healthy(
+            "No security group of the instance opens SSH or RDP to the internet.",
+        )
+        .with(p.evidence("securityGroups"))),
+    }
+}
+
+/// Whether an EC2 instance's ports are open to the internet.
+pub(super) enum Exposure {
+    /// No public IPv4 address: not reachable directly.
+    NoPublicAddress,
+    /// A security group of the instance admits one of the ports from the
+    /// whole internet.
+    Open(OpenPort),
+    /// A public address, and no group admits the ports from the internet.
+    Closed,
+}
+
+/// The first port found open to the internet, with its evidence.
+pub(super) struct OpenPort {
+    pub address: String,
+    pub group: String,
+    pub port: i64,
+    pub world: &'static str,
+    pub address_evidence: rampart_model::Evidence,
+    pub rule_evidence: rampart_model::Evidence,
+}
+
+/// Cross-asset: whether the instance `p` has a public IPv4 address and a
+/// security group (top level or per network interface, looked up in the
+/// snapshot) that admits one of `ports` (TCP or UDP) from `0.0.0.0/0` or
+/// `::/0`. A group missing from the snapshot makes the answer unknown.
+pub(super) fn instance_world_exposure(
+    p: &Props<'_>,
+    inv: &Inventory,
+    ports: &[i64],
+) -> Result<Exposure, Unreadable> {
+    let Some((ip, ip_path)) = public_ipv4(p)? else {
+        return Ok(Exposure::NoPublicAddress);
     };
     let mut group_ids: Vec<&str> = p
         .array("securityGroups")?
@@ -548,28 +593,22 @@ fn instance_public_management_ports_closed(
         let Some(open) = world_ingress(&gp)? else {
             continue;
         };
-        let found = exposures(
-            &open,
-            ADMIN_PORTS,
-            &["tcp", "udp"],
-            &[Family::V4, Family::V6],
-        );
+        let found = exposures(&open, ports, &["tcp", "udp"], &[Family::V4, Family::V6]);
         if let Some((rule, port)) = found.first() {
-            return Ok(Outcome::unhealthy(format!(
-                "The instance has the public address {ip} and its security group `{id}` allows port {port} from `{}`; close the port to the internet and use Session Manager or a bastion.",
-                rule.family.world()
-            ))
-            .with(p.evidence(&ip_path))
-            .with(rampart_model::Evidence {
-                path: format!("securityGroup({id}).{}", rule.path()),
-                value: gp.evidence(&rule.path()).value,
+            return Ok(Exposure::Open(OpenPort {
+                address: ip,
+                group: id.to_owned(),
+                port: *port,
+                world: rule.family.world(),
+                address_evidence: p.evidence(&ip_path),
+                rule_evidence: rampart_model::Evidence {
+                    path: format!("securityGroup({id}).{}", rule.path()),
+                    value: gp.evidence(&rule.path()).value,
+                },
             }));
         }
     }
-    Ok(
-        Outcome::healthy("No security group of the instance opens SSH or RDP to the internet.")
-            .with(p.evidence("securityGroups")),
-    )
+    Ok(Exposure::Closed)
 }
 
 // ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ mod s3;
 mod secretsmanager;
 mod securityhub;
 mod sns;
+mod sql;
 mod sqs;
 mod ssm;
 
@@ -143,6 +144,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         secretsmanager::RULES,
         securityhub::RULES,
         sns::RULES,
+        sql::RULES,
         sqs::RULES,
         ssm::RULES,
     ]
