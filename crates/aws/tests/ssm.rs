@@ -530,3 +530,122 @@ async fn collector_reads_patch_compliance_inventory_and_region_status() {
     assert_eq!(codes(&bare), ["no-instance-profile", "not-managed"]);
     assert_eq!(codes(&wrong_role), ["profile-lacks-ssm", "not-managed"]);
 }
+
+/// SQL Server discovery over a scan of moto behind the SSM emulator: one
+/// server found by its SSM inventory (with the version), one by the name of
+/// the account's own image it runs, one RDS for SQL Server DB instance; a
+/// plain instance and a PostgreSQL DB instance are not servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_servers_are_discovered_from_inventory_images_and_rds() {
+    let _serial = SERIAL.lock().await;
+    let moto = moto();
+    moto.reset();
+    let region = "us-east-1";
+    let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let ec2 = access.ec2(region);
+    let run = |image: &str| {
+        ec2.run_instances()
+            .image_id(image)
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .send()
+    };
+    let first = run("ami-0a3c14e1ddbe7f23c").await.unwrap();
+    let with_inventory = first.instances()[0].instance_id().unwrap().to_owned();
+    let image = ec2
+        .create_image()
+        .instance_id(&with_inventory)
+        .name("Windows_Server-2019-English-Full-SQL_2019_Standard-golden")
+        .send()
+        .await
+        .unwrap();
+    let image_id = image.image_id().unwrap().to_owned();
+    let from_image = run(&image_id).await.unwrap().instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_owned();
+    let plain = run("ami-0a3c14e1ddbe7f23c").await.unwrap().instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_owned();
+    moto.ssm_register(region, &[online_instance(&with_inventory, "3.3.1611.0")]);
+    moto.ssm_inventory(
+        region,
+        &with_inventory,
+        "AWS:InstanceInformation",
+        &[json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
+                 "PlatformName": "Microsoft Windows Server 2019 Datacenter", "PlatformVersion": "10.0.17763",
+                 "PlatformType": "Windows", "InstanceId": with_inventory})],
+    );
+    moto.ssm_inventory(
+        region,
+        &with_inventory,
+        "AWS:Application",
+        &[
+            json!({"Name": "SQL Server 2019 Database Engine Services", "Version": "15.0.4355.3",
+                   "Publisher": "Microsoft Corporation"}),
+            json!({"Name": "Microsoft SQL Server Management Studio - 19.1", "Version": "19.1.56.0",
+                   "Publisher": "Microsoft Corporation"}),
+        ],
+    );
+    let rds = access.rds(region);
+    for (id, engine) in [("ledger", "sqlserver-se"), ("orders", "postgres")] {
+        rds.create_db_instance()
+            .db_instance_identifier(id)
+            .engine(engine)
+            .db_instance_class("db.m5.large")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("not-a-real-password-1")
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let mut plan = plan(&[region]);
+    plan.services = Some(vec!["ec2".to_owned(), "ssm".to_owned(), "rds".to_owned()]);
+    let scan = rampart_aws::collect_account(&access, &plan, &rampart_aws::NoProgress).await;
+    let servers: Vec<&rampart_model::Asset> = scan
+        .assets
+        .iter()
+        .filter(|a| a.resource_type == rampart_model::types::SQL_SERVER_INSTANCE)
+        .collect();
+    let host = |s: &&rampart_model::Asset| s.properties["hostId"].as_str().unwrap().to_owned();
+    let mut hosts: Vec<String> = servers.iter().map(host).collect();
+    hosts.sort();
+    let mut expected = vec![
+        with_inventory.clone(),
+        from_image.clone(),
+        "ledger".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(hosts, expected, "{servers:#?}");
+    assert!(!hosts.contains(&plain));
+    let by = |id: &str| servers.iter().find(|s| host(s) == id).unwrap();
+    let inventoried = &by(&with_inventory).properties;
+    assert_eq!(inventoried["signals"][0]["source"], "ssm-inventory");
+    assert_eq!(inventoried["version"], "15.0.4355.3");
+    assert_eq!(inventoried["product"], "SQL Server 2019");
+    let imaged = &by(&from_image).properties;
+    assert_eq!(imaged["signals"][0]["source"], "ami-name");
+    assert_eq!(imaged["edition"], "Standard");
+    assert_eq!(imaged["product"], "SQL Server 2019");
+    let ledger = &by("ledger").properties;
+    assert_eq!(ledger["hostType"], "rds");
+    assert_eq!(ledger["edition"], "Standard");
+    assert_eq!(
+        ledger["hostArn"],
+        format!("arn:aws:rds:{region}:123456789012:db:ledger")
+    );
+
+    // A scan narrowed to fewer than EC2, SSM and RDS derives nothing.
+    plan.services = Some(vec!["ec2".to_owned(), "ssm".to_owned()]);
+    let narrowed = rampart_aws::collect_account(&access, &plan, &rampart_aws::NoProgress).await;
+    assert!(
+        narrowed
+            .assets
+            .iter()
+            .all(|a| a.resource_type != rampart_model::types::SQL_SERVER_INSTANCE)
+    );
+}

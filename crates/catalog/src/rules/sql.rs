@@ -58,9 +58,8 @@ pub(crate) fn parse_lifecycle(text: &str) -> Result<Vec<Lifecycle>, String> {
             let [major, minor, product, mainstream, extended] = cols[..] else {
                 return Err(format!("lifecycle row `{line}` does not have 5 columns"));
             };
-            let parse_date = |t: &str| {
-                Date::parse(t, &date).map_err(|e| format!("lifecycle date `{t}`: {e}"))
-            };
+            let parse_date =
+                |t: &str| Date::parse(t, &date).map_err(|e| format!("lifecycle date `{t}`: {e}"));
             Ok(Lifecycle {
                 major: major.parse().map_err(|e| format!("major `{major}`: {e}"))?,
                 minor: minor.parse().map_err(|e| format!("minor `{minor}`: {e}"))?,
@@ -90,7 +89,10 @@ fn not_on_ec2(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     })
 }
 
-fn host<'i>(p: &Props<'_>, inv: &'i Inventory) -> Result<crate::inventory::AssetRef<'i>, Unreadable> {
+fn host<'i>(
+    p: &Props<'_>,
+    inv: &'i Inventory,
+) -> Result<crate::inventory::AssetRef<'i>, Unreadable> {
     let arn = p.str("hostArn")?.ok_or_else(|| Unreadable {
         path: "hostArn".to_owned(),
         error: "the SQL Server asset does not name its host".to_owned(),
@@ -208,10 +210,10 @@ fn version_supported(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable
 /// recovery) is not paused. Not applicable: servers not on RDS Custom.
 fn automation_not_paused(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("hostType")? != Some("rds-custom") {
-        return Ok(Outcome::not_applicable(
-            "The SQL Server is not an RDS Custom DB instance.",
-        )
-        .with(p.evidence("hostType")));
+        return Ok(
+            Outcome::not_applicable("The SQL Server is not an RDS Custom DB instance.")
+                .with(p.evidence("hostType")),
+        );
     }
     let db = Props::of(host(p, inv)?);
     match db.str("automationMode")? {
