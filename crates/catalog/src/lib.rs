@@ -24,6 +24,7 @@ pub mod metadata;
 pub mod rules;
 pub mod score;
 pub mod servers;
+pub mod sql;
 pub mod standards;
 pub mod tally;
 pub mod view;

@@ -348,7 +348,8 @@ pub fn instance_coverage_of_assets(assets: &[Asset]) -> Vec<InstanceCoverage> {
     instance_coverage(&Inventory::new(assets))
 }
 
-fn coverage_of(inv: &Inventory, asset: AssetRef<'_>) -> InstanceCoverage {
+/// One EC2 instance's Servers coverage (`asset` is its `AWS::EC2::Instance`).
+pub fn coverage_of(inv: &Inventory, asset: AssetRef<'_>) -> InstanceCoverage {
     let p = asset.properties;
     let state = text(p.get("state"));
     let mut reasons = Vec::new();

@@ -71,6 +71,9 @@ pub mod requirement {
     pub const AUDIT_PIPELINE: &str = "audit-log pipeline";
     /// SQL: SQL Server on EC2 or RDS Custom for SQL Server exists.
     pub const SQL_SERVER: &str = "SQL Server found";
+    /// SQL: one SQL Server (from the last scan) meets the plan's
+    /// prerequisites (`rampart_catalog::sql`); one check per server.
+    pub const SQL_PREREQUISITES: &str = "SQL Server prerequisites";
     /// The connector's last scan finished.
     pub const LAST_SCAN: &str = "last scan";
     /// The last scan has no coverage gap that needs fixing.
@@ -226,6 +229,9 @@ pub async fn connector_health(
     checks.extend(scan::checks(connector, evidence));
     for plan in connector.plans() {
         checks.extend(aws::plan_checks(connector, plan, options).await);
+        if plan == Plan::Sql {
+            checks.extend(scan::sql_prerequisites(evidence));
+        }
     }
     ConnectorHealth {
         connector: connector.name.clone(),

@@ -1,11 +1,13 @@
 //! The connector's last scan and its gaps, from the store.
 
-use rampart_connector::Connector;
+use rampart_catalog::Inventory;
+use rampart_catalog::sql::{PrerequisiteState, ServerPrerequisites, server_prerequisites};
+use rampart_connector::{Connector, Plan};
 use rampart_model::{CoverageGap, ScanRecord, ScanStatus};
-use rampart_store::{Store, StoreError};
+use rampart_store::{AssetFilter, Store, StoreError};
 
-use crate::requirement::{LAST_SCAN, SCAN_GAPS};
-use crate::{Check, decide};
+use crate::requirement::{LAST_SCAN, SCAN_GAPS, SQL_PREREQUISITES};
+use crate::{Check, State, decide};
 
 /// How many recent scans are searched for the connector's.
 const SCANS_SEARCHED: usize = 500;
@@ -18,6 +20,9 @@ pub struct ScanEvidence {
     pub record: ScanRecord,
     /// Its coverage gaps in the connector's account.
     pub gaps: Vec<CoverageGap>,
+    /// The SQL Servers it found in the connector's account, with the SQL
+    /// plan's prerequisites (read only for connectors with the SQL plan).
+    pub sql_servers: Vec<ServerPrerequisites>,
 }
 
 /// The connector's last finished scan: the newest scan run through it
@@ -46,10 +51,77 @@ pub fn scan_evidence(
             } else {
                 Vec::new()
             };
-            return Ok(Some(ScanEvidence { record, gaps }));
+            let sql_servers = if record.status == ScanStatus::Complete
+                && connector.plans().contains(&Plan::Sql)
+            {
+                let filter = AssetFilter {
+                    account: Some(connector.account().to_owned()),
+                    ..AssetFilter::default()
+                };
+                let assets = store.assets(&record.id, &filter)?;
+                server_prerequisites(&Inventory::new(&assets))
+            } else {
+                Vec::new()
+            };
+            return Ok(Some(ScanEvidence {
+                record,
+                gaps,
+                sql_servers,
+            }));
         }
     }
     Ok(None)
+}
+
+/// SQL: one check per SQL Server the last scan found, met when every
+/// prerequisite holds, not met with the fixes, unknown with why; one
+/// unknown check when there is no complete scan to read them from.
+pub(crate) fn sql_prerequisites(evidence: Option<&ScanEvidence>) -> Vec<Check> {
+    let plan = Some(Plan::Sql);
+    let Some(evidence) = evidence.filter(|e| e.record.status == ScanStatus::Complete) else {
+        return vec![Check::new(
+            plan,
+            SQL_PREREQUISITES,
+            State::unknown(
+                "no complete scan of the account yet: run `rampart scan --connector` first",
+            ),
+            String::new(),
+        )];
+    };
+    evidence
+        .sql_servers
+        .iter()
+        .map(|server| {
+            let summary: Vec<String> = server
+                .prerequisites
+                .iter()
+                .map(|p| p.detail.clone())
+                .collect();
+            let detail = format!(
+                "{} ({}): {}",
+                server.host_id,
+                server.name,
+                summary.join("; ")
+            );
+            let fixes: Vec<String> = server
+                .not_met()
+                .filter_map(|p| match &p.state {
+                    PrerequisiteState::NotMet { fix } => Some(fix.clone()),
+                    _ => None,
+                })
+                .collect();
+            let state = if !fixes.is_empty() {
+                State::not_met(fixes.join("; "))
+            } else if let Some(PrerequisiteState::Unknown { why }) =
+                server.unknown().next().map(|p| &p.state)
+            {
+                State::unknown(why.clone())
+            } else {
+                State::Met
+            };
+            Check::new(plan, SQL_PREREQUISITES, state, detail)
+        })
+        .collect()
 }
 
 /// The last-scan checks.
@@ -151,5 +223,70 @@ mod tests {
         assert_eq!(found.record.id, "failed");
         assert_eq!(found.record.status, ScanStatus::Failed);
         assert!(found.gaps.is_empty());
+    }
+
+    fn fixture_assets(text: &str) -> Vec<rampart_model::Asset> {
+        let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut assets = vec![serde_json::from_value(doc["subject"].clone()).unwrap()];
+        for related in doc["related"].as_array().unwrap() {
+            assets.push(serde_json::from_value(related.clone()).unwrap());
+        }
+        assets
+    }
+
+    #[test]
+    fn sql_prerequisites_come_from_the_last_scan_one_check_per_server() {
+        use crate::State;
+
+        let mut store = Store::open_in_memory().unwrap();
+        let sql = Connector::new(
+            "prod",
+            "123456789012",
+            &[Plan::Cspm, Plan::Sql],
+            vec![],
+            12,
+            None,
+        );
+        let checks = super::sql_prerequisites(scan_evidence(&store, &sql).unwrap().as_ref());
+        assert_eq!(checks.len(), 1);
+        assert!(matches!(checks[0].state, State::Unknown { .. }));
+
+        let mut assets = fixture_assets(include_str!(
+            "../../catalog/data/fixtures/sql-server-protection-prerequisites-met/healthy.json"
+        ));
+        assets.extend(fixture_assets(include_str!(
+            "../../catalog/data/fixtures/sql-server-protection-prerequisites-met/unhealthy-rds-error-log-not-exported.json"
+        )));
+        let snapshot = Snapshot {
+            scan: record("with-sql", 1, &["123456789012"]),
+            assets,
+            gaps: vec![],
+        };
+        store.complete_scan(&snapshot, &[]).unwrap();
+        let evidence = scan_evidence(&store, &sql).unwrap().unwrap();
+        assert_eq!(evidence.sql_servers.len(), 2);
+        let checks = super::sql_prerequisites(Some(&evidence));
+        assert_eq!(checks.len(), 2);
+        let by_host = |host: &str| {
+            checks
+                .iter()
+                .find(|c| c.detail.starts_with(host))
+                .unwrap_or_else(|| panic!("no check for {host}: {checks:#?}"))
+        };
+        assert_eq!(by_host("i-0abc").state, State::Met);
+        match &by_host("sqlcustom1").state {
+            State::NotMet { fix } => assert!(fix.contains("EnableLogTypes"), "{fix}"),
+            other => panic!("{other:?}"),
+        }
+
+        // Without the SQL plan the servers are not read.
+        let cspm = Connector::new("cspm", "123456789012", &[Plan::Cspm], vec![], 12, None);
+        assert!(
+            scan_evidence(&store, &cspm)
+                .unwrap()
+                .unwrap()
+                .sql_servers
+                .is_empty()
+        );
     }
 }

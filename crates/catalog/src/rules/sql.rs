@@ -28,6 +28,10 @@ pub(crate) static RULES: &[Rule] = &[
         id: "sql-rds-custom-automation-not-paused",
         check: automation_not_paused,
     },
+    Rule {
+        id: "sql-server-protection-prerequisites-met",
+        check: prerequisites_met,
+    },
 ];
 
 /// The database engine (1433) and the SQL Server Browser service (1434).
@@ -234,6 +238,61 @@ fn automation_not_paused(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unre
             error: "the RDS Custom DB instance does not report its automation mode".to_owned(),
         }),
     }
+}
+
+/// The SQL plan's prerequisites for the server hold
+/// ([`crate::sql::prerequisites_of`]): unhealthy listing each one that does
+/// not, with its fix; error when none fails but one cannot be decided. Not
+/// applicable: a stopped host.
+fn prerequisites_met(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    let found = crate::sql::prerequisites_of(inv, p.asset());
+    if !found.running {
+        return Ok(Outcome::not_applicable(format!(
+            "The SQL Server's host `{}` is stopped; its prerequisites are assessed while it runs.",
+            found.host_id
+        ))
+        .with(p.evidence("hostState")));
+    }
+    let evidence = rampart_model::Evidence {
+        path: "prerequisites".to_owned(),
+        value: serde_json::to_value(&found.prerequisites).unwrap_or_default(),
+    };
+    let not_met: Vec<String> = found
+        .not_met()
+        .map(|pr| match &pr.state {
+            crate::sql::PrerequisiteState::NotMet { fix } => {
+                format!("{} ({}): {fix}", pr.requirement, pr.detail)
+            }
+            _ => pr.requirement.clone(),
+        })
+        .collect();
+    if !not_met.is_empty() {
+        return Ok(Outcome::unhealthy(format!(
+            "The SQL plan cannot protect this server yet: {}.",
+            not_met.join("; ")
+        ))
+        .with(evidence));
+    }
+    if let Some(unknown) = found.unknown().next() {
+        let why = match &unknown.state {
+            crate::sql::PrerequisiteState::Unknown { why } => why.clone(),
+            _ => String::new(),
+        };
+        return Err(Unreadable {
+            path: format!("prerequisites.{}", unknown.requirement),
+            error: why,
+        });
+    }
+    Ok(Outcome::healthy(format!(
+        "Every prerequisite of the SQL plan holds ({}).",
+        found
+            .prerequisites
+            .iter()
+            .map(|pr| pr.requirement.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .with(evidence))
 }
 
 #[cfg(test)]
