@@ -298,6 +298,46 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         "cloudtrail/pentest-user-agent.yml",
         include_str!("../rules/cloudtrail/pentest-user-agent.yml"),
     ),
+    (
+        "sqlserver/brute-force-invalid-user.yml",
+        include_str!("../rules/sqlserver/brute-force-invalid-user.yml"),
+    ),
+    (
+        "sqlserver/brute-force-valid-user.yml",
+        include_str!("../rules/sqlserver/brute-force-valid-user.yml"),
+    ),
+    (
+        "sqlserver/harmful-application.yml",
+        include_str!("../rules/sqlserver/harmful-application.yml"),
+    ),
+    (
+        "sqlserver/login-after-brute-force.yml",
+        include_str!("../rules/sqlserver/login-after-brute-force.yml"),
+    ),
+    (
+        "sqlserver/mass-permission-change.yml",
+        include_str!("../rules/sqlserver/mass-permission-change.yml"),
+    ),
+    (
+        "sqlserver/new-client-address-login.yml",
+        include_str!("../rules/sqlserver/new-client-address-login.yml"),
+    ),
+    (
+        "sqlserver/new-principal-login.yml",
+        include_str!("../rules/sqlserver/new-principal-login.yml"),
+    ),
+    (
+        "sqlserver/shell-from-sql-server.yml",
+        include_str!("../rules/sqlserver/shell-from-sql-server.yml"),
+    ),
+    (
+        "sqlserver/xp-cmdshell-enabled.yml",
+        include_str!("../rules/sqlserver/xp-cmdshell-enabled.yml"),
+    ),
+    (
+        "sqlserver/xp-cmdshell-used.yml",
+        include_str!("../rules/sqlserver/xp-cmdshell-used.yml"),
+    ),
 ];
 
 /// Which requests a rule looks at.
