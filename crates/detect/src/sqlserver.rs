@@ -669,7 +669,7 @@ pub(crate) fn summary(body: &Value) -> String {
     };
     match (s("format"), s("action")) {
         ("errorlog", "login_failed") => format!(
-            "login failed for `{}`{from} ({})",
+            "login failed for {}{from} ({})",
             s("principal"),
             s("failure")
         ),
@@ -678,10 +678,10 @@ pub(crate) fn summary(body: &Value) -> String {
                 "" => String::new(),
                 a => format!(" ({a} authentication)"),
             };
-            format!("login succeeded for `{}`{from}{auth}", s("principal"))
+            format!("login succeeded for {}{from}{auth}", s("principal"))
         }
         ("errorlog", "config_changed") => format!(
-            "configuration option `{}` changed from {} to {}",
+            "configuration option {} changed from {} to {}",
             s("option"),
             body.get("old_value").cloned().unwrap_or_default(),
             body.get("new_value").cloned().unwrap_or_default()
@@ -690,11 +690,11 @@ pub(crate) fn summary(body: &Value) -> String {
         ("audit", _) => {
             let object = match s("object") {
                 "" => String::new(),
-                o => format!(" on `{o}`"),
+                o => format!(" on {o}"),
             };
             let app = match s("application") {
                 "" => String::new(),
-                a => format!(" via `{a}`"),
+                a => format!(" via {a}"),
             };
             let ok = if body.get("succeeded") == Some(&Value::Bool(false)) {
                 " (failed)"
@@ -706,7 +706,7 @@ pub(crate) fn summary(body: &Value) -> String {
                 st => format!(": {}", short(st)),
             };
             format!(
-                "audit {}{object} by `{}`{from}{app}{ok}{statement}",
+                "audit {}{object} by {}{from}{app}{ok}{statement}",
                 s("action_id"),
                 s("principal")
             )
