@@ -840,7 +840,9 @@ impl Ruleset {
                 if !types.contains(wanted.as_str()) {
                     return Err(DetectError::Rule {
                         rule: rule.id.clone(),
-                        reason: format!("`after` names alert type `{wanted}`, which no rule raises"),
+                        reason: format!(
+                            "`after` names alert type `{wanted}`, which no rule raises"
+                        ),
                     });
                 }
             }

@@ -124,12 +124,11 @@ impl Event {
         message: &str,
         context: Arc<EventContext>,
     ) -> Result<Self, DetectError> {
-        let (body, time) = parse_message(message, timestamp_ms).map_err(|reason| {
-            DetectError::Event {
+        let (body, time) =
+            parse_message(message, timestamp_ms).map_err(|reason| DetectError::Event {
                 source_name: AlertSource::SqlLog.as_str(),
                 reason: format!("message `{id}`: {reason}"),
-            }
-        })?;
+            })?;
         Ok(Self {
             source: AlertSource::SqlLog,
             id: id.to_owned(),
@@ -141,7 +140,10 @@ impl Event {
 }
 
 /// The normalized body and time of one message.
-fn parse_message(message: &str, timestamp_ms: Option<i64>) -> Result<(Value, OffsetDateTime), String> {
+fn parse_message(
+    message: &str,
+    timestamp_ms: Option<i64>,
+) -> Result<(Value, OffsetDateTime), String> {
     // ERRORLOG is UTF-16: a misconfigured agent leaves NULs and a BOM.
     let text: String = message
         .chars()
@@ -153,7 +155,9 @@ fn parse_message(message: &str, timestamp_ms: Option<i64>) -> Result<(Value, Off
     }
     let fallback = || {
         timestamp_ms
-            .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
+            .and_then(|ms| {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+            })
             .ok_or_else(|| "no time in the message and no log event timestamp".to_owned())
     };
     if text.starts_with('{') {
@@ -167,7 +171,10 @@ fn parse_message(message: &str, timestamp_ms: Option<i64>) -> Result<(Value, Off
         if map.contains_key("EventID") || map.contains_key("event_id") {
             return windows_event(&flat_json_fields(&map), fallback);
         }
-        return Err("json is neither an audit record (`action_id`) nor a windows event (`EventID`)".to_owned());
+        return Err(
+            "json is neither an audit record (`action_id`) nor a windows event (`EventID`)"
+                .to_owned(),
+        );
     }
     if text.starts_with("<Event") {
         return windows_event(&xml_fields(text), fallback);
@@ -183,10 +190,14 @@ fn parse_message(message: &str, timestamp_ms: Option<i64>) -> Result<(Value, Off
 
 /// One ERRORLOG message (one line, or an error header and its line).
 fn errorlog(text: &str) -> Result<(Value, OffsetDateTime), String> {
-    let mut lines = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or_default();
-    let (time, process, mut message) = errorlog_line(first)
-        .ok_or_else(|| "not an errorlog line (`YYYY-MM-DD hh:mm:ss.ff <process> <text>`)".to_owned())?;
+    let (time, process, mut message) = errorlog_line(first).ok_or_else(|| {
+        "not an errorlog line (`YYYY-MM-DD hh:mm:ss.ff <process> <text>`)".to_owned()
+    })?;
     let mut header = error_header(&message);
     // A header followed by its message: the message, with the header's numbers.
     let rest: Vec<&str> = lines.collect();
@@ -259,7 +270,9 @@ fn errorlog_line(line: &str) -> Option<(OffsetDateTime, String, String)> {
     let clock = rest.get(..clock_end)?;
     let rest = rest.get(clock_end..)?.trim_start();
     let time = errorlog_time(date, clock)?;
-    let process_end = rest.find(|c: char| c.is_ascii_whitespace()).unwrap_or(rest.len());
+    let process_end = rest
+        .find(|c: char| c.is_ascii_whitespace())
+        .unwrap_or(rest.len());
     let process = rest.get(..process_end)?.to_owned();
     let message = rest.get(process_end..)?.trim().to_owned();
     if process.is_empty() {
@@ -301,14 +314,17 @@ fn error_header(message: &str) -> Option<(u64, u64, u64)> {
     let (error, rest) = rest.split_once(", Severity: ")?;
     let (severity, rest) = rest.split_once(", State: ")?;
     let state = rest.trim_end_matches('.');
-    Some((error.trim().parse().ok()?, severity.trim().parse().ok()?, state.trim().parse().ok()?))
+    Some((
+        error.trim().parse().ok()?,
+        severity.trim().parse().ok()?,
+        state.trim().parse().ok()?,
+    ))
 }
 
 /// An error header on any line of a multi-line message.
 fn error_header_in(text: &str) -> Option<(u64, u64, u64)> {
-    text.lines().find_map(|line| {
-        errorlog_line(line).and_then(|(_, _, m)| error_header(&m))
-    })
+    text.lines()
+        .find_map(|line| errorlog_line(line).and_then(|(_, _, m)| error_header(&m)))
 }
 
 /// The part of a `Login failed…` message after `Login failed`.
@@ -333,7 +349,9 @@ fn login_failed(rest: &str, message: &str, body: &mut Map<String, Value>) {
 fn failure_class(text: &str) -> &'static str {
     let t = text.to_ascii_lowercase();
     let has = |s: &str| t.contains(s);
-    if has("could not find a login matching") || has("nt account name with sql server authentication") {
+    if has("could not find a login matching")
+        || has("nt account name with sql server authentication")
+    {
         "invalid_user"
     } else if has("password did not match") {
         "wrong_password"
@@ -397,8 +415,14 @@ fn between<'t>(text: &'t str, start: &str, end: &str) -> Option<&'t str> {
 fn config_change(rest: &str) -> Option<(String, i64, i64)> {
     let (option, after) = rest.split_once("' changed from ")?;
     let (old, after) = after.split_once(" to ")?;
-    let new = after.split(|c: char| !c.is_ascii_digit() && c != '-').next()?;
-    Some((option.to_owned(), old.trim().parse().ok()?, new.parse().ok()?))
+    let new = after
+        .split(|c: char| !c.is_ascii_digit() && c != '-')
+        .next()?;
+    Some((
+        option.to_owned(),
+        old.trim().parse().ok()?,
+        new.parse().ok()?,
+    ))
 }
 
 // ------------------------------------------------------------------- audit
@@ -459,7 +483,10 @@ fn audit_record(
     for (key, value) in [
         ("principal", principal),
         ("database_principal", text("database_principal_name")),
-        ("target_principal", text("target_server_principal_name").or_else(|| text("target_database_principal_name"))),
+        (
+            "target_principal",
+            text("target_server_principal_name").or_else(|| text("target_database_principal_name")),
+        ),
         ("application", text("application_name")),
         ("statement", text("statement")),
         ("object", text("object_name")),
@@ -575,7 +602,11 @@ fn unescape(text: &str) -> String {
 fn flat_json_fields(map: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in map {
-        let key = if key == "event_id" { "EventID" } else { key.as_str() };
+        let key = if key == "event_id" {
+            "EventID"
+        } else {
+            key.as_str()
+        };
         match value {
             Value::String(s) => {
                 out.insert(key.to_owned(), json!(s));
@@ -595,7 +626,12 @@ fn windows_event(
     fields: &Map<String, Value>,
     fallback: impl Fn() -> Result<OffsetDateTime, String>,
 ) -> Result<(Value, OffsetDateTime), String> {
-    let get = |key: &str| fields.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let get = |key: &str| {
+        fields
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let event_id = get("EventID").ok_or_else(|| "windows event without `EventID`".to_owned())?;
     let event_id: u64 = event_id
         .trim()
@@ -605,7 +641,8 @@ fn windows_event(
         Some(stamp) => audit_time(stamp).ok_or_else(|| format!("windows event time `{stamp}`"))?,
         None => fallback()?,
     };
-    let sysmon = get("Provider").is_some_and(|p| p.contains("Sysmon")) || get("ParentImage").is_some();
+    let sysmon =
+        get("Provider").is_some_and(|p| p.contains("Sysmon")) || get("ParentImage").is_some();
     let mut body = Map::new();
     body.insert("format".into(), json!("windows"));
     body.insert("event_id".into(), json!(event_id));
@@ -631,7 +668,8 @@ fn windows_event(
     };
     let action = match process {
         Some((image, parent, user)) => {
-            let image = image.ok_or_else(|| format!("process event {event_id} without the new process"))?;
+            let image =
+                image.ok_or_else(|| format!("process event {event_id} without the new process"))?;
             body.insert("image".into(), json!(image));
             if let Some(parent) = parent {
                 body.insert("parent_image".into(), json!(parent));

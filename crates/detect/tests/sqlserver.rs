@@ -39,7 +39,11 @@ fn parse(message: &str) -> Event {
 }
 
 fn s<'e>(event: &'e Event, key: &str) -> &'e str {
-    event.body.get(key).and_then(Value::as_str).unwrap_or_default()
+    event
+        .body
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 #[test]
@@ -263,7 +267,8 @@ fn windows_process_events_as_xml_and_json() {
     assert_eq!(s(&event, "principal"), "NT Service\\MSSQLSERVER");
     assert!(s(&event, "parent_image").ends_with("sqlservr.exe"));
     // Another Windows event parses, as an event no rule reads.
-    let logon = json!({"EventID": 4624, "Computer": "SQL01", "TimeCreated": "2024-05-01T10:15:32Z"});
+    let logon =
+        json!({"EventID": 4624, "Computer": "SQL01", "TimeCreated": "2024-05-01T10:15:32Z"});
     assert_eq!(s(&parse(&logon.to_string()), "action"), "windows_event");
 }
 
@@ -292,7 +297,11 @@ fn unparsable_messages_are_counted_and_never_alert() {
     assert_eq!(batch.stats.parsed, 1);
     assert_eq!(batch.stats.unparsed, 6);
     assert_eq!(batch.errors.len(), 6);
-    assert!(batch.errors.iter().any(|e| e.contains("`m1`")), "{:?}", batch.errors);
+    assert!(
+        batch.errors.iter().any(|e| e.contains("`m1`")),
+        "{:?}",
+        batch.errors
+    );
     let mut engine = Engine::new(rules(), EngineConfig::default());
     let out = engine.process(batch.events);
     assert_eq!(out.stats.events, 1);
@@ -317,7 +326,9 @@ fn wrong_password(id: &str, at: OffsetDateTime, ip: &str) -> Event {
     errorlog(
         id,
         at,
-        &format!("Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: {ip}]"),
+        &format!(
+            "Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: {ip}]"
+        ),
     )
 }
 
@@ -325,7 +336,9 @@ fn success(id: &str, at: OffsetDateTime, user: &str, ip: &str) -> Event {
     errorlog(
         id,
         at,
-        &format!("Login succeeded for user '{user}'. Connection made using SQL Server authentication. [CLIENT: {ip}]"),
+        &format!(
+            "Login succeeded for user '{user}'. Connection made using SQL Server authentication. [CLIENT: {ip}]"
+        ),
     )
 }
 
@@ -346,7 +359,12 @@ fn a_login_after_a_brute_force_needs_the_address_the_order_and_the_time() {
     let mut engine = Engine::new(rules(), EngineConfig::default());
     let first = engine.process(guesses("203.0.113.9", 0));
     assert_eq!(types(&first), ["SQL.BruteForceValidUser"]);
-    let out = engine.process([success("s1", T0 + Duration::minutes(50), "sa", "203.0.113.9")]);
+    let out = engine.process([success(
+        "s1",
+        T0 + Duration::minutes(50),
+        "sa",
+        "203.0.113.9",
+    )]);
     assert_eq!(types(&out), ["SQL.LoginAfterBruteForce"]);
     assert_eq!(
         out.alerts[0].entities[..2],
@@ -359,17 +377,32 @@ fn a_login_after_a_brute_force_needs_the_address_the_order_and_the_time() {
     let saved = serde_json::to_string(engine.state()).unwrap();
     let state: EngineState = serde_json::from_str(&saved).unwrap();
     let mut resumed = Engine::with_state(rules(), EngineConfig::default(), state);
-    let out = resumed.process([success("s2", T0 + Duration::minutes(55), "sa", "203.0.113.9")]);
+    let out = resumed.process([success(
+        "s2",
+        T0 + Duration::minutes(55),
+        "sa",
+        "203.0.113.9",
+    )]);
     assert_eq!(types(&out), ["SQL.LoginAfterBruteForce"]);
     // Over an hour later: not raised, counted.
-    let out = resumed.process([success("s3", T0 + Duration::minutes(70), "sa", "203.0.113.9")]);
+    let out = resumed.process([success(
+        "s3",
+        T0 + Duration::minutes(70),
+        "sa",
+        "203.0.113.9",
+    )]);
     assert!(out.alerts.is_empty());
     assert_eq!(out.stats.sequence_unmet, 1);
     // Another address, or before the threshold was crossed: not raised.
     let mut engine = Engine::new(rules(), EngineConfig::default());
     let mut events = vec![success("early", T0, "sa", "203.0.113.9")];
     events.extend(guesses("203.0.113.9", 1));
-    events.push(success("other", T0 + Duration::minutes(1), "sa", "10.0.1.25"));
+    events.push(success(
+        "other",
+        T0 + Duration::minutes(1),
+        "sa",
+        "10.0.1.25",
+    ));
     let out = engine.process(events);
     assert_eq!(types(&out), ["SQL.BruteForceValidUser"]);
     assert_eq!(out.stats.sequence_unmet, 2);
@@ -401,7 +434,8 @@ rampart:
     after: {alert_types: [AWS.ConsoleLoginFailures], within_seconds: 600}
 ";
     let rules = Arc::new(
-        Ruleset::from_files([("a.yml", failures), ("b.yml", sequel)]).unwrap_or_else(|e| panic!("{e}")),
+        Ruleset::from_files([("a.yml", failures), ("b.yml", sequel)])
+            .unwrap_or_else(|e| panic!("{e}")),
     );
     let account = Arc::new(EventContext::cloudtrail("111122223333", "us-east-1"));
     let login = |id: &str, second: i64, result: &str| {
@@ -415,16 +449,24 @@ rampart:
         Event::from_cloudtrail_record(body, Arc::clone(&account)).unwrap()
     };
     let mut engine = Engine::new(Arc::clone(&rules), EngineConfig::default());
-    let mut events: Vec<Event> = (0..5).map(|i| login(&format!("f{i}"), i, "Failure")).collect();
+    let mut events: Vec<Event> = (0..5)
+        .map(|i| login(&format!("f{i}"), i, "Failure"))
+        .collect();
     events.push(login("ok", 60, "Success"));
     let out = engine.process(events);
     let mut raised = types(&out);
     raised.sort();
-    assert_eq!(raised, ["AWS.ConsoleLoginFailures", "TEST.ConsoleLoginAfterFailures"]);
+    assert_eq!(
+        raised,
+        ["AWS.ConsoleLoginFailures", "TEST.ConsoleLoginAfterFailures"]
+    );
 
     // Naming an alert type no rule raises is refused.
     let err = Ruleset::from_files([("b.yml", sequel)]).err().unwrap();
-    assert!(err.to_string().contains("`AWS.ConsoleLoginFailures`"), "{err}");
+    assert!(
+        err.to_string().contains("`AWS.ConsoleLoginFailures`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -453,9 +495,17 @@ fn baselines_forget_values_after_their_horizon_across_restarts() {
     let out = engine.process([success("a2", day(120), "legacy_etl", "10.0.1.30")]);
     let mut raised = types(&out);
     raised.sort();
-    assert_eq!(raised, ["SQL.LoginByNewPrincipal", "SQL.LoginFromNewAddress"]);
+    assert_eq!(
+        raised,
+        ["SQL.LoginByNewPrincipal", "SQL.LoginFromNewAddress"]
+    );
     // app_user, last seen on day 0, is new again as well; seen now, known.
-    let out = engine.process([success("b1", day(120) + Duration::minutes(1), "app_user", "10.0.1.30")]);
+    let out = engine.process([success(
+        "b1",
+        day(120) + Duration::minutes(1),
+        "app_user",
+        "10.0.1.30",
+    )]);
     assert_eq!(types(&out), ["SQL.LoginByNewPrincipal"]);
     let out = engine.process([success("b2", day(121), "app_user", "10.0.1.30")]);
     assert!(out.alerts.is_empty());
@@ -510,16 +560,32 @@ fn fixture_events(file: &str) -> Vec<Event> {
 #[test]
 fn replaying_sql_thresholds_sequences_and_baselines_changes_nothing() {
     for (file, alert_type) in [
-        ("brute-force-valid-user/malicious/sa-password-guessing.json", "SQL.BruteForceValidUser"),
-        ("login-after-brute-force/malicious/guessed-sa-password.json", "SQL.LoginAfterBruteForce"),
-        ("new-principal-login/malicious/dormant-login-returns.json", "SQL.LoginByNewPrincipal"),
-        ("mass-permission-change/malicious/grants-and-role-members.json", "SQL.MassPermissionChange"),
+        (
+            "brute-force-valid-user/malicious/sa-password-guessing.json",
+            "SQL.BruteForceValidUser",
+        ),
+        (
+            "login-after-brute-force/malicious/guessed-sa-password.json",
+            "SQL.LoginAfterBruteForce",
+        ),
+        (
+            "new-principal-login/malicious/dormant-login-returns.json",
+            "SQL.LoginByNewPrincipal",
+        ),
+        (
+            "mass-permission-change/malicious/grants-and-role-members.json",
+            "SQL.MassPermissionChange",
+        ),
     ] {
         let events = fixture_events(file);
         let mut engine = Engine::new(rules(), EngineConfig::default());
         let first = engine.process(events.clone());
         assert_eq!(
-            first.alerts.iter().filter(|a| a.alert_type == alert_type).count(),
+            first
+                .alerts
+                .iter()
+                .filter(|a| a.alert_type == alert_type)
+                .count(),
             1,
             "{file}"
         );
