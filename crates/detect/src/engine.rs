@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use crate::cloudtrail::{self, Check, InstanceAddresses, InstanceCall};
 use crate::event::{AuditStage, EntityKey, Event};
 use crate::path::FieldPath;
-use crate::rules::{BaselineValue, Logic, Outcome, Rule, Ruleset};
+use crate::rules::{After, BaselineValue, Logic, Outcome, Rule, Ruleset};
 
 /// Engine settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +101,9 @@ pub struct EngineState {
     thresholds: BTreeMap<String, VecDeque<Pending>>,
     /// First-seen rules' baselines, by rule and entities.
     baselines: BTreeMap<String, Baseline>,
+    /// When alert types other rules wait for (`after`) were last raised,
+    /// by rule and entities (Unix seconds).
+    raised: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +129,9 @@ struct Pending {
 struct Baseline {
     since: i64,
     values: Vec<String>,
+    /// When each value was last seen (rules that forget values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    last_seen: BTreeMap<String, i64>,
 }
 
 /// Counters of one batch.
@@ -152,6 +158,9 @@ pub struct BatchStats {
     /// Calls with an instance role's credentials from an instance the
     /// [`InstanceAddresses`] do not know: not judged.
     pub unknown_instance: u64,
+    /// Matches of rules with `after` whose preceding alert was not raised
+    /// (within its time) for the same entities.
+    pub sequence_unmet: u64,
 }
 
 /// The result of one batch.
@@ -171,6 +180,8 @@ pub struct Engine {
     config: EngineConfig,
     state: EngineState,
     instances: InstanceAddresses,
+    /// Alert types some rule's `after` waits for.
+    awaited: BTreeSet<String>,
 }
 
 impl Engine {
@@ -181,11 +192,17 @@ impl Engine {
 
     /// An engine resuming from persisted `state`.
     pub fn with_state(rules: Arc<Ruleset>, config: EngineConfig, state: EngineState) -> Self {
+        let awaited = rules
+            .rules()
+            .iter()
+            .flat_map(|r| r.after.iter().flat_map(|a| a.alert_types.iter().cloned()))
+            .collect();
         Self {
             rules,
             config,
             state,
             instances: InstanceAddresses::default(),
+            awaited,
         }
     }
 
@@ -275,6 +292,12 @@ impl Engine {
             {
                 continue;
             }
+            if let Some(after) = &rule.after
+                && !self.preceded(after, event, time)
+            {
+                stats.sequence_unmet += 1;
+                continue;
+            }
             stats.matches += 1;
             if !self.config.suppressions.is_empty() {
                 let entities = event_entities(event);
@@ -291,7 +314,9 @@ impl Engine {
             match &rule.logic {
                 Logic::Match => {
                     let added = self.add(rule, event, time, changed);
-                    if !added {
+                    if added {
+                        self.mark_raised(rule, event, time);
+                    } else {
                         stats.duplicates += 1;
                     }
                 }
@@ -313,16 +338,51 @@ impl Engine {
                     value,
                     learning_seconds,
                     max_values,
+                    forget_seconds,
                 } => self.first_seen(
                     rule,
                     event,
                     time,
-                    (value, *learning_seconds, *max_values),
+                    (value, *learning_seconds, *max_values, *forget_seconds),
                     stats,
                     changed,
                 ),
             }
         }
+    }
+
+    /// Whether an alert `after` waits for was raised for `event`'s
+    /// entities within its time before `time`.
+    fn preceded(&self, after: &After, event: &Event, time: i64) -> bool {
+        after.alert_types.iter().any(|alert_type| {
+            let Some(prior) = self.rules.by_alert_type(alert_type) else {
+                return false;
+            };
+            let keys = group_entities(prior, event);
+            if keys.len() < prior.group_by.len() {
+                // The event lacks an entity the prior alert is grouped by.
+                return false;
+            }
+            self.state
+                .raised
+                .get(&state_key(prior, event, &keys))
+                .is_some_and(|at| *at <= time && time - at <= after.within_seconds)
+        })
+    }
+
+    /// Remembers that `rule` raised for `event`'s entities, when another
+    /// rule waits for it.
+    fn mark_raised(&mut self, rule: &Rule, event: &Event, time: i64) {
+        if !self.awaited.contains(&rule.alert_type) {
+            return;
+        }
+        let keys = group_entities(rule, event);
+        let at = self
+            .state
+            .raised
+            .entry(state_key(rule, event, &keys))
+            .or_insert(time);
+        *at = (*at).max(time);
     }
 
     /// Whether the rule's named Rust check holds for `event`.
@@ -489,6 +549,7 @@ impl Engine {
             return;
         }
         let ready: Vec<Pending> = recent.iter().cloned().collect();
+        self.mark_raised(rule, event, time);
         // Every counted event joins the alert of the window the threshold
         // was crossed in.
         for p in ready {
@@ -503,7 +564,12 @@ impl Engine {
         rule: &Rule,
         event: &Event,
         time: i64,
-        (value, learning_seconds, max_values): (&BaselineValue, i64, usize),
+        (value, learning_seconds, max_values, forget_seconds): (
+            &BaselineValue,
+            i64,
+            usize,
+            Option<i64>,
+        ),
         stats: &mut BatchStats,
         changed: &mut BTreeSet<String>,
     ) {
@@ -532,16 +598,41 @@ impl Engine {
         let baseline = self.state.baselines.entry(key).or_insert_with(|| Baseline {
             since: time,
             values: Vec::new(),
+            last_seen: BTreeMap::new(),
         });
         baseline.since = baseline.since.min(time);
         let learnt = time - baseline.since >= learning_seconds;
         let mut new = Vec::new();
         for seen in values {
             if baseline.values.contains(&seen.value) {
+                let Some(forget) = forget_seconds else {
+                    continue;
+                };
+                // A value known from before it was timed counts as seen now.
+                let last = baseline.last_seen.entry(seen.value.clone()).or_insert(time);
+                let stale = time - *last > forget;
+                *last = (*last).max(time);
+                if stale {
+                    new.push(seen);
+                }
                 continue;
+            }
+            if baseline.values.len() >= max_values
+                && let Some(forget) = forget_seconds
+            {
+                // Make room: forget the values unseen for longer than `forget`.
+                let last_seen = &baseline.last_seen;
+                baseline
+                    .values
+                    .retain(|v| last_seen.get(v).is_none_or(|at| time - at <= forget));
+                let values = &baseline.values;
+                baseline.last_seen.retain(|v, _| values.contains(v));
             }
             if baseline.values.len() < max_values {
                 baseline.values.push(seen.value.clone());
+                if forget_seconds.is_some() {
+                    baseline.last_seen.insert(seen.value.clone(), time);
+                }
             }
             new.push(seen);
         }
@@ -550,6 +641,7 @@ impl Engine {
             return;
         }
         if learnt {
+            self.mark_raised(rule, event, time);
             for seen in new {
                 let mut keys = keys.clone();
                 keys.push(seen);
@@ -578,6 +670,7 @@ impl Engine {
         self.state
             .thresholds
             .retain(|_, recent| recent.back().is_some_and(|p| p.time >= cutoff));
+        self.state.raised.retain(|_, at| *at >= cutoff);
     }
 }
 

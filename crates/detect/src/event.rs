@@ -41,6 +41,33 @@ impl EventContext {
         }
     }
 
+    /// The context of a SQL Server on an EC2 instance (or RDS Custom's
+    /// instance): its error log, audit and Windows event log groups.
+    pub fn sql_server_instance(account: &str, region: &str, instance_id: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            resource: AlertResource {
+                arn: format!("arn:aws:ec2:{region}:{account}:instance/{instance_id}"),
+                resource_type: "AWS::EC2::Instance".to_owned(),
+                name: instance_id.to_owned(),
+            },
+        }
+    }
+
+    /// The context of an RDS for SQL Server DB instance's exported logs.
+    pub fn sql_server_rds(account: &str, region: &str, db_instance: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            resource: AlertResource {
+                arn: format!("arn:aws:rds:{region}:{account}:db:{db_instance}"),
+                resource_type: "AWS::RDS::DBInstance".to_owned(),
+                name: db_instance.to_owned(),
+            },
+        }
+    }
+
     /// The context of an account's CloudTrail records in one region.
     pub fn cloudtrail(account: &str, region: &str) -> Self {
         Self {
@@ -216,6 +243,11 @@ impl Event {
                 .and_then(Value::as_u64)
                 .is_none_or(|code| code < 400),
             AlertSource::CloudTrail => self.body.get("errorCode").is_none_or(Value::is_null),
+            AlertSource::SqlLog => self
+                .body
+                .get("succeeded")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
             _ => true,
         }
     }
@@ -226,7 +258,22 @@ impl Event {
         match self.source {
             AlertSource::EksAudit => self.k8s_entity(key),
             AlertSource::CloudTrail => self.cloudtrail_entity(key),
+            AlertSource::SqlLog => self.sqlserver_entity(key),
             _ => None,
+        }
+    }
+
+    fn sqlserver_entity(&self, key: EntityKey) -> Option<AlertEntity> {
+        let s = |k: &str| self.str_at(&[k]).filter(|v| !v.is_empty());
+        match key {
+            EntityKey::User => s("principal").map(|p| AlertEntity::new("sql-login", p)),
+            EntityKey::Ip => s("client_ip")
+                .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+                .filter(|_| self.body.get("client_local") != Some(&Value::Bool(true)))
+                .map(|ip| AlertEntity::new("ip", ip)),
+            EntityKey::Host => s("host").map(|h| AlertEntity::new("host", h)),
+            EntityKey::Object => s("object").map(|o| AlertEntity::new("sql-object", o)),
+            EntityKey::Namespace | EntityKey::Principal => None,
         }
     }
 
@@ -256,6 +303,7 @@ impl Event {
                 .and_then(|e| e.get("arn"))
                 .and_then(|a| first_str_value(a))
                 .map(|arn| AlertEntity::new("aws-principal", arn)),
+            EntityKey::Host => None,
         }
     }
 
@@ -273,7 +321,7 @@ impl Event {
             EntityKey::Ip => self
                 .str_at(&["sourceIPAddress"])
                 .map(|ip| AlertEntity::new("ip", ip)),
-            EntityKey::Namespace | EntityKey::Object => None,
+            EntityKey::Namespace | EntityKey::Object | EntityKey::Host => None,
         }
     }
 
@@ -328,6 +376,7 @@ impl Event {
                     s(&["sourceIPAddress"])
                 )
             }
+            AlertSource::SqlLog => crate::sqlserver::summary(&self.body),
             _ => self.id.clone(),
         }
     }
@@ -339,7 +388,8 @@ impl Event {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKey {
-    /// Who made the request (`k8s-user`; CloudTrail: `aws-principal`).
+    /// Who made the request (`k8s-user`; CloudTrail: `aws-principal`;
+    /// SQL Server: `sql-login`).
     User,
     /// The Kubernetes namespace.
     Namespace,
@@ -350,16 +400,20 @@ pub enum EntityKey {
     /// The AWS principal behind the request (EKS `user.extra.arn`;
     /// CloudTrail: the role of a role session, else `userIdentity.arn`).
     Principal,
+    /// The host an event names (SQL Server: the instance of an audit
+    /// record, the computer of a Windows event).
+    Host,
 }
 
 impl EntityKey {
     /// Every key.
-    pub const ALL: [EntityKey; 5] = [
+    pub const ALL: [EntityKey; 6] = [
         Self::User,
         Self::Namespace,
         Self::Object,
         Self::Ip,
         Self::Principal,
+        Self::Host,
     ];
 }
 

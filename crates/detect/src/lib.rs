@@ -7,7 +7,12 @@
 //! * [`event`] — normalized [`Event`]s from their sources: Kubernetes audit
 //!   events ([`Event::from_k8s_audit_json`], the form a CloudWatch Logs
 //!   message of an EKS cluster's audit stream has), CloudTrail records;
-//!   SQL Server and host logs have a place in [`AlertSource`].
+//!   SQL Server error-log lines, audit records and the host's process
+//!   creation events ([`Event::from_sqlserver_message`]); host logs have a
+//!   place in [`AlertSource`].
+//! * [`sqlserver`] — SQL Server messages (ERRORLOG, SQL Server Audit,
+//!   Windows process creation) normalized into one body; a batch parser
+//!   that counts what does not parse ([`sqlserver::parse_log_events`]).
 //! * [`path`] — field paths into an event, entering arrays (any-member
 //!   matching).
 //! * [`sigma`] — the Sigma evaluator for the subset the rules use.
@@ -46,12 +51,14 @@ pub mod event;
 pub mod path;
 pub mod rules;
 pub mod sigma;
+pub mod sqlserver;
 
 pub use cloudtrail::{InstanceAddresses, InstanceCall};
 pub use engine::{BatchOutcome, BatchStats, Engine, EngineConfig, EngineState, Suppression};
 pub use event::{EntityKey, Event, EventContext};
 pub use path::FieldPath;
 pub use rules::{Rule, Ruleset};
+pub use sqlserver::{LogEvent, ParseStats, ParsedBatch, parse_log_events};
 
 use std::sync::Arc;
 

@@ -17,6 +17,8 @@
 //!   # threshold: {count: 20, window_seconds: 300, distinct: eventName}
 //!   first_seen: {value: ip, learning_seconds: 86400}   # logic: first_seen
 //!   # first_seen: {field: requestParameters.x, kind: aws-account, learning_seconds: 604800}
+//!   # first_seen: {value: user, learning_seconds: 604800, forget_seconds: 5184000}
+//!   after: {alert_types: [SQL.BruteForceValidUser], within_seconds: 3600}
 //!   check: instance_credentials_elsewhere   # named Rust logic (cloudtrail::Check)
 //!   derived_from: https://github.com/SigmaHQ/…  # adapted rules: the original
 //! ```
@@ -296,6 +298,46 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         "cloudtrail/pentest-user-agent.yml",
         include_str!("../rules/cloudtrail/pentest-user-agent.yml"),
     ),
+    (
+        "sqlserver/brute-force-invalid-user.yml",
+        include_str!("../rules/sqlserver/brute-force-invalid-user.yml"),
+    ),
+    (
+        "sqlserver/brute-force-valid-user.yml",
+        include_str!("../rules/sqlserver/brute-force-valid-user.yml"),
+    ),
+    (
+        "sqlserver/harmful-application.yml",
+        include_str!("../rules/sqlserver/harmful-application.yml"),
+    ),
+    (
+        "sqlserver/login-after-brute-force.yml",
+        include_str!("../rules/sqlserver/login-after-brute-force.yml"),
+    ),
+    (
+        "sqlserver/mass-permission-change.yml",
+        include_str!("../rules/sqlserver/mass-permission-change.yml"),
+    ),
+    (
+        "sqlserver/new-client-address-login.yml",
+        include_str!("../rules/sqlserver/new-client-address-login.yml"),
+    ),
+    (
+        "sqlserver/new-principal-login.yml",
+        include_str!("../rules/sqlserver/new-principal-login.yml"),
+    ),
+    (
+        "sqlserver/shell-from-sql-server.yml",
+        include_str!("../rules/sqlserver/shell-from-sql-server.yml"),
+    ),
+    (
+        "sqlserver/xp-cmdshell-enabled.yml",
+        include_str!("../rules/sqlserver/xp-cmdshell-enabled.yml"),
+    ),
+    (
+        "sqlserver/xp-cmdshell-used.yml",
+        include_str!("../rules/sqlserver/xp-cmdshell-used.yml"),
+    ),
 ];
 
 /// Which requests a rule looks at.
@@ -337,7 +379,23 @@ pub enum Logic {
         learning_seconds: i64,
         /// How many values a baseline keeps.
         max_values: usize,
+        /// A value not seen for this long is new again (never forgotten
+        /// when absent).
+        forget_seconds: Option<i64>,
     },
+}
+
+/// A precondition on a rule's matches: an alert of one of `alert_types`
+/// was raised for the same entities (each type's own `group_by`, as the
+/// matching event has them) at most `within_seconds` before the event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct After {
+    /// The alert types one of which must have been raised first.
+    pub alert_types: Vec<String>,
+    /// How long before the event that alert may have been raised (at most
+    /// the engine's horizon, which is how long the engine remembers it).
+    pub within_seconds: i64,
 }
 
 /// What a first-seen baseline learns.
@@ -393,6 +451,9 @@ pub struct Rule {
     pub logic: Logic,
     /// Rust logic run after the Sigma detection matched.
     pub check: Option<Check>,
+    /// An alert that must have been raised first (sequences such as a
+    /// login after a brute force).
+    pub after: Option<After>,
     detection: Detection,
     verbs: Option<Vec<String>>,
     resources: Option<Vec<String>>,
@@ -448,6 +509,7 @@ impl Rule {
         ) {
             (Some("kubernetes"), Some("audit")) => AlertSource::EksAudit,
             (Some("aws"), Some("cloudtrail")) => AlertSource::CloudTrail,
+            (Some("sqlserver"), Some("log")) => AlertSource::SqlLog,
             (product, service) => {
                 return Err(bad(format!(
                     "log source `{}`/`{}` is not supported",
@@ -517,10 +579,18 @@ impl Rule {
                     value,
                     learning_seconds: f.learning_seconds,
                     max_values: f.max_values.unwrap_or(64),
+                    forget_seconds: f.forget_seconds,
                 }
             }
             other => return Err(bad(format!("logic `{other}` is not known"))),
         };
+        if let Some(after) = &r.after
+            && (after.alert_types.is_empty() || after.within_seconds <= 0)
+        {
+            return Err(bad(
+                "`after` needs `alert_types` and a positive `within_seconds`".to_owned(),
+            ));
+        }
         let adapted = r.derived_from.is_some();
         Ok(Self {
             attribution: AlertRule {
@@ -547,6 +617,7 @@ impl Rule {
             outcome: r.outcome,
             logic,
             check: r.check,
+            after: r.after,
             verbs: detection.required_values("verb"),
             resources: detection.required_values("objectRef.resource"),
             event_names: detection.required_values("eventName"),
@@ -599,6 +670,8 @@ struct RawRampart {
     #[serde(default)]
     check: Option<Check>,
     #[serde(default)]
+    after: Option<After>,
+    #[serde(default)]
     derived_from: Option<String>,
 }
 
@@ -623,6 +696,8 @@ struct RawFirstSeen {
     learning_seconds: i64,
     #[serde(default)]
     max_values: Option<usize>,
+    #[serde(default)]
+    forget_seconds: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -758,6 +833,18 @@ impl Ruleset {
                     rule: rule.id.clone(),
                     reason: format!("rule id or alert type `{}` is not unique", rule.alert_type),
                 });
+            }
+        }
+        for rule in &rules {
+            for wanted in rule.after.iter().flat_map(|a| &a.alert_types) {
+                if !types.contains(wanted.as_str()) {
+                    return Err(DetectError::Rule {
+                        rule: rule.id.clone(),
+                        reason: format!(
+                            "`after` names alert type `{wanted}`, which no rule raises"
+                        ),
+                    });
+                }
             }
         }
         Ok(Self { rules })

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use rampart_detect::{Engine, EngineConfig, Event, EventContext, InstanceAddresses, Ruleset};
+use rampart_detect::{
+    Engine, EngineConfig, Event, EventContext, InstanceAddresses, LogEvent, Ruleset,
+};
 use rampart_model::AlertSource;
 use serde_json::Value;
 
@@ -40,11 +42,24 @@ fn example(rules: &Arc<Ruleset>, rule: &rampart_detect::Rule) -> String {
     };
     let context = Arc::new(match rule.source {
         AlertSource::CloudTrail => EventContext::cloudtrail("111122223333", "us-east-1"),
+        AlertSource::SqlLog => {
+            EventContext::sql_server_instance("111122223333", "us-east-1", "i-0a1b2c3d4e5f60718")
+        }
         _ => EventContext::eks_cluster("111122223333", "us-east-1", "prod"),
     });
     let events = items.into_iter().map(|item| match rule.source {
         AlertSource::CloudTrail => {
             Event::from_cloudtrail_record(item, Arc::clone(&context)).unwrap()
+        }
+        AlertSource::SqlLog => {
+            let log: LogEvent = serde_json::from_value(item).unwrap();
+            Event::from_sqlserver_message(
+                &log.id,
+                log.timestamp,
+                &log.message,
+                Arc::clone(&context),
+            )
+            .unwrap()
         }
         _ => Event::from_k8s_audit(item, Arc::clone(&context)).unwrap(),
     });

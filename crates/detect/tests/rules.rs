@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rampart_detect::rules::Logic;
-use rampart_detect::{Engine, EngineConfig, Event, EventContext, InstanceAddresses, Ruleset};
+use rampart_detect::{
+    Engine, EngineConfig, Event, EventContext, InstanceAddresses, LogEvent, Ruleset,
+};
 use rampart_model::{AlertSource, Severity};
 use serde_json::Value;
 
@@ -43,6 +45,9 @@ fn load(path: &Path, source: AlertSource) -> Vec<Event> {
     };
     let context = Arc::new(match source {
         AlertSource::CloudTrail => EventContext::cloudtrail("111122223333", "us-east-1"),
+        AlertSource::SqlLog => {
+            EventContext::sql_server_instance("111122223333", "us-east-1", "i-0a1b2c3d4e5f60718")
+        }
         _ => EventContext::eks_cluster("111122223333", "us-east-1", "prod"),
     });
     items
@@ -51,6 +56,17 @@ fn load(path: &Path, source: AlertSource) -> Vec<Event> {
             let event = match source {
                 AlertSource::CloudTrail => {
                     Event::from_cloudtrail_record(item, Arc::clone(&context))
+                }
+                // CloudWatch Logs events (`id`, `timestamp`, `message`).
+                AlertSource::SqlLog => {
+                    let log: LogEvent = serde_json::from_value(item)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    Event::from_sqlserver_message(
+                        &log.id,
+                        log.timestamp,
+                        &log.message,
+                        Arc::clone(&context),
+                    )
                 }
                 _ => Event::from_k8s_audit(item, Arc::clone(&context)),
             };
@@ -149,6 +165,7 @@ fn every_rule_has_complete_metadata_and_both_kinds_of_fixture() {
         let prefix = match rule.source {
             AlertSource::EksAudit => "K8S.",
             AlertSource::CloudTrail => "AWS.",
+            AlertSource::SqlLog => "SQL.",
             _ => "",
         };
         assert!(
@@ -278,10 +295,60 @@ fn cloudtrail_rules_cover_the_issue_and_most_skip_by_event_name() {
 }
 
 #[test]
+fn sqlserver_rules_cover_the_issue() {
+    let rules = ruleset();
+    let sql: Vec<_> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.source == AlertSource::SqlLog)
+        .collect();
+    for rule in &sql {
+        assert_eq!(rule.plan.as_str(), "sql", "{}", rule.alert_type);
+        assert!(rule.file.starts_with("sqlserver/"), "{}", rule.alert_type);
+    }
+    for wanted in [
+        "SQL.BruteForceInvalidUser",
+        "SQL.BruteForceValidUser",
+        "SQL.LoginAfterBruteForce",
+        "SQL.LoginByNewPrincipal",
+        "SQL.LoginFromNewAddress",
+        "SQL.HarmfulApplication",
+        "SQL.XpCmdShellEnabled",
+        "SQL.XpCmdShellUsed",
+        "SQL.ShellSpawnedBySqlServer",
+        "SQL.MassPermissionChange",
+    ] {
+        assert!(rules.by_alert_type(wanted).is_some(), "{wanted} exists");
+    }
+    // The 60-day baselines forget what they have not seen for 60 days.
+    for at in ["SQL.LoginByNewPrincipal", "SQL.LoginFromNewAddress"] {
+        let rule = rules.by_alert_type(at).unwrap();
+        assert!(
+            matches!(
+                rule.logic,
+                Logic::FirstSeen {
+                    forget_seconds: Some(5_184_000),
+                    ..
+                }
+            ),
+            "{at}: 60-day horizon"
+        );
+    }
+    let after = rules
+        .by_alert_type("SQL.LoginAfterBruteForce")
+        .and_then(|r| r.after.clone())
+        .unwrap();
+    assert_eq!(
+        after.alert_types,
+        ["SQL.BruteForceValidUser", "SQL.BruteForceInvalidUser"]
+    );
+}
+
+#[test]
 fn every_fixture_directory_belongs_to_a_rule() {
     let rules = ruleset();
     let known: BTreeSet<PathBuf> = rules.rules().iter().map(|r| fixture_dir(&r.file)).collect();
-    for group in ["k8s", "cloudtrail"] {
+    for group in ["k8s", "cloudtrail", "sqlserver"] {
         let entries = std::fs::read_dir(fixtures_root().join(group))
             .map(|e| e.filter_map(Result::ok).collect::<Vec<_>>());
         for entry in entries.unwrap_or_default() {
