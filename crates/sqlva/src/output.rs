@@ -291,7 +291,8 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
             Scope::Database => match &database_list {
                 Ok(names) => names.iter().cloned().map(Some).collect(),
                 Err(problem) => {
-                    results.push(error_result(rule, None, problem.clone(), false));
+                    let message = blocked.clone().unwrap_or_else(|| problem.clone());
+                    results.push(error_result(rule, None, message, false));
                     continue;
                 }
             },
