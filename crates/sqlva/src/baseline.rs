@@ -42,7 +42,11 @@ pub fn result_hash(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
     let columns: Vec<String> = columns.iter().map(|c| c.trim().to_lowercase()).collect();
     let mut rows: Vec<Vec<Option<String>>> = rows
         .iter()
-        .map(|row| row.iter().map(|v| v.as_ref().map(|v| v.trim().to_owned())).collect())
+        .map(|row| {
+            row.iter()
+                .map(|v| v.as_ref().map(|v| v.trim().to_owned()))
+                .collect()
+        })
         .collect();
     rows.sort();
     let normalized = serde_json::json!({ "columns": columns, "rows": rows });
@@ -54,7 +58,11 @@ impl Baseline {
     /// Accepts a Finding's evidence (or a NonFinding's empty result) as the
     /// expected result. Errors and results with truncated rows cannot be
     /// accepted: their rows are not the whole result.
-    pub fn accept(result: &RuleResult, accepted_by: &str, accepted_at: OffsetDateTime) -> Result<Self, SqlvaError> {
+    pub fn accept(
+        result: &RuleResult,
+        accepted_by: &str,
+        accepted_at: OffsetDateTime,
+    ) -> Result<Self, SqlvaError> {
         let refuse = |message: &str| SqlvaError::NotBaselinable {
             rule: result.rule.clone(),
             message: message.to_owned(),
@@ -92,11 +100,14 @@ pub fn apply_baselines(results: Vec<RuleResult>, baselines: &[Baseline]) -> Vec<
             else {
                 return result;
             };
-            let matches =
-                !result.rows_truncated && result_hash(&result.columns, &result.evidence) == baseline.result_hash;
+            let matches = !result.rows_truncated
+                && result_hash(&result.columns, &result.evidence) == baseline.result_hash;
             if matches {
                 result.status = Status::NonFinding;
-                result.message = format!("{} (matches the baseline accepted by `{}`)", result.message, baseline.accepted_by);
+                result.message = format!(
+                    "{} (matches the baseline accepted by `{}`)",
+                    result.message, baseline.accepted_by
+                );
                 result.baseline = Some(BaselineMatch {
                     accepted_by: baseline.accepted_by.clone(),
                     accepted_at: baseline.accepted_at,

@@ -72,7 +72,9 @@ pub(crate) fn judge(rule: &Rule, result: &ResultSet<'_>) -> Verdict {
                 .collect();
             if offending.is_empty() {
                 if result.rows_truncated {
-                    return error("rows were truncated; the unreported rows cannot be judged".to_owned());
+                    return error(
+                        "rows were truncated; the unreported rows cannot be judged".to_owned(),
+                    );
                 }
                 return Verdict {
                     status: Status::NonFinding,
@@ -82,7 +84,12 @@ pub(crate) fn judge(rule: &Rule, result: &ResultSet<'_>) -> Verdict {
             }
             let values: Vec<String> = offending
                 .iter()
-                .map(|row| row.get(index).cloned().flatten().unwrap_or_else(|| "NULL".to_owned()))
+                .map(|row| {
+                    row.get(index)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| "NULL".to_owned())
+                })
                 .collect();
             Verdict {
                 status: Status::Finding,
@@ -94,7 +101,11 @@ pub(crate) fn judge(rule: &Rule, result: &ResultSet<'_>) -> Verdict {
                 evidence: offending,
             }
         }
-        Judge::MinBuild { column, as_of, minimum } => min_build(result, column, as_of, minimum),
+        Judge::MinBuild {
+            column,
+            as_of,
+            minimum,
+        } => min_build(result, column, as_of, minimum),
     }
 }
 
@@ -108,7 +119,12 @@ pub(crate) fn parse_build(text: &str) -> Option<Vec<u64>> {
     parts.filter(|p| !p.is_empty())
 }
 
-fn min_build(result: &ResultSet<'_>, column: &str, as_of: &str, minimum: &BTreeMap<String, String>) -> Verdict {
+fn min_build(
+    result: &ResultSet<'_>,
+    column: &str,
+    as_of: &str,
+    minimum: &BTreeMap<String, String>,
+) -> Verdict {
     let Some(index) = column_index(result.columns, column) else {
         return error(format!("result has no column `{column}`"));
     };
@@ -130,13 +146,17 @@ fn min_build(result: &ResultSet<'_>, column: &str, as_of: &str, minimum: &BTreeM
     match minimum.get(&major.to_string()) {
         Some(required) => {
             let Some(required_build) = parse_build(required) else {
-                return error(format!("rule data minimum `{required}` is not a build number"));
+                return error(format!(
+                    "rule data minimum `{required}` is not a build number"
+                ));
             };
             if build >= required_build {
                 Verdict {
                     status: Status::NonFinding,
                     evidence: Vec::new(),
-                    message: format!("build `{version}` is at least `{required}` (recorded {as_of})"),
+                    message: format!(
+                        "build `{version}` is at least `{required}` (recorded {as_of})"
+                    ),
                 }
             } else {
                 finding(format!(
@@ -145,7 +165,11 @@ fn min_build(result: &ResultSet<'_>, column: &str, as_of: &str, minimum: &BTreeM
             }
         }
         None => {
-            let newest = minimum.keys().filter_map(|k| k.parse::<u64>().ok()).max().unwrap_or_default();
+            let newest = minimum
+                .keys()
+                .filter_map(|k| k.parse::<u64>().ok())
+                .max()
+                .unwrap_or_default();
             if major > newest {
                 error(format!(
                     "major version `{major}` is newer than the rule data (recorded {as_of}); refresh the minimum builds"

@@ -17,7 +17,9 @@ pub use baseline::{Baseline, BaselineMatch, apply_baselines, result_hash};
 pub use output::{Assessment, RuleResult, Status, parse_output};
 pub use readonly::check_read_only;
 pub use rules::{Category, Judge, Rule, Scope, Severity, builtin_rules, parse_rules};
-pub use script::{DATABASE_LIST_QUERY, PERMISSIONS_QUERY, SSM_OUTPUT_LIMIT, ScriptOptions, render_script};
+pub use script::{
+    DATABASE_LIST_QUERY, PERMISSIONS_QUERY, SSM_OUTPUT_LIMIT, ScriptOptions, render_script,
+};
 
 /// Errors of the SQL vulnerability assessment subsystem.
 #[derive(Debug, thiserror::Error)]

@@ -149,7 +149,10 @@ impl Record {
     }
 
     fn cell(&self, row: &[Option<String>], column: &str) -> Option<String> {
-        let index = self.columns.iter().position(|c| c.eq_ignore_ascii_case(column))?;
+        let index = self
+            .columns
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(column))?;
         row.get(index).cloned().flatten()
     }
 }
@@ -169,7 +172,11 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
     let mut records: BTreeMap<(String, Option<String>), Record> = BTreeMap::new();
     let by_id: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
 
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut ignored = 0usize;
     for (index, raw) in lines.iter().enumerate() {
         let parsed = if raw.starts_with('{') {
@@ -186,7 +193,10 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
             continue;
         };
         if line.sqlva != 1 {
-            notes.push(format!("record of unknown format version `{}` ignored", line.sqlva));
+            notes.push(format!(
+                "record of unknown format version `{}` ignored",
+                line.sqlva
+            ));
             continue;
         }
         if ended {
@@ -214,7 +224,9 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
                     Scope::Database => line.database.is_some(),
                 };
                 if !scope_ok {
-                    notes.push(format!("record for rule `{rule}` does not match its scope; ignored"));
+                    notes.push(format!(
+                        "record for rule `{rule}` does not match its scope; ignored"
+                    ));
                     continue;
                 }
                 let key = (rule, line.database.clone());
@@ -240,7 +252,10 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
                 }
             }
             let wanted: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
-            rules.iter().filter(|r| wanted.contains(r.id.as_str())).collect()
+            rules
+                .iter()
+                .filter(|r| wanted.contains(r.id.as_str()))
+                .collect()
         }
         None => {
             notes.push("no begin record: every given rule is expected".to_owned());
@@ -250,9 +265,9 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
     let (instance, server) = begin.map(|b| (b.instance, b.server)).unwrap_or_default();
 
     // Reasons that block judging every rule.
-    let blocked = fatal.map(|e| format!("the script could not run: {e}")).or_else(|| {
-        permission_problem(permissions.as_ref())
-    });
+    let blocked = fatal
+        .map(|e| format!("the script could not run: {e}"))
+        .or_else(|| permission_problem(permissions.as_ref()));
 
     // The databases database-scope rules ran in.
     let database_list: Result<Vec<String>, String> = match &databases {
@@ -266,7 +281,9 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
                 if state.eq_ignore_ascii_case("ONLINE") {
                     online.push(name);
                 } else {
-                    notes.push(format!("database `{name}` is `{state}` and was not assessed"));
+                    notes.push(format!(
+                        "database `{name}` is `{state}` and was not assessed"
+                    ));
                 }
             }
             Ok(online)
@@ -327,7 +344,9 @@ pub fn parse_output(text: &str, rules: &[Rule]) -> Assessment {
 
 fn permission_problem(permissions: Option<&Record>) -> Option<String> {
     let Some(record) = permissions else {
-        return Some("the login's permissions were not reported; catalog views may hide rows".to_owned());
+        return Some(
+            "the login's permissions were not reported; catalog views may hide rows".to_owned(),
+        );
     };
     if let Some(error) = &record.error {
         return Some(format!("the permission check failed: {error}"));
@@ -349,7 +368,12 @@ fn permission_problem(permissions: Option<&Record>) -> Option<String> {
     ))
 }
 
-fn error_result(rule: &Rule, database: Option<String>, message: String, reported: bool) -> RuleResult {
+fn error_result(
+    rule: &Rule,
+    database: Option<String>,
+    message: String,
+    reported: bool,
+) -> RuleResult {
     RuleResult {
         rule: rule.id.clone(),
         database,

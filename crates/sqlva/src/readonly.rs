@@ -49,9 +49,14 @@ pub fn check_read_only(query: &str) -> Result<(), String> {
     while let Some(token) = iter.next() {
         let upper = token.to_ascii_uppercase();
         if upper == "EXEC" || upper == "EXECUTE" {
-            let target = iter.next().map(|t| t.to_ascii_uppercase()).unwrap_or_default();
+            let target = iter
+                .next()
+                .map(|t| t.to_ascii_uppercase())
+                .unwrap_or_default();
             if !EXEC_ALLOWED.contains(&target.as_str()) {
-                return Err(format!("`EXEC` of `{target}` is not an allowed read-only procedure"));
+                return Err(format!(
+                    "`EXEC` of `{target}` is not an allowed read-only procedure"
+                ));
             }
             continue;
         }
@@ -146,7 +151,10 @@ mod tests {
 
     #[test]
     fn reads_pass() {
-        assert!(check_read_only("SELECT name FROM sys.configurations WHERE name = N'xp_cmdshell';").is_ok());
+        assert!(
+            check_read_only("SELECT name FROM sys.configurations WHERE name = N'xp_cmdshell';")
+                .is_ok()
+        );
         assert!(check_read_only("EXEC master.dbo.xp_loginconfig 'audit level';").is_ok());
         assert!(check_read_only("-- DROP TABLE x\nSELECT 1 /* ALTER LOGIN */;").is_ok());
         assert!(check_read_only("SELECT [update] FROM t;").is_ok());

@@ -129,7 +129,10 @@ const BUILTIN: [(&str, &str); 5] = [
         "auditing-and-logging.toml",
         include_str!("../rules/auditing-and-logging.toml"),
     ),
-    ("data-protection.toml", include_str!("../rules/data-protection.toml")),
+    (
+        "data-protection.toml",
+        include_str!("../rules/data-protection.toml"),
+    ),
     (
         "installation-updates-and-patches.toml",
         include_str!("../rules/installation-updates-and-patches.toml"),
@@ -188,7 +191,9 @@ fn validate(rules: &[Rule]) -> Result<(), SqlvaError> {
 fn check_read_only_rule(rule: &Rule) -> Result<(), String> {
     crate::check_read_only(&rule.query)?;
     if rule.query.lines().any(|line| line.starts_with("'@")) {
-        return Err("a query line starts with `'@`, which ends a PowerShell here-string".to_owned());
+        return Err(
+            "a query line starts with `'@`, which ends a PowerShell here-string".to_owned(),
+        );
     }
     Ok(())
 }

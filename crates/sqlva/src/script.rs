@@ -72,16 +72,27 @@ pub fn render_script(rules: &[Rule], options: &ScriptOptions) -> Result<String, 
     if let Some(instance) = &options.instance {
         let valid = !instance.is_empty()
             && instance.len() <= 16
-            && instance.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '#'));
+            && instance
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '#'));
         if !valid {
-            return Err(invalid("instance", &format!("`{instance}` is not a SQL Server instance name")));
+            return Err(invalid(
+                "instance",
+                &format!("`{instance}` is not a SQL Server instance name"),
+            ));
         }
     }
     if options.output_budget < 1_000 || options.output_budget > SSM_OUTPUT_LIMIT - 200 {
-        return Err(invalid("output_budget", "must be between 1000 and 23800 characters"));
+        return Err(invalid(
+            "output_budget",
+            "must be between 1000 and 23800 characters",
+        ));
     }
     if options.max_rows == 0 || options.max_value_chars < 16 {
-        return Err(invalid("max_rows", "at least 1 row and 16 characters per value"));
+        return Err(invalid(
+            "max_rows",
+            "at least 1 row and 16 characters per value",
+        ));
     }
     for rule in rules {
         crate::check_read_only(&rule.query).map_err(|message| SqlvaError::InvalidRule {
@@ -100,7 +111,14 @@ pub fn render_script(rules: &[Rule], options: &ScriptOptions) -> Result<String, 
         None => ".".to_owned(),
     };
     let databases = match &options.databases {
-        Some(names) => format!("@({})", names.iter().map(|n| ps_quote(n)).collect::<Vec<_>>().join(", ")),
+        Some(names) => format!(
+            "@({})",
+            names
+                .iter()
+                .map(|n| ps_quote(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         None => "$null".to_owned(),
     };
     let ids = rules

@@ -13,12 +13,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use rampart_sqlva::{Baseline, Rule, Status, apply_baselines, builtin_rules, parse_output, result_hash};
+use rampart_sqlva::{
+    Baseline, Rule, Status, apply_baselines, builtin_rules, parse_output, result_hash,
+};
 use serde::Deserialize;
 use time::macros::datetime;
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -59,24 +63,49 @@ fn every_rule_fires_on_its_finding_case_and_not_on_its_benign_case() {
         .collect();
     let mut covered: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for case in &cases {
-        let rule = rules.iter().find(|r| r.id == case.rule).unwrap_or_else(|| panic!("{}", case.rule));
+        let rule = rules
+            .iter()
+            .find(|r| r.id == case.rule)
+            .unwrap_or_else(|| panic!("{}", case.rule));
         // The fixture's columns are the query's result columns.
         for column in &case.columns {
-            let in_query = rule.query.to_lowercase().contains(&column.to_lowercase()) || rule.id == "RVA1101";
+            let in_query =
+                rule.query.to_lowercase().contains(&column.to_lowercase()) || rule.id == "RVA1101";
             assert!(in_query, "{}: column `{column}` not in the query", rule.id);
         }
         let assessment = parse_output(&output_with(case, &rules), &rules);
-        assert_eq!(assessment.results.len(), 1, "{}: {:?}", case.rule, assessment.results);
+        assert_eq!(
+            assessment.results.len(),
+            1,
+            "{}: {:?}",
+            case.rule,
+            assessment.results
+        );
         let result = &assessment.results[0];
-        assert_eq!(result.status, case.expect, "{}: {} ({:?})", case.rule, result.message, case.rows);
+        assert_eq!(
+            result.status, case.expect,
+            "{}: {} ({:?})",
+            case.rule, result.message, case.rows
+        );
         if result.status == Status::Finding {
-            assert!(!result.evidence.is_empty(), "{}: finding without evidence", case.rule);
+            assert!(
+                !result.evidence.is_empty(),
+                "{}: finding without evidence",
+                case.rule
+            );
         }
-        covered.entry(rule.id.as_str()).or_default().insert(format!("{:?}", case.expect));
+        covered
+            .entry(rule.id.as_str())
+            .or_default()
+            .insert(format!("{:?}", case.expect));
     }
     for rule in &rules {
         let kinds = covered.get(rule.id.as_str()).cloned().unwrap_or_default();
-        assert!(kinds.contains("Finding") && kinds.contains("NonFinding"), "{}: cases {kinds:?}", rule.id);
+        assert!(
+            kinds.contains("Finding") && kinds.contains("NonFinding"),
+            "{}: cases {kinds:?}",
+            rule.id
+        );
     }
 }
 
@@ -85,11 +114,21 @@ fn hardened_server_is_all_non_finding() {
     let rules = rules();
     let assessment = parse_output(&fixture("hardened.out"), &rules);
     assert!(assessment.complete);
-    let server_rules = rules.iter().filter(|r| r.scope == rampart_sqlva::Scope::Server).count();
+    let server_rules = rules
+        .iter()
+        .filter(|r| r.scope == rampart_sqlva::Scope::Server)
+        .count();
     let database_rules = rules.len() - server_rules;
     assert_eq!(assessment.results.len(), server_rules + 2 * database_rules);
     for result in &assessment.results {
-        assert_eq!(result.status, Status::NonFinding, "{} {:?}: {}", result.rule, result.database, result.message);
+        assert_eq!(
+            result.status,
+            Status::NonFinding,
+            "{} {:?}: {}",
+            result.rule,
+            result.database,
+            result.message
+        );
     }
     assert!(assessment.notes.is_empty(), "{:?}", assessment.notes);
 }
@@ -100,8 +139,19 @@ fn weak_server_assessments_snapshot() {
     let assessment = parse_output(&fixture("weak.out"), &rules);
     assert!(assessment.complete);
     assert_eq!(assessment.count(Status::Error), 0);
-    assert!(assessment.count(Status::Finding) >= 30, "{}", assessment.count(Status::Finding));
-    assert!(assessment.notes.iter().any(|n| n.contains("`archive` is `OFFLINE`")), "{:?}", assessment.notes);
+    assert!(
+        assessment.count(Status::Finding) >= 30,
+        "{}",
+        assessment.count(Status::Finding)
+    );
+    assert!(
+        assessment
+            .notes
+            .iter()
+            .any(|n| n.contains("`archive` is `OFFLINE`")),
+        "{:?}",
+        assessment.notes
+    );
     insta::assert_json_snapshot!("weak_server", assessment);
 }
 
@@ -112,10 +162,17 @@ fn truncated_output_is_error_never_non_finding() {
     let cut = parse_output(&fixture("truncated.out"), &rules);
     assert!(!cut.complete);
     assert_eq!(cut.results.len(), full.results.len());
-    assert!(cut.notes.iter().any(|n| n.contains("cut off")), "{:?}", cut.notes);
+    assert!(
+        cut.notes.iter().any(|n| n.contains("cut off")),
+        "{:?}",
+        cut.notes
+    );
     let mut reported = 0;
     for (before, after) in full.results.iter().zip(&cut.results) {
-        assert_eq!((&before.rule, &before.database), (&after.rule, &after.database));
+        assert_eq!(
+            (&before.rule, &before.database),
+            (&after.rule, &after.database)
+        );
         if after.reported {
             reported += 1;
             assert_eq!(before.status, after.status, "{}", after.rule);
@@ -137,7 +194,11 @@ fn budget_stop_marks_the_rest_as_errors() {
     assert!(!unreported.is_empty());
     for result in assessment.results.iter().filter(|r| !r.reported) {
         assert_eq!(result.status, Status::Error);
-        assert!(result.message.contains("output budget of 23000"), "{}", result.message);
+        assert!(
+            result.message.contains("output budget of 23000"),
+            "{}",
+            result.message
+        );
     }
 }
 
@@ -146,14 +207,32 @@ fn query_error_is_an_error_for_that_rule_only() {
     let rules = rules();
     let assessment = parse_output(&fixture("query-error.out"), &rules);
     assert!(assessment.complete);
-    let errors: Vec<_> = assessment.results.iter().filter(|r| r.status == Status::Error).collect();
+    let errors: Vec<_> = assessment
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Error)
+        .collect();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].rule, "RVA1101");
-    assert!(errors[0].message.starts_with("query failed: xp_loginconfig"));
-    assert_eq!((errors[1].rule.as_str(), errors[1].database.as_deref()), ("RVA1201", Some("crm")));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("query failed: xp_loginconfig")
+    );
+    assert_eq!(
+        (errors[1].rule.as_str(), errors[1].database.as_deref()),
+        ("RVA1201", Some("crm"))
+    );
     assert!(errors.iter().all(|e| e.reported));
-    assert_eq!(assessment.count(Status::NonFinding), assessment.results.len() - 2);
-    assert!(assessment.notes.iter().any(|n| n.contains("1 line(s)")), "{:?}", assessment.notes);
+    assert_eq!(
+        assessment.count(Status::NonFinding),
+        assessment.results.len() - 2
+    );
+    assert!(
+        assessment.notes.iter().any(|n| n.contains("1 line(s)")),
+        "{:?}",
+        assessment.notes
+    );
 }
 
 #[test]
@@ -163,7 +242,11 @@ fn missing_permissions_block_every_judgement() {
     assert!(!assessment.results.is_empty());
     for result in &assessment.results {
         assert_eq!(result.status, Status::Error);
-        assert!(result.message.contains("VIEW SERVER STATE"), "{}", result.message);
+        assert!(
+            result.message.contains("VIEW SERVER STATE"),
+            "{}",
+            result.message
+        );
     }
 }
 
@@ -172,7 +255,12 @@ fn connection_failure_is_an_error_for_every_rule() {
     let rules = rules();
     let assessment = parse_output(&fixture("fatal.out"), &rules);
     assert_eq!(assessment.results.len(), rules.len());
-    assert!(assessment.results.iter().all(|r| r.status == Status::Error && r.message.contains("network-related")));
+    assert!(
+        assessment
+            .results
+            .iter()
+            .all(|r| r.status == Status::Error && r.message.contains("network-related"))
+    );
 }
 
 #[test]
@@ -180,8 +268,19 @@ fn unknown_rules_and_empty_output() {
     let rules = rules();
     let text = fixture("hardened.out").replace("\"rule\":\"RVA1001\"", "\"rule\":\"RVA9999\"");
     let assessment = parse_output(&text, &rules);
-    assert!(assessment.notes.iter().any(|n| n.contains("unknown rule `RVA9999`")), "{:?}", assessment.notes);
-    let missing = assessment.results.iter().find(|r| r.rule == "RVA1001").unwrap();
+    assert!(
+        assessment
+            .notes
+            .iter()
+            .any(|n| n.contains("unknown rule `RVA9999`")),
+        "{:?}",
+        assessment.notes
+    );
+    let missing = assessment
+        .results
+        .iter()
+        .find(|r| r.rule == "RVA1001")
+        .unwrap();
     assert_eq!(missing.status, Status::Error);
 
     let empty = parse_output("", &rules);
@@ -198,7 +297,11 @@ fn truncated_rows_never_judge_non_finding() {
     );
     assert_ne!(text, fixture("hardened.out"));
     let assessment = parse_output(&text, &rules);
-    let result = assessment.results.iter().find(|r| r.rule == "RVA1401").unwrap();
+    let result = assessment
+        .results
+        .iter()
+        .find(|r| r.rule == "RVA1401")
+        .unwrap();
     assert_eq!(result.status, Status::Error, "{}", result.message);
 }
 
@@ -208,9 +311,17 @@ fn baseline_accepts_the_same_result_and_flags_a_changed_one() {
     let weak = parse_output(&fixture("weak.out"), &rules);
     let sysadmins = weak.results.iter().find(|r| r.rule == "RVA1007").unwrap();
     assert_eq!(sysadmins.status, Status::Finding);
-    let baseline = Baseline::accept(sysadmins, "dba@example.com", datetime!(2026-12-01 09:00 UTC)).unwrap();
+    let baseline = Baseline::accept(
+        sysadmins,
+        "dba@example.com",
+        datetime!(2026-12-01 09:00 UTC),
+    )
+    .unwrap();
     let json = serde_json::to_string(&baseline).unwrap();
-    assert!(json.contains("\"accepted_at\":\"2026-12-01T09:00:00Z\""), "{json}");
+    assert!(
+        json.contains("\"accepted_at\":\"2026-12-01T09:00:00Z\""),
+        "{json}"
+    );
 
     // Same rows, in a different order: accepted.
     let reordered = fixture("weak.out").replace(
@@ -218,36 +329,59 @@ fn baseline_accepts_the_same_result_and_flags_a_changed_one() {
         "[[\"app_user\",\"SQL_LOGIN\"],[\"CORP\\\\sql-admins\",\"WINDOWS_GROUP\"]]",
     );
     assert_ne!(reordered, fixture("weak.out"));
-    let again = apply_baselines(parse_output(&reordered, &rules).results, std::slice::from_ref(&baseline));
+    let again = apply_baselines(
+        parse_output(&reordered, &rules).results,
+        std::slice::from_ref(&baseline),
+    );
     let result = again.iter().find(|r| r.rule == "RVA1007").unwrap();
     assert_eq!(result.status, Status::NonFinding, "{}", result.message);
-    assert_eq!(result.baseline.as_ref().unwrap().accepted_by, "dba@example.com");
+    assert_eq!(
+        result.baseline.as_ref().unwrap().accepted_by,
+        "dba@example.com"
+    );
     // Other findings are untouched.
-    assert_eq!(again.iter().find(|r| r.rule == "RVA1401").unwrap().status, Status::Finding);
+    assert_eq!(
+        again.iter().find(|r| r.rule == "RVA1401").unwrap().status,
+        Status::Finding
+    );
 
     // A new sysadmin: a finding again.
     let changed = fixture("weak.out").replace(
         "[\"app_user\",\"SQL_LOGIN\"]]",
         "[\"app_user\",\"SQL_LOGIN\"],[\"intruder\",\"SQL_LOGIN\"]]",
     );
-    let after = apply_baselines(parse_output(&changed, &rules).results, &[baseline.clone()]);
+    let after = apply_baselines(parse_output(&changed, &rules).results, std::slice::from_ref(&baseline));
     let result = after.iter().find(|r| r.rule == "RVA1007").unwrap();
     assert_eq!(result.status, Status::Finding);
     assert!(result.baseline.is_none());
-    assert!(result.message.contains("changed since the baseline"), "{}", result.message);
+    assert!(
+        result.message.contains("changed since the baseline"),
+        "{}",
+        result.message
+    );
 
     // A baseline for another database does not apply.
     let mut elsewhere = baseline;
     elsewhere.database = Some("crm".to_owned());
-    let other = apply_baselines(parse_output(&fixture("weak.out"), &rules).results, &[elsewhere]);
-    assert_eq!(other.iter().find(|r| r.rule == "RVA1007").unwrap().status, Status::Finding);
+    let other = apply_baselines(
+        parse_output(&fixture("weak.out"), &rules).results,
+        &[elsewhere],
+    );
+    assert_eq!(
+        other.iter().find(|r| r.rule == "RVA1007").unwrap().status,
+        Status::Finding
+    );
 }
 
 #[test]
 fn errors_and_truncated_results_cannot_be_accepted() {
     let rules = rules();
     let assessment = parse_output(&fixture("query-error.out"), &rules);
-    let error = assessment.results.iter().find(|r| r.status == Status::Error).unwrap();
+    let error = assessment
+        .results
+        .iter()
+        .find(|r| r.status == Status::Error)
+        .unwrap();
     assert!(Baseline::accept(error, "dba", datetime!(2026-12-01 09:00 UTC)).is_err());
     let mut finding = parse_output(&fixture("weak.out"), &rules)
         .results
@@ -261,13 +395,25 @@ fn errors_and_truncated_results_cannot_be_accepted() {
 #[test]
 fn result_hash_normalizes_order_and_column_case_only() {
     let columns = vec!["Name".to_owned(), "value".to_owned()];
-    let a = vec![vec![Some("x".to_owned()), Some("1".to_owned())], vec![Some("y".to_owned()), None]];
-    let b = vec![vec![Some("y".to_owned()), None], vec![Some("x ".to_owned()), Some("1".to_owned())]];
+    let a = vec![
+        vec![Some("x".to_owned()), Some("1".to_owned())],
+        vec![Some("y".to_owned()), None],
+    ];
+    let b = vec![
+        vec![Some("y".to_owned()), None],
+        vec![Some("x ".to_owned()), Some("1".to_owned())],
+    ];
     let lower = vec!["name".to_owned(), "VALUE".to_owned()];
     assert_eq!(result_hash(&columns, &a), result_hash(&lower, &b));
-    let c = vec![vec![Some("x".to_owned()), Some("2".to_owned())], vec![Some("y".to_owned()), None]];
+    let c = vec![
+        vec![Some("x".to_owned()), Some("2".to_owned())],
+        vec![Some("y".to_owned()), None],
+    ];
     assert_ne!(result_hash(&columns, &a), result_hash(&columns, &c));
-    let d = vec![vec![Some("x".to_owned()), Some("1".to_owned())], vec![Some("y".to_owned()), Some(String::new())]];
+    let d = vec![
+        vec![Some("x".to_owned()), Some("1".to_owned())],
+        vec![Some("y".to_owned()), Some(String::new())],
+    ];
     assert_ne!(result_hash(&columns, &a), result_hash(&columns, &d));
     assert_eq!(result_hash(&columns, &a).len(), 64);
 }

@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rampart_sqlva::{
-    Category, DATABASE_LIST_QUERY, PERMISSIONS_QUERY, Scope, ScriptOptions, builtin_rules, check_read_only,
-    render_script,
+    Category, DATABASE_LIST_QUERY, PERMISSIONS_QUERY, Scope, ScriptOptions, builtin_rules,
+    check_read_only, render_script,
 };
 
 #[test]
@@ -28,13 +28,25 @@ fn rule_metadata_is_consistent() -> Result<(), Box<dyn std::error::Error>> {
         assert!(!rule.remediation.trim().is_empty(), "{}", rule.id);
         assert!(!rule.judged_as.trim().is_empty(), "{}", rule.id);
         for reference in &rule.references {
-            assert!(reference.starts_with("https://learn.microsoft.com/"), "{}: {reference}", rule.id);
+            assert!(
+                reference.starts_with("https://learn.microsoft.com/"),
+                "{}: {reference}",
+                rule.id
+            );
         }
         if let Some(defender) = &rule.defender_id {
-            assert!(defender.starts_with("VA") && defender.len() == 6, "{}: {defender}", rule.id);
+            assert!(
+                defender.starts_with("VA") && defender.len() == 6,
+                "{}: {defender}",
+                rule.id
+            );
         }
         if rule.scope == Scope::Database {
-            assert!(!rule.query.contains("sys.databases WHERE is_"), "{} scans all databases", rule.id);
+            assert!(
+                !rule.query.contains("sys.databases WHERE is_"),
+                "{} scans all databases",
+                rule.id
+            );
         }
     }
     for category in Category::ALL {
@@ -47,7 +59,11 @@ fn rule_metadata_is_consistent() -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn issue_examples_are_covered() -> Result<(), Box<dyn std::error::Error>> {
     let rules = builtin_rules()?;
-    let all_queries: String = rules.iter().map(|r| r.query.to_lowercase()).collect::<Vec<_>>().join("\n");
+    let all_queries: String = rules
+        .iter()
+        .map(|r| r.query.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     for needle in [
         "n'xp_cmdshell'",
         "n'sa'",
@@ -64,7 +80,10 @@ fn issue_examples_are_covered() -> Result<(), Box<dyn std::error::Error>> {
         "serverproperty('productversion')",
         "sys.server_audit_specification_details",
     ] {
-        assert!(all_queries.contains(needle), "no rule query contains `{needle}`");
+        assert!(
+            all_queries.contains(needle),
+            "no rule query contains `{needle}`"
+        );
     }
     Ok(())
 }
@@ -97,10 +116,23 @@ fn rendered_script_snapshot() -> Result<(), Box<dyn std::error::Error>> {
     let rules = builtin_rules()?;
     let script = render_script(&rules, &ScriptOptions::default())?;
     for rule in &rules {
-        assert!(script.contains(&format!("Id = '{}'", rule.id)), "{} missing", rule.id);
+        assert!(
+            script.contains(&format!("Id = '{}'", rule.id)),
+            "{} missing",
+            rule.id
+        );
     }
     // Nothing in the script outside the rule queries changes the server.
-    for forbidden in ["sp_configure", "RECONFIGURE", "ALTER ", "INSERT ", "UPDATE ", "DELETE ", "GRANT ", "DROP "] {
+    for forbidden in [
+        "sp_configure",
+        "RECONFIGURE",
+        "ALTER ",
+        "INSERT ",
+        "UPDATE ",
+        "DELETE ",
+        "GRANT ",
+        "DROP ",
+    ] {
         assert!(!script.contains(forbidden), "script contains `{forbidden}`");
     }
     assert!(script.contains("$Budget = 23000"));
@@ -110,7 +142,10 @@ fn rendered_script_snapshot() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn named_instance_and_database_subset() -> Result<(), Box<dyn std::error::Error>> {
-    let rules: Vec<_> = builtin_rules()?.into_iter().filter(|r| r.id == "RVA1004").collect();
+    let rules: Vec<_> = builtin_rules()?
+        .into_iter()
+        .filter(|r| r.id == "RVA1004")
+        .collect();
     let options = ScriptOptions {
         instance: Some("SQLEXPRESS".to_owned()),
         databases: Some(vec!["app".to_owned(), "o'brien".to_owned()]),
