@@ -109,8 +109,13 @@ pub(crate) fn judge(rule: &Rule, result: &ResultSet<'_>) -> Verdict {
     }
 }
 
+/// Column lookup ignoring case and treating spaces as underscores
+/// (`xp_loginconfig` documents its column as `config value`).
 fn column_index(columns: &[String], column: &str) -> Option<usize> {
-    columns.iter().position(|c| c.eq_ignore_ascii_case(column))
+    let wanted = column.replace(' ', "_");
+    columns
+        .iter()
+        .position(|c| c.trim().replace(' ', "_").eq_ignore_ascii_case(&wanted))
 }
 
 /// Parses a dotted build number into its numeric parts.

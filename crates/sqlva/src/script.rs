@@ -165,6 +165,7 @@ $ProgressPreference = 'SilentlyContinue'
 
 const BODY: &str = r#"
 Add-Type -AssemblyName System.Web
+try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { }
 $script:Written = 0
 $script:Stopped = $false
 $Reserve = 120
@@ -226,6 +227,12 @@ function Format-Record([string]$Id, $Database, $Result, [int]$Limit) {
     return '{"sqlva":1,"rule":"' + $Id + '","database":' + (Format-Value $Database) + ',"columns":[' + $columns + '],"rows":[' + ($rows -join ',') + '],"row_count":' + $Result.Rows.Count + ',"rows_truncated":' + $truncated + '}'
 }
 
+function Get-ErrorMessage($ErrorRecord) {
+    $exception = $ErrorRecord.Exception
+    while ($null -ne $exception.InnerException) { $exception = $exception.InnerException }
+    return $exception.Message
+}
+
 function Format-Error([string]$Id, $Database, [string]$Message) {
     return '{"sqlva":1,"rule":"' + $Id + '","database":' + (Format-Value $Database) + ',"error":' + (Format-Value $Message) + '}'
 }
@@ -238,7 +245,7 @@ function Invoke-Rule([string]$Id, $Database, [string]$Query, [int]$Limit) {
         Write-Record (Format-Record $Id $Database $result $Limit)
         return $result
     } catch {
-        Write-Record (Format-Error $Id $Database $_.Exception.Message)
+        Write-Record (Format-Error $Id $Database (Get-ErrorMessage $_))
         return $null
     }
 }
@@ -252,7 +259,7 @@ $builder['Application Name'] = 'rampart-sqlva'
 $builder['Connect Timeout'] = 15
 $script:Connection = New-Object System.Data.SqlClient.SqlConnection $builder.ConnectionString
 try { $script:Connection.Open() } catch {
-    Write-Record ('{"sqlva":1,"event":"fatal","error":' + (Format-Value $_.Exception.Message) + '}') -Final
+    Write-Record ('{"sqlva":1,"event":"fatal","error":' + (Format-Value (Get-ErrorMessage $_)) + '}') -Final
     exit 1
 }
 [void](Invoke-Rule '_permissions' $null $PermissionsQuery 1)
@@ -267,7 +274,7 @@ try {
     Write-Record (Format-Record '_databases' $null $databaseList 100000)
     foreach ($row in $databaseList.Rows) { if ($row[1] -eq 'ONLINE') { $databases += [string]$row[0] } }
 } catch {
-    Write-Record (Format-Error '_databases' $null $_.Exception.Message)
+    Write-Record (Format-Error '_databases' $null (Get-ErrorMessage $_))
 }
 foreach ($rule in $Rules) {
     if ($rule.Scope -eq 'server') { [void](Invoke-Rule $rule.Id $null $rule.Query $MaxRows) }
