@@ -350,7 +350,10 @@ fn baseline_accepts_the_same_result_and_flags_a_changed_one() {
         "[\"app_user\",\"SQL_LOGIN\"]]",
         "[\"app_user\",\"SQL_LOGIN\"],[\"intruder\",\"SQL_LOGIN\"]]",
     );
-    let after = apply_baselines(parse_output(&changed, &rules).results, std::slice::from_ref(&baseline));
+    let after = apply_baselines(
+        parse_output(&changed, &rules).results,
+        std::slice::from_ref(&baseline),
+    );
     let result = after.iter().find(|r| r.rule == "RVA1007").unwrap();
     assert_eq!(result.status, Status::Finding);
     assert!(result.baseline.is_none());

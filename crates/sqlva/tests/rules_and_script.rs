@@ -41,10 +41,11 @@ fn rule_metadata_is_consistent() -> Result<(), Box<dyn std::error::Error>> {
                 rule.id
             );
         }
-        if rule.scope == Scope::Database {
+        if rule.scope == Scope::Server {
+            // Server rules run in master: they must not depend on the current database.
             assert!(
-                !rule.query.contains("sys.databases WHERE is_"),
-                "{} scans all databases",
+                !rule.query.contains("DB_ID()") && !rule.query.contains("DB_NAME()"),
+                "{}",
                 rule.id
             );
         }
@@ -167,5 +168,63 @@ fn named_instance_and_database_subset() -> Result<(), Box<dyn std::error::Error>
         ..ScriptOptions::default()
     };
     assert!(render_script(&rules, &too_big).is_err());
+    Ok(())
+}
+
+/// A structural check of the PowerShell (no PowerShell is available to the
+/// tests): outside here-strings, quoted strings and comments, brackets
+/// balance, and every here-string closes.
+#[test]
+fn rendered_script_brackets_balance() -> Result<(), Box<dyn std::error::Error>> {
+    let script = render_script(&builtin_rules()?, &ScriptOptions::default())?;
+    let mut stack = Vec::new();
+    let mut in_here_string = false;
+    for (number, line) in script.lines().enumerate() {
+        let mut rest = line;
+        if in_here_string {
+            let Some(after) = rest.strip_prefix("'@") else {
+                continue;
+            };
+            in_here_string = false;
+            rest = after;
+        }
+        let chars: Vec<char> = rest.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            match c {
+                '#' => break,
+                '@' if chars.get(i + 1) == Some(&'\'') && i + 2 == chars.len() => {
+                    in_here_string = true;
+                    break;
+                }
+                '\'' | '"' => {
+                    i += 1;
+                    while i < chars.len() && chars[i] != c {
+                        i += 1;
+                    }
+                    assert!(
+                        i < chars.len(),
+                        "line {}: unterminated string: {line}",
+                        number + 1
+                    );
+                }
+                '(' | '{' | '[' => stack.push((c, number + 1)),
+                ')' | '}' | ']' => {
+                    let open = stack.pop().map(|(o, _)| o);
+                    let expected = match c {
+                        ')' => '(',
+                        '}' => '{',
+                        _ => '[',
+                    };
+                    assert_eq!(open, Some(expected), "line {}: {line}", number + 1);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    assert!(!in_here_string, "unterminated here-string");
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
     Ok(())
 }
