@@ -15,8 +15,10 @@ request goes to moto unchanged, so one endpoint serves both.
 Emulated operations: DescribeInstanceInformation, DescribeInstancePatchStates,
 ListResourceComplianceSummaries, GetInventory, ListInventoryEntries,
 CreateAssociation, DescribeAssociation, ListAssociations, UpdateAssociation,
-DeleteAssociation, and ListTagsForResource for associations (their `Tags`
-as created; other resource types are moto's).
+DeleteAssociation, ListTagsForResource for associations (their `Tags`
+as created; other resource types are moto's), and Run Command: SendCommand,
+GetCommandInvocation, ListCommandInvocations, ListCommands, CancelCommand
+(moto's own, partial SendCommand family is never reached).
 
 State is kept per account and region. The account is moto's for the
 request's access key (so credentials from `AssumeRole` into another account
@@ -30,6 +32,9 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
     /_ssm_emulator/compliance         {"account","region","items":[ResourceComplianceSummaryItem]}
     /_ssm_emulator/inventory          {"account","region","instanceId","typeName",
                                        "captureTime","schemaVersion","entries":[{..}]}
+    /_ssm_emulator/command-outputs    {"account","region","instanceId","documentName",
+                                       "status","statusDetails","responseCode",
+                                       "stdout","stderr","polls"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
@@ -42,6 +47,21 @@ operations; nothing runs them (no agent), so their status stays `Pending`
 unless a test seeds compliance. A document name is accepted when it is an
 AWS-owned one (`AWS-…`, `Amazon…`) or a document moto holds in that account
 and region.
+
+Run Command accepts `AWS-RunShellScript` and `AWS-RunPowerShellScript`
+(`InvalidDocument` otherwise) sent by `InstanceIds` (no `Targets`) to
+managed instances seeded with `PingStatus` `Online` (`InvalidInstanceId`
+otherwise, as AWS). Nothing runs: each seeded command output is a queue
+entry per instance and document, consumed by the next command sent there.
+Its invocation answers `InProgress` (ResponseCode -1) to the first `polls`
+GetCommandInvocation calls (default 1), then the seeded `status` (Success,
+Failed, TimedOut, Cancelled), `responseCode` (default 0 on Success, else 1)
+and streams, cut to SSM's first 24,000 (stdout) and 8,000 (stderr)
+characters. ListCommands / ListCommandInvocations show the current state
+without counting as polls. With no output seeded, an invocation ends
+`Failed` with stderr `no output seeded for <instance>`. The state dump lists
+every command sent (its `Parameters.commands` verbatim, invocations and
+polls left) and the outputs not yet consumed.
 """
 
 import base64
@@ -87,6 +107,8 @@ def fresh():
         "compliance": {},
         "inventory": {},
         "associations": {},
+        "commands": {},
+        "command_outputs": {},
     }
 
 
@@ -519,6 +541,472 @@ def list_tags_for_resource(st, body, _ctx):
     return {"TagList": desc.get("_Tags", [])}
 
 
+# ----------------------------------------------------------- Run Command
+
+# The two AWS-owned Run Command documents the emulator knows, with the
+# plugin (step) each one runs and the parameters it declares.
+RUN_DOCUMENTS = {
+    "AWS-RunPowerShellScript": "aws:runPowerShellScript",
+    "AWS-RunShellScript": "aws:runShellScript",
+}
+RUN_PARAMETERS = ("commands", "workingDirectory", "executionTimeout")
+STDOUT_LIMIT = 24000
+STDERR_LIMIT = 8000
+PLUGIN_OUTPUT_LIMIT = 2500
+FINAL_STATUSES = {
+    "Success": "Success",
+    "Failed": "Failed",
+    "TimedOut": "ExecutionTimedOut",
+    "Cancelled": "Cancelled",
+}
+COMMAND_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SEQUENCE = [0]
+
+
+def iso(stamp):
+    """An ISO 8601 string with milliseconds, as GetCommandInvocation writes them."""
+    moment = datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def validation(message):
+    return AwsError("ValidationException", f"1 validation error detected: {message}")
+
+
+def check_command_id(command_id, required):
+    if command_id is None and not required:
+        return
+    if not isinstance(command_id, str) or len(command_id) != 36:
+        raise validation(
+            f"Value '{command_id}' at 'commandId' failed to satisfy constraint: "
+            "Member must have length between 36 and 36"
+        )
+
+
+def run_parameters(body):
+    params = body.get("Parameters")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise AwsError("InvalidParameters", "Parameters must be a map of string lists")
+    for key, values in params.items():
+        if key not in RUN_PARAMETERS:
+            raise AwsError(
+                "InvalidParameters",
+                f"Parameter \"{key}\" is not declared by document {body['DocumentName']}",
+            )
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise AwsError("InvalidParameters", f"Parameter \"{key}\" must be a list of strings")
+    if not params.get("commands"):
+        raise AwsError("InvalidParameters", "Parameter \"commands\" is required")
+    return params
+
+
+def send_command(st, body, ctx):
+    name = body.get("DocumentName")
+    if not isinstance(name, str) or not name:
+        raise validation("Value null at 'documentName' failed to satisfy constraint: Member must not be null")
+    if name not in RUN_DOCUMENTS:
+        raise AwsError("InvalidDocument", f"Document {name} does not exist")
+    if body.get("Targets"):
+        raise AwsError(
+            "ValidationException", "the emulator sends commands by InstanceIds only, not Targets"
+        )
+    ids = body.get("InstanceIds")
+    if not isinstance(ids, list) or not ids:
+        raise validation("InstanceIds or Targets must be given")
+    if len(ids) > 50:
+        raise validation(
+            "Value at 'instanceIds' failed to satisfy constraint: Member must have length "
+            "less than or equal to 50"
+        )
+    if len(set(ids)) != len(ids):
+        raise AwsError("DuplicateInstanceId", "An instance ID appears more than once")
+    timeout = body.get("TimeoutSeconds", 3600)
+    if not isinstance(timeout, int) or not 30 <= timeout <= 2592000:
+        raise validation(
+            f"Value '{timeout}' at 'timeoutSeconds' failed to satisfy constraint: "
+            "Member must have value between 30 and 2592000"
+        )
+    comment = body.get("Comment", "")
+    if not isinstance(comment, str) or len(comment) > 100:
+        raise validation(
+            "Value at 'comment' failed to satisfy constraint: Member must have length "
+            "less than or equal to 100"
+        )
+    params = run_parameters(body)
+    bad = []
+    for instance_id in ids:
+        info = st["instances"].get(instance_id) if isinstance(instance_id, str) else None
+        if info is None or info.get("PingStatus") != "Online":
+            bad.append(str(instance_id))
+    if bad:
+        raise AwsError(
+            "InvalidInstanceId",
+            f"Instances [[{', '.join(bad)}]] not in a valid state for account {ctx['account']}",
+        )
+    stamp = now()
+    command_id = str(uuid.uuid4())
+    SEQUENCE[0] += 1
+    command = {
+        "CommandId": command_id,
+        "DocumentName": name,
+        "DocumentVersion": body.get("DocumentVersion") or "$DEFAULT",
+        "Comment": comment,
+        "ExpiresAfter": stamp + timeout,
+        "Parameters": params,
+        "InstanceIds": list(ids),
+        "Targets": [],
+        "RequestedDateTime": stamp,
+        "Status": "Pending",
+        "StatusDetails": "Pending",
+        "OutputS3Region": body.get("OutputS3Region") or ctx["region"],
+        "OutputS3BucketName": body.get("OutputS3BucketName") or "",
+        "OutputS3KeyPrefix": body.get("OutputS3KeyPrefix") or "",
+        "MaxConcurrency": body.get("MaxConcurrency") or "50",
+        "MaxErrors": body.get("MaxErrors") or "0",
+        "TargetCount": len(ids),
+        "CompletedCount": 0,
+        "ErrorCount": 0,
+        "DeliveryTimedOutCount": 0,
+        "ServiceRole": body.get("ServiceRoleArn") or "",
+        "NotificationConfig": body.get("NotificationConfig")
+        or {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""},
+        "CloudWatchOutputConfig": body.get("CloudWatchOutputConfig")
+        or {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
+        "TimeoutSeconds": timeout,
+        "_seq": SEQUENCE[0],
+        "_invocations": {},
+    }
+    for instance_id in ids:
+        queue = st["command_outputs"].get((instance_id, name)) or []
+        if queue:
+            out = queue.pop(0)
+        else:
+            out = {
+                "status": "Failed",
+                "statusDetails": "Failed",
+                "responseCode": 1,
+                "stdout": "",
+                "stderr": f"no output seeded for {instance_id}",
+                "polls": 1,
+            }
+        command["_invocations"][instance_id] = {
+            "InstanceId": instance_id,
+            "Start": stamp,
+            "End": None,
+            "PollsLeft": out["polls"],
+            "Final": out,
+        }
+        if out["polls"] == 0:
+            finish(command["_invocations"][instance_id])
+    st["commands"][command_id] = command
+    # The reply is the request as received: Pending, whatever was seeded.
+    reply = public(command)
+    reply.update({"Status": "Pending", "StatusDetails": "Pending", "CompletedCount": 0, "ErrorCount": 0})
+    return {"Command": reply}
+
+
+def finish(inv):
+    inv["End"] = max(now(), inv["Start"] + 0.001)
+
+
+def invocation_status(inv):
+    """(Status, StatusDetails, ResponseCode) of one invocation right now."""
+    if inv["End"] is None:
+        return "InProgress", "InProgress", -1
+    final = inv["Final"]
+    return final["status"], final["statusDetails"], final["responseCode"]
+
+
+def refresh(command):
+    """The command's aggregate status and counts from its invocations."""
+    states = [invocation_status(i) for i in command["_invocations"].values()]
+    done = [s for s in states if s[0] in FINAL_STATUSES]
+    command["CompletedCount"] = len(done)
+    command["ErrorCount"] = sum(
+        1 for s in done if s[0] == "Failed" or (s[0] == "TimedOut" and s[1] != "DeliveryTimedOut")
+    )
+    command["DeliveryTimedOutCount"] = sum(1 for s in done if s[1] == "DeliveryTimedOut")
+    if len(done) < len(states):
+        status = "InProgress"
+    elif all(s[0] == "Success" for s in done):
+        status = "Success"
+    else:
+        status = next(k for k in ("Failed", "TimedOut", "Cancelled") if any(s[0] == k for s in done))
+    command["Status"] = status
+    command["StatusDetails"] = {"TimedOut": "ExecutionTimedOut"}.get(status, status)
+    if status != "InProgress" and command["DeliveryTimedOutCount"] == len(states):
+        command["StatusDetails"] = "DeliveryTimedOut"
+    return command
+
+
+def get_command_invocation(st, body, _ctx):
+    command_id, instance_id = body.get("CommandId"), body.get("InstanceId")
+    check_command_id(command_id, required=True)
+    check_instance_id(instance_id)
+    command = st["commands"].get(command_id)
+    inv = command["_invocations"].get(instance_id) if command else None
+    if inv is None:
+        raise AwsError(
+            "InvocationDoesNotExist",
+            "The command ID and instance ID you specified did not match any invocations.",
+        )
+    plugin = RUN_DOCUMENTS[command["DocumentName"]]
+    wanted = body.get("PluginName")
+    if wanted is not None and wanted != plugin:
+        raise AwsError("InvalidPluginName", f"plugin `{wanted}` is not part of this command")
+    if inv["End"] is None:
+        if inv["PollsLeft"] > 0:
+            inv["PollsLeft"] -= 1
+        else:
+            finish(inv)
+    status, details, code = invocation_status(inv)
+    done = inv["End"] is not None
+    final = inv["Final"]
+    elapsed = (inv["End"] if done else now()) - inv["Start"]
+    return {
+        "CommandId": command_id,
+        "InstanceId": instance_id,
+        "Comment": command["Comment"],
+        "DocumentName": command["DocumentName"],
+        "DocumentVersion": command["DocumentVersion"],
+        "PluginName": plugin,
+        "ResponseCode": code,
+        "ExecutionStartDateTime": iso(inv["Start"]),
+        "ExecutionElapsedTime": f"PT{elapsed:.3f}S",
+        "ExecutionEndDateTime": iso(inv["End"]) if done else "",
+        "Status": status,
+        "StatusDetails": details,
+        "StandardOutputContent": final["stdout"] if done else "",
+        "StandardOutputUrl": "",
+        "StandardErrorContent": final["stderr"] if done else "",
+        "StandardErrorUrl": "",
+        "CloudWatchOutputConfig": command["CloudWatchOutputConfig"],
+    }
+
+
+def plugin_output(stdout, stderr):
+    """A plugin's `Output` in ListCommandInvocations: both streams, at most 2,500 characters."""
+    text = stdout
+    if stderr:
+        text += "\n----------ERROR-------\n" + stderr
+    return text[:PLUGIN_OUTPUT_LIMIT]
+
+
+def invocation_view(command, inv, details):
+    status, status_details, code = invocation_status(inv)
+    out = {
+        "CommandId": command["CommandId"],
+        "InstanceId": inv["InstanceId"],
+        "InstanceName": "",
+        "Comment": command["Comment"],
+        "DocumentName": command["DocumentName"],
+        "DocumentVersion": command["DocumentVersion"],
+        "RequestedDateTime": command["RequestedDateTime"],
+        "Status": status,
+        "StatusDetails": status_details,
+        "TraceOutput": "",
+        "StandardOutputUrl": "",
+        "StandardErrorUrl": "",
+        "CommandPlugins": [],
+        "ServiceRole": command["ServiceRole"],
+        "NotificationConfig": command["NotificationConfig"],
+        "CloudWatchOutputConfig": command["CloudWatchOutputConfig"],
+    }
+    if details:
+        plugin = {
+            "Name": RUN_DOCUMENTS[command["DocumentName"]],
+            "Status": status,
+            "StatusDetails": status_details,
+            "ResponseCode": code,
+            "ResponseStartDateTime": inv["Start"],
+            "Output": "",
+            "StandardOutputUrl": "",
+            "StandardErrorUrl": "",
+            "OutputS3Region": command["OutputS3Region"],
+            "OutputS3BucketName": command["OutputS3BucketName"],
+            "OutputS3KeyPrefix": command["OutputS3KeyPrefix"],
+        }
+        if inv["End"] is not None:
+            plugin["ResponseFinishDateTime"] = inv["End"]
+            plugin["Output"] = plugin_output(inv["Final"]["stdout"], inv["Final"]["stderr"])
+        out["CommandPlugins"] = [plugin]
+    return out
+
+
+COMMAND_FILTER_KEYS = ("InvokedAfter", "InvokedBefore", "Status", "ExecutionStage", "DocumentName")
+
+
+def parse_instant(value):
+    try:
+        text = value.replace("Z", "+00:00")
+        moment = datetime.datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.timezone.utc)
+        return moment.timestamp()
+    except (AttributeError, ValueError):
+        raise AwsError("InvalidFilterValue", f"`{value}` is not an ISO 8601 date")
+
+
+def command_filter(filters, requested, status, complete, document):
+    """Whether one command (or invocation) passes every `CommandFilter`."""
+    if filters is not None and (not isinstance(filters, list) or not 1 <= len(filters) <= 5):
+        raise validation("Value at 'filters' failed to satisfy constraint: Member must have length between 1 and 5")
+    for f in filters or []:
+        key, value = f.get("key"), f.get("value")
+        if key not in COMMAND_FILTER_KEYS:
+            raise AwsError("InvalidFilterKey", f"filter key `{key}` is not valid")
+        if not isinstance(value, str) or not value:
+            raise AwsError("InvalidFilterValue", f"filter `{key}` needs a value")
+        if key == "InvokedAfter" and not requested >= parse_instant(value):
+            return False
+        if key == "InvokedBefore" and not requested <= parse_instant(value):
+            return False
+        if key == "Status" and status != value:
+            return False
+        if key == "ExecutionStage":
+            if value not in ("Executing", "Complete"):
+                raise AwsError("InvalidFilterValue", f"ExecutionStage `{value}` is not valid")
+            if (value == "Complete") != complete:
+                return False
+        if key == "DocumentName" and document != value:
+            return False
+    return True
+
+
+def selected_commands(st, body):
+    command_id, instance_id = body.get("CommandId"), body.get("InstanceId")
+    check_command_id(command_id, required=False)
+    if instance_id is not None:
+        check_instance_id(instance_id)
+    if command_id is not None:
+        if command_id not in st["commands"]:
+            raise AwsError("InvalidCommandId", f"Command {command_id} does not exist")
+        commands = [st["commands"][command_id]]
+    else:
+        commands = sorted(st["commands"].values(), key=lambda c: -c["_seq"])
+    return [refresh(c) for c in commands], instance_id
+
+
+def list_commands(st, body, _ctx):
+    commands, instance_id = selected_commands(st, body)
+    if instance_id is not None:
+        commands = [c for c in commands if instance_id in c["_invocations"]]
+    commands = [
+        c
+        for c in commands
+        if command_filter(
+            body.get("Filters"),
+            c["RequestedDateTime"],
+            c["Status"],
+            c["Status"] != "InProgress",
+            c["DocumentName"],
+        )
+    ]
+    chunk, token = page(commands, body, 50, 1, 50)
+    return with_token({"Commands": [public(c) for c in chunk]}, token)
+
+
+def list_command_invocations(st, body, _ctx):
+    commands, instance_id = selected_commands(st, body)
+    details = body.get("Details") is True
+    rows = []
+    for c in commands:
+        for inv in c["_invocations"].values():
+            if instance_id is not None and inv["InstanceId"] != instance_id:
+                continue
+            status = invocation_status(inv)[0]
+            if command_filter(
+                body.get("Filters"),
+                c["RequestedDateTime"],
+                status,
+                inv["End"] is not None,
+                c["DocumentName"],
+            ):
+                rows.append((c, inv))
+    chunk, token = page(rows, body, 50, 1, 50)
+    return with_token(
+        {"CommandInvocations": [invocation_view(c, inv, details) for c, inv in chunk]}, token
+    )
+
+
+def cancel_command(st, body, _ctx):
+    command_id = body.get("CommandId")
+    check_command_id(command_id, required=True)
+    command = st["commands"].get(command_id)
+    if command is None:
+        raise AwsError("InvalidCommandId", f"Command {command_id} does not exist")
+    ids = body.get("InstanceIds") or list(command["_invocations"])
+    for instance_id in ids:
+        inv = command["_invocations"].get(instance_id)
+        if inv is None:
+            raise AwsError("InvalidInstanceId", f"Instance {instance_id} is not part of the command")
+        if inv["End"] is None:
+            inv["Final"] = dict(
+                inv["Final"], status="Cancelled", statusDetails="Cancelled", responseCode=-1,
+                stdout="", stderr="",
+            )
+            finish(inv)
+    return {}
+
+
+def seed_command_output(st, payload):
+    instance_id = payload.get("instanceId")
+    check_instance_id(instance_id)
+    document = payload.get("documentName")
+    if document not in RUN_DOCUMENTS:
+        raise AwsError("InvalidDocument", f"document `{document}` is not one the emulator runs")
+    status = payload.get("status", "Success")
+    if status not in FINAL_STATUSES:
+        raise AwsError(
+            "ValidationException",
+            f"status `{status}` is not a final status ({', '.join(FINAL_STATUSES)})",
+        )
+    polls = payload.get("polls", 1)
+    code = payload.get("responseCode", 0 if status == "Success" else 1)
+    if not isinstance(polls, int) or polls < 0 or not isinstance(code, int):
+        raise AwsError("ValidationException", "`polls` and `responseCode` must be integers, polls >= 0")
+    stdout, stderr = payload.get("stdout", ""), payload.get("stderr", "")
+    if not isinstance(stdout, str) or not isinstance(stderr, str):
+        raise AwsError("ValidationException", "`stdout` and `stderr` must be strings")
+    st["command_outputs"].setdefault((instance_id, document), []).append(
+        {
+            "status": status,
+            "statusDetails": payload.get("statusDetails") or FINAL_STATUSES[status],
+            "responseCode": code,
+            # SSM returns the first 24,000 / 8,000 characters of the streams.
+            "stdout": stdout[:STDOUT_LIMIT],
+            "stderr": stderr[:STDERR_LIMIT],
+            "polls": polls,
+        }
+    )
+
+
+def dump_commands(st):
+    out = []
+    for c in sorted(st["commands"].values(), key=lambda c: c["_seq"]):
+        view = public(refresh(c))
+        view["Invocations"] = [
+            dict(
+                zip(("Status", "StatusDetails", "ResponseCode"), invocation_status(inv)),
+                InstanceId=inv["InstanceId"],
+                PollsLeft=inv["PollsLeft"],
+            )
+            for inv in c["_invocations"].values()
+        ]
+        out.append(view)
+    return out
+
+
+def dump_outputs(st):
+    return [
+        dict(out, instanceId=instance_id, documentName=document)
+        for (instance_id, document), queue in sorted(st["command_outputs"].items())
+        for out in queue
+    ]
+
+
 HANDLERS = {
     "DescribeInstanceInformation": lambda st, body, _ctx: describe_instance_information(st, body),
     "DescribeInstancePatchStates": lambda st, body, _ctx: describe_instance_patch_states(st, body),
@@ -533,6 +1021,13 @@ HANDLERS = {
     "UpdateAssociation": update_association,
     "DeleteAssociation": delete_association,
     "ListTagsForResource": list_tags_for_resource,
+    # moto has its own SendCommand family (every invocation `Success`, empty
+    # output, no managed-instance check); these entries keep it unreachable.
+    "SendCommand": send_command,
+    "GetCommandInvocation": get_command_invocation,
+    "ListCommandInvocations": list_command_invocations,
+    "ListCommands": list_commands,
+    "CancelCommand": cancel_command,
 }
 
 
@@ -567,6 +1062,8 @@ def seed(kind, payload):
             ),
             "Content": payload.get("entries") or [],
         }
+    elif kind == "command-outputs":
+        seed_command_output(st, payload)
     elif kind == "reset":
         STATE.clear()
     else:
@@ -587,6 +1084,8 @@ def dump_state():
                 "associations": [
                     dict(public(a), Tags=a.get("_Tags", [])) for a in st["associations"].values()
                 ],
+                "commands": dump_commands(st),
+                "commandOutputs": dump_outputs(st),
             }
         )
     return out
