@@ -34,7 +34,7 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
                                        "captureTime","schemaVersion","entries":[{..}]}
     /_ssm_emulator/command-outputs    {"account","region","instanceId","documentName",
                                        "status","statusDetails","responseCode",
-                                       "stdout","stderr","polls"}
+                                       "stdout","stderr","polls","notFoundPolls"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
@@ -57,7 +57,10 @@ Its invocation answers `InProgress` (ResponseCode -1) to the first `polls`
 GetCommandInvocation calls (default 1), then the seeded `status` (Success,
 Failed, TimedOut, Cancelled), `responseCode` (default 0 on Success, else 1)
 and streams, cut to SSM's first 24,000 (stdout) and 8,000 (stderr)
-characters. ListCommands / ListCommandInvocations show the current state
+characters. `notFoundPolls` (default 0) GetCommandInvocation calls before
+those answer `InvocationDoesNotExist`, as SSM may right after SendCommand
+(ListCommandInvocations leaves the invocation out meanwhile).
+ListCommands / ListCommandInvocations show the current state
 without counting as polls. With no output seeded, an invocation ends
 `Failed` with stderr `no output seeded for <instance>`. The state dump lists
 every command sent (its `Parameters.commands` verbatim, invocations and
@@ -690,12 +693,14 @@ def send_command(st, body, ctx):
                 "stdout": "",
                 "stderr": f"no output seeded for {instance_id}",
                 "polls": 1,
+                "notFoundPolls": 0,
             }
         command["_invocations"][instance_id] = {
             "InstanceId": instance_id,
             "Start": stamp,
             "End": None,
             "PollsLeft": out["polls"],
+            "NotFoundLeft": out["notFoundPolls"],
             "Final": out,
         }
         if out["polls"] == 0:
@@ -747,6 +752,10 @@ def get_command_invocation(st, body, _ctx):
     check_instance_id(instance_id)
     command = st["commands"].get(command_id)
     inv = command["_invocations"].get(instance_id) if command else None
+    if inv is not None and inv["NotFoundLeft"] > 0:
+        # Just sent: SSM may not know the invocation for a moment.
+        inv["NotFoundLeft"] -= 1
+        inv = None
     if inv is None:
         raise AwsError(
             "InvocationDoesNotExist",
@@ -916,6 +925,8 @@ def list_command_invocations(st, body, _ctx):
         for inv in c["_invocations"].values():
             if instance_id is not None and inv["InstanceId"] != instance_id:
                 continue
+            if inv["NotFoundLeft"] > 0:
+                continue
             status = invocation_status(inv)[0]
             if command_filter(
                 body.get("Filters"),
@@ -964,6 +975,9 @@ def seed_command_output(st, payload):
             f"status `{status}` is not a final status ({', '.join(FINAL_STATUSES)})",
         )
     polls = payload.get("polls", 1)
+    not_found = payload.get("notFoundPolls", 0)
+    if not isinstance(not_found, int) or not_found < 0:
+        raise AwsError("ValidationException", "`notFoundPolls` must be an integer >= 0")
     code = payload.get("responseCode", 0 if status == "Success" else 1)
     if not isinstance(polls, int) or polls < 0 or not isinstance(code, int):
         raise AwsError("ValidationException", "`polls` and `responseCode` must be integers, polls >= 0")
@@ -979,6 +993,7 @@ def seed_command_output(st, payload):
             "stdout": stdout[:STDOUT_LIMIT],
             "stderr": stderr[:STDERR_LIMIT],
             "polls": polls,
+            "notFoundPolls": not_found,
         }
     )
 
@@ -992,6 +1007,7 @@ def dump_commands(st):
                 zip(("Status", "StatusDetails", "ResponseCode"), invocation_status(inv)),
                 InstanceId=inv["InstanceId"],
                 PollsLeft=inv["PollsLeft"],
+                NotFoundPollsLeft=inv["NotFoundLeft"],
             )
             for inv in c["_invocations"].values()
         ]
