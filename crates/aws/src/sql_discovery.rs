@@ -156,12 +156,12 @@ fn sql_year_in(text: &str) -> Option<&str> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find("sql")?;
     let rest = text.get(at + 3..)?;
-    let rest = rest.trim_start_matches(|c: char| c == '_' || c == '-' || c == ' ');
+    let rest = rest.trim_start_matches(['_', '-', ' ']);
     let rest = rest
         .strip_prefix("Server")
         .or_else(|| rest.strip_prefix("server"))
         .unwrap_or(rest)
-        .trim_start_matches(|c: char| c == '_' || c == '-' || c == ' ');
+        .trim_start_matches(['_', '-', ' ']);
     let year = rest.get(..4)?;
     major_of_year(year).map(|_| year)
 }

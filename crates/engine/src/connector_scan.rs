@@ -86,6 +86,10 @@ pub struct ConnectorScanRequest<'a> {
     /// each account reached alongside collection (not in scans narrowed
     /// to services); its machine results are stored with the scan.
     pub machine_scanners: &'a [Arc<dyn MachineScanner>],
+    /// The SQL plan's vulnerability assessment ([`crate::sql`]), run in
+    /// each account reached after collection (not in scans narrowed to
+    /// services); its assessments are assets of the scan.
+    pub sql_assessors: &'a [Arc<dyn crate::sql::SqlAssessor>],
 }
 
 /// A scan through a connector, stored complete.
@@ -127,6 +131,7 @@ pub async fn scan_connector(
         exemptions,
         provisioners,
         machine_scanners,
+        sql_assessors,
     } = request;
     let requested = store
         .connector(&name)?
@@ -396,6 +401,22 @@ pub async fn scan_connector(
         }
     }
     store.put_machine_scans(&scan_id, &machine_results)?;
+    // The SQL plan's vulnerability assessment, over the SQL Servers the
+    // collection found.
+    if services.is_none() {
+        let mut va_assets = Vec::new();
+        for &reached in &reached {
+            if !reached.plans().contains(&Plan::Sql) {
+                continue;
+            }
+            for assessor in sql_assessors {
+                let (found, found_gaps) = assessor.assess(reached, &base, &keys_dir, &assets).await;
+                va_assets.extend(found);
+                gaps.extend(found_gaps);
+            }
+        }
+        assets.extend(va_assets);
+    }
     assets.sort_by(|a, b| {
         (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
             &b.resource_type,

@@ -31,6 +31,7 @@ pub mod provisioning;
 pub mod scan;
 pub mod server_coverage;
 pub mod servers;
+pub mod sql;
 pub mod vulnerabilities;
 
 use std::future::Future;
@@ -73,6 +74,9 @@ pub struct Engine {
     /// ([`agentless::AgentlessScanner`]), when the process has a disk
     /// reader and a vulnerability database.
     pub machine_scanners: Vec<Arc<dyn agentless::MachineScanner>>,
+    /// The SQL plan's vulnerability assessment
+    /// ([`sql::SqlVulnerabilityAssessor`]).
+    pub sql_assessors: Vec<Arc<dyn sql::SqlAssessor>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -122,6 +126,7 @@ impl Engine {
             concurrency: DEFAULT_CONCURRENCY,
             provisioners: Vec::new(),
             machine_scanners: Vec::new(),
+            sql_assessors: Vec::new(),
         }
     }
 
@@ -151,6 +156,7 @@ impl Engine {
                 exemptions: &exemptions,
                 provisioners: &self.provisioners,
                 machine_scanners: &self.machine_scanners,
+                sql_assessors: &self.sql_assessors,
             };
             let outcome = scan_connector(request, progress, warn, cancel).await?;
             return Ok(ScanOutcome {

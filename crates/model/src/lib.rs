@@ -440,6 +440,10 @@ pub mod types {
     /// version and the signals that found it; derived at scan time from the
     /// EC2, SSM and RDS assets.
     pub const SQL_SERVER_INSTANCE: &str = "Rampart::SQL::ServerInstance";
+    /// The SQL plan's vulnerability assessment of one SQL Server on EC2
+    /// (the read-only script's results per rule and database, run through
+    /// SSM Run Command), one per server assessed.
+    pub const SQL_VULNERABILITY_ASSESSMENT: &str = "Rampart::SQL::VulnerabilityAssessment";
 }
 
 /// The stable identifier of an account- or region-level setting:

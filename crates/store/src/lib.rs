@@ -19,6 +19,7 @@ mod posture;
 mod scan_connectors;
 mod schedule;
 mod sessions;
+mod sql_va;
 mod tokens;
 mod vulndb;
 
@@ -53,9 +54,10 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// processed event ids, detection state and the alert outbox; version 5 the
 /// vulnerability database (`vulndb.rs`: imported OSV advisories and the
 /// imports); version 6 agentless machine scan results (`machines.rs`:
-/// `machine_scans`, `machine_findings`). Each is created on open, so older
-/// files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 6;
+/// `machine_scans`, `machine_findings`); version 7 accepted SQL
+/// vulnerability assessment baselines (`sql_va.rs`). Each is created on
+/// open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -330,6 +332,8 @@ impl Store {
         vulndb::migrate(&conn)?;
         // Schema version 6: agentless machine scan results, its own step.
         conn.execute_batch(machines::SCHEMA)?;
+        // Schema version 7: SQL vulnerability assessment baselines.
+        conn.execute_batch(sql_va::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

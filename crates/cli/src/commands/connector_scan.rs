@@ -80,6 +80,9 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         machine_scanners: &[std::sync::Arc::new(AgentlessScanner::new(&store_path(
             &args.store,
         )?))],
+        sql_assessors: &[std::sync::Arc::new(
+            rampart_engine::sql::SqlVulnerabilityAssessor::new(&store_path(&args.store)?),
+        )],
     };
     let bar = BarProgress::new(args.no_progress);
     let warn_above_bar = |text: &str| bar.bar.suspend(|| warn(text));

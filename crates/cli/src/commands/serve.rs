@@ -59,6 +59,9 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     engine
         .machine_scanners
         .push(std::sync::Arc::new(AgentlessScanner::new(&db)));
+    engine.sql_assessors.push(std::sync::Arc::new(
+        rampart_engine::sql::SqlVulnerabilityAssessor::new(&db),
+    ));
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -1,0 +1,393 @@
+//! The SQL plan's vulnerability assessment: for each SQL Server on an EC2
+//! host that Systems Manager manages (the plan's prerequisites,
+//! [`rampart_catalog::sql`]), run the read-only assessment script of
+//! [`rampart_sqlva`] through SSM Run Command (`AWS-RunPowerShellScript`,
+//! as the plan's `arcAutoProvisioning` role), parse its output, apply the
+//! accepted baselines from the store, and keep the result as one
+//! [`types::SQL_VULNERABILITY_ASSESSMENT`] asset per server, which the
+//! recommendation `sql-server-va-findings-resolved` assesses.
+//!
+//! A server whose script could not run, or whose output was cut short, has
+//! an assessment with `error` (or rules in error): never "no finding".
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use rampart_aws::run_command::{CommandRequest, run_command};
+use rampart_aws::{AwsAccess, AwsSettings};
+use rampart_catalog::Inventory;
+use rampart_catalog::sql::{PrerequisiteState, prerequisites_of};
+use rampart_connector::{Connector, Plan};
+use rampart_health::role_credentials;
+use rampart_model::{Asset, CoverageGap, GapKind, types};
+use rampart_sqlva::{Assessment, Baseline, Rule, ScriptOptions, Status, apply_baselines};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::EngineError;
+use crate::credentials::open_issuer;
+
+/// The SSM document the assessment runs as.
+pub const DOCUMENT: &str = "AWS-RunPowerShellScript";
+
+/// Servers assessed at once per account.
+const AT_ONCE: usize = 4;
+
+/// How the assessment runs.
+#[derive(Debug, Clone)]
+pub struct SqlVaOptions {
+    /// How long to wait for one server's script.
+    pub wait: Duration,
+    /// How often to ask SSM whether it finished.
+    pub poll_every: Duration,
+    /// The script's limits.
+    pub script: ScriptOptions,
+}
+
+impl Default for SqlVaOptions {
+    fn default() -> Self {
+        Self {
+            wait: Duration::from_secs(600),
+            poll_every: Duration::from_secs(3),
+            script: ScriptOptions::default(),
+        }
+    }
+}
+
+/// A SQL Server the assessment can reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaTarget {
+    /// The SQL Server asset's ARN.
+    pub server: String,
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The EC2 host.
+    pub instance_id: String,
+}
+
+/// The SQL Servers of `assets` in `account` the assessment runs on: on an
+/// EC2 host that is running, Windows (the script is PowerShell), and an
+/// online managed instance. The others get no assessment asset (their
+/// prerequisites recommendation says why).
+pub fn va_targets(assets: &[Asset], account: &str) -> Vec<VaTarget> {
+    let inv = Inventory::new(assets);
+    let mut out: Vec<VaTarget> = inv
+        .of_type(types::SQL_SERVER_INSTANCE)
+        .filter(|s| s.account == account)
+        .filter(|s| {
+            s.properties.get("hostType").and_then(|n| n.as_str()) == Some("ec2")
+                && s.properties.get("platform").and_then(|n| n.as_str()) != Some("linux")
+        })
+        .filter_map(|server| {
+            let found = prerequisites_of(&inv, server);
+            let managed = found
+                .prerequisites
+                .iter()
+                .any(|p| p.requirement == "ssm-managed" && p.state == PrerequisiteState::Met);
+            (found.running && managed).then(|| VaTarget {
+                server: server.arn.to_owned(),
+                account: server.account.to_owned(),
+                region: server.region.to_owned(),
+                instance_id: found.host_id.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.server.cmp(&b.server));
+    out
+}
+
+/// The assessment of one server, as stored in its asset.
+#[derive(Debug, Clone)]
+pub struct ServerAssessment {
+    /// Whom it is of.
+    pub target: VaTarget,
+    /// When it ran.
+    pub assessed_at: OffsetDateTime,
+    /// SSM's command id, when the command was sent.
+    pub command_id: Option<String>,
+    /// The invocation's status (`Success`, `Failed`, …).
+    pub command_status: Option<String>,
+    /// Why there is no (complete) result.
+    pub error: Option<String>,
+    /// The parsed output with baselines applied (absent when the script
+    /// did not run).
+    pub assessment: Option<Assessment>,
+}
+
+/// Runs the assessment on one server with `access` and applies
+/// `baselines` (the server's accepted results).
+pub async fn assess_server(
+    access: &AwsAccess,
+    target: &VaTarget,
+    rules: &[Rule],
+    baselines: &[Baseline],
+    options: &SqlVaOptions,
+) -> ServerAssessment {
+    let mut out = ServerAssessment {
+        target: target.clone(),
+        assessed_at: OffsetDateTime::now_utc(),
+        command_id: None,
+        command_status: None,
+        error: None,
+        assessment: None,
+    };
+    let script = match rampart_sqlva::render_script(rules, &options.script) {
+        Ok(script) => script,
+        Err(e) => {
+            out.error = Some(format!("the assessment script could not be made: {e}"));
+            return out;
+        }
+    };
+    let request = CommandRequest {
+        instance_id: target.instance_id.clone(),
+        document: DOCUMENT.to_owned(),
+        commands: vec![script],
+        comment: "Rampart SQL vulnerability assessment (read-only)".to_owned(),
+        execution_timeout: options.wait,
+    };
+    match run_command(
+        access,
+        &target.region,
+        &request,
+        options.wait,
+        options.poll_every,
+    )
+    .await
+    {
+        Err(e) => out.error = Some(e.to_string()),
+        Ok(result) => {
+            out.command_id = Some(result.command_id.clone());
+            out.command_status = Some(result.status.clone());
+            let parsed = rampart_sqlva::parse_output(&result.stdout, rules);
+            if result.status != "Success" && parsed.results.iter().all(|r| !r.reported) {
+                let stderr: String = result.stderr.chars().take(300).collect();
+                out.error = Some(format!(
+                    "the assessment command ended `{}` (exit {}): {}",
+                    result.status,
+                    result.response_code,
+                    if stderr.trim().is_empty() {
+                        "no output".to_owned()
+                    } else {
+                        stderr.trim().to_owned()
+                    }
+                ));
+            }
+            let results = apply_baselines(parsed.results.clone(), baselines);
+            out.assessment = Some(Assessment { results, ..parsed });
+        }
+    }
+    out
+}
+
+/// The [`types::SQL_VULNERABILITY_ASSESSMENT`] asset of an assessment:
+/// `serverArn`, `instanceId`, `assessedAt`, `commandId`, `commandStatus`,
+/// `error`, `complete`, counts by status, and `results` (each rule's
+/// result with the rule's title, category and severity).
+pub fn assessment_asset(found: &ServerAssessment, rules: &[Rule]) -> Asset {
+    let t = &found.target;
+    let by_id: BTreeMap<&str, &Rule> = rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let results: Vec<Value> = found
+        .assessment
+        .iter()
+        .flat_map(|a| a.results.iter())
+        .map(|r| {
+            let rule = by_id.get(r.rule.as_str());
+            let mut v = serde_json::to_value(r).unwrap_or_else(|_| json!({}));
+            if let (Some(map), Some(rule)) = (v.as_object_mut(), rule) {
+                map.insert("title".into(), json!(rule.title));
+                map.insert("category".into(), json!(rule.category));
+                map.insert("severity".into(), json!(rule.severity));
+                map.insert("remediation".into(), json!(rule.remediation));
+            }
+            v
+        })
+        .collect();
+    let count = |s: Status| {
+        found
+            .assessment
+            .as_ref()
+            .map_or(0, |a| a.results.iter().filter(|r| r.status == s).count())
+    };
+    let assessed_at = found
+        .assessed_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    Asset::new(
+        format!(
+            "arn:rampart:sql:{}:{}:va/ec2-instance/{}",
+            t.region, t.account, t.instance_id
+        ),
+        types::SQL_VULNERABILITY_ASSESSMENT,
+        t.account.clone(),
+        t.region.clone(),
+        format!("SQL vulnerability assessment of {}", t.instance_id),
+        json!({
+            "serverArn": t.server,
+            "instanceId": t.instance_id,
+            "assessedAt": assessed_at,
+            "commandId": found.command_id,
+            "commandStatus": found.command_status,
+            "error": found.error,
+            "complete": found.assessment.as_ref().is_some_and(|a| a.complete),
+            "findings": count(Status::Finding),
+            "nonFindings": count(Status::NonFinding),
+            "errors": count(Status::Error),
+            "notes": found.assessment.as_ref().map(|a| a.notes.clone()).unwrap_or_default(),
+            "results": results,
+        }),
+    )
+}
+
+/// Runs the SQL plan's assessment for the connectors that have it: what a
+/// connector scan calls with its collected assets.
+pub trait SqlAssessor: Send + Sync {
+    /// Assesses the SQL Servers of `connector`'s account found in `assets`.
+    fn assess<'a>(
+        &'a self,
+        connector: &'a Connector,
+        aws: &'a AwsSettings,
+        keys_dir: &'a Path,
+        assets: &'a [Asset],
+    ) -> BoxFuture<'a, (Vec<Asset>, Vec<CoverageGap>)>;
+}
+
+/// The assessment as scans run it: the plan's provisioning role, the
+/// built-in rules, the baselines of the store file `db`.
+pub struct SqlVulnerabilityAssessor {
+    /// The store file holding the baselines.
+    pub db: std::path::PathBuf,
+    /// Options.
+    pub options: SqlVaOptions,
+}
+
+impl SqlVulnerabilityAssessor {
+    /// The step with default options over the store `db`.
+    pub fn new(db: &Path) -> Self {
+        Self {
+            db: db.to_owned(),
+            options: SqlVaOptions::default(),
+        }
+    }
+}
+
+fn gap(account: &str, region: &str, operation: &str, kind: GapKind, error: String) -> CoverageGap {
+    CoverageGap {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        service: "ssm".to_owned(),
+        operation: operation.to_owned(),
+        kind,
+        error,
+        occurrences: 1,
+    }
+}
+
+impl SqlAssessor for SqlVulnerabilityAssessor {
+    fn assess<'a>(
+        &'a self,
+        connector: &'a Connector,
+        aws: &'a AwsSettings,
+        keys_dir: &'a Path,
+        assets: &'a [Asset],
+    ) -> BoxFuture<'a, (Vec<Asset>, Vec<CoverageGap>)> {
+        Box::pin(async move {
+            let account = connector.account();
+            let targets = va_targets(assets, account);
+            if targets.is_empty()
+                || !connector.plans().contains(&Plan::Sql)
+                || connector.is_classic()
+            {
+                return (Vec::new(), Vec::new());
+            }
+            let home = targets.first().map_or("us-east-1", |t| t.region.as_str());
+            let rules = match rampart_sqlva::builtin_rules() {
+                Ok(rules) => rules,
+                Err(e) => {
+                    return (
+                        Vec::new(),
+                        vec![gap(
+                            account,
+                            home,
+                            "SendCommand",
+                            GapKind::Other,
+                            e.to_string(),
+                        )],
+                    );
+                }
+            };
+            let access = match sql_access(connector, aws, keys_dir).await {
+                Ok(access) => access,
+                Err(e) => {
+                    return (
+                        Vec::new(),
+                        vec![gap(
+                            account,
+                            home,
+                            "AssumeRoleWithWebIdentity",
+                            GapKind::AccessDenied,
+                            format!("SQL vulnerability assessment: {e}"),
+                        )],
+                    );
+                }
+            };
+            let store = rampart_store::Store::open(&self.db);
+            let mut assessed = Vec::new();
+            let mut futures = Vec::new();
+            for target in &targets {
+                let baselines = match &store {
+                    Ok(store) => store.sql_va_baselines(&target.server).unwrap_or_default(),
+                    Err(_) => Vec::new(),
+                };
+                futures.push(assess_with(
+                    &access,
+                    target.clone(),
+                    &rules,
+                    baselines,
+                    &self.options,
+                ));
+            }
+            let mut stream = futures::stream::iter(futures).buffer_unordered(AT_ONCE);
+            while let Some(found) = stream.next().await {
+                assessed.push(assessment_asset(&found, &rules));
+            }
+            assessed.sort_by(|a, b| a.arn.cmp(&b.arn));
+            (assessed, Vec::new())
+        })
+    }
+}
+
+async fn assess_with(
+    access: &AwsAccess,
+    target: VaTarget,
+    rules: &[Rule],
+    baselines: Vec<Baseline>,
+    options: &SqlVaOptions,
+) -> ServerAssessment {
+    assess_server(access, &target, rules, &baselines, options).await
+}
+
+/// Access as the SQL plan's `arcAutoProvisioning` role (Run Command).
+async fn sql_access(
+    connector: &Connector,
+    base: &AwsSettings,
+    keys_dir: &Path,
+) -> Result<AwsAccess, EngineError> {
+    let role = connector
+        .offering(Plan::Sql)
+        .and_then(|o| {
+            o.role_arns()
+                .into_iter()
+                .find(|(field, _)| *field == "arcAutoProvisioning.cloudRoleArn")
+                .map(|(_, arn)| arn.to_owned())
+        })
+        .ok_or_else(|| EngineError::NoConnector(format!("{}: no SQL plan", connector.name)))?;
+    let issuer = open_issuer(keys_dir)?;
+    let source = role_credentials(connector, Plan::Sql, &role, issuer);
+    let settings = base.clone().with_credentials(source).await?;
+    Ok(AwsAccess::load(&settings).await?)
+}
