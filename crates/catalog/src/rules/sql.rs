@@ -32,7 +32,14 @@ pub(crate) static RULES: &[Rule] = &[
         id: "sql-server-protection-prerequisites-met",
         check: prerequisites_met,
     },
+    Rule {
+        id: "sql-server-va-findings-resolved",
+        check: va_findings_resolved,
+    },
 ];
+
+/// Findings listed one by one in the VA recommendation's evidence, at most.
+const MAX_LISTED: usize = 50;
 
 /// The database engine (1433) and the SQL Server Browser service (1434).
 const SQL_PORTS: &[i64] = &[1433, 1434];
@@ -293,6 +300,127 @@ fn prerequisites_met(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadab
             .join(", ")
     ))
     .with(evidence))
+}
+
+/// The server's vulnerability assessment (one
+/// [`rampart_model::types::SQL_VULNERABILITY_ASSESSMENT`] asset per server,
+/// by `serverArn`).
+fn assessment_of<'i>(p: &Props<'_>, inv: &'i Inventory) -> Option<crate::inventory::AssetRef<'i>> {
+    let index = inv.memo("sql:va_by_server", |inv| {
+        let mut index: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for a in inv.of_type(rampart_model::types::SQL_VULNERABILITY_ASSESSMENT) {
+            if let Some(server) = a
+                .properties
+                .get("serverArn")
+                .and_then(crate::doc::Node::as_str)
+            {
+                index.insert(server.to_owned(), a.arn.to_owned());
+            }
+        }
+        index
+    });
+    index.get(p.asset().arn).and_then(|arn| inv.by_arn(arn))
+}
+
+/// Defender's "SQL servers on machines should have vulnerability findings
+/// resolved": unhealthy when any rule of the read-only assessment is a
+/// finding (each finding is one evidence entry: rule, title, severity,
+/// database, the offending rows); findings accepted by a baseline are not
+/// findings. Error: the script could not run, or rules are in error and
+/// nothing was found. Not applicable: the server was not assessed (not on
+/// EC2, not a managed Windows host, or the SQL plan is off).
+fn va_findings_resolved(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    let Some(va) = assessment_of(p, inv) else {
+        return Ok(Outcome::not_applicable(
+            "The SQL plan's vulnerability assessment did not run on this server (it runs on SQL Servers on EC2 Windows hosts managed by Systems Manager, for connectors with the SQL plan).",
+        ));
+    };
+    let va = Props::of(va);
+    if let Some(error) = va.str("error")?
+        && va.array("results")?.is_empty()
+    {
+        return Err(Unreadable {
+            path: "vulnerabilityAssessment.error".to_owned(),
+            error: format!("the vulnerability assessment did not run: {error}"),
+        });
+    }
+    let results = va.array("results")?;
+    fn status(r: crate::doc::Node<'_>) -> Option<&str> {
+        r.get("status").and_then(crate::doc::Node::as_str)
+    }
+    let findings: Vec<crate::doc::Node<'_>> = results
+        .iter()
+        .filter(|r| status(*r) == Some("finding"))
+        .collect();
+    let errors: Vec<&str> = results
+        .iter()
+        .filter(|r| status(*r) == Some("error"))
+        .filter_map(|r| r.get("rule").and_then(crate::doc::Node::as_str))
+        .collect();
+    let baselined = results
+        .iter()
+        .filter(|r| r.get("baseline").is_some_and(|b| !b.is_null()))
+        .count();
+    let counts = rampart_model::Evidence {
+        path: "vulnerabilityAssessment".to_owned(),
+        value: serde_json::json!({
+            "assessedAt": va.str("assessedAt")?,
+            "commandId": va.str("commandId")?,
+            "findings": findings.len(),
+            "errors": errors.len(),
+            "acceptedByBaseline": baselined,
+            "rules": results.len(),
+        }),
+    };
+    if findings.is_empty() {
+        if !errors.is_empty() {
+            return Err(Unreadable {
+                path: "vulnerabilityAssessment.results".to_owned(),
+                error: format!(
+                    "{} rule(s) could not be assessed ({}); nothing was found in the others",
+                    errors.len(),
+                    errors.join(", ")
+                ),
+            });
+        }
+        return Ok(Outcome::healthy(format!(
+            "No vulnerability assessment finding in {} rule results{}.",
+            results.len(),
+            if baselined > 0 {
+                format!(" ({baselined} accepted by a baseline)")
+            } else {
+                String::new()
+            }
+        ))
+        .with(counts));
+    }
+    let mut outcome = Outcome::unhealthy(format!(
+        "{} vulnerability assessment finding(s) in the SQL Server{}; fix them with each rule's remediation, or accept an expected result as a baseline (`rampart sql baseline accept`).",
+        findings.len(),
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} rule(s) could not be assessed)", errors.len())
+        }
+    ))
+    .with(counts);
+    for (i, f) in findings.iter().take(MAX_LISTED).enumerate() {
+        let pick = |k: &str| f.get(k).map_or(serde_json::Value::Null, |n| n.to_value());
+        outcome = outcome.with(rampart_model::Evidence {
+            path: format!("findings[{i}]"),
+            value: serde_json::json!({
+                "rule": pick("rule"),
+                "title": pick("title"),
+                "severity": pick("severity"),
+                "category": pick("category"),
+                "database": pick("database"),
+                "columns": pick("columns"),
+                "evidence": pick("evidence"),
+                "remediation": pick("remediation"),
+            }),
+        });
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]
