@@ -52,6 +52,15 @@ pub struct Prerequisite {
 }
 
 impl Prerequisite {
+    /// `met`, `not_met` or `unknown`.
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            PrerequisiteState::Met => "met",
+            PrerequisiteState::NotMet { .. } => "not met",
+            PrerequisiteState::Unknown { .. } => "unknown",
+        }
+    }
+
     fn new(requirement: &str, detail: impl Into<String>, state: PrerequisiteState) -> Self {
         Self {
             requirement: requirement.to_owned(),

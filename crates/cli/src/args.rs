@@ -66,6 +66,9 @@ pub enum Command {
     Containers(ContainersArgs),
     /// The Servers plan's SSM provisioning of EC2 instances.
     Servers(ServersArgs),
+    /// The SQL plan: SQL Servers found, their prerequisites and
+    /// vulnerability assessment, and accepted baselines.
+    Sql(SqlArgs),
     /// Threat detection: drain a connector's audit-log pipelines into alerts.
     Detect(DetectArgs),
     /// Read one existing EBS snapshot (forensics, CI of AMIs): its OS,
@@ -1194,6 +1197,116 @@ pub enum ServersCommand {
     /// and association compliance, software inventory) and why the rest
     /// are not covered.
     List(ServersListArgs),
+}
+
+/// `rampart sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: SqlCommand,
+}
+
+/// `rampart sql` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SqlCommand {
+    /// List the SQL Servers of the latest complete scan (on EC2, RDS Custom
+    /// and RDS) with what found them, the SQL plan's prerequisites and the
+    /// vulnerability assessment's findings.
+    List(SqlListArgs),
+    /// Accepted vulnerability assessment results (baselines).
+    Baseline(SqlBaselineArgs),
+}
+
+/// `rampart sql list`.
+#[derive(Debug, Args)]
+pub struct SqlListArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Read this scan instead of the latest complete one.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart sql baseline`.
+#[derive(Debug, Args)]
+pub struct SqlBaselineArgs {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: SqlBaselineCommand,
+}
+
+/// `rampart sql baseline` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SqlBaselineCommand {
+    /// Accept a rule's result in the latest scan (or `--scan`) as expected:
+    /// while it stays the same it is not a finding.
+    Accept(SqlBaselineAcceptArgs),
+    /// List a server's accepted baselines.
+    List(SqlBaselineListArgs),
+    /// Remove an accepted baseline.
+    Remove(SqlBaselineRemoveArgs),
+}
+
+/// Which server's which rule result.
+#[derive(Debug, Args)]
+pub struct SqlRuleTarget {
+    /// The SQL Server: its ARN or its host's id (`i-…`, a DB instance
+    /// identifier).
+    #[arg(long, value_name = "SERVER")]
+    pub server: String,
+    /// The rule (`RVA1001`).
+    #[arg(long, value_name = "RULE")]
+    pub rule: String,
+    /// The user database, for database rules.
+    #[arg(long, value_name = "DATABASE")]
+    pub database: Option<String>,
+}
+
+/// `rampart sql baseline accept`.
+#[derive(Debug, Args)]
+pub struct SqlBaselineAcceptArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The server, rule and database.
+    #[command(flatten)]
+    pub target: SqlRuleTarget,
+    /// Who accepts it (recorded with the baseline).
+    #[arg(long, value_name = "NAME")]
+    pub by: String,
+    /// Read this scan instead of the latest complete one.
+    #[arg(long, value_name = "SCAN_ID")]
+    pub scan: Option<String>,
+}
+
+/// `rampart sql baseline list`.
+#[derive(Debug, Args)]
+pub struct SqlBaselineListArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The SQL Server's ARN.
+    #[arg(long, value_name = "SERVER_ARN")]
+    pub server: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart sql baseline remove`.
+#[derive(Debug, Args)]
+pub struct SqlBaselineRemoveArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The server (its ARN), rule and database.
+    #[command(flatten)]
+    pub target: SqlRuleTarget,
 }
 
 /// `rampart servers list`.

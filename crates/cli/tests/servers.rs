@@ -421,3 +421,169 @@ fn ssm_inventory_packages_are_matched_when_disks_are_not_read() {
         "unhealthy"
     );
 }
+
+/// The SQL plan end to end: a scan finds the SQL Server from the host's SSM
+/// inventory, its prerequisites hold (an online managed instance with
+/// inventory), the read-only assessment runs through Run Command (the
+/// emulator answers with a weak server's recorded output), `sql list`
+/// shows the findings, a baseline accepted with `sql baseline accept`
+/// makes that rule a non-finding on the next scan, and `connector status`
+/// has one prerequisites row per server.
+#[test]
+fn sql_plan_discovers_assesses_and_keeps_baselines() {
+    let (env, ids) = Env::seeded();
+    let host = ids["plain"].as_str().unwrap().to_owned();
+    env.moto.ssm_register(
+        "us-east-1",
+        &[rampart_testkit::ssm::online_instance(&host, "3.3.1611.0")],
+    );
+    env.moto.ssm_inventory(
+        "us-east-1",
+        &host,
+        "AWS:InstanceInformation",
+        &[serde_json::json!({"AgentType": "amazon-ssm-agent", "AgentVersion": "3.3.1611.0",
+            "PlatformName": "Microsoft Windows Server 2019 Datacenter", "PlatformVersion": "10.0.17763",
+            "PlatformType": "Windows", "InstanceId": host})],
+    );
+    env.moto.ssm_inventory(
+        "us-east-1",
+        &host,
+        "AWS:Application",
+        &[
+            serde_json::json!({"Name": "SQL Server 2019 Database Engine Services",
+            "Version": "15.0.4355.3", "Publisher": "Microsoft Corporation"}),
+        ],
+    );
+    let weak = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sqlva/fixtures/weak.out"),
+    )
+    .unwrap();
+    let seed_output = || {
+        env.moto.ssm_seed(
+            "command-outputs",
+            &serde_json::json!({"account": ACCOUNT, "region": "us-east-1", "instanceId": host,
+                "documentName": "AWS-RunPowerShellScript", "status": "Success",
+                "responseCode": 0, "stdout": weak, "stderr": "", "polls": 1}),
+        );
+    };
+    env.code(
+        &env.run(&[
+            "connector",
+            "create",
+            "--name",
+            "prod",
+            "--account",
+            ACCOUNT,
+            "--plans",
+            "cspm,servers,sql",
+            "--regions",
+            "us-east-1",
+            "--agentless-scanning",
+            "off",
+        ]),
+        0,
+    );
+    seed_output();
+    env.code(
+        &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
+        0,
+    );
+    let listed = env.run(&["sql", "list", "--format", "json"]);
+    env.code(&listed, 0);
+    let servers: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let servers = servers.as_array().unwrap();
+    let server = servers
+        .iter()
+        .find(|s| s["host_id"] == host.as_str())
+        .unwrap_or_else(|| panic!("{servers:#?}"));
+    assert_eq!(server["product"], "SQL Server 2019");
+    assert_eq!(server["prerequisites_met"], true, "{server:#}");
+    let assessment = &server["assessment"];
+    assert!(
+        assessment["findings"].as_u64().unwrap() >= 5,
+        "{assessment:#}"
+    );
+    let result_of = |a: &Value, rule: &str| -> Value {
+        a["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(result_of(assessment, "RVA1001")["status"], "finding");
+    let table = env.run(&["sql", "list"]);
+    env.code(&table, 0);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("ssm-inventory") && text.contains("findings"),
+        "{text}"
+    );
+
+    // The recommendation lists the findings.
+    let findings = stdout_json(&env.run(&["findings", "--format", "json"]));
+    let va = findings["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["recommendation"] == "sql-server-va-findings-resolved")
+        .unwrap();
+    assert_eq!(va["status"], "unhealthy", "{va:#}");
+
+    // Accept `sa` as expected; the next scan keeps it a non-finding.
+    let accepted = env.run(&[
+        "sql", "baseline", "accept", "--server", &host, "--rule", "RVA1001", "--by", "alice",
+    ]);
+    env.code(&accepted, 0);
+    seed_output();
+    env.code(
+        &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
+        0,
+    );
+    let listed = env.run(&["sql", "list", "--format", "json"]);
+    let servers: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let server = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["host_id"] == host.as_str())
+        .unwrap();
+    let sa = result_of(&server["assessment"], "RVA1001");
+    assert_eq!(sa["status"], "non_finding", "{sa:#}");
+    assert_eq!(sa["baseline"]["accepted_by"], "alice");
+    let baselines = env.run(&[
+        "sql",
+        "baseline",
+        "list",
+        "--server",
+        server["server"].as_str().unwrap(),
+    ]);
+    env.code(&baselines, 0);
+    assert!(String::from_utf8_lossy(&baselines.stdout).contains("RVA1001"));
+
+    // connector status: one prerequisites row for the server.
+    let status = env.aws(&["connector", "status", "prod", "--format", "json"]);
+    let health: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let rows: Vec<&Value> = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["requirement"] == "SQL Server prerequisites")
+        .collect();
+    assert_eq!(rows.len(), 1, "{health:#}");
+    assert!(
+        rows[0]["detail"].as_str().unwrap().starts_with(&host),
+        "{health:#}"
+    );
+    assert_eq!(rows[0]["state"], "met", "{health:#}");
+    // The live "SQL Server found" check counts what the scan found too
+    // (the SSM inventory signal is not visible to the EC2 API).
+    let found = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["requirement"] == "SQL Server found")
+        .unwrap();
+    assert_eq!(found["state"], "met", "{health:#}");
+}

@@ -137,13 +137,20 @@ pub enum EngineError {
     /// The scan was cancelled; the last complete snapshot is unchanged.
     #[error("scan interrupted; the last complete snapshot is unchanged")]
     Interrupted,
+    /// A SQL Server, its assessment or a rule result was not found.
+    #[error("{0}")]
+    SqlNotFound(String),
+    /// A SQL vulnerability assessment result cannot be accepted as a
+    /// baseline, or the rules did not load.
+    #[error("SQL vulnerability assessment: {0}")]
+    SqlVa(String),
 }
 
 impl EngineError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::NoConnector(_) => ErrorKind::NotFound,
+            Self::NoConnector(_) | Self::SqlNotFound(_) => ErrorKind::NotFound,
             Self::NoCspm(_)
             | Self::NoIssuer(_)
             | Self::Access(_)
@@ -156,7 +163,8 @@ impl EngineError {
             | Self::NoServers(_)
             | Self::NoDetection(_)
             | Self::VulnDb(_)
-            | Self::Agentless(_) => ErrorKind::Usage,
+            | Self::Agentless(_)
+            | Self::SqlVa(_) => ErrorKind::Usage,
             Self::Secret(e) if e.is_usage() => ErrorKind::Usage,
             Self::WrongAccount { .. }
             | Self::NoClassicSecret(_)

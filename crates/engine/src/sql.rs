@@ -391,3 +391,159 @@ async fn sql_access(
     let settings = base.clone().with_credentials(source).await?;
     Ok(AwsAccess::load(&settings).await?)
 }
+
+/// The asset types a SQL Server's view reads: the servers, their
+/// assessments, and what their prerequisites look at.
+const VIEW_TYPES: [&str; 8] = [
+    types::SQL_SERVER_INSTANCE,
+    types::SQL_VULNERABILITY_ASSESSMENT,
+    "AWS::EC2::Instance",
+    "AWS::RDS::DBInstance",
+    "AWS::IAM::Role",
+    "AWS::IAM::ManagedPolicy",
+    types::SSM_MANAGED_INSTANCE,
+    types::SSM_REGION,
+];
+
+/// One SQL Server of a stored scan, for `rampart sql list`, the API and
+/// the dashboard.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SqlServerView {
+    /// The SQL Server asset's ARN.
+    pub server: String,
+    /// Its name.
+    pub name: String,
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// `ec2`, `rds-custom`, `rds`.
+    pub host_type: String,
+    /// The host's id.
+    pub host_id: String,
+    /// `SQL Server 2019`, when known.
+    pub product: Option<String>,
+    /// The full version, when known.
+    pub version: Option<String>,
+    /// The edition, when known.
+    pub edition: Option<String>,
+    /// What found it (`source`, `detail`).
+    pub signals: Value,
+    /// The SQL plan's prerequisites.
+    pub prerequisites: Vec<rampart_catalog::sql::Prerequisite>,
+    /// Whether every prerequisite holds.
+    pub prerequisites_met: bool,
+    /// The vulnerability assessment asset's properties, when it ran.
+    pub assessment: Option<Value>,
+}
+
+fn view_assets(
+    store: &rampart_store::Store,
+    scan_id: &str,
+) -> Result<Vec<Asset>, rampart_store::StoreError> {
+    let mut assets = Vec::new();
+    for kind in VIEW_TYPES {
+        let filter = rampart_store::AssetFilter {
+            resource_type: Some(kind.to_owned()),
+            ..rampart_store::AssetFilter::default()
+        };
+        assets.extend(store.assets(scan_id, &filter)?);
+    }
+    Ok(assets)
+}
+
+/// The SQL Servers of the stored scan `scan_id`, by account, region and ARN.
+pub fn stored_sql_servers(
+    store: &rampart_store::Store,
+    scan_id: &str,
+) -> Result<Vec<SqlServerView>, rampart_store::StoreError> {
+    let assets = view_assets(store, scan_id)?;
+    let inv = Inventory::new(&assets);
+    let assessments: BTreeMap<&str, &Asset> = assets
+        .iter()
+        .filter(|a| a.resource_type == types::SQL_VULNERABILITY_ASSESSMENT)
+        .filter_map(|a| Some((a.properties.get("serverArn")?.as_str()?, a)))
+        .collect();
+    let text = |a: &Asset, k: &str| {
+        a.properties
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(rampart_catalog::sql::server_prerequisites(&inv)
+        .into_iter()
+        .filter_map(|found| {
+            let asset = assets.iter().find(|a| a.arn == found.server)?;
+            let met = found.not_met().next().is_none() && found.unknown().next().is_none();
+            Some(SqlServerView {
+                server: found.server.clone(),
+                name: found.name.clone(),
+                account: found.account.clone(),
+                region: found.region.clone(),
+                host_type: found.host_type.clone(),
+                host_id: found.host_id.clone(),
+                product: text(asset, "product"),
+                version: text(asset, "version"),
+                edition: text(asset, "edition"),
+                signals: asset
+                    .properties
+                    .get("signals")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                prerequisites: found.prerequisites,
+                prerequisites_met: met,
+                assessment: assessments
+                    .get(found.server.as_str())
+                    .map(|a| a.properties.clone()),
+            })
+        })
+        .collect())
+}
+
+/// Accepts the stored result of `rule` (on `database`, for database rules)
+/// of the server `server` (its ARN or its host's id) in scan `scan_id` as
+/// that server's baseline, accepted by `by`; stores and returns it.
+pub fn accept_baseline(
+    store: &mut rampart_store::Store,
+    scan_id: &str,
+    server: &str,
+    rule: &str,
+    database: Option<&str>,
+    by: &str,
+) -> Result<(String, Baseline), EngineError> {
+    let servers = stored_sql_servers(store, scan_id)?;
+    let view = servers
+        .iter()
+        .find(|s| s.server == server || s.host_id == server)
+        .ok_or_else(|| {
+            EngineError::SqlNotFound(format!("no SQL Server `{server}` in scan `{scan_id}`"))
+        })?;
+    let assessment = view.assessment.as_ref().ok_or_else(|| {
+        EngineError::SqlNotFound(format!(
+            "SQL Server `{}` has no vulnerability assessment in scan `{scan_id}`",
+            view.host_id
+        ))
+    })?;
+    let result = assessment
+        .get("results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|r| {
+            r.get("rule").and_then(Value::as_str) == Some(rule)
+                && r.get("database").and_then(Value::as_str) == database
+        })
+        .ok_or_else(|| {
+            EngineError::SqlNotFound(format!(
+                "no result of `{rule}`{} for `{}`",
+                database.map_or_else(String::new, |d| format!(" on database `{d}`")),
+                view.host_id
+            ))
+        })?;
+    let parsed: rampart_sqlva::RuleResult = serde_json::from_value(result.clone())
+        .map_err(|e| EngineError::SqlVa(format!("stored result of `{rule}` is unreadable: {e}")))?;
+    let baseline = Baseline::accept(&parsed, by, OffsetDateTime::now_utc())
+        .map_err(|e| EngineError::SqlVa(e.to_string()))?;
+    store.put_sql_va_baseline(&view.server, &baseline)?;
+    Ok((view.server.clone(), baseline))
+}

@@ -18,6 +18,7 @@ pub mod scans;
 pub mod score;
 pub mod serve;
 pub mod servers;
+pub mod sql;
 pub mod template;
 pub mod token;
 pub mod vulndb;
