@@ -169,7 +169,14 @@ async fn the_assessment_runs_through_run_command_and_keeps_baselines() {
     // Accept the `sa` result: the same rows again are a non-finding.
     let baseline = Baseline::accept(sa, "alice", time::OffsetDateTime::now_utc()).unwrap();
     seed_output(&moto, host, "Success", &recorded("weak.out"), "");
-    let second = assess_server(&access, target, &rules, &[baseline.clone()], &options()).await;
+    let second = assess_server(
+        &access,
+        target,
+        &rules,
+        std::slice::from_ref(&baseline),
+        &options(),
+    )
+    .await;
     let again = second
         .assessment
         .as_ref()

@@ -1380,6 +1380,24 @@ async fn connectors_are_created_validated_listed_replaced_and_deleted() {
 /// A store whose latest scan has three EC2 instances: `i-0a` covered (SSM
 /// managed, online, inventory), `i-0b` without an instance profile and
 /// unmanaged, `i-0c` in another account's region that SSM could not read.
+/// A dashboard page as the reader: status and HTML.
+async fn page_as_reader(env: &Env, uri: &str) -> (StatusCode, String) {
+    let res = env
+        .app
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {}", env.reader))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
 fn servers_env() -> Env {
     const ACCOUNT: &str = "123456789012";
     let ec2 = |id: &str, region: &str, profile: Option<&str>| {
@@ -1447,13 +1465,19 @@ fn servers_env() -> Env {
             json!({"instanceInformationRead": false, "managedInstanceCount": 0}),
         ),
     ];
+    assets_env("scan-servers", assets)
+}
+
+/// A server over one complete scan of `assets` (assessed), with an admin
+/// and a reader token.
+fn assets_env(scan_id: &str, assets: Vec<Asset>) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db");
     let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
     let mut store = Store::open(&db).unwrap();
     let a = state.posture.assess(&assets, &Exemptions::default());
     store
-        .complete_scan(&snapshot("scan-servers", 0, assets), &a)
+        .complete_scan(&snapshot(scan_id, 0, assets), &a)
         .unwrap();
     let admin = auth::create_token(&store, "alice", TokenRole::Admin)
         .unwrap()
@@ -1544,25 +1568,7 @@ async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() 
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 
     // The dashboard's pages show the same.
-    let html = |uri: &str| {
-        let app = env.app.clone();
-        let token = env.reader.clone();
-        let uri = uri.to_owned();
-        async move {
-            let res = app
-                .oneshot(
-                    Request::get(&uri)
-                        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let status = res.status();
-            let body = res.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8(body.to_vec()).unwrap())
-        }
-    };
+    let html = |uri: &'static str| page_as_reader(&env, uri);
     let (status, page) = html("/servers").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("id=\"servers\""), "{page}");
@@ -1577,5 +1583,106 @@ async fn servers_list_their_coverage_with_filters_and_one_instance_has_a_page() 
         "{page}"
     );
     let (status, _) = html("/servers/i-missing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The subject and related assets of a catalog fixture.
+fn fixture_assets(text: &str) -> Vec<Asset> {
+    let doc: Value = serde_json::from_str(text).unwrap();
+    let mut assets: Vec<Asset> = vec![serde_json::from_value(doc["subject"].clone()).unwrap()];
+    for related in doc["related"].as_array().unwrap() {
+        assets.push(serde_json::from_value(related.clone()).unwrap());
+    }
+    assets
+}
+
+#[tokio::test]
+async fn sql_servers_list_with_prerequisites_and_assessment_and_have_a_page() {
+    let mut assets = fixture_assets(include_str!(
+        "../../catalog/data/fixtures/sql-server-protection-prerequisites-met/healthy.json"
+    ));
+    assets.extend(
+        fixture_assets(include_str!(
+            "../../catalog/data/fixtures/sql-server-va-findings-resolved/unhealthy.json"
+        ))
+        .into_iter()
+        .filter(|a| a.resource_type == "Rampart::SQL::VulnerabilityAssessment"),
+    );
+    assets.extend(
+        fixture_assets(include_str!(
+            "../../catalog/data/fixtures/sql-server-protection-prerequisites-met/unhealthy-rds-error-log-not-exported.json"
+        )),
+    );
+    let env = assets_env("scan-sql", assets);
+    let all = get(&env, "/api/v1/sql/servers").await;
+    let items = all["items"].as_array().unwrap();
+    let hosts: Vec<&str> = items
+        .iter()
+        .map(|s| s["host_id"].as_str().unwrap())
+        .collect();
+    // By account, region and ARN (`server/db/…` before `server/ec2-instance/…`).
+    assert_eq!(hosts, ["sqlcustom1", "i-0abc"]);
+    assert_eq!(items[1]["prerequisites_met"], true);
+    assert_eq!(items[1]["assessment"]["findings"], 1);
+    assert_eq!(items[0]["prerequisites_met"], false);
+    assert!(items[0]["assessment"].is_null());
+    let not_met = get(&env, "/api/v1/sql/servers?prerequisites=not_met").await;
+    assert_eq!(not_met["items"].as_array().unwrap().len(), 1);
+    assert_eq!(not_met["items"][0]["host_id"], "sqlcustom1");
+    let rds = get(&env, "/api/v1/sql/servers?host_type=rds").await;
+    assert_eq!(rds["items"][0]["prerequisites"][0]["state"], "not_met");
+    for bad in ["prerequisites=maybe", "host_type=azure"] {
+        let r = call(
+            &env.app,
+            Method::GET,
+            &format!("/api/v1/sql/servers?{bad}"),
+            Some(&env.reader),
+            None,
+        )
+        .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    let one = get(&env, "/api/v1/sql/servers/i-0abc").await;
+    assert_eq!(one["product"], "SQL Server 2019");
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/sql/servers/i-missing",
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+
+    // The recommendation over the same assets.
+    let va = get(
+        &env,
+        "/api/v1/recommendations/sql-server-va-findings-resolved/assessments",
+    )
+    .await;
+    let status_of = |host: &str| {
+        va["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["resource"].as_str().unwrap().ends_with(host))
+            .map(|a| a["status"].clone())
+    };
+    assert_eq!(status_of("i-0abc"), Some(json!("unhealthy")), "{va:#}");
+    assert_eq!(status_of("sqlcustom1"), Some(json!("not_applicable")), "{va:#}");
+
+    let (status, page) = page_as_reader(&env, "/sql").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"sql-servers\""), "{page}");
+    assert!(page.contains("href=\"/sql/servers/i-0abc\""), "{page}");
+    assert!(page.contains("error-log-exported"), "{page}");
+    let (status, page) = page_as_reader(&env, "/sql/servers/i-0abc").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("RVA1401") && page.contains("xp_cmdshell"),
+        "{page}"
+    );
+    assert!(page.contains("ssm-inventory"), "{page}");
+    let (status, _) = page_as_reader(&env, "/sql/servers/i-missing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

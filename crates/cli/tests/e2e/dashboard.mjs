@@ -110,7 +110,7 @@ try {
   const nav = await page.$$eval("header nav a", (links) =>
     links.map((a) => ({ href: a.getAttribute("href"), label: a.textContent.trim() })),
   );
-  check(nav.length === 8, `the navigation has eight sections (${nav.map((n) => n.label).join(", ")})`);
+  check(nav.length === 9, `the navigation has nine sections (${nav.map((n) => n.label).join(", ")})`);
   for (const { href, label } of nav) {
     await open("/");
     await Promise.all([page.waitForLoadState("load"), page.click(`header nav a[href="${href}"]`)]);

@@ -14,6 +14,7 @@ pub mod openapi;
 mod posture;
 mod scans;
 pub(crate) mod servers;
+pub(crate) mod sql;
 pub(crate) mod vulnerabilities;
 
 use std::collections::BTreeMap;
@@ -85,6 +86,7 @@ pub fn table() -> RouteTable {
     let t = inventory::register(t);
     let t = connectors::register(t);
     let t = servers::register(t);
+    let t = sql::register(t);
     let t = vulnerabilities::register(t);
     exemptions::register(t)
 }

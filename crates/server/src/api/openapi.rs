@@ -391,6 +391,28 @@ fn operations() -> Vec<Op> {
         .returns("200", schema_ref("ServerDetail")),
         op(
             "get",
+            "/sql/servers",
+            "sql",
+            "SQL Servers found by the scan (on EC2, RDS Custom, RDS) with the signals that found them, the SQL plan's prerequisites and the vulnerability assessment",
+        )
+        .q(&[
+            SCAN_Q,
+            ("account", "Only this account."),
+            ("region", "Only this region."),
+            ("prerequisites", "met or not_met."),
+            ("host_type", "ec2, rds-custom or rds."),
+        ])
+        .paged(schema_ref("SqlServer")),
+        op(
+            "get",
+            "/sql/servers/{server}",
+            "sql",
+            "One SQL Server (its ARN or its host's id): signals, prerequisites, vulnerability assessment results",
+        )
+        .q(&[SCAN_Q])
+        .returns("200", schema_ref("SqlServer")),
+        op(
+            "get",
             "/vulnerabilities",
             "vulnerabilities",
             "The rampart.vulnerabilities/v1 document of the latest scan that read machines' disks (agentless scanning), whole (not paged); with a filter, machines keep only the matching findings and machines without one are left out",
@@ -662,6 +684,20 @@ fn schemas() -> Value {
             "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}
             }}}
+        }},
+        "SqlServer": {"type": "object", "required": ["server", "name", "account", "region", "host_type", "host_id", "prerequisites", "prerequisites_met"], "properties": {
+            "server": {"type": "string"}, "name": {"type": "string"}, "account": {"type": "string"},
+            "region": {"type": "string"}, "host_type": {"type": "string", "enum": ["ec2", "rds-custom", "rds"]},
+            "host_id": {"type": "string"}, "product": nullable_string, "version": nullable_string,
+            "edition": nullable_string,
+            "signals": {"description": "What found the server: source (ssm-inventory, platform-details, ami-name, rds-engine) and detail."},
+            "prerequisites": {"type": "array", "items": {"type": "object", "required": ["requirement", "detail", "state"], "properties": {
+                "requirement": {"type": "string"}, "detail": {"type": "string"},
+                "state": {"type": "string", "enum": ["met", "not_met", "unknown"]},
+                "fix": {"type": "string"}, "why": {"type": "string"}
+            }}},
+            "prerequisites_met": {"type": "boolean"},
+            "assessment": {"description": "The vulnerability assessment asset's properties (results per rule and database, counts, error); null when it did not run.", "type": ["object", "null"]}
         }},
         "ServerDetail": {"type": "object", "required": ["scan", "coverage", "assessments", "alerts"], "properties": {
             "scan": {"type": "object"},

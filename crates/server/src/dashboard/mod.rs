@@ -21,6 +21,7 @@ mod overview;
 mod recommendations;
 mod servers;
 mod settings;
+mod sql;
 mod vulnerabilities;
 
 use std::collections::BTreeMap;
@@ -89,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{name}/template", get(connectors::template))
         .route("/servers", get(servers::list))
         .route("/servers/{instance}", get(servers::detail))
+        .route("/sql", get(sql::list))
+        .route("/sql/servers/{server}", get(sql::detail))
         .route("/vulnerabilities", get(vulnerabilities::list))
         .route(
             "/vulnerabilities/machines/{instance}",
@@ -207,9 +210,10 @@ pub(crate) enum Nav {
     Servers,
     Alerts,
     Vulnerabilities,
+    Sql,
 }
 
-const NAV: [(Nav, &str, &str); 8] = [
+const NAV: [(Nav, &str, &str); 9] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Recommendations, "/recommendations", "Recommendations"),
     (Nav::Inventory, "/inventory", "Inventory"),
@@ -218,6 +222,7 @@ const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Servers, "/servers", "Servers"),
     (Nav::Alerts, "/alerts", "Alerts"),
     (Nav::Vulnerabilities, "/vulnerabilities", "Vulnerabilities"),
+    (Nav::Sql, "/sql", "SQL"),
 ];
 
 /// A whole page: the layout around `content`.
