@@ -1669,7 +1669,11 @@ async fn sql_servers_list_with_prerequisites_and_assessment_and_have_a_page() {
             .map(|a| a["status"].clone())
     };
     assert_eq!(status_of("i-0abc"), Some(json!("unhealthy")), "{va:#}");
-    assert_eq!(status_of("sqlcustom1"), Some(json!("not_applicable")), "{va:#}");
+    assert_eq!(
+        status_of("sqlcustom1"),
+        Some(json!("not_applicable")),
+        "{va:#}"
+    );
 
     let (status, page) = page_as_reader(&env, "/sql").await;
     assert_eq!(status, StatusCode::OK, "{page}");
