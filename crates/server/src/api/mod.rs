@@ -126,6 +126,31 @@ pub(crate) fn scan_to_read(
     }
 }
 
+/// A view of a stored scan (the latest complete one, or `scan`): its record
+/// and `load`'s rows; `None` while there is no scan.
+pub(crate) async fn scan_view<T, F>(
+    state: &AppState,
+    scan: Option<String>,
+    load: F,
+) -> Result<Option<(ScanRecord, Vec<T>)>, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, &ScanRecord) -> Result<Vec<T>, ApiError> + Send + 'static,
+{
+    state
+        .store
+        .run(move |s| {
+            Ok(match scan_to_read(s, scan.as_deref())? {
+                Some(record) => {
+                    let rows = load(s, &record)?;
+                    Some((record, rows))
+                }
+                None => None,
+            })
+        })
+        .await
+}
+
 /// 404 for reads that need a scan when there is none.
 pub(crate) fn no_scan() -> ApiError {
     ApiError::new(

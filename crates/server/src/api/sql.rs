@@ -5,7 +5,7 @@
 use axum::Json;
 use rampart_engine::sql::{SqlServerView, stored_sql_servers};
 
-use super::{RouteTable, St, Uri, no_scan, scan_to_read};
+use super::{RouteTable, St, Uri, no_scan, scan_to_read, scan_view};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 
@@ -71,15 +71,12 @@ async fn list(
     ApiQuery(q): ApiQuery<SqlServersQuery>,
 ) -> Result<Json<Page<SqlServerView>>, ApiError> {
     let keep = q.matcher()?;
-    let rows = state
-        .store
-        .run(move |s| {
-            Ok(match scan_to_read(s, q.scan.as_deref())? {
-                Some(scan) => stored_sql_servers(s, &scan.id)?,
-                None => Vec::new(),
-            })
-        })
-        .await?;
+    let rows = scan_view(&state, q.scan.clone(), |s, scan| {
+        Ok(stored_sql_servers(s, &scan.id)?)
+    })
+    .await?
+    .map(|(_, rows)| rows)
+    .unwrap_or_default();
     let rows: Vec<SqlServerView> = rows.into_iter().filter(|c| keep(c)).collect();
     Ok(Json(Page::from_vec(rows, &page, &uri.0)?))
 }

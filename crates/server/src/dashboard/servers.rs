@@ -13,8 +13,8 @@ use super::{
     severity_badge, when,
 };
 use crate::AppState;
-use crate::api::scan_to_read;
 use crate::api::servers::ServersQuery;
+use crate::api::{scan_to_read, scan_view};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::page::{Page, PageQuery};
@@ -57,19 +57,10 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let keep = q.filter.matcher()?;
-    let scan_id = q.filter.scan.clone();
-    let loaded = state
-        .store
-        .run(move |s| {
-            Ok(match scan_to_read(s, scan_id.as_deref())? {
-                Some(scan) => {
-                    let coverage = stored_coverage(s, &scan.id)?;
-                    Some((scan, coverage))
-                }
-                None => None,
-            })
-        })
-        .await?;
+    let loaded = scan_view(&state, q.filter.scan.clone(), |s, scan| {
+        Ok(stored_coverage(s, &scan.id)?)
+    })
+    .await?;
     let Some((scan, all)) = loaded else {
         return Ok(page("Servers", Nav::Servers, &who, no_scan_yet()));
     };

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{Nav, PageError, PageResult, badge, link, no_scan_yet, page, pager, segment};
 use crate::AppState;
-use crate::api::scan_to_read;
 use crate::api::sql::SqlServersQuery;
+use crate::api::{scan_to_read, scan_view};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::page::{Page, PageQuery};
@@ -74,19 +74,10 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let keep = q.filter.matcher()?;
-    let scan_id = q.filter.scan.clone();
-    let loaded = state
-        .store
-        .run(move |s| {
-            Ok(match scan_to_read(s, scan_id.as_deref())? {
-                Some(scan) => {
-                    let servers = stored_sql_servers(s, &scan.id)?;
-                    Some((scan, servers))
-                }
-                None => None,
-            })
-        })
-        .await?;
+    let loaded = scan_view(&state, q.filter.scan.clone(), |s, scan| {
+        Ok(stored_sql_servers(s, &scan.id)?)
+    })
+    .await?;
     let Some((scan, all)) = loaded else {
         return Ok(page("SQL", Nav::Sql, &who, no_scan_yet()));
     };
