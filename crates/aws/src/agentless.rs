@@ -418,6 +418,7 @@ pub struct MachineOutcome {
 
 fn failed_scan(machine: &Machine, errors: Vec<String>) -> MachineScan {
     MachineScan {
+        match_errors: Vec::new(),
         source: rampart_model::machine::MachineSource::Disk,
         resource: machine.arn.clone(),
         snapshot: None,

@@ -151,6 +151,7 @@ impl SnapshotReader for FailingReader {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             MachineScan {
+                match_errors: Vec::new(),
                 source: rampart_model::machine::MachineSource::Disk,
                 resource: machine.arn.clone(),
                 snapshot: None,

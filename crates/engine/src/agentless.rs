@@ -85,7 +85,10 @@ pub trait PackageMatcher: Send + Sync {
 }
 
 /// The machine's result from an inspection: its packages matched, errors
-/// kept. A disk with no operating system found is an error, never clean.
+/// kept. A disk with no operating system found is an error, never clean;
+/// packages that could not be matched (no advisories for the OS, no
+/// database) are `match_errors`: the disk was read, its vulnerabilities
+/// are not known.
 pub fn machine_scan(
     resource: &str,
     snapshot: Option<String>,
@@ -99,10 +102,11 @@ pub fn machine_scan(
         mut errors,
     } = inspection;
     let mut findings = Vec::new();
+    let mut match_errors = Vec::new();
     match &os {
         Some(os) => match matcher.match_packages(os, &packages) {
             Ok(found) => findings = found,
-            Err(e) => errors.push(e),
+            Err(e) => match_errors.push(e),
         },
         None if errors.is_empty() => {
             errors.push("no operating system found on the disk (no `/etc/os-release`)".to_owned());
@@ -110,6 +114,7 @@ pub fn machine_scan(
         None => {}
     }
     MachineScan {
+        match_errors,
         source: MachineSource::Disk,
         resource: resource.to_owned(),
         snapshot,
@@ -325,6 +330,24 @@ impl PackageMatcher for StoreMatcher {
 
     fn summary(&self) -> VulnerabilityDbSummary {
         self.summary.clone()
+    }
+}
+
+/// The matcher used when the store holds no vulnerability database: every
+/// match fails with why, so no machine looks free of vulnerabilities.
+struct NoDatabase(String);
+
+impl PackageMatcher for NoDatabase {
+    fn match_packages(
+        &self,
+        _os: &OsRelease,
+        _packages: &[InstalledPackage],
+    ) -> Result<Vec<VulnerabilityFinding>, String> {
+        Err(self.0.clone())
+    }
+
+    fn summary(&self) -> VulnerabilityDbSummary {
+        VulnerabilityDbSummary::default()
     }
 }
 
@@ -611,37 +634,41 @@ impl MachineScanner for AgentlessScanner {
                     };
                 }
             };
-            let matcher = match StoreMatcher::open(&self.vulndb) {
-                Ok(matcher) => matcher,
-                Err(e) => {
-                    return AgentlessOutcome {
-                        gaps: vec![gap(
+            // Without a vulnerability database the disks are still read
+            // (secrets, packages); each machine says why its packages
+            // were not matched, and the account gets one gap.
+            let (matcher, missing): (Box<dyn PackageMatcher>, Option<CoverageGap>) =
+                match StoreMatcher::open(&self.vulndb) {
+                    Ok(matcher) => (Box::new(matcher), None),
+                    Err(e) => (
+                        Box::new(NoDatabase(e.to_string())),
+                        Some(gap(
                             account,
                             target.regions.first().map_or("us-east-1", String::as_str),
                             "ec2",
                             "AgentlessScanning",
                             GapKind::Other,
-                            format!("agentless scanning skipped: {e}"),
-                        )],
-                        ..AgentlessOutcome::default()
-                    };
-                }
-            };
+                            format!("packages not matched: {e}"),
+                        )),
+                    ),
+                };
             let mut options = self.options.clone();
             options.settings.connector = connector.id.to_string();
             options.settings.scope_tags = offering.scope_by_tags.clone();
             options.settings.exclusion_tags = offering.exclusion_tags();
             options.settings.grantee = Some(role.clone());
-            scan_account(
+            let mut outcome = scan_account(
                 &access,
                 account,
                 target.regions,
                 &options,
                 previous,
                 self.inspector.as_ref(),
-                &matcher,
+                matcher.as_ref(),
             )
-            .await
+            .await;
+            outcome.gaps.extend(missing);
+            outcome
         })
     }
 
@@ -882,7 +909,7 @@ mod tests {
             &FlagBad,
         );
         assert!(unknown.findings.is_empty());
-        assert_eq!(unknown.errors, ["no advisories for `plan9`"]);
+        assert_eq!(unknown.match_errors, ["no advisories for `plan9`"]);
     }
 
     fn inventory_asset(id: &str, os: &str, apps: &[&str]) -> Asset {
@@ -941,6 +968,36 @@ mod tests {
         );
         assert_eq!(out.assets.len(), 1);
         assert_eq!(out.assets[0].properties["source"], "ssm-inventory");
+    }
+
+    #[test]
+    fn without_a_database_the_disk_is_read_and_the_packages_are_not_matched() {
+        let os = OsRelease {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            ..OsRelease::default()
+        };
+        let secret = SecretFinding {
+            path: "/root/.aws/credentials".into(),
+            kind: "aws-access-key".into(),
+            fingerprint: "sha256:00".into(),
+        };
+        let scan = machine_scan(
+            "arn:aws:ec2:us-east-1:1:instance/i-1",
+            Some("snap-1".into()),
+            Inspection {
+                os: Some(os),
+                packages: vec![pkg("bad")],
+                secrets: vec![secret.clone()],
+                errors: vec![],
+            },
+            &NoDatabase("no advisory in `rampart.db`".into()),
+        );
+        assert!(scan.errors.is_empty());
+        assert_eq!(scan.match_errors, ["no advisory in `rampart.db`"]);
+        assert_eq!(scan.secrets, [secret]);
+        assert!(scan.findings.is_empty());
+        assert_eq!(scan.problems(), ["no advisory in `rampart.db`"]);
     }
 
     #[test]

@@ -302,12 +302,15 @@ async fn a_machine_whose_os_has_no_imported_advisories_is_an_error_not_clean() {
     );
     assert!(scan.os.is_some(), "{scan:?}");
     assert!(scan.findings.is_empty());
+    // The disk was read; its packages could not be matched.
+    assert!(scan.errors.is_empty(), "{scan:?}");
     assert!(
-        scan.errors
+        scan.match_errors
             .iter()
             .any(|e| e.starts_with("no advisory imported for")),
         "{scan:?}"
     );
+    assert!(!scan.problems().is_empty());
 
     // An empty vulnerability database is refused up front.
     let empty = dir.path().join("empty.db");

@@ -205,6 +205,23 @@ pub struct MachineScan {
     /// not read, never clean.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Why the packages read could not be matched (no advisories imported
+    /// for the OS, no vulnerability database): the disk was read, its
+    /// secrets are assessed, its vulnerabilities are not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_errors: Vec<String>,
+}
+
+impl MachineScan {
+    /// Disk read errors and package matching errors together: a machine
+    /// with any of them and no finding is not known to be clean.
+    pub fn problems(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .chain(&self.match_errors)
+            .cloned()
+            .collect()
+    }
 }
 
 /// The vulnerability database a document's findings came from.
@@ -256,6 +273,7 @@ mod tests {
     #[test]
     fn a_document_has_the_contract_fields() -> Result<(), serde_json::Error> {
         let machine = MachineScan {
+            match_errors: Vec::new(),
             source: MachineSource::Disk,
             resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc".to_owned(),
             snapshot: Some("snap-0123".to_owned()),

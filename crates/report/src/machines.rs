@@ -89,7 +89,7 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
     let machines = f.machines;
     let findings: usize = machines.iter().map(|m| m.findings.len()).sum();
     let secrets: usize = machines.iter().map(|m| m.secrets.len()).sum();
-    let unread = machines.iter().filter(|m| !m.errors.is_empty()).count();
+    let unread = machines.iter().filter(|m| !m.problems().is_empty()).count();
     out.push_str(&format!(
         "<h2 id=\"machines\">Machine vulnerabilities</h2>\n<p class=\"muted\">What agentless scanning read \
          inside the disks of {} machine{}: {} vulnerable package{}, {} secret{} on disk, {} machine{} not read.</p>\n",
@@ -124,7 +124,7 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
             ));
         }
         // A machine whose disk could not be read is never shown as clean.
-        let result = if !m.errors.is_empty() {
+        let result = if !m.problems().is_empty() {
             r#"<span class="badge st-error">not read</span>"#.to_owned()
         } else if m.findings.is_empty() && m.secrets.is_empty() {
             r#"<span class="badge st-healthy">no finding</span>"#.to_owned()
@@ -217,8 +217,8 @@ pub(crate) fn html_section(out: &mut String, f: &Findings<'_>) -> Result<(), Rep
              (fully or in part): they are not clean, their findings are unknown or incomplete.</p>\n\
              <table>\n<thead><tr><th>Machine</th><th>Snapshot</th><th>Error</th></tr></thead>\n<tbody>\n",
         );
-        for m in machines.iter().filter(|m| !m.errors.is_empty()) {
-            for err in &m.errors {
+        for m in machines.iter().filter(|m| !m.problems().is_empty()) {
+            for err in &m.problems() {
                 out.push_str(&format!(
                     "<tr><td><code class=\"wrap\">{}</code></td><td>{}</td><td class=\"wrap\">{}</td></tr>\n",
                     e(&m.resource),

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS machine_scans (
     packages_scanned INTEGER NOT NULL,
     secrets TEXT NOT NULL,
     errors TEXT NOT NULL,
+    match_errors TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (scan_id, resource)
 );
 CREATE INDEX IF NOT EXISTS machine_scans_resource ON machine_scans (resource, scanned_at);
@@ -103,6 +104,7 @@ type MachineRow = (
     i64,
     String,
     String,
+    String,
 );
 
 impl Store {
@@ -117,7 +119,7 @@ impl Store {
                     params![scan_id, m.resource],
                 )?;
                 store.conn.execute(
-                    "INSERT OR REPLACE INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    "INSERT OR REPLACE INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors, source, match_errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     params![
                         scan_id,
                         m.resource,
@@ -130,6 +132,7 @@ impl Store {
                         json_text(&m.secrets),
                         json_text(&m.errors),
                         m.source.as_str(),
+                        json_text(&m.match_errors),
                     ],
                 )?;
                 let mut insert = store.conn.prepare_cached(
@@ -171,7 +174,7 @@ impl Store {
     /// The machines scan `scan_id` read, by ARN, with their findings.
     pub fn machine_scans(&self, scan_id: &str) -> Result<Vec<MachineScan>> {
         let mut stmt = self.conn.prepare(
-            "SELECT resource, source, snapshot, scanned_at, os, packages_scanned, secrets, errors FROM machine_scans WHERE scan_id = ?1 ORDER BY resource",
+            "SELECT resource, source, snapshot, scanned_at, os, packages_scanned, secrets, errors, match_errors FROM machine_scans WHERE scan_id = ?1 ORDER BY resource",
         )?;
         let rows: Vec<MachineRow> = stmt
             .query_map(params![scan_id], |r| {
@@ -184,14 +187,26 @@ impl Store {
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
+                    r.get(8)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let mut findings = self.findings_by_machine(scan_id, &MachineFindingFilter::default())?;
         rows.into_iter()
             .map(
-                |(resource, source, snapshot, scanned_at, os, packages, secrets, errors)| {
+                |(
+                    resource,
+                    source,
+                    snapshot,
+                    scanned_at,
+                    os,
+                    packages,
+                    secrets,
+                    errors,
+                    match_errors,
+                )| {
                     Ok(MachineScan {
+                        match_errors: parse_json("machine_scans.match_errors", &match_errors)?,
                         source: MachineSource::parse(&source).ok_or_else(|| {
                             StoreError::Corrupt {
                                 column: "machine_scans.source",
@@ -380,6 +395,7 @@ mod tests {
 
     fn machine(id: &str, findings: Vec<VulnerabilityFinding>) -> MachineScan {
         MachineScan {
+            match_errors: Vec::new(),
             source: MachineSource::Disk,
             resource: format!("arn:aws:ec2:us-east-1:123456789012:instance/{id}"),
             snapshot: Some(format!("snap-{id}")),

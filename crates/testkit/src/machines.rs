@@ -30,6 +30,7 @@ pub const BROKEN_ARN: &str = "arn:aws:ec2:us-east-1:123456789012:instance/i-0bad
 /// access key left in a home directory.
 pub fn web_server() -> MachineScan {
     MachineScan {
+        match_errors: Vec::new(),
         source: rampart_model::machine::MachineSource::Disk,
         resource: WEB_ARN.into(),
         snapshot: Some("snap-0web0000000000001".into()),
@@ -78,6 +79,7 @@ pub fn web_server() -> MachineScan {
 /// Alpine's advisory id, high.
 pub fn worker() -> MachineScan {
     MachineScan {
+        match_errors: Vec::new(),
         source: rampart_model::machine::MachineSource::Disk,
         resource: WORKER_ARN.into(),
         snapshot: Some("snap-0wrk0000000000002".into()),
@@ -108,6 +110,7 @@ pub fn worker() -> MachineScan {
 /// system, no packages, no findings.
 pub fn unreadable() -> MachineScan {
     MachineScan {
+        match_errors: Vec::new(),
         source: rampart_model::machine::MachineSource::Disk,
         resource: BROKEN_ARN.into(),
         snapshot: Some("snap-0bad0000000000003".into()),

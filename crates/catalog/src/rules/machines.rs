@@ -58,21 +58,25 @@ fn not_covered() -> Outcome {
     )
 }
 
-/// The scan's errors; `Err` when the disk could not be read at all.
-fn errors(m: &Props<'_>) -> Result<Vec<String>, Unreadable> {
-    let errors: Vec<String> = m
-        .array("errors")?
+/// The strings of the scan's `key` array (`errors`: the disk could not be
+/// read; `match_errors`: its packages could not be matched).
+fn texts(m: &Props<'_>, key: &str) -> Result<Vec<String>, Unreadable> {
+    Ok(m.array(key)?
         .iter()
         .filter_map(|e| e.as_str().map(str::to_owned))
-        .collect();
-    Ok(errors)
+        .collect())
+}
+
+/// The disk read errors.
+fn errors(m: &Props<'_>) -> Result<Vec<String>, Unreadable> {
+    texts(m, "errors")
 }
 
 fn unreadable(errors: &[String]) -> Unreadable {
     Unreadable {
         path: "machineScan.errors".to_owned(),
         error: format!(
-            "agentless scanning could not read the machine's disk: {}",
+            "agentless scanning could not assess the machine: {}",
             errors.join("; ")
         ),
     }
@@ -94,7 +98,10 @@ fn vulnerabilities_resolved(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, U
         return Ok(not_covered());
     };
     let m = Props::of(scan);
-    let errors = errors(&m)?;
+    // Packages that could not be matched leave the vulnerabilities unknown
+    // like a disk that could not be read.
+    let mut errors = errors(&m)?;
+    errors.extend(texts(&m, "match_errors")?);
     let threshold = m
         .str("severityThreshold")?
         .and_then(VulnerabilitySeverity::parse)

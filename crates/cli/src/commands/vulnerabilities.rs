@@ -56,7 +56,7 @@ pub async fn disk_scan(args: &DiskScanArgs, out: &mut dyn Write) -> Result<Exit,
         .map_err(|e| CliError::usage(e.to_string()))?;
     print(&doc, args.format, out)?;
     // A snapshot that could not be read is not clean.
-    if doc.machines.iter().any(|m| !m.errors.is_empty()) {
+    if doc.machines.iter().any(|m| !m.problems().is_empty()) {
         return Ok(Exit::Failure);
     }
     Ok(Exit::Ok)
@@ -133,8 +133,8 @@ pub fn render(doc: &VulnerabilitiesDocument) -> String {
         .machines
         .iter()
         .map(|m| {
-            let status = if !m.errors.is_empty() {
-                format!("not read: {}", m.errors.join("; "))
+            let status = if !m.problems().is_empty() {
+                format!("not read: {}", m.problems().join("; "))
             } else if m.findings.is_empty() && m.secrets.is_empty() {
                 "no finding".to_owned()
             } else {
@@ -165,7 +165,11 @@ pub fn render(doc: &VulnerabilitiesDocument) -> String {
         &machines,
     ));
     let findings: usize = doc.machines.iter().map(|m| m.findings.len()).sum();
-    let unread = doc.machines.iter().filter(|m| !m.errors.is_empty()).count();
+    let unread = doc
+        .machines
+        .iter()
+        .filter(|m| !m.problems().is_empty())
+        .count();
     text.push_str(&format!(
         "{} on {} ({} not read); vulnerability database: {} ({} records)\n",
         plural(findings as u64, "finding", "findings"),
@@ -204,6 +208,7 @@ mod tests {
             },
             vec![
                 MachineScan {
+                    match_errors: Vec::new(),
                     source: rampart_model::machine::MachineSource::Disk,
                     resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc".into(),
                     snapshot: Some("snap-0123".into()),
@@ -233,6 +238,7 @@ mod tests {
                     errors: vec![],
                 },
                 MachineScan {
+                    match_errors: Vec::new(),
                     source: rampart_model::machine::MachineSource::Disk,
                     resource: "arn:aws:ec2:us-east-1:123456789012:instance/i-0def".into(),
                     snapshot: None,

@@ -174,7 +174,7 @@ pub(crate) enum MachineResult {
 impl MachineResult {
     /// Of a machine.
     pub(crate) fn of(m: &MachineScan) -> Self {
-        if !m.errors.is_empty() {
+        if !m.problems().is_empty() {
             Self::NotRead
         } else if m.findings.is_empty() && m.secrets.is_empty() {
             Self::Clean
@@ -234,7 +234,7 @@ impl MachineSummary {
             packages_scanned: m.packages_scanned,
             findings,
             secrets: m.secrets.len() as u64,
-            errors: m.errors.clone(),
+            errors: m.problems(),
             result: MachineResult::of(m),
         }
     }

@@ -291,11 +291,11 @@ pub(super) async fn detail(
                 dt { "Scan" } dd { a href=(format!("/scans/{}", segment(&d.scan_id))) { code { (d.scan_id) } } }
             }
         }
-        @if !m.errors.is_empty() {
+        @if !m.problems().is_empty() {
             section #errors {
                 h2 { "Errors" }
                 p.error-box { "This machine's disk could not be read (fully or in part): it is not known to be clean, and its findings may be incomplete." }
-                ul { @for e in &m.errors { li.wrap { (e) } } }
+                ul { @for e in &m.problems() { li.wrap { (e) } } }
             }
         }
         h2 { "Vulnerable packages (" (m.findings.len()) ")" }
@@ -304,7 +304,7 @@ pub(super) async fn detail(
             tbody {
                 @if m.findings.is_empty() {
                     tr { td colspan="8" {
-                        @if m.errors.is_empty() { "No vulnerable package." } @else { "None found in what could be read." }
+                        @if m.problems().is_empty() { "No vulnerable package." } @else { "None found in what could be read." }
                     } }
                 }
                 @for f in &m.findings {
