@@ -27,7 +27,6 @@ use rampart_aws::agentless::{
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Offering, Plan, ServersOffering};
 use rampart_disk::{EbsOptions, EbsSnapshot, FileTree};
-use rampart_health::role_credentials;
 use rampart_machine::InspectOptions;
 use rampart_model::machine::{
     InstalledPackage, MachineScan, MachineSource, OsRelease, SecretFinding,
@@ -40,8 +39,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::EngineError;
-use crate::credentials::open_issuer;
-use crate::provisioning::ProvisionTarget;
+use crate::provisioning::{ProvisionTarget, gap, role_access};
 
 /// What inspecting a machine's root filesystem found (before matching).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -570,38 +568,6 @@ pub fn servers_offering(connector: &Connector) -> Option<&ServersOffering> {
     }
 }
 
-/// Access as the Servers plan's role (web identity).
-async fn servers_access(
-    connector: &Connector,
-    role_arn: &str,
-    keys_dir: &Path,
-    base: &AwsSettings,
-) -> Result<AwsAccess, EngineError> {
-    let issuer = open_issuer(keys_dir)?;
-    let source = role_credentials(connector, Plan::Servers, role_arn, issuer);
-    let settings = base.clone().with_credentials(source).await?;
-    Ok(AwsAccess::load(&settings).await?)
-}
-
-fn gap(
-    account: &str,
-    region: &str,
-    service: &str,
-    operation: &str,
-    kind: GapKind,
-    error: String,
-) -> CoverageGap {
-    CoverageGap {
-        account: account.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        operation: operation.to_owned(),
-        kind,
-        error,
-        occurrences: 1,
-    }
-}
-
 impl MachineScanner for AgentlessScanner {
     fn scan<'a>(
         &'a self,
@@ -618,7 +584,15 @@ impl MachineScanner for AgentlessScanner {
             }
             let account = connector.account();
             let role = &offering.defender_for_servers.cloud_role_arn;
-            let access = match servers_access(connector, role, target.keys_dir, target.aws).await {
+            let access = match role_access(
+                connector,
+                Plan::Servers,
+                role,
+                target.keys_dir,
+                target.aws,
+            )
+            .await
+            {
                 Ok(access) => access,
                 Err(e) => {
                     return AgentlessOutcome {

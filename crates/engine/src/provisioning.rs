@@ -23,7 +23,7 @@ use futures::future::BoxFuture;
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Plan};
 use rampart_health::role_credentials;
-use rampart_model::CoverageGap;
+use rampart_model::{CoverageGap, GapKind};
 use rampart_store::Store;
 use serde::Serialize;
 
@@ -83,6 +83,27 @@ pub async fn provision_account(
         }
     }
     gaps
+}
+
+/// A coverage gap seen once: what a plan's step could not do in an
+/// account and region.
+pub(crate) fn gap(
+    account: &str,
+    region: &str,
+    service: &str,
+    operation: &str,
+    kind: GapKind,
+    error: String,
+) -> CoverageGap {
+    CoverageGap {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+        operation: operation.to_owned(),
+        kind,
+        error,
+        occurrences: 1,
+    }
 }
 
 /// Access as one of `plan`'s roles (web identity).

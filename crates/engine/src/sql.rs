@@ -21,14 +21,13 @@ use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_catalog::Inventory;
 use rampart_catalog::sql::{PrerequisiteState, prerequisites_of};
 use rampart_connector::{Connector, Plan};
-use rampart_health::role_credentials;
 use rampart_model::{Asset, CoverageGap, GapKind, types};
 use rampart_sqlva::{Assessment, Baseline, Rule, ScriptOptions, Status, apply_baselines};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::EngineError;
-use crate::credentials::open_issuer;
+use crate::provisioning::{gap, role_access};
 
 /// The SSM document the assessment runs as.
 pub const DOCUMENT: &str = "AWS-RunPowerShellScript";
@@ -275,18 +274,6 @@ impl SqlVulnerabilityAssessor {
     }
 }
 
-fn gap(account: &str, region: &str, operation: &str, kind: GapKind, error: String) -> CoverageGap {
-    CoverageGap {
-        account: account.to_owned(),
-        region: region.to_owned(),
-        service: "ssm".to_owned(),
-        operation: operation.to_owned(),
-        kind,
-        error,
-        occurrences: 1,
-    }
-}
-
 impl SqlAssessor for SqlVulnerabilityAssessor {
     fn assess<'a>(
         &'a self,
@@ -313,6 +300,7 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
                         vec![gap(
                             account,
                             home,
+                            "ssm",
                             "SendCommand",
                             GapKind::Other,
                             e.to_string(),
@@ -328,6 +316,7 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
                         vec![gap(
                             account,
                             home,
+                            "ssm",
                             "AssumeRoleWithWebIdentity",
                             GapKind::AccessDenied,
                             format!("SQL vulnerability assessment: {e}"),
@@ -343,13 +332,10 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
                     Ok(store) => store.sql_va_baselines(&target.server).unwrap_or_default(),
                     Err(_) => Vec::new(),
                 };
-                futures.push(assess_with(
-                    &access,
-                    target.clone(),
-                    &rules,
-                    baselines,
-                    &self.options,
-                ));
+                let (access, rules, options) = (&access, &rules, &self.options);
+                futures.push(async move {
+                    assess_server(access, target, rules, &baselines, options).await
+                });
             }
             let mut stream = futures::stream::iter(futures).buffer_unordered(AT_ONCE);
             while let Some(found) = stream.next().await {
@@ -359,16 +345,6 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
             (assessed, Vec::new())
         })
     }
-}
-
-async fn assess_with(
-    access: &AwsAccess,
-    target: VaTarget,
-    rules: &[Rule],
-    baselines: Vec<Baseline>,
-    options: &SqlVaOptions,
-) -> ServerAssessment {
-    assess_server(access, &target, rules, &baselines, options).await
 }
 
 /// Access as the SQL plan's `arcAutoProvisioning` role (Run Command).
@@ -386,10 +362,7 @@ async fn sql_access(
                 .map(|(_, arn)| arn.to_owned())
         })
         .ok_or_else(|| EngineError::NoConnector(format!("{}: no SQL plan", connector.name)))?;
-    let issuer = open_issuer(keys_dir)?;
-    let source = role_credentials(connector, Plan::Sql, &role, issuer);
-    let settings = base.clone().with_credentials(source).await?;
-    Ok(AwsAccess::load(&settings).await?)
+    role_access(connector, Plan::Sql, &role, keys_dir, base).await
 }
 
 /// The asset types a SQL Server's view reads: the servers, their
