@@ -203,6 +203,7 @@ pub fn prerequisites_of(inv: &Inventory, server: AssetRef<'_>) -> ServerPrerequi
             ));
         }
         "rds-custom" => {
+            out.running = text(hp.get("dbInstanceStatus")) != Some("stopped");
             let mode = text(hp.get("automationMode"));
             let state = match mode {
                 Some("full") => PrerequisiteState::Met,
@@ -259,9 +260,6 @@ pub fn prerequisites_of(inv: &Inventory, server: AssetRef<'_>) -> ServerPrerequi
                 why: "the SQL Server asset names no known host type".to_owned(),
             },
         )),
-    }
-    if host_type == "rds-custom" {
-        out.running = text(hp.get("dbInstanceStatus")) != Some("stopped");
     }
     out
 }

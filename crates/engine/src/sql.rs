@@ -432,6 +432,11 @@ pub fn stored_sql_servers(
 ) -> Result<Vec<SqlServerView>, rampart_store::StoreError> {
     let assets = view_assets(store, scan_id)?;
     let inv = Inventory::new(&assets);
+    let servers: BTreeMap<&str, &Asset> = assets
+        .iter()
+        .filter(|a| a.resource_type == types::SQL_SERVER_INSTANCE)
+        .map(|a| (a.arn.as_str(), a))
+        .collect();
     let assessments: BTreeMap<&str, &Asset> = assets
         .iter()
         .filter(|a| a.resource_type == types::SQL_VULNERABILITY_ASSESSMENT)
@@ -446,7 +451,7 @@ pub fn stored_sql_servers(
     Ok(rampart_catalog::sql::server_prerequisites(&inv)
         .into_iter()
         .filter_map(|found| {
-            let asset = assets.iter().find(|a| a.arn == found.server)?;
+            let asset = *servers.get(found.server.as_str())?;
             let met = found.not_met().next().is_none() && found.unknown().next().is_none();
             Some(SqlServerView {
                 server: found.server.clone(),

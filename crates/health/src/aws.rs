@@ -125,6 +125,7 @@ pub(crate) async fn plan_checks(
     connector: &Connector,
     plan: Plan,
     options: &HealthOptions,
+    evidence: Option<&crate::ScanEvidence>,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     let arns: Vec<String> = match &connector.classic {
@@ -193,7 +194,18 @@ pub(crate) async fn plan_checks(
                 .unwrap_or(access);
             let ec2 = instances(ec2_access, &regions).await;
             let rds = db_instances(access, &regions).await;
-            let (state, detail) = decide::sql_server(name, &ec2, &rds);
+            let scanned: Option<(&str, Vec<String>)> = evidence.map(|e| {
+                (
+                    e.record.id.as_str(),
+                    e.sql_servers.iter().map(|s| s.host_id.clone()).collect(),
+                )
+            });
+            let (state, detail) = decide::sql_server(
+                name,
+                &ec2,
+                &rds,
+                scanned.as_ref().map(|(id, hosts)| (*id, hosts.as_slice())),
+            );
             checks.push(Check::new(Some(plan), SQL_SERVER, state, detail));
         }
     }

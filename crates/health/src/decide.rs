@@ -670,11 +670,14 @@ pub struct DbInstance {
 }
 
 /// SQL: SQL Server on EC2 (license-included platform) or RDS Custom for
-/// SQL Server found.
+/// SQL Server found live, or found by the last scan (`scan`: its id and the
+/// hosts it found by any signal, SSM inventory and image names included,
+/// which the EC2 and RDS APIs alone do not show).
 pub fn sql_server(
     connector_name: &str,
     ec2: &Regional<Vec<Instance>>,
     rds: &Regional<Vec<DbInstance>>,
+    scan: Option<(&str, &[String])>,
 ) -> (State, String) {
     let mut found = Vec::new();
     for (region, instances) in ec2 {
@@ -698,6 +701,16 @@ pub fn sql_server(
         return (
             State::Met,
             format!("{} found: {}", found.len(), list(&found)),
+        );
+    }
+    if let Some((scan_id, hosts)) = scan.filter(|(_, hosts)| !hosts.is_empty()) {
+        return (
+            State::Met,
+            format!(
+                "{} found by the last scan ({scan_id}): {}",
+                hosts.len(),
+                hosts.join(", ")
+            ),
         );
     }
     let mut failed: Vec<String> = failures(ec2)
@@ -1279,7 +1292,7 @@ mod tests {
             ]),
         )];
         let rds: Regional<Vec<DbInstance>> = vec![("us-east-1".into(), Ok(vec![]))];
-        let (state, detail) = sql_server("prod", &ec2, &rds);
+        let (state, detail) = sql_server("prod", &ec2, &rds, None);
         assert!(is_met(&state));
         assert!(
             detail.contains("EC2 us-east-1/i-2") && !detail.contains("i-1"),
@@ -1303,11 +1316,11 @@ mod tests {
                 },
             ]),
         )];
-        let (state, detail) = sql_server("prod", &plain, &custom);
+        let (state, detail) = sql_server("prod", &plain, &custom, None);
         assert!(is_met(&state));
         assert!(detail.contains("RDS Custom eu-west-1/db2"));
 
-        let (state, detail) = sql_server("prod", &plain, &rds);
+        let (state, detail) = sql_server("prod", &plain, &rds, None);
         assert!(fix(&state).contains("nothing for the sql plan"));
         assert!(detail.contains("no SQL Server found in us-east-1"));
 
@@ -1315,7 +1328,9 @@ mod tests {
             "us-east-1".into(),
             Err(fail(GapKind::NotImplemented, "HTTP 500")),
         )];
-        assert!(why(&sql_server("prod", &plain, &broken).0).contains("rds:DescribeDBInstances"));
+        assert!(
+            why(&sql_server("prod", &plain, &broken, None).0).contains("rds:DescribeDBInstances")
+        );
     }
 
     fn record(status: ScanStatus) -> ScanRecord {

@@ -228,12 +228,10 @@ pub async fn connector_health(
     }
     checks.extend(scan::checks(connector, evidence));
     for plan in connector.plans() {
-        let mut plan_checks = aws::plan_checks(connector, plan, options).await;
+        checks.extend(aws::plan_checks(connector, plan, options, evidence).await);
         if plan == Plan::Sql {
-            scan::sql_found_by_scan(&mut plan_checks, evidence);
-            plan_checks.extend(scan::sql_prerequisites(evidence));
+            checks.extend(scan::sql_prerequisites(evidence));
         }
-        checks.extend(plan_checks);
     }
     ConnectorHealth {
         connector: connector.name.clone(),

@@ -6,7 +6,7 @@ use rampart_connector::{Connector, Plan};
 use rampart_model::{CoverageGap, ScanRecord, ScanStatus};
 use rampart_store::{AssetFilter, Store, StoreError};
 
-use crate::requirement::{LAST_SCAN, SCAN_GAPS, SQL_PREREQUISITES, SQL_SERVER};
+use crate::requirement::{LAST_SCAN, SCAN_GAPS, SQL_PREREQUISITES};
 use crate::{Check, State, decide};
 
 /// How many recent scans are searched for the connector's.
@@ -122,31 +122,6 @@ pub(crate) fn sql_prerequisites(evidence: Option<&ScanEvidence>) -> Vec<Check> {
             Check::new(plan, SQL_PREREQUISITES, state, detail)
         })
         .collect()
-}
-
-/// SQL: the live "SQL Server found" check sees only what the EC2 and RDS
-/// APIs show (license-included platforms, RDS engines); a server the last
-/// scan found by another signal (SSM inventory, an image name) also counts.
-pub(crate) fn sql_found_by_scan(checks: &mut [Check], evidence: Option<&ScanEvidence>) {
-    let Some(evidence) = evidence.filter(|e| !e.sql_servers.is_empty()) else {
-        return;
-    };
-    for check in checks.iter_mut().filter(|c| c.requirement == SQL_SERVER) {
-        if check.state != State::Met {
-            let hosts: Vec<&str> = evidence
-                .sql_servers
-                .iter()
-                .map(|s| s.host_id.as_str())
-                .collect();
-            check.state = State::Met;
-            check.detail = format!(
-                "{} found by the last scan ({}): {}",
-                evidence.sql_servers.len(),
-                evidence.record.id,
-                hosts.join(", ")
-            );
-        }
-    }
 }
 
 /// The last-scan checks.
