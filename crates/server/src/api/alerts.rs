@@ -8,7 +8,7 @@ use rampart_store::{AlertFilter, AlertStatusChange, Store, StoreError};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{RouteTable, St, Uri};
+use super::{RouteTable, St, Uri, nonempty};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
@@ -50,10 +50,6 @@ fn parse<T>(
                 .join(", ")
         ))
     })
-}
-
-fn nonempty(v: Option<&String>) -> Option<&str> {
-    v.map(String::as_str).filter(|s| !s.is_empty())
 }
 
 impl AlertQuery {

@@ -151,6 +151,11 @@ where
         .await
 }
 
+/// A query parameter that was given and is not empty.
+pub(crate) fn nonempty(v: Option<&String>) -> Option<&str> {
+    v.map(String::as_str).filter(|s| !s.is_empty())
+}
+
 /// 404 for reads that need a scan when there is none.
 pub(crate) fn no_scan() -> ApiError {
     ApiError::new(

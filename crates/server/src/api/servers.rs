@@ -7,7 +7,7 @@ use axum::Json;
 use rampart_catalog::servers::InstanceCoverage;
 use rampart_engine::server_coverage::{ServerDetail, stored_coverage, stored_server};
 
-use super::{RouteTable, St, Uri, no_scan, scan_to_read, scan_view};
+use super::{RouteTable, St, Uri, no_scan, nonempty, scan_to_read, scan_view};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 
@@ -26,10 +26,6 @@ pub(crate) struct ServersQuery {
     pub covered: Option<String>,
     /// A reason code (`not-managed`, `no-instance-profile`, …).
     pub reason: Option<String>,
-}
-
-fn nonempty(v: Option<&String>) -> Option<&str> {
-    v.map(String::as_str).filter(|s| !s.is_empty())
 }
 
 impl ServersQuery {

@@ -5,7 +5,7 @@
 use axum::Json;
 use rampart_engine::sql::{SqlServerView, stored_sql_servers};
 
-use super::{RouteTable, St, Uri, no_scan, scan_to_read, scan_view};
+use super::{RouteTable, St, Uri, no_scan, nonempty, scan_to_read, scan_view};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 
@@ -24,10 +24,6 @@ pub(crate) struct SqlServersQuery {
     pub prerequisites: Option<String>,
     /// `ec2`, `rds-custom` or `rds`.
     pub host_type: Option<String>,
-}
-
-fn nonempty(v: Option<&String>) -> Option<&str> {
-    v.map(String::as_str).filter(|s| !s.is_empty())
 }
 
 impl SqlServersQuery {
