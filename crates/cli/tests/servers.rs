@@ -48,6 +48,25 @@ impl Env {
         (env, ids)
     }
 
+    /// `connector create --name prod` for the account in `us-east-1` with
+    /// `plans` and `extra` flags; it must succeed.
+    fn create_prod(&self, plans: &str, extra: &[&str]) {
+        let mut args = vec![
+            "connector",
+            "create",
+            "--name",
+            "prod",
+            "--account",
+            ACCOUNT,
+            "--plans",
+            plans,
+            "--regions",
+            "us-east-1",
+        ];
+        args.extend(extra);
+        self.code(&self.run(&args), 0);
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("rampart.db")
     }
@@ -116,23 +135,7 @@ fn servers_provision_dry_run_apply_remove() {
         ids["plain"].as_str().unwrap().to_owned(),
         ids["dev"].as_str().unwrap().to_owned(),
     );
-    env.code(
-        &env.run(&[
-            "connector",
-            "create",
-            "--name",
-            "prod",
-            "--account",
-            ACCOUNT,
-            "--plans",
-            "cspm,servers",
-            "--regions",
-            "us-east-1",
-            "--servers-scope-tags",
-            "env=prod",
-        ]),
-        0,
-    );
+    env.create_prod("cspm,servers", &["--servers-scope-tags", "env=prod"]);
 
     // Dry run, as a table: every step, the uncoverable instance flagged
     // (exit 1), nothing changed.
@@ -364,23 +367,7 @@ fn ssm_inventory_packages_are_matched_when_disks_are_not_read() {
     let zip = env.dir.path().join("all.zip");
     rampart_testkit::osv::write_fixtures_zip(&zip, false);
     env.code(&env.run(&["vulndb", "import", zip.to_str().unwrap()]), 0);
-    env.code(
-        &env.run(&[
-            "connector",
-            "create",
-            "--name",
-            "prod",
-            "--account",
-            ACCOUNT,
-            "--plans",
-            "cspm,servers",
-            "--regions",
-            "us-east-1",
-            "--agentless-scanning",
-            "off",
-        ]),
-        0,
-    );
+    env.create_prod("cspm,servers", &["--agentless-scanning", "off"]);
     env.code(
         &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
         0,
@@ -466,23 +453,7 @@ fn sql_plan_discovers_assesses_and_keeps_baselines() {
                 "responseCode": 0, "stdout": weak, "stderr": "", "polls": 1}),
         );
     };
-    env.code(
-        &env.run(&[
-            "connector",
-            "create",
-            "--name",
-            "prod",
-            "--account",
-            ACCOUNT,
-            "--plans",
-            "cspm,servers,sql",
-            "--regions",
-            "us-east-1",
-            "--agentless-scanning",
-            "off",
-        ]),
-        0,
-    );
+    env.create_prod("cspm,servers,sql", &["--agentless-scanning", "off"]);
     seed_output();
     env.code(
         &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
