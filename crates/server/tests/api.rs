@@ -83,22 +83,28 @@ fn seeded_assets() -> Vec<Asset> {
 }
 
 fn env_with(scan: Option<ScanFn>) -> Env {
+    // An older scan where every volume was healthy, then the current one.
+    let older: Vec<Asset> = (1..=3).map(|n| volume(n, "us-east-1", true, &[])).collect();
+    scans_env(
+        scan,
+        vec![("scan-1", 0, older), ("scan-2", 10, seeded_assets())],
+    )
+}
+
+/// A server over complete scans of `scans` (id, minute, assets; each
+/// assessed), with an admin and a reader token.
+fn scans_env(scan: Option<ScanFn>, scans: Vec<(&str, i64, Vec<Asset>)>) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("rampart.db");
     let state = AppState::new(ServerConfig::new(db.clone()), scan).unwrap();
     let mut store = Store::open(&db).unwrap();
-    // An older scan where every volume was healthy, then the current one.
-    let older: Vec<Asset> = (1..=3).map(|n| volume(n, "us-east-1", true, &[])).collect();
     let none = Exemptions::default();
-    let a = state.posture.assess(&older, &none);
-    store
-        .complete_scan(&snapshot("scan-1", 0, older), &a)
-        .unwrap();
-    let assets = seeded_assets();
-    let a = state.posture.assess(&assets, &none);
-    store
-        .complete_scan(&snapshot("scan-2", 10, assets), &a)
-        .unwrap();
+    for (id, minute, assets) in scans {
+        let a = state.posture.assess(&assets, &none);
+        store
+            .complete_scan(&snapshot(id, minute, assets), &a)
+            .unwrap();
+    }
     let admin = auth::create_token(&store, "alice", TokenRole::Admin)
         .unwrap()
         .secret;
@@ -1465,33 +1471,7 @@ fn servers_env() -> Env {
             json!({"instanceInformationRead": false, "managedInstanceCount": 0}),
         ),
     ];
-    assets_env("scan-servers", assets)
-}
-
-/// A server over one complete scan of `assets` (assessed), with an admin
-/// and a reader token.
-fn assets_env(scan_id: &str, assets: Vec<Asset>) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("rampart.db");
-    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
-    let mut store = Store::open(&db).unwrap();
-    let a = state.posture.assess(&assets, &Exemptions::default());
-    store
-        .complete_scan(&snapshot(scan_id, 0, assets), &a)
-        .unwrap();
-    let admin = auth::create_token(&store, "alice", TokenRole::Admin)
-        .unwrap()
-        .secret;
-    let reader = auth::create_token(&store, "bob", TokenRole::Reader)
-        .unwrap()
-        .secret;
-    Env {
-        _dir: dir,
-        app: router(state.clone()),
-        state,
-        admin,
-        reader,
-    }
+    scans_env(None, vec![("scan-servers", 0, assets)])
 }
 
 #[tokio::test]
@@ -1613,7 +1593,7 @@ async fn sql_servers_list_with_prerequisites_and_assessment_and_have_a_page() {
             "../../catalog/data/fixtures/sql-server-protection-prerequisites-met/unhealthy-rds-error-log-not-exported.json"
         )),
     );
-    let env = assets_env("scan-sql", assets);
+    let env = scans_env(None, vec![("scan-sql", 0, assets)]);
     let all = get(&env, "/api/v1/sql/servers").await;
     let items = all["items"].as_array().unwrap();
     let hosts: Vec<&str> = items
