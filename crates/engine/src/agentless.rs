@@ -538,7 +538,9 @@ impl Default for AgentlessOptions {
 
 /// The agentless step of the Servers plan: [`scan_account`] with the
 /// plan's role, matching with the vulnerability database of the store
-/// file `vulndb` (loaded at each run, so an import between scans counts).
+/// file `vulndb`. One matcher (and its per-OS indexes) serves every
+/// account of a scan and later scans; it is loaded again when an import
+/// changed the database.
 pub struct AgentlessScanner {
     /// Opens and inspects snapshots.
     pub inspector: Arc<dyn DiskInspector>,
@@ -546,6 +548,8 @@ pub struct AgentlessScanner {
     pub vulndb: PathBuf,
     /// Options.
     pub options: AgentlessOptions,
+    /// The matcher of the database as last loaded.
+    matcher: Mutex<Option<Arc<StoreMatcher>>>,
 }
 
 impl AgentlessScanner {
@@ -556,7 +560,25 @@ impl AgentlessScanner {
             inspector: Arc::new(EbsInspector::default()),
             vulndb: db.to_owned(),
             options: AgentlessOptions::default(),
+            matcher: Mutex::new(None),
         }
+    }
+
+    /// The matcher of the database as it is now: the one loaded before
+    /// while the database's summary (sources, import time, records) is
+    /// unchanged, else a new one.
+    fn matcher(&self) -> Result<Arc<StoreMatcher>, EngineError> {
+        let now = Store::open(&self.vulndb)?.vulndb_summary()?;
+        let mut cached = self
+            .matcher
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(matcher) = cached.as_ref().filter(|m| m.summary == now) {
+            return Ok(matcher.clone());
+        }
+        let matcher = Arc::new(StoreMatcher::open(&self.vulndb)?);
+        *cached = Some(matcher.clone());
+        Ok(matcher)
     }
 }
 
@@ -611,11 +633,11 @@ impl MachineScanner for AgentlessScanner {
             // Without a vulnerability database the disks are still read
             // (secrets, packages); each machine says why its packages
             // were not matched, and the account gets one gap.
-            let (matcher, missing): (Box<dyn PackageMatcher>, Option<CoverageGap>) =
-                match StoreMatcher::open(&self.vulndb) {
-                    Ok(matcher) => (Box::new(matcher), None),
+            let (matcher, missing): (Arc<dyn PackageMatcher>, Option<CoverageGap>) =
+                match self.matcher() {
+                    Ok(matcher) => (matcher, None),
                     Err(e) => (
-                        Box::new(NoDatabase(e.to_string())),
+                        Arc::new(NoDatabase(e.to_string())),
                         Some(gap(
                             account,
                             target.regions.first().map_or("us-east-1", String::as_str),
@@ -650,10 +672,13 @@ impl MachineScanner for AgentlessScanner {
         if inventory.is_empty() {
             return AgentlessOutcome::default();
         }
-        match StoreMatcher::open(&self.vulndb) {
-            Ok(matcher) => {
-                inventory_machine_scans(inventory, read, &matcher, self.options.severity_threshold)
-            }
+        match self.matcher() {
+            Ok(matcher) => inventory_machine_scans(
+                inventory,
+                read,
+                matcher.as_ref(),
+                self.options.severity_threshold,
+            ),
             Err(e) => {
                 let first = inventory.first();
                 AgentlessOutcome {
@@ -972,6 +997,24 @@ mod tests {
         assert_eq!(scan.secrets, [secret]);
         assert!(scan.findings.is_empty());
         assert_eq!(scan.problems(), ["no advisory in `rampart.db`"]);
+    }
+
+    #[test]
+    fn one_matcher_serves_until_the_database_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("rampart.db");
+        let zip = dir.path().join("all.zip");
+        rampart_testkit::osv::write_fixtures_zip(&zip, false);
+        let mut store = Store::open(&db).unwrap();
+        let import = |store: &mut Store, at: OffsetDateTime| {
+            store.import_vulndb(&zip, at, &mut |_| {}).unwrap();
+        };
+        import(&mut store, time::macros::datetime!(2026-12-01 00:00 UTC));
+        let scanner = AgentlessScanner::new(&db);
+        let first = scanner.matcher().unwrap();
+        assert!(Arc::ptr_eq(&first, &scanner.matcher().unwrap()));
+        import(&mut store, time::macros::datetime!(2026-12-02 00:00 UTC));
+        assert!(!Arc::ptr_eq(&first, &scanner.matcher().unwrap()));
     }
 
     #[test]

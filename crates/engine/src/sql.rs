@@ -74,6 +74,13 @@ pub struct VaTarget {
 /// online managed instance. The others get no assessment asset (their
 /// prerequisites recommendation says why).
 pub fn va_targets(assets: &[Asset], account: &str) -> Vec<VaTarget> {
+    // Most accounts have no SQL Server: no index over the scan's assets.
+    if !assets
+        .iter()
+        .any(|a| a.resource_type == types::SQL_SERVER_INSTANCE && a.account == account)
+    {
+        return Vec::new();
+    }
     let inv = Inventory::new(assets);
     let mut out: Vec<VaTarget> = inv
         .of_type(types::SQL_SERVER_INSTANCE)
