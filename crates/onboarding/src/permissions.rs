@@ -179,7 +179,8 @@ fn stream_arns() -> Vec<String> {
 }
 
 /// `ssm:SendCommand` limited to this account's instances and AWS's shell
-/// documents: the agent install runs nothing else.
+/// documents: the SQL plan's read-only vulnerability assessment
+/// ([`rampart_aws::run_command::OPERATIONS`]) runs nothing else.
 fn send_command() -> Value {
     statement(
         "InstallAgentThroughSsm",
@@ -928,6 +929,22 @@ mod tests {
                     .iter()
                     .all(|a| !a.contains("Create") && !a.contains("DeleteQueue"))
             );
+        }
+    }
+
+    #[test]
+    fn sql_provisioning_role_allows_every_run_command_call() {
+        let plans = [PlanInput::with_default_names(Plan::Sql)];
+        for access in [Access::Default, Access::LeastPrivilege] {
+            let roles = roles(&plans, access);
+            let provisioning = granted(&roles[1]);
+            for op in rampart_aws::run_command::OPERATIONS {
+                assert!(
+                    provisioning.contains(op.action),
+                    "{access:?}: {}",
+                    op.action
+                );
+            }
         }
     }
 
