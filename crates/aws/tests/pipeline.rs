@@ -49,6 +49,7 @@ fn input(cluster: &str) -> ClusterPipeline {
         account: ACCOUNT.to_owned(),
         region: REGION.to_owned(),
         cluster: cluster.to_owned(),
+        source: containers::PipelineSource::EksCluster,
         connector_id: "c0ffee00-0000-4000-8000-000000000001".to_owned(),
         connector_name: "prod".to_owned(),
         retention_days: 30,

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::ConnectorError;
-use crate::offering::Offering;
+use crate::offering::{Offering, SqlThreatDetection};
 use crate::plan::Plan;
 use crate::regions::{KNOWN_PARTITIONS, is_known_region, partition_of};
 
@@ -321,6 +321,8 @@ impl Connector {
         field: Option<&str>,
         arn: &str,
     ) -> Result<(), ConnectorError> {
+        let partition = self.partition().to_owned();
+        let account = self.hierarchy_identifier.clone();
         let offering = self
             .offering_mut(plan)
             .ok_or(ConnectorError::PlanNotEnabled(plan))?;
@@ -341,9 +343,30 @@ impl Connector {
                 .join(", "),
         };
         let role = role.ok_or_else(unknown)?;
+        // A connector made before SQL threat detection existed gets its
+        // default roles first, then the one asked for.
+        if let Offering::DefenderForDatabasesAws(o) = &mut *offering
+            && role.field.starts_with("threatDetection.")
+        {
+            o.threat_detection_or_default(&partition, &account);
+        }
         let slot = offering.role_arn_mut(role.field).ok_or_else(unknown)?;
         arn.clone_into(slot);
         Ok(())
+    }
+
+    /// The SQL plan's threat-detection settings, with default roles and
+    /// settings when the connector predates them; `None` without the SQL
+    /// plan.
+    pub fn sql_threat_detection_mut(&mut self) -> Option<&mut SqlThreatDetection> {
+        let partition = self.partition().to_owned();
+        let account = self.hierarchy_identifier.clone();
+        match self.offering_mut(Plan::Sql)? {
+            Offering::DefenderForDatabasesAws(o) => {
+                Some(o.threat_detection_or_default(&partition, &account))
+            }
+            _ => None,
+        }
     }
 
     /// Marks the connector changed now.
@@ -455,6 +478,9 @@ impl Connector {
                 return Err(ConnectorError::AuditRetention(o.kube_audit_retention_time));
             }
             if let Offering::DefenderForServersAws(o) = offering {
+                o.validate()?;
+            }
+            if let Offering::DefenderForDatabasesAws(o) = offering {
                 o.validate()?;
             }
             for (field, arn) in offering.role_arns() {
@@ -614,6 +640,14 @@ mod tests {
                     "offeringType": "DefenderForDatabasesAws",
                     "arcAutoProvisioning": {"enabled": true, "cloudRoleArn": arn("RampartDatabasesProvisioning")},
                     "rds": {"enabled": true, "cloudRoleArn": arn("RampartDatabasesRds")},
+                    "threatDetection": {
+                        "enabled": true,
+                        "cloudRoleArn": arn("RampartDatabasesThreatDetection"),
+                        "cloudWatchToKinesis": {"cloudRoleArn": arn("RampartDatabasesCloudWatchToKinesis")},
+                        "kinesisToS3": {"cloudRoleArn": arn("RampartDatabasesKinesisToS3")},
+                        "logGroups": [],
+                        "retentionDays": 30,
+                    },
                 },
             ])
         );

@@ -124,6 +124,14 @@ pub enum ConnectorError {
         /// What is wrong with it.
         why: String,
     },
+    /// A plan setting AWS would not accept.
+    #[error("`{field}`: {why}")]
+    InvalidSetting {
+        /// The setting (`DefenderForDatabasesAws.threatDetection.logGroups`, …).
+        field: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
     /// The connector JSON could not be read.
     #[error("invalid connector JSON: {0}")]
     Json(String),
@@ -157,7 +165,7 @@ impl ConnectorError {
                 "offerings"
             }
             E::AuditRetention(_) => "DefenderForContainersAws.kubeAuditRetentionTime",
-            E::InvalidTag { field, .. } => field,
+            E::InvalidTag { field, .. } | E::InvalidSetting { field, .. } => field,
             E::PlanNotEnabled(_)
             | E::UnknownRoleField { .. }
             | E::MalformedRoleArn { .. }

@@ -22,9 +22,10 @@ pub use connector::{
 pub use error::ConnectorError;
 pub use offering::{
     CloudRole, CloudTrailMode, CloudTrailSettings, ContainersOffering, CspmOffering,
-    DEFAULT_KUBE_AUDIT_RETENTION_DAYS, DatabasesOffering, EXCLUSION_TAGS, MAX_TAG_KEY_LEN,
-    MAX_TAG_VALUE_LEN, Offering, SCOPE_BY_TAGS, ServersAutoProvisioning, ServersOffering,
-    SwitchableRole, VmScanners, check_tag, format_tags, parse_tags,
+    DEFAULT_KUBE_AUDIT_RETENTION_DAYS, DEFAULT_SQL_LOG_RETENTION_DAYS, DatabasesOffering,
+    EXCLUSION_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN, Offering, SCOPE_BY_TAGS, SQL_LOG_GROUPS,
+    ServersAutoProvisioning, ServersOffering, SqlThreatDetection, SwitchableRole, VmScanners,
+    check_log_group, check_tag, format_tags, parse_log_groups, parse_tags,
 };
 pub use plan::{Plan, PlanRole};
 pub use regions::{KNOWN_PARTITIONS, KNOWN_REGIONS, is_known_region, partition_of};

@@ -257,6 +257,132 @@ pub struct DatabasesOffering {
     pub arc_auto_provisioning: SwitchableRole,
     /// RDS discovery.
     pub rds: SwitchableRole,
+    /// SQL Server threat detection: a CloudWatch Logs → Firehose → S3 →
+    /// SQS pipeline per SQL Server log group (Rampart's own setting, not
+    /// Defender's). Absent on connectors created before it existed: no
+    /// pipelines are provisioned or drained for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat_detection: Option<SqlThreatDetection>,
+}
+
+/// Default days the SQL log pipelines' buckets keep delivered objects.
+pub const DEFAULT_SQL_LOG_RETENTION_DAYS: u32 = 30;
+
+/// The SQL plan's threat detection: which log groups reach Rampart, and
+/// the roles that provision and read their pipelines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlThreatDetection {
+    /// Whether scans provision the pipelines automatically (a manual
+    /// `rampart sql provision` works either way).
+    pub enabled: bool,
+    /// The role that provisions the pipelines and reads their buckets and
+    /// queues.
+    pub cloud_role_arn: String,
+    /// The role CloudWatch Logs uses to write to the delivery streams.
+    pub cloud_watch_to_kinesis: CloudRole,
+    /// The role the delivery streams use to write to the buckets.
+    pub kinesis_to_s3: CloudRole,
+    /// Log groups the CloudWatch agent writes SQL Server logs to on EC2 and
+    /// RDS Custom hosts (error log, audit, Windows events). RDS for SQL
+    /// Server's exported `error` log groups are found without listing.
+    #[serde(default)]
+    pub log_groups: Vec<String>,
+    /// Days the buckets keep delivered objects.
+    #[serde(default = "default_sql_log_retention")]
+    pub retention_days: u32,
+}
+
+impl DatabasesOffering {
+    /// The threat-detection settings, set to the default roles (in
+    /// `account` of `partition`) and settings first when absent.
+    pub fn threat_detection_or_default(
+        &mut self,
+        partition: &str,
+        account: &str,
+    ) -> &mut SqlThreatDetection {
+        self.threat_detection.get_or_insert_with(|| {
+            let arn = |index: usize| {
+                let name = Plan::Sql
+                    .roles()
+                    .get(index)
+                    .map_or("", |role| role.default_name);
+                format!("arn:{partition}:iam::{account}:role/{name}")
+            };
+            SqlThreatDetection {
+                enabled: true,
+                cloud_role_arn: arn(2),
+                cloud_watch_to_kinesis: CloudRole {
+                    cloud_role_arn: arn(3),
+                },
+                kinesis_to_s3: CloudRole {
+                    cloud_role_arn: arn(4),
+                },
+                log_groups: Vec::new(),
+                retention_days: DEFAULT_SQL_LOG_RETENTION_DAYS,
+            }
+        })
+    }
+
+    /// Checks the log group names and the retention.
+    pub fn validate(&self) -> Result<(), ConnectorError> {
+        let Some(t) = &self.threat_detection else {
+            return Ok(());
+        };
+        for group in &t.log_groups {
+            check_log_group(group)?;
+        }
+        if t.retention_days == 0 {
+            return Err(ConnectorError::InvalidSetting {
+                field: SQL_LOG_GROUPS,
+                why: "`retentionDays` must be at least 1".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The field of the SQL plan's log groups, as errors name it.
+pub const SQL_LOG_GROUPS: &str = "DefenderForDatabasesAws.threatDetection.logGroups";
+
+/// Checks a CloudWatch Logs group name as AWS accepts it: 1 to 512 of
+/// `A-Za-z0-9`, `.`, `-`, `_`, `/`, `#`.
+pub fn check_log_group(name: &str) -> Result<(), ConnectorError> {
+    let valid = !name.is_empty()
+        && name.len() <= 512
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(ConnectorError::InvalidSetting {
+            field: SQL_LOG_GROUPS,
+            why: format!(
+                "`{name}` is not a log group name (1 to 512 of letters, digits, `.`, `-`, `_`, `/`, `#`)"
+            ),
+        })
+    }
+}
+
+/// The log group names of a comma-separated list (`''`: none), each checked.
+pub fn parse_log_groups(text: &str) -> Result<Vec<String>, ConnectorError> {
+    let mut groups: Vec<String> = Vec::new();
+    for name in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        check_log_group(name)?;
+        if !groups.iter().any(|g| g == name) {
+            groups.push(name.to_owned());
+        }
+    }
+    Ok(groups)
+}
+
+fn default_sql_log_retention() -> u32 {
+    DEFAULT_SQL_LOG_RETENTION_DAYS
 }
 
 fn default_retention() -> u32 {
@@ -323,6 +449,14 @@ impl Offering {
             Plan::Sql => Offering::DefenderForDatabasesAws(DatabasesOffering {
                 rds: switchable(0),
                 arc_auto_provisioning: switchable(1),
+                threat_detection: Some(SqlThreatDetection {
+                    enabled: true,
+                    cloud_role_arn: arn(2),
+                    cloud_watch_to_kinesis: role(3),
+                    kinesis_to_s3: role(4),
+                    log_groups: Vec::new(),
+                    retention_days: DEFAULT_SQL_LOG_RETENTION_DAYS,
+                }),
             }),
         }
     }
@@ -353,10 +487,18 @@ impl Offering {
                 &o.kinesis_to_s3.cloud_role_arn,
             ],
             Offering::DefenderForDatabasesAws(o) => {
-                vec![
-                    &o.rds.cloud_role_arn,
+                let mut arns = vec![
+                    o.rds.cloud_role_arn.as_str(),
                     &o.arc_auto_provisioning.cloud_role_arn,
-                ]
+                ];
+                if let Some(t) = &o.threat_detection {
+                    arns.extend([
+                        t.cloud_role_arn.as_str(),
+                        &t.cloud_watch_to_kinesis.cloud_role_arn,
+                        &t.kinesis_to_s3.cloud_role_arn,
+                    ]);
+                }
+                arns
             }
         };
         self.plan()
@@ -395,6 +537,22 @@ impl Offering {
             (Offering::DefenderForDatabasesAws(o), "rds.cloudRoleArn") => &mut o.rds.cloud_role_arn,
             (Offering::DefenderForDatabasesAws(o), "arcAutoProvisioning.cloudRoleArn") => {
                 &mut o.arc_auto_provisioning.cloud_role_arn
+            }
+            (Offering::DefenderForDatabasesAws(o), "threatDetection.cloudRoleArn") => {
+                &mut o.threat_detection.as_mut()?.cloud_role_arn
+            }
+            (
+                Offering::DefenderForDatabasesAws(o),
+                "threatDetection.cloudWatchToKinesis.cloudRoleArn",
+            ) => {
+                &mut o
+                    .threat_detection
+                    .as_mut()?
+                    .cloud_watch_to_kinesis
+                    .cloud_role_arn
+            }
+            (Offering::DefenderForDatabasesAws(o), "threatDetection.kinesisToS3.cloudRoleArn") => {
+                &mut o.threat_detection.as_mut()?.kinesis_to_s3.cloud_role_arn
             }
             _ => return None,
         };
@@ -492,6 +650,68 @@ mod tests {
             }
             assert!(offering.role_arn_mut("nope.cloudRoleArn").is_none());
         }
+    }
+
+    #[test]
+    fn sql_offerings_without_threat_detection_still_read_and_get_defaults() {
+        let json = serde_json::json!({
+            "offeringType": "DefenderForDatabasesAws",
+            "arcAutoProvisioning": {"enabled": true, "cloudRoleArn": "arn:aws:iam::123456789012:role/P"},
+            "rds": {"enabled": true, "cloudRoleArn": "arn:aws:iam::123456789012:role/R"},
+        });
+        let Offering::DefenderForDatabasesAws(mut o) = serde_json::from_value(json).unwrap() else {
+            panic!("sql offering");
+        };
+        assert!(o.threat_detection.is_none());
+        assert_eq!(
+            Offering::DefenderForDatabasesAws(o.clone())
+                .role_arns()
+                .len(),
+            2,
+            "no threat-detection roles to check"
+        );
+        let t = o.threat_detection_or_default("aws-cn", "123456789012");
+        assert_eq!(
+            t.cloud_role_arn,
+            "arn:aws-cn:iam::123456789012:role/RampartDatabasesThreatDetection"
+        );
+        assert_eq!(t.retention_days, DEFAULT_SQL_LOG_RETENTION_DAYS);
+        assert_eq!(Offering::DefenderForDatabasesAws(o).role_arns().len(), 5);
+    }
+
+    #[test]
+    fn sql_log_groups_are_checked_as_aws_does() {
+        assert_eq!(
+            parse_log_groups(" /sql/errorlog, /aws/rds/instance/db-1/error,/sql/errorlog ,")
+                .unwrap(),
+            ["/sql/errorlog", "/aws/rds/instance/db-1/error"]
+        );
+        assert_eq!(
+            parse_log_groups("''".trim_matches('\'')).unwrap(),
+            Vec::<String>::new()
+        );
+        let err = parse_log_groups("/sql/error log").unwrap_err().to_string();
+        assert!(
+            err.contains("`/sql/error log` is not a log group name")
+                && err.contains("threatDetection.logGroups"),
+            "{err}"
+        );
+        assert!(check_log_group(&"a".repeat(513)).is_err());
+        let mut o = DatabasesOffering {
+            arc_auto_provisioning: SwitchableRole {
+                enabled: true,
+                cloud_role_arn: String::new(),
+            },
+            rds: SwitchableRole {
+                enabled: true,
+                cloud_role_arn: String::new(),
+            },
+            threat_detection: None,
+        };
+        assert!(o.validate().is_ok());
+        o.threat_detection_or_default("aws", "123456789012")
+            .retention_days = 0;
+        assert!(o.validate().is_err());
     }
 
     #[test]

@@ -130,6 +130,21 @@ impl Plan {
                     default_name: "RampartDatabasesProvisioning",
                     purpose: "discovers SQL Server on EC2 and installs the agent through SSM",
                 },
+                PlanRole {
+                    field: "threatDetection.cloudRoleArn",
+                    default_name: "RampartDatabasesThreatDetection",
+                    purpose: "provisions and reads the SQL Server log pipelines",
+                },
+                PlanRole {
+                    field: "threatDetection.cloudWatchToKinesis.cloudRoleArn",
+                    default_name: "RampartDatabasesCloudWatchToKinesis",
+                    purpose: "lets CloudWatch Logs write SQL Server logs to the delivery stream",
+                },
+                PlanRole {
+                    field: "threatDetection.kinesisToS3.cloudRoleArn",
+                    default_name: "RampartDatabasesKinesisToS3",
+                    purpose: "lets the delivery stream write SQL Server logs to the bucket",
+                },
             ],
         }
     }

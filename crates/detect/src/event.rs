@@ -68,6 +68,34 @@ impl EventContext {
         }
     }
 
+    /// The context of a SQL Server log group's events: the RDS DB
+    /// instance whose exported log it is (`db_instance`), else the EC2
+    /// instance the log stream names (the CloudWatch agent names streams
+    /// after the instance id by default), else the log group itself.
+    pub fn sql_server_log(
+        account: &str,
+        region: &str,
+        log_group: &str,
+        db_instance: Option<&str>,
+        log_stream: &str,
+    ) -> Self {
+        if let Some(db) = db_instance {
+            return Self::sql_server_rds(account, region, db);
+        }
+        if let Some(instance) = instance_id_in(log_stream) {
+            return Self::sql_server_instance(account, region, instance);
+        }
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            resource: AlertResource {
+                arn: format!("arn:aws:logs:{region}:{account}:log-group:{log_group}"),
+                resource_type: "AWS::Logs::LogGroup".to_owned(),
+                name: log_group.to_owned(),
+            },
+        }
+    }
+
     /// The context of an account's CloudTrail records in one region.
     pub fn cloudtrail(account: &str, region: &str) -> Self {
         Self {
@@ -105,6 +133,27 @@ pub enum AuditStage {
     /// `RequestReceived` or `ResponseStarted`: the same request again (same
     /// `auditID`), skipped.
     Partial,
+}
+
+/// The first EC2 instance id (`i-` and 8 or 17 hex digits) in `text`,
+/// standing alone or between separators.
+fn instance_id_in(text: &str) -> Option<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .flat_map(|part| {
+            part.match_indices("i-").filter_map(move |(at, _)| {
+                let before_ok = at == 0 || part.as_bytes().get(at - 1) == Some(&b'-');
+                let rest = part.get(at + 2..)?;
+                let hex = rest
+                    .bytes()
+                    .take_while(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+                    .count();
+                let after_ok = matches!(rest.as_bytes().get(hex), None | Some(b'-'));
+                (before_ok && after_ok && (hex == 8 || hex == 17))
+                    .then(|| part.get(at..at + 2 + hex))
+                    .flatten()
+            })
+        })
+        .next()
 }
 
 impl Event {
@@ -438,4 +487,66 @@ fn object_kind(resource: &str) -> String {
         other => other.strip_suffix('s').unwrap_or(other),
     };
     format!("k8s-{singular}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_log_context_names_the_instance_behind_the_log() {
+        let rds = EventContext::sql_server_log(
+            "111122223333",
+            "eu-west-1",
+            "/aws/rds/instance/db-1/error",
+            Some("db-1"),
+            "db-1.node1",
+        );
+        assert_eq!(rds.resource.resource_type, "AWS::RDS::DBInstance");
+        assert_eq!(rds.resource.name, "db-1");
+        for stream in [
+            "i-0abc1234def567890",
+            "i-0abc1234def567890-errorlog",
+            "sql/i-1234abcd",
+        ] {
+            let ec2 = EventContext::sql_server_log(
+                "111122223333",
+                "eu-west-1",
+                "/sql/errorlog",
+                None,
+                stream,
+            );
+            assert_eq!(ec2.resource.resource_type, "AWS::EC2::Instance", "{stream}");
+            assert!(ec2.resource.name.starts_with("i-"), "{stream}");
+            assert!(
+                ec2.resource
+                    .arn
+                    .ends_with(&format!("instance/{}", ec2.resource.name))
+            );
+        }
+        // Look-alikes: too short, upper case, inside a word, too long.
+        for stream in [
+            "i-123",
+            "i-0ABC1234DEF567890",
+            "wifi-1234abcd",
+            "i-1234abcde",
+            "EC2AMAZ-SQL01",
+        ] {
+            let other = EventContext::sql_server_log(
+                "111122223333",
+                "eu-west-1",
+                "/sql/errorlog",
+                None,
+                stream,
+            );
+            assert_eq!(
+                other.resource.resource_type, "AWS::Logs::LogGroup",
+                "{stream}"
+            );
+            assert_eq!(
+                other.resource.arn,
+                "arn:aws:logs:eu-west-1:111122223333:log-group:/sql/errorlog"
+            );
+        }
+    }
 }

@@ -46,14 +46,15 @@ pub const STATE_SOURCE: &str = "eks-audit";
 
 pub use crate::provisioning::ProvisionMode;
 
-/// One cluster's provisioning.
+/// One pipeline's provisioning: an EKS cluster's (Containers plan) or a
+/// SQL Server log group's (SQL plan, [`crate::sql_logs`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterProvisioning {
     /// Account id.
     pub account: String,
     /// Region.
     pub region: String,
-    /// The EKS cluster.
+    /// The EKS cluster, or the SQL Server log group.
     pub cluster: String,
     /// The plan (dry run).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,29 +89,55 @@ pub struct RegionError {
     pub error: PipelineError,
 }
 
-/// What provisioning did for one connector's account.
+/// What provisioning a plan's log pipelines did for one connector's
+/// account.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProvisionReport {
     /// The connector's name.
     pub connector: String,
     /// Its account.
     pub account: String,
+    /// The plan whose pipelines these are (`containers`, `sql`).
+    pub plan: Plan,
     /// What was asked.
     pub mode: ProvisionMode,
-    /// Each cluster found.
+    /// Each cluster (or SQL Server log group) found.
     pub clusters: Vec<ClusterProvisioning>,
-    /// Regions whose clusters could not be listed.
+    /// Regions whose clusters (or log groups) could not be listed.
     pub region_errors: Vec<RegionError>,
+    /// Log groups the connector names that exist in none of the regions
+    /// (SQL plan).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_groups_not_found: Vec<String>,
 }
 
 impl ProvisionReport {
+    /// An empty report.
+    pub(crate) fn new(connector: &Connector, plan: Plan, mode: ProvisionMode) -> Self {
+        Self {
+            connector: connector.name.clone(),
+            account: connector.account().to_owned(),
+            plan,
+            mode,
+            clusters: Vec::new(),
+            region_errors: Vec::new(),
+            log_groups_not_found: Vec::new(),
+        }
+    }
+
     /// Whether everything worked.
     pub fn succeeded(&self) -> bool {
-        self.region_errors.is_empty() && self.clusters.iter().all(ClusterProvisioning::succeeded)
+        self.region_errors.is_empty()
+            && self.log_groups_not_found.is_empty()
+            && self.clusters.iter().all(ClusterProvisioning::succeeded)
     }
 
     /// What failed, as coverage gaps of the account (for scans).
     pub fn gaps(&self) -> Vec<CoverageGap> {
+        let service = match self.plan {
+            Plan::Sql => "logs",
+            _ => "eks",
+        };
         let gap = |region: &str, error: &PipelineError| {
             let (operation, kind) = match error {
                 PipelineError::Call {
@@ -121,7 +148,7 @@ impl ProvisionReport {
             CoverageGap {
                 account: self.account.clone(),
                 region: region.to_owned(),
-                service: "eks".to_owned(),
+                service: service.to_owned(),
                 operation,
                 kind,
                 error: error.to_string(),
@@ -133,6 +160,14 @@ impl ProvisionReport {
             .iter()
             .map(|e| gap(&e.region, &e.error))
             .collect();
+        for group in &self.log_groups_not_found {
+            gaps.push(gap(
+                "global",
+                &PipelineError::Invalid(format!(
+                    "log group `{group}` exists in none of the connector's regions"
+                )),
+            ));
+        }
         for cluster in &self.clusters {
             if let Some(error) = &cluster.error {
                 gaps.push(gap(&cluster.region, error));
@@ -140,8 +175,13 @@ impl ProvisionReport {
             for failed in cluster.report.iter().flat_map(ApplyReport::failures) {
                 if let containers::Outcome::Failed { error } = &failed.outcome {
                     let mut g = gap(&cluster.region, error);
+                    let what = if self.plan == Plan::Sql {
+                        "log group"
+                    } else {
+                        "cluster"
+                    };
                     g.error = format!(
-                        "cluster `{}`: {}: {}",
+                        "{what} `{}`: {}: {}",
                         cluster.cluster, failed.step.name, g.error
                     );
                     gaps.push(g);
@@ -202,13 +242,7 @@ pub async fn provision_connector(
         base,
     )
     .await?;
-    let mut report = ProvisionReport {
-        connector: connector.name.clone(),
-        account: connector.account().to_owned(),
-        mode,
-        clusters: Vec::new(),
-        region_errors: Vec::new(),
-    };
+    let mut report = ProvisionReport::new(connector, Plan::Containers, mode);
     for region in regions {
         let clients = Clients::new(&access, region);
         let clusters = match list_clusters(&clients.eks).await {
@@ -231,24 +265,35 @@ pub async fn provision_connector(
                 report: None,
                 error: None,
             };
-            match mode {
-                ProvisionMode::DryRun => match containers::plan(&clients, &input).await {
-                    Ok(plan) => done.plan = Some(plan),
-                    Err(e) => done.error = Some(e),
-                },
-                ProvisionMode::Apply => match containers::apply(&clients, &input, options).await {
-                    Ok(r) => done.report = Some(r),
-                    Err(e) => done.error = Some(e),
-                },
-                ProvisionMode::Remove => match containers::remove(&clients, &input).await {
-                    Ok(r) => done.report = Some(r),
-                    Err(e) => done.error = Some(e),
-                },
-            }
+            run_pipeline(&clients, &input, mode, options, &mut done).await;
             report.clusters.push(done);
         }
     }
     Ok(report)
+}
+
+/// Plans, applies or removes one pipeline, into `done`.
+pub(crate) async fn run_pipeline(
+    clients: &Clients,
+    input: &containers::ClusterPipeline,
+    mode: ProvisionMode,
+    options: ApplyOptions,
+    done: &mut ClusterProvisioning,
+) {
+    match mode {
+        ProvisionMode::DryRun => match containers::plan(clients, input).await {
+            Ok(plan) => done.plan = Some(plan),
+            Err(e) => done.error = Some(e),
+        },
+        ProvisionMode::Apply => match containers::apply(clients, input, options).await {
+            Ok(r) => done.report = Some(r),
+            Err(e) => done.error = Some(e),
+        },
+        ProvisionMode::Remove => match containers::remove(clients, input).await {
+            Ok(r) => done.report = Some(r),
+            Err(e) => done.error = Some(e),
+        },
+    }
 }
 
 /// `rampart containers provision`: [`provision_connector`] for the stored
@@ -334,14 +379,14 @@ impl Provisioner for ContainersProvisioner {
 
 // ---------------------------------------------------------------- detection
 
-/// One cluster's drain.
+/// One pipeline's drain: an EKS cluster's, or a SQL Server log group's.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClusterDetection {
     /// Account id.
     pub account: String,
     /// Region.
     pub region: String,
-    /// The EKS cluster.
+    /// The EKS cluster, or the SQL Server log group.
     pub cluster: String,
     /// SQS messages received.
     pub messages: usize,
@@ -447,14 +492,27 @@ async fn drain_cluster(
             return stats;
         }
     };
+    drain_into(access, source, &sink, &sink.sink, options, stats).await
+}
+
+/// Drains `source`'s queue into `sink` (which stores through `detection`)
+/// and fills `stats` with what happened.
+pub(crate) async fn drain_into<S: EventSink>(
+    access: &AwsAccess,
+    source: QueueSource,
+    sink: &S,
+    detection: &DetectionSink,
+    options: DetectOptions,
+    mut stats: ClusterDetection,
+) -> ClusterDetection {
     let consumer_options = ConsumerOptions {
         wait_time_secs: options.wait_time_secs,
         visibility_timeout_secs: options.visibility_timeout_secs,
         max_messages: 10,
     };
     let mut consumer = Consumer::new(access, source, consumer_options);
-    let drained = drain(&mut consumer, &sink, options.max_polls).await;
-    let counts = sink.sink.counts();
+    let drained = drain(&mut consumer, sink, options.max_polls).await;
+    let counts = detection.counts();
     stats.messages = drained.messages;
     stats.events_processed = drained.events_processed;
     stats.last_event = drained.last_event;
@@ -646,6 +704,8 @@ mod tests {
         let report = ProvisionReport {
             connector: "prod".into(),
             account: "111122223333".into(),
+            plan: Plan::Containers,
+            log_groups_not_found: Vec::new(),
             mode: ProvisionMode::Apply,
             clusters: vec![ClusterProvisioning {
                 account: "111122223333".into(),

@@ -1,7 +1,8 @@
 //! Detection polling shared by every log source (design.md section 9):
 //! `rampart detect` ([`detect_once`]) and `rampart serve`
 //! ([`run_detection`]) drain a connector's Containers audit-log pipelines
-//! ([`crate::containers`]) and its CloudTrail logs ([`crate::cloudtrail`]).
+//! ([`crate::containers`]), its CloudTrail logs ([`crate::cloudtrail`])
+//! and its SQL Server log pipelines ([`crate::sql_logs`]).
 //!
 //! Every source stores through one [`DetectionSink`]: events already
 //! processed (by their own id) are skipped, the rest run through the
@@ -27,6 +28,7 @@ use serde::Serialize;
 use crate::EngineError;
 use crate::cloudtrail::{self, CloudTrailDetection};
 use crate::containers::{self, ClusterDetection, RegionError};
+use crate::sql_logs;
 
 /// How [`detect_once`] polls.
 #[derive(Debug, Clone, Copy)]
@@ -70,13 +72,20 @@ pub struct DetectReport {
     /// The account's CloudTrail logs (Servers plan), when read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloudtrail: Option<CloudTrailDetection>,
+    /// Each SQL Server log group's pipeline (SQL plan).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sql_log_groups: Vec<ClusterDetection>,
 }
 
 impl DetectReport {
     /// Whether nothing failed.
     pub fn succeeded(&self) -> bool {
         self.region_errors.is_empty()
-            && self.clusters.iter().all(|c| c.errors.is_empty())
+            && self
+                .clusters
+                .iter()
+                .chain(&self.sql_log_groups)
+                .all(|c| c.errors.is_empty())
             && self
                 .cloudtrail
                 .as_ref()
@@ -85,7 +94,11 @@ impl DetectReport {
 
     /// SQS messages and listed objects received in this drain.
     pub fn received(&self) -> usize {
-        self.clusters.iter().map(|c| c.messages).sum::<usize>()
+        self.clusters
+            .iter()
+            .chain(&self.sql_log_groups)
+            .map(|c| c.messages)
+            .sum::<usize>()
             + self
                 .cloudtrail
                 .as_ref()
@@ -311,9 +324,10 @@ where
 }
 
 /// Drains every log source of `connector` once: the Containers plan's
-/// audit-log pipelines, and the CloudTrail logs when the Servers plan is on
-/// with CloudTrail threat detection. Fails when the connector has neither,
-/// or a plan's role cannot be reached.
+/// audit-log pipelines, the CloudTrail logs when the Servers plan is on
+/// with CloudTrail threat detection, and the SQL Server log pipelines when
+/// the SQL plan has threat detection. Fails when the connector has none of
+/// them, or a plan's role cannot be reached.
 pub async fn detect_connector(
     engine: &crate::Engine,
     connector: &Connector,
@@ -322,7 +336,8 @@ pub async fn detect_connector(
 ) -> Result<DetectReport, EngineError> {
     let has_containers = containers::containers_offering(connector).is_some();
     let has_cloudtrail = cloudtrail::cloudtrail_settings(connector).is_some();
-    if !has_containers && !has_cloudtrail {
+    let has_sql = sql_logs::threat_detection(connector).is_some();
+    if !has_containers && !has_cloudtrail && !has_sql {
         return Err(EngineError::NoDetection(connector.name.clone()));
     }
     let mut report = if has_containers {
@@ -354,6 +369,19 @@ pub async fn detect_connector(
             .await?,
         );
     }
+    if has_sql {
+        let sql = sql_logs::detect_connector(
+            connector,
+            &engine.aws,
+            &engine.keys_dir,
+            &engine.db,
+            regions,
+            options,
+        )
+        .await?;
+        report.sql_log_groups = sql.log_groups;
+        report.region_errors.extend(sql.region_errors);
+    }
     Ok(report)
 }
 
@@ -371,8 +399,8 @@ pub async fn detect_once(
 }
 
 /// The stored native connectors with a log source to drain (the
-/// Containers plan, or the Servers plan with CloudTrail threat detection
-/// on): what `rampart serve` polls.
+/// Containers plan, the Servers plan with CloudTrail threat detection on,
+/// or the SQL plan with threat detection): what `rampart serve` polls.
 pub fn detection_connectors(db: &Path) -> Result<Vec<Connector>, EngineError> {
     Ok(Store::open(db)?
         .connectors()?
@@ -380,7 +408,8 @@ pub fn detection_connectors(db: &Path) -> Result<Vec<Connector>, EngineError> {
         .filter(|c| {
             !c.is_classic()
                 && (containers::containers_offering(c).is_some()
-                    || cloudtrail::cloudtrail_settings(c).is_some())
+                    || cloudtrail::cloudtrail_settings(c).is_some()
+                    || sql_logs::threat_detection(c).is_some())
         })
         .collect())
 }
@@ -459,7 +488,7 @@ pub async fn run_detection(
 }
 
 fn log_report(connector: &str, report: &DetectReport) {
-    for c in &report.clusters {
+    for c in report.clusters.iter().chain(&report.sql_log_groups) {
         tracing::info!(
             connector,
             cluster = %c.cluster,

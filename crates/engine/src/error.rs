@@ -116,9 +116,14 @@ pub enum EngineError {
         "connector `{0}` has no Servers plan (DefenderForServersAws); enable it with `rampart connector update`"
     )]
     NoServers(String),
+    /// The connector has no SQL plan with threat detection.
+    #[error(
+        "connector `{0}` has no SQL plan (DefenderForDatabasesAws) with threat detection; enable it with `rampart connector update --plans ... --sql-threat-detection on`"
+    )]
+    NoSqlThreatDetection(String),
     /// The connector has no log source to drain.
     #[error(
-        "connector `{0}` has neither the Containers plan nor the Servers plan with CloudTrail threat detection; enable one with `rampart connector update`"
+        "connector `{0}` has no log source: enable the Containers plan, CloudTrail threat detection of the Servers plan, or the SQL plan's threat detection with `rampart connector update`"
     )]
     NoDetection(String),
     /// The built-in detection rules did not load.
@@ -162,6 +167,7 @@ impl EngineError {
             | Self::NoContainers(_)
             | Self::NoServers(_)
             | Self::NoDetection(_)
+            | Self::NoSqlThreatDetection(_)
             | Self::VulnDb(_)
             | Self::Agentless(_)
             | Self::SqlVa(_) => ErrorKind::Usage,

@@ -32,6 +32,7 @@ pub mod scan;
 pub mod server_coverage;
 pub mod servers;
 pub mod sql;
+pub mod sql_logs;
 pub mod vulnerabilities;
 
 use std::future::Future;
@@ -45,7 +46,7 @@ use rampart_store::Store;
 
 pub use crate::connector_scan::{ConnectorScanOutcome, ConnectorScanRequest, scan_connector};
 pub use crate::error::{EngineError, ErrorKind};
-pub use crate::provisioning::Provisioner;
+pub use crate::provisioning::{Provisioner, plan_provisioners};
 pub use crate::scan::{ScanOptions, ScanPosture, StoredScan, collect_and_store};
 
 /// API calls in flight at once per service and region, for scans that do

@@ -11,8 +11,10 @@
 //!
 //! The Containers plan's step is [`crate::containers::ContainersProvisioner`]
 //! (the EKS audit-log pipelines), the Servers plan's
-//! [`crate::servers::ServersProvisioner`] (SSM on the instances in scope);
-//! the CLI and the server pass both.
+//! [`crate::servers::ServersProvisioner`] (SSM on the instances in scope)
+//! and [`crate::cloudtrail::CloudTrailProvisioner`], the SQL plan's
+//! [`crate::sql_logs::SqlLogProvisioner`] (SQL Server log pipelines); the
+//! CLI and the server pass all of them ([`plan_provisioners`]).
 //!
 //! [`scan_connector`]: crate::connector_scan::scan_connector
 
@@ -67,6 +69,19 @@ pub trait Provisioner: Send + Sync {
     /// Provisions one account; what could not be done comes back as
     /// coverage gaps of the account.
     fn provision<'a>(&'a self, target: ProvisionTarget<'a>) -> BoxFuture<'a, Vec<CoverageGap>>;
+}
+
+/// Every plan's provisioning step with its default options, in the order
+/// scans run them: Containers (audit-log pipelines), Servers (SSM),
+/// CloudTrail (notification mode), SQL (SQL Server log pipelines). What
+/// the CLI's scans and `rampart serve` pass.
+pub fn plan_provisioners() -> Vec<Arc<dyn Provisioner>> {
+    vec![
+        Arc::new(crate::containers::ContainersProvisioner::default()),
+        Arc::new(crate::servers::ServersProvisioner::default()),
+        Arc::new(crate::cloudtrail::CloudTrailProvisioner),
+        Arc::new(crate::sql_logs::SqlLogProvisioner::default()),
+    ]
 }
 
 /// Runs every provisioner whose plan `connector` enables, in order; their

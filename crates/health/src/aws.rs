@@ -3,11 +3,13 @@
 use futures::future::join_all;
 use rampart_aws::error::classify;
 use rampart_aws::pipeline::containers::{
-    self, CheckStatus, Clients, ClusterPipeline, PipelineNames,
+    self, CheckStatus, Clients, ClusterPipeline, PipelineNames, PipelineSource,
 };
 use rampart_aws::pipeline::servers::{self, ServersProvisioning};
 use rampart_aws::{AccessError, AwsAccess, CredentialSource};
-use rampart_connector::{Connector, ContainersOffering, Offering, Plan, ServersOffering};
+use rampart_connector::{
+    Connector, ContainersOffering, Offering, Plan, ServersOffering, SqlThreatDetection,
+};
 use rampart_model::GapKind;
 
 use crate::credentials::{assumed_by_rampart, role_credentials};
@@ -529,11 +531,34 @@ pub fn pipeline_input(
         account: connector.account().to_owned(),
         region: region.to_owned(),
         cluster: cluster.to_owned(),
+        source: PipelineSource::EksCluster,
         connector_id: connector.id.to_string(),
         connector_name: connector.name.clone(),
         retention_days: offering.kube_audit_retention_time,
         cloudwatch_to_kinesis_role_arn: offering.cloud_watch_to_kinesis.cloud_role_arn.clone(),
         kinesis_to_s3_role_arn: offering.kinesis_to_s3.cloud_role_arn.clone(),
+    }
+}
+
+/// The log pipeline input of a SQL Server log group for `connector`'s SQL
+/// plan threat detection: names, retention and the roles the pipeline
+/// passes.
+pub fn sql_pipeline_input(
+    connector: &Connector,
+    detection: &SqlThreatDetection,
+    region: &str,
+    log_group: &str,
+) -> ClusterPipeline {
+    ClusterPipeline {
+        account: connector.account().to_owned(),
+        region: region.to_owned(),
+        cluster: log_group.to_owned(),
+        source: PipelineSource::LogGroup(log_group.to_owned()),
+        connector_id: connector.id.to_string(),
+        connector_name: connector.name.clone(),
+        retention_days: detection.retention_days,
+        cloudwatch_to_kinesis_role_arn: detection.cloud_watch_to_kinesis.cloud_role_arn.clone(),
+        kinesis_to_s3_role_arn: detection.kinesis_to_s3.cloud_role_arn.clone(),
     }
 }
 

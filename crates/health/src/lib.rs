@@ -30,7 +30,7 @@ use rampart_identity::Issuer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use aws::{pipeline_input, servers_input};
+pub use aws::{pipeline_input, servers_input, sql_pipeline_input};
 pub use credentials::{assumed_by_rampart, role_credentials};
 pub use scan::{ScanEvidence, scan_evidence};
 

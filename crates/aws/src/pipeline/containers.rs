@@ -1,14 +1,21 @@
-//! The Containers plan's audit-log pipeline, one per EKS cluster, in the
-//! cluster's region (design.md sections 8 and 9):
+//! Log pipelines, one per source, in the source's region (design.md
+//! sections 8 and 9):
 //!
-//! EKS control-plane logs (`audit`, `authenticator`) → CloudWatch Logs
-//! group `/aws/eks/<cluster>/cluster` → subscription filter → Firehose
-//! delivery stream → S3 bucket (`eks-audit/` prefix) → S3 event
-//! notification → SQS queue (with a dead-letter queue).
+//! * the Containers plan's audit log, one per EKS cluster: EKS
+//!   control-plane logs (`audit`, `authenticator`) → CloudWatch Logs group
+//!   `/aws/eks/<cluster>/cluster` → subscription filter → Firehose delivery
+//!   stream → S3 bucket (`eks-audit/` prefix) → S3 event notification →
+//!   SQS queue (with a dead-letter queue);
+//! * the SQL plan's SQL Server logs, one per log group
+//!   ([`PipelineSource::LogGroup`]): an existing group (RDS's exported
+//!   `error` log, or the one the CloudWatch agent writes on an EC2 or RDS
+//!   Custom host) → the same stream, bucket (`sql-logs/` prefix) and
+//!   queue. The group itself is never created or changed.
 //!
-//! Every call runs as the plan's `kubernetesService` role (the
-//! [`AwsAccess`] the caller built for it); the `cloudWatchToKinesis` and
-//! `kinesisToS3` roles are passed to CloudWatch Logs and Firehose by ARN.
+//! Every call runs as the plan's provisioning role (`kubernetesService`,
+//! or the SQL plan's `threatDetection`: the [`AwsAccess`] the caller built
+//! for it); the `cloudWatchToKinesis` and `kinesisToS3` roles are passed to
+//! CloudWatch Logs and Firehose by ARN.
 //!
 //! [`plan`] reads the current state and returns the steps (resource,
 //! action, reason) without changing anything; [`apply`] carries out the
@@ -39,9 +46,9 @@ pub use super::{
     VISIBILITY_TIMEOUT_SECS,
 };
 use super::{
-    CLUSTER_TAG, CONNECTOR_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState, Read, call,
-    code_is, failed, merged_notification, not_owned, notifies_queue, observe_queue, owned_by,
-    partition, precondition, put_notification, short_hash, slug, step, switch_step,
+    CLUSTER_TAG, CONNECTOR_TAG, LOG_GROUP_TAG, NAME_PREFIX, PipelineError, QueuePair, QueueState,
+    Read, call, code_is, failed, merged_notification, not_owned, notifies_queue, observe_queue,
+    owned_by, partition, precondition, put_notification, short_hash, slug, step, switch_step,
 };
 use crate::access::AwsAccess;
 use crate::collectors::Operation;
@@ -50,13 +57,27 @@ use crate::op;
 /// The EKS control-plane log types the pipeline needs.
 pub const LOG_TYPES: [&str; 2] = ["audit", "authenticator"];
 
-/// Key prefix of the delivery stream's objects; the bucket notifies the
-/// queue of objects under it only.
+/// Key prefix of an EKS audit-log pipeline's objects; the bucket notifies
+/// the queue of objects under it only.
 pub const OBJECT_PREFIX: &str = "eks-audit/";
 
-/// Id of the bucket's notification configuration and lifecycle rule.
-const NOTIFICATION_ID: &str = "rampart-eks-audit";
+/// Key prefix of a SQL Server log pipeline's objects.
+pub const SQL_OBJECT_PREFIX: &str = "sql-logs/";
+
+/// Id of the bucket's lifecycle rule.
 const LIFECYCLE_RULE_ID: &str = "rampart-expiry";
+
+/// What a pipeline subscribes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "logGroup", rename_all = "kebab-case")]
+pub enum PipelineSource {
+    /// An EKS cluster's control-plane log group: its `audit` and
+    /// `authenticator` logs are turned on, the group is created when
+    /// missing and its retention set.
+    EksCluster,
+    /// An existing log group of SQL Server logs, subscribed as it is.
+    LogGroup(String),
+}
 
 /// Retention periods CloudWatch Logs accepts, in days.
 const LOG_RETENTION_DAYS: [i32; 22] = [
@@ -108,15 +129,28 @@ pub const OPERATIONS: &[Operation] = &[
     op!("firehose", "DeleteDeliveryStream"),
 ];
 
-/// What to provision for one EKS cluster.
+/// The operations of a [`PipelineSource::LogGroup`] pipeline: those of
+/// [`OPERATIONS`] without EKS and without creating or changing the log
+/// group (the SQL plan's `threatDetection` role gets exactly these).
+pub fn log_group_operations() -> impl Iterator<Item = &'static Operation> {
+    OPERATIONS.iter().filter(|op| {
+        !op.action.starts_with("eks:")
+            && op.action != "logs:CreateLogGroup"
+            && op.action != "logs:PutRetentionPolicy"
+    })
+}
+
+/// What to provision for one EKS cluster or SQL Server log group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterPipeline {
     /// The account id (12 digits).
     pub account: String,
-    /// The cluster's region.
+    /// The cluster's (or log group's) region.
     pub region: String,
-    /// The cluster's name.
+    /// What the pipeline serves: the cluster's name, or the log group's.
     pub cluster: String,
+    /// What the pipeline subscribes.
+    pub source: PipelineSource,
     /// The connector's id: the value of the `RampartSecurityConnector` tag.
     pub connector_id: String,
     /// The connector's name (shown in reasons).
@@ -140,17 +174,34 @@ impl ClusterPipeline {
         }
         crate::access::validate_region_syntax(&self.region)
             .map_err(|e| PipelineError::Invalid(e.to_string()))?;
-        if self.cluster.is_empty() || self.cluster.len() > 100 {
-            return invalid(format!(
-                "cluster name `{}` is empty or too long",
-                self.cluster
-            ));
+        match &self.source {
+            PipelineSource::EksCluster => {
+                if self.cluster.is_empty() || self.cluster.len() > 100 {
+                    return invalid(format!(
+                        "cluster name `{}` is empty or too long",
+                        self.cluster
+                    ));
+                }
+            }
+            PipelineSource::LogGroup(group) => {
+                if group.is_empty()
+                    || group.len() > 512
+                    || !group
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b))
+                {
+                    return invalid(format!("`{group}` is not a log group name"));
+                }
+            }
         }
         if self.connector_id.trim().is_empty() {
             return invalid("the connector id is empty".to_owned());
         }
         if self.retention_days == 0 {
-            return invalid("`kubeAuditRetentionTime` must be at least 1 day".to_owned());
+            return invalid(format!(
+                "`{}` must be at least 1 day",
+                self.retention_field()
+            ));
         }
         for (field, arn) in [
             ("cloudWatchToKinesis", &self.cloudwatch_to_kinesis_role_arn),
@@ -176,22 +227,50 @@ impl ClusterPipeline {
 
     /// The pipeline's resource names.
     pub fn names(&self) -> PipelineNames {
-        PipelineNames::new(&self.account, &self.region, &self.cluster)
+        match &self.source {
+            PipelineSource::EksCluster => {
+                PipelineNames::new(&self.account, &self.region, &self.cluster)
+            }
+            PipelineSource::LogGroup(group) => {
+                PipelineNames::for_log_group(&self.account, &self.region, group)
+            }
+        }
+    }
+
+    fn retention_field(&self) -> &'static str {
+        match self.source {
+            PipelineSource::EksCluster => "kubeAuditRetentionTime",
+            PipelineSource::LogGroup(_) => "threatDetection.retentionDays",
+        }
+    }
+
+    /// The tag naming what the resources serve: `RampartEksCluster` or
+    /// `RampartLogGroup`, with its value.
+    fn subject_tag(&self) -> (&'static str, &str) {
+        match &self.source {
+            PipelineSource::EksCluster => (CLUSTER_TAG, &self.cluster),
+            PipelineSource::LogGroup(group) => (LOG_GROUP_TAG, group),
+        }
     }
 }
 
-/// The names of one cluster's pipeline: deterministic from account,
-/// region and cluster, `rampart-*`, within AWS's limits (bucket 63, queue
-/// 80, delivery stream 64 characters). A hash of all three keeps truncated
-/// names distinct.
+/// The names of one pipeline: deterministic from account, region and
+/// cluster (or log group), `rampart-*`, within AWS's limits (bucket 63,
+/// queue 80, delivery stream 64 characters). A hash of all three keeps
+/// truncated names distinct.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PipelineNames {
     /// Account id.
     pub account: String,
     /// Region.
     pub region: String,
-    /// The cluster's control-plane log group (`/aws/eks/<cluster>/cluster`).
+    /// What the pipeline subscribes.
+    pub source: PipelineSource,
+    /// The log group: the cluster's control-plane log group
+    /// (`/aws/eks/<cluster>/cluster`), or the SQL Server log group.
     pub log_group: String,
+    /// Key prefix of the delivered objects (`eks-audit/`, `sql-logs/`).
+    pub object_prefix: String,
     /// S3 bucket (global namespace: carries the account id).
     pub bucket: String,
     /// SQS queue the bucket notifies.
@@ -213,12 +292,55 @@ impl PipelineNames {
         Self {
             account: account.to_owned(),
             region: region.to_owned(),
+            source: PipelineSource::EksCluster,
             log_group: format!("/aws/eks/{cluster}/cluster"),
+            object_prefix: OBJECT_PREFIX.to_owned(),
             bucket,
             queue: base.clone(),
             dead_letter_queue: format!("{base}-dlq"),
             delivery_stream: base.clone(),
             subscription_filter: base,
+        }
+    }
+
+    /// Names for a SQL Server log group (`rampart-sql-…`).
+    pub fn for_log_group(account: &str, region: &str, log_group: &str) -> Self {
+        let hash = short_hash(&[account, region, log_group]);
+        // The part after RDS's fixed prefix says most.
+        let tail = log_group
+            .strip_prefix("/aws/rds/instance/")
+            .unwrap_or(log_group);
+        let base = format!("{NAME_PREFIX}sql-{}-{hash}", slug(tail, 40));
+        let bucket = format!("{NAME_PREFIX}sql-{}-{account}-{hash}", slug(tail, 29));
+        Self {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            source: PipelineSource::LogGroup(log_group.to_owned()),
+            log_group: log_group.to_owned(),
+            object_prefix: SQL_OBJECT_PREFIX.to_owned(),
+            bucket,
+            queue: base.clone(),
+            dead_letter_queue: format!("{base}-dlq"),
+            delivery_stream: base.clone(),
+            subscription_filter: base,
+        }
+    }
+
+    /// Id of the bucket's notification configuration (`rampart-eks-audit`,
+    /// `rampart-sql-logs`).
+    pub fn notification_id(&self) -> String {
+        format!("{NAME_PREFIX}{}", self.object_prefix.trim_end_matches('/'))
+    }
+
+    /// What the pipeline serves, for messages: `cluster `x`` or `log
+    /// group `y``.
+    pub fn subject(&self) -> String {
+        match &self.source {
+            PipelineSource::EksCluster => format!(
+                "cluster `{}`",
+                super::decode::cluster_of_log_group(&self.log_group).unwrap_or(&self.log_group)
+            ),
+            PipelineSource::LogGroup(group) => format!("log group `{group}`"),
         }
     }
 
@@ -246,8 +368,14 @@ impl PipelineNames {
             dead_letter_queue: self.dead_letter_queue.clone(),
             bucket_arn: self.bucket_arn(),
             bucket_account: self.account.clone(),
-            policy_id: "rampart-audit-log-notifications",
-            statement_id: "AllowAuditLogBucketNotifications",
+            policy_id: match self.source {
+                PipelineSource::EksCluster => "rampart-audit-log-notifications",
+                PipelineSource::LogGroup(_) => "rampart-sql-log-notifications",
+            },
+            statement_id: match self.source {
+                PipelineSource::EksCluster => "AllowAuditLogBucketNotifications",
+                PipelineSource::LogGroup(_) => "AllowSqlLogBucketNotifications",
+            },
         }
     }
 
@@ -439,7 +567,30 @@ struct Observed {
 }
 
 async fn observe(clients: &Clients, names: &PipelineNames, cluster: &str) -> Observed {
-    let enabled_log_types = match clients.eks.describe_cluster().name(cluster).send().await {
+    let (log_group, filters) = observe_log_group(clients, names).await;
+    let common = |enabled_log_types| Observed {
+        enabled_log_types,
+        log_group,
+        bucket: Read::Missing,
+        dead_letter_queue: Read::Missing,
+        queue: Read::Missing,
+        stream: Read::Missing,
+        filters,
+    };
+    let mut observed = match names.source {
+        // A log group pipeline has no cluster logging to read.
+        PipelineSource::LogGroup(_) => common(Read::Found(BTreeSet::new())),
+        PipelineSource::EksCluster => common(observe_cluster_logging(clients, cluster).await),
+    };
+    observed.bucket = observe_bucket(clients, names).await;
+    observed.dead_letter_queue = observe_queue(&clients.sqs, &names.dead_letter_queue).await;
+    observed.queue = observe_queue(&clients.sqs, &names.queue).await;
+    observed.stream = observe_stream(clients, names).await;
+    observed
+}
+
+async fn observe_cluster_logging(clients: &Clients, cluster: &str) -> Read<BTreeSet<String>> {
+    match clients.eks.describe_cluster().name(cluster).send().await {
         Ok(out) => Read::Found(
             out.cluster()
                 .and_then(|c| c.logging())
@@ -454,16 +605,6 @@ async fn observe(clients: &Clients, names: &PipelineNames, cluster: &str) -> Obs
         ),
         Err(err) if code_is(&err, &["ResourceNotFoundException"]) => Read::Missing,
         Err(err) => Read::Failed(PipelineError::call("DescribeCluster", &err)),
-    };
-    let (log_group, filters) = observe_log_group(clients, names).await;
-    Observed {
-        enabled_log_types,
-        log_group,
-        bucket: observe_bucket(clients, names).await,
-        dead_letter_queue: observe_queue(&clients.sqs, &names.dead_letter_queue).await,
-        queue: observe_queue(&clients.sqs, &names.queue).await,
-        stream: observe_stream(clients, names).await,
-        filters,
     }
 }
 
@@ -642,7 +783,11 @@ async fn observe_stream(clients: &Clients, names: &PipelineNames) -> Read<Stream
 // ---------------------------------------------------------------- desired
 
 fn our_notification(names: &PipelineNames) -> Result<QueueConfiguration, PipelineError> {
-    super::queue_notification(NOTIFICATION_ID, &names.queue_arn(), OBJECT_PREFIX)
+    super::queue_notification(
+        &names.notification_id(),
+        &names.queue_arn(),
+        &names.object_prefix,
+    )
 }
 
 fn stream_differences(
@@ -657,7 +802,7 @@ fn stream_differences(
     if s.bucket_arn != names.bucket_arn() {
         diffs.push("bucket");
     }
-    if s.prefix.as_deref() != Some(OBJECT_PREFIX) {
+    if s.prefix.as_deref() != Some(names.object_prefix.as_str()) {
         diffs.push("prefix");
     }
     if s.compression != CompressionFormat::Uncompressed {
@@ -678,6 +823,27 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
     let mut steps = Vec::new();
     let cluster = input.cluster.as_str();
     let wanted: BTreeSet<String> = LOG_TYPES.iter().map(|t| (*t).to_owned()).collect();
+    if let PipelineSource::LogGroup(group) = &input.source {
+        steps.push(match &obs.log_group {
+            Read::Found(_) => step(
+                Resource::LogGroup,
+                group,
+                Action::None,
+                "exists; left as it is",
+            ),
+            Read::Missing => failed(
+                Resource::LogGroup,
+                group,
+                PipelineError::Invalid(format!(
+                    "log group `{group}` not found in `{}`: export the error log (RDS) or point the CloudWatch agent at it",
+                    input.region
+                )),
+            ),
+            Read::Failed(e) => failed(Resource::LogGroup, group, e.clone()),
+        });
+        steps.extend(delivery_steps(input, names, obs));
+        return steps;
+    }
     steps.push(match &obs.enabled_log_types {
         Read::Found(enabled) => {
             let missing: Vec<&str> = wanted.difference(enabled).map(String::as_str).collect();
@@ -732,6 +898,14 @@ fn plan_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) ->
         ),
         Read::Failed(e) => failed(Resource::LogGroup, &names.log_group, e.clone()),
     });
+    steps.extend(delivery_steps(input, names, obs));
+    steps
+}
+
+/// The steps every source shares: bucket, queues, notification, stream
+/// and subscription filter.
+fn delivery_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed) -> Vec<Step> {
+    let mut steps = Vec::new();
     let bucket = names.bucket.as_str();
     let expiry = i32::try_from(input.retention_days).unwrap_or(i32::MAX);
     match &obs.bucket {
@@ -934,7 +1108,17 @@ pub async fn apply(
     let names = input.names();
     let observed = observe(clients, &names, &input.cluster).await;
     let steps = plan_steps(input, &names, &observed);
-    let cluster_missing = matches!(observed.enabled_log_types, Read::Missing);
+    // Without the cluster (or the log group) nothing is created.
+    let (source_missing, source_resource) = match input.source {
+        PipelineSource::EksCluster => (
+            matches!(observed.enabled_log_types, Read::Missing),
+            Resource::ClusterLogging,
+        ),
+        PipelineSource::LogGroup(_) => (
+            matches!(observed.log_group, Read::Missing),
+            Resource::LogGroup,
+        ),
+    };
     let mut reports: Vec<StepReport> = Vec::new();
     let mut queue_url = match &observed.queue {
         Read::Found(q) => Some(q.url.clone()),
@@ -943,9 +1127,9 @@ pub async fn apply(
     for step in steps {
         let outcome = if let Some(blocked) = precondition(&step, &reports) {
             blocked
-        } else if cluster_missing {
+        } else if source_missing {
             Outcome::Failed {
-                error: PipelineError::Blocked(Resource::ClusterLogging.as_str().to_owned()),
+                error: PipelineError::Blocked(source_resource.as_str().to_owned()),
             }
         } else if step.action == Action::None {
             Outcome::Unchanged
@@ -985,6 +1169,7 @@ async fn run_step(
     options: ApplyOptions,
 ) -> Result<(), PipelineError> {
     let bucket = names.bucket.as_str();
+    let (subject_key, subject) = input.subject_tag();
     match step.resource {
         Resource::ClusterLogging => {
             let mut types: BTreeSet<String> = match &observed.enabled_log_types {
@@ -1010,6 +1195,11 @@ async fn run_step(
                 .map_err(|e| PipelineError::call("UpdateClusterConfig", &e))?;
         }
         Resource::LogGroup => {
+            if let PipelineSource::LogGroup(group) = &input.source {
+                return Err(PipelineError::Invalid(format!(
+                    "log group `{group}` is never changed by Rampart"
+                )));
+            }
             if step.action == Action::Create {
                 let created = clients
                     .logs
@@ -1054,7 +1244,7 @@ async fn run_step(
             };
             let tagging = Tagging::builder()
                 .tag_set(tag(CONNECTOR_TAG, &input.connector_id)?)
-                .tag_set(tag(CLUSTER_TAG, &input.cluster)?)
+                .tag_set(tag(subject_key, subject)?)
                 .build()
                 .map_err(|e| PipelineError::Invalid(e.to_string()))?;
             clients
@@ -1141,7 +1331,7 @@ async fn run_step(
             };
             let tags = [
                 (CONNECTOR_TAG, input.connector_id.as_str()),
-                (CLUSTER_TAG, input.cluster.as_str()),
+                (subject_key, subject),
             ];
             let created = names
                 .queue_pair()
@@ -1161,7 +1351,7 @@ async fn run_step(
             };
             let config = merged_notification(
                 &existing,
-                NOTIFICATION_ID,
+                &names.notification_id(),
                 &names.queue_arn(),
                 Some(our_notification(names)?),
             );
@@ -1184,7 +1374,7 @@ async fn run_step(
                             ExtendedS3DestinationUpdate::builder()
                                 .role_arn(&input.kinesis_to_s3_role_arn)
                                 .bucket_arn(names.bucket_arn())
-                                .prefix(OBJECT_PREFIX)
+                                .prefix(&names.object_prefix)
                                 .compression_format(CompressionFormat::Uncompressed)
                                 .buffering_hints(hints)
                                 .build(),
@@ -1210,7 +1400,7 @@ async fn run_step(
                             ExtendedS3DestinationConfiguration::builder()
                                 .role_arn(&input.kinesis_to_s3_role_arn)
                                 .bucket_arn(names.bucket_arn())
-                                .prefix(OBJECT_PREFIX)
+                                .prefix(&names.object_prefix)
                                 // CloudWatch Logs records arrive gzipped already.
                                 .compression_format(CompressionFormat::Uncompressed)
                                 .buffering_hints(hints)
@@ -1218,7 +1408,7 @@ async fn run_step(
                                 .map_err(|e| PipelineError::Invalid(e.to_string()))?,
                         )
                         .tags(tag(CONNECTOR_TAG, &input.connector_id)?)
-                        .tags(tag(CLUSTER_TAG, &input.cluster)?)
+                        .tags(tag(subject_key, subject)?)
                         .send()
                         .await
                         .map_err(call("CreateDeliveryStream"))?;
@@ -1350,7 +1540,12 @@ fn removal_steps(input: &ClusterPipeline, names: &PipelineNames, obs: &Observed)
         Resource::LogGroup,
         &names.log_group,
         Action::None,
-        "the cluster's own log group and logging settings are left as they are",
+        match names.source {
+            PipelineSource::EksCluster => {
+                "the cluster's own log group and logging settings are left as they are"
+            }
+            PipelineSource::LogGroup(_) => "the log group is left as it is",
+        },
     ));
     steps
 }
@@ -1527,8 +1722,12 @@ pub fn check_from_plan(plan: &Plan) -> PipelineCheck {
                     CheckStatus::NotMet,
                     format!("to {}: {}", action.as_str(), s.reason),
                     Some(format!(
-                        "provision the audit-log pipeline for cluster `{}`",
-                        plan.cluster
+                        "provision the {} pipeline for {}",
+                        match plan.names.source {
+                            PipelineSource::EksCluster => "audit-log",
+                            PipelineSource::LogGroup(_) => "SQL Server log",
+                        },
+                        plan.names.subject()
                     )),
                 ),
             };
@@ -1568,7 +1767,14 @@ fn error_fix(error: &PipelineError, names: &PipelineNames) -> (CheckStatus, Stri
         PipelineError::Blocked(part) => (CheckStatus::NotMet, format!("fix `{part}` first")),
         PipelineError::Invalid(reason) => (
             CheckStatus::NotMet,
-            format!("correct the input ({reason}), or disable the plan for this cluster"),
+            match names.source {
+                PipelineSource::EksCluster => {
+                    format!("correct the input ({reason}), or disable the plan for this cluster")
+                }
+                PipelineSource::LogGroup(_) => format!(
+                    "{reason}; or take the group out of the SQL plan's `threatDetection.logGroups`"
+                ),
+            },
         ),
         PipelineError::Call {
             kind: rampart_model::GapKind::AccessDenied,
@@ -1577,7 +1783,11 @@ fn error_fix(error: &PipelineError, names: &PipelineNames) -> (CheckStatus, Stri
         } => (
             CheckStatus::Unknown,
             format!(
-                "allow `{operation}` to the kubernetesService role (deploy the current onboarding template in account `{}`), then check again",
+                "allow `{operation}` to the {} role (deploy the current onboarding template in account `{}`), then check again",
+                match names.source {
+                    PipelineSource::EksCluster => "kubernetesService",
+                    PipelineSource::LogGroup(_) => "threatDetection",
+                },
                 names.account
             ),
         ),
@@ -1603,6 +1813,7 @@ mod tests {
             account: "123456789012".into(),
             region: "ap-southeast-5".into(),
             cluster: cluster.into(),
+            source: PipelineSource::EksCluster,
             connector_id: "c1".into(),
             connector_name: "prod".into(),
             retention_days: 30,

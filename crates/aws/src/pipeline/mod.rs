@@ -18,6 +18,9 @@
 //!   after a cursor ([`cloudtrail::list_new_objects`]) or announced by an
 //!   S3 notification to a `rampart-cloudtrail-*` queue
 //!   ([`cloudtrail::plan`], [`cloudtrail::apply`], [`cloudtrail::remove`]).
+//! * [`sql`] — which log groups carry SQL Server logs; the SQL plan
+//!   provisions a [`containers`] pipeline per group
+//!   ([`containers::PipelineSource::LogGroup`]).
 //! * [`decode`] — pure decoding of notifications, Firehose objects and
 //!   CloudTrail log objects.
 //!
@@ -49,6 +52,7 @@
 //!     account: "123456789012".into(),
 //!     region: "eu-west-1".into(),
 //!     cluster: "prod".into(),
+//!     source: containers::PipelineSource::EksCluster,
 //!     connector_id: "c0ffee00-0000-4000-8000-000000000001".into(),
 //!     connector_name: "prod".into(),
 //!     retention_days: 30,
@@ -77,6 +81,7 @@ pub mod consumer;
 pub mod containers;
 pub mod decode;
 pub mod servers;
+pub mod sql;
 
 use std::collections::BTreeMap;
 
@@ -99,6 +104,9 @@ pub const CONNECTOR_TAG: &str = "RampartSecurityConnector";
 
 /// Tag key naming the EKS cluster a pipeline resource serves.
 pub const CLUSTER_TAG: &str = "RampartEksCluster";
+
+/// Tag naming the SQL Server log group a pipeline's resources serve.
+pub const LOG_GROUP_TAG: &str = "RampartLogGroup";
 
 /// Prefix of every resource name the pipelines create.
 pub const NAME_PREFIX: &str = "rampart-";

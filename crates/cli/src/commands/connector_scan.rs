@@ -10,11 +10,8 @@ use std::time::Instant;
 use rampart_connector::{ClassicAuthentication, Connector, Plan};
 use rampart_engine::agentless::AgentlessScanner;
 use rampart_engine::classic::SecretKey;
-use rampart_engine::cloudtrail::CloudTrailProvisioner;
-use rampart_engine::containers::ContainersProvisioner;
 use rampart_engine::credentials::{Credentials, open_issuer};
 use rampart_engine::organization::sync_members;
-use rampart_engine::servers::ServersProvisioner;
 use rampart_engine::{ConnectorScanOutcome, ConnectorScanRequest, StoredScan, scan_connector};
 use rampart_model::CoverageGap;
 use rampart_store::Store;
@@ -72,11 +69,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         services: args.services.clone(),
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
         exemptions: &exemptions,
-        provisioners: &[
-            std::sync::Arc::new(ContainersProvisioner::default()),
-            std::sync::Arc::new(ServersProvisioner::default()),
-            std::sync::Arc::new(CloudTrailProvisioner),
-        ],
+        provisioners: &rampart_engine::plan_provisioners(),
         machine_scanners: &[std::sync::Arc::new(AgentlessScanner::new(&store_path(
             &args.store,
         )?))],

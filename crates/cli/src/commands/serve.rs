@@ -4,9 +4,6 @@ use std::io::Write;
 
 use rampart_engine::Engine;
 use rampart_engine::agentless::AgentlessScanner;
-use rampart_engine::cloudtrail::CloudTrailProvisioner;
-use rampart_engine::containers::ContainersProvisioner;
-use rampart_engine::servers::ServersProvisioner;
 use rampart_server::{AppState, ServerConfig};
 
 use crate::args::ServeArgs;
@@ -47,15 +44,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
     let mut engine = Engine::new(aws_settings(&args.aws), db.clone(), keys_dir(&args.store)?);
-    engine
-        .provisioners
-        .push(std::sync::Arc::new(ContainersProvisioner::default()));
-    engine
-        .provisioners
-        .push(std::sync::Arc::new(ServersProvisioner::default()));
-    engine
-        .provisioners
-        .push(std::sync::Arc::new(CloudTrailProvisioner));
+    engine.provisioners = rampart_engine::plan_provisioners();
     engine
         .machine_scanners
         .push(std::sync::Arc::new(AgentlessScanner::new(&db)));
