@@ -3,7 +3,7 @@
 use futures::future::join_all;
 use rampart_aws::error::classify;
 use rampart_aws::pipeline::containers::{
-    self, CheckStatus, Clients, ClusterPipeline, PipelineNames, PipelineSource,
+    self, CheckStatus, Clients, ClusterPipeline, PipelineSource,
 };
 use rampart_aws::pipeline::servers::{self, ServersProvisioning};
 use rampart_aws::{AccessError, AwsAccess, CredentialSource};
@@ -19,8 +19,8 @@ use crate::decide::{
 };
 use crate::requirement::{
     ACCOUNT_MATCHES, AUDIT_PIPELINE, EC2_INSTANCES, EKS_CLUSTERS, ENDPOINT_ACCESS, READ_ACCESS,
-    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_SERVER, SSM_PROVISIONING,
-    SSM_STATUS,
+    ROLE_ASSUMABLE, ROOM_FOR_BUCKET, ROOM_FOR_QUEUE, ROOM_FOR_STREAM, SQL_LOG_PIPELINE, SQL_SERVER,
+    SSM_PROVISIONING, SSM_STATUS,
 };
 use crate::{Check, HealthOptions, State};
 
@@ -209,6 +209,14 @@ pub(crate) async fn plan_checks(
                 scanned.as_ref().map(|(id, hosts)| (*id, hosts.as_slice())),
             );
             checks.push(Check::new(Some(plan), SQL_SERVER, state, detail));
+            if let Some(Offering::DefenderForDatabasesAws(o)) = connector.offering(Plan::Sql)
+                && let Some(detection) = &o.threat_detection
+            {
+                let detection_access = roles.get(2).and_then(|r| r.access.as_ref());
+                checks.push(
+                    sql_log_pipelines(connector, detection, detection_access, &regions).await,
+                );
+            }
         }
     }
     checks
@@ -227,7 +235,7 @@ fn requirements(plan: Plan) -> &'static [&'static str] {
             ROOM_FOR_STREAM,
             AUDIT_PIPELINE,
         ],
-        Plan::Sql => &[SQL_SERVER],
+        Plan::Sql => &[SQL_SERVER, SQL_LOG_PIPELINE],
     }
 }
 
@@ -638,13 +646,119 @@ async fn audit_pipelines(
             "no EKS cluster to collect from",
         );
     }
-    let results = join_all(clusters.iter().map(|(region, cluster)| async move {
-        let input = pipeline_input(connector, offering, region, cluster);
-        let clients = Clients::new(access, region);
-        let checked = containers::check(&clients, &input)
+    let inputs: Vec<ClusterPipeline> = clusters
+        .iter()
+        .map(|(region, cluster)| pipeline_input(connector, offering, region, cluster))
+        .collect();
+    let provision = format!(
+        "rampart containers provision --connector {}",
+        connector.name
+    );
+    pipelines_check(connector, access, &inputs, AUDIT_PIPELINE, &provision).await
+}
+
+/// SQL: every SQL Server log group's pipeline, read (never changed) as the
+/// `threatDetection` role, and the depth of its dead-letter queue.
+async fn sql_log_pipelines(
+    connector: &Connector,
+    detection: &SqlThreatDetection,
+    access: Option<&AwsAccess>,
+    regions: &[String],
+) -> Check {
+    let plan = Some(Plan::Sql);
+    let Some(access) = access else {
+        return Check::new(
+            plan,
+            SQL_LOG_PIPELINE,
+            State::unknown(format!(
+                "the threatDetection role {} is not usable (see {ROLE_ASSUMABLE})",
+                detection.cloud_role_arn
+            )),
+            "",
+        );
+    };
+    let mut inputs = Vec::new();
+    let mut found = std::collections::BTreeSet::new();
+    let mut unlisted = Vec::new();
+    for region in regions {
+        match rampart_aws::pipeline::sql::find_log_groups(access, region, &detection.log_groups)
             .await
-            .map_err(|e| format!("{region}/{cluster}: {e}"))?;
-        let names = PipelineNames::new(&input.account, region, cluster);
+        {
+            Ok(groups) => {
+                for g in groups {
+                    found.insert(g.log_group.clone());
+                    inputs.push(sql_pipeline_input(
+                        connector,
+                        detection,
+                        region,
+                        &g.log_group,
+                    ));
+                }
+            }
+            Err(e) => unlisted.push(format!("{region}: cannot list SQL Server log groups: {e}")),
+        }
+    }
+    let missing: Vec<String> = detection
+        .log_groups
+        .iter()
+        .filter(|g| !found.contains(*g))
+        .map(|g| format!("`{g}`"))
+        .collect();
+    if !unlisted.is_empty() {
+        return Check::new(
+            plan,
+            SQL_LOG_PIPELINE,
+            State::unknown(unlisted.join("; ")),
+            "",
+        );
+    }
+    if !missing.is_empty() {
+        return Check::new(
+            plan,
+            SQL_LOG_PIPELINE,
+            State::not_met(format!(
+                "log group{} {} named in `threatDetection.logGroups` exist{} in none of the connector's regions: point the CloudWatch agent at {} or correct the list (`rampart connector update {} --sql-log-groups ...`)",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                if missing.len() == 1 { "s" } else { "" },
+                if missing.len() == 1 { "it" } else { "them" },
+                connector.name
+            )),
+            "",
+        );
+    }
+    if inputs.is_empty() {
+        return Check::new(
+            plan,
+            SQL_LOG_PIPELINE,
+            State::not_met(format!(
+                "no SQL Server log reaches CloudWatch Logs: export the `error` log of RDS for SQL Server instances, or name the CloudWatch agent's log groups (`rampart connector update {} --sql-log-groups ...`)",
+                connector.name
+            )),
+            "",
+        );
+    }
+    let provision = format!("rampart sql provision --connector {}", connector.name);
+    pipelines_check(connector, access, &inputs, SQL_LOG_PIPELINE, &provision).await
+}
+
+/// One check over log pipelines: each read with [`containers::check`]
+/// and its dead-letter queue's depth.
+async fn pipelines_check(
+    connector: &Connector,
+    access: &AwsAccess,
+    inputs: &[ClusterPipeline],
+    requirement: &'static str,
+    provision: &str,
+) -> Check {
+    let plan = Some(connector_plan(requirement));
+    let results = join_all(inputs.iter().map(|input| async move {
+        let region = &input.region;
+        let clients = Clients::new(access, region);
+        let checked = containers::check(&clients, input)
+            .await
+            .map_err(|e| format!("{region}/{}: {e}", input.cluster))?;
+        let names = input.names();
         let waiting = containers::dead_letter_depth(&clients, &names)
             .await
             .map_err(|e| e.to_string());
@@ -692,14 +806,22 @@ async fn audit_pipelines(
     };
     let state = if !not_met.is_empty() {
         State::not_met(format!(
-            "{}; run `rampart containers provision --connector {}` (or a scan with auto-provisioning on)",
+            "{}; run `{provision}` (or a scan with auto-provisioning on)",
             not_met.join("; "),
-            connector.name
         ))
     } else if !unknown.is_empty() {
         State::unknown(unknown.join("; "))
     } else {
         State::Met
     };
-    Check::new(plan, AUDIT_PIPELINE, state, detail)
+    Check::new(plan, requirement, state, detail)
+}
+
+/// The plan a pipeline requirement belongs to.
+fn connector_plan(requirement: &str) -> Plan {
+    if requirement == SQL_LOG_PIPELINE {
+        Plan::Sql
+    } else {
+        Plan::Containers
+    }
 }

@@ -32,10 +32,11 @@ pub fn role_credentials(
 }
 
 /// Whether Rampart itself assumes `plan`'s role at `index` (with a web
-/// identity token). The Containers plan's third and fourth roles are
-/// assumed by CloudWatch Logs and Firehose, never by Rampart.
+/// identity token). The Containers plan's third and fourth roles and the
+/// SQL plan's fourth and fifth are assumed by CloudWatch Logs and
+/// Firehose, never by Rampart.
 pub fn assumed_by_rampart(plan: Plan, index: usize) -> bool {
-    !(plan == Plan::Containers && index >= 2)
+    !((plan == Plan::Containers && index >= 2) || (plan == Plan::Sql && index >= 3))
 }
 
 #[cfg(test)]
@@ -60,5 +61,8 @@ mod tests {
         assert!(!assumed.contains(&"RampartContainersCloudWatchToKinesis"));
         assert!(!assumed.contains(&"RampartContainersKinesisToS3"));
         assert!(assumed.contains(&"RampartDatabasesProvisioning"));
+        assert!(assumed.contains(&"RampartDatabasesThreatDetection"));
+        assert!(!assumed.contains(&"RampartDatabasesCloudWatchToKinesis"));
+        assert!(!assumed.contains(&"RampartDatabasesKinesisToS3"));
     }
 }

@@ -74,6 +74,10 @@ pub mod requirement {
     /// SQL: one SQL Server (from the last scan) meets the plan's
     /// prerequisites (`rampart_catalog::sql`); one check per server.
     pub const SQL_PREREQUISITES: &str = "SQL Server prerequisites";
+    /// SQL: each SQL Server log group's pipeline (bucket, queues, delivery
+    /// stream, notification, subscription) is provisioned as Rampart
+    /// provisions it, and nothing waits in its dead-letter queue.
+    pub const SQL_LOG_PIPELINE: &str = "SQL Server log pipeline";
     /// The connector's last scan finished.
     pub const LAST_SCAN: &str = "last scan";
     /// The last scan has no coverage gap that needs fixing.

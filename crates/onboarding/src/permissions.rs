@@ -369,11 +369,18 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
             always: servers_provisioning(),
             trust: rampart,
         },
-        (Plan::Sql, 1..) => Needs {
+        (Plan::Sql, 1) => Needs {
             reads: None,
             always: vec![provisioning_reads(), send_command()],
             trust: rampart,
         },
+        (Plan::Sql, 2) => Needs {
+            reads: None,
+            always: [sql_log_pipelines(&name(3), &name(4)), containers_reader()].concat(),
+            trust: rampart,
+        },
+        (Plan::Sql, 3) => to_kinesis(),
+        (Plan::Sql, 4..) => to_s3(),
         (Plan::Sql, _) => Needs {
             reads: Some(vec![
                 "ec2:DescribeRegions",
@@ -404,31 +411,41 @@ fn needs(plan: Plan, index: usize, names: &[String]) -> Needs {
             always: containers_reader(),
             trust: rampart,
         },
-        (Plan::Containers, 2) => Needs {
-            reads: None,
-            always: vec![statement(
-                "WriteToDeliveryStream",
-                &["firehose:PutRecord", "firehose:PutRecordBatch"],
-                &stream_arns(),
-            )],
-            trust: Trust::Service("logs.amazonaws.com"),
-        },
-        (Plan::Containers, _) => Needs {
-            reads: None,
-            always: vec![statement(
-                "DeliverToAuditLogBucket",
-                &[
-                    "s3:AbortMultipartUpload",
-                    "s3:GetBucketLocation",
-                    "s3:GetObject",
-                    "s3:ListBucket",
-                    "s3:ListBucketMultipartUploads",
-                    "s3:PutObject",
-                ],
-                &bucket_arns(),
-            )],
-            trust: Trust::Service("firehose.amazonaws.com"),
-        },
+        (Plan::Containers, 2) => to_kinesis(),
+        (Plan::Containers, _) => to_s3(),
+    }
+}
+
+/// The role CloudWatch Logs assumes to write to Rampart's delivery streams.
+fn to_kinesis() -> Needs {
+    Needs {
+        reads: None,
+        always: vec![statement(
+            "WriteToDeliveryStream",
+            &["firehose:PutRecord", "firehose:PutRecordBatch"],
+            &stream_arns(),
+        )],
+        trust: Trust::Service("logs.amazonaws.com"),
+    }
+}
+
+/// The role Firehose assumes to write to Rampart's log buckets.
+fn to_s3() -> Needs {
+    Needs {
+        reads: None,
+        always: vec![statement(
+            "DeliverToAuditLogBucket",
+            &[
+                "s3:AbortMultipartUpload",
+                "s3:GetBucketLocation",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:ListBucketMultipartUploads",
+                "s3:PutObject",
+            ],
+            &bucket_arns(),
+        )],
+        trust: Trust::Service("firehose.amazonaws.com"),
     }
 }
 
@@ -493,18 +510,73 @@ fn containers_pipeline(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
             &actions_of(ops, "firehose", &[]),
             &stream_arns(),
         ),
-        json!({
-            "Sid": "PassPipelineRoles",
-            "Effect": "Allow",
-            "Action": ["iam:PassRole"],
-            "Resource": [role_arn(to_kinesis), role_arn(to_s3)],
-            "Condition": {
-                "StringEquals": {
-                    "iam:PassedToService": ["firehose.amazonaws.com", "logs.amazonaws.com"]
-                }
-            }
-        }),
+        pass_roles(to_kinesis, to_s3),
     ]
+}
+
+/// The SQL plan's log pipelines, per SQL Server log group in its region:
+/// find the groups (RDS instances exporting their `error` log, the groups
+/// the connector names), create the `rampart-*` bucket, queue and delivery
+/// stream, subscribe the group to the stream, and remove them again. The
+/// group itself is never created or changed, so only its subscription
+/// filters are granted, on any group (their names are the customer's).
+/// The actions are those of every call
+/// [`rampart_aws::pipeline::containers::log_group_operations`] and
+/// [`rampart_aws::pipeline::sql::FIND_OPERATIONS`] may make.
+fn sql_log_pipelines(to_kinesis: &str, to_s3: &str) -> Vec<Value> {
+    let ops: Vec<rampart_aws::collectors::Operation> =
+        rampart_aws::pipeline::containers::log_group_operations()
+            .copied()
+            .collect();
+    let find = rampart_aws::pipeline::sql::FIND_OPERATIONS;
+    let subscribe: Vec<&str> = actions_of(&ops, "logs", &[])
+        .into_iter()
+        .filter(|a| *a != "logs:DescribeLogGroups")
+        .collect();
+    vec![
+        statement(
+            "FindSqlServerLogGroups",
+            &[actions_of(find, "rds", &[]), actions_of(find, "logs", &[])].concat(),
+            &any(),
+        ),
+        statement(
+            "SubscribeSqlServerLogGroups",
+            &subscribe,
+            &["arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*".to_owned()],
+        ),
+        statement(
+            "ManageSqlLogBucket",
+            &actions_of(&ops, "s3", &[]),
+            &bucket_arns(),
+        ),
+        statement(
+            "ManageSqlLogQueue",
+            &actions_of(&ops, "sqs", &[]),
+            &queue_arns(),
+        ),
+        statement(
+            "ManageSqlLogDeliveryStream",
+            &actions_of(&ops, "firehose", &[]),
+            &stream_arns(),
+        ),
+        pass_roles(to_kinesis, to_s3),
+    ]
+}
+
+/// `iam:PassRole` of the two pipeline service roles, to CloudWatch Logs
+/// and Firehose only.
+fn pass_roles(to_kinesis: &str, to_s3: &str) -> Value {
+    json!({
+        "Sid": "PassPipelineRoles",
+        "Effect": "Allow",
+        "Action": ["iam:PassRole"],
+        "Resource": [role_arn(to_kinesis), role_arn(to_s3)],
+        "Condition": {
+            "StringEquals": {
+                "iam:PassedToService": ["firehose.amazonaws.com", "logs.amazonaws.com"]
+            }
+        }
+    })
 }
 
 fn snapshot_arns() -> Vec<String> {
