@@ -1086,6 +1086,15 @@ pub struct PlanSettingsArgs {
     /// found [default: listing].
     #[arg(long, value_enum, value_name = "MODE")]
     pub cloudtrail: Option<CloudTrailArg>,
+    /// SQL: threat detection's log pipelines provisioned with every scan
+    /// (`threatDetection.enabled`), `on` or `off`.
+    #[arg(long, value_name = "on|off")]
+    pub sql_threat_detection: Option<String>,
+    /// SQL: log groups the CloudWatch agent writes SQL Server logs to on
+    /// EC2 and RDS Custom hosts, comma-separated (`''` clears the list);
+    /// RDS's exported `error` logs are found without it.
+    #[arg(long, value_name = "LOG_GROUP,...")]
+    pub sql_log_groups: Option<String>,
     /// Pause the connector's scheduled scans (`rampart serve` skips it;
     /// scans on demand still run).
     #[arg(long, conflicts_with = "resume")]
@@ -1104,6 +1113,8 @@ impl PlanSettingsArgs {
             || self.agentless_scanning.is_some()
             || self.agentless_exclusion_tags.is_some()
             || self.cloudtrail.is_some()
+            || self.sql_threat_detection.is_some()
+            || self.sql_log_groups.is_some()
             || self.pause
             || self.resume
     }
@@ -1214,8 +1225,39 @@ pub enum SqlCommand {
     /// and RDS) with what found them, the SQL plan's prerequisites and the
     /// vulnerability assessment's findings.
     List(SqlListArgs),
+    /// Run the vulnerability assessment now (SSM Run Command, read-only
+    /// T-SQL) on a connector's SQL Servers that the latest scan found, or
+    /// on one, and print each rule's result with the baselines applied.
+    /// Nothing is stored: scans keep their own assessments.
+    Assess(SqlAssessArgs),
     /// Accepted vulnerability assessment results (baselines).
     Baseline(SqlBaselineArgs),
+    /// Provision (or plan, or remove) the SQL Server log pipelines of a
+    /// connector with the SQL plan's threat detection: per log group (RDS
+    /// exported `error` logs, the groups the connector names) a
+    /// `rampart-sql-*` bucket, queue and delivery stream, and a
+    /// subscription on the group.
+    Provision(ContainersProvisionArgs),
+}
+
+/// `rampart sql assess`.
+#[derive(Debug, Args)]
+pub struct SqlAssessArgs {
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Store (and `--keys-dir`, where the issuer lives).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connector (name or id).
+    #[arg(long, value_name = "NAME")]
+    pub connector: String,
+    /// Only this SQL Server: its ARN or its host's instance id.
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// `rampart sql list`.

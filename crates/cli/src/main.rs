@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,
         Command::Servers(args) => commands::servers::run(args, &mut stdout).await,
-        Command::Sql(args) => commands::sql::run(args, &mut stdout),
+        Command::Sql(args) => commands::sql::run(args, &mut stdout).await,
         Command::Detect(args) => commands::containers::detect(args, &mut stdout).await,
         Command::DiskScan(args) => commands::vulnerabilities::disk_scan(args, &mut stdout).await,
         Command::Vulnerabilities(args) => commands::vulnerabilities::run(args, &mut stdout),

@@ -75,12 +75,16 @@ pub struct DetectReport {
     /// Each SQL Server log group's pipeline (SQL plan).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sql_log_groups: Vec<ClusterDetection>,
+    /// Regions whose SQL Server log groups could not be listed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sql_region_errors: Vec<RegionError>,
 }
 
 impl DetectReport {
     /// Whether nothing failed.
     pub fn succeeded(&self) -> bool {
         self.region_errors.is_empty()
+            && self.sql_region_errors.is_empty()
             && self
                 .clusters
                 .iter()
@@ -380,7 +384,7 @@ pub async fn detect_connector(
         )
         .await?;
         report.sql_log_groups = sql.log_groups;
-        report.region_errors.extend(sql.region_errors);
+        report.sql_region_errors = sql.region_errors;
     }
     Ok(report)
 }

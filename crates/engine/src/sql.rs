@@ -331,27 +331,88 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
                     );
                 }
             };
-            let store = rampart_store::Store::open(&self.db);
-            let mut assessed = Vec::new();
-            let mut futures = Vec::new();
-            for target in &targets {
-                let baselines = match &store {
-                    Ok(store) => store.sql_va_baselines(&target.server).unwrap_or_default(),
-                    Err(_) => Vec::new(),
-                };
-                let (access, rules, options) = (&access, &rules, &self.options);
-                futures.push(async move {
-                    assess_server(access, target, rules, &baselines, options).await
-                });
-            }
-            let mut stream = futures::stream::iter(futures).buffer_unordered(AT_ONCE);
-            while let Some(found) = stream.next().await {
-                assessed.push(assessment_asset(&found, &rules));
-            }
-            assessed.sort_by(|a, b| a.arn.cmp(&b.arn));
+            let found = assess_targets(&access, &targets, &rules, &self.db, &self.options).await;
+            let assessed = found.iter().map(|f| assessment_asset(f, &rules)).collect();
             (assessed, Vec::new())
         })
     }
+}
+
+/// Assesses `targets` ([`AT_ONCE`] at a time) with `access`, each with its
+/// baselines from the store file `db` (none when the store cannot be
+/// read); by server.
+async fn assess_targets(
+    access: &AwsAccess,
+    targets: &[VaTarget],
+    rules: &[Rule],
+    db: &Path,
+    options: &SqlVaOptions,
+) -> Vec<ServerAssessment> {
+    let store = rampart_store::Store::open(db);
+    let mut futures = Vec::new();
+    for target in targets {
+        let baselines = match &store {
+            Ok(store) => store.sql_va_baselines(&target.server).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        futures
+            .push(async move { assess_server(access, target, rules, &baselines, options).await });
+    }
+    let mut stream = futures::stream::iter(futures).buffer_unordered(AT_ONCE);
+    let mut found = Vec::new();
+    while let Some(one) = stream.next().await {
+        found.push(one);
+    }
+    found.sort_by(|a, b| a.target.server.cmp(&b.target.server));
+    found
+}
+
+/// `rampart sql assess`: runs the assessment now on the SQL Servers of the
+/// stored connector `name` that the latest complete scan found and can be
+/// assessed (or on `server` alone: its ARN or host id), with the accepted
+/// baselines applied; one [`types::SQL_VULNERABILITY_ASSESSMENT`] asset per
+/// server, as a scan would store it. Nothing is stored: the next scan
+/// keeps its own assessment.
+pub async fn assess_connector(
+    engine: &crate::Engine,
+    name: &str,
+    server: Option<&str>,
+) -> Result<Vec<Asset>, EngineError> {
+    let connector = crate::provisioning::find_connector(&engine.db, name)?;
+    if !connector.plans().contains(&Plan::Sql) {
+        return Err(EngineError::SqlVa(format!(
+            "connector `{name}` has no SQL plan (DefenderForDatabasesAws); enable it with `rampart connector update`"
+        )));
+    }
+    let store = rampart_store::Store::open(&engine.db)?;
+    let scan = store.latest_complete_scan()?.ok_or_else(|| {
+        EngineError::SqlVa("no complete scan in the store; run `rampart scan` first".to_owned())
+    })?;
+    let assets = view_assets(&store, &scan.id)?;
+    let mut targets = va_targets(&assets, connector.account());
+    if let Some(wanted) = server {
+        targets.retain(|t| t.server == wanted || t.instance_id == wanted);
+        if targets.is_empty() {
+            return Err(EngineError::SqlVa(format!(
+                "no SQL Server `{wanted}` of connector `{name}` can be assessed in scan `{}` (see `rampart sql list`: it needs a running, SSM-managed Windows host)",
+                scan.id
+            )));
+        }
+    }
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = rampart_sqlva::builtin_rules().map_err(|e| EngineError::SqlVa(e.to_string()))?;
+    let access = sql_access(&connector, &engine.aws, &engine.keys_dir).await?;
+    let found = assess_targets(
+        &access,
+        &targets,
+        &rules,
+        &engine.db,
+        &SqlVaOptions::default(),
+    )
+    .await;
+    Ok(found.iter().map(|f| assessment_asset(f, &rules)).collect())
 }
 
 /// Access as the SQL plan's `arcAutoProvisioning` role (Run Command).

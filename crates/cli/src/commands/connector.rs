@@ -4,7 +4,7 @@ use std::io::Write;
 
 use rampart_connector::{
     CloudTrailMode, Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering,
-    OrganizationalData, Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
+    OrganizationalData, Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_log_groups, parse_tags,
 };
 use rampart_store::{Store, StoreError};
 
@@ -287,6 +287,7 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
     if args.resume {
         connector.paused = false;
     }
+    apply_sql_settings(connector, args)?;
     let servers_flags = args.servers_scope_tags.is_some()
         || args.servers_policy_attach.is_some()
         || args.servers_provisioning.is_some()
@@ -345,6 +346,32 @@ fn apply_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<
         if let Some(exclusions) = exclusions {
             scanners.exclusion_tags = exclusions;
         }
+    }
+    Ok(())
+}
+
+/// `--sql-threat-detection` and `--sql-log-groups`.
+fn apply_sql_settings(connector: &mut Connector, args: &PlanSettingsArgs) -> Result<(), CliError> {
+    if args.sql_threat_detection.is_none() && args.sql_log_groups.is_none() {
+        return Ok(());
+    }
+    let enabled = on_off_flag(
+        "--sql-threat-detection",
+        args.sql_threat_detection.as_deref(),
+    )?;
+    let groups = args
+        .sql_log_groups
+        .as_deref()
+        .map(|text| parse_log_groups(text.trim_matches('\'')))
+        .transpose()?;
+    let detection = connector
+        .sql_threat_detection_mut()
+        .ok_or(ConnectorError::PlanNotEnabled(Plan::Sql))?;
+    if let Some(on) = enabled {
+        detection.enabled = on;
+    }
+    if let Some(groups) = groups {
+        detection.log_groups = groups;
     }
     Ok(())
 }
@@ -498,6 +525,22 @@ fn settings(offering: &Offering, field: &str) -> String {
             on_off(o.arc_auto_provisioning.enabled)
         }
         Offering::DefenderForDatabasesAws(o) if field.starts_with("rds") => on_off(o.rds.enabled),
+        Offering::DefenderForDatabasesAws(o) if field == "threatDetection.cloudRoleArn" => o
+            .threat_detection
+            .as_ref()
+            .map(|t| {
+                let groups = if t.log_groups.is_empty() {
+                    "RDS error logs only".to_owned()
+                } else {
+                    format!("log groups {}", t.log_groups.join(", "))
+                };
+                format!(
+                    "log pipelines {}; {groups}; kept {} days",
+                    on_off(t.enabled),
+                    t.retention_days
+                )
+            })
+            .unwrap_or_default(),
         Offering::DefenderForContainersAws(o) if field.starts_with("kubernetesService") => format!(
             "audit logs kept {} days; auto-provisioning {}",
             o.kube_audit_retention_time,

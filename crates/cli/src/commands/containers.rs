@@ -6,9 +6,10 @@
 use std::io::Write;
 
 use rampart_aws::pipeline::containers::Outcome;
+use rampart_connector::Plan;
 use rampart_engine::Engine;
 use rampart_engine::cloudtrail::CloudTrailDetection;
-use rampart_engine::containers::{ProvisionMode, ProvisionReport, provision};
+use rampart_engine::containers::{ClusterDetection, ProvisionMode, ProvisionReport, provision};
 use rampart_engine::detection::{DetectOptions, DetectReport, detect_once};
 
 use crate::args::{
@@ -44,11 +45,18 @@ pub async fn run(args: &ContainersArgs, out: &mut dyn Write) -> Result<Exit, Cli
         provision_mode(args),
     )
     .await?;
-    let text = match args.format {
-        ListFormat::Json => {
-            serde_json::to_string_pretty(&report).map_err(CliError::failure)? + "\n"
-        }
-        ListFormat::Table => render_provision(&report),
+    print_provision(&report, args.format, out)
+}
+
+/// Prints a pipeline provisioning report; exit 1 when something failed.
+pub(crate) fn print_provision(
+    report: &ProvisionReport,
+    format: ListFormat,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
+    let text = match format {
+        ListFormat::Json => serde_json::to_string_pretty(report).map_err(CliError::failure)? + "\n",
+        ListFormat::Table => render_provision(report),
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
     Ok(if report.succeeded() {
@@ -114,8 +122,13 @@ fn render_provision(report: &ProvisionReport) -> String {
             }
         }
     }
+    let (one, header, listing) = if report.plan == Plan::Sql {
+        ("SQL Server log group", "LOG GROUP", "SQL Server log groups")
+    } else {
+        ("cluster", "CLUSTER", "clusters")
+    };
     let mut text = format!(
-        "Connector `{}` (account {}): {} cluster{}\n",
+        "Connector `{}` (account {}): {} {one}{}\n",
         report.connector,
         report.account,
         report.clusters.len(),
@@ -123,9 +136,29 @@ fn render_provision(report: &ProvisionReport) -> String {
     );
     if !rows.is_empty() {
         text.push_str(&table(
-            &["REGION", "CLUSTER", "RESOURCE", "NAME", "ACTION", "RESULT"],
+            &["REGION", header, "RESOURCE", "NAME", "ACTION", "RESULT"],
             &rows,
         ));
+    }
+    for e in &report.region_errors {
+        text.push_str(&format!(
+            "error: region {}: cannot list {listing}: {}\n",
+            e.region, e.error
+        ));
+    }
+    for group in &report.log_groups_not_found {
+        text.push_str(&format!(
+            "error: log group `{group}` exists in none of the connector's regions\n"
+        ));
+    }
+    text
+}
+
+fn render_detect(report: &DetectReport) -> String {
+    let mut text = String::new();
+    let others = report.cloudtrail.is_some() || !report.sql_log_groups.is_empty();
+    if !(report.clusters.is_empty() && others) {
+        text = drains_table("CLUSTER", &report.clusters);
     }
     for e in &report.region_errors {
         text.push_str(&format!(
@@ -133,12 +166,25 @@ fn render_provision(report: &ProvisionReport) -> String {
             e.region, e.error
         ));
     }
+    if !report.sql_log_groups.is_empty() || !report.sql_region_errors.is_empty() {
+        text.push_str("SQL Server log groups\n");
+        text.push_str(&drains_table("LOG GROUP", &report.sql_log_groups));
+        for e in &report.sql_region_errors {
+            text.push_str(&format!(
+                "error: region {}: cannot list SQL Server log groups: {}\n",
+                e.region, e.error
+            ));
+        }
+    }
+    if let Some(trail) = &report.cloudtrail {
+        text.push_str(&render_cloudtrail(trail));
+    }
     text
 }
 
-fn render_detect(report: &DetectReport) -> String {
-    let rows: Vec<Vec<String>> = report
-        .clusters
+/// One row per pipeline drained, then each one's errors.
+fn drains_table(subject: &str, drains: &[ClusterDetection]) -> String {
+    let rows: Vec<Vec<String>> = drains
         .iter()
         .map(|c| {
             vec![
@@ -156,36 +202,24 @@ fn render_detect(report: &DetectReport) -> String {
             ]
         })
         .collect();
-    let mut text = String::new();
-    if !(rows.is_empty() && report.cloudtrail.is_some()) {
-        text = table(
-            &[
-                "REGION",
-                "CLUSTER",
-                "EVENTS",
-                "NEW",
-                "UPDATED",
-                "LAST EVENT",
-                "LAG",
-                "DLQ",
-                "ERRORS",
-            ],
-            &rows,
-        );
-    }
-    for c in &report.clusters {
+    let mut text = table(
+        &[
+            "REGION",
+            subject,
+            "EVENTS",
+            "NEW",
+            "UPDATED",
+            "LAST EVENT",
+            "LAG",
+            "DLQ",
+            "ERRORS",
+        ],
+        &rows,
+    );
+    for c in drains {
         for e in &c.errors {
             text.push_str(&format!("error: {}/{}: {e}\n", c.region, c.cluster));
         }
-    }
-    for e in &report.region_errors {
-        text.push_str(&format!(
-            "error: region {}: cannot list clusters: {}\n",
-            e.region, e.error
-        ));
-    }
-    if let Some(trail) = &report.cloudtrail {
-        text.push_str(&render_cloudtrail(trail));
     }
     text
 }

@@ -1,20 +1,41 @@
-//! `rampart sql list` and `rampart sql baseline …`: thin wrappers of the
-//! engine's [`rampart_engine::sql`] view of a stored scan and its baselines.
+//! `rampart sql list|assess|provision` and `rampart sql baseline …`: thin
+//! wrappers of the engine's [`rampart_engine::sql`] (the view of a stored
+//! scan, the vulnerability assessment, its baselines) and
+//! [`rampart_engine::sql_logs`] (the SQL Server log pipelines).
 
 use std::io::Write;
 
-use rampart_engine::sql::{SqlServerView, accept_baseline, stored_sql_servers};
+use rampart_engine::sql::{SqlServerView, accept_baseline, assess_connector, stored_sql_servers};
+use rampart_model::Asset;
 
-use crate::args::{ListFormat, SqlArgs, SqlBaselineCommand, SqlCommand, SqlListArgs};
+use crate::args::{
+    ListFormat, SqlArgs, SqlAssessArgs, SqlBaselineCommand, SqlCommand, SqlListArgs,
+};
 use crate::commands::open_existing_store;
 use crate::exit::{CliError, Exit};
 use crate::output::{plural, table};
 use crate::posture::scan_to_read;
 
 /// Runs `rampart sql …`.
-pub fn run(args: &SqlArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub async fn run(args: &SqlArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     match &args.command {
         SqlCommand::List(args) => list(args, out),
+        SqlCommand::Assess(args) => assess(args, out).await,
+        SqlCommand::Provision(args) => {
+            let engine = crate::commands::containers::engine(
+                &args.target.store,
+                &args.target.aws,
+                &args.target.connector,
+            )?;
+            let report = rampart_engine::sql_logs::provision(
+                &engine,
+                &args.target.connector,
+                args.target.regions.as_deref(),
+                crate::commands::containers::provision_mode(args),
+            )
+            .await?;
+            crate::commands::containers::print_provision(&report, args.format, out)
+        }
         SqlCommand::Baseline(args) => match &args.command {
             SqlBaselineCommand::Accept(args) => {
                 let mut store = open_existing_store(&args.store)?;
@@ -86,6 +107,60 @@ pub fn run(args: &SqlArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
             }
         },
     }
+}
+
+/// `rampart sql assess`: the assessment now, each rule's result.
+async fn assess(args: &SqlAssessArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let engine = crate::commands::containers::engine(&args.store, &args.aws, &args.connector)?;
+    let assessed = assess_connector(&engine, &args.connector, args.server.as_deref()).await?;
+    let text = match args.format {
+        ListFormat::Json => {
+            let documents: Vec<&serde_json::Value> =
+                assessed.iter().map(|a| &a.properties).collect();
+            serde_json::to_string_pretty(&documents).map_err(CliError::failure)? + "\n"
+        }
+        ListFormat::Table => render_assessments(&assessed),
+    };
+    out.write_all(text.as_bytes()).map_err(CliError::failure)?;
+    // An assessment that did not complete is a failure, never "clean".
+    let complete = assessed
+        .iter()
+        .all(|a| a.properties["complete"].as_bool() == Some(true));
+    Ok(if complete { Exit::Ok } else { Exit::Failure })
+}
+
+/// One table of every server's rule results, then each server's error.
+fn render_assessments(assessed: &[Asset]) -> String {
+    if assessed.is_empty() {
+        return "no SQL Server of the connector can be assessed (see `rampart sql list`)\n"
+            .to_owned();
+    }
+    let text_of = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or("-").to_owned();
+    let mut rows = Vec::new();
+    let mut notes = String::new();
+    for asset in assessed {
+        let p = &asset.properties;
+        let server = text_of(p, "instanceId");
+        for r in p["results"].as_array().into_iter().flatten() {
+            rows.push(vec![
+                server.clone(),
+                text_of(r, "rule"),
+                text_of(r, "status"),
+                text_of(r, "severity"),
+                r["database"].as_str().unwrap_or("-").to_owned(),
+                text_of(r, "title"),
+            ]);
+        }
+        if let Some(error) = p["error"].as_str() {
+            notes.push_str(&format!("error: {server}: {error}\n"));
+        }
+    }
+    let mut text = table(
+        &["SERVER", "RULE", "STATUS", "SEVERITY", "DATABASE", "TITLE"],
+        &rows,
+    );
+    text.push_str(&notes);
+    text
 }
 
 fn dash(v: Option<&str>) -> String {

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 use rampart_connector::{
     Connector, ConnectorError, DEFAULT_STACKSET_NAME, EXCLUSION_TAGS, Offering, OrganizationalData,
-    Plan, SCOPE_BY_TAGS, VmScanners, format_tags, parse_tags,
+    Plan, SCOPE_BY_TAGS, SQL_LOG_GROUPS, VmScanners, format_tags, parse_log_groups, parse_tags,
 };
 use rampart_health::{Check, State as HealthState};
 use rampart_onboarding::{DeployKind, console_url, deploy_commands};
@@ -76,6 +76,8 @@ pub(super) struct ConnectorForm {
     containers_retention: String,
     sql_rds: Option<String>,
     sql_provisioning: Option<String>,
+    sql_threat_detection: Option<String>,
+    sql_log_groups: String,
     /// Template access mode: `default` or `least-privilege`.
     access: String,
 }
@@ -108,6 +110,7 @@ impl From<ConnectorError> for FieldError {
             Some("DefenderForContainersAws.kubeAuditRetentionTime") => "containers_retention",
             Some(f) if f == SCOPE_BY_TAGS => "servers_scope_tags",
             Some(f) if f == EXCLUSION_TAGS => "servers_exclusion_tags",
+            Some(f) if f == SQL_LOG_GROUPS => "sql_log_groups",
             Some("offerings" | "roles") => "plans",
             _ => "form",
         };
@@ -142,6 +145,7 @@ impl ConnectorForm {
             containers_retention: rampart_connector::DEFAULT_KUBE_AUDIT_RETENTION_DAYS.to_string(),
             sql_rds: on(),
             sql_provisioning: on(),
+            sql_threat_detection: on(),
             access: "default".to_owned(),
             ..ConnectorForm::default()
         }
@@ -192,6 +196,10 @@ impl ConnectorForm {
                 Offering::DefenderForDatabasesAws(o) => {
                     form.sql_rds = flag(o.rds.enabled);
                     form.sql_provisioning = flag(o.arc_auto_provisioning.enabled);
+                    if let Some(t) = &o.threat_detection {
+                        form.sql_threat_detection = flag(t.enabled);
+                        form.sql_log_groups = t.log_groups.join(", ");
+                    }
                 }
                 Offering::CspmMonitorAws(_) => {}
             }
@@ -279,6 +287,9 @@ impl ConnectorForm {
         let scope = parse_tags(SCOPE_BY_TAGS, &self.servers_scope_tags)?;
         let exclusions = parse_tags(EXCLUSION_TAGS, &self.servers_exclusion_tags)?;
         let retention_text = self.containers_retention.trim();
+        let sql_log_groups = parse_log_groups(&self.sql_log_groups)?;
+        let partition = connector.partition().to_owned();
+        let account = connector.hierarchy_identifier.clone();
         for offering in &mut connector.offerings {
             match offering {
                 Offering::DefenderForServersAws(o) => {
@@ -306,6 +317,9 @@ impl ConnectorForm {
                 Offering::DefenderForDatabasesAws(o) => {
                     o.rds.enabled = self.sql_rds.is_some();
                     o.arc_auto_provisioning.enabled = self.sql_provisioning.is_some();
+                    let detection = o.threat_detection_or_default(&partition, &account);
+                    detection.enabled = self.sql_threat_detection.is_some();
+                    detection.log_groups.clone_from(&sql_log_groups);
                 }
                 Offering::CspmMonitorAws(_) => {}
             }
@@ -425,6 +439,8 @@ fn connector_form(
                 div.plan-settings {
                     (checkbox("RDS discovery", "sql_rds", form.sql_rds.is_some()))
                     (checkbox("Agent provisioning through Systems Manager", "sql_provisioning", form.sql_provisioning.is_some()))
+                    (checkbox("Threat detection: log pipelines provisioned with every scan", "sql_threat_detection", form.sql_threat_detection.is_some()))
+                    (text_field("SQL Server log groups", "sql_log_groups", &form.sql_log_groups, "log groups the CloudWatch agent writes SQL Server logs to, comma-separated; RDS exported error logs are found without them", error, false))
                 }
             }
             @if editing.is_none() {
@@ -979,6 +995,12 @@ pub(super) fn plan_settings(offering: &Offering) -> String {
                 "provisioning",
                 on_off(o.arc_auto_provisioning.enabled).into(),
             );
+            if let Some(t) = &o.threat_detection {
+                parts.insert("threat detection", on_off(t.enabled).into());
+                if !t.log_groups.is_empty() {
+                    parts.insert("log groups", t.log_groups.join(", "));
+                }
+            }
         }
         Offering::CspmMonitorAws(_) => {}
     }
