@@ -1,6 +1,7 @@
-//! The Containers plan's audit-log pipeline against one private moto
-//! server: provisioning from empty, idempotence, ownership, removal, and
-//! the data path CloudWatch Logs → Firehose → S3 → SQS → consumer.
+//! The Containers plan's audit-log pipeline and the SQL plan's SQL Server
+//! log pipeline against one private moto server: provisioning from empty,
+//! idempotence, ownership, removal, and the data path CloudWatch Logs →
+//! Firehose → S3 → SQS → consumer.
 
 #![allow(
     clippy::unwrap_used,
@@ -315,6 +316,253 @@ async fn containers_pipeline_end_to_end() {
     // A check after removal says what is missing.
     let check = containers::check(&clients, &pipeline).await.unwrap();
     assert_eq!(check.status, CheckStatus::NotMet);
+}
+
+/// The SQL plan's pipeline on an existing log group: found from RDS's
+/// log exports and the connector's list, never creating or changing the
+/// group, delivering under `sql-logs/`. Its own moto: the futures of both
+/// tests in one would overflow a test thread's stack in debug builds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql_log_group_pipeline_end_to_end() {
+    use rampart_aws::pipeline::sql;
+
+    let moto = Moto::start();
+    let access = &AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let clients = &Clients::new(access, REGION);
+
+    let rds = access.rds(REGION);
+    for (id, engine, exports) in [
+        ("sql-prod", "sqlserver-se", vec!["error".to_owned()]),
+        ("sql-quiet", "sqlserver-ex", vec![]),
+        ("pg-prod", "postgres", vec!["postgresql".to_owned()]),
+    ] {
+        rds.create_db_instance()
+            .db_instance_identifier(id)
+            .engine(engine)
+            .db_instance_class("db.m5.large")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("not-a-real-password-1")
+            .set_enable_cloudwatch_logs_exports(Some(exports))
+            .send()
+            .await
+            .unwrap();
+    }
+    let agent_group = "/sql/errorlog";
+    access
+        .logs(REGION)
+        .create_log_group()
+        .log_group_name(agent_group)
+        .send()
+        .await
+        .unwrap();
+    let named = vec![agent_group.to_owned(), "/sql/absent".to_owned()];
+    let before = access.stats().snapshot();
+    let found = sql::find_log_groups(access, REGION, &named).await.unwrap();
+    let declared: BTreeSet<&str> = sql::FIND_OPERATIONS.iter().map(|o| o.name).collect();
+    for call in calls_since(access, &before) {
+        let (_, op) = call.split_once(':').unwrap();
+        assert!(declared.contains(op), "undeclared call {call}");
+    }
+    let rds_group = "/aws/rds/instance/sql-prod/error";
+    assert_eq!(
+        found,
+        [
+            sql::SqlLogGroup {
+                region: REGION.to_owned(),
+                log_group: rds_group.to_owned(),
+                db_instance: Some("sql-prod".to_owned()),
+            },
+            sql::SqlLogGroup {
+                region: REGION.to_owned(),
+                log_group: agent_group.to_owned(),
+                db_instance: None,
+            },
+        ],
+        "the PostgreSQL export, the quiet SQL Server and the absent group are not SQL Server log groups here"
+    );
+
+    let pipeline = |group: &str| ClusterPipeline {
+        cluster: group.to_owned(),
+        source: containers::PipelineSource::LogGroup(group.to_owned()),
+        ..input(CLUSTER)
+    };
+    // RDS creates the group with the first line: until then nothing is made.
+    let waiting = pipeline(rds_group);
+    let plan = containers::plan(clients, &waiting).await.unwrap();
+    let first = &plan.steps[0];
+    assert_eq!(first.resource, Resource::LogGroup);
+    assert!(
+        first
+            .error
+            .as_ref()
+            .is_some_and(|e| e.to_string().contains("not found")),
+        "{first:?}"
+    );
+    let report = containers::apply(clients, &waiting, fast()).await.unwrap();
+    assert!(!report.succeeded());
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|s| matches!(s.outcome, Outcome::Failed { .. })),
+        "{report:#?}"
+    );
+    assert!(
+        access
+            .s3(REGION)
+            .head_bucket()
+            .bucket(&waiting.names().bucket)
+            .send()
+            .await
+            .is_err(),
+        "nothing is created for a missing group"
+    );
+    let check = containers::check(clients, &waiting).await.unwrap();
+    let fix = check.items[0].fix.clone().unwrap();
+    assert!(fix.contains("threatDetection.logGroups"), "{fix}");
+
+    // The agent's group: subscribed as it is.
+    let agent = pipeline(agent_group);
+    let names = agent.names();
+    assert!(names.bucket.starts_with("rampart-sql-") && names.bucket.len() <= 63);
+    assert_eq!(names.object_prefix, containers::SQL_OBJECT_PREFIX);
+    let plan = containers::plan(clients, &agent).await.unwrap();
+    let actions: Vec<(Resource, Action)> =
+        plan.steps.iter().map(|s| (s.resource, s.action)).collect();
+    assert_eq!(
+        actions,
+        [
+            (Resource::LogGroup, Action::None),
+            (Resource::Bucket, Action::Create),
+            (Resource::BucketEncryption, Action::Create),
+            (Resource::BucketPublicAccessBlock, Action::Create),
+            (Resource::BucketLifecycle, Action::Create),
+            (Resource::DeadLetterQueue, Action::Create),
+            (Resource::Queue, Action::Create),
+            (Resource::BucketNotification, Action::Create),
+            (Resource::DeliveryStream, Action::Create),
+            (Resource::SubscriptionFilter, Action::Create),
+        ]
+    );
+    let before = access.stats().snapshot();
+    let report = containers::apply(clients, &agent, fast()).await.unwrap();
+    assert!(report.succeeded(), "{report:#?}");
+    let allowed: BTreeSet<&str> = containers::log_group_operations().map(|o| o.name).collect();
+    for call in calls_since(access, &before) {
+        let (_, op) = call.split_once(':').unwrap();
+        assert!(
+            allowed.contains(op),
+            "call {call} is not a log group pipeline's"
+        );
+    }
+    assert!(
+        containers::plan(clients, &agent)
+            .await
+            .unwrap()
+            .is_converged()
+    );
+    let groups = access
+        .logs(REGION)
+        .describe_log_groups()
+        .log_group_name_prefix(agent_group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.log_groups()[0].retention_in_days(),
+        None,
+        "the group's retention is the customer's"
+    );
+    let bucket_tags = access
+        .s3(REGION)
+        .get_bucket_tagging()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        bucket_tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == rampart_aws::pipeline::LOG_GROUP_TAG && t.value() == agent_group)
+    );
+    let stream = access
+        .firehose(REGION)
+        .describe_delivery_stream()
+        .delivery_stream_name(&names.delivery_stream)
+        .send()
+        .await
+        .unwrap();
+    let destination = stream.delivery_stream_description().unwrap().destinations()[0]
+        .extended_s3_destination_description()
+        .unwrap()
+        .clone();
+    assert_eq!(destination.prefix(), Some(containers::SQL_OBJECT_PREFIX));
+
+    // The data path: the host's ERRORLOG lines reach the consumer.
+    access
+        .logs(REGION)
+        .create_log_stream()
+        .log_group_name(agent_group)
+        .log_stream_name("i-0abc1234def567890")
+        .send()
+        .await
+        .unwrap();
+    let source = QueueSource::resolve(&access.sqs(REGION), &names, agent_group)
+        .await
+        .unwrap();
+    let mut consumer = Consumer::new(
+        access,
+        source,
+        ConsumerOptions {
+            wait_time_secs: 1,
+            visibility_timeout_secs: Some(2),
+            max_messages: 10,
+        },
+    );
+    let lines = vec![
+        "2026-12-06 10:15:32.51 Logon       Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: 203.0.113.9]".to_owned(),
+        "2026-12-06 10:15:33.02 spid52      Configuration option 'xp_cmdshell' changed from 0 to 1. Run the RECONFIGURE statement to install.".to_owned(),
+    ];
+    put_events(access, agent_group, "i-0abc1234def567890", &lines).await;
+    let sink = MemorySink::default();
+    drain(&mut consumer, &sink).await;
+    let stored = sink.records.lock().unwrap().clone();
+    let messages: Vec<&str> = stored.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        lines.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    for record in &stored {
+        assert_eq!(record.log_group, agent_group);
+        assert_eq!(record.log_stream, "i-0abc1234def567890");
+        assert!(
+            record.key.starts_with(containers::SQL_OBJECT_PREFIX),
+            "{}",
+            record.key
+        );
+    }
+
+    // Removal leaves the group.
+    let report = containers::remove(clients, &agent).await.unwrap();
+    assert!(report.succeeded(), "{report:#?}");
+    let filters = access
+        .logs(REGION)
+        .describe_subscription_filters()
+        .log_group_name(agent_group)
+        .send()
+        .await
+        .unwrap();
+    assert!(filters.subscription_filters().is_empty());
+    let groups = access
+        .logs(REGION)
+        .describe_log_groups()
+        .log_group_name_prefix(agent_group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
 }
 
 /// Every resource, read back through the SDK.
