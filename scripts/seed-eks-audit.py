@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Seeds moto for the Containers end-to-end test (crates/cli/tests/containers.rs).
+"""Seeds moto for the Containers and SQL end-to-end tests
+(crates/cli/tests/containers.rs, crates/cli/tests/servers.rs).
 
 Subcommands, all in moto's default account (123456789012), us-east-1:
 
   cluster NAME                    an EKS cluster
+  log-group NAME                  a CloudWatch Logs group (the one the
+                                  CloudWatch agent writes SQL Server logs to)
   events GROUP STREAM FILE        PutLogEvents of FILE's lines (one audit event
     [--each]                      each) to GROUP/STREAM (the stream is created
                                   if missing), in one call or one call per line;
@@ -26,6 +29,8 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     cluster = sub.add_parser("cluster")
     cluster.add_argument("name")
+    group = sub.add_parser("log-group")
+    group.add_argument("name")
     events = sub.add_parser("events")
     events.add_argument("group")
     events.add_argument("stream")
@@ -46,6 +51,8 @@ def main():
             roleArn="arn:aws:iam::123456789012:role/eks",
             resourcesVpcConfig={"subnetIds": ["subnet-1"]},
         )
+    elif args.command == "log-group":
+        client("logs").create_log_group(logGroupName=args.name)
     elif args.command == "events":
         logs = client("logs")
         try:

@@ -453,7 +453,18 @@ fn sql_plan_discovers_assesses_and_keeps_baselines() {
                 "responseCode": 0, "stdout": weak, "stderr": "", "polls": 1}),
         );
     };
-    env.create_prod("cspm,servers,sql", &["--agentless-scanning", "off"]);
+    // The CloudWatch agent's group of the host's SQL Server logs.
+    env.moto
+        .seed("seed-eks-audit.py", &["log-group", SQL_LOG_GROUP]);
+    env.create_prod(
+        "cspm,servers,sql",
+        &[
+            "--agentless-scanning",
+            "off",
+            "--sql-log-groups",
+            SQL_LOG_GROUP,
+        ],
+    );
     seed_output();
     env.code(
         &env.aws(&["scan", "--connector", "prod", "--no-progress"]),
@@ -557,4 +568,140 @@ fn sql_plan_discovers_assesses_and_keeps_baselines() {
         .find(|c| c["requirement"] == "SQL Server found")
         .unwrap();
     assert_eq!(found["state"], "met", "{health:#}");
+
+    sql_threat_detection(&env, &host, &health);
+
+    // An assessment on demand: printed, not stored.
+    seed_output();
+    let assessed = env.aws(&[
+        "sql",
+        "assess",
+        "--connector",
+        "prod",
+        "--server",
+        &host,
+        "--format",
+        "json",
+    ]);
+    env.code(&assessed, 0);
+    let assessed = stdout_json(&assessed);
+    let one = &assessed.as_array().unwrap()[0];
+    assert_eq!(one["instanceId"], host.as_str());
+    assert_eq!(one["complete"], true, "{one:#}");
+    let sa = result_of(one, "RVA1001");
+    assert_eq!(sa["status"], "non_finding", "the baseline applies: {sa:#}");
+    assert_eq!(
+        result_of(one, "RVA1002")["status"],
+        result_of(&server["assessment"], "RVA1002")["status"]
+    );
+    // The SSM emulator has no output left for a second run: the command
+    // fails and the assessment is an error, never clean (exit 1).
+    let failed = env.aws(&["sql", "assess", "--connector", "prod"]);
+    env.code(&failed, 1);
+    assert!(
+        String::from_utf8_lossy(&failed.stdout).contains(&format!("error: {host}")),
+        "{}",
+        describe(&failed)
+    );
+    let unknown = env.aws(&[
+        "sql",
+        "assess",
+        "--connector",
+        "prod",
+        "--server",
+        "i-0123456789abcdef0",
+    ]);
+    env.code(&unknown, 2);
+}
+
+/// The CloudWatch agent's SQL Server log group of the assessed host.
+const SQL_LOG_GROUP: &str = "/sql/errorlog";
+
+/// SQL threat detection after the scan: the scan provisioned the group's
+/// pipeline, `connector status` says so, the host's failed logins reach
+/// the SQL rules through moto's Logs → Firehose → S3 → SQS, and the alert
+/// names the host.
+fn sql_threat_detection(env: &Env, host: &str, health: &Value) {
+    let row = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["requirement"] == "SQL Server log pipeline")
+        .unwrap_or_else(|| panic!("{health:#}"));
+    assert_eq!(row["state"], "met", "{row:#}");
+    assert!(
+        row["detail"].as_str().unwrap().contains(SQL_LOG_GROUP),
+        "{row:#}"
+    );
+    // The scan provisioned it: a dry run has nothing to do.
+    let dry = env.aws(&["sql", "provision", "--connector", "prod", "--dry-run"]);
+    env.code(&dry, 0);
+    insta::assert_snapshot!(
+        "sql_provision_dry_run",
+        String::from_utf8_lossy(&dry.stdout)
+    );
+
+    let lines: String = (0..12)
+        .map(|n| format!(
+            "2026-12-06 10:15:{n:02}.51 Logon       Login failed for user 'sa'. Reason: Password did not match that for the login provided. [CLIENT: 203.0.113.9]\n"
+        ))
+        .chain(std::iter::once(
+            "2026-12-06 10:16:30.10 Logon       Login succeeded for user 'sa'. Connection made using SQL Server authentication. [CLIENT: 203.0.113.9]\n".to_owned(),
+        ))
+        .collect();
+    let file = env.dir.path().join("errorlog.txt");
+    std::fs::write(&file, lines).unwrap();
+    env.moto.seed(
+        "seed-eks-audit.py",
+        &["events", SQL_LOG_GROUP, host, file.to_str().unwrap()],
+    );
+    let drained = env.aws(&[
+        "detect",
+        "--connector",
+        "prod",
+        "--once",
+        "--wait",
+        "1",
+        "--format",
+        "json",
+    ]);
+    env.code(&drained, 0);
+    let report = stdout_json(&drained);
+    let group = &report["sql_log_groups"][0];
+    assert_eq!(group["cluster"], SQL_LOG_GROUP, "{report:#}");
+    assert_eq!(group["events_new"], 13, "{report:#}");
+    let alerts = stdout_json(&env.run(&["alerts", "--format", "json"]));
+    let types: Vec<&str> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["alert_type"].as_str().unwrap())
+        .collect();
+    for wanted in ["SQL.BruteForceValidUser", "SQL.LoginAfterBruteForce"] {
+        assert!(types.contains(&wanted), "{wanted} missing from {alerts:#}");
+    }
+    let brute = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alert_type"] == "SQL.BruteForceValidUser")
+        .unwrap();
+    assert_eq!(
+        brute["resource"]["arn"],
+        format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{host}"),
+        "{brute:#}"
+    );
+    assert_eq!(brute["plan"], "sql");
+    // Drained again, nothing new.
+    let again = stdout_json(&env.aws(&[
+        "detect",
+        "--connector",
+        "prod",
+        "--once",
+        "--wait",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(again["sql_log_groups"][0]["events_new"], 0, "{again:#}");
 }
