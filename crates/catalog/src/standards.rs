@@ -29,6 +29,36 @@ const STANDARD_FILES: &[(&str, &str, &str)] = &[
         "pci-dss-4.0.tsv",
         include_str!("../data/standards/pci-dss-4.0.tsv"),
     ),
+    (
+        "nist-800-53-r5",
+        "nist-800-53-r5.tsv",
+        include_str!("../data/standards/nist-800-53-r5.tsv"),
+    ),
+    (
+        "nist-800-171-r2",
+        "nist-800-171-r2.tsv",
+        include_str!("../data/standards/nist-800-171-r2.tsv"),
+    ),
+    (
+        "iso-27001-2022",
+        "iso-27001-2022.tsv",
+        include_str!("../data/standards/iso-27001-2022.tsv"),
+    ),
+    (
+        "soc2",
+        "soc2.tsv",
+        include_str!("../data/standards/soc2.tsv"),
+    ),
+    (
+        "cis-aws-5.0",
+        "cis-aws-5.0.tsv",
+        include_str!("../data/standards/cis-aws-5.0.tsv"),
+    ),
+    (
+        "aws-well-architected-security",
+        "aws-well-architected-security.tsv",
+        include_str!("../data/standards/aws-well-architected-security.tsv"),
+    ),
 ];
 
 const SECURITY_CONTROLS: &str = include_str!("../data/security-controls.tsv");
