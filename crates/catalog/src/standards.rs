@@ -269,7 +269,9 @@ mod tests {
 
     #[test]
     fn control_ids_are_unique_and_written_as_the_standard_writes_them() {
-        let forms: &[(&str, fn(&str) -> bool)] = &[
+        /// A standard id and a check that a control id has its form.
+        type IdForm = (&'static str, fn(&str) -> bool);
+        let forms: &[IdForm] = &[
             ("nist-800-53-r5", |id| {
                 let (family, rest) = id.split_once('-').unwrap_or_default();
                 let (number, enhancement) = match rest.split_once('(') {
@@ -311,7 +313,10 @@ mod tests {
                         .strip_prefix("SEC")
                         .and_then(|rest| rest.split_once("-BP"))
                         .is_some_and(|(a, b)| {
-                            a.len() == 2 && b.len() == 2 && a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok()
+                            a.len() == 2
+                                && b.len() == 2
+                                && a.parse::<u32>().is_ok()
+                                && b.parse::<u32>().is_ok()
                         })
             }),
         ];
@@ -326,7 +331,11 @@ mod tests {
         for (id, well_formed) in forms {
             let s = standards.iter().find(|s| s.id == *id).unwrap();
             for c in &s.controls {
-                assert!(well_formed(&c.id), "{id}: `{}` is not in the standard's form", c.id);
+                assert!(
+                    well_formed(&c.id),
+                    "{id}: `{}` is not in the standard's form",
+                    c.id
+                );
             }
         }
     }
@@ -357,7 +366,11 @@ mod tests {
             Some(true)
         );
         assert!(get("soc2").control("CC6.1").is_some());
-        assert!(get("aws-well-architected-security").control("SEC01-BP01").is_some());
+        assert!(
+            get("aws-well-architected-security")
+                .control("SEC01-BP01")
+                .is_some()
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ const STANDARD_LABELS: &[(&str, &str)] = &[
     ("iso-27001-2022", "ISO/IEC 27001:2022"),
     ("soc2", "SOC 2"),
     ("cis-aws-5.0", "CIS AWS Foundations 5.0.0"),
-    ("aws-well-architected-security", "AWS Well-Architected security pillar"),
+    (
+        "aws-well-architected-security",
+        "AWS Well-Architected security pillar",
+    ),
 ];
 
 const NOT_COVERED_YET: &str = "not covered yet";
