@@ -1,7 +1,18 @@
-//! Standards (CIS AWS Foundations, AWS FSBP, PCI DSS) and Defender's
-//! security controls, as data with provenance (`data/standards/*.tsv`,
-//! `data/security-controls.tsv`; `# key: value` header lines, then a
-//! tab-separated table).
+//! Standards and Defender's security controls, as data with provenance
+//! (`data/standards/*.tsv`, `data/security-controls.tsv`; `# key: value`
+//! header lines, then a tab-separated table).
+//!
+//! The standards, by id (the ids are a contract: mappings, `rampart
+//! compliance` and reports use them): `aws-fsbp` (AWS Foundational Security
+//! Best Practices), `cis-aws-3.0`, `cis-aws-4.0`, `cis-aws-5.0` (CIS AWS
+//! Foundations Benchmark), `pci-dss-4.0`, `nist-800-53-r5` (NIST SP 800-53
+//! Rev. 5, controls relevant to AWS), `nist-800-171-r2` (NIST SP 800-171
+//! Rev. 2), `iso-27001-2022` (ISO/IEC 27001:2022 Annex A, ids `A.5.15`),
+//! `soc2` (Trust Services Criteria 2017, ids `CC6.1`) and
+//! `aws-well-architected-security` (Well-Architected security pillar, ids
+//! `SEC01-BP01`). Each file's `# source` lines say where its controls and the
+//! recommendations' mappings to it come from; `# judgement` lines list the
+//! recommendations whose mappings are Rampart's own judgement.
 
 use serde::Serialize;
 
@@ -28,6 +39,36 @@ const STANDARD_FILES: &[(&str, &str, &str)] = &[
         "pci-dss-4.0",
         "pci-dss-4.0.tsv",
         include_str!("../data/standards/pci-dss-4.0.tsv"),
+    ),
+    (
+        "nist-800-53-r5",
+        "nist-800-53-r5.tsv",
+        include_str!("../data/standards/nist-800-53-r5.tsv"),
+    ),
+    (
+        "nist-800-171-r2",
+        "nist-800-171-r2.tsv",
+        include_str!("../data/standards/nist-800-171-r2.tsv"),
+    ),
+    (
+        "iso-27001-2022",
+        "iso-27001-2022.tsv",
+        include_str!("../data/standards/iso-27001-2022.tsv"),
+    ),
+    (
+        "soc2",
+        "soc2.tsv",
+        include_str!("../data/standards/soc2.tsv"),
+    ),
+    (
+        "cis-aws-5.0",
+        "cis-aws-5.0.tsv",
+        include_str!("../data/standards/cis-aws-5.0.tsv"),
+    ),
+    (
+        "aws-well-architected-security",
+        "aws-well-architected-security.tsv",
+        include_str!("../data/standards/aws-well-architected-security.tsv"),
     ),
 ];
 
@@ -200,7 +241,18 @@ mod tests {
         let ids: Vec<&str> = standards.iter().map(|s| s.id).collect();
         assert_eq!(
             ids,
-            ["aws-fsbp", "cis-aws-3.0", "cis-aws-4.0", "pci-dss-4.0"]
+            [
+                "aws-fsbp",
+                "cis-aws-3.0",
+                "cis-aws-4.0",
+                "pci-dss-4.0",
+                "nist-800-53-r5",
+                "nist-800-171-r2",
+                "iso-27001-2022",
+                "soc2",
+                "cis-aws-5.0",
+                "aws-well-architected-security",
+            ]
         );
         for s in &standards {
             assert!(
@@ -213,6 +265,112 @@ mod tests {
         let cis = &standards[1];
         assert_eq!(cis.control("1.4").map(|c| c.automated), Some(true));
         assert_eq!(cis.control("1.1").map(|c| c.automated), Some(false));
+    }
+
+    #[test]
+    fn control_ids_are_unique_and_written_as_the_standard_writes_them() {
+        /// A standard id and a check that a control id has its form.
+        type IdForm = (&'static str, fn(&str) -> bool);
+        let forms: &[IdForm] = &[
+            ("nist-800-53-r5", |id| {
+                let (family, rest) = id.split_once('-').unwrap_or_default();
+                let (number, enhancement) = match rest.split_once('(') {
+                    Some((n, e)) => (n, e.strip_suffix(')').unwrap_or_default()),
+                    None => (rest, "1"),
+                };
+                family.len() == 2
+                    && family.chars().all(|c| c.is_ascii_uppercase())
+                    && number.parse::<u32>().is_ok()
+                    && enhancement.parse::<u32>().is_ok()
+            }),
+            ("nist-800-171-r2", |id| {
+                let parts: Vec<&str> = id.split('.').collect();
+                parts.len() == 3
+                    && parts.first() == Some(&"3")
+                    && parts.iter().all(|p| p.parse::<u32>().is_ok())
+            }),
+            ("iso-27001-2022", |id| {
+                let parts: Vec<&str> = id.split('.').collect();
+                matches!(
+                    parts.as_slice(),
+                    ["A", "5" | "6" | "7" | "8", n] if n.parse::<u32>().is_ok()
+                )
+            }),
+            ("soc2", |id| {
+                let prefix: String = id.chars().take_while(char::is_ascii_uppercase).collect();
+                ["CC", "A", "C", "PI", "P"].contains(&prefix.as_str())
+                    && id
+                        .strip_prefix(prefix.as_str())
+                        .and_then(|rest| rest.split_once('.'))
+                        .is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok())
+            }),
+            ("cis-aws-5.0", |id| {
+                id.split('.').all(|p| p.parse::<u32>().is_ok()) && id.contains('.')
+            }),
+            ("aws-well-architected-security", |id| {
+                id.len() == 10
+                    && id
+                        .strip_prefix("SEC")
+                        .and_then(|rest| rest.split_once("-BP"))
+                        .is_some_and(|(a, b)| {
+                            a.len() == 2
+                                && b.len() == 2
+                                && a.parse::<u32>().is_ok()
+                                && b.parse::<u32>().is_ok()
+                        })
+            }),
+        ];
+        let standards = builtin_standards().unwrap();
+        for s in &standards {
+            let mut seen = std::collections::BTreeSet::new();
+            for c in &s.controls {
+                assert!(seen.insert(&c.id), "{}: `{}` listed twice", s.id, c.id);
+                assert!(!c.title.is_empty(), "{}: `{}` has no title", s.id, c.id);
+            }
+        }
+        for (id, well_formed) in forms {
+            let s = standards.iter().find(|s| s.id == *id).unwrap();
+            for c in &s.controls {
+                assert!(
+                    well_formed(&c.id),
+                    "{id}: `{}` is not in the standard's form",
+                    c.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn new_standards_have_the_expected_shape() {
+        let standards = builtin_standards().unwrap();
+        let get = |id: &str| standards.iter().find(|s| s.id == id).unwrap();
+        // Whole lists where the standard is small enough to list whole.
+        assert_eq!(get("nist-800-171-r2").controls.len(), 110);
+        assert_eq!(get("iso-27001-2022").controls.len(), 93);
+        assert_eq!(get("cis-aws-5.0").controls.len(), 63);
+        assert_eq!(get("soc2").controls.len(), 61);
+        assert!(get("nist-800-53-r5").controls.len() >= 200);
+        assert!(get("aws-well-architected-security").controls.len() >= 60);
+        // Spot checks of ids and of the automated/manual split.
+        let cis5 = get("cis-aws-5.0");
+        assert_eq!(cis5.control("1.10").map(|c| c.automated), Some(false));
+        assert_eq!(cis5.control("1.3").map(|c| c.automated), Some(true));
+        assert_eq!(cis5.control("1.22"), None);
+        assert!(get("nist-800-53-r5").control("AC-2(1)").is_some());
+        assert_eq!(
+            get("iso-27001-2022").control("A.7.1").map(|c| c.automated),
+            Some(false)
+        );
+        assert_eq!(
+            get("iso-27001-2022").control("A.8.24").map(|c| c.automated),
+            Some(true)
+        );
+        assert!(get("soc2").control("CC6.1").is_some());
+        assert!(
+            get("aws-well-architected-security")
+                .control("SEC01-BP01")
+                .is_some()
+        );
     }
 
     #[test]

@@ -206,3 +206,70 @@ fn every_fixture_gives_its_expected_status() {
         catalog.len()
     );
 }
+
+/// The six standards added for issue 15: ids are a contract other tools rely
+/// on, each has controls, and enough recommendations map to each (floors
+/// measured when the mappings were derived; a mapping file that loses its
+/// crosswalk falls below them).
+#[test]
+fn crosswalked_standards_are_mapped_by_enough_recommendations() {
+    let catalog = Catalog::builtin().unwrap();
+    let standards = builtin_standards().unwrap();
+    let floors = [
+        ("nist-800-53-r5", 155),
+        ("nist-800-171-r2", 93),
+        ("iso-27001-2022", 127),
+        ("soc2", 83),
+        ("cis-aws-5.0", 49),
+        ("aws-well-architected-security", 117),
+    ];
+    for (id, floor) in floors {
+        let standard = standards
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or_else(|| panic!("standard `{id}` is missing"));
+        assert!(!standard.controls.is_empty(), "{id}: no controls");
+        let prefix = format!("{id}:");
+        let mapped = catalog
+            .iter()
+            .filter(|r| r.standards.iter().any(|m| m.starts_with(&prefix)))
+            .count();
+        assert!(
+            mapped >= floor,
+            "{id}: {mapped} recommendations map to it, expected at least {floor}"
+        );
+    }
+}
+
+/// CIS 5.0.0 renumbered section 1 of 4.0.1 (item 1.3 was dropped, 1.4-1.22
+/// became 1.3-1.21); every CIS 4.0.1 mapping has its 5.0.0 counterpart.
+#[test]
+fn cis_5_mappings_follow_the_4_0_mappings() {
+    let catalog = Catalog::builtin().unwrap();
+    for rec in catalog.iter() {
+        for mapping in &rec.standards {
+            let Some(control) = mapping.strip_prefix("cis-aws-4.0:") else {
+                continue;
+            };
+            let renumbered = match control.split_once('.') {
+                Some(("1", n)) if !n.contains('.') => {
+                    let n: u32 = n.parse().unwrap();
+                    match n {
+                        3 => None,
+                        n if n > 3 => Some(format!("1.{}", n - 1)),
+                        n => Some(format!("1.{n}")),
+                    }
+                }
+                _ => Some(control.to_owned()),
+            };
+            if let Some(c5) = renumbered {
+                let expected = format!("cis-aws-5.0:{c5}");
+                assert!(
+                    rec.standards.contains(&expected),
+                    "`{}`: maps to `{mapping}` but not to `{expected}`",
+                    rec.id
+                );
+            }
+        }
+    }
+}

@@ -72,6 +72,15 @@ const STANDARD_LABELS: &[(&str, &str)] = &[
     ("cis-aws-3.0", "CIS AWS Foundations 3.0.0"),
     ("cis-aws-4.0", "CIS AWS Foundations 4.0.1"),
     ("pci-dss-4.0", "PCI DSS 4.0"),
+    ("nist-800-53-r5", "NIST SP 800-53 Rev. 5"),
+    ("nist-800-171-r2", "NIST SP 800-171 Rev. 2"),
+    ("iso-27001-2022", "ISO/IEC 27001:2022"),
+    ("soc2", "SOC 2"),
+    ("cis-aws-5.0", "CIS AWS Foundations 5.0.0"),
+    (
+        "aws-well-architected-security",
+        "AWS Well-Architected security pillar",
+    ),
 ];
 
 const NOT_COVERED_YET: &str = "not covered yet";
