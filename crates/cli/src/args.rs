@@ -208,8 +208,10 @@ pub struct RecommendationsArgs {
 /// `rampart compliance`.
 #[derive(Debug, Args)]
 pub struct ComplianceArgs {
-    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0 or pci-dss-4.0
-    /// [default: a summary of every standard].
+    /// Standard: aws-fsbp, cis-aws-3.0, cis-aws-4.0, cis-aws-5.0,
+    /// pci-dss-4.0, nist-800-53-r5, nist-800-171-r2, iso-27001-2022, soc2
+    /// or aws-well-architected-security [default: a summary of every
+    /// standard].
     pub standard: Option<String>,
     /// Scan to read.
     #[command(flatten)]

@@ -400,14 +400,26 @@ fn scans_gaps_and_compliance_read_well(db: &str) {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("STANDARD"), "{text}");
-    for id in ["aws-fsbp", "cis-aws-3.0", "cis-aws-4.0", "pci-dss-4.0"] {
+    let ids = [
+        "aws-fsbp",
+        "cis-aws-3.0",
+        "cis-aws-4.0",
+        "cis-aws-5.0",
+        "pci-dss-4.0",
+        "nist-800-53-r5",
+        "nist-800-171-r2",
+        "iso-27001-2022",
+        "soc2",
+        "aws-well-architected-security",
+    ];
+    for id in ids {
         assert!(text.contains(id), "{id} missing:\n{text}");
     }
     let all = stdout_json(&rampart(
         BIN,
         &["compliance", "--db", db, "--format", "json"],
     ));
-    assert_eq!(all.as_array().map(Vec::len), Some(4), "{all}");
+    assert_eq!(all.as_array().map(Vec::len), Some(ids.len()), "{all}");
 }
 
 #[test]

@@ -147,12 +147,12 @@ mod tests {
         assert_eq!(
             unknown(
                 "standard",
-                "cis-aws-5.0",
+                "cis-aws-6.0",
                 &["cis-aws-3.0", "cis-aws-4.0", "pci-dss-4.0"],
                 10,
                 None
             ),
-            "unknown standard `cis-aws-5.0`; did you mean `cis-aws-3.0` or `cis-aws-4.0`?"
+            "unknown standard `cis-aws-6.0`; did you mean `cis-aws-3.0` or `cis-aws-4.0`?"
         );
     }
 }
