@@ -1667,6 +1667,94 @@ async fn sql_servers_list_with_prerequisites_and_assessment_and_have_a_page() {
         "{page}"
     );
     assert!(page.contains("ssm-inventory"), "{page}");
+    assert!(
+        !page.contains("Accept as baseline"),
+        "a reader gets no baseline action: {page}"
+    );
     let (status, _) = page_as_reader(&env, "/sql/servers/i-missing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Baselines: a reader cannot accept, an admin can; listed; removed once.
+    let baselines = "/api/v1/sql/servers/i-0abc/baselines";
+    let accept = json!({"rule": "RVA1401"});
+    let r = call(
+        &env.app,
+        Method::POST,
+        baselines,
+        Some(&env.reader),
+        Some(accept.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
+    let r = call(
+        &env.app,
+        Method::POST,
+        baselines,
+        Some(&env.admin),
+        Some(accept),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    assert_eq!(r.json["baseline"]["rule"], "RVA1401");
+    assert_eq!(r.json["baseline"]["accepted_by"], "alice");
+    assert!(
+        r.json["server"].as_str().unwrap().ends_with("i-0abc"),
+        "{}",
+        r.json
+    );
+    let r = call(
+        &env.app,
+        Method::POST,
+        baselines,
+        Some(&env.admin),
+        Some(json!({"rule": "RVA9999"})),
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    let listed = get(&env, baselines).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed:#}");
+    let (status, page) = page_as_reader(&env, "/sql/servers/i-0abc").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("applies from the next assessment"),
+        "the stored result is unchanged until the next assessment: {page}"
+    );
+    let r = call(
+        &env.app,
+        Method::DELETE,
+        &format!("{baselines}/RVA1401"),
+        Some(&env.admin),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = call(
+        &env.app,
+        Method::DELETE,
+        &format!("{baselines}/RVA1401"),
+        Some(&env.admin),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(get(&env, baselines).await, json!([]));
+
+    // The dashboard's form does the same (bearer token: no CSRF needed).
+    let form = |path: &str| {
+        Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", env.admin))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("rule=RVA1401&database=&scan="))
+            .unwrap()
+    };
+    let r = send(&env.app, form("/sql/servers/i-0abc/baselines")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers.get(header::LOCATION).unwrap(),
+        "/sql/servers/i-0abc?baseline=accepted"
+    );
+    assert_eq!(get(&env, baselines).await.as_array().map(Vec::len), Some(1));
+    let r = send(&env.app, form("/sql/servers/i-0abc/baselines/remove")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(get(&env, baselines).await, json!([]));
 }

@@ -123,9 +123,12 @@ async fn assess(args: &SqlAssessArgs, out: &mut dyn Write) -> Result<Exit, CliEr
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
     // An assessment that did not complete is a failure, never "clean".
-    let complete = assessed
-        .iter()
-        .all(|a| a.properties["complete"].as_bool() == Some(true));
+    let complete = assessed.iter().all(|a| {
+        a.properties
+            .get("complete")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    });
     Ok(if complete { Exit::Ok } else { Exit::Failure })
 }
 
@@ -135,23 +138,29 @@ fn render_assessments(assessed: &[Asset]) -> String {
         return "no SQL Server of the connector can be assessed (see `rampart sql list`)\n"
             .to_owned();
     }
-    let text_of = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or("-").to_owned();
+    let text_of = |v: &serde_json::Value, key: &str| {
+        v.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("-")
+            .to_owned()
+    };
     let mut rows = Vec::new();
     let mut notes = String::new();
     for asset in assessed {
         let p = &asset.properties;
         let server = text_of(p, "instanceId");
-        for r in p["results"].as_array().into_iter().flatten() {
+        let results = p.get("results").and_then(serde_json::Value::as_array);
+        for r in results.into_iter().flatten() {
             rows.push(vec![
                 server.clone(),
                 text_of(r, "rule"),
                 text_of(r, "status"),
                 text_of(r, "severity"),
-                r["database"].as_str().unwrap_or("-").to_owned(),
+                text_of(r, "database"),
                 text_of(r, "title"),
             ]);
         }
-        if let Some(error) = p["error"].as_str() {
+        if let Some(error) = p.get("error").and_then(serde_json::Value::as_str) {
             notes.push_str(&format!("error: {server}: {error}\n"));
         }
     }

@@ -413,6 +413,38 @@ fn operations() -> Vec<Op> {
         .returns("200", schema_ref("SqlServer")),
         op(
             "get",
+            "/sql/servers/{server}/baselines",
+            "sql",
+            "The server's accepted vulnerability assessment baselines: while a rule returns exactly the accepted rows it is a non-finding",
+        )
+        .returns("200", json!({"type": "array", "items": schema_ref("SqlBaseline")})),
+        op(
+            "post",
+            "/sql/servers/{server}/baselines",
+            "sql",
+            "Accept a rule's result in the latest complete scan (or `scan`) as expected, recorded with the token's name; errors and truncated results cannot be accepted",
+        )
+        .body(json!({"type": "object", "required": ["rule"], "additionalProperties": false, "properties": {
+            "rule": {"type": "string"},
+            "database": {"type": "string"},
+            "scan": {"type": "string"}
+        }}))
+        .returns(
+            "201",
+            json!({"type": "object", "properties": {
+                "server": {"type": "string"}, "baseline": schema_ref("SqlBaseline")
+            }}),
+        ),
+        op(
+            "delete",
+            "/sql/servers/{server}/baselines/{rule}",
+            "sql",
+            "Remove the server's baseline of a rule (on `database` for database rules); 404 when there is none",
+        )
+        .q(&[("database", "The user database, for database rules.")])
+        .no_content(),
+        op(
+            "get",
             "/vulnerabilities",
             "vulnerabilities",
             "The rampart.vulnerabilities/v1 document of the latest scan that read machines' disks (agentless scanning), whole (not paged); with a filter, machines keep only the matching findings and machines without one are left out",
@@ -684,6 +716,11 @@ fn schemas() -> Value {
             "reasons": {"type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}
             }}}
+        }},
+        "SqlBaseline": {"type": "object", "required": ["rule", "result_hash", "accepted_by", "accepted_at"], "properties": {
+            "rule": {"type": "string"}, "database": nullable_string,
+            "result_hash": {"type": "string", "description": "SHA-256 of the accepted columns and rows"},
+            "accepted_by": {"type": "string"}, "accepted_at": {"type": "string", "format": "date-time"}
         }},
         "SqlServer": {"type": "object", "required": ["server", "name", "account", "region", "host_type", "host_id", "prerequisites", "prerequisites_met"], "properties": {
             "server": {"type": "string"}, "name": {"type": "string"}, "account": {"type": "string"},

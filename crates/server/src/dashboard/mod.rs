@@ -92,6 +92,14 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{instance}", get(servers::detail))
         .route("/sql", get(sql::list))
         .route("/sql/servers/{server}", get(sql::detail))
+        .route(
+            "/sql/servers/{server}/baselines",
+            post(sql::accept_baseline),
+        )
+        .route(
+            "/sql/servers/{server}/baselines/remove",
+            post(sql::remove_baseline),
+        )
         .route("/vulnerabilities", get(vulnerabilities::list))
         .route(
             "/vulnerabilities/machines/{instance}",

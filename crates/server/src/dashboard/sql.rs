@@ -1,15 +1,20 @@
 //! SQL: the SQL Servers of the scan (what found them, the SQL plan's
 //! prerequisites, the vulnerability assessment), and a page per server
-//! with its assessment results, findings first.
+//! with its assessment results, findings first, where an admin accepts a
+//! finding as the server's baseline or removes a baseline.
 
-use axum::Extension;
 use axum::extract::{OriginalUri, Path, Query, State};
+use axum::response::IntoResponse;
+use axum::{Extension, Form};
 use maud::{Markup, html};
 use rampart_catalog::sql::PrerequisiteState;
 use rampart_engine::sql::{SqlServerView, stored_sql_servers};
 use serde_json::Value;
 
-use super::{Nav, PageError, PageResult, badge, link, no_scan_yet, page, pager, segment};
+use super::{
+    Nav, PageError, PageResult, badge, csrf_field, is_admin, link, no_scan_yet, page, pager,
+    see_other, segment,
+};
 use crate::AppState;
 use crate::api::sql::SqlServersQuery;
 use crate::api::{scan_to_read, scan_view};
@@ -177,10 +182,105 @@ pub(super) async fn list(
     Ok(page("SQL", Nav::Sql, &who, content))
 }
 
-/// `/sql/servers/{server}?scan=`.
+/// `/sql/servers/{server}?scan=&baseline=`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct DetailQuery {
     scan: Option<String>,
+    /// What the last baseline action did (`accepted`, `removed`).
+    baseline: Option<String>,
+}
+
+/// The baseline forms' fields.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct BaselineForm {
+    rule: String,
+    #[serde(default)]
+    database: String,
+    #[serde(default)]
+    scan: String,
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// `POST /sql/servers/{server}/baselines`: accept a rule's result as the
+/// server's baseline (admins).
+pub(super) async fn accept_baseline(
+    state: State<AppState>,
+    Extension(who): Extension<Principal>,
+    Path(server): Path<String>,
+    Form(form): Form<BaselineForm>,
+) -> PageResult {
+    crate::api::sql::accept_result(
+        &state,
+        server.clone(),
+        form.rule,
+        some(&form.database),
+        some(&form.scan),
+        who.name.clone(),
+    )
+    .await
+    .map_err(PageError)?;
+    Ok(see_other(&link(
+        &format!("/sql/servers/{}", segment(&server)),
+        &[("baseline", "accepted")],
+    ))
+    .into_response())
+}
+
+/// `POST /sql/servers/{server}/baselines/remove`: remove a baseline
+/// (admins).
+pub(super) async fn remove_baseline(
+    state: State<AppState>,
+    Path(server): Path<String>,
+    Form(form): Form<BaselineForm>,
+) -> PageResult {
+    crate::api::sql::remove_baseline(&state, server.clone(), form.rule, some(&form.database))
+        .await
+        .map_err(PageError)?;
+    Ok(see_other(&link(
+        &format!("/sql/servers/{}", segment(&server)),
+        &[("baseline", "removed")],
+    ))
+    .into_response())
+}
+
+/// The action cell of one result: accept a finding, or remove the
+/// baseline that applies (or will apply from the next assessment).
+fn baseline_action(
+    who: &Principal,
+    server: &str,
+    scan: Option<&str>,
+    result: &Value,
+    stored: &[rampart_sqlva::Baseline],
+) -> Markup {
+    let text = |k: &str| result.get(k).and_then(Value::as_str).unwrap_or_default();
+    let rule = text("rule");
+    let database = result.get("database").and_then(Value::as_str);
+    let applied = result.get("baseline").is_some_and(|b| !b.is_null());
+    let accepted = stored
+        .iter()
+        .find(|b| b.rule == rule && b.database.as_deref() == database);
+    let action = |path: &str, label: &str| {
+        html! {
+            form.inline method="post" action=(format!("/sql/servers/{}/baselines{path}", segment(server))) {
+                (csrf_field(who))
+                input type="hidden" name="rule" value=(rule);
+                input type="hidden" name="database" value=(database.unwrap_or_default());
+                input type="hidden" name="scan" value=(scan.unwrap_or_default());
+                button type="submit" { (label) }
+            }
+        }
+    };
+    html! {
+        @if let Some(b) = accepted {
+            span.small { "accepted by " (b.accepted_by) @if !applied { ", applies from the next assessment" } }
+            @if is_admin(who) { " " (action("/remove", "Remove baseline")) }
+        } @else if text("status") == "finding" && is_admin(who) {
+            (action("", "Accept as baseline"))
+        }
+    }
 }
 
 fn rank(status: &str) -> u8 {
@@ -206,15 +306,21 @@ pub(super) async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
     let shown = server.clone();
-    let found = state
+    let scan_asked = q.scan.clone();
+    let (found, stored) = state
         .store
         .run(move |s| {
-            let Some(scan) = scan_to_read(s, q.scan.as_deref())? else {
+            let Some(scan) = scan_to_read(s, scan_asked.as_deref())? else {
                 return Ok(None);
             };
-            Ok(stored_sql_servers(s, &scan.id)?
+            let Some(view) = stored_sql_servers(s, &scan.id)?
                 .into_iter()
-                .find(|v| v.server == server || v.host_id == server))
+                .find(|v| v.server == server || v.host_id == server)
+            else {
+                return Ok(None);
+            };
+            let baselines = s.sql_va_baselines(&view.server)?;
+            Ok(Some((view, baselines)))
         })
         .await?
         .ok_or_else(|| {
@@ -279,8 +385,13 @@ pub(super) async fn detail(
                 @if let Some(error) = a.get("error").and_then(Value::as_str) {
                     p #assessment-error { (badge("error")) " " (error) }
                 }
+                @match q.baseline.as_deref() {
+                    Some("accepted") => p #baseline-notice { "Accepted: the next assessment reports the rule as a non-finding while it returns the same rows." },
+                    Some("removed") => p #baseline-notice { "Removed: the next assessment reports the rule's result as it is." },
+                    _ => {},
+                }
                 table #va-results {
-                    thead { tr { th { "Rule" } th { "Status" } th { "Severity" } th { "Title" } th { "Database" } th { "Evidence" } } }
+                    thead { tr { th { "Rule" } th { "Status" } th { "Severity" } th { "Title" } th { "Database" } th { "Evidence" } th { "Baseline" } } }
                     tbody { @for r in &results {
                         tr {
                             td { code { (text(r, "rule")) } }
@@ -297,6 +408,7 @@ pub(super) async fn detail(
                                 }
                                 @if text(r, "status") != "finding" { (text(r, "message")) }
                             }
+                            td { (baseline_action(&who, &s.host_id, q.scan.as_deref(), r, &stored)) }
                         }
                     } }
                 }
