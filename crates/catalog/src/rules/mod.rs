@@ -17,6 +17,7 @@ use crate::view::{Props, Unreadable};
 mod accessanalyzer;
 mod cloudtrail;
 mod config;
+mod docdb;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -28,6 +29,7 @@ mod iam;
 mod kms;
 mod lambda;
 mod machines;
+mod neptune;
 pub(crate) mod policy;
 mod rds;
 mod s3;
@@ -128,6 +130,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         accessanalyzer::RULES,
         cloudtrail::RULES,
         config::RULES,
+        docdb::RULES,
         dynamodb::RULES,
         ec2::RULES,
         ecr::RULES,
@@ -138,6 +141,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         iam::RULES,
         kms::RULES,
         lambda::RULES,
+        neptune::RULES,
         machines::RULES,
         rds::RULES,
         s3::RULES,
