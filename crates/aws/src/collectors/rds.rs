@@ -139,9 +139,7 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Clien
                             .send(),
                     )
                     .await
-                    .map(|pages| {
-                        tracked_parameters(pages.iter().flat_map(|p| p.parameters()))
-                    });
+                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
                 (group, read)
             })
             .buffer_unordered(ctx.concurrency())
@@ -193,9 +191,7 @@ async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client
                             .send(),
                     )
                     .await
-                    .map(|pages| {
-                        tracked_parameters(pages.iter().flat_map(|p| p.parameters()))
-                    });
+                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
                 (group, read)
             })
             .buffer_unordered(ctx.concurrency())
@@ -368,7 +364,9 @@ pub const TRACKED_PARAMETERS: &[&str] = &[
 pub type TrackedParameters = BTreeMap<String, Option<String>>;
 
 /// Keeps the [`TRACKED_PARAMETERS`] of a parameter listing.
-pub fn tracked_parameters<'a>(parameters: impl IntoIterator<Item = &'a Parameter>) -> TrackedParameters {
+pub fn tracked_parameters<'a>(
+    parameters: impl IntoIterator<Item = &'a Parameter>,
+) -> TrackedParameters {
     parameters
         .into_iter()
         .filter_map(|p| {

@@ -49,8 +49,10 @@ fn docdb_gate(p: &Props<'_>, noun: &str) -> Result<Option<Outcome>, Unreadable> 
     let engine = engine(p)?;
     if engine != "docdb" {
         return Ok(Some(
-            Outcome::not_applicable(format!("The {noun} runs `{engine}`, not Amazon DocumentDB."))
-                .with(p.evidence("engine")),
+            Outcome::not_applicable(format!(
+                "The {noun} runs `{engine}`, not Amazon DocumentDB."
+            ))
+            .with(p.evidence("engine")),
         ));
     }
     if noun == "cluster" {
@@ -147,7 +149,9 @@ fn cluster_encrypted_in_transit(p: &Props<'_>, _: &Inventory) -> Result<Outcome,
         .array("dbClusterMembers")?
         .iter()
         .filter_map(|m| {
-            let status = m.get("dbClusterParameterGroupStatus").and_then(|s| s.as_str());
+            let status = m
+                .get("dbClusterParameterGroupStatus")
+                .and_then(|s| s.as_str());
             (status != Some("in-sync")).then(|| {
                 format!(
                     "`{}` ({})",

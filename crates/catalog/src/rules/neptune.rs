@@ -72,7 +72,12 @@ fn neptune_gate(p: &Props<'_>, noun: &str) -> Result<Option<Outcome>, Unreadable
 }
 
 /// A boolean setting of a Neptune cluster that must be `true`.
-fn cluster_flag(p: &Props<'_>, path: &str, healthy: &'static str, unhealthy: &'static str) -> Result<Outcome, Unreadable> {
+fn cluster_flag(
+    p: &Props<'_>,
+    path: &str,
+    healthy: &'static str,
+    unhealthy: &'static str,
+) -> Result<Outcome, Unreadable> {
     if let Some(na) = neptune_gate(p, "cluster")? {
         return Ok(na);
     }

@@ -283,7 +283,10 @@ fn required_instance_logs(engine: &str) -> Option<&'static [&'static str]> {
 
 /// The log types in `enabledCloudwatchLogsExports` that are missing from
 /// `required`.
-pub(super) fn missing_log_exports(p: &Props<'_>, required: &[&str]) -> Result<Vec<String>, Unreadable> {
+pub(super) fn missing_log_exports(
+    p: &Props<'_>,
+    required: &[&str],
+) -> Result<Vec<String>, Unreadable> {
     let enabled = p.array("enabledCloudwatchLogsExports")?;
     Ok(required
         .iter()
@@ -1187,10 +1190,10 @@ fn instance_encrypted_in_transit(
     }
     let engine = engine(p)?;
     if !applies(engine) {
-        return Ok(Outcome::not_applicable(format!(
-            "The instance runs `{engine}`, not {family}."
-        ))
-        .with(p.evidence("engine")));
+        return Ok(
+            Outcome::not_applicable(format!("The instance runs `{engine}`, not {family}."))
+                .with(p.evidence("engine")),
+        );
     }
     if let Some(na) = cluster_owned(p, "parameter group")? {
         return Ok(na);
@@ -1272,10 +1275,7 @@ fn mariadb_instance_encrypted_in_transit(
 /// FSBP RDS.45: an Aurora MySQL cluster's DB cluster parameter group turns
 /// on Advanced Auditing (`server_audit_logging`). Not applicable: other
 /// engines, clusters being deleted.
-fn aurora_mysql_cluster_audit_logging(
-    p: &Props<'_>,
-    _: &Inventory,
-) -> Result<Outcome, Unreadable> {
+fn aurora_mysql_cluster_audit_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = cluster_gone(p)? {
         return Ok(gone);
     }
@@ -1306,7 +1306,9 @@ fn aurora_mysql_cluster_audit_logging(
 /// being deleted.
 fn proxy_tls_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("status")? == Some("deleting") {
-        return Ok(Outcome::not_applicable("The proxy is being deleted.").with(p.evidence("status")));
+        return Ok(
+            Outcome::not_applicable("The proxy is being deleted.").with(p.evidence("status"))
+        );
     }
     let required = reported_bool(p, "requireTLS")?;
     Ok(Outcome::either(
