@@ -57,7 +57,13 @@ fn parameter(name: &str, value: &str) -> Parameter {
 }
 
 /// Creates DB parameter group `group` (`family`) with `name` = `value`.
-async fn parameter_group(rds: &aws_sdk_rds::Client, group: &str, family: &str, name: &str, value: &str) {
+async fn parameter_group(
+    rds: &aws_sdk_rds::Client,
+    group: &str,
+    family: &str,
+    name: &str,
+    value: &str,
+) {
     rds.create_db_parameter_group()
         .db_parameter_group_name(group)
         .db_parameter_group_family(family)
@@ -120,7 +126,14 @@ async fn rds_family_settings_are_collected_and_assessed() {
     // Instances: TLS required or not through their DB parameter groups.
     parameter_group(&rds, "pg-tls", "postgres16", "rds.force_ssl", "1").await;
     parameter_group(&rds, "pg-plain", "postgres16", "rds.force_ssl", "0").await;
-    parameter_group(&rds, "mysql-tls", "mysql8.0", "require_secure_transport", "ON").await;
+    parameter_group(
+        &rds,
+        "mysql-tls",
+        "mysql8.0",
+        "require_secure_transport",
+        "ON",
+    )
+    .await;
     instance(&rds, "pg-secure", "postgres", "pg-tls").await;
     instance(&rds, "pg-plain", "postgres", "pg-plain").await;
     instance(&rds, "pg-plain-2", "postgres", "pg-plain").await;
@@ -176,7 +189,13 @@ async fn rds_family_settings_are_collected_and_assessed() {
         .unwrap();
 
     // Event subscriptions: complete, incomplete, and one for another source type.
-    subscription(&rds, "instance-ops", "db-instance", &["maintenance", "configuration change", "failure"]).await;
+    subscription(
+        &rds,
+        "instance-ops",
+        "db-instance",
+        &["maintenance", "configuration change", "failure"],
+    )
+    .await;
     subscription(&rds, "instance-failures", "db-instance", &["failure"]).await;
     subscription(&rds, "snapshot-ops", "db-snapshot", &["creation"]).await;
 
@@ -192,7 +211,10 @@ async fn rds_family_settings_are_collected_and_assessed() {
         .vpc_id
         .unwrap();
     let mut subnets = Vec::new();
-    for (cidr, zone) in [("10.42.1.0/24", "us-east-1a"), ("10.42.2.0/24", "us-east-1b")] {
+    for (cidr, zone) in [
+        ("10.42.1.0/24", "us-east-1a"),
+        ("10.42.2.0/24", "us-east-1b"),
+    ] {
         let subnet = ec2
             .create_subnet()
             .vpc_id(&vpc)
@@ -277,24 +299,88 @@ async fn rds_family_settings_are_collected_and_assessed() {
     let assessments = evaluate(&catalog, &result.assets);
     use AssessmentStatus::{Healthy, NotApplicable, Unhealthy};
     let expected = [
-        ("rds-postgresql-instance-encrypted-in-transit", "pg-secure", Healthy),
-        ("rds-postgresql-instance-encrypted-in-transit", "pg-plain", Unhealthy),
-        ("rds-postgresql-instance-encrypted-in-transit", "mysql-secure", NotApplicable),
-        ("rds-mysql-instance-encrypted-in-transit", "mysql-secure", Healthy),
-        ("rds-aurora-mysql-cluster-audit-logging", "orders-audit-on", Healthy),
-        ("rds-aurora-mysql-cluster-audit-logging", "orders-audit-off", Unhealthy),
-        ("rds-aurora-mysql-cluster-audit-logging", "social-graph", NotApplicable),
+        (
+            "rds-postgresql-instance-encrypted-in-transit",
+            "pg-secure",
+            Healthy,
+        ),
+        (
+            "rds-postgresql-instance-encrypted-in-transit",
+            "pg-plain",
+            Unhealthy,
+        ),
+        (
+            "rds-postgresql-instance-encrypted-in-transit",
+            "mysql-secure",
+            NotApplicable,
+        ),
+        (
+            "rds-mysql-instance-encrypted-in-transit",
+            "mysql-secure",
+            Healthy,
+        ),
+        (
+            "rds-aurora-mysql-cluster-audit-logging",
+            "orders-audit-on",
+            Healthy,
+        ),
+        (
+            "rds-aurora-mysql-cluster-audit-logging",
+            "orders-audit-off",
+            Unhealthy,
+        ),
+        (
+            "rds-aurora-mysql-cluster-audit-logging",
+            "social-graph",
+            NotApplicable,
+        ),
         ("neptune-cluster-encrypted", "social-graph", Unhealthy),
-        ("neptune-cluster-encrypted", "orders-audit-on", NotApplicable),
-        ("neptune-cluster-copy-tags-to-snapshots", "social-graph", Healthy),
-        ("neptune-cluster-automated-backups", "social-graph", Unhealthy),
-        ("neptune-cluster-snapshot-not-public", "social-graph-export", Unhealthy),
-        ("neptune-cluster-snapshot-encrypted", "social-graph-export", Unhealthy),
+        (
+            "neptune-cluster-encrypted",
+            "orders-audit-on",
+            NotApplicable,
+        ),
+        (
+            "neptune-cluster-copy-tags-to-snapshots",
+            "social-graph",
+            Healthy,
+        ),
+        (
+            "neptune-cluster-automated-backups",
+            "social-graph",
+            Unhealthy,
+        ),
+        (
+            "neptune-cluster-snapshot-not-public",
+            "social-graph-export",
+            Unhealthy,
+        ),
+        (
+            "neptune-cluster-snapshot-encrypted",
+            "social-graph-export",
+            Unhealthy,
+        ),
         ("docdb-cluster-encrypted", "social-graph", NotApplicable),
-        ("rds-event-subscription-instance-critical-events", "instance-ops", Healthy),
-        ("rds-event-subscription-instance-critical-events", "instance-failures", Unhealthy),
-        ("rds-event-subscription-instance-critical-events", "snapshot-ops", NotApplicable),
-        ("rds-event-subscription-cluster-critical-events", "instance-ops", NotApplicable),
+        (
+            "rds-event-subscription-instance-critical-events",
+            "instance-ops",
+            Healthy,
+        ),
+        (
+            "rds-event-subscription-instance-critical-events",
+            "instance-failures",
+            Unhealthy,
+        ),
+        (
+            "rds-event-subscription-instance-critical-events",
+            "snapshot-ops",
+            NotApplicable,
+        ),
+        (
+            "rds-event-subscription-cluster-critical-events",
+            "instance-ops",
+            NotApplicable,
+        ),
         ("rds-proxy-tls-required", "proxy-tls", Healthy),
         ("rds-proxy-tls-required", "proxy-plain", Unhealthy),
     ];
