@@ -121,19 +121,20 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Clien
         .into_iter()
         .flat_map(|p| p.db_instances.unwrap_or_default())
         .collect();
-    let groups: BTreeSet<&str> = instances
+    let groups: BTreeSet<String> = instances
         .iter()
         .filter_map(instance_parameter_group)
+        .map(str::to_owned)
         .collect();
-    let parameters: BTreeMap<&str, Result<TrackedParameters, CallFailure>> =
+    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
         futures::stream::iter(groups)
-            .map(|group| async move {
+            .map(|group: String| async move {
                 let read = ctx
                     .pages(
                         "DescribeDBParameters",
                         client
                             .describe_db_parameters()
-                            .db_parameter_group_name(group)
+                            .db_parameter_group_name(&group)
                             .into_paginator()
                             .page_size(PAGE_SIZE)
                             .send(),
@@ -173,19 +174,20 @@ async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client
         .into_iter()
         .flat_map(|p| p.db_clusters.unwrap_or_default())
         .collect();
-    let groups: BTreeSet<&str> = clusters
+    let groups: BTreeSet<String> = clusters
         .iter()
         .filter_map(cluster_parameter_group)
+        .map(str::to_owned)
         .collect();
-    let parameters: BTreeMap<&str, Result<TrackedParameters, CallFailure>> =
+    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
         futures::stream::iter(groups)
-            .map(|group| async move {
+            .map(|group: String| async move {
                 let read = ctx
                     .pages(
                         "DescribeDBClusterParameters",
                         client
                             .describe_db_cluster_parameters()
-                            .db_cluster_parameter_group_name(group)
+                            .db_cluster_parameter_group_name(&group)
                             .into_paginator()
                             .page_size(PAGE_SIZE)
                             .send(),
