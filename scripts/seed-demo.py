@@ -842,7 +842,19 @@ class Seeder:
             HOME,
             "demo-db-public: public, unencrypted, backups 0, single-AZ, no deletion protection, no minor upgrades",
         )
+        # TLS required through a custom parameter group (FSBP RDS.38); demo-db-public keeps
+        # the default group, which (in moto) sets no rds.force_ssl.
+        rds.create_db_parameter_group(
+            DBParameterGroupName="demo-pg-tls",
+            DBParameterGroupFamily="postgres16",
+            Description="demo PostgreSQL with TLS required",
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName="demo-pg-tls",
+            Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}],
+        )
         rds.create_db_instance(
+            DBParameterGroupName="demo-pg-tls",
             DBInstanceIdentifier="demo-db-private",
             DBInstanceClass="db.t3.micro",
             Engine="postgres",
@@ -871,7 +883,28 @@ class Seeder:
             "rds",
             HOME,
             "demo-db-private: private, encrypted (demo-rotated), Multi-AZ, backups 7, deletion protection, "
-            "port 5433, enhanced monitoring 60s (healthy)",
+            "port 5433, enhanced monitoring 60s, TLS required by demo-pg-tls (healthy)",
+        )
+        topic = f"arn:aws:sns:{HOME}:{ACCOUNT}:demo-db-ops"
+        rds.create_event_subscription(
+            SubscriptionName="demo-db-events",
+            SnsTopicArn=topic,
+            SourceType="db-instance",
+            EventCategories=["maintenance", "configuration change", "failure"],
+            Enabled=True,
+        )
+        rds.create_event_subscription(
+            SubscriptionName="demo-db-failures-only",
+            SnsTopicArn=topic,
+            SourceType="db-instance",
+            EventCategories=["failure"],
+            Enabled=True,
+        )
+        self.add(
+            "rds",
+            HOME,
+            "event subscriptions demo-db-events (instance maintenance, configuration change, failure: healthy), "
+            "demo-db-failures-only (instance failure only)",
         )
         rds.create_db_snapshot(
             DBSnapshotIdentifier="demo-db-public-snapshot", DBInstanceIdentifier="demo-db-public"

@@ -27,6 +27,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../data/recommendations/config.toml"),
     ),
     (
+        "docdb.toml",
+        include_str!("../data/recommendations/docdb.toml"),
+    ),
+    (
         "dynamodb.toml",
         include_str!("../data/recommendations/dynamodb.toml"),
     ),
@@ -41,6 +45,10 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("iam.toml", include_str!("../data/recommendations/iam.toml")),
     ("kms.toml", include_str!("../data/recommendations/kms.toml")),
+    (
+        "neptune.toml",
+        include_str!("../data/recommendations/neptune.toml"),
+    ),
     (
         "machines.toml",
         include_str!("../data/recommendations/machines.toml"),

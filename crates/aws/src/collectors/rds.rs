@@ -16,12 +16,27 @@
 //!
 //! `publiclyAccessible` is `null` when the API omits it (moto does unless it
 //! was set at creation); it is never turned into `false`.
+//!
+//! Parameter groups: the TLS and audit settings the recommendations need
+//! live in parameter groups, so each DB parameter group used by a standalone
+//! RDS for PostgreSQL, MySQL, MariaDB or SQL Server instance is read once
+//! with `DescribeDBParameters`, and each DB cluster parameter group used by
+//! an Aurora MySQL or DocumentDB cluster once with
+//! `DescribeDBClusterParameters`. Only the [`TRACKED_PARAMETERS`] are kept,
+//! on the instance or cluster as `parameters` (`[{name, value}]`); other
+//! instances and clusters get `null` (not collected), and a failed read
+//! marks `parameters` unavailable.
+//!
+//! Per region also `DescribeEventSubscriptions` (RDS event notification
+//! subscriptions, `AWS::RDS::EventSubscription`) and `DescribeDBProxies`
+//! (`AWS::RDS::DBProxy`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_rds::types::{
-    DbCluster, DbClusterSnapshot, DbClusterSnapshotAttributesResult, DbInstance, DbSnapshot,
-    DbSnapshotAttributesResult, Tag, VpcSecurityGroupMembership,
+    DbCluster, DbClusterSnapshot, DbClusterSnapshotAttributesResult, DbInstance, DbProxy,
+    DbSnapshot, DbSnapshotAttributesResult, EventSubscription, Parameter, Tag,
+    VpcSecurityGroupMembership,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -49,12 +64,18 @@ static META: CollectorMeta = CollectorMeta {
         op!("rds", "DescribeDBSnapshotAttributes"),
         op!("rds", "DescribeDBClusterSnapshots"),
         op!("rds", "DescribeDBClusterSnapshotAttributes"),
+        op!("rds", "DescribeDBParameters"),
+        op!("rds", "DescribeDBClusterParameters"),
+        op!("rds", "DescribeEventSubscriptions"),
+        op!("rds", "DescribeDBProxies"),
     ],
     resource_types: &[
         "AWS::RDS::DBInstance",
         "AWS::RDS::DBCluster",
         "AWS::RDS::DBSnapshot",
         "AWS::RDS::DBClusterSnapshot",
+        "AWS::RDS::EventSubscription",
+        "AWS::RDS::DBProxy",
     ],
 };
 
@@ -75,13 +96,15 @@ impl Collector for Rds {
                 collect_clusters(ctx, client),
                 collect_snapshots(ctx, client),
                 collect_cluster_snapshots(ctx, client),
+                collect_event_subscriptions(ctx, client),
+                collect_proxies(ctx, client),
             );
         })
     }
 }
 
 async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client) {
-    let pages = ctx
+    let Ok(pages) = ctx
         .pages(
             "DescribeDBInstances",
             client
@@ -90,14 +113,51 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Clien
                 .page_size(PAGE_SIZE)
                 .send(),
         )
-        .await;
-    for instance in pages.iter().flatten().flat_map(|p| p.db_instances()) {
-        ctx.emit(db_instance_asset(ctx.account(), ctx.region(), instance));
+        .await
+    else {
+        return;
+    };
+    let instances: Vec<DbInstance> = pages
+        .into_iter()
+        .flat_map(|p| p.db_instances.unwrap_or_default())
+        .collect();
+    let groups: BTreeSet<String> = instances
+        .iter()
+        .filter_map(instance_parameter_group)
+        .map(str::to_owned)
+        .collect();
+    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
+        futures::stream::iter(groups)
+            .map(|group: String| async move {
+                let read = ctx
+                    .pages(
+                        "DescribeDBParameters",
+                        client
+                            .describe_db_parameters()
+                            .db_parameter_group_name(&group)
+                            .into_paginator()
+                            .page_size(PAGE_SIZE)
+                            .send(),
+                    )
+                    .await
+                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
+                (group, read)
+            })
+            .buffer_unordered(ctx.concurrency())
+            .collect()
+            .await;
+    for instance in &instances {
+        let read = instance_parameter_group(instance)
+            .and_then(|g| parameters.get(g))
+            .map(Result::as_ref);
+        let mut asset = db_instance_asset(ctx.account(), ctx.region(), instance);
+        apply_parameters(&mut asset, read);
+        ctx.emit(asset);
     }
 }
 
 async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client) {
-    let pages = ctx
+    let Ok(pages) = ctx
         .pages(
             "DescribeDBClusters",
             client
@@ -106,9 +166,86 @@ async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client
                 .page_size(PAGE_SIZE)
                 .send(),
         )
+        .await
+    else {
+        return;
+    };
+    let clusters: Vec<DbCluster> = pages
+        .into_iter()
+        .flat_map(|p| p.db_clusters.unwrap_or_default())
+        .collect();
+    let groups: BTreeSet<String> = clusters
+        .iter()
+        .filter_map(cluster_parameter_group)
+        .map(str::to_owned)
+        .collect();
+    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
+        futures::stream::iter(groups)
+            .map(|group: String| async move {
+                let read = ctx
+                    .pages(
+                        "DescribeDBClusterParameters",
+                        client
+                            .describe_db_cluster_parameters()
+                            .db_cluster_parameter_group_name(&group)
+                            .into_paginator()
+                            .page_size(PAGE_SIZE)
+                            .send(),
+                    )
+                    .await
+                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
+                (group, read)
+            })
+            .buffer_unordered(ctx.concurrency())
+            .collect()
+            .await;
+    for cluster in &clusters {
+        let read = cluster_parameter_group(cluster)
+            .and_then(|g| parameters.get(g))
+            .map(Result::as_ref);
+        let mut asset = db_cluster_asset(ctx.account(), ctx.region(), cluster);
+        apply_parameters(&mut asset, read);
+        ctx.emit(asset);
+    }
+}
+
+async fn collect_event_subscriptions(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client) {
+    let pages = ctx
+        .pages(
+            "DescribeEventSubscriptions",
+            client
+                .describe_event_subscriptions()
+                .into_paginator()
+                .page_size(PAGE_SIZE)
+                .send(),
+        )
         .await;
-    for cluster in pages.iter().flatten().flat_map(|p| p.db_clusters()) {
-        ctx.emit(db_cluster_asset(ctx.account(), ctx.region(), cluster));
+    for subscription in pages
+        .iter()
+        .flatten()
+        .flat_map(|p| p.event_subscriptions_list())
+    {
+        ctx.emit(event_subscription_asset(
+            ctx.account(),
+            ctx.region(),
+            subscription,
+        ));
+    }
+}
+
+async fn collect_proxies(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client) {
+    let pages = ctx
+        .pages(
+            "DescribeDBProxies",
+            client
+                .describe_db_proxies()
+                .into_paginator()
+                .page_size(PAGE_SIZE)
+                .send(),
+        )
+        .await;
+    for proxy in pages.iter().flatten().flat_map(|p| p.db_proxies()) {
+        ctx.emit(db_proxy_asset(ctx.account(), ctx.region(), proxy));
     }
 }
 
@@ -209,6 +346,88 @@ async fn collect_cluster_snapshots(ctx: &CollectContext<'_>, client: &aws_sdk_rd
         .buffer_unordered(ctx.concurrency())
         .collect::<Vec<()>>()
         .await;
+}
+
+/// The parameters the recommendations read from DB parameter groups and DB
+/// cluster parameter groups: TLS enforcement (`rds.force_ssl` for
+/// PostgreSQL and SQL Server, `require_secure_transport` for MySQL and
+/// MariaDB, `tls` for DocumentDB) and Aurora MySQL Advanced Auditing
+/// (`server_audit_logging`, `server_audit_events`).
+pub const TRACKED_PARAMETERS: &[&str] = &[
+    "rds.force_ssl",
+    "require_secure_transport",
+    "tls",
+    "server_audit_logging",
+    "server_audit_events",
+];
+
+/// The [`TRACKED_PARAMETERS`] a group holds, by name; the value is `None`
+/// when the group lists the parameter without a value.
+pub type TrackedParameters = BTreeMap<String, Option<String>>;
+
+/// Keeps the [`TRACKED_PARAMETERS`] of a parameter listing.
+pub fn tracked_parameters<'a>(
+    parameters: impl IntoIterator<Item = &'a Parameter>,
+) -> TrackedParameters {
+    parameters
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.parameter_name()?;
+            TRACKED_PARAMETERS
+                .contains(&name)
+                .then(|| (name.to_owned(), p.parameter_value().map(str::to_owned)))
+        })
+        .collect()
+}
+
+/// Engines whose instance-level TLS setting is assessed (RDS for
+/// PostgreSQL, MySQL, MariaDB and SQL Server).
+fn instance_tls_engine(engine: &str) -> bool {
+    matches!(engine, "postgres" | "mysql" | "mariadb") || engine.starts_with("sqlserver-")
+}
+
+/// The DB parameter group whose parameters are read for an instance: only
+/// standalone instances of the engines the TLS recommendations cover.
+fn instance_parameter_group(db: &DbInstance) -> Option<&str> {
+    if db.db_cluster_identifier().is_some() || !db.engine().is_some_and(instance_tls_engine) {
+        return None;
+    }
+    db.db_parameter_groups()
+        .first()
+        .and_then(|g| g.db_parameter_group_name())
+}
+
+/// The DB cluster parameter group whose parameters are read for a cluster:
+/// Aurora MySQL (audit logging) and DocumentDB (TLS) clusters.
+fn cluster_parameter_group(cluster: &DbCluster) -> Option<&str> {
+    if !cluster
+        .engine()
+        .is_some_and(|e| matches!(e, "aurora-mysql" | "aurora" | "docdb"))
+    {
+        return None;
+    }
+    cluster.db_cluster_parameter_group()
+}
+
+/// Sets `parameters` from a parameter group read: `None` when not read
+/// (`null`), the tracked parameters as `[{name, value}]`, or unavailable.
+pub fn apply_parameters(asset: &mut Asset, read: Option<Result<&TrackedParameters, &CallFailure>>) {
+    match read {
+        None => asset.set_property("parameters", Value::Null),
+        Some(Ok(parameters)) => asset.set_property(
+            "parameters",
+            Value::Array(
+                parameters
+                    .iter()
+                    .map(|(name, value)| json!({"name": name, "value": value}))
+                    .collect(),
+            ),
+        ),
+        Some(Err(failure)) => {
+            asset.set_property("parameters", Value::Null);
+            asset.mark_unavailable("parameters", failure.to_string());
+        }
+    }
 }
 
 /// Snapshot attributes (`restore` → account ids or `all`) by name.
@@ -329,6 +548,14 @@ pub fn db_instance_asset(account: &str, region: &str, db: &DbInstance) -> Asset 
             .iter()
             .filter_map(|g| g.db_parameter_group_name())
             .collect::<Vec<_>>(),
+        "dbParameterGroupStatus": db
+            .db_parameter_groups()
+            .iter()
+            .map(|g| json!({
+                "name": opt_str(g.db_parameter_group_name()),
+                "applyStatus": opt_str(g.parameter_apply_status()),
+            }))
+            .collect::<Vec<_>>(),
         "readReplicaSourceDBInstanceIdentifier": opt_str(db.read_replica_source_db_instance_identifier()),
         "networkType": opt_str(db.network_type()),
         "instanceCreateTime": opt_timestamp(db.instance_create_time()),
@@ -369,6 +596,7 @@ pub fn db_cluster_asset(account: &str, region: &str, cluster: &DbCluster) -> Ass
         "endpoint": opt_str(cluster.endpoint()),
         "readerEndpoint": opt_str(cluster.reader_endpoint()),
         "dbSubnetGroup": opt_str(cluster.db_subnet_group()),
+        "dbClusterParameterGroup": opt_str(cluster.db_cluster_parameter_group()),
         "vpcSecurityGroups": security_groups(cluster.vpc_security_groups()),
         "dbClusterMembers": cluster
             .db_cluster_members()
@@ -376,6 +604,7 @@ pub fn db_cluster_asset(account: &str, region: &str, cluster: &DbCluster) -> Ass
             .map(|m| json!({
                 "dbInstanceIdentifier": opt_str(m.db_instance_identifier()),
                 "isClusterWriter": m.is_cluster_writer(),
+                "dbClusterParameterGroupStatus": opt_str(m.db_cluster_parameter_group_status()),
             }))
             .collect::<Vec<_>>(),
         "clusterCreateTime": opt_timestamp(cluster.cluster_create_time()),
@@ -500,6 +729,74 @@ pub fn db_cluster_snapshot_asset(
     .with_tags(tags(snapshot.tag_list()));
     apply_attributes(&mut asset, attributes);
     asset
+}
+
+/// The `AWS::RDS::EventSubscription` asset of an RDS event notification
+/// subscription. An empty `eventCategories` means every category, a `null`
+/// `sourceType` every source type.
+pub fn event_subscription_asset(
+    account: &str,
+    region: &str,
+    subscription: &EventSubscription,
+) -> Asset {
+    let id = subscription.cust_subscription_id().unwrap_or_default();
+    let arn = rds_arn(
+        subscription.event_subscription_arn(),
+        region,
+        account,
+        "es",
+        id,
+    );
+    let properties = json!({
+        "custSubscriptionId": id,
+        "eventSubscriptionArn": arn,
+        "snsTopicArn": opt_str(subscription.sns_topic_arn()),
+        "status": opt_str(subscription.status()),
+        "sourceType": opt_str(subscription.source_type()),
+        "sourceIds": str_list(subscription.source_ids_list()),
+        "eventCategories": str_list(subscription.event_categories_list()),
+        "enabled": subscription.enabled(),
+        "subscriptionCreationTime": opt_str(subscription.subscription_creation_time()),
+    });
+    Asset::new(
+        arn,
+        "AWS::RDS::EventSubscription",
+        account,
+        region,
+        id,
+        properties,
+    )
+}
+
+/// The `AWS::RDS::DBProxy` asset of an RDS Proxy.
+pub fn db_proxy_asset(account: &str, region: &str, proxy: &DbProxy) -> Asset {
+    let id = proxy.db_proxy_name().unwrap_or_default();
+    let arn = rds_arn(proxy.db_proxy_arn(), region, account, "db-proxy", id);
+    let properties = json!({
+        "dbProxyName": id,
+        "dbProxyArn": arn,
+        "status": proxy.status().map(|s| s.as_str()),
+        "engineFamily": opt_str(proxy.engine_family()),
+        "requireTLS": proxy.require_tls(),
+        "idleClientTimeout": proxy.idle_client_timeout(),
+        "debugLogging": proxy.debug_logging(),
+        "endpoint": opt_str(proxy.endpoint()),
+        "roleArn": opt_str(proxy.role_arn()),
+        "vpcId": opt_str(proxy.vpc_id()),
+        "vpcSubnetIds": str_list(proxy.vpc_subnet_ids()),
+        "vpcSecurityGroupIds": str_list(proxy.vpc_security_group_ids()),
+        "auth": proxy
+            .auth()
+            .iter()
+            .map(|a| json!({
+                "authScheme": a.auth_scheme().map(|s| s.as_str()),
+                "iamAuth": a.iam_auth().map(|s| s.as_str()),
+                "clientPasswordAuthType": a.client_password_auth_type().map(|s| s.as_str()),
+            }))
+            .collect::<Vec<_>>(),
+        "createdDate": opt_timestamp(proxy.created_date()),
+    });
+    Asset::new(arn, "AWS::RDS::DBProxy", account, region, id, properties)
 }
 
 #[cfg(test)]
@@ -780,5 +1077,163 @@ mod tests {
             Some(Ok(&attributes)),
         );
         assert_eq!(asset.properties["public"], true);
+    }
+
+    #[test]
+    fn tracked_parameters_keep_only_tls_and_audit_settings() {
+        let listing = [
+            Parameter::builder()
+                .parameter_name("rds.force_ssl")
+                .parameter_value("1")
+                .build(),
+            Parameter::builder()
+                .parameter_name("require_secure_transport")
+                .build(),
+            Parameter::builder()
+                .parameter_name("max_connections")
+                .parameter_value("100")
+                .build(),
+        ];
+        let tracked = tracked_parameters(&listing);
+        assert_eq!(tracked.len(), 2);
+        assert_eq!(tracked["rds.force_ssl"].as_deref(), Some("1"));
+        assert_eq!(tracked["require_secure_transport"], None);
+
+        let db = DbInstance::builder()
+            .db_instance_identifier("pg")
+            .engine("postgres")
+            .db_parameter_groups(
+                aws_sdk_rds::types::DbParameterGroupStatus::builder()
+                    .db_parameter_group_name("pg-tls")
+                    .parameter_apply_status("in-sync")
+                    .build(),
+            )
+            .build();
+        assert_eq!(instance_parameter_group(&db), Some("pg-tls"));
+        let mut asset = db_instance_asset("123456789012", "us-east-1", &db);
+        assert_eq!(
+            asset.properties["dbParameterGroupStatus"],
+            json!([{"name": "pg-tls", "applyStatus": "in-sync"}])
+        );
+        apply_parameters(&mut asset, Some(Ok(&tracked)));
+        assert_eq!(
+            asset.properties["parameters"],
+            json!([
+                {"name": "rds.force_ssl", "value": "1"},
+                {"name": "require_secure_transport", "value": null},
+            ])
+        );
+        let failure = denied();
+        apply_parameters(&mut asset, Some(Err(&failure)));
+        assert_eq!(asset.properties["parameters"], Value::Null);
+        assert_eq!(asset.unavailable["parameters"], "AccessDenied: nope");
+
+        // Cluster members and engines without a TLS recommendation are not read.
+        let member = DbInstance::builder()
+            .engine("postgres")
+            .db_cluster_identifier("multi-az")
+            .db_parameter_groups(
+                aws_sdk_rds::types::DbParameterGroupStatus::builder()
+                    .db_parameter_group_name("pg-tls")
+                    .build(),
+            )
+            .build();
+        assert_eq!(instance_parameter_group(&member), None);
+        let oracle = DbInstance::builder()
+            .engine("oracle-ee")
+            .db_parameter_groups(
+                aws_sdk_rds::types::DbParameterGroupStatus::builder()
+                    .db_parameter_group_name("ora")
+                    .build(),
+            )
+            .build();
+        assert_eq!(instance_parameter_group(&oracle), None);
+    }
+
+    #[test]
+    fn cluster_parameter_groups_are_read_for_aurora_mysql_and_docdb() {
+        let docdb = DbCluster::builder()
+            .db_cluster_identifier("docs")
+            .engine("docdb")
+            .db_cluster_parameter_group("docdb-tls")
+            .db_cluster_members(
+                DbClusterMember::builder()
+                    .db_instance_identifier("docs-1")
+                    .db_cluster_parameter_group_status("pending-reboot")
+                    .build(),
+            )
+            .build();
+        assert_eq!(cluster_parameter_group(&docdb), Some("docdb-tls"));
+        let asset = db_cluster_asset("123456789012", "us-east-1", &docdb);
+        assert_eq!(asset.properties["dbClusterParameterGroup"], "docdb-tls");
+        assert_eq!(
+            asset.properties["dbClusterMembers"][0]["dbClusterParameterGroupStatus"],
+            "pending-reboot"
+        );
+        let neptune = DbCluster::builder()
+            .engine("neptune")
+            .db_cluster_parameter_group("default.neptune1.3")
+            .build();
+        assert_eq!(cluster_parameter_group(&neptune), None);
+    }
+
+    #[test]
+    fn maps_an_event_subscription() {
+        let subscription = EventSubscription::builder()
+            .cust_subscription_id("db-events")
+            .event_subscription_arn("arn:aws:rds:us-east-1:123456789012:es:db-events")
+            .sns_topic_arn("arn:aws:sns:us-east-1:123456789012:ops")
+            .status("active")
+            .source_type("db-instance")
+            .event_categories_list("failure")
+            .event_categories_list("maintenance")
+            .enabled(true)
+            .build();
+        let asset = event_subscription_asset("123456789012", "us-east-1", &subscription);
+        assert_eq!(asset.resource_type, "AWS::RDS::EventSubscription");
+        assert_eq!(asset.arn, "arn:aws:rds:us-east-1:123456789012:es:db-events");
+        assert_eq!(asset.name, "db-events");
+        let p = &asset.properties;
+        assert_eq!(p["sourceType"], "db-instance");
+        assert_eq!(p["eventCategories"], json!(["failure", "maintenance"]));
+        assert_eq!(p["sourceIds"], json!([]));
+        assert_eq!(p["enabled"], true);
+
+        let bare = EventSubscription::builder()
+            .cust_subscription_id("all")
+            .build();
+        let asset = event_subscription_asset("123456789012", "eu-west-1", &bare);
+        assert_eq!(asset.arn, "arn:aws:rds:eu-west-1:123456789012:es:all");
+        assert_eq!(asset.properties["sourceType"], Value::Null);
+        assert_eq!(asset.properties["enabled"], Value::Null);
+    }
+
+    #[test]
+    fn maps_a_proxy() {
+        let proxy = DbProxy::builder()
+            .db_proxy_name("app")
+            .db_proxy_arn("arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123")
+            .engine_family("POSTGRESQL")
+            .require_tls(false)
+            .vpc_id("vpc-1")
+            .vpc_subnet_ids("subnet-1")
+            .status(aws_sdk_rds::types::DbProxyStatus::Available)
+            .build();
+        let asset = db_proxy_asset("123456789012", "us-east-1", &proxy);
+        assert_eq!(asset.resource_type, "AWS::RDS::DBProxy");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123"
+        );
+        assert_eq!(asset.name, "app");
+        let p = &asset.properties;
+        assert_eq!(p["requireTLS"], false);
+        assert_eq!(p["engineFamily"], "POSTGRESQL");
+        assert_eq!(p["status"], "available");
+        assert_eq!(p["vpcSubnetIds"], json!(["subnet-1"]));
+
+        let unknown = DbProxy::builder().db_proxy_name("x").build();
+        let asset = db_proxy_asset("123456789012", "us-east-1", &unknown);
+        assert_eq!(asset.properties["requireTLS"], Value::Null);
     }
 }

@@ -18,6 +18,7 @@ mod accessanalyzer;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
+mod docdb;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -29,6 +30,7 @@ mod iam;
 mod kms;
 mod lambda;
 mod machines;
+mod neptune;
 pub(crate) mod policy;
 mod rds;
 mod s3;
@@ -130,6 +132,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         cloudtrail::RULES,
         cloudwatch::RULES,
         config::RULES,
+        docdb::RULES,
         dynamodb::RULES,
         ec2::RULES,
         ecr::RULES,
@@ -140,6 +143,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         iam::RULES,
         kms::RULES,
         lambda::RULES,
+        neptune::RULES,
         machines::RULES,
         rds::RULES,
         s3::RULES,

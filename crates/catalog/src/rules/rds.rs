@@ -151,6 +151,49 @@ pub(crate) static RULES: &[Rule] = &[
         id: "rds-cluster-snapshot-encrypted",
         check: cluster_snapshot_encrypted,
     },
+    // Encryption in transit and audit settings from parameter groups.
+    Rule {
+        id: "rds-postgresql-instance-encrypted-in-transit",
+        check: postgresql_instance_encrypted_in_transit,
+    },
+    Rule {
+        id: "rds-mysql-instance-encrypted-in-transit",
+        check: mysql_instance_encrypted_in_transit,
+    },
+    Rule {
+        id: "rds-sqlserver-instance-encrypted-in-transit",
+        check: sqlserver_instance_encrypted_in_transit,
+    },
+    Rule {
+        id: "rds-mariadb-instance-encrypted-in-transit",
+        check: mariadb_instance_encrypted_in_transit,
+    },
+    Rule {
+        id: "rds-aurora-mysql-cluster-audit-logging",
+        check: aurora_mysql_cluster_audit_logging,
+    },
+    // RDS Proxy.
+    Rule {
+        id: "rds-proxy-tls-required",
+        check: proxy_tls_required,
+    },
+    // Event notification subscriptions.
+    Rule {
+        id: "rds-event-subscription-cluster-critical-events",
+        check: event_subscription_cluster_critical_events,
+    },
+    Rule {
+        id: "rds-event-subscription-instance-critical-events",
+        check: event_subscription_instance_critical_events,
+    },
+    Rule {
+        id: "rds-event-subscription-parameter-group-critical-events",
+        check: event_subscription_parameter_group_critical_events,
+    },
+    Rule {
+        id: "rds-event-subscription-security-group-critical-events",
+        check: event_subscription_security_group_critical_events,
+    },
 ];
 
 // ---------------------------------------------------------------------------
@@ -158,7 +201,7 @@ pub(crate) static RULES: &[Rule] = &[
 
 /// The error for a setting the API did not report (JSON `null`): unknown,
 /// never taken as a default.
-fn not_reported(path: &str) -> Unreadable {
+pub(super) fn not_reported(path: &str) -> Unreadable {
     Unreadable {
         path: path.to_owned(),
         error: "the RDS API did not report this setting".to_owned(),
@@ -166,22 +209,22 @@ fn not_reported(path: &str) -> Unreadable {
 }
 
 /// A boolean the API must report.
-fn reported_bool(p: &Props<'_>, path: &str) -> Result<bool, Unreadable> {
+pub(super) fn reported_bool(p: &Props<'_>, path: &str) -> Result<bool, Unreadable> {
     p.bool(path)?.ok_or_else(|| not_reported(path))
 }
 
 /// A number the API must report.
-fn reported_i64(p: &Props<'_>, path: &str) -> Result<i64, Unreadable> {
+pub(super) fn reported_i64(p: &Props<'_>, path: &str) -> Result<i64, Unreadable> {
     p.i64(path)?.ok_or_else(|| not_reported(path))
 }
 
 /// A string the API must report.
-fn reported_str<'a>(p: &Props<'a>, path: &str) -> Result<&'a str, Unreadable> {
+pub(super) fn reported_str<'a>(p: &Props<'a>, path: &str) -> Result<&'a str, Unreadable> {
     p.str(path)?.ok_or_else(|| not_reported(path))
 }
 
 /// The engine (`mysql`, `aurora-postgresql`, `sqlserver-ex`, `docdb`, ...).
-fn engine<'a>(p: &Props<'a>) -> Result<&'a str, Unreadable> {
+pub(super) fn engine<'a>(p: &Props<'a>) -> Result<&'a str, Unreadable> {
     reported_str(p, "engine")
 }
 
@@ -191,7 +234,7 @@ fn is_aurora(engine: &str) -> bool {
 }
 
 /// Aurora MySQL (`aurora` is the MySQL 5.6-compatible engine's old name).
-fn is_aurora_mysql(engine: &str) -> bool {
+pub(super) fn is_aurora_mysql(engine: &str) -> bool {
     engine == "aurora-mysql" || engine == "aurora"
 }
 
@@ -240,7 +283,10 @@ fn required_instance_logs(engine: &str) -> Option<&'static [&'static str]> {
 
 /// The log types in `enabledCloudwatchLogsExports` that are missing from
 /// `required`.
-fn missing_log_exports(p: &Props<'_>, required: &[&str]) -> Result<Vec<String>, Unreadable> {
+pub(super) fn missing_log_exports(
+    p: &Props<'_>,
+    required: &[&str],
+) -> Result<Vec<String>, Unreadable> {
     let enabled = p.array("enabledCloudwatchLogsExports")?;
     Ok(required
         .iter()
@@ -250,7 +296,7 @@ fn missing_log_exports(p: &Props<'_>, required: &[&str]) -> Result<Vec<String>, 
 }
 
 /// Not applicable while the instance is being deleted.
-fn instance_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+pub(super) fn instance_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     Ok((p.str("dbInstanceStatus")? == Some("deleting")).then(|| {
         Outcome::not_applicable("The DB instance is being deleted.")
             .with(p.evidence("dbInstanceStatus"))
@@ -258,14 +304,14 @@ fn instance_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 }
 
 /// Not applicable while the cluster is being deleted.
-fn cluster_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+pub(super) fn cluster_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     Ok((p.str("status")? == Some("deleting")).then(|| {
         Outcome::not_applicable("The DB cluster is being deleted.").with(p.evidence("status"))
     }))
 }
 
 /// Not applicable to a cluster member for a setting its cluster owns.
-fn cluster_owned(p: &Props<'_>, setting: &str) -> Result<Option<Outcome>, Unreadable> {
+pub(super) fn cluster_owned(p: &Props<'_>, setting: &str) -> Result<Option<Outcome>, Unreadable> {
     Ok(p.str("dbClusterIdentifier")?.map(|cluster| {
         Outcome::not_applicable(format!(
             "The instance is a member of DB cluster `{cluster}`, which owns the {setting} setting; the cluster recommendation assesses it."
@@ -282,7 +328,7 @@ fn multi_az_cluster_member(p: &Props<'_>, engine: &str) -> Result<bool, Unreadab
 }
 
 /// Aurora Serverless v1 (`engineMode` `serverless`) clusters.
-fn is_serverless_v1(p: &Props<'_>) -> Result<bool, Unreadable> {
+pub(super) fn is_serverless_v1(p: &Props<'_>) -> Result<bool, Unreadable> {
     Ok(p.str("engineMode")? == Some("serverless"))
 }
 
@@ -1019,7 +1065,7 @@ fn unsharable(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
 
 /// Shared logic of the public-snapshot checks: `public` (the `restore`
 /// attribute holds `all`). `null` on a manual snapshot is unknown.
-fn snapshot_public(p: &Props<'_>) -> Result<Outcome, Unreadable> {
+pub(super) fn snapshot_public(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     if let Some(na) = unsharable(p)? {
         return Ok(na);
     }
@@ -1055,7 +1101,7 @@ fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, 
 /// Not applicable: automated and AWS Backup snapshots, which carry their
 /// source's encryption (assessed on the instance or cluster) and cannot be
 /// re-encrypted in place.
-fn snapshot_encryption(p: &Props<'_>, path: &str) -> Result<Outcome, Unreadable> {
+pub(super) fn snapshot_encryption(p: &Props<'_>, path: &str) -> Result<Outcome, Unreadable> {
     let kind = reported_str(p, "snapshotType")?;
     if matches!(kind, "automated" | "awsbackup") {
         return Ok(Outcome::not_applicable(format!(
@@ -1080,6 +1126,299 @@ fn snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadabl
 /// FSBP RDS.4 for DB cluster snapshots: `storageEncrypted`.
 fn cluster_snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_encryption(p, "storageEncrypted")
+}
+
+// ---------------------------------------------------------------------------
+// Parameter groups: encryption in transit and audit logging.
+
+/// The value of a tracked parameter in `parameters` (`[{name, value}]`, the
+/// settings the collector keeps from the instance's or cluster's parameter
+/// group): `Ok(None)` when the group does not set it. `parameters` itself
+/// `null` is unknown, never "not set".
+pub(super) fn parameter<'a>(p: &Props<'a>, name: &str) -> Result<Option<&'a str>, Unreadable> {
+    let Some(parameters) = p.get("parameters")? else {
+        return Err(not_reported("parameters"));
+    };
+    Ok(parameters
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .find(|entry| entry.get("name").and_then(|n| n.as_str()) == Some(name))
+        .and_then(|entry| entry.get("value").and_then(|v| v.as_str())))
+}
+
+/// A boolean database parameter that is on (`1`, `ON`, `true`).
+pub(super) fn parameter_on(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        v == "1" || v.eq_ignore_ascii_case("on") || v.eq_ignore_ascii_case("true")
+    })
+}
+
+/// Parameter groups of the instance whose values are not applied yet
+/// (`applyStatus` other than `in-sync`, e.g. `pending-reboot`).
+fn instance_groups_not_in_sync<'a>(p: &Props<'a>) -> Result<Vec<String>, Unreadable> {
+    Ok(p.array("dbParameterGroupStatus")?
+        .iter()
+        .filter_map(|g| {
+            let status = g.get("applyStatus").and_then(|s| s.as_str());
+            (status != Some("in-sync")).then(|| {
+                format!(
+                    "`{}` ({})",
+                    g.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
+                    status.unwrap_or("status not reported")
+                )
+            })
+        })
+        .collect())
+}
+
+/// Shared logic of RDS.38, RDS.39, RDS.41 and RDS.44 (AWS Config's
+/// `rds-*-encrypted-in-transit` rules): for instances whose engine
+/// satisfies `applies`, the parameter `name` is on in the instance's DB
+/// parameter group and the group is in sync. Not applicable: other engines,
+/// members of a DB cluster (the cluster's parameter group governs them),
+/// instances being deleted.
+fn instance_encrypted_in_transit(
+    p: &Props<'_>,
+    applies: fn(&str) -> bool,
+    family: &str,
+    name: &str,
+) -> Result<Outcome, Unreadable> {
+    if let Some(gone) = instance_gone(p)? {
+        return Ok(gone);
+    }
+    let engine = engine(p)?;
+    if !applies(engine) {
+        return Ok(
+            Outcome::not_applicable(format!("The instance runs `{engine}`, not {family}."))
+                .with(p.evidence("engine")),
+        );
+    }
+    if let Some(na) = cluster_owned(p, "parameter group")? {
+        return Ok(na);
+    }
+    let value = parameter(p, name)?;
+    if !parameter_on(value) {
+        let shown = value.map_or_else(|| "not set".to_owned(), |v| format!("`{v}`"));
+        return Ok(Outcome::unhealthy(format!(
+            "The instance's DB parameter group does not require TLS (`{name}` is {shown}), so clients may connect in plain text; set `{name}` to 1 in a custom parameter group."
+        ))
+        .with(p.evidence("parameters"))
+        .with(p.evidence("dbParameterGroups")));
+    }
+    let pending = instance_groups_not_in_sync(p)?;
+    Ok(Outcome::either(
+        pending.is_empty(),
+        format!("The instance's DB parameter group sets `{name}` to 1 and is applied: connections must use TLS."),
+        format!(
+            "`{name}` is on in the parameter group but not applied to the instance yet ({}); reboot the instance to apply it.",
+            pending.join(", ")
+        ),
+    )
+    .with(p.evidence("parameters"))
+    .with(p.evidence("dbParameterGroupStatus")))
+}
+
+/// FSBP RDS.38: RDS for PostgreSQL instances set `rds.force_ssl`.
+fn postgresql_instance_encrypted_in_transit(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    instance_encrypted_in_transit(
+        p,
+        |e| e == "postgres",
+        "RDS for PostgreSQL",
+        "rds.force_ssl",
+    )
+}
+
+/// FSBP RDS.39: RDS for MySQL instances set `require_secure_transport`.
+fn mysql_instance_encrypted_in_transit(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    instance_encrypted_in_transit(
+        p,
+        |e| e == "mysql",
+        "RDS for MySQL",
+        "require_secure_transport",
+    )
+}
+
+/// FSBP RDS.41: RDS for SQL Server instances set `rds.force_ssl`.
+fn sqlserver_instance_encrypted_in_transit(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    instance_encrypted_in_transit(
+        p,
+        |e| e.starts_with("sqlserver-"),
+        "RDS for SQL Server",
+        "rds.force_ssl",
+    )
+}
+
+/// FSBP RDS.44: RDS for MariaDB instances set `require_secure_transport`.
+fn mariadb_instance_encrypted_in_transit(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    instance_encrypted_in_transit(
+        p,
+        |e| e == "mariadb",
+        "RDS for MariaDB",
+        "require_secure_transport",
+    )
+}
+
+/// FSBP RDS.45: an Aurora MySQL cluster's DB cluster parameter group turns
+/// on Advanced Auditing (`server_audit_logging`). Not applicable: other
+/// engines, clusters being deleted.
+fn aurora_mysql_cluster_audit_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(gone) = cluster_gone(p)? {
+        return Ok(gone);
+    }
+    let engine = engine(p)?;
+    if !is_aurora_mysql(engine) {
+        return Ok(Outcome::not_applicable(format!(
+            "The cluster runs `{engine}`, not Aurora MySQL."
+        ))
+        .with(p.evidence("engine")));
+    }
+    let value = parameter(p, "server_audit_logging")?;
+    let shown = value.map_or_else(|| "not set".to_owned(), |v| format!("`{v}`"));
+    Ok(Outcome::either(
+        parameter_on(value),
+        "Advanced Auditing is on: the cluster parameter group sets `server_audit_logging` to 1.",
+        format!(
+            "Advanced Auditing is off (`server_audit_logging` is {shown} in the cluster parameter group), so connections and queries are not audited; set it to 1 and choose `server_audit_events`."
+        ),
+    )
+    .with(p.evidence("parameters"))
+    .with(p.evidence("dbClusterParameterGroup")))
+}
+
+// ---------------------------------------------------------------------------
+// RDS Proxy.
+
+/// FSBP RDS.43: the proxy's `requireTLS` is `true`. Not applicable: proxies
+/// being deleted.
+fn proxy_tls_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if p.str("status")? == Some("deleting") {
+        return Ok(
+            Outcome::not_applicable("The proxy is being deleted.").with(p.evidence("status"))
+        );
+    }
+    let required = reported_bool(p, "requireTLS")?;
+    Ok(Outcome::either(
+        required,
+        "The proxy accepts only TLS connections.",
+        "The proxy accepts plain-text connections; turn on `RequireTLS` so clients must connect with TLS.",
+    )
+    .with(p.evidence("requireTLS")))
+}
+
+// ---------------------------------------------------------------------------
+// Event notification subscriptions.
+
+/// Shared logic of RDS.19 to RDS.22 (Security Hub assesses each existing
+/// subscription): a subscription for `source_type` (or for every source
+/// type, `sourceType` absent) is enabled and receives the `required` event
+/// categories (an empty category list means all of them). Not applicable:
+/// subscriptions for other source types.
+fn event_subscription_critical_events(
+    p: &Props<'_>,
+    source_type: &str,
+    noun: &str,
+    required: &[&str],
+) -> Result<Outcome, Unreadable> {
+    if let Some(other) = p.str("sourceType")?.filter(|t| *t != source_type) {
+        return Ok(Outcome::not_applicable(format!(
+            "The subscription is for `{other}` events, not {noun} events."
+        ))
+        .with(p.evidence("sourceType")));
+    }
+    let enabled = reported_bool(p, "enabled")?;
+    if !enabled {
+        return Ok(Outcome::unhealthy(format!(
+            "The subscription for {noun} events is disabled, so no notification is sent; enable it."
+        ))
+        .with(p.evidence("enabled")));
+    }
+    let categories = p.array("eventCategories")?;
+    let missing: Vec<&str> = if categories.is_empty() {
+        Vec::new()
+    } else {
+        required
+            .iter()
+            .filter(|r| !categories.iter().any(|c| c.as_str() == Some(**r)))
+            .copied()
+            .collect()
+    };
+    Ok(Outcome::either(
+        missing.is_empty(),
+        format!(
+            "The subscription notifies on critical {noun} events ({}).",
+            required.join(", ")
+        ),
+        format!(
+            "The subscription for {noun} events leaves out these critical categories: {}; add them to its event categories.",
+            missing.join(", ")
+        ),
+    )
+    .with(p.evidence("enabled"))
+    .with(p.evidence("eventCategories")))
+}
+
+/// FSBP RDS.19: cluster subscriptions include `maintenance` and `failure`.
+fn event_subscription_cluster_critical_events(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    event_subscription_critical_events(p, "db-cluster", "DB cluster", &["maintenance", "failure"])
+}
+
+/// FSBP RDS.20: instance subscriptions include `maintenance`,
+/// `configuration change` and `failure`.
+fn event_subscription_instance_critical_events(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    event_subscription_critical_events(
+        p,
+        "db-instance",
+        "DB instance",
+        &["maintenance", "configuration change", "failure"],
+    )
+}
+
+/// FSBP RDS.21: parameter group subscriptions include `configuration
+/// change`.
+fn event_subscription_parameter_group_critical_events(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    event_subscription_critical_events(
+        p,
+        "db-parameter-group",
+        "DB parameter group",
+        &["configuration change"],
+    )
+}
+
+/// FSBP RDS.22: security group subscriptions include `configuration
+/// change` and `failure`.
+fn event_subscription_security_group_critical_events(
+    p: &Props<'_>,
+    _: &Inventory,
+) -> Result<Outcome, Unreadable> {
+    event_subscription_critical_events(
+        p,
+        "db-security-group",
+        "DB security group",
+        &["configuration change", "failure"],
+    )
 }
 
 #[cfg(test)]
@@ -1112,6 +1451,16 @@ mod tests {
         assert!(required_instance_logs("oracle-se2").is_some());
         assert_eq!(required_instance_logs("db2-ae"), None);
         assert_eq!(required_instance_logs("custom-oracle-ee"), None);
+    }
+
+    #[test]
+    fn boolean_parameters() {
+        assert!(parameter_on(Some("1")));
+        assert!(parameter_on(Some("ON")));
+        assert!(parameter_on(Some("on")));
+        assert!(!parameter_on(Some("0")));
+        assert!(!parameter_on(Some("OFF")));
+        assert!(!parameter_on(None));
     }
 
     #[test]
