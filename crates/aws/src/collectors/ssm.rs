@@ -867,7 +867,10 @@ mod tests {
             "arn:rampart:ssm:eu-west-1:123456789012:service-settings"
         );
         let p = &asset.properties;
-        assert_eq!(p["documentPublicSharingPermission"]["settingValue"], "Disable");
+        assert_eq!(
+            p["documentPublicSharingPermission"]["settingValue"],
+            "Disable"
+        );
         assert_eq!(p["documentPublicSharingPermission"]["status"], "Customized");
         assert_eq!(p["automationLogDestination"]["settingValue"], "");
         assert_eq!(p["automationLogGroupName"], Value::Null);

@@ -1404,9 +1404,9 @@ fn launch_template_ebs_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome
         )
         .with(p.evidence("defaultVersion.blockDeviceMappings")));
     }
-    let plain = ebs.iter().find(|(_, e)| {
-        e.get("encrypted").and_then(Node::as_bool) != Some(true)
-    });
+    let plain = ebs
+        .iter()
+        .find(|(_, e)| e.get("encrypted").and_then(Node::as_bool) != Some(true));
     Ok(match plain {
         Some((i, _)) => Outcome::unhealthy(format!(
             "EBS volume {i} of the template's default version is not set to be encrypted; set `Ebs.Encrypted` to true in a new default version."
@@ -1430,12 +1430,14 @@ fn endpoint_gone(state: &str) -> bool {
 /// Whether an endpoint service name (`com.amazonaws.<region>.<service>`,
 /// `cn.com.amazonaws.…` in China) is `service` in `region`.
 fn endpoint_service_is(name: &str, region: &str, service: &str) -> bool {
-    ["com.amazonaws.", "cn.com.amazonaws."].iter().any(|prefix| {
-        name.strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix(region))
-            .and_then(|rest| rest.strip_prefix('.'))
-            == Some(service)
-    })
+    ["com.amazonaws.", "cn.com.amazonaws."]
+        .iter()
+        .any(|prefix| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix(region))
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(service)
+        })
 }
 
 /// FSBP EC2.10 / EC2.55–EC2.60: the VPC has a VPC endpoint for `service`
@@ -1482,7 +1484,11 @@ fn vpc_endpoint_ssm(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
 }
 
 fn vpc_endpoint_ssm_contacts(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    vpc_has_endpoint(p, "ssm-contacts", "Systems Manager Incident Manager Contacts")
+    vpc_has_endpoint(
+        p,
+        "ssm-contacts",
+        "Systems Manager Incident Manager Contacts",
+    )
 }
 
 fn vpc_endpoint_ssm_incidents(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
@@ -1494,10 +1500,10 @@ fn vpc_endpoint_ssm_incidents(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
 /// is not `enable`). Not applicable: a gateway being deleted.
 fn transit_gateway_no_auto_accept(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ "deleting") = p.str("state")? {
-        return Ok(Outcome::not_applicable(format!(
-            "The transit gateway is {state}."
-        ))
-        .with(p.evidence("state")));
+        return Ok(
+            Outcome::not_applicable(format!("The transit gateway is {state}."))
+                .with(p.evidence("state")),
+        );
     }
     let auto = p.str("options.autoAcceptSharedAttachments")?;
     Ok(Outcome::either(
@@ -1596,10 +1602,10 @@ fn vpn_tunnel_logging_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
 /// deleted.
 fn client_vpn_connection_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ "deleting") = p.str("status")? {
-        return Ok(Outcome::not_applicable(format!(
-            "The Client VPN endpoint is {state}."
-        ))
-        .with(p.evidence("status")));
+        return Ok(
+            Outcome::not_applicable(format!("The Client VPN endpoint is {state}."))
+                .with(p.evidence("status")),
+        );
     }
     let enabled = p.bool("connectionLogOptions.enabled")?;
     Ok(Outcome::either(
@@ -1631,10 +1637,7 @@ fn eip_attached(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
 
 /// A region setting read through `path`; not applicable in a region the
 /// account has not enabled, unreadable when the region answered nothing.
-fn region_setting<'a>(
-    p: &Props<'a>,
-    path: &str,
-) -> Result<Result<Node<'a>, Outcome>, Unreadable> {
+fn region_setting<'a>(p: &Props<'a>, path: &str) -> Result<Result<Node<'a>, Outcome>, Unreadable> {
     match p.get(path) {
         Ok(Some(node)) => Ok(Ok(node)),
         Ok(None) => Err(Unreadable {
@@ -1678,7 +1681,10 @@ fn snapshot_block_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome,
         Ok(node) => node,
         Err(na) => return Ok(na),
     };
-    let state = node.get("state").and_then(Node::as_str).unwrap_or("unblocked");
+    let state = node
+        .get("state")
+        .and_then(Node::as_str)
+        .unwrap_or("unblocked");
     Ok(Outcome::either(
         state == "block-all-sharing",
         "EBS snapshot Block Public Access blocks all public sharing in this region.",
@@ -1707,6 +1713,42 @@ mod tests {
             "g",
             json!({ "groupId": "sg-1", "groupName": "g", "ipPermissions": rules }),
         )
+    }
+
+    #[test]
+    fn endpoint_service_names() {
+        assert!(endpoint_service_is(
+            "com.amazonaws.us-east-1.ec2",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(endpoint_service_is(
+            "cn.com.amazonaws.cn-north-1.ecr.api",
+            "cn-north-1",
+            "ecr.api"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-east-1.ec2messages",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-west-2.ec2",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-east-1.ecr.dkr",
+            "us-east-1",
+            "ecr.api"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0abc",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(endpoint_gone("Deleting"));
+        assert!(!endpoint_gone("pendingAcceptance"));
     }
 
     #[test]

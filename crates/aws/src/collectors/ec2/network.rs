@@ -88,8 +88,7 @@ pub(super) async fn collect_launch_templates(ctx: &CollectContext<'_>, client: &
     let Ok(pages) = ctx.pages("DescribeLaunchTemplates", stream).await else {
         return;
     };
-    let templates: Vec<&LaunchTemplate> =
-        pages.iter().flat_map(|p| p.launch_templates()).collect();
+    let templates: Vec<&LaunchTemplate> = pages.iter().flat_map(|p| p.launch_templates()).collect();
     if templates.is_empty() {
         return;
     }
@@ -115,8 +114,7 @@ pub(super) async fn collect_launch_templates(ctx: &CollectContext<'_>, client: &
                 .and_then(|id| map.get(id).copied())),
             Err(failure) => Err(*failure),
         };
-        if let Some(asset) = launch_template_asset(ctx.region(), ctx.account(), template, default)
-        {
+        if let Some(asset) = launch_template_asset(ctx.region(), ctx.account(), template, default) {
             ctx.emit(asset);
         }
     }
@@ -451,10 +449,7 @@ pub fn client_vpn_endpoint_asset(
     endpoint: &ClientVpnEndpoint,
 ) -> Option<Asset> {
     let id = endpoint.client_vpn_endpoint_id()?;
-    let status = endpoint
-        .status()
-        .and_then(|s| s.code())
-        .map(|v| v.as_str());
+    let status = endpoint.status().and_then(|s| s.code()).map(|v| v.as_str());
     if status == Some("deleted") {
         return None;
     }
@@ -558,7 +553,10 @@ mod tests {
             .ipv6_native(false)
             .build();
         let asset = subnet_asset(REGION, ACCOUNT, &subnet).unwrap();
-        assert_eq!(asset.arn, "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1"
+        );
         assert_eq!(asset.resource_type, SUBNET);
         assert_eq!(asset.properties["mapPublicIpOnLaunch"], true);
         assert_eq!(asset.properties["state"], "available");
@@ -587,7 +585,11 @@ mod tests {
                     .block_device_mappings(
                         LaunchTemplateBlockDeviceMapping::builder()
                             .device_name("/dev/xvda")
-                            .ebs(LaunchTemplateEbsBlockDevice::builder().encrypted(true).build())
+                            .ebs(
+                                LaunchTemplateEbsBlockDevice::builder()
+                                    .encrypted(true)
+                                    .build(),
+                            )
                             .build(),
                     )
                     .build(),
@@ -603,13 +605,20 @@ mod tests {
             .default_version_number(2)
             .latest_version_number(3)
             .build();
-        let versions = [version("lt-1", true, Some(true)), version("lt-2", false, None)];
+        let versions = [
+            version("lt-1", true, Some(true)),
+            version("lt-2", false, None),
+        ];
         let defaults = default_versions(versions.iter());
         assert_eq!(defaults.len(), 1, "non-default versions are ignored");
 
-        let asset =
-            launch_template_asset(REGION, ACCOUNT, &template, Ok(defaults.get("lt-1").copied()))
-                .unwrap();
+        let asset = launch_template_asset(
+            REGION,
+            ACCOUNT,
+            &template,
+            Ok(defaults.get("lt-1").copied()),
+        )
+        .unwrap();
         assert_eq!(
             asset.arn,
             "arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-1"
@@ -622,7 +631,10 @@ mod tests {
             p["defaultVersion"]["networkInterfaces"][0]["associatePublicIpAddress"],
             true
         );
-        assert_eq!(p["defaultVersion"]["metadataOptions"]["httpTokens"], "required");
+        assert_eq!(
+            p["defaultVersion"]["metadataOptions"]["httpTokens"],
+            "required"
+        );
         assert_eq!(
             p["defaultVersion"]["blockDeviceMappings"][0]["ebs"]["encrypted"],
             true
@@ -708,7 +720,11 @@ mod tests {
                             )
                             .build(),
                     )
-                    .tunnel_options(TunnelOption::builder().outside_ip_address("2.2.2.2").build())
+                    .tunnel_options(
+                        TunnelOption::builder()
+                            .outside_ip_address("2.2.2.2")
+                            .build(),
+                    )
                     .build(),
             )
             .build();
@@ -739,7 +755,9 @@ mod tests {
                 .client_vpn_endpoint_id("cvpn-endpoint-1")
                 .status(ClientVpnEndpointStatus::builder().code(code).build())
                 .connection_log_options(
-                    ConnectionLogResponseOptions::builder().enabled(false).build(),
+                    ConnectionLogResponseOptions::builder()
+                        .enabled(false)
+                        .build(),
                 )
                 .build()
         };
