@@ -548,6 +548,14 @@ async fn ec2_networking_resources_are_collected_and_assessed() {
         Healthy,
     );
     check("ec2-eip-attached", &format!("elastic-ip/{idle}"), Unhealthy);
+    // moto's VPN connections report no tunnels: unknown, never healthy.
+    for rec in ["ec2-vpn-tunnels-up", "ec2-vpn-tunnel-logging-enabled"] {
+        check(
+            rec,
+            &format!("vpn-connection/{vpn}"),
+            rampart_model::AssessmentStatus::Error,
+        );
+    }
     check(
         "ec2-vpc-block-public-access",
         "region-settings",
