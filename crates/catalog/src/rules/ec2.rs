@@ -166,6 +166,10 @@ pub(crate) static RULES: &[Rule] = &[
         check: vpn_tunnel_logging_enabled,
     },
     Rule {
+        id: "ec2-vpn-ikev2-only",
+        check: vpn_ikev2_only,
+    },
+    Rule {
         id: "ec2-client-vpn-connection-logging",
         check: client_vpn_connection_logging,
     },
@@ -1298,23 +1302,34 @@ fn region_imdsv2_default(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
 // gateways, VPN, Elastic IPs, VPC and snapshot Block Public Access
 // ---------------------------------------------------------------------------
 
-/// FSBP EC2.15: the subnet does not assign a public IPv4 address to every
-/// network interface launched in it (`mapPublicIpOnLaunch`). Not
-/// applicable: an IPv6-only subnet (it has no IPv4 addresses to assign).
+/// FSBP EC2.15: the subnet assigns neither a public IPv4 address
+/// (`mapPublicIpOnLaunch`) nor an IPv6 address (`assignIpv6AddressOnCreation`,
+/// IPv6 addresses being globally reachable) to the network interfaces
+/// created in it. Not applicable: a subnet that is not available yet.
 fn subnet_no_auto_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.bool("ipv6Native")? == Some(true) {
-        return Ok(Outcome::not_applicable(
-            "The subnet is IPv6-only; it cannot assign public IPv4 addresses.",
-        )
-        .with(p.evidence("ipv6Native")));
+    if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
+        return Ok(Outcome::not_applicable(format!(
+            "The subnet is {state}; the check applies once it is available."
+        ))
+        .with(p.evidence("state")));
     }
-    let maps = p.bool("mapPublicIpOnLaunch")?;
-    Ok(Outcome::either(
-        maps != Some(true),
-        "The subnet does not assign public IPv4 addresses on launch.",
-        "The subnet assigns a public IPv4 address to every instance launched in it; turn off auto-assign public IPv4 and give public addresses only where a workload needs one.",
+    if p.bool("mapPublicIpOnLaunch")? == Some(true) {
+        return Ok(Outcome::unhealthy(
+            "The subnet assigns a public IPv4 address to every network interface created in it; turn off auto-assign public IPv4 and give public addresses only where a workload needs one.",
+        )
+        .with(p.evidence("mapPublicIpOnLaunch")));
+    }
+    if p.bool("assignIpv6AddressOnCreation")? == Some(true) {
+        return Ok(Outcome::unhealthy(
+            "The subnet assigns an IPv6 address, reachable from the internet unless blocked, to every network interface created in it; turn off auto-assign IPv6.",
+        )
+        .with(p.evidence("assignIpv6AddressOnCreation")));
+    }
+    Ok(
+        Outcome::healthy("The subnet assigns no public IPv4 or IPv6 address automatically.")
+            .with(p.evidence("mapPublicIpOnLaunch"))
+            .with(p.evidence("assignIpv6AddressOnCreation")),
     )
-    .with(p.evidence("mapPublicIpOnLaunch")))
 }
 
 /// The launch template's default version, or why the rule does not apply
@@ -1383,38 +1398,41 @@ fn launch_template_imdsv2_required(p: &Props<'_>, _: &Inventory) -> Result<Outco
     .with(p.evidence("defaultVersion.metadataOptions.httpTokens")))
 }
 
-/// FSBP EC2.181: every EBS volume the launch template's default version
-/// defines is encrypted (`ebs.encrypted` true; unset counts as not
-/// encrypted, since the template then relies on the AMI or the region
-/// default). Not applicable: deleted during the scan, or a default
-/// version that defines no EBS volume.
+/// FSBP EC2.181: no EBS volume of the launch template's default version
+/// sets `ebs.encrypted` to false. As Security Hub does, only settings the
+/// template states explicitly count (not the region's encryption by
+/// default, the AMI's mappings or the source snapshot). Not applicable:
+/// deleted during the scan, or a default version that states encryption
+/// for no EBS volume.
 fn launch_template_ebs_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Err(na) = template_default(p)? {
         return Ok(na);
     }
     let mappings = p.array("defaultVersion.blockDeviceMappings")?;
-    let ebs: Vec<(usize, Node<'_>)> = mappings
+    let stated: Vec<(usize, bool)> = mappings
         .iter()
         .enumerate()
-        .filter_map(|(i, m)| m.get("ebs").filter(|e| !e.is_null()).map(|e| (i, e)))
+        .filter_map(|(i, m)| {
+            m.get("ebs")
+                .and_then(|e| e.get("encrypted"))
+                .and_then(Node::as_bool)
+                .map(|encrypted| (i, encrypted))
+        })
         .collect();
-    if ebs.is_empty() {
+    if stated.is_empty() {
         return Ok(Outcome::not_applicable(
-            "The template's default version defines no EBS volume; the AMI's block device mappings apply.",
+            "The template's default version states encryption for no EBS volume; the AMI's mappings and the region's EBS encryption by default decide.",
         )
         .with(p.evidence("defaultVersion.blockDeviceMappings")));
     }
-    let plain = ebs
-        .iter()
-        .find(|(_, e)| e.get("encrypted").and_then(Node::as_bool) != Some(true));
-    Ok(match plain {
+    Ok(match stated.iter().find(|(_, encrypted)| !encrypted) {
         Some((i, _)) => Outcome::unhealthy(format!(
-            "EBS volume {i} of the template's default version is not set to be encrypted; set `Ebs.Encrypted` to true in a new default version."
+            "EBS volume {i} of the template's default version is set not to be encrypted; set `Ebs.Encrypted` to true in a new default version."
         ))
         .with(p.evidence(&format!("defaultVersion.blockDeviceMappings.{i}"))),
         None => Outcome::healthy(format!(
-            "All {} EBS volume(s) of the template's default version are encrypted.",
-            ebs.len()
+            "The {} EBS volume(s) of the template's default version that state encryption are encrypted.",
+            stated.len()
         ))
         .with(p.evidence("defaultVersion.blockDeviceMappings")),
     })
@@ -1593,6 +1611,41 @@ fn vpn_tunnel_logging_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
         ))
         .with(p.evidence(&format!("tunnelOptions.{i}.logOptions"))),
         None => Outcome::healthy("Every tunnel of the VPN connection logs to CloudWatch Logs.")
+            .with(p.evidence("tunnelOptions")),
+    })
+}
+
+/// FSBP EC2.183: every tunnel of the site-to-site VPN connection allows
+/// IKEv2 only (`tunnelOptions[].ikeVersions` is exactly `ikev2`; a tunnel
+/// that allows IKEv1, or lists no version, fails). Not applicable: a
+/// connection that is not available.
+fn vpn_ikev2_only(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = vpn_not_available(p)? {
+        return Ok(na);
+    }
+    let tunnels = p.array("tunnelOptions")?;
+    if tunnels.is_empty() {
+        return Err(Unreadable {
+            path: "tunnelOptions".to_owned(),
+            error: "the connection reported no tunnel options".to_owned(),
+        });
+    }
+    let loose = tunnels.iter().position(|t| {
+        let versions = t
+            .get("ikeVersions")
+            .and_then(Node::as_array)
+            .unwrap_or_default();
+        versions.is_empty()
+            || versions
+                .iter()
+                .any(|v| !v.as_str().is_some_and(|v| v.eq_ignore_ascii_case("ikev2")))
+    });
+    Ok(match loose {
+        Some(i) => Outcome::unhealthy(format!(
+            "Tunnel {i} of the VPN connection does not restrict IKE to version 2; set its IKE versions to `ikev2` only."
+        ))
+        .with(p.evidence(&format!("tunnelOptions.{i}.ikeVersions"))),
+        None => Outcome::healthy("Every tunnel of the VPN connection allows IKEv2 only.")
             .with(p.evidence("tunnelOptions")),
     })
 }

@@ -343,15 +343,8 @@ fn service_setting<'a>(
 
 /// FSBP SSM.7: the region's `/ssm/documents/console/public-sharing-permission`
 /// service setting is `Disable` (block public sharing on). Not applicable:
-/// the China and GovCloud partitions, where documents cannot be shared
-/// publicly, or a region without the setting.
+/// a region where Systems Manager has no such setting.
 fn document_public_sharing_blocked(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    let region = p.asset().region;
-    if region.starts_with("cn-") || region.starts_with("us-gov-") {
-        return Ok(Outcome::not_applicable(format!(
-            "SSM documents cannot be shared publicly in {region}'s partition."
-        )));
-    }
     let key = "documentPublicSharingPermission";
     let value = match service_setting(p, key)? {
         Ok(value) => value,
