@@ -483,15 +483,16 @@ pub fn client_vpn_endpoint_asset(
 
 /// An Elastic IP address as an `AWS::EC2::EIP` asset (named by its
 /// address); `None` without an allocation id (EC2-Classic addresses).
+/// Empty strings (moto's "none") are `null`.
 pub fn address_asset(region: &str, account: &str, address: &Address) -> Option<Asset> {
     let id = address.allocation_id()?;
     let properties = json!({
         "allocationId": id,
         "publicIp": address.public_ip(),
         "domain": address.domain().map(|v| v.as_str()),
-        "associationId": address.association_id(),
+        "associationId": non_empty(address.association_id()),
         "instanceId": non_empty(address.instance_id()),
-        "networkInterfaceId": address.network_interface_id(),
+        "networkInterfaceId": non_empty(address.network_interface_id()),
         "networkInterfaceOwnerId": address.network_interface_owner_id(),
         "privateIpAddress": address.private_ip_address(),
         "networkBorderGroup": address.network_border_group(),
