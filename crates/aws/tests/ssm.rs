@@ -656,7 +656,6 @@ async fn sql_servers_are_discovered_from_inventory_images_and_rds() {
 /// healthy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_settings_are_read_and_assessed() {
-    use aws_sdk_ssm::error::ProvideErrorMetadata;
     use rampart_model::AssessmentStatus::{Healthy, Unhealthy};
 
     let _serial = SERIAL.lock().await;
