@@ -292,11 +292,14 @@ fn status_of(
     recommendation: &str,
     suffix: &str,
 ) -> rampart_model::AssessmentStatus {
-    assessments
+    let found = assessments
         .iter()
-        .find(|a| a.recommendation == recommendation && a.resource.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `…{suffix}`"))
-        .status
+        .find(|a| a.recommendation == recommendation && a.resource.ends_with(suffix));
+    assert!(
+        found.is_some(),
+        "no `{recommendation}` assessment of `…{suffix}`"
+    );
+    found.unwrap().status
 }
 
 /// The VPC networking resources moto models, created through the SDK: the

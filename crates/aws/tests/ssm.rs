@@ -673,7 +673,8 @@ async fn service_settings_are_read_and_assessed() {
             .find(|a| a.resource_type == "Rampart::SSM::ServiceSettings")
             .expect("a service settings asset")
             .clone();
-        let assessed = rampart_catalog::evaluate::evaluate(&catalog, &[settings.clone()]);
+        let assessed =
+            rampart_catalog::evaluate::evaluate(&catalog, std::slice::from_ref(&settings));
         let status = |rec: &str| {
             assessed
                 .iter()
