@@ -795,6 +795,16 @@ mod tests {
         assert_eq!(asset.name, "54.1.2.3");
         assert_eq!(asset.properties["domain"], "vpc");
         assert_eq!(asset.properties["associationId"], Value::Null);
+        // moto answers "none" with empty strings.
+        let moto_shaped = Address::builder()
+            .allocation_id("eipalloc-2")
+            .public_ip("54.1.2.5")
+            .instance_id("")
+            .network_interface_id("")
+            .build();
+        let asset = address_asset(REGION, ACCOUNT, &moto_shaped).unwrap();
+        assert_eq!(asset.properties["instanceId"], Value::Null);
+        assert_eq!(asset.properties["networkInterfaceId"], Value::Null);
         let classic = Address::builder().public_ip("54.1.2.4").build();
         assert!(address_asset(REGION, ACCOUNT, &classic).is_none());
     }
