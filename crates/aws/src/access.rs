@@ -249,6 +249,8 @@ clients! {
     elbv2 => aws_sdk_elasticloadbalancingv2, "elbv2";
     /// Classic Load Balancing client for a region.
     elb => aws_sdk_elasticloadbalancing, "elb";
+    /// CloudWatch client for a region.
+    cloudwatch => aws_sdk_cloudwatch, "cloudwatch";
     /// SQS client for a region.
     sqs => aws_sdk_sqs, "sqs";
     /// SNS client for a region.

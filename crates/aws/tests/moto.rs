@@ -568,3 +568,78 @@ async fn ec2_networking_resources_are_collected_and_assessed() {
         rampart_model::AssessmentStatus::Error,
     );
 }
+
+/// The CloudWatch collector reads metric filters and alarms as moto keeps
+/// them: the filter's log group, pattern and metric, the alarm's metric,
+/// actions and SNS action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudwatch_reads_metric_filters_and_alarms() {
+    let moto = Moto::start();
+    let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let region = "eu-west-1";
+    let logs = access.logs(region);
+    logs.create_log_group()
+        .log_group_name("/org/trail")
+        .send()
+        .await
+        .unwrap();
+    let pattern = r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#;
+    logs.put_metric_filter()
+        .log_group_name("/org/trail")
+        .filter_name("RootUsage")
+        .filter_pattern(pattern)
+        .metric_transformations(
+            aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+                .metric_name("RootUsage")
+                .metric_namespace("CISBenchmark")
+                .metric_value("1")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let topic = format!("arn:aws:sns:{region}:123456789012:security-alerts");
+    access
+        .cloudwatch(region)
+        .put_metric_alarm()
+        .alarm_name("RootUsage")
+        .metric_name("RootUsage")
+        .namespace("CISBenchmark")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(
+            aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+        )
+        .alarm_actions(&topic)
+        .send()
+        .await
+        .unwrap();
+
+    let result = collect_account(
+        &access,
+        &plan(&["us-east-1", region], Some(&["cloudwatch"])),
+        &NoProgress,
+    )
+    .await;
+    assert!(result.gaps.is_empty(), "{:#?}", result.gaps);
+    let monitoring: Vec<&rampart_model::Asset> = result
+        .assets
+        .iter()
+        .filter(|a| a.resource_type == rampart_model::types::CLOUDWATCH_MONITORING)
+        .collect();
+    assert_eq!(monitoring.len(), 2, "one per region");
+    let ours = monitoring.iter().find(|a| a.region == region).unwrap();
+    let p = &ours.properties;
+    assert_eq!(p["metricFilters"][0]["logGroupName"], "/org/trail");
+    assert_eq!(p["metricFilters"][0]["filterPattern"], pattern);
+    assert_eq!(p["metricFilters"][0]["metrics"][0]["name"], "RootUsage");
+    assert_eq!(p["alarms"][0]["metrics"][0]["namespace"], "CISBenchmark");
+    assert_eq!(p["alarms"][0]["actionsEnabled"], true);
+    assert_eq!(p["alarms"][0]["alarmActions"][0], topic.as_str());
+    let other = monitoring.iter().find(|a| a.region == "us-east-1").unwrap();
+    assert_eq!(other.properties["metricFilters"], serde_json::json!([]));
+    assert_eq!(other.properties["alarms"], serde_json::json!([]));
+}

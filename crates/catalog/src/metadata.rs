@@ -19,6 +19,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../data/recommendations/cloudtrail.toml"),
     ),
     (
+        "cloudwatch.toml",
+        include_str!("../data/recommendations/cloudwatch.toml"),
+    ),
+    (
         "config.toml",
         include_str!("../data/recommendations/config.toml"),
     ),

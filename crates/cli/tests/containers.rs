@@ -606,8 +606,8 @@ fn containers_plan_end_to_end() {
         .unwrap();
     assert!(steps.iter().any(|s| s["action"] == "create"), "{replanned}");
 
-    // A connector with neither the Containers plan nor CloudTrail detection
-    // is a usage error.
+    // A connector without a log source (no Containers plan, no CloudTrail
+    // or SQL threat detection) is a usage error.
     env.ok(env.run(&[
         "connector",
         "create",
@@ -619,7 +619,7 @@ fn containers_plan_end_to_end() {
     let out = env.aws(&["detect", "--connector", "cspm-only", "--once"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("neither the Containers plan"),
+        String::from_utf8_lossy(&out.stderr).contains("has no log source"),
         "{}",
         describe(&out)
     );

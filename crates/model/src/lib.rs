@@ -429,6 +429,9 @@ pub mod types {
     /// IAM Access Analyzer analyzers, one per region (present even when
     /// the region has none).
     pub const ACCESS_ANALYZER_REGION: &str = "Rampart::AccessAnalyzer::RegionStatus";
+    /// CloudWatch Logs metric filters and CloudWatch metric alarms, one
+    /// per region (the CIS monitoring recommendations read them).
+    pub const CLOUDWATCH_MONITORING: &str = "Rampart::CloudWatch::Monitoring";
     /// Security Hub state and enabled standards, one per region.
     pub const SECURITYHUB_REGION: &str = "Rampart::SecurityHub::RegionStatus";
     /// What agentless scanning read on one EC2 instance's disks (the

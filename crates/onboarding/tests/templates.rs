@@ -300,7 +300,10 @@ fn check_trust(
                 .get(role.default_name)
                 .unwrap_or_else(|| panic!("no role {}", role.default_name));
             let own = minted_claims(ISSUER, "connector-id", plan.audience());
-            let service_role = plan == &Plan::Containers && index >= 2;
+            // The log pipelines' service roles: CloudWatch Logs and Firehose
+            // assume them.
+            let service_role =
+                (plan == &Plan::Containers && index >= 2) || (plan == &Plan::Sql && index >= 3);
             let accepted = trust_allows(
                 policy,
                 &WebIdentityRequest {

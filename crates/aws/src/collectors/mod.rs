@@ -11,6 +11,7 @@ use crate::scan::CollectContext;
 
 pub mod accessanalyzer;
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod config;
 pub mod dynamodb;
 pub mod ec2;
@@ -129,6 +130,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &s3::S3,
     &ec2::Ec2,
     &cloudtrail::CloudTrail,
+    &cloudwatch::CloudWatch,
     &kms::Kms,
     &rds::Rds,
     &config::Config,

@@ -60,7 +60,7 @@ pub(crate) static RULES: &[Rule] = &[
 ];
 
 /// The account id in an ARN.
-fn arn_account(arn: &str) -> Option<&str> {
+pub(crate) fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
@@ -169,7 +169,7 @@ fn region_rule(
 }
 
 /// Whether the trail is logging (`status.isLogging`).
-fn is_logging(t: &Props<'_>) -> Result<bool, Unreadable> {
+pub(crate) fn is_logging(t: &Props<'_>) -> Result<bool, Unreadable> {
     match t.bool("status.isLogging")? {
         Some(logging) => Ok(logging),
         None => Err(Unreadable {
@@ -222,7 +222,7 @@ fn field_narrowed(selector: Node<'_>, field: &str) -> bool {
 
 /// A multi-Region trail that is logging and records all read and write
 /// management events without excluded event sources.
-fn logs_all_management_events(t: &Props<'_>) -> Result<bool, Unreadable> {
+pub(crate) fn logs_all_management_events(t: &Props<'_>) -> Result<bool, Unreadable> {
     if t.bool("isMultiRegionTrail")? != Some(true) || !is_logging(t)? {
         return Ok(false);
     }

@@ -16,6 +16,7 @@ use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
 mod cloudtrail;
+mod cloudwatch;
 mod config;
 mod dynamodb;
 mod ec2;
@@ -127,6 +128,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
     [
         accessanalyzer::RULES,
         cloudtrail::RULES,
+        cloudwatch::RULES,
         config::RULES,
         dynamodb::RULES,
         ec2::RULES,
