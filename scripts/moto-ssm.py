@@ -16,7 +16,10 @@ Emulated operations: DescribeInstanceInformation, DescribeInstancePatchStates,
 ListResourceComplianceSummaries, GetInventory, ListInventoryEntries,
 CreateAssociation, DescribeAssociation, ListAssociations, UpdateAssociation,
 DeleteAssociation, ListTagsForResource for associations (their `Tags`
-as created; other resource types are moto's), and Run Command: SendCommand,
+as created; other resource types are moto's), the service settings
+(GetServiceSetting, UpdateServiceSetting, ResetServiceSetting, for the ids
+in `SERVICE_SETTING_DEFAULTS`, which answer their AWS default until
+updated), and Run Command: SendCommand,
 GetCommandInvocation, ListCommandInvocations, ListCommands, CancelCommand
 (moto's own, partial SendCommand family is never reached).
 
@@ -112,6 +115,7 @@ def fresh():
         "associations": {},
         "commands": {},
         "command_outputs": {},
+        "service_settings": {},
     }
 
 
@@ -1023,6 +1027,71 @@ def dump_outputs(st):
     ]
 
 
+# ------------------------------------------------------- service settings
+
+# The settings the emulator knows, with the value AWS answers for a setting
+# nobody changed (status `Default`). Any other id is `ServiceSettingNotFound`.
+SERVICE_SETTING_DEFAULTS = {
+    "/ssm/documents/console/public-sharing-permission": "Enable",
+    "/ssm/automation/customer-script-log-destination": "",
+    "/ssm/automation/customer-script-log-group-name": "",
+}
+SETTING_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[^:]*:[0-9]{12}:servicesetting(/.+)$")
+
+
+def setting_path(body):
+    setting_id = body.get("SettingId")
+    if not isinstance(setting_id, str) or not setting_id:
+        raise validation("SettingId is required")
+    match = SETTING_ARN.match(setting_id)
+    path = match.group(1) if match else setting_id
+    if path not in SERVICE_SETTING_DEFAULTS:
+        raise AwsError("ServiceSettingNotFound", f"ServiceSetting {setting_id} not found")
+    return path
+
+
+def service_setting_view(st, path, ctx):
+    stored = st["service_settings"].get(path)
+    value, status, modified = (
+        (stored["value"], "Customized", stored["date"])
+        if stored
+        else (SERVICE_SETTING_DEFAULTS[path], "Default", None)
+    )
+    out = {
+        "SettingId": path,
+        "SettingValue": value,
+        "ARN": f"arn:aws:ssm:{ctx['region']}:{ctx['account']}:servicesetting{path}",
+        "Status": status,
+    }
+    if modified is not None:
+        out["LastModifiedDate"] = modified
+        out["LastModifiedUser"] = f"arn:aws:iam::{ctx['account']}:root"
+    return out
+
+
+def get_service_setting(st, body, ctx):
+    return {"ServiceSetting": service_setting_view(st, setting_path(body), ctx)}
+
+
+def update_service_setting(st, body, ctx):
+    path = setting_path(body)
+    value = body.get("SettingValue")
+    if not isinstance(value, str):
+        raise validation("SettingValue is required")
+    if path.endswith("public-sharing-permission") and value not in ("Enable", "Disable"):
+        raise validation("SettingValue must be Enable or Disable")
+    if path.endswith("log-destination") and value not in ("CloudWatch", ""):
+        raise validation("SettingValue must be CloudWatch or empty")
+    st["service_settings"][path] = {"value": value, "date": now()}
+    return {}
+
+
+def reset_service_setting(st, body, ctx):
+    path = setting_path(body)
+    st["service_settings"].pop(path, None)
+    return {"ServiceSetting": service_setting_view(st, path, ctx)}
+
+
 HANDLERS = {
     "DescribeInstanceInformation": lambda st, body, _ctx: describe_instance_information(st, body),
     "DescribeInstancePatchStates": lambda st, body, _ctx: describe_instance_patch_states(st, body),
@@ -1037,6 +1106,9 @@ HANDLERS = {
     "UpdateAssociation": update_association,
     "DeleteAssociation": delete_association,
     "ListTagsForResource": list_tags_for_resource,
+    "GetServiceSetting": get_service_setting,
+    "UpdateServiceSetting": update_service_setting,
+    "ResetServiceSetting": reset_service_setting,
     # moto has its own SendCommand family (every invocation `Success`, empty
     # output, no managed-instance check); these entries keep it unreachable.
     "SendCommand": send_command,

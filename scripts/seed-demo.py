@@ -691,6 +691,50 @@ class Seeder:
         )
         self.add("ec2", HOME, "AMI demo-private-ami (private, healthy)")
 
+        # VPC networking: launch templates, a transit gateway, an idle Elastic IP,
+        # a Systems Manager interface endpoint in demo-vpc.
+        ec2.create_launch_template(
+            LaunchTemplateName="demo-web-lt",
+            LaunchTemplateData={
+                "ImageId": BASE_AMI,
+                "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": True}],
+                "MetadataOptions": {"HttpTokens": "optional"},
+                "BlockDeviceMappings": [
+                    {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "Encrypted": False}}
+                ],
+            },
+            TagSpecifications=ec2_tags("launch-template", "demo-web-lt"),
+        )
+        ec2.create_launch_template(
+            LaunchTemplateName="demo-app-lt",
+            LaunchTemplateData={
+                "ImageId": BASE_AMI,
+                "NetworkInterfaces": [{"DeviceIndex": 0, "AssociatePublicIpAddress": False}],
+                "MetadataOptions": {"HttpTokens": "required"},
+                "BlockDeviceMappings": [
+                    {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "Encrypted": True}}
+                ],
+            },
+            TagSpecifications=ec2_tags("launch-template", "demo-app-lt"),
+        )
+        self.add("ec2", HOME, "launch templates demo-web-lt (public IP, IMDSv1, unencrypted EBS), demo-app-lt (healthy)")
+        ec2.create_transit_gateway(
+            Description="demo transit gateway",
+            Options={"AutoAcceptSharedAttachments": "enable"},
+            TagSpecifications=ec2_tags("transit-gateway", "demo-tgw"),
+        )
+        self.add("ec2", HOME, "transit gateway demo-tgw: AutoAcceptSharedAttachments=enable")
+        ec2.allocate_address(Domain="vpc", TagSpecifications=ec2_tags("elastic-ip", "demo-idle-eip"))
+        self.add("ec2", HOME, "Elastic IP demo-idle-eip: not associated")
+        ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            VpcEndpointType="Interface",
+            ServiceName=f"com.amazonaws.{HOME}.ssm",
+            SubnetIds=[subnets["demo-private-a"]],
+            TagSpecifications=ec2_tags("vpc-endpoint", "demo-ssm-endpoint"),
+        )
+        self.add("ec2", HOME, "VPC endpoint demo-ssm-endpoint: interface endpoint for ssm in demo-vpc")
+
     def ec2_eu(self) -> None:
         ec2 = self.c("ec2", EU)
         ec2.enable_ebs_encryption_by_default()

@@ -649,3 +649,102 @@ async fn sql_servers_are_discovered_from_inventory_images_and_rds() {
             .all(|a| a.resource_type != rampart_model::types::SQL_SERVER_INSTANCE)
     );
 }
+
+/// The service settings through the emulator: an unchanged setting answers
+/// its AWS default (public sharing allowed, no Automation logging), which
+/// the catalog finds unhealthy; after `UpdateServiceSetting` both are
+/// healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_settings_are_read_and_assessed() {
+    use rampart_model::AssessmentStatus::{Healthy, Unhealthy};
+
+    let _serial = SERIAL.lock().await;
+    let moto = moto();
+    moto.reset();
+    let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let catalog = rampart_catalog::Catalog::builtin().unwrap();
+    let scan_plan = rampart_aws::ScanPlan {
+        services: Some(vec!["ssm".to_owned()]),
+        ..plan(&["eu-west-1"])
+    };
+    let assess = |assets: &[rampart_model::Asset]| {
+        let settings = assets
+            .iter()
+            .find(|a| a.resource_type == "Rampart::SSM::ServiceSettings")
+            .expect("a service settings asset")
+            .clone();
+        let assessed =
+            rampart_catalog::evaluate::evaluate(&catalog, std::slice::from_ref(&settings));
+        let status = |rec: &str| {
+            assessed
+                .iter()
+                .find(|a| a.recommendation == rec)
+                .map(|a| a.status)
+                .unwrap()
+        };
+        (
+            settings,
+            status("ssm-document-public-sharing-blocked"),
+            status("ssm-automation-logging-enabled"),
+        )
+    };
+
+    let scan = rampart_aws::collect_account(&access, &scan_plan, &rampart_aws::NoProgress).await;
+    assert!(
+        !scan.gaps.iter().any(|g| g.operation == "GetServiceSetting"),
+        "{:#?}",
+        scan.gaps
+    );
+    let (asset, sharing, logging) = assess(&scan.assets);
+    assert_eq!(
+        asset.properties["documentPublicSharingPermission"]["settingValue"],
+        "Enable"
+    );
+    assert_eq!(
+        asset.properties["documentPublicSharingPermission"]["status"],
+        "Default"
+    );
+    assert_eq!(
+        asset.properties["automationLogDestination"]["settingValue"],
+        ""
+    );
+    assert_eq!((sharing, logging), (Unhealthy, Unhealthy));
+
+    let client = access.ssm("eu-west-1");
+    for (id, value) in [
+        (
+            "/ssm/documents/console/public-sharing-permission",
+            "Disable",
+        ),
+        (
+            "/ssm/automation/customer-script-log-destination",
+            "CloudWatch",
+        ),
+    ] {
+        client
+            .update_service_setting()
+            .setting_id(id)
+            .setting_value(value)
+            .send()
+            .await
+            .unwrap();
+    }
+    let unknown = client
+        .get_service_setting()
+        .setting_id("/ssm/no/such/setting")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown.as_service_error().and_then(|e| e.meta().code()),
+        Some("ServiceSettingNotFound")
+    );
+
+    let scan = rampart_aws::collect_account(&access, &scan_plan, &rampart_aws::NoProgress).await;
+    let (asset, sharing, logging) = assess(&scan.assets);
+    assert_eq!(
+        asset.properties["documentPublicSharingPermission"]["status"],
+        "Customized"
+    );
+    assert_eq!((sharing, logging), (Healthy, Healthy));
+}

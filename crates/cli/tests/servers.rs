@@ -479,6 +479,16 @@ fn sql_plan_discovers_assesses_and_keeps_baselines() {
         .find(|s| s["host_id"] == host.as_str())
         .unwrap_or_else(|| panic!("{servers:#?}"));
     assert_eq!(server["product"], "SQL Server 2019");
+    // The contract of `rampart sql list --format json`.
+    assert_eq!(
+        server["resource"],
+        format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{host}"),
+        "{server:#}"
+    );
+    assert_eq!(server["kind"], "ec2");
+    assert_eq!(server["name"].as_str().map(str::is_empty), Some(false));
+    assert_eq!(server["version"], "15.0.4355.3", "{server:#}");
+    assert_eq!(server["discovered_by"], serde_json::json!(["ssm-inventory"]), "{server:#}");
     assert_eq!(server["prerequisites_met"], true, "{server:#}");
     let assessment = &server["assessment"];
     assert!(

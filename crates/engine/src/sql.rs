@@ -468,6 +468,14 @@ pub struct SqlServerView {
     pub version: Option<String>,
     /// The edition, when known.
     pub edition: Option<String>,
+    /// The ARN of the RDS DB instance, or of the EC2 instance that hosts
+    /// the server (the contract of `rampart sql list --format json`).
+    pub resource: String,
+    /// `ec2`, `rds-custom` or `rds` (the same as `host_type`).
+    pub kind: String,
+    /// The signals that found it (`ssm-inventory`, `platform-details`,
+    /// `ami-name`, `rds-engine`), in the order of `signals`.
+    pub discovered_by: Vec<String>,
     /// What found it (`source`, `detail`).
     pub signals: Value,
     /// The SQL plan's prerequisites.
@@ -531,6 +539,9 @@ pub fn stored_sql_servers(
                 product: text(asset, "product"),
                 version: text(asset, "version"),
                 edition: text(asset, "edition"),
+                resource: text(asset, "hostArn").unwrap_or_default(),
+                kind: found.host_type.clone(),
+                discovered_by: discovered_by(asset),
                 signals: asset
                     .properties
                     .get("signals")
@@ -544,6 +555,24 @@ pub fn stored_sql_servers(
             })
         })
         .collect())
+}
+
+/// The distinct signal sources of a SQL Server asset, in order.
+fn discovered_by(asset: &Asset) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let sources = asset
+        .properties
+        .get("signals")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("source").and_then(Value::as_str));
+    for source in sources {
+        if !out.iter().any(|o| o == source) {
+            out.push(source.to_owned());
+        }
+    }
+    out
 }
 
 /// Accepts the stored result of `rule` (on `database`, for database rules)

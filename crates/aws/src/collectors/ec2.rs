@@ -1,8 +1,10 @@
 //! EC2: instances, security groups, EBS volumes, snapshots and AMIs owned
-//! by the account, VPCs with their flow logs, network ACLs, and the
-//! region-level settings (EBS encryption by default, snapshot and AMI block
-//! public access, instance metadata defaults). Regional: runs once per
-//! scanned region.
+//! by the account, VPCs with their flow logs and VPC endpoints, network
+//! ACLs, the VPC networking resources of [`network`] (subnets, launch
+//! templates, transit gateways, VPN connections, Client VPN endpoints,
+//! Elastic IPs), and the region-level settings (EBS encryption by default,
+//! snapshot and AMI block public access, instance metadata defaults, VPC
+//! Block Public Access). Regional: runs once per scanned region.
 //!
 //! # Calls per region
 //!
@@ -10,9 +12,11 @@
 //! size (1000): `DescribeInstances`, `DescribeSecurityGroups`,
 //! `DescribeNetworkInterfaces`, `DescribeVolumes`, `DescribeSnapshots`
 //! (`OwnerIds=self`), `DescribeVpcs`, `DescribeFlowLogs`,
-//! `DescribeNetworkAcls`, `DescribeImages` (`Owners=self`); one call each
-//! for the five region settings; and one `DescribeSnapshotAttribute` per
-//! owned snapshot (bounded concurrency). Nothing else is per resource.
+//! `DescribeNetworkAcls`, `DescribeImages` (`Owners=self`),
+//! `DescribeVpcEndpoints` (joined onto each VPC as `vpcEndpoints`); the
+//! list calls of [`network`]; one call each for the six region settings;
+//! and one `DescribeSnapshotAttribute` per owned snapshot (bounded
+//! concurrency). Nothing else is per resource.
 //!
 //! # Snapshot sharing
 //!
@@ -56,8 +60,9 @@
 //! # moto
 //!
 //! moto does not implement `GetEbsDefaultKmsKeyId`,
-//! `GetSnapshotBlockPublicAccessState`, `GetImageBlockPublicAccessState`
-//! and `GetInstanceMetadataDefaults` (HTML 500): in a scan against moto they
+//! `GetSnapshotBlockPublicAccessState`, `GetImageBlockPublicAccessState`,
+//! `GetInstanceMetadataDefaults` and `DescribeVpcBlockPublicAccessOptions`
+//! (HTML 500): in a scan against moto they
 //! are gaps and the matching properties are unavailable. The unit tests feed
 //! recorded-shape AWS responses for them through the SDK client. moto also
 //! ignores `OwnerIds`/`RestorableByUserIds` on `DescribeSnapshots` (the
@@ -68,6 +73,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::operation::describe_vpc_block_public_access_options::DescribeVpcBlockPublicAccessOptionsOutput;
 use aws_sdk_ec2::operation::get_ebs_default_kms_key_id::GetEbsDefaultKmsKeyIdOutput;
 use aws_sdk_ec2::operation::get_ebs_encryption_by_default::GetEbsEncryptionByDefaultOutput;
 use aws_sdk_ec2::operation::get_image_block_public_access_state::GetImageBlockPublicAccessStateOutput;
@@ -76,7 +82,7 @@ use aws_sdk_ec2::operation::get_snapshot_block_public_access_state::GetSnapshotB
 use aws_sdk_ec2::types::{
     CreateVolumePermission, FlowLog, Image, Instance, InstanceMetadataOptionsResponse,
     IpPermission, NetworkAcl, NetworkAclEntry, NetworkInterface, PermissionGroup, SecurityGroup,
-    Snapshot, SnapshotAttributeName, Tag, Volume, Vpc,
+    Snapshot, SnapshotAttributeName, Tag, Volume, Vpc, VpcEndpoint,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -87,6 +93,8 @@ use super::{Collector, CollectorMeta, Scope, opt_timestamp, partition, tag_map};
 use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
+
+pub mod network;
 
 /// Largest page size of the EC2 `Describe*` list calls used here.
 const PAGE_SIZE: i32 = 1000;
@@ -131,6 +139,15 @@ static META: CollectorMeta = CollectorMeta {
         op!("ec2", "GetSnapshotBlockPublicAccessState"),
         op!("ec2", "GetImageBlockPublicAccessState"),
         op!("ec2", "GetInstanceMetadataDefaults"),
+        op!("ec2", "DescribeVpcEndpoints"),
+        op!("ec2", "DescribeSubnets"),
+        op!("ec2", "DescribeLaunchTemplates"),
+        op!("ec2", "DescribeLaunchTemplateVersions"),
+        op!("ec2", "DescribeTransitGateways"),
+        op!("ec2", "DescribeVpnConnections"),
+        op!("ec2", "DescribeClientVpnEndpoints"),
+        op!("ec2", "DescribeAddresses"),
+        op!("ec2", "DescribeVpcBlockPublicAccessOptions"),
     ],
     resource_types: &[
         INSTANCE,
@@ -143,6 +160,12 @@ static META: CollectorMeta = CollectorMeta {
         IMAGE,
         types::EC2_EBS_ENCRYPTION_BY_DEFAULT,
         types::EC2_REGION_SETTINGS,
+        network::SUBNET,
+        network::LAUNCH_TEMPLATE,
+        network::TRANSIT_GATEWAY,
+        network::VPN_CONNECTION,
+        network::CLIENT_VPN_ENDPOINT,
+        network::EIP,
     ],
 };
 
@@ -165,6 +188,12 @@ impl Collector for Ec2 {
                 collect_images(ctx, client),
                 collect_ebs_defaults(ctx, client),
                 collect_region_settings(ctx, client),
+                network::collect_subnets(ctx, client),
+                network::collect_launch_templates(ctx, client),
+                network::collect_transit_gateways(ctx, client),
+                network::collect_vpn_connections(ctx, client),
+                network::collect_client_vpn_endpoints(ctx, client),
+                network::collect_addresses(ctx, client),
             );
         })
     }
@@ -325,7 +354,22 @@ async fn collect_vpcs(ctx: &CollectContext<'_>, client: &Client) {
             .into_paginator()
             .send(),
     );
-    let (vpcs, flow_logs) = futures::join!(vpcs, flow_logs);
+    let endpoints = ctx.pages(
+        "DescribeVpcEndpoints",
+        client
+            .describe_vpc_endpoints()
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send(),
+    );
+    let (vpcs, flow_logs, endpoints) = futures::join!(vpcs, flow_logs, endpoints);
+    let endpoints: Result<Vec<VpcEndpoint>, CallFailure> = endpoints.map(|pages| {
+        pages
+            .iter()
+            .flat_map(|p| p.vpc_endpoints())
+            .cloned()
+            .collect()
+    });
     let flow_logs: Result<Vec<FlowLog>, CallFailure> =
         flow_logs.map(|pages| pages.iter().flat_map(|p| p.flow_logs()).cloned().collect());
     if let Ok(logs) = &flow_logs {
@@ -343,7 +387,8 @@ async fn collect_vpcs(ctx: &CollectContext<'_>, client: &Client) {
             continue;
         }
         let logs = flow_logs.as_ref().map(Vec::as_slice);
-        if let Some(asset) = vpc_asset(ctx.region(), ctx.account(), vpc, logs) {
+        let endpoints = endpoints.as_ref().map(Vec::as_slice);
+        if let Some(asset) = vpc_asset(ctx.region(), ctx.account(), vpc, logs, endpoints) {
             ctx.emit(asset);
         }
     }
@@ -410,7 +455,7 @@ async fn collect_ebs_defaults(ctx: &CollectContext<'_>, client: &Client) {
 }
 
 async fn collect_region_settings(ctx: &CollectContext<'_>, client: &Client) {
-    let (snapshots, images, metadata) = futures::join!(
+    let (snapshots, images, metadata, vpc_bpa) = futures::join!(
         ctx.call(
             "GetSnapshotBlockPublicAccessState",
             client.get_snapshot_block_public_access_state().send()
@@ -423,13 +468,20 @@ async fn collect_region_settings(ctx: &CollectContext<'_>, client: &Client) {
             "GetInstanceMetadataDefaults",
             client.get_instance_metadata_defaults().send()
         ),
+        ctx.call(
+            "DescribeVpcBlockPublicAccessOptions",
+            client.describe_vpc_block_public_access_options().send()
+        ),
     );
     ctx.emit(region_settings_asset(
         ctx.region(),
         ctx.account(),
-        snapshots.as_ref(),
-        images.as_ref(),
-        metadata.as_ref(),
+        RegionSettingsReads {
+            snapshot_bpa: snapshots.as_ref(),
+            image_bpa: images.as_ref(),
+            metadata_defaults: metadata.as_ref(),
+            vpc_bpa: vpc_bpa.as_ref(),
+        },
     ));
 }
 
@@ -856,13 +908,15 @@ pub fn flow_log_asset(region: &str, account: &str, log: &FlowLog) -> Option<Asse
 }
 
 /// A VPC as an `AWS::EC2::VPC` asset with `flowLogs`, the region's flow
-/// logs whose resource is this VPC (or why they could not be listed);
-/// `None` without an id.
+/// logs whose resource is this VPC, and `vpcEndpoints`, the region's VPC
+/// endpoints in this VPC (each `null` and unavailable when its list could
+/// not be read); `None` without an id.
 pub fn vpc_asset(
     region: &str,
     account: &str,
     vpc: &Vpc,
     flow_logs: Result<&[FlowLog], &CallFailure>,
+    endpoints: Result<&[VpcEndpoint], &CallFailure>,
 ) -> Option<Asset> {
     let id = vpc.vpc_id()?;
     let owner = vpc.owner_id().unwrap_or(account);
@@ -871,6 +925,15 @@ pub fn vpc_asset(
             logs.iter()
                 .filter(|l| l.resource_id() == Some(id))
                 .map(flow_log_json)
+                .collect(),
+        ),
+        Err(_) => Value::Null,
+    };
+    let vpc_endpoints = match endpoints {
+        Ok(list) => Value::Array(
+            list.iter()
+                .filter(|e| e.vpc_id() == Some(id))
+                .map(network::vpc_endpoint_json)
                 .collect(),
         ),
         Err(_) => Value::Null,
@@ -892,6 +955,7 @@ pub fn vpc_asset(
         "dhcpOptionsId": vpc.dhcp_options_id(),
         "instanceTenancy": vpc.instance_tenancy().map(|v| v.as_str()),
         "flowLogs": logs,
+        "vpcEndpoints": vpc_endpoints,
     });
     let mut asset = Asset::new(
         ec2_arn(region, owner, &format!("vpc/{id}")),
@@ -905,6 +969,9 @@ pub fn vpc_asset(
     .with_name_tag();
     if let Err(failure) = flow_logs {
         asset.mark_unavailable("flowLogs", failure.to_string());
+    }
+    if let Err(failure) = endpoints {
+        asset.mark_unavailable("vpcEndpoints", failure.to_string());
     }
     Some(asset)
 }
@@ -1046,16 +1113,30 @@ pub fn ebs_encryption_by_default_asset(
     asset
 }
 
-/// The region's snapshot and AMI block public access states and instance
-/// metadata defaults, as a [`types::EC2_REGION_SETTINGS`] asset. A failed
-/// call leaves its property `null` and marks it unavailable.
-pub fn region_settings_asset(
-    region: &str,
-    account: &str,
-    snapshot_bpa: Result<&GetSnapshotBlockPublicAccessStateOutput, &CallFailure>,
-    image_bpa: Result<&GetImageBlockPublicAccessStateOutput, &CallFailure>,
-    metadata_defaults: Result<&GetInstanceMetadataDefaultsOutput, &CallFailure>,
-) -> Asset {
+/// What the region settings calls answered (or why not).
+#[derive(Debug, Clone, Copy)]
+pub struct RegionSettingsReads<'a> {
+    /// `GetSnapshotBlockPublicAccessState`.
+    pub snapshot_bpa: Result<&'a GetSnapshotBlockPublicAccessStateOutput, &'a CallFailure>,
+    /// `GetImageBlockPublicAccessState`.
+    pub image_bpa: Result<&'a GetImageBlockPublicAccessStateOutput, &'a CallFailure>,
+    /// `GetInstanceMetadataDefaults`.
+    pub metadata_defaults: Result<&'a GetInstanceMetadataDefaultsOutput, &'a CallFailure>,
+    /// `DescribeVpcBlockPublicAccessOptions`.
+    pub vpc_bpa: Result<&'a DescribeVpcBlockPublicAccessOptionsOutput, &'a CallFailure>,
+}
+
+/// The region's snapshot and AMI block public access states, instance
+/// metadata defaults and VPC Block Public Access options, as a
+/// [`types::EC2_REGION_SETTINGS`] asset. A failed call leaves its property
+/// `null` and marks it unavailable.
+pub fn region_settings_asset(region: &str, account: &str, reads: RegionSettingsReads<'_>) -> Asset {
+    let RegionSettingsReads {
+        snapshot_bpa,
+        image_bpa,
+        metadata_defaults,
+        vpc_bpa,
+    } = reads;
     let snapshot = snapshot_bpa.ok().map(|o| {
         json!({
             "state": o.state().map(|v| v.as_str()),
@@ -1082,10 +1163,22 @@ pub fn region_settings_asset(
             "managedExceptionMessage": d.and_then(|d| d.managed_exception_message()),
         })
     });
+    let vpc = vpc_bpa.ok().map(|o| {
+        let v = o.vpc_block_public_access_options();
+        json!({
+            "state": v.and_then(|v| v.state()).map(|s| s.as_str()),
+            "internetGatewayBlockMode": v
+                .and_then(|v| v.internet_gateway_block_mode())
+                .map(|m| m.as_str()),
+            "exclusionsAllowed": v.and_then(|v| v.exclusions_allowed()).map(|e| e.as_str()),
+            "managedBy": v.and_then(|v| v.managed_by()).map(|m| m.as_str()),
+        })
+    });
     let properties = json!({
         "snapshotBlockPublicAccess": snapshot,
         "imageBlockPublicAccess": image,
         "instanceMetadataDefaults": metadata,
+        "vpcBlockPublicAccess": vpc,
     });
     let mut asset = Asset::new(
         setting_id("ec2", region, account, "region-settings"),
@@ -1099,6 +1192,7 @@ pub fn region_settings_asset(
         ("snapshotBlockPublicAccess", snapshot_bpa.err()),
         ("imageBlockPublicAccess", image_bpa.err()),
         ("instanceMetadataDefaults", metadata_defaults.err()),
+        ("vpcBlockPublicAccess", vpc_bpa.err()),
     ];
     for (key, failure) in failures {
         if let Some(failure) = failure {
@@ -1522,7 +1616,19 @@ mod tests {
             .is_default(false)
             .build();
         let logs = [flow_log("fl-1", "vpc-1"), flow_log("fl-2", "subnet-9")];
-        let asset = vpc_asset(REGION, ACCOUNT, &vpc, Ok(&logs)).unwrap();
+        let endpoints = [
+            VpcEndpoint::builder()
+                .vpc_endpoint_id("vpce-1")
+                .vpc_id("vpc-1")
+                .service_name("com.amazonaws.eu-west-1.ec2")
+                .build(),
+            VpcEndpoint::builder()
+                .vpc_endpoint_id("vpce-2")
+                .vpc_id("vpc-2")
+                .service_name("com.amazonaws.eu-west-1.ssm")
+                .build(),
+        ];
+        let asset = vpc_asset(REGION, ACCOUNT, &vpc, Ok(&logs), Ok(&endpoints)).unwrap();
         assert_eq!(asset.arn, "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1");
         assert_eq!(asset.resource_type, "AWS::EC2::VPC");
         let p = &asset.properties;
@@ -1531,15 +1637,23 @@ mod tests {
         assert_eq!(p["flowLogs"].as_array().map(Vec::len), Some(1));
         assert_eq!(p["flowLogs"][0]["flowLogId"], "fl-1");
         assert_eq!(p["flowLogs"][0]["trafficType"], "ALL");
+        assert_eq!(p["vpcEndpoints"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            p["vpcEndpoints"][0]["serviceName"],
+            "com.amazonaws.eu-west-1.ec2"
+        );
 
-        let none = vpc_asset(REGION, ACCOUNT, &vpc, Ok(&[])).unwrap();
+        let none = vpc_asset(REGION, ACCOUNT, &vpc, Ok(&[]), Ok(&[])).unwrap();
         assert_eq!(none.properties["flowLogs"], json!([]));
+        assert_eq!(none.properties["vpcEndpoints"], json!([]));
         assert!(none.unavailable.is_empty());
 
         let denied = failure("denied");
-        let unknown = vpc_asset(REGION, ACCOUNT, &vpc, Err(&denied)).unwrap();
+        let unknown = vpc_asset(REGION, ACCOUNT, &vpc, Err(&denied), Err(&denied)).unwrap();
         assert_eq!(unknown.properties["flowLogs"], Value::Null);
         assert_eq!(unknown.unavailable["flowLogs"], "denied");
+        assert_eq!(unknown.properties["vpcEndpoints"], Value::Null);
+        assert_eq!(unknown.unavailable["vpcEndpoints"], "denied");
 
         let log = flow_log_asset(REGION, ACCOUNT, &logs[0]).unwrap();
         assert_eq!(
@@ -1736,6 +1850,19 @@ mod tests {
     <kmsKeyId>arn:aws:kms:eu-west-1:123456789012:key/abcd</kmsKeyId>
 </GetEbsDefaultKmsKeyIdResponse>"#;
 
+    const VPC_BPA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeVpcBlockPublicAccessOptionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+    <requestId>3f1c2a9e-7d41-4c8b-9f0e-example</requestId>
+    <vpcBlockPublicAccessOptions>
+        <awsAccountId>123456789012</awsAccountId>
+        <awsRegion>eu-west-1</awsRegion>
+        <state>update-complete</state>
+        <internetGatewayBlockMode>block-bidirectional</internetGatewayBlockMode>
+        <managedBy>account</managedBy>
+        <exclusionsAllowed>allowed</exclusionsAllowed>
+    </vpcBlockPublicAccessOptions>
+</DescribeVpcBlockPublicAccessOptionsResponse>"#;
+
     /// moto's answer to an operation it does not implement.
     const MOTO_500: &str = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>";
 
@@ -1756,8 +1883,18 @@ mod tests {
             .send()
             .await
             .unwrap();
-        let asset =
-            region_settings_asset(REGION, ACCOUNT, Ok(&snapshots), Ok(&images), Ok(&metadata));
+        let vpc_bpa = replay(200, VPC_BPA)
+            .describe_vpc_block_public_access_options()
+            .send()
+            .await
+            .unwrap();
+        let reads = RegionSettingsReads {
+            snapshot_bpa: Ok(&snapshots),
+            image_bpa: Ok(&images),
+            metadata_defaults: Ok(&metadata),
+            vpc_bpa: Ok(&vpc_bpa),
+        };
+        let asset = region_settings_asset(REGION, ACCOUNT, reads);
         assert_eq!(
             asset.arn,
             "arn:rampart:ec2:eu-west-1:123456789012:region-settings"
@@ -1773,6 +1910,12 @@ mod tests {
         assert_eq!(p["instanceMetadataDefaults"]["httpTokens"], "required");
         assert_eq!(p["instanceMetadataDefaults"]["httpPutResponseHopLimit"], 2);
         assert_eq!(p["instanceMetadataDefaults"]["httpEndpoint"], "enabled");
+        assert_eq!(
+            p["vpcBlockPublicAccess"]["internetGatewayBlockMode"],
+            "block-bidirectional"
+        );
+        assert_eq!(p["vpcBlockPublicAccess"]["state"], "update-complete");
+        assert_eq!(p["vpcBlockPublicAccess"]["exclusionsAllowed"], "allowed");
         assert!(asset.unavailable.is_empty());
 
         let unset = replay(200, NO_METADATA_DEFAULTS)
@@ -1780,7 +1923,14 @@ mod tests {
             .send()
             .await
             .unwrap();
-        let asset = region_settings_asset(REGION, ACCOUNT, Ok(&snapshots), Ok(&images), Ok(&unset));
+        let asset = region_settings_asset(
+            REGION,
+            ACCOUNT,
+            RegionSettingsReads {
+                metadata_defaults: Ok(&unset),
+                ..reads
+            },
+        );
         assert_eq!(
             asset.properties["instanceMetadataDefaults"]["httpTokens"],
             Value::Null
@@ -1810,8 +1960,16 @@ mod tests {
         let images = GetImageBlockPublicAccessStateOutput::builder()
             .image_block_public_access_state("block-new-sharing")
             .build();
-        let asset =
-            region_settings_asset(REGION, ACCOUNT, Err(&failure), Ok(&images), Err(&failure));
+        let asset = region_settings_asset(
+            REGION,
+            ACCOUNT,
+            RegionSettingsReads {
+                snapshot_bpa: Err(&failure),
+                image_bpa: Ok(&images),
+                metadata_defaults: Err(&failure),
+                vpc_bpa: Err(&failure),
+            },
+        );
         assert_eq!(asset.properties["snapshotBlockPublicAccess"], Value::Null);
         assert_eq!(asset.properties["instanceMetadataDefaults"], Value::Null);
         assert_eq!(
@@ -1824,6 +1982,8 @@ mod tests {
         );
         assert!(asset.unavailable.contains_key("instanceMetadataDefaults"));
         assert!(!asset.unavailable.contains_key("imageBlockPublicAccess"));
+        assert_eq!(asset.properties["vpcBlockPublicAccess"], Value::Null);
+        assert!(asset.unavailable.contains_key("vpcBlockPublicAccess"));
     }
 
     #[test]
@@ -1837,6 +1997,12 @@ mod tests {
             FLOW_LOG,
             NETWORK_ACL,
             IMAGE,
+            network::SUBNET,
+            network::LAUNCH_TEMPLATE,
+            network::TRANSIT_GATEWAY,
+            network::VPN_CONNECTION,
+            network::CLIENT_VPN_ENDPOINT,
+            network::EIP,
         ] {
             assert!(META.resource_types.contains(&t), "{t}");
         }
@@ -1845,6 +2011,6 @@ mod tests {
                 .iter()
                 .all(|op| op.action == format!("ec2:{}", op.name))
         );
-        assert_eq!(META.operations.len(), 15);
+        assert_eq!(META.operations.len(), 24);
     }
 }

@@ -2,7 +2,9 @@
 //! their patch state, compliance and software inventory, the region's SSM
 //! status ([`types::SSM_REGION`]), and the account's own documents
 //! (`AWS::SSM::Document`) with whom they are shared (FSBP SSM.4: documents
-//! should not be public).
+//! should not be public), and the region's service settings for document
+//! public sharing and Automation logging ([`SERVICE_SETTINGS`], FSBP SSM.7
+//! and SSM.6).
 //!
 //! Per region: `DescribeInstanceInformation` (50 a page); for the managed
 //! instances it lists, `DescribeInstancePatchStates` (50 ids a call),
@@ -12,7 +14,8 @@
 //! `AWS:Application` (the packages, 50 a page); `ListAssociations` (50 a
 //! page) for the region status; `ListDocuments` filtered on `Owner=Self`
 //! (50 a page) and per document `DescribeDocumentPermission` (`Share`, 200
-//! account ids a page).
+//! account ids a page); three `GetServiceSetting` calls (the settings of
+//! [`SERVICE_SETTING_IDS`]; an unchanged setting answers its default).
 //!
 //! A managed instance is SSM's view of an EC2 instance (`i-…`) or a hybrid
 //! node (`mi-…`). Its id is Rampart's
@@ -37,7 +40,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_ssm::types::{
     Association, ComplianceQueryOperatorType, ComplianceStringFilter, DocumentIdentifier,
     DocumentKeyValuesFilter, DocumentPermissionType, InstanceInformation, InstancePatchState,
-    ResourceComplianceSummaryItem, SeveritySummary,
+    ResourceComplianceSummaryItem, ServiceSetting, SeveritySummary,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -67,14 +70,37 @@ static META: CollectorMeta = CollectorMeta {
         op!("ssm", "ListAssociations"),
         op!("ssm", "ListDocuments"),
         op!("ssm", "DescribeDocumentPermission"),
+        op!("ssm", "GetServiceSetting"),
     ],
     resource_types: &[
         types::SSM_MANAGED_INSTANCE,
         types::SSM_INSTANCE_INVENTORY,
         types::SSM_REGION,
         "AWS::SSM::Document",
+        SERVICE_SETTINGS,
     ],
 };
+
+/// Type of the region's Systems Manager service settings that
+/// recommendations read (document public sharing, Automation logging), one
+/// per region.
+pub const SERVICE_SETTINGS: &str = "Rampart::SSM::ServiceSettings";
+
+/// The service settings read, as (`GetServiceSetting` id, property name).
+pub const SERVICE_SETTING_IDS: [(&str, &str); 3] = [
+    (
+        "/ssm/documents/console/public-sharing-permission",
+        "documentPublicSharingPermission",
+    ),
+    (
+        "/ssm/automation/customer-script-log-destination",
+        "automationLogDestination",
+    ),
+    (
+        "/ssm/automation/customer-script-log-group-name",
+        "automationLogGroupName",
+    ),
+];
 
 /// Pages of `DescribeDocumentPermission` read at most for one document.
 const MAX_PERMISSION_PAGES: usize = 100;
@@ -99,7 +125,8 @@ impl Collector for Ssm {
             let client = &client;
             futures::join!(
                 collect_instances(ctx, client),
-                collect_documents(ctx, client)
+                collect_documents(ctx, client),
+                collect_service_settings(ctx, client),
             );
         })
     }
@@ -625,6 +652,62 @@ async fn collect_documents(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Clien
         .await;
 }
 
+async fn collect_service_settings(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Client) {
+    let read = |id: &'static str| {
+        ctx.call(
+            "GetServiceSetting",
+            client.get_service_setting().setting_id(id).send(),
+        )
+    };
+    let [(a, _), (b, _), (c, _)] = SERVICE_SETTING_IDS;
+    let (a, b, c) = futures::join!(read(a), read(b), read(c));
+    let settings = [a, b, c].map(|r| r.map(|out| out.service_setting));
+    ctx.emit(service_settings_asset(
+        ctx.account(),
+        ctx.region(),
+        [
+            settings[0].as_ref().map(Option::as_ref),
+            settings[1].as_ref().map(Option::as_ref),
+            settings[2].as_ref().map(Option::as_ref),
+        ],
+    ));
+}
+
+/// The [`SERVICE_SETTINGS`] asset: each setting of [`SERVICE_SETTING_IDS`]
+/// (in that order) as `{settingValue, status, lastModifiedDate}` under its
+/// property name, `null` and unavailable when it could not be read.
+pub fn service_settings_asset(
+    account: &str,
+    region: &str,
+    settings: [Result<Option<&ServiceSetting>, &CallFailure>; 3],
+) -> Asset {
+    let mut asset = Asset::new(
+        setting_id("ssm", region, account, "service-settings"),
+        SERVICE_SETTINGS,
+        account,
+        region,
+        "service-settings",
+        json!({}),
+    );
+    for ((_, key), setting) in SERVICE_SETTING_IDS.into_iter().zip(settings) {
+        match setting {
+            Ok(s) => asset.set_property(
+                key,
+                json!({
+                    "settingValue": s.and_then(|s| s.setting_value()),
+                    "status": s.and_then(|s| s.status()),
+                    "lastModifiedDate": opt_timestamp(s.and_then(|s| s.last_modified_date())),
+                }),
+            ),
+            Err(failure) => {
+                asset.set_property(key, Value::Null);
+                asset.mark_unavailable(key, failure.to_string());
+            }
+        }
+    }
+    asset
+}
+
 /// The account ids (or `all`) a document is shared with, every page.
 async fn document_permissions(
     ctx: &CollectContext<'_>,
@@ -755,6 +838,45 @@ mod tests {
     use super::*;
     use aws_sdk_ssm::types::{DocumentType, PingStatus, PlatformType, Tag};
     use rampart_model::GapKind;
+
+    #[test]
+    fn service_settings_read_and_unread() {
+        let sharing = ServiceSetting::builder()
+            .setting_id("/ssm/documents/console/public-sharing-permission")
+            .setting_value("Disable")
+            .status("Customized")
+            .build();
+        let destination = ServiceSetting::builder()
+            .setting_id("/ssm/automation/customer-script-log-destination")
+            .setting_value("")
+            .status("Default")
+            .build();
+        let failure = CallFailure {
+            kind: GapKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "denied".into(),
+        };
+        let asset = service_settings_asset(
+            "123456789012",
+            "eu-west-1",
+            [Ok(Some(&sharing)), Ok(Some(&destination)), Err(&failure)],
+        );
+        assert_eq!(asset.resource_type, SERVICE_SETTINGS);
+        assert_eq!(
+            asset.arn,
+            "arn:rampart:ssm:eu-west-1:123456789012:service-settings"
+        );
+        let p = &asset.properties;
+        assert_eq!(
+            p["documentPublicSharingPermission"]["settingValue"],
+            "Disable"
+        );
+        assert_eq!(p["documentPublicSharingPermission"]["status"], "Customized");
+        assert_eq!(p["automationLogDestination"]["settingValue"], "");
+        assert_eq!(p["automationLogGroupName"], Value::Null);
+        assert!(asset.unavailable.contains_key("automationLogGroupName"));
+        assert!(!asset.unavailable.contains_key("automationLogDestination"));
+    }
 
     #[test]
     fn maps_an_ec2_managed_instance() {

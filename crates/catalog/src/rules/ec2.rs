@@ -113,6 +113,78 @@ pub(crate) static RULES: &[Rule] = &[
         id: "ec2-region-imdsv2-default",
         check: region_imdsv2_default,
     },
+    Rule {
+        id: "ec2-subnet-no-auto-public-ip",
+        check: subnet_no_auto_public_ip,
+    },
+    Rule {
+        id: "ec2-launch-template-no-public-ip",
+        check: launch_template_no_public_ip,
+    },
+    Rule {
+        id: "ec2-launch-template-imdsv2-required",
+        check: launch_template_imdsv2_required,
+    },
+    Rule {
+        id: "ec2-launch-template-ebs-encrypted",
+        check: launch_template_ebs_encrypted,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ec2",
+        check: vpc_endpoint_ec2,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ecr-api",
+        check: vpc_endpoint_ecr_api,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ecr-dkr",
+        check: vpc_endpoint_ecr_dkr,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ssm",
+        check: vpc_endpoint_ssm,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ssm-contacts",
+        check: vpc_endpoint_ssm_contacts,
+    },
+    Rule {
+        id: "ec2-vpc-endpoint-ssm-incidents",
+        check: vpc_endpoint_ssm_incidents,
+    },
+    Rule {
+        id: "ec2-transit-gateway-no-auto-accept",
+        check: transit_gateway_no_auto_accept,
+    },
+    Rule {
+        id: "ec2-vpn-tunnels-up",
+        check: vpn_tunnels_up,
+    },
+    Rule {
+        id: "ec2-vpn-tunnel-logging-enabled",
+        check: vpn_tunnel_logging_enabled,
+    },
+    Rule {
+        id: "ec2-vpn-ikev2-only",
+        check: vpn_ikev2_only,
+    },
+    Rule {
+        id: "ec2-client-vpn-connection-logging",
+        check: client_vpn_connection_logging,
+    },
+    Rule {
+        id: "ec2-eip-attached",
+        check: eip_attached,
+    },
+    Rule {
+        id: "ec2-vpc-block-public-access",
+        check: vpc_block_public_access,
+    },
+    Rule {
+        id: "ec2-snapshot-block-public-access",
+        check: snapshot_block_public_access,
+    },
 ];
 
 // ---------------------------------------------------------------------------
@@ -1225,6 +1297,457 @@ fn region_imdsv2_default(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
     .with(p.evidence("instanceMetadataDefaults.httpTokens")))
 }
 
+// ---------------------------------------------------------------------------
+// VPC networking: subnets, launch templates, VPC endpoints, transit
+// gateways, VPN, Elastic IPs, VPC and snapshot Block Public Access
+// ---------------------------------------------------------------------------
+
+/// FSBP EC2.15: the subnet assigns neither a public IPv4 address
+/// (`mapPublicIpOnLaunch`) nor an IPv6 address (`assignIpv6AddressOnCreation`,
+/// IPv6 addresses being globally reachable) to the network interfaces
+/// created in it. Not applicable: a subnet that is not available yet.
+fn subnet_no_auto_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
+        return Ok(Outcome::not_applicable(format!(
+            "The subnet is {state}; the check applies once it is available."
+        ))
+        .with(p.evidence("state")));
+    }
+    if p.bool("mapPublicIpOnLaunch")? == Some(true) {
+        return Ok(Outcome::unhealthy(
+            "The subnet assigns a public IPv4 address to every network interface created in it; turn off auto-assign public IPv4 and give public addresses only where a workload needs one.",
+        )
+        .with(p.evidence("mapPublicIpOnLaunch")));
+    }
+    if p.bool("assignIpv6AddressOnCreation")? == Some(true) {
+        return Ok(Outcome::unhealthy(
+            "The subnet assigns an IPv6 address, reachable from the internet unless blocked, to every network interface created in it; turn off auto-assign IPv6.",
+        )
+        .with(p.evidence("assignIpv6AddressOnCreation")));
+    }
+    Ok(
+        Outcome::healthy("The subnet assigns no public IPv4 or IPv6 address automatically.")
+            .with(p.evidence("mapPublicIpOnLaunch"))
+            .with(p.evidence("assignIpv6AddressOnCreation")),
+    )
+}
+
+/// The launch template's default version, or why the rule does not apply
+/// (the template was deleted while the scan ran). The version missing
+/// without that is unreadable.
+fn template_default<'a>(p: &Props<'a>) -> Result<Result<Node<'a>, Outcome>, Unreadable> {
+    if p.bool("deleted")? == Some(true) {
+        return Ok(Err(Outcome::not_applicable(
+            "The launch template was deleted while the scan ran.",
+        )
+        .with(p.evidence("deleted"))));
+    }
+    match p.get("defaultVersion")? {
+        Some(version) => Ok(Ok(version)),
+        None => Err(Unreadable {
+            path: "defaultVersion".to_owned(),
+            error: "the scan did not read the template's default version".to_owned(),
+        }),
+    }
+}
+
+/// FSBP EC2.25: no network interface of the launch template's default
+/// version sets `associatePublicIpAddress` to true (unset leaves it to the
+/// subnet, which EC2.15 covers). Not applicable: deleted during the scan.
+fn launch_template_no_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Err(na) = template_default(p)? {
+        return Ok(na);
+    }
+    let interfaces = p.array("defaultVersion.networkInterfaces")?;
+    let public = interfaces.iter().position(|eni| {
+        eni.get("associatePublicIpAddress")
+            .and_then(Node::as_bool)
+            .unwrap_or(false)
+    });
+    Ok(match public {
+        Some(i) => Outcome::unhealthy(format!(
+            "Network interface {i} of the template's default version assigns a public IPv4 address; set `AssociatePublicIpAddress` to false in a new default version."
+        ))
+        .with(p.evidence(&format!("defaultVersion.networkInterfaces.{i}"))),
+        None => Outcome::healthy(
+            "No network interface of the template's default version assigns a public IPv4 address.",
+        )
+        .with(p.evidence("defaultVersion.networkInterfaces")),
+    })
+}
+
+/// FSBP EC2.170: the launch template's default version requires IMDSv2
+/// (`metadataOptions.httpTokens` = `required`). Not applicable: deleted
+/// during the scan, or the version switches the metadata endpoint off.
+fn launch_template_imdsv2_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Err(na) = template_default(p)? {
+        return Ok(na);
+    }
+    if p.str("defaultVersion.metadataOptions.httpEndpoint")? == Some("disabled") {
+        return Ok(Outcome::not_applicable(
+            "Instances launched from the template have the metadata endpoint switched off.",
+        )
+        .with(p.evidence("defaultVersion.metadataOptions.httpEndpoint")));
+    }
+    let tokens = p.str("defaultVersion.metadataOptions.httpTokens")?;
+    Ok(Outcome::either(
+        tokens == Some("required"),
+        "The template's default version requires IMDSv2 session tokens.",
+        "The template's default version does not require IMDSv2; set `MetadataOptions.HttpTokens` to `required` in a new default version.",
+    )
+    .with(p.evidence("defaultVersion.metadataOptions.httpTokens")))
+}
+
+/// FSBP EC2.181: no EBS volume of the launch template's default version
+/// sets `ebs.encrypted` to false. As Security Hub does, only settings the
+/// template states explicitly count (not the region's encryption by
+/// default, the AMI's mappings or the source snapshot). Not applicable:
+/// deleted during the scan, or a default version that states encryption
+/// for no EBS volume.
+fn launch_template_ebs_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Err(na) = template_default(p)? {
+        return Ok(na);
+    }
+    let mappings = p.array("defaultVersion.blockDeviceMappings")?;
+    let stated: Vec<(usize, bool)> = mappings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            m.get("ebs")
+                .and_then(|e| e.get("encrypted"))
+                .and_then(Node::as_bool)
+                .map(|encrypted| (i, encrypted))
+        })
+        .collect();
+    if stated.is_empty() {
+        return Ok(Outcome::not_applicable(
+            "The template's default version states encryption for no EBS volume; the AMI's mappings and the region's EBS encryption by default decide.",
+        )
+        .with(p.evidence("defaultVersion.blockDeviceMappings")));
+    }
+    Ok(match stated.iter().find(|(_, encrypted)| !encrypted) {
+        Some((i, _)) => Outcome::unhealthy(format!(
+            "EBS volume {i} of the template's default version is set not to be encrypted; set `Ebs.Encrypted` to true in a new default version."
+        ))
+        .with(p.evidence(&format!("defaultVersion.blockDeviceMappings.{i}"))),
+        None => Outcome::healthy(format!(
+            "The {} EBS volume(s) of the template's default version that state encryption are encrypted.",
+            stated.len()
+        ))
+        .with(p.evidence("defaultVersion.blockDeviceMappings")),
+    })
+}
+
+/// Endpoint states that no longer give the VPC a path to the service.
+fn endpoint_gone(state: &str) -> bool {
+    ["deleting", "deleted", "failed", "rejected", "expired"]
+        .iter()
+        .any(|s| state.eq_ignore_ascii_case(s))
+}
+
+/// Whether an endpoint service name (`com.amazonaws.<region>.<service>`,
+/// `cn.com.amazonaws.…` in China) is `service` in `region`.
+fn endpoint_service_is(name: &str, region: &str, service: &str) -> bool {
+    ["com.amazonaws.", "cn.com.amazonaws."]
+        .iter()
+        .any(|prefix| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix(region))
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(service)
+        })
+}
+
+/// FSBP EC2.10 / EC2.55–EC2.60: the VPC has a VPC endpoint for `service`
+/// (any endpoint type, not being deleted or failed). Not applicable: a VPC
+/// that is not yet available.
+fn vpc_has_endpoint(p: &Props<'_>, service: &str, label: &str) -> Result<Outcome, Unreadable> {
+    if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
+        return Ok(Outcome::not_applicable(format!(
+            "The VPC is {state}; endpoints apply once it is available."
+        ))
+        .with(p.evidence("state")));
+    }
+    let region = p.asset().region;
+    let endpoints = p.array("vpcEndpoints")?;
+    let found = endpoints.iter().position(|e| {
+        let name = e.get("serviceName").and_then(Node::as_str).unwrap_or("");
+        let state = e.get("state").and_then(Node::as_str).unwrap_or("");
+        endpoint_service_is(name, region, service) && !endpoint_gone(state)
+    });
+    Ok(match found {
+        Some(i) => Outcome::healthy(format!("The VPC has a VPC endpoint for {label}."))
+            .with(p.evidence(&format!("vpcEndpoints.{i}"))),
+        None => Outcome::unhealthy(format!(
+            "The VPC has no VPC endpoint for {label} (`com.amazonaws.{region}.{service}`); create an interface endpoint so this traffic stays off the internet."
+        ))
+        .with(p.evidence("vpcEndpoints")),
+    })
+}
+
+fn vpc_endpoint_ec2(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(p, "ec2", "Amazon EC2")
+}
+
+fn vpc_endpoint_ecr_api(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(p, "ecr.api", "the ECR API")
+}
+
+fn vpc_endpoint_ecr_dkr(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(p, "ecr.dkr", "the ECR Docker registry")
+}
+
+fn vpc_endpoint_ssm(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(p, "ssm", "Systems Manager")
+}
+
+fn vpc_endpoint_ssm_contacts(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(
+        p,
+        "ssm-contacts",
+        "Systems Manager Incident Manager Contacts",
+    )
+}
+
+fn vpc_endpoint_ssm_incidents(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    vpc_has_endpoint(p, "ssm-incidents", "Systems Manager Incident Manager")
+}
+
+/// FSBP EC2.23: the transit gateway does not accept cross-account VPC
+/// attachment requests automatically (`options.autoAcceptSharedAttachments`
+/// is not `enable`). Not applicable: a gateway being deleted.
+fn transit_gateway_no_auto_accept(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(state @ "deleting") = p.str("state")? {
+        return Ok(
+            Outcome::not_applicable(format!("The transit gateway is {state}."))
+                .with(p.evidence("state")),
+        );
+    }
+    let auto = p.str("options.autoAcceptSharedAttachments")?;
+    Ok(Outcome::either(
+        auto != Some("enable"),
+        "The transit gateway requires each shared VPC attachment request to be accepted.",
+        "The transit gateway accepts VPC attachment requests from other accounts automatically; turn off `AutoAcceptSharedAttachments`.",
+    )
+    .with(p.evidence("options.autoAcceptSharedAttachments")))
+}
+
+/// Not applicable to VPN connections that are not `available` (being
+/// created or deleted).
+fn vpn_not_available(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
+    Ok(p.str("state")?.filter(|s| *s != "available").map(|state| {
+        Outcome::not_applicable(format!(
+            "The VPN connection is {state}; the check applies to available connections."
+        ))
+        .with(p.evidence("state"))
+    }))
+}
+
+/// FSBP EC2.20: both tunnels of the site-to-site VPN connection are up
+/// (every `vgwTelemetry` entry has status `UP`). Not applicable: a
+/// connection that is not available.
+fn vpn_tunnels_up(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = vpn_not_available(p)? {
+        return Ok(na);
+    }
+    let tunnels = p.array("vgwTelemetry")?;
+    if tunnels.is_empty() {
+        return Err(Unreadable {
+            path: "vgwTelemetry".to_owned(),
+            error: "the connection reported no tunnel status".to_owned(),
+        });
+    }
+    let down: Vec<&str> = tunnels
+        .iter()
+        .filter(|t| {
+            !t.get("status")
+                .and_then(Node::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("up"))
+        })
+        .map(|t| {
+            t.get("outsideIpAddress")
+                .and_then(Node::as_str)
+                .unwrap_or("unknown")
+        })
+        .collect();
+    Ok(if down.is_empty() {
+        Outcome::healthy(format!(
+            "All {} tunnels of the VPN connection are up.",
+            tunnels.len()
+        ))
+    } else {
+        Outcome::unhealthy(format!(
+            "{} of {} tunnels of the VPN connection are down ({}); fix the customer gateway configuration so both tunnels are up for redundancy.",
+            down.len(),
+            tunnels.len(),
+            down.join(", ")
+        ))
+    }
+    .with(p.evidence("vgwTelemetry")))
+}
+
+/// FSBP EC2.171: every tunnel of the site-to-site VPN connection sends its
+/// logs to CloudWatch Logs (`tunnelOptions[].logOptions.cloudWatchLogOptions.logEnabled`).
+/// Not applicable: a connection that is not available.
+fn vpn_tunnel_logging_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = vpn_not_available(p)? {
+        return Ok(na);
+    }
+    let tunnels = p.array("tunnelOptions")?;
+    if tunnels.is_empty() {
+        return Err(Unreadable {
+            path: "tunnelOptions".to_owned(),
+            error: "the connection reported no tunnel options".to_owned(),
+        });
+    }
+    let unlogged = tunnels.iter().position(|t| {
+        t.pointer("/logOptions/cloudWatchLogOptions/logEnabled")
+            .and_then(Node::as_bool)
+            != Some(true)
+    });
+    Ok(match unlogged {
+        Some(i) => Outcome::unhealthy(format!(
+            "Tunnel {i} of the VPN connection does not send its logs to CloudWatch Logs; turn on tunnel logging for both tunnels."
+        ))
+        .with(p.evidence(&format!("tunnelOptions.{i}.logOptions"))),
+        None => Outcome::healthy("Every tunnel of the VPN connection logs to CloudWatch Logs.")
+            .with(p.evidence("tunnelOptions")),
+    })
+}
+
+/// FSBP EC2.183: every tunnel of the site-to-site VPN connection allows
+/// IKEv2 only (`tunnelOptions[].ikeVersions` is exactly `ikev2`; a tunnel
+/// that allows IKEv1, or lists no version, fails). Not applicable: a
+/// connection that is not available.
+fn vpn_ikev2_only(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(na) = vpn_not_available(p)? {
+        return Ok(na);
+    }
+    let tunnels = p.array("tunnelOptions")?;
+    if tunnels.is_empty() {
+        return Err(Unreadable {
+            path: "tunnelOptions".to_owned(),
+            error: "the connection reported no tunnel options".to_owned(),
+        });
+    }
+    let loose = tunnels.iter().position(|t| {
+        let versions = t
+            .get("ikeVersions")
+            .and_then(Node::as_array)
+            .unwrap_or_default();
+        versions.is_empty()
+            || versions
+                .iter()
+                .any(|v| !v.as_str().is_some_and(|v| v.eq_ignore_ascii_case("ikev2")))
+    });
+    Ok(match loose {
+        Some(i) => Outcome::unhealthy(format!(
+            "Tunnel {i} of the VPN connection does not restrict IKE to version 2; set its IKE versions to `ikev2` only."
+        ))
+        .with(p.evidence(&format!("tunnelOptions.{i}.ikeVersions"))),
+        None => Outcome::healthy("Every tunnel of the VPN connection allows IKEv2 only.")
+            .with(p.evidence("tunnelOptions")),
+    })
+}
+
+/// FSBP EC2.51: the Client VPN endpoint logs client connections
+/// (`connectionLogOptions.enabled`). Not applicable: an endpoint being
+/// deleted.
+fn client_vpn_connection_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(state @ "deleting") = p.str("status")? {
+        return Ok(
+            Outcome::not_applicable(format!("The Client VPN endpoint is {state}."))
+                .with(p.evidence("status")),
+        );
+    }
+    let enabled = p.bool("connectionLogOptions.enabled")?;
+    Ok(Outcome::either(
+        enabled == Some(true),
+        "The Client VPN endpoint logs client connections to CloudWatch Logs.",
+        "The Client VPN endpoint does not log client connections; turn on connection logging to a CloudWatch Logs group.",
+    )
+    .with(p.evidence("connectionLogOptions")))
+}
+
+/// FSBP EC2.12: the Elastic IP address is associated with an instance or a
+/// network interface (`associationId`). Not applicable: an EC2-Classic
+/// (`standard` domain) address, outside the control's VPC scope.
+fn eip_attached(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    if let Some(domain @ "standard") = p.str("domain")? {
+        return Ok(Outcome::not_applicable(format!(
+            "The address is in the `{domain}` (EC2-Classic) domain; the check covers VPC addresses."
+        ))
+        .with(p.evidence("domain")));
+    }
+    let association = p.str("associationId")?;
+    Ok(Outcome::either(
+        association.is_some(),
+        "The Elastic IP address is associated with an instance or network interface.",
+        "The Elastic IP address is not associated with anything; release it if it is not needed (it is billed and can be reused by mistake).",
+    )
+    .with(p.evidence("associationId")))
+}
+
+/// A region setting read through `path`; not applicable in a region the
+/// account has not enabled, unreadable when the region answered nothing.
+fn region_setting<'a>(p: &Props<'a>, path: &str) -> Result<Result<Node<'a>, Outcome>, Unreadable> {
+    match p.get(path) {
+        Ok(Some(node)) => Ok(Ok(node)),
+        Ok(None) => Err(Unreadable {
+            path: path.to_owned(),
+            error: "the region did not report the setting".to_owned(),
+        }),
+        Err(err) if region_not_enabled(&err) => Ok(Err(Outcome::not_applicable(
+            "The region is not enabled for this account, so nothing can be created in it.",
+        )
+        .with(p.evidence(path)))),
+        Err(err) => Err(err),
+    }
+}
+
+/// FSBP EC2.172: VPC Block Public Access blocks internet gateway traffic
+/// in the region (`internetGatewayBlockMode` `block-bidirectional` or
+/// `block-ingress`). Not applicable: a region not enabled for the account.
+fn vpc_block_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let node = match region_setting(p, "vpcBlockPublicAccess")? {
+        Ok(node) => node,
+        Err(na) => return Ok(na),
+    };
+    let mode = node
+        .get("internetGatewayBlockMode")
+        .and_then(Node::as_str)
+        .unwrap_or("off");
+    Ok(Outcome::either(
+        matches!(mode, "block-bidirectional" | "block-ingress"),
+        format!("VPC Block Public Access blocks internet gateway traffic in this region ({mode})."),
+        "VPC Block Public Access is off in this region; set it to block ingress (or both directions) and exclude only the VPCs or subnets that must reach the internet.",
+    )
+    .with(p.evidence("vpcBlockPublicAccess.internetGatewayBlockMode")))
+}
+
+/// FSBP EC2.182: EBS snapshot Block Public Access blocks all sharing in the
+/// region (`snapshotBlockPublicAccess.state` = `block-all-sharing`;
+/// `block-new-sharing` leaves already public snapshots public). Not
+/// applicable: a region not enabled for the account.
+fn snapshot_block_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let node = match region_setting(p, "snapshotBlockPublicAccess")? {
+        Ok(node) => node,
+        Err(na) => return Ok(na),
+    };
+    let state = node
+        .get("state")
+        .and_then(Node::as_str)
+        .unwrap_or("unblocked");
+    Ok(Outcome::either(
+        state == "block-all-sharing",
+        "EBS snapshot Block Public Access blocks all public sharing in this region.",
+        format!(
+            "EBS snapshot Block Public Access is `{state}` in this region; set it to `block-all-sharing`."
+        ),
+    )
+    .with(p.evidence("snapshotBlockPublicAccess.state")))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
@@ -1243,6 +1766,42 @@ mod tests {
             "g",
             json!({ "groupId": "sg-1", "groupName": "g", "ipPermissions": rules }),
         )
+    }
+
+    #[test]
+    fn endpoint_service_names() {
+        assert!(endpoint_service_is(
+            "com.amazonaws.us-east-1.ec2",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(endpoint_service_is(
+            "cn.com.amazonaws.cn-north-1.ecr.api",
+            "cn-north-1",
+            "ecr.api"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-east-1.ec2messages",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-west-2.ec2",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.us-east-1.ecr.dkr",
+            "us-east-1",
+            "ecr.api"
+        ));
+        assert!(!endpoint_service_is(
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0abc",
+            "us-east-1",
+            "ec2"
+        ));
+        assert!(endpoint_gone("Deleting"));
+        assert!(!endpoint_gone("pendingAcceptance"));
     }
 
     #[test]

@@ -48,6 +48,14 @@ pub(crate) static RULES: &[Rule] = &[
         id: "ssm-document-not-public",
         check: document_not_public,
     },
+    Rule {
+        id: "ssm-document-public-sharing-blocked",
+        check: document_public_sharing_blocked,
+    },
+    Rule {
+        id: "ssm-automation-logging-enabled",
+        check: automation_logging_enabled,
+    },
 ];
 
 /// FSBP SSM.1, on the EC2 instance: a managed instance with this
@@ -309,4 +317,70 @@ fn document_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadab
         "The document is shared with everyone; remove `All` from its sharing permissions and turn on block public sharing for SSM documents.",
     )
     .with(p.evidence("public")))
+}
+
+/// A service setting of the region's `Rampart::SSM::ServiceSettings` asset
+/// (`{settingValue, status, lastModifiedDate}`); not applicable when
+/// Systems Manager has no such setting in the region
+/// (`ServiceSettingNotFound`).
+fn service_setting<'a>(
+    p: &Props<'a>,
+    key: &str,
+) -> Result<Result<Option<&'a str>, Outcome>, Unreadable> {
+    match p.get(key) {
+        Ok(Some(node)) => Ok(Ok(node.get("settingValue").and_then(Node::as_str))),
+        Ok(None) => Err(Unreadable {
+            path: key.to_owned(),
+            error: "the region did not report the setting".to_owned(),
+        }),
+        Err(err) if err.error.starts_with("ServiceSettingNotFound") => Ok(Err(
+            Outcome::not_applicable("Systems Manager has no such setting in this region.")
+                .with(p.evidence(key)),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+/// FSBP SSM.7: the region's `/ssm/documents/console/public-sharing-permission`
+/// service setting is `Disable` (block public sharing on). Not applicable:
+/// a region where Systems Manager has no such setting.
+fn document_public_sharing_blocked(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let key = "documentPublicSharingPermission";
+    let value = match service_setting(p, key)? {
+        Ok(value) => value,
+        Err(na) => return Ok(na),
+    };
+    Ok(Outcome::either(
+        value == Some("Disable"),
+        "Block public sharing is on for SSM documents in this region.",
+        "SSM documents of this region can be shared publicly; turn on block public sharing (service setting `/ssm/documents/console/public-sharing-permission` = `Disable`).",
+    )
+    .with(p.evidence(&format!("{key}.settingValue"))))
+}
+
+/// FSBP SSM.6: Automation sends `aws:executeScript` output to CloudWatch
+/// Logs (service setting `/ssm/automation/customer-script-log-destination`
+/// = `CloudWatch`). Not applicable: a region without the setting.
+fn automation_logging_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let key = "automationLogDestination";
+    let value = match service_setting(p, key)? {
+        Ok(value) => value,
+        Err(na) => return Ok(na),
+    };
+    let group = p
+        .str("automationLogGroupName.settingValue")
+        .ok()
+        .flatten()
+        .filter(|g| !g.is_empty());
+    Ok(if value == Some("CloudWatch") {
+        Outcome::healthy(match group {
+            Some(group) => format!("Automation sends script output to the CloudWatch Logs group `{group}`."),
+            None => "Automation sends script output to CloudWatch Logs (the default group).".to_owned(),
+        })
+    } else {
+        Outcome::unhealthy(
+            "Automation does not send script output to CloudWatch Logs; turn on CloudWatch logging in the Automation preferences (service setting `/ssm/automation/customer-script-log-destination` = `CloudWatch`).",
+        )
+    }
+    .with(p.evidence(&format!("{key}.settingValue"))))
 }

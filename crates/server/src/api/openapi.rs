@@ -727,6 +727,9 @@ fn schemas() -> Value {
             "region": {"type": "string"}, "host_type": {"type": "string", "enum": ["ec2", "rds-custom", "rds"]},
             "host_id": {"type": "string"}, "product": nullable_string, "version": nullable_string,
             "edition": nullable_string,
+            "resource": {"type": "string", "description": "The ARN of the RDS DB instance, or of the EC2 instance that hosts the server"},
+            "kind": {"type": "string", "enum": ["ec2", "rds-custom", "rds"]},
+            "discovered_by": {"type": "array", "items": {"type": "string"}, "description": "The signals that found the server"},
             "signals": {"description": "What found the server: source (ssm-inventory, platform-details, ami-name, rds-engine) and detail."},
             "prerequisites": {"type": "array", "items": {"type": "object", "required": ["requirement", "detail", "state"], "properties": {
                 "requirement": {"type": "string"}, "detail": {"type": "string"},
