@@ -243,6 +243,11 @@ fn iam_action(entry: &Value) -> String {
         .unwrap();
     // access-key/date/region/service/aws4_request
     let service = scope.split('/').nth(3).unwrap();
+    // Where the signing name and the IAM prefix differ.
+    let service = match service {
+        "monitoring" => "cloudwatch",
+        other => other,
+    };
     if let Some(target) = header(headers, "X-Amz-Target") {
         return format!("{service}:{}", target.rsplit('.').next().unwrap());
     }

@@ -488,7 +488,11 @@ fn sql_plan_discovers_assesses_and_keeps_baselines() {
     assert_eq!(server["kind"], "ec2");
     assert_eq!(server["name"].as_str().map(str::is_empty), Some(false));
     assert_eq!(server["version"], "15.0.4355.3", "{server:#}");
-    assert_eq!(server["discovered_by"], serde_json::json!(["ssm-inventory"]), "{server:#}");
+    assert_eq!(
+        server["discovered_by"],
+        serde_json::json!(["ssm-inventory"]),
+        "{server:#}"
+    );
     assert_eq!(server["prerequisites_met"], true, "{server:#}");
     let assessment = &server["assessment"];
     assert!(

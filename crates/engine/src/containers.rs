@@ -38,7 +38,7 @@ pub use crate::detection::{
 };
 use crate::detection::{DetectionSink, drain};
 use crate::provisioning::{
-    ProvisionTarget, Provisioner, connector_regions, find_connector, role_access,
+    ProvisionTarget, Provisioner, connector_regions, find_connector, not_provisioned, role_access,
 };
 
 /// The detection state's source name in the store.
@@ -359,19 +359,11 @@ impl Provisioner for ContainersProvisioner {
                     );
                     report.gaps()
                 }
-                Err(err) => vec![CoverageGap {
-                    account: connector.account().to_owned(),
-                    region: target
-                        .regions
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "global".to_owned()),
-                    service: "sts".to_owned(),
-                    operation: "AssumeRoleWithWebIdentity".to_owned(),
-                    kind: GapKind::Other,
-                    error: format!("containers pipelines not provisioned: {err}"),
-                    occurrences: 1,
-                }],
+                Err(err) => vec![not_provisioned(
+                    &target,
+                    "containers pipelines not provisioned",
+                    &err,
+                )],
             }
         })
     }

@@ -84,6 +84,28 @@ pub fn plan_provisioners() -> Vec<Arc<dyn Provisioner>> {
     ]
 }
 
+/// The gap of a provisioning step that could not start (the plan's role
+/// could not be reached): `what` was not done.
+pub(crate) fn not_provisioned(
+    target: &ProvisionTarget<'_>,
+    what: &str,
+    err: &EngineError,
+) -> CoverageGap {
+    CoverageGap {
+        account: target.connector.account().to_owned(),
+        region: target
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "global".to_owned()),
+        service: "sts".to_owned(),
+        operation: "AssumeRoleWithWebIdentity".to_owned(),
+        kind: GapKind::Other,
+        error: format!("{what}: {err}"),
+        occurrences: 1,
+    }
+}
+
 /// Runs every provisioner whose plan `connector` enables, in order; their
 /// gaps together.
 pub async fn provision_account(

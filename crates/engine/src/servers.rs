@@ -32,7 +32,7 @@ use serde_json::json;
 use crate::EngineError;
 pub use crate::provisioning::ProvisionMode;
 use crate::provisioning::{
-    ProvisionTarget, Provisioner, connector_regions, find_connector, role_access,
+    ProvisionTarget, Provisioner, connector_regions, find_connector, not_provisioned, role_access,
 };
 
 /// What provisioning did for one connector's account.
@@ -244,19 +244,11 @@ impl Provisioner for ServersProvisioner {
                     );
                     report.gaps()
                 }
-                Err(err) => vec![CoverageGap {
-                    account: connector.account().to_owned(),
-                    region: target
-                        .regions
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "global".to_owned()),
-                    service: "sts".to_owned(),
-                    operation: "AssumeRoleWithWebIdentity".to_owned(),
-                    kind: GapKind::Other,
-                    error: format!("servers ssm provisioning not done: {err}"),
-                    occurrences: 1,
-                }],
+                Err(err) => vec![not_provisioned(
+                    &target,
+                    "servers ssm provisioning not done",
+                    &err,
+                )],
             }
         })
     }

@@ -33,7 +33,7 @@ use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Offering, Plan, SqlThreatDetection};
 use rampart_detect::{EngineConfig, Event, EventContext, Ruleset};
 use rampart_health::sql_pipeline_input;
-use rampart_model::{AlertSource, CoverageGap, GapKind};
+use rampart_model::{AlertSource, CoverageGap};
 
 use crate::EngineError;
 use crate::containers::{
@@ -41,7 +41,8 @@ use crate::containers::{
 };
 use crate::detection::{DetectOptions, DetectionSink};
 use crate::provisioning::{
-    ProvisionMode, ProvisionTarget, Provisioner, connector_regions, find_connector, role_access,
+    ProvisionMode, ProvisionTarget, Provisioner, connector_regions, find_connector,
+    not_provisioned, role_access,
 };
 
 /// The detection state's source name in the store.
@@ -206,19 +207,11 @@ impl Provisioner for SqlLogProvisioner {
                     );
                     report.gaps()
                 }
-                Err(err) => vec![CoverageGap {
-                    account: connector.account().to_owned(),
-                    region: target
-                        .regions
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "global".to_owned()),
-                    service: "sts".to_owned(),
-                    operation: "AssumeRoleWithWebIdentity".to_owned(),
-                    kind: GapKind::Other,
-                    error: format!("SQL Server log pipelines not provisioned: {err}"),
-                    occurrences: 1,
-                }],
+                Err(err) => vec![not_provisioned(
+                    &target,
+                    "SQL Server log pipelines not provisioned",
+                    &err,
+                )],
             }
         })
     }
