@@ -48,9 +48,7 @@ use time::OffsetDateTime;
 
 use crate::EngineError;
 use crate::detection::{DetectOptions, DetectionSink, SinkCounts, drain, rfc3339_ms};
-use crate::provisioning::{
-    ProvisionMode, connector_regions, find_connector, role_access as plan_role_access,
-};
+use crate::provisioning::{ProvisionMode, role_access as plan_role_access};
 use crate::provisioning::{ProvisionTarget, Provisioner};
 
 /// The detection state's (and the listing cursors') source name in the
@@ -767,8 +765,7 @@ pub async fn provision(
     regions: Option<&[String]>,
     mode: ProvisionMode,
 ) -> Result<CloudTrailProvisionReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
-    let regions = connector_regions(&connector, regions, &engine.aws).await?;
+    let (connector, regions) = crate::provisioning::stored_target(engine, name, regions).await?;
     provision_connector(&connector, &engine.aws, &engine.keys_dir, &regions, mode).await
 }
 

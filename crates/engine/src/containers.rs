@@ -37,9 +37,7 @@ pub use crate::detection::{
     DetectOptions, DetectReport, DetectionLoop, detect_once, run_detection,
 };
 use crate::detection::{DetectionSink, drain};
-use crate::provisioning::{
-    ProvisionTarget, Provisioner, connector_regions, find_connector, not_provisioned, role_access,
-};
+use crate::provisioning::{ProvisionTarget, Provisioner, not_provisioned, role_access};
 
 /// The detection state's source name in the store.
 pub const STATE_SOURCE: &str = "eks-audit";
@@ -305,8 +303,7 @@ pub async fn provision(
     regions: Option<&[String]>,
     mode: ProvisionMode,
 ) -> Result<ProvisionReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
-    let regions = connector_regions(&connector, regions, &engine.aws).await?;
+    let (connector, regions) = crate::provisioning::stored_target(engine, name, regions).await?;
     provision_connector(
         &connector,
         &engine.aws,

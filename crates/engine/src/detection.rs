@@ -397,8 +397,7 @@ pub async fn detect_once(
     regions: Option<&[String]>,
     options: DetectOptions,
 ) -> Result<DetectReport, EngineError> {
-    let connector = crate::provisioning::find_connector(&engine.db, name)?;
-    let regions = crate::provisioning::connector_regions(&connector, regions, &engine.aws).await?;
+    let (connector, regions) = crate::provisioning::stored_target(engine, name, regions).await?;
     detect_connector(engine, &connector, &regions, options).await
 }
 

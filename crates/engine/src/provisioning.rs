@@ -174,6 +174,18 @@ pub(crate) async fn connector_regions(
     Ok(vec![access.home_region().to_owned()])
 }
 
+/// The stored connector `name` and the regions a command on it works in:
+/// those asked, else the connector's, else the home region.
+pub(crate) async fn stored_target(
+    engine: &crate::Engine,
+    name: &str,
+    regions: Option<&[String]>,
+) -> Result<(Connector, Vec<String>), EngineError> {
+    let connector = find_connector(&engine.db, name)?;
+    let regions = connector_regions(&connector, regions, &engine.aws).await?;
+    Ok((connector, regions))
+}
+
 /// The stored connector `name`.
 pub(crate) fn find_connector(db: &Path, name: &str) -> Result<Connector, EngineError> {
     Store::open(db)?

@@ -31,9 +31,7 @@ use serde_json::json;
 
 use crate::EngineError;
 pub use crate::provisioning::ProvisionMode;
-use crate::provisioning::{
-    ProvisionTarget, Provisioner, connector_regions, find_connector, not_provisioned, role_access,
-};
+use crate::provisioning::{ProvisionTarget, Provisioner, not_provisioned, role_access};
 
 /// What provisioning did for one connector's account.
 #[derive(Debug, Clone, Serialize)]
@@ -191,8 +189,7 @@ pub async fn provision(
     regions: Option<&[String]>,
     mode: ProvisionMode,
 ) -> Result<ProvisionReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
-    let regions = connector_regions(&connector, regions, &engine.aws).await?;
+    let (connector, regions) = crate::provisioning::stored_target(engine, name, regions).await?;
     provision_connector(
         &connector,
         &engine.aws,

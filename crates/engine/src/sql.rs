@@ -575,6 +575,18 @@ fn discovered_by(asset: &Asset) -> Vec<String> {
     out
 }
 
+/// The SQL Server `id` (its ARN or its host's id) of the stored scan
+/// `scan_id`, if the scan found it.
+pub fn stored_sql_server(
+    store: &rampart_store::Store,
+    scan_id: &str,
+    id: &str,
+) -> Result<Option<SqlServerView>, rampart_store::StoreError> {
+    Ok(stored_sql_servers(store, scan_id)?
+        .into_iter()
+        .find(|v| v.server == id || v.host_id == id))
+}
+
 /// Accepts the stored result of `rule` (on `database`, for database rules)
 /// of the server `server` (its ARN or its host's id) in scan `scan_id` as
 /// that server's baseline, accepted by `by`; stores and returns it.
@@ -586,13 +598,9 @@ pub fn accept_baseline(
     database: Option<&str>,
     by: &str,
 ) -> Result<(String, Baseline), EngineError> {
-    let servers = stored_sql_servers(store, scan_id)?;
-    let view = servers
-        .iter()
-        .find(|s| s.server == server || s.host_id == server)
-        .ok_or_else(|| {
-            EngineError::SqlNotFound(format!("no SQL Server `{server}` in scan `{scan_id}`"))
-        })?;
+    let view = stored_sql_server(store, scan_id, server)?.ok_or_else(|| {
+        EngineError::SqlNotFound(format!("no SQL Server `{server}` in scan `{scan_id}`"))
+    })?;
     let assessment = view.assessment.as_ref().ok_or_else(|| {
         EngineError::SqlNotFound(format!(
             "SQL Server `{}` has no vulnerability assessment in scan `{scan_id}`",

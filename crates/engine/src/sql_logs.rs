@@ -19,7 +19,7 @@
 //!
 //! [`PipelineSource::LogGroup`]: rampart_aws::pipeline::containers::PipelineSource::LogGroup
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use futures::future::BoxFuture;
 use rampart_aws::pipeline::PipelineError;
 use rampart_aws::pipeline::consumer::{EventSink, LogRecord, QueueSource};
 use rampart_aws::pipeline::containers::{ApplyOptions, Clients};
-use rampart_aws::pipeline::sql::{SqlLogGroup, find_log_groups, rds_instance_of_log_group};
+use rampart_aws::pipeline::sql::{SqlLogGroup, find_log_groups_in, rds_instance_of_log_group};
 use rampart_aws::{AwsAccess, AwsSettings};
 use rampart_connector::{Connector, Offering, Plan, SqlThreatDetection};
 use rampart_detect::{EngineConfig, Event, EventContext, Ruleset};
@@ -41,8 +41,7 @@ use crate::containers::{
 };
 use crate::detection::{DetectOptions, DetectionSink};
 use crate::provisioning::{
-    ProvisionMode, ProvisionTarget, Provisioner, connector_regions, find_connector,
-    not_provisioned, role_access,
+    ProvisionMode, ProvisionTarget, Provisioner, not_provisioned, role_access,
 };
 
 /// The detection state's source name in the store.
@@ -75,37 +74,20 @@ async fn detection_access<'c>(
     Ok((access, detection))
 }
 
-/// The SQL Server log groups of every region; regions that could not be
+/// The SQL Server log groups of `regions`; regions that could not be
 /// listed, and named groups found in none of them.
 async fn log_groups(
     access: &AwsAccess,
     detection: &SqlThreatDetection,
     regions: &[String],
 ) -> (Vec<SqlLogGroup>, Vec<RegionError>, Vec<String>) {
-    let mut groups = Vec::new();
-    let mut errors = Vec::new();
-    for region in regions {
-        match find_log_groups(access, region, &detection.log_groups).await {
-            Ok(found) => groups.extend(found),
-            Err(error) => errors.push(RegionError {
-                region: region.clone(),
-                error,
-            }),
-        }
-    }
-    // A named group is missing only when every region could be listed.
-    let found: BTreeSet<&str> = groups.iter().map(|g| g.log_group.as_str()).collect();
-    let missing = if errors.is_empty() {
-        detection
-            .log_groups
-            .iter()
-            .filter(|g| !found.contains(g.as_str()))
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    (groups, errors, missing)
+    let found = find_log_groups_in(access, regions, &detection.log_groups).await;
+    let errors = found
+        .region_errors
+        .into_iter()
+        .map(|(region, error)| RegionError { region, error })
+        .collect();
+    (found.groups, errors, found.not_found)
 }
 
 /// Provisions (or plans, or removes) the log pipeline of every SQL Server
@@ -152,8 +134,7 @@ pub async fn provision(
     regions: Option<&[String]>,
     mode: ProvisionMode,
 ) -> Result<ProvisionReport, EngineError> {
-    let connector = find_connector(&engine.db, name)?;
-    let regions = connector_regions(&connector, regions, &engine.aws).await?;
+    let (connector, regions) = crate::provisioning::stored_target(engine, name, regions).await?;
     provision_connector(
         &connector,
         &engine.aws,
@@ -243,19 +224,25 @@ impl SqlLogSink {
     fn store_now(&self, records: &[LogRecord]) -> Result<(), String> {
         let mut events = Vec::new();
         let mut unparsable = 0;
+        // One context per log stream (a batch is mostly one stream).
+        let mut contexts: HashMap<(&str, &str), Arc<EventContext>> = HashMap::new();
         for record in records {
-            let context = Arc::new(EventContext::sql_server_log(
-                &record.account,
-                &record.region,
-                &record.log_group,
-                self.db_instance.as_deref(),
-                &record.log_stream,
-            ));
+            let context = contexts
+                .entry((&record.log_group, &record.log_stream))
+                .or_insert_with(|| {
+                    Arc::new(EventContext::sql_server_log(
+                        &record.account,
+                        &record.region,
+                        &record.log_group,
+                        self.db_instance.as_deref(),
+                        &record.log_stream,
+                    ))
+                });
             match Event::from_sqlserver_message(
                 &record.id,
                 Some(record.timestamp_ms),
                 &record.message,
-                context,
+                Arc::clone(context),
             ) {
                 Ok(event) => events.push(event),
                 Err(e) => {

@@ -677,33 +677,20 @@ async fn sql_log_pipelines(
             "",
         );
     };
-    let mut inputs = Vec::new();
-    let mut found = std::collections::BTreeSet::new();
-    let mut unlisted = Vec::new();
-    for region in regions {
-        match rampart_aws::pipeline::sql::find_log_groups(access, region, &detection.log_groups)
-            .await
-        {
-            Ok(groups) => {
-                for g in groups {
-                    found.insert(g.log_group.clone());
-                    inputs.push(sql_pipeline_input(
-                        connector,
-                        detection,
-                        region,
-                        &g.log_group,
-                    ));
-                }
-            }
-            Err(e) => unlisted.push(format!("{region}: cannot list SQL Server log groups: {e}")),
-        }
-    }
-    let missing: Vec<String> = detection
-        .log_groups
+    let found =
+        rampart_aws::pipeline::sql::find_log_groups_in(access, regions, &detection.log_groups)
+            .await;
+    let inputs: Vec<ClusterPipeline> = found
+        .groups
         .iter()
-        .filter(|g| !found.contains(*g))
-        .map(|g| format!("`{g}`"))
+        .map(|g| sql_pipeline_input(connector, detection, &g.region, &g.log_group))
         .collect();
+    let unlisted: Vec<String> = found
+        .region_errors
+        .iter()
+        .map(|(region, e)| format!("{region}: cannot list SQL Server log groups: {e}"))
+        .collect();
+    let missing: Vec<String> = found.not_found.iter().map(|g| format!("`{g}`")).collect();
     if !unlisted.is_empty() {
         return Check::new(
             plan,

@@ -126,26 +126,22 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Clien
         .filter_map(instance_parameter_group)
         .map(str::to_owned)
         .collect();
-    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
-        futures::stream::iter(groups)
-            .map(|group: String| async move {
-                let read = ctx
-                    .pages(
-                        "DescribeDBParameters",
-                        client
-                            .describe_db_parameters()
-                            .db_parameter_group_name(&group)
-                            .into_paginator()
-                            .page_size(PAGE_SIZE)
-                            .send(),
-                    )
-                    .await
-                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
-                (group, read)
-            })
-            .buffer_unordered(ctx.concurrency())
-            .collect()
-            .await;
+    let reads = groups.into_iter().map(|group| -> ParameterRead<'_> {
+        let pages = client
+            .describe_db_parameters()
+            .db_parameter_group_name(&group)
+            .into_paginator()
+            .page_size(PAGE_SIZE)
+            .send();
+        Box::pin(async move {
+            let read = ctx
+                .pages("DescribeDBParameters", pages)
+                .await
+                .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
+            (group, read)
+        })
+    });
+    let parameters = read_parameter_groups(ctx, reads.collect()).await;
     for instance in &instances {
         let read = instance_parameter_group(instance)
             .and_then(|g| parameters.get(g))
@@ -154,6 +150,21 @@ async fn collect_instances(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Clien
         apply_parameters(&mut asset, read);
         ctx.emit(asset);
     }
+}
+
+/// One parameter group's read: its name and its tracked parameters.
+type ParameterRead<'a> = BoxFuture<'a, (String, Result<TrackedParameters, CallFailure>)>;
+
+/// Runs the parameter groups' reads (one per group), at most the context's
+/// concurrency at a time; their results by group name.
+async fn read_parameter_groups(
+    ctx: &CollectContext<'_>,
+    reads: Vec<ParameterRead<'_>>,
+) -> BTreeMap<String, Result<TrackedParameters, CallFailure>> {
+    futures::stream::iter(reads)
+        .buffer_unordered(ctx.concurrency())
+        .collect()
+        .await
 }
 
 async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client) {
@@ -179,26 +190,22 @@ async fn collect_clusters(ctx: &CollectContext<'_>, client: &aws_sdk_rds::Client
         .filter_map(cluster_parameter_group)
         .map(str::to_owned)
         .collect();
-    let parameters: BTreeMap<String, Result<TrackedParameters, CallFailure>> =
-        futures::stream::iter(groups)
-            .map(|group: String| async move {
-                let read = ctx
-                    .pages(
-                        "DescribeDBClusterParameters",
-                        client
-                            .describe_db_cluster_parameters()
-                            .db_cluster_parameter_group_name(&group)
-                            .into_paginator()
-                            .page_size(PAGE_SIZE)
-                            .send(),
-                    )
-                    .await
-                    .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
-                (group, read)
-            })
-            .buffer_unordered(ctx.concurrency())
-            .collect()
-            .await;
+    let reads = groups.into_iter().map(|group| -> ParameterRead<'_> {
+        let pages = client
+            .describe_db_cluster_parameters()
+            .db_cluster_parameter_group_name(&group)
+            .into_paginator()
+            .page_size(PAGE_SIZE)
+            .send();
+        Box::pin(async move {
+            let read = ctx
+                .pages("DescribeDBClusterParameters", pages)
+                .await
+                .map(|pages| tracked_parameters(pages.iter().flat_map(|p| p.parameters())));
+            (group, read)
+        })
+    });
+    let parameters = read_parameter_groups(ctx, reads.collect()).await;
     for cluster in &clusters {
         let read = cluster_parameter_group(cluster)
             .and_then(|g| parameters.get(g))

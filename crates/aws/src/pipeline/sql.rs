@@ -119,6 +119,41 @@ pub async fn find_log_groups(
     Ok(found)
 }
 
+/// The SQL Server log groups of several regions.
+#[derive(Debug, Clone, Default)]
+pub struct FoundLogGroups {
+    /// The groups found, region by region.
+    pub groups: Vec<SqlLogGroup>,
+    /// Regions whose groups could not be listed, with why.
+    pub region_errors: Vec<(String, PipelineError)>,
+    /// Named groups that exist in none of the regions; empty when a region
+    /// could not be listed (then nothing is known to be missing).
+    pub not_found: Vec<String>,
+}
+
+/// [`find_log_groups`] in every region of `regions`.
+pub async fn find_log_groups_in(
+    access: &AwsAccess,
+    regions: &[String],
+    named: &[String],
+) -> FoundLogGroups {
+    let mut found = FoundLogGroups::default();
+    for region in regions {
+        match find_log_groups(access, region, named).await {
+            Ok(groups) => found.groups.extend(groups),
+            Err(error) => found.region_errors.push((region.clone(), error)),
+        }
+    }
+    if found.region_errors.is_empty() {
+        found.not_found = named
+            .iter()
+            .filter(|n| !found.groups.iter().any(|g| &g.log_group == *n))
+            .cloned()
+            .collect();
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

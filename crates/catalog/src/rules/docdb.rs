@@ -6,7 +6,7 @@
 //! these rules assess those types and are not applicable to other engines.
 
 use super::rds::{
-    cluster_gone, engine, missing_log_exports, parameter, reported_bool, reported_i64,
+    backup_retention, cluster_gone, engine, missing_log_exports, parameter, reported_bool,
     snapshot_public,
 };
 use super::{Outcome, Rule};
@@ -39,9 +39,6 @@ pub(crate) static RULES: &[Rule] = &[
         check: cluster_encrypted_in_transit,
     },
 ];
-
-/// Security Hub's default minimum for DocumentDB.2, in days.
-const MIN_BACKUP_RETENTION_DAYS: i64 = 7;
 
 /// Not applicable unless the asset's engine is `docdb`; clusters being
 /// deleted are not applicable either.
@@ -80,15 +77,7 @@ fn cluster_backup_retention(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
     if let Some(na) = docdb_gate(p, "cluster")? {
         return Ok(na);
     }
-    let days = reported_i64(p, "backupRetentionPeriod")?;
-    Ok(Outcome::either(
-        days >= MIN_BACKUP_RETENTION_DAYS,
-        format!("Automated backups are kept for {days} days."),
-        format!(
-            "Automated backups are kept for only {days} day(s); set `BackupRetentionPeriod` to at least {MIN_BACKUP_RETENTION_DAYS}."
-        ),
-    )
-    .with(p.evidence("backupRetentionPeriod")))
+    backup_retention(p)
 }
 
 /// FSBP DocumentDB.3: a manual DocumentDB cluster snapshot is not public.

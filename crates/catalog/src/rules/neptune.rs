@@ -6,8 +6,8 @@
 //! these rules assess those types and are not applicable to other engines.
 
 use super::rds::{
-    cluster_gone, engine, missing_log_exports, reported_bool, reported_i64, snapshot_encryption,
-    snapshot_public,
+    backup_retention, cluster_gone, engine, missing_log_exports, reported_bool,
+    snapshot_encryption, snapshot_public,
 };
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
@@ -51,9 +51,6 @@ pub(crate) static RULES: &[Rule] = &[
         check: cluster_multi_az,
     },
 ];
-
-/// Security Hub's default minimum for Neptune.5, in days.
-const MIN_BACKUP_RETENTION_DAYS: i64 = 7;
 
 /// Not applicable unless the asset's engine is `neptune`; clusters being
 /// deleted are not applicable either.
@@ -133,15 +130,7 @@ fn cluster_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Un
     if let Some(na) = neptune_gate(p, "cluster")? {
         return Ok(na);
     }
-    let days = reported_i64(p, "backupRetentionPeriod")?;
-    Ok(Outcome::either(
-        days >= MIN_BACKUP_RETENTION_DAYS,
-        format!("Automated backups are kept for {days} days."),
-        format!(
-            "Automated backups are kept for only {days} day(s); set `BackupRetentionPeriod` to at least {MIN_BACKUP_RETENTION_DAYS}."
-        ),
-    )
-    .with(p.evidence("backupRetentionPeriod")))
+    backup_retention(p)
 }
 
 /// FSBP Neptune.6: a Neptune cluster snapshot is encrypted. Not applicable:

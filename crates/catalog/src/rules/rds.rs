@@ -213,6 +213,20 @@ pub(super) fn reported_bool(p: &Props<'_>, path: &str) -> Result<bool, Unreadabl
     p.bool(path)?.ok_or_else(|| not_reported(path))
 }
 
+/// DocumentDB.2 / Neptune.5: automated backups kept at least
+/// [`MIN_BACKUP_RETENTION_DAYS`] days (`backupRetentionPeriod`).
+pub(super) fn backup_retention(p: &Props<'_>) -> Result<Outcome, Unreadable> {
+    let days = reported_i64(p, "backupRetentionPeriod")?;
+    Ok(Outcome::either(
+        days >= MIN_BACKUP_RETENTION_DAYS,
+        format!("Automated backups are kept for {days} days."),
+        format!(
+            "Automated backups are kept for only {days} day(s); set `BackupRetentionPeriod` to at least {MIN_BACKUP_RETENTION_DAYS}."
+        ),
+    )
+    .with(p.evidence("backupRetentionPeriod")))
+}
+
 /// A number the API must report.
 pub(super) fn reported_i64(p: &Props<'_>, path: &str) -> Result<i64, Unreadable> {
     p.i64(path)?.ok_or_else(|| not_reported(path))

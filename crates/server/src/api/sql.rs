@@ -6,7 +6,7 @@
 
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use rampart_engine::sql::{SqlServerView, accept_baseline, stored_sql_servers};
+use rampart_engine::sql::{SqlServerView, accept_baseline, stored_sql_server, stored_sql_servers};
 use rampart_engine::{EngineError, ErrorKind};
 use rampart_sqlva::Baseline;
 use serde_json::{Value, json};
@@ -36,9 +36,7 @@ pub(crate) fn engine_error(e: EngineError) -> ApiError {
 /// The ARN of `server` (its ARN or host id) in the latest complete scan.
 fn server_arn(s: &rampart_store::Store, server: &str) -> Result<String, ApiError> {
     let scan = scan_to_read(s, None)?.ok_or_else(no_scan)?;
-    stored_sql_servers(s, &scan.id)?
-        .into_iter()
-        .find(|v| v.server == server || v.host_id == server)
+    stored_sql_server(s, &scan.id, server)?
         .map(|v| v.server)
         .ok_or_else(|| {
             ApiError::not_found(format!("no SQL Server `{server}` in scan `{}`", scan.id))
@@ -229,12 +227,9 @@ async fn show(
         .store
         .run(move |s| {
             let scan = scan_to_read(s, q.scan.as_deref())?.ok_or_else(no_scan)?;
-            stored_sql_servers(s, &scan.id)?
-                .into_iter()
-                .find(|v| v.server == server || v.host_id == server)
-                .ok_or_else(|| {
-                    ApiError::not_found(format!("no SQL Server `{server}` in scan `{}`", scan.id))
-                })
+            stored_sql_server(s, &scan.id, &server)?.ok_or_else(|| {
+                ApiError::not_found(format!("no SQL Server `{server}` in scan `{}`", scan.id))
+            })
         })
         .await?;
     Ok(Json(found))

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::{Extension, Form};
 use maud::{Markup, html};
 use rampart_catalog::sql::PrerequisiteState;
-use rampart_engine::sql::{SqlServerView, stored_sql_servers};
+use rampart_engine::sql::{SqlServerView, stored_sql_server, stored_sql_servers};
 use serde_json::Value;
 
 use super::{
@@ -313,10 +313,7 @@ pub(super) async fn detail(
             let Some(scan) = scan_to_read(s, scan_asked.as_deref())? else {
                 return Ok(None);
             };
-            let Some(view) = stored_sql_servers(s, &scan.id)?
-                .into_iter()
-                .find(|v| v.server == server || v.host_id == server)
-            else {
+            let Some(view) = stored_sql_server(s, &scan.id, &server)? else {
                 return Ok(None);
             };
             let baselines = s.sql_va_baselines(&view.server)?;
