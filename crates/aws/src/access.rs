@@ -275,6 +275,100 @@ clients! {
     logs => aws_sdk_cloudwatchlogs, "logs";
     /// EBS direct APIs client for a region (reading snapshot blocks).
     ebs => aws_sdk_ebs, "ebs";
+    /// CloudFront client (global; pass the home region).
+    cloudfront => aws_sdk_cloudfront, "cloudfront";
+    /// AWS WAF v2 client for a region (`us-east-1` for CloudFront's scope).
+    wafv2 => aws_sdk_wafv2, "wafv2";
+    /// ACM client for a region.
+    acm => aws_sdk_acm, "acm";
+    /// Route 53 client (global; pass the home region).
+    route53 => aws_sdk_route53, "route53";
+    /// Route 53 Domains client (its API is in `us-east-1` only).
+    route53domains => aws_sdk_route53domains, "route53domains";
+    /// API Gateway (REST APIs) client for a region.
+    apigateway => aws_sdk_apigateway, "apigateway";
+    /// API Gateway v2 (HTTP and WebSocket APIs) client for a region.
+    apigatewayv2 => aws_sdk_apigatewayv2, "apigatewayv2";
+    /// AppSync client for a region.
+    appsync => aws_sdk_appsync, "appsync";
+    /// Cognito user pools client for a region.
+    cognito_idp => aws_sdk_cognitoidentityprovider, "cognito-idp";
+    /// Cognito identity pools client for a region.
+    cognito_identity => aws_sdk_cognitoidentity, "cognito-identity";
+    /// Step Functions client for a region.
+    sfn => aws_sdk_sfn, "states";
+    /// EventBridge client for a region.
+    eventbridge => aws_sdk_eventbridge, "events";
+    /// Amazon MQ client for a region.
+    mq => aws_sdk_mq, "mq";
+    /// Kinesis Data Streams client for a region.
+    kinesis => aws_sdk_kinesis, "kinesis";
+    /// Transfer Family client for a region.
+    transfer => aws_sdk_transfer, "transfer";
+    /// DataSync client for a region.
+    datasync => aws_sdk_datasync, "datasync";
+    /// Redshift client for a region.
+    redshift => aws_sdk_redshift, "redshift";
+    /// Redshift Serverless client for a region.
+    redshift_serverless => aws_sdk_redshiftserverless, "redshift-serverless";
+    /// OpenSearch Service client for a region (also Elasticsearch domains).
+    opensearch => aws_sdk_opensearch, "es";
+    /// EMR client for a region.
+    emr => aws_sdk_emr, "elasticmapreduce";
+    /// ECS client for a region.
+    ecs => aws_sdk_ecs, "ecs";
+    /// EC2 Auto Scaling client for a region.
+    autoscaling => aws_sdk_autoscaling, "autoscaling";
+    /// Elastic Beanstalk client for a region.
+    elasticbeanstalk => aws_sdk_elasticbeanstalk, "elasticbeanstalk";
+    /// CodeBuild client for a region.
+    codebuild => aws_sdk_codebuild, "codebuild";
+    /// WorkSpaces client for a region.
+    workspaces => aws_sdk_workspaces, "workspaces";
+    /// SageMaker client for a region.
+    sagemaker => aws_sdk_sagemaker, "sagemaker";
+    /// ElastiCache client for a region.
+    elasticache => aws_sdk_elasticache, "elasticache";
+    /// Database Migration Service client for a region.
+    dms => aws_sdk_databasemigration, "dms";
+    /// MSK client for a region.
+    kafka => aws_sdk_kafka, "kafka";
+    /// MSK Connect client for a region.
+    kafkaconnect => aws_sdk_kafkaconnect, "kafkaconnect";
+    /// FSx client for a region.
+    fsx => aws_sdk_fsx, "fsx";
+    /// AWS Backup client for a region.
+    backup => aws_sdk_backup, "backup";
+    /// Glue client for a region.
+    glue => aws_sdk_glue, "glue";
+    /// Athena client for a region.
+    athena => aws_sdk_athena, "athena";
+    /// Network Firewall client for a region.
+    network_firewall => aws_sdk_networkfirewall, "network-firewall";
+    /// Amazon Inspector client for a region.
+    inspector2 => aws_sdk_inspector2, "inspector2";
+    /// Macie client for a region.
+    macie2 => aws_sdk_macie2, "macie2";
+    /// AWS Private CA client for a region.
+    acm_pca => aws_sdk_acmpca, "acm-pca";
+    /// Amazon Connect client for a region.
+    connect => aws_sdk_connect, "connect";
+    /// CloudFormation client for a region.
+    cloudformation => aws_sdk_cloudformation, "cloudformation";
+    /// Service Catalog client for a region.
+    servicecatalog => aws_sdk_servicecatalog, "servicecatalog";
+    /// Account Management client (global; pass the home region).
+    account => aws_sdk_account, "account";
+    /// Shield Advanced client (global; pass `us-east-1`).
+    shield => aws_sdk_shield, "shield";
+    /// IAM Identity Center administration client for a region.
+    sso_admin => aws_sdk_ssoadmin, "sso";
+    /// Bedrock client for a region.
+    bedrock => aws_sdk_bedrock, "bedrock";
+    /// CodeArtifact client for a region.
+    codeartifact => aws_sdk_codeartifact, "codeartifact";
+    /// MemoryDB client for a region.
+    memorydb => aws_sdk_memorydb, "memorydb";
 }
 
 impl AwsAccess {
