@@ -38,7 +38,18 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
     /_ssm_emulator/command-outputs    {"account","region","instanceId","documentName",
                                        "status","statusDetails","responseCode",
                                        "stdout","stderr","polls","notFoundPolls"}
+    /_ssm_emulator/recorded-responses {"service","operation" | "request","status",
+                                       "contentType","body"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
+
+Recorded responses stand in for services or operations moto does not model
+at all: a request signed for `service` (the SigV4 credential scope's signing
+name) whose operation is `operation` (the `X-Amz-Target` suffix or the query
+protocol's `Action`), or whose `METHOD /path` fully matches the regular
+expression `request` (REST protocols), is answered with `status`,
+`contentType` and `body` exactly as given: the service's own wire format, as
+the API reference documents it. The latest matching recording wins; other
+requests go on to moto.
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
 are returned as seeded. Seeding a managed instance, patch state or
@@ -79,6 +90,7 @@ import sys
 import threading
 import time
 import uuid
+from urllib.parse import parse_qs
 
 from moto import server as moto_server
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -1152,8 +1164,11 @@ def seed(kind, payload):
         }
     elif kind == "command-outputs":
         seed_command_output(st, payload)
+    elif kind == "recorded-responses":
+        record_response(payload)
     elif kind == "reset":
         STATE.clear()
+        RECORDED.clear()
     else:
         raise AwsError("NotFound", f"no emulator route `{kind}`")
 
@@ -1177,6 +1192,61 @@ def dump_state():
             }
         )
     return out
+
+
+# ------------------------------------------------------ recorded responses
+
+RECORDED = []
+
+
+def record_response(payload):
+    service = payload.get("service")
+    if not isinstance(service, str) or not service:
+        raise AwsError("ValidationException", "`service` (a SigV4 signing name) is required")
+    operation, request = payload.get("operation"), payload.get("request")
+    if bool(operation) == bool(request):
+        raise AwsError("ValidationException", "give exactly one of `operation` and `request`")
+    body = payload.get("body", "")
+    if not isinstance(body, str):
+        raise AwsError("ValidationException", "`body` is the response body as a string")
+    RECORDED.append(
+        {
+            "service": service,
+            "operation": operation,
+            "request": re.compile(request) if request else None,
+            "status": int(payload.get("status", 200)),
+            "contentType": payload.get("contentType", "application/json"),
+            "body": body.encode(),
+        }
+    )
+
+
+SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+
+
+def find_recording(environ, raw):
+    """The latest recording matching this request, if any."""
+    if not RECORDED:
+        return None
+    match = SIGNING_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not match:
+        return None
+    service = match.group(1)
+    target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+    action = None
+    if raw and b"Action=" in raw:
+        action = (parse_qs(raw.decode("utf-8", "replace")).get("Action") or [None])[0]
+    if not action:
+        action = (parse_qs(environ.get("QUERY_STRING", "")).get("Action") or [None])[0]
+    line = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '')}"
+    for rec in reversed(RECORDED):
+        if rec["service"] != service:
+            continue
+        if rec["operation"] and rec["operation"] in (target, action):
+            return rec
+        if rec["request"] is not None and rec["request"].fullmatch(line):
+            return rec
+    return None
 
 
 # ------------------------------------------------------------ the WSGI part
@@ -1234,7 +1304,24 @@ class SsmEmulator:
         if path.rstrip("/") == "/moto-api/reset":
             with LOCK:
                 STATE.clear()
+                RECORDED.clear()
             return self.app(environ, start_response)
+        if RECORDED:
+            raw = read_body(environ)
+            environ["wsgi.input"] = io.BytesIO(raw)
+            environ["CONTENT_LENGTH"] = str(len(raw))
+            with LOCK:
+                rec = find_recording(environ, raw)
+            if rec is not None:
+                start_response(
+                    f"{rec['status']} {'OK' if rec['status'] < 400 else 'Error'}",
+                    [
+                        ("Content-Type", rec["contentType"]),
+                        ("Content-Length", str(len(rec["body"]))),
+                        ("x-amzn-RequestId", str(uuid.uuid4())),
+                    ],
+                )
+                return [rec["body"]]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         service, _, op = target.partition(".")
         if service == "AmazonSSM" and op in HANDLERS:

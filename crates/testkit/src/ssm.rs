@@ -77,6 +77,38 @@ impl Moto {
         );
     }
 
+    /// Records a response for an operation moto does not model (needs
+    /// [`Moto::start_with_ssm_emulator`]): a request signed for `service`
+    /// (the SigV4 signing name, `network-firewall`) whose operation is
+    /// `operation` (the `X-Amz-Target` suffix or the query `Action`) is
+    /// answered with HTTP 200, `content_type` and `body`, the service's own
+    /// wire format as its API reference documents it.
+    pub fn record_response(&self, service: &str, operation: &str, content_type: &str, body: &str) {
+        self.ssm_seed(
+            "recorded-responses",
+            &json!({"service": service, "operation": operation, "status": 200,
+                    "contentType": content_type, "body": body}),
+        );
+    }
+
+    /// Like [`Moto::record_response`] for REST protocols: answers requests
+    /// whose `METHOD /path` fully matches the regular expression `request`
+    /// (`GET /v1/apis/[^/]+/caches`) with `status`, `content_type` and `body`.
+    pub fn record_rest_response(
+        &self,
+        service: &str,
+        request: &str,
+        status: u16,
+        content_type: &str,
+        body: &str,
+    ) {
+        self.ssm_seed(
+            "recorded-responses",
+            &json!({"service": service, "request": request, "status": status,
+                    "contentType": content_type, "body": body}),
+        );
+    }
+
     /// The emulator's whole state (`GET /_ssm_emulator/state`): one object
     /// per account and region with `managedInstances`, `patchStates`,
     /// `compliance`, `inventory` and `associations`.
