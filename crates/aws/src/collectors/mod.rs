@@ -32,6 +32,12 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+pub mod ecs;
+pub mod autoscaling;
+pub mod elasticbeanstalk;
+pub mod codebuild;
+pub mod workspaces;
+pub mod sagemaker;
 mod util;
 
 pub use util::*;
@@ -148,6 +154,12 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &ecs::Ecs,
+    &autoscaling::AutoScaling,
+    &elasticbeanstalk::ElasticBeanstalk,
+    &codebuild::CodeBuild,
+    &workspaces::WorkSpaces,
+    &sagemaker::SageMaker,
 ];
 
 /// Looks a collector up by service key.

@@ -40,6 +40,12 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod ecs;
+mod autoscaling;
+mod elasticbeanstalk;
+mod codebuild;
+mod workspaces;
+mod sagemaker;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +159,12 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        ecs::RULES,
+        autoscaling::RULES,
+        elasticbeanstalk::RULES,
+        codebuild::RULES,
+        workspaces::RULES,
+        sagemaker::RULES,
     ]
     .into_iter()
     .flatten()
