@@ -7,7 +7,9 @@
 //! `DescribeConfigurationSettings` (the environment's options are then
 //! unavailable and its assessments are errors, never healthy); CodeBuild has
 //! no report groups (`ListReportGroups` is a gap); SageMaker notebook
-//! instances have no platform identifier (SageMaker.8 is an error);
+//! instances have no platform identifier (SageMaker.8 is an error) and
+//! CreateModel ignores `EnableNetworkIsolation` (every model reads as not
+//! isolated, so only the unhealthy case of SageMaker.5 is checked here);
 //! WorkSpaces need a Directory Service directory, which Rampart has no SDK
 //! client for, so only the empty listing is exercised.
 
@@ -607,7 +609,6 @@ async fn compute_services_are_collected_and_assessed() {
         ("sagemaker-notebook-no-root-access", "open-notebook", Unhealthy),
         ("sagemaker-notebook-no-root-access", "private-notebook", Healthy),
         ("sagemaker-notebook-supported-platform", "private-notebook", Error),
-        ("sagemaker-model-network-isolation", "isolated-model", Healthy),
         ("sagemaker-model-network-isolation", "open-model", Unhealthy),
         ("sagemaker-endpoint-config-multiple-instances", "single", Unhealthy),
         ("sagemaker-endpoint-config-multiple-instances", "pair", Healthy),
