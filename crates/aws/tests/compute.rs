@@ -94,7 +94,11 @@ async fn setup_ecs(setup: &AwsAccess, subnet: &str, group: &str) {
         .send()
         .await
         .unwrap();
-    ecs.create_cluster().cluster_name("dev").send().await.unwrap();
+    ecs.create_cluster()
+        .cluster_name("dev")
+        .send()
+        .await
+        .unwrap();
 
     // Host network, root, a credential in the environment, no logging.
     ecs.register_task_definition()
@@ -197,14 +201,23 @@ async fn setup_ecs(setup: &AwsAccess, subnet: &str, group: &str) {
 async fn setup_autoscaling(setup: &AwsAccess) {
     use aws_sdk_autoscaling::types::{
         InstanceMetadataEndpointState, InstanceMetadataHttpTokensState, InstanceMetadataOptions,
-        LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification,
-        MixedInstancesPolicy,
+        LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification, MixedInstancesPolicy,
     };
     let asg = setup.autoscaling(REGION);
     let ec2 = setup.ec2(REGION);
     for (name, public, tokens, hops) in [
-        ("lc-open", true, InstanceMetadataHttpTokensState::Optional, 3),
-        ("lc-locked", false, InstanceMetadataHttpTokensState::Required, 1),
+        (
+            "lc-open",
+            true,
+            InstanceMetadataHttpTokensState::Optional,
+            3,
+        ),
+        (
+            "lc-locked",
+            false,
+            InstanceMetadataHttpTokensState::Required,
+            1,
+        ),
     ] {
         asg.create_launch_configuration()
             .launch_configuration_name(name)
@@ -260,8 +273,16 @@ async fn setup_autoscaling(setup: &AwsAccess) {
                                 .version("$Latest")
                                 .build(),
                         )
-                        .overrides(LaunchTemplateOverrides::builder().instance_type("t3.micro").build())
-                        .overrides(LaunchTemplateOverrides::builder().instance_type("t3a.micro").build())
+                        .overrides(
+                            LaunchTemplateOverrides::builder()
+                                .instance_type("t3.micro")
+                                .build(),
+                        )
+                        .overrides(
+                            LaunchTemplateOverrides::builder()
+                                .instance_type("t3a.micro")
+                                .build(),
+                        )
                         .build(),
                 )
                 .build(),
@@ -382,7 +403,10 @@ async fn setup_codebuild(setup: &AwsAccess) {
         .unwrap();
     cb.create_project()
         .name("site")
-        .source(source(SourceType::Github, "https://github.com/example/site.git"))
+        .source(source(
+            SourceType::Github,
+            "https://github.com/example/site.git",
+        ))
         .artifacts(artifacts())
         .environment(environment(false, "STAGE"))
         .service_role(ROLE)
@@ -421,7 +445,11 @@ async fn setup_sagemaker(setup: &AwsAccess, subnet: &str, group: &str) {
         sm.create_model()
             .model_name(name)
             .execution_role_arn(ROLE)
-            .primary_container(ContainerDefinition::builder().image("123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1").build())
+            .primary_container(
+                ContainerDefinition::builder()
+                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1")
+                    .build(),
+            )
             .enable_network_isolation(isolated)
             .send()
             .await
@@ -529,7 +557,10 @@ async fn compute_services_are_collected_and_assessed() {
         json!(["AWS_SECRET_ACCESS_KEY"])
     );
     let open = find("AWS::AutoScaling::LaunchConfiguration", "lc-open");
-    assert_eq!(open.properties["metadataOptions"]["httpPutResponseHopLimit"], 3);
+    assert_eq!(
+        open.properties["metadataOptions"]["httpPutResponseHopLimit"],
+        3
+    );
     let mixed = find("AWS::AutoScaling::AutoScalingGroup", "lt-mixed");
     assert_eq!(
         mixed.properties["mixedInstancesPolicy"]["overrides"][1]["instanceType"],
@@ -540,8 +571,15 @@ async fn compute_services_are_collected_and_assessed() {
     let leaky = find("AWS::CodeBuild::Project", "api-leaky");
     assert_eq!(leaky.properties["sources"][0]["credentialsInUrl"], true);
     let everything = serde_json::to_string(&result.assets).unwrap();
-    for secret in ["hunter2", "wJalrXUtnFEMIK7MDENG", "value-kept-out-of-assets"] {
-        assert!(!everything.contains(secret), "`{secret}` leaked into an asset");
+    for secret in [
+        "hunter2",
+        "wJalrXUtnFEMIK7MDENG",
+        "value-kept-out-of-assets",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "`{secret}` leaked into an asset"
+        );
     }
     assert!(
         result
@@ -559,65 +597,219 @@ async fn compute_services_are_collected_and_assessed() {
         ("ecs-service-no-public-ip", "public-web", Unhealthy),
         ("ecs-service-no-public-ip", "private-web", Healthy),
         ("ecs-service-no-public-ip", "ec2-worker", Healthy),
-        ("ecs-fargate-service-latest-platform", "public-web", Unhealthy),
-        ("ecs-fargate-service-latest-platform", "private-web", Healthy),
-        ("ecs-fargate-service-latest-platform", "ec2-worker", NotApplicable),
-        ("ecs-task-definition-host-network-user", "host-root:1", Unhealthy),
-        ("ecs-task-definition-host-network-user", "hardened:1", Healthy),
-        ("ecs-task-definition-host-network-user", "privileged-pid:1", Healthy),
-        ("ecs-task-definition-no-host-pid", "privileged-pid:1", Unhealthy),
+        (
+            "ecs-fargate-service-latest-platform",
+            "public-web",
+            Unhealthy,
+        ),
+        (
+            "ecs-fargate-service-latest-platform",
+            "private-web",
+            Healthy,
+        ),
+        (
+            "ecs-fargate-service-latest-platform",
+            "ec2-worker",
+            NotApplicable,
+        ),
+        (
+            "ecs-task-definition-host-network-user",
+            "host-root:1",
+            Unhealthy,
+        ),
+        (
+            "ecs-task-definition-host-network-user",
+            "hardened:1",
+            Healthy,
+        ),
+        (
+            "ecs-task-definition-host-network-user",
+            "privileged-pid:1",
+            Healthy,
+        ),
+        (
+            "ecs-task-definition-no-host-pid",
+            "privileged-pid:1",
+            Unhealthy,
+        ),
         ("ecs-task-definition-no-host-pid", "hardened:1", Healthy),
-        ("ecs-task-definition-nonprivileged", "privileged-pid:1", Unhealthy),
+        (
+            "ecs-task-definition-nonprivileged",
+            "privileged-pid:1",
+            Unhealthy,
+        ),
         ("ecs-task-definition-nonprivileged", "host-root:1", Healthy),
-        ("ecs-task-definition-readonly-root", "host-root:1", Unhealthy),
+        (
+            "ecs-task-definition-readonly-root",
+            "host-root:1",
+            Unhealthy,
+        ),
         ("ecs-task-definition-readonly-root", "hardened:1", Healthy),
-        ("ecs-task-definition-no-environment-secrets", "host-root:1", Unhealthy),
-        ("ecs-task-definition-no-environment-secrets", "hardened:1", Healthy),
+        (
+            "ecs-task-definition-no-environment-secrets",
+            "host-root:1",
+            Unhealthy,
+        ),
+        (
+            "ecs-task-definition-no-environment-secrets",
+            "hardened:1",
+            Healthy,
+        ),
         ("ecs-task-definition-logging", "host-root:1", Unhealthy),
         ("ecs-task-definition-logging", "hardened:1", Healthy),
-        ("autoscaling-launch-configuration-imdsv2", "lc-open", Unhealthy),
-        ("autoscaling-launch-configuration-imdsv2", "lc-locked", Healthy),
-        ("autoscaling-launch-configuration-hop-limit", "lc-open", Unhealthy),
-        ("autoscaling-launch-configuration-hop-limit", "lc-locked", Healthy),
-        ("autoscaling-launch-configuration-no-public-ip", "lc-open", Unhealthy),
-        ("autoscaling-launch-configuration-no-public-ip", "lc-locked", Healthy),
+        (
+            "autoscaling-launch-configuration-imdsv2",
+            "lc-open",
+            Unhealthy,
+        ),
+        (
+            "autoscaling-launch-configuration-imdsv2",
+            "lc-locked",
+            Healthy,
+        ),
+        (
+            "autoscaling-launch-configuration-hop-limit",
+            "lc-open",
+            Unhealthy,
+        ),
+        (
+            "autoscaling-launch-configuration-hop-limit",
+            "lc-locked",
+            Healthy,
+        ),
+        (
+            "autoscaling-launch-configuration-no-public-ip",
+            "lc-open",
+            Unhealthy,
+        ),
+        (
+            "autoscaling-launch-configuration-no-public-ip",
+            "lc-locked",
+            Healthy,
+        ),
         ("autoscaling-group-multiple-azs", "lc-single-az", Unhealthy),
         ("autoscaling-group-multiple-azs", "lt-mixed", Healthy),
-        ("autoscaling-group-multiple-instance-types", "lc-single-az", Unhealthy),
-        ("autoscaling-group-multiple-instance-types", "lt-mixed", Healthy),
-        ("autoscaling-group-launch-template", "lc-single-az", Unhealthy),
+        (
+            "autoscaling-group-multiple-instance-types",
+            "lc-single-az",
+            Unhealthy,
+        ),
+        (
+            "autoscaling-group-multiple-instance-types",
+            "lt-mixed",
+            Healthy,
+        ),
+        (
+            "autoscaling-group-launch-template",
+            "lc-single-az",
+            Unhealthy,
+        ),
         ("autoscaling-group-launch-template", "lt-mixed", Healthy),
-        ("autoscaling-group-elb-health-check", "lt-mixed", NotApplicable),
-        ("elasticbeanstalk-environment-enhanced-health", "web-prod", Error),
-        ("elasticbeanstalk-environment-cloudwatch-logs", "web-prod", Error),
-        ("codebuild-project-source-url-no-credentials", "api-leaky", Unhealthy),
-        ("codebuild-project-source-url-no-credentials", "api-clean", Healthy),
-        ("codebuild-project-source-url-no-credentials", "site", NotApplicable),
-        ("codebuild-project-no-plaintext-aws-credentials", "api-leaky", Unhealthy),
-        ("codebuild-project-no-plaintext-aws-credentials", "api-clean", Healthy),
+        (
+            "autoscaling-group-elb-health-check",
+            "lt-mixed",
+            NotApplicable,
+        ),
+        (
+            "elasticbeanstalk-environment-enhanced-health",
+            "web-prod",
+            Error,
+        ),
+        (
+            "elasticbeanstalk-environment-cloudwatch-logs",
+            "web-prod",
+            Error,
+        ),
+        (
+            "codebuild-project-source-url-no-credentials",
+            "api-leaky",
+            Unhealthy,
+        ),
+        (
+            "codebuild-project-source-url-no-credentials",
+            "api-clean",
+            Healthy,
+        ),
+        (
+            "codebuild-project-source-url-no-credentials",
+            "site",
+            NotApplicable,
+        ),
+        (
+            "codebuild-project-no-plaintext-aws-credentials",
+            "api-leaky",
+            Unhealthy,
+        ),
+        (
+            "codebuild-project-no-plaintext-aws-credentials",
+            "api-clean",
+            Healthy,
+        ),
         ("codebuild-project-logging", "api-leaky", Unhealthy),
         ("codebuild-project-logging", "api-clean", Healthy),
         ("codebuild-project-logging", "site", Healthy),
-        ("codebuild-project-no-privileged-mode", "api-leaky", Unhealthy),
+        (
+            "codebuild-project-no-privileged-mode",
+            "api-leaky",
+            Unhealthy,
+        ),
         ("codebuild-project-no-privileged-mode", "api-clean", Healthy),
-        ("codebuild-project-s3-logs-encrypted", "api-clean", Unhealthy),
-        ("codebuild-project-s3-logs-encrypted", "api-leaky", NotApplicable),
-        ("sagemaker-notebook-no-direct-internet", "open-notebook", Unhealthy),
-        ("sagemaker-notebook-no-direct-internet", "private-notebook", Healthy),
+        (
+            "codebuild-project-s3-logs-encrypted",
+            "api-clean",
+            Unhealthy,
+        ),
+        (
+            "codebuild-project-s3-logs-encrypted",
+            "api-leaky",
+            NotApplicable,
+        ),
+        (
+            "sagemaker-notebook-no-direct-internet",
+            "open-notebook",
+            Unhealthy,
+        ),
+        (
+            "sagemaker-notebook-no-direct-internet",
+            "private-notebook",
+            Healthy,
+        ),
         ("sagemaker-notebook-in-vpc", "open-notebook", Unhealthy),
         ("sagemaker-notebook-in-vpc", "private-notebook", Healthy),
-        ("sagemaker-notebook-no-root-access", "open-notebook", Unhealthy),
-        ("sagemaker-notebook-no-root-access", "private-notebook", Healthy),
-        ("sagemaker-notebook-supported-platform", "private-notebook", Error),
+        (
+            "sagemaker-notebook-no-root-access",
+            "open-notebook",
+            Unhealthy,
+        ),
+        (
+            "sagemaker-notebook-no-root-access",
+            "private-notebook",
+            Healthy,
+        ),
+        (
+            "sagemaker-notebook-supported-platform",
+            "private-notebook",
+            Error,
+        ),
         ("sagemaker-model-network-isolation", "open-model", Unhealthy),
-        ("sagemaker-endpoint-config-multiple-instances", "single", Unhealthy),
-        ("sagemaker-endpoint-config-multiple-instances", "pair", Healthy),
+        (
+            "sagemaker-endpoint-config-multiple-instances",
+            "single",
+            Unhealthy,
+        ),
+        (
+            "sagemaker-endpoint-config-multiple-instances",
+            "pair",
+            Healthy,
+        ),
     ];
     let mut wrong = Vec::new();
     for (recommendation, name, want) in expected {
         let got = status(&assessments, recommendation, name);
         if got != want {
-            wrong.push(format!("{recommendation} {name}: got {got:?}, want {want:?}"));
+            wrong.push(format!(
+                "{recommendation} {name}: got {got:?}, want {want:?}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");

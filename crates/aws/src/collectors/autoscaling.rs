@@ -213,7 +213,9 @@ mod tests {
     #[test]
     fn maps_a_group_with_a_mixed_instances_policy() {
         let g = group()
-            .target_group_arns("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1")
+            .target_group_arns(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/1",
+            )
             .mixed_instances_policy(
                 MixedInstancesPolicy::builder()
                     .launch_template(
@@ -224,8 +226,16 @@ mod tests {
                                     .version("$Latest")
                                     .build(),
                             )
-                            .overrides(LaunchTemplateOverrides::builder().instance_type("m5.large").build())
-                            .overrides(LaunchTemplateOverrides::builder().instance_type("m6i.large").build())
+                            .overrides(
+                                LaunchTemplateOverrides::builder()
+                                    .instance_type("m5.large")
+                                    .build(),
+                            )
+                            .overrides(
+                                LaunchTemplateOverrides::builder()
+                                    .instance_type("m6i.large")
+                                    .build(),
+                            )
                             .build(),
                     )
                     .build(),
@@ -244,7 +254,10 @@ mod tests {
             p["mixedInstancesPolicy"]["launchTemplate"]["launchTemplateId"],
             "lt-1"
         );
-        assert_eq!(p["mixedInstancesPolicy"]["overrides"][1]["instanceType"], "m6i.large");
+        assert_eq!(
+            p["mixedInstancesPolicy"]["overrides"][1]["instanceType"],
+            "m6i.large"
+        );
         assert_eq!(p["targetGroupArns"].as_array().unwrap().len(), 1);
     }
 
@@ -285,7 +298,9 @@ mod tests {
         assert!(!serde_json::to_string(&asset).unwrap().contains("c2VjcmV0"));
 
         let bare = LaunchConfiguration::builder()
-            .launch_configuration_arn("arn:aws:autoscaling:us-east-1:1:launchConfiguration:u:launchConfigurationName/x")
+            .launch_configuration_arn(
+                "arn:aws:autoscaling:us-east-1:1:launchConfiguration:u:launchConfigurationName/x",
+            )
             .build();
         let asset = launch_configuration_asset("1", "us-east-1", &bare).unwrap();
         assert_eq!(asset.name, "x");

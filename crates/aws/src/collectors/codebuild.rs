@@ -14,7 +14,9 @@ use futures::future::BoxFuture;
 use rampart_model::Asset;
 use serde_json::{Value, json};
 
-use super::{Collector, CollectorMeta, Scope, arn_name, opt_str, opt_timestamp, partition, tag_map};
+use super::{
+    Collector, CollectorMeta, Scope, arn_name, opt_str, opt_timestamp, partition, tag_map,
+};
 use crate::op;
 use crate::scan::CollectContext;
 
@@ -167,10 +169,9 @@ fn source_json(source: &ProjectSource) -> Value {
 /// CodeBuild default).
 pub fn project_asset(account: &str, region: &str, project: &Project) -> Option<Asset> {
     let name = project.name()?;
-    let arn = project.arn().map_or_else(
-        || project_arn(account, region, name),
-        str::to_owned,
-    );
+    let arn = project
+        .arn()
+        .map_or_else(|| project_arn(account, region, name), str::to_owned);
     let sources: Vec<Value> = project
         .source()
         .into_iter()
@@ -226,7 +227,10 @@ pub fn project_asset(account: &str, region: &str, project: &Project) -> Option<A
 }
 
 fn project_arn(account: &str, region: &str, name: &str) -> String {
-    format!("arn:{}:codebuild:{region}:{account}:project/{name}", partition(region))
+    format!(
+        "arn:{}:codebuild:{region}:{account}:project/{name}",
+        partition(region)
+    )
 }
 
 /// A project `ListProjects` listed and `BatchGetProjects` no longer found.
@@ -290,7 +294,10 @@ mod tests {
     fn redacts_passwords_and_tokens_from_source_urls() {
         assert_eq!(
             redact_location("https://x-token-auth:abc123@bitbucket.org/team/repo.git"),
-            ("https://x-token-auth@bitbucket.org/team/repo.git".to_owned(), true)
+            (
+                "https://x-token-auth@bitbucket.org/team/repo.git".to_owned(),
+                true
+            )
         );
         assert_eq!(
             redact_location("https://dev@bitbucket.org/team/repo.git"),
@@ -300,7 +307,10 @@ mod tests {
             redact_location("https://bitbucket.org/team/repo.git"),
             ("https://bitbucket.org/team/repo.git".to_owned(), false)
         );
-        assert_eq!(redact_location("my-bucket/src.zip"), ("my-bucket/src.zip".to_owned(), false));
+        assert_eq!(
+            redact_location("my-bucket/src.zip"),
+            ("my-bucket/src.zip".to_owned(), false)
+        );
     }
 
     #[test]
@@ -361,7 +371,10 @@ mod tests {
         assert!(!text.contains("hunter2") && !text.contains("wJalrXUtnFEMI"));
 
         let gone = deleted_project_asset("123456789012", "us-east-1", "old");
-        assert_eq!(gone.arn, "arn:aws:codebuild:us-east-1:123456789012:project/old");
+        assert_eq!(
+            gone.arn,
+            "arn:aws:codebuild:us-east-1:123456789012:project/old"
+        );
         assert_eq!(gone.properties["deleted"], true);
     }
 
@@ -386,7 +399,10 @@ mod tests {
         let asset = report_group_asset("123456789012", "us-east-1", &group).unwrap();
         assert_eq!(asset.resource_type, REPORT_GROUP);
         assert_eq!(asset.properties["exportConfigType"], "S3");
-        assert_eq!(asset.properties["s3Destination"]["encryptionDisabled"], false);
+        assert_eq!(
+            asset.properties["s3Destination"]["encryptionDisabled"],
+            false
+        );
         assert!(report_group_asset("1", "r", &ReportGroup::builder().build()).is_none());
     }
 }

@@ -69,7 +69,11 @@ async fn collect_clusters(ctx: &CollectContext<'_>, client: &Client) {
     let Ok(pages) = ctx
         .pages(
             "ListClusters",
-            client.list_clusters().into_paginator().page_size(100).send(),
+            client
+                .list_clusters()
+                .into_paginator()
+                .page_size(100)
+                .send(),
         )
         .await
     else {
@@ -186,7 +190,12 @@ async fn collect_task_definitions(ctx: &CollectContext<'_>, client: &Client) {
                 )
                 .await
                 .ok()?;
-            task_definition_asset(ctx.account(), ctx.region(), out.task_definition()?, out.tags())
+            task_definition_asset(
+                ctx.account(),
+                ctx.region(),
+                out.task_definition()?,
+                out.tags(),
+            )
         })
         .buffer_unordered(ctx.concurrency())
         .collect()
@@ -338,8 +347,8 @@ pub fn task_definition_asset(
 mod tests {
     use super::*;
     use aws_sdk_ecs::types::{
-        AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName,
-        CapacityProviderStrategyItem, KeyValuePair, LaunchType, LogConfiguration, LogDriver,
+        AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ClusterSetting,
+        ClusterSettingName, KeyValuePair, LaunchType, LogConfiguration, LogDriver,
         NetworkConfiguration, NetworkMode, PidMode, TaskDefinitionStatus,
     };
 
@@ -362,7 +371,10 @@ mod tests {
         assert_eq!(asset.name, "prod");
         assert_eq!(asset.tags["team"], "web");
         assert_eq!(asset.properties["containerInsights"], "enhanced");
-        assert_eq!(asset.properties["settings"]["containerInsights"], "enhanced");
+        assert_eq!(
+            asset.properties["settings"]["containerInsights"],
+            "enhanced"
+        );
 
         let bare = Cluster::builder()
             .cluster_arn("arn:aws:ecs:us-east-1:123456789012:cluster/dev")
@@ -413,7 +425,10 @@ mod tests {
         let asset = service_asset("123456789012", "us-east-1", &spot).unwrap();
         assert_eq!(asset.name, "batch");
         assert_eq!(asset.properties["launchType"], Value::Null);
-        assert_eq!(asset.properties["capacityProviders"], json!(["FARGATE_SPOT"]));
+        assert_eq!(
+            asset.properties["capacityProviders"],
+            json!(["FARGATE_SPOT"])
+        );
         assert_eq!(asset.properties["assignPublicIp"], Value::Null);
         assert_eq!(asset.properties["subnets"], Value::Null);
     }
@@ -461,7 +476,11 @@ mod tests {
         assert_eq!(app["user"], "root");
         assert_eq!(app["environmentNames"], json!(["AWS_SECRET_ACCESS_KEY"]));
         assert_eq!(app["logDriver"], "awslogs");
-        assert!(!serde_json::to_string(&asset).unwrap().contains("very-secret"));
+        assert!(
+            !serde_json::to_string(&asset)
+                .unwrap()
+                .contains("very-secret")
+        );
         let sidecar = &p["containerDefinitions"][1];
         assert_eq!(sidecar["privileged"], Value::Null);
         assert_eq!(sidecar["readonlyRootFilesystem"], Value::Null);

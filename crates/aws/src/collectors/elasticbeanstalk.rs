@@ -26,8 +26,14 @@ pub const KEPT_OPTIONS: &[(&str, &str)] = &[
     ("aws:elasticbeanstalk:healthreporting:system", "SystemType"),
     ("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs"),
     ("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays"),
-    ("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled"),
-    ("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel"),
+    (
+        "aws:elasticbeanstalk:managedactions",
+        "ManagedActionsEnabled",
+    ),
+    (
+        "aws:elasticbeanstalk:managedactions:platformupdate",
+        "UpdateLevel",
+    ),
 ];
 
 /// Collects Elastic Beanstalk environments.
@@ -221,9 +227,17 @@ mod tests {
     #[test]
     fn keeps_only_the_options_the_recommendations_read() {
         let settings = [
-            setting("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+            setting(
+                "aws:elasticbeanstalk:healthreporting:system",
+                "SystemType",
+                "enhanced",
+            ),
             setting("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true"),
-            setting("aws:elasticbeanstalk:application:environment", "DB_PASSWORD", "hunter2"),
+            setting(
+                "aws:elasticbeanstalk:application:environment",
+                "DB_PASSWORD",
+                "hunter2",
+            ),
         ];
         let asset = environment_asset("123456789012", "us-east-1", &env(), Ok(&settings)).unwrap();
         assert_eq!(asset.resource_type, ENVIRONMENT);
@@ -238,7 +252,10 @@ mod tests {
             p["options"]["aws:elasticbeanstalk:healthreporting:system"]["SystemType"],
             "enhanced"
         );
-        assert_eq!(p["options"]["aws:elasticbeanstalk:cloudwatch:logs"]["StreamLogs"], "true");
+        assert_eq!(
+            p["options"]["aws:elasticbeanstalk:cloudwatch:logs"]["StreamLogs"],
+            "true"
+        );
         assert!(!serde_json::to_string(&asset).unwrap().contains("hunter2"));
     }
 
@@ -252,8 +269,13 @@ mod tests {
         let asset = environment_asset("1", "us-east-1", &env(), Err(&failure)).unwrap();
         assert_eq!(asset.unavailable["options"], "AccessDenied: nope");
         assert!(
-            environment_asset("1", "r", &EnvironmentDescription::builder().build(), Ok(&[]))
-                .is_none()
+            environment_asset(
+                "1",
+                "r",
+                &EnvironmentDescription::builder().build(),
+                Ok(&[])
+            )
+            .is_none()
         );
     }
 }

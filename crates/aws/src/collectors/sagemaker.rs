@@ -238,9 +238,10 @@ pub fn notebook_instance_asset(
     out: &DescribeNotebookInstanceOutput,
 ) -> Option<Asset> {
     let name = out.notebook_instance_name()?;
-    let arn = out
-        .notebook_instance_arn()
-        .map_or_else(|| arn(region, account, "notebook-instance", name), str::to_owned);
+    let arn = out.notebook_instance_arn().map_or_else(
+        || arn(region, account, "notebook-instance", name),
+        str::to_owned,
+    );
     Some(Asset::new(
         arn.clone(),
         NOTEBOOK_INSTANCE,
@@ -274,9 +275,10 @@ pub fn endpoint_config_asset(
     out: &DescribeEndpointConfigOutput,
 ) -> Option<Asset> {
     let name = out.endpoint_config_name()?;
-    let arn = out
-        .endpoint_config_arn()
-        .map_or_else(|| arn(region, account, "endpoint-config", name), str::to_owned);
+    let arn = out.endpoint_config_arn().map_or_else(
+        || arn(region, account, "endpoint-config", name),
+        str::to_owned,
+    );
     let variants: Vec<Value> = out
         .production_variants()
         .iter()
@@ -344,7 +346,9 @@ mod tests {
     fn maps_a_notebook_instance() {
         let out = DescribeNotebookInstanceOutput::builder()
             .notebook_instance_name("research")
-            .notebook_instance_arn("arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research")
+            .notebook_instance_arn(
+                "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research",
+            )
             .notebook_instance_status(NotebookInstanceStatus::InService)
             .direct_internet_access(DirectInternetAccess::Enabled)
             .root_access(RootAccess::Disabled)
@@ -401,7 +405,10 @@ mod tests {
         assert_eq!(asset.properties["enableNetworkIsolation"], true);
 
         let gone = deleted_asset("123456789012", "us-east-1", MODEL, "old");
-        assert_eq!(gone.arn, "arn:aws:sagemaker:us-east-1:123456789012:model/old");
+        assert_eq!(
+            gone.arn,
+            "arn:aws:sagemaker:us-east-1:123456789012:model/old"
+        );
         assert_eq!(gone.properties["deleted"], true);
     }
 }

@@ -37,7 +37,11 @@ impl Collector for WorkSpaces {
             let Ok(pages) = ctx
                 .pages(
                     "DescribeWorkspaces",
-                    client.describe_workspaces().into_paginator().page_size(25).send(),
+                    client
+                        .describe_workspaces()
+                        .into_paginator()
+                        .page_size(25)
+                        .send(),
                 )
                 .await
             else {
@@ -99,7 +103,10 @@ mod tests {
             .volume_encryption_key("arn:aws:kms:us-east-1:123456789012:key/k")
             .build();
         let asset = workspace_asset("123456789012", "us-east-1", &ws).unwrap();
-        assert_eq!(asset.arn, "arn:aws:workspaces:us-east-1:123456789012:workspace/ws-abc");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:workspaces:us-east-1:123456789012:workspace/ws-abc"
+        );
         assert_eq!(asset.resource_type, WORKSPACE);
         let p = &asset.properties;
         assert_eq!(p["state"], "AVAILABLE");

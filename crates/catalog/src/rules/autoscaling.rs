@@ -74,11 +74,11 @@ fn elb_health_check(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
         || !p.array("targetGroupArns")?.is_empty()
         || elb_sources > 0;
     if !attached {
-        return Ok(Outcome::not_applicable(
-            "The group is not associated with a load balancer.",
-        )
-        .with(p.evidence("loadBalancerNames"))
-        .with(p.evidence("targetGroupArns")));
+        return Ok(
+            Outcome::not_applicable("The group is not associated with a load balancer.")
+                .with(p.evidence("loadBalancerNames"))
+                .with(p.evidence("targetGroupArns")),
+        );
     }
     let health = p.str("healthCheckType")?;
     Ok(Outcome::either(
@@ -118,12 +118,14 @@ fn multiple_azs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
 /// Not applicable when the launch configuration turns the instance
 /// metadata endpoint off.
 fn metadata_off(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
-    Ok((p.str("metadataOptions.httpEndpoint")? == Some("disabled")).then(|| {
-        Outcome::not_applicable(
-            "The launch configuration turns the instance metadata endpoint off.",
-        )
-        .with(p.evidence("metadataOptions.httpEndpoint"))
-    }))
+    Ok(
+        (p.str("metadataOptions.httpEndpoint")? == Some("disabled")).then(|| {
+            Outcome::not_applicable(
+                "The launch configuration turns the instance metadata endpoint off.",
+            )
+            .with(p.evidence("metadataOptions.httpEndpoint"))
+        }),
+    )
 }
 
 /// AutoScaling.3: `metadataOptions.httpTokens` is `required`; without it

@@ -168,10 +168,10 @@ fn report_group_export_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome
         );
     }
     if p.str("exportConfigType")? != Some("S3") {
-        return Ok(Outcome::not_applicable(
-            "The report group does not export its reports to S3.",
-        )
-        .with(p.evidence("exportConfigType")));
+        return Ok(
+            Outcome::not_applicable("The report group does not export its reports to S3.")
+                .with(p.evidence("exportConfigType")),
+        );
     }
     Ok(Outcome::either(
         p.bool("s3Destination.encryptionDisabled")? != Some(true),

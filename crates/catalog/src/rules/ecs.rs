@@ -275,10 +275,16 @@ fn fargate_latest_platform(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unre
     let windows = p
         .str("platformFamily")?
         .is_some_and(|f| f.to_ascii_uppercase().starts_with("WINDOWS"));
-    let latest = if windows { LATEST_WINDOWS } else { LATEST_LINUX };
+    let latest = if windows {
+        LATEST_WINDOWS
+    } else {
+        LATEST_LINUX
+    };
     let version = p.str("platformVersion")?;
     Ok(match version {
-        None | Some("LATEST") => Outcome::healthy("The Fargate service uses the `LATEST` platform version."),
+        None | Some("LATEST") => {
+            Outcome::healthy("The Fargate service uses the `LATEST` platform version.")
+        }
         Some(v) if v == latest => Outcome::healthy(format!(
             "The Fargate service uses platform version `{v}`, the latest."
         )),
@@ -311,7 +317,14 @@ mod tests {
 
     #[test]
     fn root_users() {
-        for root in [None, Some(""), Some("root"), Some("0"), Some("0:0"), Some("root:staff")] {
+        for root in [
+            None,
+            Some(""),
+            Some("root"),
+            Some("0"),
+            Some("0:0"),
+            Some("root:staff"),
+        ] {
             assert!(runs_as_root(root), "{root:?}");
         }
         for user in [Some("1000"), Some("app"), Some("1000:1000"), Some("rooter")] {

@@ -99,10 +99,7 @@ fn notebook_no_root_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unre
 
 /// SageMaker.4: every instance-based production variant starts with more
 /// than one instance. Not applicable when all variants are serverless.
-fn endpoint_config_multiple_instances(
-    p: &Props<'_>,
-    _: &Inventory,
-) -> Result<Outcome, Unreadable> {
+fn endpoint_config_multiple_instances(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = gone(p)? {
         return Ok(na);
     }
@@ -119,7 +116,12 @@ fn endpoint_config_multiple_instances(
     }
     let single: Vec<String> = counted
         .iter()
-        .filter(|v| v.get("initialInstanceCount").and_then(Node::as_i64).unwrap_or(1) <= 1)
+        .filter(|v| {
+            v.get("initialInstanceCount")
+                .and_then(Node::as_i64)
+                .unwrap_or(1)
+                <= 1
+        })
         .map(|v| {
             format!(
                 "`{}`",

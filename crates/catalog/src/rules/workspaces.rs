@@ -21,8 +21,7 @@ pub(crate) static RULES: &[Rule] = &[
 fn terminated(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     Ok(match p.str("state")? {
         Some(state @ ("TERMINATING" | "TERMINATED")) => Some(
-            Outcome::not_applicable(format!("The WorkSpace is {state}."))
-                .with(p.evidence("state")),
+            Outcome::not_applicable(format!("The WorkSpace is {state}.")).with(p.evidence("state")),
         ),
         _ => None,
     })
