@@ -71,6 +71,27 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    ("ecs.toml", include_str!("../data/recommendations/ecs.toml")),
+    (
+        "autoscaling.toml",
+        include_str!("../data/recommendations/autoscaling.toml"),
+    ),
+    (
+        "elasticbeanstalk.toml",
+        include_str!("../data/recommendations/elasticbeanstalk.toml"),
+    ),
+    (
+        "codebuild.toml",
+        include_str!("../data/recommendations/codebuild.toml"),
+    ),
+    (
+        "workspaces.toml",
+        include_str!("../data/recommendations/workspaces.toml"),
+    ),
+    (
+        "sagemaker.toml",
+        include_str!("../data/recommendations/sagemaker.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

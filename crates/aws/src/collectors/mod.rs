@@ -10,14 +10,18 @@ use futures::future::BoxFuture;
 use crate::scan::CollectContext;
 
 pub mod accessanalyzer;
+pub mod autoscaling;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod codebuild;
 pub mod config;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ecr;
+pub mod ecs;
 pub mod efs;
 pub mod eks;
+pub mod elasticbeanstalk;
 pub mod elb;
 pub mod guardduty;
 pub mod iam;
@@ -26,6 +30,7 @@ pub mod lambda;
 pub mod organizations;
 pub mod rds;
 pub mod s3;
+pub mod sagemaker;
 pub mod secretsmanager;
 pub mod securityhub;
 pub mod sns;
@@ -33,6 +38,7 @@ pub mod sqs;
 pub mod ssm;
 pub mod sts;
 mod util;
+pub mod workspaces;
 
 pub use util::*;
 
@@ -148,6 +154,12 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &ecs::Ecs,
+    &autoscaling::AutoScaling,
+    &elasticbeanstalk::ElasticBeanstalk,
+    &codebuild::CodeBuild,
+    &workspaces::WorkSpaces,
+    &sagemaker::SageMaker,
 ];
 
 /// Looks a collector up by service key.

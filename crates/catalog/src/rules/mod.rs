@@ -15,15 +15,19 @@ use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
+mod autoscaling;
 mod cloudtrail;
 mod cloudwatch;
+mod codebuild;
 mod config;
 mod docdb;
 mod dynamodb;
 mod ec2;
 mod ecr;
+mod ecs;
 mod efs;
 mod eks;
+mod elasticbeanstalk;
 mod elb;
 mod guardduty;
 mod iam;
@@ -34,12 +38,14 @@ mod neptune;
 pub(crate) mod policy;
 mod rds;
 mod s3;
+mod sagemaker;
 mod secretsmanager;
 mod securityhub;
 mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod workspaces;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +159,12 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        ecs::RULES,
+        autoscaling::RULES,
+        elasticbeanstalk::RULES,
+        codebuild::RULES,
+        workspaces::RULES,
+        sagemaker::RULES,
     ]
     .into_iter()
     .flatten()
