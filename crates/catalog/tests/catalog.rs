@@ -50,6 +50,19 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "ec2-security-group-no-world-cifs",
     "ec2-network-acl-in-use",
     "ec2-network-acl-no-world-admin-ports",
+    "iam-password-policy-min-length",
+    "iam-password-policy-prevents-reuse",
+    "iam-password-policy-uppercase",
+    "iam-password-policy-lowercase",
+    "iam-password-policy-symbols",
+    "iam-password-policy-numbers",
+    "iam-password-policy-expiry",
+    "iam-user-mfa-enabled",
+    "iam-user-unused-credentials-45-days",
+    "iam-user-unused-credentials-90-days",
+    "iam-user-single-active-access-key",
+    "iam-user-access-keys-rotated",
+    "iam-user-no-direct-policies",
 ];
 
 fn fixtures_dir() -> PathBuf {
