@@ -63,6 +63,13 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "iam-user-single-active-access-key",
     "iam-user-access-keys-rotated",
     "iam-user-no-direct-policies",
+    "s3-account-block-public-access",
+    "s3-bucket-block-public-access",
+    "s3-bucket-versioning-enabled",
+    "s3-bucket-acls-disabled",
+    "s3-bucket-public-read-prohibited",
+    "s3-bucket-public-write-prohibited",
+    "s3-bucket-cross-account-sensitive-actions",
 ];
 
 fn fixtures_dir() -> PathBuf {
