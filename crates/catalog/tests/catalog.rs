@@ -70,6 +70,11 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "s3-bucket-public-read-prohibited",
     "s3-bucket-public-write-prohibited",
     "s3-bucket-cross-account-sensitive-actions",
+    "elb-classic-access-logs",
+    "elb-classic-connection-draining",
+    "elb-classic-cross-zone",
+    "elb-classic-multi-az",
+    "elb-classic-desync-mitigation",
 ];
 
 fn fixtures_dir() -> PathBuf {
