@@ -75,6 +75,7 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "elb-classic-cross-zone",
     "elb-classic-multi-az",
     "elb-classic-desync-mitigation",
+    "lambda-function-public-access-prohibited",
 ];
 
 fn fixtures_dir() -> PathBuf {
