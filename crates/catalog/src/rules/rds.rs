@@ -591,9 +591,11 @@ fn instance_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, 
 /// Minimum automated-backup retention, in days (Security Hub's default).
 const MIN_BACKUP_RETENTION_DAYS: i64 = 7;
 
-/// FSBP RDS.11: `backupRetentionPeriod` is at least 7 days. Not applicable:
-/// read replicas (Security Hub excludes them; their source is backed up),
-/// cluster members (retention is a cluster setting), instances being
+/// FSBP RDS.11: `backupRetentionPeriod` is at least 7 days. Cluster members
+/// are assessed too, as AWS Config's `db-instance-backup-enabled` does: a
+/// member reports its cluster's retention (Aurora has no other
+/// recommendation for it). Not applicable: read replicas (Security Hub's
+/// `checkReadReplicas` is off; their source is backed up), instances being
 /// deleted.
 fn instance_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
@@ -604,9 +606,6 @@ fn instance_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
             "The instance is a read replica of `{source}`; backups are taken from the source."
         ))
         .with(p.evidence("readReplicaSourceDBInstanceIdentifier")));
-    }
-    if let Some(na) = cluster_owned(p, "backup retention")? {
-        return Ok(na);
     }
     let days = reported_i64(p, "backupRetentionPeriod")?;
     let reason_bad = if days == 0 {
