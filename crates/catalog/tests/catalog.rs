@@ -76,6 +76,7 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "elb-classic-multi-az",
     "elb-classic-desync-mitigation",
     "lambda-function-public-access-prohibited",
+    "ec2-instance-imdsv2-required",
 ];
 
 fn fixtures_dir() -> PathBuf {

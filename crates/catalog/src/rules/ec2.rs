@@ -415,23 +415,25 @@ fn public_ipv4(p: &Props<'_>) -> Result<Option<(String, String)>, Unreadable> {
 // Instances
 // ---------------------------------------------------------------------------
 
-/// IMDSv2 only: `metadataOptions.httpTokens` is `required`; an instance with
-/// the metadata endpoint switched off has no IMDS to protect.
+/// FSBP EC2.8 / CIS 5.7: `metadataOptions.httpTokens` is `required`. Every
+/// instance is assessed, as AWS Config's `ec2-imdsv2-check` does: one with
+/// the metadata endpoint switched off fails too unless it requires tokens
+/// (turning the endpoint back on would otherwise accept IMDSv1).
 fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let endpoint = p.str("metadataOptions.httpEndpoint")?;
-    if endpoint == Some("disabled") {
-        return Ok(Outcome::not_applicable(
-            "The instance metadata service is switched off on this instance.",
-        )
-        .with(p.evidence("metadataOptions.httpEndpoint")));
-    }
     let tokens = p.str("metadataOptions.httpTokens")?;
+    let unhealthy = if endpoint == Some("disabled") {
+        "The metadata endpoint is switched off, but `HttpTokens` is not `required`, so switching it back on would accept IMDSv1 requests; set `HttpTokens` to `required`."
+    } else {
+        "The instance accepts IMDSv1 requests; set `HttpTokens` to `required`."
+    };
     Ok(Outcome::either(
         tokens == Some("required"),
         "The instance requires IMDSv2 session tokens.",
-        "The instance accepts IMDSv1 requests; set `HttpTokens` to `required`.",
+        unhealthy,
     )
-    .with(p.evidence("metadataOptions.httpTokens")))
+    .with(p.evidence("metadataOptions.httpTokens"))
+    .with(p.evidence("metadataOptions.httpEndpoint")))
 }
 
 /// FSBP EC2.9: no public IPv4 address, neither the instance's
