@@ -77,6 +77,10 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "elb-classic-desync-mitigation",
     "lambda-function-public-access-prohibited",
     "ec2-instance-imdsv2-required",
+    "rds-snapshot-not-public",
+    "rds-cluster-snapshot-not-public",
+    "rds-snapshot-encrypted",
+    "rds-cluster-snapshot-encrypted",
 ];
 
 fn fixtures_dir() -> PathBuf {

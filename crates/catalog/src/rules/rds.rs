@@ -7,9 +7,10 @@
 //! protection, IAM authentication, log exports, copy-tags, port and master
 //! user from their cluster, so the instance-level checks of those settings
 //! are not applicable to them and the cluster-level recommendations assess
-//! the cluster instead. Only manual snapshots can be shared, and automated
-//! snapshots carry their instance's encryption, so snapshot checks look at
-//! `snapshotType` first.
+//! the cluster instead. Snapshot checks assess every snapshot, automated and
+//! AWS Backup ones included (AWS Config's `rds-snapshots-public-prohibited`
+//! and `rds-snapshot-encrypted` exclude none); only manual snapshots can be
+//! shared, so the others pass the public-snapshot checks.
 
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
@@ -1064,13 +1065,13 @@ fn port_outcome(
 // ---------------------------------------------------------------------------
 // Snapshots.
 
-/// Not applicable to snapshots that cannot be shared: only manual snapshots
-/// can (automated and AWS Backup snapshots must be copied first).
+/// Healthy for snapshots that cannot be shared: only manual snapshots can
+/// (automated and AWS Backup snapshots must be copied first).
 fn unsharable(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     let kind = reported_str(p, "snapshotType")?;
     Ok((kind != "manual").then(|| {
-        Outcome::not_applicable(format!(
-            "`{kind}` snapshots cannot be shared; only manual snapshots can be made public."
+        Outcome::healthy(format!(
+            "`{kind}` snapshots cannot be shared, so this one is not public; only manual snapshots can be made public."
         ))
         .with(p.evidence("snapshotType"))
     }))
@@ -1098,30 +1099,23 @@ pub(super) fn snapshot_public(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     .with(p.evidence("attributes.restore")))
 }
 
-/// FSBP RDS.1 for DB snapshots. Not applicable: automated and AWS Backup
-/// snapshots, which cannot be shared.
+/// FSBP RDS.1 for DB snapshots; automated and AWS Backup snapshots cannot be
+/// shared and pass.
 fn snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
-/// FSBP RDS.1 for DB cluster snapshots. Not applicable: automated and AWS
-/// Backup snapshots, which cannot be shared.
+/// FSBP RDS.1 for DB cluster snapshots; automated and AWS Backup snapshots
+/// cannot be shared and pass.
 fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
-/// Shared logic of the snapshot-encryption checks: the boolean at `path`.
-/// Not applicable: automated and AWS Backup snapshots, which carry their
-/// source's encryption (assessed on the instance or cluster) and cannot be
-/// re-encrypted in place.
+/// Shared logic of the snapshot-encryption checks: the boolean at `path`,
+/// on every snapshot: automated and AWS Backup snapshots are assessed too
+/// (they carry their source's encryption; an unencrypted one is a copy of
+/// the data outside the database's own protection).
 pub(super) fn snapshot_encryption(p: &Props<'_>, path: &str) -> Result<Outcome, Unreadable> {
-    let kind = reported_str(p, "snapshotType")?;
-    if matches!(kind, "automated" | "awsbackup") {
-        return Ok(Outcome::not_applicable(format!(
-            "`{kind}` snapshots inherit their source database's encryption, which the instance and cluster encryption recommendations assess."
-        ))
-        .with(p.evidence("snapshotType")));
-    }
     let encrypted = reported_bool(p, path)?;
     Ok(Outcome::either(
         encrypted,
