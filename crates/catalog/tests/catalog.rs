@@ -81,6 +81,12 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "rds-cluster-snapshot-not-public",
     "rds-snapshot-encrypted",
     "rds-cluster-snapshot-encrypted",
+    "iam-group-no-full-admin",
+    "iam-user-no-cloudshell-full-access",
+    "iam-group-no-cloudshell-full-access",
+    "kms-user-inline-policy-no-decrypt-all-keys",
+    "kms-role-inline-policy-no-decrypt-all-keys",
+    "kms-group-inline-policy-no-decrypt-all-keys",
 ];
 
 fn fixtures_dir() -> PathBuf {

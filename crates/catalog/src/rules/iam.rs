@@ -767,12 +767,10 @@ fn user_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreada
     Ok(admin_outcome(p, &found, "userPolicyList", "user"))
 }
 
-/// CIS 1.16, for groups. Not applicable: the group has no members, so its
-/// policies grant nothing to anyone.
+/// CIS 1.16, for groups, members or not: CIS's audit step lists every
+/// attached policy, and a policy attached to an empty group grants its
+/// permissions to whoever is added next.
 fn group_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("users")?.is_empty() {
-        return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
-    }
     let found = admin_policies(p, inv, "groupPolicyList")?;
     Ok(admin_outcome(p, &found, "groupPolicyList", "group"))
 }
@@ -817,23 +815,14 @@ fn cloudshell_outcome(p: &Props<'_>, who: &str) -> Result<Outcome, Unreadable> {
     .with(p.evidence("attachedManagedPolicies")))
 }
 
-/// CIS 1.22 / IAM.27, for users. Not applicable: a user with neither a
-/// console password nor an active access key cannot use CloudShell.
+/// CIS 1.22 / IAM.27, for every user: CIS's audit step lists every entity
+/// the policy is attached to, credentials or not.
 fn user_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if !known_bool(p, "passwordEnabled")? && active_keys(p)?.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The user has no console password and no active access key, so it cannot use CloudShell.",
-        )
-        .with(p.evidence("passwordEnabled")));
-    }
     cloudshell_outcome(p, "user")
 }
 
-/// CIS 1.22 / IAM.27, for groups. Not applicable: the group has no members.
+/// CIS 1.22 / IAM.27, for every group, members or not (as for users).
 fn group_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("users")?.is_empty() {
-        return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
-    }
     cloudshell_outcome(p, "group")
 }
 

@@ -262,14 +262,15 @@ fn customer_policy_no_decrypt_all_keys(
 
 /// FSBP KMS.2: no inline policy under `list` (`userPolicyList`,
 /// `rolePolicyList`, `groupPolicyList`) allows decryption with every key
-/// (see [`decrypt_all_keys_statements`]). Not applicable: the principal
-/// has no inline policy. An inline document the collector could not parse
-/// is unreadable.
+/// (see [`decrypt_all_keys_statements`]). Every principal is assessed (AWS
+/// Config's `iam-inline-policy-blocked-kms-actions`); one without an inline
+/// policy passes. An inline document the collector could not parse is
+/// unreadable.
 fn inline_no_decrypt_all_keys(p: &Props<'_>, list: &str, who: &str) -> Result<Outcome, Unreadable> {
     let inline = p.array(list)?;
     if inline.is_empty() {
         return Ok(
-            Outcome::not_applicable(format!("The {who} has no inline policy."))
+            Outcome::healthy(format!("The {who} has no inline policy."))
                 .with(p.evidence(list)),
         );
     }
