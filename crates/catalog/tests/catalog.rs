@@ -338,3 +338,38 @@ fn cis_5_mappings_follow_the_4_0_mappings() {
         }
     }
 }
+
+/// docs/recommendations.md reviews every recommendation's semantics against
+/// its Security Hub control: the review table names each recommendation
+/// exactly once, and nothing else.
+#[test]
+fn semantics_review_table_names_every_recommendation() {
+    let catalog = Catalog::builtin().unwrap();
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/recommendations.md"),
+    )
+    .unwrap();
+    let start = doc
+        .find("### Review of every recommendation")
+        .expect("docs/recommendations.md has the review table");
+    let section = &doc[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let mut listed = Vec::new();
+    for line in section.lines() {
+        let Some(cell) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let id = &cell[..cell.find('`').unwrap()];
+        listed.push(id.to_owned());
+    }
+    let unique: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    assert_eq!(unique.len(), listed.len(), "a recommendation is listed twice");
+    let ids: BTreeSet<&str> = catalog.iter().map(|r| r.id.as_str()).collect();
+    let missing: Vec<_> = ids.difference(&unique).collect();
+    let unknown: Vec<_> = unique.difference(&ids).collect();
+    assert!(missing.is_empty(), "not in the review table: {missing:?}");
+    assert!(unknown.is_empty(), "not recommendations: {unknown:?}");
+    for id in NOTHING_NOT_APPLICABLE {
+        assert!(ids.contains(id), "`{id}` in NOTHING_NOT_APPLICABLE is not a recommendation");
+    }
+}
