@@ -363,13 +363,20 @@ fn semantics_review_table_names_every_recommendation() {
         listed.push(id.to_owned());
     }
     let unique: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-    assert_eq!(unique.len(), listed.len(), "a recommendation is listed twice");
+    assert_eq!(
+        unique.len(),
+        listed.len(),
+        "a recommendation is listed twice"
+    );
     let ids: BTreeSet<&str> = catalog.iter().map(|r| r.id.as_str()).collect();
     let missing: Vec<_> = ids.difference(&unique).collect();
     let unknown: Vec<_> = unique.difference(&ids).collect();
     assert!(missing.is_empty(), "not in the review table: {missing:?}");
     assert!(unknown.is_empty(), "not recommendations: {unknown:?}");
     for id in NOTHING_NOT_APPLICABLE {
-        assert!(ids.contains(id), "`{id}` in NOTHING_NOT_APPLICABLE is not a recommendation");
+        assert!(
+            ids.contains(id),
+            "`{id}` in NOTHING_NOT_APPLICABLE is not a recommendation"
+        );
     }
 }

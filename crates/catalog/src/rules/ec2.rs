@@ -1236,7 +1236,7 @@ fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
             "The VPC has no flow log; create one capturing at least rejected traffic.",
         )
         .with(p.evidence("flowLogs")),
-        None if logs.iter().any(is_active) => Outcome::unhealthy(
+        None if logs.iter().any(|l| is_active(&l)) => Outcome::unhealthy(
             "The VPC's active flow logs capture accepted traffic only; add one with traffic type REJECT or ALL.",
         )
         .with(p.evidence("flowLogs")),
