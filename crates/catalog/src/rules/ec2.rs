@@ -1190,7 +1190,7 @@ fn network_acl_in_use(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadabl
         format!("The network ACL is associated with {count} subnet(s)."),
         unused,
     )
-    .with(p.evidence("associations"))
+    .with(p.evidence("associations")))
 }
 
 // ---------------------------------------------------------------------------

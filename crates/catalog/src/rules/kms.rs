@@ -270,8 +270,7 @@ fn inline_no_decrypt_all_keys(p: &Props<'_>, list: &str, who: &str) -> Result<Ou
     let inline = p.array(list)?;
     if inline.is_empty() {
         return Ok(
-            Outcome::healthy(format!("The {who} has no inline policy."))
-                .with(p.evidence(list)),
+            Outcome::healthy(format!("The {who} has no inline policy.")).with(p.evidence(list))
         );
     }
     let mut found = Vec::new();

@@ -303,10 +303,10 @@ fn object_lock_enabled(p: &Props<'_>) -> Result<bool, Unreadable> {
 /// suspended).
 fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if object_lock_enabled(p)? {
-        return Ok(Outcome::healthy(
-            "Object Lock is enabled, which keeps versioning on for good.",
-        )
-        .with(p.evidence("objectLock")));
+        return Ok(
+            Outcome::healthy("Object Lock is enabled, which keeps versioning on for good.")
+                .with(p.evidence("objectLock")),
+        );
     }
     let status = p.str("versioning.status")?;
     Ok(match status {
