@@ -562,19 +562,21 @@ fn mariadb_instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outc
     instance_logs(p, &["audit", "error"])
 }
 
-/// FSBP RDS.10: `iamDatabaseAuthenticationEnabled` on a standalone MySQL,
-/// MariaDB or PostgreSQL instance. Not applicable: engines without IAM
-/// database authentication (Oracle, SQL Server, Db2, RDS Custom), cluster
-/// members (a cluster setting, RDS.12), instances being deleted.
+/// FSBP RDS.10: `iamDatabaseAuthenticationEnabled` on a MySQL, MariaDB,
+/// PostgreSQL or Aurora instance, the engines the control evaluates (Aurora
+/// and Multi-AZ DB cluster members included; they report their cluster's
+/// setting, which RDS.12 also assesses on the cluster). Not applicable:
+/// other engines (Oracle, SQL Server, Db2, DocumentDB, Neptune, RDS
+/// Custom), instances being deleted.
 fn instance_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
-    if let Some(na) = cluster_owned(p, "IAM database authentication")? {
-        return Ok(na);
-    }
     let engine = engine(p)?;
-    if !matches!(engine, "mysql" | "mariadb" | "postgres") {
+    if !matches!(
+        engine,
+        "mysql" | "mariadb" | "postgres" | "aurora" | "aurora-mysql" | "aurora-postgresql"
+    ) {
         return Ok(Outcome::not_applicable(format!(
             "IAM database authentication is not available for `{engine}` instances."
         ))
@@ -729,15 +731,14 @@ fn instance_no_default_port(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
     ))
 }
 
-/// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`). Not
-/// applicable: cluster members (the cluster's master user is assessed),
-/// DocumentDB/Neptune, instances being deleted.
+/// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`).
+/// Aurora members are assessed, as in the control (it leaves out only
+/// DocumentDB and Neptune); they report their cluster's master user, which
+/// RDS.24 also assesses on the cluster. Not applicable: DocumentDB and
+/// Neptune, instances being deleted.
 fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
-    }
-    if let Some(na) = cluster_owned(p, "master user")? {
-        return Ok(na);
     }
     custom_admin_username(p, "instances", "database")
 }
