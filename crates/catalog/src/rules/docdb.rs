@@ -80,9 +80,9 @@ fn cluster_backup_retention(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
     backup_retention(p)
 }
 
-/// FSBP DocumentDB.3: a manual DocumentDB cluster snapshot is not public.
-/// Not applicable: other engines' snapshots, automated and AWS Backup
-/// snapshots (they cannot be shared).
+/// FSBP DocumentDB.3: a DocumentDB cluster snapshot is not public
+/// (automated and AWS Backup snapshots cannot be shared and pass). Not
+/// applicable: other engines' snapshots.
 fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = docdb_gate(p, "snapshot")? {
         return Ok(na);

@@ -339,8 +339,9 @@ fn exposures<'r>(
 }
 
 /// A security group check: no rule may admit `ports` over `protocols` from
-/// the whole internet of `families`. Not applicable to a group without
-/// ingress rules (it admits nothing).
+/// the whole internet of `families`. A group without ingress rules admits
+/// nothing and passes: Security Hub's checks (`restricted-ssh`,
+/// `restricted-common-ports`, `vpc-sg-*`) assess every security group.
 fn security_group_ports_closed(
     p: &Props<'_>,
     ports: &[i64],
@@ -349,7 +350,7 @@ fn security_group_ports_closed(
     what: &str,
 ) -> Result<Outcome, Unreadable> {
     let Some(open) = world_ingress(p)? else {
-        return Ok(Outcome::not_applicable(
+        return Ok(Outcome::healthy(
             "The security group has no inbound rules, so it admits no traffic.",
         )
         .with(p.evidence("ipPermissions")));
@@ -414,23 +415,25 @@ fn public_ipv4(p: &Props<'_>) -> Result<Option<(String, String)>, Unreadable> {
 // Instances
 // ---------------------------------------------------------------------------
 
-/// IMDSv2 only: `metadataOptions.httpTokens` is `required`; an instance with
-/// the metadata endpoint switched off has no IMDS to protect.
+/// FSBP EC2.8 / CIS 5.7: `metadataOptions.httpTokens` is `required`. Every
+/// instance is assessed, as AWS Config's `ec2-imdsv2-check` does: one with
+/// the metadata endpoint switched off fails too unless it requires tokens
+/// (turning the endpoint back on would otherwise accept IMDSv1).
 fn instance_imdsv2_required(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let endpoint = p.str("metadataOptions.httpEndpoint")?;
-    if endpoint == Some("disabled") {
-        return Ok(Outcome::not_applicable(
-            "The instance metadata service is switched off on this instance.",
-        )
-        .with(p.evidence("metadataOptions.httpEndpoint")));
-    }
     let tokens = p.str("metadataOptions.httpTokens")?;
+    let unhealthy = if endpoint == Some("disabled") {
+        "The metadata endpoint is switched off, but `HttpTokens` is not `required`, so switching it back on would accept IMDSv1 requests; set `HttpTokens` to `required`."
+    } else {
+        "The instance accepts IMDSv1 requests; set `HttpTokens` to `required`."
+    };
     Ok(Outcome::either(
         tokens == Some("required"),
         "The instance requires IMDSv2 session tokens.",
-        "The instance accepts IMDSv1 requests; set `HttpTokens` to `required`.",
+        unhealthy,
     )
-    .with(p.evidence("metadataOptions.httpTokens")))
+    .with(p.evidence("metadataOptions.httpTokens"))
+    .with(p.evidence("metadataOptions.httpEndpoint")))
 }
 
 /// FSBP EC2.9: no public IPv4 address, neither the instance's
@@ -687,9 +690,10 @@ pub(super) fn instance_world_exposure(
 // EBS volumes, snapshots, AMIs
 // ---------------------------------------------------------------------------
 
-/// FSBP EC2.3: the volume is encrypted. Stricter than the control: detached
-/// volumes are assessed too (they still hold data). Not applicable: a
-/// volume being deleted or in error. A missing `encrypted` is unknown.
+/// FSBP EC2.3: an attached volume is encrypted. Not applicable, as in the
+/// control (AWS Config's `encrypted-volumes` checks volumes in an attached
+/// state): a volume attached to no instance, and a volume being deleted or
+/// in error. A missing `encrypted` is unknown.
 fn volume_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ ("deleting" | "deleted" | "error")) = p.str("state")? {
         return Ok(Outcome::not_applicable(format!(
@@ -697,21 +701,22 @@ fn volume_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
         ))
         .with(p.evidence("state")));
     }
+    if p.array("attachments")?.is_empty() {
+        return Ok(Outcome::not_applicable(
+            "The volume is attached to no instance; the control assesses attached volumes (EBS encryption by default, EC2.7, covers new ones).",
+        )
+        .with(p.evidence("attachments")));
+    }
     let Some(encrypted) = p.bool("encrypted")? else {
         return Err(Unreadable {
             path: "encrypted".to_owned(),
             error: "the volume does not report whether it is encrypted".to_owned(),
         });
     };
-    let attached = !p.array("attachments")?.is_empty();
     Ok(Outcome::either(
         encrypted,
         "The volume is encrypted at rest.",
-        if attached {
-            "The attached volume is not encrypted; snapshot it, copy the snapshot with encryption, and replace the volume with one restored from the copy."
-        } else {
-            "The volume is not encrypted (it is not attached); delete it if unused, or replace it with an encrypted copy."
-        },
+        "The attached volume is not encrypted; snapshot it, copy the snapshot with encryption, and replace the volume with one restored from the copy.",
     )
     .with(p.evidence("encrypted")))
 }
@@ -824,19 +829,17 @@ fn security_group_default_restricts_all(
 }
 
 /// FSBP EC2.13: no TCP access to port 22 from `0.0.0.0/0` or `::/0`.
-/// Not applicable: a group without inbound rules.
 fn security_group_no_world_ssh(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(p, &[22], &["tcp"], &[Family::V4, Family::V6], "SSH")
 }
 
 /// FSBP EC2.14: no TCP access to port 3389 from `0.0.0.0/0` or `::/0`.
-/// Not applicable: a group without inbound rules.
 fn security_group_no_world_rdp(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(p, &[3389], &["tcp"], &[Family::V4, Family::V6], "RDP")
 }
 
 /// CIS 5.2 (3.0) / 5.3 (4.0): no TCP, UDP or all-traffic access to 22 or
-/// 3389 from `0.0.0.0/0`. Not applicable: a group without inbound rules.
+/// 3389 from `0.0.0.0/0`.
 fn security_group_no_ipv4_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
@@ -848,7 +851,7 @@ fn security_group_no_ipv4_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Ou
 }
 
 /// CIS 5.3 (3.0) / 5.4 (4.0): no TCP, UDP or all-traffic access to 22 or
-/// 3389 from `::/0`. Not applicable: a group without inbound rules.
+/// 3389 from `::/0`.
 fn security_group_no_ipv6_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
@@ -860,7 +863,7 @@ fn security_group_no_ipv6_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Ou
 }
 
 /// FSBP EC2.19: no TCP (or all-traffic) access from the internet to the
-/// control's high-risk ports. Not applicable: a group without inbound rules.
+/// control's high-risk ports.
 fn security_group_no_world_high_risk_ports(
     p: &Props<'_>,
     _: &Inventory,
@@ -875,7 +878,7 @@ fn security_group_no_world_high_risk_ports(
 }
 
 /// CIS 5.1.2 (4.0): no TCP, UDP or all-traffic access to CIFS/SMB (445)
-/// from the internet. Not applicable: a group without inbound rules.
+/// from the internet.
 fn security_group_no_world_cifs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     security_group_ports_closed(
         p,
@@ -900,14 +903,13 @@ fn unauthorized(rule: &OpenRule) -> bool {
 }
 
 /// FSBP EC2.18: rules open to `0.0.0.0/0` or `::/0` only admit the
-/// authorized TCP ports (80 and 443, the control's default). Not
-/// applicable: a group without inbound rules.
+/// authorized TCP ports (80 and 443, the control's default).
 fn security_group_authorized_ports_only(
     p: &Props<'_>,
     _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     let Some(open) = world_ingress(p)? else {
-        return Ok(Outcome::not_applicable(
+        return Ok(Outcome::healthy(
             "The security group has no inbound rules, so it admits no traffic.",
         )
         .with(p.evidence("ipPermissions")));
@@ -1138,16 +1140,11 @@ fn acl_open<'e, 'a>(entries: &'e [AclEntry<'a>], port: i64) -> Vec<(&'e AclEntry
 }
 
 /// FSBP EC2.21 / CIS 5.1 (3.0) / 5.2 (4.0): no inbound entry lets the whole
-/// internet (IPv4 or IPv6) reach TCP 22 or 3389, in rule order. Default
-/// network ACLs are assessed too (CIS covers them; FSBP skips them). Not
-/// applicable: an ACL associated with no subnet (it filters nothing).
+/// internet (IPv4 or IPv6) reach TCP 22 or 3389, in rule order. Every
+/// network ACL is assessed, default ones and ones associated with no
+/// subnet included, as AWS Config's `nacl-no-unrestricted-ssh-rdp` does (an
+/// unassociated ACL's entries apply as soon as a subnet is associated).
 fn network_acl_no_world_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("associations")?.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The network ACL is associated with no subnet, so it filters no traffic.",
-        )
-        .with(p.evidence("associations")));
-    }
     let entries = acl_entries(p)?;
     let mut found: Vec<(&AclEntry<'_>, Family, i64)> = Vec::new();
     for port in ADMIN_PORTS {
@@ -1176,20 +1173,22 @@ fn network_acl_no_world_admin_ports(p: &Props<'_>, _: &Inventory) -> Result<Outc
     Ok(outcome)
 }
 
-/// FSBP EC2.16: a network ACL is associated with at least one subnet. Not
-/// applicable: a VPC's default network ACL (it cannot be deleted).
+/// FSBP EC2.16: a network ACL is associated with at least one subnet.
+/// Every network ACL is assessed, as AWS Config's
+/// `vpc-network-acl-unused-check` does: a default ACL is in use while any
+/// subnet of its VPC keeps it; one with no subnet left (every subnet moved
+/// to other ACLs, or a VPC without subnets) fails too.
 fn network_acl_in_use(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.bool("isDefault")? == Some(true) {
-        return Ok(Outcome::not_applicable(
-            "This is the VPC's default network ACL, which cannot be deleted.",
-        )
-        .with(p.evidence("isDefault")));
-    }
     let count = p.array("associations")?.len();
+    let unused = if p.bool("isDefault")? == Some(true) {
+        "The VPC's default network ACL is associated with no subnet; it cannot be deleted on its own, so associate the VPC's subnets with it or delete the unused VPC."
+    } else {
+        "The network ACL is associated with no subnet; delete it."
+    };
     Ok(Outcome::either(
         count > 0,
         format!("The network ACL is associated with {count} subnet(s)."),
-        "The network ACL is associated with no subnet; delete it.",
+        unused,
     )
     .with(p.evidence("associations")))
 }
@@ -1198,9 +1197,11 @@ fn network_acl_in_use(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadabl
 // VPCs and region settings
 // ---------------------------------------------------------------------------
 
-/// FSBP EC2.6 / CIS 3.7: the VPC has at least one active flow log (any
-/// traffic type; flow logs on subnets or interfaces only do not count).
-/// Not applicable: a VPC that is not yet available.
+/// FSBP EC2.6 / CIS 3.7: the VPC has at least one active flow log that
+/// captures rejected traffic (Security Hub's `trafficType` parameter is
+/// `REJECT`; `ALL` captures rejected traffic too, an `ACCEPT`-only log does
+/// not). Flow logs on subnets or interfaces only do not count. Not
+/// applicable: a VPC that is not yet available.
 fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
         return Ok(Outcome::not_applicable(format!(
@@ -1209,11 +1210,17 @@ fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
         .with(p.evidence("state")));
     }
     let logs = p.array("flowLogs")?;
-    let active = logs.iter().find(|l| {
+    let is_active = |l: &Node<'_>| {
         l.get("flowLogStatus")
             .and_then(Node::as_str)
             .is_some_and(|s| s.eq_ignore_ascii_case("active"))
-    });
+    };
+    let captures_rejects = |l: &Node<'_>| {
+        l.get("trafficType")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("REJECT") || t.eq_ignore_ascii_case("ALL"))
+    };
+    let active = logs.iter().find(|l| is_active(l) && captures_rejects(l));
     Ok(match active {
         Some(log) => {
             let traffic = log
@@ -1227,6 +1234,10 @@ fn vpc_flow_logs_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
         }
         None if logs.is_empty() => Outcome::unhealthy(
             "The VPC has no flow log; create one capturing at least rejected traffic.",
+        )
+        .with(p.evidence("flowLogs")),
+        None if logs.iter().any(|l| is_active(&l)) => Outcome::unhealthy(
+            "The VPC's active flow logs capture accepted traffic only; add one with traffic type REJECT or ALL.",
         )
         .with(p.evidence("flowLogs")),
         None => Outcome::unhealthy(
@@ -1302,10 +1313,11 @@ fn region_imdsv2_default(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
 // gateways, VPN, Elastic IPs, VPC and snapshot Block Public Access
 // ---------------------------------------------------------------------------
 
-/// FSBP EC2.15: the subnet assigns neither a public IPv4 address
-/// (`mapPublicIpOnLaunch`) nor an IPv6 address (`assignIpv6AddressOnCreation`,
-/// IPv6 addresses being globally reachable) to the network interfaces
-/// created in it. Not applicable: a subnet that is not available yet.
+/// FSBP EC2.15: the subnet does not assign a public IPv4 address
+/// (`mapPublicIpOnLaunch`) to the network interfaces created in it, the
+/// one attribute AWS Config's `subnet-auto-assign-public-ip-disabled`
+/// checks (`assignIpv6AddressOnCreation` is reported as evidence, not
+/// judged). Not applicable: a subnet that is not available yet.
 fn subnet_no_auto_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state) = p.str("state")?.filter(|s| *s != "available") {
         return Ok(Outcome::not_applicable(format!(
@@ -1319,14 +1331,8 @@ fn subnet_no_auto_public_ip(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
         )
         .with(p.evidence("mapPublicIpOnLaunch")));
     }
-    if p.bool("assignIpv6AddressOnCreation")? == Some(true) {
-        return Ok(Outcome::unhealthy(
-            "The subnet assigns an IPv6 address, reachable from the internet unless blocked, to every network interface created in it; turn off auto-assign IPv6.",
-        )
-        .with(p.evidence("assignIpv6AddressOnCreation")));
-    }
     Ok(
-        Outcome::healthy("The subnet assigns no public IPv4 or IPv6 address automatically.")
+        Outcome::healthy("The subnet assigns no public IPv4 address automatically.")
             .with(p.evidence("mapPublicIpOnLaunch"))
             .with(p.evidence("assignIpv6AddressOnCreation")),
     )

@@ -1,8 +1,9 @@
 //! Rules for ECR private repositories.
 //!
-//! Every rule is not applicable to a repository that holds no image: there
-//! is nothing to scan, overwrite or expire until one is pushed (the next
-//! scan assesses it then).
+//! Every private repository is assessed, empty ones included: Security
+//! Hub's ECR.1 to ECR.3 (AWS Config's `ecr-private-*` rules) assess the
+//! repository's settings whether or not it holds images, and an empty
+//! repository's settings apply to the first image pushed.
 
 use super::{Outcome, Rule};
 use crate::doc::{Array, Node};
@@ -23,22 +24,6 @@ pub(crate) static RULES: &[Rule] = &[
         check: lifecycle_policy,
     },
 ];
-
-/// Not applicable to a repository without images; `hasImages` must be
-/// readable and reported.
-fn empty(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
-    match p.bool("hasImages")? {
-        Some(true) => Ok(None),
-        Some(false) => Ok(Some(
-            Outcome::not_applicable("The repository holds no images.")
-                .with(p.evidence("hasImages")),
-        )),
-        None => Err(Unreadable {
-            path: "hasImages".to_owned(),
-            error: "whether the repository holds images was not reported".to_owned(),
-        }),
-    }
-}
 
 /// Whether an ECR wildcard filter (`*` matches any run of characters)
 /// matches a repository name.
@@ -92,12 +77,8 @@ fn registry_rule_for<'a>(rules: Array<'a>, name: &str) -> Option<&'a str> {
 /// ECR.1: images are scanned, on push or continuously, by a registry
 /// scanning rule that covers the repository or (basic scanning) the
 /// repository's own scan-on-push setting. Under enhanced scanning the
-/// repository setting is ignored, so only a registry rule counts. Not
-/// applicable to an empty repository.
+/// repository setting is ignored, so only a registry rule counts.
 fn image_scanning(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = empty(p)? {
-        return Ok(na);
-    }
     let name = p.str("repositoryName")?.unwrap_or(p.asset().name);
     let rules = p.array("registryScanningConfiguration.rules")?;
     if let Some(frequency) = registry_rule_for(rules, name) {
@@ -124,11 +105,8 @@ fn image_scanning(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
 
 /// ECR.2: image tags are immutable (`IMMUTABLE`, or
 /// `IMMUTABLE_WITH_EXCLUSION` where only the listed tag filters stay
-/// mutable). Not applicable to an empty repository.
+/// mutable).
 fn tag_immutability(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = empty(p)? {
-        return Ok(na);
-    }
     let outcome = match p.str("imageTagMutability")? {
         Some("IMMUTABLE") => Outcome::healthy("Image tags in the repository are immutable."),
         Some("IMMUTABLE_WITH_EXCLUSION") => Outcome::healthy(
@@ -148,12 +126,8 @@ fn tag_immutability(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
     Ok(outcome.with(p.evidence("imageTagMutability")))
 }
 
-/// ECR.3: the repository has a lifecycle policy. Not applicable to an
-/// empty repository.
+/// ECR.3: the repository has a lifecycle policy.
 fn lifecycle_policy(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = empty(p)? {
-        return Ok(na);
-    }
     let policy = p.get("lifecyclePolicy")?;
     Ok(Outcome::either(
         policy.is_some(),

@@ -429,12 +429,10 @@ fn classic_secure_listeners(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
     .with(p.evidence("listeners")))
 }
 
-/// ELB.5 (Classic part): access logs are enabled. Not applicable: no
-/// listeners.
+/// ELB.5 (Classic part): access logs are enabled. Every Classic Load
+/// Balancer is assessed, one without listeners too (AWS Config's
+/// `elb-logging-enabled` excludes none).
 fn classic_access_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = no_listeners(p)? {
-        return Ok(na);
-    }
     let path = "attributes.accessLog.enabled";
     let enabled = p
         .bool(path)?
@@ -447,11 +445,9 @@ fn classic_access_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadab
     .with(p.evidence("attributes.accessLog")))
 }
 
-/// ELB.7: connection draining is enabled. Not applicable: no listeners.
+/// ELB.7: connection draining is enabled, on every Classic Load Balancer
+/// (Security Hub's `elb-connection-draining-enabled` excludes none).
 fn classic_connection_draining(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = no_listeners(p)? {
-        return Ok(na);
-    }
     let path = "attributes.connectionDraining.enabled";
     let enabled = p
         .bool(path)?
@@ -532,16 +528,10 @@ fn classic_strong_tls_policy(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Un
     .with(p.evidence("policies")))
 }
 
-/// ELB.9: cross-zone load balancing is enabled. Not applicable: a load
-/// balancer in a single Availability Zone, where the setting has no effect
-/// (ELB.10 reports that).
+/// ELB.9: cross-zone load balancing is enabled, on every Classic Load
+/// Balancer (AWS Config's `elb-cross-zone-load-balancing-enabled` assesses
+/// single-zone ones too: the setting takes effect when a zone is added).
 fn classic_cross_zone(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("availabilityZones")?.len() < 2 {
-        return Ok(Outcome::not_applicable(
-            "The load balancer is in a single Availability Zone, where cross-zone load balancing has no effect.",
-        )
-        .with(p.evidence("availabilityZones")));
-    }
     let path = "attributes.crossZoneLoadBalancing.enabled";
     let enabled = p
         .bool(path)?
@@ -555,11 +545,9 @@ fn classic_cross_zone(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadabl
 }
 
 /// ELB.10: the Classic Load Balancer spans at least two Availability
-/// Zones. Not applicable: no listeners.
+/// Zones (Security Hub's default `minAvailabilityZones`), one without
+/// listeners too (AWS Config's `clb-multiple-az` excludes none).
 fn classic_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(na) = no_listeners(p)? {
-        return Ok(na);
-    }
     let zones = p.array("availabilityZones")?.len();
     Ok(Outcome::either(
         zones >= 2,
@@ -569,21 +557,11 @@ fn classic_multi_az(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
     .with(p.evidence("availabilityZones")))
 }
 
-/// ELB.14: the desync mitigation mode is `defensive` or `strictest`. Not
-/// applicable: no HTTP/HTTPS listener (desync mitigation applies to HTTP
-/// only; TCP and SSL listeners pass bytes through).
+/// ELB.14: the desync mitigation mode is `defensive` or `strictest`, on
+/// every Classic Load Balancer: AWS Config's `clb-desync-mode-check` reads
+/// the attribute whatever the listeners (it governs HTTP listeners added
+/// later too).
 fn classic_desync_mitigation(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    let http = p.array("listeners")?.iter().any(|l| {
-        field(l, "protocol").is_some_and(|proto| {
-            proto.eq_ignore_ascii_case("HTTP") || proto.eq_ignore_ascii_case("HTTPS")
-        })
-    });
-    if !http {
-        return Ok(Outcome::not_applicable(
-            "The load balancer has no HTTP or HTTPS listener; desync mitigation applies to HTTP only.",
-        )
-        .with(p.evidence("listeners")));
-    }
     let path = "attributes.desyncMitigationMode";
     let mode = p
         .str(path)?

@@ -369,19 +369,12 @@ fn root_hardware_mfa(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadab
 // ---------------------------------------------------------------------------
 
 /// What every password-policy rule checks first: the policy must have been
-/// read; an account without any IAM user has nobody the policy applies to
-/// (not applicable, from the account summary's `Users`); an account without
-/// a policy fails every requirement.
-fn password_policy_gate(p: &Props<'_>, inv: &Inventory) -> Result<Option<Outcome>, Unreadable> {
+/// read; an account without a policy fails every requirement. Every
+/// account is assessed, one without IAM users too: AWS Config's
+/// `iam-password-policy` (IAM.7, IAM.10) and CIS's audit step read the
+/// account's policy, which applies to the next user created.
+fn password_policy_gate(p: &Props<'_>, _: &Inventory) -> Result<Option<Outcome>, Unreadable> {
     let configured = known_bool(p, "configured")?;
-    if summary_value(inv, p.asset().account, "Users") == Some(0) {
-        return Ok(Some(
-            Outcome::not_applicable(
-                "The account has no IAM users, so the IAM password policy applies to nobody.",
-            )
-            .with(evidence("summaryMap.Users", Value::from(0))),
-        ));
-    }
     if !configured {
         return Ok(Some(
             Outcome::unhealthy(
@@ -412,7 +405,7 @@ fn password_flag(
     .with(p.evidence(path)))
 }
 
-/// CIS 1.8: minimum length of at least 14. Not applicable: no IAM users.
+/// CIS 1.8: minimum length of at least 14.
 fn password_min_length(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
@@ -429,7 +422,7 @@ fn password_min_length(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unread
 }
 
 /// CIS 1.9: the last 24 passwords cannot be reused (absent: no reuse
-/// prevention). Not applicable: no IAM users.
+/// prevention).
 fn password_reuse(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
@@ -449,28 +442,28 @@ fn password_reuse(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable>
     .with(p.evidence("passwordReusePrevention")))
 }
 
-/// IAM.7/IAM.10: at least one uppercase letter. Not applicable: no IAM users.
+/// IAM.7/IAM.10: at least one uppercase letter.
 fn password_uppercase(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireUppercaseCharacters", "an uppercase letter")
 }
 
-/// IAM.7/IAM.10: at least one lowercase letter. Not applicable: no IAM users.
+/// IAM.7/IAM.10: at least one lowercase letter.
 fn password_lowercase(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireLowercaseCharacters", "a lowercase letter")
 }
 
-/// IAM.7: at least one symbol. Not applicable: no IAM users.
+/// IAM.7: at least one symbol.
 fn password_symbols(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireSymbols", "a symbol")
 }
 
-/// IAM.7/IAM.10: at least one number. Not applicable: no IAM users.
+/// IAM.7/IAM.10: at least one number.
 fn password_numbers(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     password_flag(p, inv, "requireNumbers", "a number")
 }
 
 /// IAM.17/IAM.10: passwords expire within 90 days (`expirePasswords` and
-/// `maxPasswordAge` 1–90). Not applicable: no IAM users.
+/// `maxPasswordAge` 1–90).
 fn password_expiry(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = password_policy_gate(p, inv)? {
         return Ok(outcome);
@@ -512,36 +505,31 @@ fn user_console_mfa(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable>
     .with(p.evidence("mfaActive")))
 }
 
-/// IAM.19: every user with a credential has MFA. Not applicable: a user with
-/// neither a console password nor an active access key cannot authenticate,
-/// so MFA would protect nothing.
+/// IAM.19: every IAM user has MFA, as AWS Config's `iam-user-mfa-enabled`
+/// checks: users without a password or active key are assessed too (a
+/// credential added later would not be protected).
 fn user_mfa_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    let password = known_bool(p, "passwordEnabled")?;
-    let keys = active_keys(p)?;
-    if !password && keys.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The user has no console password and no active access key, so it cannot authenticate.",
-        )
-        .with(p.evidence("passwordEnabled")));
-    }
     let mfa = known_bool(p, "mfaActive")?;
     Ok(Outcome::either(
         mfa,
         "The user has an MFA device.",
-        "The user has credentials but no MFA device; assign one.",
+        "The user has no MFA device; assign one.",
     )
-    .with(p.evidence("mfaActive")))
+    .with(p.evidence("mfaActive"))
+    .with(p.evidence("passwordEnabled")))
 }
 
 /// Credentials (console password, active access keys) unused for at least
 /// `limit` days, as of the credential report. A password never used counts
-/// from when it was set; a key never used from its creation.
+/// from when it was set; a key never used from its creation. A user with
+/// neither passes: it has no credential to leave unused (AWS Config's
+/// `iam-user-unused-credentials-check` assesses every user).
 fn unused_credentials(p: &Props<'_>, limit: i64) -> Result<Outcome, Unreadable> {
     let password = known_bool(p, "passwordEnabled")?;
     let keys = active_keys(p)?;
     if !password && keys.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The user has no console password and no active access key.",
+        return Ok(Outcome::healthy(
+            "The user has no console password and no active access key, so no credential is unused.",
         )
         .with(p.evidence("passwordEnabled"))
         .with(p.evidence("accessKeys")));
@@ -609,30 +597,22 @@ fn unused_credentials(p: &Props<'_>, limit: i64) -> Result<Outcome, Unreadable> 
 }
 
 /// CIS 1.12 / IAM.22: no password or active key unused for 45 days or more.
-/// Not applicable: the user has no console password and no active key.
 fn user_unused_credentials_45(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     unused_credentials(p, 45)
 }
 
-/// IAM.8: no password or active key unused for 90 days or more. Not
-/// applicable: the user has no console password and no active key.
+/// IAM.8: no password or active key unused for 90 days or more.
 fn user_unused_credentials_90(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     unused_credentials(p, 90)
 }
 
-/// CIS 1.13: at most one active access key. Not applicable: the user has no
-/// active access key.
+/// CIS 1.13: at most one active access key. Every user is assessed (CIS's
+/// audit step lists every user's keys); one without an active key passes.
 fn user_single_active_key(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let keys = active_keys(p)?;
-    if keys.is_empty() {
-        return Ok(
-            Outcome::not_applicable("The user has no active access key.")
-                .with(p.evidence("accessKeys")),
-        );
-    }
     Ok(Outcome::either(
-        keys.len() == 1,
-        "The user has one active access key.",
+        keys.len() <= 1,
+        format!("The user has {} active access key(s).", keys.len()),
         format!(
             "The user has {} active access keys; deactivate all but the one in use.",
             keys.len()
@@ -642,12 +622,13 @@ fn user_single_active_key(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unrea
 }
 
 /// CIS 1.14 / IAM.3: active keys are at most 90 days old, as of the
-/// credential report. Not applicable: the user has no active access key.
+/// credential report. Every user is assessed (AWS Config's
+/// `access-keys-rotated`); one without an active key passes.
 fn user_keys_rotated(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let keys = active_keys(p)?;
     if keys.is_empty() {
         return Ok(
-            Outcome::not_applicable("The user has no active access key.")
+            Outcome::healthy("The user has no active access key to rotate.")
                 .with(p.evidence("accessKeys")),
         );
     }
@@ -680,21 +661,15 @@ fn user_keys_rotated(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable
 // Permissions of principals.
 // ---------------------------------------------------------------------------
 
-/// CIS 1.15 / IAM.2: no managed or inline policy on the user itself. Not
-/// applicable: the user has no permissions at all (no policies, no groups).
+/// CIS 1.15 / IAM.2: no managed or inline policy on the user itself. Every
+/// user is assessed (AWS Config's `iam-user-no-policies-check`); one with
+/// no policy of its own passes, whether or not it is in a group.
 fn user_no_direct_policies(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let attached = p.array("attachedManagedPolicies")?;
     let inline = p.array("userPolicyList")?;
-    let groups = p.array("groupList")?;
-    if attached.is_empty() && inline.is_empty() && groups.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The user has no policies and belongs to no group, so it has no permissions.",
-        )
-        .with(p.evidence("groupList")));
-    }
     Ok(Outcome::either(
         attached.is_empty() && inline.is_empty(),
-        "The user gets its permissions only through groups.",
+        "The user has no policy of its own (any permissions come through groups).",
         format!(
             "The user has {} managed and {} inline policies of its own; grant them through a group instead.",
             attached.len(),
@@ -792,12 +767,10 @@ fn user_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreada
     Ok(admin_outcome(p, &found, "userPolicyList", "user"))
 }
 
-/// CIS 1.16, for groups. Not applicable: the group has no members, so its
-/// policies grant nothing to anyone.
+/// CIS 1.16, for groups, members or not: CIS's audit step lists every
+/// attached policy, and a policy attached to an empty group grants its
+/// permissions to whoever is added next.
 fn group_no_full_admin(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("users")?.is_empty() {
-        return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
-    }
     let found = admin_policies(p, inv, "groupPolicyList")?;
     Ok(admin_outcome(p, &found, "groupPolicyList", "group"))
 }
@@ -842,23 +815,14 @@ fn cloudshell_outcome(p: &Props<'_>, who: &str) -> Result<Outcome, Unreadable> {
     .with(p.evidence("attachedManagedPolicies")))
 }
 
-/// CIS 1.22 / IAM.27, for users. Not applicable: a user with neither a
-/// console password nor an active access key cannot use CloudShell.
+/// CIS 1.22 / IAM.27, for every user: CIS's audit step lists every entity
+/// the policy is attached to, credentials or not.
 fn user_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if !known_bool(p, "passwordEnabled")? && active_keys(p)?.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "The user has no console password and no active access key, so it cannot use CloudShell.",
-        )
-        .with(p.evidence("passwordEnabled")));
-    }
     cloudshell_outcome(p, "user")
 }
 
-/// CIS 1.22 / IAM.27, for groups. Not applicable: the group has no members.
+/// CIS 1.22 / IAM.27, for every group, members or not (as for users).
 fn group_no_cloudshell(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if p.array("users")?.is_empty() {
-        return Ok(Outcome::not_applicable("The group has no members.").with(p.evidence("users")));
-    }
     cloudshell_outcome(p, "group")
 }
 

@@ -58,7 +58,8 @@ fn aws_managed(p: &Props<'_>) -> Result<Option<&'static str>, Unreadable> {
 }
 
 /// FSBP KMS.4 / CIS 3.6: automatic rotation on customer managed symmetric
-/// encryption keys. Not applicable: AWS-managed keys, asymmetric and HMAC
+/// encryption keys (a `SYMMETRIC_DEFAULT` key whose usage the API omits is
+/// an encrypt/decrypt key). Not applicable: AWS-managed keys, asymmetric and HMAC
 /// keys, keys with imported or external key material or in a custom key
 /// store (KMS cannot rotate those automatically), and keys pending
 /// deletion or disabled (they encrypt nothing new).
@@ -67,7 +68,12 @@ fn key_rotation_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreada
         return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
     }
     let spec = p.str("keySpec")?;
-    let usage = p.str("keyUsage")?;
+    // A SYMMETRIC_DEFAULT key can only be an encrypt/decrypt key (KMS
+    // guarantees it), so an omitted usage is inferred rather than unknown.
+    let usage = match (p.str("keyUsage")?, spec) {
+        (None, Some("SYMMETRIC_DEFAULT")) => Some("ENCRYPT_DECRYPT"),
+        (usage, _) => usage,
+    };
     if spec != Some("SYMMETRIC_DEFAULT") || usage != Some("ENCRYPT_DECRYPT") {
         return Ok(Outcome::not_applicable(format!(
             "Automatic rotation applies to symmetric encryption keys; this key is {} for {}.",
@@ -115,12 +121,11 @@ fn key_rotation_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreada
 
 /// FSBP KMS.3: the key is not scheduled for deletion. Whether a deletion
 /// is intended cannot be read from the API, so every pending deletion is
-/// reported for someone to confirm or cancel. Not applicable: AWS-managed
-/// keys (they cannot be deleted).
+/// reported for someone to confirm or cancel. Every key is assessed, AWS
+/// managed ones included (AWS Config's `kms-cmk-not-scheduled-for-deletion`
+/// checks all keys; an AWS managed key is never scheduled for deletion, so
+/// it passes): no key is out of scope.
 fn key_not_pending_deletion(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
-    if let Some(reason) = aws_managed(p)? {
-        return Ok(Outcome::not_applicable(reason).with(p.evidence("keyManager")));
-    }
     let state = p.str("keyState")?;
     if matches!(state, Some("PendingDeletion" | "PendingReplicaDeletion")) {
         let when = p.str("deletionDate")?.unwrap_or("an unknown date");
@@ -257,15 +262,15 @@ fn customer_policy_no_decrypt_all_keys(
 
 /// FSBP KMS.2: no inline policy under `list` (`userPolicyList`,
 /// `rolePolicyList`, `groupPolicyList`) allows decryption with every key
-/// (see [`decrypt_all_keys_statements`]). Not applicable: the principal
-/// has no inline policy. An inline document the collector could not parse
-/// is unreadable.
+/// (see [`decrypt_all_keys_statements`]). Every principal is assessed (AWS
+/// Config's `iam-inline-policy-blocked-kms-actions`); one without an inline
+/// policy passes. An inline document the collector could not parse is
+/// unreadable.
 fn inline_no_decrypt_all_keys(p: &Props<'_>, list: &str, who: &str) -> Result<Outcome, Unreadable> {
     let inline = p.array(list)?;
     if inline.is_empty() {
         return Ok(
-            Outcome::not_applicable(format!("The {who} has no inline policy."))
-                .with(p.evidence(list)),
+            Outcome::healthy(format!("The {who} has no inline policy.")).with(p.evidence(list))
         );
     }
     let mut found = Vec::new();

@@ -85,12 +85,12 @@ fn label(stmt: &Statement<'_>) -> String {
 /// invoke or manage it: no statement for everyone (`*`, `{"AWS": "*"}`)
 /// without a condition pinning the caller (`aws:SourceAccount`,
 /// `aws:SourceArn`, `aws:PrincipalOrgID`…), and no grant to an AWS service
-/// principal without a source condition. Not applicable: the function has
-/// no resource-based policy, so only IAM identities of its own account can
-/// reach it.
+/// principal without a source condition. Every function is assessed: one
+/// without a resource-based policy passes (only IAM identities of its own
+/// account can reach it).
 fn function_public_access_prohibited(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let Some(doc) = policy::read(p, "policy")? else {
-        return Ok(Outcome::not_applicable(
+        return Ok(Outcome::healthy(
             "The function has no resource-based policy; only identities of its own account can invoke it.",
         )
         .with(p.evidence("policy")));

@@ -106,8 +106,9 @@ fn cluster_audit_logs(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadabl
     .with(p.evidence("enabledCloudwatchLogsExports")))
 }
 
-/// FSBP Neptune.3: a manual Neptune cluster snapshot is not public. Not
-/// applicable: other engines' snapshots, automated and AWS Backup snapshots.
+/// FSBP Neptune.3: a Neptune cluster snapshot is not public (automated and
+/// AWS Backup snapshots cannot be shared and pass). Not applicable: other
+/// engines' snapshots.
 fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = neptune_gate(p, "snapshot")? {
         return Ok(na);
@@ -133,9 +134,8 @@ fn cluster_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Un
     backup_retention(p)
 }
 
-/// FSBP Neptune.6: a Neptune cluster snapshot is encrypted. Not applicable:
-/// other engines' snapshots, automated and AWS Backup snapshots (they carry
-/// the cluster's encryption, which Neptune.1 assesses).
+/// FSBP Neptune.6: a Neptune cluster snapshot is encrypted, automated and
+/// AWS Backup snapshots included. Not applicable: other engines' snapshots.
 fn cluster_snapshot_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = neptune_gate(p, "snapshot")? {
         return Ok(na);

@@ -7,9 +7,10 @@
 //! protection, IAM authentication, log exports, copy-tags, port and master
 //! user from their cluster, so the instance-level checks of those settings
 //! are not applicable to them and the cluster-level recommendations assess
-//! the cluster instead. Only manual snapshots can be shared, and automated
-//! snapshots carry their instance's encryption, so snapshot checks look at
-//! `snapshotType` first.
+//! the cluster instead. Snapshot checks assess every snapshot, automated and
+//! AWS Backup ones included (AWS Config's `rds-snapshots-public-prohibited`
+//! and `rds-snapshot-encrypted` exclude none); only manual snapshots can be
+//! shared, so the others pass the public-snapshot checks.
 
 use super::{Outcome, Rule};
 use crate::inventory::Inventory;
@@ -561,19 +562,21 @@ fn mariadb_instance_cloudwatch_logs(p: &Props<'_>, _: &Inventory) -> Result<Outc
     instance_logs(p, &["audit", "error"])
 }
 
-/// FSBP RDS.10: `iamDatabaseAuthenticationEnabled` on a standalone MySQL,
-/// MariaDB or PostgreSQL instance. Not applicable: engines without IAM
-/// database authentication (Oracle, SQL Server, Db2, RDS Custom), cluster
-/// members (a cluster setting, RDS.12), instances being deleted.
+/// FSBP RDS.10: `iamDatabaseAuthenticationEnabled` on a MySQL, MariaDB,
+/// PostgreSQL or Aurora instance, the engines the control evaluates (Aurora
+/// and Multi-AZ DB cluster members included; they report their cluster's
+/// setting, which RDS.12 also assesses on the cluster). Not applicable:
+/// other engines (Oracle, SQL Server, Db2, DocumentDB, Neptune, RDS
+/// Custom), instances being deleted.
 fn instance_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
     }
-    if let Some(na) = cluster_owned(p, "IAM database authentication")? {
-        return Ok(na);
-    }
     let engine = engine(p)?;
-    if !matches!(engine, "mysql" | "mariadb" | "postgres") {
+    if !matches!(
+        engine,
+        "mysql" | "mariadb" | "postgres" | "aurora" | "aurora-mysql" | "aurora-postgresql"
+    ) {
         return Ok(Outcome::not_applicable(format!(
             "IAM database authentication is not available for `{engine}` instances."
         ))
@@ -591,9 +594,11 @@ fn instance_iam_authentication(p: &Props<'_>, _: &Inventory) -> Result<Outcome, 
 /// Minimum automated-backup retention, in days (Security Hub's default).
 const MIN_BACKUP_RETENTION_DAYS: i64 = 7;
 
-/// FSBP RDS.11: `backupRetentionPeriod` is at least 7 days. Not applicable:
-/// read replicas (Security Hub excludes them; their source is backed up),
-/// cluster members (retention is a cluster setting), instances being
+/// FSBP RDS.11: `backupRetentionPeriod` is at least 7 days. Cluster members
+/// are assessed too, as AWS Config's `db-instance-backup-enabled` does: a
+/// member reports its cluster's retention (Aurora has no other
+/// recommendation for it). Not applicable: read replicas (Security Hub's
+/// `checkReadReplicas` is off; their source is backed up), instances being
 /// deleted.
 fn instance_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
@@ -604,9 +609,6 @@ fn instance_automated_backups(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
             "The instance is a read replica of `{source}`; backups are taken from the source."
         ))
         .with(p.evidence("readReplicaSourceDBInstanceIdentifier")));
-    }
-    if let Some(na) = cluster_owned(p, "backup retention")? {
-        return Ok(na);
     }
     let days = reported_i64(p, "backupRetentionPeriod")?;
     let reason_bad = if days == 0 {
@@ -729,15 +731,14 @@ fn instance_no_default_port(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
     ))
 }
 
-/// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`). Not
-/// applicable: cluster members (the cluster's master user is assessed),
-/// DocumentDB/Neptune, instances being deleted.
+/// FSBP RDS.25: `masterUsername` is not a default (`admin`, `postgres`).
+/// Aurora members are assessed, as in the control (it leaves out only
+/// DocumentDB and Neptune); they report their cluster's master user, which
+/// RDS.24 also assesses on the cluster. Not applicable: DocumentDB and
+/// Neptune, instances being deleted.
 fn instance_custom_admin_username(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(gone) = instance_gone(p)? {
         return Ok(gone);
-    }
-    if let Some(na) = cluster_owned(p, "master user")? {
-        return Ok(na);
     }
     custom_admin_username(p, "instances", "database")
 }
@@ -1065,13 +1066,13 @@ fn port_outcome(
 // ---------------------------------------------------------------------------
 // Snapshots.
 
-/// Not applicable to snapshots that cannot be shared: only manual snapshots
-/// can (automated and AWS Backup snapshots must be copied first).
+/// Healthy for snapshots that cannot be shared: only manual snapshots can
+/// (automated and AWS Backup snapshots must be copied first).
 fn unsharable(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     let kind = reported_str(p, "snapshotType")?;
     Ok((kind != "manual").then(|| {
-        Outcome::not_applicable(format!(
-            "`{kind}` snapshots cannot be shared; only manual snapshots can be made public."
+        Outcome::healthy(format!(
+            "`{kind}` snapshots cannot be shared, so this one is not public; only manual snapshots can be made public."
         ))
         .with(p.evidence("snapshotType"))
     }))
@@ -1099,30 +1100,23 @@ pub(super) fn snapshot_public(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     .with(p.evidence("attributes.restore")))
 }
 
-/// FSBP RDS.1 for DB snapshots. Not applicable: automated and AWS Backup
-/// snapshots, which cannot be shared.
+/// FSBP RDS.1 for DB snapshots; automated and AWS Backup snapshots cannot be
+/// shared and pass.
 fn snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
-/// FSBP RDS.1 for DB cluster snapshots. Not applicable: automated and AWS
-/// Backup snapshots, which cannot be shared.
+/// FSBP RDS.1 for DB cluster snapshots; automated and AWS Backup snapshots
+/// cannot be shared and pass.
 fn cluster_snapshot_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     snapshot_public(p)
 }
 
-/// Shared logic of the snapshot-encryption checks: the boolean at `path`.
-/// Not applicable: automated and AWS Backup snapshots, which carry their
-/// source's encryption (assessed on the instance or cluster) and cannot be
-/// re-encrypted in place.
+/// Shared logic of the snapshot-encryption checks: the boolean at `path`,
+/// on every snapshot: automated and AWS Backup snapshots are assessed too
+/// (they carry their source's encryption; an unencrypted one is a copy of
+/// the data outside the database's own protection).
 pub(super) fn snapshot_encryption(p: &Props<'_>, path: &str) -> Result<Outcome, Unreadable> {
-    let kind = reported_str(p, "snapshotType")?;
-    if matches!(kind, "automated" | "awsbackup") {
-        return Ok(Outcome::not_applicable(format!(
-            "`{kind}` snapshots inherit their source database's encryption, which the instance and cluster encryption recommendations assess."
-        ))
-        .with(p.evidence("snapshotType")));
-    }
     let encrypted = reported_bool(p, path)?;
     Ok(Outcome::either(
         encrypted,

@@ -187,9 +187,10 @@ fn effective_bpa(p: &Props<'_>, inv: &Inventory) -> Result<EffectiveBpa, Unreada
 }
 
 /// FSBP S3.1 / CIS 2.1.4 (account part): all four account-level Block
-/// Public Access flags on. Not applicable: the account has no general
-/// purpose bucket in the inventory (nothing the setting protects today).
-fn account_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+/// Public Access flags on. Every account is assessed, one without buckets
+/// too (AWS Config's `s3-account-level-public-access-blocks-periodic`): the
+/// setting protects the next bucket created.
+fn account_block_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let configured = p.bool("configured")?;
     let all_on = all_flags_on(p, "")?;
     if all_on {
@@ -197,16 +198,6 @@ fn account_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome
             "All four account-level S3 Block Public Access settings are on.",
         )
         .with(p.evidence("blockPublicPolicy")));
-    }
-    let account = &p.asset().account;
-    if inv
-        .of_type_in_account("AWS::S3::Bucket", account)
-        .next()
-        .is_none()
-    {
-        return Ok(Outcome::not_applicable(
-            "The account has no S3 general purpose buckets in this scan, so account-level Block Public Access protects nothing yet.",
-        ));
     }
     let reason = if configured == Some(true) {
         "Some account-level S3 Block Public Access settings are off; turn on all four (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets)."
@@ -221,8 +212,10 @@ fn account_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome
 }
 
 /// FSBP S3.8 / CIS 2.1.4 (bucket part): all four bucket-level Block Public
-/// Access flags on. Not applicable: the account-level setting already has
-/// all four flags on, which overrides whatever the bucket sets.
+/// Access flags on. The bucket's own settings are judged, as AWS Config's
+/// `s3-bucket-level-public-access-prohibited` does: account-level Block
+/// Public Access (S3.1) does not exempt the bucket, and the reason says
+/// when it covers the bucket meanwhile.
 fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.get("publicAccessBlock")?.is_some() && all_flags_on(p, "publicAccessBlock.")? {
         return Ok(
@@ -233,9 +226,10 @@ fn bucket_block_public_access(p: &Props<'_>, inv: &Inventory) -> Result<Outcome,
     if let Some(account) = account_bpa(inv, p.asset().account) {
         let a = Props::of(account);
         if all_flags_on(&a, "")? {
-            return Ok(Outcome::not_applicable(
-                "Account-level Block Public Access has all four settings on, which applies to this bucket whatever its own settings say.",
-            ));
+            return Ok(Outcome::unhealthy(
+                "The bucket does not have all four bucket-level Block Public Access settings on (account-level Block Public Access covers it meanwhile); turn them on for the bucket too, so it stays protected if the account setting changes.",
+            )
+            .with(p.evidence("publicAccessBlock")));
         }
     }
     Ok(Outcome::unhealthy(
@@ -304,13 +298,15 @@ fn object_lock_enabled(p: &Props<'_>) -> Result<bool, Unreadable> {
 }
 
 /// FSBP S3.14: versioning `Enabled` (never enabled or `Suspended` fails).
-/// Not applicable: Object Lock is on, which keeps versioning on for good
-/// (it cannot be suspended; S3.15 reports Object Lock).
+/// Every bucket is assessed; one with Object Lock passes, Object Lock
+/// keeping versioning on for good (S3 reports it `Enabled` and it cannot be
+/// suspended).
 fn bucket_versioning_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if object_lock_enabled(p)? {
-        return Ok(Outcome::not_applicable(
-            "Object Lock is enabled, and a bucket with Object Lock always keeps versioning on.",
-        ));
+        return Ok(
+            Outcome::healthy("Object Lock is enabled, which keeps versioning on for good.")
+                .with(p.evidence("objectLock")),
+        );
     }
     let status = p.str("versioning.status")?;
     Ok(match status {
@@ -432,10 +428,11 @@ fn acls_disabled(p: &Props<'_>) -> Result<bool, Unreadable> {
         .any(|r| r.get("objectOwnership").and_then(Node::as_str) == Some("BucketOwnerEnforced")))
 }
 
-/// FSBP S3.12: ACLs do not manage access. Healthy: ACLs disabled by
-/// `BucketOwnerEnforced`. Unhealthy: the ACL grants someone other than the
-/// owner. Not applicable: ACLs are enabled but grant only the owner, so no
-/// user access is managed through them (still worth disabling).
+/// FSBP S3.12: ACLs do not manage user access (AWS Config's
+/// `s3-bucket-acl-prohibited`). Healthy: ACLs disabled by
+/// `BucketOwnerEnforced`, or enabled but granting only the owner (no user
+/// access is managed through them). Unhealthy: the ACL grants someone other
+/// than the owner.
 fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if acls_disabled(p)? {
         return Ok(Outcome::healthy(
@@ -471,8 +468,8 @@ fn bucket_acls_disabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreada
         })
         .collect();
     if others.is_empty() {
-        return Ok(Outcome::not_applicable(
-            "ACLs are enabled but grant access only to the bucket owner; set Object Ownership to BucketOwnerEnforced to disable them.",
+        return Ok(Outcome::healthy(
+            "ACLs are enabled but grant access only to the bucket owner; setting Object Ownership to BucketOwnerEnforced would disable them altogether.",
         )
         .with(p.evidence("acl.grants")));
     }
@@ -822,7 +819,7 @@ fn public_check(
 ) -> Result<Outcome, Unreadable> {
     let bpa = effective_bpa(p, inv)?;
     if bpa.blocks_everything() {
-        return Ok(Outcome::not_applicable(format!(
+        return Ok(Outcome::healthy(format!(
             "Block Public Access (bucket or account) ignores public ACLs and restricts public policies, so no grant can make the bucket publicly {what}."
         ))
         .with(p.evidence("publicAccessBlock")));
@@ -846,16 +843,17 @@ fn public_check(
 
 /// FSBP S3.2: no public read through the ACL (READ/FULL_CONTROL to AllUsers
 /// or AuthenticatedUsers) or the policy (read actions to `*` without a
-/// restricting condition), taking Block Public Access into account. Not
-/// applicable: Block Public Access ignores public ACLs and restricts public
-/// policies for this bucket.
+/// restricting condition), taking Block Public Access into account: a
+/// bucket whose Block Public Access ignores public ACLs and restricts
+/// public policies passes (every bucket is assessed, as AWS Config's
+/// `s3-bucket-public-read-prohibited` does).
 fn bucket_public_read_prohibited(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     public_check(p, inv, "readable", &["READ", "FULL_CONTROL"], READ_ACTIONS)
 }
 
 /// FSBP S3.3: no public write through the ACL (WRITE/WRITE_ACP/FULL_CONTROL)
 /// or the policy (write actions to `*` without a restricting condition).
-/// Not applicable: as for S3.2.
+/// Every bucket is assessed, as for S3.2.
 fn bucket_public_write_prohibited(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     public_check(
         p,
@@ -901,16 +899,18 @@ fn bucket_ssl_requests_only(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unr
 /// FSBP S3.6: the policy does not allow principals of other AWS accounts
 /// (explicit other-account principals, or `*` without a restricting
 /// condition) the actions DeleteBucketPolicy, PutBucketAcl, PutBucketPolicy,
-/// PutEncryptionConfiguration or PutObjectAcl. Not applicable: no bucket
-/// policy.
+/// PutEncryptionConfiguration or PutObjectAcl. A bucket without a policy
+/// grants nothing and passes (AWS Config's
+/// `s3-bucket-blacklisted-actions-prohibited` assesses every bucket).
 fn bucket_cross_account_sensitive_actions(
     p: &Props<'_>,
     _: &Inventory,
 ) -> Result<Outcome, Unreadable> {
     let Some(doc) = policy::read(p, "policy")? else {
-        return Ok(
-            Outcome::not_applicable("The bucket has no bucket policy.").with(p.evidence("policy"))
-        );
+        return Ok(Outcome::healthy(
+            "The bucket has no bucket policy, so it grants nothing to other accounts.",
+        )
+        .with(p.evidence("policy")));
     };
     let account = p.asset().account;
     let mut found = Vec::new();

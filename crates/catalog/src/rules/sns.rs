@@ -54,14 +54,14 @@ fn topic_kms_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadab
 
 /// SNS.4: the topic policy grants nothing to everyone (`*`) without a
 /// condition pinning the caller (the default policy's `AWS:SourceOwner`
-/// counts). Not applicable: a topic without an access policy or deleted
-/// while the scan ran.
+/// counts). A topic without an access policy passes. Not applicable:
+/// deleted while the scan ran.
 fn topic_no_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
     let Some(doc) = policy::read(p, "policy")? else {
-        return Ok(Outcome::not_applicable(
+        return Ok(Outcome::healthy(
             "The topic has no access policy; only identities of its own account can use it.",
         )
         .with(p.evidence("policy")));

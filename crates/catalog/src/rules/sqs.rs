@@ -55,15 +55,15 @@ fn queue_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> 
 
 /// SQS.3: the queue policy grants nothing to everyone (`*`) without a
 /// condition pinning the caller (`aws:SourceArn`, `aws:SourceAccount`,
-/// `aws:PrincipalOrgID`…). Not applicable: a queue without an access
-/// policy (only its account's identities can use it) or deleted while the
+/// `aws:PrincipalOrgID`…). A queue without an access policy passes (only
+/// its account's identities can use it). Not applicable: deleted while the
 /// scan ran.
 fn queue_no_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = deleted(p)? {
         return Ok(na);
     }
     let Some(doc) = policy::read(p, "policy")? else {
-        return Ok(Outcome::not_applicable(
+        return Ok(Outcome::healthy(
             "The queue has no access policy; only identities of its own account can use it.",
         )
         .with(p.evidence("policy")));

@@ -136,8 +136,9 @@ fn collected<'a>(p: &Props<'a>, key: &str) -> Result<Option<Node<'a>>, Unreadabl
 }
 
 /// FSBP SSM.2: the instance's `Patch` compliance summary is `COMPLIANT`.
-/// No summary (no patch scan has run): unhealthy, the instance's patch
-/// level is unknown.
+/// Not applicable, as in the control (it checks only instances Patch
+/// Manager reports on; AWS Config's rule reads their patch compliance
+/// items): no summary, because no patch scan has run.
 fn patch_compliant(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(na) = inactive(p)? {
         return Ok(na);
@@ -159,8 +160,8 @@ fn patch_compliant(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> 
             .with(p.evidence("compliance.patch"))
             .with(p.evidence("patchState")))
         }
-        None => Ok(Outcome::unhealthy(
-            "Systems Manager has no patch compliance data for the instance: no patch scan has run; scan it with `AWS-RunPatchBaseline` (a Quick Setup patch policy does this on a schedule).",
+        None => Ok(Outcome::not_applicable(
+            "Systems Manager has no patch compliance data for the instance: no patch scan has run, so Patch Manager does not manage it yet; scan it with `AWS-RunPatchBaseline` (a Quick Setup patch policy does this on a schedule).",
         )
         .with(p.evidence("compliance.patch"))),
     }
