@@ -71,6 +71,14 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    (
+        "redshift.toml",
+        include_str!("../data/recommendations/redshift.toml"),
+    ),
+    (
+        "opensearch.toml",
+        include_str!("../data/recommendations/opensearch.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

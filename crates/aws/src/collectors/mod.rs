@@ -32,6 +32,9 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+pub mod redshift;
+pub mod redshift_serverless;
+pub mod opensearch;
 mod util;
 
 pub use util::*;
@@ -148,6 +151,9 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &redshift::Redshift,
+    &redshift_serverless::RedshiftServerless,
+    &opensearch::OpenSearch,
 ];
 
 /// Looks a collector up by service key.

@@ -40,6 +40,9 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod redshift;
+mod redshift_serverless;
+mod opensearch;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +156,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        redshift::RULES,
+        redshift_serverless::RULES,
+        opensearch::RULES,
     ]
     .into_iter()
     .flatten()
