@@ -12,7 +12,6 @@
 
 use super::{Outcome, Rule};
 use crate::doc::Node;
-use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
 pub(crate) static RULES: &[Rule] = &[
