@@ -288,7 +288,11 @@ async fn analytics_services_are_collected_and_assessed() {
             .map(|(_, n)| *n)
             .sum::<u64>()
     };
-    assert_eq!(calls("redshift", "DescribeClusterParameters"), 2, "{made:?}");
+    assert_eq!(
+        calls("redshift", "DescribeClusterParameters"),
+        2,
+        "{made:?}"
+    );
     assert_eq!(calls("redshift", "DescribeLoggingStatus"), 2, "{made:?}");
     assert_eq!(calls("es", "DescribeDomains"), 2, "{made:?}");
 
@@ -335,54 +339,190 @@ async fn analytics_services_are_collected_and_assessed() {
     use AssessmentStatus::{Error, Healthy, NotApplicable, Unhealthy};
     let expected = [
         // Redshift.
-        ("redshift-cluster-not-publicly-accessible", "open-warehouse", Unhealthy),
-        ("redshift-cluster-not-publicly-accessible", "private-warehouse", Healthy),
-        ("redshift-cluster-encrypted-at-rest", "open-warehouse", Unhealthy),
-        ("redshift-cluster-encrypted-at-rest", "private-warehouse", Healthy),
-        ("redshift-cluster-automatic-snapshots", "open-warehouse", Unhealthy),
-        ("redshift-cluster-automatic-snapshots", "private-warehouse", Healthy),
-        ("redshift-cluster-audit-logging", "open-warehouse", Unhealthy),
-        ("redshift-cluster-audit-logging", "private-warehouse", Healthy),
-        ("redshift-cluster-automatic-major-version-upgrade", "open-warehouse", Unhealthy),
-        ("redshift-cluster-automatic-major-version-upgrade", "private-warehouse", Healthy),
-        ("redshift-cluster-enhanced-vpc-routing", "open-warehouse", Unhealthy),
-        ("redshift-cluster-enhanced-vpc-routing", "private-warehouse", Healthy),
-        ("redshift-cluster-custom-admin-username", "open-warehouse", Unhealthy),
-        ("redshift-cluster-custom-admin-username", "private-warehouse", Healthy),
-        ("redshift-cluster-custom-database-name", "open-warehouse", Unhealthy),
-        ("redshift-cluster-custom-database-name", "private-warehouse", Healthy),
-        ("redshift-cluster-port-restricted", "open-warehouse", Unhealthy),
-        ("redshift-cluster-port-restricted", "private-warehouse", Healthy),
+        (
+            "redshift-cluster-not-publicly-accessible",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-not-publicly-accessible",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-encrypted-at-rest",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-encrypted-at-rest",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-automatic-snapshots",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-automatic-snapshots",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-audit-logging",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-audit-logging",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-automatic-major-version-upgrade",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-automatic-major-version-upgrade",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-enhanced-vpc-routing",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-enhanced-vpc-routing",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-custom-admin-username",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-custom-admin-username",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-custom-database-name",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-custom-database-name",
+            "private-warehouse",
+            Healthy,
+        ),
+        (
+            "redshift-cluster-port-restricted",
+            "open-warehouse",
+            Unhealthy,
+        ),
+        (
+            "redshift-cluster-port-restricted",
+            "private-warehouse",
+            Healthy,
+        ),
         // moto's parameter groups all say `require_ssl` false.
-        ("redshift-cluster-encrypted-in-transit", "private-warehouse", Unhealthy),
+        (
+            "redshift-cluster-encrypted-in-transit",
+            "private-warehouse",
+            Unhealthy,
+        ),
         // moto omits MultiAZ.
         ("redshift-cluster-multi-az", "private-warehouse", Error),
         // OpenSearch, every domain.
-        ("opensearch-domain-encrypted-at-rest", "secure-search", Healthy),
-        ("opensearch-domain-encrypted-at-rest", "open-search", Unhealthy),
-        ("opensearch-domain-encrypted-at-rest", "legacy-logs", Unhealthy),
+        (
+            "opensearch-domain-encrypted-at-rest",
+            "secure-search",
+            Healthy,
+        ),
+        (
+            "opensearch-domain-encrypted-at-rest",
+            "open-search",
+            Unhealthy,
+        ),
+        (
+            "opensearch-domain-encrypted-at-rest",
+            "legacy-logs",
+            Unhealthy,
+        ),
         ("opensearch-domain-in-vpc", "secure-search", Healthy),
         ("opensearch-domain-in-vpc", "open-search", Unhealthy),
-        ("opensearch-domain-node-to-node-encryption", "secure-search", Healthy),
-        ("opensearch-domain-node-to-node-encryption", "open-search", Unhealthy),
+        (
+            "opensearch-domain-node-to-node-encryption",
+            "secure-search",
+            Healthy,
+        ),
+        (
+            "opensearch-domain-node-to-node-encryption",
+            "open-search",
+            Unhealthy,
+        ),
         ("opensearch-domain-error-logging", "secure-search", Healthy),
         ("opensearch-domain-error-logging", "open-search", Unhealthy),
         ("opensearch-domain-audit-logging", "secure-search", Healthy),
         ("opensearch-domain-audit-logging", "open-search", Unhealthy),
-        ("opensearch-domain-three-data-nodes", "secure-search", Healthy),
-        ("opensearch-domain-three-data-nodes", "open-search", Unhealthy),
-        ("opensearch-domain-fine-grained-access-control", "secure-search", Healthy),
-        ("opensearch-domain-fine-grained-access-control", "open-search", Unhealthy),
-        ("opensearch-domain-latest-tls-policy", "secure-search", Healthy),
-        ("opensearch-domain-latest-tls-policy", "open-search", Unhealthy),
+        (
+            "opensearch-domain-three-data-nodes",
+            "secure-search",
+            Healthy,
+        ),
+        (
+            "opensearch-domain-three-data-nodes",
+            "open-search",
+            Unhealthy,
+        ),
+        (
+            "opensearch-domain-fine-grained-access-control",
+            "secure-search",
+            Healthy,
+        ),
+        (
+            "opensearch-domain-fine-grained-access-control",
+            "open-search",
+            Unhealthy,
+        ),
+        (
+            "opensearch-domain-latest-tls-policy",
+            "secure-search",
+            Healthy,
+        ),
+        (
+            "opensearch-domain-latest-tls-policy",
+            "open-search",
+            Unhealthy,
+        ),
         // moto omits ServiceSoftwareOptions.
-        ("opensearch-domain-software-up-to-date", "secure-search", Error),
+        (
+            "opensearch-domain-software-up-to-date",
+            "secure-search",
+            Error,
+        ),
         // ES: Elasticsearch-engine domains only.
         ("es-domain-encrypted-at-rest", "legacy-logs", Unhealthy),
-        ("es-domain-encrypted-at-rest", "secure-search", NotApplicable),
+        (
+            "es-domain-encrypted-at-rest",
+            "secure-search",
+            NotApplicable,
+        ),
         ("es-domain-in-vpc", "legacy-logs", Unhealthy),
-        ("es-domain-three-dedicated-master-nodes", "legacy-logs", Unhealthy),
-        ("es-domain-three-dedicated-master-nodes", "open-search", NotApplicable),
+        (
+            "es-domain-three-dedicated-master-nodes",
+            "legacy-logs",
+            Unhealthy,
+        ),
+        (
+            "es-domain-three-dedicated-master-nodes",
+            "open-search",
+            NotApplicable,
+        ),
         ("es-domain-latest-tls-policy", "filler-3", Unhealthy),
     ];
     for (recommendation, name, want) in expected {

@@ -35,10 +35,7 @@ pub struct OpenSearch;
 static META: CollectorMeta = CollectorMeta {
     service: "es",
     scope: Scope::Regional,
-    operations: &[
-        op!("es", "ListDomainNames"),
-        op!("es", "DescribeDomains"),
-    ],
+    operations: &[op!("es", "ListDomainNames"), op!("es", "DescribeDomains")],
     resource_types: &[DOMAIN],
 };
 
@@ -195,7 +192,9 @@ mod tests {
             )
             .encryption_at_rest_options(EncryptionAtRestOptions::builder().enabled(true).build())
             .node_to_node_encryption_options(
-                NodeToNodeEncryptionOptions::builder().enabled(false).build(),
+                NodeToNodeEncryptionOptions::builder()
+                    .enabled(false)
+                    .build(),
             )
             .domain_endpoint_options(
                 DomainEndpointOptions::builder()

@@ -108,7 +108,10 @@ async fn collect(ctx: &CollectContext<'_>) {
                 Some(id) => Some(
                     ctx.call(
                         "DescribeLoggingStatus",
-                        client.describe_logging_status().cluster_identifier(id).send(),
+                        client
+                            .describe_logging_status()
+                            .cluster_identifier(id)
+                            .send(),
                     )
                     .await,
                 ),
@@ -137,7 +140,9 @@ fn parameter_groups(cluster: &Cluster) -> impl Iterator<Item = &str> {
 }
 
 /// The value of `require_ssl` in a parameter listing (`None` when absent).
-pub fn require_ssl_value<'a>(parameters: impl IntoIterator<Item = &'a Parameter>) -> Option<String> {
+pub fn require_ssl_value<'a>(
+    parameters: impl IntoIterator<Item = &'a Parameter>,
+) -> Option<String> {
     parameters
         .into_iter()
         .find(|p| p.parameter_name() == Some("require_ssl"))
@@ -246,9 +251,8 @@ pub fn cluster_asset(account: &str, region: &str, cluster: &Cluster) -> Asset {
         "clusterNamespaceArn": opt_str(cluster.cluster_namespace_arn()),
         "clusterCreateTime": opt_timestamp(cluster.cluster_create_time()),
     });
-    Asset::new(arn, CLUSTER, account, region, id, properties).with_tags(tag_map(
-        cluster.tags().iter().map(|t| (t.key(), t.value())),
-    ))
+    Asset::new(arn, CLUSTER, account, region, id, properties)
+        .with_tags(tag_map(cluster.tags().iter().map(|t| (t.key(), t.value()))))
 }
 
 #[cfg(test)]
@@ -399,7 +403,10 @@ mod tests {
             json!([{"group": "tls", "value": "true"}])
         );
         let failed: Result<Option<String>, CallFailure> = Err(denied());
-        apply_require_ssl(&mut asset, &[("tls", Some(&read)), ("other", Some(&failed))]);
+        apply_require_ssl(
+            &mut asset,
+            &[("tls", Some(&read)), ("other", Some(&failed))],
+        );
         assert_eq!(asset.properties["requireSsl"], Value::Null);
         assert_eq!(asset.unavailable["requireSsl"], "AccessDenied: nope");
     }

@@ -31,8 +31,11 @@ mod kms;
 mod lambda;
 mod machines;
 mod neptune;
+mod opensearch;
 pub(crate) mod policy;
 mod rds;
+mod redshift;
+mod redshift_serverless;
 mod s3;
 mod secretsmanager;
 mod securityhub;
@@ -40,9 +43,6 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
-mod redshift;
-mod redshift_serverless;
-mod opensearch;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

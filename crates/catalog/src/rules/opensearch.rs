@@ -87,7 +87,8 @@ pub(crate) static RULES: &[Rule] = &[
 
 /// The TLS security policies that count as the latest (OpenSearch.8 /
 /// ES.8): TLS 1.2 or later with forward secrecy, and its FIPS variant.
-pub const LATEST_TLS_POLICIES: &[&str] = &[LATEST_TLS_POLICY, "Policy-Min-TLS-1-2-RFC9151-FIPS-2024-08"];
+pub const LATEST_TLS_POLICIES: &[&str] =
+    &[LATEST_TLS_POLICY, "Policy-Min-TLS-1-2-RFC9151-FIPS-2024-08"];
 
 /// The policy the remediation recommends.
 pub const LATEST_TLS_POLICY: &str = "Policy-Min-TLS-1-2-PFS-2023-10";
@@ -126,7 +127,9 @@ fn domain(
     check: fn(&Props<'_>) -> Result<Outcome, Unreadable>,
 ) -> Result<Outcome, Unreadable> {
     if p.bool("deleted")? == Some(true) {
-        return Ok(Outcome::not_applicable("The domain is being deleted.").with(p.evidence("deleted")));
+        return Ok(
+            Outcome::not_applicable("The domain is being deleted.").with(p.evidence("deleted"))
+        );
     }
     if family == Family::Elasticsearch {
         let version = p
@@ -163,10 +166,10 @@ fn in_vpc(p: &Props<'_>) -> Result<Outcome, Unreadable> {
             Some(id) => Outcome::healthy(format!("The domain is in VPC `{id}`.")),
             None => Outcome::healthy("The domain is placed in a VPC."),
         },
-        None => Outcome::unhealthy(
-            "The domain has a public endpoint instead of being placed in a VPC.",
-        )
-        .with(p.evidence("endpoint")),
+        None => {
+            Outcome::unhealthy("The domain has a public endpoint instead of being placed in a VPC.")
+                .with(p.evidence("endpoint"))
+        }
     }
     .with(p.evidence("vpcOptions")))
 }
@@ -222,22 +225,24 @@ fn audit_logging(p: &Props<'_>) -> Result<Outcome, Unreadable> {
 fn three_data_nodes(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     let count_path = "clusterConfig.instanceCount";
     let zone_path = "clusterConfig.zoneAwarenessEnabled";
-    let count = p
-        .i64(count_path)?
-        .ok_or_else(|| not_reported(count_path))?;
+    let count = p.i64(count_path)?.ok_or_else(|| not_reported(count_path))?;
     let zones = reported_bool(p, zone_path)?;
     let outcome = if count < MIN_NODES {
         Outcome::unhealthy(format!(
             "The domain has {count} data node(s); at least {MIN_NODES} keep it available when a node fails."
         ))
     } else if !zones {
-        Outcome::unhealthy("Zone awareness is off: the data nodes are not spread over Availability Zones.")
+        Outcome::unhealthy(
+            "Zone awareness is off: the data nodes are not spread over Availability Zones.",
+        )
     } else {
         Outcome::healthy(format!(
             "The domain has {count} data nodes spread over Availability Zones."
         ))
     };
-    Ok(outcome.with(p.evidence(count_path)).with(p.evidence(zone_path)))
+    Ok(outcome
+        .with(p.evidence(count_path))
+        .with(p.evidence(zone_path)))
 }
 
 /// ES.7: dedicated master nodes on, at least [`MIN_NODES`] of them.
@@ -248,9 +253,7 @@ fn three_dedicated_master_nodes(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     let outcome = if !enabled {
         Outcome::unhealthy("The domain has no dedicated master nodes.")
     } else {
-        let count = p
-            .i64(count_path)?
-            .ok_or_else(|| not_reported(count_path))?;
+        let count = p.i64(count_path)?.ok_or_else(|| not_reported(count_path))?;
         Outcome::either(
             count >= MIN_NODES,
             format!("The domain has {count} dedicated master nodes."),
@@ -284,9 +287,9 @@ fn latest_tls_policy(p: &Props<'_>) -> Result<Outcome, Unreadable> {
     let policy = p.str(policy_path)?;
     let outcome = match policy {
         _ if !https => Outcome::unhealthy("The domain accepts plain HTTP: HTTPS is not enforced."),
-        Some(policy) if LATEST_TLS_POLICIES.contains(&policy) => Outcome::healthy(format!(
-            "HTTPS is enforced with the TLS policy `{policy}`."
-        )),
+        Some(policy) if LATEST_TLS_POLICIES.contains(&policy) => {
+            Outcome::healthy(format!("HTTPS is enforced with the TLS policy `{policy}`."))
+        }
         Some(policy) => Outcome::unhealthy(format!(
             "The domain's TLS policy `{policy}` is not the latest; use `{LATEST_TLS_POLICY}`."
         )),

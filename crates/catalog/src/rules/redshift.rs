@@ -270,13 +270,11 @@ fn cluster_port_restricted(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Un
             .with(rule));
         }
     }
-    Ok(
-        Outcome::healthy(format!(
-            "No security group of the cluster opens port {port} to the internet."
-        ))
-        .with(p.evidence("endpoint.port"))
-        .with(p.evidence("vpcSecurityGroups")),
-    )
+    Ok(Outcome::healthy(format!(
+        "No security group of the cluster opens port {port} to the internet."
+    ))
+    .with(p.evidence("endpoint.port"))
+    .with(p.evidence("vpcSecurityGroups")))
 }
 
 /// FSBP Redshift.18: `multiAZ` is `Enabled`.
