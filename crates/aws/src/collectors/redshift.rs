@@ -81,26 +81,25 @@ async fn collect(ctx: &CollectContext<'_>) {
         .flat_map(parameter_groups)
         .map(str::to_owned)
         .collect();
-    let require_ssl: BTreeMap<String, Result<Option<String>, CallFailure>> =
-        futures::stream::iter(groups)
-            .map(|group| async move {
-                let read = ctx
-                    .pages(
-                        "DescribeClusterParameters",
-                        client
-                            .describe_cluster_parameters()
-                            .parameter_group_name(&group)
-                            .into_paginator()
-                            .page_size(PAGE_SIZE)
-                            .send(),
-                    )
-                    .await
-                    .map(|pages| require_ssl_value(pages.iter().flat_map(|p| p.parameters())));
-                (group, read)
-            })
-            .buffer_unordered(ctx.concurrency())
-            .collect()
-            .await;
+    let require_ssl: BTreeMap<String, RequireSslRead> = futures::stream::iter(groups)
+        .map(|group| async move {
+            let read = ctx
+                .pages(
+                    "DescribeClusterParameters",
+                    client
+                        .describe_cluster_parameters()
+                        .parameter_group_name(&group)
+                        .into_paginator()
+                        .page_size(PAGE_SIZE)
+                        .send(),
+                )
+                .await
+                .map(|pages| require_ssl_value(pages.iter().flat_map(|p| p.parameters())));
+            (group, read)
+        })
+        .buffer_unordered(ctx.concurrency())
+        .collect()
+        .await;
     let require_ssl = &require_ssl;
     futures::stream::iter(clusters)
         .map(|cluster| async move {
@@ -119,10 +118,9 @@ async fn collect(ctx: &CollectContext<'_>) {
             };
             let mut asset = cluster_asset(ctx.account(), ctx.region(), &cluster);
             apply_logging(&mut asset, logging.as_ref().map(Result::as_ref));
-            let reads: Vec<(&str, Option<&Result<Option<String>, CallFailure>>)> =
-                parameter_groups(&cluster)
-                    .map(|g| (g, require_ssl.get(g)))
-                    .collect();
+            let reads: Vec<(&str, Option<&RequireSslRead>)> = parameter_groups(&cluster)
+                .map(|g| (g, require_ssl.get(g)))
+                .collect();
             apply_require_ssl(&mut asset, &reads);
             ctx.emit(asset);
         })
@@ -130,6 +128,10 @@ async fn collect(ctx: &CollectContext<'_>) {
         .collect::<Vec<()>>()
         .await;
 }
+
+/// One parameter group's `require_ssl` read: its value (`None` when the
+/// group does not list it) or the failed call.
+pub type RequireSslRead = Result<Option<String>, CallFailure>;
 
 /// The names of the parameter groups a cluster uses.
 fn parameter_groups(cluster: &Cluster) -> impl Iterator<Item = &str> {
@@ -151,10 +153,7 @@ pub fn require_ssl_value<'a>(
 
 /// Sets `requireSsl` to `[{group, value}]` from the groups' reads; any
 /// failed (or missing) read marks it unavailable.
-pub fn apply_require_ssl(
-    asset: &mut Asset,
-    reads: &[(&str, Option<&Result<Option<String>, CallFailure>>)],
-) {
+pub fn apply_require_ssl(asset: &mut Asset, reads: &[(&str, Option<&RequireSslRead>)]) {
     let mut entries = Vec::new();
     for (group, read) in reads {
         match read {
@@ -396,13 +395,13 @@ mod tests {
         assert_eq!(require_ssl_value(&listing[..1]), None);
 
         let mut asset = cluster_asset("123456789012", "us-east-1", &cluster());
-        let read: Result<Option<String>, CallFailure> = Ok(Some("true".to_owned()));
+        let read: RequireSslRead = Ok(Some("true".to_owned()));
         apply_require_ssl(&mut asset, &[("tls", Some(&read))]);
         assert_eq!(
             asset.properties["requireSsl"],
             json!([{"group": "tls", "value": "true"}])
         );
-        let failed: Result<Option<String>, CallFailure> = Err(denied());
+        let failed: RequireSslRead = Err(denied());
         apply_require_ssl(
             &mut asset,
             &[("tls", Some(&read)), ("other", Some(&failed))],
