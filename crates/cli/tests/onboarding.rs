@@ -225,6 +225,9 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("securityhub", "GET", ["accounts"]) => Some("DescribeHub"),
         ("securityhub", "POST", ["standards", "get"]) => Some("GetEnabledStandards"),
         ("access-analyzer", "GET", ["analyzer"]) => Some("ListAnalyzers"),
+        // OpenSearch Service (signing name and IAM prefix `es`).
+        ("es", "GET", ["2021-01-01", "domain"]) => Some("ListDomainNames"),
+        ("es", "POST", ["2021-01-01", "opensearch", "domain-info"]) => Some("DescribeDomains"),
         _ => None,
     }
 }

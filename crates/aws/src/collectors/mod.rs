@@ -27,8 +27,11 @@ pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
+pub mod opensearch;
 pub mod organizations;
 pub mod rds;
+pub mod redshift;
+pub mod redshift_serverless;
 pub mod s3;
 pub mod sagemaker;
 pub mod secretsmanager;
@@ -160,6 +163,9 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &codebuild::CodeBuild,
     &workspaces::WorkSpaces,
     &sagemaker::SageMaker,
+    &redshift::Redshift,
+    &redshift_serverless::RedshiftServerless,
+    &opensearch::OpenSearch,
 ];
 
 /// Looks a collector up by service key.

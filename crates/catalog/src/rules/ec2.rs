@@ -686,6 +686,40 @@ pub(super) fn instance_world_exposure(
     Ok(Exposure::Closed)
 }
 
+/// Cross-asset: whether security group `id` of `account` and `region`
+/// (looked up in the snapshot) has an inbound rule admitting TCP `port`
+/// from `0.0.0.0/0` or `::/0`: the open range (`0.0.0.0/0` or `::/0`) and
+/// the rule's evidence (path `securityGroup(<id>).ipPermissions.<n>`), or
+/// `None`. A group missing from the snapshot makes the answer unknown.
+pub(super) fn security_group_world_tcp_port(
+    inv: &Inventory,
+    account: &str,
+    region: &str,
+    id: &str,
+    port: i64,
+) -> Result<Option<(&'static str, rampart_model::Evidence)>, Unreadable> {
+    let Some(group) = security_group(inv, account, region, id) else {
+        return Err(Unreadable {
+            path: format!("securityGroup({id})"),
+            error: format!("security group `{id}` is not in the inventory"),
+        });
+    };
+    let gp = Props::of(group);
+    let Some(open) = world_ingress(&gp)? else {
+        return Ok(None);
+    };
+    let found = exposures(&open, &[port], &["tcp"], &[Family::V4, Family::V6]);
+    Ok(found.first().map(|(rule, _)| {
+        (
+            rule.family.world(),
+            rampart_model::Evidence {
+                path: format!("securityGroup({id}).{}", rule.path()),
+                value: gp.evidence(&rule.path()).value,
+            },
+        )
+    }))
+}
+
 // ---------------------------------------------------------------------------
 // EBS volumes, snapshots, AMIs
 // ---------------------------------------------------------------------------

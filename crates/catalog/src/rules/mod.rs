@@ -35,8 +35,11 @@ mod kms;
 mod lambda;
 mod machines;
 mod neptune;
+mod opensearch;
 pub(crate) mod policy;
 mod rds;
+mod redshift;
+mod redshift_serverless;
 mod s3;
 mod sagemaker;
 mod secretsmanager;
@@ -165,6 +168,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         codebuild::RULES,
         workspaces::RULES,
         sagemaker::RULES,
+        redshift::RULES,
+        redshift_serverless::RULES,
+        opensearch::RULES,
     ]
     .into_iter()
     .flatten()
