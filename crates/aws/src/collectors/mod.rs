@@ -32,6 +32,11 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+pub mod elasticache;
+pub mod dms;
+pub mod msk;
+pub mod fsx;
+pub mod emr;
 mod util;
 
 pub use util::*;
@@ -148,6 +153,11 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &elasticache::ElastiCache,
+    &dms::Dms,
+    &msk::Msk,
+    &fsx::Fsx,
+    &emr::Emr,
 ];
 
 /// Looks a collector up by service key.
