@@ -225,6 +225,8 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("securityhub", "GET", ["accounts"]) => Some("DescribeHub"),
         ("securityhub", "POST", ["standards", "get"]) => Some("GetEnabledStandards"),
         ("access-analyzer", "GET", ["analyzer"]) => Some("ListAnalyzers"),
+        ("kafka", "GET", ["api", "v2", "clusters"]) => Some("ListClustersV2"),
+        ("kafkaconnect", "GET", ["v1", "connectors"]) => Some("ListConnectors"),
         _ => None,
     }
 }

@@ -17,6 +17,7 @@ use rampart_model::{Asset, setting_id, types};
 use serde_json::{Value, json};
 
 use super::{Collector, CollectorMeta, Scope, opt_str, opt_timestamp, partition, tag_map};
+use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
 
@@ -77,9 +78,7 @@ impl Collector for Emr {
                     client.get_block_public_access_configuration().send(),
                 ),
             );
-            if let Ok(out) = bpa {
-                ctx.emit(block_public_access_asset(account, region, &out));
-            }
+            ctx.emit(block_public_access_asset(account, region, bpa.as_ref()));
             let ids: Vec<String> = clusters
                 .map(|pages| {
                     pages
@@ -122,9 +121,13 @@ impl Collector for Emr {
                             "DescribeSecurityConfiguration",
                             client.describe_security_configuration().name(&name).send(),
                         )
-                        .await
-                        .ok()?;
-                    security_configuration_asset(account, region, &out)
+                        .await;
+                    match out {
+                        Ok(out) => security_configuration_asset(account, region, &out),
+                        Err(failure) => Some(unread_security_configuration_asset(
+                            account, region, &name, &failure,
+                        )),
+                    }
                 })
                 .buffer_unordered(ctx.concurrency())
                 .collect()
@@ -177,6 +180,39 @@ pub fn cluster_asset(account: &str, region: &str, c: &Cluster) -> Option<Asset> 
     )
 }
 
+fn security_configuration_arn(account: &str, region: &str, name: &str) -> String {
+    format!(
+        "arn:{}:elasticmapreduce:{region}:{account}:security-configuration/{name}",
+        partition(region)
+    )
+}
+
+/// The `AWS::EMR::SecurityConfiguration` asset of a listed configuration
+/// whose description failed: `deleted: true` when EMR says it no longer
+/// exists (deleted after it was listed), otherwise its
+/// `encryptionConfiguration` is unavailable.
+pub fn unread_security_configuration_asset(
+    account: &str,
+    region: &str,
+    name: &str,
+    failure: &CallFailure,
+) -> Asset {
+    let mut asset = Asset::new(
+        security_configuration_arn(account, region, name),
+        SECURITY_CONFIGURATION,
+        account,
+        region,
+        name,
+        json!({ "name": name, "encryptionConfiguration": null }),
+    );
+    if failure.message.contains("does not exist") {
+        asset.set_property("deleted", Value::Bool(true));
+    } else {
+        asset.mark_unavailable("encryptionConfiguration", failure.to_string());
+    }
+    asset
+}
+
 /// The `AWS::EMR::SecurityConfiguration` asset (`None` without a name).
 /// `encryptionConfiguration` is the document's `EncryptionConfiguration`
 /// section (`null` when it has none); a document that is not JSON makes it
@@ -187,10 +223,7 @@ pub fn security_configuration_asset(
     out: &DescribeSecurityConfigurationOutput,
 ) -> Option<Asset> {
     let name = out.name()?;
-    let arn = format!(
-        "arn:{}:elasticmapreduce:{region}:{account}:security-configuration/{name}",
-        partition(region)
-    );
+    let arn = security_configuration_arn(account, region, name);
     let mut asset = Asset::new(
         arn,
         SECURITY_CONFIGURATION,
@@ -220,20 +253,20 @@ pub fn security_configuration_asset(
 
 /// The region's `Rampart::EMR::BlockPublicAccess` asset:
 /// `blockPublicSecurityGroupRules` and the permitted port ranges
-/// (`[{"minRange", "maxRange"}]`).
+/// (`[{"minRange", "maxRange"}]`); both unavailable when the call failed.
 pub fn block_public_access_asset(
     account: &str,
     region: &str,
-    out: &GetBlockPublicAccessConfigurationOutput,
+    out: Result<&GetBlockPublicAccessConfigurationOutput, &CallFailure>,
 ) -> Asset {
-    let config = out.block_public_access_configuration();
+    let config = out.ok().and_then(|o| o.block_public_access_configuration());
     let ranges: Vec<Value> = config
         .map(|c| c.permitted_public_security_group_rule_ranges())
         .unwrap_or_default()
         .iter()
         .map(|r| json!({ "minRange": r.min_range(), "maxRange": r.max_range() }))
         .collect();
-    Asset::new(
+    let mut asset = Asset::new(
         setting_id("elasticmapreduce", region, account, "block-public-access"),
         types::EMR_BLOCK_PUBLIC_ACCESS,
         account,
@@ -244,7 +277,16 @@ pub fn block_public_access_asset(
                 config.and_then(|c| c.block_public_security_group_rules()),
             "permittedPublicSecurityGroupRuleRanges": ranges,
         }),
-    )
+    );
+    if let Err(failure) = out {
+        for key in [
+            "blockPublicSecurityGroupRules",
+            "permittedPublicSecurityGroupRuleRanges",
+        ] {
+            asset.mark_unavailable(key, failure.to_string());
+        }
+    }
+    asset
 }
 
 #[cfg(test)]
@@ -253,6 +295,7 @@ mod tests {
     use aws_sdk_emr::types::{
         BlockPublicAccessConfiguration, ClusterStatus, Ec2InstanceAttributes, PortRange,
     };
+    use rampart_model::GapKind;
 
     #[test]
     fn maps_a_cluster_with_its_primary_subnet() {
@@ -319,7 +362,7 @@ mod tests {
                     .build(),
             )
             .build();
-        let asset = block_public_access_asset("123456789012", "eu-west-1", &out);
+        let asset = block_public_access_asset("123456789012", "eu-west-1", Ok(&out));
         assert_eq!(asset.resource_type, types::EMR_BLOCK_PUBLIC_ACCESS);
         assert_eq!(
             asset.arn,
@@ -328,5 +371,35 @@ mod tests {
         let p = &asset.properties;
         assert_eq!(p["blockPublicSecurityGroupRules"], true);
         assert_eq!(p["permittedPublicSecurityGroupRuleRanges"][0]["minRange"], 22);
+        assert!(asset.unavailable.is_empty());
+
+        let failure = CallFailure {
+            kind: GapKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "AccessDeniedException: nope".into(),
+        };
+        let asset = block_public_access_asset("123456789012", "eu-west-1", Err(&failure));
+        assert_eq!(asset.properties["blockPublicSecurityGroupRules"], Value::Null);
+        assert!(asset.unavailable.contains_key("blockPublicSecurityGroupRules"));
+    }
+
+    #[test]
+    fn security_configurations_that_could_not_be_read() {
+        let gone = CallFailure {
+            kind: GapKind::Other,
+            code: Some("InvalidRequestException".into()),
+            message: "InvalidRequestException: Security configuration with name 'sc' does not exist".into(),
+        };
+        let asset = unread_security_configuration_asset("123456789012", "us-east-1", "sc", &gone);
+        assert_eq!(asset.properties["deleted"], true);
+        assert!(asset.unavailable.is_empty());
+        let denied = CallFailure {
+            kind: GapKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "AccessDeniedException: nope".into(),
+        };
+        let asset = unread_security_configuration_asset("123456789012", "us-east-1", "sc", &denied);
+        assert_eq!(asset.properties["deleted"], Value::Null);
+        assert!(asset.unavailable.contains_key("encryptionConfiguration"));
     }
 }

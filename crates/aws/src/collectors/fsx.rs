@@ -151,7 +151,7 @@ mod tests {
                     .copy_tags_to_volumes(false)
                     .build(),
             )
-            .tags(Tag::builder().key("Name").value("zfs").build().unwrap())
+            .tags(Tag::builder().key("Name").value("zfs").build())
             .build();
         let asset = file_system_asset("123456789012", "us-east-1", &zfs).unwrap();
         assert_eq!(

@@ -40,6 +40,11 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod elasticache;
+mod dms;
+mod msk;
+mod fsx;
+mod emr;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +158,11 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        elasticache::RULES,
+        dms::RULES,
+        msk::RULES,
+        fsx::RULES,
+        emr::RULES,
     ]
     .into_iter()
     .flatten()
