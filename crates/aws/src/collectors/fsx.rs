@@ -98,8 +98,8 @@ pub fn file_system_asset(account: &str, region: &str, fs: &FileSystem) -> Option
     let name = fs
         .tags()
         .iter()
-        .find(|t| t.key() == "Name")
-        .map(|t| t.value())
+        .find(|t| t.key() == Some("Name"))
+        .and_then(|t| t.value())
         .filter(|n| !n.is_empty())
         .unwrap_or(id);
     Some(
@@ -124,9 +124,7 @@ pub fn file_system_asset(account: &str, region: &str, fs: &FileSystem) -> Option
                 "copyTagsToVolumes": copy_volumes.map_or(Value::Null, Value::Bool),
             }),
         )
-        .with_tags(tag_map(
-            fs.tags().iter().map(|t| (Some(t.key()), Some(t.value()))),
-        )),
+        .with_tags(tag_map(fs.tags().iter().map(|t| (t.key(), t.value())))),
     )
 }
 

@@ -91,55 +91,60 @@ impl Collector for Msk {
 pub fn cluster_asset(account: &str, region: &str, c: &Cluster) -> Option<Asset> {
     let arn = c.cluster_arn()?;
     let name = c.cluster_name().unwrap_or_else(|| arn_name(arn));
-    let mut props = json!({
-        "clusterName": name,
-        "clusterArn": arn,
-        "clusterType": opt_str(c.cluster_type().map(|t| t.as_str())),
-        "state": opt_str(c.state().map(|s| s.as_str())),
-        "currentVersion": opt_str(c.current_version()),
-        "creationTime": opt_timestamp(c.creation_time()),
-        "encryptionInTransit": Value::Null,
-        "enhancedMonitoring": Value::Null,
-        "publicAccessType": Value::Null,
-        "clientAuthentication": Value::Null,
-    });
-    if let Some(p) = c.provisioned() {
-        props["encryptionInTransit"] = p
-            .encryption_info()
-            .and_then(|e| e.encryption_in_transit())
-            .map_or(Value::Null, |t| {
-                json!({
-                    "inCluster": t.in_cluster(),
-                    "clientBroker": opt_str(t.client_broker().map(|b| b.as_str())),
-                })
-            });
-        props["enhancedMonitoring"] = opt_str(p.enhanced_monitoring().map(|m| m.as_str()));
-        props["publicAccessType"] = opt_str(
-            p.broker_node_group_info()
-                .and_then(|b| b.connectivity_info())
-                .and_then(|i| i.public_access())
-                .and_then(|a| a.r#type()),
-        );
-        props["clientAuthentication"] = p.client_authentication().map_or(Value::Null, |a| {
-            json!({
-                "unauthenticated": a.unauthenticated().and_then(|u| u.enabled()),
-                "iam": a.sasl().and_then(|s| s.iam()).and_then(|i| i.enabled()),
-                "scram": a.sasl().and_then(|s| s.scram()).and_then(|s| s.enabled()),
-                "tls": a.tls().and_then(|t| t.enabled()),
-            })
-        });
-        props["numberOfBrokerNodes"] = json!(p.number_of_broker_nodes());
-    }
-    if let Some(s) = c.serverless() {
-        props["clientAuthentication"] = s.client_authentication().map_or(Value::Null, |a| {
+    let provisioned = c.provisioned();
+    let serverless_auth = c.serverless().map(|s| {
+        s.client_authentication().map_or(Value::Null, |a| {
             json!({
                 "unauthenticated": false,
                 "iam": a.sasl().and_then(|s| s.iam()).and_then(|i| i.enabled()),
                 "scram": Value::Null,
                 "tls": Value::Null,
             })
-        });
-    }
+        })
+    });
+    let client_authentication = serverless_auth.unwrap_or_else(|| {
+        provisioned
+            .and_then(|p| p.client_authentication())
+            .map_or(Value::Null, |a| {
+                json!({
+                    "unauthenticated": a.unauthenticated().and_then(|u| u.enabled()),
+                    "iam": a.sasl().and_then(|s| s.iam()).and_then(|i| i.enabled()),
+                    "scram": a.sasl().and_then(|s| s.scram()).and_then(|s| s.enabled()),
+                    "tls": a.tls().and_then(|t| t.enabled()),
+                })
+            })
+    });
+    let props = json!({
+        "clusterName": name,
+        "clusterArn": arn,
+        "clusterType": opt_str(c.cluster_type().map(|t| t.as_str())),
+        "state": opt_str(c.state().map(|s| s.as_str())),
+        "currentVersion": opt_str(c.current_version()),
+        "creationTime": opt_timestamp(c.creation_time()),
+        "encryptionInTransit": provisioned
+            .and_then(|p| p.encryption_info())
+            .and_then(|e| e.encryption_in_transit())
+            .map_or(Value::Null, |t| {
+                json!({
+                    "inCluster": t.in_cluster(),
+                    "clientBroker": opt_str(t.client_broker().map(|b| b.as_str())),
+                })
+            }),
+        "enhancedMonitoring": opt_str(
+            provisioned
+                .and_then(|p| p.enhanced_monitoring())
+                .map(|m| m.as_str())
+        ),
+        "publicAccessType": opt_str(
+            provisioned
+                .and_then(|p| p.broker_node_group_info())
+                .and_then(|b| b.connectivity_info())
+                .and_then(|i| i.public_access())
+                .and_then(|a| a.r#type())
+        ),
+        "clientAuthentication": client_authentication,
+        "numberOfBrokerNodes": provisioned.and_then(|p| p.number_of_broker_nodes()),
+    });
     let mut asset = Asset::new(arn, CLUSTER, account, region, name, props);
     if let Some(tags) = c.tags() {
         asset = asset.with_tags(tag_map(
