@@ -71,6 +71,14 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    (
+        "elasticache.toml",
+        include_str!("../data/recommendations/elasticache.toml"),
+    ),
+    ("dms.toml", include_str!("../data/recommendations/dms.toml")),
+    ("msk.toml", include_str!("../data/recommendations/msk.toml")),
+    ("fsx.toml", include_str!("../data/recommendations/fsx.toml")),
+    ("emr.toml", include_str!("../data/recommendations/emr.toml")),
 ];
 
 /// How to fix what a recommendation finds.
