@@ -142,8 +142,8 @@ pub fn task_logging(settings: Option<&str>) -> Result<Value, String> {
     let Some(text) = settings.filter(|s| !s.trim().is_empty()) else {
         return Ok(Value::Null);
     };
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("the task settings are not JSON: {e}"))?;
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| format!("the task settings are not JSON: {e}"))?;
     let logging = doc.get("Logging").unwrap_or(&Value::Null);
     let components: Map<String, Value> = logging
         .get("LogComponents")
@@ -153,7 +153,10 @@ pub fn task_logging(settings: Option<&str>) -> Result<Value, String> {
                 .iter()
                 .filter_map(|c| {
                     let id = c.get("Id")?.as_str()?;
-                    Some((id.to_owned(), c.get("Severity").cloned().unwrap_or_default()))
+                    Some((
+                        id.to_owned(),
+                        c.get("Severity").cloned().unwrap_or_default(),
+                    ))
                 })
                 .collect()
         })
@@ -202,9 +205,10 @@ pub fn replication_task_asset(account: &str, region: &str, t: &ReplicationTask) 
 pub fn endpoint_asset(account: &str, region: &str, e: &Endpoint) -> Option<Asset> {
     let arn = e.endpoint_arn()?;
     let id = e.endpoint_identifier().unwrap_or_else(|| arn_name(arn));
-    let neptune = e.neptune_settings().map_or(Value::Null, |n| {
-        json!({ "iamAuthEnabled": n.iam_auth_enabled() })
-    });
+    let neptune = e.neptune_settings().map_or(
+        Value::Null,
+        |n| json!({ "iamAuthEnabled": n.iam_auth_enabled() }),
+    );
     let mongo = e.mongo_db_settings().map_or(Value::Null, |m| {
         json!({
             "authType": opt_str(m.auth_type().map(|a| a.as_str())),
@@ -264,7 +268,9 @@ mod tests {
         assert_eq!(p["publiclyAccessible"], true);
         assert_eq!(p["autoMinorVersionUpgrade"], false);
         assert_eq!(p["multiAz"], false);
-        assert!(replication_instance_asset("1", "r", &ReplicationInstance::builder().build()).is_none());
+        assert!(
+            replication_instance_asset("1", "r", &ReplicationInstance::builder().build()).is_none()
+        );
     }
 
     #[test]
@@ -274,8 +280,14 @@ mod tests {
             {"Id":"TARGET_APPLY","Severity":"LOGGER_SEVERITY_WARNING"}]},"Other":{}}"#;
         let logging = task_logging(Some(settings)).unwrap();
         assert_eq!(logging["enableLogging"], true);
-        assert_eq!(logging["logComponents"]["SOURCE_UNLOAD"], "LOGGER_SEVERITY_DEFAULT");
-        assert_eq!(logging["logComponents"]["TARGET_APPLY"], "LOGGER_SEVERITY_WARNING");
+        assert_eq!(
+            logging["logComponents"]["SOURCE_UNLOAD"],
+            "LOGGER_SEVERITY_DEFAULT"
+        );
+        assert_eq!(
+            logging["logComponents"]["TARGET_APPLY"],
+            "LOGGER_SEVERITY_WARNING"
+        );
         assert_eq!(task_logging(None).unwrap(), Value::Null);
         assert_eq!(
             task_logging(Some("{}")).unwrap(),

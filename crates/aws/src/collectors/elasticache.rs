@@ -99,9 +99,10 @@ fn elasticache_arn(region: &str, account: &str, kind: &str, id: &str) -> String 
 /// `replicationGroupId` names the group a member cluster belongs to.
 pub fn cache_cluster_asset(account: &str, region: &str, c: &CacheCluster) -> Option<Asset> {
     let id = c.cache_cluster_id()?;
-    let arn = c
-        .arn()
-        .map_or_else(|| elasticache_arn(region, account, "cluster", id), str::to_owned);
+    let arn = c.arn().map_or_else(
+        || elasticache_arn(region, account, "cluster", id),
+        str::to_owned,
+    );
     Some(Asset::new(
         arn.clone(),
         CACHE_CLUSTER,

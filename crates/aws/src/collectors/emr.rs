@@ -71,7 +71,10 @@ impl Collector for Emr {
                 ),
                 ctx.pages(
                     "ListSecurityConfigurations",
-                    client.list_security_configurations().into_paginator().send(),
+                    client
+                        .list_security_configurations()
+                        .into_paginator()
+                        .send(),
                 ),
                 ctx.call(
                     "GetBlockPublicAccessConfiguration",
@@ -238,7 +241,9 @@ pub fn security_configuration_asset(
     match serde_json::from_str::<Value>(out.security_configuration().unwrap_or("{}")) {
         Ok(doc) => asset.set_property(
             "encryptionConfiguration",
-            doc.get("EncryptionConfiguration").cloned().unwrap_or_default(),
+            doc.get("EncryptionConfiguration")
+                .cloned()
+                .unwrap_or_default(),
         ),
         Err(e) => {
             asset.set_property("encryptionConfiguration", Value::Null);
@@ -302,7 +307,11 @@ mod tests {
         let c = Cluster::builder()
             .id("j-1")
             .name("etl")
-            .status(ClusterStatus::builder().state(ClusterState::Waiting).build())
+            .status(
+                ClusterStatus::builder()
+                    .state(ClusterState::Waiting)
+                    .build(),
+            )
             .ec2_instance_attributes(
                 Ec2InstanceAttributes::builder()
                     .ec2_subnet_id("subnet-1")
@@ -370,7 +379,10 @@ mod tests {
         );
         let p = &asset.properties;
         assert_eq!(p["blockPublicSecurityGroupRules"], true);
-        assert_eq!(p["permittedPublicSecurityGroupRuleRanges"][0]["minRange"], 22);
+        assert_eq!(
+            p["permittedPublicSecurityGroupRuleRanges"][0]["minRange"],
+            22
+        );
         assert!(asset.unavailable.is_empty());
 
         let failure = CallFailure {
@@ -379,8 +391,15 @@ mod tests {
             message: "AccessDeniedException: nope".into(),
         };
         let asset = block_public_access_asset("123456789012", "eu-west-1", Err(&failure));
-        assert_eq!(asset.properties["blockPublicSecurityGroupRules"], Value::Null);
-        assert!(asset.unavailable.contains_key("blockPublicSecurityGroupRules"));
+        assert_eq!(
+            asset.properties["blockPublicSecurityGroupRules"],
+            Value::Null
+        );
+        assert!(
+            asset
+                .unavailable
+                .contains_key("blockPublicSecurityGroupRules")
+        );
     }
 
     #[test]
@@ -388,7 +407,9 @@ mod tests {
         let gone = CallFailure {
             kind: GapKind::Other,
             code: Some("InvalidRequestException".into()),
-            message: "InvalidRequestException: Security configuration with name 'sc' does not exist".into(),
+            message:
+                "InvalidRequestException: Security configuration with name 'sc' does not exist"
+                    .into(),
         };
         let asset = unread_security_configuration_asset("123456789012", "us-east-1", "sc", &gone);
         assert_eq!(asset.properties["deleted"], true);

@@ -148,7 +148,8 @@ pub fn cluster_asset(account: &str, region: &str, c: &Cluster) -> Option<Asset> 
     let mut asset = Asset::new(arn, CLUSTER, account, region, name, props);
     if let Some(tags) = c.tags() {
         asset = asset.with_tags(tag_map(
-            tags.iter().map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
+            tags.iter()
+                .map(|(k, v)| (Some(k.as_str()), Some(v.as_str()))),
         ));
     }
     Some(asset)
@@ -230,7 +231,9 @@ mod tests {
                     .connectivity_info(
                         ConnectivityInfo::builder()
                             .public_access(
-                                PublicAccess::builder().r#type("SERVICE_PROVIDED_EIPS").build(),
+                                PublicAccess::builder()
+                                    .r#type("SERVICE_PROVIDED_EIPS")
+                                    .build(),
                             )
                             .build(),
                     )
@@ -255,7 +258,10 @@ mod tests {
         let props = &asset.properties;
         assert_eq!(props["clusterType"], "PROVISIONED");
         assert_eq!(props["encryptionInTransit"]["inCluster"], false);
-        assert_eq!(props["encryptionInTransit"]["clientBroker"], "TLS_PLAINTEXT");
+        assert_eq!(
+            props["encryptionInTransit"]["clientBroker"],
+            "TLS_PLAINTEXT"
+        );
         assert_eq!(props["enhancedMonitoring"], "DEFAULT");
         assert_eq!(props["publicAccessType"], "SERVICE_PROVIDED_EIPS");
         assert_eq!(props["clientAuthentication"]["unauthenticated"], true);

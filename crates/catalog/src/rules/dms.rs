@@ -183,8 +183,10 @@ const NO_SSL_MODE: &[&str] = &[
 /// The endpoint's engine; an endpoint being deleted is not applicable.
 fn endpoint_engine<'a>(p: &Props<'a>) -> Result<Result<&'a str, Outcome>, Unreadable> {
     if let Some("deleting") = p.str("status")? {
-        return Ok(Err(Outcome::not_applicable("The endpoint is being deleted.")
-            .with(p.evidence("status"))));
+        return Ok(Err(Outcome::not_applicable(
+            "The endpoint is being deleted.",
+        )
+        .with(p.evidence("status"))));
     }
     Ok(Ok(p
         .str("engineName")?
@@ -215,10 +217,7 @@ fn endpoint_ssl(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
 }
 
 /// DMS.10: Neptune target endpoints authorize with IAM.
-fn neptune_endpoint_iam_authorization(
-    p: &Props<'_>,
-    _: &Inventory,
-) -> Result<Outcome, Unreadable> {
+fn neptune_endpoint_iam_authorization(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     let engine = match endpoint_engine(p)? {
         Ok(engine) => engine,
         Err(na) => return Ok(na),

@@ -210,9 +210,7 @@ fn replication_group_encrypted_in_transit(
 fn major_minor(version: &str) -> Option<(u64, u64)> {
     let mut parts = version.split('.');
     let major = parts.next()?.trim().parse().ok()?;
-    let minor = parts
-        .next()
-        .map_or(Some(0), |m| m.trim().parse().ok())?;
+    let minor = parts.next().map_or(Some(0), |m| m.trim().parse().ok())?;
     Some((major, minor))
 }
 

@@ -32,7 +32,10 @@ pub(crate) static RULES: &[Rule] = &[
 /// exactly when the cluster's subnet maps public IPs on launch, so the
 /// cluster's subnet (from the EC2 collector) decides. Only `RUNNING` and
 /// `WAITING` clusters are assessed, as Security Hub does.
-fn cluster_primary_node_no_public_ip(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+fn cluster_primary_node_no_public_ip(
+    p: &Props<'_>,
+    inv: &Inventory,
+) -> Result<Outcome, Unreadable> {
     let state = p.str("state")?.ok_or_else(|| unreported("state"))?;
     if !matches!(state, "RUNNING" | "WAITING") {
         return Ok(Outcome::not_applicable(format!(
@@ -49,9 +52,7 @@ fn cluster_primary_node_no_public_ip(p: &Props<'_>, inv: &Inventory) -> Result<O
     let asset = p.asset();
     let subnet = inv
         .of_type_in_region(SUBNET, asset.account, asset.region)
-        .find(|s| {
-            s.properties.get("subnetId").and_then(|v| v.as_str()) == Some(subnet_id)
-        })
+        .find(|s| s.properties.get("subnetId").and_then(|v| v.as_str()) == Some(subnet_id))
         .ok_or_else(|| Unreadable {
             path: "subnetId".to_owned(),
             error: format!("the subnet `{subnet_id}` is not in the scan (shared or unreadable)"),
@@ -83,8 +84,9 @@ fn block_public_access(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadab
     let on = match p.bool("blockPublicSecurityGroupRules") {
         Ok(on) => on.ok_or_else(|| unreported("blockPublicSecurityGroupRules"))?,
         Err(err) if region_not_enabled(&err) => {
-            return Ok(region_disabled_outcome(&err)
-                .with(p.evidence("blockPublicSecurityGroupRules")));
+            return Ok(
+                region_disabled_outcome(&err).with(p.evidence("blockPublicSecurityGroupRules"))
+            );
         }
         Err(err) => return Err(err),
     };

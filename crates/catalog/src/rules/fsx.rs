@@ -42,8 +42,10 @@ fn of_type(p: &Props<'_>, kind: &str, label: &str) -> Result<Result<(), Outcome>
         .with(p.evidence("fileSystemType"))));
     }
     if let Some("DELETING") = p.str("lifecycle")? {
-        return Ok(Err(Outcome::not_applicable("The file system is being deleted.")
-            .with(p.evidence("lifecycle"))));
+        return Ok(Err(Outcome::not_applicable(
+            "The file system is being deleted.",
+        )
+        .with(p.evidence("lifecycle"))));
     }
     Ok(Ok(()))
 }

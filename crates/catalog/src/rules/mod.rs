@@ -18,18 +18,23 @@ mod accessanalyzer;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
+mod dms;
 mod docdb;
 mod dynamodb;
 mod ec2;
 mod ecr;
 mod efs;
 mod eks;
+mod elasticache;
 mod elb;
+mod emr;
+mod fsx;
 mod guardduty;
 mod iam;
 mod kms;
 mod lambda;
 mod machines;
+mod msk;
 mod neptune;
 pub(crate) mod policy;
 mod rds;
@@ -40,11 +45,6 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
-mod elasticache;
-mod dms;
-mod msk;
-mod fsx;
-mod emr;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

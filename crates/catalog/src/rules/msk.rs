@@ -38,9 +38,10 @@ pub(crate) static RULES: &[Rule] = &[
 /// serverless cluster.
 fn cluster_kind(p: &Props<'_>) -> Result<Result<bool, Outcome>, Unreadable> {
     if let Some("DELETING") = p.str("state")? {
-        return Ok(Err(
-            Outcome::not_applicable("The cluster is being deleted.").with(p.evidence("state"))
-        ));
+        return Ok(Err(Outcome::not_applicable(
+            "The cluster is being deleted.",
+        )
+        .with(p.evidence("state"))));
     }
     Ok(Ok(p.str("clusterType")? == Some("SERVERLESS")))
 }
@@ -97,10 +98,10 @@ fn cluster_public_access_disabled(p: &Props<'_>, _: &Inventory) -> Result<Outcom
         Err(na) => return Ok(na),
     };
     if serverless {
-        return Ok(Outcome::healthy(
-            "Serverless clusters are reachable only from their VPCs.",
-        )
-        .with(p.evidence("clusterType")));
+        return Ok(
+            Outcome::healthy("Serverless clusters are reachable only from their VPCs.")
+                .with(p.evidence("clusterType")),
+        );
     }
     let access = p.str("publicAccessType")?.unwrap_or("DISABLED");
     Ok(Outcome::either(
@@ -123,10 +124,10 @@ fn cluster_unauthenticated_access_disabled(
         Err(na) => return Ok(na),
     };
     if serverless {
-        return Ok(Outcome::healthy(
-            "Serverless clusters accept only IAM-authenticated clients.",
-        )
-        .with(p.evidence("clusterType")));
+        return Ok(
+            Outcome::healthy("Serverless clusters accept only IAM-authenticated clients.")
+                .with(p.evidence("clusterType")),
+        );
     }
     let on = |method: &str| -> Result<bool, Unreadable> {
         Ok(p.bool(&format!("clientAuthentication.{method}"))? == Some(true))
