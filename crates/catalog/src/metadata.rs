@@ -99,6 +99,14 @@ const FILES: &[(&str, &str)] = &[
         "opensearch.toml",
         include_str!("../data/recommendations/opensearch.toml"),
     ),
+    (
+        "elasticache.toml",
+        include_str!("../data/recommendations/elasticache.toml"),
+    ),
+    ("dms.toml", include_str!("../data/recommendations/dms.toml")),
+    ("msk.toml", include_str!("../data/recommendations/msk.toml")),
+    ("fsx.toml", include_str!("../data/recommendations/fsx.toml")),
+    ("emr.toml", include_str!("../data/recommendations/emr.toml")),
 ];
 
 /// How to fix what a recommendation finds.

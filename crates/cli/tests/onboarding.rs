@@ -228,6 +228,8 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         // OpenSearch Service (signing name and IAM prefix `es`).
         ("es", "GET", ["2021-01-01", "domain"]) => Some("ListDomainNames"),
         ("es", "POST", ["2021-01-01", "opensearch", "domain-info"]) => Some("DescribeDomains"),
+        ("kafka", "GET", ["api", "v2", "clusters"]) => Some("ListClustersV2"),
+        ("kafkaconnect", "GET", ["v1", "connectors"]) => Some("ListConnectors"),
         _ => None,
     }
 }

@@ -447,6 +447,10 @@ pub mod types {
     /// (the read-only script's results per rule and database, run through
     /// SSM Run Command), one per server assessed.
     pub const SQL_VULNERABILITY_ASSESSMENT: &str = "Rampart::SQL::VulnerabilityAssessment";
+    // --- wt-data ---
+    /// Amazon EMR block public access (`GetBlockPublicAccessConfiguration`),
+    /// one per region.
+    pub const EMR_BLOCK_PUBLIC_ACCESS: &str = "Rampart::EMR::BlockPublicAccess";
 }
 
 /// The stable identifier of an account- or region-level setting:

@@ -15,6 +15,7 @@ pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod codebuild;
 pub mod config;
+pub mod dms;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ecr;
@@ -22,12 +23,16 @@ pub mod ecs;
 pub mod efs;
 pub mod eks;
 pub mod elasticbeanstalk;
+pub mod elasticache;
 pub mod elb;
+pub mod emr;
+pub mod fsx;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod opensearch;
+pub mod msk;
 pub mod organizations;
 pub mod rds;
 pub mod redshift;
@@ -166,6 +171,11 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &redshift::Redshift,
     &redshift_serverless::RedshiftServerless,
     &opensearch::OpenSearch,
+    &elasticache::ElastiCache,
+    &dms::Dms,
+    &msk::Msk,
+    &fsx::Fsx,
+    &emr::Emr,
 ];
 
 /// Looks a collector up by service key.

@@ -20,6 +20,7 @@ mod cloudtrail;
 mod cloudwatch;
 mod codebuild;
 mod config;
+mod dms;
 mod docdb;
 mod dynamodb;
 mod ec2;
@@ -28,12 +29,16 @@ mod ecs;
 mod efs;
 mod eks;
 mod elasticbeanstalk;
+mod elasticache;
 mod elb;
+mod emr;
+mod fsx;
 mod guardduty;
 mod iam;
 mod kms;
 mod lambda;
 mod machines;
+mod msk;
 mod neptune;
 mod opensearch;
 pub(crate) mod policy;
@@ -171,6 +176,11 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         redshift::RULES,
         redshift_serverless::RULES,
         opensearch::RULES,
+        elasticache::RULES,
+        dms::RULES,
+        msk::RULES,
+        fsx::RULES,
+        emr::RULES,
     ]
     .into_iter()
     .flatten()
