@@ -32,6 +32,18 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+// --- wt-gov ---
+pub mod account;
+pub mod acm_pca;
+pub mod athena;
+pub mod backup;
+pub mod cloudformation;
+pub mod connect;
+pub mod glue;
+pub mod inspector2;
+pub mod macie2;
+pub mod network_firewall;
+pub mod servicecatalog;
 mod util;
 
 pub use util::*;
@@ -148,6 +160,18 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    // --- wt-gov ---
+    &network_firewall::NetworkFirewall,
+    &inspector2::Inspector2,
+    &macie2::Macie2,
+    &acm_pca::AcmPca,
+    &connect::Connect,
+    &cloudformation::CloudFormation,
+    &servicecatalog::ServiceCatalog,
+    &account::Account,
+    &backup::Backup,
+    &glue::Glue,
+    &athena::Athena,
 ];
 
 /// Looks a collector up by service key.
