@@ -2,8 +2,9 @@
 //! result encryption and CloudWatch metrics publishing.
 //!
 //! Per region `ListWorkGroups` (50 a page), then `GetWorkGroup` per
-//! workgroup. A failed `GetWorkGroup` keeps the name and marks the
-//! configuration unavailable.
+//! workgroup. A workgroup deleted since it was listed (`GetWorkGroup` says
+//! it is not found) gets `"deleted": true`; another failed `GetWorkGroup`
+//! keeps the name and marks the configuration unavailable.
 
 use aws_sdk_athena::operation::get_work_group::GetWorkGroupOutput;
 use futures::StreamExt;
@@ -76,6 +77,12 @@ impl Collector for Athena {
     }
 }
 
+/// Whether a failed `GetWorkGroup` says the workgroup no longer exists.
+pub fn is_not_found(failure: &CallFailure) -> bool {
+    failure.code.as_deref() == Some("InvalidRequestException")
+        && failure.message.to_lowercase().contains("not found")
+}
+
 const KEYS: &[&str] = &[
     "state",
     "resultEncryption",
@@ -105,9 +112,12 @@ pub fn work_group_asset(
         account,
         region,
         name,
-        json!({ "name": name }),
+        json!({ "name": name, "deleted": false }),
     );
     match detail {
+        Err(failure) if is_not_found(failure) => {
+            asset.set_property("deleted", Value::Bool(true));
+        }
         Ok(out) => {
             let group = out.work_group();
             let config = group.and_then(|g| g.configuration());
@@ -217,5 +227,14 @@ mod tests {
         };
         let asset = work_group_asset("123456789012", "eu-west-1", "primary", Err(&failure));
         assert!(asset.unavailable.contains_key("resultEncryption"));
+
+        let gone = CallFailure {
+            kind: GapKind::Other,
+            code: Some("InvalidRequestException".into()),
+            message: "InvalidRequestException: WorkGroup primary is not found.".into(),
+        };
+        let asset = work_group_asset("123456789012", "eu-west-1", "primary", Err(&gone));
+        assert_eq!(asset.properties["deleted"], true);
+        assert!(asset.unavailable.is_empty());
     }
 }

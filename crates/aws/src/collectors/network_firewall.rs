@@ -201,6 +201,7 @@ fn unavailable(asset: &mut Asset, keys: &[&str], failure: &CallFailure) {
 }
 
 const FIREWALL_KEYS: &[&str] = &[
+    "status",
     "vpcId",
     "firewallPolicyArn",
     "deleteProtection",
@@ -210,7 +211,8 @@ const FIREWALL_KEYS: &[&str] = &[
     "availabilityZones",
 ];
 
-/// The `AWS::NetworkFirewall::Firewall` asset: its protections, subnets,
+/// The `AWS::NetworkFirewall::Firewall` asset: its status (`PROVISIONING`,
+/// `READY`, `DELETING`), protections, subnets,
 /// the Availability Zones of its endpoints (the keys of the status's sync
 /// states, or its Availability Zone mappings for a transit gateway
 /// firewall) and its logging destinations (`logDestinations`, empty when
@@ -258,6 +260,10 @@ pub fn firewall_asset(
             );
             asset.set_property("subnetIds", str_list(&subnets));
             asset.set_property("availabilityZones", str_list(&zones));
+            asset.set_property(
+                "status",
+                opt_str(status.map(|s| s.status().as_str())),
+            );
             asset.tags = tags(f.tags());
         }
         Ok((None, _)) => {
@@ -347,6 +353,10 @@ pub fn policy_asset(
             asset.set_property("statelessRuleGroupArns", str_list(&stateless));
             asset.set_property("statefulRuleGroupArns", str_list(&stateful));
             if let Some(response) = out.firewall_policy_response() {
+                asset.set_property(
+                    "status",
+                    opt_str(response.firewall_policy_status().map(|s| s.as_str())),
+                );
                 asset.tags = tags(response.tags());
             }
         }
@@ -388,6 +398,10 @@ pub fn rule_group_asset(
             });
             asset.set_property("statelessRuleCount", count.map_or(Value::Null, Value::from));
             if let Some(response) = out.rule_group_response() {
+                asset.set_property(
+                    "status",
+                    opt_str(response.rule_group_status().map(|s| s.as_str())),
+                );
                 asset.tags = tags(response.tags());
             }
         }

@@ -4,7 +4,9 @@
 //! Per region `ListPortfolios` (paginated), then per portfolio
 //! `DescribePortfolioShares` with type `ACCOUNT` (shares to single
 //! accounts, as opposed to an organization or organizational unit). A
-//! failed share read marks `accountShares` unavailable.
+//! portfolio deleted since it was listed (`ResourceNotFoundException`) gets
+//! `"deleted": true`; another failed share read marks `accountShares`
+//! unavailable.
 
 use aws_sdk_servicecatalog::types::{DescribePortfolioShareType, PortfolioDetail, PortfolioShareDetail};
 use futures::StreamExt;
@@ -108,9 +110,14 @@ pub fn portfolio_asset(
             "id": id,
             "displayName": opt_str(portfolio.display_name()),
             "providerName": opt_str(portfolio.provider_name()),
+            "deleted": false,
         }),
     );
     match shares {
+        Err(failure) if failure.code.as_deref() == Some("ResourceNotFoundException") => {
+            asset.set_property("accountShares", Value::Null);
+            asset.set_property("deleted", Value::Bool(true));
+        }
         Ok(shares) => asset.set_property(
             "accountShares",
             Value::Array(

@@ -40,6 +40,12 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+// --- wt-gov ---
+mod backup;
+mod data_platform;
+mod governance;
+mod inspector;
+mod network_firewall;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +159,12 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        // --- wt-gov ---
+        network_firewall::RULES,
+        inspector::RULES,
+        governance::RULES,
+        backup::RULES,
+        data_platform::RULES,
     ]
     .into_iter()
     .flatten()
