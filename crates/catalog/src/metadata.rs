@@ -71,6 +71,24 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    // --- wt-gov ---
+    (
+        "network_firewall.toml",
+        include_str!("../data/recommendations/network_firewall.toml"),
+    ),
+    (
+        "inspector.toml",
+        include_str!("../data/recommendations/inspector.toml"),
+    ),
+    (
+        "governance.toml",
+        include_str!("../data/recommendations/governance.toml"),
+    ),
+    ("backup.toml", include_str!("../data/recommendations/backup.toml")),
+    (
+        "data_platform.toml",
+        include_str!("../data/recommendations/data_platform.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

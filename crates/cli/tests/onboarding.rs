@@ -225,6 +225,17 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("securityhub", "GET", ["accounts"]) => Some("DescribeHub"),
         ("securityhub", "POST", ["standards", "get"]) => Some("GetEnabledStandards"),
         ("access-analyzer", "GET", ["analyzer"]) => Some("ListAnalyzers"),
+        // --- wt-gov ---
+        ("inspector2", "POST", ["status", "batch", "get"]) => Some("BatchGetAccountStatus"),
+        ("macie2", "GET", ["macie"]) => Some("GetMacieSession"),
+        ("backup", "GET", ["backup-vaults"]) => Some("ListBackupVaults"),
+        ("backup", "GET", ["backup-vaults", _, "recovery-points"]) => {
+            Some("ListRecoveryPointsByBackupVault")
+        }
+        ("backup", "GET", ["resources"]) => Some("ListProtectedResources"),
+        ("account", "POST", ["getAlternateContact"]) => Some("GetAlternateContact"),
+        ("connect", "GET", ["instance"]) => Some("ListInstances"),
+        ("connect", "GET", ["instance", _, "attribute", _]) => Some("DescribeInstanceAttribute"),
         _ => None,
     }
 }
