@@ -44,6 +44,9 @@ pub mod inspector2;
 pub mod macie2;
 pub mod network_firewall;
 pub mod servicecatalog;
+pub mod sso_admin;
+pub mod bedrock;
+pub mod codeartifact;
 mod util;
 
 pub use util::*;
@@ -172,6 +175,9 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &backup::Backup,
     &glue::Glue,
     &athena::Athena,
+    &sso_admin::SsoAdmin,
+    &bedrock::Bedrock,
+    &codeartifact::CodeArtifact,
 ];
 
 /// Looks a collector up by service key.
