@@ -163,6 +163,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         network_firewall::RULES,
         inspector::RULES,
         governance::RULES,
+        governance::EXTRA_RULES,
         backup::RULES,
         data_platform::RULES,
     ]
