@@ -236,6 +236,14 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("account", "POST", ["getAlternateContact"]) => Some("GetAlternateContact"),
         ("connect", "GET", ["instance"]) => Some("ListInstances"),
         ("connect", "GET", ["instance", _, "attribute", _]) => Some("DescribeInstanceAttribute"),
+        ("bedrock", "GET", ["logging", "modelinvocations"]) => {
+            Some("GetModelInvocationLoggingConfiguration")
+        }
+        ("bedrock", "GET", ["guardrails"]) => Some("ListGuardrails"),
+        ("codeartifact", "POST", ["v1", "repositories"]) => Some("ListRepositories"),
+        ("codeartifact", "GET", ["v1", "repository", "permissions", "policy"]) => {
+            Some("GetRepositoryPermissionsPolicy")
+        }
         _ => None,
     }
 }
