@@ -170,12 +170,23 @@ async fn seed(setup: &AwsAccess) {
         .await
         .unwrap();
 
+    // moto publishes stack events to the topic: it must exist.
+    let topic = setup
+        .sns(REGION)
+        .create_topic()
+        .name("stack-events")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_owned();
     let cfn = setup.cloudformation(REGION);
     let template = r#"{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}"#;
     cfn.create_stack()
         .stack_name("notified")
         .template_body(template)
-        .notification_arns(format!("arn:aws:sns:{REGION}:{ACCOUNT}:stack-events"))
+        .notification_arns(&topic)
         .send()
         .await
         .unwrap();
