@@ -1,15 +1,18 @@
 //! The network, governance and data-platform collectors (Network Firewall,
 //! Inspector, Macie, Private CA, Connect, CloudFormation, Service Catalog,
-//! Account, AWS Backup, Glue, Athena) against one moto server, assessed by
-//! the catalog end to end.
+//! Account, AWS Backup, Glue, Athena, the Organizations root policies, IAM
+//! Identity Center, Bedrock, CodeArtifact) against one moto server, assessed
+//! by the catalog end to end.
 //!
 //! moto 5.2.5 lacks some calls these collectors make: Network Firewall's
 //! `ListFirewallPolicies` / `ListRuleGroups`, Connect's
 //! `DescribeInstanceAttribute`, AWS Backup's `ListRecoveryPointsByBackupVault`
-//! and `ListProtectedResources`. Those become gaps (never empty "healthy"
+//! and `ListProtectedResources`, Bedrock's `ListGuardrails`, and all of
+//! CodeArtifact. Those become gaps (never empty "healthy"
 //! lists), and the affected assessments are errors; the mapping of their
 //! answers is unit-tested with SDK types in each collector. moto also reports
-//! no sync states (endpoints per zone) for firewalls.
+//! no sync states (endpoints per zone) for firewalls, keeps one Macie session
+//! for all regions, and has an IAM Identity Center instance from the start.
 
 #![allow(
     clippy::unwrap_used,
@@ -44,6 +47,10 @@ const SERVICES: &[&str] = &[
     "backup",
     "glue",
     "athena",
+    "organizations",
+    "sso",
+    "bedrock",
+    "codeartifact",
 ];
 
 fn settings(endpoint: &str) -> AwsSettings {
@@ -81,7 +88,49 @@ fn status(
         .status
 }
 
+async fn seed_organization(setup: &AwsAccess) {
+    use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
+    let org = setup.organizations(REGION);
+    org.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    for kind in [
+        PolicyType::ServiceControlPolicy,
+        PolicyType::AiservicesOptOutPolicy,
+    ] {
+        org.enable_policy_type()
+            .root_id(&root)
+            .policy_type(kind)
+            .send()
+            .await
+            .unwrap();
+    }
+    let policy = org
+        .create_policy()
+        .name("opt-out-all")
+        .description("AI services opt-out")
+        .r#type(PolicyType::AiservicesOptOutPolicy)
+        .content(r#"{"services":{"default":{"opt_out_policy":{"@@assign":"optOut"}}}}"#)
+        .send()
+        .await
+        .unwrap();
+    let policy_id = policy.policy().unwrap().policy_summary().unwrap().id().unwrap().to_owned();
+    org.attach_policy()
+        .policy_id(policy_id)
+        .target_id(&root)
+        .send()
+        .await
+        .unwrap();
+}
+
 async fn seed(setup: &AwsAccess) {
+    seed_organization(setup).await;
     use aws_sdk_networkfirewall::types::{
         LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration, SubnetMapping,
     };
@@ -371,6 +420,8 @@ async fn governance_services_are_collected_and_assessed() {
         "DescribeInstanceAttribute",
         "ListRecoveryPointsByBackupVault",
         "ListProtectedResources",
+        "ListGuardrails",
+        "ListRepositories",
     ]
     .into_iter()
     .collect();
@@ -394,6 +445,8 @@ async fn governance_services_are_collected_and_assessed() {
         "AWS::Glue::Job",
         "AWS::Glue::MLTransform",
         "AWS::Athena::WorkGroup",
+        types::IDENTITY_CENTER,
+        types::BEDROCK_REGION,
     ] {
         assert!(types_seen.contains(t), "no {t} collected");
     }
@@ -429,7 +482,8 @@ async fn governance_services_are_collected_and_assessed() {
         ("inspector-lambda-standard-scanning", REGION, "account-status", Unhealthy),
         ("inspector-ec2-scanning", OTHER, "account-status", Unhealthy),
         ("macie-enabled", REGION, "session", Healthy),
-        ("macie-enabled", OTHER, "session", Unhealthy),
+        // moto keeps one Macie session for every region.
+        ("macie-enabled", OTHER, "session", Healthy),
         ("connect-flow-logging", REGION, "support", Error),
         ("cloudformation-stack-sns-notifications", REGION, "notified", Healthy),
         ("cloudformation-stack-sns-notifications", REGION, "silent", Unhealthy),
@@ -448,6 +502,9 @@ async fn governance_services_are_collected_and_assessed() {
         ("athena-workgroup-encrypted", REGION, "adhoc", Unhealthy),
         ("athena-workgroup-logging", REGION, "secured", Healthy),
         ("athena-workgroup-logging", REGION, "adhoc", Unhealthy),
+        ("identity-center-enabled", REGION, "instances", Healthy),
+        ("bedrock-model-invocation-logging", REGION, "settings", Unhealthy),
+        ("bedrock-guardrail-configured", REGION, "settings", Error),
     ];
     for (recommendation, region, name, expected) in expectations {
         assert_eq!(
@@ -456,6 +513,19 @@ async fn governance_services_are_collected_and_assessed() {
             "{recommendation} on {name} in {region}"
         );
     }
+    // The organization, from its management account: SCPs and an AI opt-out
+    // policy on the root, tag policies not enabled.
+    let org_status = |recommendation: &str| {
+        assessments
+            .iter()
+            .find(|a| a.recommendation == recommendation)
+            .unwrap_or_else(|| panic!("no `{recommendation}` assessment"))
+            .status
+    };
+    assert_eq!(org_status("organizations-scp-enabled"), Healthy);
+    assert_eq!(org_status("organizations-ai-opt-out-policy"), Healthy);
+    assert_eq!(org_status("organizations-tag-policies-enabled"), Unhealthy);
+
     // The root CA moto creates waits for its certificate (not disabled); the
     // subordinate is not assessed.
     let pca: Vec<AssessmentStatus> = assessments
