@@ -83,7 +83,9 @@ fn status(
 ) -> AssessmentStatus {
     assessments
         .iter()
-        .find(|a| a.recommendation == recommendation && a.region == region && a.resource_name == name)
+        .find(|a| {
+            a.recommendation == recommendation && a.region == region && a.resource_name == name
+        })
         .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}` in {region}"))
         .status
 }
@@ -120,7 +122,14 @@ async fn seed_organization(setup: &AwsAccess) {
         .send()
         .await
         .unwrap();
-    let policy_id = policy.policy().unwrap().policy_summary().unwrap().id().unwrap().to_owned();
+    let policy_id = policy
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     org.attach_policy()
         .policy_id(policy_id)
         .target_id(&root)
@@ -142,7 +151,12 @@ async fn seed(setup: &AwsAccess) {
                 "arn:aws:network-firewall:{REGION}:{ACCOUNT}:firewall-policy/p"
             ))
             .vpc_id("vpc-0a1b2c3d")
-            .subnet_mappings(SubnetMapping::builder().subnet_id("subnet-a").build().unwrap())
+            .subnet_mappings(
+                SubnetMapping::builder()
+                    .subnet_id("subnet-a")
+                    .build()
+                    .unwrap(),
+            )
             .delete_protection(delete_protection)
             .subnet_change_protection(true)
             .send()
@@ -470,40 +484,130 @@ async fn governance_services_are_collected_and_assessed() {
     let assessments = evaluate(&catalog, &result.assets);
     use AssessmentStatus::{Error, Healthy, NotApplicable, Unhealthy};
     let expectations: &[(&str, &str, &str, AssessmentStatus)] = &[
-        ("network-firewall-deletion-protection", REGION, "edge", Unhealthy),
-        ("network-firewall-deletion-protection", REGION, "core", Healthy),
-        ("network-firewall-subnet-change-protection", REGION, "edge", Healthy),
+        (
+            "network-firewall-deletion-protection",
+            REGION,
+            "edge",
+            Unhealthy,
+        ),
+        (
+            "network-firewall-deletion-protection",
+            REGION,
+            "core",
+            Healthy,
+        ),
+        (
+            "network-firewall-subnet-change-protection",
+            REGION,
+            "edge",
+            Healthy,
+        ),
         ("network-firewall-logging", REGION, "edge", Unhealthy),
         ("network-firewall-logging", REGION, "core", Healthy),
         // moto reports no endpoints (sync states) for firewalls.
         ("network-firewall-multi-az", REGION, "core", Unhealthy),
         ("inspector-ec2-scanning", REGION, "account-status", Healthy),
-        ("inspector-ecr-scanning", REGION, "account-status", Unhealthy),
-        ("inspector-lambda-standard-scanning", REGION, "account-status", Unhealthy),
+        (
+            "inspector-ecr-scanning",
+            REGION,
+            "account-status",
+            Unhealthy,
+        ),
+        (
+            "inspector-lambda-standard-scanning",
+            REGION,
+            "account-status",
+            Unhealthy,
+        ),
         ("inspector-ec2-scanning", OTHER, "account-status", Unhealthy),
         ("macie-enabled", REGION, "session", Healthy),
         // moto keeps one Macie session for every region.
         ("macie-enabled", OTHER, "session", Healthy),
         ("connect-flow-logging", REGION, "support", Error),
-        ("cloudformation-stack-sns-notifications", REGION, "notified", Healthy),
-        ("cloudformation-stack-sns-notifications", REGION, "silent", Unhealthy),
-        ("servicecatalog-portfolio-shared-within-organization", REGION, "internal", Healthy),
-        ("servicecatalog-portfolio-shared-within-organization", REGION, "shared", Unhealthy),
-        ("account-security-contact", REGION, "alternate-contacts", Healthy),
-        ("account-billing-contact", REGION, "alternate-contacts", Unhealthy),
-        ("account-operations-contact", REGION, "alternate-contacts", Unhealthy),
-        ("glue-spark-job-supported-version", REGION, "etl-old", Unhealthy),
-        ("glue-spark-job-supported-version", REGION, "etl-new", Healthy),
-        ("glue-spark-job-supported-version", REGION, "etl-unversioned", Unhealthy),
-        ("glue-spark-job-supported-version", REGION, "shell", NotApplicable),
-        ("glue-ml-transform-encrypted", REGION, "dedupe-plain", Unhealthy),
+        (
+            "cloudformation-stack-sns-notifications",
+            REGION,
+            "notified",
+            Healthy,
+        ),
+        (
+            "cloudformation-stack-sns-notifications",
+            REGION,
+            "silent",
+            Unhealthy,
+        ),
+        (
+            "servicecatalog-portfolio-shared-within-organization",
+            REGION,
+            "internal",
+            Healthy,
+        ),
+        (
+            "servicecatalog-portfolio-shared-within-organization",
+            REGION,
+            "shared",
+            Unhealthy,
+        ),
+        (
+            "account-security-contact",
+            REGION,
+            "alternate-contacts",
+            Healthy,
+        ),
+        (
+            "account-billing-contact",
+            REGION,
+            "alternate-contacts",
+            Unhealthy,
+        ),
+        (
+            "account-operations-contact",
+            REGION,
+            "alternate-contacts",
+            Unhealthy,
+        ),
+        (
+            "glue-spark-job-supported-version",
+            REGION,
+            "etl-old",
+            Unhealthy,
+        ),
+        (
+            "glue-spark-job-supported-version",
+            REGION,
+            "etl-new",
+            Healthy,
+        ),
+        (
+            "glue-spark-job-supported-version",
+            REGION,
+            "etl-unversioned",
+            Unhealthy,
+        ),
+        (
+            "glue-spark-job-supported-version",
+            REGION,
+            "shell",
+            NotApplicable,
+        ),
+        (
+            "glue-ml-transform-encrypted",
+            REGION,
+            "dedupe-plain",
+            Unhealthy,
+        ),
         ("glue-ml-transform-encrypted", REGION, "dedupe-kms", Healthy),
         ("athena-workgroup-encrypted", REGION, "secured", Healthy),
         ("athena-workgroup-encrypted", REGION, "adhoc", Unhealthy),
         ("athena-workgroup-logging", REGION, "secured", Healthy),
         ("athena-workgroup-logging", REGION, "adhoc", Unhealthy),
         ("identity-center-enabled", REGION, "instances", Healthy),
-        ("bedrock-model-invocation-logging", REGION, "settings", Unhealthy),
+        (
+            "bedrock-model-invocation-logging",
+            REGION,
+            "settings",
+            Unhealthy,
+        ),
         ("bedrock-guardrail-configured", REGION, "settings", Error),
     ];
     for (recommendation, region, name, expected) in expectations {
@@ -534,5 +638,8 @@ async fn governance_services_are_collected_and_assessed() {
         .map(|a| a.status)
         .collect();
     assert_eq!(pca.len(), 2, "{pca:?}");
-    assert!(pca.contains(&Unhealthy) && pca.contains(&NotApplicable), "{pca:?}");
+    assert!(
+        pca.contains(&Unhealthy) && pca.contains(&NotApplicable),
+        "{pca:?}"
+    );
 }

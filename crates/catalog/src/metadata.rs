@@ -84,7 +84,10 @@ const FILES: &[(&str, &str)] = &[
         "governance.toml",
         include_str!("../data/recommendations/governance.toml"),
     ),
-    ("backup.toml", include_str!("../data/recommendations/backup.toml")),
+    (
+        "backup.toml",
+        include_str!("../data/recommendations/backup.toml"),
+    ),
     (
         "data_platform.toml",
         include_str!("../data/recommendations/data_platform.toml"),

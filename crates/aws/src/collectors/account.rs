@@ -80,17 +80,17 @@ pub fn contacts_asset(account: &str, home_region: &str, reads: &[(&str, ContactR
     for (key, read) in reads {
         match read {
             Ok(out) => {
-                let contact = out
-                    .as_ref()
-                    .and_then(|o| o.alternate_contact())
-                    .map_or(Value::Null, |c| {
-                        json!({
-                            "name": opt_str(c.name()),
-                            "title": opt_str(c.title()),
-                            "emailAddress": opt_str(c.email_address()),
-                            "phoneNumber": opt_str(c.phone_number()),
-                        })
-                    });
+                let contact =
+                    out.as_ref()
+                        .and_then(|o| o.alternate_contact())
+                        .map_or(Value::Null, |c| {
+                            json!({
+                                "name": opt_str(c.name()),
+                                "title": opt_str(c.title()),
+                                "emailAddress": opt_str(c.email_address()),
+                                "phoneNumber": opt_str(c.phone_number()),
+                            })
+                        });
                 asset.set_property(key, contact);
             }
             Err(failure) => {
@@ -135,7 +135,10 @@ mod tests {
             asset.arn,
             "arn:rampart:account:us-east-1:123456789012:alternate-contacts"
         );
-        assert_eq!(asset.properties["security"]["emailAddress"], "secops@example.com");
+        assert_eq!(
+            asset.properties["security"]["emailAddress"],
+            "secops@example.com"
+        );
         assert_eq!(asset.properties["billing"], Value::Null);
         assert!(asset.unavailable.contains_key("operations"));
         assert!(!asset.unavailable.contains_key("billing"));

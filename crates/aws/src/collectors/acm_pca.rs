@@ -38,10 +38,17 @@ impl Collector for AcmPca {
             let pages = ctx
                 .pages(
                     "ListCertificateAuthorities",
-                    client.list_certificate_authorities().into_paginator().send(),
+                    client
+                        .list_certificate_authorities()
+                        .into_paginator()
+                        .send(),
                 )
                 .await;
-            for ca in pages.iter().flatten().flat_map(|p| p.certificate_authorities()) {
+            for ca in pages
+                .iter()
+                .flatten()
+                .flat_map(|p| p.certificate_authorities())
+            {
                 ctx.emit(certificate_authority_asset(ctx.account(), ctx.region(), ca));
             }
         })
@@ -51,7 +58,11 @@ impl Collector for AcmPca {
 /// The `AWS::ACMPCA::CertificateAuthority` asset: `type` (`ROOT` /
 /// `SUBORDINATE`), `status` (`ACTIVE`, `DISABLED`, `DELETED`, …), usage mode
 /// and validity.
-pub fn certificate_authority_asset(account: &str, region: &str, ca: &CertificateAuthority) -> Asset {
+pub fn certificate_authority_asset(
+    account: &str,
+    region: &str,
+    ca: &CertificateAuthority,
+) -> Asset {
     let arn = ca.arn().unwrap_or_default();
     Asset::new(
         arn,

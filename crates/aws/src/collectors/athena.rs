@@ -46,7 +46,11 @@ impl Collector for Athena {
             let Ok(pages) = ctx
                 .pages(
                     "ListWorkGroups",
-                    client.list_work_groups().into_paginator().page_size(50).send(),
+                    client
+                        .list_work_groups()
+                        .into_paginator()
+                        .page_size(50)
+                        .send(),
                 )
                 .await
             else {
@@ -218,7 +222,10 @@ mod tests {
             .build();
         let asset = work_group_asset("123456789012", "eu-west-1", "primary", Ok(&bare));
         assert_eq!(asset.properties["resultEncryption"], Value::Null);
-        assert_eq!(asset.properties["publishCloudWatchMetricsEnabled"], Value::Null);
+        assert_eq!(
+            asset.properties["publishCloudWatchMetricsEnabled"],
+            Value::Null
+        );
 
         let failure = CallFailure {
             kind: GapKind::AccessDenied,

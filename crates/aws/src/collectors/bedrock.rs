@@ -147,7 +147,10 @@ mod tests {
             asset.properties["invocationLogging"]["cloudWatchLogGroup"],
             "bedrock-invocations"
         );
-        assert_eq!(asset.properties["invocationLogging"]["s3Bucket"], Value::Null);
+        assert_eq!(
+            asset.properties["invocationLogging"]["s3Bucket"],
+            Value::Null
+        );
         assert_eq!(asset.properties["guardrails"], json!(["no-pii"]));
 
         let none = GetModelInvocationLoggingConfigurationOutput::builder().build();

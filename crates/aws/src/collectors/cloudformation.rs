@@ -71,9 +71,7 @@ pub fn stack_asset(account: &str, region: &str, stack: &Stack) -> Asset {
             "creationTime": opt_timestamp(stack.creation_time()),
         }),
     )
-    .with_tags(tag_map(
-        stack.tags().iter().map(|t| (t.key(), t.value())),
-    ))
+    .with_tags(tag_map(stack.tags().iter().map(|t| (t.key(), t.value()))))
 }
 
 #[cfg(test)]

@@ -26,10 +26,7 @@ pub const ML_TRANSFORM: &str = "AWS::Glue::MLTransform";
 static META: CollectorMeta = CollectorMeta {
     service: "glue",
     scope: Scope::Regional,
-    operations: &[
-        op!("glue", "GetJobs"),
-        op!("glue", "GetMLTransforms"),
-    ],
+    operations: &[op!("glue", "GetJobs"), op!("glue", "GetMLTransforms")],
     resource_types: &[JOB, ML_TRANSFORM],
 };
 
@@ -63,7 +60,10 @@ impl Collector for Glue {
 /// Glue version (`null` when the job names none, which AWS runs as 0.9).
 pub fn job_asset(account: &str, region: &str, job: &Job) -> Asset {
     let name = job.name().unwrap_or_default();
-    let arn = format!("arn:{}:glue:{region}:{account}:job/{name}", partition(region));
+    let arn = format!(
+        "arn:{}:glue:{region}:{account}:job/{name}",
+        partition(region)
+    );
     Asset::new(
         arn,
         JOB,
@@ -127,7 +127,11 @@ mod tests {
         assert_eq!(asset.arn, "arn:aws:glue:us-east-1:123456789012:job/etl");
         assert_eq!(asset.properties["command"], "glueetl");
         assert_eq!(asset.properties["glueVersion"], "2.0");
-        let bare = job_asset("123456789012", "us-east-1", &Job::builder().name("x").build());
+        let bare = job_asset(
+            "123456789012",
+            "us-east-1",
+            &Job::builder().name("x").build(),
+        );
         assert_eq!(bare.properties["glueVersion"], Value::Null);
     }
 

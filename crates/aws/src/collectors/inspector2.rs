@@ -121,7 +121,9 @@ pub fn region_asset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_inspector2::types::{AccountState, ErrorCode, FailedAccount, ResourceState, Status};
+    use aws_sdk_inspector2::types::{
+        AccountState, ErrorCode, FailedAccount, ResourceState, Status,
+    };
     use rampart_model::GapKind;
 
     fn state(status: Status) -> State {

@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(asset.resource_type, types::MACIE_REGION);
         let off = region_asset("123456789012", "us-east-1", Ok(None));
         assert_eq!(off.properties["status"], "DISABLED");
-        let f = failure("AccessDeniedException", "AccessDeniedException: not authorized");
+        let f = failure(
+            "AccessDeniedException",
+            "AccessDeniedException: not authorized",
+        );
         let asset = region_asset("123456789012", "us-east-1", Err(&f));
         assert!(asset.unavailable.contains_key("status"));
     }

@@ -37,7 +37,9 @@ pub mod account;
 pub mod acm_pca;
 pub mod athena;
 pub mod backup;
+pub mod bedrock;
 pub mod cloudformation;
+pub mod codeartifact;
 pub mod connect;
 pub mod glue;
 pub mod inspector2;
@@ -45,8 +47,6 @@ pub mod macie2;
 pub mod network_firewall;
 pub mod servicecatalog;
 pub mod sso_admin;
-pub mod bedrock;
-pub mod codeartifact;
 mod util;
 
 pub use util::*;

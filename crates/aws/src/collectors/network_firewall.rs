@@ -260,10 +260,7 @@ pub fn firewall_asset(
             );
             asset.set_property("subnetIds", str_list(&subnets));
             asset.set_property("availabilityZones", str_list(&zones));
-            asset.set_property(
-                "status",
-                opt_str(status.map(|s| s.status().as_str())),
-            );
+            asset.set_property("status", opt_str(status.map(|s| s.status().as_str())));
             asset.tags = tags(f.tags());
         }
         Ok((None, _)) => {
@@ -414,11 +411,11 @@ pub fn rule_group_asset(
 mod tests {
     use super::*;
     use aws_sdk_networkfirewall::types::{
-        Firewall, FirewallPolicy, FirewallPolicyResponse, FirewallStatus, FirewallStatusValue,
-        ConfigurationSyncState, LogDestinationConfig, LogDestinationType, LogType,
-        LoggingConfiguration, RuleGroup, RuleGroupResponse, RuleGroupType, RulesSource,
-        StatefulRuleGroupReference, StatelessRule, StatelessRulesAndCustomActions, SubnetMapping,
-        SyncState, RuleDefinition, MatchAttributes,
+        ConfigurationSyncState, Firewall, FirewallPolicy, FirewallPolicyResponse, FirewallStatus,
+        FirewallStatusValue, LogDestinationConfig, LogDestinationType, LogType,
+        LoggingConfiguration, MatchAttributes, RuleDefinition, RuleGroup, RuleGroupResponse,
+        RuleGroupType, RulesSource, StatefulRuleGroupReference, StatelessRule,
+        StatelessRulesAndCustomActions, SubnetMapping, SyncState,
     };
     use rampart_model::GapKind;
 
@@ -444,13 +441,26 @@ mod tests {
                 Firewall::builder()
                     .firewall_name("edge")
                     .firewall_arn(ARN)
-                    .firewall_policy_arn("arn:aws:network-firewall:us-east-1:123456789012:firewall-policy/p")
+                    .firewall_policy_arn(
+                        "arn:aws:network-firewall:us-east-1:123456789012:firewall-policy/p",
+                    )
                     .vpc_id("vpc-1")
-                    .subnet_mappings(SubnetMapping::builder().subnet_id("subnet-a").build().unwrap())
+                    .subnet_mappings(
+                        SubnetMapping::builder()
+                            .subnet_id("subnet-a")
+                            .build()
+                            .unwrap(),
+                    )
                     .delete_protection(true)
                     .subnet_change_protection(false)
                     .firewall_id("id-1")
-                    .tags(aws_sdk_networkfirewall::types::Tag::builder().key("env").value("prod").build().unwrap())
+                    .tags(
+                        aws_sdk_networkfirewall::types::Tag::builder()
+                            .key("env")
+                            .value("prod")
+                            .build()
+                            .unwrap(),
+                    )
                     .build()
                     .unwrap(),
             )

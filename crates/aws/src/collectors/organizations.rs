@@ -341,7 +341,10 @@ mod tests {
                     .build(),
             )
             .build();
-        let policy = PolicySummary::builder().id("p-1").name("opt-out-all").build();
+        let policy = PolicySummary::builder()
+            .id("p-1")
+            .name("opt-out-all")
+            .build();
         let mut asset = organization_asset("123456789012", "us-east-1", &org());
         apply_root_policies(&mut asset, Ok(&[root]), Some(Ok(&[policy])));
         assert_eq!(

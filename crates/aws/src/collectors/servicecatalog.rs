@@ -8,7 +8,9 @@
 //! `"deleted": true`; another failed share read marks `accountShares`
 //! unavailable.
 
-use aws_sdk_servicecatalog::types::{DescribePortfolioShareType, PortfolioDetail, PortfolioShareDetail};
+use aws_sdk_servicecatalog::types::{
+    DescribePortfolioShareType, PortfolioDetail, PortfolioShareDetail,
+};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use rampart_model::Asset;

@@ -38,15 +38,24 @@ impl Collector for SsoAdmin {
 
     fn collect<'a>(&'a self, ctx: &'a CollectContext<'a>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let reads = futures::future::join_all(ctx.scan_regions().iter().map(|region| async move {
-                let client = ctx.access().sso_admin(region);
-                let read = ctx
-                    .call_optional_in(region, "ListInstances", &[], client.list_instances().send())
-                    .await
-                    .map(|out| out.map(|o| o.instances.unwrap_or_default()).unwrap_or_default());
-                (region.clone(), read)
-            }))
-            .await;
+            let reads =
+                futures::future::join_all(ctx.scan_regions().iter().map(|region| async move {
+                    let client = ctx.access().sso_admin(region);
+                    let read = ctx
+                        .call_optional_in(
+                            region,
+                            "ListInstances",
+                            &[],
+                            client.list_instances().send(),
+                        )
+                        .await
+                        .map(|out| {
+                            out.map(|o| o.instances.unwrap_or_default())
+                                .unwrap_or_default()
+                        });
+                    (region.clone(), read)
+                }))
+                .await;
             ctx.emit(instances_asset(ctx.account(), ctx.home_region(), &reads));
         })
     }
@@ -121,7 +130,10 @@ mod tests {
         let asset = instances_asset("123456789012", "us-east-1", &reads);
         assert_eq!(asset.properties["instances"][0]["region"], "eu-west-1");
         assert_eq!(asset.properties["instances"][0]["status"], "ACTIVE");
-        assert_eq!(asset.properties["regionsRead"], json!(["us-east-1", "eu-west-1"]));
+        assert_eq!(
+            asset.properties["regionsRead"],
+            json!(["us-east-1", "eu-west-1"])
+        );
         assert!(asset.unavailable.is_empty());
 
         let none = vec![

@@ -45,10 +45,10 @@ pub(crate) static RULES: &[Rule] = &[
 /// a recovery point being deleted or expired.
 fn recovery_point_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(status @ ("DELETING" | "EXPIRED")) = p.str("status")? {
-        return Ok(Outcome::not_applicable(format!(
-            "The recovery point is {status}."
-        ))
-        .with(p.evidence("status")));
+        return Ok(
+            Outcome::not_applicable(format!("The recovery point is {status}."))
+                .with(p.evidence("status")),
+        );
     }
     let Some(encrypted) = p.bool("isEncrypted")? else {
         return Err(Unreadable {
@@ -75,7 +75,11 @@ fn protected<'a>(
 ) -> Result<(Option<&'a str>, Evidence), Unreadable> {
     let asset = p.asset();
     let Some(list) = inv
-        .of_type_in_region(types::BACKUP_PROTECTED_RESOURCES, asset.account, asset.region)
+        .of_type_in_region(
+            types::BACKUP_PROTECTED_RESOURCES,
+            asset.account,
+            asset.region,
+        )
         .next()
     else {
         return Err(Unreadable {
@@ -101,11 +105,7 @@ fn protected<'a>(
     Ok((found, evidence))
 }
 
-fn covered_outcome(
-    found: Option<&str>,
-    evidence: Evidence,
-    what: &str,
-) -> Outcome {
+fn covered_outcome(found: Option<&str>, evidence: Evidence, what: &str) -> Outcome {
     Outcome::either(
         found.is_some(),
         format!("AWS Backup holds recovery points of the {what}."),
@@ -119,8 +119,7 @@ fn covered_outcome(
 fn volume_in_backup_plan(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(state @ ("deleting" | "deleted" | "error")) = p.str("state")? {
         return Ok(
-            Outcome::not_applicable(format!("The volume is {state}."))
-                .with(p.evidence("state")),
+            Outcome::not_applicable(format!("The volume is {state}.")).with(p.evidence("state"))
         );
     }
     let (found, evidence) = protected(p, inv, &[p.asset().arn])?;
@@ -152,16 +151,16 @@ fn db_instance_in_backup_plan(p: &Props<'_>, inv: &Inventory) -> Result<Outcome,
         arns.push(cluster);
     }
     let (found, evidence) = protected(p, inv, &arns)?;
-    Ok(covered_outcome(found, evidence, "DB instance")
-        .with(p.evidence("dbClusterIdentifier")))
+    Ok(covered_outcome(found, evidence, "DB instance").with(p.evidence("dbClusterIdentifier")))
 }
 
 /// FSBP DynamoDB.4: the table is covered by AWS Backup. Not applicable: a
 /// table being deleted.
 fn table_in_backup_plan(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("tableStatus")? == Some("DELETING") {
-        return Ok(Outcome::not_applicable("The table is being deleted.")
-            .with(p.evidence("tableStatus")));
+        return Ok(
+            Outcome::not_applicable("The table is being deleted.").with(p.evidence("tableStatus"))
+        );
     }
     let (found, evidence) = protected(p, inv, &[p.asset().arn])?;
     Ok(covered_outcome(found, evidence, "table"))

@@ -29,8 +29,9 @@ pub(crate) static RULES: &[Rule] = &[
 /// transform being deleted.
 fn ml_transform_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if p.str("status")? == Some("DELETING") {
-        return Ok(Outcome::not_applicable("The transform is being deleted.")
-            .with(p.evidence("status")));
+        return Ok(
+            Outcome::not_applicable("The transform is being deleted.").with(p.evidence("status"))
+        );
     }
     let mode = p.str("mlUserDataEncryptionMode")?;
     Ok(Outcome::either(
@@ -98,9 +99,9 @@ fn workgroup_encrypted(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadab
     let configured = p.str("resultEncryption.encryptionOption")?;
     let managed = p.bool("managedQueryResultsEnabled")? == Some(true);
     let outcome = match (configured, managed) {
-        (Some(option), _) => Outcome::healthy(format!(
-            "Query results are encrypted at rest ({option})."
-        )),
+        (Some(option), _) => {
+            Outcome::healthy(format!("Query results are encrypted at rest ({option})."))
+        }
         (None, true) => {
             Outcome::healthy("Athena manages the workgroup's query results and encrypts them.")
         }

@@ -160,19 +160,20 @@ fn portfolio_shared_within_organization(
 /// for it any more.
 fn account_closing(p: &Props<'_>, inv: &Inventory) -> Option<Outcome> {
     let account = p.asset().account;
-    inv.of_type("AWS::Organizations::Account").find_map(|member| {
-        let props = member.properties;
-        if props.get("id").and_then(Node::as_str) != Some(account) {
-            return None;
-        }
-        let state = ["state", "status"]
-            .iter()
-            .filter_map(|key| props.get(key).and_then(Node::as_str))
-            .find(|s| matches!(*s, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED"))?;
-        Some(Outcome::not_applicable(format!(
-            "The organization lists the account as {state}; it is being closed."
-        )))
-    })
+    inv.of_type("AWS::Organizations::Account")
+        .find_map(|member| {
+            let props = member.properties;
+            if props.get("id").and_then(Node::as_str) != Some(account) {
+                return None;
+            }
+            let state = ["state", "status"]
+                .iter()
+                .filter_map(|key| props.get(key).and_then(Node::as_str))
+                .find(|s| matches!(*s, "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED"))?;
+            Some(Outcome::not_applicable(format!(
+                "The organization lists the account as {state}; it is being closed."
+            )))
+        })
 }
 
 /// The alternate contact at `path` is set with an email address.
@@ -328,7 +329,12 @@ fn identity_center_enabled(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Un
     let account = p.asset().account;
     let management = inv
         .of_type_in_account("AWS::Organizations::Organization", account)
-        .any(|org| org.properties.get("isManagementAccount").and_then(Node::as_bool) == Some(true));
+        .any(|org| {
+            org.properties
+                .get("isManagementAccount")
+                .and_then(Node::as_bool)
+                == Some(true)
+        });
     if !management {
         return Ok(Outcome::not_applicable(
             "The account is not the management account of an organization; the organization's Identity Center instance belongs there.",
@@ -372,9 +378,11 @@ fn bedrock_invocation_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
         Err(na) => return Ok(na),
     };
     let destination = logging.is_some_and(|l| {
-        ["cloudWatchLogGroup", "s3Bucket"]
-            .iter()
-            .any(|k| l.get(k).and_then(Node::as_str).is_some_and(|v| !v.is_empty()))
+        ["cloudWatchLogGroup", "s3Bucket"].iter().any(|k| {
+            l.get(k)
+                .and_then(Node::as_str)
+                .is_some_and(|v| !v.is_empty())
+        })
     });
     Ok(Outcome::either(
         destination,
