@@ -454,13 +454,7 @@ mod tests {
                     .delete_protection(true)
                     .subnet_change_protection(false)
                     .firewall_id("id-1")
-                    .tags(
-                        aws_sdk_networkfirewall::types::Tag::builder()
-                            .key("env")
-                            .value("prod")
-                            .build()
-                            .unwrap(),
-                    )
+                    .tags(Tag::builder().key("env").value("prod").build().unwrap())
                     .build()
                     .unwrap(),
             )

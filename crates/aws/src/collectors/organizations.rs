@@ -321,7 +321,7 @@ mod tests {
         let asset = account_asset("123456789012", "us-east-1", &org(), &suspended);
         assert_eq!(asset.name, "123456789012");
         assert_eq!(asset.properties["state"], "SUSPENDED");
-        assert_eq!(asset.properties["status"], serde_json::Value::Null);
+        assert_eq!(asset.properties["status"], Value::Null);
         assert_eq!(asset.properties["isManagementAccount"], true);
         assert_eq!(
             asset.arn,
