@@ -165,12 +165,16 @@ mod tests {
 
     #[test]
     fn missing_and_failed_accounts() {
-        let none = BatchGetAccountStatusOutput::builder().build().unwrap();
+        let none = BatchGetAccountStatusOutput::builder()
+            .set_accounts(Some(Vec::new()))
+            .build()
+            .unwrap();
         let asset = region_asset("123456789012", "us-east-1", Ok(&none));
         assert_eq!(asset.properties["ec2"], "DISABLED");
         assert!(asset.unavailable.is_empty());
 
         let failed = BatchGetAccountStatusOutput::builder()
+            .set_accounts(Some(Vec::new()))
             .failed_accounts(
                 FailedAccount::builder()
                     .account_id("123456789012")
