@@ -82,6 +82,11 @@ async fn demo_scan_makes_only_declared_calls_and_reads_every_service() {
         if meta.service == "ssm" || meta.service == "organizations" {
             continue; // moto lacks DescribeInstanceInformation; the demo account is in no organization
         }
+        if meta.service == "codeartifact" || meta.service == "connect" {
+            // moto 5.2.5 has no CodeArtifact, and its Connect ListInstances
+            // answer cannot be parsed (crates/aws/tests/gov.rs notes both).
+            continue;
+        }
         assert!(
             meta.resource_types.iter().any(|t| types.contains(t)),
             "{} emitted none of {:?}",

@@ -107,6 +107,27 @@ const FILES: &[(&str, &str)] = &[
     ("msk.toml", include_str!("../data/recommendations/msk.toml")),
     ("fsx.toml", include_str!("../data/recommendations/fsx.toml")),
     ("emr.toml", include_str!("../data/recommendations/emr.toml")),
+    // --- wt-gov ---
+    (
+        "network_firewall.toml",
+        include_str!("../data/recommendations/network_firewall.toml"),
+    ),
+    (
+        "inspector.toml",
+        include_str!("../data/recommendations/inspector.toml"),
+    ),
+    (
+        "governance.toml",
+        include_str!("../data/recommendations/governance.toml"),
+    ),
+    (
+        "backup.toml",
+        include_str!("../data/recommendations/backup.toml"),
+    ),
+    (
+        "data_platform.toml",
+        include_str!("../data/recommendations/data_platform.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

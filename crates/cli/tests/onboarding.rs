@@ -230,6 +230,25 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("es", "POST", ["2021-01-01", "opensearch", "domain-info"]) => Some("DescribeDomains"),
         ("kafka", "GET", ["api", "v2", "clusters"]) => Some("ListClustersV2"),
         ("kafkaconnect", "GET", ["v1", "connectors"]) => Some("ListConnectors"),
+        // --- wt-gov ---
+        ("inspector2", "POST", ["status", "batch", "get"]) => Some("BatchGetAccountStatus"),
+        ("macie2", "GET", ["macie"]) => Some("GetMacieSession"),
+        ("backup", "GET", ["backup-vaults"]) => Some("ListBackupVaults"),
+        ("backup", "GET", ["backup-vaults", _, "recovery-points"]) => {
+            Some("ListRecoveryPointsByBackupVault")
+        }
+        ("backup", "GET", ["resources"]) => Some("ListProtectedResources"),
+        ("account", "POST", ["getAlternateContact"]) => Some("GetAlternateContact"),
+        ("connect", "GET", ["instance"]) => Some("ListInstances"),
+        ("connect", "GET", ["instance", _, "attribute", _]) => Some("DescribeInstanceAttribute"),
+        ("bedrock", "GET", ["logging", "modelinvocations"]) => {
+            Some("GetModelInvocationLoggingConfiguration")
+        }
+        ("bedrock", "GET", ["guardrails"]) => Some("ListGuardrails"),
+        ("codeartifact", "POST", ["v1", "repositories"]) => Some("ListRepositories"),
+        ("codeartifact", "GET", ["v1", "repository", "permissions", "policy"]) => {
+            Some("GetRepositoryPermissionsPolicy")
+        }
         _ => None,
     }
 }

@@ -451,6 +451,24 @@ pub mod types {
     /// Amazon EMR block public access (`GetBlockPublicAccessConfiguration`),
     /// one per region.
     pub const EMR_BLOCK_PUBLIC_ACCESS: &str = "Rampart::EMR::BlockPublicAccess";
+    // --- wt-gov ---
+    /// Amazon Inspector activation for the account (`BatchGetAccountStatus`),
+    /// one per region.
+    pub const INSPECTOR_REGION: &str = "Rampart::Inspector::RegionStatus";
+    /// Amazon Macie session state (`GetMacieSession`), one per region.
+    pub const MACIE_REGION: &str = "Rampart::Macie::RegionStatus";
+    /// The account's alternate contacts (security, billing, operations),
+    /// one per account.
+    pub const ACCOUNT_CONTACTS: &str = "Rampart::Account::AlternateContacts";
+    /// The resources AWS Backup has backed up (`ListProtectedResources`),
+    /// one per region.
+    pub const BACKUP_PROTECTED_RESOURCES: &str = "Rampart::Backup::ProtectedResources";
+    /// Amazon Bedrock's model invocation logging and guardrails, one per
+    /// region.
+    pub const BEDROCK_REGION: &str = "Rampart::Bedrock::RegionStatus";
+    /// IAM Identity Center instances of the account across the scanned
+    /// regions (`ListInstances`), one per account.
+    pub const IDENTITY_CENTER: &str = "Rampart::IdentityCenter::Instances";
 }
 
 /// The stable identifier of an account- or region-level setting:

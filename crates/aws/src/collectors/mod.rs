@@ -45,6 +45,21 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+// --- wt-gov ---
+pub mod account;
+pub mod acm_pca;
+pub mod athena;
+pub mod backup;
+pub mod bedrock;
+pub mod cloudformation;
+pub mod codeartifact;
+pub mod connect;
+pub mod glue;
+pub mod inspector2;
+pub mod macie2;
+pub mod network_firewall;
+pub mod servicecatalog;
+pub mod sso_admin;
 mod util;
 pub mod workspaces;
 
@@ -176,6 +191,21 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &msk::Msk,
     &fsx::Fsx,
     &emr::Emr,
+    // --- wt-gov ---
+    &network_firewall::NetworkFirewall,
+    &inspector2::Inspector2,
+    &macie2::Macie2,
+    &acm_pca::AcmPca,
+    &connect::Connect,
+    &cloudformation::CloudFormation,
+    &servicecatalog::ServiceCatalog,
+    &account::Account,
+    &backup::Backup,
+    &glue::Glue,
+    &athena::Athena,
+    &sso_admin::SsoAdmin,
+    &bedrock::Bedrock,
+    &codeartifact::CodeArtifact,
 ];
 
 /// Looks a collector up by service key.

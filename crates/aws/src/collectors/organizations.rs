@@ -5,14 +5,20 @@
 //!
 //! `DescribeOrganization` once; `AWSOrganizationsNotInUseException` means
 //! the account is in no organization: nothing is emitted and it is not a
-//! gap. From the management account, `ListAccounts` (20 a page).
+//! gap. From the management account, `ListAccounts` (20 a page), and the
+//! organization's root policy settings: `ListRoots` (the policy types
+//! enabled on the root, as `rootPolicyTypes` `{type: status}`) and
+//! `ListPoliciesForTarget` on the root for AI services opt-out policies
+//! (`aiOptOutPolicies`, their names). Other accounts see `null` there (not
+//! theirs to read); a failed read marks the property unavailable.
 
-use aws_sdk_organizations::types::{Account, Organization};
+use aws_sdk_organizations::types::{Account, Organization, PolicySummary, PolicyType, Root};
 use futures::future::BoxFuture;
 use rampart_model::{Asset, setting_id};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::{Collector, CollectorMeta, Scope, opt_str, opt_timestamp};
+use crate::error::CallFailure;
 use crate::op;
 use crate::scan::CollectContext;
 
@@ -26,6 +32,8 @@ static META: CollectorMeta = CollectorMeta {
     operations: &[
         op!("organizations", "DescribeOrganization"),
         op!("organizations", "ListAccounts"),
+        op!("organizations", "ListRoots"),
+        op!("organizations", "ListPoliciesForTarget"),
     ],
     resource_types: &[
         "AWS::Organizations::Organization",
@@ -58,10 +66,47 @@ impl Collector for Organizations {
             let Some(org) = out.organization() else {
                 return;
             };
-            ctx.emit(organization_asset(ctx.account(), region, org));
+            let mut asset = organization_asset(ctx.account(), region, org);
             if org.master_account_id() != Some(ctx.account()) {
+                ctx.emit(asset);
                 return;
             }
+            let roots = ctx
+                .pages("ListRoots", client.list_roots().into_paginator().send())
+                .await
+                .map(|pages| {
+                    pages
+                        .into_iter()
+                        .flat_map(|p| p.roots.unwrap_or_default())
+                        .collect::<Vec<_>>()
+                });
+            let opt_out = match roots.as_ref().map(|r| r.first().and_then(|root| root.id())) {
+                Ok(Some(root)) => Some(
+                    ctx.pages(
+                        "ListPoliciesForTarget",
+                        client
+                            .list_policies_for_target()
+                            .target_id(root)
+                            .filter(PolicyType::AiservicesOptOutPolicy)
+                            .into_paginator()
+                            .send(),
+                    )
+                    .await
+                    .map(|pages| {
+                        pages
+                            .into_iter()
+                            .flat_map(|p| p.policies.unwrap_or_default())
+                            .collect::<Vec<_>>()
+                    }),
+                ),
+                _ => None,
+            };
+            apply_root_policies(
+                &mut asset,
+                roots.as_deref(),
+                opt_out.as_ref().map(|r| r.as_deref()),
+            );
+            ctx.emit(asset);
             let Ok(pages) = ctx
                 .pages(
                     "ListAccounts",
@@ -75,6 +120,60 @@ impl Collector for Organizations {
                 ctx.emit(account_asset(ctx.account(), region, org, account));
             }
         })
+    }
+}
+
+/// Sets the management account's view of the root's policies on the
+/// organization asset: `rootPolicyTypes` (`{type: status}` of the first
+/// root) and `aiOptOutPolicies` (names of the AI services opt-out policies
+/// attached to it; `None` when the roots gave no root to ask about).
+pub fn apply_root_policies(
+    asset: &mut Asset,
+    roots: Result<&[Root], &CallFailure>,
+    opt_out: Option<Result<&[PolicySummary], &CallFailure>>,
+) {
+    match roots {
+        Ok(roots) => {
+            let types: Map<String, Value> = roots
+                .first()
+                .map(|root| root.policy_types())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.r#type()?.as_str().to_owned(),
+                        opt_str(t.status().map(|s| s.as_str())),
+                    ))
+                })
+                .collect();
+            asset.set_property("rootPolicyTypes", Value::Object(types));
+        }
+        Err(failure) => {
+            asset.set_property("rootPolicyTypes", Value::Null);
+            asset.mark_unavailable("rootPolicyTypes", failure.to_string());
+        }
+    }
+    match opt_out {
+        Some(Ok(policies)) => asset.set_property(
+            "aiOptOutPolicies",
+            Value::Array(
+                policies
+                    .iter()
+                    .map(|p| opt_str(p.name().or(p.id())))
+                    .collect(),
+            ),
+        ),
+        Some(Err(failure)) => {
+            asset.set_property("aiOptOutPolicies", Value::Null);
+            asset.mark_unavailable("aiOptOutPolicies", failure.to_string());
+        }
+        None => match roots {
+            Err(failure) => {
+                asset.set_property("aiOptOutPolicies", Value::Null);
+                asset.mark_unavailable("aiOptOutPolicies", failure.to_string());
+            }
+            Ok(_) => asset.set_property("aiOptOutPolicies", Value::Array(Vec::new())),
+        },
     }
 }
 
@@ -222,11 +321,46 @@ mod tests {
         let asset = account_asset("123456789012", "us-east-1", &org(), &suspended);
         assert_eq!(asset.name, "123456789012");
         assert_eq!(asset.properties["state"], "SUSPENDED");
-        assert_eq!(asset.properties["status"], serde_json::Value::Null);
+        assert_eq!(asset.properties["status"], Value::Null);
         assert_eq!(asset.properties["isManagementAccount"], true);
         assert_eq!(
             asset.arn,
             "arn:rampart:organizations:us-east-1:123456789012:account/123456789012"
         );
+    }
+
+    #[test]
+    fn root_policy_settings() {
+        use aws_sdk_organizations::types::{PolicyTypeStatus, PolicyTypeSummary};
+        let root = Root::builder()
+            .id("r-abcd")
+            .policy_types(
+                PolicyTypeSummary::builder()
+                    .r#type(PolicyType::ServiceControlPolicy)
+                    .status(PolicyTypeStatus::Enabled)
+                    .build(),
+            )
+            .build();
+        let policy = PolicySummary::builder()
+            .id("p-1")
+            .name("opt-out-all")
+            .build();
+        let mut asset = organization_asset("123456789012", "us-east-1", &org());
+        apply_root_policies(&mut asset, Ok(&[root]), Some(Ok(&[policy])));
+        assert_eq!(
+            asset.properties["rootPolicyTypes"],
+            json!({ "SERVICE_CONTROL_POLICY": "ENABLED" })
+        );
+        assert_eq!(asset.properties["aiOptOutPolicies"], json!(["opt-out-all"]));
+
+        let failure = CallFailure {
+            kind: rampart_model::GapKind::AccessDenied,
+            code: None,
+            message: "denied".into(),
+        };
+        let mut asset = organization_asset("123456789012", "us-east-1", &org());
+        apply_root_policies(&mut asset, Err(&failure), None);
+        assert!(asset.unavailable.contains_key("rootPolicyTypes"));
+        assert!(asset.unavailable.contains_key("aiOptOutPolicies"));
     }
 }

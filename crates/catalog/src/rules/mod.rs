@@ -54,6 +54,12 @@ mod sql;
 mod sqs;
 mod ssm;
 mod workspaces;
+// --- wt-gov ---
+mod backup;
+mod data_platform;
+mod governance;
+mod inspector;
+mod network_firewall;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +187,13 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         msk::RULES,
         fsx::RULES,
         emr::RULES,
+        // --- wt-gov ---
+        network_firewall::RULES,
+        inspector::RULES,
+        governance::RULES,
+        governance::EXTRA_RULES,
+        backup::RULES,
+        data_platform::RULES,
     ]
     .into_iter()
     .flatten()
