@@ -91,6 +91,7 @@ const FILES: &[(&str, &str)] = &[
     (
         "sagemaker.toml",
         include_str!("../data/recommendations/sagemaker.toml"),
+    ),
     (
         "redshift.toml",
         include_str!("../data/recommendations/redshift.toml"),
