@@ -71,6 +71,42 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    (
+        "apigateway.toml",
+        include_str!("../data/recommendations/apigateway.toml"),
+    ),
+    (
+        "appsync.toml",
+        include_str!("../data/recommendations/appsync.toml"),
+    ),
+    (
+        "cognito.toml",
+        include_str!("../data/recommendations/cognito.toml"),
+    ),
+    (
+        "kinesis.toml",
+        include_str!("../data/recommendations/kinesis.toml"),
+    ),
+    (
+        "stepfunctions.toml",
+        include_str!("../data/recommendations/stepfunctions.toml"),
+    ),
+    (
+        "eventbridge.toml",
+        include_str!("../data/recommendations/eventbridge.toml"),
+    ),
+    (
+        "mq.toml",
+        include_str!("../data/recommendations/mq.toml"),
+    ),
+    (
+        "transfer.toml",
+        include_str!("../data/recommendations/transfer.toml"),
+    ),
+    (
+        "datasync.toml",
+        include_str!("../data/recommendations/datasync.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

@@ -32,6 +32,16 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+pub mod kinesis;
+pub mod firehose;
+pub mod stepfunctions;
+pub mod eventbridge;
+pub mod mq;
+pub mod transfer;
+pub mod datasync;
+pub mod cognito;
+pub mod appsync;
+pub mod apigateway;
 mod util;
 
 pub use util::*;
@@ -148,6 +158,17 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &kinesis::Kinesis,
+    &firehose::Firehose,
+    &stepfunctions::StepFunctions,
+    &eventbridge::EventBridge,
+    &mq::Mq,
+    &transfer::Transfer,
+    &datasync::DataSync,
+    &cognito::CognitoUserPools,
+    &cognito::CognitoIdentityPools,
+    &appsync::AppSync,
+    &apigateway::ApiGateway,
 ];
 
 /// Looks a collector up by service key.

@@ -40,6 +40,9 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod kinesis;
+mod appint;
+mod apis;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +156,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        kinesis::RULES,
+        appint::RULES,
+        apis::RULES,
     ]
     .into_iter()
     .flatten()
