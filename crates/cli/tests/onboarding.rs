@@ -225,6 +225,12 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("securityhub", "GET", ["accounts"]) => Some("DescribeHub"),
         ("securityhub", "POST", ["standards", "get"]) => Some("GetEnabledStandards"),
         ("access-analyzer", "GET", ["analyzer"]) => Some("ListAnalyzers"),
+        // API Gateway REST and v2 reads are all `apigateway:GET`.
+        ("apigateway", "GET", ["restapis", ..] | ["v2", "apis", ..]) => Some("GET"),
+        ("appsync", "GET", ["v1", "apis"]) => Some("ListGraphqlApis"),
+        ("appsync", "GET", ["v1", "apis", _, "ApiCaches"]) => Some("GetApiCache"),
+        ("mq", "GET", ["v1", "brokers"]) => Some("ListBrokers"),
+        ("mq", "GET", ["v1", "brokers", _]) => Some("DescribeBroker"),
         _ => None,
     }
 }
