@@ -125,7 +125,7 @@ async fn collect_rest(ctx: &CollectContext<'_>) {
                     ctx.region(),
                     &api,
                     stage,
-                    methods.as_ref().map(|m| *m),
+                    methods.as_ref().copied(),
                 ));
             }
         })

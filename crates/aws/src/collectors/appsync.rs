@@ -13,8 +13,6 @@ use futures::future::BoxFuture;
 use rampart_model::Asset;
 use serde_json::{Value, json};
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
 use super::{Collector, CollectorMeta, Scope, opt_str, partition};
 use crate::error::CallFailure;
 use crate::op;
@@ -102,7 +100,7 @@ impl Collector for AppSync {
                         ctx.account(),
                         ctx.region(),
                         &api,
-                        cache.as_ref().map(Option::as_ref),
+                        cache.as_ref(),
                     ));
                 })
                 .buffer_unordered(ctx.concurrency())
