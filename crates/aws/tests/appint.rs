@@ -83,9 +83,21 @@ fn find<'a>(assets: &'a [Asset], kind: &str, name: &str) -> &'a Asset {
 }
 
 /// A REST API with one mock `GET /` method, deployed to stage `stage`.
-async fn rest_api(apigw: &aws_sdk_apigateway::Client, name: &str, stage: &str, tracing: bool) -> String {
+async fn rest_api(
+    apigw: &aws_sdk_apigateway::Client,
+    name: &str,
+    stage: &str,
+    tracing: bool,
+) -> String {
     use aws_sdk_apigateway::types::IntegrationType;
-    let id = apigw.create_rest_api().name(name).send().await.unwrap().id.unwrap();
+    let id = apigw
+        .create_rest_api()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
     let root = apigw
         .get_resources()
         .rest_api_id(&id)
@@ -139,13 +151,25 @@ async fn rest_api(apigw: &aws_sdk_apigateway::Client, name: &str, stage: &str, t
 }
 
 /// Replaces `path` on a REST stage.
-async fn patch_stage(apigw: &aws_sdk_apigateway::Client, id: &str, stage: &str, path: &str, value: &str) {
+async fn patch_stage(
+    apigw: &aws_sdk_apigateway::Client,
+    id: &str,
+    stage: &str,
+    path: &str,
+    value: &str,
+) {
     use aws_sdk_apigateway::types::{Op, PatchOperation};
     apigw
         .update_stage()
         .rest_api_id(id)
         .stage_name(stage)
-        .patch_operations(PatchOperation::builder().op(Op::Replace).path(path).value(value).build())
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path(path)
+                .value(value)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -167,7 +191,11 @@ async fn seed_api_gateway(setup: &AwsAccess) {
         .create_web_acl()
         .name("api-protect")
         .scope(Scope::Regional)
-        .default_action(DefaultAction::builder().allow(AllowAction::builder().build()).build())
+        .default_action(
+            DefaultAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        )
         .visibility_config(
             VisibilityConfig::builder()
                 .sampled_requests_enabled(false)
@@ -185,7 +213,9 @@ async fn seed_api_gateway(setup: &AwsAccess) {
         .unwrap();
     waf.associate_web_acl()
         .web_acl_arn(acl)
-        .resource_arn(format!("arn:aws:apigateway:{REGION}::/restapis/{shop}/stages/prod"))
+        .resource_arn(format!(
+            "arn:aws:apigateway:{REGION}::/restapis/{shop}/stages/prod"
+        ))
         .send()
         .await
         .unwrap();
@@ -193,7 +223,14 @@ async fn seed_api_gateway(setup: &AwsAccess) {
     let legacy = rest_api(&apigw, "legacy", "dev", false).await;
     patch_stage(&apigw, &legacy, "dev", "/*/*/logging/loglevel", "OFF").await;
     patch_stage(&apigw, &legacy, "dev", "/*/*/caching/enabled", "true").await;
-    patch_stage(&apigw, &legacy, "dev", "/*/*/caching/dataEncrypted", "false").await;
+    patch_stage(
+        &apigw,
+        &legacy,
+        "dev",
+        "/*/*/caching/dataEncrypted",
+        "false",
+    )
+    .await;
 
     let v2 = setup.apigatewayv2(REGION);
     // WebSocket `chat/live`: execution and access logs; `$connect` authorized.
@@ -210,7 +247,11 @@ async fn seed_api_gateway(setup: &AwsAccess) {
     v2.create_stage()
         .api_id(&chat)
         .stage_name("live")
-        .default_route_settings(RouteSettings::builder().logging_level(LoggingLevel::Info).build())
+        .default_route_settings(
+            RouteSettings::builder()
+                .logging_level(LoggingLevel::Info)
+                .build(),
+        )
         .access_log_settings(
             AccessLogSettings::builder()
                 .destination_arn("arn:aws:logs:us-east-1:123456789012:log-group:chat-access")
@@ -243,7 +284,12 @@ async fn seed_api_gateway(setup: &AwsAccess) {
         .unwrap()
         .api_id
         .unwrap();
-    v2.create_stage().api_id(&orders).stage_name("beta").send().await.unwrap();
+    v2.create_stage()
+        .api_id(&orders)
+        .stage_name("beta")
+        .send()
+        .await
+        .unwrap();
     v2.create_route()
         .api_id(&orders)
         .route_key("GET /orders")
@@ -480,14 +526,24 @@ async fn seed_transfer_and_brokers(setup: &AwsAccess) {
             .publicly_accessible(false)
             .auto_minor_version_upgrade(upgrades)
             .logs(Logs::builder().audit(audit).general(true).build())
-            .users(User::builder().username("admin").password("password12345").build())
+            .users(
+                User::builder()
+                    .username("admin")
+                    .password("password12345")
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
     }
 
     let transfer = setup.transfer(REGION);
-    transfer.create_server().protocols(Protocol::Sftp).send().await.unwrap();
+    transfer
+        .create_server()
+        .protocols(Protocol::Sftp)
+        .send()
+        .await
+        .unwrap();
     transfer
         .create_server()
         .protocols(Protocol::Sftp)
@@ -519,7 +575,12 @@ async fn seed_transfer_and_brokers(setup: &AwsAccess) {
             datasync
                 .create_location_s3()
                 .s3_bucket_arn(format!("arn:aws:s3:::{bucket}"))
-                .s3_config(S3Config::builder().bucket_access_role_arn(ROLE).build().unwrap())
+                .s3_config(
+                    S3Config::builder()
+                        .bucket_access_role_arn(ROLE)
+                        .build()
+                        .unwrap(),
+                )
                 .send()
                 .await
                 .unwrap()
@@ -534,8 +595,9 @@ async fn seed_transfer_and_brokers(setup: &AwsAccess) {
             .source_location_arn(&locations[0])
             .destination_location_arn(&locations[1]);
         if logs {
-            request = request
-                .cloud_watch_log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:/aws/datasync");
+            request = request.cloud_watch_log_group_arn(
+                "arn:aws:logs:us-east-1:123456789012:log-group:/aws/datasync",
+            );
         }
         request.send().await.unwrap();
     }
@@ -569,17 +631,37 @@ async fn application_integration_services_are_collected_and_assessed() {
 
     let assets = &result.assets;
     let shop = find(assets, "AWS::ApiGateway::Stage", "shop/prod");
-    assert_eq!(shop.properties["methodSettings"]["*/*"]["loggingLevel"], "ERROR");
+    assert_eq!(
+        shop.properties["methodSettings"]["*/*"]["loggingLevel"],
+        "ERROR"
+    );
     assert_eq!(shop.properties["methodCount"], 1);
-    assert!(shop.properties["webAclArn"].as_str().unwrap().contains("api-protect"));
+    assert!(
+        shop.properties["webAclArn"]
+            .as_str()
+            .unwrap()
+            .contains("api-protect")
+    );
     let chat = find(assets, "AWS::ApiGatewayV2::Stage", "chat/live");
     assert_eq!(chat.properties["protocolType"], "WEBSOCKET");
     assert_eq!(chat.properties["routeCount"], 2);
     let catalog_api = find(assets, "AWS::AppSync::GraphQLApi", "catalog");
-    assert_eq!(catalog_api.properties["apiCache"]["atRestEncryptionEnabled"], true);
-    assert_eq!(find(assets, "AWS::Cognito::UserPool", "staff").properties["passwordPolicy"]["minimumLength"], 6);
-    assert_eq!(find(assets, "AWS::Kinesis::Stream", "scratch").properties["retentionPeriodHours"], 24);
-    assert_eq!(find(assets, "AWS::Events::EventBus", "default").properties["kind"], "default");
+    assert_eq!(
+        catalog_api.properties["apiCache"]["atRestEncryptionEnabled"],
+        true
+    );
+    assert_eq!(
+        find(assets, "AWS::Cognito::UserPool", "staff").properties["passwordPolicy"]["minimumLength"],
+        6
+    );
+    assert_eq!(
+        find(assets, "AWS::Kinesis::Stream", "scratch").properties["retentionPeriodHours"],
+        24
+    );
+    assert_eq!(
+        find(assets, "AWS::Events::EventBus", "default").properties["kind"],
+        "default"
+    );
     assert_eq!(
         find(assets, "AWS::StepFunctions::StateMachine", "order-flow").properties["logDestinations"],
         json!(["arn:aws:logs:us-east-1:123456789012:log-group:sfn:*"])
@@ -597,64 +679,177 @@ async fn application_integration_services_are_collected_and_assessed() {
         .iter()
         .find(|a| a.properties["protocols"].to_string().contains("\"FTP\""))
         .unwrap();
-    let sftp_server = transfer_servers.iter().find(|a| a.arn != ftp_server.arn).unwrap();
+    let sftp_server = transfer_servers
+        .iter()
+        .find(|a| a.arn != ftp_server.arn)
+        .unwrap();
     let connectors: Vec<&Asset> = assets
         .iter()
         .filter(|a| a.resource_type == "AWS::Transfer::Connector")
         .collect();
     assert_eq!(connectors.len(), 2);
-    let logged = connectors.iter().find(|a| !a.properties["loggingRole"].is_null()).unwrap();
-    let silent = connectors.iter().find(|a| a.properties["loggingRole"].is_null()).unwrap();
+    let logged = connectors
+        .iter()
+        .find(|a| !a.properties["loggingRole"].is_null())
+        .unwrap();
+    let silent = connectors
+        .iter()
+        .find(|a| a.properties["loggingRole"].is_null())
+        .unwrap();
     let expected = [
-        ("apigateway-rest-stage-execution-logging", "shop/prod", Healthy),
-        ("apigateway-rest-stage-execution-logging", "legacy/dev", Unhealthy),
-        ("apigateway-rest-stage-client-certificate", "shop/prod", Unhealthy),
+        (
+            "apigateway-rest-stage-execution-logging",
+            "shop/prod",
+            Healthy,
+        ),
+        (
+            "apigateway-rest-stage-execution-logging",
+            "legacy/dev",
+            Unhealthy,
+        ),
+        (
+            "apigateway-rest-stage-client-certificate",
+            "shop/prod",
+            Unhealthy,
+        ),
         ("apigateway-rest-stage-xray-tracing", "shop/prod", Healthy),
-        ("apigateway-rest-stage-xray-tracing", "legacy/dev", Unhealthy),
+        (
+            "apigateway-rest-stage-xray-tracing",
+            "legacy/dev",
+            Unhealthy,
+        ),
         ("apigateway-rest-stage-waf", "shop/prod", Healthy),
         ("apigateway-rest-stage-waf", "legacy/dev", Unhealthy),
-        ("apigateway-rest-stage-cache-encrypted", "shop/prod", Healthy),
-        ("apigateway-rest-stage-cache-encrypted", "legacy/dev", Unhealthy),
-        ("apigateway-websocket-stage-execution-logging", "chat/live", Healthy),
-        ("apigateway-websocket-stage-execution-logging", "orders/beta", NotApplicable),
+        (
+            "apigateway-rest-stage-cache-encrypted",
+            "shop/prod",
+            Healthy,
+        ),
+        (
+            "apigateway-rest-stage-cache-encrypted",
+            "legacy/dev",
+            Unhealthy,
+        ),
+        (
+            "apigateway-websocket-stage-execution-logging",
+            "chat/live",
+            Healthy,
+        ),
+        (
+            "apigateway-websocket-stage-execution-logging",
+            "orders/beta",
+            NotApplicable,
+        ),
         ("apigateway-v2-stage-access-logging", "chat/live", Healthy),
-        ("apigateway-v2-stage-access-logging", "orders/beta", Unhealthy),
-        ("apigateway-v2-route-authorization", "chat $connect", Healthy),
-        ("apigateway-v2-route-authorization", "chat sendmessage", NotApplicable),
-        ("apigateway-v2-route-authorization", "orders GET /orders", Unhealthy),
-        ("apigateway-v2-route-authorization", "orders POST /orders", Healthy),
+        (
+            "apigateway-v2-stage-access-logging",
+            "orders/beta",
+            Unhealthy,
+        ),
+        (
+            "apigateway-v2-route-authorization",
+            "chat $connect",
+            Healthy,
+        ),
+        (
+            "apigateway-v2-route-authorization",
+            "chat sendmessage",
+            NotApplicable,
+        ),
+        (
+            "apigateway-v2-route-authorization",
+            "orders GET /orders",
+            Unhealthy,
+        ),
+        (
+            "apigateway-v2-route-authorization",
+            "orders POST /orders",
+            Healthy,
+        ),
         ("appsync-api-cache-encrypted-at-rest", "catalog", Healthy),
-        ("appsync-api-cache-encrypted-in-transit", "catalog", Unhealthy),
-        ("appsync-api-cache-encrypted-at-rest", "public-feed", NotApplicable),
+        (
+            "appsync-api-cache-encrypted-in-transit",
+            "catalog",
+            Unhealthy,
+        ),
+        (
+            "appsync-api-cache-encrypted-at-rest",
+            "public-feed",
+            NotApplicable,
+        ),
         ("appsync-api-field-level-logging", "catalog", Healthy),
         ("appsync-api-field-level-logging", "public-feed", Unhealthy),
         ("appsync-api-no-api-key-auth", "catalog", Healthy),
         ("appsync-api-no-api-key-auth", "public-feed", Unhealthy),
-        ("cognito-user-pool-strong-password-policy", "customers", Healthy),
-        ("cognito-user-pool-strong-password-policy", "staff", Unhealthy),
-        ("cognito-user-pool-threat-protection-enforced", "staff", Unhealthy),
-        ("cognito-identity-pool-no-unauthenticated", "mobile", Healthy),
-        ("cognito-identity-pool-no-unauthenticated", "kiosk", Unhealthy),
+        (
+            "cognito-user-pool-strong-password-policy",
+            "customers",
+            Healthy,
+        ),
+        (
+            "cognito-user-pool-strong-password-policy",
+            "staff",
+            Unhealthy,
+        ),
+        (
+            "cognito-user-pool-threat-protection-enforced",
+            "staff",
+            Unhealthy,
+        ),
+        (
+            "cognito-identity-pool-no-unauthenticated",
+            "mobile",
+            Healthy,
+        ),
+        (
+            "cognito-identity-pool-no-unauthenticated",
+            "kiosk",
+            Unhealthy,
+        ),
         ("kinesis-stream-encrypted", "clickstream", Healthy),
         ("kinesis-stream-encrypted", "scratch", Unhealthy),
         ("kinesis-stream-retention-period", "clickstream", Healthy),
         ("kinesis-stream-retention-period", "scratch", Unhealthy),
         ("firehose-delivery-stream-encrypted", "app-logs", Healthy),
-        ("firehose-delivery-stream-encrypted", "raw-events", Unhealthy),
+        (
+            "firehose-delivery-stream-encrypted",
+            "raw-events",
+            Unhealthy,
+        ),
         ("stepfunctions-state-machine-logging", "order-flow", Healthy),
         ("stepfunctions-state-machine-logging", "cleanup", Unhealthy),
         ("eventbridge-custom-bus-resource-policy", "orders", Healthy),
         ("eventbridge-custom-bus-resource-policy", "audit", Unhealthy),
-        ("eventbridge-custom-bus-resource-policy", "default", NotApplicable),
+        (
+            "eventbridge-custom-bus-resource-policy",
+            "default",
+            NotApplicable,
+        ),
         ("mq-activemq-audit-logging", "orders-broker", Healthy),
         ("mq-activemq-audit-logging", "legacy-broker", Unhealthy),
         ("mq-activemq-audit-logging", "rabbit", NotApplicable),
-        ("mq-broker-auto-minor-version-upgrade", "orders-broker", Healthy),
-        ("mq-broker-auto-minor-version-upgrade", "legacy-broker", Unhealthy),
+        (
+            "mq-broker-auto-minor-version-upgrade",
+            "orders-broker",
+            Healthy,
+        ),
+        (
+            "mq-broker-auto-minor-version-upgrade",
+            "legacy-broker",
+            Unhealthy,
+        ),
         ("transfer-server-no-ftp", sftp_server.name.as_str(), Healthy),
-        ("transfer-server-no-ftp", ftp_server.name.as_str(), Unhealthy),
+        (
+            "transfer-server-no-ftp",
+            ftp_server.name.as_str(),
+            Unhealthy,
+        ),
         ("transfer-connector-logging", logged.name.as_str(), Healthy),
-        ("transfer-connector-logging", silent.name.as_str(), Unhealthy),
+        (
+            "transfer-connector-logging",
+            silent.name.as_str(),
+            Unhealthy,
+        ),
         ("datasync-task-logging", "nightly-archive", Healthy),
         ("datasync-task-logging", "adhoc-copy", Unhealthy),
     ];
@@ -662,7 +857,9 @@ async fn application_integration_services_are_collected_and_assessed() {
     for (recommendation, name, want) in expected {
         let got = status(&assessments, recommendation, name);
         if got != want {
-            wrong.push(format!("{recommendation} on {name}: {got:?}, expected {want:?}"));
+            wrong.push(format!(
+                "{recommendation} on {name}: {got:?}, expected {want:?}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");

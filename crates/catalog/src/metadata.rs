@@ -95,10 +95,7 @@ const FILES: &[(&str, &str)] = &[
         "eventbridge.toml",
         include_str!("../data/recommendations/eventbridge.toml"),
     ),
-    (
-        "mq.toml",
-        include_str!("../data/recommendations/mq.toml"),
-    ),
+    ("mq.toml", include_str!("../data/recommendations/mq.toml")),
     (
         "transfer.toml",
         include_str!("../data/recommendations/transfer.toml"),

@@ -315,7 +315,14 @@ pub fn rest_stage_asset(
         "accessLogDestinationArn": opt_str(stage.access_log_settings.as_ref().and_then(|a| a.destination_arn.as_deref())),
     });
     let name = format!("{}/{stage_name}", api.name.as_deref().unwrap_or(api_id));
-    let mut asset = Asset::new(arn, "AWS::ApiGateway::Stage", account, region, name, properties);
+    let mut asset = Asset::new(
+        arn,
+        "AWS::ApiGateway::Stage",
+        account,
+        region,
+        name,
+        properties,
+    );
     apply_count(&mut asset, "methodCount", methods);
     if let Some(tags) = stage.tags.as_ref() {
         asset = asset.with_tags(tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
@@ -348,7 +355,12 @@ pub fn v2_stage_asset(
         .route_settings
         .iter()
         .flatten()
-        .map(|(k, v)| (k.as_str(), opt_str(v.logging_level.as_ref().map(|l| l.as_str()))))
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                opt_str(v.logging_level.as_ref().map(|l| l.as_str())),
+            )
+        })
         .collect();
     let access = stage.access_log_settings.as_ref();
     let properties = json!({
@@ -364,7 +376,14 @@ pub fn v2_stage_asset(
         "accessLogFormat": opt_str(access.and_then(|a| a.format.as_deref())),
     });
     let name = format!("{}/{stage_name}", api.name.as_deref().unwrap_or(api_id));
-    let mut asset = Asset::new(arn, "AWS::ApiGatewayV2::Stage", account, region, name, properties);
+    let mut asset = Asset::new(
+        arn,
+        "AWS::ApiGatewayV2::Stage",
+        account,
+        region,
+        name,
+        properties,
+    );
     apply_count(&mut asset, "routeCount", routes);
     if let Some(tags) = stage.tags.as_ref() {
         asset = asset.with_tags(tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
@@ -395,7 +414,14 @@ pub fn v2_route_asset(account: &str, region: &str, api: &Api, route: &Route) -> 
         "apiGatewayManaged": route.api_gateway_managed.unwrap_or(false),
     });
     let name = format!("{} {route_key}", api.name.as_deref().unwrap_or(api_id));
-    Asset::new(arn, "AWS::ApiGatewayV2::Route", account, region, name, properties)
+    Asset::new(
+        arn,
+        "AWS::ApiGatewayV2::Route",
+        account,
+        region,
+        name,
+        properties,
+    )
 }
 
 #[cfg(test)]
@@ -423,14 +449,20 @@ mod tests {
             .web_acl_arn("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/w/1")
             .build();
         let asset = rest_stage_asset("123456789012", "us-east-1", &api, &stage, Ok(Some(3)));
-        assert_eq!(asset.arn, "arn:aws:apigateway:us-east-1::/restapis/a1/stages/prod");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:apigateway:us-east-1::/restapis/a1/stages/prod"
+        );
         assert_eq!(asset.name, "shop/prod");
         let p = &asset.properties;
         assert_eq!(p["methodSettings"]["*/*"]["loggingLevel"], "ERROR");
         assert_eq!(p["methodSettings"]["*/*"]["cacheDataEncrypted"], false);
         assert_eq!(p["tracingEnabled"], true);
         assert_eq!(p["clientCertificateId"], Value::Null);
-        assert_eq!(p["webAclArn"], "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/w/1");
+        assert_eq!(
+            p["webAclArn"],
+            "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/w/1"
+        );
         assert_eq!(p["methodCount"], 3);
         assert_eq!(p["deleted"], false);
         let gone = rest_stage_asset("123456789012", "us-east-1", &api, &stage, Ok(None));
@@ -447,7 +479,11 @@ mod tests {
             .build();
         let stage = V2Stage::builder()
             .stage_name("live")
-            .default_route_settings(RouteSettings::builder().logging_level(LoggingLevel::Info).build())
+            .default_route_settings(
+                RouteSettings::builder()
+                    .logging_level(LoggingLevel::Info)
+                    .build(),
+            )
             .access_log_settings(
                 AccessLogSettings::builder()
                     .destination_arn("arn:aws:logs:us-east-1:123456789012:log-group:chat")
@@ -456,7 +492,10 @@ mod tests {
             )
             .build();
         let asset = v2_stage_asset("123456789012", "us-east-1", &api, &stage, Ok(Some(2)));
-        assert_eq!(asset.arn, "arn:aws:apigateway:us-east-1::/apis/w1/stages/live");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:apigateway:us-east-1::/apis/w1/stages/live"
+        );
         assert_eq!(asset.properties["protocolType"], "WEBSOCKET");
         assert_eq!(asset.properties["defaultRouteLoggingLevel"], "INFO");
         assert_eq!(asset.properties["routeCount"], 2);

@@ -50,7 +50,11 @@ pub fn not_found_read(message: Option<&str>) -> CacheRead {
         let m = m.to_ascii_lowercase();
         m.contains("graphql api") && m.contains("not found")
     });
-    if gone { CacheRead::ApiGone } else { CacheRead::NoCache }
+    if gone {
+        CacheRead::ApiGone
+    } else {
+        CacheRead::NoCache
+    }
 }
 
 impl Collector for AppSync {
@@ -126,7 +130,10 @@ pub fn graphql_api_asset(
     let id = api.api_id.as_deref().unwrap_or_default();
     let name = api.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(id);
     let arn = api.arn.clone().unwrap_or_else(|| {
-        format!("arn:{}:appsync:{region}:{account}:apis/{id}", partition(region))
+        format!(
+            "arn:{}:appsync:{region}:{account}:apis/{id}",
+            partition(region)
+        )
     });
     let mut auth: Vec<Value> = api
         .authentication_type
@@ -221,7 +228,9 @@ mod tests {
         assert_eq!(p["fieldLogLevel"], "ERROR");
         assert_eq!(p["apiCache"]["atRestEncryptionEnabled"], true);
         assert_eq!(p["apiCache"]["transitEncryptionEnabled"], false);
-        let none = not_found_read(Some("Unable to get the cache as it doesn't exist, please create the cache first."));
+        let none = not_found_read(Some(
+            "Unable to get the cache as it doesn't exist, please create the cache first.",
+        ));
         let asset = graphql_api_asset("123456789012", "us-east-1", &api(), Ok(&none));
         assert_eq!(asset.properties["apiCache"], Value::Null);
         assert_eq!(asset.properties["deleted"], false);

@@ -333,16 +333,31 @@ mod tests {
                     .unwrap(),
             )
             .build();
-        let asset = user_pool_asset("123456789012", "us-east-1", "us-east-1_abc", None, Ok(Some(&pool)));
+        let asset = user_pool_asset(
+            "123456789012",
+            "us-east-1",
+            "us-east-1_abc",
+            None,
+            Ok(Some(&pool)),
+        );
         let p = &asset.properties;
         assert_eq!(p["passwordPolicy"]["minimumLength"], 12);
         assert_eq!(p["passwordPolicy"]["requireSymbols"], false);
         assert_eq!(p["advancedSecurityMode"], "ENFORCED");
         let bare = UserPoolType::builder().id("us-east-1_x").build();
-        let asset = user_pool_asset("123456789012", "us-east-1", "us-east-1_x", Some("x"), Ok(Some(&bare)));
+        let asset = user_pool_asset(
+            "123456789012",
+            "us-east-1",
+            "us-east-1_x",
+            Some("x"),
+            Ok(Some(&bare)),
+        );
         assert_eq!(asset.properties["advancedSecurityMode"], "OFF");
         assert_eq!(asset.properties["passwordPolicy"], Value::Null);
-        assert_eq!(asset.arn, "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"
+        );
     }
 
     #[test]
@@ -353,7 +368,13 @@ mod tests {
             .allow_unauthenticated_identities(true)
             .build()
             .unwrap();
-        let asset = identity_pool_asset("123456789012", "us-east-1", "us-east-1:1111", None, Ok(Some(&pool)));
+        let asset = identity_pool_asset(
+            "123456789012",
+            "us-east-1",
+            "us-east-1:1111",
+            None,
+            Ok(Some(&pool)),
+        );
         assert_eq!(asset.name, "app");
         assert_eq!(asset.properties["allowUnauthenticatedIdentities"], true);
         let gone = identity_pool_asset("123456789012", "us-east-1", "us-east-1:2", None, Ok(None));

@@ -26,7 +26,10 @@ pub struct DataSync;
 static META: CollectorMeta = CollectorMeta {
     service: "datasync",
     scope: Scope::Regional,
-    operations: &[op!("datasync", "ListTasks"), op!("datasync", "DescribeTask")],
+    operations: &[
+        op!("datasync", "ListTasks"),
+        op!("datasync", "DescribeTask"),
+    ],
     resource_types: &["AWS::DataSync::Task"],
 };
 
@@ -107,14 +110,31 @@ pub fn task_asset(
         "deleted": matches!(described, Ok(None)),
     });
     if let (Ok(Some(d)), Some(map)) = (described, properties.as_object_mut()) {
-        map.insert("status".into(), opt_str(d.status.as_ref().map(|s| s.as_str())));
+        map.insert(
+            "status".into(),
+            opt_str(d.status.as_ref().map(|s| s.as_str())),
+        );
         map.insert(
             "cloudWatchLogGroupArn".into(),
-            opt_str(d.cloud_watch_log_group_arn.as_deref().filter(|a| !a.is_empty())),
+            opt_str(
+                d.cloud_watch_log_group_arn
+                    .as_deref()
+                    .filter(|a| !a.is_empty()),
+            ),
         );
-        map.insert("taskMode".into(), opt_str(d.task_mode.as_ref().map(|s| s.as_str())));
+        map.insert(
+            "taskMode".into(),
+            opt_str(d.task_mode.as_ref().map(|s| s.as_str())),
+        );
     }
-    let mut asset = Asset::new(arn, "AWS::DataSync::Task", account, region, name, properties);
+    let mut asset = Asset::new(
+        arn,
+        "AWS::DataSync::Task",
+        account,
+        region,
+        name,
+        properties,
+    );
     if let Err(failure) = described {
         for key in DESCRIBE_PROPERTIES {
             asset.mark_unavailable(key, failure.to_string());
@@ -137,7 +157,9 @@ mod tests {
             .task_arn(ARN)
             .name("nightly")
             .status(TaskStatus::Available)
-            .cloud_watch_log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:/aws/datasync")
+            .cloud_watch_log_group_arn(
+                "arn:aws:logs:us-east-1:123456789012:log-group:/aws/datasync",
+            )
             .build();
         let asset = task_asset("123456789012", "us-east-1", ARN, None, Ok(Some(&d)));
         assert_eq!(asset.name, "nightly");

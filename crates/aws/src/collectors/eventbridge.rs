@@ -93,7 +93,14 @@ pub fn event_bus_asset(account: &str, region: &str, bus: &EventBus) -> Asset {
         "policy": bus.policy.as_deref().filter(|p| !p.is_empty()).map_or(Value::Null, policy_document),
         "createdAt": opt_timestamp(bus.creation_time.as_ref()),
     });
-    Asset::new(arn.clone(), "AWS::Events::EventBus", account, region, name, properties)
+    Asset::new(
+        arn.clone(),
+        "AWS::Events::EventBus",
+        account,
+        region,
+        name,
+        properties,
+    )
 }
 
 #[cfg(test)]
@@ -112,7 +119,10 @@ mod tests {
         assert_eq!(asset.properties["policy"]["Version"], "2012-10-17");
         let bare = EventBus::builder().name("default").build();
         let asset = event_bus_asset("123456789012", "us-east-1", &bare);
-        assert_eq!(asset.arn, "arn:aws:events:us-east-1:123456789012:event-bus/default");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:events:us-east-1:123456789012:event-bus/default"
+        );
         assert_eq!(asset.properties["kind"], "default");
         assert_eq!(asset.properties["policy"], Value::Null);
         assert_eq!(bus_kind("aws.partner/saas.com/1/events"), "partner");

@@ -139,11 +139,19 @@ pub fn delivery_stream_asset(
         );
         map.insert(
             "encryptionStatus".into(),
-            opt_str(encryption.and_then(|e| e.status.as_ref()).map(|s| s.as_str())),
+            opt_str(
+                encryption
+                    .and_then(|e| e.status.as_ref())
+                    .map(|s| s.as_str()),
+            ),
         );
         map.insert(
             "encryptionKeyType".into(),
-            opt_str(encryption.and_then(|e| e.key_type.as_ref()).map(|s| s.as_str())),
+            opt_str(
+                encryption
+                    .and_then(|e| e.key_type.as_ref())
+                    .map(|s| s.as_str()),
+            ),
         );
         map.insert(
             "encryptionKeyArn".into(),
@@ -174,7 +182,9 @@ mod tests {
         DeliveryStreamStatus, DeliveryStreamType, KeyType,
     };
 
-    fn description(encryption: Option<DeliveryStreamEncryptionConfiguration>) -> DeliveryStreamDescription {
+    fn description(
+        encryption: Option<DeliveryStreamEncryptionConfiguration>,
+    ) -> DeliveryStreamDescription {
         DeliveryStreamDescription::builder()
             .delivery_stream_name("logs")
             .delivery_stream_arn("arn:aws:firehose:us-east-1:123456789012:deliverystream/logs")
@@ -196,13 +206,19 @@ mod tests {
             .build();
         let d = description(Some(enc));
         let asset = delivery_stream_asset("123456789012", "us-east-1", "logs", Ok(Some(&d)));
-        assert_eq!(asset.arn, "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:firehose:us-east-1:123456789012:deliverystream/logs"
+        );
         assert_eq!(asset.properties["encryptionStatus"], "ENABLED");
         assert_eq!(asset.properties["encryptionKeyType"], "AWS_OWNED_CMK");
         assert_eq!(asset.properties["deliveryStreamType"], "DirectPut");
         let plain = description(None);
         let asset = delivery_stream_asset("123456789012", "us-east-1", "logs", Ok(Some(&plain)));
-        assert_eq!(asset.properties["encryptionStatus"], serde_json::Value::Null);
+        assert_eq!(
+            asset.properties["encryptionStatus"],
+            serde_json::Value::Null
+        );
         let gone = delivery_stream_asset("123456789012", "us-east-1", "logs", Ok(None));
         assert_eq!(gone.properties["deleted"], true);
     }

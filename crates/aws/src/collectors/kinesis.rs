@@ -146,10 +146,7 @@ pub fn stream_asset(
                     .map(|m| m.stream_mode.as_str()),
             ),
         );
-        map.insert(
-            "createdAt".into(),
-            timestamp(&s.stream_creation_timestamp),
-        );
+        map.insert("createdAt".into(), timestamp(&s.stream_creation_timestamp));
     }
     let display = arn_name(&arn).to_owned();
     let mut asset = Asset::new(
@@ -194,7 +191,10 @@ mod tests {
     fn maps_an_encrypted_stream() {
         let s = summary(Some(EncryptionType::Kms), 24);
         let asset = stream_asset("123456789012", "us-east-1", "clicks", None, Ok(Some(&s)));
-        assert_eq!(asset.arn, "arn:aws:kinesis:us-east-1:123456789012:stream/clicks");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+        );
         assert_eq!(asset.name, "clicks");
         let p = &asset.properties;
         assert_eq!(p["encryptionType"], "KMS");
@@ -208,7 +208,10 @@ mod tests {
     fn deleted_and_unreadable_streams() {
         let gone = stream_asset("123456789012", "us-east-1", "old", None, Ok(None));
         assert_eq!(gone.properties["deleted"], true);
-        assert_eq!(gone.arn, "arn:aws:kinesis:us-east-1:123456789012:stream/old");
+        assert_eq!(
+            gone.arn,
+            "arn:aws:kinesis:us-east-1:123456789012:stream/old"
+        );
         let failure = CallFailure {
             kind: GapKind::AccessDenied,
             code: Some("AccessDeniedException".into()),

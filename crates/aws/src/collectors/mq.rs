@@ -53,7 +53,11 @@ impl Collector for Mq {
             let Ok(pages) = ctx
                 .pages(
                     "ListBrokers",
-                    client.list_brokers().max_results(100).into_paginator().send(),
+                    client
+                        .list_brokers()
+                        .max_results(100)
+                        .into_paginator()
+                        .send(),
                 )
                 .await
             else {
@@ -113,7 +117,12 @@ pub fn broker_asset(
         .and_then(|d| d.broker_arn.as_deref())
         .or(listed_arn)
         .map_or_else(
-            || format!("arn:{}:mq:{region}:{account}:broker:{name}:{id}", partition(region)),
+            || {
+                format!(
+                    "arn:{}:mq:{region}:{account}:broker:{name}:{id}",
+                    partition(region)
+                )
+            },
             str::to_owned,
         );
     let mut properties = json!({
@@ -180,14 +189,24 @@ mod tests {
             .build();
         let asset = broker_asset("123456789012", "us-east-1", "b-1", None, None, Ok(Some(&d)));
         assert_eq!(asset.name, "orders");
-        assert_eq!(asset.arn, "arn:aws:mq:us-east-1:123456789012:broker:orders:b-1");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:mq:us-east-1:123456789012:broker:orders:b-1"
+        );
         let p = &asset.properties;
         assert_eq!(p["engineType"], "ACTIVEMQ");
         assert_eq!(p["auditLogs"], false);
         assert_eq!(p["generalLogs"], true);
         assert_eq!(p["autoMinorVersionUpgrade"], true);
         assert_eq!(p["brokerState"], "RUNNING");
-        let gone = broker_asset("123456789012", "us-east-1", "b-2", None, Some("x"), Ok(None));
+        let gone = broker_asset(
+            "123456789012",
+            "us-east-1",
+            "b-2",
+            None,
+            Some("x"),
+            Ok(None),
+        );
         assert_eq!(gone.properties["deleted"], true);
         assert_eq!(gone.arn, "arn:aws:mq:us-east-1:123456789012:broker:x:b-2");
     }

@@ -70,7 +70,10 @@ impl Collector for StepFunctions {
                         .call_optional(
                             "DescribeStateMachine",
                             GONE,
-                            client.describe_state_machine().state_machine_arn(&arn).send(),
+                            client
+                                .describe_state_machine()
+                                .state_machine_arn(&arn)
+                                .send(),
                         )
                         .await;
                     ctx.emit(state_machine_asset(

@@ -52,7 +52,10 @@ impl Collector for Transfer {
     fn collect<'a>(&'a self, ctx: &'a CollectContext<'a>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let client = ctx.access().transfer(ctx.region());
-            futures::join!(collect_servers(ctx, &client), collect_connectors(ctx, &client));
+            futures::join!(
+                collect_servers(ctx, &client),
+                collect_connectors(ctx, &client)
+            );
         })
     }
 }
@@ -61,7 +64,11 @@ async fn collect_servers(ctx: &CollectContext<'_>, client: &aws_sdk_transfer::Cl
     let Ok(pages) = ctx
         .pages(
             "ListServers",
-            client.list_servers().max_results(1000).into_paginator().send(),
+            client
+                .list_servers()
+                .max_results(1000)
+                .into_paginator()
+                .send(),
         )
         .await
     else {
@@ -156,7 +163,10 @@ pub fn server_asset(
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| listed_arn.to_owned());
     let arn = if arn.is_empty() {
-        format!("arn:{}:transfer:{region}:{account}:server/{id}", partition(region))
+        format!(
+            "arn:{}:transfer:{region}:{account}:server/{id}",
+            partition(region)
+        )
     } else {
         arn
     };
@@ -172,18 +182,33 @@ pub fn server_asset(
             _ => vec![json!("SFTP")],
         };
         map.insert("protocols".into(), Value::Array(protocols));
-        map.insert("state".into(), opt_str(s.state.as_ref().map(|v| v.as_str())));
+        map.insert(
+            "state".into(),
+            opt_str(s.state.as_ref().map(|v| v.as_str())),
+        );
         map.insert(
             "endpointType".into(),
             opt_str(s.endpoint_type.as_ref().map(|v| v.as_str())),
         );
-        map.insert("loggingRole".into(), opt_str(s.logging_role.as_deref().filter(|r| !r.is_empty())));
-        tags = s
-            .tags
-            .as_ref()
-            .map(|t| tag_map(t.iter().map(|t| (Some(t.key.as_str()), Some(t.value.as_str())))));
+        map.insert(
+            "loggingRole".into(),
+            opt_str(s.logging_role.as_deref().filter(|r| !r.is_empty())),
+        );
+        tags = s.tags.as_ref().map(|t| {
+            tag_map(
+                t.iter()
+                    .map(|t| (Some(t.key.as_str()), Some(t.value.as_str()))),
+            )
+        });
     }
-    let mut asset = Asset::new(arn.clone(), "AWS::Transfer::Server", account, region, id, properties);
+    let mut asset = Asset::new(
+        arn.clone(),
+        "AWS::Transfer::Server",
+        account,
+        region,
+        id,
+        properties,
+    );
     if let Some(tags) = tags {
         asset = asset.with_tags(tags);
     }
@@ -213,7 +238,12 @@ pub fn connector_asset(
         .or(listed_arn)
         .filter(|a| !a.is_empty())
         .map_or_else(
-            || format!("arn:{}:transfer:{region}:{account}:connector/{id}", partition(region)),
+            || {
+                format!(
+                    "arn:{}:transfer:{region}:{account}:connector/{id}",
+                    partition(region)
+                )
+            },
             str::to_owned,
         );
     let mut properties = json!({
@@ -222,11 +252,21 @@ pub fn connector_asset(
         "deleted": matches!(described, Ok(None)),
     });
     if let (Ok(Some(c)), Some(map)) = (described, properties.as_object_mut()) {
-        map.insert("loggingRole".into(), opt_str(c.logging_role.as_deref().filter(|r| !r.is_empty())));
+        map.insert(
+            "loggingRole".into(),
+            opt_str(c.logging_role.as_deref().filter(|r| !r.is_empty())),
+        );
         map.insert("url".into(), opt_str(c.url.as_deref()));
         map.insert("status".into(), json!(c.status.as_str()));
     }
-    let mut asset = Asset::new(arn.clone(), "AWS::Transfer::Connector", account, region, id, properties);
+    let mut asset = Asset::new(
+        arn.clone(),
+        "AWS::Transfer::Connector",
+        account,
+        region,
+        id,
+        properties,
+    );
     if let Err(failure) = described {
         for key in CONNECTOR_PROPERTIES {
             asset.mark_unavailable(key, failure.to_string());
@@ -251,14 +291,20 @@ mod tests {
             .build()
             .unwrap();
         let asset = server_asset("123456789012", "us-east-1", "s-1", "", Ok(Some(&s)));
-        assert_eq!(asset.arn, "arn:aws:transfer:us-east-1:123456789012:server/s-1");
+        assert_eq!(
+            asset.arn,
+            "arn:aws:transfer:us-east-1:123456789012:server/s-1"
+        );
         assert_eq!(asset.properties["protocols"], json!(["FTP", "SFTP"]));
         assert_eq!(asset.properties["state"], "ONLINE");
         let bare = DescribedServer::builder().arn("arn:x").build().unwrap();
         let asset = server_asset("123456789012", "us-east-1", "s-2", "", Ok(Some(&bare)));
         assert_eq!(asset.properties["protocols"], json!(["SFTP"]));
         let gone = server_asset("123456789012", "us-east-1", "s-3", "", Ok(None));
-        assert_eq!(gone.arn, "arn:aws:transfer:us-east-1:123456789012:server/s-3");
+        assert_eq!(
+            gone.arn,
+            "arn:aws:transfer:us-east-1:123456789012:server/s-3"
+        );
         assert_eq!(gone.properties["deleted"], true);
     }
 

@@ -303,9 +303,7 @@ fn v2_stage_access_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unre
 
 /// The AppSync cache, or the not-applicable outcome for an API without
 /// one (or deleted while the scan ran).
-fn appsync_cache<'a>(
-    p: &Props<'a>,
-) -> Result<Result<crate::doc::Node<'a>, Outcome>, Unreadable> {
+fn appsync_cache<'a>(p: &Props<'a>) -> Result<Result<crate::doc::Node<'a>, Outcome>, Unreadable> {
     if let Some(na) = deleted(p, "GraphQL API")? {
         return Ok(Err(na));
     }
@@ -322,7 +320,10 @@ fn appsync_cache_at_rest(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
         Err(na) => return Ok(na),
     };
     Ok(Outcome::either(
-        cache.get("atRestEncryptionEnabled").and_then(|v| v.as_bool()) == Some(true),
+        cache
+            .get("atRestEncryptionEnabled")
+            .and_then(|v| v.as_bool())
+            == Some(true),
         "The API cache encrypts data at rest.",
         "The API cache stores data unencrypted; recreate the cache with at-rest encryption.",
     )

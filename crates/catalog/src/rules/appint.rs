@@ -54,8 +54,10 @@ fn state_machine_logging(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unread
         return Ok(na);
     }
     if p.str("status")? == Some("DELETING") {
-        return Ok(Outcome::not_applicable("The state machine is being deleted.")
-            .with(p.evidence("status")));
+        return Ok(
+            Outcome::not_applicable("The state machine is being deleted.")
+                .with(p.evidence("status")),
+        );
     }
     let level = p.str("loggingLevel")?.unwrap_or("OFF");
     Ok(Outcome::either(
@@ -101,9 +103,11 @@ fn broker_gone(p: &Props<'_>) -> Result<Option<Outcome>, Unreadable> {
     if let Some(na) = deleted(p, "broker")? {
         return Ok(Some(na));
     }
-    Ok((p.str("brokerState")? == Some("DELETION_IN_PROGRESS")).then(|| {
-        Outcome::not_applicable("The broker is being deleted.").with(p.evidence("brokerState"))
-    }))
+    Ok(
+        (p.str("brokerState")? == Some("DELETION_IN_PROGRESS")).then(|| {
+            Outcome::not_applicable("The broker is being deleted.").with(p.evidence("brokerState"))
+        }),
+    )
 }
 
 /// MQ.2: an ActiveMQ broker publishes its audit log to CloudWatch Logs.

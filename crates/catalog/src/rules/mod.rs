@@ -15,6 +15,8 @@ use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
+mod apis;
+mod appint;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
@@ -27,6 +29,7 @@ mod eks;
 mod elb;
 mod guardduty;
 mod iam;
+mod kinesis;
 mod kms;
 mod lambda;
 mod machines;
@@ -40,9 +43,6 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
-mod kinesis;
-mod appint;
-mod apis;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
