@@ -120,13 +120,16 @@ def _streams(s) -> None:
     s.add("kinesis", HOME, "streams demo-clickstream (KMS, 168 h) and demo-scratch (unencrypted, 24 h; bad)")
     firehose = s.c("firehose", HOME)
     for name, encrypted in (("demo-app-logs", True), ("demo-raw-events", False)):
-        extra = {"DeliveryStreamEncryptionConfigurationInput": {"KeyType": "AWS_OWNED_CMK"}} if encrypted else {}
         firehose.create_delivery_stream(
             DeliveryStreamName=name,
             DeliveryStreamType="DirectPut",
             ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::demo-firehose-sink"},
-            **extra,
         )
+        if encrypted:
+            # moto records encryption given at creation without a Status; starting it sets ENABLED.
+            firehose.start_delivery_stream_encryption(
+                DeliveryStreamName=name, DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"}
+            )
     s.add("firehose", HOME, "delivery streams demo-app-logs (encrypted) and demo-raw-events (unencrypted, bad)")
 
 

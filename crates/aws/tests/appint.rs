@@ -437,7 +437,7 @@ async fn seed_streams_and_workflows(setup: &AwsAccess) {
 
     let firehose = setup.firehose(REGION);
     for (name, encrypted) in [("app-logs", true), ("raw-events", false)] {
-        let mut request = firehose
+        let request = firehose
             .create_delivery_stream()
             .delivery_stream_name(name)
             .delivery_stream_type(DeliveryStreamType::DirectPut)
@@ -448,15 +448,23 @@ async fn seed_streams_and_workflows(setup: &AwsAccess) {
                     .build()
                     .unwrap(),
             );
-        if encrypted {
-            request = request.delivery_stream_encryption_configuration_input(
-                DeliveryStreamEncryptionConfigurationInput::builder()
-                    .key_type(KeyType::AwsOwnedCmk)
-                    .build()
-                    .unwrap(),
-            );
-        }
         request.send().await.unwrap();
+        if encrypted {
+            // moto keeps the creation input without a `Status`; starting
+            // encryption records it as `ENABLED`, as AWS reports it.
+            firehose
+                .start_delivery_stream_encryption()
+                .delivery_stream_name(name)
+                .delivery_stream_encryption_configuration_input(
+                    DeliveryStreamEncryptionConfigurationInput::builder()
+                        .key_type(KeyType::AwsOwnedCmk)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
     }
 
     let sfn = setup.sfn(REGION);
