@@ -128,6 +128,38 @@ const FILES: &[(&str, &str)] = &[
     (
         "data_platform.toml",
         include_str!("../data/recommendations/data_platform.toml"),
+    (
+        "apigateway.toml",
+        include_str!("../data/recommendations/apigateway.toml"),
+    ),
+    (
+        "appsync.toml",
+        include_str!("../data/recommendations/appsync.toml"),
+    ),
+    (
+        "cognito.toml",
+        include_str!("../data/recommendations/cognito.toml"),
+    ),
+    (
+        "kinesis.toml",
+        include_str!("../data/recommendations/kinesis.toml"),
+    ),
+    (
+        "stepfunctions.toml",
+        include_str!("../data/recommendations/stepfunctions.toml"),
+    ),
+    (
+        "eventbridge.toml",
+        include_str!("../data/recommendations/eventbridge.toml"),
+    ),
+    ("mq.toml", include_str!("../data/recommendations/mq.toml")),
+    (
+        "transfer.toml",
+        include_str!("../data/recommendations/transfer.toml"),
+    ),
+    (
+        "datasync.toml",
+        include_str!("../data/recommendations/datasync.toml"),
     ),
 ];
 

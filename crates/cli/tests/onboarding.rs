@@ -249,6 +249,12 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("codeartifact", "GET", ["v1", "repository", "permissions", "policy"]) => {
             Some("GetRepositoryPermissionsPolicy")
         }
+        // API Gateway REST and v2 reads are all `apigateway:GET`.
+        ("apigateway", "GET", ["restapis", ..] | ["v2", "apis", ..]) => Some("GET"),
+        ("appsync", "GET", ["v1", "apis"]) => Some("ListGraphqlApis"),
+        ("appsync", "GET", ["v1", "apis", _, "ApiCaches"]) => Some("GetApiCache"),
+        ("mq", "GET", ["v1", "brokers"]) => Some("ListBrokers"),
+        ("mq", "GET", ["v1", "brokers", _]) => Some("DescribeBroker"),
         _ => None,
     }
 }

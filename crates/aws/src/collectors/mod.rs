@@ -16,6 +16,13 @@ pub mod cloudwatch;
 pub mod codebuild;
 pub mod config;
 pub mod dms;
+pub mod apigateway;
+pub mod appsync;
+pub mod cloudtrail;
+pub mod cloudwatch;
+pub mod cognito;
+pub mod config;
+pub mod datasync;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ecr;
@@ -27,12 +34,16 @@ pub mod elasticache;
 pub mod elb;
 pub mod emr;
 pub mod fsx;
+pub mod eventbridge;
+pub mod firehose;
 pub mod guardduty;
 pub mod iam;
+pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod opensearch;
 pub mod msk;
+pub mod mq;
 pub mod organizations;
 pub mod rds;
 pub mod redshift;
@@ -44,6 +55,7 @@ pub mod securityhub;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
+pub mod stepfunctions;
 pub mod sts;
 // --- wt-gov ---
 pub mod account;
@@ -60,6 +72,7 @@ pub mod macie2;
 pub mod network_firewall;
 pub mod servicecatalog;
 pub mod sso_admin;
+pub mod transfer;
 mod util;
 pub mod workspaces;
 
@@ -206,6 +219,17 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &sso_admin::SsoAdmin,
     &bedrock::Bedrock,
     &codeartifact::CodeArtifact,
+    &kinesis::Kinesis,
+    &firehose::Firehose,
+    &stepfunctions::StepFunctions,
+    &eventbridge::EventBridge,
+    &mq::Mq,
+    &transfer::Transfer,
+    &datasync::DataSync,
+    &cognito::CognitoUserPools,
+    &cognito::CognitoIdentityPools,
+    &appsync::AppSync,
+    &apigateway::ApiGateway,
 ];
 
 /// Looks a collector up by service key.

@@ -16,6 +16,8 @@ use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
 mod autoscaling;
+mod apis;
+mod appint;
 mod cloudtrail;
 mod cloudwatch;
 mod codebuild;
@@ -35,6 +37,7 @@ mod emr;
 mod fsx;
 mod guardduty;
 mod iam;
+mod kinesis;
 mod kms;
 mod lambda;
 mod machines;
@@ -194,6 +197,9 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         governance::EXTRA_RULES,
         backup::RULES,
         data_platform::RULES,
+        kinesis::RULES,
+        appint::RULES,
+        apis::RULES,
     ]
     .into_iter()
     .flatten()
