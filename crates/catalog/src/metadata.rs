@@ -128,6 +128,7 @@ const FILES: &[(&str, &str)] = &[
     (
         "data_platform.toml",
         include_str!("../data/recommendations/data_platform.toml"),
+    ),
     (
         "apigateway.toml",
         include_str!("../data/recommendations/apigateway.toml"),
