@@ -447,6 +447,15 @@ pub mod types {
     /// (the read-only script's results per rule and database, run through
     /// SSM Run Command), one per server assessed.
     pub const SQL_VULNERABILITY_ASSESSMENT: &str = "Rampart::SQL::VulnerabilityAssessment";
+    // --- wt-edge ---
+    /// AWS WAF in one region: its `REGIONAL` web ACLs and the Application
+    /// Load Balancers associated with them, one per region.
+    pub const WAFV2_REGION: &str = "Rampart::WAFv2::RegionStatus";
+    /// The account's Shield Advanced subscription, protections, SRT access
+    /// and proactive engagement, one per account (present unsubscribed).
+    pub const SHIELD_SUBSCRIPTION: &str = "Rampart::Shield::Subscription";
+    /// A domain registered with Route 53 Domains, one per domain.
+    pub const ROUTE53_DOMAIN: &str = "Rampart::Route53Domains::Domain";
 }
 
 /// The stable identifier of an account- or region-level setting:

@@ -32,6 +32,11 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
+pub mod cloudfront;
+pub mod wafv2;
+pub mod acm;
+pub mod route53;
+pub mod shield;
 mod util;
 
 pub use util::*;
@@ -148,6 +153,11 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &dynamodb::DynamoDb,
     &accessanalyzer::AccessAnalyzer,
     &securityhub::SecurityHub,
+    &cloudfront::CloudFront,
+    &wafv2::Wafv2,
+    &acm::Acm,
+    &route53::Route53,
+    &shield::Shield,
 ];
 
 /// Looks a collector up by service key.
