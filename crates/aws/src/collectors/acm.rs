@@ -5,7 +5,8 @@
 //! is not RSA 1024/2048 or EC P-256/P-384), then `DescribeCertificate` per
 //! certificate for its type, key algorithm, validity and use. A failed
 //! describe leaves the listed certificate with its detail marked
-//! unavailable. `observedAt` is the time of the scan, the clock the
+//! unavailable; `ResourceNotFoundException` means it was deleted after the
+//! list (`deleted: true`). `observedAt` is the time of the scan, the clock the
 //! expiry recommendation compares `notAfter` with.
 
 use aws_sdk_acm::types::{CertificateDetail, Filters, KeyAlgorithm};
@@ -86,13 +87,14 @@ impl Collector for Acm {
             futures::stream::iter(arns)
                 .map(|(arn, domain)| async move {
                     let detail = ctx
-                        .call(
+                        .call_optional(
                             "DescribeCertificate",
+                            &["ResourceNotFoundException"],
                             client.describe_certificate().certificate_arn(&arn).send(),
                         )
                         .await;
                     let asset = match detail {
-                        Ok(out) => certificate_asset(
+                        Ok(Some(out)) => certificate_asset(
                             ctx.account(),
                             ctx.region(),
                             &arn,
@@ -100,6 +102,18 @@ impl Collector for Acm {
                             out.certificate(),
                             observed,
                         ),
+                        Ok(None) => {
+                            let mut asset = certificate_asset(
+                                ctx.account(),
+                                ctx.region(),
+                                &arn,
+                                domain.as_deref(),
+                                None,
+                                observed,
+                            );
+                            asset.set_property("deleted", Value::Bool(true));
+                            asset
+                        }
                         Err(failure) => {
                             let mut asset = certificate_asset(
                                 ctx.account(),
@@ -149,6 +163,7 @@ pub fn certificate_asset(
         "renewalEligibility": opt_str(detail.and_then(CertificateDetail::renewal_eligibility).map(|r| r.as_str())),
         "inUseBy": str_list(detail.map(CertificateDetail::in_use_by).unwrap_or_default()),
         "observedAt": observed,
+        "deleted": false,
     });
     Asset::new(
         arn,

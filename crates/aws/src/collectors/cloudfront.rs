@@ -6,7 +6,8 @@
 //! default root object and the (standard, S3) access-log settings are only
 //! in the full configuration, read per distribution with
 //! `GetDistributionConfig` (a failed read marks `defaultRootObject` and
-//! `logging` unavailable).
+//! `logging` unavailable; `NoSuchDistribution` means the distribution was
+//! deleted after the list, `deleted: true`).
 //!
 //! S3 origins (origins with an `S3OriginConfig`, whose domain is a bucket's
 //! REST endpoint) name a bucket; each such bucket is probed once with
@@ -94,16 +95,17 @@ impl Collector for CloudFront {
             futures::stream::iter(summaries)
                 .map(|summary| async move {
                     let config = ctx
-                        .call(
+                        .call_optional(
                             "GetDistributionConfig",
+                            &["NoSuchDistribution"],
                             client.get_distribution_config().id(summary.id()).send(),
                         )
                         .await;
-                    let mut asset = distribution_asset(ctx.account(), ctx.region(), summary, exists);
+                    let mut asset =
+                        distribution_asset(ctx.account(), ctx.region(), summary, exists);
                     match config {
-                        Ok(out) => {
-                            apply_config(&mut asset, out.distribution_config());
-                        }
+                        Ok(Some(out)) => apply_config(&mut asset, out.distribution_config()),
+                        Ok(None) => asset.set_property("deleted", Value::Bool(true)),
                         Err(failure) => {
                             asset.mark_unavailable("defaultRootObject", failure.to_string());
                             asset.mark_unavailable("logging", failure.to_string());
@@ -290,6 +292,7 @@ pub fn distribution_asset(
         "viewerCertificate": d.viewer_certificate().map_or(Value::Null, certificate_json),
         "defaultRootObject": Value::Null,
         "logging": Value::Null,
+        "deleted": false,
     });
     let name = d.aliases().and_then(|a| a.items().first()).map_or_else(
         || d.domain_name().to_owned(),

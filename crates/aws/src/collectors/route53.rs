@@ -7,7 +7,8 @@
 //! configuration of the account, 100 a page) once; `GetDNSSEC` per public
 //! hosted zone (private zones cannot be signed; their `dnssec` is `null`).
 //! A failed query-logging list marks every zone's `queryLogging`
-//! unavailable, a failed `GetDNSSEC` that zone's `dnssec`.
+//! unavailable, a failed `GetDNSSEC` that zone's `dnssec`; `NoSuchHostedZone`
+//! there means the zone was deleted after the list (`deleted: true`).
 //!
 //! Registered domains live in the Route 53 Domains API, which exists only
 //! in us-east-1: `ListDomains` (100 a page) there; its summaries carry the
@@ -35,7 +36,7 @@ pub struct Route53;
 pub const HOSTED_ZONE_TYPE: &str = "AWS::Route53::HostedZone";
 
 /// Resource type of registered domains (CloudFormation has none).
-pub const DOMAIN_TYPE: &str = "Rampart::Route53Domains::Domain";
+pub const DOMAIN_TYPE: &str = rampart_model::types::ROUTE53_DOMAIN;
 
 /// The only region of the Route 53 Domains API.
 const DOMAINS_REGION: &str = "us-east-1";
@@ -117,13 +118,15 @@ async fn collect_zones(ctx: &CollectContext<'_>) {
             }
             if !private {
                 match ctx
-                    .call(
+                    .call_optional(
                         "GetDNSSEC",
+                        &["NoSuchHostedZone"],
                         client.get_dnssec().hosted_zone_id(zone_id(zone.id())).send(),
                     )
                     .await
                 {
-                    Ok(out) => asset.set_property(
+                    Ok(None) => asset.set_property("deleted", Value::Bool(true)),
+                    Ok(Some(out)) => asset.set_property(
                         "dnssec",
                         json!({
                             "serveSignature": opt_str(out.status().and_then(|s| s.serve_signature())),
@@ -178,6 +181,7 @@ pub fn hosted_zone_asset(account: &str, region: &str, zone: &HostedZone) -> Asse
         "linkedService": opt_str(zone.linked_service().and_then(|l| l.service_principal())),
         "queryLogging": Value::Null,
         "dnssec": Value::Null,
+        "deleted": false,
     });
     Asset::new(
         format!("arn:{}:route53:::hostedzone/{id}", partition(region)),

@@ -5,6 +5,8 @@
 //! Per region, scope `REGIONAL`: `ListWebACLs` (100 a page), then per web
 //! ACL `GetWebACL` (rules and their CloudWatch metrics settings),
 //! `GetLoggingConfiguration` (`WAFNonexistentItemException` = logging off)
+//! (a `GetWebACL` answering `WAFNonexistentItemException` means the web ACL
+//! was deleted after the list: `deleted: true`)
 //! and `ListResourcesForWebACL` (resource type `APPLICATION_LOAD_BALANCER`).
 //! Scope `CLOUDFRONT` exists only in us-east-1: the task of the scan's home
 //! region lists it there (web ACLs carry the home region, as global resources do; no association
@@ -35,7 +37,7 @@ pub struct Wafv2;
 pub const WEB_ACL_TYPE: &str = "AWS::WAFv2::WebACL";
 
 /// Resource type of the per-region AWS WAF status.
-pub const REGION_TYPE: &str = "Rampart::WAFv2::RegionStatus";
+pub const REGION_TYPE: &str = rampart_model::types::WAFV2_REGION;
 
 /// The only region with the `CLOUDFRONT` scope.
 const CLOUDFRONT_REGION: &str = "us-east-1";
@@ -132,7 +134,7 @@ async fn collect_scope(ctx: &CollectContext<'_>, region: &str, scope: WafScope) 
                 .call_optional_in(
                     region,
                     "GetWebACL",
-                    &[],
+                    &["WAFNonexistentItemException"],
                     client
                         .get_web_acl()
                         .name(&name)
@@ -170,17 +172,24 @@ async fn collect_scope(ctx: &CollectContext<'_>, region: &str, scope: WafScope) 
                 Ok(Some(out)) if out.web_acl().is_some() => {
                     web_acl_asset(ctx.account(), asset_region, scope, out.web_acl())
                 }
-                _ => {
+                Ok(_) => {
+                    // Deleted between the list and the read.
+                    let mut asset = web_acl_asset(ctx.account(), asset_region, scope, None);
+                    asset.arn.clone_from(&arn);
+                    asset.name.clone_from(&name);
+                    asset.set_property("arn", Value::String(arn.clone()));
+                    asset.set_property("name", Value::String(name.clone()));
+                    asset.set_property("id", Value::String(id.clone()));
+                    asset.set_property("deleted", Value::Bool(true));
+                    asset
+                }
+                Err(failure) => {
                     let mut asset = web_acl_asset(ctx.account(), asset_region, scope, None);
                     asset.set_property("arn", Value::String(arn.clone()));
                     asset.set_property("name", Value::String(name.clone()));
                     asset.set_property("id", Value::String(id.clone()));
-                    let error = acl.as_ref().err().map_or_else(
-                        || "GetWebACL returned no web ACL".to_owned(),
-                        ToString::to_string,
-                    );
                     for key in ["rules", "visibilityConfig", "firewallManagerRuleGroups"] {
-                        asset.mark_unavailable(key, error.clone());
+                        asset.mark_unavailable(key, failure.to_string());
                     }
                     asset.arn.clone_from(&arn);
                     asset.name.clone_from(&name);
@@ -301,6 +310,7 @@ pub fn web_acl_asset(
         "visibilityConfig": visibility_json(acl.and_then(WebAcl::visibility_config)),
         "logging": Value::Null,
         "associatedResources": Value::Null,
+        "deleted": false,
     });
     let arn = acl.map(WebAcl::arn).unwrap_or_default();
     let name = acl.map(WebAcl::name).unwrap_or_default();
