@@ -71,6 +71,20 @@ const FILES: &[(&str, &str)] = &[
     ("sns.toml", include_str!("../data/recommendations/sns.toml")),
     ("sqs.toml", include_str!("../data/recommendations/sqs.toml")),
     ("ssm.toml", include_str!("../data/recommendations/ssm.toml")),
+    (
+        "cloudfront.toml",
+        include_str!("../data/recommendations/cloudfront.toml"),
+    ),
+    ("wafv2.toml", include_str!("../data/recommendations/wafv2.toml")),
+    ("acm.toml", include_str!("../data/recommendations/acm.toml")),
+    (
+        "route53.toml",
+        include_str!("../data/recommendations/route53.toml"),
+    ),
+    (
+        "shield.toml",
+        include_str!("../data/recommendations/shield.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

@@ -40,6 +40,11 @@ mod sns;
 mod sql;
 mod sqs;
 mod ssm;
+mod cloudfront;
+mod wafv2;
+mod acm;
+mod route53;
+mod shield;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +158,11 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         sql::RULES,
         sqs::RULES,
         ssm::RULES,
+        cloudfront::RULES,
+        wafv2::RULES,
+        acm::RULES,
+        route53::RULES,
+        shield::RULES,
     ]
     .into_iter()
     .flatten()
