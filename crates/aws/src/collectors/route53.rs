@@ -11,8 +11,11 @@
 //! there means the zone was deleted after the list (`deleted: true`).
 //!
 //! Registered domains live in the Route 53 Domains API, which exists only
-//! in us-east-1: `ListDomains` (100 a page) there; its summaries carry the
-//! transfer lock and auto-renew settings, so no per-domain call is made.
+//! in us-east-1: `ListDomains` (100 a page) there, whose summaries carry the
+//! transfer lock and auto-renew settings, and `GetDomainDetail` per domain
+//! for its EPP status codes (`statusList`: an expired domain in its
+//! redemption period or pending deletion); a failed detail read marks
+//! `statusList` unavailable.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +52,7 @@ static META: CollectorMeta = CollectorMeta {
         op!("route53", "ListQueryLoggingConfigs"),
         op!("route53", "GetDNSSEC"),
         op!("route53domains", "ListDomains"),
+        op!("route53domains", "GetDomainDetail"),
     ],
     resource_types: &[HOSTED_ZONE_TYPE, DOMAIN_TYPE],
 };
@@ -154,11 +158,28 @@ async fn collect_domains(ctx: &CollectContext<'_>) {
     else {
         return;
     };
-    for domain in pages.iter().flat_map(|p| p.domains()) {
-        if let Some(asset) = domain_asset(ctx.account(), ctx.region(), domain) {
+    let client = &client;
+    futures::stream::iter(pages.iter().flat_map(|p| p.domains()))
+        .map(|domain| async move {
+            let Some(mut asset) = domain_asset(ctx.account(), ctx.region(), domain) else {
+                return;
+            };
+            let name = domain.domain_name().unwrap_or_default();
+            match ctx
+                .call(
+                    "GetDomainDetail",
+                    client.get_domain_detail().domain_name(name).send(),
+                )
+                .await
+            {
+                Ok(detail) => asset.set_property("statusList", json!(detail.status_list())),
+                Err(failure) => asset.mark_unavailable("statusList", failure.to_string()),
+            }
             ctx.emit(asset);
-        }
-    }
+        })
+        .buffer_unordered(ctx.concurrency())
+        .collect::<Vec<()>>()
+        .await;
 }
 
 /// A hosted zone id without its `/hostedzone/` prefix.
@@ -195,7 +216,7 @@ pub fn hosted_zone_asset(account: &str, region: &str, zone: &HostedZone) -> Asse
 
 /// The `Rampart::Route53Domains::Domain` asset of a registered domain
 /// (`None` without a name). `transferLock` and `autoRenew` are `null` when
-/// the API leaves them out.
+/// the API leaves them out; `statusList` is set by the caller.
 pub fn domain_asset(account: &str, region: &str, domain: &DomainSummary) -> Option<Asset> {
     let name = domain.domain_name()?;
     let properties = json!({
@@ -203,6 +224,7 @@ pub fn domain_asset(account: &str, region: &str, domain: &DomainSummary) -> Opti
         "transferLock": domain.transfer_lock(),
         "autoRenew": domain.auto_renew(),
         "expiry": opt_timestamp(domain.expiry()),
+        "statusList": Value::Null,
     });
     Some(Asset::new(
         format!("arn:{}:route53domains:::domain/{name}", partition(region)),
