@@ -189,7 +189,8 @@ async fn edge_services_are_collected_and_assessed() {
                 .include_cookies(false)
                 .bucket("")
                 .prefix("")
-                .build(),
+                .build()
+                .unwrap(),
         )
         .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
         .default_cache_behavior(

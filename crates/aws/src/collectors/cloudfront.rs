@@ -160,7 +160,7 @@ pub fn bucket_of_domain(domain: &str) -> Option<String> {
         .into_iter()
         .flatten()
         .max()
-        .or_else(|| rest.ends_with(".s3").then(|| rest.len() - 3))?;
+        .or_else(|| rest.strip_suffix(".s3").map(str::len))?;
     let bucket = rest.get(..at)?;
     (!bucket.is_empty() && !bucket.contains("s3-website")).then(|| bucket.to_owned())
 }
@@ -296,7 +296,7 @@ pub fn distribution_asset(
     });
     let name = d.aliases().and_then(|a| a.items().first()).map_or_else(
         || d.domain_name().to_owned(),
-        std::clone::Clone::clone,
+        Clone::clone,
     );
     Asset::new(
         d.arn(),
@@ -369,7 +369,8 @@ mod tests {
             .s3_origin_config(
                 S3OriginConfig::builder()
                     .origin_access_identity("")
-                    .build(),
+                    .build()
+                    .unwrap(),
             )
             .origin_access_control_id("E2OAC")
             .build()
@@ -454,7 +455,8 @@ mod tests {
                     .include_cookies(false)
                     .bucket("logs.s3.amazonaws.com")
                     .prefix("")
-                    .build(),
+                    .build()
+                    .unwrap(),
             )
             .build()
             .ok();
