@@ -70,10 +70,10 @@ impl Collector for CloudFront {
             else {
                 return;
             };
-            let summaries: Vec<&DistributionSummary> = pages
+            let summaries: Vec<DistributionSummary> = pages
                 .iter()
                 .filter_map(|p| p.distribution_list())
-                .flat_map(|l| l.items())
+                .flat_map(|l| l.items().iter().cloned())
                 .collect();
             let buckets: BTreeSet<String> = summaries
                 .iter()
@@ -94,6 +94,7 @@ impl Collector for CloudFront {
             let exists = &exists;
             futures::stream::iter(summaries)
                 .map(|summary| async move {
+                    let summary = &summary;
                     let config = ctx
                         .call_optional(
                             "GetDistributionConfig",
@@ -228,7 +229,6 @@ fn certificate_json(c: &ViewerCertificate) -> Value {
         "cloudFrontDefaultCertificate": c.cloud_front_default_certificate(),
         "acmCertificateArn": opt_str(c.acm_certificate_arn()),
         "iamCertificateId": opt_str(c.iam_certificate_id()),
-        "certificateSource": opt_str(c.certificate_source().map(|s| s.as_str())),
         "sslSupportMethod": opt_str(c.ssl_support_method().map(|s| s.as_str())),
         "minimumProtocolVersion": opt_str(c.minimum_protocol_version().map(|s| s.as_str())),
     })

@@ -106,8 +106,13 @@ async fn collect_zones(ctx: &CollectContext<'_>) {
         });
     let client = &client;
     let logging = &logging;
-    futures::stream::iter(pages.iter().flat_map(|p| p.hosted_zones()))
+    let zones: Vec<HostedZone> = pages
+        .iter()
+        .flat_map(|p| p.hosted_zones().iter().cloned())
+        .collect();
+    futures::stream::iter(zones)
         .map(|zone| async move {
+            let zone = &zone;
             let private = zone.config().is_some_and(|c| c.private_zone());
             let mut asset = hosted_zone_asset(ctx.account(), ctx.region(), zone);
             match logging {
@@ -159,8 +164,13 @@ async fn collect_domains(ctx: &CollectContext<'_>) {
         return;
     };
     let client = &client;
-    futures::stream::iter(pages.iter().flat_map(|p| p.domains()))
+    let domains: Vec<DomainSummary> = pages
+        .iter()
+        .flat_map(|p| p.domains().iter().cloned())
+        .collect();
+    futures::stream::iter(domains)
         .map(|domain| async move {
+            let domain = &domain;
             let Some(mut asset) = domain_asset(ctx.account(), ctx.region(), domain) else {
                 return;
             };
