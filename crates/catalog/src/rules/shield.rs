@@ -5,7 +5,9 @@
 //! not applicable; without the subscription asset (Shield not collected)
 //! the assessment is an error, never healthy.
 
-use rampart_model::types::SHIELD_SUBSCRIPTION;
+/// The account's Shield Advanced subscription
+/// (`rampart_model::types::SHIELD_SUBSCRIPTION`).
+const SHIELD_SUBSCRIPTION: &str = "Rampart::Shield::Subscription";
 
 use crate::doc::Node;
 use crate::inventory::{AssetRef, Inventory};

@@ -3,7 +3,8 @@
 //! `AWS::WAFv2::WebACL` assets and the per-region
 //! `Rampart::WAFv2::RegionStatus` (its `albAssociations`).
 
-use rampart_model::types::WAFV2_REGION;
+/// The per-region AWS WAF status (`rampart_model::types::WAFV2_REGION`).
+const WAFV2_REGION: &str = "Rampart::WAFv2::RegionStatus";
 
 use crate::doc::Node;
 use crate::inventory::Inventory;
