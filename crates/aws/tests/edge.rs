@@ -27,8 +27,8 @@ use aws_sdk_cloudfront::types::{
     OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
 };
 use aws_sdk_wafv2::types::{
-    AllowAction, CountAction, DefaultAction, GeoMatchStatement, Rule, RuleAction, Scope,
-    Statement, VisibilityConfig,
+    AllowAction, CountAction, DefaultAction, GeoMatchStatement, Rule, RuleAction, Scope, Statement,
+    VisibilityConfig,
 };
 use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
@@ -102,7 +102,9 @@ async fn web_acl(
                 .statement(
                     Statement::builder()
                         .geo_match_statement(
-                            GeoMatchStatement::builder().country_codes("KP".into()).build(),
+                            GeoMatchStatement::builder()
+                                .country_codes("KP".into())
+                                .build(),
                         )
                         .build(),
                 )
@@ -116,14 +118,7 @@ async fn web_acl(
                 .unwrap(),
         );
     }
-    request
-        .send()
-        .await
-        .unwrap()
-        .summary
-        .unwrap()
-        .arn
-        .unwrap()
+    request.send().await.unwrap().summary.unwrap().arn.unwrap()
 }
 
 fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
@@ -189,10 +184,15 @@ async fn edge_services_are_collected_and_assessed() {
                 .include_cookies(false)
                 .bucket("")
                 .prefix("")
+                .build(),
+        )
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
                 .build()
                 .unwrap(),
         )
-        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
         .default_cache_behavior(
             DefaultCacheBehavior::builder()
                 .target_origin_id("api")
@@ -303,7 +303,10 @@ async fn edge_services_are_collected_and_assessed() {
     let web_acl = find("web", "AWS::WAFv2::WebACL");
     assert_eq!(web_acl.properties["logging"]["enabled"], true);
     assert!(web_acl.unavailable.contains_key("associatedResources"));
-    assert_eq!(find("empty", "AWS::WAFv2::WebACL").properties["rules"], json!([]));
+    assert_eq!(
+        find("empty", "AWS::WAFv2::WebACL").properties["rules"],
+        json!([])
+    );
     let region = find("AWS WAF web ACLs", "Rampart::WAFv2::RegionStatus");
     let listed: BTreeSet<&str> = region.properties["webAcls"]
         .as_array()
@@ -337,10 +340,26 @@ async fn edge_services_are_collected_and_assessed() {
         ("cloudfront-distribution-waf-enabled", d, Healthy),
         ("cloudfront-distribution-custom-certificate", d, Unhealthy),
         ("cloudfront-distribution-sni", d, NotApplicable),
-        ("cloudfront-distribution-custom-origin-encryption", d, Unhealthy),
-        ("cloudfront-distribution-no-deprecated-origin-ssl", d, Healthy),
-        ("cloudfront-distribution-default-root-object", d, NotApplicable),
-        ("cloudfront-distribution-recommended-tls-policy", d, NotApplicable),
+        (
+            "cloudfront-distribution-custom-origin-encryption",
+            d,
+            Unhealthy,
+        ),
+        (
+            "cloudfront-distribution-no-deprecated-origin-ssl",
+            d,
+            Healthy,
+        ),
+        (
+            "cloudfront-distribution-default-root-object",
+            d,
+            NotApplicable,
+        ),
+        (
+            "cloudfront-distribution-recommended-tls-policy",
+            d,
+            NotApplicable,
+        ),
         ("shield-cloudfront-distribution-protected", d, Error),
         ("wafv2-web-acl-not-empty", "web", Healthy),
         ("wafv2-web-acl-not-empty", "empty", Unhealthy),
@@ -351,8 +370,16 @@ async fn edge_services_are_collected_and_assessed() {
         ("wafv2-web-acl-rule-metrics", "empty", NotApplicable),
         ("acm-certificate-rsa-2048", "www.example.com", Healthy),
         ("route53-public-zone-query-logging", "example.com", Healthy),
-        ("route53-public-zone-query-logging", "quiet.example", Unhealthy),
-        ("route53-public-zone-dnssec-signing", "example.com", Unhealthy),
+        (
+            "route53-public-zone-query-logging",
+            "quiet.example",
+            Unhealthy,
+        ),
+        (
+            "route53-public-zone-dnssec-signing",
+            "example.com",
+            Unhealthy,
+        ),
         ("shield-hosted-zone-protected", "example.com", Error),
         (
             "shield-srt-access-configured",

@@ -75,7 +75,10 @@ const FILES: &[(&str, &str)] = &[
         "cloudfront.toml",
         include_str!("../data/recommendations/cloudfront.toml"),
     ),
-    ("wafv2.toml", include_str!("../data/recommendations/wafv2.toml")),
+    (
+        "wafv2.toml",
+        include_str!("../data/recommendations/wafv2.toml"),
+    ),
     ("acm.toml", include_str!("../data/recommendations/acm.toml")),
     (
         "route53.toml",

@@ -232,9 +232,7 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
             Some("GetDistributionConfig")
         }
         ("route53", "GET", ["2013-04-01", "hostedzone"]) => Some("ListHostedZones"),
-        ("route53", "GET", ["2013-04-01", "queryloggingconfig"]) => {
-            Some("ListQueryLoggingConfigs")
-        }
+        ("route53", "GET", ["2013-04-01", "queryloggingconfig"]) => Some("ListQueryLoggingConfigs"),
         ("route53", "GET", ["2013-04-01", "hostedzone", _, "dnssec"]) => Some("GetDNSSEC"),
         _ => None,
     }

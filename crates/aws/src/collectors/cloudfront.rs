@@ -294,10 +294,10 @@ pub fn distribution_asset(
         "logging": Value::Null,
         "deleted": false,
     });
-    let name = d.aliases().and_then(|a| a.items().first()).map_or_else(
-        || d.domain_name().to_owned(),
-        Clone::clone,
-    );
+    let name = d
+        .aliases()
+        .and_then(|a| a.items().first())
+        .map_or_else(|| d.domain_name().to_owned(), Clone::clone);
     Asset::new(
         d.arn(),
         DISTRIBUTION_TYPE,
@@ -366,12 +366,7 @@ mod tests {
         let s3 = Origin::builder()
             .id("s3")
             .domain_name("assets.s3.amazonaws.com")
-            .s3_origin_config(
-                S3OriginConfig::builder()
-                    .origin_access_identity("")
-                    .build()
-                    .unwrap(),
-            )
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
             .origin_access_control_id("E2OAC")
             .build()
             .ok();
@@ -455,8 +450,7 @@ mod tests {
                     .include_cookies(false)
                     .bucket("logs.s3.amazonaws.com")
                     .prefix("")
-                    .build()
-                    .unwrap(),
+                    .build(),
             )
             .build()
             .ok();

@@ -10,6 +10,8 @@ use futures::future::BoxFuture;
 use crate::scan::CollectContext;
 
 pub mod accessanalyzer;
+pub mod acm;
+pub mod cloudfront;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
@@ -25,19 +27,17 @@ pub mod kms;
 pub mod lambda;
 pub mod organizations;
 pub mod rds;
+pub mod route53;
 pub mod s3;
 pub mod secretsmanager;
 pub mod securityhub;
+pub mod shield;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
 pub mod sts;
-pub mod cloudfront;
-pub mod wafv2;
-pub mod acm;
-pub mod route53;
-pub mod shield;
 mod util;
+pub mod wafv2;
 
 pub use util::*;
 

@@ -86,7 +86,10 @@ impl Collector for Shield {
                             .send(),
                     ),
                     ctx.call("DescribeDRTAccess", client.describe_drt_access().send()),
-                    ctx.call("DescribeSubscription", client.describe_subscription().send()),
+                    ctx.call(
+                        "DescribeSubscription",
+                        client.describe_subscription().send()
+                    ),
                 );
                 match protections {
                     Ok(pages) => {

@@ -285,12 +285,7 @@ fn rule_json(rule: &Rule) -> Value {
 /// and `associatedResources` are set by the caller. `firewallManagerRuleGroups`
 /// counts the rule groups Firewall Manager adds before and after the web
 /// ACL's own rules. With `None` the asset holds only its scope.
-pub fn web_acl_asset(
-    account: &str,
-    region: &str,
-    scope: &WafScope,
-    acl: Option<&WebAcl>,
-) -> Asset {
+pub fn web_acl_asset(account: &str, region: &str, scope: &WafScope, acl: Option<&WebAcl>) -> Asset {
     let properties = json!({
         "arn": acl.map(WebAcl::arn),
         "id": acl.map(WebAcl::id),

@@ -194,9 +194,12 @@ fn origin_failover(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> 
         return Ok(na);
     }
     let groups = p.array("originGroups")?;
-    let failover = groups
-        .iter()
-        .find(|g| g.get("members").and_then(Node::as_array).map_or(0, |m| m.len()) >= 2);
+    let failover = groups.iter().find(|g| {
+        g.get("members")
+            .and_then(Node::as_array)
+            .map_or(0, |m| m.len())
+            >= 2
+    });
     Ok(match failover {
         Some(group) => Outcome::healthy(format!(
             "Origin group `{}` fails over between at least two origins.",

@@ -15,6 +15,8 @@ use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
+mod acm;
+mod cloudfront;
 mod cloudtrail;
 mod cloudwatch;
 mod config;
@@ -33,18 +35,16 @@ mod machines;
 mod neptune;
 pub(crate) mod policy;
 mod rds;
+mod route53;
 mod s3;
 mod secretsmanager;
 mod securityhub;
+mod shield;
 mod sns;
 mod sql;
 mod sqs;
 mod ssm;
-mod cloudfront;
 mod wafv2;
-mod acm;
-mod route53;
-mod shield;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -134,9 +134,7 @@ fn proactive_engagement(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreada
     if let Some(na) = not_subscribed(p)? {
         return Ok(na);
     }
-    let status = p
-        .get("proactiveEngagementStatus")?
-        .and_then(Node::as_str);
+    let status = p.get("proactiveEngagementStatus")?.and_then(Node::as_str);
     Ok(Outcome::either(
         status == Some("ENABLED"),
         "Proactive engagement is enabled.",

@@ -87,7 +87,8 @@ fn web_acl_rule_metrics(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreada
     let rules = p.array("rules")?;
     if rules.is_empty() {
         return Ok(
-            Outcome::not_applicable("The web ACL has no rules of its own.").with(p.evidence("rules")),
+            Outcome::not_applicable("The web ACL has no rules of its own.")
+                .with(p.evidence("rules")),
         );
     }
     let silent: Vec<String> = rules
@@ -142,9 +143,10 @@ fn alb_waf_associated(p: &Props<'_>, inventory: &Inventory) -> Result<Outcome, U
         });
     };
     let status = Props::of(status);
-    let associated = status.array("albAssociations")?.iter().find(|a| {
-        a.get("resourceArn").and_then(Node::as_str) == Some(asset.arn)
-    });
+    let associated = status
+        .array("albAssociations")?
+        .iter()
+        .find(|a| a.get("resourceArn").and_then(Node::as_str) == Some(asset.arn));
     Ok(match associated {
         Some(a) => Outcome::healthy(format!(
             "The load balancer is associated with web ACL `{}`.",
