@@ -245,7 +245,7 @@ async fn edge_services_are_collected_and_assessed() {
     }
     route53
         .create_query_logging_config()
-        .hosted_zone_id(&zones[0])
+        .hosted_zone_id(zones[0].trim_start_matches("/hostedzone/"))
         .cloud_watch_logs_log_group_arn(format!(
             "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/route53/example.com:*"
         ))
