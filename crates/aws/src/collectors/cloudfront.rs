@@ -153,6 +153,9 @@ pub fn origin_bucket(origin: &Origin) -> Option<String> {
 /// The bucket name of an S3 REST endpoint domain.
 pub fn bucket_of_domain(domain: &str) -> Option<String> {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    if domain.contains(".s3-website") {
+        return None;
+    }
     let rest = domain
         .strip_suffix(".amazonaws.com")
         .or_else(|| domain.strip_suffix(".amazonaws.com.cn"))?;
@@ -163,7 +166,7 @@ pub fn bucket_of_domain(domain: &str) -> Option<String> {
         .max()
         .or_else(|| rest.strip_suffix(".s3").map(str::len))?;
     let bucket = rest.get(..at)?;
-    (!bucket.is_empty() && !bucket.contains("s3-website")).then(|| bucket.to_owned())
+    (!bucket.is_empty()).then(|| bucket.to_owned())
 }
 
 fn origin_json(origin: &Origin, exists: &BTreeMap<String, Option<bool>>) -> Value {
@@ -415,6 +418,7 @@ mod tests {
             .web_acl_id("")
             .http_version(aws_sdk_cloudfront::types::HttpVersion::Http2)
             .staging(false)
+            .is_ipv6_enabled(true)
             .build();
         let summary = summary.unwrap();
         let exists = BTreeMap::from([("assets".to_owned(), Some(false))]);
