@@ -162,6 +162,23 @@ const FILES: &[(&str, &str)] = &[
         "datasync.toml",
         include_str!("../data/recommendations/datasync.toml"),
     ),
+    (
+        "cloudfront.toml",
+        include_str!("../data/recommendations/cloudfront.toml"),
+    ),
+    (
+        "wafv2.toml",
+        include_str!("../data/recommendations/wafv2.toml"),
+    ),
+    ("acm.toml", include_str!("../data/recommendations/acm.toml")),
+    (
+        "route53.toml",
+        include_str!("../data/recommendations/route53.toml"),
+    ),
+    (
+        "shield.toml",
+        include_str!("../data/recommendations/shield.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

@@ -255,6 +255,15 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
         ("appsync", "GET", ["v1", "apis", _, "ApiCaches"]) => Some("GetApiCache"),
         ("mq", "GET", ["v1", "brokers"]) => Some("ListBrokers"),
         ("mq", "GET", ["v1", "brokers", _]) => Some("DescribeBroker"),
+        // --- wt-edge ---
+        ("s3", "HEAD", [_bucket]) => Some("ListBucket"),
+        ("cloudfront", "GET", ["2020-05-31", "distribution"]) => Some("ListDistributions"),
+        ("cloudfront", "GET", ["2020-05-31", "distribution", _, "config"]) => {
+            Some("GetDistributionConfig")
+        }
+        ("route53", "GET", ["2013-04-01", "hostedzone"]) => Some("ListHostedZones"),
+        ("route53", "GET", ["2013-04-01", "queryloggingconfig"]) => Some("ListQueryLoggingConfigs"),
+        ("route53", "GET", ["2013-04-01", "hostedzone", _, "dnssec"]) => Some("GetDNSSEC"),
         _ => None,
     }
 }

@@ -469,6 +469,15 @@ pub mod types {
     /// IAM Identity Center instances of the account across the scanned
     /// regions (`ListInstances`), one per account.
     pub const IDENTITY_CENTER: &str = "Rampart::IdentityCenter::Instances";
+    // --- wt-edge ---
+    /// AWS WAF in one region: its `REGIONAL` web ACLs and the Application
+    /// Load Balancers associated with them, one per region.
+    pub const WAFV2_REGION: &str = "Rampart::WAFv2::RegionStatus";
+    /// The account's Shield Advanced subscription, protections, SRT access
+    /// and proactive engagement, one per account (present unsubscribed).
+    pub const SHIELD_SUBSCRIPTION: &str = "Rampart::Shield::Subscription";
+    /// A domain registered with Route 53 Domains, one per domain.
+    pub const ROUTE53_DOMAIN: &str = "Rampart::Route53Domains::Domain";
 }
 
 /// The stable identifier of an account- or region-level setting:

@@ -10,9 +10,11 @@ use futures::future::BoxFuture;
 use crate::scan::CollectContext;
 
 pub mod accessanalyzer;
+pub mod acm;
 pub mod apigateway;
 pub mod appsync;
 pub mod autoscaling;
+pub mod cloudfront;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod codebuild;
@@ -45,10 +47,12 @@ pub mod organizations;
 pub mod rds;
 pub mod redshift;
 pub mod redshift_serverless;
+pub mod route53;
 pub mod s3;
 pub mod sagemaker;
 pub mod secretsmanager;
 pub mod securityhub;
+pub mod shield;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;
@@ -71,6 +75,7 @@ pub mod servicecatalog;
 pub mod sso_admin;
 pub mod transfer;
 mod util;
+pub mod wafv2;
 pub mod workspaces;
 
 pub use util::*;
@@ -227,6 +232,11 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &cognito::CognitoIdentityPools,
     &appsync::AppSync,
     &apigateway::ApiGateway,
+    &cloudfront::CloudFront,
+    &wafv2::Wafv2,
+    &acm::Acm,
+    &route53::Route53,
+    &shield::Shield,
 ];
 
 /// Looks a collector up by service key.

@@ -15,9 +15,11 @@ use crate::inventory::Inventory;
 use crate::view::{Props, Unreadable};
 
 mod accessanalyzer;
-mod autoscaling;
+mod acm;
 mod apis;
 mod appint;
+mod autoscaling;
+mod cloudfront;
 mod cloudtrail;
 mod cloudwatch;
 mod codebuild;
@@ -30,8 +32,8 @@ mod ecr;
 mod ecs;
 mod efs;
 mod eks;
-mod elasticbeanstalk;
 mod elasticache;
+mod elasticbeanstalk;
 mod elb;
 mod emr;
 mod fsx;
@@ -48,10 +50,12 @@ pub(crate) mod policy;
 mod rds;
 mod redshift;
 mod redshift_serverless;
+mod route53;
 mod s3;
 mod sagemaker;
 mod secretsmanager;
 mod securityhub;
+mod shield;
 mod sns;
 mod sql;
 mod sqs;
@@ -63,6 +67,7 @@ mod data_platform;
 mod governance;
 mod inspector;
 mod network_firewall;
+mod wafv2;
 
 /// What a rule decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +205,11 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         kinesis::RULES,
         appint::RULES,
         apis::RULES,
+        cloudfront::RULES,
+        wafv2::RULES,
+        acm::RULES,
+        route53::RULES,
+        shield::RULES,
     ]
     .into_iter()
     .flatten()
