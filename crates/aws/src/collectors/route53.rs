@@ -39,7 +39,7 @@ pub struct Route53;
 pub const HOSTED_ZONE_TYPE: &str = "AWS::Route53::HostedZone";
 
 /// Resource type of registered domains (CloudFormation has none).
-pub const DOMAIN_TYPE: &str = "Rampart::Route53Domains::Domain";
+pub const DOMAIN_TYPE: &str = rampart_model::types::ROUTE53_DOMAIN;
 
 /// The only region of the Route 53 Domains API.
 const DOMAINS_REGION: &str = "us-east-1";

@@ -25,7 +25,7 @@ use crate::scan::CollectContext;
 pub struct Shield;
 
 /// Resource type of the account's Shield Advanced subscription.
-pub const SUBSCRIPTION_TYPE: &str = "Rampart::Shield::Subscription";
+pub const SUBSCRIPTION_TYPE: &str = rampart_model::types::SHIELD_SUBSCRIPTION;
 
 /// The region that serves the Shield API.
 const SHIELD_REGION: &str = "us-east-1";

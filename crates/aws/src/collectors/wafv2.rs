@@ -37,7 +37,7 @@ pub struct Wafv2;
 pub const WEB_ACL_TYPE: &str = "AWS::WAFv2::WebACL";
 
 /// Resource type of the per-region AWS WAF status.
-pub const REGION_TYPE: &str = "Rampart::WAFv2::RegionStatus";
+pub const REGION_TYPE: &str = rampart_model::types::WAFV2_REGION;
 
 /// The only region with the `CLOUDFRONT` scope.
 const CLOUDFRONT_REGION: &str = "us-east-1";

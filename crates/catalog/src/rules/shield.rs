@@ -5,9 +5,7 @@
 //! not applicable; without the subscription asset (Shield not collected)
 //! the assessment is an error, never healthy.
 
-/// The account's Shield Advanced subscription
-/// (`rampart_model::types::SHIELD_SUBSCRIPTION`).
-const SHIELD_SUBSCRIPTION: &str = "Rampart::Shield::Subscription";
+use rampart_model::types::SHIELD_SUBSCRIPTION;
 
 use crate::doc::Node;
 use crate::inventory::{AssetRef, Inventory};

@@ -3,8 +3,7 @@
 //! `AWS::WAFv2::WebACL` assets and the per-region
 //! `Rampart::WAFv2::RegionStatus` (its `albAssociations`).
 
-/// The per-region AWS WAF status (`rampart_model::types::WAFV2_REGION`).
-const WAFV2_REGION: &str = "Rampart::WAFv2::RegionStatus";
+use rampart_model::types::WAFV2_REGION;
 
 use crate::doc::Node;
 use crate::inventory::Inventory;
