@@ -73,7 +73,14 @@ def run_scan(rampart: str, url: str, db: str, env: dict) -> dict:
     m = re.search(r"· (\d+) API calls · (\d+) assets · (\d+) coverage gaps", out.stdout)
     if not m:
         sys.exit(f"unexpected summary:\n{out.stdout}")
+    by_service = {}
+    section = out.stdout.split("API calls by service", 1)[-1].split("\n\n", 1)[0]
+    for line in section.splitlines()[1:]:
+        cells = line.split()
+        if len(cells) == 2 and cells[1].isdigit():
+            by_service[cells[0]] = int(cells[1])
     return {
+        "by_service": by_service,
         "wall": wall,
         "cpu": float(user) + float(system),
         "rss_mib": int(max_kib) / 1024,
@@ -89,6 +96,8 @@ def main() -> None:
     ap.add_argument("--rampart", required=True)
     ap.add_argument("--moto-server", required=True)
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--baseline", help="an earlier rampart binary: scan the same moto with it too and "
+                                       "compare API calls per service and wall time")
     args = ap.parse_args()
 
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
@@ -111,6 +120,9 @@ def main() -> None:
             moto_before = proc_cpu(proc.pid)
             r = run_scan(args.rampart, url, os.path.join(tmp, "bench.db"), env)
             r["moto_cpu"] = proc_cpu(proc.pid) - moto_before
+            if args.baseline:
+                run_scan(args.baseline, url, os.path.join(tmp, "warm-base.db"), env)
+                r["baseline"] = run_scan(args.baseline, url, os.path.join(tmp, "base.db"), env)
             r["scale"] = scale
             r["seed"] = seed_s
             rows.append(r)
@@ -128,6 +140,27 @@ def main() -> None:
               f"{r['wall']:.2f} | {r['cpu']:.2f} | {r['cpu'] / r['wall']:.1%} | {r['moto_cpu']:.2f} | "
               f"{r['rss_mib']:.0f} | {r['wall'] / base['wall']:.1f} | {r['cpu'] / max(base['cpu'], 1e-3):.1f} | "
               f"{r['rss_mib'] / base['rss_mib']:.1f} | {r['assets'] / base['assets']:.1f} |")
+
+    for r in rows:
+        b = r.get("baseline")
+        if not b:
+            continue
+        old, new = b["by_service"], r["by_service"]
+        changed = {k: (old.get(k, 0), new.get(k, 0)) for k in sorted(set(old) | set(new))
+                   if old.get(k, 0) != new.get(k, 0)}
+        added = {k: v for k, (o, v) in changed.items() if o == 0}
+        other = {k: v for k, v in changed.items() if v[0] != 0}
+        print(f"\nscale {r['scale']}× against the baseline: assets {b['assets']} → {r['assets']}, "
+              f"API calls {b['calls']} → {r['calls']} (+{r['calls'] - b['calls']}), "
+              f"calls/asset {b['calls'] / b['assets']:.2f} → {r['calls'] / r['assets']:.2f}, "
+              f"wall {b['wall']:.2f} s → {r['wall']:.2f} s")
+        print(f"  calls of services the baseline does not have: {sum(added.values())} "
+              f"({len(added)} services)")
+        if other:
+            for k, (o, v) in other.items():
+                print(f"  changed: {k}: {o} → {v}")
+        else:
+            print("  every service the baseline calls makes the same number of calls")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,16 @@ async fn demo_scan_makes_only_declared_calls_and_reads_every_service() {
             // answer cannot be parsed (crates/aws/tests/gov.rs notes both).
             continue;
         }
+        if matches!(
+            meta.service,
+            "dms" | "kafka" | "redshift-serverless" | "workspaces"
+        ) {
+            // moto 5.2.5's DMS and MSK answers carry timestamps the SDK
+            // cannot parse (tests/data.rs), it has no Redshift Serverless
+            // (tests/analytics.rs), and a WorkSpace needs a Directory
+            // Service directory the demo does not create (tests/compute.rs).
+            continue;
+        }
         assert!(
             meta.resource_types.iter().any(|t| types.contains(t)),
             "{} emitted none of {:?}",

@@ -299,8 +299,26 @@ fn demo_account_exact_failing_resources() {
 }
 
 /// `vpc-0abc…` → `vpc-*`, `rds:db-2026-01-02-03-04` → `rds:db-<time>`, a
-/// bare hex id (GuardDuty detector) → `<id>`; other names unchanged.
+/// bare hex id (GuardDuty detector) → `<id>`, a CloudFront distribution
+/// `E2ABC… (d111….cloudfront.net)` → `<distribution>`, a UUID → `<uuid>`,
+/// CloudFormation's `…-Topic-TLM4ZIZ69XT2` → `…-Topic-*`; other names unchanged.
 fn stable_name(name: &str) -> String {
+    if name.ends_with(".cloudfront.net)") {
+        return "<distribution>".to_owned();
+    }
+    // A UUID (a private CA's id).
+    if name.len() == 36 && name.split('-').map(str::len).eq([8, 4, 4, 4, 12]) {
+        return "<uuid>".to_owned();
+    }
+    // CloudFormation's generated suffix (`demo-silent-Topic-TLM4ZIZ69XT2`).
+    if let Some((stem, suffix)) = name.rsplit_once('-')
+        && suffix.len() == 12
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return format!("{stem}-*");
+    }
     if name.len() >= 16 && name.chars().all(|c| c.is_ascii_hexdigit()) {
         return "<id>".to_owned();
     }

@@ -42,7 +42,8 @@ fn volume(n: usize, region: &str, encrypted: bool, tags: &[(&str, &str)]) -> Ass
         "123456789012",
         region,
         format!("vol-{n:04}"),
-        json!({"state": "in-use", "encrypted": encrypted, "attachments": []}),
+        json!({"state": "in-use", "encrypted": encrypted,
+               "attachments": [{"instanceId": format!("i-{n:04}"), "state": "attached"}]}),
     )
     .with_tags(
         tags.iter()

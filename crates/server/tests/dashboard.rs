@@ -170,10 +170,20 @@ async fn every_page_is_reachable_from_the_overview_and_answers() {
     let f = fixture();
     let mut seen = BTreeSet::new();
     let mut queue = VecDeque::from(["/".to_owned()]);
+    // The catalog has hundreds of recommendations, each with its status
+    // views: a sample of them is enough, the budget goes to every other page.
+    let mut recommendation_pages = 0;
     while let Some(path) = queue.pop_front() {
-        if !seen.insert(path.clone()) || seen.len() > 300 {
+        if seen.contains(&path) || seen.len() > 300 {
             continue;
         }
+        if path.starts_with("/recommendations/") {
+            recommendation_pages += 1;
+            if recommendation_pages > 60 {
+                continue;
+            }
+        }
+        seen.insert(path.clone());
         let reply = get(&f.app, &path, &f.admin).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
         if path == "/static/dashboard.css" {

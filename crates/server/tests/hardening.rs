@@ -44,7 +44,8 @@ fn volume(n: usize, encrypted: bool) -> Asset {
         "123456789012",
         "us-east-1",
         format!("vol-{n:04}"),
-        json!({"state": "in-use", "encrypted": encrypted, "attachments": []}),
+        json!({"state": "in-use", "encrypted": encrypted,
+               "attachments": [{"instanceId": format!("i-{n:04}"), "state": "attached"}]}),
     )
 }
 

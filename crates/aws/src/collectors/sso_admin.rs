@@ -83,6 +83,7 @@ pub fn instances_asset(account: &str, home_region: &str, reads: &[RegionRead]) -
             Err(f) => failure = Some(format!("{region}: {f}")),
         }
     }
+    let nothing_read = read.is_empty();
     let mut asset = Asset::new(
         setting_id("sso", home_region, account, "instances"),
         types::IDENTITY_CENTER,
@@ -94,6 +95,11 @@ pub fn instances_asset(account: &str, home_region: &str, reads: &[RegionRead]) -
     match (instances.is_empty(), failure) {
         (true, Some(failure)) => {
             asset.set_property("instances", Value::Null);
+            if nothing_read {
+                // No region answered: an empty list would read as data.
+                asset.set_property("regionsRead", Value::Null);
+                asset.mark_unavailable("regionsRead", failure.clone());
+            }
             asset.mark_unavailable("instances", failure);
         }
         _ => asset.set_property("instances", Value::Array(instances)),
@@ -142,6 +148,11 @@ mod tests {
         ];
         let asset = instances_asset("123456789012", "us-east-1", &none);
         assert!(asset.unavailable.contains_key("instances"));
+        assert!(asset.has_data());
+        let denied_everywhere = vec![("us-east-1".to_owned(), Err(denied()))];
+        let asset = instances_asset("123456789012", "us-east-1", &denied_everywhere);
+        assert!(asset.unavailable.contains_key("regionsRead"));
+        assert!(!asset.has_data(), "nothing read is no data");
         let empty = vec![("us-east-1".to_owned(), Ok(vec![]))];
         let asset = instances_asset("123456789012", "us-east-1", &empty);
         assert_eq!(asset.properties["instances"], json!([]));
