@@ -17,53 +17,26 @@
     reason = "test code: a failure should stop the test"
 )]
 
+mod common;
+use common::{REGION, settings, status};
+
 use std::collections::BTreeSet;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 use aws_sdk_opensearch::types::{
     AdvancedSecurityOptionsInput, ClusterConfig, DomainEndpointOptions, EncryptionAtRestOptions,
     LogPublishingOption, LogType, MasterUserOptions, NodeToNodeEncryptionOptions,
     TlsSecurityPolicy, VpcOptions,
 };
-use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
+use rampart_aws::{AwsAccess, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::AssessmentStatus;
 use rampart_testkit::Moto;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
-
-fn settings(endpoint: &str) -> AwsSettings {
-    AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
-        ..AwsSettings::default()
-    }
-}
-
 fn plan(services: &[&str]) -> ScanPlan {
-    ScanPlan {
-        account: "123456789012".to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned()],
-        disabled_regions: vec![],
-        services: Some(services.iter().map(|s| (*s).to_owned()).collect()),
-        concurrency: 4,
-    }
-}
-
-fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
-    assessments
-        .iter()
-        .find(|a| a.recommendation == recommendation && a.resource_name == name)
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}`"))
-        .status
+    common::plan(&[REGION], services)
 }
 
 /// A security group in `vpc` admitting TCP 5439 from `cidr`.
@@ -272,16 +245,7 @@ async fn analytics_services_are_collected_and_assessed() {
 
     // Only declared calls; each parameter group read once; six domains in
     // two DescribeDomains batches; one logging status per cluster.
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    let made = access.stats().snapshot();
-    for (service, operation) in made.keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    let made = common::assert_only_declared_calls(&access);
     let calls = |service: &str, operation: &str| {
         made.iter()
             .filter(|((s, o), _)| s == service && o == operation)

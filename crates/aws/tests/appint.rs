@@ -17,18 +17,16 @@
     reason = "test code: a failure should stop the test"
 )]
 
-use std::collections::BTreeSet;
+mod common;
+use common::{REGION, settings, status};
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
+use rampart_aws::{AwsAccess, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Assessment, AssessmentStatus, Asset};
+use rampart_model::{AssessmentStatus, Asset};
 use rampart_testkit::Moto;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
 const ROLE: &str = "arn:aws:iam::123456789012:role/service-role";
 
 const SERVICES: &[&str] = &[
@@ -45,34 +43,8 @@ const SERVICES: &[&str] = &[
     "datasync",
 ];
 
-fn settings(endpoint: &str) -> AwsSettings {
-    AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
-        ..AwsSettings::default()
-    }
-}
-
 fn plan() -> ScanPlan {
-    ScanPlan {
-        account: "123456789012".to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned()],
-        disabled_regions: vec![],
-        services: Some(SERVICES.iter().map(|s| (*s).to_owned()).collect()),
-        concurrency: 4,
-    }
-}
-
-fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
-    assessments
-        .iter()
-        .find(|a| a.recommendation == recommendation && a.resource_name == name)
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}`"))
-        .status
+    common::plan(&[REGION], SERVICES)
 }
 
 fn find<'a>(assets: &'a [Asset], kind: &str, name: &str) -> &'a Asset {
@@ -626,16 +598,7 @@ async fn application_integration_services_are_collected_and_assessed() {
     let result = collect_account(&access, &plan(), &NoProgress).await;
     assert!(result.gaps.is_empty(), "{:#?}", result.gaps);
 
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    let made = access.stats().snapshot();
-    for (service, operation) in made.keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    common::assert_only_declared_calls(&access);
 
     let assets = &result.assets;
     let shop = find(assets, "AWS::ApiGateway::Stage", "shop/prod");

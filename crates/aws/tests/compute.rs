@@ -20,60 +20,33 @@
     reason = "test code: a failure should stop the test"
 )]
 
+mod common;
+use common::{REGION, settings, status};
+
 use std::collections::BTreeSet;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
+use rampart_aws::{AwsAccess, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::AssessmentStatus;
 use rampart_testkit::Moto;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
 const AMI: &str = "ami-0a3c14e1ddbe7f23c";
 const ROLE: &str = "arn:aws:iam::123456789012:role/compute-test";
 
-fn settings(endpoint: &str) -> AwsSettings {
-    AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
-        ..AwsSettings::default()
-    }
-}
-
 fn plan() -> ScanPlan {
-    ScanPlan {
-        account: "123456789012".to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned()],
-        disabled_regions: vec![],
-        services: Some(
-            [
-                "ecs",
-                "autoscaling",
-                "elasticbeanstalk",
-                "codebuild",
-                "workspaces",
-                "sagemaker",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        ),
-        concurrency: 4,
-    }
-}
-
-fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
-    assessments
-        .iter()
-        .find(|a| a.recommendation == recommendation && a.resource_name == name)
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}`"))
-        .status
+    common::plan(
+        &[REGION],
+        &[
+            "ecs",
+            "autoscaling",
+            "elasticbeanstalk",
+            "codebuild",
+            "workspaces",
+            "sagemaker",
+        ],
+    )
 }
 
 async fn setup_ecs(setup: &AwsAccess, subnet: &str, group: &str) {
@@ -525,16 +498,7 @@ async fn compute_services_are_collected_and_assessed() {
     );
 
     // Only declared calls.
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    let made = access.stats().snapshot();
-    for (service, operation) in made.keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    common::assert_only_declared_calls(&access);
 
     let find = |kind: &str, name: &str| {
         result

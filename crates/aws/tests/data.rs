@@ -18,10 +18,11 @@
     reason = "test code: a failure should stop the test"
 )]
 
+mod common;
+use common::{REGION, settings, status};
+
 use std::collections::BTreeSet;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_databasemigration::types::{
     AuthTypeValue, DmsSslModeValue, MongoDbSettings, NeptuneSettings, RedisSettings,
     ReplicationEndpointTypeValue, SslSecurityProtocolValue,
@@ -37,46 +38,17 @@ use aws_sdk_kafka::types::{
     EncryptionInfo, EnhancedMonitoring, Iam, ProvisionedRequest, PublicAccess, Sasl,
     ServerlessClientAuthentication, ServerlessRequest, ServerlessSasl, Unauthenticated, VpcConfig,
 };
-use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
+use rampart_aws::{AwsAccess, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::AssessmentStatus;
 use rampart_testkit::Moto;
 
-const REGION: &str = "us-east-1";
 const SERVICES: &[&str] = &["elasticache", "dms", "kafka", "fsx", "elasticmapreduce"];
 
-fn settings(endpoint: &str) -> AwsSettings {
-    AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
-        ..AwsSettings::default()
-    }
-}
-
 fn plan() -> ScanPlan {
-    let mut services: Vec<String> = SERVICES.iter().map(|s| (*s).to_owned()).collect();
     // The EC2 collector supplies the subnets EMR.1 reads.
-    services.push("ec2".to_owned());
-    ScanPlan {
-        account: "123456789012".to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned()],
-        disabled_regions: vec![],
-        services: Some(services),
-        concurrency: 4,
-    }
-}
-
-fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
-    assessments
-        .iter()
-        .find(|a| a.recommendation == recommendation && a.resource_name == name)
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}`"))
-        .status
+    common::plan(&[REGION], &[SERVICES, &["ec2"]].concat())
 }
 
 async fn subnets(ec2: &aws_sdk_ec2::Client) -> (String, String) {
@@ -493,16 +465,7 @@ async fn data_services_are_collected_and_assessed() {
     );
 
     // Only declared calls.
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    let made = access.stats().snapshot();
-    for (service, operation) in made.keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    common::assert_only_declared_calls(&access);
 
     let find = |name: &str| {
         result

@@ -18,10 +18,11 @@
     reason = "test code: a failure should stop the test"
 )]
 
+mod common;
+use common::{ACCOUNT, REGION, status};
+
 use std::collections::BTreeSet;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudfront::types::{
     CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, LoggingConfig,
     OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
@@ -33,38 +34,22 @@ use aws_sdk_wafv2::types::{
 use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Assessment, AssessmentStatus};
+use rampart_model::AssessmentStatus;
 use rampart_testkit::Moto;
 use serde_json::json;
 
-const REGION: &str = "us-east-1";
-const ACCOUNT: &str = "123456789012";
-
 fn settings(endpoint: &str) -> AwsSettings {
     AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
         max_attempts: 1,
-        ..AwsSettings::default()
+        ..common::settings(endpoint)
     }
 }
 
 fn plan() -> ScanPlan {
-    ScanPlan {
-        account: ACCOUNT.to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned()],
-        disabled_regions: vec![],
-        services: Some(
-            ["cloudfront", "wafv2", "acm", "route53", "shield"]
-                .map(str::to_owned)
-                .to_vec(),
-        ),
-        concurrency: 4,
-    }
+    common::plan(
+        &[REGION],
+        &["cloudfront", "wafv2", "acm", "route53", "shield"],
+    )
 }
 
 fn visibility(name: &str, metrics: bool) -> VisibilityConfig {
@@ -119,14 +104,6 @@ async fn web_acl(
         );
     }
     request.send().await.unwrap().summary.unwrap().arn.unwrap()
-}
-
-fn status(assessments: &[Assessment], recommendation: &str, name: &str) -> AssessmentStatus {
-    assessments
-        .iter()
-        .find(|a| a.recommendation == recommendation && a.resource_name == name)
-        .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}`"))
-        .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,16 +234,7 @@ async fn edge_services_are_collected_and_assessed() {
     let result = collect_account(&access, &plan(), &NoProgress).await;
 
     // Only declared calls.
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    let made = access.stats().snapshot();
-    for (service, operation) in made.keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    common::assert_only_declared_calls(&access);
     // The gaps are exactly what moto lacks.
     let gaps: BTreeSet<(&str, &str)> = result
         .gaps

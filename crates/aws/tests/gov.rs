@@ -23,19 +23,18 @@
     reason = "test code: a failure should stop the test"
 )]
 
+mod common;
+use common::{ACCOUNT, REGION, settings};
+
 use std::collections::BTreeSet;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use rampart_aws::{AwsAccess, AwsSettings, NoProgress, ScanPlan, collect_account};
+use rampart_aws::{AwsAccess, NoProgress, ScanPlan, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
 use rampart_model::{Assessment, AssessmentStatus, types};
 use rampart_testkit::Moto;
 
-const REGION: &str = "us-east-1";
 const OTHER: &str = "eu-west-1";
-const ACCOUNT: &str = "123456789012";
 
 const SERVICES: &[&str] = &[
     "network-firewall",
@@ -55,26 +54,8 @@ const SERVICES: &[&str] = &[
     "codeartifact",
 ];
 
-fn settings(endpoint: &str) -> AwsSettings {
-    AwsSettings {
-        endpoint_url: Some(endpoint.to_owned()),
-        home_region: Some(REGION.to_owned()),
-        credentials: Some(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))),
-        ..AwsSettings::default()
-    }
-}
-
 fn plan() -> ScanPlan {
-    ScanPlan {
-        account: ACCOUNT.to_owned(),
-        home_region: REGION.to_owned(),
-        regions: vec![REGION.to_owned(), OTHER.to_owned()],
-        disabled_regions: vec![],
-        services: Some(SERVICES.iter().map(|s| (*s).to_owned()).collect()),
-        concurrency: 4,
-    }
+    common::plan(&[REGION, OTHER], SERVICES)
 }
 
 fn status(
@@ -419,15 +400,7 @@ async fn governance_services_are_collected_and_assessed() {
     let result = collect_account(&access, &plan(), &NoProgress).await;
 
     // Only declared calls.
-    let declared: BTreeSet<(&str, &str)> = rampart_aws::collectors::all_operations()
-        .map(|op| (op.service, op.name))
-        .collect();
-    for (service, operation) in access.stats().snapshot().keys() {
-        assert!(
-            declared.contains(&(service.as_str(), operation.as_str())),
-            "undeclared call {service}:{operation}"
-        );
-    }
+    common::assert_only_declared_calls(&access);
     // The gaps are exactly the calls moto does not implement.
     let gap_ops: BTreeSet<&str> = result.gaps.iter().map(|g| g.operation.as_str()).collect();
     let expected: BTreeSet<&str> = [
