@@ -62,9 +62,12 @@ pub struct StoredScan {
     pub catalog: rampart_catalog::Catalog,
     /// What a narrowed scan covered (`None`: a full scan).
     pub coverage: Option<ScanCoverage>,
-    /// Assets of the snapshot kept from older scans (slices a narrowed
-    /// scan did not cover).
+    /// Assets of the snapshot kept from older scans for slices a narrowed
+    /// scan did not cover (not counting [`other_accounts`](Self::other_accounts)).
     pub kept: usize,
+    /// The accounts the scan did not scan whose latest slices the
+    /// snapshot keeps (the rest of the estate's current posture).
+    pub other_accounts: Vec<String>,
 }
 
 /// What a scan was narrowed to: a scan given services, or regions of its
@@ -171,16 +174,93 @@ fn merge_previous(
         }
     }
     if !merged.origins.is_empty() {
-        assets.sort_by(|a, b| {
-            (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
-                &b.resource_type,
-                &b.account,
-                &b.region,
-                &b.arn,
-            ))
-        });
+        sort_assets(assets);
     }
     Ok(merged)
+}
+
+/// The order of a merged snapshot's assets: type, account, region, ARN.
+fn sort_assets(assets: &mut [Asset]) {
+    assets.sort_by(|a, b| {
+        (&a.resource_type, &a.account, &a.region, &a.arn).cmp(&(
+            &b.resource_type,
+            &b.account,
+            &b.region,
+            &b.arn,
+        ))
+    });
+}
+
+/// Adds to a scan's `assets` and `gaps` those of every account it did not
+/// scan, from the latest complete snapshot, so the new snapshot is the
+/// whole estate's current posture: each account's latest complete slice
+/// (issue 14's rule; see docs/architecture.md, "The current posture across
+/// accounts"). Each kept asset keeps the scan that collected it.
+///
+/// An account is dropped instead of kept when the scan that collected it
+/// went through a connector that no longer exists, or through the same
+/// connector as this scan (which scanned again and no longer lists it: a
+/// member that left the organization).
+fn merge_other_accounts(
+    store: &Store,
+    record: &ScanRecord,
+    assets: &mut Vec<Asset>,
+    gaps: &mut Vec<CoverageGap>,
+) -> Result<(Merged, Vec<String>), EngineError> {
+    let mut merged = Merged::default();
+    let Some(base) = store.latest_complete_scan()? else {
+        return Ok((merged, Vec::new()));
+    };
+    let connector = store.scan_connector(&record.id).ok().flatten();
+    let scanned: std::collections::HashSet<&str> =
+        record.accounts.iter().map(String::as_str).collect();
+    let mut keep: BTreeMap<String, bool> = BTreeMap::new();
+    let mut kept_account = |account: &str| -> Result<bool, EngineError> {
+        if scanned.contains(account) {
+            return Ok(false);
+        }
+        if let Some(&k) = keep.get(account) {
+            return Ok(k);
+        }
+        let k = match store.latest_complete_scan_of(account)? {
+            None => true,
+            Some(origin) => match store.scan_connector(&origin.id)? {
+                None => true,
+                Some(id) => {
+                    connector.as_deref() != Some(id.as_str()) && store.connector(&id)?.is_some()
+                }
+            },
+        };
+        keep.insert(account.to_owned(), k);
+        Ok(k)
+    };
+    let origins = store.asset_origins(&base.id)?;
+    for asset in store.assets(&base.id, &AssetFilter::default())? {
+        if !kept_account(&asset.account)? {
+            continue;
+        }
+        let key = (asset.resource_type.clone(), asset.arn.clone());
+        let origin = origins
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| base.id.clone());
+        merged.origins.push((key.0, key.1, origin));
+        assets.push(asset);
+    }
+    for gap in store.gaps(&base.id)? {
+        if kept_account(&gap.account)? {
+            gaps.push(gap);
+        }
+    }
+    if !merged.origins.is_empty() {
+        merged.from.push(base.id);
+        sort_assets(assets);
+    }
+    let accounts = keep
+        .into_iter()
+        .filter_map(|(account, kept)| kept.then_some(account))
+        .collect();
+    Ok((merged, accounts))
 }
 
 /// What the end-of-scan report and `--fail-on` need of a scan's
@@ -378,6 +458,7 @@ pub fn store_complete(
         )?),
         None => None,
     };
+    let (others, other_accounts) = merge_other_accounts(store, &record, &mut assets, &mut gaps)?;
     record.finished_at = Some(OffsetDateTime::now_utc());
     record.status = ScanStatus::Complete;
     record.api_calls = api_calls;
@@ -399,8 +480,14 @@ pub fn store_complete(
             writer.write(a)
         })
     })?;
-    let posture = ScanPosture::of(&controls, &tally);
+    let mut posture = ScanPosture::of(&controls, &tally);
     drop(tally);
+    if !others.origins.is_empty() {
+        // The gate and the summary's failing list are about the accounts
+        // this scan scanned; the score is the whole snapshot's.
+        posture.unhealthy = store.unhealthy_counts(&snapshot.scan.id, &snapshot.scan.accounts)?;
+    }
+    let mut origins = others.origins;
     let mut kept = 0;
     let coverage = match (narrowed, merged) {
         (Some(narrowed), Some(merged)) => {
@@ -410,18 +497,22 @@ pub fn store_complete(
                 merged_from: merged.from,
             };
             store.set_scan_coverage(&snapshot.scan.id, &coverage)?;
-            store.set_asset_origins(&snapshot.scan.id, &merged.origins)?;
             kept = merged.origins.len();
+            origins.extend(merged.origins);
             Some(coverage)
         }
         _ => None,
     };
+    if !origins.is_empty() {
+        store.set_asset_origins(&snapshot.scan.id, &origins)?;
+    }
     Ok(StoredScan {
         snapshot,
         posture,
         catalog,
         coverage,
         kept,
+        other_accounts,
     })
 }
 

@@ -262,6 +262,27 @@ impl Posture {
         )))
     }
 
+    /// The secure score (percent) of each account of a scan, from one read
+    /// of its assessments (not cached).
+    pub fn account_scores(
+        &self,
+        store: &Store,
+        scan_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, f64>, ApiError> {
+        let mut by_account: std::collections::BTreeMap<String, Vec<_>> =
+            std::collections::BTreeMap::new();
+        for a in store.assessment_statuses(scan_id)? {
+            by_account.entry(a.account.clone()).or_default().push(a);
+        }
+        Ok(by_account
+            .into_iter()
+            .map(|(account, statuses)| {
+                let score = secure_score(&self.catalog, &self.controls, &statuses);
+                (account, score.percent)
+            })
+            .collect())
+    }
+
     /// Caches the score of complete scans that have none yet (older scans,
     /// or scans written by the CLI), a few at a time.
     pub fn fill_history(&self, store: &Store) -> Result<(), ApiError> {

@@ -60,6 +60,18 @@ impl Store {
         collect_rows(rows)
     }
 
+    /// A scan's accounts with their asset counts, by account: the estate a
+    /// snapshot holds (the accounts it scanned and those it kept).
+    pub fn asset_account_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT account, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY account ORDER BY account",
+        )?;
+        let rows = stmt.query_map(params![scan_id], |r| {
+            Ok(Ok((r.get::<_, String>(0)?, count_of(r.get(1)?))))
+        })?;
+        collect_rows(rows)
+    }
+
     /// The cached secure scores of the `limit` latest complete scans,
     /// oldest first (for a trend line).
     pub fn recent_scores(&self, limit: u64) -> Result<Vec<ScorePoint>> {

@@ -541,6 +541,28 @@ impl Store {
         collect_rows(rows)
     }
 
+    /// Unhealthy assessments of scan `scan_id` per recommendation id,
+    /// counting only resources of `accounts` (recommendations without any
+    /// are left out).
+    pub fn unhealthy_counts(
+        &self,
+        scan_id: &str,
+        accounts: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT recommendation, COUNT(*) FROM assessments
+             WHERE scan_id = ?1 AND status = 'unhealthy'
+               AND account IN (SELECT value FROM json_each(?2))
+             GROUP BY recommendation",
+        )?;
+        let rows = stmt.query_map(params![scan_id, json_text(&accounts)], |r| {
+            let id: String = r.get(0)?;
+            let n: i64 = r.get(1)?;
+            Ok(Ok((id, u64::try_from(n).unwrap_or(0))))
+        })?;
+        Ok(collect_rows(rows)?.into_iter().collect())
+    }
+
     /// Marks a scan failed (it keeps no snapshot).
     pub fn fail_scan(&self, id: &str, reason: &str) -> Result<()> {
         let changed = self.conn.execute(

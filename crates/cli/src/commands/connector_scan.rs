@@ -93,6 +93,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
                 catalog,
                 coverage,
                 kept,
+                other_accounts,
             },
         calls,
     } = scanned?;
@@ -108,7 +109,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         }
     );
     text.push_str(&summary(&snapshot, &calls, started.elapsed()));
-    text.push_str(&merged_note(coverage.as_ref(), kept));
+    text.push_str(&merged_note(coverage.as_ref(), kept, &other_accounts));
     if snapshot.scan.accounts.len() > 1 {
         text.push_str("\nAccounts\n");
         let rows: Vec<Vec<String>> = snapshot

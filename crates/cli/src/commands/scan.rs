@@ -74,10 +74,11 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
         catalog,
         coverage,
         kept,
+        other_accounts,
     } = stored?;
 
     let mut text = summary(&snapshot, &access.stats().snapshot(), started.elapsed());
-    text.push_str(&merged_note(coverage.as_ref(), kept));
+    text.push_str(&merged_note(coverage.as_ref(), kept, &other_accounts));
     text.push_str(&posture_summary(&catalog, &posture));
     out.write_all(text.as_bytes()).map_err(CliError::failure)?;
     gate(&snapshot, &catalog, &posture, args.evaluation.fail_on)
@@ -91,10 +92,11 @@ pub(crate) fn gate(
     posture: &ScanPosture,
     fail_on: Option<crate::args::SeverityArg>,
 ) -> Result<Exit, CliError> {
-    let collected_anything = snapshot
-        .assets
-        .iter()
-        .any(|a| a.resource_type != types::ACCOUNT && a.has_data());
+    let collected_anything = snapshot.assets.iter().any(|a| {
+        a.resource_type != types::ACCOUNT
+            && a.has_data()
+            && snapshot.scan.accounts.contains(&a.account)
+    });
     if collected_anything {
         let threshold = fail_on.map(Into::into);
         let failing = posture
@@ -114,9 +116,28 @@ pub(crate) fn gate(
     }
 }
 
+/// What a scan kept of earlier ones: for a narrowed scan, what it covered
+/// and what it kept of the previous snapshot; for every scan, the other
+/// accounts whose latest slices the snapshot keeps.
+pub(crate) fn merged_note(
+    coverage: Option<&rampart_store::ScanCoverage>,
+    kept: usize,
+    other_accounts: &[String],
+) -> String {
+    let mut text = narrowed_note(coverage, kept);
+    if !other_accounts.is_empty() {
+        text.push_str(&format!(
+            "\nThe stored snapshot also keeps the latest scans of {} ({}): the secure score below is theirs and this scan's together; the failing list and `--fail-on` cover the scanned accounts only.\n",
+            plural(other_accounts.len() as u64, "other account", "other accounts"),
+            other_accounts.join(", ")
+        ));
+    }
+    text
+}
+
 /// For a narrowed scan: what it covered and what it kept of the previous
 /// snapshot (nothing for a full scan).
-pub(crate) fn merged_note(coverage: Option<&rampart_store::ScanCoverage>, kept: usize) -> String {
+fn narrowed_note(coverage: Option<&rampart_store::ScanCoverage>, kept: usize) -> String {
     let Some(coverage) = coverage else {
         return String::new();
     };
@@ -156,6 +177,18 @@ pub(crate) fn summary(
     elapsed: Duration,
 ) -> String {
     let scan = &snapshot.scan;
+    // Only the scanned accounts: the snapshot also keeps other accounts'
+    // latest slices (the estate's current posture).
+    let assets: Vec<&rampart_model::Asset> = snapshot
+        .assets
+        .iter()
+        .filter(|a| scan.accounts.contains(&a.account))
+        .collect();
+    let gaps = snapshot
+        .gaps
+        .iter()
+        .filter(|g| scan.accounts.contains(&g.account))
+        .count();
     let mut text = format!(
         "Scan {} complete in {}\naccount {} · regions {} · {} · {} · {}\n\n",
         scan.id,
@@ -163,12 +196,12 @@ pub(crate) fn summary(
         scan.accounts.join(", "),
         scan.regions.join(", "),
         plural(scan.api_calls, "API call", "API calls"),
-        plural(snapshot.assets.len() as u64, "asset", "assets"),
-        plural(snapshot.gaps.len() as u64, "coverage gap", "coverage gaps"),
+        plural(assets.len() as u64, "asset", "assets"),
+        plural(gaps as u64, "coverage gap", "coverage gaps"),
     );
-    let regions: BTreeSet<&str> = snapshot.assets.iter().map(|a| a.region.as_str()).collect();
+    let regions: BTreeSet<&str> = assets.iter().map(|a| a.region.as_str()).collect();
     let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
-    for asset in &snapshot.assets {
+    for asset in assets {
         *counts
             .entry(asset.resource_type.as_str())
             .or_default()

@@ -22,6 +22,40 @@ const RECENT_SCANS: u64 = 8;
 /// or scans written by the CLI), so the trend fills in without one slow page.
 const FILL_PER_REQUEST: u64 = 3;
 
+/// One account of the current snapshot on the overview.
+struct AccountRow {
+    account: String,
+    percent: f64,
+    assets: u64,
+    /// The latest complete scan that scanned it, and when it finished.
+    scanned_by: Option<(String, String)>,
+}
+
+/// The accounts of snapshot `scan_id`: their score, assets and the scan
+/// their slice comes from.
+fn account_rows(
+    store: &rampart_store::Store,
+    posture: &crate::posture::Posture,
+    scan_id: &str,
+) -> Result<Vec<AccountRow>, crate::error::ApiError> {
+    let scores = posture.account_scores(store, scan_id)?;
+    store
+        .asset_account_counts(scan_id)?
+        .into_iter()
+        .map(|(account, assets)| {
+            let scanned_by = store
+                .latest_complete_scan_of(&account)?
+                .map(|s| (s.id, s.finished_at.map(when).unwrap_or_default()));
+            Ok(AccountRow {
+                percent: scores.get(&account).copied().unwrap_or(0.0),
+                account,
+                assets,
+                scanned_by,
+            })
+        })
+        .collect()
+}
+
 pub(super) async fn overview(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
@@ -57,6 +91,14 @@ pub(super) async fn overview(
         return Ok(page("Overview", Nav::Overview, &who, content));
     };
     let score: ScoreView = cached(&state, &scan.id, kind::SCORE).await?;
+    let accounts = {
+        let posture = state.posture.clone();
+        let id = scan.id.clone();
+        state
+            .store
+            .run(move |s| account_rows(s, &posture, &id))
+            .await?
+    };
     let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
     let content = html! {
         h1 { "Overview" }
@@ -76,9 +118,33 @@ pub(super) async fn overview(
                 h2 #scope-h { "Scope" }
                 dl.props {
                     dt { "Assets" } dd { (scan.asset_count) }
-                    dt { "Accounts" } dd { (scan.accounts.join(", ")) }
+                    dt { "Accounts" } dd { (accounts.len()) }
                     dt { "Regions" } dd { (scan.regions.len()) }
                     dt { "Coverage gaps" } dd { (scan.gap_count) }
+                }
+            }
+        }
+        h2 { "Accounts" }
+        p.muted.small { "Each account's latest complete scan; the score above covers them all." }
+        table #accounts {
+            thead { tr {
+                th { "Account" } th.num { "Secure score" } th.num { "Assets" } th { "Last scanned" }
+            } }
+            tbody {
+                @for a in &accounts {
+                    tr {
+                        td { a href=(link("/inventory", &[("account", &a.account)])) { (a.account) } }
+                        td.num { (format!("{:.1}%", a.percent)) }
+                        td.num { (a.assets) }
+                        td {
+                            @match &a.scanned_by {
+                                Some((id, at)) => {
+                                    a href=(format!("/scans/{}", super::segment(id))) { (id) } ", " (at)
+                                }
+                                None => { "—" }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,236 @@
+//! The current posture across accounts (issue 14): every stored snapshot
+//! keeps the latest slices of the accounts its scan did not scan, so scans
+//! of different accounts or connectors never hide each other, and a
+//! connector that no longer lists an account (or no longer exists) drops it.
+
+use rampart_catalog::exemptions::Exemptions;
+use rampart_connector::{Connector, Plan};
+use rampart_engine::scan::store_complete;
+use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus};
+use rampart_store::{AssetFilter, Store};
+use serde_json::json;
+use time::OffsetDateTime;
+
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+const M: &str = "333333333333";
+const BLOCK: &str = "s3-account-block-public-access";
+
+/// The account-level S3 public access block of `account`, switched off:
+/// unhealthy for [`BLOCK`].
+fn block_off(account: &str) -> Asset {
+    Asset::new(
+        format!("arn:rampart:s3:us-east-1:{account}:account-public-access-block"),
+        "Rampart::S3::AccountPublicAccessBlock",
+        account,
+        "us-east-1",
+        "account-public-access-block",
+        json!({"configured": false, "blockPublicAcls": false, "ignorePublicAcls": false,
+               "blockPublicPolicy": false, "restrictPublicBuckets": false}),
+    )
+}
+
+fn bucket(account: &str, name: &str) -> Asset {
+    Asset::new(
+        format!("arn:aws:s3:::{name}"),
+        "AWS::S3::Bucket",
+        account,
+        "us-east-1",
+        name,
+        json!({}),
+    )
+}
+
+fn gap(account: &str) -> CoverageGap {
+    CoverageGap {
+        account: account.to_owned(),
+        region: "us-east-1".to_owned(),
+        service: "kms".to_owned(),
+        operation: "ListKeys".to_owned(),
+        kind: GapKind::AccessDenied,
+        error: "denied".to_owned(),
+        occurrences: 1,
+    }
+}
+
+/// Scans `accounts` (through `connector` when given) with `assets` and
+/// `gaps` collected; returns the stored scan's other accounts.
+fn scan(
+    store: &mut Store,
+    id: &str,
+    connector: Option<&Connector>,
+    accounts: &[&str],
+    assets: Vec<Asset>,
+    gaps: Vec<CoverageGap>,
+) -> rampart_engine::StoredScan {
+    let record = ScanRecord {
+        id: id.to_owned(),
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: None,
+        status: ScanStatus::Running,
+        accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        regions: vec!["us-east-1".to_owned()],
+        api_calls: 1,
+        asset_count: 0,
+        gap_count: 0,
+    };
+    store.begin_scan(&record).unwrap();
+    if let Some(c) = connector {
+        store.set_scan_connector(id, &c.id.to_string()).unwrap();
+    }
+    // Finish times must order the scans.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store_complete(store, record, assets, gaps, 1, &Exemptions::default(), None).unwrap()
+}
+
+fn accounts_of(store: &Store, scan_id: &str) -> Vec<String> {
+    let mut accounts: Vec<String> = store
+        .assets(scan_id, &AssetFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| a.account)
+        .collect();
+    accounts.dedup();
+    accounts.sort();
+    accounts.dedup();
+    accounts
+}
+
+fn connector(name: &str, account: &str) -> Connector {
+    let c = Connector::new(
+        name,
+        account,
+        &[Plan::Cspm],
+        vec!["us-east-1".into()],
+        12,
+        None,
+    );
+    c.validate().unwrap();
+    c
+}
+
+#[test]
+fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
+    let mut store = Store::open_in_memory().unwrap();
+    let first = scan(
+        &mut store,
+        "s1",
+        None,
+        &[A],
+        vec![block_off(A), bucket(A, "a-logs")],
+        vec![gap(A)],
+    );
+    assert!(first.other_accounts.is_empty());
+
+    // Account B's scan keeps A's slice, with its gap and origin.
+    let second = scan(&mut store, "s2", None, &[B], vec![block_off(B)], vec![]);
+    assert_eq!(second.other_accounts, vec![A.to_owned()]);
+    let latest = store.latest_complete_scan().unwrap().unwrap();
+    assert_eq!(latest.id, "s2");
+    assert_eq!(
+        latest.accounts,
+        vec![B.to_owned()],
+        "the accounts it scanned"
+    );
+    assert_eq!(accounts_of(&store, "s2"), vec![A.to_owned(), B.to_owned()]);
+    assert_eq!(store.gaps("s2").unwrap(), vec![gap(A)]);
+    let origins = store.asset_origins("s2").unwrap();
+    assert_eq!(
+        origins.get(&(
+            "AWS::S3::Bucket".to_owned(),
+            "arn:aws:s3:::a-logs".to_owned()
+        )),
+        Some(&"s1".to_owned())
+    );
+    // Both accounts are assessed in the stored snapshot …
+    let failing: Vec<String> = store
+        .assessments("s2")
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.recommendation == BLOCK && a.status.as_str() == "unhealthy")
+        .map(|a| a.account)
+        .collect();
+    assert_eq!(failing.len(), 2, "{failing:?}");
+    // … and the scan's own failing list counts only the scanned account.
+    assert_eq!(second.posture.unhealthy.get(BLOCK), Some(&1));
+
+    // A rescan of A replaces A's slice (the bucket is gone) and keeps B's.
+    let third = scan(&mut store, "s3", None, &[A], vec![block_off(A)], vec![]);
+    assert_eq!(third.other_accounts, vec![B.to_owned()]);
+    let assets = store.assets("s3", &AssetFilter::default()).unwrap();
+    assert!(
+        !assets.iter().any(|a| a.name == "a-logs"),
+        "A was rescanned"
+    );
+    assert_eq!(accounts_of(&store, "s3"), vec![A.to_owned(), B.to_owned()]);
+    assert!(store.gaps("s3").unwrap().is_empty(), "A's old gap is gone");
+    // B's slice still names the scan that collected it, through two merges.
+    let origins = store.asset_origins("s3").unwrap();
+    assert_eq!(
+        origins.get(&(
+            "Rampart::S3::AccountPublicAccessBlock".to_owned(),
+            format!("arn:rampart:s3:us-east-1:{B}:account-public-access-block")
+        )),
+        Some(&"s2".to_owned())
+    );
+}
+
+#[test]
+fn a_connector_drops_accounts_it_no_longer_lists_and_a_deleted_connector_drops_its_own() {
+    let mut store = Store::open_in_memory().unwrap();
+    let org = connector("org", A);
+    let single = connector("single", B);
+    store.create_connector(&org).unwrap();
+    store.create_connector(&single).unwrap();
+
+    scan(
+        &mut store,
+        "org-1",
+        Some(&org),
+        &[A, M],
+        vec![block_off(A), block_off(M)],
+        vec![],
+    );
+    let other = scan(
+        &mut store,
+        "single-1",
+        Some(&single),
+        &[B],
+        vec![block_off(B)],
+        vec![],
+    );
+    assert_eq!(other.other_accounts, vec![A.to_owned(), M.to_owned()]);
+    assert_eq!(
+        accounts_of(&store, "single-1"),
+        vec![A.to_owned(), B.to_owned(), M.to_owned()]
+    );
+
+    // M left the organization: the organization's next scan drops it and
+    // keeps the other connector's account.
+    let again = scan(
+        &mut store,
+        "org-2",
+        Some(&org),
+        &[A],
+        vec![block_off(A)],
+        vec![],
+    );
+    assert_eq!(again.other_accounts, vec![B.to_owned()]);
+    assert_eq!(
+        accounts_of(&store, "org-2"),
+        vec![A.to_owned(), B.to_owned()]
+    );
+
+    // The single-account connector is deleted: the next scan drops B.
+    assert!(store.delete_connector("single").unwrap());
+    let last = scan(
+        &mut store,
+        "org-3",
+        Some(&org),
+        &[A],
+        vec![block_off(A)],
+        vec![],
+    );
+    assert!(last.other_accounts.is_empty());
+    assert_eq!(accounts_of(&store, "org-3"), vec![A.to_owned()]);
+}
