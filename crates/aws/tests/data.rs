@@ -624,9 +624,21 @@ async fn data_services_are_collected_and_assessed() {
         ("memorydb-cluster-tls-enabled", "mdb-open", Unhealthy),
         ("memorydb-cluster-encrypted-with-cmk", "mdb-strict", Healthy),
         ("memorydb-cluster-encrypted-with-cmk", "mdb-open", Unhealthy),
-        ("memorydb-cluster-automatic-snapshots", "mdb-strict", Healthy),
-        ("memorydb-cluster-automatic-snapshots", "mdb-look-alike", Healthy),
-        ("memorydb-cluster-automatic-snapshots", "mdb-open", Unhealthy),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-strict",
+            Healthy,
+        ),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-look-alike",
+            Healthy,
+        ),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-open",
+            Unhealthy,
+        ),
         (
             "memorydb-cluster-auto-minor-version-upgrade",
             "mdb-strict",

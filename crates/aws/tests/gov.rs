@@ -713,10 +713,22 @@ async fn backup_vaults_plans_and_parameters_end_to_end() {
     // Parameters (moto models PutParameter / DescribeParameters).
     let ssm = setup.ssm(REGION);
     for (name, kind, key) in [
-        ("/prod/orders/db/password", ParameterType::SecureString, Some(key_arn.as_str())),
-        ("/prod/legacy/github-token", ParameterType::SecureString, None),
+        (
+            "/prod/orders/db/password",
+            ParameterType::SecureString,
+            Some(key_arn.as_str()),
+        ),
+        (
+            "/prod/legacy/github-token",
+            ParameterType::SecureString,
+            None,
+        ),
         ("/prod/payments/api-key", ParameterType::String, None),
-        ("/iam/password-policy-min-length", ParameterType::String, None),
+        (
+            "/iam/password-policy-min-length",
+            ParameterType::String,
+            None,
+        ),
     ] {
         ssm.put_parameter()
             .name(name)
@@ -825,7 +837,10 @@ async fn backup_vaults_plans_and_parameters_end_to_end() {
         .find(|a| a.name == "/prod/orders/db/password")
         .unwrap();
     assert!(
-        !parameter.properties.to_string().contains("not-a-real-value"),
+        !parameter
+            .properties
+            .to_string()
+            .contains("not-a-real-value"),
         "a parameter value reached the asset"
     );
 
@@ -833,7 +848,12 @@ async fn backup_vaults_plans_and_parameters_end_to_end() {
     let assessments = evaluate(&catalog, &result.assets);
     use AssessmentStatus::{Healthy, NotApplicable, Unhealthy};
     let expectations: &[(&str, &str, &str, AssessmentStatus)] = &[
-        ("backup-vault-encrypted-with-cmk", REGION, "vault-locked", Healthy),
+        (
+            "backup-vault-encrypted-with-cmk",
+            REGION,
+            "vault-locked",
+            Healthy,
+        ),
         ("backup-vault-lock-enabled", REGION, "vault-locked", Healthy),
         ("backup-vault-lock-enabled", REGION, "vault-open", Unhealthy),
         (
@@ -860,8 +880,18 @@ async fn backup_vaults_plans_and_parameters_end_to_end() {
             "weekly-7",
             Unhealthy,
         ),
-        ("backup-plan-exists-in-region", REGION, "backup-plans", Healthy),
-        ("backup-plan-exists-in-region", OTHER, "backup-plans", Unhealthy),
+        (
+            "backup-plan-exists-in-region",
+            REGION,
+            "backup-plans",
+            Healthy,
+        ),
+        (
+            "backup-plan-exists-in-region",
+            OTHER,
+            "backup-plans",
+            Unhealthy,
+        ),
         // The existing recovery point and protected-resource recommendations,
         // now through the SDK.
         (
@@ -876,8 +906,18 @@ async fn backup_vaults_plans_and_parameters_end_to_end() {
             "snap-vault-open",
             Unhealthy,
         ),
-        ("ec2-volume-in-backup-plan", REGION, volumes[0].as_str(), Healthy),
-        ("ec2-volume-in-backup-plan", OTHER, volumes[1].as_str(), Unhealthy),
+        (
+            "ec2-volume-in-backup-plan",
+            REGION,
+            volumes[0].as_str(),
+            Healthy,
+        ),
+        (
+            "ec2-volume-in-backup-plan",
+            OTHER,
+            volumes[1].as_str(),
+            Unhealthy,
+        ),
         // Parameters.
         (
             "ssm-parameter-secret-is-securestring",

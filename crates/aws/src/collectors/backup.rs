@@ -142,7 +142,9 @@ async fn collect_vaults(ctx: &CollectContext<'_>, client: &Client) {
                         .send(),
                 )
             );
-            let policy = policy.as_ref().map(|out| out.as_ref().and_then(|o| o.policy()));
+            let policy = policy
+                .as_ref()
+                .map(|out| out.as_ref().and_then(|o| o.policy()));
             let mut assets = vec![vault_asset(ctx.account(), ctx.region(), &vault, policy)];
             assets.extend(
                 points
@@ -268,7 +270,10 @@ pub fn plans_asset(
             let mut plans: Vec<(&str, &str)> = list
                 .iter()
                 .filter_map(|p| {
-                    Some((p.backup_plan_id()?, p.backup_plan_name().unwrap_or_default()))
+                    Some((
+                        p.backup_plan_id()?,
+                        p.backup_plan_name().unwrap_or_default(),
+                    ))
                 })
                 .collect();
             plans.sort_unstable();
@@ -471,7 +476,10 @@ mod tests {
         assert_eq!(asset.resource_type, VAULT);
         assert_eq!(asset.name, "main");
         assert_eq!(asset.properties["locked"], true);
-        assert_eq!(asset.properties["accessPolicy"]["Statement"][0]["Effect"], "Deny");
+        assert_eq!(
+            asset.properties["accessPolicy"]["Statement"][0]["Effect"],
+            "Deny"
+        );
         let none = vault_asset("123456789012", "us-east-1", &vault, Ok(None));
         assert!(none.properties["accessPolicy"].is_null());
         assert!(none.unavailable.is_empty());
@@ -511,7 +519,10 @@ mod tests {
             .build();
         let asset = plan_asset("123456789012", "us-east-1", &member, Ok(&out));
         assert_eq!(asset.resource_type, PLAN);
-        assert_eq!(asset.properties["rules"][0]["lifecycle"]["deleteAfterDays"], 35);
+        assert_eq!(
+            asset.properties["rules"][0]["lifecycle"]["deleteAfterDays"],
+            35
+        );
         assert_eq!(
             asset.properties["rules"][0]["scheduleExpression"],
             "cron(0 5 ? * * *)"

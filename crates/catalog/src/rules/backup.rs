@@ -313,10 +313,10 @@ fn vault_access_policy_not_public(p: &Props<'_>, _: &Inventory) -> Result<Outcom
     };
     let public = policy::public_statements(doc);
     if public.is_empty() {
-        return Ok(Outcome::healthy(
-            "The vault's access policy grants nothing to everyone.",
-        )
-        .with(p.evidence("accessPolicy")));
+        return Ok(
+            Outcome::healthy("The vault's access policy grants nothing to everyone.")
+                .with(p.evidence("accessPolicy")),
+        );
     }
     let deletes = public
         .iter()
@@ -403,8 +403,10 @@ fn plan_min_frequency_and_retention(p: &Props<'_>, _: &Inventory) -> Result<Outc
         }
     }
     if rules.is_empty() {
-        return Ok(Outcome::unhealthy("The plan has no rules, so it backs nothing up.")
-            .with(p.evidence("rules")));
+        return Ok(
+            Outcome::unhealthy("The plan has no rules, so it backs nothing up.")
+                .with(p.evidence("rules")),
+        );
     }
     if failing.is_empty() {
         return Ok(Outcome::healthy(format!(
@@ -434,11 +436,10 @@ fn plan_exists_in_region(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unre
         });
     };
     if !plans.is_empty() {
-        return Ok(Outcome::healthy(format!(
-            "The region has {} backup plan(s).",
-            plans.len()
-        ))
-        .with(p.evidence("backupPlans")));
+        return Ok(
+            Outcome::healthy(format!("The region has {} backup plan(s).", plans.len()))
+                .with(p.evidence("backupPlans")),
+        );
     }
     let asset = p.asset();
     let protectable: Vec<&str> = PROTECTABLE_TYPES

@@ -58,7 +58,9 @@ fn tls_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
     if let Some(outcome) = gone(p)? {
         return Ok(outcome);
     }
-    let tls = p.bool("tlsEnabled")?.ok_or_else(|| not_reported("tlsEnabled"))?;
+    let tls = p
+        .bool("tlsEnabled")?
+        .ok_or_else(|| not_reported("tlsEnabled"))?;
     Ok(Outcome::either(
         tls,
         "The cluster encrypts connections with TLS.",

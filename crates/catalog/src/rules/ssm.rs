@@ -497,9 +497,6 @@ fn parameter_secret_is_securestring(p: &Props<'_>, _: &Inventory) -> Result<Outc
     .with(p.evidence("type")))
 }
 
-/// The AWS managed key of Parameter Store.
-pub const SSM_AWS_MANAGED_KEY: &str = "alias/aws/ssm";
-
 /// A `SecureString` parameter is encrypted with a customer managed KMS key,
 /// not `alias/aws/ssm` (or any `alias/aws/…`, AWS managed, alias; or a key
 /// the KMS scan reports as AWS managed). Not applicable: `String` and
