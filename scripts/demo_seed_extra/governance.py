@@ -1,7 +1,7 @@
 """Demo seeding for network, governance and data-platform services:
 Network Firewall, Amazon Inspector, Amazon Macie, AWS Private CA, Amazon
 Connect, CloudFormation, Service Catalog, the account's alternate contacts,
-AWS Backup, Glue and Athena.
+AWS Backup, Systems Manager parameters, Glue and Athena.
 
 Each misconfigured resource has a healthy counterpart where moto can model
 one. Everything created is listed in docs/demo-account.md ("Network,
@@ -98,10 +98,54 @@ def seed(s) -> None:
     )
     s.add("account", HOME, "security alternate contact (billing and operations unset)")
 
-    # AWS Backup: a vault (moto lacks recovery points and protected resources).
-    s.c("backup").create_backup_vault(BackupVaultName="demo-vault")
-    s.add("backup", HOME, "backup vault demo-vault")
-    s.gap("backup: moto lacks ListRecoveryPointsByBackupVault and ListProtectedResources")
+    # AWS Backup: a vault (moto lacks recovery points, protected resources
+    # and vault access policies) and two plans: daily for 35 days (healthy)
+    # and weekly for 7 days (bad).
+    backup = s.c("backup")
+    backup.create_backup_vault(BackupVaultName="demo-vault")
+    s.add("backup", HOME, "backup vault demo-vault (no Vault Lock)")
+    s.gap(
+        "backup: moto lacks ListRecoveryPointsByBackupVault, ListProtectedResources"
+        " and GetBackupVaultAccessPolicy"
+    )
+    for name, schedule, days in (
+        ("demo-plan-daily", "cron(0 5 ? * * *)", 35),
+        ("demo-plan-weekly", "cron(0 5 ? * 1 *)", 7),
+    ):
+        backup.create_backup_plan(
+            BackupPlan={
+                "BackupPlanName": name,
+                "Rules": [
+                    {
+                        "RuleName": name,
+                        "TargetBackupVaultName": "demo-vault",
+                        "ScheduleExpression": schedule,
+                        "Lifecycle": {"DeleteAfterDays": days},
+                    }
+                ],
+            }
+        )
+    s.add("backup", HOME, "backup plans demo-plan-daily (daily, 35 days) / demo-plan-weekly (weekly, 7 days: bad)")
+
+    # Systems Manager parameters (metadata only is scanned): a password as a
+    # SecureString with the demo key, an API key in clear (bad), a token
+    # under the AWS managed key (bad), and a look-alike name in clear.
+    ssm = s.c("ssm")
+    key = s.ids.get("alias/demo-rotated@" + HOME)
+    for name, kind, key_id in (
+        ("/demo/app/db-password", "SecureString", key),
+        ("/demo/app/api-key", "String", None),
+        ("/demo/legacy/github-token", "SecureString", None),
+        ("/demo/iam/password-policy-min-length", "String", None),
+    ):
+        kwargs = {"KeyId": key_id} if key_id else {}
+        ssm.put_parameter(Name=name, Value="demo-not-a-secret", Type=kind, **kwargs)
+    s.add(
+        "ssm",
+        HOME,
+        "parameters /demo/app/db-password (SecureString, demo key), /demo/app/api-key (String: bad),"
+        " /demo/legacy/github-token (SecureString, alias/aws/ssm: bad), /demo/iam/password-policy-min-length",
+    )
 
     # Glue: a Spark job on an unsupported version and one on 4.0; an ML
     # transform without encryption.

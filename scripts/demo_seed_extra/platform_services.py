@@ -1,5 +1,5 @@
 """Demo seed: CloudFront, AWS WAF, Route 53, ECS, EC2 Auto Scaling, CodeBuild,
-SageMaker, Redshift, OpenSearch Service and ElastiCache.
+SageMaker, Redshift, OpenSearch Service, ElastiCache and MemoryDB.
 
 One healthy and one failing resource per family where moto models it, all in
 us-east-1 (CloudFront and Route 53 are global). Calls moto may not implement
@@ -26,6 +26,7 @@ def seed(s) -> None:
     s.optional("redshift", _redshift, s)
     s.optional("opensearch", _opensearch, s)
     s.optional("elasticache", _elasticache, s)
+    s.optional("memorydb", _memorydb, s)
     s.optional("elasticbeanstalk", _elasticbeanstalk, s)
     s.optional("fsx", _fsx, s)
 
@@ -229,6 +230,31 @@ def _elasticache(s) -> None:
         SnapshotRetentionLimit=0,
     )
     s.add("elasticache", HOME, "Redis cluster demo-sessions: no automatic backups, default subnet group (bad)")
+
+
+def _memorydb(s) -> None:
+    mdb = s.c("memorydb", HOME)
+    key = s.ids.get("alias/demo-rotated@" + HOME)
+    kwargs = {"KmsKeyId": key} if key else {}
+    mdb.create_cluster(
+        ClusterName="demo-mdb-strict",
+        NodeType="db.t4g.small",
+        ACLName="demo-app-users",
+        TLSEnabled=True,
+        SnapshotRetentionLimit=7,
+        AutoMinorVersionUpgrade=True,
+        **kwargs,
+    )
+    s.add("memorydb", HOME, "MemoryDB cluster demo-mdb-strict: TLS, demo key, 7 days of snapshots, ACL demo-app-users")
+    mdb.create_cluster(
+        ClusterName="demo-mdb-open",
+        NodeType="db.t4g.small",
+        ACLName="open-access",
+        TLSEnabled=False,
+        SnapshotRetentionLimit=0,
+        AutoMinorVersionUpgrade=False,
+    )
+    s.add("memorydb", HOME, "MemoryDB cluster demo-mdb-open: no TLS, open-access ACL, no snapshots, no minor upgrades, AWS owned key (bad)")
 
 
 def _elasticbeanstalk(s) -> None:

@@ -1,5 +1,5 @@
-//! The data-service collectors (ElastiCache, DMS, MSK, FSx, EMR) against
-//! moto; the collected assets are assessed by the catalog end to end.
+//! The data-service collectors (ElastiCache, MemoryDB, DMS, MSK, FSx, EMR)
+//! against moto; the collected assets are assessed by the catalog end to end.
 //!
 //! moto (5.2.5) gaps, covered by the collectors' unit tests and the
 //! catalog fixtures instead: MSK Connect (`kafkaconnect`) is not modelled,
@@ -44,7 +44,14 @@ use rampart_catalog::evaluate::evaluate;
 use rampart_model::AssessmentStatus;
 use rampart_testkit::Moto;
 
-const SERVICES: &[&str] = &["elasticache", "dms", "kafka", "fsx", "elasticmapreduce"];
+const SERVICES: &[&str] = &[
+    "elasticache",
+    "memorydb",
+    "dms",
+    "kafka",
+    "fsx",
+    "elasticmapreduce",
+];
 
 fn plan() -> ScanPlan {
     // The EC2 collector supplies the subnets EMR.1 reads.
@@ -157,6 +164,45 @@ async fn elasticache(setup: &AwsAccess, private: &str) {
             .await
             .unwrap();
     }
+}
+
+/// Three MemoryDB clusters: `mdb-strict` (TLS, customer managed key, 7
+/// days of snapshots, automatic minor upgrades, an ACL of users),
+/// `mdb-open` (no TLS, so moto — as AWS requires — gives it the
+/// `open-access` ACL; no snapshots, no automatic upgrades, AWS owned key)
+/// and `mdb-look-alike`, whose ACL only starts with `open-access`.
+async fn memorydb(setup: &AwsAccess) {
+    let mdb = setup.memorydb(REGION);
+    mdb.create_cluster()
+        .cluster_name("mdb-strict")
+        .node_type("db.t4g.small")
+        .acl_name("app-users")
+        .tls_enabled(true)
+        .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        .snapshot_retention_limit(7)
+        .auto_minor_version_upgrade(true)
+        .send()
+        .await
+        .unwrap();
+    mdb.create_cluster()
+        .cluster_name("mdb-open")
+        .node_type("db.t4g.small")
+        .acl_name("open-access")
+        .tls_enabled(false)
+        .snapshot_retention_limit(0)
+        .auto_minor_version_upgrade(false)
+        .send()
+        .await
+        .unwrap();
+    mdb.create_cluster()
+        .cluster_name("mdb-look-alike")
+        .node_type("db.t4g.small")
+        .acl_name("open-access-admins")
+        .tls_enabled(true)
+        .snapshot_retention_limit(1)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn dms(setup: &AwsAccess) {
@@ -437,6 +483,7 @@ async fn data_services_are_collected_and_assessed() {
     let setup = AwsAccess::load(&settings(&moto.url())).await.unwrap();
     let (private, public) = subnets(&setup.ec2(REGION)).await;
     elasticache(&setup, &private).await;
+    memorydb(&setup).await;
     dms(&setup).await;
     msk(&setup, &private, &public).await;
     fsx(&setup, &private, &public).await;
@@ -475,6 +522,8 @@ async fn data_services_are_collected_and_assessed() {
             .unwrap_or_else(|| panic!("no asset `{name}`"))
     };
     assert_eq!(find("orders").properties["engineVersion"], "5.0.6");
+    assert_eq!(find("mdb-open").properties["aclName"], "open-access");
+    assert_eq!(find("mdb-strict").properties["snapshotRetentionLimit"], 7);
     assert_eq!(find("zfs-single").properties["copyTagsToVolumes"], false);
     assert_eq!(find("etl-public").properties["subnetId"], public.as_str());
 
@@ -570,6 +619,43 @@ async fn data_services_are_collected_and_assessed() {
             "legacy",
             Unhealthy,
         ),
+        // MemoryDB
+        ("memorydb-cluster-tls-enabled", "mdb-strict", Healthy),
+        ("memorydb-cluster-tls-enabled", "mdb-open", Unhealthy),
+        ("memorydb-cluster-encrypted-with-cmk", "mdb-strict", Healthy),
+        ("memorydb-cluster-encrypted-with-cmk", "mdb-open", Unhealthy),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-strict",
+            Healthy,
+        ),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-look-alike",
+            Healthy,
+        ),
+        (
+            "memorydb-cluster-automatic-snapshots",
+            "mdb-open",
+            Unhealthy,
+        ),
+        (
+            "memorydb-cluster-auto-minor-version-upgrade",
+            "mdb-strict",
+            Healthy,
+        ),
+        (
+            "memorydb-cluster-auto-minor-version-upgrade",
+            "mdb-open",
+            Unhealthy,
+        ),
+        ("memorydb-cluster-no-open-access-acl", "mdb-strict", Healthy),
+        (
+            "memorydb-cluster-no-open-access-acl",
+            "mdb-look-alike",
+            Healthy,
+        ),
+        ("memorydb-cluster-no-open-access-acl", "mdb-open", Unhealthy),
         // DMS
         ("dms-endpoint-ssl", "pg-target", Healthy),
         ("dms-endpoint-ssl", "pg-source", Unhealthy),

@@ -6,8 +6,9 @@
 //!
 //! moto 5.2.5 lacks some calls these collectors make: Network Firewall's
 //! `ListFirewallPolicies` / `ListRuleGroups`, AWS Backup's
-//! `ListRecoveryPointsByBackupVault`
-//! and `ListProtectedResources`, Bedrock's `ListGuardrails`, and all of
+//! `GetBackupVaultAccessPolicy`, `ListRecoveryPointsByBackupVault`
+//! and `ListProtectedResources` (answered from recorded responses in
+//! [`backup_vaults_plans_and_parameters_end_to_end`]), Bedrock's `ListGuardrails`, and all of
 //! CodeArtifact; and its answers to Macie's `GetMacieSession` and Connect's
 //! `ListInstances` carry timestamps the SDK cannot parse (not RFC 3339 / a
 //! string where a number belongs). Those become gaps (never empty "healthy"
@@ -408,6 +409,7 @@ async fn governance_services_are_collected_and_assessed() {
         "ListRuleGroups",
         "GetMacieSession",
         "ListInstances",
+        "GetBackupVaultAccessPolicy",
         "ListRecoveryPointsByBackupVault",
         "ListProtectedResources",
         "ListGuardrails",
@@ -617,4 +619,360 @@ async fn governance_services_are_collected_and_assessed() {
         pca.contains(&Unhealthy) && pca.contains(&NotApplicable),
         "{pca:?}"
     );
+}
+
+/// AWS Backup vaults and plans, the Backup recovery points and protected
+/// resources, and Systems Manager parameters, through the real SDK: moto
+/// models vaults (with Vault Lock), plans, KMS keys, EBS volumes and
+/// parameters; the three Backup calls it lacks (`GetBackupVaultAccessPolicy`,
+/// `ListRecoveryPointsByBackupVault`, `ListProtectedResources`) are answered
+/// by the emulator from recorded responses in AWS Backup's REST-JSON wire
+/// format (the API reference's shapes; timestamps in epoch seconds; a vault
+/// without a policy answers 404 `ResourceNotFoundException`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_vaults_plans_and_parameters_end_to_end() {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, Lifecycle};
+    use aws_sdk_ssm::types::ParameterType;
+    use serde_json::json;
+
+    let moto = Moto::start_with_ssm_emulator();
+    let setup = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let key_arn = setup
+        .kms(REGION)
+        .create_key()
+        .description("backups and parameters")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+
+    // Vaults: both with the customer managed key; one locked.
+    let backup = setup.backup(REGION);
+    for vault in ["vault-locked", "vault-open"] {
+        backup
+            .create_backup_vault()
+            .backup_vault_name(vault)
+            .encryption_key_arn(&key_arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    backup
+        .put_backup_vault_lock_configuration()
+        .backup_vault_name("vault-locked")
+        .min_retention_days(35)
+        .max_retention_days(365)
+        .send()
+        .await
+        .unwrap();
+    // Plans: daily for 35 days, and weekly for 7.
+    for (name, schedule, days) in [
+        ("daily-35", "cron(0 5 ? * * *)", 35),
+        ("weekly-7", "cron(0 5 ? * 1 *)", 7),
+    ] {
+        backup
+            .create_backup_plan()
+            .backup_plan(
+                BackupPlanInput::builder()
+                    .backup_plan_name(name)
+                    .rules(
+                        BackupRuleInput::builder()
+                            .rule_name(name)
+                            .target_backup_vault_name("vault-locked")
+                            .schedule_expression(schedule)
+                            .lifecycle(Lifecycle::builder().delete_after_days(days).build())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    // A volume in each region: REGION has plans, OTHER has none.
+    let mut volumes = Vec::new();
+    for region in [REGION, OTHER] {
+        let volume = setup
+            .ec2(region)
+            .create_volume()
+            .availability_zone(format!("{region}a"))
+            .size(8)
+            .send()
+            .await
+            .unwrap();
+        volumes.push(volume.volume_id().unwrap().to_owned());
+    }
+    let protected_arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:volume/{}", volumes[0]);
+
+    // Parameters (moto models PutParameter / DescribeParameters).
+    let ssm = setup.ssm(REGION);
+    for (name, kind, key) in [
+        (
+            "/prod/orders/db/password",
+            ParameterType::SecureString,
+            Some(key_arn.as_str()),
+        ),
+        (
+            "/prod/legacy/github-token",
+            ParameterType::SecureString,
+            None,
+        ),
+        ("/prod/payments/api-key", ParameterType::String, None),
+        (
+            "/iam/password-policy-min-length",
+            ParameterType::String,
+            None,
+        ),
+    ] {
+        ssm.put_parameter()
+            .name(name)
+            .value("not-a-real-value")
+            .r#type(kind)
+            .set_key_id(key.map(str::to_owned))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // What moto lacks, in AWS Backup's wire format.
+    let json_type = "application/json";
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "anyone", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["backup:DeleteRecoveryPoint", "backup:DescribeBackupVault"],
+            "Resource": "*"
+        }]
+    });
+    moto.record_rest_response(
+        "backup",
+        "GET /backup-vaults/vault-open/access-policy/?",
+        200,
+        json_type,
+        &json!({
+            "BackupVaultName": "vault-open",
+            "BackupVaultArn": format!("arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:vault-open"),
+            "Policy": policy.to_string(),
+        })
+        .to_string(),
+    );
+    moto.record_rest_response(
+        "backup",
+        "GET /backup-vaults/vault-locked/access-policy/?",
+        404,
+        json_type,
+        &json!({
+            "__type": "ResourceNotFoundException",
+            "Code": "ResourceNotFoundException",
+            "Message": "Backup vault vault-locked has no access policy",
+            "Type": "User",
+        })
+        .to_string(),
+    );
+    for (vault, encrypted) in [("vault-locked", true), ("vault-open", false)] {
+        let point = json!({
+            "RecoveryPointArn": format!("arn:aws:ec2:{REGION}::snapshot/snap-{vault}"),
+            "BackupVaultName": vault,
+            "BackupVaultArn": format!("arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{vault}"),
+            "ResourceArn": protected_arn,
+            "ResourceType": "EBS",
+            "Status": "COMPLETED",
+            "IsEncrypted": encrypted,
+            "CreationDate": 1_764_997_200,
+        });
+        moto.record_rest_response(
+            "backup",
+            &format!("GET /backup-vaults/{vault}/recovery-points/?"),
+            200,
+            json_type,
+            &json!({"RecoveryPoints": [point]}).to_string(),
+        );
+    }
+    moto.record_rest_response(
+        "backup",
+        "GET /resources/?",
+        200,
+        json_type,
+        &json!({"Results": [{
+            "ResourceArn": protected_arn,
+            "ResourceType": "EBS",
+            "LastBackupTime": 1_764_997_200,
+        }]})
+        .to_string(),
+    );
+
+    let access = AwsAccess::load(&settings(&moto.url())).await.unwrap();
+    let plan = common::plan(&[REGION, OTHER], &["backup", "ssm", "kms", "ec2"]);
+    let result = collect_account(&access, &plan, &NoProgress).await;
+    let gaps: Vec<_> = result
+        .gaps
+        .iter()
+        .filter(|g| g.service == "backup" || g.service == "ssm")
+        .collect();
+    // The SSM calls the emulator does not model for an empty account are
+    // none; every Backup call is answered.
+    assert!(gaps.is_empty(), "{gaps:#?}");
+    let calls = common::assert_only_declared_calls(&access);
+    for operation in [
+        "GetBackupVaultAccessPolicy",
+        "ListRecoveryPointsByBackupVault",
+        "ListProtectedResources",
+        "ListBackupPlans",
+        "GetBackupPlan",
+    ] {
+        assert!(
+            calls.contains_key(&("backup".to_owned(), operation.to_owned())),
+            "{operation} was not called: {calls:?}"
+        );
+    }
+    let parameter = result
+        .assets
+        .iter()
+        .find(|a| a.name == "/prod/orders/db/password")
+        .unwrap();
+    assert!(
+        !parameter
+            .properties
+            .to_string()
+            .contains("not-a-real-value"),
+        "a parameter value reached the asset"
+    );
+
+    let catalog = Catalog::builtin().unwrap();
+    let assessments = evaluate(&catalog, &result.assets);
+    use AssessmentStatus::{Healthy, NotApplicable, Unhealthy};
+    let expectations: &[(&str, &str, &str, AssessmentStatus)] = &[
+        (
+            "backup-vault-encrypted-with-cmk",
+            REGION,
+            "vault-locked",
+            Healthy,
+        ),
+        ("backup-vault-lock-enabled", REGION, "vault-locked", Healthy),
+        ("backup-vault-lock-enabled", REGION, "vault-open", Unhealthy),
+        (
+            "backup-vault-access-policy-not-public",
+            REGION,
+            "vault-locked",
+            Healthy,
+        ),
+        (
+            "backup-vault-access-policy-not-public",
+            REGION,
+            "vault-open",
+            Unhealthy,
+        ),
+        (
+            "backup-plan-min-frequency-and-retention",
+            REGION,
+            "daily-35",
+            Healthy,
+        ),
+        (
+            "backup-plan-min-frequency-and-retention",
+            REGION,
+            "weekly-7",
+            Unhealthy,
+        ),
+        (
+            "backup-plan-exists-in-region",
+            REGION,
+            "backup-plans",
+            Healthy,
+        ),
+        (
+            "backup-plan-exists-in-region",
+            OTHER,
+            "backup-plans",
+            Unhealthy,
+        ),
+        // The existing recovery point and protected-resource recommendations,
+        // now through the SDK.
+        (
+            "backup-recovery-point-encrypted",
+            REGION,
+            "snap-vault-locked",
+            Healthy,
+        ),
+        (
+            "backup-recovery-point-encrypted",
+            REGION,
+            "snap-vault-open",
+            Unhealthy,
+        ),
+        (
+            "ec2-volume-in-backup-plan",
+            REGION,
+            volumes[0].as_str(),
+            Healthy,
+        ),
+        (
+            "ec2-volume-in-backup-plan",
+            OTHER,
+            volumes[1].as_str(),
+            Unhealthy,
+        ),
+        // Parameters.
+        (
+            "ssm-parameter-secret-is-securestring",
+            REGION,
+            "/prod/orders/db/password",
+            Healthy,
+        ),
+        (
+            "ssm-parameter-secret-is-securestring",
+            REGION,
+            "/prod/payments/api-key",
+            Unhealthy,
+        ),
+        (
+            "ssm-parameter-secret-is-securestring",
+            REGION,
+            "/iam/password-policy-min-length",
+            NotApplicable,
+        ),
+        (
+            "ssm-parameter-securestring-cmk",
+            REGION,
+            "/prod/orders/db/password",
+            Healthy,
+        ),
+        (
+            "ssm-parameter-securestring-cmk",
+            REGION,
+            "/prod/legacy/github-token",
+            Unhealthy,
+        ),
+        (
+            "ssm-parameter-securestring-cmk",
+            REGION,
+            "/prod/payments/api-key",
+            NotApplicable,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (recommendation, region, name, want) in expectations {
+        let got = status(&assessments, recommendation, region, name);
+        if got != *want {
+            let reason = assessments
+                .iter()
+                .find(|a| {
+                    a.recommendation == *recommendation
+                        && a.region == *region
+                        && a.resource_name == *name
+                })
+                .map(|a| a.reason.clone())
+                .unwrap_or_default();
+            failures.push(format!(
+                "{recommendation} on {name} ({region}): {got:?}, want {want:?} ({reason})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }

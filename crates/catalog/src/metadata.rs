@@ -179,6 +179,10 @@ const FILES: &[(&str, &str)] = &[
         "shield.toml",
         include_str!("../data/recommendations/shield.toml"),
     ),
+    (
+        "memorydb.toml",
+        include_str!("../data/recommendations/memorydb.toml"),
+    ),
 ];
 
 /// How to fix what a recommendation finds.

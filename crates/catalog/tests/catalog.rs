@@ -87,6 +87,7 @@ const NOTHING_NOT_APPLICABLE: &[&str] = &[
     "kms-user-inline-policy-no-decrypt-all-keys",
     "kms-role-inline-policy-no-decrypt-all-keys",
     "kms-group-inline-policy-no-decrypt-all-keys",
+    "backup-plan-min-frequency-and-retention",
 ];
 
 fn fixtures_dir() -> PathBuf {

@@ -70,6 +70,7 @@ pub mod connect;
 pub mod glue;
 pub mod inspector2;
 pub mod macie2;
+pub mod memorydb;
 pub mod network_firewall;
 pub mod servicecatalog;
 pub mod sso_admin;
@@ -202,6 +203,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &redshift_serverless::RedshiftServerless,
     &opensearch::OpenSearch,
     &elasticache::ElastiCache,
+    &memorydb::MemoryDb,
     &dms::Dms,
     &msk::Msk,
     &fsx::Fsx,

@@ -4,7 +4,8 @@
 //! (`AWS::SSM::Document`) with whom they are shared (FSBP SSM.4: documents
 //! should not be public), and the region's service settings for document
 //! public sharing and Automation logging ([`SERVICE_SETTINGS`], FSBP SSM.7
-//! and SSM.6).
+//! and SSM.6), and the region's Parameter Store parameters
+//! (`AWS::SSM::Parameter`: name, type, KMS key, tier; never values).
 //!
 //! Per region: `DescribeInstanceInformation` (50 a page); for the managed
 //! instances it lists, `DescribeInstancePatchStates` (50 ids a call),
@@ -15,7 +16,9 @@
 //! page) for the region status; `ListDocuments` filtered on `Owner=Self`
 //! (50 a page) and per document `DescribeDocumentPermission` (`Share`, 200
 //! account ids a page); three `GetServiceSetting` calls (the settings of
-//! [`SERVICE_SETTING_IDS`]; an unchanged setting answers its default).
+//! [`SERVICE_SETTING_IDS`]; an unchanged setting answers its default);
+//! `DescribeParameters` (50 a page). Parameter values are never read:
+//! `GetParameter*` is not called, so no secret reaches Rampart.
 //!
 //! A managed instance is SSM's view of an EC2 instance (`i-…`) or a hybrid
 //! node (`mi-…`). Its id is Rampart's
@@ -40,7 +43,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_ssm::types::{
     Association, ComplianceQueryOperatorType, ComplianceStringFilter, DocumentIdentifier,
     DocumentKeyValuesFilter, DocumentPermissionType, InstanceInformation, InstancePatchState,
-    ResourceComplianceSummaryItem, ServiceSetting, SeveritySummary,
+    ParameterMetadata, ResourceComplianceSummaryItem, ServiceSetting, SeveritySummary,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -71,6 +74,7 @@ static META: CollectorMeta = CollectorMeta {
         op!("ssm", "ListDocuments"),
         op!("ssm", "DescribeDocumentPermission"),
         op!("ssm", "GetServiceSetting"),
+        op!("ssm", "DescribeParameters"),
     ],
     resource_types: &[
         types::SSM_MANAGED_INSTANCE,
@@ -78,6 +82,7 @@ static META: CollectorMeta = CollectorMeta {
         types::SSM_REGION,
         "AWS::SSM::Document",
         SERVICE_SETTINGS,
+        PARAMETER,
     ],
 };
 
@@ -85,6 +90,9 @@ static META: CollectorMeta = CollectorMeta {
 /// recommendations read (document public sharing, Automation logging), one
 /// per region.
 pub const SERVICE_SETTINGS: &str = "Rampart::SSM::ServiceSettings";
+
+/// A Parameter Store parameter (its metadata only, never its value).
+pub const PARAMETER: &str = "AWS::SSM::Parameter";
 
 /// The service settings read, as (`GetServiceSetting` id, property name).
 pub const SERVICE_SETTING_IDS: [(&str, &str); 3] = [
@@ -127,6 +135,7 @@ impl Collector for Ssm {
                 collect_instances(ctx, client),
                 collect_documents(ctx, client),
                 collect_service_settings(ctx, client),
+                collect_parameters(ctx, client),
             );
         })
     }
@@ -783,6 +792,51 @@ pub fn managed_instance_asset(account: &str, region: &str, info: &InstanceInform
     )
 }
 
+async fn collect_parameters(ctx: &CollectContext<'_>, client: &aws_sdk_ssm::Client) {
+    let pages = ctx
+        .pages(
+            "DescribeParameters",
+            client
+                .describe_parameters()
+                .max_results(50)
+                .into_paginator()
+                .send(),
+        )
+        .await;
+    for parameter in pages.iter().flatten().flat_map(|p| p.parameters()) {
+        ctx.emit(parameter_asset(ctx.account(), ctx.region(), parameter));
+    }
+}
+
+/// The `AWS::SSM::Parameter` asset of a parameter's metadata: `name`,
+/// `type` (`String`, `StringList`, `SecureString`), `keyId` (the KMS key
+/// of a `SecureString`, `alias/aws/ssm` for the AWS managed one), `tier`,
+/// `dataType`, `version`, `lastModifiedDate`. Never the value.
+pub fn parameter_asset(account: &str, region: &str, parameter: &ParameterMetadata) -> Asset {
+    let name = parameter.name().unwrap_or_default();
+    let arn = parameter.arn().map_or_else(
+        || {
+            format!(
+                "arn:{}:ssm:{region}:{account}:parameter/{}",
+                partition(region),
+                name.trim_start_matches('/')
+            )
+        },
+        str::to_owned,
+    );
+    let properties = json!({
+        "name": name,
+        "arn": arn,
+        "type": opt_str(parameter.r#type().map(|t| t.as_str())),
+        "keyId": opt_str(parameter.key_id()),
+        "tier": opt_str(parameter.tier().map(|t| t.as_str())),
+        "dataType": opt_str(parameter.data_type()),
+        "version": parameter.version(),
+        "lastModifiedDate": opt_timestamp(parameter.last_modified_date()),
+    });
+    Asset::new(arn, PARAMETER, account, region, name, properties)
+}
+
 /// The `AWS::SSM::Document` asset of an owned document, with the accounts
 /// it is shared with (`all` = public) or the failure that prevented
 /// reading them.
@@ -1082,5 +1136,25 @@ mod tests {
         let asset = document_asset("123456789012", "us-east-1", &doc(), Err(&failure));
         assert_eq!(asset.properties["public"], Value::Null);
         assert_eq!(asset.unavailable["public"], "AccessDeniedException: nope");
+    }
+
+    #[test]
+    fn maps_parameter_metadata_without_values() {
+        use aws_sdk_ssm::types::ParameterType;
+        let parameter = ParameterMetadata::builder()
+            .name("/prod/db/password")
+            .r#type(ParameterType::SecureString)
+            .key_id("alias/aws/ssm")
+            .version(3)
+            .build();
+        let asset = parameter_asset("123456789012", "us-east-1", &parameter);
+        assert_eq!(asset.resource_type, PARAMETER);
+        assert_eq!(
+            asset.arn,
+            "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db/password"
+        );
+        assert_eq!(asset.properties["type"], "SecureString");
+        assert_eq!(asset.properties["keyId"], "alias/aws/ssm");
+        assert!(asset.properties.get("value").is_none());
     }
 }

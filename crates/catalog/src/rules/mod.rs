@@ -43,6 +43,7 @@ mod kinesis;
 mod kms;
 mod lambda;
 mod machines;
+mod memorydb;
 mod msk;
 mod neptune;
 mod opensearch;
@@ -210,6 +211,7 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
         acm::RULES,
         route53::RULES,
         shield::RULES,
+        memorydb::RULES,
     ]
     .into_iter()
     .flatten()

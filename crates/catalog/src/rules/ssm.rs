@@ -1,7 +1,8 @@
 //! Rules for Systems Manager and the Servers plan: EC2 instances managed
 //! by SSM, managed instances' patch and association compliance, software
 //! inventory and agent version, the account's Servers auto-provisioning,
-//! and the account's own SSM documents.
+//! the account's own SSM documents, and Parameter Store parameters
+//! (metadata only: their values are never read).
 //!
 //! Property shapes are the SSM collector's (`crates/aws/src/collectors/ssm.rs`):
 //! a [`rampart_model::types::SSM_MANAGED_INSTANCE`] asset per instance that
@@ -55,6 +56,14 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "ssm-automation-logging-enabled",
         check: automation_logging_enabled,
+    },
+    Rule {
+        id: "ssm-parameter-secret-is-securestring",
+        check: parameter_secret_is_securestring,
+    },
+    Rule {
+        id: "ssm-parameter-securestring-cmk",
+        check: parameter_securestring_cmk,
     },
 ];
 
@@ -384,4 +393,179 @@ fn automation_logging_enabled(p: &Props<'_>, _: &Inventory) -> Result<Outcome, U
         )
     }
     .with(p.evidence(&format!("{key}.settingValue"))))
+}
+
+/// The words of a parameter name's last path segment, lower case: split on
+/// anything not alphanumeric and where a lower-case letter or digit meets
+/// an upper-case one (`/prod/db/masterPassword` → `master`, `password`).
+fn leaf_words(name: &str) -> Vec<String> {
+    let leaf = name.rsplit('/').next().unwrap_or(name);
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in leaf.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Last words that name a secret value.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "credential",
+    "credentials",
+    "apikey",
+    "privatekey",
+    "secretkey",
+];
+
+/// Last two words that name a secret value.
+const SECRET_PAIRS: &[[&str; 2]] = &[
+    ["api", "key"],
+    ["api", "keys"],
+    ["private", "key"],
+    ["secret", "key"],
+    ["signing", "key"],
+    ["connection", "string"],
+];
+
+/// Whether a parameter's name says its value is a secret: the last word
+/// of its last path segment is one of [`SECRET_WORDS`] or its last two are
+/// one of [`SECRET_PAIRS`] (`/prod/db/password`, `stripe_api_key`,
+/// `githubToken`). A name that only mentions a secret word before another
+/// word (`password-policy-min-length`, `token-ttl`, `db-password-arn`,
+/// `api-key-id`) is about the secret, not the secret itself.
+pub(crate) fn names_a_secret(name: &str) -> bool {
+    let words = leaf_words(name);
+    let last = words.last().map(String::as_str);
+    if last.is_some_and(|w| SECRET_WORDS.contains(&w)) {
+        return true;
+    }
+    match words.as_slice() {
+        [.., a, b] => SECRET_PAIRS
+            .iter()
+            .any(|[x, y]| a.as_str() == *x && b.as_str() == *y),
+        _ => false,
+    }
+}
+
+/// A parameter whose name says it holds a secret ([`names_a_secret`]) is a
+/// `SecureString` (encrypted with KMS, its reads logged as decryptions).
+/// Not applicable: other names. Rampart's judgement: Security Hub has no
+/// control for parameters.
+fn parameter_secret_is_securestring(p: &Props<'_>, _: &Inventory) -> Result<Outcome, Unreadable> {
+    let name = p.asset().name;
+    if !names_a_secret(name) {
+        return Ok(Outcome::not_applicable(format!(
+            "The name `{name}` does not say the parameter holds a secret."
+        )));
+    }
+    let Some(kind) = p.str("type")? else {
+        return Err(Unreadable {
+            path: "type".to_owned(),
+            error: "Systems Manager did not report the parameter's type".to_owned(),
+        });
+    };
+    Ok(Outcome::either(
+        kind == "SecureString",
+        format!("The parameter `{name}` holds a secret and is a SecureString."),
+        format!("The parameter `{name}` looks like a secret but is a plain `{kind}`: anyone allowed ssm:GetParameter reads it in clear; store it again as a SecureString (or in Secrets Manager) and rotate the value."),
+    )
+    .with(p.evidence("name"))
+    .with(p.evidence("type")))
+}
+
+/// A `SecureString` parameter is encrypted with a customer managed KMS key,
+/// not `alias/aws/ssm` (or any `alias/aws/…`, AWS managed, alias; or a key
+/// the KMS scan reports as AWS managed). Not applicable: `String` and
+/// `StringList` parameters. Rampart's judgement.
+fn parameter_securestring_cmk(p: &Props<'_>, inv: &Inventory) -> Result<Outcome, Unreadable> {
+    let kind = p.str("type")?;
+    if kind != Some("SecureString") {
+        return Ok(Outcome::not_applicable(format!(
+            "The parameter is a `{}`, not encrypted with KMS.",
+            kind.unwrap_or("parameter of unknown type")
+        ))
+        .with(p.evidence("type")));
+    }
+    let Some(key) = p.str("keyId")? else {
+        return Err(Unreadable {
+            path: "keyId".to_owned(),
+            error: "Systems Manager did not report the SecureString's KMS key".to_owned(),
+        });
+    };
+    let aws_managed = key.starts_with("alias/aws/")
+        || inv
+            .by_arn(key)
+            .and_then(|k| Props::of(k).str("keyManager").ok().flatten())
+            == Some("AWS");
+    Ok(Outcome::either(
+        !aws_managed,
+        format!("The parameter is encrypted with customer managed KMS key `{key}`."),
+        format!("The parameter is encrypted with the AWS managed key `{key}`, whose policy you cannot narrow: anyone allowed ssm:GetParameter in the account can decrypt it; store it again with a customer managed KMS key."),
+    )
+    .with(p.evidence("keyId")))
+}
+
+#[cfg(test)]
+mod parameter_tests {
+    use super::names_a_secret;
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "/prod/db/password",
+            "/prod/db/master_password",
+            "/prod/db/masterPassword",
+            "DB_PASSWORD",
+            "/prod/stripe/api-key",
+            "/prod/stripe/apiKey",
+            "/ci/github-token",
+            "/app/jwt/signing_key",
+            "/app/oauth/client-secret",
+            "/app/tls/private.key",
+            "/app/sql/connection-string",
+        ] {
+            assert!(names_a_secret(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_not_secrets() {
+        for name in [
+            "/iam/password-policy-min-length",
+            "/app/token-ttl",
+            "/app/db/password-arn",
+            "/app/stripe/api-key-id",
+            "/app/secrets/region",
+            "/app/feature/tokenizer",
+            "/app/sort-key",
+            "/app/secret-name",
+            "",
+        ] {
+            assert!(!names_a_secret(name), "{name}");
+        }
+    }
 }
