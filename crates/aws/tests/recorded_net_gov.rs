@@ -34,7 +34,7 @@ use aws_sdk_wafv2::types::{
     AllowAction, CountAction, DefaultAction, GeoMatchStatement, Rule, RuleAction, Scope, Statement,
     VisibilityConfig,
 };
-use rampart_aws::{AwsAccess, AccountScan, NoProgress, collect_account};
+use rampart_aws::{AccountScan, AwsAccess, NoProgress, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
 use rampart_model::{Assessment, AssessmentStatus, Asset, GapKind};
@@ -93,7 +93,9 @@ fn expect(
 ) {
     let a = assessments
         .iter()
-        .find(|a| a.recommendation == recommendation && a.region == region && a.resource_name == name)
+        .find(|a| {
+            a.recommendation == recommendation && a.region == region && a.resource_name == name
+        })
         .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}` in {region}"));
     assert_eq!(a.status, status, "{recommendation} on {name}: {}", a.reason);
     assert!(
@@ -248,7 +250,8 @@ async fn msk_connect_connectors_from_recorded_responses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codeartifact_repositories_from_recorded_responses() {
     let moto = moto();
-    let arn = |name: &str| format!("arn:aws:codeartifact:{REGION}:{ACCOUNT}:repository/acme/{name}");
+    let arn =
+        |name: &str| format!("arn:aws:codeartifact:{REGION}:{ACCOUNT}:repository/acme/{name}");
     let repository = |name: &str| {
         json!({
             "name": name,
@@ -380,7 +383,10 @@ async fn codeartifact_repositories_from_recorded_responses() {
         "arn:aws:iam::210987654321:root"
     );
     let public = asset(&result, kind, REGION, "npm-public");
-    assert_eq!(public.properties["policy"]["Statement"][0]["Principal"], "*");
+    assert_eq!(
+        public.properties["policy"]["Statement"][0]["Principal"],
+        "*"
+    );
     let mirror = asset(&result, kind, REGION, "pypi-mirror");
     assert_eq!(mirror.properties["policy"], Value::Null);
     assert!(mirror.unavailable.is_empty(), "{:?}", mirror.unavailable);
@@ -396,7 +402,14 @@ async fn codeartifact_repositories_from_recorded_responses() {
     let rec = "codeartifact-repository-not-public";
     expect(a, rec, REGION, "npm-internal", Healthy, "known principals");
     expect(a, rec, REGION, "npm-public", Unhealthy, "`ReadPackages`");
-    expect(a, rec, REGION, "pypi-mirror", NotApplicable, "no resource policy");
+    expect(
+        a,
+        rec,
+        REGION,
+        "pypi-mirror",
+        NotApplicable,
+        "no resource policy",
+    );
     // Denied is an error on that repository, never "healthy".
     expect(a, rec, REGION, "maven-locked", Error, "");
 }
@@ -584,14 +597,35 @@ async fn network_firewall_policies_and_rule_groups_from_recorded_responses() {
 
     let a = &assessments;
     let rec = "network-firewall-policy-rule-group";
-    expect(a, rec, REGION, "strict", Healthy, "1 stateless and 1 stateful");
+    expect(
+        a,
+        rec,
+        REGION,
+        "strict",
+        Healthy,
+        "1 stateless and 1 stateful",
+    );
     expect(a, rec, REGION, "permissive", Unhealthy, "no rule group");
     let rec = "network-firewall-policy-default-action-full-packets";
     expect(a, rec, REGION, "strict", Healthy, "Full packets");
-    expect(a, rec, REGION, "permissive", Unhealthy, "passed without inspection");
+    expect(
+        a,
+        rec,
+        REGION,
+        "permissive",
+        Unhealthy,
+        "passed without inspection",
+    );
     let rec = "network-firewall-policy-default-action-fragmented-packets";
     expect(a, rec, REGION, "strict", Healthy, "Fragmented packets");
-    expect(a, rec, REGION, "permissive", Unhealthy, "passed without inspection");
+    expect(
+        a,
+        rec,
+        REGION,
+        "permissive",
+        Unhealthy,
+        "passed without inspection",
+    );
     let rec = "network-firewall-stateless-rule-group-not-empty";
     expect(a, rec, REGION, "block-list", Healthy, "holds 1 rules");
     expect(a, rec, REGION, "placeholder", Unhealthy, "holds no rule");
@@ -643,8 +677,13 @@ async fn bedrock_guardrails_from_recorded_responses() {
         .in_region(REGION),
     );
     moto.record(
-        &Recording::rest("bedrock", "GET /guardrails", REST_JSON, r#"{"guardrails": []}"#)
-            .in_region(west),
+        &Recording::rest(
+            "bedrock",
+            "GET /guardrails",
+            REST_JSON,
+            r#"{"guardrails": []}"#,
+        )
+        .in_region(west),
     );
     moto.record(
         &Recording::rest(
@@ -670,11 +709,7 @@ async fn bedrock_guardrails_from_recorded_responses() {
     assert_eq!(result.gaps.len(), 1, "{:#?}", result.gaps);
     let gap = &result.gaps[0];
     assert_eq!(
-        (
-            gap.region.as_str(),
-            gap.operation.as_str(),
-            gap.kind
-        ),
+        (gap.region.as_str(), gap.operation.as_str(), gap.kind),
         (denied, "ListGuardrails", GapKind::AccessDenied)
     );
 
@@ -687,7 +722,14 @@ async fn bedrock_guardrails_from_recorded_responses() {
     );
     let bare = asset(&result, kind, west, "settings");
     assert_eq!(bare.properties["guardrails"], json!([]));
-    assert_eq!(bare.properties["invocationLogging"], Value::Null);
+    // moto answers an empty `loggingConfig` where AWS omits it: no
+    // destination either way.
+    for destination in ["cloudWatchLogGroup", "s3Bucket"] {
+        assert_eq!(
+            bare.properties["invocationLogging"][destination],
+            Value::Null
+        );
+    }
     let locked = asset(&result, kind, denied, "settings");
     assert_eq!(locked.properties["guardrails"], Value::Null);
     assert!(locked.unavailable["guardrails"].contains("AccessDeniedException"));
@@ -698,7 +740,14 @@ async fn bedrock_guardrails_from_recorded_responses() {
     expect(a, rec, west, "settings", Unhealthy, "no Bedrock guardrail");
     expect(a, rec, denied, "settings", Error, "");
     let rec = "bedrock-model-invocation-logging";
-    expect(a, rec, REGION, "settings", Healthy, "logs model invocations");
+    expect(
+        a,
+        rec,
+        REGION,
+        "settings",
+        Healthy,
+        "logs model invocations",
+    );
     expect(a, rec, west, "settings", Unhealthy, "not configured");
 }
 
@@ -809,7 +858,14 @@ async fn wafv2_alb_associations_from_recorded_responses() {
     let a = &assessments;
     let rec = "elb-alb-waf-associated";
     expect(a, rec, region, "storefront", Healthy, "shop-protection");
-    expect(a, rec, region, "admin-portal", Unhealthy, "No AWS WAF web ACL");
+    expect(
+        a,
+        rec,
+        region,
+        "admin-portal",
+        Unhealthy,
+        "No AWS WAF web ACL",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -826,7 +882,10 @@ async fn shield_advanced_from_recorded_responses() {
             &body.to_string(),
         ));
     };
-    record("GetSubscriptionState", json!({"SubscriptionState": "ACTIVE"}));
+    record(
+        "GetSubscriptionState",
+        json!({"SubscriptionState": "ACTIVE"}),
+    );
     record(
         "ListProtections",
         json!({"Protections": [{
@@ -915,7 +974,10 @@ async fn shield_advanced_from_recorded_responses() {
     );
 
     // Without a subscription nothing else is read and nothing applies.
-    record("GetSubscriptionState", json!({"SubscriptionState": "INACTIVE"}));
+    record(
+        "GetSubscriptionState",
+        json!({"SubscriptionState": "INACTIVE"}),
+    );
     let (result, assessments, calls) = scan(&[region], &["shield", "elb"]).await;
     assert!(result.gaps.is_empty(), "{:#?}", result.gaps);
     let shield_calls: Vec<&str> = calls
@@ -933,8 +995,22 @@ async fn shield_advanced_from_recorded_responses() {
     assert_eq!(shield.properties["protectedResources"], Value::Null);
     let a = &assessments;
     let rec = "shield-alb-protected";
-    expect(a, rec, region, "checkout", NotApplicable, "does not subscribe");
-    expect(a, rec, region, "reports", NotApplicable, "does not subscribe");
+    expect(
+        a,
+        rec,
+        region,
+        "checkout",
+        NotApplicable,
+        "does not subscribe",
+    );
+    expect(
+        a,
+        rec,
+        region,
+        "reports",
+        NotApplicable,
+        "does not subscribe",
+    );
     expect(
         a,
         "shield-srt-access-configured",
