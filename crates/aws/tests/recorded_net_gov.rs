@@ -4,11 +4,12 @@
 //! wire format as its API reference documents it, served by the emulator in
 //! front of moto (`Moto::start_with_ssm_emulator`, `Moto::record`). Calls
 //! not recorded go on to moto (load balancers, web ACLs, Bedrock's logging
-//! configuration, MSK clusters, firewalls).
+//! configuration, MSK clusters).
 //!
 //! Covered: MSK Connect (`ListConnectors`), CodeArtifact (`ListRepositories`,
 //! `GetRepositoryPermissionsPolicy`, with an `AccessDeniedException` and a
-//! missing policy), Network Firewall policies and rule groups, Bedrock
+//! missing policy), Network Firewall firewalls (with the sync states moto
+//! lacks), policies and rule groups, Bedrock
 //! guardrails (with an `AccessDeniedException` in one region), AWS WAF's
 //! `ListResourcesForWebACL` (ELB.16) and Shield Advanced (subscribed and
 //! not). One moto for the binary; each test scans only its own services and
@@ -554,10 +555,97 @@ async fn network_firewall_policies_and_rule_groups_from_recorded_responses() {
         }),
     );
 
+    // Firewalls: moto reports no sync states (zones), so they are recorded
+    // too. `edge` spans two zones with both protections and logging;
+    // `lab` has one zone, no protection and no logging.
+    let firewall_arn = |name: &str| format!("{prefix}:firewall/{name}");
+    record(
+        "ListFirewalls",
+        None,
+        json!({"Firewalls": [
+            {"FirewallName": "edge", "FirewallArn": firewall_arn("edge")},
+            {"FirewallName": "lab", "FirewallArn": firewall_arn("lab")}
+        ]}),
+    );
+    let firewall = |name: &str, zones: &[(&str, &str)], protected: bool| {
+        let sync: serde_json::Map<String, Value> = zones
+            .iter()
+            .map(|(zone, subnet)| {
+                (
+                    (*zone).to_owned(),
+                    json!({
+                        "Attachment": {"SubnetId": subnet, "EndpointId": format!("vpce-{subnet}"), "Status": "READY"},
+                        "Config": {policy_arn("strict"): {"SyncStatus": "IN_SYNC", "UpdateToken": "f7c1a9d2-0001"}}
+                    }),
+                )
+            })
+            .collect();
+        json!({
+            "UpdateToken": format!("{name}-token"),
+            "Firewall": {
+                "FirewallName": name,
+                "FirewallArn": firewall_arn(name),
+                "FirewallPolicyArn": policy_arn("strict"),
+                "VpcId": "vpc-0a1b2c3d4e5f60718",
+                "SubnetMappings": zones.iter().map(|(_, subnet)| json!({"SubnetId": subnet, "IPAddressType": "IPV4"})).collect::<Vec<_>>(),
+                "DeleteProtection": protected,
+                "SubnetChangeProtection": protected,
+                "FirewallPolicyChangeProtection": false,
+                "FirewallId": format!("{name}-9f8e7d6c"),
+                "Tags": [{"Key": "team", "Value": "network"}]
+            },
+            "FirewallStatus": {
+                "Status": "READY",
+                "ConfigurationSyncStateSummary": "IN_SYNC",
+                "SyncStates": sync
+            }
+        })
+    };
+    record(
+        "DescribeFirewall",
+        Some(&firewall_arn("edge")),
+        firewall(
+            "edge",
+            &[
+                ("us-east-1a", "subnet-0a0a0a0a"),
+                ("us-east-1b", "subnet-0b0b0b0b"),
+            ],
+            true,
+        ),
+    );
+    record(
+        "DescribeFirewall",
+        Some(&firewall_arn("lab")),
+        firewall("lab", &[("us-east-1a", "subnet-0c0c0c0c")], false),
+    );
+    record(
+        "DescribeLoggingConfiguration",
+        Some(&firewall_arn("edge")),
+        json!({
+            "FirewallArn": firewall_arn("edge"),
+            "LoggingConfiguration": {"LogDestinationConfigs": [
+                {"LogType": "ALERT", "LogDestinationType": "S3",
+                 "LogDestination": {"bucketName": "nfw-logs", "prefix": "edge"}},
+                {"LogType": "FLOW", "LogDestinationType": "CloudWatchLogs",
+                 "LogDestination": {"logGroup": "/nfw/edge/flow"}}
+            ]}
+        }),
+    );
+    record(
+        "DescribeLoggingConfiguration",
+        Some(&firewall_arn("lab")),
+        json!({
+            "FirewallArn": firewall_arn("lab"),
+            "LoggingConfiguration": {"LogDestinationConfigs": []}
+        }),
+    );
+
     let (result, assessments, calls) = scan(&[REGION], &["network-firewall"]).await;
     assert!(result.gaps.is_empty(), "{:#?}", result.gaps);
     for (operation, count) in [
         ("ListFirewalls", 1),
+        ("DescribeFirewall", 2),
+        ("DescribeLoggingConfiguration", 2),
         ("ListFirewallPolicies", 1),
         ("DescribeFirewallPolicy", 2),
         ("ListRuleGroups", 1),
@@ -569,6 +657,25 @@ async fn network_firewall_policies_and_rule_groups_from_recorded_responses() {
             "{operation}"
         );
     }
+    let kind = "AWS::NetworkFirewall::Firewall";
+    let edge = asset(&result, kind, REGION, "edge");
+    assert_eq!(
+        edge.properties["availabilityZones"],
+        json!(["us-east-1a", "us-east-1b"])
+    );
+    assert_eq!(edge.properties["firewallPolicyArn"], policy_arn("strict"));
+    assert_eq!(edge.properties["status"], "READY");
+    assert_eq!(edge.tags["team"], "network");
+    assert_eq!(
+        edge.properties["logDestinations"],
+        json!([
+            {"logType": "ALERT", "logDestinationType": "S3"},
+            {"logType": "FLOW", "logDestinationType": "CloudWatchLogs"}
+        ])
+    );
+    let lab = asset(&result, kind, REGION, "lab");
+    assert_eq!(lab.properties["availabilityZones"], json!(["us-east-1a"]));
+    assert_eq!(lab.properties["logDestinations"], json!([]));
     let kind = "AWS::NetworkFirewall::FirewallPolicy";
     let strict = asset(&result, kind, REGION, "strict");
     assert_eq!(strict.arn, policy_arn("strict"));
@@ -596,6 +703,18 @@ async fn network_firewall_policies_and_rule_groups_from_recorded_responses() {
     assert_eq!(allow.properties["statelessRuleCount"], Value::Null);
 
     let a = &assessments;
+    let rec = "network-firewall-multi-az";
+    expect(a, rec, REGION, "edge", Healthy, "2 Availability Zones");
+    expect(a, rec, REGION, "lab", Unhealthy, "one Availability Zone");
+    let rec = "network-firewall-logging";
+    expect(a, rec, REGION, "edge", Healthy, "ALERT and FLOW");
+    expect(a, rec, REGION, "lab", Unhealthy, "no logging configuration");
+    let rec = "network-firewall-deletion-protection";
+    expect(a, rec, REGION, "edge", Healthy, "deletion protection");
+    expect(a, rec, REGION, "lab", Unhealthy, "deleted in one call");
+    let rec = "network-firewall-subnet-change-protection";
+    expect(a, rec, REGION, "edge", Healthy, "subnet change protection");
+    expect(a, rec, REGION, "lab", Unhealthy, "without first lifting");
     let rec = "network-firewall-policy-rule-group";
     expect(
         a,
