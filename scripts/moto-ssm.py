@@ -39,7 +39,8 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
                                        "status","statusDetails","responseCode",
                                        "stdout","stderr","polls","notFoundPolls"}
     /_ssm_emulator/recorded-responses {"service","operation" | "request","status",
-                                       "contentType","body"}
+                                       "contentType","body","headers",
+                                       "region","contains"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
 
 Recorded responses stand in for services or operations moto does not model
@@ -47,9 +48,12 @@ at all: a request signed for `service` (the SigV4 credential scope's signing
 name) whose operation is `operation` (the `X-Amz-Target` suffix or the query
 protocol's `Action`), or whose `METHOD /path` fully matches the regular
 expression `request` (REST protocols), is answered with `status`,
-`contentType` and `body` exactly as given: the service's own wire format, as
-the API reference documents it. The latest matching recording wins; other
-requests go on to moto.
+`contentType`, `body` and extra `headers` (`{"x-amzn-ErrorType": ..}`)
+exactly as given: the service's own wire format, as the API reference
+documents it. Optional `region` narrows a recording to
+requests signed for that region, optional `contains` to requests whose body,
+query string or path contains that text (one resource's ARN or name). The
+latest matching recording wins; other requests go on to moto.
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
 are returned as seeded. Seeding a managed instance, patch state or
@@ -90,7 +94,7 @@ import sys
 import threading
 import time
 import uuid
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from moto import server as moto_server
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -1209,6 +1213,11 @@ def record_response(payload):
     body = payload.get("body", "")
     if not isinstance(body, str):
         raise AwsError("ValidationException", "`body` is the response body as a string")
+    headers = payload.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise AwsError("ValidationException", "`headers` maps header names to strings")
     RECORDED.append(
         {
             "service": service,
@@ -1217,11 +1226,14 @@ def record_response(payload):
             "status": int(payload.get("status", 200)),
             "contentType": payload.get("contentType", "application/json"),
             "body": body.encode(),
+            "headers": list(headers.items()),
+            "region": payload.get("region") or None,
+            "contains": payload.get("contains") or None,
         }
     )
 
 
-SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/")
 
 
 def find_recording(environ, raw):
@@ -1231,7 +1243,7 @@ def find_recording(environ, raw):
     match = SIGNING_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not match:
         return None
-    service = match.group(1)
+    region, service = match.group(1), match.group(2)
     target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
     action = None
     if raw and b"Action=" in raw:
@@ -1239,8 +1251,19 @@ def find_recording(environ, raw):
     if not action:
         action = (parse_qs(environ.get("QUERY_STRING", "")).get("Action") or [None])[0]
     line = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '')}"
+    request_text = "\n".join(
+        [
+            unquote(environ.get("PATH_INFO", "")),
+            unquote(environ.get("QUERY_STRING", "")),
+            raw.decode("utf-8", "replace") if raw else "",
+        ]
+    )
     for rec in reversed(RECORDED):
         if rec["service"] != service:
+            continue
+        if rec["region"] and rec["region"] != region:
+            continue
+        if rec["contains"] and rec["contains"] not in request_text:
             continue
         if rec["operation"] and rec["operation"] in (target, action):
             return rec
@@ -1319,7 +1342,8 @@ class SsmEmulator:
                         ("Content-Type", rec["contentType"]),
                         ("Content-Length", str(len(rec["body"]))),
                         ("x-amzn-RequestId", str(uuid.uuid4())),
-                    ],
+                    ]
+                    + rec["headers"],
                 )
                 return [rec["body"]]
         target = environ.get("HTTP_X_AMZ_TARGET", "")

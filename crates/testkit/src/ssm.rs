@@ -109,6 +109,12 @@ impl Moto {
         );
     }
 
+    /// Records `recording` (needs [`Moto::start_with_ssm_emulator`]); the
+    /// latest recording matching a request answers it.
+    pub fn record(&self, recording: &Recording) {
+        self.ssm_seed("recorded-responses", &recording.payload());
+    }
+
     /// The emulator's whole state (`GET /_ssm_emulator/state`): one object
     /// per account and region with `managedInstances`, `patchStates`,
     /// `compliance`, `inventory` and `associations`.
@@ -141,4 +147,96 @@ pub fn online_instance(instance_id: &str, agent_version: &str) -> Value {
         "ComputerName": format!("{instance_id}.ec2.internal"),
         "AssociationStatus": "Success",
     })
+}
+
+/// A response recorded for an operation moto does not model, narrowed
+/// optionally to one region or to requests naming one resource; seeded
+/// with [`Moto::record`].
+#[derive(Debug, Clone)]
+pub struct Recording {
+    service: String,
+    operation: Option<String>,
+    request: Option<String>,
+    status: u16,
+    content_type: String,
+    body: String,
+    headers: serde_json::Map<String, Value>,
+    region: Option<String>,
+    contains: Option<String>,
+}
+
+impl Recording {
+    /// Answers operation `operation` (the `X-Amz-Target` suffix or the
+    /// query `Action`) of `service` (the SigV4 signing name) with HTTP 200,
+    /// `content_type` and `body`.
+    pub fn operation(service: &str, operation: &str, content_type: &str, body: &str) -> Self {
+        Self {
+            service: service.to_owned(),
+            operation: Some(operation.to_owned()),
+            request: None,
+            status: 200,
+            content_type: content_type.to_owned(),
+            body: body.to_owned(),
+            headers: serde_json::Map::new(),
+            region: None,
+            contains: None,
+        }
+    }
+
+    /// Answers REST requests of `service` whose `METHOD /path` fully
+    /// matches the regular expression `request` with HTTP 200,
+    /// `content_type` and `body`.
+    pub fn rest(service: &str, request: &str, content_type: &str, body: &str) -> Self {
+        Self {
+            operation: None,
+            request: Some(request.to_owned()),
+            ..Self::operation(service, "", content_type, body)
+        }
+    }
+
+    /// Answers with HTTP `status` instead (an error: the body is then the
+    /// service's error document).
+    #[must_use]
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Adds response header `name: value` (`x-amzn-ErrorType`, which names
+    /// a REST-JSON service's error).
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .insert(name.to_owned(), Value::String(value.to_owned()));
+        self
+    }
+
+    /// Answers only requests signed for `region`.
+    #[must_use]
+    pub fn in_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
+        self
+    }
+
+    /// Answers only requests whose body, query string or path contains
+    /// `text` (percent-decoded), e.g. one resource's ARN or name.
+    #[must_use]
+    pub fn containing(mut self, text: &str) -> Self {
+        self.contains = Some(text.to_owned());
+        self
+    }
+
+    fn payload(&self) -> Value {
+        json!({
+            "service": self.service,
+            "operation": self.operation,
+            "request": self.request,
+            "status": self.status,
+            "contentType": self.content_type,
+            "body": self.body,
+            "headers": self.headers,
+            "region": self.region,
+            "contains": self.contains,
+        })
+    }
 }
