@@ -39,7 +39,8 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
                                        "status","statusDetails","responseCode",
                                        "stdout","stderr","polls","notFoundPolls"}
     /_ssm_emulator/recorded-responses {"service","operation" | "request","status",
-                                       "contentType","body"}
+                                       "contentType","body","region","requestBody",
+                                       "headers"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
 
 Recorded responses stand in for services or operations moto does not model
@@ -48,7 +49,11 @@ name) whose operation is `operation` (the `X-Amz-Target` suffix or the query
 protocol's `Action`), or whose `METHOD /path` fully matches the regular
 expression `request` (REST protocols), is answered with `status`,
 `contentType` and `body` exactly as given: the service's own wire format, as
-the API reference documents it. The latest matching recording wins; other
+the API reference documents it. A recording with `region` answers only
+requests signed for that region; one with `requestBody` only requests whose
+body contains a match of that regular expression (one item of a per-item
+describe); `headers` (name to value) are added to the response, e.g. a REST
+error's `x-amzn-ErrorType`. The latest matching recording wins; other
 requests go on to moto.
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
@@ -1209,6 +1214,12 @@ def record_response(payload):
     body = payload.get("body", "")
     if not isinstance(body, str):
         raise AwsError("ValidationException", "`body` is the response body as a string")
+    request_body = payload.get("requestBody")
+    headers = payload.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise AwsError("ValidationException", "`headers` maps header names to strings")
     RECORDED.append(
         {
             "service": service,
@@ -1217,11 +1228,14 @@ def record_response(payload):
             "status": int(payload.get("status", 200)),
             "contentType": payload.get("contentType", "application/json"),
             "body": body.encode(),
+            "region": payload.get("region"),
+            "requestBody": re.compile(request_body.encode()) if request_body else None,
+            "headers": list(headers.items()),
         }
     )
 
 
-SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+SIGNING_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/")
 
 
 def find_recording(environ, raw):
@@ -1231,7 +1245,7 @@ def find_recording(environ, raw):
     match = SIGNING_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not match:
         return None
-    service = match.group(1)
+    region, service = match.group(1), match.group(2)
     target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
     action = None
     if raw and b"Action=" in raw:
@@ -1241,6 +1255,10 @@ def find_recording(environ, raw):
     line = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '')}"
     for rec in reversed(RECORDED):
         if rec["service"] != service:
+            continue
+        if rec["region"] and rec["region"] != region:
+            continue
+        if rec["requestBody"] is not None and not rec["requestBody"].search(raw or b""):
             continue
         if rec["operation"] and rec["operation"] in (target, action):
             return rec
@@ -1319,7 +1337,8 @@ class SsmEmulator:
                         ("Content-Type", rec["contentType"]),
                         ("Content-Length", str(len(rec["body"]))),
                         ("x-amzn-RequestId", str(uuid.uuid4())),
-                    ],
+                    ]
+                    + rec["headers"],
                 )
                 return [rec["body"]]
         target = environ.get("HTTP_X_AMZ_TARGET", "")

@@ -109,6 +109,21 @@ impl Moto {
         );
     }
 
+    /// Records `recording` (see [`Recording`]): a response that answers
+    /// only the requests it matches, e.g. one item of a per-item describe
+    /// or one region.
+    pub fn record(&self, recording: &Recording<'_>) {
+        self.ssm_seed(
+            "recorded-responses",
+            &json!({"service": recording.service, "operation": recording.operation,
+                    "request": recording.request, "region": recording.region,
+                    "requestBody": recording.request_body, "status": recording.status,
+                    "headers": recording.headers.iter().copied()
+                        .collect::<std::collections::BTreeMap<&str, &str>>(),
+                    "contentType": recording.content_type, "body": recording.body}),
+        );
+    }
+
     /// The emulator's whole state (`GET /_ssm_emulator/state`): one object
     /// per account and region with `managedInstances`, `patchStates`,
     /// `compliance`, `inventory` and `associations`.
@@ -141,4 +156,32 @@ pub fn online_instance(instance_id: &str, agent_version: &str) -> Value {
         "ComputerName": format!("{instance_id}.ec2.internal"),
         "AssociationStatus": "Success",
     })
+}
+
+/// A recorded response and the requests it answers, for [`Moto::record`]:
+/// requests signed for `service` whose operation is `operation` (the
+/// `X-Amz-Target` suffix or query `Action`) or whose `METHOD /path` fully
+/// matches `request` (give one of the two), and, when set, signed for
+/// `region` and with a body containing a match of the regular expression
+/// `request_body`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recording<'a> {
+    /// The SigV4 signing name (`elasticmapreduce`).
+    pub service: &'a str,
+    /// The operation name (JSON and query protocols).
+    pub operation: Option<&'a str>,
+    /// A regular expression over `METHOD /path` (REST protocols).
+    pub request: Option<&'a str>,
+    /// Only requests signed for this region.
+    pub region: Option<&'a str>,
+    /// Only requests whose body contains a match of this regular expression.
+    pub request_body: Option<&'a str>,
+    /// The HTTP status of the response.
+    pub status: u16,
+    /// Extra response headers (a REST error's `x-amzn-ErrorType`).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The response's `Content-Type`.
+    pub content_type: &'a str,
+    /// The response body, in the service's wire format.
+    pub body: &'a str,
 }
