@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use rampart_aws::{AccountScan, AwsAccess, NoProgress, collect_account};
 use rampart_catalog::Catalog;
 use rampart_catalog::evaluate::evaluate;
-use rampart_model::{Asset, Assessment, AssessmentStatus, GapKind};
+use rampart_model::{Assessment, AssessmentStatus, Asset, GapKind};
 use rampart_testkit::Moto;
 use rampart_testkit::ssm::Recording;
 use serde_json::json;
@@ -93,7 +93,12 @@ fn gaps(result: &AccountScan) -> BTreeSet<(String, String, String, GapKind)> {
 }
 
 fn gap(service: &str, operation: &str, kind: GapKind) -> (String, String, String, GapKind) {
-    (REGION.to_owned(), service.to_owned(), operation.to_owned(), kind)
+    (
+        REGION.to_owned(),
+        service.to_owned(),
+        operation.to_owned(),
+        kind,
+    )
 }
 
 fn asset<'a>(result: &'a AccountScan, resource_type: &str, name: &str) -> &'a Asset {
@@ -112,7 +117,9 @@ fn assessment<'a>(
 ) -> &'a Assessment {
     assessments
         .iter()
-        .find(|a| a.recommendation == recommendation && a.region == region && a.resource_name == name)
+        .find(|a| {
+            a.recommendation == recommendation && a.region == region && a.resource_name == name
+        })
         .unwrap_or_else(|| panic!("no `{recommendation}` assessment of `{name}` in {region}"))
 }
 
@@ -121,7 +128,11 @@ fn assessment<'a>(
 fn assert_assessed(assessments: &[Assessment], expected: &[(&str, &str, AssessmentStatus, &str)]) {
     for (recommendation, name, status, reason) in expected {
         let a = assessment(assessments, recommendation, REGION, name);
-        assert_eq!(a.status, *status, "{recommendation} on {name}: {}", a.reason);
+        assert_eq!(
+            a.status, *status,
+            "{recommendation} on {name}: {}",
+            a.reason
+        );
         assert!(
             a.reason.contains(reason),
             "{recommendation} on {name}: `{}` lacks `{reason}`",
@@ -133,7 +144,8 @@ fn assert_assessed(assessments: &[Assessment], expected: &[(&str, &str, Assessme
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codebuild_report_groups_from_recorded_responses() {
     let arn = |name: &str| format!("arn:aws:codebuild:us-east-1:123456789012:report-group/{name}");
-    let list = json!({"reportGroups": [arn("tests-encrypted"), arn("tests-plain"), arn("tests-kept")]});
+    let list =
+        json!({"reportGroups": [arn("tests-encrypted"), arn("tests-plain"), arn("tests-kept")]});
     let s3 = |bucket: &str, disabled: bool| {
         json!({"exportConfigType": "S3", "s3Destination": {
             "bucket": bucket, "path": "reports", "packaging": "ZIP",
@@ -156,7 +168,12 @@ async fn codebuild_report_groups_from_recorded_responses() {
         "reportGroupsNotFound": []
     });
     record_ok("codebuild", "ListReportGroups", JSON_1_1, &list.to_string());
-    record_ok("codebuild", "BatchGetReportGroups", JSON_1_1, &groups.to_string());
+    record_ok(
+        "codebuild",
+        "BatchGetReportGroups",
+        JSON_1_1,
+        &groups.to_string(),
+    );
 
     // Projects come from moto (none here).
     let (access, result, assessments) = scan(&[REGION], &["codebuild"]).await;
@@ -171,11 +188,17 @@ async fn codebuild_report_groups_from_recorded_responses() {
     let encrypted = asset(&result, group, "tests-encrypted");
     assert_eq!(encrypted.arn, arn("tests-encrypted"));
     assert_eq!(encrypted.properties["exportConfigType"], "S3");
-    assert_eq!(encrypted.properties["s3Destination"]["bucket"], "reports-encrypted");
+    assert_eq!(
+        encrypted.properties["s3Destination"]["bucket"],
+        "reports-encrypted"
+    );
     assert_eq!(encrypted.tags["team"], "qa");
     let plain = asset(&result, group, "tests-plain");
     assert_eq!(plain.properties["type"], "CODE_COVERAGE");
-    assert_eq!(plain.properties["s3Destination"]["encryptionDisabled"], true);
+    assert_eq!(
+        plain.properties["s3Destination"]["encryptionDisabled"],
+        true
+    );
     assert!(asset(&result, group, "tests-kept").properties["s3Destination"].is_null());
 
     let rec = "codebuild-report-group-export-encrypted";
@@ -273,10 +296,13 @@ async fn emr_security_configurations_from_recorded_responses() {
         strong.arn,
         "arn:aws:elasticmapreduce:us-east-1:123456789012:security-configuration/sc-encrypted"
     );
-    assert_eq!(strong.properties["creationDateTime"], "2026-01-01T00:00:00Z");
     assert_eq!(
-        strong.properties["encryptionConfiguration"]["AtRestEncryptionConfiguration"]
-            ["S3EncryptionConfiguration"]["EncryptionMode"],
+        strong.properties["creationDateTime"],
+        "2026-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        strong.properties["encryptionConfiguration"]["AtRestEncryptionConfiguration"]["S3EncryptionConfiguration"]
+            ["EncryptionMode"],
         "SSE-KMS"
     );
     assert!(strong.unavailable.is_empty());
@@ -305,7 +331,12 @@ async fn emr_security_configurations_from_recorded_responses() {
             (rest, "sc-plain", Unhealthy, "does not encrypt data at rest"),
             (rest, "sc-denied", Error, "AccessDenied"),
             (transit, "sc-encrypted", Healthy, "encrypts data in transit"),
-            (transit, "sc-plain", Unhealthy, "does not encrypt data in transit"),
+            (
+                transit,
+                "sc-plain",
+                Unhealthy,
+                "does not encrypt data in transit",
+            ),
             (transit, "sc-denied", Error, "AccessDenied"),
         ],
     );
@@ -371,22 +402,51 @@ async fn elastic_beanstalk_option_settings_from_recorded_responses() {
         eb_environment("shop-dev", "e-dev12345", None),
         eb_environment("shop-locked", "e-lock1234", Some("Ok")),
     );
-    record_ok("elasticbeanstalk", "DescribeEnvironments", XML, &environments);
+    record_ok(
+        "elasticbeanstalk",
+        "DescribeEnvironments",
+        XML,
+        &environments,
+    );
     let prod = eb_settings(
         "shop-prod",
         &[
-            ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+            (
+                "aws:elasticbeanstalk:healthreporting:system",
+                "SystemType",
+                "enhanced",
+            ),
             ("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true"),
-            ("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays", "90"),
-            ("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
-            ("aws:elasticbeanstalk:application:environment", "DB_PASSWORD", "hunter2-secret"),
+            (
+                "aws:elasticbeanstalk:cloudwatch:logs",
+                "RetentionInDays",
+                "90",
+            ),
+            (
+                "aws:elasticbeanstalk:managedactions",
+                "ManagedActionsEnabled",
+                "true",
+            ),
+            (
+                "aws:elasticbeanstalk:application:environment",
+                "DB_PASSWORD",
+                "hunter2-secret",
+            ),
         ],
     );
     let dev = eb_settings(
         "shop-dev",
         &[
-            ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "basic"),
-            ("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "false"),
+            (
+                "aws:elasticbeanstalk:healthreporting:system",
+                "SystemType",
+                "basic",
+            ),
+            (
+                "aws:elasticbeanstalk:cloudwatch:logs",
+                "StreamLogs",
+                "false",
+            ),
         ],
     );
     for (name, body) in [("shop-prod", prod), ("shop-dev", dev)] {
@@ -439,7 +499,10 @@ async fn elastic_beanstalk_option_settings_from_recorded_responses() {
     );
     // Environment properties (often secrets) are never kept.
     let kept = serde_json::to_string(&prod.properties).unwrap();
-    assert!(!kept.contains("hunter2") && !kept.contains("DB_PASSWORD"), "{kept}");
+    assert!(
+        !kept.contains("hunter2") && !kept.contains("DB_PASSWORD"),
+        "{kept}"
+    );
     let locked = asset(&result, kind, "shop-locked");
     assert!(locked.properties["options"].is_null());
     assert!(
@@ -455,7 +518,12 @@ async fn elastic_beanstalk_option_settings_from_recorded_responses() {
     assert_assessed(
         &assessments,
         &[
-            (health, "shop-prod", Healthy, "Enhanced health reporting is on"),
+            (
+                health,
+                "shop-prod",
+                Healthy,
+                "Enhanced health reporting is on",
+            ),
             (health, "shop-dev", Unhealthy, "basic health reporting"),
             (health, "shop-locked", Error, "AccessDenied"),
             (logs, "shop-prod", Healthy, "streams its instance logs"),
@@ -559,8 +627,18 @@ async fn dms_from_recorded_responses() {
                  json!({"SslMode": "none", "NeptuneSettings": {"IamAuthEnabled": false,
                         "S3BucketName": "dms-staging", "S3BucketFolder": "neptune"}}))
     ]});
-    record_ok("dms", "DescribeReplicationInstances", JSON_1_1, &instances.to_string());
-    record_ok("dms", "DescribeReplicationTasks", JSON_1_1, &tasks.to_string());
+    record_ok(
+        "dms",
+        "DescribeReplicationInstances",
+        JSON_1_1,
+        &instances.to_string(),
+    );
+    record_ok(
+        "dms",
+        "DescribeReplicationTasks",
+        JSON_1_1,
+        &tasks.to_string(),
+    );
     record_ok("dms", "DescribeEndpoints", JSON_1_1, &endpoints.to_string());
 
     let (access, result, assessments) = scan(&[REGION], &["dms"]).await;
@@ -569,7 +647,10 @@ async fn dms_from_recorded_responses() {
 
     let public = asset(&result, "AWS::DMS::ReplicationInstance", "ri-public");
     assert_eq!(public.properties["publiclyAccessible"], true);
-    assert_eq!(public.properties["publicIpAddresses"], json!(["203.0.113.10"]));
+    assert_eq!(
+        public.properties["publicIpAddresses"],
+        json!(["203.0.113.10"])
+    );
     assert_eq!(public.properties["createTime"], "2026-01-01T00:00:00Z");
     let private = asset(&result, "AWS::DMS::ReplicationInstance", "ri-private");
     assert_eq!(private.properties["multiAz"], true);
@@ -585,41 +666,123 @@ async fn dms_from_recorded_responses() {
     );
     assert_eq!(logged.properties["createTime"], "2026-01-01T00:00:00Z");
     let redis = asset(&result, "AWS::DMS::Endpoint", "redis-plain");
-    assert_eq!(redis.properties["redisSettings"]["sslSecurityProtocol"], "plaintext");
+    assert_eq!(
+        redis.properties["redisSettings"]["sslSecurityProtocol"],
+        "plaintext"
+    );
     assert_eq!(redis.properties["endpointType"], "TARGET");
 
     assert_assessed(
         &assessments,
         &[
-            ("dms-replication-instance-not-public", "ri-private", Healthy, ""),
-            ("dms-replication-instance-not-public", "ri-public", Unhealthy, ""),
-            ("dms-replication-instance-auto-minor-version-upgrade", "ri-private", Healthy, ""),
-            ("dms-replication-instance-auto-minor-version-upgrade", "ri-public", Unhealthy, ""),
-            ("dms-replication-instance-multi-az", "ri-private", Healthy, ""),
-            ("dms-replication-instance-multi-az", "ri-public", Unhealthy, ""),
-            ("dms-replication-task-target-logging", "task-logged", Healthy, ""),
-            ("dms-replication-task-target-logging", "task-silent", Unhealthy, ""),
-            ("dms-replication-task-source-logging", "task-logged", Healthy, ""),
-            ("dms-replication-task-source-logging", "task-silent", Unhealthy, ""),
+            (
+                "dms-replication-instance-not-public",
+                "ri-private",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-replication-instance-not-public",
+                "ri-public",
+                Unhealthy,
+                "",
+            ),
+            (
+                "dms-replication-instance-auto-minor-version-upgrade",
+                "ri-private",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-replication-instance-auto-minor-version-upgrade",
+                "ri-public",
+                Unhealthy,
+                "",
+            ),
+            (
+                "dms-replication-instance-multi-az",
+                "ri-private",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-replication-instance-multi-az",
+                "ri-public",
+                Unhealthy,
+                "",
+            ),
+            (
+                "dms-replication-task-target-logging",
+                "task-logged",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-replication-task-target-logging",
+                "task-silent",
+                Unhealthy,
+                "",
+            ),
+            (
+                "dms-replication-task-source-logging",
+                "task-logged",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-replication-task-source-logging",
+                "task-silent",
+                Unhealthy,
+                "",
+            ),
             ("dms-endpoint-ssl", "pg-require", Healthy, "`require`"),
             ("dms-endpoint-ssl", "pg-plain", Unhealthy, "without SSL"),
-            ("dms-endpoint-ssl", "redis-plain", NotApplicable, "no SSL mode"),
-            ("dms-mongodb-endpoint-authentication", "mongo-auth", Healthy, ""),
-            ("dms-mongodb-endpoint-authentication", "mongo-open", Unhealthy, ""),
-            ("dms-mongodb-endpoint-authentication", "pg-plain", NotApplicable, ""),
+            (
+                "dms-endpoint-ssl",
+                "redis-plain",
+                NotApplicable,
+                "no SSL mode",
+            ),
+            (
+                "dms-mongodb-endpoint-authentication",
+                "mongo-auth",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-mongodb-endpoint-authentication",
+                "mongo-open",
+                Unhealthy,
+                "",
+            ),
+            (
+                "dms-mongodb-endpoint-authentication",
+                "pg-plain",
+                NotApplicable,
+                "",
+            ),
             ("dms-redis-endpoint-tls", "redis-tls", Healthy, ""),
             ("dms-redis-endpoint-tls", "redis-plain", Unhealthy, ""),
-            ("dms-neptune-endpoint-iam-authorization", "graph-iam", Healthy, ""),
-            ("dms-neptune-endpoint-iam-authorization", "graph-open", Unhealthy, ""),
+            (
+                "dms-neptune-endpoint-iam-authorization",
+                "graph-iam",
+                Healthy,
+                "",
+            ),
+            (
+                "dms-neptune-endpoint-iam-authorization",
+                "graph-open",
+                Unhealthy,
+                "",
+            ),
         ],
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msk_clusters_from_recorded_responses() {
-    let arn = |name: &str, id: &str| {
-        format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/{id}")
-    };
+    let arn =
+        |name: &str, id: &str| format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/{id}");
     let provisioned = |name: &str, id: &str, secure: bool| {
         json!({
             "clusterArn": arn(name, id), "clusterName": name, "clusterType": "PROVISIONED",
@@ -669,7 +832,11 @@ async fn msk_clusters_from_recorded_responses() {
     record_rest_ok("kafka", "GET /api/v2/clusters", &clusters.to_string());
     // The collector also lists MSK Connect connectors (moto lacks them):
     // none here.
-    record_rest_ok("kafkaconnect", "GET /v1/connectors", r#"{"connectors": []}"#);
+    record_rest_ok(
+        "kafkaconnect",
+        "GET /v1/connectors",
+        r#"{"connectors": []}"#,
+    );
 
     let (access, result, assessments) = scan(&[REGION], &["kafka"]).await;
     assert!(result.gaps.is_empty(), "{:#?}", result.gaps);
@@ -684,22 +851,78 @@ async fn msk_clusters_from_recorded_responses() {
     assert_eq!(secure.tags["team"], "streaming");
     let open = asset(&result, kind, "orders-open");
     assert_eq!(open.properties["publicAccessType"], "SERVICE_PROVIDED_EIPS");
-    assert_eq!(open.properties["encryptionInTransit"]["clientBroker"], "TLS_PLAINTEXT");
-    assert_eq!(asset(&result, kind, "events").properties["clusterType"], "SERVERLESS");
+    assert_eq!(
+        open.properties["encryptionInTransit"]["clientBroker"],
+        "TLS_PLAINTEXT"
+    );
+    assert_eq!(
+        asset(&result, kind, "events").properties["clusterType"],
+        "SERVERLESS"
+    );
 
     assert_assessed(
         &assessments,
         &[
-            ("msk-cluster-in-cluster-encryption", "orders-secure", Healthy, "encrypted"),
-            ("msk-cluster-in-cluster-encryption", "orders-open", Unhealthy, "plain text"),
-            ("msk-cluster-in-cluster-encryption", "events", Healthy, "Serverless"),
-            ("msk-cluster-enhanced-monitoring", "orders-secure", Healthy, "PER_BROKER"),
-            ("msk-cluster-enhanced-monitoring", "orders-open", Unhealthy, "default monitoring"),
-            ("msk-cluster-enhanced-monitoring", "events", NotApplicable, "Serverless"),
-            ("msk-cluster-public-access-disabled", "orders-secure", Healthy, "off"),
-            ("msk-cluster-public-access-disabled", "orders-open", Unhealthy, "public IP"),
-            ("msk-cluster-unauthenticated-access-disabled", "orders-secure", Healthy, "only authenticated"),
-            ("msk-cluster-unauthenticated-access-disabled", "orders-open", Unhealthy, "unauthenticated"),
+            (
+                "msk-cluster-in-cluster-encryption",
+                "orders-secure",
+                Healthy,
+                "encrypted",
+            ),
+            (
+                "msk-cluster-in-cluster-encryption",
+                "orders-open",
+                Unhealthy,
+                "plain text",
+            ),
+            (
+                "msk-cluster-in-cluster-encryption",
+                "events",
+                Healthy,
+                "Serverless",
+            ),
+            (
+                "msk-cluster-enhanced-monitoring",
+                "orders-secure",
+                Healthy,
+                "PER_BROKER",
+            ),
+            (
+                "msk-cluster-enhanced-monitoring",
+                "orders-open",
+                Unhealthy,
+                "default monitoring",
+            ),
+            (
+                "msk-cluster-enhanced-monitoring",
+                "events",
+                NotApplicable,
+                "Serverless",
+            ),
+            (
+                "msk-cluster-public-access-disabled",
+                "orders-secure",
+                Healthy,
+                "off",
+            ),
+            (
+                "msk-cluster-public-access-disabled",
+                "orders-open",
+                Unhealthy,
+                "public IP",
+            ),
+            (
+                "msk-cluster-unauthenticated-access-disabled",
+                "orders-secure",
+                Healthy,
+                "only authenticated",
+            ),
+            (
+                "msk-cluster-unauthenticated-access-disabled",
+                "orders-open",
+                Unhealthy,
+                "unauthenticated",
+            ),
         ],
     );
 }
@@ -762,7 +985,10 @@ async fn macie_from_recorded_responses() {
             .unwrap_or_else(|| panic!("no Macie asset in {region}: {:#?}", result.assets))
     };
     assert_eq!(session_in(enabled).properties["status"], "ENABLED");
-    assert_eq!(session_in(enabled).properties["createdAt"], "2026-01-01T00:00:00Z");
+    assert_eq!(
+        session_in(enabled).properties["createdAt"],
+        "2026-01-01T00:00:00Z"
+    );
     assert_eq!(
         session_in(enabled).properties["findingPublishingFrequency"],
         "FIFTEEN_MINUTES"
@@ -821,7 +1047,9 @@ async fn connect_from_recorded_responses() {
     let denied = json!({"Message": "User: arn:aws:sts::123456789012:assumed-role/rampart-scan/session is not authorized to perform: connect:DescribeInstanceAttribute"}).to_string();
     moto().record(&Recording {
         service: "connect",
-        request: Some(&format!("GET /instance/{locked}/attribute/CONTACTFLOW_LOGS")),
+        request: Some(&format!(
+            "GET /instance/{locked}/attribute/CONTACTFLOW_LOGS"
+        )),
         status: 403,
         headers: &[("x-amzn-ErrorType", "AccessDeniedException")],
         content_type: REST_JSON,
@@ -854,7 +1082,10 @@ async fn connect_from_recorded_responses() {
         format!("arn:aws:connect:us-east-1:123456789012:instance/{logged}")
     );
     assert_eq!(on.properties["contactFlowLogs"], true);
-    assert_eq!(asset(&result, kind, "support-silent").properties["contactFlowLogs"], false);
+    assert_eq!(
+        asset(&result, kind, "support-silent").properties["contactFlowLogs"],
+        false
+    );
     assert!(asset(&result, kind, "support-new").properties["contactFlowLogs"].is_null());
     let unread = asset(&result, kind, "support-locked");
     assert!(unread.properties["contactFlowLogs"].is_null());
