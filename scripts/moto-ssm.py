@@ -40,7 +40,7 @@ JSON body; `account` defaults to 123456789012 and `region` to us-east-1:
                                        "stdout","stderr","polls","notFoundPolls"}
     /_ssm_emulator/recorded-responses {"service","operation" | "request","status",
                                        "contentType","body","headers",
-                                       "region","contains"}
+                                       "region","contains","requestBody"}
     /_ssm_emulator/reset              {}   (also done by moto's /moto-api/reset)
 
 Recorded responses stand in for services or operations moto does not model
@@ -52,7 +52,9 @@ expression `request` (REST protocols), is answered with `status`,
 exactly as given: the service's own wire format, as the API reference
 documents it. Optional `region` narrows a recording to
 requests signed for that region, optional `contains` to requests whose body,
-query string or path contains that text (one resource's ARN or name). The
+query string or path contains that text (one resource's ARN or name),
+optional `requestBody` to requests whose body contains a match of that
+regular expression (one item of a per-item describe). The
 latest matching recording wins; other requests go on to moto.
 
 Objects are in the API's own JSON shapes (timestamps as epoch seconds), and
@@ -1213,6 +1215,7 @@ def record_response(payload):
     body = payload.get("body", "")
     if not isinstance(body, str):
         raise AwsError("ValidationException", "`body` is the response body as a string")
+    request_body = payload.get("requestBody")
     headers = payload.get("headers") or {}
     if not isinstance(headers, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
@@ -1229,6 +1232,7 @@ def record_response(payload):
             "headers": list(headers.items()),
             "region": payload.get("region") or None,
             "contains": payload.get("contains") or None,
+            "requestBody": re.compile(request_body.encode()) if request_body else None,
         }
     )
 
@@ -1264,6 +1268,8 @@ def find_recording(environ, raw):
         if rec["region"] and rec["region"] != region:
             continue
         if rec["contains"] and rec["contains"] not in request_text:
+            continue
+        if rec["requestBody"] is not None and not rec["requestBody"].search(raw or b""):
             continue
         if rec["operation"] and rec["operation"] in (target, action):
             return rec

@@ -11,7 +11,9 @@
 //! CreateModel ignores `EnableNetworkIsolation` (every model reads as not
 //! isolated, so only the unhealthy case of SageMaker.5 is checked here);
 //! WorkSpaces need a Directory Service directory, which Rampart has no SDK
-//! client for, so only the empty listing is exercised.
+//! client for, so only the empty listing is exercised. Report groups and
+//! option settings are covered end to end from recorded responses in
+//! `recorded_compute_data.rs`.
 
 #![allow(
     clippy::unwrap_used,

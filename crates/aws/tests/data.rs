@@ -9,7 +9,8 @@
 //! here (asserted); so are MSK clusters, whose `creationTime` moto writes
 //! without a UTC offset. Replication group members are not listed as cache
 //! clusters by moto; the test creates the member cluster itself, as AWS
-//! lists it.
+//! lists it. DMS, MSK clusters and EMR security configurations are covered
+//! end to end from recorded responses in `recorded_compute_data.rs`.
 
 #![allow(
     clippy::unwrap_used,

@@ -163,6 +163,7 @@ pub struct Recording {
     headers: serde_json::Map<String, Value>,
     region: Option<String>,
     contains: Option<String>,
+    request_body: Option<String>,
 }
 
 impl Recording {
@@ -180,6 +181,7 @@ impl Recording {
             headers: serde_json::Map::new(),
             region: None,
             contains: None,
+            request_body: None,
         }
     }
 
@@ -226,6 +228,14 @@ impl Recording {
         self
     }
 
+    /// Answers only requests whose body contains a match of the regular
+    /// expression `pattern` (`"Name":"sc-1"`, `EnvironmentName=web(&|$)`).
+    #[must_use]
+    pub fn body_matching(mut self, pattern: &str) -> Self {
+        self.request_body = Some(pattern.to_owned());
+        self
+    }
+
     fn payload(&self) -> Value {
         json!({
             "service": self.service,
@@ -237,6 +247,7 @@ impl Recording {
             "headers": self.headers,
             "region": self.region,
             "contains": self.contains,
+            "requestBody": self.request_body,
         })
     }
 }
