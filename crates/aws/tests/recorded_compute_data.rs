@@ -443,8 +443,13 @@ async fn elastic_beanstalk_option_settings_from_recorded_responses() {
     );
     for (name, body) in [("shop-prod", prod), ("shop-dev", dev)] {
         moto().record(
-            &Recording::operation("elasticbeanstalk", "DescribeConfigurationSettings", XML, &body)
-                .body_matching(&format!("EnvironmentName={name}(&|$)")),
+            &Recording::operation(
+                "elasticbeanstalk",
+                "DescribeConfigurationSettings",
+                XML,
+                &body,
+            )
+            .body_matching(&format!("EnvironmentName={name}(&|$)")),
         );
     }
     let denied = "<ErrorResponse xmlns=\"http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/\">\
@@ -453,9 +458,14 @@ async fn elastic_beanstalk_option_settings_from_recorded_responses() {
          authorized to perform: elasticbeanstalk:DescribeConfigurationSettings</Message></Error>\
          <RequestId>5f8b1c3e-0000-4000-8000-000000000002</RequestId></ErrorResponse>";
     moto().record(
-        &Recording::operation("elasticbeanstalk", "DescribeConfigurationSettings", XML, denied)
-            .body_matching("EnvironmentName=shop-locked(&|$)")
-            .status(403),
+        &Recording::operation(
+            "elasticbeanstalk",
+            "DescribeConfigurationSettings",
+            XML,
+            denied,
+        )
+        .body_matching("EnvironmentName=shop-locked(&|$)")
+        .status(403),
     );
 
     let (access, result, assessments) = scan(&[REGION], &["elasticbeanstalk"]).await;
