@@ -268,9 +268,9 @@ impl Posture {
         &self,
         store: &Store,
         scan_id: &str,
-    ) -> Result<std::collections::BTreeMap<String, f64>, ApiError> {
-        let mut by_account: std::collections::BTreeMap<String, Vec<_>> =
-            std::collections::BTreeMap::new();
+    ) -> Result<BTreeMap<String, f64>, ApiError> {
+        let mut by_account: BTreeMap<String, Vec<_>> =
+            BTreeMap::new();
         for a in store.assessment_statuses(scan_id)? {
             by_account.entry(a.account.clone()).or_default().push(a);
         }

@@ -508,3 +508,86 @@ async fn pages_need_a_login_and_filters_narrow_the_inventory() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(unknown.body.contains("no recommendation"));
 }
+
+/// Two accounts scanned in turn: the overview lists both (each with its
+/// own score, assets and the scan its slice comes from), and the latest
+/// snapshot's inventory holds both.
+#[tokio::test]
+async fn the_overview_lists_every_account_of_the_current_posture() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    for (id, account, buckets) in [
+        ("scan-a", "111111111111", 2),
+        ("scan-b", "222222222222", 1),
+    ] {
+        let record = ScanRecord {
+            id: id.into(),
+            started_at: OffsetDateTime::now_utc(),
+            finished_at: None,
+            status: ScanStatus::Running,
+            accounts: vec![account.into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 1,
+            asset_count: 0,
+            gap_count: 0,
+        };
+        let assets = (0..buckets)
+            .map(|n| {
+                Asset::new(
+                    format!("arn:aws:s3:::{account}-b{n}"),
+                    "AWS::S3::Bucket",
+                    account,
+                    "us-east-1",
+                    format!("{account}-b{n}"),
+                    serde_json::json!({"versioning": {"status": "Enabled"}}),
+                )
+            })
+            .collect();
+        store.begin_scan(&record).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        rampart_engine::scan::store_complete(
+            &mut store,
+            record,
+            assets,
+            Vec::new(),
+            1,
+            &Exemptions::default(),
+            None,
+        )
+        .unwrap();
+    }
+    let admin = create_token(&store, "admin-ui", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let app = router(state);
+
+    let overview = get(&app, "/", &admin).await;
+    assert_eq!(overview.status, StatusCode::OK);
+    let table = overview
+        .body
+        .split("id=\"accounts\"")
+        .nth(1)
+        .expect("an accounts table")
+        .split("</table>")
+        .next()
+        .unwrap();
+    for (account, assets, scan) in [
+        ("111111111111", 2, "scan-a"),
+        ("222222222222", 1, "scan-b"),
+    ] {
+        let row = table
+            .split("<tr>")
+            .find(|r| r.contains(account))
+            .unwrap_or_else(|| panic!("no row for {account}: {table}"));
+        assert!(row.contains(&format!("/inventory?account={account}")), "{row}");
+        assert!(row.contains(&format!("<td class=\"num\">{assets}</td>")), "{row}");
+        assert!(row.contains(&format!("/scans/{scan}")), "{row}");
+        assert!(row.contains('%'), "a score: {row}");
+    }
+    let inventory = get(&app, "/inventory", &admin).await;
+    for name in ["111111111111-b0", "111111111111-b1", "222222222222-b0"] {
+        assert!(inventory.body.contains(name), "{name} in the inventory");
+    }
+}
