@@ -269,8 +269,7 @@ impl Posture {
         store: &Store,
         scan_id: &str,
     ) -> Result<BTreeMap<String, f64>, ApiError> {
-        let mut by_account: BTreeMap<String, Vec<_>> =
-            BTreeMap::new();
+        let mut by_account: BTreeMap<String, Vec<_>> = BTreeMap::new();
         for a in store.assessment_statuses(scan_id)? {
             by_account.entry(a.account.clone()).or_default().push(a);
         }

@@ -518,10 +518,7 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
     let db = dir.path().join("rampart.db");
     let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
     let mut store = Store::open(&db).unwrap();
-    for (id, account, buckets) in [
-        ("scan-a", "111111111111", 2),
-        ("scan-b", "222222222222", 1),
-    ] {
+    for (id, account, buckets) in [("scan-a", "111111111111", 2), ("scan-b", "222222222222", 1)] {
         let record = ScanRecord {
             id: id.into(),
             started_at: OffsetDateTime::now_utc(),
@@ -573,16 +570,19 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
         .split("</table>")
         .next()
         .unwrap();
-    for (account, assets, scan) in [
-        ("111111111111", 2, "scan-a"),
-        ("222222222222", 1, "scan-b"),
-    ] {
+    for (account, assets, scan) in [("111111111111", 2, "scan-a"), ("222222222222", 1, "scan-b")] {
         let row = table
             .split("<tr>")
             .find(|r| r.contains(account))
             .unwrap_or_else(|| panic!("no row for {account}: {table}"));
-        assert!(row.contains(&format!("/inventory?account={account}")), "{row}");
-        assert!(row.contains(&format!("<td class=\"num\">{assets}</td>")), "{row}");
+        assert!(
+            row.contains(&format!("/inventory?account={account}")),
+            "{row}"
+        );
+        assert!(
+            row.contains(&format!("<td class=\"num\">{assets}</td>")),
+            "{row}"
+        );
         assert!(row.contains(&format!("/scans/{scan}")), "{row}");
         assert!(row.contains('%'), "a score: {row}");
     }
