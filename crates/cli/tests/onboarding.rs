@@ -238,6 +238,11 @@ fn rest_action(service: &str, method: &str, path: &str, query: &[&str]) -> Optio
             Some("ListRecoveryPointsByBackupVault")
         }
         ("backup", "GET", ["resources"]) => Some("ListProtectedResources"),
+        ("backup", "GET", ["backup-vaults", _, "access-policy"]) => {
+            Some("GetBackupVaultAccessPolicy")
+        }
+        ("backup", "GET", ["backup", "plans"]) => Some("ListBackupPlans"),
+        ("backup", "GET", ["backup", "plans", _]) => Some("GetBackupPlan"),
         ("account", "POST", ["getAlternateContact"]) => Some("GetAlternateContact"),
         ("connect", "GET", ["instance"]) => Some("ListInstances"),
         ("connect", "GET", ["instance", _, "attribute", _]) => Some("DescribeInstanceAttribute"),
