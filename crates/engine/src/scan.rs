@@ -211,7 +211,12 @@ fn merge_other_accounts(
     let Some(base) = store.latest_complete_scan()? else {
         return Ok((merged, Vec::new()));
     };
-    let connector = store.scan_connector(&record.id).ok().flatten();
+    // No row yet when `begin_scan` was not called: not through a connector.
+    let connector = match store.scan_connector(&record.id) {
+        Ok(id) => id,
+        Err(rampart_store::StoreError::NoSuchScan(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let scanned: std::collections::HashSet<&str> =
         record.accounts.iter().map(String::as_str).collect();
     let mut keep: BTreeMap<String, bool> = BTreeMap::new();
@@ -235,11 +240,16 @@ fn merge_other_accounts(
         Ok(k)
     };
     let origins = store.asset_origins(&base.id)?;
+    // An asset this scan collected again is never kept twice.
+    let collected: std::collections::HashSet<(String, String)> = assets
+        .iter()
+        .map(|a| (a.resource_type.clone(), a.arn.clone()))
+        .collect();
     for asset in store.assets(&base.id, &AssetFilter::default())? {
-        if !kept_account(&asset.account)? {
+        let key = (asset.resource_type.clone(), asset.arn.clone());
+        if collected.contains(&key) || !kept_account(&asset.account)? {
             continue;
         }
-        let key = (asset.resource_type.clone(), asset.arn.clone());
         let origin = origins
             .get(&key)
             .cloned()

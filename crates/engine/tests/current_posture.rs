@@ -241,3 +241,32 @@ fn a_connector_drops_accounts_it_no_longer_lists_and_a_deleted_connector_drops_i
     assert!(last.other_accounts.is_empty());
     assert_eq!(accounts_of(&store, "org-3"), vec![A.to_owned()]);
 }
+
+#[test]
+fn an_asset_collected_again_is_not_kept_twice() {
+    let mut store = Store::open_in_memory().unwrap();
+    // A's scan reports a setting under another account id (no scan lists
+    // that account), as a cross-account asset would be.
+    let first = scan(
+        &mut store,
+        "x1",
+        None,
+        &[A],
+        vec![block_off(A), block_off(M)],
+        vec![],
+    );
+    let again = scan(
+        &mut store,
+        "x2",
+        None,
+        &[A],
+        vec![block_off(A), block_off(M)],
+        vec![],
+    );
+    assert_eq!(again.kept, 0);
+    assert_eq!(
+        again.posture.statuses, first.posture.statuses,
+        "each asset assessed once"
+    );
+    assert_eq!(again.snapshot.assets.len(), 2);
+}
