@@ -343,6 +343,9 @@ pub struct InventoryArgs {
     /// Only this account.
     #[arg(long, value_name = "ACCOUNT")]
     pub account: Option<String>,
+    /// Only the accounts of this connector (name or id).
+    #[arg(long, value_name = "CONNECTOR")]
+    pub connector: Option<String>,
     /// Only assets with this tag: KEY or KEY=VALUE.
     #[arg(long, value_name = "KEY[=VALUE]")]
     pub tag: Option<String>,

@@ -107,6 +107,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NoSuchScan(id) => Self::not_found(format!("no scan `{id}`")),
+            StoreError::NoSuchConnector(name) => Self::not_found(format!("no connector `{name}`")),
             other => Self::internal(format!("store: {other}")),
         }
     }

@@ -555,6 +555,19 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
         )
         .unwrap();
     }
+    // Account A's scan went through connector `prod-a`.
+    let prod = rampart_connector::Connector::new(
+        "prod-a",
+        "111111111111",
+        &[rampart_connector::Plan::Cspm],
+        vec!["us-east-1".into()],
+        12,
+        None,
+    );
+    store.create_connector(&prod).unwrap();
+    store
+        .set_scan_connector("scan-a", &prod.id.to_string())
+        .unwrap();
     let admin = create_token(&store, "admin-ui", TokenRole::Admin)
         .unwrap()
         .secret;
@@ -590,4 +603,39 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
     for name in ["111111111111-b0", "111111111111-b1", "222222222222-b0"] {
         assert!(inventory.body.contains(name), "{name} in the inventory");
     }
+
+    // The connector filter keeps its accounts only, on the page and in the API.
+    let narrowed = get(&app, "/inventory?connector=prod-a", &admin).await;
+    assert_eq!(narrowed.status, StatusCode::OK);
+    assert!(
+        narrowed.body.contains("111111111111-b1"),
+        "{}",
+        narrowed.body
+    );
+    assert!(
+        !narrowed.body.contains("222222222222-b0"),
+        "{}",
+        narrowed.body
+    );
+    for path in [
+        "/api/v1/inventory?connector=prod-a",
+        "/api/v1/assessments?connector=prod-a",
+    ] {
+        let reply = get(&app, path, &admin).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        let page: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{path}: {page}");
+        assert!(
+            items.iter().all(|i| i["account"] == "111111111111"),
+            "{path}: {page}"
+        );
+    }
+    let unknown = get(&app, "/api/v1/inventory?connector=nope", &admin).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert!(
+        unknown.body.contains("no connector `nope`"),
+        "{}",
+        unknown.body
+    );
 }

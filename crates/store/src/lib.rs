@@ -116,6 +116,8 @@ pub struct AssetFilter {
     pub region: Option<String>,
     /// Only this account.
     pub account: Option<String>,
+    /// Only these accounts (a connector's: [`Store::connector_accounts`]).
+    pub accounts: Option<Vec<String>>,
     /// Only assets with this tag key (and value, when given).
     pub tag: Option<(String, Option<String>)>,
 }
@@ -627,6 +629,14 @@ impl Store {
         }
         if let Some(a) = &filter.account {
             push("account =", a, &mut sql);
+        }
+        if let Some(list) = &filter.accounts {
+            push(
+                "account IN (SELECT value FROM json_each(",
+                &json_text(list),
+                &mut sql,
+            );
+            sql.push_str("))");
         }
         if let Some((key, value)) = &filter.tag {
             // `json_each` compares keys as text: any key works, where a JSON

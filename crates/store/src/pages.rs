@@ -18,6 +18,8 @@ pub struct AssessmentFilter {
     pub status: Option<AssessmentStatus>,
     /// Only this account.
     pub account: Option<String>,
+    /// Only these accounts (a connector's: [`Store::connector_accounts`]).
+    pub accounts: Option<Vec<String>>,
     /// Only this region.
     pub region: Option<String>,
     /// Only this resource type.
@@ -49,6 +51,17 @@ impl Where {
     fn and_opt(&mut self, clause: &str, value: Option<&String>) {
         if let Some(v) = value {
             self.and(clause, v.clone());
+        }
+    }
+
+    /// `account IN (…)` when a list is given.
+    fn and_accounts(&mut self, accounts: Option<&Vec<String>>) {
+        if let Some(list) = accounts {
+            self.and(
+                "account IN (SELECT value FROM json_each(",
+                serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned()),
+            );
+            self.sql.push_str("))");
         }
     }
 
@@ -114,6 +127,7 @@ impl Store {
         w.and_opt("type =", filter.resource_type.as_ref());
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("account =", filter.account.as_ref());
+        w.and_accounts(filter.accounts.as_ref());
         if let Some((key, value)) = &filter.tag {
             // `json_each` compares keys as text: any key works, where a JSON
             // path built from it fails on quotes and control characters.
@@ -157,6 +171,7 @@ impl Store {
             w.and("status =", status.as_str().to_owned());
         }
         w.and_opt("account =", filter.account.as_ref());
+        w.and_accounts(filter.accounts.as_ref());
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("resource_type =", filter.resource_type.as_ref());
         w.and_opt("resource =", filter.resource.as_ref());
@@ -431,5 +446,74 @@ mod tests {
             };
             assert!(store.assets_page("s", &wrong, None, 10).unwrap().is_empty());
         }
+    }
+
+    /// A connector's accounts narrow every list read.
+    #[test]
+    fn an_accounts_list_narrows_assets_and_assessments() {
+        let accounts = ["111111111111", "222222222222", "333333333333"];
+        let assets: Vec<Asset> = accounts
+            .iter()
+            .map(|a| {
+                let arn = format!("arn:aws:s3:::{a}");
+                Asset::new(&arn, "T", *a, "us-east-1", &arn, serde_json::json!({}))
+            })
+            .collect();
+        let assessments: Vec<Assessment> = accounts
+            .iter()
+            .map(|a| Assessment {
+                recommendation: "r1".into(),
+                resource: format!("arn:aws:s3:::{a}"),
+                resource_type: "T".into(),
+                resource_name: (*a).into(),
+                account: (*a).into(),
+                region: "us-east-1".into(),
+                status: AssessmentStatus::Unhealthy,
+                reason: String::new(),
+                evidence: Vec::new(),
+                exemption: None,
+            })
+            .collect();
+        let store = store_with(assets, &assessments);
+        let two = Some(vec![accounts[0].to_owned(), accounts[2].to_owned()]);
+        let want = vec![accounts[0].to_owned(), accounts[2].to_owned()];
+        let filter = AssetFilter {
+            accounts: two.clone(),
+            ..AssetFilter::default()
+        };
+        let listed: Vec<String> = store
+            .assets("s", &filter)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.account)
+            .collect();
+        assert_eq!(listed, want);
+        let paged: Vec<String> = store
+            .assets_page("s", &filter, None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.account)
+            .collect();
+        assert_eq!(paged, want);
+        let assessed: Vec<String> = store
+            .assessments_page(
+                "s",
+                &AssessmentFilter {
+                    accounts: two,
+                    ..AssessmentFilter::default()
+                },
+                None,
+                10,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|a| a.account)
+            .collect();
+        assert_eq!(assessed, want);
+        let none = AssetFilter {
+            accounts: Some(Vec::new()),
+            ..AssetFilter::default()
+        };
+        assert!(store.assets("s", &none).unwrap().is_empty());
     }
 }

@@ -46,6 +46,36 @@ impl Store {
             .optional()?;
         row.ok_or_else(|| StoreError::NoSuchScan(scan_id.to_owned()))
     }
+
+    /// The accounts of the connector named (or with id) `name_or_id`, for
+    /// the `connector` filters: those its latest complete scan scanned, or
+    /// its own account before its first scan.
+    pub fn accounts_of_connector(&self, name_or_id: &str) -> Result<Vec<String>> {
+        let connector = self
+            .connector(name_or_id)?
+            .ok_or_else(|| StoreError::NoSuchConnector(name_or_id.to_owned()))?;
+        let accounts = self.connector_accounts(&connector.id.to_string())?;
+        Ok(if accounts.is_empty() {
+            vec![connector.account().to_owned()]
+        } else {
+            accounts
+        })
+    }
+
+    /// The accounts the latest complete scan through the connector with id
+    /// `connector_id` scanned (empty when it has none yet).
+    pub fn connector_accounts(&self, connector_id: &str) -> Result<Vec<String>> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT accounts FROM scans WHERE connector = ?1 AND status = 'complete'
+                 ORDER BY finished_at DESC, started_at DESC LIMIT 1",
+                params![connector_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        text.map_or(Ok(Vec::new()), |t| crate::parse_json("accounts", &t))
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,15 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
         resource_type: args.resource_type.clone(),
         region: args.region.clone(),
         account: args.account.clone(),
+        accounts: args
+            .connector
+            .as_deref()
+            .map(|c| {
+                store
+                    .accounts_of_connector(c)
+                    .map_err(|e| CliError::usage(e.to_string()))
+            })
+            .transpose()?,
         tag: args.tag.as_deref().map(parse_tag).transpose()?,
     };
     let assets = store.assets(&scan.id, &filter)?;

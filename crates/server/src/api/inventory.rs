@@ -19,6 +19,8 @@ struct InventoryQuery {
     resource_type: Option<String>,
     region: Option<String>,
     account: Option<String>,
+    /// A connector's name or id: only its accounts.
+    connector: Option<String>,
     /// `KEY` or `KEY=VALUE`.
     tag: Option<String>,
 }
@@ -37,16 +39,20 @@ async fn list(
         }),
         None => None,
     };
-    let filter = AssetFilter {
+    let mut filter = AssetFilter {
         resource_type: q.resource_type,
         region: q.region,
         account: q.account,
+        accounts: None,
         tag,
     };
     let (after, limit) = (page.key()?, page.limit()?);
     let rows = state
         .store
         .run(move |s| {
+            if let Some(connector) = &q.connector {
+                filter.accounts = Some(s.accounts_of_connector(connector)?);
+            }
             Ok(match scan_to_read(s, q.scan.as_deref())? {
                 Some(scan) => s.assets_page(&scan.id, &filter, after.as_ref(), limit + 1)?,
                 None => Vec::new(),

@@ -364,6 +364,7 @@ fn operations() -> Vec<Op> {
             ("type", "Only this resource type (e.g. AWS::S3::Bucket)."),
             ("region", "Only this region."),
             ("account", "Only this account."),
+            ("connector", "Only the accounts of this connector (name or id)."),
             ("tag", "KEY or KEY=VALUE."),
         ])
         .paged(schema_ref("Asset")),
@@ -624,6 +625,7 @@ fn assessment_filters() -> Vec<(&'static str, &'static str)> {
             "healthy, unhealthy, not_applicable, error or exempt.",
         ),
         ("account", "Only this account."),
+        ("connector", "Only the accounts of this connector (name or id)."),
         ("region", "Only this region."),
         ("resource_type", "Only this resource type."),
         ("resource", "Only this resource ARN."),

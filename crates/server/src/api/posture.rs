@@ -233,6 +233,8 @@ struct AssessmentQuery {
     recommendation: Option<String>,
     status: Option<String>,
     account: Option<String>,
+    /// A connector's name or id: only its accounts.
+    connector: Option<String>,
     region: Option<String>,
     resource_type: Option<String>,
     resource: Option<String>,
@@ -244,10 +246,11 @@ async fn list_assessments(
     page: PageQuery,
     q: AssessmentQuery,
 ) -> Result<Json<Page<Assessment>>, ApiError> {
-    let filter = AssessmentFilter {
+    let mut filter = AssessmentFilter {
         recommendation: q.recommendation,
         status: q.status.as_deref().map(parse_status).transpose()?,
         account: q.account,
+        accounts: None,
         region: q.region,
         resource_type: q.resource_type,
         resource: q.resource,
@@ -269,6 +272,9 @@ async fn list_assessments(
     let rows = state
         .store
         .run(move |s| {
+            if let Some(connector) = &q.connector {
+                filter.accounts = Some(s.accounts_of_connector(connector)?);
+            }
             let Some(scan) = scan_to_read(s, q.scan.as_deref())? else {
                 return Ok(Vec::new());
             };

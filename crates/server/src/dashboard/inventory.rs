@@ -30,6 +30,8 @@ pub(super) struct ListQuery {
     resource_type: Option<String>,
     region: Option<String>,
     account: Option<String>,
+    /// A connector's name or id: only its accounts.
+    connector: Option<String>,
     /// `KEY` or `KEY=VALUE`.
     tag: Option<String>,
     limit: Option<u64>,
@@ -56,10 +58,12 @@ pub(super) async fn list(
     };
     let limit = paging.limit()?;
     let after = paging.key()?;
-    let filter = AssetFilter {
+    let connector = given(q.connector.as_ref());
+    let mut filter = AssetFilter {
         resource_type: given(q.resource_type.as_ref()),
         region: given(q.region.as_ref()),
         account: given(q.account.as_ref()),
+        accounts: None,
         tag: given(q.tag.as_ref()).map(|t| match t.split_once('=') {
             Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
             None => (t, None),
@@ -69,6 +73,9 @@ pub(super) async fn list(
     let (rows, types, regions) = state
         .store
         .run(move |s| {
+            if let Some(connector) = &connector {
+                filter.accounts = Some(s.accounts_of_connector(connector)?);
+            }
             let (types, regions) = facets(s, &scan_id)?;
             Ok((
                 s.assets_page(&scan_id, &filter, after.as_ref(), limit + 1)?,
@@ -89,6 +96,7 @@ pub(super) async fn list(
                 ("type", &sel_type),
                 ("region", &sel_region),
                 ("account", q.account.as_deref().unwrap_or_default()),
+                ("connector", q.connector.as_deref().unwrap_or_default()),
                 ("tag", q.tag.as_deref().unwrap_or_default()),
             ],
         )
@@ -114,6 +122,9 @@ pub(super) async fn list(
             }
             label { "Account"
                 input name="account" type="text" size="14" value=(q.account.as_deref().unwrap_or_default());
+            }
+            label { "Connector"
+                input name="connector" type="text" size="14" value=(q.connector.as_deref().unwrap_or_default());
             }
             label { "Tag (KEY or KEY=VALUE)"
                 input name="tag" type="text" value=(q.tag.as_deref().unwrap_or_default());
