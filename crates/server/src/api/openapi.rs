@@ -625,7 +625,10 @@ fn assessment_filters() -> Vec<(&'static str, &'static str)> {
             "healthy, unhealthy, not_applicable, error or exempt.",
         ),
         ("account", "Only this account."),
-        ("connector", "Only the accounts of this connector (name or id)."),
+        (
+            "connector",
+            "Only the accounts of this connector (name or id).",
+        ),
         ("region", "Only this region."),
         ("resource_type", "Only this resource type."),
         ("resource", "Only this resource ARN."),
