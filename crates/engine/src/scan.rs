@@ -129,6 +129,27 @@ struct Merged {
     origins: Vec<(String, String, String)>,
 }
 
+impl Merged {
+    /// Keeps `asset` (its `key`: type and ARN) of snapshot `base_id`,
+    /// recording the scan that collected it: its own origin there, else
+    /// `base_id`.
+    fn keep(
+        &mut self,
+        asset: Asset,
+        key: (String, String),
+        origins: &std::collections::HashMap<(String, String), String>,
+        base_id: &str,
+        assets: &mut Vec<Asset>,
+    ) {
+        let origin = origins
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| base_id.to_owned());
+        self.origins.push((key.0, key.1, origin));
+        assets.push(asset);
+    }
+}
+
 /// Adds to a narrowed scan's `assets` and `gaps`, per account, those of the
 /// account's current (latest complete) snapshot for every slice the scan
 /// did not cover; each kept asset keeps the scan that collected it.
@@ -157,12 +178,7 @@ fn merge_previous(
             {
                 continue;
             }
-            let origin = origins
-                .get(&key)
-                .cloned()
-                .unwrap_or_else(|| base.id.clone());
-            merged.origins.push((key.0, key.1, origin));
-            assets.push(asset);
+            merged.keep(asset, key, &origins, &base.id, assets);
         }
         for gap in store.gaps(&base.id)? {
             if &gap.account == account && !narrowed.covers(Some(&gap.service), &gap.region) {
@@ -250,12 +266,7 @@ fn merge_other_accounts(
         if collected.contains(&key) || !kept_account(&asset.account)? {
             continue;
         }
-        let origin = origins
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| base.id.clone());
-        merged.origins.push((key.0, key.1, origin));
-        assets.push(asset);
+        merged.keep(asset, key, &origins, &base.id, assets);
     }
     for gap in store.gaps(&base.id)? {
         if kept_account(&gap.account)? {

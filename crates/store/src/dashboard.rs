@@ -40,32 +40,25 @@ impl Store {
 
     /// A scan's resource types with their asset counts, by type.
     pub fn asset_type_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT type, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY type ORDER BY type",
-        )?;
-        let rows = stmt.query_map(params![scan_id], |r| {
-            Ok(Ok((r.get::<_, String>(0)?, count_of(r.get(1)?))))
-        })?;
-        collect_rows(rows)
+        self.asset_counts_by(scan_id, "type")
     }
 
     /// A scan's regions with their asset counts, by region.
     pub fn asset_region_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT region, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY region ORDER BY region",
-        )?;
-        let rows = stmt.query_map(params![scan_id], |r| {
-            Ok(Ok((r.get::<_, String>(0)?, count_of(r.get(1)?))))
-        })?;
-        collect_rows(rows)
+        self.asset_counts_by(scan_id, "region")
     }
 
     /// A scan's accounts with their asset counts, by account: the estate a
     /// snapshot holds (the accounts it scanned and those it kept).
     pub fn asset_account_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT account, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY account ORDER BY account",
-        )?;
+        self.asset_counts_by(scan_id, "account")
+    }
+
+    /// Asset counts of a scan grouped by `column` (a fixed column name).
+    fn asset_counts_by(&self, scan_id: &str, column: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {column}, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY {column} ORDER BY {column}"
+        ))?;
         let rows = stmt.query_map(params![scan_id], |r| {
             Ok(Ok((r.get::<_, String>(0)?, count_of(r.get(1)?))))
         })?;

@@ -116,7 +116,7 @@ pub struct AssetFilter {
     pub region: Option<String>,
     /// Only this account.
     pub account: Option<String>,
-    /// Only these accounts (a connector's: [`Store::connector_accounts`]).
+    /// Only these accounts (a connector's: [`Store::accounts_of_connector`]).
     pub accounts: Option<Vec<String>>,
     /// Only assets with this tag key (and value, when given).
     pub tag: Option<(String, Option<String>)>,

@@ -18,7 +18,7 @@ pub struct AssessmentFilter {
     pub status: Option<AssessmentStatus>,
     /// Only this account.
     pub account: Option<String>,
-    /// Only these accounts (a connector's: [`Store::connector_accounts`]).
+    /// Only these accounts (a connector's: [`Store::accounts_of_connector`]).
     pub accounts: Option<Vec<String>>,
     /// Only this region.
     pub region: Option<String>,

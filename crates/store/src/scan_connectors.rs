@@ -64,7 +64,7 @@ impl Store {
 
     /// The accounts the latest complete scan through the connector with id
     /// `connector_id` scanned (empty when it has none yet).
-    pub fn connector_accounts(&self, connector_id: &str) -> Result<Vec<String>> {
+    fn connector_accounts(&self, connector_id: &str) -> Result<Vec<String>> {
         let text: Option<String> = self
             .conn
             .query_row(

@@ -84,11 +84,12 @@ impl Moto {
     /// answered with HTTP 200, `content_type` and `body`, the service's own
     /// wire format as its API reference documents it.
     pub fn record_response(&self, service: &str, operation: &str, content_type: &str, body: &str) {
-        self.ssm_seed(
-            "recorded-responses",
-            &json!({"service": service, "operation": operation, "status": 200,
-                    "contentType": content_type, "body": body}),
-        );
+        self.record(&Recording::operation(
+            service,
+            operation,
+            content_type,
+            body,
+        ));
     }
 
     /// Like [`Moto::record_response`] for REST protocols: answers requests
@@ -102,11 +103,7 @@ impl Moto {
         content_type: &str,
         body: &str,
     ) {
-        self.ssm_seed(
-            "recorded-responses",
-            &json!({"service": service, "request": request, "status": status,
-                    "contentType": content_type, "body": body}),
-        );
+        self.record(&Recording::rest(service, request, content_type, body).status(status));
     }
 
     /// Records `recording` (needs [`Moto::start_with_ssm_emulator`]); the
