@@ -12,8 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::db::{OptionalExtension, Transaction, params, params_from_iter};
 use rampart_model::{Alert, AlertEvidence, AlertPlan, AlertSource, AlertStatus, Severity};
-use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, StoreError, collect_rows, parse_json, parse_time, rfc3339, to_i64};
@@ -331,7 +331,7 @@ fn evidence_of(store: &Store, alert: &mut Alert, cap: usize) -> Result<()> {
     Ok(())
 }
 
-fn alert_from_row(row: &rusqlite::Row<'_>) -> crate::RowResult<Alert> {
+fn alert_from_row(row: &crate::db::Row<'_>) -> crate::RowResult<Alert> {
     let body: String = row.get(0)?;
     let status: String = row.get(1)?;
     let count: i64 = row.get(2)?;
@@ -377,7 +377,7 @@ impl Store {
         state: Option<(&str, &str, &[u8])>,
     ) -> Result<Vec<AlertUpsert>> {
         let now = OffsetDateTime::now_utc();
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin_write()?;
         {
             let mut mark = tx.prepare_cached(
                 "INSERT OR IGNORE INTO processed_events (source, event_id, processed_at) VALUES (?1, ?2, ?3)",
@@ -459,8 +459,8 @@ impl Store {
     ) -> Result<Vec<Alert>> {
         let mut sql = String::from(ALERT_COLUMNS);
         sql.push_str(" WHERE 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut and = |clause: &str, value: rusqlite::types::Value, sql: &mut String| {
+        let mut args: Vec<crate::db::Value> = Vec::new();
+        let mut and = |clause: &str, value: crate::db::Value, sql: &mut String| {
             args.push(value);
             sql.push_str(&format!(" AND {clause} ?{}", args.len()));
         };
@@ -522,7 +522,7 @@ impl Store {
             "SELECT severity, COUNT(*) FROM alerts WHERE (?1 IS NULL OR status = ?1) GROUP BY severity",
         )?;
         let rows = stmt.query_map(params![status.map(AlertStatus::as_str)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            Ok((r.get::<i64>(0)?, r.get::<i64>(1)?))
         })?;
         let mut counts = BTreeMap::new();
         for row in rows {
@@ -544,8 +544,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT alert_type FROM alerts ORDER BY alert_type")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map([], |r| r.get::<String>(0))?;
+        Ok(rows.collect::<crate::db::DbResult<_>>()?)
     }
 
     /// Changes an alert's status and records who did it, when and why.
@@ -559,7 +559,7 @@ impl Store {
         comment: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<AlertStatusChange> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin_write()?;
         let from: Option<String> = tx
             .query_row(
                 "SELECT status FROM alerts WHERE id = ?1",

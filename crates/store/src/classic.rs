@@ -3,7 +3,7 @@
 //! database (the CLI keeps it in the keys directory), so the store file alone
 //! reveals no secret.
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 
 use crate::{Result, Store};
 

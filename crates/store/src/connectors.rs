@@ -1,8 +1,8 @@
 //! Connectors: the `connectors` table. Each row holds the whole resource as
 //! JSON (`body`) plus the columns it is looked up by.
 
+use crate::db::{OptionalExtension, params};
 use rampart_connector::Connector;
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Store, StoreError, rfc3339};
 
@@ -75,11 +75,11 @@ impl Store {
         )
     }
 
-    fn query_connectors(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Connector>> {
+    fn query_connectors(&self, sql: &str, args: impl crate::db::Params) -> Result<Vec<Connector>> {
         let mut stmt = self.conn.prepare(sql)?;
         let bodies = stmt
-            .query_map(args, |row| row.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(args, |row| row.get::<String>(0))?
+            .collect::<crate::db::DbResult<Vec<_>>>()?;
         bodies.iter().map(|b| parse_connector(b)).collect()
     }
 

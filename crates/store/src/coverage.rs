@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
+use crate::db::{Conn, OptionalExtension, params};
 use rampart_model::ScanRecord;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::{Result, SCAN_COLUMNS, Store, StoreError, scan_from_row};
@@ -50,7 +50,7 @@ impl ScanCoverage {
 
 /// Adds `scans.coverage` and `assets.collected_by` when the file predates
 /// them. Idempotent.
-pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+pub(crate) fn migrate(conn: &Conn) -> Result<()> {
     for (table, column) in [("scans", "coverage"), ("assets", "collected_by")] {
         let present: Option<String> = conn
             .query_row(
@@ -117,7 +117,7 @@ impl Store {
         scan_id: &str,
         origins: &[(String, String, String)],
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.begin_write()?;
         {
             let mut update = tx.prepare(
                 "UPDATE assets SET collected_by = ?4 WHERE scan_id = ?1 AND type = ?2 AND arn = ?3",

@@ -2,8 +2,8 @@
 //! the inventory's facets (types and regions with counts), the latest
 //! scores for a trend line. Each is one indexed SQL query.
 
+use crate::db::{OptionalExtension, params};
 use rampart_model::Asset;
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, ScorePoint, Store, collect_rows, parse_json, parse_time};
 
@@ -60,7 +60,7 @@ impl Store {
             "SELECT {column}, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY {column} ORDER BY {column}"
         ))?;
         let rows = stmt.query_map(params![scan_id], |r| {
-            Ok(Ok((r.get::<_, String>(0)?, count_of(r.get(1)?))))
+            Ok(Ok((r.get::<String>(0)?, count_of(r.get(1)?))))
         })?;
         collect_rows(rows)
     }

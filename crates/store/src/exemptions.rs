@@ -1,7 +1,7 @@
 //! Exemptions created through the API (the YAML file's live beside them).
 
+use crate::db::{OptionalExtension, params};
 use rampart_catalog::exemptions::Exemption;
-use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, collect_rows, parse_time, rfc3339};
@@ -38,7 +38,7 @@ pub struct StoredExemption {
 
 const COLUMNS: &str = "SELECT id, recommendation, resource, account, region, tag, reason, expires, created_by, created_at FROM exemptions";
 
-fn from_row(row: &rusqlite::Row<'_>) -> crate::RowResult<StoredExemption> {
+fn from_row(row: &crate::db::Row<'_>) -> crate::RowResult<StoredExemption> {
     let id: String = row.get(0)?;
     let exemption = Exemption {
         recommendation: row.get(1)?,

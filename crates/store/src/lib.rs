@@ -11,6 +11,7 @@ mod classic;
 mod connectors;
 mod coverage;
 mod dashboard;
+pub mod db;
 mod exemptions;
 mod log_cursors;
 mod machines;
@@ -25,10 +26,10 @@ mod vulndb;
 
 use std::path::Path;
 
+use crate::db::{Conn, DbError, OptionalExtension, params};
 use rampart_model::{
     Assessment, AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -64,7 +65,7 @@ pub const SCHEMA_VERSION: i64 = 7;
 pub enum StoreError {
     /// The database could not be opened or queried.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] DbError),
     /// A stored value could not be decoded.
     #[error("corrupt value in `{column}`: {reason}")]
     Corrupt {
@@ -122,10 +123,85 @@ pub struct AssetFilter {
     pub tag: Option<(String, Option<String>)>,
 }
 
-/// A handle on the store file.
+/// A handle on the store: a SQLite file or a PostgreSQL database.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
+}
+
+/// Where the store is: a SQLite file (the default) or a PostgreSQL
+/// database (`postgres://` or `postgresql://` URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// A `postgres://` or `postgresql://` URL is PostgreSQL; anything else
+    /// is a SQLite file's path.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Self::Postgres(text.to_owned())
+        } else {
+            Self::Sqlite(text.into())
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+impl std::str::FromStr for StoreLocation {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(Self::parse(text))
+    }
+}
+
+impl From<&Path> for StoreLocation {
+    fn from(path: &Path) -> Self {
+        Self::Sqlite(path.to_owned())
+    }
+}
+
+/// Shows the location with a URL's password hidden.
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_password(url)),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let redacted = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    match path {
+        Some(path) => format!("{scheme}://{redacted}/{path}"),
+        None => format!("{scheme}://{redacted}"),
+    }
 }
 
 const SCHEMA: &str = "
@@ -224,54 +300,40 @@ fn create_private(path: &Path) -> Result<()> {
     }
 }
 
-/// A write transaction: `BEGIN IMMEDIATE` (the write lock taken up front,
-/// waiting up to [`BUSY_TIMEOUT`] for it, so a read never has to be
-/// upgraded to a write mid-way, which SQLite refuses with "database is
-/// locked"), or a savepoint inside [`Store::write`]'s transaction.
-enum WriteTx<'c> {
-    Top(rusqlite::Transaction<'c>),
-    Nested(rusqlite::Savepoint<'c>),
-}
-
-impl std::ops::Deref for WriteTx<'_> {
-    type Target = Connection;
-
-    fn deref(&self) -> &Connection {
-        match self {
-            Self::Top(tx) => tx,
-            Self::Nested(sp) => sp,
-        }
-    }
-}
-
-impl WriteTx<'_> {
-    fn begin(conn: &mut Connection) -> Result<WriteTx<'_>> {
-        if conn.is_autocommit() {
-            Ok(WriteTx::Top(conn.transaction_with_behavior(
-                rusqlite::TransactionBehavior::Immediate,
-            )?))
-        } else {
-            Ok(WriteTx::Nested(conn.savepoint()?))
-        }
-    }
-
-    fn commit(self) -> Result<()> {
-        match self {
-            Self::Top(tx) => tx.commit()?,
-            Self::Nested(sp) => sp.commit()?,
-        }
-        Ok(())
-    }
-}
-
 impl Store {
     /// Opens (creating if needed) the store at `path`. A missing directory
     /// is created owner-only (`0700`) and a missing file owner read/write
     /// (`0600`).
     pub fn open(path: &Path) -> Result<Self> {
         create_private(path)?;
-        let conn = Connection::open(path)?;
-        Self::init(conn)
+        let conn = rusqlite::Connection::open(path).map_err(DbError::from)?;
+        Self::init_sqlite(conn)
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://…`), creating the
+    /// store's tables in its current schema when they are missing.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        let conn = Conn::Postgres(db::PgConn::connect(url)?);
+        // One process at a time creates or upgrades the schema.
+        let tx = conn.begin_write()?;
+        tx.execute_batch(db::PG_COMPAT)?;
+        Self::create_schema(&tx)?;
+        tx.commit()?;
+        Ok(Self { conn })
+    }
+
+    /// Opens the store at `location`: [`open`](Self::open) for a file,
+    /// [`open_postgres`](Self::open_postgres) for a URL.
+    pub fn connect(location: &StoreLocation) -> Result<Self> {
+        match location {
+            StoreLocation::Sqlite(path) => Self::open(path),
+            StoreLocation::Postgres(url) => Self::open_postgres(url),
+        }
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> db::Backend {
+        self.conn.backend()
     }
 
     /// Runs `f` as one write transaction: the write lock is taken up front
@@ -287,19 +349,17 @@ impl Store {
             // Already inside a unit: it commits as part of that one.
             return f(self);
         }
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(StoreError::from)?;
+        self.conn.begin_unguarded().map_err(StoreError::from)?;
         match f(self) {
-            Ok(value) => match self.conn.execute_batch("COMMIT") {
+            Ok(value) => match self.conn.finish(true) {
                 Ok(()) => Ok(value),
                 Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
+                    let _ = self.conn.finish(false);
                     Err(StoreError::from(e).into())
                 }
             },
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn.finish(false);
                 Err(e)
             }
         }
@@ -307,17 +367,27 @@ impl Store {
 
     /// An in-memory store, for tests.
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init_sqlite(rusqlite::Connection::open_in_memory().map_err(DbError::from)?)
     }
 
-    fn init(conn: Connection) -> Result<Self> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Page cache of up to 64 MiB (SQLite's default is 2 MiB): writing a
-        // large scan's assessments updates three B-trees at once.
-        conn.pragma_update(None, "cache_size", -65_536)?;
+    fn init_sqlite(conn: rusqlite::Connection) -> Result<Self> {
+        let pragmas = || -> rusqlite::Result<()> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            // Page cache of up to 64 MiB (SQLite's default is 2 MiB): writing a
+            // large scan's assessments updates three B-trees at once.
+            conn.pragma_update(None, "cache_size", -65_536)
+        };
+        pragmas().map_err(DbError::from)?;
+        let conn = Conn::Sqlite(conn);
+        Self::create_schema(&conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Creates missing tables and upgrades older ones, on either engine.
+    fn create_schema(conn: &Conn) -> Result<()> {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(tokens::SCHEMA)?;
         conn.execute_batch(exemptions::SCHEMA)?;
@@ -349,12 +419,13 @@ impl Store {
             // Older versions only lack tables, which `SCHEMA` just created.
             Some(_) | None => {
                 conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     params![SCHEMA_VERSION.to_string()],
                 )?;
             }
         }
-        Ok(Self { conn })
+        Ok(())
     }
 
     /// Records that a scan started (status `running`). Readers ignore it
@@ -390,7 +461,7 @@ impl Store {
         fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
     ) -> Result<T> {
         let scan = &snapshot.scan;
-        let tx = WriteTx::begin(&mut self.conn)?;
+        let tx = self.conn.begin_write()?;
         tx.execute(
             "INSERT OR IGNORE INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
             params![scan.id, rfc3339(scan.started_at), json_text(&scan.accounts), json_text(&scan.regions)],
@@ -471,7 +542,7 @@ impl Store {
         scan_id: &str,
         fill: impl FnOnce(&mut AssessmentWriter<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = WriteTx::begin(&mut self.conn)?;
+        let tx = self.conn.begin_write()?;
         let exists: Option<String> = tx
             .query_row(
                 "SELECT id FROM scans WHERE id = ?1",
@@ -654,7 +725,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY type, region, arn");
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), asset_from_row)?;
+        let rows = stmt.query_map(db::params_from_iter(args.iter()), asset_from_row)?;
         collect_rows(rows)
     }
 
@@ -684,13 +755,13 @@ impl Store {
 /// Writes one scan's assessments inside a store transaction (see
 /// [`Store::replace_assessments_with`]).
 pub struct AssessmentWriter<'t> {
-    insert: rusqlite::Statement<'t>,
+    insert: db::Statement<'t>,
     scan_id: &'t str,
     written: usize,
 }
 
 impl<'t> AssessmentWriter<'t> {
-    fn new(tx: &'t Connection, scan_id: &'t str) -> Result<Self> {
+    fn new(tx: &'t Conn, scan_id: &'t str) -> Result<Self> {
         let insert = tx.prepare(
             "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -729,7 +800,7 @@ impl<'t> AssessmentWriter<'t> {
 
 const SCAN_COLUMNS: &str = "SELECT id, started_at, finished_at, status, accounts, regions, api_calls, asset_count, gap_count FROM scans";
 
-type RowResult<T> = rusqlite::Result<Result<T>>;
+type RowResult<T> = db::DbResult<Result<T>>;
 
 /// Collects rows mapped to `RowResult`s: the first database or decoding
 /// error wins.
@@ -740,7 +811,7 @@ fn collect_rows<T>(rows: impl Iterator<Item = RowResult<T>>) -> Result<Vec<T>> {
 /// Decodes an `assessments` row selected as `recommendation, resource,
 /// resource_type, resource_name, account, region, status, reason, evidence,
 /// exemption`.
-pub(crate) fn assessment_from_row(row: &rusqlite::Row<'_>) -> RowResult<Assessment> {
+pub(crate) fn assessment_from_row(row: &db::Row<'_>) -> RowResult<Assessment> {
     let status: String = row.get(6)?;
     let evidence: String = row.get(8)?;
     let exemption: Option<String> = row.get(9)?;
@@ -778,7 +849,7 @@ pub(crate) fn parse_status(status: &str) -> Result<AssessmentStatus> {
 
 /// Decodes an `assets` row selected as `arn, type, account, region, name,
 /// tags, properties, unavailable`.
-pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> RowResult<Asset> {
+pub(crate) fn asset_from_row(row: &db::Row<'_>) -> RowResult<Asset> {
     Ok(
         asset_and_properties_from_row(row)?.and_then(|(mut asset, properties)| {
             asset.properties = parse_json("properties", &properties)?;
@@ -789,7 +860,7 @@ pub(crate) fn asset_from_row(row: &rusqlite::Row<'_>) -> RowResult<Asset> {
 
 /// [`asset_from_row`] with the properties as their stored JSON text (the
 /// asset's `properties` is `null`).
-fn asset_and_properties_from_row(row: &rusqlite::Row<'_>) -> RowResult<(Asset, String)> {
+fn asset_and_properties_from_row(row: &db::Row<'_>) -> RowResult<(Asset, String)> {
     let tags: String = row.get(5)?;
     let properties: String = row.get(6)?;
     let unavailable: Option<String> = row.get(7)?;
@@ -818,7 +889,7 @@ fn asset_and_properties_from_row(row: &rusqlite::Row<'_>) -> RowResult<(Asset, S
     .map(|asset| (asset, properties)))
 }
 
-fn scan_from_row(row: &rusqlite::Row<'_>) -> RowResult<ScanRecord> {
+fn scan_from_row(row: &db::Row<'_>) -> RowResult<ScanRecord> {
     let id: String = row.get(0)?;
     let started: String = row.get(1)?;
     let finished: Option<String> = row.get(2)?;

@@ -3,7 +3,7 @@
 //! not be read, with their attempts, until they are read or given up on
 //! (dead-lettered) after [`MAX_OBJECT_ATTEMPTS`].
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, rfc3339};

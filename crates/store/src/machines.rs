@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{OptionalExtension, params};
 use rampart_model::machine::{
     MachineScan, MachineSource, VulnerabilityFinding, VulnerabilitySeverity,
 };
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Store, StoreError, json_text, parse_json, parse_time, rfc3339, to_i64};
 
@@ -190,7 +190,7 @@ impl Store {
                     r.get(8)?,
                 ))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::DbResult<_>>()?;
         let mut findings = self.findings_by_machine(scan_id, &MachineFindingFilter::default())?;
         rows.into_iter()
             .map(
@@ -236,7 +236,7 @@ impl Store {
         )?;
         let pairs: Vec<(String, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::DbResult<_>>()?;
         let mut by_scan: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (scan, resource) in pairs {
             by_scan.entry(scan).or_default().push(resource);
@@ -264,7 +264,7 @@ impl Store {
         )?;
         let rows = stmt
             .query_map(params![scan_id, vulnerability], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::DbResult<_>>()?;
         Ok(rows)
     }
 
@@ -278,7 +278,7 @@ impl Store {
         let mut sql = String::from(
             "SELECT resource, package, source_package, installed_version, fixed_version, vulnerability, aliases, severity, ecosystem FROM machine_findings WHERE scan_id = ?1",
         );
-        let mut args: Vec<rusqlite::types::Value> = vec![scan_id.to_owned().into()];
+        let mut args: Vec<crate::db::Value> = vec![scan_id.to_owned().into()];
         if let Some(v) = &filter.vulnerability {
             args.push(v.clone().into());
             let n = args.len();
@@ -302,7 +302,7 @@ impl Store {
         sql.push_str(" ORDER BY resource, ordinal");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows: Vec<FindingRow> = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| {
+            .query_map(crate::db::params_from_iter(args), |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -315,7 +315,7 @@ impl Store {
                     r.get(8)?,
                 ))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::DbResult<_>>()?;
         rows.into_iter()
             .map(
                 |(

@@ -1,8 +1,8 @@
 //! Paginated reads for the API: keyset pages over the primary keys, so a
 //! page costs the same on page 1 and page 1,000.
 
+use crate::db::params_from_iter;
 use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, ScanStatus};
-use rusqlite::params_from_iter;
 
 use crate::{
     AssetFilter, Result, SCAN_COLUMNS, Store, assessment_from_row, asset_from_row, collect_rows,
@@ -31,18 +31,18 @@ pub struct AssessmentFilter {
 /// SQL `WHERE` clauses with their positional arguments.
 struct Where {
     sql: String,
-    args: Vec<rusqlite::types::Value>,
+    args: Vec<crate::db::Value>,
 }
 
 impl Where {
-    fn new(first: &str, value: impl Into<rusqlite::types::Value>) -> Self {
+    fn new(first: &str, value: impl Into<crate::db::Value>) -> Self {
         Self {
             sql: format!(" WHERE {first} ?1"),
             args: vec![value.into()],
         }
     }
 
-    fn and(&mut self, clause: &str, value: impl Into<rusqlite::types::Value>) {
+    fn and(&mut self, clause: &str, value: impl Into<crate::db::Value>) {
         self.args.push(value.into());
         self.sql
             .push_str(&format!(" AND {clause} ?{}", self.args.len()));
@@ -108,7 +108,7 @@ impl Store {
             "{SCAN_COLUMNS} WHERE (?1 IS NULL OR status = ?1) ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3"
         ))?;
         let rows = stmt.query_map(
-            rusqlite::params![status.map(|s| s.as_str()), to_i64(limit), to_i64(offset)],
+            crate::db::params![status.map(|s| s.as_str()), to_i64(limit), to_i64(offset)],
             scan_from_row,
         )?;
         collect_rows(rows)

@@ -2,7 +2,7 @@
 //! per-recommendation counts), kept per scan so history and repeated reads
 //! are cheap. [`Store::replace_assessments`] drops a scan's entries.
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, collect_rows, parse_json, parse_time};
@@ -65,7 +65,7 @@ impl Store {
              ORDER BY finished_at DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![crate::to_i64(limit)], |r| {
-            r.get::<_, String>(0).map(Ok)
+            r.get::<String>(0).map(Ok)
         })?;
         collect_rows(rows)
     }

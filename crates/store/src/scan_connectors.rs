@@ -1,12 +1,12 @@
 //! Which connector a scan ran through: the nullable `scans.connector`
 //! column (the connector's id), added to existing files when missing.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Conn, OptionalExtension, params};
 
 use crate::{Result, Store, StoreError};
 
 /// Adds `scans.connector` when the file predates it. Idempotent.
-pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+pub(crate) fn migrate(conn: &Conn) -> Result<()> {
     let present: Option<String> = conn
         .query_row(
             "SELECT name FROM pragma_table_info('scans') WHERE name = 'connector'",

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use crate::db::params;
 use time::OffsetDateTime;
 
 use crate::{Result, Store, parse_time, rfc3339};
@@ -29,13 +29,13 @@ impl Store {
         let rows = stmt
             .query_map([], |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
+                    row.get::<String>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<String>(2)?,
+                    row.get::<String>(3)?,
                 ))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::DbResult<Vec<_>>>()?;
         let mut by_connector: BTreeMap<String, ConnectorScans> = BTreeMap::new();
         for (connector, id, started, status) in rows {
             // Compared as times: RFC 3339 texts with and without fractional
@@ -61,8 +61,8 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare("SELECT id FROM scans WHERE status = 'running' ORDER BY started_at")?;
-            stmt.query_map([], |row| row.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?
+            stmt.query_map([], |row| row.get::<String>(0))?
+                .collect::<crate::db::DbResult<Vec<_>>>()?
         };
         let now = rfc3339(OffsetDateTime::now_utc());
         for id in &ids {
@@ -77,7 +77,7 @@ impl Store {
 
     /// Why a scan failed (`None` unless it is stored `failed` with a reason).
     pub fn scan_failure(&self, scan_id: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
+        use crate::db::OptionalExtension;
         let row: Option<Option<String>> = self
             .conn
             .query_row(

@@ -2,7 +2,7 @@
 //! SHA-256 hash of the session id is stored, with the hash of the API token
 //! it was opened with, its CSRF token and its expiry.
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::{Result, Store};

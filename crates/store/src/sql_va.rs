@@ -6,8 +6,8 @@
 //! (`rampart_sqlva::apply_baselines`): the same rows again are a
 //! non-finding, any change a finding again.
 
+use crate::db::params;
 use rampart_sqlva::Baseline;
-use rusqlite::params;
 
 use crate::{Result, Store, StoreError, parse_time, rfc3339};
 
@@ -68,7 +68,7 @@ impl Store {
             .query_map(params![server], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::DbResult<_>>()?;
         rows.into_iter()
             .map(|(rule, database, result_hash, accepted_by, accepted_at)| {
                 Ok(Baseline {

@@ -1,6 +1,6 @@
 //! API tokens: only their SHA-256 hashes are stored, with a role.
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, StoreError, collect_rows, parse_time, rfc3339};
@@ -69,7 +69,7 @@ pub struct TokenRecord {
 
 const COLUMNS: &str = "SELECT id, hash, name, role, created_at, last_used FROM api_tokens";
 
-fn from_row(row: &rusqlite::Row<'_>) -> crate::RowResult<TokenRecord> {
+fn from_row(row: &crate::db::Row<'_>) -> crate::RowResult<TokenRecord> {
     let (id, hash, name): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
     let role: String = row.get(3)?;
     let created: String = row.get(4)?;

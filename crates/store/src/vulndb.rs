@@ -13,13 +13,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::db::{Conn, params};
 use rampart_model::machine::VulnerabilityDbSummary;
 use rampart_vuln::{Advisory, EcosystemSelection, OsvReader, VulnIndex, ecosystem_source};
-use rusqlite::{Connection, params};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Result, Store, StoreError, WriteTx, rfc3339, to_i64};
+use crate::{Result, Store, StoreError, rfc3339, to_i64};
 
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS vulndb_advisories (
@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS vulndb_imports (
 
 /// Creates the vulnerability database's tables (schema version 5) when
 /// missing; a separate step from the other modules' schemas.
-pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+pub(crate) fn migrate(conn: &Conn) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
     Ok(())
 }
@@ -137,7 +137,7 @@ impl Store {
             rejects: Vec::new(),
         };
         let mut sources = BTreeSet::new();
-        let tx = WriteTx::begin(&mut self.conn)?;
+        let tx = self.conn.begin_write()?;
         {
             let mut delete = tx.prepare("DELETE FROM vulndb_advisories WHERE id = ?1")?;
             let mut insert = tx.prepare(
@@ -224,10 +224,10 @@ impl Store {
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<Option<String>>(3)?,
                 ))
             })?;
             for row in rows {
@@ -252,7 +252,7 @@ impl Store {
             let mut stmt = self.conn.prepare(
                 "SELECT source, COUNT(DISTINCT id) FROM vulndb_advisories GROUP BY source",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)))?;
             for row in rows {
                 let (source, count) = row?;
                 if let Some(entry) = by_source.get_mut(&source) {
@@ -267,9 +267,9 @@ impl Store {
                 .prepare("SELECT path, sources, imported_at FROM vulndb_imports ORDER BY seq")?;
             let rows = stmt.query_map([], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
                 ))
             })?;
             for row in rows {
@@ -323,7 +323,7 @@ impl Store {
             .conn
             .prepare("SELECT body FROM vulndb_advisories WHERE ecosystem = ?1")?;
         for ecosystem in &selection.exact {
-            let rows = exact.query_map(params![ecosystem], |r| r.get::<_, String>(0))?;
+            let rows = exact.query_map(params![ecosystem], |r| r.get::<String>(0))?;
             for body in rows {
                 add(body?)?;
             }
@@ -333,7 +333,7 @@ impl Store {
         )?;
         for prefix in &selection.prefixes {
             let upper = prefix_upper_bound(prefix);
-            let rows = ranged.query_map(params![prefix, upper], |r| r.get::<_, String>(0))?;
+            let rows = ranged.query_map(params![prefix, upper], |r| r.get::<String>(0))?;
             for body in rows {
                 add(body?)?;
             }
