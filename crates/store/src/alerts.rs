@@ -198,8 +198,8 @@ fn insert_evidence(
     evidence: &[AlertEvidence],
 ) -> Result<u64> {
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO alert_evidence (alert_id, event_id, source, time, time_key, summary)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO alert_evidence (alert_id, event_id, source, time, time_key, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
     )?;
     let mut added = 0;
     for e in evidence {
@@ -380,7 +380,7 @@ impl Store {
         let tx = self.conn.begin_write()?;
         {
             let mut mark = tx.prepare_cached(
-                "INSERT OR IGNORE INTO processed_events (source, event_id, processed_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO processed_events (source, event_id, processed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
             )?;
             for e in processed {
                 mark.execute(params![e.source.as_str(), e.event_id, rfc3339(now)])?;
@@ -392,7 +392,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         if let Some((source, scope, state)) = state {
             tx.execute(
-                "INSERT OR REPLACE INTO detection_state (source, scope, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO detection_state (source, scope, state, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                 params![source, scope, state, rfc3339(now)],
             )?;
         }
@@ -648,7 +648,7 @@ impl Store {
     /// Replaces detection's baseline state for `source` and `scope`.
     pub fn put_detection_state(&self, source: &str, scope: &str, state: &[u8]) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO detection_state (source, scope, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO detection_state (source, scope, state, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             params![source, scope, state, rfc3339(OffsetDateTime::now_utc())],
         )?;
         Ok(())
@@ -681,7 +681,7 @@ impl Store {
     /// Moves the notifier's position.
     pub fn set_notification_cursor(&self, seq: i64) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![NOTIFY_CURSOR, seq.to_string()],
         )?;
         Ok(())
@@ -800,7 +800,7 @@ mod tests {
 
     #[test]
     fn storing_a_group_again_merges_and_never_duplicates() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let first = alert("a1", Severity::High, &[("e1", 0), ("e2", 1)]);
         assert_eq!(
             store.upsert_alerts(std::slice::from_ref(&first)).unwrap(),
@@ -837,7 +837,7 @@ mod tests {
 
     #[test]
     fn evidence_beyond_the_cap_is_counted_as_truncated() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let names: Vec<String> = (0..EVIDENCE_CAP + 5).map(|i| format!("e{i:04}")).collect();
         let events: Vec<(&str, i64)> = names.iter().map(|n| (n.as_str(), 1)).collect();
         let mut a = alert("big", Severity::Low, &events);
@@ -851,7 +851,7 @@ mod tests {
 
     #[test]
     fn filters_and_keyset_pages() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let mut all = Vec::new();
         for (i, severity) in [Severity::Low, Severity::Medium, Severity::High]
             .into_iter()
@@ -926,7 +926,7 @@ mod tests {
 
     #[test]
     fn status_changes_keep_history_and_survive_a_new_batch() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         store
             .upsert_alerts(&[alert("a1", Severity::High, &[("e1", 0)])])
             .unwrap();
@@ -968,7 +968,7 @@ mod tests {
 
     #[test]
     fn processed_events_and_baselines_are_kept() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let a = alert("a1", Severity::High, &[("e1", 0)]);
         let done = [
             ProcessedEvent {
@@ -1023,7 +1023,7 @@ mod tests {
 
     #[test]
     fn the_notifier_starts_at_the_end_and_sees_only_new_alerts() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         store
             .upsert_alerts(&[alert("old", Severity::High, &[("e1", 0)])])
             .unwrap();

@@ -43,8 +43,8 @@ impl Store {
     /// connector's id. The connector must be stored first.
     pub fn put_classic_secret(&self, connector_id: &str, secret: &SealedSecret) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO classic_secrets (connector_id, key_id, nonce, ciphertext)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO classic_secrets (connector_id, key_id, nonce, ciphertext)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (connector_id) DO UPDATE SET key_id = excluded.key_id, nonce = excluded.nonce, ciphertext = excluded.ciphertext",
             params![connector_id, secret.key_id, secret.nonce, secret.ciphertext],
         )?;
         Ok(())
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn secrets_are_kept_by_connector_and_go_with_it() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let c = Connector::new("legacy", "123456789012", &[Plan::Cspm], vec![], 12, None);
         store.create_connector(&c).unwrap();
         let id = c.id.to_string();
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn a_secret_needs_its_connector() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let sealed = SealedSecret {
             key_id: "k1".into(),
             nonce: vec![1; 12],

@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn create_read_list_update_delete() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         assert!(store.connectors().unwrap().is_empty());
         let prod = connector("prod", "111111111111", None);
         let dev = connector("dev", "222222222222", None);
@@ -197,7 +197,7 @@ mod tests {
 
     #[test]
     fn names_are_unique() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         store
             .create_connector(&connector("prod", "111111111111", None))
             .unwrap();
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn updating_an_unknown_connector_fails() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         assert!(matches!(
             store.update_connector(&connector("ghost", "111111111111", None)),
             Err(StoreError::NoSuchConnector(name)) if name == "ghost"
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn members_are_found_by_parent() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let org = connector(
             "org",
             "111111111111",
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_body_is_reported() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         store
             .conn
             .execute(

@@ -52,14 +52,7 @@ impl ScanCoverage {
 /// them. Idempotent.
 pub(crate) fn migrate(conn: &Conn) -> Result<()> {
     for (table, column) in [("scans", "coverage"), ("assets", "collected_by")] {
-        let present: Option<String> = conn
-            .query_row(
-                &format!("SELECT name FROM pragma_table_info('{table}') WHERE name = ?1"),
-                params![column],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if present.is_none() {
+        if !conn.has_column(table, column)? {
             conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
         }
     }

@@ -144,7 +144,7 @@ mod tests {
     }
 
     fn store() -> Store {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let snapshot = Snapshot {
             scan: ScanRecord {
                 id: "s".into(),
@@ -214,7 +214,7 @@ mod tests {
 
     #[test]
     fn recent_scores_are_the_latest_ones_oldest_first() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         for (i, percent) in [10.0, 20.0, 30.0].into_iter().enumerate() {
             let id = format!("s{i}");
             let minute = i64::try_from(i).unwrap();

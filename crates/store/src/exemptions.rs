@@ -66,8 +66,8 @@ impl Store {
     pub fn put_exemption(&self, e: &StoredExemption) -> Result<()> {
         let x = &e.exemption;
         self.conn.execute(
-            "INSERT OR REPLACE INTO exemptions (id, recommendation, resource, account, region, tag, reason, expires, created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO exemptions (id, recommendation, resource, account, region, tag, reason, expires, created_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET recommendation = excluded.recommendation, resource = excluded.resource, account = excluded.account, region = excluded.region, tag = excluded.tag, reason = excluded.reason, expires = excluded.expires, created_by = excluded.created_by, created_at = excluded.created_at",
             params![
                 e.id,
                 x.recommendation,
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn exemptions_are_stored_listed_replaced_and_deleted() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let mut e = StoredExemption {
             id: "e1".into(),
             exemption: Exemption {
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn the_same_content_is_found_and_other_content_is_not() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let e = StoredExemption {
             id: "e1".into(),
             exemption: Exemption {

@@ -314,6 +314,24 @@ impl Store {
     /// store's tables in its current schema when they are missing.
     pub fn open_postgres(url: &str) -> Result<Self> {
         let conn = Conn::Postgres(db::PgConn::connect(url)?);
+        // A `search_path` naming a schema that does not exist yet (one
+        // store per schema): create it.
+        let current: Option<String> =
+            conn.query_row("SELECT current_schema()", params![], |r| r.get(0))?;
+        if current.is_none() {
+            let path: String =
+                conn.query_row("SELECT current_setting('search_path')", params![], |r| {
+                    r.get(0)
+                })?;
+            let first = path.split(',').next().unwrap_or_default().trim();
+            let first = first.trim_matches('"');
+            if !first.is_empty() {
+                conn.execute_batch(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {}",
+                    db::quote_ident(first)
+                ))?;
+            }
+        }
         // One process at a time creates or upgrades the schema.
         let tx = conn.begin_write()?;
         tx.execute_batch(db::PG_COMPAT)?;
@@ -463,13 +481,13 @@ impl Store {
         let scan = &snapshot.scan;
         let tx = self.conn.begin_write()?;
         tx.execute(
-            "INSERT OR IGNORE INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
+            "INSERT INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4) ON CONFLICT DO NOTHING",
             params![scan.id, rfc3339(scan.started_at), json_text(&scan.accounts), json_text(&scan.regions)],
         )?;
         {
             let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO assets (scan_id, arn, type, account, region, name, tags, properties, unavailable)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO assets (scan_id, arn, type, account, region, name, tags, properties, unavailable)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (scan_id, type, arn) DO UPDATE SET account = excluded.account, region = excluded.region, name = excluded.name, tags = excluded.tags, properties = excluded.properties, unavailable = excluded.unavailable",
             )?;
             for asset in &snapshot.assets {
                 let unavailable = if asset.unavailable.is_empty() {
@@ -763,8 +781,8 @@ pub struct AssessmentWriter<'t> {
 impl<'t> AssessmentWriter<'t> {
     fn new(tx: &'t Conn, scan_id: &'t str) -> Result<Self> {
         let insert = tx.prepare(
-            "INSERT OR REPLACE INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (scan_id, recommendation, resource) DO UPDATE SET resource_type = excluded.resource_type, resource_name = excluded.resource_name, account = excluded.account, region = excluded.region, status = excluded.status, reason = excluded.reason, evidence = excluded.evidence, exemption = excluded.exemption",
         )?;
         Ok(Self {
             insert,
@@ -945,6 +963,18 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// A store for a unit test: in memory, or on PostgreSQL in a schema of its
+/// own when `RAMPART_TEST_BACKEND=postgres` (`scripts/test` runs the store's
+/// tests once per backend).
+#[cfg(test)]
+pub(crate) fn test_store() -> Store {
+    if rampart_testkit::postgres::selected() {
+        Store::open_postgres(&rampart_testkit::postgres::fresh_url()).unwrap()
+    } else {
+        Store::open_in_memory().unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,7 +1015,7 @@ mod tests {
 
     #[test]
     fn a_write_unit_commits_together_or_not_at_all() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let snapshot = Snapshot {
             scan: record("s1", 0),
             assets: vec![],
@@ -1054,7 +1084,7 @@ mod tests {
 
     #[test]
     fn complete_snapshot_round_trips_and_becomes_current() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         assert!(store.latest_complete_scan().unwrap().is_none());
         let mut a = asset(
             "arn:aws:s3:::b",
@@ -1082,7 +1112,7 @@ mod tests {
 
     #[test]
     fn unfinished_or_failed_scan_never_replaces_the_last_complete_one() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let first = snapshot("s1", 0, vec![asset("arn:a", "T", "us-east-1", &[])]);
         store.complete_scan(&first, &[]).unwrap();
         // A second scan starts and dies before writing its snapshot.
@@ -1105,7 +1135,7 @@ mod tests {
 
     #[test]
     fn filters_by_type_region_and_tag() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let assets = vec![
             asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
             asset("arn:2", "AWS::S3::Bucket", "eu-west-1", &[("env", "dev")]),
@@ -1164,7 +1194,7 @@ mod tests {
 
     #[test]
     fn assessments_are_written_with_the_snapshot_and_can_be_replaced() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let a = Assessment {
             recommendation: "rec".into(),
             resource: "arn:a".into(),
@@ -1200,7 +1230,7 @@ mod tests {
 
     #[test]
     fn streamed_replacement_is_all_or_nothing_and_assets_stream_back() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let assets = vec![
             asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
             asset("arn:2", "AWS::EC2::Instance", "eu-west-1", &[]),

@@ -66,7 +66,7 @@ impl Store {
     /// Moves the cursor of `source` and `scope` to `position`.
     pub fn set_log_cursor(&self, source: &str, scope: &str, position: &str) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO log_cursors (source, scope, position, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO log_cursors (source, scope, position, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source, scope) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
             params![source, scope, position, rfc3339(OffsetDateTime::now_utc())],
         )?;
         Ok(())
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn cursors_and_failures_are_kept_per_source_and_scope() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         assert_eq!(store.log_cursor("cloudtrail", "a").unwrap(), None);
         store.set_log_cursor("cloudtrail", "a", "k1").unwrap();
         store.set_log_cursor("cloudtrail", "a", "k2").unwrap();

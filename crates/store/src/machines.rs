@@ -119,7 +119,7 @@ impl Store {
                     params![scan_id, m.resource],
                 )?;
                 store.conn.execute(
-                    "INSERT OR REPLACE INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors, source, match_errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "INSERT INTO machine_scans (scan_id, resource, account, region, snapshot, scanned_at, os, packages_scanned, secrets, errors, source, match_errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (scan_id, resource) DO UPDATE SET account = excluded.account, region = excluded.region, snapshot = excluded.snapshot, scanned_at = excluded.scanned_at, os = excluded.os, packages_scanned = excluded.packages_scanned, secrets = excluded.secrets, errors = excluded.errors, source = excluded.source, match_errors = excluded.match_errors",
                     params![
                         scan_id,
                         m.resource,
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn machine_scans_round_trip_and_queries() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         scan(&store, "s1");
         let a = machine(
             "i-a",

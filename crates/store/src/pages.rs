@@ -257,7 +257,7 @@ mod tests {
             asset_count: 0,
             gap_count: 0,
         };
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         store
             .complete_scan(
                 &Snapshot {

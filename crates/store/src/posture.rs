@@ -51,7 +51,7 @@ impl Store {
     /// Caches a posture value of a scan.
     pub fn put_posture(&self, scan_id: &str, kind: &str, value: &serde_json::Value) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO scan_posture (scan_id, kind, value) VALUES (?1, ?2, ?3)",
+            "INSERT INTO scan_posture (scan_id, kind, value) VALUES (?1, ?2, ?3) ON CONFLICT (scan_id, kind) DO UPDATE SET value = excluded.value",
             params![scan_id, kind, value.to_string()],
         )?;
         Ok(())

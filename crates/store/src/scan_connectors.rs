@@ -7,14 +7,7 @@ use crate::{Result, Store, StoreError};
 
 /// Adds `scans.connector` when the file predates it. Idempotent.
 pub(crate) fn migrate(conn: &Conn) -> Result<()> {
-    let present: Option<String> = conn
-        .query_row(
-            "SELECT name FROM pragma_table_info('scans') WHERE name = 'connector'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if present.is_none() {
+    if !conn.has_column("scans", "connector")? {
         conn.execute_batch("ALTER TABLE scans ADD COLUMN connector TEXT")?;
     }
     Ok(())
@@ -89,7 +82,7 @@ mod tests {
 
     #[test]
     fn a_scan_remembers_its_connector() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let record = ScanRecord {
             id: "s1".into(),
             started_at: OffsetDateTime::now_utc(),

@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn the_latest_start_per_connector_counts_whatever_the_outcome() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
         complete(&mut store, "a-old", t0);
         store.set_scan_connector("a-old", "a").unwrap();
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn running_scans_fail_and_the_complete_snapshot_stays_current() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
         complete(&mut store, "done", t0);
         store

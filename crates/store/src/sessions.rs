@@ -42,7 +42,7 @@ impl Store {
             params![now.unix_timestamp()],
         )?;
         self.conn.execute(
-            "INSERT OR REPLACE INTO sessions (id_hash, token_hash, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO sessions (id_hash, token_hash, csrf, expires_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id_hash) DO UPDATE SET token_hash = excluded.token_hash, csrf = excluded.csrf, expires_at = excluded.expires_at",
             params![
                 id_hash,
                 session.token_hash,
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn sessions_are_kept_until_they_expire_or_end() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let session = |minutes: i64| StoredSession {
             token_hash: "t".into(),

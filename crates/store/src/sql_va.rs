@@ -29,7 +29,7 @@ impl Store {
     pub fn put_sql_va_baseline(&mut self, server: &str, baseline: &Baseline) -> Result<()> {
         self.write(|store| {
             store.conn.execute(
-                "INSERT OR REPLACE INTO sql_va_baselines (server, rule, database, result_hash, accepted_by, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO sql_va_baselines (server, rule, database, result_hash, accepted_by, accepted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (server, rule, database) DO UPDATE SET result_hash = excluded.result_hash, accepted_by = excluded.accepted_by, accepted_at = excluded.accepted_at",
                 params![
                     server,
                     baseline.rule,
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn baselines_round_trip_per_server_rule_and_database() {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::test_store();
         let server = "arn:rampart:sql:us-east-1:123456789012:server/ec2-instance/i-0abc";
         let baseline = |rule: &str, database: Option<&str>, hash: &str| Baseline {
             rule: rule.into(),

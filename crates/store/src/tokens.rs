@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_by_hash_and_can_be_revoked() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let token = TokenRecord {
             id: "t1".into(),
             hash: "abc".into(),

@@ -141,8 +141,8 @@ impl Store {
         {
             let mut delete = tx.prepare("DELETE FROM vulndb_advisories WHERE id = ?1")?;
             let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO vulndb_advisories (ecosystem, package, id, source, modified, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO vulndb_advisories (ecosystem, package, id, source, modified, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ecosystem, package, id) DO UPDATE SET source = excluded.source, modified = excluded.modified, body = excluded.body",
             )?;
             let mut read: u64 = 0;
             for entry in reader {

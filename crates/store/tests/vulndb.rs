@@ -16,6 +16,15 @@ use rampart_testkit::osv::{osv_fixtures, osv_fixtures_dir, write_fixtures_zip, w
 use rampart_vuln::ecosystems_for;
 use time::macros::datetime;
 
+/// In memory, or on PostgreSQL when `RAMPART_TEST_BACKEND=postgres`.
+fn test_store() -> Store {
+    if rampart_testkit::postgres::selected() {
+        Store::open_postgres(&rampart_testkit::postgres::fresh_url()).unwrap()
+    } else {
+        Store::open_in_memory().unwrap()
+    }
+}
+
 fn os(id: &str, version: &str) -> OsRelease {
     OsRelease {
         id: id.to_owned(),
@@ -102,7 +111,7 @@ fn a_zip_dump_imports_with_its_bad_records_counted() {
 
 #[test]
 fn the_index_loads_one_operating_systems_ecosystems_only() {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = test_store();
     store
         .import_vulndb(
             &osv_fixtures_dir(),
@@ -131,7 +140,7 @@ fn the_index_loads_one_operating_systems_ecosystems_only() {
 #[test]
 fn a_record_replaces_the_stored_one_of_the_same_id_and_withdrawal_removes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = test_store();
     let first = dir.path().join("first.zip");
     write_osv_zip(&first, &osv_fixtures());
     store
@@ -193,7 +202,7 @@ fn a_record_replaces_the_stored_one_of_the_same_id_and_withdrawal_removes_it() {
 #[test]
 fn an_unreadable_archive_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = test_store();
     let corrupt = dir.path().join("all.zip");
     let mut bytes = b"PK\x03\x04".to_vec();
     bytes.extend_from_slice(&[0_u8; 64]);

@@ -19,6 +19,7 @@ pub mod disk;
 pub mod http;
 pub mod machines;
 pub mod osv;
+pub mod postgres;
 pub mod recorder;
 pub mod ssm;
 pub mod synthetic;
