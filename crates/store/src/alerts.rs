@@ -458,7 +458,7 @@ impl Store {
         evidence: usize,
     ) -> Result<Vec<Alert>> {
         let mut sql = String::from(ALERT_COLUMNS);
-        sql.push_str(" WHERE 1");
+        sql.push_str(" WHERE TRUE");
         let mut args: Vec<crate::db::Value> = Vec::new();
         let mut and = |clause: &str, value: crate::db::Value, sql: &mut String| {
             args.push(value);
@@ -519,7 +519,7 @@ impl Store {
     /// Alert counts by severity, of alerts in `status` (every status: `None`).
     pub fn alert_counts(&self, status: Option<AlertStatus>) -> Result<BTreeMap<Severity, u64>> {
         let mut stmt = self.conn.prepare(
-            "SELECT severity, COUNT(*) FROM alerts WHERE (?1 IS NULL OR status = ?1) GROUP BY severity",
+            "SELECT severity, COUNT(*) FROM alerts WHERE (status = ?1 OR ?1 IS NULL) GROUP BY severity",
         )?;
         let rows = stmt.query_map(params![status.map(AlertStatus::as_str)], |r| {
             Ok((r.get::<i64>(0)?, r.get::<i64>(1)?))

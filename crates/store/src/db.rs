@@ -556,6 +556,10 @@ impl PgToSql for Value {
                 _ if textual => out.put_slice(f.to_string().as_bytes()),
                 _ => return Err(mismatch()),
             },
+            // PostgreSQL text cannot hold NUL (see `PG_COMPAT`).
+            Self::Text(s) if s.contains('\0') => {
+                return Self::Text(s.replace('\0', "\u{fffd}")).to_sql(ty, out);
+            }
             Self::Text(s) => match *ty {
                 Type::JSONB => {
                     out.put_u8(1);
@@ -602,16 +606,19 @@ fn numeric_put(i: i64, out: &mut BytesMut) {
 }
 
 /// Functions SQLite has that the store's SQL uses, defined on PostgreSQL
-/// with the same names and results (as text).
+/// with the same names and results (as text). PostgreSQL text cannot hold
+/// NUL: a JSON `\u0000` reads as U+FFFD, as NUL in a bound parameter does.
 pub const PG_COMPAT: &str = r#"
 CREATE OR REPLACE FUNCTION json_each(doc text) RETURNS TABLE (key text, value text)
 LANGUAGE sql IMMUTABLE AS $$
     SELECT (e.o - 1)::text, e.v
-      FROM json_array_elements_text(CASE WHEN json_typeof(doc::json) = 'array' THEN doc::json ELSE '[]'::json END)
+      FROM json_array_elements_text(CASE WHEN json_typeof(doc::json) = 'array'
+                THEN replace(doc, '\u0000', '\ufffd')::json ELSE '[]'::json END)
            WITH ORDINALITY AS e (v, o)
     UNION ALL
     SELECT e.k, e.v
-      FROM json_each_text(CASE WHEN json_typeof(doc::json) = 'object' THEN doc::json ELSE '{}'::json END) AS e (k, v)
+      FROM json_each_text(CASE WHEN json_typeof(doc::json) = 'object'
+                THEN replace(doc, '\u0000', '\ufffd')::json ELSE '{}'::json END) AS e (k, v)
 $$;
 CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$

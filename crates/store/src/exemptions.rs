@@ -91,8 +91,8 @@ impl Store {
         self.conn
             .query_row(
                 &format!(
-                    "{COLUMNS} WHERE recommendation IS ?1 AND resource IS ?2 AND account IS ?3
-                     AND region IS ?4 AND tag IS ?5 AND reason = ?6 AND expires IS ?7
+                    "{COLUMNS} WHERE recommendation IS NOT DISTINCT FROM ?1 AND resource IS NOT DISTINCT FROM ?2 AND account IS NOT DISTINCT FROM ?3
+                     AND region IS NOT DISTINCT FROM ?4 AND tag IS NOT DISTINCT FROM ?5 AND reason = ?6 AND expires IS NOT DISTINCT FROM ?7
                      ORDER BY created_at, id LIMIT 1"
                 ),
                 params![

@@ -85,7 +85,7 @@ impl Store {
             "INSERT INTO log_object_failures (source, scope, key, attempts, error, first_failed_at, last_failed_at)
              VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)
              ON CONFLICT (source, scope, key) DO UPDATE SET
-                attempts = attempts + 1, error = excluded.error, last_failed_at = excluded.last_failed_at",
+                attempts = log_object_failures.attempts + 1, error = excluded.error, last_failed_at = excluded.last_failed_at",
             params![source, scope, key, error, now],
         )?;
         let attempts: i64 = self.conn.query_row(

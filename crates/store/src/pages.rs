@@ -84,7 +84,7 @@ impl Where {
             Some(std::cmp::Ordering::Greater) => {}
             Some(std::cmp::Ordering::Equal) => self.and(&format!("{second} >"), b.clone()),
             // None does.
-            Some(std::cmp::Ordering::Less) => self.sql.push_str(" AND 0"),
+            Some(std::cmp::Ordering::Less) => self.sql.push_str(" AND FALSE"),
             None => {
                 self.args.push(a.clone().into());
                 self.args.push(b.clone().into());
@@ -105,7 +105,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<ScanRecord>> {
         let mut stmt = self.conn.prepare(&format!(
-            "{SCAN_COLUMNS} WHERE (?1 IS NULL OR status = ?1) ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+            "{SCAN_COLUMNS} WHERE (status = ?1 OR ?1 IS NULL) ORDER BY started_at DESC, id DESC LIMIT ?2 OFFSET ?3"
         ))?;
         let rows = stmt.query_map(
             crate::db::params![status.map(|s| s.as_str()), to_i64(limit), to_i64(offset)],

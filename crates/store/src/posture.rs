@@ -82,7 +82,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT s.id, s.finished_at, json_extract(p.value, '$.percent') FROM scans s
              JOIN scan_posture p ON p.scan_id = s.id AND p.kind = 'score'
-             WHERE s.status = 'complete' AND (?1 IS NULL OR s.finished_at >= ?1) AND (?2 IS NULL OR s.finished_at < ?2)
+             WHERE s.status = 'complete' AND (s.finished_at >= ?1 OR ?1 IS NULL) AND (s.finished_at < ?2 OR ?2 IS NULL)
              ORDER BY s.finished_at, s.id LIMIT ?3 OFFSET ?4",
         )?;
         let rows = stmt.query_map(
