@@ -256,8 +256,10 @@ pub struct FindingsArgs {
 /// Where the store is.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// The store file [default: the user's data directory, rampart/rampart.db].
-    #[arg(long, env = "RAMPART_DB", value_name = "PATH")]
+    /// The store: a SQLite file, or a PostgreSQL database as a
+    /// `postgres://user@host/db` URL [default: the user's data directory,
+    /// rampart/rampart.db].
+    #[arg(long, env = "RAMPART_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Directory of secret keys (the issuer's signing keys, the key that
     /// encrypts classic connectors' secrets), kept out of the store file

@@ -150,6 +150,20 @@ impl StoreLocation {
         }
     }
 
+    /// Whether a store is there to read: a SQLite file that exists, or any
+    /// PostgreSQL database (its tables are created on first connect).
+    pub fn exists(&self) -> bool {
+        match self {
+            Self::Sqlite(path) => path.exists(),
+            Self::Postgres(_) => true,
+        }
+    }
+
+    /// Whether this is a SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+
     /// The SQLite file, if this is one.
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
@@ -168,8 +182,12 @@ impl std::str::FromStr for StoreLocation {
 }
 
 impl From<&Path> for StoreLocation {
+    /// A path holding a PostgreSQL URL is that URL ([`Store::open`]).
     fn from(path: &Path) -> Self {
-        Self::Sqlite(path.to_owned())
+        match path.to_str() {
+            Some(text) => Self::parse(text),
+            None => Self::Sqlite(path.to_owned()),
+        }
     }
 }
 
@@ -304,7 +322,14 @@ impl Store {
     /// Opens (creating if needed) the store at `path`. A missing directory
     /// is created owner-only (`0700`) and a missing file owner read/write
     /// (`0600`).
+    ///
+    /// A `path` that reads as a `postgres://` or `postgresql://` URL opens
+    /// that PostgreSQL database instead ([`StoreLocation::parse`]), so every
+    /// command's `--db` takes either.
     pub fn open(path: &Path) -> Result<Self> {
+        if let Some(StoreLocation::Postgres(url)) = path.to_str().map(StoreLocation::parse) {
+            return Self::open_postgres(&url);
+        }
         create_private(path)?;
         let conn = rusqlite::Connection::open(path).map_err(DbError::from)?;
         Self::init_sqlite(conn)
@@ -751,7 +776,7 @@ impl Store {
     pub fn gaps(&self, scan_id: &str) -> Result<Vec<CoverageGap>> {
         let mut stmt = self.conn.prepare(
             "SELECT account, region, service, operation, kind, error, occurrences FROM gaps
-             WHERE scan_id = ?1 ORDER BY account, region, service, operation",
+             WHERE scan_id = ?1 ORDER BY account, region, service, operation, kind, error",
         )?;
         let rows = stmt.query_map(params![scan_id], |row| {
             let kind: String = row.get(4)?;

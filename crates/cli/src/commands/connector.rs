@@ -13,7 +13,7 @@ use crate::args::{
     ConnectorListArgs, ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs,
     StoreArgs,
 };
-use crate::commands::{open_existing_store, open_store, store_path};
+use crate::commands::{open_existing_store, open_store, store_exists, store_path};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 
@@ -226,7 +226,7 @@ fn delete(args: &ConnectorDeleteArgs, out: &mut dyn Write) -> Result<(), CliErro
 
 /// The store, if its file exists (reading commands don't create one).
 fn existing_store(args: &StoreArgs) -> Result<Option<Store>, CliError> {
-    if store_path(args)?.exists() {
+    if store_exists(args)? {
         open_store(args).map(Some)
     } else {
         Ok(None)

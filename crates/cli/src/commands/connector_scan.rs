@@ -23,7 +23,7 @@ use crate::args::{
 use crate::commands::scan::{
     BarProgress, aws_settings, gate, merged_note, posture_summary, summary,
 };
-use crate::commands::{keys_dir, open_store, store_path};
+use crate::commands::{keys_dir, open_store, store_exists, store_path};
 use crate::exit::{CliError, Exit};
 use crate::posture;
 
@@ -42,7 +42,7 @@ fn warn(text: &str) {
 /// The existing store and the connector named (or with the id) `name`;
 /// exit 3 when there is none.
 fn find(args: &StoreArgs, name: &str) -> Result<(Store, Connector), CliError> {
-    if !store_path(args)?.exists() {
+    if !store_exists(args)? {
         return Err(CliError::nothing(format!("no connector `{name}`")));
     }
     let store = open_store(args)?;

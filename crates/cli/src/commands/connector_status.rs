@@ -14,14 +14,14 @@ use rampart_store::Store;
 
 use crate::args::{ConnectorStatusArgs, ListFormat};
 use crate::commands::scan::aws_settings;
-use crate::commands::{keys_dir, open_store, store_path};
+use crate::commands::{keys_dir, open_store, store_exists, store_path};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 
 /// The existing store and the connector; exit 3 when there is none.
 fn find(args: &ConnectorStatusArgs) -> Result<(Store, Connector), CliError> {
     let missing = || CliError::nothing(format!("no connector `{}`", args.name));
-    if !store_path(&args.store)?.exists() {
+    if !store_exists(&args.store)? {
         return Err(missing());
     }
     let store = open_store(&args.store)?;

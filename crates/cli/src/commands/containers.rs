@@ -28,7 +28,7 @@ pub(crate) fn engine(
     name: &str,
 ) -> Result<Engine, CliError> {
     let db = store_path(store)?;
-    if !db.exists() {
+    if !super::store_location(&db).exists() {
         return Err(CliError::nothing(format!("no connector `{name}`")));
     }
     Ok(Engine::new(aws_settings(aws), db, keys_dir(store)?))

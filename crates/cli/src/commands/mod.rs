@@ -31,7 +31,8 @@ use rampart_store::Store;
 use crate::args::StoreArgs;
 use crate::exit::CliError;
 
-/// The store file: `--db`, `RAMPART_DB`, or the user's data directory.
+/// The store: `--db`, `RAMPART_DB`, or the user's data directory. A
+/// `postgres://` URL passes through as a path; `Store::open` connects to it.
 pub fn store_path(args: &StoreArgs) -> Result<PathBuf, CliError> {
     if let Some(path) = &args.db {
         return Ok(path.clone());
@@ -42,12 +43,20 @@ pub fn store_path(args: &StoreArgs) -> Result<PathBuf, CliError> {
 }
 
 /// The secret-key directory: `--keys-dir`, `RAMPART_KEYS_DIR`, or `keys`
-/// beside the store file.
+/// beside the store file (in the user's data directory for a PostgreSQL
+/// store).
 pub fn keys_dir(args: &StoreArgs) -> Result<PathBuf, CliError> {
     if let Some(dir) = &args.keys_dir {
         return Ok(dir.clone());
     }
     let store = store_path(args)?;
+    if !store_location(&store).is_sqlite() {
+        return dirs::data_dir()
+            .map(|d| d.join("rampart").join("keys"))
+            .ok_or_else(|| {
+                CliError::usage("no data directory for the keys; pass `--keys-dir DIR`")
+            });
+    }
     Ok(store
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -58,15 +67,30 @@ pub fn keys_dir(args: &StoreArgs) -> Result<PathBuf, CliError> {
 /// file (`0600`).
 pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {
     let path = store_path(args)?;
-    Store::open(&path)
-        .map_err(|e| CliError::usage(format!("cannot open store `{}`: {e}", path.display())))
+    Store::open(&path).map_err(|e| {
+        CliError::usage(format!(
+            "cannot open store `{}`: {e}",
+            store_location(&path)
+        ))
+    })
+}
+
+/// What a `--db` value names, shown with a URL's password hidden.
+pub fn store_location(path: &std::path::Path) -> rampart_store::StoreLocation {
+    rampart_store::StoreLocation::from(path)
+}
+
+/// Whether there is a store to read at `--db` (a PostgreSQL database
+/// always is).
+pub fn store_exists(args: &StoreArgs) -> Result<bool, CliError> {
+    Ok(store_location(&store_path(args)?).exists())
 }
 
 /// Opens an existing store for reading; a missing file is "nothing to
 /// read" (exit 3). Only commands that write create the file.
 pub fn open_existing_store(args: &StoreArgs) -> Result<Store, CliError> {
     let path = store_path(args)?;
-    if !path.exists() {
+    if !store_location(&path).exists() {
         return Err(CliError::nothing(format!(
             "no store at `{}`; run `rampart scan` first",
             path.display()

@@ -7,7 +7,7 @@ use rampart_connector::Connector;
 use rampart_onboarding::{Access, ConnectorRoles};
 
 use crate::args::{ConnectorTemplateArgs, TemplateAccess, TemplateFormat};
-use crate::commands::{keys_dir, open_store, store_path};
+use crate::commands::{keys_dir, open_store, store_exists, store_path};
 use crate::exit::CliError;
 
 /// Writes the connector's template to `--output` or `out`.
@@ -71,7 +71,7 @@ pub fn run(args: &ConnectorTemplateArgs, out: &mut dyn Write) -> Result<(), CliE
 /// The connector named (or with the id) `args.name`; exit 3 when none.
 fn find(args: &ConnectorTemplateArgs) -> Result<Connector, CliError> {
     let none = || CliError::nothing(format!("no connector `{}`", args.name));
-    if !store_path(&args.store)?.exists() {
+    if !store_exists(&args.store)? {
         return Err(none());
     }
     open_store(&args.store)?

@@ -75,7 +75,7 @@ fn import(args: &VulndbImportArgs, out: &mut dyn Write) -> Result<Exit, CliError
 
 fn status(args: &VulndbStatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let path = store_path(&args.store)?;
-    if !path.exists() {
+    if !super::store_location(&path).exists() {
         return Err(CliError::nothing(format!(
             "no store at `{}`; import OSV records with `rampart vulndb import`",
             path.display()
