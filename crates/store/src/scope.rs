@@ -378,6 +378,38 @@ mod tests {
             store.asset_account_counts_in("s", &everything).unwrap(),
             vec![(A.to_owned(), 2), (B.to_owned(), 1)]
         );
+        // Machines by the account and region of their ARN.
+        let mut store = store;
+        let machines = rampart_testkit::machines::sample_machines();
+        store.put_machine_scans("s", &machines).unwrap();
+        let resources = |scope: &Scope| -> Vec<String> {
+            store
+                .machine_scans_in("s", scope)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.resource)
+                .collect()
+        };
+        assert_eq!(resources(&everything).len(), machines.len());
+        let worker = Scope {
+            accounts: Some(vec!["210987654321".into()]),
+            region: None,
+        };
+        assert_eq!(
+            resources(&worker),
+            vec![rampart_testkit::machines::WORKER_ARN.to_owned()]
+        );
+        let east_only = Scope {
+            accounts: None,
+            region: Some("us-east-1".into()),
+        };
+        assert_eq!(
+            resources(&east_only),
+            vec![
+                rampart_testkit::machines::BROKEN_ARN.to_owned(),
+                rampart_testkit::machines::WEB_ARN.to_owned()
+            ]
+        );
         let east = store.scope(None, None, Some("us-east-1")).unwrap();
         assert_eq!(
             store.asset_account_counts_in("s", &east).unwrap(),
