@@ -62,48 +62,49 @@ pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope
             rampart_store::StoreError::NoSuchConnector(_) => CliError::usage(e.to_string()),
             other => other.into(),
         })?;
-    let known = |given: &Option<String>, kind: &str, mut values: Vec<String>| {
-        let Some(wanted) = given.as_deref().filter(|w| !w.is_empty()) else {
-            return Ok(());
+    // The values the snapshot holds, read only for a filter given.
+    let known =
+        |given: &Option<String>, kind: &str, held: &dyn Fn() -> Result<Vec<String>, CliError>| {
+            let Some(wanted) = given.as_deref().filter(|w| !w.is_empty()) else {
+                return Ok(());
+            };
+            let mut values = held()?;
+            if values.iter().any(|v| v == wanted) {
+                return Ok(());
+            }
+            values.sort();
+            values.dedup();
+            Err(CliError::usage(format!(
+                "{} in scan {}",
+                suggest::unknown(
+                    kind,
+                    wanted,
+                    &values.iter().map(String::as_str).collect::<Vec<_>>(),
+                    10,
+                    None
+                ),
+                scan.id
+            )))
         };
-        if values.iter().any(|v| v == wanted) {
-            return Ok(());
-        }
-        values.sort();
-        values.dedup();
-        Err(CliError::usage(format!(
-            "{} in scan {}",
-            suggest::unknown(
-                kind,
-                wanted,
-                &values.iter().map(String::as_str).collect::<Vec<_>>(),
-                10,
-                None
-            ),
-            scan.id
-        )))
-    };
-    let held = |counts: Vec<(String, u64)>, scanned: &[String]| {
+    let with_scanned = |counts: Vec<(String, u64)>, scanned: &[String]| {
         counts
             .into_iter()
             .map(|(v, _)| v)
             .chain(scanned.iter().cloned())
             .collect::<Vec<_>>()
     };
-    known(
-        &args.account,
-        "account",
-        held(store.asset_account_counts(&scan.id)?, &scan.accounts),
-    )?;
-    known(
-        &args.region,
-        "region",
-        // `global`: where coverage gaps of global services are.
-        held(store.asset_region_counts(&scan.id)?, &scan.regions)
-            .into_iter()
-            .chain(["global".to_owned()])
-            .collect(),
-    )?;
+    known(&args.account, "account", &|| {
+        Ok(with_scanned(
+            store.asset_account_counts(&scan.id)?,
+            &scan.accounts,
+        ))
+    })?;
+    known(&args.region, "region", &|| {
+        let mut regions = with_scanned(store.asset_region_counts(&scan.id)?, &scan.regions);
+        // Where coverage gaps of global services are.
+        regions.push("global".to_owned());
+        Ok(regions)
+    })?;
     Ok(scope)
 }
 
