@@ -173,15 +173,31 @@ pub struct EvaluateArgs {
     pub evaluation: EvaluationArgs,
 }
 
+/// The part of the estate a command reads: `--account`, `--connector`
+/// and `--region`, each optional and combinable (`inventory`, `score`,
+/// `compliance`, `findings`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ScopeArgs {
+    /// Only this account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only the accounts of this connector (name or id).
+    #[arg(long, value_name = "CONNECTOR")]
+    pub connector: Option<String>,
+    /// Only this region (global resources are in the scan's home region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+}
+
 /// `rampart score`.
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// Scan to read.
     #[command(flatten)]
     pub read: ReadArgs,
-    /// Only this account's resources.
-    #[arg(long, value_name = "ACCOUNT")]
-    pub account: Option<String>,
+    /// Only the assessments of this part of the estate.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -216,6 +232,9 @@ pub struct ComplianceArgs {
     /// Scan to read.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Only the assessments of this part of the estate.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
@@ -242,6 +261,10 @@ pub struct FindingsArgs {
     /// Scan to read.
     #[command(flatten)]
     pub read: ReadArgs,
+    /// Only this part of the estate: its assessments, coverage gaps and
+    /// machines, with their score and compliance.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Format.
     #[arg(long, value_enum)]
     pub format: FindingsFormat,
@@ -339,15 +362,9 @@ pub struct InventoryArgs {
     /// Only this resource type (e.g. AWS::S3::Bucket).
     #[arg(long = "type", value_name = "TYPE")]
     pub resource_type: Option<String>,
-    /// Only this region.
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Only this account.
-    #[arg(long, value_name = "ACCOUNT")]
-    pub account: Option<String>,
-    /// Only the accounts of this connector (name or id).
-    #[arg(long, value_name = "CONNECTOR")]
-    pub connector: Option<String>,
+    /// Only the assets of this part of the estate.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Only assets with this tag: KEY or KEY=VALUE.
     #[arg(long, value_name = "KEY[=VALUE]")]
     pub tag: Option<String>,

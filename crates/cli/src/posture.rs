@@ -8,9 +8,10 @@ use rampart_catalog::compliance::{StandardResult, assess_standard};
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score};
 use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards};
-use rampart_model::{Assessment, AssessmentStatus, ScanRecord, Severity};
-use rampart_store::Store;
+use rampart_model::{Assessment, AssessmentStatus, ScanRecord, Severity, suggest};
+use rampart_store::{Scope, Store};
 
+use crate::args::ScopeArgs;
 use crate::exit::{CliError, Exit};
 
 /// The built-in catalog.
@@ -44,6 +45,85 @@ pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliEr
             CliError::nothing("no complete scan in the store; run `rampart scan` first")
         }),
     }
+}
+
+/// The part of `scan`'s snapshot that `--account`, `--connector` and
+/// `--region` select ([`Store::scope`]). An unknown connector, or an
+/// account or region the snapshot does not hold, is a usage error naming
+/// the closest values, never an empty result.
+pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope, CliError> {
+    let scope = store
+        .scope(
+            args.account.as_deref(),
+            args.connector.as_deref(),
+            args.region.as_deref(),
+        )
+        .map_err(|e| match e {
+            rampart_store::StoreError::NoSuchConnector(_) => CliError::usage(e.to_string()),
+            other => other.into(),
+        })?;
+    // The values the snapshot holds, read only for a filter given.
+    let known =
+        |given: &Option<String>, kind: &str, held: &dyn Fn() -> Result<Vec<String>, CliError>| {
+            let Some(wanted) = given.as_deref().filter(|w| !w.is_empty()) else {
+                return Ok(());
+            };
+            let mut values = held()?;
+            if values.iter().any(|v| v == wanted) {
+                return Ok(());
+            }
+            values.sort();
+            values.dedup();
+            Err(CliError::usage(format!(
+                "{} in scan {}",
+                suggest::unknown(
+                    kind,
+                    wanted,
+                    &values.iter().map(String::as_str).collect::<Vec<_>>(),
+                    10,
+                    None
+                ),
+                scan.id
+            )))
+        };
+    let with_scanned = |counts: Vec<(String, u64)>, scanned: &[String]| {
+        counts
+            .into_iter()
+            .map(|(v, _)| v)
+            .chain(scanned.iter().cloned())
+            .collect::<Vec<_>>()
+    };
+    known(&args.account, "account", &|| {
+        Ok(with_scanned(
+            store.asset_account_counts(&scan.id)?,
+            &scan.accounts,
+        ))
+    })?;
+    known(&args.region, "region", &|| {
+        let mut regions = with_scanned(store.asset_region_counts(&scan.id)?, &scan.regions);
+        // Where coverage gaps of global services are.
+        regions.push("global".to_owned());
+        Ok(regions)
+    })?;
+    Ok(scope)
+}
+
+/// `only account `A`, connector `C`, region `R`` for a table's footer,
+/// when a filter is given.
+pub fn scope_line(args: &ScopeArgs) -> Option<String> {
+    let given: Vec<String> = [
+        ("account", &args.account),
+        ("connector", &args.connector),
+        ("region", &args.region),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| {
+        v.as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{name} `{v}`"))
+    })
+    .collect();
+    (!given.is_empty()).then(|| format!("only {}\n", given.join(", ")))
 }
 
 /// The built-in security controls.

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rampart_testkit::estate::{self, ACCOUNT_A, ACCOUNT_B, CONNECTOR_A};
 use rampart_testkit::{Moto, describe, rampart, stdout_json};
 use serde_json::Value;
 
@@ -236,6 +237,174 @@ fn demo_account_posture_end_to_end() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("matches everything"));
+}
+
+/// `score`, `compliance`, `findings` and `inventory` over a two-account
+/// estate: `--account`, `--connector` and `--region` (combined too) narrow
+/// each to its part, and a filter that names nothing known is exit 2.
+#[test]
+fn posture_commands_narrow_to_an_account_connector_or_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("estate.db");
+    estate::seed_two_accounts(&mut rampart_store::Store::open(&path).unwrap());
+    let db = path.display().to_string();
+    let run = |args: &[&str]| {
+        let out = rampart(BIN, &[args, &["--db", &db]].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", describe(&out));
+        out
+    };
+    let text = |args: &[&str]| String::from_utf8(run(args).stdout).unwrap();
+    let json = |args: &[&str]| stdout_json(&run(&[args, &["--format", "json"]].concat()));
+    let percent = |filter: &[&str]| {
+        json(&[&["score"], filter].concat())["percent"]
+            .as_f64()
+            .unwrap()
+    };
+
+    // --account: A is mostly healthy, B is not; the estate is between.
+    let all = percent(&[]);
+    let a = percent(&["--account", ACCOUNT_A]);
+    let b = percent(&["--account", ACCOUNT_B]);
+    assert!(b < all && all < a, "{b} < {all} < {a}");
+    // --connector: its accounts; --region: that region, alone or combined.
+    assert_eq!(percent(&["--connector", CONNECTOR_A]), a);
+    assert_eq!(
+        percent(&["--connector", CONNECTOR_A, "--region", "us-east-1"]),
+        100.0
+    );
+    let west = percent(&["--region", "eu-west-1"]);
+    assert_eq!(
+        west,
+        percent(&["--account", ACCOUNT_A, "--region", "eu-west-1"])
+    );
+    assert!(west < a, "{west}");
+    insta::assert_snapshot!("score_account_b", text(&["score", "--account", ACCOUNT_B]));
+
+    // compliance: EC2.3 (EBS encryption) by the same filters.
+    let ec2_3 = |filter: &[&str]| {
+        let standard = json(&[&["compliance", "aws-fsbp"], filter].concat());
+        let control = standard["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "EC2.3")
+            .cloned()
+            .unwrap();
+        (control["state"].clone(), control["unhealthy"].clone())
+    };
+    assert_eq!(ec2_3(&[]), (Value::from("failed"), Value::from(3)));
+    assert_eq!(
+        ec2_3(&["--account", ACCOUNT_B]),
+        (Value::from("failed"), Value::from(2))
+    );
+    assert_eq!(
+        ec2_3(&["--connector", CONNECTOR_A, "--region", "us-east-1"]),
+        (Value::from("passed"), Value::from(0))
+    );
+    let summary = text(&[
+        "compliance",
+        "--connector",
+        CONNECTOR_A,
+        "--region",
+        "us-east-1",
+    ]);
+    assert!(
+        summary.ends_with("only connector `prod-a`, region `us-east-1`\n"),
+        "{summary}"
+    );
+    // The part's CSV export, as people read it.
+    insta::assert_snapshot!(
+        "findings_csv_account_b",
+        text(&["findings", "--format", "csv", "--account", ACCOUNT_B])
+    );
+
+    // findings: the part whole — assessments, score and scan record.
+    let export = |filter: &[&str]| json(&[&["findings"], filter].concat());
+    let west_findings = export(&["--region", "eu-west-1"]);
+    let assessments = west_findings["assessments"].as_array().unwrap();
+    assert!(!assessments.is_empty());
+    assert!(
+        assessments.iter().all(|x| x["region"] == "eu-west-1"),
+        "{west_findings}"
+    );
+    assert_eq!(west_findings["secure_score"]["percent"], west);
+    assert_eq!(
+        west_findings["scan"]["regions"],
+        serde_json::json!(["eu-west-1"])
+    );
+    assert_eq!(west_findings["scan"]["asset_count"], 1);
+    let a_findings = export(&["--connector", CONNECTOR_A]);
+    let accounts: BTreeSet<&str> = a_findings["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, BTreeSet::from([ACCOUNT_A]));
+    assert_eq!(a_findings["secure_score"]["percent"], a);
+    assert_eq!(a_findings["scan"]["asset_count"], 3);
+    let whole = export(&[]);
+    assert_eq!(
+        whole["assessments"].as_array().unwrap().len(),
+        a_findings["assessments"].as_array().unwrap().len()
+            + export(&["--account", ACCOUNT_B])["assessments"]
+                .as_array()
+                .unwrap()
+                .len()
+    );
+    // --fail-on gates on the part only.
+    let gate = |filter: &[&str]| {
+        let args = [
+            &[
+                "findings",
+                "--db",
+                &db,
+                "--format",
+                "csv",
+                "--fail-on",
+                "medium",
+            ],
+            filter,
+        ]
+        .concat();
+        rampart(BIN, &args).status.code()
+    };
+    assert_eq!(gate(&["--account", ACCOUNT_B]), Some(4));
+    assert_eq!(
+        gate(&["--account", ACCOUNT_A, "--region", "us-east-1"]),
+        Some(0)
+    );
+
+    // inventory takes the same flags.
+    let assets = json(&[
+        "inventory",
+        "--connector",
+        CONNECTOR_A,
+        "--region",
+        "eu-west-1",
+    ]);
+    assert_eq!(assets.as_array().unwrap().len(), 1, "{assets}");
+    assert_eq!(assets[0]["account"], ACCOUNT_A);
+
+    // Unknown values are usage errors naming the closest known ones; A is
+    // known though the latest scan only kept it.
+    for (args, expected) in [
+        (vec!["score", "--connector", "nope"], "no connector `nope`"),
+        (
+            vec!["compliance", "--account", "111111111112"],
+            "unknown account `111111111112`; did you mean `111111111111`?",
+        ),
+        (
+            vec!["findings", "--format", "json", "--region", "eu-west-2"],
+            "unknown region `eu-west-2`; did you mean `eu-west-1`?",
+        ),
+    ] {
+        let out = rampart(BIN, &[&args[..], &["--db", &db]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
+        assert!(stderr.contains(expected), "{args:?}: {}", describe(&out));
+        assert_eq!(stderr.trim().lines().count(), 1, "{}", describe(&out));
+    }
 }
 
 /// The exact unhealthy resources per recommendation in the demo account:

@@ -14,7 +14,7 @@ use rampart_catalog::standards::{SecurityControl, Standard, builtin_standards, s
 use rampart_catalog::tally::Tally;
 use rampart_catalog::{Catalog, CatalogError, Inventory};
 use rampart_model::{Assessment, AssessmentStatus, Asset};
-use rampart_store::{Store, StoredExemption};
+use rampart_store::{Scope, Store, StoredExemption};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -180,24 +180,60 @@ impl Posture {
     /// Computes and caches a scan's posture from its stored assessments.
     pub fn refresh(&self, store: &Store, scan_id: &str) -> Result<(), ApiError> {
         let statuses = store.assessment_statuses(scan_id)?;
-        let score = json!(secure_score(&self.catalog, &self.controls, &statuses));
-        let compliance: Vec<_> = self
-            .standards
-            .iter()
-            .map(|s| assess_standard(s, &self.catalog, &statuses))
-            .collect();
-        let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
-        for a in &statuses {
-            *counts
-                .entry(a.recommendation.as_str())
-                .or_default()
-                .entry(a.status.as_str())
-                .or_default() += 1;
+        for kind in [kind::SCORE, kind::COMPLIANCE, kind::RECOMMENDATIONS] {
+            store.put_posture(scan_id, kind, &self.compute(kind, &statuses)?)?;
         }
-        store.put_posture(scan_id, kind::SCORE, &score)?;
-        store.put_posture(scan_id, kind::COMPLIANCE, &json!(compliance))?;
-        store.put_posture(scan_id, kind::RECOMMENDATIONS, &json!(counts))?;
         Ok(())
+    }
+
+    /// A posture value ([`kind`]) of `assessments` (statuses suffice: see
+    /// [`Store::assessment_statuses`]).
+    fn compute(&self, kind: &str, assessments: &[Assessment]) -> Result<Value, ApiError> {
+        Ok(match kind {
+            kind::SCORE => json!(secure_score(&self.catalog, &self.controls, assessments)),
+            kind::COMPLIANCE => {
+                let results: Vec<_> = self
+                    .standards
+                    .iter()
+                    .map(|s| assess_standard(s, &self.catalog, assessments))
+                    .collect();
+                json!(results)
+            }
+            kind::RECOMMENDATIONS => {
+                let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+                for a in assessments {
+                    *counts
+                        .entry(a.recommendation.as_str())
+                        .or_default()
+                        .entry(a.status.as_str())
+                        .or_default() += 1;
+                }
+                json!(counts)
+            }
+            other => {
+                return Err(ApiError::internal(format!(
+                    "unknown posture kind `{other}`"
+                )));
+            }
+        })
+    }
+
+    /// A scan's posture value ([`kind`]: the secure score, compliance or
+    /// the counts per recommendation) over the assessments in `scope`: the
+    /// cached value for the whole estate, else computed from the matching
+    /// assessments (not cached).
+    pub fn scoped(
+        &self,
+        store: &Store,
+        scan_id: &str,
+        kind: &str,
+        scope: &Scope,
+    ) -> Result<Arc<Value>, ApiError> {
+        if scope.is_everything() {
+            return self.cached_shared(store, scan_id, kind);
+        }
+        let statuses = store.assessment_statuses_in(scan_id, scope)?;
+        Ok(Arc::new(self.compute(kind, &statuses)?))
     }
 
     /// A scan's cached posture value, computed first when missing.
@@ -246,31 +282,16 @@ impl Posture {
         Ok(value)
     }
 
-    /// The secure score of one account's assessments (not cached).
-    pub fn account_score(
-        &self,
-        store: &Store,
-        scan_id: &str,
-        account: &str,
-    ) -> Result<Value, ApiError> {
-        let mut statuses = store.assessment_statuses(scan_id)?;
-        statuses.retain(|a| a.account == account);
-        Ok(json!(secure_score(
-            &self.catalog,
-            &self.controls,
-            &statuses
-        )))
-    }
-
-    /// The secure score (percent) of each account of a scan, from one read
-    /// of its assessments (not cached).
+    /// The secure score (percent) of each account of a scan in `scope`,
+    /// from one read of its assessments (not cached).
     pub fn account_scores(
         &self,
         store: &Store,
         scan_id: &str,
+        scope: &Scope,
     ) -> Result<BTreeMap<String, f64>, ApiError> {
         let mut by_account: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for a in store.assessment_statuses(scan_id)? {
+        for a in store.assessment_statuses_in(scan_id, scope)? {
             by_account.entry(a.account.clone()).or_default().push(a);
         }
         Ok(by_account
@@ -289,6 +310,42 @@ impl Posture {
             self.refresh(store, &id)?;
         }
         Ok(())
+    }
+}
+
+/// The `account`, `connector` and `region` query parameters of the score
+/// and compliance reads (API and dashboard): the part of the estate they
+/// cover. An empty value counts as not given (a form's empty field).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ScopeQuery {
+    /// Only this account.
+    pub account: Option<String>,
+    /// Only the accounts of this connector (name or id).
+    pub connector: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+}
+
+impl ScopeQuery {
+    /// The scope these parameters stand for: 404 for an unknown connector.
+    pub fn resolve(&self, store: &Store) -> Result<Scope, ApiError> {
+        Ok(store.scope(
+            self.account.as_deref(),
+            self.connector.as_deref(),
+            self.region.as_deref(),
+        )?)
+    }
+
+    /// The parameters given (non-empty), in a fixed order, for links.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("account", &self.account),
+            ("connector", &self.connector),
+            ("region", &self.region),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (name, v)))
+        .collect()
     }
 }
 

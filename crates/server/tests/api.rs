@@ -22,6 +22,7 @@ use rampart_model::{Asset, ScanRecord, ScanStatus, Snapshot};
 use rampart_server::scans::{ScanContext, ScanFn, ScanRequest};
 use rampart_server::{AppState, ServerConfig, auth, router};
 use rampart_store::{Store, TokenRole};
+use rampart_testkit::estate::{self, ACCOUNT_A, ACCOUNT_B, CONNECTOR_A};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -106,10 +107,15 @@ fn scans_env(scan: Option<ScanFn>, scans: Vec<(&str, i64, Vec<Asset>)>) -> Env {
             .complete_scan(&snapshot(id, minute, assets), &a)
             .unwrap();
     }
-    let admin = auth::create_token(&store, "alice", TokenRole::Admin)
+    with_tokens(dir, &store, state)
+}
+
+/// The [`Env`] of a server over `store`, with an admin and a reader token.
+fn with_tokens(dir: tempfile::TempDir, store: &Store, state: AppState) -> Env {
+    let admin = auth::create_token(store, "alice", TokenRole::Admin)
         .unwrap()
         .secret;
-    let reader = auth::create_token(&store, "bob", TokenRole::Reader)
+    let reader = auth::create_token(store, "bob", TokenRole::Reader)
         .unwrap()
         .secret;
     Env {
@@ -119,6 +125,16 @@ fn scans_env(scan: Option<ScanFn>, scans: Vec<(&str, i64, Vec<Asset>)>) -> Env {
         admin,
         reader,
     }
+}
+
+/// A server over the two-account estate of `rampart_testkit::estate`.
+fn estate_env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    estate::seed_two_accounts(&mut store);
+    with_tokens(dir, &store, state)
 }
 
 fn env() -> Env {
@@ -903,6 +919,206 @@ async fn posture_reads_match_the_catalog() {
     assert_eq!(rec["severity"], "medium");
     assert!(rec["remediation"]["cli"].as_str().is_some());
     assert_eq!(rec["counts"]["unhealthy"], 3);
+}
+
+/// Healthy and unhealthy resources per security control of a score.
+fn control_counts(score: &Value) -> BTreeMap<String, (u64, u64)> {
+    score["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                (n("healthy"), n("unhealthy")),
+            )
+        })
+        .collect()
+}
+
+/// `a + b` per control.
+fn added(
+    a: &BTreeMap<String, (u64, u64)>,
+    b: &BTreeMap<String, (u64, u64)>,
+) -> BTreeMap<String, (u64, u64)> {
+    a.iter()
+        .map(|(name, (h, u))| {
+            let (bh, bu) = b[name];
+            (name.clone(), (h + bh, u + bu))
+        })
+        .collect()
+}
+
+/// Two accounts in one snapshot: the score, the recommendation counts and
+/// compliance narrow to an account, a connector's accounts and a region
+/// (combined too), and each part adds up to the whole.
+#[tokio::test]
+async fn score_and_compliance_filter_by_account_connector_and_region() {
+    let env = estate_env();
+    let score = |q: String| {
+        let env = &env;
+        async move { get(env, &format!("/api/v1/score?{q}")).await }
+    };
+    let all = score(String::new()).await;
+    let a = score(format!("account={ACCOUNT_A}")).await;
+    let b = score(format!("account={ACCOUNT_B}")).await;
+    let pct = |v: &Value| v["percent"].as_f64().unwrap();
+    // A is mostly healthy, B is not: different scores, the estate between.
+    assert!(
+        pct(&b) < pct(&all) && pct(&all) < pct(&a),
+        "{a}\n{all}\n{b}"
+    );
+    assert_eq!(a["account"], ACCOUNT_A);
+    // The parts add up to the whole, control by control.
+    let (ca, cb, call) = (control_counts(&a), control_counts(&b), control_counts(&all));
+    assert_eq!(added(&ca, &cb), call);
+    let encryption = "Enable encryption at rest";
+    assert_eq!(ca[encryption], (2, 1));
+    assert_eq!(cb[encryption], (0, 2));
+    // A connector stands for its accounts.
+    let by_connector = score(format!("connector={CONNECTOR_A}")).await;
+    assert_eq!(control_counts(&by_connector), ca);
+    assert_eq!(by_connector["connector"], CONNECTOR_A);
+    // Regions split the estate too, and combine with the connector.
+    let east = control_counts(&score("region=us-east-1".into()).await);
+    let west = control_counts(&score("region=eu-west-1".into()).await);
+    assert_eq!(added(&east, &west), call);
+    assert_eq!(east[encryption], (2, 2));
+    let a_east = score(format!("connector={CONNECTOR_A}&region=us-east-1")).await;
+    assert_eq!(control_counts(&a_east)[encryption], (2, 0));
+    assert_eq!(a_east["region"], "us-east-1");
+    assert!(pct(&a_east) > pct(&a), "{a_east}");
+    // An account the connector does not have: nothing assessed.
+    let outside = score(format!("connector={CONNECTOR_A}&account={ACCOUNT_B}")).await;
+    assert!(
+        control_counts(&outside)
+            .values()
+            .all(|counts| *counts == (0, 0)),
+        "{outside}"
+    );
+
+    // Compliance: EC2.3 (EBS encryption) fails for the estate and for B,
+    // passes for A in us-east-1.
+    let ec2_3 = |q: String| {
+        let env = &env;
+        async move {
+            get(
+                env,
+                &format!("/api/v1/compliance/aws-fsbp/controls/EC2.3?{q}"),
+            )
+            .await
+        }
+    };
+    let state_of = |v: &Value| {
+        (
+            v["state"].clone(),
+            v["unhealthy"].clone(),
+            v["healthy"].clone(),
+        )
+    };
+    assert_eq!(
+        state_of(&ec2_3(String::new()).await),
+        (json!("failed"), json!(3), json!(2))
+    );
+    assert_eq!(
+        state_of(&ec2_3(format!("account={ACCOUNT_B}")).await),
+        (json!("failed"), json!(2), json!(0))
+    );
+    assert_eq!(
+        state_of(&ec2_3(format!("connector={CONNECTOR_A}&region=us-east-1")).await),
+        (json!("passed"), json!(0), json!(2))
+    );
+    let failed = |v: &Value| v["controls"]["failed"].as_u64().unwrap_or(0);
+    let fsbp_all = get(&env, "/api/v1/compliance/aws-fsbp").await;
+    let fsbp_a_east = get(
+        &env,
+        &format!("/api/v1/compliance/aws-fsbp?account={ACCOUNT_A}&region=us-east-1"),
+    )
+    .await;
+    assert!(failed(&fsbp_a_east) < failed(&fsbp_all), "{fsbp_a_east}");
+    let listed = get(
+        &env,
+        &format!("/api/v1/compliance/aws-fsbp/controls?state=passed&connector={CONNECTOR_A}&region=us-east-1"),
+    )
+    .await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "EC2.3"),
+        "{listed}"
+    );
+    let summaries = get(&env, &format!("/api/v1/compliance?account={ACCOUNT_B}")).await;
+    let fsbp_b = summaries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "aws-fsbp")
+        .cloned()
+        .unwrap();
+    assert!(failed(&fsbp_b) >= 1, "{fsbp_b}");
+
+    // Recommendation counts follow the same filters.
+    let unhealthy = |v: &Value| v["counts"]["unhealthy"].as_u64().unwrap();
+    let rec = "/api/v1/recommendations/ec2-volume-encrypted";
+    assert_eq!(unhealthy(&get(&env, rec).await), 3);
+    assert_eq!(
+        unhealthy(&get(&env, &format!("{rec}?account={ACCOUNT_B}")).await),
+        2
+    );
+    assert_eq!(
+        unhealthy(&get(&env, &format!("{rec}?connector={CONNECTOR_A}")).await),
+        1
+    );
+    let (unhealthy_a, _) = all_pages(
+        &env,
+        &format!(
+            "/api/v1/recommendations?status=unhealthy&connector={CONNECTOR_A}&region=us-east-1"
+        ),
+    )
+    .await;
+    assert!(
+        unhealthy_a
+            .iter()
+            .all(|r| r["id"] != "ec2-volume-encrypted"),
+        "{unhealthy_a:?}"
+    );
+}
+
+/// An unknown connector is a 404 with the usual error body on every
+/// filtered posture read.
+#[tokio::test]
+async fn posture_reads_of_an_unknown_connector_are_404() {
+    let env = estate_env();
+    for path in [
+        "/api/v1/score?connector=nope",
+        "/api/v1/compliance?connector=nope",
+        "/api/v1/compliance/aws-fsbp?connector=nope",
+        "/api/v1/compliance/aws-fsbp/controls?connector=nope",
+        "/api/v1/compliance/aws-fsbp/controls/EC2.3?connector=nope",
+        "/api/v1/recommendations?connector=nope",
+        "/api/v1/recommendations/ec2-volume-encrypted?connector=nope",
+    ] {
+        let r = call(&env.app, Method::GET, path, Some(&env.reader), None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(
+            r.json["error"]["message"], "no connector `nope`",
+            "{path}: {}",
+            r.json
+        );
+    }
+    // The connector's name and its id both work.
+    let id = env
+        .state
+        .store
+        .run(|s| Ok(s.connector(CONNECTOR_A)?.unwrap().id.to_string()))
+        .await
+        .unwrap();
+    let by_id = get(&env, &format!("/api/v1/score?connector={id}")).await;
+    let by_name = get(&env, &format!("/api/v1/score?connector={CONNECTOR_A}")).await;
+    assert_eq!(by_id["percent"], by_name["percent"]);
 }
 
 #[tokio::test]

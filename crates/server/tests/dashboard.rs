@@ -21,6 +21,7 @@ use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapsho
 use rampart_server::auth::create_token;
 use rampart_server::{AppState, ServerConfig, router};
 use rampart_store::{Store, TokenRole};
+use rampart_testkit::estate::{self, ACCOUNT_A, ACCOUNT_B, CONNECTOR_A};
 use time::OffsetDateTime;
 use tower::ServiceExt;
 
@@ -588,12 +589,15 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
             .split("<tr>")
             .find(|r| r.contains(account))
             .unwrap_or_else(|| panic!("no row for {account}: {table}"));
+        // The account links to its own score, its asset count to its inventory.
         assert!(
-            row.contains(&format!("/inventory?account={account}")),
+            row.contains(&format!("href=\"/?account={account}\"")),
             "{row}"
         );
         assert!(
-            row.contains(&format!("<td class=\"num\">{assets}</td>")),
+            row.contains(&format!(
+                "<td class=\"num\"><a href=\"/inventory?account={account}\">{assets}</a></td>"
+            )),
             "{row}"
         );
         assert!(row.contains(&format!("/scans/{scan}")), "{row}");
@@ -638,4 +642,127 @@ async fn the_overview_lists_every_account_of_the_current_posture() {
         "{}",
         unknown.body
     );
+}
+
+/// The secure score shown on an overview page.
+fn shown_score(body: &str) -> &str {
+    body.split("id=\"secure-score\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no secure score: {body}"))
+}
+
+/// The rows of an overview's Accounts table.
+fn account_rows(body: &str) -> Vec<&str> {
+    body.split("id=\"accounts\"")
+        .nth(1)
+        .expect("an accounts table")
+        .split("</table>")
+        .next()
+        .unwrap()
+        .split("<tr>")
+        .skip(2)
+        .collect()
+}
+
+/// The overview and the compliance pages narrow to `?account=`,
+/// `?connector=` and `?region=`; the Accounts table links each account to
+/// its own score.
+#[tokio::test]
+async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    estate::seed_two_accounts(&mut store);
+    let admin = create_token(&store, "admin-ui", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let app = router(state);
+
+    let all = get(&app, "/", &admin).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let rows = account_rows(&all.body);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (account, row) in [(ACCOUNT_A, rows[0]), (ACCOUNT_B, rows[1])] {
+        let href = format!("/?account={account}");
+        assert!(row.contains(&format!("href=\"{href}\"")), "{row}");
+        let own = get(&app, &href, &admin).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+        // The filtered overview shows the score of the account's row.
+        let score = shown_score(&own.body);
+        assert!(row.contains(&format!(">{score}<")), "{score} in {row}");
+        assert_ne!(score, shown_score(&all.body), "{account}");
+        let narrowed = account_rows(&own.body);
+        assert_eq!(narrowed.len(), 1, "{narrowed:?}");
+        assert!(narrowed[0].contains(account), "{narrowed:?}");
+        assert!(own.body.contains("id=\"scope-note\""), "{}", own.body);
+    }
+    // A connector with a region: A's encrypted us-east-1 volumes only.
+    let a_east = get(
+        &app,
+        &format!("/?connector={CONNECTOR_A}&region=us-east-1"),
+        &admin,
+    )
+    .await;
+    assert_eq!(a_east.status, StatusCode::OK);
+    assert_eq!(shown_score(&a_east.body), "100.0%");
+    let rows = account_rows(&a_east.body);
+    assert!(rows.len() == 1 && rows[0].contains(ACCOUNT_A), "{rows:?}");
+    assert!(
+        rows[0].contains(&format!(
+            "/inventory?account={ACCOUNT_A}&amp;region=us-east-1"
+        )),
+        "{rows:?}"
+    );
+
+    // Compliance: EC2.3 (EBS encryption) fails for B, passes for A in us-east-1.
+    let control = |q: String| {
+        let (app, admin) = (&app, &admin);
+        async move { get(app, &format!("/compliance/aws-fsbp/EC2.3?{q}"), admin).await }
+    };
+    let b = control(format!("account={ACCOUNT_B}")).await;
+    assert!(
+        b.body.contains("State: <span class=\"badge st-failed\">"),
+        "{}",
+        b.body
+    );
+    assert!(b.body.contains(&format!("vol-{ACCOUNT_B}-1")), "{}", b.body);
+    assert!(
+        !b.body.contains(&format!("vol-{ACCOUNT_A}-3")),
+        "{}",
+        b.body
+    );
+    let a = control(format!("connector={CONNECTOR_A}&region=us-east-1")).await;
+    assert!(
+        a.body.contains("State: <span class=\"badge st-passed\">"),
+        "{}",
+        a.body
+    );
+    let estate_wide = control(String::new()).await;
+    assert!(
+        estate_wide.body.contains(&format!("vol-{ACCOUNT_A}-3")),
+        "{}",
+        estate_wide.body
+    );
+    // The standards list keeps the filter in its links.
+    let standards = get(&app, &format!("/compliance?account={ACCOUNT_B}"), &admin).await;
+    assert_eq!(standards.status, StatusCode::OK);
+    assert!(
+        standards
+            .body
+            .contains(&format!("/compliance/aws-fsbp?account={ACCOUNT_B}")),
+        "{}",
+        standards.body
+    );
+
+    for path in ["/?connector=nope", "/compliance?connector=nope"] {
+        let unknown = get(&app, path, &admin).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            unknown.body.contains("no connector `nope`"),
+            "{}",
+            unknown.body
+        );
+    }
 }

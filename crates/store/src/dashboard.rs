@@ -51,7 +51,7 @@ impl Store {
     /// A scan's accounts with their asset counts, by account: the estate a
     /// snapshot holds (the accounts it scanned and those it kept).
     pub fn asset_account_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        self.asset_counts_by(scan_id, "account")
+        self.asset_account_counts_in(scan_id, &crate::Scope::default())
     }
 
     /// Asset counts of a scan grouped by `column` (a fixed column name).

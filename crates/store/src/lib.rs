@@ -19,6 +19,7 @@ mod pages;
 mod posture;
 mod scan_connectors;
 mod schedule;
+mod scope;
 mod sessions;
 mod sql_va;
 mod tokens;
@@ -28,7 +29,7 @@ use std::path::Path;
 
 use crate::db::{Conn, DbError, OptionalExtension, params};
 use rampart_model::{
-    Assessment, AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
+    Assessment, AssessmentStatus, Asset, CoverageGap, ScanRecord, ScanStatus, Snapshot,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -45,6 +46,7 @@ pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use schedule::ConnectorScans;
+pub use scope::Scope;
 pub use sessions::StoredSession;
 pub use tokens::{TokenRecord, TokenRole};
 pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnDbStatus};
@@ -649,12 +651,7 @@ impl Store {
 
     /// A scan's assessments, ordered by recommendation and resource.
     pub fn assessments(&self, scan_id: &str) -> Result<Vec<Assessment>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
-             FROM assessments WHERE scan_id = ?1 ORDER BY recommendation, resource",
-        )?;
-        let rows = stmt.query_map(params![scan_id], assessment_from_row)?;
-        collect_rows(rows)
+        self.assessments_in(scan_id, &Scope::default())
     }
 
     /// Unhealthy assessments of scan `scan_id` per recommendation id,
@@ -774,24 +771,7 @@ impl Store {
 
     /// A scan's coverage gaps.
     pub fn gaps(&self, scan_id: &str) -> Result<Vec<CoverageGap>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT account, region, service, operation, kind, error, occurrences FROM gaps
-             WHERE scan_id = ?1 ORDER BY account, region, service, operation, kind, error",
-        )?;
-        let rows = stmt.query_map(params![scan_id], |row| {
-            let kind: String = row.get(4)?;
-            let occurrences: i64 = row.get(6)?;
-            Ok(Ok(CoverageGap {
-                account: row.get(0)?,
-                region: row.get(1)?,
-                service: row.get(2)?,
-                operation: row.get(3)?,
-                kind: parse_json("kind", &format!("\"{kind}\"")).unwrap_or(GapKind::Other),
-                error: row.get(5)?,
-                occurrences: u64::try_from(occurrences).unwrap_or(0),
-            }))
-        })?;
-        collect_rows(rows)
+        self.gaps_in(scan_id, &Scope::default())
     }
 }
 
@@ -1003,6 +983,7 @@ pub(crate) fn test_store() -> Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rampart_model::GapKind;
     use std::collections::BTreeMap;
 
     #[cfg(unix)]

@@ -6,7 +6,7 @@ use rampart_model::{Assessment, AssessmentStatus, Asset, ScanRecord, ScanStatus}
 
 use crate::{
     AssetFilter, Result, SCAN_COLUMNS, Store, assessment_from_row, asset_from_row, collect_rows,
-    parse_status, scan_from_row, to_i64,
+    scan_from_row, to_i64,
 };
 
 /// Which assessments to read.
@@ -29,13 +29,13 @@ pub struct AssessmentFilter {
 }
 
 /// SQL `WHERE` clauses with their positional arguments.
-struct Where {
-    sql: String,
-    args: Vec<crate::db::Value>,
+pub(crate) struct Where {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<crate::db::Value>,
 }
 
 impl Where {
-    fn new(first: &str, value: impl Into<crate::db::Value>) -> Self {
+    pub(crate) fn new(first: &str, value: impl Into<crate::db::Value>) -> Self {
         Self {
             sql: format!(" WHERE {first} ?1"),
             args: vec![value.into()],
@@ -48,14 +48,14 @@ impl Where {
             .push_str(&format!(" AND {clause} ?{}", self.args.len()));
     }
 
-    fn and_opt(&mut self, clause: &str, value: Option<&String>) {
+    pub(crate) fn and_opt(&mut self, clause: &str, value: Option<&String>) {
         if let Some(v) = value {
             self.and(clause, v.clone());
         }
     }
 
     /// `account IN (…)` when a list is given.
-    fn and_accounts(&mut self, accounts: Option<&Vec<String>>) {
+    pub(crate) fn and_accounts(&mut self, accounts: Option<&Vec<String>>) {
         if let Some(list) = accounts {
             self.and(
                 "account IN (SELECT value FROM json_each(",
@@ -211,27 +211,7 @@ impl Store {
     /// region and status filled in: enough for the score and compliance,
     /// at a fraction of the cost of [`assessments`](Self::assessments).
     pub fn assessment_statuses(&self, scan_id: &str) -> Result<Vec<Assessment>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT recommendation, resource, account, region, status FROM assessments WHERE scan_id = ?1",
-        )?;
-        let rows = stmt.query_map([scan_id], |row| {
-            let status: String = row.get(4)?;
-            let (recommendation, resource, account, region) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-            Ok(parse_status(&status).map(|status| Assessment {
-                recommendation,
-                resource,
-                resource_type: String::new(),
-                resource_name: String::new(),
-                account,
-                region,
-                status,
-                reason: String::new(),
-                evidence: Vec::new(),
-                exemption: None,
-            }))
-        })?;
-        collect_rows(rows)
+        self.assessment_statuses_in(scan_id, &crate::Scope::default())
     }
 }
 

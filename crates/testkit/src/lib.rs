@@ -16,6 +16,7 @@
 pub mod alerts;
 pub mod cloudtrail;
 pub mod disk;
+pub mod estate;
 pub mod http;
 pub mod machines;
 pub mod osv;

@@ -13,7 +13,8 @@ use crate::output::table;
 use crate::posture;
 
 /// Prints a standard's controls with their state, or, with no standard,
-/// one summary line per standard.
+/// one summary line per standard; `--account`, `--connector` and
+/// `--region` narrow the assessments they are computed from.
 pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let standards = posture::standards()?;
     let chosen = match &args.standard {
@@ -31,7 +32,9 @@ pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.read.store)?;
     let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let assessments = store.assessments(&scan.id)?;
+    let scope = posture::scope(&store, &scan, &args.scope)?;
+    let assessments = store.assessment_statuses_in(&scan.id, &scope)?;
+    let only = posture::scope_line(&args.scope).unwrap_or_default();
     let Some(standard) = chosen else {
         let results: Vec<StandardResult> = standards
             .iter()
@@ -41,7 +44,7 @@ pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
             ListFormat::Json => {
                 serde_json::to_string_pretty(&results).map_err(CliError::failure)? + "\n"
             }
-            ListFormat::Table => summary(&results, &scan.id),
+            ListFormat::Table => summary(&results, &scan.id) + &only,
         };
         return out.write_all(text.as_bytes()).map_err(CliError::failure);
     };
@@ -78,6 +81,7 @@ pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 result.count(ControlState::Manual),
                 result.count(ControlState::NotCovered),
             ));
+            text.push_str(&only);
             text
         }
     };

@@ -11,13 +11,19 @@ use crate::exit::{CliError, Exit};
 use crate::posture;
 
 /// Renders the findings in the chosen format to stdout or `--output`.
+/// `--account`, `--connector` and `--region` export the part of the
+/// snapshot they select, whole: its assessments, coverage gaps and
+/// machines, their score and compliance, and the scan record narrowed to
+/// it ([`rampart_store::Store::scan_in`]).
 pub fn run(args: &FindingsArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
+    let whole = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let assessments = store.assessments(&scan.id)?;
-    let gaps = store.gaps(&scan.id)?;
-    let machines = store.machine_scans(&scan.id)?;
+    let scope = posture::scope(&store, &whole, &args.scope)?;
+    let scan = store.scan_in(&whole, &scope)?;
+    let assessments = store.assessments_in(&scan.id, &scope)?;
+    let gaps = store.gaps_in(&scan.id, &scope)?;
+    let machines = store.machine_scans_in(&scan.id, &scope)?;
     let score = posture::score(&catalog, &assessments)?;
     let standards = posture::compliance(&catalog, &assessments)?;
     let findings = Findings {

@@ -2,13 +2,14 @@
 
 use std::io::Write;
 
-use rampart_model::{ScanRecord, suggest};
+use rampart_model::suggest;
 use rampart_store::AssetFilter;
 
 use crate::args::{InventoryArgs, ListFormat};
 use crate::commands::open_existing_store;
 use crate::exit::CliError;
 use crate::output::{plural, table};
+use crate::posture;
 
 /// Lists assets with the given filters.
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -19,24 +20,17 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
             CliError::nothing("no complete scan in the store; run `rampart scan` first")
         })?,
     };
+    let scope = posture::scope(&store, &scan, &args.scope)?;
     let filter = AssetFilter {
         resource_type: args.resource_type.clone(),
-        region: args.region.clone(),
-        account: args.account.clone(),
-        accounts: args
-            .connector
-            .as_deref()
-            .map(|c| {
-                store
-                    .accounts_of_connector(c)
-                    .map_err(|e| CliError::usage(e.to_string()))
-            })
-            .transpose()?,
+        region: scope.region,
+        account: None,
+        accounts: scope.accounts,
         tag: args.tag.as_deref().map(parse_tag).transpose()?,
     };
     let assets = store.assets(&scan.id, &filter)?;
     if assets.is_empty() {
-        check_filters(args, &scan)?;
+        check_filters(args)?;
     }
     // Assets a narrowed scan kept from an earlier one: the scan that
     // collected each (its age is that scan's).
@@ -89,10 +83,11 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
     out.write_all(text.as_bytes()).map_err(CliError::failure)
 }
 
-/// When nothing matched: a `--type` no collector emits, or an
-/// `--account` or `--region` the scan did not cover, is a typo — a usage
-/// error naming the closest valid values, not an empty list.
-fn check_filters(args: &InventoryArgs, scan: &ScanRecord) -> Result<(), CliError> {
+/// When nothing matched: a `--type` no collector emits is a typo — a usage
+/// error naming the closest valid values, not an empty list (an unknown
+/// `--account`, `--connector` or `--region` is one already: see
+/// [`posture::scope`]).
+fn check_filters(args: &InventoryArgs) -> Result<(), CliError> {
     if let Some(wanted) = &args.resource_type {
         let types = resource_types();
         if !types.contains(&wanted.as_str()) {
@@ -102,42 +97,6 @@ fn check_filters(args: &InventoryArgs, scan: &ScanRecord) -> Result<(), CliError
                 &types,
                 0,
                 Some("see docs/coverage.md for the types Rampart collects"),
-            )));
-        }
-    }
-    if let Some(wanted) = &args.account
-        && !scan.accounts.contains(wanted)
-    {
-        return Err(CliError::usage(format!(
-            "{} in scan {}",
-            suggest::unknown(
-                "account",
-                wanted,
-                &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
-                10,
-                None
-            ),
-            scan.id
-        )));
-    }
-    if let Some(wanted) = &args.region {
-        let known = scan.regions.iter().any(|r| r == wanted) || wanted == "global";
-        if !known {
-            return Err(CliError::usage(format!(
-                "{} in scan {}",
-                suggest::unknown(
-                    "region",
-                    wanted,
-                    &scan
-                        .regions
-                        .iter()
-                        .map(String::as_str)
-                        .chain(["global"])
-                        .collect::<Vec<_>>(),
-                    10,
-                    None
-                ),
-                scan.id
             )));
         }
     }

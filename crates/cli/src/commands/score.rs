@@ -11,32 +11,18 @@ use crate::exit::CliError;
 use crate::output::table;
 use crate::posture;
 
-/// Prints the secure score of the latest (or given) scan.
+/// Prints the secure score of the latest (or given) scan, or of the part
+/// of it that `--account`, `--connector` and `--region` select.
 pub fn run(args: &ScoreArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.read.store)?;
     let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let mut assessments = store.assessments(&scan.id)?;
-    if let Some(account) = &args.account {
-        if !scan.accounts.contains(account) {
-            return Err(CliError::usage(format!(
-                "{} in scan {}",
-                rampart_model::suggest::unknown(
-                    "account",
-                    account,
-                    &scan.accounts.iter().map(String::as_str).collect::<Vec<_>>(),
-                    10,
-                    None
-                ),
-                scan.id
-            )));
-        }
-        assessments.retain(|a| &a.account == account);
-    }
+    let scope = posture::scope(&store, &scan, &args.scope)?;
+    let assessments = store.assessment_statuses_in(&scan.id, &scope)?;
     let score = posture::score(&catalog, &assessments)?;
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&score).map_err(CliError::failure)? + "\n",
-        ListFormat::Table => render(&score),
+        ListFormat::Table => render(&score) + &posture::scope_line(&args.scope).unwrap_or_default(),
     };
     out.write_all(text.as_bytes()).map_err(CliError::failure)
 }

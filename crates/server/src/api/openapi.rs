@@ -37,6 +37,25 @@ fn paging() -> Vec<Value> {
 
 const SCAN_Q: (&str, &str) = ("scan", "Read this scan instead of the latest complete one.");
 
+/// The part of the estate a score, compliance or counts read covers
+/// (combinable; an unknown connector is a 404).
+const SCOPE_Q: [(&str, &str); 3] = [
+    ("account", "Only this account's assessments."),
+    (
+        "connector",
+        "Only the assessments of this connector's accounts (name or id; with `account`, that account if the connector has it).",
+    ),
+    (
+        "region",
+        "Only this region's assessments (global resources count in the scan's home region).",
+    ),
+];
+
+/// `SCAN_Q` with [`SCOPE_Q`] and `more`.
+fn scoped(more: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    [&[SCAN_Q][..], &SCOPE_Q[..], more].concat()
+}
+
 fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema_ref("Error")}}})
 }
@@ -128,7 +147,11 @@ impl Op {
         if self.admin {
             responses.insert("403".into(), error_response("Needs an admin token"));
         }
-        if self.path.contains('{') || self.body.is_some() {
+        let by_connector = self
+            .params
+            .iter()
+            .any(|p| p.get("name").and_then(Value::as_str) == Some("connector"));
+        if self.path.contains('{') || self.body.is_some() || by_connector {
             responses.insert("404".into(), error_response("Not found"));
         }
         let mut operation = json!({
@@ -256,7 +279,7 @@ fn operations() -> Vec<Op> {
             "posture",
             "The secure score now, overall and per security control",
         )
-        .q(&[SCAN_Q, ("account", "Only this account's assessments.")])
+        .q(&scoped(&[]))
         .returns("200", schema_ref("SecureScore")),
         op(
             "get",
@@ -275,14 +298,13 @@ fn operations() -> Vec<Op> {
             "posture",
             "Recommendations with assessment counts, most urgent first",
         )
-        .q(&[
-            SCAN_Q,
+        .q(&scoped(&[
             ("severity", "informational, low, medium, high or critical."),
             ("status", "Only those with an assessment in this status."),
             ("resource_type", "Only this resource type."),
             ("security_control", "Only this security control."),
             ("standard", "Only those mapped to this standard id."),
-        ])
+        ]))
         .paged(schema_ref("RecommendationSummary")),
         op(
             "get",
@@ -290,7 +312,7 @@ fn operations() -> Vec<Op> {
             "posture",
             "A recommendation: metadata, remediation and counts",
         )
-        .q(&[SCAN_Q])
+        .q(&scoped(&[]))
         .returns(
             "200",
             json!({"type": "object", "properties": {"counts": status_counts}}),
@@ -321,7 +343,7 @@ fn operations() -> Vec<Op> {
             "compliance",
             "Standards with control counts by state",
         )
-        .q(&[SCAN_Q])
+        .q(&scoped(&[]))
         .paged(schema_ref("StandardSummary")),
         op(
             "get",
@@ -329,7 +351,7 @@ fn operations() -> Vec<Op> {
             "compliance",
             "One standard's control counts by state",
         )
-        .q(&[SCAN_Q])
+        .q(&scoped(&[]))
         .returns("200", schema_ref("StandardSummary")),
         op(
             "get",
@@ -337,13 +359,10 @@ fn operations() -> Vec<Op> {
             "compliance",
             "A standard's controls, assessed",
         )
-        .q(&[
-            SCAN_Q,
-            (
-                "state",
-                "failed, passed, error, no_resources, manual or not_covered.",
-            ),
-        ])
+        .q(&scoped(&[(
+            "state",
+            "failed, passed, error, no_resources, manual or not_covered.",
+        )]))
         .paged(schema_ref("Control")),
         op(
             "get",
@@ -351,7 +370,7 @@ fn operations() -> Vec<Op> {
             "compliance",
             "One control, assessed",
         )
-        .q(&[SCAN_Q])
+        .q(&scoped(&[]))
         .returns("200", schema_ref("Control")),
         op(
             "get",
@@ -674,6 +693,7 @@ fn schemas() -> Value {
         }},
         "SecureScore": {"type": "object", "properties": {
             "scan_id": {"type": "string"}, "finished_at": nullable_string, "account": nullable_string,
+            "connector": nullable_string, "region": nullable_string,
             "percent": {"type": "number"},
             "controls": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "max": {"type": "number"}, "current": {"type": "number"},

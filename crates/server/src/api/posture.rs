@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use super::{RouteTable, ScanQuery, St, Uri, no_scan, scan_to_read};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
-use crate::posture::{STATUSES, kind, parse_status};
+use crate::posture::{STATUSES, ScopeQuery, kind, parse_status};
 
 pub(super) fn register(t: RouteTable) -> RouteTable {
     t.add("get", "/score", score)
@@ -30,26 +30,24 @@ pub(super) fn register(t: RouteTable) -> RouteTable {
         .add("get", "/compliance/{standard}/controls/{control}", control)
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct ScoreQuery {
-    scan: Option<String>,
-    account: Option<String>,
-}
-
-async fn score(state: St, ApiQuery(q): ApiQuery<ScoreQuery>) -> Result<Json<Value>, ApiError> {
+async fn score(
+    state: St,
+    ApiQuery(q): ApiQuery<ScanQuery>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
+) -> Result<Json<Value>, ApiError> {
     let posture = state.posture.clone();
     state
         .store
         .run(move |s| {
+            let part = scope.resolve(s)?;
             let scan = scan_to_read(s, q.scan.as_deref())?.ok_or_else(no_scan)?;
-            let score = match &q.account {
-                Some(account) => posture.account_score(s, &scan.id, account)?,
-                None => posture.cached(s, &scan.id, kind::SCORE)?,
-            };
+            let score = posture.scoped(s, &scan.id, kind::SCORE, &part)?;
             Ok(Json(json!({
                 "scan_id": scan.id,
                 "finished_at": scan.finished_at.and_then(|t| t.format(&Rfc3339).ok()),
-                "account": q.account,
+                "account": scope.account,
+                "connector": scope.connector,
+                "region": scope.region,
                 "percent": score.get("percent"),
                 "controls": score.get("controls"),
             })))
@@ -120,6 +118,7 @@ async fn recommendations(
     uri: Uri,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(f): ApiQuery<RecommendationFilter>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     if let Some(s) = &f.status {
         parse_status(s)?;
@@ -137,12 +136,7 @@ async fn recommendations(
     let scan = f.scan.clone();
     let counts = state
         .store
-        .run(move |s| {
-            Ok(match scan_to_read(s, scan.as_deref())? {
-                Some(scan) => posture.cached(s, &scan.id, kind::RECOMMENDATIONS)?,
-                None => json!({}),
-            })
-        })
+        .run(move |s| recommendation_counts(s, &posture, scan.as_deref(), &scope))
         .await?;
     let mut items: Vec<(&rampart_catalog::Recommendation, Value)> = state
         .posture
@@ -199,10 +193,26 @@ async fn recommendations(
     Ok(Json(Page::from_vec(values, &page, &uri.0)?))
 }
 
+/// Assessment counts per recommendation and status of the scan to read,
+/// over the assessments in `scope` (none before the first scan).
+fn recommendation_counts(
+    s: &rampart_store::Store,
+    posture: &crate::posture::Posture,
+    scan: Option<&str>,
+    scope: &ScopeQuery,
+) -> Result<Value, ApiError> {
+    let part = scope.resolve(s)?;
+    Ok(match scan_to_read(s, scan)? {
+        Some(scan) => Value::clone(&*posture.scoped(s, &scan.id, kind::RECOMMENDATIONS, &part)?),
+        None => json!({}),
+    })
+}
+
 async fn recommendation(
     state: St,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ScanQuery>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let rec = state
         .posture
@@ -213,12 +223,7 @@ async fn recommendation(
     let posture = state.posture.clone();
     let counts = state
         .store
-        .run(move |s| {
-            Ok(match scan_to_read(s, q.scan.as_deref())? {
-                Some(scan) => posture.cached(s, &scan.id, kind::RECOMMENDATIONS)?,
-                None => json!({}),
-            })
-        })
+        .run(move |s| recommendation_counts(s, &posture, q.scan.as_deref(), &scope))
         .await?;
     let mut value = json!(rec);
     if let Some(obj) = value.as_object_mut() {
@@ -340,17 +345,20 @@ async fn recommendation_assessments(
     list_assessments(state, uri, page, q).await
 }
 
-/// The compliance results of the scan to read (a JSON array of standards).
+/// The compliance results of the scan to read (a JSON array of standards)
+/// over the assessments in `scope`.
 async fn compliance_results(
     state: &St,
     scan: Option<String>,
+    scope: ScopeQuery,
 ) -> Result<std::sync::Arc<Value>, ApiError> {
     let posture = state.posture.clone();
     state
         .store
         .run(move |s| {
+            let part = scope.resolve(s)?;
             let scan = scan_to_read(s, scan.as_deref())?.ok_or_else(no_scan)?;
-            posture.cached_shared(s, &scan.id, kind::COMPLIANCE)
+            posture.scoped(s, &scan.id, kind::COMPLIANCE, &part)
         })
         .await
 }
@@ -380,14 +388,20 @@ async fn standards(
     uri: Uri,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(q): ApiQuery<ScanQuery>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
-    let all = compliance_results(&state, q.scan).await?;
+    let all = compliance_results(&state, q.scan, scope).await?;
     let items: Vec<Value> = all.as_array().into_iter().flatten().map(summary).collect();
     Ok(Json(Page::from_vec(items, &page, &uri.0)?))
 }
 
-async fn find_standard(state: &St, id: &str, scan: Option<String>) -> Result<Value, ApiError> {
-    compliance_results(state, scan)
+async fn find_standard(
+    state: &St,
+    id: &str,
+    scan: Option<String>,
+    scope: ScopeQuery,
+) -> Result<Value, ApiError> {
+    compliance_results(state, scan, scope)
         .await?
         .as_array()
         .into_iter()
@@ -401,8 +415,11 @@ async fn standard(
     state: St,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ScanQuery>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(summary(&find_standard(&state, &id, q.scan).await?)))
+    Ok(Json(summary(
+        &find_standard(&state, &id, q.scan, scope).await?,
+    )))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -426,6 +443,7 @@ async fn controls(
     ApiPath(id): ApiPath<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(f): ApiQuery<ControlFilter>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Page<Value>>, ApiError> {
     if let Some(s) = &f.state
         && !CONTROL_STATES.contains(&s.as_str())
@@ -435,7 +453,7 @@ async fn controls(
             CONTROL_STATES.join(", ")
         )));
     }
-    let standard = find_standard(&state, &id, f.scan).await?;
+    let standard = find_standard(&state, &id, f.scan, scope).await?;
     let items: Vec<Value> = standard
         .get("controls")
         .and_then(Value::as_array)
@@ -455,8 +473,9 @@ async fn control(
     state: St,
     ApiPath((id, control)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ScanQuery>,
+    ApiQuery(scope): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let standard = find_standard(&state, &id, q.scan).await?;
+    let standard = find_standard(&state, &id, q.scan, scope).await?;
     standard
         .get("controls")
         .and_then(Value::as_array)

@@ -1,20 +1,20 @@
 //! Regulatory compliance: standards → controls → assessments.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use maud::html;
 use rampart_model::AssessmentStatus;
 use rampart_store::AssessmentFilter;
 
 use super::recommendations::display_name;
 use super::{
-    Counts, Nav, PageError, PageResult, StandardView, badge, cached, count, latest_scan, link,
-    no_scan_yet, page, resource_link, segment, severity_badge,
+    Counts, Nav, PageError, PageResult, StandardView, badge, count, latest_scan, link, no_scan_yet,
+    page, resolve_scope, resource_link, scope_filter, scoped, segment, severity_badge,
 };
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::posture::kind;
+use crate::posture::{ScopeQuery, kind};
 
 /// Control states in the order the summary shows them.
 const STATES: [(&str, &str); 6] = [
@@ -36,24 +36,32 @@ fn state_count(standard: &StandardView, state: &str) -> usize {
         .count()
 }
 
-async fn load(state: &AppState) -> Result<Option<(String, Vec<StandardView>)>, PageError> {
+/// The latest scan's id and its compliance over the assessments in the
+/// scope of `q`.
+async fn load(
+    state: &AppState,
+    q: &ScopeQuery,
+) -> Result<Option<(String, Vec<StandardView>)>, PageError> {
+    let scope = resolve_scope(state, q).await?;
     let Some(scan) = latest_scan(state).await? else {
         return Ok(None);
     };
-    let standards: Vec<StandardView> = cached(state, &scan.id, kind::COMPLIANCE).await?;
+    let standards: Vec<StandardView> = scoped(state, &scan.id, kind::COMPLIANCE, &scope).await?;
     Ok(Some((scan.id, standards)))
 }
 
 pub(super) async fn standards(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
+    Query(q): Query<ScopeQuery>,
 ) -> PageResult {
-    let Some((scan_id, standards)) = load(&state).await? else {
+    let Some((scan_id, standards)) = load(&state, &q).await? else {
         let content = html! { h1 { "Regulatory compliance" } (no_scan_yet()) };
         return Ok(page("Compliance", Nav::Compliance, &who, content));
     };
     let content = html! {
         h1 { "Regulatory compliance" }
+        (scope_filter("/compliance", &q))
         p.muted.small { "Scan " (scan_id) ". A control passes when every resource its recommendations assess is healthy (or exempt); manual controls need a person." }
         table #standards {
             thead { tr {
@@ -63,7 +71,7 @@ pub(super) async fn standards(
             tbody {
                 @for s in &standards {
                     tr {
-                        td { a href=(format!("/compliance/{}", segment(&s.id))) { (s.name) } }
+                        td { a href=(link(&format!("/compliance/{}", segment(&s.id)), &q.pairs())) { (s.name) } }
                         @for (state_name, _) in STATES { td.num { (state_count(s, state_name)) } }
                     }
                 }
@@ -84,16 +92,18 @@ pub(super) async fn standard(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
+    Query(q): Query<ScopeQuery>,
 ) -> PageResult {
-    let Some((_, standards)) = load(&state).await? else {
+    let Some((_, standards)) = load(&state, &q).await? else {
         let content = html! { h1 { "Regulatory compliance" } (no_scan_yet()) };
         return Ok(page("Compliance", Nav::Compliance, &who, content));
     };
     let standard = find(&standards, &id)?;
     let catalog = &state.posture.catalog;
     let content = html! {
-        p.small { a href="/compliance" { "« Regulatory compliance" } }
+        p.small { a href=(link("/compliance", &q.pairs())) { "« Regulatory compliance" } }
         h1 { (standard.name) }
+        (scope_filter(&format!("/compliance/{}", segment(&standard.id)), &q))
         p {
             @for (state_name, label) in STATES {
                 (badge(state_name)) " " (label) ": " (state_count(standard, state_name)) " · "
@@ -104,7 +114,7 @@ pub(super) async fn standard(
             tbody {
                 @for c in &standard.controls {
                     tr {
-                        td { a href=(format!("/compliance/{}/{}", segment(&standard.id), segment(&c.id))) { (c.id) } }
+                        td { a href=(link(&format!("/compliance/{}/{}", segment(&standard.id), segment(&c.id)), &q.pairs())) { (c.id) } }
                         td { (c.title) }
                         td { (badge(&c.state)) }
                         td.small {
@@ -128,13 +138,15 @@ pub(super) async fn control(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
     Path((standard_id, control_id)): Path<(String, String)>,
+    Query(q): Query<ScopeQuery>,
 ) -> PageResult {
+    let scope = resolve_scope(&state, &q).await?;
     let Some(scan) = latest_scan(&state).await? else {
         let content = html! { h1 { "Regulatory compliance" } (no_scan_yet()) };
         return Ok(page("Compliance", Nav::Compliance, &who, content));
     };
-    let standards: Vec<StandardView> = cached(&state, &scan.id, kind::COMPLIANCE).await?;
-    let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
+    let standards: Vec<StandardView> = scoped(&state, &scan.id, kind::COMPLIANCE, &scope).await?;
+    let counts: Counts = scoped(&state, &scan.id, kind::RECOMMENDATIONS, &scope).await?;
     let standard = find(&standards, &standard_id)?;
     let control = standard
         .controls
@@ -155,6 +167,8 @@ pub(super) async fn control(
                 let filter = AssessmentFilter {
                     recommendation: Some(rec.clone()),
                     status: Some(AssessmentStatus::Unhealthy),
+                    accounts: scope.accounts.clone(),
+                    region: scope.region.clone(),
                     ..AssessmentFilter::default()
                 };
                 all.push((
@@ -167,8 +181,9 @@ pub(super) async fn control(
         .await?;
     let catalog = &state.posture.catalog;
     let content = html! {
-        p.small { a href=(format!("/compliance/{}", segment(&standard.id))) { "« " (standard.name) } }
+        p.small { a href=(link(&format!("/compliance/{}", segment(&standard.id)), &q.pairs())) { "« " (standard.name) } }
         h1 { (control.id) " " (control.title) }
+        (scope_filter(&format!("/compliance/{}/{}", segment(&standard.id), segment(&control.id)), &q))
         p { "State: " (badge(&control.state)) }
         @if control.recommendations.is_empty() {
             p.muted { @if control.state == "manual" { "A manual control: no automated check covers it; attest to it yourself." } @else { "No Rampart recommendation covers this control yet." } }

@@ -33,13 +33,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, html};
 use rampart_model::ScanRecord;
-use rampart_store::TokenRole;
+use rampart_store::{Scope, TokenRole};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::auth::{CSRF_FIELD, Principal};
 use crate::error::ApiError;
+use crate::posture::ScopeQuery;
 
 /// The stylesheet, compiled in.
 const STYLESHEET: &str = include_str!("style.css");
@@ -422,14 +423,69 @@ pub(crate) async fn cached<T>(
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
+    scoped(state, scan_id, kind, &Scope::default()).await
+}
+
+/// A scan's posture value of `kind` over the assessments in `scope`
+/// ([`Posture::scoped`](crate::posture::Posture::scoped)), decoded.
+pub(crate) async fn scoped<T>(
+    state: &AppState,
+    scan_id: &str,
+    kind: &'static str,
+    scope: &Scope,
+) -> Result<T, PageError>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
     let posture = state.posture.clone();
     let id = scan_id.to_owned();
+    let part = scope.clone();
     let value = state
         .store
-        .run(move |s| posture.cached_shared(s, &id, kind))
+        .run(move |s| posture.scoped(s, &id, kind, &part))
         .await?;
     T::deserialize(&*value)
         .map_err(|e| PageError(ApiError::internal(format!("posture cache `{kind}`: {e}"))))
+}
+
+/// The scope of a page's `?account=&connector=&region=` (a 404 page for
+/// an unknown connector).
+pub(crate) async fn resolve_scope(state: &AppState, q: &ScopeQuery) -> Result<Scope, PageError> {
+    let q = q.clone();
+    Ok(state.store.run(move |s| q.resolve(s)).await?)
+}
+
+/// The account, connector and region filter of the overview and the
+/// compliance pages, submitting to `action`; with a filter set, a line
+/// saying what the page covers.
+pub(crate) fn scope_filter(action: &str, q: &ScopeQuery) -> Markup {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let given = q.pairs();
+    html! {
+        form.filters #scope method="get" action=(action) {
+            label { "Account"
+                input name="account" type="text" size="14" value=(value(&q.account));
+            }
+            label { "Connector"
+                input name="connector" type="text" size="14" value=(value(&q.connector));
+            }
+            label { "Region"
+                input name="region" type="text" size="12" value=(value(&q.region));
+            }
+            button type="submit" { "Filter" }
+            a.button.secondary href=(action) { "Clear" }
+        }
+        @if !given.is_empty() {
+            p.muted.small #scope-note {
+                "Only "
+                @for (i, (name, v)) in given.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (name) " " code { (v) }
+                }
+                ": computed from the matching assessments."
+            }
+        }
+    }
 }
 
 /// A "next page" link, if there is one.

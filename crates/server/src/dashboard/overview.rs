@@ -2,17 +2,18 @@
 //! severity, recent scans) and a scan's page (its coverage gaps).
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use maud::{Markup, html};
 use rampart_model::{ScanRecord, Severity};
-use rampart_store::ScorePoint;
+use rampart_store::{Scope, ScorePoint};
 
 use super::{
-    Counts, Nav, PageError, PageResult, ScoreView, cached, count, link, no_scan_yet, page, when,
+    Counts, Nav, PageError, PageResult, ScoreView, count, link, no_scan_yet, page, resolve_scope,
+    scope_filter, scoped, when,
 };
 use crate::AppState;
 use crate::auth::Principal;
-use crate::posture::kind;
+use crate::posture::{ScopeQuery, kind};
 
 /// How many scores the trend line shows.
 const TREND_POINTS: u64 = 30;
@@ -31,16 +32,17 @@ struct AccountRow {
     scanned_by: Option<(String, String)>,
 }
 
-/// The accounts of snapshot `scan_id`: their score, assets and the scan
-/// their slice comes from.
+/// The accounts of snapshot `scan_id` in `scope`: their score, assets and
+/// the scan their slice comes from.
 fn account_rows(
     store: &rampart_store::Store,
     posture: &crate::posture::Posture,
     scan_id: &str,
+    scope: &Scope,
 ) -> Result<Vec<AccountRow>, crate::error::ApiError> {
-    let scores = posture.account_scores(store, scan_id)?;
+    let scores = posture.account_scores(store, scan_id, scope)?;
     store
-        .asset_account_counts(scan_id)?
+        .asset_account_counts_in(scan_id, scope)?
         .into_iter()
         .map(|(account, assets)| {
             let scanned_by = store
@@ -56,10 +58,15 @@ fn account_rows(
         .collect()
 }
 
+/// The overview of the latest snapshot; `?account=`, `?connector=` and
+/// `?region=` narrow the score, the counts, the scope and the accounts to
+/// the matching part of the estate.
 pub(super) async fn overview(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
+    Query(q): Query<ScopeQuery>,
 ) -> PageResult {
+    let scope = resolve_scope(&state, &q).await?;
     let posture = state.posture.clone();
     let (latest, trend, recent, alert_counts) = state
         .store
@@ -90,24 +97,36 @@ pub(super) async fn overview(
         };
         return Ok(page("Overview", Nav::Overview, &who, content));
     };
-    let score: ScoreView = cached(&state, &scan.id, kind::SCORE).await?;
-    let accounts = {
+    let score: ScoreView = scoped(&state, &scan.id, kind::SCORE, &scope).await?;
+    let (accounts, part) = {
         let posture = state.posture.clone();
-        let id = scan.id.clone();
+        let (scan, scope) = (scan.clone(), scope.clone());
         state
             .store
-            .run(move |s| account_rows(s, &posture, &id))
+            .run(move |s| {
+                let rows = account_rows(s, &posture, &scan.id, &scope)?;
+                Ok((rows, s.scan_in(&scan, &scope)?))
+            })
             .await?
     };
-    let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
+    let counts: Counts = scoped(&state, &scan.id, kind::RECOMMENDATIONS, &scope).await?;
+    let everything = scope.is_everything();
     let content = html! {
         h1 { "Overview" }
+        (scope_filter("/", &q))
         div.panels {
             section.panel aria-labelledby="score-h" {
                 h2 #score-h { "Secure score" }
                 div.score #secure-score { (format!("{:.1}%", score.percent)) }
                 p.muted.small { "Scan " a href=(format!("/scans/{}", super::segment(&scan.id))) { (scan.id) } ", " (scan.finished_at.map(when).unwrap_or_default()) }
-                (sparkline(&trend))
+                @if everything {
+                    (sparkline(&trend))
+                } @else {
+                    p.muted.small {
+                        "Compliance of this part: " a href=(link("/compliance", &q.pairs())) { "by standard" } ". "
+                        "The trend covers the whole estate: " a href="/" { "show it" } "."
+                    }
+                }
             }
             section.panel aria-labelledby="sev-h" {
                 h2 #sev-h { "Unhealthy by severity" }
@@ -117,15 +136,19 @@ pub(super) async fn overview(
             section.panel aria-labelledby="scope-h" {
                 h2 #scope-h { "Scope" }
                 dl.props {
-                    dt { "Assets" } dd { (scan.asset_count) }
+                    dt { "Assets" } dd { (part.asset_count) }
                     dt { "Accounts" } dd { (accounts.len()) }
-                    dt { "Regions" } dd { (scan.regions.len()) }
-                    dt { "Coverage gaps" } dd { (scan.gap_count) }
+                    dt { "Regions" } dd { (part.regions.len()) }
+                    dt { "Coverage gaps" } dd { (part.gap_count) }
                 }
             }
         }
         h2 { "Accounts" }
-        p.muted.small { "Each account's latest complete scan; the score above covers them all." }
+        p.muted.small {
+            "Each account's latest complete scan; "
+            @if everything { "the score above covers them all." } @else { "the score above covers these." }
+            " An account's link shows its own score."
+        }
         table #accounts {
             thead { tr {
                 th { "Account" } th.num { "Secure score" } th.num { "Assets" } th { "Last scanned" }
@@ -133,9 +156,9 @@ pub(super) async fn overview(
             tbody {
                 @for a in &accounts {
                     tr {
-                        td { a href=(link("/inventory", &[("account", &a.account)])) { (a.account) } }
+                        td { a href=(link("/", &[("account", &a.account), ("region", q.region.as_deref().unwrap_or_default())])) { (a.account) } }
                         td.num { (format!("{:.1}%", a.percent)) }
-                        td.num { (a.assets) }
+                        td.num { a href=(link("/inventory", &[("account", &a.account), ("region", q.region.as_deref().unwrap_or_default())])) { (a.assets) } }
                         td {
                             @match &a.scanned_by {
                                 Some((id, at)) => {
