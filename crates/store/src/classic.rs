@@ -76,7 +76,6 @@ mod tests {
     use rampart_connector::{Connector, Plan};
 
     use super::SealedSecret;
-    use crate::Store;
 
     #[test]
     fn secrets_are_kept_by_connector_and_go_with_it() {

@@ -483,7 +483,8 @@ fn pg_decode(ty: &Type, raw: Option<&[u8]>) -> Result<Value, String> {
 fn numeric(raw: &[u8]) -> Result<Value, String> {
     let word = |i: usize| -> Result<i16, String> {
         raw.get(i * 2..i * 2 + 2)
-            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+            .map(i16::from_be_bytes)
             .ok_or_else(|| "a truncated numeric".to_owned())
     };
     let ndigits = usize::try_from(word(0)?).map_err(|e| e.to_string())?;
@@ -590,8 +591,7 @@ fn numeric_put(i: i64, out: &mut BytesMut) {
     let mut digits = Vec::new();
     let mut rest = i.unsigned_abs();
     while rest > 0 {
-        #[expect(clippy::cast_possible_truncation, reason = "below 10000")]
-        digits.push((rest % 10000) as i16);
+        digits.push(i16::try_from(rest % 10000).unwrap_or(0));
         rest /= 10000;
     }
     digits.reverse();
@@ -750,33 +750,32 @@ fn statements(script: &str) -> Vec<&str> {
     let mut start = 0;
     let mut in_quote: Option<char> = None;
     let mut in_dollar = false;
-    let bytes = script.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = char::from(bytes[i]);
-        if in_dollar {
-            if script[i..].starts_with("$$") {
+    let mut in_comment = false;
+    let mut chars = script.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, d)| d);
+        if in_comment {
+            in_comment = c != '\n';
+        } else if in_dollar {
+            if c == '$' && next == Some('$') {
                 in_dollar = false;
-                i += 1;
+                chars.next();
             }
         } else if let Some(q) = in_quote {
             if c == q {
                 in_quote = None;
             }
-        } else if script[i..].starts_with("$$") {
+        } else if c == '$' && next == Some('$') {
             in_dollar = true;
-            i += 1;
-        } else if script[i..].starts_with("--") {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
+            chars.next();
+        } else if c == '-' && next == Some('-') {
+            in_comment = true;
         } else if c == '\'' || c == '"' {
             in_quote = Some(c);
         } else if c == ';' {
             out.push(&script[start..i]);
             start = i + 1;
         }
-        i += 1;
     }
     out.push(&script[start..]);
     out.into_iter().filter(|s| !s.trim().is_empty()).collect()
@@ -807,7 +806,7 @@ impl PgState {
         Ok(s)
     }
 
-    fn bind<'v>(values: &'v [Value]) -> Vec<&'v (dyn PgToSql + Sync)> {
+    fn bind(values: &[Value]) -> Vec<&(dyn PgToSql + Sync)> {
         values.iter().map(|v| v as &(dyn PgToSql + Sync)).collect()
     }
 
@@ -1244,7 +1243,11 @@ pub enum Rows<'s> {
 }
 
 impl Rows<'_> {
-    /// The next row, if any.
+    /// The next row, if any (rusqlite's name for it).
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "a lending iterator: each row borrows the result set"
+    )]
     pub fn next(&mut self) -> DbResult<Option<Row<'_>>> {
         match self {
             Self::Sqlite(rows) => Ok(rows.next()?.map(Row::Sqlite)),

@@ -443,10 +443,10 @@ impl Store {
         conn.execute_batch(sessions::SCHEMA)?;
         conn.execute_batch(alerts::SCHEMA)?;
         conn.execute_batch(log_cursors::SCHEMA)?;
-        scan_connectors::migrate(&conn)?;
-        coverage::migrate(&conn)?;
+        scan_connectors::migrate(conn)?;
+        coverage::migrate(conn)?;
         // Schema version 5: the vulnerability database, its own step.
-        vulndb::migrate(&conn)?;
+        vulndb::migrate(conn)?;
         // Schema version 6: agentless machine scan results, its own step.
         conn.execute_batch(machines::SCHEMA)?;
         // Schema version 7: SQL vulnerability assessment baselines.
@@ -1021,7 +1021,7 @@ mod tests {
 
     #[test]
     fn a_write_unit_commits_together_or_not_at_all() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         let snapshot = Snapshot {
             scan: record("s1", 0),
             assets: vec![],
@@ -1090,7 +1090,7 @@ mod tests {
 
     #[test]
     fn complete_snapshot_round_trips_and_becomes_current() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         assert!(store.latest_complete_scan().unwrap().is_none());
         let mut a = asset(
             "arn:aws:s3:::b",
@@ -1118,7 +1118,7 @@ mod tests {
 
     #[test]
     fn unfinished_or_failed_scan_never_replaces_the_last_complete_one() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         let first = snapshot("s1", 0, vec![asset("arn:a", "T", "us-east-1", &[])]);
         store.complete_scan(&first, &[]).unwrap();
         // A second scan starts and dies before writing its snapshot.
@@ -1141,7 +1141,7 @@ mod tests {
 
     #[test]
     fn filters_by_type_region_and_tag() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         let assets = vec![
             asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
             asset("arn:2", "AWS::S3::Bucket", "eu-west-1", &[("env", "dev")]),
@@ -1200,7 +1200,7 @@ mod tests {
 
     #[test]
     fn assessments_are_written_with_the_snapshot_and_can_be_replaced() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         let a = Assessment {
             recommendation: "rec".into(),
             resource: "arn:a".into(),
@@ -1236,7 +1236,7 @@ mod tests {
 
     #[test]
     fn streamed_replacement_is_all_or_nothing_and_assets_stream_back() {
-        let mut store = crate::test_store();
+        let mut store = test_store();
         let assets = vec![
             asset("arn:1", "AWS::S3::Bucket", "us-east-1", &[("env", "prod")]),
             asset("arn:2", "AWS::EC2::Instance", "eu-west-1", &[]),
