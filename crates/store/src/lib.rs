@@ -17,6 +17,7 @@ mod log_cursors;
 mod machines;
 mod pages;
 mod posture;
+mod queue;
 mod scan_connectors;
 mod schedule;
 mod scope;
@@ -45,6 +46,7 @@ pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
+pub use queue::{Job, JobStatus, NewJob, epoch_ms};
 pub use schedule::ConnectorScans;
 pub use scope::Scope;
 pub use sessions::StoredSession;
@@ -58,9 +60,10 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// vulnerability database (`vulndb.rs`: imported OSV advisories and the
 /// imports); version 6 agentless machine scan results (`machines.rs`:
 /// `machine_scans`, `machine_findings`); version 7 accepted SQL
-/// vulnerability assessment baselines (`sql_va.rs`). Each is created on
+/// vulnerability assessment baselines (`sql_va.rs`); version 8 the job
+/// queue (`queue.rs`). Each is created on
 /// open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +88,9 @@ pub enum StoreError {
     /// No scan with this id.
     #[error("no scan `{0}`")]
     NoSuchScan(String),
+    /// The scan was already stored complete (by another run of its job).
+    #[error("scan `{0}` is already complete")]
+    AlreadyComplete(String),
     /// A connector with this name (or id) is already stored.
     #[error("connector `{0}` already exists")]
     ConnectorExists(String),
@@ -451,6 +457,8 @@ impl Store {
         conn.execute_batch(machines::SCHEMA)?;
         // Schema version 7: SQL vulnerability assessment baselines.
         conn.execute_batch(sql_va::SCHEMA)?;
+        // Schema version 8: the job queue workers claim from.
+        conn.execute_batch(queue::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -477,7 +485,10 @@ impl Store {
     /// until [`complete_scan`](Self::complete_scan) commits its snapshot.
     pub fn begin_scan(&self, scan: &ScanRecord) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)",
+            "INSERT INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = excluded.started_at,
+                 finished_at = NULL, failure = NULL
+             WHERE scans.status <> 'complete'",
             params![
                 scan.id,
                 rfc3339(scan.started_at),
@@ -555,9 +566,9 @@ impl Store {
             let mut writer = AssessmentWriter::new(&tx, &scan.id)?;
             fill(&mut writer)?
         };
-        tx.execute(
+        let completed = tx.execute(
             "UPDATE scans SET status = 'complete', finished_at = ?2, accounts = ?3, regions = ?4,
-                 api_calls = ?5, asset_count = ?6, gap_count = ?7 WHERE id = ?1",
+                 api_calls = ?5, asset_count = ?6, gap_count = ?7 WHERE id = ?1 AND status <> 'complete'",
             params![
                 scan.id,
                 rfc3339(scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc)),
@@ -568,6 +579,11 @@ impl Store {
                 to_i64(snapshot.gaps.len() as u64),
             ],
         )?;
+        if completed == 0 {
+            // Another run of the same scan (a worker whose lease expired)
+            // stored it first: the snapshot is written once.
+            return Err(StoreError::AlreadyComplete(scan.id.clone()));
+        }
         tx.commit()?;
         Ok(value)
     }

@@ -13,7 +13,7 @@ use crate::args::{
     ConnectorListArgs, ConnectorShowArgs, ConnectorUpdateArgs, ListFormat, PlanSettingsArgs,
     StoreArgs,
 };
-use crate::commands::{open_existing_store, open_store, store_exists, store_path};
+use crate::commands::{open_existing_store, open_store, store_exists};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 

@@ -14,7 +14,7 @@ use rampart_store::Store;
 
 use crate::args::{ConnectorStatusArgs, ListFormat};
 use crate::commands::scan::aws_settings;
-use crate::commands::{keys_dir, open_store, store_exists, store_path};
+use crate::commands::{keys_dir, open_store, store_exists};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 

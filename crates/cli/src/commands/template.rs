@@ -7,7 +7,7 @@ use rampart_connector::Connector;
 use rampart_onboarding::{Access, ConnectorRoles};
 
 use crate::args::{ConnectorTemplateArgs, TemplateAccess, TemplateFormat};
-use crate::commands::{keys_dir, open_store, store_exists, store_path};
+use crate::commands::{keys_dir, open_store, store_exists};
 use crate::exit::CliError;
 
 /// Writes the connector's template to `--output` or `out`.
