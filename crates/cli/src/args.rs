@@ -58,6 +58,11 @@ pub enum Command {
     Issuer(IssuerArgs),
     /// Serve the dashboard and the REST API over HTTP.
     Serve(ServeArgs),
+    /// Claim scan jobs from the store's queue and run them (scale-out: any
+    /// number of workers on any machines sharing a PostgreSQL store).
+    Worker(WorkerArgs),
+    /// The job queue workers claim from: jobs by status.
+    Jobs(JobsArgs),
     /// API tokens for the server: create (shown once), list, revoke.
     Token(TokenArgs),
     /// Alerts from threat detection: list and export them, change their status.
@@ -339,9 +344,62 @@ pub struct ScanArgs {
     /// Don't draw progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Queue the scan for `rampart worker` instead of running it here
+    /// (needs `--connector`); prints the job and scan ids.
+    #[arg(long, requires = "connector")]
+    pub queue: bool,
     /// Evaluation options.
     #[command(flatten)]
     pub evaluation: EvaluationArgs,
+}
+
+/// `rampart worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Store (a PostgreSQL URL to share the queue between machines).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// AWS access for the scans.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Jobs run at once.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// How long a claimed job is held without a renewal (it is renewed
+    /// every third of it); a stopped worker's jobs are claimed again after
+    /// it.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub lease: u64,
+    /// How often an idle worker looks for jobs.
+    #[arg(long, default_value_t = 2, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub poll: u64,
+    /// How long a failed job waits before it is claimed again.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub retry_after: u64,
+    /// Stop when the queue has nothing to claim and nothing runs (for
+    /// batch runs and tests) instead of waiting for SIGTERM.
+    #[arg(long)]
+    pub until_idle: bool,
+    /// The worker's name in leases [default: host name and process id].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// `rampart jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only jobs in this status (queued, running, done, failed).
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// How many jobs to list.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 /// Output formats of listing commands.

@@ -66,6 +66,8 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Connector(args) => commands::connector::run(args, &mut stdout),
         Command::Issuer(args) => commands::issuer::run(args, &mut stdout),
         Command::Serve(args) => commands::serve::run(args, &mut stdout).await,
+        Command::Worker(args) => commands::worker::run(args, &mut stdout).await,
+        Command::Jobs(args) => commands::worker::jobs(args, &mut stdout).map(|()| Exit::Ok),
         Command::Token(args) => commands::token::run(args, &mut stdout),
         Command::Alerts(args) => commands::alerts::run(args, &mut stdout),
         Command::Containers(args) => commands::containers::run(args, &mut stdout).await,

@@ -36,13 +36,28 @@ const MANAGEMENT: &str = "123456789012";
 struct Env {
     dir: tempfile::TempDir,
     moto: Moto,
+    /// The store: `rampart.db` in `dir`, or a PostgreSQL URL.
+    db: PathBuf,
 }
 
 impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("rampart.db");
+        Self::with_db(dir, db)
+    }
+
+    /// The store in a fresh schema of the test cluster.
+    fn on_postgres() -> Self {
+        Self::with_db(
+            tempfile::tempdir().unwrap(),
+            PathBuf::from(rampart_testkit::postgres::fresh_url()),
+        )
+    }
+
+    fn with_db(dir: tempfile::TempDir, db: PathBuf) -> Self {
         let moto = Moto::start_recording_to(&dir.path().join("recording"));
-        let env = Env { dir, moto };
+        let env = Env { dir, moto, db };
         env.ok(&[
             "issuer",
             "init",
@@ -53,7 +68,7 @@ impl Env {
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("rampart.db")
+        self.db.clone()
     }
 
     fn keys(&self) -> PathBuf {
@@ -67,7 +82,8 @@ impl Env {
     /// Runs `rampart <args> --db <db>`, with `stdin` on standard input.
     fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut cmd = rampart_command(BIN);
-        cmd.env_remove("RAMPART_KEYS_DIR")
+        // Beside the store file (the default), wherever the store is.
+        cmd.env("RAMPART_KEYS_DIR", self.keys())
             .env_remove("RAMPART_CLASSIC_SECRET_ACCESS_KEY")
             .args(args)
             .arg("--db")
@@ -837,4 +853,193 @@ fn an_account_connected_both_ways_is_scanned_once_through_the_native_connector()
         "{}",
         describe(&out)
     );
+}
+
+/// An endpoint that accepts connections and never answers: a scan through
+/// it hangs until its calls time out.
+fn silent_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+/// `(scan id, job id)` from `rampart scan --connector NAME --queue`.
+fn queued(out: &Output) -> (String, String) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let scan = words[words.iter().position(|w| *w == "scan").unwrap() + 1];
+    (scan.to_owned(), words.last().unwrap().to_string())
+}
+
+/// Waits until job `id` runs, claimed by `worker`.
+fn wait_running(env: &Env, id: &str, worker: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let job = env.store().job(id).unwrap().unwrap();
+        if job.status == rampart_store::JobStatus::Running
+            && job.lease_owner.as_deref() == Some(worker)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never claimed: {job:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Scale-out on PostgreSQL: `scan --queue` queues a connector's scan,
+/// `rampart worker` runs it; a worker killed mid-job has the job run again
+/// by another once its lease runs out, and the scan is stored once; a
+/// worker told to stop (SIGTERM) finishes the job it runs before it exits.
+#[test]
+fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
+    let env = Env::on_postgres();
+    let account = "111111111111";
+    env.seed(&["--bucket", account]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        account,
+    ]);
+    let queue = || {
+        queued(&env.ok(&[
+            "scan",
+            "--connector",
+            "prod",
+            "--queue",
+            "--services",
+            "s3,sqs",
+            "--regions",
+            "us-east-1",
+        ]))
+    };
+    let worker = |name: &str, endpoint: &str, extra: &[&str]| {
+        let mut args = vec![
+            "worker",
+            "--name",
+            name,
+            "--endpoint-url",
+            endpoint,
+            "--lease",
+            "3",
+            "--poll",
+            "1",
+            "--max-attempts",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>()
+    };
+
+    // Queued, then run by a worker that stops when the queue is idle.
+    let (scan, job) = queue();
+    let listed = stdout_json(&env.ok(&["jobs", "--format", "json"]));
+    assert_eq!(listed[0]["id"], job.as_str());
+    assert_eq!(listed[0]["status"], "queued");
+    let args = worker("w0", &env.moto.url(), &["--until-idle"]);
+    let out = env.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        stderr(&out).contains(&format!("job {job} done: scan {scan}")),
+        "{}",
+        describe(&out)
+    );
+    let store = env.store();
+    assert_eq!(
+        store.scan(&scan).unwrap().status,
+        rampart_model::ScanStatus::Complete
+    );
+    assert_eq!(
+        store.job(&job).unwrap().unwrap().status,
+        rampart_store::JobStatus::Done
+    );
+    assert!(env.assets().contains(&bucket(account)));
+
+    // w1 hangs on its job and is killed; w2 takes the job over once the
+    // lease ran out, and the scan is stored once.
+    let (scan, job) = queue();
+    let args = worker("w1", &silent_endpoint(), &["--call-timeout", "600"]);
+    let mut w1 = rampart_command(BIN);
+    w1.args(&args)
+        .arg("--db")
+        .arg(env.db())
+        .env("RAMPART_KEYS_DIR", env.keys());
+    let mut w1 = w1
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_running(&env, &job, "w1");
+    w1.kill().unwrap();
+    w1.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let args = worker("w2", &env.moto.url(), &["--until-idle"]);
+    let out = env.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        stderr(&out).contains(&format!("claimed job {job} (attempt 2)")),
+        "{}",
+        describe(&out)
+    );
+    let done = env.store().job(&job).unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.attempts),
+        (rampart_store::JobStatus::Done, 2)
+    );
+    let scans = stdout_json(&env.ok(&["scans", "--format", "json"]));
+    let runs = scans
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["id"] == scan.as_str())
+        .count();
+    assert_eq!(runs, 1, "{scans}");
+    assert_eq!(
+        env.store().scan(&scan).unwrap().status,
+        rampart_model::ScanStatus::Complete
+    );
+
+    // SIGTERM while a job runs: the worker finishes it (here its calls
+    // time out and it fails, to be retried) and exits 0.
+    let (_, job) = queue();
+    let args = worker("w3", &silent_endpoint(), &["--call-timeout", "2"]);
+    let mut w3 = rampart_command(BIN);
+    w3.args(&args)
+        .arg("--db")
+        .arg(env.db())
+        .env("RAMPART_KEYS_DIR", env.keys());
+    let w3 = w3
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_running(&env, &job, "w3");
+    let pid = w3.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = w3.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("draining: finishing 1 running job(s)"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("job {job} failed")), "{err}");
+    let after = env.store().job(&job).unwrap().unwrap();
+    assert_eq!(after.status, rampart_store::JobStatus::Queued, "{after:?}");
+    assert!(after.lease_owner.is_none(), "{after:?}");
 }

@@ -34,6 +34,7 @@ pub mod servers;
 pub mod sql;
 pub mod sql_logs;
 pub mod vulnerabilities;
+pub mod worker;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -71,7 +71,8 @@ impl JobStatus {
         }
     }
 
-    fn parse(text: &str) -> Result<Self> {
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Result<Self> {
         Ok(match text {
             "queued" => Self::Queued,
             "running" => Self::Running,

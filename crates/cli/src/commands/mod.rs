@@ -23,6 +23,7 @@ pub mod template;
 pub mod token;
 pub mod vulndb;
 pub mod vulnerabilities;
+pub mod worker;
 
 use std::path::PathBuf;
 

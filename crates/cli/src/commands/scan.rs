@@ -40,6 +40,9 @@ pub async fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<Exit, CliError>
     let started = Instant::now();
     check_services(args.services.as_deref())?;
     if let Some(connector) = &args.connector {
+        if args.queue {
+            return super::worker::queue_scan(args, connector, out).map(|()| Exit::Ok);
+        }
         return super::connector_scan::run(args, connector, out).await;
     }
     let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
