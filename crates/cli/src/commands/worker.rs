@@ -93,8 +93,24 @@ pub async fn run(args: &WorkerArgs, out: &mut dyn Write) -> Result<Exit, CliErro
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{line}");
     };
+    // Listen for SIGTERM before the first claim: a signal that arrived
+    // between a claim and the first look at `stop` would kill the process
+    // with its job half done.
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::failure(format!("cannot listen for SIGTERM: {e}")))?;
+    let stop = async move {
+        #[cfg(unix)]
+        let term = term.recv();
+        #[cfg(not(unix))]
+        let term = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = term => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
     let report = engine
-        .run_worker(&options, rampart_server::shutdown_signal(), &events)
+        .run_worker(&options, stop, &events)
         .await
         .map_err(|e| CliError::failure(e.to_string()))?;
     writeln!(
