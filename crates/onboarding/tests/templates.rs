@@ -2,7 +2,9 @@
 //! reading: cfn-lint on every CloudFormation variant, python-hcl2 on the
 //! Terraform configuration, and an evaluation of every trust policy against
 //! tokens minted by Rampart's issuer, the way IAM evaluates
-//! `AssumeRoleWithWebIdentity` (moto checks none of this).
+//! `AssumeRoleWithWebIdentity` (moto checks none of this). Also the
+//! deployment files in deploy/ (Dockerfile, Compose, nginx, Kubernetes),
+//! each with its own linter.
 
 #![allow(
     clippy::unwrap_used,
@@ -714,4 +716,246 @@ fn organization_stackset_targets_the_organization_and_deploys_member_roles() {
         cfn_roles(&member).keys().collect::<Vec<_>>(),
         cfn_roles(&outer).keys().collect::<Vec<_>>()
     );
+}
+
+// ---------------------------------------------------------------- deploy/
+
+// The deployment files users copy (deploy/: the Dockerfile, the Compose
+// file with its nginx configuration, the Kubernetes manifests), checked by
+// the linters `scripts/tools-env.sh` installs, all offline: yamllint,
+// kubernetes-validate (the Kubernetes API schemas it bundles), check-jsonschema
+// (the Compose Specification's schema it vendors), hadolint and crossplane
+// (nginx's directive table). docs/deploy.md describes the files.
+
+fn deploy_dir() -> PathBuf {
+    rampart_testkit::workspace_root().join("deploy")
+}
+
+/// Runs a venv tool in deploy/ and returns its stdout; a failure (exit
+/// status other than 0) fails the test with everything the tool printed.
+fn lint(tool: &str, args: &[&str]) -> String {
+    let output = Command::new(venv_tool(tool))
+        .args(args)
+        .current_dir(deploy_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("run {tool} (scripts/tools-env.sh installs it): {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{tool} {args:?} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The Kubernetes manifests, relative to deploy/, sorted.
+fn k8s_manifests() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(deploy_dir().join("k8s"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml") || name.ends_with(".yml"))
+        .map(|name| format!("k8s/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every document of a YAML file, as JSON (read by the venv's PyYAML).
+fn yaml_documents(path: &str) -> Vec<Value> {
+    let output = Command::new(rampart_testkit::python())
+        .args([
+            "-c",
+            "import json, sys, yaml\n\
+             with open(sys.argv[1]) as f:\n    \
+                 json.dump([d for d in yaml.safe_load_all(f) if d is not None], sys.stdout)",
+            path,
+        ])
+        .current_dir(deploy_dir())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{path} does not parse: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn deployment_yaml_passes_yamllint() {
+    // Every YAML file of deploy/ is linted: the Compose file, the manifests
+    // and yamllint's own configuration.
+    let listed = lint("yamllint", &["-c", ".yamllint.yaml", "--list-files", "."]);
+    let listed: BTreeSet<&str> = listed.lines().map(|l| l.trim_start_matches("./")).collect();
+    let mut expected = k8s_manifests();
+    expected.push("docker-compose.yml".into());
+    expected.push(".yamllint.yaml".into());
+    for file in &expected {
+        assert!(
+            listed.contains(file.as_str()),
+            "yamllint skips {file}: {listed:?}"
+        );
+    }
+    // --strict: warnings fail too.
+    lint(
+        "yamllint",
+        &["--strict", "-f", "parsable", "-c", ".yamllint.yaml", "."],
+    );
+}
+
+#[test]
+fn kubernetes_manifests_match_the_kubernetes_api_schemas() {
+    let files = k8s_manifests();
+    // The oldest Kubernetes release still in common support and the newest
+    // the package bundles; --strict rejects fields the API does not know.
+    for version in ["1.30.0", "1.37.0"] {
+        let mut args = vec!["--strict", "-k", version];
+        args.extend(files.iter().map(String::as_str));
+        let report = lint("kubernetes-validate", &args);
+        for resource in [
+            "configmap/rampart",
+            "secret/rampart-db",
+            "deployment/rampart-serve",
+            "service/rampart-serve",
+            "deployment/rampart-worker",
+            "ingress/rampart",
+        ] {
+            assert!(
+                report.contains(&format!("passed for resource {resource} ")),
+                "kubernetes-validate did not check {resource} against {version}:\n{report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn kubernetes_pods_run_unprivileged_with_limits_and_health_probes() {
+    let mut deployments = BTreeMap::new();
+    for file in k8s_manifests() {
+        for doc in yaml_documents(&file) {
+            if doc["kind"] == "Deployment" {
+                deployments.insert(doc["metadata"]["name"].as_str().unwrap().to_owned(), doc);
+            }
+        }
+    }
+    assert_eq!(
+        deployments.keys().collect::<Vec<_>>(),
+        ["rampart-serve", "rampart-worker"]
+    );
+    for (name, deployment) in &deployments {
+        let pod = &deployment["spec"]["template"]["spec"];
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
+        assert!(
+            pod["securityContext"]["runAsUser"].as_u64().unwrap() > 0,
+            "{name}"
+        );
+        assert_eq!(pod["automountServiceAccountToken"], false, "{name}");
+        let containers = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(pod["initContainers"].as_array().unwrap());
+        for container in containers {
+            let what = format!("{name}/{}", container["name"]);
+            let security = &container["securityContext"];
+            assert_eq!(security["allowPrivilegeEscalation"], false, "{what}");
+            assert_eq!(security["readOnlyRootFilesystem"], true, "{what}");
+            assert_eq!(
+                security["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{what}"
+            );
+            for bound in ["requests", "limits"] {
+                for resource in ["cpu", "memory"] {
+                    assert!(
+                        container["resources"][bound][resource].is_string(),
+                        "{what}: no {bound}.{resource}"
+                    );
+                }
+            }
+        }
+    }
+    // The server's probes ask its real health route: public, no token.
+    let router =
+        std::fs::read_to_string(rampart_testkit::workspace_root().join("crates/server/src/lib.rs"))
+            .unwrap();
+    assert!(router.contains(".route(\"/healthz\", get(healthz))"));
+    let serve = &deployments["rampart-serve"]["spec"]["template"]["spec"]["containers"][0];
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        assert_eq!(serve[probe]["httpGet"]["path"], "/healthz", "{probe}");
+        assert_eq!(serve[probe]["httpGet"]["port"], "http", "{probe}");
+    }
+    assert_eq!(serve["args"][0], "serve");
+    // A worker drains on SIGTERM: its grace period lets a scan finish.
+    let worker_pod = &deployments["rampart-worker"]["spec"]["template"]["spec"];
+    assert!(
+        worker_pod["terminationGracePeriodSeconds"]
+            .as_u64()
+            .unwrap()
+            >= 600
+    );
+    let args = &worker_pod["containers"][0]["args"];
+    assert_eq!(args[0], "worker");
+    assert_eq!(args[1], "--db");
+}
+
+#[test]
+fn compose_file_matches_the_compose_specification() {
+    let report = lint(
+        "check-jsonschema",
+        &[
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+    );
+    assert!(report.contains("ok -- validation done"), "{report}");
+    let compose = &yaml_documents("docker-compose.yml")[0];
+    let services = &compose["services"];
+    assert_eq!(services["postgres"]["image"], "postgres:15");
+    assert!(services["serve"]["deploy"]["replicas"].as_u64().unwrap() >= 2);
+    assert!(services["worker"]["deploy"]["replicas"].as_u64().unwrap() >= 1);
+    assert!(
+        services["worker"]["command"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("exec rampart worker --db ")
+    );
+    for name in ["serve", "worker"] {
+        assert_eq!(services[name]["user"], "10001:10001", "{name}");
+        assert_eq!(services[name]["read_only"], true, "{name}");
+    }
+    // The proxy's configuration is the file crossplane checks below.
+    assert!(
+        services["proxy"]["volumes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("./nginx.conf:/etc/nginx/nginx.conf:ro"))
+    );
+}
+
+#[test]
+fn dockerfile_passes_hadolint() {
+    let report = lint(
+        "hadolint",
+        &["--no-color", "--format", "json", "Dockerfile"],
+    );
+    let findings: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(findings, serde_json::json!([]), "hadolint: {report}");
+}
+
+#[test]
+fn nginx_configuration_parses_with_nginx_directives() {
+    // --strict: an unknown directive is an error. crossplane's directive
+    // table predates nginx 1.25.1's `http2` directive, the one it is told
+    // to skip.
+    let report = lint(
+        "crossplane",
+        &["parse", "--strict", "--ignore", "http2", "nginx.conf"],
+    );
+    let parsed: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(parsed["status"], "ok", "{report}");
+    assert_eq!(parsed["errors"], serde_json::json!([]), "{report}");
+    assert!(report.contains("\"proxy_pass\""), "{report}");
 }
