@@ -896,6 +896,11 @@ pub struct ServeArgs {
     /// through the API.
     #[arg(long, env = "RAMPART_EXEMPTIONS", value_name = "FILE")]
     pub exemptions: Option<PathBuf>,
+    /// Queue scheduled scans for `rampart worker` processes instead of
+    /// running them in this server (scale-out; servers sharing a store queue
+    /// each scan once).
+    #[arg(long)]
+    pub queue_scans: bool,
     /// Don't scan connectors every `scanInterval` hours; scans then run
     /// only when triggered (API, dashboard or `rampart scan`).
     #[arg(long)]

@@ -94,6 +94,9 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
+    /// Whether the [`scheduler`] queues due scans for `rampart worker`
+    /// processes instead of running them itself (scale-out).
+    pub queue_scans: bool,
     /// Whether [`serve`] drains the audit-log pipelines of connectors with
     /// the Containers plan into alerts (needs an engine:
     /// [`AppState::with_engine`]).
@@ -114,6 +117,7 @@ impl ServerConfig {
             max_connections: 512,
             exemptions_file: None,
             scheduled_scans: true,
+            queue_scans: false,
             detection: true,
             alert_webhook: None,
         }
@@ -150,7 +154,8 @@ impl AppState {
         let store = StorePool::open(&config.db)?;
         let posture = Arc::new(Posture::builtin(config.exemptions_file.clone())?);
         let scans = ScanJobs::new(scan);
-        let scheduler = Scheduler::new(store.clone(), scans.clone(), posture.clone());
+        let scheduler = Scheduler::new(store.clone(), scans.clone(), posture.clone())
+            .with_queue(config.queue_scans);
         let sessions = Sessions::new(store.clone());
         Ok(Self {
             config: Arc::new(config),

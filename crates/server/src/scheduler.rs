@@ -151,6 +151,7 @@ pub struct Scheduler {
     max_running: usize,
     hour: Duration,
     wake: Arc<tokio::sync::Notify>,
+    queue: bool,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -173,7 +174,18 @@ impl Scheduler {
             max_running: DEFAULT_MAX_RUNNING,
             hour: Duration::HOUR,
             wake: Arc::default(),
+            queue: false,
         }
+    }
+
+    /// The same scheduler queueing due scans for `rampart worker` instead
+    /// of running them in this process. Each due scan is queued under the
+    /// key `scan:<connector id>:<start of its latest scan>`, so servers
+    /// sharing a store queue it once between them.
+    #[must_use]
+    pub fn with_queue(mut self, queue: bool) -> Self {
+        self.queue = queue;
+        self
     }
 
     /// The same scheduler reading the time from `clock`.
@@ -274,6 +286,12 @@ impl Scheduler {
                 wake_at = wake_at.min(entry.next_scan_at);
                 continue;
             }
+            if self.queue {
+                if entry.is_due(now) && self.enqueue(entry, now).await? {
+                    tracing::info!(connector = %entry.connector, "scheduled scan queued");
+                }
+                continue;
+            }
             if !entry.is_due(now) || self.scans.running().len() >= self.max_running {
                 continue;
             }
@@ -299,10 +317,39 @@ impl Scheduler {
         Ok(Tick { started, wake_at })
     }
 
+    /// Queues a due scan of `entry`'s connector; `false` when it was
+    /// already queued (by this server or another).
+    async fn enqueue(
+        &self,
+        entry: &ConnectorSchedule,
+        now: OffsetDateTime,
+    ) -> Result<bool, ApiError> {
+        let id = entry.id.clone();
+        let key = format!(
+            "scan:{id}:{}",
+            entry.last_scan_at.map_or_else(
+                || "first".to_owned(),
+                |t| rampart_store::epoch_ms(t).to_string()
+            )
+        );
+        self.store
+            .run(move |s| {
+                let account = s.connector(&id)?.map(|c| c.account().to_owned());
+                let payload = rampart_engine::worker::ScanJobPayload {
+                    scan_id: uuid::Uuid::now_v7().to_string(),
+                    connector: id,
+                    regions: None,
+                    services: None,
+                };
+                Ok(s.enqueue_job(&payload.to_job(account, Some(key), now), now)?)
+            })
+            .await
+    }
+
     /// Runs the schedule until `stop` is cancelled. Does nothing when the
-    /// server has no scanner.
+    /// server has no scanner (and does not queue its scans).
     pub async fn run(self, stop: CancellationToken) {
-        if !self.scans.enabled() {
+        if !self.queue && !self.scans.enabled() {
             tracing::info!("scheduled scans are off: this server has no scanner");
             return;
         }

@@ -685,3 +685,63 @@ async fn on_the_real_clock_new_connectors_are_scanned_within_seconds_then_every_
         .unwrap();
     scheduler.interrupt_running().await;
 }
+
+/// Two servers sharing a PostgreSQL store with `queue_scans` (scale-out):
+/// however their ticks interleave, each due scan is queued once for the
+/// workers, and the next one when the connector is due again.
+#[tokio::test]
+async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
+    let db = PathBuf::from(rampart_testkit::postgres::fresh_url());
+    let now = Arc::new(Mutex::new(t0()));
+    let replica = || {
+        let mut config = ServerConfig::new(db.clone());
+        config.queue_scans = true;
+        let state = AppState::new(config, None).unwrap();
+        let clock = now.clone();
+        state
+            .scheduler
+            .clone()
+            .with_clock(Arc::new(move || *clock.lock().unwrap()))
+    };
+    let (a, b) = (replica(), replica());
+    let prod = connector("prod", "444444444444", 6);
+    add(&db, &prod);
+    add(&db, &connector("dev", "555555555555", 6));
+    let queued =
+        || -> Vec<rampart_store::Job> { Store::open(&db).unwrap().jobs(None, 100).unwrap() };
+
+    // Both look at once, twice: one job per connector.
+    let (x, y) = tokio::join!(a.tick(), b.tick());
+    assert!(x.unwrap().started.is_empty() && y.unwrap().started.is_empty());
+    let (x, y) = tokio::join!(a.tick(), b.tick());
+    x.unwrap();
+    y.unwrap();
+    let jobs = queued();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let prod_job = jobs
+        .iter()
+        .find(|j| j.payload["connector"] == prod.id.to_string().as_str())
+        .unwrap();
+    assert_eq!(prod_job.account.as_deref(), Some("444444444444"));
+    assert_eq!(prod_job.status, rampart_store::JobStatus::Queued);
+
+    // A worker ran prod's job (its scan started at t0): prod is due again
+    // six hours later, and queued once more then, not before.
+    scanned(&db, &prod, "s1", t0(), ScanStatus::Complete);
+    *now.lock().unwrap() = t0() + Duration::hours(5);
+    let (x, y) = tokio::join!(a.tick(), b.tick());
+    x.unwrap();
+    y.unwrap();
+    assert_eq!(queued().len(), 2);
+    *now.lock().unwrap() = t0() + Duration::hours(6) + Duration::minutes(1);
+    let (x, y) = tokio::join!(a.tick(), b.tick());
+    x.unwrap();
+    y.unwrap();
+    let jobs = queued();
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    let for_prod = jobs
+        .iter()
+        .filter(|j| j.payload["connector"] == prod.id.to_string().as_str())
+        .count();
+    assert_eq!(for_prod, 2);
+}

@@ -70,6 +70,14 @@ impl DbError {
         }
     }
 
+    /// The PostgreSQL SQLSTATE, if the server sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Postgres { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether this is a unique or primary-key violation.
     pub fn is_unique_violation(&self) -> bool {
         match self {

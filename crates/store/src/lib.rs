@@ -359,10 +359,16 @@ impl Store {
             let first = path.split(',').next().unwrap_or_default().trim();
             let first = first.trim_matches('"');
             if !first.is_empty() {
-                conn.execute_batch(&format!(
+                let created = conn.execute_batch(&format!(
                     "CREATE SCHEMA IF NOT EXISTS {}",
                     db::quote_ident(first)
-                ))?;
+                ));
+                // Another process created it at the same instant (`IF NOT
+                // EXISTS` does not cover the race): it is there.
+                match created {
+                    Err(e) if e.is_unique_violation() || e.code() == Some("42P06") => {}
+                    other => other?,
+                }
             }
         }
         // One process at a time creates or upgrades the schema.

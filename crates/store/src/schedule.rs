@@ -60,9 +60,16 @@ impl Store {
         let ids = {
             let mut stmt = self
                 .conn
-                .prepare("SELECT id FROM scans WHERE status = 'running' ORDER BY started_at")?;
-            stmt.query_map([], |row| row.get::<String>(0))?
-                .collect::<crate::db::DbResult<Vec<_>>>()?
+                .prepare(
+                    "SELECT id FROM scans WHERE status = 'running'
+                       AND id NOT IN (SELECT scan_id FROM jobs
+                                      WHERE status = 'running' AND lease_until >= ?1 AND scan_id IS NOT NULL)
+                     ORDER BY started_at",
+                )?;
+            stmt.query_map(params![crate::epoch_ms(OffsetDateTime::now_utc())], |row| {
+                row.get::<String>(0)
+            })?
+            .collect::<crate::db::DbResult<Vec<_>>>()?
         };
         let now = rfc3339(OffsetDateTime::now_utc());
         for id in &ids {

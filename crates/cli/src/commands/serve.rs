@@ -39,6 +39,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
+    config.queue_scans = args.queue_scans;
     config.detection = !args.no_detection;
     config.alert_webhook = alert_webhook(&args.webhook)?;
     // Scans (API triggers, the scheduler) and connector health checks
