@@ -1005,6 +1005,28 @@ pub(crate) fn test_store() -> Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_location_is_a_file_or_a_url_shown_without_its_password() {
+        let url = "postgres://rampart:s3cret@db.internal:5432/rampart?options=-csearch_path%3Dx";
+        let location = StoreLocation::parse(url);
+        assert!(!location.is_sqlite());
+        assert_eq!(
+            location.to_string(),
+            "postgres://rampart:***@db.internal:5432/rampart?options=-csearch_path%3Dx"
+        );
+        assert!(!location.to_string().contains("s3cret"));
+        assert_eq!(
+            StoreLocation::parse("postgresql://db/rampart").to_string(),
+            "postgresql://db/rampart"
+        );
+        let file = StoreLocation::from(Path::new("/var/lib/rampart/rampart.db"));
+        assert_eq!(
+            file.sqlite_path(),
+            Some(Path::new("/var/lib/rampart/rampart.db"))
+        );
+        assert!(StoreLocation::from(Path::new(url)) == location);
+    }
     use rampart_model::GapKind;
     use std::collections::BTreeMap;
 
