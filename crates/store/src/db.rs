@@ -1020,67 +1020,38 @@ impl Conn {
     /// advisory lock on the schema, so writers queue the same way. Inside
     /// a transaction, a savepoint.
     pub fn begin_write(&self) -> DbResult<Transaction<'_>> {
-        match self {
-            Self::Sqlite(c) => {
-                if c.is_autocommit() {
-                    c.execute_batch("BEGIN IMMEDIATE")?;
-                    Ok(Transaction {
-                        conn: self,
-                        savepoint: None,
-                        done: false,
-                    })
-                } else {
-                    let name = format!("rampart_{}", sqlite_depth_name(c));
-                    c.execute_batch(&format!("SAVEPOINT {name}"))?;
-                    Ok(Transaction {
-                        conn: self,
-                        savepoint: Some(name),
-                        done: false,
-                    })
-                }
-            }
-            Self::Postgres(c) => {
-                let depth = c.depth.get();
-                if depth == 0 {
-                    c.run(|s| {
-                        s.client
-                            .batch_execute(
-                                "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()));",
-                            )
-                            .map_err(|e| DbError::postgres(&e))
-                    })?;
-                    c.depth.set(1);
-                    Ok(Transaction {
-                        conn: self,
-                        savepoint: None,
-                        done: false,
-                    })
-                } else {
-                    let name = format!("rampart_{depth}");
-                    let sql = format!("SAVEPOINT {name}");
-                    c.run(move |s| {
-                        s.client
-                            .batch_execute(&sql)
-                            .map_err(|e| DbError::postgres(&e))
-                    })?;
-                    c.depth.set(depth + 1);
-                    Ok(Transaction {
-                        conn: self,
-                        savepoint: Some(name),
-                        done: false,
-                    })
-                }
-            }
-        }
+        Ok(Transaction {
+            conn: self,
+            savepoint: self.begin()?,
+            done: false,
+        })
     }
 
     /// Begins a top-level write transaction without a guard (for
     /// [`Store::write`](crate::Store::write), which hands the connection to
     /// a closure); end it with [`finish`](Self::finish).
     pub fn begin_unguarded(&self) -> DbResult<()> {
-        let tx = self.begin_write()?;
-        std::mem::forget(tx);
-        Ok(())
+        self.begin().map(drop)
+    }
+
+    /// [`begin_write`](Self::begin_write)'s statements; the savepoint's
+    /// name when it opened one. Nested savepoints share the name on both
+    /// engines: a release or rollback to it ends the innermost.
+    fn begin(&self) -> DbResult<Option<&'static str>> {
+        const SAVEPOINT: &str = "rampart_savepoint";
+        let top = self.is_autocommit();
+        let sql = match (top, self.backend()) {
+            (false, _) => format!("SAVEPOINT {SAVEPOINT}"),
+            (true, Backend::Sqlite) => "BEGIN IMMEDIATE".to_owned(),
+            (true, Backend::Postgres) => {
+                "BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()));".to_owned()
+            }
+        };
+        self.execute_batch(&sql)?;
+        if let Self::Postgres(c) = self {
+            c.depth.set(c.depth.get() + 1);
+        }
+        Ok((!top).then_some(SAVEPOINT))
     }
 
     /// Commits (or rolls back) what [`begin_unguarded`](Self::begin_unguarded) began.
@@ -1103,19 +1074,6 @@ impl Conn {
     }
 }
 
-thread_local! {
-    static SQLITE_SAVEPOINTS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A fresh savepoint name for SQLite (names only need to differ from the
-/// enclosing ones).
-fn sqlite_depth_name(_: &rusqlite::Connection) -> u64 {
-    SQLITE_SAVEPOINTS.with(|n| {
-        n.set(n.get() + 1);
-        n.get()
-    })
-}
-
 impl rusqlite::ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -1133,7 +1091,7 @@ impl rusqlite::ToSql for Value {
 /// without [`commit`](Self::commit).
 pub struct Transaction<'c> {
     conn: &'c Conn,
-    savepoint: Option<String>,
+    savepoint: Option<&'static str>,
     done: bool,
 }
 
