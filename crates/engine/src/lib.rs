@@ -132,6 +132,20 @@ impl Engine {
         }
     }
 
+    /// The same engine with every plan's steps: the provisioners
+    /// ([`plan_provisioners`]), the agentless machine scanner and the SQL
+    /// vulnerability assessor, on the engine's store. What `rampart serve`
+    /// and `rampart worker` run scans with.
+    #[must_use]
+    pub fn with_plans(mut self) -> Self {
+        self.provisioners = plan_provisioners();
+        self.machine_scanners
+            .push(Arc::new(agentless::AgentlessScanner::new(&self.db)));
+        self.sql_assessors
+            .push(Arc::new(sql::SqlVulnerabilityAssessor::new(&self.db)));
+        self
+    }
+
     /// Runs `job` and stores it complete: through its connector when it
     /// names one, else with the default credentials. Warnings go to
     /// `warn`; when `cancel` completes first the scan is stored `failed`.

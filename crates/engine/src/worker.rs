@@ -15,7 +15,6 @@
 //! nothing more, finishes the jobs it runs, and returns.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
 
@@ -290,14 +289,6 @@ impl Engine {
             Err(EngineError::Store(StoreError::AlreadyComplete(id))) => Outcome::Done(Some(id)),
             Err(e) => Outcome::Failed(e.to_string()),
         }
-    }
-}
-
-/// The engine's store location, for callers that open it themselves.
-impl Engine {
-    /// Where the engine's store is (a SQLite file or a PostgreSQL URL).
-    pub fn db(&self) -> &PathBuf {
-        &self.db
     }
 }
 

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use rampart_engine::Engine;
-use rampart_engine::agentless::AgentlessScanner;
 use rampart_server::{AppState, ServerConfig};
 
 use crate::args::ServeArgs;
@@ -44,14 +43,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     config.alert_webhook = alert_webhook(&args.webhook)?;
     // Scans (API triggers, the scheduler) and connector health checks
     // (`POST /connectors/{name}/health`) are the engine's.
-    let mut engine = Engine::new(aws_settings(&args.aws), db.clone(), keys_dir(&args.store)?);
-    engine.provisioners = rampart_engine::plan_provisioners();
-    engine
-        .machine_scanners
-        .push(std::sync::Arc::new(AgentlessScanner::new(&db)));
-    engine.sql_assessors.push(std::sync::Arc::new(
-        rampart_engine::sql::SqlVulnerabilityAssessor::new(&db),
-    ));
+    let engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?).with_plans();
     let state = AppState::with_engine(config, engine).map_err(CliError::usage)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

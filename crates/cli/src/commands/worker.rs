@@ -5,7 +5,6 @@ use std::io::Write;
 use std::time::Duration;
 
 use rampart_engine::Engine;
-use rampart_engine::agentless::AgentlessScanner;
 use rampart_engine::worker::{ScanJobPayload, WorkerEvent, WorkerOptions};
 use rampart_store::JobStatus;
 use time::OffsetDateTime;
@@ -45,14 +44,7 @@ pub fn queue_scan(args: &ScanArgs, connector: &str, out: &mut dyn Write) -> Resu
 pub async fn run(args: &WorkerArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let db = store_path(&args.store)?;
     drop(open_store(&args.store)?);
-    let mut engine = Engine::new(aws_settings(&args.aws), db.clone(), keys_dir(&args.store)?);
-    engine.provisioners = rampart_engine::plan_provisioners();
-    engine
-        .machine_scanners
-        .push(std::sync::Arc::new(AgentlessScanner::new(&db)));
-    engine.sql_assessors.push(std::sync::Arc::new(
-        rampart_engine::sql::SqlVulnerabilityAssessor::new(&db),
-    ));
+    let engine = Engine::new(aws_settings(&args.aws), db, keys_dir(&args.store)?).with_plans();
     let name = args.name.clone().unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname")
             .map(|h| h.trim().to_owned())
