@@ -80,15 +80,21 @@ impl Env {
     }
 
     /// Runs `rampart <args> --db <db>`, with `stdin` on standard input.
-    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    /// `rampart <args> --db <db>` with the keys beside the store file (the
+    /// default), wherever the store is.
+    fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = rampart_command(BIN);
-        // Beside the store file (the default), wherever the store is.
         cmd.env("RAMPART_KEYS_DIR", self.keys())
             .env_remove("RAMPART_CLASSIC_SECRET_ACCESS_KEY")
             .args(args)
             .arg("--db")
-            .arg(self.db())
-            .envs(env.iter().copied());
+            .arg(self.db());
+        cmd
+    }
+
+    fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(args);
+        cmd.envs(env.iter().copied());
         let Some(input) = stdin else {
             return cmd.output().unwrap();
         };
@@ -877,6 +883,26 @@ fn queued(out: &Output) -> (String, String) {
     (scan.to_owned(), words.last().unwrap().to_string())
 }
 
+/// `rampart worker` named `name`, on `endpoint`, with short leases and
+/// polls, then `extra`.
+fn worker_args<'a>(name: &'a str, endpoint: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "worker",
+        "--name",
+        name,
+        "--endpoint-url",
+        endpoint,
+        "--lease",
+        "3",
+        "--poll",
+        "1",
+        "--max-attempts",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Waits until job `id` runs, claimed by `worker`.
 fn wait_running(env: &Env, id: &str, worker: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -924,31 +950,14 @@ fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
             "us-east-1",
         ]))
     };
-    let worker = |name: &str, endpoint: &str, extra: &[&str]| {
-        let mut args = vec![
-            "worker",
-            "--name",
-            name,
-            "--endpoint-url",
-            endpoint,
-            "--lease",
-            "3",
-            "--poll",
-            "1",
-            "--max-attempts",
-            "1",
-        ];
-        args.extend_from_slice(extra);
-        args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>()
-    };
 
     // Queued, then run by a worker that stops when the queue is idle.
     let (scan, job) = queue();
     let listed = stdout_json(&env.ok(&["jobs", "--format", "json"]));
     assert_eq!(listed[0]["id"], job.as_str());
     assert_eq!(listed[0]["status"], "queued");
-    let args = worker("w0", &env.moto.url(), &["--until-idle"]);
-    let out = env.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let moto = env.moto.url();
+    let out = env.ok(&worker_args("w0", &moto, &["--until-idle"]));
     assert!(
         stderr(&out).contains(&format!("job {job} done: scan {scan}")),
         "{}",
@@ -968,13 +977,9 @@ fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
     // w1 hangs on its job and is killed; w2 takes the job over once the
     // lease ran out, and the scan is stored once.
     let (scan, job) = queue();
-    let args = worker("w1", &silent_endpoint(), &["--call-timeout", "600"]);
-    let mut w1 = rampart_command(BIN);
-    w1.args(&args)
-        .arg("--db")
-        .arg(env.db())
-        .env("RAMPART_KEYS_DIR", env.keys());
-    let mut w1 = w1
+    let silent = silent_endpoint();
+    let mut w1 = env
+        .command(&worker_args("w1", &silent, &["--call-timeout", "600"]))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -983,8 +988,7 @@ fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
     w1.kill().unwrap();
     w1.wait().unwrap();
     std::thread::sleep(std::time::Duration::from_secs(4));
-    let args = worker("w2", &env.moto.url(), &["--until-idle"]);
-    let out = env.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = env.ok(&worker_args("w2", &moto, &["--until-idle"]));
     assert!(
         stderr(&out).contains(&format!("claimed job {job} (attempt 2)")),
         "{}",
@@ -1011,13 +1015,9 @@ fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
     // SIGTERM while a job runs: the worker finishes it (here its calls
     // time out and it fails, to be retried) and exits 0.
     let (_, job) = queue();
-    let args = worker("w3", &silent_endpoint(), &["--call-timeout", "2"]);
-    let mut w3 = rampart_command(BIN);
-    w3.args(&args)
-        .arg("--db")
-        .arg(env.db())
-        .env("RAMPART_KEYS_DIR", env.keys());
-    let w3 = w3
+    let silent = silent_endpoint();
+    let w3 = env
+        .command(&worker_args("w3", &silent, &["--call-timeout", "2"]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -686,6 +686,13 @@ async fn on_the_real_clock_new_connectors_are_scanned_within_seconds_then_every_
     scheduler.interrupt_running().await;
 }
 
+/// One look at the schedule by each of two schedulers at once; neither
+/// starts a scan in process.
+async fn tick_both(a: &Scheduler, b: &Scheduler) {
+    let (x, y) = tokio::join!(a.tick(), b.tick());
+    assert!(x.unwrap().started.is_empty() && y.unwrap().started.is_empty());
+}
+
 /// Two servers sharing a PostgreSQL store with `queue_scans` (scale-out):
 /// however their ticks interleave, each due scan is queued once for the
 /// workers, and the next one when the connector is due again.
@@ -711,11 +718,8 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
         || -> Vec<rampart_store::Job> { Store::open(&db).unwrap().jobs(None, 100).unwrap() };
 
     // Both look at once, twice: one job per connector.
-    let (x, y) = tokio::join!(a.tick(), b.tick());
-    assert!(x.unwrap().started.is_empty() && y.unwrap().started.is_empty());
-    let (x, y) = tokio::join!(a.tick(), b.tick());
-    x.unwrap();
-    y.unwrap();
+    tick_both(&a, &b).await;
+    tick_both(&a, &b).await;
     let jobs = queued();
     assert_eq!(jobs.len(), 2, "{jobs:?}");
     let prod_job = jobs
@@ -729,14 +733,10 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
     // six hours later, and queued once more then, not before.
     scanned(&db, &prod, "s1", t0(), ScanStatus::Complete);
     *now.lock().unwrap() = t0() + Duration::hours(5);
-    let (x, y) = tokio::join!(a.tick(), b.tick());
-    x.unwrap();
-    y.unwrap();
+    tick_both(&a, &b).await;
     assert_eq!(queued().len(), 2);
     *now.lock().unwrap() = t0() + Duration::hours(6) + Duration::minutes(1);
-    let (x, y) = tokio::join!(a.tick(), b.tick());
-    x.unwrap();
-    y.unwrap();
+    tick_both(&a, &b).await;
     let jobs = queued();
     assert_eq!(jobs.len(), 3, "{jobs:?}");
     let for_prod = jobs
