@@ -727,7 +727,8 @@ fn add_rowid(sql: &mut String) {
     if sql.to_ascii_lowercase().contains("rowid") {
         return;
     }
-    // The table's closing parenthesis: the last one at depth zero.
+    // The column list's closing parenthesis: the first one back at depth
+    // zero (a `PARTITION BY RANGE (…)` after it has its own).
     let mut depth = 0i32;
     let mut close = None;
     let mut in_quote: Option<char> = None;
@@ -741,6 +742,7 @@ fn add_rowid(sql: &mut String) {
                 depth -= 1;
                 if depth == 0 {
                     close = Some(i);
+                    break;
                 }
             }
             _ => {}
@@ -948,6 +950,23 @@ impl Conn {
             Self::Postgres(c) => {
                 let script = script.to_owned();
                 c.run(move |s| s.batch(&script))
+            }
+        }
+    }
+
+    /// Runs a script written in PostgreSQL's own SQL, untranslated (DDL
+    /// that SQLite has no form of, such as partitions). Only for a
+    /// PostgreSQL store: on SQLite it runs as it is.
+    pub fn execute_native(&self, script: &str) -> DbResult<()> {
+        match self {
+            Self::Sqlite(c) => Ok(c.execute_batch(script)?),
+            Self::Postgres(c) => {
+                let script = script.to_owned();
+                c.run(move |s| {
+                    s.client
+                        .batch_execute(&script)
+                        .map_err(|e| DbError::postgres(&e))
+                })
             }
         }
     }

@@ -13,6 +13,7 @@ mod coverage;
 mod dashboard;
 pub mod db;
 mod exemptions;
+mod history;
 mod log_cursors;
 mod machines;
 mod pages;
@@ -42,6 +43,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
+pub use history::{AssessmentChange, ChangeFilter, ChangeKind, DailyPosture, PruneReport};
 pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
@@ -61,9 +63,11 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// imports); version 6 agentless machine scan results (`machines.rs`:
 /// `machine_scans`, `machine_findings`); version 7 accepted SQL
 /// vulnerability assessment baselines (`sql_va.rs`); version 8 the job
-/// queue (`queue.rs`). Each is created on
-/// open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 8;
+/// queue (`queue.rs`); version 9 assessments as current state, their
+/// change log and daily aggregates (`history.rs`: the per-scan copies of
+/// older versions are reduced to the latest complete scan's). Each is
+/// created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +95,17 @@ pub enum StoreError {
     /// The scan was already stored complete (by another run of its job).
     #[error("scan `{0}` is already complete")]
     AlreadyComplete(String),
+    /// Only the scan the current assessments come from can be evaluated
+    /// again: an older scan's assessments are history.
+    #[error(
+        "scan `{scan}` is not the current one (`{current}`): only the current scan can be evaluated again"
+    )]
+    NotCurrent {
+        /// The scan asked for.
+        scan: String,
+        /// The scan the current assessments come from.
+        current: String,
+    },
     /// A connector with this name (or id) is already stored.
     #[error("connector `{0}` already exists")]
     ConnectorExists(String),
@@ -270,10 +285,15 @@ CREATE TABLE IF NOT EXISTS gaps (
     occurrences INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS gaps_scan ON gaps (scan_id);
+-- The current state: one row per (recommendation, resource), updated in
+-- place by each scan (`scan_id`: the scan that last assessed it; `since`:
+-- when its status became what it is; `pass`: the write that last touched
+-- it, so a write removes what it did not touch). Changes go to `assessment_changes`
+-- (history.rs); there is no copy per scan (schema version 9).
 CREATE TABLE IF NOT EXISTS assessments (
-    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
     recommendation TEXT NOT NULL,
     resource TEXT NOT NULL,
+    scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
     resource_type TEXT NOT NULL,
     resource_name TEXT NOT NULL,
     account TEXT NOT NULL,
@@ -282,7 +302,9 @@ CREATE TABLE IF NOT EXISTS assessments (
     reason TEXT NOT NULL,
     evidence TEXT NOT NULL,
     exemption TEXT,
-    PRIMARY KEY (scan_id, recommendation, resource)
+    since TEXT NOT NULL,
+    pass INTEGER NOT NULL,
+    PRIMARY KEY (recommendation, resource)
 );
 -- Replaced by `assessments_scan_status_key` (dashboard.rs).
 DROP INDEX IF EXISTS assessments_scan_status;
@@ -446,6 +468,8 @@ impl Store {
     /// Creates missing tables and upgrades older ones, on either engine.
     fn create_schema(conn: &Conn) -> Result<()> {
         conn.execute_batch(SCHEMA)?;
+        // Schema version 9: assessments as current state plus history.
+        history::migrate(conn)?;
         conn.execute_batch(tokens::SCHEMA)?;
         conn.execute_batch(exemptions::SCHEMA)?;
         conn.execute_batch(posture::SCHEMA)?;
@@ -568,9 +592,25 @@ impl Store {
                 ])?;
             }
         }
+        // A scan that finished before the current one (it waited for the
+        // write lock behind it) is stored, but its assessments do not
+        // replace the newer current state.
+        let superseded = match history::latest_complete(&tx)? {
+            Some((finished, started)) => {
+                (finished, started)
+                    > (
+                        scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc),
+                        scan.started_at,
+                    )
+            }
+            None => false,
+        };
         let value = {
             let mut writer = AssessmentWriter::new(&tx, &scan.id)?;
-            fill(&mut writer)?
+            writer.active = !superseded;
+            let value = fill(&mut writer)?;
+            writer.finish()?;
+            value
         };
         let completed = tx.execute(
             "UPDATE scans SET status = 'complete', finished_at = ?2, accounts = ?3, regions = ?4,
@@ -620,17 +660,23 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NoSuchScan(scan_id.to_owned()));
         }
-        tx.execute(
-            "DELETE FROM assessments WHERE scan_id = ?1",
-            params![scan_id],
-        )?;
+        if let Some(current) = history::assessed_scan(&tx)?
+            && current != scan_id
+        {
+            return Err(StoreError::NotCurrent {
+                scan: scan_id.to_owned(),
+                current,
+            });
+        }
         tx.execute(
             "DELETE FROM scan_posture WHERE scan_id = ?1",
             params![scan_id],
         )?;
         let value = {
             let mut writer = AssessmentWriter::new(&tx, scan_id)?;
-            fill(&mut writer)?
+            let value = fill(&mut writer)?;
+            writer.finish()?;
+            value
         };
         tx.commit()?;
         Ok(value)
@@ -797,30 +843,109 @@ impl Store {
     }
 }
 
-/// Writes one scan's assessments inside a store transaction (see
-/// [`Store::replace_assessments_with`]).
+/// Writes one scan's assessments into the current state, inside a store
+/// transaction (see [`Store::replace_assessments_with`]).
+///
+/// An assessment equal to the stored one only moves to this scan; a new
+/// one, or one whose status changed, is written and its change logged
+/// (`assessment_changes`). [`finish`](Self::finish) removes what this scan
+/// no longer assessed (logged as `removed`) and records the day's
+/// aggregates.
 pub struct AssessmentWriter<'t> {
-    insert: db::Statement<'t>,
+    tx: &'t Conn,
+    unchanged: db::Statement<'t>,
+    old_status: db::Statement<'t>,
+    upsert: db::Statement<'t>,
+    log: db::Statement<'t>,
     scan_id: &'t str,
+    /// This write's mark on the rows it touches (its start in nanoseconds:
+    /// writes take the write lock one after another).
+    pass: i64,
+    at: String,
+    day: String,
     written: usize,
+    changes: usize,
+    /// Whether writes reach the current state (not for a superseded scan).
+    active: bool,
 }
 
 impl<'t> AssessmentWriter<'t> {
     fn new(tx: &'t Conn, scan_id: &'t str) -> Result<Self> {
-        let insert = tx.prepare(
-            "INSERT INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (scan_id, recommendation, resource) DO UPDATE SET resource_type = excluded.resource_type, resource_name = excluded.resource_name, account = excluded.account, region = excluded.region, status = excluded.status, reason = excluded.reason, evidence = excluded.evidence, exemption = excluded.exemption",
+        let now = OffsetDateTime::now_utc();
+        let day = history::day_of(now);
+        history::ensure_partitions(tx, &day)?;
+        let unchanged = tx.prepare(
+            "UPDATE assessments SET scan_id = ?1, pass = ?12
+             WHERE recommendation = ?2 AND resource = ?3 AND status = ?4 AND reason = ?5
+               AND evidence = ?6 AND exemption IS NOT DISTINCT FROM ?7 AND resource_type = ?8
+               AND resource_name = ?9 AND account = ?10 AND region = ?11",
         )?;
+        let old_status = tx.prepare(
+            "SELECT status FROM assessments WHERE recommendation = ?1 AND resource = ?2",
+        )?;
+        let upsert = tx.prepare(
+            "INSERT INTO assessments (scan_id, recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption, since, pass)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (recommendation, resource) DO UPDATE SET scan_id = excluded.scan_id, pass = excluded.pass,
+                 resource_type = excluded.resource_type, resource_name = excluded.resource_name,
+                 account = excluded.account, region = excluded.region, reason = excluded.reason,
+                 evidence = excluded.evidence, exemption = excluded.exemption,
+                 since = CASE WHEN assessments.status = excluded.status THEN assessments.since ELSE excluded.since END,
+                 status = excluded.status",
+        )?;
+        let log = tx.prepare(history::INSERT_CHANGE)?;
         Ok(Self {
-            insert,
+            tx,
+            unchanged,
+            old_status,
+            upsert,
+            log,
             scan_id,
+            pass: i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX),
+            at: rfc3339(now),
+            day,
             written: 0,
+            changes: 0,
+            active: true,
         })
     }
 
     /// Writes one assessment.
     pub fn write(&mut self, a: &Assessment) -> Result<()> {
-        self.insert.execute(params![
+        let evidence = json_text(&a.evidence);
+        let exemption = a.exemption.as_ref().map(json_text);
+        let status = a.status.as_str();
+        self.written += 1;
+        if !self.active {
+            return Ok(());
+        }
+        let same = self.unchanged.execute(params![
+            self.scan_id,
+            a.recommendation,
+            a.resource,
+            status,
+            a.reason,
+            evidence,
+            exemption,
+            a.resource_type,
+            a.resource_name,
+            a.account,
+            a.region,
+            self.pass,
+        ])?;
+        if same > 0 {
+            return Ok(());
+        }
+        let old: Option<String> = {
+            let mut rows = self
+                .old_status
+                .query(params![a.recommendation, a.resource])?;
+            match rows.next()? {
+                Some(row) => Some(row.get(0)?),
+                None => None,
+            }
+        };
+        self.upsert.execute(params![
             self.scan_id,
             a.recommendation,
             a.resource,
@@ -828,18 +953,48 @@ impl<'t> AssessmentWriter<'t> {
             a.resource_name,
             a.account,
             a.region,
-            a.status.as_str(),
+            status,
             a.reason,
-            json_text(&a.evidence),
-            a.exemption.as_ref().map(json_text),
+            evidence,
+            exemption,
+            self.at,
+            self.pass,
         ])?;
-        self.written += 1;
+        let Some(change) = ChangeKind::between(old.as_deref(), status) else {
+            return Ok(());
+        };
+        self.log.execute(params![
+            self.day,
+            self.at,
+            self.scan_id,
+            a.account,
+            a.region,
+            a.recommendation,
+            a.resource,
+            change.as_str(),
+            old,
+            status,
+        ])?;
+        self.changes += 1;
         Ok(())
     }
 
     /// How many assessments were written.
     pub fn written(&self) -> usize {
         self.written
+    }
+
+    /// Ends the scan's writing: the assessments it did not write are
+    /// removed from the current state (each change logged), and the day's
+    /// aggregates are recorded again. Returns how many changes were logged.
+    fn finish(self) -> Result<usize> {
+        if !self.active {
+            return Ok(0);
+        }
+        let removed =
+            history::remove_unassessed(self.tx, self.pass, self.scan_id, &self.day, &self.at)?;
+        history::record_day(self.tx, &self.day)?;
+        Ok(self.changes + removed)
     }
 }
 

@@ -57,11 +57,15 @@ impl Store {
         Ok(())
     }
 
-    /// Complete scans without a cached `score`, newest first (at most `limit`).
+    /// Complete scans without a cached `score` whose assessments are the
+    /// current state (only the current scan's are kept: the engine caches
+    /// each scan's score when it stores it), newest first (at most
+    /// `limit`).
     pub fn scans_without_score(&self, limit: u64) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(
             "SELECT id FROM scans WHERE status = 'complete' AND NOT EXISTS
                (SELECT 1 FROM scan_posture p WHERE p.scan_id = scans.id AND p.kind = 'score')
+               AND EXISTS (SELECT 1 FROM assessments a WHERE a.scan_id = scans.id)
              ORDER BY finished_at DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map(params![crate::to_i64(limit)], |r| {

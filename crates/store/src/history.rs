@@ -1,0 +1,956 @@
+//! Posture history that scales (schema version 9): the `assessments` table
+//! holds the *current state*, one row per (recommendation, resource) updated
+//! in place, and history is kept as
+//!
+//! - `assessment_changes`: an append-only log of every change a scan made
+//!   to the current state — an assessment seen for the first time (`new`),
+//!   a status that changed (`changed`; `resolved` when unhealthy became
+//!   healthy), an assessment a scan no longer made (`removed`: the resource
+//!   or the recommendation is gone);
+//! - `daily_posture`: per day, account, region and recommendation, how many
+//!   assessments had each status at the day's last scan (trends).
+//!
+//! On PostgreSQL both tables are partitioned by month (`PARTITION BY RANGE
+//! (day)`, partitions created as days arrive), so retention drops whole
+//! partitions ([`Store::prune_history`]); on SQLite it deletes rows.
+
+use rampart_model::AssessmentStatus;
+use serde::Serialize;
+use time::{Date, Month, OffsetDateTime};
+
+use crate::db::{Backend, Conn, OptionalExtension, params, params_from_iter};
+use crate::pages::Where;
+use crate::{Result, Scope, Store, StoreError, collect_rows, parse_status, parse_time};
+
+/// The history tables; `{partition}` is PostgreSQL's partitioning clause
+/// (empty on SQLite).
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS assessment_changes (
+    day TEXT NOT NULL,
+    at TEXT NOT NULL,
+    scan_id TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    recommendation TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    change TEXT NOT NULL,
+    old_status TEXT,
+    new_status TEXT
+){partition};
+CREATE INDEX IF NOT EXISTS assessment_changes_day ON assessment_changes (day);
+CREATE INDEX IF NOT EXISTS assessment_changes_key ON assessment_changes (recommendation, resource);
+CREATE TABLE IF NOT EXISTS daily_posture (
+    day TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    recommendation TEXT NOT NULL,
+    healthy INTEGER NOT NULL,
+    unhealthy INTEGER NOT NULL,
+    error INTEGER NOT NULL,
+    exempt INTEGER NOT NULL,
+    not_applicable INTEGER NOT NULL,
+    PRIMARY KEY (day, account, region, recommendation)
+){partition};
+";
+
+/// The partitioned tables.
+const PARTITIONED: [&str; 2] = ["assessment_changes", "daily_posture"];
+
+/// Logs one change (see [`crate::AssessmentWriter`]).
+pub(crate) const INSERT_CHANGE: &str = "INSERT INTO assessment_changes
+    (day, at, scan_id, account, region, recommendation, resource, change, old_status, new_status)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// Creates the history tables and turns a version-8 store's per-scan
+/// assessments into the current state: the latest complete scan's are
+/// kept, older scans' copies are dropped (their scores stay in the
+/// posture cache).
+pub(crate) fn migrate(conn: &Conn) -> Result<()> {
+    let partition = match conn.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " PARTITION BY RANGE (day)",
+    };
+    conn.execute_batch(&SCHEMA.replace("{partition}", partition))?;
+    if conn.backend() == Backend::Postgres {
+        // Newest-first pages of the log (SQLite's rowid is its key already).
+        conn.execute_native(
+            "CREATE INDEX IF NOT EXISTS assessment_changes_seq ON assessment_changes (rowid)",
+        )?;
+    }
+    if conn.has_column("assessments", "since")? {
+        return Ok(());
+    }
+    conn.execute_batch("ALTER TABLE assessments RENAME TO assessments_v8")?;
+    conn.execute_batch(crate::SCHEMA)?;
+    let latest: Option<String> = conn
+        .query_row(
+            "SELECT id FROM scans WHERE status = 'complete' ORDER BY finished_at DESC, started_at DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(latest) = latest {
+        conn.execute(
+            "INSERT INTO assessments (recommendation, resource, scan_id, resource_type, resource_name, account, region, status, reason, evidence, exemption, since, pass)
+             SELECT a.recommendation, a.resource, a.scan_id, a.resource_type, a.resource_name, a.account, a.region, a.status, a.reason, a.evidence, a.exemption,
+                    COALESCE(s.finished_at, s.started_at), 0
+             FROM assessments_v8 a JOIN scans s ON s.id = a.scan_id WHERE a.scan_id = ?1",
+            params![latest],
+        )?;
+    }
+    conn.execute_batch("DROP TABLE assessments_v8")?;
+    Ok(())
+}
+
+/// The day of `t` (UTC) as `YYYY-MM-DD`.
+pub(crate) fn day_of(t: OffsetDateTime) -> String {
+    let d = t.to_offset(time::UtcOffset::UTC).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn parse_day(text: &str) -> Option<Date> {
+    let mut parts = text.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, month, day).ok()
+}
+
+/// The first day of the month after `date`'s.
+fn next_month(date: Date) -> Option<Date> {
+    let (year, month) = match date.month() {
+        Month::December => (date.year() + 1, Month::January),
+        m => (date.year(), m.next()),
+    };
+    Date::from_calendar_date(year, month, 1).ok()
+}
+
+fn partition_name(table: &str, date: Date) -> String {
+    format!("{table}_p{:04}_{:02}", date.year(), u8::from(date.month()))
+}
+
+/// On PostgreSQL, creates the month partitions that rows of `day` go to
+/// (inside the writer's transaction, under its lock).
+pub(crate) fn ensure_partitions(conn: &Conn, day: &str) -> Result<()> {
+    if conn.backend() != Backend::Postgres {
+        return Ok(());
+    }
+    let date = parse_day(day).ok_or_else(|| StoreError::Corrupt {
+        column: "day",
+        reason: format!("not a day: `{day}`"),
+    })?;
+    let first = date.replace_day(1).map_err(|e| StoreError::Corrupt {
+        column: "day",
+        reason: e.to_string(),
+    })?;
+    let Some(end) = next_month(first) else {
+        return Ok(());
+    };
+    for table in PARTITIONED {
+        conn.execute_native(&format!(
+            "CREATE TABLE IF NOT EXISTS {} PARTITION OF {table} FOR VALUES FROM ('{}') TO ('{}')",
+            partition_name(table, first),
+            day_of_date(first),
+            day_of_date(end),
+        ))?;
+    }
+    Ok(())
+}
+
+fn day_of_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Removes from the current state what write `pass` (of scan `scan_id`)
+/// did not touch, logging each as `removed`; how many.
+pub(crate) fn remove_unassessed(
+    conn: &Conn,
+    pass: i64,
+    scan_id: &str,
+    day: &str,
+    at: &str,
+) -> Result<usize> {
+    conn.execute(
+        "INSERT INTO assessment_changes
+            (day, at, scan_id, account, region, recommendation, resource, change, old_status, new_status)
+         SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), account, region, recommendation, resource, 'removed', status, NULL
+         FROM assessments WHERE pass <> ?4",
+        params![day, at, scan_id, pass],
+    )?;
+    Ok(conn.execute("DELETE FROM assessments WHERE pass <> ?1", params![pass])?)
+}
+
+/// Records `day`'s aggregates from the current state (replacing an earlier
+/// scan's of the same day).
+pub(crate) fn record_day(conn: &Conn, day: &str) -> Result<()> {
+    conn.execute("DELETE FROM daily_posture WHERE day = ?1", params![day])?;
+    conn.execute(
+        "INSERT INTO daily_posture (day, account, region, recommendation, healthy, unhealthy, error, exempt, not_applicable)
+         SELECT CAST(?1 AS TEXT), account, region, recommendation,
+                SUM(CASE WHEN status = 'healthy' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = 'unhealthy' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END)
+         FROM assessments GROUP BY account, region, recommendation",
+        params![day],
+    )?;
+    Ok(())
+}
+
+/// The scan the current assessments come from (`None`: there are none).
+pub(crate) fn assessed_scan(conn: &Conn) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT scan_id FROM assessments LIMIT 1", [], |r| r.get(0))
+        .optional()?)
+}
+
+/// `(finished_at, started_at)` of the latest complete scan.
+pub(crate) fn latest_complete(conn: &Conn) -> Result<Option<(OffsetDateTime, OffsetDateTime)>> {
+    let row: Option<(Option<String>, String)> = conn
+        .query_row(
+            "SELECT finished_at, started_at FROM scans WHERE status = 'complete'
+             ORDER BY finished_at DESC, started_at DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((finished, started)) = row else {
+        return Ok(None);
+    };
+    let started = parse_time("started_at", &started)?;
+    let finished = match finished {
+        Some(f) => parse_time("finished_at", &f)?,
+        None => started,
+    };
+    Ok(Some((finished, started)))
+}
+
+/// What happened to an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Assessed for the first time (or again after it was removed).
+    New,
+    /// Its status changed (other than unhealthy to healthy).
+    Changed,
+    /// Unhealthy became healthy.
+    Resolved,
+    /// No longer assessed: the resource, or the recommendation, is gone.
+    Removed,
+}
+
+impl ChangeKind {
+    /// Every kind.
+    pub const ALL: [Self; 4] = [Self::New, Self::Changed, Self::Resolved, Self::Removed];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Changed => "changed",
+            Self::Resolved => "resolved",
+            Self::Removed => "removed",
+        }
+    }
+
+    /// The kind named `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The change from a stored status (`None`: not assessed before) to
+    /// `new`; `None` when the status is the same.
+    pub(crate) fn between(old: Option<&str>, new: &str) -> Option<Self> {
+        match old {
+            None => Some(Self::New),
+            Some(old) if old == new => None,
+            Some("unhealthy") if new == "healthy" => Some(Self::Resolved),
+            Some(_) => Some(Self::Changed),
+        }
+    }
+}
+
+/// One logged change of the current state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssessmentChange {
+    /// Its position in the log (newer changes have larger ones).
+    pub seq: i64,
+    /// When the scan wrote it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The scan that made it.
+    pub scan_id: String,
+    /// The resource's account.
+    pub account: String,
+    /// The resource's region.
+    pub region: String,
+    /// The recommendation.
+    pub recommendation: String,
+    /// The resource (ARN).
+    pub resource: String,
+    /// What happened.
+    pub change: ChangeKind,
+    /// The status before (`None` for a new assessment).
+    pub old_status: Option<AssessmentStatus>,
+    /// The status after (`None` for a removed one).
+    pub new_status: Option<AssessmentStatus>,
+}
+
+/// Which logged changes to read.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeFilter {
+    /// Only changes of this day (`YYYY-MM-DD`) or later.
+    pub since: Option<String>,
+    /// Only changes of this day or earlier.
+    pub until: Option<String>,
+    /// Only this kind.
+    pub change: Option<ChangeKind>,
+    /// Only this recommendation.
+    pub recommendation: Option<String>,
+    /// Only this resource.
+    pub resource: Option<String>,
+    /// Only this part of the estate.
+    pub scope: Scope,
+}
+
+/// One day's assessment counts by status (summed over a scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyPosture {
+    /// The day (`YYYY-MM-DD`, UTC).
+    pub day: String,
+    /// Healthy assessments.
+    pub healthy: u64,
+    /// Unhealthy assessments.
+    pub unhealthy: u64,
+    /// Assessments that could not be made.
+    pub error: u64,
+    /// Exempt assessments.
+    pub exempt: u64,
+    /// Not applicable assessments.
+    pub not_applicable: u64,
+}
+
+/// What [`Store::prune_history`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    /// History before this day was removed.
+    pub before: String,
+    /// PostgreSQL partitions dropped (whole months).
+    pub partitions_dropped: Vec<String>,
+    /// Rows deleted (SQLite).
+    pub rows_deleted: u64,
+}
+
+/// Checks a `YYYY-MM-DD` day given by a caller.
+fn valid_day(text: &str) -> Result<&str> {
+    parse_day(text)
+        .filter(|d| day_of_date(*d) == text)
+        .map(|_| text)
+        .ok_or_else(|| StoreError::Corrupt {
+            column: "day",
+            reason: format!("`{text}` is not a day (YYYY-MM-DD)"),
+        })
+}
+
+impl Store {
+    /// Logged changes matching `filter`, newest first: at most `limit`,
+    /// before position `before` (the `seq` of the last change of the
+    /// previous page).
+    pub fn changes(
+        &self,
+        filter: &ChangeFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AssessmentChange>> {
+        let mut w = Where::new("1 =", 1i64);
+        if let Some(since) = &filter.since {
+            w.and_opt("day >=", Some(&valid_day(since)?.to_owned()));
+        }
+        if let Some(until) = &filter.until {
+            w.and_opt("day <=", Some(&valid_day(until)?.to_owned()));
+        }
+        w.and_opt(
+            "change =",
+            filter.change.map(|c| c.as_str().to_owned()).as_ref(),
+        );
+        w.and_opt("recommendation =", filter.recommendation.as_ref());
+        w.and_opt("resource =", filter.resource.as_ref());
+        filter.scope.restrict(&mut w);
+        if let Some(before) = before {
+            w.args.push(before.into());
+            w.sql.push_str(&format!(" AND rowid < ?{}", w.args.len()));
+        }
+        w.args.push(crate::to_i64(limit).into());
+        let sql = format!(
+            "SELECT rowid, at, scan_id, account, region, recommendation, resource, change, old_status, new_status
+             FROM assessment_changes{} ORDER BY rowid DESC LIMIT ?{}",
+            w.sql,
+            w.args.len()
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
+            let seq: i64 = row.get(0)?;
+            let at: String = row.get(1)?;
+            let change: String = row.get(7)?;
+            let old: Option<String> = row.get(8)?;
+            let new: Option<String> = row.get(9)?;
+            let (scan_id, account, region, recommendation, resource) = (
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            );
+            Ok((|| {
+                Ok(AssessmentChange {
+                    seq,
+                    at: parse_time("at", &at)?,
+                    scan_id,
+                    account,
+                    region,
+                    recommendation,
+                    resource,
+                    change: ChangeKind::parse(&change).ok_or_else(|| StoreError::Corrupt {
+                        column: "change",
+                        reason: format!("unknown change `{change}`"),
+                    })?,
+                    old_status: old.as_deref().map(parse_status).transpose()?,
+                    new_status: new.as_deref().map(parse_status).transpose()?,
+                })
+            })())
+        })?;
+        collect_rows(rows)
+    }
+
+    /// Assessment counts by status per day, oldest first, over `scope` (and
+    /// one `recommendation` when given), for days in `[since, until]`.
+    pub fn daily_posture(
+        &self,
+        scope: &Scope,
+        recommendation: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+    ) -> Result<Vec<DailyPosture>> {
+        let mut w = Where::new("1 =", 1i64);
+        if let Some(since) = since {
+            w.and_opt("day >=", Some(&valid_day(since)?.to_owned()));
+        }
+        if let Some(until) = until {
+            w.and_opt("day <=", Some(&valid_day(until)?.to_owned()));
+        }
+        w.and_opt(
+            "recommendation =",
+            recommendation.map(str::to_owned).as_ref(),
+        );
+        scope.restrict(&mut w);
+        let sql = format!(
+            "SELECT day, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
+             FROM daily_posture{} GROUP BY day ORDER BY day",
+            w.sql
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
+            let count = |i: usize| -> crate::db::DbResult<u64> {
+                Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
+            };
+            Ok(Ok(DailyPosture {
+                day: row.get(0)?,
+                healthy: count(1)?,
+                unhealthy: count(2)?,
+                error: count(3)?,
+                exempt: count(4)?,
+                not_applicable: count(5)?,
+            }))
+        })?;
+        collect_rows(rows)
+    }
+
+    /// Removes history (logged changes and daily aggregates) older than
+    /// `keep_days` days before `now`. On PostgreSQL whole month partitions
+    /// go (a month is dropped once all of it is older; the current state
+    /// is never touched); on SQLite the rows are deleted.
+    pub fn prune_history(&mut self, keep_days: u32, now: OffsetDateTime) -> Result<PruneReport> {
+        let before = day_of(now - time::Duration::days(i64::from(keep_days)));
+        let mut report = PruneReport {
+            before: before.clone(),
+            ..PruneReport::default()
+        };
+        let tx = self.conn.begin_write()?;
+        match tx.backend() {
+            Backend::Sqlite => {
+                for table in PARTITIONED {
+                    let n = tx.execute(
+                        &format!("DELETE FROM {table} WHERE day < ?1"),
+                        params![before],
+                    )?;
+                    report.rows_deleted += n as u64;
+                }
+            }
+            Backend::Postgres => {
+                for table in PARTITIONED {
+                    for (name, end) in partitions(&tx, table)? {
+                        if end <= before {
+                            tx.execute_native(&format!("DROP TABLE IF EXISTS {name}"))?;
+                            report.partitions_dropped.push(name);
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// The month partitions of the history tables on PostgreSQL (names,
+    /// oldest first); empty on SQLite.
+    pub fn history_partitions(&self) -> Result<Vec<String>> {
+        if self.conn.backend() != Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        for table in PARTITIONED {
+            names.extend(partitions(&self.conn, table)?.into_iter().map(|(n, _)| n));
+        }
+        Ok(names)
+    }
+}
+
+/// A partitioned table's partitions with the first day after each
+/// (`YYYY-MM-DD`), oldest first.
+fn partitions(conn: &Conn, table: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.relname::text FROM pg_inherits i
+         JOIN pg_class c ON c.oid = i.inhrelid
+         JOIN pg_class p ON p.oid = i.inhparent
+         JOIN pg_namespace n ON n.oid = p.relnamespace
+         WHERE p.relname::text = ?1 AND n.nspname::text = current_schema()
+         ORDER BY 1",
+    )?;
+    let names = collect_rows(stmt.query_map(params![table], |r| Ok(Ok(r.get::<String>(0)?)))?)?;
+    let prefix = format!("{table}_p");
+    Ok(names
+        .into_iter()
+        .filter_map(|name| {
+            let (year, month) = name.strip_prefix(&prefix)?.split_once('_')?;
+            let first = Date::from_calendar_date(
+                year.parse().ok()?,
+                Month::try_from(month.parse::<u8>().ok()?).ok()?,
+                1,
+            )
+            .ok()?;
+            let end = day_of_date(next_month(first)?);
+            Some((name, end))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use rampart_model::{Assessment, AssessmentStatus, ScanRecord, ScanStatus, Snapshot};
+    use time::OffsetDateTime;
+
+    use super::{ChangeFilter, ChangeKind, day_of};
+    use crate::db::params;
+    use crate::{Scope, Store, StoreError, test_store};
+
+    fn record(id: &str, minute: i64) -> ScanRecord {
+        ScanRecord {
+            id: id.to_owned(),
+            started_at: OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute),
+            finished_at: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minute + 1)),
+            status: ScanStatus::Running,
+            accounts: vec!["111111111111".into(), "222222222222".into()],
+            regions: vec!["us-east-1".into()],
+            api_calls: 1,
+            asset_count: 0,
+            gap_count: 0,
+        }
+    }
+
+    fn assessment(resource: &str, account: &str, status: AssessmentStatus) -> Assessment {
+        Assessment {
+            recommendation: "rec".into(),
+            resource: resource.into(),
+            resource_type: "AWS::S3::Bucket".into(),
+            resource_name: resource.into(),
+            account: account.into(),
+            region: "us-east-1".into(),
+            status,
+            reason: status.as_str().into(),
+            evidence: Vec::new(),
+            exemption: None,
+        }
+    }
+
+    fn scan(store: &mut Store, id: &str, minute: i64, assessments: &[Assessment]) {
+        let snapshot = Snapshot {
+            scan: record(id, minute),
+            assets: Vec::new(),
+            gaps: Vec::new(),
+        };
+        store.complete_scan(&snapshot, assessments).unwrap();
+    }
+
+    fn stored_rows(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("SELECT COUNT(*) FROM assessments", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// (change, resource, old, new) of one scan's logged changes, sorted.
+    fn changes_of(
+        store: &Store,
+        scan: &str,
+    ) -> Vec<(ChangeKind, String, Option<String>, Option<String>)> {
+        let mut got: Vec<_> = store
+            .changes(&ChangeFilter::default(), None, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.scan_id == scan)
+            .map(|c| {
+                (
+                    c.change,
+                    c.resource,
+                    c.old_status.map(|s| s.as_str().to_owned()),
+                    c.new_status.map(|s| s.as_str().to_owned()),
+                )
+            })
+            .collect();
+        got.sort_by(|a, b| a.1.cmp(&b.1));
+        got
+    }
+
+    fn s(text: &str) -> Option<String> {
+        Some(text.to_owned())
+    }
+
+    use AssessmentStatus::{Healthy, NotApplicable, Unhealthy};
+    const A1: &str = "111111111111";
+    const A2: &str = "222222222222";
+
+    #[test]
+    fn a_scan_updates_the_current_state_in_place_and_logs_only_what_changed() {
+        let mut store = test_store();
+        scan(
+            &mut store,
+            "s1",
+            0,
+            &[
+                assessment("arn:a", A1, Unhealthy),
+                assessment("arn:b", A1, Healthy),
+                assessment("arn:c", A2, Healthy),
+                assessment("arn:e", A2, Healthy),
+            ],
+        );
+        assert_eq!(changes_of(&store, "s1").len(), 4, "all new");
+        assert!(
+            changes_of(&store, "s1")
+                .iter()
+                .all(|c| c.0 == ChangeKind::New)
+        );
+        scan(
+            &mut store,
+            "s2",
+            10,
+            &[
+                assessment("arn:a", A1, Healthy),
+                assessment("arn:b", A1, Unhealthy),
+                assessment("arn:d", A2, NotApplicable),
+                assessment("arn:e", A2, Healthy),
+            ],
+        );
+        assert_eq!(
+            changes_of(&store, "s2"),
+            vec![
+                (
+                    ChangeKind::Resolved,
+                    "arn:a".into(),
+                    s("unhealthy"),
+                    s("healthy")
+                ),
+                (
+                    ChangeKind::Changed,
+                    "arn:b".into(),
+                    s("healthy"),
+                    s("unhealthy")
+                ),
+                (ChangeKind::Removed, "arn:c".into(), s("healthy"), None),
+                (ChangeKind::New, "arn:d".into(), None, s("not_applicable")),
+            ],
+            "arn:e did not change and is not logged"
+        );
+        // One copy: the current state, not one per scan.
+        assert_eq!(stored_rows(&store), 4);
+        let current = store.assessments("s2").unwrap();
+        assert_eq!(
+            current
+                .iter()
+                .map(|a| (a.resource.as_str(), a.status))
+                .collect::<Vec<_>>(),
+            vec![
+                ("arn:a", Healthy),
+                ("arn:b", Unhealthy),
+                ("arn:d", NotApplicable),
+                ("arn:e", Healthy)
+            ]
+        );
+        assert!(
+            store.assessments("s1").unwrap().is_empty(),
+            "older scans keep no copy"
+        );
+
+        // Filters: kind, scope, day, and pages newest first.
+        let resolved = ChangeFilter {
+            change: Some(ChangeKind::Resolved),
+            ..ChangeFilter::default()
+        };
+        assert_eq!(store.changes(&resolved, None, 10).unwrap().len(), 1);
+        let of_a2 = ChangeFilter {
+            scope: Scope {
+                accounts: Some(vec![A2.into()]),
+                region: None,
+            },
+            ..ChangeFilter::default()
+        };
+        assert!(
+            store
+                .changes(&of_a2, None, 100)
+                .unwrap()
+                .iter()
+                .all(|c| c.account == A2)
+        );
+        assert_eq!(store.changes(&of_a2, None, 100).unwrap().len(), 4);
+        let tomorrow = day_of(OffsetDateTime::now_utc() + time::Duration::days(1));
+        let later = ChangeFilter {
+            since: Some(tomorrow),
+            ..ChangeFilter::default()
+        };
+        assert!(store.changes(&later, None, 10).unwrap().is_empty());
+        let first = store.changes(&ChangeFilter::default(), None, 3).unwrap();
+        assert_eq!(first.len(), 3);
+        let rest = store
+            .changes(&ChangeFilter::default(), first.last().map(|c| c.seq), 100)
+            .unwrap();
+        assert_eq!(first.len() + rest.len(), 8);
+        assert!(
+            first
+                .iter()
+                .chain(&rest)
+                .zip(first.iter().chain(&rest).skip(1))
+                .all(|(a, b)| a.seq > b.seq)
+        );
+        let bad = ChangeFilter {
+            since: Some("2026-13-01".into()),
+            ..ChangeFilter::default()
+        };
+        assert!(matches!(
+            store.changes(&bad, None, 1),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn a_re_evaluation_logs_its_changes_and_removes_what_it_no_longer_assesses() {
+        let mut store = test_store();
+        scan(
+            &mut store,
+            "s1",
+            0,
+            &[
+                assessment("arn:a", A1, Unhealthy),
+                assessment("arn:b", A1, Healthy),
+            ],
+        );
+        let mut exempt = assessment("arn:a", A1, AssessmentStatus::Exempt);
+        exempt.reason = "exempt".into();
+        store.replace_assessments("s1", &[exempt]).unwrap();
+        let got = changes_of(&store, "s1");
+        assert!(
+            got.contains(&(
+                ChangeKind::Changed,
+                "arn:a".into(),
+                s("unhealthy"),
+                s("exempt")
+            )),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(ChangeKind::Removed, "arn:b".into(), s("healthy"), None)),
+            "{got:?}"
+        );
+        assert_eq!(stored_rows(&store), 1);
+        // Only the current scan can be evaluated again.
+        scan(&mut store, "s2", 10, &[assessment("arn:a", A1, Healthy)]);
+        assert!(matches!(
+            store.replace_assessments("s1", &[]),
+            Err(StoreError::NotCurrent { .. })
+        ));
+    }
+
+    #[test]
+    fn a_scan_that_finished_before_the_current_one_does_not_replace_it() {
+        let mut store = test_store();
+        scan(&mut store, "late", 10, &[assessment("arn:a", A1, Healthy)]);
+        // Finished at minute 1, stored after: kept as a scan, not as state.
+        scan(
+            &mut store,
+            "early",
+            0,
+            &[assessment("arn:a", A1, Unhealthy)],
+        );
+        assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "late");
+        assert_eq!(store.assessments("late").unwrap().len(), 1);
+        assert_eq!(store.assessments("late").unwrap()[0].status, Healthy);
+        assert!(changes_of(&store, "early").is_empty());
+    }
+
+    #[test]
+    fn daily_aggregates_hold_the_days_last_state_per_scope() {
+        let mut store = test_store();
+        scan(
+            &mut store,
+            "s1",
+            0,
+            &[
+                assessment("arn:a", A1, Unhealthy),
+                assessment("arn:c", A2, Unhealthy),
+            ],
+        );
+        scan(
+            &mut store,
+            "s2",
+            10,
+            &[
+                assessment("arn:a", A1, Healthy),
+                assessment("arn:c", A2, Unhealthy),
+                assessment("arn:d", A2, Healthy),
+            ],
+        );
+        let today = day_of(OffsetDateTime::now_utc());
+        let all = store
+            .daily_posture(&Scope::default(), None, None, None)
+            .unwrap();
+        assert_eq!(all.len(), 1, "one point a day: {all:?}");
+        assert_eq!(
+            (all[0].day.as_str(), all[0].healthy, all[0].unhealthy),
+            (today.as_str(), 2, 1)
+        );
+        let a2 = Scope {
+            accounts: Some(vec![A2.into()]),
+            region: None,
+        };
+        let part = store
+            .daily_posture(&a2, Some("rec"), Some(&today), Some(&today))
+            .unwrap();
+        assert_eq!((part[0].healthy, part[0].unhealthy), (1, 1));
+        assert!(
+            store
+                .daily_posture(&a2, Some("other"), None, None)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn pruning_removes_history_older_than_the_kept_days() {
+        let mut store = test_store();
+        scan(&mut store, "s1", 0, &[assessment("arn:a", A1, Unhealthy)]);
+        // A change logged 100 days ago, as an older scan would have.
+        let old = OffsetDateTime::now_utc() - time::Duration::days(100);
+        let old_day = day_of(old);
+        super::ensure_partitions(&store.conn, &old_day).unwrap();
+        store
+            .conn
+            .execute(
+                super::INSERT_CHANGE,
+                params![
+                    old_day,
+                    crate::rfc3339(old),
+                    "s0",
+                    A1,
+                    "us-east-1",
+                    "rec",
+                    "arn:old",
+                    "new",
+                    None::<String>,
+                    "healthy"
+                ],
+            )
+            .unwrap();
+        let count = |store: &Store| {
+            store
+                .changes(&ChangeFilter::default(), None, 100)
+                .unwrap()
+                .len()
+        };
+        assert_eq!(count(&store), 2);
+        let before = store.history_partitions().unwrap();
+        let report = store.prune_history(30, OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(count(&store), 1, "the old change is gone, today's stays");
+        assert_eq!(
+            store.assessments("s1").unwrap().len(),
+            1,
+            "the current state stays"
+        );
+        match store.backend() {
+            crate::db::Backend::Sqlite => assert_eq!(report.rows_deleted, 1),
+            crate::db::Backend::Postgres => {
+                assert_eq!(report.partitions_dropped.len(), 2, "{report:?}");
+                let after = store.history_partitions().unwrap();
+                assert_eq!(after.len(), before.len() - 2, "{before:?} → {after:?}");
+                assert!(report.partitions_dropped.iter().all(|p| !after.contains(p)));
+            }
+        }
+        // Nothing to drop the second time.
+        let again = store.prune_history(30, OffsetDateTime::now_utc()).unwrap();
+        assert_eq!((again.rows_deleted, again.partitions_dropped.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_version_8_file_keeps_its_latest_scans_assessments_as_the_current_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v8.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '8');
+                 CREATE TABLE scans (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+                     status TEXT NOT NULL, accounts TEXT NOT NULL, regions TEXT NOT NULL,
+                     api_calls INTEGER NOT NULL DEFAULT 0, asset_count INTEGER NOT NULL DEFAULT 0,
+                     gap_count INTEGER NOT NULL DEFAULT 0, failure TEXT);
+                 INSERT INTO scans (id, started_at, finished_at, status, accounts, regions) VALUES
+                     ('old', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', 'complete', '[]', '[]'),
+                     ('new', '2026-01-02T00:00:00Z', '2026-01-02T00:01:00Z', 'complete', '[]', '[]');
+                 CREATE TABLE assessments (scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+                     recommendation TEXT NOT NULL, resource TEXT NOT NULL, resource_type TEXT NOT NULL,
+                     resource_name TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
+                     status TEXT NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL, exemption TEXT,
+                     PRIMARY KEY (scan_id, recommendation, resource));
+                 INSERT INTO assessments VALUES
+                     ('old', 'rec', 'arn:a', 'T', 'a', '111111111111', 'us-east-1', 'unhealthy', 'r', '[]', NULL),
+                     ('new', 'rec', 'arn:a', 'T', 'a', '111111111111', 'us-east-1', 'healthy', 'r', '[]', NULL),
+                     ('new', 'rec', 'arn:b', 'T', 'b', '111111111111', 'us-east-1', 'unhealthy', 'r', '[]', NULL);",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let current = store.assessments("new").unwrap();
+        assert_eq!(current.len(), 2);
+        assert_eq!(stored_rows(&store), 2, "the older copy is gone");
+        // The next scan diffs against it.
+        scan(
+            &mut store,
+            "s3",
+            60 * 24 * 366 * 60,
+            &[assessment("arn:a", A1, Healthy)],
+        );
+        // arn:a stays healthy (only its reason differs): not a change.
+        assert_eq!(
+            changes_of(&store, "s3"),
+            vec![(ChangeKind::Removed, "arn:b".into(), s("unhealthy"), None)]
+        );
+    }
+}
