@@ -49,6 +49,14 @@ pub enum Command {
     /// Regulatory compliance: every standard's summary, or one standard
     /// control by control.
     Compliance(ComplianceArgs),
+    /// What changed in the assessments: new, changed, resolved and
+    /// removed, newest first.
+    Changes(ChangesArgs),
+    /// Assessment counts by status per day (the day's last state).
+    Trend(TrendArgs),
+    /// Posture history kept in the store: prune what is older than a
+    /// retention.
+    History(HistoryArgs),
     /// Export findings: rampart.assessments/v1 JSON, OCSF, CSV, SARIF or HTML.
     Findings(FindingsArgs),
     /// Manage connectors: the AWS accounts (or organizations) Rampart scans.
@@ -206,6 +214,110 @@ pub struct ScoreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// `rampart changes`.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only changes of this part of the estate.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only changes of this day (YYYY-MM-DD, UTC) or later.
+    #[arg(long, value_name = "DAY")]
+    pub since: Option<String>,
+    /// Only changes of this day or earlier.
+    #[arg(long, value_name = "DAY")]
+    pub until: Option<String>,
+    /// Only this kind of change.
+    #[arg(long, value_enum)]
+    pub change: Option<ChangeKindArg>,
+    /// Only this recommendation.
+    #[arg(long, value_name = "ID")]
+    pub recommendation: Option<String>,
+    /// At most this many, newest first.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub limit: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// A kind of change to an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangeKindArg {
+    /// Assessed for the first time.
+    New,
+    /// Its status changed (other than unhealthy to healthy).
+    Changed,
+    /// Unhealthy became healthy.
+    Resolved,
+    /// No longer assessed (the resource is gone).
+    Removed,
+}
+
+impl From<ChangeKindArg> for rampart_store::ChangeKind {
+    fn from(kind: ChangeKindArg) -> Self {
+        match kind {
+            ChangeKindArg::New => Self::New,
+            ChangeKindArg::Changed => Self::Changed,
+            ChangeKindArg::Resolved => Self::Resolved,
+            ChangeKindArg::Removed => Self::Removed,
+        }
+    }
+}
+
+/// `rampart trend`.
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this part of the estate.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Days from this one (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DAY")]
+    pub since: Option<String>,
+    /// Days up to this one.
+    #[arg(long, value_name = "DAY")]
+    pub until: Option<String>,
+    /// Only this recommendation.
+    #[arg(long, value_name = "ID")]
+    pub recommendation: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `rampart history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+}
+
+/// `rampart history` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Remove logged changes and daily aggregates older than `--keep-days`
+    /// (whole month partitions on PostgreSQL). The current assessments and
+    /// scans are never removed.
+    Prune(PruneArgs),
+}
+
+/// `rampart history prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Keep this many days of history.
+    #[arg(long, value_name = "DAYS")]
+    pub keep_days: u32,
 }
 
 /// `rampart recommendations`.

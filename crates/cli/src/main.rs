@@ -56,6 +56,9 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Gaps(args) => commands::gaps::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Evaluate(args) => commands::evaluate::run(args, &mut stdout),
         Command::Score(args) => commands::score::run(args, &mut stdout).map(|()| Exit::Ok),
+        Command::Changes(args) => commands::history::changes(args, &mut stdout).map(|()| Exit::Ok),
+        Command::Trend(args) => commands::history::trend(args, &mut stdout).map(|()| Exit::Ok),
+        Command::History(args) => commands::history::run(args, &mut stdout).map(|()| Exit::Ok),
         Command::Recommendations(args) => {
             commands::recommendations::run(args, &mut stdout).map(|()| Exit::Ok)
         }

@@ -47,6 +47,20 @@ pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliEr
     }
 }
 
+/// [`scan_to_read`] for reads of assessments (score, compliance,
+/// recommendations, findings): only the current scan's assessments are
+/// kept, so an older `--scan` is a usage error, never an empty posture.
+pub fn assessed_scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
+    let scan = scan_to_read(store, id)?;
+    if id.is_some() && !store.assessments_kept(&scan.id)? {
+        return Err(CliError::usage(format!(
+            "the assessments of scan `{}` are history: only the current scan's are kept; `rampart changes` lists what changed since, `rampart trend` the daily counts",
+            scan.id
+        )));
+    }
+    Ok(scan)
+}
+
 /// The part of `scan`'s snapshot that `--account`, `--connector` and
 /// `--region` select ([`Store::scope`]). An unknown connector, or an
 /// account or region the snapshot does not hold, is a usage error naming

@@ -503,6 +503,13 @@ pub fn store_complete(
     })?;
     let mut posture = ScanPosture::of(&controls, &tally);
     drop(tally);
+    // The score history's point for this scan: its assessments are the
+    // current state only until the next scan (history is kept as changes).
+    store.put_posture(
+        &snapshot.scan.id,
+        "score",
+        &serde_json::to_value(&posture.score).unwrap_or_default(),
+    )?;
     if !others.origins.is_empty() {
         // The gate and the summary's failing list are about the accounts
         // this scan scanned; the score is the whole snapshot's.

@@ -354,6 +354,19 @@ fn valid_day(text: &str) -> Result<&str> {
 }
 
 impl Store {
+    /// Whether scan `scan_id`'s assessments are the current state (only
+    /// the current scan's are kept; older scans' are history: their
+    /// changes and daily aggregates, and their cached score).
+    pub fn assessments_kept(&self, scan_id: &str) -> Result<bool> {
+        Ok(match assessed_scan(&self.conn)? {
+            Some(current) => current == scan_id,
+            // No assessments at all: the latest complete scan made none.
+            None => self
+                .latest_complete_scan()?
+                .is_some_and(|latest| latest.id == scan_id),
+        })
+    }
+
     /// Logged changes matching `filter`, newest first: at most `limit`,
     /// before position `before` (the `seq` of the last change of the
     /// previous page).

@@ -23,7 +23,7 @@ use crate::posture;
 /// Re-evaluates and replaces the scan's assessments; prints a short summary.
 pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut store = open_existing_store(&args.read.store)?;
-    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let controls = posture::controls()?;
     let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;

@@ -17,7 +17,7 @@ use crate::posture;
 /// it ([`rampart_store::Store::scan_in`]).
 pub fn run(args: &FindingsArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let whole = posture::scan_to_read(&store, args.read.scan.as_deref())?;
+    let whole = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let scope = posture::scope(&store, &whole, &args.scope)?;
     let scan = store.scan_in(&whole, &scope)?;

@@ -10,6 +10,7 @@ pub mod containers;
 pub mod evaluate;
 pub mod findings;
 pub mod gaps;
+pub mod history;
 pub mod inventory;
 pub mod issuer;
 pub mod recommendations;

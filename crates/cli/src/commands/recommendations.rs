@@ -30,7 +30,7 @@ struct Row<'a> {
 /// Lists recommendations, most severe and most unhealthy first.
 pub fn run(args: &RecommendationsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let assessments = store.assessments(&scan.id)?;
     let mut by_rec: BTreeMap<&str, Vec<&rampart_model::Assessment>> = BTreeMap::new();

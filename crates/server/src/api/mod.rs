@@ -9,6 +9,7 @@
 pub(crate) mod alerts;
 pub(crate) mod connectors;
 mod exemptions;
+mod history;
 mod inventory;
 pub mod openapi;
 mod posture;
@@ -83,6 +84,7 @@ pub fn table() -> RouteTable {
     let t = alerts::register(t);
     let t = scans::register(t);
     let t = posture::register(t);
+    let t = history::register(t);
     let t = inventory::register(t);
     let t = connectors::register(t);
     let t = servers::register(t);
@@ -124,6 +126,30 @@ pub(crate) fn scan_to_read(
         Some(id) => Ok(Some(store.scan(id)?)),
         None => Ok(store.latest_complete_scan()?),
     }
+}
+
+/// [`scan_to_read`] for reads of assessments (score, compliance,
+/// recommendations, assessments): only the current scan's assessments are
+/// kept, so an older `?scan=` is `410 Gone`, never an empty posture.
+pub(crate) fn assessed_scan_to_read(
+    store: &Store,
+    id: Option<&str>,
+) -> Result<Option<ScanRecord>, ApiError> {
+    let scan = scan_to_read(store, id)?;
+    if let Some(scan) = &scan
+        && id.is_some()
+        && !store.assessments_kept(&scan.id)?
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::GONE,
+            "scan_history",
+            format!(
+                "the assessments of scan `{}` are history: only the current scan's are kept; `GET /api/v1/changes` lists what changed, `GET /api/v1/trend` the daily counts",
+                scan.id
+            ),
+        ));
+    }
+    Ok(scan)
 }
 
 /// A view of a stored scan (the latest complete one, or `scan`): its record

@@ -294,6 +294,32 @@ fn operations() -> Vec<Op> {
         .paged(schema_ref("ScorePoint")),
         op(
             "get",
+            "/changes",
+            "posture",
+            "Changes to the current assessments (new, changed, resolved, removed), newest first",
+        )
+        .q(&[&SCOPE_Q[..], &[
+            ("since", "YYYY-MM-DD; changes of this day or later (UTC)."),
+            ("until", "YYYY-MM-DD; changes of this day or earlier."),
+            ("change", "new, changed, resolved or removed."),
+            ("recommendation", "Only this recommendation."),
+            ("resource", "Only this resource (ARN)."),
+        ][..]].concat())
+        .paged(schema_ref("AssessmentChange")),
+        op(
+            "get",
+            "/trend",
+            "posture",
+            "Assessment counts by status per day (the day's last state), oldest first",
+        )
+        .q(&[&SCOPE_Q[..], &[
+            ("since", "YYYY-MM-DD; days from this one."),
+            ("until", "YYYY-MM-DD; days up to this one."),
+            ("recommendation", "Only this recommendation."),
+        ][..]].concat())
+        .returns("200", json!({"type": "object", "properties": {"days": {"type": "array", "items": schema_ref("DailyPosture")}}})),
+        op(
+            "get",
             "/recommendations",
             "posture",
             "Recommendations with assessment counts, most urgent first",
@@ -702,6 +728,16 @@ fn schemas() -> Value {
         }},
         "ScorePoint": {"type": "object", "properties": {
             "scan_id": {"type": "string"}, "finished_at": {"type": "string", "format": "date-time"}, "percent": {"type": "number"}
+        }},
+        "AssessmentChange": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "scan_id": {"type": "string"},
+            "account": {"type": "string"}, "region": {"type": "string"}, "recommendation": {"type": "string"},
+            "resource": {"type": "string"}, "change": {"type": "string", "enum": ["new", "changed", "resolved", "removed"]},
+            "old_status": nullable_string, "new_status": nullable_string
+        }},
+        "DailyPosture": {"type": "object", "properties": {
+            "day": {"type": "string", "format": "date"}, "healthy": {"type": "integer"}, "unhealthy": {"type": "integer"},
+            "error": {"type": "integer"}, "exempt": {"type": "integer"}, "not_applicable": {"type": "integer"}
         }},
         "StatusCounts": {"type": "object", "properties": {
             "unhealthy": {"type": "integer"}, "healthy": {"type": "integer"}, "not_applicable": {"type": "integer"},
