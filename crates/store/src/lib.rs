@@ -867,6 +867,8 @@ pub struct AssessmentWriter<'t> {
     changes: usize,
     /// Whether writes reach the current state (not for a superseded scan).
     active: bool,
+    /// Whether the current state was empty when this write began.
+    fresh: bool,
 }
 
 impl<'t> AssessmentWriter<'t> {
@@ -907,6 +909,7 @@ impl<'t> AssessmentWriter<'t> {
             written: 0,
             changes: 0,
             active: true,
+            fresh: history::assessed_scan(tx)?.is_none(),
         })
     }
 
@@ -918,6 +921,10 @@ impl<'t> AssessmentWriter<'t> {
         self.written += 1;
         if !self.active {
             return Ok(());
+        }
+        if self.fresh {
+            // Nothing stored before this write: every assessment is new.
+            return self.put(a, status, &evidence, exemption.as_deref(), None);
         }
         let same = self.unchanged.execute(params![
             self.scan_id,
@@ -937,14 +944,25 @@ impl<'t> AssessmentWriter<'t> {
             return Ok(());
         }
         let old: Option<String> = {
-            let mut rows = self
-                .old_status
-                .query(params![a.recommendation, a.resource])?;
+            let mut rows = self.old_status.query(params![a.recommendation, a.resource])?;
             match rows.next()? {
                 Some(row) => Some(row.get(0)?),
                 None => None,
             }
         };
+        self.put(a, status, &evidence, exemption.as_deref(), old)
+    }
+
+    /// Stores an assessment that is new or differs from the stored one
+    /// (whose status was `old`), logging a change of status.
+    fn put(
+        &mut self,
+        a: &Assessment,
+        status: &str,
+        evidence: &str,
+        exemption: Option<&str>,
+        old: Option<String>,
+    ) -> Result<()> {
         self.upsert.execute(params![
             self.scan_id,
             a.recommendation,

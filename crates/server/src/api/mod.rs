@@ -9,7 +9,7 @@
 pub(crate) mod alerts;
 pub(crate) mod connectors;
 mod exemptions;
-mod history;
+pub(crate) mod history;
 mod inventory;
 pub mod openapi;
 mod posture;

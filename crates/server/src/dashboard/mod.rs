@@ -14,6 +14,7 @@
 
 mod alerts;
 mod compliance;
+mod history;
 mod connectors;
 mod inventory;
 mod onboarding;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/compliance", get(compliance::standards))
         .route("/compliance/{standard}", get(compliance::standard))
         .route("/compliance/{standard}/{control}", get(compliance::control))
+        .route("/changes", get(history::changes))
         .route("/connectors", get(connectors::list))
         .route(
             "/connectors/new",
@@ -215,6 +217,7 @@ pub(crate) enum Nav {
     Recommendations,
     Inventory,
     Compliance,
+    Changes,
     Connectors,
     Servers,
     Alerts,
@@ -222,11 +225,12 @@ pub(crate) enum Nav {
     Sql,
 }
 
-const NAV: [(Nav, &str, &str); 9] = [
+const NAV: [(Nav, &str, &str); 10] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Recommendations, "/recommendations", "Recommendations"),
     (Nav::Inventory, "/inventory", "Inventory"),
     (Nav::Compliance, "/compliance", "Compliance"),
+    (Nav::Changes, "/changes", "Changes"),
     (Nav::Connectors, "/connectors", "Connectors"),
     (Nav::Servers, "/servers", "Servers"),
     (Nav::Alerts, "/alerts", "Alerts"),
