@@ -648,3 +648,92 @@ fn a_postgresql_store_reads_back_what_a_sqlite_file_does() {
     ));
     assert_eq!(raw[0]["coverage"]["mergedFrom"][0], raw[1]["id"], "{raw}");
 }
+
+/// `changes`, `trend` and `history prune` over the two-account estate and
+/// a scan that fixes one of B's volumes; an older `--scan` is refused.
+#[test]
+fn history_commands_list_changes_daily_counts_and_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("estate.db");
+    {
+        let mut store = rampart_store::Store::open(&path).unwrap();
+        estate::seed_two_accounts(&mut store);
+        estate::fix_b_volume(&mut store);
+    }
+    let db = path.display().to_string();
+    let run = |args: &[&str]| rampart(BIN, &[args, &["--db", &db]].concat());
+    let text = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", describe(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The resolved changes, with the time column (today's) masked.
+    let resolved = text(&["changes", "--change", "resolved"]);
+    let masked: String = resolved
+        .lines()
+        .map(|l| match l.get(..16) {
+            Some(when) if when.chars().nth(4) == Some('-') => {
+                format!("YYYY-MM-DD hh:mm{}", &l[16..])
+            }
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("changes_resolved", masked);
+    let json = stdout_json(&run(&[
+        "changes",
+        "--account",
+        ACCOUNT_A,
+        "--format",
+        "json",
+    ]));
+    let list = json.as_array().unwrap();
+    assert!(!list.is_empty());
+    assert!(
+        list.iter()
+            .all(|c| c["account"] == ACCOUNT_A && c["change"] == "new"),
+        "{json}"
+    );
+
+    let trend = stdout_json(&run(&["trend", "--account", ACCOUNT_B, "--format", "json"]));
+    assert_eq!(trend.as_array().unwrap().len(), 1, "{trend}");
+    assert!(text(&["trend"]).starts_with("DAY"));
+
+    // Nothing is older than a day here: pruning keeps everything.
+    let pruned = text(&["history", "prune", "--keep-days", "30"]);
+    assert!(
+        pruned.starts_with("History before ") && pruned.contains("0 rows deleted"),
+        "{pruned}"
+    );
+    assert_eq!(
+        stdout_json(&run(&["changes", "--format", "json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        {
+            let all = stdout_json(&run(&["changes", "--format", "json", "--limit", "1000"]));
+            all.as_array().unwrap().len().min(100)
+        }
+    );
+
+    // Only the current scan's assessments exist.
+    for cmd in [
+        &["score"][..],
+        &["findings", "--format", "json"],
+        &["compliance"],
+    ] {
+        let out = run(&[cmd, &["--scan", estate::SCAN_B]].concat());
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", describe(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("are history"),
+            "{}",
+            describe(&out)
+        );
+    }
+    assert_eq!(
+        run(&["score", "--scan", estate::SCAN_FIX]).status.code(),
+        Some(0)
+    );
+    let bad = run(&["changes", "--since", "12/01/2026"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", describe(&bad));
+}

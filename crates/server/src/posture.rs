@@ -179,6 +179,17 @@ impl Posture {
 
     /// Computes and caches a scan's posture from its stored assessments.
     pub fn refresh(&self, store: &Store, scan_id: &str) -> Result<(), ApiError> {
+        // Only the current scan's assessments exist: computing an older
+        // scan's posture from them would cache an empty one.
+        if !store.assessments_kept(scan_id)? {
+            return Err(ApiError::new(
+                axum::http::StatusCode::GONE,
+                "scan_history",
+                format!(
+                    "the assessments of scan `{scan_id}` are history: only the current scan's are kept"
+                ),
+            ));
+        }
         let statuses = store.assessment_statuses(scan_id)?;
         for kind in [kind::SCORE, kind::COMPLIANCE, kind::RECOMMENDATIONS] {
             store.put_posture(scan_id, kind, &self.compute(kind, &statuses)?)?;

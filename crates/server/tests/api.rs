@@ -106,6 +106,9 @@ fn scans_env(scan: Option<ScanFn>, scans: Vec<(&str, i64, Vec<Asset>)>) -> Env {
         store
             .complete_scan(&snapshot(id, minute, assets), &a)
             .unwrap();
+        // As the engine does: each scan's score is cached when stored
+        // (its assessments are the current state only until the next).
+        state.posture.refresh(&store, id).unwrap();
     }
     with_tokens(dir, &store, state)
 }
@@ -1979,4 +1982,109 @@ async fn sql_servers_list_with_prerequisites_and_assessment_and_have_a_page() {
     let r = send(&env.app, form("/sql/servers/i-0abc/baselines/remove")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(get(&env, baselines).await, json!([]));
+}
+
+/// History reads the change log and the daily counts: what each scan
+/// changed, filtered like the posture, and the day's counts equal to the
+/// current assessments; an older scan's assessments are gone, not empty.
+#[tokio::test]
+async fn changes_and_trend_read_the_history_and_older_scans_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    estate::seed_two_accounts(&mut store);
+    estate::fix_b_volume(&mut store);
+    let env = with_tokens(dir, &store, state);
+
+    let (all, pages) = all_pages(&env, "/api/v1/changes?limit=2").await;
+    assert!(pages > 1, "paged: {pages}");
+    let seqs: Vec<i64> = all.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    let of = |scan: &str| -> Vec<&Value> { all.iter().filter(|c| c["scan_id"] == scan).collect() };
+    // The first scan's assessments are new; the second adds B's only (A's
+    // did not change); the fix resolves B's volume 1 and nothing else.
+    assert!(!of(estate::SCAN_A).is_empty());
+    assert!(
+        of(estate::SCAN_A)
+            .iter()
+            .all(|c| c["change"] == "new" && c["account"] == ACCOUNT_A)
+    );
+    assert!(
+        of(estate::SCAN_B)
+            .iter()
+            .all(|c| c["change"] == "new" && c["account"] == ACCOUNT_B)
+    );
+    let fixed = of(estate::SCAN_FIX);
+    assert!(!fixed.is_empty());
+    for c in &fixed {
+        assert_eq!(c["change"], "resolved", "{c}");
+        assert_eq!(
+            (c["old_status"].as_str(), c["new_status"].as_str()),
+            (Some("unhealthy"), Some("healthy"))
+        );
+        assert!(
+            c["resource"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("vol-{ACCOUNT_B}-1")),
+            "{c}"
+        );
+    }
+
+    let resolved = get(&env, "/api/v1/changes?change=resolved").await;
+    assert_eq!(resolved["items"].as_array().unwrap().len(), fixed.len());
+    let by_connector = get(
+        &env,
+        &format!("/api/v1/changes?connector={CONNECTOR_A}&limit=500"),
+    )
+    .await;
+    assert!(
+        by_connector["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["account"] == ACCOUNT_A)
+    );
+    let none = get(&env, "/api/v1/changes?since=2999-01-01").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    for bad in [
+        "/api/v1/changes?change=fixed",
+        "/api/v1/changes?since=2026-13-01",
+        "/api/v1/trend?until=yesterday",
+    ] {
+        let r = call(&env.app, Method::GET, bad, Some(&env.reader), None).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "bad_request");
+    }
+
+    // One day: its counts are the current assessments'.
+    let trend = get(&env, "/api/v1/trend").await;
+    let days = trend["days"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{trend}");
+    let (current, _) = all_pages(&env, "/api/v1/assessments?limit=500").await;
+    for status in ["healthy", "unhealthy", "not_applicable", "error", "exempt"] {
+        let n = current.iter().filter(|a| a["status"] == status).count() as u64;
+        assert_eq!(days[0][status].as_u64(), Some(n), "{status}: {trend}");
+    }
+    let of_b = get(&env, &format!("/api/v1/trend?account={ACCOUNT_B}")).await;
+    let b_current = current.iter().filter(|a| a["account"] == ACCOUNT_B).count() as u64;
+    let day = &of_b["days"][0];
+    let b_total: u64 = ["healthy", "unhealthy", "not_applicable", "error", "exempt"]
+        .iter()
+        .map(|s| day[*s].as_u64().unwrap())
+        .sum();
+    assert_eq!(b_total, b_current, "{of_b}");
+
+    // The current scan reads as before; an older one is history.
+    get(&env, &format!("/api/v1/score?scan={}", estate::SCAN_FIX)).await;
+    for uri in [
+        format!("/api/v1/score?scan={}", estate::SCAN_B),
+        format!("/api/v1/assessments?scan={}", estate::SCAN_A),
+    ] {
+        let r = call(&env.app, Method::GET, &uri, Some(&env.reader), None).await;
+        assert_error(&r, StatusCode::GONE, "scan_history");
+    }
 }

@@ -766,3 +766,49 @@ async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() 
         );
     }
 }
+
+/// The Changes page shows the day's counts and what scans changed, newest
+/// first, filtered by kind of change and like the overview.
+#[tokio::test]
+async fn the_changes_page_lists_daily_counts_and_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rampart.db");
+    let state = AppState::new(ServerConfig::new(db.clone()), None).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    estate::seed_two_accounts(&mut store);
+    estate::fix_b_volume(&mut store);
+    let admin = create_token(&store, "admin-ui", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let app = router(state);
+
+    let page = get(&app, "/changes", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("aria-current=\"page\">Changes<"), "nav");
+    assert!(page.body.contains("id=\"trend\""), "{}", page.body);
+    assert!(page.body.contains("id=\"changes\""), "{}", page.body);
+    // Newest first: the fix's resolution comes before the first scan's news.
+    let resolved = page.body.find(">resolved<").expect("a resolved change");
+    let new = page.body.find(">new<").expect("new changes");
+    assert!(resolved < new, "newest first");
+    assert!(page.body.contains(&format!("vol-{ACCOUNT_B}-1")));
+
+    let only = get(&app, "/changes?change=resolved", &admin).await;
+    assert_eq!(only.status, StatusCode::OK);
+    assert!(!only.body.contains(">new<"), "{}", only.body);
+    assert!(
+        only.body.contains("<option value=\"resolved\" selected"),
+        "{}",
+        only.body
+    );
+    let of_a = get(
+        &app,
+        &format!("/changes?account={ACCOUNT_A}&change=resolved"),
+        &admin,
+    )
+    .await;
+    assert!(of_a.body.contains("No changes match."), "{}", of_a.body);
+    assert!(of_a.body.contains("id=\"scope-note\""), "{}", of_a.body);
+    let bad = get(&app, "/changes?change=fixed", &admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

@@ -944,7 +944,9 @@ impl<'t> AssessmentWriter<'t> {
             return Ok(());
         }
         let old: Option<String> = {
-            let mut rows = self.old_status.query(params![a.recommendation, a.resource])?;
+            let mut rows = self
+                .old_status
+                .query(params![a.recommendation, a.resource])?;
             match rows.next()? {
                 Some(row) => Some(row.get(0)?),
                 None => None,

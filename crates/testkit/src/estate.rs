@@ -106,3 +106,41 @@ pub fn seed_two_accounts(store: &mut Store) {
         .set_scan_connector(SCAN_A, &connector.id.to_string())
         .expect("link the scan to its connector");
 }
+
+/// A scan of account B after [`seed_two_accounts`], in which B's volume 1
+/// is encrypted: its failing assessments are resolved.
+pub const SCAN_FIX: &str = "estate-fix";
+
+/// Stores [`SCAN_FIX`]: account B scanned again with volume 1 now
+/// encrypted, account A kept (as the engine's merge keeps it).
+pub fn fix_b_volume(store: &mut Store) {
+    let catalog = Catalog::builtin().expect("built-in catalog");
+    let at = OffsetDateTime::now_utc() - Duration::minutes(1);
+    let assets = [
+        assets_a(),
+        vec![
+            volume(ACCOUNT_B, "us-east-1", 1, true),
+            volume(ACCOUNT_B, "us-east-1", 2, false),
+        ],
+    ]
+    .concat();
+    let assessments = evaluate_inventory(&catalog, &Inventory::new(&assets));
+    let snapshot = Snapshot {
+        scan: ScanRecord {
+            id: SCAN_FIX.to_owned(),
+            started_at: at,
+            finished_at: Some(at + Duration::seconds(30)),
+            status: ScanStatus::Running,
+            accounts: vec![ACCOUNT_B.to_owned()],
+            regions: vec!["us-east-1".to_owned(), "eu-west-1".to_owned()],
+            api_calls: 1,
+            asset_count: 0,
+            gap_count: 0,
+        },
+        assets,
+        gaps: Vec::new(),
+    };
+    store
+        .complete_scan(&snapshot, &assessments)
+        .expect("store the fixing scan");
+}

@@ -110,7 +110,7 @@ try {
   const nav = await page.$$eval("header nav a", (links) =>
     links.map((a) => ({ href: a.getAttribute("href"), label: a.textContent.trim() })),
   );
-  check(nav.length === 9, `the navigation has nine sections (${nav.map((n) => n.label).join(", ")})`);
+  check(nav.length === 10, `the navigation has ten sections (${nav.map((n) => n.label).join(", ")})`);
   for (const { href, label } of nav) {
     await open("/");
     await Promise.all([page.waitForLoadState("load"), page.click(`header nav a[href="${href}"]`)]);
@@ -118,6 +118,11 @@ try {
     check((await page.locator("h1").count()) === 1, `${label} has a heading`);
     await shot(label.toLowerCase());
   }
+
+  // History: the day's counts and what the scans changed.
+  await open("/changes");
+  check((await page.locator("#trend tbody tr").count()) > 0, "the Changes page shows the daily counts");
+  check((await page.locator("#changes tbody tr").count()) > 0, "the Changes page lists changes");
 
   // A compliance standard and one of its controls.
   await open("/compliance");

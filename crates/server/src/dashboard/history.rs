@@ -57,15 +57,12 @@ pub(super) async fn changes(
     if let Some(k) = kind {
         params.push(("change", k.as_str()));
     }
-    let next = more
-        .then(|| shown.last())
-        .flatten()
-        .map(|last| {
-            let seq = last.seq.to_string();
-            let mut with = params.clone();
-            with.push(("before", seq.as_str()));
-            link("/changes", &with)
-        });
+    let next = more.then(|| shown.last()).flatten().map(|last| {
+        let seq = last.seq.to_string();
+        let mut with = params.clone();
+        with.push(("before", seq.as_str()));
+        link("/changes", &with)
+    });
     let first = before.map(|_| link("/changes", &params));
     let selected = |k: ChangeKind| kind == Some(k);
     let content = html! {

@@ -14,8 +14,8 @@
 
 mod alerts;
 mod compliance;
-mod history;
 mod connectors;
+mod history;
 mod inventory;
 mod onboarding;
 mod overview;
