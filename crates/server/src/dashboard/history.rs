@@ -50,9 +50,17 @@ pub(super) async fn changes(
             Ok((days, s.changes(&filter, before, PER_PAGE + 1)?))
         })
         .await?;
-    let recent = &days[days.len().saturating_sub(DAYS)..];
+    let recent = days
+        .get(days.len().saturating_sub(DAYS)..)
+        .unwrap_or_default();
     let more = rows.len() as u64 > PER_PAGE;
-    let shown = &rows[..rows.len().min(PER_PAGE as usize)];
+    let shown = rows
+        .get(
+            ..rows
+                .len()
+                .min(usize::try_from(PER_PAGE).unwrap_or(usize::MAX)),
+        )
+        .unwrap_or_default();
     let mut params = q.scope.pairs();
     if let Some(k) = kind {
         params.push(("change", k.as_str()));
