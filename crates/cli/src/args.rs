@@ -225,24 +225,32 @@ pub struct ChangesArgs {
     /// Only changes of this part of the estate.
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Only changes of this day (YYYY-MM-DD, UTC) or later.
-    #[arg(long, value_name = "DAY")]
-    pub since: Option<String>,
-    /// Only changes of this day or earlier.
-    #[arg(long, value_name = "DAY")]
-    pub until: Option<String>,
+    /// Days and recommendation.
+    #[command(flatten)]
+    pub days: HistoryFilterArgs,
     /// Only this kind of change.
     #[arg(long, value_enum)]
     pub change: Option<ChangeKindArg>,
-    /// Only this recommendation.
-    #[arg(long, value_name = "ID")]
-    pub recommendation: Option<String>,
     /// At most this many, newest first.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub limit: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// The days and the recommendation a history read covers.
+#[derive(Debug, Args)]
+pub struct HistoryFilterArgs {
+    /// From this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DAY")]
+    pub since: Option<String>,
+    /// Up to this day.
+    #[arg(long, value_name = "DAY")]
+    pub until: Option<String>,
+    /// Only this recommendation.
+    #[arg(long, value_name = "ID")]
+    pub recommendation: Option<String>,
 }
 
 /// A kind of change to an assessment.
@@ -278,15 +286,9 @@ pub struct TrendArgs {
     /// Only this part of the estate.
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Days from this one (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DAY")]
-    pub since: Option<String>,
-    /// Days up to this one.
-    #[arg(long, value_name = "DAY")]
-    pub until: Option<String>,
-    /// Only this recommendation.
-    #[arg(long, value_name = "ID")]
-    pub recommendation: Option<String>,
+    /// Days and recommendation.
+    #[command(flatten)]
+    pub days: HistoryFilterArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,

@@ -61,12 +61,10 @@ pub fn assessed_scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanReco
     Ok(scan)
 }
 
-/// The part of `scan`'s snapshot that `--account`, `--connector` and
-/// `--region` select ([`Store::scope`]). An unknown connector, or an
-/// account or region the snapshot does not hold, is a usage error naming
-/// the closest values, never an empty result.
-pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope, CliError> {
-    let scope = store
+/// The scope `--account`, `--connector` and `--region` name
+/// ([`Store::scope`]); an unknown connector is a usage error.
+pub fn store_scope(store: &Store, args: &ScopeArgs) -> Result<Scope, CliError> {
+    store
         .scope(
             args.account.as_deref(),
             args.connector.as_deref(),
@@ -75,7 +73,15 @@ pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope
         .map_err(|e| match e {
             rampart_store::StoreError::NoSuchConnector(_) => CliError::usage(e.to_string()),
             other => other.into(),
-        })?;
+        })
+}
+
+/// The part of `scan`'s snapshot that `--account`, `--connector` and
+/// `--region` select ([`Store::scope`]). An unknown connector, or an
+/// account or region the snapshot does not hold, is a usage error naming
+/// the closest values, never an empty result.
+pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope, CliError> {
+    let scope = store_scope(store, args)?;
     // The values the snapshot holds, read only for a filter given.
     let known =
         |given: &Option<String>, kind: &str, held: &dyn Fn() -> Result<Vec<String>, CliError>| {

@@ -4,29 +4,14 @@
 
 use std::io::Write;
 
-use rampart_store::{AssessmentChange, ChangeFilter, DailyPosture, Scope, Store};
+use rampart_store::{AssessmentChange, ChangeFilter, DailyPosture};
 use time::OffsetDateTime;
 
-use crate::args::{ChangesArgs, HistoryArgs, HistoryCommand, ListFormat, ScopeArgs, TrendArgs};
+use crate::args::{ChangesArgs, HistoryArgs, HistoryCommand, ListFormat, TrendArgs};
 use crate::commands::{open_existing_store, open_store};
 use crate::exit::CliError;
 use crate::output::{plural, table};
 use crate::posture;
-
-/// The scope of `--account`, `--connector` and `--region` (an unknown
-/// connector is a usage error).
-fn scope(store: &Store, args: &ScopeArgs) -> Result<Scope, CliError> {
-    store
-        .scope(
-            args.account.as_deref(),
-            args.connector.as_deref(),
-            args.region.as_deref(),
-        )
-        .map_err(|e| match e {
-            rampart_store::StoreError::NoSuchConnector(_) => CliError::usage(e.to_string()),
-            other => other.into(),
-        })
-}
 
 /// A `--since`/`--until` day, checked.
 fn day(name: &str, value: Option<&String>) -> Result<Option<String>, CliError> {
@@ -51,12 +36,12 @@ fn status_text(status: Option<rampart_model::AssessmentStatus>) -> String {
 pub fn changes(args: &ChangesArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
     let filter = ChangeFilter {
-        since: day("since", args.since.as_ref())?,
-        until: day("until", args.until.as_ref())?,
+        since: day("since", args.days.since.as_ref())?,
+        until: day("until", args.days.until.as_ref())?,
         change: args.change.map(Into::into),
-        recommendation: args.recommendation.clone(),
+        recommendation: args.days.recommendation.clone(),
         resource: None,
-        scope: scope(&store, &args.scope)?,
+        scope: posture::store_scope(&store, &args.scope)?,
     };
     let changes = store.changes(&filter, None, args.limit)?;
     let text = match args.format {
@@ -109,11 +94,11 @@ pub fn render_changes(changes: &[AssessmentChange]) -> String {
 /// Prints assessment counts per day.
 pub fn trend(args: &TrendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
-    let since = day("since", args.since.as_ref())?;
-    let until = day("until", args.until.as_ref())?;
+    let since = day("since", args.days.since.as_ref())?;
+    let until = day("until", args.days.until.as_ref())?;
     let days = store.daily_posture(
-        &scope(&store, &args.scope)?,
-        args.recommendation.as_deref(),
+        &posture::store_scope(&store, &args.scope)?,
+        args.days.recommendation.as_deref(),
         since.as_deref(),
         until.as_deref(),
     )?;
