@@ -345,7 +345,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// Queue the scan for `rampart worker` instead of running it here
-    /// (needs `--connector`); prints the job and scan ids.
+    /// (needs `--connector`): one job per account (an organization's
+    /// management account and each member); prints the job and scan ids.
     #[arg(long, requires = "connector")]
     pub queue: bool,
     /// Evaluation options.
@@ -383,6 +384,11 @@ pub struct WorkerArgs {
     /// The worker's name in leases [default: host name and process id].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Scan an account one job per region (run side by side, on any
+    /// workers) when its current posture holds more assets than this; 0:
+    /// never.
+    #[arg(long, default_value_t = rampart_engine::worker::DEFAULT_REGION_JOBS_ABOVE, value_name = "ASSETS")]
+    pub region_jobs_above: u64,
 }
 
 /// `rampart jobs`.
