@@ -315,6 +315,10 @@ pub struct AwsArgs {
     /// Timeout of one call attempt, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
+    /// At most this many AWS API calls per second to one account, per
+    /// process (each worker or server has its own cap); 0: no cap.
+    #[arg(long, env = "RAMPART_ACCOUNT_RATE", default_value_t = rampart_aws::rate::DEFAULT_ACCOUNT_RATE, value_name = "N")]
+    pub account_rate: u32,
 }
 
 /// `rampart scan`.
