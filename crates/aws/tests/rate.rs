@@ -5,6 +5,8 @@
 
 #![allow(
     clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
     reason = "test code: a failure should stop the test"
 )]
 

@@ -1175,7 +1175,7 @@ fn a_queued_organization_scan_is_one_job_per_account_run_by_several_workers() {
     for (scan, account, job) in &jobs {
         let record = store.scan(scan).unwrap();
         assert_eq!(record.status, rampart_model::ScanStatus::Complete);
-        assert_eq!(&record.accounts, &[account.clone()]);
+        assert_eq!(record.accounts, std::slice::from_ref(account));
         let job = store.job(job).unwrap().unwrap();
         assert_eq!(job.status, rampart_store::JobStatus::Done);
         assert_eq!(job.account.as_ref(), Some(account));
