@@ -26,6 +26,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+# moto is not AWS: no per-account cap on API calls (`--account-rate`).
+os.environ.setdefault("RAMPART_ACCOUNT_RATE", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -25,6 +25,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::error::{AccessError, classify, one_line};
+use crate::rate::AccountRates;
 use rampart_model::GapKind;
 
 /// How to reach AWS. Built from CLI flags (or a connector); defaults are
@@ -48,6 +49,13 @@ pub struct AwsSettings {
     pub call_timeout: Duration,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
+    /// The cap on API calls per second per account, shared by the
+    /// process's accesses ([`crate::rate`]); `None`: no cap.
+    pub account_rate: Option<AccountRates>,
+    /// The account these settings reach, whose bucket `account_rate` takes
+    /// from (`None`: the process's own credentials, one bucket of their
+    /// own).
+    pub account: Option<String>,
 }
 
 impl Default for AwsSettings {
@@ -61,7 +69,19 @@ impl Default for AwsSettings {
             attempt_timeout: Duration::from_secs(20),
             call_timeout: Duration::from_secs(90),
             connect_timeout: Duration::from_secs(5),
+            account_rate: None,
+            account: None,
         }
+    }
+}
+
+impl AwsSettings {
+    /// These settings reaching `account` (its calls take from its bucket
+    /// when a per-account cap is set).
+    #[must_use]
+    pub fn for_account(mut self, account: &str) -> Self {
+        self.account = Some(account.to_owned());
+        self
     }
 }
 
@@ -549,13 +569,36 @@ async fn sdk_config(
         }
         (Signing::Settings, None) => {}
     }
-    if let Some((url, host)) = &endpoint {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+    let builder = || {
+        aws_smithy_http_client::Builder::new().tls_provider(
+            aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_with_resolver(EndpointResolver { host: host.clone() });
-        loader = loader.endpoint_url(url.clone()).http_client(http);
+            ),
+        )
+    };
+    let http = match &endpoint {
+        Some((url, host)) => {
+            loader = loader.endpoint_url(url.clone());
+            Some(builder().build_with_resolver(EndpointResolver { host: host.clone() }))
+        }
+        // The SDK's own client, unless calls are capped.
+        None => settings
+            .account_rate
+            .as_ref()
+            .map(|_| builder().build_https()),
+    };
+    if let Some(http) = http {
+        let http = match &settings.account_rate {
+            Some(rates) => rates.cap(
+                http,
+                settings
+                    .account
+                    .as_deref()
+                    .unwrap_or(crate::rate::DEFAULT_CREDENTIALS),
+            ),
+            None => http,
+        };
+        loader = loader.http_client(http);
     }
     let base = loader.load().await;
     let home_region = settings

@@ -17,6 +17,7 @@ pub mod collectors;
 pub mod credentials;
 pub mod error;
 pub mod pipeline;
+pub mod rate;
 pub mod run_command;
 pub mod scan;
 pub mod sql_discovery;

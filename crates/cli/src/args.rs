@@ -429,6 +429,10 @@ pub struct AwsArgs {
     /// Timeout of one call attempt, in seconds.
     #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub call_timeout: u64,
+    /// At most this many AWS API calls per second to one account, per
+    /// process (each worker or server has its own cap); 0: no cap.
+    #[arg(long, env = "RAMPART_ACCOUNT_RATE", default_value_t = rampart_aws::rate::DEFAULT_ACCOUNT_RATE, value_name = "N")]
+    pub account_rate: u32,
 }
 
 /// `rampart scan`.
@@ -459,7 +463,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// Queue the scan for `rampart worker` instead of running it here
-    /// (needs `--connector`); prints the job and scan ids.
+    /// (needs `--connector`): one job per account (an organization's
+    /// management account and each member); prints the job and scan ids.
     #[arg(long, requires = "connector")]
     pub queue: bool,
     /// Evaluation options.
@@ -497,6 +502,11 @@ pub struct WorkerArgs {
     /// The worker's name in leases [default: host name and process id].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Scan an account one job per region (run side by side, on any
+    /// workers) when its current posture holds more assets than this; 0:
+    /// never.
+    #[arg(long, default_value_t = rampart_engine::worker::DEFAULT_REGION_JOBS_ABOVE, value_name = "ASSETS")]
+    pub region_jobs_above: u64,
 }
 
 /// `rampart jobs`.

@@ -1043,3 +1043,209 @@ fn queued_scans_run_on_workers_once_even_when_a_worker_is_killed() {
     assert_eq!(after.status, rampart_store::JobStatus::Queued, "{after:?}");
     assert!(after.lease_owner.is_none(), "{after:?}");
 }
+
+/// `(scan id, account, job id)` of each line of `rampart scan --connector
+/// NAME --queue`.
+fn queued_jobs(out: &Output) -> Vec<(String, String, String)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let after = |w: &str| words[words.iter().position(|x| *x == w).unwrap() + 1];
+            (
+                after("scan").to_owned(),
+                after("(account").trim_end_matches(')').to_owned(),
+                words.last().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// ARNs of `rampart inventory` with `filter` (`--account X`, `--connector N`).
+fn inventory(env: &Env, filter: &[&str]) -> BTreeSet<(String, String)> {
+    let mut args = vec!["inventory", "--format", "json"];
+    args.extend_from_slice(filter);
+    stdout_json(&env.ok(&args))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account"].as_str().unwrap().to_owned(),
+                a["arn"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Lines of a worker's stderr saying a job is done.
+fn done_lines(out: &Output) -> usize {
+    stderr(out)
+        .lines()
+        .filter(|l| l.starts_with("job ") && l.contains(" done"))
+        .count()
+}
+
+/// A queued scan of an organization is one job per account, each with its
+/// own scan of that one account: the first (before any member connector
+/// exists) is the management account's job, which syncs the members and
+/// queues theirs; the next lists every member at once. Two workers run
+/// them side by side, and every account's posture is there afterwards,
+/// alone and through the organization's connector.
+#[test]
+fn a_queued_organization_scan_is_one_job_per_account_run_by_several_workers() {
+    let env = Env::on_postgres();
+    let seeded = env.seed(&["--organization", "3"]);
+    let mut accounts: Vec<String> = vec![MANAGEMENT.to_owned()];
+    accounts.extend(
+        seeded["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned()),
+    );
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "org",
+        "--account",
+        MANAGEMENT,
+        "--organization",
+        "--regions",
+        "us-east-1",
+    ]);
+    let queue_org = || {
+        queued_jobs(&env.ok(&[
+            "scan",
+            "--connector",
+            "org",
+            "--queue",
+            "--services",
+            "s3,sqs",
+        ]))
+    };
+    let moto = env.moto.url();
+    let worker = |name: &str| {
+        env.command(&worker_args(
+            name,
+            &moto,
+            &["--until-idle", "--concurrency", "1"],
+        ))
+        .output()
+        .unwrap()
+    };
+    let every_account_is_there = || {
+        for account in &accounts {
+            let found = inventory(&env, &["--account", account]);
+            assert!(found.contains(&bucket(account)), "{account}: {found:?}");
+            assert!(found.contains(&queue(account)), "{account}: {found:?}");
+        }
+        let org: BTreeSet<String> = inventory(&env, &["--connector", "org"])
+            .into_iter()
+            .map(|(account, _)| account)
+            .collect();
+        assert_eq!(org, accounts.iter().cloned().collect::<BTreeSet<_>>());
+    };
+
+    // No member connector yet: the management account's job, which queues
+    // the members its sync finds.
+    let first = queue_org();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].1, MANAGEMENT);
+    let out = worker("w0");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(done_lines(&out), 4, "{}", describe(&out));
+    every_account_is_there();
+
+    // Now one job per account at once, each its own scan of its account.
+    let jobs = queue_org();
+    let listed: BTreeSet<String> = jobs.iter().map(|j| j.1.clone()).collect();
+    assert_eq!(listed, accounts.iter().cloned().collect::<BTreeSet<_>>());
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| worker("w1"));
+        let b = s.spawn(|| worker("w2"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for out in [&a, &b] {
+        assert_eq!(out.status.code(), Some(0), "{}", describe(out));
+    }
+    assert_eq!(done_lines(&a) + done_lines(&b), 4);
+    let store = env.store();
+    for (scan, account, job) in &jobs {
+        let record = store.scan(scan).unwrap();
+        assert_eq!(record.status, rampart_model::ScanStatus::Complete);
+        assert_eq!(record.accounts, std::slice::from_ref(account));
+        let job = store.job(job).unwrap().unwrap();
+        assert_eq!(job.status, rampart_store::JobStatus::Done);
+        assert_eq!(job.account.as_ref(), Some(account));
+    }
+    every_account_is_there();
+}
+
+/// An account whose posture holds more assets than `--region-jobs-above`
+/// is scanned one job per region: its job scans the home region with the
+/// global services and queues the other regions (regional services only),
+/// each a job of its own (account, region); the posture keeps everything.
+#[test]
+fn a_large_account_is_scanned_one_job_per_region() {
+    let env = Env::on_postgres();
+    let account = "111111111111";
+    env.seed(&["--bucket", account]);
+    env.ok(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        account,
+        "--regions",
+        "us-east-1,eu-west-1",
+    ]);
+    let moto = env.moto.url();
+    let run = |limit: &str| {
+        let jobs = queued_jobs(&env.ok(&[
+            "scan",
+            "--connector",
+            "prod",
+            "--queue",
+            "--services",
+            "s3,sqs",
+        ]));
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        let out = env.ok(&worker_args(
+            "w",
+            &moto,
+            &["--until-idle", "--region-jobs-above", limit],
+        ));
+        (jobs[0].clone(), out)
+    };
+    // Small: one job, both regions.
+    let ((scan, _, _), out) = run("1000");
+    assert_eq!(done_lines(&out), 1, "{}", describe(&out));
+    assert_eq!(
+        env.store().scan(&scan).unwrap().regions,
+        ["us-east-1", "eu-west-1"]
+    );
+
+    // Above the limit: two jobs, one per region.
+    let ((scan, _, job), out) = run("1");
+    assert_eq!(done_lines(&out), 2, "{}", describe(&out));
+    let store = env.store();
+    assert_eq!(store.scan(&scan).unwrap().regions, ["us-east-1"]);
+    assert_eq!(store.job(&job).unwrap().unwrap().region, None);
+    let region_job = store
+        .jobs(None, 10)
+        .unwrap()
+        .into_iter()
+        .find(|j| j.region.is_some())
+        .unwrap();
+    assert_eq!(region_job.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(region_job.status, rampart_store::JobStatus::Done);
+    assert_eq!(region_job.payload["services"], serde_json::json!(["sqs"]));
+    let region_scan = store.scan(region_job.scan_id.as_deref().unwrap()).unwrap();
+    assert_eq!(region_scan.regions, ["eu-west-1"]);
+    let found = inventory(&env, &["--account", account]);
+    assert!(found.contains(&bucket(account)), "{found:?}");
+    assert!(found.contains(&queue(account)), "{found:?}");
+}

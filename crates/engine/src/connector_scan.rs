@@ -74,6 +74,14 @@ pub struct ConnectorScanRequest<'a> {
     pub regions: Option<Vec<String>>,
     /// Only these services (already checked to exist).
     pub services: Option<Vec<String>>,
+    /// Only these accounts (default: every account the connector reaches).
+    /// Either the connector's own account, with any of its members (an
+    /// organization's members are synced first, as in a full scan), or one
+    /// member account alone, which is then scanned through its member
+    /// connector and recorded as that connector's scan: what a queued scan
+    /// of an organization runs, one job per account
+    /// ([`crate::worker::queue_scan`]).
+    pub accounts: Option<Vec<String>>,
     /// API calls in flight at once per service and region.
     pub concurrency: usize,
     /// Exemptions applied to the scan's assessments.
@@ -127,6 +135,7 @@ pub async fn scan_connector(
         scan_id,
         regions: requested_regions,
         services,
+        accounts: only,
         concurrency,
         exemptions,
         provisioners,
@@ -164,6 +173,23 @@ pub async fn scan_connector(
             ));
         }
         requested
+    };
+    // One member alone: through its member connector.
+    let connector = match only.as_deref() {
+        Some(list) if !list.iter().any(|a| a == connector.account()) => {
+            let member = match list {
+                [account] => store
+                    .members_of(connector.account())?
+                    .into_iter()
+                    .find(|m| m.account() == account),
+                _ => None,
+            };
+            member.ok_or_else(|| EngineError::NotItsAccounts {
+                connector: connector.name.clone(),
+                accounts: list.join(", "),
+            })?
+        }
+        _ => connector,
     };
     if connector.role_arn(Plan::Cspm).is_none() {
         return Err(EngineError::NoCspm(connector.name.clone()));
@@ -215,7 +241,11 @@ pub async fn scan_connector(
         }
         let all = store.connectors()?;
         for member in store.members_of(connector.account())? {
-            if excluded(&connector, member.account()) {
+            if excluded(&connector, member.account())
+                || only
+                    .as_ref()
+                    .is_some_and(|list| !list.iter().any(|a| a == member.account()))
+            {
                 continue;
             }
             for twin in classic_twins(&all, member.account()) {
@@ -426,15 +456,20 @@ pub async fn scan_connector(
         ))
     });
     let api_calls = calls.values().sum();
-    let scan = store_complete(
-        store,
-        record,
-        assets,
-        gaps,
-        api_calls,
-        exemptions,
-        narrowed.as_ref(),
-    )?;
+    // One write transaction from reading the current posture to storing
+    // the snapshot: scans completing at once (the jobs of one queued
+    // organization scan) each merge the other's slice, not its previous one.
+    let scan = store.write(|store| {
+        store_complete(
+            store,
+            record,
+            assets,
+            gaps,
+            api_calls,
+            exemptions,
+            narrowed.as_ref(),
+        )
+    })?;
     Ok(ConnectorScanOutcome {
         connector,
         scan,

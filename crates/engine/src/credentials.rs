@@ -108,7 +108,11 @@ pub struct Target {
 impl Target {
     /// Settings reaching AWS as this target, from `base`.
     pub async fn access(&self, base: &AwsSettings) -> Result<AwsAccess, AccessError> {
-        let settings = base.clone().with_credentials(self.source.clone()).await?;
+        let settings = base
+            .clone()
+            .for_account(self.connector.account())
+            .with_credentials(self.source.clone())
+            .await?;
         AwsAccess::load(&settings).await
     }
 }

@@ -24,6 +24,18 @@ pub enum EngineError {
     /// No connector with that name or id.
     #[error("no connector `{0}`")]
     NoConnector(String),
+    /// A scan narrowed to accounts a connector does not reach: each is
+    /// its own account or one of its members (a single member when the
+    /// connector's own account is not among them).
+    #[error(
+        "connector `{connector}` cannot scan accounts `{accounts}` alone: give its own account (and any of its members) or one member account"
+    )]
+    NotItsAccounts {
+        /// The connector's name.
+        connector: String,
+        /// The accounts asked for, comma-separated.
+        accounts: String,
+    },
     /// The connector does not enable the CSPM plan.
     #[error(
         "connector `{0}` does not enable the cspm plan; enable it with `rampart connector update {0} --plans cspm,...`"
@@ -155,7 +167,9 @@ impl EngineError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::NoConnector(_) | Self::SqlNotFound(_) => ErrorKind::NotFound,
+            Self::NoConnector(_) | Self::SqlNotFound(_) | Self::NotItsAccounts { .. } => {
+                ErrorKind::NotFound
+            }
             Self::NoCspm(_)
             | Self::NoIssuer(_)
             | Self::Access(_)

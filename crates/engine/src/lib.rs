@@ -105,6 +105,9 @@ pub struct ScanJob {
     pub regions: Option<Vec<String>>,
     /// Only these services.
     pub services: Option<Vec<String>>,
+    /// Only these accounts of the connector (see
+    /// [`ConnectorScanRequest::accounts`]); ignored without a connector.
+    pub accounts: Option<Vec<String>>,
 }
 
 /// A scan the engine stored complete.
@@ -168,6 +171,7 @@ impl Engine {
                 scan_id: job.scan_id,
                 regions: job.regions,
                 services: job.services,
+                accounts: job.accounts,
                 concurrency: self.concurrency,
                 exemptions: &exemptions,
                 provisioners: &self.provisioners,

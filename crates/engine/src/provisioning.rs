@@ -153,7 +153,11 @@ pub(crate) async fn role_access(
 ) -> Result<AwsAccess, EngineError> {
     let issuer = open_issuer(keys_dir)?;
     let source = role_credentials(connector, plan, role_arn, issuer);
-    let settings = base.clone().with_credentials(source).await?;
+    let settings = base
+        .clone()
+        .for_account(connector.account())
+        .with_credentials(source)
+        .await?;
     Ok(AwsAccess::load(&settings).await?)
 }
 

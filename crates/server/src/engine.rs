@@ -77,6 +77,7 @@ async fn run_scan(engine: &Engine, request: ScanRequest, ctx: ScanContext) -> Re
         connector: request.connector,
         regions: request.regions,
         services: request.services,
+        accounts: None,
     };
     let outcome = engine
         .scan(job, &progress, &warn, cancelled)

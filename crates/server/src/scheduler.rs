@@ -179,9 +179,10 @@ impl Scheduler {
     }
 
     /// The same scheduler queueing due scans for `rampart worker` instead
-    /// of running them in this process. Each due scan is queued under the
-    /// key `scan:<connector id>:<start of its latest scan>`, so servers
-    /// sharing a store queue it once between them.
+    /// of running them in this process. Each due scan is queued one job
+    /// per account ([`rampart_engine::worker::queue_scan`]) under the keys
+    /// `scan:<connector id>:<start of its latest scan>:<account>`, so
+    /// servers sharing a store queue each once between them.
     #[must_use]
     pub fn with_queue(mut self, queue: bool) -> Self {
         self.queue = queue;
@@ -334,14 +335,17 @@ impl Scheduler {
         );
         self.store
             .run(move |s| {
-                let account = s.connector(&id)?.map(|c| c.account().to_owned());
-                let payload = rampart_engine::worker::ScanJobPayload {
-                    scan_id: uuid::Uuid::now_v7().to_string(),
+                let request = rampart_engine::worker::QueueScan {
                     connector: id,
-                    regions: None,
-                    services: None,
+                    key: Some(key),
+                    ..Default::default()
                 };
-                Ok(s.enqueue_job(&payload.to_job(account, Some(key), now), now)?)
+                match rampart_engine::worker::queue_scan(s, &request, now) {
+                    Ok(queued) => Ok(queued.jobs.iter().any(|j| j.queued)),
+                    Err(rampart_engine::EngineError::Store(e)) => Err(e.into()),
+                    // Deleted since the schedule was read: nothing to queue.
+                    Err(_) => Ok(false),
+                }
             })
             .await
     }

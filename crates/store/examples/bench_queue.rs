@@ -62,6 +62,7 @@ fn main() {
                         kind: "noop".to_owned(),
                         payload: serde_json::json!({}),
                         account: None,
+                        region: None,
                         scan_id: None,
                         dedupe_key: None,
                         run_after: now,

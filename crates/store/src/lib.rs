@@ -488,7 +488,7 @@ impl Store {
         // Schema version 7: SQL vulnerability assessment baselines.
         conn.execute_batch(sql_va::SCHEMA)?;
         // Schema version 8: the job queue workers claim from.
-        conn.execute_batch(queue::SCHEMA)?;
+        queue::migrate(conn)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

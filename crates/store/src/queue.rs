@@ -13,9 +13,11 @@
 //! A job may carry a `dedupe_key`: enqueueing a key that is already queued
 //! (in any status) does nothing, which is how schedulers on several servers
 //! enqueue a connector's scan for an interval exactly once. A job may name
-//! the account it works on: at most one job per account runs at a time
-//! (checked at claim; two workers claiming in the same instant may each
-//! start one).
+//! the account it works on, and a region of it: at most one job per
+//! (account, region) key runs at a time — a job of a whole account (no
+//! region) is a key of its own, so the region jobs of a large account run
+//! side by side (checked at claim; two workers claiming in the same instant
+//! may each start one).
 
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -29,6 +31,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
     account TEXT,
+    region TEXT,
     scan_id TEXT,
     dedupe_key TEXT,
     status TEXT NOT NULL,
@@ -45,6 +48,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS jobs_dedupe ON jobs (dedupe_key);
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (status, run_after);
 CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (status, lease_until);
 ";
+
+/// Creates the queue's table, and adds `jobs.region` to a table that
+/// predates it. Idempotent.
+pub(crate) fn migrate(conn: &crate::db::Conn) -> Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    if !conn.has_column("jobs", "region")? {
+        conn.execute_batch("ALTER TABLE jobs ADD COLUMN region TEXT")?;
+    }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS jobs_key ON jobs (account, region, status)")?;
+    Ok(())
+}
 
 /// A job's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -97,8 +111,12 @@ pub struct NewJob {
     pub kind: String,
     /// Its arguments.
     pub payload: Value,
-    /// The account it works on, if one (one job per account runs at a time).
+    /// The account it works on, if one (one job per (account, region) runs
+    /// at a time).
     pub account: Option<String>,
+    /// The region of the account it works on, when it works on one region
+    /// only.
+    pub region: Option<String>,
     /// The scan it writes, if one.
     pub scan_id: Option<String>,
     /// Enqueue at most once per key.
@@ -120,6 +138,8 @@ pub struct Job {
     pub payload: Value,
     /// The account it works on.
     pub account: Option<String>,
+    /// The region of the account it works on.
+    pub region: Option<String>,
     /// The scan it writes.
     pub scan_id: Option<String>,
     /// Its state.
@@ -146,7 +166,7 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.whole_milliseconds()).unwrap_or(i64::MAX)
 }
 
-const JOB_COLUMNS: &str = "id, kind, payload, account, scan_id, status, attempts, max_attempts, lease_owner, lease_until, error";
+const JOB_COLUMNS: &str = "id, kind, payload, account, scan_id, status, attempts, max_attempts, lease_owner, lease_until, error, region";
 
 fn job_from_row(row: &crate::db::Row<'_>) -> crate::RowResult<Job> {
     let payload: String = row.get(2)?;
@@ -155,12 +175,14 @@ fn job_from_row(row: &crate::db::Row<'_>) -> crate::RowResult<Job> {
     let max_attempts: i64 = row.get(7)?;
     let (id, kind, account, scan_id) = (row.get(0)?, row.get(1)?, row.get(3)?, row.get(4)?);
     let (lease_owner, lease_until, error) = (row.get(8)?, row.get(9)?, row.get(10)?);
+    let region = row.get(11)?;
     Ok((|| {
         Ok(Job {
             id,
             kind,
             payload: parse_json("payload", &payload)?,
             account,
+            region,
             scan_id,
             status: JobStatus::parse(&status)?,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
@@ -177,8 +199,8 @@ impl Store {
     /// there (whatever its status).
     pub fn enqueue_job(&self, job: &NewJob, now: OffsetDateTime) -> Result<bool> {
         let added = self.conn.execute(
-            "INSERT INTO jobs (id, kind, payload, account, scan_id, dedupe_key, status, attempts, max_attempts, run_after, enqueued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            "INSERT INTO jobs (id, kind, payload, account, region, scan_id, dedupe_key, status, attempts, max_attempts, run_after, enqueued_at)
+             VALUES (?1, ?2, ?3, ?4, ?10, ?5, ?6, 'queued', 0, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
             params![
                 job.id,
                 job.kind,
@@ -189,6 +211,7 @@ impl Store {
                 i64::from(job.max_attempts.max(1)),
                 epoch_ms(job.run_after),
                 epoch_ms(now),
+                job.region,
             ],
         )?;
         Ok(added == 1)
@@ -223,13 +246,17 @@ impl Store {
                  WHERE ((status = 'queued' AND run_after <= ?3) OR (status = 'running' AND lease_until < ?3))
                    AND attempts < max_attempts
                    AND (account IS NULL OR (
-                       account NOT IN (
-                           SELECT r.account FROM jobs r
-                           WHERE r.status = 'running' AND r.lease_until >= ?3 AND r.account IS NOT NULL)
-                       -- and only the account's first claimable job
+                       -- one running job per (account, region) key
+                       NOT EXISTS (
+                           SELECT 1 FROM jobs r
+                           WHERE r.account = jobs.account
+                             AND COALESCE(r.region, '') = COALESCE(jobs.region, '')
+                             AND r.status = 'running' AND r.lease_until >= ?3)
+                       -- and only the key's first claimable job
                        AND id = (
                            SELECT c.id FROM jobs c
                            WHERE c.account = jobs.account
+                             AND COALESCE(c.region, '') = COALESCE(jobs.region, '')
                              AND ((c.status = 'queued' AND c.run_after <= ?3)
                                   OR (c.status = 'running' AND c.lease_until < ?3))
                              AND c.attempts < c.max_attempts
@@ -344,6 +371,7 @@ mod tests {
             kind: "scan".to_owned(),
             payload: serde_json::json!({ "connector": "prod" }),
             account: account.map(str::to_owned),
+            region: None,
             scan_id: Some(format!("scan-{id}")),
             dedupe_key: key.map(str::to_owned),
             run_after: at,
@@ -483,5 +511,65 @@ mod tests {
         let given_up = store.job(&id).unwrap().unwrap();
         assert_eq!(given_up.status, JobStatus::Failed);
         assert!(given_up.error.unwrap().contains("lease expired"));
+    }
+
+    fn in_region(id: &str, account: &str, region: Option<&str>, at: OffsetDateTime) -> NewJob {
+        NewJob {
+            region: region.map(str::to_owned),
+            ..job(id, Some(account), Some(&format!("key-{id}")), at)
+        }
+    }
+
+    fn ids(jobs: &[Job]) -> Vec<&str> {
+        jobs.iter().map(|j| j.id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_region_jobs_of_an_account_run_side_by_side_one_per_region() {
+        let store = test_store();
+        for new in [
+            in_region("a-east", "111", Some("us-east-1"), t(0)),
+            in_region("a-west", "111", Some("eu-west-1"), t(0)),
+            in_region("a-east-2", "111", Some("us-east-1"), t(1)),
+            in_region("a-whole", "111", None, t(0)),
+            in_region("b-east", "222", Some("us-east-1"), t(0)),
+        ] {
+            assert!(store.enqueue_job(&new, t(0)).unwrap());
+        }
+        let lease = Duration::seconds(30);
+        let first = store.claim_jobs("w1", t(2), lease, 10).unwrap();
+        // One job per (account, region) key: the second us-east-1 job of
+        // 111 waits; the whole-account job is a key of its own.
+        assert_eq!(ids(&first), ["a-east", "a-west", "a-whole", "b-east"]);
+        assert_eq!(first[0].region.as_deref(), Some("us-east-1"));
+        assert_eq!(first[2].region, None);
+        assert!(store.claim_jobs("w2", t(3), lease, 10).unwrap().is_empty());
+        // Another region of 111 finishing frees nothing for us-east-1.
+        store
+            .finish_job("a-west", "w1", Ok(()), t(4), Duration::ZERO)
+            .unwrap();
+        assert!(store.claim_jobs("w2", t(5), lease, 10).unwrap().is_empty());
+        store
+            .finish_job("a-east", "w1", Ok(()), t(6), Duration::ZERO)
+            .unwrap();
+        assert_eq!(
+            ids(&store.claim_jobs("w2", t(7), lease, 10).unwrap()),
+            ["a-east-2"]
+        );
+        // An expired lease frees its key: the job itself is claimed again.
+        let again = store.claim_jobs("w3", t(40), lease, 10).unwrap();
+        assert_eq!(ids(&again), ["a-east-2", "a-whole", "b-east"]);
+    }
+
+    #[test]
+    fn a_queue_from_before_regions_gains_the_column() {
+        let conn = crate::db::Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        let old = SCHEMA.replace("    region TEXT,\n", "");
+        assert!(!old.contains("region"));
+        conn.execute_batch(&old).unwrap();
+        assert!(!conn.has_column("jobs", "region").unwrap());
+        migrate(&conn).unwrap();
+        migrate(&conn).unwrap();
+        assert!(conn.has_column("jobs", "region").unwrap());
     }
 }

@@ -42,17 +42,28 @@ impl Store {
 
     /// The accounts of the connector named (or with id) `name_or_id`, for
     /// the `connector` filters: those its latest complete scan scanned, or
-    /// its own account before its first scan.
+    /// its own account before its first scan. An organization's connector
+    /// also has those of its member connectors' latest complete scans
+    /// (queued scans of an organization run one job per account, each
+    /// through the account's member connector).
     pub fn accounts_of_connector(&self, name_or_id: &str) -> Result<Vec<String>> {
         let connector = self
             .connector(name_or_id)?
             .ok_or_else(|| StoreError::NoSuchConnector(name_or_id.to_owned()))?;
-        let accounts = self.connector_accounts(&connector.id.to_string())?;
-        Ok(if accounts.is_empty() {
-            vec![connector.account().to_owned()]
-        } else {
-            accounts
-        })
+        let mut accounts = self.connector_accounts(&connector.id.to_string())?;
+        if accounts.is_empty() {
+            accounts.push(connector.account().to_owned());
+        }
+        if connector.is_organization() {
+            for member in self.members_of(connector.account())? {
+                for account in self.connector_accounts(&member.id.to_string())? {
+                    if !accounts.contains(&account) {
+                        accounts.push(account);
+                    }
+                }
+            }
+        }
+        Ok(accounts)
     }
 
     /// The accounts the latest complete scan through the connector with id

@@ -67,6 +67,7 @@ pub async fn run(args: &ScanArgs, name: &str, out: &mut dyn Write) -> Result<Exi
         scan_id: uuid::Uuid::now_v7().to_string(),
         regions: args.regions.clone(),
         services: args.services.clone(),
+        accounts: None,
         concurrency: usize::try_from(args.concurrency).unwrap_or(8),
         exemptions: &exemptions,
         provisioners: &rampart_engine::plan_provisioners(),

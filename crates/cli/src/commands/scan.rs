@@ -31,6 +31,8 @@ pub fn aws_settings(args: &AwsArgs) -> AwsSettings {
                 .saturating_mul(u64::from(args.max_attempts))
                 .max(30),
         ),
+        account_rate: (args.account_rate > 0)
+            .then(|| rampart_aws::rate::AccountRates::process(args.account_rate)),
         ..AwsSettings::default()
     }
 }

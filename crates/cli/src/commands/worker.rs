@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use rampart_engine::Engine;
-use rampart_engine::worker::{ScanJobPayload, WorkerEvent, WorkerOptions};
+use rampart_engine::worker::{QueueScan, WorkerEvent, WorkerOptions};
 use rampart_store::JobStatus;
 use time::OffsetDateTime;
 
@@ -15,28 +15,33 @@ use crate::commands::{keys_dir, open_existing_store, open_store, store_path};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 
-/// Queues a scan of `connector` for the workers; prints the job and scan
-/// ids.
+/// Queues a scan of `connector` for the workers, one job per account;
+/// prints each job's scan and job ids.
 pub fn queue_scan(args: &ScanArgs, connector: &str, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_store(&args.store)?;
-    let Some(found) = store.connector(connector)? else {
-        return Err(CliError::nothing(format!("no connector `{connector}`")));
-    };
-    let payload = ScanJobPayload {
-        scan_id: uuid::Uuid::now_v7().to_string(),
-        connector: found.id.to_string(),
+    let request = QueueScan {
+        connector: connector.to_owned(),
         regions: args.regions.clone(),
         services: args.services.clone(),
+        ..QueueScan::default()
     };
-    let now = OffsetDateTime::now_utc();
-    let job = payload.to_job(Some(found.account().to_owned()), None, now);
-    store.enqueue_job(&job, now)?;
-    writeln!(
-        out,
-        "Queued scan {} of connector `{}` as job {}",
-        payload.scan_id, found.name, job.id
-    )
-    .map_err(CliError::failure)
+    let queued =
+        match rampart_engine::worker::queue_scan(&store, &request, OffsetDateTime::now_utc()) {
+            Ok(queued) => queued,
+            Err(rampart_engine::EngineError::NoConnector(name)) => {
+                return Err(CliError::nothing(format!("no connector `{name}`")));
+            }
+            Err(e) => return Err(CliError::failure(e.to_string())),
+        };
+    for job in &queued.jobs {
+        writeln!(
+            out,
+            "Queued scan {} of connector `{}` (account {}) as job {}",
+            job.scan_id, queued.connector.name, job.account, job.job
+        )
+        .map_err(CliError::failure)?;
+    }
+    Ok(())
 }
 
 /// Runs queued jobs until SIGTERM or SIGINT (then drains), or until the
@@ -57,6 +62,7 @@ pub async fn run(args: &WorkerArgs, out: &mut dyn Write) -> Result<Exit, CliErro
     options.poll = Duration::from_secs(args.poll);
     options.retry_after = Duration::from_secs(args.retry_after);
     options.until_idle = args.until_idle;
+    options.region_jobs_above = (args.region_jobs_above > 0).then_some(args.region_jobs_above);
     writeln!(
         out,
         "Worker {name} running up to {} jobs at once",
