@@ -128,7 +128,9 @@ def indexes_of(pg, tables):
                 f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {condef}",
             ))
         else:
-            out.append((f"DROP INDEX {index}", indexdef))
+            # A partitioned table's index is reported `ON ONLY` the parent,
+            # which would leave the partitions without it.
+            out.append((f"DROP INDEX {index}", indexdef.replace(" ON ONLY ", " ON ")))
     return out
 
 
