@@ -25,7 +25,9 @@ hours, and the synthetic seeder holds its whole inventory in memory, so:
 5. `ANALYZE`.
 
 Prints the counts and how long each step took. A store that already holds
-a complete scan is left as it is (its counts are printed).
+a complete scan is left as it is (its counts are printed). The copy skips
+foreign-key triggers (`session_replication_role`), so the URL's user must
+be a superuser, as in scripts/test-postgres's cluster.
 """
 
 import argparse
