@@ -9,7 +9,11 @@ Prints a table of endpoint, requests/s, p50, p99 and whether p99 is under
 the target; exits 1 if any endpoint misses it or answers anything but 2xx.
 
 The first request to each endpoint is made (and timed) before the load:
-it fills the per-scan posture cache, which the load then reads.
+it fills the per-scan posture cache, which the load then reads. At the end,
+the server's peak resident memory (VmHWM).
+
+`--db postgres://…` loads a PostgreSQL store that is already seeded
+(scripts/bench-server-postgres seeds one with millions of assessments).
 """
 
 import argparse
@@ -29,7 +33,9 @@ import urllib.request
 def get(base, path, token):
     req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
     started = time.monotonic()
-    with urllib.request.urlopen(req, timeout=120) as resp:
+    # Generous: the first read of a scan of millions of assessments fills
+    # its posture cache from all of them.
+    with urllib.request.urlopen(req, timeout=900) as resp:
         body = resp.read()
         status = resp.status
     return status, body, time.monotonic() - started
@@ -78,6 +84,9 @@ def endpoints(base, token):
         (f"API compliance/{standard}", f"/api/v1/compliance/{standard}"),
         (f"API compliance/{standard}/controls", f"/api/v1/compliance/{standard}/controls"),
         ("API scans", "/api/v1/scans"),
+        ("API changes", "/api/v1/changes"),
+        ("API changes, resolved", "/api/v1/changes?" + q({"change": "resolved"})),
+        ("API trend", "/api/v1/trend"),
         ("page /", "/"),
         ("page /recommendations", "/recommendations"),
         (f"page /recommendations/{rec}", f"/recommendations/{rec}"),
@@ -86,6 +95,7 @@ def endpoints(base, token):
         ("page /inventory/resource", "/inventory/resource?" + q({"type": first["type"], "arn": first["arn"]})),
         ("page /compliance", "/compliance"),
         (f"page /compliance/{standard}", f"/compliance/{standard}"),
+        ("page /changes", "/changes"),
     ]
     if control:
         out.append((f"page /compliance/{standard}/{control}", f"/compliance/{standard}/{urllib.parse.quote(control)}"))
@@ -125,6 +135,16 @@ def run_wrk(args, base, path, token):
     }
 
 
+def peak_rss(pid):
+    """The process's peak resident memory as /proc reports it (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                kib = int(line.split()[1])
+                return f"{kib / 1024:,.0f} MiB"
+    return "unknown"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rampart", required=True)
@@ -140,7 +160,8 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="rampart-bench-server-")
     db = args.db or os.path.join(tmp, "rampart.db")
-    if not os.path.exists(db):
+    postgres = db.startswith(("postgres://", "postgresql://"))
+    if not postgres and not os.path.exists(db):
         started = time.monotonic()
         subprocess.run([args.seed_store, db, str(args.assets)], check=True)
         print(f"seeding took {time.monotonic() - started:.1f} s", flush=True)
@@ -186,6 +207,8 @@ def main():
                 + (f", socket errors {r['errors']}" if r["errors"] else ""),
                 flush=True,
             )
+        peak = peak_rss(server.pid)
+        print(f"rampart serve peak RSS (VmHWM): {peak}", flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
