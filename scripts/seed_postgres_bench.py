@@ -141,7 +141,7 @@ def month_partitions(pg, day):
     history.rs's `ensure_partitions` names them)."""
     first = day.replace(day=1)
     end = (first + datetime.timedelta(days=32)).replace(day=1)
-    for table in ("assessment_changes", "daily_posture"):
+    for table in ("assessment_changes", "daily_posture", "daily_totals"):
         pg.run(
             f"CREATE TABLE IF NOT EXISTS {table}_p{first.year:04}_{first.month:02} PARTITION OF {table} "
             f"FOR VALUES FROM ('{first.isoformat()}') TO ('{end.isoformat()}')"
@@ -302,6 +302,12 @@ def main():
         "SUM(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END) "
         "FROM assessments GROUP BY account, region, recommendation"
+    )
+    pg.run(
+        f"DELETE FROM daily_totals WHERE day = {lit(today.isoformat())}; "
+        "INSERT INTO daily_totals (day, account, region, healthy, unhealthy, error, exempt, not_applicable) "
+        "SELECT day, account, region, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable) "
+        f"FROM daily_posture WHERE day = {lit(today.isoformat())} GROUP BY day, account, region"
     )
     steps.done("today's daily aggregates")
 

@@ -8,7 +8,9 @@
 //!   healthy), an assessment a scan no longer made (`removed`: the resource
 //!   or the recommendation is gone);
 //! - `daily_posture`: per day, account, region and recommendation, how many
-//!   assessments had each status at the day's last scan (trends).
+//!   assessments had each status at the day's last scan (trends), and
+//!   `daily_totals` the same per day, account and region (a trend over
+//!   every recommendation reads one row per account and region a day).
 //!
 //! On PostgreSQL both tables are partitioned by month (`PARTITION BY RANGE
 //! (day)`, partitions created as days arrive), so retention drops whole
@@ -51,10 +53,21 @@ CREATE TABLE IF NOT EXISTS daily_posture (
     not_applicable INTEGER NOT NULL,
     PRIMARY KEY (day, account, region, recommendation)
 ){partition};
+CREATE TABLE IF NOT EXISTS daily_totals (
+    day TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    healthy INTEGER NOT NULL,
+    unhealthy INTEGER NOT NULL,
+    error INTEGER NOT NULL,
+    exempt INTEGER NOT NULL,
+    not_applicable INTEGER NOT NULL,
+    PRIMARY KEY (day, account, region)
+){partition};
 ";
 
 /// The partitioned tables.
-const PARTITIONED: [&str; 2] = ["assessment_changes", "daily_posture"];
+const PARTITIONED: [&str; 3] = ["assessment_changes", "daily_posture", "daily_totals"];
 
 /// Logs one change (see [`crate::AssessmentWriter`]).
 pub(crate) const INSERT_CHANGE: &str = "INSERT INTO assessment_changes
@@ -193,6 +206,13 @@ pub(crate) fn record_day(conn: &Conn, day: &str) -> Result<()> {
                 SUM(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END),
                 SUM(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END)
          FROM assessments GROUP BY account, region, recommendation",
+        params![day],
+    )?;
+    conn.execute("DELETE FROM daily_totals WHERE day = ?1", params![day])?;
+    conn.execute(
+        "INSERT INTO daily_totals (day, account, region, healthy, unhealthy, error, exempt, not_applicable)
+         SELECT day, account, region, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
+         FROM daily_posture WHERE day = ?1 GROUP BY day, account, region",
         params![day],
     )?;
     Ok(())
@@ -457,9 +477,15 @@ impl Store {
             recommendation.map(str::to_owned).as_ref(),
         );
         scope.restrict(&mut w);
+        // Over every recommendation, the per account and region totals.
+        let table = if recommendation.is_some() {
+            "daily_posture"
+        } else {
+            "daily_totals"
+        };
         let sql = format!(
             "SELECT day, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
-             FROM daily_posture{} GROUP BY day ORDER BY day",
+             FROM {table}{} GROUP BY day ORDER BY day",
             w.sql
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -910,9 +936,9 @@ mod tests {
         match store.backend() {
             crate::db::Backend::Sqlite => assert_eq!(report.rows_deleted, 1),
             crate::db::Backend::Postgres => {
-                assert_eq!(report.partitions_dropped.len(), 2, "{report:?}");
+                assert_eq!(report.partitions_dropped.len(), 3, "{report:?}");
                 let after = store.history_partitions().unwrap();
-                assert_eq!(after.len(), before.len() - 2, "{before:?} → {after:?}");
+                assert_eq!(after.len(), before.len() - 3, "{before:?} → {after:?}");
                 assert!(report.partitions_dropped.iter().all(|p| !after.contains(p)));
             }
         }
