@@ -12,7 +12,7 @@ mod exemptions;
 mod inventory;
 pub mod openapi;
 mod posture;
-mod scans;
+pub(crate) mod scans;
 pub(crate) mod servers;
 pub(crate) mod sql;
 pub(crate) mod vulnerabilities;

@@ -125,7 +125,9 @@ pub(super) async fn list(
         };
         gap_counts.push(gaps);
     }
-    let running = state.scans.running();
+    let mut running = state.scans.running();
+    // Scans queued for workers, by whichever replica.
+    running.extend(crate::queued::active(&state.store).await?);
     let admin = is_admin(&who);
     let content = html! {
         h1 { "Connectors" }
@@ -133,7 +135,8 @@ pub(super) async fn list(
             section.panel #running {
                 h2 { "Running scans" }
                 @for job in &running {
-                    p { a href=(format!("/scans/{}", segment(&job.id))) { (job.id) } " — " (format!("{:.1}%", job.percent))
+                    p { a href=(format!("/scans/{}", segment(&job.id))) { (job.id) } " — "
+                        @if job.job.is_some() { (state_name(job.state)) } @else { (format!("{:.1}%", job.percent)) }
                         @if let Some(c) = &job.request.connector { " (" (c) ")" } }
                 }
             }
@@ -502,8 +505,17 @@ pub(super) async fn trigger_scan(
         connector: Some(form.connector.trim().to_owned()).filter(|c| !c.is_empty()),
         ..ScanRequest::default()
     };
-    let job = state
-        .scans
-        .trigger(request, state.store.clone(), state.posture.clone())?;
+    let job = if state.config.queue_scans {
+        crate::queued::enqueue_request(&state.store, request).await?
+    } else {
+        state
+            .scans
+            .trigger(request, state.store.clone(), state.posture.clone())?
+    };
     Ok(see_other(&format!("/scans/{}", segment(&job.id))).into_response())
+}
+
+/// A job state as pages show it.
+pub(super) fn state_name(state: crate::scans::JobState) -> String {
+    format!("{state:?}").to_lowercase()
 }
