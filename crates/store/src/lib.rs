@@ -24,6 +24,7 @@ mod schedule;
 mod scope;
 mod sessions;
 mod sql_va;
+pub mod tls;
 mod tokens;
 mod vulndb;
 
