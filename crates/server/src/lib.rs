@@ -143,8 +143,6 @@ pub struct AppState {
     pub scheduler: Scheduler,
     /// Connector health checks and their latest results.
     pub health: HealthChecks,
-    /// The first-run sign-in link, while one is pending ([`first_run`]).
-    pub first_run: first_run::FirstRun,
     /// The engine that drains detection pipelines, if any.
     pub detection: Option<rampart_engine::Engine>,
 }
@@ -167,7 +165,6 @@ impl AppState {
             sessions,
             scheduler,
             health: HealthChecks::default(),
-            first_run: first_run::FirstRun::default(),
             detection: None,
         })
     }

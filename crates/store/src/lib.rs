@@ -18,6 +18,7 @@ mod machines;
 mod pages;
 mod posture;
 mod queue;
+mod replica_state;
 mod scan_connectors;
 mod scan_jobs;
 mod schedule;
@@ -64,9 +65,11 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// imports); version 6 agentless machine scan results (`machines.rs`:
 /// `machine_scans`, `machine_findings`); version 7 accepted SQL
 /// vulnerability assessment baselines (`sql_va.rs`); version 8 the job
-/// queue (`queue.rs`). Each is created on
+/// queue (`queue.rs`); version 9 what server replicas share
+/// (`replica_state.rs`: login CSRF values, failed sign-ins, first-run
+/// links, connector health results). Each is created on
 /// open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -468,6 +471,8 @@ impl Store {
         conn.execute_batch(sql_va::SCHEMA)?;
         // Schema version 8: the job queue workers claim from.
         conn.execute_batch(queue::SCHEMA)?;
+        // Schema version 9: state server replicas share.
+        conn.execute_batch(replica_state::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

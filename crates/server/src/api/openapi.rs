@@ -555,7 +555,7 @@ fn operations() -> Vec<Op> {
             "get",
             "/connectors/{name}/health",
             "connectors",
-            "The connector's latest health check (404 when none ran since the server started)",
+            "The connector's latest health check (kept in the store, shared by replicas; 404 when none ran)",
         )
         .returns("200", schema_ref("ConnectorHealth")),
         op(

@@ -125,6 +125,10 @@ pub(super) async fn list(
         };
         gap_counts.push(gaps);
     }
+    let mut healths = Vec::with_capacity(connectors.len());
+    for c in &connectors {
+        healths.push(state.health.latest(&state.store, c).await?);
+    }
     let mut running = state.scans.running();
     // Scans queued for workers, by whichever replica.
     running.extend(crate::queued::active(&state.store).await?);
@@ -147,8 +151,8 @@ pub(super) async fn list(
         @if connectors.is_empty() {
             p.panel { "No connector yet. " a href="/connectors/new" { "Add an AWS account" } " to start: a form, a template to deploy, then a check that it works." }
         }
-        @for (c, gaps) in connectors.iter().zip(&gap_counts) {
-            (connector_panel(c, last_scan(c, &scans), *gaps, state.health.latest(c).as_ref(), &who, admin))
+        @for ((c, gaps), health) in connectors.iter().zip(&gap_counts).zip(&healths) {
+            (connector_panel(c, last_scan(c, &scans), *gaps, health.as_ref(), &who, admin))
         }
         @if admin {
             h2 { "Scan" }
@@ -324,7 +328,7 @@ pub(super) async fn check_health(
 ) -> PageResult {
     let connector = find(&state, name).await?;
     let anchor = format!("/connectors#connector-{}", connector.id);
-    state.health.run(connector).await?;
+    state.health.run(&state.store, connector).await?;
     Ok(see_other(&anchor))
 }
 
