@@ -11,7 +11,7 @@
     reason = "test code: a failure should stop the test"
 )]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -111,7 +111,7 @@ async fn sign_in(app: &Router, csrf: &str, token: &str) -> Reply {
     send(app, request).await
 }
 
-fn admin_token(db: &PathBuf) -> String {
+fn admin_token(db: &Path) -> String {
     create_token(&Store::open(db).unwrap(), "alice", TokenRole::Admin)
         .unwrap()
         .secret
