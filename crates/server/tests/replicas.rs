@@ -269,3 +269,79 @@ async fn a_health_result_checked_on_one_replica_shows_on_the_other() {
         page.body
     );
 }
+
+/// The alert webhook notifiers of two replicas: each new alert is sent
+/// once, by one of them.
+#[tokio::test]
+async fn two_replicas_notifiers_send_each_alert_once() {
+    use axum::body::Bytes;
+    use axum::extract::State as AxumState;
+    use rampart_model::Severity;
+    use rampart_server::pool::StorePool;
+    use rampart_server::webhook::{self, WebhookConfig};
+    use rampart_testkit::alerts::{exec_into_pod, privileged_container, root_console_login};
+    use std::sync::Mutex;
+    use std::time::Duration;
+    use tokio_util::sync::CancellationToken;
+
+    type Received = Arc<Mutex<Vec<String>>>;
+    async fn receive(
+        AxumState(r): AxumState<Received>,
+        headers: HeaderMap,
+        _: Bytes,
+    ) -> StatusCode {
+        let delivery = headers[webhook::DELIVERY_HEADER]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        r.lock().unwrap().push(delivery);
+        StatusCode::NO_CONTENT
+    }
+    let received: Received = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(received.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let db = PathBuf::from(rampart_testkit::postgres::fresh_url());
+    let mut store = Store::open(&db).unwrap();
+    let mut config =
+        WebhookConfig::new(format!("http://{addr}/hook"), b"s".to_vec(), Severity::Low);
+    config.poll = Duration::from_millis(20);
+    let stop = CancellationToken::new();
+    let notifiers: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(webhook::run(
+                StorePool::open(&db).unwrap(),
+                config.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let alerts = [
+        privileged_container(),
+        exec_into_pod(),
+        root_console_login(),
+    ];
+    store.upsert_alerts(&alerts).unwrap();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() < alerts.len() {
+        assert!(tokio::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Nothing is sent twice.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.cancel();
+    for task in notifiers {
+        task.await.unwrap();
+    }
+    let mut sent = received.lock().unwrap().clone();
+    assert_eq!(sent.len(), alerts.len(), "{sent:?}");
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), alerts.len(), "{sent:?}");
+}

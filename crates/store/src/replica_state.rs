@@ -1,8 +1,10 @@
 //! What `rampart serve` replicas share through the store instead of their
 //! memory, so that any replica behind a load balancer can answer any
 //! request (schema version 9): the login form's CSRF values, failed
-//! sign-ins per client, the pending first-run sign-in links and the latest
-//! connector health results.
+//! sign-ins per client, the pending first-run sign-in links, the latest
+//! connector health results, and which alert webhook notifier delivers
+//! which outbox entry (a claim with a lease, so each entry is sent by one
+//! replica).
 //!
 //! Secrets are kept as hashes the server computes; times are milliseconds
 //! since the epoch ([`epoch_ms`]).
@@ -27,6 +29,12 @@ CREATE INDEX IF NOT EXISTS login_failures_at ON login_failures (at);
 CREATE TABLE IF NOT EXISTS first_run_links (
     hash TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_claims (
+    seq INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS connector_health (
     connector_id TEXT PRIMARY KEY,
@@ -169,6 +177,67 @@ impl Store {
         Ok(taken == 1)
     }
 
+    /// Claims alert outbox entry `seq` for notifier `owner` until
+    /// `now + lease`: `true` when no other notifier holds a live claim and
+    /// the entry is not delivered yet.
+    pub fn claim_outbox_entry(
+        &self,
+        seq: i64,
+        owner: &str,
+        now: OffsetDateTime,
+        lease: time::Duration,
+    ) -> Result<bool> {
+        let claimed = self.conn.execute(
+            "INSERT INTO outbox_claims (seq, owner, lease_until, done) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (seq) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+             WHERE outbox_claims.done = 0 AND outbox_claims.lease_until < ?4",
+            params![seq, owner, epoch_ms(now + lease), epoch_ms(now)],
+        )?;
+        Ok(claimed == 1)
+    }
+
+    /// Marks outbox entry `seq` handled by `owner` (delivered, given up,
+    /// or below the webhook's severity): no notifier takes it again.
+    pub fn finish_outbox_entry(&self, seq: i64, owner: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox_claims SET done = 1 WHERE seq = ?1 AND owner = ?2",
+            params![seq, owner],
+        )?;
+        Ok(())
+    }
+
+    /// Gives up `owner`'s claim on an entry it did not handle (it stopped),
+    /// so another notifier takes it at once.
+    pub fn release_outbox_entry(&self, seq: i64, owner: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM outbox_claims WHERE seq = ?1 AND owner = ?2 AND done = 0",
+            params![seq, owner],
+        )?;
+        Ok(())
+    }
+
+    /// The highest outbox position such that every entry after `after` up
+    /// to it is handled: where notifiers may start reading next.
+    pub fn outbox_handled_through(&self, after: i64) -> Result<i64> {
+        let first_open: Option<i64> = self.conn.query_row(
+            "SELECT MIN(o.seq) FROM alert_outbox o WHERE o.seq > ?1 AND NOT EXISTS (
+                 SELECT 1 FROM outbox_claims c WHERE c.seq = o.seq AND c.done = 1)",
+            params![after],
+            |r| r.get(0),
+        )?;
+        match first_open {
+            Some(seq) => Ok((seq - 1).max(after)),
+            None => Ok(self
+                .conn
+                .query_row(
+                    "SELECT COALESCE(MAX(seq), 0) FROM alert_outbox",
+                    params![],
+                    |r| r.get::<i64>(0),
+                )?
+                .max(after)),
+        }
+    }
+
     /// Keeps the latest health result (a JSON document) of a connector.
     pub fn set_connector_health(
         &self,
@@ -270,6 +339,22 @@ mod tests {
         assert!(store.take_first_run_link("a", t(1)).unwrap());
         assert!(!store.take_first_run_link("a", t(1)).unwrap());
         assert!(!store.first_run_link_is_live("b", t(1)).unwrap());
+    }
+
+    #[test]
+    fn an_outbox_entry_is_claimed_by_one_notifier_until_its_lease_runs_out() {
+        let store = test_store();
+        let lease = Duration::seconds(60);
+        assert!(store.claim_outbox_entry(1, "a", t(0), lease).unwrap());
+        assert!(!store.claim_outbox_entry(1, "b", t(1), lease).unwrap());
+        // a stopped without handling it: b takes it after the lease.
+        assert!(store.claim_outbox_entry(1, "b", t(61), lease).unwrap());
+        store.finish_outbox_entry(1, "b").unwrap();
+        assert!(!store.claim_outbox_entry(1, "a", t(500), lease).unwrap());
+        // A released claim is free at once.
+        assert!(store.claim_outbox_entry(2, "a", t(0), lease).unwrap());
+        store.release_outbox_entry(2, "a").unwrap();
+        assert!(store.claim_outbox_entry(2, "b", t(1), lease).unwrap());
     }
 
     #[test]
