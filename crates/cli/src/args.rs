@@ -1020,9 +1020,10 @@ pub struct ServeArgs {
     /// through the API.
     #[arg(long, env = "RAMPART_EXEMPTIONS", value_name = "FILE")]
     pub exemptions: Option<PathBuf>,
-    /// Queue scheduled scans for `rampart worker` processes instead of
-    /// running them in this server (scale-out; servers sharing a store queue
-    /// each scan once).
+    /// Queue scans for `rampart worker` processes instead of running them
+    /// in this server (scale-out): scheduled scans (servers sharing a store
+    /// queue each once) and scans triggered through the API or the
+    /// dashboard (a connector is then required).
     #[arg(long)]
     pub queue_scans: bool,
     /// Don't scan connectors every `scanInterval` hours; scans then run

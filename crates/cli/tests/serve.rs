@@ -606,3 +606,148 @@ fn the_api_scans_through_a_connector_as_the_cli_does() {
     let status = server.stop();
     assert!(status.success(), "exit {status:?} after SIGTERM");
 }
+
+/// Scale-out: two `rampart serve --queue-scans` replicas on one PostgreSQL
+/// store. A scan triggered through one replica's API is queued for the
+/// workers, not run in the replica; both replicas answer its status from
+/// the store, refuse a second scan of the connector, and see it complete
+/// once `rampart worker` ran it. A queued scan cancelled through the other
+/// replica is never run.
+#[test]
+fn scans_triggered_through_any_replica_are_queued_and_every_replica_answers_from_the_store() {
+    const ACCOUNT: &str = "123456789012";
+    let dir = tempfile::tempdir().unwrap();
+    let moto = Moto::start();
+    moto.seed("seed-connectors.py", &["--bucket", ACCOUNT]);
+    let db = rampart_testkit::postgres::fresh_url();
+    let keys = dir.path().join("keys").display().to_string();
+    let cli = |args: &[&str]| {
+        let out = rampart(BIN, &[args, &["--db", &db, "--keys-dir", &keys]].concat());
+        assert_eq!(out.status.code(), Some(0), "{args:?}\n{}", describe(&out));
+        out
+    };
+    cli(&["issuer", "init", "--issuer-url", "http://127.0.0.1/issuer"]);
+    cli(&[
+        "connector",
+        "create",
+        "--name",
+        "prod",
+        "--account",
+        ACCOUNT,
+    ]);
+    let admin = create_token(&db, "admin");
+    let url = moto.url();
+    let replica = || {
+        Server::start(
+            &db,
+            &[
+                "--keys-dir",
+                &keys,
+                "--endpoint-url",
+                &url,
+                "--queue-scans",
+                "--no-scheduled-scans",
+            ],
+        )
+    };
+    let (a, b) = (replica(), replica());
+    let body = r#"{"connector": "prod", "regions": ["us-east-1"], "services": ["s3"]}"#;
+
+    // Workers scan through connectors: a scan without one is refused.
+    let (status, text) = a.request("POST", "/api/v1/scans", Some(&admin), Some("{}"));
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("--queue-scans"), "{text}");
+
+    // Queued through a: its scan and job ids come back at once.
+    let (status, text) = a.request("POST", "/api/v1/scans", Some(&admin), Some(body));
+    assert_eq!(status, 202, "{text}");
+    let queued: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(queued["status"], "queued", "{queued}");
+    let scan = queued["id"].as_str().unwrap().to_owned();
+    let job = queued["job"]["job"].as_str().unwrap().to_owned();
+    assert_eq!(queued["job"]["request"]["connector"], "prod", "{queued}");
+    assert_eq!(
+        queued["job"]["request"]["services"],
+        serde_json::json!(["s3"])
+    );
+
+    // b knows it, and refuses a second scan of the connector meanwhile.
+    let seen = b.json(&format!("/api/v1/scans/{scan}"), &admin);
+    assert_eq!(seen["status"], "queued", "{seen}");
+    assert_eq!(seen["job"]["job"], job.as_str(), "{seen}");
+    assert!(seen["record"].is_null(), "no worker began it: {seen}");
+    let (status, text) = b.request("POST", "/api/v1/scans", Some(&admin), Some(body));
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains(&scan), "{text}");
+    let (status, page) = b.request("GET", &format!("/scans/{scan}"), Some(&admin), None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&job) && page.contains("queued"), "{page}");
+    let (status, page) = a.request("GET", "/connectors", Some(&admin), None);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("/scans/{scan}")), "{page}");
+
+    // A worker runs it; both replicas read it complete from the store.
+    let worker = |name: &str| {
+        cli(&[
+            "worker",
+            "--name",
+            name,
+            "--endpoint-url",
+            &url,
+            "--poll",
+            "1",
+            "--max-attempts",
+            "1",
+            "--until-idle",
+        ])
+    };
+    let out = worker("w1");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("job {job} done: scan {scan}")),
+        "{}",
+        describe(&out)
+    );
+    for replica in [&a, &b] {
+        let done = replica.json(&format!("/api/v1/scans/{scan}"), &admin);
+        assert_eq!(done["status"], "complete", "{done}");
+        assert_eq!(done["record"]["accounts"], serde_json::json!([ACCOUNT]));
+        assert_eq!(done["job"]["state"], "complete", "{done}");
+        assert_eq!(done["job"]["attempts"], 1, "{done}");
+    }
+
+    // Queued through b, cancelled through a: b says cancelled, and no
+    // worker runs it.
+    let (status, text) = b.request("POST", "/api/v1/scans", Some(&admin), Some(body));
+    assert_eq!(status, 202, "{text}");
+    let second: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let second = second["id"].as_str().unwrap().to_owned();
+    let (status, text) = a.request(
+        "POST",
+        &format!("/api/v1/scans/{second}/cancel"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 202, "{text}");
+    assert!(text.contains("\"cancelled\""), "{text}");
+    let (status, text) = b.request(
+        "POST",
+        &format!("/api/v1/scans/{second}/cancel"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 409, "{text}");
+    let cancelled = b.json(&format!("/api/v1/scans/{second}"), &admin);
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let out = worker("w2");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("claimed job"),
+        "{}",
+        describe(&out)
+    );
+    let after = a.json(&format!("/api/v1/scans/{second}"), &admin);
+    assert_eq!(after["status"], "cancelled", "{after}");
+    assert!(after["record"].is_null(), "{after}");
+    // The connector may be scanned again.
+    let (status, text) = a.request("POST", "/api/v1/scans", Some(&admin), Some(body));
+    assert_eq!(status, 202, "{text}");
+}

@@ -82,6 +82,29 @@ pub mod requirement {
     pub const LAST_SCAN: &str = "last scan";
     /// The last scan has no coverage gap that needs fixing.
     pub const SCAN_GAPS: &str = "last scan gaps";
+
+    /// Every requirement name above, to read a stored result back.
+    pub const ALL: &[&str] = &[
+        ISSUER_REACHABLE,
+        SIGNING_KEY_PUBLISHED,
+        ROLE_ASSUMABLE,
+        ACCOUNT_MATCHES,
+        READ_ACCESS,
+        EC2_INSTANCES,
+        SSM_STATUS,
+        SSM_PROVISIONING,
+        EKS_CLUSTERS,
+        ENDPOINT_ACCESS,
+        ROOM_FOR_BUCKET,
+        ROOM_FOR_QUEUE,
+        ROOM_FOR_STREAM,
+        AUDIT_PIPELINE,
+        SQL_SERVER,
+        SQL_PREREQUISITES,
+        SQL_LOG_PIPELINE,
+        LAST_SCAN,
+        SCAN_GAPS,
+    ];
 }
 
 /// Whether a requirement holds.

@@ -5,22 +5,22 @@
 //! * `Authorization: Bearer <token>` works on every API route and page.
 //! * The login page takes a token and sets a session cookie (`HttpOnly`,
 //!   `SameSite=Strict`; `Secure` and named `__Host-…` behind an `https`
-//!   public URL). The login form's CSRF value is issued by this server
-//!   (kept in memory for an hour) and must come back both as the
-//!   pre-session cookie and as the form field. Requests that change
+//!   public URL). The login form's CSRF value is issued by the server
+//!   (kept, hashed, in the store for an hour, so any replica sharing the
+//!   store accepts it) and must come back both as the pre-session cookie
+//!   and as the form field. Requests that change
 //!   something with a session must carry the session's CSRF token: the
 //!   `X-CSRF-Token` header or a `csrf_token` form field.
 //! * Failed sign-ins are limited per client address ([`LOGIN_FAILURES`]
-//!   in [`LOGIN_WINDOW`]; then 429 with `Retry-After`).
+//!   in [`LOGIN_WINDOW`]; then 429 with `Retry-After`), counted in the
+//!   store across replicas.
 //! * After login only a same-site path is followed ([`safe_next`]).
 //! * Failures are 401 (no or bad credentials; pages redirect to `/login`)
 //!   or 403 (a reader changing something, a bad CSRF token), with the JSON
 //!   error body.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -52,14 +52,12 @@ const LOGIN_CSRF_COOKIE: &str = "rampart_login_csrf";
 const SECURE_LOGIN_CSRF_COOKIE: &str = "__Host-rampart_login_csrf";
 /// How long a login form's CSRF value stays valid.
 const LOGIN_CSRF_LIFETIME: Duration = Duration::from_secs(3600);
-/// Most login CSRF values kept at once (the oldest go first).
-const MAX_LOGIN_CSRF: usize = 10_000;
+/// Most login CSRF values kept at once (the soonest to expire go first).
+const MAX_LOGIN_CSRF: u64 = 10_000;
 /// Failed sign-ins a client may make within [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES: usize = 10;
 /// The window [`LOGIN_FAILURES`] are counted in.
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
-/// Most clients whose failures are remembered at once.
-const MAX_LIMITED_CLIENTS: usize = 10_000;
 /// The CSRF header for session requests that change something.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The CSRF form field.
@@ -145,121 +143,92 @@ pub fn create_token(store: &Store, name: &str, role: TokenRole) -> Result<NewTok
 }
 
 /// Login sessions, kept in the store (by the hash of their id), so a
-/// restart does not log anyone out.
+/// restart does not log anyone out. The login form's CSRF values and the
+/// failed sign-ins per client are in the store too, so replicas sharing it
+/// behave as one server: a form served by one replica signs in on another,
+/// and failures count across replicas.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     store: StorePool,
-    /// Login CSRF values this server issued (by hash) and until when.
-    login_csrf: Arc<Mutex<HashMap<String, Instant>>>,
-    /// Recent failed sign-ins per client.
-    failures: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
+}
+
+/// A [`Duration`] as a [`time::Duration`].
+fn span(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::HOUR)
 }
 
 impl Sessions {
     /// Sessions kept in `store`.
     pub fn new(store: StorePool) -> Self {
-        Self {
-            store,
-            login_csrf: Arc::default(),
-            failures: Arc::default(),
-        }
+        Self { store }
     }
 
     /// Issues a login form's CSRF value.
-    fn issue_login_csrf(&self) -> Result<String, ApiError> {
+    async fn issue_login_csrf(&self) -> Result<String, ApiError> {
         let value = random_text()?;
-        let now = Instant::now();
-        let mut issued = self
-            .login_csrf
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if issued.len() >= MAX_LOGIN_CSRF {
-            issued.retain(|_, until| *until > now);
-        }
-        if issued.len() >= MAX_LOGIN_CSRF
-            && let Some(oldest) = issued
-                .iter()
-                .min_by_key(|(_, until)| **until)
-                .map(|(k, _)| k.clone())
-        {
-            issued.remove(&oldest);
-        }
-        issued.insert(hash_secret(&value), now + LOGIN_CSRF_LIFETIME);
+        let hash = hash_secret(&value);
+        let now = OffsetDateTime::now_utc();
+        let until = now + span(LOGIN_CSRF_LIFETIME);
+        self.store
+            .run(move |s| Ok(s.issue_login_csrf(&hash, until, now, MAX_LOGIN_CSRF)?))
+            .await?;
         Ok(value)
     }
 
-    /// Whether this server issued `value` and it has not expired.
-    fn login_csrf_is_live(&self, value: &str) -> bool {
-        let issued = self
-            .login_csrf
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        issued
-            .get(&hash_secret(value))
-            .is_some_and(|until| *until > Instant::now())
+    /// Whether a server sharing the store issued `value` and it has not
+    /// expired.
+    async fn login_csrf_is_live(&self, value: &str) -> Result<bool, ApiError> {
+        let hash = hash_secret(value);
+        self.store
+            .run(move |s| Ok(s.login_csrf_is_live(&hash, OffsetDateTime::now_utc())?))
+            .await
     }
 
     /// A login CSRF value is used up by a successful sign-in.
-    fn consume_login_csrf(&self, value: &str) {
-        self.login_csrf
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&hash_secret(value));
+    async fn consume_login_csrf(&self, value: &str) -> Result<(), ApiError> {
+        let hash = hash_secret(value);
+        self.store
+            .run(move |s| Ok(s.consume_login_csrf(&hash)?))
+            .await
     }
 
     /// How long `client` must wait before signing in again (`None`: it may
     /// try now).
-    fn login_blocked_for(&self, client: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let recent = failures.get_mut(client)?;
-        while recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= LOGIN_WINDOW)
-        {
-            recent.pop_front();
+    async fn login_blocked_for(&self, client: &str) -> Result<Option<Duration>, ApiError> {
+        let client = client.to_owned();
+        let now = OffsetDateTime::now_utc();
+        let since = now - span(LOGIN_WINDOW);
+        let (count, oldest) = self
+            .store
+            .run(move |s| Ok(s.login_failures(&client, since)?))
+            .await?;
+        if count < LOGIN_FAILURES as u64 {
+            return Ok(None);
         }
-        if recent.len() < LOGIN_FAILURES {
-            return None;
-        }
-        let oldest = recent.front().copied().unwrap_or(now);
-        Some(LOGIN_WINDOW.saturating_sub(now.duration_since(oldest)))
+        let oldest = oldest.unwrap_or_else(|| rampart_store::epoch_ms(now));
+        let elapsed =
+            u64::try_from(rampart_store::epoch_ms(now).saturating_sub(oldest)).unwrap_or(0);
+        Ok(Some(
+            LOGIN_WINDOW.saturating_sub(Duration::from_millis(elapsed)),
+        ))
     }
 
     /// Records a failed sign-in by `client`.
-    fn login_failed(&self, client: &str) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        if failures.len() >= MAX_LIMITED_CLIENTS && !failures.contains_key(client) {
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < LOGIN_WINDOW)
-            });
-            if failures.len() >= MAX_LIMITED_CLIENTS {
-                // Still full of live entries: forget the quietest client.
-                if let Some(quiet) = failures
-                    .iter()
-                    .min_by_key(|(_, times)| times.back().copied())
-                    .map(|(k, _)| k.clone())
-                {
-                    failures.remove(&quiet);
-                }
-            }
-        }
-        let recent = failures.entry(client.to_owned()).or_default();
-        recent.push_back(now);
-        while recent.len() > LOGIN_FAILURES {
-            recent.pop_front();
-        }
+    async fn login_failed(&self, client: &str) -> Result<(), ApiError> {
+        let client = client.to_owned();
+        let now = OffsetDateTime::now_utc();
+        let since = now - span(LOGIN_WINDOW);
+        self.store
+            .run(move |s| Ok(s.record_login_failure(&client, now, since, LOGIN_FAILURES as u64)?))
+            .await
     }
 
     /// A successful sign-in clears the client's failures.
-    fn login_succeeded(&self, client: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(client);
+    async fn login_succeeded(&self, client: &str) -> Result<(), ApiError> {
+        let client = client.to_owned();
+        self.store
+            .run(move |s| Ok(s.clear_login_failures(&client)?))
+            .await
     }
 
     /// Starts a session for a token; returns the cookie value.
@@ -617,7 +586,7 @@ async fn login_page(
     State(state): State<AppState>,
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, ApiError> {
-    let csrf = state.sessions.issue_login_csrf()?;
+    let csrf = state.sessions.issue_login_csrf().await?;
     let next = safe_next(query.next.as_deref());
     let mut response = Html(login_html(&csrf, &next, None)).into_response();
     response.headers_mut().append(
@@ -651,7 +620,7 @@ async fn login(
     let expected = cookie(&headers, login_csrf_cookie(&state)).unwrap_or_default();
     if expected.is_empty()
         || expected.as_bytes() != form.csrf_token.as_bytes()
-        || !state.sessions.login_csrf_is_live(expected)
+        || !state.sessions.login_csrf_is_live(expected).await?
     {
         return Err(ApiError::forbidden(
             "missing or wrong CSRF token; reload the login page",
@@ -662,7 +631,7 @@ async fn login(
         &headers,
         peer.map(|axum::Extension(ConnectInfo(addr))| addr),
     );
-    if let Some(wait) = state.sessions.login_blocked_for(&client) {
+    if let Some(wait) = state.sessions.login_blocked_for(&client).await? {
         tracing::warn!(%client, "sign-in refused: too many failed attempts");
         let seconds = wait.as_secs().max(1);
         let mut response = ApiError::new(
@@ -679,7 +648,7 @@ async fn login(
     let next = safe_next(form.next.as_deref());
     let hash = hash_secret(form.token.trim());
     if principal_for(&state, hash.clone(), None).await?.is_none() {
-        state.sessions.login_failed(&client);
+        state.sessions.login_failed(&client).await?;
         tracing::info!(%client, "sign-in with an unknown or revoked token");
         let mut response = (
             StatusCode::UNAUTHORIZED,
@@ -695,11 +664,11 @@ async fn login(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     }
-    state.sessions.login_succeeded(&client);
+    state.sessions.login_succeeded(&client).await?;
     let location = HeaderValue::from_str(&next)
         .map_err(|_| ApiError::bad_request("`next` is not a path on this site"))?;
     let id = state.sessions.start(hash).await?;
-    state.sessions.consume_login_csrf(expected);
+    state.sessions.consume_login_csrf(expected).await?;
     let mut response = Redirect::to("/").into_response();
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, location);

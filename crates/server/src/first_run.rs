@@ -2,15 +2,14 @@
 //! one-time sign-in link for the first admin, so nobody needs the CLI to
 //! get in.
 //!
-//! The link carries a random secret; only its SHA-256 is kept, in memory,
-//! for [`SIGN_IN_LIFETIME`]. Opening the link shows a button; pressing it
-//! (a `POST` carrying the secret) creates an admin token, starts a session
-//! and shows the token once. The secret then stops working, and the link
-//! is refused as soon as any token exists (a token created with the CLI
-//! meanwhile, say).
-
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+//! The link carries a random secret; only its SHA-256 is kept, in the
+//! store, for [`SIGN_IN_LIFETIME`], so the link works on any replica
+//! sharing the store (each replica starting on an empty store prints a
+//! link of its own; any one of them works). Opening the link shows a
+//! button; pressing it (a `POST` carrying the secret) creates an admin
+//! token, starts a session and shows the token once. Every pending link
+//! then stops working, and a link is refused as soon as any token exists
+//! (a token created with the CLI meanwhile, say).
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -28,64 +27,32 @@ use crate::dashboard::{CONTENT_SECURITY_POLICY, STYLESHEET_PATH};
 use crate::error::ApiError;
 
 /// How long a first-run sign-in link works.
-pub const SIGN_IN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+pub const SIGN_IN_LIFETIME: time::Duration = time::Duration::minutes(30);
 /// Where the link points.
 pub const SETUP_PATH: &str = "/setup";
 /// The name of the admin token the link creates.
 pub const FIRST_ADMIN: &str = "first-admin";
 
-#[derive(Debug, Clone)]
-struct Pending {
-    hash: String,
-    expires_at: OffsetDateTime,
-}
-
-/// The pending first-run sign-in, if any (hashed).
-#[derive(Debug, Clone, Default)]
-pub struct FirstRun {
-    pending: Arc<Mutex<Option<Pending>>>,
-}
-
-impl FirstRun {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Pending>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Whether `secret` is the pending one and has not expired; consumes
-    /// it when it is.
-    fn take(&self, secret: &str, now: OffsetDateTime) -> bool {
-        let mut pending = self.lock();
-        let ok = pending
-            .as_ref()
-            .is_some_and(|p| p.hash == hash_secret(secret) && now < p.expires_at);
-        if ok {
-            *pending = None;
-        }
-        ok
-    }
-
-    fn is_pending(&self, secret: &str, now: OffsetDateTime) -> bool {
-        self.lock()
-            .as_ref()
-            .is_some_and(|p| p.hash == hash_secret(secret) && now < p.expires_at)
-    }
-}
-
 /// When the store holds no API token: a fresh one-time sign-in link below
-/// `base_url` (e.g. `http://127.0.0.1:8080`), replacing any earlier one.
-/// `None` when a token exists.
+/// `base_url` (e.g. `http://127.0.0.1:8080`), kept beside any other
+/// pending one. `None` when a token exists.
 pub async fn sign_in_link(state: &AppState, base_url: &str) -> Result<Option<String>, ApiError> {
-    let empty = state.store.run(|s| Ok(s.tokens()?.is_empty())).await?;
-    if !empty {
+    let secret = base64_secret()?;
+    let hash = hash_secret(&secret);
+    let expires_at = OffsetDateTime::now_utc() + SIGN_IN_LIFETIME;
+    let added = state
+        .store
+        .run(move |s| {
+            if !s.tokens()?.is_empty() {
+                return Ok(false);
+            }
+            s.add_first_run_link(&hash, expires_at)?;
+            Ok(true)
+        })
+        .await?;
+    if !added {
         return Ok(None);
     }
-    let secret = base64_secret()?;
-    *state.first_run.lock() = Some(Pending {
-        hash: hash_secret(&secret),
-        expires_at: OffsetDateTime::now_utc() + SIGN_IN_LIFETIME,
-    });
     Ok(Some(format!(
         "{}{SETUP_PATH}?token={secret}",
         base_url.trim_end_matches('/')
@@ -143,11 +110,15 @@ fn refused() -> Response {
 }
 
 async fn setup_page(State(state): State<AppState>, Query(query): Query<SetupQuery>) -> Response {
-    if !state
-        .first_run
-        .is_pending(&query.token, OffsetDateTime::now_utc())
-    {
-        return refused();
+    let hash = hash_secret(&query.token);
+    let pending = state
+        .store
+        .run(move |s| Ok(s.first_run_link_is_live(&hash, OffsetDateTime::now_utc())?))
+        .await;
+    match pending {
+        Ok(true) => {}
+        Ok(false) => return refused(),
+        Err(err) => return err.into_response(),
     }
     html_page(
         StatusCode::OK,
@@ -172,12 +143,14 @@ async fn setup(State(state): State<AppState>, Form(form): Form<SetupQuery>) -> R
 }
 
 async fn create_first_admin(state: &AppState, secret: &str) -> Result<Option<Response>, ApiError> {
-    if !state.first_run.take(secret, OffsetDateTime::now_utc()) {
-        return Ok(None);
-    }
+    let hash = hash_secret(secret);
     let created = state
         .store
-        .run(|s| {
+        .run(move |s| {
+            // Used once, whichever replica it is posted to.
+            if !s.take_first_run_link(&hash, OffsetDateTime::now_utc())? {
+                return Ok(None);
+            }
             if !s.tokens()?.is_empty() {
                 return Ok(None);
             }
@@ -207,23 +180,4 @@ async fn create_first_admin(state: &AppState, secret: &str) -> Result<Option<Res
         crate::auth::set_cookie(state, SESSION_COOKIE, &session, SESSION_LIFETIME.as_secs()),
     );
     Ok(Some(response))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_secret_works_once_and_not_after_it_expires() {
-        let first = FirstRun::default();
-        let now = OffsetDateTime::now_utc();
-        *first.lock() = Some(Pending {
-            hash: hash_secret("s"),
-            expires_at: now + time::Duration::minutes(30),
-        });
-        assert!(!first.take("wrong", now));
-        assert!(!first.take("s", now + time::Duration::minutes(31)));
-        assert!(first.take("s", now));
-        assert!(!first.take("s", now));
-    }
 }

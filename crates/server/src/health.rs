@@ -3,23 +3,26 @@
 //! A check reaches AWS and the issuer's public URL, so it never runs on a
 //! page view: `POST /connectors/{name}/health` (the dashboard's *Check
 //! health* button, or the API) runs the injected [`HealthFn`] with a
-//! timeout and keeps the latest result per connector in memory; pages and
+//! timeout and keeps the latest result per connector in the store, so every
+//! replica sharing it shows it; pages and
 //! `GET /api/v1/connectors/{name}/health` show it. A check that fails or
 //! times out is kept as an "unknown" result with the reason, never as
 //! healthy.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use rampart_connector::Connector;
+use rampart_connector::Plan;
 use rampart_health::{Check, ConnectorHealth, State};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
+use crate::pool::StorePool;
 
 /// How long a check may take before it is recorded as unknown.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,12 +39,12 @@ pub type HealthFuture = Pin<Box<dyn Future<Output = Result<ConnectorHealth, Stri
 /// settings and issuer).
 pub type HealthFn = Arc<dyn Fn(Connector) -> HealthFuture + Send + Sync>;
 
-/// The server's health checks and their latest results, by connector id.
+/// The server's health checks; their latest results are in the store, by
+/// connector id.
 #[derive(Clone)]
 pub struct HealthChecks {
     check: Option<HealthFn>,
     timeout: Duration,
-    latest: Arc<Mutex<HashMap<String, ConnectorHealth>>>,
 }
 
 impl std::fmt::Debug for HealthChecks {
@@ -65,7 +68,6 @@ impl HealthChecks {
         Self {
             check,
             timeout: HEALTH_TIMEOUT,
-            latest: Arc::default(),
         }
     }
 
@@ -81,21 +83,34 @@ impl HealthChecks {
         self.check.is_some()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ConnectorHealth>> {
-        self.latest
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The latest result for the connector, if it was checked.
-    pub fn latest(&self, connector: &Connector) -> Option<ConnectorHealth> {
-        self.lock().get(&connector.id.to_string()).cloned()
+    /// The latest result for the connector in `store`, if it was checked
+    /// (by any server sharing the store).
+    pub async fn latest(
+        &self,
+        store: &StorePool,
+        connector: &Connector,
+    ) -> Result<Option<ConnectorHealth>, ApiError> {
+        let id = connector.id.to_string();
+        let stored = store.run(move |s| Ok(s.connector_health(&id)?)).await?;
+        Ok(
+            stored.and_then(|body| match serde_json::from_value::<StoredHealth>(body) {
+                Ok(health) => Some(health.into()),
+                Err(err) => {
+                    tracing::warn!(error = %err, "a stored health result is unreadable");
+                    None
+                }
+            }),
+        )
     }
 
     /// Checks the connector now and keeps the result. A check that fails
     /// or outlives the timeout is kept as one "unknown" requirement with
     /// the reason. 503 when the server has no health function.
-    pub async fn run(&self, connector: Connector) -> Result<ConnectorHealth, ApiError> {
+    pub async fn run(
+        &self,
+        store: &StorePool,
+        connector: Connector,
+    ) -> Result<ConnectorHealth, ApiError> {
         let Some(check) = self.check.clone() else {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -118,7 +133,96 @@ impl HealthChecks {
                 self.timeout
             )),
         };
-        self.lock().insert(id, health.clone());
+        let body = serde_json::to_value(&health)
+            .map_err(|e| ApiError::internal(format!("health result: {e}")))?;
+        let checked_at = health.checked_at;
+        store
+            .run(move |s| Ok(s.set_connector_health(&id, &body, checked_at)?))
+            .await?;
         Ok(health)
+    }
+}
+
+/// A stored [`ConnectorHealth`], read back (requirement names become the
+/// [`rampart_health::requirement`] constants again; a name this build does
+/// not know, from a newer one, is dropped).
+#[derive(Debug, Deserialize)]
+struct StoredHealth {
+    connector: String,
+    account: String,
+    #[serde(with = "time::serde::rfc3339")]
+    checked_at: OffsetDateTime,
+    checks: Vec<StoredCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredCheck {
+    plan: Option<Plan>,
+    requirement: String,
+    state: String,
+    #[serde(default)]
+    fix: String,
+    #[serde(default)]
+    why: String,
+    detail: String,
+}
+
+impl From<StoredHealth> for ConnectorHealth {
+    fn from(stored: StoredHealth) -> Self {
+        let checks = stored
+            .checks
+            .into_iter()
+            .filter_map(|c| {
+                let requirement = rampart_health::requirement::ALL
+                    .iter()
+                    .copied()
+                    .chain([CHECK_RAN])
+                    .find(|r| *r == c.requirement)?;
+                let state = match c.state.as_str() {
+                    "met" => State::Met,
+                    "not_met" => State::not_met(c.fix),
+                    _ => State::unknown(c.why),
+                };
+                Some(Check::new(c.plan, requirement, state, c.detail))
+            })
+            .collect();
+        ConnectorHealth {
+            connector: stored.connector,
+            account: stored.account,
+            checked_at: stored.checked_at,
+            checks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_result_reads_back_as_it_was() {
+        let health = ConnectorHealth {
+            connector: "prod".into(),
+            account: "111111111111".into(),
+            checked_at: OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+            checks: vec![
+                Check::new(
+                    None,
+                    rampart_health::requirement::ISSUER_REACHABLE,
+                    State::Met,
+                    "ok",
+                ),
+                Check::new(
+                    Some(Plan::Cspm),
+                    rampart_health::requirement::ROLE_ASSUMABLE,
+                    State::not_met("deploy the role"),
+                    "denied",
+                ),
+                Check::new(None, CHECK_RAN, State::unknown("timed out"), ""),
+            ],
+        };
+        let body = serde_json::to_value(&health).unwrap();
+        let back: StoredHealth = serde_json::from_value(body).unwrap();
+        assert_eq!(ConnectorHealth::from(back), health);
     }
 }

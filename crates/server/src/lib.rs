@@ -22,6 +22,7 @@ pub mod oidc;
 pub mod page;
 pub mod pool;
 pub mod posture;
+pub mod queued;
 pub mod scans;
 pub mod scheduler;
 pub mod webhook;
@@ -94,8 +95,9 @@ pub struct ServerConfig {
     /// Whether [`serve`] scans each connector every `scanInterval` hours
     /// ([`scheduler`]).
     pub scheduled_scans: bool,
-    /// Whether the [`scheduler`] queues due scans for `rampart worker`
-    /// processes instead of running them itself (scale-out).
+    /// Whether scans are queued for `rampart worker` processes instead of
+    /// run in this process (scale-out): the [`scheduler`]'s due scans and
+    /// the scans triggered through the API or the dashboard ([`queued`]).
     pub queue_scans: bool,
     /// Whether [`serve`] drains the audit-log pipelines of connectors with
     /// the Containers plan into alerts (needs an engine:
@@ -141,8 +143,6 @@ pub struct AppState {
     pub scheduler: Scheduler,
     /// Connector health checks and their latest results.
     pub health: HealthChecks,
-    /// The first-run sign-in link, while one is pending ([`first_run`]).
-    pub first_run: first_run::FirstRun,
     /// The engine that drains detection pipelines, if any.
     pub detection: Option<rampart_engine::Engine>,
 }
@@ -165,7 +165,6 @@ impl AppState {
             sessions,
             scheduler,
             health: HealthChecks::default(),
-            first_run: first_run::FirstRun::default(),
             detection: None,
         })
     }

@@ -90,6 +90,9 @@ pub type ScanFn = Arc<dyn Fn(ScanRequest, ScanContext) -> ScanFuture + Send + Sy
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
+    /// Queued for a worker (`ServerConfig::queue_scans`), not claimed yet,
+    /// or waiting to be tried again after a failed run.
+    Queued,
     /// Still running.
     Running,
     /// Finished and stored.
@@ -117,6 +120,15 @@ pub struct JobStatus {
     pub error: Option<String>,
     /// What was requested.
     pub request: ScanRequest,
+    /// The queue job running the scan, when it was queued for a worker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// Worker runs of the queued job so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// The worker running the queued job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
 }
 
 #[derive(Debug)]
@@ -144,6 +156,9 @@ impl Job {
             percent,
             error: self.error.clone(),
             request: self.request.clone(),
+            job: None,
+            attempts: None,
+            worker: None,
         }
     }
 }

@@ -8,6 +8,8 @@
 //! blocks storage: a slow or failing receiver only delays later
 //! notifications. Each delivery is retried with exponential backoff; the
 //! outcome (attempts, delivered time, last error) is kept in the outbox.
+//! Replicas sharing a store each run a notifier; a notifier claims an
+//! entry in the store before it sends it, so each alert is sent once.
 //!
 //! Every request carries:
 //!
@@ -210,7 +212,18 @@ async fn deliver(
     Some((config.attempts.max(1), last))
 }
 
-/// Runs the notifier until `stop`.
+/// How long a notifier holds an outbox entry it delivers: longer than
+/// every attempt and backoff of one notification can take.
+fn claim_lease(config: &WebhookConfig) -> time::Duration {
+    let per_attempt = config.timeout + config.max_backoff;
+    let total = per_attempt * config.attempts.max(1) + Duration::from_secs(60);
+    time::Duration::try_from(total).unwrap_or(time::Duration::HOUR)
+}
+
+/// Runs the notifier until `stop`. Notifiers of several replicas sharing
+/// the store claim each outbox entry before sending it, so each is sent by
+/// one of them; an entry whose notifier died is sent by another once the
+/// claim's lease ([`claim_lease`]) has run out.
 pub async fn run(store: StorePool, config: WebhookConfig, stop: CancellationToken) {
     let client = match connector() {
         Ok(c) => Client::builder(TokioExecutor::new()).build(c),
@@ -219,47 +232,69 @@ pub async fn run(store: StorePool, config: WebhookConfig, stop: CancellationToke
             return;
         }
     };
+    let me = uuid::Uuid::new_v4().to_string();
+    let lease = claim_lease(&config);
     loop {
         let batch = store
             .run(|s| {
                 let cursor = s.notification_cursor()?;
-                Ok(s.alert_outbox(cursor, 50)?)
+                Ok((cursor, s.alert_outbox(cursor, 50)?))
             })
             .await;
-        let entries = match batch {
-            Ok(entries) => entries,
+        let (cursor, entries) = match batch {
+            Ok(batch) => batch,
             Err(e) => {
                 tracing::warn!(error = %e.message, "alert webhook: reading the outbox failed");
-                Vec::new()
+                (0, Vec::new())
             }
         };
-        if entries.is_empty() {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(config.poll) => continue,
-            }
-        }
+        let mut handled = false;
         for entry in entries {
             let seq = entry.seq;
+            let owner = me.clone();
+            let claimed = store
+                .run(move |s| {
+                    Ok(s.claim_outbox_entry(seq, &owner, OffsetDateTime::now_utc(), lease)?)
+                })
+                .await;
+            match claimed {
+                Ok(true) => {}
+                // Another replica's notifier sends it (or sent it).
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "alert webhook: claiming an outbox entry failed");
+                    continue;
+                }
+            }
+            handled = true;
             let outcome = if entry.alert.severity >= config.min_severity {
                 let delivery = format!("{}:{seq}", entry.alert.id);
                 let document = AlertsDocument::new(OffsetDateTime::now_utc(), vec![entry.alert]);
                 let body = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
                 match deliver(&client, &config, &body, &delivery, &stop).await {
                     Some(outcome) => Some(outcome),
-                    // Stopped mid-way: the notification is sent again next time.
-                    None => return,
+                    // Stopped mid-way: the notification is sent again, by
+                    // this server next time or by another one now.
+                    None => {
+                        let owner = me.clone();
+                        let _ = store
+                            .run(move |s| Ok(s.release_outbox_entry(seq, &owner)?))
+                            .await;
+                        return;
+                    }
                 }
             } else {
                 None
             };
+            let owner = me.clone();
             let saved = store
                 .run(move |s| {
                     if let Some((attempts, error)) = &outcome {
                         let delivered = error.is_none().then(OffsetDateTime::now_utc);
                         s.record_alert_delivery(seq, *attempts, delivered, error.as_deref())?;
                     }
-                    Ok(s.set_notification_cursor(seq)?)
+                    s.finish_outbox_entry(seq, &owner)?;
+                    Ok(s.set_notification_cursor(s.outbox_handled_through(cursor)?)?)
                 })
                 .await;
             if let Err(e) = saved {
@@ -267,6 +302,13 @@ pub async fn run(store: StorePool, config: WebhookConfig, stop: CancellationToke
             }
             if stop.is_cancelled() {
                 return;
+            }
+        }
+        if !handled {
+            // Nothing new, or everything held by other notifiers.
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(config.poll) => {}
             }
         }
     }

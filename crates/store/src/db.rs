@@ -54,19 +54,33 @@ pub enum DbError {
     /// The thread driving a PostgreSQL connection stopped.
     #[error("postgresql connection closed")]
     Closed,
+    /// TLS to PostgreSQL could not be set up as the URL asks
+    /// ([`crate::tls`]).
+    #[error("postgresql tls: {0}")]
+    Tls(String),
 }
 
 impl DbError {
-    fn postgres(e: &postgres::Error) -> Self {
+    pub(crate) fn postgres(e: &postgres::Error) -> Self {
         match e.as_db_error() {
             Some(db) => Self::Postgres {
                 message: format!("{}: {}", db.code().code(), db.message()),
                 code: Some(db.code().code().to_owned()),
             },
-            None => Self::Postgres {
-                message: e.to_string(),
-                code: e.code().map(|c| c.code().to_owned()),
-            },
+            None => {
+                // The driver's message names the step ("error performing
+                // TLS handshake"); its causes say what went wrong.
+                let mut message = e.to_string();
+                let mut cause = std::error::Error::source(e);
+                while let Some(c) = cause {
+                    message = format!("{message}: {c}");
+                    cause = c.source();
+                }
+                Self::Postgres {
+                    message,
+                    code: e.code().map(|c| c.code().to_owned()),
+                }
+            }
         }
     }
 
@@ -863,7 +877,8 @@ impl std::fmt::Debug for PgConn {
 }
 
 impl PgConn {
-    /// Connects to `url` (`postgres://…`).
+    /// Connects to `url` (`postgres://…`), with TLS as its `sslmode` and
+    /// `sslrootcert` say ([`crate::tls`]).
     pub fn connect(url: &str) -> DbResult<Self> {
         let (jobs, queue) = mpsc::channel::<PgJob>();
         let (ready, connected) = mpsc::channel::<DbResult<()>>();
@@ -871,10 +886,10 @@ impl PgConn {
         std::thread::Builder::new()
             .name("rampart-postgres".to_owned())
             .spawn(move || {
-                let client = match postgres::Client::connect(&url, postgres::NoTls) {
+                let client = match crate::tls::connect(&url) {
                     Ok(client) => client,
                     Err(e) => {
-                        let _ = ready.send(Err(DbError::postgres(&e)));
+                        let _ = ready.send(Err(e));
                         return;
                     }
                 };

@@ -19,11 +19,14 @@ mod machines;
 mod pages;
 mod posture;
 mod queue;
+mod replica_state;
 mod scan_connectors;
+mod scan_jobs;
 mod schedule;
 mod scope;
 mod sessions;
 mod sql_va;
+pub mod tls;
 mod tokens;
 mod vulndb;
 
@@ -49,6 +52,7 @@ pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
 pub use queue::{Job, JobStatus, NewJob, epoch_ms};
+pub use scan_jobs::JOB_CANCELLED;
 pub use schedule::ConnectorScans;
 pub use scope::Scope;
 pub use sessions::StoredSession;
@@ -65,8 +69,11 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// vulnerability assessment baselines (`sql_va.rs`); version 8 the job
 /// queue (`queue.rs`); version 9 assessments as current state, their
 /// change log and daily aggregates (`history.rs`: the per-scan copies of
-/// older versions are reduced to the latest complete scan's). Each is
-/// created on open, so older files upgrade in place.
+/// older versions are reduced to the latest complete scan's), what server
+/// replicas share (`replica_state.rs`: login CSRF values, failed sign-ins,
+/// first-run links, connector health results, outbox claims) and the
+/// queue's per-region jobs. Each is created on open, so older files
+/// upgrade in place.
 pub const SCHEMA_VERSION: i64 = 9;
 
 /// Store errors.
@@ -489,6 +496,8 @@ impl Store {
         conn.execute_batch(sql_va::SCHEMA)?;
         // Schema version 8: the job queue workers claim from.
         queue::migrate(conn)?;
+        // Schema version 9: state server replicas share.
+        conn.execute_batch(replica_state::SCHEMA)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",

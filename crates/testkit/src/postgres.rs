@@ -42,3 +42,56 @@ pub fn fresh_url() -> String {
 pub fn selected() -> bool {
     std::env::var("RAMPART_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
+
+/// A PostgreSQL cluster of its own with TLS on (`scripts/test-postgres
+/// start-tls`): a test CA and a server certificate for `localhost` and
+/// `127.0.0.1`, made with the openssl CLI. Stopped when dropped.
+#[derive(Debug)]
+pub struct TlsCluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl TlsCluster {
+    /// Starts one (a few seconds: `initdb` and a server).
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let out = std::process::Command::new(crate::workspace_root().join("scripts/test-postgres"))
+            .arg("start-tls")
+            .arg(dir.path().join("pg"))
+            .output()
+            .expect("scripts/test-postgres runs");
+        assert!(
+            out.status.success(),
+            "scripts/test-postgres start-tls failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        Self { dir, url }
+    }
+
+    /// Its URL (`postgres://rampart@127.0.0.1:PORT/postgres`), without TLS
+    /// parameters.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The PEM file of the CA that signed the server's certificate.
+    pub fn ca(&self) -> std::path::PathBuf {
+        self.dir.path().join("pg/tls/ca.pem")
+    }
+
+    /// A directory for the test's own files.
+    pub fn scratch(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for TlsCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(crate::workspace_root().join("scripts/test-postgres"))
+            .arg("stop")
+            .arg(self.dir.path().join("pg"))
+            .output();
+    }
+}

@@ -230,16 +230,17 @@ async fn delete(state: St, ApiPath(name): ApiPath<String>) -> Result<StatusCode,
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The connector's latest health check; 404 when none ran since the
-/// server started.
+/// The connector's latest health check (by any server sharing the
+/// store); 404 when none ran.
 async fn health(
     state: St,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConnectorHealth>, ApiError> {
     let connector = find(&state, name).await?;
-    state.health.latest(&connector).map(Json).ok_or_else(|| {
+    let latest = state.health.latest(&state.store, &connector).await?;
+    latest.map(Json).ok_or_else(|| {
         ApiError::not_found(format!(
-            "connector `{}` has not been checked since the server started; `POST` to this URL checks it",
+            "connector `{}` has not been checked yet; `POST` to this URL checks it",
             connector.name
         ))
     })
@@ -252,5 +253,5 @@ async fn check_health(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ConnectorHealth>, ApiError> {
     let connector = find(&state, name).await?;
-    Ok(Json(state.health.run(connector).await?))
+    Ok(Json(state.health.run(&state.store, connector).await?))
 }

@@ -13,7 +13,7 @@ pub(crate) mod history;
 mod inventory;
 pub mod openapi;
 mod posture;
-mod scans;
+pub(crate) mod scans;
 pub(crate) mod servers;
 pub(crate) mod sql;
 pub(crate) mod vulnerabilities;

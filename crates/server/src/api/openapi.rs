@@ -255,7 +255,7 @@ fn operations() -> Vec<Op> {
             "post",
             "/scans",
             "scans",
-            "Trigger a scan (one per connector at a time; 409 while that connector's scan runs)",
+            "Trigger a scan (one per connector at a time; 409 while that connector's scan runs). A server started with `--queue-scans` queues it for workers (a connector is then required)",
         )
         .body(schema_ref("ScanRequest"))
         .returns("202", schema_ref("Scan")),
@@ -270,7 +270,7 @@ fn operations() -> Vec<Op> {
             "post",
             "/scans/{id}/cancel",
             "scans",
-            "Cancel a running scan",
+            "Cancel a running or queued scan",
         )
         .returns("202", schema_ref("Scan")),
         op(
@@ -581,7 +581,7 @@ fn operations() -> Vec<Op> {
             "get",
             "/connectors/{name}/health",
             "connectors",
-            "The connector's latest health check (404 when none ran since the server started)",
+            "The connector's latest health check (kept in the store, shared by replicas; 404 when none ran)",
         )
         .returns("200", schema_ref("ConnectorHealth")),
         op(
@@ -703,7 +703,7 @@ fn schemas() -> Value {
         }},
         "Scan": {"type": "object", "required": ["id", "status"], "properties": {
             "id": {"type": "string"},
-            "status": {"type": "string", "description": "running, complete, failed or cancelled"},
+            "status": {"type": "string", "description": "queued (for a worker, `rampart serve --queue-scans`), running, complete, failed or cancelled"},
             "record": {"type": "object", "description": "The stored scan (absent until the scan is stored)."},
             "connector": {"type": "string", "description": "The id of the connector the stored scan went through (absent for a scan with the server's own credentials)."},
             "coverage": {"type": "object", "description": "What the stored scan covered: `full` true, or a scan narrowed by service or region with its `services` and `regions` (null: all) and `mergedFrom`, the previous snapshots whose other slices its snapshot keeps.", "required": ["full"], "properties": {
@@ -712,9 +712,12 @@ fn schemas() -> Value {
                 "regions": {"type": ["array", "null"], "items": {"type": "string"}},
                 "mergedFrom": {"type": "array", "items": {"type": "string"}}
             }},
-            "job": {"type": "object", "description": "Progress, while this server runs or ran the scan.", "properties": {
-                "state": {"type": "string"}, "done": {"type": "integer"}, "planned": {"type": "integer"},
-                "percent": {"type": "number"}, "error": nullable_string
+            "job": {"type": "object", "description": "Progress, while this server runs or ran the scan; for a scan queued for workers, its queue job (read from the store, the same on every replica).", "properties": {
+                "state": {"type": "string", "description": "queued, running, complete, failed or cancelled"}, "done": {"type": "integer"}, "planned": {"type": "integer"},
+                "percent": {"type": "number"}, "error": nullable_string,
+                "job": {"type": "string", "description": "The queue job's id (queued scans only)."},
+                "attempts": {"type": "integer", "description": "Worker runs of the queue job so far (queued scans only)."},
+                "worker": {"type": "string", "description": "The worker holding the queue job (queued scans only)."}
             }}
         }},
         "SecureScore": {"type": "object", "properties": {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{RouteTable, St, Uri};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
-use crate::scans::{JobStatus, ScanRequest};
+use crate::scans::{JobState, JobStatus, ScanRequest};
 
 pub(super) fn register(t: RouteTable) -> RouteTable {
     t.add("get", "/scans", list)
@@ -56,8 +56,15 @@ fn view(
         .map(|r| r.id.clone())
         .or_else(|| job.as_ref().map(|j| j.id.clone()))?;
     // A cancelled job's scan is stored `failed`; say what happened.
+    // A queued job's state says more than its scan's row: a scan whose
+    // run failed is queued again while attempts remain.
     let status = match (&job, &record) {
-        (Some(j), _) if j.state == crate::scans::JobState::Cancelled => "cancelled".to_owned(),
+        (Some(j), _) if matches!(j.state, JobState::Cancelled | JobState::Queued) => {
+            serde_json::to_value(j.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        }
         (_, Some(r)) => r.status.as_str().to_owned(),
         (Some(j), None) => serde_json::to_value(j.state)
             .ok()
@@ -105,15 +112,11 @@ async fn list(
             Ok(rows)
         })
         .await?;
-    let jobs = state.scans.clone();
-    let items: Vec<Value> = rows
-        .into_iter()
-        .filter_map(|(r, connector, coverage)| {
-            let job = jobs.status(&r.id);
-            view(Some(r), connector, Some(coverage), job)
-        })
-        .map(|v| json!(v))
-        .collect();
+    let mut items: Vec<Value> = Vec::with_capacity(rows.len());
+    for (r, connector, coverage) in rows {
+        let job = job_of(&state, &r.id).await?;
+        items.extend(view(Some(r), connector, Some(coverage), job).map(|v| json!(v)));
+    }
     Ok(Json(Page::from_offset(items, offset, limit, &uri.0)))
 }
 
@@ -146,17 +149,33 @@ async fn trigger(
         }
         request.connector = Some(connector.name);
     }
-    let job = state
-        .scans
-        .trigger(request, state.store.clone(), state.posture.clone())?;
+    let job = if state.config.queue_scans {
+        crate::queued::enqueue_request(&state.store, request).await?
+    } else {
+        state
+            .scans
+            .trigger(request, state.store.clone(), state.posture.clone())?
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(json!(view(None, None, None, Some(job)))),
     ))
 }
 
+/// A scan's job: this server's own run of it, or its job in the store's
+/// queue (whichever replica queued it).
+pub(crate) async fn job_of(
+    state: &crate::AppState,
+    id: &str,
+) -> Result<Option<JobStatus>, ApiError> {
+    match state.scans.status(id) {
+        Some(job) => Ok(Some(job)),
+        None => crate::queued::status(&state.store, id).await,
+    }
+}
+
 async fn show(state: St, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
-    let job = state.scans.status(&id);
+    let job = job_of(&state, &id).await?;
     let lookup = id.clone();
     let (record, connector, coverage) = state
         .store
@@ -179,7 +198,11 @@ async fn cancel(
     state: St,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let job = state.scans.cancel(&id)?;
+    let job = if state.scans.status(&id).is_some() {
+        state.scans.cancel(&id)?
+    } else {
+        crate::queued::cancel(&state.store, &id).await?
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(json!(view(None, None, None, Some(job)))),

@@ -125,7 +125,13 @@ pub(super) async fn list(
         };
         gap_counts.push(gaps);
     }
-    let running = state.scans.running();
+    let mut healths = Vec::with_capacity(connectors.len());
+    for c in &connectors {
+        healths.push(state.health.latest(&state.store, c).await?);
+    }
+    let mut running = state.scans.running();
+    // Scans queued for workers, by whichever replica.
+    running.extend(crate::queued::active(&state.store).await?);
     let admin = is_admin(&who);
     let content = html! {
         h1 { "Connectors" }
@@ -133,7 +139,8 @@ pub(super) async fn list(
             section.panel #running {
                 h2 { "Running scans" }
                 @for job in &running {
-                    p { a href=(format!("/scans/{}", segment(&job.id))) { (job.id) } " — " (format!("{:.1}%", job.percent))
+                    p { a href=(format!("/scans/{}", segment(&job.id))) { (job.id) } " — "
+                        @if job.job.is_some() { (state_name(job.state)) } @else { (format!("{:.1}%", job.percent)) }
                         @if let Some(c) = &job.request.connector { " (" (c) ")" } }
                 }
             }
@@ -144,8 +151,8 @@ pub(super) async fn list(
         @if connectors.is_empty() {
             p.panel { "No connector yet. " a href="/connectors/new" { "Add an AWS account" } " to start: a form, a template to deploy, then a check that it works." }
         }
-        @for (c, gaps) in connectors.iter().zip(&gap_counts) {
-            (connector_panel(c, last_scan(c, &scans), *gaps, state.health.latest(c).as_ref(), &who, admin))
+        @for ((c, gaps), health) in connectors.iter().zip(&gap_counts).zip(&healths) {
+            (connector_panel(c, last_scan(c, &scans), *gaps, health.as_ref(), &who, admin))
         }
         @if admin {
             h2 { "Scan" }
@@ -321,7 +328,7 @@ pub(super) async fn check_health(
 ) -> PageResult {
     let connector = find(&state, name).await?;
     let anchor = format!("/connectors#connector-{}", connector.id);
-    state.health.run(connector).await?;
+    state.health.run(&state.store, connector).await?;
     Ok(see_other(&anchor))
 }
 
@@ -502,8 +509,17 @@ pub(super) async fn trigger_scan(
         connector: Some(form.connector.trim().to_owned()).filter(|c| !c.is_empty()),
         ..ScanRequest::default()
     };
-    let job = state
-        .scans
-        .trigger(request, state.store.clone(), state.posture.clone())?;
+    let job = if state.config.queue_scans {
+        crate::queued::enqueue_request(&state.store, request).await?
+    } else {
+        state
+            .scans
+            .trigger(request, state.store.clone(), state.posture.clone())?
+    };
     Ok(see_other(&format!("/scans/{}", segment(&job.id))).into_response())
+}
+
+/// A job state as pages show it.
+pub(super) fn state_name(state: crate::scans::JobState) -> String {
+    format!("{state:?}").to_lowercase()
 }

@@ -763,7 +763,7 @@ pub(super) async fn verify_page(
 ) -> PageResult {
     let connector = find(&state, name).await?;
     let base = format!("/connectors/{}", segment(&connector.name));
-    let health = state.health.latest(&connector);
+    let health = state.health.latest(&state.store, &connector).await?;
     let account = connector.account().to_owned();
     let scans = state.store.run(|s| Ok(s.scans_page(None, 0, 50)?)).await?;
     let last = scans.iter().find(|s| s.accounts.contains(&account));
@@ -824,7 +824,7 @@ pub(super) async fn verify_page(
 /// (as the connectors page's *Check health*) and shows the result.
 pub(super) async fn verify(State(state): State<AppState>, Path(name): Path<String>) -> PageResult {
     let connector = find(&state, name).await?;
-    state.health.run(connector.clone()).await?;
+    state.health.run(&state.store, connector.clone()).await?;
     Ok(see_other(&format!(
         "/connectors/{}/verify",
         segment(&connector.name)

@@ -306,7 +306,7 @@ pub(super) async fn scan(
     Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> PageResult {
-    let job = state.scans.status(&id);
+    let job = crate::api::scans::job_of(&state, &id).await?;
     let lookup = id.clone();
     let stored = state
         .store
@@ -331,7 +331,13 @@ pub(super) async fn scan(
                 h2 { "Job" }
                 dl.props {
                     dt { "State" } dd { (format!("{:?}", job.state).to_lowercase()) }
-                    dt { "Progress" } dd { (format!("{:.1}%", job.percent)) " (" (job.done) " of " (job.planned) " tasks)" }
+                    @if let Some(queued) = &job.job {
+                        dt { "Queue job" } dd { (queued) }
+                        dt { "Worker runs" } dd { (job.attempts.unwrap_or_default()) }
+                        @if let Some(worker) = &job.worker { dt { "Worker" } dd { (worker) } }
+                    } @else {
+                        dt { "Progress" } dd { (format!("{:.1}%", job.percent)) " (" (job.done) " of " (job.planned) " tasks)" }
+                    }
                     @if let Some(error) = &job.error { dt { "Error" } dd { (error) } }
                     @if let Some(connector) = &job.request.connector { dt { "Connector" } dd { (connector) } }
                 }

@@ -1,0 +1,198 @@
+//! Scans queued for `rampart worker` processes instead of run in this
+//! server: with [`ServerConfig::queue_scans`](crate::ServerConfig), a scan
+//! triggered through the API or the dashboard becomes a job in the store's
+//! queue, the way the [`scheduler`](crate::scheduler) queues due scans.
+//!
+//! Nothing about such a scan is kept in the server's memory: its status is
+//! read from the store (the scan's row, once a worker began it, and its
+//! job), and cancelling it changes the job in the store
+//! ([`rampart_store::Store::cancel_job`]), so every replica sharing the
+//! store answers the same. One scan per connector is queued or running at
+//! a time, checked and queued in one write transaction (replicas queue
+//! one between them). Workers report no task counts: a queued scan's
+//! progress is its state (queued, running, complete…) and its attempts.
+
+use rampart_connector::Connector;
+use rampart_engine::worker::{SCAN_JOB, ScanJobPayload};
+use rampart_store::{JOB_CANCELLED, Job, JobStatus as QueueStatus, Store};
+use time::OffsetDateTime;
+
+use crate::error::ApiError;
+use crate::pool::StorePool;
+use crate::scans::{JobState, JobStatus, ScanRequest};
+
+/// Most active jobs looked at for the one-scan-per-connector rule and the
+/// running-scans list.
+const ACTIVE_LIMIT: u64 = 1000;
+
+/// The scan request a queued job carries, as the API shows it.
+fn request_of(job: &Job, connector_name: Option<String>) -> Option<ScanRequest> {
+    let payload: ScanJobPayload = serde_json::from_value(job.payload.clone()).ok()?;
+    Some(ScanRequest {
+        id: payload.scan_id,
+        regions: payload.regions,
+        services: payload.services,
+        connector: Some(connector_name.unwrap_or(payload.connector)),
+    })
+}
+
+/// A queued scan's job as the API shows it.
+pub fn job_status(job: &Job, connector_name: Option<String>) -> Option<JobStatus> {
+    if job.kind != SCAN_JOB {
+        return None;
+    }
+    let request = request_of(job, connector_name)?;
+    let state = match job.status {
+        QueueStatus::Queued => JobState::Queued,
+        QueueStatus::Running => JobState::Running,
+        QueueStatus::Done => JobState::Complete,
+        QueueStatus::Failed if job.error.as_deref() == Some(JOB_CANCELLED) => JobState::Cancelled,
+        QueueStatus::Failed => JobState::Failed,
+    };
+    Some(JobStatus {
+        id: request.id.clone(),
+        state,
+        done: 0,
+        planned: 0,
+        percent: if state == JobState::Complete {
+            100.0
+        } else {
+            0.0
+        },
+        error: job.error.clone(),
+        request,
+        job: Some(job.id.clone()),
+        attempts: Some(job.attempts),
+        worker: job.lease_owner.clone(),
+    })
+}
+
+/// The name of the connector a job scans (its payload names it by id).
+fn connector_name(store: &Store, job: &Job) -> Result<Option<String>, ApiError> {
+    let Some(id) = job.payload.get("connector").and_then(|c| c.as_str()) else {
+        return Ok(None);
+    };
+    Ok(store.connector(id)?.map(|c| c.name))
+}
+
+/// Queued and running scan jobs, oldest first.
+fn active_jobs(store: &Store) -> Result<Vec<Job>, ApiError> {
+    let mut jobs = store.jobs(Some(QueueStatus::Running), ACTIVE_LIMIT)?;
+    jobs.extend(store.jobs(Some(QueueStatus::Queued), ACTIVE_LIMIT)?);
+    jobs.retain(|j| j.kind == SCAN_JOB);
+    jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(jobs)
+}
+
+/// Queues a scan of `connector` with `request`'s regions and services;
+/// 409 while another scan of the connector is queued or running (in the
+/// queue, whoever queued it).
+pub async fn enqueue(
+    store: &StorePool,
+    request: ScanRequest,
+    connector: Connector,
+) -> Result<JobStatus, ApiError> {
+    store
+        .run(move |s| {
+            s.write(|s| {
+                let id = connector.id.to_string();
+                for job in active_jobs(s)? {
+                    if job.payload.get("connector").and_then(|c| c.as_str()) == Some(id.as_str()) {
+                        let scan = job.scan_id.unwrap_or_default();
+                        return Err(ApiError::conflict(format!(
+                            "scan `{scan}` of connector `{}` is still queued or running (job `{}`)",
+                            connector.name, job.id
+                        )));
+                    }
+                }
+                let now = OffsetDateTime::now_utc();
+                let payload = ScanJobPayload {
+                    scan_id: uuid::Uuid::now_v7().to_string(),
+                    connector: id,
+                    regions: request.regions,
+                    services: request.services,
+                };
+                let job = payload.to_job(Some(connector.account().to_owned()), None, now);
+                s.enqueue_job(&job, now)?;
+                let stored = s.job(&job.id)?.ok_or_else(|| {
+                    ApiError::internal(format!("queued job `{}` is not in the store", job.id))
+                })?;
+                tracing::info!(connector = %connector.name, scan = %payload.scan_id, job = %job.id, "scan queued");
+                job_status(&stored, Some(connector.name.clone())).ok_or_else(|| {
+                    ApiError::internal(format!("queued job `{}` is unreadable", job.id))
+                })
+            })
+        })
+        .await
+}
+
+/// Queues a scan triggered through the API or the dashboard: it needs a
+/// connector (workers scan through connectors, not with the server's own
+/// credentials), named by name or id.
+pub async fn enqueue_request(
+    store: &StorePool,
+    request: ScanRequest,
+) -> Result<JobStatus, ApiError> {
+    let Some(name) = request.connector.clone() else {
+        return Err(ApiError::bad_request(
+            "this server queues scans for workers (`--queue-scans`), which scan through a connector: name one",
+        ));
+    };
+    let lookup = name.clone();
+    let connector = store
+        .run(move |s| Ok(s.connector(&lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
+    enqueue(store, request, connector).await
+}
+
+/// The queued job of scan `id`, as the API shows it; `None` when the scan
+/// was not queued.
+pub async fn status(store: &StorePool, id: &str) -> Result<Option<JobStatus>, ApiError> {
+    let id = id.to_owned();
+    store
+        .run(move |s| {
+            let Some(job) = s.job_of_scan(&id)? else {
+                return Ok(None);
+            };
+            let name = connector_name(s, &job)?;
+            Ok(job_status(&job, name))
+        })
+        .await
+}
+
+/// Every queued or running scan job, as the API shows them.
+pub async fn active(store: &StorePool) -> Result<Vec<JobStatus>, ApiError> {
+    store
+        .run(|s| {
+            let mut out = Vec::new();
+            for job in active_jobs(s)? {
+                let name = connector_name(s, &job)?;
+                out.extend(job_status(&job, name));
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Cancels queued scan `id`: its job is never claimed (queued) or its
+/// worker drops the run at its next lease renewal (running); 404 when the
+/// scan was not queued, 409 when its job is over.
+pub async fn cancel(store: &StorePool, id: &str) -> Result<JobStatus, ApiError> {
+    let id = id.to_owned();
+    store
+        .run(move |s| {
+            let job = s
+                .job_of_scan(&id)?
+                .ok_or_else(|| ApiError::not_found(format!("no running scan `{id}`")))?;
+            if !s.cancel_job(&job.id, OffsetDateTime::now_utc())? {
+                return Err(ApiError::conflict(format!("scan `{id}` is not running")));
+            }
+            let job = s.job(&job.id)?.unwrap_or(job);
+            tracing::info!(scan = %id, job = %job.id, "queued scan cancelled");
+            let name = connector_name(s, &job)?;
+            job_status(&job, name)
+                .ok_or_else(|| ApiError::internal(format!("job `{}` is unreadable", job.id)))
+        })
+        .await
+}
