@@ -13,7 +13,7 @@
 //! progress is its state (queued, running, complete…) and its attempts.
 
 use rampart_connector::Connector;
-use rampart_engine::worker::{SCAN_JOB, ScanJobPayload};
+use rampart_engine::worker::{QueueScan, SCAN_JOB, ScanJobPayload, queue_scan};
 use rampart_store::{JOB_CANCELLED, Job, JobStatus as QueueStatus, Store};
 use time::OffsetDateTime;
 
@@ -106,20 +106,32 @@ pub async fn enqueue(
                     }
                 }
                 let now = OffsetDateTime::now_utc();
-                let payload = ScanJobPayload {
-                    scan_id: uuid::Uuid::now_v7().to_string(),
-                    connector: id,
-                    regions: request.regions,
-                    services: request.services,
+                // One job per account (an organization's members each get
+                // theirs); the answer follows the connector's own account.
+                let queued = queue_scan(
+                    s,
+                    &QueueScan {
+                        connector: id,
+                        regions: request.regions,
+                        services: request.services,
+                        key: None,
+                        run_after: None,
+                    },
+                    now,
+                )
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+                let Some(first) = queued.jobs.first() else {
+                    return Err(ApiError::internal(format!(
+                        "no job queued for connector `{}`",
+                        connector.name
+                    )));
                 };
-                let job = payload.to_job(Some(connector.account().to_owned()), None, now);
-                s.enqueue_job(&job, now)?;
-                let stored = s.job(&job.id)?.ok_or_else(|| {
-                    ApiError::internal(format!("queued job `{}` is not in the store", job.id))
+                let stored = s.job(&first.job)?.ok_or_else(|| {
+                    ApiError::internal(format!("queued job `{}` is not in the store", first.job))
                 })?;
-                tracing::info!(connector = %connector.name, scan = %payload.scan_id, job = %job.id, "scan queued");
+                tracing::info!(connector = %connector.name, scan = %first.scan_id, job = %first.job, jobs = queued.jobs.len(), "scan queued");
                 job_status(&stored, Some(connector.name.clone())).ok_or_else(|| {
-                    ApiError::internal(format!("queued job `{}` is unreadable", job.id))
+                    ApiError::internal(format!("queued job `{}` is unreadable", stored.id))
                 })
             })
         })

@@ -78,6 +78,7 @@ mod tests {
             kind: "scan".to_owned(),
             payload: serde_json::json!({ "scan_id": scan, "connector": "prod" }),
             account: Some("111111111111".to_owned()),
+            region: None,
             scan_id: Some(scan.to_owned()),
             dedupe_key: None,
             run_after: t(0),
