@@ -216,7 +216,9 @@ fn sort_assets(assets: &mut [Asset]) {
 /// An account is dropped instead of kept when the scan that collected it
 /// went through a connector that no longer exists, or through the same
 /// connector as this scan (which scanned again and no longer lists it: a
-/// member that left the organization).
+/// member that left the organization) — unless this scan is one job of an
+/// organization connector's accounts (it did not scan every current
+/// member) and the account is still a member.
 fn merge_other_accounts(
     store: &Store,
     record: &ScanRecord,
@@ -235,6 +237,28 @@ fn merge_other_accounts(
     };
     let scanned: std::collections::HashSet<&str> =
         record.accounts.iter().map(String::as_str).collect();
+    // A job of some accounts of an organization connector (one job per
+    // account) does not speak for the members it did not scan: those stay
+    // while they are still members. A scan of the whole organization does,
+    // and drops a member it no longer lists.
+    let still_members: Option<std::collections::HashSet<String>> = match &connector {
+        Some(id) => match store.connector(id)? {
+            Some(c) if c.is_organization() => {
+                let members: std::collections::HashSet<String> = store
+                    .members_of(c.account())?
+                    .iter()
+                    .map(|m| m.account().to_owned())
+                    .filter(|a| !crate::organization::excluded(&c, a))
+                    .collect();
+                members
+                    .iter()
+                    .any(|m| !scanned.contains(m.as_str()))
+                    .then_some(members)
+            }
+            _ => None,
+        },
+        None => None,
+    };
     let mut keep: BTreeMap<String, bool> = BTreeMap::new();
     let mut kept_account = |account: &str| -> Result<bool, EngineError> {
         if scanned.contains(account) {
@@ -247,9 +271,10 @@ fn merge_other_accounts(
             None => true,
             Some(origin) => match store.scan_connector(&origin.id)? {
                 None => true,
-                Some(id) => {
-                    connector.as_deref() != Some(id.as_str()) && store.connector(&id)?.is_some()
-                }
+                Some(id) if connector.as_deref() == Some(id.as_str()) => still_members
+                    .as_ref()
+                    .is_some_and(|members| members.contains(account)),
+                Some(id) => store.connector(&id)?.is_some(),
             },
         };
         keep.insert(account.to_owned(), k);

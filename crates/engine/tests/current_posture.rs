@@ -270,3 +270,80 @@ fn an_asset_collected_again_is_not_kept_twice() {
     );
     assert_eq!(again.snapshot.assets.len(), 2);
 }
+
+/// One job of an organization connector's accounts (the management
+/// account's, in a scan queued per account) keeps the members an older
+/// whole-organization scan collected while they are still members; once a
+/// member's connector is gone (it left), the next job drops it.
+#[test]
+fn a_job_of_the_management_account_keeps_members_that_are_still_members() {
+    use rampart_connector::OrganizationalData;
+    let mut store = Store::open_in_memory().unwrap();
+    let org = Connector::new(
+        "org",
+        A,
+        &[Plan::Cspm],
+        vec!["us-east-1".into()],
+        12,
+        Some(OrganizationalData::Organization {
+            stackset_name: "Rampart".into(),
+            excluded_account_ids: vec![],
+        }),
+    );
+    let member = Connector::new(
+        "org-member",
+        M,
+        &[Plan::Cspm],
+        vec!["us-east-1".into()],
+        12,
+        Some(OrganizationalData::Member {
+            parent_hierarchy_id: A.into(),
+        }),
+    );
+    store.create_connector(&org).unwrap();
+    store.create_connector(&member).unwrap();
+
+    // The whole organization, then the management account's own job.
+    scan(
+        &mut store,
+        "org-all",
+        Some(&org),
+        &[A, M],
+        vec![block_off(A), block_off(M)],
+        vec![],
+    );
+    let job = scan(
+        &mut store,
+        "org-a",
+        Some(&org),
+        &[A],
+        vec![block_off(A)],
+        vec![],
+    );
+    assert_eq!(
+        job.other_accounts,
+        vec![M.to_owned()],
+        "M is still a member"
+    );
+    assert_eq!(
+        accounts_of(&store, "org-a"),
+        vec![A.to_owned(), M.to_owned()]
+    );
+
+    // M left: the sync deleted its member connector.
+    assert!(store.delete_connector("org-member").unwrap());
+    let after = scan(
+        &mut store,
+        "org-a2",
+        Some(&org),
+        &[A],
+        vec![block_off(A)],
+        vec![],
+    );
+    assert!(
+        after.other_accounts.is_empty(),
+        "{:?}",
+        after.other_accounts
+    );
+    assert_eq!(accounts_of(&store, "org-a2"), vec![A.to_owned()]);
+}

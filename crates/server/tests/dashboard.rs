@@ -788,14 +788,19 @@ async fn the_changes_page_lists_daily_counts_and_changes() {
     assert!(page.body.contains("id=\"trend\""), "{}", page.body);
     assert!(page.body.contains("id=\"changes\""), "{}", page.body);
     // Newest first: the fix's resolution comes before the first scan's news.
-    let resolved = page.body.find(">resolved<").expect("a resolved change");
-    let new = page.body.find(">new<").expect("new changes");
+    let table = page
+        .body
+        .split("id=\"changes\"")
+        .nth(1)
+        .expect("the changes table");
+    let resolved = table.find("<td>resolved</td>").expect("a resolved change");
+    let new = table.find("<td>new</td>").expect("new changes");
     assert!(resolved < new, "newest first");
     assert!(page.body.contains(&format!("vol-{ACCOUNT_B}-1")));
 
     let only = get(&app, "/changes?change=resolved", &admin).await;
     assert_eq!(only.status, StatusCode::OK);
-    assert!(!only.body.contains(">new<"), "{}", only.body);
+    assert!(!only.body.contains("<td>new</td>"), "{}", only.body);
     assert!(
         only.body.contains("<option value=\"resolved\" selected"),
         "{}",
