@@ -84,36 +84,6 @@ pub struct TlsSettings {
     pub url: String,
 }
 
-/// `%XX` decoded (and `+` as a space, as in a query string).
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |at: usize| {
-            bytes
-                .get(at)
-                .and_then(|c| char::from(*c).to_digit(16))
-                .and_then(|d| u8::try_from(d).ok())
-        };
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(hi * 16 + lo);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl TlsSettings {
     /// Reads `sslmode` and `sslrootcert` out of a `postgres://` URL.
     pub fn of_url(url: &str) -> Result<Self, DbError> {
@@ -122,10 +92,13 @@ impl TlsSettings {
         let mut root_cert = None;
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match decode(key).as_str() {
-                "sslmode" => mode = SslMode::parse(&decode(value))?,
-                "sslrootcert" => root_cert = Some(decode(value)),
+            // One pair, decoded as a query string is (`%XX`, `+`).
+            let Some((key, value)) = form_urlencoded::parse(pair.as_bytes()).next() else {
+                continue;
+            };
+            match key.as_ref() {
+                "sslmode" => mode = SslMode::parse(&value)?,
+                "sslrootcert" => root_cert = Some(value.into_owned()),
                 _ => kept.push(pair),
             }
         }
