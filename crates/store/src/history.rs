@@ -225,27 +225,6 @@ pub(crate) fn assessed_scan(conn: &Conn) -> Result<Option<String>> {
         .optional()?)
 }
 
-/// `(finished_at, started_at)` of the latest complete scan.
-pub(crate) fn latest_complete(conn: &Conn) -> Result<Option<(OffsetDateTime, OffsetDateTime)>> {
-    let row: Option<(Option<String>, String)> = conn
-        .query_row(
-            "SELECT finished_at, started_at FROM scans WHERE status = 'complete'
-             ORDER BY finished_at DESC, started_at DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((finished, started)) = row else {
-        return Ok(None);
-    };
-    let started = parse_time("started_at", &started)?;
-    let finished = match finished {
-        Some(f) => parse_time("finished_at", &f)?,
-        None => started,
-    };
-    Ok(Some((finished, started)))
-}
-
 /// What happened to an assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -362,11 +341,15 @@ pub struct PruneReport {
     pub rows_deleted: u64,
 }
 
+/// Whether `text` is a day as the history reads take them (`YYYY-MM-DD`).
+pub fn is_day(text: &str) -> bool {
+    parse_day(text).is_some_and(|d| day_of_date(d) == text)
+}
+
 /// Checks a `YYYY-MM-DD` day given by a caller.
 fn valid_day(text: &str) -> Result<&str> {
-    parse_day(text)
-        .filter(|d| day_of_date(*d) == text)
-        .map(|_| text)
+    is_day(text)
+        .then_some(text)
         .ok_or_else(|| StoreError::Corrupt {
             column: "day",
             reason: format!("`{text}` is not a day (YYYY-MM-DD)"),
@@ -396,7 +379,7 @@ impl Store {
         before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<AssessmentChange>> {
-        let mut w = Where::new("1 =", 1i64);
+        let mut w = Where::all();
         if let Some(since) = &filter.since {
             w.and_opt("day >=", Some(&valid_day(since)?.to_owned()));
         }
@@ -465,7 +448,7 @@ impl Store {
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<Vec<DailyPosture>> {
-        let mut w = Where::new("1 =", 1i64);
+        let mut w = Where::all();
         if let Some(since) = since {
             w.and_opt("day >=", Some(&valid_day(since)?.to_owned()));
         }

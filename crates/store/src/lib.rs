@@ -46,7 +46,7 @@ pub use alerts::{
 pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
-pub use history::{AssessmentChange, ChangeFilter, ChangeKind, DailyPosture, PruneReport};
+pub use history::{AssessmentChange, ChangeFilter, ChangeKind, DailyPosture, PruneReport, is_day};
 pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
@@ -604,16 +604,15 @@ impl Store {
         // A scan that finished before the current one (it waited for the
         // write lock behind it) is stored, but its assessments do not
         // replace the newer current state.
-        let superseded = match history::latest_complete(&tx)? {
-            Some((finished, started)) => {
-                (finished, started)
-                    > (
-                        scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc),
-                        scan.started_at,
-                    )
-            }
-            None => false,
-        };
+        let superseded = self.latest_complete_scan()?.is_some_and(|latest| {
+            (
+                latest.finished_at.unwrap_or(latest.started_at),
+                latest.started_at,
+            ) > (
+                scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc),
+                scan.started_at,
+            )
+        });
         let value = {
             let mut writer = AssessmentWriter::new(&tx, &scan.id)?;
             writer.active = !superseded;

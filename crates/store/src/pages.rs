@@ -42,6 +42,14 @@ impl Where {
         }
     }
 
+    /// No condition yet: every row, until `and` adds one.
+    pub(crate) fn all() -> Self {
+        Self {
+            sql: " WHERE TRUE".to_owned(),
+            args: Vec::new(),
+        }
+    }
+
     fn and(&mut self, clause: &str, value: impl Into<crate::db::Value>) {
         self.args.push(value.into());
         self.sql

@@ -18,8 +18,7 @@ fn day(name: &str, value: Option<&String>) -> Result<Option<String>, CliError> {
     let Some(value) = value else {
         return Ok(None);
     };
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    if value.len() == 10 && time::Date::parse(value, format).is_ok() {
+    if rampart_store::is_day(value) {
         Ok(Some(value.clone()))
     } else {
         Err(CliError::usage(format!(

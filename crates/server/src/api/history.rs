@@ -29,13 +29,7 @@ fn day(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let ok = value.len() == 10
-        && time::Date::parse(
-            &value,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_ok();
-    if ok {
+    if rampart_store::is_day(&value) {
         Ok(Some(value))
     } else {
         Err(ApiError::bad_request(format!(
