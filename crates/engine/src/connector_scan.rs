@@ -112,6 +112,27 @@ pub struct ConnectorScanOutcome {
     pub calls: BTreeMap<(String, String), u64>,
 }
 
+/// The connector that reaches `account` of `connector`: the connector
+/// itself for its own account, else the member connector of that account
+/// (an organization's member).
+pub(crate) fn connector_of_account(
+    store: &Store,
+    connector: Connector,
+    account: &str,
+) -> Result<Connector, EngineError> {
+    if connector.account() == account {
+        return Ok(connector);
+    }
+    store
+        .members_of(connector.account())?
+        .into_iter()
+        .find(|m| m.account() == account)
+        .ok_or_else(|| EngineError::NotItsAccounts {
+            connector: connector.name.clone(),
+            accounts: account.to_owned(),
+        })
+}
+
 /// Scans through a connector into one new snapshot and stores it complete,
 /// recording the connector on the scan.
 ///
@@ -176,18 +197,12 @@ pub async fn scan_connector(
     };
     // One member alone: through its member connector.
     let connector = match only.as_deref() {
+        Some([account]) => connector_of_account(store, connector, account)?,
         Some(list) if !list.iter().any(|a| a == connector.account()) => {
-            let member = match list {
-                [account] => store
-                    .members_of(connector.account())?
-                    .into_iter()
-                    .find(|m| m.account() == account),
-                _ => None,
-            };
-            member.ok_or_else(|| EngineError::NotItsAccounts {
+            return Err(EngineError::NotItsAccounts {
                 connector: connector.name.clone(),
                 accounts: list.join(", "),
-            })?
+            });
         }
         _ => connector,
     };

@@ -518,18 +518,7 @@ impl Engine {
         let connector = store
             .connector(&payload.connector)?
             .ok_or_else(|| EngineError::NoConnector(payload.connector.clone()))?;
-        let connector = if connector.account() == account {
-            connector
-        } else {
-            store
-                .members_of(connector.account())?
-                .into_iter()
-                .find(|m| m.account() == account)
-                .ok_or_else(|| EngineError::NotItsAccounts {
-                    connector: connector.name.clone(),
-                    accounts: account.to_owned(),
-                })?
-        };
+        let connector = crate::connector_scan::connector_of_account(&store, connector, account)?;
         let mut credentials =
             crate::credentials::Credentials::new(&self.keys_dir, &store, &self.aws);
         let access = credentials.target(&connector)?.access(&self.aws).await?;

@@ -114,8 +114,7 @@ pub async fn enqueue(
                         connector: id,
                         regions: request.regions,
                         services: request.services,
-                        key: None,
-                        run_after: None,
+                        ..QueueScan::default()
                     },
                     now,
                 )
