@@ -21,27 +21,22 @@ The per-account cap on API calls is off (`--account-rate 0`: moto is not AWS).
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
+
+# The moto server and free port of the scan benchmark (scripts/bench.py).
+from bench import free_port, start_moto
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
 MANAGEMENT = "123456789012"
 REGION = "us-east-1"
 SERVICES = "s3,sqs,sns,kms,iam,ec2,dynamodb,cloudwatch,cloudtrail,lambda,sts,organizations"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_cpu(pid: int, children: bool = False) -> float:
@@ -61,24 +56,6 @@ def postgres_cpu(pid_file: str | None) -> float:
         return 0.0
     pid = int(Path(pid_file).read_text().split()[0])
     return proc_cpu(pid, children=True)
-
-
-def start_moto(moto_server: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
-               MOTO_AMIS_PATH=str(ROOT / "scripts" / "moto-amis.json"))
-    proc = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("moto did not start")
 
 
 def session_in(url: str, account: str) -> boto3.session.Session:
