@@ -756,7 +756,88 @@ async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() 
         standards.body
     );
 
-    for path in ["/?connector=nope", "/compliance?connector=nope"] {
+    // Recommendations: the list counts and the affected resources narrow
+    // the same way, and the links keep the filter.
+    let volume_row = |body: &str| -> String {
+        let row = body
+            .split("<tr>")
+            .find(|r| r.contains("/recommendations/ec2-volume-encrypted"))
+            .unwrap_or_default();
+        row.to_owned()
+    };
+    let all_recs = get(&app, "/recommendations", &admin).await;
+    assert_eq!(all_recs.status, StatusCode::OK);
+    // Estate-wide: B's two volumes and A's eu-west-1 one are unencrypted.
+    assert!(
+        volume_row(&all_recs.body)
+            .contains("<td class=\"num\">3</td><td class=\"num\">2</td>"),
+        "{}",
+        volume_row(&all_recs.body)
+    );
+    let b_recs = get(&app, &format!("/recommendations?account={ACCOUNT_B}"), &admin).await;
+    assert_eq!(b_recs.status, StatusCode::OK);
+    let b_row = volume_row(&b_recs.body);
+    assert!(
+        b_row.contains(&format!(
+            "/recommendations/ec2-volume-encrypted?account={ACCOUNT_B}"
+        )),
+        "{b_row}"
+    );
+    assert!(
+        b_row.contains("<td class=\"num\">2</td><td class=\"num\">0</td>"),
+        "unhealthy 2, healthy 0: {b_row}"
+    );
+    assert!(b_recs.body.contains("id=\"scope-note\""));
+    let a_east_recs = get(
+        &app,
+        &format!(
+            "/recommendations?connector={CONNECTOR_A}&region=us-east-1&status=unhealthy"
+        ),
+        &admin,
+    )
+    .await;
+    assert_eq!(a_east_recs.status, StatusCode::OK);
+    assert!(
+        volume_row(&a_east_recs.body).is_empty(),
+        "A's us-east-1 volumes are encrypted: {}",
+        volume_row(&a_east_recs.body)
+    );
+    let detail = get(
+        &app,
+        &format!("/recommendations/ec2-volume-encrypted?account={ACCOUNT_A}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(
+        detail.body.contains(&format!("vol-{ACCOUNT_A}-3")),
+        "{}",
+        detail.body
+    );
+    assert!(
+        !detail.body.contains(&format!("vol-{ACCOUNT_B}-1")),
+        "{}",
+        detail.body
+    );
+    assert!(
+        detail.body.contains(&format!(
+            "/recommendations/ec2-volume-encrypted?account={ACCOUNT_A}&amp;status=healthy"
+        )),
+        "the status links keep the filter"
+    );
+    let estate_detail = get(&app, "/recommendations/ec2-volume-encrypted", &admin).await;
+    assert!(
+        estate_detail.body.contains(&format!("vol-{ACCOUNT_B}-1")),
+        "{}",
+        estate_detail.body
+    );
+
+    for path in [
+        "/?connector=nope",
+        "/compliance?connector=nope",
+        "/recommendations?connector=nope",
+        "/recommendations/ec2-volume-encrypted?connector=nope",
+    ] {
         let unknown = get(&app, path, &admin).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{path}");
         assert!(
@@ -786,6 +867,23 @@ async fn the_changes_page_lists_daily_counts_and_changes() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("aria-current=\"page\">Changes<"), "nav");
     assert!(page.body.contains("id=\"trend\""), "{}", page.body);
+    // Today's row shows the score the overview shows, and a filtered
+    // page that part's own.
+    for query in [String::new(), format!("?account={ACCOUNT_B}")] {
+        let overview = get(&app, &format!("/{query}"), &admin).await;
+        let changes = get(&app, &format!("/changes{query}"), &admin).await;
+        let trend = changes
+            .body
+            .split("id=\"trend\"")
+            .nth(1)
+            .and_then(|t| t.split("</table>").next())
+            .expect("the trend table");
+        let score = shown_score(&overview.body);
+        assert!(
+            trend.contains(&format!("<td class=\"num\">{score}</td>")),
+            "{query}: {score} in {trend}"
+        );
+    }
     assert!(page.body.contains("id=\"changes\""), "{}", page.body);
     // Newest first: the fix's resolution comes before the first scan's news.
     let table = page

@@ -15,14 +15,15 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{
-    Counts, Nav, PageError, PageResult, badge, cached, count, csrf_field, is_admin, latest_scan,
-    link, no_scan_yet, page, pager, resource_link, see_other, segment, severity_badge,
+    Counts, Nav, PageError, PageResult, badge, count, csrf_field, is_admin, latest_scan, link,
+    no_scan_yet, page, pager, resolve_scope, resource_link, scope_filter, scoped, see_other,
+    segment, severity_badge,
 };
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::page::{Page, PageQuery};
-use crate::posture::kind;
+use crate::posture::{ScopeQuery, kind};
 
 /// `/recommendations` filters.
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +33,9 @@ pub(super) struct ListQuery {
     /// unhealthy) or empty (all).
     status: Option<String>,
     control: Option<String>,
+    /// The part of the estate the counts cover.
+    #[serde(flatten)]
+    scope: ScopeQuery,
 }
 
 fn non_empty(v: Option<&String>) -> Option<&str> {
@@ -43,11 +47,13 @@ pub(super) async fn list(
     Extension(who): Extension<Principal>,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
+    let scope = resolve_scope(&state, &q.scope).await?;
     let Some(scan) = latest_scan(&state).await? else {
         let content = html! { h1 { "Recommendations" } (no_scan_yet()) };
         return Ok(page("Recommendations", Nav::Recommendations, &who, content));
     };
-    let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
+    let counts: Counts = scoped(&state, &scan.id, kind::RECOMMENDATIONS, &scope).await?;
+    let scope_pairs = q.scope.pairs();
     let catalog = &state.posture.catalog;
     let severity = non_empty(q.severity.as_ref());
     let status = non_empty(q.status.as_ref());
@@ -81,7 +87,11 @@ pub(super) async fn list(
     controls.dedup();
     let content = html! {
         h1 { "Recommendations" }
+        (scope_filter("/recommendations", &q.scope))
         form.filters method="get" action="/recommendations" {
+            @for (name, value) in &scope_pairs {
+                input type="hidden" name=(name) value=(value);
+            }
             label { "Severity"
                 select name="severity" {
                     option value="" { "Any" }
@@ -106,7 +116,7 @@ pub(super) async fn list(
                 }
             }
             button type="submit" { "Filter" }
-            a.button.secondary href="/recommendations" { "Clear" }
+            a.button.secondary href=(link("/recommendations", &scope_pairs)) { "Clear" }
         }
         p.muted.small { (rows.len()) " recommendations, scan " (scan.id) "." }
         table #recommendations {
@@ -118,7 +128,7 @@ pub(super) async fn list(
                 @for r in &rows {
                     tr {
                         td { (severity_badge(r.severity)) }
-                        td { a href=(format!("/recommendations/{}", segment(&r.id))) { (r.title) }
+                        td { a href=(link(&format!("/recommendations/{}", segment(&r.id)), &scope_pairs)) { (r.title) }
                              @if r.preview { " " span.badge { "preview" } } }
                         td { (r.security_control) }
                         td.num { (count(&counts, &r.id, "unhealthy")) }
@@ -140,6 +150,9 @@ pub(super) struct DetailQuery {
     limit: Option<u64>,
     cursor: Option<String>,
     exempted: Option<String>,
+    /// The part of the estate the counts and the affected resources cover.
+    #[serde(flatten)]
+    scope: ScopeQuery,
 }
 
 fn recommendation(state: &AppState, id: &str) -> Result<Recommendation, PageError> {
@@ -170,13 +183,16 @@ pub(super) async fn detail(
     };
     let limit = paging.limit()?;
     let after = paging.key()?;
+    let scope = resolve_scope(&state, &q.scope).await?;
     let scan = latest_scan(&state).await?;
     let (counts, affected) = match &scan {
         Some(scan) => {
-            let counts: Counts = cached(&state, &scan.id, kind::RECOMMENDATIONS).await?;
+            let counts: Counts = scoped(&state, &scan.id, kind::RECOMMENDATIONS, &scope).await?;
             let filter = AssessmentFilter {
                 recommendation: Some(rec.id.clone()),
                 status,
+                accounts: scope.accounts.clone(),
+                region: scope.region.clone(),
                 ..AssessmentFilter::default()
             };
             let scan_id = scan.id.clone();
@@ -195,8 +211,15 @@ pub(super) async fn detail(
     };
     let admin = is_admin(&who);
     let self_path = format!("/recommendations/{}", segment(&rec.id));
+    let scope_pairs = q.scope.pairs();
+    // The status links keep the scope.
+    let with_status = |name: &str| {
+        let mut pairs: Vec<(&str, &str)> = scope_pairs.clone();
+        pairs.push(("status", name));
+        link(&self_path, &pairs)
+    };
     let content = html! {
-        p.small { a href="/recommendations" { "« Recommendations" } }
+        p.small { a href=(link("/recommendations", &scope_pairs)) { "« Recommendations" } }
         h1 { (rec.title) }
         @if q.exempted.is_some() {
             p.notice #exempted { "Exemption created; the latest scan was re-evaluated." }
@@ -221,18 +244,19 @@ pub(super) async fn detail(
             }
         }
         h2 { "Affected resources" }
+        (scope_filter(&self_path, &q.scope))
         @match (&scan, &affected) {
             (Some(_), Some(page)) => {
                 nav.filters aria-label="Status" {
                     @for (name, label) in [("unhealthy", "Unhealthy"), ("healthy", "Healthy"), ("error", "Error"), ("exempt", "Exempt"), ("not_applicable", "Not applicable"), ("all", "All")] {
                         @let n = if name == "all" { counts.get(&rec.id).map_or(0, |c| c.values().sum()) } else { count(&counts, &rec.id, name) };
-                        a href=(link(&self_path, &[("status", name)])) aria-current=[(name == status_name).then_some("true")] {
+                        a href=(with_status(name)) aria-current=[(name == status_name).then_some("true")] {
                             (label) " (" (n) ")"
                         } " "
                     }
                 }
                 (assessments_table(&rec, page, admin))
-                (pager(page.next.as_deref(), q.cursor.as_ref().map(|_| link(&self_path, &[("status", &status_name)])).as_deref()))
+                (pager(page.next.as_deref(), q.cursor.as_ref().map(|_| with_status(&status_name)).as_deref()))
                 @if admin {
                     p { a.button.secondary href=(format!("{self_path}/exempt")) { "Exempt every resource…" } }
                 }
