@@ -75,6 +75,14 @@ fn connector_name(store: &Store, job: &Job) -> Result<Option<String>, ApiError> 
     Ok(store.connector(id)?.map(|c| c.name))
 }
 
+/// The oldest queued or running scan job of connector `id` (however it
+/// was queued: the API, the dashboard or a scheduler), if any.
+pub(crate) fn active_job_of(store: &Store, id: &str) -> Result<Option<Job>, ApiError> {
+    Ok(active_jobs(store)?
+        .into_iter()
+        .find(|job| job.payload.get("connector").and_then(|c| c.as_str()) == Some(id)))
+}
+
 /// Queued and running scan jobs, oldest first.
 fn active_jobs(store: &Store) -> Result<Vec<Job>, ApiError> {
     let mut jobs = store.jobs(Some(QueueStatus::Running), ACTIVE_LIMIT)?;
@@ -96,14 +104,12 @@ pub async fn enqueue(
         .run(move |s| {
             s.write(|s| {
                 let id = connector.id.to_string();
-                for job in active_jobs(s)? {
-                    if job.payload.get("connector").and_then(|c| c.as_str()) == Some(id.as_str()) {
-                        let scan = job.scan_id.unwrap_or_default();
-                        return Err(ApiError::conflict(format!(
-                            "scan `{scan}` of connector `{}` is still queued or running (job `{}`)",
-                            connector.name, job.id
-                        )));
-                    }
+                if let Some(job) = active_job_of(s, &id)? {
+                    let scan = job.scan_id.unwrap_or_default();
+                    return Err(ApiError::conflict(format!(
+                        "scan `{scan}` of connector `{}` is still queued or running (job `{}`)",
+                        connector.name, job.id
+                    )));
                 }
                 let now = OffsetDateTime::now_utc();
                 // One job per account (an organization's members each get

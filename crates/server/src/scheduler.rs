@@ -335,17 +335,25 @@ impl Scheduler {
         );
         self.store
             .run(move |s| {
-                let request = rampart_engine::worker::QueueScan {
-                    connector: id,
-                    key: Some(key),
-                    ..Default::default()
-                };
-                match rampart_engine::worker::queue_scan(s, &request, now) {
-                    Ok(queued) => Ok(queued.jobs.iter().any(|j| j.queued)),
-                    Err(rampart_engine::EngineError::Store(e)) => Err(e.into()),
-                    // Deleted since the schedule was read: nothing to queue.
-                    Err(_) => Ok(false),
-                }
+                s.write(|s| {
+                    // A scan of the connector queued through the API or the
+                    // dashboard (another key) and not finished yet is this
+                    // one: its completion moves the schedule on.
+                    if crate::queued::active_job_of(s, &id)?.is_some() {
+                        return Ok(false);
+                    }
+                    let request = rampart_engine::worker::QueueScan {
+                        connector: id,
+                        key: Some(key),
+                        ..Default::default()
+                    };
+                    match rampart_engine::worker::queue_scan(s, &request, now) {
+                        Ok(queued) => Ok(queued.jobs.iter().any(|j| j.queued)),
+                        Err(rampart_engine::EngineError::Store(e)) => Err(e.into()),
+                        // Deleted since the schedule was read: nothing to queue.
+                        Err(_) => Ok(false),
+                    }
+                })
             })
             .await
     }

@@ -693,9 +693,36 @@ async fn tick_both(a: &Scheduler, b: &Scheduler) {
     assert!(x.unwrap().started.is_empty() && y.unwrap().started.is_empty());
 }
 
+/// Claims and finishes (done) connector `c`'s queued job, as a worker
+/// that scanned it would, after storing its scan `id` begun at `at`.
+fn run_job(db: &Path, c: &Connector, id: &str, at: OffsetDateTime) {
+    scanned(db, c, id, at, ScanStatus::Complete);
+    let store = Store::open(db).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let claimed = store
+        .claim_jobs("test-worker", now, Duration::minutes(5), 100)
+        .unwrap();
+    let job = claimed
+        .iter()
+        .find(|j| j.payload["connector"] == c.id.to_string().as_str())
+        .expect("the connector's job is claimable");
+    for other in claimed.iter().filter(|j| j.id != job.id) {
+        // Give the others back as they were: failed attempts re-queue them.
+        store
+            .finish_job(&other.id, "test-worker", Err("not this one"), now, Duration::ZERO)
+            .unwrap();
+    }
+    assert!(
+        store
+            .finish_job(&job.id, "test-worker", Ok(()), now, Duration::ZERO)
+            .unwrap()
+    );
+}
+
 /// Two servers sharing a PostgreSQL store with `queue_scans` (scale-out):
 /// however their ticks interleave, each due scan is queued once for the
-/// workers, and the next one when the connector is due again.
+/// workers, and the next one when the connector is due again; a scan
+/// queued through the API and not run yet stands for the scheduled one.
 #[tokio::test]
 async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
     let db = PathBuf::from(rampart_testkit::postgres::fresh_url());
@@ -705,17 +732,23 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
         config.queue_scans = true;
         let state = AppState::new(config, None).unwrap();
         let clock = now.clone();
-        state
+        let scheduler = state
             .scheduler
             .clone()
-            .with_clock(Arc::new(move || *clock.lock().unwrap()))
+            .with_clock(Arc::new(move || *clock.lock().unwrap()));
+        (state, scheduler)
     };
-    let (a, b) = (replica(), replica());
+    let ((api, a), (_, b)) = (replica(), replica());
     let prod = connector("prod", "444444444444", 6);
     add(&db, &prod);
     add(&db, &connector("dev", "555555555555", 6));
     let queued =
         || -> Vec<rampart_store::Job> { Store::open(&db).unwrap().jobs(None, 100).unwrap() };
+    let for_prod = |jobs: &[rampart_store::Job]| {
+        jobs.iter()
+            .filter(|j| j.payload["connector"] == prod.id.to_string().as_str())
+            .count()
+    };
 
     // Both look at once, twice: one job per connector.
     tick_both(&a, &b).await;
@@ -731,7 +764,7 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
 
     // A worker ran prod's job (its scan started at t0): prod is due again
     // six hours later, and queued once more then, not before.
-    scanned(&db, &prod, "s1", t0(), ScanStatus::Complete);
+    run_job(&db, &prod, "s1", t0());
     *now.lock().unwrap() = t0() + Duration::hours(5);
     tick_both(&a, &b).await;
     assert_eq!(queued().len(), 2);
@@ -739,9 +772,21 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
     tick_both(&a, &b).await;
     let jobs = queued();
     assert_eq!(jobs.len(), 3, "{jobs:?}");
-    let for_prod = jobs
-        .iter()
-        .filter(|j| j.payload["connector"] == prod.id.to_string().as_str())
-        .count();
-    assert_eq!(for_prod, 2);
+    assert_eq!(for_prod(&jobs), 2);
+
+    // Someone queues a prod scan through the API after that one ran; when
+    // prod is due again it is still waiting for a worker: the schedulers
+    // queue nothing more for prod (dev's first job is still queued too).
+    run_job(&db, &prod, "s2", t0() + Duration::hours(6) + Duration::minutes(1));
+    let token = auth::create_token(&Store::open(&db).unwrap(), "ops", TokenRole::Admin)
+        .unwrap()
+        .secret;
+    let (status, body) = post_scan(&api, &token, r#"{"connector": "prod"}"#).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(for_prod(&queued()), 3);
+    *now.lock().unwrap() = t0() + Duration::hours(13);
+    tick_both(&a, &b).await;
+    let jobs = queued();
+    assert_eq!(for_prod(&jobs), 3, "the API's job stands for the due one: {jobs:?}");
+    assert_eq!(jobs.len(), 4, "{jobs:?}");
 }
