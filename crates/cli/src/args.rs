@@ -52,7 +52,8 @@ pub enum Command {
     /// What changed in the assessments: new, changed, resolved and
     /// removed, newest first.
     Changes(ChangesArgs),
-    /// Assessment counts by status per day (the day's last state).
+    /// The secure score and assessment counts by status per day (the
+    /// day's last state), of the estate or the part the filters select.
     Trend(TrendArgs),
     /// Posture history kept in the store: prune what is older than a
     /// retention.
@@ -1013,6 +1014,12 @@ pub struct ServeArgs {
     /// (an https URL makes cookies Secure).
     #[arg(long, env = "RAMPART_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// A reverse proxy in front of the server (an address, or a network
+    /// like `10.0.0.0/8`; repeat or separate with commas): its
+    /// `X-Forwarded-For` names the client that sign-in limits count.
+    #[arg(long = "trusted-proxy", env = "RAMPART_TRUSTED_PROXIES", value_name = "CIDR",
+          value_delimiter = ',', value_parser = rampart_server::parse_trusted_proxy)]
+    pub trusted_proxies: Vec<rampart_server::IpNet>,
     /// Longest time one request may take, in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,

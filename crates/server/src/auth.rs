@@ -504,53 +504,48 @@ fn is_local_path(next: &str) -> bool {
     })
 }
 
-/// `%XX` decoded, bytes that are not UTF-8 replaced.
+/// `%XX` decoded (a path's decoding: `+` stays), bytes that are not
+/// UTF-8 replaced.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |at: usize| {
-            bytes
-                .get(at)
-                .and_then(|c| char::from(*c).to_digit(16))
-                .and_then(|d| u8::try_from(d).ok())
-        };
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(hi * 16 + lo);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-/// The client a sign-in is counted against: the peer address, or behind a
-/// reverse proxy on this host (a public URL is configured and the peer is
-/// a loopback address) the last `X-Forwarded-For` entry, the address the
-/// proxy saw.
+/// The client a sign-in is counted against: the peer address, or behind
+/// trusted reverse proxies (`--trusted-proxy`, or a loopback peer when a
+/// public URL is configured) the nearest `X-Forwarded-For` entry that is
+/// not a trusted proxy itself. Entries are read from the right, each added
+/// by the hop before; an entry that is not an address ends the walk there
+/// (left of it, anything could be forged).
 fn client_key(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     let Some(peer) = peer else {
         return "unknown".to_owned();
     };
-    if state.config.public_url.is_some() && peer.ip().is_loopback() {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|a| a.trim().parse::<IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip.to_string();
+    let trusted = |ip: IpAddr| {
+        (state.config.public_url.is_some() && ip.is_loopback())
+            || state.config.trusted_proxies.iter().any(|n| n.contains(&ip))
+    };
+    let mut client = peer.ip();
+    if !trusted(client) {
+        return client.to_string();
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted(ip) {
+            break;
         }
     }
-    peer.ip().to_string()
+    client.to_string()
 }
 
 fn escape(text: &str) -> String {

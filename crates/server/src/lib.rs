@@ -105,6 +105,20 @@ pub struct ServerConfig {
     pub detection: bool,
     /// Where [`serve`] sends signed notifications of new alerts ([`webhook`]).
     pub alert_webhook: Option<webhook::WebhookConfig>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For`
+    /// names the client a sign-in is counted against. A loopback peer is
+    /// one too when [`ServerConfig::public_url`] is set.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+pub use ipnet::IpNet;
+
+/// A `--trusted-proxy` value: a network (`10.0.0.0/8`) or one address.
+pub fn parse_trusted_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a network like `10.0.0.0/8`"))
 }
 
 impl ServerConfig {
@@ -122,6 +136,7 @@ impl ServerConfig {
             queue_scans: false,
             detection: true,
             alert_webhook: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -158,6 +158,8 @@ impl Drop for Live {
 }
 
 const LOGIN_CSRF: &str = "rampart_login_csrf";
+/// The login form's CSRF cookie behind an https public URL.
+const SECURE_LOGIN_CSRF: &str = "__Host-rampart_login_csrf";
 
 #[test]
 fn login_follows_only_same_site_paths() {
@@ -231,7 +233,7 @@ fn the_login_csrf_value_must_be_one_this_server_issued() {
 #[test]
 fn behind_an_https_public_url_cookies_are_host_prefixed_and_secure() {
     let live = Live::start_with(|c| c.public_url = Some("https://rampart.example.com".into()));
-    let csrf_cookie = "__Host-rampart_login_csrf";
+    let csrf_cookie = SECURE_LOGIN_CSRF;
     let (page, csrf) = live.login_page("/", csrf_cookie);
     assert!(page.cookie(LOGIN_CSRF).is_none());
     let r = live.login((csrf_cookie, &csrf), &csrf, &live.admin, "/api/v1/me");
@@ -274,25 +276,85 @@ fn failed_sign_ins_are_limited_per_client() {
     assert_eq!(me.status, 200);
 }
 
+/// One sign-in through the login form (whose CSRF cookie is
+/// `csrf_cookie`) with `X-Forwarded-For: forwarded`.
+fn sign_in_forwarded(live: &Live, csrf_cookie: &str, forwarded: &str, token: &str) -> u16 {
+    let (_, csrf) = live.login_page("/", csrf_cookie);
+    live.send(
+        Request::post("/login")
+            .header("cookie", &format!("{csrf_cookie}={csrf}"))
+            .header("x-forwarded-for", forwarded)
+            .form(&[("token", token), ("csrf_token", &csrf), ("next", "/")]),
+    )
+    .status
+}
+
 #[test]
 fn behind_a_proxy_the_forwarded_client_is_limited_not_everyone() {
     let live = Live::start_with(|c| c.public_url = Some("https://rampart.example.com".into()));
-    let csrf_cookie = "__Host-rampart_login_csrf";
     let attempt = |client: &str, token: &str| {
-        let (_, csrf) = live.login_page("/", csrf_cookie);
-        live.send(
-            Request::post("/login")
-                .header("cookie", &format!("{csrf_cookie}={csrf}"))
-                .header("x-forwarded-for", &format!("198.51.100.9, {client}"))
-                .form(&[("token", token), ("csrf_token", &csrf), ("next", "/")]),
+        sign_in_forwarded(
+            &live,
+            SECURE_LOGIN_CSRF,
+            &format!("198.51.100.9, {client}"),
+            token,
         )
     };
     for _ in 0..auth::LOGIN_FAILURES {
-        assert_eq!(attempt("203.0.113.7", "rampart_wrong").status, 401);
+        assert_eq!(attempt("203.0.113.7", "rampart_wrong"), 401);
     }
-    assert_eq!(attempt("203.0.113.7", &live.admin).status, 429);
+    assert_eq!(attempt("203.0.113.7", &live.admin), 429);
     // Another client behind the same proxy signs in.
-    assert_eq!(attempt("203.0.113.8", &live.admin).status, 303);
+    assert_eq!(attempt("203.0.113.8", &live.admin), 303);
+}
+
+/// `--trusted-proxy`: behind a chain of trusted proxies the client is the
+/// nearest forwarded address that is not one of them; addresses a client
+/// puts left of its own do not change who it is. Without a trusted proxy
+/// the header is ignored.
+#[test]
+fn behind_trusted_proxies_the_client_is_the_nearest_untrusted_forwarded_address() {
+    let live = Live::start_with(|c| {
+        c.trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+            .iter()
+            .map(|p| rampart_server::parse_trusted_proxy(p).unwrap())
+            .collect();
+    });
+    // The client, then an ingress at 10.1.2.3, then the peer (loopback).
+    let attempt = |forged: &str, client: &str, token: &str| {
+        sign_in_forwarded(
+            &live,
+            LOGIN_CSRF,
+            &format!("{forged}, {client}, 10.1.2.3"),
+            token,
+        )
+    };
+    for n in 0..auth::LOGIN_FAILURES {
+        // A new forged address each time: still the same client.
+        assert_eq!(
+            attempt(&format!("192.0.2.{n}"), "203.0.113.7", "rampart_wrong"),
+            401
+        );
+    }
+    assert_eq!(attempt("192.0.2.200", "203.0.113.7", &live.admin), 429);
+    assert_eq!(attempt("192.0.2.200", "203.0.113.8", &live.admin), 303);
+    assert!(rampart_server::parse_trusted_proxy("10.0.0.0/33").is_err());
+    assert!(rampart_server::parse_trusted_proxy("proxy.internal").is_err());
+
+    // No trusted proxy and no public URL: every loopback client is one.
+    let plain = Live::start_with(|_| {});
+    for n in 0..auth::LOGIN_FAILURES {
+        let forwarded = format!("203.0.113.{n}");
+        assert_eq!(
+            sign_in_forwarded(&plain, LOGIN_CSRF, &forwarded, "rampart_wrong"),
+            401
+        );
+    }
+    assert_eq!(
+        sign_in_forwarded(&plain, LOGIN_CSRF, "203.0.113.99", &plain.admin),
+        429,
+        "X-Forwarded-For from an untrusted peer is ignored"
+    );
 }
 
 #[test]

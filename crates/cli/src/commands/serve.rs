@@ -35,6 +35,7 @@ pub async fn run(args: &ServeArgs, out: &mut dyn Write) -> Result<Exit, CliError
     let mut config = ServerConfig::new(db.clone());
     config.keys_dir = Some(keys_dir(&args.store)?);
     config.public_url = args.public_url.clone();
+    config.trusted_proxies = args.trusted_proxies.clone();
     config.request_timeout = std::time::Duration::from_secs(args.request_timeout);
     config.exemptions_file = args.exemptions.clone();
     config.scheduled_scans = !args.no_scheduled_scans;
