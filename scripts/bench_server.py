@@ -87,6 +87,8 @@ def endpoints(base, token):
         ("API changes", "/api/v1/changes"),
         ("API changes, resolved", "/api/v1/changes?" + q({"change": "resolved"})),
         ("API trend", "/api/v1/trend"),
+        ("API trend, one account", "/api/v1/trend?" + q({"account": first["account"]})),
+        ("API score, one account", "/api/v1/score?" + q({"account": first["account"]})),
         ("page /", "/"),
         ("page /recommendations", "/recommendations"),
         (f"page /recommendations/{rec}", f"/recommendations/{rec}"),

@@ -20,8 +20,9 @@ hours, and the synthetic seeder holds its whole inventory in memory, so:
    (history.rs): the first scan's change log (every assessment `new`,
    DAYS - 1 days ago), then each later day about 0.2 % of the assessments
    changed (`resolved` for those healthy now, `changed` for the others),
-   and today's daily aggregates computed from the current state with the
-   same INSERT … SELECT … GROUP BY as `record_day`;
+   and today's daily aggregates (counts, totals and the score's per-control
+   resource counts) computed from the current state with the same
+   INSERT … SELECT … GROUP BY as `record_day`;
 5. `ANALYZE`.
 
 Prints the counts and how long each step took. A store that already holds
@@ -141,7 +142,7 @@ def month_partitions(pg, day):
     history.rs's `ensure_partitions` names them)."""
     first = day.replace(day=1)
     end = (first + datetime.timedelta(days=32)).replace(day=1)
-    for table in ("assessment_changes", "daily_posture", "daily_totals"):
+    for table in ("assessment_changes", "daily_posture", "daily_totals", "daily_controls"):
         pg.run(
             f"CREATE TABLE IF NOT EXISTS {table}_p{first.year:04}_{first.month:02} PARTITION OF {table} "
             f"FOR VALUES FROM ('{first.isoformat()}') TO ('{end.isoformat()}')"
@@ -223,6 +224,13 @@ def main():
         n = copy_table(db, pg, table, f"stage_{table}", cols)
         staged[table] = cols
         print(f"  staged {n:,} {table}", flush=True)
+    # Each scored recommendation's security control and points, as the
+    # store's writer keeps them (the daily score's counts join them).
+    scored = db.execute("SELECT recommendation, control, max_points FROM score_recommendations").fetchall()
+    if not scored:
+        sys.exit("the SQLite scan has no score_recommendations: seed_store is older than schema version 10")
+    pg.run("DELETE FROM score_recommendations; INSERT INTO score_recommendations VALUES "
+           + ", ".join(f"({lit(r)}, {lit(c)}, {int(p)})" for r, c, p in scored))
     db.close()
     steps.done("copy into staging tables")
 
@@ -308,6 +316,17 @@ def main():
         "INSERT INTO daily_totals (day, account, region, healthy, unhealthy, error, exempt, not_applicable) "
         "SELECT day, account, region, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable) "
         f"FROM daily_posture WHERE day = {lit(today.isoformat())} GROUP BY day, account, region"
+    )
+    pg.run(
+        f"DELETE FROM daily_controls WHERE day = {lit(today.isoformat())}; "
+        "INSERT INTO daily_controls (day, account, region, control, max_points, healthy, unhealthy) "
+        f"SELECT CAST({lit(today.isoformat())} AS TEXT), account, region, control, MAX(max_points), "
+        "SUM(CASE WHEN worst = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN worst = 2 THEN 1 ELSE 0 END) "
+        "FROM (SELECT a.account, a.region, s.control, s.max_points, a.resource, "
+        "MAX(CASE a.status WHEN 'unhealthy' THEN 2 WHEN 'healthy' THEN 1 ELSE 0 END) AS worst "
+        "FROM assessments a JOIN score_recommendations s ON s.recommendation = a.recommendation "
+        "GROUP BY a.account, a.region, s.control, s.max_points, a.resource) r "
+        "WHERE worst > 0 GROUP BY account, region, control"
     )
     steps.done("today's daily aggregates")
 

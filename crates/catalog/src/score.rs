@@ -52,19 +52,50 @@ pub fn secure_score(
 
 /// Computes the secure score from a [`Tally`] of assessments.
 pub fn secure_score_of(controls: &[SecurityControl], tally: &Tally<'_>) -> SecureScore {
-    let mut scores = Vec::new();
-    for control in controls {
-        let Some((healthy, unhealthy)) = tally.control_resources(&control.name) else {
-            continue;
-        };
-        let max = f64::from(control.max_points);
-        let current = max * healthy as f64 / (healthy + unhealthy) as f64;
-        scores.push(ControlScore {
+    secure_score_of_counts(controls.iter().filter_map(|control| {
+        let (healthy, unhealthy) = tally.control_resources(&control.name)?;
+        Some(ControlResourceCounts {
             name: control.name.clone(),
-            max,
-            current: round2(current),
+            max_points: control.max_points,
             healthy,
             unhealthy,
+        })
+    }))
+}
+
+/// A security control's resources, counted already (the daily aggregates
+/// keep these per account and region, so a score over any part of the
+/// estate can be computed from them later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlResourceCounts {
+    /// Control name.
+    pub name: String,
+    /// Its maximum points.
+    pub max_points: u32,
+    /// Healthy resources.
+    pub healthy: u64,
+    /// Unhealthy resources.
+    pub unhealthy: u64,
+}
+
+/// Computes the secure score from per-control resource counts; controls
+/// with no healthy or unhealthy resource do not count.
+pub fn secure_score_of_counts(
+    counts: impl IntoIterator<Item = ControlResourceCounts>,
+) -> SecureScore {
+    let mut scores = Vec::new();
+    for c in counts {
+        if c.healthy + c.unhealthy == 0 {
+            continue;
+        }
+        let max = f64::from(c.max_points);
+        let current = max * c.healthy as f64 / (c.healthy + c.unhealthy) as f64;
+        scores.push(ControlScore {
+            name: c.name,
+            max,
+            current: round2(current),
+            healthy: c.healthy,
+            unhealthy: c.unhealthy,
             potential_increase: round2(max - current),
         });
     }
@@ -87,6 +118,24 @@ pub fn secure_score_of(controls: &[SecurityControl], tally: &Tally<'_>) -> Secur
         percent,
         controls: scores,
     }
+}
+
+/// Each scored recommendation's security control and that control's
+/// maximum points: `(recommendation, control, max_points)`. Preview
+/// recommendations and controls without points are left out, as the
+/// score leaves them out.
+pub fn scored_recommendations(
+    catalog: &Catalog,
+    controls: &[SecurityControl],
+) -> Vec<(String, String, u32)> {
+    catalog
+        .iter()
+        .filter(|r| !r.preview)
+        .filter_map(|r| {
+            let control = controls.iter().find(|c| c.name == r.security_control)?;
+            Some((r.id.clone(), control.name.clone(), control.max_points))
+        })
+        .collect()
 }
 
 fn round2(v: f64) -> f64 {

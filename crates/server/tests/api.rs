@@ -2077,6 +2077,17 @@ async fn changes_and_trend_read_the_history_and_older_scans_are_refused() {
         .map(|s| day[*s].as_u64().unwrap())
         .sum();
     assert_eq!(b_total, b_current, "{of_b}");
+    // Each day's score of a part of the estate is that part's score.
+    for scope in [
+        String::new(),
+        format!("account={ACCOUNT_B}"),
+        format!("connector={CONNECTOR_A}&region=us-east-1"),
+    ] {
+        let days = get(&env, &format!("/api/v1/trend?{scope}")).await;
+        let score = get(&env, &format!("/api/v1/score?{scope}")).await;
+        assert!(days["days"][0]["score"].is_f64(), "{days}");
+        assert_eq!(days["days"][0]["score"], score["percent"], "{scope}: {days}");
+    }
 
     // The current scan reads as before; an older one is history.
     get(&env, &format!("/api/v1/score?scan={}", estate::SCAN_FIX)).await;

@@ -10,7 +10,14 @@
 //! - `daily_posture`: per day, account, region and recommendation, how many
 //!   assessments had each status at the day's last scan (trends), and
 //!   `daily_totals` the same per day, account and region (a trend over
-//!   every recommendation reads one row per account and region a day).
+//!   every recommendation reads one row per account and region a day);
+//! - `daily_controls` (schema version 10): per day, account, region and
+//!   security control, the healthy and unhealthy *resources* the secure
+//!   score counts, with the control's points. A resource belongs to one
+//!   account and region, so summing rows gives the exact counts of any
+//!   part of the estate: the secure score of a connector, an account or a
+//!   region on every day, long after its assessments were replaced
+//!   ([`Store::daily_posture`]'s `score`).
 //!
 //! On PostgreSQL both tables are partitioned by month (`PARTITION BY RANGE
 //! (day)`, partitions created as days arrive), so retention drops whole
@@ -64,10 +71,76 @@ CREATE TABLE IF NOT EXISTS daily_totals (
     not_applicable INTEGER NOT NULL,
     PRIMARY KEY (day, account, region)
 ){partition};
+CREATE TABLE IF NOT EXISTS daily_controls (
+    day TEXT NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    control TEXT NOT NULL,
+    max_points INTEGER NOT NULL,
+    healthy INTEGER NOT NULL,
+    unhealthy INTEGER NOT NULL,
+    PRIMARY KEY (day, account, region, control)
+){partition};
+CREATE TABLE IF NOT EXISTS score_recommendations (
+    recommendation TEXT PRIMARY KEY,
+    control TEXT NOT NULL,
+    max_points INTEGER NOT NULL
+);
 ";
 
 /// The partitioned tables.
-const PARTITIONED: [&str; 3] = ["assessment_changes", "daily_posture", "daily_totals"];
+const PARTITIONED: [&str; 4] = [
+    "assessment_changes",
+    "daily_posture",
+    "daily_totals",
+    "daily_controls",
+];
+
+/// The built-in catalog's scored recommendations (see
+/// [`rampart_catalog::score::scored_recommendations`]), read once.
+fn scored_recommendations() -> Result<&'static [(String, String, u32)]> {
+    static SCORED: std::sync::OnceLock<std::result::Result<Vec<(String, String, u32)>, String>> =
+        std::sync::OnceLock::new();
+    SCORED
+        .get_or_init(|| {
+            let catalog = rampart_catalog::Catalog::builtin().map_err(|e| e.to_string())?;
+            let controls =
+                rampart_catalog::standards::security_controls().map_err(|e| e.to_string())?;
+            Ok(rampart_catalog::score::scored_recommendations(
+                &catalog, &controls,
+            ))
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(|e| StoreError::Catalog(e.clone()))
+}
+
+/// Makes `score_recommendations` this build's mapping (a store shared by
+/// processes of another version gets the newest writer's).
+fn sync_scored_recommendations(conn: &Conn) -> Result<()> {
+    let scored = scored_recommendations()?;
+    let mut stmt = conn.prepare(
+        "SELECT recommendation, control, max_points FROM score_recommendations ORDER BY recommendation",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let points: i64 = r.get(2)?;
+        Ok(Ok((r.get::<String>(0)?, r.get::<String>(1)?, u32::try_from(points).unwrap_or(0))))
+    })?;
+    let stored: Vec<(String, String, u32)> = collect_rows(rows)?;
+    let mut wanted = scored.to_vec();
+    wanted.sort();
+    if stored == wanted {
+        return Ok(());
+    }
+    conn.execute("DELETE FROM score_recommendations", [])?;
+    let mut insert = conn.prepare(
+        "INSERT INTO score_recommendations (recommendation, control, max_points) VALUES (?1, ?2, ?3)",
+    )?;
+    for (recommendation, control, points) in scored {
+        insert.execute(params![recommendation, control, i64::from(*points)])?;
+    }
+    Ok(())
+}
 
 /// Logs one change (see [`crate::AssessmentWriter`]).
 pub(crate) const INSERT_CHANGE: &str = "INSERT INTO assessment_changes
@@ -215,6 +288,25 @@ pub(crate) fn record_day(conn: &Conn, day: &str) -> Result<()> {
          FROM daily_posture WHERE day = ?1 GROUP BY day, account, region",
         params![day],
     )?;
+    // The secure score's resource counts: a resource counts once per
+    // control, unhealthy when any of the control's recommendations finds
+    // it unhealthy, healthy when assessed and none did (the catalog's
+    // `Tally`); other statuses do not count.
+    sync_scored_recommendations(conn)?;
+    conn.execute("DELETE FROM daily_controls WHERE day = ?1", params![day])?;
+    conn.execute(
+        "INSERT INTO daily_controls (day, account, region, control, max_points, healthy, unhealthy)
+         SELECT CAST(?1 AS TEXT), account, region, control, MAX(max_points),
+                SUM(CASE WHEN worst = 1 THEN 1 ELSE 0 END),
+                SUM(CASE WHEN worst = 2 THEN 1 ELSE 0 END)
+         FROM (SELECT a.account, a.region, s.control, s.max_points, a.resource,
+                      MAX(CASE a.status WHEN 'unhealthy' THEN 2 WHEN 'healthy' THEN 1 ELSE 0 END) AS worst
+               FROM assessments a JOIN score_recommendations s ON s.recommendation = a.recommendation
+               GROUP BY a.account, a.region, s.control, s.max_points, a.resource) r
+         WHERE worst > 0
+         GROUP BY account, region, control",
+        params![day],
+    )?;
     Ok(())
 }
 
@@ -313,8 +405,9 @@ pub struct ChangeFilter {
     pub scope: Scope,
 }
 
-/// One day's assessment counts by status (summed over a scope).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One day's assessment counts by status (summed over a scope), and the
+/// secure score of that scope on that day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DailyPosture {
     /// The day (`YYYY-MM-DD`, UTC).
     pub day: String,
@@ -328,6 +421,10 @@ pub struct DailyPosture {
     pub exempt: u64,
     /// Not applicable assessments.
     pub not_applicable: u64,
+    /// The secure score (percent) of the scope at the day's last scan,
+    /// from `daily_controls`; `None` for a trend of one recommendation and
+    /// for days recorded before schema version 10.
+    pub score: Option<f64>,
 }
 
 /// What [`Store::prune_history`] removed.
@@ -483,9 +580,52 @@ impl Store {
                 error: count(3)?,
                 exempt: count(4)?,
                 not_applicable: count(5)?,
+                score: None,
             }))
         })?;
-        collect_rows(rows)
+        let mut days: Vec<DailyPosture> = collect_rows(rows)?;
+        if recommendation.is_none() {
+            let mut scores = self.daily_scores(&w)?;
+            for day in &mut days {
+                day.score = scores.remove(&day.day);
+            }
+        }
+        Ok(days)
+    }
+
+    /// The secure score per day over the `daily_controls` rows `w` matches.
+    fn daily_scores(&self, w: &Where) -> Result<std::collections::HashMap<String, f64>> {
+        let sql = format!(
+            "SELECT day, control, MAX(max_points), SUM(healthy), SUM(unhealthy)
+             FROM daily_controls{} GROUP BY day, control ORDER BY day, control",
+            w.sql
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
+            let number = |i: usize| -> crate::db::DbResult<u64> {
+                Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
+            };
+            Ok(Ok((
+                row.get::<String>(0)?,
+                rampart_catalog::score::ControlResourceCounts {
+                    name: row.get(1)?,
+                    max_points: u32::try_from(number(2)?).unwrap_or(0),
+                    healthy: number(3)?,
+                    unhealthy: number(4)?,
+                },
+            )))
+        })?;
+        let mut by_day: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        for (day, counts) in collect_rows(rows)? {
+            by_day.entry(day).or_default().push(counts);
+        }
+        Ok(by_day
+            .into_iter()
+            .map(|(day, counts)| {
+                let score = rampart_catalog::score::secure_score_of_counts(counts);
+                (day, score.percent)
+            })
+            .collect())
     }
 
     /// Removes history (logged changes and daily aggregates) older than
@@ -873,6 +1013,88 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// The daily score of any part of the estate is the secure score of
+    /// that part's assessments: resources counted once per control across
+    /// its recommendations, summed over accounts and regions exactly.
+    #[test]
+    fn the_daily_score_of_a_scope_is_the_secure_score_of_its_assessments() {
+        let catalog = rampart_catalog::Catalog::builtin().unwrap();
+        let controls = rampart_catalog::standards::security_controls().unwrap();
+        let scored = rampart_catalog::score::scored_recommendations(&catalog, &controls);
+        // Two recommendations of one control, one of another.
+        let (r1, shared) = scored
+            .iter()
+            .find_map(|(r, c, _)| {
+                let other = scored.iter().find(|(o, oc, _)| oc == c && o != r)?;
+                Some(((r.clone(), other.0.clone()), c.clone()))
+            })
+            .unwrap();
+        let r3 = scored
+            .iter()
+            .find(|(_, c, _)| *c != shared)
+            .map(|(r, _, _)| r.clone())
+            .unwrap();
+        let at = |rec: &str, resource: &str, account: &str, region: &str, status| Assessment {
+            recommendation: rec.into(),
+            region: region.into(),
+            ..assessment(resource, account, status)
+        };
+        let assessments = vec![
+            // arn:a: healthy for one, unhealthy for the other: unhealthy once.
+            at(&r1.0, "arn:a", A1, "us-east-1", Healthy),
+            at(&r1.1, "arn:a", A1, "us-east-1", Unhealthy),
+            at(&r1.0, "arn:b", A1, "eu-west-1", Healthy),
+            at(&r1.1, "arn:b", A1, "eu-west-1", NotApplicable),
+            at(&r1.0, "arn:c", A2, "us-east-1", Healthy),
+            at(&r3, "arn:c", A2, "us-east-1", Unhealthy),
+            at(&r3, "arn:d", A2, "us-east-1", AssessmentStatus::Exempt),
+            at(&r3, "arn:e", A1, "us-east-1", Healthy),
+        ];
+        let mut store = test_store();
+        scan(&mut store, "s1", 0, &assessments);
+        let scopes = [
+            Scope::default(),
+            Scope {
+                accounts: Some(vec![A1.into()]),
+                region: None,
+            },
+            Scope {
+                accounts: Some(vec![A2.into()]),
+                region: None,
+            },
+            Scope {
+                accounts: None,
+                region: Some("us-east-1".into()),
+            },
+            Scope {
+                accounts: Some(vec![A1.into()]),
+                region: Some("eu-west-1".into()),
+            },
+        ];
+        for scope in scopes {
+            let part: Vec<Assessment> = assessments
+                .iter()
+                .filter(|a| scope.contains(&a.account, &a.region))
+                .cloned()
+                .collect();
+            let expected = rampart_catalog::score::secure_score(&catalog, &controls, &part);
+            let days = store.daily_posture(&scope, None, None, None).unwrap();
+            assert_eq!(days.len(), 1, "{scope:?}");
+            assert_eq!(days[0].score, Some(expected.percent), "{scope:?}");
+        }
+        // The whole estate's is neither 0 nor 100 here, and differs from
+        // A2's: the test tells scopes apart.
+        let whole = store
+            .daily_posture(&Scope::default(), None, None, None)
+            .unwrap()[0]
+            .score
+            .unwrap();
+        assert!(whole > 0.0 && whole < 100.0, "{whole}");
+        // A trend of one recommendation has counts but no score.
+        let one = store.daily_posture(&Scope::default(), Some(&r3), None, None).unwrap();
+        assert_eq!((one[0].healthy, one[0].unhealthy, one[0].score), (1, 1, None));
     }
 
     #[test]

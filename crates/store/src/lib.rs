@@ -74,7 +74,7 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// first-run links, connector health results, outbox claims) and the
 /// queue's per-region jobs. Each is created on open, so older files
 /// upgrade in place.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +133,10 @@ pub enum StoreError {
     /// Vulnerability records could not be read.
     #[error("vulnerability database: {0}")]
     VulnDb(#[from] rampart_vuln::VulnError),
+    /// The built-in catalog or security controls could not be read (the
+    /// daily aggregates count resources per security control).
+    #[error("built-in catalog: {0}")]
+    Catalog(String),
 }
 
 /// Result alias for the store.
@@ -475,7 +479,8 @@ impl Store {
     /// Creates missing tables and upgrades older ones, on either engine.
     fn create_schema(conn: &Conn) -> Result<()> {
         conn.execute_batch(SCHEMA)?;
-        // Schema version 9: assessments as current state plus history.
+        // Schema version 9: assessments as current state plus history
+        // (10: daily resource counts per security control).
         history::migrate(conn)?;
         conn.execute_batch(tokens::SCHEMA)?;
         conn.execute_batch(exemptions::SCHEMA)?;

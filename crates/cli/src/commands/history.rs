@@ -90,7 +90,7 @@ pub fn render_changes(changes: &[AssessmentChange]) -> String {
     text
 }
 
-/// Prints assessment counts per day.
+/// Prints the secure score and assessment counts per day.
 pub fn trend(args: &TrendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
     let since = day("since", args.days.since.as_ref())?;
@@ -117,6 +117,7 @@ pub fn render_trend(days: &[DailyPosture]) -> String {
         .map(|d| {
             vec![
                 d.day.clone(),
+                d.score.map_or_else(|| "-".to_owned(), |s| format!("{s:.1}%")),
                 d.unhealthy.to_string(),
                 d.healthy.to_string(),
                 d.not_applicable.to_string(),
@@ -128,6 +129,7 @@ pub fn render_trend(days: &[DailyPosture]) -> String {
     table(
         &[
             "DAY",
+            "SCORE",
             "UNHEALTHY",
             "HEALTHY",
             "NOT APPLICABLE",

@@ -740,7 +740,8 @@ fn schemas() -> Value {
         }},
         "DailyPosture": {"type": "object", "properties": {
             "day": {"type": "string", "format": "date"}, "healthy": {"type": "integer"}, "unhealthy": {"type": "integer"},
-            "error": {"type": "integer"}, "exempt": {"type": "integer"}, "not_applicable": {"type": "integer"}
+            "error": {"type": "integer"}, "exempt": {"type": "integer"}, "not_applicable": {"type": "integer"},
+            "score": {"type": ["number", "null"], "description": "secure score (percent) of the scope at the day's last scan; null for one recommendation's trend"}
         }},
         "StatusCounts": {"type": "object", "properties": {
             "unhealthy": {"type": "integer"}, "healthy": {"type": "integer"}, "not_applicable": {"type": "integer"},

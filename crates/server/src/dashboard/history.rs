@@ -76,19 +76,21 @@ pub(super) async fn changes(
     let content = html! {
         h1 { "Changes" }
         (scope_filter("/changes", &q.scope))
-        h2 { "Assessments by day" }
-        p.muted.small { "Each day's last state: the current assessments when its last scan finished (UTC days). Kept as daily counts, not copies of every scan." }
+        h2 { "Secure score and assessments by day" }
+        p.muted.small { "Each day's last state: the current assessments when its last scan finished (UTC days). Kept as daily counts, not copies of every scan; the score of a filtered view is that part's own." }
         @if recent.is_empty() {
             p.empty { "No day recorded yet: the first scan records one." }
         } @else {
             table #trend {
                 thead { tr {
-                    th { "Day" } th.num { "Unhealthy" } th.num { "Healthy" } th.num { "Not applicable" } th.num { "Error" } th.num { "Exempt" }
+                    th { "Day" } th.num { "Score" } th.num { "Unhealthy" } th.num { "Healthy" } th.num { "Not applicable" } th.num { "Error" } th.num { "Exempt" }
                 } }
                 tbody {
                     @for d in recent.iter().rev() {
                         tr {
-                            td { (d.day) } td.num { (d.unhealthy) } td.num { (d.healthy) }
+                            td { (d.day) }
+                            td.num { @if let Some(s) = d.score { (format!("{s:.1}%")) } @else { "–" } }
+                            td.num { (d.unhealthy) } td.num { (d.healthy) }
                             td.num { (d.not_applicable) } td.num { (d.error) } td.num { (d.exempt) }
                         }
                     }
