@@ -702,14 +702,21 @@ fn history_commands_list_changes_daily_counts_and_prune() {
     assert_eq!(trend.as_array().unwrap().len(), 1, "{trend}");
     // The day's score of a scope, kept as daily counts per control, is the
     // score the current assessments of that scope give.
-    for scope in [&[][..], &["--account", ACCOUNT_B], &["--region", "eu-west-1"]] {
+    for scope in [
+        &[][..],
+        &["--account", ACCOUNT_B],
+        &["--region", "eu-west-1"],
+    ] {
         let days = stdout_json(&run(&[&["trend", "--format", "json"], scope].concat()));
         let now = stdout_json(&run(&[&["score", "--format", "json"], scope].concat()));
         assert!(days[0]["score"].is_f64(), "{days}");
         assert_eq!(days[0]["score"], now["percent"], "{scope:?}: {days} {now}");
     }
     let table = text(&["trend"]);
-    assert!(table.starts_with("DAY") && table.contains("SCORE"), "{table}");
+    assert!(
+        table.starts_with("DAY") && table.contains("SCORE"),
+        "{table}"
+    );
 
     // Nothing is older than a day here: pruning keeps everything.
     let pruned = text(&["history", "prune", "--keep-days", "30"]);

@@ -2086,7 +2086,10 @@ async fn changes_and_trend_read_the_history_and_older_scans_are_refused() {
         let days = get(&env, &format!("/api/v1/trend?{scope}")).await;
         let score = get(&env, &format!("/api/v1/score?{scope}")).await;
         assert!(days["days"][0]["score"].is_f64(), "{days}");
-        assert_eq!(days["days"][0]["score"], score["percent"], "{scope}: {days}");
+        assert_eq!(
+            days["days"][0]["score"], score["percent"],
+            "{scope}: {days}"
+        );
     }
 
     // The current scan reads as before; an older one is history.

@@ -769,12 +769,16 @@ async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() 
     assert_eq!(all_recs.status, StatusCode::OK);
     // Estate-wide: B's two volumes and A's eu-west-1 one are unencrypted.
     assert!(
-        volume_row(&all_recs.body)
-            .contains("<td class=\"num\">3</td><td class=\"num\">2</td>"),
+        volume_row(&all_recs.body).contains("<td class=\"num\">3</td><td class=\"num\">2</td>"),
         "{}",
         volume_row(&all_recs.body)
     );
-    let b_recs = get(&app, &format!("/recommendations?account={ACCOUNT_B}"), &admin).await;
+    let b_recs = get(
+        &app,
+        &format!("/recommendations?account={ACCOUNT_B}"),
+        &admin,
+    )
+    .await;
     assert_eq!(b_recs.status, StatusCode::OK);
     let b_row = volume_row(&b_recs.body);
     assert!(
@@ -790,9 +794,7 @@ async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() 
     assert!(b_recs.body.contains("id=\"scope-note\""));
     let a_east_recs = get(
         &app,
-        &format!(
-            "/recommendations?connector={CONNECTOR_A}&region=us-east-1&status=unhealthy"
-        ),
+        &format!("/recommendations?connector={CONNECTOR_A}&region=us-east-1&status=unhealthy"),
         &admin,
     )
     .await;

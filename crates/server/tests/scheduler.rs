@@ -709,7 +709,13 @@ fn run_job(db: &Path, c: &Connector, id: &str, at: OffsetDateTime) {
     for other in claimed.iter().filter(|j| j.id != job.id) {
         // Give the others back as they were: failed attempts re-queue them.
         store
-            .finish_job(&other.id, "test-worker", Err("not this one"), now, Duration::ZERO)
+            .finish_job(
+                &other.id,
+                "test-worker",
+                Err("not this one"),
+                now,
+                Duration::ZERO,
+            )
             .unwrap();
     }
     assert!(
@@ -777,7 +783,12 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
     // Someone queues a prod scan through the API after that one ran; when
     // prod is due again it is still waiting for a worker: the schedulers
     // queue nothing more for prod (dev's first job is still queued too).
-    run_job(&db, &prod, "s2", t0() + Duration::hours(6) + Duration::minutes(1));
+    run_job(
+        &db,
+        &prod,
+        "s2",
+        t0() + Duration::hours(6) + Duration::minutes(1),
+    );
     let token = auth::create_token(&Store::open(&db).unwrap(), "ops", TokenRole::Admin)
         .unwrap()
         .secret;
@@ -787,6 +798,10 @@ async fn replicas_sharing_a_postgresql_store_queue_each_due_scan_once() {
     *now.lock().unwrap() = t0() + Duration::hours(13);
     tick_both(&a, &b).await;
     let jobs = queued();
-    assert_eq!(for_prod(&jobs), 3, "the API's job stands for the due one: {jobs:?}");
+    assert_eq!(
+        for_prod(&jobs),
+        3,
+        "the API's job stands for the due one: {jobs:?}"
+    );
     assert_eq!(jobs.len(), 4, "{jobs:?}");
 }

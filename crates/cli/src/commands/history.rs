@@ -117,7 +117,8 @@ pub fn render_trend(days: &[DailyPosture]) -> String {
         .map(|d| {
             vec![
                 d.day.clone(),
-                d.score.map_or_else(|| "-".to_owned(), |s| format!("{s:.1}%")),
+                d.score
+                    .map_or_else(|| "-".to_owned(), |s| format!("{s:.1}%")),
                 d.unhealthy.to_string(),
                 d.healthy.to_string(),
                 d.not_applicable.to_string(),

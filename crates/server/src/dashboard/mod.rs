@@ -418,18 +418,6 @@ pub(crate) fn count(counts: &Counts, recommendation: &str, status: &str) -> u64 
         .unwrap_or(0)
 }
 
-/// A scan's cached posture value of `kind`, decoded.
-pub(crate) async fn cached<T>(
-    state: &AppState,
-    scan_id: &str,
-    kind: &'static str,
-) -> Result<T, PageError>
-where
-    T: serde::de::DeserializeOwned + Send + 'static,
-{
-    scoped(state, scan_id, kind, &Scope::default()).await
-}
-
 /// A scan's posture value of `kind` over the assessments in `scope`
 /// ([`Posture::scoped`](crate::posture::Posture::scoped)), decoded.
 pub(crate) async fn scoped<T>(
