@@ -173,7 +173,10 @@ def main():
     ).stdout.strip().splitlines()[-1]
     log = open(os.path.join(tmp, "serve.log"), "w")
     server = subprocess.Popen(
-        [args.rampart, "serve", "--init", "--db", db, "--listen", "127.0.0.1:0"],
+        # The first read of a large store fills its posture cache, which can
+        # take longer than the default 30 s request timeout (it is timed and
+        # printed on its own below).
+        [args.rampart, "serve", "--init", "--db", db, "--listen", "127.0.0.1:0", "--request-timeout", "900"],
         stdout=subprocess.PIPE, stderr=log, text=True,
     )
     try:

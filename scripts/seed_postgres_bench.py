@@ -91,9 +91,13 @@ class Steps:
 
 def copy_table(db, pg, table, stage, columns):
     """Streams `columns` of SQLite's `table` into PostgreSQL's `stage`."""
-    proc = pg.run(f"COPY {stage} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", stdin=True)
-    # Strings are quoted (an empty string stays one); None is written
-    # unquoted and empty, which COPY reads as NULL.
+    # Strings are quoted (an empty string stays one) and so is None, which
+    # Python's csv module writes as an empty string ("" under
+    # QUOTE_NONNUMERIC): FORCE_NULL reads it back as NULL in the columns
+    # SQLite lets be NULL (JSON or times there, never an empty string).
+    nullable = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if not r[3] and not r[5] and r[1] in columns]
+    force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
+    proc = pg.run(f"COPY {stage} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force_null})", stdin=True)
     out = csv.writer(proc.stdin, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     n = 0
     for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}"):

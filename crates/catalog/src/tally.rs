@@ -177,6 +177,34 @@ impl<'a> Tally<'a> {
         totals
     }
 
+    /// Assessment counts per recommendation and status name, only the
+    /// statuses that occur (recommendations without assessments left out):
+    /// the per-recommendation counts the posture cache keeps.
+    pub fn recommendation_counts(
+        &self,
+    ) -> std::collections::BTreeMap<&'a str, std::collections::BTreeMap<&'static str, u64>> {
+        const ORDER: [AssessmentStatus; 5] = [
+            AssessmentStatus::Healthy,
+            AssessmentStatus::Unhealthy,
+            AssessmentStatus::Error,
+            AssessmentStatus::Exempt,
+            AssessmentStatus::NotApplicable,
+        ];
+        self.recommendations
+            .iter()
+            .filter_map(|(id, c)| {
+                let counts: std::collections::BTreeMap<&'static str, u64> = ORDER
+                    .iter()
+                    .filter_map(|s| {
+                        let n = c.statuses.get(slot(*s)).copied().unwrap_or(0);
+                        (n > 0).then(|| (s.as_str(), n))
+                    })
+                    .collect();
+                (!counts.is_empty()).then_some((*id, counts))
+            })
+            .collect()
+    }
+
     /// A recommendation's assessment counts by status (zero when it has none).
     pub fn statuses(&self, recommendation: &str) -> StatusCounts {
         self.recommendations

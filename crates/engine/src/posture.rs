@@ -20,6 +20,12 @@ pub fn controls() -> Result<Vec<SecurityControl>, EngineError> {
     security_controls().map_err(|e| EngineError::Controls(e.to_string()))
 }
 
+/// The built-in standards.
+pub fn standards() -> Result<Vec<rampart_catalog::standards::Standard>, EngineError> {
+    rampart_catalog::standards::builtin_standards()
+        .map_err(|e| EngineError::Catalog(e.to_string()))
+}
+
 /// Reads an exemptions file (none: no exemptions); every recommendation it
 /// names must be in the catalog.
 pub fn exemptions_file(path: Option<&Path>) -> Result<Exemptions, EngineError> {

@@ -16,7 +16,7 @@ use rampart_catalog::tally::{StatusCounts, Tally, slot};
 use rampart_model::{
     AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
 };
-use rampart_store::{AssetFilter, ScanCoverage, Store};
+use rampart_store::{AssetFilter, ScanCoverage, Store, posture_kind};
 use time::OffsetDateTime;
 
 use crate::{EngineError, posture};
@@ -527,14 +527,32 @@ pub fn store_complete(
         })
     })?;
     let mut posture = ScanPosture::of(&controls, &tally);
-    drop(tally);
-    // The score history's point for this scan: its assessments are the
-    // current state only until the next scan (history is kept as changes).
+    // The posture cache, from the tally the write counted: the score (the
+    // score history's point for this scan: its assessments are the current
+    // state only until the next scan), compliance and the counts per
+    // recommendation, so no reader computes them from millions of stored
+    // assessments first.
+    let compliance: Vec<_> = posture::standards()?
+        .iter()
+        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
+        .collect();
+    let id = &snapshot.scan.id;
     store.put_posture(
-        &snapshot.scan.id,
-        "score",
+        id,
+        posture_kind::SCORE,
         &serde_json::to_value(&posture.score).unwrap_or_default(),
     )?;
+    store.put_posture(
+        id,
+        posture_kind::COMPLIANCE,
+        &serde_json::to_value(&compliance).unwrap_or_default(),
+    )?;
+    store.put_posture(
+        id,
+        posture_kind::RECOMMENDATIONS,
+        &serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
+    )?;
+    drop(tally);
     if !others.origins.is_empty() {
         // The gate and the summary's failing list are about the accounts
         // this scan scanned; the score is the whole snapshot's.

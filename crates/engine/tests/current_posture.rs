@@ -347,3 +347,46 @@ fn a_job_of_the_management_account_keeps_members_that_are_still_members() {
     );
     assert_eq!(accounts_of(&store, "org-a2"), vec![A.to_owned()]);
 }
+
+/// A stored scan's posture cache (score, compliance, counts per
+/// recommendation) is written with the scan, from the assessments as they
+/// were written: equal to computing it from the stored assessments.
+#[test]
+fn a_stored_scan_caches_its_score_compliance_and_counts() {
+    let mut store = Store::open_in_memory().unwrap();
+    scan(
+        &mut store,
+        "s1",
+        None,
+        &[A, B],
+        vec![block_off(A), block_off(B), bucket(A, "a-bucket"), bucket(B, "b-bucket")],
+        vec![],
+    );
+    let catalog = rampart_catalog::Catalog::builtin().unwrap();
+    let controls = rampart_catalog::standards::security_controls().unwrap();
+    let standards = rampart_catalog::standards::builtin_standards().unwrap();
+    let stored = store.assessments("s1").unwrap();
+    assert!(stored.len() > 4, "{}", stored.len());
+
+    let mut counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+        Default::default();
+    for a in &stored {
+        *counts
+            .entry(a.recommendation.clone())
+            .or_default()
+            .entry(a.status.as_str().to_owned())
+            .or_default() += 1;
+    }
+    let cached = |kind: &str| store.posture("s1", kind).unwrap().expect(kind);
+    assert_eq!(cached("recommendations"), json!(counts));
+    assert_eq!(counts[BLOCK]["unhealthy"], 2);
+    let compliance: Vec<_> = standards
+        .iter()
+        .map(|s| rampart_catalog::compliance::assess_standard(s, &catalog, &stored))
+        .collect();
+    assert_eq!(cached("compliance"), json!(compliance));
+    assert_eq!(
+        cached("score"),
+        json!(rampart_catalog::score::secure_score(&catalog, &controls, &stored))
+    );
+}

@@ -22,12 +22,7 @@ use crate::error::ApiError;
 
 /// Posture cache kinds.
 pub mod kind {
-    /// The secure score (`SecureScore` JSON).
-    pub const SCORE: &str = "score";
-    /// Compliance with every built-in standard (`[StandardResult]` JSON).
-    pub const COMPLIANCE: &str = "compliance";
-    /// Assessment counts per recommendation and status.
-    pub const RECOMMENDATIONS: &str = "recommendations";
+    pub use rampart_store::posture_kind::{COMPLIANCE, RECOMMENDATIONS, SCORE};
 }
 
 /// The catalog, standards and security controls, loaded once.
@@ -211,15 +206,7 @@ impl Posture {
                 json!(results)
             }
             kind::RECOMMENDATIONS => {
-                let mut counts: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
-                for a in assessments {
-                    *counts
-                        .entry(a.recommendation.as_str())
-                        .or_default()
-                        .entry(a.status.as_str())
-                        .or_default() += 1;
-                }
-                json!(counts)
+                json!(Tally::of(&self.catalog, assessments).recommendation_counts())
             }
             other => {
                 return Err(ApiError::internal(format!(

@@ -51,6 +51,16 @@ pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
 pub use posture::ScorePoint;
+
+/// The kinds of posture values cached per scan ([`Store::put_posture`]).
+pub mod posture_kind {
+    /// The secure score (`SecureScore` JSON).
+    pub const SCORE: &str = "score";
+    /// Compliance with every built-in standard (`[StandardResult]` JSON).
+    pub const COMPLIANCE: &str = "compliance";
+    /// Assessment counts per recommendation and status.
+    pub const RECOMMENDATIONS: &str = "recommendations";
+}
 pub use queue::{Job, JobStatus, NewJob, epoch_ms};
 pub use scan_jobs::JOB_CANCELLED;
 pub use schedule::ConnectorScans;
