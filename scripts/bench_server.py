@@ -120,7 +120,8 @@ def run_wrk(args, base, path, token):
         "--timeout", "10s", "-H", f"Authorization: Bearer {token}", base + path,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    pct = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    # wrk pads some values ("1.44s "): the value is the next word.
+    pct = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
     total = re.search(r"^\s+(\d+) requests in", out, re.M)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
