@@ -22,8 +22,7 @@ pub fn controls() -> Result<Vec<SecurityControl>, EngineError> {
 
 /// The built-in standards.
 pub fn standards() -> Result<Vec<rampart_catalog::standards::Standard>, EngineError> {
-    rampart_catalog::standards::builtin_standards()
-        .map_err(|e| EngineError::Catalog(e.to_string()))
+    rampart_catalog::standards::builtin_standards().map_err(|e| EngineError::Catalog(e.to_string()))
 }
 
 /// Reads an exemptions file (none: no exemptions); every recommendation it

@@ -359,7 +359,12 @@ fn a_stored_scan_caches_its_score_compliance_and_counts() {
         "s1",
         None,
         &[A, B],
-        vec![block_off(A), block_off(B), bucket(A, "a-bucket"), bucket(B, "b-bucket")],
+        vec![
+            block_off(A),
+            block_off(B),
+            bucket(A, "a-bucket"),
+            bucket(B, "b-bucket"),
+        ],
         vec![],
     );
     let catalog = rampart_catalog::Catalog::builtin().unwrap();
@@ -387,6 +392,8 @@ fn a_stored_scan_caches_its_score_compliance_and_counts() {
     assert_eq!(cached("compliance"), json!(compliance));
     assert_eq!(
         cached("score"),
-        json!(rampart_catalog::score::secure_score(&catalog, &controls, &stored))
+        json!(rampart_catalog::score::secure_score(
+            &catalog, &controls, &stored
+        ))
     );
 }

@@ -7,8 +7,9 @@ use rampart_store::{Store, StoreError};
 
 use crate::error::ApiError;
 
-/// Idle connections kept for reuse.
-const MAX_IDLE: usize = 8;
+/// Idle connections kept for reuse: more than the requests a busy server
+/// runs at once, so a burst does not open and drop connections.
+const MAX_IDLE: usize = 16;
 
 /// Store connections for request handlers. Each call runs on a blocking
 /// thread with a connection of its own (SQLite in WAL mode lets readers run
@@ -59,7 +60,8 @@ impl StorePool {
             .pop();
         match reused {
             Some(store) => Ok(store),
-            None => Ok(Store::open(&self.path)?),
+            // The first connection created the tables: no schema work.
+            None => Ok(Store::reopen(&self.path)?),
         }
     }
 

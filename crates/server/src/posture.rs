@@ -280,14 +280,22 @@ impl Posture {
         Ok(value)
     }
 
-    /// The secure score (percent) of each account of a scan in `scope`,
-    /// from one read of its assessments (not cached).
+    /// The secure score (percent) of each account of a scan in `scope`:
+    /// from the current day's per-account control counts
+    /// ([`Store::account_scores`]: one grouped read, whatever the number
+    /// of assessments), or before the first day has them, from one read of
+    /// the assessments.
     pub fn account_scores(
         &self,
         store: &Store,
         scan_id: &str,
         scope: &Scope,
     ) -> Result<BTreeMap<String, f64>, ApiError> {
+        if store.assessments_kept(scan_id)?
+            && let Some(scores) = store.account_scores(scope)?
+        {
+            return Ok(scores);
+        }
         let mut by_account: BTreeMap<String, Vec<_>> = BTreeMap::new();
         for a in store.assessment_statuses_in(scan_id, scope)? {
             by_account.entry(a.account.clone()).or_default().push(a);

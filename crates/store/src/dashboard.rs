@@ -18,6 +18,10 @@ CREATE INDEX IF NOT EXISTS assessments_scan_resource_key ON assessments (scan_id
 CREATE INDEX IF NOT EXISTS assets_scan_region_type ON assets (scan_id, region, type, arn);
 CREATE INDEX IF NOT EXISTS assets_scan_account_type ON assets (scan_id, account, type, arn);
 CREATE INDEX IF NOT EXISTS assessments_scan_status_key ON assessments (scan_id, status, recommendation, resource);
+-- Reads of one account's or region's part (a scoped score, compliance,
+-- counts): without it each read scanned every current assessment.
+CREATE INDEX IF NOT EXISTS assessments_account_region ON assessments (account, region);
+CREATE INDEX IF NOT EXISTS assessments_region ON assessments (region);
 ";
 
 fn count_of(value: i64) -> u64 {

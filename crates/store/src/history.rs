@@ -81,6 +81,8 @@ CREATE TABLE IF NOT EXISTS daily_controls (
     unhealthy INTEGER NOT NULL,
     PRIMARY KEY (day, account, region, control)
 ){partition};
+CREATE INDEX IF NOT EXISTS daily_totals_account ON daily_totals (account, day);
+CREATE INDEX IF NOT EXISTS daily_controls_account ON daily_controls (account, day);
 CREATE TABLE IF NOT EXISTS score_recommendations (
     recommendation TEXT PRIMARY KEY,
     control TEXT NOT NULL,
@@ -597,6 +599,58 @@ impl Store {
             }
         }
         Ok(days)
+    }
+
+    /// The secure score of each account in `scope` as of the latest
+    /// recorded day (the current state: every write records its day), from
+    /// `daily_controls`: one grouped read, however many accounts. `None`
+    /// when no day has control counts yet (a store from before schema
+    /// version 10 until its next scan).
+    pub fn account_scores(
+        &self,
+        scope: &Scope,
+    ) -> Result<Option<std::collections::BTreeMap<String, f64>>> {
+        let latest: Option<String> =
+            self.conn
+                .query_row("SELECT MAX(day) FROM daily_controls", [], |r| r.get(0))?;
+        let Some(latest) = latest else {
+            return Ok(None);
+        };
+        let mut w = Where::new("day =", latest);
+        scope.restrict(&mut w);
+        let sql = format!(
+            "SELECT account, control, MAX(max_points), SUM(healthy), SUM(unhealthy)
+             FROM daily_controls{} GROUP BY account, control ORDER BY account, control",
+            w.sql
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
+            let number = |i: usize| -> crate::db::DbResult<u64> {
+                Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
+            };
+            Ok(Ok((
+                row.get::<String>(0)?,
+                rampart_catalog::score::ControlResourceCounts {
+                    name: row.get(1)?,
+                    max_points: u32::try_from(number(2)?).unwrap_or(0),
+                    healthy: number(3)?,
+                    unhealthy: number(4)?,
+                },
+            )))
+        })?;
+        let mut by_account: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        for (account, counts) in collect_rows(rows)? {
+            by_account.entry(account).or_default().push(counts);
+        }
+        Ok(Some(
+            by_account
+                .into_iter()
+                .map(|(account, counts)| {
+                    let score = rampart_catalog::score::secure_score_of_counts(counts);
+                    (account, score.percent)
+                })
+                .collect(),
+        ))
     }
 
     /// The secure score per day over the `daily_controls` rows `w` matches.

@@ -386,6 +386,23 @@ impl Store {
         Self::init_sqlite(conn)
     }
 
+    /// Another connection to a store this process has opened already with
+    /// [`open`](Self::open), so its tables exist and are current: no schema
+    /// work, no write lock (a connection pool's extra connections; opening
+    /// with [`open`](Self::open) each time queued every new connection
+    /// behind the schema lock).
+    pub fn reopen(path: &Path) -> Result<Self> {
+        if let Some(StoreLocation::Postgres(url)) = path.to_str().map(StoreLocation::parse) {
+            return Ok(Self {
+                conn: Conn::Postgres(db::PgConn::connect(&url)?),
+            });
+        }
+        let conn = rusqlite::Connection::open(path).map_err(DbError::from)?;
+        Ok(Self {
+            conn: Self::sqlite_conn(conn)?,
+        })
+    }
+
     /// Connects to a PostgreSQL database (`postgres://…`), creating the
     /// store's tables in its current schema when they are missing.
     pub fn open_postgres(url: &str) -> Result<Self> {
@@ -471,6 +488,13 @@ impl Store {
     }
 
     fn init_sqlite(conn: rusqlite::Connection) -> Result<Self> {
+        let conn = Self::sqlite_conn(conn)?;
+        Self::create_schema(&conn)?;
+        Ok(Self { conn })
+    }
+
+    /// A SQLite connection with the store's settings.
+    fn sqlite_conn(conn: rusqlite::Connection) -> Result<Conn> {
         let pragmas = || -> rusqlite::Result<()> {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -481,9 +505,7 @@ impl Store {
             conn.pragma_update(None, "cache_size", -65_536)
         };
         pragmas().map_err(DbError::from)?;
-        let conn = Conn::Sqlite(conn);
-        Self::create_schema(&conn)?;
-        Ok(Self { conn })
+        Ok(Conn::Sqlite(conn))
     }
 
     /// Creates missing tables and upgrades older ones, on either engine.
@@ -1227,6 +1249,31 @@ mod tests {
     }
     use rampart_model::GapKind;
     use std::collections::BTreeMap;
+
+    /// A second connection through `reopen` reads and writes the store the
+    /// first one created, on either backend, without creating anything.
+    #[test]
+    fn a_reopened_connection_shares_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = if rampart_testkit::postgres::selected() {
+            std::path::PathBuf::from(rampart_testkit::postgres::fresh_url())
+        } else {
+            dir.path().join("rampart.db")
+        };
+        let first = Store::open(&path).unwrap();
+        let second = Store::reopen(&path).unwrap();
+        let token = TokenRecord {
+            id: "t1".into(),
+            hash: "abc".into(),
+            name: "shared".into(),
+            role: TokenRole::Reader,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_used: None,
+        };
+        second.create_token(&token).unwrap();
+        assert_eq!(first.tokens().unwrap().len(), 1);
+        assert_eq!(second.tokens().unwrap()[0].name, "shared");
+    }
 
     #[cfg(unix)]
     #[test]
