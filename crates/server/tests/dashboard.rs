@@ -684,7 +684,12 @@ async fn the_overview_and_compliance_narrow_to_an_account_connector_or_region() 
     assert_eq!(all.status, StatusCode::OK);
     let rows = account_rows(&all.body);
     assert_eq!(rows.len(), 2, "{rows:?}");
-    for (account, row) in [(ACCOUNT_A, rows[0]), (ACCOUNT_B, rows[1])] {
+    // Lowest score first: B's volumes are unencrypted.
+    assert!(
+        rows[0].contains(ACCOUNT_B) && rows[1].contains(ACCOUNT_A),
+        "{rows:?}"
+    );
+    for (account, row) in [(ACCOUNT_A, rows[1]), (ACCOUNT_B, rows[0])] {
         let href = format!("/?account={account}");
         assert!(row.contains(&format!("href=\"{href}\"")), "{row}");
         let own = get(&app, &href, &admin).await;

@@ -23,6 +23,10 @@ const RECENT_SCANS: u64 = 8;
 /// or scans written by the CLI), so the trend fills in without one slow page.
 const FILL_PER_REQUEST: u64 = 3;
 
+/// Accounts the overview lists (lowest score first); an Organization of
+/// thousands is narrowed with the filter.
+const ACCOUNTS_SHOWN: usize = 100;
+
 /// One account of the current snapshot on the overview.
 struct AccountRow {
     account: String,
@@ -32,30 +36,42 @@ struct AccountRow {
     scanned_by: Option<(String, String)>,
 }
 
-/// The accounts of snapshot `scan_id` in `scope`: their score, assets and
-/// the scan their slice comes from.
+/// The accounts of snapshot `scan_id` in `scope`, lowest score first (at
+/// most [`ACCOUNTS_SHOWN`]): their score, assets and the scan their slice
+/// comes from; and how many accounts there are in all.
 fn account_rows(
     store: &rampart_store::Store,
     posture: &crate::posture::Posture,
     scan_id: &str,
     scope: &Scope,
-) -> Result<Vec<AccountRow>, crate::error::ApiError> {
+) -> Result<(Vec<AccountRow>, usize), crate::error::ApiError> {
     let scores = posture.account_scores(store, scan_id, scope)?;
-    store
+    let mut counts: Vec<(String, u64, f64)> = store
         .asset_account_counts_in(scan_id, scope)?
         .into_iter()
         .map(|(account, assets)| {
+            let percent = scores.get(&account).copied().unwrap_or(0.0);
+            (account, assets, percent)
+        })
+        .collect();
+    let total = counts.len();
+    counts.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
+    counts.truncate(ACCOUNTS_SHOWN);
+    let rows = counts
+        .into_iter()
+        .map(|(account, assets, percent)| {
             let scanned_by = store
                 .latest_complete_scan_of(&account)?
                 .map(|s| (s.id, s.finished_at.map(when).unwrap_or_default()));
             Ok(AccountRow {
-                percent: scores.get(&account).copied().unwrap_or(0.0),
+                percent,
                 account,
                 assets,
                 scanned_by,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, crate::error::ApiError>>()?;
+    Ok((rows, total))
 }
 
 /// The overview of the latest snapshot; `?account=`, `?connector=` and
@@ -98,7 +114,7 @@ pub(super) async fn overview(
         return Ok(page("Overview", Nav::Overview, &who, content));
     };
     let score: ScoreView = scoped(&state, &scan.id, kind::SCORE, &scope).await?;
-    let (accounts, part) = {
+    let ((accounts, account_total), part) = {
         let posture = state.posture.clone();
         let (scan, scope) = (scan.clone(), scope.clone());
         state
@@ -137,7 +153,7 @@ pub(super) async fn overview(
                 h2 #scope-h { "Scope" }
                 dl.props {
                     dt { "Assets" } dd { (part.asset_count) }
-                    dt { "Accounts" } dd { (accounts.len()) }
+                    dt { "Accounts" } dd { (account_total) }
                     dt { "Regions" } dd { (part.regions.len()) }
                     dt { "Coverage gaps" } dd { (part.gap_count) }
                 }
@@ -148,6 +164,9 @@ pub(super) async fn overview(
             "Each account's latest complete scan; "
             @if everything { "the score above covers them all." } @else { "the score above covers these." }
             " An account's link shows its own score."
+            @if account_total > accounts.len() {
+                " The " (accounts.len()) " with the lowest score of " (account_total) " are listed: filter by account, connector or region for the others."
+            }
         }
         table #accounts {
             thead { tr {
