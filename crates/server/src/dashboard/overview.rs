@@ -36,6 +36,30 @@ struct AccountRow {
     scanned_by: Option<(String, String)>,
 }
 
+/// Posture cache kind: the whole snapshot's assets per account.
+const ACCOUNT_ASSETS: &str = "account_assets";
+
+/// Assets per account of snapshot `scan_id` in `scope`; the whole
+/// snapshot's are cached with the scan (a count over every asset, about a
+/// second at 2 million).
+fn account_asset_counts(
+    store: &rampart_store::Store,
+    scan_id: &str,
+    scope: &Scope,
+) -> Result<Vec<(String, u64)>, crate::error::ApiError> {
+    if !scope.is_everything() {
+        return Ok(store.asset_account_counts_in(scan_id, scope)?);
+    }
+    if let Some(cached) = store.posture(scan_id, ACCOUNT_ASSETS)?
+        && let Ok(counts) = serde_json::from_value::<Vec<(String, u64)>>(cached)
+    {
+        return Ok(counts);
+    }
+    let counts = store.asset_account_counts_in(scan_id, scope)?;
+    store.put_posture(scan_id, ACCOUNT_ASSETS, &serde_json::json!(counts))?;
+    Ok(counts)
+}
+
 /// The accounts of snapshot `scan_id` in `scope`, lowest score first (at
 /// most [`ACCOUNTS_SHOWN`]): their score, assets and the scan their slice
 /// comes from; and how many accounts there are in all.
@@ -46,8 +70,7 @@ fn account_rows(
     scope: &Scope,
 ) -> Result<(Vec<AccountRow>, usize), crate::error::ApiError> {
     let scores = posture.account_scores(store, scan_id, scope)?;
-    let mut counts: Vec<(String, u64, f64)> = store
-        .asset_account_counts_in(scan_id, scope)?
+    let mut counts: Vec<(String, u64, f64)> = account_asset_counts(store, scan_id, scope)?
         .into_iter()
         .map(|(account, assets)| {
             let percent = scores.get(&account).copied().unwrap_or(0.0);
