@@ -618,46 +618,25 @@ impl Store {
         };
         let mut w = Where::new("day =", latest);
         scope.restrict(&mut w);
-        let sql = format!(
-            "SELECT account, control, MAX(max_points), SUM(healthy), SUM(unhealthy)
-             FROM daily_controls{} GROUP BY account, control ORDER BY account, control",
-            w.sql
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
-            let number = |i: usize| -> crate::db::DbResult<u64> {
-                Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
-            };
-            Ok(Ok((
-                row.get::<String>(0)?,
-                rampart_catalog::score::ControlResourceCounts {
-                    name: row.get(1)?,
-                    max_points: u32::try_from(number(2)?).unwrap_or(0),
-                    healthy: number(3)?,
-                    unhealthy: number(4)?,
-                },
-            )))
-        })?;
-        let mut by_account: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-        for (account, counts) in collect_rows(rows)? {
-            by_account.entry(account).or_default().push(counts);
-        }
-        Ok(Some(
-            by_account
-                .into_iter()
-                .map(|(account, counts)| {
-                    let score = rampart_catalog::score::secure_score_of_counts(counts);
-                    (account, score.percent)
-                })
-                .collect(),
-        ))
+        self.scores_by("account", &w).map(Some)
     }
 
     /// The secure score per day over the `daily_controls` rows `w` matches.
-    fn daily_scores(&self, w: &Where) -> Result<std::collections::HashMap<String, f64>> {
+    fn daily_scores(&self, w: &Where) -> Result<std::collections::BTreeMap<String, f64>> {
+        self.scores_by("day", w)
+    }
+
+    /// The secure score per value of `column` (`day` or `account`) over
+    /// the `daily_controls` rows `w` matches: each group's control counts
+    /// summed, then scored.
+    fn scores_by(
+        &self,
+        column: &str,
+        w: &Where,
+    ) -> Result<std::collections::BTreeMap<String, f64>> {
         let sql = format!(
-            "SELECT day, control, MAX(max_points), SUM(healthy), SUM(unhealthy)
-             FROM daily_controls{} GROUP BY day, control ORDER BY day, control",
+            "SELECT {column}, control, MAX(max_points), SUM(healthy), SUM(unhealthy)
+             FROM daily_controls{} GROUP BY {column}, control ORDER BY {column}, control",
             w.sql
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -675,15 +654,15 @@ impl Store {
                 },
             )))
         })?;
-        let mut by_day: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-        for (day, counts) in collect_rows(rows)? {
-            by_day.entry(day).or_default().push(counts);
+        let mut groups: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+        for (key, counts) in collect_rows(rows)? {
+            groups.entry(key).or_default().push(counts);
         }
-        Ok(by_day
+        Ok(groups
             .into_iter()
-            .map(|(day, counts)| {
+            .map(|(key, counts)| {
                 let score = rampart_catalog::score::secure_score_of_counts(counts);
-                (day, score.percent)
+                (key, score.percent)
             })
             .collect())
     }
