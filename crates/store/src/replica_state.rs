@@ -62,25 +62,12 @@ impl Store {
                  SELECT expires_at FROM login_csrf ORDER BY expires_at DESC LIMIT 1 OFFSET ?1)",
             params![crate::to_i64(keep_at_most.saturating_sub(1))],
         )?;
-        self.conn.execute(
-            "INSERT INTO login_csrf (hash, expires_at) VALUES (?1, ?2)
-             ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at",
-            params![hash, epoch_ms(expires_at)],
-        )?;
-        Ok(())
+        self.keep_secret("login_csrf", hash, expires_at)
     }
 
     /// Whether a login CSRF value (by hash) was issued and is live at `now`.
     pub fn login_csrf_is_live(&self, hash: &str, now: OffsetDateTime) -> Result<bool> {
-        let found: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT expires_at FROM login_csrf WHERE hash = ?1",
-                params![hash],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(found.is_some_and(|until| until > epoch_ms(now)))
+        self.secret_is_live("login_csrf", hash, now)
     }
 
     /// Uses up a login CSRF value (a successful sign-in).
@@ -142,20 +129,33 @@ impl Store {
     /// Keeps a first-run sign-in link's secret (its hash) until
     /// `expires_at`, beside the links other replicas printed.
     pub fn add_first_run_link(&self, hash: &str, expires_at: OffsetDateTime) -> Result<()> {
+        self.keep_secret("first_run_links", hash, expires_at)
+    }
+
+    /// Whether a first-run link (by hash) is pending at `now`.
+    pub fn first_run_link_is_live(&self, hash: &str, now: OffsetDateTime) -> Result<bool> {
+        self.secret_is_live("first_run_links", hash, now)
+    }
+
+    /// Keeps a hashed secret in `table` (`login_csrf`, `first_run_links`:
+    /// columns `hash`, `expires_at`) until `expires_at`.
+    fn keep_secret(&self, table: &str, hash: &str, expires_at: OffsetDateTime) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO first_run_links (hash, expires_at) VALUES (?1, ?2)
-             ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at",
+            &format!(
+                "INSERT INTO {table} (hash, expires_at) VALUES (?1, ?2)
+                 ON CONFLICT (hash) DO UPDATE SET expires_at = excluded.expires_at"
+            ),
             params![hash, epoch_ms(expires_at)],
         )?;
         Ok(())
     }
 
-    /// Whether a first-run link (by hash) is pending at `now`.
-    pub fn first_run_link_is_live(&self, hash: &str, now: OffsetDateTime) -> Result<bool> {
+    /// Whether a hashed secret kept in `table` is there and live at `now`.
+    fn secret_is_live(&self, table: &str, hash: &str, now: OffsetDateTime) -> Result<bool> {
         let found: Option<i64> = self
             .conn
             .query_row(
-                "SELECT expires_at FROM first_run_links WHERE hash = ?1",
+                &format!("SELECT expires_at FROM {table} WHERE hash = ?1"),
                 params![hash],
                 |r| r.get(0),
             )
