@@ -13,11 +13,18 @@ use crate::{Result, ScorePoint, Store, collect_rows, parse_json, parse_time};
 /// about one page of rows however rare its matches are
 /// (`scripts/bench-server`).
 pub(crate) const SCHEMA: &str = "
+-- Schema version 11 reads the current state without a scan: the indexes
+-- that began with `scan_id` gave way to the same without it.
 DROP INDEX IF EXISTS assessments_scan_resource;
-CREATE INDEX IF NOT EXISTS assessments_scan_resource_key ON assessments (scan_id, resource, recommendation);
-CREATE INDEX IF NOT EXISTS assets_scan_region_type ON assets (scan_id, region, type, arn);
-CREATE INDEX IF NOT EXISTS assets_scan_account_type ON assets (scan_id, account, type, arn);
-CREATE INDEX IF NOT EXISTS assessments_scan_status_key ON assessments (scan_id, status, recommendation, resource);
+DROP INDEX IF EXISTS assessments_scan_resource_key;
+DROP INDEX IF EXISTS assets_scan_region_type;
+DROP INDEX IF EXISTS assets_scan_account_type;
+DROP INDEX IF EXISTS assessments_scan_status_key;
+CREATE INDEX IF NOT EXISTS assessments_resource_key ON assessments (resource, recommendation);
+CREATE INDEX IF NOT EXISTS assets_key ON assets (type, arn);
+CREATE INDEX IF NOT EXISTS assets_region_type ON assets (region, type, arn);
+CREATE INDEX IF NOT EXISTS assets_account_type ON assets (account, type, arn);
+CREATE INDEX IF NOT EXISTS assessments_status_key ON assessments (status, recommendation, resource);
 -- Reads of one account's or region's part (a scoped score, compliance,
 -- counts): without it each read scanned every current assessment.
 CREATE INDEX IF NOT EXISTS assessments_account_region ON assessments (account, region);
@@ -30,12 +37,12 @@ fn count_of(value: i64) -> u64 {
 
 impl Store {
     /// One asset of a scan by its type and ARN (the primary key).
-    pub fn asset(&self, scan_id: &str, resource_type: &str, arn: &str) -> Result<Option<Asset>> {
+    pub fn asset(&self, _scan_id: &str, resource_type: &str, arn: &str) -> Result<Option<Asset>> {
         self.conn
             .query_row(
                 "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets
-                 WHERE scan_id = ?1 AND type = ?2 AND arn = ?3",
-                params![scan_id, resource_type, arn],
+                 WHERE type = ?1 AND arn = ?2",
+                params![resource_type, arn],
                 crate::asset_from_row,
             )
             .optional()?
@@ -59,13 +66,11 @@ impl Store {
     }
 
     /// Asset counts of a scan grouped by `column` (a fixed column name).
-    fn asset_counts_by(&self, scan_id: &str, column: &str) -> Result<Vec<(String, u64)>> {
+    fn asset_counts_by(&self, _scan_id: &str, column: &str) -> Result<Vec<(String, u64)>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {column}, COUNT(*) FROM assets WHERE scan_id = ?1 GROUP BY {column} ORDER BY {column}"
+            "SELECT {column}, COUNT(*) FROM assets GROUP BY {column} ORDER BY {column}"
         ))?;
-        let rows = stmt.query_map(params![scan_id], |r| {
-            Ok(Ok((r.get::<String>(0)?, count_of(r.get(1)?))))
-        })?;
+        let rows = stmt.query_map([], |r| Ok(Ok((r.get::<String>(0)?, count_of(r.get(1)?)))))?;
         collect_rows(rows)
     }
 
@@ -99,14 +104,14 @@ impl Store {
     /// matching on tags; `None` when the scan has no such asset.
     pub fn asset_tags(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         arn: &str,
     ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
         let text: Option<String> = self
             .conn
             .query_row(
-                "SELECT tags FROM assets WHERE scan_id = ?1 AND arn = ?2 LIMIT 1",
-                params![scan_id, arn],
+                "SELECT tags FROM assets WHERE arn = ?1 LIMIT 1",
+                params![arn],
                 |r| r.get(0),
             )
             .optional()?;
@@ -271,7 +276,7 @@ mod tests {
         // The page's query, ordered and limited: without the
         // recommendation in the index SQLite walks the primary key instead,
         // every assessment of the scan, to skip the sort.
-        let query = "SELECT * FROM assessments WHERE scan_id = 's' AND resource = 'arn:3'
+        let query = "SELECT * FROM assessments WHERE resource = 'arn:3'
                  ORDER BY recommendation, resource LIMIT 10";
         if store.backend() == crate::db::Backend::Sqlite {
             let plan: Vec<String> = store
@@ -283,7 +288,7 @@ mod tests {
                 .map(Result::unwrap)
                 .collect();
             let plan = plan.join("; ");
-            assert!(plan.contains("assessments_scan_resource_key"), "{plan}");
+            assert!(plan.contains("assessments_resource_key"), "{plan}");
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         } else {
             // A table this small is read whole unless told otherwise.
@@ -300,7 +305,7 @@ mod tests {
                 .map(Result::unwrap)
                 .collect();
             let plan = plan.join("; ");
-            assert!(plan.contains("assessments_scan_resource_key"), "{plan}");
+            assert!(plan.contains("assessments_resource_key"), "{plan}");
             assert!(!plan.contains("Sort"), "{plan}");
         }
     }

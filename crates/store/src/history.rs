@@ -256,73 +256,209 @@ fn day_of_date(d: Date) -> String {
 }
 
 /// Removes from the current state what write `pass` (of scan `scan_id`)
-/// did not touch, logging each as `removed`; how many.
+/// did not touch, logging each as `removed`; how many. With `accounts`,
+/// only rows of those accounts (a scan of some accounts speaks for them
+/// alone).
 pub(crate) fn remove_unassessed(
     conn: &Conn,
     pass: i64,
     scan_id: &str,
     day: &str,
     at: &str,
+    accounts: Option<&Vec<String>>,
 ) -> Result<usize> {
-    conn.execute(
+    let mut w = Where::new("pass <>", pass);
+    w.and_accounts(accounts);
+    log_removed(conn, &w, scan_id, day, at)?;
+    Ok(conn.execute(
+        &format!("DELETE FROM assessments{}", w.sql),
+        params_from_iter(w.args.iter()),
+    )?)
+}
+
+/// Logs the assessments `w` matches as `removed` by scan `scan_id`.
+fn log_removed(conn: &Conn, w: &Where, scan_id: &str, day: &str, at: &str) -> Result<()> {
+    let first = w.args.len();
+    let sql = format!(
         "INSERT INTO assessment_changes
             (day, at, scan_id, account, region, recommendation, resource, change, old_status, new_status)
-         SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), account, region, recommendation, resource, 'removed', status, NULL
-         FROM assessments WHERE pass <> ?4",
-        params![day, at, scan_id, pass],
+         SELECT CAST(?{} AS TEXT), CAST(?{} AS TEXT), CAST(?{} AS TEXT), account, region, recommendation, resource, 'removed', status, NULL
+         FROM assessments{}",
+        first + 1,
+        first + 2,
+        first + 3,
+        w.sql
+    );
+    let mut args = w.args.clone();
+    args.extend([day, at, scan_id].map(|v| crate::db::Value::from(v.to_owned())));
+    conn.execute(&sql, params_from_iter(args.iter()))?;
+    Ok(())
+}
+
+/// Removes every assessment of `accounts` (logged `removed` by scan
+/// `scan_id`) and their rows of today's aggregates; how many.
+pub(crate) fn remove_accounts(conn: &Conn, accounts: &Vec<String>, scan_id: &str) -> Result<usize> {
+    let now = OffsetDateTime::now_utc();
+    let day = day_of(now);
+    ensure_partitions(conn, &day)?;
+    carry_forward(conn, &day)?;
+    let mut w = Where::all();
+    w.and_accounts(Some(accounts));
+    log_removed(conn, &w, scan_id, &day, &crate::rfc3339(now))?;
+    let removed = conn.execute(
+        &format!("DELETE FROM assessments{}", w.sql),
+        params_from_iter(w.args.iter()),
     )?;
-    Ok(conn.execute("DELETE FROM assessments WHERE pass <> ?1", params![pass])?)
+    for table in DAILY {
+        let mut w = Where::new("day =", day.clone());
+        w.and_accounts(Some(accounts));
+        conn.execute(
+            &format!("DELETE FROM {table}{}", w.sql),
+            params_from_iter(w.args.iter()),
+        )?;
+    }
+    Ok(removed)
+}
+
+/// The daily aggregates, each a row per day, account and region (and
+/// recommendation or security control).
+const DAILY: [&str; 3] = ["daily_posture", "daily_totals", "daily_controls"];
+
+/// Starts `day`'s aggregates, once: every account's rows of the latest
+/// earlier day are copied to it, so an account that no write of `day`
+/// touched keeps its last state there. Later writes of `day` replace only
+/// their own accounts' rows.
+fn carry_forward(conn: &Conn, day: &str) -> Result<()> {
+    let started: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'history_day'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if started.as_deref() == Some(day) {
+        return Ok(());
+    }
+    for (table, columns) in [
+        (
+            "daily_posture",
+            "account, region, recommendation, healthy, unhealthy, error, exempt, not_applicable",
+        ),
+        (
+            "daily_totals",
+            "account, region, healthy, unhealthy, error, exempt, not_applicable",
+        ),
+        (
+            "daily_controls",
+            "account, region, control, max_points, healthy, unhealthy",
+        ),
+    ] {
+        conn.execute(&format!("DELETE FROM {table} WHERE day = ?1"), params![day])?;
+        conn.execute(
+            &format!(
+                "INSERT INTO {table} (day, {columns})
+                 SELECT CAST(?1 AS TEXT), {columns} FROM {table}
+                 WHERE day = (SELECT MAX(day) FROM {table} WHERE day < ?1)"
+            ),
+            params![day],
+        )?;
+    }
+    mark_day(conn, day)
+}
+
+/// Records that `day`'s aggregates are started.
+fn mark_day(conn: &Conn, day: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('history_day', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![day],
+    )?;
+    Ok(())
 }
 
 /// Records `day`'s aggregates from the current state (replacing an earlier
-/// scan's of the same day).
-pub(crate) fn record_day(conn: &Conn, day: &str) -> Result<()> {
-    conn.execute("DELETE FROM daily_posture WHERE day = ?1", params![day])?;
-    conn.execute(
-        "INSERT INTO daily_posture (day, account, region, recommendation, healthy, unhealthy, error, exempt, not_applicable)
-         SELECT CAST(?1 AS TEXT), account, region, recommendation,
-                SUM(CASE WHEN status = 'healthy' THEN 1 ELSE 0 END),
-                SUM(CASE WHEN status = 'unhealthy' THEN 1 ELSE 0 END),
-                SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
-                SUM(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END),
-                SUM(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END)
-         FROM assessments GROUP BY account, region, recommendation",
-        params![day],
+/// write's of the same day): of `accounts` only when given (every other
+/// account keeps its rows: see [`carry_forward`]), else of every account.
+pub(crate) fn record_day(conn: &Conn, day: &str, accounts: Option<&Vec<String>>) -> Result<()> {
+    match accounts {
+        Some(_) => carry_forward(conn, day)?,
+        None => mark_day(conn, day)?,
+    }
+    // `w` selects the day's rows to replace; `from` the rows to count
+    // (it binds the day as `?1`).
+    let mut w = Where::new("day =", day.to_owned());
+    w.and_accounts(accounts);
+    let mut from = Where::all();
+    from.args.push(day.to_owned().into());
+    from.and_accounts(accounts);
+    let replace = |table: &str, insert: &str| -> Result<()> {
+        conn.execute(
+            &format!("DELETE FROM {table}{}", w.sql),
+            params_from_iter(w.args.iter()),
+        )?;
+        conn.execute(insert, params_from_iter(from.args.iter()))?;
+        Ok(())
+    };
+    replace(
+        "daily_posture",
+        &format!(
+            "INSERT INTO daily_posture (day, account, region, recommendation, healthy, unhealthy, error, exempt, not_applicable)
+             SELECT CAST(?1 AS TEXT), account, region, recommendation,
+                    SUM(CASE WHEN status = 'healthy' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'unhealthy' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'exempt' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN status = 'not_applicable' THEN 1 ELSE 0 END)
+             FROM assessments{} GROUP BY account, region, recommendation",
+            from.sql
+        ),
     )?;
-    conn.execute("DELETE FROM daily_totals WHERE day = ?1", params![day])?;
-    conn.execute(
-        "INSERT INTO daily_totals (day, account, region, healthy, unhealthy, error, exempt, not_applicable)
-         SELECT day, account, region, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
-         FROM daily_posture WHERE day = ?1 GROUP BY day, account, region",
-        params![day],
+    replace(
+        "daily_totals",
+        &format!(
+            "INSERT INTO daily_totals (day, account, region, healthy, unhealthy, error, exempt, not_applicable)
+             SELECT day, account, region, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
+             FROM daily_posture{} AND day = ?1 GROUP BY day, account, region",
+            from.sql
+        ),
     )?;
     // The secure score's resource counts: a resource counts once per
     // control, unhealthy when any of the control's recommendations finds
     // it unhealthy, healthy when assessed and none did (the catalog's
     // `Tally`); other statuses do not count.
     sync_scored_recommendations(conn)?;
-    conn.execute("DELETE FROM daily_controls WHERE day = ?1", params![day])?;
-    conn.execute(
-        "INSERT INTO daily_controls (day, account, region, control, max_points, healthy, unhealthy)
-         SELECT CAST(?1 AS TEXT), account, region, control, MAX(max_points),
-                SUM(CASE WHEN worst = 1 THEN 1 ELSE 0 END),
-                SUM(CASE WHEN worst = 2 THEN 1 ELSE 0 END)
-         FROM (SELECT a.account, a.region, s.control, s.max_points, a.resource,
-                      MAX(CASE a.status WHEN 'unhealthy' THEN 2 WHEN 'healthy' THEN 1 ELSE 0 END) AS worst
-               FROM assessments a JOIN score_recommendations s ON s.recommendation = a.recommendation
-               GROUP BY a.account, a.region, s.control, s.max_points, a.resource) r
-         WHERE worst > 0
-         GROUP BY account, region, control",
-        params![day],
+    let from_joined = from.sql.replace(" account IN", " a.account IN");
+    replace(
+        "daily_controls",
+        &format!(
+            "INSERT INTO daily_controls (day, account, region, control, max_points, healthy, unhealthy)
+             SELECT CAST(?1 AS TEXT), account, region, control, MAX(max_points),
+                    SUM(CASE WHEN worst = 1 THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN worst = 2 THEN 1 ELSE 0 END)
+             FROM (SELECT a.account, a.region, s.control, s.max_points, a.resource,
+                          MAX(CASE a.status WHEN 'unhealthy' THEN 2 WHEN 'healthy' THEN 1 ELSE 0 END) AS worst
+                   FROM assessments a JOIN score_recommendations s ON s.recommendation = a.recommendation{from_joined}
+                   GROUP BY a.account, a.region, s.control, s.max_points, a.resource) r
+             WHERE worst > 0
+             GROUP BY account, region, control"
+        ),
     )?;
     Ok(())
 }
 
-/// The scan the current assessments come from (`None`: there are none).
-pub(crate) fn assessed_scan(conn: &Conn) -> Result<Option<String>> {
+/// Whether the current state holds no assessment of `accounts` (`None`:
+/// of any account).
+pub(crate) fn no_assessments_of(conn: &Conn, accounts: Option<&Vec<String>>) -> Result<bool> {
+    let mut w = Where::all();
+    w.and_accounts(accounts);
     Ok(conn
-        .query_row("SELECT scan_id FROM assessments LIMIT 1", [], |r| r.get(0))
-        .optional()?)
+        .query_row(
+            &format!("SELECT 1 FROM assessments{} LIMIT 1", w.sql),
+            params_from_iter(w.args.iter()),
+            |r| r.get::<i64>(0),
+        )
+        .optional()?
+        .is_none())
 }
 
 /// What happened to an assessment.
@@ -462,17 +598,15 @@ fn valid_day(text: &str) -> Result<&str> {
 }
 
 impl Store {
-    /// Whether scan `scan_id`'s assessments are the current state (only
-    /// the current scan's are kept; older scans' are history: their
-    /// changes and daily aggregates, and their cached score).
+    /// Whether scan `scan_id` is the current one: the latest complete
+    /// scan, as whose the current state is read (each account's
+    /// assessments are those of the latest scan that covered it). Older
+    /// scans' assessments are history: their changes and daily
+    /// aggregates, and their cached score.
     pub fn assessments_kept(&self, scan_id: &str) -> Result<bool> {
-        Ok(match assessed_scan(&self.conn)? {
-            Some(current) => current == scan_id,
-            // No assessments at all: the latest complete scan made none.
-            None => self
-                .latest_complete_scan()?
-                .is_some_and(|latest| latest.id == scan_id),
-        })
+        Ok(self
+            .latest_complete_scan()?
+            .is_some_and(|latest| latest.id == scan_id))
     }
 
     /// Logged changes matching `filter`, newest first: at most `limit`,
@@ -898,7 +1032,7 @@ mod tests {
             ]
         );
         assert!(
-            store.assessments("s1").unwrap().is_empty(),
+            !store.assessments_kept("s1").unwrap() && store.assessments_kept("s2").unwrap(),
             "older scans keep no copy"
         );
 

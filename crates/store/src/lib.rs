@@ -10,6 +10,7 @@ mod alerts;
 mod classic;
 mod connectors;
 mod coverage;
+mod current;
 mod dashboard;
 pub mod db;
 mod exemptions;
@@ -82,9 +83,10 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// older versions are reduced to the latest complete scan's), what server
 /// replicas share (`replica_state.rs`: login CSRF values, failed sign-ins,
 /// first-run links, connector health results, outbox claims) and the
-/// queue's per-region jobs. Each is created on open, so older files
-/// upgrade in place.
-pub const SCHEMA_VERSION: i64 = 10;
+/// queue's per-region jobs; version 11 assets and gaps as current state
+/// per account (`current.rs`: a scan replaces its own accounts' rows).
+/// Each is created on open, so older files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -293,7 +295,7 @@ CREATE TABLE IF NOT EXISTS assets (
     unavailable TEXT,
     PRIMARY KEY (scan_id, type, arn)
 );
--- Replaced by `assets_scan_region_type` (dashboard.rs).
+-- Replaced by `assets_region_type` (dashboard.rs).
 DROP INDEX IF EXISTS assets_scan_region;
 CREATE TABLE IF NOT EXISTS gaps (
     scan_id TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
@@ -327,7 +329,7 @@ CREATE TABLE IF NOT EXISTS assessments (
     pass INTEGER NOT NULL,
     PRIMARY KEY (recommendation, resource)
 );
--- Replaced by `assessments_scan_status_key` (dashboard.rs).
+-- Replaced by `assessments_status_key` (dashboard.rs).
 DROP INDEX IF EXISTS assessments_scan_status;
 ";
 
@@ -535,6 +537,8 @@ impl Store {
         queue::migrate(conn)?;
         // Schema version 9: state server replicas share.
         conn.execute_batch(replica_state::SCHEMA)?;
+        // Schema version 11: assets and gaps as current state per account.
+        current::migrate(conn)?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -598,61 +602,15 @@ impl Store {
             "INSERT INTO scans (id, started_at, status, accounts, regions) VALUES (?1, ?2, 'running', ?3, ?4) ON CONFLICT DO NOTHING",
             params![scan.id, rfc3339(scan.started_at), json_text(&scan.accounts), json_text(&scan.regions)],
         )?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO assets (scan_id, arn, type, account, region, name, tags, properties, unavailable)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (scan_id, type, arn) DO UPDATE SET account = excluded.account, region = excluded.region, name = excluded.name, tags = excluded.tags, properties = excluded.properties, unavailable = excluded.unavailable",
-            )?;
-            for asset in &snapshot.assets {
-                let unavailable = if asset.unavailable.is_empty() {
-                    None
-                } else {
-                    Some(json_text(&asset.unavailable))
-                };
-                insert.execute(params![
-                    scan.id,
-                    asset.arn,
-                    asset.resource_type,
-                    asset.account,
-                    asset.region,
-                    asset.name,
-                    json_text(&asset.tags),
-                    asset.properties.to_string(),
-                    unavailable,
-                ])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO gaps (scan_id, account, region, service, operation, kind, error, occurrences)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for gap in &snapshot.gaps {
-                insert.execute(params![
-                    scan.id,
-                    gap.account,
-                    gap.region,
-                    gap.service,
-                    gap.operation,
-                    gap.kind.as_str(),
-                    gap.error,
-                    i64::try_from(gap.occurrences).unwrap_or(i64::MAX),
-                ])?;
-            }
-        }
-        // A scan that finished before the current one (it waited for the
-        // write lock behind it) is stored, but its assessments do not
-        // replace the newer current state.
-        let superseded = self.latest_complete_scan()?.is_some_and(|latest| {
-            (
-                latest.finished_at.unwrap_or(latest.started_at),
-                latest.started_at,
-            ) > (
-                scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc),
-                scan.started_at,
-            )
-        });
+        // The write replaces the current state of its accounts only, and
+        // not of those a scan that finished after it holds (it waited for
+        // the write lock behind that scan): it is stored, but their
+        // current state stays the newer scan's.
+        let accounts = current::accounts_of(scan, &snapshot.assets, &snapshot.gaps);
+        let live = current::replaceable(&tx, scan, &accounts)?;
+        current::replace(&tx, scan, &live, &snapshot.assets, &snapshot.gaps)?;
         let value = {
-            let mut writer = AssessmentWriter::new(&tx, &scan.id)?;
-            writer.active = !superseded;
+            let mut writer = AssessmentWriter::new(&tx, &scan.id, Some(live))?;
             let value = fill(&mut writer)?;
             writer.finish()?;
             value
@@ -705,12 +663,12 @@ impl Store {
         if exists.is_none() {
             return Err(StoreError::NoSuchScan(scan_id.to_owned()));
         }
-        if let Some(current) = history::assessed_scan(&tx)?
-            && current != scan_id
+        if let Some(latest) = self.latest_complete_scan()?
+            && latest.id != scan_id
         {
             return Err(StoreError::NotCurrent {
                 scan: scan_id.to_owned(),
-                current,
+                current: latest.id,
             });
         }
         tx.execute(
@@ -718,7 +676,7 @@ impl Store {
             params![scan_id],
         )?;
         let value = {
-            let mut writer = AssessmentWriter::new(&tx, scan_id)?;
+            let mut writer = AssessmentWriter::new(&tx, scan_id, None)?;
             let value = fill(&mut writer)?;
             writer.finish()?;
             value
@@ -744,14 +702,14 @@ impl Store {
     /// is reported as corrupt properties.
     pub fn each_asset_text(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         mut f: impl FnMut(Asset, &str) -> std::result::Result<(), String>,
     ) -> Result<usize> {
         let mut stmt = self.conn.prepare(
-            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE scan_id = ?1",
+            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets",
         )?;
         let mut count = 0;
-        for row in stmt.query_map(params![scan_id], asset_and_properties_from_row)? {
+        for row in stmt.query_map([], asset_and_properties_from_row)? {
             let (asset, properties) = row??;
             f(asset, &properties).map_err(|reason| StoreError::Corrupt {
                 column: "properties",
@@ -772,16 +730,15 @@ impl Store {
     /// are left out).
     pub fn unhealthy_counts(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         accounts: &[String],
     ) -> Result<std::collections::BTreeMap<String, u64>> {
         let mut stmt = self.conn.prepare(
             "SELECT recommendation, COUNT(*) FROM assessments
-             WHERE scan_id = ?1 AND status = 'unhealthy'
-               AND account IN (SELECT value FROM json_each(?2))
+             WHERE status = 'unhealthy' AND account IN (SELECT value FROM json_each(?1))
              GROUP BY recommendation",
         )?;
-        let rows = stmt.query_map(params![scan_id, json_text(&accounts)], |r| {
+        let rows = stmt.query_map(params![json_text(&accounts)], |r| {
             let id: String = r.get(0)?;
             let n: i64 = r.get(1)?;
             Ok(Ok((id, u64::try_from(n).unwrap_or(0))))
@@ -836,11 +793,11 @@ impl Store {
     }
 
     /// A scan's assets matching `filter`, ordered by type, region and ARN.
-    pub fn assets(&self, scan_id: &str, filter: &AssetFilter) -> Result<Vec<Asset>> {
+    pub fn assets(&self, _scan_id: &str, filter: &AssetFilter) -> Result<Vec<Asset>> {
         let mut sql = String::from(
-            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE scan_id = ?1",
+            "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE TRUE",
         );
-        let mut args: Vec<String> = vec![scan_id.to_owned()];
+        let mut args: Vec<String> = Vec::new();
         let mut push = |clause: &str, value: &str, sql: &mut String| {
             args.push(value.to_owned());
             sql.push_str(&format!(" AND {clause} ?{}", args.len()));
@@ -895,7 +852,8 @@ impl Store {
 /// one, or one whose status changed, is written and its change logged
 /// (`assessment_changes`). [`finish`](Self::finish) removes what this scan
 /// no longer assessed (logged as `removed`) and records the day's
-/// aggregates.
+/// aggregates. A scan's write speaks for its own accounts only: every
+/// other account's assessments stay as they are.
 pub struct AssessmentWriter<'t> {
     tx: &'t Conn,
     unchanged: db::Statement<'t>,
@@ -910,14 +868,17 @@ pub struct AssessmentWriter<'t> {
     day: String,
     written: usize,
     changes: usize,
-    /// Whether writes reach the current state (not for a superseded scan).
-    active: bool,
-    /// Whether the current state was empty when this write began.
+    /// The accounts whose current state this write replaces (`None`:
+    /// every account, a re-evaluation); assessments of other accounts are
+    /// counted, not stored.
+    accounts: Option<(Vec<String>, std::collections::HashSet<String>)>,
+    /// Whether the current state held nothing of those accounts when this
+    /// write began.
     fresh: bool,
 }
 
 impl<'t> AssessmentWriter<'t> {
-    fn new(tx: &'t Conn, scan_id: &'t str) -> Result<Self> {
+    fn new(tx: &'t Conn, scan_id: &'t str, accounts: Option<Vec<String>>) -> Result<Self> {
         let now = OffsetDateTime::now_utc();
         let day = history::day_of(now);
         history::ensure_partitions(tx, &day)?;
@@ -953,8 +914,11 @@ impl<'t> AssessmentWriter<'t> {
             day,
             written: 0,
             changes: 0,
-            active: true,
-            fresh: history::assessed_scan(tx)?.is_none(),
+            fresh: history::no_assessments_of(tx, accounts.as_ref())?,
+            accounts: accounts.map(|list| {
+                let set = list.iter().cloned().collect();
+                (list, set)
+            }),
         })
     }
 
@@ -964,7 +928,9 @@ impl<'t> AssessmentWriter<'t> {
         let exemption = a.exemption.as_ref().map(json_text);
         let status = a.status.as_str();
         self.written += 1;
-        if !self.active {
+        if let Some((_, set)) = &self.accounts
+            && !set.contains(&a.account)
+        {
             return Ok(());
         }
         if self.fresh {
@@ -1053,12 +1019,19 @@ impl<'t> AssessmentWriter<'t> {
     /// removed from the current state (each change logged), and the day's
     /// aggregates are recorded again. Returns how many changes were logged.
     fn finish(self) -> Result<usize> {
-        if !self.active {
+        let accounts = self.accounts.as_ref().map(|(list, _)| list);
+        if accounts.is_some_and(Vec::is_empty) {
             return Ok(0);
         }
-        let removed =
-            history::remove_unassessed(self.tx, self.pass, self.scan_id, &self.day, &self.at)?;
-        history::record_day(self.tx, &self.day)?;
+        let removed = history::remove_unassessed(
+            self.tx,
+            self.pass,
+            self.scan_id,
+            &self.day,
+            &self.at,
+            accounts,
+        )?;
+        history::record_day(self.tx, &self.day, accounts)?;
         Ok(self.changes + removed)
     }
 }
@@ -1417,15 +1390,20 @@ mod tests {
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s1");
         assert_eq!(store.scan("s2").unwrap().status, ScanStatus::Failed);
         assert_eq!(store.scans(10).unwrap().len(), 2);
-        // A later complete scan takes over; history stays.
+        // A later complete scan of the account takes over its current
+        // state; the older scans stay as history.
         store
             .complete_scan(&snapshot("s3", 20, vec![]), &[])
             .unwrap();
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s3");
-        assert_eq!(
-            store.assets("s1", &AssetFilter::default()).unwrap().len(),
-            1
+        assert!(
+            store
+                .assets("s3", &AssetFilter::default())
+                .unwrap()
+                .is_empty(),
+            "s3 found nothing: its account's assets are gone"
         );
+        assert_eq!(store.scan("s1").unwrap().asset_count, 1);
     }
 
     #[test]
@@ -1549,7 +1527,6 @@ mod tests {
         assert_eq!(store.each_asset("s", |x| streamed.push(x)).unwrap(), 2);
         streamed.sort_by(|x, y| x.arn.cmp(&y.arn));
         assert_eq!(streamed, assets);
-        assert_eq!(store.each_asset("other", |_| {}).unwrap(), 0);
 
         // A failing fill leaves the stored assessments as they were.
         let mut b = a.clone();

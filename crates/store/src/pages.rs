@@ -147,12 +147,12 @@ impl Store {
     /// `(type, arn)` key `after`.
     pub fn assets_page(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         filter: &AssetFilter,
         after: Option<&(String, String)>,
         limit: u64,
     ) -> Result<Vec<Asset>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+        let mut w = Where::all();
         w.and_opt("type =", filter.resource_type.as_ref());
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("account =", filter.account.as_ref());
@@ -189,12 +189,12 @@ impl Store {
     /// resource, after the `(recommendation, resource)` key `after`.
     pub fn assessments_page(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         filter: &AssessmentFilter,
         after: Option<&(String, String)>,
         limit: u64,
     ) -> Result<Vec<Assessment>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+        let mut w = Where::all();
         w.and_opt("recommendation =", filter.recommendation.as_ref());
         if let Some(status) = filter.status {
             w.and("status =", status.as_str().to_owned());

@@ -86,8 +86,8 @@ impl Store {
 
     /// [`assessment_statuses`](Self::assessment_statuses) of the
     /// assessments in `scope`.
-    pub fn assessment_statuses_in(&self, scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+    pub fn assessment_statuses_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
+        let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
             "SELECT recommendation, resource, account, region, status FROM assessments{}",
@@ -116,8 +116,8 @@ impl Store {
 
     /// [`assessments`](Self::assessments) in `scope`, ordered by
     /// recommendation and resource.
-    pub fn assessments_in(&self, scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+    pub fn assessments_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
+        let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
             "SELECT recommendation, resource, resource_type, resource_name, account, region, status, reason, evidence, exemption
@@ -131,8 +131,8 @@ impl Store {
 
     /// [`gaps`](Self::gaps) in `scope`, ordered by account, region,
     /// service and operation.
-    pub fn gaps_in(&self, scan_id: &str, scope: &Scope) -> Result<Vec<CoverageGap>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+    pub fn gaps_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<CoverageGap>> {
+        let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
             "SELECT account, region, service, operation, kind, error, occurrences FROM gaps{}
@@ -173,10 +173,10 @@ impl Store {
     /// by account.
     pub fn asset_account_counts_in(
         &self,
-        scan_id: &str,
+        _scan_id: &str,
         scope: &Scope,
     ) -> Result<Vec<(String, u64)>> {
-        let mut w = Where::new("scan_id =", scan_id.to_owned());
+        let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
             "SELECT account, COUNT(*) FROM assets{} GROUP BY account ORDER BY account",
@@ -198,7 +198,7 @@ impl Store {
             return Ok(scan.clone());
         }
         let count = |table: &str| -> Result<u64> {
-            let mut w = Where::new("scan_id =", scan.id.clone());
+            let mut w = Where::all();
             scope.restrict(&mut w);
             let n: i64 = self.conn.query_row(
                 &format!("SELECT COUNT(*) FROM {table}{}", w.sql),
