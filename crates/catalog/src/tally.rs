@@ -143,6 +143,24 @@ impl<'a> Tally<'a> {
         }
     }
 
+    /// Adds assessment counts by status ([`StatusCounts`] order) of
+    /// `recommendation` counted elsewhere (the store's daily aggregates):
+    /// they count toward the statuses, the per-recommendation counts and
+    /// compliance, not toward the score's control resources (compute the
+    /// score from stored control counts with
+    /// [`secure_score_of_counts`](crate::score::secure_score_of_counts)).
+    /// A recommendation outside the catalog is left out.
+    pub fn add_counts(&mut self, recommendation: &str, statuses: StatusCounts) {
+        let Some(id) = self.catalog.get(recommendation).map(|r| r.id.as_str()) else {
+            return;
+        };
+        let counters = self.recommendations.entry(id).or_default();
+        for (count, n) in counters.statuses.iter_mut().zip(statuses) {
+            *count += n;
+        }
+        self.total += statuses.iter().sum::<u64>();
+    }
+
     /// The resource's number, given on first sight.
     fn resource_number(&mut self, resource: &'a str) -> usize {
         if let Some((last, number)) = self.last_resource

@@ -170,7 +170,11 @@ fn merge_previous(
             continue;
         };
         let origins = store.asset_origins(&base.id)?;
-        for asset in store.assets(&base.id, &AssetFilter::default())? {
+        let filter = AssetFilter {
+            account: Some(account.clone()),
+            ..Default::default()
+        };
+        for asset in store.assets(&base.id, &filter)? {
             let key = (asset.resource_type.clone(), asset.arn.clone());
             if &asset.account != account
                 || collected.contains(&key)
@@ -180,7 +184,11 @@ fn merge_previous(
             }
             merged.keep(asset, key, &origins, &base.id, assets);
         }
-        for gap in store.gaps(&base.id)? {
+        let scope = rampart_store::Scope {
+            accounts: Some(vec![account.clone()]),
+            region: None,
+        };
+        for gap in store.gaps_in(&base.id, &scope)? {
             if &gap.account == account && !narrowed.covers(Some(&gap.service), &gap.region) {
                 gaps.push(gap);
             }
@@ -207,28 +215,19 @@ fn sort_assets(assets: &mut [Asset]) {
     });
 }
 
-/// Adds to a scan's `assets` and `gaps` those of every account it did not
-/// scan, from the latest complete snapshot, so the new snapshot is the
-/// whole estate's current posture: each account's latest complete slice
-/// (issue 14's rule; see docs/architecture.md, "The current posture across
-/// accounts"). Each kept asset keeps the scan that collected it.
+/// Removes from the current state the accounts that left the estate, after
+/// scan `record` (issue 14's rule; see docs/architecture.md, "The current
+/// posture across accounts"); returns the other accounts the current state
+/// still holds.
 ///
-/// An account is dropped instead of kept when the scan that collected it
-/// went through a connector that no longer exists, or through the same
-/// connector as this scan (which scanned again and no longer lists it: a
-/// member that left the organization) — unless this scan is one job of an
-/// organization connector's accounts (it did not scan every current
-/// member) and the account is still a member.
-fn merge_other_accounts(
-    store: &Store,
-    record: &ScanRecord,
-    assets: &mut Vec<Asset>,
-    gaps: &mut Vec<CoverageGap>,
-) -> Result<(Merged, Vec<String>), EngineError> {
-    let mut merged = Merged::default();
-    let Some(base) = store.latest_complete_scan()? else {
-        return Ok((merged, Vec::new()));
-    };
+/// An account goes when the scan that holds it went through a connector
+/// that no longer exists, or through the same connector as this scan
+/// (which scanned again and no longer lists it: a member that left the
+/// organization) — unless this scan is one job of an organization
+/// connector's accounts (it did not scan every current member) and the
+/// account is still a member. Every other account's current state stays
+/// as it is: a scan writes its own accounts only.
+fn sweep_departed(store: &mut Store, record: &ScanRecord) -> Result<Vec<String>, EngineError> {
     // No row yet when `begin_scan` was not called: not through a connector.
     let connector = match store.scan_connector(&record.id) {
         Ok(id) => id,
@@ -237,12 +236,13 @@ fn merge_other_accounts(
     };
     let scanned: std::collections::HashSet<&str> =
         record.accounts.iter().map(String::as_str).collect();
-    // A job of some accounts of an organization connector (one job per
-    // account) does not speak for the members it did not scan: those stay
-    // while they are still members. A scan of the whole organization does,
-    // and drops a member it no longer lists.
-    let still_members: Option<std::collections::HashSet<String>> = match &connector {
-        Some(id) => match store.connector(id)? {
+    let mut departed = store.accounts_of_deleted_connectors()?;
+    if let Some(id) = &connector {
+        // A job of some accounts of an organization connector (one job per
+        // account) does not speak for the members it did not scan: those
+        // stay while they are still members. A scan of the whole
+        // organization does, and drops a member it no longer lists.
+        let still_members: Option<std::collections::HashSet<String>> = match store.connector(id)? {
             Some(c) if c.is_organization() => {
                 let members: std::collections::HashSet<String> = store
                     .members_of(c.account())?
@@ -256,57 +256,24 @@ fn merge_other_accounts(
                     .then_some(members)
             }
             _ => None,
-        },
-        None => None,
-    };
-    let mut keep: BTreeMap<String, bool> = BTreeMap::new();
-    let mut kept_account = |account: &str| -> Result<bool, EngineError> {
-        if scanned.contains(account) {
-            return Ok(false);
-        }
-        if let Some(&k) = keep.get(account) {
-            return Ok(k);
-        }
-        let k = match store.latest_complete_scan_of(account)? {
-            None => true,
-            Some(origin) => match store.scan_connector(&origin.id)? {
-                None => true,
-                Some(id) if connector.as_deref() == Some(id.as_str()) => still_members
-                    .as_ref()
-                    .is_some_and(|members| members.contains(account)),
-                Some(id) => store.connector(&id)?.is_some(),
-            },
         };
-        keep.insert(account.to_owned(), k);
-        Ok(k)
-    };
-    let origins = store.asset_origins(&base.id)?;
-    // An asset this scan collected again is never kept twice.
-    let collected: std::collections::HashSet<(String, String)> = assets
-        .iter()
-        .map(|a| (a.resource_type.clone(), a.arn.clone()))
-        .collect();
-    for asset in store.assets(&base.id, &AssetFilter::default())? {
-        let key = (asset.resource_type.clone(), asset.arn.clone());
-        if collected.contains(&key) || !kept_account(&asset.account)? {
-            continue;
-        }
-        merged.keep(asset, key, &origins, &base.id, assets);
-    }
-    for gap in store.gaps(&base.id)? {
-        if kept_account(&gap.account)? {
-            gaps.push(gap);
+        for account in store.accounts_held_by_connector(id)? {
+            let member = still_members
+                .as_ref()
+                .is_some_and(|members| members.contains(&account));
+            if !scanned.contains(account.as_str()) && !member && !departed.contains(&account) {
+                departed.push(account);
+            }
         }
     }
-    if !merged.origins.is_empty() {
-        merged.from.push(base.id);
-        sort_assets(assets);
-    }
-    let accounts = keep
+    departed.retain(|a| !scanned.contains(a.as_str()));
+    store.remove_accounts(&departed, &record.id)?;
+    Ok(store
+        .current_accounts()?
         .into_iter()
-        .filter_map(|(account, kept)| kept.then_some(account))
-        .collect();
-    Ok((merged, accounts))
+        .map(|(account, _)| account)
+        .filter(|a| !scanned.contains(a.as_str()))
+        .collect())
 }
 
 /// What the end-of-scan report and `--fail-on` need of a scan's
@@ -476,15 +443,61 @@ pub fn interrupted(store: &Store, scan_id: &str) -> EngineError {
     EngineError::Interrupted
 }
 
+/// Caches the current state's posture as scan `scan_id`'s (the score, the
+/// score history's point for this scan; compliance; the counts per
+/// recommendation), from the stored daily aggregates of the whole estate:
+/// a read of the aggregates, so no reader computes them from millions of
+/// stored assessments first, and a scan of one account never reads every
+/// other account's assessments.
+fn cache_current_posture(
+    store: &Store,
+    scan_id: &str,
+    catalog: &rampart_catalog::Catalog,
+) -> Result<(), EngineError> {
+    let Some((recommendations, control_counts)) = store.current_counts()? else {
+        return Ok(());
+    };
+    let mut tally = Tally::new(catalog);
+    for (id, statuses) in &recommendations {
+        tally.add_counts(id, *statuses);
+    }
+    let score = rampart_catalog::score::secure_score_of_counts(control_counts);
+    let compliance: Vec<_> = posture::standards()?
+        .iter()
+        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
+        .collect();
+    store.put_posture(
+        scan_id,
+        posture_kind::SCORE,
+        &serde_json::to_value(&score).unwrap_or_default(),
+    )?;
+    store.put_posture(
+        scan_id,
+        posture_kind::COMPLIANCE,
+        &serde_json::to_value(&compliance).unwrap_or_default(),
+    )?;
+    store.put_posture(
+        scan_id,
+        posture_kind::RECOMMENDATIONS,
+        &serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
+    )?;
+    Ok(())
+}
+
 /// Completes `record` with what was collected, evaluates it and stores it
-/// complete.
+/// complete, as the current state of its accounts: every other account's
+/// current state stays as it is (accounts that left the estate go: see
+/// [`sweep_departed`]), so the write is the size of this scan's accounts,
+/// not of the estate. The returned posture is this scan's accounts'; the
+/// posture cached for the scan is the whole current state's.
 ///
 /// A `narrowed` scan becomes its accounts' current snapshot too, so it is
-/// stored merged: what it collected, plus each account's previous
-/// snapshot's assets and gaps for the slices (service, region) it did not
-/// cover, each kept asset recording the scan that collected it. The whole
-/// merged inventory is evaluated again (account-level and cross-service
-/// recommendations see every asset), and the scan records what it covered.
+/// stored merged: what it collected, plus each account's current assets
+/// and gaps for the slices (service, region) it did not cover, each kept
+/// asset recording the scan that collected it. The whole merged inventory
+/// of its accounts is evaluated again (account-level and cross-service
+/// recommendations see every asset), and the scan records what it
+/// covered.
 pub fn store_complete(
     store: &mut Store,
     mut record: ScanRecord,
@@ -504,7 +517,6 @@ pub fn store_complete(
         )?),
         None => None,
     };
-    let (others, other_accounts) = merge_other_accounts(store, &record, &mut assets, &mut gaps)?;
     record.finished_at = Some(OffsetDateTime::now_utc());
     record.status = ScanStatus::Complete;
     record.api_calls = api_calls;
@@ -526,39 +538,11 @@ pub fn store_complete(
             writer.write(a)
         })
     })?;
-    let mut posture = ScanPosture::of(&controls, &tally);
-    // The posture cache, from the tally the write counted: the score (the
-    // score history's point for this scan: its assessments are the current
-    // state only until the next scan), compliance and the counts per
-    // recommendation, so no reader computes them from millions of stored
-    // assessments first.
-    let compliance: Vec<_> = posture::standards()?
-        .iter()
-        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
-        .collect();
-    let id = &snapshot.scan.id;
-    store.put_posture(
-        id,
-        posture_kind::SCORE,
-        &serde_json::to_value(&posture.score).unwrap_or_default(),
-    )?;
-    store.put_posture(
-        id,
-        posture_kind::COMPLIANCE,
-        &serde_json::to_value(&compliance).unwrap_or_default(),
-    )?;
-    store.put_posture(
-        id,
-        posture_kind::RECOMMENDATIONS,
-        &serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
-    )?;
+    let posture = ScanPosture::of(&controls, &tally);
     drop(tally);
-    if !others.origins.is_empty() {
-        // The gate and the summary's failing list are about the accounts
-        // this scan scanned; the score is the whole snapshot's.
-        posture.unhealthy = store.unhealthy_counts(&snapshot.scan.id, &snapshot.scan.accounts)?;
-    }
-    let mut origins = others.origins;
+    let other_accounts = sweep_departed(store, &snapshot.scan)?;
+    cache_current_posture(store, &snapshot.scan.id, &catalog)?;
+    let mut origins = Vec::new();
     let mut kept = 0;
     let coverage = match (narrowed, merged) {
         (Some(narrowed), Some(merged)) => {

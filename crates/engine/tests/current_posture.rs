@@ -141,13 +141,13 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
     );
     assert_eq!(accounts_of(&store, "s2"), vec![A.to_owned(), B.to_owned()]);
     assert_eq!(store.gaps("s2").unwrap(), vec![gap(A)]);
-    let origins = store.asset_origins("s2").unwrap();
+    // A's current state is still s1's own rows: nothing was copied.
     assert_eq!(
-        origins.get(&(
-            "AWS::S3::Bucket".to_owned(),
-            "arn:aws:s3:::a-logs".to_owned()
-        )),
-        Some(&"s1".to_owned())
+        store.current_accounts().unwrap(),
+        vec![
+            (A.to_owned(), "s1".to_owned()),
+            (B.to_owned(), "s2".to_owned())
+        ]
     );
     // Both accounts are assessed in the stored snapshot …
     let failing: Vec<String> = store
@@ -158,8 +158,11 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
         .map(|a| a.account)
         .collect();
     assert_eq!(failing.len(), 2, "{failing:?}");
-    // … and the scan's own failing list counts only the scanned account.
+    // … and the scan's own posture counts only the scanned account, while
+    // the posture cached for it is the whole current state's.
     assert_eq!(second.posture.unhealthy.get(BLOCK), Some(&1));
+    let cached = store.posture("s2", "recommendations").unwrap().unwrap();
+    assert_eq!(cached[BLOCK]["unhealthy"], 2);
 
     // A rescan of A replaces A's slice (the bucket is gone) and keeps B's.
     let third = scan(&mut store, "s3", None, &[A], vec![block_off(A)], vec![]);
@@ -171,14 +174,13 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
     );
     assert_eq!(accounts_of(&store, "s3"), vec![A.to_owned(), B.to_owned()]);
     assert!(store.gaps("s3").unwrap().is_empty(), "A's old gap is gone");
-    // B's slice still names the scan that collected it, through two merges.
-    let origins = store.asset_origins("s3").unwrap();
+    // B's slice is still held by the scan that collected it.
     assert_eq!(
-        origins.get(&(
-            "Rampart::S3::AccountPublicAccessBlock".to_owned(),
-            format!("arn:rampart:s3:us-east-1:{B}:account-public-access-block")
-        )),
-        Some(&"s2".to_owned())
+        store.current_accounts().unwrap(),
+        vec![
+            (A.to_owned(), "s3".to_owned()),
+            (B.to_owned(), "s2".to_owned())
+        ]
     );
 }
 

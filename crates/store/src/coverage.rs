@@ -86,15 +86,13 @@ impl Store {
         Ok(text.flatten().and_then(|t| serde_json::from_str(&t).ok()))
     }
 
-    /// The latest complete scan that covered `account`, if any: the
-    /// account's current snapshot.
+    /// The scan that holds `account`'s current state (the latest complete
+    /// scan that covered it and was not superseded), if any.
     pub fn latest_complete_scan_of(&self, account: &str) -> Result<Option<ScanRecord>> {
         self.conn
             .query_row(
                 &format!(
-                    "{SCAN_COLUMNS} WHERE status = 'complete'
-                     AND EXISTS (SELECT 1 FROM json_each(scans.accounts) WHERE value = ?1)
-                     ORDER BY finished_at DESC, started_at DESC LIMIT 1"
+                    "{SCAN_COLUMNS} WHERE id = (SELECT scan_id FROM current_accounts WHERE account = ?1)"
                 ),
                 params![account],
                 scan_from_row,

@@ -171,6 +171,34 @@ pub(crate) fn replace(
 }
 
 impl Store {
+    /// The accounts whose current state scans through connector
+    /// `connector_id` hold.
+    pub fn accounts_held_by_connector(&self, connector_id: &str) -> Result<Vec<String>> {
+        self.held_accounts("s.connector = ?1", Some(connector_id))
+    }
+
+    /// The accounts whose current state scans through connectors that no
+    /// longer exist hold.
+    pub fn accounts_of_deleted_connectors(&self) -> Result<Vec<String>> {
+        self.held_accounts(
+            "s.connector IS NOT NULL AND NOT EXISTS (SELECT 1 FROM connectors k WHERE k.id = s.connector)",
+            None,
+        )
+    }
+
+    fn held_accounts(&self, condition: &str, value: Option<&str>) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT c.account FROM current_accounts c JOIN scans s ON s.id = c.scan_id WHERE {condition} ORDER BY c.account"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let map = |r: &crate::db::Row<'_>| Ok(Ok(r.get::<String>(0)?));
+        let rows = match value {
+            Some(v) => stmt.query_map(params![v], map)?,
+            None => stmt.query_map([], map)?,
+        };
+        collect_rows(rows)
+    }
+
     /// The accounts of the current state with the scan that holds each
     /// one's assets, gaps and assessments, by account.
     pub fn current_accounts(&self) -> Result<Vec<(String, String)>> {

@@ -755,6 +755,57 @@ impl Store {
         self.scores_by("account", &w).map(Some)
     }
 
+    /// The current state's assessment counts per recommendation (in the
+    /// catalog's `StatusCounts` order: healthy, unhealthy, error, exempt,
+    /// not applicable) and the secure score's resource counts per security
+    /// control, summed over the estate from the latest day's aggregates
+    /// (every write records its day, and the accounts it did not scan are
+    /// carried into it): a read of the aggregates, not of every
+    /// assessment. `None` before the first recorded day.
+    #[expect(clippy::type_complexity, reason = "two plain lists of counts")]
+    pub fn current_counts(
+        &self,
+    ) -> Result<
+        Option<(
+            Vec<(String, [u64; 5])>,
+            Vec<rampart_catalog::score::ControlResourceCounts>,
+        )>,
+    > {
+        let latest: Option<String> =
+            self.conn
+                .query_row("SELECT MAX(day) FROM daily_posture", [], |r| r.get(0))?;
+        let Some(day) = latest else {
+            return Ok(None);
+        };
+        let n = |row: &crate::db::Row<'_>, i: usize| -> crate::db::DbResult<u64> {
+            Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
+        };
+        let mut stmt = self.conn.prepare(
+            "SELECT recommendation, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
+             FROM daily_posture WHERE day = ?1 GROUP BY recommendation ORDER BY recommendation",
+        )?;
+        let rows = stmt.query_map(params![day], |row| {
+            Ok(Ok((
+                row.get::<String>(0)?,
+                [n(row, 1)?, n(row, 2)?, n(row, 3)?, n(row, 4)?, n(row, 5)?],
+            )))
+        })?;
+        let recommendations = collect_rows(rows)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT control, MAX(max_points), SUM(healthy), SUM(unhealthy)
+             FROM daily_controls WHERE day = ?1 GROUP BY control ORDER BY control",
+        )?;
+        let rows = stmt.query_map(params![day], |row| {
+            Ok(Ok(rampart_catalog::score::ControlResourceCounts {
+                name: row.get(0)?,
+                max_points: u32::try_from(n(row, 1)?).unwrap_or(0),
+                healthy: n(row, 2)?,
+                unhealthy: n(row, 3)?,
+            }))
+        })?;
+        Ok(Some((recommendations, collect_rows(rows)?)))
+    }
+
     /// The secure score per day over the `daily_controls` rows `w` matches.
     fn daily_scores(&self, w: &Where) -> Result<std::collections::BTreeMap<String, f64>> {
         self.scores_by("day", w)
