@@ -85,11 +85,27 @@ pub fn assess_each<'a, E>(
     exemptions: &Exemptions,
     now: OffsetDateTime,
     tally: &mut Tally<'a>,
+    sink: impl FnMut(&Assessment) -> Result<(), E>,
+) -> Result<(), E> {
+    assess_accounts(catalog, inventory, exemptions, now, tally, |_| true, sink)
+}
+
+/// [`assess_each`] of the assets of the accounts `assessed` accepts only:
+/// the inventory's other assets (those of other accounts that the
+/// assessed ones refer to, such as a trail's bucket in a log archive
+/// account) are there to be looked up, not assessed.
+pub fn assess_accounts<'a, E>(
+    catalog: &Catalog,
+    inventory: &'a Inventory,
+    exemptions: &Exemptions,
+    now: OffsetDateTime,
+    tally: &mut Tally<'a>,
+    assessed_account: impl Fn(&str) -> bool,
     mut sink: impl FnMut(&Assessment) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut failed = None;
     evaluate_each(catalog, inventory, |assessed| {
-        if failed.is_some() {
+        if failed.is_some() || !assessed_account(assessed.asset.account) {
             return;
         }
         let (recommendation, resource) = (assessed.recommendation, assessed.asset.arn);

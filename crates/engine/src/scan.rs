@@ -8,7 +8,7 @@ use std::future::Future;
 use rampart_aws::collectors::{COLLECTORS, Scope};
 use rampart_aws::{AwsAccess, Progress, ScanPlan, collect_account, resolve_regions};
 use rampart_catalog::Inventory;
-use rampart_catalog::evaluate::assess_each;
+use rampart_catalog::evaluate::assess_accounts;
 use rampart_catalog::exemptions::Exemptions;
 use rampart_catalog::score::{SecureScore, secure_score_of};
 use rampart_catalog::standards::SecurityControl;
@@ -443,6 +443,36 @@ pub fn interrupted(store: &Store, scan_id: &str) -> EngineError {
     EngineError::Interrupted
 }
 
+/// The ARNs the properties of `assets` name that are not among them
+/// (strings that look like ARNs, and S3 bucket names under a key naming a
+/// bucket), so evaluation can look up the assets of other accounts they
+/// refer to.
+fn referenced_arns(assets: &[Asset]) -> Vec<String> {
+    fn walk(value: &serde_json::Value, key: &str, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::String(s) if s.starts_with("arn:") => {
+                out.insert(s.clone());
+            }
+            serde_json::Value::String(s)
+                if !s.is_empty() && key.to_ascii_lowercase().ends_with("bucketname") =>
+            {
+                out.insert(format!("arn:aws:s3:::{s}"));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, k, out)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    for asset in assets {
+        walk(&asset.properties, "", &mut found);
+    }
+    for asset in assets {
+        found.remove(&asset.arn);
+    }
+    found.into_iter().collect()
+}
+
 /// Caches the current state's posture as scan `scan_id`'s (the score, the
 /// score history's point for this scan; compliance; the counts per
 /// recommendation), from the stored daily aggregates of the whole estate:
@@ -530,13 +560,35 @@ pub fn store_complete(
     let catalog = posture::catalog()?;
     let controls = posture::controls()?;
     // Assessments go into the store as they are made, counted on the way.
-    let inventory = Inventory::new(&snapshot.assets);
+    // The inventory also holds the current assets of other accounts that
+    // this scan's assets refer to (a trail's bucket in a log archive
+    // account, a key of a security account), looked up, not assessed.
+    let own: std::collections::HashSet<&str> =
+        snapshot.assets.iter().map(|a| a.account.as_str()).collect();
+    let referenced = store.assets_by_arn(&referenced_arns(&snapshot.assets))?;
+    let inventory = if referenced.iter().any(|a| !own.contains(a.account.as_str())) {
+        let mut all = snapshot.assets.clone();
+        all.extend(
+            referenced
+                .into_iter()
+                .filter(|a| !own.contains(a.account.as_str())),
+        );
+        Inventory::new(&all)
+    } else {
+        Inventory::new(&snapshot.assets)
+    };
     let now = OffsetDateTime::now_utc();
     let mut tally = Tally::new(&catalog);
     store.complete_scan_with(&snapshot, |writer| {
-        assess_each(&catalog, &inventory, exemptions, now, &mut tally, |a| {
-            writer.write(a)
-        })
+        assess_accounts(
+            &catalog,
+            &inventory,
+            exemptions,
+            now,
+            &mut tally,
+            |account| own.contains(account),
+            |a| writer.write(a),
+        )
     })?;
     let posture = ScanPosture::of(&controls, &tally);
     drop(tally);

@@ -399,3 +399,75 @@ fn a_stored_scan_caches_its_score_compliance_and_counts() {
         ))
     );
 }
+
+/// A scan of one account evaluates its assets with the current assets of
+/// other accounts they refer to (a replication destination in another
+/// account), and assesses none of those: the other account's assessments
+/// stay its own scan's.
+#[test]
+fn a_scan_looks_up_other_accounts_assets_its_assets_refer_to() {
+    const REPLICATION: &str = "s3-bucket-cross-region-replication";
+    let mut store = Store::open_in_memory().unwrap();
+    scan(
+        &mut store,
+        "b1",
+        None,
+        &[B],
+        vec![bucket(B, "b-replica")],
+        vec![],
+    );
+    let replicating = |name: &str, destination: &str| {
+        let mut asset = bucket(A, name);
+        asset.properties = json!({"replication": {"rules": [
+            {"status": "Enabled", "destination": {"bucket": format!("arn:aws:s3:::{destination}")}}
+        ]}});
+        asset
+    };
+    scan(
+        &mut store,
+        "a1",
+        None,
+        &[A],
+        vec![
+            replicating("a-data", "b-replica"),
+            replicating("a-other", "nowhere-known"),
+        ],
+        vec![],
+    );
+    let outcome = |resource: &str| {
+        store
+            .assessments("a1")
+            .unwrap()
+            .into_iter()
+            .find(|a| a.recommendation == REPLICATION && a.resource == resource)
+            .map(|a| (a.status.as_str().to_owned(), a.reason))
+            .unwrap()
+    };
+    let (status, reason) = outcome("arn:aws:s3:::a-data");
+    assert_eq!(status, "unhealthy", "{reason}");
+    assert!(reason.contains("within its own region"), "{reason}");
+    let (status, reason) = outcome("arn:aws:s3:::a-other");
+    assert_eq!(status, "healthy", "{reason}");
+    assert!(reason.contains("not in this scan"), "{reason}");
+    // B's bucket was looked up, not assessed again by A's scan: every
+    // logged change of B's is b1's.
+    let b_changes = store
+        .changes(
+            &rampart_store::ChangeFilter {
+                scope: rampart_store::Scope {
+                    accounts: Some(vec![B.to_owned()]),
+                    region: None,
+                },
+                ..Default::default()
+            },
+            None,
+            1000,
+        )
+        .unwrap();
+    assert!(!b_changes.is_empty());
+    assert!(b_changes.iter().all(|c| c.scan_id == "b1"));
+    assert_eq!(
+        store.current_accounts().unwrap()[1],
+        (B.to_owned(), "b1".to_owned())
+    );
+}

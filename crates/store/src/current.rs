@@ -171,6 +171,22 @@ pub(crate) fn replace(
 }
 
 impl Store {
+    /// The current assets with these ARNs (any type, any account); ARNs
+    /// without one are left out.
+    pub fn assets_by_arn(&self, arns: &[String]) -> Result<Vec<Asset>> {
+        let mut found = Vec::new();
+        for chunk in arns.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("?{n}")).collect();
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE arn IN ({})",
+                marks.join(", ")
+            ))?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter()), crate::asset_from_row)?;
+            found.extend(collect_rows(rows)?);
+        }
+        Ok(found)
+    }
+
     /// The accounts whose current state scans through connector
     /// `connector_id` hold.
     pub fn accounts_held_by_connector(&self, connector_id: &str) -> Result<Vec<String>> {
@@ -518,6 +534,7 @@ mod tests {
         );
         // Make today's rows look like an earlier day's: the first write of
         // a new day (below) starts it from them.
+        crate::history::ensure_partitions(&store.conn, "2026-01-01").unwrap();
         for table in ["daily_posture", "daily_totals", "daily_controls"] {
             store
                 .conn

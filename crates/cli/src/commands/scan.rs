@@ -123,7 +123,7 @@ pub(crate) fn gate(
 
 /// What a scan kept of earlier ones: for a narrowed scan, what it covered
 /// and what it kept of the previous snapshot; for every scan, the other
-/// accounts whose latest slices the snapshot keeps.
+/// accounts whose latest scans the current state holds.
 pub(crate) fn merged_note(
     coverage: Option<&rampart_store::ScanCoverage>,
     kept: usize,
@@ -132,7 +132,7 @@ pub(crate) fn merged_note(
     let mut text = narrowed_note(coverage, kept);
     if !other_accounts.is_empty() {
         text.push_str(&format!(
-            "\nThe stored snapshot also keeps the latest scans of {} ({}): the secure score below is theirs and this scan's together; the failing list and `--fail-on` cover the scanned accounts only.\n",
+            "\nThe current state also holds the latest scans of {} ({}), as they were: the secure score, the failing list and `--fail-on` below cover the scanned accounts only; `rampart score` gives the whole estate's.\n",
             plural(other_accounts.len() as u64, "other account", "other accounts"),
             other_accounts.join(", ")
         ));
