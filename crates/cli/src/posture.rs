@@ -37,24 +37,20 @@ pub fn add_stored_exemptions(store: &Store, exemptions: &mut Exemptions) -> Resu
     )?)
 }
 
-/// The scan to read: `--scan ID` or the latest complete one.
+/// The scan to read: `--scan ID` or the latest complete one. Assets, gaps
+/// and assessments are current state (the latest scan of each account),
+/// read as of the latest complete scan: an older `--scan` is a usage
+/// error, never today's rows under an old scan's name.
 pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
-    match id {
-        Some(id) => store.scan(id).map_err(|e| CliError::usage(e.to_string())),
-        None => store.latest_complete_scan()?.ok_or_else(|| {
+    let Some(id) = id else {
+        return store.latest_complete_scan()?.ok_or_else(|| {
             CliError::nothing("no complete scan in the store; run `rampart scan` first")
-        }),
-    }
-}
-
-/// [`scan_to_read`] for reads of assessments (score, compliance,
-/// recommendations, findings): only the current scan's assessments are
-/// kept, so an older `--scan` is a usage error, never an empty posture.
-pub fn assessed_scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
-    let scan = scan_to_read(store, id)?;
-    if id.is_some() && !store.assessments_kept(&scan.id)? {
+        });
+    };
+    let scan = store.scan(id).map_err(|e| CliError::usage(e.to_string()))?;
+    if !store.assessments_kept(&scan.id)? {
         return Err(CliError::usage(format!(
-            "the assessments of scan `{}` are history: only the current scan's are kept; `rampart changes` lists what changed since, `rampart trend` the daily counts",
+            "the assessments of scan `{}` are history: only the current state is kept, as of the latest scan; `rampart changes` lists what changed since, `rampart trend` the daily counts",
             scan.id
         )));
     }
@@ -114,13 +110,10 @@ pub fn scope(store: &Store, scan: &ScanRecord, args: &ScopeArgs) -> Result<Scope
             .collect::<Vec<_>>()
     };
     known(&args.account, "account", &|| {
-        Ok(with_scanned(
-            store.asset_account_counts(&scan.id)?,
-            &scan.accounts,
-        ))
+        Ok(with_scanned(store.asset_account_counts()?, &scan.accounts))
     })?;
     known(&args.region, "region", &|| {
-        let mut regions = with_scanned(store.asset_region_counts(&scan.id)?, &scan.regions);
+        let mut regions = with_scanned(store.asset_region_counts()?, &scan.regions);
         // Where coverage gaps of global services are.
         regions.push("global".to_owned());
         Ok(regions)

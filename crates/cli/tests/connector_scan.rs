@@ -159,9 +159,8 @@ impl Env {
     /// Assets of the latest complete scan: (account, ARN).
     fn assets(&self) -> BTreeSet<(String, String)> {
         let store = self.store();
-        let scan = store.latest_complete_scan().unwrap().unwrap();
         store
-            .assets(&scan.id, &AssetFilter::default())
+            .assets(&AssetFilter::default())
             .unwrap()
             .into_iter()
             .map(|a| (a.account, a.arn))
@@ -532,7 +531,7 @@ fn organization_scan_covers_every_member_and_a_failing_member_is_a_gap() {
     let scan = store.latest_complete_scan().unwrap().unwrap();
     assert_eq!(store.scans(10).unwrap().len(), 2);
     assert!(scan.accounts.contains(b), "{:?}", scan.accounts);
-    let gaps = store.gaps(&scan.id).unwrap();
+    let gaps = store.gaps().unwrap();
     let b_gaps: Vec<_> = gaps.iter().filter(|g| &g.account == b).collect();
     assert_eq!(b_gaps.len(), 1, "{gaps:#?}");
     assert_eq!(b_gaps[0].service, "sts");
@@ -840,7 +839,7 @@ fn an_account_connected_both_ways_is_scanned_once_through_the_native_connector()
     );
     // One set of assessments: no (recommendation, resource) pair twice, and
     // as many as the snapshot's assets warrant.
-    let assessments = store.assessments(&scan.id).unwrap();
+    let assessments = store.assessments().unwrap();
     assert!(!assessments.is_empty());
     let pairs: BTreeSet<(&str, &str)> = assessments
         .iter()

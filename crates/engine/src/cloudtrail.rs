@@ -74,15 +74,12 @@ pub fn cloudtrail_settings(connector: &Connector) -> Option<CloudTrailSettings> 
 /// nothing was scanned.
 pub fn instance_addresses(store: &Store, account: &str) -> Result<InstanceAddresses, EngineError> {
     let mut known = InstanceAddresses::new();
-    let Some(scan) = store.latest_complete_scan()? else {
-        return Ok(known);
-    };
     let filter = AssetFilter {
         resource_type: Some("AWS::EC2::Instance".to_owned()),
         account: Some(account.to_owned()),
         ..AssetFilter::default()
     };
-    for asset in store.assets(&scan.id, &filter)? {
+    for asset in store.assets(&filter)? {
         let p = &asset.properties;
         let Some(id) = p.get("instanceId").and_then(serde_json::Value::as_str) else {
             continue;

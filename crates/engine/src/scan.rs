@@ -174,7 +174,7 @@ fn merge_previous(
             account: Some(account.clone()),
             ..Default::default()
         };
-        for asset in store.assets(&base.id, &filter)? {
+        for asset in store.assets(&filter)? {
             let key = (asset.resource_type.clone(), asset.arn.clone());
             if &asset.account != account
                 || collected.contains(&key)
@@ -188,7 +188,7 @@ fn merge_previous(
             accounts: Some(vec![account.clone()]),
             region: None,
         };
-        for gap in store.gaps_in(&base.id, &scope)? {
+        for gap in store.gaps_in(&scope)? {
             if &gap.account == account && !narrowed.covers(Some(&gap.service), &gap.region) {
                 gaps.push(gap);
             }

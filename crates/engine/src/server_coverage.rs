@@ -17,21 +17,21 @@ pub const COVERAGE_TYPES: [&str; 5] = [
     types::SSM_REGION,
 ];
 
-fn assets_of_types(store: &Store, scan_id: &str, kinds: &[&str]) -> Result<Vec<Asset>, StoreError> {
+fn assets_of_types(store: &Store, kinds: &[&str]) -> Result<Vec<Asset>, StoreError> {
     let mut assets = Vec::new();
     for kind in kinds {
         let filter = AssetFilter {
             resource_type: Some((*kind).to_owned()),
             ..AssetFilter::default()
         };
-        assets.extend(store.assets(scan_id, &filter)?);
+        assets.extend(store.assets(&filter)?);
     }
     Ok(assets)
 }
 
-/// Per EC2 instance of the stored scan `scan_id`, its Servers coverage.
-pub fn stored_coverage(store: &Store, scan_id: &str) -> Result<Vec<InstanceCoverage>, StoreError> {
-    let assets = assets_of_types(store, scan_id, &COVERAGE_TYPES)?;
+/// Per EC2 instance of the current state, its Servers coverage.
+pub fn stored_coverage(store: &Store) -> Result<Vec<InstanceCoverage>, StoreError> {
+    let assets = assets_of_types(store, &COVERAGE_TYPES)?;
     Ok(instance_coverage_of_assets(&assets))
 }
 
@@ -85,26 +85,22 @@ pub fn stored_server(
     scan: &ScanRecord,
     instance: &str,
 ) -> Result<Option<ServerDetail>, StoreError> {
-    let coverage = stored_coverage(store, &scan.id)?
+    let coverage = stored_coverage(store)?
         .into_iter()
         .find(|c| c.instance_id == instance || c.arn == instance);
     let Some(coverage) = coverage else {
         return Ok(None);
     };
     let inventory = store
-        .assets(
-            &scan.id,
-            &AssetFilter {
-                resource_type: Some(types::SSM_INSTANCE_INVENTORY.to_owned()),
-                account: Some(coverage.account.clone()),
-                region: Some(coverage.region.clone()),
-                ..AssetFilter::default()
-            },
-        )?
+        .assets(&AssetFilter {
+            resource_type: Some(types::SSM_INSTANCE_INVENTORY.to_owned()),
+            account: Some(coverage.account.clone()),
+            region: Some(coverage.region.clone()),
+            ..AssetFilter::default()
+        })?
         .into_iter()
         .find(|a| inventory_of(a, &coverage));
     let assessments = store.assessments_page(
-        &scan.id,
         &AssessmentFilter {
             resource: Some(coverage.arn.clone()),
             ..AssessmentFilter::default()

@@ -388,7 +388,7 @@ pub async fn assess_connector(
     let scan = store.latest_complete_scan()?.ok_or_else(|| {
         EngineError::SqlVa("no complete scan in the store; run `rampart scan` first".to_owned())
     })?;
-    let assets = view_assets(&store, &scan.id)?;
+    let assets = view_assets(&store)?;
     let mut targets = va_targets(&assets, connector.account());
     if let Some(wanted) = server {
         targets.retain(|t| t.server == wanted || t.instance_id == wanted);
@@ -486,27 +486,23 @@ pub struct SqlServerView {
     pub assessment: Option<Value>,
 }
 
-fn view_assets(
-    store: &rampart_store::Store,
-    scan_id: &str,
-) -> Result<Vec<Asset>, rampart_store::StoreError> {
+fn view_assets(store: &rampart_store::Store) -> Result<Vec<Asset>, rampart_store::StoreError> {
     let mut assets = Vec::new();
     for kind in VIEW_TYPES {
         let filter = rampart_store::AssetFilter {
             resource_type: Some(kind.to_owned()),
             ..rampart_store::AssetFilter::default()
         };
-        assets.extend(store.assets(scan_id, &filter)?);
+        assets.extend(store.assets(&filter)?);
     }
     Ok(assets)
 }
 
-/// The SQL Servers of the stored scan `scan_id`, by account, region and ARN.
+/// The SQL Servers of the current state, by account, region and ARN.
 pub fn stored_sql_servers(
     store: &rampart_store::Store,
-    scan_id: &str,
 ) -> Result<Vec<SqlServerView>, rampart_store::StoreError> {
-    let assets = view_assets(store, scan_id)?;
+    let assets = view_assets(store)?;
     let inv = Inventory::new(&assets);
     let servers: BTreeMap<&str, &Asset> = assets
         .iter()
@@ -575,14 +571,13 @@ fn discovered_by(asset: &Asset) -> Vec<String> {
     out
 }
 
-/// The SQL Server `id` (its ARN or its host's id) of the stored scan
-/// `scan_id`, if the scan found it.
+/// The SQL Server `id` (its ARN or its host's id) of the current state,
+/// if a scan found it.
 pub fn stored_sql_server(
     store: &rampart_store::Store,
-    scan_id: &str,
     id: &str,
 ) -> Result<Option<SqlServerView>, rampart_store::StoreError> {
-    Ok(stored_sql_servers(store, scan_id)?
+    Ok(stored_sql_servers(store)?
         .into_iter()
         .find(|v| v.server == id || v.host_id == id))
 }
@@ -598,7 +593,7 @@ pub fn accept_baseline(
     database: Option<&str>,
     by: &str,
 ) -> Result<(String, Baseline), EngineError> {
-    let view = stored_sql_server(store, scan_id, server)?.ok_or_else(|| {
+    let view = stored_sql_server(store, server)?.ok_or_else(|| {
         EngineError::SqlNotFound(format!("no SQL Server `{server}` in scan `{scan_id}`"))
     })?;
     let assessment = view.assessment.as_ref().ok_or_else(|| {

@@ -559,12 +559,9 @@ impl Engine {
 /// Assets of `account` in the current posture (the latest complete
 /// snapshot).
 fn account_assets(store: &Store, account: &str) -> Result<u64, EngineError> {
-    let Some(scan) = store.latest_complete_scan()? else {
-        return Ok(0);
-    };
     let scope = store.scope(Some(account), None, None)?;
     Ok(store
-        .asset_account_counts_in(&scan.id, &scope)?
+        .asset_account_counts_in(&scope)?
         .into_iter()
         .map(|(_, n)| n)
         .sum())

@@ -91,9 +91,9 @@ fn scan(
     store_complete(store, record, assets, gaps, 1, &Exemptions::default(), None).unwrap()
 }
 
-fn accounts_of(store: &Store, scan_id: &str) -> Vec<String> {
+fn accounts_of(store: &Store) -> Vec<String> {
     let mut accounts: Vec<String> = store
-        .assets(scan_id, &AssetFilter::default())
+        .assets(&AssetFilter::default())
         .unwrap()
         .into_iter()
         .map(|a| a.account)
@@ -139,8 +139,8 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
         vec![B.to_owned()],
         "the accounts it scanned"
     );
-    assert_eq!(accounts_of(&store, "s2"), vec![A.to_owned(), B.to_owned()]);
-    assert_eq!(store.gaps("s2").unwrap(), vec![gap(A)]);
+    assert_eq!(accounts_of(&store), vec![A.to_owned(), B.to_owned()]);
+    assert_eq!(store.gaps().unwrap(), vec![gap(A)]);
     // A's current state is still s1's own rows: nothing was copied.
     assert_eq!(
         store.current_accounts().unwrap(),
@@ -151,7 +151,7 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
     );
     // Both accounts are assessed in the stored snapshot …
     let failing: Vec<String> = store
-        .assessments("s2")
+        .assessments()
         .unwrap()
         .into_iter()
         .filter(|a| a.recommendation == BLOCK && a.status.as_str() == "unhealthy")
@@ -167,13 +167,13 @@ fn scans_of_different_accounts_add_up_and_a_rescan_replaces_only_its_account() {
     // A rescan of A replaces A's slice (the bucket is gone) and keeps B's.
     let third = scan(&mut store, "s3", None, &[A], vec![block_off(A)], vec![]);
     assert_eq!(third.other_accounts, vec![B.to_owned()]);
-    let assets = store.assets("s3", &AssetFilter::default()).unwrap();
+    let assets = store.assets(&AssetFilter::default()).unwrap();
     assert!(
         !assets.iter().any(|a| a.name == "a-logs"),
         "A was rescanned"
     );
-    assert_eq!(accounts_of(&store, "s3"), vec![A.to_owned(), B.to_owned()]);
-    assert!(store.gaps("s3").unwrap().is_empty(), "A's old gap is gone");
+    assert_eq!(accounts_of(&store), vec![A.to_owned(), B.to_owned()]);
+    assert!(store.gaps().unwrap().is_empty(), "A's old gap is gone");
     // B's slice is still held by the scan that collected it.
     assert_eq!(
         store.current_accounts().unwrap(),
@@ -210,7 +210,7 @@ fn a_connector_drops_accounts_it_no_longer_lists_and_a_deleted_connector_drops_i
     );
     assert_eq!(other.other_accounts, vec![A.to_owned(), M.to_owned()]);
     assert_eq!(
-        accounts_of(&store, "single-1"),
+        accounts_of(&store),
         vec![A.to_owned(), B.to_owned(), M.to_owned()]
     );
 
@@ -225,10 +225,7 @@ fn a_connector_drops_accounts_it_no_longer_lists_and_a_deleted_connector_drops_i
         vec![],
     );
     assert_eq!(again.other_accounts, vec![B.to_owned()]);
-    assert_eq!(
-        accounts_of(&store, "org-2"),
-        vec![A.to_owned(), B.to_owned()]
-    );
+    assert_eq!(accounts_of(&store), vec![A.to_owned(), B.to_owned()]);
 
     // The single-account connector is deleted: the next scan drops B.
     assert!(store.delete_connector("single").unwrap());
@@ -241,7 +238,7 @@ fn a_connector_drops_accounts_it_no_longer_lists_and_a_deleted_connector_drops_i
         vec![],
     );
     assert!(last.other_accounts.is_empty());
-    assert_eq!(accounts_of(&store, "org-3"), vec![A.to_owned()]);
+    assert_eq!(accounts_of(&store), vec![A.to_owned()]);
 }
 
 #[test]
@@ -327,10 +324,7 @@ fn a_job_of_the_management_account_keeps_members_that_are_still_members() {
         vec![M.to_owned()],
         "M is still a member"
     );
-    assert_eq!(
-        accounts_of(&store, "org-a"),
-        vec![A.to_owned(), M.to_owned()]
-    );
+    assert_eq!(accounts_of(&store), vec![A.to_owned(), M.to_owned()]);
 
     // M left: the sync deleted its member connector.
     assert!(store.delete_connector("org-member").unwrap());
@@ -347,7 +341,7 @@ fn a_job_of_the_management_account_keeps_members_that_are_still_members() {
         "{:?}",
         after.other_accounts
     );
-    assert_eq!(accounts_of(&store, "org-a2"), vec![A.to_owned()]);
+    assert_eq!(accounts_of(&store), vec![A.to_owned()]);
 }
 
 /// A stored scan's posture cache (score, compliance, counts per
@@ -372,7 +366,7 @@ fn a_stored_scan_caches_its_score_compliance_and_counts() {
     let catalog = rampart_catalog::Catalog::builtin().unwrap();
     let controls = rampart_catalog::standards::security_controls().unwrap();
     let standards = rampart_catalog::standards::builtin_standards().unwrap();
-    let stored = store.assessments("s1").unwrap();
+    let stored = store.assessments().unwrap();
     assert!(stored.len() > 4, "{}", stored.len());
 
     let mut counts: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
@@ -436,7 +430,7 @@ fn a_scan_looks_up_other_accounts_assets_its_assets_refer_to() {
     );
     let outcome = |resource: &str| {
         store
-            .assessments("a1")
+            .assessments()
             .unwrap()
             .into_iter()
             .find(|a| a.recommendation == REPLICATION && a.resource == resource)

@@ -44,7 +44,7 @@ pub fn scan_evidence(
         if through || covered {
             let gaps = if record.status == ScanStatus::Complete {
                 store
-                    .gaps(&record.id)?
+                    .gaps()?
                     .into_iter()
                     .filter(|g| g.account == connector.account())
                     .collect()
@@ -58,7 +58,7 @@ pub fn scan_evidence(
                     account: Some(connector.account().to_owned()),
                     ..AssetFilter::default()
                 };
-                let assets = store.assets(&record.id, &filter)?;
+                let assets = store.assets(&filter)?;
                 server_prerequisites(&Inventory::new(&assets))
             } else {
                 Vec::new()

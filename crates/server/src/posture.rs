@@ -98,7 +98,7 @@ impl Posture {
         // Streamed, as `rampart evaluate` does: stored rows into the
         // compact inventory, assessments one at a time into the store.
         let mut inventory = Inventory::default();
-        store.each_asset_text(scan_id, |asset, properties| {
+        store.each_asset_text(|asset, properties| {
             inventory
                 .push_json(&asset, properties)
                 .map_err(|e| e.to_string())
@@ -185,7 +185,7 @@ impl Posture {
                 ),
             ));
         }
-        let statuses = store.assessment_statuses(scan_id)?;
+        let statuses = store.assessment_statuses()?;
         for kind in [kind::SCORE, kind::COMPLIANCE, kind::RECOMMENDATIONS] {
             store.put_posture(scan_id, kind, &self.compute(kind, &statuses)?)?;
         }
@@ -230,7 +230,7 @@ impl Posture {
         if scope.is_everything() {
             return self.cached_shared(store, scan_id, kind);
         }
-        let statuses = store.assessment_statuses_in(scan_id, scope)?;
+        let statuses = store.assessment_statuses_in(scope)?;
         Ok(Arc::new(self.compute(kind, &statuses)?))
     }
 
@@ -297,7 +297,7 @@ impl Posture {
             return Ok(scores);
         }
         let mut by_account: BTreeMap<String, Vec<_>> = BTreeMap::new();
-        for a in store.assessment_statuses_in(scan_id, scope)? {
+        for a in store.assessment_statuses_in(scope)? {
             by_account.entry(a.account.clone()).or_default().push(a);
         }
         Ok(by_account

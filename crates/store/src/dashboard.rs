@@ -37,7 +37,7 @@ fn count_of(value: i64) -> u64 {
 
 impl Store {
     /// One asset of a scan by its type and ARN (the primary key).
-    pub fn asset(&self, _scan_id: &str, resource_type: &str, arn: &str) -> Result<Option<Asset>> {
+    pub fn asset(&self, resource_type: &str, arn: &str) -> Result<Option<Asset>> {
         self.conn
             .query_row(
                 "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets
@@ -50,23 +50,23 @@ impl Store {
     }
 
     /// A scan's resource types with their asset counts, by type.
-    pub fn asset_type_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        self.asset_counts_by(scan_id, "type")
+    pub fn asset_type_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.asset_counts_by("type")
     }
 
     /// A scan's regions with their asset counts, by region.
-    pub fn asset_region_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        self.asset_counts_by(scan_id, "region")
+    pub fn asset_region_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.asset_counts_by("region")
     }
 
     /// A scan's accounts with their asset counts, by account: the estate a
     /// snapshot holds (the accounts it scanned and those it kept).
-    pub fn asset_account_counts(&self, scan_id: &str) -> Result<Vec<(String, u64)>> {
-        self.asset_account_counts_in(scan_id, &crate::Scope::default())
+    pub fn asset_account_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.asset_account_counts_in(&crate::Scope::default())
     }
 
     /// Asset counts of a scan grouped by `column` (a fixed column name).
-    fn asset_counts_by(&self, _scan_id: &str, column: &str) -> Result<Vec<(String, u64)>> {
+    fn asset_counts_by(&self, column: &str) -> Result<Vec<(String, u64)>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {column}, COUNT(*) FROM assets GROUP BY {column} ORDER BY {column}"
         ))?;
@@ -104,7 +104,6 @@ impl Store {
     /// matching on tags; `None` when the scan has no such asset.
     pub fn asset_tags(
         &self,
-        _scan_id: &str,
         arn: &str,
     ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
         let text: Option<String> = self
@@ -186,39 +185,36 @@ mod tests {
     #[test]
     fn one_asset_by_key_and_facets() {
         let store = store();
-        let a = store
-            .asset("s", "AWS::S3::Bucket", "arn:2")
-            .unwrap()
-            .unwrap();
+        let a = store.asset("AWS::S3::Bucket", "arn:2").unwrap().unwrap();
         assert_eq!(a.region, "eu-west-1");
         assert_eq!(a.tags.get("Name").unwrap(), "<b>arn:2</b>");
         assert!(
             store
-                .asset("s", "AWS::EC2::Instance", "arn:2")
+                .asset("AWS::EC2::Instance", "arn:2")
                 .unwrap()
                 .is_none()
         );
         assert_eq!(
-            store.asset_type_counts("s").unwrap(),
+            store.asset_type_counts().unwrap(),
             vec![
                 ("AWS::EC2::Instance".into(), 1),
                 ("AWS::S3::Bucket".into(), 2)
             ]
         );
         assert_eq!(
-            store.asset_region_counts("s").unwrap(),
+            store.asset_region_counts().unwrap(),
             vec![("eu-west-1".into(), 2), ("us-east-1".into(), 1)]
         );
         assert_eq!(
             store
-                .asset_tags("s", "arn:3")
+                .asset_tags("arn:3")
                 .unwrap()
                 .unwrap()
                 .get("Name")
                 .unwrap(),
             "<b>arn:3</b>"
         );
-        assert!(store.asset_tags("s", "arn:9").unwrap().is_none());
+        assert!(store.asset_tags("arn:9").unwrap().is_none());
     }
 
     #[test]
@@ -263,7 +259,6 @@ mod tests {
         let store = store();
         let of_three = store
             .assessments_page(
-                "s",
                 &AssessmentFilter {
                     resource: Some("arn:3".into()),
                     ..Default::default()

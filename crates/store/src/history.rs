@@ -1069,7 +1069,7 @@ mod tests {
         );
         // One copy: the current state, not one per scan.
         assert_eq!(stored_rows(&store), 4);
-        let current = store.assessments("s2").unwrap();
+        let current = store.assessments().unwrap();
         assert_eq!(
             current
                 .iter()
@@ -1187,8 +1187,8 @@ mod tests {
             &[assessment("arn:a", A1, Unhealthy)],
         );
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "late");
-        assert_eq!(store.assessments("late").unwrap().len(), 1);
-        assert_eq!(store.assessments("late").unwrap()[0].status, Healthy);
+        assert_eq!(store.assessments().unwrap().len(), 1);
+        assert_eq!(store.assessments().unwrap()[0].status, Healthy);
         assert!(changes_of(&store, "early").is_empty());
     }
 
@@ -1366,7 +1366,7 @@ mod tests {
         let report = store.prune_history(30, OffsetDateTime::now_utc()).unwrap();
         assert_eq!(count(&store), 1, "the old change is gone, today's stays");
         assert_eq!(
-            store.assessments("s1").unwrap().len(),
+            store.assessments().unwrap().len(),
             1,
             "the current state stays"
         );
@@ -1415,7 +1415,7 @@ mod tests {
             .unwrap();
         }
         let mut store = Store::open(&path).unwrap();
-        let current = store.assessments("new").unwrap();
+        let current = store.assessments().unwrap();
         assert_eq!(current.len(), 2);
         assert_eq!(stored_rows(&store), 2, "the older copy is gone");
         // The next scan diffs against it.

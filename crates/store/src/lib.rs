@@ -687,8 +687,8 @@ impl Store {
 
     /// Hands each asset of a scan to `f`, one row at a time (in no
     /// particular order), without holding them all; returns how many.
-    pub fn each_asset(&self, scan_id: &str, mut f: impl FnMut(Asset)) -> Result<usize> {
-        self.each_asset_text(scan_id, |mut asset, properties| {
+    pub fn each_asset(&self, mut f: impl FnMut(Asset)) -> Result<usize> {
+        self.each_asset_text(|mut asset, properties| {
             asset.properties = serde_json::from_str(properties).map_err(|e| e.to_string())?;
             f(asset);
             Ok(())
@@ -702,7 +702,6 @@ impl Store {
     /// is reported as corrupt properties.
     pub fn each_asset_text(
         &self,
-        _scan_id: &str,
         mut f: impl FnMut(Asset, &str) -> std::result::Result<(), String>,
     ) -> Result<usize> {
         let mut stmt = self.conn.prepare(
@@ -721,29 +720,8 @@ impl Store {
     }
 
     /// A scan's assessments, ordered by recommendation and resource.
-    pub fn assessments(&self, scan_id: &str) -> Result<Vec<Assessment>> {
-        self.assessments_in(scan_id, &Scope::default())
-    }
-
-    /// Unhealthy assessments of scan `scan_id` per recommendation id,
-    /// counting only resources of `accounts` (recommendations without any
-    /// are left out).
-    pub fn unhealthy_counts(
-        &self,
-        _scan_id: &str,
-        accounts: &[String],
-    ) -> Result<std::collections::BTreeMap<String, u64>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT recommendation, COUNT(*) FROM assessments
-             WHERE status = 'unhealthy' AND account IN (SELECT value FROM json_each(?1))
-             GROUP BY recommendation",
-        )?;
-        let rows = stmt.query_map(params![json_text(&accounts)], |r| {
-            let id: String = r.get(0)?;
-            let n: i64 = r.get(1)?;
-            Ok(Ok((id, u64::try_from(n).unwrap_or(0))))
-        })?;
-        Ok(collect_rows(rows)?.into_iter().collect())
+    pub fn assessments(&self) -> Result<Vec<Assessment>> {
+        self.assessments_in(&Scope::default())
     }
 
     /// Marks a scan failed (it keeps no snapshot).
@@ -793,7 +771,7 @@ impl Store {
     }
 
     /// A scan's assets matching `filter`, ordered by type, region and ARN.
-    pub fn assets(&self, _scan_id: &str, filter: &AssetFilter) -> Result<Vec<Asset>> {
+    pub fn assets(&self, filter: &AssetFilter) -> Result<Vec<Asset>> {
         let mut sql = String::from(
             "SELECT arn, type, account, region, name, tags, properties, unavailable FROM assets WHERE TRUE",
         );
@@ -840,8 +818,8 @@ impl Store {
     }
 
     /// A scan's coverage gaps.
-    pub fn gaps(&self, scan_id: &str) -> Result<Vec<CoverageGap>> {
-        self.gaps_in(scan_id, &Scope::default())
+    pub fn gaps(&self) -> Result<Vec<CoverageGap>> {
+        self.gaps_in(&Scope::default())
     }
 }
 
@@ -1371,11 +1349,8 @@ mod tests {
             (latest.asset_count, latest.gap_count, latest.api_calls),
             (1, 1, 42)
         );
-        assert_eq!(
-            store.assets("s1", &AssetFilter::default()).unwrap(),
-            vec![a]
-        );
-        assert_eq!(store.gaps("s1").unwrap(), snap.gaps);
+        assert_eq!(store.assets(&AssetFilter::default()).unwrap(), vec![a]);
+        assert_eq!(store.gaps().unwrap(), snap.gaps);
     }
 
     #[test]
@@ -1397,10 +1372,7 @@ mod tests {
             .unwrap();
         assert_eq!(store.latest_complete_scan().unwrap().unwrap().id, "s3");
         assert!(
-            store
-                .assets("s3", &AssetFilter::default())
-                .unwrap()
-                .is_empty(),
+            store.assets(&AssetFilter::default()).unwrap().is_empty(),
             "s3 found nothing: its account's assets are gone"
         );
         assert_eq!(store.scan("s1").unwrap().asset_count, 1);
@@ -1422,7 +1394,7 @@ mod tests {
         store.complete_scan(&snapshot("s", 0, assets), &[]).unwrap();
         let arns = |f: AssetFilter| -> Vec<String> {
             store
-                .assets("s", &f)
+                .assets(&f)
                 .unwrap()
                 .into_iter()
                 .map(|a| a.arn)
@@ -1486,7 +1458,7 @@ mod tests {
         store
             .complete_scan(&snapshot("s1", 0, vec![]), std::slice::from_ref(&a))
             .unwrap();
-        assert_eq!(store.assessments("s1").unwrap(), vec![a.clone()]);
+        assert_eq!(store.assessments().unwrap(), vec![a.clone()]);
         let mut b = a.clone();
         b.status = AssessmentStatus::Exempt;
         b.exemption = Some(rampart_model::ExemptionNote {
@@ -1497,7 +1469,7 @@ mod tests {
         store
             .replace_assessments("s1", std::slice::from_ref(&b))
             .unwrap();
-        assert_eq!(store.assessments("s1").unwrap(), vec![b]);
+        assert_eq!(store.assessments().unwrap(), vec![b]);
         assert!(store.replace_assessments("nope", &[]).is_err());
     }
 
@@ -1524,7 +1496,7 @@ mod tests {
             .complete_scan(&snapshot("s", 0, assets.clone()), std::slice::from_ref(&a))
             .unwrap();
         let mut streamed = Vec::new();
-        assert_eq!(store.each_asset("s", |x| streamed.push(x)).unwrap(), 2);
+        assert_eq!(store.each_asset(|x| streamed.push(x)).unwrap(), 2);
         streamed.sort_by(|x, y| x.arn.cmp(&y.arn));
         assert_eq!(streamed, assets);
 
@@ -1536,7 +1508,7 @@ mod tests {
             Err::<(), _>(StoreError::NoSuchScan("stop".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(store.assessments("s").unwrap(), vec![a.clone()]);
+        assert_eq!(store.assessments().unwrap(), vec![a.clone()]);
         // A successful one replaces them and reports what it wrote.
         let written = store
             .replace_assessments_with("s", |w| {
@@ -1545,7 +1517,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(written, 1);
-        assert_eq!(store.assessments("s").unwrap(), vec![b]);
+        assert_eq!(store.assessments().unwrap(), vec![b]);
     }
 
     #[test]

@@ -147,7 +147,6 @@ impl Store {
     /// `(type, arn)` key `after`.
     pub fn assets_page(
         &self,
-        _scan_id: &str,
         filter: &AssetFilter,
         after: Option<&(String, String)>,
         limit: u64,
@@ -189,7 +188,6 @@ impl Store {
     /// resource, after the `(recommendation, resource)` key `after`.
     pub fn assessments_page(
         &self,
-        _scan_id: &str,
         filter: &AssessmentFilter,
         after: Option<&(String, String)>,
         limit: u64,
@@ -239,8 +237,8 @@ impl Store {
     /// A scan's assessments with only recommendation, resource, account,
     /// region and status filled in: enough for the score and compliance,
     /// at a fraction of the cost of [`assessments`](Self::assessments).
-    pub fn assessment_statuses(&self, scan_id: &str) -> Result<Vec<Assessment>> {
-        self.assessment_statuses_in(scan_id, &crate::Scope::default())
+    pub fn assessment_statuses(&self) -> Result<Vec<Assessment>> {
+        self.assessment_statuses_in(&crate::Scope::default())
     }
 }
 
@@ -308,7 +306,7 @@ mod tests {
         let arns = |filter: &AssetFilter, after: Option<(&str, &str)>| -> Vec<String> {
             let key = after.map(|(a, b)| (a.to_owned(), b.to_owned()));
             store
-                .assets_page("s", filter, key.as_ref(), 100)
+                .assets_page(filter, key.as_ref(), 100)
                 .unwrap()
                 .into_iter()
                 .map(|a| a.arn)
@@ -319,7 +317,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut key: Option<(String, String)> = None;
         loop {
-            let page = store.assets_page("s", &only_b, key.as_ref(), 1).unwrap();
+            let page = store.assets_page(&only_b, key.as_ref(), 1).unwrap();
             let Some(last) = page.last() else { break };
             key = Some((last.resource_type.clone(), last.arn.clone()));
             seen.push(last.arn.clone());
@@ -371,7 +369,7 @@ mod tests {
         let recs = |after: (&str, &str)| -> Vec<String> {
             let key = (after.0.to_owned(), after.1.to_owned());
             store
-                .assessments_page("s", &of_b, Some(&key), 10)
+                .assessments_page(&of_b, Some(&key), 10)
                 .unwrap()
                 .into_iter()
                 .map(|a| {
@@ -388,7 +386,7 @@ mod tests {
         for key in [("r1", "arn:a"), ("r2", "arn:b"), ("r2", "arn:c")] {
             let k = (key.0.to_owned(), key.1.to_owned());
             let expected: Vec<String> = store
-                .assessments_page("s", &AssessmentFilter::default(), Some(&k), 100)
+                .assessments_page(&AssessmentFilter::default(), Some(&k), 100)
                 .unwrap()
                 .into_iter()
                 .filter(|a| a.resource == "arn:b")
@@ -435,14 +433,14 @@ mod tests {
                     ..AssetFilter::default()
                 };
                 let paged: Vec<String> = store
-                    .assets_page("s", &filter, None, 10)
+                    .assets_page(&filter, None, 10)
                     .unwrap()
                     .into_iter()
                     .map(|a| a.arn)
                     .collect();
                 assert_eq!(paged, vec![format!("arn:{i}")], "{key:?} {value:?}");
                 let all: Vec<String> = store
-                    .assets("s", &filter)
+                    .assets(&filter)
                     .unwrap()
                     .into_iter()
                     .map(|a| a.arn)
@@ -453,7 +451,7 @@ mod tests {
                 tag: Some(((*key).to_owned(), Some("other".into()))),
                 ..AssetFilter::default()
             };
-            assert!(store.assets_page("s", &wrong, None, 10).unwrap().is_empty());
+            assert!(store.assets_page(&wrong, None, 10).unwrap().is_empty());
         }
     }
 
@@ -491,14 +489,14 @@ mod tests {
             ..AssetFilter::default()
         };
         let listed: Vec<String> = store
-            .assets("s", &filter)
+            .assets(&filter)
             .unwrap()
             .into_iter()
             .map(|a| a.account)
             .collect();
         assert_eq!(listed, want);
         let paged: Vec<String> = store
-            .assets_page("s", &filter, None, 10)
+            .assets_page(&filter, None, 10)
             .unwrap()
             .into_iter()
             .map(|a| a.account)
@@ -506,7 +504,6 @@ mod tests {
         assert_eq!(paged, want);
         let assessed: Vec<String> = store
             .assessments_page(
-                "s",
                 &AssessmentFilter {
                     accounts: two,
                     ..AssessmentFilter::default()
@@ -523,6 +520,6 @@ mod tests {
             accounts: Some(Vec::new()),
             ..AssetFilter::default()
         };
-        assert!(store.assets("s", &none).unwrap().is_empty());
+        assert!(store.assets(&none).unwrap().is_empty());
     }
 }

@@ -86,7 +86,7 @@ impl Store {
 
     /// [`assessment_statuses`](Self::assessment_statuses) of the
     /// assessments in `scope`.
-    pub fn assessment_statuses_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
+    pub fn assessment_statuses_in(&self, scope: &Scope) -> Result<Vec<Assessment>> {
         let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
@@ -116,7 +116,7 @@ impl Store {
 
     /// [`assessments`](Self::assessments) in `scope`, ordered by
     /// recommendation and resource.
-    pub fn assessments_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<Assessment>> {
+    pub fn assessments_in(&self, scope: &Scope) -> Result<Vec<Assessment>> {
         let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
@@ -131,7 +131,7 @@ impl Store {
 
     /// [`gaps`](Self::gaps) in `scope`, ordered by account, region,
     /// service and operation.
-    pub fn gaps_in(&self, _scan_id: &str, scope: &Scope) -> Result<Vec<CoverageGap>> {
+    pub fn gaps_in(&self, scope: &Scope) -> Result<Vec<CoverageGap>> {
         let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
@@ -171,11 +171,7 @@ impl Store {
 
     /// The accounts of a scan's assets in `scope` with their asset counts,
     /// by account.
-    pub fn asset_account_counts_in(
-        &self,
-        _scan_id: &str,
-        scope: &Scope,
-    ) -> Result<Vec<(String, u64)>> {
+    pub fn asset_account_counts_in(&self, scope: &Scope) -> Result<Vec<(String, u64)>> {
         let mut w = Where::all();
         scope.restrict(&mut w);
         let sql = format!(
@@ -334,37 +330,37 @@ mod tests {
     fn reads_in_a_scope_keep_its_part_only() {
         let store = estate();
         let everything = Scope::default();
-        assert_eq!(store.assessments_in("s", &everything).unwrap().len(), 3);
+        assert_eq!(store.assessments_in(&everything).unwrap().len(), 3);
         let a = store.scope(Some(A), None, None).unwrap();
         let want_a = vec![
             (A.to_owned(), "us-east-1".to_owned()),
             (A.to_owned(), "eu-west-1".to_owned()),
         ];
-        let mut got = accounts_regions(&store.assessments_in("s", &a).unwrap());
+        let mut got = accounts_regions(&store.assessments_in(&a).unwrap());
         got.sort();
         let mut want = want_a.clone();
         want.sort();
         assert_eq!(got, want);
-        let mut statuses = accounts_regions(&store.assessment_statuses_in("s", &a).unwrap());
+        let mut statuses = accounts_regions(&store.assessment_statuses_in(&a).unwrap());
         statuses.sort();
         assert_eq!(statuses, want);
         let a_east = store
             .scope(None, Some("prod-a"), Some("us-east-1"))
             .unwrap();
         assert_eq!(
-            accounts_regions(&store.assessments_in("s", &a_east).unwrap()),
+            accounts_regions(&store.assessments_in(&a_east).unwrap()),
             vec![(A.to_owned(), "us-east-1".to_owned())]
         );
         assert!(
             store
-                .assessments_in("s", &store.scope(Some(B), Some("prod-a"), None).unwrap())
+                .assessments_in(&store.scope(Some(B), Some("prod-a"), None).unwrap())
                 .unwrap()
                 .is_empty()
         );
         // Gaps and the scan record follow the scope.
         let b = store.scope(Some(B), None, None).unwrap();
-        assert_eq!(store.gaps_in("s", &b).unwrap().len(), 1);
-        assert!(store.gaps_in("s", &a).unwrap().is_empty());
+        assert_eq!(store.gaps_in(&b).unwrap().len(), 1);
+        assert!(store.gaps_in(&a).unwrap().is_empty());
         let scan = store.scan("s").unwrap();
         let part = store.scan_in(&scan, &a_east).unwrap();
         assert_eq!(part.accounts, vec![A.to_owned()]);
@@ -375,7 +371,7 @@ mod tests {
         assert_eq!((part_b.asset_count, part_b.gap_count), (1, 1));
         assert_eq!(store.scan_in(&scan, &everything).unwrap(), scan);
         assert_eq!(
-            store.asset_account_counts_in("s", &everything).unwrap(),
+            store.asset_account_counts_in(&everything).unwrap(),
             vec![(A.to_owned(), 2), (B.to_owned(), 1)]
         );
         // Machines by the account and region of their ARN.
@@ -412,7 +408,7 @@ mod tests {
         );
         let east = store.scope(None, None, Some("us-east-1")).unwrap();
         assert_eq!(
-            store.asset_account_counts_in("s", &east).unwrap(),
+            store.asset_account_counts_in(&east).unwrap(),
             vec![(A.to_owned(), 1), (B.to_owned(), 1)]
         );
     }

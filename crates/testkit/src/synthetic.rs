@@ -297,22 +297,15 @@ mod tests {
         let latest = store.latest_complete_scan().unwrap().unwrap();
         assert_eq!(latest.id, seeded.scan_id);
         assert_eq!(latest.asset_count, 1_200);
-        assert_eq!(
-            store
-                .assets(&seeded.scan_id, &AssetFilter::default())
-                .unwrap()
-                .len(),
-            1_200
-        );
+        assert_eq!(store.assets(&AssetFilter::default()).unwrap().len(), 1_200);
         assert_eq!(seeded.accounts, 2);
         assert_eq!(
-            store.assessment_statuses(&seeded.scan_id).unwrap().len(),
+            store.assessment_statuses().unwrap().len(),
             seeded.assessments
         );
         assert!(seeded.assessments > seeded.assets, "{seeded:?}");
         let unhealthy = store
             .assessments_page(
-                &seeded.scan_id,
                 &AssessmentFilter {
                     status: Some(rampart_model::AssessmentStatus::Unhealthy),
                     ..AssessmentFilter::default()

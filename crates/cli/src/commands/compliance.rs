@@ -30,10 +30,10 @@ pub fn run(args: &ComplianceArgs, out: &mut dyn Write) -> Result<(), CliError> {
         None => None,
     };
     let store = open_existing_store(&args.read.store)?;
-    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let scope = posture::scope(&store, &scan, &args.scope)?;
-    let assessments = store.assessment_statuses_in(&scan.id, &scope)?;
+    let assessments = store.assessment_statuses_in(&scope)?;
     let only = posture::scope_line(&args.scope).unwrap_or_default();
     let Some(standard) = chosen else {
         let results: Vec<StandardResult> = standards

@@ -23,7 +23,7 @@ use crate::posture;
 /// Re-evaluates and replaces the scan's assessments; prints a short summary.
 pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut store = open_existing_store(&args.read.store)?;
-    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let controls = posture::controls()?;
     let mut exemptions = posture::exemptions(args.evaluation.exemptions.as_deref())?;
@@ -31,7 +31,7 @@ pub fn run(args: &EvaluateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let threshold = args.evaluation.fail_on.map(Into::into);
 
     let mut inventory = Inventory::default();
-    let assets = store.each_asset_text(&scan.id, |asset, properties| {
+    let assets = store.each_asset_text(|asset, properties| {
         inventory
             .push_json(&asset, properties)
             .map_err(|e| e.to_string())

@@ -17,12 +17,12 @@ use crate::posture;
 /// it ([`rampart_store::Store::scan_in`]).
 pub fn run(args: &FindingsArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let whole = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
+    let whole = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let scope = posture::scope(&store, &whole, &args.scope)?;
     let scan = store.scan_in(&whole, &scope)?;
-    let assessments = store.assessments_in(&scan.id, &scope)?;
-    let gaps = store.gaps_in(&scan.id, &scope)?;
+    let assessments = store.assessments_in(&scope)?;
+    let gaps = store.gaps_in(&scope)?;
     let machines = store.machine_scans_in(&scan.id, &scope)?;
     let score = posture::score(&catalog, &assessments)?;
     let standards = posture::compliance(&catalog, &assessments)?;

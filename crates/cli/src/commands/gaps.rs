@@ -28,7 +28,7 @@ pub fn run(args: &GapsArgs, out: &mut dyn Write) -> Result<(), CliError> {
                 CliError::nothing("no scan in the store; run `rampart scan` first")
             })?,
         };
-    let gaps = store.gaps(&scan.id)?;
+    let gaps = store.gaps()?;
     let text = match args.format {
         ListFormat::Json => {
             let doc = GapsDocument {

@@ -14,12 +14,7 @@ use crate::posture;
 /// Lists assets with the given filters.
 pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
-    let scan = match &args.scan {
-        Some(id) => store.scan(id).map_err(|e| CliError::usage(e.to_string()))?,
-        None => store.latest_complete_scan()?.ok_or_else(|| {
-            CliError::nothing("no complete scan in the store; run `rampart scan` first")
-        })?,
-    };
+    let scan = posture::scan_to_read(&store, args.scan.as_deref())?;
     let scope = posture::scope(&store, &scan, &args.scope)?;
     let filter = AssetFilter {
         resource_type: args.resource_type.clone(),
@@ -28,7 +23,7 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write) -> Result<(), CliError> {
         accounts: scope.accounts,
         tag: args.tag.as_deref().map(parse_tag).transpose()?,
     };
-    let assets = store.assets(&scan.id, &filter)?;
+    let assets = store.assets(&filter)?;
     if assets.is_empty() {
         check_filters(args)?;
     }

@@ -30,9 +30,9 @@ struct Row<'a> {
 /// Lists recommendations, most severe and most unhealthy first.
 pub fn run(args: &RecommendationsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
-    let assessments = store.assessments(&scan.id)?;
+    let assessments = store.assessments()?;
     let mut by_rec: BTreeMap<&str, Vec<&rampart_model::Assessment>> = BTreeMap::new();
     for a in &assessments {
         by_rec.entry(a.recommendation.as_str()).or_default().push(a);

@@ -15,10 +15,10 @@ use crate::posture;
 /// of it that `--account`, `--connector` and `--region` select.
 pub fn run(args: &ScoreArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.read.store)?;
-    let scan = posture::assessed_scan_to_read(&store, args.read.scan.as_deref())?;
+    let scan = posture::scan_to_read(&store, args.read.scan.as_deref())?;
     let catalog = posture::catalog()?;
     let scope = posture::scope(&store, &scan, &args.scope)?;
-    let assessments = store.assessment_statuses_in(&scan.id, &scope)?;
+    let assessments = store.assessment_statuses_in(&scope)?;
     let score = posture::score(&catalog, &assessments)?;
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&score).map_err(CliError::failure)? + "\n",

@@ -111,7 +111,7 @@ pub fn render_provision(report: &ProvisionReport) -> String {
 fn list(args: &ServersListArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let store = open_existing_store(&args.store)?;
     let scan = scan_to_read(&store, args.scan.as_deref())?;
-    let all = rampart_engine::server_coverage::stored_coverage(&store, &scan.id)?;
+    let all = rampart_engine::server_coverage::stored_coverage(&store)?;
     let totals = rampart_engine::server_coverage::tally(&all);
     let shown: Vec<_> = all
         .into_iter()

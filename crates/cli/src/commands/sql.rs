@@ -198,7 +198,7 @@ fn assessment_summary(view: &SqlServerView) -> String {
 fn list(args: &SqlListArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let store = open_existing_store(&args.store)?;
     let scan = scan_to_read(&store, args.scan.as_deref())?;
-    let servers = stored_sql_servers(&store, &scan.id)?;
+    let servers = stored_sql_servers(&store)?;
     let text = match args.format {
         ListFormat::Json => {
             serde_json::to_string_pretty(&servers).map_err(CliError::failure)? + "\n"

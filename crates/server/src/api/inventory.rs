@@ -54,7 +54,7 @@ async fn list(
                 filter.accounts = Some(s.accounts_of_connector(connector)?);
             }
             Ok(match scan_to_read(s, q.scan.as_deref())? {
-                Some(scan) => s.assets_page(&scan.id, &filter, after.as_ref(), limit + 1)?,
+                Some(_) => s.assets_page(&filter, after.as_ref(), limit + 1)?,
                 None => Vec::new(),
             })
         })

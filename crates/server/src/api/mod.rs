@@ -117,39 +117,29 @@ pub(crate) struct ScanQuery {
     pub scan: Option<String>,
 }
 
-/// The scan to read: `?scan=` or the latest complete one (`None`: no scan yet).
+/// The scan to read: `?scan=` or the latest complete one (`None`: no scan
+/// yet). Assets, gaps and assessments are current state (the latest scan
+/// of each account), read as of the latest complete scan: an older
+/// `?scan=` is `410 Gone`, never today's rows under an old scan's name.
 pub(crate) fn scan_to_read(
     store: &Store,
     id: Option<&str>,
 ) -> Result<Option<ScanRecord>, ApiError> {
-    match id {
-        Some(id) => Ok(Some(store.scan(id)?)),
-        None => Ok(store.latest_complete_scan()?),
-    }
-}
-
-/// [`scan_to_read`] for reads of assessments (score, compliance,
-/// recommendations, assessments): only the current scan's assessments are
-/// kept, so an older `?scan=` is `410 Gone`, never an empty posture.
-pub(crate) fn assessed_scan_to_read(
-    store: &Store,
-    id: Option<&str>,
-) -> Result<Option<ScanRecord>, ApiError> {
-    let scan = scan_to_read(store, id)?;
-    if let Some(scan) = &scan
-        && id.is_some()
-        && !store.assessments_kept(&scan.id)?
-    {
+    let Some(id) = id else {
+        return Ok(store.latest_complete_scan()?);
+    };
+    let scan = store.scan(id)?;
+    if !store.assessments_kept(&scan.id)? {
         return Err(ApiError::new(
             axum::http::StatusCode::GONE,
             "scan_history",
             format!(
-                "the assessments of scan `{}` are history: only the current scan's are kept; `GET /api/v1/changes` lists what changed, `GET /api/v1/trend` the daily counts",
+                "the assessments of scan `{}` are history: only the current state is kept, as of the latest scan; `GET /api/v1/changes` lists what changed, `GET /api/v1/trend` the daily counts",
                 scan.id
             ),
         ));
     }
-    Ok(scan)
+    Ok(Some(scan))
 }
 
 /// A view of a stored scan (the latest complete one, or `scan`): its record

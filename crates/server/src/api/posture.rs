@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{RouteTable, ScanQuery, St, Uri, assessed_scan_to_read, no_scan};
+use super::{RouteTable, ScanQuery, St, Uri, no_scan, scan_to_read};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::page::{Page, PageQuery};
 use crate::posture::{STATUSES, ScopeQuery, kind, parse_status};
@@ -40,7 +40,7 @@ async fn score(
         .store
         .run(move |s| {
             let part = scope.resolve(s)?;
-            let scan = assessed_scan_to_read(s, q.scan.as_deref())?.ok_or_else(no_scan)?;
+            let scan = scan_to_read(s, q.scan.as_deref())?.ok_or_else(no_scan)?;
             let score = posture.scoped(s, &scan.id, kind::SCORE, &part)?;
             Ok(Json(json!({
                 "scan_id": scan.id,
@@ -202,7 +202,7 @@ fn recommendation_counts(
     scope: &ScopeQuery,
 ) -> Result<Value, ApiError> {
     let part = scope.resolve(s)?;
-    Ok(match assessed_scan_to_read(s, scan)? {
+    Ok(match scan_to_read(s, scan)? {
         Some(scan) => Value::clone(&*posture.scoped(s, &scan.id, kind::RECOMMENDATIONS, &part)?),
         None => json!({}),
     })
@@ -280,11 +280,11 @@ async fn list_assessments(
             if let Some(connector) = &q.connector {
                 filter.accounts = Some(s.accounts_of_connector(connector)?);
             }
-            let Some(scan) = assessed_scan_to_read(s, q.scan.as_deref())? else {
+            if scan_to_read(s, q.scan.as_deref())?.is_none() {
                 return Ok(Vec::new());
-            };
+            }
             let Some(recommendations) = by_type else {
-                return Ok(s.assessments_page(&scan.id, &filter, after.as_ref(), limit + 1)?);
+                return Ok(s.assessments_page(&filter, after.as_ref(), limit + 1)?);
             };
             let mut rows = Vec::new();
             for recommendation in recommendations {
@@ -298,7 +298,7 @@ async fn list_assessments(
                     ..filter.clone()
                 };
                 let want = (limit + 1).saturating_sub(rows.len() as u64);
-                rows.extend(s.assessments_page(&scan.id, &one, key.as_ref(), want)?);
+                rows.extend(s.assessments_page(&one, key.as_ref(), want)?);
                 if rows.len() as u64 > limit {
                     break;
                 }
@@ -357,7 +357,7 @@ async fn compliance_results(
         .store
         .run(move |s| {
             let part = scope.resolve(s)?;
-            let scan = assessed_scan_to_read(s, scan.as_deref())?.ok_or_else(no_scan)?;
+            let scan = scan_to_read(s, scan.as_deref())?.ok_or_else(no_scan)?;
             posture.scoped(s, &scan.id, kind::COMPLIANCE, &part)
         })
         .await

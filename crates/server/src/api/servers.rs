@@ -63,12 +63,10 @@ async fn list(
     ApiQuery(q): ApiQuery<ServersQuery>,
 ) -> Result<Json<Page<InstanceCoverage>>, ApiError> {
     let keep = q.matcher()?;
-    let rows = scan_view(&state, q.scan.clone(), |s, scan| {
-        Ok(stored_coverage(s, &scan.id)?)
-    })
-    .await?
-    .map(|(_, rows)| rows)
-    .unwrap_or_default();
+    let rows = scan_view(&state, q.scan.clone(), |s, _| Ok(stored_coverage(s)?))
+        .await?
+        .map(|(_, rows)| rows)
+        .unwrap_or_default();
     let rows: Vec<InstanceCoverage> = rows.into_iter().filter(|c| keep(c)).collect();
     Ok(Json(Page::from_vec(rows, &page, &uri.0)?))
 }

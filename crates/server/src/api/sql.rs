@@ -36,7 +36,7 @@ pub(crate) fn engine_error(e: EngineError) -> ApiError {
 /// The ARN of `server` (its ARN or host id) in the latest complete scan.
 fn server_arn(s: &rampart_store::Store, server: &str) -> Result<String, ApiError> {
     let scan = scan_to_read(s, None)?.ok_or_else(no_scan)?;
-    stored_sql_server(s, &scan.id, server)?
+    stored_sql_server(s, server)?
         .map(|v| v.server)
         .ok_or_else(|| {
             ApiError::not_found(format!("no SQL Server `{server}` in scan `{}`", scan.id))
@@ -203,12 +203,10 @@ async fn list(
     ApiQuery(q): ApiQuery<SqlServersQuery>,
 ) -> Result<Json<Page<SqlServerView>>, ApiError> {
     let keep = q.matcher()?;
-    let rows = scan_view(&state, q.scan.clone(), |s, scan| {
-        Ok(stored_sql_servers(s, &scan.id)?)
-    })
-    .await?
-    .map(|(_, rows)| rows)
-    .unwrap_or_default();
+    let rows = scan_view(&state, q.scan.clone(), |s, _| Ok(stored_sql_servers(s)?))
+        .await?
+        .map(|(_, rows)| rows)
+        .unwrap_or_default();
     let rows: Vec<SqlServerView> = rows.into_iter().filter(|c| keep(c)).collect();
     Ok(Json(Page::from_vec(rows, &page, &uri.0)?))
 }
@@ -227,7 +225,7 @@ async fn show(
         .store
         .run(move |s| {
             let scan = scan_to_read(s, q.scan.as_deref())?.ok_or_else(no_scan)?;
-            stored_sql_server(s, &scan.id, &server)?.ok_or_else(|| {
+            stored_sql_server(s, &server)?.ok_or_else(|| {
                 ApiError::not_found(format!("no SQL Server `{server}` in scan `{}`", scan.id))
             })
         })

@@ -158,7 +158,6 @@ pub(super) async fn control(
             )))
         })?;
     let recs = control.recommendations.clone();
-    let scan_id = scan.id.clone();
     let failing = state
         .store
         .run(move |s| {
@@ -173,7 +172,7 @@ pub(super) async fn control(
                 };
                 all.push((
                     rec,
-                    s.assessments_page(&scan_id, &filter, None, FAILING_PER_RECOMMENDATION)?,
+                    s.assessments_page(&filter, None, FAILING_PER_RECOMMENDATION)?,
                 ));
             }
             Ok(all)

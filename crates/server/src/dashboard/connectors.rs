@@ -113,11 +113,11 @@ pub(super) async fn list(
     let mut gap_counts = Vec::with_capacity(connectors.len());
     for c in &connectors {
         let gaps = match last_scan(c, &scans) {
-            Some(scan) => {
-                let (id, account) = (scan.id.clone(), c.account().to_owned());
+            Some(_) => {
+                let account = c.account().to_owned();
                 let n = state
                     .store
-                    .run(move |s| Ok(s.gaps(&id)?.iter().filter(|g| g.account == account).count()))
+                    .run(move |s| Ok(s.gaps()?.iter().filter(|g| g.account == account).count()))
                     .await?;
                 Some(n)
             }

@@ -78,7 +78,7 @@ pub(super) async fn list(
             }
             let (types, regions) = facets(s, &scan_id)?;
             Ok((
-                s.assets_page(&scan_id, &filter, after.as_ref(), limit + 1)?,
+                s.assets_page(&filter, after.as_ref(), limit + 1)?,
                 types,
                 regions,
             ))
@@ -171,10 +171,7 @@ fn facets(s: &rampart_store::Store, scan_id: &str) -> Result<Facets, ApiError> {
     {
         return Ok(facets);
     }
-    let facets = (
-        s.asset_type_counts(scan_id)?,
-        s.asset_region_counts(scan_id)?,
-    );
+    let facets = (s.asset_type_counts()?, s.asset_region_counts()?);
     s.put_posture(scan_id, FACETS, &serde_json::json!(facets))?;
     Ok(facets)
 }
@@ -196,16 +193,16 @@ pub(super) async fn resource(
         let content = html! { h1 { "Resource" } (no_scan_yet()) };
         return Ok(page("Resource", Nav::Inventory, &who, content));
     };
-    let (scan_id, ty, arn) = (scan.id.clone(), q.resource_type.clone(), q.arn.clone());
+    let (ty, arn) = (q.resource_type.clone(), q.arn.clone());
     let (asset, assessments) = state
         .store
         .run(move |s| {
-            let asset = s.asset(&scan_id, &ty, &arn)?;
+            let asset = s.asset(&ty, &arn)?;
             let filter = AssessmentFilter {
                 resource: Some(arn.clone()),
                 ..AssessmentFilter::default()
             };
-            let assessments = s.assessments_page(&scan_id, &filter, None, RESOURCE_ASSESSMENTS)?;
+            let assessments = s.assessments_page(&filter, None, RESOURCE_ASSESSMENTS)?;
             Ok((asset, assessments))
         })
         .await?;

@@ -48,14 +48,14 @@ fn account_asset_counts(
     scope: &Scope,
 ) -> Result<Vec<(String, u64)>, crate::error::ApiError> {
     if !scope.is_everything() {
-        return Ok(store.asset_account_counts_in(scan_id, scope)?);
+        return Ok(store.asset_account_counts_in(scope)?);
     }
     if let Some(cached) = store.posture(scan_id, ACCOUNT_ASSETS)?
         && let Ok(counts) = serde_json::from_value::<Vec<(String, u64)>>(cached)
     {
         return Ok(counts);
     }
-    let counts = store.asset_account_counts_in(scan_id, scope)?;
+    let counts = store.asset_account_counts_in(scope)?;
     store.put_posture(scan_id, ACCOUNT_ASSETS, &serde_json::json!(counts))?;
     Ok(counts)
 }
@@ -354,7 +354,7 @@ pub(super) async fn scan(
         .store
         .run(move |s| match s.scan(&lookup) {
             Ok(scan) => {
-                let gaps = s.gaps(&scan.id)?;
+                let gaps = s.gaps()?;
                 Ok(Some((scan, gaps)))
             }
             Err(rampart_store::StoreError::NoSuchScan(_)) => Ok(None),

@@ -195,12 +195,9 @@ pub(super) async fn detail(
                 region: scope.region.clone(),
                 ..AssessmentFilter::default()
             };
-            let scan_id = scan.id.clone();
             let rows = state
                 .store
-                .run(move |s| {
-                    Ok(s.assessments_page(&scan_id, &filter, after.as_ref(), limit + 1)?)
-                })
+                .run(move |s| Ok(s.assessments_page(&filter, after.as_ref(), limit + 1)?))
                 .await?;
             let page = Page::from_keyset(rows, limit, &uri, |a| {
                 (a.recommendation.clone(), a.resource.clone())

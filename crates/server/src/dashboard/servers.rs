@@ -57,8 +57,8 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let keep = q.filter.matcher()?;
-    let loaded = scan_view(&state, q.filter.scan.clone(), |s, scan| {
-        Ok(stored_coverage(s, &scan.id)?)
+    let loaded = scan_view(&state, q.filter.scan.clone(), |s, _| {
+        Ok(stored_coverage(s)?)
     })
     .await?;
     let Some((scan, all)) = loaded else {

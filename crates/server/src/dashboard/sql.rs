@@ -79,8 +79,8 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let keep = q.filter.matcher()?;
-    let loaded = scan_view(&state, q.filter.scan.clone(), |s, scan| {
-        Ok(stored_sql_servers(s, &scan.id)?)
+    let loaded = scan_view(&state, q.filter.scan.clone(), |s, _| {
+        Ok(stored_sql_servers(s)?)
     })
     .await?;
     let Some((scan, all)) = loaded else {
@@ -310,10 +310,10 @@ pub(super) async fn detail(
     let (found, stored) = state
         .store
         .run(move |s| {
-            let Some(scan) = scan_to_read(s, scan_asked.as_deref())? else {
+            if scan_to_read(s, scan_asked.as_deref())?.is_none() {
                 return Ok(None);
-            };
-            let Some(view) = stored_sql_server(s, &scan.id, &server)? else {
+            }
+            let Some(view) = stored_sql_server(s, &server)? else {
                 return Ok(None);
             };
             let baselines = s.sql_va_baselines(&view.server)?;
