@@ -383,8 +383,21 @@ async fn inventory_paginates_with_cursors_and_filters() {
         count(get(&env, "/api/v1/inventory?type=AWS::S3::Bucket").await),
         0
     );
-    // The older scan is still readable.
-    assert_eq!(count(get(&env, "/api/v1/inventory?scan=scan-1").await), 3);
+    // Assets are current state: the latest scan's id reads it, an older
+    // scan's is history (its assets are not kept), never today's rows.
+    assert_eq!(
+        count(get(&env, "/api/v1/inventory?scan=scan-2").await),
+        count(get(&env, "/api/v1/inventory").await)
+    );
+    let r = call(
+        &env.app,
+        Method::GET,
+        "/api/v1/inventory?scan=scan-1",
+        Some(&env.reader),
+        None,
+    )
+    .await;
+    assert_error(&r, StatusCode::GONE, "scan_history");
     let r = call(
         &env.app,
         Method::GET,

@@ -17,17 +17,12 @@ struct GapsDocument<'a> {
     gaps: &'a [CoverageGap],
 }
 
-/// Lists the gaps of `--scan ID` or of the latest scan (complete or not:
-/// a failed scan's gaps say why it failed).
+/// Lists the current coverage gaps (each account's latest scan's), as of
+/// the latest complete scan (an older `--scan` is a usage error: see
+/// [`crate::posture::scan_to_read`]).
 pub fn run(args: &GapsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_existing_store(&args.store)?;
-    let scan =
-        match &args.scan {
-            Some(id) => store.scan(id).map_err(|e| CliError::usage(e.to_string()))?,
-            None => store.scans(1)?.into_iter().next().ok_or_else(|| {
-                CliError::nothing("no scan in the store; run `rampart scan` first")
-            })?,
-        };
+    let scan = crate::posture::scan_to_read(&store, args.scan.as_deref())?;
     let gaps = store.gaps()?;
     let text = match args.format {
         ListFormat::Json => {
