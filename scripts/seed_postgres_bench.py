@@ -333,6 +333,18 @@ def main():
         "WHERE worst > 0 GROUP BY account, region, control"
     )
     steps.done("today's daily aggregates")
+    # Schema version 11: which scan holds each account's current state, and
+    # today's aggregates as started.
+    pg.run(
+        "INSERT INTO current_accounts (account, scan_id, finished_at) "
+        "SELECT a.account, MIN(a.scan_id), MIN(s.finished_at) FROM assets a JOIN scans s ON s.id = a.scan_id "
+        "GROUP BY a.account ON CONFLICT (account) DO NOTHING"
+    )
+    pg.run(
+        "INSERT INTO meta (key, value) VALUES ('history_day', "
+        f"{lit(today.isoformat())}) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    )
+    steps.done("current accounts")
 
     pg.run("DROP TABLE stage_scans, stage_assets, stage_assessments")
     pg.run("VACUUM ANALYZE")
