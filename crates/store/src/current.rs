@@ -99,6 +99,20 @@ pub(crate) fn replaceable(
         .collect())
 }
 
+/// Deletes the current assets and gaps of `accounts` and who holds them.
+fn clear(conn: &Conn, accounts: &[String]) -> Result<()> {
+    let list = accounts.to_vec();
+    for table in ["assets", "gaps", "current_accounts"] {
+        let mut w = Where::all();
+        w.and_accounts(Some(&list));
+        conn.execute(
+            &format!("DELETE FROM {table}{}", w.sql),
+            params_from_iter(w.args.iter()),
+        )?;
+    }
+    Ok(())
+}
+
 /// Replaces the current assets and gaps of `accounts` with those of
 /// `assets` and `gaps` in them, written as scan `scan`'s, and records
 /// `scan` as holding those accounts.
@@ -112,15 +126,7 @@ pub(crate) fn replace(
     if accounts.is_empty() {
         return Ok(());
     }
-    let list = accounts.to_vec();
-    for table in ["assets", "gaps", "current_accounts"] {
-        let mut w = Where::all();
-        w.and_accounts(Some(&list));
-        conn.execute(
-            &format!("DELETE FROM {table}{}", w.sql),
-            params_from_iter(w.args.iter()),
-        )?;
-    }
+    clear(conn, accounts)?;
     let ours: std::collections::HashSet<&str> = accounts.iter().map(String::as_str).collect();
     let mut insert = conn.prepare(
         "INSERT INTO assets (scan_id, arn, type, account, region, name, tags, properties, unavailable)
@@ -279,16 +285,8 @@ impl Store {
             return Ok(0);
         }
         let tx = self.conn.begin_write()?;
-        let list = accounts.to_vec();
-        let removed = crate::history::remove_accounts(&tx, &list, scan_id)?;
-        for table in ["assets", "gaps", "current_accounts"] {
-            let mut w = Where::all();
-            w.and_accounts(Some(&list));
-            tx.execute(
-                &format!("DELETE FROM {table}{}", w.sql),
-                params_from_iter(w.args.iter()),
-            )?;
-        }
+        let removed = crate::history::remove_accounts(&tx, &accounts.to_vec(), scan_id)?;
+        clear(&tx, accounts)?;
         tx.commit()?;
         Ok(removed)
     }
