@@ -479,13 +479,15 @@ fn referenced_arns(assets: &[Asset]) -> Vec<String> {
 /// a read of the aggregates, so no reader computes them from millions of
 /// stored assessments first, and a scan of one account never reads every
 /// other account's assessments.
-fn cache_current_posture(
+///
+/// Returns whether it did: `false` before the first recorded day.
+pub fn cache_current_posture(
     store: &Store,
     scan_id: &str,
     catalog: &rampart_catalog::Catalog,
-) -> Result<(), EngineError> {
+) -> Result<bool, EngineError> {
     let Some((recommendations, control_counts)) = store.current_counts()? else {
-        return Ok(());
+        return Ok(false);
     };
     let mut tally = Tally::new(catalog);
     for (id, statuses) in &recommendations {
@@ -511,7 +513,7 @@ fn cache_current_posture(
         posture_kind::RECOMMENDATIONS,
         &serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// Completes `record` with what was collected, evaluates it and stores it

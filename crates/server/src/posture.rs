@@ -185,6 +185,13 @@ impl Posture {
                 ),
             ));
         }
+        // From the day's aggregates when there are any (one grouped read),
+        // else from every current assessment.
+        if rampart_engine::scan::cache_current_posture(store, scan_id, &self.catalog)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+        {
+            return Ok(());
+        }
         let statuses = store.assessment_statuses()?;
         for kind in [kind::SCORE, kind::COMPLIANCE, kind::RECOMMENDATIONS] {
             store.put_posture(scan_id, kind, &self.compute(kind, &statuses)?)?;

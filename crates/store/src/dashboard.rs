@@ -21,6 +21,7 @@ DROP INDEX IF EXISTS assets_scan_region_type;
 DROP INDEX IF EXISTS assets_scan_account_type;
 DROP INDEX IF EXISTS assessments_scan_status_key;
 CREATE INDEX IF NOT EXISTS assessments_resource_key ON assessments (resource, recommendation);
+CREATE INDEX IF NOT EXISTS assets_key ON assets (type, arn);
 CREATE INDEX IF NOT EXISTS assets_arn ON assets (arn);
 CREATE INDEX IF NOT EXISTS assets_region_type ON assets (region, type, arn);
 CREATE INDEX IF NOT EXISTS assets_account_type ON assets (account, type, arn);
