@@ -78,7 +78,8 @@ pub(crate) fn accounts_of(
 }
 
 /// Those of `accounts` whose current state no scan that finished after
-/// `scan` holds: the accounts `scan`'s write may replace.
+/// `scan` holds, in `accounts`' order: the accounts `scan`'s write may
+/// replace.
 pub(crate) fn replaceable(
     conn: &Conn,
     scan: &ScanRecord,
@@ -86,7 +87,7 @@ pub(crate) fn replaceable(
 ) -> Result<Vec<String>> {
     let finished = rfc3339(scan.finished_at.unwrap_or_else(OffsetDateTime::now_utc));
     let mut w = Where::new("finished_at >", finished);
-    w.and_accounts(Some(&accounts.to_vec()));
+    w.and_accounts(Some(accounts));
     let mut stmt = conn.prepare(&format!("SELECT account FROM current_accounts{}", w.sql))?;
     let rows = stmt.query_map(params_from_iter(w.args.iter()), |r| {
         Ok(Ok(r.get::<String>(0)?))
@@ -101,10 +102,9 @@ pub(crate) fn replaceable(
 
 /// Deletes the current assets and gaps of `accounts` and who holds them.
 fn clear(conn: &Conn, accounts: &[String]) -> Result<()> {
-    let list = accounts.to_vec();
     for table in ["assets", "gaps", "current_accounts"] {
         let mut w = Where::all();
-        w.and_accounts(Some(&list));
+        w.and_accounts(Some(accounts));
         conn.execute(
             &format!("DELETE FROM {table}{}", w.sql),
             params_from_iter(w.args.iter()),
@@ -285,7 +285,7 @@ impl Store {
             return Ok(0);
         }
         let tx = self.conn.begin_write()?;
-        let removed = crate::history::remove_accounts(&tx, &accounts.to_vec(), scan_id)?;
+        let removed = crate::history::remove_accounts(&tx, accounts, scan_id)?;
         clear(&tx, accounts)?;
         tx.commit()?;
         Ok(removed)

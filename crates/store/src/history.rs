@@ -265,7 +265,7 @@ pub(crate) fn remove_unassessed(
     scan_id: &str,
     day: &str,
     at: &str,
-    accounts: Option<&Vec<String>>,
+    accounts: Option<&[String]>,
 ) -> Result<usize> {
     let mut w = Where::new("pass <>", pass);
     w.and_accounts(accounts);
@@ -297,7 +297,7 @@ fn log_removed(conn: &Conn, w: &Where, scan_id: &str, day: &str, at: &str) -> Re
 
 /// Removes every assessment of `accounts` (logged `removed` by scan
 /// `scan_id`) and their rows of today's aggregates; how many.
-pub(crate) fn remove_accounts(conn: &Conn, accounts: &Vec<String>, scan_id: &str) -> Result<usize> {
+pub(crate) fn remove_accounts(conn: &Conn, accounts: &[String], scan_id: &str) -> Result<usize> {
     let now = OffsetDateTime::now_utc();
     let day = day_of(now);
     ensure_partitions(conn, &day)?;
@@ -379,7 +379,7 @@ fn mark_day(conn: &Conn, day: &str) -> Result<()> {
 /// Records `day`'s aggregates from the current state (replacing an earlier
 /// write's of the same day): of `accounts` only when given (every other
 /// account keeps its rows: see [`carry_forward`]), else of every account.
-pub(crate) fn record_day(conn: &Conn, day: &str, accounts: Option<&Vec<String>>) -> Result<()> {
+pub(crate) fn record_day(conn: &Conn, day: &str, accounts: Option<&[String]>) -> Result<()> {
     match accounts {
         Some(_) => carry_forward(conn, day)?,
         None => mark_day(conn, day)?,
@@ -448,7 +448,7 @@ pub(crate) fn record_day(conn: &Conn, day: &str, accounts: Option<&Vec<String>>)
 
 /// Whether the current state holds no assessment of `accounts` (`None`:
 /// of any account).
-pub(crate) fn no_assessments_of(conn: &Conn, accounts: Option<&Vec<String>>) -> Result<bool> {
+pub(crate) fn no_assessments_of(conn: &Conn, accounts: Option<&[String]>) -> Result<bool> {
     let mut w = Where::all();
     w.and_accounts(accounts);
     Ok(conn

@@ -846,10 +846,10 @@ pub struct AssessmentWriter<'t> {
     day: String,
     written: usize,
     changes: usize,
-    /// The accounts whose current state this write replaces (`None`:
-    /// every account, a re-evaluation); assessments of other accounts are
-    /// counted, not stored.
-    accounts: Option<(Vec<String>, std::collections::HashSet<String>)>,
+    /// The accounts whose current state this write replaces, sorted
+    /// (`None`: every account, a re-evaluation); assessments of other
+    /// accounts are counted, not stored.
+    accounts: Option<Vec<String>>,
     /// Whether the current state held nothing of those accounts when this
     /// write began.
     fresh: bool,
@@ -892,11 +892,8 @@ impl<'t> AssessmentWriter<'t> {
             day,
             written: 0,
             changes: 0,
-            fresh: history::no_assessments_of(tx, accounts.as_ref())?,
-            accounts: accounts.map(|list| {
-                let set = list.iter().cloned().collect();
-                (list, set)
-            }),
+            fresh: history::no_assessments_of(tx, accounts.as_deref())?,
+            accounts,
         })
     }
 
@@ -906,8 +903,8 @@ impl<'t> AssessmentWriter<'t> {
         let exemption = a.exemption.as_ref().map(json_text);
         let status = a.status.as_str();
         self.written += 1;
-        if let Some((_, set)) = &self.accounts
-            && !set.contains(&a.account)
+        if let Some(list) = &self.accounts
+            && list.binary_search(&a.account).is_err()
         {
             return Ok(());
         }
@@ -997,8 +994,8 @@ impl<'t> AssessmentWriter<'t> {
     /// removed from the current state (each change logged), and the day's
     /// aggregates are recorded again. Returns how many changes were logged.
     fn finish(self) -> Result<usize> {
-        let accounts = self.accounts.as_ref().map(|(list, _)| list);
-        if accounts.is_some_and(Vec::is_empty) {
+        let accounts = self.accounts.as_deref();
+        if accounts.is_some_and(<[String]>::is_empty) {
             return Ok(0);
         }
         let removed = history::remove_unassessed(

@@ -66,7 +66,7 @@ impl Where {
     /// (the planner sees the values and uses the account indexes; with
     /// `json_each` PostgreSQL guessed the list's size and scanned every
     /// row, seconds at 10 M assessments), `json_each` past a thousand.
-    pub(crate) fn and_accounts(&mut self, accounts: Option<&Vec<String>>) {
+    pub(crate) fn and_accounts(&mut self, accounts: Option<&[String]>) {
         const MOST_PLACEHOLDERS: usize = 1000;
         if let Some(list) = accounts
             && list.len() <= MOST_PLACEHOLDERS
@@ -155,7 +155,7 @@ impl Store {
         w.and_opt("type =", filter.resource_type.as_ref());
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("account =", filter.account.as_ref());
-        w.and_accounts(filter.accounts.as_ref());
+        w.and_accounts(filter.accounts.as_deref());
         if let Some((key, value)) = &filter.tag {
             // `json_each` compares keys as text: any key works, where a JSON
             // path built from it fails on quotes and control characters.
@@ -198,7 +198,7 @@ impl Store {
             w.and("status =", status.as_str().to_owned());
         }
         w.and_opt("account =", filter.account.as_ref());
-        w.and_accounts(filter.accounts.as_ref());
+        w.and_accounts(filter.accounts.as_deref());
         w.and_opt("region =", filter.region.as_ref());
         w.and_opt("resource_type =", filter.resource_type.as_ref());
         w.and_opt("resource =", filter.resource.as_ref());

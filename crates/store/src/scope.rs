@@ -38,7 +38,7 @@ impl Scope {
 
     /// Adds the scope's conditions on `account` and `region` columns.
     pub(crate) fn restrict(&self, w: &mut Where) {
-        w.and_accounts(self.accounts.as_ref());
+        w.and_accounts(self.accounts.as_deref());
         w.and_opt("region =", self.region.as_ref());
     }
 }
