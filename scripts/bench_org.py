@@ -16,6 +16,13 @@ speed-up against one worker. Every run checks that every account's posture
 is there afterwards.
 
 The per-account cap on API calls is off (`--account-rate 0`: moto is not AWS).
+
+With `--latency-ms N`, moto runs behind scripts/moto-latency.py, which holds
+every AWS call for N ms before moto answers it (after the seeding), as a
+network and AWS's front end do. Without it every call answers in about a
+millisecond and the run is bound by the machine's CPU from the first worker
+on; with it a job mostly waits, as against real AWS, and the table shows how
+throughput grows with workers until the CPU saturates.
 """
 
 import argparse
@@ -25,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -137,7 +145,7 @@ class Rampart:
 
 
 def run_workers(r: Rampart, workers: int, concurrency: int, moto: subprocess.Popen,
-                pg_pid_file: str | None) -> dict:
+                pg_pid_file: str | None, keep_logs: str | None = None) -> dict:
     timings = [tempfile.NamedTemporaryFile("r", suffix=".time") for _ in range(workers)]
     logs = [tempfile.TemporaryFile("w+") for _ in range(workers)]
     moto_before = proc_cpu(moto.pid)
@@ -158,6 +166,8 @@ def run_workers(r: Rampart, workers: int, concurrency: int, moto: subprocess.Pop
     for i, p in enumerate(procs):
         logs[i].seek(0)
         log = logs[i].read()
+        if keep_logs:
+            Path(keep_logs, f"{workers}-workers-w{i}.log").write_text(log)
         if p.returncode != 0:
             sys.exit(f"worker {i} failed ({p.returncode}):\n{log}")
         elapsed, user, system, max_kib = timings[i].read().split()[-4:]
@@ -166,6 +176,37 @@ def run_workers(r: Rampart, workers: int, concurrency: int, moto: subprocess.Pop
                            "jobs": sum(1 for line in log.splitlines()
                                        if line.startswith("job ") and " done" in line)})
     return {"wall": wall, "moto_cpu": moto_cpu, "pg_cpu": pg_cpu, "workers": per_worker}
+
+
+def start_moto_with_latency(moto_server: str) -> tuple[subprocess.Popen, str]:
+    """moto behind scripts/moto-latency.py, started with no delay; the same
+    environment as bench.start_moto. `moto_server` names the venv's
+    `moto_server`, whose Python runs the wrapper."""
+    python = str(Path(moto_server).with_name("python3"))
+    port = free_port()
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+               MOTO_AMIS_PATH=str(ROOT / "scripts" / "moto-amis.json"))
+    proc = subprocess.Popen([python, str(ROOT / "scripts" / "moto-latency.py"), "-H", "127.0.0.1",
+                             "-p", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("moto (with latency) did not start")
+
+
+def set_latency(url: str, ms: float) -> None:
+    req = urllib.request.Request(url + "/_latency", data=json.dumps({"ms": ms}).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as answer:
+        if json.load(answer)["ms"] != ms:
+            sys.exit("moto-latency did not take the delay")
 
 
 def main() -> None:
@@ -178,16 +219,25 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=2, help="jobs per worker at once")
     ap.add_argument("--services", default=SERVICES)
     ap.add_argument("--postgres-pid-file", help="the cluster's postmaster.pid, to count its CPU")
+    ap.add_argument("--keep-logs", metavar="DIR",
+                    help="write each worker's output to DIR (set RUST_LOG for more of it)")
+    ap.add_argument("--latency-ms", type=float, default=0.0,
+                    help="hold every AWS call this long before moto answers (scripts/moto-latency.py)")
     args = ap.parse_args()
 
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
-    moto, url = start_moto(args.moto_server)
+    if args.latency_ms > 0:
+        moto, url = start_moto_with_latency(args.moto_server)
+    else:
+        moto, url = start_moto(args.moto_server)
     try:
         started = time.perf_counter()
         accounts = seed(url, args.members)
         print(f"seeded an organization of {len(accounts)} accounts in "
               f"{time.perf_counter() - started:.1f} s (moto {url})", file=sys.stderr)
+        if args.latency_ms > 0:
+            set_latency(url, args.latency_ms)
         results = []
         for workers in args.workers:
             tmp = tempfile.mkdtemp(prefix="bench-org-")
@@ -202,7 +252,7 @@ def main() -> None:
             jobs = len(queued.splitlines())
             if jobs != len(accounts):
                 sys.exit(f"expected {len(accounts)} jobs, queued {jobs}:\n{queued}")
-            run = run_workers(r, workers, args.concurrency, moto, args.postgres_pid_file)
+            run = run_workers(r, workers, args.concurrency, moto, args.postgres_pid_file, args.keep_logs)
             statuses = {j["status"] for j in json.loads(r.run("jobs", "--format", "json", "--limit", "10000"))}
             if statuses != {"done"}:
                 sys.exit(f"jobs not all done: {statuses}")
@@ -218,7 +268,8 @@ def main() -> None:
 
     base = results[0]["wall"]
     print(f"\nOrganization of {results[0]['accounts']} accounts (1 management + {args.members} members), "
-          f"services {args.services}, region {REGION}; {args.concurrency} jobs per worker at once\n")
+          f"services {args.services}, region {REGION}; {args.concurrency} jobs per worker at once; "
+          f"{args.latency_ms:g} ms added to every AWS call\n")
     print("| workers | wall s | accounts/min | speed-up | per-account s (wall × workers) | "
           "worker CPU s (each) | worker max RSS MiB (each) | jobs (each) | moto CPU s | moto CPU/wall | "
           "PostgreSQL CPU s |")

@@ -14,7 +14,7 @@ use rampart_catalog::score::{SecureScore, secure_score_of};
 use rampart_catalog::standards::SecurityControl;
 use rampart_catalog::tally::{StatusCounts, Tally, slot};
 use rampart_model::{
-    AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
+    Assessment, AssessmentStatus, Asset, CoverageGap, GapKind, ScanRecord, ScanStatus, Snapshot,
 };
 use rampart_store::{AssetFilter, ScanCoverage, Store, posture_kind};
 use time::OffsetDateTime;
@@ -473,12 +473,69 @@ fn referenced_arns(assets: &[Asset]) -> Vec<String> {
     found.into_iter().collect()
 }
 
+/// A posture computed from the stored daily aggregates, as the API and the
+/// posture cache hold it: the secure score, compliance with each standard,
+/// and the assessment counts per recommendation.
+#[derive(Debug, Clone)]
+pub struct CountedPosture {
+    /// The secure score ([`posture_kind::SCORE`]).
+    pub score: serde_json::Value,
+    /// Compliance per standard ([`posture_kind::COMPLIANCE`]).
+    pub compliance: serde_json::Value,
+    /// Counts per recommendation ([`posture_kind::RECOMMENDATIONS`]).
+    pub recommendations: serde_json::Value,
+}
+
+impl CountedPosture {
+    /// The value of one [`posture_kind`]; `None` for an unknown kind.
+    pub fn of_kind(&self, kind: &str) -> Option<&serde_json::Value> {
+        match kind {
+            posture_kind::SCORE => Some(&self.score),
+            posture_kind::COMPLIANCE => Some(&self.compliance),
+            posture_kind::RECOMMENDATIONS => Some(&self.recommendations),
+            _ => None,
+        }
+    }
+}
+
+/// The current state's posture over `scope` (the whole estate with
+/// [`rampart_store::Scope::default`]), from the latest day's aggregates
+/// (`Store::current_counts`): one grouped read of a few rows per account
+/// and region, never of the assessments. `None` before the first recorded
+/// day.
+pub fn current_posture(
+    store: &Store,
+    scope: &rampart_store::Scope,
+    catalog: &rampart_catalog::Catalog,
+    standards: &[rampart_catalog::standards::Standard],
+) -> Result<Option<CountedPosture>, EngineError> {
+    let Some((recommendations, control_counts)) = store.current_counts(scope)? else {
+        return Ok(None);
+    };
+    let mut tally = Tally::new(catalog);
+    for (id, statuses) in &recommendations {
+        tally.add_counts(id, *statuses);
+    }
+    let score = rampart_catalog::score::secure_score_of_counts(control_counts);
+    let compliance: Vec<_> = standards
+        .iter()
+        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
+        .collect();
+    Ok(Some(CountedPosture {
+        score: serde_json::to_value(&score).unwrap_or_default(),
+        compliance: serde_json::to_value(&compliance).unwrap_or_default(),
+        recommendations: serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
+    }))
+}
+
 /// Caches the current state's posture as scan `scan_id`'s (the score, the
 /// score history's point for this scan; compliance; the counts per
-/// recommendation), from the stored daily aggregates of the whole estate:
-/// a read of the aggregates, so no reader computes them from millions of
-/// stored assessments first, and a scan of one account never reads every
-/// other account's assessments.
+/// recommendation), from the stored daily aggregates of the whole estate
+/// ([`current_posture`]): a read of the aggregates, so no reader computes
+/// them from millions of stored assessments first, and a scan of one
+/// account never reads every other account's assessments. The three values
+/// are written in one statement, so a reader never sees a score of one
+/// state beside compliance of another.
 ///
 /// Returns whether it did: `false` before the first recorded day.
 pub fn cache_current_posture(
@@ -486,35 +543,52 @@ pub fn cache_current_posture(
     scan_id: &str,
     catalog: &rampart_catalog::Catalog,
 ) -> Result<bool, EngineError> {
-    let Some((recommendations, control_counts)) = store.current_counts()? else {
+    let standards = posture::standards()?;
+    let Some(counted) =
+        current_posture(store, &rampart_store::Scope::default(), catalog, &standards)?
+    else {
         return Ok(false);
     };
-    let mut tally = Tally::new(catalog);
-    for (id, statuses) in &recommendations {
-        tally.add_counts(id, *statuses);
-    }
-    let score = rampart_catalog::score::secure_score_of_counts(control_counts);
-    let compliance: Vec<_> = posture::standards()?
-        .iter()
-        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
-        .collect();
-    store.put_posture(
+    store.put_postures(
         scan_id,
-        posture_kind::SCORE,
-        &serde_json::to_value(&score).unwrap_or_default(),
-    )?;
-    store.put_posture(
-        scan_id,
-        posture_kind::COMPLIANCE,
-        &serde_json::to_value(&compliance).unwrap_or_default(),
-    )?;
-    store.put_posture(
-        scan_id,
-        posture_kind::RECOMMENDATIONS,
-        &serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
+        &[
+            (posture_kind::SCORE, &counted.score),
+            (posture_kind::COMPLIANCE, &counted.compliance),
+            (posture_kind::RECOMMENDATIONS, &counted.recommendations),
+        ],
     )?;
     Ok(true)
 }
+
+/// Where [`assess_own`] hands each assessment.
+type AssessmentSink<'s> = dyn FnMut(&Assessment) -> Result<(), rampart_store::StoreError> + 's;
+
+/// [`assess_accounts`] of the accounts in `own`.
+fn assess_own<'a>(
+    catalog: &rampart_catalog::Catalog,
+    inventory: &'a Inventory,
+    exemptions: &Exemptions,
+    now: OffsetDateTime,
+    own: &std::collections::HashSet<&str>,
+    tally: &mut Tally<'a>,
+    sink: &mut AssessmentSink<'_>,
+) -> Result<(), rampart_store::StoreError> {
+    assess_accounts(
+        catalog,
+        inventory,
+        exemptions,
+        now,
+        tally,
+        |account| own.contains(account),
+        sink,
+    )
+}
+
+/// Inventories of up to this many assets are evaluated before the store
+/// is written (their assessments held in memory meanwhile), so the write
+/// lock that every job shares is held for the writing alone; larger ones
+/// are evaluated while written, one assessment at a time.
+const EVALUATE_BEFORE_WRITING: usize = 100_000;
 
 /// Completes `record` with what was collected, evaluates it and stores it
 /// complete, as the current state of its accounts: every other account's
@@ -581,21 +655,51 @@ pub fn store_complete(
     };
     let now = OffsetDateTime::now_utc();
     let mut tally = Tally::new(&catalog);
-    store.complete_scan_with(&snapshot, |writer| {
-        assess_accounts(
+    let started = std::time::Instant::now();
+    let evaluated_before_lock = snapshot.assets.len() <= EVALUATE_BEFORE_WRITING;
+    if evaluated_before_lock {
+        // Evaluated first, then written: the store's write lock, which
+        // every other job waits for, is held for the writing only.
+        let mut made = Vec::new();
+        assess_own(
             &catalog,
             &inventory,
             exemptions,
             now,
+            &own,
             &mut tally,
-            |account| own.contains(account),
-            |a| writer.write(a),
-        )
-    })?;
+            &mut |a| {
+                made.push(a.clone());
+                Ok(())
+            },
+        )?;
+        let evaluated = started.elapsed();
+        store.complete_scan_with(&snapshot, |writer| {
+            made.iter().try_for_each(|a| writer.write(a))
+        })?;
+        tracing::debug!(scan = %snapshot.scan.id, assessments = made.len(), ?evaluated, stored = ?started.elapsed() - evaluated, "evaluated, then stored");
+    } else {
+        // Too large to hold: each assessment is written as it is made.
+        store.complete_scan_with(&snapshot, |writer| {
+            assess_own(
+                &catalog,
+                &inventory,
+                exemptions,
+                now,
+                &own,
+                &mut tally,
+                &mut |a| writer.write(a),
+            )
+        })?;
+        tracing::debug!(scan = %snapshot.scan.id, elapsed = ?started.elapsed(), "evaluated and stored");
+    }
     let posture = ScanPosture::of(&controls, &tally);
     drop(tally);
+    let swept = std::time::Instant::now();
     let other_accounts = sweep_departed(store, &snapshot.scan)?;
+    let cached = std::time::Instant::now();
     cache_current_posture(store, &snapshot.scan.id, &catalog)?;
+    tracing::debug!(scan = %snapshot.scan.id, sweep = ?(cached - swept), posture_cache = ?cached.elapsed(), "current state updated");
     let mut origins = Vec::new();
     let mut kept = 0;
     let coverage = match (narrowed, merged) {

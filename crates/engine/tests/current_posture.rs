@@ -13,9 +13,9 @@
 
 use rampart_catalog::exemptions::Exemptions;
 use rampart_connector::{Connector, Plan};
-use rampart_engine::scan::store_complete;
+use rampart_engine::scan::{current_posture, store_complete};
 use rampart_model::{Asset, CoverageGap, GapKind, ScanRecord, ScanStatus};
-use rampart_store::{AssetFilter, Store};
+use rampart_store::{AssetFilter, Scope, Store};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -463,5 +463,65 @@ fn a_scan_looks_up_other_accounts_assets_its_assets_refer_to() {
     assert_eq!(
         store.current_accounts().unwrap()[1],
         (B.to_owned(), "b1".to_owned())
+    );
+}
+
+/// The posture of part of the estate (one account, one region) comes from
+/// the day's aggregates of that part: equal to computing it from the
+/// part's stored assessments, and different for accounts in different
+/// states.
+#[test]
+fn a_scoped_posture_from_the_aggregates_equals_the_one_from_its_assessments() {
+    let mut store = Store::open_in_memory().unwrap();
+    scan(
+        &mut store,
+        "s1",
+        None,
+        &[A, B],
+        vec![block_off(A), bucket(A, "a-bucket"), bucket(B, "b-bucket")],
+        vec![],
+    );
+    let catalog = rampart_catalog::Catalog::builtin().unwrap();
+    let controls = rampart_catalog::standards::security_controls().unwrap();
+    let standards = rampart_catalog::standards::builtin_standards().unwrap();
+    let mut scores = Vec::new();
+    for scope in [
+        Scope {
+            accounts: Some(vec![A.to_owned()]),
+            region: None,
+        },
+        Scope {
+            accounts: Some(vec![B.to_owned()]),
+            region: None,
+        },
+        Scope {
+            accounts: None,
+            region: Some("us-east-1".to_owned()),
+        },
+    ] {
+        let stored = store.assessment_statuses_in(&scope).unwrap();
+        assert!(!stored.is_empty(), "{scope:?}");
+        let counted = current_posture(&store, &scope, &catalog, &standards)
+            .unwrap()
+            .expect("a recorded day");
+        let score = json!(rampart_catalog::score::secure_score(
+            &catalog, &controls, &stored
+        ));
+        assert_eq!(counted.score, score, "{scope:?}");
+        let compliance: Vec<_> = standards
+            .iter()
+            .map(|s| rampart_catalog::compliance::assess_standard(s, &catalog, &stored))
+            .collect();
+        assert_eq!(counted.compliance, json!(compliance), "{scope:?}");
+        assert_eq!(
+            counted.recommendations,
+            json!(rampart_catalog::tally::Tally::of(&catalog, &stored).recommendation_counts()),
+            "{scope:?}"
+        );
+        scores.push(score["percent"].clone());
+    }
+    assert_ne!(
+        scores[0], scores[1],
+        "A's block is off, B's is not: {scores:?}"
     );
 }

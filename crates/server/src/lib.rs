@@ -47,7 +47,7 @@ use crate::error::ApiError;
 use crate::health::{HealthChecks, HealthFn};
 use crate::pool::StorePool;
 use crate::posture::Posture;
-use crate::scans::{ScanFn, ScanJobs};
+use crate::scans::{JobStatus, ScanFn, ScanJobs, ScanRequest};
 use crate::scheduler::Scheduler;
 
 /// Server errors (startup).
@@ -205,6 +205,35 @@ impl AppState {
     pub fn with_health(mut self, check: HealthFn) -> Self {
         self.health = HealthChecks::new(Some(check));
         self
+    }
+
+    /// Starts a scan the API or the dashboard asked for: queued for the
+    /// workers with [`ServerConfig::queue_scans`], run in this server
+    /// otherwise. A connector named by name or id must exist and enable the
+    /// cspm plan; the job names it by its name (as the scheduler does), so
+    /// "one scan per connector" holds whichever way it was named.
+    pub async fn start_scan(&self, mut request: ScanRequest) -> Result<JobStatus, ApiError> {
+        if let Some(name) = request.connector.clone() {
+            let lookup = name.clone();
+            let connector = self
+                .store
+                .run(move |s| Ok(s.connector(&lookup)?))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
+            if connector.role_arn(rampart_connector::Plan::Cspm).is_none() {
+                return Err(ApiError::bad_request(format!(
+                    "connector `{}` does not enable the cspm plan, which scans run with",
+                    connector.name
+                )));
+            }
+            request.connector = Some(connector.name);
+        }
+        if self.config.queue_scans {
+            queued::enqueue_request(&self.store, request).await
+        } else {
+            self.scans
+                .trigger(request, self.store.clone(), self.posture.clone())
+        }
     }
 }
 

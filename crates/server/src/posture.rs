@@ -237,6 +237,18 @@ impl Posture {
         if scope.is_everything() {
             return self.cached_shared(store, scan_id, kind);
         }
+        // From the latest day's aggregates of the scope's accounts and
+        // region (a few rows per account), else from its assessments.
+        if let Some(counted) =
+            rampart_engine::scan::current_posture(store, scope, &self.catalog, &self.standards)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+        {
+            return counted
+                .of_kind(kind)
+                .cloned()
+                .map(Arc::new)
+                .ok_or_else(|| ApiError::internal(format!("unknown posture kind `{kind}`")));
+        }
         let statuses = store.assessment_statuses_in(scope)?;
         Ok(Arc::new(self.compute(kind, &statuses)?))
     }

@@ -758,13 +758,16 @@ impl Store {
     /// The current state's assessment counts per recommendation (in the
     /// catalog's `StatusCounts` order: healthy, unhealthy, error, exempt,
     /// not applicable) and the secure score's resource counts per security
-    /// control, summed over the estate from the latest day's aggregates
-    /// (every write records its day, and the accounts it did not scan are
-    /// carried into it): a read of the aggregates, not of every
-    /// assessment. `None` before the first recorded day.
+    /// control, summed over `scope` (the whole estate with
+    /// [`Scope::default`]) from the latest day's aggregates (every write
+    /// records its day, and the accounts it did not scan are carried into
+    /// it): a read of the aggregates, not of every assessment. The rows are
+    /// per account and region, so any scope's sums are exact. `None` before
+    /// the first recorded day.
     #[expect(clippy::type_complexity, reason = "two plain lists of counts")]
     pub fn current_counts(
         &self,
+        scope: &Scope,
     ) -> Result<
         Option<(
             Vec<(String, [u64; 5])>,
@@ -780,22 +783,26 @@ impl Store {
         let n = |row: &crate::db::Row<'_>, i: usize| -> crate::db::DbResult<u64> {
             Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
         };
-        let mut stmt = self.conn.prepare(
+        let mut w = Where::new("day =", day);
+        scope.restrict(&mut w);
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT recommendation, SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
-             FROM daily_posture WHERE day = ?1 GROUP BY recommendation ORDER BY recommendation",
-        )?;
-        let rows = stmt.query_map(params![day], |row| {
+             FROM daily_posture{} GROUP BY recommendation ORDER BY recommendation",
+            w.sql
+        ))?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
             Ok(Ok((
                 row.get::<String>(0)?,
                 [n(row, 1)?, n(row, 2)?, n(row, 3)?, n(row, 4)?, n(row, 5)?],
             )))
         })?;
         let recommendations = collect_rows(rows)?;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT control, MAX(max_points), SUM(healthy), SUM(unhealthy)
-             FROM daily_controls WHERE day = ?1 GROUP BY control ORDER BY control",
-        )?;
-        let rows = stmt.query_map(params![day], |row| {
+             FROM daily_controls{} GROUP BY control ORDER BY control",
+            w.sql
+        ))?;
+        let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
             Ok(Ok(rampart_catalog::score::ControlResourceCounts {
                 name: row.get(0)?,
                 max_points: u32::try_from(n(row, 1)?).unwrap_or(0),

@@ -433,6 +433,16 @@ impl Store {
                 }
             }
         }
+        // The usual case: the schema is current already (every worker job
+        // and every server connection opens the store). Nothing to create,
+        // so no write lock: taking it here queued each connection behind
+        // whichever job was storing its scan. The version is written in
+        // the same transaction as the tables and `PG_COMPAT`'s functions,
+        // so a current version means they are all there (a change to
+        // either comes with a new schema version).
+        if Self::postgres_schema_is_current(&conn)? {
+            return Ok(Self { conn });
+        }
         // One process at a time creates or upgrades the schema.
         let tx = conn.begin_write()?;
         tx.execute_batch(db::PG_COMPAT)?;
@@ -511,6 +521,24 @@ impl Store {
     }
 
     /// Creates missing tables and upgrades older ones, on either engine.
+    /// Whether a PostgreSQL store's schema is at this build's version
+    /// (`false` when its tables are not there yet).
+    fn postgres_schema_is_current(conn: &Conn) -> Result<bool> {
+        let found: std::result::Result<Option<String>, DbError> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional();
+        match found {
+            Ok(version) => Ok(version.and_then(|v| v.parse::<i64>().ok()) == Some(SCHEMA_VERSION)),
+            // `undefined_table`: a new schema.
+            Err(e) if e.code() == Some("42P01") => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn create_schema(conn: &Conn) -> Result<()> {
         conn.execute_batch(SCHEMA)?;
         // Schema version 9: assessments as current state plus history

@@ -2,7 +2,7 @@
 //! per-recommendation counts), kept per scan so history and repeated reads
 //! are cheap. [`Store::replace_assessments`] drops a scan's entries.
 
-use crate::db::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
 use crate::{Result, Store, collect_rows, parse_json, parse_time};
@@ -53,6 +53,31 @@ impl Store {
         self.conn.execute(
             "INSERT INTO scan_posture (scan_id, kind, value) VALUES (?1, ?2, ?3) ON CONFLICT (scan_id, kind) DO UPDATE SET value = excluded.value",
             params![scan_id, kind, value.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Caches several posture values of a scan at once, as one statement:
+    /// a reader sees all of them or none (a score of one state beside
+    /// compliance of another never shows).
+    pub fn put_postures(&self, scan_id: &str, values: &[(&str, &serde_json::Value)]) -> Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..values.len())
+            .map(|i| format!("(?1, ?{}, ?{})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let mut args: Vec<crate::db::Value> = vec![scan_id.to_owned().into()];
+        for (kind, value) in values {
+            args.push((*kind).to_owned().into());
+            args.push(value.to_string().into());
+        }
+        self.conn.execute(
+            &format!(
+                "INSERT INTO scan_posture (scan_id, kind, value) VALUES {} ON CONFLICT (scan_id, kind) DO UPDATE SET value = excluded.value",
+                rows.join(", ")
+            ),
+            params_from_iter(args.iter()),
         )?;
         Ok(())
     }

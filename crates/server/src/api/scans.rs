@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use rampart_connector::Plan;
 use rampart_model::{ScanRecord, ScanStatus};
 use rampart_store::ScanCoverage;
 use serde::Serialize;
@@ -125,37 +124,13 @@ async fn trigger(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     // The body is optional: no body scans everything.
-    let mut request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    let request: ScanRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ScanRequest::default()
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("invalid scan request: {e}")))?
     };
-    // A connector named by name or id must exist and enable the cspm plan.
-    // The job names it by its name (as the scheduler does), so "one scan
-    // per connector" holds whichever way it was named.
-    if let Some(name) = request.connector.clone() {
-        let lookup = name.clone();
-        let connector = state
-            .store
-            .run(move |s| Ok(s.connector(&lookup)?))
-            .await?
-            .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
-        if connector.role_arn(Plan::Cspm).is_none() {
-            return Err(ApiError::bad_request(format!(
-                "connector `{}` does not enable the cspm plan, which scans run with",
-                connector.name
-            )));
-        }
-        request.connector = Some(connector.name);
-    }
-    let job = if state.config.queue_scans {
-        crate::queued::enqueue_request(&state.store, request).await?
-    } else {
-        state
-            .scans
-            .trigger(request, state.store.clone(), state.posture.clone())?
-    };
+    let job = state.start_scan(request).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!(view(None, None, None, Some(job)))),

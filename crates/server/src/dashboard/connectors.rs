@@ -509,13 +509,7 @@ pub(super) async fn trigger_scan(
         connector: Some(form.connector.trim().to_owned()).filter(|c| !c.is_empty()),
         ..ScanRequest::default()
     };
-    let job = if state.config.queue_scans {
-        crate::queued::enqueue_request(&state.store, request).await?
-    } else {
-        state
-            .scans
-            .trigger(request, state.store.clone(), state.posture.clone())?
-    };
+    let job = state.start_scan(request).await?;
     Ok(see_other(&format!("/scans/{}", segment(&job.id))).into_response())
 }
 
