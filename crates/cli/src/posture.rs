@@ -37,24 +37,26 @@ pub fn add_stored_exemptions(store: &Store, exemptions: &mut Exemptions) -> Resu
     )?)
 }
 
-/// The scan to read: `--scan ID` or the latest complete one. Assets, gaps
-/// and assessments are current state (the latest scan of each account),
-/// read as of the latest complete scan: an older `--scan` is a usage
-/// error, never today's rows under an old scan's name.
+/// The snapshot to read: the current state (the latest scan of each
+/// account) as one record, named by the latest complete scan
+/// ([`Store::current_snapshot`]: every current account and region, the
+/// current asset and gap counts), so an export's `scan` lists every
+/// account its assessments come from, not only the last job's. `--scan ID`
+/// may name that latest scan; an older one is a usage error, never
+/// today's rows under an old scan's name.
 pub fn scan_to_read(store: &Store, id: Option<&str>) -> Result<ScanRecord, CliError> {
-    let Some(id) = id else {
-        return store.latest_complete_scan()?.ok_or_else(|| {
-            CliError::nothing("no complete scan in the store; run `rampart scan` first")
-        });
-    };
-    let scan = store.scan(id).map_err(|e| CliError::usage(e.to_string()))?;
-    if !store.assessments_kept(&scan.id)? {
-        return Err(CliError::usage(format!(
-            "the assessments of scan `{}` are history: only the current state is kept, as of the latest scan; `rampart changes` lists what changed since, `rampart trend` the daily counts",
-            scan.id
-        )));
+    if let Some(id) = id {
+        let scan = store.scan(id).map_err(|e| CliError::usage(e.to_string()))?;
+        if !store.assessments_kept(&scan.id)? {
+            return Err(CliError::usage(format!(
+                "the assessments of scan `{}` are history: only the current state is kept, as of the latest scan; `rampart changes` lists what changed since, `rampart trend` the daily counts",
+                scan.id
+            )));
+        }
     }
-    Ok(scan)
+    store
+        .current_snapshot()?
+        .ok_or_else(|| CliError::nothing("no complete scan in the store; run `rampart scan` first"))
 }
 
 /// The scope `--account`, `--connector` and `--region` name

@@ -460,3 +460,55 @@ async fn hostile_names_are_refused_and_escaped_anyway() {
             .contains("/connectors/%3Cscript%3Ewindow.__xss%3D1%3C%2Fscript%3E/template")
     );
 }
+
+/// The dashboard's scan form goes through the same start as the API's
+/// trigger: a connector that does not exist is a 404 and one without the
+/// cspm plan a 400, before any scan is queued or run; a good one reaches
+/// the scan runner (none in this fixture: 503).
+#[tokio::test]
+async fn the_scan_form_checks_its_connector_like_the_api() {
+    let f = fixture();
+    let form = |connector: &str| {
+        Request::post("/connectors/scan")
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.admin))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf_token=&connector={connector}")))
+            .unwrap()
+    };
+    let missing = send(&f.app, form("nosuch")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    assert!(
+        missing.body.contains("no connector `nosuch`"),
+        "{}",
+        missing.body
+    );
+
+    let servers_only = Connector::new(
+        "servers-only",
+        "210987654321",
+        &[Plan::Servers],
+        vec!["us-east-1".into()],
+        12,
+        None,
+    );
+    servers_only.validate().unwrap();
+    Store::open(&f._dir.path().join("rampart.db"))
+        .unwrap()
+        .create_connector(&servers_only)
+        .unwrap();
+    let no_cspm = send(&f.app, form("servers-only")).await;
+    assert_eq!(no_cspm.status, StatusCode::BAD_REQUEST, "{}", no_cspm.body);
+    assert!(
+        no_cspm.body.contains("does not enable the cspm plan"),
+        "{}",
+        no_cspm.body
+    );
+
+    let good = send(&f.app, form("prod")).await;
+    assert_eq!(
+        good.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        good.body
+    );
+}
