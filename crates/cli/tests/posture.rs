@@ -320,6 +320,12 @@ fn posture_commands_narrow_to_an_account_connector_or_region() {
 
     // findings: the part whole — assessments, score and scan record.
     let export = |filter: &[&str]| json(&[&["findings"], filter].concat());
+    // The whole export's scan record is the current state's: every account
+    // its assessments come from, not only those the latest scan scanned.
+    assert_eq!(
+        export(&[])["scan"]["accounts"],
+        serde_json::json!([ACCOUNT_A, ACCOUNT_B])
+    );
     let west_findings = export(&["--region", "eu-west-1"]);
     let assessments = west_findings["assessments"].as_array().unwrap();
     assert!(!assessments.is_empty());

@@ -38,6 +38,14 @@ fn block_off(account: &str) -> Asset {
     )
 }
 
+/// The account-level S3 public access block of `account`, all on.
+fn block_on(account: &str) -> Asset {
+    let mut asset = block_off(account);
+    asset.properties = json!({"configured": true, "blockPublicAcls": true, "ignorePublicAcls": true,
+                              "blockPublicPolicy": true, "restrictPublicBuckets": true});
+    asset
+}
+
 fn bucket(account: &str, name: &str) -> Asset {
     Asset::new(
         format!("arn:aws:s3:::{name}"),
@@ -448,7 +456,7 @@ fn a_scan_looks_up_other_accounts_assets_its_assets_refer_to() {
     let b_changes = store
         .changes(
             &rampart_store::ChangeFilter {
-                scope: rampart_store::Scope {
+                scope: Scope {
                     accounts: Some(vec![B.to_owned()]),
                     region: None,
                 },
@@ -478,7 +486,12 @@ fn a_scoped_posture_from_the_aggregates_equals_the_one_from_its_assessments() {
         "s1",
         None,
         &[A, B],
-        vec![block_off(A), bucket(A, "a-bucket"), bucket(B, "b-bucket")],
+        vec![
+            block_off(A),
+            block_on(B),
+            bucket(A, "a-bucket"),
+            bucket(B, "b-bucket"),
+        ],
         vec![],
     );
     let catalog = rampart_catalog::Catalog::builtin().unwrap();

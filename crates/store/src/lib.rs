@@ -1251,6 +1251,49 @@ mod tests {
         assert_eq!(second.tokens().unwrap()[0].name, "shared");
     }
 
+    /// Opening a PostgreSQL store whose schema is current does not wait
+    /// for the write lock: a worker's job opens the store while another
+    /// job holds the lock to store its scan. (PostgreSQL only: a SQLite
+    /// file is one machine's.)
+    #[test]
+    fn opening_a_current_postgres_store_does_not_wait_for_the_write_lock() {
+        if !rampart_testkit::postgres::selected() {
+            return;
+        }
+        let url = rampart_testkit::postgres::fresh_url();
+        let mut writer = Store::open_postgres(&url).unwrap();
+        let (opened, wait) = std::sync::mpsc::channel();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            writer
+                .write(|_| {
+                    // The lock is held until the other connection opened
+                    // (or the wait below gave up).
+                    let _ = held.recv_timeout(std::time::Duration::from_secs(60));
+                    Ok::<(), StoreError>(())
+                })
+                .unwrap();
+        });
+        let opener = {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                // The holder has had time to take the lock.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let store = Store::open_postgres(&url).map(|s| s.tokens().map(|t| t.len()));
+                let _ = opened.send(store.is_ok());
+            })
+        };
+        let result = wait.recv_timeout(std::time::Duration::from_secs(20));
+        release.send(()).unwrap();
+        holder.join().unwrap();
+        opener.join().unwrap();
+        assert_eq!(
+            result,
+            Ok(true),
+            "the open waited behind the held write lock (or failed)"
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_new_store_and_its_directory_are_owner_only() {
