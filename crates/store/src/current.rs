@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS current_accounts (
     scan_id TEXT NOT NULL,
     finished_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS gaps_account ON gaps (account);
 ";
 
 /// Creates `current_accounts`; a store from before version 11 keeps its

@@ -30,6 +30,9 @@ CREATE INDEX IF NOT EXISTS assessments_status_key ON assessments (status, recomm
 -- counts): without it each read scanned every current assessment.
 CREATE INDEX IF NOT EXISTS assessments_account_region ON assessments (account, region);
 CREATE INDEX IF NOT EXISTS assessments_region ON assessments (region);
+-- One account's gaps (a scan replacing its accounts' current state, the
+-- sweep of departed accounts, a connector's page).
+CREATE INDEX IF NOT EXISTS gaps_account ON gaps (account);
 ";
 
 fn count_of(value: i64) -> u64 {
