@@ -44,11 +44,14 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def start_moto(moto_server: str) -> tuple[subprocess.Popen, str]:
+def start_moto(moto_server: str, wrapper: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """moto on a free port; with `wrapper`, that script (run by the Python
+    beside `moto_server`, with moto's -H/-p arguments) serves moto's app."""
     port = free_port()
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
                MOTO_AMIS_PATH=str(ROOT / "scripts" / "moto-amis.json"))
-    proc = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)], env=env,
+    command = [moto_server] if wrapper is None else [str(Path(moto_server).with_name("python3")), str(wrapper)]
+    proc = subprocess.Popen([*command, "-H", "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30

@@ -178,29 +178,6 @@ def run_workers(r: Rampart, workers: int, concurrency: int, moto: subprocess.Pop
     return {"wall": wall, "moto_cpu": moto_cpu, "pg_cpu": pg_cpu, "workers": per_worker}
 
 
-def start_moto_with_latency(moto_server: str) -> tuple[subprocess.Popen, str]:
-    """moto behind scripts/moto-latency.py, started with no delay; the same
-    environment as bench.start_moto. `moto_server` names the venv's
-    `moto_server`, whose Python runs the wrapper."""
-    python = str(Path(moto_server).with_name("python3"))
-    port = free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true",
-               MOTO_AMIS_PATH=str(ROOT / "scripts" / "moto-amis.json"))
-    proc = subprocess.Popen([python, str(ROOT / "scripts" / "moto-latency.py"), "-H", "127.0.0.1",
-                             "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit("moto (with latency) did not start")
-
-
 def set_latency(url: str, ms: float) -> None:
     req = urllib.request.Request(url + "/_latency", data=json.dumps({"ms": ms}).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
@@ -228,7 +205,7 @@ def main() -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
     if args.latency_ms > 0:
-        moto, url = start_moto_with_latency(args.moto_server)
+        moto, url = start_moto(args.moto_server, ROOT / "scripts" / "moto-latency.py")
     else:
         moto, url = start_moto(args.moto_server)
     try:
