@@ -197,7 +197,7 @@ def main() -> None:
     ap.add_argument("--services", default=SERVICES)
     ap.add_argument("--postgres-pid-file", help="the cluster's postmaster.pid, to count its CPU")
     ap.add_argument("--keep-logs", metavar="DIR",
-                    help="write each worker's output to DIR (set RUST_LOG for more of it)")
+                    help="write each worker's output to DIR (set RAMPART_LOG for more of it)")
     ap.add_argument("--latency-ms", type=float, default=0.0,
                     help="hold every AWS call this long before moto answers (scripts/moto-latency.py)")
     args = ap.parse_args()

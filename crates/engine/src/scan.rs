@@ -473,32 +473,68 @@ fn referenced_arns(assets: &[Asset]) -> Vec<String> {
     found.into_iter().collect()
 }
 
-/// A posture computed from the stored daily aggregates, as the API and the
-/// posture cache hold it: the secure score, compliance with each standard,
-/// and the assessment counts per recommendation.
+/// The current state's counts over a scope, from the stored daily
+/// aggregates: the assessment counts per recommendation and the resource
+/// counts per security control. Each posture value is computed from them
+/// when asked for, so a read of the score does not also assess every
+/// standard.
 #[derive(Debug, Clone)]
 pub struct CountedPosture {
-    /// The secure score ([`posture_kind::SCORE`]).
-    pub score: serde_json::Value,
-    /// Compliance per standard ([`posture_kind::COMPLIANCE`]).
-    pub compliance: serde_json::Value,
-    /// Counts per recommendation ([`posture_kind::RECOMMENDATIONS`]).
-    pub recommendations: serde_json::Value,
+    recommendations: Vec<(String, StatusCounts)>,
+    controls: Vec<rampart_catalog::score::ControlResourceCounts>,
 }
 
 impl CountedPosture {
+    /// The secure score ([`posture_kind::SCORE`]).
+    pub fn score(&self) -> serde_json::Value {
+        let score = rampart_catalog::score::secure_score_of_counts(self.controls.iter().cloned());
+        serde_json::to_value(&score).unwrap_or_default()
+    }
+
+    /// Compliance with each of `standards` ([`posture_kind::COMPLIANCE`]).
+    pub fn compliance(
+        &self,
+        catalog: &rampart_catalog::Catalog,
+        standards: &[rampart_catalog::standards::Standard],
+    ) -> serde_json::Value {
+        let tally = self.tally(catalog);
+        let compliance: Vec<_> = standards
+            .iter()
+            .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
+            .collect();
+        serde_json::to_value(&compliance).unwrap_or_default()
+    }
+
+    /// The counts per recommendation ([`posture_kind::RECOMMENDATIONS`]).
+    pub fn recommendation_counts(&self, catalog: &rampart_catalog::Catalog) -> serde_json::Value {
+        serde_json::to_value(self.tally(catalog).recommendation_counts()).unwrap_or_default()
+    }
+
     /// The value of one [`posture_kind`]; `None` for an unknown kind.
-    pub fn of_kind(&self, kind: &str) -> Option<&serde_json::Value> {
+    pub fn of_kind(
+        &self,
+        kind: &str,
+        catalog: &rampart_catalog::Catalog,
+        standards: &[rampart_catalog::standards::Standard],
+    ) -> Option<serde_json::Value> {
         match kind {
-            posture_kind::SCORE => Some(&self.score),
-            posture_kind::COMPLIANCE => Some(&self.compliance),
-            posture_kind::RECOMMENDATIONS => Some(&self.recommendations),
+            posture_kind::SCORE => Some(self.score()),
+            posture_kind::COMPLIANCE => Some(self.compliance(catalog, standards)),
+            posture_kind::RECOMMENDATIONS => Some(self.recommendation_counts(catalog)),
             _ => None,
         }
     }
+
+    fn tally<'c>(&self, catalog: &'c rampart_catalog::Catalog) -> Tally<'c> {
+        let mut tally = Tally::new(catalog);
+        for (id, statuses) in &self.recommendations {
+            tally.add_counts(id, *statuses);
+        }
+        tally
+    }
 }
 
-/// The current state's posture over `scope` (the whole estate with
+/// The current state's counts over `scope` (the whole estate with
 /// [`rampart_store::Scope::default`]), from the latest day's aggregates
 /// (`Store::current_counts`): one grouped read of a few rows per account
 /// and region, never of the assessments. `None` before the first recorded
@@ -506,26 +542,13 @@ impl CountedPosture {
 pub fn current_posture(
     store: &Store,
     scope: &rampart_store::Scope,
-    catalog: &rampart_catalog::Catalog,
-    standards: &[rampart_catalog::standards::Standard],
 ) -> Result<Option<CountedPosture>, EngineError> {
-    let Some((recommendations, control_counts)) = store.current_counts(scope)? else {
-        return Ok(None);
-    };
-    let mut tally = Tally::new(catalog);
-    for (id, statuses) in &recommendations {
-        tally.add_counts(id, *statuses);
-    }
-    let score = rampart_catalog::score::secure_score_of_counts(control_counts);
-    let compliance: Vec<_> = standards
-        .iter()
-        .map(|s| rampart_catalog::compliance::assess_standard_of(s, &tally))
-        .collect();
-    Ok(Some(CountedPosture {
-        score: serde_json::to_value(&score).unwrap_or_default(),
-        compliance: serde_json::to_value(&compliance).unwrap_or_default(),
-        recommendations: serde_json::to_value(tally.recommendation_counts()).unwrap_or_default(),
-    }))
+    Ok(store
+        .current_counts(scope)?
+        .map(|(recommendations, controls)| CountedPosture {
+            recommendations,
+            controls,
+        }))
 }
 
 /// Caches the current state's posture as scan `scan_id`'s (the score, the
@@ -543,45 +566,55 @@ pub fn cache_current_posture(
     scan_id: &str,
     catalog: &rampart_catalog::Catalog,
 ) -> Result<bool, EngineError> {
-    let standards = posture::standards()?;
-    let Some(counted) =
-        current_posture(store, &rampart_store::Scope::default(), catalog, &standards)?
-    else {
+    let Some(counted) = current_posture(store, &rampart_store::Scope::default())? else {
         return Ok(false);
     };
     store.put_postures(
         scan_id,
         &[
-            (posture_kind::SCORE, &counted.score),
-            (posture_kind::COMPLIANCE, &counted.compliance),
-            (posture_kind::RECOMMENDATIONS, &counted.recommendations),
+            (posture_kind::SCORE, &counted.score()),
+            (
+                posture_kind::COMPLIANCE,
+                &counted.compliance(catalog, &posture::standards()?),
+            ),
+            (
+                posture_kind::RECOMMENDATIONS,
+                &counted.recommendation_counts(catalog),
+            ),
         ],
     )?;
     Ok(true)
 }
 
-/// Where [`assess_own`] hands each assessment.
-type AssessmentSink<'s> = dyn FnMut(&Assessment) -> Result<(), rampart_store::StoreError> + 's;
-
-/// [`assess_accounts`] of the accounts in `own`.
-fn assess_own<'a>(
-    catalog: &rampart_catalog::Catalog,
-    inventory: &'a Inventory,
-    exemptions: &Exemptions,
+/// A job's evaluation: its inventory (its own assets, and the current
+/// assets of other accounts they refer to), of which only the accounts in
+/// `own` are assessed ([`assess_accounts`]).
+struct Evaluation<'i> {
+    catalog: &'i rampart_catalog::Catalog,
+    inventory: &'i Inventory,
+    exemptions: &'i Exemptions,
     now: OffsetDateTime,
-    own: &std::collections::HashSet<&str>,
-    tally: &mut Tally<'a>,
-    sink: &mut AssessmentSink<'_>,
-) -> Result<(), rampart_store::StoreError> {
-    assess_accounts(
-        catalog,
-        inventory,
-        exemptions,
-        now,
-        tally,
-        |account| own.contains(account),
-        sink,
-    )
+    own: &'i std::collections::HashSet<&'i str>,
+}
+
+impl<'i> Evaluation<'i> {
+    /// Assesses the own accounts' assets, counting each in `tally` and
+    /// handing it to `sink`.
+    fn run(
+        &self,
+        tally: &mut Tally<'i>,
+        sink: impl FnMut(&Assessment) -> Result<(), rampart_store::StoreError>,
+    ) -> Result<(), rampart_store::StoreError> {
+        assess_accounts(
+            self.catalog,
+            self.inventory,
+            self.exemptions,
+            self.now,
+            tally,
+            |account| self.own.contains(account),
+            sink,
+        )
+    }
 }
 
 /// Inventories of up to this many assets are evaluated before the store
@@ -635,8 +668,7 @@ pub fn store_complete(
     };
     let catalog = posture::catalog()?;
     let controls = posture::controls()?;
-    // Assessments go into the store as they are made, counted on the way.
-    // The inventory also holds the current assets of other accounts that
+    // Assessments are counted as they are made. The inventory also holds the current assets of other accounts that
     // this scan's assets refer to (a trail's bucket in a log archive
     // account, a key of a security account), looked up, not assessed.
     let own: std::collections::HashSet<&str> =
@@ -653,26 +685,23 @@ pub fn store_complete(
     } else {
         Inventory::new(&snapshot.assets)
     };
-    let now = OffsetDateTime::now_utc();
+    let evaluation = Evaluation {
+        catalog: &catalog,
+        inventory: &inventory,
+        exemptions,
+        now: OffsetDateTime::now_utc(),
+        own: &own,
+    };
     let mut tally = Tally::new(&catalog);
     let started = std::time::Instant::now();
-    let evaluated_before_lock = snapshot.assets.len() <= EVALUATE_BEFORE_WRITING;
-    if evaluated_before_lock {
+    if snapshot.assets.len() <= EVALUATE_BEFORE_WRITING {
         // Evaluated first, then written: the store's write lock, which
         // every other job waits for, is held for the writing only.
         let mut made = Vec::new();
-        assess_own(
-            &catalog,
-            &inventory,
-            exemptions,
-            now,
-            &own,
-            &mut tally,
-            &mut |a| {
-                made.push(a.clone());
-                Ok(())
-            },
-        )?;
+        evaluation.run(&mut tally, |a| {
+            made.push(a.clone());
+            Ok(())
+        })?;
         let evaluated = started.elapsed();
         store.complete_scan_with(&snapshot, |writer| {
             made.iter().try_for_each(|a| writer.write(a))
@@ -681,15 +710,7 @@ pub fn store_complete(
     } else {
         // Too large to hold: each assessment is written as it is made.
         store.complete_scan_with(&snapshot, |writer| {
-            assess_own(
-                &catalog,
-                &inventory,
-                exemptions,
-                now,
-                &own,
-                &mut tally,
-                &mut |a| writer.write(a),
-            )
+            evaluation.run(&mut tally, |a| writer.write(a))
         })?;
         tracing::debug!(scan = %snapshot.scan.id, elapsed = ?started.elapsed(), "evaluated and stored");
     }

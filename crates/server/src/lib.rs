@@ -213,27 +213,33 @@ impl AppState {
     /// cspm plan; the job names it by its name (as the scheduler does), so
     /// "one scan per connector" holds whichever way it was named.
     pub async fn start_scan(&self, mut request: ScanRequest) -> Result<JobStatus, ApiError> {
-        if let Some(name) = request.connector.clone() {
-            let lookup = name.clone();
-            let connector = self
-                .store
-                .run(move |s| Ok(s.connector(&lookup)?))
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
-            if connector.role_arn(rampart_connector::Plan::Cspm).is_none() {
-                return Err(ApiError::bad_request(format!(
-                    "connector `{}` does not enable the cspm plan, which scans run with",
-                    connector.name
-                )));
+        let connector = match request.connector.clone() {
+            Some(name) => {
+                let connector = api::connectors::find(self, name).await?;
+                if connector.role_arn(rampart_connector::Plan::Cspm).is_none() {
+                    return Err(ApiError::bad_request(format!(
+                        "connector `{}` does not enable the cspm plan, which scans run with",
+                        connector.name
+                    )));
+                }
+                request.connector = Some(connector.name.clone());
+                Some(connector)
             }
-            request.connector = Some(connector.name);
+            None => None,
+        };
+        if !self.config.queue_scans {
+            return self
+                .scans
+                .trigger(request, self.store.clone(), self.posture.clone());
         }
-        if self.config.queue_scans {
-            queued::enqueue_request(&self.store, request).await
-        } else {
-            self.scans
-                .trigger(request, self.store.clone(), self.posture.clone())
-        }
+        // Workers scan through connectors, not with the server's own
+        // credentials.
+        let Some(connector) = connector else {
+            return Err(ApiError::bad_request(
+                "this server queues scans for workers (`--queue-scans`), which scan through a connector: name one",
+            ));
+        };
+        queued::enqueue(&self.store, request, connector).await
     }
 }
 

@@ -239,13 +239,11 @@ impl Posture {
         }
         // From the latest day's aggregates of the scope's accounts and
         // region (a few rows per account), else from its assessments.
-        if let Some(counted) =
-            rampart_engine::scan::current_posture(store, scope, &self.catalog, &self.standards)
-                .map_err(|e| ApiError::internal(e.to_string()))?
+        if let Some(counted) = rampart_engine::scan::current_posture(store, scope)
+            .map_err(|e| ApiError::internal(e.to_string()))?
         {
             return counted
-                .of_kind(kind)
-                .cloned()
+                .of_kind(kind, &self.catalog, &self.standards)
                 .map(Arc::new)
                 .ok_or_else(|| ApiError::internal(format!("unknown posture kind `{kind}`")));
         }

@@ -143,26 +143,6 @@ pub async fn enqueue(
         .await
 }
 
-/// Queues a scan triggered through the API or the dashboard: it needs a
-/// connector (workers scan through connectors, not with the server's own
-/// credentials), named by name or id.
-pub async fn enqueue_request(
-    store: &StorePool,
-    request: ScanRequest,
-) -> Result<JobStatus, ApiError> {
-    let Some(name) = request.connector.clone() else {
-        return Err(ApiError::bad_request(
-            "this server queues scans for workers (`--queue-scans`), which scan through a connector: name one",
-        ));
-    };
-    let lookup = name.clone();
-    let connector = store
-        .run(move |s| Ok(s.connector(&lookup)?))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no connector `{name}`")))?;
-    enqueue(store, request, connector).await
-}
-
 /// The queued job of scan `id`, as the API shows it; `None` when the scan
 /// was not queued.
 pub async fn status(store: &StorePool, id: &str) -> Result<Option<JobStatus>, ApiError> {

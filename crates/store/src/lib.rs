@@ -520,25 +520,30 @@ impl Store {
         Ok(Conn::Sqlite(conn))
     }
 
-    /// Creates missing tables and upgrades older ones, on either engine.
-    /// Whether a PostgreSQL store's schema is at this build's version
-    /// (`false` when its tables are not there yet).
-    fn postgres_schema_is_current(conn: &Conn) -> Result<bool> {
-        let found: std::result::Result<Option<String>, DbError> = conn
+    /// The schema version the store records (`None`: none recorded yet).
+    fn schema_version(conn: &Conn) -> std::result::Result<Option<i64>, DbError> {
+        Ok(conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
                 [],
-                |r| r.get(0),
+                |r| r.get::<String>(0),
             )
-            .optional();
-        match found {
-            Ok(version) => Ok(version.and_then(|v| v.parse::<i64>().ok()) == Some(SCHEMA_VERSION)),
+            .optional()?
+            .and_then(|v| v.parse::<i64>().ok()))
+    }
+
+    /// Whether a PostgreSQL store's schema is at this build's version
+    /// (`false` when its tables are not there yet).
+    fn postgres_schema_is_current(conn: &Conn) -> Result<bool> {
+        match Self::schema_version(conn) {
+            Ok(version) => Ok(version == Some(SCHEMA_VERSION)),
             // `undefined_table`: a new schema.
             Err(e) if e.code() == Some("42P01") => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// Creates missing tables and upgrades older ones, on either engine.
     fn create_schema(conn: &Conn) -> Result<()> {
         conn.execute_batch(SCHEMA)?;
         // Schema version 9: assessments as current state plus history
@@ -567,14 +572,7 @@ impl Store {
         conn.execute_batch(replica_state::SCHEMA)?;
         // Schema version 11: assets and gaps as current state per account.
         current::migrate(conn)?;
-        let found: Option<String> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match found.and_then(|v| v.parse::<i64>().ok()) {
+        match Self::schema_version(conn)? {
             Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
             Some(v) if v == SCHEMA_VERSION => {}
             // Older versions only lack tables, which `SCHEMA` just created.

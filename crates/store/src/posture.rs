@@ -50,11 +50,7 @@ impl Store {
 
     /// Caches a posture value of a scan.
     pub fn put_posture(&self, scan_id: &str, kind: &str, value: &serde_json::Value) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO scan_posture (scan_id, kind, value) VALUES (?1, ?2, ?3) ON CONFLICT (scan_id, kind) DO UPDATE SET value = excluded.value",
-            params![scan_id, kind, value.to_string()],
-        )?;
-        Ok(())
+        self.put_postures(scan_id, &[(kind, value)])
     }
 
     /// Caches several posture values of a scan at once, as one statement:
