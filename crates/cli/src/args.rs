@@ -926,8 +926,13 @@ pub struct IssuerArgs {
 #[derive(Debug, Subcommand)]
 pub enum IssuerCommand {
     /// Create the issuer: an RSA signing key (owner-only file in the keys
-    /// directory) for a public issuer URL.
+    /// directory, or sealed in the store with `--in-store`) for a public
+    /// issuer URL.
     Init(IssuerInitArgs),
+    /// Move the keys directory's issuer into the store, where every server
+    /// replica and worker shares it (same URL and keys: nothing changes
+    /// for AWS).
+    MoveToStore(IssuerMoveArgs),
     /// Show the issuer URL, its document URLs and its keys (never a private key).
     Show(IssuerShowArgs),
     /// Write the discovery document and the JWKS under a directory, for
@@ -955,6 +960,20 @@ pub struct IssuerInitArgs {
     /// stop validating; the OIDC providers in AWS must be updated).
     #[arg(long)]
     pub force: bool,
+    /// Keep the issuer in the store instead of the keys directory: its
+    /// keys are sealed with the keys directory's secret key
+    /// (`classic.key`, created if missing), and every server replica and
+    /// worker on the store sees a rotation.
+    #[arg(long)]
+    pub in_store: bool,
+}
+
+/// `rampart issuer move-to-store`.
+#[derive(Debug, Args)]
+pub struct IssuerMoveArgs {
+    /// Store (the keys directory defaults beside it).
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// `rampart issuer show`.

@@ -171,3 +171,85 @@ fn thumbprint_of_an_unreachable_host_is_a_usage_error() {
         describe(&out)
     );
 }
+
+#[test]
+fn the_issuer_moves_into_the_store_and_stays_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("rampart.db");
+    let keys = tmp.path().join("keys");
+    let out = run(&db, &["issuer", "init", "--issuer-url", URL]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = run(&db, &["issuer", "rotate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let before = stdout_json(&run(&db, &["issuer", "show", "--format", "json"]));
+    assert_eq!(before["kept_in"], "keys_dir");
+    let secret_lines = private_key_lines(&keys);
+    assert!(secret_lines.len() > 40);
+
+    let out = run(&db, &["issuer", "move-to-store"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("2 keys") && text.contains("classic.key"),
+        "{text}"
+    );
+    // The keys directory keeps only the sealing key; the store holds no
+    // private key in the clear.
+    let names: Vec<String> = std::fs::read_dir(&keys)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["classic.key".to_owned()]);
+    assert_eq!(mode(&keys.join("classic.key")), 0o600);
+    // SQLite keeps recent writes in its write-ahead log beside the file.
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+    let stored = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(stored.contains("issuer_keys"));
+    for line in &secret_lines {
+        assert!(!stored.contains(line.as_str()));
+    }
+
+    let after = stdout_json(&run(&db, &["issuer", "show", "--format", "json"]));
+    assert_eq!(after["kept_in"], "store");
+    assert_eq!(after["issuer_url"], URL);
+    assert_eq!(after["keys"], before["keys"]);
+    let text = String::from_utf8_lossy(&run(&db, &["issuer", "show"]).stdout).into_owned();
+    assert!(text.contains("kept in    the store"), "{text}");
+
+    // Rotation and export work on the store's issuer.
+    let out = run(&db, &["issuer", "rotate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let site = tmp.path().join("site");
+    let out = run(&db, &["issuer", "export", "--dir", site.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let jwks = read_json(&site.join(".well-known/jwks.json"));
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
+    assert!(!keys.join("issuer.json").exists());
+
+    // A second issuer beside it is refused, in either place.
+    let out = run(&db, &["issuer", "init", "--issuer-url", URL]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--in-store --force"));
+    let out = run(&db, &["issuer", "init", "--in-store", "--issuer-url", URL]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists in the store"));
+    let out = run(&db, &["issuer", "move-to-store"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // Replacing it in the store starts over with one key.
+    let out = run(
+        &db,
+        &[
+            "issuer",
+            "init",
+            "--in-store",
+            "--force",
+            "--issuer-url",
+            URL,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("in the store"));
+    let shown = stdout_json(&run(&db, &["issuer", "show", "--format", "json"]));
+    assert_eq!(shown["keys"].as_array().unwrap().len(), 1);
+}

@@ -1,8 +1,10 @@
-//! Classic connectors' secrets at rest: sealed with ChaCha20-Poly1305 under a
+//! Secrets at rest in the store: classic connectors' secrets and the
+//! issuer's private keys when the store keeps the issuer
+//! ([`crate::issuer`]). They are sealed with ChaCha20-Poly1305 under a
 //! 256-bit key kept in `<keys dir>/classic.key` (owner-only, created on first
 //! use), never in the store. Each sealing draws a fresh random nonce; the
-//! connector's id is the associated data, so a sealed secret cannot be moved
-//! to another connector.
+//! context (a connector's id, or `issuer:<kid>`) is the associated data, so
+//! a sealed secret cannot be moved to another connector or key.
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::Write;
@@ -52,7 +54,7 @@ pub enum SecretError {
     },
     /// The key file cannot be read (it does not exist yet, say).
     #[error(
-        "cannot read the classic connectors' key `{path}`: {error} (it is created with the first classic connector)"
+        "cannot read the secret key `{path}`: {error} (it is created with the first classic connector, or by `rampart issuer init --in-store`)"
     )]
     NoKey {
         /// The key file.
@@ -73,7 +75,7 @@ pub enum SecretError {
     NotAKey(String),
     /// The secret was sealed with another key.
     #[error(
-        "the classic connector's secret was sealed with key `{sealed}`, but `{KEY_FILE}` is key `{current}`; restore the original key file"
+        "the secret was sealed with key `{sealed}`, but `{KEY_FILE}` is key `{current}`; restore the original key file"
     )]
     OtherKey {
         /// The key the secret was sealed with.
@@ -82,7 +84,7 @@ pub enum SecretError {
         current: String,
     },
     /// The sealed secret does not open (tampered, or another connector's).
-    #[error("the classic connector's secret does not open with this key")]
+    #[error("the sealed secret does not open with this key")]
     DoesNotOpen,
     /// The sealed secret is malformed.
     #[error("corrupt sealed secret ({0})")]
@@ -172,7 +174,8 @@ impl SecretKey {
         })
     }
 
-    /// Seals `secret` for the connector with id `connector_id`.
+    /// Seals `secret` for `connector_id` (a connector's id, or another
+    /// context such as `issuer:<kid>`).
     pub fn seal(&self, connector_id: &str, secret: &str) -> Result<SealedSecret, SecretError> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce)
@@ -192,7 +195,7 @@ impl SecretKey {
         })
     }
 
-    /// Opens a secret sealed for the connector with id `connector_id`.
+    /// Opens a secret sealed for `connector_id` (see [`seal`](Self::seal)).
     pub fn open(&self, connector_id: &str, sealed: &SealedSecret) -> Result<String, SecretError> {
         if sealed.key_id != self.id {
             return Err(SecretError::OtherKey {

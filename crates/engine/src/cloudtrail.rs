@@ -47,6 +47,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::EngineError;
+use crate::Keys;
 use crate::detection::{DetectOptions, DetectionSink, SinkCounts, drain, rfc3339_ms};
 use crate::provisioning::{ProvisionMode, role_access as plan_role_access};
 use crate::provisioning::{ProvisionTarget, Provisioner};
@@ -113,7 +114,7 @@ pub fn instance_addresses(store: &Store, account: &str) -> Result<InstanceAddres
 async fn servers_access(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
 ) -> Result<AwsAccess, EngineError> {
     let role = match connector.offering(Plan::Servers) {
         Some(Offering::DefenderForServersAws(o)) => o.defender_for_servers.cloud_role_arn.clone(),
@@ -477,7 +478,7 @@ async fn drain_queue(
 pub async fn detect_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     db: &Path,
     regions: &[String],
     options: DetectOptions,
@@ -685,7 +686,7 @@ impl CloudTrailProvisionReport {
 pub async fn provision_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     regions: &[String],
     mode: ProvisionMode,
 ) -> Result<CloudTrailProvisionReport, EngineError> {

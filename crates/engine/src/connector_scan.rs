@@ -210,6 +210,7 @@ pub async fn scan_connector(
         return Err(EngineError::NoCspm(connector.name.clone()));
     }
 
+    let keys_dir = crate::Keys::new(keys_dir, store.location());
     let mut creds = Credentials::new(&keys_dir, store, &base);
     let primary_target = creds.target(&connector)?;
     let primary = primary_target.access(&base).await?;

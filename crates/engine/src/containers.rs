@@ -33,6 +33,7 @@ use rampart_model::{AlertSource, CoverageGap, GapKind};
 use serde::Serialize;
 
 use crate::EngineError;
+use crate::Keys;
 pub use crate::detection::{
     DetectOptions, DetectReport, DetectionLoop, detect_once, run_detection,
 };
@@ -225,7 +226,7 @@ async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, Pipelin
 pub async fn provision_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     regions: &[String],
     mode: ProvisionMode,
     options: ApplyOptions,
@@ -523,7 +524,7 @@ pub(crate) async fn drain_into<S: EventSink>(
 pub async fn detect_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     db: &Path,
     regions: &[String],
     options: DetectOptions,

@@ -12,12 +12,13 @@ use rampart_health::{HealthOptions, role_credentials};
 use rampart_identity::Issuer;
 use rampart_store::Store;
 
-use crate::EngineError;
 use crate::classic::SecretKey;
+use crate::{EngineError, Keys};
 
-/// Opens the issuer in `keys_dir`, or says how to create it.
-pub fn open_issuer(keys_dir: &Path) -> Result<Arc<Issuer>, EngineError> {
-    Issuer::open(keys_dir)
+/// Opens the issuer in use (the store's, else the keys directory's), or
+/// says how to create it.
+pub fn open_issuer(keys: &Keys) -> Result<Arc<Issuer>, EngineError> {
+    keys.issuer()
         .map(Arc::new)
         .map_err(|e| EngineError::NoIssuer(e.to_string()))
 }
@@ -76,7 +77,7 @@ pub fn health_options(
     store: &Store,
     connector: &Connector,
 ) -> Result<HealthOptions, EngineError> {
-    let issuer = Issuer::open(keys_dir)
+    let issuer = crate::issuer::find_issuer(keys_dir, store)
         .map(Arc::new)
         .map_err(|e| e.to_string());
     let profile = aws.profile.clone();
@@ -167,7 +168,11 @@ impl<'a> Credentials<'a> {
             .ok_or_else(|| EngineError::NoCspm(connector.name.clone()))?;
         let issuer = match &self.issuer {
             Some(issuer) => issuer.clone(),
-            None => self.issuer.insert(open_issuer(self.keys_dir)?).clone(),
+            None => {
+                let issuer = crate::issuer::find_issuer(self.keys_dir, self.store)
+                    .map_err(|e| EngineError::NoIssuer(e.to_string()))?;
+                self.issuer.insert(Arc::new(issuer)).clone()
+            }
         };
         Ok(Target {
             connector: connector.clone(),

@@ -25,6 +25,7 @@ pub mod containers;
 pub mod credentials;
 pub mod detection;
 mod error;
+pub mod issuer;
 pub mod organization;
 pub mod posture;
 pub mod provisioning;
@@ -47,6 +48,7 @@ use rampart_store::Store;
 
 pub use crate::connector_scan::{ConnectorScanOutcome, ConnectorScanRequest, scan_connector};
 pub use crate::error::{EngineError, ErrorKind};
+pub use crate::issuer::Keys;
 pub use crate::provisioning::{Provisioner, plan_provisioners};
 pub use crate::scan::{ScanOptions, ScanPosture, StoredScan, collect_and_store};
 
@@ -62,8 +64,9 @@ pub struct Engine {
     pub aws: AwsSettings,
     /// The store file.
     pub db: PathBuf,
-    /// The keys directory (issuer keys, classic secret key).
-    pub keys_dir: PathBuf,
+    /// The keys directory (issuer keys, classic secret key), and the store
+    /// that keeps the issuer when it holds one.
+    pub keys_dir: Keys,
     /// An exemptions file applied together with the stored exemptions.
     pub exemptions_file: Option<PathBuf>,
     /// API calls in flight at once per service and region.
@@ -125,8 +128,8 @@ impl Engine {
     pub fn new(aws: AwsSettings, db: PathBuf, keys_dir: PathBuf) -> Self {
         Self {
             aws,
+            keys_dir: Keys::new(keys_dir, Some(&db)),
             db,
-            keys_dir,
             exemptions_file: None,
             concurrency: DEFAULT_CONCURRENCY,
             provisioners: Vec::new(),
@@ -165,7 +168,7 @@ impl Engine {
         if let Some(connector) = job.connector {
             let request = ConnectorScanRequest {
                 store: &mut store,
-                keys_dir: self.keys_dir.clone(),
+                keys_dir: self.keys_dir.dir().to_path_buf(),
                 aws: self.aws.clone(),
                 connector,
                 scan_id: job.scan_id,

@@ -30,6 +30,7 @@ use rampart_store::Store;
 use serde::Serialize;
 
 use crate::EngineError;
+use crate::Keys;
 use crate::credentials::open_issuer;
 
 /// What `rampart containers provision` and `rampart servers provision` do.
@@ -55,7 +56,7 @@ pub struct ProvisionTarget<'a> {
     /// [`rampart_health::role_credentials`]).
     pub aws: &'a AwsSettings,
     /// The keys directory (the issuer that mints the plan role's tokens).
-    pub keys_dir: &'a Path,
+    pub keys_dir: &'a Keys,
     /// The regions the scan covers.
     pub regions: &'a [String],
 }
@@ -148,7 +149,7 @@ pub(crate) async fn role_access(
     connector: &Connector,
     plan: Plan,
     role_arn: &str,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     base: &AwsSettings,
 ) -> Result<AwsAccess, EngineError> {
     let issuer = open_issuer(keys_dir)?;
@@ -248,10 +249,11 @@ mod tests {
             None,
         );
         let aws = AwsSettings::default();
+        let keys = Keys::new("keys", None);
         let target = ProvisionTarget {
             connector: &connector,
             aws: &aws,
-            keys_dir: Path::new("keys"),
+            keys_dir: &keys,
             regions: &["us-east-1".to_owned()],
         };
         let gaps = provision_account(&provisioners, target).await;

@@ -15,8 +15,6 @@
 //! `servers-auto-provisioning-enabled`). Written by the connector scan from
 //! the connector, not read from AWS.
 
-use std::path::Path;
-
 use futures::future::BoxFuture;
 use rampart_aws::AwsSettings;
 use rampart_aws::pipeline::PipelineError;
@@ -30,6 +28,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::EngineError;
+use crate::Keys;
 pub use crate::provisioning::ProvisionMode;
 use crate::provisioning::{ProvisionTarget, Provisioner, not_provisioned, role_access};
 
@@ -137,7 +136,7 @@ pub fn servers_offering(connector: &Connector) -> Option<&ServersOffering> {
 pub async fn provision_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     regions: &[String],
     mode: ProvisionMode,
     options: ApplyOptions,

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::EngineError;
+use crate::Keys;
 use crate::provisioning::{gap, role_access};
 
 /// The SSM document the assessment runs as.
@@ -257,7 +258,7 @@ pub trait SqlAssessor: Send + Sync {
         &'a self,
         connector: &'a Connector,
         aws: &'a AwsSettings,
-        keys_dir: &'a Path,
+        keys_dir: &'a Keys,
         assets: &'a [Asset],
     ) -> BoxFuture<'a, (Vec<Asset>, Vec<CoverageGap>)>;
 }
@@ -286,7 +287,7 @@ impl SqlAssessor for SqlVulnerabilityAssessor {
         &'a self,
         connector: &'a Connector,
         aws: &'a AwsSettings,
-        keys_dir: &'a Path,
+        keys_dir: &'a Keys,
         assets: &'a [Asset],
     ) -> BoxFuture<'a, (Vec<Asset>, Vec<CoverageGap>)> {
         Box::pin(async move {
@@ -419,7 +420,7 @@ pub async fn assess_connector(
 async fn sql_access(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
 ) -> Result<AwsAccess, EngineError> {
     let role = connector
         .offering(Plan::Sql)

@@ -36,6 +36,7 @@ use rampart_health::sql_pipeline_input;
 use rampart_model::{AlertSource, CoverageGap};
 
 use crate::EngineError;
+use crate::Keys;
 use crate::containers::{
     ClusterDetection, ClusterProvisioning, ProvisionReport, RegionError, drain_into, run_pipeline,
 };
@@ -59,7 +60,7 @@ pub fn threat_detection(connector: &Connector) -> Option<&SqlThreatDetection> {
 async fn detection_access<'c>(
     connector: &'c Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
 ) -> Result<(AwsAccess, &'c SqlThreatDetection), EngineError> {
     let detection = threat_detection(connector)
         .ok_or_else(|| EngineError::NoSqlThreatDetection(connector.name.clone()))?;
@@ -98,7 +99,7 @@ async fn log_groups(
 pub async fn provision_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     regions: &[String],
     mode: ProvisionMode,
     options: ApplyOptions,
@@ -279,7 +280,7 @@ pub struct SqlLogDetection {
 pub async fn detect_connector(
     connector: &Connector,
     base: &AwsSettings,
-    keys_dir: &Path,
+    keys_dir: &Keys,
     db: &Path,
     regions: &[String],
     options: DetectOptions,

@@ -18,12 +18,25 @@ pub enum IdentityError {
         /// Why it was refused.
         reason: String,
     },
-    /// `init` found an issuer in the keys directory already.
-    #[error("an issuer already exists in `{}`", .0.display())]
-    AlreadyInitialized(PathBuf),
-    /// There is no issuer in the keys directory.
-    #[error("no issuer in `{}`", .0.display())]
-    NotInitialized(PathBuf),
+    /// `init` found an issuer there already (a quoted keys directory, or
+    /// "the store").
+    #[error("an issuer already exists in {0}")]
+    AlreadyInitialized(String),
+    /// There is no issuer there (a quoted keys directory, or "the store").
+    #[error("no issuer in {0}")]
+    NotInitialized(String),
+    /// Another process changed the kept issuer since this one read it
+    /// (two rotations at once, say); nothing was written.
+    #[error("the issuer in {0} changed while this change was made; nothing was written, try again")]
+    Changed(String),
+    /// The storage that keeps the issuer failed (the store, say).
+    #[error("cannot keep the issuer in {location}: {reason}")]
+    Storage {
+        /// Where ("the store").
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// A file or directory operation failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io {
@@ -35,11 +48,11 @@ pub enum IdentityError {
         #[source]
         source: std::io::Error,
     },
-    /// The issuer's state or one of its key files cannot be understood.
-    #[error("corrupt issuer state in `{}`: {reason}", path.display())]
+    /// The issuer's state or one of its keys cannot be understood.
+    #[error("corrupt issuer state in {location}: {reason}")]
     Corrupt {
-        /// The file.
-        path: PathBuf,
+        /// Where: a quoted file or directory, or "the store".
+        location: String,
         /// What is wrong with it.
         reason: String,
     },
@@ -85,9 +98,10 @@ impl IdentityError {
         }
     }
 
-    pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+    /// The state or a key in `location` cannot be understood.
+    pub fn corrupt(location: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Corrupt {
-            path: path.into(),
+            location: location.into(),
             reason: reason.into(),
         }
     }

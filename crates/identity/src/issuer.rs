@@ -12,12 +12,10 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::IdentityError;
-use crate::files::{
-    PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, check_private_file, ensure_private_dir, remove_if_present,
-    write_atomic,
-};
+use crate::files::{PUBLIC_FILE_MODE, write_atomic};
 use crate::issuer_url::normalize_issuer_url;
 use crate::key::SigningKey;
+use crate::storage::{IssuerStorage, KeysDir, StoredIssuer, StoredKey};
 
 /// How long a minted token is valid.
 pub const TOKEN_LIFETIME: Duration = Duration::hours(1);
@@ -34,7 +32,8 @@ pub const STATE_FILE: &str = "issuer.json";
 
 const STATE_VERSION: u32 = 1;
 
-/// `issuer.json`: the URL and the key list. Holds no key material.
+/// The state document (`issuer.json` in a keys directory): the URL and the
+/// key list. Holds no key material.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct State {
     version: u32,
@@ -132,11 +131,14 @@ impl fmt::Debug for MintedToken {
     }
 }
 
-/// Rampart's OpenID Connect issuer, loaded from its keys directory.
+/// Rampart's OpenID Connect issuer, loaded from its keys directory or
+/// another [`IssuerStorage`].
 ///
 /// `Debug` shows the URL and key ids, never key material.
 pub struct Issuer {
-    dir: PathBuf,
+    storage: Box<dyn IssuerStorage>,
+    /// The kept issuer's generation (`None`: not kept yet).
+    generation: Option<i64>,
     state: State,
     /// Same order as `state.keys`.
     keys: Vec<SigningKey>,
@@ -145,7 +147,7 @@ pub struct Issuer {
 impl fmt::Debug for Issuer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Issuer")
-            .field("dir", &self.dir)
+            .field("storage", &self.storage)
             .field("url", &self.state.issuer_url)
             .field("keys", &self.keys)
             .finish()
@@ -156,42 +158,43 @@ impl Issuer {
     /// Creates an issuer in `keys_dir` (made owner-only) with one fresh key.
     /// Refuses when an issuer exists there already.
     pub fn init(keys_dir: &Path, issuer_url: &str) -> Result<Self, IdentityError> {
-        Self::create(keys_dir, issuer_url, false, OffsetDateTime::now_utc())
+        Self::create_in(Box::new(KeysDir::new(keys_dir)), issuer_url, false)
     }
 
     /// Like [`Issuer::init`], but replaces an existing issuer and deletes its
     /// keys: tokens they signed stop validating.
     pub fn init_replacing(keys_dir: &Path, issuer_url: &str) -> Result<Self, IdentityError> {
-        Self::create(keys_dir, issuer_url, true, OffsetDateTime::now_utc())
+        Self::create_in(Box::new(KeysDir::new(keys_dir)), issuer_url, true)
     }
 
-    fn create(
-        keys_dir: &Path,
+    /// Creates an issuer with one fresh key in `storage`. Refuses when it
+    /// holds one already, unless `replace` (the old keys are deleted and
+    /// tokens they signed stop validating).
+    pub fn create_in(
+        storage: Box<dyn IssuerStorage>,
         issuer_url: &str,
         replace: bool,
-        now: OffsetDateTime,
     ) -> Result<Self, IdentityError> {
         let url = normalize_issuer_url(issuer_url)?;
-        let state_path = keys_dir.join(STATE_FILE);
-        let previous = if state_path.exists() {
-            if !replace {
-                return Err(IdentityError::AlreadyInitialized(keys_dir.to_path_buf()));
+        let from = match storage.generation() {
+            Ok(Some(_)) if !replace => {
+                return Err(IdentityError::AlreadyInitialized(storage.location()));
             }
-            read_state(&state_path).ok()
-        } else {
-            None
+            Ok(from) => from,
+            // A kept issuer that cannot be read is replaced only when asked.
+            Err(e) if !replace => return Err(e),
+            Err(_) => None,
         };
-        ensure_private_dir(keys_dir)?;
         let key = SigningKey::generate()?;
-        write_key(keys_dir, &key)?;
-        let issuer = Self {
-            dir: keys_dir.to_path_buf(),
+        let mut issuer = Self {
+            storage,
+            generation: from,
             state: State {
                 version: STATE_VERSION,
                 issuer_url: url,
                 keys: vec![KeyRecord {
                     kid: key.kid().to_owned(),
-                    created_at: now,
+                    created_at: OffsetDateTime::now_utc(),
                     retired_at: None,
                     staged: false,
                 }],
@@ -199,11 +202,6 @@ impl Issuer {
             keys: vec![key],
         };
         issuer.save()?;
-        if let Some(previous) = previous {
-            for old in previous.keys.iter().filter(|r| !issuer.has_kid(&r.kid)) {
-                remove_if_present(&key_path(keys_dir, &old.kid))?;
-            }
-        }
         tracing::info!(url = %issuer.url(), kid = %issuer.signing_kid(), "issuer created");
         Ok(issuer)
     }
@@ -216,19 +214,29 @@ impl Issuer {
 
     /// [`Issuer::open`] with an explicit clock.
     pub fn open_at(keys_dir: &Path, now: OffsetDateTime) -> Result<Self, IdentityError> {
-        let state_path = keys_dir.join(STATE_FILE);
-        if !state_path.exists() {
-            return Err(IdentityError::NotInitialized(keys_dir.to_path_buf()));
-        }
-        let state = read_state(&state_path)?;
+        Self::open_in(Box::new(KeysDir::new(keys_dir)), now)
+    }
+
+    /// Loads the issuer kept in `storage`, pruning keys whose tokens have
+    /// all expired at `now`.
+    pub fn open_in(
+        storage: Box<dyn IssuerStorage>,
+        now: OffsetDateTime,
+    ) -> Result<Self, IdentityError> {
+        let location = storage.location();
+        let stored = storage
+            .load()?
+            .ok_or_else(|| IdentityError::NotInitialized(location.clone()))?;
+        let state: State = serde_json::from_str(&stored.state)
+            .map_err(|e| IdentityError::corrupt(&location, e.to_string()))?;
         if state.version != STATE_VERSION {
             return Err(IdentityError::corrupt(
-                &state_path,
+                &location,
                 format!("unsupported version `{}`", state.version),
             ));
         }
         normalize_issuer_url(&state.issuer_url)
-            .map_err(|e| IdentityError::corrupt(&state_path, e.to_string()))?;
+            .map_err(|e| IdentityError::corrupt(&location, e.to_string()))?;
         let signers = state.keys.iter().filter(|r| r.is_signer()).count();
         let staged = state.keys.iter().filter(|r| r.staged).count();
         if staged > 1
@@ -238,48 +246,57 @@ impl Issuer {
                 .any(|r| r.staged && r.retired_at.is_some())
         {
             return Err(IdentityError::corrupt(
-                &state_path,
+                &location,
                 format!("{staged} staged keys instead of at most one"),
             ));
         }
         if signers != 1 {
             return Err(IdentityError::corrupt(
-                &state_path,
+                &location,
                 format!("{signers} signing keys instead of one"),
             ));
         }
         let mut keys = Vec::with_capacity(state.keys.len());
         for record in &state.keys {
-            if record.kid.is_empty()
-                || !record
-                    .kid
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if !valid_kid(&record.kid) {
                 return Err(IdentityError::corrupt(
-                    &state_path,
+                    &location,
                     format!("malformed key id `{}`", record.kid),
                 ));
             }
-            let path = key_path(keys_dir, &record.kid);
-            check_private_file(&path)?;
-            let pem = fs::read_to_string(&path).map_err(|e| IdentityError::io("read", &path, e))?;
-            let key = SigningKey::from_pem(&pem)
-                .map_err(|reason| IdentityError::corrupt(&path, reason))?;
+            let pem = stored
+                .keys
+                .iter()
+                .find(|k| k.kid == record.kid)
+                .ok_or_else(|| {
+                    IdentityError::corrupt(&location, format!("key `{}` is missing", record.kid))
+                })?;
+            let key = SigningKey::from_pem(&pem.pem).map_err(|reason| {
+                IdentityError::corrupt(&location, format!("key `{}`: {reason}", record.kid))
+            })?;
             if key.kid() != record.kid {
                 return Err(IdentityError::corrupt(
-                    &path,
-                    format!("the key's id is not `{}`", record.kid),
+                    &location,
+                    format!("the key stored as `{}` has another id", record.kid),
                 ));
             }
             keys.push(key);
         }
         let mut issuer = Self {
-            dir: keys_dir.to_path_buf(),
+            storage,
+            generation: Some(stored.generation),
             state,
             keys,
         };
-        issuer.prune(now)?;
+        match issuer.prune(now) {
+            Ok(_) => {}
+            // Another process changed the issuer since it was read (and
+            // pruned it too, or rotated): this one's view is still whole.
+            Err(IdentityError::Changed(_)) => {
+                tracing::debug!("the issuer changed while pruning; pruned in memory only");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(issuer)
     }
 
@@ -288,9 +305,27 @@ impl Issuer {
         &self.state.issuer_url
     }
 
-    /// The keys directory the issuer lives in.
-    pub fn keys_dir(&self) -> &Path {
-        &self.dir
+    /// Where the issuer is kept, for messages: a quoted keys directory or
+    /// "the store".
+    pub fn location(&self) -> String {
+        self.storage.location()
+    }
+
+    /// The keys directory the issuer lives in (`None`: another storage).
+    pub fn keys_dir(&self) -> Option<&Path> {
+        self.storage.keys_dir()
+    }
+
+    /// A copy of the issuer kept in `storage` instead: same URL, keys and
+    /// times. Refuses when `storage` holds an issuer already.
+    pub fn copy_to(&self, storage: Box<dyn IssuerStorage>) -> Result<Self, IdentityError> {
+        if storage.generation()?.is_some() {
+            return Err(IdentityError::AlreadyInitialized(storage.location()));
+        }
+        storage.save(&self.stored()?, None)?;
+        let copy = Self::open_in(storage, OffsetDateTime::now_utc())?;
+        tracing::info!(url = %copy.url(), to = %copy.location(), "issuer copied");
+        Ok(copy)
     }
 
     /// The `jwks_uri` the discovery document announces.
@@ -371,8 +406,9 @@ impl Issuer {
             if let Some(parent) = path.parent() {
                 fs::create_dir_all(parent).map_err(|e| IdentityError::io("create", parent, e))?;
             }
-            let mut body = serde_json::to_vec_pretty(&document)
-                .map_err(|e| IdentityError::corrupt(&path, e.to_string()))?;
+            let mut body = serde_json::to_vec_pretty(&document).map_err(|e| {
+                IdentityError::corrupt(format!("`{}`", path.display()), e.to_string())
+            })?;
             body.push(b'\n');
             write_atomic(&path, &body, PUBLIC_FILE_MODE)?;
             written.push(path);
@@ -442,13 +478,12 @@ impl Issuer {
     /// is replaced.
     pub fn stage(&mut self, now: OffsetDateTime) -> Result<String, IdentityError> {
         let key = SigningKey::generate()?;
-        write_key(&self.dir, &key)?;
-        // One staged key at most: an older one never signed, so it goes.
-        let mut old = Vec::new();
+        // One staged key at most: an older one never signed, so it goes
+        // (`save` deletes it).
         let mut i = 0;
         while i < self.state.keys.len() {
             if self.state.keys.get(i).is_some_and(|r| r.staged) {
-                old.push(self.state.keys.remove(i).kid);
+                self.state.keys.remove(i);
                 self.keys.remove(i);
             } else {
                 i += 1;
@@ -463,9 +498,6 @@ impl Issuer {
         });
         self.keys.push(key);
         self.save()?;
-        for kid in old {
-            remove_if_present(&key_path(&self.dir, &kid))?;
-        }
         tracing::info!(%kid, "issuer signing key staged");
         Ok(kid)
     }
@@ -523,7 +555,6 @@ impl Issuer {
         self.keys = keys;
         self.save()?;
         for kid in &expired {
-            remove_if_present(&key_path(&self.dir, kid))?;
             tracing::info!(%kid, "expired issuer key removed");
         }
         Ok(expired)
@@ -537,16 +568,33 @@ impl Issuer {
             .rfind(|(record, _)| record.is_signer())
     }
 
-    fn has_kid(&self, kid: &str) -> bool {
-        self.state.keys.iter().any(|r| r.kid == kid)
+    /// The state and keys as kept.
+    fn stored(&self) -> Result<StoredIssuer, IdentityError> {
+        let state = serde_json::to_string_pretty(&self.state)
+            .map_err(|e| IdentityError::corrupt(self.storage.location(), e.to_string()))?;
+        let keys = self
+            .keys
+            .iter()
+            .map(|key| {
+                Ok(StoredKey {
+                    kid: key.kid().to_owned(),
+                    pem: key.to_pem()?,
+                })
+            })
+            .collect::<Result<Vec<_>, IdentityError>>()?;
+        Ok(StoredIssuer {
+            state,
+            keys,
+            generation: self.generation.unwrap_or_default(),
+        })
     }
 
-    fn save(&self) -> Result<(), IdentityError> {
-        let path = self.dir.join(STATE_FILE);
-        let mut body = serde_json::to_vec_pretty(&self.state)
-            .map_err(|e| IdentityError::corrupt(&path, e.to_string()))?;
-        body.push(b'\n');
-        write_atomic(&path, &body, PRIVATE_FILE_MODE)
+    /// Keeps the state and keys in the storage, from the generation this
+    /// issuer was read at.
+    fn save(&mut self) -> Result<(), IdentityError> {
+        let stored = self.stored()?;
+        self.generation = Some(self.storage.save(&stored, self.generation)?);
+        Ok(())
     }
 }
 
@@ -555,18 +603,13 @@ pub fn key_path(keys_dir: &Path, kid: &str) -> PathBuf {
     keys_dir.join(format!("issuer-{kid}.pem"))
 }
 
-fn write_key(keys_dir: &Path, key: &SigningKey) -> Result<(), IdentityError> {
-    let pem = key.to_pem()?;
-    write_atomic(
-        &key_path(keys_dir, key.kid()),
-        pem.as_bytes(),
-        PRIVATE_FILE_MODE,
-    )
-}
-
-fn read_state(path: &Path) -> Result<State, IdentityError> {
-    let text = fs::read_to_string(path).map_err(|e| IdentityError::io("read", path, e))?;
-    serde_json::from_str(&text).map_err(|e| IdentityError::corrupt(path, e.to_string()))
+/// Whether `kid` is a key id Rampart makes (URL-safe base64), and so safe
+/// in a file name.
+pub(crate) fn valid_kid(kid: &str) -> bool {
+    !kid.is_empty()
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

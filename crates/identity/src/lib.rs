@@ -2,7 +2,8 @@
 //!
 //! Rampart connects to AWS accounts without stored secrets: it is its own
 //! OIDC identity provider. This crate owns the issuer: its RSA signing keys
-//! in the keys directory (owner-only files, never logged), the discovery
+//! in the keys directory (owner-only files, never logged) or in another
+//! [`IssuerStorage`] (Rampart's store, for replicas), the discovery
 //! document and JWKS it publishes, RS256 tokens for a connector and a plan's
 //! audience, key rotation, and the TLS thumbprint IAM asks for.
 //!
@@ -20,6 +21,7 @@ mod files;
 mod issuer;
 mod issuer_url;
 mod key;
+mod storage;
 mod thumbprint;
 
 pub use error::IdentityError;
@@ -29,4 +31,5 @@ pub use issuer::{
 };
 pub use issuer_url::normalize_issuer_url;
 pub use key::KEY_BITS;
+pub use storage::{IssuerStorage, KeysDir, StoredIssuer, StoredKey};
 pub use thumbprint::{THUMBPRINT_TIMEOUT, thumbprint, thumbprint_with_timeout};

@@ -77,8 +77,13 @@ pub enum ServerError {
 pub struct ServerConfig {
     /// The store file.
     pub db: PathBuf,
-    /// The secret-key directory (the OIDC issuer's keys live here).
+    /// The secret-key directory (the OIDC issuer's keys live here, or the
+    /// key that seals them in the store).
     pub keys_dir: Option<PathBuf>,
+    /// How long the issuer's discovery document and JWKS are served before
+    /// being re-read (a rotation on another replica shows after at most
+    /// this long).
+    pub issuer_refresh: Duration,
     /// The URL users reach the server at (behind a reverse proxy); an
     /// `https` URL makes cookies `Secure`.
     pub public_url: Option<String>,
@@ -127,6 +132,7 @@ impl ServerConfig {
         Self {
             db,
             keys_dir: None,
+            issuer_refresh: Duration::from_secs(60),
             public_url: None,
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(15),
@@ -163,6 +169,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The keys directory and the store, where the issuer in use is
+    /// looked for (the store first); `None` without a keys directory.
+    pub fn issuer_keys(&self) -> Option<rampart_engine::Keys> {
+        self.config
+            .keys_dir
+            .as_ref()
+            .map(|dir| rampart_engine::Keys::new(dir, Some(&self.config.db)))
+    }
+
     /// Opens the store and loads the catalog; `scan` runs triggered scans
     /// (`None`: the API answers 503 to a scan trigger).
     pub fn new(config: ServerConfig, scan: Option<ScanFn>) -> Result<Self, ServerError> {
@@ -255,7 +270,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(auth::routes())
         .merge(first_run::routes())
-        .merge(oidc::routes(state.config.keys_dir.as_deref()))
+        .merge(oidc::routes(
+            state.issuer_keys(),
+            state.config.issuer_refresh,
+        ))
         .merge(protected)
         .fallback(not_found)
         .with_state(state)

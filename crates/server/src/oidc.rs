@@ -1,10 +1,11 @@
 //! The OpenID Connect issuer's public documents, when Rampart hosts its own
-//! issuer (`rampart issuer init` in the keys directory): the discovery
-//! document and the JWKS at the issuer URL's path, without authentication.
-//! The documents are re-read at most once a minute so key rotation shows
-//! without a restart.
+//! issuer (`rampart issuer init`, in the keys directory or the store): the
+//! discovery document and the JWKS at the issuer URL's path, without
+//! authentication. The documents are re-read at most once per
+//! [`ServerConfig::issuer_refresh`](crate::ServerConfig::issuer_refresh) (a
+//! minute by default), so a rotation shows without a restart; with the
+//! issuer in the store, on every replica.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,14 +13,12 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rampart_identity::{IdentityError, Issuer};
+use rampart_engine::Keys;
+use rampart_identity::IdentityError;
 use serde_json::Value;
 
 use crate::AppState;
 use crate::error::ApiError;
-
-/// How long documents are served before being re-read.
-const REFRESH: Duration = Duration::from_secs(60);
 
 #[derive(Debug)]
 struct Cached {
@@ -29,30 +28,38 @@ struct Cached {
 
 #[derive(Debug, Clone)]
 struct Documents {
-    keys_dir: Arc<PathBuf>,
+    keys: Arc<Keys>,
+    refresh: Duration,
     cache: Arc<Mutex<Cached>>,
 }
 
 impl Documents {
-    fn get(&self, name: &str) -> Result<Value, ApiError> {
-        let mut cache = self
-            .cache
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
+        self.cache
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.at.elapsed() > REFRESH {
-            match Issuer::open(&self.keys_dir) {
-                Ok(issuer) => {
-                    *cache = Cached {
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn get(&self, name: &str) -> Result<Value, ApiError> {
+        let stale = self.lock().at.elapsed() > self.refresh;
+        if stale {
+            let keys = Arc::clone(&self.keys);
+            match tokio::task::spawn_blocking(move || keys.issuer()).await {
+                Ok(Ok(issuer)) => {
+                    *self.lock() = Cached {
                         at: Instant::now(),
                         documents: issuer.documents(),
                     };
                 }
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "re-reading the issuer failed; serving the last documents");
+                }
                 Err(err) => {
-                    tracing::warn!(error = %err, "re-reading the issuer failed; serving the last documents")
+                    tracing::warn!(error = %err, "re-reading the issuer failed; serving the last documents");
                 }
             }
         }
-        cache
+        self.lock()
             .documents
             .iter()
             .find(|(path, _)| *path == name)
@@ -61,41 +68,44 @@ impl Documents {
     }
 }
 
-/// The issuer's routes, or none when the keys directory holds no issuer.
-pub fn routes(keys_dir: Option<&Path>) -> Router<AppState> {
-    let Some(dir) = keys_dir else {
+/// The issuer's routes, or none when neither the store nor the keys
+/// directory holds an issuer. `refresh` is how long documents are served
+/// before being re-read.
+pub fn routes(keys: Option<Keys>, refresh: Duration) -> Router<AppState> {
+    let Some(keys) = keys else {
         return Router::new();
     };
-    let issuer = match Issuer::open(dir) {
+    let issuer = match keys.issuer() {
         Ok(issuer) => issuer,
         Err(IdentityError::NotInitialized(_)) => return Router::new(),
         Err(err) => {
-            tracing::warn!(error = %err, "the issuer in the keys directory cannot be read; not serving its documents");
+            tracing::warn!(error = %err, "the issuer cannot be read; not serving its documents");
             return Router::new();
         }
     };
     let base = issuer_path(issuer.url());
     let docs = Documents {
-        keys_dir: Arc::new(dir.to_owned()),
+        keys: Arc::new(keys),
+        refresh,
         cache: Arc::new(Mutex::new(Cached {
             at: Instant::now(),
             documents: issuer.documents(),
         })),
     };
-    tracing::info!(issuer = %issuer.url(), "serving the issuer's discovery document and JWKS");
+    tracing::info!(issuer = %issuer.url(), at = %issuer.location(), "serving the issuer's discovery document and JWKS");
     let mut router = Router::new();
     for (name, _) in issuer.documents() {
         let docs = docs.clone();
         router = router.route(
             &format!("{base}/{name}"),
-            get(move || async move { document(&docs, name) }),
+            get(move || async move { document(&docs, name).await }),
         );
     }
     router
 }
 
-fn document(docs: &Documents, name: &str) -> Response {
-    match docs.get(name) {
+async fn document(docs: &Documents, name: &str) -> Response {
+    match docs.get(name).await {
         Ok(doc) => {
             let mut response = axum::Json(doc).into_response();
             response.headers_mut().insert(

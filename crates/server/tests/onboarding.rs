@@ -692,3 +692,81 @@ async fn the_api_refuses_what_the_form_refuses_with_the_same_message() {
     assert!(list.body.contains("scope: env=prod"), "{}", list.body);
     assert!(list.body.contains("Resume scheduled scans"));
 }
+
+/// Two replicas on one PostgreSQL store with the issuer kept in it: a
+/// rotation on the dashboard of one is what the other publishes and signs
+/// with, and a session made on one is valid on the other.
+#[tokio::test]
+async fn replicas_share_the_issuer_kept_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = std::path::PathBuf::from(rampart_testkit::postgres::fresh_url());
+    let keys = dir.path().join("keys");
+    let store = Store::open(&db).unwrap();
+    let first_kid =
+        rampart_engine::issuer::create_in_store(&keys, &store, "https://127.0.0.1/oidc", false)
+            .unwrap()
+            .signing_kid()
+            .to_owned();
+    let replica = |refresh: std::time::Duration| {
+        let mut config = ServerConfig::new(db.clone());
+        config.keys_dir = Some(keys.clone());
+        config.issuer_refresh = refresh;
+        let state = AppState::new(config, None).unwrap();
+        (router(state.clone()), state)
+    };
+    let (app_a, state_a) = replica(std::time::Duration::ZERO);
+    let (app_b, _) = replica(std::time::Duration::ZERO);
+    let a = Fixture {
+        _dir: dir,
+        app: app_a,
+        state: state_a,
+        db: db.clone(),
+    };
+    let jwks_kids = |app: Router| async move {
+        let reply = send(
+            &app,
+            Request::get("/oidc/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let jwks: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(jwks_kids(app_b.clone()).await, vec![first_kid.clone()]);
+
+    let admin = first_admin(&a).await;
+    let page = admin.get(&app_b, "/settings/issuer").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("kept in the store"), "{}", page.body);
+    let rotated = admin
+        .post(&a.app, "/settings/issuer/rotate", &[], true)
+        .await;
+    assert_eq!(rotated.status, StatusCode::SEE_OTHER, "{}", rotated.body);
+
+    // Replica B publishes the new key next to the retired one, and signs
+    // with the new one.
+    let after = jwks_kids(app_b.clone()).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0], first_kid);
+    let new_kid = after[1].clone();
+    let page = admin.get(&app_b, "/settings/issuer").await;
+    let row = &page.body[page.body.find(&new_kid).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("signing"), "{row}");
+    let old_row = &page.body[page.body.find(&first_kid).unwrap()..];
+    let old_row = &old_row[..old_row.find("</tr>").unwrap()];
+    assert!(old_row.contains("retired"), "{old_row}");
+    let in_use = rampart_engine::Keys::new(&keys, Some(&db))
+        .issuer()
+        .unwrap();
+    assert_eq!(in_use.signing_kid(), new_kid);
+    // No issuer file was written to the keys directory.
+    assert!(!keys.join(rampart_identity::STATE_FILE).exists());
+}

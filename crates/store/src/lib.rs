@@ -15,6 +15,7 @@ mod dashboard;
 pub mod db;
 mod exemptions;
 mod history;
+mod issuer;
 mod log_cursors;
 mod machines;
 mod pages;
@@ -31,7 +32,7 @@ pub mod tls;
 mod tokens;
 mod vulndb;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::db::{Conn, DbError, OptionalExtension, params};
 use rampart_model::{
@@ -48,6 +49,7 @@ pub use classic::SealedSecret;
 pub use coverage::ScanCoverage;
 pub use exemptions::StoredExemption;
 pub use history::{AssessmentChange, ChangeFilter, ChangeKind, DailyPosture, PruneReport, is_day};
+pub use issuer::StoredIssuerRecord;
 pub use log_cursors::{MAX_OBJECT_ATTEMPTS, ObjectFailure};
 pub use machines::MachineFindingFilter;
 pub use pages::AssessmentFilter;
@@ -84,9 +86,11 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// replicas share (`replica_state.rs`: login CSRF values, failed sign-ins,
 /// first-run links, connector health results, outbox claims) and the
 /// queue's per-region jobs; version 11 assets and gaps as current state
-/// per account (`current.rs`: a scan replaces its own accounts' rows).
-/// Each is created on open, so older files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 11;
+/// per account (`current.rs`: a scan replaces its own accounts' rows);
+/// version 12 the issuer kept in the store (`issuer.rs`: its state and
+/// sealed keys, shared by replicas). Each is created on open, so older
+/// files upgrade in place.
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +177,8 @@ pub struct AssetFilter {
 #[derive(Debug)]
 pub struct Store {
     conn: Conn,
+    /// The `--db` it was opened from (`None`: in memory).
+    location: Option<PathBuf>,
 }
 
 /// Where the store is: a SQLite file (the default) or a PostgreSQL
@@ -180,7 +186,7 @@ pub struct Store {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     /// A SQLite file.
-    Sqlite(std::path::PathBuf),
+    Sqlite(PathBuf),
     /// A PostgreSQL connection URL.
     Postgres(String),
 }
@@ -385,7 +391,15 @@ impl Store {
         }
         create_private(path)?;
         let conn = rusqlite::Connection::open(path).map_err(DbError::from)?;
-        Self::init_sqlite(conn)
+        let mut store = Self::init_sqlite(conn)?;
+        store.location = Some(path.to_owned());
+        Ok(store)
+    }
+
+    /// The `--db` this store was opened from: a SQLite path or a
+    /// `postgres://` URL (`None` for an in-memory store).
+    pub fn location(&self) -> Option<&Path> {
+        self.location.as_deref()
     }
 
     /// Another connection to a store this process has opened already with
@@ -397,11 +411,13 @@ impl Store {
         if let Some(StoreLocation::Postgres(url)) = path.to_str().map(StoreLocation::parse) {
             return Ok(Self {
                 conn: Conn::Postgres(db::PgConn::connect(&url)?),
+                location: Some(path.to_owned()),
             });
         }
         let conn = rusqlite::Connection::open(path).map_err(DbError::from)?;
         Ok(Self {
             conn: Self::sqlite_conn(conn)?,
+            location: Some(path.to_owned()),
         })
     }
 
@@ -441,14 +457,20 @@ impl Store {
         // so a current version means they are all there (a change to
         // either comes with a new schema version).
         if Self::postgres_schema_is_current(&conn)? {
-            return Ok(Self { conn });
+            return Ok(Self {
+                conn,
+                location: Some(PathBuf::from(url)),
+            });
         }
         // One process at a time creates or upgrades the schema.
         let tx = conn.begin_write()?;
         tx.execute_batch(db::PG_COMPAT)?;
         Self::create_schema(&tx)?;
         tx.commit()?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            location: Some(PathBuf::from(url)),
+        })
     }
 
     /// Opens the store at `location`: [`open`](Self::open) for a file,
@@ -502,7 +524,10 @@ impl Store {
     fn init_sqlite(conn: rusqlite::Connection) -> Result<Self> {
         let conn = Self::sqlite_conn(conn)?;
         Self::create_schema(&conn)?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn,
+            location: None,
+        })
     }
 
     /// A SQLite connection with the store's settings.
@@ -572,6 +597,8 @@ impl Store {
         conn.execute_batch(replica_state::SCHEMA)?;
         // Schema version 11: assets and gaps as current state per account.
         current::migrate(conn)?;
+        // Schema version 12: the issuer kept in the store.
+        conn.execute_batch(issuer::SCHEMA)?;
         match Self::schema_version(conn)? {
             Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
             Some(v) if v == SCHEMA_VERSION => {}
@@ -1230,7 +1257,7 @@ mod tests {
     fn a_reopened_connection_shares_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let path = if rampart_testkit::postgres::selected() {
-            std::path::PathBuf::from(rampart_testkit::postgres::fresh_url())
+            PathBuf::from(rampart_testkit::postgres::fresh_url())
         } else {
             dir.path().join("rampart.db")
         };
@@ -1314,7 +1341,7 @@ mod tests {
         assert_eq!(mode(path.parent().unwrap()), STORE_DIR_MODE);
         assert_eq!(mode(&dir.path().join("a")), STORE_DIR_MODE);
         for suffix in ["-wal", "-shm"] {
-            let sidecar = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            let sidecar = PathBuf::from(format!("{}{suffix}", path.display()));
             assert!(sidecar.exists(), "{}", sidecar.display());
             assert_eq!(mode(&sidecar), STORE_FILE_MODE, "{}", sidecar.display());
         }

@@ -23,7 +23,7 @@ use crate::args::{
 use crate::commands::scan::{
     BarProgress, aws_settings, gate, merged_note, posture_summary, summary,
 };
-use crate::commands::{keys_dir, open_store, store_exists, store_path};
+use crate::commands::{issuer_keys, keys_dir, open_store, store_exists, store_path};
 use crate::exit::{CliError, Exit};
 use crate::posture;
 
@@ -223,7 +223,7 @@ pub fn token(args: &ConnectorTokenArgs, out: &mut dyn Write) -> Result<(), CliEr
             connector.name
         )));
     };
-    let issuer = open_issuer(&keys_dir(&args.store)?)?;
+    let issuer = open_issuer(&issuer_keys(&args.store)?)?;
     let minted = issuer
         .mint(
             &connector.id.to_string(),

@@ -9,10 +9,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::args::{
-    IssuerArgs, IssuerCommand, IssuerExportArgs, IssuerInitArgs, IssuerRotateArgs, IssuerShowArgs,
-    IssuerThumbprintArgs, ListFormat,
+    IssuerArgs, IssuerCommand, IssuerExportArgs, IssuerInitArgs, IssuerMoveArgs, IssuerRotateArgs,
+    IssuerShowArgs, IssuerThumbprintArgs, ListFormat,
 };
-use crate::commands::keys_dir;
+use crate::commands::{issuer_keys, keys_dir, open_store, store_exists};
 use crate::exit::{CliError, Exit};
 use crate::output::table;
 
@@ -20,6 +20,7 @@ use crate::output::table;
 pub fn run(args: &IssuerArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let text = match &args.command {
         IssuerCommand::Init(a) => init(a)?,
+        IssuerCommand::MoveToStore(a) => move_to_store(a)?,
         IssuerCommand::Show(a) => show(a)?,
         IssuerCommand::Export(a) => export(a)?,
         IssuerCommand::Rotate(a) => rotate(a)?,
@@ -39,6 +40,7 @@ fn cli_error(err: IdentityError) -> CliError {
             "{err}; create it with `rampart issuer init --issuer-url https://HOST/PATH`"
         )),
         IdentityError::InvalidIssuerUrl { .. }
+        | IdentityError::Changed(_)
         | IdentityError::LoosePermissions { .. }
         | IdentityError::InvalidClaim(_)
         | IdentityError::Thumbprint { .. } => CliError::usage(err),
@@ -47,7 +49,7 @@ fn cli_error(err: IdentityError) -> CliError {
 }
 
 fn open(store: &crate::args::StoreArgs) -> Result<Issuer, CliError> {
-    Issuer::open(&keys_dir(store)?).map_err(cli_error)
+    issuer_keys(store)?.issuer().map_err(cli_error)
 }
 
 fn time_text(at: Option<OffsetDateTime>) -> String {
@@ -57,18 +59,48 @@ fn time_text(at: Option<OffsetDateTime>) -> String {
 
 fn init(args: &IssuerInitArgs) -> Result<String, CliError> {
     let dir = keys_dir(&args.store)?;
-    let issuer = if args.force {
-        Issuer::init_replacing(&dir, &args.issuer_url)
+    let issuer = if args.in_store {
+        let store = open_store(&args.store)?;
+        rampart_engine::issuer::create_in_store(&dir, &store, &args.issuer_url, args.force)
     } else {
-        Issuer::init(&dir, &args.issuer_url)
+        // The store's issuer is the one in use: a second one in the keys
+        // directory would never sign.
+        if store_exists(&args.store)?
+            && open_store(&args.store)?
+                .has_issuer()
+                .map_err(CliError::failure)?
+        {
+            return Err(CliError::usage(
+                "the store holds the issuer already; pass `--in-store --force` to replace it there",
+            ));
+        }
+        if args.force {
+            Issuer::init_replacing(&dir, &args.issuer_url)
+        } else {
+            Issuer::init(&dir, &args.issuer_url)
+        }
     }
     .map_err(cli_error)?;
     Ok(format!(
-        "created issuer `{}` with signing key `{}` in `{}`\nnext: `rampart issuer export --dir DIR` and serve DIR at {}/ over HTTPS (or run `rampart serve`)\n",
+        "created issuer `{}` with signing key `{}` in {}\nnext: `rampart issuer export --dir DIR` and serve DIR at {}/ over HTTPS (or run `rampart serve`)\n",
         issuer.url(),
         issuer.signing_kid(),
-        dir.display(),
+        issuer.location(),
         issuer.url(),
+    ))
+}
+
+fn move_to_store(args: &IssuerMoveArgs) -> Result<String, CliError> {
+    let dir = keys_dir(&args.store)?;
+    let store = open_store(&args.store)?;
+    let issuer = rampart_engine::issuer::move_to_store(&dir, &store).map_err(cli_error)?;
+    Ok(format!(
+        "moved issuer `{}` ({} keys, signing key `{}`) from `{}` into the store; its files there are deleted\nevery `rampart serve` and `rampart worker` on this store uses it; they need the same `{}` in their keys directory to open its keys\n",
+        issuer.url(),
+        issuer.keys().len(),
+        issuer.signing_kid(),
+        dir.display(),
+        rampart_engine::classic::KEY_FILE,
     ))
 }
 
@@ -83,6 +115,7 @@ fn show(args: &IssuerShowArgs) -> Result<String, CliError> {
                 "discovery_url": discovery_url,
                 "jwks_uri": issuer.jwks_uri(),
                 "keys_dir": issuer.keys_dir(),
+                "kept_in": if issuer.keys_dir().is_some() { "keys_dir" } else { "store" },
                 "keys": keys,
             });
             serde_json::to_string_pretty(&doc).map_err(CliError::failure)? + "\n"
@@ -102,10 +135,10 @@ fn show(args: &IssuerShowArgs) -> Result<String, CliError> {
                 })
                 .collect();
             format!(
-                "issuer     {}\ndiscovery  {discovery_url}\njwks       {}\nkeys dir   {}\n\n{}",
+                "issuer     {}\ndiscovery  {discovery_url}\njwks       {}\nkept in    {}\n\n{}",
                 issuer.url(),
                 issuer.jwks_uri(),
-                issuer.keys_dir().display(),
+                issuer.location(),
                 table(
                     &[
                         "KID",

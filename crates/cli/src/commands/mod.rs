@@ -65,6 +65,17 @@ pub fn keys_dir(args: &StoreArgs) -> Result<PathBuf, CliError> {
         .map_or_else(|| PathBuf::from("keys"), |p| p.join("keys")))
 }
 
+/// The keys directory, and the store when there is one: where the issuer
+/// in use is looked for (the store first).
+pub fn issuer_keys(args: &StoreArgs) -> Result<rampart_engine::Keys, CliError> {
+    let store = if store_exists(args)? {
+        Some(store_path(args)?)
+    } else {
+        None
+    };
+    Ok(rampart_engine::Keys::new(keys_dir(args)?, store.as_deref()))
+}
+
 /// Opens the store; `Store::open` creates a missing directory (`0700`) and
 /// file (`0600`).
 pub fn open_store(args: &StoreArgs) -> Result<Store, CliError> {

@@ -7,7 +7,7 @@ use rampart_connector::Connector;
 use rampart_onboarding::{Access, ConnectorRoles};
 
 use crate::args::{ConnectorTemplateArgs, TemplateAccess, TemplateFormat};
-use crate::commands::{keys_dir, open_store, store_exists};
+use crate::commands::{issuer_keys, open_store, store_exists};
 use crate::exit::CliError;
 
 /// Writes the connector's template to `--output` or `out`.
@@ -15,11 +15,9 @@ pub fn run(args: &ConnectorTemplateArgs, out: &mut dyn Write) -> Result<(), CliE
     let connector = find(args)?;
     // Refuse a member or a bad role before reaching the issuer's host.
     let roles = ConnectorRoles::from_connector(&connector).map_err(CliError::usage)?;
-    let keys = keys_dir(&args.store)?;
-    let issuer = rampart_identity::Issuer::open(&keys).map_err(|e| {
+    let issuer = issuer_keys(&args.store)?.issuer().map_err(|e| {
         CliError::usage(format!(
-            "no issuer in `{}` ({e}); create it with `rampart issuer init --url https://...`",
-            keys.display()
+            "{e}; create it with `rampart issuer init --url https://...`"
         ))
     })?;
     let thumbprints = if args.thumbprint.is_empty() {

@@ -400,7 +400,7 @@ pub(super) async fn template(
         Ok(roles) => roles,
         Err(e) => return template_problem(&connector, &who, &query, &e.to_string(), false),
     };
-    let Some(keys_dir) = state.config.keys_dir.clone() else {
+    let Some(keys) = state.issuer_keys() else {
         return template_problem(
             &connector,
             &who,
@@ -415,15 +415,12 @@ pub(super) async fn template(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
-    // Opening the issuer reads files; the thumbprint is a blocking TLS
-    // handshake with the issuer's host.
+    // Opening the issuer reads files or the store; the thumbprint is a
+    // blocking TLS handshake with the issuer's host.
     let looked_up = tokio::task::spawn_blocking(move || {
-        let issuer = rampart_identity::Issuer::open(&keys_dir).map_err(|e| {
+        let issuer = keys.issuer().map_err(|e| {
             (
-                format!(
-                    "no issuer in `{}` ({e}); create it with `rampart issuer init --url https://...`",
-                    keys_dir.display()
-                ),
+                format!("{e}; create it with `rampart issuer init --url https://...`"),
                 false,
             )
         })?;

@@ -623,11 +623,9 @@ pub(super) async fn deploy(
         _ => "default",
     };
     let base = format!("/connectors/{}", segment(&connector.name));
-    let issuer = match state.config.keys_dir.clone() {
-        Some(dir) => tokio::task::spawn_blocking(move || {
-            rampart_identity::Issuer::open(&dir)
-                .map(Arc::new)
-                .map_err(|e| format!("no issuer in `{}`: {e}", dir.display()))
+    let issuer = match state.issuer_keys() {
+        Some(keys) => tokio::task::spawn_blocking(move || {
+            keys.issuer().map(Arc::new).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| PageError(ApiError::internal(format!("issuer task: {e}"))))?,

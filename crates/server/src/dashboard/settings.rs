@@ -121,18 +121,18 @@ pub(super) async fn revoke(State(state): State<AppState>, Path(id): Path<String>
     Ok(see_other("/settings/tokens"))
 }
 
-fn open_issuer(state: &AppState) -> Result<rampart_identity::Issuer, PageError> {
-    let dir = state
-        .config
-        .keys_dir
-        .clone()
+async fn open_issuer(state: &AppState) -> Result<rampart_identity::Issuer, PageError> {
+    let keys = state
+        .issuer_keys()
         .ok_or_else(|| PageError(ApiError::not_found("this server has no keys directory")))?;
-    rampart_identity::Issuer::open(&dir).map_err(|e| {
-        PageError(ApiError::not_found(format!(
-            "no issuer in `{}` ({e}); create it with `rampart issuer init --url https://...`",
-            dir.display()
-        )))
-    })
+    tokio::task::spawn_blocking(move || keys.issuer())
+        .await
+        .map_err(|e| PageError(ApiError::internal(format!("issuer task: {e}"))))?
+        .map_err(|e| {
+            PageError(ApiError::not_found(format!(
+                "{e}; create it with `rampart issuer init --url https://...`"
+            )))
+        })
 }
 
 /// `GET /settings/issuer`: the signing keys and the rotate button.
@@ -141,7 +141,7 @@ pub(super) async fn issuer(
     Extension(who): Extension<Principal>,
 ) -> PageResult {
     admin_only(&who)?;
-    let issuer = match open_issuer(&state) {
+    let issuer = match open_issuer(&state).await {
         Ok(issuer) => issuer,
         Err(PageError(err)) => {
             let content = html! {
@@ -154,6 +154,11 @@ pub(super) async fn issuer(
     let content = html! {
         h1 { "Issuer keys" }
         p { "Issuer " code { (issuer.url()) } ". AWS checks every role session's token against the keys published at " code { (issuer.jwks_uri()) } "." }
+        @if issuer.keys_dir().is_some() {
+            p #issuer-storage { "The keys are in this server's keys directory " (issuer.location()) ". A change here is seen by this server only; other replicas need the same files. " code { "rampart issuer move-to-store" } " keeps them in the store, shared by every replica." }
+        } @else {
+            p #issuer-storage { "The keys are kept in the store, sealed with the keys directory's secret key: a change here is seen by every replica within a minute." }
+        }
         table #issuer-keys {
             thead { tr { th { "Key id" } th { "Created" } th { "State" } th { "Published until" } } }
             tbody {
@@ -226,7 +231,7 @@ pub(super) async fn rotate(State(state): State<AppState>) -> PageResult {
 }
 
 async fn change_key(state: &AppState, step: KeyStep) -> PageResult {
-    let mut issuer = open_issuer(state)?;
+    let mut issuer = open_issuer(state).await?;
     tokio::task::spawn_blocking(move || {
         let now = OffsetDateTime::now_utc();
         match step {
@@ -241,6 +246,7 @@ async fn change_key(state: &AppState, step: KeyStep) -> PageResult {
         rampart_identity::IdentityError::NothingStaged => {
             PageError(ApiError::bad_request(e.to_string()))
         }
+        rampart_identity::IdentityError::Changed(_) => PageError(ApiError::conflict(e.to_string())),
         other => PageError(ApiError::internal(format!("key change failed: {other}"))),
     })?;
     Ok(see_other("/settings/issuer"))
