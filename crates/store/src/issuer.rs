@@ -154,7 +154,9 @@ mod tests {
         let a = ("a".to_owned(), sealed(1));
         let b = ("b".to_owned(), sealed(2));
         assert_eq!(
-            store.put_issuer("{\"v\":1}", &[a.clone()], None).unwrap(),
+            store
+                .put_issuer("{\"v\":1}", std::slice::from_ref(&a), None)
+                .unwrap(),
             Some(1)
         );
         assert!(store.has_issuer().unwrap());
@@ -174,7 +176,7 @@ mod tests {
         );
         assert_eq!(
             store
-                .put_issuer("{\"v\":3}", &[b.clone()], Some(2))
+                .put_issuer("{\"v\":3}", std::slice::from_ref(&b), Some(2))
                 .unwrap(),
             Some(3)
         );
