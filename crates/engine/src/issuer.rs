@@ -197,9 +197,7 @@ pub fn create_in_store(
     }
     let storage = StoreIssuer::new(store, keys_dir, true)?;
     let issuer = Issuer::create_in(Box::new(storage), issuer_url, replace)?;
-    if in_dir.generation()?.is_some() {
-        remove_from_keys_dir(keys_dir)?;
-    }
+    in_dir.remove()?;
     Ok(issuer)
 }
 
@@ -211,35 +209,8 @@ pub fn move_to_store(keys_dir: &Path, store: &Store) -> Result<Issuer, IdentityE
     let issuer = Issuer::open(keys_dir)?;
     let storage = StoreIssuer::new(store, keys_dir, true)?;
     let moved = issuer.copy_to(Box::new(storage))?;
-    remove_from_keys_dir(keys_dir)?;
+    rampart_identity::KeysDir::new(keys_dir).remove()?;
     Ok(moved)
-}
-
-/// Deletes the issuer's state and key files from `keys_dir` (the store
-/// holds the issuer now; the secret key stays).
-fn remove_from_keys_dir(keys_dir: &Path) -> Result<(), IdentityError> {
-    let kids: Vec<String> = match Issuer::open(keys_dir) {
-        Ok(issuer) => issuer.keys().into_iter().map(|k| k.kid).collect(),
-        Err(IdentityError::NotInitialized(_)) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let state = keys_dir.join(rampart_identity::STATE_FILE);
-    std::fs::remove_file(&state)
-        .map_err(|e| storage_error(format!("cannot remove `{}`: {e}", state.display())))?;
-    for kid in kids {
-        let path = rampart_identity::key_path(keys_dir, &kid);
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(storage_error(format!(
-                    "cannot remove `{}`: {e}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -119,6 +119,26 @@ impl KeysDir {
             .collect()
     }
 
+    /// Deletes the issuer from the directory (its state and the keys it
+    /// names; other files stay), after it moved elsewhere. Nothing to
+    /// delete is fine.
+    pub fn remove(&self) -> Result<(), IdentityError> {
+        let path = self.state_path();
+        let state = match fs::read_to_string(&path) {
+            Ok(state) => state,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(IdentityError::io("read", &path, e)),
+        };
+        let kids = self.kids(&state)?;
+        // The state first: a directory left half-cleaned has no issuer,
+        // never an issuer missing its keys.
+        remove_if_present(&path)?;
+        for kid in kids {
+            remove_if_present(&key_path(&self.dir, &kid))?;
+        }
+        Ok(())
+    }
+
     fn state_location(&self) -> String {
         format!("`{}`", self.state_path().display())
     }
