@@ -184,6 +184,9 @@ def main():
     p.add_argument("--base-assets", type=int, default=40_000, help="assets of the SQLite scan that is multiplied")
     p.add_argument("--days", type=int, default=30, help="days of change history")
     p.add_argument("--change-rate", type=float, default=0.002, help="share of assessments changed per later day")
+    p.add_argument("--aggregate-days", type=int, default=1,
+                   help="days of daily aggregates (today's counts and control counts copied to earlier days, "
+                        "as a month of daily scans leaves them); 1: today's only")
     args = p.parse_args()
     pg = Psql(args.url)
 
@@ -333,6 +336,21 @@ def main():
         "WHERE worst > 0 GROUP BY account, region, control"
     )
     steps.done("today's daily aggregates")
+    # Earlier days' totals and control counts (what the whole estate's trend
+    # and score read), as copies of today's.
+    if args.aggregate_days > 1:
+        for back in range(1, args.aggregate_days):
+            day = today - datetime.timedelta(days=back)
+            month_partitions(pg, day)
+            for table, columns in (
+                ("daily_totals", "account, region, healthy, unhealthy, error, exempt, not_applicable"),
+                ("daily_controls", "account, region, control, max_points, healthy, unhealthy"),
+            ):
+                pg.run(
+                    f"INSERT INTO {table} (day, {columns}) SELECT CAST({lit(day.isoformat())} AS TEXT), "
+                    f"{columns} FROM {table} WHERE day = {lit(today.isoformat())} ON CONFLICT DO NOTHING"
+                )
+        steps.done(f"{args.aggregate_days - 1} earlier days of totals and control counts")
     # Schema version 11: which scan holds each account's current state, and
     # today's aggregates as started.
     pg.run(
