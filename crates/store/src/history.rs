@@ -90,6 +90,30 @@ CREATE TABLE IF NOT EXISTS score_recommendations (
 );
 ";
 
+/// What is read again and again from the daily aggregates, kept (schema
+/// version 13): the whole estate's secure score of each finished day (a day
+/// before the latest recorded one, which no write changes any more), and
+/// values of the latest day tagged with the write of the aggregates they
+/// were computed after (`meta.history_seq`, bumped by every write), so a
+/// write makes them stale at once and none is ever served stale.
+pub(crate) const CACHE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS daily_estate_scores (
+    day TEXT PRIMARY KEY,
+    score REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history_cache (
+    name TEXT PRIMARY KEY,
+    seq TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+";
+
+/// The `history_cache` entry of the whole estate's score on the latest day.
+const ESTATE_SCORE: &str = "estate_score";
+/// The `history_cache` entry of every account's score on the latest day
+/// (a JSON object, account to percent).
+const ACCOUNT_SCORES: &str = "account_scores";
+
 /// The partitioned tables.
 const PARTITIONED: [&str; 4] = [
     "assessment_changes",
@@ -443,6 +467,21 @@ pub(crate) fn record_day(conn: &Conn, day: &str, accounts: Option<&[String]>) ->
              GROUP BY account, region, control"
         ),
     )?;
+    bump_history_seq(conn)
+}
+
+/// Marks a write of the daily aggregates: values cached from the latest
+/// day before it are stale (see [`CACHE_SCHEMA`]). Runs in the writer's
+/// transaction, under the write lock, so no increment is lost.
+fn bump_history_seq(conn: &Conn) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('history_seq', '0') ON CONFLICT (key) DO NOTHING",
+        [],
+    )?;
+    conn.execute(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'history_seq'",
+        [],
+    )?;
     Ok(())
 }
 
@@ -727,7 +766,12 @@ impl Store {
         })?;
         let mut days: Vec<DailyPosture> = collect_rows(rows)?;
         if recommendation.is_none() {
-            let mut scores = self.daily_scores(&w)?;
+            let mut scores = if scope.is_everything() {
+                let listed: Vec<String> = days.iter().map(|d| d.day.clone()).collect();
+                self.estate_scores(&listed)?
+            } else {
+                self.daily_scores(&w)?
+            };
             for day in &mut days {
                 day.score = scores.remove(&day.day);
             }
@@ -750,9 +794,131 @@ impl Store {
         let Some(latest) = latest else {
             return Ok(None);
         };
-        let mut w = Where::new("day =", latest);
-        scope.restrict(&mut w);
-        self.scores_by("account", &w).map(Some)
+        if scope.region.is_some() {
+            let mut w = Where::new("day =", latest);
+            scope.restrict(&mut w);
+            return self.scores_by("account", &w).map(Some);
+        }
+        // Every account's score, kept until the next write: one grouped
+        // read of the day's control counts per write, not per request.
+        let seq = self.history_seq()?;
+        let cached = self
+            .cached(ACCOUNT_SCORES, &seq)?
+            .and_then(|v| serde_json::from_str::<std::collections::BTreeMap<String, f64>>(&v).ok());
+        let all = match (cached, &scope.accounts) {
+            (Some(all), _) => all,
+            // A few accounts: read only theirs (filling the cache for
+            // every account would cost the whole grouped read).
+            (None, Some(_)) => {
+                let mut w = Where::new("day =", latest);
+                scope.restrict(&mut w);
+                return self.scores_by("account", &w).map(Some);
+            }
+            (None, None) => {
+                let all = self.scores_by("account", &Where::new("day =", latest))?;
+                self.put_cached(ACCOUNT_SCORES, &seq, &crate::json_text(&all))?;
+                all
+            }
+        };
+        Ok(Some(match &scope.accounts {
+            None => all,
+            Some(list) => all.into_iter().filter(|(a, _)| list.contains(a)).collect(),
+        }))
+    }
+
+    /// The whole estate's secure score on each of `days` (ascending):
+    /// finished days from `daily_estate_scores`, computed once each; the
+    /// latest day from `history_cache` until the next write.
+    fn estate_scores(&self, days: &[String]) -> Result<std::collections::BTreeMap<String, f64>> {
+        let mut scores = std::collections::BTreeMap::new();
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return Ok(scores);
+        };
+        let seq = self.history_seq()?;
+        let latest: Option<String> =
+            self.conn
+                .query_row("SELECT MAX(day) FROM daily_controls", [], |r| r.get(0))?;
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT day, score FROM daily_estate_scores WHERE day >= ?1 AND day <= ?2",
+            )?;
+            let rows = stmt.query_map(params![first, last], |r| {
+                Ok((r.get::<String>(0)?, r.get::<f64>(1)?))
+            })?;
+            for row in rows {
+                let (day, score) = row?;
+                scores.insert(day, score);
+            }
+        }
+        for day in days {
+            let is_latest = latest.as_deref() == Some(day.as_str());
+            if is_latest {
+                // Never from `daily_estate_scores`: the day is still written.
+                scores.remove(day);
+                if let Some(score) = self
+                    .cached(ESTATE_SCORE, &seq)?
+                    .and_then(|v| v.parse::<f64>().ok())
+                {
+                    scores.insert(day.clone(), score);
+                    continue;
+                }
+            } else if scores.contains_key(day) {
+                continue;
+            }
+            let Some(score) = self
+                .scores_by("day", &Where::new("day =", day.clone()))?
+                .remove(day)
+            else {
+                continue;
+            };
+            if is_latest {
+                self.put_cached(ESTATE_SCORE, &seq, &score.to_string())?;
+            } else if latest.as_deref().is_some_and(|l| day.as_str() < l) {
+                self.conn.execute(
+                    "INSERT INTO daily_estate_scores (day, score) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
+                    params![day, score],
+                )?;
+            }
+            scores.insert(day.clone(), score);
+        }
+        Ok(scores)
+    }
+
+    /// The count of writes of the daily aggregates (see [`CACHE_SCHEMA`]).
+    fn history_seq(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'history_seq'",
+                [],
+                |r| r.get::<String>(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| "0".to_owned()))
+    }
+
+    /// The cached value `name` if it was computed after write `seq`.
+    fn cached(&self, name: &str, seq: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM history_cache WHERE name = ?1 AND seq = ?2",
+                params![name, seq],
+                |r| r.get::<String>(0),
+            )
+            .optional()?)
+    }
+
+    /// Keeps `value` as `name`, computed after write `seq`. Two readers may
+    /// race: whichever is kept, a value tagged with an older write is
+    /// stale by its tag and computed again.
+    fn put_cached(&self, name: &str, seq: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO history_cache (name, seq, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, value = excluded.value",
+            params![name, seq, value],
+        )?;
+        Ok(())
     }
 
     /// The current state's assessment counts per recommendation (in the
@@ -891,6 +1057,12 @@ impl Store {
                 }
             }
         }
+        // Finished days' scores go with their aggregates.
+        tx.execute(
+            "DELETE FROM daily_estate_scores WHERE day < (SELECT MIN(day) FROM daily_totals)
+             OR NOT EXISTS (SELECT 1 FROM daily_totals)",
+            [],
+        )?;
         tx.commit()?;
         Ok(report)
     }
@@ -1334,6 +1506,172 @@ mod tests {
             (one[0].healthy, one[0].unhealthy, one[0].score),
             (1, 1, None)
         );
+    }
+
+    /// A scored recommendation (one with points).
+    fn scored_recommendation() -> String {
+        let catalog = rampart_catalog::Catalog::builtin().unwrap();
+        let controls = rampart_catalog::standards::security_controls().unwrap();
+        rampart_catalog::score::scored_recommendations(&catalog, &controls)
+            .into_iter()
+            .find(|(_, _, points)| *points > 0)
+            .map(|(r, _, _)| r)
+            .unwrap()
+    }
+
+    /// Moves every aggregate recorded so far to `day`, as if written then.
+    fn move_aggregates_to(store: &Store, day: &str) {
+        crate::history::ensure_partitions(&store.conn, day).unwrap();
+        for table in super::DAILY {
+            store
+                .conn
+                .execute(&format!("UPDATE {table} SET day = ?1"), params![day])
+                .unwrap();
+        }
+        store
+            .conn
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'history_day'",
+                params![day],
+            )
+            .unwrap();
+    }
+
+    /// The whole estate's trend reads finished days' scores from their cache
+    /// and the latest day's from its cache until the next write; after
+    /// every write it equals the same trend computed without a cache (the
+    /// same accounts listed in a scope).
+    #[test]
+    fn the_estate_trend_is_cached_but_never_stale() {
+        let r = scored_recommendation();
+        let at = |resource: &str, account: &str, status| Assessment {
+            recommendation: r.clone(),
+            ..assessment(resource, account, status)
+        };
+        let listed = Scope {
+            accounts: Some(vec![A1.into(), A2.into()]),
+            region: None,
+        };
+        let scores = |store: &Store, scope: &Scope| -> Vec<(String, Option<f64>)> {
+            store
+                .daily_posture(scope, None, None, None)
+                .unwrap()
+                .into_iter()
+                .map(|d| (d.day, d.score))
+                .collect()
+        };
+        let mut store = test_store();
+        scan(
+            &mut store,
+            "s1",
+            0,
+            &[at("arn:a", A1, Unhealthy), at("arn:b", A2, Healthy)],
+        );
+        let first = scores(&store, &Scope::default());
+        assert_eq!(first, scores(&store, &listed));
+        assert_eq!(first[0].1, Some(50.0), "{first:?}");
+        move_aggregates_to(&store, "2026-01-01");
+
+        // A new day: A1 turns healthy, A2 is carried forward.
+        scan(
+            &mut store,
+            "s2",
+            1,
+            &[at("arn:a", A1, Healthy), at("arn:b", A2, Healthy)],
+        );
+        let second = scores(&store, &Scope::default());
+        assert_eq!(second, scores(&store, &listed));
+        assert_eq!(second.len(), 2);
+        assert_eq!(second[0], ("2026-01-01".to_owned(), Some(50.0)));
+        assert_eq!(second[1].1, Some(100.0));
+
+        // The finished day is read from its cache, not computed again.
+        store
+            .conn
+            .execute(
+                "UPDATE daily_estate_scores SET score = 12.5 WHERE day = '2026-01-01'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(scores(&store, &Scope::default())[0].1, Some(12.5));
+
+        // The latest day's cached score goes with the next write.
+        scan(
+            &mut store,
+            "s3",
+            2,
+            &[at("arn:a", A1, Healthy), at("arn:b", A2, Unhealthy)],
+        );
+        let third = scores(&store, &Scope::default());
+        assert_eq!(third[1].1, Some(50.0), "{third:?}");
+        assert_eq!(third[1], scores(&store, &listed)[1]);
+    }
+
+    /// Every account's score on the latest day is kept until the next
+    /// write, and equals the grouped read of the day's control counts.
+    #[test]
+    fn account_scores_are_cached_until_the_next_write() {
+        let r = scored_recommendation();
+        let at = |resource: &str, account: &str, status| Assessment {
+            recommendation: r.clone(),
+            ..assessment(resource, account, status)
+        };
+        let fresh = |store: &Store| {
+            let latest: String = store
+                .conn
+                .query_row("SELECT MAX(day) FROM daily_controls", [], |r| r.get(0))
+                .unwrap();
+            store
+                .scores_by("account", &crate::pages::Where::new("day =", latest))
+                .unwrap()
+        };
+        let mut store = test_store();
+        scan(
+            &mut store,
+            "s1",
+            0,
+            &[at("arn:a", A1, Unhealthy), at("arn:b", A2, Healthy)],
+        );
+        let all = store.account_scores(&Scope::default()).unwrap().unwrap();
+        assert_eq!(all, fresh(&store));
+        assert_eq!((all[A1], all[A2]), (0.0, 100.0));
+        // Read from the cache: a value planted under the current write's
+        // tag is what comes back, for the estate and for one account.
+        store
+            .conn
+            .execute(
+                "UPDATE history_cache SET value = ?1 WHERE name = 'account_scores'",
+                params![format!("{{\"{A1}\":1.0,\"{A2}\":2.0}}")],
+            )
+            .unwrap();
+        let planted = store.account_scores(&Scope::default()).unwrap().unwrap();
+        assert_eq!((planted[A1], planted[A2]), (1.0, 2.0));
+        let one = Scope {
+            accounts: Some(vec![A2.into()]),
+            region: None,
+        };
+        let only = store.account_scores(&one).unwrap().unwrap();
+        assert_eq!(
+            only.into_iter().collect::<Vec<_>>(),
+            vec![(A2.to_owned(), 2.0)]
+        );
+
+        // The next write makes it stale: the scores are read again.
+        scan(
+            &mut store,
+            "s2",
+            1,
+            &[at("arn:a", A1, Healthy), at("arn:b", A2, Unhealthy)],
+        );
+        let all = store.account_scores(&Scope::default()).unwrap().unwrap();
+        assert_eq!(all, fresh(&store));
+        assert_eq!((all[A1], all[A2]), (100.0, 0.0));
+        // A region's scores are never the cached whole-account ones.
+        let region = Scope {
+            accounts: None,
+            region: Some("eu-west-1".into()),
+        };
+        assert!(store.account_scores(&region).unwrap().unwrap().is_empty());
     }
 
     #[test]

@@ -88,9 +88,11 @@ pub use vulndb::{REJECTS_KEPT, RejectedRecord, VulnDbImport, VulnDbSource, VulnD
 /// queue's per-region jobs; version 11 assets and gaps as current state
 /// per account (`current.rs`: a scan replaces its own accounts' rows);
 /// version 12 the issuer kept in the store (`issuer.rs`: its state and
-/// sealed keys, shared by replicas). Each is created on open, so older
+/// sealed keys, shared by replicas); version 13 the history's caches
+/// (`history.rs`: finished days' estate scores, the latest day's values
+/// per write). Each is created on open, so older
 /// files upgrade in place.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Store errors.
 #[derive(Debug, thiserror::Error)]
@@ -599,6 +601,9 @@ impl Store {
         current::migrate(conn)?;
         // Schema version 12: the issuer kept in the store.
         conn.execute_batch(issuer::SCHEMA)?;
+        // Schema version 13: what is computed from the daily aggregates,
+        // kept.
+        conn.execute_batch(history::CACHE_SCHEMA)?;
         match Self::schema_version(conn)? {
             Some(v) if v > SCHEMA_VERSION => return Err(StoreError::NewerSchema { found: v }),
             Some(v) if v == SCHEMA_VERSION => {}
