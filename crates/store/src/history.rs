@@ -91,15 +91,21 @@ CREATE TABLE IF NOT EXISTS score_recommendations (
 ";
 
 /// What is read again and again from the daily aggregates, kept (schema
-/// version 13): the whole estate's secure score of each finished day (a day
-/// before the latest recorded one, which no write changes any more), and
+/// version 13): the whole estate's counts and secure score of each finished
+/// day (a day before the latest recorded one, which no write changes any
+/// more), and
 /// values of the latest day tagged with the write of the aggregates they
 /// were computed after (`meta.history_seq`, bumped by every write), so a
 /// write makes them stale at once and none is ever served stale.
 pub(crate) const CACHE_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS daily_estate_scores (
+CREATE TABLE IF NOT EXISTS daily_estate (
     day TEXT PRIMARY KEY,
-    score REAL NOT NULL
+    healthy INTEGER NOT NULL,
+    unhealthy INTEGER NOT NULL,
+    error INTEGER NOT NULL,
+    exempt INTEGER NOT NULL,
+    not_applicable INTEGER NOT NULL,
+    score REAL
 );
 CREATE TABLE IF NOT EXISTS history_cache (
     name TEXT PRIMARY KEY,
@@ -726,12 +732,17 @@ impl Store {
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<Vec<DailyPosture>> {
+        let since = since.map(valid_day).transpose()?;
+        let until = until.map(valid_day).transpose()?;
+        if scope.is_everything() && recommendation.is_none() {
+            return self.estate_days(since, until);
+        }
         let mut w = Where::all();
         if let Some(since) = since {
-            w.and_opt("day >=", Some(&valid_day(since)?.to_owned()));
+            w.and_opt("day >=", Some(&since.to_owned()));
         }
         if let Some(until) = until {
-            w.and_opt("day <=", Some(&valid_day(until)?.to_owned()));
+            w.and_opt("day <=", Some(&until.to_owned()));
         }
         w.and_opt(
             "recommendation =",
@@ -766,12 +777,7 @@ impl Store {
         })?;
         let mut days: Vec<DailyPosture> = collect_rows(rows)?;
         if recommendation.is_none() {
-            let mut scores = if scope.is_everything() {
-                let listed: Vec<String> = days.iter().map(|d| d.day.clone()).collect();
-                self.estate_scores(&listed)?
-            } else {
-                self.daily_scores(&w)?
-            };
+            let mut scores = self.daily_scores(&w)?;
             for day in &mut days {
                 day.score = scores.remove(&day.day);
             }
@@ -826,62 +832,114 @@ impl Store {
         }))
     }
 
-    /// The whole estate's secure score on each of `days` (ascending):
-    /// finished days from `daily_estate_scores`, computed once each; the
-    /// latest day from `history_cache` until the next write.
-    fn estate_scores(&self, days: &[String]) -> Result<std::collections::BTreeMap<String, f64>> {
-        let mut scores = std::collections::BTreeMap::new();
+    /// The whole estate's counts and score per day in `[since, until]`:
+    /// finished days from `daily_estate`, each computed once; the latest
+    /// day's counts from `daily_totals` (one day's rows) and its score
+    /// from `history_cache` until the next write.
+    fn estate_days(&self, since: Option<&str>, until: Option<&str>) -> Result<Vec<DailyPosture>> {
+        let days = self.recorded_days(since, until)?;
         let (Some(first), Some(last)) = (days.first(), days.last()) else {
-            return Ok(scores);
+            return Ok(Vec::new());
         };
         let seq = self.history_seq()?;
         let latest: Option<String> =
             self.conn
-                .query_row("SELECT MAX(day) FROM daily_controls", [], |r| r.get(0))?;
-        {
+                .query_row("SELECT MAX(day) FROM daily_totals", [], |r| r.get(0))?;
+        let count = |row: &crate::db::Row<'_>, i: usize| -> crate::db::DbResult<u64> {
+            Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
+        };
+        let mut kept: std::collections::BTreeMap<String, DailyPosture> = {
             let mut stmt = self.conn.prepare(
-                "SELECT day, score FROM daily_estate_scores WHERE day >= ?1 AND day <= ?2",
+                "SELECT day, healthy, unhealthy, error, exempt, not_applicable, score
+                 FROM daily_estate WHERE day >= ?1 AND day <= ?2",
             )?;
-            let rows = stmt.query_map(params![first, last], |r| {
-                Ok((r.get::<String>(0)?, r.get::<f64>(1)?))
+            let rows = stmt.query_map(params![first, last], |row| {
+                Ok(DailyPosture {
+                    day: row.get(0)?,
+                    healthy: count(row, 1)?,
+                    unhealthy: count(row, 2)?,
+                    error: count(row, 3)?,
+                    exempt: count(row, 4)?,
+                    not_applicable: count(row, 5)?,
+                    score: row.get(6)?,
+                })
             })?;
-            for row in rows {
-                let (day, score) = row?;
-                scores.insert(day, score);
-            }
-        }
+            rows.map(|row| row.map(|d| (d.day.clone(), d)))
+                .collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(days.len());
         for day in days {
-            let is_latest = latest.as_deref() == Some(day.as_str());
-            if is_latest {
-                // Never from `daily_estate_scores`: the day is still written.
-                scores.remove(day);
-                if let Some(score) = self
-                    .cached(ESTATE_SCORE, &seq)?
-                    .and_then(|v| v.parse::<f64>().ok())
-                {
-                    scores.insert(day.clone(), score);
-                    continue;
-                }
-            } else if scores.contains_key(day) {
+            let finished = latest.as_deref().is_some_and(|l| day.as_str() < l);
+            if finished && let Some(kept) = kept.remove(&day) {
+                out.push(kept);
                 continue;
             }
-            let Some(score) = self
-                .scores_by("day", &Where::new("day =", day.clone()))?
-                .remove(day)
-            else {
-                continue;
+            let mut posture = self.conn.query_row(
+                "SELECT SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
+                 FROM daily_totals WHERE day = ?1",
+                params![day],
+                |row| {
+                    Ok(DailyPosture {
+                        day: day.clone(),
+                        healthy: count(row, 0)?,
+                        unhealthy: count(row, 1)?,
+                        error: count(row, 2)?,
+                        exempt: count(row, 3)?,
+                        not_applicable: count(row, 4)?,
+                        score: None,
+                    })
+                },
+            )?;
+            posture.score = match (finished, self.cached(ESTATE_SCORE, &seq)?) {
+                (false, Some(v)) if !v.is_empty() => v.parse::<f64>().ok(),
+                _ => {
+                    let score = self
+                        .scores_by("day", &Where::new("day =", day.clone()))?
+                        .remove(&day);
+                    if !finished {
+                        let text = score.map(|s| s.to_string()).unwrap_or_default();
+                        self.put_cached(ESTATE_SCORE, &seq, &text)?;
+                    }
+                    score
+                }
             };
-            if is_latest {
-                self.put_cached(ESTATE_SCORE, &seq, &score.to_string())?;
-            } else if latest.as_deref().is_some_and(|l| day.as_str() < l) {
+            if finished {
                 self.conn.execute(
-                    "INSERT INTO daily_estate_scores (day, score) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
-                    params![day, score],
+                    "INSERT INTO daily_estate (day, healthy, unhealthy, error, exempt, not_applicable, score)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (day) DO NOTHING",
+                    params![
+                        posture.day,
+                        i64::try_from(posture.healthy).unwrap_or(i64::MAX),
+                        i64::try_from(posture.unhealthy).unwrap_or(i64::MAX),
+                        i64::try_from(posture.error).unwrap_or(i64::MAX),
+                        i64::try_from(posture.exempt).unwrap_or(i64::MAX),
+                        i64::try_from(posture.not_applicable).unwrap_or(i64::MAX),
+                        posture.score
+                    ],
                 )?;
             }
-            scores.insert(day.clone(), score);
+            out.push(posture);
         }
-        Ok(scores)
+        Ok(out)
+    }
+
+    /// The days with aggregates in `[since, until]`, oldest first: one index
+    /// probe per day (a skip scan of `daily_totals`' key), not a read of
+    /// every row.
+    fn recorded_days(&self, since: Option<&str>, until: Option<&str>) -> Result<Vec<String>> {
+        let since = since.unwrap_or("0000-00-00");
+        let until = until.unwrap_or("9999-99-99");
+        let mut stmt = self.conn.prepare(
+            "WITH RECURSIVE d(day) AS (
+                 SELECT MIN(day) FROM daily_totals WHERE day >= ?1
+                 UNION ALL
+                 SELECT (SELECT MIN(day) FROM daily_totals WHERE day > d.day)
+                 FROM d WHERE d.day IS NOT NULL AND d.day <= ?2
+             )
+             SELECT day FROM d WHERE day IS NOT NULL AND day <= ?2",
+        )?;
+        let rows = stmt.query_map(params![since, until], |r| r.get::<String>(0))?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
     /// The count of writes of the daily aggregates (see [`CACHE_SCHEMA`]).
@@ -1059,7 +1117,7 @@ impl Store {
         }
         // Finished days' scores go with their aggregates.
         tx.execute(
-            "DELETE FROM daily_estate_scores WHERE day < (SELECT MIN(day) FROM daily_totals)
+            "DELETE FROM daily_estate WHERE day < (SELECT MIN(day) FROM daily_totals)
              OR NOT EXISTS (SELECT 1 FROM daily_totals)",
             [],
         )?;
@@ -1567,8 +1625,16 @@ mod tests {
             0,
             &[at("arn:a", A1, Unhealthy), at("arn:b", A2, Healthy)],
         );
+        let same = |store: &Store| {
+            assert_eq!(
+                store
+                    .daily_posture(&Scope::default(), None, None, None)
+                    .unwrap(),
+                store.daily_posture(&listed, None, None, None).unwrap()
+            );
+        };
+        same(&store);
         let first = scores(&store, &Scope::default());
-        assert_eq!(first, scores(&store, &listed));
         assert_eq!(first[0].1, Some(50.0), "{first:?}");
         move_aggregates_to(&store, "2026-01-01");
 
@@ -1579,8 +1645,10 @@ mod tests {
             1,
             &[at("arn:a", A1, Healthy), at("arn:b", A2, Healthy)],
         );
+        same(&store);
+        // Twice: the second read comes from what the first kept.
+        same(&store);
         let second = scores(&store, &Scope::default());
-        assert_eq!(second, scores(&store, &listed));
         assert_eq!(second.len(), 2);
         assert_eq!(second[0], ("2026-01-01".to_owned(), Some(50.0)));
         assert_eq!(second[1].1, Some(100.0));
@@ -1589,11 +1657,18 @@ mod tests {
         store
             .conn
             .execute(
-                "UPDATE daily_estate_scores SET score = 12.5 WHERE day = '2026-01-01'",
+                "UPDATE daily_estate SET score = 12.5, healthy = 99 WHERE day = '2026-01-01'",
                 [],
             )
             .unwrap();
         assert_eq!(scores(&store, &Scope::default())[0].1, Some(12.5));
+        let kept = &store
+            .daily_posture(&Scope::default(), None, None, None)
+            .unwrap()[0];
+        assert_eq!(kept.healthy, 99);
+        // The listed scope is computed: it still gives the true counts.
+        let listed_days = store.daily_posture(&listed, None, None, None).unwrap();
+        assert_eq!(listed_days[0].healthy, 1);
 
         // The latest day's cached score goes with the next write.
         scan(
@@ -1602,9 +1677,25 @@ mod tests {
             2,
             &[at("arn:a", A1, Healthy), at("arn:b", A2, Unhealthy)],
         );
-        let third = scores(&store, &Scope::default());
-        assert_eq!(third[1].1, Some(50.0), "{third:?}");
-        assert_eq!(third[1], scores(&store, &listed)[1]);
+        let third = store
+            .daily_posture(&Scope::default(), None, None, None)
+            .unwrap();
+        assert_eq!(third[1].score, Some(50.0), "{third:?}");
+        assert_eq!(
+            third[1],
+            store.daily_posture(&listed, None, None, None).unwrap()[1]
+        );
+        // A range reads only its days.
+        let today = third[1].day.clone();
+        let one = store
+            .daily_posture(&Scope::default(), None, Some(&today), None)
+            .unwrap();
+        assert_eq!(one, vec![third[1].clone()]);
+        let before = store
+            .daily_posture(&Scope::default(), None, None, Some("2026-01-01"))
+            .unwrap();
+        assert_eq!(before.len(), 1);
+        assert_eq!(before[0].day, "2026-01-01");
     }
 
     /// Every account's score on the latest day is kept until the next
