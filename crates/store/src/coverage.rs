@@ -101,6 +101,56 @@ impl Store {
             .transpose()
     }
 
+    /// [`latest_complete_scan_of`](Self::latest_complete_scan_of) for each
+    /// of `accounts`, in two reads however many there are (a page listing
+    /// a hundred accounts made a hundred round trips). Accounts with no
+    /// current state are left out.
+    pub fn latest_complete_scans_of(
+        &self,
+        accounts: &[String],
+    ) -> Result<HashMap<String, ScanRecord>> {
+        if accounts.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let marks = |n: usize| -> String {
+            (1..=n)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let holders: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT account, scan_id FROM current_accounts WHERE account IN ({})",
+                marks(accounts.len())
+            ))?;
+            let rows = stmt.query_map(crate::db::params_from_iter(accounts.iter()), |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut ids: Vec<&String> = holders.iter().map(|(_, id)| id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let scans: HashMap<String, ScanRecord> = {
+            let mut stmt = self.conn.prepare(&format!(
+                "{SCAN_COLUMNS} WHERE id IN ({})",
+                marks(ids.len())
+            ))?;
+            let rows = stmt.query_map(crate::db::params_from_iter(ids.iter()), scan_from_row)?;
+            crate::collect_rows(rows)?
+                .into_iter()
+                .map(|scan| (scan.id.clone(), scan))
+                .collect()
+        };
+        Ok(holders
+            .into_iter()
+            .filter_map(|(account, id)| scans.get(&id).map(|scan| (account, scan.clone())))
+            .collect())
+    }
+
     /// Records, for assets of `scan_id` kept from older scans, the scan
     /// that collected each: `(resource type, ARN, scan id)`.
     pub fn set_asset_origins(

@@ -426,6 +426,50 @@ mod tests {
             .collect()
     }
 
+    /// The batch lookup of the scans holding accounts' current state
+    /// agrees with the one-account lookup, and leaves out accounts with no
+    /// current state.
+    #[test]
+    fn the_scans_of_several_accounts_are_read_at_once() {
+        let mut store = crate::test_store();
+        scan(
+            &mut store,
+            "a1",
+            0,
+            &[A],
+            vec![asset(A, "q1")],
+            AssessmentStatus::Healthy,
+        );
+        scan(
+            &mut store,
+            "b1",
+            1,
+            &[B],
+            vec![asset(B, "q2")],
+            AssessmentStatus::Healthy,
+        );
+        scan(
+            &mut store,
+            "a2",
+            2,
+            &[A],
+            vec![asset(A, "q1")],
+            AssessmentStatus::Unhealthy,
+        );
+        let asked = vec![A.to_owned(), B.to_owned(), "999999999999".to_owned()];
+        let found = store.latest_complete_scans_of(&asked).unwrap();
+        assert_eq!(found.len(), 2);
+        for account in [A, B] {
+            assert_eq!(
+                found.get(account),
+                store.latest_complete_scan_of(account).unwrap().as_ref()
+            );
+        }
+        assert_eq!(found[A].id, "a2");
+        assert_eq!(found[B].id, "b1");
+        assert!(store.latest_complete_scans_of(&[]).unwrap().is_empty());
+    }
+
     #[test]
     fn a_scan_replaces_its_own_accounts_current_state_and_no_other() {
         let mut store = crate::test_store();

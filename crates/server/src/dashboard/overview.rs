@@ -80,20 +80,22 @@ fn account_rows(
     let total = counts.len();
     counts.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
     counts.truncate(ACCOUNTS_SHOWN);
+    let listed: Vec<String> = counts.iter().map(|(a, _, _)| a.clone()).collect();
+    let mut scans = store.latest_complete_scans_of(&listed)?;
     let rows = counts
         .into_iter()
         .map(|(account, assets, percent)| {
-            let scanned_by = store
-                .latest_complete_scan_of(&account)?
+            let scanned_by = scans
+                .remove(&account)
                 .map(|s| (s.id, s.finished_at.map(when).unwrap_or_default()));
-            Ok(AccountRow {
+            AccountRow {
                 percent,
                 account,
                 assets,
                 scanned_by,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, crate::error::ApiError>>()?;
+        .collect();
     Ok((rows, total))
 }
 
