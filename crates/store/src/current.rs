@@ -314,20 +314,9 @@ mod tests {
         }
     }
 
-    /// A recommendation of the built-in catalog that moves the score.
-    fn scored_recommendation() -> String {
-        let catalog = rampart_catalog::Catalog::builtin().unwrap();
-        let controls = rampart_catalog::standards::security_controls().unwrap();
-        rampart_catalog::score::scored_recommendations(&catalog, &controls)
-            .into_iter()
-            .find(|(_, _, points)| *points > 0)
-            .map(|(r, _, _)| r)
-            .unwrap()
-    }
-
     fn assessment(asset: &Asset, status: AssessmentStatus) -> Assessment {
         Assessment {
-            recommendation: scored_recommendation(),
+            recommendation: crate::test_scored_recommendation(),
             resource: asset.arn.clone(),
             resource_type: asset.resource_type.clone(),
             resource_name: asset.name.clone(),

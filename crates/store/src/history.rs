@@ -1566,17 +1566,6 @@ mod tests {
         );
     }
 
-    /// A scored recommendation (one with points).
-    fn scored_recommendation() -> String {
-        let catalog = rampart_catalog::Catalog::builtin().unwrap();
-        let controls = rampart_catalog::standards::security_controls().unwrap();
-        rampart_catalog::score::scored_recommendations(&catalog, &controls)
-            .into_iter()
-            .find(|(_, _, points)| *points > 0)
-            .map(|(r, _, _)| r)
-            .unwrap()
-    }
-
     /// Moves every aggregate recorded so far to `day`, as if written then.
     fn move_aggregates_to(store: &Store, day: &str) {
         crate::history::ensure_partitions(&store.conn, day).unwrap();
@@ -1601,7 +1590,7 @@ mod tests {
     /// same accounts listed in a scope).
     #[test]
     fn the_estate_trend_is_cached_but_never_stale() {
-        let r = scored_recommendation();
+        let r = crate::test_scored_recommendation();
         let at = |resource: &str, account: &str, status| Assessment {
             recommendation: r.clone(),
             ..assessment(resource, account, status)
@@ -1702,7 +1691,7 @@ mod tests {
     /// write, and equals the grouped read of the day's control counts.
     #[test]
     fn account_scores_are_cached_until_the_next_write() {
-        let r = scored_recommendation();
+        let r = crate::test_scored_recommendation();
         let at = |resource: &str, account: &str, status| Assessment {
             recommendation: r.clone(),
             ..assessment(resource, account, status)

@@ -1228,6 +1228,19 @@ pub(crate) fn test_store() -> Store {
     }
 }
 
+/// A recommendation of the built-in catalog that moves the secure score
+/// (one with points), for tests of the score's aggregates.
+#[cfg(test)]
+pub(crate) fn test_scored_recommendation() -> String {
+    let catalog = rampart_catalog::Catalog::builtin().unwrap();
+    let controls = rampart_catalog::standards::security_controls().unwrap();
+    rampart_catalog::score::scored_recommendations(&catalog, &controls)
+        .into_iter()
+        .find(|(_, _, points)| *points > 0)
+        .map(|(r, _, _)| r)
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
