@@ -28,7 +28,7 @@ pub mod synthetic;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The workspace root.
@@ -76,10 +76,25 @@ pub fn python() -> PathBuf {
     tool("RAMPART_PYTHON", "python")
 }
 
-/// A moto server on 127.0.0.1, stopped when dropped.
+/// `scripts/moto-watched.py SCRIPT` under the tools' Python: moto's server
+/// script (`moto_server`, `RAMPART_MOTO_SERVER`) or a wrapper script,
+/// exiting when its stdin closes.
+fn watched(script: &Path) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.arg(workspace_root().join("scripts").join("moto-watched.py"))
+        .arg(script);
+    cmd
+}
+
+/// A moto server on 127.0.0.1, stopped when dropped, and gone with the
+/// test process even when never dropped (a `static`): it runs under
+/// `scripts/moto-watched.py`, which exits when its stdin, held here,
+/// closes.
 #[derive(Debug)]
 pub struct Moto {
     child: Child,
+    /// The watched server's stdin: closed when the test process ends.
+    _lifeline: Option<ChildStdin>,
     port: u16,
     /// The recorder's file ([`Moto::start_recording_to`]).
     recording: Option<PathBuf>,
@@ -94,7 +109,7 @@ impl Moto {
     /// Starts moto with extra environment variables.
     pub fn start_with_env(extra: &[(&str, &str)]) -> Self {
         let server = tool("RAMPART_MOTO_SERVER", "moto_server");
-        Self::spawn(|| Command::new(&server), extra)
+        Self::spawn(|| watched(&server), extra)
     }
 
     /// Starts moto behind the SSM emulator (`scripts/moto-ssm.py`): the
@@ -105,15 +120,7 @@ impl Moto {
     /// friends.
     pub fn start_with_ssm_emulator() -> Self {
         let script = workspace_root().join("scripts").join("moto-ssm.py");
-        let python = python();
-        Self::spawn(
-            || {
-                let mut cmd = Command::new(&python);
-                cmd.arg(&script);
-                cmd
-            },
-            &[],
-        )
+        Self::spawn(|| watched(&script), &[])
     }
 
     fn spawn(command: impl Fn() -> Command, extra: &[(&str, &str)]) -> Self {
@@ -126,15 +133,17 @@ impl Moto {
                     "MOTO_AMIS_PATH",
                     workspace_root().join("scripts").join("moto-amis.json"),
                 )
-                .stdin(Stdio::null())
+                .stdin(Stdio::piped())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             for (k, v) in extra {
                 cmd.env(k, v);
             }
-            let child = cmd.spawn().expect("spawn moto_server");
+            let mut child = cmd.spawn().expect("spawn moto_server");
+            let lifeline = child.stdin.take();
             let mut moto = Self {
                 child,
+                _lifeline: lifeline,
                 port,
                 recording: None,
             };
