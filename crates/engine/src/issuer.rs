@@ -11,6 +11,7 @@
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use rampart_identity::{IdentityError, Issuer, IssuerStorage, StoredIssuer, StoredKey};
 use rampart_store::Store;
@@ -61,21 +62,17 @@ impl Deref for Keys {
     }
 }
 
-impl AsRef<Path> for Keys {
-    fn as_ref(&self) -> &Path {
-        &self.dir
-    }
-}
-
 /// How messages name the store as the issuer's place.
 const IN_THE_STORE: &str = "the store";
 
-/// The issuer kept in the store at `db`, its keys sealed with the keys
-/// directory's secret key. Each call opens the store, so it holds no
-/// connection between them.
+/// What to do about a missing or unreadable issuer, after its error.
+pub const CREATE_HINT: &str = "create it with `rampart issuer init --issuer-url https://HOST/PATH`";
+
+/// The issuer kept in the store, its keys sealed with the keys directory's
+/// secret key. It holds a connection of its own to the store.
 #[derive(Debug)]
 pub struct StoreIssuer {
-    db: PathBuf,
+    store: Mutex<Store>,
     key: SecretKey,
 }
 
@@ -91,7 +88,8 @@ fn sealing_context(kid: &str) -> String {
 }
 
 impl StoreIssuer {
-    /// The issuer in the store `store` was opened from, sealed with the
+    /// The issuer in the store `store` was opened from (another connection
+    /// to it, without schema work: `store` did that), sealed with the
     /// secret key in `keys_dir` (created when `create_key` and missing).
     pub fn new(store: &Store, keys_dir: &Path, create_key: bool) -> Result<Self, IdentityError> {
         let db = store
@@ -104,13 +102,13 @@ impl StoreIssuer {
         }
         .map_err(storage_error)?;
         Ok(Self {
-            db: db.to_path_buf(),
+            store: Mutex::new(Store::reopen(db).map_err(storage_error)?),
             key,
         })
     }
 
-    fn store(&self) -> Result<Store, IdentityError> {
-        Store::open(&self.db).map_err(storage_error)
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -120,15 +118,11 @@ impl IssuerStorage for StoreIssuer {
     }
 
     fn generation(&self) -> Result<Option<i64>, IdentityError> {
-        Ok(self
-            .store()?
-            .issuer()
-            .map_err(storage_error)?
-            .map(|record| record.generation))
+        self.store().issuer_generation().map_err(storage_error)
     }
 
     fn load(&self) -> Result<Option<StoredIssuer>, IdentityError> {
-        let Some(record) = self.store()?.issuer().map_err(storage_error)? else {
+        let Some(record) = self.store().issuer().map_err(storage_error)? else {
             return Ok(None);
         };
         let keys = record
@@ -147,11 +141,11 @@ impl IssuerStorage for StoreIssuer {
         Ok(Some(StoredIssuer {
             state: record.state,
             keys,
-            generation: record.generation,
+            generation: Some(record.generation),
         }))
     }
 
-    fn save(&self, issuer: &StoredIssuer, from: Option<i64>) -> Result<i64, IdentityError> {
+    fn save(&self, issuer: &StoredIssuer) -> Result<i64, IdentityError> {
         let keys = issuer
             .keys
             .iter()
@@ -163,8 +157,8 @@ impl IssuerStorage for StoreIssuer {
                 Ok((k.kid.clone(), sealed))
             })
             .collect::<Result<Vec<_>, IdentityError>>()?;
-        self.store()?
-            .put_issuer(&issuer.state, &keys, from)
+        self.store()
+            .put_issuer(&issuer.state, &keys, issuer.generation)
             .map_err(storage_error)?
             .ok_or_else(|| IdentityError::Changed(IN_THE_STORE.to_owned()))
     }
@@ -173,7 +167,7 @@ impl IssuerStorage for StoreIssuer {
 /// The issuer in use: the store's when it holds one, else the one in
 /// `keys_dir` ([`IdentityError::NotInitialized`] when neither has one).
 pub fn find_issuer(keys_dir: &Path, store: &Store) -> Result<Issuer, IdentityError> {
-    if store.has_issuer().map_err(storage_error)? {
+    if store.issuer_generation().map_err(storage_error)?.is_some() {
         let storage = StoreIssuer::new(store, keys_dir, false)?;
         return Issuer::open_in(Box::new(storage), OffsetDateTime::now_utc());
     }

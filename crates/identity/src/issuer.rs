@@ -284,7 +284,7 @@ impl Issuer {
         }
         let mut issuer = Self {
             storage,
-            generation: Some(stored.generation),
+            generation: stored.generation,
             state,
             keys,
         };
@@ -322,7 +322,9 @@ impl Issuer {
         if storage.generation()?.is_some() {
             return Err(IdentityError::AlreadyInitialized(storage.location()));
         }
-        storage.save(&self.stored()?, None)?;
+        let mut stored = self.stored()?;
+        stored.generation = None;
+        storage.save(&stored)?;
         let copy = Self::open_in(storage, OffsetDateTime::now_utc())?;
         tracing::info!(url = %copy.url(), to = %copy.location(), "issuer copied");
         Ok(copy)
@@ -585,15 +587,14 @@ impl Issuer {
         Ok(StoredIssuer {
             state,
             keys,
-            generation: self.generation.unwrap_or_default(),
+            generation: self.generation,
         })
     }
 
     /// Keeps the state and keys in the storage, from the generation this
     /// issuer was read at.
     fn save(&mut self) -> Result<(), IdentityError> {
-        let stored = self.stored()?;
-        self.generation = Some(self.storage.save(&stored, self.generation)?);
+        self.generation = Some(self.storage.save(&self.stored()?)?);
         Ok(())
     }
 }

@@ -33,15 +33,16 @@ impl fmt::Debug for StoredKey {
 }
 
 /// An issuer as kept: its state document (URL, key list and times; no key
-/// material), its keys and the generation a change is made from.
+/// material), its keys and the generation it was read at.
 #[derive(Debug, Clone)]
 pub struct StoredIssuer {
     /// The state document, JSON.
     pub state: String,
     /// Every key the state names.
     pub keys: Vec<StoredKey>,
-    /// Counts changes (always 0 in the keys directory).
-    pub generation: i64,
+    /// The generation it was read at, which a change is made from (`None`:
+    /// not kept yet; always 0 in the keys directory).
+    pub generation: Option<i64>,
 }
 
 /// Keeps an issuer. Implementations hold no lock between calls: a change
@@ -62,11 +63,11 @@ pub trait IssuerStorage: fmt::Debug + Send + Sync {
     /// The issuer, or `None` when there is none.
     fn load(&self) -> Result<Option<StoredIssuer>, IdentityError>;
 
-    /// Writes `issuer` if the kept one is still at generation `from`
+    /// Writes `issuer` if the kept one is still at `issuer.generation`
     /// (`None`: if there is none, or when replacing one that `generation`
     /// could not read). Keys the new state does not name are deleted.
     /// Returns the new generation.
-    fn save(&self, issuer: &StoredIssuer, from: Option<i64>) -> Result<i64, IdentityError>;
+    fn save(&self, issuer: &StoredIssuer) -> Result<i64, IdentityError>;
 }
 
 /// The issuer in a keys directory: `issuer.json` and one owner-only
@@ -173,11 +174,11 @@ impl IssuerStorage for KeysDir {
         Ok(Some(StoredIssuer {
             state,
             keys,
-            generation: 0,
+            generation: Some(0),
         }))
     }
 
-    fn save(&self, issuer: &StoredIssuer, _from: Option<i64>) -> Result<i64, IdentityError> {
+    fn save(&self, issuer: &StoredIssuer) -> Result<i64, IdentityError> {
         ensure_private_dir(&self.dir)?;
         let previous = fs::read_to_string(self.state_path())
             .ok()

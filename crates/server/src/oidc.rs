@@ -41,21 +41,27 @@ impl Documents {
     }
 
     async fn get(&self, name: &str) -> Result<Value, ApiError> {
-        let stale = self.lock().at.elapsed() > self.refresh;
+        // One request re-reads a stale issuer; the others meanwhile serve
+        // the documents they have (a failed re-read is tried again after
+        // the next `refresh`).
+        let stale = {
+            let mut cache = self.lock();
+            let stale = cache.at.elapsed() > self.refresh;
+            if stale {
+                cache.at = Instant::now();
+            }
+            stale
+        };
         if stale {
             let keys = Arc::clone(&self.keys);
-            match tokio::task::spawn_blocking(move || keys.issuer()).await {
-                Ok(Ok(issuer)) => {
-                    *self.lock() = Cached {
-                        at: Instant::now(),
-                        documents: issuer.documents(),
-                    };
-                }
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, "re-reading the issuer failed; serving the last documents");
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "re-reading the issuer failed; serving the last documents");
+            let reread = tokio::task::spawn_blocking(move || keys.issuer())
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|found| found.map_err(|e| e.to_string()));
+            match reread {
+                Ok(issuer) => self.lock().documents = issuer.documents(),
+                Err(error) => {
+                    tracing::warn!(%error, "re-reading the issuer failed; serving the last documents");
                 }
             }
         }

@@ -109,21 +109,14 @@ impl Store {
         &self,
         accounts: &[String],
     ) -> Result<HashMap<String, ScanRecord>> {
-        if accounts.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let marks = |n: usize| -> String {
-            (1..=n)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let mut held = crate::pages::Where::all();
+        held.and_in("account", accounts);
         let holders: Vec<(String, String)> = {
             let mut stmt = self.conn.prepare(&format!(
-                "SELECT account, scan_id FROM current_accounts WHERE account IN ({})",
-                marks(accounts.len())
+                "SELECT account, scan_id FROM current_accounts{}",
+                held.sql
             ))?;
-            let rows = stmt.query_map(crate::db::params_from_iter(accounts.iter()), |r| {
+            let rows = stmt.query_map(crate::db::params_from_iter(held.args.iter()), |r| {
                 Ok((r.get::<String>(0)?, r.get::<String>(1)?))
             })?;
             rows.collect::<std::result::Result<_, _>>()?
@@ -131,15 +124,16 @@ impl Store {
         let mut ids: Vec<&String> = holders.iter().map(|(_, id)| id).collect();
         ids.sort();
         ids.dedup();
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
+        let mut of_ids = crate::pages::Where::all();
+        of_ids.and_in("id", &ids);
         let scans: HashMap<String, ScanRecord> = {
-            let mut stmt = self.conn.prepare(&format!(
-                "{SCAN_COLUMNS} WHERE id IN ({})",
-                marks(ids.len())
-            ))?;
-            let rows = stmt.query_map(crate::db::params_from_iter(ids.iter()), scan_from_row)?;
+            let mut stmt = self
+                .conn
+                .prepare(&format!("{SCAN_COLUMNS}{}", of_ids.sql))?;
+            let rows = stmt.query_map(
+                crate::db::params_from_iter(of_ids.args.iter()),
+                scan_from_row,
+            )?;
             crate::collect_rows(rows)?
                 .into_iter()
                 .map(|scan| (scan.id.clone(), scan))

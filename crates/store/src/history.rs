@@ -616,6 +616,29 @@ pub struct DailyPosture {
     pub score: Option<f64>,
 }
 
+impl DailyPosture {
+    /// A day's counts from `row`'s columns `first..first + 5` (healthy,
+    /// unhealthy, error, exempt, not applicable), without a score.
+    fn from_counts(
+        day: String,
+        row: &crate::db::Row<'_>,
+        first: usize,
+    ) -> crate::db::DbResult<Self> {
+        let count = |i: usize| -> crate::db::DbResult<u64> {
+            Ok(u64::try_from(row.get::<i64>(first + i)?).unwrap_or(0))
+        };
+        Ok(Self {
+            day,
+            healthy: count(0)?,
+            unhealthy: count(1)?,
+            error: count(2)?,
+            exempt: count(3)?,
+            not_applicable: count(4)?,
+            score: None,
+        })
+    }
+}
+
 /// What [`Store::prune_history`] removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PruneReport {
@@ -762,18 +785,7 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params_from_iter(w.args.iter()), |row| {
-            let count = |i: usize| -> crate::db::DbResult<u64> {
-                Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
-            };
-            Ok(Ok(DailyPosture {
-                day: row.get(0)?,
-                healthy: count(1)?,
-                unhealthy: count(2)?,
-                error: count(3)?,
-                exempt: count(4)?,
-                not_applicable: count(5)?,
-                score: None,
-            }))
+            Ok(Ok(DailyPosture::from_counts(row.get(0)?, row, 1)?))
         })?;
         let mut days: Vec<DailyPosture> = collect_rows(rows)?;
         if recommendation.is_none() {
@@ -845,9 +857,6 @@ impl Store {
         let latest: Option<String> =
             self.conn
                 .query_row("SELECT MAX(day) FROM daily_totals", [], |r| r.get(0))?;
-        let count = |row: &crate::db::Row<'_>, i: usize| -> crate::db::DbResult<u64> {
-            Ok(u64::try_from(row.get::<i64>(i)?).unwrap_or(0))
-        };
         let mut kept: std::collections::BTreeMap<String, DailyPosture> = {
             let mut stmt = self.conn.prepare(
                 "SELECT day, healthy, unhealthy, error, exempt, not_applicable, score
@@ -855,13 +864,8 @@ impl Store {
             )?;
             let rows = stmt.query_map(params![first, last], |row| {
                 Ok(DailyPosture {
-                    day: row.get(0)?,
-                    healthy: count(row, 1)?,
-                    unhealthy: count(row, 2)?,
-                    error: count(row, 3)?,
-                    exempt: count(row, 4)?,
-                    not_applicable: count(row, 5)?,
                     score: row.get(6)?,
+                    ..DailyPosture::from_counts(row.get(0)?, row, 1)?
                 })
             })?;
             rows.map(|row| row.map(|d| (d.day.clone(), d)))
@@ -878,20 +882,11 @@ impl Store {
                 "SELECT SUM(healthy), SUM(unhealthy), SUM(error), SUM(exempt), SUM(not_applicable)
                  FROM daily_totals WHERE day = ?1",
                 params![day],
-                |row| {
-                    Ok(DailyPosture {
-                        day: day.clone(),
-                        healthy: count(row, 0)?,
-                        unhealthy: count(row, 1)?,
-                        error: count(row, 2)?,
-                        exempt: count(row, 3)?,
-                        not_applicable: count(row, 4)?,
-                        score: None,
-                    })
-                },
+                |row| DailyPosture::from_counts(day.clone(), row, 0),
             )?;
+            // The latest day's score as kept (empty: the day has none).
             posture.score = match (finished, self.cached(ESTATE_SCORE, &seq)?) {
-                (false, Some(v)) if !v.is_empty() => v.parse::<f64>().ok(),
+                (false, Some(v)) => v.parse::<f64>().ok(),
                 _ => {
                     let score = self
                         .scores_by("day", &Where::new("day =", day.clone()))?

@@ -37,49 +37,52 @@ pub struct StoredIssuerRecord {
 }
 
 impl Store {
-    /// The issuer kept in the store, if there is one.
+    /// The issuer kept in the store, if there is one: its state and keys
+    /// in one statement, so both are of the same generation.
     pub fn issuer(&self) -> Result<Option<StoredIssuerRecord>> {
-        let row: Option<(String, i64)> = self
-            .conn
-            .query_row(
-                "SELECT state, generation FROM issuer WHERE id = 1",
-                params![],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((state, generation)) = row else {
-            return Ok(None);
-        };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT kid, key_id, nonce, ciphertext FROM issuer_keys ORDER BY kid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT i.state, i.generation, k.kid, k.key_id, k.nonce, k.ciphertext
+             FROM issuer i LEFT JOIN issuer_keys k ON TRUE
+             WHERE i.id = 1 ORDER BY k.kid",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<String>(0)?,
-                SealedSecret {
-                    key_id: r.get(1)?,
-                    nonce: r.get(2)?,
-                    ciphertext: r.get(3)?,
-                },
-            ))
+            let key = match r.get::<Option<String>>(2)? {
+                Some(kid) => Some((
+                    kid,
+                    SealedSecret {
+                        key_id: r.get(3)?,
+                        nonce: r.get(4)?,
+                        ciphertext: r.get(5)?,
+                    },
+                )),
+                None => None,
+            };
+            Ok((r.get::<String>(0)?, r.get::<i64>(1)?, key))
         })?;
-        let keys = rows.collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(Some(StoredIssuerRecord {
-            state,
-            keys,
-            generation,
-        }))
+        let mut record: Option<StoredIssuerRecord> = None;
+        for row in rows {
+            let (state, generation, key) = row?;
+            let record = record.get_or_insert_with(|| StoredIssuerRecord {
+                state,
+                keys: Vec::new(),
+                generation,
+            });
+            record.keys.extend(key);
+        }
+        Ok(record)
     }
 
-    /// Whether the store holds an issuer.
-    pub fn has_issuer(&self) -> Result<bool> {
+    /// The kept issuer's generation, or `None` when the store holds no
+    /// issuer.
+    pub fn issuer_generation(&self) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .query_row("SELECT 1 FROM issuer WHERE id = 1", params![], |r| {
-                r.get::<i64>(0)
-            })
-            .optional()?
-            .is_some())
+            .query_row(
+                "SELECT generation FROM issuer WHERE id = 1",
+                params![],
+                |r| r.get::<i64>(0),
+            )
+            .optional()?)
     }
 
     /// Writes the issuer's state and keys, atomically, if it is still at
@@ -150,7 +153,7 @@ mod tests {
     fn the_issuer_is_written_once_per_generation() {
         let store = crate::test_store();
         assert_eq!(store.issuer().unwrap(), None);
-        assert!(!store.has_issuer().unwrap());
+        assert_eq!(store.issuer_generation().unwrap(), None);
         let a = ("a".to_owned(), sealed(1));
         let b = ("b".to_owned(), sealed(2));
         assert_eq!(
@@ -159,7 +162,7 @@ mod tests {
                 .unwrap(),
             Some(1)
         );
-        assert!(store.has_issuer().unwrap());
+        assert_eq!(store.issuer_generation().unwrap(), Some(1));
         // A second creation, or a change from a stale generation, writes nothing.
         assert_eq!(store.put_issuer("{}", &[], None).unwrap(), None);
         assert_eq!(store.put_issuer("{}", &[], Some(7)).unwrap(), None);

@@ -62,36 +62,42 @@ impl Where {
         }
     }
 
-    /// `account IN (…)` when a list is given: one placeholder per account
-    /// (the planner sees the values and uses the account indexes; with
-    /// `json_each` PostgreSQL guessed the list's size and scanned every
-    /// row, seconds at 10 M assessments), `json_each` past a thousand.
+    /// `account IN (…)` when a list is given (see [`and_in`](Self::and_in)).
     pub(crate) fn and_accounts(&mut self, accounts: Option<&[String]>) {
+        if let Some(list) = accounts {
+            self.and_in("account", list);
+        }
+    }
+
+    /// `column IN (…)`: one placeholder per value (the planner sees the
+    /// values and uses the column's indexes; with `json_each` PostgreSQL
+    /// guessed the list's size and scanned every row, seconds at 10 M
+    /// assessments), `json_each` past a thousand.
+    pub(crate) fn and_in(&mut self, column: &str, list: &[impl AsRef<str>]) {
         const MOST_PLACEHOLDERS: usize = 1000;
-        if let Some(list) = accounts
-            && list.len() <= MOST_PLACEHOLDERS
-        {
-            if list.is_empty() {
-                self.sql.push_str(" AND FALSE");
-                return;
-            }
+        if list.is_empty() {
+            self.sql.push_str(" AND FALSE");
+            return;
+        }
+        if list.len() <= MOST_PLACEHOLDERS {
             let first = self.args.len() + 1;
             let marks: Vec<String> = (first..first + list.len())
                 .map(|n| format!("?{n}"))
                 .collect();
             self.sql
-                .push_str(&format!(" AND account IN ({})", marks.join(", ")));
-            self.args
-                .extend(list.iter().map(|a| crate::db::Value::from(a.clone())));
+                .push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+            self.args.extend(
+                list.iter()
+                    .map(|v| crate::db::Value::from(v.as_ref().to_owned())),
+            );
             return;
         }
-        if let Some(list) = accounts {
-            self.and(
-                "account IN (SELECT value FROM json_each(",
-                serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned()),
-            );
-            self.sql.push_str("))");
-        }
+        let values: Vec<&str> = list.iter().map(AsRef::as_ref).collect();
+        self.and(
+            &format!("{column} IN (SELECT value FROM json_each("),
+            serde_json::to_string(&values).unwrap_or_else(|_| "[]".to_owned()),
+        );
+        self.sql.push_str("))");
     }
 
     /// `(first, second) > (?, ?)`. When a filter fixes `first` to

@@ -36,9 +36,9 @@ fn cli_error(err: IdentityError) -> CliError {
         IdentityError::AlreadyInitialized(_) => CliError::usage(format!(
             "{err}; pass `--force` to replace it (its keys are deleted and tokens they signed stop validating)"
         )),
-        IdentityError::NotInitialized(_) => CliError::usage(format!(
-            "{err}; create it with `rampart issuer init --issuer-url https://HOST/PATH`"
-        )),
+        IdentityError::NotInitialized(_) => {
+            CliError::usage(format!("{err}; {}", rampart_engine::issuer::CREATE_HINT))
+        }
         IdentityError::InvalidIssuerUrl { .. }
         | IdentityError::Changed(_)
         | IdentityError::LoosePermissions { .. }
@@ -67,8 +67,9 @@ fn init(args: &IssuerInitArgs) -> Result<String, CliError> {
         // directory would never sign.
         if store_exists(&args.store)?
             && open_store(&args.store)?
-                .has_issuer()
+                .issuer_generation()
                 .map_err(CliError::failure)?
+                .is_some()
         {
             return Err(CliError::usage(
                 "the store holds the issuer already; pass `--in-store --force` to replace it there",

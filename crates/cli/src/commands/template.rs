@@ -15,11 +15,9 @@ pub fn run(args: &ConnectorTemplateArgs, out: &mut dyn Write) -> Result<(), CliE
     let connector = find(args)?;
     // Refuse a member or a bad role before reaching the issuer's host.
     let roles = ConnectorRoles::from_connector(&connector).map_err(CliError::usage)?;
-    let issuer = issuer_keys(&args.store)?.issuer().map_err(|e| {
-        CliError::usage(format!(
-            "{e}; create it with `rampart issuer init --url https://...`"
-        ))
-    })?;
+    let issuer = issuer_keys(&args.store)?
+        .issuer()
+        .map_err(|e| CliError::usage(format!("{e}; {}", rampart_engine::issuer::CREATE_HINT)))?;
     let thumbprints = if args.thumbprint.is_empty() {
         let url = issuer.url();
         vec![rampart_identity::thumbprint(url).map_err(|e| {

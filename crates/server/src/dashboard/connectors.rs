@@ -420,7 +420,7 @@ pub(super) async fn template(
     let looked_up = tokio::task::spawn_blocking(move || {
         let issuer = keys.issuer().map_err(|e| {
             (
-                format!("{e}; create it with `rampart issuer init --url https://...`"),
+                format!("{e}; {}", rampart_engine::issuer::CREATE_HINT),
                 false,
             )
         })?;

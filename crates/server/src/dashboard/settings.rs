@@ -130,7 +130,8 @@ async fn open_issuer(state: &AppState) -> Result<rampart_identity::Issuer, PageE
         .map_err(|e| PageError(ApiError::internal(format!("issuer task: {e}"))))?
         .map_err(|e| {
             PageError(ApiError::not_found(format!(
-                "{e}; create it with `rampart issuer init --url https://...`"
+                "{e}; {}",
+                rampart_engine::issuer::CREATE_HINT
             )))
         })
 }
